@@ -1,0 +1,17 @@
+/* Every `kiln` subcommand: int cmd_X(int argc, char **argv), argv[0] = "X".
+ * Each lives in installer/cmd_X.c, parses its own options (getopt_long, so
+ * options may come in any position), prints its own --help, and returns the
+ * process exit code: 0 ok, 1 failure (already logged), 2 usage error. */
+#ifndef KILN_COMMANDS_H
+#define KILN_COMMANDS_H
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+extern const struct command kiln_commands[];
+
+int cmd_version(int argc, char **argv);
+#endif

@@ -1,0 +1,54 @@
+/* kiln — the operator's command. Dispatches to installer/cmd_*.c. */
+#include "installer/commands.h"
+#include "lib/log.h"
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Keep sorted by how an operator meets them. */
+const struct command kiln_commands[] = {
+	{ "version", cmd_version, "print kiln's version" },
+	{ NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: kiln COMMAND [OPTIONS] [ARGS]\n\n"
+		   "Build Debian appliance images (app, MySQL, MinIO) from one deployment profile.\n\n"
+		   "Commands:\n");
+	for (const struct command *c = kiln_commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "\nRun 'kiln COMMAND --help' for a command's options.\n");
+}
+
+int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("kiln %s\n", KILN_VERSION);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	log_set_prefix("kiln");
+	if (sodium_init() < 0) {
+		log_error("libsodium failed to initialise");
+		return 1;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(0, NULL);
+	for (const struct command *c = kiln_commands; c->name; c++)
+		if (!strcmp(argv[1], c->name))
+			return c->run(argc - 1, argv + 1);
+	log_error("unknown command '%s' (see 'kiln --help')", argv[1]);
+	return 2;
+}

@@ -1,0 +1,24 @@
+/* File helpers. All return 0 or a negative errno and do not log. */
+#ifndef KILN_FILEIO_H
+#define KILN_FILEIO_H
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Read a whole file into a NUL-terminated malloc'd buffer. Fails with -EFBIG
+ * if it is larger than max bytes. "-" reads stdin. */
+int read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Write via "<path>.tmp-XXXXXX" in the same directory, fsync, chmod to mode,
+ * rename over path: readers never see a half-written file. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* mkdir -p with the given mode for the directories it creates. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* 0 if path is a regular file (or directory when dir=1) owned by us that no
+ * group or other can read/write; -EPERM if it is too open, other -errno. */
+int check_private(const char *path, int dir);
+
+/* Join a and b with '/' into a malloc'd string. */
+char *path_join(const char *a, const char *b);
+#endif

@@ -1,0 +1,186 @@
+/* The resolved deployment model: what a profile means once parsed and
+ * validated. The parser (profile_load) produces it, renderers and the seed
+ * code consume it, kiln-firstboot rebuilds it from the topology in a seed.
+ * Every element remembers where it came from (struct src_pos) so later
+ * checks can report file:line:column. All strings are owned by the model. */
+#ifndef KILN_MODEL_H
+#define KILN_MODEL_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KILN_SCHEMA_VERSION 1
+
+struct src_pos {
+	const char *file;      /* points into model->source_name */
+	unsigned line, col;    /* 1-based; 0 when synthesised */
+};
+
+enum role { ROLE_APP, ROLE_MYSQL, ROLE_MINIO, ROLE__COUNT };
+const char *role_name(enum role r);            /* "app", "mysql", "minio" */
+int role_from_name(const char *s);             /* enum role or -EINVAL */
+
+/* IPv4 values are host byte order. */
+struct ipv4_net {
+	uint32_t addr;         /* network address (host bits zero) */
+	uint8_t prefix;        /* 0..32 */
+};
+
+struct subnet {
+	char *name;
+	struct ipv4_net cidr;
+	uint32_t gateway;      /* 0 = none */
+	struct src_pos pos;
+};
+
+/* netplan v2 style interface settings (subset; docs/profile.md lists it). */
+struct route {
+	char *to;              /* "default" or CIDR */
+	char *via;             /* IPv4 */
+	int metric;            /* -1 = unset */
+};
+struct ethernet {
+	char *id;              /* key under ethernets: */
+	char *match_name, *match_mac, *match_driver;   /* NULL = unset */
+	char *set_name;
+	bool dhcp4;
+	char **addresses;  size_t n_addresses;         /* "a.b.c.d/p" */
+	struct route *routes; size_t n_routes;
+	char **nameservers; size_t n_nameservers;
+	char **search;      size_t n_search;
+	int mtu;               /* 0 = unset */
+	char *macaddress;      /* set MAC, NULL = unset */
+	bool optional;
+	struct src_pos pos;
+};
+
+struct size_spec {
+	unsigned vcpus;
+	unsigned memory_mib;
+	unsigned os_disk_gib;
+	unsigned data_disk_gib;    /* 0 = no data disk (app role default) */
+};
+
+struct size_preset {
+	char *name;                /* small, medium, large, or profile-defined */
+	struct size_spec spec;
+	struct src_pos pos;
+};
+
+struct host {
+	char *name;                /* also the hostname; FQDN = name.domain */
+	enum role role;
+	size_t subnet;             /* index into model->subnets */
+	bool dhcp;
+	uint32_t address;          /* 0 when dhcp */
+	char *size_preset;         /* name of the preset used */
+	struct size_spec size;     /* preset with per-host overrides applied */
+	char *replica_of;          /* mysql only: name of the primary, or NULL */
+	struct ethernet *ethernets; size_t n_ethernets;   /* optional advanced block */
+	struct src_pos pos;
+};
+
+enum endpoint_kind { EP_HOST, EP_ROLE, EP_SUBNET, EP_CIDR };
+struct endpoint {
+	enum endpoint_kind kind;
+	char *name;                /* host/subnet name, role name, or CIDR text */
+	struct ipv4_net cidr;      /* EP_CIDR only */
+	struct src_pos pos;
+};
+
+enum proto { PROTO_TCP, PROTO_UDP };
+struct flow {
+	struct endpoint from;      /* host, role, subnet or cidr */
+	struct endpoint to;        /* host or role */
+	uint16_t port;
+	enum proto proto;
+	struct src_pos pos;
+};
+
+struct bucket {
+	char *name;
+	bool versioning;
+	struct src_pos pos;
+};
+
+struct env_var {
+	char *name;
+	char *tmpl;                /* e.g. "mysql://${mysql.user}:${secret.mysql_app_password}@${host.db1}/x" */
+	struct src_pos pos;        /* position of the value, for template errors */
+};
+
+enum app_service_type { APP_SYSTEMD, APP_CONTAINER };
+
+struct role_settings {
+	struct {
+		char *database;
+		char *user;
+		char **setting_keys; char **setting_values; size_t n_settings;  /* my.cnf [mysqld] */
+		bool tls;
+	} mysql;
+	struct {
+		struct bucket *buckets; size_t n_buckets;
+	} minio;
+	struct {
+		enum app_service_type type;
+		char *exec;            /* APP_SYSTEMD: ExecStart command line */
+		char *image;           /* APP_CONTAINER: image reference or OCI archive path */
+		uint16_t port;         /* where the service listens on localhost; nginx proxies to it */
+		struct env_var *env; size_t n_env;
+		char **secrets; size_t n_secrets;  /* extra generated secrets the env may use */
+		char *tls_cert, *tls_key;          /* operator-supplied PEM paths, or NULL */
+		char *server_name;                 /* TLS name; default app host FQDN */
+	} app;
+};
+
+enum target { TARGET_RAW = 1u << 0, TARGET_ESXI = 1u << 1, TARGET_EC2 = 1u << 2, TARGET_ISO = 1u << 3 };
+
+struct esxi_settings {
+	char *hardware_version;    /* "vmx-14" default */
+	char *network;             /* port group name, default "VM Network" */
+	char *disk_controller;     /* "pvscsi" default */
+	char **overridable; size_t n_overridable;  /* OVF properties allowed to override: hostname, address, gateway, dns */
+};
+
+struct model {
+	char *source_name;         /* file the profile came from */
+	unsigned schema;           /* KILN_SCHEMA_VERSION */
+	char *name;                /* deployment name: [a-z0-9-], <= 32 */
+	char *domain;
+	char *suite;               /* Debian suite, default "bookworm" */
+	char *mirror;              /* default "http://deb.debian.org/debian" */
+	struct subnet *subnets; size_t n_subnets;
+	struct host *hosts; size_t n_hosts;
+	uint32_t *dns; size_t n_dns;
+	char **dns_search; size_t n_dns_search;
+	char **ntp; size_t n_ntp;
+	char **ssh_keys; size_t n_ssh_keys;        /* authorized_keys lines */
+	struct endpoint *ssh_from; size_t n_ssh_from;  /* subnets or CIDRs */
+	struct flow *flows; size_t n_flows;
+	struct role_settings roles;
+	struct size_preset *sizes; size_t n_sizes;
+	unsigned targets;          /* bitmask of enum target */
+	struct esxi_settings esxi;
+};
+
+void model_free(struct model *m);
+
+/* Lookups; NULL / -1 when absent. */
+const struct host *model_find_host(const struct model *m, const char *name);
+const struct subnet *model_find_subnet(const struct model *m, const char *name);
+const struct subnet *model_host_subnet(const struct model *m, const struct host *h);
+
+/* Does endpoint e cover host h? (host by name, role, subnet membership, CIDR) */
+bool endpoint_matches_host(const struct model *m, const struct endpoint *e, const struct host *h);
+
+/* IPv4 helpers. parse returns 0 or -EINVAL; format writes into buf[16]/[19]. */
+int ipv4_parse(const char *s, uint32_t *out);
+int ipv4_net_parse(const char *s, struct ipv4_net *out);  /* rejects host bits set */
+const char *ipv4_fmt(uint32_t a, char buf[16]);
+const char *ipv4_net_fmt(const struct ipv4_net *n, char buf[19]);
+uint32_t ipv4_netmask(uint8_t prefix);
+uint32_t ipv4_broadcast(const struct ipv4_net *n);
+bool ipv4_net_contains(const struct ipv4_net *n, uint32_t a);
+bool ipv4_net_overlap(const struct ipv4_net *a, const struct ipv4_net *b);
+
+#endif

@@ -1,0 +1,101 @@
+#include "profiles/secrets_catalog.h"
+#include "lib/xalloc.h"
+#include <string.h>
+
+#define R(x) (1u << (x))
+
+const struct secret_def secret_catalog[] = {
+	{ "mysql_root_password",        SECRET_PASSWORD,   R(ROLE_MYSQL) },
+	{ "mysql_app_password",         SECRET_PASSWORD,   R(ROLE_MYSQL) | R(ROLE_APP) },
+	{ "mysql_replication_password", SECRET_PASSWORD,   R(ROLE_MYSQL) },
+	{ "minio_root_user",            SECRET_ACCESS_KEY, R(ROLE_MINIO) },
+	{ "minio_root_password",        SECRET_PASSWORD,   R(ROLE_MINIO) },
+	{ "minio_app_access_key",       SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_APP) },
+	{ "minio_app_secret_key",       SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_APP) },
+	{ "tls_key",                    SECRET_TLS_KEY,    R(ROLE_APP) },
+	{ NULL, 0, 0 },
+};
+
+static bool has_role(const struct model *m, enum role r)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].role == r)
+			return true;
+	return false;
+}
+
+static bool has_replica(const struct model *m)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].replica_of)
+			return true;
+	return false;
+}
+
+/* A catalog entry exists in a deployment when some host uses it. */
+static bool catalog_applies(const struct model *m, const struct secret_def *d)
+{
+	if (strcmp(d->name, "mysql_replication_password") == 0)
+		return has_replica(m);
+	for (int r = 0; r < ROLE__COUNT; r++)
+		if ((d->roles & R(r)) && has_role(m, (enum role)r))
+			return true;
+	return false;
+}
+
+static const struct secret_def *catalog_find(const char *name)
+{
+	for (const struct secret_def *d = secret_catalog; d->name; d++)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+static bool is_app_extra(const struct model *m, const char *name)
+{
+	for (size_t i = 0; i < m->roles.app.n_secrets; i++)
+		if (strcmp(m->roles.app.secrets[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool secret_known(const struct model *m, const char *name)
+{
+	const struct secret_def *d = catalog_find(name);
+	if (d)
+		return catalog_applies(m, d);
+	return is_app_extra(m, name);
+}
+
+size_t secret_names(const struct model *m, const char ***out)
+{
+	size_t n = 0, cap = 0;
+	const char **v = NULL;
+	for (const struct secret_def *d = secret_catalog; d->name; d++)
+		if (catalog_applies(m, d)) {
+			v = xgrow(v, &cap, n + 1, sizeof *v);
+			v[n++] = d->name;
+		}
+	for (size_t i = 0; i < m->roles.app.n_secrets; i++) {
+		v = xgrow(v, &cap, n + 1, sizeof *v);
+		v[n++] = m->roles.app.secrets[i];
+	}
+	*out = v;
+	return n;
+}
+
+enum secret_kind secret_kind_of(const struct model *m, const char *name)
+{
+	const struct secret_def *d = catalog_find(name);
+	return d ? d->kind : SECRET_PASSWORD;
+}
+
+bool host_needs_secret(const struct model *m, const struct host *h, const char *name)
+{
+	if (!secret_known(m, name))
+		return false;
+	const struct secret_def *d = catalog_find(name);
+	if (d)
+		return (d->roles & R(h->role)) != 0;
+	return h->role == ROLE_APP;   /* app extra secrets */
+}
