@@ -1,0 +1,34 @@
+/* Loading a deployment profile: YAML text -> validated struct model.
+ * Errors are collected as diagnostics with file:line:column, so `kiln check`
+ * can report every problem at once; the functions return 0 or -EINVAL (bad
+ * profile, diagnostics say why) or another -errno (I/O). */
+#ifndef KILN_PROFILE_H
+#define KILN_PROFILE_H
+#include <stdio.h>
+#include "lib/buf.h"
+#include "profiles/model.h"
+
+#define PROFILE_MAX_BYTES (1u << 20)   /* larger inputs are refused before parsing */
+
+struct diag {
+	char *file;
+	unsigned line, col;    /* 1-based */
+	char *msg;             /* "unknown key 'adress' (expected one of: ...)" */
+};
+struct diags {
+	struct diag *v;
+	size_t n, cap;
+};
+
+void diags_add(struct diags *d, const char *file, unsigned line, unsigned col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+void diags_print(const struct diags *d, FILE *f);      /* "file:line:col: error: msg\n" each */
+void diags_free(struct diags *d);
+
+int profile_load_file(const char *path, struct model *out, struct diags *d);
+int profile_load_buffer(const char *name, const char *data, size_t len, struct model *out,
+			struct diags *d);
+
+/* The resolved model as JSON (kiln check --json). */
+void model_to_json(const struct model *m, struct buf *out);
+#endif
