@@ -23,7 +23,8 @@ LIB_DIRS := lib profiles images esxi
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 KILN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard installer/*.c))
-FB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard firstboot/*.c))
+# The agent's code lives in its own archive so unit tests can link it; main.c is the binary.
+FB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out firstboot/main.c,$(wildcard firstboot/*.c)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -40,12 +41,16 @@ $(BUILD)/libkiln.a: $(LIB_OBJ)
 $(BUILD)/kiln: $(KILN_OBJ) $(BUILD)/libkiln.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/kiln-firstboot: $(FB_OBJ) $(BUILD)/libkiln.a
+$(BUILD)/libfirstboot.a: $(FB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/kiln-firstboot: $(BUILD)/obj/firstboot/main.o $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkiln.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
 
 tests: all $(UNIT_BIN)
 
