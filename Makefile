@@ -5,11 +5,12 @@
 .DEFAULT_GOAL := all
 BUILD    ?= build
 CC       ?= cc
-PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto
+PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto libxml-2.0
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror \
             -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
             -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += -Wl,--as-needed
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 ifeq ($(SAN),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -69,7 +70,7 @@ fuzz: $(FUZZ_BIN)
 
 DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-dev \
 	libblkid-dev libfdisk-dev e2fslibs-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
-	libdeflate-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
+	libdeflate-dev libxml2-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
 	dosfstools mtools qemu-utils qemu-system-x86 ovmf mmdebstrap systemd-boot-efi \
 	xorriso python3 uidmap
 deps:
