@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 static const struct {
@@ -36,6 +37,7 @@ const char *fb_state_dir(void)
 int main(int argc, char **argv)
 {
 	log_set_prefix("kiln-firstboot");
+	signal(SIGPIPE, SIG_IGN);   /* a helper exiting early must not kill us mid-write */
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		log_error("library initialisation failed");
 		return 1;

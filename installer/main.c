@@ -3,6 +3,7 @@
 #include "lib/log.h"
 #include <sodium.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 
 /* Keep sorted by how an operator meets them. */
@@ -32,6 +33,7 @@ int cmd_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	log_set_prefix("kiln");
+	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
 		log_error("libsodium failed to initialise");
 		return 1;

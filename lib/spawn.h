@@ -9,4 +9,9 @@
 /* Returns the exit status (0..255), or -errno if it could not run (-ENOENT:
  * no such program), or -EINTR-style negative for a signal death (-ECHILD). */
 int spawn_capture(const char *const argv[], struct buf *out, struct buf *err, size_t max_out);
+
+/* Same, feeding `in` (in_len bytes) to the child's stdin: the way to hand a
+ * program a secret (SQL with a password, a key) without putting it on argv. */
+int spawn_io(const char *const argv[], const void *in, size_t in_len, struct buf *out, struct buf *err,
+	     size_t max_out);
 #endif
