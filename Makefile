@@ -53,7 +53,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
 
-tests: all $(UNIT_BIN)
+# Small programs the shell tests drive library code with (tests/drivers/*.c).
+DRIVER_SRC := $(wildcard tests/drivers/*.c)
+DRIVER_BIN := $(DRIVER_SRC:tests/drivers/%.c=$(BUILD)/drivers/%)
+$(BUILD)/drivers/%: tests/drivers/%.c $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a $(LDLIBS)
+
+tests: all $(UNIT_BIN) $(DRIVER_BIN)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
