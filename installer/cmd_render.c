@@ -66,7 +66,7 @@ int cmd_render(int argc, char **argv)
 		size_t n = d.n;
 		diags_print(&d, stderr);
 		diags_free(&d);
-		if (r != -EINVAL || n == 0)
+		if (n == 0)   /* the loader usually says why itself */
 			log_error_errno(r, "cannot load profile %s", profile);
 		model_free(&m);
 		return 1;
