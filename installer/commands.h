@@ -15,4 +15,5 @@ extern const struct command kiln_commands[];
 
 int cmd_version(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_render(int argc, char **argv);
 #endif

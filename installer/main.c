@@ -9,6 +9,7 @@
 /* Keep sorted by how an operator meets them. */
 const struct command kiln_commands[] = {
 	{ "check", cmd_check, "validate a deployment profile and summarise it" },
+	{ "render", cmd_render, "write one host's network, firewall and identity files" },
 	{ "version", cmd_version, "print kiln's version" },
 	{ NULL, NULL, NULL },
 };
