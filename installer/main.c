@@ -10,6 +10,11 @@
 const struct command kiln_commands[] = {
 	{ "check", cmd_check, "validate a deployment profile and summarise it" },
 	{ "render", cmd_render, "write one host's network, firewall and identity files" },
+	{ "keys", cmd_keys, "create the deployment's operator and role keys (keys init)" },
+	{ "secrets", cmd_secrets, "generate the deployment's secrets and TLS CA (secrets init)" },
+	{ "seed", cmd_seed, "build a host's signed, sealed seed (or --inspect one)" },
+	{ "sign", cmd_sign, "sign a file with the operator key (minisign-compatible)" },
+	{ "verify", cmd_verify, "verify a minisign signature and print its trusted comment" },
 	{ "version", cmd_version, "print kiln's version" },
 	{ NULL, NULL, NULL },
 };
