@@ -86,7 +86,8 @@ int datadisk_choose(const char *sysroot, struct datadisk_choice *c)
 			names[n++] = xstrdup(de->d_name);
 		}
 	closedir(d);
-	qsort(names, n, sizeof *names, name_cmp);   /* deterministic: vdb before vdc */
+	if (n)
+		qsort(names, n, sizeof *names, name_cmp);   /* deterministic: vdb before vdc */
 
 	char *blank = NULL, *ours = NULL;
 	size_t rl = 0;

@@ -13,6 +13,7 @@ static const struct {
 	int (*run)(int, char **);
 	const char *summary;
 } commands[] = {
+	{ "run", fb_cmd_run, "configure this host from its seed (the first-boot work itself)" },
 	{ "status", fb_cmd_status, "print every first-boot step with its state (--json)" },
 	{ "detect", fb_cmd_detect, "say which platform this is and why (EC2, VMware, other)" },
 	{ "fetch-seed", fb_cmd_fetch_seed, "fetch this host's seed from its datasource to a file" },

@@ -132,7 +132,7 @@ int s3_set_versioning(const struct s3_conn *c, const char *bucket, bool enabled,
 	struct buf resp;
 	buf_init(&resp);
 	long http = 0;
-	int r = s3_call(c, "PUT", bucket, "versioning", body, &http, &resp, why, why_len);
+	int r = s3_call(c, "PUT", bucket, "versioning=", body, &http, &resp, why, why_len);
 	if (r == 0)
 		r = classify(http, &resp, why, why_len);
 	buf_free(&resp);
@@ -144,7 +144,7 @@ int s3_get_versioning(const struct s3_conn *c, const char *bucket, bool *enabled
 	struct buf resp;
 	buf_init(&resp);
 	long http = 0;
-	int r = s3_call(c, "GET", bucket, "versioning", NULL, &http, &resp, why, why_len);
+	int r = s3_call(c, "GET", bucket, "versioning=", NULL, &http, &resp, why, why_len);
 	if (r == 0)
 		r = classify(http, &resp, why, why_len);
 	if (r == 0)
