@@ -5,6 +5,8 @@
 . "$ROOT/tests/fixtures/s3server/server.sh"
 trap 's3_stop; rm -rf "$T"' EXIT
 
+check "SigV4 verifier matches AWS's published S3 examples" "$S3_PY" "$S3_DIR/test_sigv4_vectors.py"
+
 mkdir -p "$T/data"
 printf 'app-key app-secret-123456\n' >"$T/keys"
 if ! s3_start "$T/data" --keys-file "$T/keys"; then
@@ -143,6 +145,8 @@ UNIT=$T/pkg/lib/systemd/system/minio.service
 check_output "unit runs as minio-user" '^User=minio-user$' cat "$UNIT"
 check_output "unit reads /etc/default/minio" '^EnvironmentFile=-/etc/default/minio$' cat "$UNIT"
 check_output "unit ExecStart is MinIO's" '^ExecStart=/usr/bin/minio server \$MINIO_OPTS \$MINIO_VOLUMES$' cat "$UNIT"
+sed "s|/usr/bin/minio|$T/pkg/usr/bin/minio|g" "$UNIT" >"$T/minio.service"
+check "unit passes systemd-analyze verify" systemd-analyze verify "$T/minio.service"
 check_output "postinst creates minio-user" 'useradd --system' cat "$T/pkg/DEBIAN/postinst"
 check "postinst is valid sh" sh -n "$T/pkg/DEBIAN/postinst"
 (umask 077; cat >"$T/default-minio" <<EOF
