@@ -6,6 +6,7 @@
 trap 's3_stop; rm -rf "$T"' EXIT
 
 check "SigV4 verifier matches AWS's published S3 examples" "$S3_PY" "$S3_DIR/test_sigv4_vectors.py"
+check "address, env file, keys file, canonical query and storage units" "$S3_PY" "$S3_DIR/test_s3server_units.py"
 
 mkdir -p "$T/data"
 printf 'app-key app-secret-123456\n' >"$T/keys"
@@ -69,6 +70,21 @@ check_output "curl sigv4: unsorted query is refused (libcurl 7.88 signs it as wr
 	probe_any "${R[@]}" GET "$S3_ENDPOINT/curl-bucket?prefix=a&list-type=2"
 check_output "curl sigv4: app key from the keys file works" 'HTTP 200' \
 	probe app-key app-secret-123456 HEAD "$S3_ENDPOINT/curl-bucket"
+
+# --- bad requests get S3's error codes
+printf 'not xml' >"$T/junk.xml"
+check_output "bad bucket name is 400 InvalidBucketName" '<Code>InvalidBucketName</Code>' \
+	probe_any "${R[@]}" PUT "$S3_ENDPOINT/Bad_Name"
+check_output "existing bucket is 409 BucketAlreadyOwnedByYou" '<Code>BucketAlreadyOwnedByYou</Code>' \
+	probe_any "${R[@]}" PUT "$S3_ENDPOINT/curl-bucket"
+check_output "junk versioning XML is 400 MalformedXML" '<Code>MalformedXML</Code>' \
+	probe_any "${R[@]}" PUT "$S3_ENDPOINT/curl-bucket?versioning=" "$T/junk.xml"
+check_output "missing key is 404 NoSuchKey" '<Code>NoSuchKey</Code>' \
+	probe_any "${R[@]}" GET "$S3_ENDPOINT/curl-bucket/nothing-here"
+check_output "missing bucket is 404 NoSuchBucket" '<Code>NoSuchBucket</Code>' \
+	probe_any "${R[@]}" GET "$S3_ENDPOINT/no-such-bucket/key"
+check_output "unsupported sub-resource is 501 NotImplemented" '<Code>NotImplemented</Code>' \
+	probe_any "${R[@]}" GET "$S3_ENDPOINT/curl-bucket?uploads="
 
 check "s3cmd del" "${S3CMD[@]}" del "s3://s3cmd-bucket/dir/payload.bin"
 empty_listing() { [ -z "$("${S3CMD[@]}" ls -r "$1")" ]; }
