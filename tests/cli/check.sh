@@ -8,6 +8,19 @@ for f in "$ROOT"/profiles/examples/*.yaml; do
 	"$KILN" check --json "$f" >"$T/model.json" 2>"$T/err"
 	check "--json of $(basename "$f") is valid JSON" python3 -m json.tool "$T/model.json"
 done
+# Real netplan is the oracle for the ethernets subset: what kiln accepts, netplan must too.
+for f in "$ROOT"/profiles/examples/*.yaml; do
+	grep -q '^ *ethernets:' "$f" || continue
+	"$KILN" check --json "$f" >"$T/model.json"
+	rm -rf "$T/np" && mkdir "$T/np"
+	roots=$(python3 "$ROOT/tests/tools/model_to_netplan.py" "$T/model.json" "$T/np")
+	good=1
+	for r in $roots; do
+		netplan generate --root-dir "$r" 2>"$T/err" && ls "$r"/run/systemd/network/*.network >/dev/null 2>&1 || { good=0; cat "$T/err"; }
+	done
+	[ -n "$roots" ] && [ $good -eq 1 ] && ok "netplan generate accepts ethernets of $(basename "$f")" \
+		|| not_ok "netplan generate accepts ethernets of $(basename "$f")"
+done
 check_output "summary lists hosts" 'db1 +mysql +subnet data +192\.168\.40\.210' \
 	"$KILN" check "$ROOT/profiles/examples/onprem.yaml"
 check_output "summary shows replica" 'db2 .*replica of db1' "$KILN" check "$ROOT/profiles/examples/scaled.yaml"

@@ -178,6 +178,9 @@ static const struct reject rejects[] = {
 	{ "ethernets: mtu range", BASE "  - name: h2\n    role: minio\n    subnet: a\n    address: 10.0.0.11\n"
 	  "    ethernets:\n      eth0:\n        addresses: [10.0.0.11/24]\n        mtu: 100000\n", 14, 14,
 	  "'mtu' is 100000, out of range" },
+	{ "ethernets: bad search domain", BASE "  - name: h2\n    role: minio\n    subnet: a\n    address: 10.0.0.11\n"
+	  "    ethernets:\n      eth0:\n        addresses: [10.0.0.11/24]\n        nameservers: {search: [Bad_Domain]}\n", 14, 32,
+	  "search domain 'Bad_Domain' must be a DNS domain" },
 	{ "unknown target", BASE "targets: [raw, vbox]\n", 7, 16, "unknown target 'vbox'" },
 	{ "app host without service", BASE APP_HOST, 1, 1, "has role app but roles.app.service is missing" },
 	{ "container without image", BASE APP_HOST "roles:\n  app:\n    service: {type: container, port: 80}\n", 10, 14,
