@@ -331,6 +331,25 @@ static void test_errors_all_reported_and_capped(void **state)
 	buf_free(&b);
 }
 
+static void test_list_limit(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, BASE "dns:\n  servers:\n");
+	for (int i = 0; i < 1025; i++)
+		buf_puts(&b, "    - 10.0.0.2\n");
+	struct model m;
+	struct diags d;
+	assert_int_equal(load(b.data, &m, &d), -EINVAL);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].line, 9);
+	assert_int_equal(d.v[0].col, 5);
+	assert_string_equal(d.v[0].msg, "dns.servers has 1025 entries, more than the 1024 a profile may have");
+	diags_free(&d);
+	buf_free(&b);
+}
+
 static void load_example(const char *path, struct model *m)
 {
 	struct diags d = { 0 };
@@ -615,6 +634,7 @@ int main(void)
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_errors_all_reported_and_capped),
+		cmocka_unit_test(test_list_limit),
 		cmocka_unit_test(test_example_onprem),
 		cmocka_unit_test(test_example_ec2),
 		cmocka_unit_test(test_example_scaled),
