@@ -21,6 +21,11 @@ for f in "$ROOT"/profiles/examples/*.yaml; do
 	[ -n "$roots" ] && [ $good -eq 1 ] && ok "netplan generate accepts ethernets of $(basename "$f")" \
 		|| not_ok "netplan generate accepts ethernets of $(basename "$f")"
 done
+# Golden: the summary and the JSON model of the on-prem example (other tools read the JSON).
+(cd "$ROOT" && "$KILN" check profiles/examples/onprem.yaml) >"$T/summary.txt" 2>&1
+check "summary matches tests/golden/check-onprem.txt" diff -u "$ROOT/tests/golden/check-onprem.txt" "$T/summary.txt"
+(cd "$ROOT" && "$KILN" check --json profiles/examples/onprem.yaml) | python3 -m json.tool >"$T/model.json" 2>&1
+check "JSON matches tests/golden/check-onprem.json" diff -u "$ROOT/tests/golden/check-onprem.json" "$T/model.json"
 check_output "summary lists hosts" 'db1 +mysql +subnet data +192\.168\.40\.210' \
 	"$KILN" check "$ROOT/profiles/examples/onprem.yaml"
 check_output "summary shows replica" 'db2 .*replica of db1' "$KILN" check "$ROOT/profiles/examples/scaled.yaml"
