@@ -58,6 +58,23 @@ bool expect_seq(struct ctx *c, const struct ynode *n, const char *what)
 		err_at(c, n, "%s must be a list, not %s", what, ynode_type_name(n));
 		return false;
 	}
+	if (n->n > PROFILE_MAX_ITEMS) {
+		err_at(c, n, "%s has %zu entries, more than the %d a profile may have", what, n->n, PROFILE_MAX_ITEMS);
+		return false;
+	}
+	return true;
+}
+
+bool expect_dict(struct ctx *c, const struct ynode *n, const char *what)
+{
+	if (n->type != YN_MAP) {
+		err_at(c, n, "%s must be a mapping, not %s", what, ynode_type_name(n));
+		return false;
+	}
+	if (n->n > PROFILE_MAX_ITEMS) {
+		err_at(c, n, "%s has %zu entries, more than the %d a profile may have", what, n->n, PROFILE_MAX_ITEMS);
+		return false;
+	}
 	return true;
 }
 
