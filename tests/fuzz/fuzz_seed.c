@@ -71,8 +71,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int sig;
 	if (seed_open((const char *)data, size, &op_pub, role, "demo", 0, &s) == 0)
 		seed_free(&s);
-	if (seed_inspect((const char *)data, size, &op_pub, &s, &sig) == 0)
-		seed_free(&s);
+	if (seed_inspect((const char *)data, size, &op_pub, &s, &sig) != 0)
+		return 0;
+	/* Structurally valid: re-sign the (mutated) body with the fixed key so the
+	 * unseal, plaintext and topology-parser paths are reached too. */
+	const char *sigf = memmem(data, size, ";sig=", 5);
+	struct buf body;
+	buf_init(&body);
+	if (sigf) {
+		buf_append(&body, data, (size_t)(sigf - (const char *)data) + 1);
+		if (seed_sign_body(op, s.deployment, s.host, s.serial, &body) == 0) {
+			struct seed o;
+			if (seed_open(body.data, body.len, &op_pub, role, s.deployment, 0, &o) == 0)
+				seed_free(&o);
+		}
+	}
+	buf_free(&body);
+	seed_free(&s);
 	return 0;
 }
 #endif
