@@ -54,6 +54,20 @@ void parse_header(struct ctx *c, const struct ynode *root)
 		c->m->mirror = xstrdup("http://deb.debian.org/debian");
 }
 
+/* Report in file order (sections are checked in dependency order). Stable. */
+static void diags_sort(struct diags *d, size_t from)
+{
+	for (size_t i = from + 1; i < d->n; i++) {
+		struct diag x = d->v[i];
+		size_t j = i;
+		while (j > from && (d->v[j - 1].line > x.line || (d->v[j - 1].line == x.line && d->v[j - 1].col > x.col))) {
+			d->v[j] = d->v[j - 1];
+			j--;
+		}
+		d->v[j] = x;
+	}
+}
+
 int profile_load_buffer(const char *name, const char *data, size_t len, struct model *out, struct diags *d)
 {
 	size_t nd0 = d->n;
@@ -87,6 +101,11 @@ int profile_load_buffer(const char *name, const char *data, size_t len, struct m
 	}
 	ytree_free(root);
 	if (d->n > nd0) {
+		/* The "too many errors" marker, if any, stays last. */
+		size_t end = d->n > PROFILE_MAX_DIAGS ? d->n - 1 : d->n, n = d->n;
+		d->n = end;
+		diags_sort(d, nd0);
+		d->n = n;
 		model_free(out);
 		return -EINVAL;
 	}

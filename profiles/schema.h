@@ -12,6 +12,7 @@ struct ctx {
 	struct model *m;
 	struct diags *d;
 	const char *file;      /* == m->source_name */
+	bool subnets_bad;      /* subnets: was unusable; don't blame hosts for it */
 };
 
 void err_at(struct ctx *c, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -105,22 +105,29 @@ static void parse_app(struct ctx *c, const struct ynode *n)
 	m->roles.app.port = 8000;
 	if (svc && expect_map(c, svc, "roles.app.service", svc_keys)) {
 		char *type = NULL;
+		bool type_ok = true;
 		if (get_str(c, svc, "type", &type)) {
 			if (!strcmp(type, "container"))
 				m->roles.app.type = APP_CONTAINER;
-			else if (strcmp(type, "systemd") != 0)
+			else if (strcmp(type, "systemd") != 0) {
 				err_at(c, ytree_get(svc, "type"), "unknown service type '%s' (expected systemd or container)", type);
-		}
+				type_ok = false;
+			}
+		} else if (ytree_get(svc, "type"))
+			type_ok = false;
 		free(type);
 		get_str(c, svc, "exec", &m->roles.app.exec);
 		get_str(c, svc, "image", &m->roles.app.image);
-		if (m->roles.app.type == APP_SYSTEMD && !m->roles.app.exec)
+		/* exec/image consistency depends on the type: with a bad type, say nothing more. */
+		if (!type_ok)
+			(void)0;
+		else if (m->roles.app.type == APP_SYSTEMD && !m->roles.app.exec)
 			err_at(c, svc, "a systemd service needs 'exec' (the command line to run)");
-		if (m->roles.app.type == APP_CONTAINER && !m->roles.app.image)
+		else if (m->roles.app.type == APP_CONTAINER && !m->roles.app.image)
 			err_at(c, svc, "a container service needs 'image' (an image reference or OCI archive path)");
-		if (m->roles.app.type == APP_SYSTEMD && m->roles.app.image)
+		else if (m->roles.app.type == APP_SYSTEMD && m->roles.app.image)
 			err_at(c, ytree_get(svc, "image"), "'image' is for type: container (this service is systemd)");
-		if (m->roles.app.type == APP_CONTAINER && m->roles.app.exec)
+		else if (m->roles.app.type == APP_CONTAINER && m->roles.app.exec)
 			err_at(c, ytree_get(svc, "exec"), "'exec' is for type: systemd (this service is a container)");
 		unsigned port;
 		if (get_uint(c, svc, "port", 1, 65535, &port))
