@@ -8,6 +8,7 @@
 /* Keep sorted by how an operator meets them. */
 const struct command kiln_commands[] = {
 	{ "version", cmd_version, "print kiln's version" },
+	{ "convert", cmd_convert, "convert a raw disk image (to a streamOptimized VMDK)" },
 	{ NULL, NULL, NULL },
 };
 
