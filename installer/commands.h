@@ -21,4 +21,5 @@ int cmd_secrets(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 #endif

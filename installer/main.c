@@ -16,6 +16,7 @@ const struct command kiln_commands[] = {
 	{ "sign", cmd_sign, "sign a file with the operator key (minisign-compatible)" },
 	{ "verify", cmd_verify, "verify a minisign signature and print its trusted comment" },
 	{ "version", cmd_version, "print kiln's version" },
+	{ "convert", cmd_convert, "convert a raw disk image (to a streamOptimized VMDK)" },
 	{ NULL, NULL, NULL },
 };
 
