@@ -111,6 +111,9 @@ int esp_build(const char *image_path, uint64_t offset, uint64_t size, uint32_t v
 	if (offset % 512 || size % 1024 || size == 0)
 		return log_error_errno(EINVAL, "ESP region %" PRIu64 "+%" PRIu64 " is not sector aligned",
 				       offset, size);
+	if (size < ESP_MIN_SIZE)
+		return log_error_errno(EINVAL, "ESP of %" PRIu64 " KiB is below the FAT32 minimum of %llu KiB",
+				       size / 1024, ESP_MIN_SIZE / 1024);
 	char spc[8], off[40], hidden[24], volid[16], kib[24];
 	snprintf(spc, sizeof spc, "%u", esp_sectors_per_cluster(size));
 	snprintf(off, sizeof off, "--offset=%" PRIu64, offset / 512);
@@ -137,7 +140,8 @@ int esp_build(const char *image_path, uint64_t offset, uint64_t size, uint32_t v
 
 	/* One mcopy -s -m for all top-level entries: recursive, keeps mtimes. */
 	char *img = xasprintf("%s@@%" PRIu64, image_path, offset);
-	const char **argv = xcalloc(n_files + 8, sizeof *argv);
+	/* 7 options + up to n_files sources + "::/" + NULL */
+	const char **argv = xcalloc(n_files + 9, sizeof *argv);
 	char **tops = xcalloc(n_files, sizeof *tops);
 	size_t na = 0, nt = 0;
 	argv[na++] = "mcopy";

@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* FAT32 needs >= 65525 clusters (32 MiB at 512-byte clusters) plus its FATs;
+ * mkfs.fat only warns below that, so esp_build refuses. */
+#define ESP_MIN_SIZE (36 * 1024 * 1024ULL)
+
 struct esp_file {
 	const char *path;       /* absolute inside the ESP, e.g. "/EFI/BOOT/BOOTX64.EFI" */
 	const void *data;

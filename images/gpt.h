@@ -7,11 +7,12 @@
 #ifndef KILN_GPT_H
 #define KILN_GPT_H
 #include <stdint.h>
+#include "images/esp.h"
 #include "images/ident.h"
 
 #define GPT_ALIGN          (1024 * 1024ULL)
 #define GPT_ESP_DEFAULT    (256 * 1024 * 1024ULL)
-#define GPT_ESP_MIN        (36 * 1024 * 1024ULL)   /* FAT32 needs >= 65525 clusters */
+#define GPT_ESP_MIN        ESP_MIN_SIZE
 #define GPT_ROOT_MIN       (32 * 1024 * 1024ULL)
 #define GPT_TYPE_ESP       "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 #define GPT_TYPE_ROOT_X64  "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
