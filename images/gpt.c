@@ -36,6 +36,7 @@ int gpt_plan(uint64_t disk_size, uint64_t esp_size, const char *identity, struct
 				       (unsigned long long)(esp_size >> 20),
 				       (unsigned long long)(GPT_ROOT_MIN >> 20));
 
+	out->disk_size = disk_size;
 	out->esp_offset = GPT_ALIGN;
 	out->esp_size = esp_size;
 	out->root_offset = GPT_ALIGN + esp_size;
@@ -86,7 +87,13 @@ int gpt_write(const char *image_path, const struct gpt_layout *l)
 		fdisk_unref_context(cxt);
 		return log_error_errno(r, "%s: cannot open for partitioning", image_path);
 	}
-	const char *step = "create GPT";
+	const char *step = "image size does not match the plan";
+	if (fdisk_get_sector_size(cxt) != SECTOR ||
+	    (uint64_t)fdisk_get_nsectors(cxt) * SECTOR != l->disk_size) {
+		r = -EINVAL;
+		goto fail;
+	}
+	step = "create GPT";
 	if ((r = fdisk_create_disklabel(cxt, "gpt")) < 0)
 		goto fail;
 	step = "set disk GUID";

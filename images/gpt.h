@@ -19,6 +19,7 @@
 #define GPT_ATTR_GROWFS    (1ULL << 59)
 
 struct gpt_layout {
+	uint64_t disk_size;                 /* bytes, rounded up to 1 MiB */
 	uint64_t esp_offset, esp_size;      /* bytes */
 	uint64_t root_offset, root_size;    /* bytes */
 	char disk_guid[GUID_STR_LEN + 1];

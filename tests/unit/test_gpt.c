@@ -148,6 +148,15 @@ static void test_write_missing_file(void **state)
 	assert_int_equal(gpt_plan(512 * MiB, 0, "t", &l), 0);
 	assert_true(gpt_write("/nonexistent/kiln.img", &l) < 0);
 	assert_non_null(strstr(last_error, "/nonexistent/kiln.img"));
+	/* A file of another size than planned is refused, not half-partitioned. */
+	char *dir = make_tmpdir();
+	char *p = xasprintf("%s/small.img", dir);
+	make_sparse(p, 300 * MiB);
+	assert_int_equal(gpt_write(p, &l), -EINVAL);
+	assert_non_null(strstr(last_error, "does not match"));
+	free(p);
+	rm_rf(dir);
+	free(dir);
 	log_set_sink(NULL, NULL);
 }
 
