@@ -278,13 +278,19 @@ static void test_refusals(void **state)
 
 	tar = make_tar("big.tar", FULL | WITH_BIG);
 	o = opts(tar, img, 290 * MiB);
-	refuse(&o, -ENOSPC, "the disk needs to be about");
+	refuse(&o, -ENOSPC, "make the disk at least the filesystem size above + 258 MiB");
 	free(tar);
 
 	o = opts(dir, img, 300 * MiB);
 	refuse(&o, -EINVAL, "not a regular file");
 	o.identity = NULL;
 	refuse(&o, -EINVAL, "identity");
+	o = opts(missing, img, 300 * MiB);
+	o.cmdline_extra = "quiet\ninitrd /evil";
+	refuse(&o, -EINVAL, "kernel command line contains a control character");
+	o = opts(missing, img, 300 * MiB);
+	o.identity = "acme\nlinux /evil";
+	refuse(&o, -EINVAL, "identity contains a control character");
 
 	/* The output directory does not exist. */
 	char *tar2 = make_tar("ok.tar", FULL);
