@@ -14,4 +14,5 @@ struct command {
 extern const struct command kiln_commands[];
 
 int cmd_version(int argc, char **argv);
+int cmd_rootfs(int argc, char **argv);
 #endif
