@@ -14,5 +14,6 @@ struct command {
 extern const struct command kiln_commands[];
 
 int cmd_version(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_rootfs(int argc, char **argv);
 #endif

@@ -7,6 +7,7 @@
 
 /* Keep sorted by how an operator meets them. */
 const struct command kiln_commands[] = {
+	{ "check", cmd_check, "validate a deployment profile and summarise it" },
 	{ "rootfs", cmd_rootfs, "build or fetch from cache a role's root filesystem tar" },
 	{ "version", cmd_version, "print kiln's version" },
 	{ NULL, NULL, NULL },
