@@ -97,6 +97,22 @@ bool recipe_valid_path(const char *s)
 	return true;
 }
 
+bool recipe_valid_glob(const char *s)
+{
+	if (!s || s[0] != '/')
+		return false;
+	const char *slash = strrchr(s, '/');
+	if (strchr(s, '*') && strchr(s, '*') < slash)
+		return false;
+	char *copy = xstrdup(s);
+	for (char *p = copy; *p; p++)
+		if (*p == '*')
+			*p = 'x';
+	bool ok = recipe_valid_path(copy);
+	free(copy);
+	return ok;
+}
+
 static bool valid_sha256(const char *s)
 {
 	if (strlen(s) != 64)
@@ -373,6 +389,8 @@ static int parse_root(const struct ctx *c, yaml_node_t *root, struct recipe *r)
 		else if (!strcmp(key, "initramfs_modules"))
 			e = string_list(c, v, "initramfs_modules", valid_module,
 					&r->initramfs_modules, &r->n_initramfs_modules);
+		else if (!strcmp(key, "remove"))
+			e = string_list(c, v, "remove", recipe_valid_glob, &r->remove, &r->n_remove);
 		else if (!strcmp(key, "files"))
 			PARSE_LIST(c, v, "files", r->files, r->n_files, parse_file);
 		else if (!strcmp(key, "apt_repositories"))
@@ -381,7 +399,7 @@ static int parse_root(const struct ctx *c, yaml_node_t *root, struct recipe *r)
 			PARSE_LIST(c, v, "artifacts", r->artifacts, r->n_artifacts, parse_artifact);
 		else
 			return bad(c, k, "unknown key '%s' (expected one of: kiln-recipe, packages, units, "
-				   "files, initramfs_modules, apt_repositories, artifacts)", key);
+				   "files, remove, initramfs_modules, apt_repositories, artifacts)", key);
 		if (e < 0)
 			return e;
 	}
@@ -520,6 +538,7 @@ void recipe_free(struct recipe *r)
 		free(r->artifacts[i].path);
 	}
 	free(r->artifacts);
+	free_strv(r->remove, r->n_remove);
 	free_strv(r->sources, r->n_sources);
 	memset(r, 0, sizeof *r);
 }

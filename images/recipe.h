@@ -49,6 +49,7 @@ struct recipe {
 	char **disable; size_t n_disable;
 	char **initramfs_modules; size_t n_initramfs_modules;
 	struct recipe_file *files; size_t n_files;
+	char **remove; size_t n_remove;          /* paths/globs deleted at the end (e.g. ssh host keys) */
 	struct recipe_apt_repo *repos; size_t n_repos;
 	struct recipe_artifact *artifacts; size_t n_artifacts;
 	char **sources; size_t n_sources;        /* recipe files loaded, in order */
@@ -77,4 +78,6 @@ bool recipe_valid_package(const char *s);
 bool recipe_valid_unit(const char *s);
 bool recipe_valid_path(const char *s);
 bool recipe_valid_name(const char *s);
+/* A path as above whose last component may contain '*' (for `remove:`). */
+bool recipe_valid_glob(const char *s);
 #endif

@@ -86,6 +86,7 @@ char *rootfs_key_text(const struct rootfs_opts *o, char *const *artifact_sha)
 	key_list(&b, "initramfs-module", r->initramfs_modules, r->n_initramfs_modules, false);
 	key_list(&b, "enable", r->enable, r->n_enable, false);
 	key_list(&b, "disable", r->disable, r->n_disable, false);
+	key_list(&b, "remove", r->remove, r->n_remove, false);
 	for (size_t i = 0; i < r->n_files; i++) {
 		const struct recipe_file *f = &r->files[i];
 		buf_printf(&b, "file %s %04o ", f->path, (unsigned)f->mode);
@@ -315,6 +316,13 @@ static int build_argv(const struct rootfs_opts *o, const char *cache, const char
 		buf_init(&s);
 		buf_printf(&s, "chroot \"$1\" systemctl %s ", en ? "enable" : "disable");
 		sq(&s, en ? r->enable[i] : r->disable[i - r->n_enable]);
+		hook(a, "customize", &s);
+	}
+	/* remove: entries are checked by recipe_valid_glob (no quotes, spaces
+	 * or shell syntax besides '*'), so they can stay unquoted to expand. */
+	for (size_t i = 0; i < r->n_remove; i++) {
+		buf_init(&s);
+		buf_printf(&s, "rm -f \"$1\"%s", r->remove[i]);
 		hook(a, "customize", &s);
 	}
 	buf_init(&s);
