@@ -346,6 +346,14 @@ static const char *override_for(const struct rootfs_opts *o, const char *name)
 	return NULL;
 }
 
+bool recipe_has_artifact(const struct recipe *r, const char *name)
+{
+	for (size_t j = 0; j < r->n_artifacts; j++)
+		if (!strcmp(r->artifacts[j].name, name))
+			return true;
+	return false;
+}
+
 int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
 {
 	const struct recipe *r = o->recipe;
@@ -357,16 +365,6 @@ int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
 	struct run_log l = { .role = o->role, .start = time(NULL) };
 	int e = 0;
 
-	for (size_t i = 0; i < o->n_overrides; i++) {
-		bool known = false;
-		for (size_t j = 0; j < r->n_artifacts; j++)
-			known |= !strcmp(r->artifacts[j].name, o->overrides[i].name);
-		if (!known) {
-			e = log_error_errno(EINVAL, "--artifact %s: the %s recipe has no artifact named '%s'",
-					    o->overrides[i].name, o->role, o->overrides[i].name);
-			goto out;
-		}
-	}
 	for (size_t i = 0; i < r->n_artifacts; i++) {
 		asha[i] = xcalloc(65, 1);
 		if ((e = artifact_resolve(&r->artifacts[i], override_for(o, r->artifacts[i].name), cache,

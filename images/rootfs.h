@@ -29,6 +29,10 @@ struct rootfs_opts {
 	bool refresh;                   /* rebuild even if cached */
 };
 
+/* Does the recipe pin an artifact of this name? (Overrides naming no
+ * artifact of the recipe are ignored by rootfs_build; callers check.) */
+bool recipe_has_artifact(const struct recipe *r, const char *name);
+
 /* Returns malloc'd default cache directory. */
 char *rootfs_cache_dir(void);
 

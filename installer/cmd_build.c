@@ -28,9 +28,10 @@
 
 #define GIB (UINT64_C(1) << 30)
 #define MIB (UINT64_C(1) << 20)
-/* The serial console first (tests read it), the screen second: systemd
- * writes to both, the kernel's last console= becomes /dev/console. */
-#define CMDLINE_EXTRA "console=ttyS0,115200 console=tty0"
+/* Kernel messages go to both the screen and the first serial port; the
+ * last console= becomes /dev/console (systemd's status, emergency shell),
+ * so serial comes last: headless hypervisors and the QEMU tests read it. */
+#define CMDLINE_EXTRA "console=tty0 console=ttyS0,115200"
 #define KEY_MAX 4096
 
 static void help(FILE *f)
@@ -364,6 +365,25 @@ int cmd_build(int argc, char **argv)
 	if (e < 0) {
 		log_error_errno(e, "cannot create output directory %s", out_dir);
 		goto out;
+	}
+
+	/* Every --artifact must name an artifact of a role being built. */
+	for (size_t i = 0; i < ov.n; i++) {
+		bool known = false;
+		for (int r = 0; r < ROLE__COUNT && !known; r++) {
+			struct recipe rc = { 0 };
+			if (want[r] && recipe_load_role(recipes, role_name((enum role)r), &rc) < 0) {
+				recipe_free(&rc);
+				goto out;
+			}
+			known = want[r] && recipe_has_artifact(&rc, ov.v[i].name);
+			recipe_free(&rc);
+		}
+		if (!known) {
+			log_error("--artifact %s: no recipe of the roles being built has an artifact of that name",
+				  ov.v[i].name);
+			goto out;
+		}
 	}
 
 	struct build_ctx b = {

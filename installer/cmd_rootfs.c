@@ -75,6 +75,12 @@ int cmd_rootfs(int argc, char **argv)
 		recipe_free(&r);
 		goto out;
 	}
+	for (size_t i = 0; i < ov.n; i++)
+		if (!recipe_has_artifact(&r, ov.v[i].name)) {
+			log_error("--artifact %s: the %s recipe has no artifact of that name", ov.v[i].name, argv[optind]);
+			recipe_free(&r);
+			goto out;
+		}
 	struct rootfs_opts o = {
 		.role = argv[optind], .recipe = &r, .suite = suite, .mirror = mirror,
 		.overrides = ov.v, .n_overrides = ov.n, .source_date_epoch = build_source_date_epoch(),
