@@ -70,15 +70,19 @@ static int download(const struct recipe_artifact *a, const char *dest)
 	curl_easy_cleanup(c);
 	if (fclose(f) != 0 && rc == CURLE_OK)
 		e = log_error_errno(errno, "cannot write %s", tmp);
-	else if (rc != CURLE_OK)
-		e = log_error_errno(EIO, "artifact '%s': download of %s failed: %s", a->name, a->url,
-				    *errbuf ? errbuf : curl_easy_strerror(rc));
+	else if (rc != CURLE_OK) {
+		log_error("artifact '%s': download of %s failed: %s", a->name, a->url,
+		      *errbuf ? errbuf : curl_easy_strerror(rc));
+		e = -EIO;
+	}
 	char hex[65];
 	if (e == 0 && (e = sha256_file(tmp, hex)) < 0)
 		e = log_error_errno(e, "cannot read %s", tmp);
-	if (e == 0 && strcmp(hex, a->sha256))
-		e = log_error_errno(EBADMSG, "artifact '%s': checksum mismatch for %s: expected sha256 %s, got %s",
-				    a->name, a->url, a->sha256, hex);
+	if (e == 0 && strcmp(hex, a->sha256)) {
+		log_error("artifact '%s': checksum mismatch for %s: expected sha256 %s, got %s",
+		      a->name, a->url, a->sha256, hex);
+		e = -EBADMSG;
+	}
 	if (e == 0 && rename(tmp, dest) < 0)
 		e = log_error_errno(errno, "cannot rename %s", tmp);
 	if (e < 0)
@@ -104,15 +108,19 @@ int artifact_resolve(const struct recipe_artifact *a, const char *override,
 		*path_out = xstrdup(override);
 		return 0;
 	}
-	if (all_zero(a->sha256))
-		return log_error_errno(EINVAL, "artifact '%s' has no pinned sha256 yet: set it in the recipe "
-				       "or pass --artifact %s=PATH", a->name, a->name);
+	if (all_zero(a->sha256)) {
+		log_error("artifact '%s' has no pinned sha256 yet: set it in the recipe "
+			 "or pass --artifact %s=PATH", a->name, a->name);
+		return -EINVAL;
+	}
 	if (a->path) {
 		if ((e = sha256_file(a->path, hex_out)) < 0)
 			return log_error_errno(e, "artifact '%s': cannot read %s", a->name, a->path);
-		if (strcmp(hex_out, a->sha256))
-			return log_error_errno(EBADMSG, "artifact '%s': checksum mismatch for %s: expected sha256 %s, got %s",
-					       a->name, a->path, a->sha256, hex_out);
+		if (strcmp(hex_out, a->sha256)) {
+			log_error("artifact '%s': checksum mismatch for %s: expected sha256 %s, got %s",
+				 a->name, a->path, a->sha256, hex_out);
+			return -EBADMSG;
+		}
 		*path_out = xstrdup(a->path);
 		return 0;
 	}

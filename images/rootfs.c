@@ -417,9 +417,11 @@ int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
 			fprintf(stderr, "  | %s\n", l.tail[i % TAIL_LINES]);
 		if (rc < 0)
 			e = log_error_errno(rc, "[%s] cannot run mmdebstrap", o->role);
-		else
-			e = log_error_errno(EIO, "[%s] mmdebstrap failed (exit %d): %s", o->role, rc,
-					    l.first_error ? l.first_error : "see its output above");
+		else {
+			log_error("[%s] mmdebstrap failed (exit %d): %s", o->role, rc,
+			      l.first_error ? l.first_error : "see its output above");
+			e = -EIO;
+		}
 		goto out;
 	}
 	if (rename(tmp, final) < 0) {
