@@ -22,4 +22,6 @@ int cmd_seed(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_rootfs(int argc, char **argv);
 #endif
