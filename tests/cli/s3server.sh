@@ -86,6 +86,12 @@ check_output "missing bucket is 404 NoSuchBucket" '<Code>NoSuchBucket</Code>' \
 check_output "unsupported sub-resource is 501 NotImplemented" '<Code>NotImplemented</Code>' \
 	probe_any "${R[@]}" GET "$S3_ENDPOINT/curl-bucket?uploads="
 
+head -c 12000000 /dev/urandom >"$T/big.bin"
+check "s3cmd multipart put (5 MiB parts)" "${S3CMD[@]}" put --multipart-chunk-size-mb=5 "$T/big.bin" s3://s3cmd-bucket/big.bin
+check_output "s3cmd really used multipart (POST, PUT parts)" 'POST /s3cmd-bucket/big.bin 200' cat "$S3_LOG"
+check "s3cmd get of the multipart object" "${S3CMD[@]}" get --force s3://s3cmd-bucket/big.bin "$T/big.back"
+check "multipart object bytes equal" cmp "$T/big.bin" "$T/big.back"
+check "s3cmd del of the multipart object" "${S3CMD[@]}" del s3://s3cmd-bucket/big.bin
 check "s3cmd del" "${S3CMD[@]}" del "s3://s3cmd-bucket/dir/payload.bin"
 empty_listing() { [ -z "$("${S3CMD[@]}" ls -r "$1")" ]; }
 check "s3cmd ls after del is empty" empty_listing s3://s3cmd-bucket
@@ -103,7 +109,7 @@ check_fails "s3cmd unknown access key refused (403 InvalidAccessKeyId)" '403.*In
 
 # --- boto3
 B3=("$S3_PY" "$S3_DIR/boto3_roundtrip.py" "$S3_ENDPOINT" boto3-bucket)
-check "boto3 round trip (bucket, object, ranges, list, versioning, presigned, delete)" \
+check "boto3 round trip (bucket, object, ranges, list, versioning, presigned, multipart, delete)" \
 	env S3_ACCESS_KEY="$S3_ROOT_USER" S3_SECRET_KEY="$S3_ROOT_PASSWORD" "${B3[@]}"
 b3_error() { S3_ACCESS_KEY=$1 S3_SECRET_KEY=$2 "${B3[@]}" --error; return 0; }
 check_output "boto3 wrong secret refused" '^SignatureDoesNotMatch$' b3_error "$S3_ROOT_USER" wrong-secret-xx
