@@ -12,13 +12,13 @@ const struct command kiln_commands[] = {
 	{ "render", cmd_render, "write one host's network, firewall and identity files" },
 	{ "keys", cmd_keys, "create the deployment's operator and role keys (keys init)" },
 	{ "secrets", cmd_secrets, "generate the deployment's secrets and TLS CA (secrets init)" },
+	{ "seed", cmd_seed, "build a host's signed, sealed seed (or --inspect one)" },
 	{ "build", cmd_build, "build the disk images of a profile's roles" },
 	{ "rootfs", cmd_rootfs, "build or fetch from cache a role's root filesystem tar" },
-	{ "seed", cmd_seed, "build a host's signed, sealed seed (or --inspect one)" },
+	{ "convert", cmd_convert, "convert a raw disk image (to a streamOptimized VMDK)" },
 	{ "sign", cmd_sign, "sign a file with the operator key (minisign-compatible)" },
 	{ "verify", cmd_verify, "verify a minisign signature and print its trusted comment" },
 	{ "version", cmd_version, "print kiln's version" },
-	{ "convert", cmd_convert, "convert a raw disk image (to a streamOptimized VMDK)" },
 	{ NULL, NULL, NULL },
 };
 
