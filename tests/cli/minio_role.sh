@@ -17,7 +17,7 @@ no_root() { env -u KILN_SECRET_minio_root_user "$@"; }
 check_fails "env: missing root user is a clear error" 'lacks secret minio_root_user' no_root "$D" "$P" minio1 env
 if [ -f "$ROOT/profiles/examples/scaled.yaml" ]; then
 	check_output "env: 4 minio hosts run distributed" '^MINIO_VOLUMES="http://[a-z0-9-]+\.[^ ]+:9000/var/lib/minio/data( http[^ ]+){3}"$' \
-		"$D" "$ROOT/profiles/examples/scaled.yaml" "$(grep -B2 'role: minio' "$ROOT/profiles/examples/scaled.yaml" | sed -n 's/.*name: //p' | head -1)" env
+		"$D" "$ROOT/profiles/examples/scaled.yaml" minio1 env
 fi
 
 "$D" "$P" minio1 keys > "$T/keys"

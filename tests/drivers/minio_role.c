@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 				buf_puts(&b, on ? "Enabled\n" : "Disabled\n");
 		}
 	} else
-		return 2;
+		r = -EINVAL;
 	if (r == 0)
 		fwrite(b.data ? b.data : "", 1, b.len, stdout);
 	else
