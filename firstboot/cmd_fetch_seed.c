@@ -17,6 +17,7 @@ int fb_cmd_fetch_seed(int argc, char **argv)
 		{ "seed-file", required_argument, NULL, 's' },
 		{ "ovf-iso", required_argument, NULL, 'i' },
 		{ "vmtoolsd", required_argument, NULL, 'v' },
+		{ "seed-iso", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -42,12 +43,14 @@ int fb_cmd_fetch_seed(int argc, char **argv)
 		case 's': o.seed_file = optarg; break;
 		case 'i': o.ovf_iso = optarg; break;
 		case 'v': o.vmtoolsd = optarg; break;
+		case 'm': o.seed_iso = optarg; break;
 		case 'h':
 			printf("Usage: kiln-firstboot fetch-seed --out FILE [--datasource ec2|vmware|other]\n"
 			       "         [--imds-url URL] [--deadline SECONDS] [--seed-file PATH]\n"
-			       "         [--ovf-iso PATH] [--vmtoolsd PATH] [--sysroot DIR]\n\n"
+			       "         [--ovf-iso PATH] [--vmtoolsd PATH] [--seed-iso PATH] [--sysroot DIR]\n\n"
 			       "Fetch this host's seed from the datasource its platform implies (EC2: IMDSv2\n"
-			       "user data; VMware: OVF environment property kiln.seed; other: /etc/kiln/seed)\n"
+			       "user data; VMware: OVF environment property kiln.seed; other: /etc/kiln/seed,\n"
+			       "else file 'seed' on an ISO 9660 medium labelled KILN_SEED)\n"
 			       "and write it to FILE (mode 0600). The seed stays sealed: nothing is opened.\n");
 			return 0;
 		default:

@@ -47,6 +47,7 @@ int fb_cmd_run(int argc, char **argv)
 		{ "imds-url", required_argument, NULL, 'u' },
 		{ "seed-file", required_argument, NULL, 'f' },
 		{ "ovf-iso", required_argument, NULL, 'i' },
+		{ "seed-iso", required_argument, NULL, 'm' },
 		{ "join-deadline", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -66,10 +67,12 @@ int fb_cmd_run(int argc, char **argv)
 		case 'u': ds.imds_url = optarg; break;
 		case 'f': ds.seed_file = optarg; break;
 		case 'i': ds.ovf_iso = optarg; break;
+		case 'm': ds.seed_iso = optarg; break;
 		case 'j': join_deadline = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h':
 			printf("Usage: kiln-firstboot run [--stage early|late] [--datasource ec2|vmware|other]\n"
 			       "         [--imds-url URL] [--seed-file PATH] [--ovf-iso PATH]\n"
+			       "         [--seed-iso PATH]\n"
 			       "         [--join-deadline SECONDS] [--root DIR --no-services]\n\n"
 			       "Configure this host from its seed: verify and open it, write network,\n"
 			       "firewall and identity files, secrets (root-only), prepare the data disk, set\n"

@@ -4,6 +4,7 @@
 #include "lib/log.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
+#include <blkid.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,27 @@ static int fetch_vmware(const struct ds_opts *o, struct ds_result *r)
 	return e;
 }
 
+static int fetch_medium(const struct ds_opts *o, struct ds_result *r, const char *file)
+{
+	char *dev = o->seed_iso ? xstrdup(o->seed_iso) : blkid_evaluate_tag("LABEL", SEED_MEDIUM_LABEL, NULL);
+	if (!dev)
+		return log_error_errno(ENOENT, "no seed: no %s and no medium labelled %s (kiln seed --iso)", file,
+				       SEED_MEDIUM_LABEL);
+	char *data;
+	size_t len;
+	int e = iso_read_file(dev, "seed", SEED_MAX, &data, &len);
+	if (e < 0) {
+		e = log_error_errno(e, "no seed: reading file 'seed' from %s", dev);
+		free(dev);
+		return e;
+	}
+	buf_append(&r->seed, data, len);
+	free(data);
+	r->source = xasprintf("medium:%s", dev);
+	free(dev);
+	return 0;
+}
+
 static int fetch_file(const struct ds_opts *o, struct ds_result *r)
 {
 	const char *file = o->seed_file ? o->seed_file : "/etc/kiln/seed";
@@ -93,6 +115,8 @@ static int fetch_file(const struct ds_opts *o, struct ds_result *r)
 	size_t len;
 	int e = read_file(path, SEED_MAX, &data, &len);
 	free(path);
+	if (e == -ENOENT && !o->seed_file)
+		return fetch_medium(o, r, file);
 	if (e < 0)
 		return log_error_errno(e, "no seed: reading %s", file);
 	buf_append(&r->seed, data, len);

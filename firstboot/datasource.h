@@ -4,7 +4,9 @@
  *   vmware  OVF environment: ISO transport (ovf-env.xml on a CD-ROM), else
  *           guestinfo.ovfEnv via vmtoolsd; the seed is property "kiln.seed"
  *   other   the seed file /etc/kiln/seed (baked into the image or written by
- *           `kiln install`)
+ *           `kiln install`), else a seed medium: an ISO 9660 volume labelled
+ *           KILN_SEED holding a file "seed" (`kiln seed --iso`), e.g. a
+ *           CD-ROM or USB stick
  * VMware properties kiln.hostname, kiln.address, kiln.gateway and kiln.dns
  * are returned too: non-secret overrides the profile may allow. */
 #ifndef KILN_FB_DATASOURCE_H
@@ -14,6 +16,7 @@
 #include "lib/buf.h"
 
 #define OVF_SEED_PROPERTY "kiln.seed"
+#define SEED_MEDIUM_LABEL "KILN_SEED"
 
 struct ds_opts {
 	const char *sysroot;      /* prefix for /sys, /etc/kiln/seed, /dev paths; "" in production */
@@ -23,6 +26,7 @@ struct ds_opts {
 	const char *seed_file;    /* default /etc/kiln/seed */
 	const char *ovf_iso;      /* default: first of /dev/sr0 /dev/sr1 /dev/cdrom holding ovf-env.xml */
 	const char *vmtoolsd;     /* default "vmtoolsd" */
+	const char *seed_iso;     /* default: the block device labelled KILN_SEED (libblkid) */
 };
 
 struct ds_result {

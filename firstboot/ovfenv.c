@@ -81,16 +81,19 @@ void ovfenv_free(struct ovf_env *e)
 	memset(e, 0, sizeof *e);
 }
 
-static bool is_env_name(const char *p)
+/* ISO 9660 level 1 names may come back upper-cased, with "_" for "-" and a
+ * ";1" version suffix. */
+static bool name_matches(const char *p, const char *want)
 {
 	while (*p == '.' || *p == '/')
 		p++;
-	/* ISO 9660 level 1 names may come back upper-cased and with "_" for "-". */
-	return !strcasecmp(p, "ovf-env.xml") || !strcasecmp(p, "ovf_env.xml") ||
-	       !strcasecmp(p, "ovf-env.xml;1") || !strcasecmp(p, "ovf_env.xml;1");
+	size_t n = strlen(want);
+	if (strncasecmp(p, want, n))
+		return false;
+	return p[n] == '\0' || !strcmp(p + n, ";1");
 }
 
-int ovfenv_read_iso(const char *iso_path, char **xml, size_t *len)
+int iso_read_file(const char *iso_path, const char *name, size_t max, char **data, size_t *len)
 {
 	struct archive *a = archive_read_new();
 	archive_read_support_format_iso9660(a);
@@ -101,10 +104,10 @@ int ovfenv_read_iso(const char *iso_path, char **xml, size_t *len)
 	int r = -ENOENT;
 	struct archive_entry *e;
 	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-		if (archive_entry_filetype(e) != AE_IFREG || !is_env_name(archive_entry_pathname(e)))
+		if (archive_entry_filetype(e) != AE_IFREG || !name_matches(archive_entry_pathname(e), name))
 			continue;
 		int64_t size = archive_entry_size(e);
-		if (size < 0 || size > OVF_ENV_MAX) {
+		if (size < 0 || (uint64_t)size > max) {
 			r = -EFBIG;
 			break;
 		}
@@ -116,11 +119,20 @@ int ovfenv_read_iso(const char *iso_path, char **xml, size_t *len)
 			break;
 		}
 		d[size] = '\0';
-		*xml = d;
+		*data = d;
 		*len = (size_t)size;
 		r = 0;
 		break;
 	}
 	archive_read_free(a);
+	return r;
+}
+
+int ovfenv_read_iso(const char *iso_path, char **xml, size_t *len)
+{
+	static const char *const names[] = { "ovf-env.xml", "ovf_env.xml", NULL };
+	int r = -ENOENT;
+	for (size_t i = 0; names[i] && r == -ENOENT; i++)
+		r = iso_read_file(iso_path, names[i], OVF_ENV_MAX, xml, len);
 	return r;
 }

@@ -24,4 +24,9 @@ void ovfenv_free(struct ovf_env *e);
  * an ISO 9660 image or CD-ROM device with libarchive: no mount needed.
  * -ENOENT if the medium has no such file. */
 int ovfenv_read_iso(const char *iso_path, char **xml, size_t *len);
+
+/* Read the regular file `name` (case-insensitive, ISO 9660 ";1" version
+ * suffix allowed) from an ISO 9660 image or device; at most max bytes.
+ * -ENOENT if absent, -EFBIG if larger, -EIO if not readable as ISO 9660. */
+int iso_read_file(const char *iso_path, const char *name, size_t max, char **data, size_t *len);
 #endif
