@@ -105,7 +105,7 @@ check_fails "vmware: neither transport is a clear error" 'no OVF environment on 
 mkdir -p "$T/qemu/etc/kiln"; echo "FILE-SEED" > "$T/qemu/etc/kiln/seed"
 check "other: seed from /etc/kiln/seed" "$FB" fetch-seed --sysroot "$T/qemu" --out "$T/seed6"
 check "other: seed file value" grep -qx 'FILE-SEED' "$T/seed6"
-check_fails "other: missing seed file is a clear error" 'no seed: reading /etc/kiln/seed' "$FB" fetch-seed --sysroot "$T/vmw/none" --datasource other --out "$T/x"
+check_fails "other: no seed file and no medium is a clear error" 'no seed: no /etc/kiln/seed and no medium labelled KILN_SEED' "$FB" fetch-seed --sysroot "$T/vmw/none" --datasource other --out "$T/x"
 mkdir -p "$T/seedmedium"; echo "MEDIUM-SEED" > "$T/seedmedium/seed"
 xorriso -as mkisofs -quiet -V KILN_SEED -o "$T/seed.iso" "$T/seedmedium" 2>/dev/null
 check "other: seed from a KILN_SEED medium when no seed file" "$FB" fetch-seed --sysroot "$T/vmw/none" --datasource other --seed-iso "$T/seed.iso" --out "$T/seed7"
