@@ -189,13 +189,18 @@ static void render_ethernet(const struct model *m, const struct host *h, const s
 		buf_putc(&b, '\n');
 	}
 	/* Deployment-wide DNS (when no interface names its own) and NTP
-	 * attach to the first interface of the block. */
-	if (first && !any_nameservers)
+	 * attach to the first interface of the block. The comment marks them
+	 * as kiln's addition to what netplan would write. */
+	bool add_dns = first && !any_nameservers && (m->n_dns || m->n_dns_search);
+	if (add_dns || (first && m->n_ntp))
+		buf_puts(&b, RENDER_DEPLOYMENT_WIDE_MARK "\n");
+	if (add_dns)
 		put_global_dns(m, &b);
 	if (first)
 		put_ntp(m, &b);
 	if (e->dhcp4)
-		buf_puts(&b, "\n[DHCPv4]\nUseHostname=no\nUseMTU=true\n");
+		/* netplan's defaults: DHCP routes at metric 100, the lease's MTU. */
+		buf_puts(&b, "\n[DHCPv4]\nRouteMetric=100\nUseMTU=true\nUseHostname=no\n");
 	for (size_t i = 0; i < e->n_routes; i++) {
 		const struct route *r = &e->routes[i];
 		buf_printf(&b, "\n[Route]\nDestination=%s\nGateway=%s\n",

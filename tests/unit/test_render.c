@@ -283,7 +283,13 @@ static char *ini_semantic(const char *path, const char *const *ignore)
 	size_t n = 0, cap = 0;
 	char section[64] = "";
 	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (!strcmp(l, RENDER_DEPLOYMENT_WIDE_MARK)) {
+			strcpy(section, "(kiln-only)");
+			continue;
+		}
 		if (*l == '#' || *l == '\0')
+			continue;
+		if (!strncmp(section, "(kiln-only)", 11) && *l != '[')
 			continue;
 		if (*l == '[') {
 			snprintf(section, sizeof(section), "%.*s", (int)strcspn(l + 1, "]"), l + 1);
@@ -321,8 +327,7 @@ static void test_network_matches_netplan_generate(void **state)
 {
 	(void)state;
 	static const char *const ignore[] = {
-		"Network.LinkLocalAddressing", "Link.WakeOnLan", "DHCPv4.RouteMetric",
-		"DHCPv4.UseHostname", "Network.NTP", NULL };
+		"Network.LinkLocalAddressing", "Link.WakeOnLan", "DHCPv4.UseHostname", NULL };
 	struct model *m = fixture_onprem();
 	fixture_add_ethernets(host(m, "app1"));
 	struct rendered_files f = { 0 };
