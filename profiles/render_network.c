@@ -41,7 +41,7 @@ static void put_global_dns(const struct model *m, struct buf *b)
 {
 	char ip[16];
 	for (size_t i = 0; i < m->n_dns; i++)
-		buf_printf(b, "DNS=%s\n", render_ip(m->dns[i], ip));
+		buf_printf(b, "DNS=%s\n", ipv4_fmt(m->dns[i], ip));
 	if (m->n_dns_search) {
 		buf_puts(b, "Domains=");
 		for (size_t i = 0; i < m->n_dns_search; i++)
@@ -84,7 +84,7 @@ static void render_default(const struct model *m, const struct host *h, struct r
 		render_put_net(&b, h->address, s->cidr.prefix);
 		buf_putc(&b, '\n');
 		if (s->gateway)
-			buf_printf(&b, "Gateway=%s\n", render_ip(s->gateway, ip));
+			buf_printf(&b, "Gateway=%s\n", ipv4_fmt(s->gateway, ip));
 	}
 	put_global_dns(m, &b);
 	put_ntp(m, &b);
