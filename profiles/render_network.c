@@ -19,6 +19,8 @@
  * the line or smuggle in a section. */
 static bool ini_safe(const char *s)
 {
+	if (!s)
+		return false;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			return false;
