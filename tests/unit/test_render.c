@@ -167,6 +167,10 @@ static void test_nft_flow_from_unknown_host_fails(void **state)
 	buf_init(&b);
 	log_set_sink(quiet, NULL);
 	assert_int_equal(render_nftables(m, host(m, "db1"), &b), -EINVAL);
+	free(m->flows[m->n_flows - 1].from.name);
+	m->flows[m->n_flows - 1].from.name = xstrdup("db1");
+	m->flows[m->n_flows - 1].from.kind = EP_SUBNET;         /* no subnet "db1" */
+	assert_int_equal(render_nftables(m, host(m, "db1"), &b), -EINVAL);
 	log_set_sink(NULL, NULL);
 	buf_free(&b);
 	fixture_free(m);
@@ -259,6 +263,11 @@ static void test_network_rejects_unsafe_values(void **state)
 	h->ethernets[0].id = xstrdup("lan");
 	free(h->ethernets[1].macaddress);
 	h->ethernets[1].macaddress = xstrdup("52:54:00:aa:bb:cc\n[Network]");
+	assert_int_equal(render_network(m, h, &f), -EINVAL);
+	free(h->ethernets[1].macaddress);
+	h->ethernets[1].macaddress = NULL;
+	free(h->ethernets[0].routes[1].via);
+	h->ethernets[0].routes[1].via = NULL;                   /* a route without via */
 	assert_int_equal(render_network(m, h, &f), -EINVAL);
 	free(m->ntp[0]);
 	m->ntp[0] = xstrdup("pool\nDNS=6.6.6.6");
@@ -406,6 +415,22 @@ static void test_render_host_rejects_bad_names_and_keys(void **state)
 	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
 	free(m->domain);
 	m->domain = xstrdup("acme internal");
+	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
+	free(m->domain);
+	m->domain = xstrdup("acme.internal");
+	m->ssh_keys[0][18] = ' ';
+	assert_int_equal(render_host(m, host(m, "db1"), &f), 0);   /* fixed: renders again */
+	rendered_files_free(&f);
+	free(m->hosts[0].name);
+	m->hosts[0].name = xstrdup("app1\n10.0.0.1 evil");      /* a peer's name reaches /etc/hosts */
+	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
+	free(m->hosts[0].name);
+	m->hosts[0].name = xstrdup("app1");
+	host(m, "db1")->subnet = 7;
+	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
+	host(m, "db1")->subnet = 1;
+	free(m->dns_search[0]);
+	m->dns_search[0] = xstrdup("acme.internal\n[Network]");
 	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
 	log_set_sink(NULL, NULL);
 	assert_int_equal(f.n, 0);
