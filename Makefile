@@ -66,7 +66,7 @@ DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-de
 	libblkid-dev libfdisk-dev e2fslibs-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
 	libdeflate-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
 	dosfstools mtools qemu-utils qemu-system-x86 ovmf mmdebstrap systemd-boot-efi \
-	xorriso python3 uidmap
+	xorriso python3 uidmap iproute2
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)
