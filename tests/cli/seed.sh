@@ -49,6 +49,17 @@ check_fails "secret 0640 refused by seed" 'tls_key is readable.*chmod 600' kiln 
 chmod 0600 "$S/secrets/tls_key"
 check "no seed written by refused runs" test ! -e "$T/y.seed"
 
+cp "$S/serial" "$T/serial.bak"
+echo "twelve" >"$S/serial"
+check_fails "corrupt serial file" 'serial is not a serial number' kiln seed "$P" --host app1 --out "$T/y.seed"
+cp "$T/serial.bak" "$S/serial"
+mv "$S/roles/minio.pub" "$T/minio.pub"
+check_fails "missing role public key says what to run" "minio.pub.*run 'kiln keys init'" kiln seed "$P" --host minio1 --out "$T/y.seed"
+mv "$T/minio.pub" "$S/roles/minio.pub"
+check_fails "inspect a missing file" 'cannot read .*nope.seed' kiln seed --inspect "$T/nope.seed"
+check_fails "seed --inspect with a PROFILE is a usage error" 'Usage: kiln seed' kiln seed --inspect "$T/app1.seed" "$P"
+check "no seed written by refused runs (2)" test ! -e "$T/y.seed"
+
 # EC2 user-data limit: an incompressible 20 KB comment in the profile
 mkdir -p "$T/big"
 { cat "$P"; head -c 15000 /dev/urandom | base64 -w 76 | sed 's/^/# /'; } >"$T/big/p.yaml"
