@@ -54,6 +54,9 @@ check "no signature for a missing file" test ! -e "$T/nope.bin.minisig"
 check_fails "sign --version rejects negatives" '--version wants a non-negative integer' kiln sign "$T/notes.txt" --state "$S" --version -1
 check_fails "sign with a state dir that has no keys" 'operator.key' kiln sign "$T/notes.txt" --state "$T/empty-state"
 
+printf 'x' >"$T/tab	version:99"
+check_fails "sign refuses a file name with a tab" 'tab or control character' kiln sign "$T/tab	version:99" --state "$S"
+
 # kiln's operator.key is usable by minisign itself
 check "minisign -S uses kiln's operator.key" minisign -S -s "$S/operator.key" -m "$T/notes.txt" -x "$T/by-minisign.minisig"
 check_output "... and kiln verifies that" 'Trusted comment: timestamp' kiln verify "$T/notes.txt" --state "$S" --sig "$T/by-minisign.minisig"

@@ -201,6 +201,8 @@ static void test_kiln_comment(void **state)
 	assert_int_equal(ts, 1700000000);
 	free(d);
 	free(c);
+	assert_null(minisign_kiln_comment(1, "a\tversion:9", "acme", 1));
+	assert_null(minisign_kiln_comment(1, "a\nb", "acme", 1));
 	assert_int_equal(minisign_kiln_comment_parse("timestamp:1\tfile:f\thashed", &d, &v, NULL), -EBADMSG);
 	assert_int_equal(minisign_kiln_comment_parse("timestamp:1\tdeployment:a\tversion:x", &d, &v, NULL), -EBADMSG);
 	assert_int_equal(minisign_kiln_comment_parse("timestamp:1\tdeployment:a\tversion:1\tversion:2", &d, &v, NULL), -EBADMSG);
