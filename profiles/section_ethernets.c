@@ -143,6 +143,8 @@ void parse_ethernets(struct ctx *c, const struct ynode *n, struct host *h)
 		       ynode_type_name(n));
 		return;
 	}
+	if (!expect_dict(c, n, "ethernets"))
+		return;
 	if (n->n == 0)
 		return;
 	h->ethernets = xcalloc(n->n, sizeof *h->ethernets);

@@ -141,6 +141,8 @@ void parse_sizes(struct ctx *c, const struct ynode *root)
 	static const char *const keys[] = { "vcpus", "memory_mib", "os_disk_gib", "data_disk_gib", NULL };
 	struct model *m = c->m;
 	const struct ynode *map = ytree_get(root, "sizes");
+	if (map && map->type == YN_MAP && !expect_dict(c, map, "sizes"))
+		map = NULL;
 	size_t extra = map && map->type == YN_MAP ? map->n : 0;
 	m->sizes = xcalloc(3 + extra, sizeof *m->sizes);
 	for (size_t i = 0; i < 3; i++) {
@@ -149,7 +151,7 @@ void parse_sizes(struct ctx *c, const struct ynode *root)
 	}
 	m->n_sizes = 3;
 	if (!map || map->type != YN_MAP) {
-		if (map)
+		if (map && map->type != YN_MAP)
 			err_at(c, map, "'sizes' must be a mapping of preset name -> {vcpus, memory_mib, "
 				       "os_disk_gib, data_disk_gib}, not %s", ynode_type_name(map));
 		return;

@@ -27,6 +27,8 @@ static void parse_mysql(struct ctx *c, const struct ynode *n)
 		       ynode_type_name(s));
 		return;
 	}
+	if (!expect_dict(c, s, "roles.mysql.settings"))
+		return;
 	m->roles.mysql.setting_keys = xcalloc(s->n + 1, sizeof(char *));
 	m->roles.mysql.setting_values = xcalloc(s->n + 1, sizeof(char *));
 	for (size_t i = 0; i < s->n; i++) {
@@ -163,6 +165,8 @@ static void parse_app(struct ctx *c, const struct ynode *n)
 		err_at(c, env, "roles.app.env must be a mapping of NAME -> template, not %s", ynode_type_name(env));
 		return;
 	}
+	if (!expect_dict(c, env, "roles.app.env"))
+		return;
 	m->roles.app.env = xcalloc(env->n + 1, sizeof *m->roles.app.env);
 	for (size_t i = 0; i < env->n; i++) {
 		const struct ynode *k = env->keys[i], *v = env->items[i];

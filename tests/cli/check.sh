@@ -21,6 +21,11 @@ for f in "$ROOT"/profiles/examples/*.yaml; do
 	[ -n "$roots" ] && [ $good -eq 1 ] && ok "netplan generate accepts ethernets of $(basename "$f")" \
 		|| not_ok "netplan generate accepts ethernets of $(basename "$f")"
 done
+# Golden: the summary and the JSON model of the on-prem example (other tools read the JSON).
+(cd "$ROOT" && "$KILN" check profiles/examples/onprem.yaml) >"$T/summary.txt" 2>&1
+check "summary matches tests/golden/check-onprem.txt" diff -u "$ROOT/tests/golden/check-onprem.txt" "$T/summary.txt"
+(cd "$ROOT" && "$KILN" check --json profiles/examples/onprem.yaml) | python3 -m json.tool >"$T/model.json" 2>&1
+check "JSON matches tests/golden/check-onprem.json" diff -u "$ROOT/tests/golden/check-onprem.json" "$T/model.json"
 check_output "summary lists hosts" 'db1 +mysql +subnet data +192\.168\.40\.210' \
 	"$KILN" check "$ROOT/profiles/examples/onprem.yaml"
 check_output "summary shows replica" 'db2 .*replica of db1' "$KILN" check "$ROOT/profiles/examples/scaled.yaml"
@@ -75,6 +80,27 @@ check_fails "100 MB stdin refused" 'larger than the 1048576 byte limit' \
 	sh -c 'head -c 100000000 /dev/zero | timeout 5 "$1" check -' _ "$KILN"
 check_fails "billion laughs refused quickly" 'billion laughs' \
 	timeout 5 "$KILN" check "$ROOT/tests/profiles/bad/billion-laughs.yaml"
+
+# Hostile-but-small inputs (just under 1 MiB) stay fast: bounded lists, sorted duplicate detection.
+python3 - "$T" <<'PY'
+import sys
+T = sys.argv[1]
+hdr = "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/8}\n"
+with open(T + "/many-hosts.yaml", "w") as f:
+    f.write(hdr + "hosts:\n")
+    i = 0
+    while f.tell() < 1000000:
+        f.write("  - {name: h, role: minio, subnet: a, address: 10.0.0.%d}\n" % (i % 250 + 1))
+        i += 1
+with open(T + "/dup-keys.yaml", "w") as f:
+    f.write(hdr + "hosts: []\nroles:\n  app:\n    env:\n")
+    while f.tell() < 1000000:
+        f.write("      A: x\n")
+PY
+check_fails "17k hosts refused quickly" 'many-hosts.yaml:6:3: error: hosts has [0-9]+ entries, more than the 1024' \
+	timeout 10 "$KILN" check "$T/many-hosts.yaml"
+check_fails "100k duplicate keys refused quickly" "dup-keys.yaml:10:7: error: duplicate key 'A' \\(first given at line 9, column 7\\)" \
+	timeout 10 "$KILN" check "$T/dup-keys.yaml"
 
 check_fails "missing file" 'nonexistent.yaml:1:1: error: cannot read profile' "$KILN" check "$T/nonexistent.yaml"
 check_fails "empty profile" 'empty profile' sh -c ': > "$1/e.yaml"; "$2" check "$1/e.yaml"' _ "$T" "$KILN"

@@ -62,6 +62,8 @@ static const struct reject rejects[] = {
 	{ "malformed yaml", BASE "flows: [ {from: {role: app}\n", 8, 1, "malformed YAML" },
 	{ "unknown key", BASE "  - {name: h2, role: minio, subnet: a, adress: 10.0.0.11}\n", 7, 40,
 	  "unknown key 'adress' in a host (expected one of: name, role, subnet, address," },
+	{ "unknown key suggestion", BASE "  - {name: h2, role: minio, subnet: a, adress: 10.0.0.11}\n", 7, 40,
+	  "replica_of, ethernets); did you mean 'address'?" },
 	{ "unknown top-level key", BASE "firewall: {}\n", 7, 1, "unknown key 'firewall' in the profile" },
 	{ "wrong type: list", "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets: {name: a}\nhosts: []\n", 3, 10,
 	  "subnets must be a list, not a mapping" },
@@ -327,6 +329,25 @@ static void test_errors_all_reported_and_capped(void **state)
 	assert_int_equal(d.v[0].line, 7);   /* sorted by position */
 	assert_int_equal(d.v[1].line, 8);
 	assert_non_null(strstr(d.v[PROFILE_MAX_DIAGS].msg, "too many errors"));
+	diags_free(&d);
+	buf_free(&b);
+}
+
+static void test_list_limit(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, BASE "dns:\n  servers:\n");
+	for (int i = 0; i < 1025; i++)
+		buf_puts(&b, "    - 10.0.0.2\n");
+	struct model m;
+	struct diags d;
+	assert_int_equal(load(b.data, &m, &d), -EINVAL);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].line, 9);
+	assert_int_equal(d.v[0].col, 5);
+	assert_string_equal(d.v[0].msg, "dns.servers has 1025 entries, more than the 1024 a profile may have");
 	diags_free(&d);
 	buf_free(&b);
 }
@@ -615,6 +636,7 @@ int main(void)
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_errors_all_reported_and_capped),
+		cmocka_unit_test(test_list_limit),
 		cmocka_unit_test(test_example_onprem),
 		cmocka_unit_test(test_example_ec2),
 		cmocka_unit_test(test_example_scaled),
