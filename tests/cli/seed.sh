@@ -29,7 +29,7 @@ check "seed for db1" kiln seed "$P" --host db1 --out "$T/db1.seed"
 check_output "serial increases across runs" '^serial: 2$' kiln seed --inspect "$T/db1.seed"
 check_output "db1 gets only MySQL secrets" '^secrets .*: mysql_root_password mysql_app_password$' cat "$T/k.out"
 check_output "serial file holds the last serial" '^2$' cat "$S/serial"
-check "seed for minio1" kiln seed "$P" --host minio1 --out "$T/minio1.seed"
+check "seed for minio1 (--state first)" kiln seed --state "$S" "$P" --host minio1 --out "$T/minio1.seed"
 check_output "minio1 gets only MinIO secrets" '^secrets .*: minio_root_user minio_root_password minio_app_access_key minio_app_secret_key$' kiln seed --inspect "$T/minio1.seed"
 
 # tampering and wrong keys
