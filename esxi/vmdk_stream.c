@@ -298,6 +298,8 @@ static void progress_show(struct progress *pr, uint64_t done, int final)
 	unsigned pct = (unsigned)(done * 100 / pr->total);
 	if (!final && (pct == pr->last_pct || (!pr->tty && pct / 10 == pr->last_pct / 10)))
 		return;
+	if (final && !pr->tty && pr->last_pct == 100)
+		return;                 /* the last grain already said 100% */
 	pr->last_pct = pct;
 	fprintf(stderr, "%skiln: vmdk: %3u%% (%llu/%llu MiB)%s", pr->tty ? "\r" : "", pct,
 		(unsigned long long)(done >> 20), (unsigned long long)(pr->total >> 20),
@@ -382,7 +384,8 @@ int vmdk_stream_write(int in_fd, uint64_t size, int out_fd, const struct vmdk_st
 	p.slot_cap = (VMDK_GRAIN_MARKER_HDR + grain_compress_bound(probe, VMDK_GRAIN_BYTES) + VMDK_SECTOR) /
 		     VMDK_SECTOR * VMDK_SECTOR;
 	grain_compressor_free(probe);
-	p.nring = nthreads * 8 < 16 ? 16 : nthreads * 8;
+	/* Enough slots that a slow grain does not stall the others for long. */
+	p.nring = nthreads * 8 < 16 ? 16 : nthreads * 8 > 1024 ? 1024 : nthreads * 8;
 	p.ring = xcalloc(p.nring, sizeof(*p.ring));
 	for (size_t i = 0; i < p.nring; i++)
 		p.ring[i].out = xmalloc(p.slot_cap);

@@ -79,6 +79,7 @@ convert_ok "zlib level 9" "$T/big.raw" --compressor zlib --level 9
 convert_ok "libdeflate level 1" "$T/partial.raw" --compressor libdeflate --level 1
 "$KILN" convert --progress "$T/big.raw" --to vmdk "$T/p.vmdk" 2>"$T/progress"
 check_output "--progress reports on stderr" '100% \(100/100 MiB\)' cat "$T/progress"
+check_output "--progress says 100% once" '^1$' grep -c '100%' "$T/progress"
 check_output "--help" 'Usage: kiln convert' "$KILN" convert --help
 
 # Bad input and usage errors; nothing is left behind under the output name.
