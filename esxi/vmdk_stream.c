@@ -84,10 +84,14 @@ static int walk_next(struct pipeline *p, uint64_t *g)
 		off_t h = lseek(p->in_fd, d, SEEK_HOLE);
 		if (h < 0)
 			return -errno;
+		if ((uint64_t)d < off || h <= d) {
+			/* A file without a real sparse map (e.g. a character device
+			 * whose lseek ignores whence): read it all. */
+			p->no_sparse_map = 1;
+			continue;
+		}
 		p->data_end = (uint64_t)h;
 		p->walk_grain = (uint64_t)d / VMDK_GRAIN_BYTES;
-		if (p->walk_grain * VMDK_GRAIN_BYTES >= p->data_end)   /* cannot happen; be safe */
-			p->walk_grain++;
 	}
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,6 +237,23 @@ static void test_stream_stats_and_tail(void **state)
 	close(out);
 }
 
+/* An fd without a sparse map (lseek ignores SEEK_DATA) is read in full; its
+ * zero grains are still dropped. */
+static void test_stream_without_sparse_map(void **state)
+{
+	(void)state;
+	int in = open("/dev/zero", O_RDONLY), out = tmpfile_fd();
+	assert_true(in >= 0);
+	struct vmdk_stream_opts o;
+	vmdk_stream_opts_init(&o);
+	struct vmdk_stream_stats st;
+	assert_int_equal(vmdk_stream_write(in, 40 * VMDK_GRAIN_BYTES + 7, out, &o, &st), 0);
+	assert_int_equal(st.grains_stored, 0);
+	assert_int_equal(st.grains_zero, 41);
+	close(in);
+	close(out);
+}
+
 static void test_stream_refusals(void **state)
 {
 	(void)state;
@@ -270,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_compress_roundtrip),
 		cmocka_unit_test(test_codec_parse_and_levels),
 		cmocka_unit_test(test_stream_stats_and_tail),
+		cmocka_unit_test(test_stream_without_sparse_map),
 		cmocka_unit_test(test_stream_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
