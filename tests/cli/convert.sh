@@ -94,6 +94,12 @@ check_fails "bad --adapter" "unsupported --adapter 'virtio'" \
 	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --adapter virtio
 check_fails "bad --threads" "--threads wants a number from 1 to 256, not '0'" \
 	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --threads 0
+check_fails "non-numeric --threads" "--threads wants a number from 1 to 256, not '2x'" \
+	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --threads 2x
+check_fails "--level 13" "--level wants a number from 1 to 12, not '13'" \
+	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --level 13
+check_fails "character device as input" "input '/dev/null' is not a regular file or block device" \
+	"$KILN" convert /dev/null --to vmdk "$T/x.vmdk"
 check_fails "bad --compressor" "unsupported --compressor 'lz4'" \
 	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --compressor lz4
 check_fails "zlib --level 10" '--level 10 is out of range for zlib' \
