@@ -199,6 +199,9 @@ int vmdk_stream_write(int in_fd, uint64_t size, int out_fd, const struct vmdk_st
 	if (sodium_init() < 0)
 		return -EIO;
 
+	if (size > VMDK_MAX_DISK_BYTES)
+		return -EFBIG;
+
 	struct vmdk_stream_stats st = { 0 };
 	uint64_t capacity = vmdk_capacity_for(size);
 	uint64_t desc_sectors;

@@ -310,6 +310,7 @@ static void test_stream_refusals(void **state)
 	struct vmdk_stream_opts o;
 	vmdk_stream_opts_init(&o);
 	assert_int_equal(vmdk_stream_write(in, 0, out, &o, NULL), -EINVAL);
+	assert_int_equal(vmdk_stream_write(in, VMDK_MAX_DISK_BYTES + 1, out, &o, NULL), -EFBIG);
 	o.adapter = "virtio";
 	assert_int_equal(vmdk_stream_write(in, 1, out, &o, NULL), -EINVAL);
 	o.adapter = NULL;
