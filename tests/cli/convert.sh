@@ -80,6 +80,13 @@ convert_ok "libdeflate level 1" "$T/partial.raw" --compressor libdeflate --level
 "$KILN" convert --progress "$T/big.raw" --to vmdk "$T/p.vmdk" 2>"$T/progress"
 check_output "--progress reports on stderr" '100% \(100/100 MiB\)' cat "$T/progress"
 check_output "--progress says 100% once" '^1$' grep -c '100%' "$T/progress"
+# On a terminal, progress is on by default and redraws one line.
+if command -v script >/dev/null; then
+	script -qec "'$KILN' convert '$T/big.raw' --to vmdk '$T/tty.vmdk'" /dev/null >"$T/tty.out" 2>&1
+	check_output "progress on a terminal by default, one redrawn line" '@kiln: vmdk: 100%' tr '\r' '@' <"$T/tty.out"
+fi
+"$KILN" convert "$T/big.raw" --to vmdk "$T/quiet.vmdk" 2>"$T/err-none"
+check "quiet without --progress when stderr is not a terminal" test ! -s "$T/err-none"
 check_output "--help" 'Usage: kiln convert' "$KILN" convert --help
 
 # Bad input and usage errors; nothing is left behind under the output name.
