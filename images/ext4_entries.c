@@ -90,12 +90,7 @@ static int set_meta(struct ext4w *w, ext2_ino_t ino, const char *path, const str
 static int link_into(struct ext4w *w, ext2_ino_t dir, const char *name, ext2_ino_t ino,
 		     uint16_t mode, const char *path)
 {
-	errcode_t e = ext2fs_link(w->fs, dir, name, ino, ftype(mode));
-	if (e == EXT2_ET_DIR_NO_SPACE) {
-		e = ext2fs_expand_dir(w->fs, dir);
-		if (!e)
-			e = ext2fs_link(w->fs, dir, name, ino, ftype(mode));
-	}
+	errcode_t e = ext4w_dir_add(w, dir, name, ino, ftype(mode));
 	return e ? fail(w, e, path, "linking") : 0;
 }
 
@@ -186,6 +181,7 @@ static int prepare(struct ext4w *w, const char *path, bool make_parents, bool wa
 						    w->what ? w->what : path);
 			goto out;
 		}
+		ext4w_dir_forget(w, *parent);
 		errcode_t e = ext2fs_unlink(w->fs, *parent, *name, old->ino, 0);
 		if (e) {
 			r = fail(w, e, path, "replacing");

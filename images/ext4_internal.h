@@ -31,6 +31,7 @@ void pathmap_put(struct pathmap *m, const char *path, ext2_ino_t ino, uint16_t m
 int path_normalize(const char *in, bool allow_absolute, char **out);
 
 /* The state of one ext4_from_tar() run. */
+struct dirtail;
 struct ext4w {
 	ext2_filsys fs;
 	int64_t now;                  /* filesystem times (params->timestamp or time()) */
@@ -42,6 +43,8 @@ struct ext4w {
 	uint64_t entries;
 	bool nospace;                 /* an allocation failed: filesystem too small */
 	const char *what;             /* entry being written, for error messages */
+	struct dirtail *dirtails;     /* ext4_dirs.c: last block of each directory */
+	size_t dirtail_cap, ndirtails;
 };
 
 /* What the tar (or overlay) says about an entry. */
@@ -62,6 +65,13 @@ int ext4w_mkfs(struct ext4w *w, const char *image_path, uint64_t offset, uint64_
 	       const struct ext4_params *p);
 /* Fix up and close the filesystem; returns 0 or -errno. */
 int ext4w_finish(struct ext4w *w);
+
+/* ext4_dirs.c: add a directory entry at the end of dir (fast path for
+ * ext2fs_link); forget the cached block before libext2fs changes dir. */
+errcode_t ext4w_dir_add(struct ext4w *w, ext2_ino_t dir, const char *name, ext2_ino_t ino,
+			int ftype);
+void ext4w_dir_forget(struct ext4w *w, ext2_ino_t dir);
+void ext4w_dirs_free(struct ext4w *w);
 
 /* ext4_entries.c: each creates or replaces the entry at relative path `path`
  * and returns its inode in *ino (when ino is not NULL). All log on error. */

@@ -378,6 +378,7 @@ out:
 	if (w.fs)
 		ext2fs_free(w.fs);        /* failed: drop it without writing anything more */
 	pathmap_free(&w.map);
+	ext4w_dirs_free(&w);
 	archive_read_free(a);
 	return r;
 }
