@@ -3,12 +3,12 @@
 # stream) against the usual pipeline: extract the tar to a directory, then
 # mkfs.ext4 -d DIR. Same tar, same image size, same run.
 #   bench/ext4.sh [DIR...]     directories under / to put in the tar
-#                              (default: usr/share usr/bin usr/sbin usr/lib/python3)
+#                              (default: usr/share usr/bin usr/sbin)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s all >/dev/null
 dirs=("$@")
-[ ${#dirs[@]} -gt 0 ] || dirs=(usr/share usr/bin usr/sbin usr/lib/python3)
+[ ${#dirs[@]} -gt 0 ] || dirs=(usr/share usr/bin usr/sbin)
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/kiln-bench-ext4.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

@@ -3,8 +3,9 @@
  * quadratic for /usr/share/doc-sized directories. The writer only ever adds
  * entries, so the free space is at the end of the last block: keep that
  * block in memory per directory and append there, adding a block with
- * ext2fs_expand_dir() when it is full. The cached block is written through
- * on every change, so the disk is always current. */
+ * ext2fs_expand_dir() when it is full. The cached block is written back
+ * (checksummed once) when the directory moves on to a new block, before
+ * libext2fs itself changes the directory, and at the end. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@ struct dirtail {
 	blk64_t pblk;                 /* physical block of the last block */
 	unsigned last;                /* offset of the last entry in it */
 	char *buf;
+	bool dirty;
 };
 
 static unsigned usable(ext2_filsys fs)
@@ -87,13 +89,34 @@ static errcode_t load_tail(struct ext4w *w, struct dirtail *t)
 	return 0;
 }
 
-void ext4w_dir_forget(struct ext4w *w, ext2_ino_t dir)
+static errcode_t flush(struct ext4w *w, struct dirtail *t)
+{
+	if (!t->buf || !t->dirty)
+		return 0;
+	t->dirty = false;
+	return ext2fs_write_dir_block4(w->fs, t->pblk, t->buf, 0, t->dir);
+}
+
+errcode_t ext4w_dir_forget(struct ext4w *w, ext2_ino_t dir)
 {
 	struct dirtail *t = slot(w, dir, false);
+	errcode_t e = 0;
 	if (t && t->buf) {
+		e = flush(w, t);
 		free(t->buf);
 		t->buf = NULL;               /* reloaded from disk on next use */
 	}
+	return e;
+}
+
+errcode_t ext4w_dirs_flush(struct ext4w *w)
+{
+	for (size_t i = 0; i < w->dirtail_cap; i++) {
+		errcode_t e = flush(w, &w->dirtails[i]);
+		if (e)
+			return e;
+	}
+	return 0;
 }
 
 void ext4w_dirs_free(struct ext4w *w)
@@ -136,10 +159,11 @@ errcode_t ext4w_dir_add(struct ext4w *w, ext2_ino_t dir, const char *name, ext2_
 			ext2fs_dirent_set_file_type(d, ftype);
 			memcpy(d->name, name, nlen);
 			memset(d->name + nlen, 0, (size_t)(EXT2_DIR_REC_LEN(nlen) - 8) - nlen);
-			return ext2fs_write_dir_block4(fs, t->pblk, t->buf, 0, dir);
+			t->dirty = true;
+			return 0;
 		}
 		/* full: add an empty block and move there */
-		if ((e = ext2fs_expand_dir(fs, dir)) || (e = load_tail(w, t)))
+		if ((e = flush(w, t)) || (e = ext2fs_expand_dir(fs, dir)) || (e = load_tail(w, t)))
 			return e;
 	}
 	return EXT2_ET_DIR_NO_SPACE;

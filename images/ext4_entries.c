@@ -181,8 +181,9 @@ static int prepare(struct ext4w *w, const char *path, bool make_parents, bool wa
 						    w->what ? w->what : path);
 			goto out;
 		}
-		ext4w_dir_forget(w, *parent);
-		errcode_t e = ext2fs_unlink(w->fs, *parent, *name, old->ino, 0);
+		errcode_t e = ext4w_dir_forget(w, *parent);
+		if (!e)
+			e = ext2fs_unlink(w->fs, *parent, *name, old->ino, 0);
 		if (e) {
 			r = fail(w, e, path, "replacing");
 			goto out;

@@ -70,7 +70,8 @@ int ext4w_finish(struct ext4w *w);
  * ext2fs_link); forget the cached block before libext2fs changes dir. */
 errcode_t ext4w_dir_add(struct ext4w *w, ext2_ino_t dir, const char *name, ext2_ino_t ino,
 			int ftype);
-void ext4w_dir_forget(struct ext4w *w, ext2_ino_t dir);
+errcode_t ext4w_dir_forget(struct ext4w *w, ext2_ino_t dir);
+errcode_t ext4w_dirs_flush(struct ext4w *w);
 void ext4w_dirs_free(struct ext4w *w);
 
 /* ext4_entries.c: each creates or replaces the entry at relative path `path`

@@ -252,9 +252,13 @@ int ext4w_mkfs(struct ext4w *w, const char *image_path, uint64_t offset, uint64_
 
 int ext4w_finish(struct ext4w *w)
 {
+	errcode_t e = ext4w_dirs_flush(w);
+	if (e)
+		return log_error_errno(ext4w_errno(w, e), "ext4: writing directories: %s",
+				       ext4w_strerror(e));
 	ext2_filsys fs = w->fs;
 	w->fs = NULL;
-	errcode_t e = ext2fs_close_free(&fs);
+	e = ext2fs_close_free(&fs);
 	if (e)
 		return log_error_errno(ext4w_errno(w, e), "ext4: writing filesystem metadata: %s",
 				       ext4w_strerror(e));
