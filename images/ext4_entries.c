@@ -250,9 +250,82 @@ static int new_inode(struct ext4w *w, const char *path, const struct entry_meta 
 	return 0;
 }
 
+static bool all_zero(const char *p, size_t n)
+{
+	return n && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
+}
+
+/* File data goes through a block-aligned staging buffer: whole blocks of
+ * zeros are left as holes (as mke2fs -d does), the rest is written in runs. */
+struct stage {
+	ext2_file_t f;
+	unsigned bs;
+	uint64_t start;               /* file offset of buf[0], block aligned */
+	size_t len;                   /* bytes staged */
+};
+
+static errcode_t stage_flush(struct ext4w *w, struct stage *st)
+{
+	size_t nblk = (st->len + st->bs - 1) / st->bs;
+	errcode_t e = 0;
+	for (size_t i = 0; i < nblk && !e;) {
+		size_t blen = st->len - i * st->bs < st->bs ? st->len - i * st->bs : st->bs;
+		if (blen == st->bs && all_zero(w->iobuf + i * st->bs, blen)) {
+			i++;
+			continue;
+		}
+		size_t j = i + 1;
+		while (j < nblk && (st->len - j * st->bs < st->bs ||
+				    !all_zero(w->iobuf + j * st->bs, st->bs)))
+			j++;
+		size_t from = i * st->bs, to = j * st->bs < st->len ? j * st->bs : st->len;
+		unsigned done = 0;
+		if (!(e = ext2fs_file_llseek(st->f, st->start + from, EXT2_SEEK_SET, NULL)))
+			e = ext2fs_file_write(st->f, w->iobuf + from, (unsigned)(to - from), &done);
+		if (!e && done != to - from)
+			e = EXT2_ET_SHORT_WRITE;
+		i = j;
+	}
+	st->len = 0;
+	return e;
+}
+
+static errcode_t stage_add(struct ext4w *w, struct stage *st, uint64_t off, const char *p, size_t n)
+{
+	errcode_t e;
+	while (n) {
+		uint64_t end = st->start + st->len;
+		if (st->len && (off < end || off >= st->start + w->iobuf_len)) {
+			if ((e = stage_flush(w, st)))     /* out of order, or past the buffer */
+				return e;
+			continue;
+		}
+		if (!st->len) {
+			st->start = off - off % st->bs;
+			end = st->start;
+		}
+		memset(w->iobuf + st->len, 0, off - end);      /* a hole inside the buffer */
+		st->len = off - st->start;
+		size_t c = w->iobuf_len - st->len < n ? w->iobuf_len - st->len : n;
+		memcpy(w->iobuf + st->len, p, c);
+		st->len += c;
+		off += c;
+		p += c;
+		n -= c;
+		if (st->len == w->iobuf_len && (e = stage_flush(w, st)))
+			return e;
+	}
+	return 0;
+}
+
 static int write_data(struct ext4w *w, ext2_file_t f, const char *path, uint64_t size,
 		      data_next_fn next, void *ctx)
 {
+	struct stage st = { .f = f, .bs = w->fs->blocksize };
+	if (!w->iobuf) {
+		w->iobuf_len = 1 << 20;
+		w->iobuf = xmalloc(w->iobuf_len);
+	}
 	errcode_t e = 0;
 	for (;;) {
 		const void *buf;
@@ -266,18 +339,11 @@ static int write_data(struct ext4w *w, ext2_file_t f, const char *path, uint64_t
 		if (off < 0 || (uint64_t)off + len > size)
 			return log_error_errno(EINVAL, "ext4: \"%s\": data beyond the entry's size",
 					       w->what ? w->what : path);
-		if ((e = ext2fs_file_llseek(f, (uint64_t)off, EXT2_SEEK_SET, NULL)))
-			break;
-		while (len) {
-			unsigned int chunk = len > (1u << 30) ? 1u << 30 : (unsigned int)len, done = 0;
-			if ((e = ext2fs_file_write(f, buf, chunk, &done)))
-				break;
-			buf = (const char *)buf + done;
-			len -= done;
-		}
-		if (e)
+		if ((e = stage_add(w, &st, (uint64_t)off, buf, len)))
 			break;
 	}
+	if (!e)
+		e = stage_flush(w, &st);
 	if (!e)
 		e = ext2fs_file_set_size2(f, size);
 	return e ? fail(w, e, path, "writing") : 0;

@@ -379,6 +379,7 @@ out:
 		ext2fs_free(w.fs);        /* failed: drop it without writing anything more */
 	pathmap_free(&w.map);
 	ext4w_dirs_free(&w);
+	free(w.iobuf);
 	archive_read_free(a);
 	return r;
 }
