@@ -8,10 +8,15 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
+/* Logs, except when the filesystem is full: ext4_from_tar() then reports
+ * the size it would need, once. */
 static int fail(struct ext4w *w, errcode_t e, const char *path, const char *step)
 {
-	return log_error_errno(ext4w_errno(w, e), "ext4: %s \"%s\": %s", step,
-			       w->what ? w->what : path, ext4w_strerror(e));
+	int r = ext4w_errno(w, e);
+	if (r == -ENOSPC && w->nospace)
+		return r;
+	return log_error_errno(r, "ext4: %s \"%s\": %s", step, w->what ? w->what : path,
+			       ext4w_strerror(e));
 }
 
 static int ftype(uint16_t mode)
@@ -468,13 +473,17 @@ int ext4w_set_xattrs(struct ext4w *w, ext2_ino_t ino, const struct xattr_item *x
 	if (e)
 		return log_error_errno(ext4w_errno(w, e), "ext4: \"%s\": extended attributes: %s",
 				       w->what, ext4w_strerror(e));
+	const char *failed = NULL;
 	if (!(e = ext2fs_xattrs_read(h)))
 		for (size_t i = 0; i < n && !e; i++)
 			if ((e = ext2fs_xattr_set(h, x[i].name, x[i].value, x[i].len)))
-				log_error("ext4: \"%s\": extended attribute %s: %s", w->what, x[i].name,
-					  ext4w_strerror(e));
+				failed = x[i].name;
 	errcode_t e2 = ext2fs_xattrs_close(&h);
-	if (!e && e2)
-		log_error("ext4: \"%s\": extended attributes: %s", w->what, ext4w_strerror(e2));
-	return ext4w_errno(w, e ? e : e2);
+	if (!e)
+		e = e2;
+	int r = ext4w_errno(w, e);
+	if (r < 0 && !(r == -ENOSPC && w->nospace))
+		log_error_errno(r, "ext4: \"%s\": extended attribute %s: %s", w->what,
+				failed ? failed : "", ext4w_strerror(e));
+	return r;
 }

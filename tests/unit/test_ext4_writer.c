@@ -511,6 +511,11 @@ static void test_reproducible_and_offset(void **state)
 	assert_memory_equal(d + off + sz, pat, 1 << 20);
 	free(d);
 
+	/* "-" reads the tar from stdin */
+	assert_non_null(freopen(tar, "r", stdin));
+	assert_int_equal(ext4_from_tar(b, 0, sz, &p, "-", NULL, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(cmp_files(a, 0, b, sz), 0);
+
 	/* a different timestamp changes the bytes (the times are really used) */
 	p.timestamp = TS + 1;
 	assert_int_equal(ext4_from_tar(b, 0, sz, &p, tar, NULL, 0, NULL, NULL, NULL), 0);
@@ -555,6 +560,7 @@ static void test_refusals(void **state)
 				       { .path = "after", .data = big, .len = 8 << 20 } };
 	expect_refusal(toobig, 3, 16 << 20, -ENOSPC, "filesystem of 16 MiB is too small");
 	assert_non_null(strstr(logbuf.data, "\"huge\""));
+	assert_ptr_equal(strchr(logbuf.data, '\n'), logbuf.data + logbuf.len - 1);   /* logged once */
 	long need = strtol(strstr(logbuf.data, "needs at least ") + 15, NULL, 10);
 	assert_true(need >= 32 && need < 256);
 	free(big);
