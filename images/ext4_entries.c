@@ -404,6 +404,7 @@ int ext4w_symlink(struct ext4w *w, const char *path, const struct entry_meta *m,
 	if ((r = link_into(w, parent, name, ino, LINUX_S_IFLNK, path)) < 0)
 		return r;
 	pathmap_put(&w->map, path, ino, LINUX_S_IFLNK | 0777);
+	pathmap_set_link(&w->map, path, target);
 	if ((r = set_meta(w, ino, path, m)) < 0)
 		return r;
 	if (strlen(target) >= sizeof(((struct ext2_inode *)0)->i_block))
@@ -439,29 +440,38 @@ int ext4w_hardlink(struct ext4w *w, const char *path, const char *target, bool m
 				       w->what ? w->what : path, target);
 	ext2_ino_t ino = t->ino;
 	uint16_t mode = t->mode;
+	char *link = t->link ? xstrdup(t->link) : NULL;     /* t moves when the map grows */
 	struct pathmap_slot *old = pathmap_get(&w->map, path);
-	if (old && old->ino == ino)
+	if (old && old->ino == ino) {
+		free(link);
 		return 0;                         /* already that inode */
+	}
 	ext2_ino_t parent = 0, existing;
 	const char *name = NULL;
 	int r = prepare(w, path, make_parents, false, &parent, &name, &existing);
-	if (r < 0)
+	if (r >= 0)
+		r = link_into(w, parent, name, ino, mode, path);
+	if (r < 0) {
+		free(link);
 		return r;
-	if ((r = link_into(w, parent, name, ino, mode, path)) < 0)
-		return r;
+	}
 	struct ext2_inode_large in;
 	errcode_t e = read_large(w, ino, &in);
-	if (!e && in.i_links_count >= EXT2_LINK_MAX)
+	if (!e && in.i_links_count >= EXT2_LINK_MAX) {
+		free(link);
 		return log_error_errno(EMLINK, "ext4: hard link \"%s\": too many links",
 				       w->what ? w->what : path);
+	}
 	if (!e) {
 		in.i_links_count++;
 		e = write_large(w, ino, &in);
 	}
-	if (e)
-		return fail(w, e, path, "hard linking");
-	pathmap_put(&w->map, path, ino, mode);
-	return 0;
+	if (!e) {
+		pathmap_put(&w->map, path, ino, mode);
+		pathmap_set_link(&w->map, path, link);
+	}
+	free(link);
+	return e ? fail(w, e, path, "hard linking") : 0;
 }
 
 int ext4w_set_xattrs(struct ext4w *w, ext2_ino_t ino, const struct xattr_item *x, size_t n)

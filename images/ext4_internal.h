@@ -15,6 +15,7 @@ struct pathmap_slot {
 	char *path;
 	ext2_ino_t ino;
 	uint16_t mode;                /* LINUX_S_IF* type bits + permissions */
+	char *link;                   /* symlink target, for following parent symlinks */
 };
 struct pathmap {
 	struct pathmap_slot *slots;
@@ -24,6 +25,12 @@ void pathmap_init(struct pathmap *m);
 void pathmap_free(struct pathmap *m);
 struct pathmap_slot *pathmap_get(struct pathmap *m, const char *path);
 void pathmap_put(struct pathmap *m, const char *path, ext2_ino_t ino, uint16_t mode);
+void pathmap_set_link(struct pathmap *m, const char *path, const char *target);
+
+/* The path with every symlink among its parent components followed, as tar
+ * extraction and the kernel do (merged /usr: "bin/x" is "usr/bin/x"); the
+ * last component is not followed. -ELOOP after 40 symlinks. */
+int path_resolve_parents(struct pathmap *m, const char *path, char **out);
 
 /* Normalise a tar member name into a relative path in a new string: drops
  * leading "./", "." components, repeated and trailing slashes. Fails with

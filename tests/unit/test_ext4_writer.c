@@ -455,6 +455,60 @@ static void test_replacement(void **state)
 	free(img);
 }
 
+/* Symlinked parent directories are followed, as tar extraction does:
+ * merged /usr ("bin -> usr/bin") for tar entries and the overlay. */
+static void test_symlinked_parents(void **state)
+{
+	(void)state;
+	const struct tent t[] = {
+		{ .path = "usr/bin/", .type = AE_IFDIR, .mode = 0755 },
+		{ .path = "usr/lib/", .type = AE_IFDIR, .mode = 0755 },
+		{ .path = "bin", .type = AE_IFLNK, .symlink = "usr/bin" },
+		{ .path = "lib", .type = AE_IFLNK, .symlink = "/usr/lib" },
+		{ .path = "usr/sbin", .type = AE_IFLNK, .symlink = "../usr/./bin/" },
+		{ .path = "bin/tool", .data = "one", .len = 3 },
+		{ .path = "usr/bin/tool", .data = "two", .len = 3 },     /* the same file */
+		{ .path = "usr/sbin/tool2", .data = "three", .len = 5 },
+		{ .path = "bin2", .hardlink = "bin" },                    /* a hard-linked symlink */
+		{ .path = "bin2/viahl", .data = "4", .len = 1 },
+		{ .path = "loop1", .type = AE_IFLNK, .symlink = "loop2" },
+		{ .path = "loop2", .type = AE_IFLNK, .symlink = "loop1" },
+	};
+	char *tar = tpath("links.tar"), *img = tpath("links.img");
+	write_tar(tar, t, sizeof(t) / sizeof(t[0]), false);
+	make_image(img, 16 << 20);
+	const struct overlay_entry ov[] = {
+		{ .path = "/lib/x.conf", .type = OVERLAY_FILE, .mode = 0644, .data = "x", .len = 1 },
+		{ .path = "/bin/tool", .type = OVERLAY_FILE, .mode = 0755, .data = "five", .len = 4 },
+	};
+	struct ext4_params p = params();
+	assert_int_equal(ext4_from_tar(img, 0, 16 << 20, &p, tar, ov, 2, NULL, NULL, NULL), 0);
+	fsck_clean(img);
+	check_stat(img, "/usr/bin/tool", "regular", 0755, 0, 0, 4, 1);
+	check_content(img, "/usr/bin/tool", "five", 4);
+	check_content(img, "/usr/bin/tool2", "three", 5);
+	check_content(img, "/usr/bin/viahl", "4", 1);
+	check_content(img, "/usr/lib/x.conf", "x", 1);
+	check_stat(img, "/bin", "symlink", 0644, 0, 0, 7, 2);
+	char *o = dbg(img, "ls /usr/bin");
+	const char *one = strstr(o, ") tool ");                   /* one "tool", not two */
+	assert_non_null(one);
+	assert_null(strstr(one + 1, ") tool "));
+	free(o);
+
+	const struct tent loop[] = {
+		{ .path = "loop1", .type = AE_IFLNK, .symlink = "loop2" },
+		{ .path = "loop2", .type = AE_IFLNK, .symlink = "loop1" },
+		{ .path = "loop1/f", .data = "x", .len = 1 },
+	};
+	write_tar(tar, loop, 3, false);
+	buf_free(&logbuf);
+	assert_int_equal(ext4_from_tar(img, 0, 16 << 20, &p, tar, NULL, 0, NULL, NULL, NULL), -ELOOP);
+	assert_non_null(strstr(logbuf.data, "\"loop1/f\": too many levels of symbolic links"));
+	free(tar);
+	free(img);
+}
+
 static int cmp_files(const char *a, uint64_t a_off, const char *b, uint64_t len)
 {
 	int st;
@@ -674,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_every_entry_type),
 		cmocka_unit_test(test_sparse_file),
 		cmocka_unit_test(test_replacement),
+		cmocka_unit_test(test_symlinked_parents),
 		cmocka_unit_test(test_reproducible_and_offset),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_posix_acls),
