@@ -57,7 +57,8 @@ static int cmp_str(const void *a, const void *b)
 static void key_list(struct buf *b, const char *tag, char **v, size_t n, bool sort)
 {
 	char **c = xcalloc(n ? n : 1, sizeof *c);
-	memcpy(c, v, n * sizeof *c);
+	if (n)
+		memcpy(c, v, n * sizeof *c);
 	if (sort)
 		qsort(c, n, sizeof *c, cmp_str);
 	for (size_t i = 0; i < n; i++)

@@ -4,7 +4,7 @@
 # and needs no mirror).
 . "$(dirname "$0")/../lib.sh"
 profile=$ROOT/profiles/examples/onprem.yaml
-state=$T/state out=$T/out
+state=$T/state out=$T/images
 "$KILN" keys init "$profile" --state "$state" >/dev/null 2>&1
 
 no_images() { # name: nothing (not even a temp file) in $out
@@ -27,7 +27,7 @@ check_fails "unknown role" "unknown role 'postgres'" "$KILN" build "$profile" --
 "$KILN" build "$profile" --role postgres --state "$state" >/dev/null 2>&1
 check "unknown role is a usage error (exit 2)" test $? -eq 2
 check_fails "bad --artifact" 'wants NAME=PATH' "$KILN" build "$profile" --artifact minio
-check_fails "--artifact for no recipe" "--artifact nosuch: no recipe" \
+check_fails "--artifact for no recipe" "--artifact nosuch: no recipe of the profile" \
 	"$KILN" build "$profile" --state "$state" --out "$out" --artifact nosuch=/dev/null
 check_fails "invalid profile" 'error:' "$KILN" build /dev/null --state "$state" --out "$out"
 check_fails "missing keys" "missing role key .*run 'kiln keys init" \
