@@ -2,8 +2,6 @@
  * (images/ext4_writer.h) + ESP with systemd-boot, kernel and initrd
  * (images/esp.c), written under a temporary name and renamed. */
 #include "images/layout.h"
-#include <archive.h>
-#include <archive_entry.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -156,36 +154,25 @@ static char *render_entry(const struct layout_opts *o, const struct ids *id, con
 			 o->identity, kver, id->root, extra ? " " : "", extra ? extra : "");
 }
 
-/* ---- sizing help for a root that is too small -------------------------- */
-
-/* A rough ext4 footprint of the tar's contents: data rounded to 4 KiB, an
- * inode and a directory entry per entry, +10% and the journal. Only used to
- * tell the user how big the disk should be. */
-static int estimate_root_bytes(const char *tar_path, uint64_t *out)
-{
-	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
-	int r = archive_read_open_filename(a, tar_path, 1 << 16);
-	uint64_t total = 0;
-	struct archive_entry *e;
-	while (r == ARCHIVE_OK && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		int64_t sz = archive_entry_size(e);
-		total += ((uint64_t)(sz > 0 ? sz : 0) + 4095) / 4096 * 4096 + 256 + 64;
-	}
-	archive_read_free(a);
-	if (r != ARCHIVE_EOF)
-		return -EIO;
-	*out = total + total / 10 + 64 * 1024 * 1024ULL;
-	return 0;
-}
-
 /* ---- the build ---------------------------------------------------------- */
+
+/* Text that goes on one line of the loader entry: printable, no newline. */
+static bool one_line(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
 
 static int check_opts(const struct layout_opts *o)
 {
 	if (!o->tar_path || !o->out_path || !o->identity || !*o->identity)
 		return log_error_errno(EINVAL, "layout: tar_path, out_path and identity are required");
+	if (!one_line(o->cmdline_extra))
+		return log_error_errno(EINVAL, "kernel command line contains a control character or newline");
+	if (!one_line(o->identity))
+		return log_error_errno(EINVAL, "identity contains a control character or newline");
 	if (strcmp(o->tar_path, "-") == 0)
 		return log_error_errno(EINVAL, "layout: the rootfs tar must be a file, not stdin");
 	struct stat st;
@@ -246,12 +233,10 @@ static int fill(const struct layout_opts *o, const char *tmp, const struct gpt_l
 	free(ov);
 	free(fstab);
 	if (r == -ENOSPC) {
-		uint64_t need;
-		if (estimate_root_bytes(o->tar_path, &need) == 0)
-			log_error("rootfs does not fit in a %" PRIu64 " MiB root partition: "
-				  "the disk needs to be about %" PRIu64 " MiB (root ~%" PRIu64 " MiB + %" PRIu64
-				  " MiB ESP + 2 MiB)", g->root_size >> 20,
-				  (need + g->esp_size + (3 << 20)) >> 20, need >> 20, g->esp_size >> 20);
+		/* ext4 said how big the filesystem must be; translate to the disk. */
+		log_error("rootfs does not fit in the %" PRIu64 " MiB root partition: make the disk "
+			  "at least the filesystem size above + %" PRIu64 " MiB (ESP + GPT)",
+			  g->root_size >> 20, (uint64_t)((g->esp_size + 2 * GPT_ALIGN) >> 20));
 		goto out;
 	}
 	if (r < 0)

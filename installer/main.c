@@ -3,16 +3,20 @@
 #include "lib/log.h"
 #include <sodium.h>
 #include <stdio.h>
+#include <locale.h>
+#include <signal.h>
 #include <string.h>
 
 /* Keep sorted by how an operator meets them. */
 const struct command kiln_commands[] = {
 	{ "check", cmd_check, "validate a deployment profile and summarise it" },
+	{ "render", cmd_render, "write one host's network, firewall and identity files" },
 	{ "keys", cmd_keys, "create the deployment's operator and role keys (keys init)" },
 	{ "secrets", cmd_secrets, "generate the deployment's secrets and TLS CA (secrets init)" },
+	{ "seed", cmd_seed, "build a host's signed, sealed seed (or --inspect one)" },
 	{ "build", cmd_build, "build the disk images of a profile's roles" },
 	{ "rootfs", cmd_rootfs, "build or fetch from cache a role's root filesystem tar" },
-	{ "seed", cmd_seed, "build a host's signed, sealed seed (or --inspect one)" },
+	{ "convert", cmd_convert, "convert a raw disk image (to a streamOptimized VMDK)" },
 	{ "sign", cmd_sign, "sign a file with the operator key (minisign-compatible)" },
 	{ "verify", cmd_verify, "verify a minisign signature and print its trusted comment" },
 	{ "version", cmd_version, "print kiln's version" },
@@ -40,6 +44,11 @@ int cmd_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	log_set_prefix("kiln");
+	/* UTF-8 path names in tars and ISOs (libarchive converts through the
+	 * locale); fall back to C.UTF-8 where the environment sets none. */
+	if (!setlocale(LC_CTYPE, "") || !strcmp(setlocale(LC_CTYPE, NULL), "C"))
+		setlocale(LC_CTYPE, "C.UTF-8");
+	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
 		log_error("libsodium failed to initialise");
 		return 1;

@@ -4,20 +4,17 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-/* Beyond this many errors the rest is noise; one final line says so. */
-#define DIAGS_MAX 50
-
 void diags_add(struct diags *d, const char *file, unsigned line, unsigned col, const char *fmt, ...)
 {
-	if (d->n > DIAGS_MAX)
+	if (d->n > PROFILE_MAX_DIAGS)
 		return;
 	d->v = xgrow(d->v, &d->cap, d->n + 1, sizeof *d->v);
 	struct diag *g = &d->v[d->n++];
 	g->file = xstrdup(file ? file : "<input>");
 	g->line = line;
 	g->col = col;
-	if (d->n > DIAGS_MAX) {
-		g->msg = xasprintf("too many errors (more than %d), stopping", DIAGS_MAX);
+	if (d->n > PROFILE_MAX_DIAGS) {
+		g->msg = xasprintf("too many errors (more than %d), stopping", PROFILE_MAX_DIAGS);
 		return;
 	}
 	va_list ap;

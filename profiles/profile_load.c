@@ -54,12 +54,26 @@ void parse_header(struct ctx *c, const struct ynode *root)
 		c->m->mirror = xstrdup("http://deb.debian.org/debian");
 }
 
+/* Report in file order (sections are checked in dependency order). Stable. */
+static void diags_sort(struct diags *d, size_t from)
+{
+	for (size_t i = from + 1; i < d->n; i++) {
+		struct diag x = d->v[i];
+		size_t j = i;
+		while (j > from && (d->v[j - 1].line > x.line || (d->v[j - 1].line == x.line && d->v[j - 1].col > x.col))) {
+			d->v[j] = d->v[j - 1];
+			j--;
+		}
+		d->v[j] = x;
+	}
+}
+
 int profile_load_buffer(const char *name, const char *data, size_t len, struct model *out, struct diags *d)
 {
 	size_t nd0 = d->n;
 	memset(out, 0, sizeof *out);
 	out->source_name = xstrdup(name ? name : "<input>");
-	struct ctx c = { .m = out, .d = d, .file = out->source_name };
+	struct ctx c = { .m = out, .d = d, .file = out->source_name, .src = data, .src_len = len };
 
 	if (len > PROFILE_MAX_BYTES) {
 		diags_add(d, c.file, 1, 1, "profile is %zu bytes, larger than the %u byte limit; refusing to parse it",
@@ -87,6 +101,11 @@ int profile_load_buffer(const char *name, const char *data, size_t len, struct m
 	}
 	ytree_free(root);
 	if (d->n > nd0) {
+		/* The "too many errors" marker, if any, stays last. */
+		size_t end = d->n > PROFILE_MAX_DIAGS ? d->n - 1 : d->n, n = d->n;
+		d->n = end;
+		diags_sort(d, nd0);
+		d->n = n;
 		model_free(out);
 		return -EINVAL;
 	}

@@ -8,10 +8,17 @@
 #include "profiles/profile.h"
 #include "profiles/yaml_tree.h"
 
+/* No list or mapping in a profile needs more entries; the bound keeps every
+ * pairwise check (duplicates, overlaps) cheap on hostile input. */
+#define PROFILE_MAX_ITEMS 1024
+
 struct ctx {
 	struct model *m;
 	struct diags *d;
 	const char *file;      /* == m->source_name */
+	const char *src;       /* the profile text (for precise columns inside values) */
+	size_t src_len;
+	bool subnets_bad;      /* subnets: was unusable; don't blame hosts for it */
 };
 
 void err_at(struct ctx *c, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -20,7 +27,9 @@ struct src_pos pos_of(struct ctx *c, const struct ynode *n);
 bool is_null(const struct ynode *n);
 /* n must be a mapping whose keys are all in `allowed` (NULL-terminated). */
 bool expect_map(struct ctx *c, const struct ynode *n, const char *what, const char *const *allowed);
-bool expect_seq(struct ctx *c, const struct ynode *n, const char *what);
+bool expect_seq(struct ctx *c, const struct ynode *n, const char *what);   /* also <= PROFILE_MAX_ITEMS */
+/* A mapping used as a dictionary (sizes, settings, env, ethernets): type and size. */
+bool expect_dict(struct ctx *c, const struct ynode *n, const char *what);
 /* Required key present? Reports "missing required key" at the mapping. */
 bool require(struct ctx *c, const struct ynode *map, const char *key, const char *what);
 

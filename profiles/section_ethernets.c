@@ -1,6 +1,7 @@
 /* A host's optional `ethernets:` block: the netplan v2 subset kiln renders
  * (docs/profile.md lists it). Any other netplan key is an error, so a typo
  * never silently becomes a host without network. */
+#include "profiles/names.h"
 #include "profiles/schema.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -100,7 +101,12 @@ static void parse_ethernet(struct ctx *c, const struct ynode *k, const struct yn
 			for (size_t i = 0; i < l->n; i++)
 				scalar_ipv4(c, l->items[i], "nameservers.addresses", &a);
 		}
-		get_strv(c, ns, "search", &e->search, &e->n_search);
+		if (get_strv(c, ns, "search", &e->search, &e->n_search))
+			for (size_t i = 0; i < e->n_search; i++) {
+				const char *why = name_check_domain(e->search[i]);
+				if (why)
+					err_at(c, ytree_get(ns, "search")->items[i], "search domain '%s' %s", e->search[i], why);
+			}
 	}
 	unsigned mtu;
 	if (get_uint(c, n, "mtu", 576, 9216, &mtu))
@@ -137,6 +143,8 @@ void parse_ethernets(struct ctx *c, const struct ynode *n, struct host *h)
 		       ynode_type_name(n));
 		return;
 	}
+	if (!expect_dict(c, n, "ethernets"))
+		return;
 	if (n->n == 0)
 		return;
 	h->ethernets = xcalloc(n->n, sizeof *h->ethernets);

@@ -63,15 +63,20 @@ void parse_subnets(struct ctx *c, const struct ynode *root)
 	struct model *m = c->m;
 	if (!list) {
 		err_at(c, root, "missing required section 'subnets' (a list of {name, cidr, gateway})");
+		c->subnets_bad = true;
 		return;
 	}
-	if (!expect_seq(c, list, "subnets"))
+	if (!expect_seq(c, list, "subnets")) {
+		c->subnets_bad = true;
 		return;
+	}
 	m->subnets = xcalloc(list->n + 1, sizeof *m->subnets);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct ynode *n = list->items[i];
-		if (!expect_map(c, n, "a subnet", keys))
+		if (!expect_map(c, n, "a subnet", keys)) {
+			c->subnets_bad = true;
 			continue;
+		}
 		struct subnet *s = &m->subnets[m->n_subnets++];
 		s->pos = pos_of(c, n);
 		s->cidr.prefix = PREFIX_INVALID;
@@ -136,6 +141,8 @@ void parse_sizes(struct ctx *c, const struct ynode *root)
 	static const char *const keys[] = { "vcpus", "memory_mib", "os_disk_gib", "data_disk_gib", NULL };
 	struct model *m = c->m;
 	const struct ynode *map = ytree_get(root, "sizes");
+	if (map && map->type == YN_MAP && !expect_dict(c, map, "sizes"))
+		map = NULL;
 	size_t extra = map && map->type == YN_MAP ? map->n : 0;
 	m->sizes = xcalloc(3 + extra, sizeof *m->sizes);
 	for (size_t i = 0; i < 3; i++) {
@@ -144,7 +151,7 @@ void parse_sizes(struct ctx *c, const struct ynode *root)
 	}
 	m->n_sizes = 3;
 	if (!map || map->type != YN_MAP) {
-		if (map)
+		if (map && map->type != YN_MAP)
 			err_at(c, map, "'sizes' must be a mapping of preset name -> {vcpus, memory_mib, "
 				       "os_disk_gib, data_disk_gib}, not %s", ynode_type_name(map));
 		return;
@@ -190,14 +197,15 @@ static void parse_host(struct ctx *c, const struct ynode *n, struct host *h)
 	}
 	if (require(c, n, "role", "host") && get_str(c, n, "role", &tmp)) {
 		int r = role_from_name(tmp);
-		if (r < 0)
+		if (r < 0) {
 			err_at(c, ytree_get(n, "role"), "unknown role '%s' (expected app, mysql or minio)", tmp);
-		else
+			h->role = ROLE__COUNT;   /* no role: keeps role-specific checks quiet */
+		} else
 			h->role = (enum role)r;
 	}
 	if (require(c, n, "subnet", "host") && get_str(c, n, "subnet", &tmp)) {
 		const struct subnet *s = model_find_subnet(m, tmp);
-		if (!s)
+		if (!s && !c->subnets_bad)
 			err_at(c, ytree_get(n, "subnet"), "host '%s' names subnet '%s', which is not defined under subnets",
 			       h->name ? h->name : "?", tmp);
 		else

@@ -27,6 +27,8 @@ static void parse_mysql(struct ctx *c, const struct ynode *n)
 		       ynode_type_name(s));
 		return;
 	}
+	if (!expect_dict(c, s, "roles.mysql.settings"))
+		return;
 	m->roles.mysql.setting_keys = xcalloc(s->n + 1, sizeof(char *));
 	m->roles.mysql.setting_values = xcalloc(s->n + 1, sizeof(char *));
 	for (size_t i = 0; i < s->n; i++) {
@@ -82,13 +84,22 @@ static void parse_minio(struct ctx *c, const struct ynode *n)
 }
 
 /* Points into a template value: quoted scalars start one column later. */
+/* Point at the bad reference itself: find its text in the value's source
+ * (quoting and escapes make offsets in the parsed value differ), on the
+ * value's first line; otherwise point at the value. */
 static void template_error(struct ctx *c, const struct ynode *v, size_t off, const char *msg)
 {
-	unsigned col = v->col + (v->plain ? 0 : 1);
-	if (!strchr(v->value, '\n') && !strchr(v->value, '\\'))
-		col += (unsigned)off;
-	else
-		col = v->col;
+	unsigned col = v->col;
+	const char *ref = v->value + off, *close = strchr(ref, '}');
+	size_t rl = close ? (size_t)(close - ref) + 1 : strlen(ref);
+	if (v->end <= c->src_len && v->start < v->end) {
+		const char *s = c->src + v->start, *e = c->src + v->end;
+		const char *nl = memchr(s, '\n', (size_t)(e - s));
+		const char *hit = memmem(s, (size_t)((nl ? nl : e) - s), ref, rl);
+		if (hit)
+			for (const char *p = s; p < hit; p++)
+				col += ((unsigned char)*p & 0xc0) != 0x80;   /* libyaml counts characters */
+	}
 	diags_add(c->d, c->file, v->line, col, "%s", msg);
 }
 
@@ -105,22 +116,29 @@ static void parse_app(struct ctx *c, const struct ynode *n)
 	m->roles.app.port = 8000;
 	if (svc && expect_map(c, svc, "roles.app.service", svc_keys)) {
 		char *type = NULL;
+		bool type_ok = true;
 		if (get_str(c, svc, "type", &type)) {
 			if (!strcmp(type, "container"))
 				m->roles.app.type = APP_CONTAINER;
-			else if (strcmp(type, "systemd") != 0)
+			else if (strcmp(type, "systemd") != 0) {
 				err_at(c, ytree_get(svc, "type"), "unknown service type '%s' (expected systemd or container)", type);
-		}
+				type_ok = false;
+			}
+		} else if (ytree_get(svc, "type"))
+			type_ok = false;
 		free(type);
 		get_str(c, svc, "exec", &m->roles.app.exec);
 		get_str(c, svc, "image", &m->roles.app.image);
-		if (m->roles.app.type == APP_SYSTEMD && !m->roles.app.exec)
+		/* exec/image consistency depends on the type: with a bad type, say nothing more. */
+		if (!type_ok)
+			(void)0;
+		else if (m->roles.app.type == APP_SYSTEMD && !m->roles.app.exec)
 			err_at(c, svc, "a systemd service needs 'exec' (the command line to run)");
-		if (m->roles.app.type == APP_CONTAINER && !m->roles.app.image)
+		else if (m->roles.app.type == APP_CONTAINER && !m->roles.app.image)
 			err_at(c, svc, "a container service needs 'image' (an image reference or OCI archive path)");
-		if (m->roles.app.type == APP_SYSTEMD && m->roles.app.image)
+		else if (m->roles.app.type == APP_SYSTEMD && m->roles.app.image)
 			err_at(c, ytree_get(svc, "image"), "'image' is for type: container (this service is systemd)");
-		if (m->roles.app.type == APP_CONTAINER && m->roles.app.exec)
+		else if (m->roles.app.type == APP_CONTAINER && m->roles.app.exec)
 			err_at(c, ytree_get(svc, "exec"), "'exec' is for type: systemd (this service is a container)");
 		unsigned port;
 		if (get_uint(c, svc, "port", 1, 65535, &port))
@@ -156,6 +174,8 @@ static void parse_app(struct ctx *c, const struct ynode *n)
 		err_at(c, env, "roles.app.env must be a mapping of NAME -> template, not %s", ynode_type_name(env));
 		return;
 	}
+	if (!expect_dict(c, env, "roles.app.env"))
+		return;
 	m->roles.app.env = xcalloc(env->n + 1, sizeof *m->roles.app.env);
 	for (size_t i = 0; i < env->n; i++) {
 		const struct ynode *k = env->keys[i], *v = env->items[i];

@@ -89,24 +89,48 @@ static bool attach(struct builder *b, struct ynode *n)
 			b->failed = true;
 			return false;
 		}
-		for (size_t i = 0; i < top->n; i++)
-			if (strcmp(top->keys[i]->value, n->value) == 0) {
-				/* Keep parsing (more errors may follow) but remember it. */
-				diags_add(b->d, b->name, n->line, n->col,
-					  "duplicate key '%s' (first given at line %u, column %u)", n->value,
-					  top->keys[i]->line, top->keys[i]->col);
-				break;
-			}
 		b->pending_key = n;
 		return true;
 	}
-	size_t cap = top->cap;
-	top->keys = xgrow(top->keys, &cap, top->n + 1, sizeof *top->keys);
-	top->items = xgrow(top->items, &top->cap, top->n + 1, sizeof *top->items);
+	if (top->n == top->cap) {
+		top->cap = top->cap ? top->cap * 2 : 8;
+		top->keys = xrealloc(top->keys, top->cap * sizeof *top->keys);
+		top->items = xrealloc(top->items, top->cap * sizeof *top->items);
+	}
 	top->keys[top->n] = b->pending_key;
 	top->items[top->n++] = n;
 	b->pending_key = NULL;
 	return true;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct ynode *x = *(const struct ynode *const *)a, *y = *(const struct ynode *const *)b;
+	int r = strcmp(x->value, y->value);
+	if (r)
+		return r;
+	return x->line != y->line ? (x->line < y->line ? -1 : 1) : (x->col < y->col ? -1 : x->col > y->col);
+}
+
+/* Duplicate keys of a finished mapping, found by sorting: O(n log n) even for
+ * a 1 MiB mapping. Not fatal: the schema checks still run on the tree. */
+static void check_duplicate_keys(struct builder *b, const struct ynode *map)
+{
+	if (map->n < 2)
+		return;
+	const struct ynode **v = xmalloc(map->n * sizeof *v);
+	memcpy(v, map->keys, map->n * sizeof *v);
+	qsort(v, map->n, sizeof *v, key_cmp);
+	size_t first = 0;
+	for (size_t i = 1; i < map->n; i++) {
+		if (strcmp(v[i]->value, v[first]->value) != 0) {
+			first = i;
+			continue;
+		}
+		diags_add(b->d, b->name, v[i]->line, v[i]->col, "duplicate key '%s' (first given at line %u, column %u)",
+			  v[i]->value, v[first]->line, v[first]->col);
+	}
+	free(v);
 }
 
 static bool push(struct builder *b, struct ynode *n, const yaml_mark_t *m)
@@ -168,6 +192,8 @@ static bool handle(struct builder *b, yaml_event_t *ev, unsigned *docs)
 		n->value = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
 		n->value_len = ev->data.scalar.length;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->start = ev->start_mark.index;
+		n->end = ev->end_mark.index;
 		if (strlen(n->value) != n->value_len) {
 			fail_at(b, m, "NUL character in a value", NULL);
 			ytree_free(n);
@@ -185,8 +211,11 @@ static bool handle(struct builder *b, yaml_event_t *ev, unsigned *docs)
 				   ev->data.mapping_start.implicit))
 			return false;
 		return push(b, node_new(YN_MAP, m), m);
-	case YAML_SEQUENCE_END_EVENT:
 	case YAML_MAPPING_END_EVENT:
+		if (b->depth > 0)
+			check_duplicate_keys(b, b->stack[--b->depth]);
+		return true;
+	case YAML_SEQUENCE_END_EVENT:
 		if (b->depth > 0)
 			b->depth--;
 		return true;

@@ -5,6 +5,9 @@
 . "$ROOT/tests/fixtures/s3server/server.sh"
 trap 's3_stop; rm -rf "$T"' EXIT
 
+check "SigV4 verifier matches AWS's published S3 examples" "$S3_PY" "$S3_DIR/test_sigv4_vectors.py"
+check "address, env file, keys file, canonical query and storage units" "$S3_PY" "$S3_DIR/test_s3server_units.py"
+
 mkdir -p "$T/data"
 printf 'app-key app-secret-123456\n' >"$T/keys"
 if ! s3_start "$T/data" --keys-file "$T/keys"; then
@@ -68,6 +71,27 @@ check_output "curl sigv4: unsorted query is refused (libcurl 7.88 signs it as wr
 check_output "curl sigv4: app key from the keys file works" 'HTTP 200' \
 	probe app-key app-secret-123456 HEAD "$S3_ENDPOINT/curl-bucket"
 
+# --- bad requests get S3's error codes
+printf 'not xml' >"$T/junk.xml"
+check_output "bad bucket name is 400 InvalidBucketName" '<Code>InvalidBucketName</Code>' \
+	probe_any "${R[@]}" PUT "$S3_ENDPOINT/Bad_Name"
+check_output "existing bucket is 409 BucketAlreadyOwnedByYou" '<Code>BucketAlreadyOwnedByYou</Code>' \
+	probe_any "${R[@]}" PUT "$S3_ENDPOINT/curl-bucket"
+check_output "junk versioning XML is 400 MalformedXML" '<Code>MalformedXML</Code>' \
+	probe_any "${R[@]}" PUT "$S3_ENDPOINT/curl-bucket?versioning=" "$T/junk.xml"
+check_output "missing key is 404 NoSuchKey" '<Code>NoSuchKey</Code>' \
+	probe_any "${R[@]}" GET "$S3_ENDPOINT/curl-bucket/nothing-here"
+check_output "missing bucket is 404 NoSuchBucket" '<Code>NoSuchBucket</Code>' \
+	probe_any "${R[@]}" GET "$S3_ENDPOINT/no-such-bucket/key"
+check_output "unsupported sub-resource is 501 NotImplemented" '<Code>NotImplemented</Code>' \
+	probe_any "${R[@]}" GET "$S3_ENDPOINT/curl-bucket?uploads="
+
+head -c 12000000 /dev/urandom >"$T/big.bin"
+check "s3cmd multipart put (5 MiB parts)" "${S3CMD[@]}" put --multipart-chunk-size-mb=5 "$T/big.bin" s3://s3cmd-bucket/big.bin
+check_output "s3cmd really used multipart (POST, PUT parts)" 'POST /s3cmd-bucket/big.bin 200' cat "$S3_LOG"
+check "s3cmd get of the multipart object" "${S3CMD[@]}" get --force s3://s3cmd-bucket/big.bin "$T/big.back"
+check "multipart object bytes equal" cmp "$T/big.bin" "$T/big.back"
+check "s3cmd del of the multipart object" "${S3CMD[@]}" del s3://s3cmd-bucket/big.bin
 check "s3cmd del" "${S3CMD[@]}" del "s3://s3cmd-bucket/dir/payload.bin"
 empty_listing() { [ -z "$("${S3CMD[@]}" ls -r "$1")" ]; }
 check "s3cmd ls after del is empty" empty_listing s3://s3cmd-bucket
@@ -85,7 +109,7 @@ check_fails "s3cmd unknown access key refused (403 InvalidAccessKeyId)" '403.*In
 
 # --- boto3
 B3=("$S3_PY" "$S3_DIR/boto3_roundtrip.py" "$S3_ENDPOINT" boto3-bucket)
-check "boto3 round trip (bucket, object, ranges, list, versioning, presigned, delete)" \
+check "boto3 round trip (bucket, object, ranges, list, versioning, presigned, multipart, delete)" \
 	env S3_ACCESS_KEY="$S3_ROOT_USER" S3_SECRET_KEY="$S3_ROOT_PASSWORD" "${B3[@]}"
 b3_error() { S3_ACCESS_KEY=$1 S3_SECRET_KEY=$2 "${B3[@]}" --error; return 0; }
 check_output "boto3 wrong secret refused" '^SignatureDoesNotMatch$' b3_error "$S3_ROOT_USER" wrong-secret-xx
@@ -143,6 +167,8 @@ UNIT=$T/pkg/lib/systemd/system/minio.service
 check_output "unit runs as minio-user" '^User=minio-user$' cat "$UNIT"
 check_output "unit reads /etc/default/minio" '^EnvironmentFile=-/etc/default/minio$' cat "$UNIT"
 check_output "unit ExecStart is MinIO's" '^ExecStart=/usr/bin/minio server \$MINIO_OPTS \$MINIO_VOLUMES$' cat "$UNIT"
+sed "s|/usr/bin/minio|$T/pkg/usr/bin/minio|g" "$UNIT" >"$T/minio.service"
+check "unit passes systemd-analyze verify" systemd-analyze verify "$T/minio.service"
 check_output "postinst creates minio-user" 'useradd --system' cat "$T/pkg/DEBIAN/postinst"
 check "postinst is valid sh" sh -n "$T/pkg/DEBIAN/postinst"
 (umask 077; cat >"$T/default-minio" <<EOF
