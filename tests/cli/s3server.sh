@@ -171,6 +171,23 @@ sed "s|/usr/bin/minio|$T/pkg/usr/bin/minio|g" "$UNIT" >"$T/minio.service"
 check "unit passes systemd-analyze verify" systemd-analyze verify "$T/minio.service"
 check_output "postinst creates minio-user" 'useradd --system' cat "$T/pkg/DEBIAN/postinst"
 check "postinst is valid sh" sh -n "$T/pkg/DEBIAN/postinst"
+# Run postinst for real against a copy of /etc in a private mount namespace:
+# it must create minio-user and minio-user's group, and be idempotent.
+postinst_in_namespace() {
+	cp -a /etc "$T/etc" &&
+	unshare -m --propagation private sh -c '
+		mount --bind "$1/etc" /etc &&
+		sh "$1/pkg/DEBIAN/postinst" configure && sh "$1/pkg/DEBIAN/postinst" configure &&
+		getent passwd minio-user | grep -q ":/nonexistent:/usr/sbin/nologin$" &&
+		getent group minio-user >/dev/null' sh "$T"
+}
+if [ "$(id -u)" = 0 ]; then
+	sha256sum /etc/passwd /etc/group >"$T/etc.sums"
+	check "postinst creates the minio-user account, twice without error" postinst_in_namespace
+	check "postinst left the real /etc alone" sha256sum -c --quiet "$T/etc.sums"
+else
+	echo "ok - postinst run skipped: needs root for a private mount namespace # SKIP"
+fi
 (umask 077; cat >"$T/default-minio" <<EOF
 # as the first-boot agent writes /etc/default/minio
 MINIO_VOLUMES="$T/pkgdata"
