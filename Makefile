@@ -5,11 +5,12 @@
 .DEFAULT_GOAL := all
 BUILD    ?= build
 CC       ?= cc
-PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto
+PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto libxml-2.0
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror \
             -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
             -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += -Wl,--as-needed
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 ifeq ($(SAN),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -23,7 +24,8 @@ LIB_DIRS := lib profiles images esxi
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 KILN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard installer/*.c))
-FB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard firstboot/*.c))
+# The agent's code lives in its own archive so unit tests can link it; main.c is the binary.
+FB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out firstboot/main.c,$(wildcard firstboot/*.c)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -40,14 +42,25 @@ $(BUILD)/libkiln.a: $(LIB_OBJ)
 $(BUILD)/kiln: $(KILN_OBJ) $(BUILD)/libkiln.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/kiln-firstboot: $(FB_OBJ) $(BUILD)/libkiln.a
+$(BUILD)/libfirstboot.a: $(FB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/kiln-firstboot: $(BUILD)/obj/firstboot/main.o $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libkiln.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
 
-tests: all $(UNIT_BIN)
+# Small programs the shell tests drive library code with (tests/drivers/*.c).
+DRIVER_SRC := $(wildcard tests/drivers/*.c)
+DRIVER_BIN := $(DRIVER_SRC:tests/drivers/%.c=$(BUILD)/drivers/%)
+$(BUILD)/drivers/%: tests/drivers/%.c $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a $(LDLIBS)
+
+tests: all $(UNIT_BIN) $(DRIVER_BIN)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -64,10 +77,10 @@ fuzz: $(FUZZ_BIN)
 
 DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-dev \
 	libblkid-dev libfdisk-dev e2fslibs-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
-	libdeflate-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
+	libdeflate-dev libxml2-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
 	dosfstools mtools qemu-utils qemu-system-x86 ovmf mmdebstrap systemd-boot-efi \
 	xorriso python3 uidmap s3cmd python3-boto3 python3-flask python3-pymysql mariadb-server \
-	mariadb-client curl systemd
+	mariadb-client openssl curl systemd
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)

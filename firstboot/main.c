@@ -1,37 +1,67 @@
-/* kiln-firstboot — the agent that runs on the appliance at first boot.
- * This file is the entry point; the stages live beside it. */
+/* kiln-firstboot — the agent that runs on the appliance at first boot. */
+#include "firstboot/commands.h"
 #include "lib/log.h"
+#include <curl/curl.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+
+static const struct {
+	const char *name;
+	int (*run)(int, char **);
+	const char *summary;
+} commands[] = {
+	{ "run", fb_cmd_run, "configure this host from its seed (the first-boot work itself)" },
+	{ "status", fb_cmd_status, "print every first-boot step with its state (--json)" },
+	{ "detect", fb_cmd_detect, "say which platform this is and why (EC2, VMware, other)" },
+	{ "fetch-seed", fb_cmd_fetch_seed, "fetch this host's seed from its datasource to a file" },
+};
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: kiln-firstboot COMMAND\n\n"
-		   "Configure this appliance from its signed, sealed seed.\n\n"
-		   "Commands:\n"
-		   "  version    print the version\n");
+	fprintf(f, "Usage: kiln-firstboot COMMAND [OPTIONS]\n\n"
+		   "Configure this appliance from its signed, sealed seed.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-11s %s\n", "version", "print the version");
+	fprintf(f, "\nRun 'kiln-firstboot COMMAND --help' for a command's options.\n");
+}
+
+const char *fb_state_dir(void)
+{
+	const char *d = getenv("KILN_STATE_DIR");
+	return d && *d ? d : "/var/lib/kiln";
 }
 
 int main(int argc, char **argv)
 {
 	log_set_prefix("kiln-firstboot");
-	if (sodium_init() < 0) {
-		log_error("libsodium failed to initialise");
+	signal(SIGPIPE, SIG_IGN);   /* a helper exiting early must not kill us mid-write */
+	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_error("library initialisation failed");
 		return 1;
 	}
-	if (argc < 2) {
+	int rc = 2;
+	if (argc < 2)
 		usage(stderr);
-		return 2;
-	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+	else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		rc = 0;
+	} else if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("kiln-firstboot %s\n", KILN_VERSION);
-		return 0;
+		rc = 0;
+	} else {
+		size_t i;
+		for (i = 0; i < sizeof commands / sizeof *commands; i++)
+			if (!strcmp(argv[1], commands[i].name))
+				break;
+		if (i < sizeof commands / sizeof *commands)
+			rc = commands[i].run(argc - 1, argv + 1);
+		else
+			log_error("unknown command '%s' (see 'kiln-firstboot --help')", argv[1]);
 	}
-	log_error("unknown command '%s' (see 'kiln-firstboot --help')", argv[1]);
-	return 2;
+	curl_global_cleanup();
+	return rc;
 }

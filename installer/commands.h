@@ -14,4 +14,14 @@ struct command {
 extern const struct command kiln_commands[];
 
 int cmd_version(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_secrets(int argc, char **argv);
+int cmd_seed(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_build(int argc, char **argv);
+int cmd_rootfs(int argc, char **argv);
 #endif

@@ -3,10 +3,21 @@
 #include "lib/log.h"
 #include <sodium.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 
 /* Keep sorted by how an operator meets them. */
 const struct command kiln_commands[] = {
+	{ "check", cmd_check, "validate a deployment profile and summarise it" },
+	{ "render", cmd_render, "write one host's network, firewall and identity files" },
+	{ "keys", cmd_keys, "create the deployment's operator and role keys (keys init)" },
+	{ "secrets", cmd_secrets, "generate the deployment's secrets and TLS CA (secrets init)" },
+	{ "seed", cmd_seed, "build a host's signed, sealed seed (or --inspect one)" },
+	{ "build", cmd_build, "build the disk images of a profile's roles" },
+	{ "rootfs", cmd_rootfs, "build or fetch from cache a role's root filesystem tar" },
+	{ "convert", cmd_convert, "convert a raw disk image (to a streamOptimized VMDK)" },
+	{ "sign", cmd_sign, "sign a file with the operator key (minisign-compatible)" },
+	{ "verify", cmd_verify, "verify a minisign signature and print its trusted comment" },
 	{ "version", cmd_version, "print kiln's version" },
 	{ NULL, NULL, NULL },
 };
@@ -32,6 +43,7 @@ int cmd_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	log_set_prefix("kiln");
+	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
 		log_error("libsodium failed to initialise");
 		return 1;

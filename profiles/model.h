@@ -176,6 +176,9 @@ bool endpoint_matches_host(const struct model *m, const struct endpoint *e, cons
 /* IPv4 helpers. parse returns 0 or -EINVAL; format writes into buf[16]/[19]. */
 int ipv4_parse(const char *s, uint32_t *out);
 int ipv4_net_parse(const char *s, struct ipv4_net *out);  /* rejects host bits set */
+/* "a.b.c.d/p" with host bits allowed (interface addresses): 0, -EINVAL on
+ * syntax, -ERANGE when the prefix is over 32. */
+int ipv4_addr_prefix_parse(const char *s, uint32_t *addr, uint8_t *prefix);
 const char *ipv4_fmt(uint32_t a, char buf[16]);
 const char *ipv4_net_fmt(const struct ipv4_net *n, char buf[19]);
 uint32_t ipv4_netmask(uint8_t prefix);

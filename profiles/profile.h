@@ -9,6 +9,7 @@
 #include "profiles/model.h"
 
 #define PROFILE_MAX_BYTES (1u << 20)   /* larger inputs are refused before parsing */
+#define PROFILE_MAX_DIAGS 50           /* then one "too many errors" line, then silence */
 
 struct diag {
 	char *file;

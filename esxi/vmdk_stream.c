@@ -1,0 +1,584 @@
+/* streamOptimized VMDK writer: a pool of workers reads, zero-checks and
+ * compresses grains into a ring of slots, in the order the sparse-map walk
+ * hands them out; the calling thread writes the slots back in that order,
+ * keeps the grain tables and writes the metadata at the end. */
+#include "esxi/vmdk_stream.h"
+#include "esxi/vmdk_format.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DIGEST_BYTES 16
+#define OUTBUF_BYTES (1u << 20)
+
+void vmdk_stream_opts_init(struct vmdk_stream_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->codec = GRAIN_CODEC_DEFAULT;
+	o->level = GRAIN_LEVEL_DEFAULT;
+}
+
+struct slot {
+	uint64_t grain;
+	uint8_t *out;          /* grain marker + zlib stream + zero padding */
+	size_t out_len;        /* 0: the grain was all zeros, store nothing */
+	uint8_t digest[DIGEST_BYTES];
+	int err;
+	int done;
+};
+
+struct pipeline {
+	int in_fd;
+	uint64_t disk_bytes;       /* capacity * 512 */
+	uint64_t num_grains;
+	enum grain_codec codec;
+	int level;
+	size_t slot_cap;
+
+	pthread_mutex_t lock;
+	pthread_cond_t work_cv;    /* a slot became free, or the run ends */
+	pthread_cond_t done_cv;    /* a slot was filled, or the run ends */
+	struct slot *ring;
+	size_t nring;
+	uint64_t next_claim;       /* sequence number the next worker takes */
+	uint64_t next_write;       /* sequence number the writer waits for */
+	int ended;                 /* the grain walk is exhausted */
+	int abort;                 /* negative errno: stop everything */
+
+	/* sparse-map walk, under lock */
+	uint64_t walk_grain;
+	uint64_t data_end;         /* end of the data extent walk_grain lies in */
+	int no_sparse_map;
+};
+
+/* Next grain that may hold data: 1 and *g, 0 at the end, or -errno. */
+static int walk_next(struct pipeline *p, uint64_t *g)
+{
+	while (p->walk_grain < p->num_grains) {
+		uint64_t off = p->walk_grain * VMDK_GRAIN_BYTES;
+		if (p->no_sparse_map || off < p->data_end) {
+			*g = p->walk_grain++;
+			return 1;
+		}
+		off_t d = lseek(p->in_fd, (off_t)off, SEEK_DATA);
+		if (d < 0) {
+			if (errno == ENXIO)             /* only holes (or EOF) from off on */
+				return 0;
+			if (errno == EINVAL || errno == EOPNOTSUPP || errno == ESPIPE) {
+				p->no_sparse_map = 1;   /* e.g. block devices: read it all */
+				continue;
+			}
+			return -errno;
+		}
+		off_t h = lseek(p->in_fd, d, SEEK_HOLE);
+		if (h < 0)
+			return -errno;
+		p->data_end = (uint64_t)h;
+		p->walk_grain = (uint64_t)d / VMDK_GRAIN_BYTES;
+		if (p->walk_grain * VMDK_GRAIN_BYTES >= p->data_end)   /* cannot happen; be safe */
+			p->walk_grain++;
+	}
+	return 0;
+}
+
+static int all_zero(const uint8_t *b, size_t n)
+{
+	/* Cheap: compare word-wise, stop at the first non-zero word. */
+	const uint64_t *w = (const uint64_t *)(const void *)b;
+	size_t i, nw = n / 8;
+	for (i = 0; i < nw; i++)
+		if (w[i])
+			return 0;
+	for (i = nw * 8; i < n; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+static int read_full(int fd, uint8_t *buf, size_t n, uint64_t off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, buf + got, n - got, (off_t)(off + got));
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0)
+			break;          /* past the end of the file: zeros */
+		got += (size_t)r;
+	}
+	memset(buf + got, 0, n - got);
+	return 0;
+}
+
+static void process_grain(struct pipeline *p, struct grain_compressor *c, uint8_t *in, struct slot *s)
+{
+	uint64_t off = s->grain * VMDK_GRAIN_BYTES;
+	size_t n = p->disk_bytes - off < VMDK_GRAIN_BYTES ? (size_t)(p->disk_bytes - off) : VMDK_GRAIN_BYTES;
+	s->out_len = 0;
+	s->err = read_full(p->in_fd, in, n, off);
+	if (s->err < 0 || all_zero(in, n))
+		return;
+	long z = grain_compress(c, in, n, s->out + VMDK_GRAIN_MARKER_HDR, p->slot_cap - VMDK_GRAIN_MARKER_HDR);
+	if (z < 0) {
+		s->err = (int)z;
+		return;
+	}
+	vmdk_grain_marker_encode(s->grain * VMDK_GRAIN_SECTORS, (uint32_t)z, s->out);
+	size_t len = VMDK_GRAIN_MARKER_HDR + (size_t)z;
+	size_t padded = (len + VMDK_SECTOR - 1) / VMDK_SECTOR * VMDK_SECTOR;
+	memset(s->out + len, 0, padded - len);
+	s->out_len = padded;
+	crypto_generichash(s->digest, DIGEST_BYTES, s->out, padded, NULL, 0);
+}
+
+static void *worker(void *arg)
+{
+	struct pipeline *p = arg;
+	struct grain_compressor *c = NULL;
+	uint8_t *in = xmalloc(VMDK_GRAIN_BYTES);
+	int r = grain_compressor_new(p->codec, p->level, &c);
+
+	pthread_mutex_lock(&p->lock);
+	if (r < 0 && !p->abort)
+		p->abort = r;
+	for (;;) {
+		while (!p->abort && !p->ended && p->next_claim >= p->next_write + p->nring)
+			pthread_cond_wait(&p->work_cv, &p->lock);
+		if (p->abort || p->ended)
+			break;
+		uint64_t g = 0;
+		r = walk_next(p, &g);
+		if (r <= 0) {
+			if (r < 0)
+				p->abort = r;
+			else
+				p->ended = 1;
+			pthread_cond_broadcast(&p->work_cv);
+			pthread_cond_broadcast(&p->done_cv);
+			break;
+		}
+		struct slot *s = &p->ring[p->next_claim++ % p->nring];
+		s->grain = g;
+		s->done = 0;
+		pthread_mutex_unlock(&p->lock);
+
+		process_grain(p, c, in, s);
+
+		pthread_mutex_lock(&p->lock);
+		s->done = 1;
+		pthread_cond_broadcast(&p->done_cv);
+	}
+	pthread_mutex_unlock(&p->lock);
+	grain_compressor_free(c);
+	free(in);
+	return NULL;
+}
+
+/* Buffered sequential output that counts sectors. */
+struct out {
+	int fd;
+	uint8_t *buf;
+	size_t len;
+	uint64_t sectors;          /* sectors written or buffered so far */
+};
+
+static int out_flush(struct out *o)
+{
+	size_t done = 0;
+	while (done < o->len) {
+		ssize_t w = write(o->fd, o->buf + done, o->len - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += (size_t)w;
+	}
+	o->len = 0;
+	return 0;
+}
+
+/* n must be a multiple of 512. */
+static int out_write(struct out *o, const void *data, size_t n)
+{
+	if (o->len + n > OUTBUF_BYTES) {
+		int r = out_flush(o);
+		if (r < 0)
+			return r;
+	}
+	if (n > OUTBUF_BYTES) {
+		size_t done = 0;
+		while (done < n) {
+			ssize_t w = write(o->fd, (const uint8_t *)data + done, n - done);
+			if (w < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			done += (size_t)w;
+		}
+	} else {
+		memcpy(o->buf + o->len, data, n);
+		o->len += n;
+	}
+	o->sectors += n / VMDK_SECTOR;
+	return 0;
+}
+
+static int out_marker(struct out *o, enum vmdk_marker_type type, uint64_t num_sectors)
+{
+	uint8_t m[VMDK_SECTOR];
+	vmdk_marker_encode(type, num_sectors, m);
+	return out_write(o, m, sizeof(m));
+}
+
+/* Writes u32 table entries little-endian, zero-padded to whole sectors. */
+static int out_table(struct out *o, const uint32_t *t, size_t n)
+{
+	size_t bytes = (n * 4 + VMDK_SECTOR - 1) / VMDK_SECTOR * VMDK_SECTOR;
+	uint8_t *b = xcalloc(1, bytes);
+	for (size_t i = 0; i < n; i++) {
+		b[4 * i] = (uint8_t)t[i];
+		b[4 * i + 1] = (uint8_t)(t[i] >> 8);
+		b[4 * i + 2] = (uint8_t)(t[i] >> 16);
+		b[4 * i + 3] = (uint8_t)(t[i] >> 24);
+	}
+	int r = out_write(o, b, bytes);
+	free(b);
+	return r;
+}
+
+struct gt_state {
+	uint32_t gt[VMDK_GTES_PER_GT];
+	uint64_t cur;              /* index of the GT being filled, or UINT64_MAX */
+	uint32_t *gd;
+	uint64_t num_gts;
+};
+
+static int gt_flush(struct out *o, struct gt_state *g)
+{
+	if (g->cur == UINT64_MAX)
+		return 0;
+	int r = out_marker(o, VMDK_MARKER_GT, VMDK_GT_SECTORS);
+	if (r < 0)
+		return r;
+	if (o->sectors > UINT32_MAX)
+		return -EFBIG;
+	g->gd[g->cur] = (uint32_t)o->sectors;
+	r = out_table(o, g->gt, VMDK_GTES_PER_GT);
+	memset(g->gt, 0, sizeof(g->gt));
+	g->cur = UINT64_MAX;
+	return r;
+}
+
+struct progress {
+	int on, tty;
+	unsigned last_pct;
+	uint64_t total;
+};
+
+static void progress_show(struct progress *pr, uint64_t done, int final)
+{
+	if (!pr->on || pr->total == 0)
+		return;
+	unsigned pct = (unsigned)(done * 100 / pr->total);
+	if (!final && (pct == pr->last_pct || (!pr->tty && pct / 10 == pr->last_pct / 10)))
+		return;
+	pr->last_pct = pct;
+	fprintf(stderr, "%skiln: vmdk: %3u%% (%llu/%llu MiB)%s", pr->tty ? "\r" : "", pct,
+		(unsigned long long)(done >> 20), (unsigned long long)(pr->total >> 20),
+		pr->tty && !final ? "" : "\n");
+	fflush(stderr);
+}
+
+/* Content ID from the stored grains: BLAKE2b-128 over the capacity and each
+ * grain's digest. CID is the last 32 bits, as VMware's own IDs are laid out. */
+static void content_ids(crypto_generichash_state *h, uint8_t long_cid[16], uint32_t *cid)
+{
+	crypto_generichash_final(h, long_cid, 16);
+	uint32_t c = (uint32_t)long_cid[12] << 24 | (uint32_t)long_cid[13] << 16 |
+		     (uint32_t)long_cid[14] << 8 | long_cid[15];
+	if (c >= 0xfffffffeu) {        /* reserved: "no parent" / "invalid" */
+		c = 0xfffffffdu;
+		long_cid[15] = 0xfd;
+	}
+	*cid = c;
+}
+
+static int write_descriptor(int fd, uint64_t capacity, const char *adapter, const char *name,
+			    uint32_t cid, const uint8_t long_cid[16], uint64_t *sectors)
+{
+	char *d = vmdk_descriptor_render(capacity, adapter, name, cid, long_cid);
+	size_t len = strlen(d);
+	size_t sec = (len + VMDK_SECTOR - 1) / VMDK_SECTOR;
+	int r = 0;
+	if (sectors)
+		*sectors = sec;
+	else {
+		uint8_t *b = xcalloc(sec, VMDK_SECTOR);
+		memcpy(b, d, len);
+		ssize_t w = pwrite(fd, b, sec * VMDK_SECTOR, VMDK_SECTOR);
+		if (w < 0)
+			r = -errno;
+		else if ((size_t)w != sec * VMDK_SECTOR)
+			r = -EIO;
+		free(b);
+	}
+	free(d);
+	return r;
+}
+
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+}
+
+int vmdk_stream_write(int in_fd, uint64_t size, int out_fd, const struct vmdk_stream_opts *o,
+		      struct vmdk_stream_stats *stats)
+{
+	const char *adapter = o->adapter ? o->adapter : "lsilogic";
+	const char *name = o->extent_name ? o->extent_name : "disk.vmdk";
+	int level = o->level ? o->level : GRAIN_LEVEL_DEFAULT;
+	if (size == 0 || vmdk_adapter_check(adapter) < 0 || grain_level_check(o->codec, level) < 0)
+		return -EINVAL;
+	if (sodium_init() < 0)
+		return -EIO;
+
+	struct vmdk_stream_stats st = { 0 };
+	uint64_t capacity = vmdk_capacity_for(size);
+	uint64_t desc_sectors;
+	uint8_t zero_id[16] = { 0 };
+	write_descriptor(out_fd, capacity, adapter, name, 0, zero_id, &desc_sectors);
+	if (1 + desc_sectors > VMDK_OVERHEAD)
+		return -EINVAL;        /* an absurdly long extent name */
+
+	struct pipeline p = {
+		.in_fd = in_fd,
+		.disk_bytes = capacity * VMDK_SECTOR,
+		.num_grains = (capacity + VMDK_GRAIN_SECTORS - 1) / VMDK_GRAIN_SECTORS,
+		.codec = o->codec,
+		.level = level,
+	};
+	unsigned nthreads = o->threads ? o->threads : online_cpus();
+	struct grain_compressor *probe;
+	int r = grain_compressor_new(p.codec, level, &probe);
+	if (r < 0)
+		return r;
+	p.slot_cap = (VMDK_GRAIN_MARKER_HDR + grain_compress_bound(probe, VMDK_GRAIN_BYTES) + VMDK_SECTOR) /
+		     VMDK_SECTOR * VMDK_SECTOR;
+	grain_compressor_free(probe);
+	p.nring = nthreads * 8 < 16 ? 16 : nthreads * 8;
+	p.ring = xcalloc(p.nring, sizeof(*p.ring));
+	for (size_t i = 0; i < p.nring; i++)
+		p.ring[i].out = xmalloc(p.slot_cap);
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.work_cv, NULL);
+	pthread_cond_init(&p.done_cv, NULL);
+
+	struct gt_state gts = { .cur = UINT64_MAX };
+	gts.num_gts = (p.num_grains + VMDK_GTES_PER_GT - 1) / VMDK_GTES_PER_GT;
+	gts.gd = xcalloc(gts.num_gts, sizeof(uint32_t));
+	struct out out = { .fd = out_fd, .buf = xmalloc(OUTBUF_BYTES) };
+	struct progress pr = { .on = o->progress, .tty = isatty(STDERR_FILENO), .last_pct = 0,
+			       .total = p.disk_bytes };
+	crypto_generichash_state hash;
+	crypto_generichash_init(&hash, NULL, 0, 16);
+	uint8_t cap_le[8];
+	for (int i = 0; i < 8; i++)
+		cap_le[i] = (uint8_t)(capacity >> (8 * i));
+	crypto_generichash_update(&hash, (const uint8_t *)"kiln-vmdk-cid-1", 15);
+	crypto_generichash_update(&hash, cap_le, 8);
+
+	/* Header, then zeros up to overHead; the descriptor is filled in last. */
+	uint8_t sec[VMDK_SECTOR];
+	struct vmdk_header hdr = { .capacity = capacity, .descriptor_size = desc_sectors,
+				   .gd_offset = VMDK_GD_AT_END };
+	vmdk_header_encode(&hdr, sec);
+	r = out_write(&out, sec, sizeof(sec));
+	memset(sec, 0, sizeof(sec));
+	while (r == 0 && out.sectors < VMDK_OVERHEAD)
+		r = out_write(&out, sec, sizeof(sec));
+
+	pthread_t *tids = xcalloc(nthreads, sizeof(*tids));
+	unsigned started = 0;
+	for (; started < nthreads; started++)
+		if (pthread_create(&tids[started], NULL, worker, &p) != 0)
+			break;
+	if (started == 0)
+		r = -EAGAIN;
+
+	for (;;) {
+		pthread_mutex_lock(&p.lock);
+		if (r < 0 && !p.abort) {
+			p.abort = r;
+			pthread_cond_broadcast(&p.work_cv);
+		}
+		struct slot *s = &p.ring[p.next_write % p.nring];
+		while (!p.abort && !(p.next_write < p.next_claim && s->done) &&
+		       !(p.ended && p.next_write == p.next_claim))
+			pthread_cond_wait(&p.done_cv, &p.lock);
+		if (p.abort || p.next_write == p.next_claim) {
+			r = p.abort;
+			pthread_mutex_unlock(&p.lock);
+			break;
+		}
+		pthread_mutex_unlock(&p.lock);
+
+		r = s->err;
+		if (r == 0 && s->out_len == 0)
+			st.grains_zero++;
+		else if (r == 0) {
+			uint64_t t = s->grain / VMDK_GTES_PER_GT;
+			if (gts.cur != t)
+				r = gt_flush(&out, &gts);
+			gts.cur = t;
+			if (out.sectors > UINT32_MAX)
+				r = -EFBIG;
+			gts.gt[s->grain % VMDK_GTES_PER_GT] = (uint32_t)out.sectors;
+			if (r == 0)
+				r = out_write(&out, s->out, s->out_len);
+			crypto_generichash_update(&hash, s->digest, DIGEST_BYTES);
+			st.grains_stored++;
+			uint64_t end = (s->grain + 1) * VMDK_GRAIN_BYTES;
+			st.populated_bytes += (end > p.disk_bytes ? p.disk_bytes : end) - s->grain * VMDK_GRAIN_BYTES;
+		}
+		progress_show(&pr, (s->grain + 1) * VMDK_GRAIN_BYTES > p.disk_bytes ? p.disk_bytes
+			      : (s->grain + 1) * VMDK_GRAIN_BYTES, 0);
+
+		pthread_mutex_lock(&p.lock);
+		p.next_write++;
+		pthread_cond_broadcast(&p.work_cv);
+		pthread_mutex_unlock(&p.lock);
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	free(tids);
+
+	if (r == 0)
+		r = gt_flush(&out, &gts);
+	/* GD, footer (the header again, now pointing at the GD), end of stream. */
+	if (r == 0)
+		r = out_marker(&out, VMDK_MARKER_GD, (gts.num_gts * 4 + VMDK_SECTOR - 1) / VMDK_SECTOR);
+	uint64_t gd_at = out.sectors;
+	if (r == 0)
+		r = out_table(&out, gts.gd, gts.num_gts);
+	if (r == 0)
+		r = out_marker(&out, VMDK_MARKER_FOOTER, 1);
+	hdr.gd_offset = gd_at;
+	vmdk_header_encode(&hdr, sec);
+	if (r == 0)
+		r = out_write(&out, sec, sizeof(sec));
+	if (r == 0)
+		r = out_marker(&out, VMDK_MARKER_EOS, 0);
+	if (r == 0)
+		r = out_flush(&out);
+	if (r == 0 && out.sectors > UINT32_MAX)
+		r = -EFBIG;
+
+	uint8_t long_cid[16];
+	uint32_t cid;
+	content_ids(&hash, long_cid, &cid);
+	if (r == 0)
+		r = write_descriptor(out_fd, capacity, adapter, name, cid, long_cid, NULL);
+	if (r == 0)
+		progress_show(&pr, p.disk_bytes, 1);
+
+	st.capacity_bytes = p.disk_bytes;
+	st.file_bytes = out.sectors * VMDK_SECTOR;
+	if (r == 0 && stats)
+		*stats = st;
+
+	pthread_cond_destroy(&p.done_cv);
+	pthread_cond_destroy(&p.work_cv);
+	pthread_mutex_destroy(&p.lock);
+	for (size_t i = 0; i < p.nring; i++)
+		free(p.ring[i].out);
+	free(p.ring);
+	free(gts.gd);
+	free(out.buf);
+	return r;
+}
+
+static int input_size(int fd, uint64_t *size, mode_t *mode)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*mode = st.st_mode & 0666;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		uint64_t n;
+		if (ioctl(fd, BLKGETSIZE64, &n) < 0)
+			return -errno;
+		*size = n;
+		return 0;
+	}
+	return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+}
+
+int vmdk_stream_convert(const char *in_path, const char *out_path, const struct vmdk_stream_opts *o,
+			struct vmdk_stream_stats *stats)
+{
+	int in = open(in_path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return log_error_errno(errno, "cannot open input '%s'", in_path);
+	uint64_t size = 0;
+	mode_t mode = 0600;
+	int r = input_size(in, &size, &mode);
+	if (r < 0) {
+		close(in);
+		return log_error_errno(r, "input '%s' is not a regular file or block device", in_path);
+	}
+	if (size == 0) {
+		close(in);
+		log_error("input '%s' is empty: nothing to convert", in_path);
+		return -EINVAL;
+	}
+
+	char *tmp = xasprintf("%s.tmp-XXXXXX", out_path);
+	int out = mkostemp(tmp, O_CLOEXEC);
+	if (out < 0) {
+		r = log_error_errno(errno, "cannot create output next to '%s'", out_path);
+		free(tmp);
+		close(in);
+		return r;
+	}
+	/* The image is as readable as the raw it came from (it may hold secrets). */
+	struct vmdk_stream_opts eff = *o;
+	if (!eff.extent_name) {
+		const char *slash = strrchr(out_path, '/');
+		eff.extent_name = slash ? slash + 1 : out_path;
+	}
+	r = vmdk_stream_write(in, size, out, &eff, stats);
+	if (r < 0)
+		log_error_errno(r, "cannot convert '%s' to '%s'", in_path, out_path);
+	if (r == 0 && (fchmod(out, mode) < 0 || fsync(out) < 0))
+		r = log_error_errno(errno, "cannot finish '%s'", tmp);
+	if (close(out) < 0 && r == 0)
+		r = log_error_errno(errno, "cannot write '%s'", tmp);
+	if (r == 0 && rename(tmp, out_path) < 0)
+		r = log_error_errno(errno, "cannot rename '%s' to '%s'", tmp, out_path);
+	if (r < 0)
+		unlink(tmp);
+	free(tmp);
+	close(in);
+	return r;
+}

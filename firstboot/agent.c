@@ -1,0 +1,156 @@
+#include "firstboot/agent.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "lib/spawn.h"
+#include "lib/xalloc.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *agent_path(const struct agent *a, const char *abs)
+{
+	if (!strcmp(a->root, "/"))
+		return xstrdup(abs);
+	return xasprintf("%s%s", a->root, abs);
+}
+
+int agent_init(struct agent *a, const char *root)
+{
+	memset(a, 0, sizeof *a);
+	a->root = root && *root ? root : "/";
+	a->state_dir = agent_path(a, "/var/lib/kiln");
+	a->status_path = path_join(a->state_dir, "status.json");
+	a->join_deadline_s = 900;
+	int r = mkdir_p(a->state_dir, 0755);
+	if (r < 0)
+		return log_error_errno(r, "creating %s", a->state_dir);
+	r = status_load(a->status_path, &a->status);
+	if (r == -EBADMSG) {
+		/* A torn or corrupt status must not wedge the host: start over (steps are idempotent). */
+		log_warn("%s is corrupt; starting the step record afresh", a->status_path);
+		r = 0;
+	}
+	return r < 0 ? log_error_errno(r, "reading %s", a->status_path) : 0;
+}
+
+void agent_free(struct agent *a)
+{
+	if (a->seed_open)
+		seed_free(&a->seed);
+	status_free(&a->status);
+	free(a->state_dir);
+	free(a->status_path);
+	memset(a, 0, sizeof *a);
+}
+
+int agent_save(struct agent *a)
+{
+	int r = status_save(a->status_path, &a->status);
+	if (r < 0)
+		log_error_errno(r, "writing %s", a->status_path);
+	return r;
+}
+
+int agent_write(const struct agent *a, const char *abs, const void *data, size_t len, unsigned mode)
+{
+	char *p = agent_path(a, abs);
+	char *dir = xstrdup(p);
+	int r = mkdir_p(dirname(dir), (mode & 077) ? 0755 : 0700);
+	free(dir);
+	if (r == 0)
+		r = write_file_atomic(p, data, len, mode);
+	free(p);
+	return r;
+}
+
+static int run_for_real(const char *const argv[], const char *in, size_t in_len, char *why, size_t why_len);
+
+int agent_probe(const struct agent *a, const char *const argv[], char *why, size_t why_len)
+{
+	(void)a;
+	return run_for_real(argv, NULL, 0, why, why_len);
+}
+
+int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
+	       size_t why_len)
+{
+	if (a->no_services) {
+		struct buf line;
+		buf_init(&line);
+		for (size_t i = 0; argv[i]; i++)
+			buf_printf(&line, "%s%s", i ? " " : "", argv[i]);
+		buf_printf(&line, "%s\n", in ? " <stdin>" : "");
+		char *log = path_join(a->state_dir, "commands.log");
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			ssize_t w = write(fd, line.data, line.len);
+			(void)w;
+			close(fd);
+		}
+		free(log);
+		buf_free(&line);
+		return 0;
+	}
+	return run_for_real(argv, in, in_len, why, why_len);
+}
+
+static int run_for_real(const char *const argv[], const char *in, size_t in_len, char *why, size_t why_len)
+{
+	struct buf err;
+	buf_init(&err);
+	int st = in ? spawn_io(argv, in, in_len, NULL, &err, 0) : spawn_capture(argv, NULL, &err, 0);
+	int r = 0;
+	if (st != 0) {
+		/* stderr of our helpers holds no secrets (they get them on stdin or from files). */
+		size_t n = err.len;
+		while (n && (err.data[n - 1] == '\n' || err.data[n - 1] == ' '))
+			n--;
+		snprintf(why, why_len, "%s exited %d%s%.*s", argv[0], st, n ? ": " : "", (int)(n > 200 ? 200 : n),
+			 err.data ? err.data : "");
+		r = st < 0 ? st : -EIO;
+	}
+	buf_free(&err);
+	return r;
+}
+
+const char *agent_secret(void *ud, const char *name)
+{
+	const struct agent *a = ud;
+	if (!a->seed_open)
+		return NULL;
+	for (size_t i = 0; i < a->seed.n_secrets; i++)
+		if (!strcmp(a->seed.secrets[i].name, name))
+			return a->seed.secrets[i].value;
+	return NULL;
+}
+
+const struct seed_file *agent_seed_file(const struct agent *a, const char *name)
+{
+	for (size_t i = 0; a->seed_open && i < a->seed.n_files; i++)
+		if (!strcmp(a->seed.files[i].name, name))
+			return &a->seed.files[i];
+	return NULL;
+}
+
+int agent_step_end(struct agent *a, const char *step, int r, const char *fmt, ...)
+{
+	char why[512] = "";
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, sizeof why, fmt, ap);
+		va_end(ap);
+	}
+	if (r < 0) {
+		status_set(&a->status, step, STEP_FAILED, "%s", why[0] ? why : strerror(-r));
+		log_error("%s: %s", step, why[0] ? why : strerror(-r));
+	} else
+		status_set(&a->status, step, STEP_DONE, why[0] ? "%s" : NULL, why);
+	agent_save(a);
+	return r;
+}

@@ -1,0 +1,64 @@
+/* The first-boot agent's shared context. Every step is a function
+ * int step_X(struct agent *a) that is idempotent (safe to run again after a
+ * reboot mid-way) and returns 0 or -errno after recording why in the status.
+ * All files are written below a->root ("/" on the appliance, a directory in
+ * tests); services are touched only through agent_exec so tests can run the
+ * steps without systemd (a->no_services). */
+#ifndef KILN_FB_AGENT_H
+#define KILN_FB_AGENT_H
+#include <stdbool.h>
+#include "firstboot/datasource.h"
+#include "firstboot/status.h"
+#include "lib/seed.h"
+
+#define KILN_ETC "/etc/kiln"
+#define KILN_SECRETS_DIR "/etc/kiln/secrets"
+
+struct agent {
+	const char *root;          /* "/" in production */
+	char *state_dir;           /* <root>/var/lib/kiln */
+	char *status_path;
+	struct status status;
+	struct ds_opts ds;
+	bool no_services;          /* tests: record commands instead of running them */
+	unsigned join_deadline_s;  /* overall budget for peers to answer; default 900 */
+	struct seed seed;          /* opened seed, valid after step_seed */
+	bool seed_open;
+	const struct host *host;   /* this host in seed.model */
+	bool seed_is_new;          /* the seed's serial is newer than the last applied */
+};
+
+int agent_init(struct agent *a, const char *root);
+void agent_free(struct agent *a);
+int agent_save(struct agent *a);
+
+/* Path below the root (malloc'd). */
+char *agent_path(const struct agent *a, const char *abs);
+/* Write a file below the root atomically with mode (parents created 0755, or
+ * 0700 when the file is private). */
+int agent_write(const struct agent *a, const char *abs, const void *data, size_t len, unsigned mode);
+/* Run a command (stdin optional). With no_services the command line is
+ * appended to <state>/commands.log instead (tests); argv never holds secrets. */
+int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
+	       size_t why_len);
+/* Run a probe (a read-only check such as a MySQL login) for real even with
+ * no_services; output discarded, stderr summarised into why. */
+int agent_probe(const struct agent *a, const char *const argv[], char *why, size_t why_len);
+/* Where the role keeps its data (the data disk's mount point), NULL for app. */
+const char *role_data_path(enum role r);
+/* Secret value from the opened seed, or NULL. */
+const char *agent_secret(void *agent, const char *name);
+/* Public file carried by the seed (e.g. "ca.pem"), or NULL. */
+const struct seed_file *agent_seed_file(const struct agent *a, const char *name);
+
+/* Record a step's outcome (and save). Returns r so `return agent_step_end(...)` reads well. */
+int agent_step_end(struct agent *a, const char *step, int r, const char *why_fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+int step_seed(struct agent *a);
+int step_identity(struct agent *a);
+int step_secrets(struct agent *a);
+int step_datadisk(struct agent *a);
+int step_role(struct agent *a);
+int step_join(struct agent *a);
+#endif

@@ -1,0 +1,130 @@
+/* kiln-firstboot run: the whole first boot, in two stages.
+ *   early  before systemd-networkd starts: seed (local datasources only),
+ *          identity (network + firewall files), secrets, data disk
+ *   late   after the network is online: everything not yet done (on EC2 the
+ *          seed itself arrives only now), then role setup and join
+ * Steps already done are skipped unless a newer seed (higher serial) came,
+ * which re-applies them (secret rotation). The first failure stops the run;
+ * its reason is in the status, on the console and in /etc/issue.d. */
+#include "firstboot/agent.h"
+#include "firstboot/commands.h"
+#include "lib/log.h"
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void announce(struct agent *a)
+{
+	char line[600];
+	status_summary(&a->status, line, sizeof line);
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "%s\n\n", line);
+	agent_write(a, "/etc/issue.d/kiln.issue", b.data, b.len, 0644);
+	buf_free(&b);
+	if (!a->no_services) {
+		int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (fd >= 0) {
+			dprintf(fd, "%s\n", line);
+			close(fd);
+		}
+	}
+	fprintf(stderr, "%s\n", line);
+}
+
+typedef int (*step_fn)(struct agent *);
+
+int fb_cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "stage", required_argument, NULL, 's' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "no-services", no_argument, NULL, 'n' },
+		{ "datasource", required_argument, NULL, 'd' },
+		{ "imds-url", required_argument, NULL, 'u' },
+		{ "seed-file", required_argument, NULL, 'f' },
+		{ "ovf-iso", required_argument, NULL, 'i' },
+		{ "seed-iso", required_argument, NULL, 'm' },
+		{ "join-deadline", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *stage = "late", *root = "/";
+	struct agent a;
+	struct ds_opts ds = { 0 };
+	bool no_services = false;
+	unsigned join_deadline = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': stage = optarg; break;
+		case 'r': root = optarg; break;
+		case 'n': no_services = true; break;
+		case 'd': ds.force = optarg; break;
+		case 'u': ds.imds_url = optarg; break;
+		case 'f': ds.seed_file = optarg; break;
+		case 'i': ds.ovf_iso = optarg; break;
+		case 'm': ds.seed_iso = optarg; break;
+		case 'j': join_deadline = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'h':
+			printf("Usage: kiln-firstboot run [--stage early|late] [--datasource ec2|vmware|other]\n"
+			       "         [--imds-url URL] [--seed-file PATH] [--ovf-iso PATH]\n"
+			       "         [--seed-iso PATH]\n"
+			       "         [--join-deadline SECONDS] [--root DIR --no-services]\n\n"
+			       "Configure this host from its seed: verify and open it, write network,\n"
+			       "firewall and identity files, secrets (root-only), prepare the data disk, set\n"
+			       "up the role and (app hosts) wait for the peers before starting the app.\n"
+			       "Runs from kiln-firstboot-early.service and kiln-firstboot.service; safe to\n"
+			       "run again: finished steps are skipped unless a newer seed arrived.\n"
+			       "--root/--no-services write below DIR and only record service commands (tests).\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	bool early = !strcmp(stage, "early");
+	if (!early && strcmp(stage, "late")) {
+		log_error("--stage is early or late");
+		return 2;
+	}
+	if (agent_init(&a, root) < 0)
+		return 1;
+	a.no_services = no_services;
+	a.ds = ds;
+	a.ds.sysroot = strcmp(a.root, "/") ? a.root : "";
+	if (join_deadline)
+		a.join_deadline_s = join_deadline;
+
+	if (early && !ds.force) {
+		char why[256];
+		if (platform_detect(a.ds.sysroot, why, sizeof why) == PLATFORM_EC2) {
+			log_info("EC2 (%s): the seed arrives over the network; configuring in the late stage", why);
+			agent_free(&a);
+			return 0;
+		}
+	}
+	int r = step_seed(&a);
+	if (r == 0) {
+		static const struct { const char *name; step_fn fn; bool late_only; } steps[] = {
+			{ "identity", step_identity, false },
+			{ "secrets", step_secrets, false },
+			{ "datadisk", step_datadisk, false },
+			{ "role", step_role, true },
+			{ "join", step_join, true },
+		};
+		for (size_t i = 0; r == 0 && i < sizeof steps / sizeof *steps; i++) {
+			if (early && steps[i].late_only)
+				break;
+			const struct step *st = status_step(&a.status, steps[i].name);
+			if (st && (st->state == STEP_DONE || st->state == STEP_SKIPPED) && !a.seed_is_new)
+				continue;
+			r = steps[i].fn(&a);
+		}
+	}
+	announce(&a);
+	agent_free(&a);
+	return r < 0 ? 1 : 0;
+}

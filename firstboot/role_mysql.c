@@ -1,0 +1,189 @@
+#include "firstboot/role_mysql.h"
+#include "lib/log.h"
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void sql_quote(struct buf *b, const char *s)
+{
+	buf_putc(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'' || *s == '\\')
+			buf_putc(b, '\\');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '\'');
+}
+
+void sql_ident(struct buf *b, const char *s)
+{
+	buf_putc(b, '`');
+	for (; *s; s++) {
+		if (*s == '`')
+			buf_putc(b, '`');
+		buf_putc(b, *s);
+	}
+	buf_putc(b, '`');
+}
+
+static size_t host_index(const struct model *m, const struct host *h)
+{
+	return (size_t)(h - m->hosts);
+}
+
+static bool safe_cnf_token(const char *s, bool value)
+{
+	if (!*s)
+		return value;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (value ? (c < 0x20 || c == 0x7f) : !(isalnum(c) || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static const char *setting(const struct model *m, const char *key)
+{
+	for (size_t i = 0; i < m->roles.mysql.n_settings; i++)
+		if (!strcmp(m->roles.mysql.setting_keys[i], key))
+			return m->roles.mysql.setting_values[i];
+	return NULL;
+}
+
+int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *out)
+{
+	char a[16];
+	buf_puts(out, "# Written by kiln-firstboot from the deployment profile; local edits are overwritten.\n"
+		      "[mysqld]\n");
+	buf_printf(out, "bind-address = %s\n", h->dhcp ? "0.0.0.0" : ipv4_fmt(h->address, a));
+	buf_puts(out, "port = 3306\n"
+		      "skip-name-resolve\n");
+	/* server-id must be unique among replication peers and non-zero. */
+	buf_printf(out, "server-id = %zu\n", host_index(m, h) + 1);
+	buf_puts(out, "log-bin = mysql-bin\n");
+	static const char *const defaults[][2] = {
+		{ "binlog_format", "ROW" },
+		{ "character_set_server", "utf8mb4" },
+		{ "collation_server", "utf8mb4_unicode_ci" },
+	};
+	for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
+		if (!setting(m, defaults[i][0]))
+			buf_printf(out, "%s = %s\n", defaults[i][0], defaults[i][1]);
+	for (size_t i = 0; i < m->roles.mysql.n_settings; i++) {
+		const char *k = m->roles.mysql.setting_keys[i], *v = m->roles.mysql.setting_values[i];
+		if (!safe_cnf_token(k, false) || !safe_cnf_token(v, true))
+			return log_error_errno(EINVAL, "roles.mysql.settings: '%s' cannot be written to my.cnf safely", k);
+		buf_printf(out, "%s = %s\n", k, v);
+	}
+	if (h->replica_of)
+		buf_puts(out, "read_only = ON\nrelay-log = relay-bin\n");
+	if (m->roles.mysql.tls)
+		buf_puts(out, "ssl_cert = /etc/kiln/tls/mysql.crt\nssl_key = /etc/kiln/tls/mysql.key\n"
+			      "ssl_ca = /etc/kiln/tls/ca.crt\n");
+	return 0;
+}
+
+static void add_part(char parts[][40], size_t *n, size_t max, const char *p)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(parts[i], p))
+			return;
+	if (*n < max)
+		snprintf(parts[(*n)++], 40, "%s", p);
+}
+
+size_t mysql_app_host_parts(const struct model *m, char parts[][40], size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		if (h->role != ROLE_APP)
+			continue;
+		char a[16], mask[16], p[40];
+		if (!h->dhcp)
+			ipv4_fmt(h->address, a), snprintf(p, sizeof p, "%s", a);
+		else {
+			const struct subnet *s = &m->subnets[h->subnet];
+			snprintf(p, sizeof p, "%s/%s", ipv4_fmt(s->cidr.addr, a), ipv4_fmt(ipv4_netmask(s->cidr.prefix), mask));
+		}
+		add_part(parts, &n, max, p);
+	}
+	return n;
+}
+
+static void user_at(struct buf *b, const char *user, const char *hostpart)
+{
+	sql_quote(b, user);
+	buf_putc(b, '@');
+	sql_quote(b, hostpart);
+}
+
+int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
+			   struct buf *out)
+{
+	const char *app_pw = secret(ud, "mysql_app_password");
+	if (!app_pw)
+		return log_error_errno(ENOKEY, "the seed lacks secret mysql_app_password");
+	buf_puts(out, "-- kiln: database, users and grants (idempotent)\n"
+		      "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n"
+		      "DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'%', ''@'localhost', ''@'%';\n"
+		      "DROP DATABASE IF EXISTS test;\n");
+	if (h->replica_of) {
+		/* A replica gets its data and users from its primary. */
+		buf_puts(out, "FLUSH PRIVILEGES;\n");
+		return 0;
+	}
+	const char *db = m->roles.mysql.database, *user = m->roles.mysql.user;
+	buf_puts(out, "CREATE DATABASE IF NOT EXISTS ");
+	sql_ident(out, db);
+	buf_puts(out, " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\n");
+	char parts[64][40];
+	size_t n = mysql_app_host_parts(m, parts, 64);
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(out, "CREATE USER IF NOT EXISTS ");
+		user_at(out, user, parts[i]);
+		buf_puts(out, " IDENTIFIED BY ");
+		sql_quote(out, app_pw);
+		buf_puts(out, ";\nALTER USER ");
+		user_at(out, user, parts[i]);
+		buf_puts(out, " IDENTIFIED BY ");
+		sql_quote(out, app_pw);
+		buf_puts(out, ";\nGRANT ALL PRIVILEGES ON ");
+		sql_ident(out, db);
+		buf_puts(out, ".* TO ");
+		user_at(out, user, parts[i]);
+		buf_puts(out, ";\n");
+	}
+	bool replicas = false;
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].replica_of && !strcmp(m->hosts[i].replica_of, h->name)) {
+			const char *rpw = secret(ud, "mysql_replication_password");
+			if (!rpw)
+				return log_error_errno(ENOKEY, "the seed lacks secret mysql_replication_password");
+			const struct host *r = &m->hosts[i];
+			char a[16], mask[16], p[40];
+			if (r->dhcp) {
+				const struct subnet *s = &m->subnets[r->subnet];
+				snprintf(p, sizeof p, "%s/%s", ipv4_fmt(s->cidr.addr, a),
+					 ipv4_fmt(ipv4_netmask(s->cidr.prefix), mask));
+			} else
+				snprintf(p, sizeof p, "%s", ipv4_fmt(r->address, a));
+			buf_puts(out, "CREATE USER IF NOT EXISTS ");
+			user_at(out, "kiln_repl", p);
+			buf_puts(out, " IDENTIFIED BY ");
+			sql_quote(out, rpw);
+			buf_puts(out, ";\nALTER USER ");
+			user_at(out, "kiln_repl", p);
+			buf_puts(out, " IDENTIFIED BY ");
+			sql_quote(out, rpw);
+			buf_puts(out, ";\nGRANT REPLICATION SLAVE ON *.* TO ");
+			user_at(out, "kiln_repl", p);
+			buf_puts(out, ";\n");
+			replicas = true;
+		}
+	(void)replicas;
+	buf_puts(out, "FLUSH PRIVILEGES;\n");
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* The mysql role on its host: server configuration and the SQL that makes
+ * the deployment's database, app user (host part limited to the app hosts or
+ * their subnets) and, with replicas, the replication user. The SQL is
+ * idempotent (IF NOT EXISTS + ALTER USER for rotated passwords) and is fed to
+ * the server over its local socket on stdin: passwords never reach argv. */
+#ifndef KILN_FB_ROLE_MYSQL_H
+#define KILN_FB_ROLE_MYSQL_H
+#include "lib/buf.h"
+#include "profiles/model.h"
+
+typedef const char *(*secret_lookup_fn)(void *ud, const char *name);
+
+/* /etc/mysql/mariadb.conf.d/90-kiln.cnf for host h. -EINVAL for a setting
+ * whose key or value could break the file (logged). */
+int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *out);
+
+/* The setup SQL. -ENOKEY if a needed secret is missing (logged by name). */
+int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
+			   struct buf *out);
+
+/* The MySQL host-part values ('a.b.c.d' or 'net/mask') allowed for the app
+ * user: every static app host's address, a DHCP app host's subnet. */
+size_t mysql_app_host_parts(const struct model *m, char parts[][40], size_t max);
+
+/* Append s as a single-quoted SQL string literal (backslash and quote escaped). */
+void sql_quote(struct buf *b, const char *s);
+/* Append s as a backtick-quoted identifier. */
+void sql_ident(struct buf *b, const char *s);
+#endif

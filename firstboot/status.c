@@ -1,0 +1,252 @@
+#include "firstboot/status.h"
+#include "lib/buf.h"
+#include "lib/fileio.h"
+#include "lib/json.h"
+#include "lib/xalloc.h"
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <yaml.h>
+
+static const char *const state_names[] = { "pending", "running", "done", "failed", "skipped" };
+
+const char *step_state_name(enum step_state s) { return state_names[s]; }
+
+static int state_from_name(const char *s)
+{
+	for (size_t i = 0; i < sizeof state_names / sizeof *state_names; i++)
+		if (!strcmp(state_names[i], s))
+			return (int)i;
+	return -1;
+}
+
+void status_free(struct status *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->steps[i].name);
+		free(s->steps[i].reason);
+	}
+	free(s->steps);
+	free(s->datasource);
+	memset(s, 0, sizeof *s);
+}
+
+struct step *status_step(struct status *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->steps[i].name, name))
+			return &s->steps[i];
+	return NULL;
+}
+
+static struct step *step_add(struct status *s, const char *name)
+{
+	s->steps = xgrow(s->steps, &s->cap, s->n + 1, sizeof *s->steps);
+	struct step *st = &s->steps[s->n++];
+	st->name = xstrdup(name);
+	return st;
+}
+
+void status_set(struct status *s, const char *name, enum step_state state, const char *fmt, ...)
+{
+	struct step *st = status_step(s, name);
+	if (!st)
+		st = step_add(s, name);
+	st->state = state;
+	free(st->reason);
+	st->reason = NULL;
+	if (fmt) {
+		va_list ap;
+		va_start(ap, fmt);
+		if (vasprintf(&st->reason, fmt, ap) < 0)
+			st->reason = NULL;
+		va_end(ap);
+	}
+	st->updated = (int64_t)time(NULL);
+}
+
+bool status_done(const struct status *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->steps[i].name, name))
+			return s->steps[i].state == STEP_DONE;
+	return false;
+}
+
+static void to_json(const struct status *s, struct buf *b)
+{
+	buf_puts(b, "{\n  \"version\": 1,\n  \"seed_serial\": ");
+	buf_printf(b, "%" PRIu64 ",\n  \"datasource\": ", s->seed_serial);
+	if (s->datasource)
+		json_str(b, s->datasource);
+	else
+		buf_puts(b, "null");
+	buf_puts(b, ",\n  \"steps\": [");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct step *st = &s->steps[i];
+		buf_puts(b, i ? ",\n    {" : "\n    {");
+		buf_puts(b, "\"name\": ");
+		json_str(b, st->name);
+		buf_printf(b, ", \"state\": \"%s\", \"updated\": %" PRId64 ", \"reason\": ",
+			   step_state_name(st->state), st->updated);
+		if (st->reason)
+			json_str(b, st->reason);
+		else
+			buf_puts(b, "null");
+		buf_putc(b, '}');
+	}
+	buf_puts(b, s->n ? "\n  ]\n}\n" : "]\n}\n");
+}
+
+int status_save(const char *path, const struct status *s)
+{
+	struct buf b;
+	buf_init(&b);
+	to_json(s, &b);
+	int r = write_file_atomic(path, b.data, b.len, 0644);
+	buf_free(&b);
+	return r;
+}
+
+/* Reading: the file is our own JSON, which libyaml parses as flow YAML.
+ * Walk the document tree; anything unexpected is -EBADMSG. */
+static const char *scalar(yaml_document_t *d, yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static bool scalar_is_null(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       !strcmp((const char *)n->data.scalar.value, "null");
+}
+
+static int parse_step(yaml_document_t *d, yaml_node_t *n, struct status *s)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return -EBADMSG;
+	const char *name = NULL, *state = NULL, *reason = NULL, *updated = NULL;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const char *k = scalar(d, yaml_document_get_node(d, p->key));
+		yaml_node_t *vn = yaml_document_get_node(d, p->value);
+		const char *v = scalar(d, vn);
+		if (!k || !v)
+			return -EBADMSG;
+		if (!strcmp(k, "name"))
+			name = v;
+		else if (!strcmp(k, "state"))
+			state = v;
+		else if (!strcmp(k, "reason"))
+			reason = scalar_is_null(vn) ? NULL : v;
+		else if (!strcmp(k, "updated"))
+			updated = v;
+	}
+	int st = state ? state_from_name(state) : -1;
+	if (!name || st < 0)
+		return -EBADMSG;
+	struct step *x = status_step(s, name);
+	if (!x)
+		x = step_add(s, name);
+	x->state = (enum step_state)st;
+	free(x->reason);
+	x->reason = reason ? xstrdup(reason) : NULL;
+	x->updated = updated ? strtoll(updated, NULL, 10) : 0;
+	return 0;
+}
+
+static int parse_doc(yaml_document_t *d, struct status *s)
+{
+	yaml_node_t *root = yaml_document_get_root_node(d);
+	if (!root || root->type != YAML_MAPPING_NODE)
+		return -EBADMSG;
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+		const char *k = scalar(d, yaml_document_get_node(d, p->key));
+		yaml_node_t *v = yaml_document_get_node(d, p->value);
+		if (!k)
+			return -EBADMSG;
+		if (!strcmp(k, "seed_serial") && scalar(d, v))
+			s->seed_serial = strtoull(scalar(d, v), NULL, 10);
+		else if (!strcmp(k, "datasource") && scalar(d, v) && !scalar_is_null(v))
+			s->datasource = xstrdup(scalar(d, v));
+		else if (!strcmp(k, "steps")) {
+			if (v->type != YAML_SEQUENCE_NODE)
+				return -EBADMSG;
+			for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+				int r = parse_step(d, yaml_document_get_node(d, *i), s);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+	return 0;
+}
+
+int status_load(const char *path, struct status *s)
+{
+	memset(s, 0, sizeof *s);
+	char *data;
+	size_t len;
+	int r = read_file(path, 1u << 20, &data, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	yaml_parser_t p;
+	yaml_document_t d;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
+	if (!yaml_parser_load(&p, &d)) {
+		yaml_parser_delete(&p);
+		free(data);
+		return -EBADMSG;
+	}
+	r = parse_doc(&d, s);
+	yaml_document_delete(&d);
+	yaml_parser_delete(&p);
+	free(data);
+	if (r < 0)
+		status_free(s);
+	return r;
+}
+
+void status_print(const struct status *s, FILE *f, bool json)
+{
+	if (json) {
+		struct buf b;
+		buf_init(&b);
+		to_json(s, &b);
+		fputs(b.data, f);
+		buf_free(&b);
+		return;
+	}
+	fprintf(f, "seed serial: %" PRIu64 "\ndatasource:  %s\n", s->seed_serial,
+		s->datasource ? s->datasource : "-");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct step *st = &s->steps[i];
+		fprintf(f, "  %-14s %-8s %s\n", st->name, step_state_name(st->state),
+			st->reason ? st->reason : "");
+	}
+	if (!s->n)
+		fprintf(f, "  (no steps run yet)\n");
+}
+
+void status_summary(const struct status *s, char *buf, size_t len)
+{
+	size_t done = 0;
+	const struct step *failed = NULL;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->steps[i].state == STEP_DONE || s->steps[i].state == STEP_SKIPPED)
+			done++;
+		else if (s->steps[i].state == STEP_FAILED && !failed)
+			failed = &s->steps[i];
+	}
+	if (failed)
+		snprintf(buf, len, "kiln: %zu/%zu steps done; %s failed: %s", done, s->n, failed->name,
+			 failed->reason ? failed->reason : "see kiln-firstboot status");
+	else
+		snprintf(buf, len, "kiln: %zu/%zu steps done%s", done, s->n,
+			 s->n && done == s->n ? " - deployment ready" : "");
+}

@@ -1,0 +1,43 @@
+/* The agent's record of every first-boot step, in /var/lib/kiln/status.json.
+ * It is what makes the agent resumable and idempotent: a step already "done"
+ * is not run again after a reboot; a "failed" step carries its reason, which
+ * `kiln-firstboot status` prints. Reasons never contain secret values. */
+#ifndef KILN_FB_STATUS_H
+#define KILN_FB_STATUS_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum step_state { STEP_PENDING, STEP_RUNNING, STEP_DONE, STEP_FAILED, STEP_SKIPPED };
+const char *step_state_name(enum step_state s);
+
+struct step {
+	char *name;
+	enum step_state state;
+	char *reason;          /* why failed/skipped, or a short detail; may be NULL */
+	int64_t updated;       /* unix time of the last change */
+};
+
+struct status {
+	struct step *steps;
+	size_t n, cap;
+	uint64_t seed_serial;  /* serial of the last seed applied (downgrade protection) */
+	char *datasource;      /* where the seed came from, e.g. "ec2-imdsv2" */
+};
+
+/* Missing file => empty status (0). A corrupt file is -EBADMSG. */
+int status_load(const char *path, struct status *s);
+/* Atomic write (temp + rename), mode 0644: the status holds no secrets. */
+int status_save(const char *path, const struct status *s);
+void status_free(struct status *s);
+
+struct step *status_step(struct status *s, const char *name);   /* NULL if absent */
+void status_set(struct status *s, const char *name, enum step_state st, const char *reason_fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+bool status_done(const struct status *s, const char *name);
+
+/* Human table or JSON. */
+void status_print(const struct status *s, FILE *f, bool json);
+/* One line for the console and /etc/issue, e.g. "kiln: 7/9 steps done, join failed: ..." */
+void status_summary(const struct status *s, char *buf, size_t len);
+#endif

@@ -1,0 +1,118 @@
+/* Step "datadisk": find the role's data disk (firstboot/datadisk.h rules:
+ * ours -> keep, blank -> format, anything else -> untouched), mount it at the
+ * role's data path and make the mount permanent in /etc/fstab by label. */
+#include "firstboot/agent.h"
+#include "firstboot/datadisk.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+const char *role_data_path(enum role r)
+{
+	return r == ROLE_MYSQL ? "/var/lib/mysql" : r == ROLE_MINIO ? "/var/lib/minio" : NULL;
+}
+
+static bool is_mounted(const char *path)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof line, f)) {
+		char mp[1024];
+		/* fields: id parent major:minor root mountpoint ... */
+		if (sscanf(line, "%*s %*s %*s %*s %1023s", mp) == 1 && !strcmp(mp, path))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+static int fstab_add(const struct agent *a, const char *mnt)
+{
+	char *p = agent_path(a, "/etc/fstab");
+	char *old = NULL;
+	size_t len = 0;
+	int r = read_file(p, 1u << 20, &old, &len);
+	if (r < 0 && r != -ENOENT) {
+		free(p);
+		return r;
+	}
+	char *entry = xasprintf("LABEL=%s %s ext4 defaults,nofail,x-systemd.device-timeout=30s 0 2\n",
+				DATADISK_LABEL, mnt);
+	if (!old || !strstr(old, entry)) {
+		struct buf b;
+		buf_init(&b);
+		if (old) {
+			buf_append(&b, old, len);
+			if (len && old[len - 1] != '\n')
+				buf_putc(&b, '\n');
+		}
+		buf_puts(&b, entry);
+		r = write_file_atomic(p, b.data, b.len, 0644);
+		buf_free(&b);
+	} else
+		r = 0;
+	free(entry);
+	free(old);
+	free(p);
+	return r;
+}
+
+int step_datadisk(struct agent *a)
+{
+	const char *step = "datadisk";
+	const char *mnt = role_data_path(a->host->role);
+	if (!mnt) {
+		status_set(&a->status, step, STEP_SKIPPED, "the %s role keeps no data", role_name(a->host->role));
+		return agent_save(a);
+	}
+	if (!a->no_services && is_mounted(mnt))
+		return agent_step_end(a, step, 0, "%s already mounted", mnt);
+
+	struct datadisk_choice c;
+	const char *sysroot = strcmp(a->root, "/") ? a->root : "";
+	int r = datadisk_choose(sysroot, &c);
+	if (r < 0)
+		return agent_step_end(a, step, r, "listing disks: %s", strerror(-r));
+	if (!c.dev) {
+		r = agent_step_end(a, step, -ENODEV, "no blank disk and none labelled %s for %s (%s)", DATADISK_LABEL,
+				   mnt, c.report[0] ? c.report : "no disks");
+		datadisk_choice_free(&c);
+		return r;
+	}
+	bool formatted = c.needs_format;
+	if (c.needs_format && (r = datadisk_format(c.dev)) < 0) {
+		r = agent_step_end(a, step, r, "formatting %s failed", c.dev);
+		datadisk_choice_free(&c);
+		return r;
+	}
+	r = fstab_add(a, mnt);
+	if (r < 0) {
+		datadisk_choice_free(&c);
+		return agent_step_end(a, step, r, "updating /etc/fstab: %s", strerror(-r));
+	}
+	char *target = agent_path(a, mnt);
+	mkdir_p(target, 0755);
+	if (a->no_services) {
+		const char *argv[] = { "mount", c.dev, mnt, NULL };
+		char why[64];
+		agent_exec(a, argv, NULL, 0, why, sizeof why);
+	} else if (mount(c.dev, target, "ext4", 0, NULL) < 0) {
+		r = -errno;
+		free(target);
+		r = agent_step_end(a, step, r, "mounting %s at %s: %s", c.dev, mnt, strerror(-r));
+		datadisk_choice_free(&c);
+		return r;
+	}
+	free(target);
+	r = agent_step_end(a, step, 0, "%s %s at %s", c.dev, formatted ? "formatted and mounted" : "kept and mounted", mnt);
+	datadisk_choice_free(&c);
+	return r;
+}

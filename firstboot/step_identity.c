@@ -1,0 +1,36 @@
+/* Step "identity": hostname, /etc/hosts, root's SSH keys, systemd-networkd
+ * files and the nftables ruleset, rendered from the seed's topology with
+ * the same code as `kiln render`, then applied. */
+#include "firstboot/agent.h"
+#include "lib/log.h"
+#include "profiles/render.h"
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+int step_identity(struct agent *a)
+{
+	const char *step = "identity";
+	struct rendered_files f = { 0 };
+	int r = render_host(a->seed.model, a->host, &f);
+	if (r < 0)
+		return agent_step_end(a, step, r, "rendering this host's files failed");
+	r = rendered_files_write(&f, a->root);
+	rendered_files_free(&f);
+	if (r < 0)
+		return agent_step_end(a, step, r, "writing network/firewall/identity files: %s", strerror(-r));
+
+	char why[300] = "";
+	if (!a->no_services && sethostname(a->host->name, strlen(a->host->name)) < 0)
+		log_warn_errno(errno, "sethostname %s", a->host->name);
+	/* The firewall goes live now; networkd picks its files up at start, or
+	 * on reload when it is already running (EC2: the seed came over DHCP). */
+	const char *nft[] = { "nft", "-f", "/etc/nftables.conf", NULL };
+	r = agent_exec(a, nft, NULL, 0, why, sizeof why);
+	if (r < 0)
+		return agent_step_end(a, step, r, "loading the firewall: %s", why);
+	const char *reload[] = { "networkctl", "reload", NULL };
+	if (agent_exec(a, reload, NULL, 0, why, sizeof why) < 0)
+		log_debug("networkctl reload: %s (networkd not running yet is fine)", why);
+	return agent_step_end(a, step, 0, "%s", a->host->name);
+}

@@ -1,0 +1,296 @@
+/* Step "role": configure and start this host's role service from the seed.
+ *   mysql  my.cnf, datadir initialised on a fresh data disk, server
+ *          restarted, database/users/grants applied over the local socket
+ *          (replicas: replication from their primary)
+ *   minio  environment file with the root credentials, app credential,
+ *          server started, health awaited, buckets + versioning via S3
+ *   app    TLS certificate (from the seed, or self-signed here), nginx in
+ *          front of the app service, the app's environment rendered from the
+ *          profile's template; the app itself starts only after "join". */
+#include "firstboot/agent.h"
+#include "firstboot/role_minio.h"
+#include "firstboot/role_mysql.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "profiles/env_template.h"
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STEP "role"
+
+static int exec_or_fail(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
+{
+	char why[300];
+	int r = agent_exec(a, argv, in, in_len, why, sizeof why);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "%s: %s", what, why);
+	return 0;
+}
+
+static int role_mysql(struct agent *a)
+{
+	const struct model *m = a->seed.model;
+	const struct host *h = a->host;
+	struct buf b;
+	buf_init(&b);
+	int r = mysql_render_cnf(m, h, &b);
+	if (r == 0)
+		r = agent_write(a, "/etc/mysql/mariadb.conf.d/90-kiln.cnf", b.data, b.len, 0644);
+	buf_free(&b);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing the MariaDB configuration");
+
+	/* A fresh data disk hides the datadir the package created in the image. */
+	char *sysdb = agent_path(a, "/var/lib/mysql/mysql");
+	bool fresh = access(sysdb, F_OK) < 0;
+	free(sysdb);
+	if (fresh) {
+		const char *chown[] = { "chown", "mysql:mysql", "/var/lib/mysql", NULL };
+		const char *init[] = { "mariadb-install-db", "--user=mysql", "--datadir=/var/lib/mysql",
+				       "--auth-root-authentication-method=socket", "--skip-test-db", NULL };
+		if ((r = exec_or_fail(a, chown, NULL, 0, "chown of the datadir")) < 0 ||
+		    (r = exec_or_fail(a, init, NULL, 0, "initialising the datadir")) < 0)
+			return r;
+	}
+	const char *restart[] = { "systemctl", "restart", "mariadb.service", NULL };
+	if ((r = exec_or_fail(a, restart, NULL, 0, "starting MariaDB")) < 0)
+		return r;
+
+	buf_init(&b);
+	r = mysql_render_setup_sql(m, h, agent_secret, a, &b);
+	if (r < 0) {
+		buf_wipe(&b);
+		return agent_step_end(a, STEP, r, "the seed lacks a MySQL secret");
+	}
+	if (h->replica_of) {
+		const struct host *p = model_find_host(m, h->replica_of);
+		const char *rpw = agent_secret(a, "mysql_replication_password");
+		char addr[16];
+		buf_puts(&b, "STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST=");
+		if (p->dhcp) {
+			char *fqdn = xasprintf("%s.%s", p->name, m->domain);
+			sql_quote(&b, fqdn);
+			free(fqdn);
+		} else
+			sql_quote(&b, ipv4_fmt(p->address, addr));
+		buf_puts(&b, ", MASTER_PORT=3306, MASTER_USER='kiln_repl', MASTER_PASSWORD=");
+		sql_quote(&b, rpw ? rpw : "");
+		buf_puts(&b, ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10;\nSTART SLAVE;\n");
+	}
+	const char *client[] = { "mariadb", "--protocol=socket", "-uroot", NULL };
+	r = exec_or_fail(a, client, b.data, b.len, "applying database, users and grants");
+	buf_wipe(&b);
+	if (r < 0)
+		return r;
+	return agent_step_end(a, STEP, 0, "MariaDB %s%s", fresh ? "initialised and " : "", h->replica_of ? "replicating" : "configured");
+}
+
+static size_t discard(char *p, size_t s, size_t n, void *u)
+{
+	(void)p;
+	(void)u;
+	return s * n;
+}
+
+/* MinIO's liveness endpoint needs no credentials. */
+static bool minio_live(const char *endpoint)
+{
+	CURL *c = curl_easy_init();
+	if (!c)
+		return false;
+	char *url = xasprintf("%s/minio/health/live", endpoint);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	long code = 0;
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(c);
+	free(url);
+	return code == 200;
+}
+
+static char *local_endpoint(const struct host *h)
+{
+	char a[16];
+	return xasprintf("http://%s:9000", h->dhcp ? "127.0.0.1" : ipv4_fmt(h->address, a));
+}
+
+static int role_minio(struct agent *a)
+{
+	const struct model *m = a->seed.model;
+	struct buf b;
+	buf_init(&b);
+	int r = minio_render_env(m, a->host, agent_secret, a, &b);
+	if (r == 0)
+		r = agent_write(a, MINIO_ENV_FILE, b.data, b.len, 0600);
+	buf_wipe(&b);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing " MINIO_ENV_FILE);
+	r = minio_render_app_keys(agent_secret, a, &b);
+	if (r == 0)
+		r = agent_write(a, MINIO_APP_KEYS_FILE, b.data, b.len, 0600);
+	buf_wipe(&b);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing the app credential");
+
+	const char *mk[] = { "install", "-d", "-o", "minio-user", "-g", "minio-user", "-m", "0750", MINIO_DATA_DIR "/data", NULL };
+	const char *own[] = { "chown", "minio-user:minio-user", MINIO_DATA_DIR, NULL };
+	const char *start[] = { "systemctl", "enable", "--now", "minio.service", NULL };
+	const char *restart[] = { "systemctl", "restart", "minio.service", NULL };
+	if ((r = exec_or_fail(a, own, NULL, 0, "chown of the data disk")) < 0 ||
+	    (r = exec_or_fail(a, mk, NULL, 0, "creating the MinIO data directory")) < 0 ||
+	    (r = exec_or_fail(a, start, NULL, 0, "enabling MinIO")) < 0 ||
+	    (r = exec_or_fail(a, restart, NULL, 0, "starting MinIO")) < 0)
+		return r;
+
+	char *ep = local_endpoint(a->host);
+	if (!a->no_services) {
+		time_t end = time(NULL) + 120;
+		while (!minio_live(ep) && time(NULL) < end)
+			sleep(1);
+		if (!minio_live(ep)) {
+			r = agent_step_end(a, STEP, -ETIMEDOUT, "MinIO did not answer %s/minio/health/live within 120 s", ep);
+			free(ep);
+			return r;
+		}
+	}
+	struct s3_conn c = { .endpoint = ep, .access_key = agent_secret(a, "minio_root_user"),
+			     .secret_key = agent_secret(a, "minio_root_password") };
+	char why[300] = "";
+	r = a->no_services ? 0 : minio_setup_buckets(m, &c, why, sizeof why);
+	free(ep);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "%s", why);
+	return agent_step_end(a, STEP, 0, "MinIO running, %zu bucket(s) ready", m->roles.minio.n_buckets);
+}
+
+/* systemd EnvironmentFile= value: double-quoted with \ " and $ escaped... systemd
+ * does not expand $ in EnvironmentFile, so only \ and " need escaping. */
+static void env_line(struct buf *b, const char *name, const char *value)
+{
+	buf_printf(b, "%s=\"", name);
+	for (const char *p = value; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_putc(b, '\\');
+		if (*p == '\n') {
+			buf_puts(b, "\\n");
+			continue;
+		}
+		buf_putc(b, *p);
+	}
+	buf_puts(b, "\"\n");
+}
+
+static int app_tls(struct agent *a, char *why, size_t why_len)
+{
+	if (agent_seed_file(a, "tls_cert.pem") && agent_secret(a, "tls_key"))
+		return 0;   /* step "secrets" wrote both from the seed */
+	/* No certificate in the seed: make a self-signed one here, once. */
+	char *crt = agent_path(a, KILN_ETC "/tls/tls_cert.pem");
+	bool have = access(crt, F_OK) == 0;
+	free(crt);
+	if (have)
+		return 0;
+	const struct model *m = a->seed.model;
+	char *cn = xasprintf("/CN=%s", m->roles.app.server_name ? m->roles.app.server_name : a->host->name);
+	char *sd = agent_path(a, KILN_SECRETS_DIR);
+	mkdir_p(sd, 0700);
+	free(sd);
+	const char *argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+			       "-nodes", "-days", "825", "-subj", cn, "-keyout", KILN_SECRETS_DIR "/tls_key",
+			       "-out", KILN_ETC "/tls/tls_cert.pem", NULL };
+	int r = agent_exec(a, argv, NULL, 0, why, why_len);
+	free(cn);
+	return r;
+}
+
+static int role_app(struct agent *a)
+{
+	const struct model *m = a->seed.model;
+	char why[300] = "";
+	int r = app_tls(a, why, sizeof why);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "making a self-signed certificate: %s", why);
+
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "# Written by kiln-firstboot: TLS in front of the app service.\n"
+		       "server {\n\tlisten 80 default_server;\n\tlisten [::]:80 default_server;\n"
+		       "\treturn 308 https://$host$request_uri;\n}\n"
+		       "server {\n\tlisten 443 ssl default_server;\n\tlisten [::]:443 ssl default_server;\n"
+		       "\tserver_name %s;\n"
+		       "\tssl_certificate " KILN_ETC "/tls/tls_cert.pem;\n"
+		       "\tssl_certificate_key " KILN_SECRETS_DIR "/tls_key;\n"
+		       "\tssl_protocols TLSv1.2 TLSv1.3;\n"
+		       "\tclient_max_body_size 100m;\n"
+		       "\tlocation / {\n\t\tproxy_pass http://127.0.0.1:%u;\n"
+		       "\t\tproxy_set_header Host $host;\n\t\tproxy_set_header X-Forwarded-Proto https;\n"
+		       "\t\tproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\t}\n}\n",
+		   m->roles.app.server_name ? m->roles.app.server_name : "_", (unsigned)m->roles.app.port);
+	r = agent_write(a, "/etc/nginx/sites-enabled/kiln.conf", b.data, b.len, 0644);
+	buf_free(&b);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing the nginx site");
+	char *def = agent_path(a, "/etc/nginx/sites-enabled/default");
+	unlink(def);
+	free(def);
+
+	/* The app's environment: rendered from the profile's templates, secrets inside (0600). */
+	for (size_t i = 0; i < m->roles.app.n_env; i++) {
+		struct buf v;
+		buf_init(&v);
+		r = env_template_expand(m, m->roles.app.env[i].tmpl, agent_secret, a, &v);
+		if (r < 0) {
+			buf_wipe(&v);
+			buf_wipe(&b);
+			return agent_step_end(a, STEP, r, "rendering app environment %s", m->roles.app.env[i].name);
+		}
+		env_line(&b, m->roles.app.env[i].name, v.data ? v.data : "");
+		buf_wipe(&v);
+	}
+	r = agent_write(a, KILN_ETC "/app.env", b.data ? b.data : "", b.len, 0600);
+	buf_wipe(&b);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing " KILN_ETC "/app.env");
+
+	if (m->roles.app.type == APP_CONTAINER)
+		buf_printf(&b, "[Unit]\nDescription=kiln app service (container %s)\nAfter=network-online.target\n"
+			       "Wants=network-online.target\n\n[Service]\nEnvironmentFile=" KILN_ETC "/app.env\n"
+			       "ExecStart=/usr/bin/podman run --rm --name kiln-app --env-file " KILN_ETC "/app.env "
+			       "--network host %s\nExecStop=/usr/bin/podman stop kiln-app\nRestart=on-failure\n\n"
+			       "[Install]\nWantedBy=multi-user.target\n", m->roles.app.image, m->roles.app.image);
+	else
+		buf_printf(&b, "[Unit]\nDescription=kiln app service\nAfter=network-online.target\n"
+			       "Wants=network-online.target\n\n[Service]\nEnvironmentFile=" KILN_ETC "/app.env\n"
+			       "ExecStart=%s\nDynamicUser=yes\nRestart=on-failure\nRestartSec=2\n\n"
+			       "[Install]\nWantedBy=multi-user.target\n", m->roles.app.exec);
+	r = agent_write(a, "/etc/systemd/system/kiln-app.service", b.data, b.len, 0644);
+	buf_free(&b);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing kiln-app.service");
+	const char *reload[] = { "systemctl", "daemon-reload", NULL };
+	const char *nginx[] = { "systemctl", "restart", "nginx.service", NULL };
+	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
+	    (r = exec_or_fail(a, nginx, NULL, 0, "starting nginx")) < 0)
+		return r;
+	return agent_step_end(a, STEP, 0, "nginx serving TLS; app starts after join");
+}
+
+int step_role(struct agent *a)
+{
+	status_set(&a->status, STEP, STEP_RUNNING, "%s", a->seed.role);
+	agent_save(a);
+	switch (a->host->role) {
+	case ROLE_MYSQL: return role_mysql(a);
+	case ROLE_MINIO: return role_minio(a);
+	default: return role_app(a);
+	}
+}

@@ -1,0 +1,127 @@
+#include "images/gpt.h"
+#include <errno.h>
+#include <libfdisk/libfdisk.h>
+#include <string.h>
+#include "lib/log.h"
+
+#define SECTOR 512ULL
+/* Primary GPT header + 128 * 128-byte entries occupy LBA 1..33 at the start;
+ * the backup occupies the last 33 sectors. */
+#define GPT_BACKUP_BYTES (33 * SECTOR)
+
+static uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+int gpt_plan(uint64_t disk_size, uint64_t esp_size, const char *identity, struct gpt_layout *out)
+{
+	memset(out, 0, sizeof *out);
+	if (esp_size == 0)
+		esp_size = GPT_ESP_DEFAULT;
+	esp_size = round_up(esp_size, GPT_ALIGN);
+	if (esp_size < GPT_ESP_MIN)
+		return log_error_errno(EINVAL, "ESP size %llu MiB is below the FAT32 minimum of %llu MiB",
+				       (unsigned long long)(esp_size >> 20),
+				       (unsigned long long)(GPT_ESP_MIN >> 20));
+	if (disk_size > UINT64_MAX - GPT_ALIGN)
+		return log_error_errno(EINVAL, "disk size %llu is out of range",
+				       (unsigned long long)disk_size);
+	disk_size = round_up(disk_size, GPT_ALIGN);
+
+	/* 1 MiB head (MBR + primary GPT + alignment), ESP, root, and a 1 MiB
+	 * tail that holds the backup GPT (the root ends on a MiB boundary). */
+	uint64_t need = GPT_ALIGN + esp_size + GPT_ROOT_MIN + GPT_ALIGN;
+	if (disk_size < need)
+		return log_error_errno(ENOSPC, "disk size %llu MiB is too small: need at least %llu MiB "
+				       "(%llu MiB ESP + %llu MiB root + 2 MiB for the GPT)",
+				       (unsigned long long)(disk_size >> 20), (unsigned long long)(need >> 20),
+				       (unsigned long long)(esp_size >> 20),
+				       (unsigned long long)(GPT_ROOT_MIN >> 20));
+
+	out->disk_size = disk_size;
+	out->esp_offset = GPT_ALIGN;
+	out->esp_size = esp_size;
+	out->root_offset = GPT_ALIGN + esp_size;
+	uint64_t root_end = (disk_size - GPT_BACKUP_BYTES) / GPT_ALIGN * GPT_ALIGN;
+	out->root_size = root_end - out->root_offset;
+
+	uint8_t g[16];
+	ident_guid(identity, "disk", g);
+	guid_format(g, out->disk_guid);
+	ident_guid(identity, "esp", g);
+	guid_format(g, out->esp_partuuid);
+	ident_guid(identity, "root", g);
+	guid_format(g, out->root_partuuid);
+	return 0;
+}
+
+static int add_partition(struct fdisk_context *cxt, size_t partno, uint64_t offset, uint64_t size,
+			 const char *type_guid, const char *name, const char *uuid)
+{
+	struct fdisk_label *lb = fdisk_get_label(cxt, "gpt");
+	struct fdisk_parttype *t = fdisk_label_get_parttype_from_string(lb, type_guid);
+	struct fdisk_partition *pa = fdisk_new_partition();
+	int r = -ENOMEM;
+	if (!t || !pa)
+		goto out;
+	if ((r = fdisk_partition_set_partno(pa, partno)) < 0 ||
+	    (r = fdisk_partition_set_start(pa, offset / SECTOR)) < 0 ||
+	    (r = fdisk_partition_set_size(pa, size / SECTOR)) < 0 ||
+	    (r = fdisk_partition_set_type(pa, t)) < 0 ||
+	    (r = fdisk_partition_set_name(pa, name)) < 0 ||
+	    (r = fdisk_partition_set_uuid(pa, uuid)) < 0 ||
+	    (r = fdisk_add_partition(cxt, pa, NULL)) < 0)
+		goto out;
+	r = 0;
+out:
+	fdisk_unref_partition(pa);
+	fdisk_unref_parttype(t);
+	return r;
+}
+
+int gpt_write(const char *image_path, const struct gpt_layout *l)
+{
+	struct fdisk_context *cxt = fdisk_new_context();
+	if (!cxt)
+		return log_error_errno(ENOMEM, "libfdisk context");
+	int r = fdisk_assign_device(cxt, image_path, 0);
+	if (r < 0) {
+		fdisk_unref_context(cxt);
+		return log_error_errno(r, "%s: cannot open for partitioning", image_path);
+	}
+	const char *step = "image size does not match the plan";
+	if (fdisk_get_sector_size(cxt) != SECTOR ||
+	    (uint64_t)fdisk_get_nsectors(cxt) * SECTOR != l->disk_size) {
+		r = -EINVAL;
+		goto fail;
+	}
+	step = "create GPT";
+	if ((r = fdisk_create_disklabel(cxt, "gpt")) < 0)
+		goto fail;
+	step = "set disk GUID";
+	if ((r = fdisk_set_disklabel_id_from_string(cxt, l->disk_guid)) < 0)
+		goto fail;
+	step = "add ESP partition";
+	if ((r = add_partition(cxt, 0, l->esp_offset, l->esp_size, GPT_TYPE_ESP, "ESP",
+			       l->esp_partuuid)) < 0)
+		goto fail;
+	step = "add root partition";
+	if ((r = add_partition(cxt, 1, l->root_offset, l->root_size, GPT_TYPE_ROOT_X64, "root",
+			       l->root_partuuid)) < 0)
+		goto fail;
+	step = "set root partition attributes";
+	if ((r = fdisk_gpt_set_partition_attrs(cxt, 1, GPT_ATTR_GROWFS)) < 0)
+		goto fail;
+	step = "write partition table";
+	if ((r = fdisk_write_disklabel(cxt)) < 0)
+		goto fail;
+	step = "close image";
+	/* deassign fsyncs and closes the device. */
+	if ((r = fdisk_deassign_device(cxt, 0)) < 0)
+		goto fail_closed;
+	fdisk_unref_context(cxt);
+	return 0;
+fail:
+	fdisk_deassign_device(cxt, 1);
+fail_closed:
+	fdisk_unref_context(cxt);
+	return log_error_errno(r, "%s: %s", image_path, step);
+}

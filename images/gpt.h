@@ -1,0 +1,39 @@
+/* The partition table of a kiln disk image, written with libfdisk:
+ * protective MBR + GPT, 1 MiB aligned,
+ *   1  "ESP"   C12A7328-F81F-11D2-BA4B-00A0C93EC93B   esp_size
+ *   2  "root"  4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709   the rest (up to the last
+ *              whole MiB before the backup GPT), attribute bit 59 (GrowFileSystem)
+ * Disk GUID and partition UUIDs come from the identity (images/ident.h). */
+#ifndef KILN_GPT_H
+#define KILN_GPT_H
+#include <stdint.h>
+#include "images/esp.h"
+#include "images/ident.h"
+
+#define GPT_ALIGN          (1024 * 1024ULL)
+#define GPT_ESP_DEFAULT    (256 * 1024 * 1024ULL)
+#define GPT_ESP_MIN        ESP_MIN_SIZE
+#define GPT_ROOT_MIN       (32 * 1024 * 1024ULL)
+#define GPT_TYPE_ESP       "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+#define GPT_TYPE_ROOT_X64  "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+#define GPT_ATTR_GROWFS    (1ULL << 59)
+
+struct gpt_layout {
+	uint64_t disk_size;                 /* bytes, rounded up to 1 MiB */
+	uint64_t esp_offset, esp_size;      /* bytes */
+	uint64_t root_offset, root_size;    /* bytes */
+	char disk_guid[GUID_STR_LEN + 1];
+	char esp_partuuid[GUID_STR_LEN + 1];
+	char root_partuuid[GUID_STR_LEN + 1];
+};
+
+/* Where the partitions go on a disk of disk_size bytes (both rounded up to
+ * 1 MiB; esp_size 0 = default) and their ids; writes nothing. -ENOSPC (with
+ * an error naming the minimum size) if the disk is too small, -EINVAL if the
+ * ESP is too small for FAT32. */
+int gpt_plan(uint64_t disk_size, uint64_t esp_size, const char *identity, struct gpt_layout *out);
+
+/* Write the plan's partition table into the existing image file at
+ * image_path, which must be exactly disk_size (rounded) bytes long. */
+int gpt_write(const char *image_path, const struct gpt_layout *l);
+#endif

@@ -1,0 +1,101 @@
+/* kiln check PROFILE [--json]: strict validation of a deployment profile. */
+#include "installer/commands.h"
+#include "profiles/profile.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void help(FILE *f)
+{
+	fprintf(f, "Usage: kiln check PROFILE [--json]\n\n"
+		   "Validate a deployment profile strictly and summarise it. Every problem is\n"
+		   "reported as FILE:LINE:COLUMN: error: MESSAGE on stderr. PROFILE may be '-' for stdin.\n\n"
+		   "Options:\n"
+		   "  --json     print the resolved model (defaults and presets applied) as JSON\n"
+		   "  -h, --help show this help\n\n"
+		   "Exit status: 0 valid, 1 invalid profile or unreadable file, 2 usage error.\n");
+}
+
+static void endpoint_text(const struct endpoint *e, char *out, size_t n)
+{
+	static const char *const kinds[] = { "host", "role", "subnet", "cidr" };
+	snprintf(out, n, "%s %s", kinds[e->kind], e->name);
+}
+
+static void summary(const struct model *m)
+{
+	char a[19], b[19];
+	printf("%s: valid (kiln schema %u)\n", m->source_name, m->schema);
+	printf("deployment %s, domain %s, Debian %s from %s\n", m->name, m->domain, m->suite, m->mirror);
+	printf("\nsubnets (%zu):\n", m->n_subnets);
+	for (size_t i = 0; i < m->n_subnets; i++) {
+		const struct subnet *s = &m->subnets[i];
+		printf("  %-12s %-18s gateway %s\n", s->name, ipv4_net_fmt(&s->cidr, a),
+		       s->gateway ? ipv4_fmt(s->gateway, b) : "none");
+	}
+	printf("\nhosts (%zu):\n", m->n_hosts);
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		const struct subnet *s = model_host_subnet(m, h);
+		printf("  %-12s %-6s subnet %-10s %-15s %s (%u vCPU, %u MiB, os %u GiB, data %u GiB)%s%s\n", h->name,
+		       role_name(h->role), s ? s->name : "?", h->dhcp ? "dhcp" : ipv4_fmt(h->address, a),
+		       h->size_preset, h->size.vcpus, h->size.memory_mib, h->size.os_disk_gib, h->size.data_disk_gib,
+		       h->replica_of ? ", replica of " : "", h->replica_of ? h->replica_of : "");
+	}
+	printf("\nflows (%zu):\n", m->n_flows);
+	for (size_t i = 0; i < m->n_flows; i++) {
+		char f[80], t[80];
+		endpoint_text(&m->flows[i].from, f, sizeof f);
+		endpoint_text(&m->flows[i].to, t, sizeof t);
+		printf("  %s -> %s port %u/%s\n", f, t, m->flows[i].port, m->flows[i].proto == PROTO_UDP ? "udp" : "tcp");
+	}
+	static const char *const tn[] = { "raw", "esxi", "ec2", "iso" };
+	printf("\ntargets:");
+	for (int i = 0; i < 4; i++)
+		if (m->targets & (1u << i))
+			printf(" %s", tn[i]);
+	printf("\n");
+}
+
+int cmd_check(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int json = 0, c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'h': help(stdout); return 0;
+		default: help(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "kiln check: expected exactly one PROFILE argument\n");
+		help(stderr);
+		return 2;
+	}
+	struct model m;
+	struct diags d = { 0 };
+	int r = profile_load_file(argv[optind], &m, &d);
+	if (r < 0) {
+		diags_print(&d, stderr);
+		fprintf(stderr, "kiln check: %s: %zu error%s\n", argv[optind], d.n, d.n == 1 ? "" : "s");
+		diags_free(&d);
+		return 1;
+	}
+	diags_free(&d);
+	if (json) {
+		struct buf b;
+		buf_init(&b);
+		model_to_json(&m, &b);
+		fwrite(b.data, 1, b.len, stdout);
+		buf_free(&b);
+	} else
+		summary(&m);
+	model_free(&m);
+	return fflush(stdout) == 0 ? 0 : 1;
+}

@@ -1,0 +1,36 @@
+#include "installer/profile_state.h"
+#include "installer/state.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "profiles/profile.h"
+#include <errno.h>
+#include <stdio.h>
+
+int profile_load_reported(const char *path, struct model *m)
+{
+	struct diags d = { 0 };
+	int r = profile_load_file(path, m, &d);
+	if (r < 0) {
+		diags_print(&d, stderr);
+		log_error("%s: %zu error%s in profile", path, d.n, d.n == 1 ? "" : "s");
+	}
+	diags_free(&d);
+	return r;
+}
+
+int profile_state_resolve(const char *profile, const char *state_opt, char **state, char **deployment)
+{
+	*deployment = NULL;
+	if (!profile) {
+		*state = xstrdup(state_opt);
+		return 0;
+	}
+	struct model m;
+	int r = profile_load_reported(profile, &m);
+	if (r < 0)
+		return r;
+	*state = state_dir_resolve(state_opt, profile, m.name);
+	*deployment = xstrdup(m.name);
+	model_free(&m);
+	return 0;
+}

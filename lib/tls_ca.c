@@ -1,0 +1,179 @@
+#include "lib/tls_ca.h"
+#include "lib/buf.h"
+#include "lib/xalloc.h"
+#include <errno.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VALIDITY_DAYS 3650L
+
+void tls_free_secret(char *pem)
+{
+	if (pem) {
+		sodium_memzero(pem, strlen(pem));
+		free(pem);
+	}
+}
+
+static char *bio_string(BIO *b)
+{
+	char *p;
+	long n = BIO_get_mem_data(b, &p);
+	return n >= 0 ? xstrndup(p, (size_t)n) : NULL;
+}
+
+static char *cert_to_pem(X509 *c)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *s = b && PEM_write_bio_X509(b, c) ? bio_string(b) : NULL;
+	BIO_free(b);
+	return s;
+}
+
+static char *key_to_pem(EVP_PKEY *k)
+{
+	BIO *b = BIO_new(BIO_s_secmem());
+	if (!b)
+		b = BIO_new(BIO_s_mem());
+	char *s = b && PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) ? bio_string(b) : NULL;
+	BIO_free(b);   /* secure-heap BIO memory is wiped on free */
+	return s;
+}
+
+static X509 *pem_to_cert(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509 *c = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	return c;
+}
+
+static EVP_PKEY *pem_to_key(const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	return k;
+}
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+	if (!e)
+		return -1;
+	int ok = X509_add_ext(cert, e, -1);
+	X509_EXTENSION_free(e);
+	return ok ? 0 : -1;
+}
+
+/* A certificate with a random serial, subject CN, validity from an hour ago. */
+static X509 *new_cert(EVP_PKEY *key, const char *cn)
+{
+	X509 *c = X509_new();
+	uint8_t serial[16];
+	randombytes_buf(serial, sizeof serial);
+	serial[0] &= 0x7f;   /* positive */
+	BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
+	X509_NAME *name = X509_NAME_new();
+	int ok = c && bn && name && X509_set_version(c, 2) && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c)) &&
+		 X509_gmtime_adj(X509_getm_notBefore(c), -3600) &&
+		 X509_gmtime_adj(X509_getm_notAfter(c), VALIDITY_DAYS * 86400) &&
+		 X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) &&
+		 X509_set_subject_name(c, name) && X509_set_pubkey(c, key);
+	BN_free(bn);
+	X509_NAME_free(name);
+	if (!ok) {
+		X509_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+int tls_ca_create(const char *common_name, char **cert_pem, char **key_pem)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *c = key ? new_cert(key, common_name) : NULL;
+	int r = -EIO;
+	if (c && X509_set_issuer_name(c, X509_get_subject_name(c)) &&
+	    add_ext(c, c, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") == 0 &&
+	    add_ext(c, c, NID_key_usage, "critical,keyCertSign,cRLSign") == 0 &&
+	    add_ext(c, c, NID_subject_key_identifier, "hash") == 0 &&
+	    X509_sign(c, key, EVP_sha256())) {
+		*cert_pem = cert_to_pem(c);
+		*key_pem = key_to_pem(key);
+		if (*cert_pem && *key_pem)
+			r = 0;
+		else {
+			free(*cert_pem);
+			tls_free_secret(*key_pem);
+		}
+	}
+	X509_free(c);
+	EVP_PKEY_free(key);
+	return r;
+}
+
+int tls_server_cert(const char *ca_cert_pem, const char *ca_key_pem,
+		    const char *const *dns, size_t n_dns, const uint32_t *ips, size_t n_ips,
+		    char **cert_pem, char **key_pem)
+{
+	if (n_dns + n_ips == 0)
+		return -EINVAL;
+	X509 *ca = pem_to_cert(ca_cert_pem);
+	EVP_PKEY *ca_key = pem_to_key(ca_key_pem);
+	if (!ca || !ca_key || X509_check_private_key(ca, ca_key) != 1) {
+		X509_free(ca);
+		EVP_PKEY_free(ca_key);
+		return -EINVAL;
+	}
+	struct buf san, cnb;
+	buf_init(&san);
+	buf_init(&cnb);
+	for (size_t i = 0; i < n_dns; i++)
+		buf_printf(&san, "%sDNS:%s", san.len ? "," : "", dns[i]);
+	for (size_t i = 0; i < n_ips; i++)
+		buf_printf(&san, "%sIP:%u.%u.%u.%u", san.len ? "," : "", ips[i] >> 24, (ips[i] >> 16) & 255,
+			   (ips[i] >> 8) & 255, ips[i] & 255);
+	if (n_dns)
+		buf_puts(&cnb, dns[0]);
+	else
+		buf_printf(&cnb, "%u.%u.%u.%u", ips[0] >> 24, (ips[0] >> 16) & 255, (ips[0] >> 8) & 255, ips[0] & 255);
+
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *c = key ? new_cert(key, cnb.data) : NULL;
+	int r = -EIO;
+	if (c && X509_set_issuer_name(c, X509_get_subject_name(ca)) &&
+	    add_ext(c, ca, NID_basic_constraints, "critical,CA:FALSE") == 0 &&
+	    add_ext(c, ca, NID_key_usage, "critical,digitalSignature,keyEncipherment") == 0 &&
+	    add_ext(c, ca, NID_ext_key_usage, "serverAuth") == 0 &&
+	    add_ext(c, ca, NID_subject_key_identifier, "hash") == 0 &&
+	    add_ext(c, ca, NID_authority_key_identifier, "keyid:always") == 0 &&
+	    add_ext(c, ca, NID_subject_alt_name, san.data) == 0 &&
+	    X509_sign(c, ca_key, EVP_sha256())) {
+		*cert_pem = cert_to_pem(c);
+		*key_pem = key_to_pem(key);
+		if (*cert_pem && *key_pem)
+			r = 0;
+		else {
+			free(*cert_pem);
+			tls_free_secret(*key_pem);
+		}
+	}
+	buf_free(&san);
+	buf_free(&cnb);
+	X509_free(c);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(ca_key);
+	return r;
+}

@@ -1,0 +1,37 @@
+/* Who the host is: /etc/hostname, /etc/hosts, root's authorized_keys. */
+#include "profiles/render.h"
+#include "profiles/render_internal.h"
+#include <string.h>
+
+void render_hostname(const struct model *m, const struct host *h, struct buf *out)
+{
+	(void)m;
+	buf_printf(out, "%s\n", h->name);
+}
+
+/* Localhost lines as Debian writes them, then this host, then every peer
+ * with a static address ("addr fqdn short"). A DHCP host names itself on
+ * 127.0.1.1 (Debian's convention); DHCP peers are left to DNS. */
+void render_hosts(const struct model *m, const struct host *h, struct buf *out)
+{
+	char ip[16];
+	render_banner(m, h, out, "#");
+	buf_puts(out, "127.0.0.1\tlocalhost\n");
+	buf_printf(out, "%s\t%s.%s %s\n", h->dhcp ? "127.0.1.1" : render_ip(h->address, ip),
+		   h->name, m->domain, h->name);
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *p = &m->hosts[i];
+		if (p == h || p->dhcp || !strcmp(p->name, h->name))
+			continue;
+		buf_printf(out, "%s\t%s.%s %s\n", render_ip(p->address, ip), p->name, m->domain, p->name);
+	}
+	buf_puts(out, "\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+		      "ff02::1\tip6-allnodes\n"
+		      "ff02::2\tip6-allrouters\n");
+}
+
+void render_authorized_keys(const struct model *m, struct buf *out)
+{
+	for (size_t i = 0; i < m->n_ssh_keys; i++)
+		buf_printf(out, "%s\n", m->ssh_keys[i]);
+}

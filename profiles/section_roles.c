@@ -1,0 +1,238 @@
+/* roles: mysql, minio and app settings, and the app's environment templates. */
+#include "profiles/env_template.h"
+#include "profiles/names.h"
+#include "profiles/schema.h"
+#include "profiles/secrets_catalog.h"
+#include "lib/xalloc.h"
+#include <stdlib.h>
+#include <string.h>
+
+static void parse_mysql(struct ctx *c, const struct ynode *n)
+{
+	static const char *const keys[] = { "database", "user", "settings", "tls", NULL };
+	struct model *m = c->m;
+	const char *why;
+	if (!expect_map(c, n, "roles.mysql", keys))
+		return;
+	if (get_str(c, n, "database", &m->roles.mysql.database) && (why = name_check_sql(m->roles.mysql.database, 64)))
+		err_at(c, ytree_get(n, "database"), "database name '%s' %s", m->roles.mysql.database, why);
+	if (get_str(c, n, "user", &m->roles.mysql.user) && (why = name_check_sql(m->roles.mysql.user, 32)))
+		err_at(c, ytree_get(n, "user"), "user name '%s' %s", m->roles.mysql.user, why);
+	get_bool(c, n, "tls", &m->roles.mysql.tls);
+	const struct ynode *s = ytree_get(n, "settings");
+	if (!s)
+		return;
+	if (s->type != YN_MAP) {
+		err_at(c, s, "roles.mysql.settings must be a mapping of my.cnf option -> value, not %s",
+		       ynode_type_name(s));
+		return;
+	}
+	if (!expect_dict(c, s, "roles.mysql.settings"))
+		return;
+	m->roles.mysql.setting_keys = xcalloc(s->n + 1, sizeof(char *));
+	m->roles.mysql.setting_values = xcalloc(s->n + 1, sizeof(char *));
+	for (size_t i = 0; i < s->n; i++) {
+		const char *k = s->keys[i]->value;
+		bool ok = *k != '\0';
+		for (const char *p = k; *p && ok; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-';
+		if (!ok) {
+			err_at(c, s->keys[i], "my.cnf option name '%s' must use [a-z0-9_-]", k);
+			continue;
+		}
+		char *v = NULL;
+		if (!scalar_str(c, s->items[i], k, &v))
+			continue;
+		if (strchr(v, '\n')) {
+			err_at(c, s->items[i], "my.cnf value for '%s' must be a single line", k);
+			free(v);
+			continue;
+		}
+		size_t j = m->roles.mysql.n_settings++;
+		m->roles.mysql.setting_keys[j] = xstrdup(k);
+		m->roles.mysql.setting_values[j] = v;
+	}
+}
+
+static void parse_minio(struct ctx *c, const struct ynode *n)
+{
+	static const char *const keys[] = { "buckets", NULL };
+	static const char *const bkeys[] = { "name", "versioning", NULL };
+	struct model *m = c->m;
+	if (!expect_map(c, n, "roles.minio", keys))
+		return;
+	const struct ynode *l = ytree_get(n, "buckets");
+	if (!l || !expect_seq(c, l, "roles.minio.buckets"))
+		return;
+	m->roles.minio.buckets = xcalloc(l->n + 1, sizeof *m->roles.minio.buckets);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ynode *b = l->items[i];
+		if (!expect_map(c, b, "a bucket", bkeys))
+			continue;
+		struct bucket *bk = &m->roles.minio.buckets[m->roles.minio.n_buckets++];
+		bk->pos = pos_of(c, b);
+		const char *why;
+		if (require(c, b, "name", "bucket") && get_str(c, b, "name", &bk->name)) {
+			if ((why = name_check_s3_bucket(bk->name)))
+				err_at(c, ytree_get(b, "name"), "bucket name '%s' %s", bk->name, why);
+			for (const struct bucket *o = m->roles.minio.buckets; o < bk; o++)
+				if (o->name && !strcmp(o->name, bk->name))
+					err_at(c, ytree_get(b, "name"), "duplicate bucket '%s'", bk->name);
+		}
+		get_bool(c, b, "versioning", &bk->versioning);
+	}
+}
+
+/* Points into a template value: quoted scalars start one column later. */
+static void template_error(struct ctx *c, const struct ynode *v, size_t off, const char *msg)
+{
+	unsigned col = v->col + (v->plain ? 0 : 1);
+	if (!strchr(v->value, '\n') && !strchr(v->value, '\\'))
+		col += (unsigned)off;
+	else
+		col = v->col;
+	diags_add(c->d, c->file, v->line, col, "%s", msg);
+}
+
+static void parse_app(struct ctx *c, const struct ynode *n)
+{
+	static const char *const keys[] = { "service", "env", "secrets", "tls", NULL };
+	static const char *const svc_keys[] = { "type", "exec", "image", "port", NULL };
+	static const char *const tls_keys[] = { "cert", "key", "server_name", NULL };
+	struct model *m = c->m;
+	const char *why;
+	if (!expect_map(c, n, "roles.app", keys))
+		return;
+	const struct ynode *svc = ytree_get(n, "service");
+	m->roles.app.port = 8000;
+	if (svc && expect_map(c, svc, "roles.app.service", svc_keys)) {
+		char *type = NULL;
+		bool type_ok = true;
+		if (get_str(c, svc, "type", &type)) {
+			if (!strcmp(type, "container"))
+				m->roles.app.type = APP_CONTAINER;
+			else if (strcmp(type, "systemd") != 0) {
+				err_at(c, ytree_get(svc, "type"), "unknown service type '%s' (expected systemd or container)", type);
+				type_ok = false;
+			}
+		} else if (ytree_get(svc, "type"))
+			type_ok = false;
+		free(type);
+		get_str(c, svc, "exec", &m->roles.app.exec);
+		get_str(c, svc, "image", &m->roles.app.image);
+		/* exec/image consistency depends on the type: with a bad type, say nothing more. */
+		if (!type_ok)
+			(void)0;
+		else if (m->roles.app.type == APP_SYSTEMD && !m->roles.app.exec)
+			err_at(c, svc, "a systemd service needs 'exec' (the command line to run)");
+		else if (m->roles.app.type == APP_CONTAINER && !m->roles.app.image)
+			err_at(c, svc, "a container service needs 'image' (an image reference or OCI archive path)");
+		else if (m->roles.app.type == APP_SYSTEMD && m->roles.app.image)
+			err_at(c, ytree_get(svc, "image"), "'image' is for type: container (this service is systemd)");
+		else if (m->roles.app.type == APP_CONTAINER && m->roles.app.exec)
+			err_at(c, ytree_get(svc, "exec"), "'exec' is for type: systemd (this service is a container)");
+		unsigned port;
+		if (get_uint(c, svc, "port", 1, 65535, &port))
+			m->roles.app.port = (uint16_t)port;
+	}
+	if (get_strv(c, n, "secrets", &m->roles.app.secrets, &m->roles.app.n_secrets))
+		for (size_t i = 0; i < m->roles.app.n_secrets; i++) {
+			const char *s = m->roles.app.secrets[i];
+			const struct ynode *sn = ytree_get(n, "secrets")->items[i];
+			if ((why = name_check_identifier(s, 64)))
+				err_at(c, sn, "secret name '%s' %s", s, why);
+			for (const struct secret_def *d = secret_catalog; d->name; d++)
+				if (!strcmp(d->name, s))
+					err_at(c, sn, "secret '%s' is built in; do not list it under roles.app.secrets", s);
+			for (size_t j = 0; j < i; j++)
+				if (!strcmp(m->roles.app.secrets[j], s))
+					err_at(c, sn, "duplicate secret '%s'", s);
+		}
+	const struct ynode *tls = ytree_get(n, "tls");
+	if (tls && expect_map(c, tls, "roles.app.tls", tls_keys)) {
+		get_str(c, tls, "cert", &m->roles.app.tls_cert);
+		get_str(c, tls, "key", &m->roles.app.tls_key);
+		if (!m->roles.app.tls_cert != !m->roles.app.tls_key)
+			err_at(c, tls, "roles.app.tls needs both 'cert' and 'key' (or neither, for a generated certificate)");
+		if (get_str(c, tls, "server_name", &m->roles.app.server_name) &&
+		    (why = name_check_domain(m->roles.app.server_name)))
+			err_at(c, ytree_get(tls, "server_name"), "server_name '%s' %s", m->roles.app.server_name, why);
+	}
+	const struct ynode *env = ytree_get(n, "env");
+	if (!env)
+		return;
+	if (env->type != YN_MAP) {
+		err_at(c, env, "roles.app.env must be a mapping of NAME -> template, not %s", ynode_type_name(env));
+		return;
+	}
+	if (!expect_dict(c, env, "roles.app.env"))
+		return;
+	m->roles.app.env = xcalloc(env->n + 1, sizeof *m->roles.app.env);
+	for (size_t i = 0; i < env->n; i++) {
+		const struct ynode *k = env->keys[i], *v = env->items[i];
+		if ((why = name_check_env(k->value))) {
+			err_at(c, k, "environment variable '%s' %s", k->value, why);
+			continue;
+		}
+		struct env_var *e = &m->roles.app.env[m->roles.app.n_env];
+		/* Plain numbers and booleans are fine as environment values. */
+		if (v->type != YN_SCALAR) {
+			err_at(c, v, "environment value for '%s' must be a string, not %s", k->value, ynode_type_name(v));
+			continue;
+		}
+		e->name = xstrdup(k->value);
+		e->tmpl = xstrdup(v->value);
+		e->pos = pos_of(c, v);
+		m->roles.app.n_env++;
+	}
+}
+
+/* Templates refer to hosts, roles and secrets: checked once everything is known. */
+static void check_templates(struct ctx *c, const struct ynode *env)
+{
+	struct model *m = c->m;
+	for (size_t i = 0; i < m->roles.app.n_env; i++) {
+		const struct env_var *e = &m->roles.app.env[i];
+		size_t off = 0;
+		char *msg = NULL;
+		if (env_template_check(m, e->tmpl, &off, &msg) < 0) {
+			const struct ynode *v = ytree_get(env, e->name);
+			template_error(c, v, off, msg);
+			free(msg);
+		}
+	}
+}
+
+void parse_roles(struct ctx *c, const struct ynode *root)
+{
+	static const char *const keys[] = { "mysql", "minio", "app", NULL };
+	struct model *m = c->m;
+	const struct ynode *r = ytree_get(root, "roles");
+	if (r && expect_map(c, r, "roles", keys)) {
+		const struct ynode *n;
+		if ((n = ytree_get(r, "mysql")))
+			parse_mysql(c, n);
+		if ((n = ytree_get(r, "minio")))
+			parse_minio(c, n);
+		if ((n = ytree_get(r, "app"))) {
+			parse_app(c, n);
+			const struct ynode *env = ytree_get(n, "env");
+			if (env && env->type == YN_MAP)
+				check_templates(c, env);
+		}
+	}
+	if (!m->roles.mysql.database)
+		m->roles.mysql.database = xstrdup("app");
+	if (!m->roles.mysql.user)
+		m->roles.mysql.user = xstrdup("app");
+	if (!(r && ytree_get(r, "app")))
+		m->roles.app.port = 8000;
+	const struct ynode *app = r && r->type == YN_MAP ? ytree_get(r, "app") : NULL;
+	bool has_service = app && app->type == YN_MAP && ytree_get(app, "service");
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].role == ROLE_APP && !has_service) {
+			err_at(c, app ? app : r ? r : root, "host '%s' has role app but roles.app.service is missing "
+			       "(expected {type, exec or image, port})", m->hosts[i].name ? m->hosts[i].name : "?");
+			break;
+		}
+}

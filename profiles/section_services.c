@@ -1,0 +1,229 @@
+/* dns, ntp, ssh, flows, targets and esxi. */
+#include "profiles/names.h"
+#include "profiles/schema.h"
+#include "lib/xalloc.h"
+#include <stdlib.h>
+#include <string.h>
+
+void parse_services(struct ctx *c, const struct ynode *root)
+{
+	static const char *const dns_keys[] = { "servers", "search", NULL };
+	static const char *const ntp_keys[] = { "servers", NULL };
+	static const char *const ssh_keys[] = { "authorized_keys", "allow_from", NULL };
+	struct model *m = c->m;
+	const char *why;
+
+	const struct ynode *dns = ytree_get(root, "dns");
+	if (dns && expect_map(c, dns, "dns", dns_keys)) {
+		const struct ynode *l = ytree_get(dns, "servers");
+		if (l && expect_seq(c, l, "dns.servers")) {
+			m->dns = xcalloc(l->n + 1, sizeof *m->dns);
+			for (size_t i = 0; i < l->n; i++)
+				if (scalar_ipv4(c, l->items[i], "dns.servers", &m->dns[m->n_dns]))
+					m->n_dns++;
+		}
+		if (get_strv(c, dns, "search", &m->dns_search, &m->n_dns_search))
+			for (size_t i = 0; i < m->n_dns_search; i++)
+				if ((why = name_check_domain(m->dns_search[i])))
+					err_at(c, ytree_get(dns, "search")->items[i], "search domain '%s' %s",
+					       m->dns_search[i], why);
+	}
+
+	const struct ynode *ntp = ytree_get(root, "ntp");
+	if (ntp && expect_map(c, ntp, "ntp", ntp_keys) &&
+	    get_strv(c, ntp, "servers", &m->ntp, &m->n_ntp))
+		for (size_t i = 0; i < m->n_ntp; i++) {
+			uint32_t a;
+			if (ipv4_parse(m->ntp[i], &a) < 0 && name_check_domain(m->ntp[i]))
+				err_at(c, ytree_get(ntp, "servers")->items[i],
+				       "NTP server '%s' is neither an IPv4 address nor a DNS name", m->ntp[i]);
+		}
+
+	const struct ynode *ssh = ytree_get(root, "ssh");
+	if (ssh && expect_map(c, ssh, "ssh", ssh_keys)) {
+		if (get_strv(c, ssh, "authorized_keys", &m->ssh_keys, &m->n_ssh_keys))
+			for (size_t i = 0; i < m->n_ssh_keys; i++) {
+				const char *k = m->ssh_keys[i];
+				bool typed = !strncmp(k, "ssh-", 4) || !strncmp(k, "ecdsa-", 6) || !strncmp(k, "sk-", 3);
+				if (!typed || !strchr(k, ' ') || strchr(k, '\n'))
+					err_at(c, ytree_get(ssh, "authorized_keys")->items[i],
+					       "authorized_keys entry %zu is not a public key line "
+					       "(expected 'ssh-ed25519 AAAA... comment')", i + 1);
+			}
+		const struct ynode *l = ytree_get(ssh, "allow_from");
+		if (l && expect_seq(c, l, "ssh.allow_from")) {
+			m->ssh_from = xcalloc(l->n + 1, sizeof *m->ssh_from);
+			for (size_t i = 0; i < l->n; i++) {
+				const struct ynode *n = l->items[i];
+				struct endpoint *e = &m->ssh_from[m->n_ssh_from];
+				if (n->type != YN_SCALAR || is_null(n)) {
+					err_at(c, n, "ssh.allow_from entries must be subnet names or CIDRs, not %s",
+					       ynode_type_name(n));
+					continue;
+				}
+				e->pos = pos_of(c, n);
+				if (strchr(n->value, '/') || (n->value[0] >= '0' && n->value[0] <= '9')) {
+					if (!scalar_cidr(c, n, "ssh.allow_from", &e->cidr))
+						continue;
+					e->kind = EP_CIDR;
+				} else if (!model_find_subnet(m, n->value)) {
+					err_at(c, n, "ssh.allow_from names subnet '%s', which is not defined "
+						     "(expected a subnet name or a CIDR)", n->value);
+					continue;
+				} else
+					e->kind = EP_SUBNET;
+				e->name = xstrdup(n->value);
+				m->n_ssh_from++;
+			}
+		}
+	}
+}
+
+bool parse_endpoint(struct ctx *c, const struct ynode *n, struct endpoint *e, bool from)
+{
+	static const char *const from_keys[] = { "host", "role", "subnet", "cidr", NULL };
+	static const char *const to_keys[] = { "host", "role", NULL };
+	const char *what = from ? "flow 'from'" : "flow 'to'";
+	e->pos = pos_of(c, n);
+	if (!expect_map(c, n, what, from ? from_keys : to_keys))
+		return false;
+	if (n->n != 1) {
+		err_at(c, n, "%s must have exactly one of %s", what, from ? "host, role, subnet or cidr" : "host or role");
+		return false;
+	}
+	const char *k = n->keys[0]->value;
+	const struct ynode *v = n->items[0];
+	if (!scalar_str(c, v, k, &e->name))
+		return false;
+	struct model *m = c->m;
+	if (!strcmp(k, "host")) {
+		e->kind = EP_HOST;
+		if (!model_find_host(m, e->name)) {
+			err_at(c, v, "%s names host '%s', which is not defined under hosts", what, e->name);
+			return false;
+		}
+	} else if (!strcmp(k, "role")) {
+		e->kind = EP_ROLE;
+		int r = role_from_name(e->name);
+		if (r < 0) {
+			err_at(c, v, "%s names unknown role '%s' (expected app, mysql or minio)", what, e->name);
+			return false;
+		}
+		bool any = false;
+		for (size_t i = 0; i < m->n_hosts && !any; i++)
+			any = (int)m->hosts[i].role == r;
+		if (!any) {
+			err_at(c, v, "%s names role '%s', but no host has that role", what, e->name);
+			return false;
+		}
+	} else if (!strcmp(k, "subnet")) {
+		e->kind = EP_SUBNET;
+		if (!model_find_subnet(m, e->name)) {
+			err_at(c, v, "%s names subnet '%s', which is not defined under subnets", what, e->name);
+			return false;
+		}
+	} else if (!strcmp(k, "cidr")) {
+		e->kind = EP_CIDR;
+		return scalar_cidr(c, v, "cidr", &e->cidr);
+	} else
+		return false;   /* unknown key: already reported by expect_map */
+	return true;
+}
+
+void parse_flows(struct ctx *c, const struct ynode *root)
+{
+	static const char *const keys[] = { "from", "to", "port", "proto", NULL };
+	struct model *m = c->m;
+	const struct ynode *list = ytree_get(root, "flows");
+	if (!list || !expect_seq(c, list, "flows"))
+		return;
+	m->flows = xcalloc(list->n + 1, sizeof *m->flows);
+	for (size_t i = 0; i < list->n; i++) {
+		const struct ynode *n = list->items[i];
+		if (!expect_map(c, n, "a flow", keys))
+			continue;
+		struct flow *f = &m->flows[m->n_flows++];
+		f->pos = pos_of(c, n);
+		if (require(c, n, "from", "flow"))
+			parse_endpoint(c, ytree_get(n, "from"), &f->from, true);
+		if (require(c, n, "to", "flow"))
+			parse_endpoint(c, ytree_get(n, "to"), &f->to, false);
+		unsigned port;
+		if (require(c, n, "port", "flow") && get_uint(c, n, "port", 1, 65535, &port))
+			f->port = (uint16_t)port;
+		char *proto = NULL;
+		if (get_str(c, n, "proto", &proto)) {
+			if (!strcmp(proto, "udp"))
+				f->proto = PROTO_UDP;
+			else if (strcmp(proto, "tcp") != 0)
+				err_at(c, ytree_get(n, "proto"), "unknown proto '%s' (expected tcp or udp)", proto);
+		}
+		free(proto);
+	}
+}
+
+void parse_targets(struct ctx *c, const struct ynode *root)
+{
+	static const char *const names[] = { "raw", "esxi", "ec2", "iso" };
+	static const char *const esxi_keys[] = { "hardware_version", "network", "disk_controller", "overridable", NULL };
+	static const char *const overridable[] = { "hostname", "address", "gateway", "dns" };
+	struct model *m = c->m;
+	const struct ynode *l = ytree_get(root, "targets");
+	if (l && expect_seq(c, l, "targets")) {
+		for (size_t i = 0; i < l->n; i++) {
+			char *t = NULL;
+			if (!scalar_str(c, l->items[i], "targets", &t))
+				continue;
+			size_t k = 0;
+			while (k < 4 && strcmp(t, names[k]) != 0)
+				k++;
+			if (k == 4)
+				err_at(c, l->items[i], "unknown target '%s' (expected raw, esxi, ec2 or iso)", t);
+			else
+				m->targets |= 1u << k;
+			free(t);
+		}
+		if (l->n == 0)
+			err_at(c, l, "'targets' is empty (expected some of raw, esxi, ec2, iso)");
+	}
+	if (!l)
+		m->targets = TARGET_RAW;
+
+	const struct ynode *e = ytree_get(root, "esxi");
+	if (e && expect_map(c, e, "esxi", esxi_keys)) {
+		if (get_str(c, e, "hardware_version", &m->esxi.hardware_version)) {
+			const char *v = m->esxi.hardware_version;
+			unsigned num = 0;
+			bool ok = !strncmp(v, "vmx-", 4) && v[4];
+			for (const char *p = v + 4; ok && *p; p++) {
+				ok = *p >= '0' && *p <= '9' && num < 1000;
+				num = num * 10 + (unsigned)(*p - '0');
+			}
+			if (!ok || num < 10 || num > 21)
+				err_at(c, ytree_get(e, "hardware_version"),
+				       "hardware_version '%s' is not supported (expected vmx-10 .. vmx-21)", v);
+		}
+		if (get_str(c, e, "network", &m->esxi.network) && !*m->esxi.network)
+			err_at(c, ytree_get(e, "network"), "esxi network (port group) name is empty");
+		if (get_str(c, e, "disk_controller", &m->esxi.disk_controller) &&
+		    strcmp(m->esxi.disk_controller, "pvscsi") && strcmp(m->esxi.disk_controller, "lsilogic"))
+			err_at(c, ytree_get(e, "disk_controller"), "unknown disk_controller '%s' (expected pvscsi or lsilogic)",
+			       m->esxi.disk_controller);
+		if (get_strv(c, e, "overridable", &m->esxi.overridable, &m->esxi.n_overridable))
+			for (size_t i = 0; i < m->esxi.n_overridable; i++) {
+				size_t k = 0;
+				while (k < 4 && strcmp(m->esxi.overridable[i], overridable[k]))
+					k++;
+				if (k == 4)
+					err_at(c, ytree_get(e, "overridable")->items[i],
+					       "unknown overridable property '%s' (expected hostname, address, gateway or dns)",
+					       m->esxi.overridable[i]);
+			}
+	}
+	if (!m->esxi.hardware_version)
+		m->esxi.hardware_version = xstrdup("vmx-14");
+	if (!m->esxi.network)
+		m->esxi.network = xstrdup("VM Network");
+	if (!m->esxi.disk_controller)
+		m->esxi.disk_controller = xstrdup("pvscsi");
+}

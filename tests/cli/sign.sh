@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# kiln sign / kiln verify against minisign 0.11 as the oracle, both ways.
+. "$(dirname "$0")/../lib.sh"
+. "$ROOT/tests/crypto_lib.sh"
+P=$T/d/p.yaml
+S=$T/d/.kiln/acme
+setup_profile "$T/d"
+kiln keys init "$P" >/dev/null 2>&1
+head -c 3000000 /dev/urandom >"$T/image.raw"
+
+check_output "sign --help" 'Usage: kiln sign' kiln sign --help
+check_fails "sign needs --state or --profile" 'Usage: kiln sign' kiln sign "$T/image.raw"
+check_fails "sign --version must be a number" '--version wants a non-negative integer' kiln sign "$T/image.raw" --state "$S" --version x
+check "kiln sign" kiln sign "$T/image.raw" --state "$S" --version 3
+check "signature file written" test -s "$T/image.raw.minisig"
+check_output "minisign -V accepts kiln's signature" 'Signature and comment signature verified' minisign -V -p "$S/operator.pub" -m "$T/image.raw"
+check_output "minisign -V -H (prehashed) accepts it" 'Signature and comment signature verified' minisign -V -H -p "$S/operator.pub" -m "$T/image.raw"
+check_output "minisign shows deployment and version in the trusted comment" 'Trusted comment: timestamp:[0-9]+	file:image.raw	deployment:acme	version:3$' minisign -V -p "$S/operator.pub" -m "$T/image.raw"
+check_output "kiln verify accepts it" '^Trusted comment: timestamp:[0-9]+	file:image.raw	deployment:acme	version:3$' kiln verify "$T/image.raw" --pubkey "$S/operator.pub"
+check_output "kiln verify --state" 'version:3' kiln verify --state "$S" "$T/image.raw"
+check "sign --profile finds the state dir" kiln sign --profile "$P" "$T/image.raw"
+check_output "... default version 0" 'version:0$' kiln verify "$T/image.raw" --state "$S"
+
+# one byte changed: both refuse
+cp "$T/image.raw" "$T/image.bak"
+printf 'X' | dd of="$T/image.raw" bs=1 seek=1234567 conv=notrunc 2>/dev/null
+cmp -s "$T/image.raw" "$T/image.bak" && printf 'Y' | dd of="$T/image.raw" bs=1 seek=1234567 conv=notrunc 2>/dev/null
+check_fails "minisign refuses a one-byte change" 'verification failed|Signature verification failed' minisign -V -p "$S/operator.pub" -m "$T/image.raw"
+check_fails "kiln verify refuses a one-byte change" 'signature verification failed' kiln verify "$T/image.raw" --pubkey "$S/operator.pub"
+cp "$T/image.bak" "$T/image.raw"
+sed -i 's/version:0/version:9/' "$T/image.raw.minisig"
+check_fails "kiln verify refuses an edited trusted comment" 'signature verification failed' kiln verify "$T/image.raw" --state "$S"
+check_fails "minisign refuses it too" 'failed' minisign -V -p "$S/operator.pub" -m "$T/image.raw"
+
+# minisign-made keys and signatures verify with kiln
+minisign -G -W -p "$T/ms.pub" -s "$T/ms.key" >/dev/null 2>&1
+echo "release notes" >"$T/notes.txt"
+minisign -S -s "$T/ms.key" -m "$T/notes.txt" -t "made by minisign" >/dev/null 2>&1
+check_output "kiln verify accepts a minisign -S signature" '^Trusted comment: made by minisign$' kiln verify "$T/notes.txt" --pubkey "$T/ms.pub"
+minisign -S -l -s "$T/ms.key" -m "$T/notes.txt" -x "$T/legacy.minisig" >/dev/null 2>&1
+check_output "kiln verify accepts a legacy (-l) signature" 'Trusted comment:' kiln verify "$T/notes.txt" --pubkey "$T/ms.pub" --sig "$T/legacy.minisig"
+check_fails "kiln verify with another key" 'signed by a different key' kiln verify "$T/notes.txt" --pubkey "$S/operator.pub"
+check_fails "kiln verify without a key is a usage error" 'Usage: kiln verify' kiln verify "$T/notes.txt"
+printf 'untrusted comment: x\nnot base64\n' >"$T/bad.pub"
+check_fails "malformed public key" 'bad.pub: malformed minisign file' kiln verify "$T/notes.txt" --pubkey "$T/bad.pub"
+head -2 "$T/notes.txt.minisig" >"$T/short.minisig"
+check_fails "truncated signature file" 'short.minisig: malformed minisign file' kiln verify "$T/notes.txt" --pubkey "$T/ms.pub" --sig "$T/short.minisig"
+check_fails "missing file" 'No such file' kiln verify "$T/nonexistent" --pubkey "$T/ms.pub" --sig "$T/notes.txt.minisig"
+
+# kiln's operator.key is usable by minisign itself
+check "minisign -S uses kiln's operator.key" minisign -S -s "$S/operator.key" -m "$T/notes.txt" -x "$T/by-minisign.minisig"
+check_output "... and kiln verifies that" 'Trusted comment: timestamp' kiln verify "$T/notes.txt" --state "$S" --sig "$T/by-minisign.minisig"
+
+chmod 0644 "$S/operator.key"
+check_fails "sign refuses a 0644 operator.key" 'operator.key is readable by group/others.*chmod 600' kiln sign "$T/notes.txt" --state "$S"
+chmod 0600 "$S/operator.key"
+chmod 0750 "$S"
+check_fails "sign refuses an open state dir" 'chmod 700' kiln sign "$T/notes.txt" --state "$S"
+chmod 0700 "$S"
+
+check_no_secret_leaks "$S" "$T"/*.minisig

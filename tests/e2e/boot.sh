@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# End to end: kiln build the three role images of profiles/examples/onprem.yaml
+# (with a test overlay that reports to the console), then boot each under
+# QEMU TCG + OVMF, once from a virtio disk and once from an NVMe disk, with
+# the data disk on pvscsi and a vmxnet3 NIC, and check what the guest says:
+# multi-user reached, no failed units, the devices' drivers, and the role's
+# service answering (MariaDB, nginx, MinIO health).
+# Uses the normal kiln cache (~/.cache/kiln or $KILN_CACHE_DIR): a cold run
+# builds three root filesystems with mmdebstrap first.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/qemu.sh"
+trap 'qemu_stop_all; rm -rf "$T"' EXIT
+BOOT_DEADLINE=${KILN_E2E_BOOT_SECONDS:-420}
+
+# The test overlay: a unit started once multi-user.target is reached that
+# waits for the boot to settle and writes KILN-E2E markers to /dev/console.
+ov=$T/overlay
+install -d -m 0755 "$ov/etc/systemd/system/multi-user.target.wants" "$ov/usr/local/sbin"
+cat >"$ov/etc/systemd/system/kiln-e2e.service" <<'UNIT'
+[Unit]
+Description=kiln end-to-end test report
+After=multi-user.target
+
+[Service]
+# simple, not oneshot: the script waits for the boot job queue to drain,
+# which a oneshot still being started would keep from ever happening.
+Type=simple
+ExecStart=/usr/local/sbin/kiln-e2e-report
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+ln -s /etc/systemd/system/kiln-e2e.service "$ov/etc/systemd/system/multi-user.target.wants/kiln-e2e.service"
+cat >"$ov/usr/local/sbin/kiln-e2e-report" <<'SCRIPT'
+#!/bin/sh
+exec >/dev/console 2>&1
+m() { echo "KILN-E2E: $*"; }
+role=$(cat /etc/kiln/role)
+m "start=$role"
+m "state=$(timeout 300 systemctl is-system-running --wait)"
+failed=$(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')
+m "failed=${failed:-none}"
+m "time=$(systemd-analyze time 2>/dev/null | head -1)"
+m "root=$(findmnt -no SOURCE /)"
+for p in /sys/block/vd* /sys/block/sd* /sys/block/nvme*; do
+	[ -e "$p" ] || continue
+	b=${p##*/}
+	d=$(udevadm info -a -n "/dev/$b" | sed -n 's/.*DRIVERS=="\(..*\)".*/\1/p' | tr '\n' ',')
+	m "disk-$b=$(lsblk -dno SIZE "/dev/$b" | tr -d ' ') $d"
+done
+for n in /sys/class/net/*; do
+	[ -e "$n/device/driver" ] && m "nic-${n##*/}=$(basename "$(readlink "$n/device/driver")")"
+done
+check() {
+	case $role in
+	mysql) [ "$(mysql -N -e 'SELECT 1' 2>&1)" = 1 ] ;;
+	app)   curl -s --max-time 5 http://127.0.0.1/ | grep -q nginx ;;
+	minio) [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:9000/minio/health/live)" = 200 ] ;;
+	esac
+}
+r=fail
+for i in $(seq 60); do if check; then r=ok; break; fi; sleep 2; done
+m "role-check=$r"
+m "done=1"
+SCRIPT
+chmod 0755 "$ov/usr/local/sbin/kiln-e2e-report"
+# The MinIO stand-in reads its settings from /etc/default/minio, which
+# kiln-firstboot writes on a real appliance; the test gives fixed ones.
+ovm=$T/overlay-minio
+cp -a "$ov" "$ovm"
+install -d -m 0755 "$ovm/etc/default" "$ovm/etc/systemd/system/minio.service.d"
+printf 'MINIO_VOLUMES=/srv/minio\nMINIO_OPTS="--address 127.0.0.1:9000"\nMINIO_ROOT_USER=e2eadmin\nMINIO_ROOT_PASSWORD=e2e-not-a-secret\n' \
+	>"$ovm/etc/default/minio"
+chmod 0600 "$ovm/etc/default/minio"
+printf '[Service]\nExecStartPre=+/usr/bin/install -d -o minio-user -g minio-user /srv/minio\n' \
+	>"$ovm/etc/systemd/system/minio.service.d/e2e.conf"
+ln -s /lib/systemd/system/minio.service "$ovm/etc/systemd/system/multi-user.target.wants/minio.service"
+
+profile=$ROOT/profiles/examples/onprem.yaml
+state=$T/state out=$T/out
+check "keys init" "$KILN" keys init "$profile" --state "$state"
+bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
+minio_deb=$(ls "$T"/deb/*.deb)
+for role in app mysql minio; do
+	o=$ov; [ $role = minio ] && o=$ovm
+	check "kiln build --role $role" "$KILN" build "$profile" --target raw --state "$state" \
+		--out "$out" --role $role --overlay "$o" --artifact "minio=$minio_deb"
+done
+check "images are where kiln build says" test -f "$out/acme-app.raw" -a -f "$out/acme-mysql.raw" \
+	-a -f "$out/acme-minio.raw" -a -f "$out/acme-mysql-data.raw" -a -f "$out/acme-minio-data.raw"
+truncate -s 1G "$T/scratch-data.raw"   # app has no data disk: pvscsi still gets one
+
+boot() { # role bus
+	local role=$1 bus=$2 name=$1-$2 data=$out/acme-$1-data.raw
+	[ -f "$data" ] || data=$T/scratch-data.raw
+	local t0=$SECONDS
+	qemu_start "$name" "$out/acme-$role.raw" "$bus" "$data"
+	if qemu_wait "$name" '^KILN-E2E: done=1' "$BOOT_DEADLINE"; then
+		ok "$name: booted and reported in $((SECONDS - t0))s ($(marker "$name" time))"
+	else
+		not_ok "$name: boot report"
+		qemu_stop "$name"
+		return
+	fi
+	local st failed rc root
+	st=$(marker "$name" state); failed=$(marker "$name" failed); rc=$(marker "$name" role-check)
+	root=$(marker "$name" root)
+	[ "$st" = running ] && ok "$name: system running" || { not_ok "$name: system state '$st'"; qemu_tail "$name"; }
+	[ "$failed" = "none" ] && ok "$name: no failed units" || not_ok "$name: failed units: $failed"
+	[ "$rc" = ok ] && ok "$name: $role service answers" || { not_ok "$name: $role service check"; qemu_tail "$name"; }
+	local want_root=/dev/vda2 want_drv=virtio_blk
+	[ "$bus" = nvme ] && want_root=/dev/nvme0n1p2 want_drv=nvme
+	[ "$root" = "$want_root" ] && ok "$name: root on $root" || not_ok "$name: root on '$root', wanted $want_root"
+	tr -d '\r' <"$T/$name.log" | grep -aEq "^KILN-E2E: disk-[a-z0-9]+=.* ${want_drv}," &&
+		ok "$name: boot disk driver $want_drv" || not_ok "$name: no boot disk on $want_drv"
+	tr -d '\r' <"$T/$name.log" | grep -aEq '^KILN-E2E: disk-sd[a-z]=[^ ]+ sd,vmw_pvscsi,' &&
+		ok "$name: data disk on vmw_pvscsi" || not_ok "$name: data disk not seen on vmw_pvscsi"
+	tr -d '\r' <"$T/$name.log" | grep -aEq '^KILN-E2E: nic-[a-z0-9]+=vmxnet3$' &&
+		ok "$name: NIC on vmxnet3" || not_ok "$name: no vmxnet3 NIC"
+	tr -d '\r' <"$T/$name.log" | grep -a '^KILN-E2E:' >"$T/$name.markers"
+	[ -n "${KILN_E2E_MARKERS:-}" ] && cp "$T/$name.markers" "$KILN_E2E_MARKERS/$name.markers"
+	qemu_stop "$name"
+}
+for role in mysql app minio; do
+	boot $role virtio
+	boot $role nvme
+done

@@ -1,0 +1,26 @@
+/* libFuzzer: any bytes through the profile loader must give either a model
+ * or diagnostics, never a crash, leak or hang. */
+#include <stddef.h>
+#include <stdint.h>
+#include "lib/buf.h"
+#include "profiles/env_template.h"
+#include "profiles/profile.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct model m;
+	struct diags d = { 0 };
+	if (profile_load_buffer("fuzz.yaml", (const char *)data, size, &m, &d) == 0) {
+		struct buf b;
+		buf_init(&b);
+		model_to_json(&m, &b);
+		for (size_t i = 0; i < m.roles.app.n_env; i++)
+			env_template_expand(&m, m.roles.app.env[i].tmpl, NULL, NULL, &b);
+		buf_free(&b);
+		model_free(&m);
+	}
+	diags_free(&d);
+	return 0;
+}

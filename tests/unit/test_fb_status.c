@@ -1,0 +1,87 @@
+/* firstboot/status: the resumable step record. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "firstboot/status.h"
+#include "lib/fileio.h"
+
+static char dir[] = "/tmp/kiln-status-XXXXXX";
+
+static void test_roundtrip(void **state)
+{
+	(void)state;
+	char *p = path_join(dir, "status.json");
+	struct status s = { 0 };
+	status_set(&s, "network", STEP_DONE, NULL);
+	status_set(&s, "join", STEP_FAILED, "db1: no answer on 3306 after %d s \"quoted\"\n", 120);
+	s.seed_serial = 7;
+	s.datasource = strdup("ec2-imdsv2");
+	assert_int_equal(status_save(p, &s), 0);
+	status_free(&s);
+
+	struct status t;
+	assert_int_equal(status_load(p, &t), 0);
+	assert_int_equal(t.n, 2);
+	assert_true(status_done(&t, "network"));
+	assert_false(status_done(&t, "join"));
+	assert_string_equal(status_step(&t, "join")->reason, "db1: no answer on 3306 after 120 s \"quoted\"\n");
+	assert_null(status_step(&t, "network")->reason);
+	assert_int_equal(t.seed_serial, 7);
+	assert_string_equal(t.datasource, "ec2-imdsv2");
+	char line[256];
+	status_summary(&t, line, sizeof line);
+	assert_non_null(strstr(line, "1/2 steps done; join failed"));
+	status_set(&t, "join", STEP_DONE, NULL);
+	status_summary(&t, line, sizeof line);
+	assert_non_null(strstr(line, "deployment ready"));
+	status_free(&t);
+	free(p);
+}
+
+static void test_missing_is_empty(void **state)
+{
+	(void)state;
+	struct status s;
+	assert_int_equal(status_load("/nonexistent/kiln/status.json", &s), 0);
+	assert_int_equal(s.n, 0);
+	status_free(&s);
+}
+
+static void test_corrupt_refused(void **state)
+{
+	(void)state;
+	char *p = path_join(dir, "bad.json");
+	const char *bad[] = { "{\"steps\": [ {\"name\": \"x\", \"state\": \"bogus\"} ]}", "[1,2",
+			      "{\"steps\": 3}", "" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(write_file_atomic(p, bad[i], strlen(bad[i]), 0644), 0);
+		struct status s;
+		assert_int_equal(status_load(p, &s), -EBADMSG);
+	}
+	free(p);
+}
+
+static int setup(void **state) { (void)state; return mkdtemp(dir) ? 0 : -1; }
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_missing_is_empty),
+		cmocka_unit_test(test_corrupt_refused),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
