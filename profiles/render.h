@@ -39,6 +39,12 @@ void render_hostname(const struct model *m, const struct host *h, struct buf *ou
 void render_hosts(const struct model *m, const struct host *h, struct buf *out);
 void render_authorized_keys(const struct model *m, struct buf *out);
 
+/* In a .network rendered from an `ethernets` block, this comment line
+ * precedes the [Network] keys kiln adds from the deployment-wide dns: and
+ * ntp: settings (netplan has no equivalent); tests comparing with
+ * `netplan generate` skip from it to the next section. */
+#define RENDER_DEPLOYMENT_WIDE_MARK "# From the profile's deployment-wide dns:/ntp: settings:"
+
 /* Write the files under root (a directory; "/" on the appliance), each
  * atomically with its mode. Missing parent directories are created 0755,
  * or 0700 when the file itself is private (no group/other bits), so

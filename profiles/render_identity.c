@@ -17,13 +17,13 @@ void render_hosts(const struct model *m, const struct host *h, struct buf *out)
 	char ip[16];
 	render_banner(m, h, out, "#");
 	buf_puts(out, "127.0.0.1\tlocalhost\n");
-	buf_printf(out, "%s\t%s.%s %s\n", h->dhcp ? "127.0.1.1" : render_ip(h->address, ip),
+	buf_printf(out, "%s\t%s.%s %s\n", h->dhcp ? "127.0.1.1" : ipv4_fmt(h->address, ip),
 		   h->name, m->domain, h->name);
 	for (size_t i = 0; i < m->n_hosts; i++) {
 		const struct host *p = &m->hosts[i];
 		if (p == h || p->dhcp || !strcmp(p->name, h->name))
 			continue;
-		buf_printf(out, "%s\t%s.%s %s\n", render_ip(p->address, ip), p->name, m->domain, p->name);
+		buf_printf(out, "%s\t%s.%s %s\n", ipv4_fmt(p->address, ip), p->name, m->domain, p->name);
 	}
 	buf_puts(out, "\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 		      "ff02::1\tip6-allnodes\n"

@@ -19,6 +19,8 @@
  * the line or smuggle in a section. */
 static bool ini_safe(const char *s)
 {
+	if (!s)
+		return false;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
 			return false;
@@ -41,7 +43,7 @@ static void put_global_dns(const struct model *m, struct buf *b)
 {
 	char ip[16];
 	for (size_t i = 0; i < m->n_dns; i++)
-		buf_printf(b, "DNS=%s\n", render_ip(m->dns[i], ip));
+		buf_printf(b, "DNS=%s\n", ipv4_fmt(m->dns[i], ip));
 	if (m->n_dns_search) {
 		buf_puts(b, "Domains=");
 		for (size_t i = 0; i < m->n_dns_search; i++)
@@ -84,7 +86,7 @@ static void render_default(const struct model *m, const struct host *h, struct r
 		render_put_net(&b, h->address, s->cidr.prefix);
 		buf_putc(&b, '\n');
 		if (s->gateway)
-			buf_printf(&b, "Gateway=%s\n", render_ip(s->gateway, ip));
+			buf_printf(&b, "Gateway=%s\n", ipv4_fmt(s->gateway, ip));
 	}
 	put_global_dns(m, &b);
 	put_ntp(m, &b);
@@ -189,13 +191,18 @@ static void render_ethernet(const struct model *m, const struct host *h, const s
 		buf_putc(&b, '\n');
 	}
 	/* Deployment-wide DNS (when no interface names its own) and NTP
-	 * attach to the first interface of the block. */
-	if (first && !any_nameservers)
+	 * attach to the first interface of the block. The comment marks them
+	 * as kiln's addition to what netplan would write. */
+	bool add_dns = first && !any_nameservers && (m->n_dns || m->n_dns_search);
+	if (add_dns || (first && m->n_ntp))
+		buf_puts(&b, RENDER_DEPLOYMENT_WIDE_MARK "\n");
+	if (add_dns)
 		put_global_dns(m, &b);
 	if (first)
 		put_ntp(m, &b);
 	if (e->dhcp4)
-		buf_puts(&b, "\n[DHCPv4]\nUseHostname=no\nUseMTU=true\n");
+		/* netplan's defaults: DHCP routes at metric 100, the lease's MTU. */
+		buf_puts(&b, "\n[DHCPv4]\nRouteMetric=100\nUseMTU=true\nUseHostname=no\n");
 	for (size_t i = 0; i < e->n_routes; i++) {
 		const struct route *r = &e->routes[i];
 		buf_printf(&b, "\n[Route]\nDestination=%s\nGateway=%s\n",

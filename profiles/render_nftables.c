@@ -78,7 +78,7 @@ static int add_endpoint_sources(const struct model *m, const struct host *h, con
 		return log_error_errno(EINVAL, "host %s: flow source names unknown host '%s'", h->name, e->name);
 	case EP_ROLE:
 		for (size_t i = 0; i < m->n_hosts; i++)
-			if (!strcmp(render_role(m->hosts[i].role), e->name))
+			if (!strcmp(role_name(m->hosts[i].role), e->name))
 				add_host_source(m, &m->hosts[i], s);
 		return 0;
 	case EP_SUBNET:
@@ -113,7 +113,7 @@ static void put_set(struct buf *b, const char *name, const struct src_set *s)
 			buf_puts(b, ", ");
 		if (s->nets[i].prefix == 32) {
 			char ip[16];
-			buf_puts(b, render_ip(s->nets[i].addr, ip));
+			buf_puts(b, ipv4_fmt(s->nets[i].addr, ip));
 		} else {
 			render_put_net(b, s->nets[i].addr, s->nets[i].prefix);
 		}
@@ -139,7 +139,7 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 		r = add_endpoint_sources(m, h, &m->ssh_from[i], &ssh);
 	for (size_t i = 0; i < m->n_flows && r == 0; i++) {
 		const struct flow *f = &m->flows[i];
-		if (!render_endpoint_covers(m, &f->to, h))
+		if (!endpoint_matches_host(m, &f->to, h))
 			continue;
 		size_t j;
 		for (j = 0; j < n_sets; j++)

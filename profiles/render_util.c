@@ -1,53 +1,9 @@
 #include "profiles/render_internal.h"
-#include <stdio.h>
-#include <string.h>
-
-const char *render_ip(uint32_t a, char buf[16])
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
-	return buf;
-}
 
 void render_put_net(struct buf *b, uint32_t addr, uint8_t prefix)
 {
 	char ip[16];
-	buf_printf(b, "%s/%u", render_ip(addr, ip), prefix);
-}
-
-const char *render_role(enum role r)
-{
-	switch (r) {
-	case ROLE_APP: return "app";
-	case ROLE_MYSQL: return "mysql";
-	case ROLE_MINIO: return "minio";
-	default: return "?";
-	}
-}
-
-static bool net_inside(uint32_t addr, uint8_t prefix, const struct ipv4_net *outer)
-{
-	if (prefix < outer->prefix)
-		return false;
-	uint32_t mask = outer->prefix ? 0xffffffffu << (32 - outer->prefix) : 0;
-	return (addr & mask) == outer->addr;
-}
-
-bool render_endpoint_covers(const struct model *m, const struct endpoint *e, const struct host *h)
-{
-	const struct subnet *s = &m->subnets[h->subnet];
-	switch (e->kind) {
-	case EP_HOST:
-		return strcmp(e->name, h->name) == 0;
-	case EP_ROLE:
-		return strcmp(e->name, render_role(h->role)) == 0;
-	case EP_SUBNET:
-		return strcmp(e->name, s->name) == 0;
-	case EP_CIDR:
-		if (h->dhcp)
-			return net_inside(s->cidr.addr, s->cidr.prefix, &e->cidr);
-		return net_inside(h->address, 32, &e->cidr);
-	}
-	return false;
+	buf_printf(b, "%s/%u", ipv4_fmt(addr, ip), prefix);
 }
 
 void render_banner(const struct model *m, const struct host *h, struct buf *b, const char *comment)

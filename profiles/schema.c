@@ -29,6 +29,32 @@ bool is_null(const struct ynode *n)
 		      (!*n->value || !strcmp(n->value, "~") || !strcmp(n->value, "null")));
 }
 
+/* Edit distance, for "did you mean" on unknown keys; long strings are not compared. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 32 || lb > 32)
+		return 99;
+	unsigned row[33];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned up = row[j];
+			unsigned best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
 bool expect_map(struct ctx *c, const struct ynode *n, const char *what, const char *const *allowed)
 {
 	if (n->type != YN_MAP) {
@@ -43,10 +69,18 @@ bool expect_map(struct ctx *c, const struct ynode *n, const char *what, const ch
 			continue;
 		struct buf b;
 		buf_init(&b);
-		for (const char *const *a = allowed; *a; a++)
+		const char *near = NULL;
+		unsigned best = 3;   /* suggest only close matches: a typo, not a different key */
+		for (const char *const *a = allowed; *a; a++) {
 			buf_printf(&b, "%s%s", a == allowed ? "" : ", ", *a);
-		err_at(c, n->keys[i], "unknown key '%s' in %s (expected one of: %s)", n->keys[i]->value,
-		       what, b.data ? b.data : "");
+			unsigned dist = edit_distance(n->keys[i]->value, *a);
+			if (dist < best) {
+				best = dist;
+				near = *a;
+			}
+		}
+		err_at(c, n->keys[i], "unknown key '%s' in %s (expected one of: %s)%s%s%s", n->keys[i]->value,
+		       what, b.data ? b.data : "", near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 		buf_free(&b);
 	}
 	return true;

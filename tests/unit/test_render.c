@@ -167,6 +167,10 @@ static void test_nft_flow_from_unknown_host_fails(void **state)
 	buf_init(&b);
 	log_set_sink(quiet, NULL);
 	assert_int_equal(render_nftables(m, host(m, "db1"), &b), -EINVAL);
+	free(m->flows[m->n_flows - 1].from.name);
+	m->flows[m->n_flows - 1].from.name = xstrdup("db1");
+	m->flows[m->n_flows - 1].from.kind = EP_SUBNET;         /* no subnet "db1" */
+	assert_int_equal(render_nftables(m, host(m, "db1"), &b), -EINVAL);
 	log_set_sink(NULL, NULL);
 	buf_free(&b);
 	fixture_free(m);
@@ -260,6 +264,11 @@ static void test_network_rejects_unsafe_values(void **state)
 	free(h->ethernets[1].macaddress);
 	h->ethernets[1].macaddress = xstrdup("52:54:00:aa:bb:cc\n[Network]");
 	assert_int_equal(render_network(m, h, &f), -EINVAL);
+	free(h->ethernets[1].macaddress);
+	h->ethernets[1].macaddress = NULL;
+	free(h->ethernets[0].routes[1].via);
+	h->ethernets[0].routes[1].via = NULL;                   /* a route without via */
+	assert_int_equal(render_network(m, h, &f), -EINVAL);
 	free(m->ntp[0]);
 	m->ntp[0] = xstrdup("pool\nDNS=6.6.6.6");
 	assert_int_equal(render_network(m, host(m, "db1"), &f), -EINVAL);
@@ -283,7 +292,13 @@ static char *ini_semantic(const char *path, const char *const *ignore)
 	size_t n = 0, cap = 0;
 	char section[64] = "";
 	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (!strcmp(l, RENDER_DEPLOYMENT_WIDE_MARK)) {
+			strcpy(section, "(kiln-only)");
+			continue;
+		}
 		if (*l == '#' || *l == '\0')
+			continue;
+		if (!strncmp(section, "(kiln-only)", 11) && *l != '[')
 			continue;
 		if (*l == '[') {
 			snprintf(section, sizeof(section), "%.*s", (int)strcspn(l + 1, "]"), l + 1);
@@ -321,8 +336,7 @@ static void test_network_matches_netplan_generate(void **state)
 {
 	(void)state;
 	static const char *const ignore[] = {
-		"Network.LinkLocalAddressing", "Link.WakeOnLan", "DHCPv4.RouteMetric",
-		"DHCPv4.UseHostname", "Network.NTP", NULL };
+		"Network.LinkLocalAddressing", "Link.WakeOnLan", "DHCPv4.UseHostname", NULL };
 	struct model *m = fixture_onprem();
 	fixture_add_ethernets(host(m, "app1"));
 	struct rendered_files f = { 0 };
@@ -401,6 +415,22 @@ static void test_render_host_rejects_bad_names_and_keys(void **state)
 	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
 	free(m->domain);
 	m->domain = xstrdup("acme internal");
+	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
+	free(m->domain);
+	m->domain = xstrdup("acme.internal");
+	m->ssh_keys[0][18] = ' ';
+	assert_int_equal(render_host(m, host(m, "db1"), &f), 0);   /* fixed: renders again */
+	rendered_files_free(&f);
+	free(m->hosts[0].name);
+	m->hosts[0].name = xstrdup("app1\n10.0.0.1 evil");      /* a peer's name reaches /etc/hosts */
+	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
+	free(m->hosts[0].name);
+	m->hosts[0].name = xstrdup("app1");
+	host(m, "db1")->subnet = 7;
+	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
+	host(m, "db1")->subnet = 1;
+	free(m->dns_search[0]);
+	m->dns_search[0] = xstrdup("acme.internal\n[Network]");
 	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
 	log_set_sink(NULL, NULL);
 	assert_int_equal(f.n, 0);

@@ -1,0 +1,28 @@
+/* libFuzzer: every model the loader accepts must render for every host,
+ * or be refused with an error, never crash, leak or hang. */
+#include <stddef.h>
+#include <stdint.h>
+#include "lib/log.h"
+#include "profiles/profile.h"
+#include "profiles/render.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void quiet(enum log_level lvl, const char *msg, void *ud) { (void)lvl; (void)msg; (void)ud; }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct model m;
+	struct diags d = { 0 };
+	log_set_sink(quiet, NULL);
+	if (profile_load_buffer("fuzz.yaml", (const char *)data, size, &m, &d) == 0) {
+		for (size_t i = 0; i < m.n_hosts; i++) {
+			struct rendered_files f = { 0 };
+			render_host(&m, &m.hosts[i], &f);
+			rendered_files_free(&f);
+		}
+		model_free(&m);
+	}
+	diags_free(&d);
+	return 0;
+}
