@@ -95,7 +95,10 @@ deps:
 	$(MAKE) all
 
 # The full test run: sanitizer build, then every tier; ends with "N passed, N failed".
+# The plain build is made too: images carry build/kiln-firstboot (an ASan
+# binary would need the sanitizer runtimes inside the appliance).
 check:
+	$(MAKE) all
 	$(MAKE) BUILD=build-san SAN=1 tests
 	$(MAKE) fuzz
 	KILN_BUILD=build-san tests/run
