@@ -86,6 +86,7 @@ int step_join(struct agent *a)
 	}
 	const struct model *m = a->seed.model;
 	time_t deadline = time(NULL) + (time_t)a->join_deadline_s;
+	log_info("join: proving every peer with the app's credentials (deadline %u s)", a->join_deadline_s);
 	for (size_t i = 0; i < m->n_hosts; i++) {
 		const struct host *p = &m->hosts[i];
 		bool is_db = p->role == ROLE_MYSQL && !p->replica_of;
@@ -103,6 +104,7 @@ int step_join(struct agent *a)
 						      p->name, role_name(p->role), a->join_deadline_s, why);
 			status_set(&a->status, STEP, STEP_RUNNING, "waiting for %s (%s): %s", p->name, role_name(p->role), why);
 			agent_save(a);
+			log_info("waiting for %s (%s), next try in %u s: %s", p->name, role_name(p->role), backoff, why);
 			sleep(backoff);
 			backoff = backoff * 2 > 30 ? 30 : backoff * 2;
 		}

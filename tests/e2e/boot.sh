@@ -50,6 +50,8 @@ m "time=$(systemd-analyze time 2>/dev/null | head -1)"
 m "root=$(findmnt -no SOURCE /)"
 m "rootsize=$(findmnt -bno SIZE /)"
 m "kiln=$(stat -c %a /etc/kiln/role.key) $(cat /etc/kiln/deployment) $(ls /usr/lib/systemd/system/kiln-firstboot*.service | wc -l) $(test -x /usr/sbin/kiln-firstboot && echo agent)"
+# SCSI scanning of the pvscsi disk can finish after the boot is "done".
+for i in $(seq 30); do ls -d /sys/block/sd* >/dev/null 2>&1 && break; sleep 1; done
 for p in /sys/block/vd* /sys/block/sd* /sys/block/nvme*; do
 	[ -e "$p" ] || continue
 	b=${p##*/}

@@ -8,8 +8,14 @@
 # lands as a row in MySQL and an object in the bucket; the firewall lets the
 # app host reach 3306/9000 only, SSH only from the admin range, and a
 # stranger's 3306 is dropped, counted and logged; no secret value appears in
-# any console, journal or status file. The data disk of db1 already holds a
-# kiln-data filesystem with a file on it: it must be kept, not formatted.
+# any console, journal or status file. Fault cases on the way:
+#   - db1 is powered on two minutes after the app host: the app waits, then joins;
+#   - app1 loses power while its join is waiting: after the reboot it resumes
+#     (finished steps are not redone) and completes;
+#   - a fourth VM gets db1's seed with one byte changed: it refuses it and
+#     says why on its console;
+#   - db1's data disk already holds a kiln-data filesystem with a file on it:
+#     it is kept, not formatted.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/qemu.sh"
 # Images carry the kiln-firstboot found next to the kiln that builds them:
@@ -39,12 +45,24 @@ install -m 0644 "$ROOT/examples/demo-app/app.py" "$ov/opt/kiln-demo/app.py"
 bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
 check "kiln build (app, mysql, minio)" "$KILN_IMG" build "$P" --target raw --state "$S" --out "$IMG" \
 	--overlay "$ov" --artifact "minio=$(ls "$T"/deb/*.deb)"
+medium() { # name seed-file
+	mkdir -p "$T/medium-$1"; cp "$2" "$T/medium-$1/seed"
+	xorriso -as mkisofs -quiet -V KILN_SEED -o "$T/$1-seed.iso" "$T/medium-$1" 2>/dev/null
+	check "$1: seed medium" test -s "$T/$1-seed.iso"
+}
 for h in app1 db1 minio1; do
 	"$KILN" seed "$P" --host $h --out "$T/$h.seed" --state "$S" 2>/dev/null
-	mkdir -p "$T/medium-$h"; cp "$T/$h.seed" "$T/medium-$h/seed"
-	xorriso -as mkisofs -quiet -V KILN_SEED -o "$T/$h-seed.iso" "$T/medium-$h" 2>/dev/null
-	check "$h: seed medium" test -s "$T/$h-seed.iso"
+	medium $h "$T/$h.seed"
 done
+# The tampered copy: one character of the sealed part changed.
+/usr/bin/python3 - "$T/db1.seed" "$T/bad.seed" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+i = s.index(";sealed=") + 8 + 40
+open(sys.argv[2], "w").write(s[:i] + ("B" if s[i] == "A" else "A") + s[i + 1:])
+PY
+check "tampered seed differs from db1's" bash -c "! cmp -s '$T/bad.seed' '$T/db1.seed'"
+medium bad "$T/bad.seed"
 # db1's data disk already carries our filesystem, with a file on it.
 mkfs.ext4 -q -F -L kiln-data "$IMG/acme-mysql-data.raw"
 echo keep-me > "$T/marker"
@@ -65,14 +83,16 @@ ip -n $OUT link set lo up; ip -n $OUT link set eth0 up
 ip -n $OUT addr add 192.168.40.201/28 dev eth0
 ip -n $OUT route add default via 192.168.40.193
 
-start_vm() { # host image data-disk mac
-	local h=$1 img=$2 data=$3 mac=$4
-	nsx ip tuntap add tap-$h mode tap
-	nsx ip link set tap-$h master br0 up
-	cp "$OVMF_VARS" "$T/$h.vars"
-	qemu-img create -q -f qcow2 -b "$img" -F raw "$T/$h.qcow2"
+start_vm() { # host image data-disk mac [keep: reuse the disk state, a power cycle]
+	local h=$1 img=$2 data=$3 mac=$4 keep=${5:-}
+	if [ -z "$keep" ]; then
+		nsx ip tuntap add tap-$h mode tap
+		nsx ip link set tap-$h master br0 up
+		cp "$OVMF_VARS" "$T/$h.vars"
+		qemu-img create -q -f qcow2 -b "$img" -F raw "$T/$h.qcow2"
+	fi
 	local args=(-accel tcg -machine q35 -m 1024 -smp 1 -nodefaults -display none -monitor none
-		-serial "file:$T/$h.log"
+		-chardev "file,id=con,path=$T/$h.log,append=on" -serial chardev:con
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 		-drive "if=pflash,format=raw,unit=1,file=$T/$h.vars"
 		-drive "if=none,id=boot,format=qcow2,file=$T/$h.qcow2" -device virtio-blk-pci,drive=boot,bootindex=0
@@ -86,14 +106,33 @@ start_vm() { # host image data-disk mac
 }
 cp --sparse=always "$IMG/acme-minio-data.raw" "$T/minio-data.raw"
 cp --sparse=always "$IMG/acme-mysql-data.raw" "$T/db-data.raw"
-start_vm db1 "$IMG/acme-mysql.raw" "$T/db-data.raw" 52:54:00:4b:00:02
-start_vm minio1 "$IMG/acme-minio.raw" "$T/minio-data.raw" 52:54:00:4b:00:03
-start_vm app1 "$IMG/acme-app.raw" "" 52:54:00:4b:00:01
-
 t0=$SECONDS
+start_vm app1 "$IMG/acme-app.raw" "" 52:54:00:4b:00:01
+start_vm minio1 "$IMG/acme-minio.raw" "$T/minio-data.raw" 52:54:00:4b:00:03
+start_vm bad "$IMG/acme-mysql.raw" "" 52:54:00:4b:00:09
+
+# The tampered seed is refused before anything is configured.
+if qemu_wait bad 'seed failed: seed from medium:.* refused: ' 600; then
+	ok "tampered seed refused on the console: $(tr -d '\r' < "$T/bad.log" | grep -ao 'refused: [^;]*' | head -1)"
+else
+	not_ok "tampered seed refusal on the console"
+fi
+qemu_stop bad
+
+# app1 finishes its own steps and waits in join for db1, which is still off.
+qemu_wait app1 'waiting for db1 \(mysql\)' 600 && ok "app1: set up, now waiting in join for db1 (still off)"
+# Power cut in the middle of the join, then power on again with the same disk.
+kill -9 "$(cat "$T/app1.pid")"; wait "$(cat "$T/app1.pid")" 2>/dev/null
+echo "=== power cycle ===" >> "$T/app1.log"
+start_vm app1 "$IMG/acme-app.raw" "" 52:54:00:4b:00:01 keep
+t_cycle=$(date +%s)
+sleep $(( 120 - (SECONDS - t0) > 0 ? 120 - (SECONDS - t0) : 0 ))
+echo "# db1 powered on $((SECONDS - t0)) s after the app host"
+start_vm db1 "$IMG/acme-mysql.raw" "$T/db-data.raw" 52:54:00:4b:00:02
+
 for h in db1 minio1 app1; do
 	if qemu_wait $h 'kiln: [0-9]+/[0-9]+ steps done - deployment ready' $((DEADLINE - (SECONDS - t0))); then
-		ok "$h: configured itself from its seed ($((SECONDS - t0)) s since power-on)"
+		ok "$h: configured itself from its seed ($((SECONDS - t0)) s since the first power-on)"
 	else
 		not_ok "$h: not ready"
 	fi
@@ -130,6 +169,14 @@ check_output "the object is in the bucket (HEAD with the app's credential)" '^30
 	"set -a; . /etc/kiln/app.env; python3 -c 'import boto3,os; s3=boto3.client(\"s3\",endpoint_url=os.environ[\"S3_ENDPOINT\"],aws_access_key_id=os.environ[\"S3_ACCESS_KEY\"],aws_secret_access_key=os.environ[\"S3_SECRET_KEY\"],region_name=\"us-east-1\"); print(s3.head_object(Bucket=\"uploads\",Key=\"$key\")[\"ContentLength\"])'"
 check_output "db1's data disk was kept, not formatted" '^keep-me$' adm ${IP[db1]} 'cat /var/lib/mysql/kiln-e2e-marker'
 check_output "kiln-firstboot status on app1" 'join +done' adm ${IP[app1]} 'kiln-firstboot status'
+# Resumed, not redone: the role step finished before the power cut, the join after it.
+adm ${IP[app1]} 'cat /var/lib/kiln/status.json' > "$T/app1.status" 2>/dev/null
+upd() { /usr/bin/python3 -c 'import json,sys; print([s["updated"] for s in json.load(open(sys.argv[1]))["steps"] if s["name"]==sys.argv[2]][0])' "$T/app1.status" "$1" 2>/dev/null; }
+check "app1 resumed after the power cut: role done before it (${t_cycle}), join after" \
+	bash -c "[ '$(upd role)' -lt '$t_cycle' ] && [ '$(upd join)' -ge '$t_cycle' ]"
+check_output "app1: each step recorded once" '^6$' bash -c "grep -c '\"name\"' '$T/app1.status'"
+check "app1: after the power cycle the join waited for db1 again, then finished" \
+	bash -c "tr -d '\r' < '$T/app1.log' | sed -n '/=== power cycle ===/,\$p' | grep -aq 'waiting for db1'"
 
 # --- the firewall, as the profile says
 check "app1 reaches db1:3306" adm ${IP[app1]} "timeout 5 bash -c '</dev/tcp/${IP[db1]}/3306'"
