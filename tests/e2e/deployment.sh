@@ -101,8 +101,11 @@ start_vm() { # host image data-disk mac [keep: reuse the disk state, a power cyc
 	if [ -n "$data" ]; then
 		args+=(-device pvscsi,id=pv0 -drive "if=none,id=data,format=raw,file=$data" -device scsi-hd,drive=data,bus=pv0.0)
 	fi
-	nsx qemu-system-x86_64 "${args[@]}" >"$T/$h.qemu.out" 2>&1 &
-	echo $! > "$T/$h.pid"; QEMU_PIDS+=($!)
+	rm -f "$T/$h.pid"
+	nsx qemu-system-x86_64 "${args[@]}" -pidfile "$T/$h.pid" >"$T/$h.qemu.out" 2>&1 &
+	# QEMU's own PID (not the shell's that started it): a power cut must kill QEMU.
+	for _ in $(seq 100); do [ -s "$T/$h.pid" ] && break; sleep 0.1; done
+	QEMU_PIDS+=($(cat "$T/$h.pid"))
 }
 cp --sparse=always "$IMG/acme-minio-data.raw" "$T/minio-data.raw"
 cp --sparse=always "$IMG/acme-mysql-data.raw" "$T/db-data.raw"
@@ -122,7 +125,8 @@ qemu_stop bad
 # app1 finishes its own steps and waits in join for db1, which is still off.
 qemu_wait app1 'waiting for db1 \(mysql\)' 600 && ok "app1: set up, now waiting in join for db1 (still off)"
 # Power cut in the middle of the join, then power on again with the same disk.
-kill -9 "$(cat "$T/app1.pid")"; wait "$(cat "$T/app1.pid")" 2>/dev/null
+pid=$(cat "$T/app1.pid"); kill -9 "$pid"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 echo "=== power cycle ===" >> "$T/app1.log"
 start_vm app1 "$IMG/acme-app.raw" "" 52:54:00:4b:00:01 keep
 t_cycle=$(date +%s)
