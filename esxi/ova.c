@@ -240,6 +240,11 @@ static int put_file(struct archive *a, const struct ova_file *f, uint64_t size, 
 	return r;
 }
 
+bool ova_needs_gnu_tar(uint64_t largest_member)
+{
+	return largest_member > OVA_USTAR_MAX_SIZE;
+}
+
 static char *swap_ext(const char *ovf_name, const char *ext)
 {
 	const char *dot = strrchr(ovf_name, '.');
@@ -293,9 +298,17 @@ int ova_write(const char *out_path, const struct ova_params *p)
 		r = log_error_errno(errno, "cannot create %s", tmp);
 		goto out;
 	}
+	uint64_t largest = p->ovf_len > mf.len ? p->ovf_len : mf.len;
+	for (size_t i = 0; i < p->n_files; i++)
+		largest = sizes[i] > largest ? sizes[i] : largest;
 	a = archive_write_new();
-	if (!a || archive_write_set_format_ustar(a) != ARCHIVE_OK || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
-		r = log_error_errno(EIO, "cannot start the OVA archive: %s", a ? archive_error_string(a) : "no memory");
+	if (!a) {
+		r = log_error_errno(ENOMEM, "cannot start the OVA archive");
+		goto out;
+	}
+	int fmt = ova_needs_gnu_tar(largest) ? archive_write_set_format_gnutar(a) : archive_write_set_format_ustar(a);
+	if (fmt != ARCHIVE_OK || archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+		r = log_error_errno(EIO, "cannot start the OVA archive: %s", archive_error_string(a));
 		goto out;
 	}
 	if ((r = put_memory(a, p->ovf_name, p->ovf_text, p->ovf_len, p->mtime)) < 0 ||

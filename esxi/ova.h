@@ -5,13 +5,19 @@
  * file (the .ovf and the disks). Written by libarchive to a temporary name
  * and renamed when complete.
  *
- * Members of 8 GiB or more do not fit ustar's 11 octal digits; libarchive's
- * ustar writer then stores the size in GNU base-256 form (top bit of the
- * size field set), which GNU tar, bsdtar and Python's tarfile read. */
+ * Members of 8 GiB or more do not fit ustar's 11 octal digits, and
+ * libarchive's ustar writer refuses them ("File size out of range"). An OVA
+ * with such a member is written in libarchive's GNU tar format instead: the
+ * same header layout with magic "ustar  \0" and the size in GNU base-256
+ * form (top bit of the size field set), as open-vmdk's ova-compose does;
+ * GNU tar, bsdtar and Python's tarfile read it. */
 #ifndef KILN_OVA_H
 #define KILN_OVA_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#define OVA_USTAR_MAX_SIZE UINT64_C(077777777777)   /* 8 GiB - 1: 11 octal digits */
 
 enum ova_digest { OVA_DIGEST_SHA256, OVA_DIGEST_SHA1 };
 
@@ -36,6 +42,9 @@ struct ova_params {
 	int64_t mtime;             /* member times (SOURCE_DATE_EPOCH or now) */
 	int progress;              /* report each member on stderr */
 };
+
+/* Does a member of this size need the GNU tar format (see above)? */
+bool ova_needs_gnu_tar(uint64_t largest_member);
 
 /* Write the OVA to out_path. Logs its errors; returns 0 or a negative errno
  * (-EINVAL for bad names, -ENOENT for a missing file, -EKEYREJECTED when the
