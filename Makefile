@@ -65,14 +65,22 @@ tests: all $(UNIT_BIN) $(DRIVER_BIN)
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # Fuzz harnesses (clang + libFuzzer), each tests/fuzz/fuzz_*.c run briefly by make check.
+# The library is compiled once with coverage instrumentation (fuzzer-no-link)
+# into build-fuzz/libkiln.a; each harness links against it.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 -I. \
-	-fsanitize=fuzzer,address,undefined $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
-	-DKILN_VERSION='"$(KILN_VERSION)"'
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h profiles/*.h)
-	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -DKILN_VERSION='"$(KILN_VERSION)"'
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+build-fuzz/libkiln.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c build-fuzz/libkiln.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libkiln.a $(LDLIBS)
+-include $(shell find build-fuzz/obj -name '*.d' 2>/dev/null)
 fuzz: $(FUZZ_BIN)
 
 DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-dev \

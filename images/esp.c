@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,51 +59,119 @@ static int stamp(const char *path, int64_t mtime)
 	return utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 }
 
-/* Mirror the files into a private staging directory, with every file and
- * directory stamped (directories last: adding a child changes their mtime). */
-static int stage_files(const char *stage, int64_t mtime, const struct esp_file *files, size_t n)
+/* One thing to put on the ESP: a directory or a file, at rel (no leading
+ * '/'), staged as <stage>/<index>/<basename> so that each mcopy call copies
+ * exactly one entry. The FAT directory order is then the order of the calls,
+ * not the readdir order of the staging filesystem (which varies between
+ * machines and would break reproducibility). */
+struct item {
+	char *rel;
+	const struct esp_file *file;    /* NULL: directory */
+};
+
+static int item_cmp(const void *a, const void *b)
 {
-	int r;
+	return strcmp(((const struct item *)a)->rel, ((const struct item *)b)->rel);
+}
+
+/* Relative path with no empty, "." or ".." component. */
+static bool valid_rel(const char *rel)
+{
+	for (const char *c = rel;;) {
+		size_t len = strcspn(c, "/");
+		if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return false;
+		if (!c[len])
+			return true;
+		c += len + 1;
+	}
+}
+
+/* Directories (every prefix of every file path, sorted: parents first), then
+ * the files in the caller's order. */
+static int plan_items(const struct esp_file *files, size_t n, struct item **out, size_t *n_out)
+{
+	struct item *v = NULL;
+	size_t nv = 0, cap = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *rel = files[i].path;
-		while (*rel == '/')
-			rel++;
-		if (!*rel || strstr(rel, "..") || rel[strlen(rel) - 1] == '/')
+		const char *rel = files[i].path + strspn(files[i].path, "/");
+		if (!valid_rel(rel)) {
+			for (size_t j = 0; j < nv; j++)
+				free(v[j].rel);
+			free(v);
 			return log_error_errno(EINVAL, "ESP: bad file path \"%s\"", files[i].path);
-		char *full = path_join(stage, rel);
-		char *slash = strrchr(full, '/');
-		*slash = '\0';
-		r = mkdir_p(full, 0700);
-		*slash = '/';
-		if (r < 0) {
-			log_error_errno(r, "ESP staging: mkdir for %s", files[i].path);
-			free(full);
-			return r;
 		}
+		for (const char *sl = strchr(rel, '/'); sl; sl = strchr(sl + 1, '/')) {
+			char *dir = xstrndup(rel, (size_t)(sl - rel));
+			bool seen = false;
+			for (size_t j = 0; j < nv && !seen; j++)
+				seen = strcmp(v[j].rel, dir) == 0;
+			if (seen) {
+				free(dir);
+				continue;
+			}
+			v = xgrow(v, &cap, nv + 1, sizeof *v);
+			v[nv++] = (struct item){ dir, NULL };
+		}
+	}
+	qsort(v, nv, sizeof *v, item_cmp);
+	for (size_t i = 0; i < n; i++) {
+		v = xgrow(v, &cap, nv + 1, sizeof *v);
+		v[nv++] = (struct item){ xstrdup(files[i].path + strspn(files[i].path, "/")), &files[i] };
+	}
+	*out = v;
+	*n_out = nv;
+	return 0;
+}
+
+/* Stage item k as <stage>/<k>/<basename>, stamped with mtime. */
+static int stage_item(const char *stage, size_t k, const struct item *it, int64_t mtime,
+		      char **staged)
+{
+	const char *base = strrchr(it->rel, '/');
+	base = base ? base + 1 : it->rel;
+	char *box = xasprintf("%s/%zu", stage, k);
+	char *full = path_join(box, base);
+	int r = mkdir(box, 0700) < 0 ? -errno : 0;
+	if (r == 0 && !it->file)
+		r = mkdir(full, 0700) < 0 ? -errno : 0;
+	if (r == 0 && it->file) {
 		int fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		r = fd < 0 ? -errno : write_all(fd, files[i].data, files[i].len);
+		r = fd < 0 ? -errno : write_all(fd, it->file->data, it->file->len);
 		if (fd >= 0 && close(fd) < 0 && r == 0)
 			r = -errno;
-		if (r == 0)
-			r = stamp(full, mtime);
-		free(full);
-		if (r < 0)
-			return log_error_errno(r, "ESP staging: write %s", files[i].path);
 	}
-	/* Every directory on the way to every file, deepest (longest) first. */
-	for (size_t i = 0; i < n; i++) {
-		char *full = path_join(stage, files[i].path + strspn(files[i].path, "/"));
-		char *slash;
-		while ((slash = strrchr(full, '/')) && (size_t)(slash - full) > strlen(stage)) {
-			*slash = '\0';
-			if ((r = stamp(full, mtime)) < 0) {
-				free(full);
-				return log_error_errno(r, "ESP staging: set time");
-			}
-		}
+	if (r == 0)
+		r = stamp(full, mtime);
+	free(box);
+	if (r < 0) {
 		free(full);
+		return log_error_errno(r, "ESP staging: /%s", it->rel);
 	}
+	*staged = full;
 	return 0;
+}
+
+/* Copy the items in order, one mcopy each: -s creates an (empty) directory,
+ * -m keeps the staged mtime. The target is the parent directory. */
+static int copy_items(const char *image_path, uint64_t offset, const char *stage, int64_t mtime,
+		      const struct item *v, size_t nv)
+{
+	char *img = xasprintf("%s@@%" PRIu64, image_path, offset);
+	int r = 0;
+	for (size_t k = 0; r == 0 && k < nv; k++) {
+		char *staged = NULL;
+		if ((r = stage_item(stage, k, &v[k], mtime, &staged)) < 0)
+			break;
+		const char *slash = strrchr(v[k].rel, '/');
+		char *target = xasprintf("::/%.*s", slash ? (int)(slash - v[k].rel + 1) : 0, v[k].rel);
+		const char *argv[] = { "mcopy", v[k].file ? "-m" : "-sm", "-i", img, staged, target, NULL };
+		r = tool_run(argv, tool_env, "mtools");
+		free(target);
+		free(staged);
+	}
+	free(img);
+	return r;
 }
 
 int esp_build(const char *image_path, uint64_t offset, uint64_t size, uint32_t volume_id,
@@ -129,53 +198,21 @@ int esp_build(const char *image_path, uint64_t offset, uint64_t size, uint32_t v
 	if (n_files == 0)
 		return 0;
 
+	struct item *v = NULL;
+	size_t nv = 0;
+	if ((r = plan_items(files, n_files, &v, &nv)) < 0)
+		return r;
 	const char *tmp = getenv("TMPDIR");
 	char *stage = xasprintf("%s/kiln-esp.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(stage)) {
+	if (!mkdtemp(stage))
 		r = log_error_errno(errno, "ESP staging directory %s", stage);
-		free(stage);
-		return r;
+	else {
+		r = copy_items(image_path, offset, stage, mtime, v, nv);
+		nftw(stage, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	}
-	r = stage_files(stage, mtime, files, n_files);
-
-	/* One mcopy -s -m for all top-level entries: recursive, keeps mtimes. */
-	char *img = xasprintf("%s@@%" PRIu64, image_path, offset);
-	/* 7 options + up to n_files sources + "::/" + NULL */
-	const char **argv = xcalloc(n_files + 9, sizeof *argv);
-	char **tops = xcalloc(n_files, sizeof *tops);
-	size_t na = 0, nt = 0;
-	argv[na++] = "mcopy";
-	argv[na++] = "-s";
-	argv[na++] = "-m";
-	argv[na++] = "-D";
-	argv[na++] = "o";
-	argv[na++] = "-i";
-	argv[na++] = img;
-	for (size_t i = 0; r == 0 && i < n_files; i++) {
-		const char *rel = files[i].path + strspn(files[i].path, "/");
-		char *top = xstrndup(rel, strcspn(rel, "/"));
-		size_t j;
-		for (j = 0; j < nt && strcmp(tops[j], top) != 0; j++)
-			;
-		if (j < nt) {
-			free(top);
-			continue;
-		}
-		tops[nt++] = top;
-		argv[na++] = path_join(stage, top);
-	}
-	argv[na++] = "::/";
-	argv[na] = NULL;
-	if (r == 0)
-		r = tool_run(argv, tool_env, "mtools");
-	for (size_t i = 7; i + 1 < na; i++)
-		free((char *)argv[i]);
-	for (size_t j = 0; j < nt; j++)
-		free(tops[j]);
-	free(tops);
-	free(argv);
-	free(img);
-	nftw(stage, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(stage);
+	for (size_t k = 0; k < nv; k++)
+		free(v[k].rel);
+	free(v);
 	return r;
 }

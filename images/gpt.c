@@ -16,14 +16,14 @@ int gpt_plan(uint64_t disk_size, uint64_t esp_size, const char *identity, struct
 	memset(out, 0, sizeof *out);
 	if (esp_size == 0)
 		esp_size = GPT_ESP_DEFAULT;
+	if (esp_size > UINT64_MAX / 4 || disk_size > UINT64_MAX / 4)
+		return log_error_errno(EINVAL, "disk size %llu or ESP size %llu is out of range",
+				       (unsigned long long)disk_size, (unsigned long long)esp_size);
 	esp_size = round_up(esp_size, GPT_ALIGN);
 	if (esp_size < GPT_ESP_MIN)
 		return log_error_errno(EINVAL, "ESP size %llu MiB is below the FAT32 minimum of %llu MiB",
 				       (unsigned long long)(esp_size >> 20),
 				       (unsigned long long)(GPT_ESP_MIN >> 20));
-	if (disk_size > UINT64_MAX - GPT_ALIGN)
-		return log_error_errno(EINVAL, "disk size %llu is out of range",
-				       (unsigned long long)disk_size);
 	disk_size = round_up(disk_size, GPT_ALIGN);
 
 	/* 1 MiB head (MBR + primary GPT + alignment), ESP, root, and a 1 MiB

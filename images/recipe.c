@@ -280,8 +280,9 @@ static int parse_repo(const struct ctx *c, yaml_node_t *n, struct recipe_apt_rep
 					if (!isalnum((unsigned char)*q) && !strchr("/._+@:~-", *q))
 						safe = false;
 				if (!safe) {
+					int e2 = bad(c, v, "unsupported character in deb line word '%s' (options like [signed-by=] are added by kiln)", w);
 					free(copy);
-					return bad(c, v, "unsupported character in deb line word '%s' (options like [signed-by=] are added by kiln)", w);
+					return e2;
 				}
 				if (!a->uri) {
 					if (strncmp(w, "http://", 7) && strncmp(w, "https://", 8) && strncmp(w, "file:/", 6)) {

@@ -57,7 +57,8 @@ static int cmp_str(const void *a, const void *b)
 static void key_list(struct buf *b, const char *tag, char **v, size_t n, bool sort)
 {
 	char **c = xcalloc(n ? n : 1, sizeof *c);
-	memcpy(c, v, n * sizeof *c);
+	if (n)
+		memcpy(c, v, n * sizeof *c);
 	if (sort)
 		qsort(c, n, sizeof *c, cmp_str);
 	for (size_t i = 0; i < n; i++)
@@ -188,18 +189,6 @@ static char *stage_content(const char *stage, size_t i, const char *content, int
 	return p;
 }
 
-/* Copy src to dst (for staging artifacts under a name ending in .deb). */
-static int copy_file(const char *src, const char *dst)
-{
-	char *data = NULL;
-	size_t len = 0;
-	int e = read_file(src, (size_t)4 << 30, &data, &len);
-	if (e == 0)
-		e = write_file_atomic(dst, data, len, 0644);
-	free(data);
-	return e;
-}
-
 static int build_argv(const struct rootfs_opts *o, const char *cache, const char *stage,
 		      char *const *artifact_path, const char *tmp_tar, struct argv *a)
 {
@@ -213,22 +202,6 @@ static int build_argv(const struct rootfs_opts *o, const char *cache, const char
 	arg(a, xstrdup("--format=tar"));
 	for (size_t i = 0; i < r->n_packages; i++)
 		arg(a, xasprintf("--include=%s", r->packages[i]));
-
-	/* Artifacts installed as packages: apt takes a path ending in .deb. */
-	for (size_t i = 0; i < r->n_artifacts; i++) {
-		if (!r->artifacts[i].install_deb)
-			continue;
-		char *name = xasprintf("%s.deb", r->artifacts[i].name);
-		char *dst = path_join(stage, name);
-		free(name);
-		if ((e = copy_file(artifact_path[i], dst)) < 0) {
-			e = log_error_errno(e, "cannot stage artifact %s", artifact_path[i]);
-			free(dst);
-			return e;
-		}
-		arg(a, xasprintf("--include=%s", dst));
-		free(dst);
-	}
 
 	/* The .deb cache: seed the chroot's archive dir, copy back at the end. */
 	char *debs = path_join(cache, "debs");
@@ -310,6 +283,21 @@ static int build_argv(const struct rootfs_opts *o, const char *cache, const char
 		hook(a, "customize", &s);
 		free(dir);
 		free(src);
+	}
+	/* Artifacts installed as packages. Not through --include: apt would run
+	 * dpkg inside the chroot on a path outside it. The .deb is copied in
+	 * and installed by the chroot's own apt (which resolves dependencies
+	 * from the same mirror, package lists are still present). */
+	for (size_t i = 0; i < r->n_artifacts; i++) {
+		if (!r->artifacts[i].install_deb)
+			continue;
+		buf_init(&s);
+		buf_printf(&s, "mkdir -p \"$1/var/cache/kiln\" && cat ");
+		sq(&s, artifact_path[i]);
+		buf_printf(&s, " > \"$1/var/cache/kiln/%s.deb\" && chroot \"$1\" env DEBIAN_FRONTEND=noninteractive "
+			       "apt-get install -y --no-install-recommends /var/cache/kiln/%s.deb && "
+			       "rm -rf \"$1/var/cache/kiln\"", r->artifacts[i].name, r->artifacts[i].name);
+		hook(a, "customize", &s);
 	}
 	for (size_t i = 0; i < r->n_enable + r->n_disable; i++) {
 		bool en = i < r->n_enable;

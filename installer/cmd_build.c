@@ -367,20 +367,21 @@ int cmd_build(int argc, char **argv)
 		goto out;
 	}
 
-	/* Every --artifact must name an artifact of a role being built. */
+	/* Every --artifact must name an artifact of a role the profile uses
+	 * (not necessarily one being built: scripts may pass it always). */
 	for (size_t i = 0; i < ov.n; i++) {
 		bool known = false;
 		for (int r = 0; r < ROLE__COUNT && !known; r++) {
 			struct recipe rc = { 0 };
-			if (want[r] && recipe_load_role(recipes, role_name((enum role)r), &rc) < 0) {
+			if (used[r] && recipe_load_role(recipes, role_name((enum role)r), &rc) < 0) {
 				recipe_free(&rc);
 				goto out;
 			}
-			known = want[r] && recipe_has_artifact(&rc, ov.v[i].name);
+			known = used[r] && recipe_has_artifact(&rc, ov.v[i].name);
 			recipe_free(&rc);
 		}
 		if (!known) {
-			log_error("--artifact %s: no recipe of the roles being built has an artifact of that name",
+			log_error("--artifact %s: no recipe of the profile's roles has an artifact of that name",
 				  ov.v[i].name);
 			goto out;
 		}

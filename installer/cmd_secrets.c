@@ -34,6 +34,14 @@ static void secrets_usage(FILE *f)
 
 static bool exists(const char *p) { return access(p, F_OK) == 0; }
 
+static bool has_cert(const char *state)
+{
+	char *p = path_join(state, "tls_cert.pem");
+	bool ok = exists(p);
+	free(p);
+	return ok;
+}
+
 /* Operator-supplied paths in the profile are relative to the profile's directory. */
 static char *profile_relative(const char *profile, const char *p)
 {
@@ -181,6 +189,9 @@ static int secrets_init(const char *profile, const char *state_opt)
 			r = check_private(p, 0);
 			if (r < 0)
 				log_error("%s is readable by group/others or not ours; fix with: chmod 600 %s", p, p);
+			else if (secret_kind_of(&m, names[i]) == SECRET_TLS_KEY && !has_cert(state))
+				r = log_error_errno(ENOENT, "%s/tls_cert.pem is missing but secrets/tls_key exists; "
+						    "remove %s to make a new key and certificate", state, p);
 			else
 				printf("%s: kept\n", names[i]);
 		} else {

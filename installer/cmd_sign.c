@@ -92,9 +92,9 @@ int cmd_sign(int argc, char **argv)
 	}
 	copy = xstrdup(file);
 	comment = minisign_kiln_comment((int64_t)time(NULL), basename(copy), deployment, version);
-	r = minisign_sign_hash(k, h, comment, NULL, &out);
+	r = comment ? minisign_sign_hash(k, h, comment, NULL, &out) : -EINVAL;
 	if (r < 0) {
-		log_error("cannot sign %s: file name or deployment holds a line break", file);
+		log_error("cannot sign %s: the file name or deployment holds a tab or control character", file);
 		goto done;
 	}
 	sigpath = xasprintf("%s.minisig", file);

@@ -3,6 +3,7 @@
 #include "lib/log.h"
 #include <sodium.h>
 #include <stdio.h>
+#include <locale.h>
 #include <signal.h>
 #include <string.h>
 
@@ -44,6 +45,10 @@ int cmd_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	log_set_prefix("kiln");
+	/* UTF-8 path names in tars and ISOs (libarchive converts through the
+	 * locale); fall back to C.UTF-8 where the environment sets none. */
+	if (!setlocale(LC_CTYPE, "") || !strcmp(setlocale(LC_CTYPE, NULL), "C"))
+		setlocale(LC_CTYPE, "C.UTF-8");
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
 		log_error("libsodium failed to initialise");

@@ -381,6 +381,13 @@ const char *minisign_strerror(int r)
 char *minisign_kiln_comment(int64_t timestamp, const char *file_basename, const char *deployment,
 			    uint64_t version)
 {
+	/* a tab or line break in a value could forge or break fields */
+	for (const char *c = file_basename; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return NULL;
+	for (const char *c = deployment; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return NULL;
 	return xasprintf("timestamp:%" PRId64 "\tfile:%s\tdeployment:%s\tversion:%" PRIu64,
 			 timestamp, file_basename, deployment, version);
 }

@@ -89,7 +89,8 @@ const char *minisign_strerror(int r);
 
 /* kiln's own trusted comment for artifacts:
  *   timestamp:<t>\tfile:<basename>\tdeployment:<name>\tversion:<N>
- * format builds it; parse extracts deployment and version from a VERIFIED
+ * format builds it (NULL if a value holds a control character such as a
+ * tab, which could forge fields); parse extracts deployment and version from a VERIFIED
  * comment (-EBADMSG if the fields are missing or malformed), so an installer
  * can refuse a downgrade. *deployment is malloc'd. */
 char *minisign_kiln_comment(int64_t timestamp, const char *file_basename, const char *deployment,

@@ -26,6 +26,9 @@ void diags_add(struct diags *d, const char *file, unsigned line, unsigned col, c
 void diags_print(const struct diags *d, FILE *f);      /* "file:line:col: error: msg\n" each */
 void diags_free(struct diags *d);
 
+/* On success *out is a validated model (model_free it); on failure *out is
+ * left empty (nothing to free) and d holds at least one diagnostic, sorted by
+ * position. path may be "-" for stdin. */
 int profile_load_file(const char *path, struct model *out, struct diags *d);
 int profile_load_buffer(const char *name, const char *data, size_t len, struct model *out,
 			struct diags *d);

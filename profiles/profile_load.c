@@ -73,7 +73,7 @@ int profile_load_buffer(const char *name, const char *data, size_t len, struct m
 	size_t nd0 = d->n;
 	memset(out, 0, sizeof *out);
 	out->source_name = xstrdup(name ? name : "<input>");
-	struct ctx c = { .m = out, .d = d, .file = out->source_name };
+	struct ctx c = { .m = out, .d = d, .file = out->source_name, .src = data, .src_len = len };
 
 	if (len > PROFILE_MAX_BYTES) {
 		diags_add(d, c.file, 1, 1, "profile is %zu bytes, larger than the %u byte limit; refusing to parse it",

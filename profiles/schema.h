@@ -16,6 +16,8 @@ struct ctx {
 	struct model *m;
 	struct diags *d;
 	const char *file;      /* == m->source_name */
+	const char *src;       /* the profile text (for precise columns inside values) */
+	size_t src_len;
 	bool subnets_bad;      /* subnets: was unusable; don't blame hosts for it */
 };
 

@@ -84,13 +84,22 @@ static void parse_minio(struct ctx *c, const struct ynode *n)
 }
 
 /* Points into a template value: quoted scalars start one column later. */
+/* Point at the bad reference itself: find its text in the value's source
+ * (quoting and escapes make offsets in the parsed value differ), on the
+ * value's first line; otherwise point at the value. */
 static void template_error(struct ctx *c, const struct ynode *v, size_t off, const char *msg)
 {
-	unsigned col = v->col + (v->plain ? 0 : 1);
-	if (!strchr(v->value, '\n') && !strchr(v->value, '\\'))
-		col += (unsigned)off;
-	else
-		col = v->col;
+	unsigned col = v->col;
+	const char *ref = v->value + off, *close = strchr(ref, '}');
+	size_t rl = close ? (size_t)(close - ref) + 1 : strlen(ref);
+	if (v->end <= c->src_len && v->start < v->end) {
+		const char *s = c->src + v->start, *e = c->src + v->end;
+		const char *nl = memchr(s, '\n', (size_t)(e - s));
+		const char *hit = memmem(s, (size_t)((nl ? nl : e) - s), ref, rl);
+		if (hit)
+			for (const char *p = s; p < hit; p++)
+				col += ((unsigned char)*p & 0xc0) != 0x80;   /* libyaml counts characters */
+	}
 	diags_add(c->d, c->file, v->line, col, "%s", msg);
 }
 

@@ -192,6 +192,8 @@ static bool handle(struct builder *b, yaml_event_t *ev, unsigned *docs)
 		n->value = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
 		n->value_len = ev->data.scalar.length;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->start = ev->start_mark.index;
+		n->end = ev->end_mark.index;
 		if (strlen(n->value) != n->value_len) {
 			fail_at(b, m, "NUL character in a value", NULL);
 			ytree_free(n);

@@ -17,6 +17,7 @@ struct ynode {
 	char *value;           /* YN_SCALAR: text (NUL-terminated) */
 	size_t value_len;
 	bool plain;            /* YN_SCALAR: unquoted (so it may be an int/bool) */
+	size_t start, end;     /* YN_SCALAR: byte range of its source text (quotes included) */
 	/* YN_SEQ: items[i]; YN_MAP: keys[i] (scalars) -> items[i] */
 	struct ynode **keys, **items;
 	size_t n, cap;

@@ -29,7 +29,7 @@ check "seed for db1" kiln seed "$P" --host db1 --out "$T/db1.seed"
 check_output "serial increases across runs" '^serial: 2$' kiln seed --inspect "$T/db1.seed"
 check_output "db1 gets only MySQL secrets" '^secrets .*: mysql_root_password mysql_app_password$' cat "$T/k.out"
 check_output "serial file holds the last serial" '^2$' cat "$S/serial"
-check "seed for minio1" kiln seed "$P" --host minio1 --out "$T/minio1.seed"
+check "seed for minio1 (--state first)" kiln seed --state "$S" "$P" --host minio1 --out "$T/minio1.seed"
 check_output "minio1 gets only MinIO secrets" '^secrets .*: minio_root_user minio_root_password minio_app_access_key minio_app_secret_key$' kiln seed --inspect "$T/minio1.seed"
 
 # tampering and wrong keys
@@ -48,6 +48,17 @@ chmod 0640 "$S/secrets/tls_key"
 check_fails "secret 0640 refused by seed" 'tls_key is readable.*chmod 600' kiln seed "$P" --host app1 --out "$T/y.seed"
 chmod 0600 "$S/secrets/tls_key"
 check "no seed written by refused runs" test ! -e "$T/y.seed"
+
+cp "$S/serial" "$T/serial.bak"
+echo "twelve" >"$S/serial"
+check_fails "corrupt serial file" 'serial is not a serial number' kiln seed "$P" --host app1 --out "$T/y.seed"
+cp "$T/serial.bak" "$S/serial"
+mv "$S/roles/minio.pub" "$T/minio.pub"
+check_fails "missing role public key says what to run" "minio.pub.*run 'kiln keys init'" kiln seed "$P" --host minio1 --out "$T/y.seed"
+mv "$T/minio.pub" "$S/roles/minio.pub"
+check_fails "inspect a missing file" 'cannot read .*nope.seed' kiln seed --inspect "$T/nope.seed"
+check_fails "seed --inspect with a PROFILE is a usage error" 'Usage: kiln seed' kiln seed --inspect "$T/app1.seed" "$P"
+check "no seed written by refused runs (2)" test ! -e "$T/y.seed"
 
 # EC2 user-data limit: an incompressible 20 KB comment in the profile
 mkdir -p "$T/big"

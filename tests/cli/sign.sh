@@ -7,6 +7,7 @@ S=$T/d/.kiln/acme
 setup_profile "$T/d"
 kiln keys init "$P" >/dev/null 2>&1
 head -c 3000000 /dev/urandom >"$T/image.raw"
+mkdir -m 700 "$T/empty-state"
 
 check_output "sign --help" 'Usage: kiln sign' kiln sign --help
 check_fails "sign needs --state or --profile" 'Usage: kiln sign' kiln sign "$T/image.raw"
@@ -46,6 +47,15 @@ check_fails "malformed public key" 'bad.pub: malformed minisign file' kiln verif
 head -2 "$T/notes.txt.minisig" >"$T/short.minisig"
 check_fails "truncated signature file" 'short.minisig: malformed minisign file' kiln verify "$T/notes.txt" --pubkey "$T/ms.pub" --sig "$T/short.minisig"
 check_fails "missing file" 'No such file' kiln verify "$T/nonexistent" --pubkey "$T/ms.pub" --sig "$T/notes.txt.minisig"
+
+check_fails "verify with a missing public key file" 'cannot read public key' kiln verify "$T/notes.txt" --pubkey "$T/nope.pub"
+check_fails "sign a missing file" 'cannot read .*nope.bin' kiln sign "$T/nope.bin" --state "$S"
+check "no signature for a missing file" test ! -e "$T/nope.bin.minisig"
+check_fails "sign --version rejects negatives" '--version wants a non-negative integer' kiln sign "$T/notes.txt" --state "$S" --version -1
+check_fails "sign with a state dir that has no keys" 'operator.key' kiln sign "$T/notes.txt" --state "$T/empty-state"
+
+printf 'x' >"$T/tab	version:99"
+check_fails "sign refuses a file name with a tab" 'tab or control character' kiln sign "$T/tab	version:99" --state "$S"
 
 # kiln's operator.key is usable by minisign itself
 check "minisign -S uses kiln's operator.key" minisign -S -s "$S/operator.key" -m "$T/notes.txt" -x "$T/by-minisign.minisig"

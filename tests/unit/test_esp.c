@@ -19,14 +19,16 @@ static const struct esp_file files[] = {
 	{ "/loader/loader.conf", loader, sizeof loader - 1 },
 	{ "/loader/entries/kiln.conf", entry, sizeof entry - 1 },
 	{ "/kiln/vmlinuz", "kernel", 6 },
+	{ "/kiln/initrd.img", "initrd", 6 },
 };
+#define N_FILES (sizeof files / sizeof files[0])
 
 /* An image with 1 MiB of "partition table" space and a 64 MiB ESP after it. */
 static char *build(const char *dir, const char *name, int64_t mtime)
 {
 	char *p = xasprintf("%s/%s", dir, name);
 	make_sparse(p, 66 * MiB);
-	assert_int_equal(esp_build(p, MiB, 64 * MiB, 0x1234ABCD, mtime, files, 4), 0);
+	assert_int_equal(esp_build(p, MiB, 64 * MiB, 0x1234ABCD, mtime, files, N_FILES), 0);
 	return p;
 }
 
@@ -70,6 +72,12 @@ static void test_esp_contents(void **state)
 	assert_non_null(strstr(out, "BOOTX64  EFI        11 2023-11-14  22:13"));
 	assert_non_null(strstr(out, "loader       <DIR>     2023-11-14  22:13"));
 	assert_non_null(strstr(out, "entries      <DIR>     2023-11-14  22:13"));
+	/* Directory order is the caller's order (dirs first), not readdir's. */
+	char *vml = strstr(out, "vmlinuz");
+	assert_non_null(vml);
+	assert_non_null(strstr(vml, "initrd"));
+	char *ent = strstr(out, "entries      <DIR>");
+	assert_non_null(strstr(ent, "loader.conf"));
 	free(out);
 	/* Only the ESP region was written: the first MiB is untouched. */
 	out = run_cmd(&st, "cmp -n 1048576 '%s' /dev/zero", img);
@@ -86,7 +94,18 @@ static void test_esp_reproducible(void **state)
 	char *dir = make_tmpdir();
 	char *a = build(dir, "a.img", EPOCH);
 	sleep(2);   /* FAT times have 2 s resolution: a wall-clock leak would show */
+	/* Staging on another filesystem (tmpfs lists directories in another
+	 * order than ext4) must not change the result. */
+	struct stat shm;
+	const char *old = getenv("TMPDIR");
+	char *saved = old ? xstrdup(old) : NULL;
+	setenv("TMPDIR", stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) ? "/dev/shm" : dir, 1);
 	char *b = build(dir, "b.img", EPOCH);
+	if (saved)
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved);
 	int st;
 	char *out = run_cmd(&st, "cmp '%s' '%s'", a, b);
 	assert_int_equal(st, 0);
@@ -106,9 +125,20 @@ static void test_esp_refusals(void **state)
 	capture_log();
 	assert_int_equal(esp_build(p, 100, 64 * MiB, 1, EPOCH, files, 1), -EINVAL);
 	assert_non_null(strstr(last_error, "not sector aligned"));
-	struct esp_file bad = { "/EFI/../../etc/passwd", "x", 1 };
-	assert_int_equal(esp_build(p, MiB, 64 * MiB, 1, EPOCH, &bad, 1), -EINVAL);
-	assert_non_null(strstr(last_error, "bad file path"));
+	const char *bad_paths[] = { "/EFI/../../etc/passwd", "/", "/EFI//x", "/EFI/./x", "/EFI/", "/.." };
+	for (size_t i = 0; i < sizeof bad_paths / sizeof bad_paths[0]; i++) {
+		struct esp_file bad = { bad_paths[i], "x", 1 };
+		last_error[0] = '\0';
+		assert_int_equal(esp_build(p, MiB, 64 * MiB, 1, EPOCH, &bad, 1), -EINVAL);
+		assert_non_null(strstr(last_error, "bad file path"));
+	}
+	/* A file larger than the ESP: mcopy's complaint reaches the error. */
+	size_t big = 40 * MiB;
+	char *data = xcalloc(1, big);
+	struct esp_file huge = { "/kiln/vmlinuz", data, big };
+	assert_int_equal(esp_build(p, MiB, 36 * MiB, 1, EPOCH, &huge, 1), -EIO);
+	assert_non_null(strstr(last_error, "mcopy failed"));
+	free(data);
 	/* mkfs.fat only warns about too few clusters: esp_build refuses. */
 	assert_int_equal(esp_build(p, MiB, 4 * MiB, 1, EPOCH, files, 1), -EINVAL);
 	assert_non_null(strstr(last_error, "FAT32 minimum"));

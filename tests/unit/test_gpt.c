@@ -61,6 +61,8 @@ static void test_plan_refuses_small(void **state)
 	assert_int_equal(gpt_plan(100 * MiB, 16 * MiB, "t", &l), -EINVAL);
 	assert_non_null(strstr(last_error, "FAT32 minimum"));
 	assert_int_equal(gpt_plan(UINT64_MAX, 0, "t", &l), -EINVAL);
+	assert_int_equal(gpt_plan(1024 * MiB, UINT64_MAX - 2 * MiB, "t", &l), -EINVAL);
+	assert_non_null(strstr(last_error, "out of range"));
 	log_set_sink(NULL, NULL);
 }
 

@@ -305,6 +305,27 @@ static void test_refusals(void **state)
 	free(img);
 }
 
+/* A failed rebuild leaves the previous image in place, untouched. */
+static void test_failure_keeps_old_image(void **state)
+{
+	(void)state;
+	char *img = xasprintf("%s/disk.img", dir);
+	assert_int_equal(write_file_atomic(img, "old", 3, 0644), 0);
+	char *tar = make_tar("nokernel.tar", WITH_INITRD | WITH_SDBOOT);
+	struct layout_opts o = opts(tar, img, 300 * MiB);
+	capture_log();
+	assert_int_equal(layout_build(&o), -ENOENT);
+	log_set_sink(NULL, NULL);
+	char *d;
+	size_t n;
+	assert_int_equal(read_file(img, 100, &d, &n), 0);
+	assert_string_equal(d, "old");
+	assert_int_equal(count_prefix("disk.img.tmp"), 0);
+	free(d);
+	free(tar);
+	free(img);
+}
+
 static void test_data_disk(void **state)
 {
 	(void)state;
@@ -331,6 +352,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_build_reproducible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_falls_back_to_host_sdboot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_keeps_old_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_disk, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

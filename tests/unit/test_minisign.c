@@ -40,6 +40,11 @@ static void test_minisign_fixture_verifies(void **state)
 	assert_int_equal(minisign_pub_parse(ms_pub, strlen(ms_pub), &p), 0);
 	minisign_keyid(p.keynum, id);
 	assert_string_equal(id, "73138C45A64823EE");
+	struct buf again;
+	buf_init(&again);
+	minisign_pub_format(&p, &again);   /* byte-identical to minisign's file */
+	assert_string_equal(again.data, ms_pub);
+	buf_free(&again);
 	assert_int_equal(minisign_sig_parse(ms_sig, strlen(ms_sig), &s), 0);
 	assert_string_equal(s.trusted_comment, "timestamp:1795323433\tfile:f\thashed");
 	assert_int_equal(minisign_verify_buffer(&p, &s, "hi\n", 3), 0);
@@ -201,6 +206,8 @@ static void test_kiln_comment(void **state)
 	assert_int_equal(ts, 1700000000);
 	free(d);
 	free(c);
+	assert_null(minisign_kiln_comment(1, "a\tversion:9", "acme", 1));
+	assert_null(minisign_kiln_comment(1, "a\nb", "acme", 1));
 	assert_int_equal(minisign_kiln_comment_parse("timestamp:1\tfile:f\thashed", &d, &v, NULL), -EBADMSG);
 	assert_int_equal(minisign_kiln_comment_parse("timestamp:1\tdeployment:a\tversion:x", &d, &v, NULL), -EBADMSG);
 	assert_int_equal(minisign_kiln_comment_parse("timestamp:1\tdeployment:a\tversion:1\tversion:2", &d, &v, NULL), -EBADMSG);
