@@ -323,7 +323,8 @@ int ova_write(const char *out_path, const struct ova_params *p)
 		r = log_error_errno(EIO, "cannot finish the OVA: %s", archive_error_string(a));
 		goto out;
 	}
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+	/* 0600: the disks inside hold the role's private key. */
+	if (fchmod(fd, 0600) < 0 || fsync(fd) < 0) {
 		r = log_error_errno(errno, "cannot write %s", tmp);
 		goto out;
 	}

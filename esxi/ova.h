@@ -3,7 +3,8 @@
  * signature (.cert), then the files in References order; every member mode
  * 0644, owner and group 0. The manifest has one line `ALG(name)= hex` per
  * file (the .ovf and the disks). Written by libarchive to a temporary name
- * and renamed when complete.
+ * and renamed when complete; the OVA file itself is mode 0600, since kiln's
+ * images hold their role's private key.
  *
  * Members of 8 GiB or more do not fit ustar's 11 octal digits, and
  * libarchive's ustar writer refuses them ("File size out of range"). An OVA

@@ -32,7 +32,8 @@ void role_sizing(const struct model *m, enum role r, struct role_sizing *s)
 			s->memory_mib = h->size.memory_mib;
 		if (h->size.os_disk_gib > s->os_disk_gib)
 			s->os_disk_gib = h->size.os_disk_gib;
-		if (h->size.data_disk_gib > s->data_disk_gib)
+		/* Only mysql and minio keep data on a disk of their own (as kiln build makes it). */
+		if (r != ROLE_APP && h->size.data_disk_gib > s->data_disk_gib)
 			s->data_disk_gib = h->size.data_disk_gib;
 		unsigned nics = h->n_ethernets ? (unsigned)h->n_ethernets : 1;
 		if (nics > s->nics)

@@ -29,7 +29,8 @@ struct role_images {
 	const char *data_raw;      /* the data disk; NULL = a blank one of the role's data_disk_gib (if any) */
 };
 
-/* The role's sizing: largest vCPUs, memory, OS and data disk, NIC count. */
+/* The role's sizing: largest vCPUs, memory, OS and data disk (mysql and
+ * minio only; 0 for app), NIC count. */
 struct role_sizing {
 	unsigned vcpus, memory_mib, os_disk_gib, data_disk_gib, nics;
 	size_t n_hosts;

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int write_seeds(const struct deliver_ctx *c, enum deliver_target t)
+int deliver_seeds(const struct deliver_ctx *c, enum deliver_target t)
 {
+	if (!c->seeds)
+		return 0;
 	for (size_t i = 0; i < c->m->n_hosts; i++) {
 		const struct host *h = &c->m->hosts[i];
 		if (!c->want[h->role])
@@ -73,11 +75,9 @@ static int esxi_readme(const struct deliver_ctx *c)
 	return e;
 }
 
-int deliver(const struct deliver_ctx *c, enum deliver_target t)
+int deliver_packages(const struct deliver_ctx *c, enum deliver_target t)
 {
 	int e;
-	if (c->seeds && (e = write_seeds(c, t)) < 0)
-		return e;
 	for (int r = 0; r < ROLE__COUNT; r++) {
 		if (!c->want[r])
 			continue;
@@ -85,6 +85,15 @@ int deliver(const struct deliver_ctx *c, enum deliver_target t)
 				      : package_ec2_role(c->m, (enum role)r, &c->img[r], c->out_dir, &c->po);
 		if (e < 0)
 			return e;
+		char *p = package_path(c->out_dir, c->m, (enum role)r, t == DELIVER_ESXI ? ".ova" : ".vmdk");
+		printf("%s\n", p);
+		free(p);
 	}
 	return t == DELIVER_ESXI ? esxi_readme(c) : package_ec2_readme(c->m, c->want, c->out_dir);
+}
+
+int deliver(const struct deliver_ctx *c, enum deliver_target t)
+{
+	int e = deliver_seeds(c, t);
+	return e < 0 ? e : deliver_packages(c, t);
 }

@@ -24,6 +24,11 @@ struct deliver_ctx {
 	bool seeds;                        /* write OUT/<host>.seed for the hosts of wanted roles */
 };
 
-/* Logs its errors; returns 0 or a negative errno. */
+/* deliver = deliver_seeds + deliver_packages. `kiln build` makes the seeds
+ * before the raw images, so a seed EC2 would refuse stops it early. Each
+ * logs its errors and returns 0 or a negative errno; written package paths
+ * are printed on stdout, one a line. */
+int deliver_seeds(const struct deliver_ctx *c, enum deliver_target t);
+int deliver_packages(const struct deliver_ctx *c, enum deliver_target t);
 int deliver(const struct deliver_ctx *c, enum deliver_target t);
 #endif

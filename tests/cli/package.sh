@@ -13,6 +13,7 @@ kiln secrets init "$P" >/dev/null 2>&1
 truncate -s 64M "$T/os.raw"
 head -c 1M /dev/urandom | dd of="$T/os.raw" bs=1M seek=1 conv=notrunc status=none
 printf 'kiln' | dd of="$T/os.raw" bs=1 seek=$((40 << 20)) conv=notrunc status=none
+chmod 600 "$T/os.raw"   # as kiln build writes it: the image holds the role key
 
 # usage errors exit 2
 usage2() { # NAME PATTERN ARGS...
@@ -37,6 +38,7 @@ mkdir -p "$T/esxi"
 check "package --target esxi" "$KILN" package "$P" --out "$T/esxi" --target esxi --image app="$T/os.raw" --image mysql="$T/os.raw"
 check "app OVA written" test -s "$T/esxi/acme-app.ova"
 check "mysql OVA written" test -s "$T/esxi/acme-mysql.ova"
+check_output "OVA is private (the image holds the role key)" '^600$' stat -c %a "$T/esxi/acme-mysql.ova"
 check "a seed per host of the packaged roles" test -s "$T/esxi/app1.seed" -a -s "$T/esxi/db1.seed" -a ! -e "$T/esxi/minio1.seed"
 check_output "seeds are kiln seeds" '^kiln-seed:' cat "$T/esxi/app1.seed"
 check_output "README maps hosts to OVAs and seeds" '\| db1 \| acme-mysql.ova \| db1.seed \|' cat "$T/esxi/acme-esxi-README.md"
@@ -163,6 +165,7 @@ for r in app mysql; do
 	check "ec2 $r: import-snapshot JSON parses" $PY -m json.tool "$T/ec2/acme-$r.import-snapshot.json"
 	check "ec2 $r: register-image JSON parses" $PY -m json.tool "$T/ec2/acme-$r.register-image.json"
 	check "ec2 $r: VMDK passes qemu-img check" qemu-img check -q "$T/ec2/acme-$r.vmdk"
+	check_output "ec2 $r: VMDK keeps the raw image's private mode" '^600$' stat -c %a "$T/ec2/acme-$r.vmdk"
 	check "ec2 $r: VMDK equals the raw image" qemu-img compare -q -f vmdk -F raw "$T/ec2/acme-$r.vmdk" "$T/os.raw"
 done
 check "register-image has UEFI, ENA, IMDSv2, root device" $PY -c '
