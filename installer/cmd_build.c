@@ -49,7 +49,7 @@ static void help(FILE *f)
 		   "  --target TARGET        raw (default), esxi or ec2; may repeat. esxi adds\n"
 		   "                         OUT/<deployment>-<role>.ova, ec2 the import kit (VMDK,\n"
 		   "                         JSON, README); both write OUT/<host>.seed per host\n"
-		   "                         (see docs/esxi-ec2.md)\n"
+		   "                         (needs 'kiln secrets init'; see docs/esxi-ec2.md)\n"
 		   "  --manifest sha256|sha1 OVA manifest digest (default sha256)\n"
 		   "  --sign-key KEY.pem     sign the OVA manifest with this PEM key (with --sign-cert)\n"
 		   "  --sign-cert CERT.pem   the certificate put in the OVA's .cert member\n"
