@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OVF_HW_DEFAULT "vmx-14"      /* ESXi 6.7 and later */
 
 struct ovf_disk {
 	const char *href;          /* file name inside the OVA, e.g. "acme-app-disk1.vmdk" */

@@ -454,9 +454,10 @@ int cmd_build(int argc, char **argv)
 		dc.img[r].os_raw = b_raw_path(&m, out_dir, (enum role)r, ".raw", &raw_paths[r][0]);
 		dc.img[r].data_raw = b_raw_path(&m, out_dir, (enum role)r, "-data.raw", &raw_paths[r][1]);
 	}
-	for (int t = 0; t < 2; t++)
-		if (targets[t] && deliver_seeds(&dc, (enum deliver_target)t) < 0)
-			goto out;
+	/* One seed per host serves both targets; ec2 adds the user-data size limit. */
+	if ((targets[DELIVER_EC2] || targets[DELIVER_ESXI]) &&
+	    deliver_seeds(&dc, targets[DELIVER_EC2] ? DELIVER_EC2 : DELIVER_ESXI) < 0)
+		goto out;
 	time_t start = time(NULL);
 	for (int r = 0; r < ROLE__COUNT; r++)
 		if (want[r] && build_role(&b, (enum role)r) < 0)

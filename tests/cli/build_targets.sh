@@ -33,6 +33,7 @@ check "build --target esxi --target ec2 --role mysql" "$KILN" build "$P" --targe
 cp "$T/out" "$T/build.out"
 check_output "stdout lists raw, OVA and VMDK" 'acme-mysql.raw .*acme-mysql-data.raw .*acme-mysql.ova .*acme-mysql.vmdk' tr '\n' ' ' <"$T/build.out"
 check "seed for db1 only" test -s "$out/db1.seed" -a ! -e "$out/app1.seed"
+check_output "one seed per host for both targets (serial 1)" '^serial: 1$' "$KILN" seed --inspect "$out/db1.seed"
 mkdir -p "$T/x"
 tar -xf "$out/acme-mysql.ova" -C "$T/x"
 check_output "OVA members in order" '^acme-mysql.ovf acme-mysql.mf acme-mysql-disk1.vmdk acme-mysql-disk2.vmdk $' \
