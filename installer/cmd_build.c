@@ -73,18 +73,55 @@ struct build_ctx {
 	const struct build_overrides *ov;
 	const struct overlay *user_overlay;
 	const char *firstboot;
+	const char *units_dir;
 	bool refresh;
 	int64_t sde;
 };
 
-static char *firstboot_path(void)
+static char *exe_dir(void)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0)
 		return NULL;
 	exe[n] = 0;
-	return path_join(dirname(exe), "kiln-firstboot");
+	return xstrdup(dirname(exe));
+}
+
+static char *firstboot_path(void)
+{
+	char *d = exe_dir();
+	char *p = d ? path_join(d, "kiln-firstboot") : NULL;
+	free(d);
+	return p;
+}
+
+static const char *const firstboot_units[] = { "kiln-firstboot-early.service", "kiln-firstboot.service" };
+
+/* The agent's systemd units: $KILN_FIRSTBOOT_UNITS, else firstboot/units in
+ * the source tree the kiln binary was built in, else share/kiln/units. */
+static char *firstboot_units_dir(void)
+{
+	const char *env = getenv("KILN_FIRSTBOOT_UNITS");
+	if (env && *env)
+		return xstrdup(env);
+	char *d = exe_dir();
+	if (!d)
+		return NULL;
+	const char *cands[] = { "%s/../firstboot/units", "%s/../share/kiln/units" };
+	for (size_t i = 0; i < 2; i++) {
+		char *c = xasprintf(cands[i], d);
+		char *f = path_join(c, firstboot_units[0]);
+		bool ok = access(f, R_OK) == 0;
+		free(f);
+		if (ok) {
+			free(d);
+			return c;
+		}
+		free(c);
+	}
+	free(d);
+	return xstrdup("/usr/share/kiln/units");
 }
 
 /* Check every key before any long work starts. */
@@ -147,8 +184,30 @@ static int role_overlay(const struct build_ctx *b, enum role role, struct overla
 	free(p);
 	if (e < 0)
 		return e;
+	text = xasprintf("%s\n", b->m->name);
+	overlay_add_file(o, "/etc/kiln/deployment", 0644, text, strlen(text), false);
+	free(text);
 	if ((e = add_file_from(o, b->firstboot, "/usr/sbin/kiln-firstboot", 0755, false)) < 0)
 		return e;
+	/* The agent's units, enabled the way systemctl would (their [Install]
+	 * sections: early -> sysinit.target, late -> multi-user.target). */
+	overlay_add_dir(o, "/etc/systemd/system/sysinit.target.wants", 0755);
+	overlay_add_dir(o, "/etc/systemd/system/multi-user.target.wants", 0755);
+	for (size_t i = 0; i < 2; i++) {
+		char *src = path_join(b->units_dir, firstboot_units[i]);
+		char *dst = path_join("/usr/lib/systemd/system", firstboot_units[i]);
+		e = add_file_from(o, src, dst, 0644, false);
+		free(src);
+		if (e == 0) {
+			char *link = xasprintf("/etc/systemd/system/%s/%s", i == 0 ? "sysinit.target.wants"
+						: "multi-user.target.wants", firstboot_units[i]);
+			overlay_add_symlink(o, link, dst);
+			free(link);
+		}
+		free(dst);
+		if (e < 0)
+			return e;
+	}
 	/* The user's tree last, so it can replace any of the above. */
 	for (size_t i = 0; i < b->user_overlay->n; i++) {
 		const struct overlay_entry *u = &b->user_overlay->v[i];
@@ -309,7 +368,7 @@ int cmd_build(int argc, char **argv)
 	struct model m;
 	struct diags d = { 0 };
 	bool model_loaded = false;
-	char *state = NULL, *recipes = NULL, *fb = NULL;
+	char *state = NULL, *recipes = NULL, *fb = NULL, *units = NULL;
 	char *text = NULL, *raw_paths[ROLE__COUNT][2] = { { NULL } };
 	bool targets[2] = { false };   /* enum deliver_target */
 	struct package_opts po = { .version = KILN_VERSION, .digest = OVA_DIGEST_SHA256 };
@@ -410,6 +469,16 @@ int cmd_build(int argc, char **argv)
 	}
 	if (overlay_dir && overlay_add_tree(&user, overlay_dir) < 0)
 		goto out;
+	units = firstboot_units_dir();
+	for (size_t i = 0; units && i < 2; i++) {
+		char *f = path_join(units, firstboot_units[i]);
+		int a = access(f, R_OK);
+		if (a < 0)
+			log_error("kiln-firstboot unit %s not found (set KILN_FIRSTBOOT_UNITS)", f);
+		free(f);
+		if (a < 0)
+			goto out;
+	}
 	recipes = recipes_opt ? xstrdup(recipes_opt) : recipe_default_dir();
 	int e = mkdir_p(out_dir, 0755);
 	if (e < 0) {
@@ -439,7 +508,7 @@ int cmd_build(int argc, char **argv)
 
 	struct build_ctx b = {
 		.m = &m, .out_dir = out_dir, .state = state, .recipes = recipes, .ov = &ov,
-		.user_overlay = &user, .firstboot = fb, .refresh = refresh,
+		.user_overlay = &user, .firstboot = fb, .units_dir = units, .refresh = refresh,
 		.sde = build_source_date_epoch(),
 	};
 	/* Seeds first: a seed EC2 would refuse stops the build before the long work. */
@@ -487,5 +556,6 @@ out:
 	free(state);
 	free(recipes);
 	free(fb);
+	free(units);
 	return ret;
 }

@@ -33,6 +33,10 @@ ExecStart=/usr/local/sbin/kiln-e2e-report
 WantedBy=multi-user.target
 UNIT
 ln -s /etc/systemd/system/kiln-e2e.service "$ov/etc/systemd/system/multi-user.target.wants/kiln-e2e.service"
+# These boots have no seed: the agent's units are masked (a seeded first
+# boot is the firstboot tests' business); the report checks they are there.
+ln -s /dev/null "$ov/etc/systemd/system/kiln-firstboot-early.service"
+ln -s /dev/null "$ov/etc/systemd/system/kiln-firstboot.service"
 cat >"$ov/usr/local/sbin/kiln-e2e-report" <<'SCRIPT'
 #!/bin/sh
 exec >/dev/console 2>&1
@@ -44,6 +48,7 @@ failed=$(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' '
 m "failed=${failed:-none}"
 m "time=$(systemd-analyze time 2>/dev/null | head -1)"
 m "root=$(findmnt -no SOURCE /)"
+m "kiln=$(stat -c %a /etc/kiln/role.key) $(cat /etc/kiln/deployment) $(ls /usr/lib/systemd/system/kiln-firstboot*.service | wc -l) $(test -x /usr/sbin/kiln-firstboot && echo agent)"
 for p in /sys/block/vd* /sys/block/sd* /sys/block/nvme*; do
 	[ -e "$p" ] || continue
 	b=${p##*/}
@@ -114,6 +119,9 @@ boot() { # role bus
 	[ "$rc" = ok ] && ok "$name: $role service answers" || { not_ok "$name: $role service check"; qemu_tail "$name"; }
 	local want_root=/dev/vda2 want_drv=virtio_blk
 	[ "$bus" = nvme ] && want_root=/dev/nvme0n1p2 want_drv=nvme
+	local k; k=$(marker "$name" kiln)
+	[ "$k" = "600 acme 2 agent" ] && ok "$name: role key 0600, deployment, agent and its units in place" ||
+		not_ok "$name: kiln files: '$k' (wanted '600 acme 2 agent')"
 	[ "$root" = "$want_root" ] && ok "$name: root on $root" || not_ok "$name: root on '$root', wanted $want_root"
 	tr -d '\r' <"$T/$name.log" | grep -aEq "^KILN-E2E: disk-[a-z0-9]+=.* ${want_drv}," &&
 		ok "$name: boot disk driver $want_drv" || not_ok "$name: no boot disk on $want_drv"
