@@ -1,25 +1,22 @@
-/* streamOptimized VMDK writer: a pool of workers reads, zero-checks and
- * compresses grains into a ring of slots, in the order the sparse-map walk
- * hands them out; the calling thread writes the slots back in that order,
- * keeps the grain tables and writes the metadata at the end. */
+/* streamOptimized VMDK writer: grain_pool compresses the grains on all
+ * CPUs and hands them back in LBA order; this file lays them out, keeps the
+ * grain tables, writes the metadata at the end and the descriptor last. */
 #include "esxi/vmdk_stream.h"
 #include "esxi/vmdk_format.h"
+#include "esxi/grain_pool.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#define DIGEST_BYTES 16
 #define OUTBUF_BYTES (1u << 20)
 
 void vmdk_stream_opts_init(struct vmdk_stream_opts *o)
@@ -27,165 +24,6 @@ void vmdk_stream_opts_init(struct vmdk_stream_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->codec = GRAIN_CODEC_DEFAULT;
 	o->level = GRAIN_LEVEL_DEFAULT;
-}
-
-struct slot {
-	uint64_t grain;
-	uint8_t *out;          /* grain marker + zlib stream + zero padding */
-	size_t out_len;        /* 0: the grain was all zeros, store nothing */
-	uint8_t digest[DIGEST_BYTES];
-	int err;
-	int done;
-};
-
-struct pipeline {
-	int in_fd;
-	uint64_t disk_bytes;       /* capacity * 512 */
-	uint64_t num_grains;
-	enum grain_codec codec;
-	int level;
-	size_t slot_cap;
-
-	pthread_mutex_t lock;
-	pthread_cond_t work_cv;    /* a slot became free, or the run ends */
-	pthread_cond_t done_cv;    /* a slot was filled, or the run ends */
-	struct slot *ring;
-	size_t nring;
-	uint64_t next_claim;       /* sequence number the next worker takes */
-	uint64_t next_write;       /* sequence number the writer waits for */
-	int ended;                 /* the grain walk is exhausted */
-	int abort;                 /* negative errno: stop everything */
-
-	/* sparse-map walk, under lock */
-	uint64_t walk_grain;
-	uint64_t data_end;         /* end of the data extent walk_grain lies in */
-	int no_sparse_map;
-};
-
-/* Next grain that may hold data: 1 and *g, 0 at the end, or -errno. */
-static int walk_next(struct pipeline *p, uint64_t *g)
-{
-	while (p->walk_grain < p->num_grains) {
-		uint64_t off = p->walk_grain * VMDK_GRAIN_BYTES;
-		if (p->no_sparse_map || off < p->data_end) {
-			*g = p->walk_grain++;
-			return 1;
-		}
-		off_t d = lseek(p->in_fd, (off_t)off, SEEK_DATA);
-		if (d < 0) {
-			if (errno == ENXIO)             /* only holes (or EOF) from off on */
-				return 0;
-			if (errno == EINVAL || errno == EOPNOTSUPP || errno == ESPIPE) {
-				p->no_sparse_map = 1;   /* e.g. block devices: read it all */
-				continue;
-			}
-			return -errno;
-		}
-		off_t h = lseek(p->in_fd, d, SEEK_HOLE);
-		if (h < 0)
-			return -errno;
-		p->data_end = (uint64_t)h;
-		p->walk_grain = (uint64_t)d / VMDK_GRAIN_BYTES;
-		if (p->walk_grain * VMDK_GRAIN_BYTES >= p->data_end)   /* cannot happen; be safe */
-			p->walk_grain++;
-	}
-	return 0;
-}
-
-static int all_zero(const uint8_t *b, size_t n)
-{
-	/* Cheap: compare word-wise, stop at the first non-zero word. */
-	const uint64_t *w = (const uint64_t *)(const void *)b;
-	size_t i, nw = n / 8;
-	for (i = 0; i < nw; i++)
-		if (w[i])
-			return 0;
-	for (i = nw * 8; i < n; i++)
-		if (b[i])
-			return 0;
-	return 1;
-}
-
-static int read_full(int fd, uint8_t *buf, size_t n, uint64_t off)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = pread(fd, buf + got, n - got, (off_t)(off + got));
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (r == 0)
-			break;          /* past the end of the file: zeros */
-		got += (size_t)r;
-	}
-	memset(buf + got, 0, n - got);
-	return 0;
-}
-
-static void process_grain(struct pipeline *p, struct grain_compressor *c, uint8_t *in, struct slot *s)
-{
-	uint64_t off = s->grain * VMDK_GRAIN_BYTES;
-	size_t n = p->disk_bytes - off < VMDK_GRAIN_BYTES ? (size_t)(p->disk_bytes - off) : VMDK_GRAIN_BYTES;
-	s->out_len = 0;
-	s->err = read_full(p->in_fd, in, n, off);
-	if (s->err < 0 || all_zero(in, n))
-		return;
-	long z = grain_compress(c, in, n, s->out + VMDK_GRAIN_MARKER_HDR, p->slot_cap - VMDK_GRAIN_MARKER_HDR);
-	if (z < 0) {
-		s->err = (int)z;
-		return;
-	}
-	vmdk_grain_marker_encode(s->grain * VMDK_GRAIN_SECTORS, (uint32_t)z, s->out);
-	size_t len = VMDK_GRAIN_MARKER_HDR + (size_t)z;
-	size_t padded = (len + VMDK_SECTOR - 1) / VMDK_SECTOR * VMDK_SECTOR;
-	memset(s->out + len, 0, padded - len);
-	s->out_len = padded;
-	crypto_generichash(s->digest, DIGEST_BYTES, s->out, padded, NULL, 0);
-}
-
-static void *worker(void *arg)
-{
-	struct pipeline *p = arg;
-	struct grain_compressor *c = NULL;
-	uint8_t *in = xmalloc(VMDK_GRAIN_BYTES);
-	int r = grain_compressor_new(p->codec, p->level, &c);
-
-	pthread_mutex_lock(&p->lock);
-	if (r < 0 && !p->abort)
-		p->abort = r;
-	for (;;) {
-		while (!p->abort && !p->ended && p->next_claim >= p->next_write + p->nring)
-			pthread_cond_wait(&p->work_cv, &p->lock);
-		if (p->abort || p->ended)
-			break;
-		uint64_t g = 0;
-		r = walk_next(p, &g);
-		if (r <= 0) {
-			if (r < 0)
-				p->abort = r;
-			else
-				p->ended = 1;
-			pthread_cond_broadcast(&p->work_cv);
-			pthread_cond_broadcast(&p->done_cv);
-			break;
-		}
-		struct slot *s = &p->ring[p->next_claim++ % p->nring];
-		s->grain = g;
-		s->done = 0;
-		pthread_mutex_unlock(&p->lock);
-
-		process_grain(p, c, in, s);
-
-		pthread_mutex_lock(&p->lock);
-		s->done = 1;
-		pthread_cond_broadcast(&p->done_cv);
-	}
-	pthread_mutex_unlock(&p->lock);
-	grain_compressor_free(c);
-	free(in);
-	return NULL;
 }
 
 /* Buffered sequential output that counts sectors. */
@@ -298,6 +136,8 @@ static void progress_show(struct progress *pr, uint64_t done, int final)
 	unsigned pct = (unsigned)(done * 100 / pr->total);
 	if (!final && (pct == pr->last_pct || (!pr->tty && pct / 10 == pr->last_pct / 10)))
 		return;
+	if (final && !pr->tty && pr->last_pct == 100)
+		return;                 /* the last grain already said 100% */
 	pr->last_pct = pct;
 	fprintf(stderr, "%skiln: vmdk: %3u%% (%llu/%llu MiB)%s", pr->tty ? "\r" : "", pct,
 		(unsigned long long)(done >> 20), (unsigned long long)(pr->total >> 20),
@@ -359,6 +199,9 @@ int vmdk_stream_write(int in_fd, uint64_t size, int out_fd, const struct vmdk_st
 	if (sodium_init() < 0)
 		return -EIO;
 
+	if (size > VMDK_MAX_DISK_BYTES)
+		return -EFBIG;
+
 	struct vmdk_stream_stats st = { 0 };
 	uint64_t capacity = vmdk_capacity_for(size);
 	uint64_t desc_sectors;
@@ -367,35 +210,20 @@ int vmdk_stream_write(int in_fd, uint64_t size, int out_fd, const struct vmdk_st
 	if (1 + desc_sectors > VMDK_OVERHEAD)
 		return -EINVAL;        /* an absurdly long extent name */
 
-	struct pipeline p = {
-		.in_fd = in_fd,
-		.disk_bytes = capacity * VMDK_SECTOR,
-		.num_grains = (capacity + VMDK_GRAIN_SECTORS - 1) / VMDK_GRAIN_SECTORS,
-		.codec = o->codec,
-		.level = level,
-	};
+	uint64_t disk_bytes = capacity * VMDK_SECTOR;
 	unsigned nthreads = o->threads ? o->threads : online_cpus();
-	struct grain_compressor *probe;
-	int r = grain_compressor_new(p.codec, level, &probe);
+	struct grain_pool *pool;
+	int r = grain_pool_start(in_fd, disk_bytes, o->codec, level, nthreads, &pool);
 	if (r < 0)
 		return r;
-	p.slot_cap = (VMDK_GRAIN_MARKER_HDR + grain_compress_bound(probe, VMDK_GRAIN_BYTES) + VMDK_SECTOR) /
-		     VMDK_SECTOR * VMDK_SECTOR;
-	grain_compressor_free(probe);
-	p.nring = nthreads * 8 < 16 ? 16 : nthreads * 8;
-	p.ring = xcalloc(p.nring, sizeof(*p.ring));
-	for (size_t i = 0; i < p.nring; i++)
-		p.ring[i].out = xmalloc(p.slot_cap);
-	pthread_mutex_init(&p.lock, NULL);
-	pthread_cond_init(&p.work_cv, NULL);
-	pthread_cond_init(&p.done_cv, NULL);
 
 	struct gt_state gts = { .cur = UINT64_MAX };
-	gts.num_gts = (p.num_grains + VMDK_GTES_PER_GT - 1) / VMDK_GTES_PER_GT;
+	gts.num_gts = ((disk_bytes + VMDK_GRAIN_BYTES - 1) / VMDK_GRAIN_BYTES + VMDK_GTES_PER_GT - 1) /
+		      VMDK_GTES_PER_GT;
 	gts.gd = xcalloc(gts.num_gts, sizeof(uint32_t));
 	struct out out = { .fd = out_fd, .buf = xmalloc(OUTBUF_BYTES) };
 	struct progress pr = { .on = o->progress, .tty = isatty(STDERR_FILENO), .last_pct = 0,
-			       .total = p.disk_bytes };
+			       .total = disk_bytes };
 	crypto_generichash_state hash;
 	crypto_generichash_init(&hash, NULL, 0, 16);
 	uint8_t cap_le[8];
@@ -414,60 +242,32 @@ int vmdk_stream_write(int in_fd, uint64_t size, int out_fd, const struct vmdk_st
 	while (r == 0 && out.sectors < VMDK_OVERHEAD)
 		r = out_write(&out, sec, sizeof(sec));
 
-	pthread_t *tids = xcalloc(nthreads, sizeof(*tids));
-	unsigned started = 0;
-	for (; started < nthreads; started++)
-		if (pthread_create(&tids[started], NULL, worker, &p) != 0)
-			break;
-	if (started == 0)
-		r = -EAGAIN;
-
-	for (;;) {
-		pthread_mutex_lock(&p.lock);
-		if (r < 0 && !p.abort) {
-			p.abort = r;
-			pthread_cond_broadcast(&p.work_cv);
-		}
-		struct slot *s = &p.ring[p.next_write % p.nring];
-		while (!p.abort && !(p.next_write < p.next_claim && s->done) &&
-		       !(p.ended && p.next_write == p.next_claim))
-			pthread_cond_wait(&p.done_cv, &p.lock);
-		if (p.abort || p.next_write == p.next_claim) {
-			r = p.abort;
-			pthread_mutex_unlock(&p.lock);
-			break;
-		}
-		pthread_mutex_unlock(&p.lock);
-
-		r = s->err;
-		if (r == 0 && s->out_len == 0)
+	/* Grains in LBA order; a GT goes out when the next grain is in another. */
+	struct grain_record g;
+	while (r == 0 && (r = grain_pool_next(pool, &g)) > 0) {
+		r = 0;
+		uint64_t end = (g.grain + 1) * VMDK_GRAIN_BYTES;
+		if (end > disk_bytes)
+			end = disk_bytes;
+		if (g.len == 0)
 			st.grains_zero++;
-		else if (r == 0) {
-			uint64_t t = s->grain / VMDK_GTES_PER_GT;
+		else {
+			uint64_t t = g.grain / VMDK_GTES_PER_GT;
 			if (gts.cur != t)
 				r = gt_flush(&out, &gts);
 			gts.cur = t;
 			if (out.sectors > UINT32_MAX)
 				r = -EFBIG;
-			gts.gt[s->grain % VMDK_GTES_PER_GT] = (uint32_t)out.sectors;
+			gts.gt[g.grain % VMDK_GTES_PER_GT] = (uint32_t)out.sectors;
 			if (r == 0)
-				r = out_write(&out, s->out, s->out_len);
-			crypto_generichash_update(&hash, s->digest, DIGEST_BYTES);
+				r = out_write(&out, g.data, g.len);
+			crypto_generichash_update(&hash, g.digest, GRAIN_DIGEST_BYTES);
 			st.grains_stored++;
-			uint64_t end = (s->grain + 1) * VMDK_GRAIN_BYTES;
-			st.populated_bytes += (end > p.disk_bytes ? p.disk_bytes : end) - s->grain * VMDK_GRAIN_BYTES;
+			st.populated_bytes += end - g.grain * VMDK_GRAIN_BYTES;
 		}
-		progress_show(&pr, (s->grain + 1) * VMDK_GRAIN_BYTES > p.disk_bytes ? p.disk_bytes
-			      : (s->grain + 1) * VMDK_GRAIN_BYTES, 0);
-
-		pthread_mutex_lock(&p.lock);
-		p.next_write++;
-		pthread_cond_broadcast(&p.work_cv);
-		pthread_mutex_unlock(&p.lock);
+		progress_show(&pr, end, 0);
 	}
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	free(tids);
+	grain_pool_stop(pool);
 
 	if (r == 0)
 		r = gt_flush(&out, &gts);
@@ -496,19 +296,13 @@ int vmdk_stream_write(int in_fd, uint64_t size, int out_fd, const struct vmdk_st
 	if (r == 0)
 		r = write_descriptor(out_fd, capacity, adapter, name, cid, long_cid, NULL);
 	if (r == 0)
-		progress_show(&pr, p.disk_bytes, 1);
+		progress_show(&pr, disk_bytes, 1);
 
-	st.capacity_bytes = p.disk_bytes;
+	st.capacity_bytes = disk_bytes;
 	st.file_bytes = out.sectors * VMDK_SECTOR;
 	if (r == 0 && stats)
 		*stats = st;
 
-	pthread_cond_destroy(&p.done_cv);
-	pthread_cond_destroy(&p.work_cv);
-	pthread_mutex_destroy(&p.lock);
-	for (size_t i = 0; i < p.nring; i++)
-		free(p.ring[i].out);
-	free(p.ring);
 	free(gts.gd);
 	free(out.buf);
 	return r;

@@ -9,6 +9,11 @@
 #include "esxi/grain_compress.h"
 #include <stdint.h>
 
+/* Largest virtual disk accepted (64 TiB): far beyond what the 32-bit sector
+ * offsets of a sparse extent can usually hold once written, and it bounds
+ * the in-memory grain directory. */
+#define VMDK_MAX_DISK_BYTES (UINT64_C(64) << 40)
+
 struct vmdk_stream_opts {
 	const char *adapter;       /* ddb.adapterType; NULL = "lsilogic" */
 	const char *extent_name;   /* file name on the extent line; NULL = "disk.vmdk" */
@@ -32,7 +37,8 @@ void vmdk_stream_opts_init(struct vmdk_stream_opts *o);
  * read as zeros) to out_fd, which must be an empty, seekable file at offset
  * 0: the descriptor (with the content-derived CID) is written last. Does not
  * log; returns 0 or a negative errno (-EINVAL for bad options or size 0,
- * -EFBIG when the output would pass the format's 2 TiB offset limit). */
+ * -EFBIG for a disk over VMDK_MAX_DISK_BYTES or when the output would pass
+ * the format's 2 TiB file offset limit). */
 int vmdk_stream_write(int in_fd, uint64_t size, int out_fd, const struct vmdk_stream_opts *o,
 		      struct vmdk_stream_stats *stats);
 

@@ -37,6 +37,9 @@ int minio_render_env(const struct model *m, const struct host *h, secret_lookup_
 		buf_puts(out, "MINIO_VOLUMES=\"" MINIO_DATA_DIR "/data\"\n");
 	char a[16];
 	buf_printf(out, "MINIO_OPTS=\"--address %s:9000\"\n", h->dhcp ? "" : ipv4_fmt(h->address, a));
+	/* The app's credential, for servers that read extra keys from a file
+	 * (the S3 stand-in the tests use); MinIO itself ignores the variable. */
+	buf_puts(out, "MINIO_STANDIN_KEYS_FILE=" MINIO_APP_KEYS_FILE "\n");
 	return 0;
 }
 

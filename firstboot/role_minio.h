@@ -16,7 +16,7 @@
 /* /etc/default/minio (mode 0600, secrets inside). -ENOKEY if a secret is missing. */
 int minio_render_env(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
 		     struct buf *out);
-/* The app credential as "ACCESS_KEY SECRET_KEY\n" (mode 0600). */
+/* The app credential as "ACCESS_KEY SECRET_KEY\n" (mode 0640 root:minio-user). */
 int minio_render_app_keys(secret_lookup_fn secret, void *ud, struct buf *out);
 /* Create every bucket of the profile and set versioning as asked; idempotent.
  * On failure why says which bucket and what the server answered. */

@@ -136,10 +136,14 @@ static int role_minio(struct agent *a)
 		return agent_step_end(a, STEP, r, "writing " MINIO_ENV_FILE);
 	r = minio_render_app_keys(agent_secret, a, &b);
 	if (r == 0)
-		r = agent_write(a, MINIO_APP_KEYS_FILE, b.data, b.len, 0600);
+		r = agent_write(a, MINIO_APP_KEYS_FILE, b.data, b.len, 0640);
 	buf_wipe(&b);
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "writing the app credential");
+	/* Readable by the server's own user only (root:minio-user 0640). */
+	const char *keys_grp[] = { "chgrp", "minio-user", MINIO_APP_KEYS_FILE, NULL };
+	if ((r = exec_or_fail(a, keys_grp, NULL, 0, "chgrp of the app credential")) < 0)
+		return r;
 
 	const char *mk[] = { "install", "-d", "-o", "minio-user", "-g", "minio-user", "-m", "0750", MINIO_DATA_DIR "/data", NULL };
 	const char *own[] = { "chown", "minio-user:minio-user", MINIO_DATA_DIR, NULL };

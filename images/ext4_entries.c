@@ -8,10 +8,15 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
+/* Logs, except when the filesystem is full: ext4_from_tar() then reports
+ * the size it would need, once. */
 static int fail(struct ext4w *w, errcode_t e, const char *path, const char *step)
 {
-	return log_error_errno(ext4w_errno(w, e), "ext4: %s \"%s\": %s", step,
-			       w->what ? w->what : path, ext4w_strerror(e));
+	int r = ext4w_errno(w, e);
+	if (r == -ENOSPC && w->nospace)
+		return r;
+	return log_error_errno(r, "ext4: %s \"%s\": %s", step, w->what ? w->what : path,
+			       ext4w_strerror(e));
 }
 
 static int ftype(uint16_t mode)
@@ -90,12 +95,7 @@ static int set_meta(struct ext4w *w, ext2_ino_t ino, const char *path, const str
 static int link_into(struct ext4w *w, ext2_ino_t dir, const char *name, ext2_ino_t ino,
 		     uint16_t mode, const char *path)
 {
-	errcode_t e = ext2fs_link(w->fs, dir, name, ino, ftype(mode));
-	if (e == EXT2_ET_DIR_NO_SPACE) {
-		e = ext2fs_expand_dir(w->fs, dir);
-		if (!e)
-			e = ext2fs_link(w->fs, dir, name, ino, ftype(mode));
-	}
+	errcode_t e = ext4w_dir_add(w, dir, name, ino, ftype(mode));
 	return e ? fail(w, e, path, "linking") : 0;
 }
 
@@ -186,7 +186,9 @@ static int prepare(struct ext4w *w, const char *path, bool make_parents, bool wa
 						    w->what ? w->what : path);
 			goto out;
 		}
-		errcode_t e = ext2fs_unlink(w->fs, *parent, *name, old->ino, 0);
+		errcode_t e = ext4w_dir_forget(w, *parent);
+		if (!e)
+			e = ext2fs_unlink(w->fs, *parent, *name, old->ino, 0);
 		if (e) {
 			r = fail(w, e, path, "replacing");
 			goto out;
@@ -253,9 +255,82 @@ static int new_inode(struct ext4w *w, const char *path, const struct entry_meta 
 	return 0;
 }
 
+static bool all_zero(const char *p, size_t n)
+{
+	return n && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
+}
+
+/* File data goes through a block-aligned staging buffer: whole blocks of
+ * zeros are left as holes (as mke2fs -d does), the rest is written in runs. */
+struct stage {
+	ext2_file_t f;
+	unsigned bs;
+	uint64_t start;               /* file offset of buf[0], block aligned */
+	size_t len;                   /* bytes staged */
+};
+
+static errcode_t stage_flush(struct ext4w *w, struct stage *st)
+{
+	size_t nblk = (st->len + st->bs - 1) / st->bs;
+	errcode_t e = 0;
+	for (size_t i = 0; i < nblk && !e;) {
+		size_t blen = st->len - i * st->bs < st->bs ? st->len - i * st->bs : st->bs;
+		if (blen == st->bs && all_zero(w->iobuf + i * st->bs, blen)) {
+			i++;
+			continue;
+		}
+		size_t j = i + 1;
+		while (j < nblk && (st->len - j * st->bs < st->bs ||
+				    !all_zero(w->iobuf + j * st->bs, st->bs)))
+			j++;
+		size_t from = i * st->bs, to = j * st->bs < st->len ? j * st->bs : st->len;
+		unsigned done = 0;
+		if (!(e = ext2fs_file_llseek(st->f, st->start + from, EXT2_SEEK_SET, NULL)))
+			e = ext2fs_file_write(st->f, w->iobuf + from, (unsigned)(to - from), &done);
+		if (!e && done != to - from)
+			e = EXT2_ET_SHORT_WRITE;
+		i = j;
+	}
+	st->len = 0;
+	return e;
+}
+
+static errcode_t stage_add(struct ext4w *w, struct stage *st, uint64_t off, const char *p, size_t n)
+{
+	errcode_t e;
+	while (n) {
+		uint64_t end = st->start + st->len;
+		if (st->len && (off < end || off >= st->start + w->iobuf_len)) {
+			if ((e = stage_flush(w, st)))     /* out of order, or past the buffer */
+				return e;
+			continue;
+		}
+		if (!st->len) {
+			st->start = off - off % st->bs;
+			end = st->start;
+		}
+		memset(w->iobuf + st->len, 0, off - end);      /* a hole inside the buffer */
+		st->len = off - st->start;
+		size_t c = w->iobuf_len - st->len < n ? w->iobuf_len - st->len : n;
+		memcpy(w->iobuf + st->len, p, c);
+		st->len += c;
+		off += c;
+		p += c;
+		n -= c;
+		if (st->len == w->iobuf_len && (e = stage_flush(w, st)))
+			return e;
+	}
+	return 0;
+}
+
 static int write_data(struct ext4w *w, ext2_file_t f, const char *path, uint64_t size,
 		      data_next_fn next, void *ctx)
 {
+	struct stage st = { .f = f, .bs = w->fs->blocksize };
+	if (!w->iobuf) {
+		w->iobuf_len = 1 << 20;
+		w->iobuf = xmalloc(w->iobuf_len);
+	}
 	errcode_t e = 0;
 	for (;;) {
 		const void *buf;
@@ -269,18 +344,11 @@ static int write_data(struct ext4w *w, ext2_file_t f, const char *path, uint64_t
 		if (off < 0 || (uint64_t)off + len > size)
 			return log_error_errno(EINVAL, "ext4: \"%s\": data beyond the entry's size",
 					       w->what ? w->what : path);
-		if ((e = ext2fs_file_llseek(f, (uint64_t)off, EXT2_SEEK_SET, NULL)))
-			break;
-		while (len) {
-			unsigned int chunk = len > (1u << 30) ? 1u << 30 : (unsigned int)len, done = 0;
-			if ((e = ext2fs_file_write(f, buf, chunk, &done)))
-				break;
-			buf = (const char *)buf + done;
-			len -= done;
-		}
-		if (e)
+		if ((e = stage_add(w, &st, (uint64_t)off, buf, len)))
 			break;
 	}
+	if (!e)
+		e = stage_flush(w, &st);
 	if (!e)
 		e = ext2fs_file_set_size2(f, size);
 	return e ? fail(w, e, path, "writing") : 0;
@@ -336,6 +404,7 @@ int ext4w_symlink(struct ext4w *w, const char *path, const struct entry_meta *m,
 	if ((r = link_into(w, parent, name, ino, LINUX_S_IFLNK, path)) < 0)
 		return r;
 	pathmap_put(&w->map, path, ino, LINUX_S_IFLNK | 0777);
+	pathmap_set_link(&w->map, path, target);
 	if ((r = set_meta(w, ino, path, m)) < 0)
 		return r;
 	if (strlen(target) >= sizeof(((struct ext2_inode *)0)->i_block))
@@ -371,29 +440,38 @@ int ext4w_hardlink(struct ext4w *w, const char *path, const char *target, bool m
 				       w->what ? w->what : path, target);
 	ext2_ino_t ino = t->ino;
 	uint16_t mode = t->mode;
+	char *link = t->link ? xstrdup(t->link) : NULL;     /* t moves when the map grows */
 	struct pathmap_slot *old = pathmap_get(&w->map, path);
-	if (old && old->ino == ino)
+	if (old && old->ino == ino) {
+		free(link);
 		return 0;                         /* already that inode */
+	}
 	ext2_ino_t parent = 0, existing;
 	const char *name = NULL;
 	int r = prepare(w, path, make_parents, false, &parent, &name, &existing);
-	if (r < 0)
+	if (r >= 0)
+		r = link_into(w, parent, name, ino, mode, path);
+	if (r < 0) {
+		free(link);
 		return r;
-	if ((r = link_into(w, parent, name, ino, mode, path)) < 0)
-		return r;
+	}
 	struct ext2_inode_large in;
 	errcode_t e = read_large(w, ino, &in);
-	if (!e && in.i_links_count >= EXT2_LINK_MAX)
+	if (!e && in.i_links_count >= EXT2_LINK_MAX) {
+		free(link);
 		return log_error_errno(EMLINK, "ext4: hard link \"%s\": too many links",
 				       w->what ? w->what : path);
+	}
 	if (!e) {
 		in.i_links_count++;
 		e = write_large(w, ino, &in);
 	}
-	if (e)
-		return fail(w, e, path, "hard linking");
-	pathmap_put(&w->map, path, ino, mode);
-	return 0;
+	if (!e) {
+		pathmap_put(&w->map, path, ino, mode);
+		pathmap_set_link(&w->map, path, link);
+	}
+	free(link);
+	return e ? fail(w, e, path, "hard linking") : 0;
 }
 
 int ext4w_set_xattrs(struct ext4w *w, ext2_ino_t ino, const struct xattr_item *x, size_t n)
@@ -405,13 +483,17 @@ int ext4w_set_xattrs(struct ext4w *w, ext2_ino_t ino, const struct xattr_item *x
 	if (e)
 		return log_error_errno(ext4w_errno(w, e), "ext4: \"%s\": extended attributes: %s",
 				       w->what, ext4w_strerror(e));
+	const char *failed = NULL;
 	if (!(e = ext2fs_xattrs_read(h)))
 		for (size_t i = 0; i < n && !e; i++)
 			if ((e = ext2fs_xattr_set(h, x[i].name, x[i].value, x[i].len)))
-				log_error("ext4: \"%s\": extended attribute %s: %s", w->what, x[i].name,
-					  ext4w_strerror(e));
+				failed = x[i].name;
 	errcode_t e2 = ext2fs_xattrs_close(&h);
-	if (!e && e2)
-		log_error("ext4: \"%s\": extended attributes: %s", w->what, ext4w_strerror(e2));
-	return ext4w_errno(w, e ? e : e2);
+	if (!e)
+		e = e2;
+	int r = ext4w_errno(w, e);
+	if (r < 0 && !(r == -ENOSPC && w->nospace))
+		log_error_errno(r, "ext4: \"%s\": extended attribute %s: %s", w->what,
+				failed ? failed : "", ext4w_strerror(e));
+	return r;
 }

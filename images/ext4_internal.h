@@ -15,6 +15,7 @@ struct pathmap_slot {
 	char *path;
 	ext2_ino_t ino;
 	uint16_t mode;                /* LINUX_S_IF* type bits + permissions */
+	char *link;                   /* symlink target, for following parent symlinks */
 };
 struct pathmap {
 	struct pathmap_slot *slots;
@@ -24,6 +25,12 @@ void pathmap_init(struct pathmap *m);
 void pathmap_free(struct pathmap *m);
 struct pathmap_slot *pathmap_get(struct pathmap *m, const char *path);
 void pathmap_put(struct pathmap *m, const char *path, ext2_ino_t ino, uint16_t mode);
+void pathmap_set_link(struct pathmap *m, const char *path, const char *target);
+
+/* The path with every symlink among its parent components followed, as tar
+ * extraction and the kernel do (merged /usr: "bin/x" is "usr/bin/x"); the
+ * last component is not followed. -ELOOP after 40 symlinks. */
+int path_resolve_parents(struct pathmap *m, const char *path, char **out);
 
 /* Normalise a tar member name into a relative path in a new string: drops
  * leading "./", "." components, repeated and trailing slashes. Fails with
@@ -31,6 +38,7 @@ void pathmap_put(struct pathmap *m, const char *path, ext2_ino_t ino, uint16_t m
 int path_normalize(const char *in, bool allow_absolute, char **out);
 
 /* The state of one ext4_from_tar() run. */
+struct dirtail;
 struct ext4w {
 	ext2_filsys fs;
 	int64_t now;                  /* filesystem times (params->timestamp or time()) */
@@ -42,6 +50,8 @@ struct ext4w {
 	uint64_t entries;
 	bool nospace;                 /* an allocation failed: filesystem too small */
 	const char *what;             /* entry being written, for error messages */
+	struct dirtail *dirtails;     /* ext4_dirs.c: last block of each directory */
+	size_t dirtail_cap, ndirtails;
 };
 
 /* What the tar (or overlay) says about an entry. */
@@ -62,6 +72,14 @@ int ext4w_mkfs(struct ext4w *w, const char *image_path, uint64_t offset, uint64_
 	       const struct ext4_params *p);
 /* Fix up and close the filesystem; returns 0 or -errno. */
 int ext4w_finish(struct ext4w *w);
+
+/* ext4_dirs.c: add a directory entry at the end of dir (fast path for
+ * ext2fs_link); forget the cached block before libext2fs changes dir. */
+errcode_t ext4w_dir_add(struct ext4w *w, ext2_ino_t dir, const char *name, ext2_ino_t ino,
+			int ftype);
+errcode_t ext4w_dir_forget(struct ext4w *w, ext2_ino_t dir);
+errcode_t ext4w_dirs_flush(struct ext4w *w);
+void ext4w_dirs_free(struct ext4w *w);
 
 /* ext4_entries.c: each creates or replaces the entry at relative path `path`
  * and returns its inode in *ino (when ino is not NULL). All log on error. */

@@ -60,7 +60,9 @@ int ext4w_errno(struct ext4w *w, errcode_t e)
 
 /* Punch the region out so it reads back as zeros and stays sparse: then the
  * inode tables and journal need no writing (mke2fs' lazy_itable_init and
- * lazy_journal_init, with the kernel told the tables are already zeroed). */
+ * lazy_journal_init, with the kernel told the tables are already zeroed),
+ * and no stale bytes of an earlier image survive in free blocks. Where
+ * punching is not supported, zeros are written. */
 static int zero_region(const char *path, uint64_t offset, uint64_t size)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC);
@@ -73,21 +75,19 @@ static int zero_region(const char *path, uint64_t offset, uint64_t size)
 	else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < offset + size)
 		r = -EFBIG;
 	else if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			   (off_t)offset, (off_t)size) < 0)
-		r = -errno;
+			   (off_t)offset, (off_t)size) < 0) {
+		static const char zeros[1 << 16];
+		for (uint64_t done = 0; done < size && !r;) {
+			size_t n = size - done < sizeof(zeros) ? (size_t)(size - done) : sizeof(zeros);
+			ssize_t w = pwrite(fd, zeros, n, (off_t)(offset + done));
+			if (w <= 0)
+				r = w < 0 ? -errno : -EIO;
+			else
+				done += (uint64_t)w;
+		}
+	}
 	close(fd);
 	return r;
-}
-
-static errcode_t zero_inode_tables(ext2_filsys fs)
-{
-	for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
-		errcode_t e = ext2fs_zero_blocks2(fs, ext2fs_inode_table_loc(fs, g),
-						  (int)fs->inode_blocks_per_group, NULL, NULL);
-		if (e)
-			return e;
-	}
-	return 0;
 }
 
 /* Reserved inodes must carry valid checksums even though they are unused. */
@@ -160,9 +160,8 @@ int ext4w_mkfs(struct ext4w *w, const char *image_path, uint64_t offset, uint64_
 	if (r == -EFBIG)
 		return log_error_errno(EINVAL, "ext4: %s is smaller than offset+size (%" PRIu64 " bytes)",
 				       image_path, offset + size);
-	if (r == -ENOENT || r == -EACCES || r == -EPERM || r == -EISDIR)
-		return log_error_errno(r, "ext4: cannot open %s", image_path);
-	bool zeroed = r == 0;
+	if (r < 0)
+		return log_error_errno(r, "ext4: cannot clear the region of %s", image_path);
 
 	struct ext2_super_block sp;
 	memset(&sp, 0, sizeof(sp));
@@ -222,8 +221,6 @@ int ext4w_mkfs(struct ext4w *w, const char *image_path, uint64_t offset, uint64_
 		return fail(w, e, "allocating group tables");
 	if ((e = ext2fs_convert_subcluster_bitmap(fs, &fs->block_map)))
 		return fail(w, e, "block bitmap");
-	if (!zeroed && (e = zero_inode_tables(fs)))
-		return fail(w, e, "zeroing inode tables");
 	/* The tables read back as zeros: spare the kernel its lazy init. */
 	for (dgrp_t g = 0; g < fs->group_desc_count; g++) {
 		ext2fs_bg_flags_set(fs, g, EXT2_BG_INODE_ZEROED);
@@ -252,9 +249,13 @@ int ext4w_mkfs(struct ext4w *w, const char *image_path, uint64_t offset, uint64_
 
 int ext4w_finish(struct ext4w *w)
 {
+	errcode_t e = ext4w_dirs_flush(w);
+	if (e)
+		return log_error_errno(ext4w_errno(w, e), "ext4: writing directories: %s",
+				       ext4w_strerror(e));
 	ext2_filsys fs = w->fs;
 	w->fs = NULL;
-	errcode_t e = ext2fs_close_free(&fs);
+	e = ext2fs_close_free(&fs);
 	if (e)
 		return log_error_errno(ext4w_errno(w, e), "ext4: writing filesystem metadata: %s",
 				       ext4w_strerror(e));

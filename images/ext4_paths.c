@@ -60,8 +60,10 @@ void pathmap_init(struct pathmap *m)
 
 void pathmap_free(struct pathmap *m)
 {
-	for (size_t i = 0; i < m->cap; i++)
+	for (size_t i = 0; i < m->cap; i++) {
 		free(m->slots[i].path);
+		free(m->slots[i].link);
+	}
 	free(m->slots);
 	m->slots = NULL;
 	m->cap = m->used = 0;
@@ -100,4 +102,84 @@ void pathmap_put(struct pathmap *m, const char *path, ext2_ino_t ino, uint16_t m
 	}
 	s->ino = ino;
 	s->mode = mode;
+	free(s->link);
+	s->link = NULL;
+}
+
+void pathmap_set_link(struct pathmap *m, const char *path, const char *target)
+{
+	struct pathmap_slot *s = pathmap_get(m, path);
+	if (s) {
+		free(s->link);
+		s->link = target ? xstrdup(target) : NULL;
+	}
+}
+
+/* Append component c (not "." or "..") to the resolved prefix in *cur. */
+static void push(char **cur, const char *c, size_t n)
+{
+	size_t l = strlen(*cur);
+	*cur = xrealloc(*cur, l + n + 2);
+	if (l)
+		(*cur)[l++] = '/';
+	memcpy(*cur + l, c, n);
+	(*cur)[l + n] = 0;
+}
+
+int path_resolve_parents(struct pathmap *m, const char *path, char **out)
+{
+	if (!*path) {
+		*out = xstrdup("");
+		return 0;
+	}
+	char *cur = xstrdup("");
+	char *rest = xstrdup(path);
+	size_t pos = 0;
+	int hops = 0;
+	for (;;) {
+		const char *c = rest + pos;
+		const char *slash = strchr(c, '/');
+		if (!slash)                       /* the last component: not followed */
+			break;
+		size_t n = (size_t)(slash - c);
+		pos += n + 1;
+		if (n == 0 || (n == 1 && c[0] == '.'))
+			continue;
+		if (n == 2 && c[0] == '.' && c[1] == '.') {
+			char *up = strrchr(cur, '/');
+			if (up)
+				*up = 0;
+			else
+				cur[0] = 0;
+			continue;
+		}
+		size_t l = strlen(cur);
+		push(&cur, c, n);
+		struct pathmap_slot *s = pathmap_get(m, cur);
+		if (!s || !LINUX_S_ISLNK(s->mode) || !s->link)
+			continue;
+		if (++hops > 40) {
+			free(cur);
+			free(rest);
+			return -ELOOP;
+		}
+		/* replace the component by the link's target and go on from there */
+		char *nrest = xasprintf("%s/%s", s->link, rest + pos);
+		cur[l] = 0;                       /* back to the link's directory */
+		if (s->link[0] == '/')
+			cur[0] = 0;
+		free(rest);
+		rest = nrest;
+		pos = 0;
+	}
+	const char *last = rest + pos;
+	if (!*last || strcmp(last, ".") == 0 || strcmp(last, "..") == 0) {
+		free(cur);
+		free(rest);
+		return -EINVAL;
+	}
+	push(&cur, last, strlen(last));
+	free(rest);
+	*out = cur;
+	return 0;
 }

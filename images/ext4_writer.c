@@ -160,8 +160,23 @@ static void meta_from_entry(struct entry_meta *m, struct archive_entry *e)
 	m->rdev_minor = archive_entry_rdevminor(e);
 }
 
+/* Normalise a member name, then follow symlinks among its parents. */
+static int normalize_resolve(struct ext4w *w, const char *name, bool absolute, char **out)
+{
+	char *n;
+	int r = path_normalize(name, absolute, &n);
+	if (r < 0)
+		return r;
+	r = path_resolve_parents(&w->map, n, out);
+	free(n);
+	return r;
+}
+
 static int path_error(int r, const char *kind, const char *name)
 {
+	if (r == -ELOOP)
+		return log_error_errno(ELOOP, "ext4: %s \"%s\": too many levels of symbolic links",
+				       kind, name);
 	if (r == -EPERM)
 		return log_error_errno(EPERM, "ext4: %s \"%s\": absolute paths and \"..\" are refused",
 				       kind, name);
@@ -176,7 +191,7 @@ static int write_tar_entry(struct ext4w *w, struct archive *a, struct archive_en
 		return log_error_errno(EINVAL, "ext4: tar %s: entry without a name", tar_path);
 	w->what = name;
 	char *path = NULL, *target = NULL;
-	int r = path_normalize(name, false, &path);
+	int r = normalize_resolve(w, name, false, &path);
 	if (r < 0)
 		return path_error(r, "tar entry", name);
 	struct entry_meta m;
@@ -185,7 +200,7 @@ static int write_tar_entry(struct ext4w *w, struct archive *a, struct archive_en
 	const char *hl = archive_entry_hardlink(e);
 	w->entries++;
 	if (hl) {
-		if ((r = path_normalize(hl, false, &target)) < 0)
+		if ((r = normalize_resolve(w, hl, false, &target)) < 0)
 			r = path_error(r, "hard link target of", name);
 		else
 			r = ext4w_hardlink(w, path, target, true);
@@ -240,7 +255,7 @@ static int write_overlay(struct ext4w *w, const struct overlay_entry *o)
 	if (!o->path || o->path[0] != '/')
 		return log_error_errno(EINVAL, "ext4: overlay path \"%s\" is not absolute",
 				       o->path ? o->path : "(null)");
-	int r = path_normalize(o->path, true, &path);
+	int r = normalize_resolve(w, o->path, true, &path);
 	if (r < 0)
 		return path_error(r, "overlay", o->path);
 	struct entry_meta m = {
@@ -378,6 +393,8 @@ out:
 	if (w.fs)
 		ext2fs_free(w.fs);        /* failed: drop it without writing anything more */
 	pathmap_free(&w.map);
+	ext4w_dirs_free(&w);
+	free(w.iobuf);
 	archive_read_free(a);
 	return r;
 }

@@ -36,7 +36,8 @@ struct overlay_entry {
 
 /* Called for every regular file in the tar; return true to receive a copy of
  * its contents via `take` (used to put the kernel and initrd on the ESP in
- * the same pass). `take` gets ownership of the malloc'd data. */
+ * the same pass). `take` gets ownership of the malloc'd data. Paths are
+ * absolute and normalised: "/boot/vmlinuz-6.1.0-18-amd64". */
 struct ext4_capture {
 	bool (*want)(void *ud, const char *path);
 	void (*take)(void *ud, const char *path, void *data, size_t len);

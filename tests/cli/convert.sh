@@ -79,6 +79,14 @@ convert_ok "zlib level 9" "$T/big.raw" --compressor zlib --level 9
 convert_ok "libdeflate level 1" "$T/partial.raw" --compressor libdeflate --level 1
 "$KILN" convert --progress "$T/big.raw" --to vmdk "$T/p.vmdk" 2>"$T/progress"
 check_output "--progress reports on stderr" '100% \(100/100 MiB\)' cat "$T/progress"
+check_output "--progress says 100% once" '^1$' grep -c '100%' "$T/progress"
+# On a terminal, progress is on by default and redraws one line.
+if command -v script >/dev/null; then
+	script -qec "'$KILN' convert '$T/big.raw' --to vmdk '$T/tty.vmdk'" /dev/null >"$T/tty.out" 2>&1
+	check_output "progress on a terminal by default, one redrawn line" '@kiln: vmdk: 100%' tr '\r' '@' <"$T/tty.out"
+fi
+"$KILN" convert "$T/big.raw" --to vmdk "$T/quiet.vmdk" 2>"$T/err-none"
+check "quiet without --progress when stderr is not a terminal" test ! -s "$T/err-none"
 check_output "--help" 'Usage: kiln convert' "$KILN" convert --help
 
 # Bad input and usage errors; nothing is left behind under the output name.
@@ -93,6 +101,12 @@ check_fails "bad --adapter" "unsupported --adapter 'virtio'" \
 	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --adapter virtio
 check_fails "bad --threads" "--threads wants a number from 1 to 256, not '0'" \
 	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --threads 0
+check_fails "non-numeric --threads" "--threads wants a number from 1 to 256, not '2x'" \
+	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --threads 2x
+check_fails "--level 13" "--level wants a number from 1 to 12, not '13'" \
+	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --level 13
+check_fails "character device as input" "input '/dev/null' is not a regular file or block device" \
+	"$KILN" convert /dev/null --to vmdk "$T/x.vmdk"
 check_fails "bad --compressor" "unsupported --compressor 'lz4'" \
 	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --compressor lz4
 check_fails "zlib --level 10" '--level 10 is out of range for zlib' \

@@ -115,7 +115,10 @@ def main():
             z = data[pos * SECTOR + 12:pos * SECTOR + 12 + size]
             if z[0] & 0x0F != 8:
                 fail(f"grain at lba {lba} is not zlib-framed")
-            plain = zlib.decompress(z)
+            try:
+                plain = zlib.decompress(z)
+            except zlib.error as e:
+                fail(f"grain at lba {lba} does not inflate: {e}")
             want = min(GRAIN, (capacity - lba) * SECTOR)
             if len(plain) != want:
                 fail(f"grain at lba {lba} inflates to {len(plain)}, want {want}")

@@ -248,6 +248,10 @@ static void test_every_entry_type(void **state)
 	memset(slow, 's', 150);
 	slow[150] = 0;
 	const char *kernel = "MZ fake kernel image";
+	/* random, 1 MiB of zeros at an unaligned offset, random: the zero blocks become holes */
+	size_t holes_len = (2u << 20) + 777;
+	char *holes = pseudo_random(holes_len, 9);
+	memset(holes + 100000, 0, 1 << 20);
 	const struct tent t[] = {
 		{ .path = "./", .type = AE_IFDIR, .mode = 0750, .uid = 0, .gid = 0 },
 		{ .path = "./etc/", .type = AE_IFDIR, .mode = 0755 },
@@ -261,6 +265,7 @@ static void test_every_entry_type(void **state)
 		{ .path = "./tmp/", .type = AE_IFDIR, .mode = 01777 },
 		{ .path = "./usr/share/big.bin", .data = big, .len = big_len, .uid = 7, .gid = 8 },
 		{ .path = "./deep/a/b/c/d/e/f/g/h/i/j/file", .data = "deep\n", .len = 5 },
+		{ .path = "./usr/share/holes.bin", .data = holes, .len = holes_len },
 		{ .path = longname, .data = "L", .len = 1 },
 		{ .path = "./link-fast", .type = AE_IFLNK, .mode = 0777, .symlink = "etc/hostname" },
 		{ .path = "./link-slow", .type = AE_IFLNK, .mode = 0777, .symlink = slow, .uid = 3, .gid = 4 },
@@ -331,6 +336,11 @@ static void test_every_entry_type(void **state)
 	check_stat(img, "/tmp", "directory", 01777, 0, 0, -1, 2);
 	check_stat(img, "/usr/share/big.bin", "regular", 0644, 7, 8, (long)big_len, 1);
 	check_content(img, "/usr/share/big.bin", big, big_len);
+	check_content(img, "/usr/share/holes.bin", holes, holes_len);
+	o = dbg(img, "stat /usr/share/holes.bin");
+	assert_true(field(o, "Blockcount: ", 10) * 512 < (long)holes_len - (1 << 20) + 8192);
+	free(o);
+	free(holes);
 	check_stat(img, "/deep/a/b/c/d/e/f/g/h/i/j/file", "regular", 0644, 0, 0, 5, 1);
 	char lp[320];
 	snprintf(lp, sizeof(lp), "/%s", longname);
@@ -445,6 +455,60 @@ static void test_replacement(void **state)
 	free(img);
 }
 
+/* Symlinked parent directories are followed, as tar extraction does:
+ * merged /usr ("bin -> usr/bin") for tar entries and the overlay. */
+static void test_symlinked_parents(void **state)
+{
+	(void)state;
+	const struct tent t[] = {
+		{ .path = "usr/bin/", .type = AE_IFDIR, .mode = 0755 },
+		{ .path = "usr/lib/", .type = AE_IFDIR, .mode = 0755 },
+		{ .path = "bin", .type = AE_IFLNK, .symlink = "usr/bin" },
+		{ .path = "lib", .type = AE_IFLNK, .symlink = "/usr/lib" },
+		{ .path = "usr/sbin", .type = AE_IFLNK, .symlink = "../usr/./bin/" },
+		{ .path = "bin/tool", .data = "one", .len = 3 },
+		{ .path = "usr/bin/tool", .data = "two", .len = 3 },     /* the same file */
+		{ .path = "usr/sbin/tool2", .data = "three", .len = 5 },
+		{ .path = "bin2", .hardlink = "bin" },                    /* a hard-linked symlink */
+		{ .path = "bin2/viahl", .data = "4", .len = 1 },
+		{ .path = "loop1", .type = AE_IFLNK, .symlink = "loop2" },
+		{ .path = "loop2", .type = AE_IFLNK, .symlink = "loop1" },
+	};
+	char *tar = tpath("links.tar"), *img = tpath("links.img");
+	write_tar(tar, t, sizeof(t) / sizeof(t[0]), false);
+	make_image(img, 16 << 20);
+	const struct overlay_entry ov[] = {
+		{ .path = "/lib/x.conf", .type = OVERLAY_FILE, .mode = 0644, .data = "x", .len = 1 },
+		{ .path = "/bin/tool", .type = OVERLAY_FILE, .mode = 0755, .data = "five", .len = 4 },
+	};
+	struct ext4_params p = params();
+	assert_int_equal(ext4_from_tar(img, 0, 16 << 20, &p, tar, ov, 2, NULL, NULL, NULL), 0);
+	fsck_clean(img);
+	check_stat(img, "/usr/bin/tool", "regular", 0755, 0, 0, 4, 1);
+	check_content(img, "/usr/bin/tool", "five", 4);
+	check_content(img, "/usr/bin/tool2", "three", 5);
+	check_content(img, "/usr/bin/viahl", "4", 1);
+	check_content(img, "/usr/lib/x.conf", "x", 1);
+	check_stat(img, "/bin", "symlink", 0644, 0, 0, 7, 2);
+	char *o = dbg(img, "ls /usr/bin");
+	const char *one = strstr(o, ") tool ");                   /* one "tool", not two */
+	assert_non_null(one);
+	assert_null(strstr(one + 1, ") tool "));
+	free(o);
+
+	const struct tent loop[] = {
+		{ .path = "loop1", .type = AE_IFLNK, .symlink = "loop2" },
+		{ .path = "loop2", .type = AE_IFLNK, .symlink = "loop1" },
+		{ .path = "loop1/f", .data = "x", .len = 1 },
+	};
+	write_tar(tar, loop, 3, false);
+	buf_free(&logbuf);
+	assert_int_equal(ext4_from_tar(img, 0, 16 << 20, &p, tar, NULL, 0, NULL, NULL, NULL), -ELOOP);
+	assert_non_null(strstr(logbuf.data, "\"loop1/f\": too many levels of symbolic links"));
+	free(tar);
+	free(img);
+}
+
 static int cmp_files(const char *a, uint64_t a_off, const char *b, uint64_t len)
 {
 	int st;
@@ -501,6 +565,11 @@ static void test_reproducible_and_offset(void **state)
 	assert_memory_equal(d + off + sz, pat, 1 << 20);
 	free(d);
 
+	/* "-" reads the tar from stdin */
+	assert_non_null(freopen(tar, "r", stdin));
+	assert_int_equal(ext4_from_tar(b, 0, sz, &p, "-", NULL, 0, NULL, NULL, NULL), 0);
+	assert_int_equal(cmp_files(a, 0, b, sz), 0);
+
 	/* a different timestamp changes the bytes (the times are really used) */
 	p.timestamp = TS + 1;
 	assert_int_equal(ext4_from_tar(b, 0, sz, &p, tar, NULL, 0, NULL, NULL, NULL), 0);
@@ -545,6 +614,7 @@ static void test_refusals(void **state)
 				       { .path = "after", .data = big, .len = 8 << 20 } };
 	expect_refusal(toobig, 3, 16 << 20, -ENOSPC, "filesystem of 16 MiB is too small");
 	assert_non_null(strstr(logbuf.data, "\"huge\""));
+	assert_ptr_equal(strchr(logbuf.data, '\n'), logbuf.data + logbuf.len - 1);   /* logged once */
 	long need = strtol(strstr(logbuf.data, "needs at least ") + 15, NULL, 10);
 	assert_true(need >= 32 && need < 256);
 	free(big);
@@ -593,6 +663,49 @@ static void test_refusals(void **state)
 	free(img);
 }
 
+/* POSIX ACLs in the tar (SCHILY.acl.*) become system.posix_acl_* xattrs. */
+static void test_posix_acls(void **state)
+{
+	(void)state;
+	char *tar = tpath("acl.tar"), *img = tpath("acl.img");
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	assert_int_equal(archive_write_open_filename(a, tar), ARCHIVE_OK);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, "shared");
+	archive_entry_set_filetype(e, AE_IFDIR);
+	archive_entry_set_perm(e, 0770);
+	archive_entry_set_mtime(e, TS, 0);
+	assert_int_equal(archive_entry_acl_add_entry(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS,
+		ARCHIVE_ENTRY_ACL_READ | ARCHIVE_ENTRY_ACL_WRITE, ARCHIVE_ENTRY_ACL_USER, 1234, "u"), 0);
+	assert_int_equal(archive_entry_acl_add_entry(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS,
+		ARCHIVE_ENTRY_ACL_READ | ARCHIVE_ENTRY_ACL_WRITE | ARCHIVE_ENTRY_ACL_EXECUTE,
+		ARCHIVE_ENTRY_ACL_MASK, -1, NULL), 0);
+	assert_int_equal(archive_entry_acl_add_entry(e, ARCHIVE_ENTRY_ACL_TYPE_DEFAULT,
+		ARCHIVE_ENTRY_ACL_READ, ARCHIVE_ENTRY_ACL_GROUP, 99, "g"), 0);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	archive_entry_free(e);
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	make_image(img, 16 << 20);
+	struct ext4_params p = params();
+	assert_int_equal(ext4_from_tar(img, 0, 16 << 20, &p, tar, NULL, 0, NULL, NULL, NULL), 0);
+	fsck_clean(img);
+	/* version 2, then {tag, perm, id} sorted by tag: user::rwx user:1234:rw-
+	 * group::rwx mask::rwx other::--- (ext4 stores no id for the unnamed
+	 * entries; libext2fs reads them back as 0) */
+	static const unsigned char access[] = { 2, 0, 0, 0,
+		0x01, 0, 7, 0, 0, 0, 0, 0,  0x02, 0, 6, 0, 0xd2, 0x04, 0, 0,
+		0x04, 0, 7, 0, 0, 0, 0, 0,  0x10, 0, 7, 0, 0, 0, 0, 0,
+		0x20, 0, 0, 0, 0, 0, 0, 0 };
+	check_xattr(img, "/shared", "system.posix_acl_access", access, sizeof(access));
+	char *o = dbg(img, "ea_list /shared");
+	assert_non_null(strstr(o, "system.posix_acl_default"));
+	free(o);
+	free(tar);
+	free(img);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -615,8 +728,10 @@ int main(void)
 		cmocka_unit_test(test_every_entry_type),
 		cmocka_unit_test(test_sparse_file),
 		cmocka_unit_test(test_replacement),
+		cmocka_unit_test(test_symlinked_parents),
 		cmocka_unit_test(test_reproducible_and_offset),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_posix_acls),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,10 +1,11 @@
 /* esxi/: VMDK header, marker and descriptor encoding, grain compression,
- * and the stream writer's stats and refusals. */
+ * the grain pool, and the stream writer's stats and refusals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "esxi/grain_compress.h"
+#include "esxi/grain_pool.h"
 #include "esxi/vmdk_format.h"
 #include "esxi/vmdk_stream.h"
 
@@ -236,6 +238,70 @@ static void test_stream_stats_and_tail(void **state)
 	close(out);
 }
 
+/* An fd without a sparse map (lseek ignores SEEK_DATA) is read in full; its
+ * zero grains are still dropped. */
+static void test_stream_without_sparse_map(void **state)
+{
+	(void)state;
+	int in = open("/dev/zero", O_RDONLY), out = tmpfile_fd();
+	assert_true(in >= 0);
+	struct vmdk_stream_opts o;
+	vmdk_stream_opts_init(&o);
+	struct vmdk_stream_stats st;
+	assert_int_equal(vmdk_stream_write(in, 40 * VMDK_GRAIN_BYTES + 7, out, &o, &st), 0);
+	assert_int_equal(st.grains_stored, 0);
+	assert_int_equal(st.grains_zero, 41);
+	close(in);
+	close(out);
+}
+
+/* The pool hands back grains in LBA order, flags zero grains, and
+ * reports a read error (here: an fd opened write-only) instead of data. */
+static void test_grain_pool_order_and_errors(void **state)
+{
+	(void)state;
+	int in = tmpfile_fd();
+	uint8_t blk[VMDK_GRAIN_BYTES];
+	for (int g = 0; g < 64; g += 3) {       /* data in every third grain, zeros in every 6th */
+		memset(blk, g % 6 ? 'a' + g : 0, sizeof(blk));
+		assert_int_equal(pwrite(in, blk, sizeof(blk), (off_t)g * VMDK_GRAIN_BYTES), (ssize_t)sizeof(blk));
+	}
+	struct grain_pool *p;
+	assert_int_equal(grain_pool_start(in, 64 * VMDK_GRAIN_BYTES, GRAIN_CODEC_LIBDEFLATE, 6, 4, &p), 0);
+	struct grain_record rec;
+	int n = 0, r;
+	uint64_t last = 0;
+	while ((r = grain_pool_next(p, &rec)) == 1) {
+		assert_true(n == 0 || rec.grain > last);
+		last = rec.grain;
+		assert_int_equal(rec.grain % 3, 0);
+		assert_int_equal(rec.len == 0, rec.grain % 6 == 0);
+		assert_int_equal(rec.len % VMDK_SECTOR, 0);
+		n++;
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(n, 22);
+	grain_pool_stop(p);
+
+	char path[] = "/tmp/kiln-unit-vmdk-XXXXXX";
+	int wo = mkstemp(path);
+	assert_true(wo >= 0);
+	assert_int_equal(pwrite(wo, blk, sizeof(blk), 0), (ssize_t)sizeof(blk));
+	close(wo);
+	wo = open(path, O_WRONLY);
+	unlink(path);
+	assert_int_equal(grain_pool_start(wo, VMDK_GRAIN_BYTES, GRAIN_CODEC_ZLIB, 6, 2, &p), 0);
+	assert_int_equal(grain_pool_next(p, &rec), -EBADF);
+	grain_pool_stop(p);
+	struct vmdk_stream_opts o;
+	vmdk_stream_opts_init(&o);
+	int out = tmpfile_fd();
+	assert_int_equal(vmdk_stream_write(wo, VMDK_GRAIN_BYTES, out, &o, NULL), -EBADF);
+	close(out);
+	close(wo);
+	close(in);
+}
+
 static void test_stream_refusals(void **state)
 {
 	(void)state;
@@ -244,6 +310,7 @@ static void test_stream_refusals(void **state)
 	struct vmdk_stream_opts o;
 	vmdk_stream_opts_init(&o);
 	assert_int_equal(vmdk_stream_write(in, 0, out, &o, NULL), -EINVAL);
+	assert_int_equal(vmdk_stream_write(in, VMDK_MAX_DISK_BYTES + 1, out, &o, NULL), -EFBIG);
 	o.adapter = "virtio";
 	assert_int_equal(vmdk_stream_write(in, 1, out, &o, NULL), -EINVAL);
 	o.adapter = NULL;
@@ -270,6 +337,8 @@ int main(void)
 		cmocka_unit_test(test_compress_roundtrip),
 		cmocka_unit_test(test_codec_parse_and_levels),
 		cmocka_unit_test(test_stream_stats_and_tail),
+		cmocka_unit_test(test_stream_without_sparse_map),
+		cmocka_unit_test(test_grain_pool_order_and_errors),
 		cmocka_unit_test(test_stream_refusals),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
