@@ -246,7 +246,15 @@ void status_summary(const struct status *s, char *buf, size_t len)
 	if (failed)
 		snprintf(buf, len, "kiln: %zu/%zu steps done; %s failed: %s", done, s->n, failed->name,
 			 failed->reason ? failed->reason : "see kiln-firstboot status");
-	else
+	else {
+		/* "join" is the last step of every role (skipped on data hosts):
+		 * only when it is over is the host ready, not when the early stage
+		 * has merely finished all it had to do. */
+		bool ready = false;
+		for (size_t i = 0; i < s->n; i++)
+			if (!strcmp(s->steps[i].name, "join"))
+				ready = s->steps[i].state == STEP_DONE || s->steps[i].state == STEP_SKIPPED;
 		snprintf(buf, len, "kiln: %zu/%zu steps done%s", done, s->n,
-			 s->n && done == s->n ? " - deployment ready" : "");
+			 ready && done == s->n ? " - deployment ready" : ", more to come");
+	}
 }

@@ -5,7 +5,7 @@
  * put into them is single-quoted by sq(). */
 #include "images/rootfs.h"
 #include "images/artifact.h"
-#include "images/spawn.h"
+#include "lib/spawn.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
@@ -395,7 +395,7 @@ int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
 	}
 	log_info("[%s] rootfs: cache miss, running mmdebstrap (%s %s, %zu packages)", o->role,
 		 o->suite, o->mirror, r->n_packages);
-	int rc = spawn_run(a.v, on_line, &l);
+	int rc = spawn_lines((const char *const *)a.v, on_line, &l);
 	if (rc == -ENOENT) {
 		e = log_error_errno(ENOENT, "mmdebstrap is not installed (apt-get install mmdebstrap)");
 		goto out;

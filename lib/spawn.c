@@ -1,4 +1,5 @@
 #include "lib/spawn.h"
+#include "lib/xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,92 +11,161 @@
 
 extern char **environ;
 
-int spawn_capture(const char *const argv[], struct buf *out, struct buf *err, size_t max_out)
+/* environ with env_set's entries replacing same-named ones. */
+static char **build_env(const char *const *set)
 {
-	return spawn_io(argv, NULL, 0, out, err, max_out);
+	size_t n_env = 0, n_set = 0;
+	while (environ[n_env])
+		n_env++;
+	while (set && set[n_set])
+		n_set++;
+	char **env = xcalloc(n_env + n_set + 1, sizeof *env);
+	size_t k = 0;
+	for (size_t i = 0; i < n_env; i++) {
+		bool replaced = false;
+		for (size_t j = 0; j < n_set && !replaced; j++) {
+			size_t nl = strcspn(set[j], "=");
+			replaced = !strncmp(environ[i], set[j], nl) && environ[i][nl] == '=';
+		}
+		if (!replaced)
+			env[k++] = environ[i];
+	}
+	for (size_t j = 0; j < n_set; j++)
+		env[k++] = (char *)set[j];
+	return env;
 }
 
-int spawn_io(const char *const argv[], const void *in, size_t in_len, struct buf *out, struct buf *err,
-	     size_t max_out)
+static void closep(int *fd)
 {
-	int po[2], pe[2], pi[2] = { -1, -1 };
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(pe, O_CLOEXEC) < 0 || (in && pipe2(pi, O_CLOEXEC) < 0)) {
-		int e = -errno;
-		close(po[0]);
-		close(po[1]);
-		return e;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Hand complete lines of `chunk` to on_line, keeping a partial one in line. */
+static void feed_lines(const struct spawn_opts *o, struct buf *line, const char *chunk, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (chunk[i] == '\n') {
+			buf_putc(line, '\0');
+			o->on_line(o->ud, line->data);
+			line->len = 0;
+		} else
+			buf_putc(line, chunk[i]);
+	}
+}
+
+int spawn(const struct spawn_opts *o)
+{
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pi[2] = { -1, -1 };
+	int r = 0;
+	if (pipe2(po, O_CLOEXEC) < 0 || (!o->merge_err && pipe2(pe, O_CLOEXEC) < 0) ||
+	    (o->in && pipe2(pi, O_CLOEXEC) < 0)) {
+		r = -errno;
+		goto fail;
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, po[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], STDERR_FILENO);
-	if (in)
+	posix_spawn_file_actions_adddup2(&fa, o->merge_err ? po[1] : pe[1], STDERR_FILENO);
+	if (o->in)
 		posix_spawn_file_actions_adddup2(&fa, pi[0], STDIN_FILENO);
 	else
 		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	char **env = o->env_set ? build_env(o->env_set) : environ;
 	pid_t pid;
-	int r = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	int e = posix_spawnp(&pid, o->argv[0], &fa, NULL, (char *const *)o->argv, env);
+	if (env != environ)
+		free(env);
 	posix_spawn_file_actions_destroy(&fa);
-	close(po[1]);
-	close(pe[1]);
-	if (in)
-		close(pi[0]);
-	if (r != 0) {
-		close(po[0]);
-		close(pe[0]);
-		if (in)
-			close(pi[1]);
-		return -r;
+	closep(&po[1]);
+	closep(&pe[1]);
+	closep(&pi[0]);
+	if (e != 0) {
+		r = -e;
+		goto fail;
 	}
-	/* fds[2] is the child's stdin, written as it becomes writable. */
-	struct pollfd fds[3] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 }, { in ? pi[1] : -1, POLLOUT, 0 } };
-	int open_fds = 2;
-	size_t in_off = 0;
-	if (in && in_len == 0) {
-		close(pi[1]);
-		fds[2].fd = -1;
-	}
-	char tmp[8192];
-	while (open_fds > 0) {
+
+	/* fds: child's stdout, stderr, stdin (written as it becomes writable). */
+	struct pollfd fds[3] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 }, { pi[1], POLLOUT, 0 } };
+	size_t in_off = 0, max_out = o->max_out ? o->max_out : 1u << 20;
+	if (o->in && o->in_len == 0)
+		closep(&fds[2].fd);
+	struct buf line;
+	buf_init(&line);
+	char chunk[8192];
+	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
 		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t w = (fds[2].revents & POLLOUT) ? write(fds[2].fd, (const char *)in + in_off, in_len - in_off) : -1;
+			ssize_t w = (fds[2].revents & POLLOUT) ? write(fds[2].fd, (const char *)o->in + in_off, o->in_len - in_off) : -1;
 			if (w > 0)
 				in_off += (size_t)w;
-			if (w < 0 || in_off == in_len) {
-				close(fds[2].fd);
-				fds[2].fd = -1;
-			}
+			if (w < 0 || in_off == o->in_len)
+				closep(&fds[2].fd);
 		}
 		for (int i = 0; i < 2; i++) {
 			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			ssize_t n = read(fds[i].fd, tmp, sizeof tmp);
+			ssize_t n = read(fds[i].fd, chunk, sizeof chunk);
+			if (n < 0 && errno == EINTR)
+				continue;
 			if (n <= 0) {
-				close(fds[i].fd);
-				fds[i].fd = -1;
-				open_fds--;
+				closep(&fds[i].fd);
 				continue;
 			}
-			struct buf *dst = i == 0 ? out : err;
+			struct buf *dst = i == 0 ? o->out : o->err;
 			size_t cap = i == 0 ? max_out : 64 * 1024;
 			if (dst && dst->len < cap)
-				buf_append(dst, tmp, (size_t)n > cap - dst->len ? cap - dst->len : (size_t)n);
+				buf_append(dst, chunk, (size_t)n > cap - dst->len ? cap - dst->len : (size_t)n);
+			if (i == 0 && o->on_line)
+				feed_lines(o, &line, chunk, (size_t)n);
 		}
 	}
+	if (o->on_line && line.len) {
+		buf_putc(&line, '\0');
+		o->on_line(o->ud, line.data);
+	}
+	buf_free(&line);
+	closep(&fds[2].fd);
+	closep(&po[0]);
+	closep(&pe[0]);
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	if (WIFEXITED(st)) {
-		/* posix_spawnp reports exec failure as exit 127 on glibc. */
+	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
-	}
-	return -ECHILD;
+	return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+fail:
+	closep(&po[0]);
+	closep(&po[1]);
+	closep(&pe[0]);
+	closep(&pe[1]);
+	closep(&pi[0]);
+	closep(&pi[1]);
+	return r;
+}
+
+int spawn_capture(const char *const argv[], struct buf *out, struct buf *err, size_t max_out)
+{
+	struct spawn_opts o = { .argv = argv, .out = out, .err = err, .max_out = max_out };
+	return spawn(&o);
+}
+
+int spawn_io(const char *const argv[], const void *in, size_t in_len, struct buf *out, struct buf *err,
+	     size_t max_out)
+{
+	struct spawn_opts o = { .argv = argv, .in = in, .in_len = in_len, .out = out, .err = err,
+				.max_out = max_out };
+	return spawn(&o);
+}
+
+int spawn_lines(const char *const argv[], spawn_line_fn on_line, void *ud)
+{
+	struct spawn_opts o = { .argv = argv, .merge_err = true, .on_line = on_line, .ud = ud };
+	return spawn(&o);
 }

@@ -1,17 +1,37 @@
-/* Running a helper program without a shell: argv is passed as-is (no
- * quoting bugs, no injection). stdout is captured up to max_out bytes;
- * stderr is captured too so callers can put it in their error message.
- * Never put secrets on argv (argv is world-readable in /proc). */
+/* Running helper programs without a shell: argv is passed as-is (no quoting
+ * bugs, no injection). One core, spawn(), and thin forms for the common
+ * cases. Never put secrets on argv (it is world-readable in /proc): feed
+ * them on stdin (spawn_io) or in a private file. These functions do not log. */
 #ifndef KILN_SPAWN_H
 #define KILN_SPAWN_H
+#include <stdbool.h>
 #include "lib/buf.h"
 
-/* Returns the exit status (0..255), or -errno if it could not run (-ENOENT:
- * no such program), or -EINTR-style negative for a signal death (-ECHILD). */
-int spawn_capture(const char *const argv[], struct buf *out, struct buf *err, size_t max_out);
+typedef void (*spawn_line_fn)(void *ud, const char *line);
 
+struct spawn_opts {
+	const char *const *argv;      /* argv[0] looked up in PATH */
+	const char *const *env_set;   /* NULL or "NAME=value" entries added to / replacing the environment */
+	const void *in;               /* NULL: stdin is /dev/null */
+	size_t in_len;
+	struct buf *out;              /* NULL: stdout discarded (unless on_line) */
+	size_t max_out;               /* capture limit for out; 0 = 1 MiB */
+	struct buf *err;              /* NULL: stderr discarded; captured up to 64 KiB */
+	bool merge_err;               /* stderr goes where stdout goes */
+	spawn_line_fn on_line;        /* each line of stdout (without '\n') */
+	void *ud;
+};
+
+/* Returns the exit status (0..255), 128+signal when killed, or -errno when
+ * the program could not be started (-ENOENT: not installed). */
+int spawn(const struct spawn_opts *o);
+
+/* stdout (up to max_out bytes) and stderr captured; stdin /dev/null. */
+int spawn_capture(const char *const argv[], struct buf *out, struct buf *err, size_t max_out);
 /* Same, feeding `in` (in_len bytes) to the child's stdin: the way to hand a
  * program a secret (SQL with a password, a key) without putting it on argv. */
 int spawn_io(const char *const argv[], const void *in, size_t in_len, struct buf *out, struct buf *err,
 	     size_t max_out);
+/* stdout and stderr together, line by line (a tool's progress). */
+int spawn_lines(const char *const argv[], spawn_line_fn on_line, void *ud);
 #endif

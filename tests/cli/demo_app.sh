@@ -4,7 +4,10 @@
 # object (checked with s3cmd), byte for byte.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/fixtures/s3server/server.sh"
-. "$ROOT/tests/fixtures/mariadb/server.sh"
+. "$ROOT/tests/fixtures/mariadb/mariadb.sh"
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 APP_PID=
 app_stop() {
 	[ -n "$APP_PID" ] || return 0
@@ -12,19 +15,20 @@ app_stop() {
 	for _ in $(seq 50); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
 	kill -9 "$APP_PID" 2>/dev/null; wait "$APP_PID" 2>/dev/null; APP_PID=
 }
-trap 'app_stop; s3_stop; db_stop; rm -rf "$T"' EXIT
+trap 'app_stop; s3_stop; mariadb_stop; rm -rf "$T"' EXIT
 APP=$ROOT/examples/demo-app/app.py
 DB_APP_PASSWORD=db-pass-$RANDOM-$RANDOM
 
 # --- MariaDB: database and user as the mysql role makes them (password via stdin, not argv)
-if db_start; then ok "private mariadbd starts on 127.0.0.1:$DB_PORT"; else not_ok "private mariadbd starts"; exit 1; fi
-check "create appdb and app user" db_root <<EOF
+if mariadb_start "$T/db"; then ok "private mariadbd starts on 127.0.0.1:$MARIADB_PORT"
+else not_ok "private mariadbd starts"; exit 1; fi
+check "create appdb and app user" mariadb_root <<EOF
 CREATE DATABASE appdb CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '$DB_APP_PASSWORD';
 GRANT ALL PRIVILEGES ON appdb.* TO 'app'@'127.0.0.1';
 EOF
 (umask 077; printf '[client]\nuser=app\npassword=%s\nhost=127.0.0.1\nport=%s\ndatabase=appdb\n' \
-	"$DB_APP_PASSWORD" "$DB_PORT" >"$T/app.my.cnf")
+	"$DB_APP_PASSWORD" "$MARIADB_PORT" >"$T/app.my.cnf")
 app_sql() { mariadb --defaults-file="$T/app.my.cnf" -N -B -e "$1"; }
 
 # --- S3: the bucket (versioned) and an app key, as the minio role makes them
@@ -40,7 +44,7 @@ check "create the uploads bucket" s3cmd -c "$T/root.s3cfg" mb s3://uploads
 APP_PORT=$(free_port)
 (umask 077; cat >"$T/app.env" <<EOF
 DB_HOST=127.0.0.1
-DB_PORT=$DB_PORT
+DB_PORT=$MARIADB_PORT
 DB_NAME=appdb
 DB_USER=app
 DB_PASSWORD=$DB_APP_PASSWORD

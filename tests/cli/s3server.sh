@@ -140,17 +140,31 @@ else not_ok "s3server restarts on the same directory"; fi
 check_output "bucket and object survive a restart" '<Status>Enabled</Status>' \
 	probe "${R[@]}" GET "$S3_ENDPOINT/tamper/kept.txt"
 
+# --- MinIO's distributed MINIO_VOLUMES (4 nodes): this node's volume is served alone
+s3_stop
+if MINIO_VOLUMES="http://203.0.113.1:9000/x http://127.0.0.1:9000$T/vdata http://203.0.113.3:9000/x http://203.0.113.4:9000/x" \
+	s3_start ""; then ok "s3server starts with distributed MINIO_VOLUMES"; else not_ok "s3server starts with distributed MINIO_VOLUMES"; fi
+check "distributed: serves the local volume" probe "${R[@]}" PUT "$S3_ENDPOINT/dist-bucket"
+check "distributed: data lands in the local volume's path" test -f "$T/vdata/dist-bucket/bucket.json"
+check_output "distributed: says it serves one node only" 'serving only this node' cat "$S3_LOG"
+s3_stop
+
 # --- command line errors
 check_fails "server refuses to start without root credentials" 'MINIO_ROOT_USER and MINIO_ROOT_PASSWORD must be set' \
-	env -u MINIO_ROOT_USER -u MINIO_ROOT_PASSWORD "$S3_PY" "$S3_DIR/s3server.py" server --address 127.0.0.1:0 "$T/data"
+	env -u MINIO_ROOT_USER -u MINIO_ROOT_PASSWORD timeout 20 "$S3_PY" "$S3_DIR/s3server.py" server --address 127.0.0.1:0 "$T/data"
 check_fails "server refuses a short root password" 'MINIO_ROOT_PASSWORD 8\+' \
-	env MINIO_ROOT_USER=abc MINIO_ROOT_PASSWORD=short "$S3_PY" "$S3_DIR/s3server.py" server --address 127.0.0.1:0 "$T/data"
-check_fails "server needs a data directory" 'exactly one data directory' \
-	env -u MINIO_VOLUMES MINIO_ROOT_USER=abc MINIO_ROOT_PASSWORD=long-enough "$S3_PY" "$S3_DIR/s3server.py" server --address 127.0.0.1:0
+	env MINIO_ROOT_USER=abc MINIO_ROOT_PASSWORD=short timeout 20 "$S3_PY" "$S3_DIR/s3server.py" server --address 127.0.0.1:0 "$T/data"
+check_fails "server needs a data directory" 'a data directory is required' \
+	timeout 20 env -u MINIO_VOLUMES MINIO_ROOT_USER=abc MINIO_ROOT_PASSWORD=long-enough "$S3_PY" "$S3_DIR/s3server.py" server --address 127.0.0.1:0
+check_fails "server refuses several plain directories" 'erasure sets\) are not supported' \
+	timeout 20 env MINIO_ROOT_USER=abc MINIO_ROOT_PASSWORD=long-enough "$S3_PY" "$S3_DIR/s3server.py" server --address 127.0.0.1:0 "$T/a" "$T/b"
+check_fails "server refuses distributed volumes none of which is local" 'none of the MINIO_VOLUMES URLs names this host' \
+	env MINIO_ROOT_USER=abc MINIO_ROOT_PASSWORD=long-enough MINIO_VOLUMES="http://203.0.113.1:9000/d http://203.0.113.2:9000/d" \
+	timeout 20 "$S3_PY" "$S3_DIR/s3server.py" server --address 127.0.0.1:0
 check_fails "server refuses a bad address" "is not HOST:PORT" \
-	env MINIO_ROOT_USER=abc MINIO_ROOT_PASSWORD=long-enough "$S3_PY" "$S3_DIR/s3server.py" server --address nowhere "$T/data"
+	timeout 20 env MINIO_ROOT_USER=abc MINIO_ROOT_PASSWORD=long-enough "$S3_PY" "$S3_DIR/s3server.py" server --address nowhere "$T/data"
 check_fails "server reports a missing env file" 'cannot read env file' \
-	"$S3_PY" "$S3_DIR/s3server.py" server --env-file "$T/no-such-env" "$T/data"
+	timeout 20 "$S3_PY" "$S3_DIR/s3server.py" server --env-file "$T/no-such-env" "$T/data"
 s3_stop
 
 # --- the .deb: deterministic, MinIO-shaped, and the packaged server works from its env file
@@ -171,6 +185,23 @@ sed "s|/usr/bin/minio|$T/pkg/usr/bin/minio|g" "$UNIT" >"$T/minio.service"
 check "unit passes systemd-analyze verify" systemd-analyze verify "$T/minio.service"
 check_output "postinst creates minio-user" 'useradd --system' cat "$T/pkg/DEBIAN/postinst"
 check "postinst is valid sh" sh -n "$T/pkg/DEBIAN/postinst"
+# Run postinst for real against a copy of /etc in a private mount namespace:
+# it must create minio-user and minio-user's group, and be idempotent.
+postinst_in_namespace() {
+	cp -a /etc "$T/etc" &&
+	unshare -m --propagation private sh -c '
+		mount --bind "$1/etc" /etc &&
+		sh "$1/pkg/DEBIAN/postinst" configure && sh "$1/pkg/DEBIAN/postinst" configure &&
+		getent passwd minio-user | grep -q ":/nonexistent:/usr/sbin/nologin$" &&
+		getent group minio-user >/dev/null' sh "$T"
+}
+if [ "$(id -u)" = 0 ]; then
+	sha256sum /etc/passwd /etc/group >"$T/etc.sums"
+	check "postinst creates the minio-user account, twice without error" postinst_in_namespace
+	check "postinst left the real /etc alone" sha256sum -c --quiet "$T/etc.sums"
+else
+	echo "ok - postinst run skipped: needs root for a private mount namespace # SKIP"
+fi
 (umask 077; cat >"$T/default-minio" <<EOF
 # as the first-boot agent writes /etc/default/minio
 MINIO_VOLUMES="$T/pkgdata"
@@ -184,9 +215,18 @@ mkdir -p "$T/pkgdata"
 (set -a; . "$T/default-minio"; exec "$T/pkg/usr/bin/minio" server $MINIO_OPTS $MINIO_VOLUMES) >"$T/pkg.log" 2>&1 &
 S3_PID=$!
 for _ in $(seq 100); do
-	S3_PORT=$(sed -n 's|^API: http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$T/pkg.log"); [ -n "$S3_PORT" ] && break; sleep 0.1
+	S3_PORT=$(sed -n 's|^API: http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$T/pkg.log" 2>/dev/null); [ -n "$S3_PORT" ] && break; sleep 0.1
 done
 check_output "packaged minio --version" 'kiln stand-in' "$T/pkg/usr/bin/minio" --version
 check "packaged minio serves from its env file (PUT bucket)" probe pkg-root pkg-secret-123456 PUT "http://127.0.0.1:$S3_PORT/pkg-bucket"
 check "packaged minio stores under MINIO_VOLUMES" test -f "$T/pkgdata/pkg-bucket/bucket.json"
+s3_stop
+# The same env file read by the server itself (MINIO_CONFIG_ENV_FILE, as MinIO).
+MINIO_CONFIG_ENV_FILE=$T/default-minio "$T/pkg/usr/bin/minio" server --address 127.0.0.1:0 >"$T/pkg2.log" 2>&1 &
+S3_PID=$!
+for _ in $(seq 100); do
+	S3_PORT=$(sed -n 's|^API: http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$T/pkg2.log" 2>/dev/null); [ -n "$S3_PORT" ] && break; sleep 0.1
+done
+check_output "MINIO_CONFIG_ENV_FILE gives credentials and volumes" 'HTTP 200' \
+	probe pkg-root pkg-secret-123456 HEAD "http://127.0.0.1:$S3_PORT/pkg-bucket"
 s3_stop

@@ -48,6 +48,7 @@ failed=$(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' '
 m "failed=${failed:-none}"
 m "time=$(systemd-analyze time 2>/dev/null | head -1)"
 m "root=$(findmnt -no SOURCE /)"
+m "rootsize=$(findmnt -bno SIZE /)"
 m "kiln=$(stat -c %a /etc/kiln/role.key) $(cat /etc/kiln/deployment) $(ls /usr/lib/systemd/system/kiln-firstboot*.service | wc -l) $(test -x /usr/sbin/kiln-firstboot && echo agent)"
 for p in /sys/block/vd* /sys/block/sd* /sys/block/nvme*; do
 	[ -e "$p" ] || continue
@@ -103,7 +104,8 @@ boot() { # role bus
 	local role=$1 bus=$2 name=$1-$2 data=$out/acme-$1-data.raw
 	[ -f "$data" ] || data=$T/scratch-data.raw
 	local t0=$SECONDS
-	qemu_start "$name" "$out/acme-$role.raw" "$bus" "$data"
+	# The VM's disk is 2 GiB larger than the image: the root must grow into it.
+	QEMU_GROW=$((2 << 30)) qemu_start "$name" "$out/acme-$role.raw" "$bus" "$data"
 	if qemu_wait "$name" '^KILN-E2E: done=1' "$BOOT_DEADLINE"; then
 		ok "$name: booted and reported in $((SECONDS - t0))s ($(marker "$name" time))"
 	else
@@ -123,6 +125,9 @@ boot() { # role bus
 	[ "$k" = "600 acme 2 agent" ] && ok "$name: role key 0600, deployment, agent and its units in place" ||
 		not_ok "$name: kiln files: '$k' (wanted '600 acme 2 agent')"
 	[ "$root" = "$want_root" ] && ok "$name: root on $root" || not_ok "$name: root on '$root', wanted $want_root"
+	local rs img; rs=$(marker "$name" rootsize); img=$(stat -c %s "$out/acme-$role.raw")
+	[ "${rs:-0}" -gt "$img" ] && ok "$name: root filesystem grew into the larger disk ($rs bytes > image $img)" ||
+		not_ok "$name: root filesystem did not grow (${rs:-?} bytes, image $img)"
 	tr -d '\r' <"$T/$name.log" | grep -aEq "^KILN-E2E: disk-[a-z0-9]+=.* ${want_drv}," &&
 		ok "$name: boot disk driver $want_drv" || not_ok "$name: no boot disk on $want_drv"
 	tr -d '\r' <"$T/$name.log" | grep -aEq '^KILN-E2E: disk-sd[a-z]=[^ ]+ sd,vmw_pvscsi,' &&

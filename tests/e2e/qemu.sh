@@ -6,13 +6,16 @@ OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 QEMU_PIDS=()
 
 # qemu_start NAME BOOTDISK BUS [DATADISK]: boot BOOTDISK (raw, opened through
-# a qcow2 overlay so the image itself is never written) on BUS = virtio |
+# a qcow2 overlay so the image itself is never written; QEMU_GROW=SIZE makes
+# the overlay, and so the VM's disk, that much larger) on BUS = virtio |
 # nvme; DATADISK (raw) on a pvscsi controller; a vmxnet3 NIC on user-mode
 # networking with restrict=on. The serial console goes to $T/NAME.log.
 qemu_start() {
 	local name=$1 disk=$2 bus=$3 data=${4:-}
 	cp "$OVMF_VARS" "$T/$name.vars"
-	qemu-img create -q -f qcow2 -b "$disk" -F raw "$T/$name.qcow2"
+	local size=
+	[ -n "${QEMU_GROW:-}" ] && size=$(( $(stat -c %s "$disk") + QEMU_GROW ))
+	qemu-img create -q -f qcow2 -b "$disk" -F raw "$T/$name.qcow2" $size
 	local args=(-accel tcg -machine q35 -m 1024 -smp 2 -nodefaults -display none
 		-monitor none -serial "file:$T/$name.log"
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"

@@ -40,6 +40,15 @@ static void test_roundtrip(void **state)
 	status_set(&t, "join", STEP_DONE, NULL);
 	status_summary(&t, line, sizeof line);
 	assert_non_null(strstr(line, "deployment ready"));
+
+	/* All done so far, but the last step has not run yet: not ready. */
+	struct status early = { 0 };
+	status_set(&early, "seed", STEP_DONE, NULL);
+	status_set(&early, "identity", STEP_DONE, NULL);
+	status_summary(&early, line, sizeof line);
+	assert_null(strstr(line, "ready"));
+	assert_non_null(strstr(line, "2/2 steps done, more to come"));
+	status_free(&early);
 	status_free(&t);
 	free(p);
 }

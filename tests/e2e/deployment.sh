@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# End to end, the whole deployment: three role images built by kiln, each
+# booted under QEMU TCG with its own seed on a KILN_SEED medium, on a private
+# network: a network namespace whose bridge joins the VMs' taps and whose
+# router holds both subnets' gateways and the admin address 192.168.40.1.
+# Nothing leaves the namespace. Pass means the hosts configured themselves
+# and joined: an HTTPS upload to the app (checked with the deployment's CA)
+# lands as a row in MySQL and an object in the bucket; the firewall lets the
+# app host reach 3306/9000 only, SSH only from the admin range, and a
+# stranger's 3306 is dropped, counted and logged; no secret value appears in
+# any console, journal or status file. The data disk of db1 already holds a
+# kiln-data filesystem with a file on it: it must be kept, not formatted.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/qemu.sh"
+# Images carry the kiln-firstboot found next to the kiln that builds them:
+# use the plain build (an ASan binary would need its runtime in the image).
+KILN_IMG=$ROOT/build/kiln
+[ -x "$KILN_IMG" ] || { not_ok "deployment: $KILN_IMG missing (make all)"; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "ok - deployment: needs root for network namespaces # SKIP"; exit 0; }
+NS=kiln-e2e-$$ OUT=kiln-out-$$
+DEADLINE=${KILN_E2E_DEPLOY_SECONDS:-1500}
+cleanup() {
+	for h in app1 db1 minio1; do ip netns exec $NS true 2>/dev/null && qemu_stop $h; done
+	qemu_stop_all
+	ip netns del $NS 2>/dev/null; ip netns del $OUT 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# --- deployment: profile with the test's SSH key, keys, secrets, images, seeds
+ssh-keygen -q -t ed25519 -N '' -C kiln-e2e -f "$T/id" || { not_ok "ssh-keygen"; exit 1; }
+P=$T/deployment.yaml S=$T/state IMG=$T/images
+sed "s|@SSH_KEY@|$(cat "$T/id.pub")|" "$ROOT/tests/profiles/fixtures/deployment.yaml" > "$P"
+check "keys init" "$KILN" keys init "$P" --state "$S"
+check "secrets init" "$KILN" secrets init "$P" --state "$S"
+ov=$T/overlay
+install -d "$ov/opt/kiln-demo"
+install -m 0644 "$ROOT/examples/demo-app/app.py" "$ov/opt/kiln-demo/app.py"
+bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
+check "kiln build (app, mysql, minio)" "$KILN_IMG" build "$P" --target raw --state "$S" --out "$IMG" \
+	--overlay "$ov" --artifact "minio=$(ls "$T"/deb/*.deb)"
+for h in app1 db1 minio1; do
+	"$KILN" seed "$P" --host $h --out "$T/$h.seed" --state "$S" 2>/dev/null
+	mkdir -p "$T/medium-$h"; cp "$T/$h.seed" "$T/medium-$h/seed"
+	xorriso -as mkisofs -quiet -V KILN_SEED -o "$T/$h-seed.iso" "$T/medium-$h" 2>/dev/null
+	check "$h: seed medium" test -s "$T/$h-seed.iso"
+done
+# db1's data disk already carries our filesystem, with a file on it.
+mkfs.ext4 -q -F -L kiln-data "$IMG/acme-mysql-data.raw"
+echo keep-me > "$T/marker"
+debugfs -w -R "write $T/marker kiln-e2e-marker" "$IMG/acme-mysql-data.raw" >/dev/null 2>&1
+
+# --- the wire: one bridge in a namespace; the namespace routes between subnets
+ip netns add $NS && ip netns add $OUT || { not_ok "network namespaces"; exit 1; }
+nsx() { ip netns exec $NS "$@"; }
+nsx ip link set lo up
+nsx ip link add br0 type bridge
+nsx ip link set br0 up
+for a in 192.168.40.193/28 192.168.40.209/28 192.168.40.1/26; do nsx ip addr add $a dev br0; done
+nsx sysctl -qw net.ipv4.ip_forward=1
+# A stranger on the app subnet that is not the app host.
+nsx ip link add veth-out type veth peer name eth0 netns $OUT
+nsx ip link set veth-out master br0 up
+ip -n $OUT link set lo up; ip -n $OUT link set eth0 up
+ip -n $OUT addr add 192.168.40.201/28 dev eth0
+ip -n $OUT route add default via 192.168.40.193
+
+start_vm() { # host image data-disk mac
+	local h=$1 img=$2 data=$3 mac=$4
+	nsx ip tuntap add tap-$h mode tap
+	nsx ip link set tap-$h master br0 up
+	cp "$OVMF_VARS" "$T/$h.vars"
+	qemu-img create -q -f qcow2 -b "$img" -F raw "$T/$h.qcow2"
+	local args=(-accel tcg -machine q35 -m 1024 -smp 1 -nodefaults -display none -monitor none
+		-serial "file:$T/$h.log"
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+		-drive "if=pflash,format=raw,unit=1,file=$T/$h.vars"
+		-drive "if=none,id=boot,format=qcow2,file=$T/$h.qcow2" -device virtio-blk-pci,drive=boot,bootindex=0
+		-drive "if=none,id=seed,format=raw,readonly=on,file=$T/$h-seed.iso" -device virtio-blk-pci,drive=seed
+		-netdev "tap,id=n0,ifname=tap-$h,script=no,downscript=no" -device "vmxnet3,netdev=n0,mac=$mac")
+	if [ -n "$data" ]; then
+		args+=(-device pvscsi,id=pv0 -drive "if=none,id=data,format=raw,file=$data" -device scsi-hd,drive=data,bus=pv0.0)
+	fi
+	nsx qemu-system-x86_64 "${args[@]}" >"$T/$h.qemu.out" 2>&1 &
+	echo $! > "$T/$h.pid"; QEMU_PIDS+=($!)
+}
+cp --sparse=always "$IMG/acme-minio-data.raw" "$T/minio-data.raw"
+cp --sparse=always "$IMG/acme-mysql-data.raw" "$T/db-data.raw"
+start_vm db1 "$IMG/acme-mysql.raw" "$T/db-data.raw" 52:54:00:4b:00:02
+start_vm minio1 "$IMG/acme-minio.raw" "$T/minio-data.raw" 52:54:00:4b:00:03
+start_vm app1 "$IMG/acme-app.raw" "" 52:54:00:4b:00:01
+
+t0=$SECONDS
+for h in db1 minio1 app1; do
+	if qemu_wait $h 'kiln: [0-9]+/[0-9]+ steps done - deployment ready' $((DEADLINE - (SECONDS - t0))); then
+		ok "$h: configured itself from its seed ($((SECONDS - t0)) s since power-on)"
+	else
+		not_ok "$h: not ready"
+	fi
+done
+echo "# deployment joined after $((SECONDS - t0)) s under TCG"
+
+SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=10 -i "$T/id")
+adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" -b 192.168.40.1 "root@$h" "$@"; }
+declare -A IP=([app1]=192.168.40.200 [db1]=192.168.40.210 [minio1]=192.168.40.215)
+for h in app1 db1 minio1; do   # sshd may still be starting when the agent reports
+	for _ in $(seq 30); do adm ${IP[$h]} true 2>/dev/null && break; sleep 2; done
+done
+
+# --- the app works end to end, over TLS checked against the deployment's CA
+app_curl() { nsx curl -sS --max-time 60 --cacert "$S/ca.pem" --resolve app1.acme.internal:443:192.168.40.200 "$@"; }
+for _ in $(seq 60); do app_curl -f -o /dev/null https://app1.acme.internal/healthz 2>/dev/null && break; sleep 2; done
+if app_curl -f -o /dev/null https://app1.acme.internal/healthz 2>/dev/null; then
+	ok "the app answers /healthz through nginx (both backends up)"
+else
+	not_ok "the app answers /healthz"
+	adm ${IP[app1]} 'systemctl status kiln-app.service --no-pager; journalctl -u kiln-app.service --no-pager | tail -30' 2>&1 | sed 's/^/#   /'
+fi
+head -c 300000 /dev/urandom > "$T/blob"
+want=$(sha256sum "$T/blob" | cut -d' ' -f1)
+app_curl -F name=e2e -F "file=@$T/blob" https://app1.acme.internal/records > "$T/created.json" 2>"$T/curl.err"
+id=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/created.json" 2>/dev/null)
+[ -n "$id" ] && ok "https upload to the app created record $id" || { not_ok "https upload"; sed 's/^/#   /' "$T/created.json" "$T/curl.err"; }
+app_curl -o "$T/back" "https://app1.acme.internal/records/${id:-0}/file" 2>/dev/null
+check "the file comes back byte for byte" cmp "$T/back" "$T/blob"
+check_output "the row is in MySQL (read on db1 over SSH from the admin range)" "^$want\$" \
+	adm ${IP[db1]} "mysql -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id:-0}'"
+key=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("object_key",""))' "$T/created.json" 2>/dev/null)
+check_output "the object is in the bucket (HEAD with the app's credential)" '^300000$' adm ${IP[app1]} \
+	"set -a; . /etc/kiln/app.env; python3 -c 'import boto3,os; s3=boto3.client(\"s3\",endpoint_url=os.environ[\"S3_ENDPOINT\"],aws_access_key_id=os.environ[\"S3_ACCESS_KEY\"],aws_secret_access_key=os.environ[\"S3_SECRET_KEY\"],region_name=\"us-east-1\"); print(s3.head_object(Bucket=\"uploads\",Key=\"$key\")[\"ContentLength\"])'"
+check_output "db1's data disk was kept, not formatted" '^keep-me$' adm ${IP[db1]} 'cat /var/lib/mysql/kiln-e2e-marker'
+check_output "kiln-firstboot status on app1" 'join +done' adm ${IP[app1]} 'kiln-firstboot status'
+
+# --- the firewall, as the profile says
+check "app1 reaches db1:3306" adm ${IP[app1]} "timeout 5 bash -c '</dev/tcp/${IP[db1]}/3306'"
+check "app1 reaches minio1:9000" adm ${IP[app1]} "timeout 5 bash -c '</dev/tcp/${IP[minio1]}/9000'"
+check_output "app1 cannot reach SSH on db1 (not in the admin range)" '^closed$' adm ${IP[app1]} \
+	"timeout 5 bash -c '</dev/tcp/${IP[db1]}/22' 2>/dev/null && echo open || echo closed"
+check "admin range reaches SSH on the data hosts" adm ${IP[minio1]} true
+before=$(adm ${IP[db1]} "nft -j list counter inet filter input_drop" | /usr/bin/python3 -c 'import json,sys; print([o["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "counter" in o][0])' 2>/dev/null)
+check "a stranger on the app subnet cannot reach db1:3306" bash -c "! ip netns exec $OUT timeout 5 bash -c '</dev/tcp/${IP[db1]}/3306'"
+after=$(adm ${IP[db1]} "nft -j list counter inet filter input_drop" | /usr/bin/python3 -c 'import json,sys; print([o["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "counter" in o][0])' 2>/dev/null)
+check "the stranger's packets were counted as drops (${before:-?} -> ${after:-?})" test "${after:-0}" -gt "${before:-0}"
+check_output "and logged" 'kiln-drop: .*SRC=192\.168\.40\.201 .*DPT=3306' adm ${IP[db1]} 'journalctl -k --no-pager'
+
+# --- no secret value in any console, journal or status file
+for h in app1 db1 minio1; do
+	adm ${IP[$h]} 'journalctl -b --no-pager; cat /var/lib/kiln/status.json' > "$T/$h.journal" 2>/dev/null
+done
+leaks=0
+for f in "$S"/secrets/*; do
+	v=$(cat "$f"); [ ${#v} -ge 8 ] || continue
+	for out in "$T"/*.log "$T"/*.journal; do
+		grep -aqF -- "$v" "$out" && { echo "# secret $(basename "$f") found in $(basename "$out")"; leaks=1; }
+	done
+done
+check "no secret value in consoles, journals or status files" test $leaks = 0
