@@ -1,11 +1,14 @@
-/* kiln build PROFILE --target raw: for every role the profile uses,
+/* kiln build PROFILE --target raw|esxi|ec2: for every role the profile uses,
  * recipe -> cached rootfs tar -> role overlay -> layout_build() -> a raw
- * disk image (plus a blank data disk for mysql and minio). */
+ * disk image (plus a blank data disk for mysql and minio); for esxi/ec2 the
+ * raw images are then packaged (installer/deliver.h) and each host gets its
+ * seed. */
 #include "images/layout.h"
 #include "images/recipe.h"
 #include "images/rootfs.h"
 #include "installer/build_opts.h"
 #include "installer/commands.h"
+#include "installer/deliver.h"
 #include "installer/overlay_tree.h"
 #include "installer/state.h"
 #include "lib/fileio.h"
@@ -36,14 +39,20 @@
 
 static void help(FILE *f)
 {
-	fprintf(f, "Usage: kiln build PROFILE [--target raw] [OPTIONS]\n\n"
+	fprintf(f, "Usage: kiln build PROFILE [--target raw|esxi|ec2] [OPTIONS]\n\n"
 		   "Build one disk image per role used by PROFILE: OUT/<deployment>-<role>.raw, plus\n"
 		   "OUT/<deployment>-<role>-data.raw (blank, sized from the largest data_disk_gib of\n"
 		   "the role's hosts) for mysql and minio. The root filesystem comes from the role's\n"
 		   "recipe via mmdebstrap and is cached (see docs/build.md). Needs the keys made by\n"
 		   "'kiln keys init'.\n\n"
 		   "Options:\n"
-		   "  --target raw           output format (raw is the only one so far)\n"
+		   "  --target TARGET        raw (default), esxi or ec2; may repeat. esxi adds\n"
+		   "                         OUT/<deployment>-<role>.ova, ec2 the import kit (VMDK,\n"
+		   "                         JSON, README); both write OUT/<host>.seed per host\n"
+		   "                         (needs 'kiln secrets init'; see docs/esxi-ec2.md)\n"
+		   "  --manifest sha256|sha1 OVA manifest digest (default sha256)\n"
+		   "  --sign-key KEY.pem     sign the OVA manifest with this PEM key (with --sign-cert)\n"
+		   "  --sign-cert CERT.pem   the certificate put in the OVA's .cert member\n"
 		   "  --out DIR              where images go (default: current directory)\n"
 		   "  --state DIR            key/secret directory (default .kiln/<deployment> by the profile)\n"
 		   "  --role ROLE            build only this role (app, mysql, minio); may repeat\n"
@@ -242,6 +251,14 @@ static int check_space(const char *dir, uint64_t need)
 	return 0;
 }
 
+/* OUT/<deployment>-<role><suffix>, kept in *keep for freeing. */
+static const char *b_raw_path(const struct model *m, const char *out_dir, enum role r, const char *suffix,
+			      char **keep)
+{
+	*keep = package_path(out_dir, m, r, suffix);
+	return *keep;
+}
+
 static int build_role(const struct build_ctx *b, enum role role)
 {
 	const char *rn = role_name(role);
@@ -331,6 +348,9 @@ int cmd_build(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "target", required_argument, NULL, 't' },
+		{ "manifest", required_argument, NULL, 'M' },
+		{ "sign-key", required_argument, NULL, 'K' },
+		{ "sign-cert", required_argument, NULL, 'C' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "state", required_argument, NULL, 's' },
 		{ "role", required_argument, NULL, 'r' },
@@ -349,6 +369,9 @@ int cmd_build(int argc, char **argv)
 	struct diags d = { 0 };
 	bool model_loaded = false;
 	char *state = NULL, *recipes = NULL, *fb = NULL, *units = NULL;
+	char *text = NULL, *raw_paths[ROLE__COUNT][2] = { { NULL } };
+	bool targets[2] = { false };   /* enum deliver_target */
+	struct package_opts po = { .version = KILN_VERSION, .digest = OVA_DIGEST_SHA256 };
 	int c, ret = 2;
 
 	memset(&m, 0, sizeof m);
@@ -356,11 +379,23 @@ int cmd_build(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (strcmp(optarg, "raw")) {
-				log_error("unsupported --target '%s' (kiln build makes: raw)", optarg);
+			if (!strcmp(optarg, "esxi"))
+				targets[DELIVER_ESXI] = true;
+			else if (!strcmp(optarg, "ec2"))
+				targets[DELIVER_EC2] = true;
+			else if (strcmp(optarg, "raw")) {
+				log_error("unsupported --target '%s' (kiln build makes: raw, esxi, ec2)", optarg);
 				goto out;
 			}
 			break;
+		case 'M':
+			if (ova_digest_parse(optarg, &po.digest) < 0) {
+				log_error("unsupported --manifest '%s' (use sha256 or sha1)", optarg);
+				goto out;
+			}
+			break;
+		case 'K': po.sign_key = optarg; break;
+		case 'C': po.sign_cert = optarg; break;
 		case 'o': out_dir = optarg; break;
 		case 's': state_opt = optarg; break;
 		case 'r': {
@@ -387,8 +422,23 @@ int cmd_build(int argc, char **argv)
 		log_error("kiln build needs exactly one PROFILE (see --help)");
 		goto out;
 	}
+	if (!!po.sign_key != !!po.sign_cert) {
+		log_error("--sign-key and --sign-cert go together");
+		goto out;
+	}
+	if (po.sign_key && !targets[DELIVER_ESXI]) {
+		log_error("--sign-key/--sign-cert sign an OVA: they need --target esxi");
+		goto out;
+	}
 	ret = 1;
-	if (profile_load_file(argv[optind], &m, &d) < 0) {
+	/* The bytes parsed here are also each seed's topology. */
+	size_t tlen;
+	int le = read_file(argv[optind], PROFILE_MAX_BYTES, &text, &tlen);
+	if (le < 0) {
+		log_error_errno(le, "cannot read profile %s", argv[optind]);
+		goto out;
+	}
+	if (profile_load_buffer(argv[optind], text, tlen, &m, &d) < 0) {
 		diags_print(&d, stderr);
 		if (!d.n)
 			log_error("cannot load profile %s", argv[optind]);
@@ -461,13 +511,43 @@ int cmd_build(int argc, char **argv)
 		.user_overlay = &user, .firstboot = fb, .units_dir = units, .refresh = refresh,
 		.sde = build_source_date_epoch(),
 	};
+	/* Seeds first: a seed EC2 would refuse stops the build before the long work. */
+	po.mtime = b.sde >= 0 ? b.sde : (int64_t)time(NULL);
+	po.progress = isatty(STDERR_FILENO);
+	struct deliver_ctx dc = {
+		.profile = argv[optind], .m = &m, .text = text, .tlen = tlen, .state = state, .out_dir = out_dir,
+		.po = po, .seeds = true,
+	};
+	for (int r = 0; r < ROLE__COUNT; r++) {
+		dc.want[r] = want[r];
+		dc.img[r].os_raw = b_raw_path(&m, out_dir, (enum role)r, ".raw", &raw_paths[r][0]);
+		dc.img[r].data_raw = b_raw_path(&m, out_dir, (enum role)r, "-data.raw", &raw_paths[r][1]);
+	}
+	/* One seed per host serves both targets; ec2 adds the user-data size limit. */
+	if ((targets[DELIVER_EC2] || targets[DELIVER_ESXI]) &&
+	    deliver_seeds(&dc, targets[DELIVER_EC2] ? DELIVER_EC2 : DELIVER_ESXI) < 0)
+		goto out;
 	time_t start = time(NULL);
 	for (int r = 0; r < ROLE__COUNT; r++)
 		if (want[r] && build_role(&b, (enum role)r) < 0)
 			goto out;
 	log_info("built all images in %lds", (long)(time(NULL) - start));
+	for (int r = 0; r < ROLE__COUNT; r++) {
+		struct role_sizing sz;
+		role_sizing(&m, (enum role)r, &sz);
+		if (!sz.data_disk_gib)
+			dc.img[r].data_raw = NULL;   /* build_role made no data disk */
+	}
+	for (int t = 0; t < 2; t++)
+		if (targets[t] && deliver_packages(&dc, (enum deliver_target)t) < 0)
+			goto out;
+	if (targets[DELIVER_ESXI] || targets[DELIVER_EC2])
+		log_info("built and packaged all images in %lds", (long)(time(NULL) - start));
 	ret = 0;
 out:
+	for (int r = 0; r < ROLE__COUNT; r++)
+		free(raw_paths[r][0]), free(raw_paths[r][1]);
+	free(text);
 	if (model_loaded)
 		model_free(&m);
 	diags_free(&d);

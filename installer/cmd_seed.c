@@ -1,6 +1,7 @@
 /* kiln seed PROFILE --host NAME --out FILE: the host's signed, sealed seed.
  * kiln seed --inspect FILE: its public part and whether the signature holds. */
 #include "installer/commands.h"
+#include "installer/host_seed.h"
 #include "installer/keystore.h"
 #include "installer/state.h"
 #include "lib/fileio.h"
@@ -36,61 +37,6 @@ static void seed_usage(FILE *f)
 		   "                  with --state, check its signature against DIR/operator.pub\n");
 }
 
-/* Next serial: <state>/serial + 1, under a lock so parallel runs never share one. */
-static int next_serial(const char *state, uint64_t *out)
-{
-	char *lp = path_join(state, "serial.lock"), *sp = path_join(state, "serial"), *t = NULL;
-	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600), r = 0;
-	uint64_t n = 0;
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		r = log_error_errno(errno, "cannot lock %s", lp);
-		goto done;
-	}
-	size_t len;
-	r = read_file(sp, 64, &t, &len);
-	if (r == -ENOENT)
-		r = 0;
-	else if (r < 0) {
-		log_error_errno(r, "cannot read %s", sp);
-		goto done;
-	} else {
-		char *end;
-		errno = 0;
-		unsigned long long v = strtoull(t, &end, 10);
-		if (errno || end == t || (*end && strcmp(end, "\n") != 0) || v == UINT64_MAX) {
-			r = log_error_errno(EBADMSG, "%s is not a serial number", sp);
-			goto done;
-		}
-		n = v;
-	}
-	char num[32];
-	int k = snprintf(num, sizeof num, "%" PRIu64 "\n", n + 1);
-	r = write_file_atomic(sp, num, (size_t)k, 0600);
-	if (r < 0) {
-		log_error_errno(r, "cannot write %s", sp);
-		goto done;
-	}
-	*out = n + 1;
-done:
-	if (fd >= 0)
-		close(fd);   /* releases the lock */
-	free(t);
-	free(lp);
-	free(sp);
-	return r;
-}
-
-static void add_public_file(const char *state, const char *name, struct seed_file **v, size_t *n)
-{
-	char *p = path_join(state, name), *t;
-	size_t len;
-	if (read_file(p, 65536, &t, &len) == 0) {
-		*v = xrealloc(*v, (*n + 1) * sizeof **v);
-		(*v)[(*n)++] = (struct seed_file){ xstrdup(name), (uint8_t *)t, len };
-	}
-	free(p);
-}
-
 static int build(const char *profile, const char *host_name, const char *out, const char *state_opt)
 {
 	char *text = NULL, *state = NULL;
@@ -98,11 +44,6 @@ static int build(const char *profile, const char *host_name, const char *out, co
 	struct model m;
 	struct diags d = { 0 };
 	bool have_model = false;
-	struct minisign_key *op = NULL;
-	struct seed_file *files = NULL;
-	struct seed_secret *secrets = NULL;
-	size_t n_files = 0, n_secrets = 0;
-	const char **names = NULL;
 	struct buf sbuf;
 	buf_init(&sbuf);
 	int ret = 1, r;
@@ -119,82 +60,25 @@ static int build(const char *profile, const char *host_name, const char *out, co
 		goto done;
 	}
 	have_model = true;
-	const struct host *h = model_find_host(&m, host_name);
-	if (!h) {
+	if (!model_find_host(&m, host_name)) {
 		log_error("host '%s' is not in %s", host_name, profile);
 		goto done;
 	}
 	state = state_dir_resolve(state_opt, profile, m.name);
-	uint8_t role_pk[32];
-	if (keystore_check_dir(state) < 0 || keystore_load_operator_key(state, &op) < 0 ||
-	    keystore_load_role_pub(state, role_name(h->role), role_pk) < 0)
+	struct host_seed_info info;
+	if (host_seed_build(profile, &m, text, tlen, state, host_name, false, &sbuf, &info) < 0)
 		goto done;
-
-	size_t n = secret_names(&m, &names);
-	secrets = xcalloc(n ? n : 1, sizeof *secrets);
-	for (size_t i = 0; i < n; i++) {
-		if (!host_needs_secret(&m, h, names[i]))
-			continue;
-		char *p = xasprintf("%s/secrets/%s", state, names[i]);
-		if (access(p, F_OK) < 0) {
-			log_error("secret %s is missing (%s); run 'kiln secrets init %s'", names[i], p, profile);
-			free(p);
-			goto done;
-		}
-		struct seed_secret *s = &secrets[n_secrets];
-		r = keystore_read_private(p, &s->value, &s->len);
-		free(p);
-		if (r < 0)
-			goto done;
-		s->name = (char *)names[i];
-		n_secrets++;
-	}
-	add_public_file(state, "ca.pem", &files, &n_files);
-	if (h->role == ROLE_APP)
-		add_public_file(state, "tls_cert.pem", &files, &n_files);
-
-	uint64_t serial = 0;
-	if (next_serial(state, &serial) < 0)
-		goto done;
-	struct seed_params sp = {
-		.model = &m, .topology = text, .topology_len = tlen, .host = host_name,
-		.serial = serial, .created = (int64_t)time(NULL),
-		.files = files, .n_files = n_files, .secrets = secrets, .n_secrets = n_secrets,
-	};
-	r = seed_build(&sp, role_pk, op, &sbuf);
-	if (r < 0) {
-		log_error_errno(r, "cannot build the seed for %s", host_name);
-		goto done;
-	}
-	if (sbuf.len > SEED_EC2_USERDATA_MAX) {
-		if (m.targets & TARGET_EC2) {
-			log_error("seed for %s is %zu bytes, over EC2's %u byte user-data limit (the profile targets ec2); "
-				  "shrink the profile (comments, unused sections) or the app certificate",
-				  host_name, sbuf.len, SEED_EC2_USERDATA_MAX);
-			goto done;
-		}
-		log_warn("seed for %s is %zu bytes: too large for EC2 user data (%u bytes), fine for other targets",
-			 host_name, sbuf.len, SEED_EC2_USERDATA_MAX);
-	}
 	r = write_file_atomic(out, sbuf.data, sbuf.len, 0644);
 	if (r < 0) {
 		log_error_errno(r, "cannot write %s", out);
 		goto done;
 	}
+	const struct host *h = model_find_host(&m, host_name);
 	fprintf(stderr, "kiln: seed for %s (%s, serial %" PRIu64 ", %zu secret%s) written to %s, %zu bytes\n",
-		host_name, role_name(h->role), serial, n_secrets, n_secrets == 1 ? "" : "s", out, sbuf.len);
+		host_name, role_name(h->role), info.serial, info.n_secrets, info.n_secrets == 1 ? "" : "s", out,
+		sbuf.len);
 	ret = 0;
 done:
-	for (size_t i = 0; i < n_secrets; i++)
-		keystore_free_private(secrets[i].value);
-	free(secrets);
-	for (size_t i = 0; i < n_files; i++) {
-		free(files[i].name);
-		free(files[i].data);
-	}
-	free(files);
-	free(names);
-	minisign_key_free(op);
 	buf_free(&sbuf);
 	diags_free(&d);
 	if (have_model)

@@ -16,6 +16,7 @@ const struct command kiln_commands[] = {
 	{ "seed", cmd_seed, "build a host's signed, sealed seed (or --inspect one)" },
 	{ "build", cmd_build, "build the disk images of a profile's roles" },
 	{ "rootfs", cmd_rootfs, "build or fetch from cache a role's root filesystem tar" },
+	{ "package", cmd_package, "package raw role images as OVAs (esxi) or an EC2 import kit" },
 	{ "convert", cmd_convert, "convert a raw disk image (to a streamOptimized VMDK)" },
 	{ "sign", cmd_sign, "sign a file with the operator key (minisign-compatible)" },
 	{ "verify", cmd_verify, "verify a minisign signature and print its trusted comment" },

@@ -1,4 +1,5 @@
 /* dns, ntp, ssh, flows, targets and esxi. */
+#include "esxi/ovf.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
 #include "lib/xalloc.h"
@@ -193,15 +194,11 @@ void parse_targets(struct ctx *c, const struct ynode *root)
 	if (e && expect_map(c, e, "esxi", esxi_keys)) {
 		if (get_str(c, e, "hardware_version", &m->esxi.hardware_version)) {
 			const char *v = m->esxi.hardware_version;
-			unsigned num = 0;
-			bool ok = !strncmp(v, "vmx-", 4) && v[4];
-			for (const char *p = v + 4; ok && *p; p++) {
-				ok = *p >= '0' && *p <= '9' && num < 1000;
-				num = num * 10 + (unsigned)(*p - '0');
-			}
-			if (!ok || num < 10 || num > 21)
+			unsigned num;
+			if (ovf_hw_parse(v, &num) < 0)
 				err_at(c, ytree_get(e, "hardware_version"),
-				       "hardware_version '%s' is not supported (expected vmx-10 .. vmx-21)", v);
+				       "hardware_version '%s' is not supported (expected vmx-11, vmx-13 .. vmx-15 or "
+				       "vmx-17 .. vmx-21: ESXi versions that boot EFI appliances)", v);
 		}
 		if (get_str(c, e, "network", &m->esxi.network) && !*m->esxi.network)
 			err_at(c, ytree_get(e, "network"), "esxi network (port group) name is empty");

@@ -211,7 +211,7 @@ static const struct reject rejects[] = {
 	{ "bad suite", BASE "debian: {suite: bullseye}\n", 7, 17,
 	  "unsupported Debian suite 'bullseye' (expected bookworm)" },
 	{ "bad hardware_version", BASE "esxi: {hardware_version: vmx-99}\n", 7, 26,
-	  "hardware_version 'vmx-99' is not supported (expected vmx-10 " },
+	  "hardware_version 'vmx-99' is not supported (expected vmx-11, " },
 	{ "bad disk_controller", BASE "esxi: {disk_controller: ide}\n", 7, 25,
 	  "unknown disk_controller 'ide' (expected pvscsi or lsilogic)" },
 	{ "tls cert without key", BASE APP_HOST "roles:\n  app:\n    service: {exec: /x}\n    tls: {cert: /c.pem}\n", 11, 10,
