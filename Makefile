@@ -88,7 +88,7 @@ DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-de
 	libdeflate-dev libxml2-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
 	dosfstools mtools qemu-utils qemu-system-x86 ovmf mmdebstrap systemd-boot-efi \
 	xorriso python3 uidmap s3cmd python3-boto3 python3-flask python3-pymysql mariadb-server \
-	mariadb-client openssl iproute2 curl systemd libxml2-utils
+	mariadb-client openssl iproute2 curl systemd libxml2-utils openssh-client
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)

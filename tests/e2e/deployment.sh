@@ -182,6 +182,11 @@ check_output "app1: each step recorded once" '^6$' bash -c "grep -c '\"name\"' '
 check "app1: after the power cycle the join waited for db1 again, then finished" \
 	bash -c "tr -d '\r' < '$T/app1.log' | sed -n '/=== power cycle ===/,\$p' | grep -aq 'waiting for db1'"
 
+# What first boot cost each host (systemd-analyze, for bench/RESULTS.md).
+for h in db1 minio1 app1; do
+	echo "# $h: $(adm ${IP[$h]} "systemd-analyze time | head -1; systemd-analyze blame | grep kiln-firstboot | tr '\n' ' '" 2>/dev/null | tr '\n' ' ')"
+done
+
 # --- the firewall, as the profile says
 check "app1 reaches db1:3306" adm ${IP[app1]} "timeout 5 bash -c '</dev/tcp/${IP[db1]}/3306'"
 check "app1 reaches minio1:9000" adm ${IP[app1]} "timeout 5 bash -c '</dev/tcp/${IP[minio1]}/9000'"
