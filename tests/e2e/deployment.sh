@@ -28,6 +28,9 @@ DEADLINE=${KILN_E2E_DEPLOY_SECONDS:-1500}
 cleanup() {
 	for h in app1 db1 minio1; do ip netns exec $NS true 2>/dev/null && qemu_stop $h; done
 	qemu_stop_all
+	# Whatever still names this test's directory (a VM started through
+	# `ip netns exec`, a fixture) goes too: no VM may outlive its test.
+	pkill -KILL -f -- "$T/" 2>/dev/null
 	ip netns del $NS 2>/dev/null; ip netns del $OUT 2>/dev/null
 	rm -rf "$T"
 }
