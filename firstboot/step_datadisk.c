@@ -98,6 +98,14 @@ int step_datadisk(struct agent *a)
 		datadisk_choice_free(&c);
 		return agent_step_end(a, step, r, "updating /etc/fstab: %s", strerror(-r));
 	}
+	/* On EC2 this step runs late, when the role's service may already have
+	 * started on the image's own (empty) datadir: stop it before its
+	 * directory is covered by the data disk; the role step starts it again. */
+	const char *svc = a->host->role == ROLE_MYSQL ? "mariadb.service" : "minio.service";
+	const char *stop[] = { "systemctl", "stop", svc, NULL };
+	char why_stop[200];
+	if (agent_exec(a, stop, NULL, 0, why_stop, sizeof why_stop) < 0)
+		log_debug("stopping %s: %s", svc, why_stop);
 	char *target = agent_path(a, mnt);
 	mkdir_p(target, 0755);
 	if (a->no_services) {
