@@ -12,6 +12,7 @@
 #include "firstboot/role_mysql.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/tls_ca.h"
 #include "lib/xalloc.h"
 #include "profiles/env_template.h"
 #include <curl/curl.h>
@@ -31,6 +32,41 @@ static int exec_or_fail(struct agent *a, const char *const argv[], const char *i
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "%s: %s", what, why);
 	return 0;
+}
+
+/* roles.mysql.tls: a server certificate made here at first boot, signed by a
+ * CA of this host's own (encryption on the wire; clients cannot yet check it
+ * against the deployment CA, which never leaves the operator's machine). */
+static int mysql_tls(struct agent *a)
+{
+	char *crt_path = agent_path(a, KILN_ETC "/tls/mysql.crt");
+	bool have = access(crt_path, F_OK) == 0;
+	free(crt_path);
+	if (have)
+		return 0;
+	const struct host *h = a->host;
+	char *fqdn = xasprintf("%s.%s", h->name, a->seed.model->domain);
+	const char *dns[] = { fqdn, h->name };
+	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL, *key = NULL;
+	int r = tls_ca_create(fqdn, &ca_crt, &ca_key);
+	if (r == 0)
+		r = tls_server_cert(ca_crt, ca_key, dns, 2, h->dhcp ? NULL : &h->address, h->dhcp ? 0 : 1, &crt, &key);
+	if (r == 0)
+		r = agent_write(a, KILN_ETC "/tls/ca.crt", ca_crt, strlen(ca_crt), 0644);
+	if (r == 0)
+		r = agent_write(a, KILN_ETC "/tls/mysql.key", key, strlen(key), 0640);
+	if (r == 0)
+		r = agent_write(a, KILN_ETC "/tls/mysql.crt", crt, strlen(crt), 0644);
+	tls_free_secret(ca_key);
+	tls_free_secret(key);
+	free(ca_crt);
+	free(crt);
+	free(fqdn);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "making the MySQL TLS certificate");
+	/* The server reads its key as the mysql user. */
+	const char *grp[] = { "chgrp", "mysql", KILN_ETC "/tls/mysql.key", NULL };
+	return exec_or_fail(a, grp, NULL, 0, "chgrp of the MySQL TLS key");
 }
 
 static int role_mysql(struct agent *a)
@@ -58,6 +94,8 @@ static int role_mysql(struct agent *a)
 		    (r = exec_or_fail(a, init, NULL, 0, "initialising the datadir")) < 0)
 			return r;
 	}
+	if (m->roles.mysql.tls && (r = mysql_tls(a)) < 0)
+		return r;
 	const char *restart[] = { "systemctl", "restart", "mariadb.service", NULL };
 	if ((r = exec_or_fail(a, restart, NULL, 0, "starting MariaDB")) < 0)
 		return r;
