@@ -17,13 +17,6 @@ static char **fx_strv(size_t n, const char *const *v)
 	return out;
 }
 
-static void fx_strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void fx_add_host(struct model *m, const char *name, enum role role, size_t subnet, uint32_t addr)
 {
 	m->hosts = xrealloc(m->hosts, (m->n_hosts + 1) * sizeof(*m->hosts));
@@ -143,50 +136,9 @@ static const char fixture_ethernets_netplan[] =
 	"      dhcp4: true\n"
 	"      macaddress: \"52:54:00:aa:bb:cc\"\n";
 
-static void fx_free_ethernet(struct ethernet *e)
-{
-	free(e->id);
-	free(e->match_name);
-	free(e->match_mac);
-	free(e->match_driver);
-	free(e->set_name);
-	free(e->macaddress);
-	fx_strv_free(e->addresses, e->n_addresses);
-	for (size_t i = 0; i < e->n_routes; i++) {
-		free(e->routes[i].to);
-		free(e->routes[i].via);
-	}
-	free(e->routes);
-	fx_strv_free(e->nameservers, e->n_nameservers);
-	fx_strv_free(e->search, e->n_search);
-}
-
 static void fixture_free(struct model *m)
 {
-	free(m->name);
-	free(m->domain);
-	for (size_t i = 0; i < m->n_subnets; i++)
-		free(m->subnets[i].name);
-	free(m->subnets);
-	for (size_t i = 0; i < m->n_hosts; i++) {
-		free(m->hosts[i].name);
-		for (size_t j = 0; j < m->hosts[i].n_ethernets; j++)
-			fx_free_ethernet(&m->hosts[i].ethernets[j]);
-		free(m->hosts[i].ethernets);
-	}
-	free(m->hosts);
-	free(m->dns);
-	fx_strv_free(m->dns_search, m->n_dns_search);
-	fx_strv_free(m->ntp, m->n_ntp);
-	fx_strv_free(m->ssh_keys, m->n_ssh_keys);
-	for (size_t i = 0; i < m->n_ssh_from; i++)
-		free(m->ssh_from[i].name);
-	free(m->ssh_from);
-	for (size_t i = 0; i < m->n_flows; i++) {
-		free(m->flows[i].from.name);
-		free(m->flows[i].to.name);
-	}
-	free(m->flows);
+	model_free(m);   /* the fixture owns its strings like a parsed model does */
 	free(m);
 }
 #endif
