@@ -40,7 +40,9 @@ ln -s /dev/null "$ov/etc/systemd/system/kiln-firstboot.service"
 cat >"$ov/usr/local/sbin/kiln-e2e-report" <<'SCRIPT'
 #!/bin/sh
 exec >/dev/console 2>&1
-m() { echo "KILN-E2E: $*"; }
+# Each marker twice: a kernel message landing in the middle of one copy on
+# the shared serial console must not lose it.
+m() { echo "KILN-E2E: $*"; echo "KILN-E2E: $*"; }
 role=$(cat /etc/kiln/role)
 m "start=$role"
 m "state=$(timeout 300 systemctl is-system-running --wait)"
@@ -108,7 +110,7 @@ boot() { # role bus
 	local t0=$SECONDS
 	# The VM's disk is 2 GiB larger than the image: the root must grow into it.
 	QEMU_GROW=$((2 << 30)) qemu_start "$name" "$out/acme-$role.raw" "$bus" "$data"
-	if qemu_wait "$name" '^KILN-E2E: done=1' "$BOOT_DEADLINE"; then
+	if qemu_wait "$name" 'KILN-E2E: done=1' "$BOOT_DEADLINE"; then
 		ok "$name: booted and reported in $((SECONDS - t0))s ($(marker "$name" time))"
 	else
 		not_ok "$name: boot report"
@@ -130,13 +132,13 @@ boot() { # role bus
 	local rs img; rs=$(marker "$name" rootsize); img=$(stat -c %s "$out/acme-$role.raw")
 	[ "${rs:-0}" -gt "$img" ] && ok "$name: root filesystem grew into the larger disk ($rs bytes > image $img)" ||
 		not_ok "$name: root filesystem did not grow (${rs:-?} bytes, image $img)"
-	tr -d '\r' <"$T/$name.log" | grep -aEq "^KILN-E2E: disk-[a-z0-9]+=.* ${want_drv}," &&
+	tr -d '\r' <"$T/$name.log" | grep -aEq "KILN-E2E: disk-[a-z0-9]+=.* ${want_drv}," &&
 		ok "$name: boot disk driver $want_drv" || not_ok "$name: no boot disk on $want_drv"
-	tr -d '\r' <"$T/$name.log" | grep -aEq '^KILN-E2E: disk-sd[a-z]=[^ ]+ sd,vmw_pvscsi,' &&
+	tr -d '\r' <"$T/$name.log" | grep -aEq 'KILN-E2E: disk-sd[a-z]=[^ ]+ sd,vmw_pvscsi,' &&
 		ok "$name: data disk on vmw_pvscsi" || not_ok "$name: data disk not seen on vmw_pvscsi"
-	tr -d '\r' <"$T/$name.log" | grep -aEq '^KILN-E2E: nic-[a-z0-9]+=vmxnet3$' &&
+	tr -d '\r' <"$T/$name.log" | grep -aEq 'KILN-E2E: nic-[a-z0-9]+=vmxnet3$' &&
 		ok "$name: NIC on vmxnet3" || not_ok "$name: no vmxnet3 NIC"
-	tr -d '\r' <"$T/$name.log" | grep -a '^KILN-E2E:' >"$T/$name.markers"
+	tr -d '\r' <"$T/$name.log" | grep -a 'KILN-E2E:' >"$T/$name.markers"
 	[ -n "${KILN_E2E_MARKERS:-}" ] && cp "$T/$name.markers" "$KILN_E2E_MARKERS/$name.markers"
 	qemu_stop "$name"
 }
