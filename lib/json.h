@@ -2,6 +2,6 @@
 #ifndef KILN_JSON_H
 #define KILN_JSON_H
 #include "lib/buf.h"
-/* Append s as a JSON string literal with all required escapes. */
+/* Append s as a JSON string literal with all required escapes; NULL gives null. */
 void json_str(struct buf *b, const char *s);
 #endif

@@ -1,39 +1,14 @@
 /* The resolved model as JSON (`kiln check --json`). Hand-written writer:
  * the model is small and the escaping rules are few. */
+#include "lib/json.h"
 #include "profiles/profile.h"
 #include <stdio.h>
-
-static void jstr(struct buf *b, const char *s)
-{
-	if (!s) {
-		buf_puts(b, "null");
-		return;
-	}
-	buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': buf_puts(b, "\\\""); break;
-		case '\\': buf_puts(b, "\\\\"); break;
-		case '\n': buf_puts(b, "\\n"); break;
-		case '\r': buf_puts(b, "\\r"); break;
-		case '\t': buf_puts(b, "\\t"); break;
-		case '\b': buf_puts(b, "\\b"); break;
-		case '\f': buf_puts(b, "\\f"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				buf_printf(b, "\\u%04x", *p);
-			else
-				buf_putc(b, (char)*p);   /* UTF-8 passes through (libyaml checked it) */
-		}
-	}
-	buf_putc(b, '"');
-}
 
 static void jkey(struct buf *b, int *first, const char *k)
 {
 	buf_puts(b, *first ? "" : ",");
 	*first = 0;
-	jstr(b, k);
+	json_str(b, k);
 	buf_putc(b, ':');
 }
 
@@ -43,7 +18,7 @@ static void jstrv(struct buf *b, char *const *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			buf_putc(b, ',');
-		jstr(b, v[i]);
+		json_str(b, v[i]);
 	}
 	buf_putc(b, ']');
 }
@@ -51,16 +26,16 @@ static void jstrv(struct buf *b, char *const *v, size_t n)
 static void jip(struct buf *b, uint32_t a)
 {
 	char s[16];
-	jstr(b, ipv4_fmt(a, s));
+	json_str(b, ipv4_fmt(a, s));
 }
 
 static void jendpoint(struct buf *b, const struct endpoint *e)
 {
 	static const char *const kinds[] = { "host", "role", "subnet", "cidr" };
 	buf_putc(b, '{');
-	jstr(b, kinds[e->kind]);
+	json_str(b, kinds[e->kind]);
 	buf_putc(b, ':');
-	jstr(b, e->name);
+	json_str(b, e->name);
 	buf_putc(b, '}');
 }
 
@@ -74,22 +49,22 @@ static void jethernet(struct buf *b, const struct ethernet *e)
 {
 	int f = 1;
 	buf_putc(b, '{');
-	jkey(b, &f, "id"); jstr(b, e->id);
+	jkey(b, &f, "id"); json_str(b, e->id);
 	jkey(b, &f, "match");
-	buf_puts(b, "{\"name\":"); jstr(b, e->match_name);
-	buf_puts(b, ",\"macaddress\":"); jstr(b, e->match_mac);
-	buf_puts(b, ",\"driver\":"); jstr(b, e->match_driver);
+	buf_puts(b, "{\"name\":"); json_str(b, e->match_name);
+	buf_puts(b, ",\"macaddress\":"); json_str(b, e->match_mac);
+	buf_puts(b, ",\"driver\":"); json_str(b, e->match_driver);
 	buf_putc(b, '}');
-	jkey(b, &f, "set-name"); jstr(b, e->set_name);
+	jkey(b, &f, "set-name"); json_str(b, e->set_name);
 	jkey(b, &f, "dhcp4"); buf_puts(b, e->dhcp4 ? "true" : "false");
 	jkey(b, &f, "addresses"); jstrv(b, e->addresses, e->n_addresses);
 	jkey(b, &f, "routes");
 	buf_putc(b, '[');
 	for (size_t i = 0; i < e->n_routes; i++) {
 		buf_puts(b, i ? ",{\"to\":" : "{\"to\":");
-		jstr(b, e->routes[i].to);
+		json_str(b, e->routes[i].to);
 		buf_puts(b, ",\"via\":");
-		jstr(b, e->routes[i].via);
+		json_str(b, e->routes[i].via);
 		if (e->routes[i].metric >= 0)
 			buf_printf(b, ",\"metric\":%d", e->routes[i].metric);
 		buf_putc(b, '}');
@@ -103,7 +78,7 @@ static void jethernet(struct buf *b, const struct ethernet *e)
 		jkey(b, &f, "mtu");
 		buf_printf(b, "%d", e->mtu);
 	}
-	jkey(b, &f, "macaddress"); jstr(b, e->macaddress);
+	jkey(b, &f, "macaddress"); json_str(b, e->macaddress);
 	jkey(b, &f, "optional"); buf_puts(b, e->optional ? "true" : "false");
 	buf_putc(b, '}');
 }
@@ -113,23 +88,23 @@ static void jhost(struct buf *b, const struct model *m, const struct host *h)
 	const struct subnet *s = model_host_subnet(m, h);
 	int f = 1;
 	buf_putc(b, '{');
-	jkey(b, &f, "name"); jstr(b, h->name);
+	jkey(b, &f, "name"); json_str(b, h->name);
 	jkey(b, &f, "fqdn");
 	struct buf fq;
 	buf_init(&fq);
 	buf_printf(&fq, "%s.%s", h->name, m->domain);
-	jstr(b, fq.data);
+	json_str(b, fq.data);
 	buf_free(&fq);
-	jkey(b, &f, "role"); jstr(b, role_name(h->role));
-	jkey(b, &f, "subnet"); jstr(b, s ? s->name : NULL);
+	jkey(b, &f, "role"); json_str(b, role_name(h->role));
+	jkey(b, &f, "subnet"); json_str(b, s ? s->name : NULL);
 	jkey(b, &f, "address");
 	if (h->dhcp)
-		jstr(b, "dhcp");
+		json_str(b, "dhcp");
 	else
 		jip(b, h->address);
-	jkey(b, &f, "size"); jstr(b, h->size_preset);
+	jkey(b, &f, "size"); json_str(b, h->size_preset);
 	jkey(b, &f, "resources"); jsize(b, &h->size);
-	jkey(b, &f, "replica_of"); jstr(b, h->replica_of);
+	jkey(b, &f, "replica_of"); json_str(b, h->replica_of);
 	jkey(b, &f, "ethernets");
 	buf_putc(b, '[');
 	for (size_t i = 0; i < h->n_ethernets; i++) {
@@ -148,14 +123,14 @@ void model_to_json(const struct model *m, struct buf *b)
 	int f = 1;
 	buf_putc(b, '{');
 	jkey(b, &f, "kiln"); buf_printf(b, "%u", m->schema);
-	jkey(b, &f, "source"); jstr(b, m->source_name);
+	jkey(b, &f, "source"); json_str(b, m->source_name);
 	jkey(b, &f, "deployment");
-	buf_puts(b, "{\"name\":"); jstr(b, m->name);
-	buf_puts(b, ",\"domain\":"); jstr(b, m->domain);
+	buf_puts(b, "{\"name\":"); json_str(b, m->name);
+	buf_puts(b, ",\"domain\":"); json_str(b, m->domain);
 	buf_putc(b, '}');
 	jkey(b, &f, "debian");
-	buf_puts(b, "{\"suite\":"); jstr(b, m->suite);
-	buf_puts(b, ",\"mirror\":"); jstr(b, m->mirror);
+	buf_puts(b, "{\"suite\":"); json_str(b, m->suite);
+	buf_puts(b, ",\"mirror\":"); json_str(b, m->mirror);
 	buf_putc(b, '}');
 
 	jkey(b, &f, "subnets");
@@ -163,9 +138,9 @@ void model_to_json(const struct model *m, struct buf *b)
 	for (size_t i = 0; i < m->n_subnets; i++) {
 		const struct subnet *s = &m->subnets[i];
 		buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
-		jstr(b, s->name);
+		json_str(b, s->name);
 		buf_puts(b, ",\"cidr\":");
-		jstr(b, ipv4_net_fmt(&s->cidr, tmp));
+		json_str(b, ipv4_net_fmt(&s->cidr, tmp));
 		buf_puts(b, ",\"gateway\":");
 		if (s->gateway)
 			jip(b, s->gateway);
@@ -224,45 +199,45 @@ void model_to_json(const struct model *m, struct buf *b)
 	const struct role_settings *r = &m->roles;
 	jkey(b, &f, "roles");
 	buf_puts(b, "{\"mysql\":{\"database\":");
-	jstr(b, r->mysql.database);
+	json_str(b, r->mysql.database);
 	buf_puts(b, ",\"user\":");
-	jstr(b, r->mysql.user);
+	json_str(b, r->mysql.user);
 	buf_puts(b, ",\"settings\":{");
 	for (size_t i = 0; i < r->mysql.n_settings; i++) {
 		if (i)
 			buf_putc(b, ',');
-		jstr(b, r->mysql.setting_keys[i]);
+		json_str(b, r->mysql.setting_keys[i]);
 		buf_putc(b, ':');
-		jstr(b, r->mysql.setting_values[i]);
+		json_str(b, r->mysql.setting_values[i]);
 	}
 	buf_printf(b, "},\"tls\":%s},\"minio\":{\"buckets\":[", r->mysql.tls ? "true" : "false");
 	for (size_t i = 0; i < r->minio.n_buckets; i++) {
 		buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
-		jstr(b, r->minio.buckets[i].name);
+		json_str(b, r->minio.buckets[i].name);
 		buf_printf(b, ",\"versioning\":%s}", r->minio.buckets[i].versioning ? "true" : "false");
 	}
 	buf_puts(b, "]},\"app\":{\"service\":{\"type\":");
-	jstr(b, r->app.type == APP_CONTAINER ? "container" : "systemd");
+	json_str(b, r->app.type == APP_CONTAINER ? "container" : "systemd");
 	buf_puts(b, ",\"exec\":");
-	jstr(b, r->app.exec);
+	json_str(b, r->app.exec);
 	buf_puts(b, ",\"image\":");
-	jstr(b, r->app.image);
+	json_str(b, r->app.image);
 	buf_printf(b, ",\"port\":%u},\"env\":{", r->app.port);
 	for (size_t i = 0; i < r->app.n_env; i++) {
 		if (i)
 			buf_putc(b, ',');
-		jstr(b, r->app.env[i].name);
+		json_str(b, r->app.env[i].name);
 		buf_putc(b, ':');
-		jstr(b, r->app.env[i].tmpl);   /* templates only: secrets are never in the model */
+		json_str(b, r->app.env[i].tmpl);   /* templates only: secrets are never in the model */
 	}
 	buf_puts(b, "},\"secrets\":");
 	jstrv(b, r->app.secrets, r->app.n_secrets);
 	buf_puts(b, ",\"tls\":{\"cert\":");
-	jstr(b, r->app.tls_cert);
+	json_str(b, r->app.tls_cert);
 	buf_puts(b, ",\"key\":");
-	jstr(b, r->app.tls_key);
+	json_str(b, r->app.tls_key);
 	buf_puts(b, ",\"server_name\":");
-	jstr(b, r->app.server_name);
+	json_str(b, r->app.server_name);
 	buf_puts(b, "}}}");
 
 	jkey(b, &f, "sizes");
@@ -270,7 +245,7 @@ void model_to_json(const struct model *m, struct buf *b)
 	for (size_t i = 0; i < m->n_sizes; i++) {
 		if (i)
 			buf_putc(b, ',');
-		jstr(b, m->sizes[i].name);
+		json_str(b, m->sizes[i].name);
 		buf_putc(b, ':');
 		jsize(b, &m->sizes[i].spec);
 	}
@@ -283,16 +258,16 @@ void model_to_json(const struct model *m, struct buf *b)
 		if (m->targets & (1u << i)) {
 			buf_puts(b, first ? "" : ",");
 			first = 0;
-			jstr(b, targets[i]);
+			json_str(b, targets[i]);
 		}
 	buf_putc(b, ']');
 	jkey(b, &f, "esxi");
 	buf_puts(b, "{\"hardware_version\":");
-	jstr(b, m->esxi.hardware_version);
+	json_str(b, m->esxi.hardware_version);
 	buf_puts(b, ",\"network\":");
-	jstr(b, m->esxi.network);
+	json_str(b, m->esxi.network);
 	buf_puts(b, ",\"disk_controller\":");
-	jstr(b, m->esxi.disk_controller);
+	json_str(b, m->esxi.disk_controller);
 	buf_puts(b, ",\"overridable\":");
 	jstrv(b, m->esxi.overridable, m->esxi.n_overridable);
 	buf_puts(b, "}}\n");
