@@ -42,6 +42,7 @@ void agent_free(struct agent *a)
 {
 	if (a->seed_open)
 		seed_free(&a->seed);
+	overrides_free(&a->overrides);
 	status_free(&a->status);
 	free(a->state_dir);
 	free(a->status_path);

@@ -8,6 +8,7 @@
 #define KILN_FB_AGENT_H
 #include <stdbool.h>
 #include "firstboot/datasource.h"
+#include "firstboot/overrides.h"
 #include "firstboot/status.h"
 #include "lib/seed.h"
 
@@ -26,6 +27,8 @@ struct agent {
 	bool seed_open;
 	const struct host *host;   /* this host in seed.model */
 	bool seed_is_new;          /* the seed's serial is newer than the last applied */
+	struct overrides overrides;  /* OVF overrides applied to seed.model (firstboot/overrides.h) */
+	bool overrides_changed;    /* differ from those applied last time: identity runs again */
 };
 
 int agent_init(struct agent *a, const char *root);

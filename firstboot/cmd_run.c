@@ -4,7 +4,8 @@
  *   late   after the network is online: everything not yet done (on EC2 the
  *          seed itself arrives only now), then role setup and join
  * Steps already done are skipped unless a newer seed (higher serial) came,
- * which re-applies them (secret rotation). The first failure stops the run;
+ * which re-applies them (secret rotation), or changed OVF overrides, which
+ * re-apply identity. The first failure stops the run;
  * its reason is in the status, on the console and in /etc/issue.d. */
 #include "firstboot/agent.h"
 #include "firstboot/commands.h"
@@ -48,6 +49,7 @@ int fb_cmd_run(int argc, char **argv)
 		{ "seed-file", required_argument, NULL, 'f' },
 		{ "ovf-iso", required_argument, NULL, 'i' },
 		{ "seed-iso", required_argument, NULL, 'm' },
+		{ "vmtoolsd", required_argument, NULL, 'v' },
 		{ "join-deadline", required_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -68,11 +70,12 @@ int fb_cmd_run(int argc, char **argv)
 		case 'f': ds.seed_file = optarg; break;
 		case 'i': ds.ovf_iso = optarg; break;
 		case 'm': ds.seed_iso = optarg; break;
+		case 'v': ds.vmtoolsd = optarg; break;
 		case 'j': join_deadline = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h':
 			printf("Usage: kiln-firstboot run [--stage early|late] [--datasource ec2|vmware|other]\n"
 			       "         [--imds-url URL] [--seed-file PATH] [--ovf-iso PATH]\n"
-			       "         [--seed-iso PATH]\n"
+			       "         [--seed-iso PATH] [--vmtoolsd PATH]\n"
 			       "         [--join-deadline SECONDS] [--root DIR --no-services]\n\n"
 			       "Configure this host from its seed: verify and open it, write network,\n"
 			       "firewall and identity files, secrets (root-only), prepare the data disk, set\n"
@@ -119,7 +122,8 @@ int fb_cmd_run(int argc, char **argv)
 			if (early && steps[i].late_only)
 				break;
 			const struct step *st = status_step(&a.status, steps[i].name);
-			if (st && (st->state == STEP_DONE || st->state == STEP_SKIPPED) && !a.seed_is_new)
+			bool again = a.seed_is_new || (a.overrides_changed && !strcmp(steps[i].name, "identity"));
+			if (st && (st->state == STEP_DONE || st->state == STEP_SKIPPED) && !again)
 				continue;
 			r = steps[i].fn(&a);
 		}

@@ -21,8 +21,9 @@ int step_identity(struct agent *a)
 		return agent_step_end(a, step, r, "writing network/firewall/identity files: %s", strerror(-r));
 
 	char why[300] = "";
-	if (!a->no_services && sethostname(a->host->name, strlen(a->host->name)) < 0)
-		log_warn_errno(errno, "sethostname %s", a->host->name);
+	const char *hostname = a->host->hostname ? a->host->hostname : a->host->name;
+	if (!a->no_services && sethostname(hostname, strlen(hostname)) < 0)
+		log_warn_errno(errno, "sethostname %s", hostname);
 	/* The firewall goes live now; networkd picks its files up at start, or
 	 * on reload when it is already running (EC2: the seed came over DHCP). */
 	const char *nft[] = { "nft", "-f", "/etc/nftables.conf", NULL };
@@ -32,5 +33,12 @@ int step_identity(struct agent *a)
 	const char *reload[] = { "networkctl", "reload", NULL };
 	if (agent_exec(a, reload, NULL, 0, why, sizeof why) < 0)
 		log_debug("networkctl reload: %s (networkd not running yet is fine)", why);
-	return agent_step_end(a, step, 0, "%s", a->host->name);
+	char what[80] = "";
+	for (int k = 0; k < OVR__COUNT; k++)
+		if (a->overrides.value[k])
+			snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", *what ? ", " : " (OVF overrides: ",
+				 override_name(k));
+	if (*what)
+		strncat(what, ")", sizeof what - strlen(what) - 1);
+	return agent_step_end(a, step, 0, "%s%s", a->host->hostname ? a->host->hostname : a->host->name, what);
 }

@@ -69,15 +69,27 @@ int step_seed(struct agent *a)
 	char *stored = path_join(a->state_dir, "seed");
 	char *data = NULL;
 	const char *source;
+	char *stored_ovr = path_join(a->state_dir, "overrides");
+	struct overrides last;
+	if (overrides_load(stored_ovr, &last) < 0) {
+		log_warn("%s is unreadable or corrupt; treating it as empty", stored_ovr);
+		memset(&last, 0, sizeof last);
+	}
 	r = datasource_fetch(&a->ds, &ds);
 	if (r == 0) {
 		data = xstrndup(ds.seed.data ? ds.seed.data : "", ds.seed.len);
 		len = ds.seed.len;
 		free(a->status.datasource);
 		a->status.datasource = xstrdup(ds.source);
+		overrides_from_ovf(&ds.ovf, &a->overrides);
 	} else if (read_file(stored, SEED_MAX_BYTES, &data, &len) == 0) {
 		log_warn("datasource unavailable; using the seed stored at first boot");
+		/* Same seed, same overrides: the host keeps its network. */
+		for (int k = 0; k < OVR__COUNT; k++)
+			a->overrides.value[k] = last.value[k] ? xstrdup(last.value[k]) : NULL;
 	} else {
+		overrides_free(&last);
+		free(stored_ovr);
 		ds_result_free(&ds);
 		free(stored);
 		free(deployment);
@@ -90,6 +102,8 @@ int step_seed(struct agent *a)
 	r = seed_open(data, len, &op, rk, deployment, a->status.seed_serial, &a->seed);
 	role_keypair_free(rk);
 	if (r < 0) {
+		overrides_free(&last);
+		free(stored_ovr);
 		free(data);
 		free(stored);
 		free(deployment);
@@ -98,6 +112,20 @@ int step_seed(struct agent *a)
 	a->seed_open = true;
 	a->host = model_find_host(a->seed.model, a->seed.host);
 	a->seed_is_new = a->seed.serial > a->status.seed_serial || !was_done;
+	a->overrides_changed = !overrides_equal(&a->overrides, &last);
+	overrides_free(&last);
+	char why[300];
+	r = overrides_apply(a->seed.model, &a->seed.model->hosts[a->host - a->seed.model->hosts], &a->overrides, why,
+			    sizeof why);
+	if (r == 0 && a->overrides_changed && (r = overrides_save(stored_ovr, &a->overrides)) < 0)
+		snprintf(why, sizeof why, "cannot record the OVF overrides in %s: %s", stored_ovr, strerror(-r));
+	free(stored_ovr);
+	if (r < 0) {
+		free(data);
+		free(stored);
+		free(deployment);
+		return agent_step_end(a, step, r, "%s", why);
+	}
 	if (a->seed_is_new) {
 		r = write_file_atomic(stored, data, len, 0600);
 		if (r < 0)

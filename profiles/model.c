@@ -213,6 +213,7 @@ void model_free(struct model *m)
 	for (size_t i = 0; i < m->n_hosts; i++) {
 		struct host *h = &m->hosts[i];
 		free(h->name);
+		free(h->hostname);
 		free(h->size_preset);
 		free(h->replica_of);
 		for (size_t j = 0; j < h->n_ethernets; j++)

@@ -69,6 +69,7 @@ struct size_preset {
 
 struct host {
 	char *name;                /* also the hostname; FQDN = name.domain */
+	char *hostname;            /* system hostname when set at deploy time (OVF kiln.hostname), else NULL = name */
 	enum role role;
 	size_t subnet;             /* index into model->subnets */
 	bool dhcp;

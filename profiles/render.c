@@ -56,7 +56,8 @@ static bool line_ok(const char *s)
 
 int render_host(const struct model *m, const struct host *h, struct rendered_files *out)
 {
-	if (!name_ok(h->name) || !name_ok(m->domain) || !m->name || !line_ok(m->name))
+	if (!name_ok(h->name) || (h->hostname && !name_ok(h->hostname)) || !name_ok(m->domain) || !m->name ||
+	    !line_ok(m->name))
 		return log_error_errno(EINVAL, "cannot render host '%s': host name or domain is not [a-z0-9-.]",
 				       h->name ? h->name : "?");
 	if (h->subnet >= m->n_subnets)

@@ -6,19 +6,22 @@
 void render_hostname(const struct model *m, const struct host *h, struct buf *out)
 {
 	(void)m;
-	buf_printf(out, "%s\n", h->name);
+	buf_printf(out, "%s\n", h->hostname ? h->hostname : h->name);
 }
 
 /* Localhost lines as Debian writes them, then this host, then every peer
  * with a static address ("addr fqdn short"). A DHCP host names itself on
- * 127.0.1.1 (Debian's convention); DHCP peers are left to DNS. */
+ * 127.0.1.1 (Debian's convention); DHCP peers are left to DNS. A host given
+ * another hostname at deploy time answers to both names. */
 void render_hosts(const struct model *m, const struct host *h, struct buf *out)
 {
 	char ip[16];
 	render_banner(m, h, out, "#");
 	buf_puts(out, "127.0.0.1\tlocalhost\n");
-	buf_printf(out, "%s\t%s.%s %s\n", h->dhcp ? "127.0.1.1" : ipv4_fmt(h->address, ip),
-		   h->name, m->domain, h->name);
+	buf_printf(out, "%s\t", h->dhcp ? "127.0.1.1" : ipv4_fmt(h->address, ip));
+	if (h->hostname && strcmp(h->hostname, h->name))
+		buf_printf(out, "%s.%s %s ", h->hostname, m->domain, h->hostname);
+	buf_printf(out, "%s.%s %s\n", h->name, m->domain, h->name);
 	for (size_t i = 0; i < m->n_hosts; i++) {
 		const struct host *p = &m->hosts[i];
 		if (p == h || p->dhcp || !strcmp(p->name, h->name))

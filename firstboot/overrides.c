@@ -1,0 +1,279 @@
+#include "firstboot/overrides.h"
+#include "lib/buf.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "profiles/names.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DNS_MAX 8
+
+static const char *const names[OVR__COUNT] = { "hostname", "address", "gateway", "dns" };
+
+const char *override_name(enum override_key k)
+{
+	return k < OVR__COUNT ? names[k] : "?";
+}
+
+static bool printable(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* vSphere hands a blank field over as "" (or as spaces when pasted). */
+static char *trimmed(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return n ? xstrndup(s, n) : NULL;
+}
+
+void overrides_from_ovf(const struct ovf_env *e, struct overrides *o)
+{
+	memset(o, 0, sizeof *o);
+	for (int k = 0; k < OVR__COUNT; k++) {
+		char key[32];
+		snprintf(key, sizeof key, "kiln.%s", names[k]);
+		const char *v = ovfenv_get(e, key);
+		if (v)
+			o->value[k] = trimmed(v);
+	}
+}
+
+void overrides_free(struct overrides *o)
+{
+	for (int k = 0; k < OVR__COUNT; k++)
+		free(o->value[k]);
+	memset(o, 0, sizeof *o);
+}
+
+bool overrides_empty(const struct overrides *o)
+{
+	for (int k = 0; k < OVR__COUNT; k++)
+		if (o->value[k])
+			return false;
+	return true;
+}
+
+bool overrides_equal(const struct overrides *a, const struct overrides *b)
+{
+	for (int k = 0; k < OVR__COUNT; k++) {
+		const char *x = a->value[k], *y = b->value[k];
+		if ((x == NULL) != (y == NULL) || (x && strcmp(x, y)))
+			return false;
+	}
+	return true;
+}
+
+/* One "name=value" line per override. */
+int overrides_save(const char *path, const struct overrides *o)
+{
+	if (overrides_empty(o))
+		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	struct buf b;
+	buf_init(&b);
+	for (int k = 0; k < OVR__COUNT; k++) {
+		if (!o->value[k])
+			continue;
+		if (!printable(o->value[k])) {
+			buf_free(&b);
+			return -EINVAL;
+		}
+		buf_printf(&b, "%s=%s\n", names[k], o->value[k]);
+	}
+	int r = write_file_atomic(path, b.data, b.len, 0644);
+	buf_free(&b);
+	return r;
+}
+
+int overrides_load(const char *path, struct overrides *o)
+{
+	memset(o, 0, sizeof *o);
+	char *text = NULL;
+	size_t len;
+	int r = read_file(path, 4096, &text, &len);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (strlen(text) != len)
+		r = -EBADMSG;
+	for (char *line = text, *next; r == 0 && *line; line = next) {
+		next = strchr(line, '\n');
+		if (!next) {
+			r = -EBADMSG;
+			break;
+		}
+		*next++ = '\0';
+		char *eq = strchr(line, '=');
+		int k = 0;
+		if (eq) {
+			*eq = '\0';
+			while (k < OVR__COUNT && strcmp(line, names[k]))
+				k++;
+		}
+		if (!eq || k == OVR__COUNT || o->value[k] || !eq[1] || !printable(eq + 1)) {
+			r = -EBADMSG;
+			break;
+		}
+		o->value[k] = xstrdup(eq + 1);
+	}
+	free(text);
+	if (r < 0)
+		overrides_free(o);
+	return r;
+}
+
+static bool allowed(const struct model *m, enum override_key k)
+{
+	for (size_t i = 0; i < m->esxi.n_overridable; i++)
+		if (!strcmp(m->esxi.overridable[i], names[k]))
+			return true;
+	return false;
+}
+
+static int refuse(char *why, size_t why_len, enum override_key k, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int refuse(char *why, size_t why_len, enum override_key k, const char *value, const char *fmt, ...)
+{
+	char reason[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	va_end(ap);
+	snprintf(why, why_len, "OVF property kiln.%s=\"%.64s\" refused: %s", names[k], value, reason);
+	return -EINVAL;
+}
+
+/* A usable unicast address of the subnet: not its network or broadcast
+ * address (except in /31 and /32, which have none). */
+static bool host_address_in(const struct subnet *s, uint32_t a)
+{
+	if (!ipv4_net_contains(&s->cidr, a))
+		return false;
+	if (s->cidr.prefix >= 31)
+		return true;
+	return a != s->cidr.addr && a != ipv4_broadcast(&s->cidr);
+}
+
+static int parse_dns(const char *v, uint32_t **out, size_t *n_out)
+{
+	uint32_t *dns = xcalloc(DNS_MAX, sizeof *dns);
+	size_t n = 0;
+	char *copy = xstrdup(v), *save = NULL;
+	int r = 0;
+	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (n == DNS_MAX) {
+			r = -E2BIG;
+			break;
+		}
+		if (ipv4_parse(tok, &dns[n]) < 0 || dns[n] == 0) {
+			r = -EINVAL;
+			break;
+		}
+		n++;
+	}
+	free(copy);
+	if (r == 0 && n == 0)
+		r = -EINVAL;
+	if (r < 0) {
+		free(dns);
+		return r;
+	}
+	*out = dns;
+	*n_out = n;
+	return 0;
+}
+
+int overrides_apply(struct model *m, struct host *h, const struct overrides *o, char *why, size_t why_len)
+{
+	const char *v[OVR__COUNT] = { 0 };
+	for (int k = 0; k < OVR__COUNT; k++) {
+		if (!o->value[k])
+			continue;
+		if (allowed(m, k))
+			v[k] = o->value[k];
+		else
+			log_warn("OVF property kiln.%s is set but the profile does not let it be overridden "
+				 "(esxi.overridable); ignored", names[k]);
+	}
+	const struct subnet *s = &m->subnets[h->subnet];
+	char net[19];
+	const char *reason;
+
+	if (v[OVR_HOSTNAME] && (reason = name_check_hostname(v[OVR_HOSTNAME])))
+		return refuse(why, why_len, OVR_HOSTNAME, v[OVR_HOSTNAME], "host name %s", reason);
+	for (size_t i = 0; v[OVR_HOSTNAME] && i < m->n_hosts; i++)
+		if (&m->hosts[i] != h && !strcmp(m->hosts[i].name, v[OVR_HOSTNAME]))
+			return refuse(why, why_len, OVR_HOSTNAME, v[OVR_HOSTNAME], "that is host %s of this deployment",
+				      m->hosts[i].name);
+
+	uint32_t address = h->dhcp ? 0 : h->address, gateway = s->gateway;
+	if ((v[OVR_ADDRESS] || v[OVR_GATEWAY]) && h->n_ethernets) {
+		enum override_key k = v[OVR_ADDRESS] ? OVR_ADDRESS : OVR_GATEWAY;
+		return refuse(why, why_len, k, v[k],
+			      "host %s sets its interfaces in an ethernets: block, which an override cannot edit", h->name);
+	}
+	if (v[OVR_ADDRESS]) {
+		if (ipv4_parse(v[OVR_ADDRESS], &address) < 0)
+			return refuse(why, why_len, OVR_ADDRESS, v[OVR_ADDRESS], "not an IPv4 address");
+		if (!host_address_in(s, address))
+			return refuse(why, why_len, OVR_ADDRESS, v[OVR_ADDRESS], "not a host address of subnet %s (%s)",
+				      s->name, ipv4_net_fmt(&s->cidr, net));
+		for (size_t i = 0; i < m->n_hosts; i++)
+			if (&m->hosts[i] != h && !m->hosts[i].dhcp && m->hosts[i].address == address)
+				return refuse(why, why_len, OVR_ADDRESS, v[OVR_ADDRESS], "already the address of host %s",
+					      m->hosts[i].name);
+	}
+	if (v[OVR_GATEWAY]) {
+		if (ipv4_parse(v[OVR_GATEWAY], &gateway) < 0)
+			return refuse(why, why_len, OVR_GATEWAY, v[OVR_GATEWAY], "not an IPv4 address");
+		if (!host_address_in(s, gateway))
+			return refuse(why, why_len, OVR_GATEWAY, v[OVR_GATEWAY], "not a host address of subnet %s (%s)",
+				      s->name, ipv4_net_fmt(&s->cidr, net));
+		if (!address)
+			return refuse(why, why_len, OVR_GATEWAY, v[OVR_GATEWAY],
+				      "host %s takes its address and gateway from DHCP (override kiln.address too)", h->name);
+	}
+	if (address && gateway && address == gateway) {
+		enum override_key k = v[OVR_ADDRESS] ? OVR_ADDRESS : OVR_GATEWAY;
+		return refuse(why, why_len, k, v[k], "the host's address and its gateway would be the same");
+	}
+	uint32_t *dns = NULL;
+	size_t n_dns = 0;
+	if (v[OVR_DNS]) {
+		int r = parse_dns(v[OVR_DNS], &dns, &n_dns);
+		if (r < 0)
+			return refuse(why, why_len, OVR_DNS, v[OVR_DNS], r == -E2BIG ? "more than %d servers" :
+				      "expected IPv4 addresses separated by commas or spaces (at most %d)", DNS_MAX);
+	}
+
+	/* Everything checked: apply. */
+	if (v[OVR_HOSTNAME]) {
+		free(h->hostname);
+		h->hostname = xstrdup(v[OVR_HOSTNAME]);
+	}
+	if (v[OVR_ADDRESS]) {
+		h->address = address;
+		h->dhcp = false;
+	}
+	if (v[OVR_GATEWAY])
+		m->subnets[h->subnet].gateway = gateway;
+	if (dns) {
+		free(m->dns);
+		m->dns = dns;
+		m->n_dns = n_dns;
+	}
+	return 0;
+}
