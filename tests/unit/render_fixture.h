@@ -2,6 +2,7 @@
  * profile parser: fixture_onprem() is profiles/examples/onprem.yaml. */
 #ifndef KILN_TEST_RENDER_FIXTURE_H
 #define KILN_TEST_RENDER_FIXTURE_H
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lib/xalloc.h"
@@ -135,6 +136,16 @@ static const char fixture_ethernets_netplan[] =
 	"        name: \"ens*\"\n"
 	"      dhcp4: true\n"
 	"      macaddress: \"52:54:00:aa:bb:cc\"\n";
+
+/* Host by name; a fixture without it is a broken test. */
+static struct host *fixture_host(struct model *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (!strcmp(m->hosts[i].name, name))
+			return &m->hosts[i];
+	fprintf(stderr, "fixture has no host %s\n", name);
+	abort();
+}
 
 static void fixture_free(struct model *m)
 {

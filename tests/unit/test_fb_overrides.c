@@ -30,14 +30,6 @@ static struct model *onprem_allowing(const char *const *keys, size_t n)
 
 static const char *const all_keys[] = { "hostname", "address", "gateway", "dns" };
 
-static struct host *host(struct model *m, const char *name)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (!strcmp(m->hosts[i].name, name))
-			return &m->hosts[i];
-	fail_msg("no host %s", name);
-	return NULL;
-}
 
 static void set(struct overrides *o, enum override_key k, const char *v)
 {
@@ -130,7 +122,7 @@ static void test_apply_all_four_and_render(void **state)
 {
 	(void)state;
 	struct model *m = onprem_allowing(all_keys, 4);
-	struct host *h = host(m, "db1");
+	struct host *h = fixture_host(m, "db1");
 	struct overrides o = { 0 };
 	set(&o, OVR_HOSTNAME, "db7");
 	set(&o, OVR_ADDRESS, "192.168.40.220");
@@ -160,7 +152,7 @@ static void test_only_allowed_properties_take_effect(void **state)
 {
 	(void)state;
 	struct model *m = onprem_allowing((const char *const[]){ "hostname" }, 1);
-	struct host *h = host(m, "db1");
+	struct host *h = fixture_host(m, "db1");
 	struct overrides o = { 0 };
 	set(&o, OVR_HOSTNAME, "db7");
 	set(&o, OVR_ADDRESS, "192.168.40.220");   /* not allowed: ignored */
@@ -173,7 +165,7 @@ static void test_only_allowed_properties_take_effect(void **state)
 	fixture_free(m);
 
 	m = onprem_allowing(NULL, 0);   /* no esxi.overridable: nothing applies */
-	h = host(m, "db1");
+	h = fixture_host(m, "db1");
 	assert_int_equal(overrides_apply(m, h, &o, why, sizeof why), 0);
 	assert_null(h->hostname);
 	overrides_free(&o);
@@ -184,7 +176,7 @@ static void test_address_override_makes_a_dhcp_host_static(void **state)
 {
 	(void)state;
 	struct model *m = onprem_allowing(all_keys, 4);
-	struct host *h = host(m, "minio1");
+	struct host *h = fixture_host(m, "minio1");
 	h->dhcp = true;
 	h->address = 0;
 	struct overrides o = { 0 };
@@ -229,7 +221,7 @@ static void test_bad_values_refused_before_anything_changes(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct model *m = onprem_allowing(all_keys, 4);
-		struct host *h = host(m, "db1");
+		struct host *h = fixture_host(m, "db1");
 		struct overrides o = { 0 };
 		set(&o, OVR_HOSTNAME, "db7");   /* valid, must not be applied when another fails */
 		set(&o, cases[i].k, cases[i].value);
@@ -250,7 +242,7 @@ static void test_ethernets_block_cannot_be_overridden(void **state)
 {
 	(void)state;
 	struct model *m = onprem_allowing(all_keys, 4);
-	struct host *h = host(m, "app1");
+	struct host *h = fixture_host(m, "app1");
 	fixture_add_ethernets(h);
 	struct overrides o = { 0 };
 	char why[300] = "";

@@ -20,20 +20,12 @@ static char tmpdir[] = "/tmp/kiln-render-XXXXXX";
 
 static void quiet(enum log_level lvl, const char *msg, void *ud) { (void)lvl; (void)msg; (void)ud; }
 
-static struct host *host(struct model *m, const char *name)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (!strcmp(m->hosts[i].name, name))
-			return &m->hosts[i];
-	fail_msg("no host %s", name);
-	return NULL;
-}
 
 static char *nft_of(struct model *m, const char *name)
 {
 	struct buf b;
 	buf_init(&b);
-	assert_int_equal(render_nftables(m, host(m, name), &b), 0);
+	assert_int_equal(render_nftables(m, fixture_host(m, name), &b), 0);
 	return buf_steal(&b);
 }
 
@@ -131,8 +123,8 @@ static void test_nft_dhcp_peer_allowed_by_subnet(void **state)
 {
 	(void)state;
 	struct model *m = fixture_onprem();
-	host(m, "app1")->dhcp = true;
-	host(m, "app1")->address = 0;
+	fixture_host(m, "app1")->dhcp = true;
+	fixture_host(m, "app1")->address = 0;
 	char *db = nft_of(m, "db1"), *app = nft_of(m, "app1");
 	assert_non_null(strstr(db, "set tcp_3306_from {\n\t\ttype ipv4_addr\n\t\tflags interval\n\t\telements = { 192.168.40.192/28 }"));
 	assert_true(has_line(app, "udp sport 67 udp dport 68 accept"));
@@ -166,11 +158,11 @@ static void test_nft_flow_from_unknown_host_fails(void **state)
 	struct buf b;
 	buf_init(&b);
 	log_set_sink(quiet, NULL);
-	assert_int_equal(render_nftables(m, host(m, "db1"), &b), -EINVAL);
+	assert_int_equal(render_nftables(m, fixture_host(m, "db1"), &b), -EINVAL);
 	free(m->flows[m->n_flows - 1].from.name);
 	m->flows[m->n_flows - 1].from.name = xstrdup("db1");
 	m->flows[m->n_flows - 1].from.kind = EP_SUBNET;         /* no subnet "db1" */
-	assert_int_equal(render_nftables(m, host(m, "db1"), &b), -EINVAL);
+	assert_int_equal(render_nftables(m, fixture_host(m, "db1"), &b), -EINVAL);
 	log_set_sink(NULL, NULL);
 	buf_free(&b);
 	fixture_free(m);
@@ -189,7 +181,7 @@ static void test_network_default_static(void **state)
 	(void)state;
 	struct model *m = fixture_onprem();
 	struct rendered_files f = { 0 };
-	assert_int_equal(render_network(m, host(m, "db1"), &f), 0);
+	assert_int_equal(render_network(m, fixture_host(m, "db1"), &f), 0);
 	assert_int_equal(f.n, 1);
 	assert_string_equal(f.v[0].path, "/etc/systemd/network/10-kiln-primary.network");
 	assert_int_equal(f.v[0].mode, 0644);
@@ -202,7 +194,7 @@ static void test_network_default_dhcp(void **state)
 {
 	(void)state;
 	struct model *m = fixture_onprem();
-	struct host *h = host(m, "minio1");
+	struct host *h = fixture_host(m, "minio1");
 	h->dhcp = true;
 	h->address = 0;
 	struct rendered_files f = { 0 };
@@ -221,9 +213,9 @@ static void test_network_ethernets(void **state)
 {
 	(void)state;
 	struct model *m = fixture_onprem();
-	fixture_add_ethernets(host(m, "app1"));
+	fixture_add_ethernets(fixture_host(m, "app1"));
 	struct rendered_files f = { 0 };
-	assert_int_equal(render_network(m, host(m, "app1"), &f), 0);
+	assert_int_equal(render_network(m, fixture_host(m, "app1"), &f), 0);
 	assert_int_equal(f.n, 3);
 	const struct rendered_file *link = rendered_files_find(&f, "/etc/systemd/network/10-kiln-lan.link");
 	const struct rendered_file *lan = rendered_files_find(&f, "/etc/systemd/network/10-kiln-lan.network");
@@ -249,7 +241,7 @@ static void test_network_rejects_unsafe_values(void **state)
 {
 	(void)state;
 	struct model *m = fixture_onprem();
-	struct host *h = host(m, "app1");
+	struct host *h = fixture_host(m, "app1");
 	fixture_add_ethernets(h);
 	struct rendered_files f = { 0 };
 	log_set_sink(quiet, NULL);
@@ -271,7 +263,7 @@ static void test_network_rejects_unsafe_values(void **state)
 	assert_int_equal(render_network(m, h, &f), -EINVAL);
 	free(m->ntp[0]);
 	m->ntp[0] = xstrdup("pool\nDNS=6.6.6.6");
-	assert_int_equal(render_network(m, host(m, "db1"), &f), -EINVAL);
+	assert_int_equal(render_network(m, fixture_host(m, "db1"), &f), -EINVAL);
 	log_set_sink(NULL, NULL);
 	assert_int_equal(f.n, 0);
 	rendered_files_free(&f);
@@ -338,9 +330,9 @@ static void test_network_matches_netplan_generate(void **state)
 	static const char *const ignore[] = {
 		"Network.LinkLocalAddressing", "Link.WakeOnLan", "DHCPv4.UseHostname", NULL };
 	struct model *m = fixture_onprem();
-	fixture_add_ethernets(host(m, "app1"));
+	fixture_add_ethernets(fixture_host(m, "app1"));
 	struct rendered_files f = { 0 };
-	assert_int_equal(render_network(m, host(m, "app1"), &f), 0);
+	assert_int_equal(render_network(m, fixture_host(m, "app1"), &f), 0);
 
 	char *root = path_join(tmpdir, "netplan-root");
 	char *dir = path_join(root, "etc/netplan");
@@ -379,10 +371,10 @@ static void test_identity_files(void **state)
 {
 	(void)state;
 	struct model *m = fixture_onprem();
-	host(m, "minio1")->dhcp = true;
-	host(m, "minio1")->address = 0;
+	fixture_host(m, "minio1")->dhcp = true;
+	fixture_host(m, "minio1")->address = 0;
 	struct rendered_files f = { 0 };
-	assert_int_equal(render_host(m, host(m, "db1"), &f), 0);
+	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), 0);
 	const struct rendered_file *hn = rendered_files_find(&f, "/etc/hostname");
 	const struct rendered_file *hosts = rendered_files_find(&f, "/etc/hosts");
 	const struct rendered_file *ak = rendered_files_find(&f, "/root/.ssh/authorized_keys");
@@ -398,7 +390,7 @@ static void test_identity_files(void **state)
 	rendered_files_free(&f);
 
 	/* The DHCP host names itself on 127.0.1.1. */
-	assert_int_equal(render_host(m, host(m, "minio1"), &f), 0);
+	assert_int_equal(render_host(m, fixture_host(m, "minio1"), &f), 0);
 	assert_true(has_line(rendered_files_find(&f, "/etc/hosts")->data, "127.0.1.1\tminio1.acme.internal minio1"));
 	rendered_files_free(&f);
 	fixture_free(m);
@@ -412,26 +404,26 @@ static void test_render_host_rejects_bad_names_and_keys(void **state)
 	log_set_sink(quiet, NULL);
 	free(m->ssh_keys[0]);
 	m->ssh_keys[0] = xstrdup("ssh-ed25519 AAAA x\nssh-rsa BBBB evil");
-	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
+	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), -EINVAL);
 	free(m->domain);
 	m->domain = xstrdup("acme internal");
-	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
+	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), -EINVAL);
 	free(m->domain);
 	m->domain = xstrdup("acme.internal");
 	m->ssh_keys[0][18] = ' ';
-	assert_int_equal(render_host(m, host(m, "db1"), &f), 0);   /* fixed: renders again */
+	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), 0);   /* fixed: renders again */
 	rendered_files_free(&f);
 	free(m->hosts[0].name);
 	m->hosts[0].name = xstrdup("app1\n10.0.0.1 evil");      /* a peer's name reaches /etc/hosts */
-	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
+	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), -EINVAL);
 	free(m->hosts[0].name);
 	m->hosts[0].name = xstrdup("app1");
-	host(m, "db1")->subnet = 7;
-	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
-	host(m, "db1")->subnet = 1;
+	fixture_host(m, "db1")->subnet = 7;
+	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), -EINVAL);
+	fixture_host(m, "db1")->subnet = 1;
 	free(m->dns_search[0]);
 	m->dns_search[0] = xstrdup("acme.internal\n[Network]");
-	assert_int_equal(render_host(m, host(m, "db1"), &f), -EINVAL);
+	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), -EINVAL);
 	log_set_sink(NULL, NULL);
 	assert_int_equal(f.n, 0);
 	fixture_free(m);
@@ -443,7 +435,7 @@ static void test_write_modes_and_private_dirs(void **state)
 	struct model *m = fixture_onprem();
 	m->n_ssh_keys = 1;
 	struct rendered_files f = { 0 };
-	assert_int_equal(render_host(m, host(m, "db1"), &f), 0);
+	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), 0);
 	char *root = path_join(tmpdir, "root");
 	assert_int_equal(mkdir_p(root, 0755), 0);
 	assert_int_equal(rendered_files_write(&f, root), 0);
