@@ -2,9 +2,9 @@
 # End to end, the cloud and hypervisor datasources as the platforms present
 # them (QEMU TCG + OVMF, user-mode networking with restrict=on: nothing
 # leaves the VM but what QEMU forwards):
-#   ESXi  DMI says VMware; the seed is the kiln.seed property of an OVF
-#         environment ISO (ovf-env.xml, as vSphere writes it) on a CD-ROM;
-#         data disk on pvscsi, vmxnet3 NIC
+#   ESXi  i440fx/PIIX machine, DMI says VMware; the seed is the kiln.seed
+#         property of an OVF environment ISO (ovf-env.xml, as vSphere writes
+#         it) on an IDE CD-ROM; data disk on pvscsi, vmxnet3 NIC
 #   EC2   DMI says Amazon EC2; the seed is the user data of an IMDSv2
 #         emulator reached through guestfwd at 169.254.169.254:80 (the VM's
 #         user-mode network is 169.254.0.0/16, as guestfwd must be inside it); NVMe disks
@@ -19,20 +19,11 @@ imds_pid=
 trap 'qemu_stop_all; [ -n "$imds_pid" ] && kill $imds_pid 2>/dev/null; pkill -KILL -f -- "$T/" 2>/dev/null; rm -rf "$T"' EXIT
 DEADLINE=${KILN_E2E_BOOT_SECONDS:-600}
 
-# The test overlay prints kiln-firstboot's status on the console when it is over.
+# The test overlay prints kiln-firstboot's status on the console when it is
+# over, and enables the PIIX IDE channels as a PC firmware does (see
+# esxi_overlay in qemu.sh).
 ov=$T/overlay
-install -d "$ov/etc/systemd/system/multi-user.target.wants" "$ov/usr/local/sbin"
-cat > "$ov/etc/systemd/system/kiln-e2e-status.service" <<'UNIT'
-[Unit]
-Description=kiln e2e: first-boot status to the console
-After=kiln-firstboot.service
-[Service]
-Type=oneshot
-ExecStart=/bin/sh -c 'kiln-firstboot status > /run/kiln-status 2>&1; rc=$?; sed "s/^/KILN-STATUS: /" /run/kiln-status > /dev/console; [ $rc = 0 ] || (ls -l /dev/sr* /dev/disk/by-label; journalctl -b --no-pager -u mariadb | tail -15) 2>&1 | sed "s/^/KILN-DIAG: /" > /dev/console; true'
-[Install]
-WantedBy=multi-user.target
-UNIT
-ln -s /etc/systemd/system/kiln-e2e-status.service "$ov/etc/systemd/system/multi-user.target.wants/kiln-e2e-status.service"
+esxi_overlay "$ov"
 
 vm() { # name image bus machine extra-args...
 	local name=$1 img=$2 bus=$3 machine=$4; shift 4
@@ -55,27 +46,17 @@ P=$ROOT/profiles/examples/onprem.yaml S=$T/state-onprem
 check "onprem: keys and secrets" bash -c "'$KILN' keys init '$P' --state '$S' && '$KILN' secrets init '$P' --state '$S'"
 check "onprem: mysql image" "$KILN_IMG" build "$P" --target raw --role mysql --state "$S" --out "$T/img" --overlay "$ov"
 "$KILN" seed "$P" --host db1 --out "$T/db1.seed" --state "$S" 2>/dev/null
-mkdir -p "$T/ovfiso"
-cat > "$T/ovfiso/ovf-env.xml" <<XML
-<?xml version="1.0" encoding="UTF-8"?>
-<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"
-     xmlns:ve="http://www.vmware.com/schema/ovfenv" oe:id="" ve:esxId="vm-42">
-  <PlatformSection><Kind>VMware ESXi</Kind><Version>8.0.0</Version><Vendor>VMware, Inc.</Vendor><Locale>en</Locale></PlatformSection>
-  <PropertySection>
-    <Property oe:key="kiln.seed" oe:value="$(cat "$T/db1.seed")"/>
-  </PropertySection>
-</Environment>
-XML
-xorriso -as mkisofs -quiet -V OVF_ENV -o "$T/ovf-env.iso" "$T/ovfiso" 2>/dev/null
+ovf_env_iso "$T/ovf-env.iso" "kiln.seed=$(cat "$T/db1.seed")"
 truncate -s 2G "$T/esxi-data.raw"
-# The CD-ROM sits on the pvscsi controller here. (vSphere puts it on IDE;
-# under QEMU's i440fx + OVMF the cloud kernel's ata_piix found no ATAPI
-# device on either IDE channel — to be investigated; the OVF descriptor
-# keeps IDE.)
-vm esxi "$T/img/acme-mysql.raw" virtio q35 \
+# The machine ESXi presents: i440fx/PIIX (QEMU's "pc"; q35 has no PIIX IDE),
+# the OVF environment CD-ROM where kiln's descriptor puts it (IDE controller
+# 0, unit 0: ide0:0), the data disk on pvscsi, vmxnet3. The OS disk is on
+# virtio here (Debian 12's OVMF has no PVSCSI boot driver); tests/e2e/ova.sh
+# boots the OS disk from pvscsi.
+vm esxi "$T/img/acme-mysql.raw" virtio pc \
 	-smbios "type=1,manufacturer=VMware,, Inc.,product=VMware7,,1" \
 	-device pvscsi,id=pv0 -drive "if=none,id=data,format=raw,file=$T/esxi-data.raw" -device scsi-hd,drive=data,bus=pv0.0 \
-	-drive "if=none,id=cd,media=cdrom,readonly=on,file=$T/ovf-env.iso" -device scsi-cd,drive=cd,bus=pv0.0 \
+	-drive "if=none,id=cd,media=cdrom,readonly=on,file=$T/ovf-env.iso" -device ide-cd,drive=cd,bus=ide.0,unit=0 \
 	-netdev user,id=n0,restrict=on -device vmxnet3,netdev=n0
 
 # --- EC2: IMDSv2 emulator through guestfwd, Amazon DMI, NVMe ---

@@ -86,3 +86,110 @@ marker() {
 	tr -d '\r' <"$T/$1.log" | sed -n "s/.*KILN-E2E: $2=//p" | sort | uniq -c | sort -rn |
 		sed -n '1s/^ *[0-9]* //p'
 }
+
+# esxi_overlay DIR: the overlay tree the ESXi/EC2 datasource tests build into
+# their images:
+# - kiln-e2e-status.service prints kiln-firstboot's status on the console
+#   (KILN-STATUS: lines) when the first boot is over, with diagnostics
+#   (KILN-DIAG:) when it failed, then the block devices (KILN-LSBLK: name
+#   fstype label mountpoint), the role services' state (KILN-ACTIVE:) and
+#   the hostname (KILN-HOSTNAME:);
+# - kiln-e2e-piix-decode.service does the one thing a PC firmware does that
+#   Debian 12's OVMF does not: set the PIIX IDE channels' decode-enable bits
+#   (IDETIM bit 15: PCI config bytes 0x41 and 0x43, bit 7), then re-probe
+#   ata_piix. Linux's ata_piix skips a channel whose bit is clear (it treats
+#   it as switched off in the BIOS), so under OVMF on i440fx no IDE CD-ROM is
+#   ever found, while the same kernel and initrd under SeaBIOS (which sets the
+#   bits) find it at once. ESXi's firmware presents the CD-ROM usable on its
+#   PIIX4. The unit prints the bytes it found (KILN-E2E-FW:) and does nothing
+#   where there is no PIIX IDE (q35) or the bits are already set.
+esxi_overlay() {
+	local ov=$1
+	install -d "$ov/etc/systemd/system/multi-user.target.wants" \
+		"$ov/etc/systemd/system/sysinit.target.wants" "$ov/usr/local/sbin"
+	cat >"$ov/etc/systemd/system/kiln-e2e-status.service" <<'UNIT'
+[Unit]
+Description=kiln e2e: first-boot status to the console
+After=kiln-firstboot.service
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'kiln-firstboot status > /run/kiln-status 2>&1; rc=$?; sed "s/^/KILN-STATUS: /" /run/kiln-status > /dev/console; [ $rc = 0 ] || (ls -l /dev/sr* /dev/disk/by-label; journalctl -b --no-pager -u mariadb | tail -15) 2>&1 | sed "s/^/KILN-DIAG: /" > /dev/console; true'
+ExecStart=/usr/local/sbin/kiln-e2e-facts
+[Install]
+WantedBy=multi-user.target
+UNIT
+	ln -sf /etc/systemd/system/kiln-e2e-status.service \
+		"$ov/etc/systemd/system/multi-user.target.wants/kiln-e2e-status.service"
+	# Written twice: a kernel message can cut a console line.
+	cat >"$ov/usr/local/sbin/kiln-e2e-facts" <<'SCRIPT'
+#!/bin/sh
+for _ in 1 2; do
+	lsblk -rno NAME,FSTYPE,LABEL,MOUNTPOINT | sed "s/^/KILN-LSBLK: /"
+	systemctl is-active mariadb.service minio.service nginx.service | paste -sd, - | sed "s/^/KILN-ACTIVE: mariadb,minio,nginx=/"
+	echo "KILN-HOSTNAME: $(hostname)"
+done > /dev/console
+exit 0
+SCRIPT
+	chmod 0755 "$ov/usr/local/sbin/kiln-e2e-facts"
+	cat >"$ov/etc/systemd/system/kiln-e2e-piix-decode.service" <<'UNIT'
+[Unit]
+Description=kiln e2e: enable PIIX IDE decode as a PC firmware does (OVMF does not)
+DefaultDependencies=no
+After=systemd-udev-trigger.service
+Before=systemd-udev-settle.service kiln-firstboot-early.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/sbin/kiln-e2e-piix-decode
+[Install]
+WantedBy=sysinit.target
+UNIT
+	ln -sf /etc/systemd/system/kiln-e2e-piix-decode.service \
+		"$ov/etc/systemd/system/sysinit.target.wants/kiln-e2e-piix-decode.service"
+	cat >"$ov/usr/local/sbin/kiln-e2e-piix-decode" <<'SCRIPT'
+#!/bin/sh
+byte() { od -An -tu1 -j "$2" -N1 "$1/config" | tr -d ' '; }
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x8086 ] || continue
+	case $(cat "$d/device") in 0x7010|0x7111) ;; *) continue ;; esac   # PIIX3, PIIX4 IDE
+	pri=$(byte "$d" 65) sec=$(byte "$d" 67)
+	printf 'KILN-E2E-FW: %s IDETIM decode bytes 0x41=%02x 0x43=%02x\n' "${d##*/}" "$pri" "$sec" > /dev/console
+	[ $((pri & 128)) -ne 0 ] && [ $((sec & 128)) -ne 0 ] && continue
+	printf "\\$(printf %o $((pri | 128)))" | dd of="$d/config" bs=1 seek=65 conv=notrunc 2>/dev/null
+	printf "\\$(printf %o $((sec | 128)))" | dd of="$d/config" bs=1 seek=67 conv=notrunc 2>/dev/null
+	if [ -e "$d/driver" ]; then
+		echo "${d##*/}" > /sys/bus/pci/drivers/ata_piix/unbind
+		echo "${d##*/}" > /sys/bus/pci/drivers/ata_piix/bind
+	fi
+	# The ATA probe runs asynchronously: give a CD-ROM 30 s to show up.
+	for _ in $(seq 60); do ls /sys/class/block/ | grep -q '^sr' && break; sleep 0.5; done
+	printf 'KILN-E2E-FW: %s decode enabled, re-probed: %s\n' "${d##*/}" "$(ls /sys/class/block/ | grep '^sr' | tr '\n' ' ')" > /dev/console
+done
+exit 0
+SCRIPT
+	chmod 0755 "$ov/usr/local/sbin/kiln-e2e-piix-decode"
+}
+
+# ovf_env_iso ISO KEY=VALUE...: an OVF environment ISO as vSphere's "iso"
+# transport makes it: ovf-env.xml at the root of an iso9660 CD, one Property
+# per key (values XML-escaped).
+ovf_env_iso() {
+	local iso=$1 dir kv k v; shift
+	dir=$(mktemp -d "$T/ovfenv.XXXXXX")
+	{
+		cat <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<Environment xmlns="http://schemas.dmtf.org/ovf/environment/1" xmlns:oe="http://schemas.dmtf.org/ovf/environment/1"
+     xmlns:ve="http://www.vmware.com/schema/ovfenv" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" oe:id="" ve:esxId="vm-42">
+  <PlatformSection><Kind>VMware ESXi</Kind><Version>8.0.0</Version><Vendor>VMware, Inc.</Vendor><Locale>en</Locale></PlatformSection>
+  <PropertySection>
+XML
+		for kv in "$@"; do
+			k=${kv%%=*} v=${kv#*=}
+			v=$(printf '%s' "$v" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g')
+			printf '    <Property oe:key="%s" oe:value="%s"/>\n' "$k" "$v"
+		done
+		printf '  </PropertySection>\n</Environment>\n'
+	} >"$dir/ovf-env.xml"
+	xorriso -as mkisofs -quiet -V OVF_ENV -o "$iso" "$dir" 2>/dev/null
+}
