@@ -100,9 +100,10 @@ marker() {
 #   ata_piix. Linux's ata_piix skips a channel whose bit is clear (it treats
 #   it as switched off in the BIOS), so under OVMF on i440fx no IDE CD-ROM is
 #   ever found, while the same kernel and initrd under SeaBIOS (which sets the
-#   bits) find it at once. ESXi's firmware presents the CD-ROM usable on its
-#   PIIX4. The unit prints the bytes it found (KILN-E2E-FW:) and does nothing
-#   where there is no PIIX IDE (q35) or the bits are already set.
+#   bits) find it at once. On ESXi this is VMware's firmware's job (not
+#   verified on a real host here; docs/esxi-ec2.md). The unit prints the
+#   bytes it found (KILN-E2E-FW:) and does nothing where there is no PIIX IDE
+#   (q35) or the bits are already set.
 esxi_overlay() {
 	local ov=$1
 	install -d "$ov/etc/systemd/system/multi-user.target.wants" \
