@@ -199,12 +199,13 @@ struct key_rule {
 	bool scalar;
 	key_handler set;
 	/* For the generic handlers: set_string/set_path store into the char *
-	 * at obj + field; set_list appends to the char ** at obj + field and
-	 * counts at obj + count, checking entries with ok, naming the list
-	 * `label` (else `key`) in errors. */
+	 * at obj + field, set_checked too once ok accepts the value (else:
+	 * "invalid <label> '<value>' (<hint>)"); set_list appends to the
+	 * char ** at obj + field and counts at obj + count, checking entries
+	 * with ok, naming the list `label` (else `key`) in errors. */
 	size_t field, count;
 	validator ok;
-	const char *label;
+	const char *label, *hint;
 };
 
 /* A set_list rule for the list T.NAME with its count T.n_NAME. */
@@ -235,6 +236,14 @@ static int set_string(const struct ctx *c, const struct key_rule *rule, yaml_nod
 	free(*p);
 	*p = xstrdup(s);
 	return 0;
+}
+
+static int set_checked(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		       const char *s, void *obj)
+{
+	if (!rule->ok(s))
+		return bad(c, v, "invalid %s '%s' (%s)", rule->label, s, rule->hint);
+	return set_string(c, rule, v, s, obj);
 }
 
 /* A host path, resolved against the recipe's directory. */
@@ -361,14 +370,6 @@ static const struct mapping_kind units_kind = MAPPING_KIND("units", false, NULL,
 
 /* files: entries */
 
-static int set_file_path(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
-			 const char *s, void *obj)
-{
-	if (!recipe_valid_path(s))
-		return bad(c, v, "invalid path '%s' (absolute, no '..', characters [A-Za-z0-9/._+@:-])", s);
-	return set_string(c, rule, v, s, obj);
-}
-
 static int set_mode(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
 		    const char *s, void *obj)
 {
@@ -383,8 +384,9 @@ static int set_mode(const struct ctx *c, const struct key_rule *rule, yaml_node_
 }
 
 static const struct key_rule file_rules[] = {
-	{ .key = "path", .need = KEY_REQUIRED, .scalar = true, .set = set_file_path,
-	  .field = offsetof(struct recipe_file, path) },
+	{ .key = "path", .need = KEY_REQUIRED, .scalar = true, .set = set_checked,
+	  .field = offsetof(struct recipe_file, path), .ok = recipe_valid_path,
+	  .label = "path", .hint = "absolute, no '..', characters [A-Za-z0-9/._+@:-]" },
 	{ .key = "mode", .scalar = true, .set = set_mode },
 	{ .key = "content", .scalar = true, .set = set_string,
 	  .field = offsetof(struct recipe_file, content) },
@@ -405,14 +407,6 @@ static int parse_file(const struct ctx *c, yaml_node_t *n, struct recipe_file *f
 }
 
 /* apt_repositories: entries */
-
-static int set_repo_name(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
-			 const char *s, void *obj)
-{
-	if (!recipe_valid_name(s))
-		return bad(c, v, "invalid repository name '%s' (use [a-z0-9-])", s);
-	return set_string(c, rule, v, s, obj);
-}
 
 /* "deb URI SUITE COMPONENT..." without [options]: kiln adds signed-by. */
 static int set_deb(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
@@ -453,8 +447,9 @@ static int set_deb(const struct ctx *c, const struct key_rule *rule, yaml_node_t
 }
 
 static const struct key_rule repo_rules[] = {
-	{ .key = "name", .need = KEY_REQUIRED, .scalar = true, .set = set_repo_name,
-	  .field = offsetof(struct recipe_apt_repo, name) },
+	{ .key = "name", .need = KEY_REQUIRED, .scalar = true, .set = set_checked,
+	  .field = offsetof(struct recipe_apt_repo, name), .ok = recipe_valid_name,
+	  .label = "repository name", .hint = "use [a-z0-9-]" },
 	{ .key = "deb", .need = KEY_REQUIRED, .scalar = true, .set = set_deb },
 	{ .key = "key", .need = KEY_REQUIRED, .scalar = true, .set = set_path,
 	  .field = offsetof(struct recipe_apt_repo, key) },
@@ -468,14 +463,6 @@ static int parse_repo(const struct ctx *c, yaml_node_t *n, struct recipe_apt_rep
 }
 
 /* artifacts: entries */
-
-static int set_artifact_name(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
-			     const char *s, void *obj)
-{
-	if (!recipe_valid_name(s))
-		return bad(c, v, "invalid artifact name '%s' (use [a-z0-9-])", s);
-	return set_string(c, rule, v, s, obj);
-}
 
 static int set_url(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
 		   const char *s, void *obj)
@@ -504,8 +491,9 @@ static int set_install(const struct ctx *c, const struct key_rule *rule, yaml_no
 }
 
 static const struct key_rule artifact_rules[] = {
-	{ .key = "name", .need = KEY_REQUIRED, .scalar = true, .set = set_artifact_name,
-	  .field = offsetof(struct recipe_artifact, name) },
+	{ .key = "name", .need = KEY_REQUIRED, .scalar = true, .set = set_checked,
+	  .field = offsetof(struct recipe_artifact, name), .ok = recipe_valid_name,
+	  .label = "artifact name", .hint = "use [a-z0-9-]" },
 	{ .key = "url", .need = KEY_ONE_OF, .scalar = true, .set = set_url,
 	  .field = offsetof(struct recipe_artifact, url) },
 	{ .key = "sha256", .need = KEY_REQUIRED, .scalar = true, .set = set_sha256,
