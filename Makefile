@@ -51,18 +51,19 @@ $(BUILD)/kiln-firstboot: $(BUILD)/obj/firstboot/main.o $(BUILD)/libfirstboot.a $
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
 
 # Small programs the shell tests drive library code with (tests/drivers/*.c).
 DRIVER_SRC := $(wildcard tests/drivers/*.c)
 DRIVER_BIN := $(DRIVER_SRC:tests/drivers/%.c=$(BUILD)/drivers/%)
 $(BUILD)/drivers/%: tests/drivers/%.c $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a $(LDLIBS)
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a $(LDLIBS)
 
 tests: all $(UNIT_BIN) $(DRIVER_BIN)
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+# Header dependencies of objects, unit tests and drivers (-MMD).
+-include $(shell find $(BUILD)/obj $(BUILD)/tests $(BUILD)/drivers -name '*.d' 2>/dev/null)
 
 # Fuzz harnesses (clang + libFuzzer), each tests/fuzz/fuzz_*.c run briefly by make check.
 # The library is compiled once with coverage instrumentation (fuzzer-no-link)

@@ -1,6 +1,7 @@
 /* Strict recipe parser on libyaml's document API: every node carries its
  * start mark, so each error names file:line:column. */
 #include "images/recipe.h"
+#include "lib/buf.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -8,6 +9,8 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -165,7 +168,7 @@ static int string_list(const struct ctx *c, yaml_node_t *n, const char *what, va
 	return 0;
 }
 
-/* Iterate a mapping: calls fn for each key; unknown keys are the callee's error. */
+/* Iterate a mapping's key and value nodes. */
 #define FOR_PAIRS(c, map, k, v)                                                              \
 	for (yaml_node_pair_t *p_ = (map)->data.mapping.pairs.start;                          \
 	     p_ < (map)->data.mapping.pairs.top; p_++)                                        \
@@ -180,174 +183,331 @@ static int need_mapping(const struct ctx *c, yaml_node_t *n, const char *what)
 	return 0;
 }
 
-static int need_scalar(const struct ctx *c, yaml_node_t *k, yaml_node_t *v, const char **out)
+/* Whether a mapping must have a key: KEY_ONE_OF keys form one group of
+ * which at least one must be given (artifacts: 'url' or 'path'). */
+enum key_need { KEY_OPTIONAL, KEY_REQUIRED, KEY_ONE_OF };
+
+struct key_rule;
+/* Stores one value into obj. `s` is the value's text when the rule is
+ * `scalar` (the walker has checked it is a string), else NULL. */
+typedef int (*key_handler)(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+			   const char *s, void *obj);
+
+struct key_rule {
+	const char *key;
+	enum key_need need;
+	bool scalar;
+	key_handler set;
+	/* For the generic handlers: set_string/set_path store into the char *
+	 * at obj + field, set_checked too once ok accepts the value (else:
+	 * "invalid <label> '<value>' (<hint>)"); set_list appends to the
+	 * char ** at obj + field and counts at obj + count, checking entries
+	 * with ok, naming the list `label` (else `key`) in errors. */
+	size_t field, count;
+	validator ok;
+	const char *label, *hint;
+};
+
+/* A set_list rule for the list T.NAME with its count T.n_NAME. */
+#define LIST_OF(T, NAME) .set = set_list, .field = offsetof(T, NAME), .count = offsetof(T, n_##NAME)
+
+/* One kind of mapping in a recipe: its keys and how errors name it. */
+struct mapping_kind {
+	const char *what;           /* "files entry" */
+	bool top_level;             /* the root: unknown keys are not "in <what>" */
+	const char *missing;        /* message when a needed key is absent; NULL: "<what> needs ..." */
+	const struct key_rule *rules;
+	size_t n_rules;             /* at most 32 (a bit each in walk_mapping) */
+};
+
+#define MAPPING_KIND(what_, top_, missing_, rules_) \
+	{ .what = (what_), .top_level = (top_), .missing = (missing_), .rules = (rules_), \
+	  .n_rules = sizeof(rules_) / sizeof(rules_)[0] }
+
+static char **field_of(const struct key_rule *rule, void *obj)
 {
-	*out = scalar(v);
-	if (!*out)
-		return bad(c, v, "'%s' must be a string", scalar(k));
+	return (char **)((char *)obj + rule->field);
+}
+
+static int set_string(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		      const char *s, void *obj)
+{
+	char **p = field_of(rule, obj);
+	free(*p);
+	*p = xstrdup(s);
 	return 0;
 }
 
-static int parse_units(const struct ctx *c, yaml_node_t *n, struct recipe *r)
+static int set_checked(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		       const char *s, void *obj)
 {
-	int e = need_mapping(c, n, "units");
-	if (e < 0)
-		return e;
-	FOR_PAIRS(c, n, k, v) {
-		const char *key = scalar(k);
-		if (key && !strcmp(key, "enable"))
-			e = string_list(c, v, "units.enable", recipe_valid_unit, &r->enable, &r->n_enable);
-		else if (key && !strcmp(key, "disable"))
-			e = string_list(c, v, "units.disable", recipe_valid_unit, &r->disable, &r->n_disable);
-		else
-			e = bad(c, k, "unknown key '%s' in units (expected one of: enable, disable)",
-				key ? key : "?");
-		if (e < 0)
-			return e;
-	}
+	if (!rule->ok(s))
+		return bad(c, v, "invalid %s '%s' (%s)", rule->label, s, rule->hint);
+	return set_string(c, rule, v, s, obj);
+}
+
+/* A host path, resolved against the recipe's directory. */
+static int set_path(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		    const char *s, void *obj)
+{
+	char **p = field_of(rule, obj);
+	free(*p);
+	*p = resolve(c, s);
 	return 0;
 }
+
+static int set_list(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		    const char *s, void *obj)
+{
+	char ***list = (char ***)((char *)obj + rule->field);
+	size_t *count = (size_t *)((char *)obj + rule->count);
+	return string_list(c, v, rule->label ? rule->label : rule->key, rule->ok, list, count);
+}
+
+/* "'a', 'b' and 'c' or 'd'": the keys a mapping of `kind` needs, the
+ * KEY_ONE_OF group last. */
+static void needed_keys(const struct mapping_kind *kind, struct buf *out)
+{
+	struct buf group;
+	size_t n = 0, left = 0;
+	buf_init(&group);
+	for (size_t i = 0; i < kind->n_rules; i++) {
+		const struct key_rule *r = &kind->rules[i];
+		if (r->need == KEY_REQUIRED)
+			left++;
+		else if (r->need == KEY_ONE_OF)
+			buf_printf(&group, "%s'%s'", group.len ? " or " : "", r->key);
+	}
+	if (group.len)
+		left++;   /* the group is the last item */
+	/* ", " between items, " and " before the last; `left` counts down. */
+	for (size_t i = 0; i < kind->n_rules; i++)
+		if (kind->rules[i].need == KEY_REQUIRED)
+			buf_printf(out, "%s'%s'", !n++ ? "" : --left > 1 ? ", " : " and ",
+				   kind->rules[i].key);
+	if (group.len)
+		buf_printf(out, "%s%s", n ? " and " : "", group.data);
+	buf_free(&group);
+}
+
+static int unknown_key(const struct ctx *c, yaml_node_t *k, const struct mapping_kind *kind,
+		       const char *key)
+{
+	struct buf keys;
+	buf_init(&keys);
+	for (size_t i = 0; i < kind->n_rules; i++)
+		buf_printf(&keys, "%s%s", i ? ", " : "", kind->rules[i].key);
+	int e = kind->top_level
+		? bad(c, k, "unknown key '%s' (expected one of: %s)", key, keys.data)
+		: bad(c, k, "unknown key '%s' in %s (expected one of: %s)", key, kind->what, keys.data);
+	buf_free(&keys);
+	return e;
+}
+
+static int missing_keys(const struct ctx *c, yaml_node_t *n, const struct mapping_kind *kind)
+{
+	if (kind->missing)
+		return bad(c, n, "%s", kind->missing);
+	struct buf keys;
+	buf_init(&keys);
+	needed_keys(kind, &keys);
+	int e = bad(c, n, "%s needs %s", kind->what, keys.data);
+	buf_free(&keys);
+	return e;
+}
+
+/* Walk mapping n with the rules of `kind`, storing into obj: keys must be
+ * strings, known and given once, and the needed ones present. */
+static int walk_mapping(const struct ctx *c, yaml_node_t *n, const struct mapping_kind *kind,
+			void *obj)
+{
+	int e = need_mapping(c, n, kind->what);
+	if (e < 0)
+		return e;
+	uint32_t seen = 0;
+	FOR_PAIRS(c, n, k, v) {
+		const char *key = scalar(k), *s = NULL;
+		if (!key)
+			return bad(c, k, "keys must be strings");
+		size_t i = 0;
+		while (i < kind->n_rules && strcmp(kind->rules[i].key, key))
+			i++;
+		if (i == kind->n_rules)
+			return unknown_key(c, k, kind, key);
+		if (seen & (UINT32_C(1) << i))
+			return bad(c, k, "duplicate key '%s'", key);
+		seen |= UINT32_C(1) << i;
+		const struct key_rule *rule = &kind->rules[i];
+		if (rule->scalar && !(s = scalar(v)))
+			return bad(c, v, "'%s' must be a string", key);
+		if ((e = rule->set(c, rule, v, s, obj)) < 0)
+			return e;
+	}
+	bool group = false, group_seen = false;
+	for (size_t i = 0; i < kind->n_rules; i++) {
+		bool given = seen & (UINT32_C(1) << i);
+		if (kind->rules[i].need == KEY_REQUIRED && !given)
+			return missing_keys(c, n, kind);
+		if (kind->rules[i].need == KEY_ONE_OF) {
+			group = true;
+			group_seen |= given;
+		}
+	}
+	if (group && !group_seen)
+		return missing_keys(c, n, kind);
+	return 0;
+}
+
+/* units: */
+
+static const struct key_rule unit_rules[] = {
+	{ .key = "enable", LIST_OF(struct recipe, enable),
+	  .ok = recipe_valid_unit, .label = "units.enable" },
+	{ .key = "disable", LIST_OF(struct recipe, disable),
+	  .ok = recipe_valid_unit, .label = "units.disable" },
+};
+static const struct mapping_kind units_kind = MAPPING_KIND("units", false, NULL, unit_rules);
+
+/* files: entries */
+
+static int set_mode(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		    const char *s, void *obj)
+{
+	struct recipe_file *f = obj;
+	char *end;
+	errno = 0;
+	unsigned long m = strtoul(s, &end, 8);
+	if (!*s || *end || errno || m > 07777)
+		return bad(c, v, "invalid mode '%s' (octal, e.g. \"0644\")", s);
+	f->mode = (mode_t)m;
+	return 0;
+}
+
+static const struct key_rule file_rules[] = {
+	{ .key = "path", .need = KEY_REQUIRED, .scalar = true, .set = set_checked,
+	  .field = offsetof(struct recipe_file, path), .ok = recipe_valid_path,
+	  .label = "path", .hint = "absolute, no '..', characters [A-Za-z0-9/._+@:-]" },
+	{ .key = "mode", .scalar = true, .set = set_mode },
+	{ .key = "content", .scalar = true, .set = set_string,
+	  .field = offsetof(struct recipe_file, content) },
+	{ .key = "source", .scalar = true, .set = set_path,
+	  .field = offsetof(struct recipe_file, source) },
+};
+static const struct mapping_kind file_kind = MAPPING_KIND("files entry", false, NULL, file_rules);
 
 static int parse_file(const struct ctx *c, yaml_node_t *n, struct recipe_file *f)
 {
-	int e = need_mapping(c, n, "files entry");
+	f->mode = 0644;
+	int e = walk_mapping(c, n, &file_kind, f);
 	if (e < 0)
 		return e;
-	f->mode = 0644;
-	FOR_PAIRS(c, n, k, v) {
-		const char *key = scalar(k), *s;
-		if (!key)
-			return bad(c, k, "keys must be strings");
-		if ((e = need_scalar(c, k, v, &s)) < 0)
-			return e;
-		if (!strcmp(key, "path")) {
-			if (!recipe_valid_path(s))
-				return bad(c, v, "invalid path '%s' (absolute, no '..', characters [A-Za-z0-9/._+@:-])", s);
-			free(f->path);
-			f->path = xstrdup(s);
-		} else if (!strcmp(key, "mode")) {
-			char *end;
-			errno = 0;
-			unsigned long m = strtoul(s, &end, 8);
-			if (!*s || *end || errno || m > 07777)
-				return bad(c, v, "invalid mode '%s' (octal, e.g. \"0644\")", s);
-			f->mode = (mode_t)m;
-		} else if (!strcmp(key, "content")) {
-			free(f->content);
-			f->content = xstrdup(s);
-		} else if (!strcmp(key, "source")) {
-			free(f->source);
-			f->source = resolve(c, s);
-		} else
-			return bad(c, k, "unknown key '%s' in files entry (expected one of: path, mode, content, source)", key);
-	}
-	if (!f->path)
-		return bad(c, n, "files entry needs 'path'");
 	if (!!f->content == !!f->source)
 		return bad(c, n, "files entry '%s' needs exactly one of 'content' or 'source'", f->path);
 	return 0;
 }
 
-static int parse_repo(const struct ctx *c, yaml_node_t *n, struct recipe_apt_repo *a)
+/* apt_repositories: entries */
+
+/* "deb URI SUITE COMPONENT..." without [options]: kiln adds signed-by. */
+static int set_deb(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		   const char *s, void *obj)
 {
-	int e = need_mapping(c, n, "apt_repositories entry");
-	if (e < 0)
-		return e;
-	FOR_PAIRS(c, n, k, v) {
-		const char *key = scalar(k), *s;
-		if (!key)
-			return bad(c, k, "keys must be strings");
-		if ((e = need_scalar(c, k, v, &s)) < 0)
-			return e;
-		if (!strcmp(key, "name")) {
-			if (!recipe_valid_name(s))
-				return bad(c, v, "invalid repository name '%s' (use [a-z0-9-])", s);
-			free(a->name);
-			a->name = xstrdup(s);
-		} else if (!strcmp(key, "deb")) {
-			if (a->uri)
-				return bad(c, k, "duplicate key 'deb'");
-			/* "deb URI SUITE COMPONENT..." without [options]: kiln adds signed-by. */
-			char *copy = xstrdup(s), *save = NULL;
-			char *w = strtok_r(copy, " \t", &save);
-			if (!w || strcmp(w, "deb")) {
-				free(copy);
-				return bad(c, v, "'deb' must look like \"deb URI SUITE COMPONENT...\"");
-			}
-			while ((w = strtok_r(NULL, " \t", &save))) {
-				bool safe = true;
-				for (const char *q = w; *q; q++)
-					if (!isalnum((unsigned char)*q) && !strchr("/._+@:~-", *q))
-						safe = false;
-				if (!safe) {
-					int e2 = bad(c, v, "unsupported character in deb line word '%s' (options like [signed-by=] are added by kiln)", w);
-					free(copy);
-					return e2;
-				}
-				if (!a->uri) {
-					if (strncmp(w, "http://", 7) && strncmp(w, "https://", 8) && strncmp(w, "file:/", 6)) {
-						free(copy);
-						return bad(c, v, "repository URI must be http://, https:// or file:");
-					}
-					a->uri = xstrdup(w);
-				} else if (!a->suite)
-					a->suite = xstrdup(w);
-				else
-					push(&a->components, &a->n_components, w);
-			}
-			free(copy);
-			if (!a->n_components)
-				return bad(c, v, "'deb' must look like \"deb URI SUITE COMPONENT...\"");
-		} else if (!strcmp(key, "key")) {
-			free(a->key);
-			a->key = resolve(c, s);
-		} else
-			return bad(c, k, "unknown key '%s' in apt_repositories entry (expected one of: name, deb, key)", key);
+	struct recipe_apt_repo *a = obj;
+	char *copy = xstrdup(s), *save = NULL;
+	char *w = strtok_r(copy, " \t", &save);
+	if (!w || strcmp(w, "deb")) {
+		free(copy);
+		return bad(c, v, "'deb' must look like \"deb URI SUITE COMPONENT...\"");
 	}
-	if (!a->name || !a->uri || !a->key)
-		return bad(c, n, "apt_repositories entry needs 'name', 'deb' and 'key'");
+	while ((w = strtok_r(NULL, " \t", &save))) {
+		bool safe = true;
+		for (const char *q = w; *q; q++)
+			if (!isalnum((unsigned char)*q) && !strchr("/._+@:~-", *q))
+				safe = false;
+		if (!safe) {
+			int e = bad(c, v, "unsupported character in deb line word '%s' (options like [signed-by=] are added by kiln)", w);
+			free(copy);
+			return e;
+		}
+		if (!a->uri) {
+			if (strncmp(w, "http://", 7) && strncmp(w, "https://", 8) && strncmp(w, "file:/", 6)) {
+				free(copy);
+				return bad(c, v, "repository URI must be http://, https:// or file:");
+			}
+			a->uri = xstrdup(w);
+		} else if (!a->suite)
+			a->suite = xstrdup(w);
+		else
+			push(&a->components, &a->n_components, w);
+	}
+	free(copy);
+	if (!a->n_components)
+		return bad(c, v, "'deb' must look like \"deb URI SUITE COMPONENT...\"");
 	return 0;
 }
 
+static const struct key_rule repo_rules[] = {
+	{ .key = "name", .need = KEY_REQUIRED, .scalar = true, .set = set_checked,
+	  .field = offsetof(struct recipe_apt_repo, name), .ok = recipe_valid_name,
+	  .label = "repository name", .hint = "use [a-z0-9-]" },
+	{ .key = "deb", .need = KEY_REQUIRED, .scalar = true, .set = set_deb },
+	{ .key = "key", .need = KEY_REQUIRED, .scalar = true, .set = set_path,
+	  .field = offsetof(struct recipe_apt_repo, key) },
+};
+static const struct mapping_kind repo_kind =
+	MAPPING_KIND("apt_repositories entry", false, NULL, repo_rules);
+
+static int parse_repo(const struct ctx *c, yaml_node_t *n, struct recipe_apt_repo *a)
+{
+	return walk_mapping(c, n, &repo_kind, a);
+}
+
+/* artifacts: entries */
+
+static int set_url(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		   const char *s, void *obj)
+{
+	if (strncmp(s, "https://", 8) && strncmp(s, "http://", 7) && strncmp(s, "file://", 7))
+		return bad(c, v, "artifact url must be https://, http:// or file://");
+	return set_string(c, rule, v, s, obj);
+}
+
+static int set_sha256(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		      const char *s, void *obj)
+{
+	if (!valid_sha256(s))
+		return bad(c, v, "sha256 must be 64 lowercase hex digits");
+	return set_string(c, rule, v, s, obj);
+}
+
+static int set_install(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		       const char *s, void *obj)
+{
+	struct recipe_artifact *a = obj;
+	if (strcmp(s, "deb"))
+		return bad(c, v, "unknown install method '%s' (expected: deb)", s);
+	a->install_deb = true;
+	return 0;
+}
+
+static const struct key_rule artifact_rules[] = {
+	{ .key = "name", .need = KEY_REQUIRED, .scalar = true, .set = set_checked,
+	  .field = offsetof(struct recipe_artifact, name), .ok = recipe_valid_name,
+	  .label = "artifact name", .hint = "use [a-z0-9-]" },
+	{ .key = "url", .need = KEY_ONE_OF, .scalar = true, .set = set_url,
+	  .field = offsetof(struct recipe_artifact, url) },
+	{ .key = "sha256", .need = KEY_REQUIRED, .scalar = true, .set = set_sha256,
+	  .field = offsetof(struct recipe_artifact, sha256) },
+	{ .key = "path", .need = KEY_ONE_OF, .scalar = true, .set = set_path,
+	  .field = offsetof(struct recipe_artifact, path) },
+	{ .key = "install", .scalar = true, .set = set_install },
+};
+static const struct mapping_kind artifact_kind =
+	MAPPING_KIND("artifacts entry", false, NULL, artifact_rules);
+
 static int parse_artifact(const struct ctx *c, yaml_node_t *n, struct recipe_artifact *a)
 {
-	int e = need_mapping(c, n, "artifacts entry");
-	if (e < 0)
-		return e;
-	FOR_PAIRS(c, n, k, v) {
-		const char *key = scalar(k), *s;
-		if (!key)
-			return bad(c, k, "keys must be strings");
-		if ((e = need_scalar(c, k, v, &s)) < 0)
-			return e;
-		if (!strcmp(key, "name")) {
-			if (!recipe_valid_name(s))
-				return bad(c, v, "invalid artifact name '%s' (use [a-z0-9-])", s);
-			free(a->name);
-			a->name = xstrdup(s);
-		} else if (!strcmp(key, "url")) {
-			if (strncmp(s, "https://", 8) && strncmp(s, "http://", 7) && strncmp(s, "file://", 7))
-				return bad(c, v, "artifact url must be https://, http:// or file://");
-			free(a->url);
-			a->url = xstrdup(s);
-		} else if (!strcmp(key, "sha256")) {
-			if (!valid_sha256(s))
-				return bad(c, v, "sha256 must be 64 lowercase hex digits");
-			free(a->sha256);
-			a->sha256 = xstrdup(s);
-		} else if (!strcmp(key, "path")) {
-			free(a->path);
-			a->path = resolve(c, s);
-		} else if (!strcmp(key, "install")) {
-			if (strcmp(s, "deb"))
-				return bad(c, v, "unknown install method '%s' (expected: deb)", s);
-			a->install_deb = true;
-		} else
-			return bad(c, k, "unknown key '%s' in artifacts entry (expected one of: name, url, sha256, path, install)", key);
-	}
-	if (!a->name || !a->sha256 || (!a->url && !a->path))
-		return bad(c, n, "artifacts entry needs 'name', 'sha256' and 'url' or 'path'");
-	return 0;
+	return walk_mapping(c, n, &artifact_kind, a);
 }
 
 /* Parse a list of mappings with `one`, appending to an array of structs. */
@@ -366,47 +526,65 @@ static int parse_artifact(const struct ctx *c, yaml_node_t *n, struct recipe_art
 		}                                                                            \
 	} while (0)
 
+/* The top level. */
+
+static int set_version(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		       const char *s, void *obj)
+{
+	if (!scalar(v) || strcmp(scalar(v), "1"))
+		return bad(c, v, "unsupported recipe version (expected kiln-recipe: 1)");
+	return 0;
+}
+
+static int set_units(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		     const char *s, void *obj)
+{
+	return walk_mapping(c, v, &units_kind, obj);
+}
+
+static int set_files(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		     const char *s, void *obj)
+{
+	struct recipe *r = obj;
+	PARSE_LIST(c, v, "files", r->files, r->n_files, parse_file);
+	return 0;
+}
+
+static int set_repos(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		     const char *s, void *obj)
+{
+	struct recipe *r = obj;
+	PARSE_LIST(c, v, "apt_repositories", r->repos, r->n_repos, parse_repo);
+	return 0;
+}
+
+static int set_artifacts(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+			 const char *s, void *obj)
+{
+	struct recipe *r = obj;
+	PARSE_LIST(c, v, "artifacts", r->artifacts, r->n_artifacts, parse_artifact);
+	return 0;
+}
+
+static const struct key_rule root_rules[] = {
+	{ .key = "kiln-recipe", .need = KEY_REQUIRED, .set = set_version },
+	{ .key = "packages", LIST_OF(struct recipe, packages), .ok = recipe_valid_package },
+	{ .key = "units", .set = set_units },
+	{ .key = "files", .set = set_files },
+	{ .key = "remove", LIST_OF(struct recipe, remove), .ok = recipe_valid_glob },
+	{ .key = "initramfs_modules", LIST_OF(struct recipe, initramfs_modules),
+	  .ok = valid_module },
+	{ .key = "apt_repositories", .set = set_repos },
+	{ .key = "artifacts", .set = set_artifacts },
+};
+static const struct mapping_kind root_kind =
+	MAPPING_KIND("a recipe", true, "missing 'kiln-recipe: 1'", root_rules);
+
 static int parse_root(const struct ctx *c, yaml_node_t *root, struct recipe *r)
 {
-	int e;
 	if (!root)
 		return 0;   /* empty file: nothing to add */
-	if ((e = need_mapping(c, root, "a recipe")) < 0)
-		return e;
-	bool seen_version = false;
-	FOR_PAIRS(c, root, k, v) {
-		const char *key = scalar(k);
-		e = 0;
-		if (!key)
-			return bad(c, k, "keys must be strings");
-		if (!strcmp(key, "kiln-recipe")) {
-			if (!scalar(v) || strcmp(scalar(v), "1"))
-				return bad(c, v, "unsupported recipe version (expected kiln-recipe: 1)");
-			seen_version = true;
-		} else if (!strcmp(key, "packages"))
-			e = string_list(c, v, "packages", recipe_valid_package, &r->packages, &r->n_packages);
-		else if (!strcmp(key, "units"))
-			e = parse_units(c, v, r);
-		else if (!strcmp(key, "initramfs_modules"))
-			e = string_list(c, v, "initramfs_modules", valid_module,
-					&r->initramfs_modules, &r->n_initramfs_modules);
-		else if (!strcmp(key, "remove"))
-			e = string_list(c, v, "remove", recipe_valid_glob, &r->remove, &r->n_remove);
-		else if (!strcmp(key, "files"))
-			PARSE_LIST(c, v, "files", r->files, r->n_files, parse_file);
-		else if (!strcmp(key, "apt_repositories"))
-			PARSE_LIST(c, v, "apt_repositories", r->repos, r->n_repos, parse_repo);
-		else if (!strcmp(key, "artifacts"))
-			PARSE_LIST(c, v, "artifacts", r->artifacts, r->n_artifacts, parse_artifact);
-		else
-			return bad(c, k, "unknown key '%s' (expected one of: kiln-recipe, packages, units, "
-				   "files, remove, initramfs_modules, apt_repositories, artifacts)", key);
-		if (e < 0)
-			return e;
-	}
-	if (!seen_version)
-		return bad(c, root, "missing 'kiln-recipe: 1'");
-	return 0;
+	return walk_mapping(c, root, &root_kind, r);
 }
 
 int recipe_load_buffer(const char *name, const char *dir, const char *data, size_t len,

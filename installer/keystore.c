@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -81,71 +82,83 @@ void keystore_free_private(char *data)
 		sodium_free(data);
 }
 
+/* The key files a state directory holds. */
+enum key_file { OPERATOR_KEY, OPERATOR_PUB, ROLE_KEY, ROLE_PUB };
+
+/* The one load path of every key loader: read the file (a private one only
+ * if its mode is private), parse it into out, log a failure naming the path. */
+static int load_key_file(const char *path, enum key_file kind, void *out)
+{
+	bool private = kind == OPERATOR_KEY || kind == ROLE_KEY;
+	char *t;
+	size_t n;
+	int r;
+	if (private)
+		r = keystore_read_private(path, &t, &n);   /* logs its own errors */
+	else if ((r = read_file(path, 4096, &t, &n)) < 0)
+		log_error_errno(r, kind == ROLE_PUB ? "cannot read %s (run 'kiln keys init')"
+						    : "cannot read public key %s", path);
+	if (r < 0)
+		return r;
+	const char *why = NULL;   /* NULL: minisign_strerror says why */
+	switch (kind) {
+	case OPERATOR_KEY:
+		r = minisign_key_parse(t, n, out);
+		break;
+	case OPERATOR_PUB:
+		r = minisign_pub_parse(t, n, out);
+		break;
+	case ROLE_KEY:
+		r = role_key_parse(t, n, out);
+		why = "malformed role key file";
+		break;
+	case ROLE_PUB:
+		r = role_pub_parse(t, n, out);
+		why = "malformed role public key file";
+		break;
+	}
+	if (private)
+		keystore_free_private(t);
+	else
+		free(t);
+	if (r < 0)
+		log_error("%s: %s", path, why ? why : minisign_strerror(r));
+	return r;
+}
+
 int keystore_load_operator_key(const char *state, struct minisign_key **out)
 {
-	char *p = path_join(state, "operator.key"), *t;
-	size_t n;
-	int r = keystore_read_private(p, &t, &n);
-	if (r == 0) {
-		r = minisign_key_parse(t, n, out);
-		keystore_free_private(t);
-		if (r < 0)
-			log_error("%s: %s", p, minisign_strerror(r));
-	}
+	char *p = path_join(state, "operator.key");
+	int r = load_key_file(p, OPERATOR_KEY, out);
 	free(p);
 	return r;
 }
 
 int keystore_load_pub_file(const char *path, struct minisign_pub *out)
 {
-	char *t;
-	size_t n;
-	int r = read_file(path, 4096, &t, &n);
-	if (r < 0)
-		return log_error_errno(r, "cannot read public key %s", path);
-	r = minisign_pub_parse(t, n, out);
-	free(t);
-	if (r < 0)
-		log_error("%s: %s", path, minisign_strerror(r));
-	return r;
+	return load_key_file(path, OPERATOR_PUB, out);
 }
 
 int keystore_load_operator_pub(const char *state, struct minisign_pub *out)
 {
 	char *p = path_join(state, "operator.pub");
-	int r = keystore_load_pub_file(p, out);
+	int r = load_key_file(p, OPERATOR_PUB, out);
 	free(p);
 	return r;
 }
 
 int keystore_load_role_key(const char *state, const char *role, struct role_keypair **out)
 {
-	char *p = xasprintf("%s/roles/%s.key", state, role), *t;
-	size_t n;
-	int r = keystore_read_private(p, &t, &n);
-	if (r == 0) {
-		r = role_key_parse(t, n, out);
-		keystore_free_private(t);
-		if (r < 0)
-			log_error("%s: malformed role key file", p);
-	}
+	char *p = xasprintf("%s/roles/%s.key", state, role);
+	int r = load_key_file(p, ROLE_KEY, out);
 	free(p);
 	return r;
 }
 
 int keystore_load_role_pub(const char *state, const char *role, uint8_t pk[32])
 {
-	char *p = xasprintf("%s/roles/%s.pub", state, role), *t;
-	size_t n;
-	int r = read_file(p, 4096, &t, &n);
-	if (r < 0) {
-		log_error_errno(r, "cannot read %s (run 'kiln keys init')", p);
-	} else {
-		r = role_pub_parse(t, n, pk);
-		free(t);
-		if (r < 0)
-			log_error("%s: malformed role public key file", p);
-	}
+	char *p = xasprintf("%s/roles/%s.pub", state, role);
+	int r = load_key_file(p, ROLE_PUB, pk);
 	free(p);
 	return r;
 }

@@ -39,17 +39,23 @@ static bool id_safe(const char *s)
 	return true;
 }
 
+/* "Domains=a b c", or nothing for no domains. */
+static void put_domains(struct buf *b, char *const *domains, size_t n)
+{
+	if (!n)
+		return;
+	buf_puts(b, "Domains=");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b, "%s%s", i ? " " : "", domains[i]);
+	buf_putc(b, '\n');
+}
+
 static void put_global_dns(const struct model *m, struct buf *b)
 {
 	char ip[16];
 	for (size_t i = 0; i < m->n_dns; i++)
 		buf_printf(b, "DNS=%s\n", ipv4_fmt(m->dns[i], ip));
-	if (m->n_dns_search) {
-		buf_puts(b, "Domains=");
-		for (size_t i = 0; i < m->n_dns_search; i++)
-			buf_printf(b, "%s%s", i ? " " : "", m->dns_search[i]);
-		buf_putc(b, '\n');
-	}
+	put_domains(b, m->dns_search, m->n_dns_search);
 }
 
 static void put_ntp(const struct model *m, struct buf *b)
@@ -123,6 +129,20 @@ bad:
 			       h->name, e->id);
 }
 
+/* Starts b with the banner and the [Match] lines that the .link and the
+ * .network of an interface share; each adds its own name match. */
+static void begin_match(const struct model *m, const struct host *h, const struct ethernet *e,
+			struct buf *b)
+{
+	buf_init(b);
+	render_banner(m, h, b, "#");
+	buf_puts(b, "[Match]\n");
+	if (e->match_mac)
+		buf_printf(b, "PermanentMACAddress=%s\n", e->match_mac);
+	if (e->match_driver)
+		buf_printf(b, "Driver=%s\n", e->match_driver);
+}
+
 /* .link: only for set-name. A matching .link replaces 99-default.link, so
  * writing one for a MAC change alone would also switch off predictable
  * naming; like netplan, a bare macaddress goes into .network's [Link]. */
@@ -130,13 +150,7 @@ static void render_link(const struct model *m, const struct host *h, const struc
 			struct rendered_files *out)
 {
 	struct buf b;
-	buf_init(&b);
-	render_banner(m, h, &b, "#");
-	buf_puts(&b, "[Match]\n");
-	if (e->match_mac)
-		buf_printf(&b, "PermanentMACAddress=%s\n", e->match_mac);
-	if (e->match_driver)
-		buf_printf(&b, "Driver=%s\n", e->match_driver);
+	begin_match(m, h, e, &b);
 	if (e->match_name || (!e->match_mac && !e->match_driver))
 		buf_printf(&b, "OriginalName=%s\n", e->match_name ? e->match_name : e->id);
 	buf_printf(&b, "\n[Link]\nName=%s\n", e->set_name);
@@ -153,13 +167,7 @@ static void render_ethernet(const struct model *m, const struct host *h, const s
 			    bool first, bool any_nameservers, struct rendered_files *out)
 {
 	struct buf b;
-	buf_init(&b);
-	render_banner(m, h, &b, "#");
-	buf_puts(&b, "[Match]\n");
-	if (e->match_mac)
-		buf_printf(&b, "PermanentMACAddress=%s\n", e->match_mac);
-	if (e->match_driver)
-		buf_printf(&b, "Driver=%s\n", e->match_driver);
+	begin_match(m, h, e, &b);
 	if (e->set_name)
 		buf_printf(&b, "Name=%s\n", e->set_name);
 	else if (e->match_name)
@@ -184,12 +192,7 @@ static void render_ethernet(const struct model *m, const struct host *h, const s
 		buf_printf(&b, "Address=%s\n", e->addresses[i]);
 	for (size_t i = 0; i < e->n_nameservers; i++)
 		buf_printf(&b, "DNS=%s\n", e->nameservers[i]);
-	if (e->n_search) {
-		buf_puts(&b, "Domains=");
-		for (size_t i = 0; i < e->n_search; i++)
-			buf_printf(&b, "%s%s", i ? " " : "", e->search[i]);
-		buf_putc(&b, '\n');
-	}
+	put_domains(&b, e->search, e->n_search);
 	/* Deployment-wide DNS (when no interface names its own) and NTP
 	 * attach to the first interface of the block. The comment marks them
 	 * as kiln's addition to what netplan would write. */

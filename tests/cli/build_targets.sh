@@ -5,10 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/crypto_lib.sh"
 PY=/usr/bin/python3
-P=$T/d/p.yaml
-setup_profile "$T/d"
-kiln keys init "$P" >/dev/null 2>&1
-kiln secrets init "$P" >/dev/null 2>&1
+setup_deployment --secrets
 out=$T/images
 mkdir -p "$out"
 
@@ -21,9 +18,7 @@ check_fails "signing without esxi" 'need --target esxi' "$KILN" build "$P" --tar
 check "option errors exit 2" test $? -eq 2
 
 # A seed over 16 KB: refused for ec2 before any rootfs or image work.
-mkdir -p "$T/big"
-{ cat "$P"; head -c 15000 /dev/urandom | base64 -w 76 | sed 's/^/# /'; } >"$T/big/p.yaml"
-kiln keys init "$T/big/p.yaml" >/dev/null 2>&1; kiln secrets init "$T/big/p.yaml" >/dev/null 2>&1
+setup_big_profile "$T/big"
 check_fails "ec2: seed over EC2's user-data limit" "seed for app1 is [0-9]+ bytes, over EC2's 16384 byte user-data limit" \
 	"$KILN" build "$T/big/p.yaml" --target ec2 --out "$out"
 check "... refused before building anything" bash -c "! grep -q 'rootfs\|image:' '$T/err' && [ -z \"\$(ls -A '$out')\" ]"

@@ -4,10 +4,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/crypto_lib.sh"
 PY=/usr/bin/python3
-P=$T/d/p.yaml
-setup_profile "$T/d"
-kiln keys init "$P" >/dev/null 2>&1
-kiln secrets init "$P" >/dev/null 2>&1
+setup_deployment --secrets
 
 # A 64 MiB "OS disk" with data in two places and holes elsewhere.
 truncate -s 64M "$T/os.raw"
@@ -195,9 +192,8 @@ check_output "README: static address of the host" '--private-ip-address 192.168.
 check "user data per host, within 16 KB" bash -c "[ \$(stat -c %s '$T/ec2/app1.seed') -le 16384 ] && [ -s '$T/ec2/db1.seed' ]"
 
 # EC2's 16 KB user-data limit: an incompressible comment makes the seed too big
-mkdir -p "$T/big" "$T/bigout"
-{ cat "$P"; head -c 15000 /dev/urandom | base64 -w 76 | sed 's/^/# /'; } >"$T/big/p.yaml"
-kiln keys init "$T/big/p.yaml" >/dev/null 2>&1; kiln secrets init "$T/big/p.yaml" >/dev/null 2>&1
+mkdir -p "$T/bigout"
+setup_big_profile "$T/big"
 check_fails "ec2 refuses a seed over 16 KB" "seed for app1 is [0-9]+ bytes, over EC2's 16384 byte user-data limit" \
 	"$KILN" package "$T/big/p.yaml" --out "$T/bigout" --target ec2 --image app="$T/os.raw"
 check "nothing written when the seed is too big" bash -c "[ -z \"\$(ls -A '$T/bigout')\" ]"

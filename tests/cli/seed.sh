@@ -2,10 +2,7 @@
 # kiln seed: build, inspect, serials, size limit, refusals, no secret in any output.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/crypto_lib.sh"
-P=$T/d/p.yaml
-S=$T/d/.kiln/acme
-setup_profile "$T/d"
-kiln keys init "$P" >/dev/null 2>&1
+setup_deployment
 check_fails "seed before secrets init says what to run" "secret .* is missing.*kiln secrets init" kiln seed "$P" --host app1 --out "$T/app1.seed"
 check "no seed file after a failure" test ! -e "$T/app1.seed"
 kiln secrets init "$P" >/dev/null 2>&1

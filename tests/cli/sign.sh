@@ -2,10 +2,7 @@
 # kiln sign / kiln verify against minisign 0.11 as the oracle, both ways.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/crypto_lib.sh"
-P=$T/d/p.yaml
-S=$T/d/.kiln/acme
-setup_profile "$T/d"
-kiln keys init "$P" >/dev/null 2>&1
+setup_deployment
 head -c 3000000 /dev/urandom >"$T/image.raw"
 mkdir -m 700 "$T/empty-state"
 

@@ -5,30 +5,19 @@
  *   minio_role - - versioning ENDPOINT BUCKET  print Enabled/Disabled
  * Secrets come from the environment as KILN_SECRET_<name> (tests only). */
 #include "firstboot/role_minio.h"
-#include "profiles/profile.h"
+#include "tests/drivers/driver.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *env_secret(void *ud, const char *name)
-{
-	(void)ud;
-	char key[128];
-	snprintf(key, sizeof key, "KILN_SECRET_%s", name);
-	return getenv(key);
-}
 
 int main(int argc, char **argv)
 {
 	if (argc < 4)
 		return 2;
 	struct model m = { 0 };
-	struct diags d = { 0 };
-	if (strcmp(argv[1], "-") && profile_load_file(argv[1], &m, &d) < 0) {
-		diags_print(&d, stderr);
+	if (strcmp(argv[1], "-") && load_profile(argv[1], &m) < 0)
 		return 1;
-	}
 	const struct host *h = strcmp(argv[2], "-") ? model_find_host(&m, argv[2]) : NULL;
 	struct buf b;
 	buf_init(&b);
@@ -65,6 +54,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "failed: %s (%s)\n", strerror(-r), why);
 	buf_wipe(&b);
 	model_free(&m);
-	diags_free(&d);
 	return r < 0;
 }

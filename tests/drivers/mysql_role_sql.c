@@ -1,19 +1,10 @@
 /* Test driver: print the mysql role's my.cnf or setup SQL for a host of a
- * profile. Secrets come from the environment as KILN_SECRET_<name> (tests
- * only; the agent reads them from the opened seed). */
+ * profile. Secrets come from the environment as KILN_SECRET_<name>. */
 #include "firstboot/role_mysql.h"
-#include "profiles/profile.h"
+#include "tests/drivers/driver.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *env_secret(void *ud, const char *name)
-{
-	(void)ud;
-	char key[128];
-	snprintf(key, sizeof key, "KILN_SECRET_%s", name);
-	return getenv(key);
-}
 
 int main(int argc, char **argv)
 {
@@ -21,12 +12,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s PROFILE HOST sql|cnf\n", argv[0]);
 		return 2;
 	}
-	struct model m = { 0 };
-	struct diags d = { 0 };
-	if (profile_load_file(argv[1], &m, &d) < 0) {
-		diags_print(&d, stderr);
+	struct model m;
+	if (load_profile(argv[1], &m) < 0)
 		return 1;
-	}
 	const struct host *h = model_find_host(&m, argv[2]);
 	if (!h) {
 		fprintf(stderr, "no host %s\n", argv[2]);
@@ -40,6 +28,5 @@ int main(int argc, char **argv)
 		fwrite(b.data, 1, b.len, stdout);
 	buf_wipe(&b);
 	model_free(&m);
-	diags_free(&d);
 	return r < 0;
 }

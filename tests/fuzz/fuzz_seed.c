@@ -4,8 +4,7 @@
  * compiled instead that prints a valid seed for tests/fuzz/corpus/seed/:
  *   clang -DMAKE_CORPUS -I. tests/fuzz/fuzz_seed.c <lib sources> $(LIBS) */
 #include "lib/seed.h"
-#include "profiles/profile.h"
-#include <sodium.h>
+#include "tests/unit/seed_fixture.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,37 +17,18 @@ static void fixed_keys(void)
 {
 	if (op)
 		return;
-	if (sodium_init() < 0)
-		abort();
-	uint8_t s1[32], s2[32], pk[32];
-	memset(s1, 1, sizeof s1);
-	memset(s2, 2, sizeof s2);
-	op = sodium_malloc(sizeof *op);
-	role = sodium_malloc(sizeof *role);
-	memcpy(op->keynum, "kilnfuzz", 8);
-	crypto_sign_seed_keypair(pk, op->sk, s1);
-	minisign_key_public(op, &op_pub);
-	crypto_box_seed_keypair(role->pk, role->sk, s2);
+	op = seed_fx_operator_key(1, &op_pub);
+	role = seed_fx_role_key(2);
 }
 
 #ifdef MAKE_CORPUS
-static const char topo[] =
-	"kiln: 1\n"
-	"deployment: {name: demo, domain: demo.internal}\n"
-	"subnets:\n"
-	"  - {name: lan, cidr: 10.0.0.0/24, gateway: 10.0.0.1}\n"
-	"hosts:\n"
-	"  - {name: app1, role: app, subnet: lan, address: 10.0.0.10}\n"
-	"roles:\n"
-	"  app:\n"
-	"    service: {type: systemd, exec: /bin/true, port: 8000}\n";
+static const char topo[] = SEED_FX_TOPO_HEAD SEED_FX_TOPO_APP_ROLE;
 
 int main(void)
 {
 	fixed_keys();
 	struct model m;
-	struct diags d = { 0 };
-	if (profile_load_buffer("t", topo, strlen(topo), &m, &d) < 0)
+	if (seed_fx_model("t", topo, &m) < 0)
 		return 1;
 	struct seed_secret s[] = { { "mysql_app_password", "pw", 2 } };
 	struct seed_file f[] = { { "ca.pem", (uint8_t *)"CA", 2 } };

@@ -170,6 +170,10 @@ static void test_errors_have_positions(void **state)
 	expect_error("kiln-recipe: 1\napt_repositories: [{name: m, deb: 'deb-src http://x s c', key: k}]\n", "must look like");
 	expect_error("kiln-recipe: 1\napt_repositories: [{name: m, deb: 'deb http://x s', key: k}]\n", "must look like");
 	expect_error("kiln-recipe: 1\napt_repositories: [{name: m, deb: 'deb http://x s c'}]\n", "needs 'name', 'deb' and 'key'");
+	expect_error("kiln-recipe: 1\npackages: [vim]\npackages: [git]\n", "t.yaml:3:1: duplicate key 'packages'");
+	expect_error("kiln-recipe: 1\nfiles: [{path: /a, path: /b, content: x}]\n", "t.yaml:2:20: duplicate key 'path'");
+	expect_error("kiln-recipe: 1\napt_repositories: [{name: m, deb: 'deb http://x s c', deb: 'deb http://y s c', key: k}]\n",
+		     "duplicate key 'deb'");
 	expect_error("kiln-recipe: 1\n---\nkiln-recipe: 1\n", "only one YAML document");
 	expect_error("kiln-recipe: 1\npackages: [a\n", "t.yaml:3:1:");
 	expect_error("- a\n", "must be a mapping");

@@ -11,33 +11,20 @@
 #include "lib/seed.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
+#include "tests/unit/seed_fixture.h"
 
 static const char topo[] =
-	"kiln: 1\n"
-	"deployment: {name: demo, domain: demo.internal}\n"
-	"subnets:\n"
-	"  - {name: lan, cidr: 10.0.0.0/24, gateway: 10.0.0.1}\n"
-	"hosts:\n"
-	"  - {name: app1, role: app, subnet: lan, address: 10.0.0.10}\n"
+	SEED_FX_TOPO_HEAD
 	"  - {name: db1, role: mysql, subnet: lan, address: 10.0.0.20}\n"
-	"roles:\n"
-	"  app:\n"
-	"    service: {type: systemd, exec: /bin/true, port: 8000}\n"
+	SEED_FX_TOPO_APP_ROLE
 	"targets: [raw, ec2]\n";
 
 /* The same deployment with one more app host: a model whose host the topology lacks. */
 static const char topo_app2[] =
-	"kiln: 1\n"
-	"deployment: {name: demo, domain: demo.internal}\n"
-	"subnets:\n"
-	"  - {name: lan, cidr: 10.0.0.0/24, gateway: 10.0.0.1}\n"
-	"hosts:\n"
-	"  - {name: app1, role: app, subnet: lan, address: 10.0.0.10}\n"
+	SEED_FX_TOPO_HEAD
 	"  - {name: app2, role: app, subnet: lan, address: 10.0.0.11}\n"
 	"  - {name: db1, role: mysql, subnet: lan, address: 10.0.0.20}\n"
-	"roles:\n"
-	"  app:\n"
-	"    service: {type: systemd, exec: /bin/true, port: 8000}\n"
+	SEED_FX_TOPO_APP_ROLE
 	"targets: [raw, ec2]\n";
 
 static const char tls_pem[] = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49\n-----END PRIVATE KEY-----\n";
@@ -52,12 +39,7 @@ struct fx {
 
 static void load(const char *text, struct model *m)
 {
-	struct diags d = { 0 };
-	int r = profile_load_buffer("t.yaml", text, strlen(text), m, &d);
-	if (r < 0)
-		diags_print(&d, stderr);
-	diags_free(&d);
-	assert_int_equal(r, 0);
+	assert_int_equal(seed_fx_model("t.yaml", text, m), 0);
 }
 
 static int build_for(struct fx *f, const struct model *m, const char *topology, const char *host,
@@ -80,10 +62,9 @@ static int setup(void **state)
 {
 	struct fx *f = xcalloc(1, sizeof *f);
 	load(topo, &f->m);
-	f->op = minisign_keygen();
-	minisign_key_public(f->op, &f->op_pub);
-	f->app = role_keypair_new();
-	f->mysql = role_keypair_new();
+	f->op = seed_fx_operator_key(1, &f->op_pub);
+	f->app = seed_fx_role_key(2);
+	f->mysql = seed_fx_role_key(3);
 	buf_init(&f->seed);
 	assert_int_equal(build_for(f, &f->m, topo, "app1", f->app, 5, &f->seed), 0);
 	*state = f;
