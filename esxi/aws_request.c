@@ -265,9 +265,11 @@ int aws_request(const struct aws_service *s, const struct aws_req *r, const char
 {
 	for (unsigned attempt = 1;; attempt++) {
 		struct aws_call c;
-		if (aws_call_setup(&c, s, r) < 0) {
-			snprintf(why, why_len, "libcurl cannot make a handle");
-			return -ENOMEM;
+		int e = aws_call_setup(&c, s, r);
+		if (e < 0) {
+			aws_call_cleanup(&c);
+			snprintf(why, why_len, "cannot set up the request");
+			return e;
 		}
 		CURLcode cc = curl_easy_perform(c.h);
 		long http;

@@ -217,7 +217,6 @@ struct slot {
 struct progress {
 	int on, tty;
 	uint64_t start, last;
-	unsigned last_pct;
 };
 
 static void progress_show(struct progress *p, const struct scan *s, const struct ebs_upload_result *res, bool final)
@@ -228,10 +227,10 @@ static void progress_show(struct progress *p, const struct scan *s, const struct
 	unsigned pct = s->size ? (unsigned)((s->off > s->size ? s->size : s->off) * 100 / s->size) : 100;
 	if (final)
 		pct = 100;
-	if (!final && (p->tty ? t - p->last < 250 : pct / 10 == p->last_pct / 10))
+	/* A terminal line redrawn 4 times a second; a log line every 5 s. */
+	if (!final && t - p->last < (p->tty ? 250u : 5000u))
 		return;
 	p->last = t;
-	p->last_pct = pct;
 	double secs = (double)(t - p->start) / 1000.0;
 	double mib = (double)res->blocks_sent * EBS_BLOCK_SIZE / (1 << 20);
 	fprintf(stderr, "%skiln: ebs: %3u%% of %" PRIu64 " MiB read, %" PRIu64 " blocks sent (%.0f MiB, %.1f MiB/s, "
@@ -241,19 +240,29 @@ static void progress_show(struct progress *p, const struct scan *s, const struct
 	fflush(stderr);
 }
 
-static void slot_start(struct slot *sl, const struct aws_service *ebs, const char *id, CURLM *m)
+static int slot_start(struct slot *sl, const struct aws_service *ebs, const char *id, CURLM *m)
 {
 	snprintf(sl->path, sizeof sl->path, "/snapshots/%s/blocks/%" PRIu64, id, sl->index);
 	sl->hdrs[0] = sl->h_len;
 	sl->hdrs[1] = sl->h_sum;
 	sl->hdrs[2] = "x-amz-checksum-algorithm: SHA256";
 	sl->hdrs[3] = NULL;
-	struct aws_req r = { .method = "PUT", .path = sl->path, .content_type = "application/octet-stream",
-			     .body = sl->data, .body_len = EBS_BLOCK_SIZE, .headers = sl->hdrs, .unsigned_payload = true };
-	aws_call_setup(&sl->call, ebs, &r);   /* its headers are copied; path and body must live on */
+	struct aws_req r_req = { .method = "PUT", .path = sl->path, .content_type = "application/octet-stream",
+				 .body = sl->data, .body_len = EBS_BLOCK_SIZE, .headers = sl->hdrs,
+				 .unsigned_payload = true };
+	/* The headers are copied; path and body must live until the transfer ends. */
+	int r = aws_call_setup(&sl->call, ebs, &r_req);
+	if (r < 0) {
+		aws_call_cleanup(&sl->call);
+		return log_error_errno(r, "cannot set up PutSnapshotBlock %" PRIu64, sl->index);
+	}
 	curl_easy_setopt(sl->call.h, CURLOPT_PRIVATE, sl);
-	curl_multi_add_handle(m, sl->call.h);
+	if (curl_multi_add_handle(m, sl->call.h) != CURLM_OK) {
+		aws_call_cleanup(&sl->call);
+		return log_error_errno(ENOMEM, "libcurl cannot add a transfer");
+	}
 	sl->active = true;
+	return 0;
 }
 
 static int put_blocks(const struct aws_service *ebs, const struct ebs_upload_opts *o, struct scan *s, const char *id,
@@ -268,6 +277,7 @@ static int put_blocks(const struct aws_service *ebs, const struct ebs_upload_opt
 	bool scan_done = false;
 	int r = 0;
 	struct progress pr = { .on = o->progress, .tty = isatty(STDERR_FILENO), .start = now_ms() };
+	pr.last = pr.start;
 	if (!m) {
 		r = log_error_errno(ENOMEM, "libcurl cannot make a multi handle");
 		goto out;
@@ -300,8 +310,10 @@ static int put_blocks(const struct aws_service *ebs, const struct ebs_upload_opt
 				}
 			}
 			if (sl->busy && !sl->active) {
-				if (sl->ready_at <= now)
-					slot_start(sl, ebs, id, m);
+				if (sl->ready_at <= now) {
+					if ((r = slot_start(sl, ebs, id, m)) < 0)
+						goto out;
+				}
 				else if (sl->ready_at < wake)
 					wake = sl->ready_at;
 			}

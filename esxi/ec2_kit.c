@@ -20,16 +20,15 @@ static bool name_ok(const char *s)
 static bool kit_ok(const struct ec2_kit *k)
 {
 	return name_ok(k->deployment) && name_ok(k->role) && name_ok(k->version) && name_ok(k->vmdk_name) &&
-	       (!k->ami_name || name_ok(k->ami_name)) && k->root_gib >= 1 && k->root_gib <= 65536 &&
-	       k->data_gib <= 65536;
+	       k->root_gib >= 1 && k->root_gib <= 65536 && k->data_gib <= 65536;
 }
 
-int ec2_ami_describe(const struct ec2_kit *k, const char *snapshot_id, struct ec2_ami *a)
+int ec2_ami_describe(const struct ec2_kit *k, const char *snapshot_id, const char *name, struct ec2_ami *a)
 {
 	memset(a, 0, sizeof *a);
-	if (!kit_ok(k) || !name_ok(snapshot_id))
+	if (!kit_ok(k) || !name_ok(snapshot_id) || (name && !name_ok(name)))
 		return -EINVAL;
-	a->name = k->ami_name ? xstrdup(k->ami_name) : xasprintf("kiln-%s-%s-%s", k->deployment, k->role, k->version);
+	a->name = name ? xstrdup(name) : xasprintf("kiln-%s-%s-%s", k->deployment, k->role, k->version);
 	a->description = xasprintf("kiln %s appliance for deployment %s (UEFI, IMDSv2; seed in user data)", k->role,
 				   k->deployment);
 	a->architecture = "x86_64";
@@ -72,7 +71,7 @@ int ec2_import_json(const struct ec2_kit *k, struct buf *b)
 int ec2_register_json(const struct ec2_kit *k, struct buf *b)
 {
 	struct ec2_ami a;
-	int r = ec2_ami_describe(k, "@SNAPSHOT_ID@", &a);
+	int r = ec2_ami_describe(k, "@SNAPSHOT_ID@", NULL, &a);
 	if (r < 0)
 		return r;
 	buf_puts(b, "{\n  \"Name\": ");

@@ -18,7 +18,6 @@ struct ec2_kit {
 	const char *vmdk_name;     /* the VMDK to upload, e.g. "acme-app.vmdk" */
 	unsigned root_gib;         /* root volume size (>= the image) */
 	unsigned data_gib;         /* blank data volume as /dev/sdf; 0 = none */
-	const char *ami_name;      /* NULL: kiln-<deployment>-<role>-<version> */
 };
 
 /* The AMI a role image registers as, the one description both the
@@ -41,8 +40,9 @@ struct ec2_ami {
 };
 
 /* -EINVAL on bad names or sizes. snapshot_id is the root volume's snapshot
- * (the JSON kit passes the placeholder "@SNAPSHOT_ID@"). */
-int ec2_ami_describe(const struct ec2_kit *k, const char *snapshot_id, struct ec2_ami *out);
+ * (the JSON kit passes the placeholder "@SNAPSHOT_ID@"); name NULL means
+ * kiln-<deployment>-<role>-<version>. */
+int ec2_ami_describe(const struct ec2_kit *k, const char *snapshot_id, const char *name, struct ec2_ami *out);
 void ec2_ami_free(struct ec2_ami *a);
 
 /* `aws ec2 import-snapshot --disk-container file://X` JSON. -EINVAL on bad names. */

@@ -151,7 +151,7 @@ static int describe(const struct upload_args *a, uint64_t bytes, struct ec2_kit 
 {
 	unsigned img_gib = ebs_volume_gib(bytes);
 	*k = (struct ec2_kit){ .role = role_name((enum role)a->role), .version = KILN_VERSION, .vmdk_name = "-",
-			       .root_gib = img_gib, .data_gib = a->data_gib, .ami_name = a->name };
+			       .root_gib = img_gib, .data_gib = a->data_gib };
 	if (!a->profile) {
 		*deployment = xstrdup(a->name ? a->name : "kiln");
 		k->deployment = *deployment;
@@ -208,7 +208,7 @@ static int run_upload(const struct upload_args *a)
 	int ret = 1;
 	if (describe(a, bytes, &k, &deployment) < 0)
 		goto out;
-	if (ec2_ami_describe(&k, "snap-pending", &ami) < 0) {
+	if (ec2_ami_describe(&k, "snap-pending", a->name, &ami) < 0) {
 		log_error("cannot describe the AMI (deployment or AMI name unusable)");
 		goto out;
 	}
