@@ -325,6 +325,7 @@ static int put_blocks(const struct aws_service *ebs, const struct ebs_upload_opt
 		curl_multi_perform(m, &running);
 		CURLMsg *msg;
 		int left;
+		bool freed = false;   /* a slot to refill: loop again at once, not after a poll */
 		while ((msg = curl_multi_info_read(m, &left))) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
@@ -341,6 +342,7 @@ static int put_blocks(const struct aws_service *ebs, const struct ebs_upload_opt
 			sl->active = false;
 			if (oc == AWS_DONE) {
 				sl->busy = false;
+				freed = true;
 				res->blocks_sent++;
 			} else if (oc == AWS_RETRY && sl->attempt < AWS_MAX_ATTEMPTS) {
 				unsigned ms = aws_backoff_ms(++sl->attempt);
@@ -355,6 +357,8 @@ static int put_blocks(const struct aws_service *ebs, const struct ebs_upload_opt
 			}
 		}
 		progress_show(&pr, s, res, false);
+		if (freed && !scan_done)
+			continue;
 		now = now_ms();
 		int wait = wake > now ? (int)(wake - now) : 0;
 		curl_multi_poll(m, NULL, 0, wait < 200 ? wait : 200, NULL);

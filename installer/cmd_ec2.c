@@ -335,6 +335,10 @@ static int cmd_ec2_upload(int argc, char **argv)
 		log_error("endpoint '%s' is not an http:// or https:// URL", bad);
 		return 2;
 	}
+	if (a.data_gib_set && a.role == ROLE_APP) {
+		log_error("--data-gib is for mysql and minio (the app role has no data volume)");
+		return 2;
+	}
 	if (!a.profile && !a.no_register) {
 		if (!a.name) {
 			log_error("--name is required without --profile (it names the AMI)");

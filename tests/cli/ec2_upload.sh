@@ -97,6 +97,7 @@ check_exit "no IMAGE" 2 'wants one IMAGE' "$KILN" ec2 upload --role app --region
 check_exit "--name needed without --profile" 2 '--name is required without --profile' "$KILN" ec2 upload "$IMG" --role app --region r
 check_exit "--data-gib needed for mysql without --profile" 2 '--data-gib is required for mysql' \
 	"$KILN" ec2 upload "$IMG" --role mysql --region r --name abc
+check_exit "--data-gib for app" 2 '--data-gib is for mysql and minio' "$KILN" ec2 upload "$IMG" --role app --region r --name abc --data-gib 5
 check_exit "bad AMI name" 2 '--name wants 3-128' "$KILN" ec2 upload "$IMG" --role app --region r --name 'a/b c'
 check_exit "bad endpoint" 2 "endpoint 'ftp://x' is not an http" "$KILN" ec2 upload "$IMG" --role app --region r --name abc --endpoint-ebs ftp://x
 
