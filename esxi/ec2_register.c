@@ -121,15 +121,26 @@ int ec2_wait_snapshot(const struct aws_service *ec2, const char *snapshot_id, un
 	param(&q, "Action", "DescribeSnapshots");
 	param(&q, "Version", EC2_API_VERSION);
 	param(&q, "SnapshotId.1", snapshot_id);
+	struct aws_req req = {
+		.method = "POST", .path = "/", .content_type = "application/x-www-form-urlencoded; charset=utf-8",
+		.body = q.data, .body_len = q.len,
+	};
 	time_t start = time(NULL);
 	unsigned delay = 1;
 	int r;
 	for (;;) {
 		struct buf resp;
 		buf_init(&resp);
-		char status[32];
-		r = ec2_call(ec2, &q, "DescribeSnapshots", &resp);
-		if (r == 0 && ec2_xml_find(resp.data, resp.len, "status", status, sizeof status) < 0)
+		char status[32] = "", why[512];
+		r = aws_request(ec2, &req, "DescribeSnapshots", &resp, why, sizeof why);
+		if (r < 0 && strstr(why, "InvalidSnapshot.NotFound")) {
+			/* EC2 is eventually consistent: a snapshot EBS just made may not be
+			 * visible to it yet. */
+			snprintf(status, sizeof status, "not visible to EC2 yet");
+			r = 0;
+		} else if (r < 0)
+			log_error("EC2 DescribeSnapshots failed: %s", why);
+		else if (ec2_xml_find(resp.data, resp.len, "status", status, sizeof status) < 0)
 			r = log_error_errno(EBADMSG, "EC2 DescribeSnapshots answered without the status of %s",
 					    snapshot_id);
 		buf_free(&resp);
@@ -142,8 +153,8 @@ int ec2_wait_snapshot(const struct aws_service *ec2, const char *snapshot_id, un
 			break;
 		}
 		if ((unsigned)(time(NULL) - start) + delay > timeout_s) {
-			r = log_error_errno(ETIMEDOUT, "snapshot %s still %s after %u s", snapshot_id, status,
-					    timeout_s);
+			log_error("snapshot %s still %s after %u s", snapshot_id, status, timeout_s);
+			r = -ETIMEDOUT;
 			break;
 		}
 		log_info("snapshot %s is %s; asking again in %u s", snapshot_id, status, delay);

@@ -117,7 +117,7 @@ check_exit "a missing profile" 1 'cannot read .*none.yaml' with_keys "$KILN" ec2
 	--profile "$T/none.yaml"
 
 # --- the upload
-if ! ebs_start "$T/s1" --pending-polls 1; then not_ok "ebs_server starts"; exit 1; fi
+if ! ebs_start "$T/s1" --hidden-polls 1 --pending-polls 1; then not_ok "ebs_server starts"; exit 1; fi
 ok "ebs_server starts"
 if kiln_up "$T/up1" with_keys "$KILN" ec2 upload "$IMG" --role app --name kiln-test-app --progress; then
 	ok "upload exits 0"
@@ -133,6 +133,7 @@ check_output "exactly the non-zero blocks were sent (holes and the zero block sk
 check_output "no block sent twice" "^$(tr ',' '\n' <<<"$WANT" | wc -l)\$" json "$T/s1/$S1.json" 'j["puts"]'
 check "the partial last block was sent" grep -q "$(( (SIZE - 1) / 524288 ))\$" <(json "$T/s1/$S1.json" 'j["indexes"][-1]')
 check "DescribeSnapshots was asked until completed" test "$(grep -c ' 200 DescribeSnapshots' "$T/s1/requests.log")" -eq 2
+check_output "a snapshot EC2 does not see yet is waited for" 'is not visible to EC2 yet; asking again' cat "$T/up1.err"
 check_output "progress on stderr" 'kiln: ebs: 100% of 300 MiB read, [0-9]+ blocks sent' cat "$T/up1.err"
 R1=$T/s1/$A1.json
 check_output "RegisterImage: root device /dev/xvda from the snapshot" "^/dev/xvda $S1 1 gp3 true\$" json "$R1" \
