@@ -409,9 +409,9 @@ int ebs_upload(const struct aws_service *ebs, const struct ebs_upload_opts *o, s
 	}
 	if ((r = start_snapshot(ebs, o, res->volume_gib, res->snapshot_id, sizeof res->snapshot_id)) < 0)
 		goto out;
-	if (o->progress)
-		log_info("snapshot %s started (%u GiB); sending the blocks of %s that hold data", res->snapshot_id,
-			 res->volume_gib, o->image);
+	/* Always said: if kiln is interrupted, the operator knows what is pending. */
+	log_info("snapshot %s started (%u GiB); sending the blocks of %s that hold data", res->snapshot_id,
+		 res->volume_gib, o->image);
 	uint8_t (*digests)[32] = NULL;
 	size_t n = 0;
 	r = put_blocks(ebs, o, &s, res->snapshot_id, res, &digests, &n);
