@@ -1,8 +1,10 @@
 /* EC2 import/register inputs and README; see ec2_kit.h. */
 #include "esxi/ec2_kit.h"
 #include "lib/json.h"
+#include "lib/xalloc.h"
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool name_ok(const char *s)
@@ -19,6 +21,35 @@ static bool kit_ok(const struct ec2_kit *k)
 {
 	return name_ok(k->deployment) && name_ok(k->role) && name_ok(k->version) && name_ok(k->vmdk_name) &&
 	       k->root_gib >= 1 && k->root_gib <= 65536 && k->data_gib <= 65536;
+}
+
+int ec2_ami_describe(const struct ec2_kit *k, const char *snapshot_id, const char *name, struct ec2_ami *a)
+{
+	memset(a, 0, sizeof *a);
+	if (!kit_ok(k) || !name_ok(snapshot_id) || (name && !name_ok(name)))
+		return -EINVAL;
+	a->name = name ? xstrdup(name) : xasprintf("kiln-%s-%s-%s", k->deployment, k->role, k->version);
+	a->description = xasprintf("kiln %s appliance for deployment %s (UEFI, IMDSv2; seed in user data)", k->role,
+				   k->deployment);
+	a->architecture = "x86_64";
+	a->root_device = "/dev/xvda";
+	a->virtualization = "hvm";
+	a->sriov = "simple";
+	a->boot_mode = "uefi";        /* ESP + systemd-boot, no BIOS boot path */
+	a->imds = "v2.0";             /* instances require IMDSv2 tokens */
+	a->ena = true;
+	a->disks[a->n_disks++] = (struct ec2_ami_disk){ "/dev/xvda", snapshot_id, k->root_gib, "gp3", true };
+	/* A blank volume: kiln-firstboot formats it on first boot; it outlives the instance. */
+	if (k->data_gib)
+		a->disks[a->n_disks++] = (struct ec2_ami_disk){ "/dev/sdf", NULL, k->data_gib, "gp3", false };
+	return 0;
+}
+
+void ec2_ami_free(struct ec2_ami *a)
+{
+	free(a->name);
+	free(a->description);
+	memset(a, 0, sizeof *a);
 }
 
 int ec2_import_json(const struct ec2_kit *k, struct buf *b)
@@ -39,37 +70,44 @@ int ec2_import_json(const struct ec2_kit *k, struct buf *b)
 
 int ec2_register_json(const struct ec2_kit *k, struct buf *b)
 {
-	if (!kit_ok(k))
-		return -EINVAL;
-	struct buf t;
-	buf_init(&t);
-	buf_printf(&t, "kiln-%s-%s-%s", k->deployment, k->role, k->version);
+	struct ec2_ami a;
+	int r = ec2_ami_describe(k, "@SNAPSHOT_ID@", NULL, &a);
+	if (r < 0)
+		return r;
 	buf_puts(b, "{\n  \"Name\": ");
-	json_str(b, t.data);
-	t.len = 0;
-	buf_printf(&t, "kiln %s appliance for deployment %s (UEFI, IMDSv2; seed in user data)", k->role,
-		   k->deployment);
+	json_str(b, a.name);
 	buf_puts(b, ",\n  \"Description\": ");
-	json_str(b, t.data);
-	buf_free(&t);
-	buf_printf(b, ",\n  \"Architecture\": \"x86_64\",\n"
-		      "  \"RootDeviceName\": \"/dev/xvda\",\n"
-		      "  \"BlockDeviceMappings\": [\n"
-		      "    {\n      \"DeviceName\": \"/dev/xvda\",\n"
-		      "      \"Ebs\": {\n        \"SnapshotId\": \"@SNAPSHOT_ID@\",\n"
-		      "        \"VolumeSize\": %u,\n        \"VolumeType\": \"gp3\",\n"
-		      "        \"DeleteOnTermination\": true\n      }\n    }", k->root_gib);
-	/* A blank volume: kiln-firstboot formats it on first boot; it outlives the instance. */
-	if (k->data_gib)
-		buf_printf(b, ",\n    {\n      \"DeviceName\": \"/dev/sdf\",\n"
-			      "      \"Ebs\": {\n        \"VolumeSize\": %u,\n        \"VolumeType\": \"gp3\",\n"
-			      "        \"DeleteOnTermination\": false\n      }\n    }", k->data_gib);
-	buf_puts(b, "\n  ],\n"
-		    "  \"VirtualizationType\": \"hvm\",\n"
-		    "  \"EnaSupport\": true,\n"
-		    "  \"SriovNetSupport\": \"simple\",\n"
-		    "  \"BootMode\": \"uefi\",\n"
-		    "  \"ImdsSupport\": \"v2.0\"\n}\n");
+	json_str(b, a.description);
+	buf_puts(b, ",\n  \"Architecture\": ");
+	json_str(b, a.architecture);
+	buf_puts(b, ",\n  \"RootDeviceName\": ");
+	json_str(b, a.root_device);
+	buf_puts(b, ",\n  \"BlockDeviceMappings\": [");
+	for (size_t i = 0; i < a.n_disks; i++) {
+		const struct ec2_ami_disk *d = &a.disks[i];
+		buf_puts(b, i ? ",\n    {\n      \"DeviceName\": " : "\n    {\n      \"DeviceName\": ");
+		json_str(b, d->device);
+		buf_puts(b, ",\n      \"Ebs\": {\n");
+		if (d->snapshot_id) {
+			buf_puts(b, "        \"SnapshotId\": ");
+			json_str(b, d->snapshot_id);
+			buf_puts(b, ",\n");
+		}
+		buf_printf(b, "        \"VolumeSize\": %u,\n        \"VolumeType\": ", d->gib);
+		json_str(b, d->volume_type);
+		buf_printf(b, ",\n        \"DeleteOnTermination\": %s\n      }\n    }",
+			   d->delete_on_termination ? "true" : "false");
+	}
+	buf_puts(b, "\n  ],\n  \"VirtualizationType\": ");
+	json_str(b, a.virtualization);
+	buf_printf(b, ",\n  \"EnaSupport\": %s,\n  \"SriovNetSupport\": ", a.ena ? "true" : "false");
+	json_str(b, a.sriov);
+	buf_puts(b, ",\n  \"BootMode\": ");
+	json_str(b, a.boot_mode);
+	buf_puts(b, ",\n  \"ImdsSupport\": ");
+	json_str(b, a.imds);
+	buf_puts(b, "\n}\n");
+	ec2_ami_free(&a);
 	return 0;
 }
 

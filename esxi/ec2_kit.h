@@ -7,6 +7,8 @@
 #ifndef KILN_EC2_KIT_H
 #define KILN_EC2_KIT_H
 #include "lib/buf.h"
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ec2_kit {
@@ -17,6 +19,31 @@ struct ec2_kit {
 	unsigned root_gib;         /* root volume size (>= the image) */
 	unsigned data_gib;         /* blank data volume as /dev/sdf; 0 = none */
 };
+
+/* The AMI a role image registers as, the one description both the
+ * register-image JSON (ec2_register_json) and the RegisterImage query
+ * (esxi/ec2_register.h) are written from. */
+struct ec2_ami_disk {
+	const char *device;        /* "/dev/xvda", "/dev/sdf" */
+	const char *snapshot_id;   /* NULL: a blank volume */
+	unsigned gib;
+	const char *volume_type;   /* "gp3" */
+	bool delete_on_termination;
+};
+
+struct ec2_ami {
+	char *name, *description;  /* malloc'd */
+	const char *architecture, *root_device, *virtualization, *sriov, *boot_mode, *imds;
+	bool ena;
+	struct ec2_ami_disk disks[2];
+	size_t n_disks;
+};
+
+/* -EINVAL on bad names or sizes. snapshot_id is the root volume's snapshot
+ * (the JSON kit passes the placeholder "@SNAPSHOT_ID@"); name NULL means
+ * kiln-<deployment>-<role>-<version>. */
+int ec2_ami_describe(const struct ec2_kit *k, const char *snapshot_id, const char *name, struct ec2_ami *out);
+void ec2_ami_free(struct ec2_ami *a);
 
 /* `aws ec2 import-snapshot --disk-container file://X` JSON. -EINVAL on bad names. */
 int ec2_import_json(const struct ec2_kit *k, struct buf *out);

@@ -17,6 +17,7 @@ const struct command kiln_commands[] = {
 	{ "build", cmd_build, "build the disk images of a profile's roles" },
 	{ "rootfs", cmd_rootfs, "build or fetch from cache a role's root filesystem tar" },
 	{ "package", cmd_package, "package raw role images as OVAs (esxi) or an EC2 import kit" },
+	{ "ec2", cmd_ec2, "upload a raw role image as an EBS snapshot and register an AMI" },
 	{ "convert", cmd_convert, "convert a raw disk image (to a streamOptimized VMDK)" },
 	{ "sign", cmd_sign, "sign a file with the operator key (minisign-compatible)" },
 	{ "verify", cmd_verify, "verify a minisign signature and print its trusted comment" },
