@@ -21,7 +21,7 @@
  * AWS's verifier rejects. */
 #ifndef KILN_EBS_UPLOAD_H
 #define KILN_EBS_UPLOAD_H
-#include "esxi/aws_request.h"
+#include "lib/aws_request.h"
 #include <stdint.h>
 
 #define EBS_BLOCK_SIZE 524288u

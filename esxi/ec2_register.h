@@ -5,7 +5,7 @@
  * Functions log their errors and return 0 or a negative errno. */
 #ifndef KILN_EC2_REGISTER_H
 #define KILN_EC2_REGISTER_H
-#include "esxi/aws_request.h"
+#include "lib/aws_request.h"
 #include "esxi/ec2_kit.h"
 
 #define EC2_API_VERSION "2016-11-15"

@@ -1,21 +1,12 @@
 #include "firstboot/s3.h"
+#include "lib/aws_request.h"
 #include "lib/buf.h"
 #include "lib/xalloc.h"
 #include <curl/curl.h>
 #include <errno.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static size_t on_body(char *p, size_t size, size_t n, void *ud)
-{
-	struct buf *b = ud;
-	size_t len = size * n;
-	if (b->len < 64 * 1024)
-		buf_append(b, p, len);
-	return len;
-}
 
 /* Pull <Code>...</Code> out of an S3 XML error body for the message. */
 static void s3_error_code(const struct buf *b, char *why, size_t why_len, long http)
@@ -28,57 +19,41 @@ static void s3_error_code(const struct buf *b, char *why, size_t why_len, long h
 		snprintf(why, why_len, "HTTP %ld", http);
 }
 
+/* One attempt (the callers have their own deadlines and back-off), signed
+ * by lib/aws_request like every other AWS-style call kiln makes. */
 static int s3_call(const struct s3_conn *c, const char *method, const char *bucket, const char *query,
 		   const char *body, long *http, struct buf *resp, char *why, size_t why_len)
 {
-	CURL *h = curl_easy_init();
-	if (!h)
-		return -ENOMEM;
-	char *url = xasprintf("%s/%s%s%s", c->endpoint, bucket, query ? "?" : "", query ? query : "");
-	char *sigv4 = xasprintf("aws:amz:%s:s3", c->region ? c->region : "us-east-1");
-	char *userpwd = xasprintf("%s:%s", c->access_key, c->secret_key);
-	struct curl_slist *hdr = NULL;
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sigv4);
-	curl_easy_setopt(h, CURLOPT_USERPWD, userpwd);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	long t = c->timeout_ms ? (long)c->timeout_ms : 5000L;
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, t);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-	if (!strcmp(method, "HEAD"))
-		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-	else if (!strcmp(method, "PUT")) {
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
-		hdr = curl_slist_append(hdr, "Content-Type: application/xml");
+	/* Borrowed keys: aws_creds_free is never called on this. */
+	struct aws_creds creds = { .access_key = (char *)c->access_key, .secret_key = (char *)c->secret_key };
+	struct aws_service svc = { .endpoint = c->endpoint, .region = c->region ? c->region : "us-east-1",
+				   .service = "s3", .creds = &creds };
+	char *path = xasprintf("/%s", bucket);
+	struct aws_req req = { .method = method, .path = path, .query = query, .body = body,
+			       .body_len = body ? strlen(body) : 0,
+			       .content_type = body ? "application/xml" : NULL };
+	struct aws_call call;
+	int r = aws_call_setup(&call, &svc, &req);
+	free(path);
+	if (r < 0) {
+		aws_call_cleanup(&call);
+		snprintf(why, why_len, "cannot set up the request");
+		return r;
 	}
-	/* The payload hash is part of the signature S3 servers check. */
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(digest, (const unsigned char *)(body ? body : ""), body ? strlen(body) : 0);
-	char hex[2 * sizeof digest + 1];
-	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-	char *sha = xasprintf("x-amz-content-sha256: %s", hex);
-	hdr = curl_slist_append(hdr, sha);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	CURLcode cr = curl_easy_perform(h);
-	int r = 0;
-	if (cr == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
-	else {
+	long t = c->timeout_ms ? (long)c->timeout_ms : 5000L;
+	curl_easy_setopt(call.h, CURLOPT_TIMEOUT_MS, t);
+	curl_easy_setopt(call.h, CURLOPT_CONNECTTIMEOUT_MS, t);
+	curl_easy_setopt(call.h, CURLOPT_NOPROXY, "*");
+	CURLcode cr = curl_easy_perform(call.h);
+	if (cr == CURLE_OK) {
+		curl_easy_getinfo(call.h, CURLINFO_RESPONSE_CODE, http);
+		buf_append(resp, call.resp.data ? call.resp.data : "", call.resp.len);
+	} else {
 		snprintf(why, why_len, "%s", curl_easy_strerror(cr));
 		r = cr == CURLE_COULDNT_CONNECT ? -ECONNREFUSED
 		  : cr == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EHOSTUNREACH;
 	}
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(h);
-	sodium_memzero(userpwd, strlen(userpwd));
-	free(userpwd);
-	free(sigv4);
-	free(url);
-	free(sha);
+	aws_call_cleanup(&call);
 	return r;
 }
 

@@ -1,4 +1,4 @@
-/* Minimal S3 client for the agent (libcurl with CURLOPT_AWS_SIGV4): the
+/* Minimal S3 client for the agent (libcurl, signed by lib/aws_request): the
  * minio role creates its buckets and sets versioning through the S3 API, and
  * the app host's join proves the object store works with HEAD bucket using the
  * app's own credentials. Path-style addressing (http://host:9000/bucket). */

@@ -8,9 +8,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "esxi/aws_creds.h"
-#include "esxi/aws_request.h"
-#include "esxi/aws_sigv4.h"
+#include "lib/aws_creds.h"
+#include "lib/aws_request.h"
+#include "lib/aws_sigv4.h"
 #include "esxi/ebs_upload.h"
 #include "esxi/ec2_kit.h"
 #include "esxi/ec2_register.h"

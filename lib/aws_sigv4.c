@@ -1,5 +1,5 @@
 /* SigV4 signing; see aws_sigv4.h and AWS's "Create a signed AWS API request". */
-#include "esxi/aws_sigv4.h"
+#include "lib/aws_sigv4.h"
 #include "lib/xalloc.h"
 #include <ctype.h>
 #include <errno.h>
@@ -84,7 +84,7 @@ int aws_sigv4_authorization(const struct aws_sigv4 *s, struct buf *out)
 	buf_init(&signed_list);
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&signed_list, "%s%s", i ? ";" : "", h[i].name);
-	buf_printf(&creq, "%s\n%s\n\n", s->method, s->path);   /* empty canonical query */
+	buf_printf(&creq, "%s\n%s\n%s\n", s->method, s->path, s->query ? s->query : "");
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&creq, "%s:%s\n", h[i].name, h[i].value);
 	buf_printf(&creq, "\n%s\n%s", signed_list.data ? signed_list.data : "", s->payload_sha256);

@@ -1,5 +1,5 @@
 /* One AWS API request over libcurl, signed with Signature Version 4 by
- * esxi/aws_sigv4.h (not CURLOPT_AWS_SIGV4: see there why), the error
+ * lib/aws_sigv4.h (not CURLOPT_AWS_SIGV4: see there why), the error
  * classification AWS asks clients to retry on, and a blocking call with
  * bounded exponential back-off.
  *
@@ -12,7 +12,7 @@
  * libcurl; header copies holding the session token are wiped. */
 #ifndef KILN_AWS_REQUEST_H
 #define KILN_AWS_REQUEST_H
-#include "esxi/aws_creds.h"
+#include "lib/aws_creds.h"
 #include "lib/buf.h"
 #include <curl/curl.h>
 #include <stdbool.h>
@@ -22,13 +22,14 @@
 struct aws_service {
 	const char *endpoint;     /* "https://ebs.eu-west-1.amazonaws.com", no trailing '/' */
 	const char *region;
-	const char *service;      /* SigV4 scope: "ebs", "ec2" */
+	const char *service;      /* SigV4 scope: "ebs", "ec2", "s3" (S3 also gets x-amz-content-sha256) */
 	const struct aws_creds *creds;
 };
 
 struct aws_req {
 	const char *method;           /* "POST", "PUT" */
 	const char *path;             /* "/snapshots" */
+	const char *query;            /* canonical query string without '?' ("versioning="), or NULL */
 	const char *content_type;     /* NULL: none */
 	const void *body;
 	size_t body_len;

@@ -2,8 +2,9 @@
  * libcurl 7.88's CURLOPT_AWS_SIGV4 sorts the canonical headers as whole
  * "name:value" lines, so x-amz-checksum-algorithm lands before
  * x-amz-checksum and AWS would refuse the PutSnapshotBlock/CompleteSnapshot
- * signatures). Only what kiln sends: no query string, header names and
- * values in printable ASCII. The secret key is used, never copied out. */
+ * signatures). Used for every AWS-style call kiln makes: EBS and EC2 from
+ * `kiln ec2 upload`, S3 from kiln-firstboot. Header names and values in
+ * printable ASCII; the query string is passed already canonical. The secret key is used, never copied out. */
 #ifndef KILN_AWS_SIGV4_H
 #define KILN_AWS_SIGV4_H
 #include "lib/buf.h"
@@ -11,6 +12,7 @@
 struct aws_sigv4 {
 	const char *method;           /* "PUT" */
 	const char *path;             /* "/snapshots/snap-1/blocks/0" (unreserved characters and '/') */
+	const char *query;            /* canonical query ("versioning=": sorted, encoded, '=' always), or NULL */
 	const char *region, *service;
 	const char *access_key, *secret_key;
 	const char *amz_date;         /* "20130524T000000Z": also an x-amz-date header in headers */

@@ -1,5 +1,5 @@
 /* AWS credentials from the environment or the shared credentials file; see aws_creds.h. */
-#include "esxi/aws_creds.h"
+#include "lib/aws_creds.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"

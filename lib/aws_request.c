@@ -1,6 +1,6 @@
 /* SigV4 requests through libcurl; see aws_request.h. */
-#include "esxi/aws_request.h"
-#include "esxi/aws_sigv4.h"
+#include "lib/aws_request.h"
+#include "lib/aws_sigv4.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -72,7 +72,7 @@ int aws_call_setup(struct aws_call *c, const struct aws_service *s, const struct
 	c->h = curl_easy_init();
 	if (!c->h)
 		return -ENOMEM;
-	c->url = xasprintf("%s%s", s->endpoint, r->path);
+	c->url = xasprintf("%s%s%s%s", s->endpoint, r->path, r->query ? "?" : "", r->query ? r->query : "");
 	CURL *h = c->h;
 	curl_easy_setopt(h, CURLOPT_URL, c->url);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -86,11 +86,15 @@ int aws_call_setup(struct aws_call *c, const struct aws_service *s, const struct
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
-	/* POSTFIELDS with an explicit size: binary bodies; an empty POST still
-	 * sends Content-Length: 0. */
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+	if (!strcmp(r->method, "HEAD"))
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	else if (strcmp(r->method, "GET")) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, r->method);
+		/* POSTFIELDS with an explicit size: binary bodies; an empty POST
+		 * still sends Content-Length: 0. */
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+	}
 
 	/* The signed headers, sent exactly as signed (Host included). */
 	char date[17], payload[65];
@@ -113,13 +117,14 @@ int aws_call_setup(struct aws_call *c, const struct aws_service *s, const struct
 	sig[n++] = xasprintf("x-amz-date: %s", date);
 	if (r->content_type)
 		sig[n++] = xasprintf("Content-Type: %s", r->content_type);
-	if (r->unsigned_payload)
-		sig[n++] = xstrdup("x-amz-content-sha256: UNSIGNED-PAYLOAD");
+	/* S3 checks the payload hash header on every request. */
+	if (r->unsigned_payload || !strcmp(s->service, "s3"))
+		sig[n++] = xasprintf("x-amz-content-sha256: %s", payload);
 	if (s->creds->session_token)
 		sig[n++] = xasprintf("x-amz-security-token: %s", s->creds->session_token);
 	for (const char *const *p = r->headers; p && *p; p++)
 		sig[n++] = xstrdup(*p);
-	struct aws_sigv4 sv = { .method = r->method, .path = r->path, .region = s->region, .service = s->service,
+	struct aws_sigv4 sv = { .method = r->method, .path = r->path, .query = r->query, .region = s->region, .service = s->service,
 				.access_key = s->creds->access_key, .secret_key = s->creds->secret_key,
 				.amz_date = date, .payload_sha256 = payload, .headers = (const char *const *)sig };
 	struct buf auth;
