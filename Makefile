@@ -73,14 +73,18 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 -I. \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -DKILN_VERSION='"$(KILN_VERSION)"'
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_FB_OBJ  := $(patsubst %.c,build-fuzz/obj/%.o,$(filter-out firstboot/main.c,$(wildcard firstboot/*.c)))
 build-fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
 build-fuzz/libkiln.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
-build-fuzz/%: tests/fuzz/%.c build-fuzz/libkiln.a
-	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libkiln.a $(LDLIBS)
+build-fuzz/libfirstboot.a: $(FUZZ_FB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c build-fuzz/libkiln.a build-fuzz/libfirstboot.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build-fuzz/libfirstboot.a build-fuzz/libkiln.a $(LDLIBS)
 -include $(shell find build-fuzz/obj -name '*.d' 2>/dev/null)
 fuzz: $(FUZZ_BIN)
 
