@@ -87,10 +87,10 @@ static void parse_minio(struct ctx *c, const struct ynode *n)
 /* Point at the bad reference itself: find its text in the value's source
  * (quoting and escapes make offsets in the parsed value differ), on the
  * value's first line; otherwise point at the value. */
-static void template_error(struct ctx *c, const struct ynode *v, size_t off, const char *msg)
+static void template_error(struct ctx *c, const struct ynode *v, const char *tmpl, size_t off, const char *msg)
 {
 	unsigned col = v->col;
-	const char *ref = v->value + off, *close = strchr(ref, '}');
+	const char *ref = tmpl + off, *close = strchr(ref, '}');
 	size_t rl = close ? (size_t)(close - ref) + 1 : strlen(ref);
 	if (v->end <= c->src_len && v->start < v->end) {
 		const char *s = c->src + v->start, *e = c->src + v->end;
@@ -205,8 +205,14 @@ static void check_templates(struct ctx *c, const struct ynode *env)
 		size_t off = 0;
 		char *msg = NULL;
 		if (env_template_check(m, e->tmpl, &off, &msg) < 0) {
+			/* The node this value came from: with a duplicate key (itself
+			 * an error) the first one of that name may hold another value. */
 			const struct ynode *v = ytree_get(env, e->name);
-			template_error(c, v, off, msg);
+			for (size_t j = 0; j < env->n; j++)
+				if (!strcmp(env->keys[j]->value, e->name) && env->items[j]->type == YN_SCALAR &&
+				    !strcmp(env->items[j]->value, e->tmpl))
+					v = env->items[j];
+			template_error(c, v, e->tmpl, off, msg);
 			free(msg);
 		}
 	}

@@ -146,6 +146,9 @@ static const struct reject rejects[] = {
 	{ "template column: UTF-8 and escapes", BASE APP_HOST APP_ROLE "      B: \"\xc3\xa9\\t${role.nope}\"\n", 12, 14,
 	  "unknown role 'nope'" },
 	{ "template: unterminated", BASE APP_HOST APP_ROLE "      X: \"a${host.h1\"\n", 12, 12, "unterminated ${" },
+	/* Found by fuzz_profile: the error pointed into the first X's (shorter) value. */
+	{ "template: bad value under a duplicate key", BASE APP_HOST APP_ROLE "      X:\n      X: \"db=${host.h9=\"\n", 13, 14,
+	  "unterminated ${" },
 	{ "bucket name", BASE "roles:\n  minio:\n    buckets:\n      - name: My_Bucket\n", 10, 15,
 	  "bucket name 'My_Bucket' must be a valid S3 bucket name" },
 	{ "bucket name as IP", BASE "roles:\n  minio:\n    buckets:\n      - name: 192.168.1.1\n", 10, 15,
