@@ -167,6 +167,19 @@ static bool host_address_in(const struct subnet *s, uint32_t a)
 	return a != s->cidr.addr && a != ipv4_broadcast(&s->cidr);
 }
 
+/* Property k's value as a usable address of subnet s. */
+static int subnet_address(const struct subnet *s, enum override_key k, const char *value, uint32_t *out, char *why,
+			  size_t why_len)
+{
+	char net[19];
+	if (ipv4_parse(value, out) < 0)
+		return refuse(why, why_len, k, value, "not an IPv4 address");
+	if (!host_address_in(s, *out))
+		return refuse(why, why_len, k, value, "not a host address of subnet %s (%s)", s->name,
+			      ipv4_net_fmt(&s->cidr, net));
+	return 0;
+}
+
 static int parse_dns(const char *v, uint32_t **out, size_t *n_out)
 {
 	uint32_t *dns = xcalloc(DNS_MAX, sizeof *dns);
@@ -209,7 +222,6 @@ int overrides_apply(struct model *m, struct host *h, const struct overrides *o, 
 				 "(esxi.overridable); ignored", names[k]);
 	}
 	const struct subnet *s = &m->subnets[h->subnet];
-	char net[19];
 	const char *reason;
 
 	if (v[OVR_HOSTNAME] && (reason = name_check_hostname(v[OVR_HOSTNAME])))
@@ -225,23 +237,18 @@ int overrides_apply(struct model *m, struct host *h, const struct overrides *o, 
 		return refuse(why, why_len, k, v[k],
 			      "host %s sets its interfaces in an ethernets: block, which an override cannot edit", h->name);
 	}
+	int r;
 	if (v[OVR_ADDRESS]) {
-		if (ipv4_parse(v[OVR_ADDRESS], &address) < 0)
-			return refuse(why, why_len, OVR_ADDRESS, v[OVR_ADDRESS], "not an IPv4 address");
-		if (!host_address_in(s, address))
-			return refuse(why, why_len, OVR_ADDRESS, v[OVR_ADDRESS], "not a host address of subnet %s (%s)",
-				      s->name, ipv4_net_fmt(&s->cidr, net));
+		if ((r = subnet_address(s, OVR_ADDRESS, v[OVR_ADDRESS], &address, why, why_len)) < 0)
+			return r;
 		for (size_t i = 0; i < m->n_hosts; i++)
 			if (&m->hosts[i] != h && !m->hosts[i].dhcp && m->hosts[i].address == address)
 				return refuse(why, why_len, OVR_ADDRESS, v[OVR_ADDRESS], "already the address of host %s",
 					      m->hosts[i].name);
 	}
 	if (v[OVR_GATEWAY]) {
-		if (ipv4_parse(v[OVR_GATEWAY], &gateway) < 0)
-			return refuse(why, why_len, OVR_GATEWAY, v[OVR_GATEWAY], "not an IPv4 address");
-		if (!host_address_in(s, gateway))
-			return refuse(why, why_len, OVR_GATEWAY, v[OVR_GATEWAY], "not a host address of subnet %s (%s)",
-				      s->name, ipv4_net_fmt(&s->cidr, net));
+		if ((r = subnet_address(s, OVR_GATEWAY, v[OVR_GATEWAY], &gateway, why, why_len)) < 0)
+			return r;
 		if (!address)
 			return refuse(why, why_len, OVR_GATEWAY, v[OVR_GATEWAY],
 				      "host %s takes its address and gateway from DHCP (override kiln.address too)", h->name);
@@ -253,7 +260,7 @@ int overrides_apply(struct model *m, struct host *h, const struct overrides *o, 
 	uint32_t *dns = NULL;
 	size_t n_dns = 0;
 	if (v[OVR_DNS]) {
-		int r = parse_dns(v[OVR_DNS], &dns, &n_dns);
+		r = parse_dns(v[OVR_DNS], &dns, &n_dns);
 		if (r < 0)
 			return refuse(why, why_len, OVR_DNS, v[OVR_DNS], r == -E2BIG ? "more than %d servers" :
 				      "expected IPv4 addresses separated by commas or spaces (at most %d)", DNS_MAX);
