@@ -70,6 +70,13 @@ check "overrides: emptied property falls back to the seed's gateway" grep -qx 'G
 check "overrides: emptied property falls back to the seed's DNS" grep -qx 'DNS=127.0.2.1' "$R/$NET"
 check "overrides: only identity ran again (role not redone)" test "$(grep -c 'enable --now minio' "$R/var/lib/kiln/commands.log")" = 1
 
+# A torn or corrupt record of the last overrides: warned about, treated as
+# none (so identity runs again), and rewritten from the OVF environment.
+printf 'address=127.0.1.5\ncolour=blue\n' > "$R/var/lib/kiln/overrides"
+check_output "overrides: a corrupt record is warned about" 'overrides is unreadable or corrupt' run_merged
+check "overrides: ... and rewritten from the OVF environment" bash -c "printf 'hostname=minio7\naddress=127.0.1.5\n' | cmp -s - '$R/var/lib/kiln/overrides'"
+check "overrides: ... and the network still has the overridden address" grep -qx 'Address=127.0.1.5/29' "$R/$NET"
+
 # Bad values: the step fails naming the property; nothing of the network is written.
 bad() { # name regex key=value...
 	local name=$1 re=$2; shift 2
