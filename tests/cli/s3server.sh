@@ -214,9 +214,7 @@ mkdir -p "$T/pkgdata"
 # Run the packaged binary as the unit would: env file, then `minio server $MINIO_OPTS $MINIO_VOLUMES`.
 (set -a; . "$T/default-minio"; exec "$T/pkg/usr/bin/minio" server $MINIO_OPTS $MINIO_VOLUMES) >"$T/pkg.log" 2>&1 &
 S3_PID=$!
-for _ in $(seq 100); do
-	S3_PORT=$(sed -n 's|^API: http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$T/pkg.log" 2>/dev/null); [ -n "$S3_PORT" ] && break; sleep 0.1
-done
+S3_PORT=$(local_server_port "$T/pkg.log" 's|^API: http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$S3_PID" "packaged minio") || echo "$S3_PORT"
 check_output "packaged minio --version" 'kiln stand-in' "$T/pkg/usr/bin/minio" --version
 check "packaged minio serves from its env file (PUT bucket)" probe pkg-root pkg-secret-123456 PUT "http://127.0.0.1:$S3_PORT/pkg-bucket"
 check "packaged minio stores under MINIO_VOLUMES" test -f "$T/pkgdata/pkg-bucket/bucket.json"
@@ -224,9 +222,7 @@ s3_stop
 # The same env file read by the server itself (MINIO_CONFIG_ENV_FILE, as MinIO).
 MINIO_CONFIG_ENV_FILE=$T/default-minio "$T/pkg/usr/bin/minio" server --address 127.0.0.1:0 >"$T/pkg2.log" 2>&1 &
 S3_PID=$!
-for _ in $(seq 100); do
-	S3_PORT=$(sed -n 's|^API: http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$T/pkg2.log" 2>/dev/null); [ -n "$S3_PORT" ] && break; sleep 0.1
-done
+S3_PORT=$(local_server_port "$T/pkg2.log" 's|^API: http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$S3_PID" "packaged minio") || echo "$S3_PORT"
 check_output "MINIO_CONFIG_ENV_FILE gives credentials and volumes" 'HTTP 200' \
 	probe pkg-root pkg-secret-123456 HEAD "http://127.0.0.1:$S3_PORT/pkg-bucket"
 s3_stop
