@@ -67,9 +67,10 @@ int step_seed(struct agent *a)
 	 * where the datasource is gone (ISO detached) or slow. */
 	struct ds_result ds;
 	char *stored = path_join(a->state_dir, "seed");
-	char *data = NULL;
-	const char *source;
 	char *stored_ovr = path_join(a->state_dir, "overrides");
+	char *data = NULL;
+	char why[300];
+	const char *source;
 	struct overrides last;
 	if (overrides_load(stored_ovr, &last) < 0) {
 		log_warn("%s is unreadable or corrupt; treating it as empty", stored_ovr);
@@ -87,54 +88,44 @@ int step_seed(struct agent *a)
 		/* Same seed, same overrides: the host keeps its network. */
 		for (int k = 0; k < OVR__COUNT; k++)
 			a->overrides.value[k] = last.value[k] ? xstrdup(last.value[k]) : NULL;
-	} else {
-		overrides_free(&last);
-		free(stored_ovr);
-		ds_result_free(&ds);
-		free(stored);
-		free(deployment);
+	}
+	ds_result_free(&ds);
+	if (!data) {
 		role_keypair_free(rk);
-		return agent_step_end(a, step, r, "no seed: %s", "the datasource gave none (see the journal for why)");
+		snprintf(why, sizeof why, "no seed: the datasource gave none (see the journal for why)");
+		goto out;
 	}
 	source = a->status.datasource ? a->status.datasource : "stored seed";
-	ds_result_free(&ds);
 
 	r = seed_open(data, len, &op, rk, deployment, a->status.seed_serial, &a->seed);
 	role_keypair_free(rk);
 	if (r < 0) {
-		overrides_free(&last);
-		free(stored_ovr);
-		free(data);
-		free(stored);
-		free(deployment);
-		return agent_step_end(a, step, r, "seed from %s refused: %s", source, seed_strerror(r));
+		snprintf(why, sizeof why, "seed from %s refused: %s", source, seed_strerror(r));
+		goto out;
 	}
 	a->seed_open = true;
 	a->host = model_find_host(a->seed.model, a->seed.host);
 	a->seed_is_new = a->seed.serial > a->status.seed_serial || !was_done;
 	a->overrides_changed = !overrides_equal(&a->overrides, &last);
-	overrides_free(&last);
-	char why[300];
 	r = overrides_apply(a->seed.model, &a->seed.model->hosts[a->host - a->seed.model->hosts], &a->overrides, why,
 			    sizeof why);
 	if (r == 0 && a->overrides_changed && (r = overrides_save(stored_ovr, &a->overrides)) < 0)
 		snprintf(why, sizeof why, "cannot record the OVF overrides in %s: %s", stored_ovr, strerror(-r));
-	free(stored_ovr);
-	if (r < 0) {
-		free(data);
-		free(stored);
-		free(deployment);
-		return agent_step_end(a, step, r, "%s", why);
-	}
+	if (r < 0)
+		goto out;
 	if (a->seed_is_new) {
-		r = write_file_atomic(stored, data, len, 0600);
-		if (r < 0)
-			log_warn_errno(r, "could not keep a copy of the seed in %s", stored);
+		int e = write_file_atomic(stored, data, len, 0600);
+		if (e < 0)
+			log_warn_errno(e, "could not keep a copy of the seed in %s", stored);
 		a->status.seed_serial = a->seed.serial;
 	}
+	snprintf(why, sizeof why, "host %s (%s), deployment %s, serial %llu, from %s", a->seed.host, a->seed.role,
+		 a->seed.deployment, (unsigned long long)a->seed.serial, source);
+out:
+	overrides_free(&last);
+	free(stored_ovr);
 	free(data);
 	free(stored);
 	free(deployment);
-	return agent_step_end(a, step, 0, "host %s (%s), deployment %s, serial %llu, from %s", a->seed.host,
-			      a->seed.role, a->seed.deployment, (unsigned long long)a->seed.serial, source);
+	return agent_step_end(a, step, r, "%s", why);
 }
