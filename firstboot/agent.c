@@ -155,3 +155,50 @@ int agent_step_end(struct agent *a, const char *step, int r, const char *fmt, ..
 	agent_save(a);
 	return r;
 }
+
+const struct agent_step agent_steps[] = {
+	{ "identity", step_identity, false },
+	{ "secrets", step_secrets, false },
+	{ "datadisk", step_datadisk, false },
+	{ "role", step_role, true },
+	{ "join", step_join, true },
+};
+const size_t agent_n_steps = sizeof agent_steps / sizeof *agent_steps;
+
+void (*agent_checkpoint_hook)(const char *point);
+
+void agent_checkpoint(const char *point)
+{
+	if (agent_checkpoint_hook)
+		agent_checkpoint_hook(point);
+}
+
+void agent_owe(struct agent *a, const char *step, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	status_set(&a->status, step, STEP_PENDING, "owed: %s", why);
+}
+
+int agent_run(struct agent *a, bool early)
+{
+	int r = step_seed(a);
+	if (r < 0)
+		return r;
+	agent_checkpoint("seed");
+	for (size_t i = 0; i < agent_n_steps; i++) {
+		const struct agent_step *s = &agent_steps[i];
+		if (early && s->late_only)
+			break;
+		const struct step *st = status_step(&a->status, s->name);
+		if (st && (st->state == STEP_DONE || st->state == STEP_SKIPPED))
+			continue;
+		if ((r = s->run(a)) < 0)
+			return r;
+		agent_checkpoint(s->name);
+	}
+	return 0;
+}

@@ -60,6 +60,26 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+/* The rename itself survives a power cut only once the directory is synced. */
+static int fsync_parent(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return -errno;
+	int r = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char *tmp = xasprintf("%s.tmp-XXXXXX", path);
@@ -94,6 +114,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	if (r < 0)
 		unlink(tmp);
 	free(tmp);
+	if (r == 0)
+		r = fsync_parent(path);
 	return r;
 }
 
