@@ -1,5 +1,6 @@
 #include "firstboot/agent.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
@@ -35,7 +36,11 @@ int agent_init(struct agent *a, const char *root)
 		log_warn("%s is corrupt; starting the step record afresh", a->status_path);
 		r = 0;
 	}
-	return r < 0 ? log_error_errno(r, "reading %s", a->status_path) : 0;
+	if (r < 0) {
+		log_error("%s %s", a->status_path, input_strerror(r));
+		return r;
+	}
+	return 0;
 }
 
 void agent_free(struct agent *a)

@@ -106,8 +106,10 @@ int fb_cmd_run(int argc, char **argv)
 		log_error("--stage is early or late");
 		return 2;
 	}
-	if (agent_init(&a, root) < 0)
+	if (agent_init(&a, root) < 0) {
+		agent_free(&a);
 		return 1;
+	}
 	a.no_services = no_services;
 	a.ds = ds;
 	a.ds.sysroot = strcmp(a.root, "/") ? a.root : "";

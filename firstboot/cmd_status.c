@@ -1,7 +1,9 @@
 #include "firstboot/commands.h"
 #include "firstboot/status.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,7 +33,10 @@ int fb_cmd_status(int argc, char **argv)
 	struct status s;
 	int r = status_load(path, &s);
 	if (r < 0) {
-		log_error_errno(r, "reading %s", path);
+		if (r == -EBADMSG)
+			log_error("%s is corrupt", path);
+		else
+			log_error("%s %s", path, input_strerror(r));
 		free(path);
 		return 1;
 	}

@@ -108,7 +108,7 @@ int datadisk_choose(const char *sysroot, struct datadisk_choice *c)
 		char what[128];
 		int r = datadisk_probe(dev, &k, what, sizeof what);
 		if (r < 0)
-			snprintf(what, sizeof what, "unreadable: %s", strerror(-r));
+			snprintf(what, sizeof what, "%s", input_strerror(r));
 		if (rl < sizeof c->report)
 			rl += (size_t)snprintf(c->report + rl, sizeof c->report - rl, "%s%s: %s", rl ? "; " : "",
 					       names[i], what);

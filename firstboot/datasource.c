@@ -100,7 +100,12 @@ static int fetch_medium(const struct ds_opts *o, struct ds_result *r, const char
 	size_t len;
 	int e = iso_read_file(dev, "seed", SEED_MAX, &data, &len);
 	if (e < 0) {
-		e = log_error_errno(e, "no seed: reading file 'seed' from %s", dev);
+		if (e == -EIO || e == -ENOMEDIUM || e == -EFBIG)
+			log_error_errno(e, "no seed: reading file 'seed' from %s", dev);
+		else if (e == -ENOENT && access(dev, F_OK) == 0)
+			log_error("no seed: %s has no file 'seed'", dev);
+		else
+			log_error("no seed: the seed medium %s %s", dev, input_strerror(e));
 		free(dev);
 		return e;
 	}

@@ -129,7 +129,7 @@ int iso_read_file(const char *iso_path, const char *name, size_t max, char **dat
 {
 	int fd = open_medium(iso_path);
 	if (fd < 0)
-		return fd == -EINVAL || fd == -EISDIR || fd == -EFBIG ? -EIO : fd;
+		return fd;
 	struct archive *a = archive_read_new();
 	archive_read_support_format_iso9660(a);
 	if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
