@@ -8,8 +8,8 @@ void imds_lock_rules(struct buf *out)
 		      "\tcounter refused {\n\t}\n\n"
 		      "\tchain output {\n"
 		      "\t\ttype filter hook output priority filter; policy accept;\n"
-		      "\t\tip daddr " IMDS_ADDR4 " meta skuid != 0 counter name \"refused\" drop\n"
-		      "\t\tip6 daddr " IMDS_ADDR6 " meta skuid != 0 counter name \"refused\" drop\n"
+		      "\t\tip daddr " IMDS_ADDR4 " meta skuid != 0 counter name \"refused\" reject with icmpx type admin-prohibited\n"
+		      "\t\tip6 daddr " IMDS_ADDR6 " meta skuid != 0 counter name \"refused\" reject with icmpx type admin-prohibited\n"
 		      "\t}\n"
 		      "}\n");
 }

@@ -34,7 +34,7 @@ static int nft_check(const char *text)
 	return st;
 }
 
-static void test_drops_non_root_sockets_to_both_imds_addresses(void **state)
+static void test_rejects_non_root_sockets_to_both_imds_addresses(void **state)
 {
 	(void)state;
 	struct buf b;
@@ -42,8 +42,8 @@ static void test_drops_non_root_sockets_to_both_imds_addresses(void **state)
 	imds_lock_rules(&b);
 	assert_non_null(strstr(b.data, "table inet " IMDS_LOCK_TABLE " {"));
 	assert_non_null(strstr(b.data, "type filter hook output priority filter; policy accept;"));
-	assert_non_null(strstr(b.data, "ip daddr 169.254.169.254 meta skuid != 0 counter name \"refused\" drop\n"));
-	assert_non_null(strstr(b.data, "ip6 daddr fd00:ec2::254 meta skuid != 0 counter name \"refused\" drop\n"));
+	assert_non_null(strstr(b.data, "ip daddr 169.254.169.254 meta skuid != 0 counter name \"refused\" reject with icmpx type admin-prohibited\n"));
+	assert_non_null(strstr(b.data, "ip6 daddr fd00:ec2::254 meta skuid != 0 counter name \"refused\" reject with icmpx type admin-prohibited\n"));
 	assert_null(strstr(b.data, "flush"));   /* never touches the host's own tables */
 	assert_int_equal(nft_check(b.data), 0);
 	buf_free(&b);
@@ -99,7 +99,7 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_drops_non_root_sockets_to_both_imds_addresses),
+		cmocka_unit_test(test_rejects_non_root_sockets_to_both_imds_addresses),
 		cmocka_unit_test(test_appended_to_a_rendered_ruleset_it_still_loads),
 		cmocka_unit_test(test_a_broken_table_is_caught_by_the_oracle),
 	};
