@@ -4,6 +4,7 @@
 #include "lib/log.h"
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,9 +40,18 @@ static void keep_media_private(const struct agent *a)
 		    !memcmp(old, rule, len);
 	free(old);
 	free(p);
-	int r = same ? 0 : agent_write(a, SEED_MEDIA_UDEV_RULE, rule, sizeof rule - 1, 0644);
-	if (r < 0)
+	if (same)
+		return;
+	int r = agent_write(a, SEED_MEDIA_UDEV_RULE, rule, sizeof rule - 1, 0644);
+	if (r < 0) {
 		log_warn_errno(r, "writing %s", SEED_MEDIA_UDEV_RULE);
+		return;
+	}
+	/* udevd would notice the new file by itself within seconds; no need to wait. */
+	const char *reload[] = { "udevadm", "control", "--reload", NULL };
+	char why[200];
+	if (agent_exec(a, reload, NULL, 0, why, sizeof why) < 0)
+		log_debug("%s", why);
 }
 
 void seed_medium_conceal(const struct agent *a, const char *path, bool is_media)

@@ -73,6 +73,7 @@ check "VMware: the CD-ROM is root:root 0600 afterwards" root_only "$R/dev/sr0"
 check_output "VMware: uid 65534 cannot read it, root can" '^nobody=refused root=reachable' "$REACH" read "$R/dev/sr0"
 check "VMware: a udev rule keeps every CD-ROM root-only, no seat ACL" \
 	grep -q 'KERNEL=="sr\[0-9\]\*", OWNER:="root", GROUP:="root", MODE:="0600", TAG-="uaccess"' "$R/etc/udev/rules.d/72-kiln-seed-media.rules"
+check "VMware: ... and udev reloads its rules at once" grep -qx 'udevadm control --reload' "$R/var/lib/kiln/commands.log"
 check "VMware: stored seed and identity record root-only" state_private "$R"
 check "VMware: the overrides record is root-only" root_only "$R/var/lib/kiln/overrides"
 
