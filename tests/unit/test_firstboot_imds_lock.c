@@ -14,13 +14,12 @@
 #include "lib/spawn.h"
 #include "profiles/profile.h"
 #include "profiles/render.h"
-
-static char dir[] = "/tmp/kiln-imds-lock-XXXXXX";
+#include "tmpdir_fixture.h"
 
 /* nft -c (unprivileged: in a user namespace of its own). */
 static int nft_check(const char *text)
 {
-	char *p = path_join(dir, "ruleset.nft");
+	char *p = path_join(tmpdir, "ruleset.nft");
 	assert_int_equal(write_file_atomic(p, text, strlen(text), 0600), 0);
 	const char *as_root[] = { "nft", "-c", "-f", p, NULL };
 	const char *in_userns[] = { "unshare", "-rn", "nft", "-c", "-f", p, NULL };
@@ -82,20 +81,6 @@ static void test_a_broken_table_is_caught_by_the_oracle(void **state)
 	buf_free(&b);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[64];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,5 +88,5 @@ int main(void)
 		cmocka_unit_test(test_appended_to_a_rendered_ruleset_it_still_loads),
 		cmocka_unit_test(test_a_broken_table_is_caught_by_the_oracle),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

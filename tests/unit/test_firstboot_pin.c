@@ -11,13 +11,12 @@
 #include <unistd.h>
 #include "firstboot/pin.h"
 #include "lib/fileio.h"
-
-static char dir[] = "/tmp/kiln-pin-XXXXXX";
+#include "tmpdir_fixture.h"
 
 static void test_save_load_roundtrip_root_only(void **state)
 {
 	(void)state;
-	char *p = path_join(dir, PIN_FILE);
+	char *p = path_join(tmpdir, PIN_FILE);
 	struct pin pin, back;
 	assert_int_equal(pin_set(&pin, "acme", "db2"), 0);
 	assert_int_equal(pin_save(p, &pin), 0);
@@ -51,7 +50,7 @@ static void test_names_must_be_seed_names(void **state)
 	assert_string_equal(pin.deployment, "acme");
 	assert_string_equal(pin.host, "db1");
 	struct pin bad_pin = { .deployment = "acme", .host = "DB" };
-	char *p = path_join(dir, "never");
+	char *p = path_join(tmpdir, "never");
 	assert_int_equal(pin_save(p, &bad_pin), -EINVAL);
 	assert_int_equal(access(p, F_OK), -1);
 	free(p);
@@ -71,7 +70,7 @@ static void test_load_refuses_anything_but_a_pin(void **state)
 		"deployment=acme\nhost=db1\n\n",             /* trailing line */
 		"",
 	};
-	char *p = path_join(dir, "bad");
+	char *p = path_join(tmpdir, "bad");
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		assert_int_equal(write_file_atomic(p, bad[i], strlen(bad[i]), 0600), 0);
 		struct pin pin;
@@ -83,7 +82,7 @@ static void test_load_refuses_anything_but_a_pin(void **state)
 static void test_load_checks_the_file_itself(void **state)
 {
 	(void)state;
-	char *p = path_join(dir, "checked"), *link = path_join(dir, "link");
+	char *p = path_join(tmpdir, "checked"), *link = path_join(tmpdir, "link");
 	struct pin pin;
 	assert_int_equal(pin_load(p, &pin), -ENOENT);   /* not pinned yet */
 	assert_int_equal(pin_set(&pin, "acme", "db1"), 0);
@@ -93,23 +92,9 @@ static void test_load_checks_the_file_itself(void **state)
 	assert_int_equal(chmod(p, 0600), 0);
 	assert_int_equal(symlink(p, link), 0);
 	assert_int_equal(pin_load(link, &pin), -ELOOP);
-	assert_int_equal(pin_load(dir, &pin), -EISDIR);
+	assert_int_equal(pin_load(tmpdir, &pin), -EISDIR);
 	free(p);
 	free(link);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[64];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
 int main(void)
@@ -120,5 +105,5 @@ int main(void)
 		cmocka_unit_test(test_load_refuses_anything_but_a_pin),
 		cmocka_unit_test(test_load_checks_the_file_itself),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

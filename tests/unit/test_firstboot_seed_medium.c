@@ -15,8 +15,7 @@
 #include "firstboot/seed_medium.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
-
-static char dir[] = "/tmp/kiln-medium-XXXXXX";
+#include "tmpdir_fixture.h"
 
 static void quiet(enum log_level lvl, const char *msg, void *ud) { (void)lvl; (void)msg; (void)ud; }
 
@@ -32,7 +31,7 @@ static mode_t mode_of(const char *p)
 static void test_a_seed_file_becomes_root_only_and_no_rule_is_written(void **state)
 {
 	(void)state;
-	char *p = path_join(dir, "seed");
+	char *p = path_join(tmpdir, "seed");
 	assert_int_equal(write_file_atomic(p, "kiln-seed:1;...\n", 16, 0644), 0);
 	seed_medium_conceal(&a, p, false);
 	assert_int_equal(mode_of(p), 0600);
@@ -48,7 +47,7 @@ static void test_a_seed_file_becomes_root_only_and_no_rule_is_written(void **sta
 static void test_media_get_a_udev_rule_written_once(void **state)
 {
 	(void)state;
-	char *iso = path_join(dir, "sr0"), *rule = agent_path(&a, SEED_MEDIA_UDEV_RULE), *text;
+	char *iso = path_join(tmpdir, "sr0"), *rule = agent_path(&a, SEED_MEDIA_UDEV_RULE), *text;
 	assert_int_equal(write_file_atomic(iso, "ISO", 3, 0660), 0);
 	seed_medium_conceal(&a, iso, true);
 	assert_int_equal(mode_of(iso), 0600);
@@ -80,7 +79,7 @@ static void test_media_get_a_udev_rule_written_once(void **state)
 static void test_a_fifo_is_not_waited_on(void **state)
 {
 	(void)state;
-	char *fifo = path_join(dir, "fifo");
+	char *fifo = path_join(tmpdir, "fifo");
 	assert_int_equal(mkfifo(fifo, 0644), 0);
 	alarm(10);
 	seed_medium_conceal(&a, fifo, false);   /* a warning, no hang, left alone */
@@ -91,11 +90,10 @@ static void test_a_fifo_is_not_waited_on(void **state)
 
 static int setup(void **state)
 {
-	(void)state;
 	log_set_sink(quiet, NULL);
-	if (!mkdtemp(dir))
+	if (tmpdir_setup(state) < 0)
 		return -1;
-	if (agent_init(&a, dir) < 0)
+	if (agent_init(&a, tmpdir) < 0)
 		return -1;
 	a.no_services = true;   /* udevadm is recorded, not run */
 	return 0;
@@ -103,11 +101,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	(void)state;
 	agent_free(&a);
-	char cmd[64];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_teardown(state);
 }
 
 int main(void)

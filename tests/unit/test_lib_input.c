@@ -16,12 +16,11 @@
 #include <unistd.h>
 #include "lib/fileio.h"
 #include "lib/input.h"
-
-static char dir[] = "/tmp/kiln-input-XXXXXX";
+#include "tmpdir_fixture.h"
 
 static char *put(const char *name, const char *text, mode_t mode)
 {
-	char *p = path_join(dir, name);
+	char *p = path_join(tmpdir, name);
 	assert_int_equal(write_file_atomic(p, text, strlen(text), mode), 0);
 	return p;
 }
@@ -48,16 +47,16 @@ static void test_refuses_what_is_not_a_regular_file(void **state)
 	(void)state;
 	char *d;
 	size_t n;
-	char *fifo = path_join(dir, "fifo");
+	char *fifo = path_join(tmpdir, "fifo");
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	alarm(10);   /* a blocking open or read would hang here */
 	assert_int_equal(read_input(fifo, 0, 100, &d, &n), -EINVAL);
 	assert_int_equal(open_input(fifo, INPUT_BLOCKDEV, 100), -EINVAL);
 	alarm(0);
-	assert_int_equal(read_input(dir, 0, 100, &d, &n), -EISDIR);
+	assert_int_equal(read_input(tmpdir, 0, 100, &d, &n), -EISDIR);
 	assert_int_equal(read_input("/dev/null", 0, 100, &d, &n), -EINVAL);      /* character device */
 	assert_int_equal(read_input(fifo, 0, 100, &d, &n), -EINVAL);
-	char *missing = path_join(dir, "missing");
+	char *missing = path_join(tmpdir, "missing");
 	assert_int_equal(read_input(missing, 0, 100, &d, &n), -ENOENT);
 	free(missing);
 	free(fifo);
@@ -66,7 +65,7 @@ static void test_refuses_what_is_not_a_regular_file(void **state)
 static void test_symlinks_refused_only_when_asked(void **state)
 {
 	(void)state;
-	char *target = put("target", "x", 0600), *link = path_join(dir, "link"), *d;
+	char *target = put("target", "x", 0600), *link = path_join(tmpdir, "link"), *d;
 	size_t n;
 	assert_int_equal(symlink(target, link), 0);
 	assert_int_equal(read_input(link, INPUT_NOFOLLOW, 10, &d, &n), -ELOOP);
@@ -115,20 +114,6 @@ static void test_refusals_are_worded(void **state)
 	assert_non_null(strstr(input_strerror(-EACCES), "cannot be read (Permission denied)"));
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[64];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,5 +124,5 @@ int main(void)
 		cmocka_unit_test(test_files_whose_size_lies_are_read_to_the_end_within_max),
 		cmocka_unit_test(test_refusals_are_worded),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
