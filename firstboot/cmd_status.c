@@ -24,7 +24,9 @@ int fb_cmd_status(int argc, char **argv)
 		else if (c == 'h') {
 			printf("Usage: kiln-firstboot status [--json]\n\n"
 			       "Print every first-boot step, its state (pending, running, done, failed,\n"
-			       "skipped) and the reason for any failure, from %s/status.json.\n", fb_state_dir());
+			       "skipped) and the reason for any failure, from %s/status.json.\n"
+			       "A step a newer seed still owes is pending (\"owed: ...\"); the host is ready\n"
+			       "(JSON: \"ready\": true) only when no step owes work and join is over.\n", fb_state_dir());
 			return 0;
 		} else
 			return 2;
