@@ -61,7 +61,7 @@ check "SAN has the app static IP" grep -q 'IP Address:192.168.40.200' "$T/san"
 check "tls_key matches the certificate" test "$(openssl x509 -in "$S/tls_cert.pem" -noout -pubkey)" = "$(openssl pkey -in "$S/secrets/tls_key" -pubout)"
 check "CA is a CA, P-256" bash -c "openssl x509 -in '$S/ca.pem' -noout -text | grep -q 'CA:TRUE' && openssl x509 -in '$S/ca.pem' -noout -text | grep -q 'prime256v1'"
 mv "$S/tls_cert.pem" "$T/tls_cert.pem"
-check_fails "tls_key without its certificate" 'tls_cert.pem is missing.*remove .*tls_key' kiln secrets init "$P"
+check_fails "tls_key without its certificate names the repair" 'tls_key exists without .*tls_cert.pem; repair with: kiln secrets init .*p.yaml --repair' kiln secrets init "$P"
 mv "$T/tls_cert.pem" "$S/tls_cert.pem"
 chmod 0644 "$S/secrets/mysql_app_password"
 check_fails "secret file 0644 refused" 'mysql_app_password is readable by group/others.*chmod 600' kiln secrets init "$P"
@@ -94,7 +94,8 @@ check_fails "operator TLS files that are not PEM" 'roles.app.tls cert/key are no
 rm "$T/o/tls/own.crt"
 check_fails "missing operator TLS cert" 'cannot read roles.app.tls.cert .*own.crt' kiln secrets init "$T/o/p.yaml"
 sed 's/name: acme/name: other/' "$P" >"$T/d/other.yaml"
-check_fails "state of another deployment is refused" 'holds keys of another deployment' kiln keys init "$T/d/other.yaml" --state "$S"
+check_fails "state of another deployment is refused" "holds the keys of another deployment \('acme'; the profile is 'other'\)" kiln keys init "$T/d/other.yaml" --state "$S"
+check_fails "... even with --force" 'holds the keys of another deployment' kiln keys init "$T/d/other.yaml" --state "$S" --force
 
 check_no_secret_leaks "$S"
 check_no_secret_leaks "$T/e/.kiln/acme"
