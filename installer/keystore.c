@@ -383,10 +383,11 @@ int keystore_tls(const char *state, bool own_ca, int64_t now, struct ks_tls *out
 	r = out->cert = read_unit(cert_p, key_p, &cert, &key, repair, &out->cert_pb);
 	if (r < 0)
 		goto done;
-	if (own_ca && out->ca != KS_OK && out->cert != KS_MISSING)
-		/* mended together with the CA */
+	if (own_ca && out->ca != KS_OK && out->cert == KS_OK)
 		out->cert = problem(&out->cert_pb, KS_BAD, NEW_CA, "%s cannot be checked: its CA (%s, %s) is %s", cert_p,
 				    ca_p, cak_p, out->ca == KS_MISSING ? "missing" : "broken");
+	else if (own_ca && out->ca != KS_OK && out->cert == KS_BAD)
+		out->cert_pb.repair = NEW_CA;   /* mended together with the CA */
 	else if (out->cert == KS_OK && tls_check_cert(cert, key, own_ca ? out->ca_pem : NULL, now, &why) < 0)
 		out->cert = problem(&out->cert_pb, KS_BAD, repair, "%s: %s", cert_p, why);
 	r = 0;
