@@ -9,7 +9,7 @@
 P=$T/d/p.yaml
 setup_profile "$T/d"
 sed 's/name: acme/name: other/' "$P" >"$T/d/other.yaml"
-ROUNDS=4
+ROUNDS=10
 
 # The X25519 public key of a role's .key, derived by OpenSSL (PKCS#8 around the
 # raw secret half), and the one its .pub holds; both as hex.
