@@ -8,6 +8,8 @@ setup_profile "$T/d"
 mode() { stat -c %a "$1"; }
 
 check_output "keys --help" 'Usage: kiln keys init' kiln keys --help
+check_output "keys --help names --repair" '--repair +mend broken pairs' kiln keys --help
+check_output "secrets --help names --repair" '--repair +replace what is broken' kiln secrets --help
 check_fails "keys without PROFILE is a usage error" 'Usage: kiln keys' kiln keys init
 "$KILN" keys frob "$P" >/dev/null 2>&1; [ $? -eq 2 ] && ok "keys unknown action exits 2" || not_ok "keys unknown action exits 2"
 check_output "keys init creates keys" 'operator key [0-9A-F]{16}: created' kiln keys init "$P"

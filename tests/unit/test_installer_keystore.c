@@ -19,22 +19,13 @@
 #include "lib/secret_gen.h"
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
+#include "tests/unit/state_fixture.h"
 
 #define YEAR (365LL * 86400)
 
-static char logged[4096];
-
-static void sink(enum log_level lvl, const char *msg, void *ud)
-{
-	(void)lvl, (void)ud;
-	snprintf(logged + strlen(logged), sizeof logged - strlen(logged), "%s\n", msg);
-}
-
 static void put(const char *dir, const char *name, const char *text, mode_t mode)
 {
-	char *p = path_join(dir, name);
-	assert_int_equal(write_file_atomic(p, text, strlen(text), mode), 0);
-	free(p);
+	assert_int_equal(fx_put(dir, name, text, mode), 0);
 }
 
 static void cp(const char *dir, const char *from, const char *to)
@@ -107,8 +98,8 @@ static void put_tls(const char *d, const char *ca_name, const char *cak_name, co
 /* A whole state directory of deployment acme, and spare units beside it. */
 static int set_up(void **state)
 {
-	char *d = xstrdup("/tmp/kiln-keystore-test.XXXXXX");
-	if (!mkdtemp(d))
+	char *d = fx_dir();
+	if (!d)
 		return -1;
 	char *roles = path_join(d, "roles"), *secrets = path_join(d, "secrets");
 	mkdir(roles, 0700);
@@ -127,20 +118,13 @@ static int set_up(void **state)
 	put(d, "secrets/minio_root_user", ak, 0600);
 	secret_value_free(pw);
 	secret_value_free(ak);
-	logged[0] = '\0';
-	log_set_sink(sink, NULL);
 	*state = d;
 	return 0;
 }
 
 static int tear_down(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", (char *)*state);
-	int r = system(cmd);
-	free(cmd);
-	free(*state);
-	log_set_sink(NULL, NULL);
-	return r == 0 ? 0 : -1;
+	return fx_cleanup(*state);
 }
 
 static void test_owner(void **state)
@@ -148,12 +132,12 @@ static void test_owner(void **state)
 	const char *d = *state;
 	assert_int_equal(keystore_check_owner(d, "acme", "p.yaml", false), 0);
 	assert_int_equal(keystore_check_owner(d, "other", "p.yaml", true), -EXDEV);
-	assert_non_null(strstr(logged, "holds the keys of another deployment ('acme'; the profile is 'other')"));
+	assert_non_null(strstr(fx_logged, "holds the keys of another deployment ('acme'; the profile is 'other')"));
 	rm(d, "deployment");
 	assert_int_equal(keystore_check_owner(d, "acme", "p.yaml", true), 1);
-	logged[0] = '\0';
+	fx_logged[0] = '\0';
 	assert_int_equal(keystore_check_owner(d, "acme", "p.yaml", false), -ENOENT);
-	assert_non_null(strstr(logged, "run 'kiln keys init p.yaml' first"));
+	assert_non_null(strstr(fx_logged, "run 'kiln keys init p.yaml' first"));
 	put(d, "deployment", "\n", 0644);
 	assert_int_equal(keystore_check_owner(d, "acme", "p.yaml", false), -EBADMSG);
 }
@@ -175,8 +159,8 @@ static void test_operator_pair(void **state)
 	minisign_key_free(k);
 	/* the message names the command */
 	assert_int_equal(keystore_require(KS_BAD, &pb, "keys", "site.yaml"), -EBADMSG);
-	assert_non_null(strstr(logged, "does not match"));
-	assert_non_null(strstr(logged, "; repair with: kiln keys init site.yaml --repair (it writes the public half"));
+	assert_non_null(strstr(fx_logged, "does not match"));
+	assert_non_null(strstr(fx_logged, "; repair with: kiln keys init site.yaml --repair (it writes the public half"));
 	assert_null(pb.why);
 	put(d, "operator.pub", "untrusted comment: x\nnot base64\n", 0644);
 	assert_int_equal(keystore_operator_pair(d, NULL, &pb), KS_BAD);
@@ -200,9 +184,9 @@ static void test_operator_pair(void **state)
 	cp(d, "spare-operator.key", "operator.key");
 	char *p = path_join(d, "operator.key");
 	chmod(p, 0644);
-	logged[0] = '\0';
+	fx_logged[0] = '\0';
 	assert_int_equal(keystore_operator_pair(d, &k, &pb), -EPERM);
-	assert_non_null(strstr(logged, "chmod 600"));
+	assert_non_null(strstr(fx_logged, "chmod 600"));
 	free(p);
 	ks_problem_free(&pb);
 }
@@ -216,7 +200,7 @@ static void test_role_pair(void **state)
 	role_keypair_free(k);
 	assert_int_equal(keystore_role_pair(d, "mysql", &k, &pb), KS_MISSING);
 	assert_int_equal(keystore_require(KS_MISSING, &pb, "keys", NULL), -ENOENT);
-	assert_non_null(strstr(logged, "roles/mysql.key is missing; run 'kiln keys init PROFILE'"));
+	assert_non_null(strstr(fx_logged, "roles/mysql.key is missing; run 'kiln keys init PROFILE'"));
 	cp(d, "spare-app.pub", "roles/app.pub");
 	assert_int_equal(keystore_role_pair(d, "app", &k, &pb), KS_BAD);
 	assert_non_null(strstr(pb.why, "roles/app.pub does not match"));
@@ -245,16 +229,16 @@ static void test_secrets(void **state)
 	assert_non_null(strstr(pb.why, "an access key must be"));
 	assert_int_equal(keystore_secret(d, SECRET_PASSWORD, "nope", NULL, NULL, &pb), KS_MISSING);
 	assert_int_equal(keystore_require(KS_MISSING, &pb, "secrets", "p.yaml"), -ENOENT);
-	assert_non_null(strstr(logged, "secret nope is missing"));
-	assert_non_null(strstr(logged, "run 'kiln secrets init p.yaml'"));
+	assert_non_null(strstr(fx_logged, "secret nope is missing"));
+	assert_non_null(strstr(fx_logged, "run 'kiln secrets init p.yaml'"));
 	put(d, "secrets/mysql_root_password", "", 0600);
 	v = NULL;
 	assert_int_equal(keystore_secret(d, SECRET_PASSWORD, "mysql_root_password", &v, &n, &pb), KS_BAD);
 	assert_null(v);
 	assert_non_null(strstr(pb.why, "secrets/mysql_root_password: it is empty"));
-	logged[0] = '\0';
+	fx_logged[0] = '\0';
 	assert_int_equal(keystore_require(KS_BAD, &pb, "secrets", "p.yaml"), -EBADMSG);
-	assert_non_null(strstr(logged, "repair with: kiln secrets init p.yaml --repair (it makes a new value"));
+	assert_non_null(strstr(fx_logged, "repair with: kiln secrets init p.yaml --repair (it makes a new value"));
 	/* a tls_key is checked with its certificate, not as a password */
 	assert_int_equal(keystore_secret(d, SECRET_TLS_KEY, "tls_key", NULL, NULL, &pb), KS_OK);
 	put(d, "secrets/minio_root_user", "ABCDEFGHIJ0123456789", 0640);
@@ -346,9 +330,9 @@ static void test_check_keys(void **state)
 	assert_int_equal(keystore_check_keys(d, "p.yaml", "acme", want), 0);
 	assert_int_equal(keystore_check_keys(d, "p.yaml", "other", want), -EXDEV);
 	want[ROLE_MYSQL] = true;
-	logged[0] = '\0';
+	fx_logged[0] = '\0';
 	assert_int_equal(keystore_check_keys(d, "p.yaml", "acme", want), -ENOENT);
-	assert_non_null(strstr(logged, "roles/mysql.key is missing; run 'kiln keys init p.yaml'"));
+	assert_non_null(strstr(fx_logged, "roles/mysql.key is missing; run 'kiln keys init p.yaml'"));
 	want[ROLE_MYSQL] = false;
 	cp(d, "spare-operator.pub", "operator.pub");
 	assert_int_equal(keystore_check_keys(d, "p.yaml", "acme", want), -EBADMSG);

@@ -14,37 +14,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "installer/state.h"
-#include "lib/fileio.h"
-#include "lib/log.h"
-#include "lib/xalloc.h"
-
-static char logged[4096];
-
-static void sink(enum log_level lvl, const char *msg, void *ud)
-{
-	(void)lvl, (void)ud;
-	snprintf(logged + strlen(logged), sizeof logged - strlen(logged), "%s\n", msg);
-}
+#include "tests/unit/state_fixture.h"
 
 static int set_up(void **state)
 {
-	char *d = xstrdup("/tmp/kiln-state-test.XXXXXX");
-	if (!mkdtemp(d))
-		return -1;
-	logged[0] = '\0';
-	log_set_sink(sink, NULL);
-	*state = d;
-	return 0;
+	*state = fx_dir();
+	return *state ? 0 : -1;
 }
 
 static int tear_down(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", (char *)*state);
-	int r = system(cmd);
-	free(cmd);
-	free(*state);
-	log_set_sink(NULL, NULL);
-	return r == 0 ? 0 : -1;
+	return fx_cleanup(*state);
 }
 
 static char *slurp(const char *dir, const char *name)
@@ -65,9 +45,7 @@ static void expect_file(const char *dir, const char *name, const char *text)
 
 static void spit(const char *dir, const char *name, const char *text)
 {
-	char *p = path_join(dir, name);
-	assert_int_equal(write_file_atomic(p, text, strlen(text), 0600), 0);
-	free(p);
+	assert_int_equal(fx_put(dir, name, text, 0600), 0);
 }
 
 static bool present(const char *dir, const char *name)
@@ -99,9 +77,9 @@ static void test_lock_excludes_and_names_the_holder(void **state)
 	/* a second lock (another open file description) waits, says why, gives up */
 	assert_int_equal(state_lock(d, 700), -ETIMEDOUT);
 	snprintf(want, sizeof want, "another kiln command (pid %ld)", (long)getpid());
-	assert_non_null(strstr(logged, "waiting for "));
-	assert_non_null(strstr(logged, want));
-	assert_non_null(strstr(logged, "is still held by"));
+	assert_non_null(strstr(fx_logged, "waiting for "));
+	assert_non_null(strstr(fx_logged, want));
+	assert_non_null(strstr(fx_logged, "is still held by"));
 	state_unlock(fd);
 	expect_file(d, "lock", "");   /* no stale pid */
 	fd = state_lock(d, 0);
@@ -206,9 +184,9 @@ static void test_malformed_commit_is_refused(void **state)
 		mkdir(txn, 0700);
 		spit(d, ".txn/0", "staged");
 		spit(d, ".txn/COMMIT", bad[i]);
-		logged[0] = '\0';
+		fx_logged[0] = '\0';
 		assert_int_equal(state_lock(d, 0), -EBADMSG);
-		assert_non_null(strstr(logged, "COMMIT is malformed; remove"));
+		assert_non_null(strstr(fx_logged, "COMMIT is malformed; remove"));
 		expect_file(d, ".txn/0", "staged");   /* moved nowhere */
 	}
 	free(txn);
