@@ -57,7 +57,10 @@ for round in $(seq $ROUNDS); do
 	# exactly one keys init made the keys; the others refused to overwrite them
 	created=$(cat "$T"/keys?.out | grep -c '^operator key .*: created')
 	refused=$(cat "$T"/keys?.err | grep -c 'refusing to overwrite')
-	[ "$created" = 1 ] && [ "$refused" = 2 ] || { bad_keys=$((bad_keys + 1)); echo "# round $round: keys created $created, refused $refused"; }
+	[ "$created" = 1 ] && [ "$refused" = 2 ] || {
+		bad_keys=$((bad_keys + 1))
+		echo "# round $round: keys created $created, refused $refused"; head -3 "$T"/keys?.err | sed 's/^/# /'
+	}
 	# every secrets init succeeded; one generated, the others kept
 	[ "$(cat "$T"/secrets?.out | grep -c '^ca: generated')" = 1 ] && [ "$(cat "$T"/secrets?.out | grep -c '^ca: kept')" = 2 ] &&
 		! grep -q . "$T"/secrets?.err || { bad_secrets=$((bad_secrets + 1)); echo "# round $round: exits$rcs"; cat "$T"/secrets?.err | sed 's/^/# /'; }
