@@ -23,7 +23,8 @@ CFLAGS   += -DKILN_VERSION='"$(KILN_VERSION)"'
 LIB_DIRS := lib profiles images esxi
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-KILN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard installer/*.c))
+# kiln's code, like the agent's, is an archive so unit tests can link it; main.c is the binary.
+INST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out installer/main.c,$(wildcard installer/*.c)))
 # The agent's code lives in its own archive so unit tests can link it; main.c is the binary.
 FB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out firstboot/main.c,$(wildcard firstboot/*.c)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -39,7 +40,11 @@ $(BUILD)/libkiln.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/kiln: $(KILN_OBJ) $(BUILD)/libkiln.a
+$(BUILD)/libinstaller.a: $(INST_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/kiln: $(BUILD)/obj/installer/main.o $(BUILD)/libinstaller.a $(BUILD)/libkiln.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libfirstboot.a: $(FB_OBJ)
@@ -49,9 +54,10 @@ $(BUILD)/libfirstboot.a: $(FB_OBJ)
 $(BUILD)/kiln-firstboot: $(BUILD)/obj/firstboot/main.o $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a \
+		$(BUILD)/libkiln.a $(LDLIBS) -lcmocka
 
 # Small programs the shell tests drive library code with (tests/drivers/*.c).
 DRIVER_SRC := $(wildcard tests/drivers/*.c)

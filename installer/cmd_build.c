@@ -9,6 +9,7 @@
 #include "installer/build_opts.h"
 #include "installer/commands.h"
 #include "installer/deliver.h"
+#include "installer/keystore.h"
 #include "installer/overlay_tree.h"
 #include "installer/state.h"
 #include "lib/fileio.h"
@@ -460,7 +461,7 @@ int cmd_build(int argc, char **argv)
 	}
 
 	state = state_dir_resolve(state_opt, argv[optind], m.name);
-	if (check_keys(state, want) < 0)
+	if (check_keys(state, want) < 0 || keystore_check_keys(state, argv[optind], m.name, want) < 0)
 		goto out;
 	fb = firstboot_path();
 	if (!fb || access(fb, R_OK) < 0) {

@@ -1,5 +1,6 @@
 /* kiln keys init PROFILE: the operator's minisign key and one X25519 key per
- * role the profile uses, in the deployment's private state directory. */
+ * role the profile uses, in the deployment's private state directory; all
+ * written in one transaction under the state lock (installer/state.h). */
 #include "installer/commands.h"
 #include "installer/keystore.h"
 #include "installer/profile_state.h"
@@ -15,36 +16,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void keys_usage(FILE *f)
 {
-	fprintf(f, "Usage: kiln keys init PROFILE [--state DIR] [--force]\n\n"
+	fprintf(f, "Usage: kiln keys init PROFILE [--state DIR] [--force | --repair]\n\n"
 		   "Create the deployment's operator signing key (minisign format) and one X25519\n"
 		   "key per role the profile uses, in the state directory (default\n"
 		   "<profile dir>/.kiln/<deployment>/, mode 0700; secret keys 0600).\n"
-		   "Existing keys are kept; keys missing for newly used roles are added.\n\n"
+		   "Existing keys are kept; keys missing for newly used roles are added. A broken\n"
+		   "pair (a half missing, halves that do not match) is refused until --repair.\n\n"
 		   "  --state DIR   state directory\n"
 		   "  --force       replace existing keys (images and seeds made with the old\n"
-		   "                keys stop working)\n");
+		   "                keys stop working)\n"
+		   "  --repair      mend broken pairs: a public half is written again from its\n"
+		   "                secret key; a pair whose secret key is lost or unreadable is\n"
+		   "                replaced (rebuild that role's image and seeds)\n");
 }
 
-static int write_pair(const char *key_path, const struct buf *key, const char *pub_path,
-		      const struct buf *pub)
+/* Stage a key pair: the secret key 0600, its public half 0644. */
+static int put_pair(struct state_txn *t, const char *key_path, struct buf *key, const char *pub_path,
+		    const struct buf *pub)
 {
-	int r = write_file_atomic(pub_path, pub->data, pub->len, 0644);
-	if (r < 0)
-		return log_error_errno(r, "cannot write %s", pub_path);
-	r = write_file_atomic(key_path, key->data, key->len, 0600);
-	if (r < 0)
-		return log_error_errno(r, "cannot write %s", key_path);
-	return 0;
+	int r = state_txn_put(t, key_path, key->data, key->len, 0600);
+	if (r == 0)
+		r = state_txn_put(t, pub_path, pub->data, pub->len, 0644);
+	return r;
 }
 
-static int make_operator_key(const char *state)
+static int put_operator(struct state_txn *t, const struct minisign_key *k, char id[17])
 {
-	char *kp = path_join(state, "operator.key"), *pp = path_join(state, "operator.pub");
-	struct minisign_key *k = minisign_keygen();
 	struct minisign_pub p;
 	struct buf key, pub;
 	buf_init(&key);
@@ -52,122 +52,174 @@ static int make_operator_key(const char *state)
 	minisign_key_public(k, &p);
 	minisign_key_format(k, &key);
 	minisign_pub_format(&p, &pub);
-	int r = write_pair(kp, &key, pp, &pub);
-	if (r == 0) {
-		char id[17];
-		minisign_keyid(p.keynum, id);
-		printf("operator key %s: created (%s)\n", id, pp);
-	}
+	minisign_keyid(p.keynum, id);
+	int r = put_pair(t, "operator.key", &key, "operator.pub", &pub);
 	buf_wipe(&key);
 	buf_free(&pub);
-	minisign_key_free(k);
-	free(kp);
-	free(pp);
 	return r;
 }
 
-static int make_role_key(const char *state, const char *role)
+static int put_role(struct state_txn *t, const char *role, const struct role_keypair *k)
 {
-	char *kp = xasprintf("%s/roles/%s.key", state, role), *pp = xasprintf("%s/roles/%s.pub", state, role);
-	struct role_keypair *k = role_keypair_new();
+	char *kp = xasprintf("roles/%s.key", role), *pp = xasprintf("roles/%s.pub", role);
 	struct buf key, pub;
 	buf_init(&key);
 	buf_init(&pub);
 	role_key_format(role, k, &key);
 	role_pub_format(role, k->pk, &pub);
-	int r = write_pair(kp, &key, pp, &pub);
-	if (r == 0)
-		printf("role key %s: created (%s)\n", role, pp);
+	int r = put_pair(t, kp, &key, pp, &pub);
 	buf_wipe(&key);
 	buf_free(&pub);
-	role_keypair_free(k);
 	free(kp);
 	free(pp);
 	return r;
 }
 
-static bool exists(const char *path)
+/* What keys init does with one pair, from its check and the options. */
+enum pair_action { PAIR_KEEP, PAIR_CREATE, PAIR_REWRITE_PUB, PAIR_REFUSE };
+
+static enum pair_action decide(int status, bool have_key, bool force, bool repair)
 {
-	return access(path, F_OK) == 0;
+	if (force || status == KS_MISSING)
+		return PAIR_CREATE;
+	if (status == KS_OK)
+		return PAIR_KEEP;
+	if (!repair)
+		return PAIR_REFUSE;
+	return have_key ? PAIR_REWRITE_PUB : PAIR_CREATE;
 }
 
-static int keys_init(const char *profile, const char *state_opt, bool force)
+static const char *created_word(int status)
+{
+	return status == KS_BAD ? "replaced (repair)" : "created";
+}
+
+/* The operator pair: kept, created or mended, said in *out; -errno if
+ * refused or failed (logged). */
+static int do_operator(const char *profile, const char *state, struct state_txn *t, bool force, bool repair,
+		       struct buf *out, int *changed)
+{
+	struct minisign_key *k = NULL;
+	struct ks_problem pb = { 0 };
+	char id[17];
+	int st = keystore_operator_pair(state, &k, &pb), r = 0;
+	if (st < 0)
+		return st;
+	switch (decide(st, k != NULL, force, repair)) {
+	case PAIR_KEEP:
+		buf_puts(out, "operator key: kept\n");
+		break;
+	case PAIR_REFUSE:
+		r = keystore_require(st, &pb, "keys", profile);
+		break;
+	case PAIR_REWRITE_PUB:
+		if ((r = put_operator(t, k, id)) == 0)
+			buf_printf(out, "operator key %s: repaired (%s/operator.pub written from operator.key)\n", id, state);
+		break;
+	case PAIR_CREATE: {
+		struct minisign_key *n = minisign_keygen();
+		if ((r = put_operator(t, n, id)) == 0)
+			buf_printf(out, "operator key %s: %s (%s/operator.pub)\n", id, created_word(st), state);
+		minisign_key_free(n);
+		break;
+	}
+	}
+	*changed += r == 0 && (st != KS_OK || force);
+	ks_problem_free(&pb);
+	minisign_key_free(k);
+	return r;
+}
+
+static int do_role(const char *profile, const char *state, const char *role, struct state_txn *t, bool force,
+		   bool repair, struct buf *out, int *changed)
+{
+	struct role_keypair *k = NULL;
+	struct ks_problem pb = { 0 };
+	int st = keystore_role_pair(state, role, &k, &pb), r = 0;
+	if (st < 0)
+		return st;
+	switch (decide(st, k != NULL, force, repair)) {
+	case PAIR_KEEP:
+		buf_printf(out, "role key %s: kept\n", role);
+		break;
+	case PAIR_REFUSE:
+		r = keystore_require(st, &pb, "keys", profile);
+		break;
+	case PAIR_REWRITE_PUB:
+		if ((r = put_role(t, role, k)) == 0)
+			buf_printf(out, "role key %s: repaired (%s/roles/%s.pub written from %s.key)\n", role, state, role,
+				   role);
+		break;
+	case PAIR_CREATE: {
+		struct role_keypair *n = role_keypair_new();
+		if ((r = put_role(t, role, n)) == 0)
+			buf_printf(out, "role key %s: %s (%s/roles/%s.pub)\n", role, created_word(st), state, role);
+		role_keypair_free(n);
+		break;
+	}
+	}
+	*changed += r == 0 && (st != KS_OK || force);
+	ks_problem_free(&pb);
+	role_keypair_free(k);
+	return r;
+}
+
+static int keys_init(const char *profile, const char *state_opt, bool force, bool repair)
 {
 	struct model m;
 	if (profile_load_reported(profile, &m) < 0)
 		return 1;
-	char *state = state_dir_resolve(state_opt, profile, m.name);
-	char *roles = path_join(state, "roles"), *opk = path_join(state, "operator.key");
-	char *dep = path_join(state, "deployment");
-	int ret = 1, r, created = 0;
+	char *state = state_dir_resolve(state_opt, profile, m.name), *roles = path_join(state, "roles");
+	struct state_txn t = { 0 };
+	struct buf out;
+	buf_init(&out);
+	int ret = 1, lock = -1, changed = 0, refused = 0, r;
 	bool used[ROLE__COUNT] = { false };
 	for (size_t i = 0; i < m.n_hosts; i++)
 		used[m.hosts[i].role] = true;
-	if (keystore_prepare_dir(state) < 0)
+	if (keystore_prepare_dir(state) < 0 || (lock = state_lock(state, STATE_LOCK_WAIT_MS)) < 0)
 		goto done;
-	r = mkdir_p(roles, 0700);
-	if (r < 0) {
-		log_error_errno(r, "cannot create %s", roles);
+	/* another deployment's directory is refused even with --force: its
+	 * secrets would stay and be shipped under this deployment's name */
+	int claim = keystore_check_owner(state, m.name, profile, true);
+	if (claim < 0 || keystore_prepare_dir(roles) < 0 || state_txn_begin(&t, state) < 0)
 		goto done;
-	}
-	if (keystore_check_dir(roles) < 0)
+	if (claim && state_txn_put(&t, "deployment", m.name, strlen(m.name), 0644) < 0)
 		goto done;
-	if (exists(dep) && !force) {
-		char *old;
-		if (keystore_deployment(state, &old) < 0)
-			goto done;
-		bool same = !strcmp(old, m.name);
-		free(old);
-		if (!same) {
-			log_error("%s holds keys of another deployment; use another --state or --force", state);
-			goto done;
-		}
-	}
-	r = write_file_atomic(dep, m.name, strlen(m.name), 0644);
-	if (r < 0) {
-		log_error_errno(r, "cannot write %s", dep);
+	if ((r = do_operator(profile, state, &t, force, repair, &out, &changed)) == -EBADMSG || r == -ENOENT)
+		refused++;
+	else if (r < 0)
 		goto done;
-	}
-	if (force || !exists(opk)) {
-		if (make_operator_key(state) < 0)
-			goto done;
-		created++;
-	} else {
-		/* refuse to go on with an operator key we could not use */
-		struct minisign_key *k;
-		if (keystore_load_operator_key(state, &k) < 0)
-			goto done;
-		minisign_key_free(k);
-		printf("operator key: kept\n");
-	}
 	for (int i = 0; i < ROLE__COUNT; i++) {
 		if (!used[i])
 			continue;
-		char *rk = xasprintf("%s/%s.key", roles, role_name((enum role)i));
-		bool have = exists(rk);
-		free(rk);
-		if (force || !have) {
-			if (make_role_key(state, role_name((enum role)i)) < 0)
-				goto done;
-			created++;
-		} else {
-			struct role_keypair *k;
-			if (keystore_load_role_key(state, role_name((enum role)i), &k) < 0)
-				goto done;
-			role_keypair_free(k);
-			printf("role key %s: kept\n", role_name((enum role)i));
-		}
+		r = do_role(profile, state, role_name((enum role)i), &t, force, repair, &out, &changed);
+		if (r == -EBADMSG || r == -ENOENT)
+			refused++;
+		else if (r < 0)
+			goto done;
 	}
-	if (!created) {
-		log_error("keys already exist in %s; refusing to overwrite them (--force replaces them)", state);
+	if (refused)
+		goto done;   /* each said what is broken and how to repair it; nothing is written */
+	if (!changed && !claim) {
+		if (repair) {
+			fwrite(out.data, 1, out.len, stdout);
+			printf("nothing to repair in %s\n", state);
+			ret = 0;
+		} else
+			log_error("keys already exist in %s; refusing to overwrite them (--force replaces them)", state);
 		goto done;
 	}
+	if (state_txn_commit(&t) < 0)
+		goto done;
+	fwrite(out.data, 1, out.len, stdout);
 	ret = 0;
 done:
+	state_txn_abort(&t);
+	state_unlock(lock);
+	buf_free(&out);
 	free(state);
 	free(roles);
-	free(opk);
-	free(dep);
 	model_free(&m);
 	return ret;
 }
@@ -177,24 +229,26 @@ int cmd_keys(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "repair", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *state = NULL;
-	bool force = false;
+	bool force = false, repair = false;
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': state = optarg; break;
 		case 'f': force = true; break;
+		case 'r': repair = true; break;
 		case 'h': keys_usage(stdout); return 0;
 		default: keys_usage(stderr); return 2;
 		}
 	}
-	if (argc - optind != 2 || strcmp(argv[optind], "init") != 0) {
+	if (argc - optind != 2 || strcmp(argv[optind], "init") != 0 || (force && repair)) {
 		keys_usage(stderr);
 		return 2;
 	}
-	return keys_init(argv[optind + 1], state, force);
+	return keys_init(argv[optind + 1], state, force, repair);
 }

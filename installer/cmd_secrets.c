@@ -1,7 +1,9 @@
 /* kiln secrets init PROFILE: every secret the deployment has, one per file
  * in <state>/secrets/ (0600), generated once and kept afterwards; plus the
- * deployment's TLS CA and the app server certificate. Values are never
- * printed: only names and "generated"/"kept". */
+ * deployment's TLS CA and the app server certificate. All checked (content,
+ * CA/certificate/key consistency, validity), made or --repair'ed in one
+ * transaction under the state lock. Values are never printed: only names
+ * and "generated"/"kept"/"copied"/"repaired". */
 #include "installer/commands.h"
 #include "installer/keystore.h"
 #include "installer/profile_state.h"
@@ -15,31 +17,25 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 static void secrets_usage(FILE *f)
 {
-	fprintf(f, "Usage: kiln secrets init PROFILE [--state DIR]\n\n"
+	fprintf(f, "Usage: kiln secrets init PROFILE [--state DIR] [--repair]\n\n"
 		   "Generate every secret the deployment needs into DIR/secrets/NAME (0600), keeping\n"
 		   "the ones that exist. For the app's TLS key it creates a deployment CA (ca.pem,\n"
 		   "ca.key) and the server certificate tls_cert.pem, unless roles.app.tls names\n"
-		   "operator-supplied cert/key files. Prints names only, never values.\n\n"
-		   "  --state DIR   state directory (default <profile dir>/.kiln/<deployment>/)\n");
-}
-
-static bool exists(const char *p) { return access(p, F_OK) == 0; }
-
-static bool has_cert(const char *state)
-{
-	char *p = path_join(state, "tls_cert.pem");
-	bool ok = exists(p);
-	free(p);
-	return ok;
+		   "operator-supplied cert/key files. Prints names only, never values. A secret\n"
+		   "or CA/certificate set that is partial, inconsistent, expired or of bad content\n"
+		   "is refused until --repair.\n\n"
+		   "  --state DIR   state directory (default <profile dir>/.kiln/<deployment>/)\n"
+		   "  --repair      replace what is broken: a bad secret gets a new value, a broken\n"
+		   "                app certificate a new one from the CA, a broken CA a new CA and\n"
+		   "                certificate (hosts take the new values with their next seed)\n");
 }
 
 /* Operator-supplied paths in the profile are relative to the profile's directory. */
@@ -52,56 +48,45 @@ static char *profile_relative(const char *profile, const char *p)
 	return r;
 }
 
-static int write_secret(const char *path, const char *v)
+/* What one run does; printed only once everything is committed. */
+struct run {
+	const char *profile, *state;
+	const struct model *m;
+	struct state_txn *t;
+	struct buf out;
+	bool repair;
+	int refused;        /* broken units, each logged with its repair */
+};
+
+/* A unit kiln cannot keep: with --repair say so (1: do it), else log it. */
+static int broken(struct run *u, int status, struct ks_problem *pb)
 {
-	int r = write_file_atomic(path, v, strlen(v), 0600);
-	if (r < 0)
-		return log_error_errno(r, "cannot write %s", path);
+	if (u->repair) {
+		ks_problem_free(pb);
+		return 1;
+	}
+	keystore_require(status, pb, "secrets", u->profile);
+	u->refused++;
 	return 0;
 }
 
-/* CA (kept if present) + app server certificate: SANs server_name, or each
- * app host's FQDN and static address. */
-static int make_tls(const struct model *m, const char *state, const char *key_path)
+static int put_secret(struct run *u, const char *name, const char *v)
 {
-	char *ca_pem_p = path_join(state, "ca.pem"), *ca_key_p = path_join(state, "ca.key");
-	char *cert_p = path_join(state, "tls_cert.pem");
-	char *ca_cert = NULL, *ca_key = NULL, *cert = NULL, *key = NULL;
-	size_t n;
-	int r;
-	if (exists(ca_key_p)) {
-		if ((r = keystore_read_private(ca_key_p, &ca_key, &n)) < 0)
-			goto done;
-		if ((r = read_file(ca_pem_p, 65536, &ca_cert, &n)) < 0) {
-			log_error_errno(r, "cannot read %s", ca_pem_p);
-			goto done;
-		}
-		printf("ca: kept\n");
-	} else {
-		char *cn = xasprintf("kiln %s deployment CA", m->name), *k;
-		r = tls_ca_create(cn, &ca_cert, &k);
-		free(cn);
-		if (r < 0) {
-			log_error("cannot create the TLS CA (OpenSSL failed)");
-			goto done;
-		}
-		r = write_secret(ca_key_p, k);
-		if (r == 0 && (r = write_file_atomic(ca_pem_p, ca_cert, strlen(ca_cert), 0644)) < 0)
-			log_error_errno(r, "cannot write %s", ca_pem_p);
-		/* keep the key in secure memory like the loaded case */
-		ca_key = sodium_malloc(strlen(k) + 1);
-		if (!ca_key)
-			abort();
-		memcpy(ca_key, k, strlen(k) + 1);
-		tls_free_secret(k);
-		if (r < 0)
-			goto done;
-		printf("ca: generated\n");
-	}
+	char *p = path_join("secrets", name);
+	int r = state_txn_put(u->t, p, v, strlen(v), 0600);
+	free(p);
+	return r;
+}
+
+/* The app server certificate: SANs server_name, or each app host's FQDN and
+ * static address; staged with its key. */
+static int issue_cert(struct run *u, const char *ca_cert, const char *ca_key)
+{
+	const struct model *m = u->m;
 	const char **dns = NULL;
 	uint32_t *ips = NULL;
 	size_t nd = 0, ni = 0, cd = 0, ci = 0;
-	char **owned = xcalloc(m->n_hosts + 1, sizeof *owned);
+	char **owned = xcalloc(m->n_hosts + 1, sizeof *owned), *cert = NULL, *key = NULL;
 	if (m->roles.app.server_name) {
 		dns = xgrow(dns, &cd, 1, sizeof *dns);
 		dns[nd++] = m->roles.app.server_name;
@@ -118,39 +103,46 @@ static int make_tls(const struct model *m, const char *state, const char *key_pa
 			ips = xgrow(ips, &ci, ni + 1, sizeof *ips);
 			ips[ni++] = m->hosts[i].address;
 		}
-	r = tls_server_cert(ca_cert, ca_key, dns, nd, ips, ni, &cert, &key);
+	int r = tls_server_cert(ca_cert, ca_key, dns, nd, ips, ni, &cert, &key);
 	for (size_t i = 0; i < m->n_hosts; i++)
 		free(owned[i]);
 	free(owned);
 	free(dns);
 	free(ips);
-	if (r < 0) {
+	if (r < 0)
 		log_error("cannot create the app TLS certificate%s", r == -EINVAL ? ": ca.pem and ca.key do not match" : "");
-		goto done;
-	}
-	if ((r = write_file_atomic(cert_p, cert, strlen(cert), 0644)) < 0) {
-		log_error_errno(r, "cannot write %s", cert_p);
-		goto done;
-	}
-	r = write_secret(key_path, key);
-done:
-	free(ca_pem_p);
-	free(ca_key_p);
-	free(cert_p);
-	free(ca_cert);
+	else if ((r = state_txn_put(u->t, "tls_cert.pem", cert, strlen(cert), 0644)) == 0)
+		r = put_secret(u, "tls_key", key);
 	free(cert);
-	keystore_free_private(ca_key);
 	tls_free_secret(key);
 	return r;
 }
 
-/* roles.app.tls cert/key given: copy them into the state. */
-static int copy_operator_tls(const struct model *m, const char *profile, const char *state,
-			     const char *key_path)
+/* A new deployment CA and an app certificate from it. */
+static int new_ca_and_cert(struct run *u)
 {
-	char *cp = profile_relative(profile, m->roles.app.tls_cert);
-	char *kp = profile_relative(profile, m->roles.app.tls_key);
-	char *cert_p = path_join(state, "tls_cert.pem"), *cert = NULL, *key = NULL;
+	char *cn = xasprintf("kiln %s deployment CA", u->m->name), *cert = NULL, *key = NULL;
+	int r = tls_ca_create(cn, &cert, &key);
+	free(cn);
+	if (r < 0)
+		log_error("cannot create the TLS CA (OpenSSL failed)");
+	else if ((r = state_txn_put(u->t, "ca.key", key, strlen(key), 0600)) == 0 &&
+		 (r = state_txn_put(u->t, "ca.pem", cert, strlen(cert), 0644)) == 0)
+		r = issue_cert(u, cert, key);
+	free(cert);
+	tls_free_secret(key);
+	return r;
+}
+
+/* roles.app.tls cert/key given: copy them into the state, if they are a
+ * matching, valid pair. */
+static int copy_operator_tls(struct run *u)
+{
+	const struct model *m = u->m;
+	char *cp = profile_relative(u->profile, m->roles.app.tls_cert);
+	char *kp = profile_relative(u->profile, m->roles.app.tls_key);
+	char *cert = NULL, *key = NULL;
+	const char *why;
 	size_t n;
 	int r = read_file(cp, 1u << 20, &cert, &n);
 	if (r < 0)
@@ -158,60 +150,105 @@ static int copy_operator_tls(const struct model *m, const char *profile, const c
 	else if ((r = keystore_read_private(kp, &key, &n)) == 0) {
 		if (!strstr(key, "-----BEGIN ") || !strstr(cert, "-----BEGIN CERTIFICATE-----"))
 			r = log_error_errno(EINVAL, "roles.app.tls cert/key are not PEM files");
-		else if ((r = write_file_atomic(cert_p, cert, strlen(cert), 0644)) < 0)
-			log_error_errno(r, "cannot write %s", cert_p);
-		else
-			r = write_secret(key_path, key);
+		else if (tls_check_cert(cert, key, NULL, (int64_t)time(NULL), &why) < 0)
+			r = log_error_errno(EINVAL, "roles.app.tls cert %s and key %s: %s", cp, kp, why);
+		else if ((r = state_txn_put(u->t, "tls_cert.pem", cert, strlen(cert), 0644)) == 0)
+			r = put_secret(u, "tls_key", key);
 	}
 	keystore_free_private(key);
 	free(cert);
 	free(cp);
 	free(kp);
-	free(cert_p);
 	return r;
 }
 
-static int secrets_init(const char *profile, const char *state_opt)
+/* The TLS units (CA, app certificate + tls_key), checked and made or mended. */
+static int do_tls(struct run *u)
+{
+	bool own_ca = !u->m->roles.app.tls_cert;
+	struct ks_tls tl;
+	int r = keystore_tls(u->state, own_ca, (int64_t)time(NULL), &tl);
+	if (r < 0)
+		return r;
+	if (!own_ca) {
+		if (tl.cert == KS_OK)
+			buf_puts(&u->out, "tls_key: kept\n");
+		else if (tl.cert == KS_MISSING || broken(u, tl.cert, &tl.cert_pb)) {
+			if ((r = copy_operator_tls(u)) == 0)
+				buf_printf(&u->out, "tls_key: %s\n", tl.cert == KS_MISSING ? "copied" : "repaired (copied again)");
+		}
+	} else if (tl.ca == KS_OK) {
+		buf_puts(&u->out, "ca: kept\n");
+		if (tl.cert == KS_OK)
+			buf_puts(&u->out, "tls_key: kept\n");
+		else if (tl.cert == KS_MISSING || broken(u, tl.cert, &tl.cert_pb)) {
+			if ((r = issue_cert(u, tl.ca_pem, tl.ca_key)) == 0)
+				buf_printf(&u->out, "tls_key: %s\n",
+					   tl.cert == KS_MISSING ? "generated" : "repaired (new certificate and key from the CA)");
+		}
+	} else if (tl.ca == KS_MISSING && tl.cert == KS_MISSING) {
+		if ((r = new_ca_and_cert(u)) == 0)
+			buf_puts(&u->out, "ca: generated\ntls_key: generated\n");
+	} else if (tl.ca == KS_MISSING ? broken(u, tl.cert, &tl.cert_pb) : broken(u, tl.ca, &tl.ca_pb)) {
+		if ((r = new_ca_and_cert(u)) == 0)
+			buf_puts(&u->out, "ca: repaired (new CA)\ntls_key: repaired (new certificate and key from the new CA)\n");
+	}
+	keystore_tls_free(&tl);
+	return r;
+}
+
+/* One password or access key: kept, generated or mended. */
+static int do_secret(struct run *u, const char *name, enum secret_kind kind)
+{
+	struct ks_problem pb = { 0 };
+	int st = keystore_secret(u->state, kind, name, NULL, NULL, &pb), r = 0;
+	if (st < 0)
+		return st;
+	if (st == KS_OK)
+		buf_printf(&u->out, "%s: kept\n", name);
+	else if (st == KS_MISSING || broken(u, st, &pb)) {
+		char *v = kind == SECRET_ACCESS_KEY ? secret_gen_access_key() : secret_gen_password();
+		if ((r = put_secret(u, name, v)) == 0)
+			buf_printf(&u->out, "%s: %s\n", name, st == KS_MISSING ? "generated" : "repaired (new value)");
+		secret_value_free(v);
+	}
+	ks_problem_free(&pb);
+	return r;
+}
+
+static int secrets_init(const char *profile, const char *state_opt, bool repair)
 {
 	struct model m;
 	if (profile_load_reported(profile, &m) < 0)
 		return 1;
-	char *state = state_dir_resolve(state_opt, profile, m.name);
-	char *dir = path_join(state, "secrets");
+	char *state = state_dir_resolve(state_opt, profile, m.name), *dir = path_join(state, "secrets");
 	const char **names = NULL;
 	size_t n = secret_names(&m, &names);
-	int ret = 1, r;
-	if (keystore_prepare_dir(state) < 0 || keystore_prepare_dir(dir) < 0)
+	struct state_txn t = { 0 };
+	struct run u = { .profile = profile, .state = state, .m = &m, .t = &t, .repair = repair };
+	buf_init(&u.out);
+	int ret = 1, lock = -1, claim;
+	if (keystore_prepare_dir(state) < 0 || (lock = state_lock(state, STATE_LOCK_WAIT_MS)) < 0 ||
+	    (claim = keystore_check_owner(state, m.name, profile, true)) < 0 || keystore_prepare_dir(dir) < 0 ||
+	    state_txn_begin(&t, state) < 0)
+		goto done;
+	if (claim && state_txn_put(&t, "deployment", m.name, strlen(m.name), 0644) < 0)
 		goto done;
 	for (size_t i = 0; i < n; i++) {
-		char *p = path_join(dir, names[i]);
-		if (exists(p)) {
-			r = check_private(p, 0);
-			if (r < 0)
-				log_error("%s is readable by group/others or not ours; fix with: chmod 600 %s", p, p);
-			else if (secret_kind_of(&m, names[i]) == SECRET_TLS_KEY && !has_cert(state))
-				r = log_error_errno(ENOENT, "%s/tls_cert.pem is missing but secrets/tls_key exists; "
-						    "remove %s to make a new key and certificate", state, p);
-			else
-				printf("%s: kept\n", names[i]);
-		} else {
-			enum secret_kind k = secret_kind_of(&m, names[i]);
-			if (k == SECRET_TLS_KEY) {
-				r = m.roles.app.tls_cert ? copy_operator_tls(&m, profile, state, p) : make_tls(&m, state, p);
-			} else {
-				char *v = k == SECRET_ACCESS_KEY ? secret_gen_access_key() : secret_gen_password();
-				r = write_secret(p, v);
-				secret_value_free(v);
-			}
-			if (r == 0)
-				printf("%s: %s\n", names[i], k == SECRET_TLS_KEY && m.roles.app.tls_cert ? "copied" : "generated");
-		}
-		free(p);
-		if (r < 0)
+		enum secret_kind k = secret_kind_of(&m, names[i]);
+		if ((k == SECRET_TLS_KEY ? do_tls(&u) : do_secret(&u, names[i], k)) < 0)
 			goto done;
 	}
+	if (u.refused)
+		goto done;   /* each broken unit was named with its repair; nothing is written */
+	if (state_txn_commit(&t) < 0)
+		goto done;
+	fwrite(u.out.data, 1, u.out.len, stdout);
 	ret = 0;
 done:
+	state_txn_abort(&t);
+	state_unlock(lock);
+	buf_free(&u.out);
 	free(names);
 	free(dir);
 	free(state);
@@ -223,15 +260,18 @@ int cmd_secrets(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
+		{ "repair", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *state = NULL;
+	bool repair = false;
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': state = optarg; break;
+		case 'r': repair = true; break;
 		case 'h': secrets_usage(stdout); return 0;
 		default: secrets_usage(stderr); return 2;
 		}
@@ -240,5 +280,5 @@ int cmd_secrets(int argc, char **argv)
 		secrets_usage(stderr);
 		return 2;
 	}
-	return secrets_init(argv[optind + 1], state);
+	return secrets_init(argv[optind + 1], state, repair);
 }

@@ -79,9 +79,7 @@ int cmd_sign(int argc, char **argv)
 	buf_init(&out);
 	int ret = 1, r;
 	if (profile_state_resolve(profile, state_opt, &state, &deployment) < 0 ||
-	    keystore_check_dir(state) < 0 || keystore_load_operator_key(state, &k) < 0)
-		goto done;
-	if (!deployment && keystore_deployment(state, &deployment) < 0)
+	    keystore_signing_key(state, profile, &deployment, &k) < 0)
 		goto done;
 	uint8_t h[MINISIGN_HASH_BYTES];
 	fprintf(stderr, "kiln: hashing %s\n", file);

@@ -1,6 +1,7 @@
 /* Seed building shared by kiln seed/build/package; see host_seed.h. */
 #include "installer/host_seed.h"
 #include "installer/keystore.h"
+#include "installer/state.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/seed.h"
@@ -12,20 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Next serial: <state>/serial + 1, under a lock so parallel runs never share one. */
+/* Next serial: <state>/serial + 1; the caller holds the state lock, so
+ * parallel runs never share one. */
 static int next_serial(const char *state, uint64_t *out)
 {
-	char *lp = path_join(state, "serial.lock"), *sp = path_join(state, "serial"), *t = NULL;
-	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600), r = 0;
+	char *sp = path_join(state, "serial"), *t = NULL;
+	int r = 0;
 	uint64_t n = 0;
-	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
-		r = log_error_errno(errno, "cannot lock %s", lp);
-		goto done;
-	}
 	size_t len;
 	r = read_file(sp, 64, &t, &len);
 	if (r == -ENOENT)
@@ -52,10 +49,7 @@ static int next_serial(const char *state, uint64_t *out)
 	}
 	*out = n + 1;
 done:
-	if (fd >= 0)
-		close(fd);   /* releases the lock */
 	free(t);
-	free(lp);
 	free(sp);
 	return r;
 }
@@ -71,24 +65,42 @@ static void add_public_file(const char *state, const char *name, struct seed_fil
 	free(p);
 }
 
+/* The TLS units the seed carries, whole: kiln's CA for every host, the app
+ * certificate and its key for app hosts. */
+static int check_tls(const char *profile, const char *state, bool own_ca, const struct host *h)
+{
+	struct ks_tls tl;
+	int r = keystore_tls(state, own_ca, (int64_t)time(NULL), &tl);
+	if (r == 0 && own_ca)
+		r = keystore_require(tl.ca, &tl.ca_pb, "secrets", profile);
+	if (r == 0 && h->role == ROLE_APP)
+		r = keystore_require(tl.cert, &tl.cert_pb, "secrets", profile);
+	keystore_tls_free(&tl);
+	return r;
+}
+
 int host_seed_build(const char *profile, const struct model *m, const char *text, size_t tlen, const char *state,
 		    const char *host_name, bool for_ec2, struct buf *out, struct host_seed_info *info)
 {
 	struct minisign_key *op = NULL;
+	struct role_keypair *rk = NULL;
+	struct ks_problem pb = { 0 };
 	struct seed_file *files = NULL;
 	struct seed_secret *secrets = NULL;
 	size_t n_files = 0, n_secrets = 0;
 	const char **names = NULL;
-	int r = -EINVAL;
+	int r = -EINVAL, lock = -1;
 
 	const struct host *h = model_find_host(m, host_name);
 	if (!h) {
 		log_error("host '%s' is not in %s", host_name, profile);
 		goto done;
 	}
-	uint8_t role_pk[32];
-	if ((r = keystore_check_dir(state)) < 0 || (r = keystore_load_operator_key(state, &op)) < 0 ||
-	    (r = keystore_load_role_pub(state, role_name(h->role), role_pk)) < 0)
+	/* under the lock: the serial, and every unit the seed uses checked whole */
+	if ((r = keystore_check_dir(state)) < 0 || (r = lock = state_lock(state, STATE_LOCK_WAIT_MS)) < 0 ||
+	    (r = keystore_check_owner(state, m->name, profile, false)) < 0 ||
+	    (r = keystore_require(keystore_operator_pair(state, &op, &pb), &pb, "keys", profile)) < 0 ||
+	    (r = keystore_require(keystore_role_pair(state, role_name(h->role), &rk, &pb), &pb, "keys", profile)) < 0)
 		goto done;
 
 	size_t n = secret_names(m, &names);
@@ -96,22 +108,18 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 	for (size_t i = 0; i < n; i++) {
 		if (!host_needs_secret(m, h, names[i]))
 			continue;
-		char *p = xasprintf("%s/secrets/%s", state, names[i]);
-		if (access(p, F_OK) < 0) {
-			log_error("secret %s is missing (%s); run 'kiln secrets init %s'", names[i], p, profile);
-			free(p);
-			r = -ENOENT;
-			goto done;
-		}
 		struct seed_secret *s = &secrets[n_secrets];
-		r = keystore_read_private(p, &s->value, &s->len);
-		free(p);
-		if (r < 0)
+		r = keystore_secret(state, secret_kind_of(m, names[i]), names[i], &s->value, &s->len, &pb);
+		if ((r = keystore_require(r, &pb, "secrets", profile)) < 0)
 			goto done;
 		s->name = (char *)names[i];
 		n_secrets++;
 	}
-	add_public_file(state, "ca.pem", &files, &n_files);
+	bool own_ca = !m->roles.app.tls_cert;
+	if (secret_known(m, "tls_key") && (r = check_tls(profile, state, own_ca, h)) < 0)
+		goto done;
+	if (secret_known(m, "tls_key") && own_ca)
+		add_public_file(state, "ca.pem", &files, &n_files);
 	if (h->role == ROLE_APP)
 		add_public_file(state, "tls_cert.pem", &files, &n_files);
 
@@ -123,7 +131,7 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 		.serial = serial, .created = (int64_t)time(NULL),
 		.files = files, .n_files = n_files, .secrets = secrets, .n_secrets = n_secrets,
 	};
-	r = seed_build(&sp, role_pk, op, out);
+	r = seed_build(&sp, rk->pk, op, out);
 	if (r < 0) {
 		log_error_errno(r, "cannot build the seed for %s", host_name);
 		goto done;
@@ -155,5 +163,7 @@ done:
 	free(files);
 	free(names);
 	minisign_key_free(op);
+	role_keypair_free(rk);
+	state_unlock(lock);
 	return r;
 }

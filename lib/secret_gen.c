@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define UPPER_DIGITS "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
 static char *secure_alloc(size_t n)
 {
 	char *p = sodium_malloc(n);
@@ -25,7 +27,7 @@ char *secret_gen_password(void)
 
 char *secret_gen_access_key(void)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	static const char alphabet[] = UPPER_DIGITS;
 	char *v = secure_alloc(21);
 	for (int i = 0; i < 20; i++)
 		v[i] = alphabet[randombytes_uniform(36)];
@@ -37,4 +39,26 @@ void secret_value_free(char *v)
 {
 	if (v)
 		sodium_free(v);
+}
+
+static const char *charset_problem(const char *v, size_t len, size_t min, size_t max, const char *set,
+				   const char *rule)
+{
+	if (len == 0)
+		return "it is empty";
+	if (len < min || len > max || strspn(v, set) != len)
+		return rule;
+	return NULL;
+}
+
+const char *secret_password_problem(const char *v, size_t len)
+{
+	return charset_problem(v, len, 16, 256, UPPER_DIGITS "abcdefghijklmnopqrstuvwxyz_-",
+			       "a password must be 16 to 256 characters of A-Z a-z 0-9 _ - (no space or newline)");
+}
+
+const char *secret_access_key_problem(const char *v, size_t len)
+{
+	return charset_problem(v, len, 16, 128, UPPER_DIGITS,
+			       "an access key must be 16 to 128 characters of A-Z 0-9 (no space or newline)");
 }

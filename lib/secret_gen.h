@@ -5,7 +5,17 @@
  * free with secret_value_free (wipes). */
 #ifndef KILN_SECRET_GEN_H
 #define KILN_SECRET_GEN_H
+#include <stddef.h>
+
 char *secret_gen_password(void);
 char *secret_gen_access_key(void);
 void secret_value_free(char *v);
+
+/* The least content a stored value of that kind must have (kiln's own values
+ * always pass; an operator may put their own): a password 16-256 characters
+ * of [A-Za-z0-9_-], an access key 16-128 of [A-Z0-9]; nothing else, not even
+ * a trailing newline. NULL if v is acceptable, else a static sentence saying
+ * what is wrong (never the value). v is NUL-terminated at len. */
+const char *secret_password_problem(const char *v, size_t len);
+const char *secret_access_key_problem(const char *v, size_t len);
 #endif

@@ -3,6 +3,7 @@
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -11,6 +12,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define VALIDITY_DAYS 3650L
 
@@ -55,10 +57,17 @@ static X509 *pem_to_cert(const char *pem)
 	return c;
 }
 
+/* A passphrase-protected key is refused, never prompted for on the terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return -1;
+}
+
 static EVP_PKEY *pem_to_key(const char *pem)
 {
 	BIO *b = BIO_new_mem_buf(pem, -1);
-	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL) : NULL;
 	BIO_free(b);
 	return k;
 }
@@ -175,5 +184,83 @@ int tls_server_cert(const char *ca_cert_pem, const char *ca_key_pem,
 	X509_free(ca);
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(ca_key);
+	return r;
+}
+
+/* -EKEYEXPIRED unless now lies inside c's validity. */
+static int check_validity(const X509 *c, int64_t now, const char **why)
+{
+	time_t t = (time_t)now;
+	int before = X509_cmp_time(X509_get0_notBefore(c), &t), after = X509_cmp_time(X509_get0_notAfter(c), &t);
+	if (before == 0 || after == 0) {
+		*why = "the certificate's validity dates do not parse";
+		return -EBADMSG;
+	}
+	if (before > 0) {
+		*why = "the certificate is not valid yet (check the clock)";
+		return -EKEYEXPIRED;
+	}
+	if (after < 0) {
+		*why = "the certificate has expired";
+		return -EKEYEXPIRED;
+	}
+	return 0;
+}
+
+/* 0 if key_pem parses and is cert's key. */
+static int check_key(X509 *cert, const char *key_pem, const char **why)
+{
+	EVP_PKEY *k = pem_to_key(key_pem);
+	int r = 0;
+	if (!k) {
+		*why = "the private key does not parse (a PEM private key without a passphrase is needed)";
+		r = -EBADMSG;
+	} else if (X509_check_private_key(cert, k) != 1) {
+		*why = "the private key is not the certificate's key";
+		r = -EKEYREJECTED;
+	}
+	EVP_PKEY_free(k);
+	return r;
+}
+
+int tls_check_ca(const char *ca_pem, const char *key_pem, int64_t now, const char **why)
+{
+	X509 *ca = pem_to_cert(ca_pem);
+	EVP_PKEY *pub = ca ? X509_get0_pubkey(ca) : NULL;
+	int r = 0;
+	if (!ca || !pub) {
+		*why = "the CA certificate does not parse";
+		r = -EBADMSG;
+	} else if (X509_check_ca(ca) < 1) {
+		*why = "the CA certificate is not a CA certificate";
+		r = -EINVAL;
+	} else if (X509_verify(ca, pub) != 1) {
+		*why = "the CA certificate's self-signature does not verify";
+		r = -EKEYREJECTED;
+	} else if ((r = check_validity(ca, now, why)) == 0 && key_pem)
+		r = check_key(ca, key_pem, why);
+	X509_free(ca);
+	ERR_clear_error();
+	return r;
+}
+
+int tls_check_cert(const char *cert_pem, const char *key_pem, const char *ca_pem, int64_t now, const char **why)
+{
+	X509 *c = pem_to_cert(cert_pem), *ca = NULL;
+	int r = 0;
+	if (!c) {
+		*why = "the certificate does not parse";
+		r = -EBADMSG;
+	} else if (ca_pem && !(ca = pem_to_cert(ca_pem))) {
+		*why = "the CA certificate does not parse";
+		r = -EBADMSG;
+	} else if (ca && (X509_check_issued(ca, c) != X509_V_OK || X509_verify(c, X509_get0_pubkey(ca)) != 1)) {
+		*why = "the certificate is not signed by the CA";
+		r = -EKEYREJECTED;
+	} else if ((r = check_validity(c, now, why)) == 0 && key_pem)
+		r = check_key(c, key_pem, why);
+	X509_free(c);
+	X509_free(ca);
+	ERR_clear_error();
 	return r;
 }

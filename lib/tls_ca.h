@@ -18,4 +18,18 @@ int tls_server_cert(const char *ca_cert_pem, const char *ca_key_pem,
 		    char **cert_pem, char **key_pem);
 
 void tls_free_secret(char *pem);
+
+/* Consistency checks of what the operator's state holds, at time `now`
+ * (Unix seconds). Each returns 0, or a negative code with *why set to a
+ * static sentence saying what is wrong (no file names, no key material):
+ *   -EBADMSG       a PEM that does not parse as a certificate / private key
+ *   -EKEYREJECTED  the key is not the certificate's, or the certificate is
+ *                  not signed by the CA
+ *   -EKEYEXPIRED   outside the certificate's validity (expired / not yet valid)
+ *   -EINVAL        a CA certificate that is not a CA, or a server one that is
+ * tls_check_ca: the CA certificate and its key (key_pem may be NULL: the
+ * certificate alone). tls_check_cert: a server certificate, its key (NULL:
+ * not checked) and, if ca_pem is given, that the CA issued and signed it. */
+int tls_check_ca(const char *ca_pem, const char *key_pem, int64_t now, const char **why);
+int tls_check_cert(const char *cert_pem, const char *key_pem, const char *ca_pem, int64_t now, const char **why);
 #endif

@@ -8,6 +8,8 @@ setup_profile "$T/d"
 mode() { stat -c %a "$1"; }
 
 check_output "keys --help" 'Usage: kiln keys init' kiln keys --help
+check_output "keys --help names --repair" '--repair +mend broken pairs' kiln keys --help
+check_output "secrets --help names --repair" '--repair +replace what is broken' kiln secrets --help
 check_fails "keys without PROFILE is a usage error" 'Usage: kiln keys' kiln keys init
 "$KILN" keys frob "$P" >/dev/null 2>&1; [ $? -eq 2 ] && ok "keys unknown action exits 2" || not_ok "keys unknown action exits 2"
 check_output "keys init creates keys" 'operator key [0-9A-F]{16}: created' kiln keys init "$P"
@@ -61,7 +63,7 @@ check "SAN has the app static IP" grep -q 'IP Address:192.168.40.200' "$T/san"
 check "tls_key matches the certificate" test "$(openssl x509 -in "$S/tls_cert.pem" -noout -pubkey)" = "$(openssl pkey -in "$S/secrets/tls_key" -pubout)"
 check "CA is a CA, P-256" bash -c "openssl x509 -in '$S/ca.pem' -noout -text | grep -q 'CA:TRUE' && openssl x509 -in '$S/ca.pem' -noout -text | grep -q 'prime256v1'"
 mv "$S/tls_cert.pem" "$T/tls_cert.pem"
-check_fails "tls_key without its certificate" 'tls_cert.pem is missing.*remove .*tls_key' kiln secrets init "$P"
+check_fails "tls_key without its certificate names the repair" 'tls_key exists without .*tls_cert.pem; repair with: kiln secrets init .*p.yaml --repair' kiln secrets init "$P"
 mv "$T/tls_cert.pem" "$S/tls_cert.pem"
 chmod 0644 "$S/secrets/mysql_app_password"
 check_fails "secret file 0644 refused" 'mysql_app_password is readable by group/others.*chmod 600' kiln secrets init "$P"
@@ -81,6 +83,16 @@ sed 's/^  app:$/  app:\n    tls: {cert: tls\/own.crt, key: tls\/own.key}/' "$P" 
 check_output "operator TLS files are copied" '^tls_key: copied$' kiln secrets init "$T/o/p.yaml"
 check "copied cert is the operator's" cmp "$T/o/tls/own.crt" "$T/o/.kiln/acme/tls_cert.pem"
 check "copied key is the operator's" cmp "$T/o/tls/own.key" "$T/o/.kiln/acme/secrets/tls_key"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/o/tls/stray.key" 2>/dev/null
+install -m 600 "$T/o/tls/stray.key" "$T/o/.kiln/acme/secrets/tls_key"
+check_fails "a copied key that is not the certificate's names the repair" "tls_cert.pem: the private key is not the certificate's key; repair with: kiln secrets init .*--repair \(it copies the roles.app.tls" kiln secrets init "$T/o/p.yaml"
+check_output "--repair copies the operator's files again" '^tls_key: repaired \(copied again\)$' kiln secrets init "$T/o/p.yaml" --repair
+check "... the key is the operator's again" cmp "$T/o/tls/own.key" "$T/o/.kiln/acme/secrets/tls_key"
+check "... and no CA was made" test ! -e "$T/o/.kiln/acme/ca.pem"
+rm -rf "$T/o/.kiln"
+sed 's/^  app:$/  app:\n    tls: {cert: tls\/own.crt, key: tls\/stray.key}/' "$P" >"$T/o/mismatch.yaml"
+check_fails "operator TLS files that are not a pair" "roles.app.tls cert .*own.crt and key .*stray.key: the private key is not the certificate's key" kiln secrets init "$T/o/mismatch.yaml"
+check "... nothing written" test ! -e "$T/o/.kiln/acme/tls_cert.pem"
 check "no CA made when the operator brings TLS" test ! -e "$T/o/.kiln/acme/ca.key"
 rm -rf "$T/o/.kiln"
 chmod 644 "$T/o/tls/own.key"
@@ -94,7 +106,8 @@ check_fails "operator TLS files that are not PEM" 'roles.app.tls cert/key are no
 rm "$T/o/tls/own.crt"
 check_fails "missing operator TLS cert" 'cannot read roles.app.tls.cert .*own.crt' kiln secrets init "$T/o/p.yaml"
 sed 's/name: acme/name: other/' "$P" >"$T/d/other.yaml"
-check_fails "state of another deployment is refused" 'holds keys of another deployment' kiln keys init "$T/d/other.yaml" --state "$S"
+check_fails "state of another deployment is refused" "holds the keys of another deployment \('acme'; the profile is 'other'\)" kiln keys init "$T/d/other.yaml" --state "$S"
+check_fails "... even with --force" 'holds the keys of another deployment' kiln keys init "$T/d/other.yaml" --state "$S" --force
 
 check_no_secret_leaks "$S"
 check_no_secret_leaks "$T/e/.kiln/acme"
