@@ -1,9 +1,11 @@
-/* MinIO's admin API (/minio/admin/v3), the calls the minio role needs, on
- * the wire exactly as madmin-go 2.0.7 (Debian's golang-github-minio-madmin-go-dev)
- * sends them: SigV4 ("s3" scope) with the root credential through
- * lib/aws_request (bounded retries of 5xx, throttling and connection
- * errors), request bodies that carry a secret encrypted with madmin's
- * EncryptData keyed by the root password (lib/madmin_crypt).
+/* MinIO's admin API (/minio/admin/v3), the calls the minio role needs, with
+ * the paths, queries and bodies madmin-go 2.0.7 (Debian's
+ * golang-github-minio-madmin-go-dev) sends: SigV4 ("s3" scope, payload hash
+ * in x-amz-content-sha256, which MinIO requires on admin calls; region
+ * us-east-1 where madmin signs an empty one: MinIO checks neither) with
+ * the root credential through lib/aws_request (bounded retries of 5xx,
+ * throttling and connection errors); bodies that carry a secret encrypted
+ * with madmin's EncryptData keyed by the root password (lib/madmin_crypt).
  *
  *   add-canned-policy   PUT  ?name=N            body: the policy JSON (plain, as madmin sends it)
  *   add-user            PUT  ?accessKey=K       body: EncryptData({"secretKey":S,"status":"enabled"})
