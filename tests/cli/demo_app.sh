@@ -37,10 +37,12 @@ mkdir -p "$T/s3data"
 APP_AK=DEMOAPPKEY$RANDOM APP_SK=demo-app-secret-$RANDOM$RANDOM
 if s3_start "$T/s3data"; then ok "s3server starts"; else not_ok "s3server starts"; exit 1; fi
 s3cmd_config "$T/app.s3cfg" "$APP_AK" "$APP_SK"
-check "the minio role makes the uploads bucket and registers the app key" \
-	env KILN_SECRET_minio_root_user="$S3_ROOT_USER" KILN_SECRET_minio_root_password="$S3_ROOT_PASSWORD" \
-	KILN_SECRET_minio_app_access_key="$APP_AK" KILN_SECRET_minio_app_secret_key="$APP_SK" \
-	"$ROOT/$KILN_BUILD/drivers/minio_role" "$ROOT/profiles/examples/onprem.yaml" - setup "$S3_ENDPOINT"
+minio_setup() { # secrets in the environment, never on a command line
+	KILN_SECRET_minio_root_user=$S3_ROOT_USER KILN_SECRET_minio_root_password=$S3_ROOT_PASSWORD \
+	KILN_SECRET_minio_app_access_key=$APP_AK KILN_SECRET_minio_app_secret_key=$APP_SK \
+		"$ROOT/$KILN_BUILD/drivers/minio_role" "$ROOT/profiles/examples/onprem.yaml" - setup "$S3_ENDPOINT"
+}
+check "the minio role makes the uploads bucket and registers the app key" minio_setup
 
 # --- the app, configured only through its environment (as /etc/kiln/app.env)
 APP_PORT=$(free_port)

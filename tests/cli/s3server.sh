@@ -140,8 +140,8 @@ check_output "admin add-user with a plain JSON body refused (XMinioAdminConfigBa
 	admin_attack admin-plain-body
 check_output "admin add-user encrypted under another password refused" '^HTTP 400 XMinioAdminConfigBadJSON$' \
 	admin_attack admin-other-password
-check_fails "neither made a user" 'XMinioAdminNoSuchUser' \
-	env MINIO_ROOT_USER=$S3_ROOT_USER MINIO_ROOT_PASSWORD=$S3_ROOT_PASSWORD "$GO" user-info "127.0.0.1:$S3_PORT" ATTACKER
+user_info() { MINIO_ROOT_USER=$S3_ROOT_USER MINIO_ROOT_PASSWORD=$S3_ROOT_PASSWORD "$GO" user-info "127.0.0.1:$S3_PORT" "$1"; }
+check_fails "neither made a user" 'XMinioAdminNoSuchUser' user_info ATTACKER
 check_output "unsigned admin request refused (403 AccessDenied, JSON as MinIO's)" '"Code":"AccessDenied".* 403$' \
 	curl -s -X PUT -w ' %{http_code}' "$S3_ENDPOINT/minio/admin/v3/add-user?accessKey=x"
 
