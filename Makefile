@@ -5,7 +5,7 @@
 .DEFAULT_GOAL := all
 BUILD    ?= build
 CC       ?= cc
-PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto libxml-2.0
+PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto libxml-2.0 libargon2
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror \
             -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
@@ -99,7 +99,9 @@ DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-de
 	libdeflate-dev libxml2-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
 	dosfstools mtools qemu-utils qemu-system-x86 ovmf mmdebstrap systemd-boot-efi \
 	xorriso python3 uidmap s3cmd python3-boto3 python3-flask python3-pymysql mariadb-server \
-	mariadb-client openssl iproute2 curl systemd libxml2-utils openssh-client
+	mariadb-client openssl iproute2 curl systemd libxml2-utils openssh-client libargon2-dev \
+	python3-argon2 python3-cryptography golang-go golang-github-minio-madmin-go-dev \
+	golang-github-minio-minio-go-v7-dev golang-github-secure-io-sio-go-dev golang-golang-x-crypto-dev
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)

@@ -1,7 +1,10 @@
 #include "firstboot/role_minio.h"
+#include "lib/json.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static size_t count_minio(const struct model *m)
@@ -37,19 +40,38 @@ int minio_render_env(const struct model *m, const struct host *h, secret_lookup_
 		buf_puts(out, "MINIO_VOLUMES=\"" MINIO_DATA_DIR "/data\"\n");
 	char a[16];
 	buf_printf(out, "MINIO_OPTS=\"--address %s:9000\"\n", h->dhcp ? "" : ipv4_fmt(h->address, a));
-	/* The app's credential, for servers that read extra keys from a file
-	 * (the S3 stand-in the tests use); MinIO itself ignores the variable. */
-	buf_puts(out, "MINIO_STANDIN_KEYS_FILE=" MINIO_APP_KEYS_FILE "\n");
 	return 0;
 }
 
-int minio_render_app_keys(secret_lookup_fn secret, void *ud, struct buf *out)
+/* ["arn:aws:s3:::B<suffix>", ...] for every bucket. */
+static void bucket_arns(const struct model *m, const char *suffix, struct buf *out)
 {
-	const char *ak = secret(ud, "minio_app_access_key"), *sk = secret(ud, "minio_app_secret_key");
-	if (!ak || !sk)
-		return log_error_errno(ENOKEY, "the seed lacks secret %s", ak ? "minio_app_secret_key" : "minio_app_access_key");
-	buf_printf(out, "%s %s\n", ak, sk);
-	return 0;
+	buf_putc(out, '[');
+	for (size_t i = 0; i < m->roles.minio.n_buckets; i++) {
+		char *arn = xasprintf("arn:aws:s3:::%s%s", m->roles.minio.buckets[i].name, suffix);
+		buf_puts(out, i ? "," : "");
+		json_str(out, arn);
+		free(arn);
+	}
+	buf_putc(out, ']');
+}
+
+void minio_render_app_policy(const struct model *m, struct buf *out)
+{
+	buf_puts(out, "{\"Version\":\"2012-10-17\",\"Statement\":[");
+	if (!m->roles.minio.n_buckets) {
+		buf_puts(out, "{\"Effect\":\"Deny\",\"Action\":[\"s3:*\"],\"Resource\":[\"arn:aws:s3:::*\"]}]}");
+		return;
+	}
+	/* HEAD bucket (the app host's join) is s3:ListBucket in MinIO. */
+	buf_puts(out, "{\"Effect\":\"Allow\",\"Action\":[\"s3:GetBucketLocation\",\"s3:ListBucket\","
+		      "\"s3:ListBucketMultipartUploads\",\"s3:ListBucketVersions\"],\"Resource\":");
+	bucket_arns(m, "", out);
+	buf_puts(out, "},{\"Effect\":\"Allow\",\"Action\":[\"s3:AbortMultipartUpload\",\"s3:DeleteObject\","
+		      "\"s3:DeleteObjectVersion\",\"s3:GetObject\",\"s3:GetObjectVersion\","
+		      "\"s3:ListMultipartUploadParts\",\"s3:PutObject\"],\"Resource\":");
+	bucket_arns(m, "/*", out);
+	buf_puts(out, "}]}");
 }
 
 int minio_setup_buckets(const struct model *m, const struct s3_conn *c, char *why, size_t why_len)
@@ -71,4 +93,56 @@ int minio_setup_buckets(const struct model *m, const struct s3_conn *c, char *wh
 		}
 	}
 	return 0;
+}
+
+int minio_register_app(const struct model *m, const struct minio_admin *a, secret_lookup_fn secret, void *ud,
+		       char *why, size_t why_len)
+{
+	const char *ak = secret(ud, "minio_app_access_key"), *sk = secret(ud, "minio_app_secret_key");
+	if (!ak || !sk) {
+		snprintf(why, why_len, "the seed lacks secret %s", ak ? "minio_app_secret_key" : "minio_app_access_key");
+		return -ENOKEY;
+	}
+	struct buf doc, users;
+	buf_init(&doc);
+	buf_init(&users);
+	minio_render_app_policy(m, &doc);
+	int r = minio_admin_add_policy(a, MINIO_APP_POLICY, doc.data, why, why_len);
+	if (r == 0)
+		r = minio_admin_add_user(a, ak, sk, why, why_len);
+	if (r == 0)
+		r = minio_admin_set_user_policy(a, ak, MINIO_APP_POLICY, why, why_len);
+	/* A rotated app access key leaves the old user behind with our policy:
+	 * it must stop working. */
+	if (r == 0)
+		r = minio_admin_list_users(a, &users, why, why_len);
+	char **stale = NULL;
+	if (r == 0 && (r = minio_admin_users_with_policy(users.data ? users.data : "", users.len, MINIO_APP_POLICY,
+							   ak, &stale)) < 0)
+		snprintf(why, why_len, "list-users: the answer is not a JSON object of users");
+	for (char **u = stale; r == 0 && u && *u; u++)
+		r = minio_admin_remove_user(a, *u, why, why_len);
+	minio_admin_free_names(stale);
+	buf_free(&doc);
+	buf_wipe(&users);
+	return r;
+}
+
+int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn secret, void *ud, char *why,
+		size_t why_len)
+{
+	const char *user = secret(ud, "minio_root_user"), *pw = secret(ud, "minio_root_password");
+	if (!user || !pw) {
+		snprintf(why, why_len, "the seed lacks secret %s", user ? "minio_root_password" : "minio_root_user");
+		return -ENOKEY;
+	}
+	struct s3_conn c = { .endpoint = endpoint, .access_key = user, .secret_key = pw };
+	struct minio_admin a = { .endpoint = endpoint, .root_user = user, .root_password = pw };
+	int r = minio_setup_buckets(m, &c, why, why_len);
+	if (r == 0 && (r = minio_register_app(m, &a, secret, ud, why, why_len)) < 0) {
+		char detail[300];
+		snprintf(detail, sizeof detail, "%s", why);
+		snprintf(why, why_len, "registering the app's key with MinIO's admin API: %s", detail);
+	}
+	return r;
 }

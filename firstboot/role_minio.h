@@ -1,9 +1,13 @@
 /* The minio role on its host: the server's environment file (root
  * credentials from the seed, data on the data disk; distributed mode across
- * all minio hosts when there are 4 or more), the app credential, and the
- * buckets (+ versioning) created through the S3 API once the server answers. */
+ * all minio hosts when there are 4 or more), then, once the server answers,
+ * the buckets (+ versioning) through the S3 API and the app's credential
+ * registered through MinIO's admin API (firstboot/minio_admin.h): a user
+ * with the app's access key, and a canned policy allowing only the
+ * profile's buckets and their objects attached to it. */
 #ifndef KILN_FB_ROLE_MINIO_H
 #define KILN_FB_ROLE_MINIO_H
+#include "firstboot/minio_admin.h"
 #include "firstboot/role_mysql.h"   /* secret_lookup_fn */
 #include "firstboot/s3.h"
 #include "lib/buf.h"
@@ -11,14 +15,26 @@
 
 #define MINIO_DATA_DIR "/var/lib/minio"
 #define MINIO_ENV_FILE "/etc/default/minio"
-#define MINIO_APP_KEYS_FILE "/etc/kiln/minio-app-keys"
+#define MINIO_APP_POLICY "kiln-app"   /* the canned policy kiln owns */
 
 /* /etc/default/minio (mode 0600, secrets inside). -ENOKEY if a secret is missing. */
 int minio_render_env(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
 		     struct buf *out);
-/* The app credential as "ACCESS_KEY SECRET_KEY\n" (mode 0640 root:minio-user). */
-int minio_render_app_keys(secret_lookup_fn secret, void *ud, struct buf *out);
+/* The app's canned policy (JSON): bucket-level reads and listing on each
+ * bucket, object reads, writes and deletes inside it; nothing else. With no
+ * buckets it denies everything. */
+void minio_render_app_policy(const struct model *m, struct buf *out);
 /* Create every bucket of the profile and set versioning as asked; idempotent.
  * On failure why says which bucket and what the server answered. */
 int minio_setup_buckets(const struct model *m, const struct s3_conn *c, char *why, size_t why_len);
+/* Register the app's key (secrets minio_app_access_key/_secret_key) with the
+ * admin API a: the policy, the user (a new secret replaces the old one),
+ * the policy attached, and any user an earlier app key left with the same
+ * policy removed. Idempotent. -ENOKEY if a secret is missing. */
+int minio_register_app(const struct model *m, const struct minio_admin *a, secret_lookup_fn secret, void *ud,
+		       char *why, size_t why_len);
+/* Buckets, then the app's registration, against the local server at
+ * endpoint with the root credential from the seed. */
+int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn secret, void *ud, char *why,
+		size_t why_len);
 #endif

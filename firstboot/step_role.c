@@ -2,8 +2,9 @@
  *   mysql  my.cnf, datadir initialised on a fresh data disk, server
  *          restarted, database/users/grants applied over the local socket
  *          (replicas: replication from their primary)
- *   minio  environment file with the root credentials, app credential,
- *          server started, health awaited, buckets + versioning via S3
+ *   minio  environment file with the root credentials, server started,
+ *          health awaited, buckets + versioning via S3, the app's key
+ *          registered through the admin API
  *   app    TLS certificate (from the seed, or self-signed here), nginx in
  *          front of the app service, the app's environment rendered from the
  *          profile's template; the app itself starts only after "join". */
@@ -172,16 +173,6 @@ static int role_minio(struct agent *a)
 	buf_wipe(&b);
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "writing " MINIO_ENV_FILE);
-	r = minio_render_app_keys(agent_secret, a, &b);
-	if (r == 0)
-		r = agent_write(a, MINIO_APP_KEYS_FILE, b.data, b.len, 0640);
-	buf_wipe(&b);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "writing the app credential");
-	/* Readable by the server's own user only (root:minio-user 0640). */
-	const char *keys_grp[] = { "chgrp", "minio-user", MINIO_APP_KEYS_FILE, NULL };
-	if ((r = exec_or_fail(a, keys_grp, NULL, 0, "chgrp of the app credential")) < 0)
-		return r;
 
 	const char *mk[] = { "install", "-d", "-o", "minio-user", "-g", "minio-user", "-m", "0750", MINIO_DATA_DIR "/data", NULL };
 	const char *own[] = { "chown", "minio-user:minio-user", MINIO_DATA_DIR, NULL };
@@ -204,14 +195,12 @@ static int role_minio(struct agent *a)
 			return r;
 		}
 	}
-	struct s3_conn c = { .endpoint = ep, .access_key = agent_secret(a, "minio_root_user"),
-			     .secret_key = agent_secret(a, "minio_root_password") };
-	char why[300] = "";
-	r = a->no_services ? 0 : minio_setup_buckets(m, &c, why, sizeof why);
+	char why[400] = "";
+	r = a->no_services ? 0 : minio_setup(m, ep, agent_secret, a, why, sizeof why);
 	free(ep);
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "%s", why);
-	return agent_step_end(a, STEP, 0, "MinIO running, %zu bucket(s) ready", m->roles.minio.n_buckets);
+	return agent_step_end(a, STEP, 0, "MinIO running, %zu bucket(s) ready, app key registered", m->roles.minio.n_buckets);
 }
 
 /* systemd EnvironmentFile= value: double-quoted with \ " and $ escaped... systemd

@@ -195,15 +195,17 @@ static bool extract(const char *s, const char *open, const char *close, char *ou
 	return k > 0;
 }
 
-/* The error code: x-amzn-ErrorType, a JSON "__type", or EC2/S3's <Code>. */
+/* The error code: x-amzn-ErrorType, a JSON "__type", EC2/S3's <Code>, or
+ * the JSON "Code" of MinIO's admin API. */
 static void error_code(const struct aws_call *c, char *out, size_t len)
 {
 	out[0] = 0;
 	if (c->error_type[0])
 		snprintf(out, len, "%s", c->error_type);
 	else if (!extract(c->resp.data, "\"__type\":\"", "\"", out, len) &&
-		 !extract(c->resp.data, "\"__type\": \"", "\"", out, len))
-		extract(c->resp.data, "<Code>", "</Code>", out, len);
+		 !extract(c->resp.data, "\"__type\": \"", "\"", out, len) &&
+		 !extract(c->resp.data, "<Code>", "</Code>", out, len))
+		extract(c->resp.data, "\"Code\":\"", "\"", out, len);
 	char *hash = strrchr(out, '#');   /* "com.amazon...#ThrottlingException" */
 	if (hash)
 		memmove(out, hash + 1, strlen(hash));

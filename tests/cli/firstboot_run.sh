@@ -86,6 +86,8 @@ check "minio1: first boot succeeds" run "$R"
 check "minio1: env file is root-only" test "$(stat -c %a "$R/etc/default/minio")" = 600
 check "minio1: minio enabled and started" grep -q 'systemctl enable --now minio.service' "$R/var/lib/kiln/commands.log"
 check "minio1: fstab mounts /var/lib/minio" grep -q '/var/lib/minio ext4' "$R/etc/fstab"
+check "minio1: the app key goes to MinIO's admin API, not to a side file" \
+	bash -c "test ! -e '$R/etc/kiln/minio-app-keys' && ! grep -q STANDIN '$R/etc/default/minio'"
 
 # --- app1: join waits for real peers ---
 R=$(mkroot app1 app)
@@ -101,14 +103,15 @@ SEC() { cat "$S/secrets/$1"; }
 	sleep 4
 	MARIADB_BIND=127.0.1.2 MARIADB_FIXED_PORT=3306 mariadb_start "$T/peer-db" >/dev/null || exit 1
 	KILN_SECRET_mysql_app_password=$(SEC mysql_app_password) "$ROOT/$KILN_BUILD/drivers/mysql_role_sql" "$P" db1 sql | mariadb_root
-	echo "$(SEC minio_app_access_key) $(SEC minio_app_secret_key)" > "$T/s3keys"
 	MINIO_ROOT_USER=$(SEC minio_root_user) MINIO_ROOT_PASSWORD=$(SEC minio_root_password) \
 		/usr/bin/python3 "$ROOT/tests/fixtures/s3server/s3server.py" server --quiet --address 127.0.1.3:9000 \
-		--keys-file "$T/s3keys" "$T/s3data" >"$T/s3.log" 2>&1 &
+		"$T/s3data" >"$T/s3.log" 2>&1 &
 	echo $! > "$T/s3.pid"
 	for _ in $(seq 50); do curl -fs http://127.0.1.3:9000/minio/health/live >/dev/null && break; sleep 0.1; done
+	# minio1's role step against it: buckets, and the app key through the admin API.
 	KILN_SECRET_minio_root_user=$(SEC minio_root_user) KILN_SECRET_minio_root_password=$(SEC minio_root_password) \
-		"$ROOT/$KILN_BUILD/drivers/minio_role" "$P" - buckets http://127.0.1.3:9000
+		KILN_SECRET_minio_app_access_key=$(SEC minio_app_access_key) KILN_SECRET_minio_app_secret_key=$(SEC minio_app_secret_key) \
+		"$ROOT/$KILN_BUILD/drivers/minio_role" "$P" - setup http://127.0.1.3:9000
 	echo "$MARIADB_PID" > "$T/db.pid"
 	wait
 ) & peers=$!

@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # The MinIO stand-in (tests/fixtures/s3server) against real S3 clients: s3cmd,
-# boto3, libcurl's CURLOPT_AWS_SIGV4; SigV4 refusals; its .deb.
+# boto3, libcurl's CURLOPT_AWS_SIGV4; users added through its admin API by
+# madmin-go and held to their policies; SigV4 refusals; its .deb.
+# (tests/cli/madmin.sh drives the admin API itself with madmin-go.)
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/fixtures/s3server/server.sh"
 trap 's3_stop; rm -rf "$T"' EXIT
 
 check "SigV4 verifier matches AWS's published S3 examples" "$S3_PY" "$S3_DIR/test_sigv4_vectors.py"
-check "address, env file, keys file, canonical query and storage units" "$S3_PY" "$S3_DIR/test_s3server_units.py"
+check "units: address, env file, canonical query, storage, admin crypto (Go vectors), users and policies" \
+	"$S3_PY" "$S3_DIR/test_s3server_units.py"
+GO=$("$ROOT/tests/fixtures/madmin/build.sh" 2>"$T/gobuild.log") || { not_ok "Go interop program builds"; cat "$T/gobuild.log"; exit 1; }
+# add_user AK SECRET POLICY: through the admin API, with madmin-go (the reference client).
+add_user() { APP_SECRET_KEY=$2 MINIO_ROOT_USER=$S3_ROOT_USER MINIO_ROOT_PASSWORD=$S3_ROOT_PASSWORD "$GO" add-user "127.0.0.1:$S3_PORT" "$1" "$3"; }
 
 mkdir -p "$T/data"
-printf 'app-key app-secret-123456\n' >"$T/keys"
-if ! s3_start "$T/data" --keys-file "$T/keys"; then
+if ! s3_start "$T/data"; then
 	not_ok "s3server starts"; exit 1
 fi
 ok "s3server starts on 127.0.0.1:$S3_PORT"
+check "madmin-go adds a user with the built-in readwrite policy" add_user app-key app-secret-123456 readwrite
 
 # --- health and refusal of unsigned requests (plain curl, no auth)
 check_output "health/live without auth" '^200$' \
@@ -68,8 +74,19 @@ check_output "curl sigv4: wrong secret fails HEAD (403)" '^HTTP 403$' \
 	probe_any "$S3_ROOT_USER" wrong-secret-xx HEAD "$S3_ENDPOINT/curl-bucket"
 check_output "curl sigv4: unsorted query is refused (libcurl 7.88 signs it as written)" '<Code>SignatureDoesNotMatch</Code>' \
 	probe_any "${R[@]}" GET "$S3_ENDPOINT/curl-bucket?prefix=a&list-type=2"
-check_output "curl sigv4: app key from the keys file works" 'HTTP 200' \
+check_output "curl sigv4: the user added through the admin API works" 'HTTP 200' \
 	probe app-key app-secret-123456 HEAD "$S3_ENDPOINT/curl-bucket"
+check "madmin-go adds a user with the built-in readonly policy" add_user ro-key ro-secret-123456 readonly
+check "an object for the readonly user" probe "${R[@]}" PUT "$S3_ENDPOINT/curl-bucket/ro.txt" "$T/versioning.xml"
+check_output "readonly user: GET object allowed" '<Status>Enabled</Status>' probe ro-key ro-secret-123456 GET "$S3_ENDPOINT/curl-bucket/ro.txt"
+check_output "readonly user: PUT object refused (403 AccessDenied)" '<Code>AccessDenied</Code>' \
+	probe_any ro-key ro-secret-123456 PUT "$S3_ENDPOINT/curl-bucket/ro2.txt" "$T/versioning.xml"
+check_output "readonly user: DELETE object refused" '<Code>AccessDenied</Code>' \
+	probe_any ro-key ro-secret-123456 DELETE "$S3_ENDPOINT/curl-bucket/ro.txt"
+check_output "readonly user: creating a bucket refused" '<Code>AccessDenied</Code>' \
+	probe_any ro-key ro-secret-123456 PUT "$S3_ENDPOINT/ro-bucket"
+check_output "readonly user: listing buckets refused (no s3:ListBucket anywhere)" '<Code>AccessDenied</Code>' \
+	probe_any ro-key ro-secret-123456 GET "$S3_ENDPOINT/"
 
 # --- bad requests get S3's error codes
 printf 'not xml' >"$T/junk.xml"
@@ -114,11 +131,19 @@ check "boto3 round trip (bucket, object, ranges, list, versioning, presigned, mu
 b3_error() { S3_ACCESS_KEY=$1 S3_SECRET_KEY=$2 "${B3[@]}" --error; return 0; }
 check_output "boto3 wrong secret refused" '^SignatureDoesNotMatch$' b3_error "$S3_ROOT_USER" wrong-secret-xx
 check_output "boto3 unknown access key refused" '^InvalidAccessKeyId$' b3_error no-such-key "$S3_ROOT_PASSWORD"
-check "boto3 with the app key from the keys file" \
+check "boto3 with the user added through the admin API (readwrite)" \
 	env S3_ACCESS_KEY=app-key S3_SECRET_KEY=app-secret-123456 "${B3[@]/boto3-bucket/app-bucket}"
-printf 'app-key app-secret-123456\nlate-key late-secret-123456\n' >"$T/keys.new" && mv "$T/keys.new" "$T/keys"
-check_output "a key added to the keys file works without restart" '^no error$' \
-	env S3_ACCESS_KEY=late-key S3_SECRET_KEY=late-secret-123456 "${B3[@]}" --error
+
+# --- the admin API refuses what MinIO refuses
+admin_attack() { S3_ACCESS_KEY=$S3_ROOT_USER S3_SECRET_KEY=$S3_ROOT_PASSWORD "$S3_PY" "$S3_DIR/sigv4_attack.py" "$S3_ENDPOINT" - "$1"; }
+check_output "admin add-user with a plain JSON body refused (XMinioAdminConfigBadJSON)" '^HTTP 400 XMinioAdminConfigBadJSON$' \
+	admin_attack admin-plain-body
+check_output "admin add-user encrypted under another password refused" '^HTTP 400 XMinioAdminConfigBadJSON$' \
+	admin_attack admin-other-password
+user_info() { MINIO_ROOT_USER=$S3_ROOT_USER MINIO_ROOT_PASSWORD=$S3_ROOT_PASSWORD "$GO" user-info "127.0.0.1:$S3_PORT" "$1"; }
+check_fails "neither made a user" 'XMinioAdminNoSuchUser' user_info ATTACKER
+check_output "unsigned admin request refused (403 AccessDenied, JSON as MinIO's)" '"Code":"AccessDenied".* 403$' \
+	curl -s -X PUT -w ' %{http_code}' "$S3_ENDPOINT/minio/admin/v3/add-user?accessKey=x"
 
 # --- tampering, skew, presigned URLs (botocore signs, then the request is altered)
 check "bucket for tampering tests" probe "${R[@]}" PUT "$S3_ENDPOINT/tamper"
@@ -135,10 +160,11 @@ check_output "the tampered body was not stored" '^the signed body$' probe "${R[@
 # --- data survives a restart
 check "object for the restart test" probe "${R[@]}" PUT "$S3_ENDPOINT/tamper/kept.txt" "$T/versioning.xml"
 s3_stop
-if s3_start "$T/data" --keys-file "$T/keys"; then ok "s3server restarts on the same directory"
+if s3_start "$T/data"; then ok "s3server restarts on the same directory"
 else not_ok "s3server restarts on the same directory"; fi
 check_output "bucket and object survive a restart" '<Status>Enabled</Status>' \
 	probe "${R[@]}" GET "$S3_ENDPOINT/tamper/kept.txt"
+check_output "users and their policies survive a restart" 'HTTP 200' probe app-key app-secret-123456 HEAD "$S3_ENDPOINT/curl-bucket"
 
 # --- MinIO's distributed MINIO_VOLUMES (4 nodes): this node's volume is served alone
 s3_stop
@@ -173,8 +199,12 @@ check "build-deb.sh again" "$S3_DIR/build-deb.sh" "$T/deb2"
 DEB=$(ls "$T"/deb1/minio-standin_*_all.deb 2>/dev/null)
 check "the .deb is byte-for-byte reproducible" cmp "$DEB" "$T/deb2/$(basename "$DEB")"
 check_fails "build-deb.sh without OUTDIR is a usage error" 'Usage: build-deb.sh' "$S3_DIR/build-deb.sh"
-check_output "deb control: package, arch all, depends python3" 'Depends: python3' dpkg-deb -f "$DEB" Package Architecture Depends
-check_output "deb ships /usr/bin/minio 0755" '^-rwxr-xr-x root/root .* \./usr/bin/minio$' dpkg-deb -c "$DEB"
+check_output "deb control: package, arch all, depends python3 and the admin crypto modules" \
+	'Depends: python3, python3-argon2, python3-cryptography' dpkg-deb -f "$DEB" Package Architecture Depends
+check_output "deb ships the server 0755" '^-rwxr-xr-x root/root .* \./usr/lib/minio-standin/s3server\.py$' dpkg-deb -c "$DEB"
+check_output "deb ships /usr/bin/minio (a relative symlink to it)" \
+	'^lrwxrwxrwx root/root .* \./usr/bin/minio -> \.\./lib/minio-standin/s3server\.py$' dpkg-deb -c "$DEB"
+check_output "deb ships the admin API modules" 'minio-standin/standin_iam\.py$' dpkg-deb -c "$DEB"
 check_output "deb ships minio.service" 'root/root .* \./lib/systemd/system/minio\.service$' dpkg-deb -c "$DEB"
 dpkg-deb -x "$DEB" "$T/pkg" && dpkg-deb -e "$DEB" "$T/pkg/DEBIAN"
 UNIT=$T/pkg/lib/systemd/system/minio.service
@@ -218,6 +248,9 @@ S3_PORT=$(local_server_port "$T/pkg.log" 's|^API: http://127\.0\.0\.1:\([0-9]*\)
 check_output "packaged minio --version" 'kiln stand-in' "$T/pkg/usr/bin/minio" --version
 check "packaged minio serves from its env file (PUT bucket)" probe pkg-root pkg-secret-123456 PUT "http://127.0.0.1:$S3_PORT/pkg-bucket"
 check "packaged minio stores under MINIO_VOLUMES" test -f "$T/pkgdata/pkg-bucket/bucket.json"
+pkg_add_user() { APP_SECRET_KEY=pkg-app-secret-1 MINIO_ROOT_USER=pkg-root MINIO_ROOT_PASSWORD=pkg-secret-123456 "$GO" add-user "127.0.0.1:$S3_PORT" PKGAPP readwrite; }
+check "packaged minio: madmin-go adds a user through the admin API" pkg_add_user
+check "packaged minio: the user works" probe PKGAPP pkg-app-secret-1 HEAD "http://127.0.0.1:$S3_PORT/pkg-bucket"
 s3_stop
 # The same env file read by the server itself (MINIO_CONFIG_ENV_FILE, as MinIO).
 MINIO_CONFIG_ENV_FILE=$T/default-minio "$T/pkg/usr/bin/minio" server --address 127.0.0.1:0 >"$T/pkg2.log" 2>&1 &

@@ -174,6 +174,15 @@ check_output "the row is in MySQL (read on db1 over SSH from the admin range)" "
 key=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("object_key",""))' "$T/created.json" 2>/dev/null)
 check_output "the object is in the bucket (HEAD with the app's credential)" '^300000$' adm ${IP[app1]} \
 	"set -a; . /etc/kiln/app.env; python3 -c 'import boto3,os; s3=boto3.client(\"s3\",endpoint_url=os.environ[\"S3_ENDPOINT\"],aws_access_key_id=os.environ[\"S3_ACCESS_KEY\"],aws_secret_access_key=os.environ[\"S3_SECRET_KEY\"],region_name=\"us-east-1\"); print(s3.head_object(Bucket=\"uploads\",Key=\"$key\")[\"ContentLength\"])'"
+# The app's key reached MinIO through its admin API only (there is no other way in), with a
+# policy that keeps it inside the profile's bucket.
+check_output "minio1 registered the app's key through MinIO's admin API" 'role +done +MinIO running, 1 bucket\(s\) ready, app key registered' \
+	adm ${IP[minio1]} 'kiln-firstboot status'
+check_output "the app's key is refused outside its bucket (CreateBucket: AccessDenied)" '^AccessDenied$' adm ${IP[app1]} \
+	"set -a; . /etc/kiln/app.env; python3 -c 'import boto3,botocore,os
+s3=boto3.client(\"s3\",endpoint_url=os.environ[\"S3_ENDPOINT\"],aws_access_key_id=os.environ[\"S3_ACCESS_KEY\"],aws_secret_access_key=os.environ[\"S3_SECRET_KEY\"],region_name=\"us-east-1\")
+try: s3.create_bucket(Bucket=\"not-the-apps\"); print(\"created\")
+except botocore.exceptions.ClientError as e: print(e.response[\"Error\"][\"Code\"])'"
 check_output "db1's data disk was kept, not formatted" '^keep-me$' adm ${IP[db1]} 'cat /var/lib/mysql/kiln-e2e-marker'
 check_output "kiln-firstboot status on app1" 'join +done' adm ${IP[app1]} 'kiln-firstboot status'
 # Resumed, not redone: the role step finished before the power cut, the join after it.

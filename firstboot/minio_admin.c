@@ -1,0 +1,152 @@
+#include "firstboot/minio_admin.h"
+#include "lib/aws_request.h"
+#include "lib/json.h"
+#include "lib/madmin_crypt.h"
+#include "lib/xalloc.h"
+#include "profiles/yaml_tree.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ADMIN_PREFIX "/minio/admin/v3/"
+
+/* One admin call with aws_request's retries; why gets "OP: reason". */
+static int admin_call(const struct minio_admin *a, const char *method, const char *op, const char *query,
+		      const struct buf *body, const char *content_type, struct buf *resp, char *why, size_t why_len)
+{
+	/* Borrowed strings: aws_creds_free is never called on this. */
+	struct aws_creds creds = { .access_key = (char *)a->root_user, .secret_key = (char *)a->root_password };
+	struct aws_service svc = { .endpoint = a->endpoint, .region = a->region ? a->region : "us-east-1",
+				   .service = "s3", .creds = &creds };
+	char *path = xasprintf(ADMIN_PREFIX "%s", op), *what = xasprintf("MinIO admin %s", op);
+	struct aws_req req = { .method = method, .path = path, .query = query,
+			       .body = body ? body->data : NULL, .body_len = body ? body->len : 0,
+			       .content_type = content_type };
+	char reason[256] = "";
+	int r = aws_request(&svc, &req, what, resp, reason, sizeof reason);
+	if (r < 0)
+		snprintf(why, why_len, "%s: %s", op, reason);
+	free(path);
+	free(what);
+	return r;
+}
+
+/* "name=value" with the value percent-encoded as SigV4's canonical query wants it. */
+static void query_param(struct buf *q, const char *name, const char *value)
+{
+	if (q->len)
+		buf_putc(q, '&');
+	buf_printf(q, "%s=", name);
+	aws_uri_encode(q, value);
+}
+
+int minio_admin_add_policy(const struct minio_admin *a, const char *name, const char *doc, char *why, size_t why_len)
+{
+	struct buf q, body;
+	buf_init(&q);
+	buf_init(&body);
+	query_param(&q, "name", name);
+	buf_puts(&body, doc);
+	int r = admin_call(a, "PUT", "add-canned-policy", q.data, &body, "application/json", NULL, why, why_len);
+	buf_free(&q);
+	buf_free(&body);
+	return r;
+}
+
+int minio_admin_add_user(const struct minio_admin *a, const char *access_key, const char *secret_key, char *why,
+			 size_t why_len)
+{
+	struct buf q, plain, body;
+	buf_init(&q);
+	buf_init(&plain);
+	buf_init(&body);
+	query_param(&q, "accessKey", access_key);
+	/* madmin.AddOrUpdateUserReq */
+	buf_puts(&plain, "{\"secretKey\":");
+	json_str(&plain, secret_key);
+	buf_puts(&plain, ",\"status\":\"enabled\"}");
+	int r = madmin_encrypt(a->root_password, plain.data, plain.len, &body);
+	if (r < 0)
+		snprintf(why, why_len, "add-user: cannot encrypt the request (%s)", strerror(-r));
+	else
+		r = admin_call(a, "PUT", "add-user", q.data, &body, "application/octet-stream", NULL, why, why_len);
+	buf_free(&q);
+	buf_wipe(&plain);
+	buf_free(&body);
+	return r;
+}
+
+int minio_admin_set_user_policy(const struct minio_admin *a, const char *user, const char *policy, char *why,
+				size_t why_len)
+{
+	struct buf q;
+	buf_init(&q);
+	/* Sorted, as the canonical query string is signed. */
+	query_param(&q, "isGroup", "false");
+	query_param(&q, "policyName", policy);
+	query_param(&q, "userOrGroup", user);
+	int r = admin_call(a, "PUT", "set-user-or-group-policy", q.data, NULL, NULL, NULL, why, why_len);
+	buf_free(&q);
+	return r;
+}
+
+int minio_admin_list_users(const struct minio_admin *a, struct buf *out, char *why, size_t why_len)
+{
+	struct buf resp;
+	buf_init(&resp);
+	int r = admin_call(a, "GET", "list-users", NULL, NULL, NULL, &resp, why, why_len);
+	if (r == 0 && (r = madmin_decrypt(a->root_password, resp.data ? resp.data : "", resp.len, out)) < 0)
+		snprintf(why, why_len, "list-users: the answer does not decrypt with the root password (%s)",
+			 strerror(-r));
+	buf_free(&resp);
+	return r;
+}
+
+int minio_admin_remove_user(const struct minio_admin *a, const char *access_key, char *why, size_t why_len)
+{
+	struct buf q;
+	buf_init(&q);
+	query_param(&q, "accessKey", access_key);
+	int r = admin_call(a, "DELETE", "remove-user", q.data, NULL, NULL, NULL, why, why_len);
+	buf_free(&q);
+	return r;
+}
+
+void minio_admin_free_names(char **names)
+{
+	for (char **p = names; p && *p; p++)
+		free(*p);
+	free(names);
+}
+
+int minio_admin_users_with_policy(const char *json, size_t len, const char *policy, const char *keep, char ***users)
+{
+	/* JSON is flow YAML: libyaml reads it (kiln's JSON reader, see lib/json.h). */
+	struct diags d = { 0 };
+	struct ynode *root = NULL;
+	*users = NULL;
+	int r = ytree_parse("list-users", json, len, &root, &d);
+	diags_free(&d);
+	if (r < 0 || !root || root->type != YN_MAP) {
+		ytree_free(root);
+		return -EBADMSG;
+	}
+	char **out = xcalloc(root->n + 1, sizeof *out);
+	size_t n = 0;
+	for (size_t i = 0; i < root->n; i++) {
+		const struct ynode *u = root->items[i];
+		if (u->type != YN_MAP) {
+			minio_admin_free_names(out);
+			ytree_free(root);
+			return -EBADMSG;
+		}
+		const struct ynode *p = ytree_get(u, "policyName");
+		const char *name = root->keys[i]->value;
+		if (p && p->type == YN_SCALAR && !strcmp(p->value, policy) && strcmp(name, keep))
+			out[n++] = xstrdup(name);
+	}
+	ytree_free(root);
+	*users = out;
+	return 0;
+}
