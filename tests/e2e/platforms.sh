@@ -85,6 +85,8 @@ if qemu_wait esxi 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 	ok "esxi: configured itself from the OVF environment"
 	check "esxi: seed came from the ISO transport" grep -aq 'KILN-STATUS: datasource: *ovf-iso:/dev/sr0' "$T/esxi.log"
 	check "esxi: the data disk on pvscsi was formatted and mounted" grep -aqE 'KILN-STATUS: +datadisk +done +/dev/sd[a-z] formatted and mounted' "$T/esxi.log"
+	# The facts (KILN-E2E: lines) come after the status: wait for the last one.
+	qemu_wait esxi 'KILN-E2E: sr0_mode=' 120 && sleep 2
 	check "esxi: a non-root user cannot read the OVF environment CD-ROM (root can)" test "$(marker esxi sr0_reach)" = "nobody=refused root=reachable"
 	check "esxi: the CD-ROM stays root:root 0600 when udev re-applies its rules" test "$(marker esxi sr0_mode)" = "600 root:root"
 	check "esxi: a non-root user cannot read the stored seed" test "$(marker esxi stored_seed_reach)" = "nobody=refused root=reachable"
@@ -95,6 +97,7 @@ if qemu_wait ec2 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 	ok "ec2: configured itself from its IMDSv2 user data"
 	check "ec2: seed came from IMDSv2" grep -aq 'KILN-STATUS: datasource: *ec2-imdsv2' "$T/ec2.log"
 	check "ec2: token first, then user data with the token" bash -c "head -1 '$T/imds.log' | grep -q '^PUT /latest/api/token token=valid' && grep -q '^GET /latest/user-data token=valid' '$T/imds.log' && ! grep -q 'token=none' '$T/imds.log'"
+	qemu_wait ec2 'KILN-E2E: sr0_mode=' 120 && sleep 2
 	check "ec2: a non-root user gets no IMDS token after the seed is applied (root does)" test "$(marker ec2 imds_reach)" = "nobody=refused root=reachable"
 	check "ec2: a non-root user cannot read the stored seed" test "$(marker ec2 stored_seed_reach)" = "nobody=refused root=reachable"
 else
