@@ -20,7 +20,7 @@ KILN_VERSION := $(shell cat VERSION)
 CFLAGS   += -DKILN_VERSION='"$(KILN_VERSION)"'
 
 # Library code shared by both binaries: everything under these directories.
-LIB_DIRS := lib profiles images esxi
+LIB_DIRS := lib profiles images esxi baremetal
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 KILN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard installer/*.c))
@@ -93,7 +93,7 @@ DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-de
 	libdeflate-dev libxml2-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
 	dosfstools mtools qemu-utils qemu-system-x86 ovmf mmdebstrap systemd-boot-efi \
 	xorriso python3 uidmap s3cmd python3-boto3 python3-flask python3-pymysql mariadb-server \
-	mariadb-client openssl iproute2 curl systemd libxml2-utils openssh-client
+	mariadb-client openssl iproute2 curl systemd libxml2-utils openssh-client bmap-tools
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)
