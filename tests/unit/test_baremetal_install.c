@@ -1,0 +1,481 @@
+/* baremetal/install.c + source.c end to end with file targets: signatures
+ * (bmap and whole image) checked before a byte is written, refusals that
+ * need the image (too small, the image itself, not blank, damaged record,
+ * downgrade), the write order (a failed or interrupted install leaves no
+ * partition table and a rerun finishes it), the GPT moved on a larger disk.
+ * sgdisk, sfdisk, blkid and cmp are the oracles. Seeds are covered by
+ * tests/cli/install.sh, which makes real ones with kiln seed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <stdint.h>
+#include "baremetal/install.h"
+#include "lib/fileio.h"
+#include "image_util.h"
+#include "mini_image.h"
+
+#define MiB (1024 * 1024ULL)
+#define IMG (128 * MiB)
+
+static char *dir, *img, *tgt;
+static struct minisign_key *key, *other;
+static struct minisign_pub pub, other_pub;
+
+static void sign_buffer(const struct minisign_key *k, const void *data, size_t len, const char *sigpath,
+			const char *name, const char *deployment, uint64_t version)
+{
+	uint8_t h[64];
+	minisign_hash_buffer(data, len, h);
+	char *c = deployment ? minisign_kiln_comment(1700000000, name, deployment, version) : xstrdup("no fields");
+	struct buf b;
+	buf_init(&b);
+	assert_int_equal(minisign_sign_hash(k, h, c, NULL, &b), 0);
+	assert_int_equal(write_file_atomic(sigpath, b.data, b.len, 0644), 0);
+	buf_free(&b);
+	free(c);
+}
+
+/* IMAGE.bmap + IMAGE.bmap.minisig, or without bmap IMAGE.minisig. */
+static void sign_image(const char *image, bool bmap, const struct minisign_key *k, const char *deployment,
+		       uint64_t version)
+{
+	char *bp = xasprintf("%s.bmap", image), *sp;
+	if (bmap) {
+		struct buf b;
+		buf_init(&b);
+		assert_int_equal(bm_map_of_file(image, &b), 0);
+		assert_int_equal(write_file_atomic(bp, b.data, b.len, 0644), 0);
+		sp = xasprintf("%s.minisig", bp);
+		sign_buffer(k, b.data, b.len, sp, "img.raw.bmap", deployment, version);
+		buf_free(&b);
+	} else {
+		unlink(bp);
+		char *data;
+		size_t n;
+		assert_int_equal(read_file(image, 2 * IMG, &data, &n), 0);
+		sp = xasprintf("%s.minisig", image);
+		sign_buffer(k, data, n, sp, "img.raw", deployment, version);
+		free(data);
+	}
+	free(sp);
+	free(bp);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (sodium_init() < 0)
+		return -1;
+	dir = make_tmpdir();
+	img = xasprintf("%s/img.raw", dir);
+	tgt = xasprintf("%s/disk.raw", dir);
+	key = minisign_keygen();
+	other = minisign_keygen();
+	minisign_key_public(key, &pub);
+	minisign_key_public(other, &other_pub);
+	assert_int_equal(mini_image(img, 128, "mysql", 6, 9), 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	rm_rf(dir);
+	free(dir);
+	free(img);
+	free(tgt);
+	minisign_key_free(key);
+	minisign_key_free(other);
+	return 0;
+}
+
+static int each_setup(void **state)
+{
+	(void)state;
+	unlink(tgt);
+	sign_image(img, true, key, "acme", 5);
+	capture_log();
+	return 0;
+}
+
+static int each_teardown(void **state)
+{
+	(void)state;
+	log_set_sink(NULL, NULL);
+	return 0;
+}
+
+static struct bm_install_opts opts(void)
+{
+	return (struct bm_install_opts){ .disk = tgt, .source = { .image = img, .pub = &pub, .deployment = "acme" } };
+}
+
+static int install(const struct bm_install_opts *o)
+{
+	struct bm_install_result res;
+	int r = bm_install(o, &res);
+	bm_install_result_free(&res);
+	return r;
+}
+
+static int sh(const char *fmt, const char *a)
+{
+	int st;
+	char *out = run_cmd(&st, fmt, a);
+	free(out);
+	return st;
+}
+
+/* The target's middle equals the image; it has a valid GPT. */
+static void check_installed(void)
+{
+	int st;
+	char *out = run_cmd(&st, "cmp -i 1048576 -n %llu '%s' '%s'", (unsigned long long)(IMG - 2 * MiB), img, tgt);
+	if (st != 0)
+		fail_msg("target differs from the image: %s", out);
+	free(out);
+	out = run_cmd(&st, "sgdisk -v '%s'", tgt);
+	if (st != 0 || !strstr(out, "No problems found"))
+		fail_msg("sgdisk -v: %s", out);
+	free(out);
+}
+
+/* No partition table, nothing any prober recognises. */
+static void check_not_bootable(void)
+{
+	assert_int_not_equal(sh("sfdisk --json '%s'", tgt), 0);
+	assert_int_not_equal(sh("blkid -p '%s'", tgt), 0);
+	uint8_t b[512];
+	int fd = open(tgt, O_RDONLY);
+	assert_int_equal(pread(fd, b, 512, 0), 512);
+	close(fd);
+	static const uint8_t zero[512];
+	assert_memory_equal(b, zero, 512);
+}
+
+static struct bm_record read_record(void)
+{
+	uint8_t *b = xmalloc(BM_RECORD_SIZE);
+	int fd = open(tgt, O_RDONLY);
+	assert_int_equal(pread(fd, b, BM_RECORD_SIZE, BM_RECORD_OFFSET), (ssize_t)BM_RECORD_SIZE);
+	close(fd);
+	struct bm_record r;
+	assert_int_equal(bm_record_parse(b, BM_RECORD_SIZE, &r), 0);
+	free(b);
+	return r;
+}
+
+static void test_install_new_file(void **state)
+{
+	(void)state;
+	struct bm_install_opts o = opts();
+	struct bm_install_result res;
+	assert_int_equal(bm_install(&o, &res), 0);
+	assert_true(res.verified);
+	assert_true(res.via_bmap);
+	assert_false(res.gpt_moved);
+	assert_int_equal(res.image_size, IMG);
+	assert_int_equal(res.disk_size, IMG);
+	assert_string_equal(res.deployment, "acme");
+	assert_int_equal(res.version, 5);
+	assert_true(res.bytes_written > 6 * MiB);
+	assert_null(res.seed_host);
+	bm_install_result_free(&res);
+	check_installed();
+	struct stat st;
+	assert_int_equal(stat(tgt, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);   /* the image holds a role key */
+	struct bm_record r = read_record();
+	assert_int_equal(r.state, BM_RECORD_COMPLETE);
+	assert_int_equal(r.version, 5);
+	assert_string_equal(r.image, "img.raw");
+	char *dep;
+	uint64_t v;
+	assert_int_equal(bm_record_carried(&r, &pub, &dep, &v, NULL), 0);
+	assert_int_equal(v, 5);
+	free(dep);
+	bm_record_free(&r);
+
+	/* again: the disk is not blank now */
+	assert_int_equal(install(&o), -EPERM);
+	assert_non_null(strstr(last_error, "is not blank"));
+	o.wipe = true;
+	assert_int_equal(install(&o), 0);
+	check_installed();
+}
+
+static void test_whole_image_signature(void **state)
+{
+	(void)state;
+	sign_image(img, false, key, "acme", 3);
+	struct bm_install_opts o = opts();
+	struct bm_install_result res;
+	assert_int_equal(bm_install(&o, &res), 0);
+	assert_false(res.via_bmap);
+	assert_int_equal(res.version, 3);
+	bm_install_result_free(&res);
+	check_installed();
+	/* a changed image is refused before the target is even created */
+	unlink(tgt);
+	int fd = open(img, O_WRONLY);
+	assert_int_equal(pwrite(fd, "X", 1, 100 * MiB), 1);
+	assert_int_equal(install(&o), -EKEYREJECTED);
+	assert_non_null(strstr(last_error, "signature verification failed"));
+	assert_int_not_equal(access(tgt, F_OK), 0);
+	assert_int_equal(pwrite(fd, "\0", 1, 100 * MiB), 1);
+	close(fd);
+	sign_image(img, true, key, "acme", 5);
+}
+
+static void test_signature_refusals(void **state)
+{
+	(void)state;
+	struct bm_install_opts o = opts();
+	char *sig = xasprintf("%s.bmap.minisig", img), *bmap = xasprintf("%s.bmap", img);
+	/* another operator's key */
+	sign_image(img, true, other, "acme", 5);
+	assert_int_equal(install(&o), -ENOKEY);
+	assert_non_null(strstr(last_error, "signed by a different key"));
+	/* not kiln's trusted comment */
+	sign_image(img, true, key, NULL, 0);
+	assert_int_equal(install(&o), -EBADMSG);
+	assert_non_null(strstr(last_error, "not a kiln signature"));
+	/* another deployment */
+	sign_image(img, true, key, "other", 5);
+	assert_int_equal(install(&o), -EXDEV);
+	assert_non_null(strstr(last_error, "signed for deployment 'other', not 'acme'"));
+	/* a bmap changed after signing */
+	sign_image(img, true, key, "acme", 5);
+	char *text;
+	size_t n;
+	assert_int_equal(read_file(bmap, BMAP_MAX_BYTES, &text, &n), 0);
+	*strstr(text, "<BlockSize> 4096") = ' ';
+	assert_int_equal(write_file_atomic(bmap, text, n, 0644), 0);
+	free(text);
+	assert_int_equal(install(&o), -EKEYREJECTED);
+	/* no signature at all */
+	unlink(sig);
+	assert_int_equal(install(&o), -ENOENT);
+	assert_non_null(strstr(last_error, "is not signed"));
+	assert_non_null(strstr(last_error, "kiln sign"));
+	/* a legacy (whole-file) signature, made by minisign itself with our key */
+	sign_image(img, true, key, "acme", 5);
+	struct buf kb;
+	buf_init(&kb);
+	minisign_key_format(key, &kb);
+	char *kf = xasprintf("%s/op.key", dir);
+	assert_int_equal(write_file_atomic(kf, kb.data, kb.len, 0600), 0);
+	buf_wipe(&kb);
+	int mst;
+	char *mout = run_cmd(&mst, "minisign -S -l -s '%s' -m '%s' -x '%s' </dev/null", kf, bmap, sig);
+	if (mst != 0)
+		fail_msg("minisign -S -l: %s", mout);
+	free(mout);
+	assert_int_equal(install(&o), -EPROTONOSUPPORT);
+	assert_non_null(strstr(last_error, "legacy"));
+	free(kf);
+	/* the bmap describes another image size */
+	sign_image(img, true, key, "acme", 5);
+	char *copy = xasprintf("%s/bigger.raw", dir);
+	int st;
+	char *out = run_cmd(&st, "cp --sparse=always '%s' '%s' && truncate -s 130M '%s'", img, copy, copy);
+	free(out);
+	o.source.image = copy;
+	o.source.bmap = bmap;
+	o.source.sig = sig;
+	assert_int_equal(install(&o), -EINVAL);
+	assert_non_null(strstr(last_error, "describes an image of 134217728 bytes"));
+	/* not a whole number of MiB */
+	out = run_cmd(&st, "truncate -s 130000000 '%s'", copy);
+	free(out);
+	assert_int_equal(install(&o), -EINVAL);
+	assert_non_null(strstr(last_error, "not a whole number of MiB"));
+	assert_int_not_equal(access(tgt, F_OK), 0);   /* nothing was written anywhere */
+	free(copy);
+	free(sig);
+	free(bmap);
+}
+
+static void test_not_a_kiln_image(void **state)
+{
+	(void)state;
+	char *raw = xasprintf("%s/plain.raw", dir);
+	make_sparse(raw, 8 * MiB);
+	sign_image(raw, true, key, "acme", 1);
+	struct bm_install_opts o = opts();
+	o.source.image = raw;
+	assert_int_equal(install(&o), -EMEDIUMTYPE);
+	assert_non_null(strstr(last_error, "no valid GPT"));
+	/* a GPT image with data where kiln keeps its record */
+	int st;
+	char *out = run_cmd(&st, "cp --sparse=always '%s' '%s' && printf x | dd of='%s' bs=1 seek=%u conv=notrunc status=none",
+			    img, raw, raw, BM_RECORD_OFFSET + 10);
+	free(out);
+	sign_image(raw, true, key, "acme", 1);
+	assert_int_equal(install(&o), -EINVAL);
+	assert_non_null(strstr(last_error, "where kiln install keeps its record"));
+	assert_int_not_equal(access(tgt, F_OK), 0);
+	free(raw);
+}
+
+static void test_larger_disk_moves_gpt(void **state)
+{
+	(void)state;
+	make_sparse(tgt, 200 * MiB + 3 * 512);
+	struct bm_install_opts o = opts();
+	struct bm_install_result res;
+	assert_int_equal(bm_install(&o, &res), 0);
+	assert_true(res.gpt_moved);
+	assert_int_equal(res.disk_size, 200 * MiB + 3 * 512);
+	bm_install_result_free(&res);
+	check_installed();
+	int st;
+	char *out = run_cmd(&st, "sfdisk -d '%s'", tgt);
+	char want[64];
+	snprintf(want, sizeof want, "last-lba: %llu", (unsigned long long)((200 * MiB + 3 * 512) / 512 - 34));
+	assert_non_null(strstr(out, want));
+	free(out);
+}
+
+/* A range that no longer matches the signed bmap: found while copying,
+ * after the first MiB was cleared: the disk does not boot; with the image
+ * repaired, a rerun needs no --wipe. */
+static void test_changed_image_fails_safe(void **state)
+{
+	(void)state;
+	struct bm_install_opts o = opts();
+	assert_int_equal(install(&o), 0);   /* a working install first */
+	int fd = open(img, O_RDWR);
+	uint8_t orig;
+	uint64_t at = 50 * MiB;
+	char *text;
+	size_t n;
+	char *bmap = xasprintf("%s.bmap", img);
+	assert_int_equal(read_file(bmap, BMAP_MAX_BYTES, &text, &n), 0);
+	struct bm_map m;
+	assert_int_equal(bm_map_parse(text, n, &m, NULL, 0), 0);
+	at = m.v[m.n / 2].offset + 10;    /* inside a mapped range */
+	bm_map_free(&m);
+	free(text);
+	assert_int_equal(pread(fd, &orig, 1, (off_t)at), 1);
+	uint8_t x = (uint8_t)(orig ^ 0xff);
+	assert_int_equal(pwrite(fd, &x, 1, (off_t)at), 1);
+	o.wipe = true;
+	assert_int_equal(install(&o), -EBADMSG);
+	assert_non_null(strstr(last_error, "does not match its signed SHA-256"));
+	check_not_bootable();
+	struct bm_record r = read_record();
+	assert_int_equal(r.state, BM_RECORD_IN_PROGRESS);
+	assert_true(r.has_carried);   /* the version it had is still proven */
+	bm_record_free(&r);
+	assert_int_equal(pwrite(fd, &orig, 1, (off_t)at), 1);
+	close(fd);
+	o.wipe = false;
+	assert_int_equal(install(&o), 0);
+	check_installed();
+	free(bmap);
+}
+
+static volatile sig_atomic_t stop;
+static void stop_midway(void *ud, enum bm_phase ph, uint64_t done, uint64_t total)
+{
+	(void)ud;
+	(void)ph;
+	if (done > 0 && done < total)
+		stop = 1;
+}
+
+static void test_downgrade_and_interruption(void **state)
+{
+	(void)state;
+	struct bm_install_opts o = opts();
+	assert_int_equal(install(&o), 0);            /* the disk carries 5 */
+	sign_image(img, true, key, "acme", 4);
+	o.wipe = true;
+	assert_int_equal(install(&o), -EPERM);
+	assert_non_null(strstr(last_error, "carries version 5 of deployment acme"));
+	assert_non_null(strstr(last_error, "a downgrade"));
+	/* an upgrade to 6, interrupted: no partition table, still proven to carry 5 */
+	sign_image(img, true, key, "acme", 6);
+	stop = 0;
+	o.cancel = &stop;
+	o.progress = stop_midway;
+	assert_int_equal(install(&o), -ECANCELED);
+	assert_non_null(strstr(last_error, "interrupted"));
+	check_not_bootable();
+	o.cancel = NULL;
+	o.progress = NULL;
+	o.wipe = false;
+	sign_image(img, true, key, "acme", 4);
+	assert_int_equal(install(&o), -EPERM);       /* 4 < 5, even half-written */
+	o.force = true;
+	assert_int_equal(install(&o), 0);            /* forced; no --wipe for kiln's own half-written disk */
+	check_installed();
+	/* an install signed by another key carries nothing comparable */
+	o.force = false;
+	o.wipe = true;
+	sign_image(img, true, other, "acme", 1);
+	o.source.pub = &other_pub;
+	assert_int_equal(install(&o), 0);
+}
+
+static void test_check_refusals(void **state)
+{
+	(void)state;
+	struct bm_source src = { .image = img, .size = IMG, .deployment = "acme", .version = 1, .fd = -1 };
+	struct stat st;
+	assert_int_equal(stat(img, &st), 0);
+	src.st_dev = st.st_dev;
+	src.st_ino = st.st_ino;
+	/* a disk smaller than the image */
+	struct bm_disk d = { .path = xstrdup("/dev/fake"), .kind = BM_TARGET_BLOCK, .size = 64 * MiB,
+			     .record_state = -ENOENT };
+	bm_check(&d, &bm_roots_host, &src, &pub, false, false);
+	assert_true(bm_disk_refused(&d, BM_REFUSE_TOO_SMALL));
+	assert_string_equal(d.refusals[0].why, "it has 64 MiB, the image needs 128 MiB");
+	bm_disk_free(&d);
+	/* the image itself */
+	assert_int_equal(bm_disk_probe(&bm_roots_host, img, &d), 0);
+	bm_check(&d, &bm_roots_host, &src, &pub, true, false);
+	assert_true(bm_disk_refused(&d, BM_REFUSE_SAME_AS_IMAGE));
+	bm_disk_free(&d);
+	/* a damaged record: only --wipe */
+	make_sparse(tgt, IMG);
+	int fd = open(tgt, O_WRONLY);
+	assert_int_equal(pwrite(fd, "kiln-install-record 1\nbroken\n", 29, BM_RECORD_OFFSET), 29);
+	close(fd);
+	assert_int_equal(bm_disk_probe(&bm_roots_host, tgt, &d), 0);
+	bm_check(&d, &bm_roots_host, &src, &pub, false, false);
+	assert_true(bm_disk_refused(&d, BM_REFUSE_DAMAGED_RECORD));
+	assert_false(bm_disk_refused(&d, BM_REFUSE_NOT_BLANK));
+	bm_disk_free(&d);
+	assert_int_equal(bm_disk_probe(&bm_roots_host, tgt, &d), 0);
+	bm_check(&d, &bm_roots_host, &src, &pub, true, false);
+	assert_int_equal(d.n_refusals, 0);
+	bm_disk_free(&d);
+	/* data without a signature */
+	make_sparse(tgt, IMG);
+	fd = open(tgt, O_WRONLY);
+	assert_int_equal(pwrite(fd, "notes", 5, 0), 5);
+	close(fd);
+	struct bm_install_opts o = opts();
+	assert_int_equal(install(&o), -EPERM);
+	assert_non_null(strstr(last_error, "it holds data"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_install_new_file, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(test_whole_image_signature, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(test_signature_refusals, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_kiln_image, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(test_larger_disk_moves_gpt, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(test_changed_image_fails_safe, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(test_downgrade_and_interruption, each_setup, each_teardown),
+		cmocka_unit_test_setup_teardown(test_check_refusals, each_setup, each_teardown),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
