@@ -77,6 +77,11 @@ static int pread_all(int fd, uint8_t *b, size_t n, uint64_t off)
 	return 0;
 }
 
+static bool cancelled(const struct bm_copy *c)
+{
+	return c->cancel && *c->cancel;
+}
+
 /* Write one chunk and read it back from the device, not from the cache. */
 static int write_verify(const struct bm_copy *c, const struct job *j, const uint8_t *b, uint8_t *rb,
 			uint64_t *bad, const char **step)
@@ -124,7 +129,7 @@ static void *worker(void *arg)
 		struct job j = e->queue[e->q_head];
 		e->q_head = (e->q_head + 1) % NBUF;
 		e->q_n--;
-		bool skip = e->err != 0;
+		bool skip = e->err != 0 || cancelled(e->c);
 		pthread_mutex_unlock(&e->mu);
 		uint64_t bad = 0;
 		const char *step = NULL;
@@ -199,11 +204,6 @@ static void report(struct engine *e)
 	uint64_t done = e->completed;
 	pthread_mutex_unlock(&e->mu);
 	c->progress(c->progress_ud, BM_PHASE_WRITE, done + (c->block ? c->zeroed : 0), e->total);
-}
-
-static bool cancelled(const struct bm_copy *c)
-{
-	return c->cancel && *c->cancel;
 }
 
 /* Zeros where the image has a hole; the kernel guarantees they read back as zeros. */
@@ -369,6 +369,8 @@ int bm_copy_run(struct bm_copy *c)
 		pthread_join(th[i], NULL);
 	if (r == 0)
 		r = worker_error(&e);
+	if (r == 0 && cancelled(c))
+		r = -ECANCELED;   /* chunks were skipped after the signal */
 	c->written = e.completed;
 	if (r == 0 && fsync(c->fd) < 0)
 		r = failed(c, -errno, "flushing", 0);

@@ -288,6 +288,22 @@ static void pct_report(void *ud, enum bm_phase ph, uint64_t done, uint64_t total
 		o->progress(o->progress_ud, ph, done, total);
 }
 
+static int copy_failed(struct run *u, const struct bm_copy *c, int r)
+{
+	if (r == -ECANCELED)
+		return log_error_errno(r, "interrupted: %s has no partition table and does not boot; run the "
+				       "same kiln install again to finish", u->disk.path);
+	if (r == -EBADMSG)
+		return log_error_errno(r, "%s: the range at byte %" PRIu64 " does not match its signed SHA-256 "
+				       "(the image changed or is damaged); %s does not boot", u->src.image,
+				       c->fail_offset, u->disk.path);
+	if (r == -EIO && c->fail_step && !strncmp(c->fail_step, "comparing", 9))
+		return log_error_errno(r, "%s: what was read back at byte %" PRIu64 " differs from what was "
+				       "written: the disk is failing; it does not boot", u->disk.path, c->fail_offset);
+	return log_error_errno(r, "%s: %s at byte %" PRIu64 " failed; it does not boot", u->disk.path,
+			       c->fail_step ? c->fail_step : "writing", c->fail_offset);
+}
+
 static int copy(struct run *u, struct bm_install_result *res)
 {
 	struct bm_copy c = {
@@ -301,21 +317,13 @@ static int copy(struct run *u, struct bm_install_result *res)
 	int r = bm_copy_run(&c);
 	res->bytes_written = c.written;
 	res->bytes_zeroed = c.zeroed;
-	if (r == -ECANCELED)
-		return log_error_errno(r, "interrupted: %s has no partition table and does not boot; run the "
-				       "same kiln install again to finish", u->disk.path);
-	if (r == -EBADMSG)
-		return log_error_errno(r, "%s: the range at byte %" PRIu64 " does not match its signed SHA-256 "
-				       "(the image changed or is damaged); %s does not boot", u->src.image,
-				       c.fail_offset, u->disk.path);
-	if (r == -EIO && c.fail_step && !strncmp(c.fail_step, "comparing", 9))
-		return log_error_errno(r, "%s: what was read back at byte %" PRIu64 " differs from what was "
-				       "written: the disk is failing; it does not boot", u->disk.path, c.fail_offset);
 	if (r < 0)
-		return log_error_errno(r, "%s: %s at byte %" PRIu64 " failed; it does not boot", u->disk.path,
-				       c.fail_step ? c.fail_step : "writing", c.fail_offset);
+		return copy_failed(u, &c, r);
 	if (memcmp(u->head, u->pre_head, BM_MIB) || memcmp(u->tail, u->pre_tail, BM_MIB))
 		return log_error_errno(EBADMSG, "%s changed while it was being installed", u->src.image);
+	/* the last chance to stop: the seed and the final writes take moments */
+	if (u->o->cancel && *u->o->cancel)
+		return copy_failed(u, &c, -ECANCELED);
 	return 0;
 }
 
