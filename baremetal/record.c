@@ -75,7 +75,8 @@ static int take(char **p, char *end, const char *key, char **value)
 	*nl = '\0';
 	*value = *p + kl + 1;
 	*p = nl + 1;
-	for (const unsigned char *c = (const unsigned char *)*value; *c; c++)
+	/* printable to the newline: no NUL cuts the value short */
+	for (const unsigned char *c = (const unsigned char *)*value; c < (const unsigned char *)nl; c++)
 		if (*c <= 0x20 || *c == 0x7f)
 			return -EBADMSG;
 	return 0;

@@ -178,6 +178,11 @@ static void test_parse_refuses(void **state)
 	memcpy(blk, "kiln-install-record 2\n", 22);
 	assert_int_equal(bm_record_parse(blk, BM_RECORD_SIZE, &r), -ENOENT);
 	assert_int_equal(bm_record_parse(blk, 10, &r), -ENOENT);
+	/* a NUL in a value (found by fuzz_install_record): not the end of the line */
+	memset(blk, 0, BM_RECORD_SIZE);
+	const char *cut = "kiln-install-record 1\nstate complete\ntime 1\nimage a\0b\ndeployment d\nversion 1\nend\n";
+	memcpy(blk, cut, 80);
+	assert_int_equal(bm_record_parse(blk, BM_RECORD_SIZE, &r), -EBADMSG);
 	/* a NUL inside the carried signature */
 	memset(blk, 0, BM_RECORD_SIZE);
 	const char *nul = "kiln-install-record 1\nstate complete\ntime 1\nimage a\ndeployment d\nversion 1\ncarried-hash "
