@@ -133,7 +133,7 @@ static int find_runs(int fd, uint64_t size, uint32_t bs, struct bm_map *m)
 }
 
 int bm_map_scan(int fd, uint64_t size, uint32_t block_size, crypto_generichash_state *whole,
-		bm_progress_fn progress, void *ud, struct bm_map *out)
+		const struct bm_watch *watch, struct bm_map *out)
 {
 	memset(out, 0, sizeof *out);
 	out->image_size = size;
@@ -146,15 +146,14 @@ int bm_map_scan(int fd, uint64_t size, uint32_t block_size, crypto_generichash_s
 	uint8_t *b = xmalloc(SCAN_CHUNK);
 	struct bm_sha256 *sha = bm_sha256_new();
 	uint64_t pos = 0, hashed = 0;
-	if (progress)
-		progress(ud, BM_PHASE_VERIFY, 0, out->mapped_bytes);
+	bm_watch_report(watch, BM_PHASE_VERIFY, 0, out->mapped_bytes);
 	for (size_t i = 0; i < out->n && r == 0; i++) {
 		struct bm_range *rg = &out->v[i];
 		if (whole)
 			hash_zeros(whole, rg->offset - pos);
 		for (uint64_t done = 0; done < rg->length && r == 0; ) {
 			size_t n = rg->length - done < SCAN_CHUNK ? (size_t)(rg->length - done) : SCAN_CHUNK;
-			r = pread_full(fd, b, n, rg->offset + done);
+			r = bm_watch_cancelled(watch) ? -ECANCELED : pread_full(fd, b, n, rg->offset + done);
 			if (r == 0) {
 				bm_sha256_update(sha, b, n);
 				if (whole)
@@ -162,8 +161,7 @@ int bm_map_scan(int fd, uint64_t size, uint32_t block_size, crypto_generichash_s
 			}
 			done += n;
 			hashed += n;
-			if (progress)
-				progress(ud, BM_PHASE_VERIFY, hashed, out->mapped_bytes);
+			bm_watch_report(watch, BM_PHASE_VERIFY, hashed, out->mapped_bytes);
 		}
 		bm_sha256_final(sha, rg->sha256);
 		pos = rg->offset + rg->length;
@@ -275,7 +273,7 @@ int bm_map_of_file(const char *path, struct buf *out)
 	struct bm_map m;
 	int r = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EINVAL : st.st_size == 0 ? -ENODATA : 0;
 	if (r == 0)
-		r = bm_map_scan(fd, (uint64_t)st.st_size, BMAP_BLOCK_SIZE, NULL, NULL, NULL, &m);
+		r = bm_map_scan(fd, (uint64_t)st.st_size, BMAP_BLOCK_SIZE, NULL, NULL, &m);
 	close(fd);
 	if (r == 0) {
 		bm_map_format(&m, out);

@@ -35,9 +35,10 @@ void bm_map_free(struct bm_map *m);
 /* Scan fd (size bytes): every run SEEK_DATA finds, widened to whole blocks,
  * with its SHA-256. When whole is not NULL it is fed every byte of the image
  * in order (holes as zeros): the BLAKE2b prehash a minisign signature of the
- * whole image checks. progress (may be NULL) hears BM_PHASE_VERIFY. */
+ * whole image checks. watch (may be NULL) hears BM_PHASE_VERIFY and may stop
+ * it (-ECANCELED). */
 int bm_map_scan(int fd, uint64_t size, uint32_t block_size, crypto_generichash_state *whole,
-		bm_progress_fn progress, void *ud, struct bm_map *out);
+		const struct bm_watch *watch, struct bm_map *out);
 
 /* bmaptool's XML, version 2.0, ChecksumType sha256, BmapFileChecksum set. */
 void bm_map_format(const struct bm_map *m, struct buf *out);

@@ -79,7 +79,7 @@ static int pread_all(int fd, uint8_t *b, size_t n, uint64_t off)
 
 static bool cancelled(const struct bm_copy *c)
 {
-	return c->cancel && *c->cancel;
+	return bm_watch_cancelled(&c->watch);
 }
 
 /* Write one chunk and read it back from the device, not from the cache. */
@@ -198,12 +198,10 @@ static int worker_error(struct engine *e)
 static void report(struct engine *e)
 {
 	struct bm_copy *c = e->c;
-	if (!c->progress)
-		return;
 	pthread_mutex_lock(&e->mu);
 	uint64_t done = e->completed;
 	pthread_mutex_unlock(&e->mu);
-	c->progress(c->progress_ud, BM_PHASE_WRITE, done + (c->block ? c->zeroed : 0), e->total);
+	bm_watch_report(&c->watch, BM_PHASE_WRITE, done + (c->block ? c->zeroed : 0), e->total);
 }
 
 /* Zeros where the image has a hole; the kernel guarantees they read back as zeros. */

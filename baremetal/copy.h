@@ -9,7 +9,6 @@
  * two worker threads. */
 #ifndef KILN_BAREMETAL_COPY_H
 #define KILN_BAREMETAL_COPY_H
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "baremetal/bmap.h"
@@ -23,9 +22,7 @@ struct bm_copy {
 	int dfd;                      /* the target again with O_DIRECT, or -1 */
 	bool block;                   /* a block device */
 	bool fresh;                   /* a file kiln just created: its holes read as zeros already */
-	volatile sig_atomic_t *cancel;
-	bm_progress_fn progress;      /* BM_PHASE_WRITE, from the calling thread */
-	void *progress_ud;
+	struct bm_watch watch;        /* BM_PHASE_WRITE */
 	/* out */
 	uint8_t *head, *tail;         /* BM_MIB each, allocated by the caller */
 	uint64_t written, zeroed;     /* bytes */
@@ -34,7 +31,7 @@ struct bm_copy {
 };
 
 /* 0; -EBADMSG a range's SHA-256 differs from the signed one; -EIO the read
- * back differs; -ECANCELED *cancel was set; other -errno from I/O. Does
+ * back differs; -ECANCELED the watch's cancel was set; other -errno from I/O. Does
  * not log: fail_step and fail_offset say what failed where. */
 int bm_copy_run(struct bm_copy *c);
 #endif

@@ -159,10 +159,11 @@ static int read_layout(struct run *u)
 		return log_error_errno(r, "reading %s", u->src.image);
 	if ((r = bm_gpt_read(u->pre_head, u->pre_tail, u->src.size, &u->gpt)) < 0)
 		return r;
-	if (!all_zero(u->pre_head + BM_RECORD_OFFSET, BM_RECORD_SIZE))
-		return log_error_errno(EINVAL, "%s has data at bytes %u-%u, where kiln install keeps its "
-				       "record: not a kiln disk image", u->src.image, BM_RECORD_OFFSET,
-				       BM_RECORD_OFFSET + BM_RECORD_SIZE - 1);
+	if (!all_zero(u->pre_head + BM_RECORD_OFFSET, BM_RECORD_SIZE)) {
+		log_error("%s has data at bytes %u-%u, where kiln install keeps its record: not a kiln "
+			  "disk image", u->src.image, BM_RECORD_OFFSET, BM_RECORD_OFFSET + BM_RECORD_SIZE - 1);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -182,13 +183,17 @@ static int check_seed(struct run *u)
 			  u->src.deployment);
 		return -EXDEV;
 	}
-	if (!u->gpt.root_size)
-		return log_error_errno(ENOENT, "%s has no root partition to put the seed in", u->src.image);
+	if (!u->gpt.root_size) {
+		log_error("%s has no root partition to put the seed in", u->src.image);
+		return -ENOENT;
+	}
 	char *role;
 	size_t n;
 	r = ext4_read_file_at(u->src.image, u->gpt.root_offset, BM_ROLE_PATH, ROLE_MAX, &role, &n);
-	if (r == -ENOENT)
-		return log_error_errno(r, "%s has no " BM_ROLE_PATH ": not a kiln role image", u->src.image);
+	if (r == -ENOENT) {
+		log_error("%s has no " BM_ROLE_PATH ": not a kiln role image", u->src.image);
+		return r;
+	}
 	if (r < 0)
 		return r;
 	while (n && role[n - 1] == '\n')
@@ -215,13 +220,17 @@ static int open_target(struct run *u)
 	if (d->kind == BM_TARGET_BLOCK) {
 		if (ioctl(u->fd, BLKGETSIZE64, &u->size) < 0)
 			return log_error_errno(errno, "%s: cannot read its size", d->path);
-		if (u->size < u->src.size)
-			return log_error_errno(ENOSPC, "%s has %" PRIu64 " bytes, the image %" PRIu64, d->path,
-					       u->size, u->src.size);
+		if (u->size < u->src.size) {
+			log_error("%s has %" PRIu64 " bytes, the image %" PRIu64, d->path, u->size, u->src.size);
+			return -ENOSPC;
+		}
 	} else {
 		struct stat st;
 		if (fstat(u->fd, &st) < 0)
 			return log_error_errno(errno, "%s", d->path);
+		/* the image holds the role key: the file is private, as kiln build's are */
+		if ((st.st_mode & 077) && fchmod(u->fd, st.st_mode & 0700) < 0)
+			return log_error_errno(errno, "cannot make %s private (chmod go-rwx)", d->path);
 		/* A file target grows to the image; a larger one is a larger disk. */
 		u->size = (uint64_t)st.st_size < u->src.size ? u->src.size : (uint64_t)st.st_size / SECTOR * SECTOR;
 		if ((uint64_t)st.st_size < u->src.size && ftruncate(u->fd, (off_t)u->src.size) < 0)
@@ -281,27 +290,21 @@ out:
 	return r;
 }
 
-static void pct_report(void *ud, enum bm_phase ph, uint64_t done, uint64_t total)
-{
-	const struct bm_install_opts *o = ud;
-	if (o->progress)
-		o->progress(o->progress_ud, ph, done, total);
-}
-
 static int copy_failed(struct run *u, const struct bm_copy *c, int r)
 {
 	if (r == -ECANCELED)
-		return log_error_errno(r, "interrupted: %s has no partition table and does not boot; run the "
-				       "same kiln install again to finish", u->disk.path);
-	if (r == -EBADMSG)
-		return log_error_errno(r, "%s: the range at byte %" PRIu64 " does not match its signed SHA-256 "
-				       "(the image changed or is damaged); %s does not boot", u->src.image,
-				       c->fail_offset, u->disk.path);
-	if (r == -EIO && c->fail_step && !strncmp(c->fail_step, "comparing", 9))
-		return log_error_errno(r, "%s: what was read back at byte %" PRIu64 " differs from what was "
-				       "written: the disk is failing; it does not boot", u->disk.path, c->fail_offset);
-	return log_error_errno(r, "%s: %s at byte %" PRIu64 " failed; it does not boot", u->disk.path,
-			       c->fail_step ? c->fail_step : "writing", c->fail_offset);
+		log_error("interrupted: %s has no partition table and does not boot; run the same kiln "
+			  "install again to finish", u->disk.path);
+	else if (r == -EBADMSG)
+		log_error("%s: the range at byte %" PRIu64 " does not match its signed SHA-256 (the image "
+			  "changed or is damaged); %s does not boot", u->src.image, c->fail_offset, u->disk.path);
+	else if (r == -EIO && c->fail_step && !strncmp(c->fail_step, "comparing", 9))
+		log_error("%s: what was read back at byte %" PRIu64 " differs from what was written: the "
+			  "disk is failing; it does not boot", u->disk.path, c->fail_offset);
+	else
+		log_error_errno(r, "%s: %s at byte %" PRIu64 " failed; it does not boot", u->disk.path,
+				c->fail_step ? c->fail_step : "writing", c->fail_offset);
+	return r;
 }
 
 static int copy(struct run *u, struct bm_install_result *res)
@@ -309,8 +312,7 @@ static int copy(struct run *u, struct bm_install_result *res)
 	struct bm_copy c = {
 		.src_fd = u->src.fd, .map = &u->src.map, .fd = u->fd, .dfd = u->dfd,
 		.block = u->disk.kind == BM_TARGET_BLOCK, .fresh = u->fresh,
-		.cancel = u->o->cancel, .progress = pct_report, .progress_ud = (void *)u->o,
-		.head = u->head, .tail = u->tail,
+		.watch = u->o->watch, .head = u->head, .tail = u->tail,
 	};
 	log_info("writing %s: %" PRIu64 " MiB of data in %zu ranges, each read back", u->disk.path,
 		 u->src.map.mapped_bytes >> 20, u->src.map.n);
@@ -319,10 +321,13 @@ static int copy(struct run *u, struct bm_install_result *res)
 	res->bytes_zeroed = c.zeroed;
 	if (r < 0)
 		return copy_failed(u, &c, r);
-	if (memcmp(u->head, u->pre_head, BM_MIB) || memcmp(u->tail, u->pre_tail, BM_MIB))
-		return log_error_errno(EBADMSG, "%s changed while it was being installed", u->src.image);
+	if (memcmp(u->head, u->pre_head, BM_MIB) || memcmp(u->tail, u->pre_tail, BM_MIB)) {
+		log_error("%s changed while it was being installed; %s does not boot", u->src.image,
+			  u->disk.path);
+		return -EBADMSG;
+	}
 	/* the last chance to stop: the seed and the final writes take moments */
-	if (u->o->cancel && *u->o->cancel)
+	if (bm_watch_cancelled(&u->o->watch))
 		return copy_failed(u, &c, -ECANCELED);
 	return 0;
 }
@@ -339,8 +344,10 @@ static int place_seed(struct run *u, struct bm_install_result *res)
 	r = ext4_read_file_at(u->disk.path, u->gpt.root_offset, BM_SEED_PATH, o->seed_len, &back, &n);
 	if (r < 0)
 		return r;
-	if (n != o->seed_len || memcmp(back, o->seed, n) != 0)
-		r = log_error_errno(EIO, "%s: the seed read back from " BM_SEED_PATH " differs", u->disk.path);
+	if (n != o->seed_len || memcmp(back, o->seed, n) != 0) {
+		log_error("%s: the seed read back from " BM_SEED_PATH " differs", u->disk.path);
+		r = -EIO;
+	}
 	free(back);
 	if (r == 0 && fsync(u->fd) < 0)
 		r = log_error_errno(errno, "%s: flushing", u->disk.path);
@@ -434,7 +441,9 @@ int bm_install(const struct bm_install_opts *o, struct bm_install_result *res)
 	}
 	if (o->show_disk)
 		o->show_disk(o->show_ud, &u.disk);
-	r = bm_source_open(&o->source, &u.src);
+	struct bm_source_opts so = o->source;
+	so.watch = o->watch;
+	r = bm_source_open(&so, &u.src);
 	if (r < 0)
 		goto out;
 	log_info("%s: signature verified (%s, deployment %s, version %" PRIu64 ")", u.src.image,

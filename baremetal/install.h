@@ -11,7 +11,6 @@
  * and does not boot; running the same install again completes it. */
 #ifndef KILN_BAREMETAL_INSTALL_H
 #define KILN_BAREMETAL_INSTALL_H
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,14 +25,13 @@
 struct bm_install_opts {
 	const struct bm_roots *roots;    /* NULL: the host's /sys and /proc */
 	const char *disk;                /* block device, or a regular file (created if missing) */
-	struct bm_source_opts source;    /* the image and the key that must have signed it */
+	struct bm_source_opts source;    /* the image and the key that must have signed it
+	                                    (its watch is taken from the one below) */
 	const char *seed;                /* NULL, or a kiln seed's text (one line) */
 	size_t seed_len;
 	bool wipe;                       /* overwrite a disk that holds data */
 	bool force;                      /* install an older version than the disk carries */
-	volatile sig_atomic_t *cancel;   /* set (e.g. by SIGINT) to stop between chunks */
-	bm_progress_fn progress;
-	void *progress_ud;
+	struct bm_watch watch;           /* progress of every phase; cancel stops between chunks */
 	/* Called once with the probed target, before any refusal is logged,
 	 * so a front end can show what the disk is and holds. May be NULL. */
 	void (*show_disk)(void *ud, const struct bm_disk *d);

@@ -47,26 +47,36 @@ static int load_sig(const struct bm_source_opts *o, struct bm_source *s, struct 
 	r = minisign_sig_parse(s->sig_text, n, sig);
 	if (r < 0)
 		return log_error_errno(r, "%s: %s", s->sig_path, minisign_strerror(r));
-	if (memcmp(sig->alg, "ED", 2) != 0)
-		return log_error_errno(EPROTONOSUPPORT, "%s: a legacy (non-prehashed) signature; sign with "
-				       "kiln sign or minisign without -l", s->sig_path);
-	if (memcmp(sig->keynum, o->pub->keynum, MINISIGN_KEYNUM_BYTES) != 0)
-		return log_error_errno(ENOKEY, "%s: %s", s->sig_path, minisign_strerror(-ENOKEY));
+	if (memcmp(sig->alg, "ED", 2) != 0) {
+		log_error("%s: a legacy (non-prehashed) signature; sign with kiln sign or minisign "
+			  "without -l", s->sig_path);
+		return -EPROTONOSUPPORT;
+	}
+	if (memcmp(sig->keynum, o->pub->keynum, MINISIGN_KEYNUM_BYTES) != 0) {
+		log_error("%s: %s", s->sig_path, minisign_strerror(-ENOKEY));
+		return -ENOKEY;
+	}
 	return 0;
 }
 
 static int verify(const struct bm_source_opts *o, struct bm_source *s, struct minisign_sig *sig)
 {
 	int r = minisign_verify_hash(o->pub, sig, s->prehash);
-	if (r < 0)
-		return log_error_errno(r, "%s: %s", s->signed_path, minisign_strerror(r));
+	if (r < 0) {
+		log_error("%s: %s", s->signed_path, minisign_strerror(r));
+		return r;
+	}
 	r = minisign_kiln_comment_parse(sig->trusted_comment, &s->deployment, &s->version, &s->signed_at);
-	if (r < 0)
-		return log_error_errno(r, "%s: not a kiln signature (its trusted comment has no deployment "
-				       "and version)", s->sig_path);
-	if (o->deployment && strcmp(o->deployment, s->deployment) != 0)
-		return log_error_errno(EXDEV, "%s is signed for deployment '%s', not '%s'", s->signed_path,
-				       s->deployment, o->deployment);
+	if (r < 0) {
+		log_error("%s: not a kiln signature (its trusted comment has no deployment and version)",
+			  s->sig_path);
+		return r;
+	}
+	if (o->deployment && strcmp(o->deployment, s->deployment) != 0) {
+		log_error("%s is signed for deployment '%s', not '%s'", s->signed_path, s->deployment,
+			  o->deployment);
+		return -EXDEV;
+	}
 	return 0;
 }
 
@@ -84,11 +94,13 @@ static int open_bmap(const struct bm_source_opts *o, struct bm_source *s, struct
 	r = verify(o, s, sig);
 	char why[256] = "";
 	if (r == 0 && (r = bm_map_parse(text, n, &s->map, why, sizeof why)) < 0)
-		log_error_errno(r, "%s: %s", s->signed_path, why);
+		log_error("%s: %s", s->signed_path, why);
 	free(text);
-	if (r == 0 && s->map.image_size != s->size)
-		r = log_error_errno(EINVAL, "%s describes an image of %" PRIu64 " bytes; %s has %" PRIu64,
-				    s->signed_path, s->map.image_size, s->image, s->size);
+	if (r == 0 && s->map.image_size != s->size) {
+		log_error("%s describes an image of %" PRIu64 " bytes; %s has %" PRIu64, s->signed_path,
+			  s->map.image_size, s->image, s->size);
+		r = -EINVAL;
+	}
 	return r;
 }
 
@@ -101,9 +113,13 @@ static int open_whole(const struct bm_source_opts *o, struct bm_source *s, struc
 		 "installs faster)", s->image);
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, MINISIGN_HASH_BYTES);
-	r = bm_map_scan(s->fd, s->size, BMAP_BLOCK_SIZE, &st, o->progress, o->progress_ud, &s->map);
+	r = bm_map_scan(s->fd, s->size, BMAP_BLOCK_SIZE, &st, &o->watch, &s->map);
+	if (r == -ECANCELED)
+		log_error("interrupted while hashing %s; nothing was written", s->image);
+	else if (r < 0)
+		log_error_errno(r, "cannot read %s", s->image);
 	if (r < 0)
-		return log_error_errno(r, "cannot read %s", s->image);
+		return r;
 	crypto_generichash_final(&st, s->prehash, MINISIGN_HASH_BYTES);
 	return verify(o, s, sig);
 }
@@ -118,14 +134,18 @@ int bm_source_open(const struct bm_source_opts *o, struct bm_source *s)
 	struct stat st;
 	if (fstat(s->fd, &st) < 0)
 		return log_error_errno(errno, "%s", o->image);
-	if (!S_ISREG(st.st_mode))
-		return log_error_errno(EINVAL, "image %s is not a regular file", o->image);
+	if (!S_ISREG(st.st_mode)) {
+		log_error("image %s is not a regular file", o->image);
+		return -EINVAL;
+	}
 	s->size = (uint64_t)st.st_size;
 	s->st_dev = st.st_dev;
 	s->st_ino = st.st_ino;
-	if (s->size < 2 * MiB || s->size % MiB)
-		return log_error_errno(EINVAL, "%s is not a kiln disk image: its size (%" PRIu64 " bytes) is "
-				       "not a whole number of MiB of at least 2 MiB", o->image, s->size);
+	if (s->size < 2 * MiB || s->size % MiB) {
+		log_error("%s is not a kiln disk image: its size (%" PRIu64 " bytes) is not a whole number "
+			  "of MiB of at least 2 MiB", o->image, s->size);
+		return -EINVAL;
+	}
 	char *auto_bmap = xasprintf("%s.bmap", o->image);
 	const char *bmap = o->bmap ? o->bmap : exists(auto_bmap) ? auto_bmap : NULL;
 	s->via_bmap = bmap != NULL;

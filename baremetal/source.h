@@ -25,8 +25,7 @@ struct bm_source_opts {
 	const char *sig;              /* NULL: <signed file>.minisig */
 	const struct minisign_pub *pub;
 	const char *deployment;       /* the signature must name it; NULL: any */
-	bm_progress_fn progress;      /* BM_PHASE_VERIFY on the slow path; may be NULL */
-	void *progress_ud;
+	struct bm_watch watch;        /* BM_PHASE_VERIFY on the slow path */
 };
 
 struct bm_source {

@@ -238,10 +238,8 @@ int cmd_install(int argc, char **argv)
 	o.seed = seed;
 	o.source.pub = &pub;
 	o.source.deployment = deployment;
-	o.source.progress = o.progress = on_progress;
-	o.source.progress_ud = o.progress_ud = &ui;
+	o.watch = (struct bm_watch){ on_progress, &ui, &interrupted };
 	o.show_disk = show_disk;
-	o.cancel = &interrupted;
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);

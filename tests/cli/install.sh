@@ -155,6 +155,7 @@ truncate -s 300M "$T/big.raw"
 check_output "install to a larger (sparse, blank) file" '"gpt_moved":true' \
 	kiln install "$IMG" --disk "$T/big.raw" --state "$S" --json
 installed "larger file" "$IMG" "$T/big.raw"
+check_output "an existing file target is made private (the image holds a role key)" '^600$' stat -c %a "$T/big.raw"
 check_output "... last usable LBA at the disk's end" "last-lba: $(( (300 << 11) - 34 ))" sfdisk -d "$T/big.raw"
 
 # --- loop devices ---

@@ -67,7 +67,7 @@ static void test_scan(void **state)
 	struct bm_map m;
 	crypto_generichash_state whole;
 	crypto_generichash_init(&whole, NULL, 0, 64);
-	assert_int_equal(bm_map_scan(fd, 16 * MiB, 4096, &whole, NULL, NULL, &m), 0);
+	assert_int_equal(bm_map_scan(fd, 16 * MiB, 4096, &whole, NULL, &m), 0);
 	close(fd);
 	/* the filesystem's allocation unit may round further, never less */
 	assert_true(m.n >= 3 && m.n <= 4);
@@ -89,6 +89,18 @@ static void test_scan(void **state)
 	assert_memory_equal(got, want, 64);
 	free(data);
 	bm_map_free(&m);
+}
+
+static void test_scan_stops(void **state)
+{
+	(void)state;
+	volatile sig_atomic_t stop = 1;
+	struct bm_watch w = { .cancel = &stop };
+	struct bm_map m;
+	int fd = open(img, O_RDONLY);
+	assert_int_equal(bm_map_scan(fd, 16 * MiB, 4096, NULL, &w, &m), -ECANCELED);
+	assert_null(m.v);
+	close(fd);
 }
 
 static void test_bmaptool_reads_ours(void **state)
@@ -113,7 +125,7 @@ static void test_bmaptool_reads_ours(void **state)
 	assert_int_equal(m.block_size, 4096);
 	int fd = open(img, O_RDONLY);
 	struct bm_map s;
-	assert_int_equal(bm_map_scan(fd, 16 * MiB, 4096, NULL, NULL, NULL, &s), 0);
+	assert_int_equal(bm_map_scan(fd, 16 * MiB, 4096, NULL, NULL, &s), 0);
 	close(fd);
 	assert_int_equal(m.n, s.n);
 	for (size_t i = 0; i < m.n; i++) {
@@ -258,6 +270,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_scan_stops),
 		cmocka_unit_test(test_bmaptool_reads_ours),
 		cmocka_unit_test(test_we_read_bmaptools),
 		cmocka_unit_test(test_parse_good_minimal),

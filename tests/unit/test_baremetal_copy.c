@@ -48,7 +48,7 @@ static int setup(void **state)
 	fill(img, 4 * MiB, 10 * MiB, 3);
 	fill(img, SIZE - 64 * 1024, 4096, 4);
 	src = open(img, O_RDONLY);
-	assert_int_equal(bm_map_scan(src, SIZE, 4096, NULL, NULL, NULL, &map), 0);
+	assert_int_equal(bm_map_scan(src, SIZE, 4096, NULL, NULL, &map), 0);
 	return 0;
 }
 
@@ -92,7 +92,7 @@ static void progress(void *ud, enum bm_phase ph, uint64_t done, uint64_t total)
 static struct bm_copy copy_to(int fd, int dfd, bool fresh)
 {
 	struct bm_copy c = { .src_fd = src, .map = &map, .fd = fd, .dfd = dfd, .fresh = fresh,
-			     .progress = progress, .head = xmalloc(BM_MIB), .tail = xmalloc(BM_MIB) };
+			     .watch = { .progress = progress }, .head = xmalloc(BM_MIB), .tail = xmalloc(BM_MIB) };
 	calls = 0;
 	last_done = last_total = 0;
 	return c;
@@ -182,7 +182,7 @@ static void test_cancel(void **state)
 	int fd = garbage_target(SIZE);
 	volatile sig_atomic_t stop = 1;
 	struct bm_copy c = copy_to(fd, -1, false);
-	c.cancel = &stop;
+	c.watch.cancel = &stop;
 	assert_int_equal(bm_copy_run(&c), -ECANCELED);
 	free_copy(&c);
 	close(fd);

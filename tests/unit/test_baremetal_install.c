@@ -400,13 +400,11 @@ static void test_downgrade_and_interruption(void **state)
 	/* an upgrade to 6, interrupted: no partition table, still proven to carry 5 */
 	sign_image(img, true, key, "acme", 6);
 	stop = 0;
-	o.cancel = &stop;
-	o.progress = stop_midway;
+	o.watch = (struct bm_watch){ .progress = stop_midway, .cancel = &stop };
 	assert_int_equal(install(&o), -ECANCELED);
 	assert_non_null(strstr(last_error, "interrupted"));
 	check_not_bootable();
-	o.cancel = NULL;
-	o.progress = NULL;
+	o.watch = (struct bm_watch){ 0 };
 	o.wipe = false;
 	sign_image(img, true, key, "acme", 4);
 	assert_int_equal(install(&o), -EPERM);       /* 4 < 5, even half-written */
