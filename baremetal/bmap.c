@@ -1,5 +1,6 @@
 /* bmap files (bmaptool's format 2.0) and the SEEK_DATA scan behind them. */
 #include "baremetal/bmap.h"
+#include "lib/fileio.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -66,22 +67,6 @@ static void add_range(struct bm_map *m, size_t *cap, uint64_t off, uint64_t len)
 	m->v = xgrow(m->v, cap, m->n + 1, sizeof *m->v);
 	m->v[m->n++] = (struct bm_range){ .offset = off, .length = len };
 	m->mapped_bytes += len;
-}
-
-static int pread_full(int fd, void *b, size_t n, uint64_t off)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = pread(fd, (char *)b + got, n - got, (off_t)(off + got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EIO;   /* the file shrank under us */
-		got += (size_t)r;
-	}
-	return 0;
 }
 
 /* Feed `len` zero bytes to the prehash. */

@@ -1,6 +1,7 @@
 /* The copy engine (copy.h). */
 #include "baremetal/copy.h"
 #include "baremetal/gpt_move.h"
+#include "lib/fileio.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -47,36 +48,6 @@ static uint8_t *aligned(size_t n)
 	return p;
 }
 
-static int pwrite_all(int fd, const uint8_t *b, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t w = pwrite(fd, b, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		b += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
-static int pread_all(int fd, uint8_t *b, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t r = pread(fd, b, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		b += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
 static bool cancelled(const struct bm_copy *c)
 {
 	return bm_watch_cancelled(&c->watch);
@@ -88,20 +59,20 @@ static int write_verify(const struct bm_copy *c, const struct job *j, const uint
 {
 	bool direct = c->dfd >= 0 && j->off % ALIGN == 0 && j->len % ALIGN == 0;
 	*step = "writing";
-	int r = pwrite_all(direct ? c->dfd : c->fd, b, j->len, j->off);
+	int r = pwrite_full(direct ? c->dfd : c->fd, b, j->len, j->off);
 	*bad = j->off;
 	if (r < 0)
 		return r;
 	*step = "reading back";
 	if (direct)
-		r = pread_all(c->dfd, rb, j->len, j->off);
+		r = pread_full(c->dfd, rb, j->len, j->off);
 	else {
 		/* flush the range and drop it from the cache before reading it */
 		if (sync_file_range(c->fd, (off_t)j->off, (off_t)j->len, SYNC_FILE_RANGE_WAIT_BEFORE |
 				    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0)
 			return -errno;
 		posix_fadvise(c->fd, (off_t)j->off, (off_t)j->len, POSIX_FADV_DONTNEED);
-		r = pread_all(c->fd, rb, j->len, j->off);
+		r = pread_full(c->fd, rb, j->len, j->off);
 	}
 	if (r < 0)
 		return r;
@@ -224,7 +195,7 @@ static int zero(struct engine *e, uint64_t off, uint64_t len)
 		int r = 0;
 		for (uint64_t d = 0; d < len && r == 0; d += CHUNK) {
 			size_t n = len - d < CHUNK ? (size_t)(len - d) : CHUNK;
-			if ((r = pwrite_all(c->fd, e->bufs[b], n, off + d)) < 0)
+			if ((r = pwrite_full(c->fd, e->bufs[b], n, off + d)) < 0)
 				failed(c, r, "writing zeros", off + d);
 		}
 		give_back(e, b);
@@ -273,7 +244,7 @@ static int copy_range(struct engine *e, const struct bm_range *rg, struct bm_sha
 			stop = end;
 		size_t n = (size_t)(stop - pos);
 		int b = take_buf(e);
-		if ((r = pread_all(c->src_fd, e->bufs[b], n, pos)) < 0) {
+		if ((r = pread_full(c->src_fd, e->bufs[b], n, pos)) < 0) {
 			give_back(e, b);
 			return failed(c, r, "reading the image", pos);
 		}

@@ -1,6 +1,7 @@
 /* The image's GPT on a scratch memfd, through libfdisk (gpt_move.h). */
 #include "baremetal/gpt_move.h"
 #include "images/gpt.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -15,36 +16,6 @@
 #define SECTOR 512u
 #define BACKUP_SECTORS 33u   /* header + 128 entries of 128 bytes */
 
-static int pwrite_all(int fd, const void *b, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t w = pwrite(fd, b, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		b = (const char *)b + w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
-static int pread_all(int fd, void *b, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t r = pread(fd, b, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		b = (char *)b + r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
 /* A sparse in-memory disk of `size` bytes holding head and tail. */
 static int scratch(uint64_t size, const uint8_t *head, const uint8_t *tail, uint64_t image_size)
 {
@@ -53,9 +24,9 @@ static int scratch(uint64_t size, const uint8_t *head, const uint8_t *tail, uint
 		return -errno;
 	int r = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
 	if (r == 0)
-		r = pwrite_all(fd, head, BM_MIB, 0);
+		r = pwrite_full(fd, head, BM_MIB, 0);
 	if (r == 0)
-		r = pwrite_all(fd, tail, BM_MIB, image_size - BM_MIB);
+		r = pwrite_full(fd, tail, BM_MIB, image_size - BM_MIB);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -168,14 +139,14 @@ int bm_gpt_move(const uint8_t *head, const uint8_t *tail, uint64_t image_size, u
 		/* the image's own backup, now mid-disk, goes */
 		static const uint8_t zero[BACKUP_SECTORS * SECTOR];
 		if (r == 0)
-			r = pwrite_all(fd, zero, sizeof zero, image_size - sizeof zero);
+			r = pwrite_full(fd, zero, sizeof zero, image_size - sizeof zero);
 	}
 	if (r == 0)
-		r = pread_all(fd, new_head, BM_MIB, 0);
+		r = pread_full(fd, new_head, BM_MIB, 0);
 	if (r == 0)
-		r = pread_all(fd, new_image_tail, BM_MIB, image_size - BM_MIB);
+		r = pread_full(fd, new_image_tail, BM_MIB, image_size - BM_MIB);
 	if (r == 0)
-		r = pread_all(fd, new_disk_tail, BM_MIB, disk_size - BM_MIB);
+		r = pread_full(fd, new_disk_tail, BM_MIB, disk_size - BM_MIB);
 	close(fd);
 	if (r < 0)
 		return log_error_errno(r, "moving the backup GPT to the end of the %" PRIu64 " MiB disk",

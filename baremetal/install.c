@@ -3,6 +3,7 @@
 #include "baremetal/copy.h"
 #include "baremetal/gpt_move.h"
 #include "images/ext4_edit.h"
+#include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/seed.h"
 #include "lib/xalloc.h"
@@ -108,36 +109,6 @@ struct run {
 	bool have_seed;
 };
 
-static int pread_all(int fd, void *b, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t r = pread(fd, b, n, (off_t)off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		b = (char *)b + r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
-static int pwrite_all(int fd, const void *b, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t w = pwrite(fd, b, n, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		b = (const char *)b + w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
 static bool all_zero(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -152,9 +123,9 @@ static int read_layout(struct run *u)
 {
 	u->pre_head = xmalloc(BM_MIB);
 	u->pre_tail = xmalloc(BM_MIB);
-	int r = pread_all(u->src.fd, u->pre_head, BM_MIB, 0);
+	int r = pread_full(u->src.fd, u->pre_head, BM_MIB, 0);
 	if (r == 0)
-		r = pread_all(u->src.fd, u->pre_tail, BM_MIB, u->src.size - BM_MIB);
+		r = pread_full(u->src.fd, u->pre_tail, BM_MIB, u->src.size - BM_MIB);
 	if (r < 0)
 		return log_error_errno(r, "reading %s", u->src.image);
 	if ((r = bm_gpt_read(u->pre_head, u->pre_tail, u->src.size, &u->gpt)) < 0)
@@ -276,12 +247,12 @@ static int prepare(struct run *u)
 		r = log_error_errno(r, "cannot record the install (image name or deployment unusable)");
 		goto out;
 	}
-	if ((r = pwrite_all(u->fd, zero, BM_MIB, 0)) < 0 || (r = fsync(u->fd) < 0 ? -errno : 0) < 0) {
+	if ((r = pwrite_full(u->fd, zero, BM_MIB, 0)) < 0 || (r = fsync(u->fd) < 0 ? -errno : 0) < 0) {
 		r = log_error_errno(r, "%s: clearing the first MiB", u->disk.path);
 		goto out;
 	}
 	memset(zero + BM_RECORD_OFFSET, 0, BM_RECORD_SIZE);
-	if ((r = pwrite_all(u->fd, zero, BM_MIB, u->size - BM_MIB)) < 0 ||
+	if ((r = pwrite_full(u->fd, zero, BM_MIB, u->size - BM_MIB)) < 0 ||
 	    (r = fsync(u->fd) < 0 ? -errno : 0) < 0)
 		r = log_error_errno(r, "%s: clearing the last MiB", u->disk.path);
 out:
@@ -359,14 +330,14 @@ static int place_seed(struct run *u, struct bm_install_result *res)
 /* Write, flush, and read back through a path that skips the cache. */
 static int final_write(struct run *u, const uint8_t *b, size_t n, uint64_t off)
 {
-	int r = pwrite_all(u->fd, b, n, off);
+	int r = pwrite_full(u->fd, b, n, off);
 	if (r == 0 && fdatasync(u->fd) < 0)
 		r = -errno;
 	if (r < 0)
 		return log_error_errno(r, "%s: writing %zu bytes at byte %" PRIu64, u->disk.path, n, off);
 	posix_fadvise(u->fd, (off_t)off, (off_t)n, POSIX_FADV_DONTNEED);
 	uint8_t *rb = xmalloc(n);
-	r = pread_all(u->fd, rb, n, off);
+	r = pread_full(u->fd, rb, n, off);
 	if (r == 0 && memcmp(rb, b, n) != 0)
 		r = -EIO;
 	free(rb);

@@ -16,6 +16,49 @@
 
 #define CHUNK (8 << 20)
 
+static char *b, *c;
+
+/* Copy one data run [d, h) of in to out. */
+static int copy_run(int in, int out, off_t d, off_t h)
+{
+	for (off_t o = d; o < h; ) {
+		ssize_t n = pread(in, b, (size_t)(h - o < CHUNK ? h - o : CHUNK), o);
+		if (n <= 0 || pwrite(out, b, (size_t)n, o) != n)
+			return -1;
+		o += n;
+	}
+	return 0;
+}
+
+/* Read the run back past the cache (rb is O_DIRECT) and compare. */
+static int check_run(int in, int rb, off_t d, off_t h)
+{
+	d &= ~(off_t)4095;
+	h = (h + 4095) & ~(off_t)4095;
+	for (off_t o = d; o < h; ) {
+		ssize_t n = pread(rb, c, (size_t)(h - o < CHUNK ? h - o : CHUNK), o);
+		if (n <= 0 || pread(in, b, (size_t)n, o) != n || memcmp(b, c, (size_t)n) != 0)
+			return -1;
+		o += n;
+	}
+	return 0;
+}
+
+/* fn over every data run of in (SEEK_DATA/SEEK_HOLE). */
+static int each_run(int in, off_t size, int (*fn)(int, int, off_t, off_t), int fd)
+{
+	for (off_t pos = 0; pos < size; ) {
+		off_t d = lseek(in, pos, SEEK_DATA);
+		if (d < 0)
+			break;
+		off_t h = lseek(in, d, SEEK_HOLE);
+		if (fn(in, fd, d, h) < 0)
+			return -1;
+		pos = h;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 3 || argc > 4 || (argc == 4 && strcmp(argv[3], "--read-back") != 0)) {
@@ -24,55 +67,22 @@ int main(int argc, char **argv)
 	}
 	int in = open(argv[1], O_RDONLY), out = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	struct stat st;
-	char *b = malloc(CHUNK);
-	if (in < 0 || out < 0 || !b || fstat(in, &st) < 0 || ftruncate(out, st.st_size) < 0) {
+	b = malloc(CHUNK);
+	if (in < 0 || out < 0 || !b || fstat(in, &st) < 0 || ftruncate(out, st.st_size) < 0 ||
+	    posix_memalign((void **)&c, 4096, CHUNK) != 0) {
 		perror("install_floor");
 		return 1;
 	}
-	for (off_t pos = 0; pos < st.st_size; ) {
-		off_t d = lseek(in, pos, SEEK_DATA);
-		if (d < 0)
-			break;
-		off_t h = lseek(in, d, SEEK_HOLE);
-		for (off_t o = d; o < h; ) {
-			ssize_t n = pread(in, b, (size_t)(h - o < CHUNK ? h - o : CHUNK), o);
-			if (n <= 0 || pwrite(out, b, (size_t)n, o) != n) {
-				perror("install_floor: copy");
-				return 1;
-			}
-			o += n;
-		}
-		pos = h;
-	}
-	if (fsync(out) < 0) {
-		perror("install_floor: fsync");
+	if (each_run(in, st.st_size, copy_run, out) < 0 || fsync(out) < 0) {
+		perror("install_floor: copy");
 		return 1;
 	}
 	if (argc == 3)
 		return 0;
 	int rb = open(argv[2], O_RDONLY | O_DIRECT);
-	char *c = NULL;
-	if (rb < 0 || posix_memalign((void **)&c, 4096, CHUNK) != 0) {
-		perror("install_floor: read back");
+	if (rb < 0 || each_run(in, st.st_size, check_run, rb) < 0) {
+		fprintf(stderr, "install_floor: the read back differs or failed\n");
 		return 1;
-	}
-	for (off_t pos = 0; pos < st.st_size; ) {
-		off_t d = lseek(in, pos, SEEK_DATA);
-		if (d < 0)
-			break;
-		off_t h = lseek(in, d, SEEK_HOLE);
-		d &= ~(off_t)4095;
-		h = (h + 4095) & ~(off_t)4095;
-		for (off_t o = d; o < h; ) {
-			size_t want = (size_t)(h - o < CHUNK ? h - o : CHUNK);
-			ssize_t n = pread(rb, c, want, o);
-			if (n <= 0 || pread(in, b, (size_t)n, o) != n || memcmp(b, c, (size_t)n) != 0) {
-				fprintf(stderr, "install_floor: read back differs at %lld\n", (long long)o);
-				return 1;
-			}
-			o += n;
-		}
-		pos = h;
 	}
 	return 0;
 }

@@ -2,7 +2,7 @@
  * record.c), and its carried signature checked against a fixed key. A record
  * that parses is written back and must parse to the same fields. */
 #include "baremetal/record.h"
-#include <sodium.h>
+#include "tests/unit/seed_fixture.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,12 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct minisign_pub fixed;
 	static uint8_t *block, *out;
 	if (!block) {
-		if (sodium_init() < 0)
-			abort();
-		uint8_t seed[32], sk[64];
-		memset(seed, 1, sizeof seed);
-		crypto_sign_seed_keypair(fixed.pk, sk, seed);
-		memcpy(fixed.keynum, "kilnfuzz", 8);
+		minisign_key_free(seed_fx_operator_key(1, &fixed));
 		block = malloc(BM_RECORD_SIZE);
 		out = malloc(BM_RECORD_SIZE);
 		if (!block || !out)

@@ -81,4 +81,26 @@ static inline int mini_image(const char *out, unsigned disk_mib, const char *rol
 	free(identity);
 	return r;
 }
+
+#ifdef KILN_TEST_IMAGE_UTIL_H
+/* A fresh temp dir holding a mini image as img.raw; mini_dir_done removes
+ * both. For the unit tests (image_util.h gives the temp dir helpers). */
+struct mini_dir {
+	char *dir, *img;
+};
+static inline void mini_dir_make(struct mini_dir *m, unsigned disk_mib, const char *role, unsigned data_mib,
+				 uint32_t seed)
+{
+	m->dir = make_tmpdir();
+	m->img = xasprintf("%s/img.raw", m->dir);
+	if (mini_image(m->img, disk_mib, role, data_mib, seed) < 0)
+		abort();
+}
+static inline void mini_dir_done(struct mini_dir *m)
+{
+	rm_rf(m->dir);
+	free(m->dir);
+	free(m->img);
+}
+#endif
 #endif

@@ -19,10 +19,7 @@ static void put_at(const char *path, uint64_t off, size_t len, unsigned char fil
 {
 	unsigned char *b = xmalloc(len);
 	memset(b, fill, len);
-	int fd = open(path, O_WRONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, b, len, (off_t)off), (ssize_t)len);
-	close(fd);
+	write_at(path, off, b, len);
 	free(b);
 }
 
@@ -53,9 +50,7 @@ static int teardown(void **state)
 static void sha_of(const char *path, uint64_t off, uint64_t len, uint8_t out[32])
 {
 	unsigned char *b = xmalloc(len);
-	int fd = open(path, O_RDONLY);
-	assert_int_equal(pread(fd, b, len, (off_t)off), (ssize_t)len);
-	close(fd);
+	read_at(path, off, b, len);
 	SHA256(b, len, out);
 	free(b);
 }

@@ -27,10 +27,7 @@ static void fill(const char *path, uint64_t off, size_t len, unsigned seed)
 	unsigned char *b = xmalloc(len);
 	for (size_t i = 0; i < len; i++)
 		b[i] = (unsigned char)(seed + i * 7 + (i >> 12));
-	int fd = open(path, O_WRONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, b, len, (off_t)off), (ssize_t)len);
-	close(fd);
+	write_at(path, off, b, len);
 	free(b);
 }
 

@@ -15,40 +15,25 @@
 #define MiB (1024 * 1024ULL)
 #define IMG (128 * MiB)
 
+static struct mini_dir md;
 static char *dir, *img;
 static uint8_t head[BM_MIB], tail[BM_MIB];
-
-static void read_at(const char *p, void *b, size_t n, uint64_t off)
-{
-	int fd = open(p, O_RDONLY);
-	assert_int_equal(pread(fd, b, n, (off_t)off), (ssize_t)n);
-	close(fd);
-}
-
-static void write_at(const char *p, const void *b, size_t n, uint64_t off)
-{
-	int fd = open(p, O_WRONLY);
-	assert_int_equal(pwrite(fd, b, n, (off_t)off), (ssize_t)n);
-	close(fd);
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	dir = make_tmpdir();
-	img = xasprintf("%s/img.raw", dir);
-	assert_int_equal(mini_image(img, 128, "mysql", 1, 3), 0);
-	read_at(img, head, BM_MIB, 0);
-	read_at(img, tail, BM_MIB, IMG - BM_MIB);
+	mini_dir_make(&md, 128, "mysql", 1, 3);
+	dir = md.dir;
+	img = md.img;
+	read_at(img, 0, head, BM_MIB);
+	read_at(img, IMG - BM_MIB, tail, BM_MIB);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	rm_rf(dir);
-	free(dir);
-	free(img);
+	mini_dir_done(&md);
 	return 0;
 }
 
@@ -91,9 +76,9 @@ static void test_move(void **state)
 			    (unsigned long long)disk, d);
 	assert_int_equal(st, 0);
 	free(out);
-	write_at(d, nit, BM_MIB, IMG - BM_MIB);
-	write_at(d, ndt, BM_MIB, disk - BM_MIB);
-	write_at(d, nh, BM_MIB, 0);
+	write_at(d, IMG - BM_MIB, nit, BM_MIB);
+	write_at(d, disk - BM_MIB, ndt, BM_MIB);
+	write_at(d, 0, nh, BM_MIB);
 	out = run_cmd(&st, "sgdisk -v '%s'", d);
 	assert_int_equal(st, 0);
 	assert_non_null(strstr(out, "No problems found"));

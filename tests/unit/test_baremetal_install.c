@@ -19,6 +19,7 @@
 #define MiB (1024 * 1024ULL)
 #define IMG (128 * MiB)
 
+static struct mini_dir md;
 static char *dir, *img, *tgt;
 static struct minisign_key *key, *other;
 static struct minisign_pub pub, other_pub;
@@ -68,23 +69,21 @@ static int setup(void **state)
 	(void)state;
 	if (sodium_init() < 0)
 		return -1;
-	dir = make_tmpdir();
-	img = xasprintf("%s/img.raw", dir);
+	mini_dir_make(&md, 128, "mysql", 6, 9);
+	dir = md.dir;
+	img = md.img;
 	tgt = xasprintf("%s/disk.raw", dir);
 	key = minisign_keygen();
 	other = minisign_keygen();
 	minisign_key_public(key, &pub);
 	minisign_key_public(other, &other_pub);
-	assert_int_equal(mini_image(img, 128, "mysql", 6, 9), 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	rm_rf(dir);
-	free(dir);
-	free(img);
+	mini_dir_done(&md);
 	free(tgt);
 	minisign_key_free(key);
 	minisign_key_free(other);
@@ -148,9 +147,7 @@ static void check_not_bootable(void)
 	assert_int_not_equal(sh("sfdisk --json '%s'", tgt), 0);
 	assert_int_not_equal(sh("blkid -p '%s'", tgt), 0);
 	uint8_t b[512];
-	int fd = open(tgt, O_RDONLY);
-	assert_int_equal(pread(fd, b, 512, 0), 512);
-	close(fd);
+	read_at(tgt, 0, b, 512);
 	static const uint8_t zero[512];
 	assert_memory_equal(b, zero, 512);
 }
@@ -158,9 +155,7 @@ static void check_not_bootable(void)
 static struct bm_record read_record(void)
 {
 	uint8_t *b = xmalloc(BM_RECORD_SIZE);
-	int fd = open(tgt, O_RDONLY);
-	assert_int_equal(pread(fd, b, BM_RECORD_SIZE, BM_RECORD_OFFSET), (ssize_t)BM_RECORD_SIZE);
-	close(fd);
+	read_at(tgt, BM_RECORD_OFFSET, b, BM_RECORD_SIZE);
 	struct bm_record r;
 	assert_int_equal(bm_record_parse(b, BM_RECORD_SIZE, &r), 0);
 	free(b);

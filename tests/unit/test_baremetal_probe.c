@@ -289,11 +289,7 @@ static void test_read_only_and_sector_size(void **state)
 static void write_raid_sb(const char *path, uint64_t size)
 {
 	uint32_t sb[16] = { 0xa92b4efc, 0, 90, 0, 0, 0x11111111, 0, 1, 0, 2, 2, 0, 0, 2, 3, 4 };
-	int fd = open(path, O_WRONLY);
-	assert_true(fd >= 0);
-	uint64_t off = (size & ~0xffffULL) - 0x10000;
-	assert_int_equal(pwrite(fd, sb, sizeof sb, (off_t)off), sizeof sb);
-	close(fd);
+	write_at(path, (size & ~0xffffULL) - 0x10000, sb, sizeof sb);
 }
 
 static void test_raid_member(void **state)
@@ -334,10 +330,7 @@ static void test_signatures_listed(void **state)
 
 static void put_record(const char *path, const char *text)
 {
-	int fd = open(path, O_WRONLY);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, text, strlen(text), BM_RECORD_OFFSET), (ssize_t)strlen(text));
-	close(fd);
+	write_at(path, BM_RECORD_OFFSET, text, strlen(text));
 }
 
 static void test_record(void **state)

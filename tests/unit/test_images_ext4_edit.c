@@ -13,15 +13,16 @@
 
 #define MiB (1024 * 1024ULL)
 
+static struct mini_dir md;
 static char *dir, *img;
 static uint64_t root_off, root_size;
 
 static int setup(void **state)
 {
 	(void)state;
-	dir = make_tmpdir();
-	img = xasprintf("%s/img.raw", dir);
-	assert_int_equal(mini_image(img, 128, "minio", 2, 5), 0);
+	mini_dir_make(&md, 128, "minio", 2, 5);
+	dir = md.dir;
+	img = md.img;
 	struct gpt_layout g;
 	assert_int_equal(gpt_plan(128 * MiB, 40 * MiB, "test/minio", &g), 0);
 	root_off = g.root_offset;
@@ -32,9 +33,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	rm_rf(dir);
-	free(dir);
-	free(img);
+	mini_dir_done(&md);
 	return 0;
 }
 
