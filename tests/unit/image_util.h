@@ -91,6 +91,16 @@ __attribute__((unused)) static void read_at(const char *path, uint64_t off, void
 	close(fd);
 }
 
+/* len bytes of a pattern that depends on seed and position, at off. */
+__attribute__((unused)) static void fill_at(const char *path, uint64_t off, size_t len, unsigned seed)
+{
+	unsigned char *b = xmalloc(len);
+	for (size_t i = 0; i < len; i++)
+		b[i] = (unsigned char)(seed + i * 7 + (i >> 12));
+	write_at(path, off, b, len);
+	free(b);
+}
+
 /* A sparse file of `size` bytes. */
 static inline void make_sparse(const char *path, unsigned long long size)
 {

@@ -15,14 +15,6 @@
 
 static char *dir, *img;
 
-static void put_at(const char *path, uint64_t off, size_t len, unsigned char fill)
-{
-	unsigned char *b = xmalloc(len);
-	memset(b, fill, len);
-	write_at(path, off, b, len);
-	free(b);
-}
-
 /* 16 MiB: data at 0 (10 bytes), 1 MiB + 100 (5000 bytes, crosses a block),
  * 8 MiB (2 MiB) and the last 4 KiB. */
 static int setup(void **state)
@@ -31,10 +23,10 @@ static int setup(void **state)
 	dir = make_tmpdir();
 	img = xasprintf("%s/img.raw", dir);
 	make_sparse(img, 16 * MiB);
-	put_at(img, 0, 10, 0x11);
-	put_at(img, MiB + 100, 5000, 0x22);
-	put_at(img, 8 * MiB, 2 * MiB, 0x33);
-	put_at(img, 16 * MiB - 4096, 4096, 0x44);
+	fill_at(img, 0, 10, 0x11);
+	fill_at(img, MiB + 100, 5000, 0x22);
+	fill_at(img, 8 * MiB, 2 * MiB, 0x33);
+	fill_at(img, 16 * MiB - 4096, 4096, 0x44);
 	return 0;
 }
 

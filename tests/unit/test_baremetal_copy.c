@@ -22,15 +22,6 @@ static char *dir, *img, *tgt;
 static struct bm_map map;
 static int src;
 
-static void fill(const char *path, uint64_t off, size_t len, unsigned seed)
-{
-	unsigned char *b = xmalloc(len);
-	for (size_t i = 0; i < len; i++)
-		b[i] = (unsigned char)(seed + i * 7 + (i >> 12));
-	write_at(path, off, b, len);
-	free(b);
-}
-
 /* A 24 MiB image: data in the first MiB, across the 1 MiB boundary, a
  * 10 MiB run (more than one chunk) and in the last MiB. */
 static int setup(void **state)
@@ -40,10 +31,10 @@ static int setup(void **state)
 	img = xasprintf("%s/img.raw", dir);
 	tgt = xasprintf("%s/target.raw", dir);
 	make_sparse(img, SIZE);
-	fill(img, 0, 8192, 1);
-	fill(img, MiB - 4096, 12288, 2);
-	fill(img, 4 * MiB, 10 * MiB, 3);
-	fill(img, SIZE - 64 * 1024, 4096, 4);
+	fill_at(img, 0, 8192, 1);
+	fill_at(img, MiB - 4096, 12288, 2);
+	fill_at(img, 4 * MiB, 10 * MiB, 3);
+	fill_at(img, SIZE - 64 * 1024, 4096, 4);
 	src = open(img, O_RDONLY);
 	assert_int_equal(bm_map_scan(src, SIZE, 4096, NULL, NULL, &map), 0);
 	return 0;
