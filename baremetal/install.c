@@ -211,13 +211,13 @@ static int open_target(struct run *u)
 	return 0;
 }
 
-/* The image's file name as the record keeps it: one word. */
+/* The image's file name as the record keeps it: one word of printable ASCII. */
 static char *record_name(const char *image)
 {
 	const char *b = strrchr(image, '/');
 	char *n = xstrdup(b ? b + 1 : image);
 	for (char *c = n; *c; c++)
-		if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
 			*c = '_';
 	return n;
 }
@@ -293,7 +293,8 @@ static int copy(struct run *u, struct bm_install_result *res)
 	if (r < 0)
 		return copy_failed(u, &c, r);
 	if (memcmp(u->head, u->pre_head, BM_MIB) || memcmp(u->tail, u->pre_tail, BM_MIB)) {
-		log_error("%s changed while it was being installed; %s does not boot", u->src.image,
+		log_error("%s: its first or last MiB differs from what the signature covers (the image "
+			  "changed, or holds data its block map does not list); %s does not boot", u->src.image,
 			  u->disk.path);
 		return -EBADMSG;
 	}

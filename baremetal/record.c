@@ -17,13 +17,19 @@
 
 static const char *const states[] = { "in-progress", "complete" };
 
-/* A value that fits on its line: printable, no spaces, not empty. */
+/* What a value may hold: printable ASCII, no space (a disk's record is
+ * shown on a terminal as it is). */
+static int word_char(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
 static int word_ok(const char *s)
 {
 	if (!s || !*s || strlen(s) > 255)
 		return 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= 0x20 || *p == 0x7f)
+		if (!word_char(*p))
 			return 0;
 	return 1;
 }
@@ -77,7 +83,7 @@ static int take(char **p, char *end, const char *key, char **value)
 	*p = nl + 1;
 	/* printable to the newline: no NUL cuts the value short */
 	for (const unsigned char *c = (const unsigned char *)*value; c < (const unsigned char *)nl; c++)
-		if (*c <= 0x20 || *c == 0x7f)
+		if (!word_char(*c))
 			return -EBADMSG;
 	return 0;
 }

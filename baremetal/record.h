@@ -42,8 +42,8 @@ struct bm_record {
 	char *carried_sig;
 };
 
-/* Fills out[BM_RECORD_SIZE]. -EINVAL: a text field holds a control
- * character or space; -E2BIG: it does not fit. */
+/* Fills out[BM_RECORD_SIZE]. -EINVAL: a text field holds anything but
+ * printable ASCII without spaces; -E2BIG: it does not fit. */
 int bm_record_format(const struct bm_record *r, uint8_t *out);
 
 /* -ENOENT: no record (the block does not start with the magic line);

@@ -131,6 +131,8 @@ static void test_format_refuses(void **state)
 	assert_int_equal(bm_record_format(&r, blk), -EINVAL);
 	r.deployment = "";
 	assert_int_equal(bm_record_format(&r, blk), -EINVAL);
+	r.deployment = "acm\xc3\xa9";   /* shown on a terminal as it is: ASCII only */
+	assert_int_equal(bm_record_format(&r, blk), -EINVAL);
 	r.deployment = "acme";
 	char *big = xmalloc(70000);
 	memset(big, 'x', 69999);
@@ -163,6 +165,8 @@ static void test_parse_refuses(void **state)
 		"end\n",
 		"kiln-install-record 1\nstate complete\ntime 1\nimage a\nversion 1\ndeployment d\nend\n",
 		"kiln-install-record 1\nstate  complete\ntime 1\nimage a\ndeployment d\nversion 1\nend\n",
+		"kiln-install-record 1\nstate complete\ntime 1\nimage \x1b[2J\ndeployment d\nversion 1\nend\n",
+		"kiln-install-record 1\nstate complete\ntime 1\nimage a\ndeployment \x9b" "2J\nversion 1\nend\n",
 	};
 	uint8_t *blk = xcalloc(1, BM_RECORD_SIZE);
 	struct bm_record r;
