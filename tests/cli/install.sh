@@ -187,6 +187,14 @@ umount "$T/mnt"
 mkswap -q "$LS" >/dev/null && swapon "$LS" && SWAPS+=("$LS")
 check_fails "a disk holding swap" 'it is in use as swap' kiln install "$IMG" --disk "$LS" --state "$S" --wipe
 swapoff "$LS"
+truncate -s 200M "$T/busy.img"
+new_loop LX "$T/busy.img"
+$PY -c 'import os, sys, time; os.open(sys.argv[1], os.O_RDONLY | os.O_EXCL); print("held", flush=True); time.sleep(30)' \
+	"$LX" >"$T/held" & HOLDER=$!
+for _ in $(seq 50); do [ -s "$T/held" ] && break; sleep 0.1; done
+check_fails "a disk another program holds open exclusively" 'the kernel reports it busy' \
+	kiln install "$IMG" --disk "$LX" --state "$S"
+kill "$HOLDER"; wait "$HOLDER" 2>/dev/null
 truncate -s 200M "$T/ro.img"
 new_loop LR "$T/ro.img" -r
 check_fails "a read-only disk" 'it is read-only' kiln install "$IMG" --disk "$LR" --state "$S"
