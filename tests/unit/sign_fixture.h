@@ -9,6 +9,29 @@
 #include "lib/fileio.h"
 #include "lib/minisign.h"
 #include "lib/xalloc.h"
+#include <sodium.h>
+
+/* The operator key the tests sign with, another operator's, their public
+ * halves: keys_make() in a group setup, keys_free() in its teardown. */
+static struct minisign_key *key, *other;
+static struct minisign_pub pub, other_pub;
+
+static inline int keys_make(void)
+{
+	if (sodium_init() < 0)
+		return -1;
+	key = minisign_keygen();
+	other = minisign_keygen();
+	minisign_key_public(key, &pub);
+	minisign_key_public(other, &other_pub);
+	return 0;
+}
+
+static inline void keys_free(void)
+{
+	minisign_key_free(key);
+	minisign_key_free(other);
+}
 
 static inline void sign_buffer(const struct minisign_key *k, const void *data, size_t len,
 			       const char *sigpath, const char *name, const char *deployment, uint64_t version)

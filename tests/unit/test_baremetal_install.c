@@ -23,23 +23,15 @@
 
 static struct mini_dir md;
 static char *dir, *img, *tgt;
-static struct minisign_key *key, *other;
-static struct minisign_pub pub, other_pub;
 
 static int setup(void **state)
 {
 	(void)state;
-	if (sodium_init() < 0)
-		return -1;
 	mini_dir_make(&md, 128, "mysql", 6, 9);
 	dir = md.dir;
 	img = md.img;
 	tgt = xasprintf("%s/disk.raw", dir);
-	key = minisign_keygen();
-	other = minisign_keygen();
-	minisign_key_public(key, &pub);
-	minisign_key_public(other, &other_pub);
-	return 0;
+	return keys_make();
 }
 
 static int teardown(void **state)
@@ -47,8 +39,7 @@ static int teardown(void **state)
 	(void)state;
 	mini_dir_done(&md);
 	free(tgt);
-	minisign_key_free(key);
-	minisign_key_free(other);
+	keys_free();
 	return 0;
 }
 

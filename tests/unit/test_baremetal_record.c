@@ -11,27 +11,18 @@
 #include <string.h>
 #include "baremetal/record.h"
 #include "lib/xalloc.h"
-
-static struct minisign_key *key, *other;
-static struct minisign_pub pub, other_pub;
+#include "sign_fixture.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	if (sodium_init() < 0)
-		return -1;
-	key = minisign_keygen();
-	other = minisign_keygen();
-	minisign_key_public(key, &pub);
-	minisign_key_public(other, &other_pub);
-	return 0;
+	return keys_make();
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	minisign_key_free(key);
-	minisign_key_free(other);
+	keys_free();
 	return 0;
 }
 

@@ -19,23 +19,15 @@
 
 static struct mini_dir md;
 static char *img, *bmap, *sig;
-static struct minisign_key *key, *other;
-static struct minisign_pub pub, other_pub;
 
 static int setup(void **state)
 {
 	(void)state;
-	if (sodium_init() < 0)
-		return -1;
 	mini_dir_make(&md, 96, "app", 2, 4);
 	img = md.img;
 	bmap = xasprintf("%s.bmap", img);
 	sig = xasprintf("%s.bmap.minisig", img);
-	key = minisign_keygen();
-	other = minisign_keygen();
-	minisign_key_public(key, &pub);
-	minisign_key_public(other, &other_pub);
-	return 0;
+	return keys_make();
 }
 
 static int teardown(void **state)
@@ -44,8 +36,7 @@ static int teardown(void **state)
 	mini_dir_done(&md);
 	free(bmap);
 	free(sig);
-	minisign_key_free(key);
-	minisign_key_free(other);
+	keys_free();
 	return 0;
 }
 
