@@ -10,8 +10,13 @@
 int read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* Write via "<path>.tmp-XXXXXX" in the same directory, fsync, chmod to mode,
- * rename over path: readers never see a half-written file. */
+ * rename over path, fsync the directory: readers never see a half-written
+ * file, and once this returns 0 the new file survives a power cut. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* fsync the directory holding path: a rename or create in it survives a
+ * power cut only once this returns 0. */
+int fsync_parent(const char *path);
 
 /* mkdir -p with the given mode for the directories it creates. */
 int mkdir_p(const char *path, mode_t mode);
