@@ -1,11 +1,12 @@
 /* Opening a signed image (source.h). */
 #include "baremetal/source.h"
-#include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +39,16 @@ static bool exists(const char *p)
 static int load_sig(const struct bm_source_opts *o, struct bm_source *s, struct minisign_sig *sig)
 {
 	size_t n;
-	int r = read_file(s->sig_path, SIG_MAX, &s->sig_text, &n);
-	if (r == -ENOENT)
-		return log_error_errno(r, "%s is not signed: %s does not exist (sign it with: kiln sign %s "
-				       "--bmap --state DIR)", s->signed_path, s->sig_path, o->image);
-	if (r < 0)
-		return log_error_errno(r, "cannot read signature %s", s->sig_path);
+	int r = read_input(s->sig_path, 0, SIG_MAX, &s->sig_text, &n);
+	if (r == -ENOENT) {
+		log_error("%s is not signed: %s does not exist (sign it with: kiln sign %s --bmap --state DIR)",
+			  s->signed_path, s->sig_path, o->image);
+		return r;
+	}
+	if (r < 0) {
+		log_error("signature %s %s", s->sig_path, input_strerror(r));
+		return r;
+	}
 	r = minisign_sig_parse(s->sig_text, n, sig);
 	if (r < 0)
 		return log_error_errno(r, "%s: %s", s->sig_path, minisign_strerror(r));
@@ -87,9 +92,11 @@ static int open_bmap(const struct bm_source_opts *o, struct bm_source *s, struct
 	int r = load_sig(o, s, sig);
 	if (r < 0)
 		return r;
-	r = read_file(s->signed_path, BMAP_MAX_BYTES, &text, &n);
-	if (r < 0)
-		return log_error_errno(r, "cannot read %s", s->signed_path);
+	r = read_input(s->signed_path, 0, BMAP_MAX_BYTES, &text, &n);
+	if (r < 0) {
+		log_error("%s %s", s->signed_path, input_strerror(r));
+		return r;
+	}
 	minisign_hash_buffer(text, n, s->prehash);
 	r = verify(o, s, sig);
 	char why[256] = "";
@@ -128,16 +135,15 @@ int bm_source_open(const struct bm_source_opts *o, struct bm_source *s)
 {
 	memset(s, 0, sizeof *s);
 	s->image = xstrdup(o->image);   /* bm_source_close() is due even when this fails */
-	s->fd = open(o->image, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0)
-		return log_error_errno(errno, "cannot open image %s", o->image);
+	s->fd = open_input(o->image, 0, SIZE_MAX);   /* never blocks on a FIFO */
+	if (s->fd < 0) {
+		int r = s->fd;
+		log_error("image %s %s", o->image, input_strerror(r));
+		return r;
+	}
 	struct stat st;
 	if (fstat(s->fd, &st) < 0)
 		return log_error_errno(errno, "%s", o->image);
-	if (!S_ISREG(st.st_mode)) {
-		log_error("image %s is not a regular file", o->image);
-		return -EINVAL;
-	}
 	s->size = (uint64_t)st.st_size;
 	s->st_dev = st.st_dev;
 	s->st_ino = st.st_ino;

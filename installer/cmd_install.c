@@ -6,7 +6,7 @@
 #include "installer/keystore.h"
 #include "installer/profile_state.h"
 #include "lib/buf.h"
-#include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/progress.h"
@@ -231,8 +231,8 @@ int cmd_install(int argc, char **argv)
 	int ret = 1, r;
 	if (load_key(pubkey, state, profile, &pub, &deployment) < 0)
 		goto out;
-	if (seed_path && (r = read_file(seed_path, SEED_MAX_BYTES, &seed, &o.seed_len)) < 0) {
-		log_error_errno(r, "cannot read --seed %s", seed_path);
+	if (seed_path && (r = read_input(seed_path, 0, SEED_MAX_BYTES, &seed, &o.seed_len)) < 0) {
+		log_error("--seed %s %s", seed_path, input_strerror(r));
 		goto out;
 	}
 	o.seed = seed;

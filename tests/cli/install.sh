@@ -117,6 +117,9 @@ check_fails "a seed for another role" 'seed is for host app1 \(role app\), but .
 	kiln install "$IMG" --disk "$T/n2.raw" --state "$S" --seed "$T/app1.seed"
 printf 'kiln-seed:garbage\n' >"$T/bad.seed"
 check_fails "a malformed seed" '--seed: ' kiln install "$IMG" --disk "$T/n2.raw" --state "$S" --seed "$T/bad.seed"
+mkfifo "$T/seed.fifo"
+check_fails "a --seed that is a FIFO is refused, not waited on" '--seed .*seed.fifo is not a regular file' \
+	timeout 20 "$KILN" install "$IMG" --disk "$T/n2.raw" --state "$S" --seed "$T/seed.fifo"
 check "nothing written after a refusal" test ! -e "$T/n2.raw"
 printf 'my notes' >"$T/notes.txt"
 check_fails "a file holding data" 'holds data' kiln install "$IMG" --disk "$T/notes.txt" --state "$S"

@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <stdint.h>
 #include "baremetal/source.h"
+#include <sys/stat.h>
 #include "image_util.h"
 #include "mini_image.h"
 #include "sign_fixture.h"
@@ -205,12 +206,27 @@ static void test_bmap_that_does_not_fit(void **state)
 	assert_non_null(strstr(last_error, "not a whole number of MiB"));
 	bm_source_close(&s);
 	o.image = md.dir;
-	assert_int_equal(bm_source_open(&o, &s), -EINVAL);
-	assert_non_null(strstr(last_error, "is not a regular file"));
+	assert_int_equal(bm_source_open(&o, &s), -EISDIR);
+	assert_non_null(strstr(last_error, "is a directory, not a regular file"));
 	bm_source_close(&s);
 	o.image = "/nonexistent.raw";
 	assert_int_equal(bm_source_open(&o, &s), -ENOENT);
+	assert_non_null(strstr(last_error, "/nonexistent.raw is missing"));
 	bm_source_close(&s);
+	/* a FIFO where the image should be: refused at once, not waited on */
+	char *fifo = xasprintf("%s/fifo", md.dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	o.image = fifo;
+	assert_int_equal(bm_source_open(&o, &s), -EINVAL);
+	assert_non_null(strstr(last_error, "is not a regular file (a FIFO"));
+	bm_source_close(&s);
+	/* and where its signature should be */
+	o.image = img;
+	o.sig = fifo;
+	assert_int_equal(bm_source_open(&o, &s), -EINVAL);
+	assert_non_null(strstr(last_error, "signature"));
+	bm_source_close(&s);
+	free(fifo);
 	free(copy);
 }
 
