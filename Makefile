@@ -20,7 +20,7 @@ KILN_VERSION := $(shell cat VERSION)
 CFLAGS   += -DKILN_VERSION='"$(KILN_VERSION)"'
 
 # Library code shared by both binaries: everything under these directories.
-LIB_DIRS := lib profiles images esxi
+LIB_DIRS := lib profiles images esxi baremetal
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # kiln's code, like the agent's, is an archive so unit tests can link it; main.c is the binary.
@@ -101,7 +101,8 @@ DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-de
 	xorriso python3 uidmap s3cmd python3-boto3 python3-flask python3-pymysql mariadb-server \
 	mariadb-client openssl iproute2 curl systemd libxml2-utils openssh-client libargon2-dev \
 	python3-argon2 python3-cryptography golang-go golang-github-minio-madmin-go-dev \
-	golang-github-minio-minio-go-v7-dev golang-github-secure-io-sio-go-dev golang-golang-x-crypto-dev
+	golang-github-minio-minio-go-v7-dev golang-github-secure-io-sio-go-dev golang-golang-x-crypto-dev \
+	bmap-tools
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)

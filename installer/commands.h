@@ -26,4 +26,5 @@ int cmd_build(int argc, char **argv);
 int cmd_rootfs(int argc, char **argv);
 int cmd_package(int argc, char **argv);
 int cmd_ec2(int argc, char **argv);
+int cmd_install(int argc, char **argv);
 #endif

@@ -19,6 +19,7 @@ const struct command kiln_commands[] = {
 	{ "package", cmd_package, "package raw role images as OVAs (esxi) or an EC2 import kit" },
 	{ "ec2", cmd_ec2, "upload a raw role image as an EBS snapshot and register an AMI" },
 	{ "convert", cmd_convert, "convert a raw disk image (to a streamOptimized VMDK)" },
+	{ "install", cmd_install, "write a signed role image to a disk, safely (bare metal)" },
 	{ "sign", cmd_sign, "sign a file with the operator key (minisign-compatible)" },
 	{ "verify", cmd_verify, "verify a minisign signature and print its trusted comment" },
 	{ "version", cmd_version, "print kiln's version" },

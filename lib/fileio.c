@@ -154,6 +154,38 @@ int check_private(const char *path, int dir)
 	return 0;
 }
 
+int pread_full(int fd, void *buf, size_t n, uint64_t off)
+{
+	char *b = buf;
+	while (n) {
+		ssize_t r = pread(fd, b, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		b += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
+{
+	const char *b = buf;
+	while (n) {
+		ssize_t w = pwrite(fd, b, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		b += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
 char *path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);

@@ -2,6 +2,7 @@
 #ifndef KILN_FILEIO_H
 #define KILN_FILEIO_H
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Read a whole file into a NUL-terminated malloc'd buffer. Fails with -EFBIG
@@ -26,4 +27,9 @@ int check_private(const char *path, int dir);
 
 /* Join a and b with '/' into a malloc'd string. */
 char *path_join(const char *a, const char *b);
+
+/* pread/pwrite of exactly n bytes at off, retried on EINTR and short
+ * transfers; -EIO if the file ends first. */
+int pread_full(int fd, void *buf, size_t n, uint64_t off);
+int pwrite_full(int fd, const void *buf, size_t n, uint64_t off);
 #endif

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "lib/log.h"
+#include "lib/fileio.h"
 #include "lib/xalloc.h"
 #include "lib/buf.h"
 
@@ -72,6 +73,32 @@ static char *run_cmd(int *status, const char *fmt, ...)
 	free(full);
 	buf_putc(&b, '\0');
 	return buf_steal(&b);
+}
+
+/* n bytes at byte off of an existing file, either way; abort on failure. */
+__attribute__((unused)) static void write_at(const char *path, uint64_t off, const void *b, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || pwrite_full(fd, b, n, off) < 0)
+		abort();
+	close(fd);
+}
+__attribute__((unused)) static void read_at(const char *path, uint64_t off, void *b, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pread_full(fd, b, n, off) < 0)
+		abort();
+	close(fd);
+}
+
+/* len bytes of a pattern that depends on seed and position, at off. */
+__attribute__((unused)) static void fill_at(const char *path, uint64_t off, size_t len, unsigned seed)
+{
+	unsigned char *b = xmalloc(len);
+	for (size_t i = 0; i < len; i++)
+		b[i] = (unsigned char)(seed + i * 7 + (i >> 12));
+	write_at(path, off, b, len);
+	free(b);
 }
 
 /* A sparse file of `size` bytes. */

@@ -1,0 +1,354 @@
+/* The copy engine (copy.h). */
+#include "baremetal/copy.h"
+#include "baremetal/gpt_move.h"
+#include "lib/fileio.h"
+#include "lib/xalloc.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define CHUNK (8u << 20)
+#define NBUF 6
+#define WORKERS 2
+#define ALIGN 4096u
+#define ZERO_STEP (256ull << 20)   /* BLKZEROOUT per call, so progress and ^C keep up */
+
+struct job {
+	int buf;
+	uint64_t off;
+	size_t len;
+};
+
+struct engine {
+	struct bm_copy *c;
+	uint8_t *bufs[NBUF];
+	int free_bufs[NBUF], n_free;
+	struct job queue[NBUF];
+	int q_head, q_n;
+	bool done;
+	int err;
+	uint64_t err_off;
+	const char *err_step;
+	uint64_t completed, total;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_job, cv_free;
+};
+
+static uint8_t *aligned(size_t n)
+{
+	void *p = NULL;
+	if (posix_memalign(&p, ALIGN, n) != 0)
+		abort();
+	return p;
+}
+
+static bool cancelled(const struct bm_copy *c)
+{
+	return bm_watch_cancelled(&c->watch);
+}
+
+/* Write one chunk and read it back from the device, not from the cache. */
+static int write_verify(const struct bm_copy *c, const struct job *j, const uint8_t *b, uint8_t *rb,
+			uint64_t *bad, const char **step)
+{
+	bool direct = c->dfd >= 0 && j->off % ALIGN == 0 && j->len % ALIGN == 0;
+	*step = "writing";
+	int r = pwrite_full(direct ? c->dfd : c->fd, b, j->len, j->off);
+	*bad = j->off;
+	if (r < 0)
+		return r;
+	*step = "reading back";
+	if (direct)
+		r = pread_full(c->dfd, rb, j->len, j->off);
+	else {
+		/* flush the range and drop it from the cache before reading it */
+		if (sync_file_range(c->fd, (off_t)j->off, (off_t)j->len, SYNC_FILE_RANGE_WAIT_BEFORE |
+				    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0)
+			return -errno;
+		posix_fadvise(c->fd, (off_t)j->off, (off_t)j->len, POSIX_FADV_DONTNEED);
+		r = pread_full(c->fd, rb, j->len, j->off);
+	}
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < j->len; i += ALIGN) {
+		size_t n = j->len - i < ALIGN ? j->len - i : ALIGN;
+		if (memcmp(b + i, rb + i, n) != 0) {
+			*bad = j->off + i;
+			*step = "comparing what was read back with what was written";
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	struct engine *e = arg;
+	uint8_t *rb = aligned(CHUNK);
+	pthread_mutex_lock(&e->mu);
+	for (;;) {
+		while (e->q_n == 0 && !e->done)
+			pthread_cond_wait(&e->cv_job, &e->mu);
+		if (e->q_n == 0)
+			break;
+		struct job j = e->queue[e->q_head];
+		e->q_head = (e->q_head + 1) % NBUF;
+		e->q_n--;
+		bool skip = e->err != 0 || cancelled(e->c);
+		pthread_mutex_unlock(&e->mu);
+		uint64_t bad = 0;
+		const char *step = NULL;
+		int r = skip ? 0 : write_verify(e->c, &j, e->bufs[j.buf], rb, &bad, &step);
+		pthread_mutex_lock(&e->mu);
+		if (r < 0 && !e->err) {
+			e->err = r;
+			e->err_off = bad;
+			e->err_step = step;
+		}
+		if (!skip)
+			e->completed += j.len;
+		e->free_bufs[e->n_free++] = j.buf;
+		pthread_cond_signal(&e->cv_free);
+	}
+	pthread_mutex_unlock(&e->mu);
+	free(rb);
+	return NULL;
+}
+
+static int take_buf(struct engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	while (e->n_free == 0)
+		pthread_cond_wait(&e->cv_free, &e->mu);
+	int b = e->free_bufs[--e->n_free];
+	pthread_mutex_unlock(&e->mu);
+	return b;
+}
+
+static void give_back(struct engine *e, int b)
+{
+	pthread_mutex_lock(&e->mu);
+	e->free_bufs[e->n_free++] = b;
+	pthread_cond_signal(&e->cv_free);
+	pthread_mutex_unlock(&e->mu);
+}
+
+static void submit(struct engine *e, int b, uint64_t off, size_t len)
+{
+	pthread_mutex_lock(&e->mu);
+	e->queue[(e->q_head + e->q_n) % NBUF] = (struct job){ b, off, len };
+	e->q_n++;
+	pthread_cond_signal(&e->cv_job);
+	pthread_mutex_unlock(&e->mu);
+}
+
+static int failed(struct bm_copy *c, int r, const char *step, uint64_t off)
+{
+	c->fail_step = step;
+	c->fail_offset = off;
+	return r;
+}
+
+/* The first failure of a worker, if any, as the copy's failure. */
+static int worker_error(struct engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	int r = e->err;
+	if (r)
+		failed(e->c, r, e->err_step, e->err_off);
+	pthread_mutex_unlock(&e->mu);
+	return r;
+}
+
+static void report(struct engine *e)
+{
+	struct bm_copy *c = e->c;
+	pthread_mutex_lock(&e->mu);
+	uint64_t done = e->completed;
+	pthread_mutex_unlock(&e->mu);
+	bm_watch_report(&c->watch, BM_PHASE_WRITE, done + (c->block ? c->zeroed : 0), e->total);
+}
+
+/* Zeros where the image has a hole; the kernel guarantees they read back as zeros. */
+static int zero(struct engine *e, uint64_t off, uint64_t len)
+{
+	struct bm_copy *c = e->c;
+	if (!len || (!c->block && c->fresh))
+		return 0;
+	if (!c->block) {
+		if (fallocate(c->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)len) == 0 ||
+		    fallocate(c->fd, FALLOC_FL_ZERO_RANGE, (off_t)off, (off_t)len) == 0) {
+			c->zeroed += len;
+			return 0;
+		}
+		if (errno != EOPNOTSUPP)
+			return failed(c, -errno, "punching a hole", off);
+		/* a filesystem without either: write the zeros */
+		int b = take_buf(e);
+		memset(e->bufs[b], 0, CHUNK);
+		int r = 0;
+		for (uint64_t d = 0; d < len && r == 0; d += CHUNK) {
+			size_t n = len - d < CHUNK ? (size_t)(len - d) : CHUNK;
+			if ((r = pwrite_full(c->fd, e->bufs[b], n, off + d)) < 0)
+				failed(c, r, "writing zeros", off + d);
+		}
+		give_back(e, b);
+		if (r == 0)
+			c->zeroed += len;
+		return r;
+	}
+	for (uint64_t d = 0; d < len; d += ZERO_STEP) {
+		if (cancelled(c))
+			return -ECANCELED;
+		uint64_t range[2] = { off + d, len - d < ZERO_STEP ? len - d : ZERO_STEP };
+		if (ioctl(c->fd, BLKZEROOUT, range) < 0)
+			return failed(c, -errno, "zeroing", range[0]);
+		c->zeroed += range[1];
+		report(e);
+	}
+	return 0;
+}
+
+/* The next boundary the held-back head and tail impose after pos. */
+static uint64_t boundary(uint64_t pos, uint64_t size)
+{
+	if (pos < BM_MIB)
+		return BM_MIB;
+	if (pos < size - BM_MIB)
+		return size - BM_MIB;
+	return size;
+}
+
+/* Read and hash one range; hand its chunks to the workers, keep the parts
+ * in the first and last MiB. */
+static int copy_range(struct engine *e, const struct bm_range *rg, struct bm_sha256 *sha)
+{
+	struct bm_copy *c = e->c;
+	uint64_t size = c->map->image_size, end = rg->offset + rg->length;
+	for (uint64_t pos = rg->offset; pos < end; ) {
+		if (cancelled(c))
+			return -ECANCELED;
+		int r = worker_error(e);
+		if (r < 0)
+			return r;
+		uint64_t stop = boundary(pos, size);
+		if (stop > pos + CHUNK)
+			stop = pos + CHUNK;
+		if (stop > end)
+			stop = end;
+		size_t n = (size_t)(stop - pos);
+		int b = take_buf(e);
+		if ((r = pread_full(c->src_fd, e->bufs[b], n, pos)) < 0) {
+			give_back(e, b);
+			return failed(c, r, "reading the image", pos);
+		}
+		bm_sha256_update(sha, e->bufs[b], n);
+		if (pos < BM_MIB) {
+			memcpy(c->head + pos, e->bufs[b], n);
+			give_back(e, b);
+		} else if (pos >= size - BM_MIB) {
+			memcpy(c->tail + (pos - (size - BM_MIB)), e->bufs[b], n);
+			give_back(e, b);
+		} else
+			submit(e, b, pos, n);
+		pos = stop;
+		report(e);
+	}
+	uint8_t sum[32];
+	bm_sha256_final(sha, sum);
+	if (memcmp(sum, rg->sha256, 32) != 0)
+		return failed(c, -EBADMSG, "checking the SHA-256 of the image's range", rg->offset);
+	return 0;
+}
+
+/* Holes of the image inside the written area (the first and last MiB are
+ * written whole at the end). */
+static uint64_t clip_hole(uint64_t from, uint64_t to, uint64_t size, uint64_t *start)
+{
+	if (from < BM_MIB)
+		from = BM_MIB;
+	if (to > size - BM_MIB)
+		to = size - BM_MIB;
+	*start = from;
+	return to > from ? to - from : 0;
+}
+
+static int run(struct engine *e)
+{
+	struct bm_copy *c = e->c;
+	const struct bm_map *m = c->map;
+	uint64_t size = m->image_size, prev = 0, start;
+	for (size_t i = 0; i < m->n; i++) {
+		uint64_t a = m->v[i].offset, b = a + m->v[i].length;
+		e->total += clip_hole(a, b, size, &start);
+		if (c->block)
+			e->total += clip_hole(prev, a, size, &start);
+		prev = b;
+	}
+	if (c->block)
+		e->total += clip_hole(prev, size, size, &start);
+	report(e);
+
+	struct bm_sha256 *sha = bm_sha256_new();
+	int r = 0;
+	prev = 0;
+	for (size_t i = 0; i < m->n && r == 0; i++) {
+		uint64_t len = clip_hole(prev, m->v[i].offset, size, &start);
+		if ((r = zero(e, start, len)) == 0)
+			r = copy_range(e, &m->v[i], sha);
+		prev = m->v[i].offset + m->v[i].length;
+	}
+	if (r == 0) {
+		uint64_t len = clip_hole(prev, size, size, &start);
+		r = zero(e, start, len);
+	}
+	bm_sha256_free(sha);
+	return r;
+}
+
+int bm_copy_run(struct bm_copy *c)
+{
+	struct engine e = { .c = c };
+	memset(c->head, 0, BM_MIB);
+	memset(c->tail, 0, BM_MIB);
+	c->written = c->zeroed = 0;
+	pthread_mutex_init(&e.mu, NULL);
+	pthread_cond_init(&e.cv_job, NULL);
+	pthread_cond_init(&e.cv_free, NULL);
+	for (int i = 0; i < NBUF; i++) {
+		e.bufs[i] = aligned(CHUNK);
+		e.free_bufs[e.n_free++] = i;
+	}
+	pthread_t th[WORKERS];
+	for (int i = 0; i < WORKERS; i++)
+		if (pthread_create(&th[i], NULL, worker, &e) != 0)
+			abort();
+	int r = run(&e);
+	pthread_mutex_lock(&e.mu);
+	e.done = true;
+	pthread_cond_broadcast(&e.cv_job);
+	pthread_mutex_unlock(&e.mu);
+	for (int i = 0; i < WORKERS; i++)
+		pthread_join(th[i], NULL);
+	if (r == 0)
+		r = worker_error(&e);
+	if (r == 0 && cancelled(c))
+		r = -ECANCELED;   /* chunks were skipped after the signal */
+	c->written = e.completed;
+	if (r == 0 && fsync(c->fd) < 0)
+		r = failed(c, -errno, "flushing", 0);
+	if (r == 0)
+		report(&e);
+	for (int i = 0; i < NBUF; i++)
+		free(e.bufs[i]);
+	pthread_cond_destroy(&e.cv_free);
+	pthread_cond_destroy(&e.cv_job);
+	pthread_mutex_destroy(&e.mu);
+	return r;
+}
