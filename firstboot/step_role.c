@@ -105,7 +105,8 @@ static int role_mysql(struct agent *a)
 	r = mysql_render_setup_sql(m, h, agent_secret, a, &b);
 	if (r < 0) {
 		buf_wipe(&b);
-		return agent_step_end(a, STEP, r, "the seed lacks a MySQL secret");
+		return agent_step_end(a, STEP, r, r == -ENOKEY ? "the seed lacks a MySQL secret"
+								 : "rendering the MySQL setup SQL");
 	}
 	if (h->replica_of) {
 		const struct host *p = model_find_host(m, h->replica_of);

@@ -5,6 +5,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/debian.h"
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -566,6 +567,48 @@ static int set_artifacts(const struct ctx *c, const struct key_rule *rule, yaml_
 	return 0;
 }
 
+/* suites: SUITE -> a mapping with the list keys of a recipe. */
+static const struct key_rule suite_rules[] = {
+	{ .key = "packages", LIST_OF(struct recipe, packages), .ok = recipe_valid_package },
+	{ .key = "units", .set = set_units },
+	{ .key = "files", .set = set_files },
+	{ .key = "remove", LIST_OF(struct recipe, remove), .ok = recipe_valid_glob },
+	{ .key = "initramfs_modules", LIST_OF(struct recipe, initramfs_modules), .ok = valid_module },
+	{ .key = "apt_repositories", .set = set_repos },
+};
+static const struct mapping_kind suite_kind = MAPPING_KIND("a suites entry", false, NULL, suite_rules);
+
+static int set_suites(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		      const char *s, void *obj)
+{
+	struct recipe *r = obj;
+	int e = need_mapping(c, v, "suites");
+	if (e < 0)
+		return e;
+	size_t first = r->n_suites;
+	FOR_PAIRS(c, v, k, block) {
+		const char *name = scalar(k);
+		if (!name)
+			return bad(c, k, "keys must be strings");
+		if (!debian_suite_find(name)) {
+			char *known = debian_suites_list();
+			e = bad(c, k, "unknown suite '%s' in suites (kiln builds: %s)", name, known);
+			free(known);
+			return e;
+		}
+		for (size_t i = first; i < r->n_suites; i++)
+			if (!strcmp(r->suites[i].name, name))
+				return bad(c, k, "duplicate key '%s'", name);
+		r->suites = xrealloc(r->suites, (r->n_suites + 1) * sizeof *r->suites);
+		struct recipe_suite *rs = &r->suites[r->n_suites++];
+		rs->name = xstrdup(name);
+		rs->add = xcalloc(1, sizeof *rs->add);
+		if ((e = walk_mapping(c, block, &suite_kind, rs->add)) < 0)
+			return e;
+	}
+	return 0;
+}
+
 static const struct key_rule root_rules[] = {
 	{ .key = "kiln-recipe", .need = KEY_REQUIRED, .set = set_version },
 	{ .key = "packages", LIST_OF(struct recipe, packages), .ok = recipe_valid_package },
@@ -576,6 +619,7 @@ static const struct key_rule root_rules[] = {
 	  .ok = valid_module },
 	{ .key = "apt_repositories", .set = set_repos },
 	{ .key = "artifacts", .set = set_artifacts },
+	{ .key = "suites", .set = set_suites },
 };
 static const struct mapping_kind root_kind =
 	MAPPING_KIND("a recipe", true, "missing 'kiln-recipe: 1'", root_rules);
@@ -683,6 +727,61 @@ char *recipe_default_dir(void)
 	return xstrdup("/usr/share/kiln/roles");
 }
 
+static void merge_strv(char ***dst, size_t *n, char *const *src, size_t m)
+{
+	for (size_t i = 0; i < m; i++)
+		if (!contains(*dst, *n, src[i]))
+			push(dst, n, src[i]);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void recipe_merge(struct recipe *dst, const struct recipe *src)
+{
+	merge_strv(&dst->packages, &dst->n_packages, src->packages, src->n_packages);
+	merge_strv(&dst->enable, &dst->n_enable, src->enable, src->n_enable);
+	merge_strv(&dst->disable, &dst->n_disable, src->disable, src->n_disable);
+	merge_strv(&dst->initramfs_modules, &dst->n_initramfs_modules, src->initramfs_modules,
+		   src->n_initramfs_modules);
+	merge_strv(&dst->remove, &dst->n_remove, src->remove, src->n_remove);
+	for (size_t i = 0; i < src->n_files; i++) {
+		const struct recipe_file *f = &src->files[i];
+		dst->files = xrealloc(dst->files, (dst->n_files + 1) * sizeof *dst->files);
+		dst->files[dst->n_files++] = (struct recipe_file){ .path = xstrdup(f->path), .mode = f->mode,
+			.content = dup_or_null(f->content), .source = dup_or_null(f->source) };
+	}
+	for (size_t i = 0; i < src->n_repos; i++) {
+		const struct recipe_apt_repo *a = &src->repos[i];
+		dst->repos = xrealloc(dst->repos, (dst->n_repos + 1) * sizeof *dst->repos);
+		struct recipe_apt_repo *d = &dst->repos[dst->n_repos++];
+		*d = (struct recipe_apt_repo){ .name = xstrdup(a->name), .uri = xstrdup(a->uri),
+					       .suite = xstrdup(a->suite), .key = xstrdup(a->key) };
+		for (size_t j = 0; j < a->n_components; j++)
+			push(&d->components, &d->n_components, a->components[j]);
+	}
+	for (size_t i = 0; i < src->n_artifacts; i++) {
+		const struct recipe_artifact *a = &src->artifacts[i];
+		dst->artifacts = xrealloc(dst->artifacts, (dst->n_artifacts + 1) * sizeof *dst->artifacts);
+		dst->artifacts[dst->n_artifacts++] = (struct recipe_artifact){ .name = xstrdup(a->name),
+			.url = dup_or_null(a->url), .sha256 = xstrdup(a->sha256), .path = dup_or_null(a->path),
+			.install_deb = a->install_deb };
+	}
+	for (size_t i = 0; i < src->n_sources; i++)
+		push(&dst->sources, &dst->n_sources, src->sources[i]);
+}
+
+void recipe_for_suite(const struct recipe *r, const char *suite, struct recipe *out)
+{
+	memset(out, 0, sizeof *out);
+	recipe_merge(out, r);
+	for (size_t i = 0; i < r->n_suites; i++)
+		if (!strcmp(r->suites[i].name, suite))
+			recipe_merge(out, r->suites[i].add);
+}
+
 static void free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -719,5 +818,11 @@ void recipe_free(struct recipe *r)
 	free(r->artifacts);
 	free_strv(r->remove, r->n_remove);
 	free_strv(r->sources, r->n_sources);
+	for (size_t i = 0; i < r->n_suites; i++) {
+		free(r->suites[i].name);
+		recipe_free(r->suites[i].add);
+		free(r->suites[i].add);
+	}
+	free(r->suites);
 	memset(r, 0, sizeof *r);
 }

@@ -43,6 +43,8 @@ struct recipe_artifact {
 	bool install_deb;           /* `install: deb` -> installed into the rootfs */
 };
 
+struct recipe_suite;
+
 struct recipe {
 	char **packages; size_t n_packages;
 	char **enable; size_t n_enable;          /* systemd units */
@@ -53,6 +55,15 @@ struct recipe {
 	struct recipe_apt_repo *repos; size_t n_repos;
 	struct recipe_artifact *artifacts; size_t n_artifacts;
 	char **sources; size_t n_sources;        /* recipe files loaded, in order */
+	/* `suites:` blocks: what only a build of that Debian suite adds (e.g.
+	 * libssl3 on bookworm, libssl3t64 on trixie). recipe_for_suite()
+	 * applies them; the builder only ever sees the result. */
+	struct recipe_suite *suites; size_t n_suites;
+};
+
+struct recipe_suite {
+	char *name;                 /* a suite profiles/debian.h supports */
+	struct recipe *add;         /* packages, units, files, remove, initramfs_modules, apt_repositories */
 };
 
 void recipe_free(struct recipe *r);
@@ -68,6 +79,14 @@ int recipe_load_buffer(const char *name, const char *dir, const char *data, size
 /* Load <dir>/base.yaml then <dir>/<role>.yaml (role "base" loads just the
  * first). Fails with -ENOENT (logged) for a role without a recipe. */
 int recipe_load_role(const char *dir, const char *role, struct recipe *r);
+
+/* The recipe a build of `suite` uses: r's lists, then the lists of every
+ * `suites:` block for that suite (in load order, duplicates dropped); out
+ * has no suites of its own. A deep copy: free both. */
+void recipe_for_suite(const struct recipe *r, const char *suite, struct recipe *out);
+/* Append src's lists to dst (copies; list duplicates dropped; src's suites
+ * are not copied). */
+void recipe_merge(struct recipe *dst, const struct recipe *src);
 
 /* Where recipes live: $KILN_RECIPES, else <dir of the kiln binary>/../images/roles
  * (a source tree), else /usr/share/kiln/roles. Returns a malloc'd path. */

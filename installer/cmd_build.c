@@ -61,6 +61,8 @@ static void help(FILE *f)
 		   "  --artifact NAME=PATH   use a local file for recipe artifact NAME (e.g. minio=minio.deb)\n"
 		   "  --recipes DIR          recipe directory (default: $KILN_RECIPES or the installed set)\n"
 		   "  --refresh              rebuild root filesystems even when cached\n"
+		   "  --offline              contact no Debian archive: use the newest cached root\n"
+		   "                         filesystems (a warning says how old their packages are)\n"
 		   "  -h, --help             show this help\n\n"
 		   "Environment: SOURCE_DATE_EPOCH makes images reproducible; KILN_CACHE_DIR moves the cache.\n"
 		   "Exit status: 0 ok, 1 failure, 2 usage error.\n");
@@ -75,7 +77,7 @@ struct build_ctx {
 	const struct overlay *user_overlay;
 	const char *firstboot;
 	const char *units_dir;
-	bool refresh;
+	bool refresh, offline;
 	int64_t sde;
 };
 
@@ -285,9 +287,9 @@ static int build_role(const struct build_ctx *b, enum role role)
 	if ((e = recipe_load_role(b->recipes, rn, &r)) < 0)
 		goto out;
 	struct rootfs_opts ro = {
-		.role = rn, .recipe = &r, .suite = m->suite, .mirror = m->mirror,
+		.role = rn, .recipe = &r, .debian = &m->debian,
 		.overrides = b->ov->v, .n_overrides = b->ov->n, .source_date_epoch = b->sde,
-		.refresh = b->refresh,
+		.refresh = b->refresh, .offline = b->offline,
 	};
 	bool cached;
 	if ((e = rootfs_build(&ro, &tar, &cached)) < 0)
@@ -359,11 +361,12 @@ int cmd_build(int argc, char **argv)
 		{ "artifact", required_argument, NULL, 'a' },
 		{ "recipes", required_argument, NULL, 'R' },
 		{ "refresh", no_argument, NULL, 'F' },
+		{ "offline", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *out_dir = ".", *state_opt = NULL, *overlay_dir = NULL, *recipes_opt = NULL;
-	bool want[ROLE__COUNT] = { false }, any_role = false, refresh = false;
+	bool want[ROLE__COUNT] = { false }, any_role = false, refresh = false, offline = false;
 	struct build_overrides ov = { 0 };
 	struct overlay user = { 0 };
 	struct model m;
@@ -415,6 +418,7 @@ int cmd_build(int argc, char **argv)
 			break;
 		case 'R': recipes_opt = optarg; break;
 		case 'F': refresh = true; break;
+		case 'N': offline = true; break;
 		case 'h': help(stdout); ret = 0; goto out;
 		default: help(stderr); goto out;
 		}
@@ -510,7 +514,7 @@ int cmd_build(int argc, char **argv)
 	struct build_ctx b = {
 		.m = &m, .out_dir = out_dir, .state = state, .recipes = recipes, .ov = &ov,
 		.user_overlay = &user, .firstboot = fb, .units_dir = units, .refresh = refresh,
-		.sde = build_source_date_epoch(),
+		.offline = offline, .sde = build_source_date_epoch(),
 	};
 	/* Seeds first: a seed EC2 would refuse stops the build before the long work. */
 	po.mtime = b.sde >= 0 ? b.sde : (int64_t)time(NULL);

@@ -205,8 +205,7 @@ void model_free(struct model *m)
 	free(m->source_name);
 	free(m->name);
 	free(m->domain);
-	free(m->suite);
-	free(m->mirror);
+	debian_settings_free(&m->debian);
 	for (size_t i = 0; i < m->n_subnets; i++)
 		free(m->subnets[i].name);
 	free(m->subnets);

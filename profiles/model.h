@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "profiles/debian.h"
 
 #define KILN_SCHEMA_VERSION 1
 
@@ -148,8 +149,7 @@ struct model {
 	unsigned schema;           /* KILN_SCHEMA_VERSION */
 	char *name;                /* deployment name: [a-z0-9-], <= 32 */
 	char *domain;
-	char *suite;               /* Debian suite, default "bookworm" */
-	char *mirror;              /* default "http://deb.debian.org/debian" */
+	struct debian_settings debian;   /* resolved: suite, archives (profiles/debian.h) */
 	struct subnet *subnets; size_t n_subnets;
 	struct host *hosts; size_t n_hosts;
 	uint32_t *dns; size_t n_dns;

@@ -129,8 +129,14 @@ void model_to_json(const struct model *m, struct buf *b)
 	buf_puts(b, ",\"domain\":"); json_str(b, m->domain);
 	buf_putc(b, '}');
 	jkey(b, &f, "debian");
-	buf_puts(b, "{\"suite\":"); json_str(b, m->suite);
-	buf_puts(b, ",\"mirror\":"); json_str(b, m->mirror);
+	const struct debian_settings *d = &m->debian;
+	buf_puts(b, "{\"suite\":"); json_str(b, d->suite);
+	buf_puts(b, ",\"mirror\":"); json_str(b, d->mirror);
+	buf_printf(b, ",\"updates\":%s,\"security\":%s", d->updates ? "true" : "false",
+		   d->security ? "true" : "false");
+	buf_puts(b, ",\"security_mirror\":"); json_str(b, d->security_mirror);
+	buf_puts(b, ",\"snapshot\":"); json_str(b, d->snapshot);
+	buf_puts(b, ",\"snapshot_mirror\":"); json_str(b, d->snapshot_mirror);
 	buf_putc(b, '}');
 
 	jkey(b, &f, "subnets");

@@ -36,22 +36,6 @@ void parse_header(struct ctx *c, const struct ynode *root)
 		    (why = name_check_domain(c->m->domain)))
 			err_at(c, ytree_get(dep, "domain"), "domain '%s' %s", c->m->domain, why);
 	}
-
-	static const char *const deb_keys[] = { "suite", "mirror", NULL };
-	const struct ynode *deb = ytree_get(root, "debian");
-	if (deb && expect_map(c, deb, "debian", deb_keys)) {
-		if (get_str(c, deb, "suite", &c->m->suite) && strcmp(c->m->suite, "bookworm") != 0)
-			err_at(c, ytree_get(deb, "suite"), "unsupported Debian suite '%s' (expected bookworm)",
-			       c->m->suite);
-		if (get_str(c, deb, "mirror", &c->m->mirror) && strncmp(c->m->mirror, "http://", 7) != 0 &&
-		    strncmp(c->m->mirror, "https://", 8) != 0 && strncmp(c->m->mirror, "file:", 5) != 0)
-			err_at(c, ytree_get(deb, "mirror"), "mirror '%s' must be an http://, https:// or file: URL",
-			       c->m->mirror);
-	}
-	if (!c->m->suite)
-		c->m->suite = xstrdup("bookworm");
-	if (!c->m->mirror)
-		c->m->mirror = xstrdup("http://deb.debian.org/debian");
 }
 
 /* Report in file order (sections are checked in dependency order). Stable. */
@@ -91,6 +75,7 @@ int profile_load_buffer(const char *name, const char *data, size_t len, struct m
 			  KILN_SCHEMA_VERSION);
 	} else if (expect_map(&c, root, "the profile", top_keys)) {
 		parse_header(&c, root);
+		parse_debian(&c, root);
 		parse_subnets(&c, root);
 		parse_sizes(&c, root);
 		parse_hosts(&c, root);

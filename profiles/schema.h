@@ -47,7 +47,8 @@ bool scalar_ipv4(struct ctx *c, const struct ynode *n, const char *what, uint32_
 bool scalar_cidr(struct ctx *c, const struct ynode *n, const char *what, struct ipv4_net *out);
 
 /* Sections, in the order profile_load runs them (later ones use earlier results). */
-void parse_header(struct ctx *c, const struct ynode *root);          /* kiln, deployment, debian */
+void parse_header(struct ctx *c, const struct ynode *root);          /* kiln, deployment */
+void parse_debian(struct ctx *c, const struct ynode *root);
 void parse_subnets(struct ctx *c, const struct ynode *root);
 void parse_sizes(struct ctx *c, const struct ynode *root);
 void parse_hosts(struct ctx *c, const struct ynode *root);

@@ -212,7 +212,7 @@ static const struct reject rejects[] = {
 	{ "bad mirror", BASE "debian: {mirror: ftp.debian.org}\n", 7, 18,
 	  "mirror 'ftp.debian.org' must be an http://, https:// or file" },
 	{ "bad suite", BASE "debian: {suite: bullseye}\n", 7, 17,
-	  "unsupported Debian suite 'bullseye' (expected bookworm)" },
+	  "unsupported Debian suite 'bullseye' (supported: bookworm, trixie)" },
 	{ "bad hardware_version", BASE "esxi: {hardware_version: vmx-99}\n", 7, 26,
 	  "hardware_version 'vmx-99' is not supported (expected vmx-11, " },
 	{ "bad disk_controller", BASE "esxi: {disk_controller: ide}\n", 7, 25,
@@ -395,7 +395,7 @@ static void test_example_onprem(void **state)
 	assert_string_equal(m.esxi.disk_controller, "pvscsi");
 	assert_int_equal(m.n_ssh_from, 1);
 	assert_int_equal(m.ssh_from[0].kind, EP_CIDR);
-	assert_string_equal(m.suite, "bookworm");
+	assert_string_equal(m.debian.suite, "trixie");
 	model_free(&m);
 }
 
@@ -618,7 +618,7 @@ static void test_defaults(void **state)
 	struct model m;
 	struct diags d;
 	assert_int_equal(load(BASE, &m, &d), 0);
-	assert_string_equal(m.mirror, "http://deb.debian.org/debian");
+	assert_string_equal(m.debian.mirror, "http://deb.debian.org/debian");
 	assert_string_equal(m.hosts[0].size_preset, "medium");
 	assert_int_equal(m.hosts[0].size.vcpus, 2);
 	assert_int_equal(m.targets, TARGET_RAW);

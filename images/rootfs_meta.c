@@ -1,0 +1,406 @@
+/* The .meta file, one record a line, words separated by one space (URIs,
+ * suites, package names and versions hold none):
+ *   kiln-rootfs-meta 1
+ *   built EPOCH
+ *   snapshot STAMP                            (only when pinned)
+ *   archive SHA256|- EPOCH|- SUITE URI        (one per archive)
+ *   security-suite SUITE                      (absent: the profile opts out)
+ *   security-index 0|1                        (was the security index captured?)
+ *   security EPOCH|- NAME VERSION             (one per security update installed) */
+#include "images/rootfs_meta.h"
+#include "images/deb822.h"
+#include "lib/fileio.h"
+#include "lib/json.h"
+#include "lib/numparse.h"
+#include "lib/xalloc.h"
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define META_MAX (4u << 20)
+#define STATUS_MAX (64u << 20)
+#define INDEX_MAX (512u << 20)
+
+void rootfs_meta_free(struct rootfs_meta *m)
+{
+	for (size_t i = 0; i < m->n_archives; i++) {
+		free(m->archives[i].uri);
+		free(m->archives[i].suite);
+	}
+	free(m->archives);
+	for (size_t i = 0; i < m->n_security; i++) {
+		free(m->security[i].name);
+		free(m->security[i].version);
+	}
+	free(m->security);
+	free(m->snapshot);
+	free(m->security_suite);
+	memset(m, 0, sizeof *m);
+}
+
+void rootfs_meta_add_archive(struct rootfs_meta *m, const char *uri, const char *suite, const char *sha256,
+			     int64_t date)
+{
+	m->archives = xrealloc(m->archives, (m->n_archives + 1) * sizeof *m->archives);
+	struct rootfs_archive_rec *a = &m->archives[m->n_archives++];
+	*a = (struct rootfs_archive_rec){ .uri = xstrdup(uri), .suite = xstrdup(suite), .date = date };
+	snprintf(a->sha256, sizeof a->sha256, "%s", sha256 ? sha256 : "");
+}
+
+static void add_pkg(struct rootfs_meta *m, const char *name, const char *version, int64_t date)
+{
+	m->security = xrealloc(m->security, (m->n_security + 1) * sizeof *m->security);
+	m->security[m->n_security++] = (struct rootfs_pkg){ .name = xstrdup(name), .version = xstrdup(version),
+							    .date = date };
+}
+
+static void put_time(struct buf *b, int64_t t)
+{
+	if (t < 0)
+		buf_puts(b, " -");
+	else
+		buf_printf(b, " %lld", (long long)t);
+}
+
+int rootfs_meta_write(const char *path, const struct rootfs_meta *m)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "kiln-rootfs-meta 1\nbuilt %lld\n", (long long)m->built);
+	if (m->snapshot)
+		buf_printf(&b, "snapshot %s\n", m->snapshot);
+	for (size_t i = 0; i < m->n_archives; i++) {
+		const struct rootfs_archive_rec *a = &m->archives[i];
+		buf_printf(&b, "archive %s", *a->sha256 ? a->sha256 : "-");
+		put_time(&b, a->date);
+		buf_printf(&b, " %s %s\n", a->suite, a->uri);
+	}
+	if (m->security_suite)
+		buf_printf(&b, "security-suite %s\nsecurity-index %d\n", m->security_suite, m->security_known);
+	for (size_t i = 0; i < m->n_security; i++) {
+		buf_puts(&b, "security");
+		put_time(&b, m->security[i].date);
+		buf_printf(&b, " %s %s\n", m->security[i].name, m->security[i].version);
+	}
+	int e = write_file_atomic(path, b.data, b.len, 0644);
+	buf_free(&b);
+	return e;
+}
+
+/* Split line into exactly n words (the last takes the rest). */
+static bool words(char *line, char **w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!*line || *line == ' ')
+			return false;
+		w[i] = line;
+		if (i + 1 == n)
+			return !strchr(line, ' ');
+		char *sp = strchr(line, ' ');
+		if (!sp)
+			return false;
+		*sp = 0;
+		line = sp + 1;
+	}
+	return true;
+}
+
+static bool read_time(const char *s, int64_t *t)
+{
+	uint64_t v;
+	if (!strcmp(s, "-")) {
+		*t = -1;
+		return true;
+	}
+	if (parse_u64(s, 0, INT64_MAX, &v) < 0)
+		return false;
+	*t = (int64_t)v;
+	return true;
+}
+
+static bool valid_sha(const char *s)
+{
+	return !strcmp(s, "-") || (strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64);
+}
+
+static int parse_line(struct rootfs_meta *m, char *line, bool *header, bool *built)
+{
+	char *w[4];
+	int64_t t;
+	if (!*header)
+		return (*header = !strcmp(line, "kiln-rootfs-meta 1")) ? 0 : -EBADMSG;
+	char *rest = strchr(line, ' ');
+	if (!rest)
+		return -EBADMSG;
+	*rest++ = 0;
+	if (!strcmp(line, "built") && words(rest, w, 1) && read_time(w[0], &t) && t >= 0) {
+		m->built = t;
+		*built = true;
+	} else if (!strcmp(line, "snapshot") && !m->snapshot && words(rest, w, 1))
+		m->snapshot = xstrdup(w[0]);
+	else if (!strcmp(line, "archive") && words(rest, w, 4) && valid_sha(w[0]) && read_time(w[1], &t))
+		rootfs_meta_add_archive(m, w[3], w[2], strcmp(w[0], "-") ? w[0] : NULL, t);
+	else if (!strcmp(line, "security-suite") && !m->security_suite && words(rest, w, 1))
+		m->security_suite = xstrdup(w[0]);
+	else if (!strcmp(line, "security-index") && (!strcmp(rest, "0") || !strcmp(rest, "1")))
+		m->security_known = rest[0] == '1';
+	else if (!strcmp(line, "security") && words(rest, w, 3) && read_time(w[0], &t))
+		add_pkg(m, w[1], w[2], t);
+	else
+		return -EBADMSG;
+	return 0;
+}
+
+int rootfs_meta_read(const char *path, struct rootfs_meta *m)
+{
+	char *data = NULL;
+	size_t len = 0;
+	memset(m, 0, sizeof *m);
+	int e = read_file(path, META_MAX, &data, &len);
+	if (e < 0)
+		return e;
+	bool header = false, built = false;
+	char *save = NULL;
+	if (memchr(data, 0, len))
+		e = -EBADMSG;
+	for (char *line = e ? NULL : strtok_r(data, "\n", &save); line && e == 0; line = strtok_r(NULL, "\n", &save))
+		e = parse_line(m, line, &header, &built);
+	if (e == 0 && !built)
+		e = -EBADMSG;
+	free(data);
+	if (e < 0)
+		rootfs_meta_free(m);
+	return e;
+}
+
+/* ---- the security updates of a tree ---- */
+
+struct pkgver {
+	char *name, *version, *arch;
+};
+
+static void pkgvers_free(struct pkgver *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].name);
+		free(v[i].version);
+		free(v[i].arch);
+	}
+	free(v);
+}
+
+/* Name, version and architecture of each paragraph; with `installed`,
+ * only those dpkg has installed. */
+static void read_pkgvers(const char *text, size_t len, bool installed, struct pkgver **v, size_t *n)
+{
+	size_t pos = 0;
+	struct deb822_para p;
+	while (deb822_next(text, len, &pos, &p)) {
+		char *name = deb822_field(&p, "Package"), *ver = deb822_field(&p, "Version");
+		char *st = installed ? deb822_field(&p, "Status") : NULL;
+		if (name && ver && !strchr(name, ' ') && !strchr(ver, ' ') && *name && *ver &&
+		    (!installed || (st && !strcmp(st, "install ok installed")))) {
+			*v = xrealloc(*v, (*n + 1) * sizeof **v);
+			(*v)[(*n)++] = (struct pkgver){ .name = name, .version = ver,
+							.arch = deb822_field(&p, "Architecture") };
+			name = ver = NULL;
+		}
+		free(name);
+		free(ver);
+		free(st);
+	}
+}
+
+/* The build date of <debs>/<name>_<version>_<arch>.deb (apt's naming, ':'
+ * of an epoch as %3a): the time of its first ar member. -1 if unknown. */
+static int64_t deb_date(const char *debs, const struct pkgver *p)
+{
+	if (!debs || !p->arch)
+		return -1;
+	struct buf name;
+	buf_init(&name);
+	buf_printf(&name, "%s/%s_", debs, p->name);
+	for (const char *s = p->version; *s; s++)
+		if (*s == ':')
+			buf_puts(&name, "%3a");
+		else
+			buf_putc(&name, *s);
+	buf_printf(&name, "_%s.deb", p->arch);
+	int64_t t = -1;
+	struct archive *a = archive_read_new();
+	archive_read_support_format_ar(a);
+	struct archive_entry *e;
+	if (archive_read_open_filename(a, name.data, 4096) == ARCHIVE_OK && archive_read_next_header(a, &e) == ARCHIVE_OK &&
+	    archive_entry_mtime_is_set(e))
+		t = archive_entry_mtime(e);
+	archive_read_free(a);
+	buf_free(&name);
+	return t;
+}
+
+static int cmp_pkg(const void *a, const void *b)
+{
+	return strcmp(((const struct rootfs_pkg *)a)->name, ((const struct rootfs_pkg *)b)->name);
+}
+
+int rootfs_meta_security(struct rootfs_meta *m, const char *status_path, char *const *index_paths,
+			 size_t n_index, const char *debs_dir)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct pkgver *inst = NULL, *sec = NULL;
+	size_t n_inst = 0, n_sec = 0;
+	int e = read_file(status_path, STATUS_MAX, &text, &len);
+	if (e < 0)
+		return e;
+	read_pkgvers(text, len, true, &inst, &n_inst);
+	free(text);
+	for (size_t i = 0; i < n_index && e == 0; i++) {
+		if ((e = read_file(index_paths[i], INDEX_MAX, &text, &len)) == 0)
+			read_pkgvers(text, len, false, &sec, &n_sec);
+		free(text);
+		text = NULL;
+	}
+	for (size_t i = 0; i < n_inst && e == 0; i++)
+		for (size_t j = 0; j < n_sec; j++)
+			if (!strcmp(inst[i].name, sec[j].name) && !strcmp(inst[i].version, sec[j].version)) {
+				add_pkg(m, inst[i].name, inst[i].version, deb_date(debs_dir, &inst[i]));
+				break;
+			}
+	if (e == 0) {
+		qsort(m->security, m->n_security, sizeof *m->security, cmp_pkg);
+		m->security_known = true;
+	}
+	pkgvers_free(inst, n_inst);
+	pkgvers_free(sec, n_sec);
+	return e;
+}
+
+const struct rootfs_pkg *rootfs_meta_newest(const struct rootfs_meta *m)
+{
+	const struct rootfs_pkg *best = NULL;
+	for (size_t i = 0; i < m->n_security; i++)
+		if (m->security[i].date >= 0 && (!best || m->security[i].date > best->date))
+			best = &m->security[i];
+	return best;
+}
+
+int64_t rootfs_meta_packages_date(const struct rootfs_meta *m)
+{
+	int64_t t = -1;
+	for (size_t i = 0; i < m->n_archives; i++)
+		if (m->archives[i].date > t)
+			t = m->archives[i].date;
+	return t >= 0 ? t : m->built;
+}
+
+static void fmt_time(int64_t t, const char *fmt, char out[32])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (t < 0 || !gmtime_r(&tt, &tm) || !strftime(out, 32, fmt, &tm))
+		snprintf(out, 32, "unknown");
+}
+
+void rootfs_meta_day(int64_t t, char out[32])
+{
+	fmt_time(t, "%Y-%m-%d", out);
+}
+
+void rootfs_meta_time(int64_t t, char out[32])
+{
+	fmt_time(t, "%Y-%m-%dT%H:%M:%SZ", out);
+}
+
+static void json_time(struct buf *b, int64_t t)
+{
+	char s[32];
+	rootfs_meta_time(t, s);
+	json_str(b, t < 0 ? NULL : s);
+}
+
+static void json_pkg(struct buf *b, const struct rootfs_pkg *p)
+{
+	buf_puts(b, "{\"package\":");
+	json_str(b, p->name);
+	buf_puts(b, ",\"version\":");
+	json_str(b, p->version);
+	buf_puts(b, ",\"date\":");
+	json_time(b, p->date);
+	buf_putc(b, '}');
+}
+
+void rootfs_meta_json(const struct rootfs_meta *m, struct buf *b)
+{
+	buf_puts(b, "{\"built\":");
+	json_time(b, m->built);
+	buf_puts(b, ",\"packages_date\":");
+	json_time(b, rootfs_meta_packages_date(m));
+	buf_puts(b, ",\"snapshot\":");
+	json_str(b, m->snapshot);
+	buf_puts(b, ",\"archives\":[");
+	for (size_t i = 0; i < m->n_archives; i++) {
+		const struct rootfs_archive_rec *a = &m->archives[i];
+		buf_puts(b, i ? ",{\"suite\":" : "{\"suite\":");
+		json_str(b, a->suite);
+		buf_puts(b, ",\"uri\":");
+		json_str(b, a->uri);
+		buf_puts(b, ",\"inrelease_sha256\":");
+		json_str(b, *a->sha256 ? a->sha256 : NULL);
+		buf_puts(b, ",\"date\":");
+		json_time(b, a->date);
+		buf_putc(b, '}');
+	}
+	buf_puts(b, "],\"security\":");
+	if (!m->security_suite) {
+		buf_puts(b, "null}");
+		return;
+	}
+	buf_puts(b, "{\"suite\":");
+	json_str(b, m->security_suite);
+	if (!m->security_known) {
+		buf_puts(b, ",\"packages\":null,\"newest\":null,\"updates\":null}}");
+		return;
+	}
+	buf_printf(b, ",\"packages\":%zu,\"newest\":", m->n_security);
+	const struct rootfs_pkg *n = rootfs_meta_newest(m);
+	if (n)
+		json_pkg(b, n);
+	else
+		buf_puts(b, "null");
+	buf_puts(b, ",\"updates\":[");
+	for (size_t i = 0; i < m->n_security; i++) {
+		if (i)
+			buf_putc(b, ',');
+		json_pkg(b, &m->security[i]);
+	}
+	buf_puts(b, "]}}");
+}
+
+void rootfs_meta_summary(const struct rootfs_meta *m, struct buf *b)
+{
+	char day[32];
+	rootfs_meta_day(rootfs_meta_packages_date(m), day);
+	if (!m->security_suite)
+		buf_printf(b, "no security archive (the profile opts out: debian.security: false)");
+	else if (!m->security_known)
+		buf_printf(b, "security updates unknown (%s's index was not captured)", m->security_suite);
+	else if (!m->n_security)
+		buf_printf(b, "no installed package is at a %s version", m->security_suite);
+	else {
+		const struct rootfs_pkg *n = rootfs_meta_newest(m);
+		buf_printf(b, "%zu installed package%s at a %s version", m->n_security, m->n_security == 1 ? "" : "s",
+			   m->security_suite);
+		if (n) {
+			char d[32];
+			rootfs_meta_day(n->date, d);
+			buf_printf(b, ", newest %s %s (built %s)", n->name, n->version, d);
+		}
+	}
+	buf_printf(b, "; packages as of %s%s%s", day, m->snapshot ? ", snapshot " : "",
+		   m->snapshot ? m->snapshot : "");
+}
