@@ -67,12 +67,29 @@ static bool safe_cnf_token(const char *s, bool value)
 	return true;
 }
 
+/* my.cnf option names: '-' and '_' are the same character to MariaDB. */
+static bool same_option(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !(strchr("-_", *a) && strchr("-_", *b)))
+			return false;
+	return *a == *b;
+}
+
 static const char *setting(const struct model *m, const char *key)
 {
 	for (size_t i = 0; i < m->roles.mysql.n_settings; i++)
-		if (!strcmp(m->roles.mysql.setting_keys[i], key))
+		if (same_option(m->roles.mysql.setting_keys[i], key))
 			return m->roles.mysql.setting_values[i];
 	return NULL;
+}
+
+/* The suite's utf8mb4 collation, unless the profile sets another character
+ * set (then the server picks that set's default collation). */
+static const char *default_collation(const struct model *m, const struct mariadb_release *rel)
+{
+	const char *cs = setting(m, "character_set_server");
+	return !cs || !strcmp(cs, "utf8mb4") ? rel->collation : NULL;
 }
 
 int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *out)
@@ -90,14 +107,12 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 	/* server-id must be unique among replication peers and non-zero. */
 	buf_printf(out, "server-id = %zu\n", host_index(m, h) + 1);
 	buf_puts(out, "log-bin = mysql-bin\n");
-	const char *const defaults[][2] = {
-		{ "binlog_format", "ROW" },
-		{ "character_set_server", "utf8mb4" },
-		{ "collation_server", rel->collation },
-	};
-	for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
-		if (!setting(m, defaults[i][0]))
-			buf_printf(out, "%s = %s\n", defaults[i][0], defaults[i][1]);
+	if (!setting(m, "binlog_format"))
+		buf_puts(out, "binlog_format = ROW\n");
+	if (!setting(m, "character_set_server"))
+		buf_puts(out, "character_set_server = utf8mb4\n");
+	if (!setting(m, "collation_server") && default_collation(m, rel))
+		buf_printf(out, "collation_server = %s\n", rel->collation);
 	for (size_t i = 0; i < m->roles.mysql.n_settings; i++) {
 		const char *k = m->roles.mysql.setting_keys[i], *v = m->roles.mysql.setting_values[i];
 		if (!safe_cnf_token(k, false) || !safe_cnf_token(v, true))
@@ -166,9 +181,20 @@ int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_l
 		return 0;
 	}
 	const char *db = m->roles.mysql.database, *user = m->roles.mysql.user;
+	/* The database's character set and collation: the server's, as the
+	 * profile's settings or the suite's defaults make them. */
+	const char *cs = setting(m, "character_set_server"), *coll = setting(m, "collation_server");
+	if (!coll)
+		coll = default_collation(m, rel);
 	buf_puts(out, "CREATE DATABASE IF NOT EXISTS ");
 	sql_ident(out, db);
-	buf_printf(out, " CHARACTER SET utf8mb4 COLLATE %s;\n", rel->collation);
+	buf_puts(out, " CHARACTER SET ");
+	sql_ident(out, cs ? cs : "utf8mb4");
+	if (coll) {
+		buf_puts(out, " COLLATE ");
+		sql_ident(out, coll);
+	}
+	buf_puts(out, ";\n");
 	char parts[64][40];
 	size_t n = mysql_app_host_parts(m, parts, 64);
 	for (size_t i = 0; i < n; i++) {

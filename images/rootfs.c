@@ -283,7 +283,7 @@ static void record_build(const struct rootfs_opts *o, const struct apt_archives 
 	if (!m->security_suite)
 		return;
 	char *status = xasprintf("%s/" ROOTFS_CAPTURE "/status", stage);
-	char *pat = xasprintf("*_dists_%s_*_Packages", m->security_suite);
+	char *pat = xasprintf("*_dists_%s_*_Packages*", m->security_suite);
 	char *debs = path_join(cache, "debs");
 	glob_t g;
 	captured(stage, pat, &g);

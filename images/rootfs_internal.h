@@ -8,7 +8,7 @@
 /* What the build's customize hook copies out of the tree before
  * mmdebstrap's cleanup, under <stage>/capture/: dpkg's status, and apt's
  * lists: every InRelease/Release and the security archive's Packages
- * indexes (apt names its list files ..._dists_<suite>_...). */
+ * indexes, compressed or not (apt names its list files ..._dists_<suite>_...). */
 #define ROOTFS_CAPTURE "capture"
 
 struct rootfs_run {

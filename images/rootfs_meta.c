@@ -247,6 +247,41 @@ static int cmp_pkg(const void *a, const void *b)
 	return strcmp(((const struct rootfs_pkg *)a)->name, ((const struct rootfs_pkg *)b)->name);
 }
 
+/* A Packages index as apt keeps it: plain, or compressed (apt's
+ * KeepCompressedAs: gz, lz4, xz, zst), read through libarchive's raw
+ * format with every filter. */
+static int read_index(const char *path, char **out, size_t *len)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	struct buf b;
+	int r = 0;
+	buf_init(&b);
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
+		r = archive_errno(a) > 0 ? -archive_errno(a) : -EBADMSG;
+	for (char chunk[1 << 16]; r == 0;) {
+		la_ssize_t n = archive_read_data(a, chunk, sizeof chunk);
+		if (n < 0)
+			r = -EBADMSG;
+		else if (n == 0)
+			break;
+		else if (b.len + (size_t)n > INDEX_MAX)
+			r = -EFBIG;
+		else
+			buf_append(&b, chunk, (size_t)n);
+	}
+	archive_read_free(a);
+	if (r < 0) {
+		buf_free(&b);
+		return r;
+	}
+	*len = b.len;
+	*out = b.len ? buf_steal(&b) : xstrdup("");
+	return 0;
+}
+
 int rootfs_meta_security(struct rootfs_meta *m, const char *status_path, char *const *index_paths,
 			 size_t n_index, const char *debs_dir)
 {
@@ -260,7 +295,7 @@ int rootfs_meta_security(struct rootfs_meta *m, const char *status_path, char *c
 	read_pkgvers(text, len, true, &inst, &n_inst);
 	free(text);
 	for (size_t i = 0; i < n_index && e == 0; i++) {
-		if ((e = read_file(index_paths[i], INDEX_MAX, &text, &len)) == 0)
+		if ((e = read_index(index_paths[i], &text, &len)) == 0)
 			read_pkgvers(text, len, false, &sec, &n_sec);
 		free(text);
 		text = NULL;

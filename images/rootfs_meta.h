@@ -43,7 +43,7 @@ int rootfs_meta_read(const char *path, struct rootfs_meta *m);
 
 /* The security updates of a tree from what a build captured: the tree's
  * dpkg status (installed packages), the security archive's Packages
- * indexes (a package counts when its installed version is one the security
+ * indexes, plain or compressed as apt keeps them (a package counts when its installed version is one the security
  * archive published) and the directory of the .deb files apt downloaded
  * (an ar member's time is the package's build date; missing files leave
  * the date unknown). Sets security_known. 0 or -errno (unreadable input). */

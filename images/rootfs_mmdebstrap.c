@@ -214,7 +214,7 @@ static void capture_hook(const struct rootfs_run *run, struct argv *a)
 	buf_puts(&s, " && cp \"$1/var/lib/dpkg/status\" ");
 	sq(&s, cap);
 	buf_printf(&s, " && for f in \"$1\"/var/lib/apt/lists/*_InRelease \"$1\"/var/lib/apt/lists/*_Release "
-		       "\"$1\"/var/lib/apt/lists/*_dists_%s-security_*_Packages; do if [ -f \"$f\" ]; then cp \"$f\" ",
+		       "\"$1\"/var/lib/apt/lists/*_dists_%s-security_*_Packages*; do if [ -f \"$f\" ]; then cp \"$f\" ",
 		   run->o->debian->suite);
 	sq(&s, lists);
 	buf_puts(&s, " || exit 1; fi; done");

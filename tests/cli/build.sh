@@ -39,6 +39,16 @@ chmod 0644 "$state/roles/mysql.key"
 check_fails "role key readable by others" 'readable by others' \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role mysql
 chmod 0600 "$state/roles/mysql.key"
+# A suite kiln does not build: the profile's line and column, and the ones it does.
+mk_profile sid 's|suite: trixie|suite: sid|'
+check_fails "unsupported suite" "sid.yaml:11:10: error: unsupported Debian suite 'sid' \(supported: bookworm, trixie\)" \
+	"$KILN" build "$T/sid.yaml" --state "$state" --out "$out"
+check_fails "rootfs: unsupported --suite" "unsupported --suite 'bullseye' \(supported: bookworm, trixie\)" \
+	"$KILN" rootfs mysql --suite bullseye
+"$KILN" rootfs mysql --suite bullseye >/dev/null 2>&1
+check "rootfs: unsupported --suite is a usage error (exit 2)" test $? -eq 2
+check_fails "rootfs: --profile with --suite" "--profile gives the suite and mirror" \
+	"$KILN" rootfs mysql --profile "$profile" --suite bookworm
 no_images "early refusals"
 
 # Recipe errors: file:line:column, before any download.
@@ -71,10 +81,10 @@ check_fails "unpinned artifact" "artifact 'minio' has no pinned sha256 yet.*--ar
 check_fails "missing artifact file" "artifact 'minio': cannot read $T/none.deb" \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role minio --artifact minio="$T/none.deb"
 
-# mmdebstrap failures: unreachable mirror (fast), unknown package.
+# Failures: unreachable mirror with nothing cached (fast), unknown package (mmdebstrap).
 mk_profile deadmirror 's|mirror: .*|mirror: http://127.0.0.1:9/debian|'
 t0=$SECONDS
-check_fails "unreachable mirror" 'mmdebstrap failed .*(127.0.0.1|apt-get update|Failed|failed)' \
+check_fails "unreachable mirror" 'cannot reach the archives \(http://127.0.0.1:9/debian/dists/trixie/InRelease: .*\), and no root filesystem for these inputs is cached' \
 	"$KILN" build "$T/deadmirror.yaml" --state "$state" --out "$out" --role mysql
 check "unreachable mirror fails within 60s" test $((SECONDS - t0)) -lt 60
 mk_recipes "$T/r3"
@@ -109,9 +119,21 @@ check "warm build with no mirror and no mmdebstrap" env PATH="$T/bin:$PATH" \
 cp "$T/err" "$T/warm.err"
 check "warm build said cache hit" grep -q 'rootfs: cache hit' "$T/warm.err"
 check "warm build ran no mmdebstrap" test ! -e "$T/mmdebstrap-ran"
+check "warm build without the mirror: says how old the packages are" grep -Eq \
+	'rootfs: cannot reach the archives .*: using the newest cached root filesystem for these inputs; its packages are those of [0-9-]+, [0-9]+ days? old' "$T/warm.err"
+check "warm build reports the image's security updates" grep -Eq \
+	'\[mysql\] security: [0-9]+ installed packages? at a trixie-security version, newest .* \(built [0-9-]+\)' "$T/warm.err"
+check "--offline: the cached tree, no mmdebstrap" env PATH="$T/bin:$PATH" http_proxy=http://127.0.0.1:9 \
+	"$KILN" build "$profile" --state "$state" --out "$out" --role mysql --offline
+cp "$T/err" "$T/offline.err"
+check "--offline: says how old the packages are" grep -Eq \
+	'rootfs: --offline: using the newest cached root filesystem .* [0-9]+ days? old' "$T/offline.err"
 check "mysql image and data disk" test -f "$out/acme-mysql.raw" -a -f "$out/acme-mysql-data.raw"
 check_output "image is private (holds the role key)" '^600$' stat -c %a "$out/acme-mysql.raw"
 check_output "data disk is the profile's 50 GiB" '^53687091200$' stat -c %s "$out/acme-mysql-data.raw"
 check_output "os disk is the preset's 10 GiB" '^10737418240$' stat -c %s "$out/acme-mysql.raw"
 check "GPT is valid (sgdisk -v)" sgdisk -v "$out/acme-mysql.raw"
 check_output "rootfs --print-key names the inputs" '^package mariadb-server$' "$KILN" rootfs mysql --print-key
+check_output "rootfs --print-key: the trixie libraries" '^package libssl3t64$' "$KILN" rootfs mysql --profile "$profile" --print-key --offline
+check_output "rootfs --print-key: the archives" '^archive http://deb.debian.org/debian-security trixie-security main image ' \
+	"$KILN" rootfs mysql --profile "$profile" --print-key --offline

@@ -62,8 +62,8 @@ static void test_bookworm(void **state)
 	render("bookworm", NULL, &cnf, &sql);
 	assert_non_null(strstr(cnf.data, "# MariaDB 10.11 (Debian bookworm)\n[mysqld]\n"));
 	assert_non_null(strstr(cnf.data, "\ncharacter_set_server = utf8mb4\ncollation_server = utf8mb4_unicode_ci\n"));
-	assert_non_null(strstr(sql.data, "CREATE DATABASE IF NOT EXISTS `shop` CHARACTER SET utf8mb4 "
-					 "COLLATE utf8mb4_unicode_ci;\n"));
+	assert_non_null(strstr(sql.data, "CREATE DATABASE IF NOT EXISTS `shop` CHARACTER SET `utf8mb4` "
+					 "COLLATE `utf8mb4_unicode_ci`;\n"));
 	assert_non_null(strstr(sql.data, "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n"));
 	assert_non_null(strstr(sql.data, "CREATE USER IF NOT EXISTS 'web'@'10.0.0.20' IDENTIFIED BY 'pw';\n"));
 	buf_free(&cnf);
@@ -78,17 +78,30 @@ static void test_trixie(void **state)
 	assert_non_null(strstr(cnf.data, "# MariaDB 11.8 (Debian trixie)\n[mysqld]\n"));
 	assert_non_null(strstr(cnf.data, "\ncollation_server = utf8mb4_uca1400_ai_ci\n"));
 	assert_null(strstr(cnf.data, "unicode_ci"));
-	assert_non_null(strstr(sql.data, "CREATE DATABASE IF NOT EXISTS `shop` CHARACTER SET utf8mb4 "
-					 "COLLATE utf8mb4_uca1400_ai_ci;\n"));
+	assert_non_null(strstr(sql.data, "CREATE DATABASE IF NOT EXISTS `shop` CHARACTER SET `utf8mb4` "
+					 "COLLATE `utf8mb4_uca1400_ai_ci`;\n"));
 	/* The account SQL is the same on both: socket-only root, password users. */
 	assert_non_null(strstr(sql.data, "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n"));
 	assert_non_null(strstr(sql.data, "GRANT ALL PRIVILEGES ON `shop`.* TO 'web'@'10.0.0.20';\n"));
 	buf_free(&cnf);
 	buf_wipe(&sql);
-	/* A collation the profile sets wins over the suite's. */
-	render("trixie", "{collation_server: utf8mb4_bin}", &cnf, &sql);
-	assert_non_null(strstr(cnf.data, "\ncollation_server = utf8mb4_bin\n"));
+	/* A collation the profile sets wins over the suite's, for the server
+	 * and the database ('-' and '_' are the same in option names). */
+	render("trixie", "{collation-server: utf8mb4_bin}", &cnf, &sql);
+	assert_non_null(strstr(cnf.data, "\ncollation-server = utf8mb4_bin\n"));
 	assert_null(strstr(cnf.data, "uca1400"));
+	assert_non_null(strstr(sql.data, " CHARACTER SET `utf8mb4` COLLATE `utf8mb4_bin`;\n"));
+	buf_free(&cnf);
+	buf_wipe(&sql);
+	/* Another character set without a collation: the server picks its default. */
+	render("trixie", "{character_set_server: latin1}", &cnf, &sql);
+	assert_non_null(strstr(sql.data, " CHARACTER SET `latin1`;\n"));
+	assert_null(strstr(cnf.data, "collation_server"));
+	buf_free(&cnf);
+	buf_wipe(&sql);
+	/* A value is quoted as an identifier in the SQL. */
+	render("trixie", "{collation_server: \"x`; DROP DATABASE y; --\"}", &cnf, &sql);
+	assert_non_null(strstr(sql.data, " COLLATE `x``; DROP DATABASE y; --`;\n"));
 	buf_free(&cnf);
 	buf_wipe(&sql);
 }

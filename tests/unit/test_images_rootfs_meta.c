@@ -46,6 +46,25 @@ static void deb(const char *name, time_t t)
 	free(dir);
 }
 
+/* name in tmpdir, text compressed with libarchive's filter `filter` (an
+ * ARCHIVE_FILTER_* code), raw: what apt keeps with KeepCompressedAs. */
+static char *put_compressed(const char *name, const char *text, int filter)
+{
+	char *p = path_join(tmpdir, name);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_raw(a);
+	assert_int_equal(archive_write_add_filter(a, filter), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, p), ARCHIVE_OK);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_size(e, (la_int64_t)strlen(text));
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	assert_int_equal(archive_write_data(a, text, strlen(text)), (la_ssize_t)strlen(text));
+	archive_entry_free(e);
+	archive_write_free(a);
+	return p;
+}
+
 static const char status[] =
 	"Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.5.9-1~deb13u1\n\n"
 	"Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.41-12\n\n"
@@ -63,7 +82,9 @@ static const char index_contrib[] = "Package: tzdata\nVersion: 2026a-0+deb13u1\n
 static void test_security(void **state)
 {
 	(void)state;
-	char *st = put("status", status), *i1 = put("i1", index_main), *i2 = put("i2", index_contrib);
+	/* One index plain, one lz4-compressed as apt keeps it on some hosts. */
+	char *st = put("status", status), *i1 = put("i1", index_main);
+	char *i2 = put_compressed("i2.lz4", index_contrib, ARCHIVE_FILTER_LZ4);
 	deb("openssl_3.5.9-1~deb13u1_amd64.deb", 1790000000);
 	deb("login_1%3a4.16.0-2+deb13u1_amd64.deb", 1795000000);   /* an epoch's ':' as apt names it */
 	/* tzdata's .deb is not kept: its date is unknown */
@@ -127,6 +148,16 @@ static void test_security(void **state)
 	buf_free(&b2);
 	rootfs_meta_free(&r);
 	rootfs_meta_free(&m);
+
+	/* gzip too; a file that is not an index adds nothing. */
+	char *gz = put_compressed("i3.gz", index_main, ARCHIVE_FILTER_GZIP), *junk = put("junk", "\x01\x02 not an index");
+	char *idx2[] = { gz, junk };
+	struct rootfs_meta g = { 0 };
+	assert_int_equal(rootfs_meta_security(&g, st, idx2, 2, debs), 0);
+	assert_int_equal(g.n_security, 2);   /* login, openssl */
+	rootfs_meta_free(&g);
+	free(gz);
+	free(junk);
 
 	/* A status file that cannot be read is an error, not "no updates". */
 	struct rootfs_meta n = { 0 };
