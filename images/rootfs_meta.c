@@ -66,7 +66,7 @@ static void put_time(struct buf *b, int64_t t)
 		buf_printf(b, " %lld", (long long)t);
 }
 
-int rootfs_meta_write(const char *path, const struct rootfs_meta *m)
+char *rootfs_meta_text(const struct rootfs_meta *m)
 {
 	struct buf b;
 	buf_init(&b);
@@ -86,8 +86,14 @@ int rootfs_meta_write(const char *path, const struct rootfs_meta *m)
 		put_time(&b, m->security[i].date);
 		buf_printf(&b, " %s %s\n", m->security[i].name, m->security[i].version);
 	}
-	int e = write_file_atomic(path, b.data, b.len, 0644);
-	buf_free(&b);
+	return buf_steal(&b);
+}
+
+int rootfs_meta_write(const char *path, const struct rootfs_meta *m)
+{
+	char *t = rootfs_meta_text(m);
+	int e = write_file_atomic(path, t, strlen(t), 0644);
+	free(t);
 	return e;
 }
 
@@ -155,25 +161,33 @@ static int parse_line(struct rootfs_meta *m, char *line, bool *header, bool *bui
 	return 0;
 }
 
+int rootfs_meta_parse(const char *data, size_t len, struct rootfs_meta *m)
+{
+	memset(m, 0, sizeof *m);
+	if (memchr(data, 0, len))
+		return -EBADMSG;
+	char *copy = xstrndup(data, len), *save = NULL;
+	bool header = false, built = false;
+	int e = 0;
+	for (char *line = strtok_r(copy, "\n", &save); line && e == 0; line = strtok_r(NULL, "\n", &save))
+		e = parse_line(m, line, &header, &built);
+	if (e == 0 && !built)
+		e = -EBADMSG;
+	free(copy);
+	if (e < 0)
+		rootfs_meta_free(m);
+	return e;
+}
+
 int rootfs_meta_read(const char *path, struct rootfs_meta *m)
 {
 	char *data = NULL;
 	size_t len = 0;
 	memset(m, 0, sizeof *m);
 	int e = read_file(path, META_MAX, &data, &len);
-	if (e < 0)
-		return e;
-	bool header = false, built = false;
-	char *save = NULL;
-	if (memchr(data, 0, len))
-		e = -EBADMSG;
-	for (char *line = e ? NULL : strtok_r(data, "\n", &save); line && e == 0; line = strtok_r(NULL, "\n", &save))
-		e = parse_line(m, line, &header, &built);
-	if (e == 0 && !built)
-		e = -EBADMSG;
+	if (e == 0)
+		e = rootfs_meta_parse(data, len, m);
 	free(data);
-	if (e < 0)
-		rootfs_meta_free(m);
 	return e;
 }
 

@@ -37,9 +37,13 @@ void rootfs_meta_free(struct rootfs_meta *m);
 void rootfs_meta_add_archive(struct rootfs_meta *m, const char *uri, const char *suite, const char *sha256,
 			     int64_t date);
 
-/* Written atomically; read strictly (-EBADMSG for anything unexpected). */
+/* Written atomically; read strictly (-EBADMSG for anything unexpected,
+ * and then *m is empty). */
 int rootfs_meta_write(const char *path, const struct rootfs_meta *m);
 int rootfs_meta_read(const char *path, struct rootfs_meta *m);
+int rootfs_meta_parse(const char *data, size_t len, struct rootfs_meta *m);
+/* The file's text (what rootfs_meta_write writes); malloc'd. */
+char *rootfs_meta_text(const struct rootfs_meta *m);
 
 /* The security updates of a tree from what a build captured: the tree's
  * dpkg status (installed packages), the security archive's Packages

@@ -170,7 +170,7 @@ id=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["i
 app_curl -o "$T/back" "https://app1.acme.internal/records/${id:-0}/file" 2>/dev/null
 check "the file comes back byte for byte" cmp "$T/back" "$T/blob"
 check_output "the row is in MySQL (read on db1 over SSH from the admin range)" "^$want\$" \
-	adm ${IP[db1]} "mysql -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id:-0}'"
+	adm ${IP[db1]} "mariadb -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id:-0}'"
 key=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("object_key",""))' "$T/created.json" 2>/dev/null)
 check_output "the object is in the bucket (HEAD with the app's credential)" '^300000$' adm ${IP[app1]} \
 	"set -a; . /etc/kiln/app.env; python3 -c 'import boto3,os; s3=boto3.client(\"s3\",endpoint_url=os.environ[\"S3_ENDPOINT\"],aws_access_key_id=os.environ[\"S3_ACCESS_KEY\"],aws_secret_access_key=os.environ[\"S3_SECRET_KEY\"],region_name=\"us-east-1\"); print(s3.head_object(Bucket=\"uploads\",Key=\"$key\")[\"ContentLength\"])'"
@@ -184,6 +184,15 @@ s3=boto3.client(\"s3\",endpoint_url=os.environ[\"S3_ENDPOINT\"],aws_access_key_i
 try: s3.create_bucket(Bucket=\"not-the-apps\"); print(\"created\")
 except botocore.exceptions.ClientError as e: print(e.response[\"Error\"][\"Code\"])'"
 check_output "db1's data disk was kept, not formatted" '^keep-me$' adm ${IP[db1]} 'cat /var/lib/mysql/kiln-e2e-marker'
+# The profile's suite (tests/profiles/fixtures/deployment.yaml): Debian 13 and its MariaDB.
+for h in app1 db1 minio1; do
+	check_output "$h runs Debian 13 (trixie)" '^13 trixie$' adm ${IP[$h]} '. /etc/os-release; echo "$VERSION_ID $VERSION_CODENAME"'
+	check_output "$h's apt names trixie, -updates and -security" '^Suites: trixie-security$' \
+		adm ${IP[$h]} 'cat /etc/apt/sources.list.d/debian.sources; test ! -e /etc/apt/sources.list'
+done
+check_output "db1 runs MariaDB 11.8" '11\.8\.[0-9]+-MariaDB' adm ${IP[db1]} "mariadb -N -e 'SELECT VERSION()'"
+check_output "db1's database has 11.8's collation" '^utf8mb4_uca1400_ai_ci$' adm ${IP[db1]} \
+	"mariadb -N -e \"SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='appdb'\""
 check_output "kiln-firstboot status on app1" 'join +done' adm ${IP[app1]} 'kiln-firstboot status'
 # Resumed, not redone: the role step finished before the power cut, the join after it.
 adm ${IP[app1]} 'cat /var/lib/kiln/status.json' > "$T/app1.status" 2>/dev/null
