@@ -350,9 +350,11 @@ static int choose(const struct rootfs_opts *o, const struct apt_archives *arch, 
 		char *w = xasprintf("cannot reach the archives (%s)", why);
 		snprintf(why, sizeof why, "%s", w);
 		free(w);
-	} else if (e < 0)
-		return log_error_errno(e, "[%s] rootfs: cannot read the state of the archives: %s%s", o->role, why,
-				       e == -ENOENT ? " (is that suite on this mirror? docs/profile.md: debian)" : "");
+	} else if (e < 0) {
+		log_error("[%s] rootfs: cannot read the state of the archives: %s%s", o->role, why,
+			  e == -ENOENT ? " (is that suite on this mirror? docs/profile.md: debian)" : "");
+		return e;
+	}
 	if (state) {
 		char st[65];
 		sha256_hex(state, st);
@@ -363,13 +365,16 @@ static int choose(const struct rootfs_opts *o, const struct apt_archives *arch, 
 		free(tar);
 		return 0;
 	}
-	if (o->refresh)
-		return log_error_errno(ENETUNREACH, "[%s] rootfs: --refresh needs the archives (%s)", o->role,
-				       *why ? why : "offline");
+	if (o->refresh) {
+		log_error("[%s] rootfs: --refresh needs the archives: %s", o->role, why);
+		return -ENETUNREACH;
+	}
 	newest_cached(dir, key, base, &res->meta);
-	if (!*base)
-		return log_error_errno(ENOENT, "[%s] rootfs: %s, and no root filesystem for these inputs is cached "
-				       "(build once with the archives reachable)", o->role, why);
+	if (!*base) {
+		log_error("[%s] rootfs: %s, and no root filesystem for these inputs is cached (build once with "
+			  "the archives reachable)", o->role, why);
+		return -ENOENT;
+	}
 	warn_stale(o, why, &res->meta);
 	res->stale = *hit = true;
 	return 0;

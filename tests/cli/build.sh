@@ -47,6 +47,8 @@ check_fails "rootfs: unsupported --suite" "unsupported --suite 'bullseye' \(supp
 	"$KILN" rootfs mysql --suite bullseye
 "$KILN" rootfs mysql --suite bullseye >/dev/null 2>&1
 check "rootfs: unsupported --suite is a usage error (exit 2)" test $? -eq 2
+check_fails "rootfs: the profile's suite refused" "sid.yaml:11:10: error: unsupported Debian suite 'sid'" \
+	"$KILN" rootfs mysql --profile "$T/sid.yaml"
 check_fails "rootfs: --profile with --suite" "--profile gives the suite and mirror" \
 	"$KILN" rootfs mysql --profile "$profile" --suite bookworm
 no_images "early refusals"

@@ -131,6 +131,8 @@ check_output "unreachable: the newest cached tree" "^$tar2$" cat "$T/r.out"
 check "unreachable: says so, and how old" grep -Eq \
 	"rootfs: cannot reach the archives \($M/debian/dists/trixie/InRelease: .*\): using the newest cached root filesystem .* 3 days old" "$T/r.err"
 check "unreachable: mmdebstrap not run" test "$(ran)" = 2
+check_fails "unreachable: --refresh cannot rebuild" "rootfs: --refresh needs the archives: cannot reach the archives" \
+	rootfs --profile "$T/p.yaml" --refresh
 check_fails "unreachable, nothing cached" "cannot reach the archives .*no root filesystem for these inputs is cached" \
 	"$KILN" rootfs base --recipes "$T/rec2" --profile "$T/p.yaml"
 
