@@ -15,6 +15,7 @@
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
 #include "profiles/env_template.h"
+#include "profiles/syntax.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -303,6 +304,12 @@ static int role_app(struct agent *a)
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "writing " KILN_ETC "/app.env");
 
+	/* Written verbatim into the unit: the profile loader checked them
+	 * (profiles/syntax.h); refuse here too rather than write a bad unit. */
+	if (m->roles.app.type == APP_CONTAINER ? !m->roles.app.image || syntax_container_image(m->roles.app.image)
+					       : !m->roles.app.exec || syntax_systemd_exec(m->roles.app.exec))
+		return agent_step_end(a, STEP, -EINVAL, "the app's %s cannot be written into a systemd unit",
+				      m->roles.app.type == APP_CONTAINER ? "image" : "command line");
 	if (m->roles.app.type == APP_CONTAINER)
 		buf_printf(&b, "[Unit]\nDescription=kiln app service (container %s)\nAfter=network-online.target\n"
 			       "Wants=network-online.target\n\n[Service]\nEnvironmentFile=" KILN_ETC "/app.env\n"

@@ -10,6 +10,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/syntax.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -353,6 +354,12 @@ int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
 	struct run_log l = { .role = o->role, .start = time(NULL) };
 	int e = 0;
 
+	/* mmdebstrap makes the mirror an apt source line (profiles/syntax.h). */
+	const char *why = syntax_apt_uri(o->mirror);
+	if (why) {
+		e = log_error_errno(EINVAL, "[%s] mirror '%s' %s", o->role, o->mirror, why);
+		goto out;
+	}
 	for (size_t i = 0; i < r->n_artifacts; i++) {
 		asha[i] = xcalloc(65, 1);
 		if ((e = artifact_resolve(&r->artifacts[i], override_for(o, r->artifacts[i].name), cache,
