@@ -47,6 +47,12 @@ echo "pakages: [x]" >>"$T/r1/mysql.yaml"
 check_fails "unknown recipe key" 'mysql.yaml:[0-9]+:1: unknown key .pakages' \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role mysql --recipes "$T/r1"
 check_fails "rootfs: unknown recipe key" 'mysql.yaml:[0-9]+:1: unknown key' "$KILN" rootfs mysql --recipes "$T/r1"
+# The mirror becomes an apt source line: one plain URL (profiles/syntax_apt.c).
+check_fails "rootfs: --mirror with more words" \
+	"--mirror 'http://deb.debian.org/debian bookworm main' must be one URL without spaces" \
+	"$KILN" rootfs mysql --mirror "http://deb.debian.org/debian bookworm main"
+"$KILN" rootfs mysql --mirror 'http://deb.debian.org/debian#x' >/dev/null 2>&1
+check "rootfs: a bad --mirror is a usage error (exit 2)" test $? -eq 2
 
 # Artifacts: a pinned sha256 that does not match, over file:// (libcurl) and path:.
 export KILN_CACHE_DIR=$T/cache
