@@ -627,8 +627,10 @@ int recipe_load_file(const char *path, struct recipe *r)
 	char *data = NULL;
 	size_t len = 0;
 	int e = read_file(path, RECIPE_MAX_BYTES, &data, &len);
-	if (e < 0)
-		return log_error_errno(e, "cannot read recipe %s", path);
+	if (e < 0) {
+		log_error("cannot read recipe %s: %s", path, input_strerror(e));
+		return e;
+	}
 	char *copy = xstrdup(path);
 	e = recipe_load_buffer(path, dirname(copy), data, len, r);
 	free(copy);

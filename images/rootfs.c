@@ -343,6 +343,32 @@ bool recipe_has_artifact(const struct recipe *r, const char *name)
 	return false;
 }
 
+/* The recipe's host files (files: source, apt_repositories: key) are read
+ * by the cache key's hash and by the hooks' `cat`: each must be a regular
+ * file, or a FIFO would hang the build and a device feed it garbage. */
+static int check_host_file(const struct rootfs_opts *o, const char *what, const char *path)
+{
+	int fd = open_input(path, INPUT_REGULAR, NULL);
+	if (fd < 0) {
+		log_error("[%s] recipe %s %s: %s", o->role, what, path, input_strerror(fd));
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
+static int check_host_files(const struct rootfs_opts *o)
+{
+	const struct recipe *r = o->recipe;
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < r->n_files; i++)
+		if (r->files[i].source)
+			e = check_host_file(o, "file source", r->files[i].source);
+	for (size_t i = 0; e == 0 && i < r->n_repos; i++)
+		e = check_host_file(o, "repository key", r->repos[i].key);
+	return e;
+}
+
 int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
 {
 	const struct recipe *r = o->recipe;
@@ -360,6 +386,8 @@ int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
 		e = log_error_errno(EINVAL, "[%s] mirror '%s' %s", o->role, o->mirror, why);
 		goto out;
 	}
+	if ((e = check_host_files(o)) < 0)
+		goto out;
 	for (size_t i = 0; i < r->n_artifacts; i++) {
 		asha[i] = xcalloc(65, 1);
 		if ((e = artifact_resolve(&r->artifacts[i], override_for(o, r->artifacts[i].name), cache,

@@ -126,22 +126,17 @@ struct upload_args {
 
 static int image_size(const char *path, uint64_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_input(path, INPUT_REGULAR | INPUT_BLOCK, NULL);
+	if (fd == -EINVAL || fd == -EISDIR)
+		return log_error_errno(fd, "image %s is not a regular file or block device", path);
 	if (fd < 0)
-		return log_error_errno(errno, "cannot open image %s", path);
-	struct stat st;
+		return log_error_errno(fd, "cannot open image %s", path);
 	int r = 0;
-	if (fstat(fd, &st) < 0)
-		r = log_error_errno(errno, "cannot stat image %s", path);
-	else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		r = log_error_errno(EINVAL, "image %s is not a regular file or block device", path);
-	else {
-		off_t end = lseek(fd, 0, SEEK_END);
-		if (end <= 0)
-			r = log_error_errno(end < 0 ? errno : EINVAL, "image %s is empty", path);
-		else
-			*size = (uint64_t)end;
-	}
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end <= 0)
+		r = log_error_errno(end < 0 ? errno : EINVAL, "image %s is empty", path);
+	else
+		*size = (uint64_t)end;
 	close(fd);
 	return r;
 }
@@ -163,8 +158,8 @@ static int describe(const struct upload_args *a, uint64_t bytes, struct ec2_kit 
 	struct diags d = { 0 };
 	int r = read_file(a->profile, PROFILE_MAX_BYTES, &text, &len);
 	if (r < 0) {
-		free(text);
-		return log_error_errno(r, "cannot read %s", a->profile);
+		log_error("cannot read %s: %s", a->profile, input_strerror(r));
+		return r;
 	}
 	if (profile_load_buffer(a->profile, text, len, &m, &d) < 0) {
 		diags_print(&d, stderr);

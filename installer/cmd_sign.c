@@ -83,11 +83,21 @@ int cmd_sign(int argc, char **argv)
 		goto done;
 	if (!deployment && keystore_deployment(state, &deployment) < 0)
 		goto done;
+	sigpath = xasprintf("%s.minisig", file);
+	struct stat in;
+	if (stat(file, &in) == 0 && (r = output_is_input(sigpath, &in)) != 0) {
+		if (r > 0)
+			log_error("%s is %s itself (or a link to it): refusing to replace the file with its signature",
+				  sigpath, file);
+		else
+			log_error_errno(r, "cannot examine %s", sigpath);
+		goto done;
+	}
 	uint8_t h[MINISIGN_HASH_BYTES];
 	fprintf(stderr, "kiln: hashing %s\n", file);
 	r = minisign_hash_file(file, h);
 	if (r < 0) {
-		log_error_errno(r, "cannot read %s", file);
+		log_error("cannot read %s: %s", file, input_strerror(r));
 		goto done;
 	}
 	copy = xstrdup(file);
@@ -97,7 +107,6 @@ int cmd_sign(int argc, char **argv)
 		log_error("cannot sign %s: the file name or deployment holds a tab or control character", file);
 		goto done;
 	}
-	sigpath = xasprintf("%s.minisig", file);
 	r = write_file_atomic(sigpath, out.data, out.len, 0644);
 	if (r < 0) {
 		log_error_errno(r, "cannot write %s", sigpath);

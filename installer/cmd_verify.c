@@ -59,7 +59,7 @@ int cmd_verify(int argc, char **argv)
 		goto done;
 	r = read_file(sp, 16384, &text, &n);
 	if (r < 0) {
-		log_error_errno(r, "cannot read signature %s", sp);
+		log_error("cannot read signature %s: %s", sp, input_strerror(r));
 		goto done;
 	}
 	r = minisign_sig_parse(text, n, &sig);
@@ -80,7 +80,8 @@ int cmd_verify(int argc, char **argv)
 		r = minisign_verify_file(&pub, &sig, file);
 	}
 	if (r < 0) {
-		log_error("%s: %s", file, r == -ENOENT || r == -EACCES || r == -EISDIR ? strerror(-r) : minisign_strerror(r));
+		log_error("%s: %s", file, r == -ENOENT || r == -EACCES || r == -EISDIR || r == -EINVAL ? input_strerror(r)
+										      : minisign_strerror(r));
 		goto done;
 	}
 	printf("Signature and comment signature verified\nTrusted comment: %s\n", sig.trusted_comment);

@@ -8,21 +8,71 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int read_file(const char *path, size_t max, char **out, size_t *len)
+static int input_kind_ok(const struct stat *st, unsigned allow)
 {
-	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if ((S_ISREG(st->st_mode) && (allow & INPUT_REGULAR)) || (S_ISBLK(st->st_mode) && (allow & INPUT_BLOCK)))
+		return 0;
+	return -EINVAL;
+}
+
+int open_input(const char *path, unsigned allow, struct stat *st_out)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -errno;
+	int r = input_kind_ok(&st, allow);
+	if (r < 0)
+		return r;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	int fl;
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		r = -errno;
+	else
+		r = input_kind_ok(&st, allow);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	if (st_out)
+		*st_out = st;
+	return fd;
+}
+
+const char *input_strerror(int r)
+{
+	return r == -EINVAL ? "not a regular file" : strerror(r < 0 ? -r : r);
+}
+
+int output_is_input(const char *path, const struct stat *in)
+{
 	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		return -EISDIR;
-	}
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return st.st_dev == in->st_dev && st.st_ino == in->st_ino;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	int fd;
+	if (strcmp(path, "-") == 0) {
+		if ((fd = dup(STDIN_FILENO)) < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0) {
+			int e = -errno;
+			close(fd);
+			return e;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			close(fd);
+			return -EISDIR;
+		}
+	} else if ((fd = open_input(path, INPUT_REGULAR, &st)) < 0)
+		return fd;
 	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
 		close(fd);
 		return -EFBIG;

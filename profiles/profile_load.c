@@ -124,7 +124,7 @@ int profile_load_file(const char *path, struct model *out, struct diags *d)
 		return -EINVAL;
 	}
 	if (r < 0) {
-		diags_add(d, path, 1, 1, "cannot read profile: %s", strerror(-r));
+		diags_add(d, path, 1, 1, "cannot read profile: %s", input_strerror(r));
 		return r;
 	}
 	r = profile_load_buffer(path, data, len, out, d);

@@ -128,6 +128,23 @@ fi
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$T/big-random.raw"
 check_fails "write error mid-way" "cannot convert .*: File too large" \
 	bash -c "trap '' XFSZ; ulimit -f 1024; exec '$KILN' convert '$T/big-random.raw' --to vmdk '$T/x.vmdk'"
+# The output may not be the input: not by name, symlink or hard link (it would
+# be replaced by its own VMDK); a FIFO as input is refused at once, not waited on.
+cp "$T/tiny.raw" "$T/self.raw"
+cmp_self() { cmp -s "$T/tiny.raw" "$T/self.raw"; }
+check_fails "output is the input" "output '$T/self.raw' is the input '$T/self.raw' .*refusing to replace it" \
+	"$KILN" convert "$T/self.raw" --to vmdk "$T/self.raw"
+check "... the input is intact" cmp_self
+ln -s self.raw "$T/self-link.vmdk"
+check_fails "output is a symlink to the input" "refusing to replace it" \
+	"$KILN" convert "$T/self.raw" --to vmdk "$T/self-link.vmdk"
+ln "$T/self.raw" "$T/self-hard.vmdk"
+check_fails "output is a hard link to the input" "refusing to replace it" \
+	"$KILN" convert "$T/self.raw" --to vmdk "$T/self-hard.vmdk"
+check "... the input is intact and still linked" bash -c "cmp -s '$T/tiny.raw' '$T/self.raw' && test -L '$T/self-link.vmdk' && test \$(stat -c %h '$T/self.raw') -eq 2"
+mkfifo "$T/fifo.raw"
+check_fails "FIFO as input (no writer): refused at once" "input '$T/fifo.raw' is not a regular file or block device" \
+	timeout 10 "$KILN" convert "$T/fifo.raw" --to vmdk "$T/fifo.vmdk"
 check "no temp files left behind" bash -c "! ls '$T' | grep -q 'tmp-'"
 check "failed runs left no output" test ! -e "$T/x.vmdk"
 check "output is as readable as the input" test "$(stat -c %a "$T/holes.raw")" = "$(stat -c %a "$T/holes.raw.vmdk")"

@@ -110,6 +110,13 @@ check_exit "missing credentials" 1 'no AWS credentials' env -u AWS_ACCESS_KEY_ID
 	-u AWS_SHARED_CREDENTIALS_FILE HOME="$T/home" "$KILN" ec2 upload "$IMG" --role app --region r --name abc
 check_exit "half the credentials" 1 'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not' env -u AWS_SECRET_ACCESS_KEY \
 	AWS_ACCESS_KEY_ID="$AK" "$KILN" ec2 upload "$IMG" --role app --region r --name abc
+mkfifo "$T/fifo.raw"
+check_exit "a FIFO as image: refused at once" 1 'image .*fifo.raw is not a regular file or block device' \
+	with_keys timeout 10 "$KILN" ec2 upload "$T/fifo.raw" --role app --region r --name abc
+check_exit "a character device as image" 1 'image /dev/zero is not a regular file or block device' \
+	with_keys "$KILN" ec2 upload /dev/zero --role app --region r --name abc
+check_exit "a FIFO as profile: refused at once" 1 'cannot read .*fifo.raw: not a regular file' with_keys timeout 10 \
+	"$KILN" ec2 upload "$IMG" --role app --region r --profile "$T/fifo.raw"
 printf 'kiln: 1\ndeployment:\n  name: [oops\n' >"$T/bad.yaml"
 check_exit "a bad profile is reported with file:line:column" 1 'bad.yaml:[0-9]+:[0-9]+: ' with_keys "$KILN" ec2 upload "$IMG" \
 	--role app --region r --profile "$T/bad.yaml"

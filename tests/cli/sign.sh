@@ -51,6 +51,24 @@ check "no signature for a missing file" test ! -e "$T/nope.bin.minisig"
 check_fails "sign --version rejects negatives" '--version wants a non-negative integer' kiln sign "$T/notes.txt" --state "$S" --version -1
 check_fails "sign with a state dir that has no keys" 'operator.key' kiln sign "$T/notes.txt" --state "$T/empty-state"
 
+# Inputs are regular files, opened without blocking; the signature never replaces its file.
+mkfifo "$T/fifo"
+check_fails "sign a FIFO: refused at once" "cannot read $T/fifo: not a regular file" \
+	timeout 10 "$KILN" sign "$T/fifo" --state "$S"
+check_fails "verify a FIFO: refused at once" "$T/fifo: not a regular file" \
+	timeout 10 "$KILN" verify "$T/fifo" --pubkey "$T/ms.pub" --sig "$T/notes.txt.minisig"
+check_fails "verify with a FIFO as signature" "cannot read signature $T/fifo: not a regular file" \
+	timeout 10 "$KILN" verify "$T/notes.txt" --state "$S" --sig "$T/fifo"
+cp "$T/notes.txt" "$T/self.txt"
+ln -s self.txt "$T/self.txt.minisig"
+check_fails "sign refuses a FILE.minisig that is FILE itself" "self.txt.minisig is .*self.txt itself .*refusing" \
+	kiln sign "$T/self.txt" --state "$S"
+check "... FILE is intact" cmp -s "$T/notes.txt" "$T/self.txt"
+rm "$T/self.txt.minisig"
+ln "$T/self.txt" "$T/self.txt.minisig"
+check_fails "... or a hard link to it" "refusing to replace the file with its signature" kiln sign "$T/self.txt" --state "$S"
+rm "$T/self.txt.minisig"
+
 printf 'x' >"$T/tab	version:99"
 check_fails "sign refuses a file name with a tab" 'tab or control character' kiln sign "$T/tab	version:99" --state "$S"
 
