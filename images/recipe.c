@@ -4,6 +4,7 @@
 #include "lib/buf.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/parse_num.h"
 #include "lib/xalloc.h"
 #include <ctype.h>
 #include <errno.h>
@@ -374,10 +375,8 @@ static int set_mode(const struct ctx *c, const struct key_rule *rule, yaml_node_
 		    const char *s, void *obj)
 {
 	struct recipe_file *f = obj;
-	char *end;
-	errno = 0;
-	unsigned long m = strtoul(s, &end, 8);
-	if (!*s || *end || errno || m > 07777)
+	uint64_t m;
+	if (parse_u64(s, 8, 0, 07777, &m) < 0)
 		return bad(c, v, "invalid mode '%s' (octal, e.g. \"0644\")", s);
 	f->mode = (mode_t)m;
 	return 0;

@@ -9,6 +9,7 @@
 #include "installer/commands.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/parse_num.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
 #include <errno.h>
@@ -101,19 +102,6 @@ static char *endpoint_norm(const char *u)
 	while (n && s[n - 1] == '/')
 		s[--n] = 0;
 	return s;
-}
-
-static int parse_uint(const char *opt, const char *v, unsigned lo, unsigned hi, unsigned *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long x = strtoul(v, &end, 10);
-	if (errno || end == v || *end || *v == '-' || x < lo || x > hi) {
-		log_error("%s wants a number from %u to %u, not '%s'", opt, lo, hi, v);
-		return -EINVAL;
-	}
-	*out = (unsigned)x;
-	return 0;
 }
 
 struct upload_args {
@@ -280,13 +268,13 @@ static int cmd_ec2_upload(int argc, char **argv)
 		case 'P': a.profile = optarg; break;
 		case 'n': a.name = optarg; break;
 		case 'd':
-			if (parse_uint("--data-gib", optarg, 0, EBS_MAX_GIB, &a.data_gib) < 0)
+			if (option_uint("--data-gib", optarg, 0, EBS_MAX_GIB, &a.data_gib) < 0)
 				return 2;
 			a.data_gib_set = true;
 			break;
 		case 'N': a.no_register = true; break;
 		case 'j':
-			if (parse_uint("--jobs", optarg, 1, 64, &a.jobs) < 0)
+			if (option_uint("--jobs", optarg, 1, 64, &a.jobs) < 0)
 				return 2;
 			break;
 		case 'E': a.ep_ebs = optarg; break;

@@ -7,6 +7,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/minisign.h"
+#include "lib/parse_num.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <getopt.h>
@@ -28,19 +29,6 @@ static void sign_usage(FILE *f)
 		   "  --version N        artifact version recorded in the trusted comment\n");
 }
 
-static int parse_version(const char *s, uint64_t *v)
-{
-	char *end;
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 int cmd_sign(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -59,10 +47,8 @@ int cmd_sign(int argc, char **argv)
 		case 's': state_opt = optarg; break;
 		case 'p': profile = optarg; break;
 		case 'V':
-			if (parse_version(optarg, &version) < 0) {
-				log_error("--version wants a non-negative integer, got '%s'", optarg);
+			if (option_u64("--version", optarg, 0, UINT64_MAX, &version) < 0)
 				return 2;
-			}
 			break;
 		case 'h': sign_usage(stdout); return 0;
 		default: sign_usage(stderr); return 2;

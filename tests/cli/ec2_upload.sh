@@ -93,6 +93,12 @@ check_exit "bad role" 2 "unknown --role 'db'" "$KILN" ec2 upload "$IMG" --role d
 check_exit "missing region" 2 'missing --region' env -u AWS_REGION -u AWS_DEFAULT_REGION "$KILN" ec2 upload "$IMG" --role app --name abc
 check_exit "bad region" 2 "not a region name" "$KILN" ec2 upload "$IMG" --role app --region 'us east' --name abc
 check_exit "--jobs 0" 2 '--jobs wants a number from 1 to 64' "$KILN" ec2 upload "$IMG" --role app --region r --name abc --jobs 0
+for v in "" "-1" "+4" " 4" "4x" "0x4" "18446744073709551620"; do
+	check_exit "--jobs '$v' is a usage error" 2 "--jobs wants a number from 1 to 64, not '${v//+/\\+}'" \
+		"$KILN" ec2 upload "$IMG" --role app --region r --name abc --jobs "$v"
+	check_exit "--data-gib '$v' is a usage error" 2 "--data-gib wants a number from 0 to [0-9]+, not '${v//+/\\+}'" \
+		"$KILN" ec2 upload "$IMG" --role mysql --region r --name abc --data-gib "$v"
+done
 check_exit "no IMAGE" 2 'wants one IMAGE' "$KILN" ec2 upload --role app --region r --name abc
 check_exit "--name needed without --profile" 2 '--name is required without --profile' "$KILN" ec2 upload "$IMG" --role app --region r
 check_exit "--data-gib needed for mysql without --profile" 2 '--data-gib is required for mysql' \

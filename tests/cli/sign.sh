@@ -8,7 +8,14 @@ mkdir -m 700 "$T/empty-state"
 
 check_output "sign --help" 'Usage: kiln sign' kiln sign --help
 check_fails "sign needs --state or --profile" 'Usage: kiln sign' kiln sign "$T/image.raw"
-check_fails "sign --version must be a number" '--version wants a non-negative integer' kiln sign "$T/image.raw" --state "$S" --version x
+check_fails "sign --version must be a number" "--version wants a number from 0 to 18446744073709551615, not 'x'" kiln sign "$T/image.raw" --state "$S" --version x
+for v in "" "+3" " 3" "3 " "0x3" "18446744073709551616"; do
+	"$KILN" sign "$T/image.raw" --state "$S" --version "$v" >"$T/out" 2>"$T/err"; rc=$?
+	if [ $rc -eq 2 ] && grep -qF -- "--version wants a number from 0 to 18446744073709551615, not '$v'" "$T/err"; then
+		ok "sign --version '$v' is a usage error"
+	else not_ok "sign --version '$v' (exit $rc)"; sed 's/^/#   /' "$T/err"; fi
+done
+check "... and wrote no signature" test ! -e "$T/image.raw.minisig"
 check "kiln sign" kiln sign "$T/image.raw" --state "$S" --version 3
 check "signature file written" test -s "$T/image.raw.minisig"
 check_output "minisign -V accepts kiln's signature" 'Signature and comment signature verified' minisign -V -p "$S/operator.pub" -m "$T/image.raw"
@@ -48,7 +55,7 @@ check_fails "missing file" 'No such file' kiln verify "$T/nonexistent" --pubkey 
 check_fails "verify with a missing public key file" 'cannot read public key' kiln verify "$T/notes.txt" --pubkey "$T/nope.pub"
 check_fails "sign a missing file" 'cannot read .*nope.bin' kiln sign "$T/nope.bin" --state "$S"
 check "no signature for a missing file" test ! -e "$T/nope.bin.minisig"
-check_fails "sign --version rejects negatives" '--version wants a non-negative integer' kiln sign "$T/notes.txt" --state "$S" --version -1
+check_fails "sign --version rejects negatives" "--version wants a number from 0 to 18446744073709551615, not '-1'" kiln sign "$T/notes.txt" --state "$S" --version -1
 check_fails "sign with a state dir that has no keys" 'operator.key' kiln sign "$T/notes.txt" --state "$T/empty-state"
 
 # Inputs are regular files, opened without blocking; the signature never replaces its file.
