@@ -169,8 +169,10 @@ static int parse_doc(yaml_document_t *d, struct status *s)
 			return -EBADMSG;
 		if (!strcmp(k, "seed_serial") && scalar(d, v))
 			s->seed_serial = strtoull(scalar(d, v), NULL, 10);
-		else if (!strcmp(k, "datasource") && scalar(d, v) && !scalar_is_null(v))
+		else if (!strcmp(k, "datasource") && scalar(d, v) && !scalar_is_null(v)) {
+			free(s->datasource);   /* a repeated key: the last one counts */
 			s->datasource = xstrdup(scalar(d, v));
+		}
 		else if (!strcmp(k, "steps")) {
 			if (v->type != YAML_SEQUENCE_NODE)
 				return -EBADMSG;
