@@ -69,6 +69,12 @@ static void round_trip(const struct status *s, bool exact)
 	if (status_load(saved, &t) < 0 || (exact && !same(s, &t)))
 		abort();
 	status_free(&t);
+	unlink(saved);
+}
+
+static void remove_dir(void)
+{
+	rmdir(dir);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -79,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		dir = xstrdup(tmpl);
 		saved = path_join(dir, "status.json");
+		atexit(remove_dir);
 	}
 	int fd = memfd_create("status.json", MFD_CLOEXEC);
 	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
