@@ -4,7 +4,7 @@
 #include "esxi/vmdk_stream.h"
 #include "esxi/vmdk_format.h"
 #include "esxi/grain_pool.h"
-#include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -327,11 +327,16 @@ int vmdk_stream_convert(const char *in_path, const char *out_path, const struct 
 			struct vmdk_stream_stats *stats)
 {
 	struct stat ist;
-	int in = open_input(in_path, INPUT_REGULAR | INPUT_BLOCK, &ist);
+	int in = open_input(in_path, INPUT_BLOCKDEV, SIZE_MAX);
 	if (in == -EINVAL || in == -EISDIR)
 		return log_error_errno(in, "input '%s' is not a regular file or block device", in_path);
 	if (in < 0)
 		return log_error_errno(in, "cannot open input '%s'", in_path);
+	if (fstat(in, &ist) < 0) {
+		int e = -errno;
+		close(in);
+		return log_error_errno(e, "cannot stat input '%s'", in_path);
+	}
 	uint64_t size = 0;
 	mode_t mode = ist.st_mode & 0666;
 	int r = output_is_input(out_path, &ist);

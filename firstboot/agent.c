@@ -1,5 +1,6 @@
 #include "firstboot/agent.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
@@ -35,7 +36,11 @@ int agent_init(struct agent *a, const char *root)
 		log_warn("%s is corrupt; starting the step record afresh", a->status_path);
 		r = 0;
 	}
-	return r < 0 ? log_error_errno(r, "reading %s", a->status_path) : 0;
+	if (r < 0) {
+		log_error("%s %s", a->status_path, input_strerror(r));
+		return r;
+	}
+	return 0;
 }
 
 void agent_free(struct agent *a)
@@ -154,4 +159,51 @@ int agent_step_end(struct agent *a, const char *step, int r, const char *fmt, ..
 		status_set(&a->status, step, STEP_DONE, why[0] ? "%s" : NULL, why);
 	agent_save(a);
 	return r;
+}
+
+const struct agent_step agent_steps[] = {
+	{ "identity", step_identity, false },
+	{ "secrets", step_secrets, false },
+	{ "datadisk", step_datadisk, false },
+	{ "role", step_role, true },
+	{ "join", step_join, true },
+};
+const size_t agent_n_steps = sizeof agent_steps / sizeof *agent_steps;
+
+void (*agent_checkpoint_hook)(const char *point);
+
+void agent_checkpoint(const char *point)
+{
+	if (agent_checkpoint_hook)
+		agent_checkpoint_hook(point);
+}
+
+void agent_owe(struct agent *a, const char *step, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	status_set(&a->status, step, STEP_PENDING, "owed: %s", why);
+}
+
+int agent_run(struct agent *a, bool early)
+{
+	int r = step_seed(a);
+	if (r < 0)
+		return r;
+	agent_checkpoint("seed");
+	for (size_t i = 0; i < agent_n_steps; i++) {
+		const struct agent_step *s = &agent_steps[i];
+		if (early && s->late_only)
+			break;
+		const struct step *st = status_step(&a->status, s->name);
+		if (st && (st->state == STEP_DONE || st->state == STEP_SKIPPED))
+			continue;
+		if ((r = s->run(a)) < 0)
+			return r;
+		agent_checkpoint(s->name);
+	}
+	return 0;
 }

@@ -23,13 +23,40 @@ struct agent {
 	struct ds_opts ds;
 	bool no_services;          /* tests: record commands instead of running them */
 	unsigned join_deadline_s;  /* overall budget for peers to answer; default 900 */
+	enum platform platform;    /* as the datasource decided it (step_seed) */
 	struct seed seed;          /* opened seed, valid after step_seed */
 	bool seed_open;
 	const struct host *host;   /* this host in seed.model */
-	bool seed_is_new;          /* the seed's serial is newer than the last applied */
 	struct overrides overrides;  /* OVF overrides applied to seed.model (firstboot/overrides.h) */
-	bool overrides_changed;    /* differ from those applied last time: identity runs again */
 };
+
+/* The steps after "seed", in order. Which of them still owe work is the
+ * status itself: a step runs unless it is done or skipped. A newer seed
+ * marks every one of them pending ("owed") in the same atomic status write
+ * that records its serial, before any of them runs; each is cleared only by
+ * its own completion. So an interrupted run, or the late stage after the
+ * early one, resumes exactly the work still owed. */
+struct agent_step {
+	const char *name;
+	int (*run)(struct agent *a);
+	bool late_only;            /* needs the network up and the role's packages */
+};
+extern const struct agent_step agent_steps[];
+extern const size_t agent_n_steps;
+
+/* Mark a step as owing work (pending, with why) in the in-memory status;
+ * the caller saves it. */
+void agent_owe(struct agent *a, const char *step, const char *why_fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The whole run: the seed step, then every step still owed (the early stage
+ * stops before the late-only ones). 0, or the first failing step's -errno. */
+int agent_run(struct agent *a, bool early);
+
+/* Tests: called at every point where the durable record changes (after each
+ * step, and inside the seed step: "seed:stored", "seed:pinned",
+ * "seed:owed"), so a test driver can stop the process there as a power cut
+ * would. NULL in production. */
+extern void (*agent_checkpoint_hook)(const char *point);
+void agent_checkpoint(const char *point);
 
 int agent_init(struct agent *a, const char *root);
 void agent_free(struct agent *a);

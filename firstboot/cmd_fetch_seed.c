@@ -2,6 +2,7 @@
 #include "firstboot/datasource.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +31,9 @@ int fb_cmd_fetch_seed(int argc, char **argv)
 		case 'd': o.force = optarg; break;
 		case 'u': o.imds_url = optarg; break;
 		case 't': {
-			char *end;
-			long s = strtol(optarg, &end, 10);
-			if (*end || s < 1 || s > 3600) {
-				log_error("--deadline takes seconds, 1..3600");
+			uint64_t s;
+			if (parse_u64(optarg, 1, 3600, &s) < 0) {
+				log_error("--deadline takes whole seconds, 1..3600 (got '%s')", optarg);
 				return 2;
 			}
 			o.deadline_ms = (unsigned)s * 1000u;

@@ -4,12 +4,14 @@
  *   late   after the network is online: everything not yet done (on EC2 the
  *          seed itself arrives only now), then role setup and join
  * Steps already done are skipped unless a newer seed (higher serial) came,
- * which re-applies them (secret rotation), or changed OVF overrides, which
- * re-apply identity. The first failure stops the run;
+ * which owes all of them again (secret rotation), or changed OVF overrides,
+ * which owe identity again; what is owed is recorded before any step runs
+ * (firstboot/agent.h), so an interruption resumes it. The first failure stops the run;
  * its reason is in the status, on the console and in /etc/issue.d. */
 #include "firstboot/agent.h"
 #include "firstboot/commands.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -36,7 +38,7 @@ static void announce(struct agent *a)
 	fprintf(stderr, "%s\n", line);
 }
 
-typedef int (*step_fn)(struct agent *);
+#define JOIN_DEADLINE_MAX 86400u   /* a day: longer is a typo, not a plan */
 
 int fb_cmd_run(int argc, char **argv)
 {
@@ -58,7 +60,7 @@ int fb_cmd_run(int argc, char **argv)
 	struct agent a;
 	struct ds_opts ds = { 0 };
 	bool no_services = false;
-	unsigned join_deadline = 0;
+	uint64_t join_deadline = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -71,7 +73,12 @@ int fb_cmd_run(int argc, char **argv)
 		case 'i': ds.ovf_iso = optarg; break;
 		case 'm': ds.seed_iso = optarg; break;
 		case 'v': ds.vmtoolsd = optarg; break;
-		case 'j': join_deadline = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'j':
+			if (parse_u64(optarg, 1, JOIN_DEADLINE_MAX, &join_deadline) < 0) {
+				log_error("--join-deadline takes whole seconds, 1..%u (got '%s')", JOIN_DEADLINE_MAX, optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			printf("Usage: kiln-firstboot run [--stage early|late] [--datasource ec2|vmware|other]\n"
 			       "         [--imds-url URL] [--seed-file PATH] [--ovf-iso PATH]\n"
@@ -81,25 +88,33 @@ int fb_cmd_run(int argc, char **argv)
 			       "firewall and identity files, secrets (root-only), prepare the data disk, set\n"
 			       "up the role and (app hosts) wait for the peers before starting the app.\n"
 			       "Runs from kiln-firstboot-early.service and kiln-firstboot.service; safe to\n"
-			       "run again: finished steps are skipped unless a newer seed arrived.\n"
+			       "run again: finished steps are skipped; a newer seed owes every step again,\n"
+			       "and owed work survives an interruption. A seed for another host or\n"
+			       "deployment than the one first applied is refused (see 'repurpose').\n"
 			       "--root/--no-services write below DIR and only record service commands (tests).\n");
 			return 0;
 		default:
 			return 2;
 		}
 	}
+	if (optind != argc) {
+		log_error("run takes no arguments (got '%s'; see --help)", argv[optind]);
+		return 2;
+	}
 	bool early = !strcmp(stage, "early");
 	if (!early && strcmp(stage, "late")) {
 		log_error("--stage is early or late");
 		return 2;
 	}
-	if (agent_init(&a, root) < 0)
+	if (agent_init(&a, root) < 0) {
+		agent_free(&a);
 		return 1;
+	}
 	a.no_services = no_services;
 	a.ds = ds;
 	a.ds.sysroot = strcmp(a.root, "/") ? a.root : "";
 	if (join_deadline)
-		a.join_deadline_s = join_deadline;
+		a.join_deadline_s = (unsigned)join_deadline;
 
 	if (early && !ds.force) {
 		char why[256];
@@ -109,25 +124,7 @@ int fb_cmd_run(int argc, char **argv)
 			return 0;
 		}
 	}
-	int r = step_seed(&a);
-	if (r == 0) {
-		static const struct { const char *name; step_fn fn; bool late_only; } steps[] = {
-			{ "identity", step_identity, false },
-			{ "secrets", step_secrets, false },
-			{ "datadisk", step_datadisk, false },
-			{ "role", step_role, true },
-			{ "join", step_join, true },
-		};
-		for (size_t i = 0; r == 0 && i < sizeof steps / sizeof *steps; i++) {
-			if (early && steps[i].late_only)
-				break;
-			const struct step *st = status_step(&a.status, steps[i].name);
-			bool again = a.seed_is_new || (a.overrides_changed && !strcmp(steps[i].name, "identity"));
-			if (st && (st->state == STEP_DONE || st->state == STEP_SKIPPED) && !again)
-				continue;
-			r = steps[i].fn(&a);
-		}
-	}
+	int r = agent_run(&a, early);
 	announce(&a);
 	agent_free(&a);
 	return r < 0 ? 1 : 0;

@@ -1,7 +1,9 @@
 #include "firstboot/commands.h"
 #include "firstboot/status.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,7 +24,9 @@ int fb_cmd_status(int argc, char **argv)
 		else if (c == 'h') {
 			printf("Usage: kiln-firstboot status [--json]\n\n"
 			       "Print every first-boot step, its state (pending, running, done, failed,\n"
-			       "skipped) and the reason for any failure, from %s/status.json.\n", fb_state_dir());
+			       "skipped) and the reason for any failure, from %s/status.json.\n"
+			       "A step a newer seed still owes is pending (\"owed: ...\"); the host is ready\n"
+			       "(JSON: \"ready\": true) only when no step owes work and join is over.\n", fb_state_dir());
 			return 0;
 		} else
 			return 2;
@@ -31,7 +35,10 @@ int fb_cmd_status(int argc, char **argv)
 	struct status s;
 	int r = status_load(path, &s);
 	if (r < 0) {
-		log_error_errno(r, "reading %s", path);
+		if (r == -EBADMSG)
+			log_error("%s is corrupt", path);
+		else
+			log_error("%s %s", path, input_strerror(r));
 		free(path);
 		return 1;
 	}

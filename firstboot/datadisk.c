@@ -1,4 +1,5 @@
 #include "firstboot/datadisk.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *disk_kind_name(enum disk_kind k)
 {
@@ -17,9 +19,16 @@ const char *disk_kind_name(enum disk_kind k)
 
 int datadisk_probe(const char *dev, enum disk_kind *kind, char *what, size_t what_len)
 {
-	blkid_probe pr = blkid_new_probe_from_filename(dev);
-	if (!pr)
-		return -errno ? -errno : -EIO;
+	/* A disk or, in tests, an image file; never a FIFO planted in /dev. */
+	int fd = open_input(dev, INPUT_BLOCKDEV, SIZE_MAX);
+	if (fd < 0)
+		return fd;
+	blkid_probe pr = blkid_new_probe();
+	if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0) {
+		blkid_free_probe(pr);
+		close(fd);
+		return -EIO;
+	}
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL);
 	blkid_probe_enable_partitions(pr, 1);
@@ -28,6 +37,7 @@ int datadisk_probe(const char *dev, enum disk_kind *kind, char *what, size_t wha
 	if (r < 0) {
 		/* -2: ambiguous (several signatures): certainly not blank. */
 		blkid_free_probe(pr);
+		close(fd);
 		*kind = DISK_FOREIGN_FS;
 		if (what)
 			snprintf(what, what_len, "ambiguous signatures");
@@ -52,6 +62,7 @@ int datadisk_probe(const char *dev, enum disk_kind *kind, char *what, size_t wha
 				 label ? " LABEL=" : "", label ? label : "");
 	}
 	blkid_free_probe(pr);
+	close(fd);
 	return 0;
 }
 
@@ -97,7 +108,7 @@ int datadisk_choose(const char *sysroot, struct datadisk_choice *c)
 		char what[128];
 		int r = datadisk_probe(dev, &k, what, sizeof what);
 		if (r < 0)
-			snprintf(what, sizeof what, "unreadable: %s", strerror(-r));
+			snprintf(what, sizeof what, "%s", input_strerror(r));
 		if (rl < sizeof c->report)
 			rl += (size_t)snprintf(c->report + rl, sizeof c->report - rl, "%s%s: %s", rl ? "; " : "",
 					       names[i], what);

@@ -1,6 +1,6 @@
 #include "firstboot/datasource.h"
 #include "firstboot/imds.h"
-#include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
@@ -63,7 +63,11 @@ static int fetch_vmware(const struct ds_opts *o, struct ds_result *r)
 			e = ovf_take(r, xml, len, src);
 			free(src);
 			free(xml);
-			free(path);
+			if (e == 0) {
+				r->medium = path;
+				r->medium_is_media = true;
+			} else
+				free(path);
 			return e;
 		}
 		free(path);
@@ -96,14 +100,20 @@ static int fetch_medium(const struct ds_opts *o, struct ds_result *r, const char
 	size_t len;
 	int e = iso_read_file(dev, "seed", SEED_MAX, &data, &len);
 	if (e < 0) {
-		e = log_error_errno(e, "no seed: reading file 'seed' from %s", dev);
+		if (e == -EIO || e == -ENOMEDIUM || e == -EFBIG)
+			log_error_errno(e, "no seed: reading file 'seed' from %s", dev);
+		else if (e == -ENOENT && access(dev, F_OK) == 0)
+			log_error("no seed: %s has no file 'seed'", dev);
+		else
+			log_error("no seed: the seed medium %s %s", dev, input_strerror(e));
 		free(dev);
 		return e;
 	}
 	buf_append(&r->seed, data, len);
 	free(data);
 	r->source = xasprintf("medium:%s", dev);
-	free(dev);
+	r->medium = dev;
+	r->medium_is_media = true;
 	return 0;
 }
 
@@ -113,15 +123,21 @@ static int fetch_file(const struct ds_opts *o, struct ds_result *r)
 	char *path = xasprintf("%s%s", o->sysroot, file);
 	char *data;
 	size_t len;
-	int e = read_file(path, SEED_MAX, &data, &len);
-	free(path);
-	if (e == -ENOENT && !o->seed_file)
+	/* The image's own seed file is never a symlink; one named on the command line may be. */
+	int e = read_input(path, o->seed_file ? 0 : INPUT_NOFOLLOW, SEED_MAX, &data, &len);
+	if (e == -ENOENT && !o->seed_file) {
+		free(path);
 		return fetch_medium(o, r, file);
-	if (e < 0)
-		return log_error_errno(e, "no seed: reading %s", file);
+	}
+	if (e < 0) {
+		free(path);
+		log_error("no seed: %s %s", file, input_strerror(e));
+		return e;
+	}
 	buf_append(&r->seed, data, len);
 	free(data);
 	r->source = xasprintf("file:%s", file);
+	r->medium = path;
 	return 0;
 }
 
@@ -155,6 +171,7 @@ int datasource_fetch(const struct ds_opts *in, struct ds_result *r)
 void ds_result_free(struct ds_result *r)
 {
 	free(r->source);
+	free(r->medium);
 	buf_free(&r->seed);
 	ovfenv_free(&r->ovf);
 	memset(r, 0, sizeof *r);

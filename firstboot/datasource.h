@@ -14,6 +14,7 @@
 #include "firstboot/ovfenv.h"
 #include "firstboot/platform.h"
 #include "lib/buf.h"
+#include <stdbool.h>
 
 #define OVF_SEED_PROPERTY "kiln.seed"
 #define SEED_MEDIUM_LABEL "KILN_SEED"
@@ -33,11 +34,16 @@ struct ds_result {
 	enum platform platform;
 	char platform_why[256];
 	char *source;             /* e.g. "ec2-imdsv2", "ovf-iso:/dev/sr0", "file:/etc/kiln/seed" */
+	char *medium;             /* the file or device (sysroot included) the seed was read from; NULL over
+				     the network or guestinfo */
+	bool medium_is_media;     /* medium is a CD-ROM/ISO or KILN_SEED volume, not a plain file */
 	struct buf seed;
 	struct ovf_env ovf;       /* all OVF properties (vmware only) */
 };
 
-/* 0, or -errno with one error logged saying what was tried and why it failed. */
+/* 0, or -errno with one error logged saying what was tried and why it failed.
+ * Files and devices are opened without blocking and checked for type and
+ * size before they are read (lib/input.h). */
 int datasource_fetch(const struct ds_opts *o, struct ds_result *r);
 void ds_result_free(struct ds_result *r);
 #endif

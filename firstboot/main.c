@@ -18,6 +18,7 @@ static const struct {
 	{ "status", fb_cmd_status, "print every first-boot step with its state (--json)" },
 	{ "detect", fb_cmd_detect, "say which platform this is and why (EC2, VMware, other)" },
 	{ "fetch-seed", fb_cmd_fetch_seed, "fetch this host's seed from its datasource to a file" },
+	{ "repurpose", fb_cmd_repurpose, "make this host another host of its deployment (--host NAME)" },
 };
 
 static void usage(FILE *f)

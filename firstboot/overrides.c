@@ -1,6 +1,7 @@
 #include "firstboot/overrides.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/names.h"
@@ -12,20 +13,14 @@
 #include <unistd.h>
 
 #define DNS_MAX 8
+#define TEXT_(x) #x
+#define TEXT(x) TEXT_(x)   /* DNS_MAX in a message */
 
 static const char *const names[OVR__COUNT] = { "hostname", "address", "gateway", "dns" };
 
 const char *override_name(enum override_key k)
 {
 	return k < OVR__COUNT ? names[k] : "?";
-}
-
-static bool printable(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-	return true;
 }
 
 /* vSphere hands a blank field over as "" (or as spaces when pasted). */
@@ -37,6 +32,57 @@ static char *trimmed(const char *s)
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
 	return n ? xstrndup(s, n) : NULL;
+}
+
+static int parse_dns(const char *v, uint32_t **out, size_t *n_out)
+{
+	uint32_t *dns = xcalloc(DNS_MAX, sizeof *dns);
+	size_t n = 0;
+	char *copy = xstrdup(v), *save = NULL;
+	int r = 0;
+	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (n == DNS_MAX) {
+			r = -E2BIG;
+			break;
+		}
+		if (ipv4_parse(tok, &dns[n]) < 0 || dns[n] == 0) {
+			r = -EINVAL;
+			break;
+		}
+		n++;
+	}
+	free(copy);
+	if (r == 0 && n == 0)
+		r = -EINVAL;
+	if (r < 0) {
+		free(dns);
+		return r;
+	}
+	*out = dns;
+	*n_out = n;
+	return 0;
+}
+
+/* The one syntax check of a value, used when the OVF environment is
+ * applied, when the applied set is saved and when it is read back, so a
+ * value accepted once is never refused later (a tab between kiln.dns
+ * servers used to pass here and fail when saved). NULL or the reason. */
+static const char *value_syntax(enum override_key k, const char *v)
+{
+	uint32_t a, *dns;
+	size_t n;
+	switch (k) {
+	case OVR_HOSTNAME: return name_check_hostname(v);
+	case OVR_ADDRESS:
+	case OVR_GATEWAY: return ipv4_parse(v, &a) < 0 ? "not an IPv4 address" : NULL;
+	case OVR_DNS:
+		switch (parse_dns(v, &dns, &n)) {
+		case 0: free(dns); return NULL;
+		case -E2BIG: return "more than " TEXT(DNS_MAX) " servers";
+		default: return "expected IPv4 addresses separated by commas or spaces (at most " TEXT(DNS_MAX) ")";
+		}
+	default: return "unknown property";
+	}
 }
 
 void overrides_from_ovf(const struct ovf_env *e, struct overrides *o)
@@ -86,13 +132,13 @@ int overrides_save(const char *path, const struct overrides *o)
 	for (int k = 0; k < OVR__COUNT; k++) {
 		if (!o->value[k])
 			continue;
-		if (!printable(o->value[k])) {
+		if (value_syntax(k, o->value[k])) {
 			buf_free(&b);
 			return -EINVAL;
 		}
 		buf_printf(&b, "%s=%s\n", names[k], o->value[k]);
 	}
-	int r = write_file_atomic(path, b.data, b.len, 0644);
+	int r = write_file_atomic(path, b.data, b.len, 0600);   /* of the OVF environment: root-only */
 	buf_free(&b);
 	return r;
 }
@@ -102,7 +148,7 @@ int overrides_load(const char *path, struct overrides *o)
 	memset(o, 0, sizeof *o);
 	char *text = NULL;
 	size_t len;
-	int r = read_file(path, 4096, &text, &len);
+	int r = read_input(path, INPUT_NOFOLLOW, 4096, &text, &len);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -123,7 +169,7 @@ int overrides_load(const char *path, struct overrides *o)
 			while (k < OVR__COUNT && strcmp(line, names[k]))
 				k++;
 		}
-		if (!eq || k == OVR__COUNT || o->value[k] || !eq[1] || !printable(eq + 1)) {
+		if (!eq || k == OVR__COUNT || o->value[k] || !eq[1] || value_syntax(k, eq + 1)) {
 			r = -EBADMSG;
 			break;
 		}
@@ -172,60 +218,29 @@ static int subnet_address(const struct subnet *s, enum override_key k, const cha
 			  size_t why_len)
 {
 	char net[19];
-	if (ipv4_parse(value, out) < 0)
-		return refuse(why, why_len, k, value, "not an IPv4 address");
-	if (!host_address_in(s, *out))
+	if (ipv4_parse(value, out) < 0 || !host_address_in(s, *out))
 		return refuse(why, why_len, k, value, "not a host address of subnet %s (%s)", s->name,
 			      ipv4_net_fmt(&s->cidr, net));
 	return 0;
 }
 
-static int parse_dns(const char *v, uint32_t **out, size_t *n_out)
+int overrides_apply(struct model *m, struct host *h, struct overrides *o, char *why, size_t why_len)
 {
-	uint32_t *dns = xcalloc(DNS_MAX, sizeof *dns);
-	size_t n = 0;
-	char *copy = xstrdup(v), *save = NULL;
-	int r = 0;
-	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-		if (n == DNS_MAX) {
-			r = -E2BIG;
-			break;
-		}
-		if (ipv4_parse(tok, &dns[n]) < 0 || dns[n] == 0) {
-			r = -EINVAL;
-			break;
-		}
-		n++;
-	}
-	free(copy);
-	if (r == 0 && n == 0)
-		r = -EINVAL;
-	if (r < 0) {
-		free(dns);
-		return r;
-	}
-	*out = dns;
-	*n_out = n;
-	return 0;
-}
-
-int overrides_apply(struct model *m, struct host *h, const struct overrides *o, char *why, size_t why_len)
-{
-	const char *v[OVR__COUNT] = { 0 };
-	for (int k = 0; k < OVR__COUNT; k++) {
-		if (!o->value[k])
-			continue;
-		if (allowed(m, k))
-			v[k] = o->value[k];
-		else
+	/* What the profile does not allow is dropped here, so o ends up as what
+	 * took effect: that is what is saved, compared next boot and shown. */
+	for (int k = 0; k < OVR__COUNT; k++)
+		if (o->value[k] && !allowed(m, k)) {
 			log_warn("OVF property kiln.%s is set but the profile does not let it be overridden "
 				 "(esxi.overridable); ignored", names[k]);
-	}
+			free(o->value[k]);
+			o->value[k] = NULL;
+		}
+	const char *v[OVR__COUNT] = { 0 }, *reason;
+	for (int k = 0; k < OVR__COUNT; k++)
+		if ((v[k] = o->value[k]) && (reason = value_syntax(k, v[k])))
+			return refuse(why, why_len, k, v[k], "%s%s", k == OVR_HOSTNAME ? "host name " : "", reason);
 	const struct subnet *s = &m->subnets[h->subnet];
-	const char *reason;
 
-	if (v[OVR_HOSTNAME] && (reason = name_check_hostname(v[OVR_HOSTNAME])))
-		return refuse(why, why_len, OVR_HOSTNAME, v[OVR_HOSTNAME], "host name %s", reason);
 	for (size_t i = 0; v[OVR_HOSTNAME] && i < m->n_hosts; i++)
 		if (&m->hosts[i] != h && !strcmp(m->hosts[i].name, v[OVR_HOSTNAME]))
 			return refuse(why, why_len, OVR_HOSTNAME, v[OVR_HOSTNAME], "that is host %s of this deployment",
@@ -259,12 +274,8 @@ int overrides_apply(struct model *m, struct host *h, const struct overrides *o, 
 	}
 	uint32_t *dns = NULL;
 	size_t n_dns = 0;
-	if (v[OVR_DNS]) {
-		r = parse_dns(v[OVR_DNS], &dns, &n_dns);
-		if (r < 0)
-			return refuse(why, why_len, OVR_DNS, v[OVR_DNS], r == -E2BIG ? "more than %d servers" :
-				      "expected IPv4 addresses separated by commas or spaces (at most %d)", DNS_MAX);
-	}
+	if (v[OVR_DNS] && parse_dns(v[OVR_DNS], &dns, &n_dns) < 0)
+		return -EINVAL;   /* value_syntax said yes: cannot happen */
 
 	/* Everything checked: apply. */
 	if (v[OVR_HOSTNAME]) {

@@ -26,14 +26,19 @@ const char *override_name(enum override_key k);     /* "hostname", ... */
 void overrides_from_ovf(const struct ovf_env *e, struct overrides *o);
 /* The stored set: 0 (an absent file is an empty set), -EBADMSG, -errno. */
 int overrides_load(const char *path, struct overrides *o);
-/* Store the set (an empty set removes the file). 0 or -errno. */
+/* Store the set, root-only (an empty set removes the file). 0, -EINVAL for a
+ * value overrides_apply would refuse, or -errno. */
 int overrides_save(const char *path, const struct overrides *o);
 bool overrides_equal(const struct overrides *a, const struct overrides *b);
 bool overrides_empty(const struct overrides *o);
 void overrides_free(struct overrides *o);
 
 /* Apply the allowed overrides to host h of model m (this host's copy of the
- * deployment). Every value is checked before anything changes: -EINVAL with
- * a reason naming the property in why (the model is then untouched). */
-int overrides_apply(struct model *m, struct host *h, const struct overrides *o, char *why, size_t why_len);
+ * deployment). The properties the profile does not allow are dropped from o
+ * (with a warning), so o is then exactly what took effect: what is saved and
+ * shown. Every value passes the same syntax check overrides_save and
+ * overrides_load use, then the checks against the model, before anything
+ * changes: -EINVAL with a reason naming the property in why (the model is
+ * then untouched). */
+int overrides_apply(struct model *m, struct host *h, struct overrides *o, char *why, size_t why_len);
 #endif

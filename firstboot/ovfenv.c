@@ -1,5 +1,11 @@
 #include "firstboot/ovfenv.h"
+#include "lib/input.h"
 #include "lib/xalloc.h"
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
@@ -11,6 +17,8 @@
 
 #define OVF_ENV_NS "http://schemas.dmtf.org/ovf/environment/1"
 #define OVF_ENV_MAX (1u << 20)
+#define ISO_MIN_BYTES (16u * 2048u + 2048u)       /* system area + primary volume descriptor */
+#define ISO_IMAGE_MAX ((size_t)8 << 30)           /* an image file larger than a DVD is not a seed medium */
 
 static void add_prop(struct ovf_env *e, const char *k, const char *v)
 {
@@ -93,12 +101,40 @@ static bool name_matches(const char *p, const char *want)
 	return p[n] == '\0' || !strcmp(p + n, ";1");
 }
 
+/* The medium: an image file or a block device (never a FIFO or the like,
+ * never waiting for a tray), at least as large as the smallest ISO 9660
+ * volume (system area + primary volume descriptor). */
+static int open_medium(const char *path)
+{
+	int fd = open_input(path, INPUT_BLOCKDEV, ISO_IMAGE_MAX);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	uint64_t size = 0;
+	int r = fstat(fd, &st) < 0 ? -errno : 0;
+	if (r == 0 && S_ISBLK(st.st_mode) && ioctl(fd, BLKGETSIZE64, &size) < 0)
+		r = -errno;
+	else if (r == 0 && S_ISREG(st.st_mode))
+		size = (uint64_t)st.st_size;
+	if (r == 0 && size < ISO_MIN_BYTES)
+		r = size == 0 && S_ISBLK(st.st_mode) ? -ENOMEDIUM : -EIO;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int iso_read_file(const char *iso_path, const char *name, size_t max, char **data, size_t *len)
 {
+	int fd = open_medium(iso_path);
+	if (fd < 0)
+		return fd;
 	struct archive *a = archive_read_new();
 	archive_read_support_format_iso9660(a);
-	if (archive_read_open_filename(a, iso_path, 64 * 1024) != ARCHIVE_OK) {
+	if (archive_read_open_fd(a, fd, 64 * 1024) != ARCHIVE_OK) {
 		archive_read_free(a);
+		close(fd);
 		return -EIO;
 	}
 	int r = -ENOENT;
@@ -125,6 +161,7 @@ int iso_read_file(const char *iso_path, const char *name, size_t max, char **dat
 		break;
 	}
 	archive_read_free(a);
+	close(fd);
 	return r;
 }
 

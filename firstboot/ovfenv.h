@@ -26,7 +26,10 @@ void ovfenv_free(struct ovf_env *e);
 int ovfenv_read_iso(const char *iso_path, char **xml, size_t *len);
 
 /* Read the regular file `name` (case-insensitive, ISO 9660 ";1" version
- * suffix allowed) from an ISO 9660 image or device; at most max bytes.
- * -ENOENT if absent, -EFBIG if larger, -EIO if not readable as ISO 9660. */
+ * suffix allowed) from an ISO 9660 image or device; at most max bytes. The
+ * medium is opened without blocking and must be a regular file or a block
+ * device: the errors of open_input (lib/input.h) for the medium itself,
+ * -ENOMEDIUM for an empty drive, -EIO if it is not readable as ISO 9660,
+ * -ENOENT if it has no such file, -EFBIG if the file is larger. */
 int iso_read_file(const char *iso_path, const char *name, size_t max, char **data, size_t *len);
 #endif

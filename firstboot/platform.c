@@ -1,5 +1,5 @@
 #include "firstboot/platform.h"
-#include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/xalloc.h"
 #include <ctype.h>
 #include <stdbool.h>
@@ -23,7 +23,7 @@ static char *sys_read(const char *sysroot, const char *path)
 	char *full = xasprintf("%s%s", sysroot ? sysroot : "", path);
 	char *data = NULL;
 	size_t len;
-	int r = read_file(full, 4096, &data, &len);
+	int r = read_input(full, INPUT_NOFOLLOW, 4096, &data, &len);
 	free(full);
 	if (r < 0)
 		return NULL;

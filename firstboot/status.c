@@ -1,6 +1,8 @@
 #include "firstboot/status.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
+#include "lib/numparse.h"
 #include "lib/json.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -78,7 +80,7 @@ bool status_done(const struct status *s, const char *name)
 
 static void to_json(const struct status *s, struct buf *b)
 {
-	buf_puts(b, "{\n  \"version\": 1,\n  \"seed_serial\": ");
+	buf_printf(b, "{\n  \"version\": 1,\n  \"ready\": %s,\n  \"seed_serial\": ", status_ready(s) ? "true" : "false");
 	buf_printf(b, "%" PRIu64 ",\n  \"datasource\": ", s->seed_serial);
 	if (s->datasource)
 		json_str(b, s->datasource);
@@ -153,7 +155,10 @@ static int parse_step(yaml_document_t *d, yaml_node_t *n, struct status *s)
 	x->state = (enum step_state)st;
 	free(x->reason);
 	x->reason = reason ? xstrdup(reason) : NULL;
-	x->updated = updated ? strtoll(updated, NULL, 10) : 0;
+	uint64_t t = 0;
+	if (updated && parse_u64(updated, 0, INT64_MAX, &t) < 0)
+		return -EBADMSG;
+	x->updated = (int64_t)t;
 	return 0;
 }
 
@@ -167,8 +172,10 @@ static int parse_doc(yaml_document_t *d, struct status *s)
 		yaml_node_t *v = yaml_document_get_node(d, p->value);
 		if (!k)
 			return -EBADMSG;
-		if (!strcmp(k, "seed_serial") && scalar(d, v))
-			s->seed_serial = strtoull(scalar(d, v), NULL, 10);
+		if (!strcmp(k, "seed_serial")) {
+			if (!scalar(d, v) || parse_u64(scalar(d, v), 0, UINT64_MAX, &s->seed_serial) < 0)
+				return -EBADMSG;
+		}
 		else if (!strcmp(k, "datasource") && scalar(d, v) && !scalar_is_null(v)) {
 			free(s->datasource);   /* a repeated key: the last one counts */
 			s->datasource = xstrdup(scalar(d, v));
@@ -191,7 +198,7 @@ int status_load(const char *path, struct status *s)
 	memset(s, 0, sizeof *s);
 	char *data;
 	size_t len;
-	int r = read_file(path, 1u << 20, &data, &len);
+	int r = read_input(path, INPUT_NOFOLLOW, 1u << 20, &data, &len);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -235,6 +242,22 @@ void status_print(const struct status *s, FILE *f, bool json)
 		fprintf(f, "  (no steps run yet)\n");
 }
 
+bool status_ready(const struct status *s)
+{
+	bool join_over = false;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct step *st = &s->steps[i];
+		if (st->state != STEP_DONE && st->state != STEP_SKIPPED)
+			return false;
+		if (!strcmp(st->name, "join"))
+			join_over = true;
+	}
+	/* "join" is the last step of every role (skipped on data hosts): only
+	 * when it is over is the host ready, not when the early stage has merely
+	 * finished all it had to do. */
+	return join_over;
+}
+
 void status_summary(const struct status *s, char *buf, size_t len)
 {
 	size_t done = 0;
@@ -248,15 +271,7 @@ void status_summary(const struct status *s, char *buf, size_t len)
 	if (failed)
 		snprintf(buf, len, "kiln: %zu/%zu steps done; %s failed: %s", done, s->n, failed->name,
 			 failed->reason ? failed->reason : "see kiln-firstboot status");
-	else {
-		/* "join" is the last step of every role (skipped on data hosts):
-		 * only when it is over is the host ready, not when the early stage
-		 * has merely finished all it had to do. */
-		bool ready = false;
-		for (size_t i = 0; i < s->n; i++)
-			if (!strcmp(s->steps[i].name, "join"))
-				ready = s->steps[i].state == STEP_DONE || s->steps[i].state == STEP_SKIPPED;
+	else
 		snprintf(buf, len, "kiln: %zu/%zu steps done%s", done, s->n,
-			 ready && done == s->n ? " - deployment ready" : ", more to come");
-	}
+			 status_ready(s) ? " - deployment ready" : ", more to come");
 }

@@ -25,7 +25,9 @@ struct status {
 	char *datasource;      /* where the seed came from, e.g. "ec2-imdsv2" */
 };
 
-/* Missing file => empty status (0). A corrupt file is -EBADMSG. */
+/* Missing file => empty status (0). A corrupt file is -EBADMSG; a file that
+ * is not a regular file (or is a symlink, or too large) gives the errors of
+ * read_input (lib/input.h). */
 int status_load(const char *path, struct status *s);
 /* Atomic write (temp + rename), mode 0644: the status holds no secrets. */
 int status_save(const char *path, const struct status *s);
@@ -36,6 +38,10 @@ void status_set(struct status *s, const char *name, enum step_state st, const ch
 	__attribute__((format(printf, 4, 5)));
 bool status_done(const struct status *s, const char *name);
 
+/* Ready: nothing failed, nothing owed (pending or interrupted), and "join",
+ * the last step of every role, is over. The summary and the JSON "ready"
+ * both say this. */
+bool status_ready(const struct status *s);
 /* Human table or JSON. */
 void status_print(const struct status *s, FILE *f, bool json);
 /* One line for the console and /etc/issue, e.g. "kiln: 7/9 steps done, join failed: ..." */

@@ -4,6 +4,7 @@
 #include "firstboot/agent.h"
 #include "firstboot/datadisk.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -19,28 +20,31 @@ const char *role_data_path(enum role r)
 
 static bool is_mounted(const char *path)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
+	char *text;
+	if (read_input("/proc/self/mountinfo", 0, 4u << 20, &text, NULL) < 0)
 		return false;
-	char line[4096];
 	bool found = false;
-	while (!found && fgets(line, sizeof line, f)) {
+	for (char *line = text, *next; !found && *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
 		char mp[1024];
 		/* fields: id parent major:minor root mountpoint ... */
 		if (sscanf(line, "%*s %*s %*s %*s %1023s", mp) == 1 && !strcmp(mp, path))
 			found = true;
 	}
-	fclose(f);
+	free(text);
 	return found;
 }
 
-static int fstab_add(const struct agent *a, const char *mnt)
+static int fstab_add(const struct agent *a, const char *mnt, char *why, size_t why_len)
 {
 	char *p = agent_path(a, "/etc/fstab");
 	char *old = NULL;
 	size_t len = 0;
-	int r = read_file(p, 1u << 20, &old, &len);
+	int r = read_input(p, 0, 1u << 20, &old, &len);
 	if (r < 0 && r != -ENOENT) {
+		snprintf(why, why_len, "/etc/fstab %s", input_strerror(r));
 		free(p);
 		return r;
 	}
@@ -56,6 +60,8 @@ static int fstab_add(const struct agent *a, const char *mnt)
 		}
 		buf_puts(&b, entry);
 		r = write_file_atomic(p, b.data, b.len, 0644);
+		if (r < 0)
+			snprintf(why, why_len, "writing /etc/fstab: %s", strerror(-r));
 		buf_free(&b);
 	} else
 		r = 0;
@@ -93,10 +99,11 @@ int step_datadisk(struct agent *a)
 		datadisk_choice_free(&c);
 		return r;
 	}
-	r = fstab_add(a, mnt);
+	char why_fstab[200];
+	r = fstab_add(a, mnt, why_fstab, sizeof why_fstab);
 	if (r < 0) {
 		datadisk_choice_free(&c);
-		return agent_step_end(a, step, r, "updating /etc/fstab: %s", strerror(-r));
+		return agent_step_end(a, step, r, "%s", why_fstab);
 	}
 	/* On EC2 this step runs late, when the role's service may already have
 	 * started on the image's own (empty) datadir: stop it before its

@@ -1,12 +1,32 @@
 /* Step "identity": hostname, /etc/hosts, root's SSH keys, systemd-networkd
  * files and the nftables ruleset, rendered from the seed's topology with
- * the same code as `kiln render`, then applied. */
+ * the same code as `kiln render`, then applied. On EC2 the ruleset also
+ * gets the table that keeps non-root processes away from the instance
+ * metadata service (firstboot/imds_lock.h). */
 #include "firstboot/agent.h"
+#include "firstboot/imds_lock.h"
 #include "lib/log.h"
 #include "profiles/render.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+static void lock_imds(struct rendered_files *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		struct rendered_file *rf = &f->v[i];
+		if (strcmp(rf->path, "/etc/nftables.conf"))
+			continue;
+		struct buf b;
+		buf_init(&b);
+		buf_append(&b, rf->data, rf->len);
+		imds_lock_rules(&b);
+		free(rf->data);
+		rf->len = b.len;
+		rf->data = buf_steal(&b);
+	}
+}
 
 int step_identity(struct agent *a)
 {
@@ -15,6 +35,8 @@ int step_identity(struct agent *a)
 	int r = render_host(a->seed.model, a->host, &f);
 	if (r < 0)
 		return agent_step_end(a, step, r, "rendering this host's files failed");
+	if (a->platform == PLATFORM_EC2)
+		lock_imds(&f);
 	r = rendered_files_write(&f, a->root);
 	rendered_files_free(&f);
 	if (r < 0)

@@ -1,5 +1,6 @@
 #include "images/artifact.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <curl/curl.h>
@@ -14,7 +15,7 @@
 
 int sha256_file(const char *path, char hex[65])
 {
-	int fd = open_input(path, INPUT_REGULAR, NULL);
+	int fd = open_input(path, 0, SIZE_MAX);
 	if (fd < 0)
 		return fd;
 	crypto_hash_sha256_state st;
@@ -102,7 +103,7 @@ int artifact_resolve(const struct recipe_artifact *a, const char *override,
 	int e;
 	if (override) {
 		if ((e = sha256_file(override, hex_out)) < 0) {
-			log_error("artifact '%s': cannot read %s: %s", a->name, override, input_strerror(e));
+			log_error("artifact '%s': %s %s", a->name, override, input_strerror(e));
 			return e;
 		}
 		log_info("artifact '%s': using %s (sha256 %s) instead of the pinned download",
@@ -117,7 +118,7 @@ int artifact_resolve(const struct recipe_artifact *a, const char *override,
 	}
 	if (a->path) {
 		if ((e = sha256_file(a->path, hex_out)) < 0) {
-			log_error("artifact '%s': cannot read %s: %s", a->name, a->path, input_strerror(e));
+			log_error("artifact '%s': %s %s", a->name, a->path, input_strerror(e));
 			return e;
 		}
 		if (strcmp(hex_out, a->sha256)) {

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,18 +180,6 @@ static int check_opts(const struct layout_opts *o)
 	if (!S_ISREG(st.st_mode))
 		return log_error_errno(EINVAL, "rootfs tar %s is not a regular file", o->tar_path);
 	return 0;
-}
-
-static int fsync_parent(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(copy);
-	if (fd < 0)
-		return -errno;
-	int r = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return r;
 }
 
 /* Everything between "partition table written" and "ESP written". */

@@ -3,8 +3,9 @@
 #include "images/recipe.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
-#include "lib/parse_num.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include <ctype.h>
 #include <errno.h>
@@ -376,7 +377,7 @@ static int set_mode(const struct ctx *c, const struct key_rule *rule, yaml_node_
 {
 	struct recipe_file *f = obj;
 	uint64_t m;
-	if (parse_u64(s, 8, 0, 07777, &m) < 0)
+	if (parse_u64_base(s, 8, 0, 07777, &m) < 0)
 		return bad(c, v, "invalid mode '%s' (octal, e.g. \"0644\")", s);
 	f->mode = (mode_t)m;
 	return 0;
@@ -627,7 +628,7 @@ int recipe_load_file(const char *path, struct recipe *r)
 	size_t len = 0;
 	int e = read_file(path, RECIPE_MAX_BYTES, &data, &len);
 	if (e < 0) {
-		log_error("cannot read recipe %s: %s", path, input_strerror(e));
+		log_error("recipe %s %s", path, input_strerror(e));
 		return e;
 	}
 	char *copy = xstrdup(path);

@@ -8,6 +8,7 @@
 #include "lib/spawn.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/syntax.h"
@@ -348,9 +349,9 @@ bool recipe_has_artifact(const struct recipe *r, const char *name)
  * file, or a FIFO would hang the build and a device feed it garbage. */
 static int check_host_file(const struct rootfs_opts *o, const char *what, const char *path)
 {
-	int fd = open_input(path, INPUT_REGULAR, NULL);
+	int fd = open_input(path, 0, SIZE_MAX);
 	if (fd < 0) {
-		log_error("[%s] recipe %s %s: %s", o->role, what, path, input_strerror(fd));
+		log_error("[%s] recipe %s %s %s", o->role, what, path, input_strerror(fd));
 		return fd;
 	}
 	close(fd);

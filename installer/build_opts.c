@@ -1,6 +1,6 @@
 #include "installer/build_opts.h"
 #include "lib/log.h"
-#include "lib/parse_num.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -35,7 +35,7 @@ int64_t build_source_date_epoch(void)
 	if (!s || !*s)
 		return -1;
 	uint64_t v;
-	if (parse_u64(s, 10, 0, INT64_MAX, &v) < 0) {
+	if (parse_u64(s, 0, INT64_MAX, &v) < 0) {
 		log_warn("ignoring invalid SOURCE_DATE_EPOCH '%s' (expected seconds since 1970, digits only)", s);
 		return -1;
 	}

@@ -4,7 +4,7 @@
 #include "esxi/vmdk_stream.h"
 #include "installer/commands.h"
 #include "lib/log.h"
-#include "lib/parse_num.h"
+#include "lib/numparse.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

@@ -8,8 +8,9 @@
 #include "esxi/package.h"
 #include "installer/commands.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
-#include "lib/parse_num.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
 #include <errno.h>
@@ -114,7 +115,7 @@ struct upload_args {
 
 static int image_size(const char *path, uint64_t *size)
 {
-	int fd = open_input(path, INPUT_REGULAR | INPUT_BLOCK, NULL);
+	int fd = open_input(path, INPUT_BLOCKDEV, SIZE_MAX);
 	if (fd == -EINVAL || fd == -EISDIR)
 		return log_error_errno(fd, "image %s is not a regular file or block device", path);
 	if (fd < 0)
@@ -146,7 +147,7 @@ static int describe(const struct upload_args *a, uint64_t bytes, struct ec2_kit 
 	struct diags d = { 0 };
 	int r = read_file(a->profile, PROFILE_MAX_BYTES, &text, &len);
 	if (r < 0) {
-		log_error("cannot read %s: %s", a->profile, input_strerror(r));
+		log_error("profile %s %s", a->profile, input_strerror(r));
 		return r;
 	}
 	if (profile_load_buffer(a->profile, text, len, &m, &d) < 0) {

@@ -3,6 +3,7 @@
  * DIR, as they will sit in that host's root filesystem. */
 #include "installer/commands.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"

@@ -5,9 +5,10 @@
 #include "installer/keystore.h"
 #include "installer/profile_state.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/minisign.h"
-#include "lib/parse_num.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <getopt.h>
@@ -83,7 +84,7 @@ int cmd_sign(int argc, char **argv)
 	fprintf(stderr, "kiln: hashing %s\n", file);
 	r = minisign_hash_file(file, h);
 	if (r < 0) {
-		log_error("cannot read %s: %s", file, input_strerror(r));
+		log_error("%s %s", file, input_strerror(r));
 		goto done;
 	}
 	copy = xstrdup(file);

@@ -1,83 +1,38 @@
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int input_kind_ok(const struct stat *st, unsigned allow)
-{
-	if (S_ISDIR(st->st_mode))
-		return -EISDIR;
-	if ((S_ISREG(st->st_mode) && (allow & INPUT_REGULAR)) || (S_ISBLK(st->st_mode) && (allow & INPUT_BLOCK)))
-		return 0;
-	return -EINVAL;
-}
-
-int open_input(const char *path, unsigned allow, struct stat *st_out)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -errno;
-	int r = input_kind_ok(&st, allow);
-	if (r < 0)
-		return r;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int fl;
-	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-		r = -errno;
-	else
-		r = input_kind_ok(&st, allow);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	if (st_out)
-		*st_out = st;
-	return fd;
-}
-
-const char *input_strerror(int r)
-{
-	return r == -EINVAL ? "not a regular file" : strerror(r < 0 ? -r : r);
-}
-
-int output_is_input(const char *path, const struct stat *in)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	return st.st_dev == in->st_dev && st.st_ino == in->st_ino;
-}
-
 int read_file(const char *path, size_t max, char **out, size_t *len)
 {
+	if (strcmp(path, "-") != 0)
+		return read_input(path, 0, max, out, len);
+	/* stdin: whatever the caller was given, a pipe too. */
+	int fd = dup(STDIN_FILENO);
+	if (fd < 0)
+		return -errno;
 	struct stat st;
-	int fd;
-	if (strcmp(path, "-") == 0) {
-		if ((fd = dup(STDIN_FILENO)) < 0)
-			return -errno;
-		if (fstat(fd, &st) < 0) {
-			int e = -errno;
-			close(fd);
-			return e;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			close(fd);
-			return -EISDIR;
-		}
-	} else if ((fd = open_input(path, INPUT_REGULAR, &st)) < 0)
-		return fd;
+	if (fstat(fd, &st) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
 	if (S_ISREG(st.st_mode) && (size_t)st.st_size > max) {
 		close(fd);
 		return -EFBIG;
 	}
-	size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096, n = 0;
+	size_t cap = 4096, n = 0;
 	char *data = xmalloc(cap);
 	for (;;) {
 		if (n + 1 >= cap) {
@@ -108,6 +63,18 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 	if (len)
 		*len = n;
 	return 0;
+}
+
+int fsync_parent(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(copy);
+	if (fd < 0)
+		return -errno;
+	int r = fsync(fd) < 0 ? -errno : 0;
+	close(fd);
+	return r;
 }
 
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
@@ -144,6 +111,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	if (r < 0)
 		unlink(tmp);
 	free(tmp);
+	if (r == 0)
+		r = fsync_parent(path);
 	return r;
 }
 

@@ -2,41 +2,22 @@
 #ifndef KILN_FILEIO_H
 #define KILN_FILEIO_H
 #include <stddef.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 
-/* The kinds of file open_input() may accept (a bit mask). */
-#define INPUT_REGULAR 1u
-#define INPUT_BLOCK   2u   /* a disk: kiln convert, kiln ec2 upload */
-
-/* Open an input file without blocking: O_RDONLY|O_NONBLOCK|O_NOCTTY, so a
- * FIFO cannot hang the open and a terminal cannot become the controlling
- * one, after a stat() that refuses other kinds before opening them at all
- * (opening a device can have effects); then fstat the descriptor (the path
- * may have been swapped) and refuse again. O_NONBLOCK is cleared before
- * returning. Returns the descriptor (O_CLOEXEC) or -EISDIR for a directory,
- * -EINVAL for any kind not in allow (FIFO, socket, character device, ...),
- * another -errno. st, if not NULL, receives the descriptor's fstat. */
-int open_input(const char *path, unsigned allow, struct stat *st);
-
-/* strerror() for open_input()/read_file() results: -EINVAL reads "not a
- * regular file" rather than "Invalid argument". */
-const char *input_strerror(int r);
-
-/* Is path, an output about to be written, the file `in` describes (same
- * st_dev and st_ino, after following symlinks: hard links and symlinks to
- * the input count)? 1 yes, 0 no (or path does not exist yet), -errno when
- * path cannot be examined. Commands refuse to write over their input. */
-int output_is_input(const char *path, const struct stat *in);
-
-/* Read a whole regular file (opened with open_input) into a NUL-terminated
- * malloc'd buffer. Fails with -EFBIG if it is larger than max bytes. "-"
- * reads stdin, which may be a pipe. */
+/* Read a whole regular file into a NUL-terminated malloc'd buffer: "-" is
+ * stdin (which may be a pipe), any other path is read with read_input()
+ * (lib/input.h: never blocks on a FIFO, refuses anything but a regular
+ * file). Fails with -EFBIG if it is larger than max bytes. */
 int read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* Write via "<path>.tmp-XXXXXX" in the same directory, fsync, chmod to mode,
- * rename over path: readers never see a half-written file. */
+ * rename over path, fsync the directory: readers never see a half-written
+ * file, and once this returns 0 the new file survives a power cut. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* fsync the directory holding path: a rename or create in it survives a
+ * power cut only once this returns 0. */
+int fsync_parent(const char *path);
 
 /* mkdir -p with the given mode for the directories it creates. */
 int mkdir_p(const char *path, mode_t mode);

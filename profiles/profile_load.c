@@ -5,6 +5,7 @@
 #include "profiles/schema.h"
 #include "profiles/syntax.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -124,7 +125,7 @@ int profile_load_file(const char *path, struct model *out, struct diags *d)
 		return -EINVAL;
 	}
 	if (r < 0) {
-		diags_add(d, path, 1, 1, "cannot read profile: %s", input_strerror(r));
+		diags_add(d, path, 1, 1, "the profile %s", input_strerror(r));
 		return r;
 	}
 	r = profile_load_buffer(path, data, len, out, d);

@@ -1,7 +1,7 @@
 /* Typed accessors over the YAML tree for the profile loader (schema.h). */
 #include "profiles/schema.h"
 #include "lib/buf.h"
-#include "lib/parse_num.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <stdarg.h>
@@ -136,8 +136,8 @@ bool scalar_str(struct ctx *c, const struct ynode *n, const char *what, char **o
 bool scalar_uint(struct ctx *c, const struct ynode *n, const char *what, unsigned min, unsigned max, unsigned *out)
 {
 	const char *s = n->value;
-	unsigned v = 0;
-	int r = n->type == YN_SCALAR && n->plain ? parse_uint(s, min, max, &v) : -EINVAL;
+	uint64_t v = 0;
+	int r = n->type == YN_SCALAR && n->plain ? parse_u64(s, min, max, &v) : -EINVAL;
 	if (r == -EINVAL) {
 		err_at(c, n, "'%s' must be an integer, not %s%s%s%s", what,
 		       n->type == YN_SCALAR && !is_null(n) ? "'" : "",
@@ -150,7 +150,7 @@ bool scalar_uint(struct ctx *c, const struct ynode *n, const char *what, unsigne
 		err_at(c, n, "'%s' is %s, out of range (expected %u..%u)", what, s, min, max);
 		return false;
 	}
-	*out = v;
+	*out = (unsigned)v;
 	return true;
 }
 

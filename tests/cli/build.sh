@@ -83,7 +83,7 @@ check_fails "artifact checksum mismatch (path)" "checksum mismatch for $T/fake.d
 	"$KILN" build "$profile" --state "$state" --out "$out" --role minio --recipes "$T/r2"
 check_fails "unpinned artifact" "artifact 'minio' has no pinned sha256 yet.*--artifact minio=PATH" \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role minio
-check_fails "missing artifact file" "artifact 'minio': cannot read $T/none.deb" \
+check_fails "missing artifact file" "artifact 'minio': $T/none.deb is missing" \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role minio --artifact minio="$T/none.deb"
 
 # mmdebstrap failures: unreachable mirror (fast), unknown package.

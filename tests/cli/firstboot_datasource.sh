@@ -110,7 +110,7 @@ mkdir -p "$T/seedmedium"; echo "MEDIUM-SEED" > "$T/seedmedium/seed"
 xorriso -as mkisofs -quiet -V KILN_SEED -o "$T/seed.iso" "$T/seedmedium" 2>/dev/null
 check "other: seed from a KILN_SEED medium when no seed file" "$FB" fetch-seed --sysroot "$T/vmw/none" --datasource other --seed-iso "$T/seed.iso" --out "$T/seed7"
 check "other: medium seed value" grep -qx 'MEDIUM-SEED' "$T/seed7"
-check_fails "other: medium without a seed file is a clear error" "reading file 'seed' from" "$FB" fetch-seed --sysroot "$T/vmw/none" --datasource other --seed-iso "$T/ovf.iso" --out "$T/x"
+check_fails "other: medium without a seed file is a clear error" "ovf.iso has no file 'seed'" "$FB" fetch-seed --sysroot "$T/vmw/none" --datasource other --seed-iso "$T/ovf.iso" --out "$T/x"
 check_fails "unknown datasource refused" "unknown datasource 'azure'" "$FB" fetch-seed --datasource azure --out "$T/x"
 check_fails "fetch-seed without --out is a usage error" 'usage: kiln-firstboot fetch-seed' "$FB" fetch-seed
 

@@ -5,6 +5,7 @@
 # re-applied when they change, refused with the property named when bad.
 # Hosts are directories (--root) with service commands recorded.
 . "$(dirname "$0")/../lib.sh"
+. "$ROOT/tests/fixtures/fb_host.sh"
 FB=$KILN_FIRSTBOOT
 P=$ROOT/tests/profiles/fixtures/loopback.yaml
 S=$T/state
@@ -13,15 +14,7 @@ trap 'rm -rf "$T"' EXIT
 "$KILN" keys init "$P" --state "$S" >/dev/null && "$KILN" secrets init "$P" --state "$S" >/dev/null || { not_ok "kiln keys/secrets init"; exit 1; }
 "$KILN" seed "$P" --host minio1 --out "$T/minio1.seed" --state "$S" 2>/dev/null || not_ok "seed minio1"
 
-mkroot() { # dir
-	local r=$T/$1
-	rm -rf "$r"; mkdir -p "$r/etc/kiln" "$r/sys/block" "$r/dev/" "$r/sys/block/vdb"
-	cp "$S/operator.pub" "$r/etc/kiln/operator.pub"
-	install -m 0600 "$S/roles/minio.key" "$r/etc/kiln/role.key"
-	echo acme > "$r/etc/kiln/deployment"
-	truncate -s 64M "$r/dev/vdb"
-	echo "$r"
-}
+mkroot() { fb_mkroot "$T/$1" "$S" minio && fb_adddisk "$T/$1" vdb && echo "$T/$1"; }   # dir
 ovfiso() { # name key=value...
 	local d=$T/iso-$1; mkdir -p "$d"; shift
 	{
@@ -39,7 +32,7 @@ ovfiso() { # name key=value...
 run() { "$FB" run --root "$R" --no-services --datasource vmware --vmtoolsd /nonexistent "$@"; }
 insert() { cp "$1" "$R/dev/sr0"; }
 run_merged() { run 2>&1; }
-status_of() { KILN_STATE_DIR="$R/var/lib/kiln" "$FB" status; true; }
+status_of() { fb_status "$R"; }
 NET=etc/systemd/network/10-kiln-primary.network
 
 R=$(mkroot minio7)
@@ -77,6 +70,18 @@ check_output "overrides: a corrupt record is warned about" 'overrides is unreada
 check "overrides: ... and rewritten from the OVF environment" bash -c "printf 'hostname=minio7\naddress=127.0.1.5\n' | cmp -s - '$R/var/lib/kiln/overrides'"
 check "overrides: ... and the network still has the overridden address" grep -qx 'Address=127.0.1.5/29' "$R/$NET"
 
+# A tab between kiln.dns servers (&#9;: XML would turn a literal one into a
+# space) is as good as a space: applied, recorded, read back (issue 15,
+# defect 9: it passed the check and then failed the seed step when saved).
+ISO=$(ovfiso tab hostname=minio7 address=127.0.1.5 'dns=127.0.2.7&#9;127.0.2.8')
+insert "$ISO"
+check "overrides: a tab in kiln.dns is accepted" run
+check "overrides: ... and applied" bash -c "grep -x 'DNS=.*' '$R/$NET' | tr '\n' ' ' | grep -qx 'DNS=127.0.2.7 DNS=127.0.2.8 '"
+check "overrides: ... and recorded as given" grep -qxP 'dns=127\.0\.2\.7\t127\.0\.2\.8' "$R/var/lib/kiln/overrides"
+rm "$R/dev/sr0"
+check "overrides: ... and read back on a reboot without the ISO" run
+check "overrides: ... keeping the DNS servers" grep -qx 'DNS=127.0.2.8' "$R/$NET"
+
 # Bad values: the step fails naming the property; nothing of the network is written.
 bad() { # name regex key=value...
 	local name=$1 re=$2; shift 2
@@ -108,3 +113,5 @@ insert "$ISO"
 check_output "not allowed: warned and ignored" 'kiln.address is set but the profile does not let it be overridden' run_merged
 check "not allowed: the seed's address kept" grep -qx 'Address=127.0.1.3/29' "$R/$NET"
 check "not allowed: the allowed hostname applied" grep -qx minio9 "$R/etc/hostname"
+check "not allowed: not recorded as applied (only the hostname)" bash -c "printf 'hostname=minio9\n' | cmp -s - '$R/var/lib/kiln/overrides'"
+check_output "not allowed: not listed as applied" 'identity +done +minio9 \(OVF overrides: hostname\)$' status_of

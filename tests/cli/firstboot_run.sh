@@ -6,6 +6,7 @@
 # loopback fixture profile (db1 127.0.1.2:3306, minio1 127.0.1.3:9000).
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/fixtures/mariadb/mariadb.sh"
+. "$ROOT/tests/fixtures/fb_host.sh"
 FB=$KILN_FIRSTBOOT
 P=$ROOT/tests/profiles/fixtures/loopback.yaml
 S=$T/state
@@ -15,20 +16,12 @@ trap 'mariadb_stop; [ -n "$s3pid" ] && kill $s3pid 2>/dev/null; rm -rf "$T"' EXI
 "$KILN" keys init "$P" --state "$S" >/dev/null && "$KILN" secrets init "$P" --state "$S" >/dev/null || { not_ok "kiln keys/secrets init"; exit 1; }
 for h in db1 app1 minio1; do "$KILN" seed "$P" --host $h --out "$T/$h.seed" --state "$S" 2>/dev/null || not_ok "seed $h"; done
 
-mkroot() { # host role
-	local r=$T/root-$1
-	rm -rf "$r"; mkdir -p "$r/etc/kiln" "$r/sys/block" "$r/dev"
-	cp "$S/operator.pub" "$r/etc/kiln/operator.pub"
-	install -m 0600 "$S/roles/$2.key" "$r/etc/kiln/role.key"
-	echo acme > "$r/etc/kiln/deployment"
-	cp "$T/$1.seed" "$r/etc/kiln/seed"
-	echo "$r"
-}
-adddisk() { mkdir -p "$1/sys/block/$2"; truncate -s 64M "$1/dev/$2"; }
+mkroot() { fb_mkroot "$T/root-$1" "$S" "$2" "$T/$1.seed"; echo "$T/root-$1"; }   # host role
+adddisk() { fb_adddisk "$@"; }
 # Every run's stdout and stderr are also kept in $T/runlog for the leak check.
 run() { "$FB" run --root "$1" --no-services --datasource other "${@:2}" > >(tee -a "$T/runlog") 2> >(tee -a "$T/runlog" >&2); }
 # status exits 1 when a step failed; these checks read its text either way.
-status_of() { KILN_STATE_DIR="$1/var/lib/kiln" "$FB" status; true; }
+status_of() { fb_status "$1"; }
 
 # --- db1: a mysql host with a blank data disk ---
 R=$(mkroot db1 mysql); adddisk "$R" vda; sgdisk -o -n 1:2048:+8M "$R/dev/vda" >/dev/null; adddisk "$R" vdb

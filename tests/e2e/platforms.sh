@@ -10,7 +10,10 @@
 #         user-mode network is 169.254.0.0/16, as guestfwd must be inside it); NVMe disks
 #   EC2 without IMDS: the host gives up at the deadline with a failed step
 # In each case the host must configure itself from its seed ("deployment
-# ready" on a database host, whose join is skipped).
+# ready" on a database host, whose join is skipped), and afterwards a
+# process that is not root must not be able to fetch the seed: no IMDS token
+# on EC2 (root still gets one), no read of the OVF environment CD-ROM on
+# ESXi (root:root 0600, kept so by udev), no read of the stored seed.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/qemu.sh"
 KILN_IMG=$ROOT/build/kiln   # images carry the plain kiln-firstboot
@@ -82,6 +85,9 @@ if qemu_wait esxi 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 	ok "esxi: configured itself from the OVF environment"
 	check "esxi: seed came from the ISO transport" grep -aq 'KILN-STATUS: datasource: *ovf-iso:/dev/sr0' "$T/esxi.log"
 	check "esxi: the data disk on pvscsi was formatted and mounted" grep -aqE 'KILN-STATUS: +datadisk +done +/dev/sd[a-z] formatted and mounted' "$T/esxi.log"
+	check "esxi: a non-root user cannot read the OVF environment CD-ROM (root can)" test "$(marker esxi sr0_reach)" = "nobody=refused root=reachable"
+	check "esxi: the CD-ROM stays root:root 0600 when udev re-applies its rules" test "$(marker esxi sr0_mode)" = "600 root:root"
+	check "esxi: a non-root user cannot read the stored seed" test "$(marker esxi stored_seed_reach)" = "nobody=refused root=reachable"
 else
 	not_ok "esxi: not configured"
 fi
@@ -89,6 +95,8 @@ if qemu_wait ec2 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 	ok "ec2: configured itself from its IMDSv2 user data"
 	check "ec2: seed came from IMDSv2" grep -aq 'KILN-STATUS: datasource: *ec2-imdsv2' "$T/ec2.log"
 	check "ec2: token first, then user data with the token" bash -c "head -1 '$T/imds.log' | grep -q '^PUT /latest/api/token token=valid' && grep -q '^GET /latest/user-data token=valid' '$T/imds.log' && ! grep -q 'token=none' '$T/imds.log'"
+	check "ec2: a non-root user gets no IMDS token after the seed is applied (root does)" test "$(marker ec2 imds_reach)" = "nobody=refused root=reachable"
+	check "ec2: a non-root user cannot read the stored seed" test "$(marker ec2 stored_seed_reach)" = "nobody=refused root=reachable"
 else
 	not_ok "ec2: not configured"
 fi

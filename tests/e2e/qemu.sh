@@ -93,7 +93,13 @@ marker() {
 #   (KILN-STATUS: lines) when the first boot is over, with diagnostics
 #   (KILN-DIAG:) when it failed, then the block devices (KILN-LSBLK: name
 #   fstype label mountpoint), the role services' state (KILN-ACTIVE:) and
-#   the hostname (KILN-HOSTNAME:);
+#   the hostname (KILN-HOSTNAME:), and what of the seed a process that is
+#   not root can reach (KILN-E2E: markers, twice each): imds_reach (an
+#   IMDSv2 token), sr0_reach (the OVF environment CD-ROM), stored_seed_reach
+#   (/var/lib/kiln/seed), each "nobody=... root=..." from
+#   tests/fixtures/seed_reach.sh (installed as kiln-e2e-seed-reach), and
+#   sr0_mode (the CD-ROM's mode and owner after udev re-applies its rules to
+#   a change event);
 # - kiln-e2e-piix-decode.service does the one thing a PC firmware does that
 #   Debian 12's OVMF does not: set the PIIX IDE channels' decode-enable bits
 #   (IDETIM bit 15: PCI config bytes 0x41 and 0x43, bit 7), then re-probe
@@ -122,12 +128,25 @@ UNIT
 	ln -sf /etc/systemd/system/kiln-e2e-status.service \
 		"$ov/etc/systemd/system/multi-user.target.wants/kiln-e2e-status.service"
 	# Written twice: a kernel message can cut a console line.
+	install -m 0755 "$ROOT/tests/fixtures/seed_reach.sh" "$ov/usr/local/sbin/kiln-e2e-seed-reach"
 	cat >"$ov/usr/local/sbin/kiln-e2e-facts" <<'SCRIPT'
 #!/bin/sh
+imds=$(kiln-e2e-seed-reach imds http://169.254.169.254)
+stored=$(kiln-e2e-seed-reach read /var/lib/kiln/seed)
+sr0=none sr0_mode=none
+if [ -b /dev/sr0 ]; then
+	udevadm trigger --action=change --settle /dev/sr0 2>/dev/null
+	sr0=$(kiln-e2e-seed-reach read /dev/sr0)
+	sr0_mode=$(stat -c '%a %U:%G' /dev/sr0)
+fi
 for _ in 1 2; do
 	lsblk -rno NAME,FSTYPE,LABEL,MOUNTPOINT | sed "s/^/KILN-LSBLK: /"
 	systemctl is-active mariadb.service minio.service nginx.service | paste -sd, - | sed "s/^/KILN-ACTIVE: mariadb,minio,nginx=/"
 	echo "KILN-HOSTNAME: $(hostname)"
+	echo "KILN-E2E: imds_reach=$imds"
+	echo "KILN-E2E: stored_seed_reach=$stored"
+	echo "KILN-E2E: sr0_reach=$sr0"
+	echo "KILN-E2E: sr0_mode=$sr0_mode"
 done > /dev/console
 exit 0
 SCRIPT

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "firstboot/overrides.h"
 #include "lib/fileio.h"
@@ -257,6 +258,80 @@ static void test_ethernets_block_cannot_be_overridden(void **state)
 	fixture_free(m);
 }
 
+/* Issue 15, defect 9: a tab between kiln.dns servers passed apply and then
+ * failed when saved, failing the seed step. One syntax check serves apply,
+ * save and load: what apply takes is saved and read back unchanged. */
+static void test_what_apply_takes_is_saved_and_read_back(void **state)
+{
+	(void)state;
+	static const char *const dns[] = { "10.1.1.1\t10.1.1.2", "10.1.1.1,10.1.1.2 10.1.1.3", "10.1.1.1 ,\t 10.1.1.2",
+					   "10.1.1.1" };
+	char *p = path_join(dir, "applied");
+	for (size_t i = 0; i < sizeof dns / sizeof *dns; i++) {
+		struct model *m = onprem_allowing(all_keys, 4);
+		struct host *h = fixture_host(m, "db1");
+		struct overrides o = { 0 }, back;
+		set(&o, OVR_HOSTNAME, "db7");
+		set(&o, OVR_DNS, dns[i]);
+		char why[300] = "";
+		assert_int_equal(overrides_apply(m, h, &o, why, sizeof why), 0);
+		assert_int_equal(overrides_save(p, &o), 0);
+		struct stat st;
+		assert_int_equal(stat(p, &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);   /* a piece of the OVF environment: root-only */
+		assert_int_equal(overrides_load(p, &back), 0);
+		assert_true(overrides_equal(&o, &back));
+		overrides_free(&back);
+		overrides_free(&o);
+		fixture_free(m);
+	}
+	/* And what apply refuses for its syntax, save refuses too. */
+	static const struct { enum override_key k; const char *v; } bad[] = {
+		{ OVR_DNS, "10.0.0.1;10.0.0.2" }, { OVR_DNS, "10.0.0.1\n10.0.0.2" }, { OVR_HOSTNAME, "DB_7" },
+		{ OVR_ADDRESS, "192.168.40.300" }, { OVR_GATEWAY, "gw" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct model *m = onprem_allowing(all_keys, 4);
+		struct overrides o = { 0 };
+		set(&o, bad[i].k, bad[i].v);
+		char why[300] = "";
+		assert_int_equal(overrides_apply(m, fixture_host(m, "db1"), &o, why, sizeof why), -EINVAL);
+		assert_int_equal(overrides_save(p, &o), -EINVAL);
+		overrides_free(&o);
+		fixture_free(m);
+	}
+	free(p);
+}
+
+/* Issue 15, defect 9: a property the profile does not allow was logged as
+ * ignored but still saved (and listed as applied). It is dropped. */
+static void test_properties_not_allowed_are_dropped_not_saved(void **state)
+{
+	(void)state;
+	struct model *m = onprem_allowing((const char *const[]){ "hostname" }, 1);
+	struct host *h = fixture_host(m, "db1");
+	struct overrides o = { 0 }, back;
+	set(&o, OVR_HOSTNAME, "db7");
+	set(&o, OVR_ADDRESS, "192.168.40.220");
+	set(&o, OVR_DNS, "not an address");
+	char why[300] = "";
+	assert_int_equal(overrides_apply(m, h, &o, why, sizeof why), 0);
+	assert_string_equal(o.value[OVR_HOSTNAME], "db7");
+	assert_null(o.value[OVR_ADDRESS]);
+	assert_null(o.value[OVR_DNS]);
+	char *p = path_join(dir, "allowed-only"), *text;
+	assert_int_equal(overrides_save(p, &o), 0);
+	assert_int_equal(read_file(p, 4096, &text, NULL), 0);
+	assert_string_equal(text, "hostname=db7\n");
+	free(text);
+	assert_int_equal(overrides_load(p, &back), 0);
+	assert_true(overrides_equal(&o, &back));
+	overrides_free(&back);
+	overrides_free(&o);
+	free(p);
+	fixture_free(m);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -283,6 +358,8 @@ int main(void)
 		cmocka_unit_test(test_address_override_makes_a_dhcp_host_static),
 		cmocka_unit_test(test_bad_values_refused_before_anything_changes),
 		cmocka_unit_test(test_ethernets_block_cannot_be_overridden),
+		cmocka_unit_test(test_what_apply_takes_is_saved_and_read_back),
+		cmocka_unit_test(test_properties_not_allowed_are_dropped_not_saved),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

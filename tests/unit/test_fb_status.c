@@ -67,7 +67,11 @@ static void test_corrupt_refused(void **state)
 	(void)state;
 	char *p = path_join(dir, "bad.json");
 	const char *bad[] = { "{\"steps\": [ {\"name\": \"x\", \"state\": \"bogus\"} ]}", "[1,2",
-			      "{\"steps\": 3}", "" };
+			      "{\"steps\": 3}", "",
+			      /* numbers strictly: not read as 12, as -1 or as 0 */
+			      "{\"seed_serial\": 12abc}", "{\"seed_serial\": -1}", "{\"seed_serial\": \"\"}",
+			      "{\"seed_serial\": 99999999999999999999}",
+			      "{\"steps\": [ {\"name\": \"x\", \"state\": \"done\", \"updated\": 17e8} ]}" };
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		assert_int_equal(write_file_atomic(p, bad[i], strlen(bad[i]), 0644), 0);
 		struct status s;
@@ -113,6 +117,37 @@ static void test_repeated_key(void **state)
 	free(p);
 }
 
+/* Owed work (a pending or interrupted step) is never "ready", in the
+ * summary or in the JSON scripts read. */
+static void test_never_ready_while_a_step_owes_work(void **state)
+{
+	(void)state;
+	static const char *const steps[] = { "seed", "identity", "secrets", "datadisk", "role", "join" };
+	static const enum step_state owing[] = { STEP_PENDING, STEP_RUNNING, STEP_FAILED };
+	char *p = path_join(dir, "owed.json"), line[256], *json;
+	for (size_t k = 0; k < 3; k++)
+		for (size_t i = 0; i < 6; i++) {
+			struct status s = { 0 };
+			for (size_t j = 0; j < 6; j++)
+				status_set(&s, steps[j], j == i ? owing[k] : j == 5 ? STEP_SKIPPED : STEP_DONE, NULL);
+			assert_false(status_ready(&s));
+			status_summary(&s, line, sizeof line);
+			assert_null(strstr(line, "ready"));
+			assert_int_equal(status_save(p, &s), 0);
+			assert_int_equal(read_file(p, 1 << 16, &json, NULL), 0);
+			assert_non_null(strstr(json, "\"ready\": false,"));
+			free(json);
+			status_set(&s, steps[i], i == 5 ? STEP_SKIPPED : STEP_DONE, NULL);
+			assert_true(status_ready(&s));
+			assert_int_equal(status_save(p, &s), 0);
+			assert_int_equal(read_file(p, 1 << 16, &json, NULL), 0);
+			assert_non_null(strstr(json, "\"ready\": true,"));
+			free(json);
+			status_free(&s);
+		}
+	free(p);
+}
+
 static int setup(void **state) { (void)state; return mkdtemp(dir) ? 0 : -1; }
 static int teardown(void **state)
 {
@@ -130,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_refused),
 		cmocka_unit_test(test_any_reason_reads_back),
 		cmocka_unit_test(test_repeated_key),
+		cmocka_unit_test(test_never_ready_while_a_step_owes_work),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,8 +1,9 @@
-#include "lib/parse_num.h"
+#include "lib/numparse.h"
 #include "lib/log.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 static int digit(char c, unsigned base)
 {
@@ -10,39 +11,35 @@ static int digit(char c, unsigned base)
 	return d < (int)base ? d : -1;
 }
 
-int parse_u64(const char *s, unsigned base, uint64_t min, uint64_t max, uint64_t *out)
+int parse_u64_base(const char *s, unsigned base, uint64_t min, uint64_t max, uint64_t *out)
 {
 	if (!s || !*s || (base != 8 && base != 10 && base != 16))
 		return -EINVAL;
 	uint64_t v = 0;
-	bool over = false;
+	bool too_big = false;
 	for (const char *p = s; *p; p++) {
 		int d = digit(*p, base);
 		if (d < 0)
 			return -EINVAL;
 		if (v > (UINT64_MAX - (uint64_t)d) / base)
-			over = true;   /* keep reading: "99999999999999999999x" is not a number at all */
+			too_big = true;   /* keep checking the rest is digits */
 		else
 			v = v * base + (uint64_t)d;
 	}
-	if (over || v < min || v > max)
+	if (too_big || v < min || v > max)
 		return -ERANGE;
 	*out = v;
 	return 0;
 }
 
-int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	uint64_t v;
-	int r = parse_u64(s, 10, min, max, &v);
-	if (r == 0)
-		*out = (unsigned)v;
-	return r;
+	return parse_u64_base(s, 10, min, max, out);
 }
 
 int option_u64(const char *opt, const char *arg, uint64_t min, uint64_t max, uint64_t *out)
 {
-	if (parse_u64(arg, 10, min, max, out) == 0)
+	if (parse_u64(arg, min, max, out) == 0)
 		return 0;
 	log_error("%s wants a number from %" PRIu64 " to %" PRIu64 ", not '%s'", opt, min, max, arg ? arg : "");
 	return -EINVAL;
