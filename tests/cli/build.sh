@@ -53,7 +53,7 @@ check_fails "rootfs: --mirror with more words" \
 	"$KILN" rootfs mysql --mirror "http://deb.debian.org/debian bookworm main"
 "$KILN" rootfs mysql --mirror 'http://deb.debian.org/debian#x' >/dev/null 2>&1
 check "rootfs: a bad --mirror is a usage error (exit 2)" test $? -eq 2
-# SOURCE_DATE_EPOCH is parsed strictly (lib/parse_num.c): anything but digits is ignored, with a warning.
+# SOURCE_DATE_EPOCH is parsed strictly (lib/numparse.c): anything but digits is ignored, with a warning.
 check_output "rootfs: SOURCE_DATE_EPOCH enters the cache key" '^source-date-epoch 1700000000$' \
 	env SOURCE_DATE_EPOCH=1700000000 "$KILN" rootfs mysql --print-key
 for v in "+5" " 5" "5s" "-1" "99999999999999999999"; do

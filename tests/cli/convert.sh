@@ -105,7 +105,7 @@ check_fails "non-numeric --threads" "--threads wants a number from 1 to 256, not
 	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --threads 2x
 check_fails "--level 13" "--level wants a number from 1 to 12, not '13'" \
 	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --level 13
-# Numbers are parsed strictly (lib/parse_num.c): each is a usage error, exit 2.
+# Numbers are parsed strictly (lib/numparse.c): each is a usage error, exit 2.
 for v in "" "-1" "+1" " 1" "1 " "0x10" "1.5" "18446744073709551617" "4294967297"; do
 	for opt in --threads --level; do
 		"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" "$opt" "$v" >"$T/out" 2>"$T/err"; rc=$?
