@@ -155,7 +155,7 @@ static void test_errors_have_positions(void **state)
 	expect_error("kiln-recipe: 1\nfiles: [{path: relative, content: x}]\n", "invalid path");
 	expect_error("kiln-recipe: 1\nfiles: [{path: \"/a b\", content: x}]\n", "invalid path");
 	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, mode: \"0999\"}]\n", "invalid mode");
-	/* Modes are parsed strictly (lib/parse_num.c): no sign, space or prefix. */
+	/* Modes are parsed strictly (lib/numparse.c): no sign, space or prefix. */
 	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, mode: \" 644\"}]\n", "t.yaml:2:38: invalid mode ' 644'");
 	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, mode: \"+644\"}]\n", "invalid mode '+644'");
 	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, mode: \"-1\"}]\n", "invalid mode '-1'");
