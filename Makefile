@@ -2,6 +2,7 @@
 #   make deps    install every build/test dependency (apt-get) and build
 #   make         build kiln and kiln-firstboot into build/
 #   make check   ASan+UBSan build in build-san/, then every test tier
+#   make fuzz-long  every fuzz harness for 10 million executions (not in check)
 .DEFAULT_GOAL := all
 BUILD    ?= build
 CC       ?= cc
@@ -94,6 +95,13 @@ build-fuzz/%: tests/fuzz/%.c build-fuzz/libkiln.a build-fuzz/libfirstboot.a
 -include $(shell find build-fuzz/obj -name '*.d' 2>/dev/null)
 fuzz: $(FUZZ_BIN)
 
+# Deep fuzzing, not in `make check` (hours of CPU): every harness for
+# FUZZ_LONG_RUNS executions from its corpus, printing executions and crashes
+# per harness (tests/fuzz/long.sh; FUZZ_LONG_ONLY=name narrows it).
+FUZZ_LONG_RUNS ?= 10000000
+fuzz-long: fuzz
+	tests/fuzz/long.sh $(FUZZ_LONG_RUNS)
+
 DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-dev \
 	libblkid-dev libfdisk-dev e2fslibs-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
 	libdeflate-dev libxml2-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
@@ -120,4 +128,4 @@ check:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps check clean tests fuzz
+.PHONY: all deps check clean tests fuzz fuzz-long

@@ -16,6 +16,8 @@
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
 #include "profiles/env_template.h"
+#include "profiles/names.h"
+#include "profiles/syntax.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -246,6 +248,15 @@ static int app_tls(struct agent *a, char *why, size_t why_len)
 static int role_app(struct agent *a)
 {
 	const struct model *m = a->seed.model;
+	/* Written verbatim into the certificate subject, nginx's server_name and
+	 * the unit: the profile loader checked them (profiles/syntax.h, names.h);
+	 * refuse here too rather than write a bad file. */
+	if (m->roles.app.server_name && name_check_domain(m->roles.app.server_name))
+		return agent_step_end(a, STEP, -EINVAL, "the app's TLS server_name is not a DNS name");
+	if (m->roles.app.type == APP_CONTAINER ? !m->roles.app.image || syntax_container_image(m->roles.app.image)
+					       : !m->roles.app.exec || syntax_systemd_exec(m->roles.app.exec))
+		return agent_step_end(a, STEP, -EINVAL, "the app's %s cannot be written into a systemd unit",
+				      m->roles.app.type == APP_CONTAINER ? "image" : "command line");
 	char why[300] = "";
 	int r = app_tls(a, why, sizeof why);
 	if (r < 0)

@@ -8,8 +8,10 @@
 #include "lib/spawn.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/syntax.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -342,6 +344,32 @@ bool recipe_has_artifact(const struct recipe *r, const char *name)
 	return false;
 }
 
+/* The recipe's host files (files: source, apt_repositories: key) are read
+ * by the cache key's hash and by the hooks' `cat`: each must be a regular
+ * file, or a FIFO would hang the build and a device feed it garbage. */
+static int check_host_file(const struct rootfs_opts *o, const char *what, const char *path)
+{
+	int fd = open_input(path, 0, SIZE_MAX);
+	if (fd < 0) {
+		log_error("[%s] recipe %s %s %s", o->role, what, path, input_strerror(fd));
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
+static int check_host_files(const struct rootfs_opts *o)
+{
+	const struct recipe *r = o->recipe;
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < r->n_files; i++)
+		if (r->files[i].source)
+			e = check_host_file(o, "file source", r->files[i].source);
+	for (size_t i = 0; e == 0 && i < r->n_repos; i++)
+		e = check_host_file(o, "repository key", r->repos[i].key);
+	return e;
+}
+
 int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
 {
 	const struct recipe *r = o->recipe;
@@ -353,6 +381,14 @@ int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
 	struct run_log l = { .role = o->role, .start = time(NULL) };
 	int e = 0;
 
+	/* mmdebstrap makes the mirror an apt source line (profiles/syntax.h). */
+	const char *why = syntax_apt_uri(o->mirror);
+	if (why) {
+		e = log_error_errno(EINVAL, "[%s] mirror '%s' %s", o->role, o->mirror, why);
+		goto out;
+	}
+	if ((e = check_host_files(o)) < 0)
+		goto out;
 	for (size_t i = 0; i < r->n_artifacts; i++) {
 		asha[i] = xcalloc(65, 1);
 		if ((e = artifact_resolve(&r->artifacts[i], override_for(o, r->artifacts[i].name), cache,

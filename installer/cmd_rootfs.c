@@ -8,6 +8,7 @@
 #include "installer/build_opts.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/syntax.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,13 +45,20 @@ int cmd_rootfs(int argc, char **argv)
 	char *recipes = NULL;
 	struct build_overrides ov = { 0 };
 	bool refresh = false, print_key = false;
+	const char *why;
 	int c, ret = 2;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': suite = optarg; break;
-		case 'm': mirror = optarg; break;
+		case 'm':
+			if ((why = syntax_apt_uri(optarg))) {
+				log_error("--mirror '%s' %s", optarg, why);
+				goto out;
+			}
+			mirror = optarg;
+			break;
 		case 'r': free(recipes); recipes = xstrdup(optarg); break;
 		case 'a':
 			if (build_overrides_add(&ov, optarg) < 0)

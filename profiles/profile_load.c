@@ -3,7 +3,9 @@
 #include "profiles/profile.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
+#include "profiles/syntax.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -43,10 +45,8 @@ void parse_header(struct ctx *c, const struct ynode *root)
 		if (get_str(c, deb, "suite", &c->m->suite) && strcmp(c->m->suite, "bookworm") != 0)
 			err_at(c, ytree_get(deb, "suite"), "unsupported Debian suite '%s' (expected bookworm)",
 			       c->m->suite);
-		if (get_str(c, deb, "mirror", &c->m->mirror) && strncmp(c->m->mirror, "http://", 7) != 0 &&
-		    strncmp(c->m->mirror, "https://", 8) != 0 && strncmp(c->m->mirror, "file:", 5) != 0)
-			err_at(c, ytree_get(deb, "mirror"), "mirror '%s' must be an http://, https:// or file: URL",
-			       c->m->mirror);
+		if (get_str(c, deb, "mirror", &c->m->mirror) && (why = syntax_apt_uri(c->m->mirror)))
+			err_at(c, ytree_get(deb, "mirror"), "mirror '%s' %s", c->m->mirror, why);
 	}
 	if (!c->m->suite)
 		c->m->suite = xstrdup("bookworm");
@@ -125,7 +125,7 @@ int profile_load_file(const char *path, struct model *out, struct diags *d)
 		return -EINVAL;
 	}
 	if (r < 0) {
-		diags_add(d, path, 1, 1, "cannot read profile: %s", strerror(-r));
+		diags_add(d, path, 1, 1, "the profile %s", input_strerror(r));
 		return r;
 	}
 	r = profile_load_buffer(path, data, len, out, d);

@@ -2,6 +2,7 @@
 #include "esxi/ovf.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
+#include "profiles/syntax.h"
 #include "lib/xalloc.h"
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +44,10 @@ void parse_services(struct ctx *c, const struct ynode *root)
 	const struct ynode *ssh = ytree_get(root, "ssh");
 	if (ssh && expect_map(c, ssh, "ssh", ssh_keys)) {
 		if (get_strv(c, ssh, "authorized_keys", &m->ssh_keys, &m->n_ssh_keys))
-			for (size_t i = 0; i < m->n_ssh_keys; i++) {
-				const char *k = m->ssh_keys[i];
-				bool typed = !strncmp(k, "ssh-", 4) || !strncmp(k, "ecdsa-", 6) || !strncmp(k, "sk-", 3);
-				if (!typed || !strchr(k, ' ') || strchr(k, '\n'))
+			for (size_t i = 0; i < m->n_ssh_keys; i++)
+				if ((why = syntax_authorized_key(m->ssh_keys[i])))
 					err_at(c, ytree_get(ssh, "authorized_keys")->items[i],
-					       "authorized_keys entry %zu is not a public key line "
-					       "(expected 'ssh-ed25519 AAAA... comment')", i + 1);
-			}
+					       "authorized_keys entry %zu %s (e.g. 'ssh-ed25519 AAAA... comment')", i + 1, why);
 		const struct ynode *l = ytree_get(ssh, "allow_from");
 		if (l && expect_seq(c, l, "ssh.allow_from")) {
 			m->ssh_from = xcalloc(l->n + 1, sizeof *m->ssh_from);
@@ -200,8 +197,9 @@ void parse_targets(struct ctx *c, const struct ynode *root)
 				       "hardware_version '%s' is not supported (expected vmx-11, vmx-13 .. vmx-15 or "
 				       "vmx-17 .. vmx-21: ESXi versions that boot EFI appliances)", v);
 		}
-		if (get_str(c, e, "network", &m->esxi.network) && !*m->esxi.network)
-			err_at(c, ytree_get(e, "network"), "esxi network (port group) name is empty");
+		const char *why;
+		if (get_str(c, e, "network", &m->esxi.network) && (why = syntax_ovf_network(m->esxi.network)))
+			err_at(c, ytree_get(e, "network"), "esxi network '%s' %s", m->esxi.network, why);
 		if (get_str(c, e, "disk_controller", &m->esxi.disk_controller) &&
 		    strcmp(m->esxi.disk_controller, "pvscsi") && strcmp(m->esxi.disk_controller, "lsilogic"))
 			err_at(c, ytree_get(e, "disk_controller"), "unknown disk_controller '%s' (expected pvscsi or lsilogic)",
