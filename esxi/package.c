@@ -1,6 +1,6 @@
 /* Role images -> OVA / EC2 kit; see package.h. */
 #include "esxi/package.h"
-#include "esxi/ec2_kit.h"
+#include "ec2/ec2_kit.h"
 #include "esxi/ovf.h"
 #include "esxi/vmdk_stream.h"
 #include "lib/buf.h"

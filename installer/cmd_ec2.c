@@ -1,10 +1,10 @@
 /* kiln ec2 upload IMAGE --role ROLE --region R: a role's raw image straight
  * into an EBS snapshot (EBS direct APIs, no S3 bucket, no VM Import) and an
  * AMI registered from it with the parameters of `kiln build --target ec2`'s
- * register-image JSON (esxi/ec2_kit.h). */
-#include "esxi/ebs_upload.h"
-#include "esxi/ec2_kit.h"
-#include "esxi/ec2_register.h"
+ * register-image JSON (ec2/ec2_kit.h). */
+#include "ec2/ebs_upload.h"
+#include "ec2/ec2_kit.h"
+#include "ec2/ec2_register.h"
 #include "esxi/package.h"
 #include "installer/commands.h"
 #include "lib/fileio.h"

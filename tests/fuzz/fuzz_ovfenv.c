@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "esxi/ec2_register.h"
+#include "ec2/ec2_register.h"
 #include "firstboot/overrides.h"
 #include "lib/log.h"
 #include "profiles/profile.h"

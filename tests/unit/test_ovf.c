@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "esxi/ec2_kit.h"
+#include "ec2/ec2_kit.h"
 #include "esxi/ova.h"
 #include "esxi/ovf.h"
 
