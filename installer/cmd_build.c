@@ -9,7 +9,7 @@
 #include "installer/build_opts.h"
 #include "installer/commands.h"
 #include "installer/deliver.h"
-#include "installer/overlay_tree.h"
+#include "images/overlay_tree.h"
 #include "installer/state.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
