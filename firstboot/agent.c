@@ -23,8 +23,8 @@ int agent_init(struct agent *a, const char *root)
 {
 	memset(a, 0, sizeof *a);
 	a->root = root && *root ? root : "/";
-	a->state_dir = agent_path(a, "/var/lib/kiln");
-	a->status_path = path_join(a->state_dir, "status.json");
+	a->state_dir = agent_path(a, KILN_STATE_DIR);
+	a->status_path = path_join(a->state_dir, KILN_STATUS_NAME);
 	a->join_deadline_s = 900;
 	int r = mkdir_p(a->state_dir, 0755);
 	if (r < 0)

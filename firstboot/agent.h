@@ -10,10 +10,8 @@
 #include "firstboot/datasource.h"
 #include "firstboot/overrides.h"
 #include "firstboot/status.h"
+#include "lib/appliance.h"
 #include "lib/seed.h"
-
-#define KILN_ETC "/etc/kiln"
-#define KILN_SECRETS_DIR "/etc/kiln/secrets"
 
 struct agent {
 	const char *root;          /* "/" in production */

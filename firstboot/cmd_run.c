@@ -80,7 +80,7 @@ int fb_cmd_run(int argc, char **argv)
 			       "Configure this host from its seed: verify and open it, write network,\n"
 			       "firewall and identity files, secrets (root-only), prepare the data disk, set\n"
 			       "up the role and (app hosts) wait for the peers before starting the app.\n"
-			       "Runs from kiln-firstboot-early.service and kiln-firstboot.service; safe to\n"
+			       "Runs from " KILN_UNIT_EARLY " and " KILN_UNIT_LATE "; safe to\n"
 			       "run again: finished steps are skipped unless a newer seed arrived.\n"
 			       "--root/--no-services write below DIR and only record service commands (tests).\n");
 			return 0;

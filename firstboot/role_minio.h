@@ -6,12 +6,13 @@
 #define KILN_FB_ROLE_MINIO_H
 #include "firstboot/role_mysql.h"   /* secret_lookup_fn */
 #include "firstboot/s3.h"
+#include "lib/appliance.h"
 #include "lib/buf.h"
 #include "profiles/model.h"
 
 #define MINIO_DATA_DIR "/var/lib/minio"
 #define MINIO_ENV_FILE "/etc/default/minio"
-#define MINIO_APP_KEYS_FILE "/etc/kiln/minio-app-keys"
+#define MINIO_APP_KEYS_FILE KILN_ETC "/minio-app-keys"
 
 /* /etc/default/minio (mode 0600, secrets inside). -ENOKEY if a secret is missing. */
 int minio_render_env(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,

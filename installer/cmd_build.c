@@ -11,6 +11,7 @@
 #include "installer/deliver.h"
 #include "images/overlay_tree.h"
 #include "installer/state.h"
+#include "lib/appliance.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -96,8 +97,6 @@ static char *firstboot_path(void)
 	return p;
 }
 
-static const char *const firstboot_units[] = { "kiln-firstboot-early.service", "kiln-firstboot.service" };
-
 /* The agent's systemd units: $KILN_FIRSTBOOT_UNITS, else firstboot/units in
  * the source tree the kiln binary was built in, else share/kiln/units. */
 static char *firstboot_units_dir(void)
@@ -111,7 +110,7 @@ static char *firstboot_units_dir(void)
 	const char *cands[] = { "%s/../firstboot/units", "%s/../share/kiln/units" };
 	for (size_t i = 0; i < 2; i++) {
 		char *c = xasprintf(cands[i], d);
-		char *f = path_join(c, firstboot_units[0]);
+		char *f = path_join(c, kiln_units[0].name);
 		bool ok = access(f, R_OK) == 0;
 		free(f);
 		if (ok) {
@@ -168,39 +167,41 @@ static int role_overlay(const struct build_ctx *b, enum role role, struct overla
 {
 	const char *rn = role_name(role);
 	int e;
-	overlay_add_dir(o, "/etc/kiln", 0755);
+	overlay_add_dir(o, KILN_ETC, 0755);
 	char *text = xasprintf("%s\n", rn);
-	overlay_add_file(o, "/etc/kiln/role", 0644, text, strlen(text), false);
+	overlay_add_file(o, KILN_ROLE_FILE, 0644, text, strlen(text), false);
 	free(text);
 	char *p = path_join(b->state, "operator.pub");
-	e = add_file_from(o, p, "/etc/kiln/operator.pub", 0644, false);
+	e = add_file_from(o, p, KILN_OPERATOR_PUB, 0644, false);
 	free(p);
 	if (e < 0)
 		return e;
 	char *name = xasprintf("roles/%s.key", rn);
 	p = path_join(b->state, name);
 	free(name);
-	e = add_file_from(o, p, "/etc/kiln/role.key", 0600, true);
+	e = add_file_from(o, p, KILN_ROLE_KEY, 0600, true);
 	free(p);
 	if (e < 0)
 		return e;
 	text = xasprintf("%s\n", b->m->name);
-	overlay_add_file(o, "/etc/kiln/deployment", 0644, text, strlen(text), false);
+	overlay_add_file(o, KILN_DEPLOYMENT_FILE, 0644, text, strlen(text), false);
 	free(text);
-	if ((e = add_file_from(o, b->firstboot, "/usr/sbin/kiln-firstboot", 0755, false)) < 0)
+	if ((e = add_file_from(o, b->firstboot, KILN_FIRSTBOOT_BIN, 0755, false)) < 0)
 		return e;
 	/* The agent's units, enabled the way systemctl would (their [Install]
-	 * sections: early -> sysinit.target, late -> multi-user.target). */
-	overlay_add_dir(o, "/etc/systemd/system/sysinit.target.wants", 0755);
-	overlay_add_dir(o, "/etc/systemd/system/multi-user.target.wants", 0755);
-	for (size_t i = 0; i < 2; i++) {
-		char *src = path_join(b->units_dir, firstboot_units[i]);
-		char *dst = path_join("/usr/lib/systemd/system", firstboot_units[i]);
+	 * sections name the targets; lib/appliance.h lists them). */
+	for (size_t i = 0; i < KILN_UNITS_N; i++) {
+		char *dir = xasprintf(KILN_WANTS_DIR "/%s.wants", kiln_units[i].wanted_by);
+		overlay_add_dir(o, dir, 0755);
+		free(dir);
+	}
+	for (size_t i = 0; i < KILN_UNITS_N; i++) {
+		char *src = path_join(b->units_dir, kiln_units[i].name);
+		char *dst = path_join(KILN_UNIT_DIR, kiln_units[i].name);
 		e = add_file_from(o, src, dst, 0644, false);
 		free(src);
 		if (e == 0) {
-			char *link = xasprintf("/etc/systemd/system/%s/%s", i == 0 ? "sysinit.target.wants"
-						: "multi-user.target.wants", firstboot_units[i]);
+			char *link = xasprintf(KILN_WANTS_DIR "/%s.wants/%s", kiln_units[i].wanted_by, kiln_units[i].name);
 			overlay_add_symlink(o, link, dst);
 			free(link);
 		}
@@ -470,8 +471,8 @@ int cmd_build(int argc, char **argv)
 	if (overlay_dir && overlay_add_tree(&user, overlay_dir) < 0)
 		goto out;
 	units = firstboot_units_dir();
-	for (size_t i = 0; units && i < 2; i++) {
-		char *f = path_join(units, firstboot_units[i]);
+	for (size_t i = 0; units && i < KILN_UNITS_N; i++) {
+		char *f = path_join(units, kiln_units[i].name);
 		int a = access(f, R_OK);
 		if (a < 0)
 			log_error("kiln-firstboot unit %s not found (set KILN_FIRSTBOOT_UNITS)", f);

@@ -1,25 +1,10 @@
-/* Model helpers declared in profiles/model.h: role names, lookups, endpoint
+/* Model helpers declared in profiles/model.h: lookups, endpoint
  * matching, IPv4 arithmetic and freeing. */
 #include "profiles/model.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const role_names[ROLE__COUNT] = { "app", "mysql", "minio" };
-
-const char *role_name(enum role r)
-{
-	return (unsigned)r < ROLE__COUNT ? role_names[r] : "?";
-}
-
-int role_from_name(const char *s)
-{
-	for (int r = 0; r < ROLE__COUNT; r++)
-		if (s && strcmp(s, role_names[r]) == 0)
-			return r;
-	return -EINVAL;
-}
 
 const struct host *model_find_host(const struct model *m, const char *name)
 {

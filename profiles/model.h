@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/appliance.h"   /* enum role */
 
 #define KILN_SCHEMA_VERSION 1
 
@@ -15,10 +16,6 @@ struct src_pos {
 	const char *file;      /* points into model->source_name */
 	unsigned line, col;    /* 1-based; 0 when synthesised */
 };
-
-enum role { ROLE_APP, ROLE_MYSQL, ROLE_MINIO, ROLE__COUNT };
-const char *role_name(enum role r);            /* "app", "mysql", "minio" */
-int role_from_name(const char *s);             /* enum role or -EINVAL */
 
 /* IPv4 values are host byte order. */
 struct ipv4_net {
