@@ -23,9 +23,10 @@ struct agent {
 	unsigned join_deadline_s;  /* overall budget for peers to answer; default 900 */
 	struct seed seed;          /* opened seed, valid after step_seed */
 	bool seed_open;
-	const struct host *host;   /* this host in seed.model */
+	struct model *model;       /* the seed's topology, parsed (valid with seed_open) */
+	const struct host *host;   /* this host in model */
 	bool seed_is_new;          /* the seed's serial is newer than the last applied */
-	struct overrides overrides;  /* OVF overrides applied to seed.model (firstboot/overrides.h) */
+	struct overrides overrides;  /* OVF overrides applied to model (firstboot/overrides.h) */
 	bool overrides_changed;    /* differ from those applied last time: identity runs again */
 };
 
@@ -47,6 +48,10 @@ int agent_exec(const struct agent *a, const char *const argv[], const char *in, 
 int agent_probe(const struct agent *a, const char *const argv[], char *why, size_t why_len);
 /* Where the role keeps its data (the data disk's mount point), NULL for app. */
 const char *role_data_path(enum role r);
+/* seed_open, then the topology parsed into a->model (profiles/seed_topology.h):
+ * 0 or a SEED_E_* code, with nothing left open on failure. */
+int agent_open_seed(struct agent *a, const char *data, size_t len, const struct minisign_pub *op,
+		    const struct role_keypair *rk, const char *deployment, uint64_t min_serial);
 /* Secret value from the opened seed, or NULL. */
 const char *agent_secret(void *agent, const char *name);
 /* Public file carried by the seed (e.g. "ca.pem"), or NULL. */

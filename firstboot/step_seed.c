@@ -97,17 +97,17 @@ int step_seed(struct agent *a)
 	}
 	source = a->status.datasource ? a->status.datasource : "stored seed";
 
-	r = seed_open(data, len, &op, rk, deployment, a->status.seed_serial, &a->seed);
+	r = agent_open_seed(a, data, len, &op, rk, deployment, a->status.seed_serial);
 	role_keypair_free(rk);
 	if (r < 0) {
 		snprintf(why, sizeof why, "seed from %s refused: %s", source, seed_strerror(r));
 		goto out;
 	}
 	a->seed_open = true;
-	a->host = model_find_host(a->seed.model, a->seed.host);
+	a->host = model_find_host(a->model, a->seed.host);
 	a->seed_is_new = a->seed.serial > a->status.seed_serial || !was_done;
 	a->overrides_changed = !overrides_equal(&a->overrides, &last);
-	r = overrides_apply(a->seed.model, &a->seed.model->hosts[a->host - a->seed.model->hosts], &a->overrides, why,
+	r = overrides_apply(a->model, &a->model->hosts[a->host - a->model->hosts], &a->overrides, why,
 			    sizeof why);
 	if (r == 0 && a->overrides_changed && (r = overrides_save(stored_ovr, &a->overrides)) < 0)
 		snprintf(why, sizeof why, "cannot record the OVF overrides in %s: %s", stored_ovr, strerror(-r));

@@ -6,6 +6,7 @@
 #include "lib/seed.h"
 #include "lib/xalloc.h"
 #include "profiles/secrets_catalog.h"
+#include "profiles/seed_topology.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -119,11 +120,11 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 	if ((r = next_serial(state, &serial)) < 0)
 		goto done;
 	struct seed_params sp = {
-		.model = m, .topology = text, .topology_len = tlen, .host = host_name,
+		.topology = text, .topology_len = tlen, .host = host_name,
 		.serial = serial, .created = (int64_t)time(NULL),
 		.files = files, .n_files = n_files, .secrets = secrets, .n_secrets = n_secrets,
 	};
-	r = seed_build(&sp, role_pk, op, out);
+	r = seed_build_for_host(m, &sp, role_pk, op, out);
 	if (r < 0) {
 		log_error_errno(r, "cannot build the seed for %s", host_name);
 		goto done;
