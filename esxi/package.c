@@ -134,11 +134,10 @@ int package_esxi_role(const struct model *m, enum role r, const struct role_imag
 {
 	struct role_sizing sz;
 	role_sizing(m, r, &sz);
-	unsigned hw;
-	int e = ovf_hw_parse(m->esxi.hardware_version, &hw);
-	if (e < 0)
-		return log_error_errno(EINVAL, "hardware version '%s' is not supported (expected vmx-11, vmx-13 .. vmx-15 "
-					       "or vmx-17 .. vmx-21)", m->esxi.hardware_version);
+	int e;
+	if (!esxi_hardware_version_ok(m->esxi.hw_version))
+		return log_error_errno(EINVAL, "hardware version '%s' is not supported (expected " ESXI_HARDWARE_VERSIONS
+				       ")", m->esxi.hardware_version);
 	if (ovf_controller_check(m->esxi.disk_controller) < 0)
 		return log_error_errno(EINVAL, "unknown disk controller '%s' (expected pvscsi, lsilogic or lsilogicsas)",
 				       m->esxi.disk_controller);
@@ -188,7 +187,7 @@ int package_esxi_role(const struct model *m, enum role r, const struct role_imag
 	}
 	struct ovf_params op = {
 		.name = vs_name, .product = product, .version = o->version, .annotation = annotation,
-		.hardware_version = m->esxi.hardware_version, .disk_controller = m->esxi.disk_controller,
+		.hardware_version = m->esxi.hw_version, .disk_controller = m->esxi.disk_controller,
 		.vcpus = sz.vcpus, .memory_mib = sz.memory_mib, .networks = nets, .n_networks = sz.nics,
 		.disks = disks, .n_disks = n_disks,
 		.overridable = (const char *const *)m->esxi.overridable, .n_overridable = m->esxi.n_overridable,

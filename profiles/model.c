@@ -1,5 +1,5 @@
 /* Model helpers declared in profiles/model.h: lookups, endpoint
- * matching, IPv4 arithmetic and freeing. */
+ * matching, IPv4 arithmetic, ESXi hardware versions and freeing. */
 #include "profiles/model.h"
 #include <errno.h>
 #include <stdio.h>
@@ -46,6 +46,29 @@ bool endpoint_matches_host(const struct model *m, const struct endpoint *e, cons
 		return s && s->cidr.prefix >= e->cidr.prefix && ipv4_net_contains(&e->cidr, s->cidr.addr);
 	}
 	return false;
+}
+
+bool esxi_hardware_version_ok(unsigned v)
+{
+	/* ESXi versions: 11 = 6.0, 13 = 6.5, 14 = 6.7, 15 = 6.7U2, 17-19 = 7.0.x,
+	 * 20 = 8.0, 21 = 8.0U2. 12 and 16 are Workstation-only. */
+	return v == 11 || (v >= 13 && v <= 15) || (v >= 17 && v <= 21);
+}
+
+int esxi_hardware_version_parse(const char *s, unsigned *out)
+{
+	if (!s || strncmp(s, "vmx-", 4) != 0 || !s[4])
+		return -EINVAL;
+	unsigned v = 0;
+	for (const char *p = s + 4; *p; p++) {
+		if (*p < '0' || *p > '9' || v > 1000)
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (!esxi_hardware_version_ok(v))
+		return -ENOTSUP;
+	*out = v;
+	return 0;
 }
 
 /* Strict dotted quad: four decimal octets, no leading zeros (they read as octal elsewhere). */

@@ -134,7 +134,8 @@ struct role_settings {
 enum target { TARGET_RAW = 1u << 0, TARGET_ESXI = 1u << 1, TARGET_EC2 = 1u << 2, TARGET_ISO = 1u << 3 };
 
 struct esxi_settings {
-	char *hardware_version;    /* "vmx-14" default */
+	char *hardware_version;    /* as written, "vmx-14" default */
+	unsigned hw_version;       /* its number, 14: what the OVF descriptor is written from */
 	char *network;             /* port group name, default "VM Network" */
 	char *disk_controller;     /* "pvscsi" default */
 	char **overridable; size_t n_overridable;  /* OVF properties allowed to override: hostname, address, gateway, dns */
@@ -162,6 +163,14 @@ struct model {
 };
 
 void model_free(struct model *m);
+
+/* ESXi virtual hardware versions ("vmx-NN") that boot an EFI appliance:
+ * 11, 13-15, 17-21 (12 and 16 are Workstation-only, 10 and older lack EFI
+ * support in OVA tooling). parse: -EINVAL when s is not "vmx-" and digits,
+ * -ENOTSUP for another number. */
+#define ESXI_HARDWARE_VERSIONS "vmx-11, vmx-13 .. vmx-15 or vmx-17 .. vmx-21"
+bool esxi_hardware_version_ok(unsigned v);
+int esxi_hardware_version_parse(const char *s, unsigned *out);
 
 /* Lookups; NULL / -1 when absent. */
 const struct host *model_find_host(const struct model *m, const char *name);

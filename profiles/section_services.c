@@ -1,5 +1,4 @@
 /* dns, ntp, ssh, flows, targets and esxi. */
-#include "esxi/ovf.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
 #include "lib/xalloc.h"
@@ -194,11 +193,10 @@ void parse_targets(struct ctx *c, const struct ynode *root)
 	if (e && expect_map(c, e, "esxi", esxi_keys)) {
 		if (get_str(c, e, "hardware_version", &m->esxi.hardware_version)) {
 			const char *v = m->esxi.hardware_version;
-			unsigned num;
-			if (ovf_hw_parse(v, &num) < 0)
+			if (esxi_hardware_version_parse(v, &m->esxi.hw_version) < 0)
 				err_at(c, ytree_get(e, "hardware_version"),
-				       "hardware_version '%s' is not supported (expected vmx-11, vmx-13 .. vmx-15 or "
-				       "vmx-17 .. vmx-21: ESXi versions that boot EFI appliances)", v);
+				       "hardware_version '%s' is not supported (expected " ESXI_HARDWARE_VERSIONS
+				       ": ESXi versions that boot EFI appliances)", v);
 		}
 		if (get_str(c, e, "network", &m->esxi.network) && !*m->esxi.network)
 			err_at(c, ytree_get(e, "network"), "esxi network (port group) name is empty");
@@ -217,8 +215,10 @@ void parse_targets(struct ctx *c, const struct ynode *root)
 					       m->esxi.overridable[i]);
 			}
 	}
-	if (!m->esxi.hardware_version)
+	if (!m->esxi.hardware_version) {
 		m->esxi.hardware_version = xstrdup("vmx-14");
+		m->esxi.hw_version = 14;
+	}
 	if (!m->esxi.network)
 		m->esxi.network = xstrdup("VM Network");
 	if (!m->esxi.disk_controller)

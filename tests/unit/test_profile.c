@@ -612,6 +612,36 @@ static void test_json_escaping(void **state)
 	diags_free(&d);
 }
 
+/* esxi.hardware_version: the syntax and the versions that boot EFI appliances. */
+static void test_esxi_hardware_version(void **state)
+{
+	(void)state;
+	unsigned v = 0;
+	assert_int_equal(esxi_hardware_version_parse("vmx-14", &v), 0);
+	assert_int_equal(v, 14);
+	assert_int_equal(esxi_hardware_version_parse("vmx-11", &v), 0);
+	assert_int_equal(esxi_hardware_version_parse("vmx-21", &v), 0);
+	assert_int_equal(v, 21);
+	assert_int_equal(esxi_hardware_version_parse("vmx-12", &v), -ENOTSUP);   /* Workstation 12 */
+	assert_int_equal(esxi_hardware_version_parse("vmx-16", &v), -ENOTSUP);   /* Workstation 15.1 */
+	assert_int_equal(esxi_hardware_version_parse("vmx-10", &v), -ENOTSUP);
+	assert_int_equal(esxi_hardware_version_parse("vmx-22", &v), -ENOTSUP);
+	assert_int_equal(esxi_hardware_version_parse("vmx-", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse("vmx14", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse("vmx-1x", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse("vmx-99999999999999999999", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse(NULL, &v), -EINVAL);
+	assert_false(esxi_hardware_version_ok(16));
+	assert_true(esxi_hardware_version_ok(13));
+	/* the model carries the number the OVF descriptor is written from */
+	struct model m;
+	struct diags d;
+	assert_int_equal(load(BASE "esxi: {hardware_version: vmx-20}\n", &m, &d), 0);
+	assert_int_equal(m.esxi.hw_version, 20);
+	model_free(&m);
+	diags_free(&d);
+}
+
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -623,6 +653,7 @@ static void test_defaults(void **state)
 	assert_int_equal(m.hosts[0].size.vcpus, 2);
 	assert_int_equal(m.targets, TARGET_RAW);
 	assert_string_equal(m.esxi.hardware_version, "vmx-14");
+	assert_int_equal(m.esxi.hw_version, 14);
 	assert_string_equal(m.esxi.network, "VM Network");
 	assert_string_equal(m.roles.mysql.database, "app");
 	assert_int_equal(m.n_sizes, 3);
@@ -653,6 +684,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4_helpers),
 		cmocka_unit_test(test_roles_and_endpoints),
 		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_esxi_hardware_version),
 		cmocka_unit_test(test_defaults),
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
