@@ -20,7 +20,7 @@ KILN_VERSION := $(shell cat VERSION)
 CFLAGS   += -DKILN_VERSION='"$(KILN_VERSION)"'
 
 # Library code shared by both binaries: everything under these directories.
-LIB_DIRS := lib profiles images esxi ec2
+LIB_DIRS := lib profiles images esxi ec2 targets
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 KILN_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard installer/*.c))

@@ -5,12 +5,12 @@
 #include "ec2/ebs_upload.h"
 #include "ec2/ec2_kit.h"
 #include "ec2/ec2_register.h"
-#include "esxi/package.h"
 #include "installer/commands.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
+#include "targets/target.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -166,7 +166,7 @@ static int describe(const struct upload_args *a, uint64_t bytes, struct ec2_kit 
 		free(text);
 		return log_error_errno(r, "cannot read %s", a->profile);
 	}
-	if (profile_load_buffer(a->profile, text, len, &m, &d) < 0) {
+	if (profile_load_buffer(a->profile, text, len, target_profile_names(), &m, &d) < 0) {
 		diags_print(&d, stderr);
 		log_error("%s: %zu error%s in profile", a->profile, d.n, d.n == 1 ? "" : "s");
 		diags_free(&d);

@@ -73,7 +73,7 @@ static void add_public_file(const char *state, const char *name, struct seed_fil
 }
 
 int host_seed_build(const char *profile, const struct model *m, const char *text, size_t tlen, const char *state,
-		    const char *host_name, bool for_ec2, struct buf *out, struct host_seed_info *info)
+		    const char *host_name, struct buf *out, struct host_seed_info *info)
 {
 	struct minisign_key *op = NULL;
 	struct seed_file *files = NULL;
@@ -128,17 +128,6 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 	if (r < 0) {
 		log_error_errno(r, "cannot build the seed for %s", host_name);
 		goto done;
-	}
-	if (out->len > SEED_EC2_USERDATA_MAX) {
-		if (for_ec2 || (m->targets & TARGET_EC2)) {
-			r = log_error_errno(EFBIG, "seed for %s is %zu bytes, over EC2's %u byte user-data limit%s; "
-					    "shrink the profile (comments, unused sections) or the app certificate",
-					    host_name, out->len, SEED_EC2_USERDATA_MAX,
-					    for_ec2 ? "" : " (the profile targets ec2)");
-			goto done;
-		}
-		log_warn("seed for %s is %zu bytes: too large for EC2 user data (%u bytes), fine for other targets",
-			 host_name, out->len, SEED_EC2_USERDATA_MAX);
 	}
 	if (info) {
 		info->serial = serial;

@@ -30,7 +30,6 @@
 
 #define SEED_FORMAT_VERSION 1
 #define SEED_MAGIC "kiln-seed:"
-#define SEED_EC2_USERDATA_MAX 16384   /* EC2 user data limit, bytes before base64 */
 #define SEED_MAX_BYTES (1u << 20)     /* readers refuse larger inputs */
 #define SEED_TOPOLOGY_MAX (1u << 20)  /* a whole profile (profiles/profile.h PROFILE_MAX_BYTES) */
 

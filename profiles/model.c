@@ -14,6 +14,38 @@ const struct host *model_find_host(const struct model *m, const char *name)
 	return NULL;
 }
 
+void role_sizing(const struct model *m, enum role r, struct role_sizing *s)
+{
+	memset(s, 0, sizeof *s);
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		if (h->role != r)
+			continue;
+		s->n_hosts++;
+		if (h->size.vcpus > s->vcpus)
+			s->vcpus = h->size.vcpus;
+		if (h->size.memory_mib > s->memory_mib)
+			s->memory_mib = h->size.memory_mib;
+		if (h->size.os_disk_gib > s->os_disk_gib)
+			s->os_disk_gib = h->size.os_disk_gib;
+		if (r != ROLE_APP && h->size.data_disk_gib > s->data_disk_gib)
+			s->data_disk_gib = h->size.data_disk_gib;
+		unsigned nics = h->n_ethernets ? (unsigned)h->n_ethernets : 1;
+		if (nics > s->nics)
+			s->nics = nics;
+	}
+	if (!s->nics)
+		s->nics = 1;
+}
+
+bool model_has_target(const struct model *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_targets; i++)
+		if (!strcmp(m->targets[i].name, name))
+			return true;
+	return false;
+}
+
 const struct subnet *model_find_subnet(const struct model *m, const char *name)
 {
 	for (size_t i = 0; i < m->n_subnets; i++)
@@ -262,6 +294,9 @@ void model_free(struct model *m)
 	for (size_t i = 0; i < m->n_sizes; i++)
 		free(m->sizes[i].name);
 	free(m->sizes);
+	for (size_t i = 0; i < m->n_targets; i++)
+		free(m->targets[i].name);
+	free(m->targets);
 	free(m->esxi.hardware_version);
 	free(m->esxi.network);
 	free(m->esxi.disk_controller);

@@ -131,7 +131,13 @@ struct role_settings {
 	} app;
 };
 
-enum target { TARGET_RAW = 1u << 0, TARGET_ESXI = 1u << 1, TARGET_EC2 = 1u << 2, TARGET_ISO = 1u << 3 };
+/* One entry of the profile's `targets:` list: an output kind by name. The
+ * outputs are not profiles/' business; the loader checks the names against
+ * the list its caller knows (profile.h). */
+struct target_name {
+	char *name;
+	struct src_pos pos;
+};
 
 struct esxi_settings {
 	char *hardware_version;    /* as written, "vmx-14" default */
@@ -158,7 +164,7 @@ struct model {
 	struct flow *flows; size_t n_flows;
 	struct role_settings roles;
 	struct size_preset *sizes; size_t n_sizes;
-	unsigned targets;          /* bitmask of enum target */
+	struct target_name *targets; size_t n_targets;  /* each once, in the order of the caller's list */
 	struct esxi_settings esxi;
 };
 
@@ -172,8 +178,18 @@ void model_free(struct model *m);
 bool esxi_hardware_version_ok(unsigned v);
 int esxi_hardware_version_parse(const char *s, unsigned *out);
 
+/* What the hosts of role r need, the largest of each: vCPUs, memory, OS
+ * disk, data disk (mysql and minio only: the app role keeps no data disk, so
+ * 0 for it), NIC count (at least 1); the role's images are built to it. */
+struct role_sizing {
+	unsigned vcpus, memory_mib, os_disk_gib, data_disk_gib, nics;
+	size_t n_hosts;
+};
+void role_sizing(const struct model *m, enum role r, struct role_sizing *out);
+
 /* Lookups; NULL / -1 when absent. */
 const struct host *model_find_host(const struct model *m, const char *name);
+bool model_has_target(const struct model *m, const char *name);
 const struct subnet *model_find_subnet(const struct model *m, const char *name);
 const struct subnet *model_host_subnet(const struct model *m, const struct host *h);
 

@@ -10,7 +10,8 @@ _Static_assert(SEED_TOPOLOGY_MAX == PROFILE_MAX_BYTES, "a seed's topology is a w
 int seed_topology_load(const struct seed *s, struct model *out)
 {
 	struct diags d = { 0 };
-	int r = profile_load_buffer("seed-topology", s->topology, s->topology_len, out, &d);
+	/* No target names: the agent builds no outputs (kiln checked them). */
+	int r = profile_load_buffer("seed-topology", s->topology, s->topology_len, NULL, out, &d);
 	diags_free(&d);
 	if (r < 0)
 		return SEED_E_MALFORMED;
