@@ -21,7 +21,7 @@ KILN_VERSION := $(shell cat VERSION)
 CFLAGS   += -DKILN_VERSION='"$(KILN_VERSION)"'
 
 # Library code shared by both binaries: everything under these directories.
-LIB_DIRS := lib profiles images esxi baremetal
+LIB_DIRS := lib profiles images esxi ec2 baremetal targets
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # kiln's code, like the agent's, is an archive so unit tests can link it; main.c is the binary.

@@ -160,9 +160,9 @@ static int check_seed(struct run *u)
 	}
 	char *role;
 	size_t n;
-	r = ext4_read_file_at(u->src.image, u->gpt.root_offset, BM_ROLE_PATH, ROLE_MAX, &role, &n);
+	r = ext4_read_file_at(u->src.image, u->gpt.root_offset, KILN_ROLE_FILE, ROLE_MAX, &role, &n);
 	if (r == -ENOENT) {
-		log_error("%s has no " BM_ROLE_PATH ": not a kiln role image", u->src.image);
+		log_error("%s has no " KILN_ROLE_FILE ": not a kiln role image", u->src.image);
 		return r;
 	}
 	if (r < 0)
@@ -307,17 +307,17 @@ static int copy(struct run *u, struct bm_install_result *res)
 static int place_seed(struct run *u, struct bm_install_result *res)
 {
 	const struct bm_install_opts *o = u->o;
-	int r = ext4_put_file_at(u->disk.path, u->gpt.root_offset, BM_SEED_PATH, o->seed, o->seed_len, 0600, 0,
+	int r = ext4_put_file_at(u->disk.path, u->gpt.root_offset, KILN_SEED_FILE, o->seed, o->seed_len, 0600, 0,
 				 0, (int64_t)time(NULL));
 	if (r < 0)
 		return r;
 	char *back;
 	size_t n;
-	r = ext4_read_file_at(u->disk.path, u->gpt.root_offset, BM_SEED_PATH, o->seed_len, &back, &n);
+	r = ext4_read_file_at(u->disk.path, u->gpt.root_offset, KILN_SEED_FILE, o->seed_len, &back, &n);
 	if (r < 0)
 		return r;
 	if (n != o->seed_len || memcmp(back, o->seed, n) != 0) {
-		log_error("%s: the seed read back from " BM_SEED_PATH " differs", u->disk.path);
+		log_error("%s: the seed read back from " KILN_SEED_FILE " differs", u->disk.path);
 		r = -EIO;
 	}
 	free(back);

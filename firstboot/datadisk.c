@@ -56,7 +56,7 @@ int datadisk_probe(const char *dev, enum disk_kind *kind, char *what, size_t wha
 		if (what)
 			snprintf(what, what_len, "%s partition table", pttype);
 	} else {
-		*kind = label && !strcmp(label, DATADISK_LABEL) ? DISK_KILN_DATA : DISK_FOREIGN_FS;
+		*kind = label && !strcmp(label, KILN_DATA_LABEL) ? DISK_KILN_DATA : DISK_FOREIGN_FS;
 		if (what)
 			snprintf(what, what_len, "%s filesystem%s%s", type ? type : "unknown",
 				 label ? " LABEL=" : "", label ? label : "");
@@ -144,7 +144,7 @@ int datadisk_format(const char *dev)
 		return log_error_errno(r, "probing %s", dev);
 	if (k != DISK_BLANK)
 		return log_error_errno(EEXIST, "%s is not blank (%s): refusing to format it", dev, disk_kind_name(k));
-	const char *argv[] = { "mkfs.ext4", "-q", "-F", "-L", DATADISK_LABEL, "-m", "0", dev, NULL };
+	const char *argv[] = { "mkfs.ext4", "-q", "-F", "-L", KILN_DATA_LABEL, "-m", "0", dev, NULL };
 	struct buf err;
 	buf_init(&err);
 	int st = spawn_capture(argv, NULL, &err, 0);

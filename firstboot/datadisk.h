@@ -8,10 +8,9 @@
  * The OS disk is never a candidate: it has a partition table. */
 #ifndef KILN_FB_DATADISK_H
 #define KILN_FB_DATADISK_H
+#include "lib/appliance.h"   /* KILN_DATA_LABEL */
 #include <stdbool.h>
 #include <stddef.h>
-
-#define DATADISK_LABEL "kiln-data"
 
 enum disk_kind { DISK_BLANK, DISK_KILN_DATA, DISK_PARTITIONED, DISK_FOREIGN_FS };
 const char *disk_kind_name(enum disk_kind k);

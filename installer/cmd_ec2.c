@@ -1,11 +1,10 @@
 /* kiln ec2 upload IMAGE --role ROLE --region R: a role's raw image straight
  * into an EBS snapshot (EBS direct APIs, no S3 bucket, no VM Import) and an
  * AMI registered from it with the parameters of `kiln build --target ec2`'s
- * register-image JSON (esxi/ec2_kit.h). */
-#include "esxi/ebs_upload.h"
-#include "esxi/ec2_kit.h"
-#include "esxi/ec2_register.h"
-#include "esxi/package.h"
+ * register-image JSON (ec2/ec2_kit.h). */
+#include "ec2/ebs_upload.h"
+#include "ec2/ec2_kit.h"
+#include "ec2/ec2_register.h"
 #include "installer/commands.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
@@ -13,6 +12,7 @@
 #include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
+#include "targets/target.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -150,7 +150,7 @@ static int describe(const struct upload_args *a, uint64_t bytes, struct ec2_kit 
 		log_error("profile %s %s", a->profile, input_strerror(r));
 		return r;
 	}
-	if (profile_load_buffer(a->profile, text, len, &m, &d) < 0) {
+	if (profile_load_buffer(a->profile, text, len, target_profile_names(), &m, &d) < 0) {
 		diags_print(&d, stderr);
 		log_error("%s: %zu error%s in profile", a->profile, d.n, d.n == 1 ? "" : "s");
 		diags_free(&d);

@@ -8,6 +8,7 @@
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
 #include "profiles/render.h"
+#include "targets/target.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -84,7 +85,7 @@ int cmd_render(int argc, char **argv)
 
 	struct model m = { 0 };
 	struct diags d = { 0 };
-	int r = profile_load_file(profile, &m, &d);
+	int r = profile_load_file(profile, target_profile_names(), &m, &d);
 	if (r < 0) {
 		size_t n = d.n;
 		diags_print(&d, stderr);

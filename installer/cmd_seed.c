@@ -10,6 +10,7 @@
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
 #include "profiles/secrets_catalog.h"
+#include "targets/target.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -54,7 +55,7 @@ static int build(const char *profile, const char *host_name, const char *out, co
 		log_error_errno(r, "cannot read %s", profile);
 		goto done;
 	}
-	if (profile_load_buffer(profile, text, tlen, &m, &d) < 0) {
+	if (profile_load_buffer(profile, text, tlen, target_profile_names(), &m, &d) < 0) {
 		diags_print(&d, stderr);
 		log_error("%s: %zu error%s in profile", profile, d.n, d.n == 1 ? "" : "s");
 		goto done;
@@ -66,7 +67,8 @@ static int build(const char *profile, const char *host_name, const char *out, co
 	}
 	state = state_dir_resolve(state_opt, profile, m.name);
 	struct host_seed_info info;
-	if (host_seed_build(profile, &m, text, tlen, state, host_name, false, &sbuf, &info) < 0)
+	if (host_seed_build(profile, &m, text, tlen, state, host_name, &sbuf, &info) < 0 ||
+	    target_seed_check(&m, NULL, host_name, sbuf.len) < 0)
 		goto done;
 	r = write_file_atomic(out, sbuf.data, sbuf.len, 0644);
 	if (r < 0) {

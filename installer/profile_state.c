@@ -3,13 +3,14 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
+#include "targets/target.h"
 #include <errno.h>
 #include <stdio.h>
 
 int profile_load_reported(const char *path, struct model *m)
 {
 	struct diags d = { 0 };
-	int r = profile_load_file(path, m, &d);
+	int r = profile_load_file(path, target_profile_names(), m, &d);
 	if (r < 0) {
 		diags_print(&d, stderr);
 		log_error("%s: %zu error%s in profile", path, d.n, d.n == 1 ? "" : "s");

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/appliance.h"   /* enum role */
 
 #define KILN_SCHEMA_VERSION 1
 
@@ -15,10 +16,6 @@ struct src_pos {
 	const char *file;      /* points into model->source_name */
 	unsigned line, col;    /* 1-based; 0 when synthesised */
 };
-
-enum role { ROLE_APP, ROLE_MYSQL, ROLE_MINIO, ROLE__COUNT };
-const char *role_name(enum role r);            /* "app", "mysql", "minio" */
-int role_from_name(const char *s);             /* enum role or -EINVAL */
 
 /* IPv4 values are host byte order. */
 struct ipv4_net {
@@ -134,10 +131,17 @@ struct role_settings {
 	} app;
 };
 
-enum target { TARGET_RAW = 1u << 0, TARGET_ESXI = 1u << 1, TARGET_EC2 = 1u << 2, TARGET_ISO = 1u << 3 };
+/* One entry of the profile's `targets:` list: an output kind by name. The
+ * outputs are not profiles/' business; the loader checks the names against
+ * the list its caller knows (profile.h). */
+struct target_name {
+	char *name;
+	struct src_pos pos;
+};
 
 struct esxi_settings {
-	char *hardware_version;    /* "vmx-14" default */
+	char *hardware_version;    /* as written, "vmx-14" default */
+	unsigned hw_version;       /* its number, 14: what the OVF descriptor is written from */
 	char *network;             /* port group name, default "VM Network" */
 	char *disk_controller;     /* "pvscsi" default */
 	char **overridable; size_t n_overridable;  /* OVF properties allowed to override: hostname, address, gateway, dns */
@@ -160,14 +164,32 @@ struct model {
 	struct flow *flows; size_t n_flows;
 	struct role_settings roles;
 	struct size_preset *sizes; size_t n_sizes;
-	unsigned targets;          /* bitmask of enum target */
+	struct target_name *targets; size_t n_targets;  /* each once, in the order of the caller's list */
 	struct esxi_settings esxi;
 };
 
 void model_free(struct model *m);
 
+/* ESXi virtual hardware versions ("vmx-NN") that boot an EFI appliance:
+ * 11, 13-15, 17-21 (12 and 16 are Workstation-only, 10 and older lack EFI
+ * support in OVA tooling). parse: -EINVAL when s is not "vmx-" and digits,
+ * -ENOTSUP for another number. */
+#define ESXI_HARDWARE_VERSIONS "vmx-11, vmx-13 .. vmx-15 or vmx-17 .. vmx-21"
+bool esxi_hardware_version_ok(unsigned v);
+int esxi_hardware_version_parse(const char *s, unsigned *out);
+
+/* What the hosts of role r need, the largest of each: vCPUs, memory, OS
+ * disk, data disk (mysql and minio only: the app role keeps no data disk, so
+ * 0 for it), NIC count (at least 1); the role's images are built to it. */
+struct role_sizing {
+	unsigned vcpus, memory_mib, os_disk_gib, data_disk_gib, nics;
+	size_t n_hosts;
+};
+void role_sizing(const struct model *m, enum role r, struct role_sizing *out);
+
 /* Lookups; NULL / -1 when absent. */
 const struct host *model_find_host(const struct model *m, const char *name);
+bool model_has_target(const struct model *m, const char *name);
 const struct subnet *model_find_subnet(const struct model *m, const char *name);
 const struct subnet *model_host_subnet(const struct model *m, const struct host *h);
 

@@ -118,7 +118,6 @@ static void jhost(struct buf *b, const struct model *m, const struct host *h)
 
 void model_to_json(const struct model *m, struct buf *b)
 {
-	static const char *const targets[] = { "raw", "esxi", "ec2", "iso" };
 	char tmp[19];
 	int f = 1;
 	buf_putc(b, '{');
@@ -253,13 +252,11 @@ void model_to_json(const struct model *m, struct buf *b)
 
 	jkey(b, &f, "targets");
 	buf_putc(b, '[');
-	int first = 1;
-	for (int i = 0; i < 4; i++)
-		if (m->targets & (1u << i)) {
-			buf_puts(b, first ? "" : ",");
-			first = 0;
-			json_str(b, targets[i]);
-		}
+	for (size_t i = 0; i < m->n_targets; i++) {
+		if (i)
+			buf_putc(b, ',');
+		json_str(b, m->targets[i].name);
+	}
 	buf_putc(b, ']');
 	jkey(b, &f, "esxi");
 	buf_puts(b, "{\"hardware_version\":");

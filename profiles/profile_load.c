@@ -68,12 +68,14 @@ static void diags_sort(struct diags *d, size_t from)
 	}
 }
 
-int profile_load_buffer(const char *name, const char *data, size_t len, struct model *out, struct diags *d)
+int profile_load_buffer(const char *name, const char *data, size_t len, const char *const *targets,
+			struct model *out, struct diags *d)
 {
 	size_t nd0 = d->n;
 	memset(out, 0, sizeof *out);
 	out->source_name = xstrdup(name ? name : "<input>");
-	struct ctx c = { .m = out, .d = d, .file = out->source_name, .src = data, .src_len = len };
+	struct ctx c = { .m = out, .d = d, .file = out->source_name, .src = data, .src_len = len,
+			 .targets = targets };
 
 	if (len > PROFILE_MAX_BYTES) {
 		diags_add(d, c.file, 1, 1, "profile is %zu bytes, larger than the %u byte limit; refusing to parse it",
@@ -112,7 +114,7 @@ int profile_load_buffer(const char *name, const char *data, size_t len, struct m
 	return 0;
 }
 
-int profile_load_file(const char *path, struct model *out, struct diags *d)
+int profile_load_file(const char *path, const char *const *targets, struct model *out, struct diags *d)
 {
 	char *data;
 	size_t len;
@@ -128,7 +130,7 @@ int profile_load_file(const char *path, struct model *out, struct diags *d)
 		diags_add(d, path, 1, 1, "the profile %s", input_strerror(r));
 		return r;
 	}
-	r = profile_load_buffer(path, data, len, out, d);
+	r = profile_load_buffer(path, data, len, targets, out, d);
 	free(data);
 	return r;
 }

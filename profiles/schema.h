@@ -19,6 +19,7 @@ struct ctx {
 	const char *src;       /* the profile text (for precise columns inside values) */
 	size_t src_len;
 	bool subnets_bad;      /* subnets: was unusable; don't blame hosts for it */
+	const char *const *targets;   /* names `targets:` may use (profile.h), or NULL */
 };
 
 void err_at(struct ctx *c, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -26,10 +26,13 @@
 #define H2 "  - name: h2\n    role: minio\n    subnet: a\n    address: 10.0.0.11\n    ethernets:\n      eth0:\n        addresses: [10.0.0.11/24]\n"
 #define APP_ROLE "roles:\n  app:\n    service: {type: systemd, exec: /bin/true, port: 8000}\n    env:\n"
 
+/* The output names kiln passes the loader (its target registry's). */
+static const char *const targets[] = { "raw", "esxi", "ec2", "iso", NULL };
+
 static int load(const char *yaml, struct model *m, struct diags *d)
 {
 	memset(d, 0, sizeof *d);
-	return profile_load_buffer("p.yaml", yaml, strlen(yaml), m, d);
+	return profile_load_buffer("p.yaml", yaml, strlen(yaml), targets, m, d);
 }
 
 struct reject {
@@ -341,7 +344,7 @@ static void test_too_big(void **state)
 	memset(big, '#', n);
 	struct model m;
 	struct diags d = { 0 };
-	assert_int_equal(profile_load_buffer("big.yaml", big, n, &m, &d), -EINVAL);
+	assert_int_equal(profile_load_buffer("big.yaml", big, n, targets, &m, &d), -EINVAL);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.v[0].line, 1);
 	assert_non_null(strstr(d.v[0].msg, "larger than the 1048576 byte limit"));
@@ -390,7 +393,7 @@ static void test_list_limit(void **state)
 static void load_example(const char *path, struct model *m)
 {
 	struct diags d = { 0 };
-	int r = profile_load_file(path, m, &d);
+	int r = profile_load_file(path, targets, m, &d);
 	diags_print(&d, stderr);
 	diags_free(&d);
 	assert_int_equal(r, 0);
@@ -412,7 +415,9 @@ static void test_example_onprem(void **state)
 	assert_int_equal(db->size.data_disk_gib, 50);                         /* per-host override */
 	assert_int_equal(model_find_host(&m, "minio1")->size.data_disk_gib, 40);   /* profile preset */
 	assert_int_equal(model_find_host(&m, "app1")->size.data_disk_gib, 0);      /* app default */
-	assert_int_equal(m.targets, TARGET_RAW | TARGET_ESXI);
+	assert_int_equal(m.n_targets, 2);
+	assert_string_equal(m.targets[0].name, "raw");
+	assert_string_equal(m.targets[1].name, "esxi");
 	assert_int_equal(m.n_flows, 2);
 	assert_int_equal(m.flows[0].port, 3306);
 	assert_int_equal(m.flows[0].proto, PROTO_TCP);
@@ -432,7 +437,9 @@ static void test_example_ec2(void **state)
 	(void)state;
 	struct model m;
 	load_example("profiles/examples/ec2.yaml", &m);
-	assert_int_equal(m.targets, TARGET_EC2);
+	assert_int_equal(m.n_targets, 1);
+	assert_true(model_has_target(&m, "ec2"));
+	assert_false(model_has_target(&m, "raw"));
 	for (size_t i = 0; i < m.n_hosts; i++) {
 		assert_true(m.hosts[i].dhcp);
 		assert_int_equal(m.hosts[i].address, 0);
@@ -642,6 +649,80 @@ static void test_json_escaping(void **state)
 	diags_free(&d);
 }
 
+/* targets: checked against the caller's names and listed in their order,
+ * each once, where it was first named; without names (the agent) any simple
+ * name as written. */
+static void test_target_names(void **state)
+{
+	(void)state;
+	struct model m;
+	struct diags d;
+	assert_int_equal(load(BASE "targets: [ec2, iso, raw, esxi, ec2]\n", &m, &d), 0);
+	assert_int_equal(m.n_targets, 4);
+	const char *order[] = { "raw", "esxi", "ec2", "iso" };
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(m.targets[i].name, order[i]);
+	assert_int_equal(m.targets[2].pos.line, 7);
+	assert_int_equal(m.targets[2].pos.col, 11);   /* the first "ec2" */
+	model_free(&m);
+	diags_free(&d);
+
+	const char *y = BASE "targets: [vbox, raw, vbox]\n";
+	assert_int_equal(profile_load_buffer("p.yaml", y, strlen(y), NULL, &m, &d), 0);
+	assert_int_equal(m.n_targets, 2);
+	assert_string_equal(m.targets[0].name, "vbox");
+	assert_string_equal(m.targets[1].name, "raw");
+	model_free(&m);
+	assert_int_equal(profile_load_buffer("p.yaml", BASE, strlen(BASE), NULL, &m, &d), 0);
+	assert_int_equal(m.n_targets, 0);   /* no default without names */
+	model_free(&m);
+	y = BASE "targets: [Bad_Name]\n";
+	assert_int_equal(profile_load_buffer("p.yaml", y, strlen(y), NULL, &m, &d), -EINVAL);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.v[0].msg, "target 'Bad_Name' must be 1 to 32 characters from [a-z0-9-]");
+	diags_free(&d);
+	y = BASE "targets: []\n";
+	assert_int_equal(profile_load_buffer("p.yaml", y, strlen(y), NULL, &m, &d), -EINVAL);
+	assert_string_equal(d.v[0].msg, "'targets' is empty");
+	diags_free(&d);
+	/* the list the caller passes is the one the message names */
+	const char *const two[] = { "raw", "usb", NULL };
+	y = BASE "targets: [esxi]\n";
+	assert_int_equal(profile_load_buffer("p.yaml", y, strlen(y), two, &m, &d), -EINVAL);
+	assert_string_equal(d.v[0].msg, "unknown target 'esxi' (expected raw or usb)");
+	diags_free(&d);
+}
+
+/* esxi.hardware_version: the syntax and the versions that boot EFI appliances. */
+static void test_esxi_hardware_version(void **state)
+{
+	(void)state;
+	unsigned v = 0;
+	assert_int_equal(esxi_hardware_version_parse("vmx-14", &v), 0);
+	assert_int_equal(v, 14);
+	assert_int_equal(esxi_hardware_version_parse("vmx-11", &v), 0);
+	assert_int_equal(esxi_hardware_version_parse("vmx-21", &v), 0);
+	assert_int_equal(v, 21);
+	assert_int_equal(esxi_hardware_version_parse("vmx-12", &v), -ENOTSUP);   /* Workstation 12 */
+	assert_int_equal(esxi_hardware_version_parse("vmx-16", &v), -ENOTSUP);   /* Workstation 15.1 */
+	assert_int_equal(esxi_hardware_version_parse("vmx-10", &v), -ENOTSUP);
+	assert_int_equal(esxi_hardware_version_parse("vmx-22", &v), -ENOTSUP);
+	assert_int_equal(esxi_hardware_version_parse("vmx-", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse("vmx14", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse("vmx-1x", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse("vmx-99999999999999999999", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse(NULL, &v), -EINVAL);
+	assert_false(esxi_hardware_version_ok(16));
+	assert_true(esxi_hardware_version_ok(13));
+	/* the model carries the number the OVF descriptor is written from */
+	struct model m;
+	struct diags d;
+	assert_int_equal(load(BASE "esxi: {hardware_version: vmx-20}\n", &m, &d), 0);
+	assert_int_equal(m.esxi.hw_version, 20);
+	model_free(&m);
+	diags_free(&d);
+}
+
 static void test_defaults(void **state)
 {
 	(void)state;
@@ -651,8 +732,10 @@ static void test_defaults(void **state)
 	assert_string_equal(m.mirror, "http://deb.debian.org/debian");
 	assert_string_equal(m.hosts[0].size_preset, "medium");
 	assert_int_equal(m.hosts[0].size.vcpus, 2);
-	assert_int_equal(m.targets, TARGET_RAW);
+	assert_int_equal(m.n_targets, 1);
+	assert_string_equal(m.targets[0].name, "raw");   /* the first of the caller's names */
 	assert_string_equal(m.esxi.hardware_version, "vmx-14");
+	assert_int_equal(m.esxi.hw_version, 14);
 	assert_string_equal(m.esxi.network, "VM Network");
 	assert_string_equal(m.roles.mysql.database, "app");
 	assert_int_equal(m.n_sizes, 3);
@@ -683,6 +766,8 @@ int main(void)
 		cmocka_unit_test(test_ipv4_helpers),
 		cmocka_unit_test(test_roles_and_endpoints),
 		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_esxi_hardware_version),
+		cmocka_unit_test(test_target_names),
 		cmocka_unit_test(test_defaults),
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)

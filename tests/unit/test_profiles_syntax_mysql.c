@@ -101,7 +101,7 @@ static void test_cnf_renderer_refuses(void **state)
 				"roles:\n  mysql:\n    settings: {max_connections: \"500\"}\n";
 	struct model m;
 	struct diags d = { 0 };
-	assert_int_equal(profile_load_buffer("p.yaml", y, sizeof y - 1, &m, &d), 0);
+	assert_int_equal(profile_load_buffer("p.yaml", y, sizeof y - 1, NULL, &m, &d), 0);
 	struct buf b;
 	buf_init(&b);
 	assert_int_equal(mysql_render_cnf(&m, &m.hosts[0], &b), 0);

@@ -1,5 +1,5 @@
 /* EC2 RegisterImage / DescribeSnapshots; see ec2_register.h. */
-#include "esxi/ec2_register.h"
+#include "ec2/ec2_register.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>

@@ -1,12 +1,12 @@
 /* EC2 Query API calls of `kiln ec2 upload` (Version 2016-11-15, POST form
  * bodies, SigV4 service "ec2"), responses read with libxml2:
- *   RegisterImage      the AMI of esxi/ec2_kit.h's description
+ *   RegisterImage      the AMI of ec2/ec2_kit.h's description
  *   DescribeSnapshots  to wait until an EBS direct snapshot is `completed`
  * Functions log their errors and return 0 or a negative errno. */
 #ifndef KILN_EC2_REGISTER_H
 #define KILN_EC2_REGISTER_H
 #include "lib/aws_request.h"
-#include "esxi/ec2_kit.h"
+#include "ec2/ec2_kit.h"
 
 #define EC2_API_VERSION "2016-11-15"
 

@@ -1,4 +1,4 @@
-#include "installer/overlay_tree.h"
+#include "images/overlay_tree.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"

@@ -1,5 +1,5 @@
 /* EC2 import/register inputs and README; see ec2_kit.h. */
-#include "esxi/ec2_kit.h"
+#include "ec2/ec2_kit.h"
 #include "lib/json.h"
 #include "lib/xalloc.h"
 #include <errno.h>

@@ -1,5 +1,5 @@
 /* EBS direct API upload of a raw image; see ebs_upload.h. */
-#include "esxi/ebs_upload.h"
+#include "ec2/ebs_upload.h"
 #include "lib/b64.h"
 #include "lib/json.h"
 #include "lib/log.h"

@@ -22,7 +22,7 @@ struct ec2_kit {
 
 /* The AMI a role image registers as, the one description both the
  * register-image JSON (ec2_register_json) and the RegisterImage query
- * (esxi/ec2_register.h) are written from. */
+ * (ec2/ec2_register.h) are written from. */
 struct ec2_ami_disk {
 	const char *device;        /* "/dev/xvda", "/dev/sdf" */
 	const char *snapshot_id;   /* NULL: a blank volume */
