@@ -55,15 +55,42 @@ char *disk_text_printable(const char *s)
 	return buf_steal(&b);
 }
 
+/* SCSI VPD page 0x80 is binary: a 4-byte header (the length in bytes 2-3),
+ * then the serial, padded with spaces. */
+static int vpd_serial(const char *disk_dir, const char *attr, char *buf, size_t len)
+{
+	char *p = path_join(disk_dir, attr), *t;
+	size_t n;
+	int e = read_file(p, 65536, &t, &n);
+	free(p);
+	if (e < 0)
+		return e;
+	size_t want = n >= 4 ? (size_t)((unsigned char)t[2] << 8 | (unsigned char)t[3]) : 0;
+	if (want > n - (n >= 4 ? 4 : n))
+		want = n >= 4 ? n - 4 : 0;
+	if (want >= len)
+		want = len - 1;
+	memcpy(buf, t + (n >= 4 ? 4 : 0), want);
+	buf[want] = '\0';
+	free(t);
+	for (size_t i = 0; i < want; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	while (want && buf[want - 1] == ' ')
+		buf[--want] = '\0';
+	return 0;
+}
+
 /* Model and serial as the kernel reports them for SCSI/SATA, NVMe and virtio. */
 static char *identity(const char *disk_dir, const char *const *attrs)
 {
 	char b[512];
 	for (size_t i = 0; attrs[i]; i++) {
-		if (sysfs_attr(disk_dir, attrs[i], b, sizeof b) < 0 || !b[0])
+		int e = strstr(attrs[i], "vpd_pg80") ? vpd_serial(disk_dir, attrs[i], b, sizeof b)
+						     : sysfs_attr(disk_dir, attrs[i], b, sizeof b);
+		if (e < 0)
 			continue;
-		/* SCSI VPD page 0x80: 4 header bytes, then the serial */
-		const char *v = strstr(attrs[i], "vpd_pg80") ? b + (strlen(b) > 4 ? 4 : strlen(b)) : b;
+		const char *v = b;
 		while (*v == ' ')
 			v++;
 		if (*v)
