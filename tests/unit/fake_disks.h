@@ -17,7 +17,10 @@ struct fake_disk {
 	int rotational;
 	const char *serial_attr;   /* where the serial lives: "serial" (virtio), "device/serial" (NVMe),
 	                              "device/vpd_pg80" (SCSI); NULL: "serial" */
+	unsigned minor;            /* set: also the device number 240:minor (dev, dev/block/, class/block/)
+	                              and holders/, as kiln install's probe reads them */
 };
+#define FAKE_DISK_MAJOR 240
 
 static void fake_sh(const char *cmd)
 {
@@ -53,6 +56,15 @@ static void fake_disk_add(const char *root, const struct fake_disk *d)
 	fake_put(blk, "removable", "0\n");
 	fake_put(blk, "queue/rotational", d->rotational ? "1\n" : "0\n");
 	fake_put(blk, "queue/logical_block_size", "512\n");
+	if (d->minor) {
+		snprintf(num, sizeof num, "%u:%u\n", FAKE_DISK_MAJOR, d->minor);
+		fake_put(blk, "dev", num);
+		snprintf(cmd, sizeof cmd, "mkdir -p '%s/holders' '%s/sys/dev/block' '%s/sys/class/block' && "
+			 "ln -sfn '../../devices/%s/block/%s' '%s/sys/dev/block/%u:%u' && "
+			 "ln -sfn '../../devices/%s/block/%s' '%s/sys/class/block/%s'", blk, root, root, d->bus, d->name,
+			 root, FAKE_DISK_MAJOR, d->minor, d->bus, d->name, root, d->name);
+		fake_sh(cmd);
+	}
 	if (d->model)
 		fake_put(dev, "model", d->model);
 	if (d->serial) {
