@@ -57,7 +57,7 @@ static int add_partition(struct fdisk_context *cxt, size_t partno, uint64_t offs
 			 const char *type_guid, const char *name, const char *uuid)
 {
 	struct fdisk_label *lb = fdisk_get_label(cxt, "gpt");
-	struct fdisk_parttype *t = fdisk_label_get_parttype_from_string(lb, type_guid);
+	struct fdisk_parttype *t = fdisk_label_parse_parttype(lb, type_guid);   /* a type libfdisk does not know too */
 	struct fdisk_partition *pa = fdisk_new_partition();
 	int r = -ENOMEM;
 	if (!t || !pa)
@@ -104,11 +104,11 @@ int gpt_write(const char *image_path, const struct gpt_layout *l)
 			       l->esp_partuuid)) < 0)
 		goto fail;
 	step = "add root partition";
-	if ((r = add_partition(cxt, 1, l->root_offset, l->root_size, GPT_TYPE_ROOT_X64, "root",
-			       l->root_partuuid)) < 0)
+	if ((r = add_partition(cxt, 1, l->root_offset, l->root_size, l->part2_type ? l->part2_type : GPT_TYPE_ROOT_X64,
+			       l->part2_name ? l->part2_name : "root", l->root_partuuid)) < 0)
 		goto fail;
 	step = "set root partition attributes";
-	if ((r = fdisk_gpt_set_partition_attrs(cxt, 1, GPT_ATTR_GROWFS)) < 0)
+	if (!l->part2_plain && (r = fdisk_gpt_set_partition_attrs(cxt, 1, GPT_ATTR_GROWFS)) < 0)
 		goto fail;
 	step = "write partition table";
 	if ((r = fdisk_write_disklabel(cxt)) < 0)

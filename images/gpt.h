@@ -6,6 +6,7 @@
  * Disk GUID and partition UUIDs come from the identity (images/ident.h). */
 #ifndef KILN_GPT_H
 #define KILN_GPT_H
+#include <stdbool.h>
 #include <stdint.h>
 #include "images/esp.h"
 #include "images/ident.h"
@@ -25,6 +26,10 @@ struct gpt_layout {
 	char disk_guid[GUID_STR_LEN + 1];
 	char esp_partuuid[GUID_STR_LEN + 1];
 	char root_partuuid[GUID_STR_LEN + 1];
+	/* Partition 2 is the root unless these say otherwise (the installer
+	 * media put their payload there, targets/media.c): NULL = root. */
+	const char *part2_type, *part2_name;
+	bool part2_plain;                   /* no GrowFileSystem attribute */
 };
 
 /* Where the partitions go on a disk of disk_size bytes (both rounded up to
