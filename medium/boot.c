@@ -20,7 +20,6 @@ void media_boot_setup(void)
 		{ "sysfs", "/sys", "sysfs" },
 		{ "devtmpfs", "/dev", "devtmpfs" },
 		{ "tmpfs", "/run", "tmpfs" },
-		{ "efivarfs", "/sys/firmware/efi/efivars", "efivarfs" },
 	};
 	for (size_t i = 0; i < sizeof m / sizeof *m; i++) {
 		mkdir(m[i].dir, 0755);
@@ -64,6 +63,15 @@ int media_load_modules(const char *list, FILE *out)
 	}
 	free(text);
 	return loaded;
+}
+
+int media_mount_efivars(void)
+{
+	if (access(EFIVARS_DIR "/..", F_OK) < 0)
+		return -ENOENT;   /* not booted with UEFI */
+	if (mount("efivarfs", EFIVARS_DIR, "efivarfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL) < 0 && errno != EBUSY)
+		return -errno;
+	return 0;
 }
 
 void media_eject(int fd)

@@ -37,7 +37,6 @@
 #define FIND_SECONDS 90          /* USB sticks and SCSI buses show up late */
 #define SETTLE_SECONDS 3         /* the disk list must stay the same this long */
 #define COUNTDOWN_SECONDS 10
-#define EFIVARS "/sys/firmware/efi/efivars"
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -214,9 +213,12 @@ static void boot_installed(const struct medium *md, const struct media_disk *os,
 	char why[256] = "";
 	unsigned num;
 	char *desc = xasprintf("kiln %s", host);
-	if (fd < 0 || efi_find_esp(fd, &esp) < 0)
+	int r = media_mount_efivars();
+	if (r < 0)
+		say("no EFI variables (%s): remove the medium before the host boots again", strerror(-r));
+	else if (fd < 0 || efi_find_esp(fd, &esp) < 0)
 		say("the installed disk has no ESP to boot from (%s)", fd < 0 ? strerror(errno) : "none found");
-	else if (efi_boot_first(EFIVARS, &esp, desc, &num, why, sizeof why) < 0)
+	else if (efi_boot_first(EFIVARS_DIR, &esp, desc, &num, why, sizeof why) < 0)
 		say("could not add a boot entry (%s): remove the medium before the host boots again", why);
 	else
 		say("boot entry Boot%04X \"%s\" is first in BootOrder and BootNext", num, desc);

@@ -54,10 +54,16 @@ static void holds(const struct media_disk *d, char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < p->n_found && at < len; i++) {
 		const struct bm_found *f = &p->found[i];
+		/* a partition's entry only where nothing was found inside it */
+		bool inner = false;
+		for (size_t k = 0; k < p->n_found && f->partno && !strcmp(f->usage, "partition"); k++)
+			inner |= k != i && p->found[k].partno == f->partno;
+		if (inner)
+			continue;
 		char part[32] = "";
 		if (f->partno)
 			snprintf(part, sizeof part, "partition %u: ", f->partno);
-		at += (size_t)snprintf(buf + at, len - at, "%s%s%s%s%s%s", i ? ", " : "", part, f->type,
+		at += (size_t)snprintf(buf + at, len - at, "%s%s%s%s%s%s", at ? ", " : "", part, f->type,
 				       f->label ? " \"" : "", f->label ? f->label : "", f->label ? "\"" : "");
 	}
 	if (!p->n_found)

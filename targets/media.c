@@ -29,6 +29,11 @@
 /* Kernel messages on the screen and the first serial port; the serial one
  * last, so it is /dev/console, which the installer writes to. */
 #define CMDLINE "console=tty0 console=ttyS0,115200 quiet"
+/* A UEFI El Torito boot image larger than its 16-bit count of 512-byte
+ * sectors can say is not booted by every firmware (OVMF 2022.11 finds no
+ * filesystem on it): the ESP stays below 32 MiB, as FAT16. */
+#define ESP_MAX (32 * MIB - 512)
+#define ESP_FAT_BITS 16
 
 const char *const media_modules[] = {
 	"ahci", "ata_piix", "ata_generic", "sd_mod", "sr_mod",
@@ -124,11 +129,18 @@ static int esp_content(const struct target_ctx *c, const struct host *h, const s
 	ec->files[4] = (struct esp_file){ "/kiln/installer.img", ec->initrd, ec->initrd_len };
 	uint64_t sum = 0;
 	for (size_t i = 0; i < 5; i++)
-		sum += up(ec->files[i].len, 4096);
-	/* FAT32's floor, or the files with a fifth to spare */
-	ec->size = up(sum + sum / 5 + 4 * MIB, MIB);
-	if (ec->size < ESP_MIN_SIZE)
-		ec->size = up(ESP_MIN_SIZE, MIB);
+		sum += up(ec->files[i].len, 2048);   /* 2 KiB clusters */
+	/* the files, the FATs and root directory, and some slack; at least
+	 * FAT16's 4085 clusters */
+	ec->size = up(sum + sum / 50 + MIB, MIB);
+	if (ec->size < 9 * MIB)
+		ec->size = 9 * MIB;
+	if (ec->size > ESP_MAX) {
+		if (sum + sum / 50 + 256 * 1024 > ESP_MAX)
+			return log_error_errno(EFBIG, "the installer's kernel and initramfs take %" PRIu64 " KiB: a UEFI "
+					       "El Torito boot image holds at most 32 MiB", sum >> 10);
+		ec->size = ESP_MAX / 1024 * 1024;
+	}
 	return 0;
 }
 
@@ -216,8 +228,8 @@ static int write_disk(const struct target_ctx *c, const struct host *h, const st
 		return log_error_errno(errno, "cannot size %s", path);
 	int e = gpt_write(path, g);
 	if (e == 0)
-		e = esp_build(path, g->esp_offset, g->esp_size, ident_u32(ident, "esp-volume-id"), c->source_date_epoch,
-			      ec->files, 5);
+		e = esp_build_fat(path, g->esp_offset, g->esp_size, ident_u32(ident, "esp-volume-id"),
+				  c->source_date_epoch, ec->files, 5, ESP_FAT_BITS, 4);
 	if (e < 0)
 		return e;
 	log_info("[%s] medium: payload of %" PRIu64 " MiB (the image's %" PRIu64 " MiB of data)", h->name,

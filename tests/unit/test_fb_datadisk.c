@@ -102,7 +102,7 @@ static void test_foreign_never_chosen(void **state)
 /* A disk in the kernel's sysfs layout with a node of 64 MiB; how formats it. */
 static void ruled_disk(const char *name, const char *bus, const char *serial, const char *how)
 {
-	fake_disk_add(root, &(struct fake_disk){ name, bus, 64, NULL, serial, 0, NULL });
+	fake_disk_add(root, &(struct fake_disk){ name, bus, 64, NULL, serial, 0, NULL, 0 });
 	char cmd[1024];
 	snprintf(cmd, sizeof cmd, "mkdir -p %s/dev && rm -f %s/dev/%s && truncate -s 64M %s/dev/%s", root, root, name,
 		 root, name);

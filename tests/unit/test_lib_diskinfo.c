@@ -17,11 +17,11 @@ static char sysfs[256];
 static void test_facts(void **state)
 {
 	(void)state;
-	fake_disk_add(tmpdir, &(struct fake_disk){ "vda", "pci0000:00/0000:00:04.0/virtio1", 12, NULL, "OS-1", 0, NULL });
+	fake_disk_add(tmpdir, &(struct fake_disk){ "vda", "pci0000:00/0000:00:04.0/virtio1", 12, NULL, "OS-1", 0, NULL, 0 });
 	fake_disk_add(tmpdir, &(struct fake_disk){ "nvme0n1", "pci0000:00/0000:00:05.0/nvme/nvme0", 40,
-						   "Samsung SSD 980\n", "S64ANS0T\n", 0, "device/serial" });
+						   "Samsung SSD 980\n", "S64ANS0T\n", 0, "device/serial", 0 });
 	fake_disk_add(tmpdir, &(struct fake_disk){ "sda", "pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0",
-						   500, "WDC WD5000\n", "WD-WCC1", 1, "device/vpd_pg80" });
+						   500, "WDC WD5000\n", "WD-WCC1", 1, "device/vpd_pg80", 0 });
 	struct disk_facts f;
 	assert_int_equal(disk_facts_read(sysfs, "vda", &f), 0);
 	assert_string_equal(f.name, "vda");
@@ -55,7 +55,7 @@ static void test_hostile_text(void **state)
 {
 	(void)state;
 	fake_disk_add(tmpdir, &(struct fake_disk){ "vdz", "pci0000:00/0000:00:09.0/virtio9", 1, NULL,
-						   "\x1b[2Jevil\\", 0, NULL });
+						   "\x1b[2Jevil\\", 0, NULL, 0 });
 	struct disk_facts f;
 	assert_int_equal(disk_facts_read(sysfs, "vdz", &f), 0);
 	assert_string_equal(f.serial, "\\x1b[2Jevil\\x5c");
