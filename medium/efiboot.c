@@ -2,7 +2,7 @@
 #include "medium/efiboot.h"
 #include "lib/fileio.h"
 #include "lib/xalloc.h"
-#include <blkid.h>
+#include "medium/find.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,29 +24,17 @@
 int efi_find_esp(int fd, struct efi_esp *out)
 {
 	memset(out, 0, sizeof *out);
-	blkid_probe pr = blkid_new_probe();
-	if (!pr)
-		return -ENOMEM;
-	int r = -ENOENT;
-	if (blkid_probe_set_device(pr, fd, 0, 0) == 0 && blkid_probe_set_sectorsize(pr, 512) == 0) {
-		blkid_probe_enable_partitions(pr, 1);
-		blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
-		blkid_partlist ls = blkid_probe_get_partitions(pr);
-		int n = ls ? blkid_partlist_numof_partitions(ls) : 0;
-		for (int i = 0; i < n && r == -ENOENT; i++) {
-			blkid_partition p = blkid_partlist_get_partition(ls, i);
-			const char *type = blkid_partition_get_type_string(p), *uuid = blkid_partition_get_uuid(p);
-			if (type && uuid && !strcasecmp(type, ESP_TYPE) && strlen(uuid) == 36) {
-				out->partno = (uint32_t)blkid_partition_get_partno(p);
-				out->start = (uint64_t)blkid_partition_get_start(p);
-				out->size = (uint64_t)blkid_partition_get_size(p);
-				snprintf(out->uuid, sizeof out->uuid, "%s", uuid);
-				r = 0;
-			}
-		}
-	}
-	blkid_free_probe(pr);
-	return r;
+	struct media_part p;
+	int r = media_part_by_type(fd, ESP_TYPE, &p);
+	if (r < 0)
+		return r;
+	if (!p.uuid[0])
+		return -ENOENT;
+	out->partno = p.partno;
+	out->start = p.start / 512;
+	out->size = p.size / 512;
+	memcpy(out->uuid, p.uuid, sizeof out->uuid);
+	return 0;
 }
 
 static void le(struct buf *b, uint64_t v, int bytes)

@@ -14,8 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int media_payload_part(int fd, uint64_t *start, uint64_t *size)
+int media_part_by_type(int fd, const char *type_guid, struct media_part *out)
 {
+	memset(out, 0, sizeof *out);
 	blkid_probe pr = blkid_new_probe();
 	if (!pr)
 		return -ENOMEM;
@@ -27,15 +28,28 @@ int media_payload_part(int fd, uint64_t *start, uint64_t *size)
 		int n = ls ? blkid_partlist_numof_partitions(ls) : 0;
 		for (int i = 0; i < n && r == -ENOENT; i++) {
 			blkid_partition p = blkid_partlist_get_partition(ls, i);
-			const char *type = blkid_partition_get_type_string(p);
-			if (type && !strcasecmp(type, BM_PAYLOAD_TYPE_GUID)) {
-				*start = (uint64_t)blkid_partition_get_start(p) * 512;
-				*size = (uint64_t)blkid_partition_get_size(p) * 512;
-				r = 0;
-			}
+			const char *type = blkid_partition_get_type_string(p), *uuid = blkid_partition_get_uuid(p);
+			if (!type || strcasecmp(type, type_guid))
+				continue;
+			out->partno = (uint32_t)blkid_partition_get_partno(p);
+			out->start = (uint64_t)blkid_partition_get_start(p) * 512;
+			out->size = (uint64_t)blkid_partition_get_size(p) * 512;
+			snprintf(out->uuid, sizeof out->uuid, "%s", uuid && strlen(uuid) == 36 ? uuid : "");
+			r = 0;
 		}
 	}
 	blkid_free_probe(pr);
+	return r;
+}
+
+int media_payload_part(int fd, uint64_t *start, uint64_t *size)
+{
+	struct media_part p;
+	int r = media_part_by_type(fd, BM_PAYLOAD_TYPE_GUID, &p);
+	if (r == 0) {
+		*start = p.start;
+		*size = p.size;
+	}
 	return r;
 }
 

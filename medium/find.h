@@ -19,6 +19,15 @@ struct medium {
 /* Looks once at every block device of <sysfs>/block (nodes in devdir).
  * -ENOENT: none carries a payload; -EEXIST: more than one does. */
 int media_find(const char *sysfs, const char *devdir, struct medium *out, char *why, size_t why_len);
+/* The first GPT partition of type_guid on the device or image open on fd
+ * (libblkid, 512-byte sectors whatever the device says): its number (from
+ * 1), start and size in bytes, partition GUID (uuid[37]); -ENOENT: none. */
+struct media_part {
+	uint32_t partno;
+	uint64_t start, size;
+	char uuid[37];
+};
+int media_part_by_type(int fd, const char *type_guid, struct media_part *out);
 /* The payload partition of the device or image open on fd; -ENOENT: none. */
 int media_payload_part(int fd, uint64_t *start, uint64_t *size);
 void medium_close(struct medium *m);
