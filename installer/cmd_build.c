@@ -7,6 +7,7 @@
 #include "installer/state.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
@@ -137,7 +138,7 @@ static int build(const struct build_args *a, const struct kiln_target *const *ta
 	size_t tlen;
 	int e = read_file(a->profile, PROFILE_MAX_BYTES, &text, &tlen);
 	if (e < 0) {
-		log_error_errno(e, "cannot read profile %s", a->profile);
+		log_error("profile %s %s", a->profile, input_strerror(e));
 		return 1;
 	}
 	struct model m;

@@ -8,7 +8,9 @@
 #include "installer/state.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
 #include <errno.h>
@@ -110,17 +112,10 @@ static int parse(int argc, char **argv, struct package_args *a)
 			break;
 		case 'K': a->po.sign_key = optarg; break;
 		case 'C': a->po.sign_cert = optarg; break;
-		case 'j': {
-			char *end;
-			errno = 0;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || *optarg == '-' || v < 1 || v > 256) {
-				log_error("--threads wants a number from 1 to 256, not '%s'", optarg);
+		case 'j':
+			if (option_uint("--threads", optarg, 1, 256, &a->po.threads) < 0)
 				return 2;
-			}
-			a->po.threads = (unsigned)v;
 			break;
-		}
 		case 'N': a->seeds = false; break;
 		case 'p': a->po.progress = 1; break;
 		case 'h': package_usage(stdout); return -1;
@@ -176,7 +171,7 @@ static int package(const struct package_args *a, const struct kiln_target *const
 	size_t tlen;
 	int e = read_file(a->profile, PROFILE_MAX_BYTES, &text, &tlen);
 	if (e < 0) {
-		log_error_errno(e, "cannot read %s", a->profile);
+		log_error("profile %s %s", a->profile, input_strerror(e));
 		return 1;
 	}
 	struct model m;

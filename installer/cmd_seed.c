@@ -5,6 +5,7 @@
 #include "installer/keystore.h"
 #include "installer/state.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/seed.h"
 #include "lib/xalloc.h"
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,7 +54,15 @@ static int build(const char *profile, const char *host_name, const char *out, co
 	/* The same bytes are parsed here and put in the seed, so the host rebuilds this model. */
 	r = read_file(profile, PROFILE_MAX_BYTES, &text, &tlen);
 	if (r < 0) {
-		log_error_errno(r, "cannot read %s", profile);
+		log_error("profile %s %s", profile, input_strerror(r));
+		goto done;
+	}
+	struct stat pst;
+	if (stat(profile, &pst) == 0 && (r = output_is_input(out, &pst)) != 0) {
+		if (r > 0)
+			log_error("--out %s is the profile %s itself (or a link to it): refusing to replace it", out, profile);
+		else
+			log_error_errno(r, "cannot examine %s", out);
 		goto done;
 	}
 	if (profile_load_buffer(profile, text, tlen, target_profile_names(), &m, &d) < 0) {
