@@ -4,6 +4,7 @@
 #include "installer/state.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include "lib/seed.h"
 #include "lib/xalloc.h"
 #include "profiles/secrets_catalog.h"
@@ -32,14 +33,12 @@ static int next_serial(const char *state, uint64_t *out)
 		log_error_errno(r, "cannot read %s", sp);
 		goto done;
 	} else {
-		char *end;
-		errno = 0;
-		unsigned long long v = strtoull(t, &end, 10);
-		if (errno || end == t || (*end && strcmp(end, "\n") != 0) || v == UINT64_MAX) {
+		if (len && t[len - 1] == '\n')
+			t[--len] = '\0';
+		if (parse_u64(t, 0, UINT64_MAX - 1, &n) < 0) {
 			r = log_error_errno(EBADMSG, "%s is not a serial number", sp);
 			goto done;
 		}
-		n = v;
 	}
 	char num[32];
 	int k = snprintf(num, sizeof num, "%" PRIu64 "\n", n + 1);

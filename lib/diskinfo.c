@@ -2,6 +2,7 @@
 #include "lib/diskinfo.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include <dirent.h>
 #include <errno.h>
@@ -27,16 +28,11 @@ int sysfs_attr(const char *dir, const char *attr, char *buf, size_t len)
 
 int sysfs_u64(const char *dir, const char *attr, uint64_t *out)
 {
-	char b[64], *end;
+	char b[64];
 	int e = sysfs_attr(dir, attr, b, sizeof b);
 	if (e < 0)
 		return e;
-	errno = 0;
-	unsigned long long v = strtoull(b, &end, 10);
-	if (errno || end == b || *end || b[0] == '-')
-		return -EBADMSG;
-	*out = v;
-	return 0;
+	return parse_u64(b, 0, UINT64_MAX, out) < 0 ? -EBADMSG : 0;
 }
 
 char *disk_text_printable(const char *s)
