@@ -136,7 +136,7 @@ int initramfs_write(struct initramfs *f, const char *out, int64_t mtime, bool co
 	int r = 0;
 	if (archive_write_set_format_cpio_newc(a) != ARCHIVE_OK ||
 	    (compress && (archive_write_add_filter_zstd(a) != ARCHIVE_OK ||
-			  archive_write_set_filter_option(a, "zstd", "compression-level", "19") != ARCHIVE_OK)) ||
+			  archive_write_set_filter_option(a, "zstd", "compression-level", "9") != ARCHIVE_OK)) ||
 	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK || archive_write_open_fd(a, fd) != ARCHIVE_OK)
 		r = -EIO;
 	for (size_t i = 0; r == 0 && i < f->n; i++)

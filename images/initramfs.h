@@ -2,7 +2,8 @@
  * format, compressed with zstd, written with libarchive. No root needed:
  * device nodes and owners are archive entries. Reproducible: entries in path
  * order (parents first), inode numbers by position, owner root, one mtime.
- * zstd level 19: the installer media's boot image has a 32 MiB limit.
+ * zstd level 9: 19 saves 2.6 MB of the installer's 19 MB but takes 38 s
+ * instead of 1.6 s here; the media's 32 MiB boot image has room.
  * Used for the installer media's initramfs (targets/media.c). Logs its
  * errors; returns 0 or -errno. */
 #ifndef KILN_INITRAMFS_H
