@@ -43,14 +43,19 @@ int gpt_plan(uint64_t disk_size, uint64_t esp_size, const char *identity, struct
 	uint64_t root_end = (disk_size - GPT_BACKUP_BYTES) / GPT_ALIGN * GPT_ALIGN;
 	out->root_size = root_end - out->root_offset;
 
+	gpt_set_ids(out, identity, "root");
+	return 0;
+}
+
+void gpt_set_ids(struct gpt_layout *l, const char *identity, const char *part2)
+{
 	uint8_t g[16];
 	ident_guid(identity, "disk", g);
-	guid_format(g, out->disk_guid);
+	guid_format(g, l->disk_guid);
 	ident_guid(identity, "esp", g);
-	guid_format(g, out->esp_partuuid);
-	ident_guid(identity, "root", g);
-	guid_format(g, out->root_partuuid);
-	return 0;
+	guid_format(g, l->esp_partuuid);
+	ident_guid(identity, part2, g);
+	guid_format(g, l->root_partuuid);
 }
 
 static int add_partition(struct fdisk_context *cxt, size_t partno, uint64_t offset, uint64_t size,

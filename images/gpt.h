@@ -38,6 +38,10 @@ struct gpt_layout {
  * ESP is too small for FAT32. */
 int gpt_plan(uint64_t disk_size, uint64_t esp_size, const char *identity, struct gpt_layout *out);
 
+/* The disk GUID and the two partition UUIDs from identity; part2 names
+ * the second partition's purpose ("root", "payload"). */
+void gpt_set_ids(struct gpt_layout *l, const char *identity, const char *part2);
+
 /* Write the plan's partition table into the existing image file at
  * image_path, which must be exactly disk_size (rounded) bytes long. */
 int gpt_write(const char *image_path, const struct gpt_layout *l);

@@ -211,13 +211,7 @@ static int write_disk(const struct target_ctx *c, const struct host *h, const st
 	g->root_offset = GPT_ALIGN + ec->size;
 	g->root_size = payload;
 	g->disk_size = g->root_offset + payload + GPT_ALIGN;
-	uint8_t b[16];
-	ident_guid(ident, "disk", b);
-	guid_format(b, g->disk_guid);
-	ident_guid(ident, "esp", b);
-	guid_format(b, g->esp_partuuid);
-	ident_guid(ident, "payload", b);
-	guid_format(b, g->root_partuuid);
+	gpt_set_ids(g, ident, "payload");
 	g->part2_type = BM_PAYLOAD_TYPE_GUID;
 	g->part2_name = BM_PAYLOAD_PART_NAME;
 	g->part2_plain = true;
