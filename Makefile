@@ -2,10 +2,11 @@
 #   make deps    install every build/test dependency (apt-get) and build
 #   make         build kiln and kiln-firstboot into build/
 #   make check   ASan+UBSan build in build-san/, then every test tier
+#   make fuzz-long  every fuzz harness for 10 million executions (not in check)
 .DEFAULT_GOAL := all
 BUILD    ?= build
 CC       ?= cc
-PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto libxml-2.0 libargon2
+PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto libxml-2.0 libargon2 libelf
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror \
             -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
@@ -20,17 +21,20 @@ KILN_VERSION := $(shell cat VERSION)
 CFLAGS   += -DKILN_VERSION='"$(KILN_VERSION)"'
 
 # Library code shared by both binaries: everything under these directories.
-LIB_DIRS := lib profiles images esxi baremetal
+LIB_DIRS := lib profiles images esxi ec2 baremetal targets
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # kiln's code, like the agent's, is an archive so unit tests can link it; main.c is the binary.
 INST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out installer/main.c,$(wildcard installer/*.c)))
 # The agent's code lives in its own archive so unit tests can link it; main.c is the binary.
 FB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out firstboot/main.c,$(wildcard firstboot/*.c)))
+# The installer media's program (kiln-installer, the media's /init): its code
+# is an archive too, so unit tests can link it; main.c is the binary.
+MED_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out medium/main.c,$(wildcard medium/*.c)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/kiln $(BUILD)/kiln-firstboot
+all: $(BUILD)/kiln $(BUILD)/kiln-firstboot $(BUILD)/kiln-installer
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -54,10 +58,17 @@ $(BUILD)/libfirstboot.a: $(FB_OBJ)
 $(BUILD)/kiln-firstboot: $(BUILD)/obj/firstboot/main.o $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
+$(BUILD)/libmedium.a: $(MED_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/kiln-installer: $(BUILD)/obj/medium/main.o $(BUILD)/libmedium.a $(BUILD)/libkiln.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a $(BUILD)/libmedium.a $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a \
-		$(BUILD)/libkiln.a $(LDLIBS) -lcmocka
+		$(BUILD)/libmedium.a $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
 
 # Small programs the shell tests drive library code with (tests/drivers/*.c).
 DRIVER_SRC := $(wildcard tests/drivers/*.c)
@@ -94,6 +105,13 @@ build-fuzz/%: tests/fuzz/%.c build-fuzz/libkiln.a build-fuzz/libfirstboot.a
 -include $(shell find build-fuzz/obj -name '*.d' 2>/dev/null)
 fuzz: $(FUZZ_BIN)
 
+# Deep fuzzing, not in `make check` (hours of CPU): every harness for
+# FUZZ_LONG_RUNS executions from its corpus, printing executions and crashes
+# per harness (tests/fuzz/long.sh; FUZZ_LONG_ONLY=name narrows it).
+FUZZ_LONG_RUNS ?= 10000000
+fuzz-long: fuzz
+	tests/fuzz/long.sh $(FUZZ_LONG_RUNS)
+
 DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-dev \
 	libblkid-dev libfdisk-dev e2fslibs-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
 	libdeflate-dev libxml2-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
@@ -102,7 +120,7 @@ DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-de
 	mariadb-client openssl iproute2 curl systemd libxml2-utils openssh-client libargon2-dev \
 	python3-argon2 python3-cryptography golang-go golang-github-minio-madmin-go-dev \
 	golang-github-minio-minio-go-v7-dev golang-github-secure-io-sio-go-dev golang-golang-x-crypto-dev \
-	bmap-tools
+	bmap-tools libelf-dev
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)
@@ -120,4 +138,4 @@ check:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps check clean tests fuzz
+.PHONY: all deps check clean tests fuzz fuzz-long

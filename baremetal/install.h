@@ -17,10 +17,8 @@
 #include "baremetal/probe.h"
 #include "baremetal/progress.h"
 #include "baremetal/source.h"
+#include "lib/appliance.h"   /* KILN_SEED_FILE, where the agent reads the seed; KILN_ROLE_FILE */
 
-/* Where kiln-firstboot reads a bare-metal host's seed (firstboot/datasource.c). */
-#define BM_SEED_PATH "/etc/kiln/seed"
-#define BM_ROLE_PATH "/etc/kiln/role"
 
 struct bm_install_opts {
 	const struct bm_roots *roots;    /* NULL: the host's /sys and /proc */

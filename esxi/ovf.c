@@ -1,6 +1,7 @@
 /* OVF descriptor text; see ovf.h and the shared formats reference §2. */
 #include "esxi/ovf.h"
 #include "lib/xalloc.h"
+#include "profiles/model.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -17,24 +18,6 @@
 #define NS_CIM  "http://schemas.dmtf.org/wbem/wscim/1/common"
 #define VMDK_STREAM_FORMAT "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"
 #define CIM_OS_DEBIAN_64 96     /* CIM_OperatingSystem: Debian 64-Bit */
-
-int ovf_hw_parse(const char *s, unsigned *out)
-{
-	if (!s || strncmp(s, "vmx-", 4) != 0 || !s[4])
-		return -EINVAL;
-	unsigned v = 0;
-	for (const char *p = s + 4; *p; p++) {
-		if (*p < '0' || *p > '9' || v > 1000)
-			return -EINVAL;
-		v = v * 10 + (unsigned)(*p - '0');
-	}
-	/* ESXi versions: 11 = 6.0, 13 = 6.5, 14 = 6.7, 15 = 6.7U2, 17-19 = 7.0.x,
-	 * 20 = 8.0, 21 = 8.0U2. 12 and 16 are Workstation-only. */
-	if (v != 11 && !(v >= 13 && v <= 15) && !(v >= 17 && v <= 21))
-		return -ENOTSUP;
-	*out = v;
-	return 0;
-}
 
 void ovf_guest_os(unsigned hw, const char **os_type, const char **os_version)
 {
@@ -162,12 +145,12 @@ static const struct prop_def *find_override(const char *key)
 	return NULL;
 }
 
-static int check_params(const struct ovf_params *p, unsigned *hw)
+static int check_params(const struct ovf_params *p)
 {
 	if (!ascii_text(p->name) || !ascii_text(p->product) || !ascii_text(p->version) ||
 	    (p->annotation && !ascii_text(p->annotation)))
 		return -EINVAL;
-	if (ovf_hw_parse(p->hardware_version, hw) < 0 || ovf_controller_check(p->disk_controller) < 0)
+	if (!esxi_hardware_version_ok(p->hardware_version) || ovf_controller_check(p->disk_controller) < 0)
 		return -EINVAL;
 	if (p->vcpus < 1 || p->memory_mib < 4 || p->n_networks < 1 || p->n_disks < 1 || p->n_disks > 15)
 		return -EINVAL;
@@ -198,9 +181,9 @@ static void emit_property(struct buf *b, const char *key, const char *label, con
 
 int ovf_build(const struct ovf_params *p, struct buf *b)
 {
-	unsigned hw;
-	if (check_params(p, &hw) < 0)
+	if (check_params(p) < 0)
 		return -EINVAL;
+	unsigned hw = p->hardware_version;
 	const char *os_type, *os_version;
 	ovf_guest_os(hw, &os_type, &os_version);
 

@@ -4,6 +4,7 @@
 #include "esxi/vmdk_stream.h"
 #include "esxi/vmdk_format.h"
 #include "esxi/grain_pool.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -308,38 +309,50 @@ int vmdk_stream_write(int in_fd, uint64_t size, int out_fd, const struct vmdk_st
 	return r;
 }
 
-static int input_size(int fd, uint64_t *size, mode_t *mode)
+/* in is a regular file or a block device (open_input checked). */
+static int input_size(int fd, const struct stat *st, uint64_t *size)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0)
+	if (S_ISREG(st->st_mode)) {
+		*size = (uint64_t)st->st_size;
+		return 0;
+	}
+	uint64_t n;
+	if (ioctl(fd, BLKGETSIZE64, &n) < 0)
 		return -errno;
-	*mode = st.st_mode & 0666;
-	if (S_ISREG(st.st_mode)) {
-		*size = (uint64_t)st.st_size;
-		return 0;
-	}
-	if (S_ISBLK(st.st_mode)) {
-		uint64_t n;
-		if (ioctl(fd, BLKGETSIZE64, &n) < 0)
-			return -errno;
-		*size = n;
-		return 0;
-	}
-	return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	*size = n;
+	return 0;
 }
 
 int vmdk_stream_convert(const char *in_path, const char *out_path, const struct vmdk_stream_opts *o,
 			struct vmdk_stream_stats *stats)
 {
-	int in = open(in_path, O_RDONLY | O_CLOEXEC);
+	struct stat ist;
+	int in = open_input(in_path, INPUT_BLOCKDEV, SIZE_MAX);
+	if (in == -EINVAL || in == -EISDIR)
+		return log_error_errno(in, "input '%s' is not a regular file or block device", in_path);
 	if (in < 0)
-		return log_error_errno(errno, "cannot open input '%s'", in_path);
+		return log_error_errno(in, "cannot open input '%s'", in_path);
+	if (fstat(in, &ist) < 0) {
+		int e = -errno;
+		close(in);
+		return log_error_errno(e, "cannot stat input '%s'", in_path);
+	}
 	uint64_t size = 0;
-	mode_t mode = 0600;
-	int r = input_size(in, &size, &mode);
+	mode_t mode = ist.st_mode & 0666;
+	int r = output_is_input(out_path, &ist);
+	if (r != 0) {
+		close(in);
+		if (r > 0)
+			log_error("output '%s' is the input '%s' (or a link to it): refusing to replace it", out_path,
+				  in_path);
+		else
+			log_error_errno(r, "cannot examine output '%s'", out_path);
+		return r > 0 ? -EEXIST : r;
+	}
+	r = input_size(in, &ist, &size);
 	if (r < 0) {
 		close(in);
-		return log_error_errno(r, "input '%s' is not a regular file or block device", in_path);
+		return log_error_errno(r, "cannot get the size of input '%s'", in_path);
 	}
 	if (size == 0) {
 		close(in);

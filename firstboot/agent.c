@@ -1,4 +1,5 @@
 #include "firstboot/agent.h"
+#include "profiles/seed_topology.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
 #include "lib/log.h"
@@ -24,8 +25,8 @@ int agent_init(struct agent *a, const char *root)
 {
 	memset(a, 0, sizeof *a);
 	a->root = root && *root ? root : "/";
-	a->state_dir = agent_path(a, "/var/lib/kiln");
-	a->status_path = path_join(a->state_dir, "status.json");
+	a->state_dir = agent_path(a, KILN_STATE_DIR);
+	a->status_path = path_join(a->state_dir, KILN_STATUS_NAME);
 	a->join_deadline_s = 900;
 	int r = mkdir_p(a->state_dir, 0755);
 	if (r < 0)
@@ -47,6 +48,10 @@ void agent_free(struct agent *a)
 {
 	if (a->seed_open)
 		seed_free(&a->seed);
+	if (a->model) {
+		model_free(a->model);
+		free(a->model);
+	}
 	overrides_free(&a->overrides);
 	status_free(&a->status);
 	free(a->state_dir);
@@ -122,6 +127,21 @@ static int run_for_real(const char *const argv[], const char *in, size_t in_len,
 	}
 	buf_free(&err);
 	return r;
+}
+
+int agent_open_seed(struct agent *a, const char *data, size_t len, const struct minisign_pub *op,
+		    const struct role_keypair *rk, const char *deployment, uint64_t min_serial)
+{
+	struct model *m = xcalloc(1, sizeof *m);
+	int r = seed_open(data, len, op, rk, deployment, min_serial, &a->seed);
+	if (r == 0 && (r = seed_topology_load(&a->seed, m)) < 0)
+		seed_free(&a->seed);
+	if (r < 0) {
+		free(m);
+		return r;
+	}
+	a->model = m;
+	return 0;
 }
 
 const char *agent_secret(void *ud, const char *name)

@@ -10,10 +10,8 @@
 #include "firstboot/datasource.h"
 #include "firstboot/overrides.h"
 #include "firstboot/status.h"
+#include "lib/appliance.h"
 #include "lib/seed.h"
-
-#define KILN_ETC "/etc/kiln"
-#define KILN_SECRETS_DIR "/etc/kiln/secrets"
 
 struct agent {
 	const char *root;          /* "/" in production */
@@ -26,8 +24,9 @@ struct agent {
 	enum platform platform;    /* as the datasource decided it (step_seed) */
 	struct seed seed;          /* opened seed, valid after step_seed */
 	bool seed_open;
-	const struct host *host;   /* this host in seed.model */
-	struct overrides overrides;  /* OVF overrides applied to seed.model (firstboot/overrides.h) */
+	struct model *model;       /* the seed's topology, parsed (valid with seed_open) */
+	const struct host *host;   /* this host in model */
+	struct overrides overrides;  /* OVF overrides applied to model (firstboot/overrides.h) */
 };
 
 /* The steps after "seed", in order. Which of them still owe work is the
@@ -76,6 +75,10 @@ int agent_exec(const struct agent *a, const char *const argv[], const char *in, 
 int agent_probe(const struct agent *a, const char *const argv[], char *why, size_t why_len);
 /* Where the role keeps its data (the data disk's mount point), NULL for app. */
 const char *role_data_path(enum role r);
+/* seed_open, then the topology parsed into a->model (profiles/seed_topology.h):
+ * 0 or a SEED_E_* code, with nothing left open on failure. */
+int agent_open_seed(struct agent *a, const char *data, size_t len, const struct minisign_pub *op,
+		    const struct role_keypair *rk, const char *deployment, uint64_t min_serial);
 /* Secret value from the opened seed, or NULL. */
 const char *agent_secret(void *agent, const char *name);
 /* Public file carried by the seed (e.g. "ca.pem"), or NULL. */

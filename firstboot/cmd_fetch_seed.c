@@ -49,8 +49,8 @@ int fb_cmd_fetch_seed(int argc, char **argv)
 			       "         [--imds-url URL] [--deadline SECONDS] [--seed-file PATH]\n"
 			       "         [--ovf-iso PATH] [--vmtoolsd PATH] [--seed-iso PATH] [--sysroot DIR]\n\n"
 			       "Fetch this host's seed from the datasource its platform implies (EC2: IMDSv2\n"
-			       "user data; VMware: OVF environment property kiln.seed; other: /etc/kiln/seed,\n"
-			       "else file 'seed' on an ISO 9660 medium labelled KILN_SEED)\n"
+			       "user data; VMware: OVF environment property kiln.seed; other: " KILN_SEED_FILE ",\n"
+			       "else file 'seed' on an ISO 9660 medium labelled " KILN_SEED_LABEL ")\n"
 			       "and write it to FILE (mode 0600). The seed stays sealed: nothing is opened.\n");
 			return 0;
 		default:

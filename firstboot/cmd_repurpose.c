@@ -6,6 +6,7 @@
  * being newer it owes every step: the host is configured as NAME in full. */
 #include "firstboot/commands.h"
 #include "firstboot/pin.h"
+#include "lib/appliance.h"
 #include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -56,7 +57,7 @@ int fb_cmd_repurpose(int argc, char **argv)
 		log_error("this host has not applied a seed yet, so it is nobody yet: its first seed decides "
 			  "which host it is (nothing to re-purpose)");
 	else if (r < 0)
-		log_error("/var/lib/kiln/" PIN_FILE " %s", r == -EBADMSG ? "is corrupt" : input_strerror(r));
+		log_error(KILN_STATE_DIR "/" PIN_FILE " %s", r == -EBADMSG ? "is corrupt" : input_strerror(r));
 	else if (!strcmp(pin.host, host)) {
 		fprintf(stderr, "kiln-firstboot: this host already is %s of deployment %s\n", pin.host, pin.deployment);
 		rc = 0;

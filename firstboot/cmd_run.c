@@ -10,6 +10,7 @@
  * its reason is in the status, on the console and in /etc/issue.d. */
 #include "firstboot/agent.h"
 #include "firstboot/commands.h"
+#include "lib/appliance.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
 #include <fcntl.h>
@@ -87,7 +88,7 @@ int fb_cmd_run(int argc, char **argv)
 			       "Configure this host from its seed: verify and open it, write network,\n"
 			       "firewall and identity files, secrets (root-only), prepare the data disk, set\n"
 			       "up the role and (app hosts) wait for the peers before starting the app.\n"
-			       "Runs from kiln-firstboot-early.service and kiln-firstboot.service; safe to\n"
+			       "Runs from " KILN_UNIT_EARLY " and " KILN_UNIT_LATE "; safe to\n"
 			       "run again: finished steps are skipped; a newer seed owes every step again,\n"
 			       "and owed work survives an interruption. A seed for another host or\n"
 			       "deployment than the one first applied is refused (see 'repurpose').\n"

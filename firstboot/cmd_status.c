@@ -1,6 +1,7 @@
 #include "firstboot/commands.h"
 #include "firstboot/status.h"
 #include "lib/input.h"
+#include "lib/appliance.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -24,14 +25,14 @@ int fb_cmd_status(int argc, char **argv)
 		else if (c == 'h') {
 			printf("Usage: kiln-firstboot status [--json]\n\n"
 			       "Print every first-boot step, its state (pending, running, done, failed,\n"
-			       "skipped) and the reason for any failure, from %s/status.json.\n"
+			       "skipped) and the reason for any failure, from %s/" KILN_STATUS_NAME ".\n"
 			       "A step a newer seed still owes is pending (\"owed: ...\"); the host is ready\n"
 			       "(JSON: \"ready\": true) only when no step owes work and join is over.\n", fb_state_dir());
 			return 0;
 		} else
 			return 2;
 	}
-	char *path = xasprintf("%s/status.json", fb_state_dir());
+	char *path = xasprintf("%s/" KILN_STATUS_NAME, fb_state_dir());
 	struct status s;
 	int r = status_load(path, &s);
 	if (r < 0) {

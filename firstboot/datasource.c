@@ -92,10 +92,10 @@ static int fetch_vmware(const struct ds_opts *o, struct ds_result *r)
 
 static int fetch_medium(const struct ds_opts *o, struct ds_result *r, const char *file)
 {
-	char *dev = o->seed_iso ? xstrdup(o->seed_iso) : blkid_evaluate_tag("LABEL", SEED_MEDIUM_LABEL, NULL);
+	char *dev = o->seed_iso ? xstrdup(o->seed_iso) : blkid_evaluate_tag("LABEL", KILN_SEED_LABEL, NULL);
 	if (!dev)
 		return log_error_errno(ENOENT, "no seed: no %s and no medium labelled %s (kiln seed --iso)", file,
-				       SEED_MEDIUM_LABEL);
+				       KILN_SEED_LABEL);
 	char *data;
 	size_t len;
 	int e = iso_read_file(dev, "seed", SEED_MAX, &data, &len);
@@ -119,7 +119,7 @@ static int fetch_medium(const struct ds_opts *o, struct ds_result *r, const char
 
 static int fetch_file(const struct ds_opts *o, struct ds_result *r)
 {
-	const char *file = o->seed_file ? o->seed_file : "/etc/kiln/seed";
+	const char *file = o->seed_file ? o->seed_file : KILN_SEED_FILE;
 	char *path = xasprintf("%s%s", o->sysroot, file);
 	char *data;
 	size_t len;

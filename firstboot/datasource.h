@@ -13,11 +13,11 @@
 #define KILN_FB_DATASOURCE_H
 #include "firstboot/ovfenv.h"
 #include "firstboot/platform.h"
+#include "lib/appliance.h"
 #include "lib/buf.h"
 #include <stdbool.h>
 
 #define OVF_SEED_PROPERTY "kiln.seed"
-#define SEED_MEDIUM_LABEL "KILN_SEED"
 
 struct ds_opts {
 	const char *sysroot;      /* prefix for /sys, /etc/kiln/seed, /dev paths; "" in production */

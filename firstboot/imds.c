@@ -3,6 +3,7 @@
 #include "lib/xalloc.h"
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,13 +96,25 @@ static long request_retry(struct imds *m, const char *method, const char *path, 
 	}
 }
 
+/* The token goes back in a request header: printable ASCII without spaces
+ * (AWS's are base64), or a line break in it would add headers. */
+static bool token_ok(const struct buf *b)
+{
+	if (b->len == 0 || b->len >= 4096)
+		return false;
+	for (size_t i = 0; i < b->len; i++)
+		if ((unsigned char)b->data[i] <= 0x20 || (unsigned char)b->data[i] >= 0x7f)
+			return false;
+	return true;
+}
+
 static int get_token(struct imds *m)
 {
 	struct buf b;
 	buf_init(&b);
 	long code = request_retry(m, "PUT", "api/token", &b);
 	int r = 0;
-	if (code == 200 && b.len > 0 && b.len < 4096) {
+	if (code == 200 && token_ok(&b)) {
 		if (m->token) {
 			sodium_memzero(m->token, strlen(m->token));
 			free(m->token);
@@ -111,6 +124,8 @@ static int get_token(struct imds *m)
 		r = log_error_errno(EACCES, "IMDS refused a session token (403): metadata access is disabled for this instance");
 	else if (code < 0 || code >= 500)
 		r = log_error_errno(ETIMEDOUT, "IMDS at %s gave no token within %u ms", m->o.base_url, m->o.deadline_ms);
+	else if (code == 200)
+		r = log_error_errno(EPROTO, "IMDS answered a session token that is not 1 to 4095 printable characters");
 	else
 		r = log_error_errno(EPROTO, "IMDS token request answered HTTP %ld", code);
 	buf_wipe(&b);

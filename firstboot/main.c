@@ -1,5 +1,6 @@
 /* kiln-firstboot — the agent that runs on the appliance at first boot. */
 #include "firstboot/commands.h"
+#include "lib/appliance.h"
 #include "lib/log.h"
 #include <curl/curl.h>
 #include <sodium.h>
@@ -34,7 +35,7 @@ static void usage(FILE *f)
 const char *fb_state_dir(void)
 {
 	const char *d = getenv("KILN_STATE_DIR");
-	return d && *d ? d : "/var/lib/kiln";
+	return d && *d ? d : KILN_STATE_DIR;
 }
 
 int main(int argc, char **argv)

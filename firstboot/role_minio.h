@@ -10,6 +10,7 @@
 #include "firstboot/minio_admin.h"
 #include "firstboot/role_mysql.h"   /* secret_lookup_fn */
 #include "firstboot/s3.h"
+#include "lib/appliance.h"
 #include "lib/buf.h"
 #include "profiles/model.h"
 

@@ -1,6 +1,6 @@
 #include "firstboot/role_mysql.h"
 #include "lib/log.h"
-#include <ctype.h>
+#include "profiles/syntax.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,18 +55,6 @@ static size_t host_index(const struct model *m, const struct host *h)
 	return (size_t)(h - m->hosts);
 }
 
-static bool safe_cnf_token(const char *s, bool value)
-{
-	if (!*s)
-		return value;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (value ? (c < 0x20 || c == 0x7f) : !(isalnum(c) || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
 /* my.cnf option names: '-' and '_' are the same character to MariaDB. */
 static bool same_option(const char *a, const char *b)
 {
@@ -115,7 +103,8 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 		buf_printf(out, "collation_server = %s\n", rel->collation);
 	for (size_t i = 0; i < m->roles.mysql.n_settings; i++) {
 		const char *k = m->roles.mysql.setting_keys[i], *v = m->roles.mysql.setting_values[i];
-		if (!safe_cnf_token(k, false) || !safe_cnf_token(v, true))
+		/* The profile loader refused these already (profiles/syntax.h). */
+		if (syntax_mycnf_option(k) || syntax_mycnf_value(v))
 			return log_error_errno(EINVAL, "roles.mysql.settings: '%s' cannot be written to my.cnf safely", k);
 		buf_printf(out, "%s = %s\n", k, v);
 	}

@@ -4,19 +4,25 @@
 #include "lib/xalloc.h"
 #include <curl/curl.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Pull <Code>...</Code> out of an S3 XML error body for the message. */
+/* Pull <Code>...</Code> out of an S3 XML error body for the message, which
+ * becomes a step's reason on the console: printable ASCII only. */
 static void s3_error_code(const struct buf *b, char *why, size_t why_len, long http)
 {
 	const char *s = b->data ? strstr(b->data, "<Code>") : NULL;
 	const char *e = s ? strstr(s, "</Code>") : NULL;
-	if (s && e && e - s - 6 < 64)
-		snprintf(why, why_len, "HTTP %ld %.*s", http, (int)(e - s - 6), s + 6);
-	else
-		snprintf(why, why_len, "HTTP %ld", http);
+	char code[64] = "";
+	if (s && e && e - s - 6 < (ptrdiff_t)sizeof code) {
+		size_t n = (size_t)(e - s - 6);
+		for (size_t i = 0; i < n; i++)
+			code[i] = (unsigned char)s[6 + i] >= 0x20 && (unsigned char)s[6 + i] < 0x7f ? s[6 + i] : '?';
+		code[n] = '\0';
+	}
+	snprintf(why, why_len, "HTTP %ld%s%s", http, *code ? " " : "", code);
 }
 
 /* One attempt (the callers have their own deadlines and back-off), signed

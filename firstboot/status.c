@@ -176,8 +176,10 @@ static int parse_doc(yaml_document_t *d, struct status *s)
 			if (!scalar(d, v) || parse_u64(scalar(d, v), 0, UINT64_MAX, &s->seed_serial) < 0)
 				return -EBADMSG;
 		}
-		else if (!strcmp(k, "datasource") && scalar(d, v) && !scalar_is_null(v))
+		else if (!strcmp(k, "datasource") && scalar(d, v) && !scalar_is_null(v)) {
+			free(s->datasource);   /* a repeated key: the last one counts */
 			s->datasource = xstrdup(scalar(d, v));
+		}
 		else if (!strcmp(k, "steps")) {
 			if (v->type != YAML_SEQUENCE_NODE)
 				return -EBADMSG;

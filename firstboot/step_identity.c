@@ -32,7 +32,7 @@ int step_identity(struct agent *a)
 {
 	const char *step = "identity";
 	struct rendered_files f = { 0 };
-	int r = render_host(a->seed.model, a->host, &f);
+	int r = render_host(a->model, a->host, &f);
 	if (r < 0)
 		return agent_step_end(a, step, r, "rendering this host's files failed");
 	if (a->platform == PLATFORM_EC2)

@@ -26,7 +26,7 @@ static char *peer_addr(const struct model *m, const struct host *p)
 /* The password goes in a 0600 option file, never on argv. */
 static int probe_mysql(struct agent *a, const struct host *p, char *why, size_t why_len)
 {
-	const struct model *m = a->seed.model;
+	const struct model *m = a->model;
 	const char *pw = agent_secret(a, "mysql_app_password");
 	if (!pw) {
 		snprintf(why, why_len, "the seed lacks mysql_app_password");
@@ -62,7 +62,7 @@ static int probe_mysql(struct agent *a, const struct host *p, char *why, size_t 
 
 static int probe_s3(struct agent *a, const struct host *p, char *why, size_t why_len)
 {
-	const struct model *m = a->seed.model;
+	const struct model *m = a->model;
 	char *host = peer_addr(m, p), *ep = xasprintf("http://%s:9000", host);
 	struct s3_conn c = { .endpoint = ep, .access_key = agent_secret(a, "minio_app_access_key"),
 			     .secret_key = agent_secret(a, "minio_app_secret_key"), .timeout_ms = 5000 };
@@ -84,7 +84,7 @@ int step_join(struct agent *a)
 		status_set(&a->status, STEP, STEP_SKIPPED, "only app hosts join their peers");
 		return agent_save(a);
 	}
-	const struct model *m = a->seed.model;
+	const struct model *m = a->model;
 	time_t deadline = time(NULL) + (time_t)a->join_deadline_s;
 	log_info("join: proving every peer with the app's credentials (deadline %u s)", a->join_deadline_s);
 	for (size_t i = 0; i < m->n_hosts; i++) {

@@ -16,6 +16,8 @@
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
 #include "profiles/env_template.h"
+#include "profiles/names.h"
+#include "profiles/syntax.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -46,7 +48,7 @@ static int mysql_tls(struct agent *a)
 	if (have)
 		return 0;
 	const struct host *h = a->host;
-	char *fqdn = xasprintf("%s.%s", h->name, a->seed.model->domain);
+	char *fqdn = xasprintf("%s.%s", h->name, a->model->domain);
 	const char *dns[] = { fqdn, h->name };
 	char *ca_crt = NULL, *ca_key = NULL, *crt = NULL, *key = NULL;
 	int r = tls_ca_create(fqdn, &ca_crt, &ca_key);
@@ -72,7 +74,7 @@ static int mysql_tls(struct agent *a)
 
 static int role_mysql(struct agent *a)
 {
-	const struct model *m = a->seed.model;
+	const struct model *m = a->model;
 	const struct host *h = a->host;
 	struct buf b;
 	buf_init(&b);
@@ -165,7 +167,7 @@ static char *local_endpoint(const struct host *h)
 
 static int role_minio(struct agent *a)
 {
-	const struct model *m = a->seed.model;
+	const struct model *m = a->model;
 	struct buf b;
 	buf_init(&b);
 	int r = minio_render_env(m, a->host, agent_secret, a, &b);
@@ -231,7 +233,7 @@ static int app_tls(struct agent *a, char *why, size_t why_len)
 	free(crt);
 	if (have)
 		return 0;
-	const struct model *m = a->seed.model;
+	const struct model *m = a->model;
 	char *cn = xasprintf("/CN=%s", m->roles.app.server_name ? m->roles.app.server_name : a->host->name);
 	char *sd = agent_path(a, KILN_SECRETS_DIR);
 	mkdir_p(sd, 0700);
@@ -246,7 +248,16 @@ static int app_tls(struct agent *a, char *why, size_t why_len)
 
 static int role_app(struct agent *a)
 {
-	const struct model *m = a->seed.model;
+	const struct model *m = a->model;
+	/* Written verbatim into the certificate subject, nginx's server_name and
+	 * the unit: the profile loader checked them (profiles/syntax.h, names.h);
+	 * refuse here too rather than write a bad file. */
+	if (m->roles.app.server_name && name_check_domain(m->roles.app.server_name))
+		return agent_step_end(a, STEP, -EINVAL, "the app's TLS server_name is not a DNS name");
+	if (m->roles.app.type == APP_CONTAINER ? !m->roles.app.image || syntax_container_image(m->roles.app.image)
+					       : !m->roles.app.exec || syntax_systemd_exec(m->roles.app.exec))
+		return agent_step_end(a, STEP, -EINVAL, "the app's %s cannot be written into a systemd unit",
+				      m->roles.app.type == APP_CONTAINER ? "image" : "command line");
 	char why[300] = "";
 	int r = app_tls(a, why, sizeof why);
 	if (r < 0)

@@ -53,7 +53,7 @@ static int load_image_facts(const struct agent *a, struct minisign_pub *op, stru
 	r = minisign_pub_parse(text, len, op);
 	free(text);
 	if (r < 0) {
-		snprintf(why, why_len, KILN_ETC "/operator.pub is not a minisign public key");
+		snprintf(why, why_len, KILN_OPERATOR_PUB " is not a minisign public key");
 		return r;
 	}
 	if ((r = read_etc(a, "role.key", INPUT_PRIVATE, &text, &len, why, why_len)) < 0)
@@ -62,7 +62,7 @@ static int load_image_facts(const struct agent *a, struct minisign_pub *op, stru
 	sodium_memzero(text, len);
 	free(text);
 	if (r < 0) {
-		snprintf(why, why_len, "cannot load " KILN_ETC "/role.key: not a kiln role key");
+		snprintf(why, why_len, "cannot load " KILN_ROLE_KEY ": not a kiln role key");
 		return r;
 	}
 	if ((r = read_etc(a, "deployment", 0, &text, &len, why, why_len)) < 0)
@@ -71,7 +71,7 @@ static int load_image_facts(const struct agent *a, struct minisign_pub *op, stru
 		text[--len] = '\0';
 	const char *bad = strlen(text) == len ? name_check_simple(text, PIN_NAME_MAX) : "must not hold NUL bytes";
 	if (bad) {
-		snprintf(why, why_len, KILN_ETC "/deployment does not hold a deployment name: it %s", bad);
+		snprintf(why, why_len, KILN_DEPLOYMENT_FILE " does not hold a deployment name: it %s", bad);
 		free(text);
 		return -EINVAL;
 	}
@@ -159,13 +159,13 @@ int step_seed(struct agent *a)
 	}
 	const char *source = a->status.datasource ? a->status.datasource : "stored seed";
 
-	r = seed_open(data, len, &op, rk, deployment, a->status.seed_serial, &a->seed);
+	r = agent_open_seed(a, data, len, &op, rk, deployment, a->status.seed_serial);
 	if (r < 0) {
 		snprintf(why, sizeof why, "seed from %s refused: %s", source, seed_strerror(r));
 		goto out;
 	}
 	a->seed_open = true;
-	a->host = model_find_host(a->seed.model, a->seed.host);
+	a->host = model_find_host(a->model, a->seed.host);
 	if (pinned && !pin_matches(&pin, a->seed.deployment, a->seed.host)) {
 		r = -EPERM;
 		snprintf(why, sizeof why, "seed from %s refused: it is for host %s of deployment %s, but this host is %s "
@@ -174,8 +174,8 @@ int step_seed(struct agent *a)
 			 pin.deployment, a->seed.host);
 		goto out;
 	}
-	struct host *h = &a->seed.model->hosts[a->host - a->seed.model->hosts];
-	if ((r = overrides_apply(a->seed.model, h, &a->overrides, why, sizeof why)) < 0)
+	struct host *h = &a->model->hosts[a->host - a->model->hosts];
+	if ((r = overrides_apply(a->model, h, &a->overrides, why, sizeof why)) < 0)
 		goto out;
 	bool overrides_changed = !overrides_equal(&a->overrides, &last);
 	bool is_new = a->seed.serial > a->status.seed_serial;

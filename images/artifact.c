@@ -1,5 +1,6 @@
 #include "images/artifact.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <curl/curl.h>
@@ -14,9 +15,9 @@
 
 int sha256_file(const char *path, char hex[65])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_input(path, 0, SIZE_MAX);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	crypto_hash_sha256_state st;
 	crypto_hash_sha256_init(&st);
 	unsigned char chunk[65536];
@@ -101,8 +102,10 @@ int artifact_resolve(const struct recipe_artifact *a, const char *override,
 {
 	int e;
 	if (override) {
-		if ((e = sha256_file(override, hex_out)) < 0)
-			return log_error_errno(e, "artifact '%s': cannot read %s", a->name, override);
+		if ((e = sha256_file(override, hex_out)) < 0) {
+			log_error("artifact '%s': %s %s", a->name, override, input_strerror(e));
+			return e;
+		}
 		log_info("artifact '%s': using %s (sha256 %s) instead of the pinned download",
 			 a->name, override, hex_out);
 		*path_out = xstrdup(override);
@@ -114,8 +117,10 @@ int artifact_resolve(const struct recipe_artifact *a, const char *override,
 		return -EINVAL;
 	}
 	if (a->path) {
-		if ((e = sha256_file(a->path, hex_out)) < 0)
-			return log_error_errno(e, "artifact '%s': cannot read %s", a->name, a->path);
+		if ((e = sha256_file(a->path, hex_out)) < 0) {
+			log_error("artifact '%s': %s %s", a->name, a->path, input_strerror(e));
+			return e;
+		}
 		if (strcmp(hex_out, a->sha256)) {
 			log_error("artifact '%s': checksum mismatch for %s: expected sha256 %s, got %s",
 				 a->name, a->path, a->sha256, hex_out);

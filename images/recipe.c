@@ -3,7 +3,9 @@
 #include "images/recipe.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include "profiles/debian.h"
 #include <ctype.h>
@@ -375,10 +377,8 @@ static int set_mode(const struct ctx *c, const struct key_rule *rule, yaml_node_
 		    const char *s, void *obj)
 {
 	struct recipe_file *f = obj;
-	char *end;
-	errno = 0;
-	unsigned long m = strtoul(s, &end, 8);
-	if (!*s || *end || errno || m > 07777)
+	uint64_t m;
+	if (parse_u64_base(s, 8, 0, 07777, &m) < 0)
 		return bad(c, v, "invalid mode '%s' (octal, e.g. \"0644\")", s);
 	f->mode = (mode_t)m;
 	return 0;
@@ -671,8 +671,10 @@ int recipe_load_file(const char *path, struct recipe *r)
 	char *data = NULL;
 	size_t len = 0;
 	int e = read_file(path, RECIPE_MAX_BYTES, &data, &len);
-	if (e < 0)
-		return log_error_errno(e, "cannot read recipe %s", path);
+	if (e < 0) {
+		log_error("recipe %s %s", path, input_strerror(e));
+		return e;
+	}
 	char *copy = xstrdup(path);
 	e = recipe_load_buffer(path, dirname(copy), data, len, r);
 	free(copy);

@@ -7,8 +7,10 @@
 #include "images/rootfs_internal.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/syntax.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -298,6 +300,41 @@ static void record_build(const struct rootfs_opts *o, const struct apt_archives 
 	free(status);
 }
 
+/* The recipe's host files (files: source, apt_repositories: key) are read
+ * by the cache key's hash and by the hooks' `cat`: each must be a regular
+ * file, or a FIFO would hang the build and a device feed it garbage. */
+static int check_host_file(const struct rootfs_opts *o, const char *what, const char *path)
+{
+	int fd = open_input(path, 0, SIZE_MAX);
+	if (fd < 0) {
+		log_error("[%s] recipe %s %s %s", o->role, what, path, input_strerror(fd));
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
+/* What the build writes into apt source lines and hooks, checked again
+ * here (profiles/syntax.h): the archives' URIs and the recipe's host files. */
+static int check_inputs(const struct rootfs_opts *o, const struct recipe *r, const struct apt_archives *arch)
+{
+	for (size_t i = 0; i < arch->n; i++) {
+		const char *uris[] = { arch->v[i].uri, arch->v[i].image_uri }, *why;
+		for (size_t j = 0; j < 2; j++)
+			if ((why = syntax_apt_uri(uris[j]))) {
+				log_error("[%s] archive URI '%s' %s", o->role, uris[j], why);
+				return -EINVAL;
+			}
+	}
+	int e = 0;
+	for (size_t i = 0; e == 0 && i < r->n_files; i++)
+		if (r->files[i].source)
+			e = check_host_file(o, "file source", r->files[i].source);
+	for (size_t i = 0; e == 0 && i < r->n_repos; i++)
+		e = check_host_file(o, "repository key", r->repos[i].key);
+	return e;
+}
+
 static int resolve_artifacts(const struct rootfs_opts *o, const struct recipe *r, const char *cache,
 			     char **apath, char **asha)
 {
@@ -441,8 +478,8 @@ int rootfs_build_ex(const struct rootfs_opts *o, struct rootfs_result *res)
 	char **asha = xcalloc(r.n_artifacts + 1, sizeof *asha);
 	char *dir = path_join(cache, "rootfs"), *base = NULL, *text = NULL;
 	bool hit = false;
-	int e = resolve_artifacts(o, &r, cache, apath, asha);
-	if (e < 0)
+	int e = check_inputs(o, &r, &arch);
+	if (e < 0 || (e = resolve_artifacts(o, &r, cache, apath, asha)) < 0)
 		goto out;
 	if ((e = mkdir_p(dir, 0755)) < 0) {
 		e = log_error_errno(e, "cannot create cache directory %s", dir);

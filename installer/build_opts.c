@@ -1,5 +1,6 @@
 #include "installer/build_opts.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -33,12 +34,10 @@ int64_t build_source_date_epoch(void)
 	const char *s = getenv("SOURCE_DATE_EPOCH");
 	if (!s || !*s)
 		return -1;
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if (errno || *end || v < 0) {
-		log_warn("ignoring invalid SOURCE_DATE_EPOCH '%s'", s);
+	uint64_t v;
+	if (parse_u64(s, 0, INT64_MAX, &v) < 0) {
+		log_warn("ignoring invalid SOURCE_DATE_EPOCH '%s' (expected seconds since 1970, digits only)", s);
 		return -1;
 	}
-	return v;
+	return (int64_t)v;
 }

@@ -2,6 +2,7 @@
 #include "images/apt_sources.h"
 #include "installer/commands.h"
 #include "profiles/profile.h"
+#include "targets/target.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,11 +68,9 @@ static void summary(const struct model *m)
 		endpoint_text(&m->flows[i].to, t, sizeof t);
 		printf("  %s -> %s port %u/%s\n", f, t, m->flows[i].port, m->flows[i].proto == PROTO_UDP ? "udp" : "tcp");
 	}
-	static const char *const tn[] = { "raw", "esxi", "ec2", "iso" };
 	printf("\ntargets:");
-	for (int i = 0; i < 4; i++)
-		if (m->targets & (1u << i))
-			printf(" %s", tn[i]);
+	for (size_t i = 0; i < m->n_targets; i++)
+		printf(" %s", m->targets[i].name);
 	printf("\n");
 }
 
@@ -98,7 +97,7 @@ int cmd_check(int argc, char **argv)
 	}
 	struct model m;
 	struct diags d = { 0 };
-	int r = profile_load_file(argv[optind], &m, &d);
+	int r = profile_load_file(argv[optind], target_profile_names(), &m, &d);
 	if (r < 0) {
 		diags_print(&d, stderr);
 		fprintf(stderr, "kiln check: %s: %zu error%s\n", argv[optind], d.n, d.n == 1 ? "" : "s");

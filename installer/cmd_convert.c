@@ -4,6 +4,7 @@
 #include "esxi/vmdk_stream.h"
 #include "installer/commands.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -27,17 +28,6 @@ static void convert_usage(FILE *f)
 		   "  --progress           report progress on stderr even when it is not a terminal\n"
 		   "  -h, --help           show this help\n",
 		GRAIN_LEVEL_DEFAULT);
-}
-
-static int parse_uint(const char *s, unsigned max, unsigned *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || v < 1 || v > max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
 }
 
 int cmd_convert(int argc, char **argv)
@@ -73,11 +63,8 @@ int cmd_convert(int argc, char **argv)
 			o.adapter = optarg;
 			break;
 		case 'j':
-			if (parse_uint(optarg, 256, &u) < 0) {
-				log_error("--threads wants a number from 1 to 256, not '%s'", optarg);
+			if (option_uint("--threads", optarg, 1, 256, &o.threads) < 0)
 				return 2;
-			}
-			o.threads = u;
 			break;
 		case 'c':
 			if (grain_codec_parse(optarg, &o.codec) < 0) {
@@ -86,10 +73,8 @@ int cmd_convert(int argc, char **argv)
 			}
 			break;
 		case 'l':
-			if (parse_uint(optarg, 12, &u) < 0) {
-				log_error("--level wants a number from 1 to 12, not '%s'", optarg);
+			if (option_uint("--level", optarg, 1, 12, &u) < 0)
 				return 2;
-			}
 			o.level = (int)u;
 			break;
 		case 'p':

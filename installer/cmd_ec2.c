@@ -1,16 +1,19 @@
 /* kiln ec2 upload IMAGE --role ROLE --region R: a role's raw image straight
  * into an EBS snapshot (EBS direct APIs, no S3 bucket, no VM Import) and an
  * AMI registered from it with the parameters of `kiln build --target ec2`'s
- * register-image JSON (esxi/ec2_kit.h). */
-#include "esxi/ebs_upload.h"
-#include "esxi/ec2_kit.h"
-#include "esxi/ec2_register.h"
-#include "esxi/package.h"
+ * register-image JSON (ec2/ec2_kit.h). */
+#include "ec2/ebs_upload.h"
+#include "ec2/ec2_kit.h"
+#include "ec2/ec2_register.h"
 #include "installer/commands.h"
+#include "installer/profile_state.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
+#include "targets/target.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -103,19 +106,6 @@ static char *endpoint_norm(const char *u)
 	return s;
 }
 
-static int parse_uint(const char *opt, const char *v, unsigned lo, unsigned hi, unsigned *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long x = strtoul(v, &end, 10);
-	if (errno || end == v || *end || *v == '-' || x < lo || x > hi) {
-		log_error("%s wants a number from %u to %u, not '%s'", opt, lo, hi, v);
-		return -EINVAL;
-	}
-	*out = (unsigned)x;
-	return 0;
-}
-
 struct upload_args {
 	const char *image, *profile, *name, *region, *ep_ebs, *ep_ec2;
 	int role;
@@ -126,22 +116,17 @@ struct upload_args {
 
 static int image_size(const char *path, uint64_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_input(path, INPUT_BLOCKDEV, SIZE_MAX);
+	if (fd == -EINVAL || fd == -EISDIR)
+		return log_error_errno(fd, "image %s is not a regular file or block device", path);
 	if (fd < 0)
-		return log_error_errno(errno, "cannot open image %s", path);
-	struct stat st;
+		return log_error_errno(fd, "cannot open image %s", path);
 	int r = 0;
-	if (fstat(fd, &st) < 0)
-		r = log_error_errno(errno, "cannot stat image %s", path);
-	else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		r = log_error_errno(EINVAL, "image %s is not a regular file or block device", path);
-	else {
-		off_t end = lseek(fd, 0, SEEK_END);
-		if (end <= 0)
-			r = log_error_errno(end < 0 ? errno : EINVAL, "image %s is empty", path);
-		else
-			*size = (uint64_t)end;
-	}
+	off_t end = lseek(fd, 0, SEEK_END);
+	if (end <= 0)
+		r = log_error_errno(end < 0 ? errno : EINVAL, "image %s is empty", path);
+	else
+		*size = (uint64_t)end;
 	close(fd);
 	return r;
 }
@@ -157,22 +142,10 @@ static int describe(const struct upload_args *a, uint64_t bytes, struct ec2_kit 
 		k->deployment = *deployment;
 		return 0;
 	}
-	char *text = NULL;
-	size_t len;
 	struct model m;
-	struct diags d = { 0 };
-	int r = read_file(a->profile, PROFILE_MAX_BYTES, &text, &len);
-	if (r < 0) {
-		free(text);
-		return log_error_errno(r, "cannot read %s", a->profile);
-	}
-	if (profile_load_buffer(a->profile, text, len, &m, &d) < 0) {
-		diags_print(&d, stderr);
-		log_error("%s: %zu error%s in profile", a->profile, d.n, d.n == 1 ? "" : "s");
-		diags_free(&d);
-		free(text);
-		return -EINVAL;
-	}
+	int r = profile_load_reported(a->profile, &m);
+	if (r < 0)
+		return r;
 	struct role_sizing sz;
 	role_sizing(&m, (enum role)a->role, &sz);
 	if (!sz.n_hosts)
@@ -185,9 +158,7 @@ static int describe(const struct upload_args *a, uint64_t bytes, struct ec2_kit 
 		if (!a->data_gib_set)
 			k->data_gib = sz.data_disk_gib;
 	}
-	diags_free(&d);
 	model_free(&m);
-	free(text);
 	return r;
 }
 
@@ -285,13 +256,13 @@ static int cmd_ec2_upload(int argc, char **argv)
 		case 'P': a.profile = optarg; break;
 		case 'n': a.name = optarg; break;
 		case 'd':
-			if (parse_uint("--data-gib", optarg, 0, EBS_MAX_GIB, &a.data_gib) < 0)
+			if (option_uint("--data-gib", optarg, 0, EBS_MAX_GIB, &a.data_gib) < 0)
 				return 2;
 			a.data_gib_set = true;
 			break;
 		case 'N': a.no_register = true; break;
 		case 'j':
-			if (parse_uint("--jobs", optarg, 1, 64, &a.jobs) < 0)
+			if (option_uint("--jobs", optarg, 1, 64, &a.jobs) < 0)
 				return 2;
 			break;
 		case 'E': a.ep_ebs = optarg; break;

@@ -1,34 +1,33 @@
-/* kiln package PROFILE --target esxi|ec2 --image ROLE=RAW...: the platform
- * packaging of `kiln build --target esxi|ec2` applied to raw images that
- * already exist (a previous `kiln build --target raw`, or any disk image). */
+/* kiln package PROFILE --target T --image ROLE=RAW...: the packaging of
+ * `kiln build --target T` applied to raw images that already exist (a
+ * previous `kiln build --target raw`, or any disk image): the build pipeline
+ * (targets/build.h) with the images given instead of built. */
+#include "installer/build_cli.h"
 #include "installer/build_opts.h"
 #include "installer/commands.h"
-#include "installer/deliver.h"
+#include "installer/profile_state.h"
 #include "installer/state.h"
+#include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
-#include "profiles/profile.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static void package_usage(FILE *f)
 {
-	fprintf(f, "Usage: kiln package PROFILE --target esxi|ec2 --image ROLE=RAW [OPTIONS]\n\n"
-		   "Package raw role images for a platform, as 'kiln build --target esxi|ec2' does:\n"
-		   "  esxi  OUT/<deployment>-<role>.ova (OVF + manifest + streamOptimized VMDKs)\n"
-		   "  ec2   OUT/<deployment>-<role>.vmdk, .import-snapshot.json, .register-image.json\n"
-		   "        and OUT/<deployment>-ec2-README.md\n"
-		   "and OUT/<host>.seed for every host of the packaged roles (needs 'kiln keys init'\n"
-		   "and 'kiln secrets init'; EC2 refuses seeds over 16 KB).\n\n"
-		   "Options:\n"
-		   "  --target esxi|ec2        platform (required)\n"
+	_cleanup_free_ char *bars = target_names_join(target_packages, "|", "|");
+	fprintf(f, "Usage: kiln package PROFILE --target %s --image ROLE=RAW [OPTIONS]\n\n"
+		   "Package raw role images for a platform, as 'kiln build --target %s' does:\n", bars, bars);
+	cli_print_targets(f, target_packages);
+	fprintf(f, "\nOptions:\n"
+		   "  --target %-15s platform (required)\n"
 		   "  --image ROLE=RAW         the role's bootable raw image; may repeat (one per role)\n"
 		   "  --data-image ROLE=RAW    the role's data disk (default: a blank one of the largest\n"
 		   "                           data_disk_gib of the role's hosts)\n"
@@ -41,11 +40,11 @@ static void package_usage(FILE *f)
 		   "  --no-seeds               do not write host seeds\n"
 		   "  --progress               report progress on stderr even when it is not a terminal\n"
 		   "  -h, --help               show this help\n\n"
-		   "Exit status: 0 ok, 1 failure, 2 usage error.\n");
+		   "Exit status: 0 ok, 1 failure, 2 usage error.\n", bars);
 }
 
 /* "ROLE=PATH" into img[role].os_raw or .data_raw. */
-static int parse_image(const char *arg, const char *opt, struct deliver_ctx *c, bool data)
+static int parse_image(const char *arg, const char *opt, struct role_images *img, bool data)
 {
 	const char *eq = strchr(arg, '=');
 	char *rn = eq ? xstrndup(arg, (size_t)(eq - arg)) : NULL;
@@ -55,18 +54,24 @@ static int parse_image(const char *arg, const char *opt, struct deliver_ctx *c, 
 		log_error("%s wants ROLE=PATH with ROLE app, mysql or minio, not '%s'", opt, arg);
 		return -EINVAL;
 	}
-	const char **slot = data ? &c->img[r].data_raw : &c->img[r].os_raw;
+	const char **slot = data ? &img[r].data_raw : &img[r].os_raw;
 	if (*slot) {
 		log_error("%s given twice for role %s", opt, role_name((enum role)r));
 		return -EINVAL;
 	}
 	*slot = eq + 1;
-	if (!data)
-		c->want[r] = true;
 	return 0;
 }
 
-int cmd_package(int argc, char **argv)
+struct package_args {
+	const char *profile, *out_dir, *state, *target;
+	struct role_images img[ROLE__COUNT];
+	bool seeds;
+	struct package_opts po;
+};
+
+/* 0, 2 after a usage error (logged), or -1 after --help. */
+static int parse(int argc, char **argv, struct package_args *a)
 {
 	static const struct option longopts[] = {
 		{ "target", required_argument, NULL, 't' },
@@ -83,49 +88,36 @@ int cmd_package(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct deliver_ctx c = { .out_dir = ".", .seeds = true };
-	c.po.digest = OVA_DIGEST_SHA256;
-	c.po.version = KILN_VERSION;
-	c.po.progress = isatty(STDERR_FILENO);
-	const char *target = NULL, *state_opt = NULL;
 	int opt;
-
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 't': target = optarg; break;
+		case 't': a->target = optarg; break;
 		case 'i':
-			if (parse_image(optarg, "--image", &c, false) < 0)
+			if (parse_image(optarg, "--image", a->img, false) < 0)
 				return 2;
 			break;
 		case 'd':
-			if (parse_image(optarg, "--data-image", &c, true) < 0)
+			if (parse_image(optarg, "--data-image", a->img, true) < 0)
 				return 2;
 			break;
-		case 'o': c.out_dir = optarg; break;
-		case 's': state_opt = optarg; break;
+		case 'o': a->out_dir = optarg; break;
+		case 's': a->state = optarg; break;
 		case 'm':
-			if (ova_digest_parse(optarg, &c.po.digest) < 0) {
+			if (ova_digest_parse(optarg, &a->po.digest) < 0) {
 				log_error("unsupported --manifest '%s' (use sha256 or sha1)", optarg);
 				return 2;
 			}
 			break;
-		case 'K': c.po.sign_key = optarg; break;
-		case 'C': c.po.sign_cert = optarg; break;
-		case 'j': {
-			char *end;
-			errno = 0;
-			unsigned long v = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || *optarg == '-' || v < 1 || v > 256) {
-				log_error("--threads wants a number from 1 to 256, not '%s'", optarg);
+		case 'K': a->po.sign_key = optarg; break;
+		case 'C': a->po.sign_cert = optarg; break;
+		case 'j':
+			if (option_uint("--threads", optarg, 1, 256, &a->po.threads) < 0)
 				return 2;
-			}
-			c.po.threads = (unsigned)v;
 			break;
-		}
-		case 'N': c.seeds = false; break;
-		case 'p': c.po.progress = 1; break;
-		case 'h': package_usage(stdout); return 0;
+		case 'N': a->seeds = false; break;
+		case 'p': a->po.progress = 1; break;
+		case 'h': package_usage(stdout); return -1;
 		default: package_usage(stderr); return 2;
 		}
 	}
@@ -133,76 +125,82 @@ int cmd_package(int argc, char **argv)
 		log_error("package wants one PROFILE (see 'kiln package --help')");
 		return 2;
 	}
-	enum deliver_target t;
-	if (!target) {
-		log_error("missing --target (esxi or ec2)");
-		return 2;
+	a->profile = argv[optind];
+	return 0;
+}
+
+/* The one target, which must package. */
+static const struct kiln_target *pick_target(const char *name)
+{
+	_cleanup_free_ char *or = target_names_join(target_packages, ", ", " or ");
+	if (!name) {
+		log_error("missing --target (%s)", or);
+		return NULL;
 	}
-	if (!strcmp(target, "esxi"))
-		t = DELIVER_ESXI;
-	else if (!strcmp(target, "ec2"))
-		t = DELIVER_EC2;
-	else {
-		log_error("unsupported --target '%s' (use esxi or ec2)", target);
-		return 2;
+	const struct kiln_target *t = target_find(name);
+	if (!t || !t->package_role) {
+		log_error("unsupported --target '%s' (use %s)", name, or);
+		return NULL;
 	}
-	if (!!c.po.sign_key != !!c.po.sign_cert) {
-		log_error("--sign-key and --sign-cert go together");
-		return 2;
-	}
-	if (c.po.sign_key && t != DELIVER_ESXI) {
-		log_error("--sign-key/--sign-cert sign an OVA: they need --target esxi");
-		return 2;
-	}
+	return t;
+}
+
+/* Every --data-image has its --image, and there is at least one. */
+static int check_images(const struct role_images *img)
+{
 	bool any = false;
 	for (int r = 0; r < ROLE__COUNT; r++) {
-		any |= c.want[r];
-		if (c.img[r].data_raw && !c.want[r]) {
+		any |= img[r].os_raw != NULL;
+		if (img[r].data_raw && !img[r].os_raw) {
 			log_error("--data-image for %s without --image %s=RAW", role_name((enum role)r),
 				  role_name((enum role)r));
-			return 2;
+			return -EINVAL;
 		}
 	}
 	if (!any) {
 		log_error("missing --image ROLE=RAW (one per role to package)");
-		return 2;
+		return -EINVAL;
 	}
-	int64_t sde = build_source_date_epoch();
-	c.po.mtime = sde >= 0 ? sde : (int64_t)time(NULL);
+	return 0;
+}
 
-	const char *profile = argv[optind];
-	char *text = NULL, *state = NULL;
-	struct model m;
-	struct diags d = { 0 };
-	int ret = 1, e = read_file(profile, PROFILE_MAX_BYTES, &text, &c.tlen);
-	if (e < 0) {
-		log_error_errno(e, "cannot read %s", profile);
-		free(text);
+static int package(const struct package_args *a, const struct kiln_target *const *targets)
+{
+	struct opened_profile p;
+	if (profile_open(a->profile, &p) < 0)
 		return 1;
-	}
-	if (profile_load_buffer(profile, text, c.tlen, &m, &d) < 0) {
-		diags_print(&d, stderr);
-		log_error("%s: %zu error%s in profile", profile, d.n, d.n == 1 ? "" : "s");
-		diags_free(&d);
-		free(text);
-		return 1;
-	}
 	struct stat st;
-	if (stat(c.out_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		log_error("output directory %s does not exist", c.out_dir);
-		goto out;
+	if (stat(a->out_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_error("output directory %s does not exist", a->out_dir);
+		profile_close(&p);
+		return 1;
 	}
-	state = state_dir_resolve(state_opt, profile, m.name);
-	c.profile = profile;
-	c.m = &m;
-	c.text = text;
-	c.state = state;
-	if (deliver(&c, t) == 0)
-		ret = 0;
-out:
-	free(state);
-	diags_free(&d);
-	model_free(&m);
-	free(text);
+	_cleanup_free_ char *state = state_dir_resolve(a->state, a->profile, p.m.name);
+	struct cli_seeds seeds = { a->profile, &p.m, p.text, p.len, state };
+	struct build_request req = {
+		.profile = a->profile, .m = &p.m, .targets = targets, .out_dir = a->out_dir, .given = a->img,
+		.state = state, .source_date_epoch = build_source_date_epoch(), .po = a->po,
+		.make_seed = a->seeds ? cli_make_seed : NULL, .seed_ud = &seeds,
+	};
+	int ret = cli_run(&req);
+	profile_close(&p);
 	return ret;
+}
+
+int cmd_package(int argc, char **argv)
+{
+	struct package_args a = {
+		.out_dir = ".", .seeds = true,
+		.po = { .digest = OVA_DIGEST_SHA256, .progress = isatty(STDERR_FILENO) },
+	};
+	int r = parse(argc, argv, &a);
+	if (r != 0)
+		return r < 0 ? 0 : r;
+	const struct kiln_target *t = pick_target(a.target);
+	if (!t)
+		return 2;
+	const struct kiln_target *targets[] = { t, NULL };
+	if (cli_check_signing(&a.po, targets) < 0 || check_images(a.img) < 0)
+		return 2;
+	return package(&a, targets);
 }

@@ -2,13 +2,18 @@
  * host gets (networkd, nftables, hostname, hosts, authorized_keys) under
  * DIR, as they will sit in that host's root filesystem. */
 #include "installer/commands.h"
+#include "installer/profile_state.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 #include "profiles/profile.h"
 #include "profiles/render.h"
+#include "targets/target.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *f)
@@ -31,6 +36,26 @@ static void list_hosts(const struct model *m)
 		buf_printf(&b, "%s%s", i ? ", " : "", m->hosts[i].name);
 	log_error("the profile's hosts are: %s", b.len ? b.data : "(none)");
 	buf_free(&b);
+}
+
+/* Would one of the files written under out_dir replace the profile itself? */
+static bool overwrites_profile(const char *profile, const char *out_dir, const struct rendered_files *f)
+{
+	struct stat in;
+	if (!strcmp(profile, "-") || stat(profile, &in) < 0)
+		return false;
+	for (size_t i = 0; i < f->n; i++) {
+		char *p = xasprintf("%s%s", out_dir, f->v[i].path);
+		int r = output_is_input(p, &in);
+		if (r > 0)
+			log_error("%s is the profile %s (or a link to it): refusing to replace it", p, profile);
+		else if (r < 0)
+			log_error_errno(r, "cannot examine %s", p);
+		free(p);
+		if (r != 0)
+			return true;
+	}
+	return false;
 }
 
 int cmd_render(int argc, char **argv)
@@ -59,19 +84,10 @@ int cmd_render(int argc, char **argv)
 	}
 	const char *profile = argv[optind];
 
-	struct model m = { 0 };
-	struct diags d = { 0 };
-	int r = profile_load_file(profile, &m, &d);
-	if (r < 0) {
-		size_t n = d.n;
-		diags_print(&d, stderr);
-		diags_free(&d);
-		if (n == 0)   /* the loader usually says why itself */
-			log_error_errno(r, "cannot load profile %s", profile);
-		model_free(&m);
+	struct model m;
+	int r = profile_load_reported(profile, &m);
+	if (r < 0)
 		return 1;
-	}
-	diags_free(&d);
 
 	int rc = 1;
 	struct rendered_files files = { 0 };
@@ -88,6 +104,8 @@ int cmd_render(int argc, char **argv)
 		log_error_errno(r, "cannot create %s", out_dir);
 		goto out;
 	}
+	if (overwrites_profile(profile, out_dir, &files))
+		goto out;
 	r = rendered_files_write(&files, out_dir);
 	if (r < 0) {
 		log_error_errno(r, "cannot write %s's files under %s", h->name, out_dir);

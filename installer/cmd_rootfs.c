@@ -9,7 +9,8 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "profiles/profile.h"
+#include "installer/profile_state.h"
+#include "profiles/syntax.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -77,7 +78,7 @@ static int parse(int argc, char **argv, struct rootfs_args *a)
 			a->suite = optarg;
 			break;
 		case 'm':
-			if ((why = debian_url_check(optarg))) {
+			if ((why = syntax_apt_uri(optarg))) {
 				log_error("--mirror '%s' %s", optarg, why);
 				return 2;
 			}
@@ -116,14 +117,9 @@ static int parse(int argc, char **argv, struct rootfs_args *a)
 static int settings(const struct rootfs_args *a, struct model *m, struct debian_settings *d)
 {
 	if (a->profile) {
-		struct diags dg = { 0 };
-		int e = profile_load_file(a->profile, m, &dg);
-		if (e < 0) {
-			diags_print(&dg, stderr);
-			diags_free(&dg);
+		int e = profile_load_reported(a->profile, m);
+		if (e < 0)
 			return e;
-		}
-		diags_free(&dg);
 		*d = m->debian;
 		memset(&m->debian, 0, sizeof m->debian);
 		return 0;

@@ -9,8 +9,10 @@
 #include "installer/keystore.h"
 #include "installer/profile_state.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/minisign.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void sign_usage(FILE *f)
@@ -37,19 +40,6 @@ static void sign_usage(FILE *f)
 		   "                     instead of hashing the whole image\n");
 }
 
-static int parse_version(const char *s, uint64_t *v)
-{
-	char *end;
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*v = x;
-	return 0;
-}
-
 /* Sign the prehash of `file` and write <file>.minisig. */
 static int sign_write(const struct minisign_key *k, const uint8_t h[MINISIGN_HASH_BYTES], const char *file,
 		      const char *deployment, uint64_t version)
@@ -58,8 +48,16 @@ static int sign_write(const struct minisign_key *k, const uint8_t h[MINISIGN_HAS
 	char *comment = minisign_kiln_comment((int64_t)time(NULL), basename(copy), deployment, version);
 	struct buf out;
 	buf_init(&out);
-	int r = comment ? minisign_sign_hash(k, h, comment, NULL, &out) : -EINVAL;
-	if (r < 0)
+	struct stat in;
+	int r = stat(file, &in) == 0 ? output_is_input(sigpath, &in) : 0;
+	if (r != 0) {
+		if (r > 0)
+			log_error("%s is %s itself (or a link to it): refusing to replace the file with its signature",
+				  sigpath, file);
+		else
+			log_error_errno(r, "cannot examine %s", sigpath);
+		r = r > 0 ? -EEXIST : r;
+	} else if ((r = comment ? minisign_sign_hash(k, h, comment, NULL, &out) : -EINVAL) < 0)
 		log_error("cannot sign %s: the file name or deployment holds a tab or control character", file);
 	else if ((r = write_file_atomic(sigpath, out.data, out.len, 0644)) < 0)
 		log_error_errno(r, "cannot write %s", sigpath);
@@ -114,10 +112,8 @@ int cmd_sign(int argc, char **argv)
 		case 's': state_opt = optarg; break;
 		case 'p': profile = optarg; break;
 		case 'V':
-			if (parse_version(optarg, &version) < 0) {
-				log_error("--version wants a non-negative integer, got '%s'", optarg);
+			if (option_u64("--version", optarg, 0, UINT64_MAX, &version) < 0)
 				return 2;
-			}
 			break;
 		case 'B': bmap = true; break;
 		case 'h': sign_usage(stdout); return 0;
@@ -139,7 +135,7 @@ int cmd_sign(int argc, char **argv)
 	fprintf(stderr, "kiln: hashing %s\n", file);
 	r = minisign_hash_file(file, h);
 	if (r < 0) {
-		log_error_errno(r, "cannot read %s", file);
+		log_error("%s %s", file, input_strerror(r));
 		goto done;
 	}
 	if (sign_write(k, h, file, deployment, version) < 0 ||

@@ -2,6 +2,7 @@
 #include "installer/commands.h"
 #include "installer/keystore.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/minisign.h"
 #include "lib/xalloc.h"
@@ -59,7 +60,7 @@ int cmd_verify(int argc, char **argv)
 		goto done;
 	r = read_file(sp, 16384, &text, &n);
 	if (r < 0) {
-		log_error_errno(r, "cannot read signature %s", sp);
+		log_error("signature %s %s", sp, input_strerror(r));
 		goto done;
 	}
 	r = minisign_sig_parse(text, n, &sig);
@@ -80,7 +81,10 @@ int cmd_verify(int argc, char **argv)
 		r = minisign_verify_file(&pub, &sig, file);
 	}
 	if (r < 0) {
-		log_error("%s: %s", file, r == -ENOENT || r == -EACCES || r == -EISDIR ? strerror(-r) : minisign_strerror(r));
+		if (r == -ENOENT || r == -EACCES || r == -EISDIR || r == -EINVAL)
+			log_error("%s %s", file, input_strerror(r));
+		else
+			log_error("%s: %s", file, minisign_strerror(r));
 		goto done;
 	}
 	printf("Signature and comment signature verified\nTrusted comment: %s\n", sig.trusted_comment);

@@ -4,9 +4,11 @@
 #include "installer/state.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include "lib/seed.h"
 #include "lib/xalloc.h"
 #include "profiles/secrets_catalog.h"
+#include "profiles/seed_topology.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -31,14 +33,12 @@ static int next_serial(const char *state, uint64_t *out)
 		log_error_errno(r, "cannot read %s", sp);
 		goto done;
 	} else {
-		char *end;
-		errno = 0;
-		unsigned long long v = strtoull(t, &end, 10);
-		if (errno || end == t || (*end && strcmp(end, "\n") != 0) || v == UINT64_MAX) {
+		if (len && t[len - 1] == '\n')
+			t[--len] = '\0';
+		if (parse_u64(t, 0, UINT64_MAX - 1, &n) < 0) {
 			r = log_error_errno(EBADMSG, "%s is not a serial number", sp);
 			goto done;
 		}
-		n = v;
 	}
 	char num[32];
 	int k = snprintf(num, sizeof num, "%" PRIu64 "\n", n + 1);
@@ -80,7 +80,7 @@ static int check_tls(const char *profile, const char *state, bool own_ca, const 
 }
 
 int host_seed_build(const char *profile, const struct model *m, const char *text, size_t tlen, const char *state,
-		    const char *host_name, bool for_ec2, struct buf *out, struct host_seed_info *info)
+		    const char *host_name, struct buf *out, struct host_seed_info *info)
 {
 	struct minisign_key *op = NULL;
 	struct role_keypair *rk = NULL;
@@ -127,25 +127,14 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 	if ((r = next_serial(state, &serial)) < 0)
 		goto done;
 	struct seed_params sp = {
-		.model = m, .topology = text, .topology_len = tlen, .host = host_name,
+		.topology = text, .topology_len = tlen, .host = host_name,
 		.serial = serial, .created = (int64_t)time(NULL),
 		.files = files, .n_files = n_files, .secrets = secrets, .n_secrets = n_secrets,
 	};
-	r = seed_build(&sp, rk->pk, op, out);
+	r = seed_build_for_host(m, &sp, rk->pk, op, out);
 	if (r < 0) {
 		log_error_errno(r, "cannot build the seed for %s", host_name);
 		goto done;
-	}
-	if (out->len > SEED_EC2_USERDATA_MAX) {
-		if (for_ec2 || (m->targets & TARGET_EC2)) {
-			r = log_error_errno(EFBIG, "seed for %s is %zu bytes, over EC2's %u byte user-data limit%s; "
-					    "shrink the profile (comments, unused sections) or the app certificate",
-					    host_name, out->len, SEED_EC2_USERDATA_MAX,
-					    for_ec2 ? "" : " (the profile targets ec2)");
-			goto done;
-		}
-		log_warn("seed for %s is %zu bytes: too large for EC2 user data (%u bytes), fine for other targets",
-			 host_name, out->len, SEED_EC2_USERDATA_MAX);
 	}
 	if (info) {
 		info->serial = serial;

@@ -12,13 +12,13 @@
 #include <stdint.h>
 
 /* text/tlen: the profile bytes m was parsed from (profile names them in
- * messages). for_ec2: refuse a seed over EC2's 16 KB user-data limit (also
- * refused when the profile targets ec2; otherwise only a warning). Logs its
- * errors; returns 0 or a negative errno (-EFBIG for the size limit). */
+ * messages). Whether the seed fits where it goes is the caller's check
+ * (targets/target.h target_seed_check). Logs its errors; returns 0 or a
+ * negative errno. */
 struct host_seed_info {
 	uint64_t serial;
 	size_t n_secrets;
 };
 int host_seed_build(const char *profile, const struct model *m, const char *text, size_t tlen, const char *state,
-		    const char *host, bool for_ec2, struct buf *out, struct host_seed_info *info);
+		    const char *host, struct buf *out, struct host_seed_info *info);
 #endif

@@ -1,4 +1,5 @@
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,10 @@
 
 int read_file(const char *path, size_t max, char **out, size_t *len)
 {
-	int fd = strcmp(path, "-") == 0 ? dup(STDIN_FILENO) : open(path, O_RDONLY | O_CLOEXEC);
+	if (strcmp(path, "-") != 0)
+		return read_input(path, 0, max, out, len);
+	/* stdin: whatever the caller was given, a pipe too. */
+	int fd = dup(STDIN_FILENO);
 	if (fd < 0)
 		return -errno;
 	struct stat st;
@@ -28,7 +32,7 @@ int read_file(const char *path, size_t max, char **out, size_t *len)
 		close(fd);
 		return -EFBIG;
 	}
-	size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096, n = 0;
+	size_t cap = 4096, n = 0;
 	char *data = xmalloc(cap);
 	for (;;) {
 		if (n + 1 >= cap) {

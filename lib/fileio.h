@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Read a whole file into a NUL-terminated malloc'd buffer. Fails with -EFBIG
- * if it is larger than max bytes. "-" reads stdin. */
+/* Read a whole regular file into a NUL-terminated malloc'd buffer: "-" is
+ * stdin (which may be a pipe), any other path is read with read_input()
+ * (lib/input.h: never blocks on a FIFO, refuses anything but a regular
+ * file). Fails with -EFBIG if it is larger than max bytes. */
 int read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* Write via "<path>.tmp-XXXXXX" in the same directory, fsync, chmod to mode,

@@ -99,3 +99,11 @@ const char *input_strerror(int r)
 		return other;
 	}
 }
+
+int output_is_input(const char *path, const struct stat *in)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return st.st_dev == in->st_dev && st.st_ino == in->st_ino;
+}

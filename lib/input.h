@@ -14,6 +14,7 @@
 #ifndef KILN_INPUT_H
 #define KILN_INPUT_H
 #include <stddef.h>
+#include <sys/stat.h>
 
 enum input_flags {
 	INPUT_BLOCKDEV = 1 << 0,   /* a block device is accepted too (open_input only) */
@@ -34,4 +35,10 @@ int read_input(const char *path, int flags, size_t max, char **data, size_t *len
 /* "is a directory, not a regular file", "is missing", ... for the codes
  * above; "cannot be read (<strerror>)" for any other. */
 const char *input_strerror(int r);
+
+/* Is path, an output about to be written, the input file `in` describes
+ * (same st_dev and st_ino, after following symlinks: a symlink or hard link
+ * to the input counts)? 1 yes, 0 no (or path does not exist yet), -errno
+ * when path cannot be examined. Commands refuse to write over their input. */
+int output_is_input(const char *path, const struct stat *in);
 #endif

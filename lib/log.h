@@ -1,6 +1,16 @@
-/* Logging, systemd-style: library functions return negative errno and the
- * caller at the top logs once. log_*_errno() log and return -abs(err) so
+/* Logging, systemd-style. log_*_errno() log and return -abs(err) so
  * `return log_error_errno(r, "...")` reads naturally.
+ *
+ * Who logs: every failure is logged exactly once, by the function that
+ * knows what the operator needs to hear (the file, the value, the command
+ * that repairs it). Below that point functions return a negative errno and
+ * stay silent: parsers, formatters, pure checks and everything the agent and
+ * kiln share at the bottom of lib/ (their headers say "Does not log"). A
+ * function that logs says so in its header ("Logs its errors") and its
+ * callers only pass the errno up; they never log the same failure again.
+ * Commands (installer/cmd_*.c, firstboot/cmd_*.c) turn the errno into an
+ * exit code and log only what no callee could know (usage errors).
+ *
  * Never pass a secret value to any of these. */
 #ifndef KILN_LOG_H
 #define KILN_LOG_H

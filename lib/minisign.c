@@ -2,6 +2,7 @@
  * docs/keys-and-seeds.md. Written from the format description, not from
  * minisign's source. */
 #include "lib/minisign.h"
+#include "lib/input.h"
 #include "lib/b64.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -207,9 +208,9 @@ int minisign_hash_buffer(const void *data, size_t len, uint8_t out[MINISIGN_HASH
 
 int minisign_hash_file(const char *path, uint8_t out[MINISIGN_HASH_BYTES])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_input(path, 0, SIZE_MAX);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	crypto_generichash_state st;
 	crypto_generichash_init(&st, NULL, 0, MINISIGN_HASH_BYTES);
 	size_t bs = 1u << 20;

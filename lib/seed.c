@@ -2,8 +2,6 @@
 #include "lib/seed.h"
 #include "lib/b64.h"
 #include "lib/xalloc.h"
-#include "profiles/secrets_catalog.h"
-#include "profiles/profile.h"
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -15,8 +13,6 @@
 #define NAME_MAX_LEN 63
 #define FILE_NAME_MAX 64
 #define SECRET_NAME_MAX 64
-
-static const char *const role_names[] = { "app", "mysql", "minio" };
 
 static bool valid_chars(const char *s, size_t n, size_t max, const char *extra)
 {
@@ -81,14 +77,6 @@ int seed_sign_body(const struct minisign_key *op, const char *deployment, const 
 	return 0;
 }
 
-static const struct host *find_host(const struct model *m, const char *name)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (strcmp(m->hosts[i].name, name) == 0)
-			return &m->hosts[i];
-	return NULL;
-}
-
 /* The sealed plaintext: "<name>=<len>:<value>\n" per secret. */
 static uint8_t *secrets_plaintext(const struct seed_secret *s, size_t n, size_t *len)
 {
@@ -112,17 +100,13 @@ static uint8_t *secrets_plaintext(const struct seed_secret *s, size_t n, size_t 
 int seed_build(const struct seed_params *p, const uint8_t role_pk[32], const struct minisign_key *op,
 	       struct buf *out)
 {
-	const struct model *m = p->model;
-	const struct host *h = find_host(m, p->host);
-	if (!h)
-		return -ENOENT;
-	if (!valid_name(m->name, strlen(m->name)) || !valid_name(h->name, strlen(h->name)) ||
-	    (unsigned)h->role >= ROLE__COUNT)
+	if (!valid_name(p->deployment, strlen(p->deployment)) || !valid_name(p->host, strlen(p->host)) ||
+	    (unsigned)p->role >= ROLE__COUNT)
 		return -EINVAL;
 	for (size_t i = 0; i < p->n_secrets; i++) {
 		if (!valid_secret_name(p->secrets[i].name, strlen(p->secrets[i].name)))
 			return -EINVAL;
-		if (!host_needs_secret(m, h, p->secrets[i].name))
+		if (p->may_carry && !p->may_carry(p->may_carry_ud, p->secrets[i].name))
 			return -EPERM;
 	}
 	for (size_t i = 0; i < p->n_files; i++)
@@ -132,7 +116,7 @@ int seed_build(const struct seed_params *p, const uint8_t role_pk[32], const str
 	struct buf b;
 	buf_init(&b);
 	buf_printf(&b, SEED_MAGIC "%d;deployment=%s;host=%s;role=%s;serial=%" PRIu64 ";created=%" PRId64
-		   ";role-key=", SEED_FORMAT_VERSION, m->name, h->name, role_names[h->role], p->serial,
+		   ";role-key=", SEED_FORMAT_VERSION, p->deployment, p->host, role_name(p->role), p->serial,
 		   p->created);
 	b64_append(&b, role_pk, 32);
 	buf_puts(&b, ";topology=");
@@ -159,7 +143,7 @@ int seed_build(const struct seed_params *p, const uint8_t role_pk[32], const str
 	free(sealed);
 	buf_putc(&b, ';');
 
-	r = seed_sign_body(op, m->name, h->name, p->serial, &b);
+	r = seed_sign_body(op, p->deployment, p->host, p->serial, &b);
 	if (r == 0)
 		buf_append(out, b.data, b.len);
 	buf_free(&b);
@@ -176,7 +160,6 @@ struct parsed {
 	struct minisign_sig sig;
 };
 
-static bool span_eq(struct span s, const char *lit) { return s.n == strlen(lit) && !memcmp(s.p, lit, s.n); }
 static char *span_dup(struct span s) { return xstrndup(s.p, s.n); }
 
 static int parse_u64(struct span s, uint64_t *out)
@@ -216,7 +199,7 @@ static int inflate_text(const uint8_t *z, size_t zlen, char **out, size_t *out_l
 	memset(&st, 0, sizeof st);
 	if (inflateInit(&st) != Z_OK)
 		return -ENOMEM;
-	size_t cap = PROFILE_MAX_BYTES;
+	size_t cap = SEED_TOPOLOGY_MAX;
 	char *t = xmalloc(cap + 1);
 	st.next_in = (Bytef *)z;
 	st.avail_in = (uInt)zlen;
@@ -318,10 +301,8 @@ static int parse_seed(const char *data, size_t len, struct seed *out, struct par
 	out->host = span_dup(v);
 	if (!take(&p, end, "role=", &v))
 		return SEED_E_MALFORMED;
-	for (size_t i = 0; i < sizeof role_names / sizeof *role_names; i++)
-		if (span_eq(v, role_names[i]))
-			out->role = xstrdup(role_names[i]);
-	if (!out->role)
+	out->role = span_dup(v);
+	if (role_from_name(out->role) < 0)
 		return SEED_E_MALFORMED;
 	uint64_t created;
 	if (!take(&p, end, "serial=", &v) || parse_u64(v, &out->serial) < 0 ||
@@ -429,26 +410,6 @@ static int open_sealed(const struct parsed *pr, const struct role_keypair *rk, s
 	return r;
 }
 
-/* The host must be in the topology, with the role the seed claims. */
-static int check_topology(struct seed *s)
-{
-	struct diags d = { 0 };
-	struct model *m = xcalloc(1, sizeof *m);
-	int r = profile_load_buffer("seed-topology", s->topology, s->topology_len, m, &d);
-	diags_free(&d);
-	if (r < 0) {
-		free(m);
-		return SEED_E_MALFORMED;
-	}
-	s->model = m;
-	if (strcmp(m->name, s->deployment) != 0)
-		return SEED_E_MALFORMED;
-	const struct host *h = find_host(m, s->host);
-	if (!h || (unsigned)h->role >= ROLE__COUNT || strcmp(role_names[h->role], s->role) != 0)
-		return SEED_E_UNKNOWN_HOST;
-	return 0;
-}
-
 int seed_open(const char *data, size_t len, const struct minisign_pub *operator_pub,
 	      const struct role_keypair *role_key, const char *expected_deployment,
 	      uint64_t min_serial, struct seed *out)
@@ -465,8 +426,6 @@ int seed_open(const char *data, size_t len, const struct minisign_pub *operator_
 		r = SEED_E_WRONG_ROLE;
 	if (r == 0)
 		r = open_sealed(&pr, role_key, out);
-	if (r == 0)
-		r = check_topology(out);
 	minisign_sig_free(&pr.sig);
 	if (r < 0)
 		seed_free(out);
@@ -506,10 +465,6 @@ void seed_free(struct seed *s)
 	}
 	free(s->secrets);
 	free(s->trusted_comment);
-	if (s->model) {
-		model_free(s->model);
-		free(s->model);
-	}
 	memset(s, 0, sizeof *s);
 }
 

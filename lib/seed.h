@@ -12,23 +12,26 @@
  *   SEED_E_OLD_SERIAL    serial lower than min_serial (replay / rollback)
  *   SEED_E_WRONG_ROLE    sealed to another role key than the one given
  *   SEED_E_TAMPERED      sealed box does not open with the right key
+ * and the topology check after it (profiles/seed_topology.h: lib/ does not
+ * parse profiles) refuses
  *   SEED_E_UNKNOWN_HOST  the host is not in the seed's topology (or has another role)
  * Secret values are in sodium_malloc'd memory, wiped by seed_free, and never
- * logged by this code. */
+ * logged by this code. Nothing here logs. */
 #ifndef KILN_SEED_H
 #define KILN_SEED_H
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
+#include "lib/appliance.h"
 #include "lib/buf.h"
 #include "lib/minisign.h"
 #include "lib/rolekey.h"
-#include "profiles/model.h"
 
 #define SEED_FORMAT_VERSION 1
 #define SEED_MAGIC "kiln-seed:"
-#define SEED_EC2_USERDATA_MAX 16384   /* EC2 user data limit, bytes before base64 */
 #define SEED_MAX_BYTES (1u << 20)     /* readers refuse larger inputs */
+#define SEED_TOPOLOGY_MAX (1u << 20)  /* a whole profile (profiles/profile.h PROFILE_MAX_BYTES) */
 
 #define SEED_E_MALFORMED    (-EBADMSG)
 #define SEED_E_VERSION      (-EPROTONOSUPPORT)
@@ -58,29 +61,32 @@ struct seed {
 	uint64_t serial;
 	int64_t created;
 	uint8_t role_pk[32];
-	char *topology; size_t topology_len;         /* the profile YAML text */
+	char *topology; size_t topology_len;         /* the profile YAML text, verified but not parsed */
 	struct seed_file *files; size_t n_files;
 	char **secret_names; size_t n_secret_names;
 	struct seed_secret *secrets; size_t n_secrets;  /* filled by seed_open only */
 	uint8_t keynum[MINISIGN_KEYNUM_BYTES];       /* signer */
 	char *trusted_comment;
-	struct model *model;   /* seed_open: the topology rebuilt by the profile parser */
 };
 
-/* What seed_build puts in: the caller passes exactly the secrets the host
- * needs (host_needs_secret); any other is refused with -EPERM. */
+/* What seed_build puts in. The caller passes exactly the secrets the host
+ * needs; may_carry, when set, is asked about each and a secret it refuses
+ * fails the build with -EPERM (profiles/seed_topology.h sets it from the
+ * profile's rule, host_needs_secret). */
 struct seed_params {
-	const struct model *model;
+	const char *deployment, *host;
+	enum role role;
 	const char *topology; size_t topology_len;
-	const char *host;
 	uint64_t serial;
 	int64_t created;
 	const struct seed_file *files; size_t n_files;
 	const struct seed_secret *secrets; size_t n_secrets;   /* values need not be sodium memory */
+	bool (*may_carry)(const void *ud, const char *secret);
+	const void *may_carry_ud;
 };
 
-/* Appends the seed line (with final '\n') to out. -ENOENT: host not in the
- * model; -EPERM: a secret the host must not get; -EINVAL: bad name/comment. */
+/* Appends the seed line (with final '\n') to out. -EPERM: a secret the host
+ * must not get (may_carry); -EINVAL: bad name, role or comment. */
 int seed_build(const struct seed_params *p, const uint8_t role_pk[32], const struct minisign_key *op,
 	       struct buf *out);
 
@@ -89,6 +95,9 @@ int seed_build(const struct seed_params *p, const uint8_t role_pk[32], const str
 int seed_sign_body(const struct minisign_key *op, const char *deployment, const char *host,
 		   uint64_t serial, struct buf *body);
 
+/* Verifies and opens a seed (every refusal above but SEED_E_UNKNOWN_HOST,
+ * which needs the topology parsed: profiles/seed_topology.h). On failure
+ * *out is left empty. */
 int seed_open(const char *data, size_t len, const struct minisign_pub *operator_pub,
 	      const struct role_keypair *role_key, const char *expected_deployment,
 	      uint64_t min_serial, struct seed *out);

@@ -71,16 +71,6 @@ void debian_settings_free(struct debian_settings *d)
 	memset(d, 0, sizeof *d);
 }
 
-const char *debian_url_check(const char *s)
-{
-	if (strncmp(s, "http://", 7) && strncmp(s, "https://", 8) && strncmp(s, "file:", 5))
-		return "must be an http://, https:// or file: URL";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= ' ' || *p == 0x7f || *p == '[' || *p == ']' || *p == '#')
-			return "must be one URL without spaces, control characters, '[', ']' or '#'";
-	return NULL;
-}
-
 static unsigned digits(const char *s, size_t n)
 {
 	unsigned v = 0;

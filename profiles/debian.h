@@ -47,9 +47,6 @@ void debian_settings_free(struct debian_settings *d);
  * a host's root. malloc'd. */
 char *debian_security_mirror_for(const char *mirror);
 
-/* NULL when s is a URL an apt source can name (http://, https:// or file:,
- * no white space or control characters), else why not. */
-const char *debian_url_check(const char *s);
 /* NULL when s is a snapshot timestamp YYYYMMDDTHHMMSSZ naming a real UTC
  * date and time, else why not. */
 const char *debian_snapshot_check(const char *s);

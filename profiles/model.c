@@ -1,25 +1,11 @@
-/* Model helpers declared in profiles/model.h: role names, lookups, endpoint
- * matching, IPv4 arithmetic and freeing. */
+/* Model helpers declared in profiles/model.h: lookups, endpoint
+ * matching, IPv4 arithmetic, ESXi hardware versions and freeing. */
 #include "profiles/model.h"
+#include "profiles/disk_rule.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const role_names[ROLE__COUNT] = { "app", "mysql", "minio" };
-
-const char *role_name(enum role r)
-{
-	return (unsigned)r < ROLE__COUNT ? role_names[r] : "?";
-}
-
-int role_from_name(const char *s)
-{
-	for (int r = 0; r < ROLE__COUNT; r++)
-		if (s && strcmp(s, role_names[r]) == 0)
-			return r;
-	return -EINVAL;
-}
 
 const struct host *model_find_host(const struct model *m, const char *name)
 {
@@ -27,6 +13,38 @@ const struct host *model_find_host(const struct model *m, const char *name)
 		if (m->hosts[i].name && strcmp(m->hosts[i].name, name) == 0)
 			return &m->hosts[i];
 	return NULL;
+}
+
+void role_sizing(const struct model *m, enum role r, struct role_sizing *s)
+{
+	memset(s, 0, sizeof *s);
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		if (h->role != r)
+			continue;
+		s->n_hosts++;
+		if (h->size.vcpus > s->vcpus)
+			s->vcpus = h->size.vcpus;
+		if (h->size.memory_mib > s->memory_mib)
+			s->memory_mib = h->size.memory_mib;
+		if (h->size.os_disk_gib > s->os_disk_gib)
+			s->os_disk_gib = h->size.os_disk_gib;
+		if (r != ROLE_APP && h->size.data_disk_gib > s->data_disk_gib)
+			s->data_disk_gib = h->size.data_disk_gib;
+		unsigned nics = h->n_ethernets ? (unsigned)h->n_ethernets : 1;
+		if (nics > s->nics)
+			s->nics = nics;
+	}
+	if (!s->nics)
+		s->nics = 1;
+}
+
+bool model_has_target(const struct model *m, const char *name)
+{
+	for (size_t i = 0; i < m->n_targets; i++)
+		if (!strcmp(m->targets[i].name, name))
+			return true;
+	return false;
 }
 
 const struct subnet *model_find_subnet(const struct model *m, const char *name)
@@ -61,6 +79,29 @@ bool endpoint_matches_host(const struct model *m, const struct endpoint *e, cons
 		return s && s->cidr.prefix >= e->cidr.prefix && ipv4_net_contains(&e->cidr, s->cidr.addr);
 	}
 	return false;
+}
+
+bool esxi_hardware_version_ok(unsigned v)
+{
+	/* ESXi versions: 11 = 6.0, 13 = 6.5, 14 = 6.7, 15 = 6.7U2, 17-19 = 7.0.x,
+	 * 20 = 8.0, 21 = 8.0U2. 12 and 16 are Workstation-only. */
+	return v == 11 || (v >= 13 && v <= 15) || (v >= 17 && v <= 21);
+}
+
+int esxi_hardware_version_parse(const char *s, unsigned *out)
+{
+	if (!s || strncmp(s, "vmx-", 4) != 0 || !s[4])
+		return -EINVAL;
+	unsigned v = 0;
+	for (const char *p = s + 4; *p; p++) {
+		if (*p < '0' || *p > '9' || v > 1000)
+			return -EINVAL;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (!esxi_hardware_version_ok(v))
+		return -ENOTSUP;
+	*out = v;
+	return 0;
 }
 
 /* Strict dotted quad: four decimal octets, no leading zeros (they read as octal elsewhere). */
@@ -218,6 +259,7 @@ void model_free(struct model *m)
 		for (size_t j = 0; j < h->n_ethernets; j++)
 			ethernet_free(&h->ethernets[j]);
 		free(h->ethernets);
+		install_settings_free(&h->install);
 	}
 	free(m->hosts);
 	free(m->dns);
@@ -253,9 +295,13 @@ void model_free(struct model *m)
 	for (size_t i = 0; i < m->n_sizes; i++)
 		free(m->sizes[i].name);
 	free(m->sizes);
+	for (size_t i = 0; i < m->n_targets; i++)
+		free(m->targets[i].name);
+	free(m->targets);
 	free(m->esxi.hardware_version);
 	free(m->esxi.network);
 	free(m->esxi.disk_controller);
 	strv_free(m->esxi.overridable, m->esxi.n_overridable);
+	install_settings_free(&m->install);
 	memset(m, 0, sizeof *m);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "profiles/debian.h"
+#include "lib/appliance.h"   /* enum role */
 
 #define KILN_SCHEMA_VERSION 1
 
@@ -16,10 +17,6 @@ struct src_pos {
 	const char *file;      /* points into model->source_name */
 	unsigned line, col;    /* 1-based; 0 when synthesised */
 };
-
-enum role { ROLE_APP, ROLE_MYSQL, ROLE_MINIO, ROLE__COUNT };
-const char *role_name(enum role r);            /* "app", "mysql", "minio" */
-int role_from_name(const char *s);             /* enum role or -EINVAL */
 
 /* IPv4 values are host byte order. */
 struct ipv4_net {
@@ -68,6 +65,27 @@ struct size_preset {
 	struct src_pos pos;
 };
 
+/* A rule that picks one disk of a bare-metal host by what the kernel says
+ * about it (lib/diskinfo.h); profiles/disk_rule.h matches it. Every key is
+ * optional; a rule with none set matches every disk. */
+struct disk_rule {
+	bool set;                  /* the profile gave this rule */
+	bool has_size;
+	unsigned size_min_gib, size_max_gib;   /* inclusive, GiB of 2^30 bytes */
+	char *model, *serial, *by_path;        /* fnmatch(3) globs; NULL = any */
+	int rotational;            /* -1 any, 0 solid state, 1 spinning */
+	struct src_pos pos;
+};
+
+/* install: how the installer media put the host on its disks (docs/profile.md). */
+struct install_settings {
+	struct disk_rule disk;     /* the OS disk */
+	struct disk_rule data_disk;/* mysql and minio: the disk kiln-firstboot keeps the data on */
+	bool unattended;           /* no countdown on the console */
+	bool wipe;                 /* a disk the rule picks may hold old data */
+	struct src_pos pos;
+};
+
 struct host {
 	char *name;                /* also the hostname; FQDN = name.domain */
 	char *hostname;            /* system hostname when set at deploy time (OVF kiln.hostname), else NULL = name */
@@ -79,6 +97,7 @@ struct host {
 	struct size_spec size;     /* preset with per-host overrides applied */
 	char *replica_of;          /* mysql only: name of the primary, or NULL */
 	struct ethernet *ethernets; size_t n_ethernets;   /* optional advanced block */
+	struct install_settings install;   /* the profile's install:, then the host's own keys */
 	struct src_pos pos;
 };
 
@@ -135,10 +154,17 @@ struct role_settings {
 	} app;
 };
 
-enum target { TARGET_RAW = 1u << 0, TARGET_ESXI = 1u << 1, TARGET_EC2 = 1u << 2, TARGET_ISO = 1u << 3 };
+/* One entry of the profile's `targets:` list: an output kind by name. The
+ * outputs are not profiles/' business; the loader checks the names against
+ * the list its caller knows (profile.h). */
+struct target_name {
+	char *name;
+	struct src_pos pos;
+};
 
 struct esxi_settings {
-	char *hardware_version;    /* "vmx-14" default */
+	char *hardware_version;    /* as written, "vmx-14" default */
+	unsigned hw_version;       /* its number, 14: what the OVF descriptor is written from */
 	char *network;             /* port group name, default "VM Network" */
 	char *disk_controller;     /* "pvscsi" default */
 	char **overridable; size_t n_overridable;  /* OVF properties allowed to override: hostname, address, gateway, dns */
@@ -160,14 +186,33 @@ struct model {
 	struct flow *flows; size_t n_flows;
 	struct role_settings roles;
 	struct size_preset *sizes; size_t n_sizes;
-	unsigned targets;          /* bitmask of enum target */
+	struct target_name *targets; size_t n_targets;  /* each once, in the order of the caller's list */
 	struct esxi_settings esxi;
+	struct install_settings install;   /* the top-level install: (every host's default) */
 };
 
 void model_free(struct model *m);
 
+/* ESXi virtual hardware versions ("vmx-NN") that boot an EFI appliance:
+ * 11, 13-15, 17-21 (12 and 16 are Workstation-only, 10 and older lack EFI
+ * support in OVA tooling). parse: -EINVAL when s is not "vmx-" and digits,
+ * -ENOTSUP for another number. */
+#define ESXI_HARDWARE_VERSIONS "vmx-11, vmx-13 .. vmx-15 or vmx-17 .. vmx-21"
+bool esxi_hardware_version_ok(unsigned v);
+int esxi_hardware_version_parse(const char *s, unsigned *out);
+
+/* What the hosts of role r need, the largest of each: vCPUs, memory, OS
+ * disk, data disk (mysql and minio only: the app role keeps no data disk, so
+ * 0 for it), NIC count (at least 1); the role's images are built to it. */
+struct role_sizing {
+	unsigned vcpus, memory_mib, os_disk_gib, data_disk_gib, nics;
+	size_t n_hosts;
+};
+void role_sizing(const struct model *m, enum role r, struct role_sizing *out);
+
 /* Lookups; NULL / -1 when absent. */
 const struct host *model_find_host(const struct model *m, const char *name);
+bool model_has_target(const struct model *m, const char *name);
 const struct subnet *model_find_subnet(const struct model *m, const char *name);
 const struct subnet *model_host_subnet(const struct model *m, const struct host *h);
 

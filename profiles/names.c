@@ -83,24 +83,3 @@ const char *name_check_identifier(const char *s, unsigned max)
 			return "must start with a lower-case letter, then [a-z0-9_], at most 64 characters";
 	return NULL;
 }
-
-const char *name_check_env(const char *s)
-{
-	if (!*s || (s[0] >= '0' && s[0] <= '9'))
-		return "must be an environment variable name: [A-Za-z_][A-Za-z0-9_]*";
-	for (const char *p = s; *p; p++)
-		if (!lower_digit(*p) && !(*p >= 'A' && *p <= 'Z') && *p != '_')
-			return "must be an environment variable name: [A-Za-z_][A-Za-z0-9_]*";
-	return NULL;
-}
-
-const char *name_check_sql(const char *s, unsigned max)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > max)
-		return max == 32 ? "must be 1 to 32 characters from [A-Za-z0-9_]" : "must be 1 to 64 characters from [A-Za-z0-9_]";
-	for (size_t i = 0; i < n; i++)
-		if (!lower_digit(s[i]) && !(s[i] >= 'A' && s[i] <= 'Z') && s[i] != '_')
-			return max == 32 ? "must be 1 to 32 characters from [A-Za-z0-9_]" : "must be 1 to 64 characters from [A-Za-z0-9_]";
-	return NULL;
-}

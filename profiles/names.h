@@ -7,6 +7,4 @@ const char *name_check_hostname(const char *s);     /* RFC 1123 label, lower cas
 const char *name_check_domain(const char *s);       /* dot-separated RFC 1123 labels */
 const char *name_check_s3_bucket(const char *s);    /* AWS S3 bucket naming rules */
 const char *name_check_identifier(const char *s, unsigned max);  /* [a-z][a-z0-9_]* (secrets) */
-const char *name_check_env(const char *s);          /* [A-Za-z_][A-Za-z0-9_]* */
-const char *name_check_sql(const char *s, unsigned max);         /* [A-Za-z0-9_] */
 #endif

@@ -28,10 +28,20 @@ void diags_free(struct diags *d);
 
 /* On success *out is a validated model (model_free it); on failure *out is
  * left empty (nothing to free) and d holds at least one diagnostic, sorted by
- * position. path may be "-" for stdin. */
-int profile_load_file(const char *path, struct model *out, struct diags *d);
-int profile_load_buffer(const char *name, const char *data, size_t len, struct model *out,
-			struct diags *d);
+ * position. path may be "-" for stdin.
+ * targets: the output kinds the profile's `targets:` may name, supplied by
+ * the caller (profiles/ knows no outputs; kiln passes its target registry's
+ * list): NULL-terminated, the first being the default when the profile has
+ * no `targets:`; the model lists a profile's targets in this order. NULL: any
+ * [a-z0-9-] name is taken as written and there is no default (the agent,
+ * which builds no outputs). */
+int profile_load_file(const char *path, const char *const *targets, struct model *out, struct diags *d);
+/* profile_load_file that also hands back, on success, the bytes the model
+ * was parsed from (malloc'd): a seed's topology is exactly these bytes. */
+int profile_load_file_text(const char *path, const char *const *targets, char **text, size_t *text_len,
+			   struct model *out, struct diags *d);
+int profile_load_buffer(const char *name, const char *data, size_t len, const char *const *targets,
+			struct model *out, struct diags *d);
 
 /* The resolved model as JSON (kiln check --json). */
 void model_to_json(const struct model *m, struct buf *out);

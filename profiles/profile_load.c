@@ -3,14 +3,16 @@
 #include "profiles/profile.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
+#include "profiles/syntax.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const top_keys[] = { "kiln", "deployment", "debian", "subnets", "hosts", "sizes",
-	"dns", "ntp", "ssh", "flows", "roles", "targets", "esxi", NULL };
+	"dns", "ntp", "ssh", "flows", "roles", "targets", "esxi", "install", NULL };
 
 void parse_header(struct ctx *c, const struct ynode *root)
 {
@@ -52,12 +54,14 @@ static void diags_sort(struct diags *d, size_t from)
 	}
 }
 
-int profile_load_buffer(const char *name, const char *data, size_t len, struct model *out, struct diags *d)
+int profile_load_buffer(const char *name, const char *data, size_t len, const char *const *targets,
+			struct model *out, struct diags *d)
 {
 	size_t nd0 = d->n;
 	memset(out, 0, sizeof *out);
 	out->source_name = xstrdup(name ? name : "<input>");
-	struct ctx c = { .m = out, .d = d, .file = out->source_name, .src = data, .src_len = len };
+	struct ctx c = { .m = out, .d = d, .file = out->source_name, .src = data, .src_len = len,
+			 .targets = targets };
 
 	if (len > PROFILE_MAX_BYTES) {
 		diags_add(d, c.file, 1, 1, "profile is %zu bytes, larger than the %u byte limit; refusing to parse it",
@@ -97,7 +101,8 @@ int profile_load_buffer(const char *name, const char *data, size_t len, struct m
 	return 0;
 }
 
-int profile_load_file(const char *path, struct model *out, struct diags *d)
+int profile_load_file_text(const char *path, const char *const *targets, char **text, size_t *text_len,
+			   struct model *out, struct diags *d)
 {
 	char *data;
 	size_t len;
@@ -110,10 +115,19 @@ int profile_load_file(const char *path, struct model *out, struct diags *d)
 		return -EINVAL;
 	}
 	if (r < 0) {
-		diags_add(d, path, 1, 1, "cannot read profile: %s", strerror(-r));
+		diags_add(d, path, 1, 1, "the profile %s", input_strerror(r));
 		return r;
 	}
-	r = profile_load_buffer(path, data, len, out, d);
-	free(data);
+	r = profile_load_buffer(path, data, len, targets, out, d);
+	if (r == 0 && text) {
+		*text = data;
+		*text_len = len;
+	} else
+		free(data);
 	return r;
+}
+
+int profile_load_file(const char *path, const char *const *targets, struct model *out, struct diags *d)
+{
+	return profile_load_file_text(path, targets, NULL, NULL, out, d);
 }

@@ -1,6 +1,7 @@
 /* render_host(): every file one host needs, and writing them under a root. */
 #include "profiles/render.h"
 #include "profiles/render_internal.h"
+#include "profiles/syntax.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -66,8 +67,8 @@ int render_host(const struct model *m, const struct host *h, struct rendered_fil
 		if (!name_ok(m->hosts[i].name))
 			return log_error_errno(EINVAL, "host %s: peer %zu has a bad name", h->name, i + 1);
 	for (size_t i = 0; i < m->n_ssh_keys; i++)
-		if (!line_ok(m->ssh_keys[i]))
-			return log_error_errno(EINVAL, "host %s: SSH key %zu spans lines", h->name, i + 1);
+		if (syntax_authorized_key(m->ssh_keys[i]))
+			return log_error_errno(EINVAL, "host %s: SSH key %zu is not one public key line", h->name, i + 1);
 
 	struct buf b;
 	buf_init(&b);

@@ -8,6 +8,7 @@
  * `netplan generate` does (docs/render.md lists the differences). */
 #include "profiles/render.h"
 #include "profiles/render_internal.h"
+#include "profiles/syntax.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -15,28 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A value goes verbatim into an INI line: refuse anything that could end
- * the line or smuggle in a section. */
+/* Values go verbatim into Key= lines: the profile loader checked them with
+ * profiles/syntax.h's networkd rules; check again before writing. */
 static bool ini_safe(const char *s)
 {
-	if (!s)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return false;
-	return *s != '\0';
-}
-
-/* Interface ids become part of a file name. */
-static bool id_safe(const char *s)
-{
-	if (!*s || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '-' || *p == '_' || *p == '.'))
-			return false;
-	return true;
+	return s && !syntax_networkd_value(s);
 }
 
 /* "Domains=a b c", or nothing for no domains. */
@@ -104,10 +88,17 @@ static void render_default(const struct model *m, const struct host *h, struct r
 
 static int check_ethernet(const struct host *h, const struct ethernet *e)
 {
-	const char *strs[] = { e->match_name, e->match_mac, e->match_driver, e->set_name, e->macaddress };
-	if (!id_safe(e->id))
-		return log_error_errno(EINVAL, "host %s: interface id '%s' may only use letters, digits, '-', '_' and '.'",
-				       h->name, e->id);
+	const char *strs[] = { e->match_mac, e->macaddress };
+	bool named = e->match_name || e->match_mac || e->match_driver;
+	const char *why = syntax_networkd_id(e->id);
+	if (!why && !named)
+		why = syntax_networkd_ifname(e->id);
+	if (why)
+		return log_error_errno(EINVAL, "host %s: interface id %s", h->name, why);
+	if ((e->match_name && syntax_networkd_glob(e->match_name)) ||
+	    (e->match_driver && syntax_networkd_glob(e->match_driver)) ||
+	    (e->set_name && syntax_networkd_ifname(e->set_name)))
+		goto bad;
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (strs[i] && !ini_safe(strs[i]))
 			goto bad;
@@ -125,7 +116,7 @@ static int check_ethernet(const struct host *h, const struct ethernet *e)
 			goto bad;
 	return 0;
 bad:
-	return log_error_errno(EINVAL, "host %s: interface %s: a value is empty or has control characters",
+	return log_error_errno(EINVAL, "host %s: interface %s: a value cannot be written to a networkd file",
 			       h->name, e->id);
 }
 

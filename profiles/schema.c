@@ -1,7 +1,9 @@
 /* Typed accessors over the YAML tree for the profile loader (schema.h). */
 #include "profiles/schema.h"
 #include "lib/buf.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,10 +136,9 @@ bool scalar_str(struct ctx *c, const struct ynode *n, const char *what, char **o
 bool scalar_uint(struct ctx *c, const struct ynode *n, const char *what, unsigned min, unsigned max, unsigned *out)
 {
 	const char *s = n->value;
-	bool digits = n->type == YN_SCALAR && n->plain && *s;
-	for (const char *p = s; digits && *p; p++)
-		digits = *p >= '0' && *p <= '9';
-	if (!digits) {
+	uint64_t v = 0;
+	int r = n->type == YN_SCALAR && n->plain ? parse_u64(s, min, max, &v) : -EINVAL;
+	if (r == -EINVAL) {
 		err_at(c, n, "'%s' must be an integer, not %s%s%s%s", what,
 		       n->type == YN_SCALAR && !is_null(n) ? "'" : "",
 		       n->type == YN_SCALAR && !is_null(n) ? s : ynode_type_name(n),
@@ -145,8 +146,7 @@ bool scalar_uint(struct ctx *c, const struct ynode *n, const char *what, unsigne
 		       n->type == YN_SCALAR && !n->plain ? " (quoted)" : "");
 		return false;
 	}
-	unsigned long long v = strlen(s) > 10 ? ~0ull : strtoull(s, NULL, 10);
-	if (v < min || v > max) {
+	if (r < 0) {
 		err_at(c, n, "'%s' is %s, out of range (expected %u..%u)", what, s, min, max);
 		return false;
 	}

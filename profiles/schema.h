@@ -19,6 +19,7 @@ struct ctx {
 	const char *src;       /* the profile text (for precise columns inside values) */
 	size_t src_len;
 	bool subnets_bad;      /* subnets: was unusable; don't blame hosts for it */
+	const char *const *targets;   /* names `targets:` may use (profile.h), or NULL */
 };
 
 void err_at(struct ctx *c, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -56,6 +57,12 @@ void parse_services(struct ctx *c, const struct ynode *root);        /* dns, ntp
 void parse_flows(struct ctx *c, const struct ynode *root);
 void parse_roles(struct ctx *c, const struct ynode *root);
 void parse_targets(struct ctx *c, const struct ynode *root);         /* targets, esxi */
+/* install: (profiles/section_install.c): the top-level default, a host's
+ * own keys over it, and the checks that need every host. */
+void install_defaults(struct install_settings *s);
+void parse_install_top(struct ctx *c, const struct ynode *root);
+void parse_install_host(struct ctx *c, const struct ynode *n, struct host *h);
+void check_install(struct ctx *c);
 void parse_ethernets(struct ctx *c, const struct ynode *n, struct host *h);
 bool parse_endpoint(struct ctx *c, const struct ynode *n, struct endpoint *e, bool from);
 #endif

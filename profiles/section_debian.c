@@ -1,13 +1,14 @@
 /* debian: the suite and the archives images are built from (profiles/debian.h). */
 #include "profiles/debian.h"
 #include "profiles/schema.h"
+#include "profiles/syntax.h"
 #include <stdlib.h>
 
 /* A URL key: reported at its value when apt could not use it. */
 static void get_url(struct ctx *c, const struct ynode *deb, const char *key, char **out)
 {
 	const char *why;
-	if (get_str(c, deb, key, out) && (why = debian_url_check(*out)))
+	if (get_str(c, deb, key, out) && (why = syntax_apt_uri(*out)))
 		err_at(c, ytree_get(deb, key), "%s '%s' %s", key, *out, why);
 }
 

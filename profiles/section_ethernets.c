@@ -3,6 +3,7 @@
  * never silently becomes a host without network. */
 #include "profiles/names.h"
 #include "profiles/schema.h"
+#include "profiles/syntax.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -65,6 +66,15 @@ static void parse_routes(struct ctx *c, const struct ynode *list, struct etherne
 	}
 }
 
+/* A string written into a networkd file, checked with that file's rule. */
+static void get_checked(struct ctx *c, const struct ynode *map, const char *key, const char *what,
+			const char *(*rule)(const char *), char **out)
+{
+	const char *why;
+	if (get_str(c, map, key, out) && (why = rule(*out)))
+		err_at(c, ytree_get(map, key), "%s '%s' %s", what, *out, why);
+}
+
 static void parse_ethernet(struct ctx *c, const struct ynode *k, const struct ynode *n, struct ethernet *e)
 {
 	static const char *const keys[] = { "match", "set-name", "dhcp4", "addresses", "routes", "nameservers",
@@ -74,15 +84,23 @@ static void parse_ethernet(struct ctx *c, const struct ynode *k, const struct yn
 
 	e->id = xstrdup(k->value);
 	e->pos = pos_of(c, k);
+	const char *why = syntax_networkd_id(e->id);
+	if (why)
+		err_at(c, k, "interface id '%s' %s", e->id, why);
 	if (!expect_map(c, n, "an ethernets entry (netplan subset)", keys))
 		return;
 	const struct ynode *match = ytree_get(n, "match");
 	if (match && expect_map(c, match, "match", match_keys)) {
-		get_str(c, match, "name", &e->match_name);
+		get_checked(c, match, "name", "match.name", syntax_networkd_glob, &e->match_name);
 		get_mac(c, match, "macaddress", &e->match_mac);
-		get_str(c, match, "driver", &e->match_driver);
+		get_checked(c, match, "driver", "match.driver", syntax_networkd_glob, &e->match_driver);
 	}
-	if (get_str(c, n, "set-name", &e->set_name) && !match)
+	/* Matching nothing by name, MAC or driver, the id is the interface's
+	 * name (netplan's rule, and what the .network's Name= says). */
+	if (!why && !e->match_name && !e->match_mac && !e->match_driver && (why = syntax_networkd_ifname(e->id)))
+		err_at(c, k, "interface id '%s' %s", e->id, why);
+	get_checked(c, n, "set-name", "set-name", syntax_networkd_ifname, &e->set_name);
+	if (e->set_name && !match)
 		err_at(c, ytree_get(n, "set-name"), "set-name needs a match: block (netplan renames only matched interfaces)");
 	get_bool(c, n, "dhcp4", &e->dhcp4);
 	if (get_strv(c, n, "addresses", &e->addresses, &e->n_addresses)) {
@@ -102,11 +120,9 @@ static void parse_ethernet(struct ctx *c, const struct ynode *k, const struct yn
 				scalar_ipv4(c, l->items[i], "nameservers.addresses", &a);
 		}
 		if (get_strv(c, ns, "search", &e->search, &e->n_search))
-			for (size_t i = 0; i < e->n_search; i++) {
-				const char *why = name_check_domain(e->search[i]);
-				if (why)
+			for (size_t i = 0; i < e->n_search; i++)
+				if ((why = name_check_domain(e->search[i])))
 					err_at(c, ytree_get(ns, "search")->items[i], "search domain '%s' %s", e->search[i], why);
-			}
 	}
 	unsigned mtu;
 	if (get_uint(c, n, "mtu", 576, 9216, &mtu))

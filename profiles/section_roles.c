@@ -3,6 +3,7 @@
 #include "profiles/names.h"
 #include "profiles/schema.h"
 #include "profiles/secrets_catalog.h"
+#include "profiles/syntax.h"
 #include "lib/xalloc.h"
 #include <stdlib.h>
 #include <string.h>
@@ -14,9 +15,9 @@ static void parse_mysql(struct ctx *c, const struct ynode *n)
 	const char *why;
 	if (!expect_map(c, n, "roles.mysql", keys))
 		return;
-	if (get_str(c, n, "database", &m->roles.mysql.database) && (why = name_check_sql(m->roles.mysql.database, 64)))
+	if (get_str(c, n, "database", &m->roles.mysql.database) && (why = syntax_sql_identifier(m->roles.mysql.database, 64)))
 		err_at(c, ytree_get(n, "database"), "database name '%s' %s", m->roles.mysql.database, why);
-	if (get_str(c, n, "user", &m->roles.mysql.user) && (why = name_check_sql(m->roles.mysql.user, 32)))
+	if (get_str(c, n, "user", &m->roles.mysql.user) && (why = syntax_sql_identifier(m->roles.mysql.user, 32)))
 		err_at(c, ytree_get(n, "user"), "user name '%s' %s", m->roles.mysql.user, why);
 	get_bool(c, n, "tls", &m->roles.mysql.tls);
 	const struct ynode *s = ytree_get(n, "settings");
@@ -33,18 +34,15 @@ static void parse_mysql(struct ctx *c, const struct ynode *n)
 	m->roles.mysql.setting_values = xcalloc(s->n + 1, sizeof(char *));
 	for (size_t i = 0; i < s->n; i++) {
 		const char *k = s->keys[i]->value;
-		bool ok = *k != '\0';
-		for (const char *p = k; *p && ok; p++)
-			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-';
-		if (!ok) {
-			err_at(c, s->keys[i], "my.cnf option name '%s' must use [a-z0-9_-]", k);
+		if ((why = syntax_mycnf_option(k))) {
+			err_at(c, s->keys[i], "my.cnf option name '%s' %s", k, why);
 			continue;
 		}
 		char *v = NULL;
 		if (!scalar_str(c, s->items[i], k, &v))
 			continue;
-		if (strchr(v, '\n')) {
-			err_at(c, s->items[i], "my.cnf value for '%s' must be a single line", k);
+		if ((why = syntax_mycnf_value(v))) {
+			err_at(c, s->items[i], "my.cnf value for '%s' %s", k, why);
 			free(v);
 			continue;
 		}
@@ -127,8 +125,10 @@ static void parse_app(struct ctx *c, const struct ynode *n)
 		} else if (ytree_get(svc, "type"))
 			type_ok = false;
 		free(type);
-		get_str(c, svc, "exec", &m->roles.app.exec);
-		get_str(c, svc, "image", &m->roles.app.image);
+		if (get_str(c, svc, "exec", &m->roles.app.exec) && (why = syntax_systemd_exec(m->roles.app.exec)))
+			err_at(c, ytree_get(svc, "exec"), "service.exec '%s' %s", m->roles.app.exec, why);
+		if (get_str(c, svc, "image", &m->roles.app.image) && (why = syntax_container_image(m->roles.app.image)))
+			err_at(c, ytree_get(svc, "image"), "service.image '%s' %s", m->roles.app.image, why);
 		/* exec/image consistency depends on the type: with a bad type, say nothing more. */
 		if (!type_ok)
 			(void)0;
@@ -179,7 +179,7 @@ static void parse_app(struct ctx *c, const struct ynode *n)
 	m->roles.app.env = xcalloc(env->n + 1, sizeof *m->roles.app.env);
 	for (size_t i = 0; i < env->n; i++) {
 		const struct ynode *k = env->keys[i], *v = env->items[i];
-		if ((why = name_check_env(k->value))) {
+		if ((why = syntax_env_name(k->value))) {
 			err_at(c, k, "environment variable '%s' %s", k->value, why);
 			continue;
 		}
@@ -187,6 +187,10 @@ static void parse_app(struct ctx *c, const struct ynode *n)
 		/* Plain numbers and booleans are fine as environment values. */
 		if (v->type != YN_SCALAR) {
 			err_at(c, v, "environment value for '%s' must be a string, not %s", k->value, ynode_type_name(v));
+			continue;
+		}
+		if ((why = syntax_env_value(v->value))) {
+			err_at(c, v, "environment value for '%s' %s", k->value, why);
 			continue;
 		}
 		e->name = xstrdup(k->value);

@@ -1,7 +1,7 @@
 /* dns, ntp, ssh, flows, targets and esxi. */
-#include "esxi/ovf.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
+#include "profiles/syntax.h"
 #include "lib/xalloc.h"
 #include <stdlib.h>
 #include <string.h>
@@ -43,14 +43,10 @@ void parse_services(struct ctx *c, const struct ynode *root)
 	const struct ynode *ssh = ytree_get(root, "ssh");
 	if (ssh && expect_map(c, ssh, "ssh", ssh_keys)) {
 		if (get_strv(c, ssh, "authorized_keys", &m->ssh_keys, &m->n_ssh_keys))
-			for (size_t i = 0; i < m->n_ssh_keys; i++) {
-				const char *k = m->ssh_keys[i];
-				bool typed = !strncmp(k, "ssh-", 4) || !strncmp(k, "ecdsa-", 6) || !strncmp(k, "sk-", 3);
-				if (!typed || !strchr(k, ' ') || strchr(k, '\n'))
+			for (size_t i = 0; i < m->n_ssh_keys; i++)
+				if ((why = syntax_authorized_key(m->ssh_keys[i])))
 					err_at(c, ytree_get(ssh, "authorized_keys")->items[i],
-					       "authorized_keys entry %zu is not a public key line "
-					       "(expected 'ssh-ed25519 AAAA... comment')", i + 1);
-			}
+					       "authorized_keys entry %zu %s (e.g. 'ssh-ed25519 AAAA... comment')", i + 1, why);
 		const struct ynode *l = ytree_get(ssh, "allow_from");
 		if (l && expect_seq(c, l, "ssh.allow_from")) {
 			m->ssh_from = xcalloc(l->n + 1, sizeof *m->ssh_from);
@@ -163,45 +159,93 @@ void parse_flows(struct ctx *c, const struct ynode *root)
 	}
 }
 
+/* The caller's target names as a diagnostic lists them: "a, b, c<last>d". */
+static char *join_names(const char *const *v, const char *last)
+{
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "");
+	for (size_t i = 0; v[i]; i++)
+		buf_printf(&b, "%s%s", i == 0 ? "" : v[i + 1] ? ", " : last, v[i]);
+	return b.data;
+}
+
+static void add_target(struct model *m, const char *name, struct src_pos pos)
+{
+	for (size_t i = 0; i < m->n_targets; i++)
+		if (!strcmp(m->targets[i].name, name))
+			return;   /* listed twice: once is enough */
+	m->targets = xrealloc(m->targets, (m->n_targets + 1) * sizeof *m->targets);
+	m->targets[m->n_targets++] = (struct target_name){ xstrdup(name), pos };
+}
+
+/* targets: names from the caller's list (c->targets), kept in that list's
+ * order; without a list, any simple name, in the profile's order. */
+static void parse_target_list(struct ctx *c, const struct ynode *l)
+{
+	const char *const *known = c->targets;
+	size_t n_known = 0;
+	while (known && known[n_known])
+		n_known++;
+	if (l->n == 0) {
+		char *some = known ? join_names(known, ", ") : NULL;
+		err_at(c, l, "'targets' is empty%s%s%s", some ? " (expected some of " : "", some ? some : "",
+		       some ? ")" : "");
+		free(some);
+		return;
+	}
+	const struct ynode **first = xcalloc(n_known + 1, sizeof *first);   /* where known[k] is listed */
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ynode *n = l->items[i];
+		char *t = NULL;
+		if (!scalar_str(c, n, "targets", &t))
+			continue;
+		size_t k = 0;
+		while (k < n_known && strcmp(t, known[k]) != 0)
+			k++;
+		const char *why;
+		if (known && k == n_known) {
+			char *one_of = join_names(known, " or ");
+			err_at(c, n, "unknown target '%s' (expected %s)", t, one_of);
+			free(one_of);
+		} else if (known) {
+			if (!first[k])
+				first[k] = n;
+		} else if ((why = name_check_simple(t, 32)))
+			err_at(c, n, "target '%s' %s", t, why);
+		else
+			add_target(c->m, t, pos_of(c, n));
+		free(t);
+	}
+	for (size_t k = 0; k < n_known; k++)
+		if (first[k])
+			add_target(c->m, known[k], pos_of(c, first[k]));
+	free(first);
+}
+
 void parse_targets(struct ctx *c, const struct ynode *root)
 {
-	static const char *const names[] = { "raw", "esxi", "ec2", "iso" };
 	static const char *const esxi_keys[] = { "hardware_version", "network", "disk_controller", "overridable", NULL };
 	static const char *const overridable[] = { "hostname", "address", "gateway", "dns" };
 	struct model *m = c->m;
 	const struct ynode *l = ytree_get(root, "targets");
-	if (l && expect_seq(c, l, "targets")) {
-		for (size_t i = 0; i < l->n; i++) {
-			char *t = NULL;
-			if (!scalar_str(c, l->items[i], "targets", &t))
-				continue;
-			size_t k = 0;
-			while (k < 4 && strcmp(t, names[k]) != 0)
-				k++;
-			if (k == 4)
-				err_at(c, l->items[i], "unknown target '%s' (expected raw, esxi, ec2 or iso)", t);
-			else
-				m->targets |= 1u << k;
-			free(t);
-		}
-		if (l->n == 0)
-			err_at(c, l, "'targets' is empty (expected some of raw, esxi, ec2, iso)");
-	}
-	if (!l)
-		m->targets = TARGET_RAW;
+	if (l && expect_seq(c, l, "targets"))
+		parse_target_list(c, l);
+	if (!l && c->targets && c->targets[0])
+		add_target(m, c->targets[0], (struct src_pos){ c->file, 0, 0 });
 
 	const struct ynode *e = ytree_get(root, "esxi");
 	if (e && expect_map(c, e, "esxi", esxi_keys)) {
 		if (get_str(c, e, "hardware_version", &m->esxi.hardware_version)) {
 			const char *v = m->esxi.hardware_version;
-			unsigned num;
-			if (ovf_hw_parse(v, &num) < 0)
+			if (esxi_hardware_version_parse(v, &m->esxi.hw_version) < 0)
 				err_at(c, ytree_get(e, "hardware_version"),
-				       "hardware_version '%s' is not supported (expected vmx-11, vmx-13 .. vmx-15 or "
-				       "vmx-17 .. vmx-21: ESXi versions that boot EFI appliances)", v);
+				       "hardware_version '%s' is not supported (expected " ESXI_HARDWARE_VERSIONS
+				       ": ESXi versions that boot EFI appliances)", v);
 		}
-		if (get_str(c, e, "network", &m->esxi.network) && !*m->esxi.network)
-			err_at(c, ytree_get(e, "network"), "esxi network (port group) name is empty");
+		const char *why;
+		if (get_str(c, e, "network", &m->esxi.network) && (why = syntax_ovf_network(m->esxi.network)))
+			err_at(c, ytree_get(e, "network"), "esxi network '%s' %s", m->esxi.network, why);
 		if (get_str(c, e, "disk_controller", &m->esxi.disk_controller) &&
 		    strcmp(m->esxi.disk_controller, "pvscsi") && strcmp(m->esxi.disk_controller, "lsilogic"))
 			err_at(c, ytree_get(e, "disk_controller"), "unknown disk_controller '%s' (expected pvscsi or lsilogic)",
@@ -217,8 +261,10 @@ void parse_targets(struct ctx *c, const struct ynode *root)
 					       m->esxi.overridable[i]);
 			}
 	}
-	if (!m->esxi.hardware_version)
+	if (!m->esxi.hardware_version) {
 		m->esxi.hardware_version = xstrdup("vmx-14");
+		m->esxi.hw_version = 14;
+	}
 	if (!m->esxi.network)
 		m->esxi.network = xstrdup("VM Network");
 	if (!m->esxi.disk_controller)

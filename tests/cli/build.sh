@@ -59,6 +59,21 @@ echo "pakages: [x]" >>"$T/r1/mysql.yaml"
 check_fails "unknown recipe key" 'mysql.yaml:[0-9]+:1: unknown key .pakages' \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role mysql --recipes "$T/r1"
 check_fails "rootfs: unknown recipe key" 'mysql.yaml:[0-9]+:1: unknown key' "$KILN" rootfs mysql --recipes "$T/r1"
+# The mirror becomes an apt source line: one plain URL (profiles/syntax_apt.c).
+check_fails "rootfs: --mirror with more words" \
+	"--mirror 'http://deb.debian.org/debian bookworm main' must be one URL without spaces" \
+	"$KILN" rootfs mysql --mirror "http://deb.debian.org/debian bookworm main"
+"$KILN" rootfs mysql --mirror 'http://deb.debian.org/debian#x' >/dev/null 2>&1
+check "rootfs: a bad --mirror is a usage error (exit 2)" test $? -eq 2
+# SOURCE_DATE_EPOCH is parsed strictly (lib/numparse.c): anything but digits is ignored, with a warning.
+check_output "rootfs: SOURCE_DATE_EPOCH enters the cache key" '^source-date-epoch 1700000000$' \
+	env SOURCE_DATE_EPOCH=1700000000 "$KILN" rootfs mysql --print-key
+for v in "+5" " 5" "5s" "-1" "99999999999999999999"; do
+	SOURCE_DATE_EPOCH=$v "$KILN" rootfs mysql --print-key >"$T/key" 2>"$T/err"
+	if grep -qF "ignoring invalid SOURCE_DATE_EPOCH '$v'" "$T/err" && ! grep -q '^source-date-epoch' "$T/key"; then
+		ok "rootfs: SOURCE_DATE_EPOCH '$v' ignored with a warning"
+	else not_ok "rootfs: SOURCE_DATE_EPOCH '$v'"; fi
+done
 
 # Artifacts: a pinned sha256 that does not match, over file:// (libcurl) and path:.
 export KILN_CACHE_DIR=$T/cache
@@ -80,7 +95,7 @@ check_fails "artifact checksum mismatch (path)" "checksum mismatch for $T/fake.d
 	"$KILN" build "$profile" --state "$state" --out "$out" --role minio --recipes "$T/r2"
 check_fails "unpinned artifact" "artifact 'minio' has no pinned sha256 yet.*--artifact minio=PATH" \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role minio
-check_fails "missing artifact file" "artifact 'minio': cannot read $T/none.deb" \
+check_fails "missing artifact file" "artifact 'minio': $T/none.deb is missing" \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role minio --artifact minio="$T/none.deb"
 
 # Failures: unreachable mirror with nothing cached (fast), unknown package (mmdebstrap).

@@ -102,7 +102,13 @@ check_fails "17k hosts refused quickly" 'many-hosts.yaml:6:3: error: hosts has [
 check_fails "100k duplicate keys refused quickly" "dup-keys.yaml:10:7: error: duplicate key 'A' \\(first given at line 9, column 7\\)" \
 	timeout 10 "$KILN" check "$T/dup-keys.yaml"
 
-check_fails "missing file" 'nonexistent.yaml:1:1: error: cannot read profile' "$KILN" check "$T/nonexistent.yaml"
+check_fails "missing file" 'nonexistent.yaml:1:1: error: the profile is missing' "$KILN" check "$T/nonexistent.yaml"
+mkfifo "$T/fifo.yaml"
+check_fails "FIFO: refused at once, not waited on" 'fifo.yaml:1:1: error: the profile is not a regular file' \
+	timeout 10 "$KILN" check "$T/fifo.yaml"
+check_fails "character device: refused" '/dev/zero:1:1: error: the profile is not a regular file' \
+	timeout 10 "$KILN" check /dev/zero
+check_fails "directory: refused" 'the profile is a directory, not a regular file' "$KILN" check "$T"
 check_fails "empty profile" 'empty profile' sh -c ': > "$1/e.yaml"; "$2" check "$1/e.yaml"' _ "$T" "$KILN"
 check_output "check --help" 'Usage: kiln check PROFILE' "$KILN" check --help
 "$KILN" check >/dev/null 2>&1; rc=$?

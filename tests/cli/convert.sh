@@ -105,6 +105,15 @@ check_fails "non-numeric --threads" "--threads wants a number from 1 to 256, not
 	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --threads 2x
 check_fails "--level 13" "--level wants a number from 1 to 12, not '13'" \
 	"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" --level 13
+# Numbers are parsed strictly (lib/numparse.c): each is a usage error, exit 2.
+for v in "" "-1" "+1" " 1" "1 " "0x10" "1.5" "18446744073709551617" "4294967297"; do
+	for opt in --threads --level; do
+		"$KILN" convert "$T/tiny.raw" --to vmdk "$T/x.vmdk" "$opt" "$v" >"$T/out" 2>"$T/err"; rc=$?
+		if [ $rc -eq 2 ] && grep -qF -- "$opt wants a number from 1 to " "$T/err" && grep -qF -- "not '$v'" "$T/err"; then
+			ok "$opt '$v' is a usage error naming the option"
+		else not_ok "$opt '$v' (exit $rc)"; sed 's/^/#   /' "$T/err"; fi
+	done
+done
 check_fails "character device as input" "input '/dev/null' is not a regular file or block device" \
 	"$KILN" convert /dev/null --to vmdk "$T/x.vmdk"
 check_fails "bad --compressor" "unsupported --compressor 'lz4'" \
@@ -128,6 +137,23 @@ fi
 head -c $((4 * 1024 * 1024)) /dev/urandom >"$T/big-random.raw"
 check_fails "write error mid-way" "cannot convert .*: File too large" \
 	bash -c "trap '' XFSZ; ulimit -f 1024; exec '$KILN' convert '$T/big-random.raw' --to vmdk '$T/x.vmdk'"
+# The output may not be the input: not by name, symlink or hard link (it would
+# be replaced by its own VMDK); a FIFO as input is refused at once, not waited on.
+cp "$T/tiny.raw" "$T/self.raw"
+cmp_self() { cmp -s "$T/tiny.raw" "$T/self.raw"; }
+check_fails "output is the input" "output '$T/self.raw' is the input '$T/self.raw' .*refusing to replace it" \
+	"$KILN" convert "$T/self.raw" --to vmdk "$T/self.raw"
+check "... the input is intact" cmp_self
+ln -s self.raw "$T/self-link.vmdk"
+check_fails "output is a symlink to the input" "refusing to replace it" \
+	"$KILN" convert "$T/self.raw" --to vmdk "$T/self-link.vmdk"
+ln "$T/self.raw" "$T/self-hard.vmdk"
+check_fails "output is a hard link to the input" "refusing to replace it" \
+	"$KILN" convert "$T/self.raw" --to vmdk "$T/self-hard.vmdk"
+check "... the input is intact and still linked" bash -c "cmp -s '$T/tiny.raw' '$T/self.raw' && test -L '$T/self-link.vmdk' && test \$(stat -c %h '$T/self.raw') -eq 2"
+mkfifo "$T/fifo.raw"
+check_fails "FIFO as input (no writer): refused at once" "input '$T/fifo.raw' is not a regular file or block device" \
+	timeout 10 "$KILN" convert "$T/fifo.raw" --to vmdk "$T/fifo.vmdk"
 check "no temp files left behind" bash -c "! ls '$T' | grep -q 'tmp-'"
 check "failed runs left no output" test ! -e "$T/x.vmdk"
 check "output is as readable as the input" test "$(stat -c %a "$T/holes.raw")" = "$(stat -c %a "$T/holes.raw.vmdk")"

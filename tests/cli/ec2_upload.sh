@@ -93,6 +93,12 @@ check_exit "bad role" 2 "unknown --role 'db'" "$KILN" ec2 upload "$IMG" --role d
 check_exit "missing region" 2 'missing --region' env -u AWS_REGION -u AWS_DEFAULT_REGION "$KILN" ec2 upload "$IMG" --role app --name abc
 check_exit "bad region" 2 "not a region name" "$KILN" ec2 upload "$IMG" --role app --region 'us east' --name abc
 check_exit "--jobs 0" 2 '--jobs wants a number from 1 to 64' "$KILN" ec2 upload "$IMG" --role app --region r --name abc --jobs 0
+for v in "" "-1" "+4" " 4" "4x" "0x4" "18446744073709551620"; do
+	check_exit "--jobs '$v' is a usage error" 2 "--jobs wants a number from 1 to 64, not '${v//+/\\+}'" \
+		"$KILN" ec2 upload "$IMG" --role app --region r --name abc --jobs "$v"
+	check_exit "--data-gib '$v' is a usage error" 2 "--data-gib wants a number from 0 to [0-9]+, not '${v//+/\\+}'" \
+		"$KILN" ec2 upload "$IMG" --role mysql --region r --name abc --data-gib "$v"
+done
 check_exit "no IMAGE" 2 'wants one IMAGE' "$KILN" ec2 upload --role app --region r --name abc
 check_exit "--name needed without --profile" 2 '--name is required without --profile' "$KILN" ec2 upload "$IMG" --role app --region r
 check_exit "--data-gib needed for mysql without --profile" 2 '--data-gib is required for mysql' \
@@ -110,10 +116,17 @@ check_exit "missing credentials" 1 'no AWS credentials' env -u AWS_ACCESS_KEY_ID
 	-u AWS_SHARED_CREDENTIALS_FILE HOME="$T/home" "$KILN" ec2 upload "$IMG" --role app --region r --name abc
 check_exit "half the credentials" 1 'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not' env -u AWS_SECRET_ACCESS_KEY \
 	AWS_ACCESS_KEY_ID="$AK" "$KILN" ec2 upload "$IMG" --role app --region r --name abc
+mkfifo "$T/fifo.raw"
+check_exit "a FIFO as image: refused at once" 1 'image .*fifo.raw is not a regular file or block device' \
+	with_keys timeout 10 "$KILN" ec2 upload "$T/fifo.raw" --role app --region r --name abc
+check_exit "a character device as image" 1 'image /dev/zero is not a regular file or block device' \
+	with_keys "$KILN" ec2 upload /dev/zero --role app --region r --name abc
+check_exit "a FIFO as profile: refused at once" 1 'fifo.raw:1:1: error: the profile is not a regular file' with_keys timeout 10 \
+	"$KILN" ec2 upload "$IMG" --role app --region r --profile "$T/fifo.raw"
 printf 'kiln: 1\ndeployment:\n  name: [oops\n' >"$T/bad.yaml"
 check_exit "a bad profile is reported with file:line:column" 1 'bad.yaml:[0-9]+:[0-9]+: ' with_keys "$KILN" ec2 upload "$IMG" \
 	--role app --region r --profile "$T/bad.yaml"
-check_exit "a missing profile" 1 'cannot read .*none.yaml' with_keys "$KILN" ec2 upload "$IMG" --role app --region r \
+check_exit "a missing profile" 1 'none.yaml:1:1: error: the profile is missing' with_keys "$KILN" ec2 upload "$IMG" --role app --region r \
 	--profile "$T/none.yaml"
 
 # --- the upload

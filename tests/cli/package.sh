@@ -29,6 +29,8 @@ usage2 "--sign-key without --sign-cert" 'go together' "$P" --target esxi --image
 usage2 "signing an ec2 kit" 'need --target esxi' "$P" --target ec2 --image app="$T/os.raw" --sign-key k --sign-cert c
 usage2 "--data-image without --image" 'without --image mysql' "$P" --target esxi --image app="$T/os.raw" --data-image mysql="$T/os.raw"
 usage2 "two profiles" 'one PROFILE' "$P" "$P" --target esxi --image app="$T/os.raw"
+usage2 "--threads not a number" "--threads wants a number from 1 to 256, not '4x'" "$P" --target esxi --image app="$T/os.raw" --threads 4x
+usage2 "--threads 0" "--threads wants a number from 1 to 256, not '0'" "$P" --target esxi --image app="$T/os.raw" --threads 0
 
 # --- ESXi: app (OS disk only) and mysql (OS + blank 50 GiB data disk) ---
 mkdir -p "$T/esxi"

@@ -46,7 +46,7 @@ check_fails "unknown host" "no host named 'nope'" \
 check_fails "unknown host lists the hosts" "hosts are: app1, db1, minio1" \
 	"$KILN" render profiles/examples/onprem.yaml --host nope --out "$T/x"
 check "unknown host writes nothing" test ! -e "$T/x"
-check_fails "missing profile" 'missing.yaml.*No such file' \
+check_fails "missing profile" 'missing.yaml:1:1: error: the profile is missing' \
 	"$KILN" render "$T/missing.yaml" --host db1 --out "$T/x"
 check_fails "bad profile shows file:line:col" 'bad.yaml:[0-9]+:[0-9]+: error' \
 	bash -c "printf 'kiln: 1\nbogus: 1\n' >'$T/bad.yaml'; '$KILN' render '$T/bad.yaml' --host db1 --out '$T/x'"
@@ -58,6 +58,15 @@ check_fails "unknown option" 'unrecognized option' "$KILN" render --frob profile
 : >"$T/file"
 check_fails "output under a regular file" 'cannot create .*: Not a directory' \
 	"$KILN" render profiles/examples/onprem.yaml --host db1 --out "$T/file/sub"
+# The profile is an input: a FIFO is refused at once; no output may replace it.
+mkfifo "$T/fifo.yaml"
+check_fails "FIFO as profile: refused, not waited on" 'fifo.yaml:1:1: error: the profile is not a regular file' \
+	timeout 10 "$KILN" render "$T/fifo.yaml" --host db1 --out "$T/x"
+mkdir -p "$T/self/etc"
+cp profiles/examples/onprem.yaml "$T/self/etc/hosts"
+check_fails "an output that is the profile" "$T/self/etc/hosts is the profile .*refusing to replace it" \
+	"$KILN" render "$T/self/etc/hosts" --host db1 --out "$T/self"
+check "... the profile is intact" cmp -s profiles/examples/onprem.yaml "$T/self/etc/hosts"
 mkdir -p "$T/ro/etc" && chmod 0555 "$T/ro/etc"
 if [ "$(id -u)" != 0 ]; then
 	check_fails "unwritable output directory" 'cannot write db1' \

@@ -68,5 +68,14 @@ sed -i 's/^targets: \[raw, esxi, ec2\]$/targets: [raw, esxi]/' "$T/big/p.yaml"
 check "without ec2 the big seed is written" kiln seed "$T/big/p.yaml" --host app1 --out "$T/big.seed"
 check_output "... with a warning" 'warning: seed for app1 is [0-9]+ bytes: too large for EC2' cat "$T/k.err"
 
+# The seed never replaces its own profile, and a FIFO profile is refused at once.
+cp "$P" "$T/self.yaml"; cp "$P" "$T/self.copy"
+check_fails "--out naming the profile itself is refused" 'is the profile .* itself' kiln seed "$T/self.yaml" --host app1 --out "$T/self.yaml" --state "$S"
+check "... and the profile is intact" cmp -s "$T/self.yaml" "$T/self.copy"
+ln -s self.yaml "$T/self-link.yaml"
+check_fails "--out as a link to the profile is refused too" 'is the profile .* itself' kiln seed "$T/self.yaml" --host app1 --out "$T/self-link.yaml" --state "$S"
+mkfifo "$T/fifo.yaml"
+check_fails "a FIFO as profile: refused at once" 'fifo.yaml:1:1: error: the profile is not a regular file' timeout 10 "$KILN" seed "$T/fifo.yaml" --host app1 --out "$T/f.seed"
+
 check_no_secret_leaks "$S" "$T"/*.seed
 check_no_secret_leaks "$T/big/.kiln/acme" "$T/big.seed"

@@ -8,7 +8,14 @@ mkdir -m 700 "$T/empty-state"
 
 check_output "sign --help" 'Usage: kiln sign' kiln sign --help
 check_fails "sign needs --state or --profile" 'Usage: kiln sign' kiln sign "$T/image.raw"
-check_fails "sign --version must be a number" '--version wants a non-negative integer' kiln sign "$T/image.raw" --state "$S" --version x
+check_fails "sign --version must be a number" "--version wants a number from 0 to 18446744073709551615, not 'x'" kiln sign "$T/image.raw" --state "$S" --version x
+for v in "" "+3" " 3" "3 " "0x3" "18446744073709551616"; do
+	"$KILN" sign "$T/image.raw" --state "$S" --version "$v" >"$T/out" 2>"$T/err"; rc=$?
+	if [ $rc -eq 2 ] && grep -qF -- "--version wants a number from 0 to 18446744073709551615, not '$v'" "$T/err"; then
+		ok "sign --version '$v' is a usage error"
+	else not_ok "sign --version '$v' (exit $rc)"; sed 's/^/#   /' "$T/err"; fi
+done
+check "... and wrote no signature" test ! -e "$T/image.raw.minisig"
 check "kiln sign" kiln sign "$T/image.raw" --state "$S" --version 3
 check "signature file written" test -s "$T/image.raw.minisig"
 check_output "minisign -V accepts kiln's signature" 'Signature and comment signature verified' minisign -V -p "$S/operator.pub" -m "$T/image.raw"
@@ -43,13 +50,31 @@ printf 'untrusted comment: x\nnot base64\n' >"$T/bad.pub"
 check_fails "malformed public key" 'bad.pub: malformed minisign file' kiln verify "$T/notes.txt" --pubkey "$T/bad.pub"
 head -2 "$T/notes.txt.minisig" >"$T/short.minisig"
 check_fails "truncated signature file" 'short.minisig: malformed minisign file' kiln verify "$T/notes.txt" --pubkey "$T/ms.pub" --sig "$T/short.minisig"
-check_fails "missing file" 'No such file' kiln verify "$T/nonexistent" --pubkey "$T/ms.pub" --sig "$T/notes.txt.minisig"
+check_fails "missing file" 'nonexistent is missing' kiln verify "$T/nonexistent" --pubkey "$T/ms.pub" --sig "$T/notes.txt.minisig"
 
 check_fails "verify with a missing public key file" 'cannot read public key' kiln verify "$T/notes.txt" --pubkey "$T/nope.pub"
-check_fails "sign a missing file" 'cannot read .*nope.bin' kiln sign "$T/nope.bin" --state "$S"
+check_fails "sign a missing file" 'nope.bin is missing' kiln sign "$T/nope.bin" --state "$S"
 check "no signature for a missing file" test ! -e "$T/nope.bin.minisig"
-check_fails "sign --version rejects negatives" '--version wants a non-negative integer' kiln sign "$T/notes.txt" --state "$S" --version -1
+check_fails "sign --version rejects negatives" "--version wants a number from 0 to 18446744073709551615, not '-1'" kiln sign "$T/notes.txt" --state "$S" --version -1
 check_fails "sign with a state dir that has no keys" 'operator.key' kiln sign "$T/notes.txt" --state "$T/empty-state"
+
+# Inputs are regular files, opened without blocking; the signature never replaces its file.
+mkfifo "$T/fifo"
+check_fails "sign a FIFO: refused at once" "$T/fifo is not a regular file" \
+	timeout 10 "$KILN" sign "$T/fifo" --state "$S"
+check_fails "verify a FIFO: refused at once" "$T/fifo is not a regular file" \
+	timeout 10 "$KILN" verify "$T/fifo" --pubkey "$T/ms.pub" --sig "$T/notes.txt.minisig"
+check_fails "verify with a FIFO as signature" "signature $T/fifo is not a regular file" \
+	timeout 10 "$KILN" verify "$T/notes.txt" --state "$S" --sig "$T/fifo"
+cp "$T/notes.txt" "$T/self.txt"
+ln -s self.txt "$T/self.txt.minisig"
+check_fails "sign refuses a FILE.minisig that is FILE itself" "self.txt.minisig is .*self.txt itself .*refusing" \
+	kiln sign "$T/self.txt" --state "$S"
+check "... FILE is intact" cmp -s "$T/notes.txt" "$T/self.txt"
+rm "$T/self.txt.minisig"
+ln "$T/self.txt" "$T/self.txt.minisig"
+check_fails "... or a hard link to it" "refusing to replace the file with its signature" kiln sign "$T/self.txt" --state "$S"
+rm "$T/self.txt.minisig"
 
 printf 'x' >"$T/tab	version:99"
 check_fails "sign refuses a file name with a tab" 'tab or control character' kiln sign "$T/tab	version:99" --state "$S"

@@ -22,7 +22,7 @@ static inline int load_profile(const char *path, struct model *m)
 {
 	struct diags d = { 0 };
 	*m = (struct model){ 0 };
-	int r = profile_load_file(path, m, &d);
+	int r = profile_load_file(path, NULL, m, &d);   /* as the agent loads a topology */
 	if (r < 0)
 		diags_print(&d, stderr);
 	diags_free(&d);

@@ -8,10 +8,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "esxi/ec2_register.h"
+#include "ec2/ec2_register.h"
 #include "firstboot/overrides.h"
 #include "lib/log.h"
 #include "profiles/profile.h"
+#include "targets/target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct model m;
 	struct diags d = { 0 };
-	if (profile_load_buffer("fuzz.yaml", profile, sizeof profile - 1, &m, &d) < 0)
+	if (profile_load_buffer("fuzz.yaml", profile, sizeof profile - 1, target_profile_names(), &m, &d) < 0)
 		abort();   /* the fixed profile must load, or nothing below is fuzzed */
 	for (size_t i = 0; i < m.n_hosts; i++) {
 		char why[300];

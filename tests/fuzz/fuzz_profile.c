@@ -5,6 +5,7 @@
 #include "lib/buf.h"
 #include "profiles/env_template.h"
 #include "profiles/profile.h"
+#include "targets/target.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -12,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct model m;
 	struct diags d = { 0 };
-	if (profile_load_buffer("fuzz.yaml", (const char *)data, size, &m, &d) == 0) {
+	if (profile_load_buffer("fuzz.yaml", (const char *)data, size, target_profile_names(), &m, &d) == 0) {
 		struct buf b;
 		buf_init(&b);
 		model_to_json(&m, &b);

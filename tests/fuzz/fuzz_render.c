@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include "lib/log.h"
 #include "profiles/profile.h"
+#include "targets/target.h"
 #include "profiles/render.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -15,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct model m;
 	struct diags d = { 0 };
 	log_set_sink(quiet, NULL);
-	if (profile_load_buffer("fuzz.yaml", (const char *)data, size, &m, &d) == 0) {
+	if (profile_load_buffer("fuzz.yaml", (const char *)data, size, target_profile_names(), &m, &d) == 0) {
 		for (size_t i = 0; i < m.n_hosts; i++) {
 			struct rendered_files f = { 0 };
 			render_host(&m, &m.hosts[i], &f);

@@ -4,6 +4,7 @@
  * compiled instead that prints a valid seed for tests/fuzz/corpus/seed/:
  *   clang -DMAKE_CORPUS -I. tests/fuzz/fuzz_seed.c <lib sources> $(LIBS) */
 #include "lib/seed.h"
+#include "profiles/seed_topology.h"
 #include "tests/unit/seed_fixture.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,25 +33,36 @@ int main(void)
 		return 1;
 	struct seed_secret s[] = { { "mysql_app_password", "pw", 2 } };
 	struct seed_file f[] = { { "ca.pem", (uint8_t *)"CA", 2 } };
-	struct seed_params p = { .model = &m, .topology = topo, .topology_len = strlen(topo), .host = "app1",
+	struct seed_params p = { .topology = topo, .topology_len = strlen(topo), .host = "app1",
 				 .serial = 1, .created = 1700000000, .files = f, .n_files = 1 };
 	(void)s;
 	struct buf b;
 	buf_init(&b);
-	if (seed_build(&p, role->pk, op, &b) < 0)
+	if (seed_build_for_host(&m, &p, role->pk, op, &b) < 0)
 		return 1;
 	fwrite(b.data, 1, b.len, stdout);
 	return 0;
 }
 #else
+/* An opened seed's topology through the profile loader, as the agent does. */
+static void open_and_load(const char *data, size_t size, const char *deployment)
+{
+	struct seed s;
+	struct model m;
+	if (seed_open(data, size, &op_pub, role, deployment, 0, &s) != 0)
+		return;
+	if (seed_topology_load(&s, &m) == 0)
+		model_free(&m);
+	seed_free(&s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fixed_keys();
 	struct seed s;
 	int sig;
-	if (seed_open((const char *)data, size, &op_pub, role, "demo", 0, &s) == 0)
-		seed_free(&s);
+	open_and_load((const char *)data, size, "demo");
 	if (seed_inspect((const char *)data, size, &op_pub, &s, &sig) != 0)
 		return 0;
 	/* Structurally valid: re-sign the (mutated) body with the fixed key so the
@@ -60,11 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_init(&body);
 	if (sigf) {
 		buf_append(&body, data, (size_t)(sigf - (const char *)data) + 1);
-		if (seed_sign_body(op, s.deployment, s.host, s.serial, &body) == 0) {
-			struct seed o;
-			if (seed_open(body.data, body.len, &op_pub, role, s.deployment, 0, &o) == 0)
-				seed_free(&o);
-		}
+		if (seed_sign_body(op, s.deployment, s.host, s.serial, &body) == 0)
+			open_and_load(body.data, body.len, s.deployment);
 	}
 	buf_free(&body);
 	seed_free(&s);

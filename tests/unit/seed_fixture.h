@@ -32,7 +32,7 @@
 static inline int seed_fx_model(const char *name, const char *text, struct model *m)
 {
 	struct diags d = { 0 };
-	int r = profile_load_buffer(name, text, strlen(text), m, &d);
+	int r = profile_load_buffer(name, text, strlen(text), NULL, m, &d);
 	if (r < 0)
 		diags_print(&d, stderr);
 	diags_free(&d);

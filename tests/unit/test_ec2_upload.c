@@ -11,9 +11,9 @@
 #include "lib/aws_creds.h"
 #include "lib/aws_request.h"
 #include "lib/aws_sigv4.h"
-#include "esxi/ebs_upload.h"
-#include "esxi/ec2_kit.h"
-#include "esxi/ec2_register.h"
+#include "ec2/ebs_upload.h"
+#include "ec2/ec2_kit.h"
+#include "ec2/ec2_register.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 

@@ -80,6 +80,43 @@ static void test_corrupt_refused(void **state)
 	free(p);
 }
 
+/* Found by fuzz_status: reasons quote other programs and peers, and one
+ * holding bytes that were not UTF-8 (or a YAML line break) was written raw,
+ * so the next run could not read status.json, started afresh and forgot the
+ * seed serial it had applied. */
+static void test_any_reason_reads_back(void **state)
+{
+	(void)state;
+	char *p = path_join(dir, "bytes.json");
+	struct status s = { 0 };
+	s.seed_serial = 9;
+	status_set(&s, "role", STEP_FAILED, "mariadb: %s", "caf\xe9 \xff\xfe");   /* Latin-1, not UTF-8 */
+	status_set(&s, "join", STEP_FAILED, "%s", "a\xe2\x80\xa8" "b \xc2\x85 c\x01");   /* LS, NEL, a control */
+	assert_int_equal(status_save(p, &s), 0);
+	struct status t;
+	assert_int_equal(status_load(p, &t), 0);
+	assert_int_equal(t.seed_serial, 9);
+	assert_string_equal(status_step(&t, "role")->reason, "mariadb: caf\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(status_step(&t, "join")->reason, "a\xe2\x80\xa8" "b \xc2\x85 c\x01");
+	status_free(&s);
+	status_free(&t);
+	free(p);
+}
+
+/* Found by fuzz_status: a repeated "datasource" key leaked the first value. */
+static void test_repeated_key(void **state)
+{
+	(void)state;
+	char *p = path_join(dir, "twice.json");
+	const char *text = "{\"datasource\": \"a\", \"datasource\": \"b\", \"steps\": []}";
+	assert_int_equal(write_file_atomic(p, text, strlen(text), 0644), 0);
+	struct status s;
+	assert_int_equal(status_load(p, &s), 0);
+	assert_string_equal(s.datasource, "b");
+	status_free(&s);   /* ASan: nothing else left over */
+	free(p);
+}
+
 /* Owed work (a pending or interrupted step) is never "ready", in the
  * summary or in the JSON scripts read. */
 static void test_never_ready_while_a_step_owes_work(void **state)
@@ -126,6 +163,8 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_missing_is_empty),
 		cmocka_unit_test(test_corrupt_refused),
+		cmocka_unit_test(test_any_reason_reads_back),
+		cmocka_unit_test(test_repeated_key),
 		cmocka_unit_test(test_never_ready_while_a_step_owes_work),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

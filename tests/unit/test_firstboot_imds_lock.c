@@ -54,7 +54,7 @@ static void test_appended_to_a_rendered_ruleset_it_still_loads(void **state)
 	/* Every host of the EC2 example deployment, where the agent adds it. */
 	struct model m = { 0 };
 	struct diags d = { 0 };
-	assert_int_equal(profile_load_file("profiles/examples/ec2.yaml", &m, &d), 0);
+	assert_int_equal(profile_load_file("profiles/examples/ec2.yaml", NULL, &m, &d), 0);
 	assert_true(m.n_hosts >= 3);
 	for (size_t i = 0; i < m.n_hosts; i++) {
 		struct buf b;

@@ -30,7 +30,7 @@ static void load(const char *suite, const char *settings, struct model *m)
 {
 	struct diags d = { 0 };
 	const char *t = profile(suite, settings);
-	int r = profile_load_buffer("p.yaml", t, strlen(t), m, &d);
+	int r = profile_load_buffer("p.yaml", t, strlen(t), NULL, m, &d);
 	if (r < 0)
 		diags_print(&d, stderr);
 	diags_free(&d);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "lib/fileio.h"
 #include "lib/input.h"
+#include "lib/xalloc.h"
 #include "tmpdir_fixture.h"
 
 static char *put(const char *name, const char *text, mode_t mode)
@@ -114,6 +115,33 @@ static void test_refusals_are_worded(void **state)
 	assert_non_null(strstr(input_strerror(-EACCES), "cannot be read (Permission denied)"));
 }
 
+/* An output may not be its input: by name, through a symlink or a hard link. */
+static void test_output_is_input(void **state)
+{
+	(void)state;
+	char *in = put("in", "x", 0600), *other = put("other", "x", 0600);
+	char *sym = path_join(tmpdir, "sym"), *hard = path_join(tmpdir, "hard"), *missing = path_join(tmpdir, "missing");
+	char *dotted = xasprintf("%s/./in", tmpdir), *below = xasprintf("%s/x", in);
+	assert_int_equal(symlink(in, sym), 0);
+	assert_int_equal(link(in, hard), 0);
+	struct stat st;
+	assert_int_equal(stat(in, &st), 0);
+	assert_int_equal(output_is_input(in, &st), 1);
+	assert_int_equal(output_is_input(dotted, &st), 1);
+	assert_int_equal(output_is_input(sym, &st), 1);
+	assert_int_equal(output_is_input(hard, &st), 1);
+	assert_int_equal(output_is_input(other, &st), 0);
+	assert_int_equal(output_is_input(missing, &st), 0);      /* not written yet */
+	assert_int_equal(output_is_input(below, &st), -ENOTDIR);  /* cannot be examined */
+	free(in);
+	free(other);
+	free(sym);
+	free(hard);
+	free(missing);
+	free(dotted);
+	free(below);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -123,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_private_means_ours_and_no_access_for_others),
 		cmocka_unit_test(test_files_whose_size_lies_are_read_to_the_end_within_max),
 		cmocka_unit_test(test_refusals_are_worded),
+		cmocka_unit_test(test_output_is_input),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -1,4 +1,4 @@
-/* esxi/ovf, esxi/ova, esxi/ec2_kit: hardware versions and guest ids, the
+/* esxi/ovf, esxi/ova, ec2/ec2_kit: guest ids by hardware version, the
  * descriptor's refusals and escaping (parsed back with libxml2), the tar
  * format choice, the EC2 JSON. */
 #include <setjmp.h>
@@ -13,29 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "esxi/ec2_kit.h"
+#include "ec2/ec2_kit.h"
 #include "esxi/ova.h"
 #include "esxi/ovf.h"
-
-static void test_hw_parse(void **state)
-{
-	(void)state;
-	unsigned v = 0;
-	assert_int_equal(ovf_hw_parse("vmx-14", &v), 0);
-	assert_int_equal(v, 14);
-	assert_int_equal(ovf_hw_parse("vmx-11", &v), 0);
-	assert_int_equal(ovf_hw_parse("vmx-21", &v), 0);
-	assert_int_equal(v, 21);
-	assert_int_equal(ovf_hw_parse("vmx-12", &v), -ENOTSUP);   /* Workstation 12 */
-	assert_int_equal(ovf_hw_parse("vmx-16", &v), -ENOTSUP);   /* Workstation 15.1 */
-	assert_int_equal(ovf_hw_parse("vmx-10", &v), -ENOTSUP);
-	assert_int_equal(ovf_hw_parse("vmx-22", &v), -ENOTSUP);
-	assert_int_equal(ovf_hw_parse("vmx-", &v), -EINVAL);
-	assert_int_equal(ovf_hw_parse("vmx14", &v), -EINVAL);
-	assert_int_equal(ovf_hw_parse("vmx-1x", &v), -EINVAL);
-	assert_int_equal(ovf_hw_parse("vmx-99999999999999999999", &v), -EINVAL);
-	assert_int_equal(ovf_hw_parse(NULL, &v), -EINVAL);
-}
 
 static void test_guest_os(void **state)
 {
@@ -65,7 +45,7 @@ static struct ovf_params good(void)
 {
 	return (struct ovf_params){
 		.name = "a-app", .product = "kiln a app", .version = "0.1.0", .annotation = "x & y",
-		.hardware_version = "vmx-14", .disk_controller = "pvscsi", .vcpus = 4, .memory_mib = 8192,
+		.hardware_version = 14, .disk_controller = "pvscsi", .vcpus = 4, .memory_mib = 8192,
 		.networks = nets, .n_networks = 2, .disks = disks, .n_disks = 2, .overridable = over, .n_overridable = 2,
 	};
 }
@@ -168,8 +148,8 @@ static void test_refusals(void **state)
 		stmt;                                        \
 		assert_int_equal(ovf_build(&p, &b), -EINVAL); \
 	} while (0)
-	REFUSE(p.hardware_version = "vmx-16");
-	REFUSE(p.hardware_version = "esxi8");
+	REFUSE(p.hardware_version = 16);
+	REFUSE(p.hardware_version = 0);
 	REFUSE(p.disk_controller = "nvme");
 	REFUSE(p.disk_controller = NULL);
 	REFUSE(p.n_disks = 0);
@@ -252,7 +232,6 @@ static void test_ec2_json(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hw_parse),
 		cmocka_unit_test(test_guest_os),
 		cmocka_unit_test(test_descriptor_parses),
 		cmocka_unit_test(test_lsilogic_and_eight_disks),

@@ -26,10 +26,13 @@
 #define H2 "  - name: h2\n    role: minio\n    subnet: a\n    address: 10.0.0.11\n    ethernets:\n      eth0:\n        addresses: [10.0.0.11/24]\n"
 #define APP_ROLE "roles:\n  app:\n    service: {type: systemd, exec: /bin/true, port: 8000}\n    env:\n"
 
+/* The output names kiln passes the loader (its target registry's). */
+static const char *const targets[] = { "raw", "esxi", "ec2", "iso", NULL };
+
 static int load(const char *yaml, struct model *m, struct diags *d)
 {
 	memset(d, 0, sizeof *d);
-	return profile_load_buffer("p.yaml", yaml, strlen(yaml), m, d);
+	return profile_load_buffer("p.yaml", yaml, strlen(yaml), targets, m, d);
 }
 
 struct reject {
@@ -63,7 +66,7 @@ static const struct reject rejects[] = {
 	{ "unknown key", BASE "  - {name: h2, role: minio, subnet: a, adress: 10.0.0.11}\n", 7, 40,
 	  "unknown key 'adress' in a host (expected one of: name, role, subnet, address," },
 	{ "unknown key suggestion", BASE "  - {name: h2, role: minio, subnet: a, adress: 10.0.0.11}\n", 7, 40,
-	  "replica_of, ethernets); did you mean 'address'?" },
+	  "replica_of, ethernets, install); did you mean 'address'?" },
 	{ "unknown top-level key", BASE "firewall: {}\n", 7, 1, "unknown key 'firewall' in the profile" },
 	{ "wrong type: list", "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets: {name: a}\nhosts: []\n", 3, 10,
 	  "subnets must be a list, not a mapping" },
@@ -143,7 +146,7 @@ static const struct reject rejects[] = {
 	  "${role.minio}: no host has role minio" },
 	{ "template column: single quotes", BASE APP_HOST APP_ROLE "      A: 'it''s ${host.nope}'\n", 12, 17,
 	  "${host.nope} names no host" },
-	{ "template column: UTF-8 and escapes", BASE APP_HOST APP_ROLE "      B: \"\xc3\xa9\\t${role.nope}\"\n", 12, 14,
+	{ "template column: UTF-8 and escapes", BASE APP_HOST APP_ROLE "      B: \"\xc3\xa9\\x41${role.nope}\"\n", 12, 16,
 	  "unknown role 'nope'" },
 	{ "template: unterminated", BASE APP_HOST APP_ROLE "      X: \"a${host.h1\"\n", 12, 12, "unterminated ${" },
 	/* Found by fuzz_profile: the error pointed into the first X's (shorter) value. */
@@ -196,7 +199,7 @@ static const struct reject rejects[] = {
 	{ "container without image", BASE APP_HOST "roles:\n  app:\n    service: {type: container, port: 80}\n", 10, 14,
 	  "a container service needs 'image'" },
 	{ "ssh allow_from unknown subnet", BASE "ssh: {allow_from: [admin]}\n", 7, 20, "names subnet 'admin', which is not defined" },
-	{ "ssh key not a key", BASE "ssh: {authorized_keys: [hunter2]}\n", 7, 25, "is not a public key line" },
+	{ "ssh key not a key", BASE "ssh: {authorized_keys: [hunter2]}\n", 7, 25, "authorized_keys entry 1 must be one public key line" },
 	{ "app secret shadows built-in", BASE APP_HOST "roles:\n  app:\n    service: {type: systemd, exec: /x}\n"
 	  "    secrets: [tls_key]\n", 11, 15, "secret 'tls_key' is built in" },
 	{ "esxi unknown overridable", BASE "esxi: {overridable: [hostname, password]}\n", 7, 32,
@@ -228,7 +231,7 @@ static const struct reject rejects[] = {
 	{ "bad mysql user", BASE "roles:\n  mysql: {user: \"a b\"}\n", 8, 17,
 	  "user name 'a b' must be 1 to 32 characters from [A-Za-z0-9_]" },
 	{ "bad my.cnf option", BASE "roles:\n  mysql:\n    settings: {\"Max Conn\": 5}\n", 9, 16,
-	  "my.cnf option name 'Max Conn' must use [a-z0-9_-]" },
+	  "my.cnf option name 'Max Conn' must be a my.cnf option name: a" },
 	{ "duplicate bucket", BASE "roles:\n  minio:\n    buckets: [{name: abc}, {name: abc}]\n", 9, 35,
 	  "duplicate bucket 'abc'" },
 	{ "duplicate app secret", BASE APP_HOST "roles:\n  app:\n    service: {exec: /x}\n    secrets: [k1, k1]\n", 11, 19,
@@ -302,7 +305,35 @@ static const struct reject rejects[] = {
 	{ "bad server_name", BASE APP_HOST "roles:\n  app:\n    service: {exec: /x}\n    tls: {server_name: \"www example\"}\n", 11, 24,
 	  "server_name 'www example' must be a DNS domain: lower-case l" },
 	{ "my.cnf multi-line value", BASE "roles:\n  mysql:\n    settings: {a: \"x\\ny\"}\n", 9, 19,
-	  "my.cnf value for 'a' must be a single line" },
+	  "my.cnf value for 'a' must be one line without control charac" },
+	/* Values written into another file's syntax (profiles/syntax.h): refused here, with their position. */
+	{ "exec adds unit lines", BASE APP_HOST "roles:\n  app:\n    service: {exec: \"/bin/app\\nUser=root\"}\n", 10, 21,
+	  "service.exec '/bin/app\\nUser=root' must be one line without" },
+	{ "exec with a privilege prefix", BASE APP_HOST "roles:\n  app:\n    service: {exec: \"+/bin/sh -c id\"}\n", 10, 21,
+	  "service.exec '+/bin/sh -c id' must start with the program's a" },
+	{ "exec ends in a backslash", BASE APP_HOST "roles:\n  app:\n    service: {exec: '/bin/app \\'}\n", 10, 21,
+	  "must not end with '\\' (systemd would join the unit's next li" },
+	{ "image as podman options", BASE APP_HOST "roles:\n  app:\n    service: {type: container, image: \"--privileged x\"}\n",
+	  10, 39, "service.image '--privileged x' must be an image reference" },
+	{ "mirror adds a source line", BASE "debian: {mirror: \"http://m/debian\\ndeb http://evil/ x main\"}\n", 7, 18,
+	  "mirror 'http://m/debian\\ndeb http://evil/ x main' must be one" },
+	{ "interface id is a path", BASE H2 "      ../../etc/x:\n        match: {name: eth1}\n", 14, 7,
+	  "interface id '../../etc/x' must be 1 to 64 characters from [" },
+	{ "interface id names an interface", BASE "  - name: h2\n    role: minio\n    subnet: a\n    address: 10.0.0.11\n"
+	  "    ethernets:\n      a-very-long-ifname:\n        addresses: [10.0.0.11/24]\n", 12, 7,
+	  "interface id 'a-very-long-ifname' must be a Linux interface nam" },
+	{ "set-name with a space", BASE H2 "        match: {name: eth0}\n        set-name: \"lan 0\"\n", 15, 19,
+	  "set-name 'lan 0' must be a Linux interface name" },
+	{ "match.name list", BASE H2 "        match: {name: \"en* eth*\"}\n", 14, 23,
+	  "match.name 'en* eth*' must be one name or glob of 1 to 64 c" },
+	{ "env value with a carriage return", BASE APP_HOST APP_ROLE "      A: \"x\\rLD_PRELOAD=/tmp/e.so\"\n", 12, 10,
+	  "environment value for 'A' must be one line without control c" },
+	{ "my.cnf value with a comment", BASE "roles:\n  mysql:\n    settings: {a: \"1 # x\"}\n", 9, 19,
+	  "my.cnf value for 'a' must not contain '#'" },
+	{ "ssh key with options", BASE "ssh: {authorized_keys: ['command=\"/bin/sh\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA']}\n",
+	  7, 25, "authorized_keys entry 1 must be one public key line" },
+	{ "esxi network with a quote", BASE "esxi: {network: 'VM \"Net\"'}\n", 7, 17,
+	  "esxi network 'VM \"Net\"' must be a vSphere port group name" },
 };
 
 static void test_too_big(void **state)
@@ -313,7 +344,7 @@ static void test_too_big(void **state)
 	memset(big, '#', n);
 	struct model m;
 	struct diags d = { 0 };
-	assert_int_equal(profile_load_buffer("big.yaml", big, n, &m, &d), -EINVAL);
+	assert_int_equal(profile_load_buffer("big.yaml", big, n, targets, &m, &d), -EINVAL);
 	assert_int_equal(d.n, 1);
 	assert_int_equal(d.v[0].line, 1);
 	assert_non_null(strstr(d.v[0].msg, "larger than the 1048576 byte limit"));
@@ -362,7 +393,7 @@ static void test_list_limit(void **state)
 static void load_example(const char *path, struct model *m)
 {
 	struct diags d = { 0 };
-	int r = profile_load_file(path, m, &d);
+	int r = profile_load_file(path, targets, m, &d);
 	diags_print(&d, stderr);
 	diags_free(&d);
 	assert_int_equal(r, 0);
@@ -384,7 +415,9 @@ static void test_example_onprem(void **state)
 	assert_int_equal(db->size.data_disk_gib, 50);                         /* per-host override */
 	assert_int_equal(model_find_host(&m, "minio1")->size.data_disk_gib, 40);   /* profile preset */
 	assert_int_equal(model_find_host(&m, "app1")->size.data_disk_gib, 0);      /* app default */
-	assert_int_equal(m.targets, TARGET_RAW | TARGET_ESXI);
+	assert_int_equal(m.n_targets, 2);
+	assert_string_equal(m.targets[0].name, "raw");
+	assert_string_equal(m.targets[1].name, "esxi");
 	assert_int_equal(m.n_flows, 2);
 	assert_int_equal(m.flows[0].port, 3306);
 	assert_int_equal(m.flows[0].proto, PROTO_TCP);
@@ -404,7 +437,9 @@ static void test_example_ec2(void **state)
 	(void)state;
 	struct model m;
 	load_example("profiles/examples/ec2.yaml", &m);
-	assert_int_equal(m.targets, TARGET_EC2);
+	assert_int_equal(m.n_targets, 1);
+	assert_true(model_has_target(&m, "ec2"));
+	assert_false(model_has_target(&m, "raw"));
 	for (size_t i = 0; i < m.n_hosts; i++) {
 		assert_true(m.hosts[i].dhcp);
 		assert_int_equal(m.hosts[i].address, 0);
@@ -597,17 +632,93 @@ static void test_roles_and_endpoints(void **state)
 static void test_json_escaping(void **state)
 {
 	(void)state;
-	const char *y = BASE "roles:\n  mysql:\n    settings:\n      init_connect: \"SET x='a\\\"b\\\\c\\td\\u0001'\"\n";
+	/* tls.cert is a path on the operator's machine: any character may appear. */
+	const char *y = BASE APP_HOST "roles:\n  app:\n    service: {exec: /x}\n"
+			"    tls: {key: k.pem, cert: \"SET x='a\\\"b\\\\c\\td\\u0001'\"}\n";
 	struct model m;
 	struct diags d;
 	assert_int_equal(load(y, &m, &d), 0);
 	struct buf b;
 	buf_init(&b);
 	model_to_json(&m, &b);
-	assert_non_null(strstr(b.data, "\"init_connect\":\"SET x='a\\\"b\\\\c\\td\\u0001'\""));
+	assert_non_null(strstr(b.data, "\"SET x='a\\\"b\\\\c\\td\\u0001'\""));
 	assert_non_null(strstr(b.data, "\"hosts\":[{\"name\":\"h1\",\"fqdn\":\"h1.t.lan\",\"role\":\"mysql\""));
 	assert_non_null(strstr(b.data, "\"targets\":[\"raw\"]"));
 	buf_free(&b);
+	model_free(&m);
+	diags_free(&d);
+}
+
+/* targets: checked against the caller's names and listed in their order,
+ * each once, where it was first named; without names (the agent) any simple
+ * name as written. */
+static void test_target_names(void **state)
+{
+	(void)state;
+	struct model m;
+	struct diags d;
+	assert_int_equal(load(BASE "targets: [ec2, iso, raw, esxi, ec2]\n", &m, &d), 0);
+	assert_int_equal(m.n_targets, 4);
+	const char *order[] = { "raw", "esxi", "ec2", "iso" };
+	for (size_t i = 0; i < 4; i++)
+		assert_string_equal(m.targets[i].name, order[i]);
+	assert_int_equal(m.targets[2].pos.line, 7);
+	assert_int_equal(m.targets[2].pos.col, 11);   /* the first "ec2" */
+	model_free(&m);
+	diags_free(&d);
+
+	const char *y = BASE "targets: [vbox, raw, vbox]\n";
+	assert_int_equal(profile_load_buffer("p.yaml", y, strlen(y), NULL, &m, &d), 0);
+	assert_int_equal(m.n_targets, 2);
+	assert_string_equal(m.targets[0].name, "vbox");
+	assert_string_equal(m.targets[1].name, "raw");
+	model_free(&m);
+	assert_int_equal(profile_load_buffer("p.yaml", BASE, strlen(BASE), NULL, &m, &d), 0);
+	assert_int_equal(m.n_targets, 0);   /* no default without names */
+	model_free(&m);
+	y = BASE "targets: [Bad_Name]\n";
+	assert_int_equal(profile_load_buffer("p.yaml", y, strlen(y), NULL, &m, &d), -EINVAL);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.v[0].msg, "target 'Bad_Name' must be 1 to 32 characters from [a-z0-9-]");
+	diags_free(&d);
+	y = BASE "targets: []\n";
+	assert_int_equal(profile_load_buffer("p.yaml", y, strlen(y), NULL, &m, &d), -EINVAL);
+	assert_string_equal(d.v[0].msg, "'targets' is empty");
+	diags_free(&d);
+	/* the list the caller passes is the one the message names */
+	const char *const two[] = { "raw", "usb", NULL };
+	y = BASE "targets: [esxi]\n";
+	assert_int_equal(profile_load_buffer("p.yaml", y, strlen(y), two, &m, &d), -EINVAL);
+	assert_string_equal(d.v[0].msg, "unknown target 'esxi' (expected raw or usb)");
+	diags_free(&d);
+}
+
+/* esxi.hardware_version: the syntax and the versions that boot EFI appliances. */
+static void test_esxi_hardware_version(void **state)
+{
+	(void)state;
+	unsigned v = 0;
+	assert_int_equal(esxi_hardware_version_parse("vmx-14", &v), 0);
+	assert_int_equal(v, 14);
+	assert_int_equal(esxi_hardware_version_parse("vmx-11", &v), 0);
+	assert_int_equal(esxi_hardware_version_parse("vmx-21", &v), 0);
+	assert_int_equal(v, 21);
+	assert_int_equal(esxi_hardware_version_parse("vmx-12", &v), -ENOTSUP);   /* Workstation 12 */
+	assert_int_equal(esxi_hardware_version_parse("vmx-16", &v), -ENOTSUP);   /* Workstation 15.1 */
+	assert_int_equal(esxi_hardware_version_parse("vmx-10", &v), -ENOTSUP);
+	assert_int_equal(esxi_hardware_version_parse("vmx-22", &v), -ENOTSUP);
+	assert_int_equal(esxi_hardware_version_parse("vmx-", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse("vmx14", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse("vmx-1x", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse("vmx-99999999999999999999", &v), -EINVAL);
+	assert_int_equal(esxi_hardware_version_parse(NULL, &v), -EINVAL);
+	assert_false(esxi_hardware_version_ok(16));
+	assert_true(esxi_hardware_version_ok(13));
+	/* the model carries the number the OVF descriptor is written from */
+	struct model m;
+	struct diags d;
+	assert_int_equal(load(BASE "esxi: {hardware_version: vmx-20}\n", &m, &d), 0);
+	assert_int_equal(m.esxi.hw_version, 20);
 	model_free(&m);
 	diags_free(&d);
 }
@@ -621,8 +732,10 @@ static void test_defaults(void **state)
 	assert_string_equal(m.debian.mirror, "http://deb.debian.org/debian");
 	assert_string_equal(m.hosts[0].size_preset, "medium");
 	assert_int_equal(m.hosts[0].size.vcpus, 2);
-	assert_int_equal(m.targets, TARGET_RAW);
+	assert_int_equal(m.n_targets, 1);
+	assert_string_equal(m.targets[0].name, "raw");   /* the first of the caller's names */
 	assert_string_equal(m.esxi.hardware_version, "vmx-14");
+	assert_int_equal(m.esxi.hw_version, 14);
 	assert_string_equal(m.esxi.network, "VM Network");
 	assert_string_equal(m.roles.mysql.database, "app");
 	assert_int_equal(m.n_sizes, 3);
@@ -653,6 +766,8 @@ int main(void)
 		cmocka_unit_test(test_ipv4_helpers),
 		cmocka_unit_test(test_roles_and_endpoints),
 		cmocka_unit_test(test_json_escaping),
+		cmocka_unit_test(test_esxi_hardware_version),
+		cmocka_unit_test(test_target_names),
 		cmocka_unit_test(test_defaults),
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)

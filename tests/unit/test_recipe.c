@@ -61,7 +61,7 @@ static void test_shipped_recipes_load(void **state)
 		assert_int_equal(recipe_load_role("images/roles", roles[i], &r), 0);
 		bool has_kernel = false, has_networkd = false;
 		for (size_t j = 0; j < r.n_packages; j++)
-			has_kernel |= !strcmp(r.packages[j], "linux-image-cloud-amd64");
+			has_kernel |= !strcmp(r.packages[j], "linux-image-amd64");
 		for (size_t j = 0; j < r.n_enable; j++)
 			has_networkd |= !strcmp(r.enable[j], "systemd-networkd.service");
 		assert_true(has_kernel);
@@ -156,6 +156,12 @@ static void test_errors_have_positions(void **state)
 	expect_error("kiln-recipe: 1\nfiles: [{path: relative, content: x}]\n", "invalid path");
 	expect_error("kiln-recipe: 1\nfiles: [{path: \"/a b\", content: x}]\n", "invalid path");
 	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, mode: \"0999\"}]\n", "invalid mode");
+	/* Modes are parsed strictly (lib/numparse.c): no sign, space or prefix. */
+	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, mode: \" 644\"}]\n", "t.yaml:2:38: invalid mode ' 644'");
+	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, mode: \"+644\"}]\n", "invalid mode '+644'");
+	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, mode: \"-1\"}]\n", "invalid mode '-1'");
+	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, mode: \"\"}]\n", "invalid mode ''");
+	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, mode: \"17777\"}]\n", "invalid mode '17777'");
 	expect_error("kiln-recipe: 1\nfiles: [{path: /a, content: x, owner: root}]\n", "unknown key 'owner' in files entry");
 	expect_error("kiln-recipe: 1\nremove: [/etc/*/x]\n", "invalid remove entry");
 	expect_error("kiln-recipe: 1\nremove: ['/etc/$(reboot)']\n", "invalid remove entry");

@@ -403,14 +403,15 @@ static void test_render_host_rejects_bad_names_and_keys(void **state)
 	struct rendered_files f = { 0 };
 	log_set_sink(quiet, NULL);
 	free(m->ssh_keys[0]);
-	m->ssh_keys[0] = xstrdup("ssh-ed25519 AAAA x\nssh-rsa BBBB evil");
+	m->ssh_keys[0] = xstrdup("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBz0WbqVm1vXxgkYc6r3XyvNV7lwVYtZ2C4s6fbg2n5G x\n"
+				 "ssh-rsa BBBBB3NzaC1yc2EAAAADAQABAAABAQ evil");
 	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), -EINVAL);
 	free(m->domain);
 	m->domain = xstrdup("acme internal");
 	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), -EINVAL);
 	free(m->domain);
 	m->domain = xstrdup("acme.internal");
-	m->ssh_keys[0][18] = ' ';
+	m->ssh_keys[0][strcspn(m->ssh_keys[0], "\n")] = ' ';
 	assert_int_equal(render_host(m, fixture_host(m, "db1"), &f), 0);   /* fixed: renders again */
 	rendered_files_free(&f);
 	free(m->hosts[0].name);
@@ -427,6 +428,54 @@ static void test_render_host_rejects_bad_names_and_keys(void **state)
 	log_set_sink(NULL, NULL);
 	assert_int_equal(f.n, 0);
 	fixture_free(m);
+}
+
+/* Values the loader refuses (profiles/syntax.h), set on the model directly:
+ * render_network refuses them too instead of writing them into a file. */
+static void test_network_refuses_what_the_loader_refuses(void **state)
+{
+	(void)state;
+	static const struct {
+		size_t iface;
+		size_t field;   /* 0 id, 1 set-name, 2 match.name, 3 match.driver, 4 address */
+		const char *value;
+	} bad[] = {
+		{ 0, 0, "a/b" }, { 0, 0, "../../etc/x" }, { 1, 0, "" }, { 0, 1, "lan 0" }, { 0, 1, "12" },
+		{ 1, 2, "en* eth*" }, { 1, 2, "!eth0" }, { 1, 3, "vmx\nName=*" }, { 0, 4, "10.0.0.1/24\n[Route]" },
+	};
+	log_set_sink(quiet, NULL);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct model *m = fixture_onprem();
+		struct host *h = fixture_host(m, "app1");
+		fixture_add_ethernets(h);
+		struct ethernet *e = &h->ethernets[bad[i].iface];
+		char **field[] = { &e->id, &e->set_name, &e->match_name, &e->match_driver, &e->addresses[0] };
+		free(*field[bad[i].field]);
+		*field[bad[i].field] = xstrdup(bad[i].value);
+		struct rendered_files f = { 0 };
+		assert_int_equal(render_network(m, h, &f), -EINVAL);
+		assert_int_equal(f.n, 0);
+		fixture_free(m);
+	}
+	/* Without a match, the id is the interface name: it must be one. */
+	struct model *m = fixture_onprem();
+	struct host *h = fixture_host(m, "app1");
+	fixture_add_ethernets(h);
+	struct ethernet *e = &h->ethernets[1];
+	free(e->match_name);
+	free(e->match_driver);
+	e->match_name = e->match_driver = NULL;
+	free(e->id);
+	e->id = xstrdup("a-very-long-interface-id");
+	struct rendered_files f = { 0 };
+	assert_int_equal(render_network(m, h, &f), -EINVAL);
+	free(e->id);
+	e->id = xstrdup("eth1");
+	assert_int_equal(render_network(m, h, &f), 0);
+	assert_non_null(rendered_files_find(&f, "/etc/systemd/network/10-kiln-eth1.network"));
+	rendered_files_free(&f);
+	fixture_free(m);
+	log_set_sink(NULL, NULL);
 }
 
 static void test_write_modes_and_private_dirs(void **state)
@@ -494,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_network_matches_netplan_generate),
 		cmocka_unit_test(test_identity_files),
 		cmocka_unit_test(test_render_host_rejects_bad_names_and_keys),
+		cmocka_unit_test(test_network_refuses_what_the_loader_refuses),
 		cmocka_unit_test(test_write_modes_and_private_dirs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

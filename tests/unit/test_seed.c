@@ -1,4 +1,5 @@
-/* lib/seed.c: round trip and every refusal of seed_open. */
+/* lib/seed.c: round trip and every refusal of seed_open, with the topology
+ * check and the model-based build of profiles/seed_topology.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include "lib/seed.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
+#include "profiles/seed_topology.h"
 #include "tests/unit/seed_fixture.h"
 
 static const char topo[] =
@@ -51,11 +53,11 @@ static int build_for(struct fx *f, const struct model *m, const char *topology, 
 	};
 	struct seed_file files[] = { { "ca.pem", (uint8_t *)"CA\n", 3 } };
 	struct seed_params p = {
-		.model = m, .topology = topology, .topology_len = strlen(topology), .host = host,
+		.topology = topology, .topology_len = strlen(topology), .host = host,
 		.serial = serial, .created = 1700000000, .files = files, .n_files = 1,
 		.secrets = secrets, .n_secrets = strcmp(host, "db1") ? 2 : 1,
 	};
-	return seed_build(&p, rk->pk, f->op, out);
+	return seed_build_for_host(m, &p, rk->pk, f->op, out);
 }
 
 static int setup(void **state)
@@ -87,9 +89,14 @@ static int open_with(struct fx *f, const char *data, size_t len, const struct mi
 		     const struct role_keypair *rk, const char *dep, uint64_t min_serial)
 {
 	struct seed s;
+	struct model m;
 	int r = seed_open(data, len, pub, rk, dep, min_serial, &s);
-	if (r == 0)
+	if (r == 0) {
+		r = seed_topology_load(&s, &m);
+		if (r == 0)
+			model_free(&m);
 		seed_free(&s);
+	}
 	return r;
 }
 
@@ -116,8 +123,10 @@ static void test_round_trip(void **state)
 	assert_string_equal(s.secrets[1].name, "tls_key");
 	assert_string_equal(s.secrets[1].value, tls_pem);
 	assert_string_equal(s.trusted_comment, "deployment=demo host=app1 serial=5");
-	assert_non_null(s.model);
-	assert_non_null(model_find_host(s.model, "db1"));
+	struct model m;
+	assert_int_equal(seed_topology_load(&s, &m), 0);
+	assert_non_null(model_find_host(&m, "db1"));
+	model_free(&m);
 	seed_free(&s);
 	/* CRLF ending (e.g. pasted through Windows) is fine */
 	struct buf crlf;
@@ -145,9 +154,9 @@ static void test_build_refusals(void **state)
 	assert_int_equal(build_for(f, &f->m, topo, "nosuch", f->app, 1, &b), -ENOENT);
 	/* the app host must not get the MySQL root password */
 	struct seed_secret bad[] = { { "mysql_root_password", "x", 1 } };
-	struct seed_params p = { .model = &f->m, .topology = topo, .topology_len = strlen(topo), .host = "app1",
+	struct seed_params p = { .topology = topo, .topology_len = strlen(topo), .host = "app1",
 				 .serial = 1, .secrets = bad, .n_secrets = 1 };
-	assert_int_equal(seed_build(&p, f->app->pk, f->op, &b), -EPERM);
+	assert_int_equal(seed_build_for_host(&f->m, &p, f->app->pk, f->op, &b), -EPERM);
 	assert_int_equal(b.len, 0);
 	buf_free(&b);
 }
