@@ -6,10 +6,14 @@
  *   archive SHA256|- EPOCH|- SUITE URI        (one per archive)
  *   security-suite SUITE                      (absent: the profile opts out)
  *   security-index 0|1                        (was the security index captured?)
- *   security EPOCH|- NAME VERSION             (one per security update installed) */
+ *   security EPOCH|- NAME VERSION             (one per security update installed)
+ * Read strictly: every line ends in '\n', built/snapshot/security-index come
+ * at most once, security-index and security only after security-suite. */
 #include "images/rootfs_meta.h"
 #include "images/deb822.h"
+#include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/json.h"
 #include "lib/numparse.h"
 #include "lib/xalloc.h"
@@ -133,28 +137,37 @@ static bool valid_sha(const char *s)
 	return !strcmp(s, "-") || (strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64);
 }
 
-static int parse_line(struct rootfs_meta *m, char *line, bool *header, bool *built)
+/* What one record may follow: the singular ones come once, the security
+ * ones only after the security-suite line (as rootfs_meta_text writes). */
+struct seen {
+	bool header, built, snapshot, index;
+};
+
+static int parse_line(struct rootfs_meta *m, char *line, struct seen *seen)
 {
 	char *w[4];
 	int64_t t;
-	if (!*header)
-		return (*header = !strcmp(line, "kiln-rootfs-meta 1")) ? 0 : -EBADMSG;
+	if (!seen->header)
+		return (seen->header = !strcmp(line, "kiln-rootfs-meta 1")) ? 0 : -EBADMSG;
 	char *rest = strchr(line, ' ');
 	if (!rest)
 		return -EBADMSG;
 	*rest++ = 0;
-	if (!strcmp(line, "built") && words(rest, w, 1) && read_time(w[0], &t) && t >= 0) {
+	bool sec = m->security_suite != NULL;
+	if (!strcmp(line, "built") && !seen->built && words(rest, w, 1) && read_time(w[0], &t) && t >= 0) {
 		m->built = t;
-		*built = true;
-	} else if (!strcmp(line, "snapshot") && !m->snapshot && words(rest, w, 1))
+		seen->built = true;
+	} else if (!strcmp(line, "snapshot") && !seen->snapshot && words(rest, w, 1)) {
 		m->snapshot = xstrdup(w[0]);
-	else if (!strcmp(line, "archive") && words(rest, w, 4) && valid_sha(w[0]) && read_time(w[1], &t))
+		seen->snapshot = true;
+	} else if (!strcmp(line, "archive") && words(rest, w, 4) && valid_sha(w[0]) && read_time(w[1], &t))
 		rootfs_meta_add_archive(m, w[3], w[2], strcmp(w[0], "-") ? w[0] : NULL, t);
-	else if (!strcmp(line, "security-suite") && !m->security_suite && words(rest, w, 1))
+	else if (!strcmp(line, "security-suite") && !sec && words(rest, w, 1))
 		m->security_suite = xstrdup(w[0]);
-	else if (!strcmp(line, "security-index") && (!strcmp(rest, "0") || !strcmp(rest, "1")))
+	else if (!strcmp(line, "security-index") && sec && !seen->index && (!strcmp(rest, "0") || !strcmp(rest, "1"))) {
 		m->security_known = rest[0] == '1';
-	else if (!strcmp(line, "security") && words(rest, w, 3) && read_time(w[0], &t))
+		seen->index = true;
+	} else if (!strcmp(line, "security") && sec && words(rest, w, 3) && read_time(w[0], &t))
 		add_pkg(m, w[1], w[2], t);
 	else
 		return -EBADMSG;
@@ -164,16 +177,18 @@ static int parse_line(struct rootfs_meta *m, char *line, bool *header, bool *bui
 int rootfs_meta_parse(const char *data, size_t len, struct rootfs_meta *m)
 {
 	memset(m, 0, sizeof *m);
-	if (memchr(data, 0, len))
+	/* Text lines only, each ended by '\n' (a cut-off file is damaged). */
+	if (!len || memchr(data, 0, len) || data[len - 1] != '\n')
 		return -EBADMSG;
-	char *copy = xstrndup(data, len), *save = NULL;
-	bool header = false, built = false;
+	_cleanup_free_ char *copy = xstrndup(data, len);
+	struct seen seen = { 0 };
 	int e = 0;
-	for (char *line = strtok_r(copy, "\n", &save); line && e == 0; line = strtok_r(NULL, "\n", &save))
-		e = parse_line(m, line, &header, &built);
-	if (e == 0 && !built)
+	for (char *line = copy, *nl; e == 0 && (nl = strchr(line, '\n')); line = nl + 1) {
+		*nl = 0;
+		e = parse_line(m, line, &seen);
+	}
+	if (e == 0 && !seen.built)
 		e = -EBADMSG;
-	free(copy);
 	if (e < 0)
 		rootfs_meta_free(m);
 	return e;
@@ -181,14 +196,11 @@ int rootfs_meta_parse(const char *data, size_t len, struct rootfs_meta *m)
 
 int rootfs_meta_read(const char *path, struct rootfs_meta *m)
 {
-	char *data = NULL;
+	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
 	memset(m, 0, sizeof *m);
 	int e = read_file(path, META_MAX, &data, &len);
-	if (e == 0)
-		e = rootfs_meta_parse(data, len, m);
-	free(data);
-	return e;
+	return e < 0 ? e : rootfs_meta_parse(data, len, m);
 }
 
 /* ---- the security updates of a tree ---- */
@@ -235,24 +247,24 @@ static int64_t deb_date(const char *debs, const struct pkgver *p)
 {
 	if (!debs || !p->arch)
 		return -1;
-	struct buf name;
-	buf_init(&name);
-	buf_printf(&name, "%s/%s_", debs, p->name);
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "%s/%s_", debs, p->name);
 	for (const char *s = p->version; *s; s++)
 		if (*s == ':')
-			buf_puts(&name, "%3a");
+			buf_puts(&b, "%3a");
 		else
-			buf_putc(&name, *s);
-	buf_printf(&name, "_%s.deb", p->arch);
+			buf_putc(&b, *s);
+	buf_printf(&b, "_%s.deb", p->arch);
+	_cleanup_free_ char *name = buf_steal(&b);
 	int64_t t = -1;
 	struct archive *a = archive_read_new();
 	archive_read_support_format_ar(a);
 	struct archive_entry *e;
-	if (archive_read_open_filename(a, name.data, 4096) == ARCHIVE_OK && archive_read_next_header(a, &e) == ARCHIVE_OK &&
+	if (archive_read_open_filename(a, name, 4096) == ARCHIVE_OK && archive_read_next_header(a, &e) == ARCHIVE_OK &&
 	    archive_entry_mtime_is_set(e))
 		t = archive_entry_mtime(e);
 	archive_read_free(a);
-	buf_free(&name);
 	return t;
 }
 
@@ -263,9 +275,13 @@ static int cmp_pkg(const void *a, const void *b)
 
 /* A Packages index as apt keeps it: plain, or compressed (apt's
  * KeepCompressedAs: gz, lz4, xz, zst), read through libarchive's raw
- * format with every filter. */
+ * format with every filter. A regular file only (open_input): a FIFO would
+ * block the build. */
 static int read_index(const char *path, char **out, size_t *len)
 {
+	_cleanup_close_ int fd = open_input(path, 0, INDEX_MAX);
+	if (fd < 0)
+		return fd;
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
 	struct buf b;
@@ -273,7 +289,7 @@ static int read_index(const char *path, char **out, size_t *len)
 	buf_init(&b);
 	archive_read_support_filter_all(a);
 	archive_read_support_format_raw(a);
-	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
+	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK)
 		r = archive_errno(a) > 0 ? -archive_errno(a) : -EBADMSG;
 	for (char chunk[1 << 16]; r == 0;) {
 		la_ssize_t n = archive_read_data(a, chunk, sizeof chunk);
@@ -299,20 +315,17 @@ static int read_index(const char *path, char **out, size_t *len)
 int rootfs_meta_security(struct rootfs_meta *m, const char *status_path, char *const *index_paths,
 			 size_t n_index, const char *debs_dir)
 {
-	char *text = NULL;
-	size_t len = 0;
 	struct pkgver *inst = NULL, *sec = NULL;
-	size_t n_inst = 0, n_sec = 0;
-	int e = read_file(status_path, STATUS_MAX, &text, &len);
+	size_t n_inst = 0, n_sec = 0, len = 0;
+	_cleanup_free_ char *status = NULL;
+	int e = read_file(status_path, STATUS_MAX, &status, &len);
 	if (e < 0)
 		return e;
-	read_pkgvers(text, len, true, &inst, &n_inst);
-	free(text);
+	read_pkgvers(status, len, true, &inst, &n_inst);
 	for (size_t i = 0; i < n_index && e == 0; i++) {
+		_cleanup_free_ char *text = NULL;
 		if ((e = read_index(index_paths[i], &text, &len)) == 0)
 			read_pkgvers(text, len, false, &sec, &n_sec);
-		free(text);
-		text = NULL;
 	}
 	for (size_t i = 0; i < n_inst && e == 0; i++)
 		for (size_t j = 0; j < n_sec; j++)
@@ -321,7 +334,8 @@ int rootfs_meta_security(struct rootfs_meta *m, const char *status_path, char *c
 				break;
 			}
 	if (e == 0) {
-		qsort(m->security, m->n_security, sizeof *m->security, cmp_pkg);
+		if (m->n_security)   /* qsort's base may not be NULL, even for none */
+			qsort(m->security, m->n_security, sizeof *m->security, cmp_pkg);
 		m->security_known = true;
 	}
 	pkgvers_free(inst, n_inst);

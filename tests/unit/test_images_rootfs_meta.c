@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "images/rootfs_meta.h"
 #include "lib/fileio.h"
 #include "lib/xalloc.h"
@@ -156,8 +157,26 @@ static void test_security(void **state)
 	assert_int_equal(rootfs_meta_security(&g, st, idx2, 2, debs), 0);
 	assert_int_equal(g.n_security, 2);   /* login, openssl */
 	rootfs_meta_free(&g);
+	/* No match at all: known, and none (found by fuzz_deb822: no qsort of NULL). */
+	char *idx4[] = { junk };
+	struct rootfs_meta z = { 0 };
+	assert_int_equal(rootfs_meta_security(&z, st, idx4, 1, debs), 0);
+	assert_true(z.security_known);
+	assert_int_equal(z.n_security, 0);
+	assert_null(z.security);
+	rootfs_meta_free(&z);
 	free(gz);
 	free(junk);
+
+	/* An index that is no regular file is refused, not waited on. */
+	char *fifo = path_join(tmpdir, "fifo");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	char *idx3[] = { i1, fifo };
+	struct rootfs_meta f = { 0 };
+	assert_int_equal(rootfs_meta_security(&f, st, idx3, 2, debs), -EINVAL);
+	assert_false(f.security_known);
+	rootfs_meta_free(&f);
+	free(fifo);
 
 	/* A status file that cannot be read is an error, not "no updates". */
 	struct rootfs_meta n = { 0 };
@@ -215,7 +234,16 @@ static void test_damaged(void **state)
 		"kiln-rootfs-meta 1\nbuilt 1\nsecurity 5 openssl\n",
 		"kiln-rootfs-meta 1\nbuilt 1\nsecurity-index yes\n",
 		"kiln-rootfs-meta 1\nbuilt 1\nwhatever 1\n",
-		"kiln-rootfs-meta 1\nbuilt 1\nsecurity  5 a b\n",                   /* an empty word */
+		"kiln-rootfs-meta 1\nbuilt 1\nsecurity-suite s\nsecurity  5 a b\n", /* an empty word */
+		"kiln-rootfs-meta 1\nbuilt 1",                   /* cut off: no final newline */
+		"kiln-rootfs-meta 1\n\nbuilt 1\n",               /* an empty line */
+		"kiln-rootfs-meta 1\nbuilt 1\nbuilt 2\n",        /* twice */
+		"kiln-rootfs-meta 1\nbuilt 1\nsnapshot a\nsnapshot b\n",
+		"kiln-rootfs-meta 1\nbuilt 1\nsecurity-suite s\nsecurity-suite t\n",
+		"kiln-rootfs-meta 1\nbuilt 1\nsecurity-suite s\nsecurity-index 1\nsecurity-index 0\n",
+		"kiln-rootfs-meta 1\nbuilt 1\nsecurity-index 1\n",                /* before its suite */
+		"kiln-rootfs-meta 1\nbuilt 1\nsecurity 5 openssl 3\n",
+		"kiln-rootfs-meta 1\r\nbuilt 1\r\n",
 	};
 	char *p = path_join(tmpdir, "bad.meta");
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -230,6 +258,15 @@ static void test_damaged(void **state)
 	assert_int_equal(rootfs_meta_read(p, &m), -EBADMSG);
 	char *none = path_join(tmpdir, "none.meta");
 	assert_int_equal(rootfs_meta_read(none, &m), -ENOENT);
+	/* What rootfs_meta_text writes is read back. */
+	static const char good[] = "kiln-rootfs-meta 1\nbuilt 1\nsnapshot 20261101T000000Z\n"
+				   "archive - - trixie http://x/debian\nsecurity-suite trixie-security\n"
+				   "security-index 1\nsecurity - openssl 3.5.9-1~deb13u1\n";
+	assert_int_equal(rootfs_meta_parse(good, strlen(good), &m), 0);
+	char *t = rootfs_meta_text(&m);
+	assert_string_equal(t, good);
+	free(t);
+	rootfs_meta_free(&m);
 	free(none);
 	free(p);
 }
