@@ -10,23 +10,11 @@
  * filter looks for, so libarchive passes it through unfiltered). */
 #include "images/deb822.h"
 #include "images/rootfs_meta.h"
-#include "lib/fileio.h"
-#include "lib/xalloc.h"
-#include <fcntl.h>
+#include "tests/fuzz/fuzz_file.h"
 #include <stdbool.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char *dir, *in;
-
-static void remove_dir(void)
-{
-	rmdir(dir);
-}
 
 /* Paragraphs rootfs_meta_security counts as installed: what its header says. */
 static size_t installed(const char *text, size_t size)
@@ -56,26 +44,16 @@ static size_t installed(const char *text, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!dir) {
-		char tmpl[] = "/dev/shm/kiln-fuzz-deb822-XXXXXX";
-		if (!mkdtemp(tmpl))
-			abort();
-		dir = xstrdup(tmpl);
-		in = path_join(dir, "status");
-		atexit(remove_dir);
-	}
 	const char *text = (const char *)data;
 	size_t n = installed(text, size);
 	(void)deb822_release_date(text, size);
 
-	int fd = open(in, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
-		abort();
-	close(fd);
+	char *in = fuzz_file("status", data, size);
 	struct rootfs_meta m = { 0 };
 	char *idx[] = { in };
 	int r = rootfs_meta_security(&m, in, idx, 1, NULL);
 	unlink(in);
+	free(in);
 	bool same_text = !memchr(data, 0, size) && size >= 8 && !memcmp(data, "Package:", 8) &&
 			 !memmem(data, size, "\nbegin", 6);
 	if (same_text && (r != 0 || !m.security_known || m.n_security != n))

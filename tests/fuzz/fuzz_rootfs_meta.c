@@ -4,42 +4,23 @@
  * crash, leak or hang. A record that loads writes back (rootfs_meta_write)
  * to a file that loads to the same text; its JSON and summary are made. */
 #include "images/rootfs_meta.h"
-#include "lib/fileio.h"
-#include "lib/xalloc.h"
+#include "tests/fuzz/fuzz_file.h"
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *dir, *in, *out;
-
-static void remove_dir(void)
-{
-	rmdir(dir);
-}
+static char *out;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!dir) {
-		char tmpl[] = "/dev/shm/kiln-fuzz-meta-XXXXXX";   /* tmpfs: fsync costs nothing */
-		if (!mkdtemp(tmpl))
-			abort();
-		dir = xstrdup(tmpl);
-		in = path_join(dir, "in.meta");
-		out = path_join(dir, "out.meta");
-		atexit(remove_dir);
-	}
-	int fd = open(in, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
-		abort();
-	close(fd);
+	if (!out)
+		out = fuzz_path("out.meta");
+	char *in = fuzz_file("in.meta", data, size);
 	struct rootfs_meta m, again;
 	int r = rootfs_meta_read(in, &m);
 	unlink(in);
+	free(in);
 	if (r < 0) {
 		if (r != -EBADMSG || m.n_archives || m.n_security || m.snapshot || m.security_suite)
 			abort();

@@ -173,10 +173,18 @@ static struct debian_settings unreachable = {
 	.security_mirror = "http://127.0.0.1:1/debian-security",
 };
 
+static struct recipe empty;
+
+/* The <key> of choose()'s trees. */
+static void choose_key(char key[65])
+{
+	struct rootfs_opts o = { .recipe = &empty, .debian = &unreachable, .source_date_epoch = -1 };
+	assert_int_equal(rootfs_key(&o, NULL, key), 0);
+}
+
 static int choose(const char *cache, bool offline, bool refresh, struct rootfs_result *res)
 {
-	struct recipe r = { 0 };
-	struct rootfs_opts o = { .role = "base", .recipe = &r, .debian = &unreachable, .cache_dir = cache,
+	struct rootfs_opts o = { .role = "base", .recipe = &empty, .debian = &unreachable, .cache_dir = cache,
 				 .source_date_epoch = -1, .offline = offline, .refresh = refresh };
 	unlink(ran);
 	logged.len = 0;
@@ -189,9 +197,7 @@ static void test_offline_takes_the_newest_cached_tree(void **state)
 {
 	(void)state;
 	char *cache = xasprintf("%s/offline", dir), key[65];
-	struct recipe r = { 0 };
-	struct rootfs_opts o = { .recipe = &r, .debian = &unreachable, .source_date_epoch = -1 };
-	assert_int_equal(rootfs_key(&o, NULL, key), 0);
+	choose_key(key);
 	struct rootfs_result res;
 
 	/* Nothing cached: an error, and no build. */
@@ -233,9 +239,7 @@ static void test_unreachable_archives_fall_back(void **state)
 {
 	(void)state;
 	char *cache = xasprintf("%s/unreachable", dir), key[65];
-	struct recipe r = { 0 };
-	struct rootfs_opts o = { .recipe = &r, .debian = &unreachable, .source_date_epoch = -1 };
-	assert_int_equal(rootfs_key(&o, NULL, key), 0);
+	choose_key(key);
 	struct rootfs_result res;
 	assert_int_equal(choose(cache, false, false, &res), -ENOENT);
 	assert_non_null(strstr(logged.data, "cannot reach the archives (http://127.0.0.1:1/debian/dists/bookworm/"

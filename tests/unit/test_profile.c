@@ -13,15 +13,9 @@
 #include "profiles/env_template.h"
 #include "profiles/model.h"
 #include "profiles/profile.h"
+#include "tests/unit/profile_fixture.h"
 
-/* A valid base; lines 1..6. Cases append to it, so line 7 is the first added. */
-#define BASE \
-	"kiln: 1\n" \
-	"deployment: {name: t, domain: t.lan}\n" \
-	"subnets:\n" \
-	"  - {name: a, cidr: 10.0.0.0/24, gateway: 10.0.0.1}\n" \
-	"hosts:\n" \
-	"  - {name: h1, role: mysql, subnet: a, address: 10.0.0.10}\n"
+#define BASE PROFILE_BASE
 #define APP_HOST "  - {name: app1, role: app, subnet: a, address: 10.0.0.20}\n"
 #define H2 "  - name: h2\n    role: minio\n    subnet: a\n    address: 10.0.0.11\n    ethernets:\n      eth0:\n        addresses: [10.0.0.11/24]\n"
 #define APP_ROLE "roles:\n  app:\n    service: {type: systemd, exec: /bin/true, port: 8000}\n    env:\n"
@@ -31,8 +25,7 @@ static const char *const targets[] = { "raw", "esxi", "ec2", "iso", NULL };
 
 static int load(const char *yaml, struct model *m, struct diags *d)
 {
-	memset(d, 0, sizeof *d);
-	return profile_load_buffer("p.yaml", yaml, strlen(yaml), targets, m, d);
+	return profile_load_text(yaml, targets, m, d);
 }
 
 struct reject {

@@ -12,20 +12,13 @@
 #include "lib/buf.h"
 #include "profiles/debian.h"
 #include "profiles/profile.h"
+#include "tests/unit/profile_fixture.h"
 
-/* Lines 1..6; the debian: section starts on line 7. */
-#define BASE \
-	"kiln: 1\n" \
-	"deployment: {name: t, domain: t.lan}\n" \
-	"subnets:\n" \
-	"  - {name: a, cidr: 10.0.0.0/24, gateway: 10.0.0.1}\n" \
-	"hosts:\n" \
-	"  - {name: h1, role: mysql, subnet: a, address: 10.0.0.10}\n"
+#define BASE PROFILE_BASE
 
 static int load(const char *yaml, struct model *m, struct diags *d)
 {
-	memset(d, 0, sizeof *d);
-	return profile_load_buffer("p.yaml", yaml, strlen(yaml), NULL, m, d);
+	return profile_load_text(yaml, NULL, m, d);
 }
 
 struct reject {
