@@ -6,6 +6,7 @@
 #include "images/artifact.h"
 #include "images/rootfs_internal.h"
 #include "lib/buf.h"
+#include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
 #include "lib/log.h"
@@ -203,13 +204,12 @@ static char *entry_path(const char *dir, const char *base, const char *ext)
  * reports its file time as its build time and nothing else. */
 static void load_meta(const char *dir, const char *base, const char *tar, struct rootfs_meta *m)
 {
-	char *p = entry_path(dir, base, ".meta");
+	_cleanup_free_ char *p = entry_path(dir, base, ".meta");
 	if (rootfs_meta_read(p, m) < 0) {
 		struct stat st;
 		memset(m, 0, sizeof *m);
 		m->built = stat(tar, &st) == 0 ? (int64_t)st.st_mtime : -1;
 	}
-	free(p);
 }
 
 /* The newest cached tree with these inputs (<key>-<state>.tar): by its
@@ -227,7 +227,7 @@ static void newest_cached(const char *dir, const char *key, char **base, struct 
 		if (n != HEX + 1 + HEX + 4 || strncmp(de->d_name, key, HEX) || de->d_name[HEX] != '-' ||
 		    strcmp(de->d_name + n - 4, ".tar"))
 			continue;
-		char *b = xstrndup(de->d_name, n - 4), *tar = entry_path(dir, b, ".tar");
+		_cleanup_free_ char *b = xstrndup(de->d_name, n - 4), *tar = entry_path(dir, b, ".tar");
 		struct rootfs_meta m;
 		load_meta(dir, b, tar, &m);
 		int64_t date = rootfs_meta_packages_date(&m);
@@ -235,14 +235,11 @@ static void newest_cached(const char *dir, const char *key, char **base, struct 
 			best_date = date;
 			best_built = m.built;
 			free(*base);
-			*base = b;
-			b = NULL;
+			*base = TAKE_PTR(b);
 			rootfs_meta_free(meta);
 			*meta = m;
 		} else
 			rootfs_meta_free(&m);
-		free(b);
-		free(tar);
 	}
 	closedir(d);
 }
@@ -251,11 +248,10 @@ static void newest_cached(const char *dir, const char *key, char **base, struct 
  * it after. */
 static void captured(const char *stage, const char *pattern, glob_t *g)
 {
-	char *p = xasprintf("%s/" ROOTFS_CAPTURE "/lists/%s", stage, pattern);
+	_cleanup_free_ char *p = xasprintf("%s/" ROOTFS_CAPTURE "/lists/%s", stage, pattern);
 	memset(g, 0, sizeof *g);
 	if (glob(p, 0, NULL, g) != 0)
 		g->gl_pathc = 0;
-	free(p);
 }
 
 /* What a fresh build records: the archives as apt saw them (their
@@ -267,26 +263,23 @@ static void record_build(const struct rootfs_opts *o, const struct apt_archives 
 	m->built = (int64_t)time(NULL);
 	m->snapshot = arch->snapshot ? xstrdup(arch->snapshot) : NULL;
 	for (size_t i = 0; i < arch->n; i++) {
-		char *pat = xasprintf("*_dists_%s_InRelease", arch->v[i].suite);
+		_cleanup_free_ char *pat = xasprintf("*_dists_%s_InRelease", arch->v[i].suite), *text = NULL;
 		glob_t g;
 		captured(stage, pat, &g);
 		struct archive_state st = { .sha256 = "", .date = -1 };
-		char *text = NULL;
 		size_t len;
 		if (g.gl_pathc && read_file(g.gl_pathv[0], ARCHIVE_RELEASE_MAX, &text, &len) == 0)
 			archive_state_of(text, len, &st);
-		free(text);
 		globfree(&g);
-		free(pat);
 		rootfs_meta_add_archive(m, arch->v[i].uri, arch->v[i].suite, st.sha256, st.date);
 		if (arch->v[i].security)
 			m->security_suite = xstrdup(arch->v[i].suite);
 	}
 	if (!m->security_suite)
 		return;
-	char *status = xasprintf("%s/" ROOTFS_CAPTURE "/status", stage);
-	char *pat = xasprintf("*_dists_%s_*_Packages*", m->security_suite);
-	char *debs = path_join(cache, "debs");
+	_cleanup_free_ char *status = xasprintf("%s/" ROOTFS_CAPTURE "/status", stage);
+	_cleanup_free_ char *pat = xasprintf("*_dists_%s_*_Packages*", m->security_suite);
+	_cleanup_free_ char *debs = path_join(cache, "debs");
 	glob_t g;
 	captured(stage, pat, &g);
 	int e = access(status, R_OK) < 0 || !g.gl_pathc ? -ENOENT
@@ -295,9 +288,6 @@ static void record_build(const struct rootfs_opts *o, const struct apt_archives 
 		log_warn("[%s] rootfs: the security updates are unknown: %s", o->role,
 			 e == -ENOENT ? "the build left no dpkg status or security index to read" : strerror(-e));
 	globfree(&g);
-	free(debs);
-	free(pat);
-	free(status);
 }
 
 /* The recipe's host files (files: source, apt_repositories: key) are read
@@ -379,14 +369,14 @@ static void report(const struct rootfs_opts *o, const struct rootfs_meta *m)
 static int choose(const struct rootfs_opts *o, const struct apt_archives *arch, const char *dir, const char *key,
 		  char **base, bool *hit, struct rootfs_result *res)
 {
-	char why[512] = "", *state = NULL;
+	char why[512] = "";
+	_cleanup_free_ char *state = NULL;
 	int e = 0;
 	if (o->offline && !arch->snapshot)
 		snprintf(why, sizeof why, "--offline");
 	else if ((e = state_text(o, arch, &state, why, sizeof why)) == -EHOSTUNREACH) {
-		char *w = xasprintf("cannot reach the archives (%s)", why);
+		_cleanup_free_ char *w = xasprintf("cannot reach the archives (%s)", why);
 		snprintf(why, sizeof why, "%s", w);
-		free(w);
 	} else if (e < 0) {
 		log_error("[%s] rootfs: cannot read the state of the archives: %s%s", o->role, why,
 			  e == -ENOENT ? " (is that suite on this mirror? docs/profile.md: debian)" : "");
@@ -395,11 +385,9 @@ static int choose(const struct rootfs_opts *o, const struct apt_archives *arch, 
 	if (state) {
 		char st[65];
 		sha256_hex(state, st);
-		free(state);
 		*base = xasprintf("%s-%s", key, st);
-		char *tar = entry_path(dir, *base, ".tar");
+		_cleanup_free_ char *tar = entry_path(dir, *base, ".tar");
 		*hit = !o->refresh && access(tar, R_OK) == 0;
-		free(tar);
 		return 0;
 	}
 	if (o->refresh) {
@@ -420,86 +408,80 @@ static int choose(const struct rootfs_opts *o, const struct apt_archives *arch, 
 static int build(const struct rootfs_opts *o, const struct recipe *r, const struct apt_archives *arch,
 		 const char *cache, const char *dir, const char *base, char **apath, struct rootfs_result *res)
 {
-	char *tmp = xasprintf("%s/%s.tar.tmp-%ld", dir, base, (long)getpid());
-	char *stage = xasprintf("%s/stage-%s-XXXXXX", dir, o->role);
-	char *final = entry_path(dir, base, ".tar"), *meta = entry_path(dir, base, ".meta");
+	_cleanup_free_ char *stage = xasprintf("%s/stage-%s-XXXXXX", dir, o->role);
+	if (!mkdtemp(stage))
+		return log_error_errno(errno, "cannot create %s", stage);
+	_cleanup_free_ char *tmp = xasprintf("%s/%s.tar.tmp-%ld", dir, base, (long)getpid());
+	_cleanup_free_ char *final = entry_path(dir, base, ".tar"), *meta = entry_path(dir, base, ".meta");
 	time_t start = time(NULL);
-	int e = 0;
-	if (!mkdtemp(stage)) {
-		e = log_error_errno(errno, "cannot create %s", stage);
-		free(stage);
-		stage = NULL;
-		goto out;
-	}
 	struct rootfs_run run = { .o = o, .recipe = r, .archives = arch, .cache = cache, .stage = stage,
 				  .tmp_tar = tmp, .artifact_path = apath };
-	if ((e = rootfs_mmdebstrap(&run)) < 0)
-		goto out;
-	record_build(o, arch, stage, cache, &res->meta);
-	/* The record first: a tar in the cache always has its record. */
-	if ((e = rootfs_meta_write(meta, &res->meta)) < 0) {
-		e = log_error_errno(e, "cannot write %s", meta);
-		goto out;
+	int e = rootfs_mmdebstrap(&run);
+	if (e == 0) {
+		record_build(o, arch, stage, cache, &res->meta);
+		/* The record first: a tar in the cache always has its record. */
+		if ((e = rootfs_meta_write(meta, &res->meta)) < 0)
+			e = log_error_errno(e, "cannot write %s", meta);
+		else if (rename(tmp, final) < 0) {
+			e = log_error_errno(errno, "cannot rename %s", tmp);
+			unlink(meta);
+		}
 	}
-	if (rename(tmp, final) < 0) {
-		e = log_error_errno(errno, "cannot rename %s", tmp);
-		unlink(meta);
-		goto out;
-	}
-	log_info("[%s] rootfs: built %s in %lds", o->role, final, (long)(time(NULL) - start));
-	res->tar = final;
-	final = NULL;
-out:
 	unlink(tmp);
-	if (stage)
-		rm_rf(stage);
-	free(stage);
-	free(tmp);
-	free(final);
-	free(meta);
-	return e;
+	rm_rf(stage);
+	if (e < 0)
+		return e;
+	log_info("[%s] rootfs: built %s in %lds", o->role, final, (long)(time(NULL) - start));
+	res->tar = TAKE_PTR(final);
+	return 0;
 }
 
-int rootfs_build_ex(const struct rootfs_opts *o, struct rootfs_result *res)
+/* The tree of recipe r (already for the suite) from these archives:
+ * taken from the cache, or built. */
+static int tree_for(const struct rootfs_opts *o, const struct recipe *r, const struct apt_archives *arch,
+		    char **apath, char **asha, struct rootfs_result *res)
 {
-	memset(res, 0, sizeof *res);
-	if (!debian_suite_find(o->debian->suite)) {
-		char *known = debian_suites_list();
-		log_error("[%s] unsupported Debian suite '%s' (supported: %s)", o->role, o->debian->suite, known);
-		free(known);
-		return -EINVAL;
-	}
-	struct recipe r;
-	struct apt_archives arch;
-	recipe_for_suite(o->recipe, o->debian->suite, &r);
-	apt_archives_for(o->debian, &arch);
-	char *cache = o->cache_dir ? xstrdup(o->cache_dir) : rootfs_cache_dir();
-	char **apath = xcalloc(r.n_artifacts + 1, sizeof *apath);
-	char **asha = xcalloc(r.n_artifacts + 1, sizeof *asha);
-	char *dir = path_join(cache, "rootfs"), *base = NULL, *text = NULL;
-	bool hit = false;
-	int e = check_inputs(o, &r, &arch);
-	if (e < 0 || (e = resolve_artifacts(o, &r, cache, apath, asha)) < 0)
-		goto out;
-	if ((e = mkdir_p(dir, 0755)) < 0) {
-		e = log_error_errno(e, "cannot create cache directory %s", dir);
-		goto out;
-	}
+	_cleanup_free_ char *cache = o->cache_dir ? xstrdup(o->cache_dir) : rootfs_cache_dir();
+	_cleanup_free_ char *dir = path_join(cache, "rootfs"), *base = NULL;
+	int e = check_inputs(o, r, arch);
+	if (e < 0 || (e = resolve_artifacts(o, r, cache, apath, asha)) < 0)
+		return e;
+	if ((e = mkdir_p(dir, 0755)) < 0)
+		return log_error_errno(e, "cannot create cache directory %s", dir);
 	char key[65];
-	text = key_text(o, &r, &arch, asha);
+	_cleanup_free_ char *text = key_text(o, r, arch, asha);
 	sha256_hex(text, key);
-	if ((e = choose(o, &arch, dir, key, &base, &hit, res)) < 0)
-		goto out;
+	bool hit = false;
+	if ((e = choose(o, arch, dir, key, &base, &hit, res)) < 0)
+		return e;
 	if (hit) {
 		res->tar = entry_path(dir, base, ".tar");
 		res->cached = true;
 		if (!res->stale)
 			load_meta(dir, base, res->tar, &res->meta);
 		log_info("[%s] rootfs: cache hit %s (mmdebstrap not run)", o->role, res->tar);
-	} else if ((e = build(o, &r, &arch, cache, dir, base, apath, res)) < 0)
-		goto out;
+	} else if ((e = build(o, r, arch, cache, dir, base, apath, res)) < 0)
+		return e;
 	report(o, &res->meta);
-out:
+	return 0;
+}
+
+int rootfs_build_ex(const struct rootfs_opts *o, struct rootfs_result *res)
+{
+	memset(res, 0, sizeof *res);
+	if (!debian_suite_find(o->debian->suite)) {
+		_cleanup_free_ char *known = debian_suites_list();
+		log_error("[%s] unsupported Debian suite '%s' (supported: %s)", o->role, o->debian->suite, known);
+		return -EINVAL;
+	}
+	struct recipe r;
+	struct apt_archives arch;
+	recipe_for_suite(o->recipe, o->debian->suite, &r);
+	apt_archives_for(o->debian, &arch);
+	/* Per artifact: its local path and its sha256. */
+	char **apath = xcalloc(r.n_artifacts + 1, sizeof *apath);
+	char **asha = xcalloc(r.n_artifacts + 1, sizeof *asha);
+	int e = tree_for(o, &r, &arch, apath, asha, res);
 	if (e < 0)
 		rootfs_result_free(res);
 	for (size_t i = 0; i < r.n_artifacts; i++) {
@@ -508,10 +490,6 @@ out:
 	}
 	free(apath);
 	free(asha);
-	free(text);
-	free(base);
-	free(dir);
-	free(cache);
 	apt_archives_free(&arch);
 	recipe_free(&r);
 	return e;
