@@ -345,6 +345,8 @@ static void warn_stale(const struct rootfs_opts *o, const char *why, const struc
 	int64_t date = rootfs_meta_packages_date(m);
 	rootfs_meta_day(date, day);
 	long long days = date >= 0 ? ((long long)time(NULL) - date) / 86400 : -1;
+	if (date >= 0 && days < 0)
+		days = 0;   /* dated ahead of this machine's clock */
 	if (days >= 0)
 		log_warn("[%s] rootfs: %s: using the newest cached root filesystem for these inputs; its packages "
 			 "are those of %s, %lld day%s old (build with the archives reachable for newer ones)",

@@ -249,6 +249,11 @@ static void test_unreachable_archives_fall_back(void **state)
 	assert_true(res.stale);
 	assert_non_null(strstr(logged.data, "using the newest cached root filesystem"));
 	rootfs_result_free(&res);
+	/* Dated ahead of this machine's clock: no age below zero, and not "unknown". */
+	cached_tree(cache, key, 6, 4000000000, 1000000000);
+	assert_int_equal(choose(cache, false, false, &res), 0);
+	assert_non_null(strstr(logged.data, "its packages are those of 2096-10-02, 0 days old"));
+	rootfs_result_free(&res);
 	assert_int_equal(choose(cache, false, true, &res), -ENETUNREACH);
 	assert_int_not_equal(access(ran, F_OK), 0);
 	free(cache);
