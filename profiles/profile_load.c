@@ -3,7 +3,6 @@
 #include "profiles/profile.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
-#include "profiles/syntax.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
 #include "lib/xalloc.h"
