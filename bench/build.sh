@@ -4,16 +4,9 @@
 # multi-user under TCG (systemd-analyze inside the guest, from the e2e
 # markers). Usage: bench/build.sh [ROLE...]   (default: app mysql minio)
 # Needs a built tree (make). Writes nothing outside a temp dir but the cache.
-set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-KILN=$ROOT/${KILN_BUILD:-build}/kiln
-roles=("${@:-app mysql minio}")
-read -r -a roles <<<"${roles[*]}"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/common.sh"
 profile=$ROOT/profiles/examples/onprem.yaml
 "$KILN" keys init "$profile" --state "$T/state" >/dev/null 2>&1
-bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
-deb=$(ls "$T"/deb/*.deb)
 cache=${KILN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kiln}
 mode=--mode=root; [ "$(id -u)" = 0 ] || mode=--mode=unshare
 

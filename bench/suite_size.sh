@@ -6,14 +6,7 @@
 # (`kiln convert`, what an OVA or the EC2 kit ships).
 #   bench/suite_size.sh [ROLE...]     (default: app mysql minio; run after make)
 # Uses (and fills) the normal rootfs cache; prints a Markdown table.
-set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-KILN=$ROOT/${KILN_BUILD:-build}/kiln
-roles=("${@:-app mysql minio}")
-read -r -a roles <<<"${roles[*]}"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
-deb=$(ls "$T"/deb/*.deb)
+. "$(dirname "$0")/common.sh"
 mib() { awk -v b="$1" 'BEGIN{printf "%.0f", b / 1048576}'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%+.0f %%", (b - a) * 100 / a}'; }
 
