@@ -1,6 +1,7 @@
 /* Model helpers declared in profiles/model.h: lookups, endpoint
  * matching, IPv4 arithmetic, ESXi hardware versions and freeing. */
 #include "profiles/model.h"
+#include "profiles/monitoring.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,5 +302,6 @@ void model_free(struct model *m)
 	free(m->esxi.network);
 	free(m->esxi.disk_controller);
 	strv_free(m->esxi.overridable, m->esxi.n_overridable);
+	monitoring_settings_free(&m->monitoring);
 	memset(m, 0, sizeof *m);
 }
