@@ -60,6 +60,23 @@ size_t monitoring_packages(const struct model *m, enum role r, const char **out,
 	return n;
 }
 
+size_t monitoring_disabled_units(const struct model *m, enum role r, const char **out, size_t max)
+{
+	static const struct { const char *package, *unit; } units[] = {
+		{ "prometheus-node-exporter", "prometheus-node-exporter.service" },
+		{ "prometheus-mysqld-exporter", "prometheus-mysqld-exporter.service" },
+		{ "prometheus", "prometheus.service" },
+		{ "prometheus-alertmanager", "prometheus-alertmanager.service" },
+	};
+	const char *pk[MON_PACKAGES_MAX];
+	size_t np = monitoring_packages(m, r, pk, MON_PACKAGES_MAX), n = 0;
+	for (size_t i = 0; i < np; i++)
+		for (size_t j = 0; j < sizeof units / sizeof *units && n < max; j++)
+			if (!strcmp(pk[i], units[j].package))
+				out[n++] = units[j].unit;
+	return n;
+}
+
 const char *monitoring_port_owner(const struct model *m, const struct host *h, unsigned port)
 {
 	if (!monitoring_on(m))

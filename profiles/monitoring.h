@@ -58,6 +58,10 @@ const char *monitoring_peer_addr(const struct model *m, const struct host *h, ch
  * names into out (static strings); returns how many. */
 #define MON_PACKAGES_MAX 6
 size_t monitoring_packages(const struct model *m, enum role r, const char **out, size_t max);
+/* The services of those packages that the image keeps disabled (their
+ * postinst enables them): the agent's "monitoring" step enables them once
+ * their configuration and keys are in place. */
+size_t monitoring_disabled_units(const struct model *m, enum role r, const char **out, size_t max);
 
 /* A port monitoring uses on host h (so no flow of the profile may open it
  * there), with what uses it; NULL when it is free. */
