@@ -186,6 +186,7 @@ const struct agent_step agent_steps[] = {
 	{ "secrets", step_secrets, false },
 	{ "datadisk", step_datadisk, false },
 	{ "role", step_role, true },
+	{ "monitoring", step_monitoring, true },
 	{ "join", step_join, true },
 };
 const size_t agent_n_steps = sizeof agent_steps / sizeof *agent_steps;

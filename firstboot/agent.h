@@ -93,5 +93,6 @@ int step_identity(struct agent *a);
 int step_secrets(struct agent *a);
 int step_datadisk(struct agent *a);
 int step_role(struct agent *a);
+int step_monitoring(struct agent *a);
 int step_join(struct agent *a);
 #endif

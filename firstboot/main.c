@@ -20,6 +20,7 @@ static const struct {
 	{ "detect", fb_cmd_detect, "say which platform this is and why (EC2, VMware, other)" },
 	{ "fetch-seed", fb_cmd_fetch_seed, "fetch this host's seed from its datasource to a file" },
 	{ "repurpose", fb_cmd_repurpose, "make this host another host of its deployment (--host NAME)" },
+	{ "metrics", fb_cmd_metrics, "write this host's kiln metrics for Prometheus (monitoring: on)" },
 };
 
 static void usage(FILE *f)
