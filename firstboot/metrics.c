@@ -254,8 +254,11 @@ static int number_after(const char *text, const char *word, uint64_t *out)
 
 int metrics_parse_nft_counter(const char *text, uint64_t *packets, uint64_t *bytes)
 {
-	if (!strstr(text, "counter input_drop") || number_after(text, " packets ", packets) < 0 ||
-	    number_after(text, " bytes ", bytes) < 0)
+	/* "table inet filter {\n\tcounter input_drop {\n\t\tpackets N bytes M\n\t}\n}\n" */
+	const char *c = strstr(text, "counter input_drop {");
+	const char *p = c ? strstr(c, "packets ") : NULL;
+	if (!p || (p[-1] != '\t' && p[-1] != ' ') || number_after(p, "packets ", packets) < 0 ||
+	    number_after(p, " bytes ", bytes) < 0)
 		return -EBADMSG;
 	return 0;
 }

@@ -167,7 +167,8 @@ static void order(struct sp_host *h)
 			char *t = h->jobs[j]; h->jobs[j] = h->jobs[j - 1]; h->jobs[j - 1] = t;
 			int u = h->job_up[j]; h->job_up[j] = h->job_up[j - 1]; h->job_up[j - 1] = u;
 		}
-	qsort(h->alerts, h->n_alerts, sizeof *h->alerts, str_cmp);
+	if (h->n_alerts)
+		qsort(h->alerts, h->n_alerts, sizeof *h->alerts, str_cmp);
 }
 
 static const char *failed_step(const struct sp_host *h)
@@ -297,7 +298,8 @@ int status_page_build(const struct status_page_input *in, struct buf *json, stru
 		ytree_free(root);
 	}
 	if (r == 0) {
-		qsort(p.hosts, p.n, sizeof *p.hosts, host_cmp);
+		if (p.n)
+			qsort(p.hosts, p.n, sizeof *p.hosts, host_cmp);
 		for (size_t i = 0; i < p.n; i++)
 			order(&p.hosts[i]);
 		to_json(&p, in, json);

@@ -133,8 +133,8 @@ int render_alertmanager(const struct model *m, const struct host *h, struct buf 
 	for (size_t i = 0; i < s->n_receivers; i++)
 		if (s->receivers[i].kind == RECEIVER_EMAIL ? syntax_email(s->receivers[i].to) || !s->smtp_smarthost
 							    : syntax_http_url(s->receivers[i].to) != NULL)
-			return log_error_errno(EINVAL, "host %s: receiver '%s' cannot be written into Alertmanager's "
-					       "configuration", h->name, s->receivers[i].to);
+			return log_error_errno(EINVAL, "host %s: receiver %zu cannot be written into Alertmanager's "
+					       "configuration", h->name, i + 1);
 	if (s->smtp_smarthost && (syntax_smarthost(s->smtp_smarthost) || !s->smtp_from || syntax_email(s->smtp_from)))
 		return log_error_errno(EINVAL, "host %s: monitoring.smtp cannot be written into Alertmanager's "
 				       "configuration", h->name);
