@@ -243,7 +243,7 @@ static int do_mon_cert(struct run *u, enum mon_cert k, const struct host *h)
 		else if ((r = state_txn_put(u->t, pp, pem, strlen(pem), 0644)) == 0 &&
 			 (r = state_txn_put(u->t, kp, key, strlen(key), 0600)) == 0)
 			buf_printf(&u->out, "%s: %s\n", label, st == KS_MISSING ? "generated"
-				   : st == KS_OK ? "repaired (new certificate from the new CA)" : "repaired (new certificate)");
+				   : u->ca_new ? "repaired (new certificate from the new CA)" : "repaired (new certificate)");
 		free(pem);
 		tls_free_secret(key);
 		free(pp);
