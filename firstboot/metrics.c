@@ -55,6 +55,13 @@ void metrics_conf_render(const struct model *m, const struct host *h, struct buf
 		buf_printf(b, "status_page=https://%s:%u\n", h->dhcp ? "127.0.0.1" : ipv4_fmt(h->address, a),
 			   MON_PORT_PROMETHEUS);
 	}
+	for (size_t i = 0; monitoring_is_host(m, h) && m->monitoring.archive_bucket && i < m->n_hosts; i++)
+		if (m->hosts[i].role == ROLE_MINIO) {
+			char peer[320];
+			buf_printf(b, "archive_bucket=%s\narchive_endpoint=http://%s:%u\n", m->monitoring.archive_bucket,
+				   monitoring_peer_addr(m, &m->hosts[i], peer, sizeof peer), MON_PORT_MINIO);
+			break;
+		}
 	if (h->role == ROLE_APP) {
 		buf_printf(b, "nginx_status=http://127.0.0.1:%u/nginx_status\n", MON_NGINX_STATUS_PORT);
 		if (m->monitoring.app_health)
@@ -71,6 +78,8 @@ void metrics_conf_free(struct metrics_conf *c)
 	free(c->app_health);
 	free(c->nginx_status);
 	free(c->status_page);
+	free(c->archive_bucket);
+	free(c->archive_endpoint);
 	memset(c, 0, sizeof *c);
 }
 
@@ -121,7 +130,8 @@ int metrics_conf_parse(const char *text, size_t len, struct metrics_conf *out, c
 		const char *k = line, *v = eq + 1;
 		char **slot = !strcmp(k, "deployment") ? &out->deployment : !strcmp(k, "app_health") ? &out->app_health
 			      : !strcmp(k, "nginx_status") ? &out->nginx_status : !strcmp(k, "status_page") ? &out->status_page
-			      : NULL;
+			      : !strcmp(k, "archive_bucket") ? &out->archive_bucket
+			      : !strcmp(k, "archive_endpoint") ? &out->archive_endpoint : NULL;
 		if (!strcmp(k, "unit")) {
 			if (!unit_ok(v))
 				*why = "a unit is not a systemd service or socket name";
@@ -134,7 +144,9 @@ int metrics_conf_parse(const char *text, size_t len, struct metrics_conf *out, c
 		else if (*slot)
 			*why = "a key appears twice";
 		else if (slot == &out->deployment ? name_check_simple(v, 32) != NULL
-			 : !url_ok(v, slot == &out->status_page ? "https://" : "http://127.0.0.1:"))
+			 : slot == &out->archive_bucket ? name_check_s3_bucket(v) != NULL
+			 : !url_ok(v, slot == &out->status_page ? "https://"
+				   : slot == &out->archive_endpoint ? "http://" : "http://127.0.0.1:"))
 			*why = "a value is not what its key takes";
 		else
 			*slot = xstrdup(v);
@@ -363,21 +375,29 @@ static void collect_web(struct metrics *m)
 	}
 }
 
+int metrics_conf_load(const char *root, struct metrics_conf *conf)
+{
+	_cleanup_free_ char *p = xasprintf("%s%s", strcmp(root, "/") ? root : "", MON_METRICS_CONF), *text = NULL;
+	const char *why;
+	size_t len;
+	int r = read_input(p, INPUT_NOFOLLOW, 64 << 10, &text, &len);
+	if (r < 0)
+		return log_error_errno(r, "%s %s", p, input_strerror(r));
+	if (metrics_conf_parse(text, len, conf, &why) < 0)
+		return log_error_errno(EBADMSG, "%s: %s", p, why);
+	return 0;
+}
+
 int metrics_run(const char *root)
 {
 	const char *base = strcmp(root, "/") ? root : "";
-	_cleanup_free_ char *conf_p = xasprintf("%s%s", base, MON_METRICS_CONF);
 	_cleanup_free_ char *status_p = xasprintf("%s%s/%s", base, KILN_STATE_DIR, KILN_STATUS_NAME);
-	_cleanup_free_ char *out_p = xasprintf("%s%s", base, MON_TEXTFILE), *text = NULL;
+	_cleanup_free_ char *out_p = xasprintf("%s%s", base, MON_TEXTFILE);
 	struct metrics_conf conf;
 	struct status st;
-	const char *why;
-	size_t len;
-	int r = read_input(conf_p, INPUT_NOFOLLOW, 64 << 10, &text, &len);
+	int r = metrics_conf_load(root, &conf);
 	if (r < 0)
-		return log_error_errno(r, "%s %s", conf_p, input_strerror(r));
-	if (metrics_conf_parse(text, len, &conf, &why) < 0)
-		return log_error_errno(EBADMSG, "%s: %s", conf_p, why);
+		return r;
 	bool have_status = status_load(status_p, &st) == 0;
 	struct metrics m = { .now = (int64_t)time(NULL), .status = have_status ? &st : NULL, .conf = &conf };
 	collect_certs(root, &m);

@@ -24,18 +24,22 @@
 /* MON_METRICS_CONF: "key=value" lines, '#' comments. Keys: deployment,
  * unit (repeated), app_health and nginx_status (http://127.0.0.1 URLs),
  * status_page (the local Prometheus, https://ADDR:PORT: the monitoring host
- * builds the status page). */
+ * builds the status page), archive_bucket and archive_endpoint (http://:
+ * the monitoring host archives denied traffic, firstboot/archive_drops.h). */
 #define METRICS_MAX_UNITS 16
 struct metrics_conf {
 	char *deployment;
 	char *units[METRICS_MAX_UNITS]; size_t n_units;
 	char *app_health, *nginx_status, *status_page;
+	char *archive_bucket, *archive_endpoint;
 };
 /* The conf for host h of m, as the step writes it. */
 void metrics_conf_render(const struct model *m, const struct host *h, struct buf *out);
 /* 0, or -EBADMSG with *why (static text) for anything but the format above. */
 int metrics_conf_parse(const char *text, size_t len, struct metrics_conf *out, const char **why);
 void metrics_conf_free(struct metrics_conf *c);
+/* MON_METRICS_CONF below root, read and parsed; logs why not. */
+int metrics_conf_load(const char *root, struct metrics_conf *out);
 
 struct metrics_cert {
 	char *file;                /* basename under /etc/kiln/tls */

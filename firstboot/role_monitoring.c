@@ -74,3 +74,19 @@ void monitoring_metrics_timer(struct buf *b)
 		    "[Timer]\nOnActiveSec=5s\nOnUnitActiveSec=30s\nAccuracySec=1s\n\n"
 		    "[Install]\nWantedBy=timers.target\n");
 }
+
+void monitoring_archive_service(struct buf *b)
+{
+	buf_puts(b, "# Written by kiln-firstboot: yesterday's denied traffic into the archive bucket.\n"
+		    "[Unit]\nDescription=kiln archive of the denied traffic (monitoring.archive_drops)\n"
+		    "Wants=network-online.target\nAfter=network-online.target kiln-firstboot.service\n\n"
+		    "[Service]\nType=oneshot\nExecStart=" KILN_FIRSTBOOT_BIN " archive-drops\nNice=10\n");
+}
+
+void monitoring_archive_timer(struct buf *b)
+{
+	buf_puts(b, "# Written by kiln-firstboot: the archive of the denied traffic, nightly.\n"
+		    "[Unit]\nDescription=kiln archive of the denied traffic, nightly\n\n"
+		    "[Timer]\nOnCalendar=*-*-* 00:15:00 UTC\nPersistent=true\nRandomizedDelaySec=10m\n\n"
+		    "[Install]\nWantedBy=timers.target\n");
+}

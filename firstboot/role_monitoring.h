@@ -24,4 +24,7 @@ void monitoring_archive_policy(const char *bucket, struct buf *out);
 /* kiln-metrics.service and kiln-metrics.timer (every 30 s). */
 void monitoring_metrics_service(struct buf *out);
 void monitoring_metrics_timer(struct buf *out);
+/* kiln-archive-drops.service and .timer (nightly, catching up after downtime). */
+void monitoring_archive_service(struct buf *out);
+void monitoring_archive_timer(struct buf *out);
 #endif

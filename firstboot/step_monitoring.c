@@ -194,6 +194,18 @@ static int mon_units(struct agent *a)
 		if ((r = run(a, jr, NULL, 0, "restarting systemd-journal-remote")) < 0)
 			return r;
 	}
+	if (monitoring_is_host(m, h) && m->monitoring.archive_bucket) {
+		monitoring_archive_service(&b);
+		if ((r = write_text(a, "/etc/systemd/system/kiln-archive-drops.service", &b, 0644)) < 0)
+			return r;
+		monitoring_archive_timer(&b);
+		if ((r = write_text(a, "/etc/systemd/system/kiln-archive-drops.timer", &b, 0644)) < 0)
+			return r;
+		const char *at[] = { "systemctl", "enable", "--now", "kiln-archive-drops.timer", NULL };
+		if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
+		    (r = run(a, at, NULL, 0, "starting kiln-archive-drops.timer")) < 0)
+			return r;
+	}
 	const char *timer[] = { "systemctl", "enable", "--now", "kiln-metrics.timer", NULL };
 	return run(a, timer, NULL, 0, "starting kiln-metrics.timer");
 }

@@ -11,7 +11,7 @@
 . "$ROOT/tests/fixtures/fb_host.sh"
 FB=$KILN_FIRSTBOOT
 S=$T/state
-{ sed '/^targets:/d' "$ROOT/tests/profiles/fixtures/loopback.yaml"; printf 'monitoring:\n  host: minio1\n  app_health: /healthz\n'; } >"$T/p.yaml"
+{ sed '/^targets:/d' "$ROOT/tests/profiles/fixtures/loopback.yaml"; printf 'monitoring:\n  host: minio1\n  app_health: /healthz\n  archive_drops: {bucket: uploads}\n'; } >"$T/p.yaml"
 "$KILN" keys init "$T/p.yaml" --state "$S" >/dev/null && "$KILN" secrets init "$T/p.yaml" --state "$S" >/dev/null ||
 	{ not_ok "kiln keys/secrets init"; exit 1; }
 for h in db1 app1 minio1; do "$KILN" seed "$T/p.yaml" --host $h --out "$T/$h.seed" --state "$S" 2>/dev/null || not_ok "seed $h"; done
@@ -57,6 +57,11 @@ check_output "minio1: journal-remote, Alertmanager and Prometheus started; journ
 check "minio1: no journal upload to itself" bash -c "! grep -q journal-upload '$R/var/lib/kiln/commands.log'"
 check "minio1: Prometheus' client key from the seed, root-only" test "$(stat -c %a "$R/etc/kiln/secrets/scrape_tls_key")" = 600
 check_output "minio1: the metrics conf builds the status page" '^status_page=https://127.0.1.3:9090$' cat "$R/etc/kiln/monitoring/metrics.conf"
+check_output "minio1: ... and archives the denied traffic into the bucket" '^archive_bucket=uploads archive_endpoint=http://127.0.1.3:9000 $' \
+	bash -c "grep ^archive_ '$R/etc/kiln/monitoring/metrics.conf' | tr '\n' ' '"
+check "minio1: kiln-archive-drops.timer written and started" bash -c \
+	"grep -q 'OnCalendar=' '$R/etc/systemd/system/kiln-archive-drops.timer' && grep -qx 'systemctl enable --now kiln-archive-drops.timer' '$R/var/lib/kiln/commands.log'"
+check "minio1: the archive writer's secrets from the seed" test -s "$R/etc/kiln/secrets/minio_archive_secret_key"
 
 # --- app1: nginx's status page for the metrics; the step comes before join
 R=$T/app1; fb_mkroot "$R" "$S" app "$T/app1.seed"

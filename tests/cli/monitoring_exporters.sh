@@ -11,7 +11,9 @@
 #     client that does not trust the deployment CA's server;
 #   - the MinIO stand-in serves /minio/v2/metrics/cluster for kiln's bearer
 #     token of the metrics user (registered through the admin API) and
-#     refuses every other token as MinIO does; PyJWT reads kiln's token.
+#     refuses every other token as MinIO does; PyJWT reads kiln's token;
+#   - kiln-firstboot archive-drops puts a day's kiln-drop lines of the central
+#     journal into the bucket with the archive writer, who can do nothing else.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/fixtures/mariadb/mariadb.sh"
 . "$ROOT/tests/fixtures/s3server/server.sh"
@@ -149,3 +151,37 @@ export KILN_SECRET_minio_app_access_key=APPKEY0123456789ABCD KILN_SECRET_minio_a
 "$ROOT/$KILN_BUILD/drivers/minio_role" "$ROOT/profiles/examples/onprem.yaml" - register "$S3_ENDPOINT" >/dev/null 2>&1
 check_output "a user whose policy lacks admin:Prometheus: refused" '^403$' \
 	metrics -H "Authorization: Bearer $(pyjwt "{\"iss\":\"prometheus\",\"sub\":\"$KILN_SECRET_minio_app_access_key\"}" "$KILN_SECRET_minio_app_secret_key" HS512)"
+
+# --- the daily archive of denied traffic
+export KILN_SECRET_minio_archive_access_key KILN_SECRET_minio_archive_secret_key
+KILN_SECRET_minio_archive_access_key=$(cat "$S/secrets/minio_archive_access_key" 2>/dev/null || echo ARCHIVEKEY0123456789)
+KILN_SECRET_minio_archive_secret_key=$(cat "$S/secrets/minio_archive_secret_key" 2>/dev/null || echo archive-secret-$RANDOM$RANDOM-$RANDOM)
+s3cmd_config "$T/root.s3cfg" "$S3_ROOT_USER" "$S3_ROOT_PASSWORD"
+s3cmd_config "$T/archive.s3cfg" "$KILN_SECRET_minio_archive_access_key" "$KILN_SECRET_minio_archive_secret_key"
+s3cmd -c "$T/root.s3cfg" mb s3://audit >/dev/null 2>&1
+check "the archive writer is registered through the admin API" "$D" register-archive audit "$S3_ENDPOINT"
+A=$T/mon
+mkdir -p "$A/etc/kiln/monitoring" "$A/etc/kiln/secrets" "$A/var/log/journal/remote"
+printf 'deployment=acme\narchive_bucket=audit\narchive_endpoint=%s\n' "$S3_ENDPOINT" >"$A/etc/kiln/monitoring/metrics.conf"
+(umask 077; printf %s "$KILN_SECRET_minio_archive_access_key" >"$A/etc/kiln/secrets/minio_archive_access_key"
+ printf %s "$KILN_SECRET_minio_archive_secret_key" >"$A/etc/kiln/secrets/minio_archive_secret_key")
+entry() { printf '__REALTIME_TIMESTAMP=%s000000\n__MONOTONIC_TIMESTAMP=1\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=%s\nSYSLOG_IDENTIFIER=kernel\nMESSAGE=%s\n\n' "$@"; }
+{ entry 1699919999 db1 "kiln-drop: IN=ens192 SRC=10.0.0.99 DPT=3306 on-the-13th"
+  entry 1700000000 db1 "kiln-drop: IN=ens192 SRC=10.0.0.99 DPT=3306 on-the-14th"
+  entry 1700000001 app1 "kiln-drop: IN=ens192 SRC=10.0.0.98 DPT=22 also-14th"
+  entry 1700000002 app1 "not a drop line"; } | /lib/systemd/systemd-journal-remote -o "$A/var/log/journal/remote/remote-x.journal" - 2>/dev/null
+check_output "archive-drops: the day's drop lines go to the bucket" 'archived 2 lines of denied traffic of 2023-11-14 to audit/kiln-drops/acme/2023-11-14.log.gz' \
+	bash -c "'$KILN_FIRSTBOOT' archive-drops --root '$A' --day 2023-11-14 2>&1"
+s3cmd -c "$T/root.s3cfg" get --force s3://audit/kiln-drops/acme/2023-11-14.log.gz "$T/day.gz" >/dev/null 2>&1
+check_output "archive-drops: that day's kiln-drop lines of every host, nothing else" '^db1 .*on-the-14th app1 .*also-14th $' \
+	bash -c "zcat '$T/day.gz' | sed 's/^[^ ]* //' | tr '\n' ' '"
+check "archive-drops: a quiet day is archived too (empty)" bash -c \
+	"'$KILN_FIRSTBOOT' archive-drops --root '$A' --day 2023-11-12 2>/dev/null && s3cmd -c '$T/root.s3cfg' get --force s3://audit/kiln-drops/acme/2023-11-12.log.gz '$T/quiet.gz' >/dev/null 2>&1 && test -z \"\$(zcat '$T/quiet.gz')\""
+check_fails "archive-drops: the archive writer cannot read it back" 'AccessDenied|403' \
+	s3cmd -c "$T/archive.s3cfg" get --force s3://audit/kiln-drops/acme/2023-11-14.log.gz "$T/x.gz"
+check_fails "archive-drops: ... nor write elsewhere" 'AccessDenied|403' \
+	s3cmd -c "$T/archive.s3cfg" put "$T/day.gz" s3://elsewhere-bucket/x
+check_fails "archive-drops: a bad day is refused" "--day takes a date YYYY-MM-DD, not '2023-02-30'" \
+	"$KILN_FIRSTBOOT" archive-drops --root "$A" --day 2023-02-30
+sed -i '/^archive_/d' "$A/etc/kiln/monitoring/metrics.conf"
+check_fails "archive-drops: a host without the archive says so" 'keeps no archive' "$KILN_FIRSTBOOT" archive-drops --root "$A"

@@ -3,6 +3,8 @@
  *                                     metrics user (minio_metrics_* secrets)
  *   monitoring register ENDPOINT      register the metrics user with MinIO's
  *                                     admin API (root credentials)
+ *   monitoring register-archive BUCKET ENDPOINT
+ *                                     register the archive writer (minio_archive_*)
  *   monitoring exporter-sql           print the MySQL exporter's account SQL
  *   monitoring exporter-cnf SOCKET    print its option file, for that socket
  * Secrets come from the environment as KILN_SECRET_<name> (tests only). */
@@ -36,6 +38,15 @@ int main(int argc, char **argv)
 		buf_init(&doc);
 		monitoring_metrics_policy(&doc);
 		r = minio_register_user(&a, MON_MINIO_POLICY, doc.data, mak, msk, why, sizeof why);
+		buf_free(&doc);
+	} else if (!strcmp(op, "register-archive") && argc == 4) {
+		struct minio_admin a = { .endpoint = argv[3], .root_user = env_secret(NULL, "minio_root_user"),
+					 .root_password = env_secret(NULL, "minio_root_password") };
+		const char *aak = env_secret(NULL, "minio_archive_access_key"), *ask = env_secret(NULL, "minio_archive_secret_key");
+		struct buf doc;
+		buf_init(&doc);
+		monitoring_archive_policy(argv[2], &doc);
+		r = aak && ask ? minio_register_user(&a, MON_ARCHIVE_POLICY, doc.data, aak, ask, why, sizeof why) : -ENOKEY;
 		buf_free(&doc);
 	} else if (!strcmp(op, "exporter-sql") && pw)
 		r = monitoring_exporter_sql(pw, &b);

@@ -13,7 +13,8 @@ static const char profile[] =
 	"  - {name: s3, role: minio, subnet: a, address: 10.0.0.11}\n"
 	"  - {name: app1, role: app, subnet: a, address: 10.0.0.20}\n"
 	"roles:\n  app: {service: {exec: /bin/true, port: 8080}}\n"
-	"monitoring: {host: s3, app_health: /healthz}\n";
+	"  minio: {buckets: [{name: audit}]}\n"
+	"monitoring: {host: s3, app_health: /healthz, archive_drops: {bucket: audit}}\n";
 
 static void load(struct model *m)
 {
@@ -53,12 +54,15 @@ static void test_conf_per_host(void **state)
 	assert_false(has_unit(&c, "prometheus.service"));
 	assert_null(c.status_page);
 	assert_null(c.app_health);
+	assert_null(c.archive_bucket);
 	metrics_conf_free(&c);
 	conf_of(&m, "s3", &c);   /* the monitoring host */
 	assert_true(has_unit(&c, "minio.service") && has_unit(&c, "prometheus.service") &&
 		    has_unit(&c, "prometheus-alertmanager.service") && has_unit(&c, "systemd-journal-remote.socket"));
 	assert_false(has_unit(&c, "systemd-journal-upload.service"));
 	assert_string_equal(c.status_page, "https://10.0.0.11:9090");
+	assert_string_equal(c.archive_bucket, "audit");
+	assert_string_equal(c.archive_endpoint, "http://10.0.0.11:9000");
 	metrics_conf_free(&c);
 	conf_of(&m, "app1", &c);
 	assert_true(has_unit(&c, "nginx.service") && has_unit(&c, "kiln-app.service"));
@@ -83,6 +87,8 @@ static void test_conf_refused(void **state)
 		{ "deployment=w\nstatus_page=http://10.0.0.1:9090\n", "not what its key takes" },
 		{ "deployment=w\nnothing\n", "not key=value" },
 		{ "deployment=w", "no line break" },
+		{ "deployment=w\narchive_bucket=Not_A_Bucket\n", "not what its key takes" },
+		{ "deployment=w\narchive_endpoint=ftp://10.0.0.1/\n", "not what its key takes" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		struct metrics_conf c;

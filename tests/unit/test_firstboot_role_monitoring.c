@@ -51,6 +51,12 @@ static void test_policies_and_units(void **state)
 	assert_non_null(strstr(b.data, "\nType=oneshot\nExecStart=/usr/sbin/kiln-firstboot metrics\n"));
 	assert_non_null(strstr(b.data, "\nConditionPathExists=/etc/kiln/monitoring/metrics.conf\n"));
 	buf_free(&b);
+	monitoring_archive_service(&b);
+	assert_non_null(strstr(b.data, "\nExecStart=/usr/sbin/kiln-firstboot archive-drops\n"));
+	buf_free(&b);
+	monitoring_archive_timer(&b);
+	assert_non_null(strstr(b.data, "\nOnCalendar=*-*-* 00:15:00 UTC\nPersistent=true\n"));
+	buf_free(&b);
 	monitoring_metrics_timer(&b);
 	assert_non_null(strstr(b.data, "\nOnUnitActiveSec=30s\n"));
 	assert_non_null(strstr(b.data, "\nWantedBy=timers.target\n"));
