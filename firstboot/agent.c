@@ -110,6 +110,16 @@ int agent_exec(const struct agent *a, const char *const argv[], const char *in, 
 	return run_for_real(argv, in, in_len, why, why_len);
 }
 
+int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv[], const char *in, size_t in_len,
+		       const char *what)
+{
+	char why[300];
+	int r = agent_exec(a, argv, in, in_len, why, sizeof why);
+	if (r < 0)
+		return agent_step_end(a, step, r, "%s: %s", what, why);
+	return 0;
+}
+
 static int run_for_real(const char *const argv[], const char *in, size_t in_len, char *why, size_t why_len)
 {
 	struct buf err;

@@ -30,11 +30,7 @@
 
 static int run(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
 {
-	char why[300];
-	int r = agent_exec(a, argv, in, in_len, why, sizeof why);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "%s: %s", what, why);
-	return 0;
+	return agent_exec_or_fail(a, STEP, argv, in, in_len, what);
 }
 
 static const char *need_secret(struct agent *a, const char *name)
@@ -104,14 +100,6 @@ static int mon_minio(struct agent *a)
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "registering the monitoring users with MinIO's admin API: %s", why);
 	return 0;
-}
-
-static bool has_minio(const struct model *m)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].role == ROLE_MINIO)
-			return true;
-	return false;
 }
 
 /* Prometheus' bearer token for MinIO's metrics, minted here from the
@@ -225,7 +213,7 @@ int step_monitoring(struct agent *a)
 		return r;
 	if (h->role == ROLE_MINIO && (r = mon_minio(a)) < 0)
 		return r;
-	if (monitoring_is_host(m, h) && has_minio(m) && (r = mon_token(a)) < 0)
+	if (monitoring_is_host(m, h) && model_has_role(m, ROLE_MINIO) && (r = mon_token(a)) < 0)
 		return r;
 	if ((r = mon_units(a)) < 0)
 		return r;

@@ -15,6 +15,22 @@ const struct host *model_find_host(const struct model *m, const char *name)
 	return NULL;
 }
 
+bool model_has_role(const struct model *m, enum role r)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].role == r)
+			return true;
+	return false;
+}
+
+bool model_has_replica(const struct model *m)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].replica_of)
+			return true;
+	return false;
+}
+
 void role_sizing(const struct model *m, enum role r, struct role_sizing *s)
 {
 	memset(s, 0, sizeof *s);

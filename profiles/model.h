@@ -213,6 +213,8 @@ void role_sizing(const struct model *m, enum role r, struct role_sizing *out);
 
 /* Lookups; NULL / -1 when absent. */
 const struct host *model_find_host(const struct model *m, const char *name);
+bool model_has_role(const struct model *m, enum role r);   /* some host has role r */
+bool model_has_replica(const struct model *m);             /* some mysql host is a replica */
 bool model_has_target(const struct model *m, const char *name);
 const struct subnet *model_find_subnet(const struct model *m, const char *name);
 const struct subnet *model_host_subnet(const struct model *m, const struct host *h);

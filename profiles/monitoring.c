@@ -31,20 +31,12 @@ const char *monitoring_peer_addr(const struct model *m, const struct host *h, ch
 	return buf;
 }
 
-static bool role_used(const struct model *m, enum role r)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].role == r)
-			return true;
-	return false;
-}
-
 size_t monitoring_packages(const struct model *m, enum role r, const char **out, size_t max)
 {
 	const struct host *mon = monitoring_host(m);
 	const char *v[MON_PACKAGES_MAX];
 	size_t n = 0;
-	if (!mon || !role_used(m, r))
+	if (!mon || !model_has_role(m, r))
 		return 0;
 	v[n++] = "prometheus-node-exporter";
 	v[n++] = "systemd-journal-remote";    /* also systemd-journal-upload */

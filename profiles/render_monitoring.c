@@ -156,11 +156,8 @@ static void prometheus_units(const struct model *m, const struct host *h, struct
 	dropin_head(m, h, &b, NULL);
 	buf_puts(&b, "LoadCredential=tls_key:" KILN_SECRETS_DIR "/" MON_HOST_KEY "\n"
 		     "LoadCredential=scrape_key:" KILN_SECRETS_DIR "/" MON_SCRAPE_KEY "\n");
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].role == ROLE_MINIO) {
-			buf_puts(&b, "LoadCredential=minio_token:" MON_MINIO_TOKEN "\n");
-			break;
-		}
+	if (model_has_role(m, ROLE_MINIO))
+		buf_puts(&b, "LoadCredential=minio_token:" MON_MINIO_TOKEN "\n");
 	char peer[320];
 	buf_printf(&b, "ExecStart=\nExecStart=/usr/bin/prometheus --config.file=/etc/prometheus/prometheus.yml"
 		       " --storage.tsdb.path=/var/lib/prometheus/metrics2/ --storage.tsdb.retention.time=%ud"

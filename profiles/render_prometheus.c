@@ -16,22 +16,6 @@
 
 #define CRED "/run/credentials/prometheus.service/"
 
-static bool has_role(const struct model *m, enum role r)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].role == r)
-			return true;
-	return false;
-}
-
-static bool has_replica(const struct model *m)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].replica_of)
-			return true;
-	return false;
-}
-
 /* One job's static targets: every host of role r (all hosts: r < 0). */
 static void targets(const struct model *m, int r, unsigned port, struct buf *b)
 {
@@ -66,9 +50,9 @@ void render_prometheus_config(const struct model *m, const struct host *h, struc
 		      "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:%u']\n"
 		      "scrape_configs:\n", m->name, MON_PORT_ALERTMANAGER);
 	tls_job(m, "node", -1, MON_PORT_NODE, b);
-	if (has_role(m, ROLE_MYSQL))
+	if (model_has_role(m, ROLE_MYSQL))
 		tls_job(m, "mysqld", ROLE_MYSQL, MON_PORT_MYSQLD, b);
-	if (has_role(m, ROLE_MINIO)) {
+	if (model_has_role(m, ROLE_MINIO)) {
 		/* MinIO serves its metrics on its S3 port, plain HTTP like the
 		 * app's S3 traffic; the bearer token only reads metrics. */
 		buf_puts(b, "  - job_name: minio\n    scheme: http\n    metrics_path: " MON_MINIO_METRICS_PATH "\n"
@@ -97,13 +81,13 @@ void render_prometheus_rules(const struct model *m, const struct host *h, struct
 	     "{{ $labels.host }} does not answer scrapes of its node exporter");
 	rule(b, "ServiceDown", "kiln_service_active == 0" READY, "1m", "critical",
 	     "{{ $labels.unit }} is not running on {{ $labels.host }}");
-	if (has_role(m, ROLE_MYSQL))
+	if (model_has_role(m, ROLE_MYSQL))
 		rule(b, "MariaDBUnreachable", "(mysql_up == 0 or up{job=\"mysqld\"} == 0)" READY, "1m", "critical",
 		     "MariaDB on {{ $labels.host }} does not answer its exporter");
-	if (has_role(m, ROLE_MINIO))
+	if (model_has_role(m, ROLE_MINIO))
 		rule(b, "ObjectStoreUnreachable", "up{job=\"minio\"} == 0" READY, "1m", "critical",
 		     "the object store on {{ $labels.host }} does not answer its metrics endpoint");
-	if (has_role(m, ROLE_APP))
+	if (model_has_role(m, ROLE_APP))
 		rule(b, "AppUnhealthy", "(kiln_app_health_up == 0 or kiln_nginx_up == 0)" READY, "1m", "critical",
 		     "the app or nginx on {{ $labels.host }} fails its health check");
 	rule(b, "DiskAlmostFull",
@@ -113,7 +97,7 @@ void render_prometheus_rules(const struct model *m, const struct host *h, struct
 	     "warning", "{{ $labels.file }} on {{ $labels.host }} expires within 30 days");
 	rule(b, "FirstBootStepFailed", "kiln_firstboot_step_state{state=\"failed\"} == 1", "0m", "critical",
 	     "first-boot step {{ $labels.step }} failed on {{ $labels.host }} (kiln-firstboot status says why)");
-	if (has_replica(m)) {
+	if (model_has_replica(m)) {
 		rule(b, "ReplicationBroken",
 		     "mysql_slave_status_slave_io_running == 0 or mysql_slave_status_slave_sql_running == 0", "2m",
 		     "critical", "replication on {{ $labels.host }} has stopped");

@@ -29,27 +29,11 @@ const struct secret_def secret_catalog[] = {
 	{ NULL, 0, 0, 0 },
 };
 
-static bool has_role(const struct model *m, enum role r)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].role == r)
-			return true;
-	return false;
-}
-
-static bool has_replica(const struct model *m)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].replica_of)
-			return true;
-	return false;
-}
-
 /* A catalog entry exists in a deployment when some host uses it. */
 static bool catalog_applies(const struct model *m, const struct secret_def *d)
 {
 	if (strcmp(d->name, "mysql_replication_password") == 0)
-		return has_replica(m);
+		return model_has_replica(m);
 	if ((d->flags & (SECRET_F_MONITORING | SECRET_F_ARCHIVE)) && !monitoring_on(m))
 		return false;
 	if ((d->flags & SECRET_F_ARCHIVE) && !m->monitoring.archive_bucket)
@@ -57,7 +41,7 @@ static bool catalog_applies(const struct model *m, const struct secret_def *d)
 	if (d->flags & SECRET_F_PER_HOST)
 		return true;
 	for (int r = 0; r < ROLE__COUNT; r++)
-		if ((d->roles & R(r)) && has_role(m, (enum role)r))
+		if ((d->roles & R(r)) && model_has_role(m, (enum role)r))
 			return true;
 	return false;
 }

@@ -77,9 +77,7 @@ static void parse_archive(struct ctx *c, const struct ynode *n)
 	if (!expect_map(c, n, "monitoring.archive_drops", keys) || !require(c, n, "bucket", "monitoring.archive_drops") ||
 	    !get_str(c, n, "bucket", &m->monitoring.archive_bucket))
 		return;
-	bool minio = false, known = false;
-	for (size_t i = 0; i < m->n_hosts; i++)
-		minio |= m->hosts[i].role == ROLE_MINIO;
+	bool minio = model_has_role(m, ROLE_MINIO), known = false;
 	for (size_t i = 0; i < m->roles.minio.n_buckets; i++)
 		known |= m->roles.minio.buckets[i].name && !strcmp(m->roles.minio.buckets[i].name, m->monitoring.archive_bucket);
 	if (!minio)

@@ -13,6 +13,7 @@
 #include "lib/buf.h"
 #include "profiles/monitoring.h"
 #include "profiles/profile.h"
+#include "tests/unit/profile_rejects.h"
 
 /* Lines 1..15; cases append from line 16. */
 #define BASE \
@@ -31,20 +32,6 @@
 	"  minio: {buckets: [{name: audit}]}\n" \
 	"flows:\n" \
 	"  - {from: {role: app}, to: {role: mysql}, port: 3306}\n"
-
-static const char *const targets[] = { "raw", NULL };
-
-static int load(const char *yaml, struct model *m, struct diags *d)
-{
-	memset(d, 0, sizeof *d);
-	return profile_load_buffer("p.yaml", yaml, strlen(yaml), targets, m, d);
-}
-
-struct reject {
-	const char *name, *yaml;
-	unsigned line, col;
-	const char *msg;
-};
 
 static const struct reject rejects[] = {
 	{ "not a mapping", BASE "monitoring: [db1]\n", 16, 13, "monitoring must be a mapping, not a list" },
@@ -96,27 +83,6 @@ static const struct reject rejects[] = {
 	{ "flow opens the MySQL exporter", BASE "  - {from: {subnet: a}, to: {host: db1}, port: 9104}\nmonitoring: {host: s3}\n",
 	  16, 5, "the MySQL exporter's" },
 };
-
-static void run_reject(void **state)
-{
-	const struct reject *c = *state;
-	struct model m;
-	struct diags d;
-	assert_int_equal(load(c->yaml, &m, &d), -EINVAL);
-	bool found = false;
-	for (size_t i = 0; i < d.n && !found; i++)
-		found = d.v[i].line == c->line && d.v[i].col == c->col && strstr(d.v[i].msg, c->msg) &&
-			!strcmp(d.v[i].file, "p.yaml");
-	if (!found) {
-		print_error("%s: wanted %u:%u '%s', got:\n", c->name, c->line, c->col, c->msg);
-		for (size_t i = 0; i < d.n; i++)
-			print_error("  %u:%u %s\n", d.v[i].line, d.v[i].col, d.v[i].msg);
-	}
-	diags_free(&d);
-	assert_true(found);
-	assert_null(m.hosts);
-	assert_null(m.monitoring.flows);
-}
 
 /* A flow to 9104 on a host that runs no MySQL exporter is the profile's business. */
 static void test_port_free_elsewhere(void **state)
@@ -259,8 +225,7 @@ int main(void)
 {
 	struct CMUnitTest tests[sizeof rejects / sizeof *rejects + 5];
 	size_t n = 0;
-	for (size_t i = 0; i < sizeof rejects / sizeof *rejects; i++)
-		tests[n++] = (struct CMUnitTest){ rejects[i].name, run_reject, NULL, NULL, (void *)&rejects[i] };
+	n += add_rejects(tests, rejects, sizeof rejects / sizeof *rejects);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_port_free_elsewhere);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_defaults_and_flows);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_no_monitoring);
