@@ -232,8 +232,11 @@ int agent_run(struct agent *a, bool early)
 		const struct step *st = status_step(&a->status, s->name);
 		if (st && (st->state == STEP_DONE || st->state == STEP_SKIPPED))
 			continue;
-		if ((r = s->run(a)) < 0)
+		if ((r = s->run(a)) < 0) {
+			if (!early)
+				monitoring_after_failure(a);   /* a failed host still reports (monitoring:) */
 			return r;
+		}
 		agent_checkpoint(s->name);
 	}
 	return 0;

@@ -98,5 +98,11 @@ int step_secrets(struct agent *a);
 int step_datadisk(struct agent *a);
 int step_role(struct agent *a);
 int step_monitoring(struct agent *a);
+/* After a failed step of the late stage, with monitoring: the exporters,
+ * journal upload (or the monitoring host's Prometheus, Alertmanager and
+ * journal-remote) and kiln-metrics.timer started as far as the steps done
+ * allow, so Prometheus sees the failure (FirstBootStepFailed) instead of a
+ * silent host. Best effort: logs warnings, never fails the run further. */
+void monitoring_after_failure(struct agent *a);
 int step_join(struct agent *a);
 #endif

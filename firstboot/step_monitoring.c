@@ -25,18 +25,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define STEP "monitoring"
 
+/* After another step failed (monitoring_after_failure), nothing is this
+ * step's failure: commands that fail are warnings and the rest goes on. */
+static bool best_effort;
+
 static int run(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
 {
-	return agent_exec_or_fail(a, STEP, argv, in, in_len, what);
+	if (!best_effort)
+		return agent_exec_or_fail(a, STEP, argv, in, in_len, what);
+	char why[300];
+	if (agent_exec(a, argv, in, in_len, why, sizeof why) < 0)
+		log_warn("%s: %s", what, why);
+	return 0;
 }
 
 static const char *need_secret(struct agent *a, const char *name)
 {
 	const char *v = agent_secret(a, name);
-	if (!v)
+	if (!v && !best_effort)
 		agent_step_end(a, STEP, -ENOKEY, "the seed lacks secret %s", name);
 	return v;
 }
@@ -115,7 +125,7 @@ static int mon_token(struct agent *a)
 	if (r == 0)
 		r = agent_write(a, MON_MINIO_TOKEN, b.data, b.len, 0600);
 	buf_wipe(&b);
-	if (r < 0)
+	if (r < 0 && !best_effort)
 		return agent_step_end(a, STEP, r, "making MinIO's bearer token for Prometheus");
 	return 0;
 }
@@ -124,18 +134,23 @@ static int write_text(struct agent *a, const char *path, struct buf *b, unsigned
 {
 	int r = agent_write(a, path, b->data ? b->data : "", b->len, mode);
 	buf_free(b);
-	if (r < 0)
+	if (r < 0 && !best_effort)
 		return agent_step_end(a, STEP, r, "writing %s: %s", path, strerror(-r));
+	if (r < 0)
+		log_warn("writing %s: %s", path, strerror(-r));
 	return 0;
 }
 
-/* The units this host runs for monitoring, in start order. */
-static size_t services(const struct model *m, const struct host *h, const char **v)
+/* The units this host runs for monitoring, in start order (after a failed
+ * step, the MySQL exporter only if its login was written). */
+static size_t services(const struct agent *a, const struct model *m, const struct host *h, const char **v)
 {
 	size_t n = 0;
 	v[n++] = "prometheus-node-exporter.service";
-	if (h->role == ROLE_MYSQL)
+	char *cnf = agent_path(a, MON_MYSQLD_CNF);
+	if (h->role == ROLE_MYSQL && (!best_effort || access(cnf, F_OK) == 0))
 		v[n++] = "prometheus-mysqld-exporter.service";
+	free(cnf);
 	if (!monitoring_is_host(m, h))
 		v[n++] = "systemd-journal-upload.service";
 	else {
@@ -163,7 +178,7 @@ static int mon_units(struct agent *a)
 	if ((r = write_text(a, "/etc/systemd/system/kiln-metrics.timer", &b, 0644)) < 0)
 		return r;
 	const char *units[8];
-	size_t n = services(m, h, units);
+	size_t n = services(a, m, h, units);
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
 	if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
 		return r;
@@ -196,6 +211,21 @@ static int mon_units(struct agent *a)
 	}
 	const char *timer[] = { "systemctl", "enable", "--now", "kiln-metrics.timer", NULL };
 	return run(a, timer, NULL, 0, "starting kiln-metrics.timer");
+}
+
+void monitoring_after_failure(struct agent *a)
+{
+	if (!a->model || !a->host || !monitoring_on(a->model) || !status_done(&a->status, "identity") ||
+	    !status_done(&a->status, "secrets") || status_done(&a->status, STEP))
+		return;   /* nothing rendered or no keys yet, or it is all running already */
+	best_effort = true;
+	log_warn("a first-boot step failed: starting monitoring's exporters and metrics so the failure is seen");
+	if (monitoring_is_host(a->model, a->host) && model_has_role(a->model, ROLE_MINIO))
+		mon_token(a);   /* Prometheus does not start without it */
+	mon_units(a);
+	if (!a->no_services)
+		metrics_run(a->root);
+	best_effort = false;
 }
 
 int step_monitoring(struct agent *a)

@@ -70,6 +70,20 @@ check_output "app1: monitoring done, join after it" 'monitoring +done.* join +fa
 check "app1: nginx's status page on loopback" grep -q 'listen 127.0.0.1:8081;' "$R/etc/nginx/conf.d/kiln-status.conf"
 check_output "app1: the app's health URL" '^app_health=http://127.0.0.1:8000/healthz$' cat "$R/etc/kiln/monitoring/metrics.conf"
 
+# --- a step failed: the host still reports (the exporters and metrics run, FirstBootStepFailed can fire)
+R=$T/failed
+"$KILN" seed "$T/p.yaml" --host db1 --out "$T/db1-failed.seed" --state "$S" 2>/dev/null
+fb_mkroot "$R" "$S" mysql "$T/db1-failed.seed"
+run "$R"   # no data disk: datadisk fails
+check_output "a failed step: datadisk failed, monitoring not done" 'datadisk +failed' fb_status "$R"
+check_output "... yet the node exporter, journal upload and the metrics timer were started" \
+	'restart prometheus-node-exporter.service .*restart systemd-journal-upload.service .*enable --now kiln-metrics.timer' \
+	bash -c "cmds '$R' | tr '\n' ' '"
+check "... not the MySQL exporter: its login is not there yet" bash -c "! grep -q mysqld-exporter '$R/var/lib/kiln/commands.log'"
+check "... and the metrics conf is in place" test -s "$R/etc/kiln/monitoring/metrics.conf"
+check_output "... the metrics say which step failed" '^kiln_firstboot_step_state\{step="datadisk",state="failed"\} 1$' \
+	bash -c "'$FB' metrics --root '$R' && grep 'step=\"datadisk\",state=\"failed\"' '$R/var/lib/prometheus/node-exporter/kiln.prom'"
+
 # --- without monitoring: skipped
 R=$T/plain; P0=$ROOT/tests/profiles/fixtures/loopback.yaml
 "$KILN" keys init "$P0" --state "$T/s0" >/dev/null && "$KILN" secrets init "$P0" --state "$T/s0" >/dev/null &&

@@ -12,10 +12,11 @@
 #     without Prometheus' client certificate not even minio1;
 #   - the status page lists every host ready;
 #   - what each host's agents hold in memory (bench/RESULTS.md).
-# Uses deployment.sh's nsx, adm, IP, SSHO, OUT, S and T.
+# Uses deployment.sh's nsx, adm, IP, NS, OUT, S and T.
 MON=${IP[minio1]}
 PROM=https://$MON:9090
-prom() { nsx curl -sS --max-time 20 --cacert "$S/ca.pem" --cert "$S/monitoring/operator.pem" \
+# From the admin address (allow_from is the admin range 192.168.40.0/26, as ssh.allow_from).
+prom() { nsx curl -sS --max-time 20 --interface 192.168.40.1 --cacert "$S/ca.pem" --cert "$S/monitoring/operator.pem" \
 	--key "$S/monitoring/operator.key" "$@"; }
 py() { /usr/bin/python3 -c "$@"; }
 
@@ -43,8 +44,11 @@ for _ in $(seq 90); do
 done
 check_output "every scrape target is up (node x3, mysqld, minio), asked through Prometheus' API" '^5 5 ' targets_up
 prom "$PROM/api/v1/targets" >"$T/targets.json" 2>&1
-check_fails "Prometheus' API refuses a client without the operator's certificate" '.' \
-	nsx curl -sS --max-time 20 --cacert "$S/ca.pem" -o /dev/null "$PROM/api/v1/targets"
+# curl's exit 35 or 56: the TLS handshake or the first read failed (a firewall drop would be 28).
+check_output "Prometheus' API refuses a client without the operator's certificate (TLS)" '^rc=(35|56)$' bash -c \
+	"ip netns exec $NS curl -s --max-time 20 --interface 192.168.40.1 --cacert '$S/ca.pem' -o /dev/null '$PROM/api/v1/targets'; echo rc=\$?"
+check_output "... and a client from outside allow_from is dropped by the firewall" '^rc=28$' bash -c \
+	"ip netns exec $NS curl -s --max-time 8 --interface 192.168.40.209 --cacert '$S/ca.pem' --cert '$S/monitoring/operator.pem' --key '$S/monitoring/operator.key' -o /dev/null '$PROM/api/v1/targets'; echo rc=\$?"
 
 # --- the exporters answer minio1 only, with Prometheus' client certificate
 for port in 9100 9104; do
@@ -52,10 +56,12 @@ for port in 9100 9104; do
 	check_output "app1 (in the profile, not the monitoring host) cannot reach db1:$port" '^closed$' adm ${IP[app1]} \
 		"timeout 5 bash -c '</dev/tcp/${IP[db1]}/$port' 2>/dev/null && echo open || echo closed"
 done
-check_output "minio1 without Prometheus' client certificate gets no metrics from db1:9100" '^refused$' adm $MON \
-	"curl -s --max-time 10 --cacert /etc/kiln/tls/ca.pem https://${IP[db1]}:9100/metrics >/dev/null && echo answered || echo refused"
-check_output "minio1 with db1's host certificate (not made for clients) gets none either" '^refused$' adm $MON \
-	"curl -s --max-time 10 --cacert /etc/kiln/tls/ca.pem --cert /etc/kiln/tls/host.pem --key /etc/kiln/secrets/host_tls_key https://${IP[db1]}:9100/metrics >/dev/null && echo answered || echo refused"
+check_output "minio1 without Prometheus' client certificate gets no metrics from db1:9100 (TLS refuses)" '^rc=(35|56)$' adm $MON \
+	"curl -s --max-time 10 --cacert /etc/kiln/tls/ca.pem -o /dev/null https://${IP[db1]}:9100/metrics; echo rc=\$?"
+check_output "minio1 with its host certificate (made for server use) gets none either" '^rc=(35|56)$' adm $MON \
+	"curl -s --max-time 10 --cacert /etc/kiln/tls/ca.pem --cert /etc/kiln/tls/host.pem --key /etc/kiln/secrets/host_tls_key -o /dev/null https://${IP[db1]}:9100/metrics; echo rc=\$?"
+check_output "minio1 with Prometheus' client certificate gets them" '^node_filesystem_size_bytes' adm $MON \
+	"curl -s --max-time 10 --cacert /etc/kiln/tls/ca.pem --cert /etc/kiln/tls/scrape.pem --key /etc/kiln/secrets/scrape_tls_key https://${IP[db1]}:9100/metrics | grep -m1 ^node_filesystem_size_bytes"
 
 # --- central logs: a line from db1, and the stranger's dropped packet
 line="kiln-e2e-central-$RANDOM$RANDOM"
