@@ -110,6 +110,20 @@ static void check_reserved_ports(struct ctx *c)
 	}
 }
 
+/* The app listens on 127.0.0.1:service.port, where monitoring has nginx's
+ * status page (and, on a monitoring host that is an app host, Alertmanager). */
+static void check_app_port(struct ctx *c, const struct ynode *n)
+{
+	const struct model *m = c->m;
+	unsigned port = m->roles.app.port;
+	const struct host *mon = monitoring_host(m);
+	if (!model_has_role(m, ROLE_APP))
+		return;
+	if (port == MON_NGINX_STATUS_PORT || (mon->role == ROLE_APP && port == MON_PORT_ALERTMANAGER))
+		err_at(c, n, "roles.app.service.port %u is %s on 127.0.0.1 when monitoring is on; give the app "
+			     "another port", port, port == MON_NGINX_STATUS_PORT ? "nginx's status page's" : "Alertmanager's");
+}
+
 void parse_monitoring(struct ctx *c, const struct ynode *root)
 {
 	static const char *const keys[] = { "host", "retention_days", "allow_from", "app_health", "receivers", "smtp",
@@ -161,5 +175,6 @@ void parse_monitoring(struct ctx *c, const struct ynode *root)
 	if (!monitoring_on(m))
 		return;
 	check_reserved_ports(c);
+	check_app_port(c, n);
 	monitoring_derive_flows(m);
 }

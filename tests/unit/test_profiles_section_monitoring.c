@@ -82,6 +82,14 @@ static const struct reject rejects[] = {
 	  16, 5, "opens port 9090 on host s3, which is Prometheus'" },
 	{ "flow opens the MySQL exporter", BASE "  - {from: {subnet: a}, to: {host: db1}, port: 9104}\nmonitoring: {host: s3}\n",
 	  16, 5, "the MySQL exporter's" },
+	{ "app port is nginx's status page",
+	  "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\nhosts:\n"
+	  "  - {name: app1, role: app, subnet: a, address: 10.0.0.20}\nroles: {app: {service: {exec: /bin/true, port: 8081}}}\n"
+	  "monitoring: {host: app1}\n", 8, 13, "roles.app.service.port 8081 is nginx's status page's on 127.0.0.1" },
+	{ "app port is Alertmanager's on the monitoring host",
+	  "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\nhosts:\n"
+	  "  - {name: app1, role: app, subnet: a, address: 10.0.0.20}\nroles: {app: {service: {exec: /bin/true, port: 9093}}}\n"
+	  "monitoring: {host: app1}\n", 8, 13, "roles.app.service.port 9093 is Alertmanager's" },
 };
 
 /* A flow to 9104 on a host that runs no MySQL exporter is the profile's business. */
