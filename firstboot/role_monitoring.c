@@ -63,7 +63,7 @@ void monitoring_metrics_service(struct buf *b)
 {
 	buf_puts(b, "# Written by kiln-firstboot: this host's kiln metrics for Prometheus (docs/monitoring.md).\n"
 		    "[Unit]\nDescription=kiln metrics for Prometheus (textfile collector)\n"
-		    "After=kiln-firstboot.service\nConditionPathExists=" MON_METRICS_CONF "\n\n"
+		    "ConditionPathExists=" MON_METRICS_CONF "\n\n"
 		    "[Service]\nType=oneshot\nExecStart=" KILN_FIRSTBOOT_BIN " metrics\nNice=10\n");
 }
 
