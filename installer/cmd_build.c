@@ -4,13 +4,12 @@
 #include "installer/build_cli.h"
 #include "installer/build_opts.h"
 #include "installer/commands.h"
+#include "installer/profile_state.h"
 #include "installer/state.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
-#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "profiles/profile.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,28 +132,13 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 
 static int build(const struct build_args *a, const struct kiln_target *const *targets)
 {
-	/* The bytes parsed here are also each seed's topology. */
-	_cleanup_free_ char *text = NULL;
-	size_t tlen;
-	int e = read_file(a->profile, PROFILE_MAX_BYTES, &text, &tlen);
-	if (e < 0) {
-		log_error("profile %s %s", a->profile, input_strerror(e));
+	struct opened_profile p;
+	if (profile_open(a->profile, &p) < 0)
 		return 1;
-	}
-	struct model m;
-	struct diags d = { 0 };
-	if (profile_load_buffer(a->profile, text, tlen, target_profile_names(), &m, &d) < 0) {
-		diags_print(&d, stderr);
-		if (!d.n)
-			log_error("cannot load profile %s", a->profile);
-		diags_free(&d);
-		return 1;
-	}
-	diags_free(&d);
-	_cleanup_free_ char *state = state_dir_resolve(a->state, a->profile, m.name);
-	struct cli_seeds seeds = { a->profile, &m, text, tlen, state };
+	_cleanup_free_ char *state = state_dir_resolve(a->state, a->profile, p.m.name);
+	struct cli_seeds seeds = { a->profile, &p.m, p.text, p.len, state };
 	struct build_request req = {
-		.profile = a->profile, .m = &m, .targets = targets, .out_dir = a->out_dir, .state = state,
+		.profile = a->profile, .m = &p.m, .targets = targets, .out_dir = a->out_dir, .state = state,
 		.recipes = a->recipes, .overrides = a->ov.v, .n_overrides = a->ov.n, .overlay_dir = a->overlay,
 		.refresh = a->refresh, .source_date_epoch = build_source_date_epoch(), .po = a->po,
 		.make_seed = cli_make_seed, .check_keys = cli_check_keys, .seed_ud = &seeds,
@@ -162,7 +146,7 @@ static int build(const struct build_args *a, const struct kiln_target *const *ta
 	memcpy(req.roles, a->roles, sizeof req.roles);
 	req.po.progress = isatty(STDERR_FILENO);
 	int ret = cli_run(&req);
-	model_free(&m);
+	profile_close(&p);
 	return ret;
 }
 
