@@ -9,7 +9,9 @@
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
+#include "targets/role_image.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,9 @@ static void help(FILE *f)
 		   "  --out DIR              where images go (default: current directory)\n"
 		   "  --state DIR            key/secret directory (default .kiln/<deployment> by the profile)\n"
 		   "  --role ROLE            build only this role (app, mysql, minio); may repeat\n"
+		   "  --host NAME            installer media (iso, usb) for this host only; may repeat\n"
+		   "  --version N            the version the media's signed image records (as kiln sign\n"
+		   "                         --version; an installed disk refuses a lower one), default 0\n"
 		   "  --overlay DIR          add DIR's tree to every image (owners become root)\n"
 		   "  --artifact NAME=PATH   use a local file for recipe artifact NAME (e.g. minio=minio.deb)\n"
 		   "  --recipes DIR          recipe directory (default: $KILN_RECIPES or the installed set)\n"
@@ -56,6 +61,9 @@ struct build_args {
 	const char *profile, *out_dir, *state, *overlay, *recipes;
 	const char **targets;          /* --target names, each known to target_find */
 	size_t n_targets;
+	const char **hosts;            /* --host */
+	size_t n_hosts;
+	uint64_t version;
 	bool roles[ROLE__COUNT], refresh;
 	struct build_overrides ov;
 	struct package_opts po;
@@ -72,6 +80,8 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 		{ "out", required_argument, NULL, 'o' },
 		{ "state", required_argument, NULL, 's' },
 		{ "role", required_argument, NULL, 'r' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "version", required_argument, NULL, 'V' },
 		{ "overlay", required_argument, NULL, 'O' },
 		{ "artifact", required_argument, NULL, 'a' },
 		{ "recipes", required_argument, NULL, 'R' },
@@ -111,6 +121,14 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 			a->roles[r] = true;
 			break;
 		}
+		case 'H':
+			a->hosts = xrealloc(a->hosts, (a->n_hosts + 1) * sizeof *a->hosts);
+			a->hosts[a->n_hosts++] = optarg;
+			break;
+		case 'V':
+			if (option_u64("--version", optarg, 0, UINT64_MAX, &a->version) < 0)
+				return 2;
+			break;
 		case 'O': a->overlay = optarg; break;
 		case 'a':
 			if (build_overrides_add(&a->ov, optarg) < 0)
@@ -136,16 +154,23 @@ static int build(const struct build_args *a, const struct kiln_target *const *ta
 	if (profile_open(a->profile, &p) < 0)
 		return 1;
 	_cleanup_free_ char *state = state_dir_resolve(a->state, a->profile, p.m.name);
+	_cleanup_free_ char *installer = role_image_installer_default();
 	struct cli_seeds seeds = { a->profile, &p.m, p.text, p.len, state };
+	int64_t sde = build_source_date_epoch();
+	struct cli_signer signer = { .state = state, .profile = a->profile, .deployment = p.m.name, .timestamp = sde };
+	struct media_inputs media = { .state = state, .installer = installer, .version = a->version, .sign = cli_sign,
+				      .ud = &signer };
 	struct build_request req = {
 		.profile = a->profile, .m = &p.m, .targets = targets, .out_dir = a->out_dir, .state = state,
 		.recipes = a->recipes, .overrides = a->ov.v, .n_overrides = a->ov.n, .overlay_dir = a->overlay,
-		.refresh = a->refresh, .source_date_epoch = build_source_date_epoch(), .po = a->po,
+		.refresh = a->refresh, .source_date_epoch = sde, .po = a->po,
+		.hosts = a->hosts, .n_hosts = a->n_hosts, .media = installer ? &media : NULL,
 		.make_seed = cli_make_seed, .check_keys = cli_check_keys, .seed_ud = &seeds,
 	};
 	memcpy(req.roles, a->roles, sizeof req.roles);
 	req.po.progress = isatty(STDERR_FILENO);
 	int ret = cli_run(&req);
+	cli_signer_free(&signer);
 	profile_close(&p);
 	return ret;
 }
@@ -162,5 +187,6 @@ int cmd_build(int argc, char **argv)
 		ret = build(&a, targets);
 	build_overrides_free(&a.ov);
 	free(a.targets);
+	free(a.hosts);
 	return ret;
 }

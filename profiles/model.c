@@ -2,6 +2,7 @@
  * matching, IPv4 arithmetic, ESXi hardware versions and freeing. */
 #include "profiles/model.h"
 #include "profiles/monitoring.h"
+#include "profiles/disk_rule.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,6 +277,7 @@ void model_free(struct model *m)
 		for (size_t j = 0; j < h->n_ethernets; j++)
 			ethernet_free(&h->ethernets[j]);
 		free(h->ethernets);
+		install_settings_free(&h->install);
 	}
 	free(m->hosts);
 	free(m->dns);
@@ -319,5 +321,6 @@ void model_free(struct model *m)
 	free(m->esxi.disk_controller);
 	strv_free(m->esxi.overridable, m->esxi.n_overridable);
 	monitoring_settings_free(&m->monitoring);
+	install_settings_free(&m->install);
 	memset(m, 0, sizeof *m);
 }

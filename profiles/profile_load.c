@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char *const top_keys[] = { "kiln", "deployment", "debian", "subnets", "hosts", "sizes",
-	"dns", "ntp", "ssh", "flows", "roles", "targets", "esxi", "monitoring", NULL };
+	"dns", "ntp", "ssh", "flows", "roles", "targets", "esxi", "install", "monitoring", NULL };
 
 void parse_header(struct ctx *c, const struct ynode *root)
 {

@@ -70,6 +70,12 @@ char *role_image_firstboot_default(void)
 	return d ? path_join(d, "kiln-firstboot") : NULL;
 }
 
+char *role_image_installer_default(void)
+{
+	_cleanup_free_ char *d = exe_dir();
+	return d ? path_join(d, "kiln-installer") : NULL;
+}
+
 char *role_image_units_default(void)
 {
 	const char *env = getenv("KILN_FIRSTBOOT_UNITS");
@@ -227,8 +233,10 @@ static int write_image(const struct role_image_inputs *in, enum role role, const
 	return e;
 }
 
-int role_image_build(const struct role_image_inputs *in, enum role role, char **os_out, char **data_out)
+int role_image_build(const struct role_image_inputs *in, enum role role, char **os_out, char **data_out,
+		     char **tar_out)
 {
+	*tar_out = NULL;
 	const char *rn = role_name(role);
 	const struct model *m = in->m;
 	struct role_sizing sz;
@@ -273,5 +281,6 @@ int role_image_build(const struct role_image_inputs *in, enum role role, char **
 	log_info("[%s] done: %s%s%s", rn, out, data ? " + " : "", data ? data : "");
 	*os_out = TAKE_PTR(out);
 	*data_out = TAKE_PTR(data);
+	*tar_out = TAKE_PTR(tar);
 	return 0;
 }
