@@ -227,27 +227,14 @@ static void to_json(const struct sp *p, const struct status_page_input *in, stru
 	buf_puts(b, "]}\n");
 }
 
-static void html_text(struct buf *b, const char *s)
-{
-	for (; s && *s; s++)
-		switch (*s) {
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '&': buf_puts(b, "&amp;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\'': buf_puts(b, "&#39;"); break;
-		default: buf_putc(b, *s);
-		}
-}
-
 static void to_html(const struct sp *p, const struct status_page_input *in, struct buf *b)
 {
 	buf_puts(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\n"
 		    "<title>kiln: ");
-	html_text(b, in->deployment);
+	buf_put_markup(b, in->deployment);
 	buf_puts(b, "</title>\n<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}"
 		    ".bad{color:#b00}.ok{color:#070}</style></head><body>\n<h1>Deployment ");
-	html_text(b, in->deployment);
+	buf_put_markup(b, in->deployment);
 	buf_printf(b, "</h1>\n<p>Built from Prometheus' scrapes at %" PRId64 " (Unix time); also as "
 		      "<a href=\"status.json\">status.json</a>. Why a step failed: <code>kiln-firstboot status</code> "
 		      "on that host.</p>\n<table>\n<tr><th>host</th><th>role</th><th>scraped</th><th>first boot</th>"
@@ -256,27 +243,27 @@ static void to_html(const struct sp *p, const struct status_page_input *in, stru
 		const struct sp_host *h = &p->hosts[i];
 		const char *failed = failed_step(h);
 		buf_puts(b, "<tr><td>");
-		html_text(b, h->name);
+		buf_put_markup(b, h->name);
 		buf_puts(b, "</td><td>");
-		html_text(b, h->role);
+		buf_put_markup(b, h->role);
 		buf_printf(b, "</td><td class=\"%s\">%s</td><td class=\"%s\">", h->node_up == 1 ? "ok" : "bad",
 			   h->node_up == 1 ? "up" : h->node_up == 0 ? "down" : "unknown",
 			   h->ready == 1 ? "ok" : "bad");
 		if (failed) {
 			buf_puts(b, "failed: ");
-			html_text(b, failed);
+			buf_put_markup(b, failed);
 		} else
 			buf_puts(b, h->ready == 1 ? "ready" : h->ready == 0 ? "in progress" : "unknown");
 		buf_puts(b, "</td><td>");
 		for (size_t j = 0; j < h->n_jobs; j++) {
 			buf_printf(b, "%s<span class=\"%s\">", j ? ", " : "", h->job_up[j] ? "ok" : "bad");
-			html_text(b, h->jobs[j]);
+			buf_put_markup(b, h->jobs[j]);
 			buf_printf(b, " %s</span>", h->job_up[j] ? "up" : "down");
 		}
 		buf_puts(b, "</td><td class=\"bad\">");
 		for (size_t j = 0; j < h->n_alerts; j++) {
 			buf_puts(b, j ? ", " : "");
-			html_text(b, h->alerts[j]);
+			buf_put_markup(b, h->alerts[j]);
 		}
 		buf_puts(b, "</td></tr>\n");
 	}
