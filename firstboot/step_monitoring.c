@@ -141,6 +141,23 @@ static int write_text(struct agent *a, const char *path, struct buf *b, unsigned
 	return 0;
 }
 
+/* NAME.service and NAME.timer in /etc/systemd/system. */
+static int write_timer_units(struct agent *a, const char *name, void (*service)(struct buf *),
+			     void (*timer)(struct buf *))
+{
+	struct buf b;
+	char path[96];
+	int r;
+	buf_init(&b);
+	service(&b);
+	snprintf(path, sizeof path, "/etc/systemd/system/%s.service", name);
+	if ((r = write_text(a, path, &b, 0644)) < 0)
+		return r;
+	timer(&b);
+	snprintf(path, sizeof path, "/etc/systemd/system/%s.timer", name);
+	return write_text(a, path, &b, 0644);
+}
+
 /* The units this host runs for monitoring, in start order (after a failed
  * step, the MySQL exporter only if its login was written). */
 static size_t services(const struct agent *a, const struct model *m, const struct host *h, const char **v)
@@ -171,11 +188,7 @@ static int mon_units(struct agent *a)
 	metrics_conf_render(m, h, &b);
 	if ((r = write_text(a, MON_METRICS_CONF, &b, 0644)) < 0)
 		return r;
-	monitoring_metrics_service(&b);
-	if ((r = write_text(a, "/etc/systemd/system/kiln-metrics.service", &b, 0644)) < 0)
-		return r;
-	monitoring_metrics_timer(&b);
-	if ((r = write_text(a, "/etc/systemd/system/kiln-metrics.timer", &b, 0644)) < 0)
+	if ((r = write_timer_units(a, "kiln-metrics", monitoring_metrics_service, monitoring_metrics_timer)) < 0)
 		return r;
 	const char *units[8];
 	size_t n = services(a, m, h, units);
@@ -198,11 +211,8 @@ static int mon_units(struct agent *a)
 			return r;
 	}
 	if (monitoring_is_host(m, h) && m->monitoring.archive_bucket) {
-		monitoring_archive_service(&b);
-		if ((r = write_text(a, "/etc/systemd/system/kiln-archive-drops.service", &b, 0644)) < 0)
-			return r;
-		monitoring_archive_timer(&b);
-		if ((r = write_text(a, "/etc/systemd/system/kiln-archive-drops.timer", &b, 0644)) < 0)
+		if ((r = write_timer_units(a, "kiln-archive-drops", monitoring_archive_service,
+					     monitoring_archive_timer)) < 0)
 			return r;
 		const char *at[] = { "systemctl", "enable", "--now", "kiln-archive-drops.timer", NULL };
 		if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
