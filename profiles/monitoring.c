@@ -18,7 +18,7 @@ const struct host *monitoring_host(const struct model *m)
 bool monitoring_is_host(const struct model *m, const struct host *h)
 {
 	const struct host *mon = monitoring_host(m);
-	return mon && h && !strcmp(mon->name, h->name);
+	return mon && h && h->name && !strcmp(mon->name, h->name);
 }
 
 const char *monitoring_peer_addr(const struct model *m, const struct host *h, char *buf, size_t len)

@@ -174,6 +174,9 @@ void parse_monitoring(struct ctx *c, const struct ynode *root)
 		parse_archive(c, v);
 	if (!monitoring_on(m))
 		return;
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (!m->hosts[i].name)
+			return;   /* refused where it is written; no port or flow can name it */
 	check_reserved_ports(c);
 	check_app_port(c, n);
 	monitoring_derive_flows(m);

@@ -82,6 +82,11 @@ static const struct reject rejects[] = {
 	  16, 5, "opens port 9090 on host s3, which is Prometheus'" },
 	{ "flow opens the MySQL exporter", BASE "  - {from: {subnet: a}, to: {host: db1}, port: 9104}\nmonitoring: {host: s3}\n",
 	  16, 5, "the MySQL exporter's" },
+	{ "a host without a name, a flow and monitoring (found by fuzz_profile: no crash)",
+	  "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\nhosts:\n"
+	  "  - {name: s3, role: minio, subnet: a, address: 10.0.0.11}\n  - {role: mysql, subnet: a, address: 10.0.0.10}\n"
+	  "flows:\n  - {from: {subnet: a}, to: {role: mysql}, port: 9100}\nmonitoring: {host: s3}\n", 7, 5,
+	  "missing required key 'name'" },
 	{ "app port is nginx's status page",
 	  "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\nhosts:\n"
 	  "  - {name: app1, role: app, subnet: a, address: 10.0.0.20}\nroles: {app: {service: {exec: /bin/true, port: 8081}}}\n"
