@@ -30,11 +30,7 @@
 
 static int exec_or_fail(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
 {
-	char why[300];
-	int r = agent_exec(a, argv, in, in_len, why, sizeof why);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "%s: %s", what, why);
-	return 0;
+	return agent_exec_or_fail(a, STEP, argv, in, in_len, what);
 }
 
 /* roles.mysql.tls: a server certificate made here at first boot, signed by a

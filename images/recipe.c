@@ -150,6 +150,24 @@ static bool contains(char **v, size_t n, const char *s)
 	return false;
 }
 
+int recipe_add(struct recipe *r, const char *const *packages, size_t n_packages, const char *const *disable,
+	       size_t n_disable)
+{
+	for (size_t i = 0; i < n_packages; i++)
+		if (!recipe_valid_package(packages[i]))
+			return log_error_errno(EINVAL, "invalid package name '%s'", packages[i]);
+	for (size_t i = 0; i < n_disable; i++)
+		if (!recipe_valid_unit(disable[i]))
+			return log_error_errno(EINVAL, "invalid unit name '%s'", disable[i]);
+	for (size_t i = 0; i < n_packages; i++)
+		if (!contains(r->packages, r->n_packages, packages[i]))
+			push(&r->packages, &r->n_packages, packages[i]);
+	for (size_t i = 0; i < n_disable; i++)
+		if (!contains(r->disable, r->n_disable, disable[i]))
+			push(&r->disable, &r->n_disable, disable[i]);
+	return 0;
+}
+
 typedef bool (*validator)(const char *);
 
 /* A sequence of scalars, each checked, appended without duplicates. */

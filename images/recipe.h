@@ -76,6 +76,13 @@ int recipe_load_file(const char *path, struct recipe *r);
 int recipe_load_buffer(const char *name, const char *dir, const char *data, size_t len,
 		       struct recipe *r);
 
+/* Adds what the profile asks of a role's image beyond its recipe (the
+ * packages and disabled units monitoring: implies, profiles/monitoring.h):
+ * each name checked, none twice. Part of the rootfs cache key like the
+ * recipe's own lists. -EINVAL (logged) for a bad name, r unchanged. */
+int recipe_add(struct recipe *r, const char *const *packages, size_t n_packages, const char *const *disable,
+	       size_t n_disable);
+
 /* Load <dir>/base.yaml then <dir>/<role>.yaml (role "base" loads just the
  * first). Fails with -ENOENT (logged) for a role without a recipe. */
 int recipe_load_role(const char *dir, const char *role, struct recipe *r);

@@ -72,6 +72,10 @@ static void summary(const struct model *m)
 	for (size_t i = 0; i < m->n_targets; i++)
 		printf(" %s", m->targets[i].name);
 	printf("\n");
+	if (m->monitoring.host)
+		printf("\nmonitoring: on %s (Prometheus, Alertmanager, central journal), %zu receiver%s, "
+		       "%zu flow%s derived\n", m->monitoring.host, m->monitoring.n_receivers,
+		       m->monitoring.n_receivers == 1 ? "" : "s", m->monitoring.n_flows, m->monitoring.n_flows == 1 ? "" : "s");
 }
 
 int cmd_check(int argc, char **argv)

@@ -6,13 +6,16 @@
  * and "generated"/"kept"/"copied"/"repaired". */
 #include "installer/commands.h"
 #include "installer/keystore.h"
+#include "installer/mon_certs.h"
 #include "installer/profile_state.h"
 #include "installer/state.h"
+#include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/secret_gen.h"
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
+#include "profiles/monitoring.h"
 #include "profiles/secrets_catalog.h"
 #include <errno.h>
 #include <getopt.h>
@@ -56,6 +59,8 @@ struct run {
 	struct buf out;
 	bool repair;
 	int refused;        /* broken units, each logged with its repair */
+	char *ca_pem, *ca_key;  /* the CA that issues (kept or new); ca_key is private memory */
+	bool ca_new;        /* made in this run: every certificate is issued anew */
 };
 
 /* A unit kiln cannot keep: with --repair say so (1: do it), else log it. */
@@ -118,8 +123,8 @@ static int issue_cert(struct run *u, const char *ca_cert, const char *ca_key)
 	return r;
 }
 
-/* A new deployment CA and an app certificate from it. */
-static int new_ca_and_cert(struct run *u)
+/* A new deployment CA, staged; it issues every certificate of this run. */
+static int new_ca(struct run *u)
 {
 	char *cn = xasprintf("kiln %s deployment CA", u->m->name), *cert = NULL, *key = NULL;
 	int r = tls_ca_create(cn, &cert, &key);
@@ -127,8 +132,11 @@ static int new_ca_and_cert(struct run *u)
 	if (r < 0)
 		log_error("cannot create the TLS CA (OpenSSL failed)");
 	else if ((r = state_txn_put(u->t, "ca.key", key, strlen(key), 0600)) == 0 &&
-		 (r = state_txn_put(u->t, "ca.pem", cert, strlen(cert), 0644)) == 0)
-		r = issue_cert(u, cert, key);
+		 (r = state_txn_put(u->t, "ca.pem", cert, strlen(cert), 0644)) == 0) {
+		u->ca_pem = TAKE_PTR(cert);
+		u->ca_key = xstrdup(key);
+		u->ca_new = true;
+	}
 	free(cert);
 	tls_free_secret(key);
 	return r;
@@ -162,38 +170,102 @@ static int copy_operator_tls(struct run *u)
 	return r;
 }
 
-/* The TLS units (CA, app certificate + tls_key), checked and made or mended. */
+/* The TLS units (CA, app certificate + tls_key), checked and made or
+ * mended. The CA exists for the app's certificate unless roles.app.tls
+ * gives one, and always with monitoring (mon_certs.h). */
 static int do_tls(struct run *u)
 {
-	bool own_ca = !u->m->roles.app.tls_cert;
+	bool own_ca = deployment_has_ca(u->m), app = secret_known(u->m, "tls_key");
+	bool app_from_ca = app && !u->m->roles.app.tls_cert;
 	struct ks_tls tl;
-	int r = keystore_tls(u->state, own_ca, (int64_t)time(NULL), &tl);
-	if (r < 0)
+	int r = keystore_tls(u->state, app_from_ca, (int64_t)time(NULL), &tl);
+	if (r == 0 && own_ca && !app_from_ca)
+		r = keystore_ca(u->state, (int64_t)time(NULL), &tl);
+	if (r < 0) {
+		keystore_tls_free(&tl);
 		return r;
-	if (!own_ca) {
+	}
+	if (app && !app_from_ca) {
 		if (tl.cert == KS_OK)
 			buf_puts(&u->out, "tls_key: kept\n");
 		else if (tl.cert == KS_MISSING || broken(u, tl.cert, &tl.cert_pb)) {
 			if ((r = copy_operator_tls(u)) == 0)
 				buf_printf(&u->out, "tls_key: %s\n", tl.cert == KS_MISSING ? "copied" : "repaired (copied again)");
 		}
-	} else if (tl.ca == KS_OK) {
-		buf_puts(&u->out, "ca: kept\n");
-		if (tl.cert == KS_OK)
-			buf_puts(&u->out, "tls_key: kept\n");
-		else if (tl.cert == KS_MISSING || broken(u, tl.cert, &tl.cert_pb)) {
-			if ((r = issue_cert(u, tl.ca_pem, tl.ca_key)) == 0)
-				buf_printf(&u->out, "tls_key: %s\n",
-					   tl.cert == KS_MISSING ? "generated" : "repaired (new certificate and key from the CA)");
-		}
-	} else if (tl.ca == KS_MISSING && tl.cert == KS_MISSING) {
-		if ((r = new_ca_and_cert(u)) == 0)
-			buf_puts(&u->out, "ca: generated\ntls_key: generated\n");
-	} else if (tl.ca == KS_MISSING ? broken(u, tl.cert, &tl.cert_pb) : broken(u, tl.ca, &tl.ca_pb)) {
-		if ((r = new_ca_and_cert(u)) == 0)
-			buf_puts(&u->out, "ca: repaired (new CA)\ntls_key: repaired (new certificate and key from the new CA)\n");
 	}
+	if (r < 0 || !own_ca)
+		goto out;
+	bool fresh = tl.ca == KS_MISSING && (!app_from_ca || tl.cert == KS_MISSING);
+	if (tl.ca == KS_OK) {
+		buf_puts(&u->out, "ca: kept\n");
+		u->ca_pem = TAKE_PTR(tl.ca_pem);
+		u->ca_key = xstrdup(tl.ca_key);
+	} else if (fresh) {
+		if ((r = new_ca(u)) == 0)
+			buf_puts(&u->out, "ca: generated\n");
+	} else if (tl.ca == KS_MISSING ? broken(u, tl.cert, &tl.cert_pb) : broken(u, tl.ca, &tl.ca_pb)) {
+		if ((r = new_ca(u)) == 0)
+			buf_puts(&u->out, "ca: repaired (new CA)\n");
+	}
+	if (r < 0 || !u->ca_pem || !app_from_ca)
+		goto out;
+	if (!u->ca_new && tl.cert == KS_OK)
+		buf_puts(&u->out, "tls_key: kept\n");
+	else if (u->ca_new || tl.cert == KS_MISSING || broken(u, tl.cert, &tl.cert_pb)) {
+		if ((r = issue_cert(u, u->ca_pem, u->ca_key)) == 0)
+			buf_printf(&u->out, "tls_key: %s\n", fresh || tl.cert == KS_MISSING ? "generated"
+							      : u->ca_new ? "repaired (new certificate and key from the new CA)"
+							      : "repaired (new certificate and key from the CA)");
+	}
+out:
 	keystore_tls_free(&tl);
+	return r;
+}
+
+/* One monitoring certificate unit: kept, issued, or (--repair) issued anew.
+ * A CA made in this run issues every one of them. */
+static int do_mon_cert(struct run *u, enum mon_cert k, const struct host *h)
+{
+	struct ks_problem pb = { 0 };
+	char *label = mon_cert_path(k, h, false);
+	int st = mon_cert_check(u->state, u->m, k, h, u->ca_pem, (int64_t)time(NULL), NULL, NULL, &pb), r = 0;
+	if (st < 0) {
+		free(label);
+		return st;
+	}
+	if (st == KS_OK && !u->ca_new)
+		buf_printf(&u->out, "%s: kept\n", label);
+	else if (st == KS_MISSING || (st == KS_OK && u->ca_new) || broken(u, st, &pb)) {
+		char *pem = NULL, *key = NULL, *pp = mon_cert_path(k, h, false), *kp = mon_cert_path(k, h, true);
+		r = mon_cert_issue(u->m, k, h, u->ca_pem, u->ca_key, &pem, &key);
+		if (r < 0)
+			log_error("cannot make %s%s", label, r == -EINVAL ? ": ca.pem and ca.key do not match" : "");
+		else if ((r = state_txn_put(u->t, pp, pem, strlen(pem), 0644)) == 0 &&
+			 (r = state_txn_put(u->t, kp, key, strlen(key), 0600)) == 0)
+			buf_printf(&u->out, "%s: %s\n", label, st == KS_MISSING ? "generated"
+				   : u->ca_new ? "repaired (new certificate from the new CA)" : "repaired (new certificate)");
+		free(pem);
+		tls_free_secret(key);
+		free(pp);
+		free(kp);
+	}
+	ks_problem_free(&pb);
+	free(label);
+	return r;
+}
+
+/* monitoring: every host's certificate, Prometheus' and the operator's. */
+static int do_monitoring(struct run *u)
+{
+	int r = 0;
+	if (!monitoring_on(u->m) || !u->ca_pem)
+		return 0;
+	for (size_t i = 0; r == 0 && i < u->m->n_hosts; i++)
+		r = do_mon_cert(u, MON_CERT_HOST, &u->m->hosts[i]);
+	if (r == 0)
+		r = do_mon_cert(u, MON_CERT_SCRAPE, NULL);
+	if (r == 0)
+		r = do_mon_cert(u, MON_CERT_OPERATOR, NULL);
 	return r;
 }
 
@@ -234,11 +306,16 @@ static int secrets_init(const char *profile, const char *state_opt, bool repair)
 		goto done;
 	if (claim && state_txn_put(&t, "deployment", m.name, strlen(m.name), 0644) < 0)
 		goto done;
+	bool tls_done = false;
 	for (size_t i = 0; i < n; i++) {
 		enum secret_kind k = secret_kind_of(&m, names[i]);
+		tls_done |= k == SECRET_TLS_KEY;
 		if ((k == SECRET_TLS_KEY ? do_tls(&u) : do_secret(&u, names[i], k)) < 0)
 			goto done;
 	}
+	/* Without an app certificate, monitoring still needs the CA. */
+	if ((!tls_done && deployment_has_ca(&m) && do_tls(&u) < 0) || do_monitoring(&u) < 0)
+		goto done;
 	if (u.refused)
 		goto done;   /* each broken unit was named with its repair; nothing is written */
 	if (state_txn_commit(&t) < 0)
@@ -249,6 +326,8 @@ done:
 	state_txn_abort(&t);
 	state_unlock(lock);
 	buf_free(&u.out);
+	free(u.ca_pem);
+	tls_free_secret(u.ca_key);
 	free(names);
 	free(dir);
 	free(state);

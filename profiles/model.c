@@ -1,6 +1,7 @@
 /* Model helpers declared in profiles/model.h: lookups, endpoint
  * matching, IPv4 arithmetic, ESXi hardware versions and freeing. */
 #include "profiles/model.h"
+#include "profiles/monitoring.h"
 #include "profiles/disk_rule.h"
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,22 @@ const struct host *model_find_host(const struct model *m, const char *name)
 		if (m->hosts[i].name && strcmp(m->hosts[i].name, name) == 0)
 			return &m->hosts[i];
 	return NULL;
+}
+
+bool model_has_role(const struct model *m, enum role r)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].role == r)
+			return true;
+	return false;
+}
+
+bool model_has_replica(const struct model *m)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].replica_of)
+			return true;
+	return false;
 }
 
 void role_sizing(const struct model *m, enum role r, struct role_sizing *s)
@@ -302,6 +319,7 @@ void model_free(struct model *m)
 	free(m->esxi.network);
 	free(m->esxi.disk_controller);
 	strv_free(m->esxi.overridable, m->esxi.n_overridable);
+	monitoring_settings_free(&m->monitoring);
 	install_settings_free(&m->install);
 	memset(m, 0, sizeof *m);
 }

@@ -170,6 +170,29 @@ struct esxi_settings {
 	char **overridable; size_t n_overridable;  /* OVF properties allowed to override: hostname, address, gateway, dns */
 };
 
+/* monitoring: (docs/monitoring.md, profiles/monitoring.h): an existing host
+ * given the job of Prometheus, Alertmanager and the central journal. What
+ * else it implies (exporters, packages, firewall flows) is derived. */
+enum receiver_kind { RECEIVER_WEBHOOK, RECEIVER_EMAIL };
+struct receiver {
+	enum receiver_kind kind;
+	char *to;                  /* the webhook URL or the e-mail address */
+	struct src_pos pos;
+};
+struct monitoring_settings {
+	char *host;                /* NULL: the profile has no monitoring */
+	unsigned retention_days;   /* Prometheus' TSDB retention, default 15 */
+	struct endpoint *allow_from; size_t n_allow_from;  /* who reaches the status page and Prometheus' API */
+	char *app_health;          /* path of the app's health URL on app hosts, or NULL */
+	struct receiver *receivers; size_t n_receivers;
+	char *smtp_smarthost;      /* host:port, needed by e-mail receivers */
+	char *smtp_from;
+	bool smtp_require_tls;     /* default true */
+	char *archive_bucket;      /* a bucket of roles.minio for the daily denied-traffic archive, or NULL */
+	struct flow *flows; size_t n_flows;  /* derived, not written in the profile: scrapes, log upload, status page */
+	struct src_pos pos;
+};
+
 struct model {
 	char *source_name;         /* file the profile came from */
 	unsigned schema;           /* KILN_SCHEMA_VERSION */
@@ -188,6 +211,7 @@ struct model {
 	struct size_preset *sizes; size_t n_sizes;
 	struct target_name *targets; size_t n_targets;  /* each once, in the order of the caller's list */
 	struct esxi_settings esxi;
+	struct monitoring_settings monitoring;
 	struct install_settings install;   /* the top-level install: (every host's default) */
 };
 
@@ -212,6 +236,8 @@ void role_sizing(const struct model *m, enum role r, struct role_sizing *out);
 
 /* Lookups; NULL / -1 when absent. */
 const struct host *model_find_host(const struct model *m, const char *name);
+bool model_has_role(const struct model *m, enum role r);   /* some host has role r */
+bool model_has_replica(const struct model *m);             /* some mysql host is a replica */
 bool model_has_target(const struct model *m, const char *name);
 const struct subnet *model_find_subnet(const struct model *m, const char *name);
 const struct subnet *model_host_subnet(const struct model *m, const struct host *h);

@@ -7,6 +7,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/monitoring.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -246,7 +247,12 @@ int role_image_build(const struct role_image_inputs *in, enum role role, char **
 	struct recipe r = { 0 };
 	_cleanup_free_ char *tar = NULL;
 	uint64_t tar_size = 0;
+	const char *pk[MON_PACKAGES_MAX], *units[MON_PACKAGES_MAX];
+	size_t npk = monitoring_packages(m, role, pk, MON_PACKAGES_MAX);
+	size_t nun = monitoring_disabled_units(m, role, units, MON_PACKAGES_MAX);
 	int e = recipe_load_role(in->recipes, rn, &r);
+	if (e == 0)
+		e = recipe_add(&r, pk, npk, units, nun);   /* what the profile's monitoring: adds */
 	if (e == 0)
 		e = role_rootfs(in, rn, &r, &tar, &tar_size);
 	recipe_free(&r);

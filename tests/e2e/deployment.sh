@@ -7,8 +7,10 @@
 # and joined: an HTTPS upload to the app (checked with the deployment's CA)
 # lands as a row in MySQL and an object in the bucket; the firewall lets the
 # app host reach 3306/9000 only, SSH only from the admin range, and a
-# stranger's 3306 is dropped, counted and logged; no secret value appears in
-# any console, journal or status file. Fault cases on the way:
+# stranger's 3306 is dropped, counted and logged; monitoring works
+# (tests/e2e/monitoring.sh: scrapes, an alert, central logs, exporter reach,
+# the status page); no secret value appears in any console, journal, status
+# file or what Prometheus holds. Fault cases on the way:
 #   - db1 is powered on two minutes after the app host: the app waits, then joins;
 #   - app1 loses power while its join is waiting: after the reboot it resumes
 #     (finished steps are not redone) and completes;
@@ -199,7 +201,7 @@ adm ${IP[app1]} 'cat /var/lib/kiln/status.json' > "$T/app1.status" 2>/dev/null
 upd() { /usr/bin/python3 -c 'import json,sys; print([s["updated"] for s in json.load(open(sys.argv[1]))["steps"] if s["name"]==sys.argv[2]][0])' "$T/app1.status" "$1" 2>/dev/null; }
 check "app1 resumed after the power cut: role done before it (${t_cycle}), join after" \
 	bash -c "[ '$(upd role)' -lt '$t_cycle' ] && [ '$(upd join)' -ge '$t_cycle' ]"
-check_output "app1: each step recorded once" '^6$' bash -c "grep -c '\"name\"' '$T/app1.status'"
+check_output "app1: each step recorded once" '^7$' bash -c "grep -c '\"name\"' '$T/app1.status'"
 check "app1: after the power cycle the join waited for db1 again, then finished" \
 	bash -c "tr -d '\r' < '$T/app1.log' | sed -n '/=== power cycle ===/,\$p' | grep -aq 'waiting for db1'"
 
@@ -220,15 +222,20 @@ after=$(adm ${IP[db1]} "nft -j list counter inet filter input_drop" | /usr/bin/p
 check "the stranger's packets were counted as drops (${before:-?} -> ${after:-?})" test "${after:-0}" -gt "${before:-0}"
 check_output "and logged" 'kiln-drop: .*SRC=192\.168\.40\.201 .*DPT=3306' adm ${IP[db1]} 'journalctl -k --no-pager'
 
+# --- monitoring: scrapes, alerts, central logs, exporter reach, status page
+. "$(dirname "$0")/monitoring.sh"
+
 # --- no secret value in any console, journal or status file
 for h in app1 db1 minio1; do
 	adm ${IP[$h]} 'journalctl -b --no-pager; cat /var/lib/kiln/status.json' > "$T/$h.journal" 2>/dev/null
 done
 leaks=0
-for f in "$S"/secrets/*; do
-	v=$(cat "$f"); [ ${#v} -ge 8 ] || continue
-	for out in "$T"/*.log "$T"/*.journal; do
+for f in "$S"/secrets/* "$S"/monitoring/*.key "$S"/monitoring/hosts/*.key; do
+	v=$(sed -n 2p "$f"); [ "${v#-----}" = "$v" ] || continue   # a PEM key: its first line of key material
+	[ -n "$v" ] || v=$(cat "$f")
+	[ ${#v} -ge 8 ] || continue
+	for out in "$T"/*.log "$T"/*.journal "$T"/*.json; do
 		grep -aqF -- "$v" "$out" && { echo "# secret $(basename "$f") found in $(basename "$out")"; leaks=1; }
 	done
 done
-check "no secret value in consoles, journals or status files" test $leaks = 0
+check "no secret value in consoles, journals, status files, Prometheus' targets and series, the status page" test $leaks = 0
