@@ -19,9 +19,12 @@ static void quiet(enum log_level lvl, const char *msg, void *ud) { (void)lvl; (v
 
 static char *key_text(const struct recipe *r)
 {
-	struct rootfs_opts o = { .role = "mysql", .recipe = r, .suite = "bookworm",
-				 .mirror = "http://deb.debian.org/debian", .source_date_epoch = -1 };
-	return rootfs_key_text(&o, NULL);
+	struct debian_settings deb = { 0 };
+	debian_settings_resolve(&deb);   /* the default suite and mirror */
+	struct rootfs_opts o = { .role = "mysql", .recipe = r, .debian = &deb, .source_date_epoch = -1 };
+	char *text = rootfs_key_text(&o, NULL);
+	debian_settings_free(&deb);
+	return text;
 }
 
 static void test_add(void **state)
