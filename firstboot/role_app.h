@@ -1,0 +1,33 @@
+/* The app role's part of step "role": the TLS certificate (the seed's, or
+ * one made here), nginx terminating TLS in front of the service on
+ * 127.0.0.1:port, the environment file (profiles/app_env.h: systemd's
+ * syntax for a systemd service, podman's for a container), for a container
+ * its image, and kiln-app.service. The app itself starts in step "join".
+ * A container's image is, by profiles/model.h's app_image_source():
+ *   archive    loaded from KILN_APP_ARCHIVE (baked in by kiln build) with
+ *              `podman load`, then checked to hold service.image
+ *   registry   pulled with `podman pull`: APP_PULL_ATTEMPTS tries, each
+ *              bounded by APP_PULL_TIMEOUT_S, waiting 5, 10, 20, 40 s
+ *              between them; the last failure is the step's reason
+ *   transport  nothing here: podman reads transport:path when it starts */
+#ifndef KILN_FB_ROLE_APP_H
+#define KILN_FB_ROLE_APP_H
+#include "firstboot/agent.h"
+#include "lib/buf.h"
+
+#define APP_PULL_ATTEMPTS 5
+#define APP_PULL_DELAY_S 5
+#define APP_PULL_TIMEOUT_S 600
+
+int role_app(struct agent *a);
+
+/* `podman pull image`, tried up to attempts times, waiting delay_s and then
+ * twice as long each time (at most 60 s) in between; each failed try is
+ * shown in the step's status. 0, or the last try's -errno with why "pulling
+ * IMAGE failed after N attempts: <podman's words>". */
+int app_image_pull(struct agent *a, const char *image, unsigned attempts, unsigned delay_s, char *why,
+		   size_t why_len);
+
+/* kiln-app.service for the model's service. */
+void app_unit_render(const struct model *m, struct buf *out);
+#endif
