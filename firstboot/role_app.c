@@ -79,26 +79,43 @@ static int app_env(struct agent *a)
 	return 0;
 }
 
-int app_image_pull(struct agent *a, const char *image, unsigned attempts, unsigned delay_s, char *why,
+/* One pull: 0, or -errno with why in podman's words. */
+static int pull_once(struct agent *a, const char *image, unsigned timeout_s, char *why, size_t why_len)
+{
+	char limit[16], raw[256] = "";
+	snprintf(limit, sizeof limit, "%u", timeout_s);
+	const char *argv[] = { "timeout", limit, "podman", "pull", "--quiet", image, NULL };
+	int r = agent_exec(a, argv, NULL, 0, raw, sizeof raw);
+	if (r == 0)
+		return 0;
+	/* agent_exec names argv[0]: say what timed out or failed instead. */
+	if (!strncmp(raw, "timeout exited 124", 18))
+		snprintf(why, why_len, "podman pull did not finish within %u s", timeout_s);
+	else if (!strncmp(raw, "timeout ", 8))
+		snprintf(why, why_len, "podman pull %.240s", raw + 8);
+	else
+		snprintf(why, why_len, "%.250s", raw);
+	return r;
+}
+
+int app_image_pull(struct agent *a, const char *image, const struct app_pull_policy *p, char *why,
 		   size_t why_len)
 {
-	char limit[16], last[300] = "";
-	snprintf(limit, sizeof limit, "%u", APP_PULL_TIMEOUT_S);
-	const char *argv[] = { "timeout", limit, "podman", "pull", "--quiet", image, NULL };
-	unsigned wait = delay_s;
+	char last[300] = "";
+	unsigned wait = p->delay_s;
 	for (unsigned i = 1;; i++) {
-		int r = agent_exec(a, argv, NULL, 0, last, sizeof last);
+		int r = pull_once(a, image, p->timeout_s, last, sizeof last);
 		if (r == 0)
 			return 0;
-		if (i >= attempts) {
-			snprintf(why, why_len, "pulling %s failed after %u attempt%s: %s", image, attempts,
-				 attempts == 1 ? "" : "s", last);
+		if (i >= p->attempts) {
+			snprintf(why, why_len, "pulling %s failed after %u attempt%s: %s", image, p->attempts,
+				 p->attempts == 1 ? "" : "s", last);
 			return r;
 		}
 		status_set(&a->status, STEP, STEP_RUNNING, "pulling %s: attempt %u of %u failed, next in %u s: %s",
-			   image, i, attempts, wait, last);
+			   image, i, p->attempts, wait, last);
 		agent_save(a);
-		log_warn("pulling %s: attempt %u of %u failed, next in %u s: %s", image, i, attempts, wait, last);
+		log_warn("pulling %s: attempt %u of %u failed, next in %u s: %s", image, i, p->attempts, wait, last);
 		sleep(wait);
 		wait = wait * 2 > 60 ? 60 : wait * 2;
 	}
@@ -139,11 +156,13 @@ static int app_image(struct agent *a, char *note, size_t note_len)
 		snprintf(note, note_len, "; image %s loaded from the image's archive (sha256 %s...)", image, sha);
 		return 0;
 	}
-	case APP_IMAGE_REGISTRY:
-		if ((r = app_image_pull(a, image, APP_PULL_ATTEMPTS, APP_PULL_DELAY_S, why, sizeof why)) < 0)
+	case APP_IMAGE_REGISTRY: {
+		static const struct app_pull_policy policy = APP_PULL_POLICY;
+		if ((r = app_image_pull(a, image, &policy, why, sizeof why)) < 0)
 			return agent_step_end(a, STEP, r, "%s", why);
 		snprintf(note, note_len, "; image %s pulled", image);
 		return 0;
+	}
 	case APP_IMAGE_TRANSPORT:
 		snprintf(note, note_len, "; podman reads %s when the app starts", image);
 		return 0;

@@ -21,11 +21,17 @@
 
 int role_app(struct agent *a);
 
-/* `podman pull image`, tried up to attempts times, waiting delay_s and then
- * twice as long each time (at most 60 s) in between; each failed try is
- * shown in the step's status. 0, or the last try's -errno with why "pulling
- * IMAGE failed after N attempts: <podman's words>". */
-int app_image_pull(struct agent *a, const char *image, unsigned attempts, unsigned delay_s, char *why,
+/* How `podman pull` is retried: attempts tries, each bounded by timeout_s,
+ * waiting delay_s and then twice as long each time (at most 60 s). */
+struct app_pull_policy {
+	unsigned attempts, delay_s, timeout_s;
+};
+#define APP_PULL_POLICY { APP_PULL_ATTEMPTS, APP_PULL_DELAY_S, APP_PULL_TIMEOUT_S }
+
+/* `podman pull image` under policy p; each failed try is shown in the
+ * step's status. 0, or the last try's -errno with why "pulling IMAGE failed
+ * after N attempts: <podman's words, or that it did not finish in time>". */
+int app_image_pull(struct agent *a, const char *image, const struct app_pull_policy *p, char *why,
 		   size_t why_len);
 
 /* kiln-app.service for the model's service. */
