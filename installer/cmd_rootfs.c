@@ -20,6 +20,8 @@ static void help(FILE *f)
 		   "Build the root filesystem tar of ROLE (base, app, mysql, minio) with mmdebstrap,\n"
 		   "or take it from the cache, and print the tar's path.\n\n"
 		   "Options:\n"
+		   "  --variant NAME         add the recipe ROLE-NAME.yaml (app --variant container: the\n"
+		   "                         app role of a profile whose app is a container)\n"
 		   "  --suite SUITE          Debian suite (default bookworm)\n"
 		   "  --mirror URL           Debian mirror (default http://deb.debian.org/debian)\n"
 		   "  --recipes DIR          recipe directory (default: $KILN_RECIPES or the installed set)\n"
@@ -38,10 +40,11 @@ int cmd_rootfs(int argc, char **argv)
 		{ "artifact", required_argument, NULL, 'a' },
 		{ "refresh", no_argument, NULL, 'R' },
 		{ "print-key", no_argument, NULL, 'k' },
+		{ "variant", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *suite = "bookworm", *mirror = "http://deb.debian.org/debian";
+	const char *suite = "bookworm", *mirror = "http://deb.debian.org/debian", *variant = NULL;
 	char *recipes = NULL;
 	struct build_overrides ov = { 0 };
 	bool refresh = false, print_key = false;
@@ -66,6 +69,7 @@ int cmd_rootfs(int argc, char **argv)
 			break;
 		case 'R': refresh = true; break;
 		case 'k': print_key = true; break;
+		case 'v': variant = optarg; break;
 		case 'h': help(stdout); ret = 0; goto out;
 		default: help(stderr); goto out;
 		}
@@ -79,7 +83,7 @@ int cmd_rootfs(int argc, char **argv)
 
 	ret = 1;
 	struct recipe r = { 0 };
-	if (recipe_load_role(recipes, argv[optind], &r) < 0) {
+	if (recipe_load_role_variant(recipes, argv[optind], variant, &r) < 0) {
 		recipe_free(&r);
 		goto out;
 	}
