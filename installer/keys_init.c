@@ -69,41 +69,36 @@ static const char *created_word(int status)
 	return status == KS_BAD ? "replaced (repair)" : "created";
 }
 
-/* The operator pair: kept, created or mended, said in *out; -errno if
+/* The operator pair: kept, created or mended, said in s->out; -errno if
  * refused or failed (logged). */
 static int do_operator(struct state_init *s)
 {
-	const char *profile = s->profile, *state = s->state;
-	struct state_txn *t = s->t;
-	bool force = s->force, repair = s->repair;
-	struct buf *out = &s->out;
-	int *changed = &s->changed;
 	struct minisign_key *k = NULL;
 	struct ks_problem pb = { 0 };
 	char id[17];
-	int st = keystore_operator_pair(state, &k, &pb), r = 0;
+	int st = keystore_operator_pair(s->state, &k, &pb), r = 0;
 	if (st < 0)
 		return st;
-	switch (decide(st, k != NULL, force, repair)) {
+	switch (decide(st, k != NULL, s->force, s->repair)) {
 	case PAIR_KEEP:
-		buf_puts(out, "operator key: kept\n");
+		buf_puts(&s->out, "operator key: kept\n");
 		break;
 	case PAIR_REFUSE:
-		r = keystore_require(st, &pb, "keys", profile);
+		r = keystore_require(st, &pb, "keys", s->profile);
 		break;
 	case PAIR_REWRITE_PUB:
-		if ((r = put_operator(t, k, id)) == 0)
-			buf_printf(out, "operator key %s: repaired (%s/operator.pub written from operator.key)\n", id, state);
+		if ((r = put_operator(s->t, k, id)) == 0)
+			buf_printf(&s->out, "operator key %s: repaired (%s/operator.pub written from operator.key)\n", id, s->state);
 		break;
 	case PAIR_CREATE: {
 		struct minisign_key *n = minisign_keygen();
-		if ((r = put_operator(t, n, id)) == 0)
-			buf_printf(out, "operator key %s: %s (%s/operator.pub)\n", id, created_word(st), state);
+		if ((r = put_operator(s->t, n, id)) == 0)
+			buf_printf(&s->out, "operator key %s: %s (%s/operator.pub)\n", id, created_word(st), s->state);
 		minisign_key_free(n);
 		break;
 	}
 	}
-	*changed += r == 0 && (st != KS_OK || force);
+	s->changed += r == 0 && (st != KS_OK || s->force);
 	ks_problem_free(&pb);
 	minisign_key_free(k);
 	return r;
@@ -111,37 +106,32 @@ static int do_operator(struct state_init *s)
 
 static int do_role(struct state_init *s, const char *role)
 {
-	const char *profile = s->profile, *state = s->state;
-	struct state_txn *t = s->t;
-	bool force = s->force, repair = s->repair;
-	struct buf *out = &s->out;
-	int *changed = &s->changed;
 	struct role_keypair *k = NULL;
 	struct ks_problem pb = { 0 };
-	int st = keystore_role_pair(state, role, &k, &pb), r = 0;
+	int st = keystore_role_pair(s->state, role, &k, &pb), r = 0;
 	if (st < 0)
 		return st;
-	switch (decide(st, k != NULL, force, repair)) {
+	switch (decide(st, k != NULL, s->force, s->repair)) {
 	case PAIR_KEEP:
-		buf_printf(out, "role key %s: kept\n", role);
+		buf_printf(&s->out, "role key %s: kept\n", role);
 		break;
 	case PAIR_REFUSE:
-		r = keystore_require(st, &pb, "keys", profile);
+		r = keystore_require(st, &pb, "keys", s->profile);
 		break;
 	case PAIR_REWRITE_PUB:
-		if ((r = put_role(t, role, k)) == 0)
-			buf_printf(out, "role key %s: repaired (%s/roles/%s.pub written from %s.key)\n", role, state, role,
+		if ((r = put_role(s->t, role, k)) == 0)
+			buf_printf(&s->out, "role key %s: repaired (%s/roles/%s.pub written from %s.key)\n", role, s->state, role,
 				   role);
 		break;
 	case PAIR_CREATE: {
 		struct role_keypair *n = role_keypair_new();
-		if ((r = put_role(t, role, n)) == 0)
-			buf_printf(out, "role key %s: %s (%s/roles/%s.pub)\n", role, created_word(st), state, role);
+		if ((r = put_role(s->t, role, n)) == 0)
+			buf_printf(&s->out, "role key %s: %s (%s/roles/%s.pub)\n", role, created_word(st), s->state, role);
 		role_keypair_free(n);
 		break;
 	}
 	}
-	*changed += r == 0 && (st != KS_OK || force);
+	s->changed += r == 0 && (st != KS_OK || s->force);
 	ks_problem_free(&pb);
 	role_keypair_free(k);
 	return r;

@@ -56,12 +56,19 @@ static int runs(void)
 }
 
 
+/* An agent rooted in the scratch directory; its root string is kept in *root. */
+static void agent_in(struct agent *a, char **root)
+{
+	*root = path_join(tmpdir, "root");
+	assert_int_equal(agent_init(a, *root), 0);
+}
+
 static void test_pull_retries_then_succeeds(void **state)
 {
 	(void)state;
 	struct agent a;
-	char *root = path_join(tmpdir, "root");
-	assert_int_equal(agent_init(&a, root), 0);
+	char *root;
+	agent_in(&a, &root);
 	fake_podman(2, 0);
 	const struct app_pull_policy p = { .attempts = 5, .delay_s = 0, .timeout_s = 30 };
 	char why[400] = "";
@@ -85,8 +92,8 @@ static void test_pull_gives_up(void **state)
 {
 	(void)state;
 	struct agent a;
-	char *root = path_join(tmpdir, "root");
-	assert_int_equal(agent_init(&a, root), 0);
+	char *root;
+	agent_in(&a, &root);
 	fake_podman(100, 0);
 	const struct app_pull_policy p = { .attempts = 3, .delay_s = 0, .timeout_s = 30 };
 	char why[400] = "";
@@ -102,8 +109,8 @@ static void test_pull_timeout(void **state)
 {
 	(void)state;
 	struct agent a;
-	char *root = path_join(tmpdir, "root");
-	assert_int_equal(agent_init(&a, root), 0);
+	char *root;
+	agent_in(&a, &root);
 	fake_podman(0, 5);
 	const struct app_pull_policy p = { .attempts = 1, .delay_s = 0, .timeout_s = 1 };
 	char why[400] = "";
