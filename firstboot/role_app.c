@@ -172,8 +172,9 @@ static int app_image(struct agent *a, char *note, size_t note_len)
 
 /* A container runs the way `podman generate systemd --new` writes a unit
  * (Type=notify through conmon, the container gone when the unit stops),
- * its environment from the podman-syntax env file. The image is in the
- * store by now (loaded or pulled), so nothing is pulled at start. */
+ * its environment from the podman-syntax env file; a first start on a small
+ * VM may be slow, so it gets 5 minutes. The image is in the store by now
+ * (loaded or pulled), so nothing is pulled at start. */
 void app_unit_render(const struct model *m, struct buf *b)
 {
 	buf_puts(b, "# Written by kiln-firstboot: the app service.\n[Unit]\n");
@@ -181,7 +182,8 @@ void app_unit_render(const struct model *m, struct buf *b)
 		bool stored = app_image_source(m) != APP_IMAGE_TRANSPORT;
 		buf_printf(b, "Description=kiln app service (container %s)\nWants=network-online.target\n"
 			      "After=network-online.target\nRequiresMountsFor=%%t/containers\n\n[Service]\n"
-			      "Environment=PODMAN_SYSTEMD_UNIT=%%n\nRestart=on-failure\nRestartSec=2\nTimeoutStopSec=70\n"
+			      "Environment=PODMAN_SYSTEMD_UNIT=%%n\nRestart=on-failure\nRestartSec=2\nTimeoutStartSec=300\n"
+			      "TimeoutStopSec=70\n"
 			      "ExecStartPre=/bin/rm -f %%t/%%n.ctr-id\n"
 			      "ExecStart=/usr/bin/podman run --cidfile=%%t/%%n.ctr-id --cgroups=no-conmon --rm "
 			      "--sdnotify=conmon -d --replace --name kiln-app --env-file " APP_ENV_FILE " --network host%s %s\n"
