@@ -131,8 +131,7 @@ static void archive_sha(const struct agent *a, char out[17])
 		snprintf(out, 17, "%.16s", text);
 }
 
-/* A container's image in podman's store, as its source says; *note tells how. */
-static int app_image(struct agent *a, char *note, size_t note_len)
+int app_image_get(struct agent *a, char *note, size_t note_len)
 {
 	const char *image = a->model->roles.app.image;
 	char why[400] = "";
@@ -216,7 +215,7 @@ int role_app(struct agent *a)
 		return agent_step_end(a, STEP, r, "making a self-signed certificate: %s", why);
 	if ((r = nginx_site(a)) < 0 || (r = app_env(a)) < 0)
 		return r;
-	if (m->roles.app.type == APP_CONTAINER && (r = app_image(a, note, sizeof note)) < 0)
+	if (m->roles.app.type == APP_CONTAINER && (r = app_image_get(a, note, sizeof note)) < 0)
 		return r;
 
 	struct buf b;

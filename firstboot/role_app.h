@@ -34,6 +34,11 @@ struct app_pull_policy {
 int app_image_pull(struct agent *a, const char *image, const struct app_pull_policy *p, char *why,
 		   size_t why_len);
 
+/* A container's image into podman's store as app_image_source() says;
+ * *note ("; image X loaded from ...") for the step's message. 0, or -errno
+ * with the step ended failed, saying why. */
+int app_image_get(struct agent *a, char *note, size_t note_len);
+
 /* kiln-app.service for the model's service. */
 void app_unit_render(const struct model *m, struct buf *out);
 #endif

@@ -19,18 +19,16 @@
 
 static char *old_path;
 
-/* A fake podman: fails (exit 125, a registry error on stderr) until it has
- * run `fails` times, then succeeds; `hang` seconds of sleep first. */
-static void fake_podman(int fails, int hang)
+/* A fake podman (a shell script body) first in PATH; it may keep a count
+ * in tmpdir/count and its arguments in tmpdir/argv. */
+static void fake_script(const char *body)
 {
 	char *bin = path_join(tmpdir, "bin"), *p = path_join(bin, "podman");
 	mkdir(bin, 0755);
 	FILE *f = fopen(p, "w");
 	assert_non_null(f);
 	fprintf(f, "#!/bin/sh\nn=$(cat %s/count 2>/dev/null || echo 0); n=$((n + 1)); echo $n > %s/count\n"
-		   "echo \"$@\" >> %s/argv\nsleep %d\n"
-		   "if [ $n -le %d ]; then echo 'Error: initializing source docker://x: connection refused' >&2; exit 125; fi\n",
-		tmpdir, tmpdir, tmpdir, hang, fails);
+		   "echo \"$@\" >> %s/argv\n%s", tmpdir, tmpdir, tmpdir, body);
 	fclose(f);
 	chmod(p, 0755);
 	char *path = xasprintf("%s:%s", bin, old_path);
@@ -43,6 +41,16 @@ static void fake_podman(int fails, int hang)
 	free(path);
 	free(p);
 	free(bin);
+}
+
+/* Fails (exit 125, a registry error on stderr) until it has run `fails`
+ * times, then succeeds; `hang` seconds of sleep first. */
+static void fake_podman(int fails, int hang)
+{
+	char body[300];
+	snprintf(body, sizeof body, "sleep %d\nif [ $n -le %d ]; then echo 'Error: initializing source docker://x: "
+		 "connection refused' >&2; exit 125; fi\n", hang, fails);
+	fake_script(body);
 }
 
 static int runs(void)
@@ -121,6 +129,60 @@ static void test_pull_timeout(void **state)
 	free(root);
 }
 
+static void load(const char *service, struct model *m);
+
+/* The baked archive: loaded, then the store must hold service.image. */
+static void test_archive_load(void **state)
+{
+	(void)state;
+	struct agent a;
+	char *root;
+	agent_in(&a, &root);
+	struct model m;
+	load("{type: container, image: localhost/app:1, archive: app.tar}", &m);
+	a.model = &m;
+	char note[200] = "";
+	/* no archive in the image */
+	assert_int_equal(app_image_get(&a, note, sizeof note), -ENOENT);
+	assert_non_null(strstr(status_step(&a.status, "role")->reason,
+			       "the image carries no /usr/share/kiln/app-image.tar for service.archive"));
+	char *dir = path_join(root, "usr/share/kiln"), *ar = path_join(dir, "app-image.tar"),
+	     *sha = path_join(dir, "app-image.tar.sha256");
+	assert_int_equal(mkdir_p(dir, 0755), 0);
+	assert_int_equal(write_file_atomic(ar, "tar", 3, 0600), 0);
+	const char *line = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef  app-image.tar\n";
+	assert_int_equal(write_file_atomic(sha, line, strlen(line), 0644), 0);
+	/* loaded, and holds the image */
+	fake_script("exit 0\n");
+	assert_int_equal(app_image_get(&a, note, sizeof note), 0);
+	assert_string_equal(note, "; image localhost/app:1 loaded from the image's archive (sha256 0123456789abcdef...)");
+	char *argv = path_join(tmpdir, "argv"), *text = NULL;
+	size_t n;
+	assert_int_equal(read_file(argv, 4096, &text, &n), 0);
+	assert_string_equal(text, "load --quiet --input /usr/share/kiln/app-image.tar\nimage exists localhost/app:1\n");
+	free(text);
+	/* an archive saved under another name */
+	fake_script("[ \"$1\" = image ] && exit 1\nexit 0\n");
+	assert_true(app_image_get(&a, note, sizeof note) < 0);
+	assert_string_equal(status_step(&a.status, "role")->reason,
+			    "/usr/share/kiln/app-image.tar (sha256 0123456789abcdef...) holds no image named localhost/app:1: "
+			    "name it so when saving the archive, or set service.image to its name");
+	/* not an archive podman reads */
+	fake_script("echo 'Error: payload does not match any of the supported image formats' >&2\nexit 125\n");
+	assert_true(app_image_get(&a, note, sizeof note) < 0);
+	assert_string_equal(status_step(&a.status, "role")->reason,
+			    "loading /usr/share/kiln/app-image.tar: podman exited 125: Error: payload does not match any "
+			    "of the supported image formats");
+	a.model = NULL;
+	model_free(&m);
+	agent_free(&a);
+	free(argv);
+	free(sha);
+	free(ar);
+	free(dir);
+	free(root);
+}
+
 static void load(const char *service, struct model *m)
 {
 	char yaml[600];
@@ -167,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_pull_retries_then_succeeds),
 		cmocka_unit_test(test_pull_gives_up),
 		cmocka_unit_test(test_pull_timeout),
+		cmocka_unit_test(test_archive_load),
 		cmocka_unit_test(test_units),
 	};
 	int r = cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
