@@ -6,7 +6,7 @@
 .DEFAULT_GOAL := all
 BUILD    ?= build
 CC       ?= cc
-PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto libxml-2.0 libargon2
+PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto libxml-2.0 libargon2 libelf
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror \
             -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
@@ -28,10 +28,13 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 INST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out installer/main.c,$(wildcard installer/*.c)))
 # The agent's code lives in its own archive so unit tests can link it; main.c is the binary.
 FB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out firstboot/main.c,$(wildcard firstboot/*.c)))
+# The installer media's program (kiln-installer, the media's /init): its code
+# is an archive too, so unit tests can link it; main.c is the binary.
+MED_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out medium/main.c,$(wildcard medium/*.c)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/kiln $(BUILD)/kiln-firstboot
+all: $(BUILD)/kiln $(BUILD)/kiln-firstboot $(BUILD)/kiln-installer
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -55,10 +58,17 @@ $(BUILD)/libfirstboot.a: $(FB_OBJ)
 $(BUILD)/kiln-firstboot: $(BUILD)/obj/firstboot/main.o $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
+$(BUILD)/libmedium.a: $(MED_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/kiln-installer: $(BUILD)/obj/medium/main.o $(BUILD)/libmedium.a $(BUILD)/libkiln.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a $(BUILD)/libmedium.a $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a \
-		$(BUILD)/libkiln.a $(LDLIBS) -lcmocka
+		$(BUILD)/libmedium.a $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
 
 # Small programs the shell tests drive library code with (tests/drivers/*.c).
 DRIVER_SRC := $(wildcard tests/drivers/*.c)
@@ -110,7 +120,7 @@ DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-de
 	mariadb-client openssl iproute2 curl systemd libxml2-utils openssh-client libargon2-dev \
 	python3-argon2 python3-cryptography golang-go golang-github-minio-madmin-go-dev \
 	golang-github-minio-minio-go-v7-dev golang-github-secure-io-sio-go-dev golang-golang-x-crypto-dev \
-	bmap-tools podman
+	bmap-tools libelf-dev podman
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)

@@ -227,9 +227,11 @@ static uint64_t boundary(uint64_t pos, uint64_t size)
 
 /* Read and hash one range; hand its chunks to the workers, keep the parts
  * in the first and last MiB. */
-static int copy_range(struct engine *e, const struct bm_range *rg, struct bm_sha256 *sha)
+static int copy_range(struct engine *e, size_t idx, struct bm_sha256 *sha)
 {
 	struct bm_copy *c = e->c;
+	const struct bm_range *rg = &c->map->v[idx];
+	uint64_t src = c->src_at ? c->src_at[idx] - rg->offset : 0;   /* image offset -> source offset */
 	uint64_t size = c->map->image_size, end = rg->offset + rg->length;
 	for (uint64_t pos = rg->offset; pos < end; ) {
 		if (cancelled(c))
@@ -244,7 +246,7 @@ static int copy_range(struct engine *e, const struct bm_range *rg, struct bm_sha
 			stop = end;
 		size_t n = (size_t)(stop - pos);
 		int b = take_buf(e);
-		if ((r = pread_full(c->src_fd, e->bufs[b], n, pos)) < 0) {
+		if ((r = pread_full(c->src_fd, e->bufs[b], n, pos + src)) < 0) {
 			give_back(e, b);
 			return failed(c, r, "reading the image", pos);
 		}
@@ -301,7 +303,7 @@ static int run(struct engine *e)
 	for (size_t i = 0; i < m->n && r == 0; i++) {
 		uint64_t len = clip_hole(prev, m->v[i].offset, size, &start);
 		if ((r = zero(e, start, len)) == 0)
-			r = copy_range(e, &m->v[i], sha);
+			r = copy_range(e, i, sha);
 		prev = m->v[i].offset + m->v[i].length;
 	}
 	if (r == 0) {

@@ -18,6 +18,8 @@ struct bm_copy {
 	/* in */
 	int src_fd;
 	const struct bm_map *map;     /* map->image_size is the image size */
+	const uint64_t *src_at;       /* where range i's bytes are on src_fd (a packed payload);
+	                                 NULL: at the range's own offset (an image file) */
 	int fd;                       /* target, O_RDWR */
 	int dfd;                      /* the target again with O_DIRECT, or -1 */
 	bool block;                   /* a block device */

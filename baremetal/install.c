@@ -76,9 +76,11 @@ void bm_check(struct bm_disk *d, const struct bm_roots *roots, const struct bm_s
 	if (d->kind == BM_TARGET_BLOCK && d->size < src->size)
 		bm_disk_refuse(d, BM_REFUSE_TOO_SMALL, "it has %" PRIu64 " MiB, the image needs %" PRIu64 " MiB",
 			       d->size >> 20, src->size >> 20);
-	if ((d->kind == BM_TARGET_FILE && d->st_dev == src->st_dev && d->st_ino == src->st_ino) ||
-	    loop_of(roots, d, src->image))
+	if ((d->kind == BM_TARGET_FILE && !src->at && d->st_dev == src->st_dev && d->st_ino == src->st_ino) ||
+	    (!src->at && loop_of(roots, d, src->image)))
 		bm_disk_refuse(d, BM_REFUSE_SAME_AS_IMAGE, "it is the image itself");
+	if (d->kind == BM_TARGET_BLOCK && src->rdev && d->devno == src->rdev)
+		bm_disk_refuse(d, BM_REFUSE_SAME_AS_IMAGE, "it is the installer medium the image comes from");
 	if (d->record_state == -EBADMSG && !wipe)
 		bm_disk_refuse(d, BM_REFUSE_DAMAGED_RECORD, "it holds a damaged kiln install record (--wipe "
 			       "overwrites it)");
@@ -123,9 +125,9 @@ static int read_layout(struct run *u)
 {
 	u->pre_head = xmalloc(BM_MIB);
 	u->pre_tail = xmalloc(BM_MIB);
-	int r = pread_full(u->src.fd, u->pre_head, BM_MIB, 0);
+	int r = bm_source_pread(&u->src, u->pre_head, BM_MIB, 0);
 	if (r == 0)
-		r = pread_full(u->src.fd, u->pre_tail, BM_MIB, u->src.size - BM_MIB);
+		r = bm_source_pread(&u->src, u->pre_tail, BM_MIB, u->src.size - BM_MIB);
 	if (r < 0)
 		return log_error_errno(r, "reading %s", u->src.image);
 	if ((r = bm_gpt_read(u->pre_head, u->pre_tail, u->src.size, &u->gpt)) < 0)
@@ -138,7 +140,34 @@ static int read_layout(struct run *u)
 	return 0;
 }
 
-/* The seed must be this operator's, for this deployment and this image's role. */
+/* /etc/kiln/role of the image at dev (the image file, or the target once
+ * the image is on it) against the seed's role. */
+static int check_seed_role(struct run *u, const char *dev)
+{
+	char *role;
+	size_t n;
+	int r = ext4_read_file_at(dev, u->gpt.root_offset, KILN_ROLE_FILE, ROLE_MAX, &role, &n);
+	if (r == -ENOENT) {
+		log_error("%s has no " KILN_ROLE_FILE ": not a kiln role image", u->src.image);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	while (n && role[n - 1] == '\n')
+		role[--n] = '\0';
+	if (strcmp(role, u->seed.role) != 0) {
+		log_error("--seed is for host %s (role %s), but %s is a %s image", u->seed.host, u->seed.role,
+			  u->src.image, role);
+		r = -EINVAL;
+	}
+	free(role);
+	return r;
+}
+
+/* The seed must be this operator's, for this deployment and this image's
+ * role. A packed image (installer media) has no file to read its role
+ * from: that part is checked on the target once the image is there, before
+ * the disk becomes bootable (the media's build checked it too). */
 static int check_seed(struct run *u)
 {
 	const struct bm_install_opts *o = u->o;
@@ -158,24 +187,7 @@ static int check_seed(struct run *u)
 		log_error("%s has no root partition to put the seed in", u->src.image);
 		return -ENOENT;
 	}
-	char *role;
-	size_t n;
-	r = ext4_read_file_at(u->src.image, u->gpt.root_offset, KILN_ROLE_FILE, ROLE_MAX, &role, &n);
-	if (r == -ENOENT) {
-		log_error("%s has no " KILN_ROLE_FILE ": not a kiln role image", u->src.image);
-		return r;
-	}
-	if (r < 0)
-		return r;
-	while (n && role[n - 1] == '\n')
-		role[--n] = '\0';
-	if (strcmp(role, u->seed.role) != 0) {
-		log_error("--seed is for host %s (role %s), but %s is a %s image", u->seed.host, u->seed.role,
-			  u->src.image, role);
-		r = -EINVAL;
-	}
-	free(role);
-	return r;
+	return u->src.at ? 0 : check_seed_role(u, u->src.image);
 }
 
 static int open_target(struct run *u)
@@ -281,7 +293,7 @@ static int copy_failed(struct run *u, const struct bm_copy *c, int r)
 static int copy(struct run *u, struct bm_install_result *res)
 {
 	struct bm_copy c = {
-		.src_fd = u->src.fd, .map = &u->src.map, .fd = u->fd, .dfd = u->dfd,
+		.src_fd = u->src.fd, .map = &u->src.map, .src_at = u->src.at, .fd = u->fd, .dfd = u->dfd,
 		.block = u->disk.kind == BM_TARGET_BLOCK, .fresh = u->fresh,
 		.watch = u->o->watch, .head = u->head, .tail = u->tail,
 	};
@@ -307,7 +319,10 @@ static int copy(struct run *u, struct bm_install_result *res)
 static int place_seed(struct run *u, struct bm_install_result *res)
 {
 	const struct bm_install_opts *o = u->o;
-	int r = ext4_put_file_at(u->disk.path, u->gpt.root_offset, KILN_SEED_FILE, o->seed, o->seed_len, 0600, 0,
+	int r = u->src.at ? check_seed_role(u, u->disk.path) : 0;
+	if (r < 0)
+		return r;
+	r = ext4_put_file_at(u->disk.path, u->gpt.root_offset, KILN_SEED_FILE, o->seed, o->seed_len, 0600, 0,
 				 0, (int64_t)time(NULL));
 	if (r < 0)
 		return r;

@@ -1,5 +1,7 @@
 /* The target probe (probe.h): sysfs, procfs and libblkid, never lsblk. */
 #include "baremetal/probe.h"
+#include "lib/cleanup.h"
+#include "lib/diskinfo.h"
 #include "lib/fileio.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -164,7 +166,7 @@ static int check_mounts(const struct bm_roots *roots, const struct family *f, st
 		ssize_t i = major(m->devno) ? family_index_devno(f, m->devno)
 					    : !strncmp(m->source, "/dev/", 5) ? family_index_name(f, m->source) : -1;
 		if (i >= 0) {
-			char *t = bm_printable(m->target);
+			char *t = disk_text_printable(m->target);
 			bm_disk_refuse(d, BM_REFUSE_MOUNTED, "%s is mounted on %s", member(f, (size_t)i, buf, sizeof buf), t);
 			free(t);
 		}
@@ -198,8 +200,8 @@ static void check_holders(const struct bm_roots *roots, const struct family *f, 
 		bm_sysfs_list(f->dirs[i], "holders", &h);
 		for (size_t k = 0; k < h.n; k++) {
 			char *hd = bm_sysfs_dir_by_name(roots, h.v[k]), dm[256] = "";
-			if (hd && bm_sysfs_attr(hd, "dm/name", dm, sizeof dm) == 0) {
-				char *p = bm_printable(dm);
+			if (hd && sysfs_attr(hd, "dm/name", dm, sizeof dm) == 0) {
+				char *p = disk_text_printable(dm);
 				snprintf(dm, sizeof dm, " (device-mapper %s)", p);
 				free(p);
 			}
@@ -211,36 +213,19 @@ static void check_holders(const struct bm_roots *roots, const struct family *f, 
 	}
 }
 
-/* Model and serial as the kernel reports them for SCSI/SATA, NVMe and virtio. */
-static char *identity(const char *disk_dir, const char *const *attrs)
+static void read_attrs(const struct bm_roots *roots, const char *dir, const char *disk_dir, struct bm_disk *d)
 {
-	char b[512];
-	for (size_t i = 0; attrs[i]; i++) {
-		if (bm_sysfs_attr(disk_dir, attrs[i], b, sizeof b) < 0 || !b[0])
-			continue;
-		/* SCSI VPD page 0x80: 4 header bytes, then the serial */
-		const char *v = strstr(attrs[i], "vpd_pg80") ? b + (strlen(b) > 4 ? 4 : strlen(b)) : b;
-		while (*v == ' ')
-			v++;
-		if (*v)
-			return bm_printable(v);
-	}
-	return NULL;
-}
-
-static void read_attrs(const char *dir, const char *disk_dir, struct bm_disk *d)
-{
-	static const char *const models[] = { "device/model", NULL };
-	static const char *const serials[] = { "device/serial", "serial", "device/vpd_pg80", NULL };
-	uint64_t v;
-	if (bm_sysfs_u64(dir, "size", &v) == 0)
-		d->size = v * 512;   /* sysfs counts 512-byte units whatever the sector size */
-	d->read_only = bm_sysfs_u64(dir, "ro", &v) == 0 && v;
-	d->removable = bm_sysfs_u64(disk_dir, "removable", &v) == 0 && v;
-	d->rotational = bm_sysfs_u64(disk_dir, "queue/rotational", &v) == 0 && v;
-	d->sector_size = bm_sysfs_u64(disk_dir, "queue/logical_block_size", &v) == 0 ? (unsigned)v : 512;
-	d->model = identity(disk_dir, models);
-	d->serial = identity(disk_dir, serials);
+	struct disk_facts f;
+	if (disk_facts_read_dir(roots->sysfs, dir, disk_dir, &f) < 0)
+		return;
+	d->size = f.size;
+	d->read_only = f.read_only;
+	d->removable = f.removable;
+	d->rotational = f.rotational;
+	d->sector_size = f.sector_size;
+	d->model = TAKE_PTR(f.model);
+	d->serial = TAKE_PTR(f.serial);
+	disk_facts_free(&f);
 }
 
 static int probe_block(const struct bm_roots *roots, const char *node, dev_t devno, bool real_node,
@@ -259,12 +244,12 @@ static int probe_block(const struct bm_roots *roots, const char *node, dev_t dev
 		*strrchr(disk_dir, '/') = '\0';
 		char *dc = xstrdup(disk_dir);
 		char pn[32] = "?";
-		bm_sysfs_attr(dir, "partition", pn, sizeof pn);
+		sysfs_attr(dir, "partition", pn, sizeof pn);
 		bm_disk_refuse(d, BM_REFUSE_PARTITION, "it is partition %s of %s: give the whole disk (/dev/%s)",
 			       pn, basename(dc), basename(dc));
 		free(dc);
 	}
-	read_attrs(dir, disk_dir, d);
+	read_attrs(roots, dir, disk_dir, d);
 
 	struct family f;
 	family_read(dir, devno, &f);

@@ -98,7 +98,5 @@ bool bm_disk_blank(const struct bm_disk *d);
 int bm_signatures(int fd, uint64_t size, struct bm_found **v, size_t *n);
 void bm_found_free(struct bm_found *v, size_t n);
 
-/* Text that came from a disk (labels, models), made safe to print:
- * control characters, '\\' and non-ASCII bytes as \xHH. */
-char *bm_printable(const char *s);
+/* Text from a disk is made printable with disk_text_printable (lib/diskinfo.h). */
 #endif

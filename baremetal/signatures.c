@@ -1,6 +1,7 @@
 /* What libblkid finds on a target: bm_signatures() (probe.h). */
 #include "baremetal/probe.h"
 #include "lib/buf.h"
+#include "lib/diskinfo.h"
 #include "lib/xalloc.h"
 #include <blkid.h>
 #include <errno.h>
@@ -10,22 +11,6 @@
 #include <string.h>
 
 #define SECTOR 512u
-
-char *bm_printable(const char *s)
-{
-	if (!s)
-		return NULL;
-	struct buf b;
-	buf_init(&b);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
-			buf_printf(&b, "\\x%02x", *p);
-		else
-			buf_putc(&b, (char)*p);
-	}
-	buf_putc(&b, '\0');
-	return buf_steal(&b);
-}
 
 void bm_found_free(struct bm_found *v, size_t n)
 {
@@ -55,7 +40,7 @@ static char *value(blkid_probe pr, const char *name)
 	const char *v = NULL;
 	if (blkid_probe_lookup_value(pr, name, &v, NULL) != 0 || !v || !*v)
 		return NULL;
-	return bm_printable(v);
+	return disk_text_printable(v);
 }
 
 static blkid_probe new_probe(int fd, uint64_t off, uint64_t size)
@@ -131,12 +116,12 @@ static int partitions(int fd, uint64_t size, struct list *l)
 		f->size = len;
 		const char *ts = blkid_partition_get_type_string(p);
 		if (ts)
-			f->type = bm_printable(ts);
+			f->type = disk_text_printable(ts);
 		else
 			f->type = xasprintf("0x%x", (unsigned)blkid_partition_get_type(p));
 		f->usage = xstrdup("partition");
-		f->label = bm_printable(blkid_partition_get_name(p));
-		f->uuid = bm_printable(blkid_partition_get_uuid(p));
+		f->label = disk_text_printable(blkid_partition_get_name(p));
+		f->uuid = disk_text_printable(blkid_partition_get_uuid(p));
 		/* What the partition holds; one that reaches past the end of the
 		 * device (an image written to a smaller disk) is read up to it. */
 		if (start < size && len)

@@ -8,6 +8,11 @@
  * SEEK_DATA get their SHA-256 in the same pass, so the copy checks the very
  * bytes the signature covered.
  *
+ * Packed (the installer media, baremetal/payload.h): the image is not a
+ * file but a payload on the medium holding only its ranges, back to back,
+ * with the signed bmap; the bmap's signature is checked as on the fast path
+ * and each range is read from where the payload keeps it.
+ *
  * The trusted comment must be kiln's (deployment and version, see
  * lib/minisign.h). All functions log their errors and return 0 or -errno. */
 #ifndef KILN_BAREMETAL_SOURCE_H
@@ -16,6 +21,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "baremetal/bmap.h"
+#include "baremetal/payload.h"
 #include "baremetal/progress.h"
 #include "lib/minisign.h"
 
@@ -26,6 +32,7 @@ struct bm_source_opts {
 	const struct minisign_pub *pub;
 	const char *deployment;       /* the signature must name it; NULL: any */
 	struct bm_watch watch;        /* BM_PHASE_VERIFY on the slow path */
+	const struct bm_payload *payload;   /* set: the packed image on a medium (image, bmap, sig unused) */
 };
 
 struct bm_source {
@@ -35,6 +42,8 @@ struct bm_source {
 	dev_t st_dev;
 	ino_t st_ino;
 	struct bm_map map;            /* the data ranges, each with its SHA-256 */
+	uint64_t *at;                 /* packed: where range i's bytes are on fd; NULL: at its own offset */
+	dev_t rdev;                   /* packed: the medium's device number (0 for a file) */
 	bool via_bmap;
 	char *signed_path;            /* IMAGE.bmap or IMAGE */
 	char *sig_path;
@@ -47,5 +56,7 @@ struct bm_source {
 
 /* bm_source_close is due afterwards, whether open succeeded or not. */
 int bm_source_open(const struct bm_source_opts *o, struct bm_source *out);
+/* n bytes of the image at byte off (holes read as zeros), packed or not. */
+int bm_source_pread(const struct bm_source *s, void *buf, size_t n, uint64_t off);
 void bm_source_close(struct bm_source *s);
 #endif

@@ -1,7 +1,7 @@
 /* sysfs and procfs readers for the disk probe (sysfs.h). */
 #include "baremetal/sysfs.h"
+#include "lib/diskinfo.h"
 #include "lib/fileio.h"
-#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include <dirent.h>
 #include <errno.h>
@@ -45,31 +45,6 @@ char *bm_sysfs_dir_by_name(const struct bm_roots *r, const char *name)
 	return d;
 }
 
-int bm_sysfs_attr(const char *dir, const char *attr, char *buf, size_t len)
-{
-	char *p = path_join(dir, attr), *t;
-	size_t n;
-	int e = read_file(p, 65536, &t, &n);
-	free(p);
-	if (e < 0)
-		return e;
-	while (n && (t[n - 1] == '\n' || t[n - 1] == ' ' || t[n - 1] == '\t' || t[n - 1] == '\0'))
-		n--;
-	t[n] = '\0';
-	snprintf(buf, len, "%s", t);
-	free(t);
-	return 0;
-}
-
-int bm_sysfs_u64(const char *dir, const char *attr, uint64_t *out)
-{
-	char b[64];
-	int e = bm_sysfs_attr(dir, attr, b, sizeof b);
-	if (e < 0)
-		return e;
-	return parse_u64(b, 0, UINT64_MAX, out) < 0 ? -EBADMSG : 0;
-}
-
 bool bm_sysfs_is_partition(const char *dir)
 {
 	char *p = path_join(dir, "partition");
@@ -83,7 +58,7 @@ int bm_sysfs_devno(const char *dir, dev_t *out)
 	char b[64];
 	unsigned ma, mi;
 	char tail;
-	int e = bm_sysfs_attr(dir, "dev", b, sizeof b);
+	int e = sysfs_attr(dir, "dev", b, sizeof b);
 	if (e < 0)
 		return e;
 	if (sscanf(b, "%u:%u%c", &ma, &mi, &tail) != 2)
@@ -358,7 +333,7 @@ int bm_loops_backed_by(const struct bm_roots *r, const char *path, struct bm_nam
 	int e = list_dir(blk, is_loop, &loops);
 	for (size_t i = 0; e == 0 && i < loops.n; i++) {
 		char *d = path_join(blk, loops.v[i]), b[PATH_MAX + 16];
-		if (bm_sysfs_attr(d, "loop/backing_file", b, sizeof b) == 0) {
+		if (sysfs_attr(d, "loop/backing_file", b, sizeof b) == 0) {
 			size_t n = strlen(b);
 			static const char deleted[] = " (deleted)";
 			if (n > sizeof deleted - 1 && !strcmp(b + n - (sizeof deleted - 1), deleted))

@@ -20,9 +20,7 @@ extern const struct bm_roots bm_roots_host;
 char *bm_sysfs_dir(const struct bm_roots *r, dev_t devno);
 char *bm_sysfs_dir_by_name(const struct bm_roots *r, const char *name);
 
-/* One attribute file, trimmed of trailing white space; -ENOENT if absent. */
-int bm_sysfs_attr(const char *dir, const char *attr, char *buf, size_t len);
-int bm_sysfs_u64(const char *dir, const char *attr, uint64_t *out);
+/* Attribute files: sysfs_attr and sysfs_u64 (lib/diskinfo.h). */
 bool bm_sysfs_is_partition(const char *dir);
 /* "MAJ:MIN" of the device dir. */
 int bm_sysfs_devno(const char *dir, dev_t *out);

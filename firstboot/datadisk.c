@@ -1,4 +1,6 @@
 #include "firstboot/datadisk.h"
+#include "profiles/disk_rule.h"
+#include "lib/diskinfo.h"
 #include "lib/input.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
@@ -66,40 +68,75 @@ int datadisk_probe(const char *dev, enum disk_kind *kind, char *what, size_t wha
 	return 0;
 }
 
-static bool skip_name(const char *n)
+static void report(struct datadisk_choice *c, size_t *rl, const char *name, const char *what)
 {
-	static const char *const prefixes[] = { ".", "loop", "ram", "zram", "sr", "dm-", "md", "fd", NULL };
-	for (size_t i = 0; prefixes[i]; i++)
-		if (!strncmp(n, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return false;
+	if (*rl < sizeof c->report)
+		*rl += (size_t)snprintf(c->report + *rl, sizeof c->report - *rl, "%s%s: %s", *rl ? "; " : "", name,
+					what);
 }
 
-static int name_cmp(const void *a, const void *b)
+/* The disk of the host's install.data_disk rule: exactly one must match. */
+static int choose_by_rule(const char *sysroot, char **names, size_t n, const struct disk_rule *rule,
+			  struct datadisk_choice *c)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	char *sysfs = xasprintf("%s/sys", sysroot), *match = NULL;
+	enum disk_kind match_kind = DISK_FOREIGN_FS;
+	size_t rl = 0, n_match = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct disk_facts f;
+		char what[512], why[256];
+		if (disk_facts_read(sysfs, names[i], &f) < 0) {
+			report(c, &rl, names[i], "no size in sysfs");
+			continue;
+		}
+		if (!disk_rule_match(rule, "install.data_disk", &f, why, sizeof why)) {
+			report(c, &rl, names[i], why);
+			disk_facts_free(&f);
+			continue;
+		}
+		disk_facts_free(&f);
+		char *dev = xasprintf("%s/dev/%s", sysroot, names[i]);
+		enum disk_kind k;
+		char held[128];
+		int r = datadisk_probe(dev, &k, held, sizeof held);
+		snprintf(what, sizeof what, "matches install.data_disk, %s", r < 0 ? input_strerror(r) : held);
+		report(c, &rl, names[i], what);
+		if (r == 0 && !n_match++) {
+			match = dev;
+			match_kind = k;
+		} else
+			free(dev);
+	}
+	free(sysfs);
+	if (n_match == 1 && (match_kind == DISK_KILN_DATA || match_kind == DISK_BLANK)) {
+		c->dev = match;
+		c->needs_format = match_kind == DISK_BLANK;
+		return 0;
+	}
+	free(match);
+	if (n_match > 1)
+		report(c, &rl, "refused", "more than one disk matches install.data_disk: kiln never guesses");
+	else if (n_match == 1)
+		report(c, &rl, "refused", "the disk install.data_disk picks is neither blank nor kiln's: kiln formats "
+		       "only a blank disk");
+	return 0;
 }
 
-int datadisk_choose(const char *sysroot, struct datadisk_choice *c)
+int datadisk_choose(const char *sysroot, const struct disk_rule *rule, struct datadisk_choice *c)
 {
 	memset(c, 0, sizeof *c);
-	char *sysblock = xasprintf("%s/sys/block", sysroot);
-	DIR *d = opendir(sysblock);
-	free(sysblock);
-	if (!d)
-		return -errno;
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (!skip_name(de->d_name)) {
-			names = xgrow(names, &cap, n + 1, sizeof *names);
-			names[n++] = xstrdup(de->d_name);
-		}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof *names, name_cmp);   /* deterministic: vdb before vdc */
-
+	char *sysfs = xasprintf("%s/sys", sysroot);
+	char **names;
+	size_t n;
+	int e = disk_list(sysfs, &names, &n);
+	free(sysfs);
+	if (e < 0)
+		return e;
+	if (rule && rule->set) {
+		e = choose_by_rule(sysroot, names, n, rule, c);
+		disk_list_free(names, n);
+		return e;
+	}
 	char *blank = NULL, *ours = NULL;
 	size_t rl = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -109,17 +146,14 @@ int datadisk_choose(const char *sysroot, struct datadisk_choice *c)
 		int r = datadisk_probe(dev, &k, what, sizeof what);
 		if (r < 0)
 			snprintf(what, sizeof what, "%s", input_strerror(r));
-		if (rl < sizeof c->report)
-			rl += (size_t)snprintf(c->report + rl, sizeof c->report - rl, "%s%s: %s", rl ? "; " : "",
-					       names[i], what);
+		report(c, &rl, names[i], what);
 		if (r == 0 && k == DISK_KILN_DATA && !ours)
 			ours = xstrdup(dev);
 		else if (r == 0 && k == DISK_BLANK && !blank)
 			blank = xstrdup(dev);
 		free(dev);
-		free(names[i]);
 	}
-	free(names);
+	disk_list_free(names, n);
 	if (ours) {
 		c->dev = ours;
 		free(blank);

@@ -5,10 +5,16 @@
  *     never formatted (the data survives replacing the OS disk);
  *   - otherwise the first blank disk is formatted (ext4, LABEL=kiln-data);
  *   - any other disk (partitioned, foreign filesystem) is left alone.
- * The OS disk is never a candidate: it has a partition table. */
+ * The OS disk is never a candidate: it has a partition table.
+ * With the profile's install.data_disk rule (a host installed from kiln's
+ * installer media) the disk is found by that rule instead, as the installer
+ * found it (profiles/disk_rule.h, the same facts from lib/diskinfo.h):
+ * exactly one disk must match, and it must be ours or blank; anything else
+ * is refused with every disk and why. */
 #ifndef KILN_FB_DATADISK_H
 #define KILN_FB_DATADISK_H
 #include "lib/appliance.h"   /* KILN_DATA_LABEL */
+#include "profiles/model.h"   /* struct disk_rule */
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,9 +31,11 @@ struct datadisk_choice {
 	char report[1024];    /* one line per disk considered, for the status */
 };
 
-/* Look at every whole disk in <sysroot>/sys/block (skipping loop, ram, zram,
- * sr, dm-, md) whose node is <sysroot>/dev/NAME and choose per the rules. */
-int datadisk_choose(const char *sysroot, struct datadisk_choice *c);
+/* Look at every whole disk in <sysroot>/sys/block (lib/diskinfo.h's
+ * disk_list: no loop, ram, zram, sr, dm-, md ...) whose node is
+ * <sysroot>/dev/NAME and choose per the rules; rule (NULL or not set: none)
+ * is the host's install.data_disk. */
+int datadisk_choose(const char *sysroot, const struct disk_rule *rule, struct datadisk_choice *c);
 void datadisk_choice_free(struct datadisk_choice *c);
 
 /* mkfs.ext4 -L kiln-data on a blank device; re-probes first and refuses

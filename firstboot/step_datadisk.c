@@ -84,12 +84,16 @@ int step_datadisk(struct agent *a)
 
 	struct datadisk_choice c;
 	const char *sysroot = strcmp(a->root, "/") ? a->root : "";
-	int r = datadisk_choose(sysroot, &c);
+	int r = datadisk_choose(sysroot, &a->host->install.data_disk, &c);
 	if (r < 0)
 		return agent_step_end(a, step, r, "listing disks: %s", strerror(-r));
 	if (!c.dev) {
-		r = agent_step_end(a, step, -ENODEV, "no blank disk and none labelled %s for %s (%s)", KILN_DATA_LABEL,
-				   mnt, c.report[0] ? c.report : "no disks");
+		if (a->host->install.data_disk.set)
+			r = agent_step_end(a, step, -ENODEV, "no data disk for %s by install.data_disk (%s)", mnt,
+					   c.report[0] ? c.report : "no disks");
+		else
+			r = agent_step_end(a, step, -ENODEV, "no blank disk and none labelled %s for %s (%s)",
+					   KILN_DATA_LABEL, mnt, c.report[0] ? c.report : "no disks");
 		datadisk_choice_free(&c);
 		return r;
 	}

@@ -177,19 +177,29 @@ static int copy_items(const char *image_path, uint64_t offset, const char *stage
 int esp_build(const char *image_path, uint64_t offset, uint64_t size, uint32_t volume_id,
 	      int64_t mtime, const struct esp_file *files, size_t n_files)
 {
+	return esp_build_fat(image_path, offset, size, volume_id, mtime, files, n_files, 32, 0);
+}
+
+int esp_build_fat(const char *image_path, uint64_t offset, uint64_t size, uint32_t volume_id, int64_t mtime,
+		  const struct esp_file *files, size_t n_files, unsigned fat_bits, unsigned sectors_per_cluster)
+{
 	if (offset % 512 || size % 1024 || size == 0)
 		return log_error_errno(EINVAL, "ESP region %" PRIu64 "+%" PRIu64 " is not sector aligned",
 				       offset, size);
-	if (size < ESP_MIN_SIZE)
+	if (fat_bits == 32 && size < ESP_MIN_SIZE)
 		return log_error_errno(EINVAL, "ESP of %" PRIu64 " KiB is below the FAT32 minimum of %llu KiB",
 				       size / 1024, ESP_MIN_SIZE / 1024);
-	char spc[8], off[40], hidden[24], volid[16], kib[24];
-	snprintf(spc, sizeof spc, "%u", esp_sectors_per_cluster(size));
+	if (fat_bits != 12 && fat_bits != 16 && fat_bits != 32)
+		return log_error_errno(EINVAL, "FAT%u: no such FAT", fat_bits);
+	char spc[12], off[40], hidden[24], volid[16], kib[24], bits[12];
+	snprintf(spc, sizeof spc, "%u", sectors_per_cluster ? sectors_per_cluster
+				       : fat_bits == 32 ? esp_sectors_per_cluster(size) : 4);
+	snprintf(bits, sizeof bits, "%u", fat_bits);
 	snprintf(off, sizeof off, "--offset=%" PRIu64, offset / 512);
 	snprintf(hidden, sizeof hidden, "%" PRIu64, offset / 512);
 	snprintf(volid, sizeof volid, "%08" PRIX32, volume_id);
 	snprintf(kib, sizeof kib, "%" PRIu64, size / 1024);
-	const char *mkfs[] = { "mkfs.fat", "-F", "32", "-S", "512", "-s", spc, off, "-h", hidden,
+	const char *mkfs[] = { "mkfs.fat", "-F", bits, "-S", "512", "-s", spc, off, "-h", hidden,
 			       "--invariant",
 			       "-i", volid, "-n", "ESP", image_path, kib, NULL };
 	int r = tool_run(mkfs, tool_env, "dosfstools");

@@ -23,6 +23,13 @@ struct esp_file {
 int esp_build(const char *image_path, uint64_t offset, uint64_t size, uint32_t volume_id,
 	      int64_t mtime, const struct esp_file *files, size_t n_files);
 
+/* The same with a FAT of fat_bits (12, 16 or 32) and sectors_per_cluster
+ * (0: esp_sectors_per_cluster's choice for FAT32, 4 otherwise): a UEFI El
+ * Torito boot image must stay under 32 MiB, below FAT32's floor, so the
+ * installer media use FAT16 (targets/media.c). */
+int esp_build_fat(const char *image_path, uint64_t offset, uint64_t size, uint32_t volume_id, int64_t mtime,
+		  const struct esp_file *files, size_t n_files, unsigned fat_bits, unsigned sectors_per_cluster);
+
 /* Sectors per cluster for a FAT32 of `size` bytes: the largest of 8,4,2,1
  * that still gives FAT32's minimum cluster count with some margin. */
 unsigned esp_sectors_per_cluster(uint64_t size);

@@ -43,21 +43,26 @@ int gpt_plan(uint64_t disk_size, uint64_t esp_size, const char *identity, struct
 	uint64_t root_end = (disk_size - GPT_BACKUP_BYTES) / GPT_ALIGN * GPT_ALIGN;
 	out->root_size = root_end - out->root_offset;
 
+	gpt_set_ids(out, identity, "root");
+	return 0;
+}
+
+void gpt_set_ids(struct gpt_layout *l, const char *identity, const char *part2)
+{
 	uint8_t g[16];
 	ident_guid(identity, "disk", g);
-	guid_format(g, out->disk_guid);
+	guid_format(g, l->disk_guid);
 	ident_guid(identity, "esp", g);
-	guid_format(g, out->esp_partuuid);
-	ident_guid(identity, "root", g);
-	guid_format(g, out->root_partuuid);
-	return 0;
+	guid_format(g, l->esp_partuuid);
+	ident_guid(identity, part2, g);
+	guid_format(g, l->root_partuuid);
 }
 
 static int add_partition(struct fdisk_context *cxt, size_t partno, uint64_t offset, uint64_t size,
 			 const char *type_guid, const char *name, const char *uuid)
 {
 	struct fdisk_label *lb = fdisk_get_label(cxt, "gpt");
-	struct fdisk_parttype *t = fdisk_label_get_parttype_from_string(lb, type_guid);
+	struct fdisk_parttype *t = fdisk_label_parse_parttype(lb, type_guid);   /* a type libfdisk does not know too */
 	struct fdisk_partition *pa = fdisk_new_partition();
 	int r = -ENOMEM;
 	if (!t || !pa)
@@ -104,11 +109,11 @@ int gpt_write(const char *image_path, const struct gpt_layout *l)
 			       l->esp_partuuid)) < 0)
 		goto fail;
 	step = "add root partition";
-	if ((r = add_partition(cxt, 1, l->root_offset, l->root_size, GPT_TYPE_ROOT_X64, "root",
-			       l->root_partuuid)) < 0)
+	if ((r = add_partition(cxt, 1, l->root_offset, l->root_size, l->part2_type ? l->part2_type : GPT_TYPE_ROOT_X64,
+			       l->part2_name ? l->part2_name : "root", l->root_partuuid)) < 0)
 		goto fail;
 	step = "set root partition attributes";
-	if ((r = fdisk_gpt_set_partition_attrs(cxt, 1, GPT_ATTR_GROWFS)) < 0)
+	if (!l->part2_plain && (r = fdisk_gpt_set_partition_attrs(cxt, 1, GPT_ATTR_GROWFS)) < 0)
 		goto fail;
 	step = "write partition table";
 	if ((r = fdisk_write_disklabel(cxt)) < 0)

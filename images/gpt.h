@@ -6,6 +6,7 @@
  * Disk GUID and partition UUIDs come from the identity (images/ident.h). */
 #ifndef KILN_GPT_H
 #define KILN_GPT_H
+#include <stdbool.h>
 #include <stdint.h>
 #include "images/esp.h"
 #include "images/ident.h"
@@ -25,6 +26,10 @@ struct gpt_layout {
 	char disk_guid[GUID_STR_LEN + 1];
 	char esp_partuuid[GUID_STR_LEN + 1];
 	char root_partuuid[GUID_STR_LEN + 1];
+	/* Partition 2 is the root unless these say otherwise (the installer
+	 * media put their payload there, targets/media.c): NULL = root. */
+	const char *part2_type, *part2_name;
+	bool part2_plain;                   /* no GrowFileSystem attribute */
 };
 
 /* Where the partitions go on a disk of disk_size bytes (both rounded up to
@@ -32,6 +37,10 @@ struct gpt_layout {
  * an error naming the minimum size) if the disk is too small, -EINVAL if the
  * ESP is too small for FAT32. */
 int gpt_plan(uint64_t disk_size, uint64_t esp_size, const char *identity, struct gpt_layout *out);
+
+/* The disk GUID and the two partition UUIDs from identity; part2 names
+ * the second partition's purpose ("root", "payload"). */
+void gpt_set_ids(struct gpt_layout *l, const char *identity, const char *part2);
 
 /* Write the plan's partition table into the existing image file at
  * image_path, which must be exactly disk_size (rounded) bytes long. */

@@ -8,6 +8,7 @@
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 int cli_make_seed(void *ud, const struct host *h, struct buf *out)
 {
@@ -42,6 +43,32 @@ int cli_check_keys(void *ud, const bool want[ROLE__COUNT])
 {
 	const struct cli_seeds *s = ud;
 	return keystore_check_keys(s->state, s->profile, s->m->name, want);
+}
+
+int cli_sign(void *ud, const char *name, const void *data, size_t len, uint64_t version, struct buf *sig)
+{
+	struct cli_signer *s = ud;
+	if (!s->key) {
+		char *dep = xstrdup(s->deployment);
+		int e = keystore_signing_key(s->state, s->profile, &dep, &s->key);
+		free(dep);
+		if (e < 0)
+			return e;
+	}
+	uint8_t h[MINISIGN_HASH_BYTES];
+	minisign_hash_buffer(data, len, h);
+	_cleanup_free_ char *comment = minisign_kiln_comment(s->timestamp >= 0 ? s->timestamp : (int64_t)time(NULL),
+								      name, s->deployment, version);
+	int e = comment ? minisign_sign_hash(s->key, h, comment, NULL, sig) : -EINVAL;
+	if (e < 0)
+		log_error("cannot sign %s: the file name or deployment holds a tab or control character", name);
+	return e;
+}
+
+void cli_signer_free(struct cli_signer *s)
+{
+	minisign_key_free(s->key);
+	s->key = NULL;
 }
 
 int cli_run(const struct build_request *req)

@@ -24,6 +24,17 @@ int cli_prepare_state(void *ud, const bool want[ROLE__COUNT]);
 /* build_request.check_keys: keystore_check_keys for the profile's state. */
 int cli_check_keys(void *ud, const bool want[ROLE__COUNT]);
 
+/* build_request.media->sign: the operator key of the state directory (read
+ * once, on first use), kiln's trusted comment (as kiln sign writes it). */
+struct cli_signer {
+	const char *state, *profile;
+	const char *deployment;        /* the profile's */
+	int64_t timestamp;             /* the trusted comment's (SOURCE_DATE_EPOCH); <0: now */
+	struct minisign_key *key;
+};
+int cli_sign(void *ud, const char *name, const void *data, size_t len, uint64_t version, struct buf *sig);
+void cli_signer_free(struct cli_signer *s);
+
 /* The targets `keep` accepts (NULL: all), a line each ("  NAME  summary"),
  * then what their seeds need, for --help. */
 void cli_print_targets(FILE *f, bool (*keep)(const struct kiln_target *t));

@@ -4,13 +4,14 @@
 #include "installer/build_cli.h"
 #include "installer/build_opts.h"
 #include "installer/commands.h"
+#include "installer/profile_state.h"
 #include "installer/state.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
-#include "lib/input.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
-#include "profiles/profile.h"
+#include "targets/role_image.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,9 @@ static void help(FILE *f)
 		   "  --out DIR              where images go (default: current directory)\n"
 		   "  --state DIR            key/secret directory (default .kiln/<deployment> by the profile)\n"
 		   "  --role ROLE            build only this role (app, mysql, minio); may repeat\n"
+		   "  --host NAME            installer media (iso, usb) for this host only; may repeat\n"
+		   "  --version N            the version the media's signed image records (as kiln sign\n"
+		   "                         --version; an installed disk refuses a lower one), default 0\n"
 		   "  --overlay DIR          add DIR's tree to every image (owners become root)\n"
 		   "  --artifact NAME=PATH   use a local file for recipe artifact NAME (minio=minio.deb: MinIO\n"
 		   "                         has no download, the minio role needs it)\n"
@@ -59,6 +63,9 @@ struct build_args {
 	const char *profile, *out_dir, *state, *overlay, *recipes;
 	const char **targets;          /* --target names, each known to target_find */
 	size_t n_targets;
+	const char **hosts;            /* --host */
+	size_t n_hosts;
+	uint64_t version;
 	bool roles[ROLE__COUNT], refresh;
 	struct build_overrides ov;
 	struct package_opts po;
@@ -75,6 +82,8 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 		{ "out", required_argument, NULL, 'o' },
 		{ "state", required_argument, NULL, 's' },
 		{ "role", required_argument, NULL, 'r' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "version", required_argument, NULL, 'V' },
 		{ "overlay", required_argument, NULL, 'O' },
 		{ "artifact", required_argument, NULL, 'a' },
 		{ "recipes", required_argument, NULL, 'R' },
@@ -114,6 +123,14 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 			a->roles[r] = true;
 			break;
 		}
+		case 'H':
+			a->hosts = xrealloc(a->hosts, (a->n_hosts + 1) * sizeof *a->hosts);
+			a->hosts[a->n_hosts++] = optarg;
+			break;
+		case 'V':
+			if (option_u64("--version", optarg, 0, UINT64_MAX, &a->version) < 0)
+				return 2;
+			break;
 		case 'O': a->overlay = optarg; break;
 		case 'a':
 			if (build_overrides_add(&a->ov, optarg) < 0)
@@ -135,37 +152,29 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 
 static int build(const struct build_args *a, const struct kiln_target *const *targets)
 {
-	/* The bytes parsed here are also each seed's topology. */
-	_cleanup_free_ char *text = NULL;
-	size_t tlen;
-	int e = read_file(a->profile, PROFILE_MAX_BYTES, &text, &tlen);
-	if (e < 0) {
-		log_error("profile %s %s", a->profile, input_strerror(e));
+	struct opened_profile p;
+	if (profile_open(a->profile, &p) < 0)
 		return 1;
-	}
-	struct model m;
-	struct diags d = { 0 };
-	if (profile_load_buffer(a->profile, text, tlen, target_profile_names(), &m, &d) < 0) {
-		diags_print(&d, stderr);
-		if (!d.n)
-			log_error("cannot load profile %s", a->profile);
-		diags_free(&d);
-		return 1;
-	}
-	diags_free(&d);
-	_cleanup_free_ char *state = state_dir_resolve(a->state, a->profile, m.name);
-	struct cli_seeds seeds = { a->profile, &m, text, tlen, state };
+	_cleanup_free_ char *state = state_dir_resolve(a->state, a->profile, p.m.name);
+	_cleanup_free_ char *installer = role_image_installer_default();
+	struct cli_seeds seeds = { a->profile, &p.m, p.text, p.len, state };
+	int64_t sde = build_source_date_epoch();
+	struct cli_signer signer = { .state = state, .profile = a->profile, .deployment = p.m.name, .timestamp = sde };
+	struct media_inputs media = { .state = state, .installer = installer, .version = a->version, .sign = cli_sign,
+				      .ud = &signer };
 	struct build_request req = {
-		.profile = a->profile, .m = &m, .targets = targets, .out_dir = a->out_dir, .state = state,
+		.profile = a->profile, .m = &p.m, .targets = targets, .out_dir = a->out_dir, .state = state,
 		.recipes = a->recipes, .overrides = a->ov.v, .n_overrides = a->ov.n, .overlay_dir = a->overlay,
-		.refresh = a->refresh, .source_date_epoch = build_source_date_epoch(), .po = a->po,
-		.make_seed = cli_make_seed, .prepare_state = cli_prepare_state, .check_keys = cli_check_keys,
-		.seed_ud = &seeds,
+		.refresh = a->refresh, .source_date_epoch = sde, .po = a->po,
+		.hosts = a->hosts, .n_hosts = a->n_hosts, .media = installer ? &media : NULL,
+		.make_seed = cli_make_seed, .prepare_state = cli_prepare_state,
+		.check_keys = cli_check_keys, .seed_ud = &seeds,
 	};
 	memcpy(req.roles, a->roles, sizeof req.roles);
 	req.po.progress = isatty(STDERR_FILENO);
 	int ret = cli_run(&req);
-	model_free(&m);
+	cli_signer_free(&signer);
+	profile_close(&p);
 	return ret;
 }
 
@@ -181,5 +190,6 @@ int cmd_build(int argc, char **argv)
 		ret = build(&a, targets);
 	build_overrides_free(&a.ov);
 	free(a.targets);
+	free(a.hosts);
 	return ret;
 }

@@ -6,6 +6,7 @@
 #include "ec2/ec2_kit.h"
 #include "ec2/ec2_register.h"
 #include "installer/commands.h"
+#include "installer/profile_state.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
 #include "lib/log.h"
@@ -141,22 +142,10 @@ static int describe(const struct upload_args *a, uint64_t bytes, struct ec2_kit 
 		k->deployment = *deployment;
 		return 0;
 	}
-	char *text = NULL;
-	size_t len;
 	struct model m;
-	struct diags d = { 0 };
-	int r = read_file(a->profile, PROFILE_MAX_BYTES, &text, &len);
-	if (r < 0) {
-		log_error("profile %s %s", a->profile, input_strerror(r));
+	int r = profile_load_reported(a->profile, &m);
+	if (r < 0)
 		return r;
-	}
-	if (profile_load_buffer(a->profile, text, len, target_profile_names(), &m, &d) < 0) {
-		diags_print(&d, stderr);
-		log_error("%s: %zu error%s in profile", a->profile, d.n, d.n == 1 ? "" : "s");
-		diags_free(&d);
-		free(text);
-		return -EINVAL;
-	}
 	struct role_sizing sz;
 	role_sizing(&m, (enum role)a->role, &sz);
 	if (!sz.n_hosts)
@@ -169,9 +158,7 @@ static int describe(const struct upload_args *a, uint64_t bytes, struct ec2_kit 
 		if (!a->data_gib_set)
 			k->data_gib = sz.data_disk_gib;
 	}
-	diags_free(&d);
 	model_free(&m);
-	free(text);
 	return r;
 }
 

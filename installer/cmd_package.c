@@ -5,14 +5,13 @@
 #include "installer/build_cli.h"
 #include "installer/build_opts.h"
 #include "installer/commands.h"
+#include "installer/profile_state.h"
 #include "installer/state.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
-#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
 #include "lib/xalloc.h"
-#include "profiles/profile.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -167,37 +166,24 @@ static int check_images(const struct role_images *img)
 
 static int package(const struct package_args *a, const struct kiln_target *const *targets)
 {
-	_cleanup_free_ char *text = NULL;
-	size_t tlen;
-	int e = read_file(a->profile, PROFILE_MAX_BYTES, &text, &tlen);
-	if (e < 0) {
-		log_error("profile %s %s", a->profile, input_strerror(e));
+	struct opened_profile p;
+	if (profile_open(a->profile, &p) < 0)
 		return 1;
-	}
-	struct model m;
-	struct diags d = { 0 };
-	if (profile_load_buffer(a->profile, text, tlen, target_profile_names(), &m, &d) < 0) {
-		diags_print(&d, stderr);
-		log_error("%s: %zu error%s in profile", a->profile, d.n, d.n == 1 ? "" : "s");
-		diags_free(&d);
-		return 1;
-	}
-	diags_free(&d);
 	struct stat st;
 	if (stat(a->out_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		log_error("output directory %s does not exist", a->out_dir);
-		model_free(&m);
+		profile_close(&p);
 		return 1;
 	}
-	_cleanup_free_ char *state = state_dir_resolve(a->state, a->profile, m.name);
-	struct cli_seeds seeds = { a->profile, &m, text, tlen, state };
+	_cleanup_free_ char *state = state_dir_resolve(a->state, a->profile, p.m.name);
+	struct cli_seeds seeds = { a->profile, &p.m, p.text, p.len, state };
 	struct build_request req = {
-		.profile = a->profile, .m = &m, .targets = targets, .out_dir = a->out_dir, .given = a->img,
+		.profile = a->profile, .m = &p.m, .targets = targets, .out_dir = a->out_dir, .given = a->img,
 		.state = state, .source_date_epoch = build_source_date_epoch(), .po = a->po,
 		.make_seed = a->seeds ? cli_make_seed : NULL, .seed_ud = &seeds,
 	};
 	int ret = cli_run(&req);
-	model_free(&m);
+	profile_close(&p);
 	return ret;
 }
 

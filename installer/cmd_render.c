@@ -2,6 +2,7 @@
  * host gets (networkd, nftables, hostname, hosts, authorized_keys) under
  * DIR, as they will sit in that host's root filesystem. */
 #include "installer/commands.h"
+#include "installer/profile_state.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
 #include "lib/log.h"
@@ -83,19 +84,10 @@ int cmd_render(int argc, char **argv)
 	}
 	const char *profile = argv[optind];
 
-	struct model m = { 0 };
-	struct diags d = { 0 };
-	int r = profile_load_file(profile, target_profile_names(), &m, &d);
-	if (r < 0) {
-		size_t n = d.n;
-		diags_print(&d, stderr);
-		diags_free(&d);
-		if (n == 0)   /* the loader usually says why itself */
-			log_error_errno(r, "cannot load profile %s", profile);
-		model_free(&m);
+	struct model m;
+	int r = profile_load_reported(profile, &m);
+	if (r < 0)
 		return 1;
-	}
-	diags_free(&d);
 
 	int rc = 1;
 	struct rendered_files files = { 0 };

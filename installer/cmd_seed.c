@@ -3,13 +3,13 @@
 #include "installer/commands.h"
 #include "installer/host_seed.h"
 #include "installer/keystore.h"
+#include "installer/profile_state.h"
 #include "installer/state.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
 #include "lib/log.h"
 #include "lib/seed.h"
 #include "lib/xalloc.h"
-#include "profiles/profile.h"
 #include "profiles/secrets_catalog.h"
 #include "targets/target.h"
 #include <errno.h>
@@ -42,60 +42,45 @@ static void seed_usage(FILE *f)
 
 static int build(const char *profile, const char *host_name, const char *out, const char *state_opt)
 {
-	char *text = NULL, *state = NULL;
-	size_t tlen;
-	struct model m;
-	struct diags d = { 0 };
-	bool have_model = false;
-	struct buf sbuf;
-	buf_init(&sbuf);
-	int ret = 1, r;
-
-	/* The same bytes are parsed here and put in the seed, so the host rebuilds this model. */
-	r = read_file(profile, PROFILE_MAX_BYTES, &text, &tlen);
-	if (r < 0) {
-		log_error("profile %s %s", profile, input_strerror(r));
-		goto done;
-	}
 	struct stat pst;
+	int r;
 	if (stat(profile, &pst) == 0 && (r = output_is_input(out, &pst)) != 0) {
 		if (r > 0)
 			log_error("--out %s is the profile %s itself (or a link to it): refusing to replace it", out, profile);
 		else
 			log_error_errno(r, "cannot examine %s", out);
-		goto done;
+		return 1;
 	}
-	if (profile_load_buffer(profile, text, tlen, target_profile_names(), &m, &d) < 0) {
-		diags_print(&d, stderr);
-		log_error("%s: %zu error%s in profile", profile, d.n, d.n == 1 ? "" : "s");
-		goto done;
-	}
-	have_model = true;
-	if (!model_find_host(&m, host_name)) {
+	/* The same bytes are parsed here and put in the seed, so the host rebuilds this model. */
+	struct opened_profile p;
+	if (profile_open(profile, &p) < 0)
+		return 1;
+	struct buf sbuf;
+	buf_init(&sbuf);
+	char *state = NULL;
+	int ret = 1;
+	const struct host *h = model_find_host(&p.m, host_name);
+	if (!h) {
 		log_error("host '%s' is not in %s", host_name, profile);
 		goto done;
 	}
-	state = state_dir_resolve(state_opt, profile, m.name);
+	state = state_dir_resolve(state_opt, profile, p.m.name);
 	struct host_seed_info info;
-	if (host_seed_build(profile, &m, text, tlen, state, host_name, &sbuf, &info) < 0 ||
-	    target_seed_check(&m, NULL, host_name, sbuf.len) < 0)
+	if (host_seed_build(profile, &p.m, p.text, p.len, state, host_name, &sbuf, &info) < 0 ||
+	    target_seed_check(&p.m, NULL, host_name, sbuf.len) < 0)
 		goto done;
 	r = write_file_atomic(out, sbuf.data, sbuf.len, 0644);
 	if (r < 0) {
 		log_error_errno(r, "cannot write %s", out);
 		goto done;
 	}
-	const struct host *h = model_find_host(&m, host_name);
 	fprintf(stderr, "kiln: seed for %s (%s, serial %" PRIu64 ", %zu secret%s) written to %s, %zu bytes\n",
 		host_name, role_name(h->role), info.serial, info.n_secrets, info.n_secrets == 1 ? "" : "s", out,
 		sbuf.len);
 	ret = 0;
 done:
 	buf_free(&sbuf);
-	diags_free(&d);
-	if (have_model)
-		model_free(&m);
-	free(text);
+	profile_close(&p);
 	free(state);
 	return ret;
 }

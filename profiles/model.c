@@ -1,6 +1,7 @@
 /* Model helpers declared in profiles/model.h: lookups, endpoint
  * matching, IPv4 arithmetic, ESXi hardware versions and freeing. */
 #include "profiles/model.h"
+#include "profiles/disk_rule.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +279,7 @@ void model_free(struct model *m)
 		for (size_t j = 0; j < h->n_ethernets; j++)
 			ethernet_free(&h->ethernets[j]);
 		free(h->ethernets);
+		install_settings_free(&h->install);
 	}
 	free(m->hosts);
 	free(m->dns);
@@ -321,5 +323,6 @@ void model_free(struct model *m)
 	free(m->esxi.network);
 	free(m->esxi.disk_controller);
 	strv_free(m->esxi.overridable, m->esxi.n_overridable);
+	install_settings_free(&m->install);
 	memset(m, 0, sizeof *m);
 }

@@ -64,6 +64,27 @@ struct size_preset {
 	struct src_pos pos;
 };
 
+/* A rule that picks one disk of a bare-metal host by what the kernel says
+ * about it (lib/diskinfo.h); profiles/disk_rule.h matches it. Every key is
+ * optional; a rule with none set matches every disk. */
+struct disk_rule {
+	bool set;                  /* the profile gave this rule */
+	bool has_size;
+	unsigned size_min_gib, size_max_gib;   /* inclusive, GiB of 2^30 bytes */
+	char *model, *serial, *by_path;        /* fnmatch(3) globs; NULL = any */
+	int rotational;            /* -1 any, 0 solid state, 1 spinning */
+	struct src_pos pos;
+};
+
+/* install: how the installer media put the host on its disks (docs/profile.md). */
+struct install_settings {
+	struct disk_rule disk;     /* the OS disk */
+	struct disk_rule data_disk;/* mysql and minio: the disk kiln-firstboot keeps the data on */
+	bool unattended;           /* no countdown on the console */
+	bool wipe;                 /* a disk the rule picks may hold old data */
+	struct src_pos pos;
+};
+
 struct host {
 	char *name;                /* also the hostname; FQDN = name.domain */
 	char *hostname;            /* system hostname when set at deploy time (OVF kiln.hostname), else NULL = name */
@@ -75,6 +96,7 @@ struct host {
 	struct size_spec size;     /* preset with per-host overrides applied */
 	char *replica_of;          /* mysql only: name of the primary, or NULL */
 	struct ethernet *ethernets; size_t n_ethernets;   /* optional advanced block */
+	struct install_settings install;   /* the profile's install:, then the host's own keys */
 	struct src_pos pos;
 };
 
@@ -169,6 +191,7 @@ struct model {
 	struct size_preset *sizes; size_t n_sizes;
 	struct target_name *targets; size_t n_targets;  /* each once, in the order of the caller's list */
 	struct esxi_settings esxi;
+	struct install_settings install;   /* the top-level install: (every host's default) */
 };
 
 void model_free(struct model *m);

@@ -45,6 +45,38 @@ static void jsize(struct buf *b, const struct size_spec *s)
 		   s->memory_mib, s->os_disk_gib, s->data_disk_gib);
 }
 
+/* A disk rule as the profile gives it, with every key (null: any). */
+static void jrule(struct buf *b, const struct disk_rule *r)
+{
+	if (!r->set) {
+		buf_puts(b, "null");
+		return;
+	}
+	int f = 1;
+	buf_putc(b, '{');
+	jkey(b, &f, "size_gib");
+	if (r->has_size)
+		buf_printf(b, "[%u,%u]", r->size_min_gib, r->size_max_gib);
+	else
+		buf_puts(b, "null");
+	jkey(b, &f, "model"); json_str(b, r->model);
+	jkey(b, &f, "serial"); json_str(b, r->serial);
+	jkey(b, &f, "by_path"); json_str(b, r->by_path);
+	jkey(b, &f, "rotational"); buf_puts(b, r->rotational < 0 ? "null" : r->rotational ? "true" : "false");
+	buf_putc(b, '}');
+}
+
+static void jinstall(struct buf *b, const struct install_settings *s)
+{
+	int f = 1;
+	buf_putc(b, '{');
+	jkey(b, &f, "disk"); jrule(b, &s->disk);
+	jkey(b, &f, "data_disk"); jrule(b, &s->data_disk);
+	jkey(b, &f, "unattended"); buf_puts(b, s->unattended ? "true" : "false");
+	jkey(b, &f, "wipe"); buf_puts(b, s->wipe ? "true" : "false");
+	buf_putc(b, '}');
+}
+
 static void jethernet(struct buf *b, const struct ethernet *e)
 {
 	int f = 1;
@@ -113,6 +145,7 @@ static void jhost(struct buf *b, const struct model *m, const struct host *h)
 		jethernet(b, &h->ethernets[i]);
 	}
 	buf_putc(b, ']');
+	jkey(b, &f, "install"); jinstall(b, &h->install);
 	buf_putc(b, '}');
 }
 

@@ -36,6 +36,10 @@ void diags_free(struct diags *d);
  * [a-z0-9-] name is taken as written and there is no default (the agent,
  * which builds no outputs). */
 int profile_load_file(const char *path, const char *const *targets, struct model *out, struct diags *d);
+/* profile_load_file that also hands back, on success, the bytes the model
+ * was parsed from (malloc'd): a seed's topology is exactly these bytes. */
+int profile_load_file_text(const char *path, const char *const *targets, char **text, size_t *text_len,
+			   struct model *out, struct diags *d);
 int profile_load_buffer(const char *name, const char *data, size_t len, const char *const *targets,
 			struct model *out, struct diags *d);
 

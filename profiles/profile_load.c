@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const char *const top_keys[] = { "kiln", "deployment", "debian", "subnets", "hosts", "sizes",
-	"dns", "ntp", "ssh", "flows", "roles", "targets", "esxi", NULL };
+	"dns", "ntp", "ssh", "flows", "roles", "targets", "esxi", "install", NULL };
 
 void parse_header(struct ctx *c, const struct ynode *root)
 {
@@ -114,7 +114,8 @@ int profile_load_buffer(const char *name, const char *data, size_t len, const ch
 	return 0;
 }
 
-int profile_load_file(const char *path, const char *const *targets, struct model *out, struct diags *d)
+int profile_load_file_text(const char *path, const char *const *targets, char **text, size_t *text_len,
+			   struct model *out, struct diags *d)
 {
 	char *data;
 	size_t len;
@@ -131,6 +132,15 @@ int profile_load_file(const char *path, const char *const *targets, struct model
 		return r;
 	}
 	r = profile_load_buffer(path, data, len, targets, out, d);
-	free(data);
+	if (r == 0 && text) {
+		*text = data;
+		*text_len = len;
+	} else
+		free(data);
 	return r;
+}
+
+int profile_load_file(const char *path, const char *const *targets, struct model *out, struct diags *d)
+{
+	return profile_load_file_text(path, targets, NULL, NULL, out, d);
 }

@@ -56,6 +56,12 @@ void parse_services(struct ctx *c, const struct ynode *root);        /* dns, ntp
 void parse_flows(struct ctx *c, const struct ynode *root);
 void parse_roles(struct ctx *c, const struct ynode *root);
 void parse_targets(struct ctx *c, const struct ynode *root);         /* targets, esxi */
+/* install: (profiles/section_install.c): the top-level default, a host's
+ * own keys over it, and the checks that need every host. */
+void install_defaults(struct install_settings *s);
+void parse_install_top(struct ctx *c, const struct ynode *root);
+void parse_install_host(struct ctx *c, const struct ynode *n, struct host *h);
+void check_install(struct ctx *c);
 void parse_ethernets(struct ctx *c, const struct ynode *n, struct host *h);
 bool parse_endpoint(struct ctx *c, const struct ynode *n, struct endpoint *e, bool from);
 #endif

@@ -257,6 +257,7 @@ static void parse_host(struct ctx *c, const struct ynode *n, struct host *h)
 	const struct ynode *eth = ytree_get(n, "ethernets");
 	if (eth)
 		parse_ethernets(c, eth, h);
+	parse_install_host(c, n, h);
 	free(tmp);
 }
 
@@ -289,6 +290,7 @@ void parse_hosts(struct ctx *c, const struct ynode *root)
 {
 	const struct ynode *list = ytree_get(root, "hosts");
 	struct model *m = c->m;
+	parse_install_top(c, root);
 	if (!list) {
 		err_at(c, root, "missing required section 'hosts' (a list of hosts)");
 		return;
@@ -306,10 +308,11 @@ void parse_hosts(struct ctx *c, const struct ynode *root)
 		}
 	}
 	static const char *const keys[] = { "name", "role", "subnet", "address", "size", "vcpus", "memory_mib",
-		"os_disk_gib", "data_disk_gib", "replica_of", "ethernets", NULL };
+		"os_disk_gib", "data_disk_gib", "replica_of", "ethernets", "install", NULL };
 	for (size_t i = 0; i < list->n; i++) {
 		expect_map(c, list->items[i], "a host", keys);
 		parse_host(c, list->items[i], &m->hosts[m->n_hosts++]);
 	}
 	check_replicas(c, list);
+	check_install(c);
 }

@@ -23,8 +23,10 @@ struct run {
 	const struct build_request *req;
 	const struct model *m;
 	bool want[ROLE__COUNT];
+	bool *want_host;                   /* [m->n_hosts]: hosts per-host targets deliver */
+	struct buf *seeds;                 /* [m->n_hosts]: their seeds (per-host targets) */
 	struct role_images img[ROLE__COUNT];
-	char *built[ROLE__COUNT][2];       /* the images this run wrote: os, data */
+	char *built[ROLE__COUNT][3];       /* the images this run wrote: os, data; the rootfs tar */
 	struct package_opts po;
 	struct build_result *res;
 	/* image inputs */
@@ -38,6 +40,42 @@ static void push(char ***v, size_t *n, char *s)
 {
 	*v = xrealloc(*v, (*n + 1) * sizeof **v);
 	(*v)[(*n)++] = s;
+}
+
+/* --host: every name a host of the profile, for a target that makes
+ * something per host; the roles become theirs. */
+static int pick_hosts(struct run *x)
+{
+	const struct build_request *req = x->req;
+	x->want_host = xcalloc(x->m->n_hosts + 1, sizeof *x->want_host);
+	x->seeds = xcalloc(x->m->n_hosts + 1, sizeof *x->seeds);
+	for (size_t i = 0; i < x->m->n_hosts; i++)
+		buf_init(&x->seeds[i]);
+	if (!req->n_hosts) {
+		for (size_t i = 0; i < x->m->n_hosts; i++)
+			x->want_host[i] = x->want[x->m->hosts[i].role];
+		return 0;
+	}
+	bool per_host = false;
+	for (size_t i = 0; req->targets[i]; i++)
+		per_host |= target_per_host(req->targets[i]);
+	if (!per_host) {
+		_cleanup_free_ char *names = target_names_join(target_per_host, ", ", " or ");
+		log_error("--host picks the hosts of the targets that make something per host (%s)", names);
+		return -EINVAL;
+	}
+	bool role[ROLE__COUNT] = { false };
+	for (size_t k = 0; k < req->n_hosts; k++) {
+		const struct host *h = model_find_host(x->m, req->hosts[k]);
+		if (!h) {
+			log_error("--host %s: %s has no such host", req->hosts[k], req->profile);
+			return -EINVAL;
+		}
+		x->want_host[h - x->m->hosts] = true;
+		role[h->role] = true;
+	}
+	memcpy(x->want, role, sizeof role);
+	return 0;
 }
 
 /* The roles to deliver: those given images, or those the profile uses,
@@ -179,32 +217,42 @@ static int check_image_inputs(struct run *x)
 	return 0;
 }
 
-static bool any_host_seeds(const struct kiln_target *const *t)
+static bool any_target(const struct kiln_target *const *t, bool (*has)(const struct kiln_target *t))
 {
 	for (size_t i = 0; t[i]; i++)
-		if (t[i]->host_seeds)
+		if (has(t[i]))
 			return true;
 	return false;
 }
 
-/* OUT/<host>.seed for every host of a delivered role: the seed is that
- * host's OVF property value or EC2 user data. Made before any image, so a
- * seed a target would refuse stops the build before the long work. */
+static bool gives_seed_files(const struct kiln_target *t)
+{
+	return t->host_seeds;
+}
+
+/* Each host of a delivered role gets its seed: OUT/<host>.seed for the
+ * targets that hand seeds out (the host's OVF property value or EC2 user
+ * data), kept for the per-host targets (the installer media carry it).
+ * Made before any image, so a seed a target would refuse stops the build
+ * before the long work. */
 static int write_seeds(struct run *x)
 {
 	const struct build_request *req = x->req;
-	if (!req->make_seed || !any_host_seeds(req->targets))
+	bool files = any_target(req->targets, gives_seed_files), keep = any_target(req->targets, target_per_host);
+	if (!req->make_seed || (!files && !keep))
 		return 0;
 	for (size_t i = 0; i < x->m->n_hosts; i++) {
 		const struct host *h = &x->m->hosts[i];
-		if (!x->want[h->role])
+		if (!x->want[h->role] || !x->want_host[i])
 			continue;
 		struct buf b;
 		buf_init(&b);
 		int e = req->make_seed(req->seed_ud, h, &b);
 		if (e == 0)
 			e = target_seed_check(x->m, req->targets, h->name, b.len);
-		if (e == 0) {
+		if (e == 0 && keep)
+			buf_append(&x->seeds[i], b.data, b.len);
+		if (e == 0 && files) {
 			_cleanup_free_ char *name = xasprintf("%s.seed", h->name);
 			char *path = path_join(req->out_dir, name);
 			e = write_file_atomic(path, b.data, b.len, 0644);
@@ -238,13 +286,13 @@ static int build_images(struct run *x)
 		if (!x->want[r])
 			continue;
 		char **p = x->built[r];
-		int e = role_image_build(&in, (enum role)r, &p[0], &p[1]);
+		int e = role_image_build(&in, (enum role)r, &p[0], &p[1], &p[2]);
 		for (size_t k = 0; k < 2; k++)
 			if (p[k])
 				push(&x->res->outputs, &x->res->n_outputs, xstrdup(p[k]));
 		if (e < 0)
 			return e;
-		x->img[r] = (struct role_images){ p[0], p[1] };
+		x->img[r] = (struct role_images){ p[0], p[1], p[2] };
 	}
 	return 0;
 }
@@ -267,25 +315,36 @@ static int write_readme(const struct target_ctx *c, const struct kiln_target *t)
 static int package(struct run *x, bool *any)
 {
 	const struct build_request *req = x->req;
-	struct target_ctx c = { .m = x->m, .want = x->want, .out_dir = req->out_dir, .po = &x->po };
+	struct target_ctx c = { .m = x->m, .want = x->want, .out_dir = req->out_dir, .po = &x->po,
+				.media = req->media, .source_date_epoch = req->source_date_epoch };
 	*any = false;
 	for (size_t i = 0; req->targets[i]; i++) {
 		const struct kiln_target *t = req->targets[i];
-		for (int r = 0; t->package_role && r < ROLE__COUNT; r++) {
+		for (int r = 0; (t->package_role || t->package_host) && r < ROLE__COUNT; r++) {
 			if (!x->want[r])
 				continue;
 			char *path = NULL;
-			int e = t->package_role(&c, (enum role)r, &x->img[r], &path);
+			int e = t->package_role ? t->package_role(&c, (enum role)r, &x->img[r], &path) : 0;
 			if (e < 0)
 				return e;
-			push(&x->res->outputs, &x->res->n_outputs, path);
+			if (path)
+				push(&x->res->outputs, &x->res->n_outputs, path);
+			for (size_t k = 0; t->package_host && k < x->m->n_hosts; k++) {
+				const struct host *h = &x->m->hosts[k];
+				if (h->role != (enum role)r || !x->want_host[k])
+					continue;
+				path = NULL;
+				if ((e = t->package_host(&c, h, &x->img[r], &x->seeds[k], &path)) < 0)
+					return e;
+				push(&x->res->outputs, &x->res->n_outputs, path);
+			}
 		}
 		if (t->readme) {
 			int e = write_readme(&c, t);
 			if (e < 0)
 				return e;
 		}
-		*any |= t->package_role || t->readme;
+		*any |= t->package_role || t->package_host || t->readme;
 	}
 	return 0;
 }
@@ -294,6 +353,8 @@ static int run(struct run *x)
 {
 	const struct build_request *req = x->req;
 	int e = pick_roles(x);
+	if (e == 0)
+		e = pick_hosts(x);
 	if (e == 0 && !req->given)
 		e = check_image_inputs(x);
 	if (e == 0)
@@ -324,7 +385,11 @@ int kiln_build(const struct build_request *req, struct build_result *res)
 	x.po.mtime = req->source_date_epoch >= 0 ? req->source_date_epoch : (int64_t)time(NULL);
 	int e = run(&x);
 	for (int r = 0; r < ROLE__COUNT; r++)
-		free(x.built[r][0]), free(x.built[r][1]);
+		free(x.built[r][0]), free(x.built[r][1]), free(x.built[r][2]);
+	for (size_t i = 0; x.seeds && i < req->m->n_hosts; i++)
+		buf_wipe(&x.seeds[i]);
+	free(x.seeds);
+	free(x.want_host);
 	overlay_free(&x.user);
 	free(x.firstboot);
 	free(x.units_dir);

@@ -17,6 +17,10 @@ struct build_request {
 	const struct model *m;
 	const struct kiln_target *const *targets;   /* requested, NULL-terminated; run in this order */
 	bool roles[ROLE__COUNT];       /* --role; none set: every role the profile uses */
+	const char *const *hosts;      /* --host: the hosts per-host targets deliver (and so the roles);
+	                                  NULL: every host of the delivered roles */
+	size_t n_hosts;
+	const struct media_inputs *media;   /* for the installer media targets; NULL: none can be made */
 	const char *out_dir;           /* created when images are built; must exist when given */
 	/* Raw images given, per role (kiln package: the roles with an os_raw are
 	 * delivered), or NULL: built from the recipes. */

@@ -11,7 +11,9 @@
 #define KILN_TARGETS(X) \
 	X(raw)          \
 	X(esxi)         \
-	X(ec2)
+	X(ec2)           \
+	X(iso)           \
+	X(usb)
 
 #define DECLARE(name) extern const struct kiln_target target_##name;
 KILN_TARGETS(DECLARE)
@@ -19,10 +21,10 @@ KILN_TARGETS(DECLARE)
 static const struct kiln_target *const all[] = { KILN_TARGETS(ENTRY) NULL };
 
 /* Names a profile's targets: may list although no module here builds them
- * yet: the installer media of issue 9 (step 3). kiln check accepts them, so
- * such profiles stay valid; kiln build refuses them. A name leaves this list
- * when its module joins the one above. */
-static const char *const planned[] = { "iso", NULL };
+ * yet. kiln check accepts them, so such profiles stay valid; kiln build
+ * refuses them. A name leaves this list when its module joins the one
+ * above (none now). */
+static const char *const planned[] = { NULL };
 
 const struct kiln_target *const *target_all(void)
 {
@@ -53,6 +55,11 @@ const char *const *target_profile_names(void)
 bool target_packages(const struct kiln_target *t)
 {
 	return t->package_role != NULL;
+}
+
+bool target_per_host(const struct kiln_target *t)
+{
+	return t->package_host != NULL;
 }
 
 bool target_signs(const struct kiln_target *t)

@@ -69,6 +69,12 @@ char *role_image_firstboot_default(void)
 	return d ? path_join(d, "kiln-firstboot") : NULL;
 }
 
+char *role_image_installer_default(void)
+{
+	_cleanup_free_ char *d = exe_dir();
+	return d ? path_join(d, "kiln-installer") : NULL;
+}
+
 char *role_image_units_default(void)
 {
 	const char *env = getenv("KILN_FIRSTBOOT_UNITS");
@@ -240,8 +246,10 @@ const char *role_image_variant(const struct model *m, enum role r)
 	return r == ROLE_APP && m->roles.app.type == APP_CONTAINER ? "container" : NULL;
 }
 
-int role_image_build(const struct role_image_inputs *in, enum role role, char **os_out, char **data_out)
+int role_image_build(const struct role_image_inputs *in, enum role role, char **os_out, char **data_out,
+		     char **tar_out)
 {
+	*tar_out = NULL;
 	const char *rn = role_name(role);
 	const struct model *m = in->m;
 	struct role_sizing sz;
@@ -286,5 +294,6 @@ int role_image_build(const struct role_image_inputs *in, enum role role, char **
 	log_info("[%s] done: %s%s%s", rn, out, data ? " + " : "", data ? data : "");
 	*os_out = TAKE_PTR(out);
 	*data_out = TAKE_PTR(data);
+	*tar_out = TAKE_PTR(tar);
 	return 0;
 }

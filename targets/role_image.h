@@ -48,9 +48,13 @@ int role_image_check_keys(const char *state, const bool want[ROLE__COUNT]);
  * share/kiln/units beside it, else /usr/share/kiln/units. malloc'd; the
  * first is NULL when the program's path is unknown. */
 char *role_image_firstboot_default(void);
+/* kiln-installer (the installer media's /init) next to the running program. */
+char *role_image_installer_default(void);
 char *role_image_units_default(void);
 
 /* Builds role r's images; *os_out and *data_out (NULL: the role has no data
- * disk) are the paths written, malloc'd. */
-int role_image_build(const struct role_image_inputs *in, enum role r, char **os_out, char **data_out);
+ * disk) are the paths written, *tar_out the rootfs tar they came from (the
+ * cache's), all malloc'd. */
+int role_image_build(const struct role_image_inputs *in, enum role r, char **os_out, char **data_out,
+		     char **tar_out);
 #endif

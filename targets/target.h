@@ -28,6 +28,21 @@ struct package_opts {
 struct role_images {
 	const char *os_raw;        /* the bootable raw image (required) */
 	const char *data_raw;      /* the data disk; NULL = a blank one of the role's data_disk_gib (if any) */
+	const char *rootfs_tar;    /* the root filesystem tar it was written from; NULL when images were
+	                              given (kiln package) */
+};
+
+/* What the installer media need besides the images (targets/media.h): the
+ * operator's public key the medium trusts, the installer program, and a
+ * signer for the image's block map (the caller's key store: installer/). */
+struct media_inputs {
+	const char *state;         /* operator.pub */
+	const char *installer;     /* kiln-installer */
+	uint64_t version;          /* recorded in the signature, as kiln sign --version */
+	/* The minisign signature of data (a file called name) made with the
+	 * operator key, kiln's trusted comment with version. Logs its errors. */
+	int (*sign)(void *ud, const char *name, const void *data, size_t len, uint64_t version, struct buf *sig);
+	void *ud;
 };
 
 /* What a target's callbacks are given. */
@@ -36,6 +51,8 @@ struct target_ctx {
 	const bool *want;          /* [ROLE__COUNT]: the roles being delivered */
 	const char *out_dir;
 	const struct package_opts *po;
+	const struct media_inputs *media;   /* NULL: the request cannot make installer media */
+	int64_t source_date_epoch;          /* <0: unset */
 };
 
 struct kiln_target {
@@ -52,6 +69,12 @@ struct kiln_target {
 	 * returns 0 and in *out (malloc'd) the path the CLI prints, or -errno.
 	 * NULL: the raw images are the output. */
 	int (*package_role)(const struct target_ctx *c, enum role r, const struct role_images *img, char **out);
+	/* One host's output, after its role's package_role (if any): for the
+	 * hosts of the delivered roles, narrowed by --host. seed is the host's
+	 * seed, made by the pipeline. Logs its errors; 0 and *out (malloc'd),
+	 * or -errno. NULL: nothing per host. */
+	int (*package_host)(const struct target_ctx *c, const struct host *h, const struct role_images *img,
+			    const struct buf *seed, char **out);
 	/* The operator's README (markdown) for the delivered roles; the
 	 * pipeline writes it to OUT/<deployment>-<name>-README.md. NULL: none. */
 	void (*readme)(const struct target_ctx *c, struct buf *out);
@@ -67,7 +90,8 @@ const char *const *target_profile_names(void);
 /* The names of the targets `keep` accepts (NULL: all), joined for a message:
  * "a<sep>b<last>c" (malloc'd). */
 char *target_names_join(bool (*keep)(const struct kiln_target *t), const char *sep, const char *last);
-bool target_packages(const struct kiln_target *t);   /* has package_role */
+bool target_packages(const struct kiln_target *t);   /* has package_role: kiln package offers it */
+bool target_per_host(const struct kiln_target *t);   /* has package_host */
 bool target_signs(const struct kiln_target *t);      /* takes --sign-key/--sign-cert */
 
 /* May a seed of len bytes go to host? Refused (-EFBIG, logged) when one of

@@ -9,8 +9,8 @@ setup_deployment --secrets
 out=$T/images
 mkdir -p "$out"
 
-check_output "build --help names the targets" 'raw \(default\), esxi or ec2' "$KILN" build --help
-check_fails "unknown target" "unsupported --target 'vmware' \(kiln build makes: raw, esxi, ec2\)" "$KILN" build "$P" --target vmware
+check_output "build --help names the targets" 'raw \(default\), esxi, ec2, iso or usb' "$KILN" build --help
+check_fails "unknown target" "unsupported --target 'vmware' \(kiln build makes: raw, esxi, ec2, iso, usb\)" "$KILN" build "$P" --target vmware
 check_fails "unknown --manifest" "unsupported --manifest 'md5'" "$KILN" build "$P" --target esxi --manifest md5
 check_fails "--sign-key alone" 'go together' "$KILN" build "$P" --target esxi --sign-key k.pem
 check_fails "signing without esxi" 'need --target esxi' "$KILN" build "$P" --target ec2 --sign-key k --sign-cert c

@@ -121,12 +121,12 @@ check_exit "a FIFO as image: refused at once" 1 'image .*fifo.raw is not a regul
 	with_keys timeout 10 "$KILN" ec2 upload "$T/fifo.raw" --role app --region r --name abc
 check_exit "a character device as image" 1 'image /dev/zero is not a regular file or block device' \
 	with_keys "$KILN" ec2 upload /dev/zero --role app --region r --name abc
-check_exit "a FIFO as profile: refused at once" 1 'profile .*fifo.raw is not a regular file' with_keys timeout 10 \
+check_exit "a FIFO as profile: refused at once" 1 'fifo.raw:1:1: error: the profile is not a regular file' with_keys timeout 10 \
 	"$KILN" ec2 upload "$IMG" --role app --region r --profile "$T/fifo.raw"
 printf 'kiln: 1\ndeployment:\n  name: [oops\n' >"$T/bad.yaml"
 check_exit "a bad profile is reported with file:line:column" 1 'bad.yaml:[0-9]+:[0-9]+: ' with_keys "$KILN" ec2 upload "$IMG" \
 	--role app --region r --profile "$T/bad.yaml"
-check_exit "a missing profile" 1 'profile .*none.yaml is missing' with_keys "$KILN" ec2 upload "$IMG" --role app --region r \
+check_exit "a missing profile" 1 'none.yaml:1:1: error: the profile is missing' with_keys "$KILN" ec2 upload "$IMG" --role app --region r \
 	--profile "$T/none.yaml"
 
 # --- the upload

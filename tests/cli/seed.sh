@@ -75,7 +75,7 @@ check "... and the profile is intact" cmp -s "$T/self.yaml" "$T/self.copy"
 ln -s self.yaml "$T/self-link.yaml"
 check_fails "--out as a link to the profile is refused too" 'is the profile .* itself' kiln seed "$T/self.yaml" --host app1 --out "$T/self-link.yaml" --state "$S"
 mkfifo "$T/fifo.yaml"
-check_fails "a FIFO as profile: refused at once" 'profile .*fifo.yaml is not a regular file' timeout 10 "$KILN" seed "$T/fifo.yaml" --host app1 --out "$T/f.seed"
+check_fails "a FIFO as profile: refused at once" 'fifo.yaml:1:1: error: the profile is not a regular file' timeout 10 "$KILN" seed "$T/fifo.yaml" --host app1 --out "$T/f.seed"
 
 check_no_secret_leaks "$S" "$T"/*.seed
 check_no_secret_leaks "$T/big/.kiln/acme" "$T/big.seed"

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/sysmacros.h>
 #include "baremetal/probe.h"
+#include "lib/diskinfo.h"
 #include "image_util.h"
 #include "mini_image.h"
 
@@ -354,10 +355,10 @@ static void test_record(void **state)
 static void test_printable(void **state)
 {
 	(void)state;
-	char *p = bm_printable("a\x1b[2Jb\\c\xc3\xa9");
+	char *p = disk_text_printable("a\x1b[2Jb\\c\xc3\xa9");
 	assert_string_equal(p, "a\\x1b[2Jb\\x5cc\\xc3\\xa9");
 	free(p);
-	assert_null(bm_printable(NULL));
+	assert_null(disk_text_printable(NULL));
 }
 
 /* ---- regular files -------------------------------------------------------- */

@@ -66,7 +66,7 @@ static const struct reject rejects[] = {
 	{ "unknown key", BASE "  - {name: h2, role: minio, subnet: a, adress: 10.0.0.11}\n", 7, 40,
 	  "unknown key 'adress' in a host (expected one of: name, role, subnet, address," },
 	{ "unknown key suggestion", BASE "  - {name: h2, role: minio, subnet: a, adress: 10.0.0.11}\n", 7, 40,
-	  "replica_of, ethernets); did you mean 'address'?" },
+	  "replica_of, ethernets, install); did you mean 'address'?" },
 	{ "unknown top-level key", BASE "firewall: {}\n", 7, 1, "unknown key 'firewall' in the profile" },
 	{ "wrong type: list", "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets: {name: a}\nhosts: []\n", 3, 10,
 	  "subnets must be a list, not a mapping" },

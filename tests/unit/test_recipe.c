@@ -60,7 +60,7 @@ static void test_shipped_recipes_load(void **state)
 		assert_int_equal(recipe_load_role("images/roles", roles[i], &r), 0);
 		bool has_kernel = false, has_networkd = false;
 		for (size_t j = 0; j < r.n_packages; j++)
-			has_kernel |= !strcmp(r.packages[j], "linux-image-cloud-amd64");
+			has_kernel |= !strcmp(r.packages[j], "linux-image-amd64");
 		for (size_t j = 0; j < r.n_enable; j++)
 			has_networkd |= !strcmp(r.enable[j], "systemd-networkd.service");
 		assert_true(has_kernel);

@@ -24,7 +24,7 @@ static void test_list(void **state)
 {
 	(void)state;
 	const struct kiln_target *const *all = target_all();
-	const char *order[] = { "raw", "esxi", "ec2" };
+	const char *order[] = { "raw", "esxi", "ec2", "iso", "usb" };
 	size_t n = 0;
 	for (; all[n]; n++) {
 		assert_string_equal(all[n]->name, order[n]);
@@ -32,9 +32,12 @@ static void test_list(void **state)
 		assert_true(all[n]->summary && *all[n]->summary);
 		assert_true(!all[n]->seed_max || (all[n]->seed_carrier && all[n]->seed_owner && all[n]->seed_field));
 		assert_true(!all[n]->package_role || all[n]->host_seeds);   /* what is packaged is deployed per host */
+		/* a medium per host carries its seed: no OUT/<host>.seed beside it */
+		assert_true(!all[n]->package_host || !all[n]->host_seeds);
 	}
-	assert_int_equal(n, 3);
-	assert_null(target_find("iso"));    /* planned: a profile may name it, kiln build may not */
+	assert_int_equal(n, 5);
+	assert_non_null(target_find("iso")->package_host);
+	assert_non_null(target_find("usb")->package_host);
 	assert_null(target_find("vmware"));
 	assert_null(target_find("raw")->package_role);
 	assert_int_equal(target_find("ec2")->seed_max, 16384);
@@ -44,12 +47,15 @@ static void test_names(void **state)
 {
 	(void)state;
 	const char *const *p = target_profile_names();
-	const char *want[] = { "raw", "esxi", "ec2", "iso", NULL };
+	const char *want[] = { "raw", "esxi", "ec2", "iso", "usb", NULL };
 	for (size_t i = 0; want[i]; i++)
 		assert_string_equal(p[i], want[i]);
-	assert_null(p[4]);
+	assert_null(p[5]);
 	char *s = target_names_join(NULL, ", ", " or ");
-	assert_string_equal(s, "raw, esxi or ec2");
+	assert_string_equal(s, "raw, esxi, ec2, iso or usb");
+	free(s);
+	s = target_names_join(target_per_host, ", ", " or ");
+	assert_string_equal(s, "iso or usb");
 	free(s);
 	s = target_names_join(target_packages, "|", "|");
 	assert_string_equal(s, "esxi|ec2");

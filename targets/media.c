@@ -1,0 +1,377 @@
+/* The installer media (media.h). */
+#include "targets/media.h"
+#include "baremetal/bmap.h"
+#include "baremetal/payload.h"
+#include "images/bootkit.h"
+#include "images/esp.h"
+#include "images/gpt.h"
+#include "images/ident.h"
+#include "images/initramfs.h"
+#include "images/tool_run.h"
+#include "lib/cleanup.h"
+#include "lib/fileio.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "targets/pack.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MIB (UINT64_C(1) << 20)
+#define HOST_SDBOOT "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
+#define KEY_MAX 4096
+/* Kernel messages on the screen and the first serial port; the serial one
+ * last, so it is /dev/console, which the installer writes to. */
+#define CMDLINE "console=tty0 console=ttyS0,115200 quiet"
+/* A UEFI El Torito boot image larger than its 16-bit count of 512-byte
+ * sectors can say is not booted by every firmware (OVMF 2022.11 finds no
+ * filesystem on it): the ESP stays below 32 MiB, as FAT16. */
+#define ESP_MAX (32 * MIB - 512)
+#define ESP_FAT_BITS 16
+
+const char *const media_modules[] = {
+	"ahci", "ata_piix", "ata_generic", "sd_mod", "sr_mod",
+	"nvme", "virtio_pci", "virtio_blk", "virtio_scsi",
+	"megaraid_sas", "mpt3sas", "hpsa", "smartpqi", "aacraid", "vmw_pvscsi",
+	"xhci_pci", "ehci_pci", "ohci_pci", "uhci_hcd", "usb_storage", "uas",
+	"efivarfs",
+	NULL,
+};
+
+static uint64_t up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/* ---- the initramfs ------------------------------------------------------------ */
+
+static int make_initramfs(const struct target_ctx *c, const struct role_images *img, const char *path,
+			  struct bootkit *kit)
+{
+	const struct media_inputs *mi = c->media;
+	struct initramfs f = { 0 };
+	_cleanup_free_ char *pub_path = path_join(mi->state, "operator.pub");
+	_cleanup_free_ char *pub = NULL;
+	size_t pub_len;
+	int e = bootkit_collect(img->rootfs_tar, media_modules, mi->installer, "init", &f, kit);
+	if (e < 0)
+		goto out;
+	for (size_t i = 0; i < kit->n_missing; i++)
+		log_warn("the role's kernel %s has no driver %s: the installer cannot use such hardware", kit->kver,
+			 kit->missing[i]);
+	struct buf list;
+	buf_init(&list);
+	buf_puts(&list, "");
+	for (size_t i = 0; i < kit->n_modules; i++)
+		buf_printf(&list, "%s\n", kit->modules[i]);
+	initramfs_add_file(&f, "etc/kiln/modules", 0644, list.data, list.len);
+	buf_free(&list);
+	if ((e = read_file(pub_path, KEY_MAX, &pub, &pub_len)) < 0) {
+		log_error_errno(e, "cannot read the operator key %s", pub_path);
+		goto out;
+	}
+	initramfs_add_file(&f, "etc/kiln/operator.pub", 0644, pub, pub_len);
+	static const char *const dirs[] = { "dev", "proc", "sys", "run", "tmp" };
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
+		if (!initramfs_has(&f, dirs[i]))
+			initramfs_add_dir(&f, dirs[i], 0755);
+	/* the kernel opens it for /init's stdio before anything is mounted */
+	initramfs_add_chardev(&f, "dev/console", 0600, 5, 1);
+	e = initramfs_write(&f, path, c->source_date_epoch, true);
+out:
+	initramfs_free(&f);
+	return e;
+}
+
+/* ---- the ESP ------------------------------------------------------------------ */
+
+struct esp_content {
+	char *entry;
+	void *initrd;
+	size_t initrd_len;
+	char *host_sd;
+	size_t host_sd_len;
+	struct esp_file files[5];
+	uint64_t size;
+};
+
+static const char loader_conf[] = "timeout 0\neditor no\ndefault kiln-installer.conf\n";
+
+static int esp_content(const struct target_ctx *c, const struct host *h, const struct bootkit *kit,
+		       const char *initrd_path, struct esp_content *ec)
+{
+	memset(ec, 0, sizeof *ec);
+	int e = read_file(initrd_path, 1u << 30, (char **)&ec->initrd, &ec->initrd_len);
+	if (e < 0)
+		return log_error_errno(e, "cannot read %s", initrd_path);
+	const void *sd = kit->sdboot;
+	size_t sd_len = kit->sdboot_len;
+	if (!sd) {
+		if ((e = read_file(HOST_SDBOOT, 16u << 20, &ec->host_sd, &ec->host_sd_len)) < 0)
+			return log_error_errno(e, "no systemd-boot in the rootfs and none at " HOST_SDBOOT
+					       " (install package systemd-boot-efi)");
+		sd = ec->host_sd;
+		sd_len = ec->host_sd_len;
+	}
+	ec->entry = xasprintf("title kiln installer: %s %s (%s)\nversion %s\nlinux /kiln/vmlinuz\n"
+			      "initrd /kiln/installer.img\noptions " CMDLINE "\n", c->m->name, h->name,
+			      role_name(h->role), kit->kver);
+	ec->files[0] = (struct esp_file){ "/EFI/BOOT/BOOTX64.EFI", sd, sd_len };
+	ec->files[1] = (struct esp_file){ "/loader/loader.conf", loader_conf, sizeof loader_conf - 1 };
+	ec->files[2] = (struct esp_file){ "/loader/entries/kiln-installer.conf", ec->entry, strlen(ec->entry) };
+	ec->files[3] = (struct esp_file){ "/kiln/vmlinuz", kit->kernel, kit->kernel_len };
+	ec->files[4] = (struct esp_file){ "/kiln/installer.img", ec->initrd, ec->initrd_len };
+	uint64_t sum = 0;
+	for (size_t i = 0; i < 5; i++)
+		sum += up(ec->files[i].len, 2048);   /* 2 KiB clusters */
+	/* the files, the FATs and root directory, and some slack; at least
+	 * FAT16's 4085 clusters */
+	ec->size = up(sum + sum / 50 + MIB, MIB);
+	if (ec->size < 9 * MIB)
+		ec->size = 9 * MIB;
+	if (ec->size > ESP_MAX) {
+		if (sum + sum / 50 + 256 * 1024 > ESP_MAX)
+			return log_error_errno(EFBIG, "the installer's kernel and initramfs take %" PRIu64 " KiB: a UEFI "
+					       "El Torito boot image holds at most 32 MiB", sum >> 10);
+		ec->size = ESP_MAX / 1024 * 1024;
+	}
+	return 0;
+}
+
+static void esp_content_free(struct esp_content *ec)
+{
+	free(ec->entry);
+	free(ec->initrd);
+	free(ec->host_sd);
+}
+
+/* ---- the payload -------------------------------------------------------------- */
+
+struct signed_map {
+	struct buf bmap, sig;
+	struct bm_map map;
+};
+
+static int sign_map(const struct target_ctx *c, const struct role_images *img, struct signed_map *sm)
+{
+	buf_init(&sm->bmap);
+	buf_init(&sm->sig);
+	memset(&sm->map, 0, sizeof sm->map);
+	int e = bm_map_of_file(img->os_raw, &sm->bmap);
+	if (e < 0)
+		return log_error_errno(e, "cannot map the data ranges of %s", img->os_raw);
+	const char *base = strrchr(img->os_raw, '/');
+	_cleanup_free_ char *name = xasprintf("%s.bmap", base ? base + 1 : img->os_raw);
+	if ((e = c->media->sign(c->media->ud, name, sm->bmap.data, sm->bmap.len, c->media->version, &sm->sig)) < 0)
+		return e;
+	char why[256];
+	if ((e = bm_map_parse(sm->bmap.data, sm->bmap.len, &sm->map, why, sizeof why)) < 0)
+		return log_error_errno(e, "the block map of %s: %s", img->os_raw, why);
+	return 0;
+}
+
+static void signed_map_free(struct signed_map *sm)
+{
+	buf_free(&sm->bmap);
+	buf_free(&sm->sig);
+	bm_map_free(&sm->map);
+}
+
+static void on_payload(void *ud, uint64_t done, uint64_t total)
+{
+	uint64_t *next = ud;
+	if (done < *next && done < total)
+		return;
+	log_info("payload: %" PRIu64 " / %" PRIu64 " MiB", done >> 20, total >> 20);
+	*next = done + (total / 4 ? total / 4 : 1);
+}
+
+/* ---- the disk layout ---------------------------------------------------------- */
+
+/* The GPT disk both media are made of: ESP, then the payload. */
+static int write_disk(const struct target_ctx *c, const struct host *h, const struct role_images *img,
+		      const struct esp_content *ec, const struct signed_map *sm, const struct buf *seed,
+		      const char *path, struct gpt_layout *g)
+{
+	struct bm_payload_in in = {
+		.image = img->os_raw, .map = &sm->map, .bmap = sm->bmap.data, .bmap_len = sm->bmap.len,
+		.sig = sm->sig.data, .sig_len = sm->sig.len, .seed = seed->data, .seed_len = seed->len,
+	};
+	uint64_t payload = bm_payload_size(&in);
+	_cleanup_free_ char *ident = xasprintf("%s/%s/installer-media", c->m->name, h->name);
+	memset(g, 0, sizeof *g);
+	g->esp_offset = GPT_ALIGN;
+	g->esp_size = ec->size;
+	g->root_offset = GPT_ALIGN + ec->size;
+	g->root_size = payload;
+	g->disk_size = g->root_offset + payload + GPT_ALIGN;
+	gpt_set_ids(g, ident, "payload");
+	g->part2_type = BM_PAYLOAD_TYPE_GUID;
+	g->part2_name = BM_PAYLOAD_PART_NAME;
+	g->part2_plain = true;
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return log_error_errno(errno, "cannot create %s", path);
+	if (ftruncate(fd, (off_t)g->disk_size) < 0)
+		return log_error_errno(errno, "cannot size %s", path);
+	int e = gpt_write(path, g);
+	if (e == 0)
+		e = esp_build_fat(path, g->esp_offset, g->esp_size, ident_u32(ident, "esp-volume-id"),
+				  c->source_date_epoch, ec->files, 5, ESP_FAT_BITS, 4);
+	if (e < 0)
+		return e;
+	log_info("[%s] medium: payload of %" PRIu64 " MiB (the image's %" PRIu64 " MiB of data)", h->name,
+		 payload >> 20, sm->map.mapped_bytes >> 20);
+	uint64_t next = 0;
+	if ((e = bm_payload_write(fd, g->root_offset, &in, on_payload, &next)) < 0)
+		return log_error_errno(e, "writing the payload into %s", path);
+	if (fsync(fd) < 0)
+		return log_error_errno(errno, "%s", path);
+	return 0;
+}
+
+/* xorriso: the disk's two partitions as the ISO's appended partitions, the
+ * ESP also its El Torito EFI boot image; a README in the ISO 9660 tree. */
+static int write_iso(const struct target_ctx *c, const struct host *h, const char *disk, const struct gpt_layout *g,
+		     const char *readme, const char *out)
+{
+	_cleanup_free_ char *esp = xasprintf("--interval:local_fs:%" PRIu64 "-%" PRIu64 "::%s", g->esp_offset,
+					     g->esp_offset + g->esp_size - 1, disk);
+	_cleanup_free_ char *pay = xasprintf("--interval:local_fs:%" PRIu64 "-%" PRIu64 "::%s", g->root_offset,
+					     g->root_offset + g->root_size - 1, disk);
+	char volid[33];
+	snprintf(volid, sizeof volid, "KILN_%s", h->name);
+	for (char *p = volid; *p; p++)
+		*p = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	char uuid[17] = "";
+	if (c->source_date_epoch >= 0) {
+		/* YYYYMMDDhhmmsscc of SOURCE_DATE_EPOCH, as xorriso wants it */
+		time_t t = (time_t)c->source_date_epoch;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(uuid, sizeof uuid, "%Y%m%d%H%M%S00", &tm);
+	}
+	const char *argv[] = {
+		"xorriso", "-no_rc", "-report_about", "SORRY", "-outdev", out, "-volid", volid,
+		"-map", readme, "/README.txt",
+		"-append_partition", "2", GPT_TYPE_ESP, esp,
+		"-append_partition", "3", BM_PAYLOAD_TYPE_GUID, pay,
+		"-boot_image", "any", "appended_part_as=gpt",
+		"-boot_image", "any", "efi_path=--interval:appended_partition_2:all::",
+		"-boot_image", "any", "gpt_disk_guid=volume_date_uuid",
+		"-volume_date", "all_file_dates", "set_to_mtime",
+		uuid[0] ? "-volume_date" : NULL, "uuid", uuid,   /* last: without SOURCE_DATE_EPOCH, not given */
+		NULL,
+	};
+	_cleanup_free_ char *sde = c->source_date_epoch >= 0 ? xasprintf("SOURCE_DATE_EPOCH=%" PRId64,
+									 c->source_date_epoch) : NULL;
+	const char *env[] = { "TZ=UTC", sde, NULL };
+	return tool_run(argv, env, "xorriso");
+}
+
+static void readme_text(const struct target_ctx *c, const struct host *h, enum media_kind kind, struct buf *b)
+{
+	buf_printf(b, "kiln installer medium for host %s (role %s) of deployment %s.\n\n"
+		      "Boot it (UEFI) on the host: it installs the %s image onto the disk the\n"
+		      "profile's install: rules pick, shows what it overwrites and counts down\n"
+		      "(unless install.unattended), then reboots into the installed host, which\n"
+		      "configures itself from its seed. Nothing is written if any check fails.\n%s",
+		   h->name, role_name(h->role), c->m->name, role_name(h->role),
+		   kind == MEDIA_ISO ? "Write it to a USB stick with dd, or boot it as a CD-ROM.\n"
+				     : "Write it to a USB stick with dd.\n");
+}
+
+int media_build(const struct target_ctx *c, const struct host *h, const struct role_images *img,
+		const struct buf *seed, enum media_kind kind, char **out)
+{
+	const char *tname = kind == MEDIA_ISO ? "iso" : "usb";
+	if (!c->media)
+		return log_error_errno(EINVAL, "--target %s: this command cannot make installer media", tname);
+	if (!img->rootfs_tar)
+		return log_error_errno(EINVAL, "--target %s needs the role's root filesystem: build the media with "
+				       "kiln build, not from given images", tname);
+	if (!seed || !seed->len)
+		return log_error_errno(EINVAL, "--target %s: no seed for host %s", tname, h->name);
+	int e = pack_check_image(img->os_raw);
+	if (e < 0)
+		return e;
+	struct pack_scratch s;
+	if ((e = pack_scratch_open(&s, c->out_dir)) < 0)
+		return e;
+	struct bootkit kit = { 0 };
+	struct esp_content ec = { 0 };
+	struct signed_map sm = { 0 };
+	struct gpt_layout g;
+	_cleanup_free_ char *final = xasprintf("%s/%s-%s.%s", c->out_dir, c->m->name, h->name,
+					       kind == MEDIA_ISO ? "iso" : "img");
+	const char *initrd = pack_scratch_file(&s, "installer.img");
+	const char *disk = pack_scratch_file(&s, "medium.img");
+	log_info("[%s] medium: installer initramfs from %s", h->name, img->rootfs_tar);
+	if ((e = make_initramfs(c, img, initrd, &kit)) < 0 || (e = esp_content(c, h, &kit, initrd, &ec)) < 0 ||
+	    (e = sign_map(c, img, &sm)) < 0 || (e = write_disk(c, h, img, &ec, &sm, seed, disk, &g)) < 0)
+		goto out;
+	if (kind == MEDIA_USB) {
+		if (rename(disk, final) < 0)
+			e = log_error_errno(errno, "cannot rename %s to %s", disk, final);
+	} else {
+		const char *readme = pack_scratch_file(&s, "README.txt"), *iso = pack_scratch_file(&s, "medium.iso");
+		struct buf rb;
+		buf_init(&rb);
+		readme_text(c, h, kind, &rb);
+		e = pack_write_buf(readme, &rb);
+		buf_free(&rb);
+		/* the ISO's file times are the README's (all_file_dates set_to_mtime) */
+		struct timespec ts[2] = { { .tv_sec = c->source_date_epoch }, { .tv_sec = c->source_date_epoch } };
+		if (e == 0 && c->source_date_epoch >= 0 && utimensat(AT_FDCWD, readme, ts, 0) < 0)
+			e = log_error_errno(errno, "%s", readme);
+		if (e == 0)
+			e = write_iso(c, h, disk, &g, readme, iso);
+		if (e == 0 && chmod(iso, 0600) < 0)
+			e = log_error_errno(errno, "%s", iso);
+		if (e == 0 && rename(iso, final) < 0)
+			e = log_error_errno(errno, "cannot rename %s to %s", iso, final);
+	}
+	if (e == 0) {
+		struct stat st;
+		if (stat(final, &st) == 0)
+			log_info("[%s] medium: %s (%" PRIu64 " MiB)", h->name, final, (uint64_t)st.st_size >> 20);
+		*out = TAKE_PTR(final);
+	}
+out:
+	signed_map_free(&sm);
+	esp_content_free(&ec);
+	bootkit_free(&kit);
+	pack_scratch_close(&s);
+	return e;
+}
+
+void media_readme(const struct target_ctx *c, enum media_kind kind, struct buf *b)
+{
+	const struct model *m = c->m;
+	const char *ext = kind == MEDIA_ISO ? "iso" : "img";
+	buf_printf(b, "# Bare-metal installer media of deployment %s\n\n"
+		      "Made by kiln. One medium per host. Write a host's medium to a USB stick (every byte of\n"
+		      "the stick is replaced):\n\n```sh\ndd if=%s-HOST.%s of=/dev/sdX bs=4M conv=fsync status=progress\n```\n\n"
+		      "%s"
+		      "Boot the host from it (UEFI). The installer lists the host's disks, picks the one the\n"
+		      "profile's `install.disk` rule matches (without a rule: the only blank disk), shows\n"
+		      "what it will overwrite and counts down 10 s (`install.unattended: true` skips that),\n"
+		      "writes and verifies the signed image, puts the host's seed in it, makes the firmware\n"
+		      "boot the installed disk next and reboots. Any refusal stops it before anything is\n"
+		      "written; an interrupted install does not boot, and booting the medium again finishes\n"
+		      "it. The medium holds the role's private key and the host's seed: keep it like the\n"
+		      "OVA of an ESXi deployment.\n\n| host | role | medium |\n|------|------|--------|\n",
+		   m->name, m->name, ext,
+		   kind == MEDIA_ISO ? "The ISO also boots as a CD-ROM (or a virtual CD of a server's BMC).\n\n" : "");
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		if (c->want[h->role])
+			buf_printf(b, "| %s | %s | %s-%s.%s |\n", h->name, role_name(h->role), m->name, h->name, ext);
+	}
+}

@@ -1,0 +1,28 @@
+/* The installer media (targets iso and usb), one medium per host: a UEFI
+ * boot partition (FAT ESP: systemd-boot, the role's own kernel, an
+ * initramfs whose /init is kiln-installer) and a payload partition
+ * (baremetal/payload.h: the role image's data ranges, its block map signed
+ * with the operator key, the host's seed). The usb target writes that as a
+ * GPT disk image; the iso target hands the same two partitions to xorriso
+ * as an El Torito EFI boot image and appended GPT partitions: a hybrid ISO
+ * that boots as a CD-ROM and when written to a USB stick. No root, no
+ * mounts, no loop devices; reproducible for the same inputs and
+ * SOURCE_DATE_EPOCH. Logs its errors; returns 0 or -errno. */
+#ifndef KILN_TARGETS_MEDIA_H
+#define KILN_TARGETS_MEDIA_H
+#include "targets/target.h"
+
+enum media_kind { MEDIA_USB, MEDIA_ISO };
+
+/* OUT/<deployment>-<host>.img (usb) or .iso (iso) for host h. */
+int media_build(const struct target_ctx *c, const struct host *h, const struct role_images *img,
+		const struct buf *seed, enum media_kind kind, char **out);
+
+/* The README both media targets write. */
+void media_readme(const struct target_ctx *c, enum media_kind kind, struct buf *b);
+
+/* The drivers the installer's initramfs carries (with their dependencies):
+ * SATA/AHCI and IDE, NVMe, virtio, the common SAS/RAID HBAs, USB storage,
+ * CD-ROM, efivarfs. NULL-terminated. */
+extern const char *const media_modules[];
+#endif

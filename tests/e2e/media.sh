@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# End to end, installer media (docs/install.md, "Installer media"): kiln
+# build --target iso|usb makes one medium per host of a three-host mysql
+# profile; each is booted under QEMU TCG + OVMF (q35, no bootindex: OVMF
+# prunes boot entries QEMU's bootindex does not name) with blank virtio
+# disks told apart by serial:
+#   db1 (install.disk serial OS-*, data_disk serial DATA-*, unattended), ISO
+#     as a SATA CD-ROM, the data disk first and the OS disk second:
+#     1. the OS disk holds a filesystem: refused, nothing written;
+#     2. both blank: the serial rule picks the OS disk; QEMU is killed during
+#        the copy (a power cut): the disk has no partition table (sfdisk);
+#     3. the same medium again: the install completes, the host reboots
+#        from its disk (the installer's BootNext), configures itself from
+#        the seed: "deployment ready", the data disk formatted and mounted;
+#   db2 (the same rules, install.wipe: true), USB image on a usb-storage
+#     stick, the OS disk holding a filesystem: installed all the same, the
+#     host reaches "deployment ready";
+#   db3 (no install: rules), ISO, two blank disks: stops and lists both.
+# Times each boot (# media: lines).
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/qemu.sh"
+KILN_IMG=$ROOT/build/kiln   # media carry the plain kiln-installer and kiln-firstboot
+[ -x "$KILN_IMG" ] && [ -x "$ROOT/build/kiln-installer" ] ||
+	{ not_ok "media e2e: $KILN_IMG or kiln-installer missing (make all)"; exit 1; }
+trap 'qemu_stop_all; rm -rf "$T"' EXIT
+DEADLINE=${KILN_E2E_BOOT_SECONDS:-900}
+start_all=$SECONDS
+
+ov=$T/overlay
+esxi_overlay "$ov"   # KILN-STATUS and KILN-LSBLK lines on the console once the first boot is over
+P=$T/media.yaml
+cat >"$P" <<'YAML'
+kiln: 1
+deployment: {name: acme, domain: acme.internal}
+subnets:
+  - {name: data, cidr: 192.168.40.208/28, gateway: 192.168.40.209}
+install:
+  disk: {serial: "OS-*", size_gib: [10, 64]}
+  data_disk: {serial: "DATA-*"}
+  unattended: true
+hosts:
+  - {name: db1, role: mysql, subnet: data, address: 192.168.40.210}
+  - name: db2
+    role: mysql
+    subnet: data
+    address: 192.168.40.211
+    install: {wipe: true}
+  - name: db3
+    role: mysql
+    subnet: data
+    address: 192.168.40.212
+    install: {disk: {size_gib: [1, 1000]}, data_disk: {size_gib: [1, 1000]}, unattended: false}
+roles:
+  mysql: {database: appdb, user: app}
+targets: [iso, usb]
+YAML
+# db3 takes no rule at all: a copy of the profile without its install: lines
+sed '/^    install: {disk/d' "$P" >"$T/norule.yaml"
+S=$T/state
+check "keys and secrets" bash -c "'$KILN' keys init '$P' --state '$S' && '$KILN' secrets init '$P' --state '$S'"
+t0=$SECONDS
+check "kiln build --target iso for db1" "$KILN_IMG" build "$P" --target iso --host db1 --state "$S" --out "$T/iso" \
+	--overlay "$ov" --version 3
+echo "# media: iso for db1 built in $((SECONDS - t0)) s (image included)"
+check "kiln build --target usb for db2" "$KILN_IMG" build "$P" --target usb --host db2 --state "$S" --out "$T/usb" \
+	--overlay "$ov" --version 3
+sed -i '/^install:/,/^  unattended/d' "$T/norule.yaml"
+check "kiln build --target iso for db3 (no rules)" "$KILN_IMG" build "$T/norule.yaml" --target iso --host db3 \
+	--state "$S" --out "$T/iso3" --version 3
+check "the ISO's El Torito catalogue has a UEFI boot image" bash -c \
+	"xorriso -indev '$T/iso/acme-db1.iso' -report_el_torito plain 2>/dev/null | grep -q 'El Torito boot img : *1 *UEFI'"
+rm -f "$T"/iso/*.raw "$T"/usb/*.raw "$T"/iso3/*.raw
+
+# media_vm NAME MEDIUM(iso|usb) FILE DISK SERIAL [DISK SERIAL]: the medium
+# read-only, the disks as virtio with serials, in that order.
+media_vm() {
+	local name=$1 kind=$2 file=$3; shift 3
+	cp "$OVMF_VARS" "$T/$name.vars"
+	local args=(-accel tcg -machine q35 -m 1024 -smp 2 -nodefaults -display none -monitor none
+		-serial "file:$T/$name.log"
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+		-drive "if=pflash,format=raw,unit=1,file=$T/$name.vars"
+		-drive "if=none,id=medium,format=raw,readonly=on,file=$file"
+		-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0)
+	case $kind in
+	iso) args+=(-device ide-cd,drive=medium) ;;
+	usb) args+=(-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=medium,removable=on) ;;
+	esac
+	local i=0
+	while [ $# -gt 0 ]; do
+		args+=(-drive "if=none,id=d$i,format=raw,file=$1" -device "virtio-blk-pci,drive=d$i,serial=$2")
+		shift 2; i=$((i + 1))
+	done
+	qemu-system-x86_64 "${args[@]}" >"$T/$name.qemu.out" 2>&1 &
+	echo $! >"$T/$name.pid"
+	QEMU_PIDS+=($!)
+}
+has() { grep -aEq -- "$2" "$T/$1.log"; }
+
+# --- db1: refused, power cut, rerun ----------------------------------------------
+truncate -s 50G "$T/data1.raw"
+truncate -s 12G "$T/os1.raw"
+mkfs.ext4 -q -L old "$T/os1.raw"
+t0=$SECONDS
+media_vm refuse iso "$T/iso/acme-db1.iso" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
+if qemu_wait refuse 'kiln installer: (STOPPED|waiting here)' 300; then
+	check "a disk the rule picks that holds a filesystem is refused" has refuse \
+		'STOPPED, nothing was written: vdb holds data: kiln overwrites it only with install.wipe: true'
+	check "the refusal lists why: it holds ext4 \"old\"" has refuse 'matches install.disk but is not blank \(ext4 "old"\)'
+else
+	not_ok "db1: the installer did not stop on a disk holding a filesystem"
+fi
+qemu_stop refuse
+check "nothing was written: the filesystem is still there" bash -c "blkid -p '$T/os1.raw' | grep -q 'LABEL=\"old\"'"
+echo "# media: refusal boot $((SECONDS - t0)) s"
+
+dd if=/dev/zero of="$T/os1.raw" bs=1M count=4 conv=notrunc status=none
+t0=$SECONDS
+media_vm cut iso "$T/iso/acme-db1.iso" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
+if qemu_wait cut 'kiln: writing: [0-9]+% \([1-9][0-9]* of' 300; then
+	check "the serial rule picks the OS disk, the second of two blank disks" has cut \
+		'vdb .*serial "OS-1"'
+	check "the data disk is set aside for kiln-firstboot" has cut '-> the data disk: kiln-firstboot formats it'
+	qemu_stop cut   # the power cut, mid-copy
+	check_fails "after the power cut the OS disk has no partition table" '.' sfdisk --json "$T/os1.raw"
+else
+	not_ok "db1: the install did not start writing"
+	qemu_stop cut
+fi
+echo "# media: power-cut boot $((SECONDS - t0)) s"
+
+t0=$SECONDS
+media_vm rerun iso "$T/iso/acme-db1.iso" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
+if qemu_wait rerun 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
+	ok "db1: the rerun completes, the host boots its disk and configures itself from the seed"
+	check "the installer made the installed disk boot next" has rerun 'boot entry Boot[0-9A-F]{4} "kiln db1" is first'
+	check "db1's seed came from /etc/kiln/seed" has rerun 'KILN-STATUS: datasource: *file:/etc/kiln/seed'
+	check "db1's data disk was found by its rule, formatted and mounted" has rerun \
+		'KILN-STATUS: +datadisk +done +/dev/vda formatted and mounted'
+	check "the installed disk passes sgdisk -v" bash -c "sgdisk -v '$T/os1.raw' | grep -q 'No problems found'"
+else
+	not_ok "db1: the rerun did not reach deployment ready"
+fi
+qemu_stop rerun
+echo "# media: install + first boot (ISO) $((SECONDS - t0)) s"
+rm -f "$T/os1.raw" "$T/data1.raw"
+
+# --- db2: USB stick, install.wipe ------------------------------------------------
+truncate -s 50G "$T/data2.raw"
+truncate -s 12G "$T/os2.raw"
+mkfs.ext4 -q -L old "$T/os2.raw"
+t0=$SECONDS
+media_vm usb usb "$T/usb/acme-db2.img" "$T/os2.raw" OS-2 "$T/data2.raw" DATA-2
+if qemu_wait usb 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
+	ok "db2 from a USB stick: installed over a filesystem (install.wipe), deployment ready"
+	check "the installer found the medium on the USB stick" has usb 'kiln installer: medium /dev/sd[a-z]: payload'
+	check "install.wipe: the filesystem on the OS disk was overwritten" has usb 'install.wipe: its content is lost'
+	check "db2's data disk was formatted and mounted" has usb 'KILN-STATUS: +datadisk +done +/dev/vdb formatted and mounted'
+else
+	not_ok "db2: the USB install did not reach deployment ready"
+fi
+qemu_stop usb
+echo "# media: install + first boot (USB) $((SECONDS - t0)) s"
+rm -f "$T/os2.raw" "$T/data2.raw"
+
+# --- db3: no rule, two blank disks -----------------------------------------------
+truncate -s 12G "$T/a3.raw"
+truncate -s 12G "$T/b3.raw"
+t0=$SECONDS
+media_vm norule iso "$T/iso3/acme-db3.iso" "$T/a3.raw" A-3 "$T/b3.raw" B-3
+if qemu_wait norule 'kiln installer: (STOPPED|will be OVERWRITTEN)' 300; then
+	check "two blank disks and no rule: the installer stops" has norule \
+		'STOPPED, nothing was written: 2 blank disks and no install.disk rule: kiln never guesses'
+	check "it lists both disks" bash -c "grep -a -A2 'serial \"A-3\"' '$T/norule.log' | grep -q 'blank, as is another disk' &&
+		grep -a -A2 'serial \"B-3\"' '$T/norule.log' | grep -q 'blank, as is another disk'"
+else
+	not_ok "db3: the installer did not stop"
+fi
+qemu_stop norule
+check "nothing was written on either disk" bash -c "! blkid -p '$T/a3.raw' && ! blkid -p '$T/b3.raw'"
+echo "# media: no-rule boot $((SECONDS - t0)) s"
+echo "# media: total $((SECONDS - start_all)) s"

@@ -1,0 +1,412 @@
+/* targets/media.c with images/bootkit.c and images/initramfs.c: installer
+ * media built from a mini role image and a synthetic rootfs tar (a kernel,
+ * modules.dep with dependencies and a built-in, the build machine's libc and
+ * loader behind merged-/usr links, /bin/true standing in for kiln-installer).
+ * Oracles: sgdisk -v and sfdisk for the USB image's GPT, fsck.fat for its
+ * ESP, xorriso -report_el_torito / -report_system_area / -find for the ISO,
+ * fsck.fat for the ISO's appended ESP, libarchive reading the initramfs
+ * back, and bm_install from the payload; two builds are byte-identical. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include "baremetal/install.h"
+#include "baremetal/payload.h"
+#include "images/bootkit.h"
+#include "lib/fileio.h"
+#include "medium/find.h"
+#include "profiles/profile.h"
+#include "targets/media.h"
+#include "image_util.h"
+#include "mini_image.h"
+#include "sign_fixture.h"
+
+static struct mini_dir md;
+static char *tar, *state, *out;
+static struct model m;
+
+static void add_link(struct archive *a, const char *path, const char *target)
+{
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, path);
+	archive_entry_set_filetype(e, AE_IFLNK);
+	archive_entry_set_perm(e, 0777);
+	archive_entry_set_symlink(e, target);
+	archive_entry_set_mtime(e, MINI_EPOCH, 0);
+	if (archive_write_header(a, e) != ARCHIVE_OK)
+		abort();
+	archive_entry_free(e);
+}
+
+static void add_host_file(struct archive *a, const char *path, const char *host)
+{
+	char *d;
+	size_t n;
+	assert_int_equal(read_file(host, 64u << 20, &d, &n), 0);
+	mini_add(a, path, 0, d, n);
+	free(d);
+}
+
+#define KV "6.1.0-9-amd64"
+#define MODDIR "./usr/lib/modules/" KV "/"
+
+/* The parts of a rootfs the media take: merged /usr (lib -> usr/lib,
+ * lib64 -> usr/lib64, the loader behind a relative link), libc, a kernel,
+ * modules (ahci needs libahci needs libata; sd_mod is built in). */
+static void make_tar(void)
+{
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	if (archive_write_open_filename(a, tar) != ARCHIVE_OK)
+		abort();
+	mini_add(a, "./boot/", 1, NULL, 0);
+	mini_add(a, "./boot/vmlinuz-6.1.0-2-amd64", 0, "old kernel", 10);
+	mini_add(a, "./boot/vmlinuz-" KV, 0, "the kernel", 10);
+	add_link(a, "./lib", "usr/lib");
+	add_link(a, "./lib64", "usr/lib64");
+	mini_add(a, "./usr/lib64/", 1, NULL, 0);
+	add_link(a, "./usr/lib64/ld-linux-x86-64.so.2", "../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+	add_host_file(a, "./usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
+	add_host_file(a, "./usr/lib/x86_64-linux-gnu/libc.so.6.real", "/lib/x86_64-linux-gnu/libc.so.6");
+	add_link(a, "./usr/lib/x86_64-linux-gnu/libc.so.6", "libc.so.6.real");
+	const char *dep = "kernel/drivers/ata/ahci.ko: kernel/drivers/ata/libahci.ko kernel/drivers/ata/libata.ko\n"
+			  "kernel/drivers/ata/libahci.ko: kernel/drivers/ata/libata.ko\n"
+			  "kernel/drivers/ata/libata.ko:\n"
+			  "kernel/drivers/usb/storage/usb-storage.ko: kernel/drivers/usb/core/usbcore.ko\n"
+			  "kernel/drivers/usb/core/usbcore.ko:\n";
+	mini_add(a, MODDIR "modules.dep", 0, dep, strlen(dep));
+	const char *builtin = "kernel/drivers/scsi/sd_mod.ko\n";
+	mini_add(a, MODDIR "modules.builtin", 0, builtin, strlen(builtin));
+	static const char *const mods[] = { "ata/ahci", "ata/libahci", "ata/libata", "usb/storage/usb-storage",
+					    "usb/core/usbcore" };
+	for (size_t i = 0; i < 5; i++) {
+		char *p = xasprintf(MODDIR "kernel/drivers/%s.ko", mods[i]);
+		mini_add(a, p, 0, mods[i], strlen(mods[i]));
+		free(p);
+	}
+	if (archive_write_close(a) != ARCHIVE_OK)
+		abort();
+	archive_write_free(a);
+}
+
+static int test_sign(void *ud, const char *name, const void *data, size_t len, uint64_t version, struct buf *sig)
+{
+	(void)ud;
+	uint8_t h[64];
+	minisign_hash_buffer(data, len, h);
+	char *c = minisign_kiln_comment(MINI_EPOCH, name, "acme", version);
+	int r = minisign_sign_hash(key, h, c, NULL, sig);
+	free(c);
+	return r;
+}
+
+static int setup(void **state_)
+{
+	(void)state_;
+	if (keys_make() < 0)
+		return -1;
+	mini_dir_make(&md, 128, "mysql", 6, 5);
+	tar = xasprintf("%s/rootfs.tar", md.dir);
+	state = xasprintf("%s/state", md.dir);
+	out = xasprintf("%s/out", md.dir);
+	make_tar();
+	assert_int_equal(mkdir_p(out, 0755), 0);
+	assert_int_equal(mkdir_p(state, 0700), 0);
+	struct buf b;
+	buf_init(&b);
+	minisign_pub_format(&pub, &b);
+	char *p = xasprintf("%s/operator.pub", state);
+	assert_int_equal(write_file_atomic(p, b.data, b.len, 0644), 0);
+	free(p);
+	buf_free(&b);
+	const char *y = "kiln: 1\ndeployment: {name: acme, domain: acme.internal}\n"
+			"subnets:\n  - {name: lan, cidr: 10.0.0.0/24}\n"
+			"hosts:\n  - {name: db1, role: mysql, subnet: lan, address: 10.0.0.10}\n";
+	struct diags d = { 0 };
+	assert_int_equal(profile_load_buffer("p.yaml", y, strlen(y), NULL, &m, &d), 0);
+	diags_free(&d);
+	return 0;
+}
+
+static int teardown(void **state_)
+{
+	(void)state_;
+	model_free(&m);
+	mini_dir_done(&md);
+	free(tar);
+	free(state);
+	free(out);
+	keys_free();
+	return 0;
+}
+
+static char *build(enum media_kind kind, const char *dir)
+{
+	assert_int_equal(mkdir_p(dir, 0755), 0);
+	bool want[ROLE__COUNT] = { [ROLE_MYSQL] = true };
+	struct package_opts po = { 0 };
+	struct media_inputs mi = { .state = state, .installer = "/bin/true", .version = 4, .sign = test_sign };
+	struct target_ctx c = { .m = &m, .want = want, .out_dir = dir, .po = &po, .media = &mi,
+				.source_date_epoch = MINI_EPOCH };
+	struct role_images img = { .os_raw = md.img, .rootfs_tar = tar };
+	struct buf seed;
+	buf_init(&seed);
+	buf_puts(&seed, "kiln-seed:not-checked-here");
+	char *path = NULL;
+	capture_log();
+	assert_int_equal(media_build(&c, &m.hosts[0], &img, &seed, kind, &path), 0);
+	log_set_sink(NULL, NULL);
+	buf_free(&seed);
+	return path;
+}
+
+static void test_bootkit(void **state_)
+{
+	(void)state_;
+	static const char *const want[] = { "ahci", "usb-storage", "sd_mod", "nosuch", NULL };
+	struct initramfs f = { 0 };
+	struct bootkit k;
+	assert_int_equal(bootkit_collect(tar, want, "/bin/true", "init", &f, &k), 0);
+	assert_string_equal(k.kver, KV);   /* the newest kernel */
+	assert_int_equal(k.kernel_len, 10);
+	assert_memory_equal(k.kernel, "the kernel", 10);
+	/* dependencies first, each once */
+	assert_int_equal(k.n_modules, 5);
+	assert_string_equal(k.modules[0], "usr/lib/modules/" KV "/kernel/drivers/ata/libata.ko");
+	assert_string_equal(k.modules[1], "usr/lib/modules/" KV "/kernel/drivers/ata/libahci.ko");
+	assert_string_equal(k.modules[2], "usr/lib/modules/" KV "/kernel/drivers/ata/ahci.ko");
+	assert_string_equal(k.modules[3], "usr/lib/modules/" KV "/kernel/drivers/usb/core/usbcore.ko");
+	assert_string_equal(k.modules[4], "usr/lib/modules/" KV "/kernel/drivers/usb/storage/usb-storage.ko");
+	assert_int_equal(k.n_builtin, 1);
+	assert_string_equal(k.builtin[0], "sd_mod");
+	assert_int_equal(k.n_missing, 1);
+	assert_string_equal(k.missing[0], "nosuch");
+	/* the program, libc behind two links, the loader at the PT_INTERP path */
+	assert_true(initramfs_has(&f, "init"));
+	assert_true(initramfs_has(&f, "usr/lib/x86_64-linux-gnu/libc.so.6"));
+	assert_true(initramfs_has(&f, "lib64/ld-linux-x86-64.so.2"));
+	assert_true(initramfs_has(&f, "lib"));
+	bootkit_free(&k);
+	initramfs_free(&f);
+
+	/* not an ELF program; a library the rootfs lacks */
+	capture_log();
+	assert_int_equal(bootkit_collect(tar, want, "/etc/hostname", "init", &f, &k), -ENOEXEC);
+	initramfs_free(&f);
+	char **need, *interp;
+	size_t n;
+	assert_int_equal(elf_needs("\x7f" "ELF", 4, &need, &n, &interp), -ENOEXEC);
+	char *prog;
+	size_t plen;
+	assert_int_equal(read_file("/bin/true", 1 << 24, &prog, &plen), 0);
+	assert_int_equal(elf_needs(prog, plen, &need, &n, &interp), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(need[0], "libc.so.6");
+	assert_string_equal(interp, "/lib64/ld-linux-x86-64.so.2");
+	free(need[0]);
+	free(need);
+	free(interp);
+	free(prog);
+	log_set_sink(NULL, NULL);
+}
+
+static int sh(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *cmd;
+	assert_true(vasprintf(&cmd, fmt, ap) >= 0);
+	va_end(ap);
+	int st;
+	char *o = run_cmd(&st, "%s", cmd);
+	if (st)
+		print_error("%s:\n%s\n", cmd, o);
+	free(o);
+	free(cmd);
+	return st;
+}
+
+/* The initramfs inside the ESP at offset, read back with libarchive. */
+static void check_initramfs(const char *image, uint64_t esp_off)
+{
+	char *dir = xasprintf("%s/x", md.dir);
+	assert_int_equal(sh("rm -rf '%s' && mkdir '%s' && MTOOLS_SKIP_CHECK=1 mcopy -i '%s@@%llu' ::/kiln/installer.img "
+			    "'%s/' && MTOOLS_SKIP_CHECK=1 mtype -i '%s@@%llu' ::/loader/entries/kiln-installer.conf > "
+			    "'%s/entry'", dir, dir, image, (unsigned long long)esp_off, dir, image,
+			    (unsigned long long)esp_off, dir), 0);
+	char *entry;
+	size_t n;
+	char *ep = xasprintf("%s/entry", dir), *ip = xasprintf("%s/installer.img", dir);
+	assert_int_equal(read_file(ep, 4096, &entry, &n), 0);
+	assert_non_null(strstr(entry, "initrd /kiln/installer.img"));
+	assert_non_null(strstr(entry, "console=ttyS0,115200"));
+	free(entry);
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_cpio(a);
+	assert_int_equal(archive_read_open_filename(a, ip, 65536), ARCHIVE_OK);
+	assert_int_equal(archive_filter_code(a, 0), ARCHIVE_FILTER_ZSTD);
+	struct archive_entry *e;
+	bool init = false, console = false, modules = false, pub_ok = false;
+	char last[512] = "";
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *p = archive_entry_pathname(e);
+		assert_true(strcmp(last, p) < 0);   /* sorted: parents first, reproducible */
+		snprintf(last, sizeof last, "%s", p);
+		assert_int_equal(archive_entry_uid(e), 0);
+		assert_int_equal(archive_entry_mtime(e), MINI_EPOCH);
+		if (!strcmp(p, "init"))
+			init = archive_entry_filetype(e) == AE_IFREG && (archive_entry_perm(e) & 0111);
+		if (!strcmp(p, "dev/console"))
+			console = archive_entry_filetype(e) == AE_IFCHR && archive_entry_rdevmajor(e) == 5 &&
+				  archive_entry_rdevminor(e) == 1;
+		if (!strcmp(p, "etc/kiln/modules") || !strcmp(p, "etc/kiln/operator.pub")) {
+			char buf[4096] = "";
+			la_ssize_t k = archive_read_data(a, buf, sizeof buf - 1);
+			assert_true(k > 0);
+			if (!strcmp(p, "etc/kiln/modules"))
+				modules = strstr(buf, "ata/libata.ko\nusr/lib/modules/") != NULL;
+			else
+				pub_ok = !strncmp(buf, "untrusted comment:", 18);
+		}
+	}
+	archive_read_free(a);
+	assert_true(init);
+	assert_true(console);
+	assert_true(modules);
+	assert_true(pub_ok);
+	free(ep);
+	free(ip);
+	free(dir);
+}
+
+static void test_usb(void **state_)
+{
+	(void)state_;
+	char *dir = xasprintf("%s/usb", out);
+	char *img = build(MEDIA_USB, dir);
+	assert_non_null(strstr(img, "/acme-db1.img"));
+	struct stat st;
+	assert_int_equal(stat(img, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);   /* it holds the role key */
+	assert_int_equal(sh("sgdisk -v '%s' | grep -q 'No problems found'", img), 0);
+	assert_int_equal(sh("sfdisk --json '%s' | grep -qi 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B'", img), 0);
+	assert_int_equal(sh("sfdisk --json '%s' | grep -qi '" BM_PAYLOAD_TYPE_GUID "'", img), 0);
+	assert_int_equal(sh("dd if='%s' of='%s/esp' bs=1M skip=1 count=9 status=none && fsck.fat -n '%s/esp' >/dev/null",
+			    img, md.dir, md.dir), 0);
+	check_initramfs(img, 1 << 20);
+	/* the payload installs the image */
+	int fd = open(img, O_RDONLY | O_CLOEXEC);
+	uint64_t start, size;
+	assert_int_equal(media_payload_part(fd, &start, &size), 0);
+	struct bm_payload p;
+	char why[256];
+	assert_int_equal(bm_payload_open(fd, start, size, img, &p, why, sizeof why), 0);
+	assert_string_equal(p.seed, "kiln-seed:not-checked-here");
+	char *tgt = xasprintf("%s/disk.raw", md.dir);
+	struct bm_install_opts o = { .disk = tgt, .source = { .payload = &p, .pub = &pub, .deployment = "acme" } };
+	struct bm_install_result res;
+	capture_log();
+	assert_int_equal(bm_install(&o, &res), 0);
+	log_set_sink(NULL, NULL);
+	assert_int_equal(res.version, 4);
+	bm_install_result_free(&res);
+	bm_payload_free(&p);
+	close(fd);
+	assert_int_equal(sh("cmp -i 1048576 -n %llu '%s' '%s'", (unsigned long long)(126ull << 20), md.img, tgt), 0);
+	/* reproducible: a second build is the same bytes */
+	char *dir2 = xasprintf("%s/usb2", out);
+	char *img2 = build(MEDIA_USB, dir2);
+	assert_int_equal(sh("cmp '%s' '%s'", img, img2), 0);
+	free(img2);
+	free(dir2);
+	free(tgt);
+	free(img);
+	free(dir);
+}
+
+static void test_iso(void **state_)
+{
+	(void)state_;
+	char *dir = xasprintf("%s/iso", out);
+	char *iso = build(MEDIA_ISO, dir);
+	assert_non_null(strstr(iso, "/acme-db1.iso"));
+	/* one UEFI El Torito image, its load size set (under 32 MiB) */
+	assert_int_equal(sh("xorriso -indev '%s' -report_el_torito plain 2>/dev/null | "
+			    "grep -Eq 'El Torito boot img : +1 +UEFI +y +none +0x0000 +0x00 +[1-9][0-9]* '", iso), 0);
+	/* GPT: the ESP and the payload as appended partitions */
+	assert_int_equal(sh("xorriso -indev '%s' -report_system_area plain 2>/dev/null | "
+			    "grep -q 'GPT type GUID      :   2  28732ac11ff8d211ba4b00a0c93ec93b'", iso), 0);
+	assert_int_equal(sh("xorriso -indev '%s' -find / -type f 2>/dev/null | grep -q README.txt", iso), 0);
+	/* the appended ESP is a sound FAT, and holds the installer */
+	char *esp = xasprintf("%s/iso-esp", md.dir);
+	assert_int_equal(sh("set -e; eval $(sfdisk --json '%s' 2>/dev/null | python3 -c 'import json,sys; "
+			    "p=[x for x in json.load(sys.stdin)[\"partitiontable\"][\"partitions\"] "
+			    "if x[\"type\"].upper()==\"C12A7328-F81F-11D2-BA4B-00A0C93EC93B\"][0]; "
+			    "print(\"s=%%d n=%%d\" %% (p[\"start\"], p[\"size\"]))'); "
+			    "dd if='%s' of='%s' bs=512 skip=$s count=$n status=none; fsck.fat -n '%s' >/dev/null",
+			    iso, iso, esp, esp), 0);
+	check_initramfs(esp, 0);
+	/* the installer's own search finds the payload on it */
+	int fd = open(iso, O_RDONLY | O_CLOEXEC);
+	uint64_t start, size;
+	assert_int_equal(media_payload_part(fd, &start, &size), 0);
+	struct bm_payload p;
+	char why[256];
+	assert_int_equal(bm_payload_open(fd, start, size, iso, &p, why, sizeof why), 0);
+	bm_payload_free(&p);
+	close(fd);
+	char *dir2 = xasprintf("%s/iso2", out);
+	char *iso2 = build(MEDIA_ISO, dir2);
+	assert_int_equal(sh("cmp '%s' '%s'", iso, iso2), 0);
+	free(iso2);
+	free(dir2);
+	free(esp);
+	free(iso);
+	free(dir);
+}
+
+static void test_refusals(void **state_)
+{
+	(void)state_;
+	bool want[ROLE__COUNT] = { [ROLE_MYSQL] = true };
+	struct package_opts po = { 0 };
+	struct target_ctx c = { .m = &m, .want = want, .out_dir = out, .po = &po, .source_date_epoch = -1 };
+	struct role_images img = { .os_raw = md.img };
+	struct buf seed;
+	buf_init(&seed);
+	buf_puts(&seed, "s");
+	char *path = NULL;
+	capture_log();
+	assert_int_equal(media_build(&c, &m.hosts[0], &img, &seed, MEDIA_ISO, &path), -EINVAL);   /* no media inputs */
+	struct media_inputs mi = { .state = state, .installer = "/bin/true", .sign = test_sign };
+	c.media = &mi;
+	assert_int_equal(media_build(&c, &m.hosts[0], &img, &seed, MEDIA_ISO, &path), -EINVAL);   /* no rootfs tar */
+	img.rootfs_tar = tar;
+	struct buf none;
+	buf_init(&none);
+	assert_int_equal(media_build(&c, &m.hosts[0], &img, &none, MEDIA_USB, &path), -EINVAL);   /* no seed */
+	mi.installer = "/nonexistent/kiln-installer";
+	assert_true(media_build(&c, &m.hosts[0], &img, &seed, MEDIA_USB, &path) < 0);
+	log_set_sink(NULL, NULL);
+	assert_null(path);
+	/* nothing left behind */
+	assert_int_equal(sh("test -z \"$(ls -A '%s' | grep -v '^usb\\|^iso')\"", out), 0);
+	buf_free(&seed);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bootkit),
+		cmocka_unit_test(test_usb),
+		cmocka_unit_test(test_iso),
+		cmocka_unit_test(test_refusals),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
