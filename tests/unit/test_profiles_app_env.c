@@ -28,34 +28,30 @@ static char *line(enum app_service_type t, const char *name, const char *value, 
 	return b.data ? b.data : calloc(1, 1);
 }
 
+static void expect_line(enum app_service_type t, const char *name, const char *value, const char *want)
+{
+	char *s = line(t, name, value, 0);
+	assert_string_equal(s, want);
+	free(s);
+}
+
 static void test_systemd_syntax(void **state)
 {
 	(void)state;
-	char *s = line(APP_SYSTEMD, "A", "plain", 0);
-	assert_string_equal(s, "A=\"plain\"\n");
-	free(s);
-	s = line(APP_SYSTEMD, "B", "q\"uote \\ back `tick` $HOME ${X} 'single'", 0);
-	assert_string_equal(s, "B=\"q\\\"uote \\\\ back \\`tick\\` \\$HOME \\${X} 'single'\"\n");
-	free(s);
+	expect_line(APP_SYSTEMD, "A", "plain", "A=\"plain\"\n");
+	expect_line(APP_SYSTEMD, "B", "q\"uote \\ back `tick` $HOME ${X} 'single'",
+		    "B=\"q\\\"uote \\\\ back \\`tick\\` \\$HOME \\${X} 'single'\"\n");
 	/* A line break stays inside the quotes: systemd reads the value across lines. */
-	s = line(APP_SYSTEMD, "K", "-----BEGIN\nMIGH\n-----END\n", 0);
-	assert_string_equal(s, "K=\"-----BEGIN\nMIGH\n-----END\n\"\n");
-	free(s);
-	s = line(APP_SYSTEMD, "E", "", 0);
-	assert_string_equal(s, "E=\"\"\n");
-	free(s);
+	expect_line(APP_SYSTEMD, "K", "-----BEGIN\nMIGH\n-----END\n", "K=\"-----BEGIN\nMIGH\n-----END\n\"\n");
+	expect_line(APP_SYSTEMD, "E", "", "E=\"\"\n");
 }
 
 static void test_podman_syntax(void **state)
 {
 	(void)state;
 	/* Verbatim: podman keeps quotes, backslashes, spaces and # as they are. */
-	char *s = line(APP_CONTAINER, "B", "\"q\" \\ $HOME # not a comment  ", 0);
-	assert_string_equal(s, "B=\"q\" \\ $HOME # not a comment  \n");
-	free(s);
-	s = line(APP_CONTAINER, "E", "", 0);
-	assert_string_equal(s, "E=\n");
-	free(s);
+	expect_line(APP_CONTAINER, "B", "\"q\" \\ $HOME # not a comment  ", "B=\"q\" \\ $HOME # not a comment  \n");
+	expect_line(APP_CONTAINER, "E", "", "E=\n");
 	free(line(APP_CONTAINER, "K", "two\nlines", -EINVAL));
 	free(line(APP_CONTAINER, "K", "cr\rhere", -EINVAL));
 	free(line(APP_CONTAINER, "K", "trailing cr\r", -EINVAL));
@@ -63,7 +59,7 @@ static void test_podman_syntax(void **state)
 	char *big = malloc(APP_ENV_PODMAN_LINE_MAX + 2);
 	memset(big, 'x', APP_ENV_PODMAN_LINE_MAX + 1);
 	big[APP_ENV_PODMAN_LINE_MAX - 2] = 0;          /* "L=" + 65533 bytes = 65535 */
-	s = line(APP_CONTAINER, "L", big, 0);
+	char *s = line(APP_CONTAINER, "L", big, 0);
 	assert_int_equal(strlen(s), APP_ENV_PODMAN_LINE_MAX + 1);
 	free(s);
 	big[APP_ENV_PODMAN_LINE_MAX - 2] = 'x';

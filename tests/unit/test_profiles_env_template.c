@@ -52,17 +52,20 @@ static char *expand(const struct model *m, const char *tmpl, int want)
 	return b.data ? b.data : calloc(1, 1);
 }
 
+static void expect_expanded(const struct model *m, const char *tmpl, const char *want)
+{
+	char *s = expand(m, tmpl, 0);
+	assert_string_equal(s, want);
+	free(s);
+}
+
 static void test_url_encoding(void **state)
 {
 	const struct model *m = *state;
 	the_secret = "p@ss:w/rd %+?#&=~._-Az09";
-	char *s = expand(m, "${secret.mysql_app_password|url}", 0);
-	assert_string_equal(s, "p%40ss%3Aw%2Frd%20%25%2B%3F%23%26%3D~._-Az09");
-	free(s);
+	expect_expanded(m, "${secret.mysql_app_password|url}", "p%40ss%3Aw%2Frd%20%25%2B%3F%23%26%3D~._-Az09");
 	the_secret = "caf\xc3\xa9\n\"'\\$";
-	s = expand(m, "x${secret.mysql_app_password|url}y", 0);
-	assert_string_equal(s, "xcaf%C3%A9%0A%22%27%5C%24y");
-	free(s);
+	expect_expanded(m, "x${secret.mysql_app_password|url}y", "xcaf%C3%A9%0A%22%27%5C%24y");
 	/* every byte: unreserved ones stay, the rest are %XX in upper case */
 	struct buf b;
 	buf_init(&b);
@@ -90,16 +93,12 @@ static void test_url_encoding(void **state)
 static void test_filter_sources_and_chain(void **state)
 {
 	const struct model *m = *state;
-	char *s = expand(m, "${host.db1|url}/${deployment.name|url}/${mysql.user|url}/${role.minio|url}", 0);
-	assert_string_equal(s, "192.168.40.210/acme/app/192.168.40.215");
-	free(s);
+	expect_expanded(m, "${host.db1|url}/${deployment.name|url}/${mysql.user|url}/${role.minio|url}",
+			"192.168.40.210/acme/app/192.168.40.215");
 	the_secret = "a b";
-	s = expand(m, "${secret.minio_app_secret_key|url|url}", 0);
-	assert_string_equal(s, "a%2520b");
-	free(s);
+	expect_expanded(m, "${secret.minio_app_secret_key|url|url}", "a%2520b");
 	the_secret = NULL;   /* a known secret the seed lacks */
-	s = expand(m, "${secret.minio_app_secret_key|url}", -ENOKEY);
-	free(s);
+	free(expand(m, "${secret.minio_app_secret_key|url}", -ENOKEY));
 }
 
 /* libcurl's URL parser decodes the userinfo back to the generated value,
