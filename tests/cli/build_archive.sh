@@ -25,6 +25,8 @@ build() { env PATH="$T/bin:$PATH" "$KILN" build "$T/p/shop.yaml" --role app --ou
 # The recipe: podman joins the app role's packages, and so its cache key.
 check_output "app role of a container profile: podman in the key" '^package podman$' \
 	"$KILN" rootfs app --variant container --print-key
+check_output "... and dbus (podman's runtime reaches systemd over the system bus)" '^package dbus$' \
+	"$KILN" rootfs app --variant container --print-key
 check "without it, no podman" bash -c "! '$KILN' rootfs app --print-key | grep -q '^package podman$'"
 
 # Refusals before any work: no state made, no output directory, no mmdebstrap.

@@ -87,7 +87,8 @@ static void test_shipped_recipes_load(void **state)
 	}
 }
 
-/* A container app's image adds podman: app-container.yaml on top of app. */
+/* A container app's image adds podman and the system bus its runtime needs:
+ * app-container.yaml on top of app. */
 static void test_variant(void **state)
 {
 	(void)state;
@@ -96,12 +97,13 @@ static void test_variant(void **state)
 	assert_int_equal(recipe_load_role("images/roles", "app", &plain), 0);
 	assert_int_equal(r.n_sources, 3);
 	assert_non_null(strstr(r.sources[2], "app-container.yaml"));
-	bool podman = false, nginx = false;
+	bool podman = false, dbus = false, nginx = false;
 	for (size_t j = 0; j < r.n_packages; j++) {
 		podman |= !strcmp(r.packages[j], "podman");
+		dbus |= !strcmp(r.packages[j], "dbus");
 		nginx |= !strcmp(r.packages[j], "nginx");
 	}
-	assert_true(podman && nginx);
+	assert_true(podman && dbus && nginx);
 	for (size_t j = 0; j < plain.n_packages; j++)
 		assert_string_not_equal(plain.packages[j], "podman");
 	recipe_free(&r);
