@@ -4,6 +4,7 @@
 #include "lib/buf.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
+#include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
 #include "lib/xalloc.h"
@@ -515,18 +516,35 @@ static const struct key_rule artifact_rules[] = {
 	  .label = "artifact name", .hint = "use [a-z0-9-]" },
 	{ .key = "url", .need = KEY_ONE_OF, .scalar = true, .set = set_url,
 	  .field = offsetof(struct recipe_artifact, url) },
-	{ .key = "sha256", .need = KEY_REQUIRED, .scalar = true, .set = set_sha256,
+	{ .key = "sha256", .scalar = true, .set = set_sha256,
 	  .field = offsetof(struct recipe_artifact, sha256) },
 	{ .key = "path", .need = KEY_ONE_OF, .scalar = true, .set = set_path,
 	  .field = offsetof(struct recipe_artifact, path) },
+	{ .key = "local_only", .need = KEY_ONE_OF, .scalar = true, .set = set_string,
+	  .field = offsetof(struct recipe_artifact, local_only) },
 	{ .key = "install", .scalar = true, .set = set_install },
 };
 static const struct mapping_kind artifact_kind =
 	MAPPING_KIND("artifacts entry", false, NULL, artifact_rules);
 
+/* One source: a pinned url or path, or local_only (the operator supplies
+ * the file; the value says why there is no download). */
 static int parse_artifact(const struct ctx *c, yaml_node_t *n, struct recipe_artifact *a)
 {
-	return walk_mapping(c, n, &artifact_kind, a);
+	int e = walk_mapping(c, n, &artifact_kind, a);
+	if (e < 0)
+		return e;
+	if (!!a->url + !!a->path + !!a->local_only > 1)
+		return bad(c, n, "artifacts entry '%s' needs exactly one of 'url', 'path' or 'local_only'", a->name);
+	if (!a->local_only && !a->sha256)
+		return bad(c, n, "artifacts entry '%s' needs 'sha256' (the pin its file is checked against)", a->name);
+	if (a->local_only && a->sha256)
+		return bad(c, n, "artifacts entry '%s': 'local_only' takes no 'sha256' (the file comes from "
+			   "--artifact %s=PATH)", a->name, a->name);
+	if (a->local_only && !*a->local_only)
+		return bad(c, n, "artifacts entry '%s': 'local_only' says why there is no download; it may not be "
+			   "empty", a->name);
+	return 0;
 }
 
 /* Parse a list of mappings with `one`, appending to an array of structs. */
@@ -700,26 +718,37 @@ int recipe_load_file(const char *path, struct recipe *r)
 	return e;
 }
 
-int recipe_load_role(const char *dir, const char *role, struct recipe *r)
+/* <dir>/<name>.yaml, which must exist (what = "role 'app'" for the message). */
+static int load_named(const char *dir, const char *name, const char *what, struct recipe *r)
+{
+	_cleanup_free_ char *file = xasprintf("%s.yaml", name);
+	_cleanup_free_ char *p = path_join(dir, file);
+	if (access(p, F_OK) < 0)
+		return log_error_errno(ENOENT, "no recipe for %s (%s)", what, p);
+	return recipe_load_file(p, r);
+}
+
+int recipe_load_role_variant(const char *dir, const char *role, const char *variant, struct recipe *r)
 {
 	if (!recipe_valid_name(role))
 		return log_error_errno(EINVAL, "invalid role name '%s'", role);
-	char *base = path_join(dir, "base.yaml");
+	if (variant && !recipe_valid_name(variant))
+		return log_error_errno(EINVAL, "invalid recipe variant '%s'", variant);
+	_cleanup_free_ char *base = path_join(dir, "base.yaml");
 	int e = recipe_load_file(base, r);
-	free(base);
 	if (e < 0 || !strcmp(role, "base"))
 		return e;
-	char *name = xasprintf("%s.yaml", role);
-	char *p = path_join(dir, name);
-	free(name);
-	if (access(p, F_OK) < 0) {
-		e = log_error_errno(ENOENT, "no recipe for role '%s' (%s)", role, p);
-		free(p);
+	_cleanup_free_ char *what = xasprintf("role '%s'", role);
+	if ((e = load_named(dir, role, what, r)) < 0 || !variant)
 		return e;
-	}
-	e = recipe_load_file(p, r);
-	free(p);
-	return e;
+	_cleanup_free_ char *name = xasprintf("%s-%s", role, variant);
+	_cleanup_free_ char *vwhat = xasprintf("role '%s' with variant '%s'", role, variant);
+	return load_named(dir, name, vwhat, r);
+}
+
+int recipe_load_role(const char *dir, const char *role, struct recipe *r)
+{
+	return recipe_load_role_variant(dir, role, NULL, r);
 }
 
 char *recipe_default_dir(void)
@@ -834,6 +863,7 @@ void recipe_free(struct recipe *r)
 		free(r->artifacts[i].url);
 		free(r->artifacts[i].sha256);
 		free(r->artifacts[i].path);
+		free(r->artifacts[i].local_only);
 	}
 	free(r->artifacts);
 	free_strv(r->remove, r->n_remove);

@@ -34,12 +34,14 @@ struct recipe_apt_repo {
 };
 
 /* A pinned download. Fetched with libcurl into the artifact cache by
- * sha256, or taken from a local path (offline builds; still checked). */
+ * sha256, or taken from a local path (offline builds; still checked); or,
+ * local_only, a file only the operator has (`--artifact NAME=PATH`). */
 struct recipe_artifact {
 	char *name;                 /* [a-z0-9-], the key for `--artifact NAME=PATH` */
 	char *url;                  /* http(s):// or file:// */
-	char *sha256;               /* 64 lowercase hex digits */
+	char *sha256;               /* 64 lowercase hex digits; NULL with local_only */
 	char *path;                 /* local file instead of url, resolved; or NULL */
+	char *local_only;           /* why there is no download ("MinIO publishes no binaries"), or NULL */
 	bool install_deb;           /* `install: deb` -> installed into the rootfs */
 };
 
@@ -86,6 +88,10 @@ int recipe_add(struct recipe *r, const char *const *packages, size_t n_packages,
 /* Load <dir>/base.yaml then <dir>/<role>.yaml (role "base" loads just the
  * first). Fails with -ENOENT (logged) for a role without a recipe. */
 int recipe_load_role(const char *dir, const char *role, struct recipe *r);
+/* The same, then <dir>/<role>-<variant>.yaml when variant is not NULL: what
+ * a profile's use of the role adds (app-container.yaml: podman, for a
+ * container app). Its contents enter the rootfs cache key like any recipe's. */
+int recipe_load_role_variant(const char *dir, const char *role, const char *variant, struct recipe *r);
 
 /* The recipe a build of `suite` uses: r's lists, then the lists of every
  * `suites:` block for that suite (in load order, duplicates dropped); out

@@ -111,7 +111,7 @@ static char *key_text(const struct rootfs_opts *o, const struct recipe *r, const
 	}
 	for (size_t i = 0; i < r->n_artifacts; i++)
 		buf_printf(&b, "artifact %s %s %s\n", r->artifacts[i].name,
-			   artifact_sha ? artifact_sha[i] : r->artifacts[i].sha256,
+			   artifact_sha ? artifact_sha[i] : r->artifacts[i].sha256 ? r->artifacts[i].sha256 : "supplied",
 			   r->artifacts[i].install_deb ? "deb" : "file");
 	return buf_steal(&b);
 }

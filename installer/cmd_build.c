@@ -32,8 +32,9 @@ static void help(FILE *f)
 		   "Build one disk image per role used by PROFILE: OUT/<deployment>-<role>.raw, plus\n"
 		   "OUT/<deployment>-<role>-data.raw (blank, sized from the largest data_disk_gib of\n"
 		   "the role's hosts) for mysql and minio. The root filesystem comes from the role's\n"
-		   "recipe via mmdebstrap and is cached (see docs/build.md). Needs the keys made by\n"
-		   "'kiln keys init'.\n\n"
+		   "recipe via mmdebstrap and is cached (see docs/build.md). The keys and secrets\n"
+		   "'kiln keys init' and 'kiln secrets init' make are made first when missing (and\n"
+		   "named on stderr). A container app's service.archive is baked into the app image.\n\n"
 		   "Options:\n"
 		   "  --target TARGET        %s (default), %s; may repeat (targets below)\n"
 		   "  --manifest sha256|sha1 OVA manifest digest (default sha256)\n"
@@ -46,7 +47,8 @@ static void help(FILE *f)
 		   "  --version N            the version the media's signed image records (as kiln sign\n"
 		   "                         --version; an installed disk refuses a lower one), default 0\n"
 		   "  --overlay DIR          add DIR's tree to every image (owners become root)\n"
-		   "  --artifact NAME=PATH   use a local file for recipe artifact NAME (e.g. minio=minio.deb)\n"
+		   "  --artifact NAME=PATH   use a local file for recipe artifact NAME (minio=minio.deb: MinIO\n"
+		   "                         has no download, the minio role needs it)\n"
 		   "  --recipes DIR          recipe directory (default: $KILN_RECIPES or the installed set)\n"
 		   "  --refresh              rebuild root filesystems even when cached\n"
 		   "  --offline              contact no Debian archive: use the newest cached root\n"
@@ -169,7 +171,8 @@ static int build(const struct build_args *a, const struct kiln_target *const *ta
 		.recipes = a->recipes, .overrides = a->ov.v, .n_overrides = a->ov.n, .overlay_dir = a->overlay,
 		.refresh = a->refresh, .offline = a->offline, .source_date_epoch = sde, .po = a->po,
 		.hosts = a->hosts, .n_hosts = a->n_hosts, .media = installer ? &media : NULL,
-		.make_seed = cli_make_seed, .check_keys = cli_check_keys, .seed_ud = &seeds,
+		.make_seed = cli_make_seed, .prepare_state = cli_prepare_state,
+		.check_keys = cli_check_keys, .seed_ud = &seeds,
 	};
 	memcpy(req.roles, a->roles, sizeof req.roles);
 	req.po.progress = isatty(STDERR_FILENO);

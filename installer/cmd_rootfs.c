@@ -26,6 +26,8 @@ static void help(FILE *f)
 		   "<suite>-security).\n\n"
 		   "Options:\n"
 		   "  --profile PROFILE      the profile's debian: section (docs/profile.md)\n"
+		   "  --variant NAME         add the recipe ROLE-NAME.yaml (app --variant container: the\n"
+		   "                         app role of a profile whose app is a container)\n"
 		   "  --suite SUITE          Debian suite (default " DEBIAN_DEFAULT_SUITE ")\n"
 		   "  --mirror URL           Debian mirror (default " DEBIAN_DEFAULT_MIRROR ")\n"
 		   "  --recipes DIR          recipe directory (default: $KILN_RECIPES or the installed set)\n"
@@ -40,7 +42,7 @@ static void help(FILE *f)
 }
 
 struct rootfs_args {
-	const char *profile, *suite, *mirror, *role;
+	const char *profile, *suite, *mirror, *role, *variant;
 	char *recipes;
 	struct build_overrides ov;
 	bool refresh, offline, print_key, json, help;
@@ -59,6 +61,7 @@ static int parse(int argc, char **argv, struct rootfs_args *a)
 		{ "offline", no_argument, NULL, 'O' },
 		{ "print-key", no_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "variant", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -93,6 +96,7 @@ static int parse(int argc, char **argv, struct rootfs_args *a)
 		case 'O': a->offline = true; break;
 		case 'k': a->print_key = true; break;
 		case 'j': a->json = true; break;
+		case 'v': a->variant = optarg; break;
 		case 'h': help(stdout); a->help = true; return 0;
 		default: help(stderr); return 2;
 		}
@@ -175,7 +179,7 @@ int cmd_rootfs(int argc, char **argv)
 		goto out;
 	if (!a.recipes)
 		a.recipes = recipe_default_dir();
-	if (recipe_load_role(a.recipes, a.role, &r) < 0)
+	if (recipe_load_role_variant(a.recipes, a.role, a.variant, &r) < 0)
 		goto out;
 	for (size_t i = 0; i < a.ov.n; i++)
 		if (!recipe_has_artifact(&r, a.ov.v[i].name)) {

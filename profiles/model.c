@@ -64,6 +64,25 @@ bool model_has_target(const struct model *m, const char *name)
 	return false;
 }
 
+bool app_image_is_transport(const char *image)
+{
+	static const char *const transports[] = { "containers-storage", "dir", "docker", "docker-archive",
+						  "docker-daemon", "oci", "oci-archive", "sif", NULL };
+	const char *colon = strchr(image, ':');
+	for (size_t i = 0; colon && transports[i]; i++)
+		if (strlen(transports[i]) == (size_t)(colon - image) && !strncmp(image, transports[i], (size_t)(colon - image)))
+			return true;
+	return false;
+}
+
+enum app_image_source app_image_source(const struct model *m)
+{
+	if (m->roles.app.archive)
+		return APP_IMAGE_ARCHIVE;
+	return m->roles.app.image && app_image_is_transport(m->roles.app.image) ? APP_IMAGE_TRANSPORT
+										  : APP_IMAGE_REGISTRY;
+}
+
 const struct subnet *model_find_subnet(const struct model *m, const char *name)
 {
 	for (size_t i = 0; i < m->n_subnets; i++)
@@ -300,6 +319,7 @@ void model_free(struct model *m)
 	free(m->roles.minio.buckets);
 	free(m->roles.app.exec);
 	free(m->roles.app.image);
+	free(m->roles.app.archive);
 	for (size_t i = 0; i < m->roles.app.n_env; i++) {
 		free(m->roles.app.env[i].name);
 		free(m->roles.app.env[i].tmpl);

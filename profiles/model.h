@@ -145,7 +145,10 @@ struct role_settings {
 	struct {
 		enum app_service_type type;
 		char *exec;            /* APP_SYSTEMD: ExecStart command line */
-		char *image;           /* APP_CONTAINER: image reference or OCI archive path */
+		char *image;           /* APP_CONTAINER: image reference or transport:path */
+		char *archive;         /* APP_CONTAINER: an OCI/docker archive on the build machine (as
+		                          written: relative to the profile) that kiln build bakes into
+		                          the app image; it holds image. NULL: none */
 		uint16_t port;         /* where the service listens on localhost; nginx proxies to it */
 		struct env_var *env; size_t n_env;
 		char **secrets; size_t n_secrets;  /* extra generated secrets the env may use */
@@ -216,6 +219,16 @@ struct model {
 };
 
 void model_free(struct model *m);
+
+/* Where a container app's image comes from (docs/profile.md): baked into
+ * the app image from service.archive and loaded at first boot; pulled from
+ * its registry at first boot; or read by podman itself from a
+ * transport:path (oci-archive:/srv/app.tar) on the host. */
+enum app_image_source { APP_IMAGE_ARCHIVE, APP_IMAGE_REGISTRY, APP_IMAGE_TRANSPORT };
+enum app_image_source app_image_source(const struct model *m);
+/* Is image a transport:path (a containers-transports(5) name before the
+ * first ':') rather than a reference? */
+bool app_image_is_transport(const char *image);
 
 /* ESXi virtual hardware versions ("vmx-NN") that boot an EFI appliance:
  * 11, 13-15, 17-21 (12 and 16 are Workstation-only, 10 and older lack EFI

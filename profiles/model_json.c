@@ -310,6 +310,8 @@ void model_to_json(const struct model *m, struct buf *b)
 	json_str(b, r->app.exec);
 	buf_puts(b, ",\"image\":");
 	json_str(b, r->app.image);
+	buf_puts(b, ",\"archive\":");
+	json_str(b, r->app.archive);
 	buf_printf(b, ",\"port\":%u},\"env\":{", r->app.port);
 	for (size_t i = 0; i < r->app.n_env; i++) {
 		if (i)

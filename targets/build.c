@@ -1,16 +1,21 @@
 /* The build pipeline; see build.h. */
 #include "targets/build.h"
+#include "images/artifact.h"
 #include "images/recipe.h"
+#include "lib/appliance.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "targets/pack.h"
 #include "targets/role_image.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +32,8 @@ struct run {
 	/* image inputs */
 	struct overlay user;
 	char *firstboot, *units_dir, *recipes;
+	struct app_archive archive;
+	bool has_archive;
 };
 
 static void push(char ***v, size_t *n, char *s)
@@ -96,40 +103,92 @@ static int pick_roles(struct run *x)
 	return 0;
 }
 
+static const char *override_of(const struct build_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->n_overrides; i++)
+		if (!strcmp(req->overrides[i].name, name))
+			return req->overrides[i].path;
+	return NULL;
+}
+
 /* Every --artifact names an artifact of a role the profile uses (not
- * necessarily one being built: scripts may pass it always). */
+ * necessarily one being built: scripts may pass it always), and every
+ * artifact of a role being built can be had (artifact_check: a pin, or the
+ * file given; MinIO's is only ever given). */
 static int check_artifacts(struct run *x)
 {
 	const struct build_request *req = x->req;
 	bool used[ROLE__COUNT] = { false };
 	for (size_t i = 0; i < x->m->n_hosts; i++)
 		used[x->m->hosts[i].role] = true;
-	for (size_t i = 0; i < req->n_overrides; i++) {
+	struct recipe rc[ROLE__COUNT] = { 0 };
+	int e = 0;
+	for (int r = 0; e == 0 && r < ROLE__COUNT; r++)
+		if (used[r])
+			e = recipe_load_role_variant(x->recipes, role_name((enum role)r),
+						     role_image_variant(x->m, (enum role)r), &rc[r]);
+	for (size_t i = 0; e == 0 && i < req->n_overrides; i++) {
 		bool known = false;
-		for (int r = 0; r < ROLE__COUNT && !known; r++) {
-			if (!used[r])
-				continue;
-			struct recipe rc = { 0 };
-			int e = recipe_load_role(x->recipes, role_name((enum role)r), &rc);
-			known = e == 0 && recipe_has_artifact(&rc, req->overrides[i].name);
-			recipe_free(&rc);
-			if (e < 0)
-				return e;
-		}
+		for (int r = 0; r < ROLE__COUNT; r++)
+			known |= recipe_has_artifact(&rc[r], req->overrides[i].name);
 		if (!known) {
 			log_error("--artifact %s: no recipe of the profile's roles has an artifact of that name",
 				  req->overrides[i].name);
-			return -EINVAL;
+			e = -EINVAL;
 		}
 	}
+	for (int r = 0; e == 0 && r < ROLE__COUNT; r++)
+		for (size_t i = 0; e == 0 && x->want[r] && i < rc[r].n_artifacts; i++)
+			e = artifact_check(&rc[r].artifacts[i], override_of(req, rc[r].artifacts[i].name));
+	for (int r = 0; r < ROLE__COUNT; r++)
+		recipe_free(&rc[r]);
+	return e;
+}
+
+/* A container app's service.archive (relative to the profile): a regular
+ * file, its size and sha256 shown; it goes into the app image as is. */
+static int check_app_archive(struct run *x)
+{
+	const struct model *m = x->m;
+	if (!x->want[ROLE_APP] || !m->roles.app.archive)
+		return 0;
+	struct app_archive *a = &x->archive;
+	a->path = path_beside(x->req->profile, m->roles.app.archive);
+	int fd = open_input(a->path, 0, SIZE_MAX);
+	if (fd < 0)
+		return log_error_errno(fd, "[app] service.archive %s %s", a->path, input_strerror(fd));
+	struct stat st;
+	int e = fstat(fd, &st) < 0 ? -errno : 0;
+	close(fd);
+	if (e == 0 && st.st_size == 0)
+		e = -ENODATA;
+	if (e == 0)
+		e = sha256_file(a->path, a->sha256);
+	if (e < 0)
+		return log_error_errno(e, "[app] service.archive %s: %s", a->path,
+				       e == -ENODATA ? "the file is empty" : "cannot be read");
+	a->size = (uint64_t)st.st_size;
+	x->has_archive = true;
+	log_info("[app] container image archive %s: %" PRIu64 " MiB, sha256 %s (into %s)", a->path,
+		 (a->size + (1 << 20) - 1) >> 20, a->sha256, KILN_APP_ARCHIVE);
 	return 0;
 }
 
-/* Everything building images needs, checked before any long work. */
+/* Everything building images needs, checked before any long work: first
+ * what a profile or the command line can get wrong (recipes, artifacts, the
+ * container archive), then the state (made where the caller allows it),
+ * the agent and its units. */
 static int check_image_inputs(struct run *x)
 {
 	const struct build_request *req = x->req;
-	int e = role_image_check_keys(req->state, x->want);
+	x->recipes = req->recipes ? xstrdup(req->recipes) : recipe_default_dir();
+	int e = check_artifacts(x);
+	if (e == 0)
+		e = check_app_archive(x);
+	if (e == 0 && req->prepare_state)
+		e = req->prepare_state(req->seed_ud, x->want);
+	if (e == 0)
+		e = role_image_check_keys(req->state, x->want);
 	if (e == 0 && req->check_keys)
 		e = req->check_keys(req->seed_ud, x->want);
 	if (e < 0)
@@ -153,10 +212,9 @@ static int check_image_inputs(struct run *x)
 			return -ENOENT;
 		}
 	}
-	x->recipes = req->recipes ? xstrdup(req->recipes) : recipe_default_dir();
 	if ((e = mkdir_p(req->out_dir, 0755)) < 0)
 		return log_error_errno(e, "cannot create output directory %s", req->out_dir);
-	return check_artifacts(x);
+	return 0;
 }
 
 static bool any_target(const struct kiln_target *const *t, bool (*has)(const struct kiln_target *t))
@@ -222,7 +280,7 @@ static int build_images(struct run *x)
 		.m = x->m, .out_dir = req->out_dir, .state = req->state, .recipes = x->recipes,
 		.overrides = req->overrides, .n_overrides = req->n_overrides, .user = &x->user,
 		.firstboot = x->firstboot, .units_dir = x->units_dir, .refresh = req->refresh, .offline = req->offline,
-		.source_date_epoch = req->source_date_epoch,
+		.source_date_epoch = req->source_date_epoch, .archive = x->has_archive ? &x->archive : NULL,
 	};
 	for (int r = 0; r < ROLE__COUNT; r++) {
 		if (!x->want[r])
@@ -336,6 +394,7 @@ int kiln_build(const struct build_request *req, struct build_result *res)
 	free(x.firstboot);
 	free(x.units_dir);
 	free(x.recipes);
+	free(x.archive.path);
 	return e;
 }
 

@@ -1,7 +1,8 @@
 /* kiln's build pipeline as a library entry point, in the way curl's tool
  * drives libcurl: `kiln build` and `kiln package` (installer/) turn their
  * options into one build_request and call kiln_build, which runs
- *   roles -> checks (keys, agent, units, recipes, artifacts) -> seeds ->
+ *   roles -> checks (recipes, artifacts, the app's archive; keys, made by
+ *   the caller when missing; agent, units) -> seeds ->
  *   raw images (targets/role_image.h) or the given ones -> each requested
  *   target's packaging and README (targets/target.h)
  * and hands back what it wrote. Logs its errors (and progress on stderr);
@@ -42,11 +43,17 @@ struct build_request {
 	 * its key store signs them and keeps the serial. Logs its errors.
 	 * NULL: no seeds. */
 	int (*make_seed)(void *ud, const struct host *h, struct buf *out);
+	/* Before building images, once the recipes, artifacts and the app's
+	 * archive are known to be right: the caller may make the state the
+	 * images need when it is missing (kiln build: the keys and secrets, as
+	 * `kiln keys init` and `kiln secrets init` make them, saying so). Logs
+	 * its errors. NULL: nothing is made. */
+	int (*prepare_state)(void *ud, const bool want[ROLE__COUNT]);
 	/* Before building images, after the pipeline's own key check: the
 	 * caller's key store checks the keys of the roles in want (ownership,
 	 * pairs whole; installer/keystore.h). Logs its errors. NULL: none. */
 	int (*check_keys)(void *ud, const bool want[ROLE__COUNT]);
-	void *seed_ud;                 /* for make_seed and check_keys */
+	void *seed_ud;                 /* for make_seed, prepare_state and check_keys */
 };
 
 struct build_result {

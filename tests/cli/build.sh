@@ -30,13 +30,13 @@ check_fails "bad --artifact" 'wants NAME=PATH' "$KILN" build "$profile" --artifa
 check_fails "--artifact for no recipe" "--artifact nosuch: no recipe of the profile" \
 	"$KILN" build "$profile" --state "$state" --out "$out" --artifact nosuch=/dev/null
 check_fails "invalid profile" 'error:' "$KILN" build /dev/null --state "$state" --out "$out"
-check_fails "missing keys" "missing operator public key .*run 'kiln keys init" \
-	"$KILN" build "$profile" --state "$T/nostate" --out "$out" --role mysql
+# A broken key pair is not made anew behind the operator's back: refused with its repair.
 cp -a "$state" "$T/partstate"; rm "$T/partstate/roles/mysql.key"
-check_fails "missing role key" "missing role key .*roles/mysql.key: run 'kiln keys init" \
+check_fails "half a role key pair: refused with its repair" \
+	"roles/mysql.pub exists without its secret key .*repair with: kiln keys init .*--repair" \
 	"$KILN" build "$profile" --state "$T/partstate" --out "$out" --role mysql
 chmod 0644 "$state/roles/mysql.key"
-check_fails "role key readable by others" 'readable by others' \
+check_fails "role key readable by others" 'readable by group/others' \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role mysql
 chmod 0600 "$state/roles/mysql.key"
 # A suite kiln does not build: the profile's line and column, and the ones it does.
@@ -52,6 +52,42 @@ check_fails "rootfs: the profile's suite refused" "sid.yaml:11:10: error: unsupp
 check_fails "rootfs: --profile with --suite" "--profile gives the suite and mirror" \
 	"$KILN" rootfs mysql --profile "$profile" --suite bookworm
 no_images "early refusals"
+
+# --- A first run (README's quick start): no MinIO .deb stops the build before
+# any work with one line; with one, keys and secrets are made when missing,
+# said so, and are those keys/secrets init make. A failing mmdebstrap and an
+# empty cache stand for the long work, which must not start (or be reached).
+mkdir -p "$T/fakebin"
+printf '#!/bin/sh\ntouch %s/first-run-mmdebstrap\necho fake mmdebstrap >&2\nexit 1\n' "$T" >"$T/fakebin/mmdebstrap"
+chmod +x "$T/fakebin/mmdebstrap"
+mkdir -p "$T/first" && cp "$profile" "$T/first/onprem.yaml"
+first() { (cd "$T/first" && env PATH="$T/fakebin:$PATH" KILN_CACHE_DIR="$T/first-cache" "$KILN" build onprem.yaml --out images "$@"); }
+first >"$T/first.out" 2>"$T/first.err"
+check "no MinIO .deb: the build fails" test $? = 1
+check_output "no MinIO .deb: one line, naming --artifact minio=PATH and why" \
+	"^kiln: error: artifact 'minio' has no download \(MinIO publishes no binaries to download\): pass the file you have with --artifact minio=PATH$" \
+	cat "$T/first.err"
+check "no MinIO .deb: that line only" test "$(wc -l <"$T/first.err")" = 1
+check "no MinIO .deb: nothing done (no state, no output directory, no mmdebstrap, no download)" \
+	bash -c "test ! -e '$T/first/.kiln' && test ! -e '$T/first/images' && test ! -e '$T/first-run-mmdebstrap' && test ! -e '$T/first-cache/artifacts'"
+check_fails "kiln rootfs minio: the same line" "artifact 'minio' has no download \(MinIO publishes no binaries" \
+	env KILN_CACHE_DIR="$T/first-cache" "$KILN" rootfs minio
+echo "a MinIO package" >"$T/minio.deb"
+first --artifact minio="$T/minio.deb" >"$T/first.out" 2>"$T/first.err"
+check_output "first build: says it made the keys and secrets, where" \
+	"^kiln: (\./)?\.kiln/acme lacked keys or secrets of deployment acme: made them as 'kiln keys init' and 'kiln secrets init' do$" \
+	cat "$T/first.err"
+check_output "first build: names each one made" '^kiln:   role key minio: created' cat "$T/first.err"
+check_output "first build: ... secrets too (names only)" '^kiln:   mysql_app_password: generated$' cat "$T/first.err"
+check "first build: then went on to the images (mmdebstrap reached)" test -e "$T/first-run-mmdebstrap"
+check_output "first build: the state is private" '^700$' stat -c %a "$T/first/.kiln/acme"
+check_fails "the keys are what keys init makes (it keeps them all)" 'keys already exist' \
+	"$KILN" keys init "$T/first/onprem.yaml"
+check "the secrets are what secrets init makes (it keeps them all)" \
+	bash -c "'$KILN' secrets init '$T/first/onprem.yaml' | grep -v ': kept\$' | (! grep -q .)"
+check "a seed can be made from them" "$KILN" seed "$T/first/onprem.yaml" --host db1 --out "$T/first/db1.seed"
+first --artifact minio="$T/minio.deb" >"$T/first.out" 2>"$T/first.err"
+check "second build: nothing made, nothing said" bash -c "! grep -q 'lacked keys' '$T/first.err'"
 
 # Recipe errors: file:line:column, before any download.
 mk_recipes "$T/r1"
@@ -93,8 +129,12 @@ check "mismatching download not cached" test -z "$(ls -A "$T/cache/artifacts" 2>
 sed -i "s|url: .*|path: $T/fake.deb|" "$T/r2/minio.yaml"
 check_fails "artifact checksum mismatch (path)" "checksum mismatch for $T/fake.deb" \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role minio --recipes "$T/r2"
+mk_recipes "$T/r4"
+sed -i 's|local_only: .*|url: https://example.org/minio.deb\n    sha256: 0000000000000000000000000000000000000000000000000000000000000000|' "$T/r4/minio.yaml"
 check_fails "unpinned artifact" "artifact 'minio' has no pinned sha256 yet.*--artifact minio=PATH" \
-	"$KILN" build "$profile" --state "$state" --out "$out" --role minio
+	"$KILN" build "$profile" --state "$state" --out "$out" --role minio --recipes "$T/r4"
+cp "$T/err" "$T/unpinned.err"
+check "unpinned artifact: one line, before any work" test "$(wc -l <"$T/unpinned.err")" = 1
 check_fails "missing artifact file" "artifact 'minio': $T/none.deb is missing" \
 	"$KILN" build "$profile" --state "$state" --out "$out" --role minio --artifact minio="$T/none.deb"
 

@@ -3,9 +3,15 @@
 # booted under QEMU TCG with its own seed on a KILN_SEED medium, on a private
 # network: a network namespace whose bridge joins the VMs' taps and whose
 # router holds both subnets' gateways and the admin address 192.168.40.1.
-# Nothing leaves the namespace. Pass means the hosts configured themselves
+# Nothing leaves the namespace. The app is the demo app as a container: an
+# OCI archive made offline here (tests/fixtures/demo-container/build.sh),
+# baked into the app image by kiln build, loaded by podman at first boot and
+# run under systemd. Pass means the hosts configured themselves
 # and joined: an HTTPS upload to the app (checked with the deployment's CA)
-# lands as a row in MySQL and an object in the bucket; the firewall lets the
+# lands as a row in MySQL and an object in the bucket; the container gets
+# its environment exactly (a |url-encoded password in a URL included) and is
+# restarted when it dies; systemd's EnvironmentFile= reads kiln's systemd
+# syntax exactly (tests/fixtures/app_env_cases.sh); the firewall lets the
 # app host reach 3306/9000 only, SSH only from the admin range, and a
 # stranger's 3306 is dropped, counted and logged; monitoring works
 # (tests/e2e/monitoring.sh: scrapes, an alert, central logs, exporter reach,
@@ -44,12 +50,11 @@ P=$T/deployment.yaml S=$T/state IMG=$T/images
 sed "s|@SSH_KEY@|$(cat "$T/id.pub")|" "$ROOT/tests/profiles/fixtures/deployment.yaml" > "$P"
 check "keys init" "$KILN" keys init "$P" --state "$S"
 check "secrets init" "$KILN" secrets init "$P" --state "$S"
-ov=$T/overlay
-install -d "$ov/opt/kiln-demo"
-install -m 0644 "$ROOT/examples/demo-app/app.py" "$ov/opt/kiln-demo/app.py"
+check "the demo app's container archive, made offline (kiln rootfs, podman import and save)" \
+	bash "$ROOT/tests/fixtures/demo-container/build.sh" "$KILN_IMG" "$T/demo-app.oci.tar"
 bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
-check "kiln build (app, mysql, minio)" "$KILN_IMG" build "$P" --target raw --state "$S" --out "$IMG" \
-	--overlay "$ov" --artifact "minio=$(ls "$T"/deb/*.deb)"
+check "kiln build (app with podman and the archive, mysql, minio)" "$KILN_IMG" build "$P" --target raw --state "$S" \
+	--out "$IMG" --artifact "minio=$(ls "$T"/deb/*.deb)"
 medium() { # name seed-file
 	mkdir -p "$T/medium-$1"; cp "$2" "$T/medium-$1/seed"
 	xorriso -as mkisofs -quiet -V KILN_SEED -o "$T/$1-seed.iso" "$T/medium-$1" 2>/dev/null
@@ -164,6 +169,41 @@ else
 	not_ok "the app answers /healthz"
 	adm ${IP[app1]} 'systemctl status kiln-app.service --no-pager; journalctl -u kiln-app.service --no-pager | tail -30' 2>&1 | sed 's/^/#   /'
 fi
+# --- the app is the container kiln baked into the image, run by systemd
+check_output "app1: the image was loaded from the baked archive" \
+	'role +done +nginx serving TLS; image localhost/kiln-demo:e2e loaded from the image.s archive' \
+	adm ${IP[app1]} 'kiln-firstboot status'
+check "app1: the archive in the image matches its recorded sha256" \
+	adm ${IP[app1]} 'cd /usr/share/kiln && sha256sum --quiet -c app-image.tar.sha256'
+check_output "app1: kiln-app.service runs the container" '^active kiln-app localhost/kiln-demo:e2e$' \
+	adm ${IP[app1]} 'echo "$(systemctl is-active kiln-app.service) $(podman ps --format "{{.Names}} {{.Image}}")"'
+# Values reach the container as they are (no quotes), |url decodes back to the secret.
+adm ${IP[app1]} 'podman exec kiln-app python3 -c "import os,sys; sys.stdout.write(os.environ[\"DB_PASSWORD\"] + \"\\0\" + os.environ[\"DB_URL\"])"' \
+	> "$T/app-env" 2>/dev/null
+check "app1: the container's DB_PASSWORD is the secret, without quotes" /usr/bin/python3 -c '
+import sys
+sys.exit(open(sys.argv[1], "rb").read().decode().split("\0")[0] != open(sys.argv[2]).read())' \
+	"$T/app-env" "$S/secrets/mysql_app_password"
+check "app1: its DB_URL's password decodes to the secret (|url)" /usr/bin/python3 -c '
+import sys, urllib.parse
+pw, url = open(sys.argv[1], "rb").read().decode().split("\0")
+u = urllib.parse.urlsplit(url)
+sys.exit(not (urllib.parse.unquote(u.password) == open(sys.argv[2]).read() == pw and u.hostname == "192.168.40.210"))' \
+	"$T/app-env" "$S/secrets/mysql_app_password"
+# systemd's own EnvironmentFile= reader (PID 1, through systemd-run) takes
+# kiln's systemd syntax exactly, '$' and empty values included.
+(
+	. "$ROOT/tests/fixtures/app_env_cases.sh"
+	env_cases_profile "$T/envcase.yaml" "{exec: /usr/bin/env}" '${secret.tls_key}'
+	env "${env_cases_secrets[@]}" "$ROOT/$KILN_BUILD/drivers/app_env" "$T/envcase.yaml" env > "$T/envcase.env"
+	env "${env_cases_secrets[@]}" bash -c "$(declare -f env_cases_expected); env_cases_expected 0" > "$T/envcase.want"
+	adm ${IP[app1]} 'umask 077; cat > /run/kiln-envcase.env' < "$T/envcase.env"
+	adm ${IP[app1]} 'systemd-run --quiet --wait --pipe -p EnvironmentFile=/run/kiln-envcase.env /usr/bin/env -0' \
+		> "$T/envcase.got" 2>/dev/null
+	check "app1: systemd's EnvironmentFile= reads kiln's systemd syntax exactly (quotes, \$, empty, a PEM)" \
+		env_cases_compare "$T/envcase.want" "$T/envcase.got"
+)
+
 head -c 300000 /dev/urandom > "$T/blob"
 want=$(sha256sum "$T/blob" | cut -d' ' -f1)
 app_curl -F name=e2e -F "file=@$T/blob" https://app1.acme.internal/records > "$T/created.json" 2>"$T/curl.err"
@@ -196,6 +236,16 @@ check_output "db1 runs MariaDB 11.8" '11\.8\.[0-9]+-MariaDB' adm ${IP[db1]} "mar
 check_output "db1's database has 11.8's collation" '^utf8mb4_uca1400_ai_ci$' adm ${IP[db1]} \
 	"mariadb -N -e \"SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='appdb'\""
 check_output "kiln-firstboot status on app1" 'join +done' adm ${IP[app1]} 'kiln-firstboot status'
+# Restart on failure: the container's process killed, systemd starts it again.
+adm ${IP[app1]} 'podman kill kiln-app' >/dev/null 2>&1
+for _ in $(seq 60); do
+	[ "$(adm ${IP[app1]} 'systemctl show -p NRestarts --value kiln-app.service' 2>/dev/null)" -ge 1 ] 2>/dev/null &&
+		app_curl -f -o /dev/null https://app1.acme.internal/healthz 2>/dev/null && break
+	sleep 3
+done
+check_output "app1: the killed container was restarted by systemd and answers again" '^[1-9]' \
+	adm ${IP[app1]} 'systemctl show -p NRestarts --value kiln-app.service'
+check "app1: ... through nginx" app_curl -f -o /dev/null https://app1.acme.internal/healthz
 # Resumed, not redone: the role step finished before the power cut, the join after it.
 adm ${IP[app1]} 'cat /var/lib/kiln/status.json' > "$T/app1.status" 2>/dev/null
 upd() { /usr/bin/python3 -c 'import json,sys; print([s["updated"] for s in json.load(open(sys.argv[1]))["steps"] if s["name"]==sys.argv[2]][0])' "$T/app1.status" "$1" 2>/dev/null; }

@@ -78,10 +78,43 @@ static void test_shipped_recipes_load(void **state)
 			assert_string_equal(r.artifacts[0].name, "minio");
 			assert_true(r.artifacts[0].install_deb);
 			assert_true(recipe_has_artifact(&r, "minio"));
+			/* MinIO publishes no binaries: nothing to download, the operator supplies it */
+			assert_null(r.artifacts[0].url);
+			assert_null(r.artifacts[0].sha256);
+			assert_non_null(strstr(r.artifacts[0].local_only, "MinIO publishes no binaries"));
 		}
 		assert_int_equal(r.n_sources, strcmp(roles[i], "base") ? 2 : 1);
 		recipe_free(&r);
 	}
+}
+
+/* A container app's image adds podman and the system bus its runtime needs:
+ * app-container.yaml on top of app. */
+static void test_variant(void **state)
+{
+	(void)state;
+	struct recipe r = { 0 }, plain = { 0 };
+	assert_int_equal(recipe_load_role_variant("images/roles", "app", "container", &r), 0);
+	assert_int_equal(recipe_load_role("images/roles", "app", &plain), 0);
+	assert_int_equal(r.n_sources, 3);
+	assert_non_null(strstr(r.sources[2], "app-container.yaml"));
+	bool podman = false, dbus = false, nginx = false;
+	for (size_t j = 0; j < r.n_packages; j++) {
+		podman |= !strcmp(r.packages[j], "podman");
+		dbus |= !strcmp(r.packages[j], "dbus");
+		nginx |= !strcmp(r.packages[j], "nginx");
+	}
+	assert_true(podman && dbus && nginx);
+	for (size_t j = 0; j < plain.n_packages; j++)
+		assert_string_not_equal(plain.packages[j], "podman");
+	recipe_free(&r);
+	recipe_free(&plain);
+	struct recipe x = { 0 };
+	assert_int_equal(recipe_load_role_variant("images/roles", "app", "nosuch", &x), -ENOENT);
+	recipe_free(&x);
+	struct recipe y = { 0 };
+	assert_int_equal(recipe_load_role_variant("images/roles", "app", "../x", &y), -EINVAL);
+	recipe_free(&y);
 }
 
 static void test_unknown_role(void **state)
@@ -169,7 +202,14 @@ static void test_errors_have_positions(void **state)
 	expect_error("kiln-recipe: 1\nartifacts: [{name: m, url: 'ftp://x', sha256: x}]\n", "url must be");
 	expect_error("kiln-recipe: 1\nartifacts: [{name: m, url: 'https://x', sha256: ABC}]\n", "sha256 must be 64");
 	expect_error("kiln-recipe: 1\nartifacts: [{name: m, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}]\n",
-		     "needs 'name', 'sha256' and 'url' or 'path'");
+		     "needs 'name' and 'url' or 'path' or 'local_only'");
+	expect_error("kiln-recipe: 1\nartifacts: [{name: m, url: 'https://x'}]\n",
+		     "t.yaml:2:13: artifacts entry 'm' needs 'sha256' (the pin its file is checked against)");
+	expect_error("kiln-recipe: 1\nartifacts: [{name: m, url: 'https://x', local_only: none to download}]\n",
+		     "artifacts entry 'm' needs exactly one of 'url', 'path' or 'local_only'");
+	expect_error("kiln-recipe: 1\nartifacts: [{name: m, local_only: why, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}]\n",
+		     "'local_only' takes no 'sha256' (the file comes from --artifact m=PATH)");
+	expect_error("kiln-recipe: 1\nartifacts: [{name: m, local_only: ''}]\n", "'local_only' says why there is no download");
 	expect_error("kiln-recipe: 1\nartifacts: [{name: m, url: 'https://x', sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, install: rpm}]\n",
 		     "unknown install method 'rpm'");
 	expect_error("kiln-recipe: 1\napt_repositories: [{name: m, deb: 'deb [trusted=yes] http://x s c', key: k}]\n",
@@ -335,6 +375,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shipped_recipes_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_variant, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_recipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_have_positions, setup, teardown),
