@@ -815,8 +815,8 @@ void recipe_merge(struct recipe *dst, const struct recipe *src)
 		const struct recipe_artifact *a = &src->artifacts[i];
 		dst->artifacts = xrealloc(dst->artifacts, (dst->n_artifacts + 1) * sizeof *dst->artifacts);
 		dst->artifacts[dst->n_artifacts++] = (struct recipe_artifact){ .name = xstrdup(a->name),
-			.url = dup_or_null(a->url), .sha256 = xstrdup(a->sha256), .path = dup_or_null(a->path),
-			.install_deb = a->install_deb };
+			.url = dup_or_null(a->url), .sha256 = dup_or_null(a->sha256), .path = dup_or_null(a->path),
+			.local_only = dup_or_null(a->local_only), .install_deb = a->install_deb };
 	}
 	for (size_t i = 0; i < src->n_sources; i++)
 		push(&dst->sources, &dst->n_sources, src->sources[i]);

@@ -371,11 +371,29 @@ static void test_shipped_suites(void **state)
 	recipe_free(&r);
 }
 
+/* The shipped minio recipe's artifact has no download (local_only, no sha256):
+ * taking a suite's recipe keeps it as it is (it once crashed on the NULL sha256). */
+static void test_suite_keeps_local_only(void **state)
+{
+	(void)state;
+	struct recipe r = { 0 }, tx;
+	assert_int_equal(recipe_load_role("images/roles", "minio", &r), 0);
+	recipe_for_suite(&r, "trixie", &tx);
+	assert_int_equal(tx.n_artifacts, r.n_artifacts);
+	assert_true(tx.n_artifacts > 0);
+	assert_non_null(tx.artifacts[0].local_only);
+	assert_string_equal(tx.artifacts[0].local_only, r.artifacts[0].local_only);
+	assert_null(tx.artifacts[0].sha256);
+	recipe_free(&tx);
+	recipe_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shipped_recipes_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_variant, setup, teardown),
+		cmocka_unit_test(test_suite_keeps_local_only),
 		cmocka_unit_test_setup_teardown(test_unknown_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_recipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_have_positions, setup, teardown),
