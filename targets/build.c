@@ -49,8 +49,8 @@ static int pick_hosts(struct run *x)
 		per_host |= target_per_host(req->targets[i]);
 	if ((req->n_hosts || req->per_role) && !per_host) {
 		_cleanup_free_ char *names = target_names_join(target_per_host, ", ", " or ");
-		log_error("%s is for the targets that make something per host (%s)", req->n_hosts ? "--host" :
-			  "--per-role", names);
+		log_error(req->n_hosts ? "--host picks the hosts of the targets that make something per host (%s)"
+				       : "--per-role is for the targets that make something per host (%s)", names);
 		return -EINVAL;
 	}
 	if (!req->n_hosts) {
