@@ -327,6 +327,16 @@ static void check_initramfs(const char *image, uint64_t esp_off, bool nic)
 	free(dir);
 }
 
+/* The payload of a medium, open (fd: the medium, close it). */
+static void open_payload(const char *img, int *fd, struct bm_payload *p)
+{
+	*fd = open(img, O_RDONLY | O_CLOEXEC);
+	uint64_t start, size;
+	assert_int_equal(media_payload_part(*fd, &start, &size), 0);
+	char why[256];
+	assert_int_equal(bm_payload_open(*fd, start, size, img, p, why, sizeof why), 0);
+}
+
 static void test_usb(void **state_)
 {
 	(void)state_;
@@ -343,12 +353,9 @@ static void test_usb(void **state_)
 			    img, md.dir, md.dir), 0);
 	check_initramfs(img, 1 << 20, false);
 	/* the payload installs the image */
-	int fd = open(img, O_RDONLY | O_CLOEXEC);
-	uint64_t start, size;
-	assert_int_equal(media_payload_part(fd, &start, &size), 0);
+	int fd;
 	struct bm_payload p;
-	char why[256];
-	assert_int_equal(bm_payload_open(fd, start, size, img, &p, why, sizeof why), 0);
+	open_payload(img, &fd, &p);
 	assert_int_equal(p.n_seeds, 1);
 	assert_string_equal(p.seeds[0].text, "kiln-seed:db1");
 	char *tgt = xasprintf("%s/disk.raw", md.dir);
@@ -396,12 +403,9 @@ static void test_iso(void **state_)
 			    iso, iso, esp, esp), 0);
 	check_initramfs(esp, 0, false);
 	/* the installer's own search finds the payload on it */
-	int fd = open(iso, O_RDONLY | O_CLOEXEC);
-	uint64_t start, size;
-	assert_int_equal(media_payload_part(fd, &start, &size), 0);
+	int fd;
 	struct bm_payload p;
-	char why[256];
-	assert_int_equal(bm_payload_open(fd, start, size, iso, &p, why, sizeof why), 0);
+	open_payload(iso, &fd, &p);
 	bm_payload_free(&p);
 	close(fd);
 	char *dir2 = xasprintf("%s/iso2", out);
@@ -422,12 +426,9 @@ static void test_per_role(void **state_)
 	assert_non_null(strstr(img, "/acme-mysql.img"));
 	assert_int_equal(sh("sgdisk -v '%s' | grep -q 'No problems found'", img), 0);
 	check_initramfs(img, 1 << 20, true);
-	int fd = open(img, O_RDONLY | O_CLOEXEC);
-	uint64_t start, size;
-	assert_int_equal(media_payload_part(fd, &start, &size), 0);
+	int fd;
 	struct bm_payload p;
-	char why[256];
-	assert_int_equal(bm_payload_open(fd, start, size, img, &p, why, sizeof why), 0);
+	open_payload(img, &fd, &p);
 	assert_int_equal(p.n_seeds, 2);
 	assert_string_equal(p.seeds[0].text, "kiln-seed:db2");
 	assert_string_equal(p.seeds[1].text, "kiln-seed:db3");
