@@ -58,9 +58,10 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: kiln-installer\n\n"
 		   "The installer media's first process (/init of their initramfs): installs the\n"
-		   "medium's role image and seed onto the disk the host's install: rules pick, then\n"
-		   "reboots into the installed host. kiln build PROFILE --target iso|usb makes the\n"
-		   "media (docs/install.md). Not meant to be run by hand.\n");
+		   "medium's role image and the seed of its host (on a per-role medium, the host\n"
+		   "whose install.machine rule this machine matches) onto the disk the host's\n"
+		   "install: rules pick, then reboots into the installed host. kiln build PROFILE\n"
+		   "--target iso|usb makes the media (docs/install.md). Not meant to be run by hand.\n");
 }
 
 static double now(void)
