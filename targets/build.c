@@ -312,8 +312,6 @@ static int write_readme(const struct target_ctx *c, const struct kiln_target *t)
 	return e;
 }
 
-/* Each requested target: every delivered role's images, then its README.
- * *any: whether some target packaged anything. */
 static void target_ctx_init(struct run *x, struct target_ctx *c)
 {
 	const struct build_request *req = x->req;
@@ -321,6 +319,8 @@ static void target_ctx_init(struct run *x, struct target_ctx *c)
 				  .po = &x->po, .media = req->media, .source_date_epoch = req->source_date_epoch };
 }
 
+/* Each requested target: every delivered role's images, then its README.
+ * *any: whether some target packaged anything. */
 static int package(struct run *x, bool *any)
 {
 	const struct build_request *req = x->req;
