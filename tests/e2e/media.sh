@@ -159,6 +159,7 @@ if qemu_wait rerun 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 	ok "db1: the rerun completes, the host boots its disk and configures itself from the seed"
 	check "the installer made the installed disk boot next" has rerun 'boot entry Boot[0-9A-F]{4} "kiln db1" is first'
 	check "db1's seed came from /etc/kiln/seed" has rerun 'KILN-STATUS: datasource: *file:/etc/kiln/seed'
+	check "the installed host configured itself as db1" has rerun 'KILN-STATUS: +seed +done +host db1 \(mysql\)'
 	check "db1's data disk was found by its rule, formatted and mounted" has rerun \
 		'KILN-STATUS: +datadisk +done +/dev/vda formatted and mounted'
 	check "the installed disk passes sgdisk -v" bash -c "sgdisk -v '$T/os1.raw' | grep -q 'No problems found'"
@@ -180,6 +181,7 @@ if qemu_wait usb 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 	ok "db2 from a USB stick: installed over a filesystem (install.wipe), deployment ready"
 	check "the role's medium picked db2 by its NIC's MAC" has usb '-> this machine: db2 is installed'
 	check "the installer installed db2" has usb 'kiln installer: deployment acme, host db2 \(role mysql\)'
+	check "the installed host configured itself as db2" has usb 'KILN-STATUS: +seed +done +host db2 \(mysql\)'
 	check "the installer found the medium on the USB stick" has usb 'kiln installer: medium /dev/sd[a-z]: payload'
 	check "install.wipe: the filesystem on the OS disk was overwritten" has usb 'install.wipe: its content is lost'
 	check "db2's data disk was formatted and mounted" has usb 'KILN-STATUS: +datadisk +done +/dev/vdb formatted and mounted'
