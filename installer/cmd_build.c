@@ -44,6 +44,9 @@ static void help(FILE *f)
 		   "  --state DIR            key/secret directory (default .kiln/<deployment> by the profile)\n"
 		   "  --role ROLE            build only this role (app, mysql, minio); may repeat\n"
 		   "  --host NAME            installer media (iso, usb) for this host only; may repeat\n"
+		   "  --per-role             installer media: one per role instead of one per host, with\n"
+		   "                         the seed of each of its hosts (or of each --host); the\n"
+		   "                         installer picks the host by its install.machine rule\n"
 		   "  --version N            the version the media's signed image records (as kiln sign\n"
 		   "                         --version; an installed disk refuses a lower one), default 0\n"
 		   "  --overlay DIR          add DIR's tree to every image (owners become root)\n"
@@ -68,7 +71,7 @@ struct build_args {
 	const char **hosts;            /* --host */
 	size_t n_hosts;
 	uint64_t version;
-	bool roles[ROLE__COUNT], refresh, offline;
+	bool roles[ROLE__COUNT], refresh, offline, per_role;
 	struct build_overrides ov;
 	struct package_opts po;
 };
@@ -85,6 +88,7 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 		{ "state", required_argument, NULL, 's' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "host", required_argument, NULL, 'H' },
+		{ "per-role", no_argument, NULL, 'P' },
 		{ "version", required_argument, NULL, 'V' },
 		{ "overlay", required_argument, NULL, 'O' },
 		{ "artifact", required_argument, NULL, 'a' },
@@ -130,6 +134,7 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 			a->hosts = xrealloc(a->hosts, (a->n_hosts + 1) * sizeof *a->hosts);
 			a->hosts[a->n_hosts++] = optarg;
 			break;
+		case 'P': a->per_role = true; break;
 		case 'V':
 			if (option_u64("--version", optarg, 0, UINT64_MAX, &a->version) < 0)
 				return 2;
@@ -170,7 +175,7 @@ static int build(const struct build_args *a, const struct kiln_target *const *ta
 		.profile = a->profile, .m = &p.m, .targets = targets, .out_dir = a->out_dir, .state = state,
 		.recipes = a->recipes, .overrides = a->ov.v, .n_overrides = a->ov.n, .overlay_dir = a->overlay,
 		.refresh = a->refresh, .offline = a->offline, .source_date_epoch = sde, .po = a->po,
-		.hosts = a->hosts, .n_hosts = a->n_hosts, .media = installer ? &media : NULL,
+		.hosts = a->hosts, .n_hosts = a->n_hosts, .per_role = a->per_role, .media = installer ? &media : NULL,
 		.make_seed = cli_make_seed, .prepare_state = cli_prepare_state,
 		.check_keys = cli_check_keys, .seed_ud = &seeds,
 	};

@@ -77,8 +77,21 @@ struct disk_rule {
 	struct src_pos pos;
 };
 
+/* A rule naming one machine (install.machine, a host's own): the installer
+ * of a per-role medium installs the host whose rule the machine it runs on
+ * matches (profiles/machine_rule.h over lib/machineinfo.h). Every key given
+ * must match; at least one is given when set. */
+struct machine_rule {
+	bool set;
+	char *mac;                 /* one of the machine's NICs, lower case "52:54:00:12:34:56"; NULL = any */
+	char *dmi_serial;          /* the SMBIOS system serial, exactly; NULL = any */
+	char *dmi_uuid;            /* the SMBIOS system UUID, lower case; NULL = any */
+	struct src_pos pos;
+};
+
 /* install: how the installer media put the host on its disks (docs/profile.md). */
 struct install_settings {
+	struct machine_rule machine;   /* per host only: which machine is this host */
 	struct disk_rule disk;     /* the OS disk */
 	struct disk_rule data_disk;/* mysql and minio: the disk kiln-firstboot keeps the data on */
 	bool unattended;           /* no countdown on the console */

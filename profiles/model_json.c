@@ -66,10 +66,25 @@ static void jrule(struct buf *b, const struct disk_rule *r)
 	buf_putc(b, '}');
 }
 
+static void jmachine(struct buf *b, const struct machine_rule *r)
+{
+	if (!r->set) {
+		buf_puts(b, "null");
+		return;
+	}
+	int f = 1;
+	buf_putc(b, '{');
+	jkey(b, &f, "mac"); json_str(b, r->mac);
+	jkey(b, &f, "dmi_serial"); json_str(b, r->dmi_serial);
+	jkey(b, &f, "dmi_uuid"); json_str(b, r->dmi_uuid);
+	buf_putc(b, '}');
+}
+
 static void jinstall(struct buf *b, const struct install_settings *s)
 {
 	int f = 1;
 	buf_putc(b, '{');
+	jkey(b, &f, "machine"); jmachine(b, &s->machine);
 	jkey(b, &f, "disk"); jrule(b, &s->disk);
 	jkey(b, &f, "data_disk"); jrule(b, &s->data_disk);
 	jkey(b, &f, "unattended"); buf_puts(b, s->unattended ? "true" : "false");

@@ -51,18 +51,19 @@ static int pick_hosts(struct run *x)
 	x->seeds = xcalloc(x->m->n_hosts + 1, sizeof *x->seeds);
 	for (size_t i = 0; i < x->m->n_hosts; i++)
 		buf_init(&x->seeds[i]);
+	bool per_host = false;
+	for (size_t i = 0; req->targets[i]; i++)
+		per_host |= target_per_host(req->targets[i]);
+	if ((req->n_hosts || req->per_role) && !per_host) {
+		_cleanup_free_ char *names = target_names_join(target_per_host, ", ", " or ");
+		log_error(req->n_hosts ? "--host picks the hosts of the targets that make something per host (%s)"
+				       : "--per-role is for the targets that make something per host (%s)", names);
+		return -EINVAL;
+	}
 	if (!req->n_hosts) {
 		for (size_t i = 0; i < x->m->n_hosts; i++)
 			x->want_host[i] = x->want[x->m->hosts[i].role];
 		return 0;
-	}
-	bool per_host = false;
-	for (size_t i = 0; req->targets[i]; i++)
-		per_host |= target_per_host(req->targets[i]);
-	if (!per_host) {
-		_cleanup_free_ char *names = target_names_join(target_per_host, ", ", " or ");
-		log_error("--host picks the hosts of the targets that make something per host (%s)", names);
-		return -EINVAL;
 	}
 	bool role[ROLE__COUNT] = { false };
 	for (size_t k = 0; k < req->n_hosts; k++) {
@@ -217,6 +218,65 @@ static int check_image_inputs(struct run *x)
 	return 0;
 }
 
+/* The host sets of role r for the per-host targets: one per delivered host,
+ * or one of them all with per_role (none when the role has no such host).
+ * hosts and seeds back them; sets_free frees all three. */
+struct sets {
+	struct host_set *v;
+	size_t n;
+	const struct host **hosts;
+	const struct buf **seeds;
+};
+
+static void host_sets(const struct run *x, enum role r, struct sets *out)
+{
+	const struct model *m = x->m;
+	memset(out, 0, sizeof *out);
+	out->hosts = xcalloc(m->n_hosts + 1, sizeof *out->hosts);
+	out->seeds = xcalloc(m->n_hosts + 1, sizeof *out->seeds);
+	out->v = xcalloc(m->n_hosts + 1, sizeof *out->v);
+	size_t k = 0;
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		if (m->hosts[i].role != r || !x->want_host[i])
+			continue;
+		out->hosts[k] = &m->hosts[i];
+		out->seeds[k] = &x->seeds[i];
+		if (!x->req->per_role)
+			out->v[out->n++] = (struct host_set){ r, m->hosts[i].name, &out->hosts[k], &out->seeds[k], 1, false };
+		k++;
+	}
+	if (x->req->per_role && k)
+		out->v[out->n++] = (struct host_set){ r, role_name(r), out->hosts, out->seeds, k, true };
+}
+
+static void sets_free(struct sets *s)
+{
+	free(s->v);
+	free(s->hosts);
+	free(s->seeds);
+}
+
+/* Before any long work: each per-host target can make each of its outputs. */
+static int check_host_sets(struct run *x, const struct target_ctx *c)
+{
+	int e = 0;
+	for (size_t i = 0; x->req->targets[i]; i++) {
+		const struct kiln_target *t = x->req->targets[i];
+		for (int r = 0; t->check_hosts && r < ROLE__COUNT; r++) {
+			if (!x->want[r])
+				continue;
+			struct sets s;
+			host_sets(x, (enum role)r, &s);
+			for (size_t k = 0; k < s.n; k++) {
+				int f = t->check_hosts(c, &s.v[k]);
+				e = e ? e : f;
+			}
+			sets_free(&s);
+		}
+	}
+	return e;
+}
+
 static bool any_target(const struct kiln_target *const *t, bool (*has)(const struct kiln_target *t))
 {
 	for (size_t i = 0; t[i]; i++)
@@ -310,17 +370,24 @@ static int write_readme(const struct target_ctx *c, const struct kiln_target *t)
 	return e;
 }
 
+static void target_ctx_init(struct run *x, struct target_ctx *c)
+{
+	const struct build_request *req = x->req;
+	*c = (struct target_ctx){ .m = x->m, .want = x->want, .per_role = req->per_role, .out_dir = req->out_dir,
+				  .po = &x->po, .media = req->media, .source_date_epoch = req->source_date_epoch };
+}
+
 /* Each requested target: every delivered role's images, then its README.
  * *any: whether some target packaged anything. */
 static int package(struct run *x, bool *any)
 {
 	const struct build_request *req = x->req;
-	struct target_ctx c = { .m = x->m, .want = x->want, .out_dir = req->out_dir, .po = &x->po,
-				.media = req->media, .source_date_epoch = req->source_date_epoch };
+	struct target_ctx c;
+	target_ctx_init(x, &c);
 	*any = false;
 	for (size_t i = 0; req->targets[i]; i++) {
 		const struct kiln_target *t = req->targets[i];
-		for (int r = 0; (t->package_role || t->package_host) && r < ROLE__COUNT; r++) {
+		for (int r = 0; (t->package_role || t->package_hosts) && r < ROLE__COUNT; r++) {
 			if (!x->want[r])
 				continue;
 			char *path = NULL;
@@ -329,22 +396,24 @@ static int package(struct run *x, bool *any)
 				return e;
 			if (path)
 				push(&x->res->outputs, &x->res->n_outputs, path);
-			for (size_t k = 0; t->package_host && k < x->m->n_hosts; k++) {
-				const struct host *h = &x->m->hosts[k];
-				if (h->role != (enum role)r || !x->want_host[k])
-					continue;
+			struct sets s = { 0 };
+			if (t->package_hosts)
+				host_sets(x, (enum role)r, &s);
+			for (size_t k = 0; e == 0 && k < s.n; k++) {
 				path = NULL;
-				if ((e = t->package_host(&c, h, &x->img[r], &x->seeds[k], &path)) < 0)
-					return e;
-				push(&x->res->outputs, &x->res->n_outputs, path);
+				if ((e = t->package_hosts(&c, &s.v[k], &x->img[r], &path)) == 0)
+					push(&x->res->outputs, &x->res->n_outputs, path);
 			}
+			sets_free(&s);
+			if (e < 0)
+				return e;
 		}
 		if (t->readme) {
 			int e = write_readme(&c, t);
 			if (e < 0)
 				return e;
 		}
-		*any |= t->package_role || t->package_host || t->readme;
+		*any |= t->package_role || t->package_hosts || t->readme;
 	}
 	return 0;
 }
@@ -355,6 +424,10 @@ static int run(struct run *x)
 	int e = pick_roles(x);
 	if (e == 0)
 		e = pick_hosts(x);
+	struct target_ctx c;
+	target_ctx_init(x, &c);
+	if (e == 0)
+		e = check_host_sets(x, &c);
 	if (e == 0 && !req->given)
 		e = check_image_inputs(x);
 	if (e == 0)

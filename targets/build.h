@@ -20,6 +20,8 @@ struct build_request {
 	const char *const *hosts;      /* --host: the hosts per-host targets deliver (and so the roles);
 	                                  NULL: every host of the delivered roles */
 	size_t n_hosts;
+	bool per_role;                 /* --per-role: per-host targets make one output per role, carrying
+	                                  those hosts together (targets/target.h, struct host_set) */
 	const struct media_inputs *media;   /* for the installer media targets; NULL: none can be made */
 	const char *out_dir;           /* created when images are built; must exist when given */
 	/* Raw images given, per role (kiln package: the roles with an os_raw are
