@@ -366,6 +366,8 @@ static void test_shipped_suites(void **state)
 		assert_true(has(tx.packages, tx.n_packages, t64));
 		assert_false(has(tx.packages, tx.n_packages, libs[i]));
 	}
+	/* trixie split systemd-repart out of systemd: the root grows only with it */
+	assert_true(has(tx.packages, tx.n_packages, "systemd-repart"));
 	recipe_free(&bw);
 	recipe_free(&tx);
 	recipe_free(&r);
