@@ -1,6 +1,6 @@
 /* A small kiln role image made with the project's own layout code
- * (images/layout.c): a synthetic rootfs tar (fake kernel and initrd, the
- * build machine's systemd-boot, /etc/kiln/role, some incompressible data)
+ * (images/layout.c): a synthetic rootfs tar (fake kernel, initrd, shim and
+ * signed GRUB, /etc/kiln/role, some incompressible data)
  * laid out as GPT + ESP + ext4 root. Shared by the baremetal unit tests and
  * tests/drivers/mini_image.c (the CLI tests' image maker). Header-only
  * because each test is its own binary; aborts on failure. */
@@ -41,6 +41,7 @@ static inline void mini_tar(const char *tar_path, const char *role, unsigned dat
 	if (archive_write_open_filename(a, tar_path) != ARCHIVE_OK)
 		abort();
 	static const char *const dirs[] = { "./", "./boot/", "./etc/", "./etc/kiln/", "./usr/", "./usr/bin/", "./usr/lib/",
+					    "./usr/lib/shim/", "./usr/lib/grub/", "./usr/lib/grub/x86_64-efi-signed/",
 					    "./var/", "./tmp/" };
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		mini_add(a, dirs[i], 1, NULL, 0);
@@ -50,6 +51,8 @@ static inline void mini_tar(const char *tar_path, const char *role, unsigned dat
 	mini_add(a, "./etc/hostname", 0, "kiln\n", 5);
 	mini_add(a, "./boot/vmlinuz-6.1.0-1-amd64", 0, "kernel", 6);
 	mini_add(a, "./boot/initrd.img-6.1.0-1-amd64", 0, "initrd", 6);
+	mini_add(a, "./usr/lib/shim/shimx64.efi.signed", 0, "shim", 4);
+	mini_add(a, "./usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", 0, "grub", 4);
 	size_t n = (size_t)data_mib << 20;
 	unsigned char *d = xmalloc(n ? n : 1);
 	uint32_t x = seed | 1;
