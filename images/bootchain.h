@@ -42,6 +42,37 @@ int bootchain_check_cmdline(const char *extra);
  * or for a control character in the title. */
 int bootchain_grub_cfg(const struct bootchain_entry *e, char **out);
 
-/* The ESP volume id as GRUB's search --fs-uuid spells it: "ABCD-1234". */
+/* The ESP volume id as GRUB's search --fs-uuid spells it: "abcd-1234". */
 void bootchain_fat_uuid(uint32_t volume_id, char out[10]);
+
+/* ---- BIOS (bootchain_bios.c) ---- */
+
+/* GRUB's i386-pc directory in the tar (grub-pc-bin): boot.img, kernel.img,
+ * diskboot.img, lzma_decompress.img, the modules and their lists. */
+#define BOOTCHAIN_GRUB_PC_DIR "usr/lib/grub/i386-pc/"
+
+struct bootchain_blob {
+	const char *name;           /* file name in the i386-pc directory, no '/' */
+	const void *data;
+	size_t len;
+};
+
+/* Make GRUB's core.img from the i386-pc files (grub-mkimage of the build
+ * machine's grub-common, the modules of the rootfs) with an embedded
+ * configuration that finds the ESP by esp_volume_id and reads
+ * /EFI/debian/grub.cfg there; write it into the BIOS boot partition at
+ * [part_offset, +part_size) of image_path and GRUB's boot.img into the
+ * protective MBR's boot code, pointing at it. Logs; 0 or -errno (-ENOENT:
+ * no boot.img/kernel.img/diskboot.img given, -ENOSPC: core.img too big). */
+int bootchain_bios_install(const char *image_path, uint64_t part_offset, uint64_t part_size, uint32_t esp_volume_id,
+			   const struct bootchain_blob *files, size_t n);
+
+/* The two patches, in memory (exposed for tests). bootchain_bios_mbr: mbr
+ * (a protective MBR) becomes boot_img's code pointing at core_lba, keeping
+ * its BPB area, disk signature and partition table; -EINVAL if mbr is not
+ * a protective MBR or boot_img has no boot signature.
+ * bootchain_bios_core: point core.img's blocklist at core_lba + 1; -EPROTO
+ * if its diskboot sector is not as grub-mkimage writes it. */
+int bootchain_bios_mbr(uint8_t mbr[512], const uint8_t boot_img[512], uint64_t core_lba);
+int bootchain_bios_core(uint8_t *core, size_t len, uint64_t core_lba);
 #endif

@@ -61,7 +61,9 @@ static bool capture_want(void *ud, const char *path)
 	const char *p = normalise(path);
 	return (starts_with(p, KERNEL_PREFIX) && p[strlen(KERNEL_PREFIX)]) ||
 	       (starts_with(p, INITRD_PREFIX) && p[strlen(INITRD_PREFIX)]) ||
-	       strcmp(p, BOOTCHAIN_SHIM) == 0 || strcmp(p, BOOTCHAIN_GRUB_EFI) == 0;
+	       strcmp(p, BOOTCHAIN_SHIM) == 0 || strcmp(p, BOOTCHAIN_GRUB_EFI) == 0 ||
+	       (starts_with(p, BOOTCHAIN_GRUB_PC_DIR) && p[strlen(BOOTCHAIN_GRUB_PC_DIR)] &&
+		!strchr(p + strlen(BOOTCHAIN_GRUB_PC_DIR), '/'));
 }
 
 static void capture_take(void *ud, const char *path, void *data, size_t len)
@@ -165,6 +167,21 @@ static int check_opts(const struct layout_opts *o)
 	return 0;
 }
 
+/* GRUB for BIOS from the tar's i386-pc directory (bootchain_bios.c). */
+static int write_bios(const char *tmp, const struct gpt_layout *g, uint32_t volid, const struct captured *cap)
+{
+	struct bootchain_blob *v = xcalloc(cap->n + 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < cap->n; i++)
+		if (starts_with(cap->v[i].path, BOOTCHAIN_GRUB_PC_DIR))
+			v[n++] = (struct bootchain_blob){ cap->v[i].path + strlen(BOOTCHAIN_GRUB_PC_DIR), cap->v[i].data,
+							  cap->v[i].len };
+	log_info("writing GRUB for BIOS (%zu files of /" BOOTCHAIN_GRUB_PC_DIR ")", n);
+	int r = bootchain_bios_install(tmp, g->bios_offset, g->bios_size, volid, v, n);
+	free(v);
+	return r;
+}
+
 /* Everything between "partition table written" and "ESP written". */
 static int fill(const struct layout_opts *o, const char *tmp, const struct gpt_layout *g)
 {
@@ -256,6 +273,8 @@ static int fill(const struct layout_opts *o, const char *tmp, const struct gpt_l
 	r = esp_build(tmp, g->esp_offset, g->esp_size, volid, o->source_date_epoch, files,
 		      sizeof files / sizeof files[0]);
 	free(cfg);
+	if (r == 0)
+		r = write_bios(tmp, g, volid, &cap);
 out:
 	captured_free(&cap);
 	return r;
@@ -269,6 +288,7 @@ int layout_build(const struct layout_opts *o)
 	struct gpt_layout g;
 	if ((r = gpt_plan(o->disk_size, o->esp_size, o->identity, &g)) < 0)
 		return r;
+	gpt_add_bios(&g, o->identity);
 
 	/* Same directory as the output, so the final rename is atomic. 0600:
 	 * the image may carry role files the operator did not mean to publish. */

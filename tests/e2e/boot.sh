@@ -7,8 +7,10 @@
 # service answering (MariaDB, nginx, MinIO health). Then one role (app, or
 # KILN_E2E_FW_ROLE) boots twice more from virtio: under OVMF with the
 # Microsoft keys enrolled and Secure Boot enforced (the guest must report
-# Secure Boot enabled), and from a copy whose shim has one byte flipped (the
-# firmware must refuse it). KILN_E2E_FIRMWARES narrows these (ovmf-sb tamper).
+# Secure Boot enabled), from a copy whose shim has one byte flipped (the
+# firmware must refuse it), and under SeaBIOS (legacy BIOS: GRUB's boot.img
+# in the MBR, core.img in the BIOS boot partition). KILN_E2E_FIRMWARES
+# narrows these (ovmf-sb tamper seabios).
 # Uses the normal kiln cache (~/.cache/kiln or $KILN_CACHE_DIR): a cold run
 # builds three root filesystems with mmdebstrap first.
 . "$(dirname "$0")/../lib.sh"
@@ -18,7 +20,7 @@ BOOT_DEADLINE=${KILN_E2E_BOOT_SECONDS:-420}
 ROLES=${KILN_E2E_ROLES:-mysql app minio}   # a subset for debugging
 BUSES=${KILN_E2E_BUSES:-virtio nvme}
 FW_ROLE=${KILN_E2E_FW_ROLE:-app}
-FIRMWARES=${KILN_E2E_FIRMWARES:-ovmf-sb tamper}
+FIRMWARES=${KILN_E2E_FIRMWARES:-ovmf-sb tamper seabios}
 
 # The test overlay: a unit started once multi-user.target is reached that
 # waits for the boot to settle and writes KILN-E2E markers to /dev/console.

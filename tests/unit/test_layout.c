@@ -14,12 +14,13 @@
 #include "images/layout.h"
 #include "lib/fileio.h"
 #include "image_util.h"
+#include "mini_image.h"
 
 #define MiB (1024 * 1024ULL)
 #define EPOCH 1700000000
 
-enum { WITH_KERNEL = 1, WITH_INITRD = 2, WITH_SHIM = 4, WITH_BIG = 8, WITH_GRUB = 16,
-       FULL = WITH_KERNEL | WITH_INITRD | WITH_SHIM | WITH_GRUB };
+enum { WITH_KERNEL = 1, WITH_INITRD = 2, WITH_SHIM = 4, WITH_BIG = 8, WITH_GRUB = 16, WITH_GRUB_PC = 32,
+       FULL = WITH_KERNEL | WITH_INITRD | WITH_SHIM | WITH_GRUB | WITH_GRUB_PC };
 
 static char *dir;
 
@@ -48,8 +49,7 @@ static char *make_tar(const char *name, int what)
 	archive_write_set_format_pax_restricted(a);
 	assert_int_equal(archive_write_open_filename(a, p), ARCHIVE_OK);
 	const char *dirs[] = { "./", "./boot/", "./etc/", "./usr/", "./usr/bin/", "./usr/lib/",
-			       "./usr/lib/shim/", "./usr/lib/grub/", "./usr/lib/grub/x86_64-efi-signed/",
-			       "./var/", "./tmp/" };
+			       "./usr/lib/shim/", "./var/", "./tmp/" };
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		add(a, dirs[i], AE_IFDIR, 0755, NULL, 0, NULL);
 	add(a, "./etc/hostname", AE_IFREG, 0644, "kiln\n", 5, NULL);
@@ -69,6 +69,11 @@ static char *make_tar(const char *name, int what)
 	/* Stand-ins: the layout copies them, the e2e tier boots the real ones. */
 	if (what & WITH_SHIM)
 		add(a, "./usr/lib/shim/shimx64.efi.signed", AE_IFREG, 0644, "MZ-shim", 7, NULL);
+	if (what & WITH_GRUB_PC)
+		mini_add_grub_pc(a);   /* also makes ./usr/lib/grub/ */
+	else
+		add(a, "./usr/lib/grub/", AE_IFDIR, 0755, NULL, 0, NULL);
+	add(a, "./usr/lib/grub/x86_64-efi-signed/", AE_IFDIR, 0755, NULL, 0, NULL);
 	if (what & WITH_GRUB)
 		add(a, "./usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", AE_IFREG, 0644, "MZ-grub", 7, NULL);
 	if (what & WITH_BIG) {
@@ -151,6 +156,17 @@ static void test_build_passes_oracles(void **state)
 	out = run_cmd(&rc, "sfdisk --json '%s'", img);
 	assert_non_null(strstr(out, "\"attrs\": \"GUID:59\""));
 	assert_non_null(strstr(out, g.root_partuuid));
+	free(out);
+	out = run_cmd(&rc, "sfdisk -d '%s' | sed 's/^[^ ]*img//' | tr -s ' '", img);
+	assert_non_null(strstr(out, "first-lba: 34\n"));
+	assert_non_null(strstr(out, "\n1 : start= 2048, size= 524288, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B"));
+	assert_non_null(strstr(out, "\n3 : start= 34, size= 2014, type=21686148-6449-6E6F-744E-656564454649"));
+	assert_non_null(strstr(out, "name=\"BIOS boot\""));
+	free(out);
+	/* GRUB's boot code in the MBR points at core.img in partition 3 */
+	out = run_cmd(&rc, "od -An -tu8 -j 92 -N8 '%s' | tr -d ' '; od -An -tu8 -j %d -N8 '%s' | tr -d ' '", img,
+		      34 * 512 + 0x1f4, img);
+	assert_string_equal(out, "34\n35\n");
 	free(out);
 
 	out = run_cmd(&rc, "dd if='%s' of='%s/esp' bs=1M skip=1 count=256 status=none && "
@@ -254,6 +270,12 @@ static void test_refuses_without_chain(void **state)
 	o = opts(tar, img, 300 * MiB);
 	assert_int_equal(layout_build(&o), -ENOENT);
 	assert_non_null(strstr(last_error, "x86_64-efi-signed/grubx64.efi.signed (install grub-efi-amd64-signed"));
+	assert_int_equal(access(img, F_OK), -1);
+	free(tar);
+	tar = make_tar("nogrubpc.tar", FULL & ~WITH_GRUB_PC);
+	o = opts(tar, img, 300 * MiB);
+	assert_int_equal(layout_build(&o), -ENOENT);
+	assert_non_null(strstr(last_error, "install grub-pc-bin"));
 	assert_int_equal(access(img, F_OK), -1);
 	assert_int_equal(count_prefix("disk.img"), 0);
 	log_set_sink(NULL, NULL);
