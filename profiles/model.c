@@ -302,6 +302,7 @@ void model_free(struct model *m)
 	free(m->esxi.hardware_version);
 	free(m->esxi.network);
 	free(m->esxi.disk_controller);
+	free(m->esxi.firmware);
 	strv_free(m->esxi.overridable, m->esxi.n_overridable);
 	install_settings_free(&m->install);
 	memset(m, 0, sizeof *m);
