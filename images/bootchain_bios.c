@@ -105,6 +105,16 @@ int bootchain_bios_core(uint8_t *core, size_t len, uint64_t core_lba)
 	return 0;
 }
 
+/* A scratch file in the private staging directory: no fsync (it lives for
+ * one grub-mkimage run; 300 fsyncs would cost seconds on a busy disk). */
+static int put_file(const char *path, const void *data, size_t len)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	return pwrite_full(fd, data, len, 0);
+}
+
 /* Write the module directory into stage, then run grub-mkimage there. */
 static int make_core(const char *stage, const struct bootchain_blob *files, size_t n, uint32_t volid, char **core,
 		     size_t *core_len)
@@ -114,7 +124,7 @@ static int make_core(const char *stage, const struct bootchain_blob *files, size
 		    !strcmp(files[i].name, ".."))
 			return log_error_errno(EINVAL, "GRUB module directory: bad file name \"%s\"", files[i].name);
 		_cleanup_free_ char *p = path_join(stage, files[i].name);
-		int r = write_file_atomic(p, files[i].data, files[i].len, 0600);
+		int r = put_file(p, files[i].data, files[i].len);
 		if (r < 0)
 			return log_error_errno(r, "staging %s", p);
 	}
@@ -126,7 +136,7 @@ static int make_core(const char *stage, const struct bootchain_blob *files, size
 					     "set prefix=($root)/EFI/debian\n", uuid);
 	_cleanup_free_ char *cfg_path = path_join(stage, "kiln-embed.cfg");
 	_cleanup_free_ char *out = path_join(stage, "kiln-core.img");
-	int r = write_file_atomic(cfg_path, cfg, strlen(cfg), 0600);
+	int r = put_file(cfg_path, cfg, strlen(cfg));
 	if (r < 0)
 		return log_error_errno(r, "staging %s", cfg_path);
 	const char *argv[32] = { "grub-mkimage", "-O", "i386-pc", "-d", stage, "-c", cfg_path, "-p", "/EFI/debian",
