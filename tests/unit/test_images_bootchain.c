@@ -9,24 +9,9 @@
 #include "images/bootchain.h"
 #include "lib/fileio.h"
 #include "image_util.h"
+#include "tmpdir_fixture.h"
 
-static char *dir;
-
-static int setup(void **state)
-{
-	(void)state;
-	dir = make_tmpdir();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	rm_rf(dir);
-	free(dir);
-	log_set_sink(NULL, NULL);
-	return 0;
-}
+static const char *const dir = tmpdir;
 
 /* grub-script-check accepts text (exit 0). */
 static void grub_parses(const char *text)
@@ -296,12 +281,12 @@ static void test_bios_install(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_cfg, setup, teardown),
+		cmocka_unit_test(test_cfg),
 		cmocka_unit_test(test_fat_uuid),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_bios_mbr),
 		cmocka_unit_test(test_bios_core),
-		cmocka_unit_test_setup_teardown(test_bios_install, setup, teardown),
+		cmocka_unit_test(test_bios_install),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
