@@ -192,7 +192,13 @@ tamper() { # role
 	done
 	case $seen in
 	"Access Denied"|"Security Violation") ok "$name: firmware refuses a tampered shim ($seen)" ;;
-	"") ok "$name: a tampered shim did not boot (no kernel within ${KILN_E2E_TAMPER_SECONDS:-300}s; no firmware message seen)" ;;
+	"")
+		# only evidence if the firmware was running all along
+		if kill -0 "$(cat "$T/$name.pid")" 2>/dev/null && [ -s "$T/$name.log" ]; then
+			ok "$name: a tampered shim did not boot (no kernel within ${KILN_E2E_TAMPER_SECONDS:-300}s; no firmware message seen)"
+		else
+			not_ok "$name: QEMU exited or printed nothing"; sed 's/^/#   /' "$T/$name.qemu.out" | tail -5
+		fi ;;
 	*) not_ok "$name: a tampered shim was not refused (console: $seen)"; qemu_tail "$name" ;;
 	esac
 	qemu_stop "$name"
