@@ -74,5 +74,7 @@ int bootchain_bios_install(const char *image_path, uint64_t part_offset, uint64_
  * bootchain_bios_core: point core.img's blocklist at core_lba + 1; -EPROTO
  * if its diskboot sector is not as grub-mkimage writes it. */
 int bootchain_bios_mbr(uint8_t mbr[512], const uint8_t boot_img[512], uint64_t core_lba);
+/* grub_package_version from GRUB's modinfo.sh text (malloc'd), or NULL. */
+char *bootchain_grub_pc_version(const void *modinfo, size_t len);
 int bootchain_bios_core(uint8_t *core, size_t len, uint64_t core_lba);
 #endif

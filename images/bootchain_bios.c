@@ -37,6 +37,7 @@
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/spawn.h"
 #include "lib/xalloc.h"
 
 #define SECTOR 512u
@@ -183,6 +184,44 @@ static const struct bootchain_blob *find(const struct bootchain_blob *files, siz
 	return NULL;
 }
 
+char *bootchain_grub_pc_version(const void *modinfo, size_t len)
+{
+	static const char key[] = "grub_package_version=\"";
+	for (const char *l = modinfo, *end = l + len; l < end;) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l));
+		size_t n = nl ? (size_t)(nl - l) : (size_t)(end - l);
+		if (n > sizeof key - 1 && !memcmp(l, key, sizeof key - 1) && l[n - 1] == '"')
+			return xstrndup(l + sizeof key - 1, n - sizeof key);
+		l += n + 1;
+	}
+	return NULL;
+}
+
+/* grub-mkimage of one GRUB release with another release's modules has not
+ * been tried: say so when the rootfs's GRUB (its modinfo.sh) and this
+ * machine's grub-mkimage differ. The diskboot check below still guards the
+ * one structure kiln patches. */
+static void compare_versions(const struct bootchain_blob *files, size_t n)
+{
+	const struct bootchain_blob *mi = find(files, n, "modinfo.sh");
+	_cleanup_free_ char *theirs = mi ? bootchain_grub_pc_version(mi->data, mi->len) : NULL;
+	struct buf out;
+	buf_init(&out);
+	const char *argv[] = { "grub-mkimage", "--version", NULL };
+	int st = spawn_capture(argv, &out, NULL, 4096);
+	/* "grub-mkimage (GRUB) 2.06-13+deb12u2\n" */
+	if (st == 0 && out.data)
+		out.data[strcspn(out.data, "\n")] = '\0';
+	const char *ours = st == 0 && out.data ? strrchr(out.data, ' ') : NULL;
+	if (ours)
+		ours++;
+	if (theirs && ours && strcmp(theirs, ours))
+		log_warn("the rootfs's GRUB is %s, this machine's grub-mkimage is %s: core.img is built from one "
+			 "release's modules by another's tool (untested; install grub-common %s here to match)",
+			 theirs, ours, theirs);
+	buf_free(&out);
+}
+
 int bootchain_bios_install(const char *image_path, uint64_t part_offset, uint64_t part_size, uint32_t esp_volume_id,
 			   const struct bootchain_blob *files, size_t n)
 {
@@ -199,6 +238,7 @@ int bootchain_bios_install(const char *image_path, uint64_t part_offset, uint64_
 	_cleanup_free_ char *stage = xasprintf("%s/kiln-grub.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(stage))
 		return log_error_errno(errno, "GRUB staging directory %s", stage);
+	compare_versions(files, n);
 	_cleanup_free_ char *core = NULL;
 	size_t core_len = 0;
 	int r = make_core(stage, files, n, esp_volume_id, &core, &core_len);

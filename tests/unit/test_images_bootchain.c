@@ -209,6 +209,36 @@ static void pcdir_free(struct pcdir *d)
 	free(d->data);
 }
 
+static char warned[1024];
+static void warn_sink(enum log_level lvl, const char *msg, void *ud)
+{
+	(void)ud;
+	if (lvl == LOG_LVL_WARN)
+		snprintf(warned, sizeof warned, "%s", msg);
+}
+
+static void test_grub_pc_version(void **state)
+{
+	(void)state;
+	char *mi, *v;
+	size_t n;
+	assert_int_equal(read_file("/usr/lib/grub/i386-pc/modinfo.sh", 1 << 20, &mi, &n), 0);
+	/* this machine's grub-pc-bin and grub-common are one release */
+	assert_non_null(v = bootchain_grub_pc_version(mi, n));
+	int rc;
+	char *out = run_cmd(&rc, "grub-mkimage --version");
+	char *want = xasprintf("grub-mkimage (GRUB) %s\n", v);
+	assert_string_equal(out, want);
+	free(want);
+	free(out);
+	free(v);
+	free(mi);
+	static const char none[] = "grub_version=\"2.06\"\n", open_quote[] = "grub_package_version=\"2.06\n";
+	assert_null(bootchain_grub_pc_version(none, sizeof none - 1));
+	assert_null(bootchain_grub_pc_version(open_quote, sizeof open_quote - 1));
+	assert_null(bootchain_grub_pc_version("", 0));
+}
+
 static void test_bios_install(void **state)
 {
 	(void)state;
@@ -224,7 +254,11 @@ static void test_bios_install(void **state)
 	char *stage = xasprintf("%s/stage", dir);
 	assert_int_equal(mkdir(stage, 0700), 0);
 	setenv("TMPDIR", stage, 1);
+	warned[0] = '\0';
+	log_set_sink(warn_sink, NULL);
 	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512, 0x1234abcdu, d.v, d.n), 0);
+	log_set_sink(NULL, NULL);
+	assert_string_equal(warned, "");   /* one GRUB release: no version warning */
 	/* the partition table is untouched, GRUB's code is in the MBR */
 	out = run_cmd(&rc, "sgdisk -v '%s'", img);
 	assert_non_null(strstr(out, "No problems found"));
@@ -251,6 +285,20 @@ static void test_bios_install(void **state)
 	 * it finds the ESP is what tests/e2e/boot.sh's SeaBIOS boot shows) */
 	free(db);
 	free(disk);
+
+	/* A rootfs GRUB of another release than this machine's grub-mkimage:
+	 * built, with a warning naming both versions. */
+	for (size_t i = 0; i < d.n; i++)
+		if (!strcmp(d.v[i].name, "modinfo.sh")) {
+			static const char other[] = "grub_version=\"9.99\"\ngrub_package_version=\"9.99-1\"\n";
+			d.v[i].data = other;
+			d.v[i].len = sizeof other - 1;
+		}
+	warned[0] = '\0';
+	log_set_sink(warn_sink, NULL);
+	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512, 0x1234abcdu, d.v, d.n), 0);
+	log_set_sink(NULL, NULL);
+	assert_non_null(strstr(warned, "the rootfs's GRUB is 9.99-1, this machine's grub-mkimage is 2."));
 
 	/* refusals */
 	capture_log();
@@ -286,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_bios_mbr),
 		cmocka_unit_test(test_bios_core),
+		cmocka_unit_test(test_grub_pc_version),
 		cmocka_unit_test(test_bios_install),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
