@@ -120,7 +120,8 @@ DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-de
 	mariadb-client openssl iproute2 curl systemd libxml2-utils openssh-client libargon2-dev \
 	python3-argon2 python3-cryptography golang-go golang-github-minio-madmin-go-dev \
 	golang-github-minio-minio-go-v7-dev golang-github-secure-io-sio-go-dev golang-golang-x-crypto-dev \
-	bmap-tools libelf-dev
+	bmap-tools libelf-dev prometheus prometheus-alertmanager prometheus-node-exporter \
+	prometheus-mysqld-exporter systemd-journal-remote python3-jwt podman
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)

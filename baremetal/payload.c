@@ -24,30 +24,40 @@ static uint64_t up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-/* Where each part goes: header, bmap, sig, seed, data. */
+/* Where each part goes after the header: bmap, sig, the seeds, data. */
 struct plan {
-	uint64_t off[4], len[4];   /* bmap, sig, seed, data */
+	uint64_t *off, *len;       /* [n]: bmap, sig, seeds..., data */
+	size_t n;
 	uint64_t total;
 };
 
 static void plan(const struct bm_payload_in *in, struct plan *p)
 {
+	p->n = in->n_seeds + 3;
+	p->off = xcalloc(p->n, sizeof *p->off);
+	p->len = xcalloc(p->n, sizeof *p->len);
 	uint64_t at = BM_PAYLOAD_HEADER;
-	const size_t lens[3] = { in->bmap_len, in->sig_len, in->seed ? in->seed_len : 0 };
-	for (int i = 0; i < 3; i++) {
+	for (size_t i = 0; i + 1 < p->n; i++) {
 		p->off[i] = at;
-		p->len[i] = lens[i];
-		at = up(at + lens[i], TEXT_ALIGN);
+		p->len[i] = i == 0 ? in->bmap_len : i == 1 ? in->sig_len : in->seeds[i - 2].data ? in->seeds[i - 2].len : 0;
+		at = up(at + p->len[i], TEXT_ALIGN);
 	}
-	p->off[3] = up(at, DATA_ALIGN);
-	p->len[3] = in->map->mapped_bytes;
-	p->total = up(p->off[3] + p->len[3], DATA_ALIGN);
+	p->off[p->n - 1] = up(at, DATA_ALIGN);
+	p->len[p->n - 1] = in->map->mapped_bytes;
+	p->total = up(p->off[p->n - 1] + p->len[p->n - 1], DATA_ALIGN);
+}
+
+static void plan_free(struct plan *p)
+{
+	free(p->off);
+	free(p->len);
 }
 
 uint64_t bm_payload_size(const struct bm_payload_in *in)
 {
 	struct plan p;
 	plan(in, &p);
+	plan_free(&p);
 	return p.total;
 }
 
@@ -67,34 +77,42 @@ int bm_payload_write(int out, uint64_t base, const struct bm_payload_in *in,
 {
 	const char *slash = strrchr(in->image, '/');
 	const char *name = slash ? slash + 1 : in->image;
-	if (!name_ok(name) || in->bmap_len > BMAP_MAX_BYTES || in->sig_len > BM_PAYLOAD_SIG_MAX ||
-	    (in->seed && in->seed_len > BM_PAYLOAD_SEED_MAX))
+	if (!name_ok(name) || in->bmap_len > BMAP_MAX_BYTES || in->sig_len > BM_PAYLOAD_SIG_MAX || !in->n_seeds ||
+	    in->n_seeds > BM_PAYLOAD_SEEDS)
 		return -EINVAL;
+	for (size_t i = 0; i < in->n_seeds; i++)
+		if (in->seeds[i].data && in->seeds[i].len > BM_PAYLOAD_SEED_MAX)
+			return -EINVAL;
 	struct plan p;
 	plan(in, &p);
 	struct buf h;
 	buf_init(&h);
 	buf_printf(&h, MAGIC "image %s\nimage-size %" PRIu64 "\n", name, in->map->image_size);
-	static const char *const keys[] = { "bmap", "bmap-sig", "seed", "data" };
-	for (int i = 0; i < 4; i++)
-		buf_printf(&h, "%s %" PRIu64 " %" PRIu64 "\n", keys[i], p.off[i], p.len[i]);
+	for (size_t i = 0; i < p.n; i++)
+		buf_printf(&h, "%s %" PRIu64 " %" PRIu64 "\n", i == 0 ? "bmap" : i == 1 ? "bmap-sig" : i + 1 < p.n ?
+			   "seed" : "data", p.off[i], p.len[i]);
 	buf_puts(&h, "end\n");
+	int r = h.len > BM_PAYLOAD_HEADER ? -EINVAL : 0;
 	uint8_t *block = xcalloc(1, BM_PAYLOAD_HEADER);
-	memcpy(block, h.data, h.len);
+	if (r == 0) {
+		memcpy(block, h.data, h.len);
+		r = pwrite_full(out, block, BM_PAYLOAD_HEADER, base);
+	}
 	buf_free(&h);
-	int r = pwrite_full(out, block, BM_PAYLOAD_HEADER, base);
 	free(block);
-	const char *texts[3] = { in->bmap, in->sig, in->seed };
-	for (int i = 0; r == 0 && i < 3; i++)
+	for (size_t i = 0; r == 0 && i + 1 < p.n; i++)
 		if (p.len[i])
-			r = pwrite_full(out, texts[i], p.len[i], base + p.off[i]);
+			r = pwrite_full(out, i == 0 ? in->bmap : i == 1 ? in->sig : in->seeds[i - 2].data, p.len[i],
+					base + p.off[i]);
+	uint64_t data_off = p.off[p.n - 1], data_len = p.len[p.n - 1], total = p.total;
+	plan_free(&p);
 	if (r < 0)
 		return r;
 	int src = open(in->image, O_RDONLY | O_CLOEXEC);
 	if (src < 0)
 		return -errno;
 	uint8_t *b = xmalloc(CHUNK);
-	uint64_t at = base + p.off[3], done = 0;
+	uint64_t at = base + data_off, done = 0;
 	for (size_t i = 0; r == 0 && i < in->map->n; i++) {
 		const struct bm_range *rg = &in->map->v[i];
 		for (uint64_t o = 0; r == 0 && o < rg->length; o += CHUNK) {
@@ -104,14 +122,14 @@ int bm_payload_write(int out, uint64_t base, const struct bm_payload_in *in,
 			at += n;
 			done += n;
 			if (progress)
-				progress(ud, done, p.len[3]);
+				progress(ud, done, data_len);
 		}
 	}
 	/* the tail up to the next MiB reads as zeros on a fresh file; write it
 	 * on anything else */
-	if (r == 0 && base + p.total > at) {
-		memset(b, 0, (size_t)(base + p.total - at));
-		r = pwrite_full(out, b, (size_t)(base + p.total - at), at);
+	if (r == 0 && base + total > at) {
+		memset(b, 0, (size_t)(base + total - at));
+		r = pwrite_full(out, b, (size_t)(base + total - at), at);
 	}
 	free(b);
 	close(src);
@@ -156,6 +174,30 @@ static bool extent(char *s, uint64_t *off, uint64_t *len)
 	return parse_u64(s, 0, UINT64_MAX, off) == 0 && parse_u64(sp + 1, 0, UINT64_MAX, len) == 0;
 }
 
+/* One "KEY OFFSET LENGTH" line, checked against the limits and the part
+ * before it (prev_end: where that one ends). */
+static int part_line(char **p, char *end, const char *key, uint64_t max, uint64_t limit, uint64_t prev_end,
+		     uint64_t *off, uint64_t *len, char *why, size_t why_len)
+{
+	char *v;
+	if (!line(p, end, key, &v) || !extent(v, off, len))
+		return bad(why, why_len, "the header's %s line is missing or not \"OFFSET LENGTH\"", key);
+	if (*len > max)
+		return bad(why, why_len, "the %s is %" PRIu64 " bytes, over its limit", key, *len);
+	if (*off < BM_PAYLOAD_HEADER || *off > limit || *len > limit - *off)
+		return bad(why, why_len, "the %s (%" PRIu64 "+%" PRIu64 ") is outside the payload's %" PRIu64 " bytes",
+			   key, *off, *len, limit);
+	if (*off < prev_end)
+		return bad(why, why_len, "the %s overlaps the part before it", key);
+	return 0;
+}
+
+static bool next_is(const char *p, const char *end, const char *key)
+{
+	size_t kl = strlen(key);
+	return (size_t)(end - p) > kl && !memcmp(p, key, kl) && p[kl] == ' ';
+}
+
 int bm_payload_parse_header(const uint8_t *block, uint64_t limit, struct bm_payload *out, char *why,
 			    size_t why_len)
 {
@@ -168,9 +210,6 @@ int bm_payload_parse_header(const uint8_t *block, uint64_t limit, struct bm_payl
 	memcpy(copy, block, BM_PAYLOAD_HEADER);
 	copy[BM_PAYLOAD_HEADER] = '\0';
 	char *p = copy + ml, *end = copy + BM_PAYLOAD_HEADER, *v;
-	static const char *const keys[] = { "bmap", "bmap-sig", "seed", "data" };
-	static const uint64_t max[] = { BMAP_MAX_BYTES, BM_PAYLOAD_SIG_MAX, BM_PAYLOAD_SEED_MAX, UINT64_MAX };
-	uint64_t off[4], len[4];
 	int r = 0;
 	if (!line(&p, end, "image", &v) || !name_ok(v))
 		r = bad(why, why_len, "the header's image line is missing or not one printable word");
@@ -179,39 +218,43 @@ int bm_payload_parse_header(const uint8_t *block, uint64_t limit, struct bm_payl
 		if (!line(&p, end, "image-size", &v) || parse_u64(v, 1, UINT64_MAX, &out->image_size) < 0)
 			r = bad(why, why_len, "the header's image-size line is missing or not a number");
 	}
-	for (int i = 0; r == 0 && i < 4; i++) {
-		if (!line(&p, end, keys[i], &v) || !extent(v, &off[i], &len[i]))
-			r = bad(why, why_len, "the header's %s line is missing or not \"OFFSET LENGTH\"", keys[i]);
-		else if (len[i] > max[i])
-			r = bad(why, why_len, "the %s is %" PRIu64 " bytes, over its limit", keys[i], len[i]);
-		else if (off[i] < BM_PAYLOAD_HEADER || off[i] > limit || len[i] > limit - off[i])
-			r = bad(why, why_len, "the %s (%" PRIu64 "+%" PRIu64 ") is outside the payload's %" PRIu64
-				" bytes", keys[i], off[i], len[i], limit);
-		else if (i > 0 && off[i] < off[i - 1] + len[i - 1])
-			r = bad(why, why_len, "the %s overlaps the %s", keys[i], keys[i - 1]);
+	uint64_t len = 0;
+	if (r == 0)
+		r = part_line(&p, end, "bmap", BMAP_MAX_BYTES, limit, 0, &out->bmap_off, &len, why, why_len);
+	out->bmap_len = (size_t)len;
+	if (r == 0)
+		r = part_line(&p, end, "bmap-sig", BM_PAYLOAD_SIG_MAX, limit, out->bmap_off + out->bmap_len,
+			      &out->sig_off, &len, why, why_len);
+	out->sig_len = (size_t)len;
+	uint64_t prev_end = out->sig_off + out->sig_len;
+	for (size_t cap = 0; r == 0 && (!out->n_seeds || next_is(p, end, "seed")); out->n_seeds++) {
+		if (out->n_seeds == BM_PAYLOAD_SEEDS) {
+			r = bad(why, why_len, "the header lists more than %u seeds", BM_PAYLOAD_SEEDS);
+			break;
+		}
+		out->seeds = xgrow(out->seeds, &cap, out->n_seeds + 1, sizeof *out->seeds);
+		struct bm_payload_seed *sd = memset(&out->seeds[out->n_seeds], 0, sizeof *out->seeds);
+		if ((r = part_line(&p, end, "seed", BM_PAYLOAD_SEED_MAX, limit, prev_end, &sd->off, &len, why,
+				   why_len)) < 0)
+			break;
+		sd->len = (size_t)len;
+		prev_end = sd->off + sd->len;
 	}
+	if (r == 0)
+		r = part_line(&p, end, "data", UINT64_MAX, limit, prev_end, &out->data_off, &out->data_len, why,
+			      why_len);
 	if (r == 0 && (p >= end || strncmp(p, "end\n", 4) != 0))
 		r = bad(why, why_len, "the header does not end with \"end\"");
-	if (r == 0 && (!len[0] || !len[1] || !len[3]))
+	if (r == 0 && (!out->bmap_len || !out->sig_len || !out->data_len))
 		r = bad(why, why_len, "the payload has no block map, signature or data");
 	/* nothing but zeros after "end" */
 	for (char *z = p + 4; r == 0 && z < end; z++)
 		if (*z)
 			r = bad(why, why_len, "the header has bytes after \"end\"");
 	free(copy);
-	if (r < 0) {
+	if (r < 0)
 		bm_payload_free(out);
-		return r;
-	}
-	out->bmap_len = (size_t)len[0];
-	out->sig_len = (size_t)len[1];
-	out->seed_len = (size_t)len[2];
-	out->data_off = off[3];
-	out->data_len = len[3];
-	out->bmap_off = off[0];
-	out->sig_off = off[1];
-	out->seed_off = off[2];
-	return 0;
+	return r;
 }
 
 static int read_text(int fd, uint64_t at, size_t len, char **out)
@@ -238,15 +281,20 @@ int bm_payload_open(int fd, uint64_t base, uint64_t limit, const char *name, str
 	out->fd = fd;
 	out->base = base;
 	out->name = xstrdup(name);
-	if ((r = read_text(fd, base + out->bmap_off, out->bmap_len, &out->bmap)) < 0 ||
-	    (r = read_text(fd, base + out->sig_off, out->sig_len, &out->sig)) < 0 ||
-	    (r = read_text(fd, base + out->seed_off, out->seed_len, &out->seed)) < 0) {
+	r = read_text(fd, base + out->bmap_off, out->bmap_len, &out->bmap);
+	if (r == 0)
+		r = read_text(fd, base + out->sig_off, out->sig_len, &out->sig);
+	for (size_t i = 0; r == 0 && i < out->n_seeds; i++)
+		r = read_text(fd, base + out->seeds[i].off, out->seeds[i].len, &out->seeds[i].text);
+	if (r < 0) {
 		snprintf(why, why_len, "reading the payload's texts: %s", strerror(-r));
 		bm_payload_free(out);
 		return r;
 	}
-	if (strlen(out->bmap) != out->bmap_len || strlen(out->sig) != out->sig_len ||
-	    strlen(out->seed) != out->seed_len) {
+	bool nul = strlen(out->bmap) != out->bmap_len || strlen(out->sig) != out->sig_len;
+	for (size_t i = 0; i < out->n_seeds; i++)
+		nul |= strlen(out->seeds[i].text) != out->seeds[i].len;
+	if (nul) {
 		bm_payload_free(out);
 		return bad(why, why_len, "a text of the payload holds a NUL byte");
 	}
@@ -259,7 +307,9 @@ void bm_payload_free(struct bm_payload *p)
 	free(p->image);
 	free(p->bmap);
 	free(p->sig);
-	free(p->seed);
+	for (size_t i = 0; i < p->n_seeds; i++)
+		free(p->seeds[i].text);
+	free(p->seeds);
 	memset(p, 0, sizeof *p);
 	p->fd = -1;
 }

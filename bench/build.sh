@@ -4,16 +4,9 @@
 # multi-user under TCG (systemd-analyze inside the guest, from the e2e
 # markers). Usage: bench/build.sh [ROLE...]   (default: app mysql minio)
 # Needs a built tree (make). Writes nothing outside a temp dir but the cache.
-set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-KILN=$ROOT/${KILN_BUILD:-build}/kiln
-roles=("${@:-app mysql minio}")
-read -r -a roles <<<"${roles[*]}"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/common.sh"
 profile=$ROOT/profiles/examples/onprem.yaml
 "$KILN" keys init "$profile" --state "$T/state" >/dev/null 2>&1
-bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
-deb=$(ls "$T"/deb/*.deb)
 cache=${KILN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kiln}
 mode=--mode=root; [ "$(id -u)" = 0 ] || mode=--mode=unshare
 
@@ -27,7 +20,11 @@ for role in "${roles[@]}"; do
 	[ "$role" = minio ] || args=("$profile" --state "$T/state" --out "$T/out" --role "$role")
 	# The peer: mmdebstrap alone with the same packages (+ the same .deb
 	# cache), writing a tar; what kiln adds on top is hooks, cache and layout.
-	pk=$("$KILN" rootfs "$role" --print-key | sed -n 's/^package //p' | paste -sd, -)
+	# The same suite, archives and packages as kiln's tree (its cache key's inputs).
+	key=$("$KILN" rootfs "$role" --profile "$profile" --print-key --offline)
+	pk=$(sed -n 's/^package //p' <<<"$key" | paste -sd, -)
+	suite=$(sed -n 's/^suite //p' <<<"$key")
+	mapfile -t mirrors < <(sed -n 's/^archive \([^ ]*\) \([^ ]*\) \([^ ]*\) image .*/deb \1 \2 \3/p' <<<"$key")
 	# (For minio the peer leaves out the MinIO .deb: mmdebstrap cannot
 	# install a local .deb given by path in root mode, see images/rootfs.c.)
 	inc=(--include="$pk")
@@ -35,7 +32,7 @@ for role in "${roles[@]}"; do
 	mmdebstrap "$mode" --variant=minbase --format=tar "${inc[@]}" \
 		--setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
 		--setup-hook="sync-in $cache/debs /var/cache/apt/archives/" \
-		bookworm "$T/peer.tar" http://deb.debian.org/debian >/dev/null 2>&1
+		"$suite" "$T/peer.tar" "${mirrors[@]}" >/dev/null 2>&1
 	t4=$(now)
 	t0=$(now); "$KILN" build "${args[@]}" --refresh >/dev/null 2>"$T/cold.log"; t1=$(now)
 	"$KILN" build "${args[@]}" >/dev/null 2>"$T/warm.log"; t2=$(now)

@@ -67,20 +67,6 @@ static bool ascii_text(const char *s)
 	return true;
 }
 
-static void put_escaped(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': buf_puts(b, "&amp;"); break;
-		case '<': buf_puts(b, "&lt;"); break;
-		case '>': buf_puts(b, "&gt;"); break;
-		case '"': buf_puts(b, "&quot;"); break;
-		case '\'': buf_puts(b, "&apos;"); break;
-		default: buf_putc(b, *s);
-		}
-	}
-}
-
 /* A RASD Item: its rasd:* children are emitted in alphabetical order, as the
  * CIM schema's ordered sequence wants, whatever order they were added in. */
 struct rasd_field {
@@ -119,7 +105,7 @@ static void item_emit(struct buf *b, struct rasd_item *it)
 	buf_puts(b, "      <Item>\n");
 	for (size_t i = 0; i < it->n; i++) {
 		buf_printf(b, "        <rasd:%s>", it->f[i].key);
-		put_escaped(b, it->f[i].value);
+		buf_put_markup(b, it->f[i].value);
 		buf_printf(b, "</rasd:%s>\n", it->f[i].key);
 		free(it->f[i].value);
 	}
@@ -178,9 +164,9 @@ static void emit_property(struct buf *b, const char *key, const char *label, con
 	buf_printf(b, "      <Property ovf:key=\"%s\" ovf:type=\"string\"%s ovf:userConfigurable=\"true\" ovf:value=\"\">\n",
 		   key, password ? " ovf:password=\"true\"" : "");
 	buf_puts(b, "        <Label>");
-	put_escaped(b, label);
+	buf_put_markup(b, label);
 	buf_puts(b, "</Label>\n        <Description>");
-	put_escaped(b, desc);
+	buf_put_markup(b, desc);
 	buf_puts(b, "</Description>\n      </Property>\n");
 }
 
@@ -201,7 +187,7 @@ int ovf_build(const struct ovf_params *p, struct buf *b)
 	buf_puts(b, "  <References>\n");
 	for (size_t i = 0; i < p->n_disks; i++) {
 		buf_printf(b, "    <File ovf:id=\"file%zu\" ovf:href=\"", i + 1);
-		put_escaped(b, p->disks[i].href);
+		buf_put_markup(b, p->disks[i].href);
 		buf_printf(b, "\" ovf:size=\"%" PRIu64 "\"/>\n", p->disks[i].file_size);
 	}
 	buf_puts(b, "  </References>\n");
@@ -220,17 +206,17 @@ int ovf_build(const struct ovf_params *p, struct buf *b)
 	buf_puts(b, "  <NetworkSection>\n    <Info>Logical networks</Info>\n");
 	for (size_t i = 0; i < p->n_networks; i++) {
 		buf_puts(b, "    <Network ovf:name=\"");
-		put_escaped(b, p->networks[i]);
+		buf_put_markup(b, p->networks[i]);
 		buf_puts(b, "\">\n      <Description>");
-		put_escaped(b, p->networks[i]);
+		buf_put_markup(b, p->networks[i]);
 		buf_puts(b, "</Description>\n    </Network>\n");
 	}
 	buf_puts(b, "  </NetworkSection>\n");
 
 	buf_puts(b, "  <VirtualSystem ovf:id=\"");
-	put_escaped(b, p->name);
+	buf_put_markup(b, p->name);
 	buf_puts(b, "\">\n    <Info>A kiln appliance</Info>\n    <Name>");
-	put_escaped(b, p->name);
+	buf_put_markup(b, p->name);
 	buf_puts(b, "</Name>\n");
 	buf_printf(b, "    <OperatingSystemSection ovf:id=\"%d\" ovf:version=\"%s\" vmw:osType=\"%s\">\n"
 		      "      <Info>Guest operating system</Info>\n"
@@ -242,7 +228,7 @@ int ovf_build(const struct ovf_params *p, struct buf *b)
 		    "      <Info>Virtual hardware requirements</Info>\n      <System>\n"
 		    "        <vssd:ElementName>Virtual Hardware Family</vssd:ElementName>\n"
 		    "        <vssd:InstanceID>0</vssd:InstanceID>\n        <vssd:VirtualSystemIdentifier>");
-	put_escaped(b, p->name);
+	buf_put_markup(b, p->name);
 	buf_printf(b, "</vssd:VirtualSystemIdentifier>\n"
 		      "        <vssd:VirtualSystemType>vmx-%02u</vssd:VirtualSystemType>\n      </System>\n", hw);
 
@@ -327,9 +313,9 @@ int ovf_build(const struct ovf_params *p, struct buf *b)
 	/* Class "kiln": the guest sees the keys as kiln.seed, kiln.hostname, ... */
 	buf_puts(b, "    <ProductSection ovf:class=\"kiln\" ovf:required=\"false\">\n"
 		    "      <Info>kiln first-boot settings</Info>\n      <Product>");
-	put_escaped(b, p->product);
+	buf_put_markup(b, p->product);
 	buf_puts(b, "</Product>\n      <Vendor>kiln</Vendor>\n      <Version>");
-	put_escaped(b, p->version);
+	buf_put_markup(b, p->version);
 	buf_puts(b, "</Version>\n      <Category>Host identity</Category>\n");
 	emit_property(b, "seed", "Host seed",
 		      "The seed of the host this VM becomes: the one line from 'kiln build' (<host>.seed) or "
@@ -345,7 +331,7 @@ int ovf_build(const struct ovf_params *p, struct buf *b)
 
 	if (p->annotation) {
 		buf_puts(b, "    <AnnotationSection>\n      <Info>Notes</Info>\n      <Annotation>");
-		put_escaped(b, p->annotation);
+		buf_put_markup(b, p->annotation);
 		buf_puts(b, "</Annotation>\n    </AnnotationSection>\n");
 	}
 	buf_puts(b, "  </VirtualSystem>\n</Envelope>\n");

@@ -110,6 +110,16 @@ int agent_exec(const struct agent *a, const char *const argv[], const char *in, 
 	return run_for_real(argv, in, in_len, why, why_len);
 }
 
+int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv[], const char *in, size_t in_len,
+		       const char *what)
+{
+	char why[300];
+	int r = agent_exec(a, argv, in, in_len, why, sizeof why);
+	if (r < 0)
+		return agent_step_end(a, step, r, "%s: %s", what, why);
+	return 0;
+}
+
 static int run_for_real(const char *const argv[], const char *in, size_t in_len, char *why, size_t why_len)
 {
 	struct buf err;
@@ -186,6 +196,7 @@ const struct agent_step agent_steps[] = {
 	{ "secrets", step_secrets, false },
 	{ "datadisk", step_datadisk, false },
 	{ "role", step_role, true },
+	{ "monitoring", step_monitoring, true },
 	{ "join", step_join, true },
 };
 const size_t agent_n_steps = sizeof agent_steps / sizeof *agent_steps;
@@ -221,8 +232,11 @@ int agent_run(struct agent *a, bool early)
 		const struct step *st = status_step(&a->status, s->name);
 		if (st && (st->state == STEP_DONE || st->state == STEP_SKIPPED))
 			continue;
-		if ((r = s->run(a)) < 0)
+		if ((r = s->run(a)) < 0) {
+			if (!early)
+				monitoring_after_failure(a);   /* a failed host still reports (monitoring:) */
 			return r;
+		}
 		agent_checkpoint(s->name);
 	}
 	return 0;

@@ -70,6 +70,10 @@ int agent_write(const struct agent *a, const char *abs, const void *data, size_t
  * appended to <state>/commands.log instead (tests); argv never holds secrets. */
 int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
 	       size_t why_len);
+/* agent_exec, and on failure the step's end with "what: why" (its -errno
+ * returned): the way a step runs a command it cannot do without. */
+int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv[], const char *in, size_t in_len,
+		       const char *what);
 /* Run a probe (a read-only check such as a MySQL login) for real even with
  * no_services; output discarded, stderr summarised into why. */
 int agent_probe(const struct agent *a, const char *const argv[], char *why, size_t why_len);
@@ -93,5 +97,12 @@ int step_identity(struct agent *a);
 int step_secrets(struct agent *a);
 int step_datadisk(struct agent *a);
 int step_role(struct agent *a);
+int step_monitoring(struct agent *a);
+/* After a failed step of the late stage, with monitoring: the exporters,
+ * journal upload (or the monitoring host's Prometheus, Alertmanager and
+ * journal-remote) and kiln-metrics.timer started as far as the steps done
+ * allow, so Prometheus sees the failure (FirstBootStepFailed) instead of a
+ * silent host. Best effort: logs warnings, never fails the run further. */
+void monitoring_after_failure(struct agent *a);
 int step_join(struct agent *a);
 #endif

@@ -20,6 +20,8 @@ static const struct {
 	{ "detect", fb_cmd_detect, "say which platform this is and why (EC2, VMware, other)" },
 	{ "fetch-seed", fb_cmd_fetch_seed, "fetch this host's seed from its datasource to a file" },
 	{ "repurpose", fb_cmd_repurpose, "make this host another host of its deployment (--host NAME)" },
+	{ "metrics", fb_cmd_metrics, "write this host's kiln metrics for Prometheus (monitoring: on)" },
+	{ "archive-drops", fb_cmd_archive_drops, "archive a day's denied traffic to the bucket (monitoring host)" },
 };
 
 static void usage(FILE *f)
@@ -27,8 +29,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: kiln-firstboot COMMAND [OPTIONS]\n\n"
 		   "Configure this appliance from its signed, sealed seed.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "  %-11s %s\n", "version", "print the version");
+		fprintf(f, "  %-13s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "  %-13s %s\n", "version", "print the version");
 	fprintf(f, "\nRun 'kiln-firstboot COMMAND --help' for a command's options.\n");
 }
 

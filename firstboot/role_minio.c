@@ -95,6 +95,30 @@ int minio_setup_buckets(const struct model *m, const struct s3_conn *c, char *wh
 	return 0;
 }
 
+int minio_register_user(const struct minio_admin *a, const char *policy, const char *doc, const char *ak,
+			const char *sk, char *why, size_t why_len)
+{
+	struct buf users;
+	buf_init(&users);
+	int r = minio_admin_add_policy(a, policy, doc, why, why_len);
+	if (r == 0)
+		r = minio_admin_add_user(a, ak, sk, why, why_len);
+	if (r == 0)
+		r = minio_admin_set_user_policy(a, ak, policy, why, why_len);
+	/* A rotated access key leaves the old user behind with our policy:
+	 * it must stop working. */
+	if (r == 0)
+		r = minio_admin_list_users(a, &users, why, why_len);
+	char **stale = NULL;
+	if (r == 0 && (r = minio_admin_users_with_policy(users.data ? users.data : "", users.len, policy, ak, &stale)) < 0)
+		snprintf(why, why_len, "list-users: the answer is not a JSON object of users");
+	for (char **u = stale; r == 0 && u && *u; u++)
+		r = minio_admin_remove_user(a, *u, why, why_len);
+	minio_admin_free_names(stale);
+	buf_wipe(&users);
+	return r;
+}
+
 int minio_register_app(const struct model *m, const struct minio_admin *a, secret_lookup_fn secret, void *ud,
 		       char *why, size_t why_len)
 {
@@ -103,28 +127,11 @@ int minio_register_app(const struct model *m, const struct minio_admin *a, secre
 		snprintf(why, why_len, "the seed lacks secret %s", ak ? "minio_app_secret_key" : "minio_app_access_key");
 		return -ENOKEY;
 	}
-	struct buf doc, users;
+	struct buf doc;
 	buf_init(&doc);
-	buf_init(&users);
 	minio_render_app_policy(m, &doc);
-	int r = minio_admin_add_policy(a, MINIO_APP_POLICY, doc.data, why, why_len);
-	if (r == 0)
-		r = minio_admin_add_user(a, ak, sk, why, why_len);
-	if (r == 0)
-		r = minio_admin_set_user_policy(a, ak, MINIO_APP_POLICY, why, why_len);
-	/* A rotated app access key leaves the old user behind with our policy:
-	 * it must stop working. */
-	if (r == 0)
-		r = minio_admin_list_users(a, &users, why, why_len);
-	char **stale = NULL;
-	if (r == 0 && (r = minio_admin_users_with_policy(users.data ? users.data : "", users.len, MINIO_APP_POLICY,
-							   ak, &stale)) < 0)
-		snprintf(why, why_len, "list-users: the answer is not a JSON object of users");
-	for (char **u = stale; r == 0 && u && *u; u++)
-		r = minio_admin_remove_user(a, *u, why, why_len);
-	minio_admin_free_names(stale);
+	int r = minio_register_user(a, MINIO_APP_POLICY, doc.data, ak, sk, why, why_len);
 	buf_free(&doc);
-	buf_wipe(&users);
 	return r;
 }
 

@@ -34,6 +34,11 @@ int minio_setup_buckets(const struct model *m, const struct s3_conn *c, char *wh
  * policy removed. Idempotent. -ENOKEY if a secret is missing. */
 int minio_register_app(const struct model *m, const struct minio_admin *a, secret_lookup_fn secret, void *ud,
 		       char *why, size_t why_len);
+/* A user of MinIO's IAM whose policy is exactly `policy` (canned policy
+ * document doc, made or replaced), with secret sk; a user an earlier access
+ * key left with that policy is removed. Idempotent. */
+int minio_register_user(const struct minio_admin *a, const char *policy, const char *doc, const char *ak,
+			const char *sk, char *why, size_t why_len);
 /* Buckets, then the app's registration, against the local server at
  * endpoint with the root credential from the seed. */
 int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn secret, void *ud, char *why,

@@ -27,38 +27,80 @@ void sql_ident(struct buf *b, const char *s)
 	buf_putc(b, '`');
 }
 
+static const struct mariadb_release releases[] = {
+	{ "bookworm", "10.11", "utf8mb4_unicode_ci" },
+	/* The server's own default since 11.5: kiln's database, the server and
+	 * a client's SET NAMES utf8mb4 agree, so no comparison mixes collations. */
+	{ "trixie", "11.8", "utf8mb4_uca1400_ai_ci" },
+};
+
+const struct mariadb_release *mariadb_release_for(const char *suite)
+{
+	for (size_t i = 0; i < sizeof releases / sizeof *releases; i++)
+		if (!strcmp(releases[i].suite, suite))
+			return &releases[i];
+	return NULL;
+}
+
+static const struct mariadb_release *release_of(const struct model *m)
+{
+	const struct mariadb_release *r = mariadb_release_for(m->debian.suite);
+	if (!r)
+		log_error("no MariaDB release is known for Debian %s", m->debian.suite);
+	return r;
+}
+
 static size_t host_index(const struct model *m, const struct host *h)
 {
 	return (size_t)(h - m->hosts);
 }
 
+/* my.cnf option names: '-' and '_' are the same character to MariaDB. */
+static bool same_option(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !(strchr("-_", *a) && strchr("-_", *b)))
+			return false;
+	return *a == *b;
+}
+
 static const char *setting(const struct model *m, const char *key)
 {
 	for (size_t i = 0; i < m->roles.mysql.n_settings; i++)
-		if (!strcmp(m->roles.mysql.setting_keys[i], key))
+		if (same_option(m->roles.mysql.setting_keys[i], key))
 			return m->roles.mysql.setting_values[i];
 	return NULL;
+}
+
+/* The suite's utf8mb4 collation, unless the profile sets another character
+ * set (then the server picks that set's default collation). */
+static const char *default_collation(const struct model *m, const struct mariadb_release *rel)
+{
+	const char *cs = setting(m, "character_set_server");
+	return !cs || !strcmp(cs, "utf8mb4") ? rel->collation : NULL;
 }
 
 int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *out)
 {
 	char a[16];
-	buf_puts(out, "# Written by kiln-firstboot from the deployment profile; local edits are overwritten.\n"
-		      "[mysqld]\n");
+	const struct mariadb_release *rel = release_of(m);
+	if (!rel)
+		return -EINVAL;
+	buf_printf(out, "# Written by kiln-firstboot from the deployment profile; local edits are overwritten.\n"
+			"# MariaDB %s (Debian %s)\n"
+			"[mysqld]\n", rel->version, rel->suite);
 	buf_printf(out, "bind-address = %s\n", h->dhcp ? "0.0.0.0" : ipv4_fmt(h->address, a));
 	buf_puts(out, "port = 3306\n"
 		      "skip-name-resolve\n");
 	/* server-id must be unique among replication peers and non-zero. */
 	buf_printf(out, "server-id = %zu\n", host_index(m, h) + 1);
 	buf_puts(out, "log-bin = mysql-bin\n");
-	static const char *const defaults[][2] = {
-		{ "binlog_format", "ROW" },
-		{ "character_set_server", "utf8mb4" },
-		{ "collation_server", "utf8mb4_unicode_ci" },
-	};
-	for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
-		if (!setting(m, defaults[i][0]))
-			buf_printf(out, "%s = %s\n", defaults[i][0], defaults[i][1]);
+	if (!setting(m, "binlog_format"))
+		buf_puts(out, "binlog_format = ROW\n");
+	if (!setting(m, "character_set_server"))
+		buf_puts(out, "character_set_server = utf8mb4\n");
+	if (!setting(m, "collation_server") && default_collation(m, rel))
+		buf_printf(out, "collation_server = %s\n", rel->collation);
 	for (size_t i = 0; i < m->roles.mysql.n_settings; i++) {
 		const char *k = m->roles.mysql.setting_keys[i], *v = m->roles.mysql.setting_values[i];
 		/* The profile loader refused these already (profiles/syntax.h). */
@@ -112,6 +154,9 @@ static void user_at(struct buf *b, const char *user, const char *hostpart)
 int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
 			   struct buf *out)
 {
+	const struct mariadb_release *rel = release_of(m);
+	if (!rel)
+		return -EINVAL;
 	const char *app_pw = secret(ud, "mysql_app_password");
 	if (!app_pw)
 		return log_error_errno(ENOKEY, "the seed lacks secret mysql_app_password");
@@ -125,9 +170,20 @@ int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_l
 		return 0;
 	}
 	const char *db = m->roles.mysql.database, *user = m->roles.mysql.user;
+	/* The database's character set and collation: the server's, as the
+	 * profile's settings or the suite's defaults make them. */
+	const char *cs = setting(m, "character_set_server"), *coll = setting(m, "collation_server");
+	if (!coll)
+		coll = default_collation(m, rel);
 	buf_puts(out, "CREATE DATABASE IF NOT EXISTS ");
 	sql_ident(out, db);
-	buf_puts(out, " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;\n");
+	buf_puts(out, " CHARACTER SET ");
+	sql_ident(out, cs ? cs : "utf8mb4");
+	if (coll) {
+		buf_puts(out, " COLLATE ");
+		sql_ident(out, coll);
+	}
+	buf_puts(out, ";\n");
 	char parts[64][40];
 	size_t n = mysql_app_host_parts(m, parts, 64);
 	for (size_t i = 0; i < n; i++) {

@@ -10,8 +10,24 @@
 
 typedef const char *(*secret_lookup_fn)(void *ud, const char *name);
 
+/* What differs for kiln between the MariaDB releases of the suites it
+ * builds (docs/firstboot.md, "MariaDB per suite"). Both ship the mariadb-*
+ * programs kiln runs (mariadb, mariadb-install-db; trixie keeps the mysql*
+ * names only in mariadb-client-compat), root by unix_socket and
+ * mysql_native_password for password accounts (11.4+ clients verify the
+ * server's certificate with it), but 11.5+ gives utf8mb4 the UCA 14.0
+ * collation by default (character_set_collations). */
+struct mariadb_release {
+	const char *suite;
+	const char *version;        /* "10.11", "11.8" */
+	const char *collation;      /* the server's and the database's utf8mb4 collation */
+};
+/* NULL for a suite kiln does not build. */
+const struct mariadb_release *mariadb_release_for(const char *suite);
+
 /* /etc/mysql/mariadb.conf.d/90-kiln.cnf for host h. -EINVAL for a setting
- * whose key or value could break the file (logged). */
+ * whose key or value could break the file, or a suite without a known
+ * MariaDB (logged). */
 int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *out);
 
 /* The setup SQL. -ENOKEY if a needed secret is missing (logged by name). */

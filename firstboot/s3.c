@@ -133,3 +133,16 @@ int s3_get_versioning(const struct s3_conn *c, const char *bucket, bool *enabled
 	buf_free(&resp);
 	return r;
 }
+
+int s3_put_object(const struct s3_conn *c, const char *bucket, const char *key, const void *data, size_t len,
+		  const char *content_type, char *why, size_t why_len)
+{
+	struct aws_creds creds = { .access_key = (char *)c->access_key, .secret_key = (char *)c->secret_key };
+	struct aws_service svc = { .endpoint = c->endpoint, .region = c->region ? c->region : "us-east-1",
+				   .service = "s3", .creds = &creds };
+	char *path = xasprintf("/%s/%s", bucket, key);
+	struct aws_req req = { .method = "PUT", .path = path, .body = data, .body_len = len, .content_type = content_type };
+	int r = aws_request(&svc, &req, "PutObject", NULL, why, why_len);
+	free(path);
+	return r;
+}

@@ -24,4 +24,8 @@ int s3_create_bucket(const struct s3_conn *c, const char *bucket, char *why, siz
 int s3_set_versioning(const struct s3_conn *c, const char *bucket, bool enabled, char *why, size_t why_len);
 /* 0 with *enabled set from GetBucketVersioning. */
 int s3_get_versioning(const struct s3_conn *c, const char *bucket, bool *enabled, char *why, size_t why_len);
+/* PutObject (key: [A-Za-z0-9._/-], no encoding needed), with lib/aws_request's
+ * retries; 0 or its errors (-EACCES refused, ...), why says the server's answer. */
+int s3_put_object(const struct s3_conn *c, const char *bucket, const char *key, const void *data, size_t len,
+		  const char *content_type, char *why, size_t why_len);
 #endif

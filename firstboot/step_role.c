@@ -5,19 +5,17 @@
  *   minio  environment file with the root credentials, server started,
  *          health awaited, buckets + versioning via S3, the app's key
  *          registered through the admin API
- *   app    TLS certificate (from the seed, or self-signed here), nginx in
- *          front of the app service, the app's environment rendered from the
- *          profile's template; the app itself starts only after "join". */
+ *   app    firstboot/role_app.h: TLS, nginx, the app's environment and
+ *          service (for a container its image); the app itself starts only
+ *          after "join". */
 #include "firstboot/agent.h"
+#include "firstboot/role_app.h"
 #include "firstboot/role_minio.h"
 #include "firstboot/role_mysql.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
-#include "profiles/env_template.h"
-#include "profiles/names.h"
-#include "profiles/syntax.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -30,11 +28,7 @@
 
 static int exec_or_fail(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
 {
-	char why[300];
-	int r = agent_exec(a, argv, in, in_len, why, sizeof why);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "%s: %s", what, why);
-	return 0;
+	return agent_exec_or_fail(a, STEP, argv, in, in_len, what);
 }
 
 /* roles.mysql.tls: a server certificate made here at first boot, signed by a
@@ -107,7 +101,8 @@ static int role_mysql(struct agent *a)
 	r = mysql_render_setup_sql(m, h, agent_secret, a, &b);
 	if (r < 0) {
 		buf_wipe(&b);
-		return agent_step_end(a, STEP, r, "the seed lacks a MySQL secret");
+		return agent_step_end(a, STEP, r, r == -ENOKEY ? "the seed lacks a MySQL secret"
+								 : "rendering the MySQL setup SQL");
 	}
 	if (h->replica_of) {
 		const struct host *p = model_find_host(m, h->replica_of);
@@ -203,127 +198,6 @@ static int role_minio(struct agent *a)
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "%s", why);
 	return agent_step_end(a, STEP, 0, "MinIO running, %zu bucket(s) ready, app key registered", m->roles.minio.n_buckets);
-}
-
-/* systemd EnvironmentFile= value: double-quoted with \ " and $ escaped... systemd
- * does not expand $ in EnvironmentFile, so only \ and " need escaping. */
-static void env_line(struct buf *b, const char *name, const char *value)
-{
-	buf_printf(b, "%s=\"", name);
-	for (const char *p = value; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_putc(b, '\\');
-		if (*p == '\n') {
-			buf_puts(b, "\\n");
-			continue;
-		}
-		buf_putc(b, *p);
-	}
-	buf_puts(b, "\"\n");
-}
-
-static int app_tls(struct agent *a, char *why, size_t why_len)
-{
-	if (agent_seed_file(a, "tls_cert.pem") && agent_secret(a, "tls_key"))
-		return 0;   /* step "secrets" wrote both from the seed */
-	/* No certificate in the seed: make a self-signed one here, once. */
-	char *crt = agent_path(a, KILN_ETC "/tls/tls_cert.pem");
-	bool have = access(crt, F_OK) == 0;
-	free(crt);
-	if (have)
-		return 0;
-	const struct model *m = a->model;
-	char *cn = xasprintf("/CN=%s", m->roles.app.server_name ? m->roles.app.server_name : a->host->name);
-	char *sd = agent_path(a, KILN_SECRETS_DIR);
-	mkdir_p(sd, 0700);
-	free(sd);
-	const char *argv[] = { "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-			       "-nodes", "-days", "825", "-subj", cn, "-keyout", KILN_SECRETS_DIR "/tls_key",
-			       "-out", KILN_ETC "/tls/tls_cert.pem", NULL };
-	int r = agent_exec(a, argv, NULL, 0, why, why_len);
-	free(cn);
-	return r;
-}
-
-static int role_app(struct agent *a)
-{
-	const struct model *m = a->model;
-	/* Written verbatim into the certificate subject, nginx's server_name and
-	 * the unit: the profile loader checked them (profiles/syntax.h, names.h);
-	 * refuse here too rather than write a bad file. */
-	if (m->roles.app.server_name && name_check_domain(m->roles.app.server_name))
-		return agent_step_end(a, STEP, -EINVAL, "the app's TLS server_name is not a DNS name");
-	if (m->roles.app.type == APP_CONTAINER ? !m->roles.app.image || syntax_container_image(m->roles.app.image)
-					       : !m->roles.app.exec || syntax_systemd_exec(m->roles.app.exec))
-		return agent_step_end(a, STEP, -EINVAL, "the app's %s cannot be written into a systemd unit",
-				      m->roles.app.type == APP_CONTAINER ? "image" : "command line");
-	char why[300] = "";
-	int r = app_tls(a, why, sizeof why);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "making a self-signed certificate: %s", why);
-
-	struct buf b;
-	buf_init(&b);
-	buf_printf(&b, "# Written by kiln-firstboot: TLS in front of the app service.\n"
-		       "server {\n\tlisten 80 default_server;\n\tlisten [::]:80 default_server;\n"
-		       "\treturn 308 https://$host$request_uri;\n}\n"
-		       "server {\n\tlisten 443 ssl default_server;\n\tlisten [::]:443 ssl default_server;\n"
-		       "\tserver_name %s;\n"
-		       "\tssl_certificate " KILN_ETC "/tls/tls_cert.pem;\n"
-		       "\tssl_certificate_key " KILN_SECRETS_DIR "/tls_key;\n"
-		       "\tssl_protocols TLSv1.2 TLSv1.3;\n"
-		       "\tclient_max_body_size 100m;\n"
-		       "\tlocation / {\n\t\tproxy_pass http://127.0.0.1:%u;\n"
-		       "\t\tproxy_set_header Host $host;\n\t\tproxy_set_header X-Forwarded-Proto https;\n"
-		       "\t\tproxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\t}\n}\n",
-		   m->roles.app.server_name ? m->roles.app.server_name : "_", (unsigned)m->roles.app.port);
-	r = agent_write(a, "/etc/nginx/sites-enabled/kiln.conf", b.data, b.len, 0644);
-	buf_free(&b);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "writing the nginx site");
-	char *def = agent_path(a, "/etc/nginx/sites-enabled/default");
-	unlink(def);
-	free(def);
-
-	/* The app's environment: rendered from the profile's templates, secrets inside (0600). */
-	for (size_t i = 0; i < m->roles.app.n_env; i++) {
-		struct buf v;
-		buf_init(&v);
-		r = env_template_expand(m, m->roles.app.env[i].tmpl, agent_secret, a, &v);
-		if (r < 0) {
-			buf_wipe(&v);
-			buf_wipe(&b);
-			return agent_step_end(a, STEP, r, "rendering app environment %s", m->roles.app.env[i].name);
-		}
-		env_line(&b, m->roles.app.env[i].name, v.data ? v.data : "");
-		buf_wipe(&v);
-	}
-	r = agent_write(a, KILN_ETC "/app.env", b.data ? b.data : "", b.len, 0600);
-	buf_wipe(&b);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "writing " KILN_ETC "/app.env");
-
-	if (m->roles.app.type == APP_CONTAINER)
-		buf_printf(&b, "[Unit]\nDescription=kiln app service (container %s)\nAfter=network-online.target\n"
-			       "Wants=network-online.target\n\n[Service]\nEnvironmentFile=" KILN_ETC "/app.env\n"
-			       "ExecStart=/usr/bin/podman run --rm --name kiln-app --env-file " KILN_ETC "/app.env "
-			       "--network host %s\nExecStop=/usr/bin/podman stop kiln-app\nRestart=on-failure\n\n"
-			       "[Install]\nWantedBy=multi-user.target\n", m->roles.app.image, m->roles.app.image);
-	else
-		buf_printf(&b, "[Unit]\nDescription=kiln app service\nAfter=network-online.target\n"
-			       "Wants=network-online.target\n\n[Service]\nEnvironmentFile=" KILN_ETC "/app.env\n"
-			       "ExecStart=%s\nDynamicUser=yes\nRestart=on-failure\nRestartSec=2\n\n"
-			       "[Install]\nWantedBy=multi-user.target\n", m->roles.app.exec);
-	r = agent_write(a, "/etc/systemd/system/kiln-app.service", b.data, b.len, 0644);
-	buf_free(&b);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "writing kiln-app.service");
-	const char *reload[] = { "systemctl", "daemon-reload", NULL };
-	const char *nginx[] = { "systemctl", "restart", "nginx.service", NULL };
-	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
-	    (r = exec_or_fail(a, nginx, NULL, 0, "starting nginx")) < 0)
-		return r;
-	return agent_step_end(a, STEP, 0, "nginx serving TLS; app starts after join");
 }
 
 int step_role(struct agent *a)

@@ -92,15 +92,42 @@ static int download(const struct recipe_artifact *a, const char *dest)
 	return e;
 }
 
+
 static bool all_zero(const char *hex)
 {
 	return strspn(hex, "0") == strlen(hex);
 }
 
+int artifact_check(const struct recipe_artifact *a, const char *override)
+{
+	if (override) {
+		int fd = open_input(override, 0, SIZE_MAX);
+		if (fd < 0) {
+			log_error("artifact '%s': %s %s", a->name, override, input_strerror(fd));
+			return fd;
+		}
+		close(fd);
+		return 0;
+	}
+	if (a->local_only) {
+		log_error("artifact '%s' has no download (%s): pass the file you have with --artifact %s=PATH",
+			  a->name, a->local_only, a->name);
+		return -ENOENT;
+	}
+	if (all_zero(a->sha256)) {
+		log_error("artifact '%s' has no pinned sha256 yet: set it in the recipe "
+			  "or pass --artifact %s=PATH", a->name, a->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int artifact_resolve(const struct recipe_artifact *a, const char *override,
 		     const char *cache_dir, char **path_out, char hex_out[65])
 {
-	int e;
+	int e = artifact_check(a, override);
+	if (e < 0)
+		return e;
 	if (override) {
 		if ((e = sha256_file(override, hex_out)) < 0) {
 			log_error("artifact '%s': %s %s", a->name, override, input_strerror(e));
@@ -110,11 +137,6 @@ int artifact_resolve(const struct recipe_artifact *a, const char *override,
 			 a->name, override, hex_out);
 		*path_out = xstrdup(override);
 		return 0;
-	}
-	if (all_zero(a->sha256)) {
-		log_error("artifact '%s' has no pinned sha256 yet: set it in the recipe "
-			 "or pass --artifact %s=PATH", a->name, a->name);
-		return -EINVAL;
 	}
 	if (a->path) {
 		if ((e = sha256_file(a->path, hex_out)) < 0) {

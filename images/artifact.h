@@ -7,6 +7,13 @@
 /* sha256 of a file as 64 lowercase hex digits + NUL. 0 or -errno; no log. */
 int sha256_file(const char *path, char hex[65]);
 
+/* Can artifact `a` be had? With an override (`--artifact NAME=PATH`): that
+ * file must be a regular file. Without: the recipe must pin it (a sha256
+ * that is not the all-zero placeholder) and have a url or path; a
+ * local_only artifact needs the override. One line logged when not, naming
+ * the option and why; 0 or -errno. */
+int artifact_check(const struct recipe_artifact *a, const char *override);
+
 /* Make artifact `a` available and return its local path (malloc'd) and
  * sha256. `override` (from `--artifact NAME=PATH`) replaces the recipe's
  * source: that file is used as given and its own sha256 enters the cache

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sodium.h>
 #include "images/ext4_internal.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
@@ -52,6 +55,59 @@ static int mem_next(void *ctx, const void **buf, size_t *len, int64_t *off)
 	*len = m->len;
 	*off = 0;
 	return 1;
+}
+
+/* An overlay file streamed from the host, checked against the size and
+ * sha256 it had when the overlay was assembled. */
+struct host_src {
+	int fd;
+	const char *path;
+	uint64_t size, done;
+	crypto_hash_sha256_state h;
+	char *buf;
+};
+
+static int host_next(void *ctx, const void **buf, size_t *len, int64_t *off)
+{
+	struct host_src *s = ctx;
+	ssize_t n;
+	do
+		n = read(s->fd, s->buf, 1 << 20);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return log_error_errno(errno, "ext4: reading %s", s->path);
+	if ((n == 0 && s->done != s->size) || s->done + (uint64_t)n > s->size)
+		return log_error_errno(EIO, "ext4: %s changed size while being copied", s->path);
+	if (n == 0)
+		return 0;
+	crypto_hash_sha256_update(&s->h, (const unsigned char *)s->buf, (unsigned long long)n);
+	*buf = s->buf;
+	*len = (size_t)n;
+	*off = (int64_t)s->done;
+	s->done += (uint64_t)n;
+	return 1;
+}
+
+static int write_host_file(struct ext4w *w, const char *path, const struct entry_meta *m,
+			   const struct overlay_entry *o)
+{
+	struct host_src s = { .path = o->src_path, .size = o->len };
+	s.fd = open_input(o->src_path, 0, SIZE_MAX);
+	if (s.fd < 0)
+		return log_error_errno(s.fd, "ext4: %s %s", o->src_path, input_strerror(s.fd));
+	s.buf = xmalloc(1 << 20);
+	crypto_hash_sha256_init(&s.h);
+	int r = ext4w_write_file(w, path, m, false, o->len, host_next, &s, NULL);
+	unsigned char md[crypto_hash_sha256_BYTES];
+	char hex[65];
+	crypto_hash_sha256_final(&s.h, md);
+	sodium_bin2hex(hex, sizeof hex, md, sizeof md);
+	if (r == 0 && o->src_sha256 && strcmp(hex, o->src_sha256))
+		r = log_error_errno(EBADMSG, "ext4: %s changed while being copied (sha256 %s, was %s)", o->src_path,
+				    hex, o->src_sha256);
+	free(s.buf);
+	close(s.fd);
+	return r;
 }
 
 /* POSIX ACLs from the tar become system.posix_acl_* xattrs in the VFS
@@ -266,7 +322,8 @@ static int write_overlay(struct ext4w *w, const struct overlay_entry *o)
 	case OVERLAY_FILE: {
 		struct mem_src src = { .data = o->data, .len = o->len };
 		m.mode = (uint16_t)(LINUX_S_IFREG | (o->mode & 07777));
-		r = ext4w_write_file(w, path, &m, false, o->len, mem_next, &src, NULL);
+		r = o->data || !o->src_path ? ext4w_write_file(w, path, &m, false, o->len, mem_next, &src, NULL)
+					    : write_host_file(w, path, &m, o);
 		break;
 	}
 	case OVERLAY_DIR:

@@ -29,8 +29,12 @@ struct overlay_entry {
 	mode_t mode;                  /* permission bits */
 	uid_t uid;
 	gid_t gid;
-	const void *data;             /* OVERLAY_FILE contents */
-	size_t len;
+	const void *data;             /* OVERLAY_FILE contents, or NULL: read from src_path */
+	size_t len;                   /* bytes of data, or src_path's size */
+	const char *src_path;         /* OVERLAY_FILE without data: a host file streamed in (a
+	                                 regular file that must still be len bytes and, when
+	                                 src_sha256 is set, hash to it: else an error) */
+	const char *src_sha256;       /* 64 lowercase hex digits, or NULL */
 	const char *target;           /* OVERLAY_SYMLINK target */
 };
 

@@ -46,6 +46,18 @@ void overlay_add_file(struct overlay *o, const char *path, mode_t mode, const vo
 	e->len = len;
 }
 
+void overlay_add_file_from(struct overlay *o, const char *path, mode_t mode, const char *src_path, uint64_t size,
+			   const char *sha256_hex)
+{
+	struct overlay_entry *e = grow(o, false);
+	e->path = xstrdup(path);
+	e->type = OVERLAY_FILE;
+	e->mode = mode;
+	e->len = (size_t)size;
+	e->src_path = xstrdup(src_path);
+	e->src_sha256 = xstrdup(sha256_hex);
+}
+
 void overlay_add_symlink(struct overlay *o, const char *path, const char *target)
 {
 	struct overlay_entry *e = grow(o, false);
@@ -138,6 +150,8 @@ void overlay_free(struct overlay *o)
 		free((void *)e->path);
 		free((void *)e->data);
 		free((void *)e->target);
+		free((void *)e->src_path);
+		free((void *)e->src_sha256);
 	}
 	free(o->v);
 	free(o->secret);

@@ -4,9 +4,11 @@
 #include "lib/buf.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
+#include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
 #include "lib/xalloc.h"
+#include "profiles/debian.h"
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -147,6 +149,24 @@ static bool contains(char **v, size_t n, const char *s)
 		if (!strcmp(v[i], s))
 			return true;
 	return false;
+}
+
+int recipe_add(struct recipe *r, const char *const *packages, size_t n_packages, const char *const *disable,
+	       size_t n_disable)
+{
+	for (size_t i = 0; i < n_packages; i++)
+		if (!recipe_valid_package(packages[i]))
+			return log_error_errno(EINVAL, "invalid package name '%s'", packages[i]);
+	for (size_t i = 0; i < n_disable; i++)
+		if (!recipe_valid_unit(disable[i]))
+			return log_error_errno(EINVAL, "invalid unit name '%s'", disable[i]);
+	for (size_t i = 0; i < n_packages; i++)
+		if (!contains(r->packages, r->n_packages, packages[i]))
+			push(&r->packages, &r->n_packages, packages[i]);
+	for (size_t i = 0; i < n_disable; i++)
+		if (!contains(r->disable, r->n_disable, disable[i]))
+			push(&r->disable, &r->n_disable, disable[i]);
+	return 0;
 }
 
 typedef bool (*validator)(const char *);
@@ -496,18 +516,35 @@ static const struct key_rule artifact_rules[] = {
 	  .label = "artifact name", .hint = "use [a-z0-9-]" },
 	{ .key = "url", .need = KEY_ONE_OF, .scalar = true, .set = set_url,
 	  .field = offsetof(struct recipe_artifact, url) },
-	{ .key = "sha256", .need = KEY_REQUIRED, .scalar = true, .set = set_sha256,
+	{ .key = "sha256", .scalar = true, .set = set_sha256,
 	  .field = offsetof(struct recipe_artifact, sha256) },
 	{ .key = "path", .need = KEY_ONE_OF, .scalar = true, .set = set_path,
 	  .field = offsetof(struct recipe_artifact, path) },
+	{ .key = "local_only", .need = KEY_ONE_OF, .scalar = true, .set = set_string,
+	  .field = offsetof(struct recipe_artifact, local_only) },
 	{ .key = "install", .scalar = true, .set = set_install },
 };
 static const struct mapping_kind artifact_kind =
 	MAPPING_KIND("artifacts entry", false, NULL, artifact_rules);
 
+/* One source: a pinned url or path, or local_only (the operator supplies
+ * the file; the value says why there is no download). */
 static int parse_artifact(const struct ctx *c, yaml_node_t *n, struct recipe_artifact *a)
 {
-	return walk_mapping(c, n, &artifact_kind, a);
+	int e = walk_mapping(c, n, &artifact_kind, a);
+	if (e < 0)
+		return e;
+	if (!!a->url + !!a->path + !!a->local_only > 1)
+		return bad(c, n, "artifacts entry '%s' needs exactly one of 'url', 'path' or 'local_only'", a->name);
+	if (!a->local_only && !a->sha256)
+		return bad(c, n, "artifacts entry '%s' needs 'sha256' (the pin its file is checked against)", a->name);
+	if (a->local_only && a->sha256)
+		return bad(c, n, "artifacts entry '%s': 'local_only' takes no 'sha256' (the file comes from "
+			   "--artifact %s=PATH)", a->name, a->name);
+	if (a->local_only && !*a->local_only)
+		return bad(c, n, "artifacts entry '%s': 'local_only' says why there is no download; it may not be "
+			   "empty", a->name);
+	return 0;
 }
 
 /* Parse a list of mappings with `one`, appending to an array of structs. */
@@ -566,6 +603,48 @@ static int set_artifacts(const struct ctx *c, const struct key_rule *rule, yaml_
 	return 0;
 }
 
+/* suites: SUITE -> a mapping with the list keys of a recipe. */
+static const struct key_rule suite_rules[] = {
+	{ .key = "packages", LIST_OF(struct recipe, packages), .ok = recipe_valid_package },
+	{ .key = "units", .set = set_units },
+	{ .key = "files", .set = set_files },
+	{ .key = "remove", LIST_OF(struct recipe, remove), .ok = recipe_valid_glob },
+	{ .key = "initramfs_modules", LIST_OF(struct recipe, initramfs_modules), .ok = valid_module },
+	{ .key = "apt_repositories", .set = set_repos },
+};
+static const struct mapping_kind suite_kind = MAPPING_KIND("a suites entry", false, NULL, suite_rules);
+
+static int set_suites(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		      const char *s, void *obj)
+{
+	struct recipe *r = obj;
+	int e = need_mapping(c, v, "suites");
+	if (e < 0)
+		return e;
+	size_t first = r->n_suites;
+	FOR_PAIRS(c, v, k, block) {
+		const char *name = scalar(k);
+		if (!name)
+			return bad(c, k, "keys must be strings");
+		if (!debian_suite_find(name)) {
+			char *known = debian_suites_list();
+			e = bad(c, k, "unknown suite '%s' in suites (kiln builds: %s)", name, known);
+			free(known);
+			return e;
+		}
+		for (size_t i = first; i < r->n_suites; i++)
+			if (!strcmp(r->suites[i].name, name))
+				return bad(c, k, "duplicate key '%s'", name);
+		r->suites = xrealloc(r->suites, (r->n_suites + 1) * sizeof *r->suites);
+		struct recipe_suite *rs = &r->suites[r->n_suites++];
+		rs->name = xstrdup(name);
+		rs->add = xcalloc(1, sizeof *rs->add);
+		if ((e = walk_mapping(c, block, &suite_kind, rs->add)) < 0)
+			return e;
+	}
+	return 0;
+}
+
 static const struct key_rule root_rules[] = {
 	{ .key = "kiln-recipe", .need = KEY_REQUIRED, .set = set_version },
 	{ .key = "packages", LIST_OF(struct recipe, packages), .ok = recipe_valid_package },
@@ -576,6 +655,7 @@ static const struct key_rule root_rules[] = {
 	  .ok = valid_module },
 	{ .key = "apt_repositories", .set = set_repos },
 	{ .key = "artifacts", .set = set_artifacts },
+	{ .key = "suites", .set = set_suites },
 };
 static const struct mapping_kind root_kind =
 	MAPPING_KIND("a recipe", true, "missing 'kiln-recipe: 1'", root_rules);
@@ -638,26 +718,37 @@ int recipe_load_file(const char *path, struct recipe *r)
 	return e;
 }
 
-int recipe_load_role(const char *dir, const char *role, struct recipe *r)
+/* <dir>/<name>.yaml, which must exist (what = "role 'app'" for the message). */
+static int load_named(const char *dir, const char *name, const char *what, struct recipe *r)
+{
+	_cleanup_free_ char *file = xasprintf("%s.yaml", name);
+	_cleanup_free_ char *p = path_join(dir, file);
+	if (access(p, F_OK) < 0)
+		return log_error_errno(ENOENT, "no recipe for %s (%s)", what, p);
+	return recipe_load_file(p, r);
+}
+
+int recipe_load_role_variant(const char *dir, const char *role, const char *variant, struct recipe *r)
 {
 	if (!recipe_valid_name(role))
 		return log_error_errno(EINVAL, "invalid role name '%s'", role);
-	char *base = path_join(dir, "base.yaml");
+	if (variant && !recipe_valid_name(variant))
+		return log_error_errno(EINVAL, "invalid recipe variant '%s'", variant);
+	_cleanup_free_ char *base = path_join(dir, "base.yaml");
 	int e = recipe_load_file(base, r);
-	free(base);
 	if (e < 0 || !strcmp(role, "base"))
 		return e;
-	char *name = xasprintf("%s.yaml", role);
-	char *p = path_join(dir, name);
-	free(name);
-	if (access(p, F_OK) < 0) {
-		e = log_error_errno(ENOENT, "no recipe for role '%s' (%s)", role, p);
-		free(p);
+	_cleanup_free_ char *what = xasprintf("role '%s'", role);
+	if ((e = load_named(dir, role, what, r)) < 0 || !variant)
 		return e;
-	}
-	e = recipe_load_file(p, r);
-	free(p);
-	return e;
+	_cleanup_free_ char *name = xasprintf("%s-%s", role, variant);
+	_cleanup_free_ char *vwhat = xasprintf("role '%s' with variant '%s'", role, variant);
+	return load_named(dir, name, vwhat, r);
+}
+
+int recipe_load_role(const char *dir, const char *role, struct recipe *r)
+{
+	return recipe_load_role_variant(dir, role, NULL, r);
 }
 
 char *recipe_default_dir(void)
@@ -683,6 +774,61 @@ char *recipe_default_dir(void)
 		free(cand);
 	}
 	return xstrdup("/usr/share/kiln/roles");
+}
+
+static void merge_strv(char ***dst, size_t *n, char *const *src, size_t m)
+{
+	for (size_t i = 0; i < m; i++)
+		if (!contains(*dst, *n, src[i]))
+			push(dst, n, src[i]);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void recipe_merge(struct recipe *dst, const struct recipe *src)
+{
+	merge_strv(&dst->packages, &dst->n_packages, src->packages, src->n_packages);
+	merge_strv(&dst->enable, &dst->n_enable, src->enable, src->n_enable);
+	merge_strv(&dst->disable, &dst->n_disable, src->disable, src->n_disable);
+	merge_strv(&dst->initramfs_modules, &dst->n_initramfs_modules, src->initramfs_modules,
+		   src->n_initramfs_modules);
+	merge_strv(&dst->remove, &dst->n_remove, src->remove, src->n_remove);
+	for (size_t i = 0; i < src->n_files; i++) {
+		const struct recipe_file *f = &src->files[i];
+		dst->files = xrealloc(dst->files, (dst->n_files + 1) * sizeof *dst->files);
+		dst->files[dst->n_files++] = (struct recipe_file){ .path = xstrdup(f->path), .mode = f->mode,
+			.content = dup_or_null(f->content), .source = dup_or_null(f->source) };
+	}
+	for (size_t i = 0; i < src->n_repos; i++) {
+		const struct recipe_apt_repo *a = &src->repos[i];
+		dst->repos = xrealloc(dst->repos, (dst->n_repos + 1) * sizeof *dst->repos);
+		struct recipe_apt_repo *d = &dst->repos[dst->n_repos++];
+		*d = (struct recipe_apt_repo){ .name = xstrdup(a->name), .uri = xstrdup(a->uri),
+					       .suite = xstrdup(a->suite), .key = xstrdup(a->key) };
+		for (size_t j = 0; j < a->n_components; j++)
+			push(&d->components, &d->n_components, a->components[j]);
+	}
+	for (size_t i = 0; i < src->n_artifacts; i++) {
+		const struct recipe_artifact *a = &src->artifacts[i];
+		dst->artifacts = xrealloc(dst->artifacts, (dst->n_artifacts + 1) * sizeof *dst->artifacts);
+		dst->artifacts[dst->n_artifacts++] = (struct recipe_artifact){ .name = xstrdup(a->name),
+			.url = dup_or_null(a->url), .sha256 = dup_or_null(a->sha256), .path = dup_or_null(a->path),
+			.local_only = dup_or_null(a->local_only), .install_deb = a->install_deb };
+	}
+	for (size_t i = 0; i < src->n_sources; i++)
+		push(&dst->sources, &dst->n_sources, src->sources[i]);
+}
+
+void recipe_for_suite(const struct recipe *r, const char *suite, struct recipe *out)
+{
+	memset(out, 0, sizeof *out);
+	recipe_merge(out, r);
+	for (size_t i = 0; i < r->n_suites; i++)
+		if (!strcmp(r->suites[i].name, suite))
+			recipe_merge(out, r->suites[i].add);
 }
 
 static void free_strv(char **v, size_t n)
@@ -717,9 +863,16 @@ void recipe_free(struct recipe *r)
 		free(r->artifacts[i].url);
 		free(r->artifacts[i].sha256);
 		free(r->artifacts[i].path);
+		free(r->artifacts[i].local_only);
 	}
 	free(r->artifacts);
 	free_strv(r->remove, r->n_remove);
 	free_strv(r->sources, r->n_sources);
+	for (size_t i = 0; i < r->n_suites; i++) {
+		free(r->suites[i].name);
+		recipe_free(r->suites[i].add);
+		free(r->suites[i].add);
+	}
+	free(r->suites);
 	memset(r, 0, sizeof *r);
 }

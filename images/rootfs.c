@@ -1,20 +1,22 @@
-/* mmdebstrap driver + content-addressed rootfs cache.
- *
- * mmdebstrap is run with an argv (no shell of ours); its hooks are small
- * `sh -c` scripts that mmdebstrap runs with the chroot as $1, so every value
- * put into them is single-quoted by sq(). */
+/* The content-addressed rootfs cache (rootfs.h): the key, the archives'
+ * state, the offline fallback, the record kept beside each tar. The
+ * mmdebstrap run itself is images/rootfs_mmdebstrap.c. */
 #include "images/rootfs.h"
+#include "images/archive_state.h"
 #include "images/artifact.h"
-#include "lib/spawn.h"
+#include "images/rootfs_internal.h"
 #include "lib/buf.h"
+#include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/syntax.h"
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,8 @@
 #include <unistd.h>
 
 /* Bump when the way hooks are generated changes the resulting tree. */
-#define ROOTFS_RECIPE_ENGINE 1
+#define ROOTFS_RECIPE_ENGINE 2
+#define HEX 64
 
 char *rootfs_cache_dir(void)
 {
@@ -38,17 +41,11 @@ char *rootfs_cache_dir(void)
 	return xasprintf("%s/.cache/kiln", e && *e ? e : "/root");
 }
 
-/* Single-quote s for sh. */
-static void sq(struct buf *b, const char *s)
+static void sha256_hex(const char *text, char hex[65])
 {
-	buf_putc(b, '\'');
-	for (; *s; s++) {
-		if (*s == '\'')
-			buf_puts(b, "'\\''");
-		else
-			buf_putc(b, *s);
-	}
-	buf_putc(b, '\'');
+	unsigned char md[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(md, (const unsigned char *)text, strlen(text));
+	sodium_bin2hex(hex, 65, md, sizeof md);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -76,13 +73,17 @@ static void hash_or_missing(struct buf *b, const char *tag, const char *path)
 	buf_printf(b, "%s %s\n", tag, hex);
 }
 
-char *rootfs_key_text(const struct rootfs_opts *o, char *const *artifact_sha)
+/* The key text of recipe r (already for the suite). */
+static char *key_text(const struct rootfs_opts *o, const struct recipe *r, const struct apt_archives *arch,
+		      char *const *artifact_sha)
 {
-	const struct recipe *r = o->recipe;
 	struct buf b;
 	buf_init(&b);
-	buf_printf(&b, "kiln-rootfs %d\nkiln %s\nsuite %s\nmirror %s\nvariant minbase\n",
-		   ROOTFS_RECIPE_ENGINE, KILN_VERSION, o->suite, o->mirror);
+	buf_printf(&b, "kiln-rootfs %d\nkiln %s\nsuite %s\nvariant minbase\n", ROOTFS_RECIPE_ENGINE, KILN_VERSION,
+		   o->debian->suite);
+	for (size_t i = 0; i < arch->n; i++)
+		buf_printf(&b, "archive %s %s " APT_COMPONENT " image %s\n", arch->v[i].uri, arch->v[i].suite,
+			   arch->v[i].image_uri);
 	if (o->source_date_epoch >= 0)
 		buf_printf(&b, "source-date-epoch %lld\n", (long long)o->source_date_epoch);
 	key_list(&b, "package", r->packages, r->n_packages, true);
@@ -94,10 +95,9 @@ char *rootfs_key_text(const struct rootfs_opts *o, char *const *artifact_sha)
 		const struct recipe_file *f = &r->files[i];
 		buf_printf(&b, "file %s %04o ", f->path, (unsigned)f->mode);
 		if (f->content) {
-			unsigned char md[crypto_hash_sha256_BYTES];
 			char hex[65];
-			crypto_hash_sha256(md, (const unsigned char *)f->content, strlen(f->content));
-			buf_printf(&b, "content %s\n", sodium_bin2hex(hex, sizeof hex, md, sizeof md));
+			sha256_hex(f->content, hex);
+			buf_printf(&b, "content %s\n", hex);
 		} else
 			hash_or_missing(&b, "source", f->source);
 	}
@@ -111,221 +111,59 @@ char *rootfs_key_text(const struct rootfs_opts *o, char *const *artifact_sha)
 	}
 	for (size_t i = 0; i < r->n_artifacts; i++)
 		buf_printf(&b, "artifact %s %s %s\n", r->artifacts[i].name,
-			   artifact_sha ? artifact_sha[i] : r->artifacts[i].sha256,
+			   artifact_sha ? artifact_sha[i] : r->artifacts[i].sha256 ? r->artifacts[i].sha256 : "supplied",
 			   r->artifacts[i].install_deb ? "deb" : "file");
 	return buf_steal(&b);
+}
+
+char *rootfs_key_text(const struct rootfs_opts *o, char *const *artifact_sha)
+{
+	struct recipe r;
+	struct apt_archives arch;
+	recipe_for_suite(o->recipe, o->debian->suite, &r);
+	apt_archives_for(o->debian, &arch);
+	char *t = key_text(o, &r, &arch, artifact_sha);
+	apt_archives_free(&arch);
+	recipe_free(&r);
+	return t;
 }
 
 int rootfs_key(const struct rootfs_opts *o, char *const *artifact_sha, char hex[65])
 {
 	char *t = rootfs_key_text(o, artifact_sha);
-	unsigned char md[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(md, (const unsigned char *)t, strlen(t));
+	sha256_hex(t, hex);
 	free(t);
-	sodium_bin2hex(hex, 65, md, sizeof md);
 	return 0;
 }
 
-/* ---- running mmdebstrap ---- */
-
-struct argv {
-	char **v;
-	size_t n, cap;
-};
-
-static void arg(struct argv *a, char *s)   /* takes ownership */
+static int state_text(const struct rootfs_opts *o, const struct apt_archives *arch, char **text, char *why,
+		      size_t why_len)
 {
-	a->v = xgrow(a->v, &a->cap, a->n + 2, sizeof *a->v);
-	a->v[a->n++] = s;
-	a->v[a->n] = NULL;
-}
-
-static void hook(struct argv *a, const char *kind, struct buf *script)
-{
-	arg(a, xasprintf("--%s-hook=%s", kind, script->data));
-	buf_free(script);
-}
-
-/* Keep the last lines of mmdebstrap's output for the error message, and
- * pass its "I:" progress lines on. */
-#define TAIL_LINES 30
-struct run_log {
-	const char *role;
-	char *tail[TAIL_LINES];
-	size_t next;
-	char *first_error;
-	time_t start;
-};
-
-static void on_line(void *ud, const char *line)
-{
-	struct run_log *l = ud;
-	free(l->tail[l->next % TAIL_LINES]);
-	l->tail[l->next % TAIL_LINES] = xstrdup(line);
-	l->next++;
-	if (!l->first_error && !strncmp(line, "E: ", 3) && !strstr(line, "mmdebstrap failed"))
-		l->first_error = xstrdup(line + 3);
-	if (!strncmp(line, "I: ", 3) && !strstr(line, "running --"))
-		log_info("[%s] rootfs %3lds: %s", l->role, (long)(time(NULL) - l->start), line + 3);
-}
-
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st; (void)flag; (void)f;
-	remove(p);
-	return 0;
-}
-
-static void rm_rf(const char *p)
-{
-	nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Stage recipe files with inline content (and artifacts) so hooks can copy them. */
-static char *stage_content(const char *stage, size_t i, const char *content, int *err)
-{
-	char *name = xasprintf("file-%zu", i);
-	char *p = path_join(stage, name);
-	free(name);
-	*err = write_file_atomic(p, content, strlen(content), 0644);
-	return p;
-}
-
-static int build_argv(const struct rootfs_opts *o, const char *cache, const char *stage,
-		      char *const *artifact_path, const char *tmp_tar, struct argv *a)
-{
-	const struct recipe *r = o->recipe;
-	struct buf s;
-	int e = 0;
-
-	arg(a, xstrdup("mmdebstrap"));
-	arg(a, xstrdup(geteuid() == 0 ? "--mode=root" : "--mode=unshare"));
-	arg(a, xstrdup("--variant=minbase"));
-	arg(a, xstrdup("--format=tar"));
-	for (size_t i = 0; i < r->n_packages; i++)
-		arg(a, xasprintf("--include=%s", r->packages[i]));
-
-	/* The .deb cache: seed the chroot's archive dir, copy back at the end. */
-	char *debs = path_join(cache, "debs");
-	bool cache_debs = !strpbrk(debs, " \t\n") && mkdir_p(debs, 0755) == 0;
-	buf_init(&s);
-	buf_puts(&s, "mkdir -p \"$1/var/cache/apt/archives\" \"$1/etc/apt/keyrings\" "
-		      "\"$1/etc/apt/sources.list.d\"");
-	hook(a, "setup", &s);
-	if (cache_debs)
-		arg(a, xasprintf("--setup-hook=sync-in %s /var/cache/apt/archives/", debs));
-	else
-		log_warn("not keeping a .deb cache (cache path %s contains white space)", debs);
-
-	/* Third-party repositories: while building, apt runs outside the chroot
-	 * and needs the key's real path; the final list names the in-chroot one. */
-	for (size_t i = 0; i < r->n_repos; i++) {
-		const struct recipe_apt_repo *p = &r->repos[i];
-		struct buf words;
-		buf_init(&words);
-		sq(&words, p->uri);
-		buf_putc(&words, ' ');
-		sq(&words, p->suite);
-		for (size_t j = 0; j < p->n_components; j++) {
-			buf_putc(&words, ' ');
-			sq(&words, p->components[j]);
-		}
-		buf_init(&s);
-		buf_puts(&s, "cat ");
-		sq(&s, p->key);
-		buf_printf(&s, " > \"$1/etc/apt/keyrings/kiln-%s.gpg\" && "
-			       "echo \"deb [signed-by=$1/etc/apt/keyrings/kiln-%s.gpg]\" %s "
-			       "> \"$1/etc/apt/sources.list.d/kiln-%s.list\"",
-			   p->name, p->name, words.data, p->name);
-		hook(a, "setup", &s);
-		buf_init(&s);
-		buf_printf(&s, "echo \"deb [signed-by=/etc/apt/keyrings/kiln-%s.gpg]\" %s "
-			       "> \"$1/etc/apt/sources.list.d/kiln-%s.list\"",
-			   p->name, words.data, p->name);
-		hook(a, "customize", &s);
-		buf_free(&words);
-	}
-
-	/* Before any --include package is installed: the initramfs module list
-	 * (so the kernel's postinst builds the right initrd once), and dpkg
-	 * told to keep that file although initramfs-tools ships it as a
-	 * conffile. The dpkg setting is removed again at the end. */
-	buf_init(&s);
-	buf_puts(&s, "mkdir -p \"$1/etc/initramfs-tools\" \"$1/etc/dpkg/dpkg.cfg.d\" && "
-		      "printf 'force-confdef\\nforce-confold\\n' > \"$1/etc/dpkg/dpkg.cfg.d/zz-kiln-build\" && "
-		      "printf '%s\\n' '# Drivers for QEMU, ESXi and EC2 disks and NICs (written by kiln).'");
-	for (size_t i = 0; i < r->n_initramfs_modules; i++) {
-		buf_putc(&s, ' ');
-		sq(&s, r->initramfs_modules[i]);
-	}
-	buf_puts(&s, " > \"$1/etc/initramfs-tools/modules\"");
-	hook(a, "essential", &s);
-
-	/* Recipe files, then units (a unit may come from a file). */
-	for (size_t i = 0; i < r->n_files; i++) {
-		const struct recipe_file *f = &r->files[i];
-		char *src = f->source ? xstrdup(f->source) : stage_content(stage, i, f->content, &e);
+	struct buf b;
+	buf_init(&b);
+	if (arch->snapshot)
+		/* A snapshot never moves: its time stamp is its state. */
+		buf_printf(&b, "snapshot %s\n", arch->snapshot);
+	for (size_t i = 0; !arch->snapshot && i < arch->n; i++) {
+		struct archive_state st;
+		int e = archive_state_fetch(&arch->v[i], &st, why, why_len);
 		if (e < 0) {
-			e = log_error_errno(e, "cannot stage %s", src);
-			free(src);
-			free(debs);
+			buf_free(&b);
 			return e;
 		}
-		char *dir = xstrdup(f->path);
-		*strrchr(dir, '/') = 0;
-		buf_init(&s);
-		buf_puts(&s, "mkdir -p \"$1\"");
-		sq(&s, *dir ? dir : "/");
-		buf_puts(&s, " && cat ");
-		sq(&s, src);
-		buf_puts(&s, " > \"$1\"");
-		sq(&s, f->path);
-		buf_printf(&s, " && chmod %04o \"$1\"", (unsigned)f->mode);
-		sq(&s, f->path);
-		hook(a, "customize", &s);
-		free(dir);
-		free(src);
+		buf_printf(&b, "inrelease %s %s %s\n", arch->v[i].suite, st.sha256, arch->v[i].uri);
 	}
-	/* Artifacts installed as packages. Not through --include: apt would run
-	 * dpkg inside the chroot on a path outside it. The .deb is copied in
-	 * and installed by the chroot's own apt (which resolves dependencies
-	 * from the same mirror, package lists are still present). */
-	for (size_t i = 0; i < r->n_artifacts; i++) {
-		if (!r->artifacts[i].install_deb)
-			continue;
-		buf_init(&s);
-		buf_printf(&s, "mkdir -p \"$1/var/cache/kiln\" && cat ");
-		sq(&s, artifact_path[i]);
-		buf_printf(&s, " > \"$1/var/cache/kiln/%s.deb\" && chroot \"$1\" env DEBIAN_FRONTEND=noninteractive "
-			       "apt-get install -y --no-install-recommends /var/cache/kiln/%s.deb && "
-			       "rm -rf \"$1/var/cache/kiln\"", r->artifacts[i].name, r->artifacts[i].name);
-		hook(a, "customize", &s);
-	}
-	for (size_t i = 0; i < r->n_enable + r->n_disable; i++) {
-		bool en = i < r->n_enable;
-		buf_init(&s);
-		buf_printf(&s, "chroot \"$1\" systemctl %s ", en ? "enable" : "disable");
-		sq(&s, en ? r->enable[i] : r->disable[i - r->n_enable]);
-		hook(a, "customize", &s);
-	}
-	/* remove: entries are checked by recipe_valid_glob (no quotes, spaces
-	 * or shell syntax besides '*'), so they can stay unquoted to expand. */
-	for (size_t i = 0; i < r->n_remove; i++) {
-		buf_init(&s);
-		buf_printf(&s, "rm -f \"$1\"%s", r->remove[i]);
-		hook(a, "customize", &s);
-	}
-	buf_init(&s);
-	buf_puts(&s, "rm -f \"$1/etc/dpkg/dpkg.cfg.d/zz-kiln-build\"");
-	hook(a, "customize", &s);
-	if (cache_debs)
-		arg(a, xasprintf("--customize-hook=sync-out /var/cache/apt/archives %s", debs));
-	free(debs);
-
-	arg(a, xstrdup(o->suite));
-	arg(a, xstrdup(tmp_tar));
-	arg(a, xstrdup(o->mirror));
+	*text = buf_steal(&b);
 	return 0;
+}
+
+int rootfs_state_text(const struct rootfs_opts *o, char **text, char *why, size_t why_len)
+{
+	struct apt_archives arch;
+	apt_archives_for(o->debian, &arch);
+	int e = state_text(o, &arch, text, why, why_len);
+	apt_archives_free(&arch);
+	return e;
 }
 
 static const char *override_for(const struct rootfs_opts *o, const char *name)
@@ -344,6 +182,114 @@ bool recipe_has_artifact(const struct recipe *r, const char *name)
 	return false;
 }
 
+static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st; (void)flag; (void)f;
+	remove(p);
+	return 0;
+}
+
+static void rm_rf(const char *p)
+{
+	nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* <dir>/<base><ext> */
+static char *entry_path(const char *dir, const char *base, const char *ext)
+{
+	return xasprintf("%s/%s%s", dir, base, ext);
+}
+
+/* The record of a cached tar; a tar without one (or with a broken one)
+ * reports its file time as its build time and nothing else. */
+static void load_meta(const char *dir, const char *base, const char *tar, struct rootfs_meta *m)
+{
+	_cleanup_free_ char *p = entry_path(dir, base, ".meta");
+	if (rootfs_meta_read(p, m) < 0) {
+		struct stat st;
+		memset(m, 0, sizeof *m);
+		m->built = stat(tar, &st) == 0 ? (int64_t)st.st_mtime : -1;
+	}
+}
+
+/* The newest cached tree with these inputs (<key>-<state>.tar): by its
+ * packages' date, then its build time. *base malloc'd, NULL if none. */
+static void newest_cached(const char *dir, const char *key, char **base, struct rootfs_meta *meta)
+{
+	*base = NULL;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	int64_t best_date = -2, best_built = -2;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if (n != HEX + 1 + HEX + 4 || strncmp(de->d_name, key, HEX) || de->d_name[HEX] != '-' ||
+		    strcmp(de->d_name + n - 4, ".tar"))
+			continue;
+		_cleanup_free_ char *b = xstrndup(de->d_name, n - 4), *tar = entry_path(dir, b, ".tar");
+		struct rootfs_meta m;
+		load_meta(dir, b, tar, &m);
+		int64_t date = rootfs_meta_packages_date(&m);
+		if (date > best_date || (date == best_date && m.built > best_built)) {
+			best_date = date;
+			best_built = m.built;
+			free(*base);
+			*base = TAKE_PTR(b);
+			rootfs_meta_free(meta);
+			*meta = m;
+		} else
+			rootfs_meta_free(&m);
+	}
+	closedir(d);
+}
+
+/* The files a build's capture hook copied that match `pattern`; globfree
+ * it after. */
+static void captured(const char *stage, const char *pattern, glob_t *g)
+{
+	_cleanup_free_ char *p = xasprintf("%s/" ROOTFS_CAPTURE "/lists/%s", stage, pattern);
+	memset(g, 0, sizeof *g);
+	if (glob(p, 0, NULL, g) != 0)
+		g->gl_pathc = 0;
+}
+
+/* What a fresh build records: the archives as apt saw them (their
+ * InRelease captured from the tree), and the security updates. */
+static void record_build(const struct rootfs_opts *o, const struct apt_archives *arch, const char *stage,
+			 const char *cache, struct rootfs_meta *m)
+{
+	memset(m, 0, sizeof *m);
+	m->built = (int64_t)time(NULL);
+	m->snapshot = arch->snapshot ? xstrdup(arch->snapshot) : NULL;
+	for (size_t i = 0; i < arch->n; i++) {
+		_cleanup_free_ char *pat = xasprintf("*_dists_%s_InRelease", arch->v[i].suite), *text = NULL;
+		glob_t g;
+		captured(stage, pat, &g);
+		struct archive_state st = { .sha256 = "", .date = -1 };
+		size_t len;
+		if (g.gl_pathc && read_file(g.gl_pathv[0], ARCHIVE_RELEASE_MAX, &text, &len) == 0)
+			archive_state_of(text, len, &st);
+		globfree(&g);
+		rootfs_meta_add_archive(m, arch->v[i].uri, arch->v[i].suite, st.sha256, st.date);
+		if (arch->v[i].security)
+			m->security_suite = xstrdup(arch->v[i].suite);
+	}
+	if (!m->security_suite)
+		return;
+	_cleanup_free_ char *status = xasprintf("%s/" ROOTFS_CAPTURE "/status", stage);
+	_cleanup_free_ char *pat = xasprintf("*_dists_%s_*_Packages*", m->security_suite);
+	_cleanup_free_ char *debs = path_join(cache, "debs");
+	glob_t g;
+	captured(stage, pat, &g);
+	int e = access(status, R_OK) < 0 || !g.gl_pathc ? -ENOENT
+		: rootfs_meta_security(m, status, g.gl_pathv, g.gl_pathc, debs);
+	if (e < 0)
+		log_warn("[%s] rootfs: the security updates are unknown: %s", o->role,
+			 e == -ENOENT ? "the build left no dpkg status or security index to read" : strerror(-e));
+	globfree(&g);
+}
+
 /* The recipe's host files (files: source, apt_repositories: key) are read
  * by the cache key's hash and by the hooks' `cat`: each must be a regular
  * file, or a FIFO would hang the build and a device feed it garbage. */
@@ -358,9 +304,18 @@ static int check_host_file(const struct rootfs_opts *o, const char *what, const 
 	return 0;
 }
 
-static int check_host_files(const struct rootfs_opts *o)
+/* What the build writes into apt source lines and hooks, checked again
+ * here (profiles/syntax.h): the archives' URIs and the recipe's host files. */
+static int check_inputs(const struct rootfs_opts *o, const struct recipe *r, const struct apt_archives *arch)
 {
-	const struct recipe *r = o->recipe;
+	for (size_t i = 0; i < arch->n; i++) {
+		const char *uris[] = { arch->v[i].uri, arch->v[i].image_uri }, *why;
+		for (size_t j = 0; j < 2; j++)
+			if ((why = syntax_apt_uri(uris[j]))) {
+				log_error("[%s] archive URI '%s' %s", o->role, uris[j], why);
+				return -EINVAL;
+			}
+	}
 	int e = 0;
 	for (size_t i = 0; e == 0 && i < r->n_files; i++)
 		if (r->files[i].source)
@@ -370,112 +325,194 @@ static int check_host_files(const struct rootfs_opts *o)
 	return e;
 }
 
-int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
+static int resolve_artifacts(const struct rootfs_opts *o, const struct recipe *r, const char *cache,
+			     char **apath, char **asha)
 {
-	const struct recipe *r = o->recipe;
-	char *cache = o->cache_dir ? xstrdup(o->cache_dir) : rootfs_cache_dir();
-	char **apath = xcalloc(r->n_artifacts + 1, sizeof *apath);
-	char **asha = xcalloc(r->n_artifacts + 1, sizeof *asha);
-	char *dir = NULL, *final = NULL, *tmp = NULL, *stage = NULL;
-	struct argv a = { 0 };
-	struct run_log l = { .role = o->role, .start = time(NULL) };
-	int e = 0;
-
-	/* mmdebstrap makes the mirror an apt source line (profiles/syntax.h). */
-	const char *why = syntax_apt_uri(o->mirror);
-	if (why) {
-		e = log_error_errno(EINVAL, "[%s] mirror '%s' %s", o->role, o->mirror, why);
-		goto out;
-	}
-	if ((e = check_host_files(o)) < 0)
-		goto out;
 	for (size_t i = 0; i < r->n_artifacts; i++) {
 		asha[i] = xcalloc(65, 1);
-		if ((e = artifact_resolve(&r->artifacts[i], override_for(o, r->artifacts[i].name), cache,
-					  &apath[i], asha[i])) < 0)
-			goto out;
+		int e = artifact_resolve(&r->artifacts[i], override_for(o, r->artifacts[i].name), cache, &apath[i],
+					 asha[i]);
+		if (e < 0)
+			return e;
 	}
+	return 0;
+}
 
-	char key[65];
-	rootfs_key(o, asha, key);
-	dir = path_join(cache, "rootfs");
-	if ((e = mkdir_p(dir, 0755)) < 0) {
-		e = log_error_errno(e, "cannot create cache directory %s", dir);
-		goto out;
-	}
-	char *name = xasprintf("%s.tar", key);
-	final = path_join(dir, name);
-	free(name);
-	if (!o->refresh && access(final, R_OK) == 0) {
-		log_info("[%s] rootfs: cache hit %s (mmdebstrap not run)", o->role, final);
-		*cached = true;
-		*tar_out = final;
-		final = NULL;
-		goto out;
-	}
-	*cached = false;
+/* Where the archives' state could not be known: say how old the tree is. */
+static void warn_stale(const struct rootfs_opts *o, const char *why, const struct rootfs_meta *m)
+{
+	char day[32];
+	int64_t date = rootfs_meta_packages_date(m);
+	rootfs_meta_day(date, day);
+	long long days = date >= 0 ? ((long long)time(NULL) - date) / 86400 : -1;
+	if (date >= 0 && days < 0)
+		days = 0;   /* dated ahead of this machine's clock */
+	if (days >= 0)
+		log_warn("[%s] rootfs: %s: using the newest cached root filesystem for these inputs; its packages "
+			 "are those of %s, %lld day%s old (build with the archives reachable for newer ones)",
+			 o->role, why, day, days, days == 1 ? "" : "s");
+	else
+		log_warn("[%s] rootfs: %s: using the newest cached root filesystem for these inputs; how old its "
+			 "packages are is unknown", o->role, why);
+}
 
-	tmp = xasprintf("%s/%s.tar.tmp-%ld", dir, key, (long)getpid());
-	stage = xasprintf("%s/stage-%s-XXXXXX", dir, o->role);
-	if (!mkdtemp(stage)) {
-		e = log_error_errno(errno, "cannot create %s", stage);
-		goto out;
-	}
-	if ((e = build_argv(o, cache, stage, apath, tmp, &a)) < 0)
-		goto out;
+static void report(const struct rootfs_opts *o, const struct rootfs_meta *m)
+{
+	struct buf b;
+	buf_init(&b);
+	rootfs_meta_summary(m, &b);
+	log_info("[%s] security: %s", o->role, b.data);
+	buf_free(&b);
+}
 
-	if (o->source_date_epoch >= 0) {
-		char v[32];
-		snprintf(v, sizeof v, "%lld", (long long)o->source_date_epoch);
-		setenv("SOURCE_DATE_EPOCH", v, 1);
+/* The tree for these inputs, by the archives' state: *base is its name
+ * (malloc'd); *hit when it is in the cache. Without the state (offline,
+ * unreachable archives), the newest cached tree. */
+static int choose(const struct rootfs_opts *o, const struct apt_archives *arch, const char *dir, const char *key,
+		  char **base, bool *hit, struct rootfs_result *res)
+{
+	char why[512] = "";
+	_cleanup_free_ char *state = NULL;
+	int e = 0;
+	if (o->offline && !arch->snapshot)
+		snprintf(why, sizeof why, "--offline");
+	else if ((e = state_text(o, arch, &state, why, sizeof why)) == -EHOSTUNREACH) {
+		_cleanup_free_ char *w = xasprintf("cannot reach the archives (%s)", why);
+		snprintf(why, sizeof why, "%s", w);
+	} else if (e < 0) {
+		log_error("[%s] rootfs: cannot read the state of the archives: %s%s", o->role, why,
+			  e == -ENOENT ? " (is that suite on this mirror? docs/profile.md: debian)" : "");
+		return e;
 	}
-	log_info("[%s] rootfs: cache miss, running mmdebstrap (%s %s, %zu packages)", o->role,
-		 o->suite, o->mirror, r->n_packages);
-	int rc = spawn_lines((const char *const *)a.v, on_line, &l);
-	if (rc == -ENOENT) {
-		e = log_error_errno(ENOENT, "mmdebstrap is not installed (apt-get install mmdebstrap)");
-		goto out;
+	if (state) {
+		char st[65];
+		sha256_hex(state, st);
+		*base = xasprintf("%s-%s", key, st);
+		_cleanup_free_ char *tar = entry_path(dir, *base, ".tar");
+		*hit = !o->refresh && access(tar, R_OK) == 0;
+		return 0;
 	}
-	if (rc != 0) {
-		for (size_t i = l.next > TAIL_LINES ? l.next - TAIL_LINES : 0; i < l.next; i++)
-			fprintf(stderr, "  | %s\n", l.tail[i % TAIL_LINES]);
-		if (rc < 0)
-			e = log_error_errno(rc, "[%s] cannot run mmdebstrap", o->role);
-		else {
-			log_error("[%s] mmdebstrap failed (exit %d): %s", o->role, rc,
-			      l.first_error ? l.first_error : "see its output above");
-			e = -EIO;
+	if (o->refresh) {
+		log_error("[%s] rootfs: --refresh needs the archives: %s", o->role, why);
+		return -ENETUNREACH;
+	}
+	newest_cached(dir, key, base, &res->meta);
+	if (!*base) {
+		log_error("[%s] rootfs: %s, and no root filesystem for these inputs is cached (build once with "
+			  "the archives reachable)", o->role, why);
+		return -ENOENT;
+	}
+	warn_stale(o, why, &res->meta);
+	res->stale = *hit = true;
+	return 0;
+}
+
+static int build(const struct rootfs_opts *o, const struct recipe *r, const struct apt_archives *arch,
+		 const char *cache, const char *dir, const char *base, char **apath, struct rootfs_result *res)
+{
+	_cleanup_free_ char *stage = xasprintf("%s/stage-%s-XXXXXX", dir, o->role);
+	if (!mkdtemp(stage))
+		return log_error_errno(errno, "cannot create %s", stage);
+	_cleanup_free_ char *tmp = xasprintf("%s/%s.tar.tmp-%ld", dir, base, (long)getpid());
+	_cleanup_free_ char *final = entry_path(dir, base, ".tar"), *meta = entry_path(dir, base, ".meta");
+	time_t start = time(NULL);
+	struct rootfs_run run = { .o = o, .recipe = r, .archives = arch, .cache = cache, .stage = stage,
+				  .tmp_tar = tmp, .artifact_path = apath };
+	int e = rootfs_mmdebstrap(&run);
+	if (e == 0) {
+		record_build(o, arch, stage, cache, &res->meta);
+		/* The record first: a tar in the cache always has its record. */
+		if ((e = rootfs_meta_write(meta, &res->meta)) < 0)
+			e = log_error_errno(e, "cannot write %s", meta);
+		else if (rename(tmp, final) < 0) {
+			e = log_error_errno(errno, "cannot rename %s", tmp);
+			unlink(meta);
 		}
-		goto out;
 	}
-	if (rename(tmp, final) < 0) {
-		e = log_error_errno(errno, "cannot rename %s", tmp);
-		goto out;
+	unlink(tmp);
+	rm_rf(stage);
+	if (e < 0)
+		return e;
+	log_info("[%s] rootfs: built %s in %lds", o->role, final, (long)(time(NULL) - start));
+	res->tar = TAKE_PTR(final);
+	return 0;
+}
+
+/* The tree of recipe r (already for the suite) from these archives:
+ * taken from the cache, or built. */
+static int tree_for(const struct rootfs_opts *o, const struct recipe *r, const struct apt_archives *arch,
+		    char **apath, char **asha, struct rootfs_result *res)
+{
+	_cleanup_free_ char *cache = o->cache_dir ? xstrdup(o->cache_dir) : rootfs_cache_dir();
+	_cleanup_free_ char *dir = path_join(cache, "rootfs"), *base = NULL;
+	int e = check_inputs(o, r, arch);
+	if (e < 0 || (e = resolve_artifacts(o, r, cache, apath, asha)) < 0)
+		return e;
+	if ((e = mkdir_p(dir, 0755)) < 0)
+		return log_error_errno(e, "cannot create cache directory %s", dir);
+	char key[65];
+	_cleanup_free_ char *text = key_text(o, r, arch, asha);
+	sha256_hex(text, key);
+	bool hit = false;
+	if ((e = choose(o, arch, dir, key, &base, &hit, res)) < 0)
+		return e;
+	if (hit) {
+		res->tar = entry_path(dir, base, ".tar");
+		res->cached = true;
+		if (!res->stale)
+			load_meta(dir, base, res->tar, &res->meta);
+		log_info("[%s] rootfs: cache hit %s (mmdebstrap not run)", o->role, res->tar);
+	} else if ((e = build(o, r, arch, cache, dir, base, apath, res)) < 0)
+		return e;
+	report(o, &res->meta);
+	return 0;
+}
+
+int rootfs_build_ex(const struct rootfs_opts *o, struct rootfs_result *res)
+{
+	memset(res, 0, sizeof *res);
+	if (!debian_suite_find(o->debian->suite)) {
+		_cleanup_free_ char *known = debian_suites_list();
+		log_error("[%s] unsupported Debian suite '%s' (supported: %s)", o->role, o->debian->suite, known);
+		return -EINVAL;
 	}
-	log_info("[%s] rootfs: built %s in %lds", o->role, final, (long)(time(NULL) - l.start));
-	*tar_out = final;
-	final = NULL;
-out:
-	if (tmp)
-		unlink(tmp);
-	if (stage)
-		rm_rf(stage);
-	for (size_t i = 0; i < TAIL_LINES; i++)
-		free(l.tail[i]);
-	free(l.first_error);
-	for (size_t i = 0; i < a.n; i++)
-		free(a.v[i]);
-	free(a.v);
-	for (size_t i = 0; i < r->n_artifacts; i++) {
+	struct recipe r;
+	struct apt_archives arch;
+	recipe_for_suite(o->recipe, o->debian->suite, &r);
+	apt_archives_for(o->debian, &arch);
+	/* Per artifact: its local path and its sha256. */
+	char **apath = xcalloc(r.n_artifacts + 1, sizeof *apath);
+	char **asha = xcalloc(r.n_artifacts + 1, sizeof *asha);
+	int e = tree_for(o, &r, &arch, apath, asha, res);
+	if (e < 0)
+		rootfs_result_free(res);
+	for (size_t i = 0; i < r.n_artifacts; i++) {
 		free(apath[i]);
 		free(asha[i]);
 	}
 	free(apath);
 	free(asha);
-	free(stage);
-	free(tmp);
-	free(final);
-	free(dir);
-	free(cache);
+	apt_archives_free(&arch);
+	recipe_free(&r);
 	return e;
+}
+
+void rootfs_result_free(struct rootfs_result *res)
+{
+	free(res->tar);
+	rootfs_meta_free(&res->meta);
+	memset(res, 0, sizeof *res);
+}
+
+int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached)
+{
+	struct rootfs_result res;
+	int e = rootfs_build_ex(o, &res);
+	if (e < 0)
+		return e;
+	*tar_out = res.tar;
+	*cached = res.cached;
+	res.tar = NULL;
+	rootfs_result_free(&res);
+	return 0;
 }

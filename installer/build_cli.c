@@ -2,6 +2,7 @@
 #include "installer/build_cli.h"
 #include "installer/host_seed.h"
 #include "installer/keystore.h"
+#include "installer/state_init.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -13,6 +14,29 @@ int cli_make_seed(void *ud, const struct host *h, struct buf *out)
 {
 	const struct cli_seeds *s = ud;
 	return host_seed_build(s->profile, s->m, s->text, s->tlen, s->state, h->name, out, NULL);
+}
+
+int cli_prepare_state(void *ud, const bool want[ROLE__COUNT])
+{
+	(void)want;   /* like keys init: every role the profile uses */
+	const struct cli_seeds *s = ud;
+	struct state_init si = { .profile = s->profile, .state = s->state, .m = s->m,
+				 .what = STATE_INIT_KEYS | STATE_INIT_SECRETS };
+	int r = state_init_run(&si);
+	if (r == 0 && si.changed) {
+		log_info("%s lacked keys or secrets of deployment %s: made them as 'kiln keys init' and "
+			 "'kiln secrets init' do", s->state, s->m->name);
+		for (char *line = si.out.data, *nl; line && *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			size_t n = nl ? (size_t)(nl - line) : strlen(line);
+			if (n < 6 || strncmp(line + n - 6, ": kept", 6))
+				log_info("  %.*s", (int)n, line);
+			if (!nl)
+				break;
+		}
+	}
+	buf_free(&si.out);
+	return r;
 }
 
 int cli_check_keys(void *ud, const bool want[ROLE__COUNT])

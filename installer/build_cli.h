@@ -16,6 +16,11 @@ struct cli_seeds {
 	const char *state;
 };
 int cli_make_seed(void *ud, const struct host *h, struct buf *out);
+/* build_request.prepare_state (kiln build): what `kiln keys init` and
+ * `kiln secrets init` make, made when missing (installer/state_init.h) and
+ * each unit made named on stderr; a broken unit stops the build with its
+ * repair. */
+int cli_prepare_state(void *ud, const bool want[ROLE__COUNT]);
 /* build_request.check_keys: keystore_check_keys for the profile's state. */
 int cli_check_keys(void *ud, const bool want[ROLE__COUNT]);
 

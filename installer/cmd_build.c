@@ -32,8 +32,9 @@ static void help(FILE *f)
 		   "Build one disk image per role used by PROFILE: OUT/<deployment>-<role>.raw, plus\n"
 		   "OUT/<deployment>-<role>-data.raw (blank, sized from the largest data_disk_gib of\n"
 		   "the role's hosts) for mysql and minio. The root filesystem comes from the role's\n"
-		   "recipe via mmdebstrap and is cached (see docs/build.md). Needs the keys made by\n"
-		   "'kiln keys init'.\n\n"
+		   "recipe via mmdebstrap and is cached (see docs/build.md). The keys and secrets\n"
+		   "'kiln keys init' and 'kiln secrets init' make are made first when missing (and\n"
+		   "named on stderr). A container app's service.archive is baked into the app image.\n\n"
 		   "Options:\n"
 		   "  --target TARGET        %s (default), %s; may repeat (targets below)\n"
 		   "  --manifest sha256|sha1 OVA manifest digest (default sha256)\n"
@@ -43,12 +44,18 @@ static void help(FILE *f)
 		   "  --state DIR            key/secret directory (default .kiln/<deployment> by the profile)\n"
 		   "  --role ROLE            build only this role (app, mysql, minio); may repeat\n"
 		   "  --host NAME            installer media (iso, usb) for this host only; may repeat\n"
+		   "  --per-role             installer media: one per role instead of one per host, with\n"
+		   "                         the seed of each of its hosts (or of each --host); the\n"
+		   "                         installer picks the host by its install.machine rule\n"
 		   "  --version N            the version the media's signed image records (as kiln sign\n"
 		   "                         --version; an installed disk refuses a lower one), default 0\n"
 		   "  --overlay DIR          add DIR's tree to every image (owners become root)\n"
-		   "  --artifact NAME=PATH   use a local file for recipe artifact NAME (e.g. minio=minio.deb)\n"
+		   "  --artifact NAME=PATH   use a local file for recipe artifact NAME (minio=minio.deb: MinIO\n"
+		   "                         has no download, the minio role needs it)\n"
 		   "  --recipes DIR          recipe directory (default: $KILN_RECIPES or the installed set)\n"
 		   "  --refresh              rebuild root filesystems even when cached\n"
+		   "  --offline              contact no Debian archive: use the newest cached root\n"
+		   "                         filesystems (a warning says how old their packages are)\n"
 		   "  -h, --help             show this help\n\n"
 		   "Targets:\n", bars, target_all()[0]->name, others);
 	cli_print_targets(f, NULL);
@@ -64,7 +71,7 @@ struct build_args {
 	const char **hosts;            /* --host */
 	size_t n_hosts;
 	uint64_t version;
-	bool roles[ROLE__COUNT], refresh;
+	bool roles[ROLE__COUNT], refresh, offline, per_role;
 	struct build_overrides ov;
 	struct package_opts po;
 };
@@ -81,11 +88,13 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 		{ "state", required_argument, NULL, 's' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "host", required_argument, NULL, 'H' },
+		{ "per-role", no_argument, NULL, 'P' },
 		{ "version", required_argument, NULL, 'V' },
 		{ "overlay", required_argument, NULL, 'O' },
 		{ "artifact", required_argument, NULL, 'a' },
 		{ "recipes", required_argument, NULL, 'R' },
 		{ "refresh", no_argument, NULL, 'F' },
+		{ "offline", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -125,6 +134,7 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 			a->hosts = xrealloc(a->hosts, (a->n_hosts + 1) * sizeof *a->hosts);
 			a->hosts[a->n_hosts++] = optarg;
 			break;
+		case 'P': a->per_role = true; break;
 		case 'V':
 			if (option_u64("--version", optarg, 0, UINT64_MAX, &a->version) < 0)
 				return 2;
@@ -136,6 +146,7 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 			break;
 		case 'R': a->recipes = optarg; break;
 		case 'F': a->refresh = true; break;
+		case 'N': a->offline = true; break;
 		case 'h': help(stdout); *help_only = true; return 0;
 		default: help(stderr); return 2;
 		}
@@ -163,9 +174,10 @@ static int build(const struct build_args *a, const struct kiln_target *const *ta
 	struct build_request req = {
 		.profile = a->profile, .m = &p.m, .targets = targets, .out_dir = a->out_dir, .state = state,
 		.recipes = a->recipes, .overrides = a->ov.v, .n_overrides = a->ov.n, .overlay_dir = a->overlay,
-		.refresh = a->refresh, .source_date_epoch = sde, .po = a->po,
-		.hosts = a->hosts, .n_hosts = a->n_hosts, .media = installer ? &media : NULL,
-		.make_seed = cli_make_seed, .check_keys = cli_check_keys, .seed_ud = &seeds,
+		.refresh = a->refresh, .offline = a->offline, .source_date_epoch = sde, .po = a->po,
+		.hosts = a->hosts, .n_hosts = a->n_hosts, .per_role = a->per_role, .media = installer ? &media : NULL,
+		.make_seed = cli_make_seed, .prepare_state = cli_prepare_state,
+		.check_keys = cli_check_keys, .seed_ud = &seeds,
 	};
 	memcpy(req.roles, a->roles, sizeof req.roles);
 	req.po.progress = isatty(STDERR_FILENO);

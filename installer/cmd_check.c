@@ -1,4 +1,5 @@
 /* kiln check PROFILE [--json]: strict validation of a deployment profile. */
+#include "images/apt_sources.h"
 #include "installer/commands.h"
 #include "profiles/profile.h"
 #include "targets/target.h"
@@ -23,11 +24,28 @@ static void endpoint_text(const struct endpoint *e, char *out, size_t n)
 	snprintf(out, n, "%s %s", kinds[e->kind], e->name);
 }
 
+/* The archives images are built from, and a pinned snapshot. */
+static void archives_line(const struct debian_settings *d)
+{
+	struct apt_archives a;
+	apt_archives_for(d, &a);
+	printf("archives:");
+	for (size_t i = 0; i < a.n; i++)
+		printf(" %s%s", a.v[i].suite, i + 1 < a.n ? "," : "");
+	if (d->security)
+		printf(" (security from %s)", d->security_mirror);
+	if (d->snapshot)
+		printf("; built from snapshot %s of %s", d->snapshot, d->snapshot_mirror);
+	printf("\n");
+	apt_archives_free(&a);
+}
+
 static void summary(const struct model *m)
 {
 	char a[19], b[19];
 	printf("%s: valid (kiln schema %u)\n", m->source_name, m->schema);
-	printf("deployment %s, domain %s, Debian %s from %s\n", m->name, m->domain, m->suite, m->mirror);
+	printf("deployment %s, domain %s, Debian %s from %s\n", m->name, m->domain, m->debian.suite, m->debian.mirror);
+	archives_line(&m->debian);
 	printf("\nsubnets (%zu):\n", m->n_subnets);
 	for (size_t i = 0; i < m->n_subnets; i++) {
 		const struct subnet *s = &m->subnets[i];
@@ -54,6 +72,10 @@ static void summary(const struct model *m)
 	for (size_t i = 0; i < m->n_targets; i++)
 		printf(" %s", m->targets[i].name);
 	printf("\n");
+	if (m->monitoring.host)
+		printf("\nmonitoring: on %s (Prometheus, Alertmanager, central journal), %zu receiver%s, "
+		       "%zu flow%s derived\n", m->monitoring.host, m->monitoring.n_receivers,
+		       m->monitoring.n_receivers == 1 ? "" : "s", m->monitoring.n_flows, m->monitoring.n_flows == 1 ? "" : "s");
 }
 
 int cmd_check(int argc, char **argv)

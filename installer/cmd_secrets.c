@@ -2,26 +2,17 @@
  * in <state>/secrets/ (0600), generated once and kept afterwards; plus the
  * deployment's TLS CA and the app server certificate. All checked (content,
  * CA/certificate/key consistency, validity), made or --repair'ed in one
- * transaction under the state lock. Values are never printed: only names
- * and "generated"/"kept"/"copied"/"repaired". */
+ * transaction under the state lock (installer/state_init.h,
+ * installer/secrets_init.c). Values are never printed: only names and
+ * "generated"/"kept"/"copied"/"repaired". */
 #include "installer/commands.h"
-#include "installer/keystore.h"
 #include "installer/profile_state.h"
-#include "installer/state.h"
-#include "lib/fileio.h"
-#include "lib/log.h"
-#include "lib/secret_gen.h"
-#include "lib/tls_ca.h"
-#include "lib/xalloc.h"
-#include "profiles/secrets_catalog.h"
-#include <errno.h>
+#include "installer/state_init.h"
+#include "lib/cleanup.h"
 #include <getopt.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void secrets_usage(FILE *f)
 {
@@ -38,220 +29,18 @@ static void secrets_usage(FILE *f)
 		   "                certificate (hosts take the new values with their next seed)\n");
 }
 
-/* Operator-supplied paths in the profile are relative to the profile's directory. */
-static char *profile_relative(const char *profile, const char *p)
-{
-	if (p[0] == '/')
-		return xstrdup(p);
-	char *copy = xstrdup(profile), *r = path_join(dirname(copy), p);
-	free(copy);
-	return r;
-}
-
-/* What one run does; printed only once everything is committed. */
-struct run {
-	const char *profile, *state;
-	const struct model *m;
-	struct state_txn *t;
-	struct buf out;
-	bool repair;
-	int refused;        /* broken units, each logged with its repair */
-};
-
-/* A unit kiln cannot keep: with --repair say so (1: do it), else log it. */
-static int broken(struct run *u, int status, struct ks_problem *pb)
-{
-	if (u->repair) {
-		ks_problem_free(pb);
-		return 1;
-	}
-	keystore_require(status, pb, "secrets", u->profile);
-	u->refused++;
-	return 0;
-}
-
-static int put_secret(struct run *u, const char *name, const char *v)
-{
-	char *p = path_join("secrets", name);
-	int r = state_txn_put(u->t, p, v, strlen(v), 0600);
-	free(p);
-	return r;
-}
-
-/* The app server certificate: SANs server_name, or each app host's FQDN and
- * static address; staged with its key. */
-static int issue_cert(struct run *u, const char *ca_cert, const char *ca_key)
-{
-	const struct model *m = u->m;
-	const char **dns = NULL;
-	uint32_t *ips = NULL;
-	size_t nd = 0, ni = 0, cd = 0, ci = 0;
-	char **owned = xcalloc(m->n_hosts + 1, sizeof *owned), *cert = NULL, *key = NULL;
-	if (m->roles.app.server_name) {
-		dns = xgrow(dns, &cd, 1, sizeof *dns);
-		dns[nd++] = m->roles.app.server_name;
-	} else {
-		for (size_t i = 0; i < m->n_hosts; i++)
-			if (m->hosts[i].role == ROLE_APP) {
-				owned[i] = xasprintf("%s.%s", m->hosts[i].name, m->domain);
-				dns = xgrow(dns, &cd, nd + 1, sizeof *dns);
-				dns[nd++] = owned[i];
-			}
-	}
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].role == ROLE_APP && !m->hosts[i].dhcp && m->hosts[i].address) {
-			ips = xgrow(ips, &ci, ni + 1, sizeof *ips);
-			ips[ni++] = m->hosts[i].address;
-		}
-	int r = tls_server_cert(ca_cert, ca_key, dns, nd, ips, ni, &cert, &key);
-	for (size_t i = 0; i < m->n_hosts; i++)
-		free(owned[i]);
-	free(owned);
-	free(dns);
-	free(ips);
-	if (r < 0)
-		log_error("cannot create the app TLS certificate%s", r == -EINVAL ? ": ca.pem and ca.key do not match" : "");
-	else if ((r = state_txn_put(u->t, "tls_cert.pem", cert, strlen(cert), 0644)) == 0)
-		r = put_secret(u, "tls_key", key);
-	free(cert);
-	tls_free_secret(key);
-	return r;
-}
-
-/* A new deployment CA and an app certificate from it. */
-static int new_ca_and_cert(struct run *u)
-{
-	char *cn = xasprintf("kiln %s deployment CA", u->m->name), *cert = NULL, *key = NULL;
-	int r = tls_ca_create(cn, &cert, &key);
-	free(cn);
-	if (r < 0)
-		log_error("cannot create the TLS CA (OpenSSL failed)");
-	else if ((r = state_txn_put(u->t, "ca.key", key, strlen(key), 0600)) == 0 &&
-		 (r = state_txn_put(u->t, "ca.pem", cert, strlen(cert), 0644)) == 0)
-		r = issue_cert(u, cert, key);
-	free(cert);
-	tls_free_secret(key);
-	return r;
-}
-
-/* roles.app.tls cert/key given: copy them into the state, if they are a
- * matching, valid pair. */
-static int copy_operator_tls(struct run *u)
-{
-	const struct model *m = u->m;
-	char *cp = profile_relative(u->profile, m->roles.app.tls_cert);
-	char *kp = profile_relative(u->profile, m->roles.app.tls_key);
-	char *cert = NULL, *key = NULL;
-	const char *why;
-	size_t n;
-	int r = read_file(cp, 1u << 20, &cert, &n);
-	if (r < 0)
-		log_error_errno(r, "cannot read roles.app.tls.cert %s", cp);
-	else if ((r = keystore_read_private(kp, &key, &n)) == 0) {
-		if (!strstr(key, "-----BEGIN ") || !strstr(cert, "-----BEGIN CERTIFICATE-----"))
-			r = log_error_errno(EINVAL, "roles.app.tls cert/key are not PEM files");
-		else if (tls_check_cert(cert, key, NULL, (int64_t)time(NULL), &why) < 0)
-			r = log_error_errno(EINVAL, "roles.app.tls cert %s and key %s: %s", cp, kp, why);
-		else if ((r = state_txn_put(u->t, "tls_cert.pem", cert, strlen(cert), 0644)) == 0)
-			r = put_secret(u, "tls_key", key);
-	}
-	keystore_free_private(key);
-	free(cert);
-	free(cp);
-	free(kp);
-	return r;
-}
-
-/* The TLS units (CA, app certificate + tls_key), checked and made or mended. */
-static int do_tls(struct run *u)
-{
-	bool own_ca = !u->m->roles.app.tls_cert;
-	struct ks_tls tl;
-	int r = keystore_tls(u->state, own_ca, (int64_t)time(NULL), &tl);
-	if (r < 0)
-		return r;
-	if (!own_ca) {
-		if (tl.cert == KS_OK)
-			buf_puts(&u->out, "tls_key: kept\n");
-		else if (tl.cert == KS_MISSING || broken(u, tl.cert, &tl.cert_pb)) {
-			if ((r = copy_operator_tls(u)) == 0)
-				buf_printf(&u->out, "tls_key: %s\n", tl.cert == KS_MISSING ? "copied" : "repaired (copied again)");
-		}
-	} else if (tl.ca == KS_OK) {
-		buf_puts(&u->out, "ca: kept\n");
-		if (tl.cert == KS_OK)
-			buf_puts(&u->out, "tls_key: kept\n");
-		else if (tl.cert == KS_MISSING || broken(u, tl.cert, &tl.cert_pb)) {
-			if ((r = issue_cert(u, tl.ca_pem, tl.ca_key)) == 0)
-				buf_printf(&u->out, "tls_key: %s\n",
-					   tl.cert == KS_MISSING ? "generated" : "repaired (new certificate and key from the CA)");
-		}
-	} else if (tl.ca == KS_MISSING && tl.cert == KS_MISSING) {
-		if ((r = new_ca_and_cert(u)) == 0)
-			buf_puts(&u->out, "ca: generated\ntls_key: generated\n");
-	} else if (tl.ca == KS_MISSING ? broken(u, tl.cert, &tl.cert_pb) : broken(u, tl.ca, &tl.ca_pb)) {
-		if ((r = new_ca_and_cert(u)) == 0)
-			buf_puts(&u->out, "ca: repaired (new CA)\ntls_key: repaired (new certificate and key from the new CA)\n");
-	}
-	keystore_tls_free(&tl);
-	return r;
-}
-
-/* One password or access key: kept, generated or mended. */
-static int do_secret(struct run *u, const char *name, enum secret_kind kind)
-{
-	struct ks_problem pb = { 0 };
-	int st = keystore_secret(u->state, kind, name, NULL, NULL, &pb), r = 0;
-	if (st < 0)
-		return st;
-	if (st == KS_OK)
-		buf_printf(&u->out, "%s: kept\n", name);
-	else if (st == KS_MISSING || broken(u, st, &pb)) {
-		char *v = kind == SECRET_ACCESS_KEY ? secret_gen_access_key() : secret_gen_password();
-		if ((r = put_secret(u, name, v)) == 0)
-			buf_printf(&u->out, "%s: %s\n", name, st == KS_MISSING ? "generated" : "repaired (new value)");
-		secret_value_free(v);
-	}
-	ks_problem_free(&pb);
-	return r;
-}
-
 static int secrets_init(const char *profile, const char *state_opt, bool repair)
 {
 	struct model m;
 	if (profile_load_reported(profile, &m) < 0)
 		return 1;
-	char *state = state_dir_resolve(state_opt, profile, m.name), *dir = path_join(state, "secrets");
-	const char **names = NULL;
-	size_t n = secret_names(&m, &names);
-	struct state_txn t = { 0 };
-	struct run u = { .profile = profile, .state = state, .m = &m, .t = &t, .repair = repair };
-	buf_init(&u.out);
-	int ret = 1, lock = -1, claim;
-	if (keystore_prepare_dir(state) < 0 || (lock = state_lock(state, STATE_LOCK_WAIT_MS)) < 0 ||
-	    (claim = keystore_check_owner(state, m.name, profile, true)) < 0 || keystore_prepare_dir(dir) < 0 ||
-	    state_txn_begin(&t, state) < 0)
-		goto done;
-	if (claim && state_txn_put(&t, "deployment", m.name, strlen(m.name), 0644) < 0)
-		goto done;
-	for (size_t i = 0; i < n; i++) {
-		enum secret_kind k = secret_kind_of(&m, names[i]);
-		if ((k == SECRET_TLS_KEY ? do_tls(&u) : do_secret(&u, names[i], k)) < 0)
-			goto done;
-	}
-	if (u.refused)
-		goto done;   /* each broken unit was named with its repair; nothing is written */
-	if (state_txn_commit(&t) < 0)
-		goto done;
-	fwrite(u.out.data, 1, u.out.len, stdout);
-	ret = 0;
-done:
-	state_txn_abort(&t);
-	state_unlock(lock);
-	buf_free(&u.out);
-	free(names);
-	free(dir);
-	free(state);
+	_cleanup_free_ char *state = state_dir_resolve(state_opt, profile, m.name);
+	struct state_init s = { .profile = profile, .state = state, .m = &m, .what = STATE_INIT_SECRETS,
+				.repair = repair };
+	int ret = state_init_run(&s) == 0 ? 0 : 1;
+	if (ret == 0)
+		fwrite(s.out.data, 1, s.out.len, stdout);
+	buf_free(&s.out);
 	model_free(&m);
 	return ret;
 }

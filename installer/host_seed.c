@@ -1,12 +1,15 @@
 /* Seed building shared by kiln seed/build/package; see host_seed.h. */
 #include "installer/host_seed.h"
 #include "installer/keystore.h"
+#include "installer/mon_certs.h"
 #include "installer/state.h"
+#include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
 #include "lib/seed.h"
 #include "lib/xalloc.h"
+#include "profiles/monitoring.h"
 #include "profiles/secrets_catalog.h"
 #include "profiles/seed_topology.h"
 #include <errno.h>
@@ -67,16 +70,41 @@ static void add_public_file(const char *state, const char *name, struct seed_fil
 
 /* The TLS units the seed carries, whole: kiln's CA for every host, the app
  * certificate and its key for app hosts. */
-static int check_tls(const char *profile, const char *state, bool own_ca, const struct host *h)
+static int check_tls(const char *profile, const char *state, const struct model *m, const struct host *h)
 {
+	bool app = secret_known(m, "tls_key"), app_from_ca = app && !m->roles.app.tls_cert;
 	struct ks_tls tl;
-	int r = keystore_tls(state, own_ca, (int64_t)time(NULL), &tl);
-	if (r == 0 && own_ca)
+	int r = keystore_tls(state, app_from_ca, (int64_t)time(NULL), &tl);
+	if (r == 0 && deployment_has_ca(m) && !app_from_ca)
+		r = keystore_ca(state, (int64_t)time(NULL), &tl);
+	if (r == 0 && deployment_has_ca(m))
 		r = keystore_require(tl.ca, &tl.ca_pb, "secrets", profile);
-	if (r == 0 && h->role == ROLE_APP)
+	if (r == 0 && app && h->role == ROLE_APP)
 		r = keystore_require(tl.cert, &tl.cert_pb, "secrets", profile);
 	keystore_tls_free(&tl);
 	return r;
+}
+
+/* A monitoring certificate unit the seed carries: checked whole against the
+ * CA, its certificate as a public file, its key as the secret key_name. */
+static int add_mon_cert(const char *profile, const char *state, const struct model *m, enum mon_cert k,
+			const struct host *h, const char *file, const char *key_name, struct seed_file **files,
+			size_t *n_files, struct seed_secret *s)
+{
+	_cleanup_free_ char *ca_p = path_join(state, "ca.pem"), *ca = NULL;
+	char *pem = NULL;
+	struct ks_problem pb = { 0 };
+	int r = read_file(ca_p, 1u << 20, &ca, NULL);
+	if (r < 0)
+		return log_error_errno(r, "cannot read %s", ca_p);
+	r = mon_cert_check(state, m, k, h, ca, (int64_t)time(NULL), &pem, &s->value, &pb);
+	if ((r = keystore_require(r, &pb, "secrets", profile)) < 0)
+		return r;
+	s->name = (char *)key_name;
+	s->len = strlen(s->value);
+	*files = xrealloc(*files, (*n_files + 1) * sizeof **files);
+	(*files)[(*n_files)++] = (struct seed_file){ xstrdup(file), (uint8_t *)pem, strlen(pem) };
+	return 0;
 }
 
 int host_seed_build(const char *profile, const struct model *m, const char *text, size_t tlen, const char *state,
@@ -104,7 +132,7 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 		goto done;
 
 	size_t n = secret_names(m, &names);
-	secrets = xcalloc(n ? n : 1, sizeof *secrets);
+	secrets = xcalloc(n + 2, sizeof *secrets);   /* + the monitoring keys */
 	for (size_t i = 0; i < n; i++) {
 		if (!host_needs_secret(m, h, names[i]))
 			continue;
@@ -115,13 +143,24 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 		s->name = (char *)names[i];
 		n_secrets++;
 	}
-	bool own_ca = !m->roles.app.tls_cert;
-	if (secret_known(m, "tls_key") && (r = check_tls(profile, state, own_ca, h)) < 0)
+	if ((secret_known(m, "tls_key") || deployment_has_ca(m)) && (r = check_tls(profile, state, m, h)) < 0)
 		goto done;
-	if (secret_known(m, "tls_key") && own_ca)
-		add_public_file(state, "ca.pem", &files, &n_files);
+	if (deployment_has_ca(m))
+		add_public_file(state, MON_CA_FILE, &files, &n_files);
 	if (h->role == ROLE_APP)
 		add_public_file(state, "tls_cert.pem", &files, &n_files);
+	if (monitoring_on(m)) {
+		if ((r = add_mon_cert(profile, state, m, MON_CERT_HOST, h, MON_HOST_CERT, MON_HOST_KEY, &files, &n_files,
+				      &secrets[n_secrets])) < 0)
+			goto done;
+		n_secrets++;
+	}
+	if (monitoring_is_host(m, h)) {
+		if ((r = add_mon_cert(profile, state, m, MON_CERT_SCRAPE, NULL, MON_SCRAPE_CERT, MON_SCRAPE_KEY, &files,
+				      &n_files, &secrets[n_secrets])) < 0)
+			goto done;
+		n_secrets++;
+	}
 
 	uint64_t serial = 0;
 	if ((r = next_serial(state, &serial)) < 0)

@@ -152,9 +152,7 @@ void ks_problem_free(struct ks_problem *pb)
 	*pb = (struct ks_problem){ 0 };
 }
 
-static int problem(struct ks_problem *pb, int status, const char *repair, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int problem(struct ks_problem *pb, int status, const char *repair, const char *fmt, ...)
+int ks_problem_set(struct ks_problem *pb, int status, const char *repair, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -240,36 +238,36 @@ static int check_pair(const char *kp, const char *pp, struct minisign_key **op, 
 	const char *renew = op ? RENEW_OPERATOR : RENEW_ROLE;
 	bool hk = exists(kp), hp = exists(pp);
 	if (!hk && !hp)
-		return problem(pb, KS_MISSING, renew, "%s is missing", kp);
+		return ks_problem_set(pb, KS_MISSING, renew, "%s is missing", kp);
 	if (!hk)
-		return problem(pb, KS_BAD, renew, "%s exists without its secret key %s", pp, kp);
+		return ks_problem_set(pb, KS_BAD, renew, "%s exists without its secret key %s", pp, kp);
 	int r = op ? load_key_file(kp, OPERATOR_KEY, op, true) : load_key_file(kp, ROLE_KEY, rk, true);
 	if (r == -EBADMSG)
-		return problem(pb, KS_BAD, renew, "%s is not a valid secret key", kp);
+		return ks_problem_set(pb, KS_BAD, renew, "%s is not a valid secret key", kp);
 	if (r < 0)
 		return r;
 	r = KS_OK;
 	if (!hp)
-		r = problem(pb, KS_BAD, REWRITE_PUB, "%s is missing (its secret key %s is there)", pp, kp);
+		r = ks_problem_set(pb, KS_BAD, REWRITE_PUB, "%s is missing (its secret key %s is there)", pp, kp);
 	else if (op) {
 		struct minisign_pub have, want;
 		int e = load_key_file(pp, OPERATOR_PUB, &have, true);
 		minisign_key_public(*op, &want);
 		if (e == -EBADMSG)
-			r = problem(pb, KS_BAD, REWRITE_PUB, "%s is not a valid public key", pp);
+			r = ks_problem_set(pb, KS_BAD, REWRITE_PUB, "%s is not a valid public key", pp);
 		else if (e < 0)
 			r = e;
 		else if (memcmp(&have, &want, sizeof have) != 0)
-			r = problem(pb, KS_BAD, REWRITE_PUB, "%s does not match %s", pp, kp);
+			r = ks_problem_set(pb, KS_BAD, REWRITE_PUB, "%s does not match %s", pp, kp);
 	} else {
 		uint8_t pk[32];
 		int e = load_key_file(pp, ROLE_PUB, pk, true);
 		if (e == -EBADMSG)
-			r = problem(pb, KS_BAD, REWRITE_PUB, "%s is not a valid public key", pp);
+			r = ks_problem_set(pb, KS_BAD, REWRITE_PUB, "%s is not a valid public key", pp);
 		else if (e < 0)
 			r = e;
 		else if (sodium_memcmp(pk, (*rk)->pk, 32) != 0)
-			r = problem(pb, KS_BAD, REWRITE_PUB, "%s does not match %s", pp, kp);
+			r = ks_problem_set(pb, KS_BAD, REWRITE_PUB, "%s does not match %s", pp, kp);
 	}
 	if (r < 0) {
 		if (op) {
@@ -328,11 +326,11 @@ int keystore_secret(const char *state, enum secret_kind kind, const char *name, 
 	size_t n = 0;
 	int r = read_unit_file(p, &v, &n);
 	if (r == KS_MISSING)
-		problem(pb, r, NEW_VALUE, "secret %s is missing (%s)", name, p);
+		ks_problem_set(pb, r, NEW_VALUE, "secret %s is missing (%s)", name, p);
 	else if (r == KS_OK && kind != SECRET_TLS_KEY) {
 		const char *bad = kind == SECRET_ACCESS_KEY ? secret_access_key_problem(v, n) : secret_password_problem(v, n);
 		if (bad)
-			r = problem(pb, KS_BAD, NEW_VALUE, "%s: %s", p, bad);
+			r = ks_problem_set(pb, KS_BAD, NEW_VALUE, "%s: %s", p, bad);
 	}
 	if (r == KS_OK && value) {
 		*value = v;
@@ -348,20 +346,43 @@ int keystore_secret(const char *state, enum secret_kind kind, const char *name, 
 #define NEW_CERT "makes a new app certificate and key from the CA: app hosts need new seeds"
 #define COPY_CERT "copies the roles.app.tls certificate and key again"
 
-/* Both files of a unit (public pem, private key): KS_MISSING if neither,
- * KS_BAD (partial) if one, KS_OK with both read. */
-static int read_unit(const char *pem_p, const char *key_p, char **pem, char **key, const char *repair,
+int keystore_read_pair(const char *pem_p, const char *key_p, char **pem, char **key, const char *repair,
 		     struct ks_problem *pb)
 {
 	bool hp = exists(pem_p), hk = exists(key_p);
 	if (!hp && !hk)
-		return problem(pb, KS_MISSING, repair, "%s and %s are missing", pem_p, key_p);
+		return ks_problem_set(pb, KS_MISSING, repair, "%s and %s are missing", pem_p, key_p);
 	if (!hp || !hk)
-		return problem(pb, KS_BAD, repair, "%s exists without %s", hp ? pem_p : key_p, hp ? key_p : pem_p);
+		return ks_problem_set(pb, KS_BAD, repair, "%s exists without %s", hp ? pem_p : key_p, hp ? key_p : pem_p);
 	int r = read_file(pem_p, 1u << 20, pem, NULL);
 	if (r < 0)
 		return log_error_errno(r, "cannot read %s", pem_p);
 	return keystore_read_private(key_p, key, NULL);
+}
+
+/* The CA unit into out's ca fields: its status, and its PEMs when KS_OK. */
+static int check_ca(const char *ca_p, const char *cak_p, int64_t now, struct ks_tls *out)
+{
+	const char *why;
+	int r = out->ca = keystore_read_pair(ca_p, cak_p, &out->ca_pem, &out->ca_key, NEW_CA, &out->ca_pb);
+	if (r == KS_OK && tls_check_ca(out->ca_pem, out->ca_key, now, &why) < 0)
+		out->ca = ks_problem_set(&out->ca_pb, KS_BAD, NEW_CA, "%s: %s", ca_p, why);
+	if (out->ca != KS_OK) {
+		free(out->ca_pem);
+		keystore_free_private(out->ca_key);
+		out->ca_pem = out->ca_key = NULL;
+	}
+	return r < 0 ? r : 0;
+}
+
+int keystore_ca(const char *state, int64_t now, struct ks_tls *out)
+{
+	char *ca_p = path_join(state, "ca.pem"), *cak_p = path_join(state, "ca.key");
+	ks_problem_free(&out->ca_pb);
+	int r = check_ca(ca_p, cak_p, now, out);
+	free(ca_p);
+	free(cak_p);
+	return r;
 }
 
 int keystore_tls(const char *state, bool own_ca, int64_t now, struct ks_tls *out)
@@ -372,24 +393,19 @@ int keystore_tls(const char *state, bool own_ca, int64_t now, struct ks_tls *out
 	char *cert = NULL, *key = NULL;
 	const char *why;
 	int r = 0;
-	if (own_ca) {
-		r = out->ca = read_unit(ca_p, cak_p, &out->ca_pem, &out->ca_key, NEW_CA, &out->ca_pb);
-		if (r == KS_OK && tls_check_ca(out->ca_pem, out->ca_key, now, &why) < 0)
-			out->ca = problem(&out->ca_pb, KS_BAD, NEW_CA, "%s: %s", ca_p, why);
-		if (r < 0)
-			goto done;
-	}
+	if (own_ca && (r = check_ca(ca_p, cak_p, now, out)) < 0)
+		goto done;
 	const char *repair = own_ca ? NEW_CERT : COPY_CERT;
-	r = out->cert = read_unit(cert_p, key_p, &cert, &key, repair, &out->cert_pb);
+	r = out->cert = keystore_read_pair(cert_p, key_p, &cert, &key, repair, &out->cert_pb);
 	if (r < 0)
 		goto done;
 	if (own_ca && out->ca != KS_OK && out->cert == KS_OK)
-		out->cert = problem(&out->cert_pb, KS_BAD, NEW_CA, "%s cannot be checked: its CA (%s, %s) is %s", cert_p,
+		out->cert = ks_problem_set(&out->cert_pb, KS_BAD, NEW_CA, "%s cannot be checked: its CA (%s, %s) is %s", cert_p,
 				    ca_p, cak_p, out->ca == KS_MISSING ? "missing" : "broken");
 	else if (own_ca && out->ca != KS_OK && out->cert == KS_BAD)
 		out->cert_pb.repair = NEW_CA;   /* mended together with the CA */
 	else if (out->cert == KS_OK && tls_check_cert(cert, key, own_ca ? out->ca_pem : NULL, now, &why) < 0)
-		out->cert = problem(&out->cert_pb, KS_BAD, repair, "%s: %s", cert_p, why);
+		out->cert = ks_problem_set(&out->cert_pb, KS_BAD, repair, "%s: %s", cert_p, why);
 	r = 0;
 done:
 	if (out->ca != KS_OK) {

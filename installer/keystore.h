@@ -33,6 +33,14 @@ struct ks_problem {
 	const char *repair;   /* what `--repair` does about it */
 };
 void ks_problem_free(struct ks_problem *pb);
+/* Sets *pb (replacing what it held) and returns status. */
+int ks_problem_set(struct ks_problem *pb, int status, const char *repair, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Both files of a unit (a public PEM, its private key): KS_MISSING if
+ * neither exists, KS_BAD (partial, *pb says which and `repair`) if one, KS_OK
+ * with both read (*key is private memory: keystore_free_private). */
+int keystore_read_pair(const char *pem_path, const char *key_path, char **pem, char **key, const char *repair,
+		       struct ks_problem *pb);
 
 /* Logs a unit's problem with the command that mends it: for KS_MISSING
  * `kiln CMD init PROFILE`, for KS_BAD `kiln CMD init PROFILE --repair`.
@@ -78,6 +86,10 @@ struct ks_tls {
 	char *ca_pem, *ca_key;        /* loaded when ca == KS_OK; ca_key is private memory */
 };
 int keystore_tls(const char *state, bool own_ca, int64_t now, struct ks_tls *out);
+/* The CA unit alone into out's ca, ca_pb, ca_pem and ca_key (the rest of out
+ * is left as it is): monitoring needs kiln's CA also where the app's
+ * certificate is the operator's. */
+int keystore_ca(const char *state, int64_t now, struct ks_tls *out);
 void keystore_tls_free(struct ks_tls *t);
 
 /* What `kiln build` needs whole: the directory is the deployment's, the

@@ -35,6 +35,13 @@ struct kiln_unit {
 #define KILN_UNITS_N 2
 extern const struct kiln_unit kiln_units[KILN_UNITS_N];
 
+/* A container app's image, baked in by kiln build from the profile's
+ * service.archive (an OCI or docker archive, as given) with its sha256
+ * ("<hex>  app-image.tar\n", sha256sum's format); kiln-firstboot loads it
+ * into podman at first boot. */
+#define KILN_APP_ARCHIVE     "/usr/share/kiln/app-image.tar"
+#define KILN_APP_ARCHIVE_SHA KILN_APP_ARCHIVE ".sha256"
+
 /* Where a host's seed can come from besides its platform's datasource: a
  * file in the image, or an ISO 9660 medium with this label holding "seed". */
 #define KILN_SEED_FILE       KILN_ETC "/seed"

@@ -47,6 +47,19 @@ void buf_append(struct buf *b, const void *p, size_t n)
 void buf_puts(struct buf *b, const char *s) { buf_append(b, s, strlen(s)); }
 void buf_putc(struct buf *b, char c) { buf_append(b, &c, 1); }
 
+void buf_put_markup(struct buf *b, const char *s)
+{
+	for (; s && *s; s++)
+		switch (*s) {
+		case '&': buf_puts(b, "&amp;"); break;
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		case '\'': buf_puts(b, "&apos;"); break;
+		default: buf_putc(b, *s);
+		}
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap, ap2;

@@ -23,5 +23,7 @@ void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(print
 void buf_u32le(struct buf *b, uint32_t v);
 void buf_u64le(struct buf *b, uint64_t v);
 char *buf_steal(struct buf *b);          /* returns data (NUL-terminated), resets b */
+/* s as XML/HTML character data or attribute value: & < > " ' escaped (NULL: nothing) */
+void buf_put_markup(struct buf *b, const char *s);
 
 #endif

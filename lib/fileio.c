@@ -190,6 +190,15 @@ int pwrite_full(int fd, const void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+char *path_beside(const char *file, const char *p)
+{
+	if (p[0] == '/')
+		return xstrdup(p);
+	char *copy = xstrdup(file), *r = path_join(dirname(copy), p);
+	free(copy);
+	return r;
+}
+
 char *path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);

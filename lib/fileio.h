@@ -27,6 +27,10 @@ int mkdir_p(const char *path, mode_t mode);
  * group or other can read/write; -EPERM if it is too open, other -errno. */
 int check_private(const char *path, int dir);
 
+/* p as given when absolute, else relative to the directory holding file
+ * (a profile's paths are relative to the profile); malloc'd. */
+char *path_beside(const char *file, const char *p);
+
 /* Join a and b with '/' into a malloc'd string. */
 char *path_join(const char *a, const char *b);
 

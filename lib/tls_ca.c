@@ -132,11 +132,15 @@ int tls_ca_create(const char *common_name, char **cert_pem, char **key_pem)
 	return r;
 }
 
-int tls_server_cert(const char *ca_cert_pem, const char *ca_key_pem,
-		    const char *const *dns, size_t n_dns, const uint32_t *ips, size_t n_ips,
-		    char **cert_pem, char **key_pem)
+static void put_ip(struct buf *b, uint32_t ip)
 {
-	if (n_dns + n_ips == 0)
+	buf_printf(b, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+int tls_issue_cert(const char *ca_cert_pem, const char *ca_key_pem, const struct tls_cert_req *q, char **cert_pem,
+		   char **key_pem)
+{
+	if ((!q->cn && q->n_dns + q->n_ips == 0) || !(q->usage & (TLS_USAGE_SERVER | TLS_USAGE_CLIENT)))
 		return -EINVAL;
 	X509 *ca = pem_to_cert(ca_cert_pem);
 	EVP_PKEY *ca_key = pem_to_key(ca_key_pem);
@@ -148,15 +152,20 @@ int tls_server_cert(const char *ca_cert_pem, const char *ca_key_pem,
 	struct buf san, cnb;
 	buf_init(&san);
 	buf_init(&cnb);
-	for (size_t i = 0; i < n_dns; i++)
-		buf_printf(&san, "%sDNS:%s", san.len ? "," : "", dns[i]);
-	for (size_t i = 0; i < n_ips; i++)
-		buf_printf(&san, "%sIP:%u.%u.%u.%u", san.len ? "," : "", ips[i] >> 24, (ips[i] >> 16) & 255,
-			   (ips[i] >> 8) & 255, ips[i] & 255);
-	if (n_dns)
-		buf_puts(&cnb, dns[0]);
+	for (size_t i = 0; i < q->n_dns; i++)
+		buf_printf(&san, "%sDNS:%s", san.len ? "," : "", q->dns[i]);
+	for (size_t i = 0; i < q->n_ips; i++) {
+		buf_puts(&san, san.len ? ",IP:" : "IP:");
+		put_ip(&san, q->ips[i]);
+	}
+	if (q->cn)
+		buf_puts(&cnb, q->cn);
+	else if (q->n_dns)
+		buf_puts(&cnb, q->dns[0]);
 	else
-		buf_printf(&cnb, "%u.%u.%u.%u", ips[0] >> 24, (ips[0] >> 16) & 255, (ips[0] >> 8) & 255, ips[0] & 255);
+		put_ip(&cnb, q->ips[0]);
+	const char *eku = q->usage == (TLS_USAGE_SERVER | TLS_USAGE_CLIENT) ? "serverAuth,clientAuth"
+			  : q->usage == TLS_USAGE_SERVER ? "serverAuth" : "clientAuth";
 
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *c = key ? new_cert(key, cnb.data) : NULL;
@@ -164,10 +173,10 @@ int tls_server_cert(const char *ca_cert_pem, const char *ca_key_pem,
 	if (c && X509_set_issuer_name(c, X509_get_subject_name(ca)) &&
 	    add_ext(c, ca, NID_basic_constraints, "critical,CA:FALSE") == 0 &&
 	    add_ext(c, ca, NID_key_usage, "critical,digitalSignature,keyEncipherment") == 0 &&
-	    add_ext(c, ca, NID_ext_key_usage, "serverAuth") == 0 &&
+	    add_ext(c, ca, NID_ext_key_usage, eku) == 0 &&
 	    add_ext(c, ca, NID_subject_key_identifier, "hash") == 0 &&
 	    add_ext(c, ca, NID_authority_key_identifier, "keyid:always") == 0 &&
-	    add_ext(c, ca, NID_subject_alt_name, san.data) == 0 &&
+	    (!san.len || add_ext(c, ca, NID_subject_alt_name, san.data) == 0) &&
 	    X509_sign(c, ca_key, EVP_sha256())) {
 		*cert_pem = cert_to_pem(c);
 		*key_pem = key_to_pem(key);
@@ -185,6 +194,16 @@ int tls_server_cert(const char *ca_cert_pem, const char *ca_key_pem,
 	EVP_PKEY_free(key);
 	EVP_PKEY_free(ca_key);
 	return r;
+}
+
+int tls_server_cert(const char *ca_cert_pem, const char *ca_key_pem,
+		    const char *const *dns, size_t n_dns, const uint32_t *ips, size_t n_ips,
+		    char **cert_pem, char **key_pem)
+{
+	if (n_dns + n_ips == 0)
+		return -EINVAL;
+	struct tls_cert_req q = { .dns = dns, .n_dns = n_dns, .ips = ips, .n_ips = n_ips, .usage = TLS_USAGE_SERVER };
+	return tls_issue_cert(ca_cert_pem, ca_key_pem, &q, cert_pem, key_pem);
 }
 
 /* -EKEYEXPIRED unless now lies inside c's validity. */
@@ -261,6 +280,66 @@ int tls_check_cert(const char *cert_pem, const char *key_pem, const char *ca_pem
 		r = check_key(c, key_pem, why);
 	X509_free(c);
 	X509_free(ca);
+	ERR_clear_error();
+	return r;
+}
+
+int tls_check_usage(const char *cert_pem, unsigned usage, const char **why)
+{
+	X509 *c = pem_to_cert(cert_pem);
+	int r = 0;
+	if (!c) {
+		*why = "the certificate does not parse";
+		r = -EBADMSG;
+	} else {
+		uint32_t x = X509_get_extended_key_usage(c);
+		unsigned have = ((x & XKU_SSL_SERVER) ? TLS_USAGE_SERVER : 0) | ((x & XKU_SSL_CLIENT) ? TLS_USAGE_CLIENT : 0);
+		if (!(X509_get_extension_flags(c) & EXFLAG_XKUSAGE) || have != usage) {
+			*why = usage == TLS_USAGE_CLIENT ? "the certificate is not made for client use (clientAuth only)"
+			       : usage == TLS_USAGE_SERVER ? "the certificate is not made for server use (serverAuth only)"
+							   : "the certificate is not made for server and client use";
+			r = -EINVAL;
+		}
+	}
+	X509_free(c);
+	ERR_clear_error();
+	return r;
+}
+
+int tls_check_names(const char *cert_pem, const char *const *dns, size_t n_dns, const uint32_t *ips, size_t n_ips,
+		    const char **why)
+{
+	X509 *c = pem_to_cert(cert_pem);
+	int r = 0;
+	if (!c) {
+		*why = "the certificate does not parse";
+		r = -EBADMSG;
+	}
+	for (size_t i = 0; r == 0 && i < n_dns; i++)
+		if (X509_check_host(c, dns[i], 0, X509_CHECK_FLAG_NO_WILDCARDS, NULL) != 1) {
+			*why = "the certificate does not name the host (its DNS name changed)";
+			r = -EKEYREJECTED;
+		}
+	for (size_t i = 0; r == 0 && i < n_ips; i++) {
+		unsigned char ip[4] = { ips[i] >> 24, (ips[i] >> 16) & 255, (ips[i] >> 8) & 255, ips[i] & 255 };
+		if (X509_check_ip(c, ip, 4, 0) != 1) {
+			*why = "the certificate does not name the host's address (its address changed)";
+			r = -EKEYREJECTED;
+		}
+	}
+	X509_free(c);
+	ERR_clear_error();
+	return r;
+}
+
+int tls_cert_not_after(const char *cert_pem, int64_t *out)
+{
+	X509 *c = pem_to_cert(cert_pem);
+	struct tm tm;
+	int r = c && ASN1_TIME_to_tm(X509_get0_notAfter(c), &tm) == 1 ? 0 : -EBADMSG;
+	if (r == 0)
+		*out = (int64_t)timegm(&tm);
+	X509_free(c);
 	ERR_clear_error();
 	return r;
 }

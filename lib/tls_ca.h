@@ -11,8 +11,21 @@
 
 int tls_ca_create(const char *common_name, char **cert_pem, char **key_pem);
 
-/* Server certificate for the given DNS names and IPv4 addresses (host
- * order), signed by the CA; CN = dns[0] (or the first IP). */
+/* A certificate signed by the CA for the given DNS names and IPv4 addresses
+ * (host order; none for a client certificate with a CN), CN = cn, else
+ * dns[0], else the first IP; its extended key usage says what it may be
+ * used for: serverAuth, clientAuth or both. */
+enum { TLS_USAGE_SERVER = 1, TLS_USAGE_CLIENT = 2 };
+struct tls_cert_req {
+	const char *cn;
+	const char *const *dns; size_t n_dns;
+	const uint32_t *ips; size_t n_ips;
+	unsigned usage;                      /* TLS_USAGE_* bits */
+};
+int tls_issue_cert(const char *ca_cert_pem, const char *ca_key_pem, const struct tls_cert_req *req,
+		   char **cert_pem, char **key_pem);
+
+/* A server certificate (tls_issue_cert, TLS_USAGE_SERVER). */
 int tls_server_cert(const char *ca_cert_pem, const char *ca_key_pem,
 		    const char *const *dns, size_t n_dns, const uint32_t *ips, size_t n_ips,
 		    char **cert_pem, char **key_pem);
@@ -32,4 +45,12 @@ void tls_free_secret(char *pem);
  * not checked) and, if ca_pem is given, that the CA issued and signed it. */
 int tls_check_ca(const char *ca_pem, const char *key_pem, int64_t now, const char **why);
 int tls_check_cert(const char *cert_pem, const char *key_pem, const char *ca_pem, int64_t now, const char **why);
+/* More checks of a certificate, same returns: tls_check_usage that its
+ * extended key usage is exactly usage (-EINVAL); tls_check_names that it
+ * names every DNS name and address given (-EKEYREJECTED). */
+int tls_check_usage(const char *cert_pem, unsigned usage, const char **why);
+int tls_check_names(const char *cert_pem, const char *const *dns, size_t n_dns, const uint32_t *ips, size_t n_ips,
+		    const char **why);
+/* When the certificate expires (Unix seconds); -EBADMSG if it does not parse. */
+int tls_cert_not_after(const char *cert_pem, int64_t *out);
 #endif

@@ -1,8 +1,10 @@
 /* kiln-installer: the installer media's /init. It loads the drivers its
  * initramfs carries, finds the medium (the block device with a kiln payload
- * partition), checks the host's seed with the operator key the initramfs
- * carries, reads the host's install: rules from the seed's own copy of the
- * profile, picks the disks (select.h), shows what will be overwritten and
+ * partition), checks every seed it carries with the operator key the
+ * initramfs carries, reads each host's install: rules from its seed's own
+ * copy of the profile, picks the host this machine is (pick.h: the one
+ * whose install.machine rule matches, or the medium's only host), picks the
+ * disks (select.h), shows what will be overwritten and
  * counts down (unless install.unattended), runs kiln install's engine
  * (bm_install: the bmap's signature, every range's SHA-256, the downgrade
  * record, the first MiB last), makes the firmware boot the installed disk
@@ -14,12 +16,14 @@
 #include "baremetal/payload.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/machineinfo.h"
 #include "lib/progress.h"
 #include "lib/seed.h"
 #include "lib/xalloc.h"
 #include "medium/boot.h"
 #include "medium/efiboot.h"
 #include "medium/find.h"
+#include "medium/pick.h"
 #include "medium/select.h"
 #include "profiles/disk_rule.h"
 #include "profiles/profile.h"
@@ -54,9 +58,10 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: kiln-installer\n\n"
 		   "The installer media's first process (/init of their initramfs): installs the\n"
-		   "medium's role image and seed onto the disk the host's install: rules pick, then\n"
-		   "reboots into the installed host. kiln build PROFILE --target iso|usb makes the\n"
-		   "media (docs/install.md). Not meant to be run by hand.\n");
+		   "medium's role image and the seed of its host (on a per-role medium, the host\n"
+		   "whose install.machine rule this machine matches) onto the disk the host's\n"
+		   "install: rules pick, then reboots into the installed host. kiln build PROFILE\n"
+		   "--target iso|usb makes the media (docs/install.md). Not meant to be run by hand.\n");
 }
 
 static double now(void)
@@ -110,17 +115,39 @@ static void settle(void)
 	free(last);
 }
 
-/* The seed, verified; the host's model from its topology. */
-static int open_seed(const struct bm_payload *p, const struct minisign_pub *pub, struct seed *seed,
+/* The medium's seeds, each verified, with its host's model from its own
+ * topology; all of one deployment and role, no host twice. */
+struct carried {
+	struct seed *seeds;
+	struct model *models;
+	const struct host **hosts;
+	struct media_candidate *cand;
+	size_t n;
+};
+
+static void carried_free(struct carried *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		model_free(&c->models[i]);
+		seed_free(&c->seeds[i]);
+	}
+	free(c->seeds);
+	free(c->models);
+	free(c->hosts);
+	free(c->cand);
+	memset(c, 0, sizeof *c);
+}
+
+static int open_seed(const struct bm_payload_seed *ps, const struct minisign_pub *pub, struct seed *seed,
 		     struct model *m, const struct host **h)
 {
-	if (!p->seed_len) {
+	if (!ps->len) {
 		say("the medium carries no seed");
 		return -ENOENT;
 	}
-	int sig = 0, r = seed_inspect(p->seed, p->seed_len, pub, seed, &sig);
+	int sig = 0, r = seed_inspect(ps->text, ps->len, pub, seed, &sig);
 	if (r < 0 || sig < 0) {
-		say("the medium's seed is refused: %s", seed_strerror(r < 0 ? r : sig));
+		say("a seed of the medium is refused: %s", seed_strerror(r < 0 ? r : sig));
 		if (r == 0)
 			seed_free(seed);
 		return r < 0 ? r : sig;
@@ -128,7 +155,7 @@ static int open_seed(const struct bm_payload *p, const struct minisign_pub *pub,
 	struct diags d = { 0 };
 	r = profile_load_buffer("the seed's profile", seed->topology, seed->topology_len, NULL, m, &d);
 	if (r < 0) {
-		say("the seed's profile does not load:");
+		say("the profile of %s's seed does not load:", seed->host);
 		diags_print(&d, stdout);
 	}
 	diags_free(&d);
@@ -139,6 +166,63 @@ static int open_seed(const struct bm_payload *p, const struct minisign_pub *pub,
 	}
 	if (r < 0)
 		seed_free(seed);
+	return r;
+}
+
+static int open_seeds(const struct bm_payload *p, const struct minisign_pub *pub, struct carried *c)
+{
+	memset(c, 0, sizeof *c);
+	c->seeds = xcalloc(p->n_seeds, sizeof *c->seeds);
+	c->models = xcalloc(p->n_seeds, sizeof *c->models);
+	c->hosts = xcalloc(p->n_seeds, sizeof *c->hosts);
+	c->cand = xcalloc(p->n_seeds, sizeof *c->cand);
+	for (size_t i = 0; i < p->n_seeds; i++) {
+		int r = open_seed(&p->seeds[i], pub, &c->seeds[i], &c->models[i], &c->hosts[i]);
+		if (r < 0)
+			return r;
+		c->n++;
+		const struct host *h = c->hosts[i], *h0 = c->hosts[0];
+		if (strcmp(c->seeds[i].deployment, c->seeds[0].deployment) || h->role != h0->role) {
+			say("the seeds of %s and %s are for different deployments or roles", h0->name, h->name);
+			return -EBADMSG;
+		}
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(c->hosts[k]->name, h->name)) {
+				say("the medium carries two seeds for host %s", h->name);
+				return -EBADMSG;
+			}
+		c->cand[i] = (struct media_candidate){ h->name, &h->install.machine };
+	}
+	return 0;
+}
+
+/* Which host this machine is; -EPERM (said) when none or several. */
+static int pick_host(const struct carried *c, size_t *out)
+{
+	bool rules = false;
+	for (size_t i = 0; i < c->n; i++)
+		rules |= c->hosts[i]->install.machine.set;
+	if (c->n == 1 && !rules) {
+		*out = 0;
+		return 0;
+	}
+	struct machine_facts f;
+	int r = machine_facts_read(bm_roots_host.sysfs, &f);
+	if (r < 0) {
+		say("cannot read the machine's facts from %s: %s", bm_roots_host.sysfs, strerror(-r));
+		return r;
+	}
+	struct media_pick p;
+	media_pick_host(c->cand, c->n, &f, &p);
+	say("the medium carries %zu host%s; which is this machine:", c->n, c->n == 1 ? "" : "s");
+	media_pick_print(&p, c->cand, &f, stdout);
+	if (p.stop) {
+		say("STOPPED, nothing was written: %s", p.stop);
+		r = -EPERM;
+	} else
+		*out = (size_t)p.pick;
+	media_pick_free(&p);
+	machine_facts_free(&f);
 	return r;
 }
 
@@ -184,13 +268,14 @@ static void on_progress(void *ud, enum bm_phase phase, uint64_t done, uint64_t t
 }
 
 static int install(const struct medium *md, const struct bm_payload *p, const struct minisign_pub *pub,
-		   const struct seed *seed, const struct install_settings *st, const struct media_disk *os)
+		   const struct seed *seed, const struct bm_payload_seed *text, const struct install_settings *st,
+		   const struct media_disk *os)
 {
 	struct ui ui = { 0 };
 	struct bm_install_opts o = {
 		.disk = os->node,
 		.source = { .payload = p, .pub = pub, .deployment = seed->deployment },
-		.seed = p->seed, .seed_len = p->seed_len,
+		.seed = text->text, .seed_len = text->len,
 		.wipe = st->wipe,
 		.watch = { on_progress, &ui, NULL },
 	};
@@ -255,22 +340,30 @@ static int run(void)
 		medium_close(&md);
 		return r;
 	}
-	struct seed seed;
-	struct model m;
-	const struct host *h = NULL;
-	if ((r = open_seed(&p, &pub, &seed, &m, &h)) < 0) {
+	struct carried cs;
+	size_t which = 0;
+	if ((r = open_seeds(&p, &pub, &cs)) < 0) {
+		carried_free(&cs);
 		bm_payload_free(&p);
 		medium_close(&md);
 		return r;
 	}
-	say("deployment %s, host %s (role %s), image %s", seed.deployment, h->name, role_name(h->role), p.image);
+	settle();   /* the disks, and the network cards a rule may name */
+	if ((r = pick_host(&cs, &which)) < 0) {
+		carried_free(&cs);
+		bm_payload_free(&p);
+		medium_close(&md);
+		return r;
+	}
+	const struct host *h = cs.hosts[which];
+	const struct seed *seed = &cs.seeds[which];
+	say("deployment %s, host %s (role %s), image %s", seed->deployment, h->name, role_name(h->role), p.image);
 	char *os_rule = disk_rule_text(&h->install.disk), *data_rule = disk_rule_text(&h->install.data_disk);
 	say("install.disk: %s; install.data_disk: %s; unattended: %s; wipe: %s", h->install.disk.set ? os_rule : "none",
 	    h->install.data_disk.set ? data_rule : "none", h->install.unattended ? "true" : "false",
 	    h->install.wipe ? "true" : "false");
 	free(os_rule);
 	free(data_rule);
-	settle();
 	struct media_select_in in = {
 		.roots = &bm_roots_host, .devdir = "/dev", .install = &h->install,
 		.data_role = h->role == ROLE_MYSQL || h->role == ROLE_MINIO, .medium = md.devno,
@@ -289,15 +382,14 @@ static int run(void)
 			say("stopped by the operator; nothing was written");
 		else
 			say("installing onto %s", s.v[s.os].node);
-		if (r == 0 && (r = install(&md, &p, &pub, &seed, &h->install, &s.v[s.os])) < 0)
+		if (r == 0 && (r = install(&md, &p, &pub, seed, &p.seeds[which], &h->install, &s.v[s.os])) < 0)
 			say("FAILED: the install did not finish (the reasons are above); %s does not boot. Boot the "
 			    "medium again to finish it", s.v[s.os].node);
 		if (r == 0)
 			boot_installed(&md, &s.v[s.os], h->name);
 		media_selection_free(&s);
 	}
-	model_free(&m);
-	seed_free(&seed);
+	carried_free(&cs);
 	bm_payload_free(&p);
 	medium_close(&md);
 	return r;

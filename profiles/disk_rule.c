@@ -1,5 +1,6 @@
 /* Disk rules (disk_rule.h). */
 #include "profiles/disk_rule.h"
+#include "profiles/machine_rule.h"
 #include "lib/buf.h"
 #include "lib/xalloc.h"
 #include <fnmatch.h>
@@ -52,7 +53,7 @@ bool disk_rule_match(const struct disk_rule *r, const char *what, const struct d
 	return true;
 }
 
-static void quoted(struct buf *b, const char *s)
+void rule_quote(struct buf *b, const char *s)
 {
 	buf_putc(b, '"');
 	for (; *s; s++) {
@@ -78,7 +79,7 @@ char *disk_rule_text(const struct disk_rule *r)
 	for (size_t i = 0; i < 3; i++)
 		if (pats[i]) {
 			buf_printf(&b, "%s%s: ", sep, names[i]);
-			quoted(&b, pats[i]);
+			rule_quote(&b, pats[i]);
 			sep = ", ";
 		}
 	if (r->rotational >= 0)
@@ -114,10 +115,12 @@ void install_settings_copy(struct install_settings *dst, const struct install_se
 	*dst = *src;
 	disk_rule_copy(&dst->disk, &src->disk);
 	disk_rule_copy(&dst->data_disk, &src->data_disk);
+	machine_rule_copy(&dst->machine, &src->machine);
 }
 
 void install_settings_free(struct install_settings *s)
 {
 	disk_rule_free(&s->disk);
 	disk_rule_free(&s->data_disk);
+	machine_rule_free(&s->machine);
 }

@@ -5,6 +5,7 @@
  * between boots). */
 #ifndef KILN_DISK_RULE_H
 #define KILN_DISK_RULE_H
+#include "lib/buf.h"
 #include "lib/diskinfo.h"
 #include "profiles/model.h"
 #include <stdbool.h>
@@ -19,6 +20,9 @@ bool disk_rule_match(const struct disk_rule *r, const char *what, const struct d
 
 /* The rule as one line of YAML flow ("{size_gib: [8, 16], serial: \"S1*\"}"), malloc'd. */
 char *disk_rule_text(const struct disk_rule *r);
+
+/* s as a YAML double-quoted string (the rules' text). */
+void rule_quote(struct buf *b, const char *s);
 
 /* "24.0 GiB": a size for the console and the agent's status. */
 void disk_size_text(uint64_t bytes, char *buf, size_t len);

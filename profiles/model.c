@@ -1,6 +1,7 @@
 /* Model helpers declared in profiles/model.h: lookups, endpoint
  * matching, IPv4 arithmetic, ESXi hardware versions and freeing. */
 #include "profiles/model.h"
+#include "profiles/monitoring.h"
 #include "profiles/disk_rule.h"
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +14,22 @@ const struct host *model_find_host(const struct model *m, const char *name)
 		if (m->hosts[i].name && strcmp(m->hosts[i].name, name) == 0)
 			return &m->hosts[i];
 	return NULL;
+}
+
+bool model_has_role(const struct model *m, enum role r)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].role == r)
+			return true;
+	return false;
+}
+
+bool model_has_replica(const struct model *m)
+{
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].replica_of)
+			return true;
+	return false;
 }
 
 void role_sizing(const struct model *m, enum role r, struct role_sizing *s)
@@ -45,6 +62,25 @@ bool model_has_target(const struct model *m, const char *name)
 		if (!strcmp(m->targets[i].name, name))
 			return true;
 	return false;
+}
+
+bool app_image_is_transport(const char *image)
+{
+	static const char *const transports[] = { "containers-storage", "dir", "docker", "docker-archive",
+						  "docker-daemon", "oci", "oci-archive", "sif", NULL };
+	const char *colon = strchr(image, ':');
+	for (size_t i = 0; colon && transports[i]; i++)
+		if (strlen(transports[i]) == (size_t)(colon - image) && !strncmp(image, transports[i], (size_t)(colon - image)))
+			return true;
+	return false;
+}
+
+enum app_image_source app_image_source(const struct model *m)
+{
+	if (m->roles.app.archive)
+		return APP_IMAGE_ARCHIVE;
+	return m->roles.app.image && app_image_is_transport(m->roles.app.image) ? APP_IMAGE_TRANSPORT
+										  : APP_IMAGE_REGISTRY;
 }
 
 const struct subnet *model_find_subnet(const struct model *m, const char *name)
@@ -246,8 +282,7 @@ void model_free(struct model *m)
 	free(m->source_name);
 	free(m->name);
 	free(m->domain);
-	free(m->suite);
-	free(m->mirror);
+	debian_settings_free(&m->debian);
 	for (size_t i = 0; i < m->n_subnets; i++)
 		free(m->subnets[i].name);
 	free(m->subnets);
@@ -284,6 +319,7 @@ void model_free(struct model *m)
 	free(m->roles.minio.buckets);
 	free(m->roles.app.exec);
 	free(m->roles.app.image);
+	free(m->roles.app.archive);
 	for (size_t i = 0; i < m->roles.app.n_env; i++) {
 		free(m->roles.app.env[i].name);
 		free(m->roles.app.env[i].tmpl);
@@ -304,6 +340,7 @@ void model_free(struct model *m)
 	free(m->esxi.disk_controller);
 	free(m->esxi.firmware);
 	strv_free(m->esxi.overridable, m->esxi.n_overridable);
+	monitoring_settings_free(&m->monitoring);
 	install_settings_free(&m->install);
 	memset(m, 0, sizeof *m);
 }

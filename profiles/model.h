@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "profiles/debian.h"
 #include "lib/appliance.h"   /* enum role */
 
 #define KILN_SCHEMA_VERSION 1
@@ -76,8 +77,21 @@ struct disk_rule {
 	struct src_pos pos;
 };
 
+/* A rule naming one machine (install.machine, a host's own): the installer
+ * of a per-role medium installs the host whose rule the machine it runs on
+ * matches (profiles/machine_rule.h over lib/machineinfo.h). Every key given
+ * must match; at least one is given when set. */
+struct machine_rule {
+	bool set;
+	char *mac;                 /* one of the machine's NICs, lower case "52:54:00:12:34:56"; NULL = any */
+	char *dmi_serial;          /* the SMBIOS system serial, exactly; NULL = any */
+	char *dmi_uuid;            /* the SMBIOS system UUID, lower case; NULL = any */
+	struct src_pos pos;
+};
+
 /* install: how the installer media put the host on its disks (docs/profile.md). */
 struct install_settings {
+	struct machine_rule machine;   /* per host only: which machine is this host */
 	struct disk_rule disk;     /* the OS disk */
 	struct disk_rule data_disk;/* mysql and minio: the disk kiln-firstboot keeps the data on */
 	bool unattended;           /* no countdown on the console */
@@ -144,7 +158,10 @@ struct role_settings {
 	struct {
 		enum app_service_type type;
 		char *exec;            /* APP_SYSTEMD: ExecStart command line */
-		char *image;           /* APP_CONTAINER: image reference or OCI archive path */
+		char *image;           /* APP_CONTAINER: image reference or transport:path */
+		char *archive;         /* APP_CONTAINER: an OCI/docker archive on the build machine (as
+		                          written: relative to the profile) that kiln build bakes into
+		                          the app image; it holds image. NULL: none */
 		uint16_t port;         /* where the service listens on localhost; nginx proxies to it */
 		struct env_var *env; size_t n_env;
 		char **secrets; size_t n_secrets;  /* extra generated secrets the env may use */
@@ -171,13 +188,35 @@ struct esxi_settings {
 	char **overridable; size_t n_overridable;  /* OVF properties allowed to override: hostname, address, gateway, dns */
 };
 
+/* monitoring: (docs/monitoring.md, profiles/monitoring.h): an existing host
+ * given the job of Prometheus, Alertmanager and the central journal. What
+ * else it implies (exporters, packages, firewall flows) is derived. */
+enum receiver_kind { RECEIVER_WEBHOOK, RECEIVER_EMAIL };
+struct receiver {
+	enum receiver_kind kind;
+	char *to;                  /* the webhook URL or the e-mail address */
+	struct src_pos pos;
+};
+struct monitoring_settings {
+	char *host;                /* NULL: the profile has no monitoring */
+	unsigned retention_days;   /* Prometheus' TSDB retention, default 15 */
+	struct endpoint *allow_from; size_t n_allow_from;  /* who reaches the status page and Prometheus' API */
+	char *app_health;          /* path of the app's health URL on app hosts, or NULL */
+	struct receiver *receivers; size_t n_receivers;
+	char *smtp_smarthost;      /* host:port, needed by e-mail receivers */
+	char *smtp_from;
+	bool smtp_require_tls;     /* default true */
+	char *archive_bucket;      /* a bucket of roles.minio for the daily denied-traffic archive, or NULL */
+	struct flow *flows; size_t n_flows;  /* derived, not written in the profile: scrapes, log upload, status page */
+	struct src_pos pos;
+};
+
 struct model {
 	char *source_name;         /* file the profile came from */
 	unsigned schema;           /* KILN_SCHEMA_VERSION */
 	char *name;                /* deployment name: [a-z0-9-], <= 32 */
 	char *domain;
-	char *suite;               /* Debian suite, default "bookworm" */
-	char *mirror;              /* default "http://deb.debian.org/debian" */
+	struct debian_settings debian;   /* resolved: suite, archives (profiles/debian.h) */
 	struct subnet *subnets; size_t n_subnets;
 	struct host *hosts; size_t n_hosts;
 	uint32_t *dns; size_t n_dns;
@@ -190,10 +229,21 @@ struct model {
 	struct size_preset *sizes; size_t n_sizes;
 	struct target_name *targets; size_t n_targets;  /* each once, in the order of the caller's list */
 	struct esxi_settings esxi;
+	struct monitoring_settings monitoring;
 	struct install_settings install;   /* the top-level install: (every host's default) */
 };
 
 void model_free(struct model *m);
+
+/* Where a container app's image comes from (docs/profile.md): baked into
+ * the app image from service.archive and loaded at first boot; pulled from
+ * its registry at first boot; or read by podman itself from a
+ * transport:path (oci-archive:/srv/app.tar) on the host. */
+enum app_image_source { APP_IMAGE_ARCHIVE, APP_IMAGE_REGISTRY, APP_IMAGE_TRANSPORT };
+enum app_image_source app_image_source(const struct model *m);
+/* Is image a transport:path (a containers-transports(5) name before the
+ * first ':') rather than a reference? */
+bool app_image_is_transport(const char *image);
 
 /* ESXi virtual hardware versions ("vmx-NN") that boot an EFI appliance:
  * 11, 13-15, 17-21 (12 and 16 are Workstation-only, 10 and older lack EFI
@@ -214,6 +264,8 @@ void role_sizing(const struct model *m, enum role r, struct role_sizing *out);
 
 /* Lookups; NULL / -1 when absent. */
 const struct host *model_find_host(const struct model *m, const char *name);
+bool model_has_role(const struct model *m, enum role r);   /* some host has role r */
+bool model_has_replica(const struct model *m);             /* some mysql host is a replica */
 bool model_has_target(const struct model *m, const char *name);
 const struct subnet *model_find_subnet(const struct model *m, const char *name);
 const struct subnet *model_host_subnet(const struct model *m, const struct host *h);

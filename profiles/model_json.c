@@ -66,10 +66,25 @@ static void jrule(struct buf *b, const struct disk_rule *r)
 	buf_putc(b, '}');
 }
 
+static void jmachine(struct buf *b, const struct machine_rule *r)
+{
+	if (!r->set) {
+		buf_puts(b, "null");
+		return;
+	}
+	int f = 1;
+	buf_putc(b, '{');
+	jkey(b, &f, "mac"); json_str(b, r->mac);
+	jkey(b, &f, "dmi_serial"); json_str(b, r->dmi_serial);
+	jkey(b, &f, "dmi_uuid"); json_str(b, r->dmi_uuid);
+	buf_putc(b, '}');
+}
+
 static void jinstall(struct buf *b, const struct install_settings *s)
 {
 	int f = 1;
 	buf_putc(b, '{');
+	jkey(b, &f, "machine"); jmachine(b, &s->machine);
 	jkey(b, &f, "disk"); jrule(b, &s->disk);
 	jkey(b, &f, "data_disk"); jrule(b, &s->data_disk);
 	jkey(b, &f, "unattended"); buf_puts(b, s->unattended ? "true" : "false");
@@ -149,6 +164,66 @@ static void jhost(struct buf *b, const struct model *m, const struct host *h)
 	buf_putc(b, '}');
 }
 
+static void jflows(struct buf *b, const struct flow *v, size_t n)
+{
+	buf_putc(b, '[');
+	for (size_t i = 0; i < n; i++) {
+		const struct flow *fl = &v[i];
+		buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
+		jendpoint(b, &fl->from);
+		buf_puts(b, ",\"to\":");
+		jendpoint(b, &fl->to);
+		buf_printf(b, ",\"port\":%u,\"proto\":\"%s\"}", fl->port, fl->proto == PROTO_UDP ? "udp" : "tcp");
+	}
+	buf_putc(b, ']');
+}
+
+/* Only with a monitoring: section; "flows" are the derived ones. */
+static void jmonitoring(struct buf *b, const struct monitoring_settings *s)
+{
+	int f = 1;
+	buf_putc(b, '{');
+	jkey(b, &f, "host"); json_str(b, s->host);
+	jkey(b, &f, "retention_days"); buf_printf(b, "%u", s->retention_days);
+	jkey(b, &f, "allow_from");
+	buf_putc(b, '[');
+	for (size_t i = 0; i < s->n_allow_from; i++) {
+		if (i)
+			buf_putc(b, ',');
+		jendpoint(b, &s->allow_from[i]);
+	}
+	buf_putc(b, ']');
+	jkey(b, &f, "app_health"); json_str(b, s->app_health);
+	jkey(b, &f, "receivers");
+	buf_putc(b, '[');
+	for (size_t i = 0; i < s->n_receivers; i++) {
+		buf_puts(b, i ? ",{" : "{");
+		json_str(b, s->receivers[i].kind == RECEIVER_EMAIL ? "email" : "webhook");
+		buf_putc(b, ':');
+		json_str(b, s->receivers[i].to);
+		buf_putc(b, '}');
+	}
+	buf_putc(b, ']');
+	jkey(b, &f, "smtp");
+	if (s->smtp_smarthost) {
+		buf_puts(b, "{\"smarthost\":");
+		json_str(b, s->smtp_smarthost);
+		buf_puts(b, ",\"from\":");
+		json_str(b, s->smtp_from);
+		buf_printf(b, ",\"require_tls\":%s}", s->smtp_require_tls ? "true" : "false");
+	} else
+		buf_puts(b, "null");
+	jkey(b, &f, "archive_drops");
+	if (s->archive_bucket) {
+		buf_puts(b, "{\"bucket\":");
+		json_str(b, s->archive_bucket);
+		buf_putc(b, '}');
+	} else
+		buf_puts(b, "null");
+	jkey(b, &f, "flows"); jflows(b, s->flows, s->n_flows);
+	buf_putc(b, '}');
+}
+
 void model_to_json(const struct model *m, struct buf *b)
 {
 	char tmp[19];
@@ -161,8 +236,14 @@ void model_to_json(const struct model *m, struct buf *b)
 	buf_puts(b, ",\"domain\":"); json_str(b, m->domain);
 	buf_putc(b, '}');
 	jkey(b, &f, "debian");
-	buf_puts(b, "{\"suite\":"); json_str(b, m->suite);
-	buf_puts(b, ",\"mirror\":"); json_str(b, m->mirror);
+	const struct debian_settings *d = &m->debian;
+	buf_puts(b, "{\"suite\":"); json_str(b, d->suite);
+	buf_puts(b, ",\"mirror\":"); json_str(b, d->mirror);
+	buf_printf(b, ",\"updates\":%s,\"security\":%s", d->updates ? "true" : "false",
+		   d->security ? "true" : "false");
+	buf_puts(b, ",\"security_mirror\":"); json_str(b, d->security_mirror);
+	buf_puts(b, ",\"snapshot\":"); json_str(b, d->snapshot);
+	buf_puts(b, ",\"snapshot_mirror\":"); json_str(b, d->snapshot_mirror);
 	buf_putc(b, '}');
 
 	jkey(b, &f, "subnets");
@@ -216,17 +297,7 @@ void model_to_json(const struct model *m, struct buf *b)
 	}
 	buf_puts(b, "]}");
 
-	jkey(b, &f, "flows");
-	buf_putc(b, '[');
-	for (size_t i = 0; i < m->n_flows; i++) {
-		const struct flow *fl = &m->flows[i];
-		buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
-		jendpoint(b, &fl->from);
-		buf_puts(b, ",\"to\":");
-		jendpoint(b, &fl->to);
-		buf_printf(b, ",\"port\":%u,\"proto\":\"%s\"}", fl->port, fl->proto == PROTO_UDP ? "udp" : "tcp");
-	}
-	buf_putc(b, ']');
+	jkey(b, &f, "flows"); jflows(b, m->flows, m->n_flows);
 
 	const struct role_settings *r = &m->roles;
 	jkey(b, &f, "roles");
@@ -254,6 +325,8 @@ void model_to_json(const struct model *m, struct buf *b)
 	json_str(b, r->app.exec);
 	buf_puts(b, ",\"image\":");
 	json_str(b, r->app.image);
+	buf_puts(b, ",\"archive\":");
+	json_str(b, r->app.archive);
 	buf_printf(b, ",\"port\":%u},\"env\":{", r->app.port);
 	for (size_t i = 0; i < r->app.n_env; i++) {
 		if (i)
@@ -303,5 +376,10 @@ void model_to_json(const struct model *m, struct buf *b)
 	buf_printf(b, ",\"secure_boot\":%s", m->esxi.secure_boot ? "true" : "false");
 	buf_puts(b, ",\"overridable\":");
 	jstrv(b, m->esxi.overridable, m->esxi.n_overridable);
-	buf_puts(b, "}}\n");
+	buf_putc(b, '}');
+	if (m->monitoring.host) {
+		jkey(b, &f, "monitoring");
+		jmonitoring(b, &m->monitoring);
+	}
+	buf_puts(b, "}\n");
 }

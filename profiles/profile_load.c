@@ -3,7 +3,6 @@
 #include "profiles/profile.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
-#include "profiles/syntax.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
 #include "lib/xalloc.h"
@@ -12,7 +11,7 @@
 #include <string.h>
 
 static const char *const top_keys[] = { "kiln", "deployment", "debian", "subnets", "hosts", "sizes",
-	"dns", "ntp", "ssh", "flows", "roles", "targets", "esxi", "install", NULL };
+	"dns", "ntp", "ssh", "flows", "roles", "targets", "esxi", "install", "monitoring", NULL };
 
 void parse_header(struct ctx *c, const struct ynode *root)
 {
@@ -38,20 +37,6 @@ void parse_header(struct ctx *c, const struct ynode *root)
 		    (why = name_check_domain(c->m->domain)))
 			err_at(c, ytree_get(dep, "domain"), "domain '%s' %s", c->m->domain, why);
 	}
-
-	static const char *const deb_keys[] = { "suite", "mirror", NULL };
-	const struct ynode *deb = ytree_get(root, "debian");
-	if (deb && expect_map(c, deb, "debian", deb_keys)) {
-		if (get_str(c, deb, "suite", &c->m->suite) && strcmp(c->m->suite, "bookworm") != 0)
-			err_at(c, ytree_get(deb, "suite"), "unsupported Debian suite '%s' (expected bookworm)",
-			       c->m->suite);
-		if (get_str(c, deb, "mirror", &c->m->mirror) && (why = syntax_apt_uri(c->m->mirror)))
-			err_at(c, ytree_get(deb, "mirror"), "mirror '%s' %s", c->m->mirror, why);
-	}
-	if (!c->m->suite)
-		c->m->suite = xstrdup("bookworm");
-	if (!c->m->mirror)
-		c->m->mirror = xstrdup("http://deb.debian.org/debian");
 }
 
 /* Report in file order (sections are checked in dependency order). Stable. */
@@ -93,6 +78,7 @@ int profile_load_buffer(const char *name, const char *data, size_t len, const ch
 			  KILN_SCHEMA_VERSION);
 	} else if (expect_map(&c, root, "the profile", top_keys)) {
 		parse_header(&c, root);
+		parse_debian(&c, root);
 		parse_subnets(&c, root);
 		parse_sizes(&c, root);
 		parse_hosts(&c, root);
@@ -100,6 +86,7 @@ int profile_load_buffer(const char *name, const char *data, size_t len, const ch
 		parse_roles(&c, root);
 		parse_flows(&c, root);
 		parse_targets(&c, root);
+		parse_monitoring(&c, root);
 	}
 	ytree_free(root);
 	if (d->n > nd0) {

@@ -90,7 +90,7 @@ int render_host(const struct model *m, const struct host *h, struct rendered_fil
 		render_authorized_keys(m, &b);
 		rendered_files_add(out, "/root/.ssh/authorized_keys", 0600, &b);
 	}
-	return 0;
+	return render_monitoring(m, h, out);
 }
 
 int rendered_files_write(const struct rendered_files *f, const char *root)

@@ -7,6 +7,7 @@
  * Output is deterministic: the same model gives byte-identical files. */
 #ifndef KILN_RENDER_H
 #define KILN_RENDER_H
+#include <stdbool.h>
 #include <stddef.h>
 #include "lib/buf.h"
 #include "profiles/model.h"
@@ -38,6 +39,20 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 void render_hostname(const struct model *m, const struct host *h, struct buf *out);
 void render_hosts(const struct model *m, const struct host *h, struct buf *out);
 void render_authorized_keys(const struct model *m, struct buf *out);
+/* With a monitoring: section (docs/monitoring.md): the exporters', journal
+ * upload's or journal-remote's files and drop-ins, nginx's local status page
+ * on app hosts, and on the monitoring host render_prometheus()'s files. */
+int render_monitoring(const struct model *m, const struct host *h, struct rendered_files *out);
+/* The monitoring host's /etc/prometheus/{alertmanager,prometheus,kiln-rules}.yml. */
+int render_prometheus(const struct model *m, const struct host *h, struct rendered_files *out);
+void render_prometheus_config(const struct model *m, const struct host *h, struct buf *out);
+void render_prometheus_rules(const struct model *m, const struct host *h, struct buf *out);
+int render_alertmanager(const struct model *m, const struct host *h, struct buf *out);
+/* An exporter-toolkit web configuration (node and mysqld exporters,
+ * Prometheus): TLS with the host's certificate, whose key is unit's
+ * systemd credential tls_key; with client_auth, a client certificate of
+ * the deployment CA is required. */
+void render_monitoring_web_config(const char *unit, bool client_auth, struct buf *out);
 
 /* In a .network rendered from an `ethernets` block, this comment line
  * precedes the [Network] keys kiln adds from the deployment-wide dns: and

@@ -1,6 +1,7 @@
 /* /etc/nftables.conf for one host: inbound default deny, with accepts only
  * for what the profile allows (SSH from ssh.allow_from, every flow whose
- * `to` covers this host, web traffic on app hosts). Sources are collected
+ * `to` covers this host, and those the monitoring: section derives (scrapes,
+ * log upload, the status page), web traffic on app hosts). Sources are collected
  * per (protocol, port) into a named interval set; nets already covered by
  * a wider one are dropped so nft never sees overlapping intervals, and
  * everything is sorted so the output is deterministic. */
@@ -137,8 +138,9 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 
 	for (size_t i = 0; i < m->n_ssh_from && r == 0; i++)
 		r = add_endpoint_sources(m, h, &m->ssh_from[i], &ssh);
-	for (size_t i = 0; i < m->n_flows && r == 0; i++) {
-		const struct flow *f = &m->flows[i];
+	/* The profile's flows, then those its monitoring: section implies. */
+	for (size_t i = 0; i < m->n_flows + m->monitoring.n_flows && r == 0; i++) {
+		const struct flow *f = i < m->n_flows ? &m->flows[i] : &m->monitoring.flows[i - m->n_flows];
 		if (!endpoint_matches_host(m, &f->to, h))
 			continue;
 		size_t j;
@@ -202,7 +204,8 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 	else
 		buf_puts(out, "\t\t# No ssh.allow_from in the profile: SSH is closed.\n");
 	if (n_sets)
-		buf_puts(out, "\t\t# Flows from the profile whose destination is this host.\n");
+		buf_puts(out, m->monitoring.n_flows ? "\t\t# Flows from the profile, and those monitoring: derives, whose destination is this host.\n"
+						    : "\t\t# Flows from the profile whose destination is this host.\n");
 	for (size_t i = 0; i < n_sets; i++) {
 		const char *p = proto_name(sets[i].proto);
 		unsigned port = sets[i].port;

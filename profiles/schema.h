@@ -48,7 +48,8 @@ bool scalar_ipv4(struct ctx *c, const struct ynode *n, const char *what, uint32_
 bool scalar_cidr(struct ctx *c, const struct ynode *n, const char *what, struct ipv4_net *out);
 
 /* Sections, in the order profile_load runs them (later ones use earlier results). */
-void parse_header(struct ctx *c, const struct ynode *root);          /* kiln, deployment, debian */
+void parse_header(struct ctx *c, const struct ynode *root);          /* kiln, deployment */
+void parse_debian(struct ctx *c, const struct ynode *root);
 void parse_subnets(struct ctx *c, const struct ynode *root);
 void parse_sizes(struct ctx *c, const struct ynode *root);
 void parse_hosts(struct ctx *c, const struct ynode *root);
@@ -64,4 +65,8 @@ void parse_install_host(struct ctx *c, const struct ynode *n, struct host *h);
 void check_install(struct ctx *c);
 void parse_ethernets(struct ctx *c, const struct ynode *n, struct host *h);
 bool parse_endpoint(struct ctx *c, const struct ynode *n, struct endpoint *e, bool from);
+/* A list of subnet names and CIDRs (ssh.allow_from, monitoring.allow_from)
+ * into a malloc'd endpoint array; what names the list in diagnostics. */
+void parse_source_nets(struct ctx *c, const struct ynode *l, const char *what, struct endpoint **out, size_t *n);
+void parse_monitoring(struct ctx *c, const struct ynode *root);     /* after flows and roles */
 #endif

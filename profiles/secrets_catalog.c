@@ -1,44 +1,47 @@
 #include "profiles/secrets_catalog.h"
+#include "profiles/monitoring.h"
 #include "lib/xalloc.h"
 #include <string.h>
 
 #define R(x) (1u << (x))
 
 const struct secret_def secret_catalog[] = {
-	{ "mysql_root_password",        SECRET_PASSWORD,   R(ROLE_MYSQL) },
-	{ "mysql_app_password",         SECRET_PASSWORD,   R(ROLE_MYSQL) | R(ROLE_APP) },
-	{ "mysql_replication_password", SECRET_PASSWORD,   R(ROLE_MYSQL) },
-	{ "minio_root_user",            SECRET_ACCESS_KEY, R(ROLE_MINIO) },
-	{ "minio_root_password",        SECRET_PASSWORD,   R(ROLE_MINIO) },
-	{ "minio_app_access_key",       SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_APP) },
-	{ "minio_app_secret_key",       SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_APP) },
-	{ "tls_key",                    SECRET_TLS_KEY,    R(ROLE_APP) },
-	{ NULL, 0, 0 },
+	{ "mysql_root_password",        SECRET_PASSWORD,   R(ROLE_MYSQL), 0 },
+	{ "mysql_app_password",         SECRET_PASSWORD,   R(ROLE_MYSQL) | R(ROLE_APP), 0 },
+	{ "mysql_replication_password", SECRET_PASSWORD,   R(ROLE_MYSQL), 0 },
+	{ "minio_root_user",            SECRET_ACCESS_KEY, R(ROLE_MINIO), 0 },
+	{ "minio_root_password",        SECRET_PASSWORD,   R(ROLE_MINIO), 0 },
+	{ "minio_app_access_key",       SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_APP), 0 },
+	{ "minio_app_secret_key",       SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_APP), 0 },
+	{ "tls_key",                    SECRET_TLS_KEY,    R(ROLE_APP), 0 },
+	/* monitoring (docs/monitoring.md): the MySQL exporter's account; the
+	 * metrics-only MinIO user whose credential mints Prometheus' bearer
+	 * token; the archive writer of denied traffic; each host's key of its
+	 * certificate and Prometheus' client key. */
+	{ "mysql_exporter_password",    SECRET_PASSWORD,   R(ROLE_MYSQL), SECRET_F_MONITORING },
+	{ "minio_metrics_access_key",   SECRET_ACCESS_KEY, R(ROLE_MINIO), SECRET_F_MONITORING | SECRET_F_MON_HOST },
+	{ "minio_metrics_secret_key",   SECRET_PASSWORD,   R(ROLE_MINIO), SECRET_F_MONITORING | SECRET_F_MON_HOST },
+	{ "minio_archive_access_key",   SECRET_ACCESS_KEY, R(ROLE_MINIO), SECRET_F_ARCHIVE | SECRET_F_MON_HOST },
+	{ "minio_archive_secret_key",   SECRET_PASSWORD,   R(ROLE_MINIO), SECRET_F_ARCHIVE | SECRET_F_MON_HOST },
+	{ MON_HOST_KEY,                 SECRET_HOST_TLS_KEY, R(ROLE_APP) | R(ROLE_MYSQL) | R(ROLE_MINIO),
+	  SECRET_F_MONITORING | SECRET_F_PER_HOST },
+	{ MON_SCRAPE_KEY,               SECRET_HOST_TLS_KEY, 0, SECRET_F_MONITORING | SECRET_F_MON_HOST | SECRET_F_PER_HOST },
+	{ NULL, 0, 0, 0 },
 };
-
-static bool has_role(const struct model *m, enum role r)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].role == r)
-			return true;
-	return false;
-}
-
-static bool has_replica(const struct model *m)
-{
-	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].replica_of)
-			return true;
-	return false;
-}
 
 /* A catalog entry exists in a deployment when some host uses it. */
 static bool catalog_applies(const struct model *m, const struct secret_def *d)
 {
 	if (strcmp(d->name, "mysql_replication_password") == 0)
-		return has_replica(m);
+		return model_has_replica(m);
+	if ((d->flags & (SECRET_F_MONITORING | SECRET_F_ARCHIVE)) && !monitoring_on(m))
+		return false;
+	if ((d->flags & SECRET_F_ARCHIVE) && !m->monitoring.archive_bucket)
+		return false;
+	if (d->flags & SECRET_F_PER_HOST)
+		return true;
 	for (int r = 0; r < ROLE__COUNT; r++)
-		if ((d->roles & R(r)) && has_role(m, (enum role)r))
+		if ((d->roles & R(r)) && model_has_role(m, (enum role)r))
 			return true;
 	return false;
 }
@@ -63,7 +66,7 @@ bool secret_known(const struct model *m, const char *name)
 {
 	const struct secret_def *d = catalog_find(name);
 	if (d)
-		return catalog_applies(m, d);
+		return !(d->flags & SECRET_F_PER_HOST) && catalog_applies(m, d);
 	return is_app_extra(m, name);
 }
 
@@ -72,7 +75,7 @@ size_t secret_names(const struct model *m, const char ***out)
 	size_t n = 0, cap = 0;
 	const char **v = NULL;
 	for (const struct secret_def *d = secret_catalog; d->name; d++)
-		if (catalog_applies(m, d)) {
+		if (!(d->flags & SECRET_F_PER_HOST) && catalog_applies(m, d)) {
 			v = xgrow(v, &cap, n + 1, sizeof *v);
 			v[n++] = d->name;
 		}
@@ -92,10 +95,10 @@ enum secret_kind secret_kind_of(const struct model *m, const char *name)
 
 bool host_needs_secret(const struct model *m, const struct host *h, const char *name)
 {
-	if (!secret_known(m, name))
-		return false;
 	const struct secret_def *d = catalog_find(name);
+	if (d && !catalog_applies(m, d))
+		return false;
 	if (d)
-		return (d->roles & R(h->role)) != 0;
-	return h->role == ROLE_APP;   /* app extra secrets */
+		return (d->roles & R(h->role)) != 0 || ((d->flags & SECRET_F_MON_HOST) && monitoring_is_host(m, h));
+	return is_app_extra(m, name) && h->role == ROLE_APP;   /* app extra secrets */
 }

@@ -10,12 +10,20 @@ enum secret_kind {
 	SECRET_PASSWORD,    /* 32 random bytes, URL-safe base64 without padding */
 	SECRET_ACCESS_KEY,  /* 20 chars [A-Z0-9] (S3 access key id style) */
 	SECRET_TLS_KEY,     /* PEM private key of the app's TLS certificate */
+	SECRET_HOST_TLS_KEY, /* PEM private key of a certificate kiln makes per host (monitoring) */
 };
+
+/* secret_def.flags */
+#define SECRET_F_MONITORING 1u  /* exists only with a monitoring: section */
+#define SECRET_F_MON_HOST   2u  /* the monitoring host gets it too, whatever its role */
+#define SECRET_F_PER_HOST   4u  /* a value per host, made with its certificate (not under secrets/) */
+#define SECRET_F_ARCHIVE    8u  /* exists only with monitoring.archive_drops */
 
 struct secret_def {
 	const char *name;
 	enum secret_kind kind;
 	unsigned roles;     /* bitmask of 1u << enum role: hosts of these roles get it */
+	unsigned flags;     /* SECRET_F_* */
 };
 
 /* The fixed catalog (terminated by name == NULL). */
@@ -26,7 +34,10 @@ extern const struct secret_def secret_catalog[];
 bool secret_known(const struct model *m, const char *name);
 
 /* Secret names of the deployment, in a stable order; returns count, *out is a
- * malloc'd array of pointers into the catalog/model (free only the array). */
+ * malloc'd array of pointers into the catalog/model (free only the array).
+ * Per-host keys (SECRET_F_PER_HOST) are not among them: `kiln secrets init`
+ * makes them with each host's certificate, and secret_known() does not
+ * know them either (no env template may use them). */
 size_t secret_names(const struct model *m, const char ***out);
 
 /* Kind of a known secret (app extra secrets are SECRET_PASSWORD). */

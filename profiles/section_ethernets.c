@@ -4,27 +4,16 @@
 #include "profiles/names.h"
 #include "profiles/schema.h"
 #include "profiles/syntax.h"
+#include "lib/machineinfo.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static bool mac_ok(const char *s)
-{
-	if (strlen(s) != 17)
-		return false;
-	for (int i = 0; i < 17; i++) {
-		char ch = s[i];
-		bool hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
-		if (i % 3 == 2 ? ch != ':' : !hex)
-			return false;
-	}
-	return true;
-}
-
 static void get_mac(struct ctx *c, const struct ynode *map, const char *key, char **out)
 {
-	if (get_str(c, map, key, out) && !mac_ok(*out)) {
+	char mac[MAC_TEXT_LEN];
+	if (get_str(c, map, key, out) && mac_canonical(*out, mac) < 0) {
 		err_at(c, ytree_get(map, key), "bad MAC address '%s' (expected six hex pairs aa:bb:cc:dd:ee:ff)", *out);
 	}
 }

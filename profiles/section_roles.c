@@ -101,10 +101,42 @@ static void template_error(struct ctx *c, const struct ynode *v, const char *tmp
 	diags_add(c->d, c->file, v->line, col, "%s", msg);
 }
 
+/* A reference podman can pull without a search list: its first component
+ * is a registry host (has a '.' or a ':port'), not "localhost". */
+static bool image_names_registry(const char *image)
+{
+	const char *slash = strchr(image, '/');
+	if (!slash)
+		return false;
+	size_t n = (size_t)(slash - image);
+	return !(n == 9 && !strncmp(image, "localhost", 9)) && (memchr(image, '.', n) || memchr(image, ':', n));
+}
+
+/* service.archive: a build-machine file kiln build copies into the image
+ * (checked there); here its form and what goes with it. */
+static void check_archive(struct ctx *c, const struct ynode *svc)
+{
+	const struct model *m = c->m;
+	const struct ynode *a = ytree_get(svc, "archive");
+	const char *p = m->roles.app.archive;
+	if (m->roles.app.type != APP_CONTAINER) {
+		err_at(c, a, "'archive' is for type: container (this service is systemd)");
+		return;
+	}
+	bool ctl = false;
+	for (const unsigned char *q = (const unsigned char *)p; *q; q++)
+		ctl |= *q < 0x20 || *q == 0x7f;
+	if (!*p || ctl || strlen(p) > 4096)
+		err_at(c, a, "service.archive must be a file path (1 to 4096 characters, no control characters)");
+	else if (m->roles.app.image && app_image_is_transport(m->roles.app.image))
+		err_at(c, ytree_get(svc, "image"), "with service.archive, 'image' names the image the archive holds "
+		       "(e.g. localhost/app:1.0), not a transport:path");
+}
+
 static void parse_app(struct ctx *c, const struct ynode *n)
 {
 	static const char *const keys[] = { "service", "env", "secrets", "tls", NULL };
-	static const char *const svc_keys[] = { "type", "exec", "image", "port", NULL };
+	static const char *const svc_keys[] = { "type", "exec", "image", "archive", "port", NULL };
 	static const char *const tls_keys[] = { "cert", "key", "server_name", NULL };
 	struct model *m = c->m;
 	const char *why;
@@ -135,11 +167,20 @@ static void parse_app(struct ctx *c, const struct ynode *n)
 		else if (m->roles.app.type == APP_SYSTEMD && !m->roles.app.exec)
 			err_at(c, svc, "a systemd service needs 'exec' (the command line to run)");
 		else if (m->roles.app.type == APP_CONTAINER && !m->roles.app.image)
-			err_at(c, svc, "a container service needs 'image' (an image reference or OCI archive path)");
+			err_at(c, svc, "a container service needs 'image' (an image reference, with service.archive "
+			       "holding it or a registry to pull it from, or a transport:path)");
 		else if (m->roles.app.type == APP_SYSTEMD && m->roles.app.image)
 			err_at(c, ytree_get(svc, "image"), "'image' is for type: container (this service is systemd)");
 		else if (m->roles.app.type == APP_CONTAINER && m->roles.app.exec)
 			err_at(c, ytree_get(svc, "exec"), "'exec' is for type: systemd (this service is a container)");
+		if (get_str(c, svc, "archive", &m->roles.app.archive) && type_ok)
+			check_archive(c, svc);
+		else if (type_ok && m->roles.app.type == APP_CONTAINER && m->roles.app.image &&
+			 !syntax_container_image(m->roles.app.image) && app_image_source(m) == APP_IMAGE_REGISTRY &&
+			 !image_names_registry(m->roles.app.image))
+			err_at(c, ytree_get(svc, "image"), "service.image '%s' is pulled from its registry at first boot, "
+			       "so it must name the registry (e.g. registry.example.com/team/app:1.0); or give the "
+			       "image as service.archive", m->roles.app.image);
 		unsigned port;
 		if (get_uint(c, svc, "port", 1, 65535, &port))
 			m->roles.app.port = (uint16_t)port;
@@ -200,7 +241,20 @@ static void parse_app(struct ctx *c, const struct ynode *n)
 	}
 }
 
-/* Templates refer to hosts, roles and secrets: checked once everything is known. */
+/* The node an env value came from: with a duplicate key (itself an error)
+ * the first one of that name may hold another value. */
+static const struct ynode *env_value_node(const struct ynode *env, const struct env_var *e)
+{
+	const struct ynode *v = ytree_get(env, e->name);
+	for (size_t j = 0; j < env->n; j++)
+		if (!strcmp(env->keys[j]->value, e->name) && env->items[j]->type == YN_SCALAR &&
+		    !strcmp(env->items[j]->value, e->tmpl))
+			v = env->items[j];
+	return v;
+}
+
+/* Templates refer to hosts, roles and secrets: checked once everything is
+ * known. A container's env file holds one line per variable. */
 static void check_templates(struct ctx *c, const struct ynode *env)
 {
 	struct model *m = c->m;
@@ -209,16 +263,12 @@ static void check_templates(struct ctx *c, const struct ynode *env)
 		size_t off = 0;
 		char *msg = NULL;
 		if (env_template_check(m, e->tmpl, &off, &msg) < 0) {
-			/* The node this value came from: with a duplicate key (itself
-			 * an error) the first one of that name may hold another value. */
-			const struct ynode *v = ytree_get(env, e->name);
-			for (size_t j = 0; j < env->n; j++)
-				if (!strcmp(env->keys[j]->value, e->name) && env->items[j]->type == YN_SCALAR &&
-				    !strcmp(env->items[j]->value, e->tmpl))
-					v = env->items[j];
-			template_error(c, v, e->tmpl, off, msg);
+			template_error(c, env_value_node(env, e), e->tmpl, off, msg);
 			free(msg);
-		}
+		} else if (m->roles.app.type == APP_CONTAINER && env_template_multiline(m, e->tmpl, &off) > 0)
+			template_error(c, env_value_node(env, e), e->tmpl, off,
+				       "this reference renders several lines, which podman's env file cannot carry "
+				       "(one line per variable): add |url, or run the app as a systemd service");
 	}
 }
 

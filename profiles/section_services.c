@@ -48,32 +48,40 @@ void parse_services(struct ctx *c, const struct ynode *root)
 					err_at(c, ytree_get(ssh, "authorized_keys")->items[i],
 					       "authorized_keys entry %zu %s (e.g. 'ssh-ed25519 AAAA... comment')", i + 1, why);
 		const struct ynode *l = ytree_get(ssh, "allow_from");
-		if (l && expect_seq(c, l, "ssh.allow_from")) {
-			m->ssh_from = xcalloc(l->n + 1, sizeof *m->ssh_from);
-			for (size_t i = 0; i < l->n; i++) {
-				const struct ynode *n = l->items[i];
-				struct endpoint *e = &m->ssh_from[m->n_ssh_from];
-				if (n->type != YN_SCALAR || is_null(n)) {
-					err_at(c, n, "ssh.allow_from entries must be subnet names or CIDRs, not %s",
-					       ynode_type_name(n));
-					continue;
-				}
-				e->pos = pos_of(c, n);
-				if (strchr(n->value, '/') || (n->value[0] >= '0' && n->value[0] <= '9')) {
-					if (!scalar_cidr(c, n, "ssh.allow_from", &e->cidr))
-						continue;
-					e->kind = EP_CIDR;
-				} else if (!model_find_subnet(m, n->value)) {
-					err_at(c, n, "ssh.allow_from names subnet '%s', which is not defined "
-						     "(expected a subnet name or a CIDR)", n->value);
-					continue;
-				} else
-					e->kind = EP_SUBNET;
-				e->name = xstrdup(n->value);
-				m->n_ssh_from++;
-			}
-		}
+		if (l)
+			parse_source_nets(c, l, "ssh.allow_from", &m->ssh_from, &m->n_ssh_from);
 	}
+}
+
+void parse_source_nets(struct ctx *c, const struct ynode *l, const char *what, struct endpoint **out, size_t *n_out)
+{
+	if (!expect_seq(c, l, what))
+		return;
+	struct endpoint *v = xcalloc(l->n + 1, sizeof *v);
+	size_t k = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ynode *n = l->items[i];
+		struct endpoint *e = &v[k];
+		if (n->type != YN_SCALAR || is_null(n)) {
+			err_at(c, n, "%s entries must be subnet names or CIDRs, not %s", what, ynode_type_name(n));
+			continue;
+		}
+		e->pos = pos_of(c, n);
+		if (strchr(n->value, '/') || (n->value[0] >= '0' && n->value[0] <= '9')) {
+			if (!scalar_cidr(c, n, what, &e->cidr))
+				continue;
+			e->kind = EP_CIDR;
+		} else if (!model_find_subnet(c->m, n->value)) {
+			err_at(c, n, "%s names subnet '%s', which is not defined (expected a subnet name or a CIDR)", what,
+			       n->value);
+			continue;
+		} else
+			e->kind = EP_SUBNET;
+		e->name = xstrdup(n->value);
+		k++;
+	}
+	*out = v;
+	*n_out = k;
 }
 
 bool parse_endpoint(struct ctx *c, const struct ynode *n, struct endpoint *e, bool from)

@@ -47,4 +47,10 @@ const char *syntax_authorized_key(const char *s);
 /* The OVF descriptor and the ovftool command in the README (syntax_ovf.c) */
 #define SYNTAX_OVF_NETWORK_MAX 80
 const char *syntax_ovf_network(const char *s);        /* esxi.network: a vSphere port group */
+
+/* Alertmanager's configuration and the agent's health probe (syntax_monitoring.c) */
+const char *syntax_http_url(const char *s);           /* monitoring.receivers[].webhook */
+const char *syntax_email(const char *s);              /* .email, monitoring.smtp.from */
+const char *syntax_smarthost(const char *s);          /* monitoring.smtp.smarthost: HOST:PORT */
+const char *syntax_url_path(const char *s);           /* monitoring.app_health */
 #endif

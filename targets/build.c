@@ -1,16 +1,21 @@
 /* The build pipeline; see build.h. */
 #include "targets/build.h"
+#include "images/artifact.h"
 #include "images/recipe.h"
+#include "lib/appliance.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "targets/pack.h"
 #include "targets/role_image.h"
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +32,8 @@ struct run {
 	/* image inputs */
 	struct overlay user;
 	char *firstboot, *units_dir, *recipes;
+	struct app_archive archive;
+	bool has_archive;
 };
 
 static void push(char ***v, size_t *n, char *s)
@@ -44,18 +51,19 @@ static int pick_hosts(struct run *x)
 	x->seeds = xcalloc(x->m->n_hosts + 1, sizeof *x->seeds);
 	for (size_t i = 0; i < x->m->n_hosts; i++)
 		buf_init(&x->seeds[i]);
+	bool per_host = false;
+	for (size_t i = 0; req->targets[i]; i++)
+		per_host |= target_per_host(req->targets[i]);
+	if ((req->n_hosts || req->per_role) && !per_host) {
+		_cleanup_free_ char *names = target_names_join(target_per_host, ", ", " or ");
+		log_error(req->n_hosts ? "--host picks the hosts of the targets that make something per host (%s)"
+				       : "--per-role is for the targets that make something per host (%s)", names);
+		return -EINVAL;
+	}
 	if (!req->n_hosts) {
 		for (size_t i = 0; i < x->m->n_hosts; i++)
 			x->want_host[i] = x->want[x->m->hosts[i].role];
 		return 0;
-	}
-	bool per_host = false;
-	for (size_t i = 0; req->targets[i]; i++)
-		per_host |= target_per_host(req->targets[i]);
-	if (!per_host) {
-		_cleanup_free_ char *names = target_names_join(target_per_host, ", ", " or ");
-		log_error("--host picks the hosts of the targets that make something per host (%s)", names);
-		return -EINVAL;
 	}
 	bool role[ROLE__COUNT] = { false };
 	for (size_t k = 0; k < req->n_hosts; k++) {
@@ -96,40 +104,92 @@ static int pick_roles(struct run *x)
 	return 0;
 }
 
+static const char *override_of(const struct build_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->n_overrides; i++)
+		if (!strcmp(req->overrides[i].name, name))
+			return req->overrides[i].path;
+	return NULL;
+}
+
 /* Every --artifact names an artifact of a role the profile uses (not
- * necessarily one being built: scripts may pass it always). */
+ * necessarily one being built: scripts may pass it always), and every
+ * artifact of a role being built can be had (artifact_check: a pin, or the
+ * file given; MinIO's is only ever given). */
 static int check_artifacts(struct run *x)
 {
 	const struct build_request *req = x->req;
 	bool used[ROLE__COUNT] = { false };
 	for (size_t i = 0; i < x->m->n_hosts; i++)
 		used[x->m->hosts[i].role] = true;
-	for (size_t i = 0; i < req->n_overrides; i++) {
+	struct recipe rc[ROLE__COUNT] = { 0 };
+	int e = 0;
+	for (int r = 0; e == 0 && r < ROLE__COUNT; r++)
+		if (used[r])
+			e = recipe_load_role_variant(x->recipes, role_name((enum role)r),
+						     role_image_variant(x->m, (enum role)r), &rc[r]);
+	for (size_t i = 0; e == 0 && i < req->n_overrides; i++) {
 		bool known = false;
-		for (int r = 0; r < ROLE__COUNT && !known; r++) {
-			if (!used[r])
-				continue;
-			struct recipe rc = { 0 };
-			int e = recipe_load_role(x->recipes, role_name((enum role)r), &rc);
-			known = e == 0 && recipe_has_artifact(&rc, req->overrides[i].name);
-			recipe_free(&rc);
-			if (e < 0)
-				return e;
-		}
+		for (int r = 0; r < ROLE__COUNT; r++)
+			known |= recipe_has_artifact(&rc[r], req->overrides[i].name);
 		if (!known) {
 			log_error("--artifact %s: no recipe of the profile's roles has an artifact of that name",
 				  req->overrides[i].name);
-			return -EINVAL;
+			e = -EINVAL;
 		}
 	}
+	for (int r = 0; e == 0 && r < ROLE__COUNT; r++)
+		for (size_t i = 0; e == 0 && x->want[r] && i < rc[r].n_artifacts; i++)
+			e = artifact_check(&rc[r].artifacts[i], override_of(req, rc[r].artifacts[i].name));
+	for (int r = 0; r < ROLE__COUNT; r++)
+		recipe_free(&rc[r]);
+	return e;
+}
+
+/* A container app's service.archive (relative to the profile): a regular
+ * file, its size and sha256 shown; it goes into the app image as is. */
+static int check_app_archive(struct run *x)
+{
+	const struct model *m = x->m;
+	if (!x->want[ROLE_APP] || !m->roles.app.archive)
+		return 0;
+	struct app_archive *a = &x->archive;
+	a->path = path_beside(x->req->profile, m->roles.app.archive);
+	int fd = open_input(a->path, 0, SIZE_MAX);
+	if (fd < 0)
+		return log_error_errno(fd, "[app] service.archive %s %s", a->path, input_strerror(fd));
+	struct stat st;
+	int e = fstat(fd, &st) < 0 ? -errno : 0;
+	close(fd);
+	if (e == 0 && st.st_size == 0)
+		e = -ENODATA;
+	if (e == 0)
+		e = sha256_file(a->path, a->sha256);
+	if (e < 0)
+		return log_error_errno(e, "[app] service.archive %s: %s", a->path,
+				       e == -ENODATA ? "the file is empty" : "cannot be read");
+	a->size = (uint64_t)st.st_size;
+	x->has_archive = true;
+	log_info("[app] container image archive %s: %" PRIu64 " MiB, sha256 %s (into %s)", a->path,
+		 (a->size + (1 << 20) - 1) >> 20, a->sha256, KILN_APP_ARCHIVE);
 	return 0;
 }
 
-/* Everything building images needs, checked before any long work. */
+/* Everything building images needs, checked before any long work: first
+ * what a profile or the command line can get wrong (recipes, artifacts, the
+ * container archive), then the state (made where the caller allows it),
+ * the agent and its units. */
 static int check_image_inputs(struct run *x)
 {
 	const struct build_request *req = x->req;
-	int e = role_image_check_keys(req->state, x->want);
+	x->recipes = req->recipes ? xstrdup(req->recipes) : recipe_default_dir();
+	int e = check_artifacts(x);
+	if (e == 0)
+		e = check_app_archive(x);
+	if (e == 0 && req->prepare_state)
+		e = req->prepare_state(req->seed_ud, x->want);
+	if (e == 0)
+		e = role_image_check_keys(req->state, x->want);
 	if (e == 0 && req->check_keys)
 		e = req->check_keys(req->seed_ud, x->want);
 	if (e < 0)
@@ -153,10 +213,68 @@ static int check_image_inputs(struct run *x)
 			return -ENOENT;
 		}
 	}
-	x->recipes = req->recipes ? xstrdup(req->recipes) : recipe_default_dir();
 	if ((e = mkdir_p(req->out_dir, 0755)) < 0)
 		return log_error_errno(e, "cannot create output directory %s", req->out_dir);
-	return check_artifacts(x);
+	return 0;
+}
+
+/* The host sets of role r for the per-host targets: one per delivered host,
+ * or one of them all with per_role (none when the role has no such host).
+ * hosts and seeds back them; sets_free frees all three. */
+struct sets {
+	struct host_set *v;
+	size_t n;
+	const struct host **hosts;
+	const struct buf **seeds;
+};
+
+static void host_sets(const struct run *x, enum role r, struct sets *out)
+{
+	const struct model *m = x->m;
+	memset(out, 0, sizeof *out);
+	out->hosts = xcalloc(m->n_hosts + 1, sizeof *out->hosts);
+	out->seeds = xcalloc(m->n_hosts + 1, sizeof *out->seeds);
+	out->v = xcalloc(m->n_hosts + 1, sizeof *out->v);
+	size_t k = 0;
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		if (m->hosts[i].role != r || !x->want_host[i])
+			continue;
+		out->hosts[k] = &m->hosts[i];
+		out->seeds[k] = &x->seeds[i];
+		if (!x->req->per_role)
+			out->v[out->n++] = (struct host_set){ r, m->hosts[i].name, &out->hosts[k], &out->seeds[k], 1, false };
+		k++;
+	}
+	if (x->req->per_role && k)
+		out->v[out->n++] = (struct host_set){ r, role_name(r), out->hosts, out->seeds, k, true };
+}
+
+static void sets_free(struct sets *s)
+{
+	free(s->v);
+	free(s->hosts);
+	free(s->seeds);
+}
+
+/* Before any long work: each per-host target can make each of its outputs. */
+static int check_host_sets(struct run *x, const struct target_ctx *c)
+{
+	int e = 0;
+	for (size_t i = 0; x->req->targets[i]; i++) {
+		const struct kiln_target *t = x->req->targets[i];
+		for (int r = 0; t->check_hosts && r < ROLE__COUNT; r++) {
+			if (!x->want[r])
+				continue;
+			struct sets s;
+			host_sets(x, (enum role)r, &s);
+			for (size_t k = 0; k < s.n; k++) {
+				int f = t->check_hosts(c, &s.v[k]);
+				e = e ? e : f;
+			}
+			sets_free(&s);
+		}
+	}
+	return e;
 }
 
 static bool any_target(const struct kiln_target *const *t, bool (*has)(const struct kiln_target *t))
@@ -221,8 +339,8 @@ static int build_images(struct run *x)
 	struct role_image_inputs in = {
 		.m = x->m, .out_dir = req->out_dir, .state = req->state, .recipes = x->recipes,
 		.overrides = req->overrides, .n_overrides = req->n_overrides, .user = &x->user,
-		.firstboot = x->firstboot, .units_dir = x->units_dir, .refresh = req->refresh,
-		.source_date_epoch = req->source_date_epoch,
+		.firstboot = x->firstboot, .units_dir = x->units_dir, .refresh = req->refresh, .offline = req->offline,
+		.source_date_epoch = req->source_date_epoch, .archive = x->has_archive ? &x->archive : NULL,
 	};
 	for (int r = 0; r < ROLE__COUNT; r++) {
 		if (!x->want[r])
@@ -252,17 +370,24 @@ static int write_readme(const struct target_ctx *c, const struct kiln_target *t)
 	return e;
 }
 
+static void target_ctx_init(struct run *x, struct target_ctx *c)
+{
+	const struct build_request *req = x->req;
+	*c = (struct target_ctx){ .m = x->m, .want = x->want, .per_role = req->per_role, .out_dir = req->out_dir,
+				  .po = &x->po, .media = req->media, .source_date_epoch = req->source_date_epoch };
+}
+
 /* Each requested target: every delivered role's images, then its README.
  * *any: whether some target packaged anything. */
 static int package(struct run *x, bool *any)
 {
 	const struct build_request *req = x->req;
-	struct target_ctx c = { .m = x->m, .want = x->want, .out_dir = req->out_dir, .po = &x->po,
-				.media = req->media, .source_date_epoch = req->source_date_epoch };
+	struct target_ctx c;
+	target_ctx_init(x, &c);
 	*any = false;
 	for (size_t i = 0; req->targets[i]; i++) {
 		const struct kiln_target *t = req->targets[i];
-		for (int r = 0; (t->package_role || t->package_host) && r < ROLE__COUNT; r++) {
+		for (int r = 0; (t->package_role || t->package_hosts) && r < ROLE__COUNT; r++) {
 			if (!x->want[r])
 				continue;
 			char *path = NULL;
@@ -271,22 +396,24 @@ static int package(struct run *x, bool *any)
 				return e;
 			if (path)
 				push(&x->res->outputs, &x->res->n_outputs, path);
-			for (size_t k = 0; t->package_host && k < x->m->n_hosts; k++) {
-				const struct host *h = &x->m->hosts[k];
-				if (h->role != (enum role)r || !x->want_host[k])
-					continue;
+			struct sets s = { 0 };
+			if (t->package_hosts)
+				host_sets(x, (enum role)r, &s);
+			for (size_t k = 0; e == 0 && k < s.n; k++) {
 				path = NULL;
-				if ((e = t->package_host(&c, h, &x->img[r], &x->seeds[k], &path)) < 0)
-					return e;
-				push(&x->res->outputs, &x->res->n_outputs, path);
+				if ((e = t->package_hosts(&c, &s.v[k], &x->img[r], &path)) == 0)
+					push(&x->res->outputs, &x->res->n_outputs, path);
 			}
+			sets_free(&s);
+			if (e < 0)
+				return e;
 		}
 		if (t->readme) {
 			int e = write_readme(&c, t);
 			if (e < 0)
 				return e;
 		}
-		*any |= t->package_role || t->package_host || t->readme;
+		*any |= t->package_role || t->package_hosts || t->readme;
 	}
 	return 0;
 }
@@ -297,6 +424,10 @@ static int run(struct run *x)
 	int e = pick_roles(x);
 	if (e == 0)
 		e = pick_hosts(x);
+	struct target_ctx c;
+	target_ctx_init(x, &c);
+	if (e == 0)
+		e = check_host_sets(x, &c);
 	if (e == 0 && !req->given)
 		e = check_image_inputs(x);
 	if (e == 0)
@@ -336,6 +467,7 @@ int kiln_build(const struct build_request *req, struct build_result *res)
 	free(x.firstboot);
 	free(x.units_dir);
 	free(x.recipes);
+	free(x.archive.path);
 	return e;
 }
 

@@ -1,12 +1,12 @@
-/* Target "iso": per host a hybrid ISO installer (targets/media.h): boots
+/* Target "iso": per host (or per role) a hybrid ISO installer (targets/media.h): boots
  * as a CD-ROM (El Torito EFI) and when written to a USB stick (GPT with
  * the ESP and the payload as partitions). */
 #include "targets/media.h"
 
-static int iso_package_host(const struct target_ctx *c, const struct host *h, const struct role_images *img,
-			    const struct buf *seed, char **out)
+static int iso_package_hosts(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
+			     char **out)
 {
-	return media_build(c, h, img, seed, MEDIA_ISO, out);
+	return media_build(c, hs, img, MEDIA_ISO, out);
 }
 
 static void iso_readme(const struct target_ctx *c, struct buf *b)
@@ -16,7 +16,9 @@ static void iso_readme(const struct target_ctx *c, struct buf *b)
 
 const struct kiln_target target_iso = {
 	.name = "iso",
-	.summary = "OUT/<deployment>-<host>.iso per host: a UEFI installer (CD-ROM or USB stick)",
-	.package_host = iso_package_host,
+	.summary = "OUT/<deployment>-<host>.iso per host (-<role>.iso with --per-role): a UEFI installer,\n"
+		   "        CD-ROM or USB stick",
+	.check_hosts = media_check,
+	.package_hosts = iso_package_hosts,
 	.readme = iso_readme,
 };

@@ -12,6 +12,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/machine_rule.h"
 #include "targets/pack.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +45,20 @@ const char *const media_modules[] = {
 	NULL,
 };
 
+const char *const media_nic_modules[] = {
+	"virtio_net", "e1000", "e1000e", "igb", "igc", "ixgbe", "i40e", "bnxt_en", "tg3", "r8169",
+	"mlx4_en", "mlx5_core", "vmxnet3", "ena",
+	NULL,
+};
+
+static bool names_mac(const struct host_set *hs)
+{
+	for (size_t i = 0; i < hs->n; i++)
+		if (hs->hosts[i]->install.machine.mac)
+			return true;
+	return false;
+}
+
 static uint64_t up(uint64_t v, uint64_t a)
 {
 	return (v + a - 1) / a * a;
@@ -51,15 +66,24 @@ static uint64_t up(uint64_t v, uint64_t a)
 
 /* ---- the initramfs ------------------------------------------------------------ */
 
-static int make_initramfs(const struct target_ctx *c, const struct role_images *img, const char *path,
-			  struct bootkit *kit)
+static int make_initramfs(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
+			  const char *path, struct bootkit *kit)
 {
 	const struct media_inputs *mi = c->media;
 	struct initramfs f = { 0 };
 	_cleanup_free_ char *pub_path = path_join(mi->state, "operator.pub");
 	_cleanup_free_ char *pub = NULL;
 	size_t pub_len;
-	int e = bootkit_collect(img->rootfs_tar, media_modules, mi->installer, "init", &f, kit);
+	size_t n = 0, k = 0;
+	while (media_modules[n])
+		n++;
+	while (media_nic_modules[k])
+		k++;
+	_cleanup_free_ const char **mods = xcalloc(n + k + 1, sizeof *mods);
+	memcpy(mods, media_modules, n * sizeof *mods);
+	if (names_mac(hs))
+		memcpy(mods + n, media_nic_modules, k * sizeof *mods);
+	int e = bootkit_collect(img->rootfs_tar, mods, mi->installer, "init", &f, kit);
 	if (e < 0)
 		goto out;
 	for (size_t i = 0; i < kit->n_missing; i++)
@@ -103,7 +127,7 @@ struct esp_content {
 
 static const char loader_conf[] = "timeout 0\neditor no\ndefault kiln-installer.conf\n";
 
-static int esp_content(const struct target_ctx *c, const struct host *h, const struct bootkit *kit,
+static int esp_content(const struct target_ctx *c, const struct host_set *hs, const struct bootkit *kit,
 		       const char *initrd_path, struct esp_content *ec)
 {
 	memset(ec, 0, sizeof *ec);
@@ -120,8 +144,8 @@ static int esp_content(const struct target_ctx *c, const struct host *h, const s
 		sd_len = ec->host_sd_len;
 	}
 	ec->entry = xasprintf("title kiln installer: %s %s (%s)\nversion %s\nlinux /kiln/vmlinuz\n"
-			      "initrd /kiln/installer.img\noptions " CMDLINE "\n", c->m->name, h->name,
-			      role_name(h->role), kit->kver);
+			      "initrd /kiln/installer.img\noptions " CMDLINE "\n", c->m->name, hs->name,
+			      role_name(hs->role), kit->kver);
 	ec->files[0] = (struct esp_file){ "/EFI/BOOT/BOOTX64.EFI", sd, sd_len };
 	ec->files[1] = (struct esp_file){ "/loader/loader.conf", loader_conf, sizeof loader_conf - 1 };
 	ec->files[2] = (struct esp_file){ "/loader/entries/kiln-installer.conf", ec->entry, strlen(ec->entry) };
@@ -195,16 +219,21 @@ static void on_payload(void *ud, uint64_t done, uint64_t total)
 /* ---- the disk layout ---------------------------------------------------------- */
 
 /* The GPT disk both media are made of: ESP, then the payload. */
-static int write_disk(const struct target_ctx *c, const struct host *h, const struct role_images *img,
-		      const struct esp_content *ec, const struct signed_map *sm, const struct buf *seed,
-		      const char *path, struct gpt_layout *g)
+static int write_disk(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
+		      const struct esp_content *ec, const struct signed_map *sm, const char *path,
+		      struct gpt_layout *g)
 {
+	_cleanup_free_ struct bm_payload_text *seeds = xcalloc(hs->n, sizeof *seeds);
+	for (size_t i = 0; i < hs->n; i++)
+		seeds[i] = (struct bm_payload_text){ hs->seeds[i]->data, hs->seeds[i]->len };
 	struct bm_payload_in in = {
 		.image = img->os_raw, .map = &sm->map, .bmap = sm->bmap.data, .bmap_len = sm->bmap.len,
-		.sig = sm->sig.data, .sig_len = sm->sig.len, .seed = seed->data, .seed_len = seed->len,
+		.sig = sm->sig.data, .sig_len = sm->sig.len, .seeds = seeds, .n_seeds = hs->n,
 	};
 	uint64_t payload = bm_payload_size(&in);
-	_cleanup_free_ char *ident = xasprintf("%s/%s/installer-media", c->m->name, h->name);
+	/* a role's medium and a host's never share GUIDs, even where a host is named like a role */
+	_cleanup_free_ char *ident = xasprintf("%s/%s%s/installer-media", c->m->name, hs->per_role ? "role:" : "",
+					       hs->name);
 	memset(g, 0, sizeof *g);
 	g->esp_offset = GPT_ALIGN;
 	g->esp_size = ec->size;
@@ -226,8 +255,8 @@ static int write_disk(const struct target_ctx *c, const struct host *h, const st
 				  c->source_date_epoch, ec->files, 5, ESP_FAT_BITS, 4);
 	if (e < 0)
 		return e;
-	log_info("[%s] medium: payload of %" PRIu64 " MiB (the image's %" PRIu64 " MiB of data)", h->name,
-		 payload >> 20, sm->map.mapped_bytes >> 20);
+	log_info("[%s] medium: payload of %" PRIu64 " MiB (the image's %" PRIu64 " MiB of data, %zu seed%s)",
+		 hs->name, payload >> 20, sm->map.mapped_bytes >> 20, hs->n, hs->n == 1 ? "" : "s");
 	uint64_t next = 0;
 	if ((e = bm_payload_write(fd, g->root_offset, &in, on_payload, &next)) < 0)
 		return log_error_errno(e, "writing the payload into %s", path);
@@ -238,15 +267,15 @@ static int write_disk(const struct target_ctx *c, const struct host *h, const st
 
 /* xorriso: the disk's two partitions as the ISO's appended partitions, the
  * ESP also its El Torito EFI boot image; a README in the ISO 9660 tree. */
-static int write_iso(const struct target_ctx *c, const struct host *h, const char *disk, const struct gpt_layout *g,
-		     const char *readme, const char *out)
+static int write_iso(const struct target_ctx *c, const struct host_set *hs, const char *disk,
+		     const struct gpt_layout *g, const char *readme, const char *out)
 {
 	_cleanup_free_ char *esp = xasprintf("--interval:local_fs:%" PRIu64 "-%" PRIu64 "::%s", g->esp_offset,
 					     g->esp_offset + g->esp_size - 1, disk);
 	_cleanup_free_ char *pay = xasprintf("--interval:local_fs:%" PRIu64 "-%" PRIu64 "::%s", g->root_offset,
 					     g->root_offset + g->root_size - 1, disk);
 	char volid[33];
-	snprintf(volid, sizeof volid, "KILN_%s", h->name);
+	snprintf(volid, sizeof volid, "KILN_%s", hs->name);
 	for (char *p = volid; *p; p++)
 		*p = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 	char uuid[17] = "";
@@ -275,20 +304,49 @@ static int write_iso(const struct target_ctx *c, const struct host *h, const cha
 	return tool_run(argv, env, "xorriso");
 }
 
-static void readme_text(const struct target_ctx *c, const struct host *h, enum media_kind kind, struct buf *b)
+static void readme_text(const struct target_ctx *c, const struct host_set *hs, enum media_kind kind, struct buf *b)
 {
-	buf_printf(b, "kiln installer medium for host %s (role %s) of deployment %s.\n\n"
-		      "Boot it (UEFI) on the host: it installs the %s image onto the disk the\n"
+	if (hs->per_role) {
+		buf_printf(b, "kiln installer medium for the %s hosts of deployment %s.\n\n"
+			      "Boot it (UEFI) on one of them: it installs the host whose install.machine\n"
+			      "rule the machine matches:\n\n", role_name(hs->role), c->m->name);
+		for (size_t i = 0; i < hs->n; i++) {
+			_cleanup_free_ char *rule = machine_rule_text(&hs->hosts[i]->install.machine);
+			buf_printf(b, "  %-16s %s\n", hs->hosts[i]->name, rule);
+		}
+		buf_puts(b, "\nIt stops, writing nothing, when no host's rule or more than one matches.\n");
+	} else
+		buf_printf(b, "kiln installer medium for host %s (role %s) of deployment %s.\n\n"
+			      "Boot it (UEFI) on the host.", hs->name, role_name(hs->role), c->m->name);
+	buf_printf(b, "\nIt installs the %s image onto the disk the\n"
 		      "profile's install: rules pick, shows what it overwrites and counts down\n"
 		      "(unless install.unattended), then reboots into the installed host, which\n"
 		      "configures itself from its seed. Nothing is written if any check fails.\n%s",
-		   h->name, role_name(h->role), c->m->name, role_name(h->role),
-		   kind == MEDIA_ISO ? "Write it to a USB stick with dd, or boot it as a CD-ROM.\n"
-				     : "Write it to a USB stick with dd.\n");
+		   role_name(hs->role), kind == MEDIA_ISO ? "Write it to a USB stick with dd, or boot it as a CD-ROM.\n"
+							 : "Write it to a USB stick with dd.\n");
 }
 
-int media_build(const struct target_ctx *c, const struct host *h, const struct role_images *img,
-		const struct buf *seed, enum media_kind kind, char **out)
+int media_check(const struct target_ctx *c, const struct host_set *hs)
+{
+	if (!hs->per_role)
+		return 0;
+	int e = 0;
+	for (size_t i = 0; i < hs->n; i++) {
+		const struct host *h = hs->hosts[i];
+		if (h->install.machine.set)
+			continue;
+		log_error("%s:%u:%u: host '%s' has no install.machine rule: a medium per role (--per-role) picks its "
+			  "host by that rule (docs/profile.md)", c->m->source_name, h->pos.line, h->pos.col, h->name);
+		e = -EINVAL;
+	}
+	if (e == 0 && hs->n > BM_PAYLOAD_SEEDS)
+		e = log_error_errno(EFBIG, "--per-role: role %s has %zu hosts, a medium carries at most %u: pick them "
+				    "with --host", role_name(hs->role), hs->n, BM_PAYLOAD_SEEDS);
+	return e;
+}
+
+int media_build(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
+		enum media_kind kind, char **out)
 {
 	const char *tname = kind == MEDIA_ISO ? "iso" : "usb";
 	if (!c->media)
@@ -296,9 +354,14 @@ int media_build(const struct target_ctx *c, const struct host *h, const struct r
 	if (!img->rootfs_tar)
 		return log_error_errno(EINVAL, "--target %s needs the role's root filesystem: build the media with "
 				       "kiln build, not from given images", tname);
-	if (!seed || !seed->len)
-		return log_error_errno(EINVAL, "--target %s: no seed for host %s", tname, h->name);
-	int e = pack_check_image(img->os_raw);
+	if (!hs->n)
+		return log_error_errno(EINVAL, "--target %s: no host for the medium %s", tname, hs->name);
+	for (size_t i = 0; i < hs->n; i++)
+		if (!hs->seeds[i] || !hs->seeds[i]->len)
+			return log_error_errno(EINVAL, "--target %s: no seed for host %s", tname, hs->hosts[i]->name);
+	int e = media_check(c, hs);
+	if (e == 0)
+		e = pack_check_image(img->os_raw);
 	if (e < 0)
 		return e;
 	struct pack_scratch s;
@@ -308,13 +371,13 @@ int media_build(const struct target_ctx *c, const struct host *h, const struct r
 	struct esp_content ec = { 0 };
 	struct signed_map sm = { 0 };
 	struct gpt_layout g;
-	_cleanup_free_ char *final = xasprintf("%s/%s-%s.%s", c->out_dir, c->m->name, h->name,
+	_cleanup_free_ char *final = xasprintf("%s/%s-%s.%s", c->out_dir, c->m->name, hs->name,
 					       kind == MEDIA_ISO ? "iso" : "img");
 	const char *initrd = pack_scratch_file(&s, "installer.img");
 	const char *disk = pack_scratch_file(&s, "medium.img");
-	log_info("[%s] medium: installer initramfs from %s", h->name, img->rootfs_tar);
-	if ((e = make_initramfs(c, img, initrd, &kit)) < 0 || (e = esp_content(c, h, &kit, initrd, &ec)) < 0 ||
-	    (e = sign_map(c, img, &sm)) < 0 || (e = write_disk(c, h, img, &ec, &sm, seed, disk, &g)) < 0)
+	log_info("[%s] medium: installer initramfs from %s", hs->name, img->rootfs_tar);
+	if ((e = make_initramfs(c, hs, img, initrd, &kit)) < 0 || (e = esp_content(c, hs, &kit, initrd, &ec)) < 0 ||
+	    (e = sign_map(c, img, &sm)) < 0 || (e = write_disk(c, hs, img, &ec, &sm, disk, &g)) < 0)
 		goto out;
 	if (kind == MEDIA_USB) {
 		if (rename(disk, final) < 0)
@@ -323,7 +386,7 @@ int media_build(const struct target_ctx *c, const struct host *h, const struct r
 		const char *readme = pack_scratch_file(&s, "README.txt"), *iso = pack_scratch_file(&s, "medium.iso");
 		struct buf rb;
 		buf_init(&rb);
-		readme_text(c, h, kind, &rb);
+		readme_text(c, hs, kind, &rb);
 		e = pack_write_buf(readme, &rb);
 		buf_free(&rb);
 		/* the ISO's file times are the README's (all_file_dates set_to_mtime) */
@@ -331,7 +394,7 @@ int media_build(const struct target_ctx *c, const struct host *h, const struct r
 		if (e == 0 && c->source_date_epoch >= 0 && utimensat(AT_FDCWD, readme, ts, 0) < 0)
 			e = log_error_errno(errno, "%s", readme);
 		if (e == 0)
-			e = write_iso(c, h, disk, &g, readme, iso);
+			e = write_iso(c, hs, disk, &g, readme, iso);
 		if (e == 0 && chmod(iso, 0600) < 0)
 			e = log_error_errno(errno, "%s", iso);
 		if (e == 0 && rename(iso, final) < 0)
@@ -340,7 +403,7 @@ int media_build(const struct target_ctx *c, const struct host *h, const struct r
 	if (e == 0) {
 		struct stat st;
 		if (stat(final, &st) == 0)
-			log_info("[%s] medium: %s (%" PRIu64 " MiB)", h->name, final, (uint64_t)st.st_size >> 20);
+			log_info("[%s] medium: %s (%" PRIu64 " MiB)", hs->name, final, (uint64_t)st.st_size >> 20);
 		*out = TAKE_PTR(final);
 	}
 out:
@@ -356,22 +419,33 @@ void media_readme(const struct target_ctx *c, enum media_kind kind, struct buf *
 	const struct model *m = c->m;
 	const char *ext = kind == MEDIA_ISO ? "iso" : "img";
 	buf_printf(b, "# Bare-metal installer media of deployment %s\n\n"
-		      "Made by kiln. One medium per host. Write a host's medium to a USB stick (every byte of\n"
-		      "the stick is replaced):\n\n```sh\ndd if=%s-HOST.%s of=/dev/sdX bs=4M conv=fsync status=progress\n```\n\n"
+		      "Made by kiln. %s Write a medium to a USB stick (every byte of the stick is\n"
+		      "replaced):\n\n```sh\ndd if=%s-%s.%s of=/dev/sdX bs=4M conv=fsync status=progress\n```\n\n"
 		      "%s"
-		      "Boot the host from it (UEFI). The installer lists the host's disks, picks the one the\n"
+		      "Boot the host from it (UEFI).%s The installer lists the host's disks, picks the one the\n"
 		      "profile's `install.disk` rule matches (without a rule: the only blank disk), shows\n"
 		      "what it will overwrite and counts down 10 s (`install.unattended: true` skips that),\n"
 		      "writes and verifies the signed image, puts the host's seed in it, makes the firmware\n"
 		      "boot the installed disk next and reboots. Any refusal stops it before anything is\n"
 		      "written; an interrupted install does not boot, and booting the medium again finishes\n"
-		      "it. The medium holds the role's private key and the host's seed: keep it like the\n"
-		      "OVA of an ESXi deployment.\n\n| host | role | medium |\n|------|------|--------|\n",
-		   m->name, m->name, ext,
-		   kind == MEDIA_ISO ? "The ISO also boots as a CD-ROM (or a virtual CD of a server's BMC).\n\n" : "");
+		      "it. The medium holds the role's private key and the seeds: keep it like the\n"
+		      "OVA of an ESXi deployment.\n\n| host | role | medium |%s\n|------|------|--------|%s\n",
+		   m->name, c->per_role ? "One medium per role, carrying the seed of each of its hosts." :
+		   "One medium per host.", m->name, c->per_role ? "ROLE" : "HOST", ext,
+		   kind == MEDIA_ISO ? "The ISO also boots as a CD-ROM (or a virtual CD of a server's BMC).\n\n" : "",
+		   c->per_role ? " It installs the host whose `install.machine` rule the machine\n"
+				 "matches (its MAC addresses, DMI serial and UUID), or stops when none or several do." : "",
+		   c->per_role ? " install.machine |" : "", c->per_role ? "-----------------|" : "");
 	for (size_t i = 0; i < m->n_hosts; i++) {
 		const struct host *h = &m->hosts[i];
-		if (c->want[h->role])
-			buf_printf(b, "| %s | %s | %s-%s.%s |\n", h->name, role_name(h->role), m->name, h->name, ext);
+		if (!c->want[h->role])
+			continue;
+		buf_printf(b, "| %s | %s | %s-%s.%s |", h->name, role_name(h->role), m->name,
+			   c->per_role ? role_name(h->role) : h->name, ext);
+		if (c->per_role) {
+			_cleanup_free_ char *rule = h->install.machine.set ? machine_rule_text(&h->install.machine) : NULL;
+			buf_printf(b, " `%s` |", rule ? rule : "none");
+		}
+		buf_putc(b, '\n');
 	}
 }

@@ -1,8 +1,10 @@
-/* The installer media (targets iso and usb), one medium per host: a UEFI
- * boot partition (FAT ESP: systemd-boot, the role's own kernel, an
- * initramfs whose /init is kiln-installer) and a payload partition
- * (baremetal/payload.h: the role image's data ranges, its block map signed
- * with the operator key, the host's seed). The usb target writes that as a
+/* The installer media (targets iso and usb), one medium per host or, with
+ * per_role, one per role carrying the seeds of its hosts (the installer
+ * picks the host by its install.machine rule): a UEFI boot partition (FAT
+ * ESP: systemd-boot, the role's own kernel, an initramfs whose /init is
+ * kiln-installer) and a payload partition (baremetal/payload.h: the role
+ * image's data ranges, its block map signed with the operator key, the
+ * seeds). The usb target writes that as a
  * GPT disk image; the iso target hands the same two partitions to xorriso
  * as an El Torito EFI boot image and appended GPT partitions: a hybrid ISO
  * that boots as a CD-ROM and when written to a USB stick. No root, no
@@ -14,9 +16,14 @@
 
 enum media_kind { MEDIA_USB, MEDIA_ISO };
 
-/* OUT/<deployment>-<host>.img (usb) or .iso (iso) for host h. */
-int media_build(const struct target_ctx *c, const struct host *h, const struct role_images *img,
-		const struct buf *seed, enum media_kind kind, char **out);
+/* Can hs go on one medium? A per-role medium needs every host's
+ * install.machine rule (refused at the host's FILE:LINE:COLUMN) and at
+ * most BM_PAYLOAD_SEEDS hosts. */
+int media_check(const struct target_ctx *c, const struct host_set *hs);
+
+/* OUT/<deployment>-<name>.img (usb) or .iso (iso) for hs. */
+int media_build(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
+		enum media_kind kind, char **out);
 
 /* The README both media targets write. */
 void media_readme(const struct target_ctx *c, enum media_kind kind, struct buf *b);
@@ -25,4 +32,8 @@ void media_readme(const struct target_ctx *c, enum media_kind kind, struct buf *
  * SATA/AHCI and IDE, NVMe, virtio, the common SAS/RAID HBAs, USB storage,
  * CD-ROM, efivarfs. NULL-terminated. */
 extern const char *const media_modules[];
+/* The network drivers a medium adds when one of its hosts' rules names a
+ * MAC address (the NICs must exist to be read): virtio, Intel, Broadcom,
+ * Realtek, Mellanox, VMware, ENA. */
+extern const char *const media_nic_modules[];
 #endif

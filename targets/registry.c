@@ -59,7 +59,7 @@ bool target_packages(const struct kiln_target *t)
 
 bool target_per_host(const struct kiln_target *t)
 {
-	return t->package_host != NULL;
+	return t->package_hosts != NULL;
 }
 
 bool target_signs(const struct kiln_target *t)

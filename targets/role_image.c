@@ -7,6 +7,7 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/monitoring.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -148,6 +149,15 @@ static int role_overlay(const struct role_image_inputs *in, enum role role, stru
 	if ((e = add_file_from(o, in->firstboot, KILN_FIRSTBOOT_BIN, 0755, false)) < 0 ||
 	    (e = add_units(o, in->units_dir)) < 0)
 		return e;
+	if (role == ROLE_APP && in->archive) {
+		const struct app_archive *ar = in->archive;
+		_cleanup_free_ char *dir = xstrdup(KILN_APP_ARCHIVE);
+		*strrchr(dir, '/') = 0;
+		overlay_add_dir(o, dir, 0755);
+		overlay_add_file_from(o, KILN_APP_ARCHIVE, 0600, ar->path, ar->size, ar->sha256);
+		_cleanup_free_ char *line = xasprintf("%s  %s\n", ar->sha256, strrchr(KILN_APP_ARCHIVE, '/') + 1);
+		overlay_add_file(o, KILN_APP_ARCHIVE_SHA, 0644, line, strlen(line), false);
+	}
 	/* The user's tree last, so it can replace any of the above. */
 	for (size_t i = 0; i < in->user->n; i++) {
 		const struct overlay_entry *u = &in->user->v[i];
@@ -196,9 +206,9 @@ static int role_rootfs(const struct role_image_inputs *in, const char *rn, const
 		       uint64_t *size)
 {
 	struct rootfs_opts ro = {
-		.role = rn, .recipe = r, .suite = in->m->suite, .mirror = in->m->mirror,
+		.role = rn, .recipe = r, .debian = &in->m->debian,
 		.overrides = in->overrides, .n_overrides = in->n_overrides,
-		.source_date_epoch = in->source_date_epoch, .refresh = in->refresh,
+		.source_date_epoch = in->source_date_epoch, .refresh = in->refresh, .offline = in->offline,
 	};
 	bool cached;
 	int e = rootfs_build(&ro, tar, &cached);
@@ -232,6 +242,11 @@ static int write_image(const struct role_image_inputs *in, enum role role, const
 	return e;
 }
 
+const char *role_image_variant(const struct model *m, enum role r)
+{
+	return r == ROLE_APP && m->roles.app.type == APP_CONTAINER ? "container" : NULL;
+}
+
 int role_image_build(const struct role_image_inputs *in, enum role role, char **os_out, char **data_out,
 		     char **tar_out)
 {
@@ -246,17 +261,27 @@ int role_image_build(const struct role_image_inputs *in, enum role role, char **
 	struct recipe r = { 0 };
 	_cleanup_free_ char *tar = NULL;
 	uint64_t tar_size = 0;
-	int e = recipe_load_role(in->recipes, rn, &r);
+	const char *pk[MON_PACKAGES_MAX], *units[MON_PACKAGES_MAX];
+	size_t npk = monitoring_packages(m, role, pk, MON_PACKAGES_MAX);
+	size_t nun = monitoring_disabled_units(m, role, units, MON_PACKAGES_MAX);
+	int e = recipe_load_role_variant(in->recipes, rn, role_image_variant(m, role), &r);
+	if (e == 0)
+		e = recipe_add(&r, pk, npk, units, nun);   /* what the profile's monitoring: adds */
 	if (e == 0)
 		e = role_rootfs(in, rn, &r, &tar, &tar_size);
 	recipe_free(&r);
 	if (e < 0)
 		return e;
-	/* ext4 metadata and the 256 MiB ESP come on top of the files. */
-	uint64_t need = tar_size + tar_size / 10 + 256 * MIB + 64 * MIB;
-	if (need > (uint64_t)sz.os_disk_gib * GIB)
-		return log_error_errno(ENOSPC, "[%s] os_disk_gib %u is too small: the root filesystem alone needs "
-				       "about %" PRIu64 " MiB", rn, sz.os_disk_gib, need / MIB);
+	/* ext4 metadata and the 256 MiB ESP come on top of the files; a baked
+	 * container image is in the image once and unpacked by podman at first
+	 * boot (up to twice its size again). */
+	uint64_t baked = in->archive && role == ROLE_APP ? in->archive->size : 0;
+	uint64_t need = tar_size + tar_size / 10 + baked + baked / 10 + 256 * MIB + 64 * MIB;
+	uint64_t boot = need + 2 * baked;
+	if (boot > (uint64_t)sz.os_disk_gib * GIB)
+		return log_error_errno(ENOSPC, "[%s] os_disk_gib %u is too small: the root filesystem%s needs "
+				       "about %" PRIu64 " MiB", rn, sz.os_disk_gib,
+				       baked ? " with the container image, loaded at first boot," : " alone", boot / MIB);
 	if ((e = check_space(in->out_dir, need)) < 0)
 		return e;
 	_cleanup_free_ char *out = NULL, *data = NULL;

@@ -1,7 +1,8 @@
 /* One role's raw disk images, as kiln build makes them: the role's recipe ->
  * the cached rootfs tar (images/rootfs.h) -> the tar with the role overlay
  * (the appliance contract files of lib/appliance.h, the agent and its units,
- * the operator's overlay) -> images/layout.h -> OUT/<deployment>-<role>.raw,
+ * the operator's overlay; for a container app the image archive) ->
+ * images/layout.h -> OUT/<deployment>-<role>.raw,
  * and for the roles with a data disk a blank OUT/<deployment>-<role>-data.raw
  * of the role's data_disk_gib. Part of the build pipeline (build.h); every
  * function logs its errors and returns 0 or a negative errno. */
@@ -21,9 +22,22 @@ struct role_image_inputs {
 	size_t n_overrides;
 	const struct overlay *user;        /* laid over everything else */
 	const char *firstboot, *units_dir;
-	bool refresh;
+	bool refresh, offline;             /* images/rootfs.h */
 	int64_t source_date_epoch;         /* <0: unset */
+	const struct app_archive *archive; /* the app role's baked container image, or NULL */
 };
+
+/* A container app's service.archive as build checks it: the file, its size
+ * and sha256; role_image_build copies it to KILN_APP_ARCHIVE. */
+struct app_archive {
+	char *path;                        /* resolved against the profile's directory */
+	uint64_t size;
+	char sha256[65];
+};
+
+/* The recipe variant role r takes for this profile (recipe.h), or NULL:
+ * "container" for the app role of a container app. */
+const char *role_image_variant(const struct model *m, enum role r);
 
 /* Every key an image of a role in want[] needs, before any long work. */
 int role_image_check_keys(const char *state, const bool want[ROLE__COUNT]);

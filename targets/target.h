@@ -45,10 +45,22 @@ struct media_inputs {
 	void *ud;
 };
 
+/* The hosts one per-host output is for: one host, or (per_role) the
+ * delivered hosts of one role, which the output carries together. */
+struct host_set {
+	enum role role;
+	const char *name;          /* the output's name: the host's, or the role's when per_role */
+	const struct host *const *hosts;
+	const struct buf *const *seeds;   /* [n]: their seeds (empty until the seeds step) */
+	size_t n;
+	bool per_role;
+};
+
 /* What a target's callbacks are given. */
 struct target_ctx {
 	const struct model *m;
 	const bool *want;          /* [ROLE__COUNT]: the roles being delivered */
+	bool per_role;             /* per-host targets make one output per role (build_request.per_role) */
 	const char *out_dir;
 	const struct package_opts *po;
 	const struct media_inputs *media;   /* NULL: the request cannot make installer media */
@@ -69,12 +81,16 @@ struct kiln_target {
 	 * returns 0 and in *out (malloc'd) the path the CLI prints, or -errno.
 	 * NULL: the raw images are the output. */
 	int (*package_role)(const struct target_ctx *c, enum role r, const struct role_images *img, char **out);
-	/* One host's output, after its role's package_role (if any): for the
-	 * hosts of the delivered roles, narrowed by --host. seed is the host's
-	 * seed, made by the pipeline. Logs its errors; 0 and *out (malloc'd),
-	 * or -errno. NULL: nothing per host. */
-	int (*package_host)(const struct target_ctx *c, const struct host *h, const struct role_images *img,
-			    const struct buf *seed, char **out);
+	/* Before any long work: can this target make hs's output? Logs why
+	 * not (-errno). NULL: always. */
+	int (*check_hosts)(const struct target_ctx *c, const struct host_set *hs);
+	/* The output of a set of hosts, after their role's package_role (if
+	 * any): one set per host of the delivered roles (narrowed by --host),
+	 * or one per role with per_role. The seeds are made by the pipeline.
+	 * Logs its errors; 0 and *out (malloc'd), or -errno. NULL: nothing per
+	 * host. */
+	int (*package_hosts)(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
+			     char **out);
 	/* The operator's README (markdown) for the delivered roles; the
 	 * pipeline writes it to OUT/<deployment>-<name>-README.md. NULL: none. */
 	void (*readme)(const struct target_ctx *c, struct buf *out);
@@ -91,7 +107,7 @@ const char *const *target_profile_names(void);
  * "a<sep>b<last>c" (malloc'd). */
 char *target_names_join(bool (*keep)(const struct kiln_target *t), const char *sep, const char *last);
 bool target_packages(const struct kiln_target *t);   /* has package_role: kiln package offers it */
-bool target_per_host(const struct kiln_target *t);   /* has package_host */
+bool target_per_host(const struct kiln_target *t);   /* has package_hosts */
 bool target_signs(const struct kiln_target *t);      /* takes --sign-key/--sign-cert */
 
 /* May a seed of len bytes go to host? Refused (-EFBIG, logged) when one of

@@ -1,11 +1,11 @@
-/* Target "usb": per host a raw disk image to write to a USB stick
+/* Target "usb": per host (or per role) a raw disk image to write to a USB stick
  * (targets/media.h): GPT with the installer's ESP and the payload. */
 #include "targets/media.h"
 
-static int usb_package_host(const struct target_ctx *c, const struct host *h, const struct role_images *img,
-			    const struct buf *seed, char **out)
+static int usb_package_hosts(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
+			     char **out)
 {
-	return media_build(c, h, img, seed, MEDIA_USB, out);
+	return media_build(c, hs, img, MEDIA_USB, out);
 }
 
 static void usb_readme(const struct target_ctx *c, struct buf *b)
@@ -15,7 +15,9 @@ static void usb_readme(const struct target_ctx *c, struct buf *b)
 
 const struct kiln_target target_usb = {
 	.name = "usb",
-	.summary = "OUT/<deployment>-<host>.img per host: a UEFI installer to write to a USB stick",
-	.package_host = usb_package_host,
+	.summary = "OUT/<deployment>-<host>.img per host (-<role>.img with --per-role): a UEFI installer\n"
+		   "        to write to a USB stick",
+	.check_hosts = media_check,
+	.package_hosts = usb_package_hosts,
 	.readme = usb_readme,
 };

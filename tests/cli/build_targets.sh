@@ -19,8 +19,9 @@ check "option errors exit 2" test $? -eq 2
 
 # A seed over 16 KB: refused for ec2 before any rootfs or image work.
 setup_big_profile "$T/big"
+echo "a MinIO package" >"$T/big/minio.deb"   # MinIO's artifact is checked first: any file will do here
 check_fails "ec2: seed over EC2's user-data limit" "seed for app1 is [0-9]+ bytes, over EC2's 16384 byte user-data limit" \
-	"$KILN" build "$T/big/p.yaml" --target ec2 --out "$out"
+	"$KILN" build "$T/big/p.yaml" --target ec2 --out "$out" --artifact minio="$T/big/minio.deb"
 check "... refused before building anything" bash -c "! grep -q 'rootfs\|image:' '$T/err' && [ -z \"\$(ls -A '$out')\" ]"
 
 # The real thing for one role.

@@ -36,6 +36,9 @@ check_fails "wrong password refused" 'Access denied' app -pnot-the-password appd
 check_fails "root over TCP refused" 'Access denied' mariadb --no-defaults -h 127.0.0.1 -P "$MARIADB_PORT" -uroot -proot -e 'SELECT 1'
 check_output "database is utf8mb4" 'utf8mb4' mariadb_root -N -e "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='appdb'"
 check_output "only one app account per host part" '^1$' mariadb_root -N -e "SELECT COUNT(*) FROM mysql.user WHERE User='app'"
+check_output "bookworm: the database's collation is MariaDB 10.11's" '^utf8mb4_unicode_ci$' \
+	mariadb_root -N -e "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='appdb'"
+
 
 old=$KILN_SECRET_mysql_app_password
 export KILN_SECRET_mysql_app_password=rotated-password-2
@@ -43,3 +46,16 @@ export KILN_SECRET_mysql_app_password=rotated-password-2
 check "rotated password applies" mariadb_root -e "source $T/rotate.sql"
 check "rotated password works" app -protated-password-2 appdb -e 'SELECT COUNT(*) FROM t'
 check_fails "old password no longer works" 'Access denied' app -p"$old" appdb -e 'SELECT 1'
+
+# Trixie's SQL (MariaDB 11.8: the UCA 14.0 collation) applies too: 10.10+ has
+# that collation, so this server checks its syntax and effect.
+sed -e 's/suite: bookworm/suite: trixie/' -e '/collation_server:/d' "$P" >"$T/trixie.yaml"
+"$SQL" "$T/trixie.yaml" db1 sql >"$T/trixie.sql"
+check "trixie: a database of its own for this check" mariadb_root -e "DROP DATABASE appdb"
+check "trixie: setup SQL applies" mariadb_root -e "source $T/trixie.sql"
+check_output "trixie: the database's collation is 11.8's default" '^utf8mb4[[:space:]]utf8mb4_uca1400_ai_ci$' \
+	mariadb_root -N -e "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='appdb'"
+"$SQL" "$T/trixie.yaml" db1 cnf >"$T/trixie.cnf"
+check_output "trixie: cnf parses with my_print_defaults" '^--collation_server=utf8mb4_uca1400_ai_ci$' \
+	my_print_defaults --defaults-file="$T/trixie.cnf" mysqld
+check "trixie: the app user logs in" app -protated-password-2 appdb -e 'SELECT 1'

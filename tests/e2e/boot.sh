@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # End to end: kiln build the three role images of profiles/examples/onprem.yaml
-# (with a test overlay that reports to the console), then boot each under
+# on Debian 12 (KILN_E2E_SUITE; the example is on 13, which
+# tests/e2e/deployment.sh and the platform tests boot, so every role boots on
+# both suites) with a test overlay that reports to the console, then boot each under
 # QEMU TCG + OVMF, once from a virtio disk and once from an NVMe disk, with
 # the data disk on pvscsi and a vmxnet3 NIC, and check what the guest says:
 # multi-user reached, no failed units, the devices' drivers, and the role's
@@ -19,6 +21,7 @@ trap 'qemu_stop_all; rm -rf "$T"' EXIT
 BOOT_DEADLINE=${KILN_E2E_BOOT_SECONDS:-420}
 ROLES=${KILN_E2E_ROLES:-mysql app minio}   # a subset for debugging
 BUSES=${KILN_E2E_BUSES:-virtio nvme}
+SUITE=${KILN_E2E_SUITE:-bookworm}
 FW_ROLE=${KILN_E2E_FW_ROLE:-app}
 FIRMWARES=${KILN_E2E_FIRMWARES:-ovmf-sb tamper seabios}
 
@@ -63,6 +66,7 @@ m "failed=${failed:-none}"
 m "time=$(systemd-analyze time 2>/dev/null | head -1)"
 m "root=$(findmnt -no SOURCE /)"
 m "rootsize=$(findmnt -bno SIZE /)"
+m "suite=$(. /etc/os-release; echo "$VERSION_CODENAME")"
 m "kiln=$(stat -c %a /etc/kiln/role.key) $(cat /etc/kiln/deployment) $(ls /usr/lib/systemd/system/kiln-firstboot*.service | wc -l) $(test -x /usr/sbin/kiln-firstboot && echo agent)"
 # SCSI scanning of the pvscsi disk can finish after the boot is "done".
 for i in $(seq 30); do ls -d /sys/block/sd* >/dev/null 2>&1 && break; sleep 1; done
@@ -77,7 +81,7 @@ for n in /sys/class/net/*; do
 done
 check() {
 	case $role in
-	mysql) [ "$(mysql -N -e 'SELECT 1' 2>&1)" = 1 ] ;;
+	mysql) [ "$(mariadb -N -e 'SELECT 1' 2>&1)" = 1 ] ;;
 	app)   curl -s --max-time 5 http://127.0.0.1/ | grep -q nginx ;;
 	minio) [ "$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:9000/minio/health/live)" = 200 ] ;;
 	esac
@@ -100,7 +104,8 @@ printf '[Service]\nExecStartPre=+/usr/bin/install -d -o minio-user -g minio-user
 	>"$ovm/etc/systemd/system/minio.service.d/e2e.conf"
 ln -s /lib/systemd/system/minio.service "$ovm/etc/systemd/system/multi-user.target.wants/minio.service"
 
-profile=$ROOT/profiles/examples/onprem.yaml
+profile=$T/onprem-$SUITE.yaml
+sed "s/^  suite: .*/  suite: $SUITE/" "$ROOT/profiles/examples/onprem.yaml" >"$profile"
 state=$T/state out=$T/images
 check "keys init" "$KILN" keys init "$profile" --state "$state"
 bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
@@ -141,6 +146,8 @@ boot() { # role bus [firmware]
 	[ "$k" = "600 acme 2 agent" ] && ok "$name: role key 0600, deployment, agent and its units in place" ||
 		not_ok "$name: kiln files: '$k' (wanted '600 acme 2 agent')"
 	[ "$root" = "$want_root" ] && ok "$name: root on $root" || not_ok "$name: root on '$root', wanted $want_root"
+	local su; su=$(marker "$name" suite)
+	[ "$su" = "$SUITE" ] && ok "$name: Debian $su" || not_ok "$name: Debian '$su', wanted $SUITE"
 	local rs img; rs=$(marker "$name" rootsize); img=$(stat -c %s "$out/acme-$role.raw")
 	[ "${rs:-0}" -gt "$img" ] && ok "$name: root filesystem grew into the larger disk ($rs bytes > image $img)" ||
 		not_ok "$name: root filesystem did not grow (${rs:-?} bytes, image $img)"

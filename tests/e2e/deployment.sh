@@ -3,12 +3,20 @@
 # booted under QEMU TCG with its own seed on a KILN_SEED medium, on a private
 # network: a network namespace whose bridge joins the VMs' taps and whose
 # router holds both subnets' gateways and the admin address 192.168.40.1.
-# Nothing leaves the namespace. Pass means the hosts configured themselves
+# Nothing leaves the namespace. The app is the demo app as a container: an
+# OCI archive made offline here (tests/fixtures/demo-container/build.sh),
+# baked into the app image by kiln build, loaded by podman at first boot and
+# run under systemd. Pass means the hosts configured themselves
 # and joined: an HTTPS upload to the app (checked with the deployment's CA)
-# lands as a row in MySQL and an object in the bucket; the firewall lets the
+# lands as a row in MySQL and an object in the bucket; the container gets
+# its environment exactly (a |url-encoded password in a URL included) and is
+# restarted when it dies; systemd's EnvironmentFile= reads kiln's systemd
+# syntax exactly (tests/fixtures/app_env_cases.sh); the firewall lets the
 # app host reach 3306/9000 only, SSH only from the admin range, and a
-# stranger's 3306 is dropped, counted and logged; no secret value appears in
-# any console, journal or status file. Fault cases on the way:
+# stranger's 3306 is dropped, counted and logged; monitoring works
+# (tests/e2e/monitoring.sh: scrapes, an alert, central logs, exporter reach,
+# the status page); no secret value appears in any console, journal, status
+# file or what Prometheus holds. Fault cases on the way:
 #   - db1 is powered on two minutes after the app host: the app waits, then joins;
 #   - app1 loses power while its join is waiting: after the reboot it resumes
 #     (finished steps are not redone) and completes;
@@ -42,12 +50,11 @@ P=$T/deployment.yaml S=$T/state IMG=$T/images
 sed "s|@SSH_KEY@|$(cat "$T/id.pub")|" "$ROOT/tests/profiles/fixtures/deployment.yaml" > "$P"
 check "keys init" "$KILN" keys init "$P" --state "$S"
 check "secrets init" "$KILN" secrets init "$P" --state "$S"
-ov=$T/overlay
-install -d "$ov/opt/kiln-demo"
-install -m 0644 "$ROOT/examples/demo-app/app.py" "$ov/opt/kiln-demo/app.py"
+check "the demo app's container archive, made offline (kiln rootfs, podman import and save)" \
+	bash "$ROOT/tests/fixtures/demo-container/build.sh" "$KILN_IMG" "$T/demo-app.oci.tar"
 bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
-check "kiln build (app, mysql, minio)" "$KILN_IMG" build "$P" --target raw --state "$S" --out "$IMG" \
-	--overlay "$ov" --artifact "minio=$(ls "$T"/deb/*.deb)"
+check "kiln build (app with podman and the archive, mysql, minio)" "$KILN_IMG" build "$P" --target raw --state "$S" \
+	--out "$IMG" --artifact "minio=$(ls "$T"/deb/*.deb)"
 medium() { # name seed-file
 	mkdir -p "$T/medium-$1"; cp "$2" "$T/medium-$1/seed"
 	xorriso -as mkisofs -quiet -V KILN_SEED -o "$T/$1-seed.iso" "$T/medium-$1" 2>/dev/null
@@ -162,6 +169,41 @@ else
 	not_ok "the app answers /healthz"
 	adm ${IP[app1]} 'systemctl status kiln-app.service --no-pager; journalctl -u kiln-app.service --no-pager | tail -30' 2>&1 | sed 's/^/#   /'
 fi
+# --- the app is the container kiln baked into the image, run by systemd
+check_output "app1: the image was loaded from the baked archive" \
+	'role +done +nginx serving TLS; image localhost/kiln-demo:e2e loaded from the image.s archive' \
+	adm ${IP[app1]} 'kiln-firstboot status'
+check "app1: the archive in the image matches its recorded sha256" \
+	adm ${IP[app1]} 'cd /usr/share/kiln && sha256sum --quiet -c app-image.tar.sha256'
+check_output "app1: kiln-app.service runs the container" '^active kiln-app localhost/kiln-demo:e2e$' \
+	adm ${IP[app1]} 'echo "$(systemctl is-active kiln-app.service) $(podman ps --format "{{.Names}} {{.Image}}")"'
+# Values reach the container as they are (no quotes), |url decodes back to the secret.
+adm ${IP[app1]} 'podman exec kiln-app python3 -c "import os,sys; sys.stdout.write(os.environ[\"DB_PASSWORD\"] + \"\\0\" + os.environ[\"DB_URL\"])"' \
+	> "$T/app-env" 2>/dev/null
+check "app1: the container's DB_PASSWORD is the secret, without quotes" /usr/bin/python3 -c '
+import sys
+sys.exit(open(sys.argv[1], "rb").read().decode().split("\0")[0] != open(sys.argv[2]).read())' \
+	"$T/app-env" "$S/secrets/mysql_app_password"
+check "app1: its DB_URL's password decodes to the secret (|url)" /usr/bin/python3 -c '
+import sys, urllib.parse
+pw, url = open(sys.argv[1], "rb").read().decode().split("\0")
+u = urllib.parse.urlsplit(url)
+sys.exit(not (urllib.parse.unquote(u.password) == open(sys.argv[2]).read() == pw and u.hostname == "192.168.40.210"))' \
+	"$T/app-env" "$S/secrets/mysql_app_password"
+# systemd's own EnvironmentFile= reader (PID 1, through systemd-run) takes
+# kiln's systemd syntax exactly, '$' and empty values included.
+(
+	. "$ROOT/tests/fixtures/app_env_cases.sh"
+	env_cases_profile "$T/envcase.yaml" "{exec: /usr/bin/env}" '${secret.tls_key}'
+	env "${env_cases_secrets[@]}" "$ROOT/$KILN_BUILD/drivers/app_env" "$T/envcase.yaml" env > "$T/envcase.env"
+	env "${env_cases_secrets[@]}" bash -c "$(declare -f env_cases_expected); env_cases_expected 0" > "$T/envcase.want"
+	adm ${IP[app1]} 'umask 077; cat > /run/kiln-envcase.env' < "$T/envcase.env"
+	adm ${IP[app1]} 'systemd-run --quiet --wait --pipe -p EnvironmentFile=/run/kiln-envcase.env /usr/bin/env -0' \
+		> "$T/envcase.got" 2>/dev/null
+	check "app1: systemd's EnvironmentFile= reads kiln's systemd syntax exactly (quotes, \$, empty, a PEM)" \
+		env_cases_compare "$T/envcase.want" "$T/envcase.got"
+)
+
 head -c 300000 /dev/urandom > "$T/blob"
 want=$(sha256sum "$T/blob" | cut -d' ' -f1)
 app_curl -F name=e2e -F "file=@$T/blob" https://app1.acme.internal/records > "$T/created.json" 2>"$T/curl.err"
@@ -170,7 +212,7 @@ id=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["i
 app_curl -o "$T/back" "https://app1.acme.internal/records/${id:-0}/file" 2>/dev/null
 check "the file comes back byte for byte" cmp "$T/back" "$T/blob"
 check_output "the row is in MySQL (read on db1 over SSH from the admin range)" "^$want\$" \
-	adm ${IP[db1]} "mysql -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id:-0}'"
+	adm ${IP[db1]} "mariadb -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id:-0}'"
 key=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("object_key",""))' "$T/created.json" 2>/dev/null)
 check_output "the object is in the bucket (HEAD with the app's credential)" '^300000$' adm ${IP[app1]} \
 	"set -a; . /etc/kiln/app.env; python3 -c 'import boto3,os; s3=boto3.client(\"s3\",endpoint_url=os.environ[\"S3_ENDPOINT\"],aws_access_key_id=os.environ[\"S3_ACCESS_KEY\"],aws_secret_access_key=os.environ[\"S3_SECRET_KEY\"],region_name=\"us-east-1\"); print(s3.head_object(Bucket=\"uploads\",Key=\"$key\")[\"ContentLength\"])'"
@@ -184,13 +226,32 @@ s3=boto3.client(\"s3\",endpoint_url=os.environ[\"S3_ENDPOINT\"],aws_access_key_i
 try: s3.create_bucket(Bucket=\"not-the-apps\"); print(\"created\")
 except botocore.exceptions.ClientError as e: print(e.response[\"Error\"][\"Code\"])'"
 check_output "db1's data disk was kept, not formatted" '^keep-me$' adm ${IP[db1]} 'cat /var/lib/mysql/kiln-e2e-marker'
+# The profile's suite (tests/profiles/fixtures/deployment.yaml): Debian 13 and its MariaDB.
+for h in app1 db1 minio1; do
+	check_output "$h runs Debian 13 (trixie)" '^13 trixie$' adm ${IP[$h]} '. /etc/os-release; echo "$VERSION_ID $VERSION_CODENAME"'
+	check_output "$h's apt names trixie, -updates and -security" '^Suites: trixie-security$' \
+		adm ${IP[$h]} 'cat /etc/apt/sources.list.d/debian.sources; test ! -e /etc/apt/sources.list'
+done
+check_output "db1 runs MariaDB 11.8" '11\.8\.[0-9]+-MariaDB' adm ${IP[db1]} "mariadb -N -e 'SELECT VERSION()'"
+check_output "db1's database has 11.8's collation" '^utf8mb4_uca1400_ai_ci$' adm ${IP[db1]} \
+	"mariadb -N -e \"SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='appdb'\""
 check_output "kiln-firstboot status on app1" 'join +done' adm ${IP[app1]} 'kiln-firstboot status'
+# Restart on failure: the container's process killed, systemd starts it again.
+adm ${IP[app1]} 'podman kill kiln-app' >/dev/null 2>&1
+for _ in $(seq 60); do
+	[ "$(adm ${IP[app1]} 'systemctl show -p NRestarts --value kiln-app.service' 2>/dev/null)" -ge 1 ] 2>/dev/null &&
+		app_curl -f -o /dev/null https://app1.acme.internal/healthz 2>/dev/null && break
+	sleep 3
+done
+check_output "app1: the killed container was restarted by systemd and answers again" '^[1-9]' \
+	adm ${IP[app1]} 'systemctl show -p NRestarts --value kiln-app.service'
+check "app1: ... through nginx" app_curl -f -o /dev/null https://app1.acme.internal/healthz
 # Resumed, not redone: the role step finished before the power cut, the join after it.
 adm ${IP[app1]} 'cat /var/lib/kiln/status.json' > "$T/app1.status" 2>/dev/null
 upd() { /usr/bin/python3 -c 'import json,sys; print([s["updated"] for s in json.load(open(sys.argv[1]))["steps"] if s["name"]==sys.argv[2]][0])' "$T/app1.status" "$1" 2>/dev/null; }
 check "app1 resumed after the power cut: role done before it (${t_cycle}), join after" \
 	bash -c "[ '$(upd role)' -lt '$t_cycle' ] && [ '$(upd join)' -ge '$t_cycle' ]"
-check_output "app1: each step recorded once" '^6$' bash -c "grep -c '\"name\"' '$T/app1.status'"
+check_output "app1: each step recorded once" '^7$' bash -c "grep -c '\"name\"' '$T/app1.status'"
 check "app1: after the power cycle the join waited for db1 again, then finished" \
 	bash -c "tr -d '\r' < '$T/app1.log' | sed -n '/=== power cycle ===/,\$p' | grep -aq 'waiting for db1'"
 
@@ -211,15 +272,20 @@ after=$(adm ${IP[db1]} "nft -j list counter inet filter input_drop" | /usr/bin/p
 check "the stranger's packets were counted as drops (${before:-?} -> ${after:-?})" test "${after:-0}" -gt "${before:-0}"
 check_output "and logged" 'kiln-drop: .*SRC=192\.168\.40\.201 .*DPT=3306' adm ${IP[db1]} 'journalctl -k --no-pager'
 
+# --- monitoring: scrapes, alerts, central logs, exporter reach, status page
+. "$(dirname "$0")/monitoring.sh"
+
 # --- no secret value in any console, journal or status file
 for h in app1 db1 minio1; do
 	adm ${IP[$h]} 'journalctl -b --no-pager; cat /var/lib/kiln/status.json' > "$T/$h.journal" 2>/dev/null
 done
 leaks=0
-for f in "$S"/secrets/*; do
-	v=$(cat "$f"); [ ${#v} -ge 8 ] || continue
-	for out in "$T"/*.log "$T"/*.journal; do
+for f in "$S"/secrets/* "$S"/monitoring/*.key "$S"/monitoring/hosts/*.key; do
+	v=$(sed -n 2p "$f"); [ "${v#-----}" = "$v" ] || continue   # a PEM key: its first line of key material
+	[ -n "$v" ] || v=$(cat "$f")
+	[ ${#v} -ge 8 ] || continue
+	for out in "$T"/*.log "$T"/*.journal "$T"/*.json; do
 		grep -aqF -- "$v" "$out" && { echo "# secret $(basename "$f") found in $(basename "$out")"; leaks=1; }
 	done
 done
-check "no secret value in consoles, journals or status files" test $leaks = 0
+check "no secret value in consoles, journals, status files, Prometheus' targets and series, the status page" test $leaks = 0

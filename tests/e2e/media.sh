@@ -39,12 +39,16 @@ install:
   data_disk: {serial: "DATA-*"}
   unattended: true
 hosts:
-  - {name: db1, role: mysql, subnet: data, address: 192.168.40.210}
+  - name: db1
+    role: mysql
+    subnet: data
+    address: 192.168.40.210
+    install: {machine: {dmi_serial: KILN-DB1}}
   - name: db2
     role: mysql
     subnet: data
     address: 192.168.40.211
-    install: {wipe: true}
+    install: {wipe: true, machine: {mac: "52:54:00:00:00:02"}}
   - name: db3
     role: mysql
     subnet: data
@@ -59,20 +63,20 @@ sed '/^    install: {disk/d' "$P" >"$T/norule.yaml"
 S=$T/state
 check "keys and secrets" bash -c "'$KILN' keys init '$P' --state '$S' && '$KILN' secrets init '$P' --state '$S'"
 t0=$SECONDS
-check "kiln build --target iso for db1" "$KILN_IMG" build "$P" --target iso --host db1 --state "$S" --out "$T/iso" \
-	--overlay "$ov" --version 3
-echo "# media: iso for db1 built in $((SECONDS - t0)) s (image included)"
-check "kiln build --target usb for db2" "$KILN_IMG" build "$P" --target usb --host db2 --state "$S" --out "$T/usb" \
-	--overlay "$ov" --version 3
+check "kiln build --target iso --target usb --per-role for db1 and db2" "$KILN_IMG" build "$P" --target iso \
+	--target usb --per-role --host db1 --host db2 --state "$S" --out "$T/role" --overlay "$ov" --version 3
+echo "# media: the mysql role's ISO and USB image for db1 and db2 built in $((SECONDS - t0)) s (image included)"
+ISO=$T/role/acme-mysql.iso USB=$T/role/acme-mysql.img
 sed -i '/^install:/,/^  unattended/d' "$T/norule.yaml"
 check "kiln build --target iso for db3 (no rules)" "$KILN_IMG" build "$T/norule.yaml" --target iso --host db3 \
 	--state "$S" --out "$T/iso3" --version 3
 check "the ISO's El Torito catalogue has a UEFI boot image" bash -c \
-	"xorriso -indev '$T/iso/acme-db1.iso' -report_el_torito plain 2>/dev/null | grep -q 'El Torito boot img : *1 *UEFI'"
-rm -f "$T"/iso/*.raw "$T"/usb/*.raw "$T"/iso3/*.raw
+	"xorriso -indev '$ISO' -report_el_torito plain 2>/dev/null | grep -q 'El Torito boot img : *1 *UEFI'"
+rm -f "$T"/role/*.raw "$T"/iso3/*.raw
 
 # media_vm NAME MEDIUM(iso|usb) FILE DISK SERIAL [DISK SERIAL]: the medium
-# read-only, the disks as virtio with serials, in that order.
+# read-only, the disks as virtio with serials, in that order; the machine's
+# SMBIOS system serial and NIC MAC from SMBIOS_SERIAL and MAC when set.
 media_vm() {
 	local name=$1 kind=$2 file=$3; shift 3
 	cp "$OVMF_VARS" "$T/$name.vars"
@@ -81,7 +85,8 @@ media_vm() {
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 		-drive "if=pflash,format=raw,unit=1,file=$T/$name.vars"
 		-drive "if=none,id=medium,format=raw,readonly=on,file=$file"
-		-netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0)
+		-netdev user,id=n0,restrict=on -device "virtio-net-pci,netdev=n0${MAC:+,mac=$MAC}")
+	if [ -n "${SMBIOS_SERIAL:-}" ]; then args+=(-smbios "type=1,serial=$SMBIOS_SERIAL"); fi
 	case $kind in
 	iso) args+=(-device ide-cd,drive=medium) ;;
 	usb) args+=(-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=medium,removable=on) ;;
@@ -97,16 +102,35 @@ media_vm() {
 }
 has() { grep -aEq -- "$2" "$T/$1.log"; }
 
-# --- db1: refused, power cut, rerun ----------------------------------------------
+# --- the role's medium on a machine no rule names -----------------------------------
 truncate -s 50G "$T/data1.raw"
 truncate -s 12G "$T/os1.raw"
-mkfs.ext4 -q -L old "$T/os1.raw"
 t0=$SECONDS
-media_vm refuse iso "$T/iso/acme-db1.iso" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
+media_vm nomatch iso "$ISO" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
+if qemu_wait nomatch 'kiln installer: (STOPPED|waiting here|installing)' 300; then
+	check "no host's install.machine rule matches: the installer stops" has nomatch \
+		"STOPPED, nothing was written: this machine matches no host's install.machine rule"
+	check "it shows the machine's facts" has nomatch 'this machine: NICs eth0 52:54:00:12:34:56; DMI serial'
+	check "and why each rule failed" bash -c "grep -aEq '(its DMI serial .* is not|it reports no DMI serial, the rule wants) \"KILN-DB1\"' '$T/nomatch.log' &&
+		grep -aq 'no network card has MAC 52:54:00:00:00:02' '$T/nomatch.log'"
+	check "it stopped before looking at a disk" bash -c "! grep -aq 'kiln installer: disks:' '$T/nomatch.log'"
+else
+	not_ok "the role's medium did not stop on a machine no rule names"
+fi
+qemu_stop nomatch
+check "nothing was written on either disk" bash -c "! blkid -p '$T/os1.raw' && ! blkid -p '$T/data1.raw'"
+echo "# media: no-match boot $((SECONDS - t0)) s"
+
+# --- db1: refused, power cut, rerun ----------------------------------------------
+mkfs.ext4 -q -L old "$T/os1.raw"
+export SMBIOS_SERIAL=KILN-DB1
+t0=$SECONDS
+media_vm refuse iso "$ISO" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
 if qemu_wait refuse 'kiln installer: (STOPPED|waiting here)' 300; then
 	check "a disk the rule picks that holds a filesystem is refused" has refuse \
 		'STOPPED, nothing was written: vdb holds data: kiln overwrites it only with install.wipe: true'
 	check "the refusal lists why: it holds ext4 \"old\"" has refuse 'matches install.disk but is not blank \(ext4 "old"\)'
+	check "the role's medium picked db1 by its DMI serial" has refuse '-> this machine: db1 is installed'
 else
 	not_ok "db1: the installer did not stop on a disk holding a filesystem"
 fi
@@ -116,7 +140,7 @@ echo "# media: refusal boot $((SECONDS - t0)) s"
 
 dd if=/dev/zero of="$T/os1.raw" bs=1M count=4 conv=notrunc status=none
 t0=$SECONDS
-media_vm cut iso "$T/iso/acme-db1.iso" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
+media_vm cut iso "$ISO" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
 if qemu_wait cut 'kiln: writing: [0-9]+% \([1-9][0-9]* of' 300; then
 	check "the serial rule picks the OS disk, the second of two blank disks" has cut \
 		'vdb .*serial "OS-1"'
@@ -130,11 +154,12 @@ fi
 echo "# media: power-cut boot $((SECONDS - t0)) s"
 
 t0=$SECONDS
-media_vm rerun iso "$T/iso/acme-db1.iso" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
+media_vm rerun iso "$ISO" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
 if qemu_wait rerun 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 	ok "db1: the rerun completes, the host boots its disk and configures itself from the seed"
 	check "the installer made the installed disk boot next" has rerun 'boot entry Boot[0-9A-F]{4} "kiln db1" is first'
 	check "db1's seed came from /etc/kiln/seed" has rerun 'KILN-STATUS: datasource: *file:/etc/kiln/seed'
+	check "the installed host configured itself as db1" has rerun 'KILN-STATUS: +seed +done +host db1 \(mysql\)'
 	check "db1's data disk was found by its rule, formatted and mounted" has rerun \
 		'KILN-STATUS: +datadisk +done +/dev/vda formatted and mounted'
 	check "the installed disk passes sgdisk -v" bash -c "sgdisk -v '$T/os1.raw' | grep -q 'No problems found'"
@@ -142,6 +167,7 @@ else
 	not_ok "db1: the rerun did not reach deployment ready"
 fi
 qemu_stop rerun
+unset SMBIOS_SERIAL
 echo "# media: install + first boot (ISO) $((SECONDS - t0)) s"
 rm -f "$T/os1.raw" "$T/data1.raw"
 
@@ -150,9 +176,12 @@ truncate -s 50G "$T/data2.raw"
 truncate -s 12G "$T/os2.raw"
 mkfs.ext4 -q -L old "$T/os2.raw"
 t0=$SECONDS
-media_vm usb usb "$T/usb/acme-db2.img" "$T/os2.raw" OS-2 "$T/data2.raw" DATA-2
+MAC=52:54:00:00:00:02 media_vm usb usb "$USB" "$T/os2.raw" OS-2 "$T/data2.raw" DATA-2
 if qemu_wait usb 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 	ok "db2 from a USB stick: installed over a filesystem (install.wipe), deployment ready"
+	check "the role's medium picked db2 by its NIC's MAC" has usb '-> this machine: db2 is installed'
+	check "the installer installed db2" has usb 'kiln installer: deployment acme, host db2 \(role mysql\)'
+	check "the installed host configured itself as db2" has usb 'KILN-STATUS: +seed +done +host db2 \(mysql\)'
 	check "the installer found the medium on the USB stick" has usb 'kiln installer: medium /dev/sd[a-z]: payload'
 	check "install.wipe: the filesystem on the OS disk was overwritten" has usb 'install.wipe: its content is lost'
 	check "db2's data disk was formatted and mounted" has usb 'KILN-STATUS: +datadisk +done +/dev/vdb formatted and mounted'

@@ -21,9 +21,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bm_payload p;
 	char why[256];
 	if (bm_payload_parse_header(block, limit, &p, why, sizeof why) == 0) {
-		if (p.bmap_off < BM_PAYLOAD_HEADER || p.bmap_off + p.bmap_len > p.sig_off ||
-		    p.sig_off + p.sig_len > p.seed_off || p.seed_off + p.seed_len > p.data_off ||
-		    p.data_off + p.data_len > limit || !p.image || !p.image_size)
+		uint64_t end = p.sig_off + p.sig_len;
+		if (p.bmap_off < BM_PAYLOAD_HEADER || p.bmap_off + p.bmap_len > p.sig_off || !p.n_seeds ||
+		    p.n_seeds > BM_PAYLOAD_SEEDS || !p.image || !p.image_size)
+			abort();
+		for (size_t i = 0; i < p.n_seeds; i++) {
+			if (p.seeds[i].off < end || p.seeds[i].text)
+				abort();
+			end = p.seeds[i].off + p.seeds[i].len;
+		}
+		if (end > p.data_off || p.data_off + p.data_len > limit)
 			abort();
 		bm_payload_free(&p);
 	}

@@ -49,7 +49,10 @@ static void check(const struct recipe *r)
 	}
 	for (size_t i = 0; i < r->n_artifacts; i++) {
 		const struct recipe_artifact *a = &r->artifacts[i];
-		if (!recipe_valid_name(a->name) || !a->sha256 || strlen(a->sha256) != 64 || (!a->url && !a->path))
+		/* one source: a pinned url or path, or local_only saying why there is none */
+		if (!recipe_valid_name(a->name) || !!a->url + !!a->path + !!a->local_only != 1)
+			abort();
+		if (a->local_only ? a->sha256 || !*a->local_only : !a->sha256 || strlen(a->sha256) != 64)
 			abort();
 	}
 }

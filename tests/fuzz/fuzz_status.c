@@ -6,6 +6,7 @@
  * the input's bytes must save to a file that loads again: the agent must
  * never write a record it cannot read. */
 #include "firstboot/status.h"
+#include "tests/fuzz/fuzz_file.h"
 #include "lib/fileio.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -15,12 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *dir, *saved;
+static char *saved;
 
 static bool same(const struct status *a, const struct status *b)
 {
@@ -72,28 +72,12 @@ static void round_trip(const struct status *s, bool exact)
 	unlink(saved);
 }
 
-static void remove_dir(void)
-{
-	rmdir(dir);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!dir) {
-		char tmpl[] = "/dev/shm/kiln-fuzz-status-XXXXXX";   /* tmpfs: fsync costs nothing */
-		if (!mkdtemp(tmpl))
-			abort();
-		dir = xstrdup(tmpl);
-		saved = path_join(dir, "status.json");
-		atexit(remove_dir);
-	}
-	/* A real file: the agent opens its status without following links, so
-	 * a /proc/self/fd/N path (a symlink) would be refused with ELOOP. */
-	char *in = path_join(dir, "in.json");
-	int fd = open(in, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
-		abort();
-	close(fd);
+	if (!saved)
+		saved = fuzz_path("status.json");
+	/* A real file: the agent opens its status without following links. */
+	char *in = fuzz_file("in.json", data, size);
 	struct status s;
 	int r = status_load(in, &s);
 	unlink(in);

@@ -42,7 +42,7 @@ static void fake_put(const char *dir, const char *attr, const char *text)
 }
 
 /* Under root (which holds sys/). */
-static void fake_disk_add(const char *root, const struct fake_disk *d)
+__attribute__((unused)) static void fake_disk_add(const char *root, const struct fake_disk *d)
 {
 	char dev[768], blk[900], cmd[2048], num[64];
 	snprintf(dev, sizeof dev, "%s/sys/devices/%s", root, d->bus);

@@ -80,9 +80,13 @@ static inline void mini_tar(const char *tar_path, const char *role, unsigned dat
 	archive_write_set_format_pax_restricted(a);
 	if (archive_write_open_filename(a, tar_path) != ARCHIVE_OK)
 		abort();
-	static const char *const dirs[] = { "./", "./boot/", "./etc/", "./etc/kiln/", "./usr/", "./usr/bin/", "./usr/lib/",
+	/* with the parents kiln build's role overlay writes into, so the tar can
+	 * stand in for a cached rootfs (tests/cli/build_archive.sh) */
+	static const char *const dirs[] = { "./", "./boot/", "./etc/", "./etc/kiln/", "./etc/systemd/",
+					    "./etc/systemd/system/", "./usr/", "./usr/bin/", "./usr/lib/",
 					    "./usr/lib/shim/", "./usr/lib/grub/x86_64-efi-signed/",
-					    "./var/", "./tmp/" };
+					    "./usr/lib/systemd/", "./usr/lib/systemd/system/", "./usr/sbin/",
+					    "./usr/share/", "./var/", "./tmp/" };
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		mini_add(a, dirs[i], 1, NULL, 0);
 	char role_line[64];

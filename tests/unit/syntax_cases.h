@@ -21,7 +21,7 @@ struct syntax_case {
 #define SYNTAX_CASES(fn, ...) \
 	run_syntax_cases(#fn, fn, (const struct syntax_case[]){ __VA_ARGS__, { NULL, NULL } })
 
-static void run_syntax_cases(const char *name, const char *(*fn)(const char *), const struct syntax_case *c)
+static inline void run_syntax_cases(const char *name, const char *(*fn)(const char *), const struct syntax_case *c)
 {
 	size_t bad = 0;
 	for (; c->value; c++) {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include "baremetal/install.h"
 #include "baremetal/payload.h"
+#include "lib/buf.h"
 #include "lib/fileio.h"
 #include "image_util.h"
 #include "mini_image.h"
@@ -64,11 +65,13 @@ static int teardown(void **state)
 	return 0;
 }
 
+static struct bm_payload_text one_seed;
+
 static struct bm_payload_in input(const char *seed)
 {
+	one_seed = (struct bm_payload_text){ seed, seed ? strlen(seed) : 0 };
 	return (struct bm_payload_in){ .image = md.img, .map = &map, .bmap = bmap_text, .bmap_len = bmap_len,
-				       .sig = sig_text, .sig_len = sig_len, .seed = seed,
-				       .seed_len = seed ? strlen(seed) : 0 };
+				       .sig = sig_text, .sig_len = sig_len, .seeds = &one_seed, .n_seeds = 1 };
 }
 
 /* The payload at byte base of a fresh file (a partition of a medium). */
@@ -100,7 +103,8 @@ static int install_from(int fd, uint64_t base, uint64_t limit, bool expect_ok)
 	struct bm_payload p;
 	char why[256];
 	assert_int_equal(bm_payload_open(fd, base, limit, "medium", &p, why, sizeof why), 0);
-	assert_string_equal(p.seed, "");
+	assert_int_equal(p.n_seeds, 1);
+	assert_string_equal(p.seeds[0].text, "");
 	assert_string_equal(p.image, strrchr(md.img, '/') + 1);
 	struct bm_install_opts o = { .disk = tgt, .source = { .payload = &p, .pub = &pub, .deployment = "acme" } };
 	struct bm_install_result res;
@@ -215,7 +219,7 @@ static void test_bad_headers(void **state)
 		{ "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 4096 67108865\n", 4 * MiB, "over its limit" },
 		{ "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 100 10\n", 4 * MiB, "outside the payload" },
 		{ "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 4096 10\nbmap-sig 4100 10\n", 4 * MiB,
-		  "overlaps the bmap" },
+		  "the bmap-sig overlaps the part before it" },
 		{ "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 4096 10\nbmap-sig 8192 10\nseed 12288 0\n"
 		  "data 1048576 18446744073709551615\nend\n", 4 * MiB, "outside the payload" },
 		{ "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 4096 10\nbmap-sig 8192 10\nseed 12288 0\n"
@@ -225,6 +229,14 @@ static void test_bad_headers(void **state)
 		{ "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 4096 10\nbmap-sig 8192 10\nseed 12288 0\n"
 		  "data 1048576 0\nend\n", 4 * MiB, "no block map, signature or data" },
 		{ "kiln-payload 1\nimage a\x01.raw\n", 4 * MiB, "image line" },
+		{ "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 4096 10\nbmap-sig 8192 10\n"
+		  "data 1048576 10\nend\n", 4 * MiB, "seed line is missing" },
+		{ "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 4096 10\nbmap-sig 8192 10\nseed 12288 5000\n"
+		  "seed 16384 10\ndata 1048576 10\nend\n", 4 * MiB, "the seed overlaps the part before it" },
+		{ "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 4096 10\nbmap-sig 8192 10\nseed 12288 10\n"
+		  "seed 16384 1048577\ndata 1048576 10\nend\n", 4 * MiB, "the seed is 1048577 bytes, over its limit" },
+		{ "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 4096 10\nbmap-sig 8192 10\nseed 12288 10\n"
+		  "seed 16384 10\ndata 16000 10\nend\n", 4 * MiB, "the data overlaps the part before it" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		if (parse(cases[i].text, cases[i].limit, why) != -EBADMSG)
@@ -237,13 +249,64 @@ static void test_bad_headers(void **state)
 	int fd = open(pay, O_RDWR | O_CLOEXEC);
 	struct bm_payload p;
 	assert_int_equal(bm_payload_open(fd, 0, size, "medium", &p, why, sizeof why), 0);
-	uint64_t at = p.seed_off + 1;
+	uint64_t at = p.seeds[0].off + 1;
 	bm_payload_free(&p);
 	assert_int_equal(pwrite_full(fd, "", 1, at), 0);
 	assert_int_equal(bm_payload_open(fd, 0, size, "medium", &p, why, sizeof why), -EBADMSG);
 	assert_non_null(strstr(why, "NUL"));
 	assert_int_equal(bm_payload_open(fd, 0, 100, "medium", &p, why, sizeof why), -EBADMSG);
 	close(fd);
+}
+
+/* A per-role medium's payload: several seeds, each read back in order; more
+ * than BM_PAYLOAD_SEEDS refused both ways. */
+static void test_seeds(void **state)
+{
+	(void)state;
+	struct bm_payload_text seeds[] = { { "seed-of-db1", 11 }, { NULL, 0 }, { "seed-of-db3", 11 } };
+	struct bm_payload_in in = input(NULL);
+	in.seeds = seeds;
+	in.n_seeds = 3;
+	unlink(pay);
+	int fd = open(pay, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(bm_payload_write(fd, 0, &in, NULL, NULL), 0);
+	struct bm_payload p;
+	char why[256];
+	assert_int_equal(bm_payload_open(fd, 0, bm_payload_size(&in), "medium", &p, why, sizeof why), 0);
+	assert_int_equal(p.n_seeds, 3);
+	assert_string_equal(p.seeds[0].text, "seed-of-db1");
+	assert_string_equal(p.seeds[1].text, "");
+	assert_string_equal(p.seeds[2].text, "seed-of-db3");
+	assert_true(p.seeds[0].off < p.seeds[1].off && p.seeds[2].off < p.data_off);
+	bm_payload_free(&p);
+
+	struct bm_payload_text many[BM_PAYLOAD_SEEDS + 1];
+	for (size_t i = 0; i <= BM_PAYLOAD_SEEDS; i++)
+		many[i] = (struct bm_payload_text){ "s", 1 };
+	in.seeds = many;
+	in.n_seeds = BM_PAYLOAD_SEEDS;
+	assert_int_equal(bm_payload_write(fd, 0, &in, NULL, NULL), 0);
+	assert_int_equal(bm_payload_open(fd, 0, bm_payload_size(&in), "medium", &p, why, sizeof why), 0);
+	assert_int_equal(p.n_seeds, BM_PAYLOAD_SEEDS);
+	bm_payload_free(&p);
+	in.n_seeds = BM_PAYLOAD_SEEDS + 1;
+	assert_int_equal(bm_payload_write(fd, 0, &in, NULL, NULL), -EINVAL);
+	in.n_seeds = 0;
+	assert_int_equal(bm_payload_write(fd, 0, &in, NULL, NULL), -EINVAL);
+	close(fd);
+
+	/* a header listing one seed too many */
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "kiln-payload 1\nimage a.raw\nimage-size 5\nbmap 4096 10\nbmap-sig 8192 10\n");
+	for (unsigned i = 0; i <= BM_PAYLOAD_SEEDS; i++)
+		buf_printf(&b, "seed %u 1\n", 12288 + i);
+	buf_puts(&b, "data 1048576 10\nend\n");
+	assert_true(b.len <= BM_PAYLOAD_HEADER);
+	assert_int_equal(parse(b.data, 4 * MiB, why), -EBADMSG);
+	assert_string_equal(why, "the header lists more than 100 seeds");
+	buf_free(&b);
 }
 
 int main(void)
@@ -254,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_changed_data_refused),
 		cmocka_unit_test(test_changed_bmap_refused),
 		cmocka_unit_test(test_bad_headers),
+		cmocka_unit_test(test_seeds),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

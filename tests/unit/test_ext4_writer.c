@@ -509,6 +509,58 @@ static void test_symlinked_parents(void **state)
 	free(img);
 }
 
+/* An overlay file streamed from the host (a container image archive): its
+ * bytes land as they are; a file that changed since the overlay was made
+ * (another size, another sha256) is refused. */
+static void test_overlay_from_host_file(void **state)
+{
+	(void)state;
+	const struct tent t[] = { { .path = "usr/share/", .type = AE_IFDIR, .mode = 0755 } };
+	char *tar = tpath("host.tar"), *img = tpath("host.img"), *src = tpath("archive.bin");
+	write_tar(tar, t, 1, false);
+	size_t n = (3u << 20) + 123;   /* several reads of 1 MiB and a tail */
+	char *data = xmalloc(n);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)(i * 7 + (i >> 12));
+	assert_int_equal(write_file_atomic(src, data, n, 0644), 0);
+	int st;
+	char *hex = sh(&st, "sha256sum '%s' | cut -c1-64 | tr -d '\n'", src);
+	assert_int_equal(st, 0);
+	struct overlay_entry ov = { .path = "/usr/share/app.tar", .type = OVERLAY_FILE, .mode = 0600, .len = n,
+				    .src_path = src, .src_sha256 = hex };
+	struct ext4_params p = params();
+	make_image(img, 32 << 20);
+	assert_int_equal(ext4_from_tar(img, 0, 32 << 20, &p, tar, &ov, 1, NULL, NULL, NULL), 0);
+	fsck_clean(img);
+	check_stat(img, "/usr/share/app.tar", "regular", 0600, 0, 0, n, 1);
+	check_content(img, "/usr/share/app.tar", data, n);
+	/* the file is not what was hashed */
+	ov.src_sha256 = "0000000000000000000000000000000000000000000000000000000000000000";
+	buf_free(&logbuf);
+	make_image(img, 32 << 20);
+	assert_int_equal(ext4_from_tar(img, 0, 32 << 20, &p, tar, &ov, 1, NULL, NULL, NULL), -EBADMSG);
+	assert_non_null(strstr(logbuf.data, "archive.bin changed while being copied"));
+	/* shorter, longer than it was */
+	ov.src_sha256 = hex;
+	for (int k = 0; k < 2; k++) {
+		ov.len = k ? n - 1 : n + 1;
+		buf_free(&logbuf);
+		make_image(img, 32 << 20);
+		assert_int_equal(ext4_from_tar(img, 0, 32 << 20, &p, tar, &ov, 1, NULL, NULL, NULL), -EIO);
+		assert_non_null(strstr(logbuf.data, "archive.bin changed size while being copied"));
+	}
+	/* gone */
+	ov.len = n;
+	unlink(src);
+	make_image(img, 32 << 20);
+	assert_int_equal(ext4_from_tar(img, 0, 32 << 20, &p, tar, &ov, 1, NULL, NULL, NULL), -ENOENT);
+	free(hex);
+	free(data);
+	free(src);
+	free(img);
+	free(tar);
+}
+
 static int cmp_files(const char *a, uint64_t a_off, const char *b, uint64_t len)
 {
 	int st;
@@ -729,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_sparse_file),
 		cmocka_unit_test(test_replacement),
 		cmocka_unit_test(test_symlinked_parents),
+		cmocka_unit_test(test_overlay_from_host_file),
 		cmocka_unit_test(test_reproducible_and_offset),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_posix_acls),

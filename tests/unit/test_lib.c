@@ -28,6 +28,18 @@ static void test_buf_printf_grows(void **state)
 	assert_null(b.data);
 }
 
+static void test_buf_put_markup(void **state)
+{
+	(void)state;
+	struct buf b;
+	buf_init(&b);
+	buf_put_markup(&b, "a<b>&\"c'd\xc3\xa9");
+	buf_put_markup(&b, NULL);
+	buf_putc(&b, '\0');
+	assert_string_equal(b.data, "a&lt;b&gt;&amp;&quot;c&apos;d\xc3\xa9");
+	buf_free(&b);
+}
+
 static char tmpdir[] = "/tmp/kiln-unit-XXXXXX";
 
 static void test_atomic_write_and_read(void **state)
@@ -98,6 +110,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf_printf_grows),
+		cmocka_unit_test(test_buf_put_markup),
 		cmocka_unit_test(test_atomic_write_and_read),
 		cmocka_unit_test(test_mkdir_p),
 		cmocka_unit_test(test_log_errno),

@@ -56,11 +56,31 @@ static void test_read_file_takes_stdin_from_a_pipe(void **state)
 	free(d);
 }
 
+/* A profile's paths are relative to the profile's directory. */
+static void test_path_beside(void **state)
+{
+	(void)state;
+	static const char *const c[][3] = {
+		{ "profiles/site.yaml", "vendor/app.tar", "profiles/vendor/app.tar" },
+		{ "/srv/site.yaml", "app.tar", "/srv/app.tar" },
+		{ "site.yaml", "app.tar", "./app.tar" },
+		{ "-", "app.tar", "./app.tar" },
+		{ "profiles/site.yaml", "/abs/app.tar", "/abs/app.tar" },
+		{ "/site.yaml", "../x", "/../x" },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		char *p = path_beside(c[i][0], c[i][1]);
+		assert_string_equal(p, c[i][2]);
+		free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_file_refuses_special_files),
 		cmocka_unit_test(test_read_file_takes_stdin_from_a_pipe),
+		cmocka_unit_test(test_path_beside),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -179,6 +179,65 @@ static void test_check_cert(void **state)
 	assert_int_equal(tls_check_cert(s->ca, s->ca_key, s->ca2, now, &why), -EKEYREJECTED);
 }
 
+/* Certificates for a use: server, client, both; their names; their expiry. */
+static void test_issue_for_use(void **state)
+{
+	struct set *s = *state;
+	const char *why = NULL;
+	const char *dns[] = { "db1.acme.internal", "db1" };
+	uint32_t ip = 0xc0a828d2;   /* 192.168.40.210 */
+	struct tls_cert_req server = { .cn = "db1.acme.internal", .dns = dns, .n_dns = 2, .ips = &ip, .n_ips = 1,
+				       .usage = TLS_USAGE_SERVER };
+	struct tls_cert_req client = { .cn = "kiln prometheus acme", .usage = TLS_USAGE_CLIENT };
+	struct tls_cert_req both = { .dns = dns, .n_dns = 1, .usage = TLS_USAGE_SERVER | TLS_USAGE_CLIENT };
+	char *c1, *k1, *c2, *k2, *c3, *k3;
+	assert_int_equal(tls_issue_cert(s->ca, s->ca_key, &server, &c1, &k1), 0);
+	assert_int_equal(tls_issue_cert(s->ca, s->ca_key, &client, &c2, &k2), 0);
+	assert_int_equal(tls_issue_cert(s->ca, s->ca_key, &both, &c3, &k3), 0);
+	assert_int_equal(tls_check_cert(c2, k2, s->ca, time(NULL), &why), 0);
+	/* the extended key usage says what each is for, and nothing more */
+	assert_int_equal(tls_check_usage(c1, TLS_USAGE_SERVER, &why), 0);
+	assert_int_equal(tls_check_usage(c1, TLS_USAGE_CLIENT, &why), -EINVAL);
+	assert_non_null(strstr(why, "client use"));
+	assert_int_equal(tls_check_usage(c2, TLS_USAGE_CLIENT, &why), 0);
+	assert_int_equal(tls_check_usage(c2, TLS_USAGE_SERVER, &why), -EINVAL);
+	assert_int_equal(tls_check_usage(c3, TLS_USAGE_SERVER | TLS_USAGE_CLIENT, &why), 0);
+	assert_int_equal(tls_check_usage(c3, TLS_USAGE_SERVER, &why), -EINVAL);
+	assert_int_equal(tls_check_usage(s->ca, TLS_USAGE_SERVER, &why), -EINVAL);   /* a CA has no EKU */
+	assert_int_equal(tls_check_usage("junk", TLS_USAGE_SERVER, &why), -EBADMSG);
+	/* names: the server certificate names the host and its address */
+	assert_int_equal(tls_check_names(c1, dns, 2, &ip, 1, &why), 0);
+	uint32_t other = ip + 1;
+	assert_int_equal(tls_check_names(c1, dns, 2, &other, 1, &why), -EKEYREJECTED);
+	assert_non_null(strstr(why, "address changed"));
+	const char *db2[] = { "db2.acme.internal" };
+	assert_int_equal(tls_check_names(c1, db2, 1, NULL, 0, &why), -EKEYREJECTED);
+	assert_non_null(strstr(why, "DNS name changed"));
+	assert_int_equal(tls_check_names(c2, NULL, 0, NULL, 0, &why), 0);
+	X509 *x = parse(c2);
+	char cn[64];
+	X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
+	assert_string_equal(cn, "kiln prometheus acme");
+	X509_free(x);
+	/* expiry: 10 years from an hour ago */
+	int64_t t = 0, now = time(NULL);
+	assert_int_equal(tls_cert_not_after(c1, &t), 0);
+	assert_true(t > now + 3649 * 86400LL && t < now + 3651 * 86400LL);
+	assert_int_equal(tls_cert_not_after("junk", &t), -EBADMSG);
+	/* a request without any name or use is refused */
+	struct tls_cert_req none = { .usage = TLS_USAGE_SERVER }, nouse = { .cn = "x" };
+	char *c, *k;
+	assert_int_equal(tls_issue_cert(s->ca, s->ca_key, &none, &c, &k), -EINVAL);
+	assert_int_equal(tls_issue_cert(s->ca, s->ca_key, &nouse, &c, &k), -EINVAL);
+	assert_int_equal(tls_issue_cert(s->ca, s->ca2_key, &client, &c, &k), -EINVAL);
+	free(c1);
+	free(c2);
+	free(c3);
+	tls_free_secret(k1);
+	tls_free_secret(k2);
+	tls_free_secret(k3);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -187,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_ca_and_server_cert),
 		cmocka_unit_test_setup_teardown(test_check_ca, set_up, tear_down),
 		cmocka_unit_test_setup_teardown(test_check_cert, set_up, tear_down),
+		cmocka_unit_test_setup_teardown(test_issue_for_use, set_up, tear_down),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

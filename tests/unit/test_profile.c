@@ -13,53 +13,12 @@
 #include "profiles/env_template.h"
 #include "profiles/model.h"
 #include "profiles/profile.h"
+#include "tests/unit/profile_rejects.h"
 
-/* A valid base; lines 1..6. Cases append to it, so line 7 is the first added. */
-#define BASE \
-	"kiln: 1\n" \
-	"deployment: {name: t, domain: t.lan}\n" \
-	"subnets:\n" \
-	"  - {name: a, cidr: 10.0.0.0/24, gateway: 10.0.0.1}\n" \
-	"hosts:\n" \
-	"  - {name: h1, role: mysql, subnet: a, address: 10.0.0.10}\n"
+#define BASE PROFILE_BASE
 #define APP_HOST "  - {name: app1, role: app, subnet: a, address: 10.0.0.20}\n"
 #define H2 "  - name: h2\n    role: minio\n    subnet: a\n    address: 10.0.0.11\n    ethernets:\n      eth0:\n        addresses: [10.0.0.11/24]\n"
 #define APP_ROLE "roles:\n  app:\n    service: {type: systemd, exec: /bin/true, port: 8000}\n    env:\n"
-
-/* The output names kiln passes the loader (its target registry's). */
-static const char *const targets[] = { "raw", "esxi", "ec2", "iso", NULL };
-
-static int load(const char *yaml, struct model *m, struct diags *d)
-{
-	memset(d, 0, sizeof *d);
-	return profile_load_buffer("p.yaml", yaml, strlen(yaml), targets, m, d);
-}
-
-struct reject {
-	const char *name, *yaml;
-	unsigned line, col;
-	const char *msg;     /* substring of the diagnostic at line:col */
-};
-
-static void run_reject(void **state)
-{
-	const struct reject *c = *state;
-	struct model m;
-	struct diags d;
-	assert_int_equal(load(c->yaml, &m, &d), -EINVAL);
-	bool found = false;
-	for (size_t i = 0; i < d.n && !found; i++)
-		found = d.v[i].line == c->line && d.v[i].col == c->col && strstr(d.v[i].msg, c->msg) &&
-			!strcmp(d.v[i].file, "p.yaml");
-	if (!found) {
-		print_error("%s: wanted %u:%u '%s', got:\n", c->name, c->line, c->col, c->msg);
-		for (size_t i = 0; i < d.n; i++)
-			print_error("  %u:%u %s\n", d.v[i].line, d.v[i].col, d.v[i].msg);
-	}
-	diags_free(&d);
-	assert_true(found);
-	assert_null(m.hosts);   /* nothing half-built is handed back */
-}
 
 static const struct reject rejects[] = {
 	{ "malformed yaml", BASE "flows: [ {from: {role: app}\n", 8, 1, "malformed YAML" },
@@ -215,7 +174,7 @@ static const struct reject rejects[] = {
 	{ "bad mirror", BASE "debian: {mirror: ftp.debian.org}\n", 7, 18,
 	  "mirror 'ftp.debian.org' must be an http://, https:// or file" },
 	{ "bad suite", BASE "debian: {suite: bullseye}\n", 7, 17,
-	  "unsupported Debian suite 'bullseye' (expected bookworm)" },
+	  "unsupported Debian suite 'bullseye' (supported: bookworm, trixie)" },
 	{ "bad hardware_version", BASE "esxi: {hardware_version: vmx-99}\n", 7, 26,
 	  "hardware_version 'vmx-99' is not supported (expected vmx-11, " },
 	{ "bad disk_controller", BASE "esxi: {disk_controller: ide}\n", 7, 25,
@@ -437,7 +396,7 @@ static void test_example_onprem(void **state)
 	assert_false(m.esxi.secure_boot);
 	assert_int_equal(m.n_ssh_from, 1);
 	assert_int_equal(m.ssh_from[0].kind, EP_CIDR);
-	assert_string_equal(m.suite, "bookworm");
+	assert_string_equal(m.debian.suite, "trixie");
 	model_free(&m);
 }
 
@@ -738,7 +697,7 @@ static void test_defaults(void **state)
 	struct model m;
 	struct diags d;
 	assert_int_equal(load(BASE, &m, &d), 0);
-	assert_string_equal(m.mirror, "http://deb.debian.org/debian");
+	assert_string_equal(m.debian.mirror, "http://deb.debian.org/debian");
 	assert_string_equal(m.hosts[0].size_preset, "medium");
 	assert_int_equal(m.hosts[0].size.vcpus, 2);
 	assert_int_equal(m.n_targets, 1);
@@ -760,8 +719,7 @@ int main(void)
 	enum { NR = sizeof rejects / sizeof *rejects };
 	struct CMUnitTest tests[NR + 16];
 	size_t n = 0;
-	for (size_t i = 0; i < NR; i++)
-		tests[n++] = (struct CMUnitTest){ rejects[i].name, run_reject, NULL, NULL, (void *)&rejects[i] };
+	n += add_rejects(tests, rejects, NR);
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_errors_all_reported_and_capped),

@@ -9,30 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "profiles/disk_rule.h"
+#include "install_profile.h"
 #include "profiles/profile.h"
 
 #define GIB (UINT64_C(1) << 30)
-
-static const char head[] = "kiln: 1\n"
-			   "deployment: {name: acme, domain: acme.internal}\n"
-			   "subnets:\n"
-			   "  - {name: lan, cidr: 10.0.0.0/24, gateway: 10.0.0.1}\n"
-			   "roles:\n"
-			   "  app: {service: {exec: /bin/true}}\n";
-
-/* head + body loaded; the diagnostics joined into diag (one a line). */
-static int load(const char *body, struct model *m, char *diag, size_t len)
-{
-	char text[4096];
-	snprintf(text, sizeof text, "%s%s", head, body);
-	struct diags d = { 0 };
-	int r = profile_load_buffer("p.yaml", text, strlen(text), NULL, m, &d);
-	diag[0] = 0;
-	for (size_t i = 0; i < d.n; i++)
-		snprintf(diag + strlen(diag), len - strlen(diag), "%u:%u: %s\n", d.v[i].line, d.v[i].col, d.v[i].msg);
-	diags_free(&d);
-	return r;
-}
 
 static void test_defaults_and_host_keys(void **state)
 {

@@ -11,6 +11,7 @@
 #include "images/rootfs.h"
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 static struct buf logged;
 
@@ -77,10 +78,43 @@ static void test_shipped_recipes_load(void **state)
 			assert_string_equal(r.artifacts[0].name, "minio");
 			assert_true(r.artifacts[0].install_deb);
 			assert_true(recipe_has_artifact(&r, "minio"));
+			/* MinIO publishes no binaries: nothing to download, the operator supplies it */
+			assert_null(r.artifacts[0].url);
+			assert_null(r.artifacts[0].sha256);
+			assert_non_null(strstr(r.artifacts[0].local_only, "MinIO publishes no binaries"));
 		}
 		assert_int_equal(r.n_sources, strcmp(roles[i], "base") ? 2 : 1);
 		recipe_free(&r);
 	}
+}
+
+/* A container app's image adds podman and the system bus its runtime needs:
+ * app-container.yaml on top of app. */
+static void test_variant(void **state)
+{
+	(void)state;
+	struct recipe r = { 0 }, plain = { 0 };
+	assert_int_equal(recipe_load_role_variant("images/roles", "app", "container", &r), 0);
+	assert_int_equal(recipe_load_role("images/roles", "app", &plain), 0);
+	assert_int_equal(r.n_sources, 3);
+	assert_non_null(strstr(r.sources[2], "app-container.yaml"));
+	bool podman = false, dbus = false, nginx = false;
+	for (size_t j = 0; j < r.n_packages; j++) {
+		podman |= !strcmp(r.packages[j], "podman");
+		dbus |= !strcmp(r.packages[j], "dbus");
+		nginx |= !strcmp(r.packages[j], "nginx");
+	}
+	assert_true(podman && dbus && nginx);
+	for (size_t j = 0; j < plain.n_packages; j++)
+		assert_string_not_equal(plain.packages[j], "podman");
+	recipe_free(&r);
+	recipe_free(&plain);
+	struct recipe x = { 0 };
+	assert_int_equal(recipe_load_role_variant("images/roles", "app", "nosuch", &x), -ENOENT);
+	recipe_free(&x);
+	struct recipe y = { 0 };
+	assert_int_equal(recipe_load_role_variant("images/roles", "app", "../x", &y), -EINVAL);
+	recipe_free(&y);
 }
 
 static void test_unknown_role(void **state)
@@ -168,7 +202,14 @@ static void test_errors_have_positions(void **state)
 	expect_error("kiln-recipe: 1\nartifacts: [{name: m, url: 'ftp://x', sha256: x}]\n", "url must be");
 	expect_error("kiln-recipe: 1\nartifacts: [{name: m, url: 'https://x', sha256: ABC}]\n", "sha256 must be 64");
 	expect_error("kiln-recipe: 1\nartifacts: [{name: m, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}]\n",
-		     "needs 'name', 'sha256' and 'url' or 'path'");
+		     "needs 'name' and 'url' or 'path' or 'local_only'");
+	expect_error("kiln-recipe: 1\nartifacts: [{name: m, url: 'https://x'}]\n",
+		     "t.yaml:2:13: artifacts entry 'm' needs 'sha256' (the pin its file is checked against)");
+	expect_error("kiln-recipe: 1\nartifacts: [{name: m, url: 'https://x', local_only: none to download}]\n",
+		     "artifacts entry 'm' needs exactly one of 'url', 'path' or 'local_only'");
+	expect_error("kiln-recipe: 1\nartifacts: [{name: m, local_only: why, sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef}]\n",
+		     "'local_only' takes no 'sha256' (the file comes from --artifact m=PATH)");
+	expect_error("kiln-recipe: 1\nartifacts: [{name: m, local_only: ''}]\n", "'local_only' says why there is no download");
 	expect_error("kiln-recipe: 1\nartifacts: [{name: m, url: 'https://x', sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef, install: rpm}]\n",
 		     "unknown install method 'rpm'");
 	expect_error("kiln-recipe: 1\napt_repositories: [{name: m, deb: 'deb [trusted=yes] http://x s c', key: k}]\n",
@@ -207,43 +248,159 @@ static void test_cache_key(void **state)
 	const char *t1 = "kiln-recipe: 1\npackages: [bb, aa]\n";
 	const char *t2 = "kiln-recipe: 1\npackages: [aa, bb]\n";
 	const char *t3 = "kiln-recipe: 1\npackages: [aa, bb, cc]\n";
-	struct recipe r1 = { 0 }, r2 = { 0 }, r3 = { 0 };
+	const char *t4 = "kiln-recipe: 1\npackages: [aa, bb, cc]\nsuites:\n  trixie: {packages: [dd]}\n";
+	struct recipe r1 = { 0 }, r2 = { 0 }, r3 = { 0 }, r4 = { 0 };
 	assert_int_equal(recipe_load_buffer("1", "/", t1, strlen(t1), &r1), 0);
 	assert_int_equal(recipe_load_buffer("2", "/", t2, strlen(t2), &r2), 0);
 	assert_int_equal(recipe_load_buffer("3", "/", t3, strlen(t3), &r3), 0);
-	struct rootfs_opts o = { .role = "x", .recipe = &r1, .suite = "bookworm",
-				 .mirror = "http://deb.debian.org/debian", .source_date_epoch = -1 };
-	char k1[65], k2[65], k3[65], k4[65], k5[65];
-	rootfs_key(&o, NULL, k1);
+	assert_int_equal(recipe_load_buffer("4", "/", t4, strlen(t4), &r4), 0);
+	struct debian_settings d = { .suite = xstrdup("bookworm"), .updates = true, .security = true };
+	debian_settings_resolve(&d);
+	struct rootfs_opts o = { .role = "x", .recipe = &r1, .debian = &d, .source_date_epoch = -1 };
+	char k[10][65];
+	rootfs_key(&o, NULL, k[0]);
 	o.recipe = &r2;
-	rootfs_key(&o, NULL, k2);
+	rootfs_key(&o, NULL, k[1]);
 	o.recipe = &r3;
-	rootfs_key(&o, NULL, k3);
-	o.mirror = "http://127.0.0.1:9/debian";
-	rootfs_key(&o, NULL, k4);
+	rootfs_key(&o, NULL, k[2]);
+	o.recipe = &r4;
+	rootfs_key(&o, NULL, k[3]);
+	free(d.mirror);
+	d.mirror = xstrdup("http://127.0.0.1:9/debian");
+	rootfs_key(&o, NULL, k[4]);
 	o.source_date_epoch = 1700000000;
-	rootfs_key(&o, NULL, k5);
-	assert_string_equal(k1, k2);        /* package order does not matter */
-	assert_string_not_equal(k1, k3);    /* the package set does */
-	assert_string_not_equal(k3, k4);    /* so does the mirror */
-	assert_string_not_equal(k4, k5);    /* and SOURCE_DATE_EPOCH */
+	rootfs_key(&o, NULL, k[5]);
+	d.updates = false;
+	rootfs_key(&o, NULL, k[6]);
+	free(d.security_mirror);
+	d.security_mirror = xstrdup("http://security.example/debian-security");
+	rootfs_key(&o, NULL, k[7]);
+	d.snapshot = xstrdup("20261101T000000Z");
+	debian_settings_resolve(&d);
+	rootfs_key(&o, NULL, k[8]);
+	free(d.suite);
+	d.suite = xstrdup("trixie");
+	rootfs_key(&o, NULL, k[9]);
+	assert_string_equal(k[0], k[1]);        /* package order does not matter */
+	assert_string_not_equal(k[0], k[2]);    /* the package set does */
+	assert_string_equal(k[2], k[3]);        /* a trixie block does not change a bookworm build */
+	for (int i = 3; i < 9; i++)             /* mirror, SOURCE_DATE_EPOCH, updates, security mirror, */
+		assert_string_not_equal(k[i], k[i + 1]);   /* snapshot and suite do */
 	char *text = rootfs_key_text(&o, NULL);
 	assert_non_null(strstr(text, "kiln " KILN_VERSION "\n"));
+	assert_non_null(strstr(text, "\npackage dd\n"));   /* the trixie block applies to trixie */
+	assert_non_null(strstr(text, "\narchive http://snapshot.debian.org/archive/debian-security/20261101T000000Z "
+				     "trixie-security main image http://security.example/debian-security\n"));
 	free(text);
+	debian_settings_free(&d);
 	recipe_free(&r1);
 	recipe_free(&r2);
 	recipe_free(&r3);
+	recipe_free(&r4);
+}
+
+static bool has(char **v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
+
+/* suites: blocks add to a build of that suite only, in load order. */
+static void test_suites(void **state)
+{
+	(void)state;
+	const char *base = "kiln-recipe: 1\npackages: [aa]\nsuites:\n"
+			   "  bookworm:\n    packages: [libssl3]\n"
+			   "  trixie:\n    packages: [libssl3t64, aa]\n    units: {enable: [t.service]}\n"
+			   "    files:\n      - {path: /etc/t, content: x}\n    remove: [/etc/r]\n"
+			   "    initramfs_modules: [m]\n";
+	const char *role = "kiln-recipe: 1\npackages: [bb]\nsuites:\n  trixie: {packages: [cc]}\n";
+	struct recipe r = { 0 }, bw, tx;
+	assert_int_equal(recipe_load_buffer("base", "/", base, strlen(base), &r), 0);
+	assert_int_equal(recipe_load_buffer("role", "/", role, strlen(role), &r), 0);
+	assert_int_equal(r.n_suites, 3);
+	recipe_for_suite(&r, "bookworm", &bw);
+	recipe_for_suite(&r, "trixie", &tx);
+	assert_int_equal(bw.n_packages, 3);
+	assert_true(has(bw.packages, bw.n_packages, "libssl3") && !has(bw.packages, bw.n_packages, "libssl3t64"));
+	assert_int_equal(bw.n_files + bw.n_enable + bw.n_remove + bw.n_initramfs_modules + bw.n_suites, 0);
+	assert_int_equal(tx.n_packages, 4);   /* aa, bb, libssl3t64, cc: 'aa' once */
+	assert_string_equal(tx.packages[2], "libssl3t64");
+	assert_string_equal(tx.packages[3], "cc");
+	assert_false(has(tx.packages, tx.n_packages, "libssl3"));
+	assert_string_equal(tx.enable[0], "t.service");
+	assert_string_equal(tx.files[0].content, "x");
+	assert_string_equal(tx.remove[0], "/etc/r");
+	assert_string_equal(tx.initramfs_modules[0], "m");
+	assert_int_equal(tx.n_suites, 0);
+	recipe_free(&bw);
+	recipe_free(&tx);
+	recipe_free(&r);
+
+	expect_error("kiln-recipe: 1\nsuites:\n  trixy: {packages: [aa]}\n",
+		     "t.yaml:3:3: unknown suite 'trixy' in suites (kiln builds: bookworm, trixie)");
+	expect_error("kiln-recipe: 1\nsuites:\n  trixie: {artifacts: []}\n",
+		     "t.yaml:3:12: unknown key 'artifacts' in a suites entry (expected one of: packages, units,");
+	expect_error("kiln-recipe: 1\nsuites: [trixie]\n", "t.yaml:2:9: suites must be a mapping");
+	expect_error("kiln-recipe: 1\nsuites:\n  trixie: {packages: [A]}\n", "t.yaml:3:23: invalid packages entry 'A'");
+	expect_error("kiln-recipe: 1\nsuites:\n  trixie: {}\n  trixie: {}\n", "t.yaml:4:3: duplicate key 'trixie'");
+	expect_error("kiln-recipe: 1\nsuites:\n  trixie: [aa]\n", "t.yaml:3:11: a suites entry must be a mapping");
+}
+
+/* The shipped base installs kiln-firstboot's libraries under each suite's names. */
+static void test_shipped_suites(void **state)
+{
+	(void)state;
+	struct recipe r = { 0 }, bw, tx;
+	assert_int_equal(recipe_load_role("images/roles", "base", &r), 0);
+	recipe_for_suite(&r, "bookworm", &bw);
+	recipe_for_suite(&r, "trixie", &tx);
+	const char *libs[] = { "libarchive13", "libext2fs2", "libcurl4", "libssl3" };
+	for (size_t i = 0; i < 4; i++) {
+		char t64[32];
+		snprintf(t64, sizeof t64, "%st64", libs[i]);
+		assert_true(has(bw.packages, bw.n_packages, libs[i]));
+		assert_false(has(bw.packages, bw.n_packages, t64));
+		assert_true(has(tx.packages, tx.n_packages, t64));
+		assert_false(has(tx.packages, tx.n_packages, libs[i]));
+	}
+	recipe_free(&bw);
+	recipe_free(&tx);
+	recipe_free(&r);
+}
+
+/* The shipped minio recipe's artifact has no download (local_only, no sha256):
+ * taking a suite's recipe keeps it as it is (it once crashed on the NULL sha256). */
+static void test_suite_keeps_local_only(void **state)
+{
+	(void)state;
+	struct recipe r = { 0 }, tx;
+	assert_int_equal(recipe_load_role("images/roles", "minio", &r), 0);
+	recipe_for_suite(&r, "trixie", &tx);
+	assert_int_equal(tx.n_artifacts, r.n_artifacts);
+	assert_true(tx.n_artifacts > 0);
+	assert_non_null(tx.artifacts[0].local_only);
+	assert_string_equal(tx.artifacts[0].local_only, r.artifacts[0].local_only);
+	assert_null(tx.artifacts[0].sha256);
+	recipe_free(&tx);
+	recipe_free(&r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shipped_recipes_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_variant, setup, teardown),
+		cmocka_unit_test(test_suite_keeps_local_only),
 		cmocka_unit_test_setup_teardown(test_unknown_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_recipe, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_errors_have_positions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_globs_and_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_suites, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shipped_suites, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

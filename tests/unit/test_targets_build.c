@@ -71,6 +71,14 @@ static const struct kiln_target fake = {
 static const struct kiln_target other = { .name = "other", .summary = "test", .package_role = other_package };
 static const struct kiln_target seedless = { .name = "seedless", .summary = "test", .package_role = other_package };
 
+static int fake_prepare(void *ud, const bool want[ROLE__COUNT])
+{
+	(void)ud;
+	(void)want;
+	buf_puts(&calls, "prepare ");
+	return 0;
+}
+
 static int fake_seed(void *ud, const struct host *h, struct buf *out)
 {
 	(void)ud;
@@ -300,12 +308,35 @@ static void test_build_refusals_before_work(void **state)
 	assert_string_equal(last_error, "role 'minio' is not used by any host in p.yaml");
 	build_result_free(&res);
 	model_free(&m);
-	/* no keys */
+	/* MinIO has no download: without --artifact minio=PATH the build stops
+	 * first, with one line naming the option and why; nothing is made */
 	req.m = &f->m;
 	req.roles[ROLE_MINIO] = false;
+	req.recipes = "images/roles";
+	req.prepare_state = fake_prepare;
+	buf_free(&calls);
+	buf_puts(&calls, "");
 	assert_int_equal(kiln_build(&req, &res), -ENOENT);
+	assert_string_equal(last_error, "artifact 'minio' has no download (MinIO publishes no binaries to download): "
+					"pass the file you have with --artifact minio=PATH");
+	assert_string_equal(calls.data, "");   /* the state was not touched */
+	assert_int_equal(access(out, F_OK), -1);
+	build_result_free(&res);
+	/* ... nor with a --artifact that is not a regular file */
+	struct artifact_override mv = { "minio", f->dir };
+	req.overrides = &mv;
+	req.n_overrides = 1;
+	assert_int_equal(kiln_build(&req, &res), -EISDIR);
+	assert_string_equal(calls.data, "");
+	build_result_free(&res);
+	/* no keys: the caller may make the state (after the checks above), then
+	 * the keys are checked */
+	mv.path = f->os;
+	assert_int_equal(kiln_build(&req, &res), -ENOENT);
+	assert_string_equal(calls.data, "prepare ");
 	assert_non_null(strstr(last_error, "missing operator public key"));
 	build_result_free(&res);
+	req.prepare_state = NULL;
 	/* keys, agent and units present: a seed over the limit still stops the
 	 * build before any rootfs work (no mmdebstrap runs here) */
 	assert_int_equal(mkdir(state_dir, 0700), 0);
@@ -337,9 +368,9 @@ static void test_build_refusals_before_work(void **state)
 	assert_int_equal(entries(out), 0);   /* created, and empty */
 	build_result_free(&res);
 	/* an --artifact no recipe of the profile's roles has */
-	struct artifact_override ov = { "nosuch", "/dev/null" };
-	req.overrides = &ov;
-	req.n_overrides = 1;
+	struct artifact_override ov[] = { { "minio", f->os }, { "nosuch", "/dev/null" } };
+	req.overrides = ov;
+	req.n_overrides = 2;
 	assert_int_equal(kiln_build(&req, &res), -EINVAL);
 	assert_string_equal(last_error, "--artifact nosuch: no recipe of the profile's roles has an artifact of that name");
 	build_result_free(&res);

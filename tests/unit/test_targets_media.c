@@ -5,7 +5,10 @@
  * Oracles: sgdisk -v and sfdisk for the USB image's GPT, fsck.fat for its
  * ESP, xorriso -report_el_torito / -report_system_area / -find for the ISO,
  * fsck.fat for the ISO's appended ESP, libarchive reading the initramfs
- * back, and bm_install from the payload; two builds are byte-identical. */
+ * back, and bm_install from the payload; two builds are byte-identical. A
+ * per-role medium carries each host's seed, in profile order, and the
+ * network drivers when a rule names a MAC; a host without install.machine
+ * cannot go on one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,13 +81,14 @@ static void make_tar(void)
 			  "kernel/drivers/ata/libahci.ko: kernel/drivers/ata/libata.ko\n"
 			  "kernel/drivers/ata/libata.ko:\n"
 			  "kernel/drivers/usb/storage/usb-storage.ko: kernel/drivers/usb/core/usbcore.ko\n"
-			  "kernel/drivers/usb/core/usbcore.ko:\n";
+			  "kernel/drivers/usb/core/usbcore.ko:\n"
+			  "kernel/drivers/net/virtio_net.ko:\n";
 	mini_add(a, MODDIR "modules.dep", 0, dep, strlen(dep));
 	const char *builtin = "kernel/drivers/scsi/sd_mod.ko\n";
 	mini_add(a, MODDIR "modules.builtin", 0, builtin, strlen(builtin));
 	static const char *const mods[] = { "ata/ahci", "ata/libahci", "ata/libata", "usb/storage/usb-storage",
-					    "usb/core/usbcore" };
-	for (size_t i = 0; i < 5; i++) {
+					    "usb/core/usbcore", "net/virtio_net" };
+	for (size_t i = 0; i < 6; i++) {
 		char *p = xasprintf(MODDIR "kernel/drivers/%s.ko", mods[i]);
 		mini_add(a, p, 0, mods[i], strlen(mods[i]));
 		free(p);
@@ -126,7 +130,11 @@ static int setup(void **state_)
 	buf_free(&b);
 	const char *y = "kiln: 1\ndeployment: {name: acme, domain: acme.internal}\n"
 			"subnets:\n  - {name: lan, cidr: 10.0.0.0/24}\n"
-			"hosts:\n  - {name: db1, role: mysql, subnet: lan, address: 10.0.0.10}\n";
+			"hosts:\n  - {name: db1, role: mysql, subnet: lan, address: 10.0.0.10}\n"
+			"  - name: db2\n    role: mysql\n    subnet: lan\n    address: 10.0.0.11\n"
+			"    install: {machine: {mac: \"52:54:00:00:00:02\"}}\n"
+			"  - name: db3\n    role: mysql\n    subnet: lan\n    address: 10.0.0.12\n"
+			"    install: {machine: {dmi_serial: \"S3\"}}\n";
 	struct diags d = { 0 };
 	assert_int_equal(profile_load_buffer("p.yaml", y, strlen(y), NULL, &m, &d), 0);
 	diags_free(&d);
@@ -145,24 +153,55 @@ static int teardown(void **state_)
 	return 0;
 }
 
-static char *build(enum media_kind kind, const char *dir)
+/* Hosts [first, first + n) of the profile with seeds "kiln-seed:HOST"; per
+ * role when n > 1. */
+struct set_fixture {
+	struct host_set hs;
+	const struct host *hosts[3];
+	struct buf bufs[3];
+	const struct buf *seeds[3];
+};
+
+static void set_make(struct set_fixture *f, size_t first, size_t n)
+{
+	memset(f, 0, sizeof *f);
+	for (size_t i = 0; i < n; i++) {
+		f->hosts[i] = &m.hosts[first + i];
+		buf_init(&f->bufs[i]);
+		buf_printf(&f->bufs[i], "kiln-seed:%s", f->hosts[i]->name);
+		f->seeds[i] = &f->bufs[i];
+	}
+	f->hs = (struct host_set){ ROLE_MYSQL, n > 1 ? "mysql" : f->hosts[0]->name, f->hosts, f->seeds, n, n > 1 };
+}
+
+static void set_free(struct set_fixture *f)
+{
+	for (size_t i = 0; i < 3; i++)
+		buf_free(&f->bufs[i]);
+}
+
+static char *build_set(enum media_kind kind, const char *dir, size_t first, size_t n)
 {
 	assert_int_equal(mkdir_p(dir, 0755), 0);
 	bool want[ROLE__COUNT] = { [ROLE_MYSQL] = true };
 	struct package_opts po = { 0 };
 	struct media_inputs mi = { .state = state, .installer = "/bin/true", .version = 4, .sign = test_sign };
-	struct target_ctx c = { .m = &m, .want = want, .out_dir = dir, .po = &po, .media = &mi,
+	struct target_ctx c = { .m = &m, .want = want, .per_role = n > 1, .out_dir = dir, .po = &po, .media = &mi,
 				.source_date_epoch = MINI_EPOCH };
 	struct role_images img = { .os_raw = md.img, .rootfs_tar = tar };
-	struct buf seed;
-	buf_init(&seed);
-	buf_puts(&seed, "kiln-seed:not-checked-here");
+	struct set_fixture f;
+	set_make(&f, first, n);
 	char *path = NULL;
 	capture_log();
-	assert_int_equal(media_build(&c, &m.hosts[0], &img, &seed, kind, &path), 0);
+	assert_int_equal(media_build(&c, &f.hs, &img, kind, &path), 0);
 	log_set_sink(NULL, NULL);
-	buf_free(&seed);
+	set_free(&f);
 	return path;
+}
+
+static char *build(enum media_kind kind, const char *dir)
+{
+	return build_set(kind, dir, 0, 1);
 }
 
 static void test_bootkit(void **state_)
@@ -232,7 +271,7 @@ static int sh(const char *fmt, ...)
 }
 
 /* The initramfs inside the ESP at offset, read back with libarchive. */
-static void check_initramfs(const char *image, uint64_t esp_off)
+static void check_initramfs(const char *image, uint64_t esp_off, bool nic)
 {
 	char *dir = xasprintf("%s/x", md.dir);
 	assert_int_equal(sh("rm -rf '%s' && mkdir '%s' && MTOOLS_SKIP_CHECK=1 mcopy -i '%s@@%llu' ::/kiln/installer.img "
@@ -252,7 +291,7 @@ static void check_initramfs(const char *image, uint64_t esp_off)
 	assert_int_equal(archive_read_open_filename(a, ip, 65536), ARCHIVE_OK);
 	assert_int_equal(archive_filter_code(a, 0), ARCHIVE_FILTER_ZSTD);
 	struct archive_entry *e;
-	bool init = false, console = false, modules = false, pub_ok = false;
+	bool init = false, console = false, modules = false, pub_ok = false, has_nic = false;
 	char last[512] = "";
 	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
 		const char *p = archive_entry_pathname(e);
@@ -269,8 +308,10 @@ static void check_initramfs(const char *image, uint64_t esp_off)
 			char buf[4096] = "";
 			la_ssize_t k = archive_read_data(a, buf, sizeof buf - 1);
 			assert_true(k > 0);
-			if (!strcmp(p, "etc/kiln/modules"))
+			if (!strcmp(p, "etc/kiln/modules")) {
 				modules = strstr(buf, "ata/libata.ko\nusr/lib/modules/") != NULL;
+				has_nic = strstr(buf, "net/virtio_net.ko") != NULL;
+			}
 			else
 				pub_ok = !strncmp(buf, "untrusted comment:", 18);
 		}
@@ -280,9 +321,20 @@ static void check_initramfs(const char *image, uint64_t esp_off)
 	assert_true(console);
 	assert_true(modules);
 	assert_true(pub_ok);
+	assert_true(has_nic == nic);   /* network drivers only where a rule names a MAC */
 	free(ep);
 	free(ip);
 	free(dir);
+}
+
+/* The payload of a medium, open (fd: the medium, close it). */
+static void open_payload(const char *img, int *fd, struct bm_payload *p)
+{
+	*fd = open(img, O_RDONLY | O_CLOEXEC);
+	uint64_t start, size;
+	assert_int_equal(media_payload_part(*fd, &start, &size), 0);
+	char why[256];
+	assert_int_equal(bm_payload_open(*fd, start, size, img, p, why, sizeof why), 0);
 }
 
 static void test_usb(void **state_)
@@ -299,15 +351,13 @@ static void test_usb(void **state_)
 	assert_int_equal(sh("sfdisk --json '%s' | grep -qi '" BM_PAYLOAD_TYPE_GUID "'", img), 0);
 	assert_int_equal(sh("dd if='%s' of='%s/esp' bs=1M skip=1 count=9 status=none && fsck.fat -n '%s/esp' >/dev/null",
 			    img, md.dir, md.dir), 0);
-	check_initramfs(img, 1 << 20);
+	check_initramfs(img, 1 << 20, false);
 	/* the payload installs the image */
-	int fd = open(img, O_RDONLY | O_CLOEXEC);
-	uint64_t start, size;
-	assert_int_equal(media_payload_part(fd, &start, &size), 0);
+	int fd;
 	struct bm_payload p;
-	char why[256];
-	assert_int_equal(bm_payload_open(fd, start, size, img, &p, why, sizeof why), 0);
-	assert_string_equal(p.seed, "kiln-seed:not-checked-here");
+	open_payload(img, &fd, &p);
+	assert_int_equal(p.n_seeds, 1);
+	assert_string_equal(p.seeds[0].text, "kiln-seed:db1");
 	char *tgt = xasprintf("%s/disk.raw", md.dir);
 	struct bm_install_opts o = { .disk = tgt, .source = { .payload = &p, .pub = &pub, .deployment = "acme" } };
 	struct bm_install_result res;
@@ -351,14 +401,11 @@ static void test_iso(void **state_)
 			    "print(\"s=%%d n=%%d\" %% (p[\"start\"], p[\"size\"]))'); "
 			    "dd if='%s' of='%s' bs=512 skip=$s count=$n status=none; fsck.fat -n '%s' >/dev/null",
 			    iso, iso, esp, esp), 0);
-	check_initramfs(esp, 0);
+	check_initramfs(esp, 0, false);
 	/* the installer's own search finds the payload on it */
-	int fd = open(iso, O_RDONLY | O_CLOEXEC);
-	uint64_t start, size;
-	assert_int_equal(media_payload_part(fd, &start, &size), 0);
+	int fd;
 	struct bm_payload p;
-	char why[256];
-	assert_int_equal(bm_payload_open(fd, start, size, iso, &p, why, sizeof why), 0);
+	open_payload(iso, &fd, &p);
 	bm_payload_free(&p);
 	close(fd);
 	char *dir2 = xasprintf("%s/iso2", out);
@@ -371,6 +418,36 @@ static void test_iso(void **state_)
 	free(dir);
 }
 
+static void test_per_role(void **state_)
+{
+	(void)state_;
+	char *dir = xasprintf("%s/role", out);
+	char *img = build_set(MEDIA_USB, dir, 1, 2);
+	assert_non_null(strstr(img, "/acme-mysql.img"));
+	assert_int_equal(sh("sgdisk -v '%s' | grep -q 'No problems found'", img), 0);
+	check_initramfs(img, 1 << 20, true);
+	int fd;
+	struct bm_payload p;
+	open_payload(img, &fd, &p);
+	assert_int_equal(p.n_seeds, 2);
+	assert_string_equal(p.seeds[0].text, "kiln-seed:db2");
+	assert_string_equal(p.seeds[1].text, "kiln-seed:db3");
+	bm_payload_free(&p);
+	close(fd);
+	/* the README names the medium's hosts with their rules */
+	char *iso = build_set(MEDIA_ISO, dir, 1, 2);
+	assert_non_null(strstr(iso, "/acme-mysql.iso"));
+	assert_int_equal(sh("xorriso -indev '%s' -osirrox on -extract /README.txt '%s/README.txt' >/dev/null 2>&1 && "
+			    "grep -q 'db2 .*{mac: \"52:54:00:00:00:02\"}' '%s/README.txt' && "
+			    "grep -q 'db3 .*{dmi_serial: \"S3\"}' '%s/README.txt'", iso, md.dir, md.dir, md.dir), 0);
+	/* a per-role medium and the per-host ones never share partition GUIDs */
+	assert_int_equal(sh("test \"$(sfdisk --disk-id '%s')\" != \"$(sfdisk --disk-id '%s/usb/acme-db1.img')\"", img,
+			    out), 0);
+	free(iso);
+	free(img);
+	free(dir);
+}
+
 static void test_refusals(void **state_)
 {
 	(void)state_;
@@ -378,26 +455,53 @@ static void test_refusals(void **state_)
 	struct package_opts po = { 0 };
 	struct target_ctx c = { .m = &m, .want = want, .out_dir = out, .po = &po, .source_date_epoch = -1 };
 	struct role_images img = { .os_raw = md.img };
-	struct buf seed;
-	buf_init(&seed);
-	buf_puts(&seed, "s");
+	struct set_fixture f;
+	set_make(&f, 0, 1);
 	char *path = NULL;
 	capture_log();
-	assert_int_equal(media_build(&c, &m.hosts[0], &img, &seed, MEDIA_ISO, &path), -EINVAL);   /* no media inputs */
+	assert_int_equal(media_build(&c, &f.hs, &img, MEDIA_ISO, &path), -EINVAL);   /* no media inputs */
 	struct media_inputs mi = { .state = state, .installer = "/bin/true", .sign = test_sign };
 	c.media = &mi;
-	assert_int_equal(media_build(&c, &m.hosts[0], &img, &seed, MEDIA_ISO, &path), -EINVAL);   /* no rootfs tar */
+	assert_int_equal(media_build(&c, &f.hs, &img, MEDIA_ISO, &path), -EINVAL);   /* no rootfs tar */
 	img.rootfs_tar = tar;
 	struct buf none;
 	buf_init(&none);
-	assert_int_equal(media_build(&c, &m.hosts[0], &img, &none, MEDIA_USB, &path), -EINVAL);   /* no seed */
+	const struct buf *no_seed[] = { &none };
+	struct host_set empty = f.hs;
+	empty.seeds = no_seed;
+	assert_int_equal(media_build(&c, &empty, &img, MEDIA_USB, &path), -EINVAL);   /* no seed */
+	assert_string_equal(last_error, "--target usb: no seed for host db1: Invalid argument");
+	empty.n = 0;
+	assert_int_equal(media_build(&c, &empty, &img, MEDIA_USB, &path), -EINVAL);   /* no host */
 	mi.installer = "/nonexistent/kiln-installer";
-	assert_true(media_build(&c, &m.hosts[0], &img, &seed, MEDIA_USB, &path) < 0);
+	assert_true(media_build(&c, &f.hs, &img, MEDIA_USB, &path) < 0);
+	mi.installer = "/bin/true";
+	set_free(&f);
+	/* per role: db1 has no install.machine */
+	set_make(&f, 0, 3);
+	assert_int_equal(media_check(&c, &f.hs), -EINVAL);
+	assert_string_equal(last_error, "p.yaml:6:5: host 'db1' has no install.machine rule: a medium per role "
+					"(--per-role) picks its host by that rule (docs/profile.md)");
+	assert_int_equal(media_build(&c, &f.hs, &img, MEDIA_USB, &path), -EINVAL);
+	f.hs.n = 1;
+	f.hs.per_role = false;   /* per host, no rule is needed */
+	assert_int_equal(media_check(&c, &f.hs), 0);
+	set_free(&f);
+	set_make(&f, 1, 2);
+	assert_int_equal(media_check(&c, &f.hs), 0);
+	const struct host *many[BM_PAYLOAD_SEEDS + 1];
+	for (size_t i = 0; i <= BM_PAYLOAD_SEEDS; i++)
+		many[i] = &m.hosts[1];
+	f.hs.hosts = many;
+	f.hs.n = BM_PAYLOAD_SEEDS + 1;
+	assert_int_equal(media_check(&c, &f.hs), -EFBIG);
+	assert_non_null(strstr(last_error, "role mysql has 101 hosts, a medium carries at most 100"));
+	f.hs.n = 2;
+	set_free(&f);
 	log_set_sink(NULL, NULL);
 	assert_null(path);
 	/* nothing left behind */
-	assert_int_equal(sh("test -z \"$(ls -A '%s' | grep -v '^usb\\|^iso')\"", out), 0);
-	buf_free(&seed);
+	assert_int_equal(sh("test -z \"$(ls -A '%s' | grep -v '^usb\\|^iso\\|^role')\"", out), 0);
 }
 
 int main(void)
@@ -406,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_bootkit),
 		cmocka_unit_test(test_usb),
 		cmocka_unit_test(test_iso),
+		cmocka_unit_test(test_per_role),
 		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -32,12 +32,12 @@ static void test_list(void **state)
 		assert_true(all[n]->summary && *all[n]->summary);
 		assert_true(!all[n]->seed_max || (all[n]->seed_carrier && all[n]->seed_owner && all[n]->seed_field));
 		assert_true(!all[n]->package_role || all[n]->host_seeds);   /* what is packaged is deployed per host */
-		/* a medium per host carries its seed: no OUT/<host>.seed beside it */
-		assert_true(!all[n]->package_host || !all[n]->host_seeds);
+		/* a medium carries its hosts' seeds: no OUT/<host>.seed beside it */
+		assert_true(!all[n]->package_hosts || !all[n]->host_seeds);
 	}
 	assert_int_equal(n, 5);
-	assert_non_null(target_find("iso")->package_host);
-	assert_non_null(target_find("usb")->package_host);
+	assert_non_null(target_find("iso")->package_hosts);
+	assert_non_null(target_find("usb")->package_hosts);
 	assert_null(target_find("vmware"));
 	assert_null(target_find("raw")->package_role);
 	assert_int_equal(target_find("ec2")->seed_max, 16384);

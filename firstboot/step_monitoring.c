@@ -1,0 +1,265 @@
+/* Step "monitoring" (late, after "role", before "join"): with a
+ * monitoring: section in the profile, this host's part of it
+ * (docs/monitoring.md). The identity step already wrote the rendered files
+ * (exporter web configurations, drop-ins, journal upload or journal-remote,
+ * Prometheus and Alertmanager on the monitoring host); this step adds what
+ * needs the seed's secrets or the role's services:
+ *   mysql       the exporter's option file (0600); on a primary, its MariaDB
+ *               account (replicas get it by replication)
+ *   minio       MinIO users for metrics (admin:Prometheus) and, with
+ *               archive_drops, the archive writer, through the admin API
+ *   monitoring  MinIO's bearer token (0600), minted from the metrics user
+ *   every host  the metrics conf, kiln-metrics.timer, and the services
+ *               enabled and (re)started so they read new keys
+ * Without monitoring it is skipped. */
+#include "firstboot/agent.h"
+#include "firstboot/metrics.h"
+#include "firstboot/minio_token.h"
+#include "firstboot/role_minio.h"
+#include "firstboot/role_monitoring.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "profiles/monitoring.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STEP "monitoring"
+
+/* After another step failed (monitoring_after_failure), nothing is this
+ * step's failure: commands that fail are warnings and the rest goes on. */
+static bool best_effort;
+
+static int run(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
+{
+	if (!best_effort)
+		return agent_exec_or_fail(a, STEP, argv, in, in_len, what);
+	char why[300];
+	if (agent_exec(a, argv, in, in_len, why, sizeof why) < 0)
+		log_warn("%s: %s", what, why);
+	return 0;
+}
+
+static const char *need_secret(struct agent *a, const char *name)
+{
+	const char *v = agent_secret(a, name);
+	if (!v && !best_effort)
+		agent_step_end(a, STEP, -ENOKEY, "the seed lacks secret %s", name);
+	return v;
+}
+
+static int mon_mysql(struct agent *a)
+{
+	const char *pw = need_secret(a, "mysql_exporter_password");
+	if (!pw)
+		return -ENOKEY;
+	struct buf b;
+	buf_init(&b);
+	int r = monitoring_exporter_cnf(pw, &b);
+	if (r == 0)
+		r = agent_write(a, MON_MYSQLD_CNF, b.data, b.len, 0600);
+	buf_wipe(&b);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing " MON_MYSQLD_CNF);
+	if (a->host->replica_of)
+		return 0;   /* the account comes from the primary */
+	if ((r = monitoring_exporter_sql(pw, &b)) < 0) {
+		buf_wipe(&b);
+		return agent_step_end(a, STEP, r, "mysql_exporter_password is not a generated password");
+	}
+	const char *client[] = { "mariadb", "--protocol=socket", "-uroot", NULL };
+	r = run(a, client, b.data, b.len, "creating the MySQL exporter's account");
+	buf_wipe(&b);
+	return r;
+}
+
+static int mon_minio(struct agent *a)
+{
+	const struct model *m = a->model;
+	const char *user = need_secret(a, "minio_root_user"), *pw = user ? need_secret(a, "minio_root_password") : NULL;
+	const char *mak = pw ? need_secret(a, "minio_metrics_access_key") : NULL;
+	const char *msk = mak ? need_secret(a, "minio_metrics_secret_key") : NULL;
+	if (!msk)
+		return -ENOKEY;
+	if (a->no_services)
+		return 0;
+	char addr[320], why[400] = "";
+	char *ep = xasprintf("http://%s:%u", a->host->dhcp ? "127.0.0.1" : monitoring_peer_addr(m, a->host, addr, sizeof addr),
+			     MON_PORT_MINIO);
+	struct minio_admin adm = { .endpoint = ep, .root_user = user, .root_password = pw };
+	struct buf doc;
+	buf_init(&doc);
+	monitoring_metrics_policy(&doc);
+	int r = minio_register_user(&adm, MON_MINIO_POLICY, doc.data, mak, msk, why, sizeof why);
+	buf_free(&doc);
+	if (r == 0 && m->monitoring.archive_bucket) {
+		const char *aak = need_secret(a, "minio_archive_access_key");
+		const char *ask = aak ? need_secret(a, "minio_archive_secret_key") : NULL;
+		if (!ask) {
+			free(ep);
+			return -ENOKEY;
+		}
+		monitoring_archive_policy(m->monitoring.archive_bucket, &doc);
+		r = minio_register_user(&adm, MON_ARCHIVE_POLICY, doc.data, aak, ask, why, sizeof why);
+		buf_free(&doc);
+	}
+	free(ep);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "registering the monitoring users with MinIO's admin API: %s", why);
+	return 0;
+}
+
+/* Prometheus' bearer token for MinIO's metrics, minted here from the
+ * metrics user: the root credential never leaves the object-store hosts. */
+static int mon_token(struct agent *a)
+{
+	const char *ak = need_secret(a, "minio_metrics_access_key"), *sk = ak ? need_secret(a, "minio_metrics_secret_key") : NULL;
+	if (!sk)
+		return -ENOKEY;
+	struct buf b;
+	buf_init(&b);
+	int r = minio_token(ak, sk, (int64_t)time(NULL), &b);
+	if (r == 0)
+		r = agent_write(a, MON_MINIO_TOKEN, b.data, b.len, 0600);
+	buf_wipe(&b);
+	if (r < 0 && !best_effort)
+		return agent_step_end(a, STEP, r, "making MinIO's bearer token for Prometheus");
+	return 0;
+}
+
+static int write_text(struct agent *a, const char *path, struct buf *b, unsigned mode)
+{
+	int r = agent_write(a, path, b->data ? b->data : "", b->len, mode);
+	buf_free(b);
+	if (r < 0 && !best_effort)
+		return agent_step_end(a, STEP, r, "writing %s: %s", path, strerror(-r));
+	if (r < 0)
+		log_warn("writing %s: %s", path, strerror(-r));
+	return 0;
+}
+
+/* NAME.service and NAME.timer in /etc/systemd/system. */
+static int write_timer_units(struct agent *a, const char *name, void (*service)(struct buf *),
+			     void (*timer)(struct buf *))
+{
+	struct buf b;
+	char path[96];
+	int r;
+	buf_init(&b);
+	service(&b);
+	snprintf(path, sizeof path, "/etc/systemd/system/%s.service", name);
+	if ((r = write_text(a, path, &b, 0644)) < 0)
+		return r;
+	timer(&b);
+	snprintf(path, sizeof path, "/etc/systemd/system/%s.timer", name);
+	return write_text(a, path, &b, 0644);
+}
+
+/* The units this host runs for monitoring, in start order (after a failed
+ * step, the MySQL exporter only if its login was written). */
+static size_t services(const struct agent *a, const struct model *m, const struct host *h, const char **v)
+{
+	size_t n = 0;
+	v[n++] = "prometheus-node-exporter.service";
+	char *cnf = agent_path(a, MON_MYSQLD_CNF);
+	if (h->role == ROLE_MYSQL && (!best_effort || access(cnf, F_OK) == 0))
+		v[n++] = "prometheus-mysqld-exporter.service";
+	free(cnf);
+	if (!monitoring_is_host(m, h))
+		v[n++] = "systemd-journal-upload.service";
+	else {
+		v[n++] = "systemd-journal-remote.socket";
+		v[n++] = "prometheus-alertmanager.service";
+		v[n++] = "prometheus.service";
+	}
+	return n;
+}
+
+static int mon_units(struct agent *a)
+{
+	const struct model *m = a->model;
+	const struct host *h = a->host;
+	struct buf b;
+	int r;
+	buf_init(&b);
+	metrics_conf_render(m, h, &b);
+	if ((r = write_text(a, MON_METRICS_CONF, &b, 0644)) < 0)
+		return r;
+	if ((r = write_timer_units(a, "kiln-metrics", monitoring_metrics_service, monitoring_metrics_timer)) < 0)
+		return r;
+	const char *units[8];
+	size_t n = services(a, m, h, units);
+	const char *reload[] = { "systemctl", "daemon-reload", NULL };
+	if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		/* enable for later boots; restart so a new seed's keys are read */
+		const char *en[] = { "systemctl", "enable", units[i], NULL };
+		const char *re[] = { "systemctl", "restart", units[i], NULL };
+		char what[120];
+		snprintf(what, sizeof what, "starting %s", units[i]);
+		if ((r = run(a, en, NULL, 0, what)) < 0 || (r = run(a, re, NULL, 0, what)) < 0)
+			return r;
+	}
+	if (monitoring_is_host(m, h)) {
+		/* a running journal-remote reads a new key only when restarted */
+		const char *jr[] = { "systemctl", "try-restart", "systemd-journal-remote.service", NULL };
+		if ((r = run(a, jr, NULL, 0, "restarting systemd-journal-remote")) < 0)
+			return r;
+	}
+	if (monitoring_is_host(m, h) && m->monitoring.archive_bucket) {
+		if ((r = write_timer_units(a, "kiln-archive-drops", monitoring_archive_service,
+					     monitoring_archive_timer)) < 0)
+			return r;
+		const char *at[] = { "systemctl", "enable", "--now", "kiln-archive-drops.timer", NULL };
+		if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
+		    (r = run(a, at, NULL, 0, "starting kiln-archive-drops.timer")) < 0)
+			return r;
+	}
+	const char *timer[] = { "systemctl", "enable", "--now", "kiln-metrics.timer", NULL };
+	return run(a, timer, NULL, 0, "starting kiln-metrics.timer");
+}
+
+void monitoring_after_failure(struct agent *a)
+{
+	if (!a->model || !a->host || !monitoring_on(a->model) || !status_done(&a->status, "identity") ||
+	    !status_done(&a->status, "secrets") || status_done(&a->status, STEP))
+		return;   /* nothing rendered or no keys yet, or it is all running already */
+	best_effort = true;
+	log_warn("a first-boot step failed: starting monitoring's exporters and metrics so the failure is seen");
+	if (monitoring_is_host(a->model, a->host) && model_has_role(a->model, ROLE_MINIO))
+		mon_token(a);   /* Prometheus does not start without it */
+	mon_units(a);
+	if (!a->no_services)
+		metrics_run(a->root);
+	best_effort = false;
+}
+
+int step_monitoring(struct agent *a)
+{
+	const struct model *m = a->model;
+	const struct host *h = a->host;
+	if (!monitoring_on(m)) {
+		status_set(&a->status, STEP, STEP_SKIPPED, "the profile has no monitoring: section");
+		return agent_save(a);
+	}
+	status_set(&a->status, STEP, STEP_RUNNING, NULL);
+	agent_save(a);
+	int r = 0;
+	if (h->role == ROLE_MYSQL && (r = mon_mysql(a)) < 0)
+		return r;
+	if (h->role == ROLE_MINIO && (r = mon_minio(a)) < 0)
+		return r;
+	if (monitoring_is_host(m, h) && model_has_role(m, ROLE_MINIO) && (r = mon_token(a)) < 0)
+		return r;
+	if ((r = mon_units(a)) < 0)
+		return r;
+	if (!a->no_services && metrics_run(a->root) < 0)
+		log_warn("the first kiln metrics run failed; kiln-metrics.timer tries again in 30 s");
+	if (monitoring_is_host(m, h))
+		return agent_step_end(a, STEP, 0, "Prometheus, Alertmanager, journal-remote and the exporters running");
+	return agent_step_end(a, STEP, 0, "exporters running, journal uploaded to %s", m->monitoring.host);
+}

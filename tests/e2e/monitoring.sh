@@ -1,0 +1,109 @@
+# The monitoring scenario of tests/e2e/deployment.sh's deployment (sourced by
+# it once the three hosts are ready; not a test of its own). minio1 is the
+# monitoring host (tests/profiles/fixtures/deployment.yaml). Checked:
+#   - every scrape target is up, asked through Prometheus' HTTP API from the
+#     admin address with the operator's client certificate; without one the
+#     API answers nothing;
+#   - stopping MariaDB on db1 fires ServiceDown within the rule's window, the
+#     webhook receiver on the router gets it, and it clears after a restart;
+#   - a line logged on db1 and a stranger's dropped packet (kiln-drop) reach
+#     minio1's central journal;
+#   - the exporter ports answer only minio1: not a stranger, not app1, and
+#     without Prometheus' client certificate not even minio1;
+#   - the status page lists every host ready;
+#   - what each host's agents hold in memory (bench/RESULTS.md).
+# Uses deployment.sh's nsx, adm, IP, NS, OUT, S and T.
+MON=${IP[minio1]}
+PROM=https://$MON:9090
+# From the admin address (allow_from is the admin range 192.168.40.0/26, as ssh.allow_from).
+prom() { nsx curl -sS --max-time 20 --interface 192.168.40.1 --cacert "$S/ca.pem" --cert "$S/monitoring/operator.pem" \
+	--key "$S/monitoring/operator.key" "$@"; }
+py() { /usr/bin/python3 -c "$@"; }
+
+# --- a webhook receiver on the router (192.168.40.1:9099) records Alertmanager's posts
+cat >"$T/webhook.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(sys.argv[1], "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(200); self.end_headers()
+    def log_message(self, *a): pass
+http.server.HTTPServer(("192.168.40.1", 9099), H).serve_forever()
+PY
+nsx /usr/bin/python3 "$T/webhook.py" "$T/webhook.log" &
+WEBHOOK_PID=$!
+
+# --- every scrape target up
+targets_up() { prom "$PROM/api/v1/targets" | py 'import json,sys
+t=json.load(sys.stdin)["data"]["activeTargets"]
+print(len(t), sum(x["health"]=="up" for x in t), " ".join(sorted(x["labels"]["job"]+"/"+x["labels"]["host"]+"="+x["health"] for x in t)))'; }
+for _ in $(seq 90); do
+	set -- $(targets_up 2>/dev/null); [ "${1:-0}" = 5 ] && [ "${2:-0}" = 5 ] && break; sleep 4
+done
+check_output "every scrape target is up (node x3, mysqld, minio), asked through Prometheus' API" '^5 5 ' targets_up
+prom "$PROM/api/v1/targets" >"$T/targets.json" 2>&1
+# curl's exit 35 or 56: the TLS handshake or the first read failed (a firewall drop would be 28).
+check_output "Prometheus' API refuses a client without the operator's certificate (TLS)" '^rc=(35|56)$' bash -c \
+	"ip netns exec $NS curl -s --max-time 20 --interface 192.168.40.1 --cacert '$S/ca.pem' -o /dev/null '$PROM/api/v1/targets'; echo rc=\$?"
+check_output "... and a client from outside allow_from is dropped by the firewall" '^rc=28$' bash -c \
+	"ip netns exec $NS curl -s --max-time 8 --interface 192.168.40.209 --cacert '$S/ca.pem' --cert '$S/monitoring/operator.pem' --key '$S/monitoring/operator.key' -o /dev/null '$PROM/api/v1/targets'; echo rc=\$?"
+
+# --- the exporters answer minio1 only, with Prometheus' client certificate
+for port in 9100 9104; do
+	check "a stranger cannot reach db1:$port" bash -c "! ip netns exec $OUT timeout 5 bash -c '</dev/tcp/${IP[db1]}/$port'"
+	check_output "app1 (in the profile, not the monitoring host) cannot reach db1:$port" '^closed$' adm ${IP[app1]} \
+		"timeout 5 bash -c '</dev/tcp/${IP[db1]}/$port' 2>/dev/null && echo open || echo closed"
+done
+check_output "minio1 without Prometheus' client certificate gets no metrics from db1:9100 (TLS refuses)" '^rc=(35|56)$' adm $MON \
+	"curl -s --max-time 10 --cacert /etc/kiln/tls/ca.pem -o /dev/null https://${IP[db1]}:9100/metrics; echo rc=\$?"
+check_output "minio1 with its host certificate (made for server use) gets none either" '^rc=(35|56)$' adm $MON \
+	"curl -s --max-time 10 --cacert /etc/kiln/tls/ca.pem --cert /etc/kiln/tls/host.pem --key /etc/kiln/secrets/host_tls_key -o /dev/null https://${IP[db1]}:9100/metrics; echo rc=\$?"
+check_output "minio1 with Prometheus' client certificate gets them" '^node_filesystem_size_bytes' adm $MON \
+	"curl -s --max-time 10 --cacert /etc/kiln/tls/ca.pem --cert /etc/kiln/tls/scrape.pem --key /etc/kiln/secrets/scrape_tls_key https://${IP[db1]}:9100/metrics | grep -m1 ^node_filesystem_size_bytes"
+
+# --- central logs: a line from db1, and the stranger's dropped packet
+line="kiln-e2e-central-$RANDOM$RANDOM"
+adm ${IP[db1]} "logger -t kiln-e2e $line"
+nsx ip netns exec $OUT timeout 3 bash -c "</dev/tcp/${IP[db1]}/3306" 2>/dev/null
+central() { adm $MON "journalctl -D /var/log/journal/remote --no-pager -o short $*"; }
+for _ in $(seq 45); do central "--grep $line" 2>/dev/null | grep -q "$line" && break; sleep 4; done
+check_output "a line logged on db1 is in minio1's central journal" "db1 .*kiln-e2e.*$line" central "--grep $line"
+check_output "the stranger's dropped packet on db1 is in the central journal" 'db1 kernel: kiln-drop: .*SRC=192\.168\.40\.201 .*DPT=3306' \
+	central "--grep kiln-drop"
+
+# --- stopping MariaDB fires ServiceDown; a restart clears it
+alert_state() { prom "$PROM/api/v1/alerts" | py 'import json,sys
+a=[x for x in json.load(sys.stdin)["data"]["alerts"] if x["labels"]["alertname"]=="ServiceDown" and x["labels"].get("unit")=="mariadb.service"]
+print(a[0]["state"] if a else "none")'; }
+check_output "no ServiceDown for MariaDB while it runs" '^none$' alert_state
+adm ${IP[db1]} "systemctl stop mariadb.service"
+t_stop=$SECONDS
+for _ in $(seq 100); do [ "$(alert_state 2>/dev/null)" = firing ] && break; sleep 3; done
+check_output "stopping MariaDB on db1 fires ServiceDown (rule: 1 minute)" '^firing$' alert_state
+echo "# ServiceDown fired $((SECONDS - t_stop)) s after MariaDB stopped"
+for _ in $(seq 40); do grep -q '"alertname":"ServiceDown"' "$T/webhook.log" 2>/dev/null && break; sleep 3; done
+check "Alertmanager sent ServiceDown to the profile's webhook receiver" grep -q '"status":"firing".*"alertname":"ServiceDown"' "$T/webhook.log"
+adm ${IP[db1]} "systemctl start mariadb.service"
+t_start=$SECONDS
+for _ in $(seq 60); do [ "$(alert_state 2>/dev/null)" = none ] && break; sleep 3; done
+check_output "after MariaDB's restart the alert clears" '^none$' alert_state
+echo "# ServiceDown cleared $((SECONDS - t_start)) s after MariaDB started"
+
+# --- the status page: every host, from what Prometheus scraped
+prom "$PROM/user/status.json" >"$T/status-page.json" 2>&1
+check_output "the status page lists every host ready" '^app1:True db1:True minio1:True$' py 'import json,sys
+d=json.load(open(sys.argv[1])); print(" ".join(h["host"]+":"+str(h["ready"]) for h in d["hosts"]))' "$T/status-page.json"
+check_output "kiln-firstboot status on minio1: monitoring done" 'monitoring +done +Prometheus' adm $MON 'kiln-firstboot status'
+
+# --- what leaves the hosts must hold no secret: targets' labels, the status page, the central journal
+central "" >"$T/central.journal" 2>/dev/null
+prom "$PROM/api/v1/query?query=%7Bjob%3D~%22.%2B%22%7D" >"$T/series.json" 2>/dev/null
+
+# --- the agents' resident memory per host (bench/RESULTS.md)
+for h in app1 db1 minio1; do
+	echo "# $h agents RSS (KiB): $(adm ${IP[$h]} 'for u in prometheus-node-exporter prometheus-mysqld-exporter systemd-journal-upload prometheus prometheus-alertmanager systemd-journal-remote; do p=$(systemctl show -p MainPID --value $u.service 2>/dev/null); [ -n "$p" ] && [ "$p" != 0 ] && echo -n "$u=$(ps -o rss= -p $p | tr -d " ") "; done' 2>/dev/null)"
+	echo "# $h monitoring step: $(adm ${IP[$h]} "python3 -c 'import json; s={x[\"name\"]:x[\"updated\"] for x in json.load(open(\"/var/lib/kiln/status.json\"))[\"steps\"]}; print(\"role->monitoring\", s[\"monitoring\"]-s[\"role\"], \"s\")'" 2>/dev/null)"
+done
+kill $WEBHOOK_PID 2>/dev/null
