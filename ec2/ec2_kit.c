@@ -29,13 +29,15 @@ int ec2_ami_describe(const struct ec2_kit *k, const char *snapshot_id, const cha
 	if (!kit_ok(k) || !name_ok(snapshot_id) || (name && !name_ok(name)))
 		return -EINVAL;
 	a->name = name ? xstrdup(name) : xasprintf("kiln-%s-%s-%s", k->deployment, k->role, k->version);
-	a->description = xasprintf("kiln %s appliance for deployment %s (UEFI, IMDSv2; seed in user data)", k->role,
+	a->description = xasprintf("kiln %s appliance for deployment %s (UEFI or BIOS, IMDSv2; seed in user data)", k->role,
 				   k->deployment);
 	a->architecture = "x86_64";
 	a->root_device = "/dev/xvda";
 	a->virtualization = "hvm";
 	a->sriov = "simple";
-	a->boot_mode = "uefi";        /* ESP + systemd-boot, no BIOS boot path */
+	/* UEFI where the instance type has it (Secure Boot possible), BIOS on
+	 * the BIOS-only types: the image carries both boot paths. */
+	a->boot_mode = "uefi-preferred";
 	a->imds = "v2.0";             /* instances require IMDSv2 tokens */
 	a->ena = true;
 	a->disks[a->n_disks++] = (struct ec2_ami_disk){ "/dev/xvda", snapshot_id, k->root_gib, "gp3", true };

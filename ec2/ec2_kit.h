@@ -2,7 +2,9 @@
  * files for `aws ec2 import-snapshot --disk-container` and `aws ec2
  * register-image --cli-input-json`, and the README text with the commands
  * that take a streamOptimized VMDK to a running instance. The AMI boots
- * UEFI only (ESP + systemd-boot), needs ENA, and requires IMDSv2.
+ * UEFI where the instance type offers it, else BIOS (boot mode
+ * uefi-preferred: the image has both boot paths), needs ENA, and requires
+ * IMDSv2.
  * Placeholders the operator fills in: @BUCKET@ and @SNAPSHOT_ID@. */
 #ifndef KILN_EC2_KIT_H
 #define KILN_EC2_KIT_H
@@ -50,7 +52,7 @@ int ec2_import_json(const struct ec2_kit *k, struct buf *out);
 
 /* `aws ec2 register-image --cli-input-json file://X` JSON: Name, Architecture
  * x86_64, RootDeviceName /dev/xvda, BlockDeviceMappings, VirtualizationType
- * hvm, EnaSupport, SriovNetSupport simple, BootMode uefi, ImdsSupport v2.0. */
+ * hvm, EnaSupport, SriovNetSupport simple, BootMode uefi-preferred, ImdsSupport v2.0. */
 int ec2_register_json(const struct ec2_kit *k, struct buf *out);
 
 /* One host's line in the README: its run-instances command. */

@@ -138,6 +138,11 @@ static int check_params(const struct ovf_params *p)
 		return -EINVAL;
 	if (!esxi_hardware_version_ok(p->hardware_version) || ovf_controller_check(p->disk_controller) < 0)
 		return -EINVAL;
+	const char *fw = p->firmware ? p->firmware : "efi";
+	if (strcmp(fw, "efi") && strcmp(fw, "bios"))
+		return -EINVAL;
+	if (p->secure_boot && (strcmp(fw, "efi") || p->hardware_version < 13))
+		return -EINVAL;
 	if (p->vcpus < 1 || p->memory_mib < 4 || p->n_networks < 1 || p->n_disks < 1 || p->n_disks > 15)
 		return -EINVAL;
 	for (size_t i = 0; i < p->n_networks; i++)
@@ -297,8 +302,13 @@ int ovf_build(const struct ovf_params *p, struct buf *b)
 		item_emit(b, &it);
 	}
 
-	buf_puts(b, "      <vmw:Config ovf:required=\"false\" vmw:key=\"firmware\" vmw:value=\"efi\"/>\n"
-		    "    </VirtualHardwareSection>\n");
+	/* vmx keys: firmware = "efi" | "bios"; uefi.secureBoot.enabled = "TRUE" */
+	buf_printf(b, "      <vmw:Config ovf:required=\"false\" vmw:key=\"firmware\" vmw:value=\"%s\"/>\n",
+		   p->firmware ? p->firmware : "efi");
+	if (p->secure_boot)
+		buf_puts(b, "      <vmw:Config ovf:required=\"false\" vmw:key=\"uefi.secureBoot.enabled\" "
+			    "vmw:value=\"true\"/>\n");
+	buf_puts(b, "    </VirtualHardwareSection>\n");
 
 	/* Class "kiln": the guest sees the keys as kiln.seed, kiln.hostname, ... */
 	buf_puts(b, "    <ProductSection ovf:class=\"kiln\" ovf:required=\"false\">\n"

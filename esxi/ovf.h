@@ -9,6 +9,7 @@
 #ifndef KILN_OVF_H
 #define KILN_OVF_H
 #include "lib/buf.h"
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,8 @@ struct ovf_params {
 	const char *annotation;    /* AnnotationSection text; NULL = none */
 	unsigned hardware_version;     /* the NN of vmx-NN (profiles/model.h esxi_hardware_version_ok) */
 	const char *disk_controller;   /* "pvscsi", "lsilogic", "lsilogicsas" */
+	const char *firmware;          /* "efi" or "bios"; NULL = efi */
+	bool secure_boot;              /* vmw:Config uefi.secureBoot.enabled (efi, vmx-13 and later) */
 	unsigned vcpus, memory_mib;
 	const char *const *networks; size_t n_networks;   /* port group names, >= 1 */
 	const struct ovf_disk *disks; size_t n_disks;      /* OS disk first; 1..15 */
@@ -42,7 +45,8 @@ void ovf_guest_os(unsigned hw, const char **os_type, const char **os_version);
 int ovf_controller_check(const char *s);
 
 /* Write the descriptor to out. -EINVAL on a bad parameter (an unsupported
- * hardware version, the controller check above, no disk or network, a capacity that is not a multiple of 512, an unknown
+ * hardware version, the controller check above, a firmware other than efi
+ * or bios, Secure Boot with bios or below vmx-13, no disk or network, a capacity that is not a multiple of 512, an unknown
  * overridable name, a non-ASCII or control character in a name). Does not log. */
 int ovf_build(const struct ovf_params *p, struct buf *out);
 #endif

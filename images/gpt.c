@@ -1,6 +1,7 @@
 #include "images/gpt.h"
 #include <errno.h>
 #include <libfdisk/libfdisk.h>
+#include <stdio.h>
 #include <string.h>
 #include "lib/log.h"
 
@@ -58,6 +59,36 @@ void gpt_set_ids(struct gpt_layout *l, const char *identity, const char *part2)
 	guid_format(g, l->root_partuuid);
 }
 
+void gpt_add_bios(struct gpt_layout *l, const char *identity)
+{
+	uint8_t g[16];
+	l->bios_offset = GPT_BIOS_FIRST_LBA * SECTOR;
+	l->bios_size = GPT_ALIGN - l->bios_offset;
+	ident_guid(identity, "bios-boot", g);
+	guid_format(g, l->bios_partuuid);
+}
+
+/* An empty GPT whose first usable LBA is first_lba: libfdisk takes that
+ * only as a script header (fdisk_create_disklabel resets the alignment). */
+static int create_gpt(struct fdisk_context *cxt, uint64_t first_lba)
+{
+	struct fdisk_script *dp = fdisk_new_script(cxt);
+	if (!dp)
+		return -ENOMEM;
+	char lba[24];
+	snprintf(lba, sizeof lba, "%llu", (unsigned long long)first_lba);
+	int r = fdisk_script_set_header(dp, "label", "gpt");
+	if (r == 0)
+		r = fdisk_script_set_header(dp, "first-lba", lba);
+	if (r == 0)
+		r = fdisk_apply_script_headers(cxt, dp);
+	/* applying makes it the context's script, and a script holds its
+	 * context: break the cycle */
+	fdisk_set_script(cxt, NULL);
+	fdisk_unref_script(dp);
+	return r;
+}
+
 static int add_partition(struct fdisk_context *cxt, size_t partno, uint64_t offset, uint64_t size,
 			 const char *type_guid, const char *name, const char *uuid)
 {
@@ -99,7 +130,7 @@ int gpt_write(const char *image_path, const struct gpt_layout *l)
 		goto fail;
 	}
 	step = "create GPT";
-	if ((r = fdisk_create_disklabel(cxt, "gpt")) < 0)
+	if ((r = l->bios_size ? create_gpt(cxt, l->bios_offset / SECTOR) : fdisk_create_disklabel(cxt, "gpt")) < 0)
 		goto fail;
 	step = "set disk GUID";
 	if ((r = fdisk_set_disklabel_id_from_string(cxt, l->disk_guid)) < 0)
@@ -114,6 +145,10 @@ int gpt_write(const char *image_path, const struct gpt_layout *l)
 		goto fail;
 	step = "set root partition attributes";
 	if (!l->part2_plain && (r = fdisk_gpt_set_partition_attrs(cxt, 1, GPT_ATTR_GROWFS)) < 0)
+		goto fail;
+	step = "add BIOS boot partition";
+	if (l->bios_size && (r = add_partition(cxt, 2, l->bios_offset, l->bios_size, GPT_TYPE_BIOS, "BIOS boot",
+					       l->bios_partuuid)) < 0)
 		goto fail;
 	step = "write partition table";
 	if ((r = fdisk_write_disklabel(cxt)) < 0)

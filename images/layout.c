@@ -1,6 +1,7 @@
 /* layout_build(): GPT (images/gpt.c) + ext4 root from the tar
- * (images/ext4_writer.h) + ESP with systemd-boot, kernel and initrd
- * (images/esp.c), written under a temporary name and renamed. */
+ * (images/ext4_writer.h) + ESP with shim, GRUB, grub.cfg, kernel and initrd
+ * (images/esp.c, images/bootchain.h), written under a temporary name and
+ * renamed. */
 #include "images/layout.h"
 #include <ctype.h>
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "images/bootchain.h"
 #include "images/esp.h"
 #include "images/gpt.h"
 #include "images/ident.h"
@@ -22,9 +24,6 @@
 
 #define KERNEL_PREFIX "boot/vmlinuz-"
 #define INITRD_PREFIX "boot/initrd.img-"
-#define SDBOOT_PATH   "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
-#define HOST_SDBOOT   "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
-#define SDBOOT_MAX    (16 * 1024 * 1024)
 
 /* ---- files captured from the tar while ext4 is written ------------------ */
 
@@ -62,7 +61,9 @@ static bool capture_want(void *ud, const char *path)
 	const char *p = normalise(path);
 	return (starts_with(p, KERNEL_PREFIX) && p[strlen(KERNEL_PREFIX)]) ||
 	       (starts_with(p, INITRD_PREFIX) && p[strlen(INITRD_PREFIX)]) ||
-	       strcmp(p, SDBOOT_PATH) == 0;
+	       strcmp(p, BOOTCHAIN_SHIM) == 0 || strcmp(p, BOOTCHAIN_GRUB_EFI) == 0 ||
+	       (starts_with(p, BOOTCHAIN_GRUB_PC_DIR) && p[strlen(BOOTCHAIN_GRUB_PC_DIR)] &&
+		!strchr(p + strlen(BOOTCHAIN_GRUB_PC_DIR), '/'));
 }
 
 static void capture_take(void *ud, const char *path, void *data, size_t len)
@@ -137,25 +138,9 @@ static const char repart_root[] =
 	"Type=root\n"
 	"GrowFileSystem=yes\n";
 
-static const char loader_conf[] =
-	"timeout 0\n"
-	"editor no\n"
-	"default kiln.conf\n";
-
-static char *render_entry(const struct layout_opts *o, const struct ids *id, const char *kver)
-{
-	const char *extra = o->cmdline_extra && *o->cmdline_extra ? o->cmdline_extra : NULL;
-	return xasprintf("title Debian GNU/Linux (kiln %s)\n"
-			 "version %s\n"
-			 "linux /kiln/vmlinuz\n"
-			 "initrd /kiln/initrd.img\n"
-			 "options root=PARTUUID=%s rw%s%s\n",
-			 o->identity, kver, id->root, extra ? " " : "", extra ? extra : "");
-}
-
 /* ---- the build ---------------------------------------------------------- */
 
-/* Text that goes on one line of the loader entry: printable, no newline. */
+/* Text that goes on one line of grub.cfg: printable, no newline. */
 static bool one_line(const char *s)
 {
 	for (; s && *s; s++)
@@ -168,8 +153,8 @@ static int check_opts(const struct layout_opts *o)
 {
 	if (!o->tar_path || !o->out_path || !o->identity || !*o->identity)
 		return log_error_errno(EINVAL, "layout: tar_path, out_path and identity are required");
-	if (!one_line(o->cmdline_extra))
-		return log_error_errno(EINVAL, "kernel command line contains a control character or newline");
+	if (bootchain_check_cmdline(o->cmdline_extra) < 0)
+		return -EINVAL;
 	if (!one_line(o->identity))
 		return log_error_errno(EINVAL, "identity contains a control character or newline");
 	if (strcmp(o->tar_path, "-") == 0)
@@ -180,6 +165,21 @@ static int check_opts(const struct layout_opts *o)
 	if (!S_ISREG(st.st_mode))
 		return log_error_errno(EINVAL, "rootfs tar %s is not a regular file", o->tar_path);
 	return 0;
+}
+
+/* GRUB for BIOS from the tar's i386-pc directory (bootchain_bios.c). */
+static int write_bios(const char *tmp, const struct gpt_layout *g, uint32_t volid, const struct captured *cap)
+{
+	struct bootchain_blob *v = xcalloc(cap->n + 1, sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < cap->n; i++)
+		if (starts_with(cap->v[i].path, BOOTCHAIN_GRUB_PC_DIR))
+			v[n++] = (struct bootchain_blob){ cap->v[i].path + strlen(BOOTCHAIN_GRUB_PC_DIR), cap->v[i].data,
+							  cap->v[i].len };
+	log_info("writing GRUB for BIOS (%zu files of /" BOOTCHAIN_GRUB_PC_DIR ")", n);
+	int r = bootchain_bios_install(tmp, g->bios_offset, g->bios_size, volid, v, n);
+	free(v);
+	return r;
 }
 
 /* Everything between "partition table written" and "ESP written". */
@@ -245,32 +245,36 @@ static int fill(const struct layout_opts *o, const char *tmp, const struct gpt_l
 		goto out;
 	}
 
-	const struct blob *sd = find_blob(&cap, SDBOOT_PATH);
-	char *host_sd = NULL;
-	size_t host_sd_len = 0;
-	if (!sd) {
-		log_info("rootfs has no /" SDBOOT_PATH "; using the build machine's " HOST_SDBOOT);
-		r = read_file(HOST_SDBOOT, SDBOOT_MAX, &host_sd, &host_sd_len);
-		if (r < 0) {
-			r = log_error_errno(r, "no systemd-boot in the rootfs and none at " HOST_SDBOOT
-					    " (install package systemd-boot-efi)");
-			goto out;
-		}
+	const struct blob *shim = find_blob(&cap, BOOTCHAIN_SHIM), *grub = find_blob(&cap, BOOTCHAIN_GRUB_EFI);
+	if (!shim || !grub) {
+		r = log_error_errno(ENOENT, "rootfs tar %s has no /%s (install %s in the role's recipe)", o->tar_path,
+				    shim ? BOOTCHAIN_GRUB_EFI : BOOTCHAIN_SHIM,
+				    shim ? "grub-efi-amd64-signed" : "shim-signed");
+		goto out;
 	}
 
-	char *entry = render_entry(o, &id, kver);
+	uint32_t volid = ident_u32(o->identity, "esp-volume-id");
+	char *title = xasprintf("Debian GNU/Linux (kiln %s, %s)", o->identity, kver);
+	char *cfg = NULL;
+	r = bootchain_grub_cfg(&(struct bootchain_entry){ .title = title, .root_partuuid = id.root,
+							  .cmdline_extra = o->cmdline_extra, .esp_volume_id = volid },
+			       &cfg);
+	free(title);
+	if (r < 0)
+		goto out;
 	struct esp_file files[] = {
-		{ "/EFI/BOOT/BOOTX64.EFI", sd ? sd->data : host_sd, sd ? sd->len : host_sd_len },
-		{ "/loader/loader.conf", loader_conf, sizeof loader_conf - 1 },
-		{ "/loader/entries/kiln.conf", entry, strlen(entry) },
-		{ "/kiln/vmlinuz", kernel->data, kernel->len },
-		{ "/kiln/initrd.img", initrd->data, initrd->len },
+		{ BOOTCHAIN_ESP_SHIM, shim->data, shim->len },
+		{ BOOTCHAIN_ESP_GRUB, grub->data, grub->len },
+		{ BOOTCHAIN_ESP_CFG, cfg, strlen(cfg) },
+		{ BOOTCHAIN_ESP_KERNEL, kernel->data, kernel->len },
+		{ BOOTCHAIN_ESP_INITRD, initrd->data, initrd->len },
 	};
-	log_info("writing ESP (%" PRIu64 " MiB): systemd-boot, kernel %s", g->esp_size >> 20, kver);
-	r = esp_build(tmp, g->esp_offset, g->esp_size, ident_u32(o->identity, "esp-volume-id"),
-		      o->source_date_epoch, files, sizeof files / sizeof files[0]);
-	free(entry);
-	free(host_sd);
+	log_info("writing ESP (%" PRIu64 " MiB): shim, GRUB, kernel %s", g->esp_size >> 20, kver);
+	r = esp_build(tmp, g->esp_offset, g->esp_size, volid, o->source_date_epoch, files,
+		      sizeof files / sizeof files[0]);
+	free(cfg);
+	if (r == 0)
+		r = write_bios(tmp, g, volid, &cap);
 out:
 	captured_free(&cap);
 	return r;
@@ -284,6 +288,7 @@ int layout_build(const struct layout_opts *o)
 	struct gpt_layout g;
 	if ((r = gpt_plan(o->disk_size, o->esp_size, o->identity, &g)) < 0)
 		return r;
+	gpt_add_bios(&g, o->identity);
 
 	/* Same directory as the output, so the final rename is atomic. 0600:
 	 * the image may carry role files the operator did not mean to publish. */

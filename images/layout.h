@@ -1,13 +1,16 @@
 /* The disk layout engine: a rootfs tar (+ role overlay) -> a sparse, bootable
- * UEFI raw disk image, without root, mounts or loop devices.
+ * raw disk image (UEFI, Secure Boot, BIOS), without root, mounts or loop devices.
  *
  *   LBA 0      protective MBR
  *   LBA 1..    GPT (libfdisk), deterministic disk/partition GUIDs
- *   part 1     ESP, FAT32 (esp_size), systemd-boot at \EFI\BOOT\BOOTX64.EFI,
- *              loader.conf, one Type #1 entry, kernel + initrd from the tar
+ *   part 1     ESP, FAT32 (esp_size), shim at \EFI\BOOT\BOOTX64.EFI, signed GRUB,
+ *              grub.cfg (images/bootchain.h), kernel + initrd from the tar
  *   part 2     root, Discoverable Partitions "Linux root (x86-64)" type, ext4
  *              written straight from the tar (images/ext4_writer.h), grows to
  *              fill a larger disk at first boot
+ *
+ *   part 3     BIOS boot (LBA 34..2047): GRUB core.img; GRUB boot.img in the
+ *              MBR code (images/bootchain_bios.c), so BIOS boots it too
  *
  * Same inputs + same SOURCE_DATE_EPOCH => byte-identical image. */
 #ifndef KILN_LAYOUT_H

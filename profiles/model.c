@@ -338,6 +338,7 @@ void model_free(struct model *m)
 	free(m->esxi.hardware_version);
 	free(m->esxi.network);
 	free(m->esxi.disk_controller);
+	free(m->esxi.firmware);
 	strv_free(m->esxi.overridable, m->esxi.n_overridable);
 	monitoring_settings_free(&m->monitoring);
 	install_settings_free(&m->install);

@@ -183,6 +183,8 @@ struct esxi_settings {
 	unsigned hw_version;       /* its number, 14: what the OVF descriptor is written from */
 	char *network;             /* port group name, default "VM Network" */
 	char *disk_controller;     /* "pvscsi" default */
+	char *firmware;            /* "efi" (default) or "bios": the VM's firmware */
+	bool secure_boot;          /* ask vSphere for UEFI Secure Boot (firmware efi, vmx-13 or later) */
 	char **overridable; size_t n_overridable;  /* OVF properties allowed to override: hostname, address, gateway, dns */
 };
 

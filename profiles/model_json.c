@@ -371,6 +371,9 @@ void model_to_json(const struct model *m, struct buf *b)
 	json_str(b, m->esxi.network);
 	buf_puts(b, ",\"disk_controller\":");
 	json_str(b, m->esxi.disk_controller);
+	buf_puts(b, ",\"firmware\":");
+	json_str(b, m->esxi.firmware);
+	buf_printf(b, ",\"secure_boot\":%s", m->esxi.secure_boot ? "true" : "false");
 	buf_puts(b, ",\"overridable\":");
 	jstrv(b, m->esxi.overridable, m->esxi.n_overridable);
 	buf_putc(b, '}');

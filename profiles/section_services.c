@@ -233,7 +233,8 @@ static void parse_target_list(struct ctx *c, const struct ynode *l)
 
 void parse_targets(struct ctx *c, const struct ynode *root)
 {
-	static const char *const esxi_keys[] = { "hardware_version", "network", "disk_controller", "overridable", NULL };
+	static const char *const esxi_keys[] = { "hardware_version", "network", "disk_controller", "overridable",
+						 "firmware", "secure_boot", NULL };
 	static const char *const overridable[] = { "hostname", "address", "gateway", "dns" };
 	struct model *m = c->m;
 	const struct ynode *l = ytree_get(root, "targets");
@@ -258,6 +259,18 @@ void parse_targets(struct ctx *c, const struct ynode *root)
 		    strcmp(m->esxi.disk_controller, "pvscsi") && strcmp(m->esxi.disk_controller, "lsilogic"))
 			err_at(c, ytree_get(e, "disk_controller"), "unknown disk_controller '%s' (expected pvscsi or lsilogic)",
 			       m->esxi.disk_controller);
+		if (get_str(c, e, "firmware", &m->esxi.firmware) && strcmp(m->esxi.firmware, "efi") &&
+		    strcmp(m->esxi.firmware, "bios"))
+			err_at(c, ytree_get(e, "firmware"), "unknown firmware '%s' (expected efi or bios)", m->esxi.firmware);
+		/* vSphere offers Secure Boot to EFI VMs of hardware version 13 and later */
+		if (get_bool(c, e, "secure_boot", &m->esxi.secure_boot) && m->esxi.secure_boot) {
+			if (m->esxi.firmware && !strcmp(m->esxi.firmware, "bios"))
+				err_at(c, ytree_get(e, "secure_boot"), "secure_boot needs firmware: efi (BIOS has no Secure Boot)");
+			else if (m->esxi.hw_version && m->esxi.hw_version < 13)
+				err_at(c, ytree_get(e, "secure_boot"),
+				       "secure_boot needs hardware_version vmx-13 or later (this profile has %s)",
+				       m->esxi.hardware_version);
+		}
 		if (get_strv(c, e, "overridable", &m->esxi.overridable, &m->esxi.n_overridable))
 			for (size_t i = 0; i < m->esxi.n_overridable; i++) {
 				size_t k = 0;
@@ -277,4 +290,6 @@ void parse_targets(struct ctx *c, const struct ynode *root)
 		m->esxi.network = xstrdup("VM Network");
 	if (!m->esxi.disk_controller)
 		m->esxi.disk_controller = xstrdup("pvscsi");
+	if (!m->esxi.firmware)
+		m->esxi.firmware = xstrdup("efi");
 }

@@ -40,6 +40,7 @@ static int write_ova(const struct model *m, enum role r, const struct role_sizin
 	struct ovf_params op = {
 		.name = vs_name, .product = product, .version = o->version, .annotation = annotation,
 		.hardware_version = m->esxi.hw_version, .disk_controller = m->esxi.disk_controller,
+		.firmware = m->esxi.firmware, .secure_boot = m->esxi.secure_boot,
 		.vcpus = sz->vcpus, .memory_mib = sz->memory_mib, .networks = (const char *const *)net_names,
 		.n_networks = sz->nics, .disks = disks, .n_disks = n_disks,
 		.overridable = (const char *const *)m->esxi.overridable, .n_overridable = m->esxi.n_overridable,

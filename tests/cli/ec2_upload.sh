@@ -151,7 +151,7 @@ check_output "progress on stderr" 'kiln: ebs: 100% of 300 MiB read, [0-9]+ block
 R1=$T/s1/$A1.json
 check_output "RegisterImage: root device /dev/xvda from the snapshot" "^/dev/xvda $S1 1 gp3 true\$" json "$R1" \
 	'" ".join([j["RootDeviceName"], j["BlockDeviceMapping.1.Ebs.SnapshotId"], j["BlockDeviceMapping.1.Ebs.VolumeSize"], j["BlockDeviceMapping.1.Ebs.VolumeType"], j["BlockDeviceMapping.1.Ebs.DeleteOnTermination"]])'
-check_output "RegisterImage: UEFI, ENA, IMDSv2, hvm, x86_64, the name" '^uefi true v2.0 hvm x86_64 simple kiln-test-app$' json "$R1" \
+check_output "RegisterImage: UEFI preferred (BIOS fallback), ENA, IMDSv2, hvm, x86_64, the name" '^uefi-preferred true v2.0 hvm x86_64 simple kiln-test-app$' json "$R1" \
 	'" ".join([j["BootMode"], j["EnaSupport"], j["ImdsSupport"], j["VirtualizationType"], j["Architecture"], j["SriovNetSupport"], j["Name"]])'
 check_output "app AMI has no data volume" '^False$' json "$R1" '"BlockDeviceMapping.2.DeviceName" in j'
 

@@ -170,7 +170,7 @@ done
 check "register-image has UEFI, ENA, IMDSv2, root device" $PY -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-assert j["BootMode"] == "uefi" and j["EnaSupport"] is True and j["ImdsSupport"] == "v2.0", j
+assert j["BootMode"] == "uefi-preferred" and j["EnaSupport"] is True and j["ImdsSupport"] == "v2.0", j
 assert j["Architecture"] == "x86_64" and j["VirtualizationType"] == "hvm" and j["SriovNetSupport"] == "simple"
 bdm = {b["DeviceName"]: b["Ebs"] for b in j["BlockDeviceMappings"]}
 assert j["RootDeviceName"] == "/dev/xvda" and bdm["/dev/xvda"]["SnapshotId"] == "@SNAPSHOT_ID@"

@@ -6,7 +6,13 @@
 # QEMU TCG + OVMF, once from a virtio disk and once from an NVMe disk, with
 # the data disk on pvscsi and a vmxnet3 NIC, and check what the guest says:
 # multi-user reached, no failed units, the devices' drivers, and the role's
-# service answering (MariaDB, nginx, MinIO health).
+# service answering (MariaDB, nginx, MinIO health). Then one role (app, or
+# KILN_E2E_FW_ROLE) boots twice more from virtio: under OVMF with the
+# Microsoft keys enrolled and Secure Boot enforced (the guest must report
+# Secure Boot enabled), from a copy whose shim has one byte flipped (the
+# firmware must refuse it), and under SeaBIOS (legacy BIOS: GRUB's boot.img
+# in the MBR, core.img in the BIOS boot partition). KILN_E2E_FIRMWARES
+# narrows these (ovmf-sb tamper seabios).
 # Uses the normal kiln cache (~/.cache/kiln or $KILN_CACHE_DIR): a cold run
 # builds three root filesystems with mmdebstrap first.
 . "$(dirname "$0")/../lib.sh"
@@ -16,6 +22,8 @@ BOOT_DEADLINE=${KILN_E2E_BOOT_SECONDS:-420}
 ROLES=${KILN_E2E_ROLES:-mysql app minio}   # a subset for debugging
 BUSES=${KILN_E2E_BUSES:-virtio nvme}
 SUITE=${KILN_E2E_SUITE:-bookworm}
+FW_ROLE=${KILN_E2E_FW_ROLE:-app}
+FIRMWARES=${KILN_E2E_FIRMWARES:-ovmf-sb tamper seabios}
 
 # The test overlay: a unit started once multi-user.target is reached that
 # waits for the boot to settle and writes KILN-E2E markers to /dev/console.
@@ -48,6 +56,10 @@ exec >/dev/console 2>&1
 m() { echo "KILN-E2E: $*"; echo "KILN-E2E: $*"; }
 role=$(cat /etc/kiln/role)
 m "start=$role"
+if [ -d /sys/firmware/efi ]; then m "firmware=uefi"; else m "firmware=bios"; fi
+m "sb=$(mokutil --sb-state 2>&1 | head -1)"
+# the SecureBoot variable itself: 4 attribute bytes, then 1 = on
+m "sbvar=$(od -An -tu1 -j4 -N1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c 2>/dev/null | tr -d ' ')"
 m "state=$(timeout 300 systemctl is-system-running --wait)"
 failed=$(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')
 m "failed=${failed:-none}"
@@ -109,12 +121,12 @@ for role in $ROLES; do
 done
 truncate -s 1G "$T/scratch-data.raw"   # app has no data disk: pvscsi still gets one
 
-boot() { # role bus
-	local role=$1 bus=$2 name=$1-$2 data=$out/acme-$1-data.raw
+boot() { # role bus [firmware]
+	local role=$1 bus=$2 fw=${3:-} name=$1-$2${3:+-$3} data=$out/acme-$1-data.raw
 	[ -f "$data" ] || data=$T/scratch-data.raw
 	local t0=$SECONDS
 	# The VM's disk is 2 GiB larger than the image: the root must grow into it.
-	QEMU_GROW=$((2 << 30)) qemu_start "$name" "$out/acme-$role.raw" "$bus" "$data"
+	QEMU_FIRMWARE=${fw:-ovmf} QEMU_GROW=$((2 << 30)) qemu_start "$name" "$out/acme-$role.raw" "$bus" "$data"
 	if qemu_wait "$name" 'KILN-E2E: done=1' "$BOOT_DEADLINE"; then
 		ok "$name: booted and reported in $((SECONDS - t0))s ($(marker "$name" time))"
 	else
@@ -145,6 +157,16 @@ boot() { # role bus
 		ok "$name: data disk on vmw_pvscsi" || not_ok "$name: data disk not seen on vmw_pvscsi"
 	tr -d '\r' <"$T/$name.log" | grep -aEq 'KILN-E2E: nic-[a-z0-9]+=vmxnet3$' &&
 		ok "$name: NIC on vmxnet3" || not_ok "$name: no vmxnet3 NIC"
+	local want_fw=uefi want_sb="SecureBoot disabled" want_sbvar=0
+	case $fw in
+	ovmf-sb) want_sb="SecureBoot enabled" want_sbvar=1 ;;
+	seabios) want_fw=bios want_sb="EFI variables are not supported on this system" want_sbvar= ;;
+	esac
+	[ "$(marker "$name" firmware)" = $want_fw ] && ok "$name: booted through $want_fw firmware" ||
+		not_ok "$name: firmware '$(marker "$name" firmware)', wanted $want_fw"
+	[ "$(marker "$name" sb)" = "$want_sb" ] && [ "$(marker "$name" sbvar)" = "$want_sbvar" ] &&
+		ok "$name: mokutil --sb-state says '$want_sb', SecureBoot variable '${want_sbvar:-absent}'" ||
+		not_ok "$name: mokutil --sb-state '$(marker "$name" sb)', SecureBoot variable '$(marker "$name" sbvar)'"
 	tr -d '\r' <"$T/$name.log" | grep -a 'KILN-E2E:' >"$T/$name.markers"
 	[ -n "${KILN_E2E_MARKERS:-}" ] && cp "$T/$name.markers" "$KILN_E2E_MARKERS/$name.markers"
 	qemu_stop "$name"
@@ -152,3 +174,49 @@ boot() { # role bus
 for role in $ROLES; do
 	for bus in $BUSES; do boot $role $bus; done
 done
+
+# A boot loader that is not what Debian signed must not run with Secure Boot
+# on: flip one byte in the middle of shim (inside the signed hash, outside
+# the headers) in a copy of the image; OVMF refuses it ("Access Denied").
+tamper() { # role
+	local role=$1 name=$1-tamper img=$T/tampered.raw
+	cp --sparse=always "$out/acme-$role.raw" "$img"
+	local esp_start m
+	esp_start=$(sfdisk -d "$img" | sed -n 's/.*start= *\([0-9]*\),.*type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B.*/\1/p')
+	m="$img@@$((esp_start * 512))"
+	mcopy -n -i "$m" ::/EFI/BOOT/BOOTX64.EFI "$T/shim.efi"
+	local off=$(( $(stat -c %s "$T/shim.efi") / 2 )) b
+	b=$(od -An -tu1 -j "$off" -N1 "$T/shim.efi" | tr -d ' ')
+	printf "\\$(printf %o $(( b ^ 0x01 )))" | dd of="$T/shim.efi" bs=1 seek="$off" conv=notrunc status=none
+	mcopy -o -i "$m" "$T/shim.efi" ::/EFI/BOOT/BOOTX64.EFI
+	QEMU_FIRMWARE=ovmf-sb qemu_start "$name" "$img" virtio
+	# Evidence: OVMF's "Access Denied" for the boot option, or at least no
+	# kernel within the deadline (an untampered image gets there in far less).
+	local deadline=$((SECONDS + ${KILN_E2E_TAMPER_SECONDS:-300})) seen=
+	while [ $SECONDS -lt $deadline ] && [ -z "$seen" ]; do
+		seen=$(grep -aoE 'Access Denied|Security Violation|Linux version|KILN-E2E' "$T/$name.log" 2>/dev/null | head -1)
+		[ -n "$seen" ] || sleep 2
+	done
+	case $seen in
+	"Access Denied"|"Security Violation") ok "$name: firmware refuses a tampered shim ($seen)" ;;
+	"")
+		# only evidence if the firmware was running all along
+		if kill -0 "$(cat "$T/$name.pid")" 2>/dev/null && [ -s "$T/$name.log" ]; then
+			ok "$name: a tampered shim did not boot (no kernel within ${KILN_E2E_TAMPER_SECONDS:-300}s; no firmware message seen)"
+		else
+			not_ok "$name: QEMU exited or printed nothing"; sed 's/^/#   /' "$T/$name.qemu.out" | tail -5
+		fi ;;
+	*) not_ok "$name: a tampered shim was not refused (console: $seen)"; qemu_tail "$name" ;;
+	esac
+	qemu_stop "$name"
+	rm -f "$img" "$T/shim.efi"
+}
+case " $ROLES " in
+*" $FW_ROLE "*)
+	for fw in $FIRMWARES; do
+		case $fw in
+		tamper) tamper "$FW_ROLE" ;;
+		*) boot "$FW_ROLE" virtio "$fw" ;;
+		esac
+	done ;;
+esac

@@ -18,9 +18,9 @@
 # override applied.
 #
 # One thing is not as on ESXi: Debian 12's OVMF has no PVSCSI driver, so it
-# cannot load systemd-boot from a pvscsi disk (ESXi's firmware can). QEMU's
-# loader does that step: the kernel, initrd and command line of the loader
-# entry on the OS disk's own ESP are given to -kernel/-initrd/-append, and
+# cannot load shim and GRUB from a pvscsi disk (ESXi's firmware can). QEMU's
+# loader does that step: the kernel, initrd and command line of the grub.cfg
+# menu entry on the OS disk's own ESP are given to -kernel/-initrd/-append, and
 # that kernel finds its root on pvscsi. (The ESP's boot path is booted by
 # tests/e2e/boot.sh.) The PIIX IDE decode bits OVMF leaves clear are set by
 # the test overlay (esxi_overlay in qemu.sh).
@@ -144,14 +144,14 @@ done
 ovf_env_iso "$T/ovf-env.iso" "${props[@]}"
 qargs+=(-drive "if=none,id=cd,media=cdrom,readonly=on,file=$T/ovf-env.iso" -device "ide-cd,drive=cd,bus=ide.$ide,unit=$cd_unit")
 
-# --- The firmware's step: the loader entry on the OS disk's ESP ---
+# --- The firmware's step: the grub.cfg menu entry on the OS disk's ESP ---
 esp_start=$(sfdisk -d "$T/disk1.raw" | sed -n 's/.*start= *\([0-9]*\),.*type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B.*/\1/p')
 m="$T/disk1.raw@@$((esp_start * 512))"
-entry=$(mdir -b -i "$m" ::/loader/entries 2>/dev/null | grep '\.conf$' | head -1)
-check "ESP: a systemd-boot loader entry" test -n "$entry"
-mtype -i "$m" "$entry" | tr -d '\r' >"$T/entry.conf" 2>/dev/null
-linux=$(sed -n 's/^linux *//p' "$T/entry.conf") initrd=$(sed -n 's/^initrd *//p' "$T/entry.conf")
-options=$(sed -n 's/^options *//p' "$T/entry.conf")
+mtype -i "$m" ::/EFI/debian/grub.cfg 2>/dev/null | tr -d '\r' >"$T/entry.conf"
+check "ESP: GRUB's menu entry" grep -q '^menuentry ' "$T/entry.conf"
+# "linux /kiln/vmlinuz 'root=PARTUUID=...' 'rw' ...": kiln quotes each word
+linux=$(sed -n "s/^\tlinux \([^ ]*\).*/\1/p" "$T/entry.conf") initrd=$(sed -n "s/^\tinitrd *//p" "$T/entry.conf")
+options=$(sed -n "s/^\tlinux [^ ]* //p" "$T/entry.conf" | tr -d "'")
 check "ESP: the entry's kernel and initrd" bash -c "mcopy -n -i '$m' '::$linux' '$T/vmlinuz' && mcopy -n -i '$m' '::$initrd' '$T/initrd'"
 echo "# loader entry: linux $linux initrd $initrd options $options"
 

@@ -3,6 +3,10 @@
 # get there is killed and its console tail printed.
 OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
+# Secure Boot: Debian's OVMF build with SMM-protected variables, and a
+# variable store with the Microsoft keys enrolled and Secure Boot on.
+OVMF_SB_CODE=${OVMF_SB_CODE:-/usr/share/OVMF/OVMF_CODE_4M.secboot.fd}
+OVMF_SB_VARS=${OVMF_SB_VARS:-/usr/share/OVMF/OVMF_VARS_4M.ms.fd}
 QEMU_PIDS=()
 
 # qemu_start NAME BOOTDISK BUS [DATADISK]: boot BOOTDISK (raw, opened through
@@ -10,18 +14,31 @@ QEMU_PIDS=()
 # the overlay, and so the VM's disk, that much larger) on BUS = virtio |
 # nvme; DATADISK (raw) on a pvscsi controller; a vmxnet3 NIC on user-mode
 # networking with restrict=on. The serial console goes to $T/NAME.log.
+# QEMU_FIRMWARE picks the firmware: ovmf (default, UEFI without Secure
+# Boot), ovmf-sb (UEFI, Microsoft keys enrolled, Secure Boot enforced) or
+# seabios (legacy BIOS).
 qemu_start() {
 	local name=$1 disk=$2 bus=$3 data=${4:-}
-	cp "$OVMF_VARS" "$T/$name.vars"
 	local size=
 	[ -n "${QEMU_GROW:-}" ] && size=$(( $(stat -c %s "$disk") + QEMU_GROW ))
 	qemu-img create -q -f qcow2 -b "$disk" -F raw "$T/$name.qcow2" $size
-	local args=(-accel tcg -machine q35 -m 1024 -smp 2 -nodefaults -display none
+	local args=(-accel tcg -m 1024 -smp 2 -nodefaults -display none
 		-monitor none -serial "file:$T/$name.log"
-		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
-		-drive "if=pflash,format=raw,unit=1,file=$T/$name.vars"
 		-drive "if=none,id=boot,format=qcow2,file=$T/$name.qcow2"
 		-netdev user,id=n0,restrict=on -device vmxnet3,netdev=n0)
+	case ${QEMU_FIRMWARE:-ovmf} in
+	ovmf)
+		cp "$OVMF_VARS" "$T/$name.vars"
+		args+=(-machine q35 -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+			-drive "if=pflash,format=raw,unit=1,file=$T/$name.vars") ;;
+	ovmf-sb)
+		cp "$OVMF_SB_VARS" "$T/$name.vars"
+		args+=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_SB_CODE"
+			-drive "if=pflash,format=raw,unit=1,file=$T/$name.vars") ;;
+	seabios) args+=(-machine q35) ;;   # QEMU's default firmware
+	*) echo "qemu_start: unknown firmware $QEMU_FIRMWARE" >&2; return 2 ;;
+	esac
 	case $bus in
 	virtio) args+=(-device virtio-blk-pci,drive=boot,bootindex=0) ;;
 	nvme)   args+=(-device nvme,drive=boot,serial=kilnboot,bootindex=0) ;;

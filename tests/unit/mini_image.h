@@ -1,6 +1,7 @@
 /* A small kiln role image made with the project's own layout code
- * (images/layout.c): a synthetic rootfs tar (fake kernel and initrd, the
- * build machine's systemd-boot, /etc/kiln/role, some incompressible data)
+ * (images/layout.c): a synthetic rootfs tar (fake kernel, initrd, shim and
+ * signed GRUB, the build machine's GRUB i386-pc files, /etc/kiln/role,
+ * some incompressible data)
  * laid out as GPT + ESP + ext4 root. Shared by the baremetal unit tests and
  * tests/drivers/mini_image.c (the CLI tests' image maker). Header-only
  * because each test is its own binary; aborts on failure. */
@@ -8,6 +9,7 @@
 #define KILN_TEST_MINI_IMAGE_H
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,44 @@ static inline void mini_add(struct archive *a, const char *path, int dir, const 
 	archive_entry_free(e);
 }
 
+/* GRUB's BIOS files as grub-pc-bin puts them in a rootfs: the build
+ * machine's /usr/lib/grub/i386-pc (package grub-pc-bin), sorted. */
+#define MINI_GRUB_PC "/usr/lib/grub/i386-pc"
+static inline int mini_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+static inline void mini_add_grub_pc(struct archive *a)
+{
+	mini_add(a, "./usr/lib/grub/", 1, NULL, 0);
+	mini_add(a, "./usr/lib/grub/i386-pc/", 1, NULL, 0);
+	DIR *d = opendir(MINI_GRUB_PC);
+	if (!d)
+		abort();
+	char **names = NULL;
+	size_t n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.') {
+			names = xrealloc(names, (n + 1) * sizeof *names);
+			names[n++] = xstrdup(e->d_name);
+		}
+	closedir(d);
+	qsort(names, n, sizeof *names, mini_cmp);
+	for (size_t i = 0; i < n; i++) {
+		char *src = xasprintf(MINI_GRUB_PC "/%s", names[i]), *dst = xasprintf("./usr/lib/grub/i386-pc/%s", names[i]);
+		char *data;
+		size_t len;
+		if (read_file(src, 16u << 20, &data, &len) < 0)
+			abort();
+		mini_add(a, dst, 0, data, len);
+		free(data);
+		free(src);
+		free(dst);
+		free(names[i]);
+	}
+	free(names);
+}
+
 /* The rootfs tar at tar_path: role `role`, data_mib MiB of pseudo-random
  * data in /var/data (seeded by `seed`, so two images can differ). */
 static inline void mini_tar(const char *tar_path, const char *role, unsigned data_mib, uint32_t seed)
@@ -44,6 +84,7 @@ static inline void mini_tar(const char *tar_path, const char *role, unsigned dat
 	 * stand in for a cached rootfs (tests/cli/build_archive.sh) */
 	static const char *const dirs[] = { "./", "./boot/", "./etc/", "./etc/kiln/", "./etc/systemd/",
 					    "./etc/systemd/system/", "./usr/", "./usr/bin/", "./usr/lib/",
+					    "./usr/lib/shim/", "./usr/lib/grub/x86_64-efi-signed/",
 					    "./usr/lib/systemd/", "./usr/lib/systemd/system/", "./usr/sbin/",
 					    "./usr/share/", "./var/", "./tmp/" };
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
@@ -54,6 +95,9 @@ static inline void mini_tar(const char *tar_path, const char *role, unsigned dat
 	mini_add(a, "./etc/hostname", 0, "kiln\n", 5);
 	mini_add(a, "./boot/vmlinuz-6.1.0-1-amd64", 0, "kernel", 6);
 	mini_add(a, "./boot/initrd.img-6.1.0-1-amd64", 0, "initrd", 6);
+	mini_add(a, "./usr/lib/shim/shimx64.efi.signed", 0, "shim", 4);
+	mini_add(a, "./usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", 0, "grub", 4);
+	mini_add_grub_pc(a);
 	size_t n = (size_t)data_mib << 20;
 	unsigned char *d = xmalloc(n ? n : 1);
 	uint32_t x = seed | 1;

@@ -138,14 +138,14 @@ static void test_register_query(void **state)
 	ec2_register_query(&a, &b);
 	assert_string_equal(b.data,
 		"Action=RegisterImage&Version=2016-11-15&Name=kiln-acme-mysql-0.1.0"
-		"&Description=kiln%20mysql%20appliance%20for%20deployment%20acme%20%28UEFI%2C%20IMDSv2%3B%20seed%20in%20user%20data%29"
+		"&Description=kiln%20mysql%20appliance%20for%20deployment%20acme%20%28UEFI%20or%20BIOS%2C%20IMDSv2%3B%20seed%20in%20user%20data%29"
 		"&Architecture=x86_64&RootDeviceName=%2Fdev%2Fxvda"
 		"&BlockDeviceMapping.1.DeviceName=%2Fdev%2Fxvda&BlockDeviceMapping.1.Ebs.SnapshotId=snap-0123456789abcdef0"
 		"&BlockDeviceMapping.1.Ebs.VolumeSize=10&BlockDeviceMapping.1.Ebs.VolumeType=gp3"
 		"&BlockDeviceMapping.1.Ebs.DeleteOnTermination=true"
 		"&BlockDeviceMapping.2.DeviceName=%2Fdev%2Fsdf&BlockDeviceMapping.2.Ebs.VolumeSize=50"
 		"&BlockDeviceMapping.2.Ebs.VolumeType=gp3&BlockDeviceMapping.2.Ebs.DeleteOnTermination=false"
-		"&VirtualizationType=hvm&EnaSupport=true&SriovNetSupport=simple&BootMode=uefi&ImdsSupport=v2.0");
+		"&VirtualizationType=hvm&EnaSupport=true&SriovNetSupport=simple&BootMode=uefi-preferred&ImdsSupport=v2.0");
 	ec2_ami_free(&a);
 	/* app: no data volume; --name overrides the AMI name */
 	struct ec2_kit k2 = { "acme", "app", "0.1.0", "-", 4, 0 };

@@ -14,13 +14,13 @@
 #include "images/layout.h"
 #include "lib/fileio.h"
 #include "image_util.h"
+#include "mini_image.h"
 
 #define MiB (1024 * 1024ULL)
 #define EPOCH 1700000000
-#define HOST_SDBOOT "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 
-enum { WITH_KERNEL = 1, WITH_INITRD = 2, WITH_SDBOOT = 4, WITH_BIG = 8,
-       FULL = WITH_KERNEL | WITH_INITRD | WITH_SDBOOT };
+enum { WITH_KERNEL = 1, WITH_INITRD = 2, WITH_SHIM = 4, WITH_BIG = 8, WITH_GRUB = 16, WITH_GRUB_PC = 32,
+       FULL = WITH_KERNEL | WITH_INITRD | WITH_SHIM | WITH_GRUB | WITH_GRUB_PC };
 
 static char *dir;
 
@@ -49,8 +49,7 @@ static char *make_tar(const char *name, int what)
 	archive_write_set_format_pax_restricted(a);
 	assert_int_equal(archive_write_open_filename(a, p), ARCHIVE_OK);
 	const char *dirs[] = { "./", "./boot/", "./etc/", "./usr/", "./usr/bin/", "./usr/lib/",
-			       "./usr/lib/systemd/", "./usr/lib/systemd/boot/",
-			       "./usr/lib/systemd/boot/efi/", "./var/", "./tmp/" };
+			       "./usr/lib/shim/", "./var/", "./tmp/" };
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		add(a, dirs[i], AE_IFDIR, 0755, NULL, 0, NULL);
 	add(a, "./etc/hostname", AE_IFREG, 0644, "kiln\n", 5, NULL);
@@ -67,13 +66,16 @@ static char *make_tar(const char *name, int what)
 		add(a, "./boot/initrd.img-6.1.0-9-cloud-amd64", AE_IFREG, 0644, "initrd-9", 8, NULL);
 		add(a, "./boot/initrd.img-6.1.0-10-cloud-amd64", AE_IFREG, 0644, "initrd-10", 9, NULL);
 	}
-	if (what & WITH_SDBOOT) {
-		char *d;
-		size_t n;
-		assert_int_equal(read_file(HOST_SDBOOT, 16 * MiB, &d, &n), 0);
-		add(a, "./usr/lib/systemd/boot/efi/systemd-bootx64.efi", AE_IFREG, 0644, d, n, NULL);
-		free(d);
-	}
+	/* Stand-ins: the layout copies them, the e2e tier boots the real ones. */
+	if (what & WITH_SHIM)
+		add(a, "./usr/lib/shim/shimx64.efi.signed", AE_IFREG, 0644, "MZ-shim", 7, NULL);
+	if (what & WITH_GRUB_PC)
+		mini_add_grub_pc(a);   /* also makes ./usr/lib/grub/ */
+	else
+		add(a, "./usr/lib/grub/", AE_IFDIR, 0755, NULL, 0, NULL);
+	add(a, "./usr/lib/grub/x86_64-efi-signed/", AE_IFDIR, 0755, NULL, 0, NULL);
+	if (what & WITH_GRUB)
+		add(a, "./usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed", AE_IFREG, 0644, "MZ-grub", 7, NULL);
 	if (what & WITH_BIG) {
 		/* 48 MiB that does not fit a 32 MiB root. */
 		size_t n = 48 * MiB;
@@ -155,6 +157,17 @@ static void test_build_passes_oracles(void **state)
 	assert_non_null(strstr(out, "\"attrs\": \"GUID:59\""));
 	assert_non_null(strstr(out, g.root_partuuid));
 	free(out);
+	out = run_cmd(&rc, "sfdisk -d '%s' | sed 's/^[^ ]*img//' | tr -s ' '", img);
+	assert_non_null(strstr(out, "first-lba: 34\n"));
+	assert_non_null(strstr(out, "\n1 : start= 2048, size= 524288, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B"));
+	assert_non_null(strstr(out, "\n3 : start= 34, size= 2014, type=21686148-6449-6E6F-744E-656564454649"));
+	assert_non_null(strstr(out, "name=\"BIOS boot\""));
+	free(out);
+	/* GRUB's boot code in the MBR points at core.img in partition 3 */
+	out = run_cmd(&rc, "od -An -tu8 -j 92 -N8 '%s' | tr -d ' '; od -An -tu8 -j %d -N8 '%s' | tr -d ' '", img,
+		      34 * 512 + 0x1f4, img);
+	assert_string_equal(out, "34\n35\n");
+	free(out);
 
 	out = run_cmd(&rc, "dd if='%s' of='%s/esp' bs=1M skip=1 count=256 status=none && "
 		      "fsck.fat -n '%s/esp'", img, dir, dir);
@@ -165,16 +178,23 @@ static void test_build_passes_oracles(void **state)
 	assert_int_equal(rc, 0);
 	free(out);
 
-	out = run_cmd(&rc, "mtype -i '%s@@1M' ::/loader/loader.conf", img);
-	assert_string_equal(out, "timeout 0\neditor no\ndefault kiln.conf\n");
-	free(out);
-	out = run_cmd(&rc, "mtype -i '%s@@1M' ::/loader/entries/kiln.conf", img);
-	char *want = xasprintf("options root=PARTUUID=%s rw console=ttyS0\n", root_uuid);
+	out = run_cmd(&rc, "mtype -i '%s@@1M' ::/EFI/debian/grub.cfg", img);
+	char *want = xasprintf("\tlinux /kiln/vmlinuz 'root=PARTUUID=%s' 'rw' 'console=ttyS0'\n"
+			       "\tinitrd /kiln/initrd.img\n}\n", root_uuid);
 	assert_non_null(strstr(out, want));
-	assert_non_null(strstr(out, "linux /kiln/vmlinuz\n"));
-	assert_non_null(strstr(out, "initrd /kiln/initrd.img\n"));
-	assert_non_null(strstr(out, "version 6.1.0-10-cloud-amd64\n"));
+	assert_non_null(strstr(out, "menuentry 'Debian GNU/Linux (kiln acme/mysql, 6.1.0-10-cloud-amd64)' {\n"));
 	free(want);
+	free(out);
+	/* GRUB finds the ESP by its FAT volume id, as blkid spells it */
+	out = run_cmd(&rc, "blkid -p -O %llu -o value -s UUID '%s' | tr A-F a-f", 1 * MiB, img);
+	assert_int_equal(rc, 0);
+	char *cfg = run_cmd(&rc, "mtype -i '%s@@1M' ::/EFI/debian/grub.cfg", img);
+	out[strcspn(out, "\n")] = '\0';
+	assert_int_equal(strlen(out), 9);
+	want = xasprintf("search --no-floppy --fs-uuid --set=root %s\n", out);
+	assert_non_null(strstr(cfg, want));
+	free(want);
+	free(cfg);
 	free(out);
 	out = run_cmd(&rc, "mtype -i '%s@@1M' ::/kiln/vmlinuz", img);
 	assert_string_equal(out, "kernel-10");
@@ -182,9 +202,16 @@ static void test_build_passes_oracles(void **state)
 	out = run_cmd(&rc, "mtype -i '%s@@1M' ::/kiln/initrd.img", img);
 	assert_string_equal(out, "initrd-10");
 	free(out);
-	out = run_cmd(&rc, "mcopy -i '%s@@1M' ::/EFI/BOOT/BOOTX64.EFI '%s/boot.efi' && "
-		      "cmp '%s/boot.efi' " HOST_SDBOOT, img, dir, dir);
-	assert_int_equal(rc, 0);
+	out = run_cmd(&rc, "mtype -i '%s@@1M' ::/EFI/BOOT/BOOTX64.EFI", img);
+	assert_string_equal(out, "MZ-shim");
+	free(out);
+	out = run_cmd(&rc, "mtype -i '%s@@1M' ::/EFI/BOOT/grubx64.efi", img);
+	assert_string_equal(out, "MZ-grub");
+	free(out);
+	/* only what the chain needs: no fallback loader, no systemd-boot */
+	out = run_cmd(&rc, "mdir -b -/ -i '%s@@1M' ::/ | grep -v /$ | sort", img);
+	assert_string_equal(out, "::/EFI/BOOT/BOOTX64.EFI\n::/EFI/BOOT/grubx64.efi\n::/EFI/debian/grub.cfg\n"
+				 "::/kiln/initrd.img\n::/kiln/vmlinuz\n");
 	free(out);
 
 	/* The root filesystem: tar contents plus the growth configuration. */
@@ -227,22 +254,6 @@ static void test_build_reproducible(void **state)
 	free(tar);
 }
 
-static void test_falls_back_to_host_sdboot(void **state)
-{
-	(void)state;
-	char *tar = make_tar("root.tar", WITH_KERNEL | WITH_INITRD);
-	char *img = xasprintf("%s/disk.img", dir);
-	struct layout_opts o = opts(tar, img, 300 * MiB);
-	assert_int_equal(layout_build(&o), 0);
-	int rc;
-	char *out = run_cmd(&rc, "mcopy -i '%s@@1M' ::/EFI/BOOT/BOOTX64.EFI '%s/boot.efi' && "
-			    "cmp '%s/boot.efi' " HOST_SDBOOT, img, dir, dir);
-	assert_int_equal(rc, 0);
-	free(out);
-	free(img);
-	free(tar);
-}
-
 /* layout_build fails with errno, an error matching msg, and no image. */
 static void refuse(struct layout_opts *o, int err, const char *msg)
 {
@@ -255,6 +266,25 @@ static void refuse(struct layout_opts *o, int err, const char *msg)
 	log_set_sink(NULL, NULL);
 }
 
+/* Without shim, signed GRUB or GRUB's BIOS files there is no boot chain. */
+static void test_refuses_without_chain(void **state)
+{
+	(void)state;
+	static const struct { int missing; const char *msg; } cases[] = {
+		{ WITH_SHIM, "no /usr/lib/shim/shimx64.efi.signed (install shim-signed" },
+		{ WITH_GRUB, "x86_64-efi-signed/grubx64.efi.signed (install grub-efi-amd64-signed" },
+		{ WITH_GRUB_PC, "install grub-pc-bin" },
+	};
+	char *img = xasprintf("%s/disk.img", dir);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *tar = make_tar("partial.tar", FULL & ~cases[i].missing);
+		struct layout_opts o = opts(tar, img, 300 * MiB);
+		refuse(&o, -ENOENT, cases[i].msg);
+		free(tar);
+	}
+	free(img);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -263,12 +293,12 @@ static void test_refusals(void **state)
 	struct layout_opts o = opts(missing, img, 300 * MiB);
 	refuse(&o, -ENOENT, "rootfs tar");
 
-	char *tar = make_tar("nokernel.tar", WITH_INITRD | WITH_SDBOOT);
+	char *tar = make_tar("nokernel.tar", WITH_INITRD | WITH_SHIM | WITH_GRUB);
 	o = opts(tar, img, 300 * MiB);
 	refuse(&o, -ENOENT, "has no kernel (/boot/vmlinuz-*)");
 	free(tar);
 
-	tar = make_tar("noinitrd.tar", WITH_KERNEL | WITH_SDBOOT);
+	tar = make_tar("noinitrd.tar", WITH_KERNEL | WITH_SHIM | WITH_GRUB);
 	o = opts(tar, img, 300 * MiB);
 	refuse(&o, -ENOENT, "no initrd for kernel 6.1.0-10-cloud-amd64");
 
@@ -288,6 +318,10 @@ static void test_refusals(void **state)
 	o = opts(missing, img, 300 * MiB);
 	o.cmdline_extra = "quiet\ninitrd /evil";
 	refuse(&o, -EINVAL, "kernel command line contains a control character");
+	o.cmdline_extra = "quiet foo=\"a b\"";
+	refuse(&o, -EINVAL, "GRUB cannot pass a quote or backslash");
+	o.cmdline_extra = "quiet foo=a\\b";
+	refuse(&o, -EINVAL, "GRUB cannot pass a quote or backslash");
 	o = opts(missing, img, 300 * MiB);
 	o.identity = "acme\nlinux /evil";
 	refuse(&o, -EINVAL, "identity contains a control character");
@@ -311,7 +345,7 @@ static void test_failure_keeps_old_image(void **state)
 	(void)state;
 	char *img = xasprintf("%s/disk.img", dir);
 	assert_int_equal(write_file_atomic(img, "old", 3, 0644), 0);
-	char *tar = make_tar("nokernel.tar", WITH_INITRD | WITH_SDBOOT);
+	char *tar = make_tar("nokernel.tar", WITH_INITRD | WITH_SHIM | WITH_GRUB);
 	struct layout_opts o = opts(tar, img, 300 * MiB);
 	capture_log();
 	assert_int_equal(layout_build(&o), -ENOENT);
@@ -350,7 +384,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_build_passes_oracles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_reproducible, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_falls_back_to_host_sdboot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuses_without_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_keeps_old_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_data_disk, setup, teardown),

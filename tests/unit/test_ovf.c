@@ -98,6 +98,7 @@ static void test_descriptor_parses(void **state)
 	expect(doc, "count(//o:Item[r:ResourceType='15'][r:Parent=//o:Item[r:ResourceType='5']/r:InstanceID])", "1");
 	expect(doc, "string(//o:VirtualHardwareSection/@o:transport)", "iso com.vmware.guestInfo");
 	expect(doc, "string(//o:VirtualHardwareSection/v:Config[@v:key='firmware']/@v:value)", "efi");
+	expect(doc, "count(//v:Config[@v:key='uefi.secureBoot.enabled'])", "0");
 	expect(doc, "string(//o:OperatingSystemSection/@v:osType)", "debian10_64Guest");
 	expect(doc, "string(//o:ProductSection/@o:class)", "kiln");
 	expect(doc, "string(//o:Property[@o:key='seed']/@o:password)", "true");
@@ -136,6 +137,32 @@ static void test_lsilogic_and_eight_disks(void **state)
 	buf_free(&b);
 }
 
+/* esxi.firmware and esxi.secure_boot: the vmx keys vSphere reads. */
+static void test_firmware(void **state)
+{
+	(void)state;
+	struct ovf_params p = good();
+	p.secure_boot = true;
+	struct buf b;
+	buf_init(&b);
+	assert_int_equal(ovf_build(&p, &b), 0);
+	xmlDocPtr doc = xmlReadMemory(b.data, (int)b.len, "x.ovf", NULL, XML_PARSE_NONET);
+	assert_non_null(doc);
+	expect(doc, "string(//o:VirtualHardwareSection/v:Config[@v:key='firmware']/@v:value)", "efi");
+	expect(doc, "string(//o:VirtualHardwareSection/v:Config[@v:key='uefi.secureBoot.enabled']/@v:value)", "true");
+	xmlFreeDoc(doc);
+	buf_free(&b);
+	p = good();
+	p.firmware = "bios";
+	assert_int_equal(ovf_build(&p, &b), 0);
+	doc = xmlReadMemory(b.data, (int)b.len, "x.ovf", NULL, XML_PARSE_NONET);
+	assert_non_null(doc);
+	expect(doc, "string(//o:VirtualHardwareSection/v:Config[@v:key='firmware']/@v:value)", "bios");
+	expect(doc, "count(//v:Config[@v:key='uefi.secureBoot.enabled'])", "0");
+	xmlFreeDoc(doc);
+	buf_free(&b);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -152,6 +179,9 @@ static void test_refusals(void **state)
 	REFUSE(p.hardware_version = 0);
 	REFUSE(p.disk_controller = "nvme");
 	REFUSE(p.disk_controller = NULL);
+	REFUSE(p.firmware = "uefi");
+	REFUSE(p.firmware = "bios"; p.secure_boot = true);
+	REFUSE(p.hardware_version = 11; p.secure_boot = true);
 	REFUSE(p.n_disks = 0);
 	REFUSE(p.n_networks = 0);
 	REFUSE(p.vcpus = 0);
@@ -197,7 +227,7 @@ static void test_ec2_json(void **state)
 	struct buf b;
 	buf_init(&b);
 	assert_int_equal(ec2_register_json(&k, &b), 0);
-	assert_non_null(strstr(b.data, "\"BootMode\": \"uefi\""));
+	assert_non_null(strstr(b.data, "\"BootMode\": \"uefi-preferred\""));
 	assert_non_null(strstr(b.data, "\"ImdsSupport\": \"v2.0\""));
 	assert_non_null(strstr(b.data, "\"EnaSupport\": true"));
 	assert_non_null(strstr(b.data, "\"DeviceName\": \"/dev/sdf\""));
@@ -235,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_guest_os),
 		cmocka_unit_test(test_descriptor_parses),
 		cmocka_unit_test(test_lsilogic_and_eight_disks),
+		cmocka_unit_test(test_firmware),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_tar_format_choice),
 		cmocka_unit_test(test_ec2_json),

@@ -179,6 +179,13 @@ static const struct reject rejects[] = {
 	  "hardware_version 'vmx-99' is not supported (expected vmx-11, " },
 	{ "bad disk_controller", BASE "esxi: {disk_controller: ide}\n", 7, 25,
 	  "unknown disk_controller 'ide' (expected pvscsi or lsilogic)" },
+	{ "bad firmware", BASE "esxi: {firmware: uefi}\n", 7, 18,
+	  "unknown firmware 'uefi' (expected efi or bios)" },
+	{ "secure_boot not a bool", BASE "esxi: {secure_boot: maybe}\n", 7, 21, "must be true or false" },
+	{ "secure_boot with bios", BASE "esxi: {firmware: bios, secure_boot: true}\n", 7, 37,
+	  "secure_boot needs firmware: efi (BIOS has no Secure Boot)" },
+	{ "secure_boot on vmx-11", BASE "esxi: {hardware_version: vmx-11, secure_boot: true}\n", 7, 47,
+	  "secure_boot needs hardware_version vmx-13 or later (this profile has vmx-11)" },
 	{ "tls cert without key", BASE APP_HOST "roles:\n  app:\n    service: {exec: /x}\n    tls: {cert: /c.pem}\n", 11, 10,
 	  "roles.app.tls needs both 'cert' and 'key' (or neither, for a" },
 	{ "bad env name", BASE APP_HOST "roles:\n  app:\n    service: {exec: /x}\n    env:\n      1BAD: x\n", 12, 7,
@@ -385,6 +392,8 @@ static void test_example_onprem(void **state)
 	assert_int_equal(m.roles.app.n_env, 9);
 	assert_int_equal(m.roles.app.env[0].pos.line, 72);
 	assert_string_equal(m.esxi.disk_controller, "pvscsi");
+	assert_string_equal(m.esxi.firmware, "efi");
+	assert_false(m.esxi.secure_boot);
 	assert_int_equal(m.n_ssh_from, 1);
 	assert_int_equal(m.ssh_from[0].kind, EP_CIDR);
 	assert_string_equal(m.debian.suite, "trixie");
