@@ -16,6 +16,9 @@
 
 #define WHERE "(docs/build.md, \"Third-party apt repositories\")"
 
+/* The messages below say what is wrong themselves: no strerror appended. */
+#define REFUSE(err, ...) (log_error(__VA_ARGS__), -(err))
+
 /* The primary keys' fingerprints in gpg's --with-colons listing: each "pub"
  * record is followed by its "fpr" record (field 10). Returns how many
  * primary keys there are; *pinned_seen whether one of them is fpr. */
@@ -62,14 +65,14 @@ static int check_fingerprint(const char *role, const struct recipe_apt_repo *a)
 	bool pinned = false;
 	size_t n = st == 0 ? primaries(out.data ? out.data : "", a->fingerprint, &pinned) : 0;
 	if (st == -ENOENT)
-		e = log_error_errno(ENOENT, "[%s] apt repository '%s': checking its key's fingerprint needs gpg "
+		e = REFUSE(ENOENT, "[%s] apt repository '%s': checking its key's fingerprint needs gpg "
 				    "(Debian package gpg)", role, a->name);
 	else if (st != 0 || n == 0)
-		e = log_error_errno(EINVAL, "[%s] apt repository '%s': %s holds no OpenPGP key gpg can read%s%s; put "
+		e = REFUSE(EINVAL, "[%s] apt repository '%s': %s holds no OpenPGP key gpg can read%s%s; put "
 				    "the key with fingerprint %s there %s", role, a->name, a->key, err.len ? ": " : "",
 				    err.len ? strtok(err.data, "\n") : "", a->fingerprint, WHERE);
 	else if (!pinned || n > 1)
-		e = log_error_errno(EPERM, "[%s] apt repository '%s': %s holds %s, not only the pinned key %s: every "
+		e = REFUSE(EPERM, "[%s] apt repository '%s': %s holds %s, not only the pinned key %s: every "
 				    "key there could sign the repository; put that one key there %s", role, a->name, a->key,
 				    !pinned ? "another key" : "more than one key", a->fingerprint, WHERE);
 	buf_free(&out);
@@ -82,17 +85,18 @@ int apt_repo_key_check(const char *role, const struct recipe_apt_repo *a)
 	_cleanup_free_ char *pin = a->fingerprint ? xasprintf(" (fingerprint %s)", a->fingerprint) : xstrdup("");
 	int fd = open_input(a->key, 0, SIZE_MAX);
 	if (fd < 0)
-		return log_error_errno(fd, "[%s] apt repository '%s': key file %s %s: put the repository's signing "
+		return REFUSE(-fd, "[%s] apt repository '%s': key file %s %s: put the repository's signing "
 				       "key%s there as a binary OpenPGP keyring %s", role, a->name, a->key,
 				       input_strerror(fd), pin, WHERE);
 	char head[16] = { 0 };
 	ssize_t n = read(fd, head, sizeof head - 1);
+	int rerr = n < 0 ? errno : ENODATA;
 	close(fd);
 	if (n <= 0)
-		return log_error_errno(n < 0 ? errno : ENODATA, "[%s] apt repository '%s': key file %s %s", role,
+		return REFUSE(rerr, "[%s] apt repository '%s': key file %s %s", role,
 				       a->name, a->key, n < 0 ? "cannot be read" : "is empty");
 	if (!strncmp(head, "-----BEGIN", 10))
-		return log_error_errno(EINVAL, "[%s] apt repository '%s': key file %s is ASCII-armoured; apt wants "
+		return REFUSE(EINVAL, "[%s] apt repository '%s': key file %s is ASCII-armoured; apt wants "
 				       "a binary keyring: gpg --dearmor <%s >KEYRING %s", role, a->name, a->key,
 				       a->key, WHERE);
 	return a->fingerprint ? check_fingerprint(role, a) : 0;

@@ -145,6 +145,7 @@ static void test_missing_and_bad_files(void **state)
 	assert_non_null(strstr(logged.data, none));
 	assert_non_null(strstr(logged.data, fpr_a));
 	assert_non_null(strstr(logged.data, "docs/build.md"));
+	assert_null(strstr(logged.data, "No such file"));   /* said once, in kiln's words */
 	expect_refused(none, NULL, -ENOENT, "is missing");
 	free(none);
 	char *empty = path_join(tmpdir, "empty.gpg");
