@@ -67,3 +67,31 @@ cp "$profile" "$T/w/maria.yaml"
 	"$KILN" build maria.yaml --role mysql --out images) >"$T/m.out" 2>"$T/m.err"
 check "MariaDB: no repository key asked for" bash -c "! grep -q 'apt repository' '$T/m.err'"
 check "MariaDB: the build reached mmdebstrap" test -e "$T/ran-mmdebstrap"
+
+# kiln-firstboot on a MySQL host, its root a directory and its service
+# commands recorded (--no-services): MySQL's file, programs and service.
+. "$ROOT/tests/fixtures/fb_host.sh"
+sed 's/^  mysql:$/  mysql:\n    engine: mysql/' "$ROOT/tests/profiles/fixtures/loopback.yaml" >"$T/lo.yaml"
+S=$T/fbstate
+"$KILN" keys init "$T/lo.yaml" --state "$S" >/dev/null && "$KILN" secrets init "$T/lo.yaml" --state "$S" >/dev/null &&
+	"$KILN" seed "$T/lo.yaml" --host db1 --out "$T/db1.seed" --state "$S" 2>/dev/null
+check "seed of a MySQL host" test -s "$T/db1.seed"
+R=$T/root-db1
+fb_mkroot "$R" "$S" mysql "$T/db1.seed"
+fb_adddisk "$R" vdb
+mkdir -p "$R/var/lib/mysql/lost+found"
+check "db1 (MySQL): first boot succeeds" "$KILN_FIRSTBOOT" run --root "$R" --no-services --datasource other
+L=$R/var/lib/kiln/commands.log
+check "db1 (MySQL): datadir initialised by mysqld --initialize-insecure" \
+	grep -qx 'mysqld --initialize-insecure --user=mysql --datadir=/var/lib/mysql' "$L"
+check "db1 (MySQL): no MariaDB program or service" bash -c "! grep -q 'mariadb' '$L'"
+check "db1 (MySQL): mysql.service restarted, SQL applied by the mysql client on stdin" bash -c \
+	"grep -qx 'systemctl restart mysql.service' '$L' && grep -q '^mysql --protocol=socket -uroot <stdin>' '$L'"
+check "db1 (MySQL): the empty lost+found removed before initialising" test ! -e "$R/var/lib/mysql/lost+found"
+C=$R/etc/mysql/mysql.conf.d/90-kiln.cnf
+check "db1 (MySQL): its option file in mysql.conf.d" grep -q '^# MySQL 8.4 ' "$C"
+check "db1 (MySQL): root's auth_socket loaded, GTIDs on" bash -c \
+	"grep -qx 'plugin-load-add = auth_socket.so' '$C' && grep -qx 'gtid_mode = ON' '$C'"
+check "db1 (MySQL): nothing in MariaDB's directory" test ! -e "$R/etc/mysql/mariadb.conf.d/90-kiln.cnf"
+check_output "db1 (MySQL): status says MySQL" '"name": "role", "state": "done".*MySQL initialised and configured' \
+	cat "$R/var/lib/kiln/status.json"
