@@ -171,9 +171,11 @@ int recipe_add(struct recipe *r, const char *const *packages, size_t n_packages,
 
 typedef bool (*validator)(const char *);
 
-/* A sequence of scalars, each checked, appended without duplicates. */
-static int string_list(const struct ctx *c, yaml_node_t *n, const char *what, validator ok,
-		       char ***v, size_t *count)
+/* A sequence of scalars, each checked, then handed to `each`. */
+typedef int (*entry_fn)(const struct ctx *c, yaml_node_t *e, const char *s, void *ud);
+
+static int each_entry(const struct ctx *c, yaml_node_t *n, const char *what, validator ok, entry_fn each,
+		      void *ud)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
 		return bad(c, n, "%s must be a list", what);
@@ -184,10 +186,32 @@ static int string_list(const struct ctx *c, yaml_node_t *n, const char *what, va
 			return bad(c, e, "%s entries must be strings", what);
 		if (!ok(s))
 			return bad(c, e, "invalid %s entry '%s'", what, s);
-		if (!contains(*v, *count, s))
-			push(v, count, s);
+		int r = each(c, e, s, ud);
+		if (r < 0)
+			return r;
 	}
 	return 0;
+}
+
+struct list_ref {
+	char ***v;
+	size_t *count;
+};
+
+static int append_new(const struct ctx *c, yaml_node_t *e, const char *s, void *ud)
+{
+	struct list_ref *l = ud;
+	if (!contains(*l->v, *l->count, s))
+		push(l->v, l->count, s);
+	return 0;
+}
+
+/* A sequence of scalars, each checked, appended without duplicates. */
+static int string_list(const struct ctx *c, yaml_node_t *n, const char *what, validator ok,
+		       char ***v, size_t *count)
+{
+	struct list_ref l = { v, count };
+	return each_entry(c, n, what, ok, append_new, &l);
 }
 
 /* Iterate a mapping's key and value nodes. */
@@ -650,37 +674,32 @@ static bool drop_everywhere(struct recipe *r, size_t list_off, size_t count_off,
 	return found;
 }
 
-static int drop_list(const struct ctx *c, yaml_node_t *n, const char *what, validator ok, struct recipe *r,
-		     bool units)
+static int drop_package(const struct ctx *c, yaml_node_t *e, const char *s, void *ud)
 {
-	if (n->type != YAML_SEQUENCE_NODE)
-		return bad(c, n, "%s must be a list", what);
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = yaml_document_get_node(c->doc, *it);
-		const char *s = scalar(e);
-		if (!s)
-			return bad(c, e, "%s entries must be strings", what);
-		if (!ok(s))
-			return bad(c, e, "invalid %s entry '%s'", what, s);
-		bool found = units ? drop_everywhere(r, offsetof(struct recipe, enable), offsetof(struct recipe, n_enable), s) |
-					     drop_everywhere(r, offsetof(struct recipe, disable), offsetof(struct recipe, n_disable), s)
-				   : drop_everywhere(r, offsetof(struct recipe, packages), offsetof(struct recipe, n_packages), s);
-		if (!found)
-			return bad(c, e, "%s: '%s' is in none of the recipes loaded before this one", what, s);
-	}
+	if (!drop_everywhere(ud, offsetof(struct recipe, packages), offsetof(struct recipe, n_packages), s))
+		return bad(c, e, "drop.packages: '%s' is in none of the recipes loaded before this one", s);
+	return 0;
+}
+
+static int drop_unit(const struct ctx *c, yaml_node_t *e, const char *s, void *ud)
+{
+	bool found = drop_everywhere(ud, offsetof(struct recipe, enable), offsetof(struct recipe, n_enable), s);
+	found |= drop_everywhere(ud, offsetof(struct recipe, disable), offsetof(struct recipe, n_disable), s);
+	if (!found)
+		return bad(c, e, "drop.units: '%s' is in none of the recipes loaded before this one", s);
 	return 0;
 }
 
 static int set_drop_packages(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
 			     const char *s, void *obj)
 {
-	return drop_list(c, v, "drop.packages", recipe_valid_package, obj, false);
+	return each_entry(c, v, "drop.packages", recipe_valid_package, drop_package, obj);
 }
 
 static int set_drop_units(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
 			  const char *s, void *obj)
 {
-	return drop_list(c, v, "drop.units", recipe_valid_unit, obj, true);
+	return each_entry(c, v, "drop.units", recipe_valid_unit, drop_unit, obj);
 }
 
 static const struct key_rule drop_rules[] = {
