@@ -36,14 +36,24 @@ static int load(const char *suite, const char *engine, struct model *m, struct d
 	return profile_load_buffer("p.yaml", text, strlen(text), NULL, m, d);
 }
 
+static void must_load(int r, struct diags *d)
+{
+	if (r < 0)
+		diags_print(d, stderr);
+	diags_free(d);
+	assert_int_equal(r, 0);
+}
+
 static void load_ok(const char *suite, const char *engine, struct model *m)
 {
 	struct diags d;
-	int r = load(suite, engine, m, &d);
-	if (r < 0)
-		diags_print(&d, stderr);
-	diags_free(&d);
-	assert_int_equal(r, 0);
+	must_load(load(suite, engine, m, &d), &d);
+}
+
+static void load_text(const char *text, struct model *m)
+{
+	struct diags d = { 0 };
+	must_load(profile_load_buffer("p.yaml", text, strlen(text), NULL, m, &d), &d);
 }
 
 static const char *secret(void *ud, const char *name)
@@ -217,9 +227,7 @@ static void test_dhcp_primary(void **state)
 		char p[1024];
 		snprintf(p, sizeof p, text, my ? "mysql" : "mariadb");
 		struct model m;
-		struct diags d = { 0 };
-		assert_int_equal(profile_load_buffer("p.yaml", p, strlen(p), NULL, &m, &d), 0);
-		diags_free(&d);
+		load_text(p, &m);
 		struct buf b;
 		buf_init(&b);
 		mysql_render_replica_sql(&m, model_find_host(&m, "db2"), "x", &b);
@@ -241,9 +249,7 @@ static void test_mysql_settings(void **state)
 		"roles:\n  mysql: {engine: mysql, settings: {gtid-mode: 'ON_PERMISSIVE', collation_server: utf8mb4_bin,"
 		" binlog_format: MIXED}}\n  app: {service: {exec: /bin/true}}\n";
 	struct model m;
-	struct diags d = { 0 };
-	assert_int_equal(profile_load_buffer("p.yaml", text, strlen(text), NULL, &m, &d), 0);
-	diags_free(&d);
+	load_text(text, &m);
 	struct texts t;
 	render(&m, "db1", &t);
 	assert_null(strstr(t.cnf.data, "gtid_mode = ON\n"));
