@@ -60,6 +60,18 @@ gpg --homedir "$T/gh" --batch --export --armor >"$T/keys/mysql.gpg"
 check_fails "an armoured key: refused with the dearmor command" "is ASCII-armoured; apt wants a binary keyring: gpg --dearmor" build
 nothing_done "an armoured key"
 
+# kiln rootfs mysql --variant mysql: the same recipe and the same refusal.
+rm -f "$T/keys/mysql.gpg"
+env KILN_RECIPES="$T/recipes" "$KILN" rootfs mysql --variant mysql --suite trixie --print-key --offline >"$T/key.txt" 2>&1
+check "rootfs --variant mysql --print-key: MySQL's server" grep -qx 'package mysql-community-server' "$T/key.txt"
+check "rootfs --variant mysql --print-key: no MariaDB server" bash -c "! grep -q '^package mariadb-server$' '$T/key.txt'"
+check "rootfs --variant mysql --print-key: the suite's repository" \
+	grep -qx 'repo mysql http://repo.mysql.com/apt/debian trixie mysql-8.4-lts' "$T/key.txt"
+check_fails "rootfs --variant mysql without the key: the same line" \
+	"^kiln: error: \[mysql\] apt repository 'mysql': key file $T/keys/mysql.gpg is missing" \
+	env PATH="$T/fakebin:$PATH" KILN_CACHE_DIR="$T/cache" KILN_RECIPES="$T/recipes" "$KILN" rootfs mysql --variant mysql --offline
+nothing_done "rootfs without the key"
+
 # MariaDB (the default) has no vendor repository: the same build gets past
 # the key check to the (fake) long work.
 cp "$profile" "$T/w/maria.yaml"
