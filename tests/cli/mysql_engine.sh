@@ -80,6 +80,19 @@ cp "$profile" "$T/w/maria.yaml"
 check "MariaDB: no repository key asked for" bash -c "! grep -q 'apt repository' '$T/m.err'"
 check "MariaDB: the build reached mmdebstrap" test -e "$T/ran-mmdebstrap"
 
+# Monitoring a MySQL 8.4 deployment with a replica: promtool reads the rules,
+# which watch the exporter's SHOW REPLICA STATUS metrics.
+sed 's/^  mysql:$/  mysql:\n    engine: mysql/' "$ROOT/profiles/examples/monitored.yaml" >"$T/mon.yaml"
+"$KILN" render "$T/mon.yaml" --host minio1 --out "$T/mon" >/dev/null 2>&1
+check "monitored MySQL: promtool accepts the rules" promtool check rules "$T/mon/etc/prometheus/kiln-rules.yml"
+check "monitored MySQL: replication alerts on replica_io_running and seconds_behind_source" bash -c \
+	"grep -q 'mysql_slave_status_replica_io_running == 0' '$T/mon/etc/prometheus/kiln-rules.yml' &&
+	 grep -q 'mysql_slave_status_seconds_behind_source > 300' '$T/mon/etc/prometheus/kiln-rules.yml' &&
+	 ! grep -q 'behind_master' '$T/mon/etc/prometheus/kiln-rules.yml'"
+"$KILN" render "$T/mon.yaml" --host db1 --out "$T/mondb" >/dev/null 2>&1
+check "monitored MySQL: the exporter follows mysql.service" \
+	grep -qx 'After=network-online.target mysql.service' "$T/mondb/etc/systemd/system/prometheus-mysqld-exporter.service.d/kiln.conf"
+
 # kiln-firstboot on a MySQL host, its root a directory and its service
 # commands recorded (--no-services): MySQL's file, programs and service.
 . "$ROOT/tests/fixtures/fb_host.sh"
