@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -75,12 +76,35 @@ static void test_path_beside(void **state)
 	}
 }
 
+/* rm_rf removes a tree, and through a symlink in it removes nothing else. */
+static void test_rm_rf(void **state)
+{
+	(void)state;
+	char top[256], deep[256], file[300], outside[256], link[300];
+	snprintf(top, sizeof top, "%s/tree", tmpdir);
+	snprintf(deep, sizeof deep, "%s/a/b", top);
+	snprintf(outside, sizeof outside, "%s/keep", tmpdir);
+	assert_int_equal(mkdir_p(deep, 0755), 0);
+	assert_int_equal(mkdir_p(outside, 0755), 0);
+	snprintf(file, sizeof file, "%s/f", deep);
+	assert_int_equal(write_file_atomic(file, "x", 1, 0600), 0);
+	snprintf(file, sizeof file, "%s/k", outside);
+	assert_int_equal(write_file_atomic(file, "k", 1, 0600), 0);
+	snprintf(link, sizeof link, "%s/a/out", top);
+	assert_int_equal(symlink(outside, link), 0);
+	rm_rf(top);
+	assert_int_equal(access(top, F_OK), -1);
+	assert_int_equal(access(file, F_OK), 0);
+	rm_rf(top);   /* gone already: nothing to do */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_file_refuses_special_files),
 		cmocka_unit_test(test_read_file_takes_stdin_from_a_pipe),
 		cmocka_unit_test(test_path_beside),
+		cmocka_unit_test(test_rm_rf),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
