@@ -80,22 +80,18 @@ static void test_path_beside(void **state)
 static void test_rm_rf(void **state)
 {
 	(void)state;
-	char top[256], deep[256], file[300], outside[256], link[300];
-	snprintf(top, sizeof top, "%s/tree", tmpdir);
-	snprintf(deep, sizeof deep, "%s/a/b", top);
-	snprintf(outside, sizeof outside, "%s/keep", tmpdir);
+	char *top = path_join(tmpdir, "tree"), *deep = path_join(top, "a/b"), *outside = path_join(tmpdir, "keep");
+	char *f = path_join(deep, "f"), *k = path_join(outside, "k"), *link = path_join(top, "a/out");
 	assert_int_equal(mkdir_p(deep, 0755), 0);
 	assert_int_equal(mkdir_p(outside, 0755), 0);
-	snprintf(file, sizeof file, "%s/f", deep);
-	assert_int_equal(write_file_atomic(file, "x", 1, 0600), 0);
-	snprintf(file, sizeof file, "%s/k", outside);
-	assert_int_equal(write_file_atomic(file, "k", 1, 0600), 0);
-	snprintf(link, sizeof link, "%s/a/out", top);
+	assert_int_equal(write_file_atomic(f, "x", 1, 0600), 0);
+	assert_int_equal(write_file_atomic(k, "k", 1, 0600), 0);
 	assert_int_equal(symlink(outside, link), 0);
 	rm_rf(top);
 	assert_int_equal(access(top, F_OK), -1);
-	assert_int_equal(access(file, F_OK), 0);
+	assert_int_equal(access(k, F_OK), 0);
 	rm_rf(top);   /* gone already: nothing to do */
+	free(top), free(deep), free(outside), free(f), free(k), free(link);
 }
 
 int main(void)
