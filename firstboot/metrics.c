@@ -11,6 +11,7 @@
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
 #include "profiles/monitoring.h"
+#include "profiles/mysql_engine.h"
 #include "profiles/names.h"
 #include <dirent.h>
 #include <errno.h>
@@ -37,7 +38,7 @@ void metrics_conf_render(const struct model *m, const struct host *h, struct buf
 		conf_unit(b, "systemd-journal-upload.service");
 	switch (h->role) {
 	case ROLE_MYSQL:
-		conf_unit(b, "mariadb.service");
+		conf_unit(b, mysql_engine_of(m->roles.mysql.engine)->service);
 		conf_unit(b, "prometheus-mysqld-exporter.service");
 		break;
 	case ROLE_MINIO:

@@ -15,7 +15,7 @@ static void exporter_at(struct buf *b)
 	buf_puts(b, "@'localhost'");
 }
 
-int monitoring_exporter_sql(const char *password, struct buf *b)
+int monitoring_exporter_sql(enum mysql_engine engine, const char *password, struct buf *b)
 {
 	/* Generated passwords only: the value also goes into an option file. */
 	if (secret_password_problem(password, strlen(password)))
@@ -28,7 +28,8 @@ int monitoring_exporter_sql(const char *password, struct buf *b)
 	exporter_at(b);
 	buf_puts(b, " IDENTIFIED BY ");
 	sql_quote(b, password);
-	buf_puts(b, " WITH MAX_USER_CONNECTIONS 3;\nGRANT PROCESS, SLAVE MONITOR ON *.* TO ");
+	buf_puts(b, engine == MYSQL_ENGINE_MYSQL ? " WITH MAX_USER_CONNECTIONS 3;\nGRANT PROCESS, REPLICATION CLIENT ON *.* TO "
+						 : " WITH MAX_USER_CONNECTIONS 3;\nGRANT PROCESS, SLAVE MONITOR ON *.* TO ");
 	exporter_at(b);
 	buf_puts(b, ";\nFLUSH PRIVILEGES;\n");
 	return 0;

@@ -11,10 +11,11 @@
 #define MON_ARCHIVE_POLICY "kiln-archive"   /* the canned policy of the archive writer */
 
 /* Least privilege for mysqld-exporter's default collectors: PROCESS (InnoDB
- * and process list) and SLAVE MONITOR (SHOW SLAVE STATUS), over the local
- * socket only, at most 3 connections. Idempotent; a new password replaces
- * the old one. -EINVAL for a password that is not a generated one. */
-int monitoring_exporter_sql(const char *password, struct buf *out);
+ * and process list) and the right to see replication status (MariaDB's SLAVE
+ * MONITOR, MySQL's REPLICATION CLIENT), over the local socket only, at most
+ * 3 connections. Idempotent; a new password replaces the old one. -EINVAL
+ * for a password that is not a generated one. */
+int monitoring_exporter_sql(enum mysql_engine engine, const char *password, struct buf *out);
 /* [client] user, password and socket for --config.my-cnf. */
 int monitoring_exporter_cnf(const char *password, struct buf *out);
 /* admin:Prometheus and nothing else. */

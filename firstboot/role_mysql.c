@@ -1,8 +1,11 @@
 #include "firstboot/role_mysql.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
+#include "profiles/mysql_engine.h"
 #include "profiles/syntax.h"
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sql_quote(struct buf *b, const char *s)
@@ -27,14 +30,14 @@ void sql_ident(struct buf *b, const char *s)
 	buf_putc(b, '`');
 }
 
-static const struct mariadb_release releases[] = {
+static const struct mysql_release releases[] = {
 	{ "bookworm", "10.11", "utf8mb4_unicode_ci" },
 	/* The server's own default since 11.5: kiln's database, the server and
 	 * a client's SET NAMES utf8mb4 agree, so no comparison mixes collations. */
 	{ "trixie", "11.8", "utf8mb4_uca1400_ai_ci" },
 };
 
-const struct mariadb_release *mariadb_release_for(const char *suite)
+const struct mysql_release *mariadb_release_for(const char *suite)
 {
 	for (size_t i = 0; i < sizeof releases / sizeof *releases; i++)
 		if (!strcmp(releases[i].suite, suite))
@@ -42,9 +45,20 @@ const struct mariadb_release *mariadb_release_for(const char *suite)
 	return NULL;
 }
 
-static const struct mariadb_release *release_of(const struct model *m)
+/* Oracle's MySQL 8.4 LTS from repo.mysql.com (images/roles/mysql-mysql.yaml),
+ * the same release on every suite: utf8mb4_0900_ai_ci is its utf8mb4 default. */
+static const struct mysql_release mysql_8_4 = { NULL, "8.4", "utf8mb4_0900_ai_ci" };
+
+static bool is_mysql(const struct model *m)
 {
-	const struct mariadb_release *r = mariadb_release_for(m->debian.suite);
+	return m->roles.mysql.engine == MYSQL_ENGINE_MYSQL;
+}
+
+static const struct mysql_release *release_of(const struct model *m)
+{
+	if (is_mysql(m))
+		return &mysql_8_4;
+	const struct mysql_release *r = mariadb_release_for(m->debian.suite);
 	if (!r)
 		log_error("no MariaDB release is known for Debian %s", m->debian.suite);
 	return r;
@@ -55,7 +69,7 @@ static size_t host_index(const struct model *m, const struct host *h)
 	return (size_t)(h - m->hosts);
 }
 
-/* my.cnf option names: '-' and '_' are the same character to MariaDB. */
+/* my.cnf option names: '-' and '_' are the same character to both servers. */
 static bool same_option(const char *a, const char *b)
 {
 	for (; *a && *b; a++, b++)
@@ -74,7 +88,7 @@ static const char *setting(const struct model *m, const char *key)
 
 /* The suite's utf8mb4 collation, unless the profile sets another character
  * set (then the server picks that set's default collation). */
-static const char *default_collation(const struct model *m, const struct mariadb_release *rel)
+static const char *default_collation(const struct model *m, const struct mysql_release *rel)
 {
 	const char *cs = setting(m, "character_set_server");
 	return !cs || !strcmp(cs, "utf8mb4") ? rel->collation : NULL;
@@ -83,19 +97,30 @@ static const char *default_collation(const struct model *m, const struct mariadb
 int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *out)
 {
 	char a[16];
-	const struct mariadb_release *rel = release_of(m);
+	const struct mysql_release *rel = release_of(m);
 	if (!rel)
 		return -EINVAL;
-	buf_printf(out, "# Written by kiln-firstboot from the deployment profile; local edits are overwritten.\n"
-			"# MariaDB %s (Debian %s)\n"
-			"[mysqld]\n", rel->version, rel->suite);
+	buf_puts(out, "# Written by kiln-firstboot from the deployment profile; local edits are overwritten.\n");
+	if (is_mysql(m))
+		buf_printf(out, "# MySQL %s (Oracle's packages, Debian %s)\n[mysqld]\n", rel->version, m->debian.suite);
+	else
+		buf_printf(out, "# MariaDB %s (Debian %s)\n[mysqld]\n", rel->version, rel->suite);
 	buf_printf(out, "bind-address = %s\n", h->dhcp ? "0.0.0.0" : ipv4_fmt(h->address, a));
 	buf_puts(out, "port = 3306\n"
 		      "skip-name-resolve\n");
 	/* server-id must be unique among replication peers and non-zero. */
 	buf_printf(out, "server-id = %zu\n", host_index(m, h) + 1);
 	buf_puts(out, "log-bin = mysql-bin\n");
-	if (!setting(m, "binlog_format"))
+	if (is_mysql(m)) {
+		/* Replicas follow their primary by GTID (SOURCE_AUTO_POSITION);
+		 * binlog_format is deprecated there (ROW, the default, is the only
+		 * future). root logs in by auth_socket, a plugin MySQL must load. */
+		if (!setting(m, "gtid_mode"))
+			buf_puts(out, "gtid_mode = ON\n");
+		if (!setting(m, "enforce_gtid_consistency"))
+			buf_puts(out, "enforce_gtid_consistency = ON\n");
+		buf_puts(out, "plugin-load-add = auth_socket.so\n");
+	} else if (!setting(m, "binlog_format"))
 		buf_puts(out, "binlog_format = ROW\n");
 	if (!setting(m, "character_set_server"))
 		buf_puts(out, "character_set_server = utf8mb4\n");
@@ -110,9 +135,13 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 	}
 	if (h->replica_of)
 		buf_puts(out, "read_only = ON\nrelay-log = relay-bin\n");
-	if (m->roles.mysql.tls)
+	if (m->roles.mysql.tls) {
 		buf_puts(out, "ssl_cert = /etc/kiln/tls/mysql.crt\nssl_key = /etc/kiln/tls/mysql.key\n"
 			      "ssl_ca = /etc/kiln/tls/ca.crt\n");
+		/* TCP clients must use TLS (the local socket stays allowed). */
+		if (is_mysql(m))
+			buf_puts(out, "require_secure_transport = ON\n");
+	}
 	return 0;
 }
 
@@ -154,15 +183,17 @@ static void user_at(struct buf *b, const char *user, const char *hostpart)
 int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
 			   struct buf *out)
 {
-	const struct mariadb_release *rel = release_of(m);
+	const struct mysql_release *rel = release_of(m);
 	if (!rel)
 		return -EINVAL;
 	const char *app_pw = secret(ud, "mysql_app_password");
 	if (!app_pw)
 		return log_error_errno(ENOKEY, "the seed lacks secret mysql_app_password");
-	buf_puts(out, "-- kiln: database, users and grants (idempotent)\n"
-		      "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n"
-		      "DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'%', ''@'localhost', ''@'%';\n"
+	buf_puts(out, "-- kiln: database, users and grants (idempotent)\n");
+	/* root: the local socket and the OS user root only. */
+	buf_puts(out, is_mysql(m) ? "ALTER USER 'root'@'localhost' IDENTIFIED WITH auth_socket;\n"
+				  : "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n");
+	buf_puts(out, "DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'%', ''@'localhost', ''@'%';\n"
 		      "DROP DATABASE IF EXISTS test;\n");
 	if (h->replica_of) {
 		/* A replica gets its data and users from its primary. */
@@ -231,4 +262,39 @@ int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_l
 	(void)replicas;
 	buf_puts(out, "FLUSH PRIVILEGES;\n");
 	return 0;
+}
+
+void mysql_render_replica_sql(const struct model *m, const struct host *h, const char *rpw, struct buf *out)
+{
+	const struct host *p = model_find_host(m, h->replica_of);
+	char addr[16];
+	bool my = is_mysql(m);
+	/* MySQL 8.4 has only the SOURCE/REPLICA spellings (8.0.23+); MariaDB
+	 * keeps MASTER/SLAVE. */
+	buf_puts(out, my ? "STOP REPLICA;\nCHANGE REPLICATION SOURCE TO SOURCE_HOST="
+			 : "STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST=");
+	if (p->dhcp) {
+		char *fqdn = xasprintf("%s.%s", p->name, m->domain);
+		sql_quote(out, fqdn);
+		free(fqdn);
+	} else
+		sql_quote(out, ipv4_fmt(p->address, addr));
+	buf_puts(out, my ? ", SOURCE_PORT=3306, SOURCE_USER='kiln_repl', SOURCE_PASSWORD="
+			 : ", MASTER_PORT=3306, MASTER_USER='kiln_repl', MASTER_PASSWORD=");
+	sql_quote(out, rpw ? rpw : "");
+	/* MySQL: caching_sha2_password sends the password only over TLS (the
+	 * server has a certificate of its own without roles.mysql.tls). */
+	buf_puts(out, my ? ", SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=10, SOURCE_SSL=1;\nSTART REPLICA;\n"
+			 : ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10;\nSTART SLAVE;\n");
+}
+
+const char *const *mysql_init_argv(const struct model *m)
+{
+	static const char *const mariadb[] = { "mariadb-install-db", "--user=mysql", "--datadir=/var/lib/mysql",
+					       "--auth-root-authentication-method=socket", "--skip-test-db", NULL };
+	/* root@localhost without a password; the setup SQL moves it to
+	 * auth_socket before anything listens on TCP for it. */
+	static const char *const mysql[] = { "mysqld", "--initialize-insecure", "--user=mysql",
+					     "--datadir=/var/lib/mysql", NULL };
+	return is_mysql(m) ? mysql : mariadb;
 }

@@ -10,22 +10,23 @@
 
 typedef const char *(*secret_lookup_fn)(void *ud, const char *name);
 
-/* What differs for kiln between the MariaDB releases of the suites it
- * builds (docs/firstboot.md, "MariaDB per suite"). Both ship the mariadb-*
+/* What differs for kiln between the server releases it writes for: the
+ * MariaDB releases of the suites it builds (docs/firstboot.md, "MariaDB per suite"). Both ship the mariadb-*
  * programs kiln runs (mariadb, mariadb-install-db; trixie keeps the mysql*
  * names only in mariadb-client-compat), root by unix_socket and
  * mysql_native_password for password accounts (11.4+ clients verify the
  * server's certificate with it), but 11.5+ gives utf8mb4 the UCA 14.0
  * collation by default (character_set_collations). */
-struct mariadb_release {
-	const char *suite;
+struct mysql_release {
+	const char *suite;          /* MariaDB: Debian's suite; NULL for MySQL (one release everywhere) */
 	const char *version;        /* "10.11", "11.8" */
 	const char *collation;      /* the server's and the database's utf8mb4 collation */
 };
 /* NULL for a suite kiln does not build. */
-const struct mariadb_release *mariadb_release_for(const char *suite);
+const struct mysql_release *mariadb_release_for(const char *suite);
 
-/* /etc/mysql/mariadb.conf.d/90-kiln.cnf for host h. -EINVAL for a setting
+/* kiln's option file for host h (its path: profiles/mysql_engine.h), in the
+ * dialect of roles.mysql.engine (docs/firstboot.md, "MariaDB or MySQL"). -EINVAL for a setting
  * whose key or value could break the file, or a suite without a known
  * MariaDB (logged). */
 int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *out);
@@ -33,6 +34,15 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 /* The setup SQL. -ENOKEY if a needed secret is missing (logged by name). */
 int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
 			   struct buf *out);
+
+/* A replica's SQL that points it at its primary and starts replication
+ * (CHANGE MASTER TO for MariaDB, CHANGE REPLICATION SOURCE TO for MySQL);
+ * rpw the replication password (NULL: empty). */
+void mysql_render_replica_sql(const struct model *m, const struct host *h, const char *rpw, struct buf *out);
+
+/* The command that initialises an empty datadir (/var/lib/mysql) with root
+ * reachable over the local socket only. */
+const char *const *mysql_init_argv(const struct model *m);
 
 /* The MySQL host-part values ('a.b.c.d' or 'net/mask') allowed for the app
  * user: every static app host's address, a DHCP app host's subnet. */

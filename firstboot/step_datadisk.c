@@ -7,6 +7,7 @@
 #include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/mysql_engine.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +113,8 @@ int step_datadisk(struct agent *a)
 	/* On EC2 this step runs late, when the role's service may already have
 	 * started on the image's own (empty) datadir: stop it before its
 	 * directory is covered by the data disk; the role step starts it again. */
-	const char *svc = a->host->role == ROLE_MYSQL ? "mariadb.service" : "minio.service";
+	const char *svc = a->host->role == ROLE_MYSQL ? mysql_engine_of(a->model->roles.mysql.engine)->service
+						      : "minio.service";
 	const char *stop[] = { "systemctl", "stop", svc, NULL };
 	char why_stop[200];
 	if (agent_exec(a, stop, NULL, 0, why_stop, sizeof why_stop) < 0)

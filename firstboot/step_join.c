@@ -50,8 +50,15 @@ static int probe_mysql(struct agent *a, const struct host *p, char *why, size_t 
 		return r;
 	}
 	char *host = peer_addr(m, p), *extra = xasprintf("--defaults-extra-file=%s", cnf);
+	/* The app host's client is MariaDB's either way. MySQL 8.4's accounts
+	 * use caching_sha2_password, whose first login sends the password, so
+	 * only over TLS (every MySQL server has a certificate); the certificate
+	 * is the server's own, which no CA here can check (the same trust as
+	 * MariaDB's, whose clients check it through the password). */
+	bool my = m->roles.mysql.engine == MYSQL_ENGINE_MYSQL;
 	const char *argv[] = { "mariadb", extra, "--connect-timeout=5", "-h", host, "-P", "3306",
-			       "-u", m->roles.mysql.user, m->roles.mysql.database, "-e", "SELECT 1", NULL };
+			       "-u", m->roles.mysql.user, m->roles.mysql.database, "-e", "SELECT 1",
+			       my ? "--ssl" : NULL /* MariaDB: the list ends here */, "--skip-ssl-verify-server-cert", NULL };
 	r = agent_probe(a, argv, why, why_len);
 	unlink(cnf);
 	free(cnf);

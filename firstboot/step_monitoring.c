@@ -20,6 +20,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/monitoring.h"
+#include "profiles/mysql_engine.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,11 +67,12 @@ static int mon_mysql(struct agent *a)
 		return agent_step_end(a, STEP, r, "writing " MON_MYSQLD_CNF);
 	if (a->host->replica_of)
 		return 0;   /* the account comes from the primary */
-	if ((r = monitoring_exporter_sql(pw, &b)) < 0) {
+	if ((r = monitoring_exporter_sql(a->model->roles.mysql.engine, pw, &b)) < 0) {
 		buf_wipe(&b);
 		return agent_step_end(a, STEP, r, "mysql_exporter_password is not a generated password");
 	}
-	const char *client[] = { "mariadb", "--protocol=socket", "-uroot", NULL };
+	const char *client[] = { mysql_engine_of(a->model->roles.mysql.engine)->client, "--protocol=socket", "-uroot",
+				 NULL };
 	r = run(a, client, b.data, b.len, "creating the MySQL exporter's account");
 	buf_wipe(&b);
 	return r;

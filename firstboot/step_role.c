@@ -13,9 +13,11 @@
 #include "firstboot/role_minio.h"
 #include "firstboot/role_mysql.h"
 #include "lib/fileio.h"
+#include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
+#include "profiles/mysql_engine.h"
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdio.h>
@@ -66,18 +68,33 @@ static int mysql_tls(struct agent *a)
 	return exec_or_fail(a, grp, NULL, 0, "chgrp of the MySQL TLS key");
 }
 
+/* A fresh ext4 data disk mounted on the datadir has lost+found, which
+ * MySQL's --initialize refuses as "files in it" (MariaDB ignores it). It is
+ * empty on a new filesystem; a non-empty one stays and initialisation says so. */
+static void drop_lost_found(struct agent *a)
+{
+	char *lf = agent_path(a, "/var/lib/mysql/lost+found");
+	if (rmdir(lf) < 0 && errno != ENOENT)
+		log_debug("rmdir %s: %s", lf, strerror(errno));
+	free(lf);
+}
+
 static int role_mysql(struct agent *a)
 {
 	const struct model *m = a->model;
 	const struct host *h = a->host;
+	const struct mysql_engine_info *eng = mysql_engine_of(m->roles.mysql.engine);
 	struct buf b;
 	buf_init(&b);
 	int r = mysql_render_cnf(m, h, &b);
 	if (r == 0)
-		r = agent_write(a, "/etc/mysql/mariadb.conf.d/90-kiln.cnf", b.data, b.len, 0644);
+		r = agent_write(a, eng->cnf_path, b.data, b.len, 0644);
 	buf_free(&b);
 	if (r < 0)
-		return agent_step_end(a, STEP, r, "writing the MariaDB configuration");
+		return agent_step_end(a, STEP, r, "writing the %s configuration", eng->product);
+	/* Before initialising: the configuration names the certificate. */
+	if (m->roles.mysql.tls && (r = mysql_tls(a)) < 0)
+		return r;
 
 	/* A fresh data disk hides the datadir the package created in the image. */
 	char *sysdb = agent_path(a, "/var/lib/mysql/mysql");
@@ -85,16 +102,15 @@ static int role_mysql(struct agent *a)
 	free(sysdb);
 	if (fresh) {
 		const char *chown[] = { "chown", "mysql:mysql", "/var/lib/mysql", NULL };
-		const char *init[] = { "mariadb-install-db", "--user=mysql", "--datadir=/var/lib/mysql",
-				       "--auth-root-authentication-method=socket", "--skip-test-db", NULL };
+		if (m->roles.mysql.engine == MYSQL_ENGINE_MYSQL)
+			drop_lost_found(a);
 		if ((r = exec_or_fail(a, chown, NULL, 0, "chown of the datadir")) < 0 ||
-		    (r = exec_or_fail(a, init, NULL, 0, "initialising the datadir")) < 0)
+		    (r = exec_or_fail(a, mysql_init_argv(m), NULL, 0, "initialising the datadir")) < 0)
 			return r;
 	}
-	if (m->roles.mysql.tls && (r = mysql_tls(a)) < 0)
-		return r;
-	const char *restart[] = { "systemctl", "restart", "mariadb.service", NULL };
-	if ((r = exec_or_fail(a, restart, NULL, 0, "starting MariaDB")) < 0)
+	const char *restart[] = { "systemctl", "restart", eng->service, NULL };
+	_cleanup_free_ char *starting = xasprintf("starting %s", eng->product);
+	if ((r = exec_or_fail(a, restart, NULL, 0, starting)) < 0)
 		return r;
 
 	buf_init(&b);
@@ -104,27 +120,15 @@ static int role_mysql(struct agent *a)
 		return agent_step_end(a, STEP, r, r == -ENOKEY ? "the seed lacks a MySQL secret"
 								 : "rendering the MySQL setup SQL");
 	}
-	if (h->replica_of) {
-		const struct host *p = model_find_host(m, h->replica_of);
-		const char *rpw = agent_secret(a, "mysql_replication_password");
-		char addr[16];
-		buf_puts(&b, "STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST=");
-		if (p->dhcp) {
-			char *fqdn = xasprintf("%s.%s", p->name, m->domain);
-			sql_quote(&b, fqdn);
-			free(fqdn);
-		} else
-			sql_quote(&b, ipv4_fmt(p->address, addr));
-		buf_puts(&b, ", MASTER_PORT=3306, MASTER_USER='kiln_repl', MASTER_PASSWORD=");
-		sql_quote(&b, rpw ? rpw : "");
-		buf_puts(&b, ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10;\nSTART SLAVE;\n");
-	}
-	const char *client[] = { "mariadb", "--protocol=socket", "-uroot", NULL };
+	if (h->replica_of)
+		mysql_render_replica_sql(m, h, agent_secret(a, "mysql_replication_password"), &b);
+	const char *client[] = { eng->client, "--protocol=socket", "-uroot", NULL };
 	r = exec_or_fail(a, client, b.data, b.len, "applying database, users and grants");
 	buf_wipe(&b);
 	if (r < 0)
 		return r;
-	return agent_step_end(a, STEP, 0, "MariaDB %s%s", fresh ? "initialised and " : "", h->replica_of ? "replicating" : "configured");
+	return agent_step_end(a, STEP, 0, "%s %s%s", eng->product, fresh ? "initialised and " : "",
+			      h->replica_of ? "replicating" : "configured");
 }
 
 static size_t discard(char *p, size_t s, size_t n, void *u)

@@ -171,9 +171,11 @@ int recipe_add(struct recipe *r, const char *const *packages, size_t n_packages,
 
 typedef bool (*validator)(const char *);
 
-/* A sequence of scalars, each checked, appended without duplicates. */
-static int string_list(const struct ctx *c, yaml_node_t *n, const char *what, validator ok,
-		       char ***v, size_t *count)
+/* A sequence of scalars, each checked, then handed to `each`. */
+typedef int (*entry_fn)(const struct ctx *c, yaml_node_t *e, const char *s, void *ud);
+
+static int each_entry(const struct ctx *c, yaml_node_t *n, const char *what, validator ok, entry_fn each,
+		      void *ud)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
 		return bad(c, n, "%s must be a list", what);
@@ -184,10 +186,32 @@ static int string_list(const struct ctx *c, yaml_node_t *n, const char *what, va
 			return bad(c, e, "%s entries must be strings", what);
 		if (!ok(s))
 			return bad(c, e, "invalid %s entry '%s'", what, s);
-		if (!contains(*v, *count, s))
-			push(v, count, s);
+		int r = each(c, e, s, ud);
+		if (r < 0)
+			return r;
 	}
 	return 0;
+}
+
+struct list_ref {
+	char ***v;
+	size_t *count;
+};
+
+static int append_new(const struct ctx *c, yaml_node_t *e, const char *s, void *ud)
+{
+	struct list_ref *l = ud;
+	if (!contains(*l->v, *l->count, s))
+		push(l->v, l->count, s);
+	return 0;
+}
+
+/* A sequence of scalars, each checked, appended without duplicates. */
+static int string_list(const struct ctx *c, yaml_node_t *n, const char *what, validator ok,
+		       char ***v, size_t *count)
+{
+	struct list_ref l = { v, count };
+	return each_entry(c, n, what, ok, append_new, &l);
 }
 
 /* Iterate a mapping's key and value nodes. */
@@ -466,6 +490,29 @@ static int set_deb(const struct ctx *c, const struct key_rule *rule, yaml_node_t
 	return 0;
 }
 
+/* 40 hex digits (an OpenPGP v4 fingerprint), spaces allowed as printed by
+ * gpg; stored upper-case without spaces. */
+static int set_fingerprint(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+			   const char *s, void *obj)
+{
+	struct recipe_apt_repo *a = obj;
+	char fpr[41];
+	size_t n = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p == ' ')
+			continue;
+		if (!isxdigit((unsigned char)*p) || n == 40)
+			return bad(c, v, "fingerprint must be 40 hex digits (an OpenPGP v4 key's, as gpg prints it)");
+		fpr[n++] = (char)toupper((unsigned char)*p);
+	}
+	if (n != 40)
+		return bad(c, v, "fingerprint must be 40 hex digits (an OpenPGP v4 key's, as gpg prints it)");
+	fpr[n] = 0;
+	free(a->fingerprint);
+	a->fingerprint = xstrdup(fpr);
+	return 0;
+}
+
 static const struct key_rule repo_rules[] = {
 	{ .key = "name", .need = KEY_REQUIRED, .scalar = true, .set = set_checked,
 	  .field = offsetof(struct recipe_apt_repo, name), .ok = recipe_valid_name,
@@ -473,6 +520,7 @@ static const struct key_rule repo_rules[] = {
 	{ .key = "deb", .need = KEY_REQUIRED, .scalar = true, .set = set_deb },
 	{ .key = "key", .need = KEY_REQUIRED, .scalar = true, .set = set_path,
 	  .field = offsetof(struct recipe_apt_repo, key) },
+	{ .key = "fingerprint", .scalar = true, .set = set_fingerprint },
 };
 static const struct mapping_kind repo_kind =
 	MAPPING_KIND("apt_repositories entry", false, NULL, repo_rules);
@@ -603,6 +651,69 @@ static int set_artifacts(const struct ctx *c, const struct key_rule *rule, yaml_
 	return 0;
 }
 
+/* drop: names removed from what the recipes loaded before listed. */
+
+static bool drop_from(char **v, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(v[i], s)) {
+			free(v[i]);
+			memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof *v);
+			(*n)--;
+			return true;
+		}
+	return false;
+}
+
+/* Drop s from the list at `off` of r and of each of r's suites blocks. */
+static bool drop_everywhere(struct recipe *r, size_t list_off, size_t count_off, const char *s)
+{
+	bool found = drop_from(*(char ***)((char *)r + list_off), (size_t *)((char *)r + count_off), s);
+	for (size_t i = 0; i < r->n_suites; i++)
+		found |= drop_everywhere(r->suites[i].add, list_off, count_off, s);
+	return found;
+}
+
+static int drop_package(const struct ctx *c, yaml_node_t *e, const char *s, void *ud)
+{
+	if (!drop_everywhere(ud, offsetof(struct recipe, packages), offsetof(struct recipe, n_packages), s))
+		return bad(c, e, "drop.packages: '%s' is in none of the recipes loaded before this one", s);
+	return 0;
+}
+
+static int drop_unit(const struct ctx *c, yaml_node_t *e, const char *s, void *ud)
+{
+	bool found = drop_everywhere(ud, offsetof(struct recipe, enable), offsetof(struct recipe, n_enable), s);
+	found |= drop_everywhere(ud, offsetof(struct recipe, disable), offsetof(struct recipe, n_disable), s);
+	if (!found)
+		return bad(c, e, "drop.units: '%s' is in none of the recipes loaded before this one", s);
+	return 0;
+}
+
+static int set_drop_packages(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+			     const char *s, void *obj)
+{
+	return each_entry(c, v, "drop.packages", recipe_valid_package, drop_package, obj);
+}
+
+static int set_drop_units(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+			  const char *s, void *obj)
+{
+	return each_entry(c, v, "drop.units", recipe_valid_unit, drop_unit, obj);
+}
+
+static const struct key_rule drop_rules[] = {
+	{ .key = "packages", .set = set_drop_packages },
+	{ .key = "units", .set = set_drop_units },
+};
+static const struct mapping_kind drop_kind = MAPPING_KIND("drop", false, NULL, drop_rules);
+
+static int set_drop(const struct ctx *c, const struct key_rule *rule, yaml_node_t *v,
+		    const char *s, void *obj)
+{
+	return walk_mapping(c, v, &drop_kind, obj);
+}
+
 /* suites: SUITE -> a mapping with the list keys of a recipe. */
 static const struct key_rule suite_rules[] = {
 	{ .key = "packages", LIST_OF(struct recipe, packages), .ok = recipe_valid_package },
@@ -656,6 +767,7 @@ static const struct key_rule root_rules[] = {
 	{ .key = "apt_repositories", .set = set_repos },
 	{ .key = "artifacts", .set = set_artifacts },
 	{ .key = "suites", .set = set_suites },
+	{ .key = "drop", .set = set_drop },
 };
 static const struct mapping_kind root_kind =
 	MAPPING_KIND("a recipe", true, "missing 'kiln-recipe: 1'", root_rules);
@@ -807,7 +919,8 @@ void recipe_merge(struct recipe *dst, const struct recipe *src)
 		dst->repos = xrealloc(dst->repos, (dst->n_repos + 1) * sizeof *dst->repos);
 		struct recipe_apt_repo *d = &dst->repos[dst->n_repos++];
 		*d = (struct recipe_apt_repo){ .name = xstrdup(a->name), .uri = xstrdup(a->uri),
-					       .suite = xstrdup(a->suite), .key = xstrdup(a->key) };
+					       .suite = xstrdup(a->suite), .key = xstrdup(a->key),
+					       .fingerprint = dup_or_null(a->fingerprint) };
 		for (size_t j = 0; j < a->n_components; j++)
 			push(&d->components, &d->n_components, a->components[j]);
 	}
@@ -856,6 +969,7 @@ void recipe_free(struct recipe *r)
 		free(r->repos[i].suite);
 		free_strv(r->repos[i].components, r->repos[i].n_components);
 		free(r->repos[i].key);
+		free(r->repos[i].fingerprint);
 	}
 	free(r->repos);
 	for (size_t i = 0; i < r->n_artifacts; i++) {

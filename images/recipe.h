@@ -31,6 +31,7 @@ struct recipe_apt_repo {
 	char *suite;
 	char **components; size_t n_components;
 	char *key;                  /* host path of the binary OpenPGP keyring, resolved */
+	char *fingerprint;          /* the one primary key `key` must hold (40 upper-case hex), or NULL */
 };
 
 /* A pinned download. Fetched with libcurl into the artifact cache by
@@ -73,6 +74,10 @@ void recipe_free(struct recipe *r);
 /* Parse one recipe file and append its contents to *r (which must be
  * zero-initialised or the result of an earlier load). */
 int recipe_load_file(const char *path, struct recipe *r);
+/* A recipe's `drop:` (packages, units) removes names the recipes loaded
+ * before it listed, their `suites:` blocks included: how a variant replaces
+ * part of its role (mysql-mysql.yaml: MySQL's server for MariaDB's). Each
+ * name must be there to drop (else file:line:column). */
 /* Same from memory; `name` is used for error positions and `dir` for
  * resolving relative source/key/path entries. */
 int recipe_load_buffer(const char *name, const char *dir, const char *data, size_t len,

@@ -2,6 +2,7 @@
  * state, the offline fallback, the record kept beside each tar. The
  * mmdebstrap run itself is images/rootfs_mmdebstrap.c. */
 #include "images/rootfs.h"
+#include "images/apt_key.h"
 #include "images/archive_state.h"
 #include "images/artifact.h"
 #include "images/rootfs_internal.h"
@@ -15,7 +16,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <glob.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -182,18 +182,6 @@ bool recipe_has_artifact(const struct recipe *r, const char *name)
 	return false;
 }
 
-static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st; (void)flag; (void)f;
-	remove(p);
-	return 0;
-}
-
-static void rm_rf(const char *p)
-{
-	nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* <dir>/<base><ext> */
 static char *entry_path(const char *dir, const char *base, const char *ext)
 {
@@ -321,7 +309,7 @@ static int check_inputs(const struct rootfs_opts *o, const struct recipe *r, con
 		if (r->files[i].source)
 			e = check_host_file(o, "file source", r->files[i].source);
 	for (size_t i = 0; e == 0 && i < r->n_repos; i++)
-		e = check_host_file(o, "repository key", r->repos[i].key);
+		e = apt_repo_key_check(o->role, &r->repos[i]);
 	return e;
 }
 

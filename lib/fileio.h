@@ -22,6 +22,8 @@ int fsync_parent(const char *path);
 
 /* mkdir -p with the given mode for the directories it creates. */
 int mkdir_p(const char *path, mode_t mode);
+/* Remove path and everything below it (symlinks not followed); best effort. */
+void rm_rf(const char *path);
 
 /* 0 if path is a regular file (or directory when dir=1) owned by us that no
  * group or other can read/write; -EPERM if it is too open, other -errno. */

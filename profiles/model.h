@@ -145,12 +145,16 @@ struct env_var {
 
 enum app_service_type { APP_SYSTEMD, APP_CONTAINER };
 
+/* roles.mysql.engine: which server the mysql role runs (profiles/mysql_engine.h). */
+enum mysql_engine { MYSQL_ENGINE_MARIADB, MYSQL_ENGINE_MYSQL };
+
 struct role_settings {
 	struct {
 		char *database;
 		char *user;
 		char **setting_keys; char **setting_values; size_t n_settings;  /* my.cnf [mysqld] */
 		bool tls;
+		enum mysql_engine engine;   /* default MariaDB (Debian's) */
 	} mysql;
 	struct {
 		struct bucket *buckets; size_t n_buckets;

@@ -1,6 +1,7 @@
 /* The resolved model as JSON (`kiln check --json`). Hand-written writer:
  * the model is small and the escaping rules are few. */
 #include "lib/json.h"
+#include "profiles/mysql_engine.h"
 #include "profiles/profile.h"
 #include <stdio.h>
 
@@ -301,7 +302,7 @@ void model_to_json(const struct model *m, struct buf *b)
 
 	const struct role_settings *r = &m->roles;
 	jkey(b, &f, "roles");
-	buf_puts(b, "{\"mysql\":{\"database\":");
+	buf_printf(b, "{\"mysql\":{\"engine\":\"%s\",\"database\":", mysql_engine_of(r->mysql.engine)->name);
 	json_str(b, r->mysql.database);
 	buf_puts(b, ",\"user\":");
 	json_str(b, r->mysql.user);

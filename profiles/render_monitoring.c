@@ -8,6 +8,7 @@
  * service's user; the files here hold no secret. The services stay
  * disabled in the image until the agent's "monitoring" step enables them. */
 #include "profiles/monitoring.h"
+#include "profiles/mysql_engine.h"
 #include "profiles/render.h"
 #include "profiles/render_internal.h"
 #include "lib/xalloc.h"
@@ -91,7 +92,7 @@ static void mysqld_exporter(const struct model *m, const struct host *h, struct 
 	struct buf b;
 	buf_init(&b);
 	web_config(m, h, "mysqld-exporter", unit, out);
-	dropin_head(m, h, &b, "mariadb.service");
+	dropin_head(m, h, &b, mysql_engine_of(m->roles.mysql.engine)->service);
 	buf_printf(&b, "LoadCredential=tls_key:" KILN_SECRETS_DIR "/" MON_HOST_KEY "\n"
 		       "LoadCredential=my.cnf:" MON_MYSQLD_CNF "\n"
 		       "ExecStart=\nExecStart=/usr/bin/prometheus-mysqld-exporter --web.listen-address=");

@@ -81,9 +81,12 @@ void render_prometheus_rules(const struct model *m, const struct host *h, struct
 	     "{{ $labels.host }} does not answer scrapes of its node exporter");
 	rule(b, "ServiceDown", "kiln_service_active == 0" READY, "1m", "critical",
 	     "{{ $labels.unit }} is not running on {{ $labels.host }}");
+	bool my = m->roles.mysql.engine == MYSQL_ENGINE_MYSQL;
+	/* The alert keeps its name for either engine (routes and silences use it). */
 	if (model_has_role(m, ROLE_MYSQL))
 		rule(b, "MariaDBUnreachable", "(mysql_up == 0 or up{job=\"mysqld\"} == 0)" READY, "1m", "critical",
-		     "MariaDB on {{ $labels.host }} does not answer its exporter");
+		     my ? "MySQL on {{ $labels.host }} does not answer its exporter"
+			: "MariaDB on {{ $labels.host }} does not answer its exporter");
 	if (model_has_role(m, ROLE_MINIO))
 		rule(b, "ObjectStoreUnreachable", "up{job=\"minio\"} == 0" READY, "1m", "critical",
 		     "the object store on {{ $labels.host }} does not answer its metrics endpoint");
@@ -97,7 +100,15 @@ void render_prometheus_rules(const struct model *m, const struct host *h, struct
 	     "warning", "{{ $labels.file }} on {{ $labels.host }} expires within 30 days");
 	rule(b, "FirstBootStepFailed", "kiln_firstboot_step_state{state=\"failed\"} == 1", "0m", "critical",
 	     "first-boot step {{ $labels.step }} failed on {{ $labels.host }} (kiln-firstboot status says why)");
-	if (model_has_replica(m)) {
+	if (model_has_replica(m) && my) {
+		/* MySQL 8.4 has only SHOW REPLICA STATUS, whose columns the
+		 * exporter names Replica_IO_Running, Seconds_Behind_Source, ... */
+		rule(b, "ReplicationBroken",
+		     "mysql_slave_status_replica_io_running == 0 or mysql_slave_status_replica_sql_running == 0", "2m",
+		     "critical", "replication on {{ $labels.host }} has stopped");
+		rule(b, "ReplicationLagging", "mysql_slave_status_seconds_behind_source > 300", "5m", "warning",
+		     "{{ $labels.host }} is more than 5 minutes behind its primary");
+	} else if (model_has_replica(m)) {
 		rule(b, "ReplicationBroken",
 		     "mysql_slave_status_slave_io_running == 0 or mysql_slave_status_slave_sql_running == 0", "2m",
 		     "critical", "replication on {{ $labels.host }} has stopped");

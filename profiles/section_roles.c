@@ -1,5 +1,6 @@
 /* roles: mysql, minio and app settings, and the app's environment templates. */
 #include "profiles/env_template.h"
+#include "profiles/mysql_engine.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
 #include "profiles/secrets_catalog.h"
@@ -10,11 +11,15 @@
 
 static void parse_mysql(struct ctx *c, const struct ynode *n)
 {
-	static const char *const keys[] = { "database", "user", "settings", "tls", NULL };
+	static const char *const keys[] = { "engine", "database", "user", "settings", "tls", NULL };
 	struct model *m = c->m;
 	const char *why;
 	if (!expect_map(c, n, "roles.mysql", keys))
 		return;
+	char *engine = NULL;
+	if (get_str(c, n, "engine", &engine) && mysql_engine_parse(engine, &m->roles.mysql.engine) < 0)
+		err_at(c, ytree_get(n, "engine"), "unknown engine '%s' (expected mariadb or mysql)", engine);
+	free(engine);
 	if (get_str(c, n, "database", &m->roles.mysql.database) && (why = syntax_sql_identifier(m->roles.mysql.database, 64)))
 		err_at(c, ytree_get(n, "database"), "database name '%s' %s", m->roles.mysql.database, why);
 	if (get_str(c, n, "user", &m->roles.mysql.user) && (why = syntax_sql_identifier(m->roles.mysql.user, 32)))

@@ -1,5 +1,6 @@
 /* The build pipeline; see build.h. */
 #include "targets/build.h"
+#include "images/apt_key.h"
 #include "images/artifact.h"
 #include "images/recipe.h"
 #include "lib/appliance.h"
@@ -141,6 +142,16 @@ static int check_artifacts(struct run *x)
 	for (int r = 0; e == 0 && r < ROLE__COUNT; r++)
 		for (size_t i = 0; e == 0 && x->want[r] && i < rc[r].n_artifacts; i++)
 			e = artifact_check(&rc[r].artifacts[i], override_of(req, rc[r].artifacts[i].name));
+	/* Third-party repositories of the profile's suite: their keys. */
+	for (int r = 0; e == 0 && r < ROLE__COUNT; r++) {
+		if (!x->want[r])
+			continue;
+		struct recipe s;
+		recipe_for_suite(&rc[r], x->m->debian.suite, &s);
+		for (size_t i = 0; e == 0 && i < s.n_repos; i++)
+			e = apt_repo_key_check(role_name((enum role)r), &s.repos[i]);
+		recipe_free(&s);
+	}
 	for (int r = 0; r < ROLE__COUNT; r++)
 		recipe_free(&rc[r]);
 	return e;

@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/monitoring.h"
+#include "profiles/mysql_engine.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <libgen.h>
@@ -244,6 +245,8 @@ static int write_image(const struct role_image_inputs *in, enum role role, const
 
 const char *role_image_variant(const struct model *m, enum role r)
 {
+	if (r == ROLE_MYSQL)
+		return mysql_engine_of(m->roles.mysql.engine)->recipe_variant;
 	return r == ROLE_APP && m->roles.app.type == APP_CONTAINER ? "container" : NULL;
 }
 

@@ -36,7 +36,8 @@ struct app_archive {
 };
 
 /* The recipe variant role r takes for this profile (recipe.h), or NULL:
- * "container" for the app role of a container app. */
+ * "container" for the app role of a container app, "mysql" for the mysql
+ * role of roles.mysql.engine: mysql (profiles/mysql_engine.h). */
 const char *role_image_variant(const struct model *m, enum role r);
 
 /* Every key an image of a role in want[] needs, before any long work. */

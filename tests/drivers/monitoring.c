@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 		r = aak && ask ? minio_register_user(&a, MON_ARCHIVE_POLICY, doc.data, aak, ask, why, sizeof why) : -ENOKEY;
 		buf_free(&doc);
 	} else if (!strcmp(op, "exporter-sql") && pw)
-		r = monitoring_exporter_sql(pw, &b);
+		r = monitoring_exporter_sql(MYSQL_ENGINE_MARIADB, pw, &b);   /* the test server is MariaDB */
 	else if (!strcmp(op, "exporter-cnf") && argc == 3 && pw) {
 		r = monitoring_exporter_cnf(pw, &b);
 		if (r == 0)

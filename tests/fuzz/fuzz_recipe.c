@@ -46,6 +46,10 @@ static void check(const struct recipe *r)
 		if (!recipe_valid_name(a->name) || !a->key || !word_ok(a->uri) || !word_ok(a->suite) || !a->n_components)
 			abort();
 		all(a->components, a->n_components, word_ok);
+		/* a pin is 40 upper-case hex digits (images/apt_key.c compares it to gpg's) */
+		if (a->fingerprint && (strlen(a->fingerprint) != 40 ||
+				       strspn(a->fingerprint, "0123456789ABCDEF") != 40))
+			abort();
 	}
 	for (size_t i = 0; i < r->n_artifacts; i++) {
 		const struct recipe_artifact *a = &r->artifacts[i];

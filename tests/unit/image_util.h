@@ -5,7 +5,6 @@
 #define KILN_TEST_IMAGE_UTIL_H
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,13 +39,7 @@ static inline char *make_tmpdir(void)
 	return d;
 }
 
-__attribute__((unused)) static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	remove(p);
-	return 0;
-}
-static inline void rm_rf(const char *d) { nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+/* rm_rf: lib/fileio.h. */
 
 /* Run a shell command line (test-side only), return its stdout; *status gets
  * the exit status (-1 if it did not exit). stderr goes to stdout (2>&1). */

@@ -56,6 +56,11 @@ static void test_conf_per_host(void **state)
 	assert_null(c.app_health);
 	assert_null(c.archive_bucket);
 	metrics_conf_free(&c);
+	m.roles.mysql.engine = MYSQL_ENGINE_MYSQL;   /* MySQL 8.4's unit instead */
+	conf_of(&m, "db1", &c);
+	assert_true(has_unit(&c, "mysql.service") && !has_unit(&c, "mariadb.service"));
+	metrics_conf_free(&c);
+	m.roles.mysql.engine = MYSQL_ENGINE_MARIADB;
 	conf_of(&m, "s3", &c);   /* the monitoring host */
 	assert_true(has_unit(&c, "minio.service") && has_unit(&c, "prometheus.service") &&
 		    has_unit(&c, "prometheus-alertmanager.service") && has_unit(&c, "systemd-journal-remote.socket"));

@@ -16,7 +16,7 @@ static void test_exporter(void **state)
 	(void)state;
 	struct buf b;
 	buf_init(&b);
-	assert_int_equal(monitoring_exporter_sql(PW, &b), 0);
+	assert_int_equal(monitoring_exporter_sql(MYSQL_ENGINE_MARIADB, PW, &b), 0);
 	assert_string_equal(b.data,
 		"-- kiln: the MySQL exporter's account (idempotent)\n"
 		"CREATE USER IF NOT EXISTS 'kiln_exporter'@'localhost' IDENTIFIED BY '" PW "' WITH MAX_USER_CONNECTIONS 3;\n"
@@ -24,12 +24,21 @@ static void test_exporter(void **state)
 		"GRANT PROCESS, SLAVE MONITOR ON *.* TO 'kiln_exporter'@'localhost';\n"
 		"FLUSH PRIVILEGES;\n");
 	buf_wipe(&b);
+	/* MySQL 8 has no SLAVE MONITOR: REPLICATION CLIENT allows SHOW REPLICA STATUS. */
+	assert_int_equal(monitoring_exporter_sql(MYSQL_ENGINE_MYSQL, PW, &b), 0);
+	assert_string_equal(b.data,
+		"-- kiln: the MySQL exporter's account (idempotent)\n"
+		"CREATE USER IF NOT EXISTS 'kiln_exporter'@'localhost' IDENTIFIED BY '" PW "' WITH MAX_USER_CONNECTIONS 3;\n"
+		"ALTER USER 'kiln_exporter'@'localhost' IDENTIFIED BY '" PW "' WITH MAX_USER_CONNECTIONS 3;\n"
+		"GRANT PROCESS, REPLICATION CLIENT ON *.* TO 'kiln_exporter'@'localhost';\n"
+		"FLUSH PRIVILEGES;\n");
+	buf_wipe(&b);
 	assert_int_equal(monitoring_exporter_cnf(PW, &b), 0);
 	assert_non_null(strstr(b.data, "\n[client]\nuser=kiln_exporter\npassword=" PW "\nsocket=/run/mysqld/mysqld.sock\n"));
 	buf_wipe(&b);
 	/* only generated passwords: anything else could bend the SQL or the option file */
-	assert_int_equal(monitoring_exporter_sql("short", &b), -EINVAL);
-	assert_int_equal(monitoring_exporter_sql("quote'quote'quote'quote", &b), -EINVAL);
+	assert_int_equal(monitoring_exporter_sql(MYSQL_ENGINE_MARIADB, "short", &b), -EINVAL);
+	assert_int_equal(monitoring_exporter_sql(MYSQL_ENGINE_MYSQL, "quote'quote'quote'quote", &b), -EINVAL);
 	assert_int_equal(monitoring_exporter_cnf("new\nline-new-line-new-line", &b), -EINVAL);
 	assert_int_equal(b.len, 0);
 	buf_free(&b);

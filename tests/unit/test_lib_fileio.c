@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -75,12 +76,31 @@ static void test_path_beside(void **state)
 	}
 }
 
+/* rm_rf removes a tree, and through a symlink in it removes nothing else. */
+static void test_rm_rf(void **state)
+{
+	(void)state;
+	char *top = path_join(tmpdir, "tree"), *deep = path_join(top, "a/b"), *outside = path_join(tmpdir, "keep");
+	char *f = path_join(deep, "f"), *k = path_join(outside, "k"), *link = path_join(top, "a/out");
+	assert_int_equal(mkdir_p(deep, 0755), 0);
+	assert_int_equal(mkdir_p(outside, 0755), 0);
+	assert_int_equal(write_file_atomic(f, "x", 1, 0600), 0);
+	assert_int_equal(write_file_atomic(k, "k", 1, 0600), 0);
+	assert_int_equal(symlink(outside, link), 0);
+	rm_rf(top);
+	assert_int_equal(access(top, F_OK), -1);
+	assert_int_equal(access(k, F_OK), 0);
+	rm_rf(top);   /* gone already: nothing to do */
+	free(top), free(deep), free(outside), free(f), free(k), free(link);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_file_refuses_special_files),
 		cmocka_unit_test(test_read_file_takes_stdin_from_a_pipe),
 		cmocka_unit_test(test_path_beside),
+		cmocka_unit_test(test_rm_rf),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -143,6 +143,9 @@ static void test_receivers_and_rules(void **state)
 	render_prometheus_rules(&m, db2, &b);
 	assert_non_null(strstr(b.data, "alert: ReplicationBroken"));
 	assert_non_null(strstr(b.data, "alert: ReplicationLagging"));
+	assert_non_null(strstr(b.data, "mysql_slave_status_slave_io_running == 0"));
+	assert_non_null(strstr(b.data, "mysql_slave_status_seconds_behind_master > 300"));
+	assert_non_null(strstr(b.data, "MariaDB on {{ $labels.host }}"));
 	assert_null(strstr(b.data, "alert: AppUnhealthy"));
 	assert_null(strstr(b.data, "alert: ObjectStoreUnreachable"));
 	buf_free(&b);
@@ -164,6 +167,21 @@ static void test_receivers_and_rules(void **state)
 	/* second line of defence: a receiver the loader would have refused is not written */
 	free(m.monitoring.receivers[0].to);
 	m.monitoring.receivers[0].to = xstrdup("https://h.example.com/x'\nroute: {}");
+	/* MySQL 8.4 (roles.mysql.engine: mysql): the exporter reports SHOW
+	 * REPLICA STATUS's columns; its unit follows mysql.service. */
+	m.roles.mysql.engine = MYSQL_ENGINE_MYSQL;
+	buf_init(&b);
+	render_prometheus_rules(&m, db2, &b);
+	assert_non_null(strstr(b.data, "mysql_slave_status_replica_io_running == 0 or mysql_slave_status_replica_sql_running == 0"));
+	assert_non_null(strstr(b.data, "mysql_slave_status_seconds_behind_source > 300"));
+	assert_null(strstr(b.data, "behind_master"));
+	assert_non_null(strstr(b.data, "MySQL on {{ $labels.host }} does not answer its exporter"));
+	buf_free(&b);
+	assert_int_equal(render_host(&m, model_find_host(&m, "db1"), &f), 0);
+	assert_non_null(strstr(file(&f, "/etc/systemd/system/prometheus-mysqld-exporter.service.d/kiln.conf"),
+			       "After=network-online.target mysql.service\n"));
+	rendered_files_free(&f);
+	m.roles.mysql.engine = MYSQL_ENGINE_MARIADB;
 	buf_init(&b);
 	assert_int_equal(render_alertmanager(&m, db2, &b), -EINVAL);
 	assert_int_equal(render_host(&m, db2, &f), -EINVAL);

@@ -117,6 +117,96 @@ static void test_variant(void **state)
 	recipe_free(&y);
 }
 
+/* roles.mysql.engine: mysql: MySQL's server from Oracle's repository in
+ * place of MariaDB's (mysql-mysql.yaml drops mariadb-server and its socket
+ * unit), the repository per suite with its pinned key. */
+static void test_variant_mysql(void **state)
+{
+	(void)state;
+	struct recipe r = { 0 };
+	assert_int_equal(recipe_load_role_variant("images/roles", "mysql", "mysql", &r), 0);
+	assert_int_equal(r.n_sources, 3);
+	for (size_t j = 0; j < r.n_packages; j++)
+		assert_string_not_equal(r.packages[j], "mariadb-server");
+	for (size_t j = 0; j < r.n_disable; j++)
+		assert_string_not_equal(r.disable[j], "mariadb.socket");
+	bool server = false;
+	for (size_t j = 0; j < r.n_packages; j++)
+		server |= !strcmp(r.packages[j], "mysql-community-server");
+	assert_true(server);
+	assert_int_equal(r.n_repos, 0);   /* per suite */
+	const char *suites[] = { "bookworm", "trixie" };
+	for (size_t i = 0; i < 2; i++) {
+		struct recipe s;
+		recipe_for_suite(&r, suites[i], &s);
+		assert_int_equal(s.n_repos, 1);
+		assert_string_equal(s.repos[0].uri, "http://repo.mysql.com/apt/debian");
+		assert_string_equal(s.repos[0].suite, suites[i]);
+		assert_int_equal(s.repos[0].n_components, 1);
+		assert_string_equal(s.repos[0].components[0], "mysql-8.4-lts");
+		assert_string_equal(s.repos[0].key, "/etc/kiln/apt-keys/mysql.gpg");
+		assert_string_equal(s.repos[0].fingerprint, "BCA43417C3B485DD128EC6D4B7B3B788A8D3785C");
+		for (size_t j = 0; j < s.n_packages; j++)
+			assert_string_not_equal(s.packages[j], "mariadb-server");
+		recipe_free(&s);
+	}
+	recipe_free(&r);
+}
+
+/* drop: removes what earlier recipes listed, suites blocks included; a name
+ * that is nowhere is an error at its position; a failed drop list is no
+ * half-applied surprise to the caller (the load fails). */
+static void test_drop(void **state)
+{
+	(void)state;
+	static const char base[] = "kiln-recipe: 1\npackages: [aa, bb, cc]\nunits: {enable: [x.service], disable: [y.socket]}\n"
+				   "suites:\n  trixie: {packages: [bb, t64]}\n";
+	struct recipe r = { 0 };
+	assert_int_equal(recipe_load_buffer("base.yaml", "/rec", base, strlen(base), &r), 0);
+	static const char drop[] = "kiln-recipe: 1\ndrop:\n  packages: [bb, t64]\n  units: [y.socket, x.service]\npackages: [dd]\n";
+	assert_int_equal(recipe_load_buffer("v.yaml", "/rec", drop, strlen(drop), &r), 0);
+	assert_int_equal(r.n_packages, 3);
+	assert_string_equal(r.packages[0], "aa");
+	assert_string_equal(r.packages[1], "cc");
+	assert_string_equal(r.packages[2], "dd");
+	assert_int_equal(r.n_enable, 0);
+	assert_int_equal(r.n_disable, 0);
+	struct recipe s;
+	recipe_for_suite(&r, "trixie", &s);
+	assert_int_equal(s.n_packages, 3);   /* bb and t64 gone from the suite's block too */
+	recipe_free(&s);
+	recipe_free(&r);
+
+	expect_error("kiln-recipe: 1\ndrop: {packages: [mariadb-server]}\n",
+		     "t.yaml:2:19: drop.packages: 'mariadb-server' is in none of the recipes loaded before this one");
+	expect_error("kiln-recipe: 1\ndrop: {units: [a.socket]}\n", "t.yaml:2:16: drop.units: 'a.socket' is in none");
+	expect_error("kiln-recipe: 1\ndrop: {packages: ['Bad Name']}\n", "t.yaml:2:19: invalid drop.packages entry");
+	expect_error("kiln-recipe: 1\ndrop: {packages: x}\n", "t.yaml:2:18: drop.packages must be a list");
+	expect_error("kiln-recipe: 1\ndrop: {files: [/a]}\n", "t.yaml:2:8: unknown key 'files' in drop");
+	expect_error("kiln-recipe: 1\ndrop: [a]\n", "t.yaml:2:7: drop must be a mapping");
+}
+
+static void test_fingerprint(void **state)
+{
+	(void)state;
+	static const char ok[] = "kiln-recipe: 1\napt_repositories:\n  - {name: v, deb: deb http://h/d s c, key: k.gpg,"
+				 " fingerprint: 'bca4 3417 c3b4 85dd 128e  c6d4 b7b3 b788 a8d3 785c'}\n";
+	struct recipe r = { 0 };
+	assert_int_equal(recipe_load_buffer("t.yaml", "/rec", ok, strlen(ok), &r), 0);
+	assert_string_equal(r.repos[0].fingerprint, "BCA43417C3B485DD128EC6D4B7B3B788A8D3785C");
+	struct recipe m = { 0 };
+	recipe_merge(&m, &r);
+	assert_string_equal(m.repos[0].fingerprint, "BCA43417C3B485DD128EC6D4B7B3B788A8D3785C");
+	recipe_free(&m);
+	recipe_free(&r);
+	expect_error("kiln-recipe: 1\napt_repositories:\n  - {name: v, deb: deb http://h/d s c, key: k, fingerprint: ABCD}\n",
+		     "t.yaml:3:61: fingerprint must be 40 hex digits");
+	expect_error("kiln-recipe: 1\napt_repositories:\n  - {name: v, deb: deb http://h/d s c, key: k, fingerprint: "
+		     "BCA43417C3B485DD128EC6D4B7B3B788A8D3785G}\n", "fingerprint must be 40 hex digits");
+	expect_error("kiln-recipe: 1\napt_repositories:\n  - {name: v, deb: deb http://h/d s c, key: k, fingerprint: "
+		     "BCA43417C3B485DD128EC6D4B7B3B788A8D3785C00}\n", "fingerprint must be 40 hex digits");
+}
+
 static void test_unknown_role(void **state)
 {
 	(void)state;
@@ -395,6 +485,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shipped_recipes_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_variant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_variant_mysql, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fingerprint, setup, teardown),
 		cmocka_unit_test(test_suite_keeps_local_only),
 		cmocka_unit_test_setup_teardown(test_unknown_role, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_recipe, setup, teardown),
