@@ -6,6 +6,7 @@
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,12 +25,12 @@ static int open_state(const char *state, const char *profile, const char *want, 
 	if ((lock = state_lock(state, STATE_LOCK_WAIT_MS)) < 0)
 		return lock;
 	r = want ? keystore_check_owner(state, want, profile, false) : keystore_deployment(state, deployment);
-	if (r == 0 && want)
-		*deployment = strdup(want);
-	if (r < 0 || !*deployment) {
+	if (r < 0) {
 		state_unlock(lock);
-		return r < 0 ? r : -ENOMEM;
+		return r;
 	}
+	if (want)
+		*deployment = xstrdup(want);
 	return lock;
 }
 

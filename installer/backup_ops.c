@@ -5,6 +5,7 @@
 #include "lib/cleanup.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -147,9 +148,7 @@ int backup_verify(const char *dir, const struct role_keypair *key, char *const *
 	int r = list_dir(dir, &e, &ne);
 	if (r < 0)
 		return r;
-	_cleanup_free_ bool *seen = calloc(n ? n : 1, sizeof *seen);
-	if (!seen)
-		abort();
+	_cleanup_free_ bool *seen = xcalloc(n ? n : 1, sizeof *seen);
 	for (size_t i = 0; i < ne; i++) {
 		if (!wanted(e[i].name, names, n, seen))
 			continue;

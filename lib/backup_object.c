@@ -1,6 +1,7 @@
 /* Backup objects: see backup_object.h; byte format in docs/backup.md. */
 #include "lib/backup_object.h"
 #include "lib/cleanup.h"
+#include "lib/xalloc.h"
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,11 +177,9 @@ int backup_writer_init(struct backup_writer **out, const uint8_t pk[32], const s
 	    chunk > BACKUP_CHUNK_MAX)
 		return -EINVAL;
 	size_t kl = strlen(meta->kind), nl = strlen(meta->name), hl = FIXED + kl + nl;
-	_cleanup_free_ uint8_t *h = malloc(hl);
+	_cleanup_free_ uint8_t *h = xmalloc(hl);
 	struct backup_writer *w = secret_alloc(sizeof *w);
 	memset(w, 0, sizeof *w);
-	if (!h)
-		abort();
 	memcpy(h + OFF_MAGIC, BACKUP_MAGIC, 8);
 	h[OFF_VERSION] = BACKUP_FORMAT_VERSION;
 	h[OFF_KIND_LEN] = (uint8_t)kl;
@@ -200,9 +199,7 @@ int backup_writer_init(struct backup_writer **out, const uint8_t pk[32], const s
 	w->ud = ud;
 	w->chunk = chunk;
 	w->plain = secret_alloc(chunk);
-	w->cipher = malloc(chunk + BACKUP_CHUNK_OVERHEAD);
-	if (!w->cipher)
-		abort();
+	w->cipher = xmalloc(chunk + BACKUP_CHUNK_OVERHEAD);
 	int r = sink(ud, h, hl);
 	if (r < 0) {
 		backup_writer_free(w);
@@ -276,9 +273,7 @@ static int read_header(backup_source_fn src, void *ud, struct backup_meta *m, ui
 	if (kl == 0 || kl > BACKUP_KIND_MAX || nl == 0 || nl > BACKUP_NAME_MAX || m->chunk_size < BACKUP_CHUNK_MIN ||
 	    m->chunk_size > BACKUP_CHUNK_MAX)
 		return BACKUP_E_MALFORMED;
-	_cleanup_free_ uint8_t *h = malloc(m->header_len + 1);
-	if (!h)
-		abort();
+	_cleanup_free_ uint8_t *h = xmalloc(m->header_len + 1);
 	memcpy(h, f, FIXED);
 	k = read_full(src, ud, h + FIXED, kl + nl);
 	if (k < 0)
@@ -379,9 +374,7 @@ int backup_reader_open(struct backup_reader **out, const struct role_keypair *ke
 	rd->ud = ud;
 	rd->chunk = m->chunk_size;
 	rd->plain = secret_alloc(rd->chunk);
-	rd->cipher = malloc(rd->chunk + BACKUP_CHUNK_OVERHEAD);
-	if (!rd->cipher)
-		abort();
+	rd->cipher = xmalloc(rd->chunk + BACKUP_CHUNK_OVERHEAD);
 	/* the first chunk now: a header edited in any byte is refused here */
 	if ((r = next_chunk(rd)) < 0) {
 		backup_reader_free(rd);
