@@ -65,6 +65,12 @@ mv "$S/backup.pub" "$T/backup.pub.away"
 check_fails "a partial pair is refused, not mended" 'backup.key exists without .*backup.pub; refusing to touch a partial' \
 	kiln backup keys init "$P"
 check "... and left as it was" test ! -e "$S/backup.pub"
+setup_profile "$T/c"
+init_state "$T/c/p.yaml"
+for i in 1 2 3; do "$KILN" backup keys init "$T/c/p.yaml" >"$T/c$i.log" 2>&1 & done; wait
+check "three keys init at once: one creates" test "$(cat "$T"/c?.log | grep -c ': created')" = 1
+check "... two refuse to overwrite" test "$(cat "$T"/c?.log | grep -c 'refusing to overwrite')" = 2
+cat "$T"/c?.log >>"$T/transcript"
 mkdir -p "$T/o"
 sed 's/name: acme/name: other/' "$P" >"$T/o/p.yaml"
 check_fails "another deployment's directory is refused" "holds the keys of another deployment \('acme'; the profile is 'other'\)" \
