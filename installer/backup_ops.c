@@ -20,6 +20,18 @@ static void when(int64_t t, char out[32])
 		snprintf(out, 32, "@%" PRId64, t);
 }
 
+/* A file name as it may be shown: a name objects cannot have may hold any
+ * byte (a bucket's keys are not ours), so control and non-ASCII bytes
+ * become '?' before they reach a terminal. */
+static char *shown(const char *name)
+{
+	char *s = xstrdup(name);
+	for (char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			*c = '?';
+	return s;
+}
+
 static const char *entry_error(const struct backup_entry *e)
 {
 	return e->status == -EINVAL ? "not a valid object name (segments of A-Z a-z 0-9 . _ -)" : backup_strerror(e->status);
@@ -82,7 +94,8 @@ int backup_list(const char *dir, bool json)
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].status == 0)
 			continue;
-		log_error("%s: refused: %s", e[i].name, entry_error(&e[i]));
+		_cleanup_free_ char *name = shown(e[i].name);
+		log_error("%s: refused: %s", name, entry_error(&e[i]));
 		if (json) {
 			buf_puts(&b, bad ? ",{\"name\":" : "{\"name\":");
 			json_str(&b, e[i].name);
@@ -121,7 +134,8 @@ static bool wanted(const char *name, char *const *names, size_t n, bool *seen)
 static int verify_one(const char *dir, const struct backup_entry *e, const struct role_keypair *key)
 {
 	if (e->status == -EINVAL) {
-		log_error("%s: refused: %s", e->name, entry_error(e));
+		_cleanup_free_ char *name = shown(e->name);
+		log_error("%s: refused: %s", name, entry_error(e));
 		return -EBADMSG;
 	}
 	_cleanup_close_ int fd = -1;

@@ -218,6 +218,9 @@ check_fails "a .kbk that is no object: list names it" 'dump.kbk: refused: not a 
 check_fails "... verify too" 'dump.kbk: refused: not a kiln backup object' kiln backup verify --from "$X" --state "$S" dump.kbk
 echo x >"$X/bad name.kbk"
 check_fails "a file name objects cannot have" 'bad name.kbk: refused: not a valid object name' kiln backup list --from "$X"
+echo x >"$X/$(printf 'esc\033[31mape').kbk"
+check_fails "a file name with a control byte is shown without it" 'esc\?\[31mape.kbk: refused: not a valid object name' kiln backup list --from "$X"
+check "... in verify too" bash -c "'$KILN' backup verify --from '$X' --state '$S' 2>&1 | grep -q 'esc?\[31mape.kbk: refused' && ! '$KILN' backup verify --from '$X' --state '$S' 2>&1 | grep -q \$'\\033'"
 check "restore left nothing anywhere" test -z "$(find "$T" -name '.*restore-*')"
 
 check_no_secret_leaks "$S"
