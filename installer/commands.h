@@ -27,4 +27,5 @@ int cmd_rootfs(int argc, char **argv);
 int cmd_package(int argc, char **argv);
 int cmd_ec2(int argc, char **argv);
 int cmd_install(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
 #endif

@@ -10,6 +10,7 @@
  *   ca.pem, ca.key 0600      the deployment CA: one unit
  *   tls_cert.pem, secrets/tls_key   the app certificate and its key: one unit
  *   serial                   last seed serial issued
+ *   backup.key/.pub          the backup key pair: installer/backup_keys.h
  *   lock, .txn/              see installer/state.h
  * Every loader of a private file refuses one that group/others can read and
  * says how to fix it. A unit check returns KS_OK, KS_MISSING (none of its

@@ -22,6 +22,7 @@ const struct command kiln_commands[] = {
 	{ "install", cmd_install, "write a signed role image to a disk, safely (bare metal)" },
 	{ "sign", cmd_sign, "sign a file with the operator key (minisign-compatible)" },
 	{ "verify", cmd_verify, "verify a minisign signature and print its trusted comment" },
+	{ "backup", cmd_backup, "backup key pair; list, verify and restore encrypted backups" },
 	{ "version", cmd_version, "print kiln's version" },
 	{ NULL, NULL, NULL },
 };

@@ -28,32 +28,57 @@ void role_keypair_free(struct role_keypair *k)
 		sodium_free(k);
 }
 
-void role_pub_format(const char *role, const uint8_t pk[32], struct buf *out)
+/* The two kinds of X25519 key file: tag and the words of their comment. */
+#define ROLE_TAG "KX"
+#define BACKUP_TAG "KB"
+
+static void pub_format(const char *tag, const char *what, const char *who, const uint8_t pk[32], struct buf *out)
 {
 	uint8_t raw[34];
-	memcpy(raw, "KX", 2);
+	memcpy(raw, tag, 2);
 	memcpy(raw + 2, pk, 32);
-	buf_printf(out, PREFIX "kiln role public key %s\n", role);
+	buf_printf(out, PREFIX "kiln %s public key %s\n", what, who);
 	b64_append(out, raw, sizeof raw);
 	buf_putc(out, '\n');
 }
 
-void role_key_format(const char *role, const struct role_keypair *k, struct buf *out)
+static void key_format(const char *tag, const char *what, const char *who, const struct role_keypair *k,
+		       struct buf *out)
 {
 	uint8_t *raw = sodium_malloc(66);
 	if (!raw)
 		abort();
-	memcpy(raw, "KX", 2);
+	memcpy(raw, tag, 2);
 	memcpy(raw + 2, k->pk, 32);
 	memcpy(raw + 34, k->sk, 32);
-	buf_printf(out, PREFIX "kiln role secret key %s\n", role);
+	buf_printf(out, PREFIX "kiln %s secret key %s\n", what, who);
 	b64_append(out, raw, 66);
 	buf_putc(out, '\n');
 	sodium_free(raw);
 }
 
-/* Two lines: the comment, the base64 of n bytes starting "KX"; LF or CRLF. */
-static int parse2(const char *text, size_t len, uint8_t *raw, size_t n)
+void role_pub_format(const char *role, const uint8_t pk[32], struct buf *out)
+{
+	pub_format(ROLE_TAG, "role", role, pk, out);
+}
+
+void role_key_format(const char *role, const struct role_keypair *k, struct buf *out)
+{
+	key_format(ROLE_TAG, "role", role, k, out);
+}
+
+void backup_pub_format(const char *deployment, const uint8_t pk[32], struct buf *out)
+{
+	pub_format(BACKUP_TAG, "backup", deployment, pk, out);
+}
+
+void backup_key_format(const char *deployment, const struct role_keypair *k, struct buf *out)
+{
+	key_format(BACKUP_TAG, "backup", deployment, k, out);
+}
+
+/* Two lines: the comment, the base64 of n bytes starting with tag; LF or CRLF. */
+static int parse2(const char *text, size_t len, const char *tag, uint8_t *raw, size_t n)
 {
 	const char *end = text + len, *nl = memchr(text, '\n', len);
 	size_t pl = strlen(PREFIX);
@@ -69,28 +94,28 @@ static int parse2(const char *text, size_t len, uint8_t *raw, size_t n)
 		return -EBADMSG;
 	if (le > l && le[-1] == '\r')
 		le--;
-	if (b64_decode_exact(l, (size_t)(le - l), raw, n) < 0 || memcmp(raw, "KX", 2) != 0)
+	if (b64_decode_exact(l, (size_t)(le - l), raw, n) < 0 || memcmp(raw, tag, 2) != 0)
 		return -EBADMSG;
 	return 0;
 }
 
-int role_pub_parse(const char *text, size_t len, uint8_t pk[32])
+static int pub_parse(const char *tag, const char *text, size_t len, uint8_t pk[32])
 {
 	uint8_t raw[34];
-	int r = parse2(text, len, raw, sizeof raw);
+	int r = parse2(text, len, tag, raw, sizeof raw);
 	if (r < 0)
 		return r;
 	memcpy(pk, raw + 2, 32);
 	return 0;
 }
 
-int role_key_parse(const char *text, size_t len, struct role_keypair **out)
+static int key_parse(const char *tag, const char *text, size_t len, struct role_keypair **out)
 {
 	uint8_t *raw = sodium_malloc(66);
 	if (!raw)
 		abort();
 	struct role_keypair *k = NULL;
-	int r = parse2(text, len, raw, 66);
+	int r = parse2(text, len, tag, raw, 66);
 	if (r == 0) {
 		k = alloc_kp();
 		memcpy(k->pk, raw + 2, 32);
@@ -107,4 +132,24 @@ int role_key_parse(const char *text, size_t len, struct role_keypair **out)
 	if (r == 0)
 		*out = k;
 	return r;
+}
+
+int role_pub_parse(const char *text, size_t len, uint8_t pk[32])
+{
+	return pub_parse(ROLE_TAG, text, len, pk);
+}
+
+int role_key_parse(const char *text, size_t len, struct role_keypair **out)
+{
+	return key_parse(ROLE_TAG, text, len, out);
+}
+
+int backup_pub_parse(const char *text, size_t len, uint8_t pk[32])
+{
+	return pub_parse(BACKUP_TAG, text, len, pk);
+}
+
+int backup_key_parse(const char *text, size_t len, struct role_keypair **out)
+{
+	return key_parse(BACKUP_TAG, text, len, out);
 }

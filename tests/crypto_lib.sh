@@ -45,7 +45,7 @@ setup_big_profile() { # DIR
 # base64 line of at least 16 characters.
 secret_needles() { # STATE
 	local s=$1 f
-	for f in "$s"/secrets/* "$s"/ca.key "$s"/operator.key "$s"/roles/*.key; do
+	for f in "$s"/secrets/* "$s"/ca.key "$s"/operator.key "$s"/roles/*.key "$s"/backup.key; do
 		[ -f "$f" ] || continue
 		if grep -q -- '-----BEGIN\|comment:' "$f"; then
 			grep -v -- '-----\|comment:' "$f" | grep -E '.{16,}'

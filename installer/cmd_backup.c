@@ -1,0 +1,210 @@
+/* kiln backup keys init | list | verify | restore: options only; the work is
+ * installer/backup_keys.c and installer/backup_ops.c over lib/backup_*.h.
+ * docs/backup.md says what exists now and what does not yet. */
+#include "installer/backup_keys.h"
+#include "installer/backup_ops.h"
+#include "installer/commands.h"
+#include "installer/profile_state.h"
+#include "lib/cleanup.h"
+#include "lib/log.h"
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#define KEY_OPTS \
+	"  --state DIR        the deployment's state directory (its backup.key)\n" \
+	"  --profile PROFILE  find the state directory from the profile (.kiln/<deployment>/)\n" \
+	"  --key FILE         a backup secret key file kept elsewhere (0600)\n"
+
+static const char *const usages[] = {
+	"Usage: kiln backup keys init [PROFILE] [--state DIR]\n\n"
+	"Create the deployment's backup key pair in its state directory: backup.key\n"
+	"(0600, the X25519 secret key that opens every backup) and backup.pub (0644,\n"
+	"what hosts seal their backups to). The directory must exist ('kiln keys init'\n"
+	"makes it). An existing or partial pair is never replaced: backups sealed to it\n"
+	"would become unreadable. Keep a copy of backup.key off this machine.\n\n"
+	"  --state DIR   state directory (default <profile dir>/.kiln/<deployment>/;\n"
+	"                without PROFILE it must be given)\n",
+	"Usage: kiln backup list --from DIR [--json]\n\n"
+	"List the backup objects (*.kbk files, named by their path below DIR) with what\n"
+	"their headers say: kind, creation time, size, key id. Needs no key and proves\n"
+	"nothing: 'kiln backup verify' authenticates. An object whose header is\n"
+	"malformed, names another object or has an impossible size is named on stderr\n"
+	"and the exit status is 1.\n\n"
+	"  --from DIR   a local directory of backup objects (a copied bucket)\n"
+	"  --json       one JSON object: {\"objects\":[...],\"refused\":[...]}\n",
+	"Usage: kiln backup verify --from DIR (--state DIR | --profile PROFILE | --key FILE) [NAME...]\n\n"
+	"Read every backup object below DIR (or the NAMEs given) to its end and check\n"
+	"that all of it is authentic, under its own name, for this key. No plaintext is\n"
+	"written anywhere. Prints 'ok NAME ...' per good object; names each refused one\n"
+	"on stderr; exit status 1 if any was refused or none was found.\n\n"
+	"  --from DIR         a local directory of backup objects\n" KEY_OPTS,
+	"Usage: kiln backup restore NAME --from DIR --out PATH (--state DIR | --profile PROFILE | --key FILE)\n\n"
+	"Decrypt backup object NAME (as 'kiln backup list' names it) to PATH, or, if\n"
+	"PATH is a directory, to the object's last name segment without .kbk in it;\n"
+	"mode 0600. Nothing is written unless the whole object authenticates (a\n"
+	"temporary file beside it is renamed into place at the end, removed on any\n"
+	"failure); an existing file is never overwritten.\n\n"
+	"  --from DIR         a local directory of backup objects\n"
+	"  --out PATH         the file to write, or a directory to write it in\n" KEY_OPTS,
+};
+enum { U_KEYS, U_LIST, U_VERIFY, U_RESTORE };
+
+static void backup_usage(FILE *f)
+{
+	fprintf(f, "Usage: kiln backup keys init [PROFILE] [--state DIR]\n"
+		   "       kiln backup list --from DIR [--json]\n"
+		   "       kiln backup verify --from DIR (--state DIR | --profile PROFILE | --key FILE) [NAME...]\n"
+		   "       kiln backup restore NAME --from DIR --out PATH (--state DIR | --profile PROFILE | --key FILE)\n\n"
+		   "The operator's side of encrypted backups (docs/backup.md): the backup key pair,\n"
+		   "and listing, verifying and restoring backup objects from a local directory.\n"
+		   "Hosts do not make backups yet. 'kiln backup COMMAND --help' for each.\n");
+}
+
+static int usage_error(int which)
+{
+	fputs(usages[which], stderr);
+	return 2;
+}
+
+struct backup_opts {
+	const char *state, *profile, *key, *from, *out;
+	bool json;
+};
+
+/* Parses argv (argv[0] the subcommand); -1 with usage printed on error, 1
+ * for --help (printed), else 0 with optind at the first operand. */
+static int parse(int which, int argc, char **argv, struct backup_opts *o)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	/* which options each subcommand takes */
+	static const char *const allowed[] = { "s", "f j", "s p k f", "s p k f o" };
+	int c;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usages[which], stdout);
+			return 1;
+		}
+		if (c == '?' || !strchr(allowed[which], c)) {
+			if (c != '?')
+				log_error("this option does not apply to 'kiln backup %s'", argv[0]);
+			usage_error(which);
+			return -1;
+		}
+		const char **slot = c == 's' ? &o->state : c == 'p' ? &o->profile : c == 'k' ? &o->key : c == 'f' ? &o->from
+			: c == 'o' ? &o->out : NULL;
+		if (slot)
+			*slot = optarg;
+		else
+			o->json = true;
+	}
+	return 0;
+}
+
+/* The key for verify and restore: exactly one of --state, --profile, --key
+ * (--state with --profile: that directory, checked against the profile). */
+static int load_key(const struct backup_opts *o, struct role_keypair **key)
+{
+	if (o->key)
+		return backup_key_load_file(o->key, key);
+	_cleanup_free_ char *state = NULL, *deployment = NULL;
+	int r = profile_state_resolve(o->profile, o->state, &state, &deployment);
+	if (r < 0)
+		return r;
+	return backup_key_load_state(state, o->profile, deployment, key);
+}
+
+static bool one_key_source(const struct backup_opts *o)
+{
+	return o->key ? !o->state && !o->profile : o->state || o->profile;
+}
+
+static int run_keys(int argc, char **argv)
+{
+	struct backup_opts o = { 0 };
+	int r = parse(U_KEYS, argc, argv, &o);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	int ops = argc - optind;
+	if (ops < 1 || ops > 2 || strcmp(argv[optind], "init") != 0 || (ops == 1 && !o.state))
+		return usage_error(U_KEYS);
+	const char *profile = ops == 2 ? argv[optind + 1] : NULL;
+	_cleanup_free_ char *state = NULL, *deployment = NULL;
+	if (profile_state_resolve(profile, o.state, &state, &deployment) < 0)
+		return 1;
+	return backup_keys_init(state, profile, deployment) < 0 ? 1 : 0;
+}
+
+static int run_list(int argc, char **argv)
+{
+	struct backup_opts o = { 0 };
+	int r = parse(U_LIST, argc, argv, &o);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (argc != optind || !o.from)
+		return usage_error(U_LIST);
+	return backup_list(o.from, o.json) < 0 ? 1 : 0;
+}
+
+static int run_verify(int argc, char **argv)
+{
+	struct backup_opts o = { 0 };
+	int r = parse(U_VERIFY, argc, argv, &o);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (!o.from || !one_key_source(&o))
+		return usage_error(U_VERIFY);
+	struct role_keypair *key = NULL;
+	if (load_key(&o, &key) < 0)
+		return 1;
+	r = backup_verify(o.from, key, argv + optind, (size_t)(argc - optind));
+	role_keypair_free(key);
+	return r < 0 ? 1 : 0;
+}
+
+static int run_restore(int argc, char **argv)
+{
+	struct backup_opts o = { 0 };
+	int r = parse(U_RESTORE, argc, argv, &o);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (argc - optind != 1 || !o.from || !o.out || !one_key_source(&o))
+		return usage_error(U_RESTORE);
+	struct role_keypair *key = NULL;
+	if (load_key(&o, &key) < 0)
+		return 1;
+	r = backup_restore(o.from, key, argv[optind], o.out);
+	role_keypair_free(key);
+	return r < 0 ? 1 : 0;
+}
+
+int cmd_backup(int argc, char **argv)
+{
+	static const struct { const char *name; int (*run)(int, char **); } subs[] = {
+		{ "keys", run_keys }, { "list", run_list }, { "verify", run_verify }, { "restore", run_restore },
+	};
+	if (argc < 2) {
+		backup_usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		backup_usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++)
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].run(argc - 1, argv + 1);
+	log_error("unknown backup command '%s' (see 'kiln backup --help')", argv[1]);
+	return 2;
+}
