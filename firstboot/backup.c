@@ -12,6 +12,8 @@
 #include "lib/rolekey.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
+#include "profiles/backup.h"
+#include "profiles/monitoring.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -33,6 +35,18 @@ void backup_conf_free(struct backup_conf *c)
 	free(c->socket);
 	free(c->defaults_file);
 	memset(c, 0, sizeof *c);
+}
+
+void backup_conf_render(const struct model *m, const struct host *h, struct buf *out)
+{
+	const struct host *st = backup_store_host(m);
+	char a[256];
+	buf_puts(out, "# Written by kiln-firstboot from the profile's backup: (docs/backup.md).\n");
+	buf_printf(out, "host=%s\n", h->name);
+	/* a MinIO host on DHCP is reached by its name, as the app reaches it */
+	buf_printf(out, "endpoint=http://%s:%u\n", st ? monitoring_peer_addr(m, st, a, sizeof a) : "127.0.0.1",
+		   BACKUP_S3_PORT);
+	buf_printf(out, "bucket=%s\nkeep_days=%u\n", m->backup.bucket, m->backup.keep_days);
 }
 
 static bool url_ok(const char *s)
