@@ -117,9 +117,11 @@ static int add_backup_pub(const char *profile, const char *state, struct seed_fi
 	size_t len;
 	uint8_t pk[32];
 	int r = read_file(p, 4096, &t, &len);
-	if (r == -ENOENT)
-		return log_error_errno(ENOENT, "the profile has backup: but %s does not exist; run 'kiln backup keys init %s'",
-				       p, profile ? profile : "PROFILE");
+	if (r == -ENOENT) {
+		log_error("the profile has backup: but %s does not exist; run 'kiln backup keys init %s'", p,
+			  profile ? profile : "PROFILE");
+		return -ENOENT;
+	}
 	if (r < 0)
 		return log_error_errno(r, "cannot read %s", p);
 	if (backup_pub_parse(t, len, pk) < 0)
