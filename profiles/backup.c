@@ -66,6 +66,14 @@ void backup_settings_free(struct backup_settings *s)
 	memset(s, 0, sizeof *s);
 }
 
+size_t backup_packages(const struct model *m, enum role r, const char **out, size_t max)
+{
+	if (!m->backup.on || r != ROLE_MYSQL || m->roles.mysql.engine != MYSQL_ENGINE_MARIADB || !max)
+		return 0;
+	out[0] = "mariadb-backup";   /* mariadb-backup and mbstream */
+	return 1;
+}
+
 const char *backup_full_calendar(enum backup_full_every e)
 {
 	return e == BACKUP_FULL_HOURLY ? "hourly" : e == BACKUP_FULL_WEEKLY ? "Sun *-*-* 02:00:00 UTC" : "*-*-* 02:00:00 UTC";

@@ -23,6 +23,10 @@ const struct host *backup_store_host(const struct model *m);
 /* The derived flows: each MySQL primary to every MinIO host's S3 port. */
 void backup_derive_flows(struct model *m);
 void backup_settings_free(struct backup_settings *s);
+/* Packages a role's image gains with backup: (mysql: mariadb-backup, which
+ * Debian ships apart from the server). Returns how many went into out. */
+#define BACKUP_PACKAGES_MAX 2
+size_t backup_packages(const struct model *m, enum role r, const char **out, size_t max);
 
 /* systemd OnCalendar= of the full backups, and the binary-log interval. */
 const char *backup_full_calendar(enum backup_full_every e);

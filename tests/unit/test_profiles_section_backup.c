@@ -176,6 +176,14 @@ static void test_units_and_policy(void **state)
 	assert_string_equal(backup_full_calendar(BACKUP_FULL_HOURLY), "hourly");
 	assert_string_equal(backup_full_calendar(BACKUP_FULL_WEEKLY), "Sun *-*-* 02:00:00 UTC");
 	assert_string_equal(backup_full_name_of(BACKUP_FULL_WEEKLY), "weekly");
+	const char *pk[BACKUP_PACKAGES_MAX];
+	assert_int_equal(backup_packages(&m, ROLE_MYSQL, pk, BACKUP_PACKAGES_MAX), 1);
+	assert_string_equal(pk[0], "mariadb-backup");
+	assert_int_equal(backup_packages(&m, ROLE_MINIO, pk, BACKUP_PACKAGES_MAX), 0);
+	assert_int_equal(backup_packages(&m, ROLE_APP, pk, BACKUP_PACKAGES_MAX), 0);
+	m.backup.on = false;
+	assert_int_equal(backup_packages(&m, ROLE_MYSQL, pk, BACKUP_PACKAGES_MAX), 0);
+	m.backup.on = true;
 	m.backup.binlog_minutes = 1;
 	backup_binlogs_timer(&m, &b);
 	assert_non_null(strstr(b.data, "every 1 minute\n"));
