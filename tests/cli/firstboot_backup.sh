@@ -12,6 +12,7 @@
 . "$ROOT/tests/crypto_lib.sh"
 . "$ROOT/tests/fixtures/mariadb/mariadb.sh"
 . "$ROOT/tests/fixtures/s3server/server.sh"
+. "$ROOT/tests/fixtures/fb_host.sh"
 trap 'mariadb_stop; s3_stop; rm -rf "$T"' EXIT
 DRV=$ROOT/$KILN_BUILD/drivers/minio_role
 kiln() { "$KILN" "$@"; }
@@ -66,6 +67,28 @@ check "minio1's seed: no backup.pub" bash -c "! grep -q 'file: backup.pub' '$T/o
 check "render minio1" kiln render "$P" --host minio1 --out "$T/minio1"
 check "the firewall of minio1 lets db1 (10.0.2.10) reach S3" \
 	bash -c "grep -q 'tcp dport 9000 ip saddr @tcp_9000_from' '$T/minio1/etc/nftables.conf' && grep -A3 'set tcp_9000_from' '$T/minio1/etc/nftables.conf' | grep -q '$(awk '/name: db1/{f=1} f&&/address:/{print $2; exit}' "$P")'"
+
+# --- first boot of a primary with backup: (services recorded, not run)
+LP=$T/lb/p.yaml
+mkdir -p "$T/lb"
+{ cat "$ROOT/tests/profiles/fixtures/loopback.yaml"; printf 'backup: {full: hourly, binlog_minutes: 2}\n'; } >"$LP"
+LS=$T/lb/state
+"$KILN" keys init "$LP" --state "$LS" >/dev/null 2>&1 && "$KILN" secrets init "$LP" --state "$LS" >/dev/null 2>&1 &&
+	"$KILN" backup keys init "$LP" --state "$LS" >/dev/null 2>&1 && "$KILN" seed "$LP" --host db1 --out "$T/lb/db1.seed" --state "$LS" >/dev/null 2>&1 ||
+	not_ok "the loopback deployment's keys, secrets, backup key and db1 seed"
+LR=$T/lb/root
+fb_mkroot "$LR" "$LS" mysql "$T/lb/db1.seed"; fb_adddisk "$LR" vdb
+check "db1 with backup: first boot succeeds" "$KILN_FIRSTBOOT" run --root "$LR" --no-services --datasource other
+check_output "db1: the role step says backups are scheduled" '"name": "role", "state": "done".*backups scheduled' cat "$LR/var/lib/kiln/status.json"
+check "db1: backup.pub from the seed" cmp "$LR/etc/kiln/tls/backup.pub" "$LS/backup.pub"
+check "db1: the writer's secrets, root-only" test "$(stat -c %a "$LR/etc/kiln/secrets/minio_backup_secret_key")" = 600
+check_output "db1: backup.conf names host, store and bucket" '^endpoint=http://127\.0\.1\.3:9000$' cat "$LR/etc/kiln/backup.conf"
+check "db1: backup.conf: the bucket" grep -qx 'bucket=acme-backups' "$LR/etc/kiln/backup.conf"
+check "db1: the full backup's timer: hourly" grep -q '^OnCalendar=hourly$' "$LR/etc/systemd/system/kiln-backup-full.timer"
+check "db1: the binary logs' timer: every 2 minutes" grep -q '^OnUnitActiveSec=2min$' "$LR/etc/systemd/system/kiln-backup-binlogs.timer"
+check "db1: the services run kiln-firstboot backup" bash -c "grep -q 'ExecStart=/usr/sbin/kiln-firstboot backup full' '$LR/etc/systemd/system/kiln-backup-full.service' && grep -q 'ExecStart=/usr/sbin/kiln-firstboot backup binlogs' '$LR/etc/systemd/system/kiln-backup-binlogs.service'"
+check "db1: the units pass systemd-analyze verify" bash -c "cd '$LR/etc/systemd/system' && ! systemd-analyze verify --man=no kiln-backup-full.service kiln-backup-binlogs.service kiln-backup-full.timer kiln-backup-binlogs.timer 2>&1 | grep -v 'kiln-firstboot is not executable' | grep ."
+check "db1: both timers enabled, the first full backup started" bash -c "grep -q 'systemctl enable --now kiln-backup-full.timer kiln-backup-binlogs.timer' '$LR/var/lib/kiln/commands.log' && grep -q 'systemctl start --no-block kiln-backup-full.service' '$LR/var/lib/kiln/commands.log'"
 
 # --- the object store: the minio role's setup makes the bucket and the writer
 mkdir -p "$T/s3data"
