@@ -143,9 +143,12 @@ int spawn(const struct spawn_opts *o)
 		o->on_line(o->ud, line.data);
 	}
 	buf_free(&line);
+	/* the loop closed what it finished with through fds: close only what is
+	 * left, never a number twice (it may be another file's by now) */
+	closep(&fds[0].fd);
+	closep(&fds[1].fd);
 	closep(&fds[2].fd);
-	closep(&po[0]);
-	closep(&pe[0]);
+	po[0] = pe[0] = -1;
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
