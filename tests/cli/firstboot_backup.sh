@@ -84,6 +84,7 @@ check "db1: backup.pub from the seed" cmp "$LR/etc/kiln/tls/backup.pub" "$LS/bac
 check "db1: the writer's secrets, root-only" test "$(stat -c %a "$LR/etc/kiln/secrets/minio_backup_secret_key")" = 600
 check_output "db1: backup.conf names host, store and bucket" '^endpoint=http://127\.0\.1\.3:9000$' cat "$LR/etc/kiln/backup.conf"
 check "db1: backup.conf: the bucket" grep -qx 'bucket=acme-backups' "$LR/etc/kiln/backup.conf"
+check "db1: my.cnf keeps binary logs as long as backups (7 days)" grep -qx 'binlog_expire_logs_seconds = 604800' "$LR/etc/mysql/mariadb.conf.d/90-kiln.cnf"
 check "db1: the full backup's timer: hourly" grep -q '^OnCalendar=hourly$' "$LR/etc/systemd/system/kiln-backup-full.timer"
 check "db1: the binary logs' timer: every 2 minutes" grep -q '^OnUnitActiveSec=2min$' "$LR/etc/systemd/system/kiln-backup-binlogs.timer"
 check "db1: the services run kiln-firstboot backup" bash -c "grep -q 'ExecStart=/usr/sbin/kiln-firstboot backup full' '$LR/etc/systemd/system/kiln-backup-full.service' && grep -q 'ExecStart=/usr/sbin/kiln-firstboot backup binlogs' '$LR/etc/systemd/system/kiln-backup-binlogs.service'"
