@@ -653,11 +653,37 @@ static int record(const char *root, const char *step, int r, const char *text)
 	return e;
 }
 
+/* One run of a kind at a time (a timer's and one started by hand): two
+ * binary-log runs at once could ship a log twice or lose the state. The
+ * lock is held until the process ends; its fd is returned. */
+static int run_lock(const char *root, const char *step)
+{
+	_cleanup_free_ char *dir = below(root, KILN_STATE_DIR);
+	_cleanup_free_ char *p = xasprintf("%s/.%s.lock", dir, step);
+	int r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return log_error_errno(r, "creating %s", dir);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return log_error_errno(errno, "opening %s", p);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return log_error_errno(EBUSY, "%s: another run is still going (%s is held)", step, p);
+		return log_error_errno(e, "locking %s", p);
+	}
+	return fd;
+}
+
 int backup_run(const char *root, enum backup_kind kind)
 {
 	const char *step = kind == BACKUP_RUN_FULL ? "backup-full" : "backup-binlogs";
 	struct run x = { .root = root };
 	char done[2048] = "";
+	int lock = run_lock(root, step);
+	if (lock < 0)
+		return lock;   /* not recorded: the run that holds it will record its own end */
 	int r = run_setup(&x);
 	if (r == 0)
 		r = kind == BACKUP_RUN_FULL ? run_full(&x, done, sizeof done) : run_binlogs(&x, done, sizeof done);
@@ -669,5 +695,6 @@ int backup_run(const char *root, enum backup_kind kind)
 		r = record(root, step, 0, done);
 	}
 	run_free(&x);
+	close(lock);
 	return r;
 }

@@ -232,6 +232,12 @@ check "back online: the logs the failed run left are shipped" fb backup binlogs 
 check "status exits 0 once the failed kind succeeds again" bash -c "KILN_STATE_DIR='$R/var/lib/kiln' '$KILN_FIRSTBOOT' backup full --root '$R' 2>/dev/null && KILN_STATE_DIR='$R/var/lib/kiln' '$KILN_FIRSTBOOT' status >/dev/null"
 check "the failed binlogs run shipped nothing it then forgot" bash -c "[ \"\$(cat '$R/var/lib/kiln/backup-binlogs.state')\" != '$LAST2' ]"
 
+# --- one run of a kind at a time
+check_fails "a binlogs run while another holds its lock: refused, nothing shipped" 'backup-binlogs: another run is still going' \
+	flock "$R/var/lib/kiln/.backup-binlogs.lock" "$KILN_FIRSTBOOT" backup binlogs --root "$R"
+check "and it recorded nothing over the running one's status" status
+check "a full run meanwhile is not held up" flock "$R/var/lib/kiln/.backup-binlogs.lock" "$KILN_FIRSTBOOT" backup full --root "$R"
+
 # --- bad inputs, each refused with a reason in status
 cp -r "$R" "$T/r2"
 R2=$T/r2
