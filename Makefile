@@ -117,7 +117,7 @@ DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-de
 	libdeflate-dev libxml2-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
 	dosfstools mtools qemu-utils qemu-system-x86 ovmf seabios mmdebstrap systemd-boot-efi grub-common grub-pc-bin \
 	xorriso python3 uidmap s3cmd python3-boto3 python3-flask python3-pymysql mariadb-server \
-	mariadb-client openssl iproute2 curl systemd libxml2-utils openssh-client libargon2-dev \
+	mariadb-client mariadb-backup openssl iproute2 curl systemd libxml2-utils openssh-client libargon2-dev \
 	python3-argon2 python3-cryptography golang-go golang-github-minio-madmin-go-dev \
 	golang-github-minio-minio-go-v7-dev golang-github-secure-io-sio-go-dev golang-golang-x-crypto-dev \
 	bmap-tools libelf-dev prometheus prometheus-alertmanager prometheus-node-exporter \

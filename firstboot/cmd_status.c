@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int fb_cmd_status(int argc, char **argv)
 {
@@ -27,7 +29,10 @@ int fb_cmd_status(int argc, char **argv)
 			       "Print every first-boot step, its state (pending, running, done, failed,\n"
 			       "skipped) and the reason for any failure, from %s/" KILN_STATUS_NAME ".\n"
 			       "A step a newer seed still owes is pending (\"owed: ...\"); the host is ready\n"
-			       "(JSON: \"ready\": true) only when no step owes work and join is over.\n", fb_state_dir());
+			       "(JSON: \"ready\": true) only when no step owes work and join is over.\n"
+			       "On a MySQL host with backups, the last full and binary-log runs follow\n"
+			       "(" KILN_BACKUP_STATUS_NAME ": time, object, size, or why it failed).\n"
+			       "Exit 1 when a step or the last run of a backup failed.\n", fb_state_dir());
 			return 0;
 		} else
 			return 2;
@@ -44,7 +49,16 @@ int fb_cmd_status(int argc, char **argv)
 		return 1;
 	}
 	free(path);
-	status_print(&s, stdout, json);
+	/* a MySQL host's backup runs, if it has any */
+	path = xasprintf("%s/" KILN_BACKUP_STATUS_NAME, fb_state_dir());
+	struct status bk;
+	bool have_bk = status_load(path, &bk) == 0 && bk.n;
+	if (!have_bk && access(path, F_OK) == 0)
+		log_warn("%s is unreadable", path);
+	if (!have_bk)
+		memset(&bk, 0, sizeof bk);
+	free(path);
+	status_print_with_backups(&s, have_bk ? &bk : NULL, stdout, json);
 	if (!json) {
 		char line[512];
 		status_summary(&s, line, sizeof line);
@@ -53,6 +67,9 @@ int fb_cmd_status(int argc, char **argv)
 	bool failed = false;
 	for (size_t i = 0; i < s.n; i++)
 		failed |= s.steps[i].state == STEP_FAILED;
+	for (size_t i = 0; i < bk.n; i++)
+		failed |= bk.steps[i].state == STEP_FAILED;   /* a failed backup is loud */
 	status_free(&s);
+	status_free(&bk);
 	return failed ? 1 : 0;
 }

@@ -202,6 +202,28 @@ static void steps(struct buf *b, const struct status *s)
 		}
 }
 
+/* The last run of each backup kind (firstboot/backup.h): when it ended and
+ * whether it succeeded; the reason stays in `kiln-firstboot status`. */
+static void backup_runs(struct buf *b, const struct status *s)
+{
+	static const char *const kinds[][2] = { { "backup-full", "full" }, { "backup-binlogs", "binlogs" } };
+	const struct step *st[2] = { s ? status_step((struct status *)s, kinds[0][0]) : NULL,
+				     s ? status_step((struct status *)s, kinds[1][0]) : NULL };
+	if (!st[0] && !st[1])
+		return;
+	family(b, "kiln_backup_last_run_timestamp_seconds", "gauge",
+	       "When the last backup run of each kind ended (kiln-firstboot backup).");
+	for (int i = 0; i < 2; i++)
+		if (st[i])
+			buf_printf(b, "kiln_backup_last_run_timestamp_seconds{kind=\"%s\"} %" PRId64 "\n", kinds[i][1],
+				   st[i]->updated);
+	family(b, "kiln_backup_last_run_success", "gauge", "1 when the last backup run of that kind succeeded.");
+	for (int i = 0; i < 2; i++)
+		if (st[i])
+			buf_printf(b, "kiln_backup_last_run_success{kind=\"%s\"} %d\n", kinds[i][1],
+				   st[i]->state == STEP_DONE);
+}
+
 void metrics_render(const struct metrics *in, struct buf *b)
 {
 	family(b, "kiln_metrics_timestamp_seconds", "gauge", "When kiln-firstboot metrics last wrote this file.");
@@ -229,6 +251,7 @@ void metrics_render(const struct metrics *in, struct buf *b)
 		label(b, in->conf->units[i]);
 		buf_printf(b, "} %d\n", in->unit_active[i]);
 	}
+	backup_runs(b, in->backups);
 	if (in->have_app) {
 		family(b, "kiln_app_health_up", "gauge", "1 when the app's health URL answers 2xx.");
 		buf_printf(b, "kiln_app_health_up %d\n", in->app_up);
@@ -400,7 +423,11 @@ int metrics_run(const char *root)
 	if (r < 0)
 		return r;
 	bool have_status = status_load(status_p, &st) == 0;
-	struct metrics m = { .now = (int64_t)time(NULL), .status = have_status ? &st : NULL, .conf = &conf };
+	_cleanup_free_ char *backup_p = xasprintf("%s%s/%s", base, KILN_STATE_DIR, KILN_BACKUP_STATUS_NAME);
+	struct status bk;
+	bool have_bk = status_load(backup_p, &bk) == 0;
+	struct metrics m = { .now = (int64_t)time(NULL), .status = have_status ? &st : NULL,
+			     .backups = have_bk ? &bk : NULL, .conf = &conf };
 	collect_certs(root, &m);
 	collect_drops(&m);
 	collect_units(&m);
@@ -422,6 +449,8 @@ int metrics_run(const char *root)
 	free(m.certs);
 	if (have_status)
 		status_free(&st);
+	if (have_bk)
+		status_free(&bk);
 	metrics_conf_free(&conf);
 	return r;
 }

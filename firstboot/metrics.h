@@ -9,6 +9,8 @@
  *                                        the firewall's input_drop counter
  *   kiln_service_active{unit}            the host's role and monitoring units
  *   kiln_app_health_up, kiln_nginx_*     app hosts: the app's health URL, nginx
+ *   kiln_backup_last_run_timestamp_seconds{kind},
+ *   kiln_backup_last_run_success{kind}   MySQL primaries with backup: (backup.json)
  *   kiln_metrics_timestamp_seconds       when this file was written
  * No label holds anything but names kiln chose (steps, states, units, file
  * names): no reason text, no value from a seed. What to collect on this host
@@ -48,6 +50,7 @@ struct metrics_cert {
 struct metrics {
 	int64_t now;
 	const struct status *status;          /* NULL: no status file */
+	const struct status *backups;         /* KILN_BACKUP_STATUS_NAME's runs, or NULL */
 	struct metrics_cert *certs; size_t n_certs;
 	bool have_drops;
 	uint64_t drop_packets, drop_bytes;

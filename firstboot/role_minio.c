@@ -1,4 +1,5 @@
 #include "firstboot/role_minio.h"
+#include "profiles/backup.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -135,6 +136,35 @@ int minio_register_app(const struct model *m, const struct minio_admin *a, secre
 	return r;
 }
 
+/* backup: its own versioned bucket (not among roles.minio.buckets: the
+ * app's key cannot reach it) and the backup writer, who may only put
+ * objects into it. */
+int minio_setup_backup(const struct model *m, const struct s3_conn *c, const struct minio_admin *a,
+		       secret_lookup_fn secret, void *ud, char *why, size_t why_len)
+{
+	const char *ak = secret(ud, "minio_backup_access_key"), *sk = secret(ud, "minio_backup_secret_key");
+	char detail[300] = "";
+	if (!ak || !sk) {
+		snprintf(why, why_len, "the seed lacks secret %s", ak ? "minio_backup_secret_key" : "minio_backup_access_key");
+		return -ENOKEY;
+	}
+	int r = s3_create_bucket(c, m->backup.bucket, detail, sizeof detail);
+	if (r == 0)
+		r = s3_set_versioning(c, m->backup.bucket, true, detail, sizeof detail);
+	if (r < 0) {
+		snprintf(why, why_len, "creating the backup bucket %s: %s", m->backup.bucket, detail);
+		return r;
+	}
+	struct buf doc;
+	buf_init(&doc);
+	backup_writer_policy(m->backup.bucket, &doc);
+	r = minio_register_user(a, BACKUP_WRITER_POLICY, doc.data, ak, sk, detail, sizeof detail);
+	buf_free(&doc);
+	if (r < 0)
+		snprintf(why, why_len, "registering the backup writer with MinIO's admin API: %s", detail);
+	return r;
+}
+
 int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn secret, void *ud, char *why,
 		size_t why_len)
 {
@@ -151,5 +181,7 @@ int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn se
 		snprintf(detail, sizeof detail, "%s", why);
 		snprintf(why, why_len, "registering the app's key with MinIO's admin API: %s", detail);
 	}
+	if (r == 0 && m->backup.on)
+		r = minio_setup_backup(m, &c, &a, secret, ud, why, why_len);
 	return r;
 }

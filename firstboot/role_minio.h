@@ -39,8 +39,15 @@ int minio_register_app(const struct model *m, const struct minio_admin *a, secre
  * key left with that policy is removed. Idempotent. */
 int minio_register_user(const struct minio_admin *a, const char *policy, const char *doc, const char *ak,
 			const char *sk, char *why, size_t why_len);
-/* Buckets, then the app's registration, against the local server at
- * endpoint with the root credential from the seed. */
+/* backup: (docs/backup.md): the backup bucket (versioned; not one of
+ * roles.minio.buckets, so the app's key does not reach it) and the backup
+ * writer (secrets minio_backup_access_key/_secret_key), whose policy allows
+ * putting objects into it and nothing else. Idempotent. */
+int minio_setup_backup(const struct model *m, const struct s3_conn *c, const struct minio_admin *a,
+		       secret_lookup_fn secret, void *ud, char *why, size_t why_len);
+/* Buckets, then the app's registration (and with backup: the backup bucket
+ * and writer), against the local server at endpoint with the root
+ * credential from the seed. */
 int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn secret, void *ud, char *why,
 		size_t why_len);
 #endif

@@ -1,6 +1,7 @@
 #include "firstboot/role_mysql.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/backup.h"
 #include "profiles/mysql_engine.h"
 #include "profiles/syntax.h"
 #include <errno.h>
@@ -135,6 +136,10 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 	}
 	if (h->replica_of)
 		buf_puts(out, "read_only = ON\nrelay-log = relay-bin\n");
+	/* backup: the binary logs are shipped within the hour (docs/backup.md):
+	 * kept here as long as backups are, not for ever */
+	if (backup_on_host(m, h) && !setting(m, "binlog_expire_logs_seconds") && !setting(m, "expire_logs_days"))
+		buf_printf(out, "binlog_expire_logs_seconds = %u\n", m->backup.keep_days * 86400u);
 	if (m->roles.mysql.tls) {
 		buf_puts(out, "ssl_cert = /etc/kiln/tls/mysql.crt\nssl_key = /etc/kiln/tls/mysql.key\n"
 			      "ssl_ca = /etc/kiln/tls/ca.crt\n");

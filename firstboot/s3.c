@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,4 +146,218 @@ int s3_put_object(const struct s3_conn *c, const char *bucket, const char *key, 
 	int r = aws_request(&svc, &req, "PutObject", NULL, why, why_len);
 	free(path);
 	return r;
+}
+
+struct s3_upload {
+	struct s3_conn conn;
+	char *bucket, *key, *path, *content_type;
+	size_t part_size;
+	uint8_t *buf;
+	size_t len, cap;            /* bytes gathered for the next part, its size */
+	char *upload_id;            /* multipart only, URI-encoded for the query */
+	char **etags;               /* per part sent */
+	unsigned parts;
+	unsigned long long total;
+	int error;                  /* sticky: after a failure every call returns it */
+	bool finished;
+	char why[300];
+};
+
+static int upload_call(struct s3_upload *u, const char *method, const char *query, const void *body, size_t len,
+		       const char *content_type, const char *what, struct buf *resp, char *etag, size_t etag_len)
+{
+	struct aws_creds creds = { .access_key = (char *)u->conn.access_key, .secret_key = (char *)u->conn.secret_key };
+	struct aws_service svc = { .endpoint = u->conn.endpoint, .region = u->conn.region ? u->conn.region : "us-east-1",
+				   .service = "s3", .creds = &creds };
+	struct aws_req req = { .method = method, .path = u->path, .query = query, .body = body, .body_len = len,
+			       .content_type = content_type, .etag_out = etag, .etag_len = etag_len };
+	char why[sizeof u->why - 40];
+	int r = aws_request(&svc, &req, what, resp, why, sizeof why);
+	if (r < 0)
+		snprintf(u->why, sizeof u->why, "%s: %s", what, why);
+	return r;
+}
+
+/* The text between <tag> and </tag> of an S3 XML answer, if it is printable
+ * and short. */
+static char *xml_value(const struct buf *b, const char *tag)
+{
+	char open[64], close[64];
+	snprintf(open, sizeof open, "<%s>", tag);
+	snprintf(close, sizeof close, "</%s>", tag);
+	const char *s = b->data ? strstr(b->data, open) : NULL;
+	const char *e = s ? strstr(s, close) : NULL;
+	if (!e)
+		return NULL;
+	s += strlen(open);
+	if (e - s < 1 || e - s > 1024)
+		return NULL;
+	for (const char *p = s; p < e; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '&')
+			return NULL;
+	return xstrndup(s, (size_t)(e - s));
+}
+
+int s3_upload_begin(struct s3_upload **out, const struct s3_conn *c, const char *bucket, const char *key,
+		    const char *content_type, size_t part_size)
+{
+	*out = NULL;
+	if (!bucket || !*bucket || !key || !*key)
+		return -EINVAL;
+	struct s3_upload *u = xcalloc(1, sizeof *u);
+	u->conn = *c;
+	u->bucket = xstrdup(bucket);
+	u->key = xstrdup(key);
+	u->path = xasprintf("/%s/%s", bucket, key);
+	u->content_type = xstrdup(content_type ? content_type : "application/octet-stream");
+	u->part_size = part_size ? part_size : S3_PART_SIZE;
+	u->cap = u->part_size;
+	u->buf = xmalloc(u->cap);
+	*out = u;
+	return 0;
+}
+
+static int upload_part(struct s3_upload *u)
+{
+	if (u->parts == S3_MAX_PARTS) {
+		snprintf(u->why, sizeof u->why, "the object needs more than %u parts", S3_MAX_PARTS);
+		return -EFBIG;
+	}
+	int r;
+	if (!u->upload_id) {
+		struct buf resp;
+		buf_init(&resp);
+		r = upload_call(u, "POST", "uploads=", NULL, 0, u->content_type, "CreateMultipartUpload", &resp, NULL, 0);
+		char *id = r == 0 ? xml_value(&resp, "UploadId") : NULL;
+		buf_free(&resp);
+		if (r == 0 && !id) {
+			snprintf(u->why, sizeof u->why, "CreateMultipartUpload: no upload id in the answer");
+			return -EPROTO;
+		}
+		if (r < 0)
+			return r;
+		struct buf enc;
+		buf_init(&enc);
+		aws_uri_encode(&enc, id);
+		free(id);
+		u->upload_id = enc.data;
+	}
+	char *query = xasprintf("partNumber=%u&uploadId=%s", u->parts + 1, u->upload_id), etag[128] = "";
+	r = upload_call(u, "PUT", query, u->buf, u->len, NULL, "UploadPart", NULL, etag, sizeof etag);
+	free(query);
+	if (r == 0 && !*etag) {
+		snprintf(u->why, sizeof u->why, "UploadPart %u: no ETag in the answer", u->parts + 1);
+		r = -EPROTO;
+	}
+	if (r < 0)
+		return r;
+	u->etags = xrealloc(u->etags, (u->parts + 1) * sizeof *u->etags);
+	u->etags[u->parts++] = xstrdup(etag);
+	u->len = 0;
+	/* bigger parts as the object grows: 10000 of them must hold it */
+	size_t want = u->part_size * (1 + u->parts / 1000);
+	if (want > u->cap) {
+		free(u->buf);
+		u->buf = xmalloc(want);
+		u->cap = want;
+	}
+	return 0;
+}
+
+int s3_upload_write(struct s3_upload *u, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	if (u->error)
+		return u->error;
+	if (u->finished)
+		return -EINVAL;
+	while (len) {
+		size_t k = u->cap - u->len < len ? u->cap - u->len : len;
+		memcpy(u->buf + u->len, p, k);
+		u->len += k;
+		u->total += k;
+		p += k;
+		len -= k;
+		/* a full part goes out only when more follows: the last part
+		 * (or a one-part object's PutObject) is finish's */
+		if (u->len == u->cap && len) {
+			int r = upload_part(u);
+			if (r < 0)
+				return u->error = r;
+		}
+	}
+	return 0;
+}
+
+int s3_upload_sink(void *ud, const void *data, size_t len)
+{
+	return s3_upload_write(ud, data, len);
+}
+
+int s3_upload_finish(struct s3_upload *u, unsigned long long *bytes)
+{
+	if (u->error)
+		return u->error;
+	if (u->finished)
+		return -EINVAL;
+	int r;
+	if (!u->upload_id && !u->parts) {
+		r = upload_call(u, "PUT", NULL, u->buf, u->len, u->content_type, "PutObject", NULL, NULL, 0);
+	} else if ((r = upload_part(u)) == 0) {
+		struct buf body, resp;
+		buf_init(&body);
+		buf_init(&resp);
+		buf_puts(&body, "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+		for (unsigned i = 0; i < u->parts; i++)
+			buf_printf(&body, "<Part><PartNumber>%u</PartNumber><ETag>%s</ETag></Part>", i + 1, u->etags[i]);
+		buf_puts(&body, "</CompleteMultipartUpload>");
+		char *query = xasprintf("uploadId=%s", u->upload_id);
+		r = upload_call(u, "POST", query, body.data, body.len, "application/xml", "CompleteMultipartUpload", &resp,
+				NULL, 0);
+		free(query);
+		/* S3 may answer 200 and still fail the completion in the body */
+		if (r == 0 && (!resp.data || !strstr(resp.data, "<CompleteMultipartUploadResult"))) {
+			char code[80] = "";
+			s3_error_code(&resp, code, sizeof code, 200);
+			snprintf(u->why, sizeof u->why, "CompleteMultipartUpload: %s", code);
+			r = -EPROTO;
+		}
+		buf_free(&body);
+		buf_free(&resp);
+	}
+	if (r < 0)
+		return u->error = r;
+	u->finished = true;
+	if (bytes)
+		*bytes = u->total;
+	return 0;
+}
+
+const char *s3_upload_why(const struct s3_upload *u)
+{
+	return u->why;
+}
+
+void s3_upload_free(struct s3_upload *u)
+{
+	if (!u)
+		return;
+	if (u->upload_id && !u->finished) {
+		/* parts of an upload never completed cost storage until aborted */
+		char *query = xasprintf("uploadId=%s", u->upload_id), keep[sizeof u->why];
+		memcpy(keep, u->why, sizeof keep);
+		upload_call(u, "DELETE", query, NULL, 0, NULL, "AbortMultipartUpload", NULL, NULL, 0);
+		memcpy(u->why, keep, sizeof keep);
+		free(query);
+	}
+	for (unsigned i = 0; i < u->parts; i++)
+		free(u->etags[i]);
+	free(u->etags);
+	free(u->buf);
+	free(u->upload_id);
+	free(u->bucket);
+	free(u->key);
+	free(u->path);
+	free(u->content_type);
+	free(u);
 }

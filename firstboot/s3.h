@@ -28,4 +28,31 @@ int s3_get_versioning(const struct s3_conn *c, const char *bucket, bool *enabled
  * retries; 0 or its errors (-EACCES refused, ...), why says the server's answer. */
 int s3_put_object(const struct s3_conn *c, const char *bucket, const char *key, const void *data, size_t len,
 		  const char *content_type, char *why, size_t why_len);
+
+/* A streaming upload of one object whose size is not known in advance (a
+ * backup), in constant memory: bytes are gathered into parts; an object that
+ * ends within the first part is one PutObject, a larger one a multipart
+ * upload (CreateMultipartUpload, UploadPart per part, each with
+ * lib/aws_request's retries, CompleteMultipartUpload). Parts are part_size
+ * bytes (default S3_PART_SIZE; S3 refuses parts under 5 MiB but the last, so
+ * smaller sizes are for tests), growing by part_size every 1000 parts so the
+ * 10000 parts S3 allows hold at least 55 times part_size x 1000 (440 GB at the
+ * default). The object exists only once s3_upload_finish returned 0; an
+ * upload freed before that is aborted (AbortMultipartUpload, best effort).
+ * Errors are those of s3_put_object; s3_upload_why says the server's answer.
+ * Does not log. */
+#define S3_PART_SIZE (8u << 20)
+#define S3_MAX_PARTS 10000u
+struct s3_upload;
+int s3_upload_begin(struct s3_upload **u, const struct s3_conn *c, const char *bucket, const char *key,
+		    const char *content_type, size_t part_size);
+int s3_upload_write(struct s3_upload *u, const void *data, size_t len);
+/* For lib/backup_object.h's writer: ud is the struct s3_upload *. */
+int s3_upload_sink(void *ud, const void *data, size_t len);
+/* *bytes (may be NULL): the object's size. */
+int s3_upload_finish(struct s3_upload *u, unsigned long long *bytes);
+const char *s3_upload_why(const struct s3_upload *u);
+/* Frees u (aborting an unfinished multipart upload). */
+void s3_upload_free(struct s3_upload *u);
+static inline void s3_upload_freep(struct s3_upload **u) { s3_upload_free(*u); }
 #endif

@@ -78,7 +78,9 @@ bool status_done(const struct status *s, const char *name)
 	return false;
 }
 
-static void to_json(const struct status *s, struct buf *b)
+static void steps_json(const struct status *s, struct buf *b, const char *indent);
+
+static void to_json(const struct status *s, const struct status *backups, struct buf *b)
 {
 	buf_printf(b, "{\n  \"version\": 1,\n  \"ready\": %s,\n  \"seed_serial\": ", status_ready(s) ? "true" : "false");
 	buf_printf(b, "%" PRIu64 ",\n  \"datasource\": ", s->seed_serial);
@@ -87,9 +89,23 @@ static void to_json(const struct status *s, struct buf *b)
 	else
 		buf_puts(b, "null");
 	buf_puts(b, ",\n  \"steps\": [");
+	steps_json(s, b, "    ");
+	if (backups) {
+		/* the backup runs (firstboot/backup.h): not first-boot steps, so
+		 * no part of "ready" */
+		buf_puts(b, s->n ? "\n  ],\n  \"backups\": [" : "],\n  \"backups\": [");
+		steps_json(backups, b, "    ");
+		buf_puts(b, backups->n ? "\n  ]\n}\n" : "]\n}\n");
+		return;
+	}
+	buf_puts(b, s->n ? "\n  ]\n}\n" : "]\n}\n");
+}
+
+static void steps_json(const struct status *s, struct buf *b, const char *indent)
+{
 	for (size_t i = 0; i < s->n; i++) {
 		const struct step *st = &s->steps[i];
-		buf_puts(b, i ? ",\n    {" : "\n    {");
+		buf_printf(b, "%s\n%s{", i ? "," : "", indent);
 		buf_puts(b, "\"name\": ");
 		json_str(b, st->name);
 		buf_printf(b, ", \"state\": \"%s\", \"updated\": %" PRId64 ", \"reason\": ",
@@ -100,14 +116,13 @@ static void to_json(const struct status *s, struct buf *b)
 			buf_puts(b, "null");
 		buf_putc(b, '}');
 	}
-	buf_puts(b, s->n ? "\n  ]\n}\n" : "]\n}\n");
 }
 
 int status_save(const char *path, const struct status *s)
 {
 	struct buf b;
 	buf_init(&b);
-	to_json(s, &b);
+	to_json(s, NULL, &b);
 	int r = write_file_atomic(path, b.data, b.len, 0644);
 	buf_free(&b);
 	return r;
@@ -223,10 +238,15 @@ int status_load(const char *path, struct status *s)
 
 void status_print(const struct status *s, FILE *f, bool json)
 {
+	status_print_with_backups(s, NULL, f, json);
+}
+
+void status_print_with_backups(const struct status *s, const struct status *backups, FILE *f, bool json)
+{
 	if (json) {
 		struct buf b;
 		buf_init(&b);
-		to_json(s, &b);
+		to_json(s, backups, &b);
 		fputs(b.data, f);
 		buf_free(&b);
 		return;
@@ -240,6 +260,21 @@ void status_print(const struct status *s, FILE *f, bool json)
 	}
 	if (!s->n)
 		fprintf(f, "  (no steps run yet)\n");
+	if (!backups)
+		return;
+	fprintf(f, "backups:\n");
+	for (size_t i = 0; i < backups->n; i++) {
+		const struct step *st = &backups->steps[i];
+		char when[32] = "";
+		time_t t = (time_t)st->updated;
+		struct tm tm;
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(f, "  %-14s %-8s %s %s\n", st->name, step_state_name(st->state), when,
+			st->reason ? st->reason : "");
+	}
+	if (!backups->n)
+		fprintf(f, "  (none run yet)\n");
 }
 
 bool status_ready(const struct status *s)

@@ -44,6 +44,11 @@ bool status_done(const struct status *s, const char *name);
 bool status_ready(const struct status *s);
 /* Human table or JSON. */
 void status_print(const struct status *s, FILE *f, bool json);
+/* The same, then the backup runs (KILN_BACKUP_STATUS_NAME, firstboot/backup.h)
+ * when backups is not NULL: "backups:" rows with each run's time (UTC), or
+ * in JSON a "backups" array of steps. They are no first-boot steps: "ready"
+ * does not look at them. */
+void status_print_with_backups(const struct status *s, const struct status *backups, FILE *f, bool json);
 /* One line for the console and /etc/issue, e.g. "kiln: 7/9 steps done, join failed: ..." */
 void status_summary(const struct status *s, char *buf, size_t len);
 #endif

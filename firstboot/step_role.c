@@ -1,7 +1,8 @@
 /* Step "role": configure and start this host's role service from the seed.
  *   mysql  my.cnf, datadir initialised on a fresh data disk, server
  *          restarted, database/users/grants applied over the local socket
- *          (replicas: replication from their primary)
+ *          (replicas: replication from their primary); with backup: on a
+ *          primary, the backup conf and timers (firstboot/backup.h)
  *   minio  environment file with the root credentials, server started,
  *          health awaited, buckets + versioning via S3, the app's key
  *          registered through the admin API
@@ -9,6 +10,7 @@
  *          service (for a container its image); the app itself starts only
  *          after "join". */
 #include "firstboot/agent.h"
+#include "firstboot/backup.h"
 #include "firstboot/role_app.h"
 #include "firstboot/role_minio.h"
 #include "firstboot/role_mysql.h"
@@ -17,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
+#include "profiles/backup.h"
 #include "profiles/mysql_engine.h"
 #include <curl/curl.h>
 #include <errno.h>
@@ -79,6 +82,48 @@ static void drop_lost_found(struct agent *a)
 	free(lf);
 }
 
+/* backup: the conf kiln-firstboot backup reads, the two timers, and the
+ * first full backup started now (in the background: a chain of binary logs
+ * needs a full backup under it, and the daily one may be hours away). */
+static int mysql_backup(struct agent *a)
+{
+	struct buf b;
+	int r;
+	buf_init(&b);
+	backup_conf_render(a->model, a->host, &b);
+	r = agent_write(a, KILN_BACKUP_CONF, b.data, b.len, 0644);
+	buf_free(&b);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing " KILN_BACKUP_CONF);
+	static const char *const units[] = { KILN_UNIT_BACKUP_FULL ".service", KILN_UNIT_BACKUP_FULL ".timer",
+					     KILN_UNIT_BACKUP_BINLOGS ".service", KILN_UNIT_BACKUP_BINLOGS ".timer" };
+	for (size_t i = 0; i < 4; i++) {
+		buf_init(&b);
+		if (i == 0)
+			backup_full_service(&b);
+		else if (i == 1)
+			backup_full_timer(a->model, &b);
+		else if (i == 2)
+			backup_binlogs_service(&b);
+		else
+			backup_binlogs_timer(a->model, &b);
+		_cleanup_free_ char *p = xasprintf("/etc/systemd/system/%s", units[i]);
+		r = agent_write(a, p, b.data, b.len, 0644);
+		buf_free(&b);
+		if (r < 0)
+			return agent_step_end(a, STEP, r, "writing %s", p);
+	}
+	const char *reload[] = { "systemctl", "daemon-reload", NULL };
+	const char *timers[] = { "systemctl", "enable", "--now", KILN_UNIT_BACKUP_FULL ".timer",
+				 KILN_UNIT_BACKUP_BINLOGS ".timer", NULL };
+	const char *first[] = { "systemctl", "start", "--no-block", KILN_UNIT_BACKUP_FULL ".service", NULL };
+	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
+	    (r = exec_or_fail(a, timers, NULL, 0, "enabling the backup timers")) < 0 ||
+	    (r = exec_or_fail(a, first, NULL, 0, "starting the first full backup")) < 0)
+		return r;
+	return 0;
+}
+
 static int role_mysql(struct agent *a)
 {
 	const struct model *m = a->model;
@@ -127,8 +172,10 @@ static int role_mysql(struct agent *a)
 	buf_wipe(&b);
 	if (r < 0)
 		return r;
-	return agent_step_end(a, STEP, 0, "%s %s%s", eng->product, fresh ? "initialised and " : "",
-			      h->replica_of ? "replicating" : "configured");
+	if (backup_on_host(m, h) && (r = mysql_backup(a)) < 0)
+		return r;
+	return agent_step_end(a, STEP, 0, "%s %s%s%s", eng->product, fresh ? "initialised and " : "",
+			      h->replica_of ? "replicating" : "configured", backup_on_host(m, h) ? ", backups scheduled" : "");
 }
 
 static size_t discard(char *p, size_t s, size_t n, void *u)

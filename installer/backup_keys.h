@@ -1,6 +1,6 @@
 /* The operator's backup key pair in the state directory (docs/backup.md):
  *   backup.key  0600  X25519 key pair (lib/rolekey.h's layout, tag "KB")  } one unit
- *   backup.pub  0644  its public half: what hosts will seal backups to    }
+ *   backup.pub  0644  its public half: what MySQL primaries seal backups to }
  * Made once and never replaced by kiln: every object sealed to it needs its
  * secret half to be read. Everything here logs its errors. */
 #ifndef KILN_BACKUP_KEYS_H

@@ -21,9 +21,10 @@ static const char *const usages[] = {
 	"Usage: kiln backup keys init [PROFILE] [--state DIR]\n\n"
 	"Create the deployment's backup key pair in its state directory: backup.key\n"
 	"(0600, the X25519 secret key that opens every backup) and backup.pub (0644,\n"
-	"what hosts seal their backups to). The directory must exist ('kiln keys init'\n"
-	"makes it). An existing or partial pair is never replaced: backups sealed to it\n"
-	"would become unreadable. Keep a copy of backup.key off this machine.\n\n"
+	"what MySQL primaries seal their backups to). The directory must exist\n"
+	"('kiln keys init' makes it). An existing or partial pair is never replaced:\n"
+	"backups sealed to it would become unreadable. Keep a copy of backup.key off\n"
+	"this machine.\n\n"
 	"  --state DIR   state directory (default <profile dir>/.kiln/<deployment>/;\n"
 	"                without PROFILE it must be given)\n",
 	"Usage: kiln backup list --from DIR [--json]\n\n"
@@ -59,7 +60,8 @@ static void backup_usage(FILE *f)
 		   "       kiln backup restore NAME --from DIR --out PATH (--state DIR | --profile PROFILE | --key FILE)\n\n"
 		   "The operator's side of encrypted backups (docs/backup.md): the backup key pair,\n"
 		   "and listing, verifying and restoring backup objects from a local directory.\n"
-		   "Hosts do not make backups yet. 'kiln backup COMMAND --help' for each.\n");
+		   "MySQL primaries make the backups when the profile has backup:.\n"
+		   "'kiln backup COMMAND --help' for each.\n");
 }
 
 static int usage_error(int which)

@@ -1,11 +1,17 @@
 /* kiln check PROFILE [--json]: strict validation of a deployment profile. */
 #include "images/apt_sources.h"
 #include "installer/commands.h"
+#include "installer/state.h"
+#include "lib/appliance.h"
+#include "lib/cleanup.h"
+#include "lib/fileio.h"
+#include "profiles/backup.h"
 #include "profiles/profile.h"
 #include "targets/target.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void help(FILE *f)
 {
@@ -76,6 +82,24 @@ static void summary(const struct model *m)
 		printf("\nmonitoring: on %s (Prometheus, Alertmanager, central journal), %zu receiver%s, "
 		       "%zu flow%s derived\n", m->monitoring.host, m->monitoring.n_receivers,
 		       m->monitoring.n_receivers == 1 ? "" : "s", m->monitoring.n_flows, m->monitoring.n_flows == 1 ? "" : "s");
+	if (m->backup.on)
+		printf("\nbackup: full %s, binary logs every %u min, keep %u days, bucket %s on %s, %zu flow%s derived\n",
+		       backup_full_name_of(m->backup.full), m->backup.binlog_minutes, m->backup.keep_days, m->backup.bucket,
+		       backup_store_host(m)->name, m->backup.n_flows, m->backup.n_flows == 1 ? "" : "s");
+}
+
+/* Backups are sealed to the operator's backup key: without it in the state
+ * directory no seed can be built. Said here so it is known before a build
+ * (a state directory given to build with --state is not looked at). */
+static void backup_key_hint(const char *profile, const struct model *m)
+{
+	if (!m->backup.on || !strcmp(profile, "-"))
+		return;
+	_cleanup_free_ char *state = state_dir_resolve(NULL, profile, m->name);
+	_cleanup_free_ char *pub = path_join(state, KILN_BACKUP_PUB_FILE);
+	if (access(pub, F_OK) < 0)
+		fprintf(stderr, "kiln check: warning: the profile has backup: but %s does not exist; run "
+				"'kiln backup keys init %s' before building\n", pub, profile);
 }
 
 int cmd_check(int argc, char **argv)
@@ -117,6 +141,7 @@ int cmd_check(int argc, char **argv)
 		buf_free(&b);
 	} else
 		summary(&m);
+	backup_key_hint(argv[optind], &m);
 	model_free(&m);
 	return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -7,8 +7,10 @@
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
+#include "lib/rolekey.h"
 #include "lib/seed.h"
 #include "lib/xalloc.h"
+#include "profiles/backup.h"
 #include "profiles/monitoring.h"
 #include "profiles/secrets_catalog.h"
 #include "profiles/seed_topology.h"
@@ -107,6 +109,29 @@ static int add_mon_cert(const char *profile, const char *state, const struct mod
 	return 0;
 }
 
+/* The operator's backup public key, for a host that seals backups to it:
+ * it must be there and be one (`kiln backup keys init` makes it). */
+static int add_backup_pub(const char *profile, const char *state, struct seed_file **files, size_t *n_files)
+{
+	_cleanup_free_ char *p = path_join(state, KILN_BACKUP_PUB_FILE), *t = NULL;
+	size_t len;
+	uint8_t pk[32];
+	int r = read_file(p, 4096, &t, &len);
+	if (r == -ENOENT) {
+		log_error("the profile has backup: but %s does not exist; run 'kiln backup keys init %s'", p,
+			  profile ? profile : "PROFILE");
+		return -ENOENT;
+	}
+	if (r < 0)
+		return log_error_errno(r, "cannot read %s", p);
+	if (backup_pub_parse(t, len, pk) < 0)
+		return log_error_errno(EBADMSG, "%s is not a kiln backup public key", p);
+	*files = xrealloc(*files, (*n_files + 1) * sizeof **files);
+	(*files)[(*n_files)++] = (struct seed_file){ xstrdup(KILN_BACKUP_PUB_FILE), (uint8_t *)t, len };
+	t = NULL;
+	return 0;
+}
+
 int host_seed_build(const char *profile, const struct model *m, const char *text, size_t tlen, const char *state,
 		    const char *host_name, struct buf *out, struct host_seed_info *info)
 {
@@ -149,6 +174,8 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 		add_public_file(state, MON_CA_FILE, &files, &n_files);
 	if (h->role == ROLE_APP)
 		add_public_file(state, "tls_cert.pem", &files, &n_files);
+	if (backup_on_host(m, h) && (r = add_backup_pub(profile, state, &files, &n_files)) < 0)
+		goto done;
 	if (monitoring_on(m)) {
 		if ((r = add_mon_cert(profile, state, m, MON_CERT_HOST, h, MON_HOST_CERT, MON_HOST_KEY, &files, &n_files,
 				      &secrets[n_secrets])) < 0)

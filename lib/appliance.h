@@ -52,4 +52,17 @@ extern const struct kiln_unit kiln_units[KILN_UNITS_N];
 #define KILN_STATE_DIR       "/var/lib/kiln"
 #define KILN_STATUS_NAME     "status.json"             /* in KILN_STATE_DIR: every step's outcome */
 #define KILN_DATA_LABEL      "kiln-data"               /* the data disk's ext4 label */
+
+/* Backups of a MySQL host (docs/backup.md), when the profile has backup:.
+ * The operator's backup public key comes in the seed as a public file (so
+ * under /etc/kiln/tls with the certificates); the agent's "backup" step
+ * writes the conf and the timers; `kiln-firstboot backup full|binlogs`
+ * records each run in KILN_BACKUP_STATUS_NAME, which `status` shows. */
+#define KILN_BACKUP_PUB_FILE "backup.pub"              /* the seed's public file */
+#define KILN_BACKUP_PUB      KILN_ETC "/tls/" KILN_BACKUP_PUB_FILE
+#define KILN_BACKUP_CONF     KILN_ETC "/backup.conf"   /* key=value, 0644: no secret */
+#define KILN_BACKUP_STATUS_NAME "backup.json"          /* in KILN_STATE_DIR: each kind's last run */
+#define KILN_BACKUP_BINLOG_STATE "backup-binlogs.state" /* in KILN_STATE_DIR: the last binary log shipped */
+#define KILN_UNIT_BACKUP_FULL    "kiln-backup-full"    /* .service and .timer */
+#define KILN_UNIT_BACKUP_BINLOGS "kiln-backup-binlogs" /* .service and .timer */
 #endif

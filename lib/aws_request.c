@@ -26,7 +26,23 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
 	struct aws_call *c = ud;
 	size_t len = size * n;
-	static const char name[] = "x-amzn-errortype:";
+	static const char name[] = "x-amzn-errortype:", etag[] = "etag:";
+	if (len > sizeof etag - 1 && !strncasecmp(p, etag, sizeof etag - 1)) {
+		const char *v = p + sizeof etag - 1;
+		size_t vl = len - (sizeof etag - 1);
+		while (vl && (*v == ' ' || *v == '\t'))
+			v++, vl--;
+		while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+			vl--;
+		bool clean = vl < sizeof c->etag;
+		for (size_t k = 0; k < vl && clean; k++)
+			clean = v[k] >= 0x20 && v[k] < 0x7f && v[k] != '<' && v[k] != '>' && v[k] != '&';
+		c->etag[0] = 0;
+		if (clean) {
+			memcpy(c->etag, v, vl);
+			c->etag[vl] = 0;
+		}
+	}
 	if (len > sizeof name - 1 && !strncasecmp(p, name, sizeof name - 1)) {
 		const char *v = p + sizeof name - 1;
 		size_t vl = len - (sizeof name - 1);
@@ -284,6 +300,8 @@ int aws_request(const struct aws_service *s, const struct aws_req *r, const char
 		if (o == AWS_DONE) {
 			if (resp)
 				buf_append(resp, c.resp.data ? c.resp.data : "", c.resp.len);
+			if (r->etag_out && r->etag_len)
+				snprintf(r->etag_out, r->etag_len, "%s", strlen(c.etag) < r->etag_len ? c.etag : "");
 			aws_call_cleanup(&c);
 			return 0;
 		}

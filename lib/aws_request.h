@@ -35,6 +35,8 @@ struct aws_req {
 	size_t body_len;
 	const char *const *headers;   /* NULL-terminated "Name: value" list, or NULL */
 	bool unsigned_payload;
+	char *etag_out;               /* NULL, or gets the ETag response header (S3 UploadPart): printable */
+	size_t etag_len;              /* ASCII without '<', '>', '&'; too long or absent: "" */
 };
 
 /* One transfer's state; usable on its own (aws_call_perform) or added to a
@@ -45,6 +47,7 @@ struct aws_call {
 	char *url;
 	struct buf resp;              /* response body (first 64 KiB) */
 	char error_type[96];          /* x-amzn-ErrorType response header, if any */
+	char etag[128];               /* ETag response header, if any (see aws_req.etag_out) */
 	char curl_error[CURL_ERROR_SIZE];
 };
 

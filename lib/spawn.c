@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +94,7 @@ int spawn(const struct spawn_opts *o)
 		closep(&fds[2].fd);
 	struct buf line;
 	buf_init(&line);
-	char chunk[8192];
+	char chunk[65536];
 	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
 		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
@@ -119,10 +120,22 @@ int spawn(const struct spawn_opts *o)
 			}
 			struct buf *dst = i == 0 ? o->out : o->err;
 			size_t cap = i == 0 ? max_out : 64 * 1024;
-			if (dst && dst->len < cap)
+			if (dst && i == 1 && o->err_tail && dst->len + (size_t)n > cap) {
+				/* keep the newest bytes: drop the oldest */
+				size_t keep = (size_t)n >= cap ? 0 : cap - (size_t)n;
+				memmove(dst->data, dst->data + dst->len - (dst->len < keep ? dst->len : keep),
+					dst->len < keep ? dst->len : keep);
+				dst->len = dst->len < keep ? dst->len : keep;
+				size_t take = (size_t)n > cap ? cap : (size_t)n;
+				buf_append(dst, chunk + (size_t)n - take, take);
+			} else if (dst && dst->len < cap)
 				buf_append(dst, chunk, (size_t)n > cap - dst->len ? cap - dst->len : (size_t)n);
 			if (i == 0 && o->on_line)
 				feed_lines(o, &line, chunk, (size_t)n);
+			if (i == 0 && o->on_data && o->on_data(o->ud, chunk, (size_t)n) < 0) {
+				closep(&fds[0].fd);
+				kill(pid, SIGTERM);
+			}
 		}
 	}
 	if (o->on_line && line.len) {
@@ -130,9 +143,12 @@ int spawn(const struct spawn_opts *o)
 		o->on_line(o->ud, line.data);
 	}
 	buf_free(&line);
+	/* the loop closed what it finished with through fds: close only what is
+	 * left, never a number twice (it may be another file's by now) */
+	closep(&fds[0].fd);
+	closep(&fds[1].fd);
 	closep(&fds[2].fd);
-	closep(&po[0]);
-	closep(&pe[0]);
+	po[0] = pe[0] = -1;
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)

@@ -17,8 +17,13 @@ struct spawn_opts {
 	struct buf *out;              /* NULL: stdout discarded (unless on_line) */
 	size_t max_out;               /* capture limit for out; 0 = 1 MiB */
 	struct buf *err;              /* NULL: stderr discarded; captured up to 64 KiB */
+	bool err_tail;                /* err keeps the last 64 KiB instead of the first (a chatty tool's error) */
 	bool merge_err;               /* stderr goes where stdout goes */
 	spawn_line_fn on_line;        /* each line of stdout (without '\n') */
+	/* Each chunk of stdout as it is read (a stream too large to capture:
+	 * a backup). A negative return stops it: stdout is closed and the child
+	 * gets SIGTERM (spawn still waits for it and returns its status). */
+	int (*on_data)(void *ud, const void *data, size_t len);
 	void *ud;
 };
 

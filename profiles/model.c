@@ -1,6 +1,7 @@
 /* Model helpers declared in profiles/model.h: lookups, endpoint
  * matching, IPv4 arithmetic, ESXi hardware versions and freeing. */
 #include "profiles/model.h"
+#include "profiles/backup.h"
 #include "profiles/monitoring.h"
 #include "profiles/disk_rule.h"
 #include <errno.h>
@@ -341,6 +342,7 @@ void model_free(struct model *m)
 	free(m->esxi.firmware);
 	strv_free(m->esxi.overridable, m->esxi.n_overridable);
 	monitoring_settings_free(&m->monitoring);
+	backup_settings_free(&m->backup);
 	install_settings_free(&m->install);
 	memset(m, 0, sizeof *m);
 }

@@ -215,6 +215,20 @@ struct monitoring_settings {
 	struct src_pos pos;
 };
 
+/* backup: (docs/backup.md, profiles/backup.h): sealed backups of the
+ * MariaDB primaries to a bucket of the deployment's MinIO, kept from the
+ * app's key. The section present is backups on. */
+enum backup_full_every { BACKUP_FULL_DAILY, BACKUP_FULL_HOURLY, BACKUP_FULL_WEEKLY };
+struct backup_settings {
+	bool on;
+	enum backup_full_every full;   /* when full backups run, default daily */
+	unsigned binlog_minutes;       /* binary logs shipped at least this often (the RPO), 1..60, default 5 */
+	unsigned keep_days;            /* retention asked for, 1..3650, default 7 */
+	char *bucket;                  /* default "<deployment>-backups" */
+	struct flow *flows; size_t n_flows;  /* derived: each MySQL primary to the MinIO hosts' S3 port */
+	struct src_pos pos;
+};
+
 struct model {
 	char *source_name;         /* file the profile came from */
 	unsigned schema;           /* KILN_SCHEMA_VERSION */
@@ -234,6 +248,7 @@ struct model {
 	struct target_name *targets; size_t n_targets;  /* each once, in the order of the caller's list */
 	struct esxi_settings esxi;
 	struct monitoring_settings monitoring;
+	struct backup_settings backup;
 	struct install_settings install;   /* the top-level install: (every host's default) */
 };
 

@@ -1,6 +1,7 @@
 /* The resolved model as JSON (`kiln check --json`). Hand-written writer:
  * the model is small and the escaping rules are few. */
 #include "lib/json.h"
+#include "profiles/backup.h"
 #include "profiles/mysql_engine.h"
 #include "profiles/profile.h"
 #include <stdio.h>
@@ -225,6 +226,19 @@ static void jmonitoring(struct buf *b, const struct monitoring_settings *s)
 	buf_putc(b, '}');
 }
 
+/* Only with a backup: section; "flows" are the derived ones. */
+static void jbackup(struct buf *b, const struct backup_settings *s)
+{
+	int f = 1;
+	buf_putc(b, '{');
+	jkey(b, &f, "full"); json_str(b, backup_full_name_of(s->full));
+	jkey(b, &f, "binlog_minutes"); buf_printf(b, "%u", s->binlog_minutes);
+	jkey(b, &f, "keep_days"); buf_printf(b, "%u", s->keep_days);
+	jkey(b, &f, "bucket"); json_str(b, s->bucket);
+	jkey(b, &f, "flows"); jflows(b, s->flows, s->n_flows);
+	buf_putc(b, '}');
+}
+
 void model_to_json(const struct model *m, struct buf *b)
 {
 	char tmp[19];
@@ -381,6 +395,10 @@ void model_to_json(const struct model *m, struct buf *b)
 	if (m->monitoring.host) {
 		jkey(b, &f, "monitoring");
 		jmonitoring(b, &m->monitoring);
+	}
+	if (m->backup.on) {
+		jkey(b, &f, "backup");
+		jbackup(b, &m->backup);
 	}
 	buf_puts(b, "}\n");
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char *const top_keys[] = { "kiln", "deployment", "debian", "subnets", "hosts", "sizes",
-	"dns", "ntp", "ssh", "flows", "roles", "targets", "esxi", "install", "monitoring", NULL };
+	"dns", "ntp", "ssh", "flows", "roles", "targets", "esxi", "install", "monitoring", "backup", NULL };
 
 void parse_header(struct ctx *c, const struct ynode *root)
 {
@@ -87,6 +87,7 @@ int profile_load_buffer(const char *name, const char *data, size_t len, const ch
 		parse_flows(&c, root);
 		parse_targets(&c, root);
 		parse_monitoring(&c, root);
+		parse_backup(&c, root);
 	}
 	ytree_free(root);
 	if (d->n > nd0) {

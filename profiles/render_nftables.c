@@ -138,9 +138,11 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 
 	for (size_t i = 0; i < m->n_ssh_from && r == 0; i++)
 		r = add_endpoint_sources(m, h, &m->ssh_from[i], &ssh);
-	/* The profile's flows, then those its monitoring: section implies. */
-	for (size_t i = 0; i < m->n_flows + m->monitoring.n_flows && r == 0; i++) {
-		const struct flow *f = i < m->n_flows ? &m->flows[i] : &m->monitoring.flows[i - m->n_flows];
+	/* The profile's flows, then those its monitoring: and backup: sections imply. */
+	size_t nf = m->n_flows, nm = m->monitoring.n_flows;
+	for (size_t i = 0; i < nf + nm + m->backup.n_flows && r == 0; i++) {
+		const struct flow *f = i < nf ? &m->flows[i] : i < nf + nm ? &m->monitoring.flows[i - nf]
+					  : &m->backup.flows[i - nf - nm];
 		if (!endpoint_matches_host(m, &f->to, h))
 			continue;
 		size_t j;
@@ -204,8 +206,11 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 	else
 		buf_puts(out, "\t\t# No ssh.allow_from in the profile: SSH is closed.\n");
 	if (n_sets)
-		buf_puts(out, m->monitoring.n_flows ? "\t\t# Flows from the profile, and those monitoring: derives, whose destination is this host.\n"
-						    : "\t\t# Flows from the profile whose destination is this host.\n");
+		buf_puts(out, m->monitoring.n_flows && m->backup.n_flows
+				      ? "\t\t# Flows from the profile, and those monitoring: and backup: derive, whose destination is this host.\n"
+			      : m->monitoring.n_flows ? "\t\t# Flows from the profile, and those monitoring: derives, whose destination is this host.\n"
+			      : m->backup.n_flows ? "\t\t# Flows from the profile, and those backup: derives, whose destination is this host.\n"
+						  : "\t\t# Flows from the profile whose destination is this host.\n");
 	for (size_t i = 0; i < n_sets; i++) {
 		const char *p = proto_name(sets[i].proto);
 		unsigned port = sets[i].port;

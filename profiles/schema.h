@@ -69,4 +69,5 @@ bool parse_endpoint(struct ctx *c, const struct ynode *n, struct endpoint *e, bo
  * into a malloc'd endpoint array; what names the list in diagnostics. */
 void parse_source_nets(struct ctx *c, const struct ynode *l, const char *what, struct endpoint **out, size_t *n);
 void parse_monitoring(struct ctx *c, const struct ynode *root);     /* after flows and roles */
+void parse_backup(struct ctx *c, const struct ynode *root);         /* after roles */
 #endif

@@ -1,4 +1,5 @@
 #include "profiles/secrets_catalog.h"
+#include "profiles/backup.h"
 #include "profiles/monitoring.h"
 #include "lib/xalloc.h"
 #include <string.h>
@@ -23,6 +24,10 @@ const struct secret_def secret_catalog[] = {
 	{ "minio_metrics_secret_key",   SECRET_PASSWORD,   R(ROLE_MINIO), SECRET_F_MONITORING | SECRET_F_MON_HOST },
 	{ "minio_archive_access_key",   SECRET_ACCESS_KEY, R(ROLE_MINIO), SECRET_F_ARCHIVE | SECRET_F_MON_HOST },
 	{ "minio_archive_secret_key",   SECRET_PASSWORD,   R(ROLE_MINIO), SECRET_F_ARCHIVE | SECRET_F_MON_HOST },
+	/* backup: (docs/backup.md): the backup writer, a MinIO user that may
+	 * only put objects into the backup bucket */
+	{ "minio_backup_access_key",    SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP },
+	{ "minio_backup_secret_key",    SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP },
 	{ MON_HOST_KEY,                 SECRET_HOST_TLS_KEY, R(ROLE_APP) | R(ROLE_MYSQL) | R(ROLE_MINIO),
 	  SECRET_F_MONITORING | SECRET_F_PER_HOST },
 	{ MON_SCRAPE_KEY,               SECRET_HOST_TLS_KEY, 0, SECRET_F_MONITORING | SECRET_F_MON_HOST | SECRET_F_PER_HOST },
@@ -37,6 +42,8 @@ static bool catalog_applies(const struct model *m, const struct secret_def *d)
 	if ((d->flags & (SECRET_F_MONITORING | SECRET_F_ARCHIVE)) && !monitoring_on(m))
 		return false;
 	if ((d->flags & SECRET_F_ARCHIVE) && !m->monitoring.archive_bucket)
+		return false;
+	if ((d->flags & SECRET_F_BACKUP) && !m->backup.on)
 		return false;
 	if (d->flags & SECRET_F_PER_HOST)
 		return true;
@@ -98,6 +105,8 @@ bool host_needs_secret(const struct model *m, const struct host *h, const char *
 	const struct secret_def *d = catalog_find(name);
 	if (d && !catalog_applies(m, d))
 		return false;
+	if (d && (d->flags & SECRET_F_BACKUP) && h->role == ROLE_MYSQL)
+		return backup_on_host(m, h);   /* replicas take no backups */
 	if (d)
 		return (d->roles & R(h->role)) != 0 || ((d->flags & SECRET_F_MON_HOST) && monitoring_is_host(m, h));
 	return is_app_extra(m, name) && h->role == ROLE_APP;   /* app extra secrets */

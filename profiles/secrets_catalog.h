@@ -18,6 +18,7 @@ enum secret_kind {
 #define SECRET_F_MON_HOST   2u  /* the monitoring host gets it too, whatever its role */
 #define SECRET_F_PER_HOST   4u  /* a value per host, made with its certificate (not under secrets/) */
 #define SECRET_F_ARCHIVE    8u  /* exists only with monitoring.archive_drops */
+#define SECRET_F_BACKUP     16u /* exists only with backup: (on MySQL primaries only) */
 
 struct secret_def {
 	const char *name;

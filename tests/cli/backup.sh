@@ -81,7 +81,7 @@ chmod 0755 "$S"
 check_fails "state dir 0755 refused" 'state directory .* chmod 700' kiln backup keys init "$P"
 chmod 0700 "$S"
 
-# objects, sealed with the library code hosts will use
+# objects, sealed with the library code hosts use
 B=$T/bak
 mkdir -p "$B/db1/full" "$B/db1/binlog"
 head -c 300000 /dev/urandom >"$T/full.plain"

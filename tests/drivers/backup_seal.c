@@ -1,6 +1,6 @@
 /* Test driver: seal stdin into a backup object on stdout, with the library
- * code a host will use (lib/backup_object.h), for the shell tests of
- * `kiln backup`. Hosts do not make backups yet; this is not a kiln command.
+ * code a host uses (lib/backup_object.h, as firstboot/backup.c does), for the
+ * shell tests of `kiln backup`; this is not a kiln command.
  *   backup_seal BACKUP.PUB NAME KIND CREATED [CHUNK] <plain >object */
 #include "lib/backup_object.h"
 #include "lib/fileio.h"

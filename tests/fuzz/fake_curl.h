@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +33,20 @@ struct fake_response {
 static struct fake_response fake_q[FAKE_MAX_RESPONSES];
 static size_t fake_n, fake_next;
 
+/* What each curl_easy_perform() was asked (unit tests check requests):
+ * the method, the URL and the body's length and first bytes. */
+struct fake_request {
+	char method[16];
+	char url[512];
+	size_t body_len;
+	char body[4096];
+};
+static struct fake_request fake_log[FAKE_MAX_RESPONSES];
+static size_t fake_logged;
+
 struct fake_handle {
+	const char *method, *url, *body;
+	long body_len;
 	curl_write_callback write, header;
 	void *write_data, *header_data;
 	const struct curl_slist *req_headers;
@@ -102,6 +116,10 @@ CURLcode curl_easy_setopt(CURL *h, CURLoption opt, ...)
 	case CURLOPT_HEADERDATA: f->header_data = va_arg(ap, void *); break;
 	case CURLOPT_HTTPHEADER: f->req_headers = va_arg(ap, struct curl_slist *); break;
 	case CURLOPT_NOBODY: f->nobody = va_arg(ap, long) != 0; break;
+	case CURLOPT_URL: f->url = va_arg(ap, const char *); break;
+	case CURLOPT_CUSTOMREQUEST: f->method = va_arg(ap, const char *); break;
+	case CURLOPT_POSTFIELDS: f->body = va_arg(ap, const char *); break;
+	case CURLOPT_POSTFIELDSIZE_LARGE: f->body_len = (long)va_arg(ap, curl_off_t); break;
 	default: break;
 	}
 	va_end(ap);
@@ -131,6 +149,15 @@ CURLcode curl_easy_perform(CURL *h)
 	for (const struct curl_slist *l = f->req_headers; l; l = l->next)
 		if (strpbrk(l->data, "\r\n"))
 			abort();   /* a request header that would become two */
+	if (fake_logged < FAKE_MAX_RESPONSES) {
+		struct fake_request *q = &fake_log[fake_logged++];
+		snprintf(q->method, sizeof q->method, "%s", f->method ? f->method : f->nobody ? "HEAD" : "GET");
+		snprintf(q->url, sizeof q->url, "%s", f->url ? f->url : "");
+		q->body_len = f->body && f->body_len > 0 ? (size_t)f->body_len : 0;
+		size_t k = q->body_len < sizeof q->body - 1 ? q->body_len : sizeof q->body - 1;
+		memcpy(q->body, f->body ? f->body : "", k);
+		q->body[k] = 0;
+	}
 	if (fake_next >= fake_n)
 		return CURLE_COULDNT_CONNECT;
 	const struct fake_response *r = &fake_q[fake_next++];

@@ -157,6 +157,53 @@ static int teardown(void **state)
 	return system(cmd);
 }
 
+static char *print_all(const struct status *s, const struct status *b, bool json)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	status_print_with_backups(s, b, f, json);
+	fclose(f);
+	return text;
+}
+
+/* The backup runs after the steps: their own rows and JSON array, no part
+ * of "ready"; without them the output is what it always was. */
+static void test_backups_printed(void **state)
+{
+	(void)state;
+	struct status s = { 0 }, b = { 0 };
+	status_set(&s, "join", STEP_DONE, NULL);
+	status_set(&b, "backup-full", STEP_FAILED, "uploading db1/full/x.kbk to bak: HTTP 403 \"AccessDenied\"");
+	b.steps[0].updated = 1764784800;   /* 2025-12-03 18:00:00 UTC */
+	status_set(&b, "backup-binlogs", STEP_DONE, "no closed binary log to ship");
+	char *t = print_all(&s, &b, false);
+	assert_non_null(strstr(t, "  join           done     \nbackups:\n"
+				  "  backup-full    failed   2025-12-03T18:00:00Z uploading db1/full/x.kbk to bak: HTTP 403"));
+	assert_non_null(strstr(t, "  backup-binlogs done     "));
+	free(t);
+	t = print_all(&s, &b, true);
+	assert_non_null(strstr(t, "\"ready\": true"));   /* a failed backup is not a failed first boot */
+	assert_non_null(strstr(t, "  ],\n  \"backups\": [\n    {\"name\": \"backup-full\", \"state\": \"failed\", "
+				  "\"updated\": 1764784800, \"reason\": \"uploading db1/full/x.kbk to bak: HTTP 403 \\\"AccessDenied\\\"\"}"));
+	assert_non_null(strstr(t, "\"backup-binlogs\""));
+	assert_non_null(strstr(t, "}\n  ]\n}\n"));
+	free(t);
+	char *plain = print_all(&s, NULL, true), *none = NULL;
+	assert_null(strstr(plain, "backups"));
+	free(plain);
+	struct status empty = { 0 };
+	none = print_all(&empty, &empty, true);
+	assert_non_null(strstr(none, "\"steps\": [],\n  \"backups\": []\n}\n"));
+	free(none);
+	none = print_all(&empty, &empty, false);
+	assert_non_null(strstr(none, "backups:\n  (none run yet)\n"));
+	free(none);
+	status_free(&s);
+	status_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_any_reason_reads_back),
 		cmocka_unit_test(test_repeated_key),
 		cmocka_unit_test(test_never_ready_while_a_step_owes_work),
+		cmocka_unit_test(test_backups_printed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -201,6 +201,48 @@ static void test_textfile(void **state)
 	status_free(&st);
 }
 
+/* A MySQL primary's backup runs: when each kind last ended and whether it
+ * succeeded; nothing of them without backup.json, and no reason text. */
+static void test_backup_runs(void **state)
+{
+	(void)state;
+	struct status bk = { 0 };
+	status_set(&bk, "backup-full", STEP_DONE, "db1/full/x.kbk, 1.0 MiB in 1 s");
+	status_set(&bk, "backup-binlogs", STEP_FAILED, "uploading: HTTP 403 \"AccessDenied\"");
+	bk.steps[0].updated = 1700000000;
+	bk.steps[1].updated = 1700000300;
+	struct metrics in = { .now = 1700000400, .backups = &bk };
+	struct buf b;
+	buf_init(&b);
+	metrics_render(&in, &b);
+	assert_non_null(strstr(b.data,
+		"# HELP kiln_backup_last_run_timestamp_seconds When the last backup run of each kind ended (kiln-firstboot backup).\n"
+		"# TYPE kiln_backup_last_run_timestamp_seconds gauge\n"
+		"kiln_backup_last_run_timestamp_seconds{kind=\"full\"} 1700000000\n"
+		"kiln_backup_last_run_timestamp_seconds{kind=\"binlogs\"} 1700000300\n"
+		"# HELP kiln_backup_last_run_success 1 when the last backup run of that kind succeeded.\n"
+		"# TYPE kiln_backup_last_run_success gauge\n"
+		"kiln_backup_last_run_success{kind=\"full\"} 1\n"
+		"kiln_backup_last_run_success{kind=\"binlogs\"} 0\n"));
+	assert_null(strstr(b.data, "AccessDenied"));
+	buf_free(&b);
+	status_free(&bk);
+	/* only one kind run so far: only its rows */
+	status_set(&bk, "backup-full", STEP_FAILED, "x");
+	buf_init(&b);
+	metrics_render(&in, &b);
+	assert_non_null(strstr(b.data, "kiln_backup_last_run_success{kind=\"full\"} 0\n"));
+	assert_null(strstr(b.data, "binlogs"));
+	buf_free(&b);
+	status_free(&bk);
+	/* none */
+	struct metrics none = { .now = 1 };
+	buf_init(&b);
+	metrics_render(&none, &b);
+	assert_null(strstr(b.data, "kiln_backup"));
+	buf_free(&b);
+}
+
 static void test_parsers(void **state)
 {
 	(void)state;
@@ -240,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_conf_refused),
 		cmocka_unit_test(test_textfile),
 		cmocka_unit_test(test_parsers),
+		cmocka_unit_test(test_backup_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,12 +130,49 @@ static void test_releases(void **state)
 	model_free(&m);
 }
 
+/* backup: binary logs kept as long as the backups (keep_days), unless the
+ * profile's settings say otherwise; without backup: nothing (the goldens). */
+static void test_backup_binlog_expiry(void **state)
+{
+	(void)state;
+	struct model m;
+	struct diags d = { 0 };
+	const char *yaml = "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\n"
+			   "hosts:\n  - {name: db1, role: mysql, subnet: a, address: 10.0.0.10}\n"
+			   "  - {name: db2, role: mysql, subnet: a, address: 10.0.0.12, replica_of: db1}\n"
+			   "  - {name: s3, role: minio, subnet: a, address: 10.0.0.11}\n"
+			   "backup: {keep_days: 3}\n";
+	assert_int_equal(profile_load_buffer("p.yaml", yaml, strlen(yaml), NULL, &m, &d), 0);
+	struct buf b;
+	buf_init(&b);
+	assert_int_equal(mysql_render_cnf(&m, model_find_host(&m, "db1"), &b), 0);
+	assert_non_null(strstr(b.data, "\nbinlog_expire_logs_seconds = 259200\n"));
+	buf_free(&b);
+	assert_int_equal(mysql_render_cnf(&m, model_find_host(&m, "db2"), &b), 0);   /* a replica: no backups */
+	assert_null(strstr(b.data, "expire"));
+	buf_free(&b);
+	model_free(&m);
+	diags_free(&d);
+	const char *own = "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\n"
+			  "hosts:\n  - {name: db1, role: mysql, subnet: a, address: 10.0.0.10}\n"
+			  "  - {name: s3, role: minio, subnet: a, address: 10.0.0.11}\n"
+			  "roles: {mysql: {settings: {expire_logs_days: 30}}}\nbackup: {}\n";
+	assert_int_equal(profile_load_buffer("p.yaml", own, strlen(own), NULL, &m, &d), 0);
+	assert_int_equal(mysql_render_cnf(&m, model_find_host(&m, "db1"), &b), 0);
+	assert_non_null(strstr(b.data, "\nexpire_logs_days = 30\n"));
+	assert_null(strstr(b.data, "binlog_expire_logs_seconds"));
+	buf_free(&b);
+	model_free(&m);
+	diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bookworm),
 		cmocka_unit_test(test_trixie),
 		cmocka_unit_test(test_releases),
+		cmocka_unit_test(test_backup_binlog_expiry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,700 @@
+/* A MySQL host's backups; see backup.h. */
+#include "firstboot/backup.h"
+#include "firstboot/s3.h"
+#include "firstboot/status.h"
+#include "lib/appliance.h"
+#include "lib/backup_object.h"
+#include "lib/cleanup.h"
+#include "lib/fileio.h"
+#include "lib/input.h"
+#include "lib/log.h"
+#include "lib/numparse.h"
+#include "lib/rolekey.h"
+#include "lib/spawn.h"
+#include "lib/xalloc.h"
+#include "profiles/backup.h"
+#include "profiles/monitoring.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONF_MAX (16u << 10)
+
+void backup_conf_free(struct backup_conf *c)
+{
+	free(c->host);
+	free(c->endpoint);
+	free(c->bucket);
+	free(c->socket);
+	free(c->defaults_file);
+	memset(c, 0, sizeof *c);
+}
+
+void backup_conf_render(const struct model *m, const struct host *h, struct buf *out)
+{
+	const struct host *st = backup_store_host(m);
+	char a[256];
+	buf_puts(out, "# Written by kiln-firstboot from the profile's backup: (docs/backup.md).\n");
+	buf_printf(out, "host=%s\n", h->name);
+	/* a MinIO host on DHCP is reached by its name, as the app reaches it */
+	buf_printf(out, "endpoint=http://%s:%u\n", st ? monitoring_peer_addr(m, st, a, sizeof a) : "127.0.0.1",
+		   BACKUP_S3_PORT);
+	buf_printf(out, "bucket=%s\nkeep_days=%u\n", m->backup.bucket, m->backup.keep_days);
+}
+
+static bool url_ok(const char *s)
+{
+	const char *h = !strncmp(s, "http://", 7) ? s + 7 : !strncmp(s, "https://", 8) ? s + 8 : NULL;
+	if (!h || !*h)
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		      *p == '-' || *p == ':' || *p == '[' || *p == ']'))
+			return false;   /* no path, query, user info or space */
+	return true;
+}
+
+static bool bucket_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 3 || n > 63)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+			return false;
+	return true;
+}
+
+static bool abs_path_ok(const char *s)
+{
+	if (s[0] != '/')
+		return false;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, const char **why)
+{
+	memset(out, 0, sizeof *out);
+	out->keep_days = 7;
+	*why = NULL;
+	if (memchr(text, '\0', len)) {
+		*why = "a NUL byte";
+		return -EBADMSG;
+	}
+	_cleanup_free_ char *copy = xstrndup(text, len);
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line && !*why; line = strtok_r(NULL, "\n", &save)) {
+		if (!*line || *line == '#')
+			continue;
+		char *eq = strchr(line, '=');
+		if (!eq) {
+			*why = "a line without '='";
+			break;
+		}
+		*eq = '\0';
+		const char *k = line, *v = eq + 1;
+		char **slot = !strcmp(k, "host") ? &out->host : !strcmp(k, "endpoint") ? &out->endpoint
+			    : !strcmp(k, "bucket") ? &out->bucket : !strcmp(k, "socket") ? &out->socket
+			    : !strcmp(k, "defaults_file") ? &out->defaults_file : NULL;
+		if (!strcmp(k, "keep_days")) {
+			uint64_t d;
+			if (parse_u64(v, 1, 3650, &d) < 0)
+				*why = "keep_days is not a number of days from 1 to 3650";
+			else
+				out->keep_days = (unsigned)d;
+			continue;
+		}
+		if (!slot) {
+			*why = "an unknown key";
+			break;
+		}
+		if (*slot) {
+			*why = "a key given twice";
+			break;
+		}
+		*slot = xstrdup(v);
+	}
+	if (!*why && (!out->host || !out->endpoint || !out->bucket))
+		*why = "host, endpoint and bucket are required";
+	else if (!*why && !backup_name_valid(out->host))
+		*why = "host is not a name segment";
+	else if (!*why && strchr(out->host, '/'))
+		*why = "host is not a name segment";
+	else if (!*why && !url_ok(out->endpoint))
+		*why = "endpoint is not http(s)://HOST[:PORT]";
+	else if (!*why && !bucket_ok(out->bucket))
+		*why = "bucket is not an S3 bucket name";
+	else if (!*why && out->socket && !abs_path_ok(out->socket))
+		*why = "socket is not an absolute path";
+	else if (!*why && out->defaults_file && !abs_path_ok(out->defaults_file))
+		*why = "defaults_file is not an absolute path";
+	if (*why) {
+		backup_conf_free(out);
+		return -EBADMSG;
+	}
+	if (!out->socket)
+		out->socket = xstrdup(BACKUP_SOCKET_DEFAULT);
+	return 0;
+}
+
+static void stamp(int64_t t, char out[17])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 17, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+int backup_full_name(const char *host, int64_t t, char *out, size_t len)
+{
+	char s[17];
+	stamp(t, s);
+	int n = snprintf(out, len, "%s/full/%s.kbk", host, s);
+	return n < 0 || (size_t)n >= len || strchr(host, '/') || !backup_name_valid(out) ? -EINVAL : 0;
+}
+
+int backup_binlog_name(const char *host, int64_t t, const char *file, char *out, size_t len)
+{
+	char s[17];
+	stamp(t, s);
+	int n = snprintf(out, len, "%s/binlog/%s-%s.kbk", host, s, file);
+	return n < 0 || (size_t)n >= len || strchr(host, '/') || strchr(file, '/') || !backup_name_valid(out) ? -EINVAL : 0;
+}
+
+void binlog_list_free(struct binlog_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->files[i]);
+	free(l->files);
+	free(l->dir);
+	memset(l, 0, sizeof *l);
+}
+
+int binlog_list_parse(const char *text, size_t len, struct binlog_list *out)
+{
+	memset(out, 0, sizeof *out);
+	if (memchr(text, '\0', len))
+		return -EBADMSG;
+	_cleanup_free_ char *copy = xstrndup(text, len);
+	char *save = NULL, *line = strtok_r(copy, "\n", &save);
+	if (!line)
+		return -EBADMSG;
+	if (!strcmp(line, "NULL"))
+		return -ENOENT;
+	char *slash = strrchr(line, '/');
+	if (line[0] != '/' || !slash)
+		return -EBADMSG;
+	out->dir = slash == line ? xstrdup("/") : xstrndup(line, (size_t)(slash - line));
+	size_t cap = 0;
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		char *tab = strchr(line, '\t');
+		if (tab)
+			*tab = '\0';
+		/* a file name the server made: [A-Za-z0-9._-], never "." or ".." */
+		bool ok = *line && strcmp(line, ".") && strcmp(line, "..");
+		for (const char *p = line; ok && *p; p++)
+			ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+			     *p == '_' || *p == '-';
+		if (!ok) {
+			binlog_list_free(out);
+			return -EBADMSG;
+		}
+		out->files = xgrow(out->files, &cap, out->n + 1, sizeof *out->files);
+		out->files[out->n++] = xstrdup(line);
+	}
+	if (!out->n) {
+		binlog_list_free(out);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* "base.000123" -> base length and 123; false without a numeric extension. */
+static bool binlog_seq(const char *f, size_t *base, uint64_t *seq)
+{
+	const char *dot = strrchr(f, '.');
+	if (!dot || !dot[1] || parse_u64(dot + 1, 0, UINT64_MAX, seq) < 0)
+		return false;
+	*base = (size_t)(dot - f);
+	return true;
+}
+
+void binlog_pending(const struct binlog_list *l, const char *last, size_t *from, bool *gap)
+{
+	*from = 0;
+	*gap = false;
+	size_t lb, fb;
+	uint64_t ls, fs;
+	bool newer_or_same = false;
+	if (!last || !*last || !binlog_seq(last, &lb, &ls))
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!binlog_seq(l->files[i], &fb, &fs) || fb != lb || strncmp(l->files[i], last, lb))
+			continue;   /* another basename: not comparable */
+		newer_or_same |= fs >= ls;
+		if (fs <= ls)
+			*from = i + 1;
+		else if (i == 0 && fs > ls + 1)
+			*gap = true;
+	}
+	/* every file older than the last shipped: the server's numbering began
+	 * again (a new data directory), so all of them are new */
+	if (!newer_or_same)
+		*from = 0;
+}
+
+/* ---- running ---- */
+
+struct run {
+	const char *root;
+	struct backup_conf conf;
+	uint8_t pk[32];
+	char *ak, *sk;
+	char why[2048];
+};
+
+static char *below(const char *root, const char *abs)
+{
+	return xasprintf("%s%s", strcmp(root, "/") ? root : "", abs);
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static char *secret_file(struct run *x, const char *name)
+{
+	_cleanup_free_ char *p = below(x->root, KILN_SECRETS_DIR "/"), *q = xasprintf("%s%s", p, name);
+	char *v = NULL;
+	size_t len;
+	int r = read_input(q, INPUT_NOFOLLOW | INPUT_PRIVATE, 4096, &v, &len);
+	if (r < 0) {
+		snprintf(x->why, sizeof x->why, "%s %s", q, input_strerror(r));
+		return NULL;
+	}
+	while (len && (v[len - 1] == '\n' || v[len - 1] == '\r'))
+		v[--len] = '\0';
+	return v;
+}
+
+static int run_setup(struct run *x)
+{
+	_cleanup_free_ char *cp = below(x->root, KILN_BACKUP_CONF), *pp = below(x->root, KILN_BACKUP_PUB);
+	_cleanup_free_ char *text = NULL, *pub = NULL;
+	size_t len;
+	const char *why;
+	int r = read_input(cp, INPUT_NOFOLLOW, CONF_MAX, &text, &len);
+	if (r < 0) {
+		snprintf(x->why, sizeof x->why, "%s %s (does the profile have backup:?)", cp, input_strerror(r));
+		return r;
+	}
+	if (backup_conf_parse(text, len, &x->conf, &why) < 0) {
+		snprintf(x->why, sizeof x->why, "%s: %s", cp, why);
+		return -EBADMSG;
+	}
+	if ((r = read_input(pp, INPUT_NOFOLLOW, 4096, &pub, &len)) < 0) {
+		snprintf(x->why, sizeof x->why, "the operator's backup key: %s %s", pp, input_strerror(r));
+		return r;
+	}
+	if (backup_pub_parse(pub, len, x->pk) < 0) {
+		snprintf(x->why, sizeof x->why, "%s is not a kiln backup public key", pp);
+		return -EBADMSG;
+	}
+	if (!(x->ak = secret_file(x, "minio_backup_access_key")) || !(x->sk = secret_file(x, "minio_backup_secret_key")))
+		return -ENOKEY;
+	return 0;
+}
+
+static void run_free(struct run *x)
+{
+	backup_conf_free(&x->conf);
+	wipe_free(x->ak);
+	wipe_free(x->sk);
+}
+
+/* The last non-empty line of a tool's stderr, printable ASCII only. */
+static void last_line(const struct buf *err, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (!err->data || !err->len)
+		return;
+	size_t e = err->len;
+	while (e && (err->data[e - 1] == '\n' || err->data[e - 1] == '\r' || err->data[e - 1] == ' '))
+		e--;
+	size_t s = e;
+	while (s && err->data[s - 1] != '\n')
+		s--;
+	size_t k = 0;
+	for (size_t i = s; i < e && k + 1 < len; i++)
+		out[k++] = err->data[i] >= 0x20 && err->data[i] < 0x7f ? err->data[i] : '?';
+	out[k] = '\0';
+}
+
+/* One object: header, then bytes from feed (a spawned tool or a file),
+ * sealed and uploaded as they come. */
+struct object {
+	struct run *x;
+	struct s3_upload *up;
+	struct backup_writer *w;
+	int error;                  /* the writer's or the upload's first error */
+	uint64_t plain;
+};
+
+static int object_begin(struct object *o, struct run *x, const char *kind, const char *name, int64_t now)
+{
+	memset(o, 0, sizeof *o);
+	o->x = x;
+	struct s3_conn c = { .endpoint = x->conf.endpoint, .access_key = x->ak, .secret_key = x->sk,
+			     .timeout_ms = 30000 };
+	int r = s3_upload_begin(&o->up, &c, x->conf.bucket, name, "application/octet-stream", 0);
+	if (r < 0) {
+		snprintf(x->why, sizeof x->why, "%s: cannot start the upload", name);
+		return r;
+	}
+	struct backup_meta m = { .created = now };
+	snprintf(m.kind, sizeof m.kind, "%s", kind);
+	snprintf(m.name, sizeof m.name, "%s", name);
+	if ((r = backup_writer_init(&o->w, x->pk, &m, s3_upload_sink, o->up)) < 0) {
+		snprintf(x->why, sizeof x->why, "%s: %s", name, *s3_upload_why(o->up) ? s3_upload_why(o->up) : strerror(-r));
+		return o->error = r;
+	}
+	return 0;
+}
+
+static int object_feed(void *ud, const void *data, size_t len)
+{
+	struct object *o = ud;
+	if (o->error)
+		return o->error;
+	int r = backup_writer_write(o->w, data, len);
+	if (r < 0)
+		return o->error = r;
+	o->plain += len;
+	return 0;
+}
+
+/* 0 once the object is whole in the bucket; *bytes its size there. */
+static int object_finish(struct object *o, const char *name, unsigned long long *bytes)
+{
+	int r = o->error;
+	if (r == 0 && (r = backup_writer_finish(o->w)) == 0)
+		r = s3_upload_finish(o->up, bytes);
+	if (r < 0 && !o->x->why[0])
+		snprintf(o->x->why, sizeof o->x->why, "uploading %s to %s: %s", name, o->x->conf.bucket,
+			 *s3_upload_why(o->up) ? s3_upload_why(o->up) : strerror(-r));
+	return r;
+}
+
+static void object_free(struct object *o)
+{
+	backup_writer_free(o->w);
+	s3_upload_free(o->up);   /* aborts an unfinished upload */
+	o->w = NULL;
+	o->up = NULL;
+}
+
+static void human(unsigned long long n, char *out, size_t len)
+{
+	if (n < 10240)
+		snprintf(out, len, "%llu B", n);
+	else if (n < 10ull << 20)
+		snprintf(out, len, "%.1f KiB", (double)n / 1024);
+	else if (n < 10ull << 30)
+		snprintf(out, len, "%.1f MiB", (double)n / (1 << 20));
+	else
+		snprintf(out, len, "%.1f GiB", (double)n / (1u << 30));
+}
+
+/* mariadb-backup / the client, with the conf's defaults file first. */
+static size_t tool_argv(const struct run *x, const char *tool, const char **argv, char **own)
+{
+	size_t n = 0;
+	argv[n++] = tool;
+	if (x->conf.defaults_file)
+		argv[n++] = own[0] = xasprintf("--defaults-file=%s", x->conf.defaults_file);
+	argv[n++] = own[1] = xasprintf("--socket=%s", x->conf.socket);
+	argv[n++] = "--user=root";
+	return n;
+}
+
+static int run_full(struct run *x, char *done, size_t done_len)
+{
+	int64_t now = (int64_t)time(NULL);
+	char name[BACKUP_NAME_MAX + 1];
+	if (backup_full_name(x->conf.host, now, name, sizeof name) < 0) {
+		snprintf(x->why, sizeof x->why, "no object name for host %s", x->conf.host);
+		return -EINVAL;
+	}
+	struct object o;
+	int r = object_begin(&o, x, "mariadb-full", name, now);
+	if (r < 0) {
+		object_free(&o);
+		return r;
+	}
+	char *own[2] = { NULL, NULL };
+	const char *argv[12];
+	size_t n = tool_argv(x, "mariadb-backup", argv, own);
+	argv[n++] = "--backup";
+	argv[n++] = "--stream=xbstream";
+	argv[n] = NULL;
+	struct buf err;
+	buf_init(&err);
+	struct spawn_opts so = { .argv = argv, .err = &err, .err_tail = true, .on_data = object_feed, .ud = &o };
+	time_t t0 = time(NULL);
+	int st = spawn(&so);
+	free(own[0]);
+	free(own[1]);
+	unsigned long long bytes = 0;
+	if (o.error) {
+		/* the stream was stopped because sealing or uploading failed */
+		snprintf(x->why, sizeof x->why, "uploading %s to %s: %s", name, x->conf.bucket,
+			 *s3_upload_why(o.up) ? s3_upload_why(o.up) : strerror(-o.error));
+		r = o.error;
+	} else if (st != 0) {
+		char line[300];
+		last_line(&err, line, sizeof line);
+		if (st == -ENOENT)
+			snprintf(x->why, sizeof x->why, "mariadb-backup is not installed");
+		else
+			snprintf(x->why, sizeof x->why, "mariadb-backup failed (exit %d): %s", st, line);
+		r = st < 0 ? st : -EIO;
+	} else
+		r = object_finish(&o, name, &bytes);
+	buf_free(&err);
+	object_free(&o);
+	if (r < 0)
+		return r;
+	char h[32];
+	human(bytes, h, sizeof h);
+	snprintf(done, done_len, "%s, %s in %lld s", name, h, (long long)(time(NULL) - t0));
+	return 0;
+}
+
+static int read_last(const char *path, char *out, size_t len)
+{
+	char *t = NULL;
+	size_t n;
+	out[0] = '\0';
+	int r = read_input(path, INPUT_NOFOLLOW, 4096, &t, &n);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	while (n && (t[n - 1] == '\n' || t[n - 1] == '\r'))
+		t[--n] = '\0';
+	if (n >= len || strchr(t, '/') || strchr(t, '\n')) {
+		free(t);
+		return -EBADMSG;
+	}
+	memcpy(out, t, n + 1);
+	free(t);
+	return 0;
+}
+
+static int ship_file(struct run *x, const char *dir, const char *file, int64_t now, unsigned long long *bytes)
+{
+	char name[BACKUP_NAME_MAX + 1];
+	if (backup_binlog_name(x->conf.host, now, file, name, sizeof name) < 0) {
+		snprintf(x->why, sizeof x->why, "no object name for binary log %s", file);
+		return -EINVAL;
+	}
+	_cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(x->why, sizeof x->why, "%s: %s", p, strerror(e));
+		return -e;
+	}
+	struct object o;
+	int r = object_begin(&o, x, "binlog", name, now);
+	static char chunk[1u << 16];
+	while (r == 0) {
+		ssize_t k = read(fd, chunk, sizeof chunk);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			snprintf(x->why, sizeof x->why, "reading %s: %s", p, strerror(-r));
+		} else if (k == 0)
+			break;
+		else if ((r = object_feed(&o, chunk, (size_t)k)) < 0)
+			snprintf(x->why, sizeof x->why, "uploading %s to %s: %s", name, x->conf.bucket,
+				 *s3_upload_why(o.up) ? s3_upload_why(o.up) : strerror(-r));
+	}
+	close(fd);
+	if (r == 0)
+		r = object_finish(&o, name, bytes);
+	object_free(&o);
+	return r;
+}
+
+static int run_binlogs(struct run *x, char *done, size_t done_len)
+{
+	char *own[2] = { NULL, NULL };
+	const char *argv[12];
+	size_t n = tool_argv(x, "mariadb", argv, own);
+	argv[n++] = "--batch";
+	argv[n++] = "--skip-column-names";
+	argv[n] = NULL;
+	static const char sql[] = "SELECT @@log_bin_basename;\n"
+				  "FLUSH BINARY LOGS;\n"     /* close the open log: its writes ship now */
+				  "SHOW BINARY LOGS;\n";
+	struct buf out, err;
+	buf_init(&out);
+	buf_init(&err);
+	int st = spawn_io(argv, sql, sizeof sql - 1, &out, &err, 1u << 20);
+	free(own[0]);
+	free(own[1]);
+	struct binlog_list l = { 0 };
+	int r = 0;
+	if (st != 0) {
+		char line[300];
+		last_line(&err, line, sizeof line);
+		if (st == -ENOENT)
+			snprintf(x->why, sizeof x->why, "the mariadb client is not installed");
+		else if (strstr(line, "not using binary logging") || (out.data && !strncmp(out.data, "NULL\n", 5)))
+			snprintf(x->why, sizeof x->why, "binary logging is off in MariaDB");
+		else
+			snprintf(x->why, sizeof x->why, "listing the binary logs failed (exit %d): %s", st, line);
+		r = st < 0 ? st : -EIO;
+	} else if ((r = binlog_list_parse(out.data ? out.data : "", out.len, &l)) < 0)
+		snprintf(x->why, sizeof x->why, r == -ENOENT ? "binary logging is off in MariaDB"
+							    : "the server's list of binary logs is not understood");
+	buf_free(&out);
+	buf_free(&err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *sdir = below(x->root, KILN_STATE_DIR);
+	_cleanup_free_ char *sp = xasprintf("%s/" KILN_BACKUP_BINLOG_STATE, sdir);
+	char last[256];
+	if ((r = read_last(sp, last, sizeof last)) < 0) {
+		snprintf(x->why, sizeof x->why, "%s %s", sp, r == -EBADMSG ? "is not a binary log's name" : input_strerror(r));
+		binlog_list_free(&l);
+		return r;
+	}
+	size_t from;
+	bool gap;
+	binlog_pending(&l, last, &from, &gap);
+	int64_t now = (int64_t)time(NULL);
+	unsigned long long total = 0;
+	size_t shipped = 0;
+	for (size_t i = from; i + 1 < l.n && r == 0; i++) {
+		unsigned long long b = 0;
+		if ((r = ship_file(x, l.dir, l.files[i], now, &b)) < 0)
+			break;
+		char line[300];
+		int k = snprintf(line, sizeof line, "%s\n", l.files[i]);
+		if ((r = mkdir_p(sdir, 0755)) < 0 || (r = write_file_atomic(sp, line, (size_t)k, 0644)) < 0) {
+			snprintf(x->why, sizeof x->why, "writing %s: %s", sp, strerror(-r));
+			break;
+		}
+		total += b;
+		shipped++;
+	}
+	if (r == 0 && gap) {
+		snprintf(x->why, sizeof x->why, "binary logs after %s were purged before they were shipped (%s is the oldest "
+			 "left): the point-in-time chain has a hole until the next full backup", last, l.files[0]);
+		r = -ESTALE;
+	}
+	if (r < 0) {
+		binlog_list_free(&l);
+		return r;
+	}
+	char h[32];
+	human(total, h, sizeof h);
+	if (shipped)
+		snprintf(done, done_len, "%zu binary log%s (%s to %s), %s", shipped, shipped == 1 ? "" : "s",
+			 l.files[from], l.files[from + shipped - 1], h);
+	else
+		snprintf(done, done_len, "no closed binary log to ship");
+	binlog_list_free(&l);
+	return 0;
+}
+
+/* The run's end in KILN_BACKUP_STATUS_NAME. */
+static int record(const char *root, const char *step, int r, const char *text)
+{
+	_cleanup_free_ char *dir = below(root, KILN_STATE_DIR);
+	_cleanup_free_ char *p = xasprintf("%s/" KILN_BACKUP_STATUS_NAME, dir);
+	_cleanup_free_ char *lp = xasprintf("%s/.backup.lock", dir);
+	struct status s;
+	int e = mkdir_p(dir, 0755);
+	/* full and binlogs runs may end at once: one read-change-write at a time */
+	int lock = e == 0 ? open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
+	if (lock >= 0)
+		while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
+			;
+	e = status_load(p, &s);
+	if (e < 0) {
+		log_warn("%s is unreadable (%s): starting it afresh", p, strerror(-e));
+		memset(&s, 0, sizeof s);
+	}
+	status_set(&s, step, r < 0 ? STEP_FAILED : STEP_DONE, "%s", text);
+	e = status_save(p, &s);
+	if (e < 0)
+		log_error_errno(e, "writing %s", p);
+	status_free(&s);
+	if (lock >= 0)
+		close(lock);
+	return e;
+}
+
+/* One run of a kind at a time (a timer's and one started by hand): two
+ * binary-log runs at once could ship a log twice or lose the state. The
+ * lock is held until the process ends; its fd is returned. */
+static int run_lock(const char *root, const char *step)
+{
+	_cleanup_free_ char *dir = below(root, KILN_STATE_DIR);
+	_cleanup_free_ char *p = xasprintf("%s/.%s.lock", dir, step);
+	int r = mkdir_p(dir, 0755);
+	if (r < 0)
+		return log_error_errno(r, "creating %s", dir);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return log_error_errno(errno, "opening %s", p);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return log_error_errno(EBUSY, "%s: another run is still going (%s is held)", step, p);
+		return log_error_errno(e, "locking %s", p);
+	}
+	return fd;
+}
+
+int backup_run(const char *root, enum backup_kind kind)
+{
+	const char *step = kind == BACKUP_RUN_FULL ? "backup-full" : "backup-binlogs";
+	struct run x = { .root = root };
+	char done[2048] = "";
+	int lock = run_lock(root, step);
+	if (lock < 0)
+		return lock;   /* not recorded: the run that holds it will record its own end */
+	int r = run_setup(&x);
+	if (r == 0)
+		r = kind == BACKUP_RUN_FULL ? run_full(&x, done, sizeof done) : run_binlogs(&x, done, sizeof done);
+	if (r < 0) {
+		log_error("%s failed: %s", step, x.why[0] ? x.why : strerror(-r));
+		record(root, step, r, x.why[0] ? x.why : strerror(-r));
+	} else {
+		log_info("%s: %s", step, done);
+		r = record(root, step, 0, done);
+	}
+	run_free(&x);
+	close(lock);
+	return r;
+}

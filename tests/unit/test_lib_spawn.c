@@ -1,0 +1,88 @@
+/* lib/spawn.c's stream options: on_data sees every byte of stdout in order
+ * and can stop the child; err_tail keeps the end of a long stderr. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include "lib/spawn.h"
+
+struct sink {
+	uint64_t bytes;
+	uint32_t sum;
+	uint64_t stop_after;
+};
+
+static int on_data(void *ud, const void *data, size_t len)
+{
+	struct sink *s = ud;
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++)
+		s->sum = s->sum * 31 + p[i];
+	s->bytes += len;
+	return s->stop_after && s->bytes >= s->stop_after ? -EIO : 0;
+}
+
+/* 3 MiB through the callback, byte for byte what the child wrote. */
+static void test_on_data_streams(void **state)
+{
+	(void)state;
+	const char *argv[] = { "sh", "-c", "head -c 3145728 /dev/zero | tr '\\0' 'k'; printf end", NULL };
+	struct sink s = { 0 };
+	struct spawn_opts o = { .argv = argv, .on_data = on_data, .ud = &s };
+	assert_int_equal(spawn(&o), 0);
+	assert_int_equal(s.bytes, 3145728 + 3);
+	uint32_t want = 0;
+	for (size_t i = 0; i < 3145728; i++)
+		want = want * 31 + 'k';
+	want = ((want * 31 + 'e') * 31 + 'n') * 31 + 'd';
+	assert_int_equal(s.sum, want);
+}
+
+/* A refusal stops the stream: the child is ended, spawn returns. */
+static void test_on_data_stops_the_child(void **state)
+{
+	(void)state;
+	const char *argv[] = { "sh", "-c", "while :; do printf xxxxxxxxxxxxxxxx; done", NULL };
+	struct sink s = { .stop_after = 1 };
+	struct spawn_opts o = { .argv = argv, .on_data = on_data, .ud = &s };
+	int st = spawn(&o);
+	assert_true(st != 0);   /* killed (SIGTERM) or ended by SIGPIPE */
+	assert_true(s.bytes >= 1);
+}
+
+static void test_err_tail(void **state)
+{
+	(void)state;
+	const char *argv[] = { "sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo \"line $i of chatter chatter chatter\" >&2; "
+					   "i=$((i+1)); done; echo 'the real error' >&2; exit 3", NULL };
+	struct buf err;
+	buf_init(&err);
+	struct spawn_opts o = { .argv = argv, .err = &err, .err_tail = true };
+	assert_int_equal(spawn(&o), 3);
+	assert_true(err.len <= 64 * 1024);
+	assert_true(err.len > 60 * 1024);
+	assert_non_null(strstr(err.data, "the real error\n"));
+	assert_null(strstr(err.data, "line 0 of"));
+	buf_free(&err);
+	/* without err_tail: the first 64 KiB, as before */
+	buf_init(&err);
+	o.err_tail = false;
+	assert_int_equal(spawn(&o), 3);
+	assert_non_null(strstr(err.data, "line 0 of"));
+	assert_null(strstr(err.data, "the real error"));
+	buf_free(&err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_on_data_streams),
+		cmocka_unit_test(test_on_data_stops_the_child),
+		cmocka_unit_test(test_err_tail),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
