@@ -24,22 +24,11 @@ const struct host *backup_store_host(const struct model *m)
 	return NULL;
 }
 
-static void free_flows(struct backup_settings *s)
-{
-	for (size_t i = 0; i < s->n_flows; i++) {
-		free(s->flows[i].from.name);
-		free(s->flows[i].to.name);
-	}
-	free(s->flows);
-	s->flows = NULL;
-	s->n_flows = 0;
-}
-
 void backup_derive_flows(struct model *m)
 {
 	struct backup_settings *s = &m->backup;
 	size_t cap = 0;
-	free_flows(s);
+	flows_free(&s->flows, &s->n_flows);
 	if (!s->on)
 		return;
 	for (size_t i = 0; i < m->n_hosts; i++) {
@@ -61,7 +50,7 @@ void backup_derive_flows(struct model *m)
 
 void backup_settings_free(struct backup_settings *s)
 {
-	free_flows(s);
+	flows_free(&s->flows, &s->n_flows);
 	free(s->bucket);
 	memset(s, 0, sizeof *s);
 }

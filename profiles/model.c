@@ -276,6 +276,17 @@ static void ethernet_free(struct ethernet *e)
 	free(e->macaddress);
 }
 
+void flows_free(struct flow **flows, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++) {
+		free((*flows)[i].from.name);
+		free((*flows)[i].to.name);
+	}
+	free(*flows);
+	*flows = NULL;
+	*n = 0;
+}
+
 void model_free(struct model *m)
 {
 	if (!m)
@@ -306,11 +317,7 @@ void model_free(struct model *m)
 	for (size_t i = 0; i < m->n_ssh_from; i++)
 		free(m->ssh_from[i].name);
 	free(m->ssh_from);
-	for (size_t i = 0; i < m->n_flows; i++) {
-		free(m->flows[i].from.name);
-		free(m->flows[i].to.name);
-	}
-	free(m->flows);
+	flows_free(&m->flows, &m->n_flows);
 	free(m->roles.mysql.database);
 	free(m->roles.mysql.user);
 	strv_free(m->roles.mysql.setting_keys, m->roles.mysql.n_settings);

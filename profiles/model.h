@@ -130,6 +130,8 @@ struct flow {
 	enum proto proto;
 	struct src_pos pos;
 };
+/* Frees a list of flows (their endpoint names) and empties it. */
+void flows_free(struct flow **flows, size_t *n);
 
 struct bucket {
 	char *name;

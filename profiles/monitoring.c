@@ -98,24 +98,13 @@ static void add_flow(struct monitoring_settings *s, size_t *cap, struct endpoint
 						.pos = s->pos };
 }
 
-static void free_flows(struct monitoring_settings *s)
-{
-	for (size_t i = 0; i < s->n_flows; i++) {
-		free(s->flows[i].from.name);
-		free(s->flows[i].to.name);
-	}
-	free(s->flows);
-	s->flows = NULL;
-	s->n_flows = 0;
-}
-
 void monitoring_derive_flows(struct model *m)
 {
 	struct monitoring_settings *s = &m->monitoring;
 	const struct host *mon = monitoring_host(m);
 	struct ipv4_net none = { 0, 0 };
 	size_t cap = 0;
-	free_flows(s);
+	flows_free(&s->flows, &s->n_flows);
 	if (!mon)
 		return;
 	/* Scrapes: the monitoring host to every other host's exporters. Its own
@@ -158,6 +147,6 @@ void monitoring_settings_free(struct monitoring_settings *s)
 	free(s->smtp_smarthost);
 	free(s->smtp_from);
 	free(s->archive_bucket);
-	free_flows(s);
+	flows_free(&s->flows, &s->n_flows);
 	memset(s, 0, sizeof *s);
 }
