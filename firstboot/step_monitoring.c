@@ -279,6 +279,7 @@ int step_monitoring(struct agent *a)
 	if ((r = mon_units(a)) < 0)
 		return r;
 	/* kiln-metrics.timer's first run (5 s after it starts) writes the first metrics */
+	log_info("monitoring: its units started without waiting; checked at the end of the run");
 	a->monitoring_started = true;
 	status_set(&a->status, STEP, STEP_RUNNING, "units started; checked once the later steps are over");
 	return agent_save(a);
@@ -338,6 +339,7 @@ int monitoring_check(struct agent *a)
 	size_t n = mon_wants(a, u);
 	char why[400] = "";
 	int r = 0;
+	log_info("monitoring: checking its %zu units", n);
 	if (a->no_services) {
 		/* no systemd to ask: the command recorded, the units taken as up */
 		const char *show[] = { "systemctl", "show", NULL };
@@ -347,8 +349,7 @@ int monitoring_check(struct agent *a)
 		static const struct unit_wait_opts o = { .timeout_ms = MON_CHECK_TIMEOUT_MS, .settle_ms = 2000, .poll_ms = 1000 };
 		const struct unit_wait_ops ops = { show_units, now_ms, sleep_ms, NULL };
 		if ((r = unit_wait(&ops, &o, u, n, why, sizeof why)) < 0)
-			return agent_step_end(a, STEP, r, "a monitoring unit did not come up: %s (systemctl status; journalctl -u)",
-					      why);
+			return agent_step_end(a, STEP, r, "the monitoring units: %s (see systemctl status, journalctl -u)", why);
 	}
 	if (monitoring_is_host(m, a->host))
 		return agent_step_end(a, STEP, 0, "Prometheus, Alertmanager, journal-remote and the exporters running");
