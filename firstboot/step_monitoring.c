@@ -211,7 +211,7 @@ static int systemctl_all(struct agent *a, const char *const verb[], size_t n_ver
 /* The files the units read, one daemon-reload, then every unit enabled (for
  * later boots) and (re)started so it reads new keys: one systemctl job each,
  * without waiting (monitoring_check has the verdict). enable --no-reload:
- * each enable would otherwise reload systemd again, seconds under TCG. */
+ * each enable would otherwise make systemd reload its units again. */
 static int mon_units(struct agent *a)
 {
 	const struct model *m = a->model;
