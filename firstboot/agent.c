@@ -232,12 +232,15 @@ int agent_run(struct agent *a, bool early)
 		const struct step *st = status_step(&a->status, s->name);
 		if (st && (st->state == STEP_DONE || st->state == STEP_SKIPPED))
 			continue;
-		if ((r = s->run(a)) < 0) {
-			if (!early)
-				monitoring_after_failure(a);   /* a failed host still reports (monitoring:) */
-			return r;
-		}
+		if ((r = s->run(a)) < 0)
+			break;
 		agent_checkpoint(s->name);
 	}
-	return 0;
+	if (early)
+		return r;
+	/* The monitoring units came up while the later steps ran: now their verdict. */
+	int rc = monitoring_check(a);
+	if (r < 0)
+		monitoring_after_failure(a);   /* a failed host still reports (monitoring:) */
+	return r < 0 ? r : rc;
 }

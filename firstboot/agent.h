@@ -27,6 +27,7 @@ struct agent {
 	struct model *model;       /* the seed's topology, parsed (valid with seed_open) */
 	const struct host *host;   /* this host in model */
 	struct overrides overrides;  /* OVF overrides applied to model (firstboot/overrides.h) */
+	bool monitoring_started;   /* step_monitoring queued its units; monitoring_check owes the verdict */
 };
 
 /* The steps after "seed", in order. Which of them still owe work is the
@@ -47,7 +48,9 @@ extern const size_t agent_n_steps;
  * the caller saves it. */
 void agent_owe(struct agent *a, const char *step, const char *why_fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The whole run: the seed step, then every step still owed (the early stage
- * stops before the late-only ones). 0, or the first failing step's -errno. */
+ * stops before the late-only ones), then (late stage) the verdict on the
+ * monitoring units started without waiting (monitoring_check). 0, or the
+ * first failing step's -errno. */
 int agent_run(struct agent *a, bool early);
 
 /* Tests: called at every point where the durable record changes (after each
@@ -97,7 +100,16 @@ int step_identity(struct agent *a);
 int step_secrets(struct agent *a);
 int step_datadisk(struct agent *a);
 int step_role(struct agent *a);
+/* Without a monitoring: section the step is skipped. Otherwise it does its
+ * work and starts every unit monitoring needs in one job without waiting
+ * (systemctl restart --no-block), leaves the step "running" and sets
+ * a->monitoring_started: the steps after it go on while the units come up. */
 int step_monitoring(struct agent *a);
+/* After the other steps (agent_run): when step_monitoring started the units,
+ * wait (bounded) until each is up and stays up, then end the step: done, or
+ * failed naming the first unit that did not come up (a unit that needs a
+ * peer, journal upload, may still be retrying). 0 when nothing was started. */
+int monitoring_check(struct agent *a);
 /* After a failed step of the late stage, with monitoring: the exporters,
  * journal upload (or the monitoring host's Prometheus, Alertmanager and
  * journal-remote) and kiln-metrics.timer started as far as the steps done

@@ -10,14 +10,19 @@
  *               archive_drops, the archive writer, through the admin API
  *   monitoring  MinIO's bearer token (0600), minted from the metrics user
  *   every host  the metrics conf, kiln-metrics.timer, and the services
- *               enabled and (re)started so they read new keys
+ *               enabled and (re)started so they read new keys, all in one
+ *               systemctl job without waiting: the step stays "running"
+ *               while the later steps go on, and monitoring_check (at the
+ *               end of the run) marks it done or failed by the units' state
  * Without monitoring it is skipped. */
 #include "firstboot/agent.h"
 #include "firstboot/metrics.h"
 #include "firstboot/minio_token.h"
 #include "firstboot/role_minio.h"
 #include "firstboot/role_monitoring.h"
+#include "firstboot/unit_wait.h"
 #include "lib/log.h"
+#include "lib/spawn.h"
 #include "lib/xalloc.h"
 #include "profiles/monitoring.h"
 #include "profiles/mysql_engine.h"
@@ -29,6 +34,8 @@
 #include <unistd.h>
 
 #define STEP "monitoring"
+/* How long the agent waits for the monitoring units to come up (TCG is slow). */
+#define MON_CHECK_TIMEOUT_MS 120000
 
 /* After another step failed (monitoring_after_failure), nothing is this
  * step's failure: commands that fail are warnings and the rest goes on. */
@@ -160,26 +167,51 @@ static int write_timer_units(struct agent *a, const char *name, void (*service)(
 	return write_text(a, path, &b, 0644);
 }
 
-/* The units this host runs for monitoring, in start order (after a failed
- * step, the MySQL exporter only if its login was written). */
-static size_t services(const struct agent *a, const struct model *m, const struct host *h, const char **v)
+#define MON_MAX_UNITS 8
+
+/* The units this host runs for monitoring (after a failed step, the MySQL
+ * exporter only if its login was written), its timers last. */
+static size_t mon_wants(const struct agent *a, struct unit_want *v)
 {
+	const struct model *m = a->model;
+	const struct host *h = a->host;
 	size_t n = 0;
-	v[n++] = "prometheus-node-exporter.service";
+	v[n++] = (struct unit_want){ "prometheus-node-exporter.service", false };
 	char *cnf = agent_path(a, MON_MYSQLD_CNF);
 	if (h->role == ROLE_MYSQL && (!best_effort || access(cnf, F_OK) == 0))
-		v[n++] = "prometheus-mysqld-exporter.service";
+		v[n++] = (struct unit_want){ "prometheus-mysqld-exporter.service", false };
 	free(cnf);
 	if (!monitoring_is_host(m, h))
-		v[n++] = "systemd-journal-upload.service";
+		v[n++] = (struct unit_want){ "systemd-journal-upload.service", true };   /* retries until the monitoring host answers */
 	else {
-		v[n++] = "systemd-journal-remote.socket";
-		v[n++] = "prometheus-alertmanager.service";
-		v[n++] = "prometheus.service";
+		v[n++] = (struct unit_want){ "systemd-journal-remote.socket", false };
+		v[n++] = (struct unit_want){ "prometheus-alertmanager.service", false };
+		v[n++] = (struct unit_want){ "prometheus.service", false };
 	}
+	v[n++] = (struct unit_want){ "kiln-metrics.timer", false };
+	if (monitoring_is_host(m, h) && m->monitoring.archive_bucket)
+		v[n++] = (struct unit_want){ "kiln-archive-drops.timer", false };
 	return n;
 }
 
+/* systemctl VERB... followed by every unit of mon_wants. */
+static int systemctl_all(struct agent *a, const char *const verb[], size_t n_verb, const struct unit_want *u, size_t n,
+			 const char *what)
+{
+	const char *argv[4 + MON_MAX_UNITS + 1] = { "systemctl" };
+	size_t k = 1;
+	for (size_t i = 0; i < n_verb; i++)
+		argv[k++] = verb[i];
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = u[i].name;
+	argv[k] = NULL;
+	return run(a, argv, NULL, 0, what);
+}
+
+/* The files the units read, one daemon-reload, then every unit enabled (for
+ * later boots) and (re)started so it reads new keys: one systemctl job each,
+ * without waiting (monitoring_check has the verdict). enable --no-reload:
+ * each enable would otherwise make systemd reload its units again. */
 static int mon_units(struct agent *a)
 {
 	const struct model *m = a->model;
@@ -192,44 +224,31 @@ static int mon_units(struct agent *a)
 		return r;
 	if ((r = write_timer_units(a, "kiln-metrics", monitoring_metrics_service, monitoring_metrics_timer)) < 0)
 		return r;
-	const char *units[8];
-	size_t n = services(a, m, h, units);
-	const char *reload[] = { "systemctl", "daemon-reload", NULL };
-	if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
+	if (monitoring_is_host(m, h) && m->monitoring.archive_bucket &&
+	    (r = write_timer_units(a, "kiln-archive-drops", monitoring_archive_service, monitoring_archive_timer)) < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		/* enable for later boots; restart so a new seed's keys are read */
-		const char *en[] = { "systemctl", "enable", units[i], NULL };
-		const char *re[] = { "systemctl", "restart", units[i], NULL };
-		char what[120];
-		snprintf(what, sizeof what, "starting %s", units[i]);
-		if ((r = run(a, en, NULL, 0, what)) < 0 || (r = run(a, re, NULL, 0, what)) < 0)
-			return r;
-	}
+	struct unit_want u[MON_MAX_UNITS];
+	size_t n = mon_wants(a, u);
+	static const char *const enable[] = { "enable", "--no-reload" }, *const restart[] = { "restart", "--no-block" };
+	const char *reload[] = { "systemctl", "daemon-reload", NULL };
+	if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
+	    (r = systemctl_all(a, enable, 2, u, n, "enabling the monitoring units")) < 0 ||
+	    (r = systemctl_all(a, restart, 2, u, n, "starting the monitoring units")) < 0)
+		return r;
 	if (monitoring_is_host(m, h)) {
 		/* a running journal-remote reads a new key only when restarted */
-		const char *jr[] = { "systemctl", "try-restart", "systemd-journal-remote.service", NULL };
+		const char *jr[] = { "systemctl", "try-restart", "--no-block", "systemd-journal-remote.service", NULL };
 		if ((r = run(a, jr, NULL, 0, "restarting systemd-journal-remote")) < 0)
 			return r;
 	}
-	if (monitoring_is_host(m, h) && m->monitoring.archive_bucket) {
-		if ((r = write_timer_units(a, "kiln-archive-drops", monitoring_archive_service,
-					     monitoring_archive_timer)) < 0)
-			return r;
-		const char *at[] = { "systemctl", "enable", "--now", "kiln-archive-drops.timer", NULL };
-		if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
-		    (r = run(a, at, NULL, 0, "starting kiln-archive-drops.timer")) < 0)
-			return r;
-	}
-	const char *timer[] = { "systemctl", "enable", "--now", "kiln-metrics.timer", NULL };
-	return run(a, timer, NULL, 0, "starting kiln-metrics.timer");
+	return 0;
 }
 
 void monitoring_after_failure(struct agent *a)
 {
 	if (!a->model || !a->host || !monitoring_on(a->model) || !status_done(&a->status, "identity") ||
-	    !status_done(&a->status, "secrets") || status_done(&a->status, STEP))
-		return;   /* nothing rendered or no keys yet, or it is all running already */
+	    !status_done(&a->status, "secrets") || status_done(&a->status, STEP) || a->monitoring_started)
+		return;   /* nothing rendered or no keys yet, or it is all started (and checked) already */
 	best_effort = true;
 	log_warn("a first-boot step failed: starting monitoring's exporters and metrics so the failure is seen");
 	if (monitoring_is_host(a->model, a->host) && model_has_role(a->model, ROLE_MINIO))
@@ -259,9 +278,82 @@ int step_monitoring(struct agent *a)
 		return r;
 	if ((r = mon_units(a)) < 0)
 		return r;
-	if (!a->no_services && metrics_run(a->root) < 0)
-		log_warn("the first kiln metrics run failed; kiln-metrics.timer tries again in 30 s");
-	if (monitoring_is_host(m, h))
+	/* kiln-metrics.timer's first run (5 s after it starts) writes the first metrics */
+	log_info("monitoring: its units started without waiting; checked at the end of the run");
+	a->monitoring_started = true;
+	status_set(&a->status, STEP, STEP_RUNNING, "units started; checked once the later steps are over");
+	return agent_save(a);
+}
+
+/* systemctl show's answer for the units (unit_wait's show). */
+static int show_units(void *ud, const struct unit_want *u, size_t n, struct buf *out, char *why, size_t why_len)
+{
+	(void)ud;
+	const char *argv[2 + 2 * 6 + MON_MAX_UNITS + 1] = { "systemctl", "show" };
+	static const char *const props[] = { UNIT_WAIT_PROPS };
+	size_t k = 2;
+	for (size_t i = 0; i < sizeof props / sizeof *props; i++) {
+		argv[k++] = "-p";
+		argv[k++] = props[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		argv[k++] = u[i].name;
+	argv[k] = NULL;
+	struct buf err;
+	buf_init(&err);
+	int st = spawn_capture(argv, out, &err, 64 << 10);
+	if (st != 0) {
+		size_t e = err.len;
+		while (e && (err.data[e - 1] == '\n' || err.data[e - 1] == ' '))
+			e--;
+		snprintf(why, why_len, "systemctl show exited %d%s%.*s", st, e ? ": " : "", (int)(e > 200 ? 200 : e),
+			 err.data ? err.data : "");
+	}
+	buf_free(&err);
+	return st == 0 ? 0 : st < 0 ? st : -EIO;
+}
+
+static int64_t now_ms(void *ud)
+{
+	(void)ud;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void sleep_ms(void *ud, unsigned ms)
+{
+	(void)ud;
+	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	while (nanosleep(&t, &t) < 0 && errno == EINTR)
+		;
+}
+
+int monitoring_check(struct agent *a)
+{
+	const struct step *st = status_step(&a->status, STEP);
+	if (!a->monitoring_started || !st || st->state != STEP_RUNNING)
+		return 0;   /* nothing started, or the verdict is in */
+	const struct model *m = a->model;
+	struct unit_want u[MON_MAX_UNITS];
+	size_t n = mon_wants(a, u);
+	char why[400] = "";
+	int r = 0;
+	log_info("monitoring: checking its %zu units", n);
+	if (a->no_services) {
+		/* no systemd to ask: the command recorded, the units taken as up */
+		const char *show[] = { "systemctl", "show", NULL };
+		if ((r = agent_exec(a, show, NULL, 0, why, sizeof why)) < 0)
+			return agent_step_end(a, STEP, r, "asking systemd about the monitoring units: %s", why);
+	} else {
+		static const struct unit_wait_opts o = { .timeout_ms = MON_CHECK_TIMEOUT_MS, .settle_ms = 2000, .poll_ms = 1000 };
+		const struct unit_wait_ops ops = { show_units, now_ms, sleep_ms, NULL };
+		if ((r = unit_wait(&ops, &o, u, n, why, sizeof why)) < 0)
+			return agent_step_end(a, STEP, r, "the monitoring units: %s (see systemctl status, journalctl -u)", why);
+	}
+	if (monitoring_is_host(m, a->host))
 		return agent_step_end(a, STEP, 0, "Prometheus, Alertmanager, journal-remote and the exporters running");
+	if (why[0])
+		return agent_step_end(a, STEP, 0, "exporters running, journal upload to %s retrying: %s", m->monitoring.host, why);
 	return agent_step_end(a, STEP, 0, "exporters running, journal uploaded to %s", m->monitoring.host);
 }

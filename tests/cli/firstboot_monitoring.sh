@@ -28,9 +28,11 @@ check_output "db1: the exporter's option file is root-only" '^600$' stat -c %a "
 check "db1: ... and holds the exporter's password" grep -qx "password=$(cat "$S/secrets/mysql_exporter_password")" \
 	"$R/etc/kiln/monitoring/mysqld-exporter.cnf"
 check_output "db1: the account's SQL goes to MariaDB on stdin (after the role's)" '^2$' grep -c '^mariadb --protocol=socket -uroot <stdin>$' "$R/var/lib/kiln/commands.log"
-check_output "db1: exporters and journal upload enabled and restarted, then the metrics timer" \
-	'daemon-reload systemctl enable prometheus-node-exporter.service systemctl restart prometheus-node-exporter.service systemctl enable prometheus-mysqld-exporter.service systemctl restart prometheus-mysqld-exporter.service systemctl enable systemd-journal-upload.service systemctl restart systemd-journal-upload.service systemctl enable --now kiln-metrics.timer$' \
-	bash -c "cmds '$R' | grep ^systemctl | tail -8 | tr '\n' ' ' | sed 's/ \$//'"
+check_output "db1: one reload, then exporters, journal upload and the metrics timer enabled and restarted in one job each, not waited for; asked about at the end" \
+	'^systemctl daemon-reload systemctl enable --no-reload prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl restart --no-block prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl show$' \
+	bash -c "cmds '$R' | grep ^systemctl | tail -4 | tr '\n' ' ' | sed 's/ \$//'"
+check "db1: no systemctl call waits for a monitoring unit" bash -c \
+	"! grep -E '^systemctl (restart|start|enable --now) (prometheus|systemd-journal|kiln-)' '$R/var/lib/kiln/commands.log'"
 check "db1: the rendered files are in place (identity)" test -s "$R/etc/systemd/system/prometheus-mysqld-exporter.service.d/kiln.conf"
 check "db1: host key and certificate from the seed" bash -c "test -s '$R/etc/kiln/tls/host.pem' && test \"\$(stat -c %a '$R/etc/kiln/secrets/host_tls_key')\" = 600"
 check "db1: no Prometheus client key" test ! -e "$R/etc/kiln/secrets/scrape_tls_key"
@@ -40,7 +42,7 @@ n=$(wc -l <"$R/var/lib/kiln/commands.log")
 check "db1: a second run re-does nothing" bash -c "run '$R' && test \$(wc -l < '$R/var/lib/kiln/commands.log') = $n"
 "$KILN" seed "$T/p.yaml" --host db1 --out "$R/etc/kiln/seed" --state "$S" 2>/dev/null
 check "db1: a newer seed re-runs the step (new keys are read)" bash -c \
-	"run '$R' && test \$(grep -c 'restart prometheus-mysqld-exporter' '$R/var/lib/kiln/commands.log') = 2"
+	"run '$R' && test \$(grep -c '^systemctl restart --no-block .*prometheus-mysqld-exporter' '$R/var/lib/kiln/commands.log') = 2"
 
 # --- minio1, the monitoring host: the bearer token, Prometheus and the rest
 R=$T/minio1; fb_mkroot "$R" "$S" minio "$T/minio1.seed"; fb_adddisk "$R" vdb
@@ -51,22 +53,29 @@ check_output "minio1: PyJWT reads it: the metrics user's, issuer prometheus" "^$
 	/usr/bin/python3 -c 'import jwt, sys
 c = jwt.decode(open(sys.argv[1]).read(), open(sys.argv[2]).read(), algorithms=["HS512"], issuer="prometheus"); print(c["sub"], c["iss"])' \
 	"$R/etc/kiln/monitoring/minio-token" "$S/secrets/minio_metrics_secret_key"
-check_output "minio1: journal-remote, Alertmanager and Prometheus started; journal-remote re-reads its key" \
-	'restart systemd-journal-remote.socket .*restart prometheus-alertmanager.service .*restart prometheus.service systemctl try-restart systemd-journal-remote.service' \
+check_output "minio1: journal-remote, Alertmanager, Prometheus and the timers started in one job; journal-remote re-reads its key" \
+	'systemctl restart --no-block prometheus-node-exporter.service systemd-journal-remote.socket prometheus-alertmanager.service prometheus.service kiln-metrics.timer kiln-archive-drops.timer systemctl try-restart --no-block systemd-journal-remote.service systemctl show' \
 	bash -c "cmds '$R' | tr '\n' ' '"
 check "minio1: no journal upload to itself" bash -c "! grep -q journal-upload '$R/var/lib/kiln/commands.log'"
 check "minio1: Prometheus' client key from the seed, root-only" test "$(stat -c %a "$R/etc/kiln/secrets/scrape_tls_key")" = 600
 check_output "minio1: the metrics conf builds the status page" '^status_page=https://127.0.1.3:9090$' cat "$R/etc/kiln/monitoring/metrics.conf"
 check_output "minio1: ... and archives the denied traffic into the bucket" '^archive_bucket=uploads archive_endpoint=http://127.0.1.3:9000 $' \
 	bash -c "grep ^archive_ '$R/etc/kiln/monitoring/metrics.conf' | tr '\n' ' '"
-check "minio1: kiln-archive-drops.timer written and started" bash -c \
-	"grep -q 'OnCalendar=' '$R/etc/systemd/system/kiln-archive-drops.timer' && grep -qx 'systemctl enable --now kiln-archive-drops.timer' '$R/var/lib/kiln/commands.log'"
+check "minio1: kiln-archive-drops.timer written and enabled" bash -c \
+	"grep -q 'OnCalendar=' '$R/etc/systemd/system/kiln-archive-drops.timer' && grep -q '^systemctl enable --no-reload .* kiln-archive-drops.timer$' '$R/var/lib/kiln/commands.log'"
 check "minio1: the archive writer's secrets from the seed" test -s "$R/etc/kiln/secrets/minio_archive_secret_key"
 
 # --- app1: nginx's status page for the metrics; the step comes before join
 R=$T/app1; fb_mkroot "$R" "$S" app "$T/app1.seed"
 run "$R" --join-deadline 1
 check_output "app1: monitoring done, join after it" 'monitoring +done.* join +failed' bash -c "fb_status '$R' | tr '\n' ' '"
+check_output "app1: its units started without waiting, asked about last" \
+	'systemctl restart --no-block prometheus-node-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl show $' \
+	bash -c "cmds '$R' | tr '\n' ' '"
+check "app1: ... after the join (which waited 1 s for its peers here), not before it" /usr/bin/python3 -c '
+import json, sys
+s = {x["name"]: x["updated"] for x in json.load(open(sys.argv[1]))["steps"]}
+sys.exit(not s["role"] < s["join"] <= s["monitoring"])' "$R/var/lib/kiln/status.json"
 check "app1: nginx's status page on loopback" grep -q 'listen 127.0.0.1:8081;' "$R/etc/nginx/conf.d/kiln-status.conf"
 check_output "app1: the app's health URL" '^app_health=http://127.0.0.1:8000/healthz$' cat "$R/etc/kiln/monitoring/metrics.conf"
 
@@ -77,7 +86,7 @@ fb_mkroot "$R" "$S" mysql "$T/db1-failed.seed"
 run "$R"   # no data disk: datadisk fails
 check_output "a failed step: datadisk failed, monitoring not done" 'datadisk +failed' fb_status "$R"
 check_output "... yet the node exporter, journal upload and the metrics timer were started" \
-	'restart prometheus-node-exporter.service .*restart systemd-journal-upload.service .*enable --now kiln-metrics.timer' \
+	'restart --no-block prometheus-node-exporter.service systemd-journal-upload.service kiln-metrics.timer' \
 	bash -c "cmds '$R' | tr '\n' ' '"
 check "... not the MySQL exporter: its login is not there yet" bash -c "! grep -q mysqld-exporter '$R/var/lib/kiln/commands.log'"
 check "... and the metrics conf is in place" test -s "$R/etc/kiln/monitoring/metrics.conf"

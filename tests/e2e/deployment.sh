@@ -48,6 +48,14 @@ trap cleanup EXIT
 ssh-keygen -q -t ed25519 -N '' -C kiln-e2e -f "$T/id" || { not_ok "ssh-keygen"; exit 1; }
 P=$T/deployment.yaml S=$T/state IMG=$T/images
 sed "s|@SSH_KEY@|$(cat "$T/id.pub")|" "$ROOT/tests/profiles/fixtures/deployment.yaml" > "$P"
+# KILN_E2E_MONITORING=0: the same deployment without its monitoring: section (the last one of the
+# fixture), images and seeds alike, and without tests/e2e/monitoring.sh: the other half of a
+# with/without pair for monitoring's first-boot cost (bench/RESULTS.md).
+MONITORING=${KILN_E2E_MONITORING:-1}
+if [ "$MONITORING" = 0 ]; then
+	sed -i '/^# Monitoring (docs\/monitoring.md)/,$d' "$P"
+	check "without monitoring: the profile has no monitoring: section" bash -c "! grep -q '^monitoring:' '$P'"
+fi
 check "keys init" "$KILN" keys init "$P" --state "$S"
 check "secrets init" "$KILN" secrets init "$P" --state "$S"
 check "the demo app's container archive, made offline (kiln rootfs, podman import and save)" \
@@ -273,7 +281,9 @@ check "the stranger's packets were counted as drops (${before:-?} -> ${after:-?}
 check_output "and logged" 'kiln-drop: .*SRC=192\.168\.40\.201 .*DPT=3306' adm ${IP[db1]} 'journalctl -k --no-pager'
 
 # --- monitoring: scrapes, alerts, central logs, exporter reach, status page
-. "$(dirname "$0")/monitoring.sh"
+if [ "$MONITORING" != 0 ]; then
+	. "$(dirname "$0")/monitoring.sh"
+fi
 
 # --- no secret value in any console, journal or status file
 for h in app1 db1 minio1; do

@@ -104,6 +104,16 @@ prom "$PROM/api/v1/query?query=%7Bjob%3D~%22.%2B%22%7D" >"$T/series.json" 2>/dev
 # --- the agents' resident memory per host (bench/RESULTS.md)
 for h in app1 db1 minio1; do
 	echo "# $h agents RSS (KiB): $(adm ${IP[$h]} 'for u in prometheus-node-exporter prometheus-mysqld-exporter systemd-journal-upload prometheus prometheus-alertmanager systemd-journal-remote; do p=$(systemctl show -p MainPID --value $u.service 2>/dev/null); [ -n "$p" ] && [ "$p" != 0 ] && echo -n "$u=$(ps -o rss= -p $p | tr -d " ") "; done' 2>/dev/null)"
-	echo "# $h monitoring step: $(adm ${IP[$h]} "python3 -c 'import json; s={x[\"name\"]:x[\"updated\"] for x in json.load(open(\"/var/lib/kiln/status.json\"))[\"steps\"]}; print(\"role->monitoring\", s[\"monitoring\"]-s[\"role\"], \"s\")'" 2>/dev/null)"
+	# From this boot's kiln-firstboot.service journal (no python3 on every host): when, after the late
+	# stage began, the step started its units (without waiting), began checking them, and the step ended.
+	echo "# $h monitoring step: $(adm ${IP[$h]} 'sh -s' 2>/dev/null <<'MONTIMES'
+upd() { sed -n "s/.*\"name\": \"$1\".*\"updated\": \([0-9]*\).*/\1/p" /var/lib/kiln/status.json; }
+journalctl -b -u kiln-firstboot.service -o short-unix --no-pager | awk -v role="$(upd role)" -v mon="$(upd monitoring)" '
+	NR == 1 { t0 = $1 } /monitoring: its units started/ { s = $1 } /monitoring: checking/ { c = $1 } { last = $1 }
+	END { printf "late stage +0; role done +%.0f s; units started +%.1f s; check begun +%.1f s; step over +%.0f s; late stage over +%.1f s",
+		role - t0, s - t0, c - t0, mon - t0, last - t0 }'
+printf '; status:'; kiln-firstboot status | grep -E '^ +monitoring ' | tr -s ' ' | tr -d '\n'
+MONTIMES
+)"
 done
 kill $WEBHOOK_PID 2>/dev/null

@@ -1,0 +1,149 @@
+/* Waiting for units started with --no-block; see unit_wait.h. */
+#include "firstboot/unit_wait.h"
+#include "lib/cleanup.h"
+#include "lib/xalloc.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static void set(char *dst, size_t cap, const char *v, size_t len)
+{
+	if (len >= cap)
+		len = cap - 1;   /* longer than any value systemd has: kept truncated */
+	memcpy(dst, v, len);
+	dst[len] = 0;
+}
+
+static int parse_line(const char *line, size_t len, struct unit_state *s, unsigned *seen)
+{
+	const char *eq = memchr(line, '=', len);
+	if (!eq || eq == line)
+		return -EBADMSG;
+	size_t klen = (size_t)(eq - line), vlen = len - klen - 1;
+	const char *v = eq + 1;
+#define KEY(k) (klen == sizeof k - 1 && !memcmp(line, k, klen))
+	if (KEY("Id"))
+		set(s->id, sizeof s->id, v, vlen);
+	else if (KEY("LoadState")) {
+		set(s->load, sizeof s->load, v, vlen);
+		*seen |= 1;
+	} else if (KEY("ActiveState")) {
+		set(s->active, sizeof s->active, v, vlen);
+		*seen |= 2;
+	} else if (KEY("SubState"))
+		set(s->sub, sizeof s->sub, v, vlen);
+	else if (KEY("Result"))
+		set(s->result, sizeof s->result, v, vlen);
+	else if (KEY("Job"))
+		s->job = vlen > 0;
+#undef KEY
+	return 0;   /* other properties: not ours to judge */
+}
+
+int unit_show_parse(const char *text, size_t n, struct unit_state *st)
+{
+	size_t block = 0;        /* blocks started */
+	unsigned seen = 0;
+	bool in_block = false;
+	memset(st, 0, n * sizeof *st);
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len == 0) {
+			if (in_block && seen != 3)
+				return -EBADMSG;
+			in_block = false;
+		} else {
+			if (!in_block) {
+				if (block == n)
+					return -EBADMSG;   /* more units than asked */
+				block++;
+				in_block = true;
+				seen = 0;
+			}
+			if (parse_line(p, len, &st[block - 1], &seen) < 0)
+				return -EBADMSG;
+		}
+		p += len + (nl ? 1 : 0);
+	}
+	if ((in_block && seen != 3) || block != n)
+		return -EBADMSG;
+	return 0;
+}
+
+enum unit_verdict unit_verdict(const struct unit_want *w, const struct unit_state *s, char *why, size_t why_len)
+{
+	const char *res = s->result[0] ? s->result : "none";
+	if (strcmp(s->load, "loaded")) {
+		snprintf(why, why_len, "%s is %s", w->name, s->load);
+		return UNIT_FAILED;
+	}
+	if (s->job)
+		return UNIT_PENDING;
+	if (!strcmp(s->active, "active"))
+		return UNIT_UP;
+	if (!strcmp(s->active, "activating") && !strcmp(s->sub, "auto-restart")) {
+		snprintf(why, why_len, "%s exited (%s) and is restarting", w->name, res);
+		return w->peer ? UNIT_RETRYING : UNIT_FAILED;
+	}
+	if (!strcmp(s->active, "failed")) {
+		snprintf(why, why_len, "%s failed (%s)", w->name, res);
+		return UNIT_FAILED;
+	}
+	if (!strcmp(s->active, "inactive")) {
+		snprintf(why, why_len, "%s is not running (%s, %s)", w->name, s->sub[0] ? s->sub : "inactive", res);
+		return UNIT_FAILED;
+	}
+	return UNIT_PENDING;   /* activating, deactivating, reloading, refreshing: on its way */
+}
+
+int unit_wait(const struct unit_wait_ops *ops, const struct unit_wait_opts *o, const struct unit_want *units, size_t n,
+	      char *why, size_t why_len)
+{
+	_cleanup_free_ struct unit_state *st = xcalloc(n ? n : 1, sizeof *st);
+	int64_t start = ops->now_ms(ops->ud), up_since = -1;
+	for (;;) {
+		struct buf out;
+		buf_init(&out);
+		int r = ops->show(ops->ud, units, n, &out, why, why_len);
+		if (r == 0 && unit_show_parse(out.data ? out.data : "", n, st) < 0) {
+			snprintf(why, why_len, "systemctl show: not one block of properties per unit");
+			r = -EBADMSG;
+		}
+		buf_free(&out);
+		if (r < 0)
+			return r;
+		const char *pending = NULL;
+		struct buf retrying;
+		buf_init(&retrying);
+		for (size_t i = 0; i < n; i++) {
+			char w[256] = "";
+			enum unit_verdict v = unit_verdict(&units[i], &st[i], w, sizeof w);
+			if (v == UNIT_FAILED) {
+				buf_free(&retrying);
+				snprintf(why, why_len, "%s", w);
+				return -EIO;
+			}
+			if (v == UNIT_PENDING && !pending)
+				pending = units[i].name;
+			if (v == UNIT_RETRYING)
+				buf_printf(&retrying, "%s%s", retrying.len ? "; " : "", w);
+		}
+		int64_t now = ops->now_ms(ops->ud);
+		if (!pending && up_since < 0)
+			up_since = now;
+		else if (pending)
+			up_since = -1;
+		if (!pending && now - up_since >= (int64_t)o->settle_ms) {
+			snprintf(why, why_len, "%s", retrying.len ? retrying.data : "");
+			buf_free(&retrying);
+			return 0;
+		}
+		buf_free(&retrying);
+		if (pending && now - start >= (int64_t)o->timeout_ms) {
+			snprintf(why, why_len, "%s still starting after %u s", pending, o->timeout_ms / 1000);
+			return -ETIMEDOUT;
+		}
+		ops->sleep_ms(ops->ud, o->poll_ms);
+	}
+}

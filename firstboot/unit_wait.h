@@ -1,0 +1,73 @@
+/* Waiting for systemd units started with `systemctl restart --no-block`:
+ * the monitoring step queues all its units in one job and goes on; this is
+ * how the agent later learns whether each came up, from
+ * `systemctl show -p Id -p LoadState -p ActiveState -p SubState -p Result -p Job`
+ * (one block per unit, in the order asked, blocks separated by a blank line;
+ * Job= only while a job is queued for the unit). The parsing and the verdict
+ * are pure so tests feed them systemctl's text; unit_wait() polls through
+ * callbacks so tests drive it with a fake clock. */
+#ifndef KILN_FB_UNIT_WAIT_H
+#define KILN_FB_UNIT_WAIT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "lib/buf.h"
+
+#define UNIT_WAIT_PROPS "Id", "LoadState", "ActiveState", "SubState", "Result", "Job"
+
+struct unit_state {
+	char id[128];
+	char load[24];      /* loaded, not-found, masked, bad-setting, error */
+	char active[24];    /* active, activating, deactivating, reloading, inactive, failed */
+	char sub[32];       /* running, listening, waiting, auto-restart, dead, failed ... */
+	char result[32];    /* success, exit-code, signal, timeout, resources ... ("" for none) */
+	bool job;           /* a job is still queued for the unit */
+};
+
+/* A unit to wait for. peer: it needs another host to stay up (journal
+ * upload exits while the monitoring host does not answer and systemd
+ * restarts it), so restarting after a failure is "retrying", not failed. */
+struct unit_want {
+	const char *name;
+	bool peer;
+};
+
+enum unit_verdict { UNIT_UP, UNIT_PENDING, UNIT_RETRYING, UNIT_FAILED };
+
+/* The blocks of `systemctl show` for n units into st[0..n): -EBADMSG when
+ * there are not exactly n blocks, a line is not KEY=VALUE, or a block lacks
+ * LoadState or ActiveState. */
+int unit_show_parse(const char *text, size_t n, struct unit_state *st);
+/* One unit's state as the agent judges it: UP (active), PENDING (a job is
+ * queued, or it is still starting or stopping), RETRYING (a peer unit
+ * restarting after a failure), FAILED (not loaded, failed, stopped, or a
+ * local unit restarting after a failure). For RETRYING and FAILED, why gets
+ * e.g. "NAME failed (exit-code)", "NAME exited (exit-code) and is restarting",
+ * "NAME is not-found", "NAME is not running (dead, success)". */
+enum unit_verdict unit_verdict(const struct unit_want *w, const struct unit_state *s, char *why, size_t why_len);
+
+struct unit_wait_ops {
+	/* systemctl show's text for the units, appended to out; negative errno
+	 * with why filled when it could not be asked. */
+	int (*show)(void *ud, const struct unit_want *units, size_t n, struct buf *out, char *why, size_t why_len);
+	int64_t (*now_ms)(void *ud);            /* a monotonic clock */
+	void (*sleep_ms)(void *ud, unsigned ms);
+	void *ud;
+};
+
+struct unit_wait_opts {
+	unsigned timeout_ms;   /* give up on units still pending after this */
+	unsigned settle_ms;    /* every unit up, and still up this much later */
+	unsigned poll_ms;
+};
+
+/* Poll until every unit is up (peer units: up or retrying) and stays so for
+ * settle_ms (a service that dies at once is caught), or a unit fails, or a
+ * unit is still pending after timeout_ms. 0, with why naming the peer units
+ * still retrying ("" if none); -EIO with unit_verdict's why for the first
+ * failed unit (in the order given); -ETIMEDOUT with why "NAME still starting
+ * after N s"; -EBADMSG for text that is not one block per unit; show's error
+ * as it is. */
+int unit_wait(const struct unit_wait_ops *ops, const struct unit_wait_opts *o, const struct unit_want *units, size_t n,
+	      char *why, size_t why_len);
+#endif

@@ -1,0 +1,246 @@
+/* firstboot/unit_wait.c: systemctl show's blocks parsed (and every malformed
+ * shape refused), each unit's verdict, and the wait driven by a fake clock
+ * and a scripted systemctl: pending then up, a unit that fails, one that
+ * dies right after starting (caught by the settle), a peer unit retrying, a
+ * unit that never comes up, systemctl itself failing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "firstboot/unit_wait.h"
+
+#define BLOCK(id, load, active, sub, result, extra) \
+	"Id=" id "\n" extra "LoadState=" load "\nActiveState=" active "\nSubState=" sub "\nResult=" result "\n"
+#define NODE_UP BLOCK("prometheus-node-exporter.service", "loaded", "active", "running", "success", "")
+#define PROM_UP BLOCK("prometheus.service", "loaded", "active", "running", "success", "")
+#define TIMER_UP BLOCK("kiln-metrics.timer", "loaded", "active", "waiting", "success", "")
+
+static void test_parse(void **state)
+{
+	(void)state;
+	struct unit_state st[3];
+	/* systemctl's property order, not the order asked; Job= only while queued */
+	const char *text = "Id=prometheus-node-exporter.service\nJob=412\nLoadState=loaded\nActiveState=inactive\n"
+			   "SubState=dead\nResult=success\n\n" PROM_UP "\n" TIMER_UP;
+	assert_int_equal(unit_show_parse(text, 3, st), 0);
+	assert_string_equal(st[0].id, "prometheus-node-exporter.service");
+	assert_true(st[0].job);
+	assert_string_equal(st[0].active, "inactive");
+	assert_string_equal(st[0].sub, "dead");
+	assert_false(st[1].job);
+	assert_string_equal(st[1].load, "loaded");
+	assert_string_equal(st[1].result, "success");
+	assert_string_equal(st[2].sub, "waiting");
+	/* extra properties are ignored; values too long are cut, not overrun */
+	char big[400] = "Id=";
+	memset(big + 3, 'x', 300);
+	strcpy(big + 303, "\nLoadState=loaded\nActiveState=active\nNRestarts=0\n");
+	assert_int_equal(unit_show_parse(big, 1, st), 0);
+	assert_int_equal(strlen(st[0].id), sizeof st[0].id - 1);
+	/* no trailing newline, and a trailing blank line, are both fine */
+	assert_int_equal(unit_show_parse("LoadState=loaded\nActiveState=active", 1, st), 0);
+	assert_int_equal(unit_show_parse("LoadState=loaded\nActiveState=active\n\n", 1, st), 0);
+}
+
+static void test_parse_refuses(void **state)
+{
+	(void)state;
+	struct unit_state st[2];
+	assert_int_equal(unit_show_parse(NODE_UP, 2, st), -EBADMSG);                  /* a unit missing */
+	assert_int_equal(unit_show_parse(NODE_UP "\n" PROM_UP, 1, st), -EBADMSG);     /* one too many */
+	assert_int_equal(unit_show_parse("", 1, st), -EBADMSG);                       /* nothing */
+	assert_int_equal(unit_show_parse("Id=x.service\nActiveState=active\n", 1, st), -EBADMSG);   /* no LoadState */
+	assert_int_equal(unit_show_parse("Id=x.service\nLoadState=loaded\n\n" PROM_UP, 2, st), -EBADMSG);  /* no ActiveState */
+	assert_int_equal(unit_show_parse("LoadState=loaded\nActiveState=active\nnot a property\n", 1, st), -EBADMSG);
+	assert_int_equal(unit_show_parse("LoadState=loaded\n=active\n", 1, st), -EBADMSG);
+	assert_int_equal(unit_show_parse("", 0, st), 0);
+}
+
+static enum unit_verdict verdict_of(const char *block, bool peer, char *why)
+{
+	struct unit_state st;
+	assert_int_equal(unit_show_parse(block, 1, &st), 0);
+	const struct unit_want w = { "x.service", peer };
+	return unit_verdict(&w, &st, why, 200);
+}
+
+static void test_verdict(void **state)
+{
+	(void)state;
+	char why[200];
+	static const struct {
+		const char *block;
+		bool peer;
+		enum unit_verdict want;
+		const char *why;
+	} c[] = {
+		{ BLOCK("x.service", "loaded", "active", "running", "success", ""), false, UNIT_UP, "" },
+		{ BLOCK("x.socket", "loaded", "active", "listening", "success", ""), false, UNIT_UP, "" },
+		/* still the old process, a restart queued: not up yet */
+		{ BLOCK("x.service", "loaded", "active", "running", "success", "Job=7\n"), false, UNIT_PENDING, "" },
+		{ BLOCK("x.service", "loaded", "inactive", "dead", "success", "Job=7\n"), false, UNIT_PENDING, "" },
+		{ BLOCK("x.service", "loaded", "activating", "start-pre", "success", ""), false, UNIT_PENDING, "" },
+		{ BLOCK("x.service", "loaded", "deactivating", "stop-sigterm", "success", ""), false, UNIT_PENDING, "" },
+		{ BLOCK("x.service", "loaded", "failed", "failed", "exit-code", ""), false, UNIT_FAILED,
+		  "x.service failed (exit-code)" },
+		{ BLOCK("x.service", "loaded", "failed", "failed", "exit-code", ""), true, UNIT_FAILED,
+		  "x.service failed (exit-code)" },
+		{ BLOCK("x.service", "loaded", "activating", "auto-restart", "exit-code", ""), false, UNIT_FAILED,
+		  "x.service exited (exit-code) and is restarting" },
+		{ BLOCK("x.service", "loaded", "activating", "auto-restart", "exit-code", ""), true, UNIT_RETRYING,
+		  "x.service exited (exit-code) and is restarting" },
+		{ BLOCK("x.service", "loaded", "inactive", "dead", "success", ""), false, UNIT_FAILED,
+		  "x.service is not running (dead, success)" },
+		{ "LoadState=loaded\nActiveState=inactive\n", true, UNIT_FAILED, "x.service is not running (inactive, none)" },
+		{ BLOCK("x.service", "not-found", "inactive", "dead", "success", ""), false, UNIT_FAILED, "x.service is not-found" },
+		/* a queued job does not hide a unit that cannot load */
+		{ BLOCK("x.service", "masked", "inactive", "dead", "success", "Job=9\n"), false, UNIT_FAILED, "x.service is masked" },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		why[0] = 0;
+		enum unit_verdict v = verdict_of(c[i].block, c[i].peer, why);
+		if (v != c[i].want || strcmp(why, c[i].why))
+			fail_msg("case %zu: verdict %d, want %d; why '%s', want '%s'", i, v, c[i].want, why, c[i].why);
+	}
+}
+
+/* A scripted systemctl: answer i is given on the i-th call (the last one
+ * repeats); each sleep advances the clock. */
+struct script {
+	const char *const *answers;
+	size_t n, calls;
+	int fail;              /* nonzero: show fails with this */
+	int64_t now;
+	unsigned slept;
+};
+
+static int fake_show(void *ud, const struct unit_want *u, size_t n, struct buf *out, char *why, size_t why_len)
+{
+	(void)u;
+	(void)n;
+	struct script *s = ud;
+	size_t i = s->calls < s->n ? s->calls : s->n - 1;
+	s->calls++;
+	if (s->fail) {
+		snprintf(why, why_len, "systemctl show exited 1: Failed to connect to bus");
+		return s->fail;
+	}
+	buf_puts(out, s->answers[i]);
+	return 0;
+}
+
+static int64_t fake_now(void *ud) { return ((struct script *)ud)->now; }
+
+static void fake_sleep(void *ud, unsigned ms)
+{
+	struct script *s = ud;
+	s->now += ms;
+	s->slept += ms;
+}
+
+static const struct unit_want units[] = { { "prometheus-node-exporter.service", false },
+					  { "systemd-journal-upload.service", true } };
+static const struct unit_wait_opts opts = { .timeout_ms = 10000, .settle_ms = 2000, .poll_ms = 1000 };
+
+#define UPLOAD_UP BLOCK("systemd-journal-upload.service", "loaded", "active", "running", "success", "")
+#define UPLOAD_RETRY BLOCK("systemd-journal-upload.service", "loaded", "activating", "auto-restart", "exit-code", "")
+#define NODE_QUEUED BLOCK("prometheus-node-exporter.service", "loaded", "inactive", "dead", "success", "Job=5\n")
+#define NODE_FAILED BLOCK("prometheus-node-exporter.service", "loaded", "failed", "failed", "exit-code", "")
+#define NODE_RESTART BLOCK("prometheus-node-exporter.service", "loaded", "activating", "auto-restart", "exit-code", "")
+
+static int wait_with(struct script *s, char *why)
+{
+	const struct unit_wait_ops ops = { fake_show, fake_now, fake_sleep, s };
+	return unit_wait(&ops, &opts, units, 2, why, 300);
+}
+
+static void test_wait_up(void **state)
+{
+	(void)state;
+	char why[300];
+	static const char *const a[] = { NODE_QUEUED "\n" UPLOAD_UP, NODE_UP "\n" UPLOAD_UP };
+	struct script s = { .answers = a, .n = 2, .now = 1000 };
+	assert_int_equal(wait_with(&s, why), 0);
+	assert_string_equal(why, "");
+	/* pending once, then up at 1 s and still up 2 s later */
+	assert_int_equal(s.calls, 4);
+	assert_int_equal(s.slept, 3000);
+}
+
+static void test_wait_peer_retrying(void **state)
+{
+	(void)state;
+	char why[300];
+	static const char *const a[] = { NODE_UP "\n" UPLOAD_RETRY };
+	struct script s = { .answers = a, .n = 1 };
+	assert_int_equal(wait_with(&s, why), 0);
+	assert_string_equal(why, "systemd-journal-upload.service exited (exit-code) and is restarting");
+}
+
+static void test_wait_failed(void **state)
+{
+	(void)state;
+	char why[300];
+	static const char *const a[] = { NODE_QUEUED "\n" UPLOAD_UP, NODE_FAILED "\n" UPLOAD_UP };
+	struct script s = { .answers = a, .n = 2 };
+	assert_int_equal(wait_with(&s, why), -EIO);
+	assert_string_equal(why, "prometheus-node-exporter.service failed (exit-code)");
+	assert_int_equal(s.calls, 2);
+}
+
+/* Type=simple: active the moment it forks; dying a second later is caught
+ * before the settle is over. */
+static void test_wait_dies_after_start(void **state)
+{
+	(void)state;
+	char why[300];
+	static const char *const a[] = { NODE_UP "\n" UPLOAD_UP, NODE_RESTART "\n" UPLOAD_UP };
+	struct script s = { .answers = a, .n = 2 };
+	assert_int_equal(wait_with(&s, why), -EIO);
+	assert_string_equal(why, "prometheus-node-exporter.service exited (exit-code) and is restarting");
+}
+
+static void test_wait_timeout(void **state)
+{
+	(void)state;
+	char why[300];
+	static const char *const a[] = { NODE_QUEUED "\n" UPLOAD_UP };
+	struct script s = { .answers = a, .n = 1 };
+	assert_int_equal(wait_with(&s, why), -ETIMEDOUT);
+	assert_string_equal(why, "prometheus-node-exporter.service still starting after 10 s");
+	assert_int_equal(s.slept, 10000);
+}
+
+static void test_wait_show_fails(void **state)
+{
+	(void)state;
+	char why[300];
+	static const char *const a[] = { "" };
+	struct script s = { .answers = a, .n = 1, .fail = -EIO };
+	assert_int_equal(wait_with(&s, why), -EIO);
+	assert_string_equal(why, "systemctl show exited 1: Failed to connect to bus");
+	/* an answer that is not one block per unit */
+	static const char *const b[] = { NODE_UP };
+	struct script t = { .answers = b, .n = 1 };
+	assert_int_equal(wait_with(&t, why), -EBADMSG);
+	assert_string_equal(why, "systemctl show: not one block of properties per unit");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_parse_refuses),
+		cmocka_unit_test(test_verdict),
+		cmocka_unit_test(test_wait_up),
+		cmocka_unit_test(test_wait_peer_retrying),
+		cmocka_unit_test(test_wait_failed),
+		cmocka_unit_test(test_wait_dies_after_start),
+		cmocka_unit_test(test_wait_timeout),
+		cmocka_unit_test(test_wait_show_fails),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
