@@ -346,6 +346,8 @@ static int write_iso(const struct target_ctx *c, const struct host_set *hs, cons
 		"xorriso", "-no_rc", "-report_about", "SORRY", "-outdev", out, "-volid", volid,
 	};
 	const char *tail[] = {
+		/* the directories -map makes take the scratch directory's 0700 */
+		"-chmod", "0755", "/EFI", "/EFI/debian", "/kiln", "--",
 		"-append_partition", "2", GPT_TYPE_ESP, esp,
 		"-append_partition", "3", BM_PAYLOAD_TYPE_GUID, pay,
 		"-boot_image", "any", "appended_part_as=gpt",

@@ -465,6 +465,8 @@ static void test_iso(void **state_)
 	assert_int_equal(sh("rm -rf '%s' && xorriso -osirrox on -indev '%s' -extract / '%s' >/dev/null 2>&1 && "
 			    "cmp '%s/EFI/debian/grub.cfg' '%s/EFI/debian/grub.cfg' && test ! -e '%s/EFI/BOOT'",
 			    td, iso, td, ed, td, td), 0);
+	assert_int_equal(sh("test \"$(xorriso -indev '%s' -find / -type d -exec lsdl 2>/dev/null | cut -c1-10 | "
+			    "sort -u)\" = drwxr-xr-x", iso), 0);   /* readable by anyone who mounts it */
 	char *marker = check_boot(ed, td, false);
 	/* the marker file is the medium's own: the ESP does not have it */
 	assert_int_equal(sh("test ! -e '%s%s' && test -f '%s%s'", ed, marker, td, marker), 0);
