@@ -34,7 +34,7 @@
 #include "sign_fixture.h"
 
 static struct mini_dir md;
-static char *tar, *tar_noshim, *state, *out;
+static char *tar, *tar_noshim, *tar_biggrub, *state, *out;
 static struct model m;
 
 static void add_link(struct archive *a, const char *path, const char *target)
@@ -65,16 +65,16 @@ static void add_host_file(struct archive *a, const char *path, const char *host)
 /* The parts of a rootfs the media take: merged /usr (lib -> usr/lib,
  * lib64 -> usr/lib64, the loader behind a relative link), libc, a kernel,
  * modules (ahci needs libahci needs libata; sd_mod is built in), and
- * unless !loaders shim and GRUB. */
-static void make_tar(const char *path, bool loaders)
+ * unless grub is NULL shim and GRUB. */
+static void make_tar(const char *path, const void *grub, size_t grub_len)
 {
 	struct archive *a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
 	if (archive_write_open_filename(a, path) != ARCHIVE_OK)
 		abort();
-	if (loaders) {   /* Debian's signed shim and GRUB, stand-ins */
+	if (grub) {   /* Debian's signed shim and GRUB, stand-ins */
 		mini_add(a, "./" BOOTCHAIN_SHIM, 0, "the shim", 8);
-		mini_add(a, "./" BOOTCHAIN_GRUB_EFI, 0, "the grub", 8);
+		mini_add(a, "./" BOOTCHAIN_GRUB_EFI, 0, grub, grub_len);
 	}
 	mini_add(a, "./boot/", 1, NULL, 0);
 	mini_add(a, "./boot/vmlinuz-6.1.0-2-amd64", 0, "old kernel", 10);
@@ -126,10 +126,14 @@ static int setup(void **state_)
 	mini_dir_make(&md, 128, "mysql", 6, 5);
 	tar = xasprintf("%s/rootfs.tar", md.dir);
 	tar_noshim = xasprintf("%s/rootfs-noshim.tar", md.dir);
+	tar_biggrub = xasprintf("%s/rootfs-biggrub.tar", md.dir);
 	state = xasprintf("%s/state", md.dir);
 	out = xasprintf("%s/out", md.dir);
-	make_tar(tar, true);
-	make_tar(tar_noshim, false);
+	make_tar(tar, "the grub", 8);
+	make_tar(tar_noshim, NULL, 0);
+	char *big = xcalloc(1, 33u << 20);   /* a GRUB no El Torito image can hold */
+	make_tar(tar_biggrub, big, 33u << 20);
+	free(big);
 	assert_int_equal(mkdir_p(out, 0755), 0);
 	assert_int_equal(mkdir_p(state, 0700), 0);
 	struct buf b;
@@ -159,6 +163,7 @@ static int teardown(void **state_)
 	mini_dir_done(&md);
 	free(tar);
 	free(tar_noshim);
+	free(tar_biggrub);
 	free(state);
 	free(out);
 	keys_free();
@@ -564,6 +569,30 @@ static void test_refusals(void **state_)
 	assert_int_equal(media_build(&c, &f.hs, &img, MEDIA_ISO, &path), -ENOENT);
 	assert_non_null(strstr(last_error, "rootfs-noshim.tar has no /usr/lib/shim/shimx64.efi.signed (install "
 					   "shim-signed in the role's recipe)"));
+	/* boot files beyond a UEFI El Torito image's 32 MiB: no ISO; a USB
+	 * image's ESP is no El Torito image and holds them */
+	img.rootfs_tar = tar_biggrub;
+	assert_int_equal(media_build(&c, &f.hs, &img, MEDIA_ISO, &path), -EFBIG);
+	assert_non_null(strstr(last_error, "the installer's boot files take 33"));
+	assert_non_null(strstr(last_error, "KiB: a UEFI El Torito boot image holds at most 32 MiB"));
+	char *bigdir = xasprintf("%s/big", out);
+	assert_int_equal(mkdir_p(bigdir, 0755), 0);
+	c.out_dir = bigdir;
+	struct buf seed;
+	buf_init(&seed);
+	buf_puts(&seed, "kiln-seed:db1");
+	const struct buf *seeds[] = { &seed };
+	struct host_set one = f.hs;
+	one.seeds = seeds;
+	assert_int_equal(media_build(&c, &one, &img, MEDIA_USB, &path), 0);
+	assert_int_equal(sh("sfdisk --json '%s' | python3 -c 'import json,sys; "
+			    "p=json.load(sys.stdin)[\"partitiontable\"][\"partitions\"][0]; "
+			    "sys.exit(not 33 << 20 < p[\"size\"] * 512 < 40 << 20)'", path), 0);   /* a FAT16 ESP over 32 MiB */
+	free(path);
+	path = NULL;
+	buf_free(&seed);
+	c.out_dir = out;
+	free(bigdir);
 	img.rootfs_tar = tar;
 	set_free(&f);
 	/* per role: db1 has no install.machine */
@@ -590,7 +619,7 @@ static void test_refusals(void **state_)
 	log_set_sink(NULL, NULL);
 	assert_null(path);
 	/* nothing left behind */
-	assert_int_equal(sh("test -z \"$(ls -A '%s' | grep -v '^usb\\|^iso\\|^role')\"", out), 0);
+	assert_int_equal(sh("test -z \"$(ls -A '%s' | grep -v '^usb\\|^iso\\|^role\\|^big')\"", out), 0);
 }
 
 int main(void)
