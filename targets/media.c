@@ -380,8 +380,10 @@ static int scratch_put(const char *local, const void *data, size_t len)
 }
 
 /* The ISO: the README, the medium's boot files where GRUB reads them, and
- * a copy of grub.cfg at its ESP path, for a GRUB that takes the CD-ROM's
- * ISO 9660 filesystem as the device it was loaded from. */
+ * a copy of grub.cfg at its ESP path: loaded from a CD-ROM's El Torito
+ * image, GRUB takes the CD's ISO 9660 filesystem for the device it came
+ * from and reads $prefix/grub.cfg there (without the copy, OVMF showed
+ * GRUB's prompt). */
 static int make_iso(const struct target_ctx *c, const struct host_set *hs, const struct boot_files *bf,
 		    const char *initrd, const char *disk, const struct gpt_layout *g, struct pack_scratch *s,
 		    const char *iso)
