@@ -178,8 +178,13 @@ if qemu_wait rerun 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 		'kiln installer: UEFI Secure Boot: on; kernel lockdown: integrity'
 	check "Secure Boot: the locked-down kernel loaded every driver of the medium (Debian-signed)" bash -c \
 		"! grep -aE 'kiln installer: module .*: ' '$T/rerun.log'"
-	check "Secure Boot: the installed host reports it on" test "$(marker rerun secure_boot)" = 1
-	check "Secure Boot: the installed host's kernel is locked down" test "$(marker rerun lockdown)" = integrity
+	# the facts come after the status lines, twice each
+	qemu_wait rerun 'KILN-E2E: lockdown=' 120 && sleep 2
+	sb=$(marker rerun secure_boot) ld=$(marker rerun lockdown)
+	[ "$sb" = 1 ] && ok "Secure Boot: the installed host reports it on" ||
+		not_ok "Secure Boot: the installed host reports SecureBoot '$sb', not 1"
+	[ "$ld" = integrity ] && ok "Secure Boot: the installed host's kernel is locked down" ||
+		not_ok "Secure Boot: the installed host's lockdown is '$ld', not integrity"
 	check "the installer made the installed disk boot next" has rerun 'boot entry Boot[0-9A-F]{4} "kiln db1" is first'
 	check "db1's seed came from /etc/kiln/seed" has rerun 'KILN-STATUS: datasource: *file:/etc/kiln/seed'
 	check "the installed host configured itself as db1" has rerun 'KILN-STATUS: +seed +done +host db1 \(mysql\)'
@@ -203,7 +208,10 @@ MAC=52:54:00:00:00:02 QEMU_FIRMWARE=ovmf-sb media_vm usb usb "$USB" "$T/os2.raw"
 if qemu_wait usb 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 	ok "db2 from a USB stick: installed over a filesystem (install.wipe), deployment ready"
 	check "Secure Boot: the USB stick's installer saw it on" has usb 'kiln installer: UEFI Secure Boot: on; kernel lockdown: integrity'
-	check "Secure Boot: the host installed from the stick reports it on" test "$(marker usb secure_boot)" = 1
+	qemu_wait usb 'KILN-E2E: secure_boot=' 120 && sleep 2
+	sb=$(marker usb secure_boot)
+	[ "$sb" = 1 ] && ok "Secure Boot: the host installed from the stick reports it on" ||
+		not_ok "Secure Boot: the host installed from the stick reports SecureBoot '$sb', not 1"
 	check "the role's medium picked db2 by its NIC's MAC" has usb '-> this machine: db2 is installed'
 	check "the installer installed db2" has usb 'kiln installer: deployment acme, host db2 \(role mysql\)'
 	check "the installed host configured itself as db2" has usb 'KILN-STATUS: +seed +done +host db2 \(mysql\)'
