@@ -1,6 +1,7 @@
 /* grub.cfg of the kiln boot chain (bootchain.h). */
 #include "images/bootchain.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "lib/buf.h"
@@ -41,29 +42,53 @@ int bootchain_check_cmdline(const char *extra)
 	return 0;
 }
 
+/* A path GRUB takes as one word without quoting, and we print as is. */
+static bool plain_path(const char *p)
+{
+	if (!p || p[0] != '/')
+		return false;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr("/._-", *p)))
+			return false;
+	return true;
+}
+
 int bootchain_grub_cfg(const struct bootchain_entry *e, char **out)
 {
 	const char *extra = e->cmdline_extra ? e->cmdline_extra : "";
+	const char *kernel = e->kernel ? e->kernel : BOOTCHAIN_ESP_KERNEL;
+	const char *initrd = e->initrd ? e->initrd : BOOTCHAIN_ESP_INITRD;
 	int r = bootchain_check_cmdline(extra);
 	if (r < 0)
 		return r;
 	for (const char *c = e->title; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			return log_error_errno(EINVAL, "boot menu title contains a control character");
-	char uuid[10];
-	bootchain_fat_uuid(e->esp_volume_id, uuid);
+	const char *paths[] = { kernel, initrd, e->marker };
+	for (size_t i = 0; i < 3; i++)
+		if (paths[i] && !plain_path(paths[i]))
+			return log_error_errno(EINVAL, "grub.cfg: path \"%s\" is not absolute or not made of "
+					       "letters, digits and / . _ -", paths[i]);
 	struct buf b;
 	buf_init(&b);
-	buf_printf(&b,
-		   "# Written by kiln. Read by Debian's signed GRUB under UEFI (its built-in\n"
-		   "# prefix is /EFI/debian) and by kiln's GRUB core image under BIOS.\n"
-		   "set default=0\n"
-		   "set timeout=0\n"
-		   "search --no-floppy --fs-uuid --set=root %s\n"
-		   "menuentry ",
-		   uuid);
+	buf_puts(&b, "# Written by kiln. Read by Debian's signed GRUB under UEFI (its built-in\n"
+		     "# prefix is /EFI/debian)");
+	if (e->marker) {
+		buf_printf(&b, ". GRUB's root: the filesystem holding\n# this medium's marker file, "
+			       "wherever the firmware found the medium.\n"
+			       "set default=0\nset timeout=0\nsearch --no-floppy --file --set=root %s\n", e->marker);
+	} else {
+		char uuid[10];
+		bootchain_fat_uuid(e->esp_volume_id, uuid);
+		buf_printf(&b, " and by kiln's GRUB core image under BIOS.\n"
+			       "set default=0\nset timeout=0\nsearch --no-floppy --fs-uuid --set=root %s\n", uuid);
+	}
+	buf_puts(&b, "menuentry ");
 	put_quoted(&b, e->title, strlen(e->title));
-	buf_printf(&b, " {\n\tlinux " BOOTCHAIN_ESP_KERNEL " 'root=PARTUUID=%s' 'rw'", e->root_partuuid);
+	buf_printf(&b, " {\n\tlinux %s", kernel);
+	if (e->root_partuuid)
+		buf_printf(&b, " 'root=PARTUUID=%s' 'rw'", e->root_partuuid);
 	for (const char *w = extra; *w; ) {
 		size_t n = strcspn(w, " ");
 		if (n) {
@@ -72,7 +97,24 @@ int bootchain_grub_cfg(const struct bootchain_entry *e, char **out)
 		}
 		w += n + strspn(w + n, " ");
 	}
-	buf_puts(&b, "\n\tinitrd " BOOTCHAIN_ESP_INITRD "\n}\n");
+	buf_printf(&b, "\n\tinitrd %s\n}\n", initrd);
 	*out = buf_steal(&b);
+	return 0;
+}
+
+int bootchain_esp_files(const char *tar, const struct bootchain_efi *l, const struct bootchain_entry *e, char **cfg,
+			struct esp_file files[BOOTCHAIN_ESP_FILES])
+{
+	*cfg = NULL;
+	if (!l->shim || !l->grub)
+		return log_error_errno(ENOENT, "rootfs tar %s has no /%s (install %s in the role's recipe)", tar,
+				       l->shim ? BOOTCHAIN_GRUB_EFI : BOOTCHAIN_SHIM,
+				       l->shim ? "grub-efi-amd64-signed" : "shim-signed");
+	int r = bootchain_grub_cfg(e, cfg);
+	if (r < 0)
+		return r;
+	files[0] = (struct esp_file){ BOOTCHAIN_ESP_SHIM, l->shim, l->shim_len };
+	files[1] = (struct esp_file){ BOOTCHAIN_ESP_GRUB, l->grub, l->grub_len };
+	files[2] = (struct esp_file){ BOOTCHAIN_ESP_CFG, *cfg, strlen(*cfg) };
 	return 0;
 }

@@ -3,6 +3,9 @@
  *     shim (signed by the Microsoft UEFI CA) -> \EFI\BOOT\grubx64.efi =
  *     Debian's signed GRUB (verified by shim) -> \EFI\debian\grub.cfg ->
  *     /kiln/vmlinuz (Debian's signed kernel, verified through shim) + initrd.
+ *     The installer media (targets/media.c) carry the same three ESP files;
+ *     their grub.cfg finds the kernel by a marker file instead (on the
+ *     ISO: in the ISO 9660 tree, outside the El Torito image).
  *   BIOS: MBR boot code (GRUB's boot.img) -> core.img in the BIOS boot
  *     partition -> the same grub.cfg on the ESP -> the same kernel.
  * Every binary comes from the role's rootfs tar (packages shim-signed,
@@ -12,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "images/esp.h"
 
 /* Where the packages put the signed binaries (paths inside the tar). */
 #define BOOTCHAIN_SHIM     "usr/lib/shim/shimx64.efi.signed"
@@ -29,9 +33,14 @@
 
 struct bootchain_entry {
 	const char *title;          /* menu title: any printable text */
-	const char *root_partuuid;  /* lower case */
+	const char *root_partuuid;  /* lower case; NULL: no root= and rw (the
+				     * installer media: the initramfs is the root) */
 	const char *cmdline_extra;  /* NULL or words appended after "rw" */
 	uint32_t esp_volume_id;     /* the ESP's FAT volume id: GRUB finds its root by it */
+	const char *marker;         /* NULL, or instead of esp_volume_id: GRUB's root
+				     * is the filesystem holding this file (search
+				     * --file), an absolute path unique to the medium */
+	const char *kernel, *initrd;  /* NULL: BOOTCHAIN_ESP_KERNEL, BOOTCHAIN_ESP_INITRD */
 };
 
 /* 0, or -EINVAL (logged) if extra (NULL: none) holds a control character
@@ -39,11 +48,31 @@ struct bootchain_entry {
 int bootchain_check_cmdline(const char *extra);
 
 /* The grub.cfg text (malloc'd) in *out; -EINVAL as bootchain_check_cmdline,
- * or for a control character in the title. */
+ * or for a control character in the title, or a marker, kernel or initrd
+ * path that is not absolute or holds a character GRUB's lexer treats
+ * specially (only [A-Za-z0-9/._-]). */
 int bootchain_grub_cfg(const struct bootchain_entry *e, char **out);
 
 /* The ESP volume id as GRUB's search --fs-uuid spells it: "abcd-1234". */
 void bootchain_fat_uuid(uint32_t volume_id, char out[10]);
+
+/* Debian's signed loaders as read from a rootfs tar (BOOTCHAIN_SHIM,
+ * BOOTCHAIN_GRUB_EFI); NULL data: the tar has none. */
+struct bootchain_efi {
+	const void *shim;
+	size_t shim_len;
+	const void *grub;
+	size_t grub_len;
+};
+
+/* The ESP's files of the UEFI chain, every kiln ESP's first three:
+ * BOOTCHAIN_ESP_SHIM, BOOTCHAIN_ESP_GRUB and BOOTCHAIN_ESP_CFG (the
+ * grub.cfg of e, malloc'd in *cfg, pointed to by files[2]). -ENOENT
+ * (logged: which package the role's recipe lacks, tar names the rootfs)
+ * if l lacks a loader; -EINVAL as bootchain_grub_cfg. */
+#define BOOTCHAIN_ESP_FILES 3
+int bootchain_esp_files(const char *tar, const struct bootchain_efi *l, const struct bootchain_entry *e, char **cfg,
+			struct esp_file files[BOOTCHAIN_ESP_FILES]);
 
 /* ---- BIOS (bootchain_bios.c) ---- */
 

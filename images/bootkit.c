@@ -1,5 +1,6 @@
 /* Kernel, modules and libraries from a rootfs tar (bootkit.h). */
 #include "images/bootkit.h"
+#include "images/bootchain.h"
 #include "lib/buf.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
@@ -15,7 +16,6 @@
 #include <string.h>
 
 #define KERNEL_PREFIX "boot/vmlinuz-"
-#define SDBOOT_PATH "usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 #define MAX_FILE (256u << 20)
 #define PROGRAM_MAX (64u << 20)
 
@@ -112,7 +112,7 @@ static int read_entry(struct archive *a, struct archive_entry *e, void **data, s
 /* One pass: with want == NULL map the tar; else capture the files whose
  * paths are in want (data[i] for want->v[i]). */
 static int pass(const char *tar, struct tarmap *t, const struct strv *want, void **data, size_t *lens,
-		void **sdboot, size_t *sdboot_len)
+		struct bootkit *k)
 {
 	struct archive *a = archive_read_new();
 	archive_read_support_format_tar(a);
@@ -155,8 +155,10 @@ static int pass(const char *tar, struct tarmap *t, const struct strv *want, void
 				t->builtin_text.v = xgrow(t->builtin_text.v, &t->builtin_text.cap, t->builtin_text.n + 1,
 							  sizeof (char *));
 				t->builtin_text.v[t->builtin_text.n++] = d;
-			} else if (!strcmp(p, SDBOOT_PATH) && sdboot && !*sdboot)
-				r = read_entry(a, e, sdboot, sdboot_len);
+			} else if (k && !strcmp(p, BOOTCHAIN_SHIM) && !k->shim)
+				r = read_entry(a, e, &k->shim, &k->shim_len);
+			else if (k && !strcmp(p, BOOTCHAIN_GRUB_EFI) && !k->grub)
+				r = read_entry(a, e, &k->grub, &k->grub_len);
 		}
 	}
 	if (r < 0)
@@ -413,7 +415,7 @@ static int capture(const char *tar, const struct strv *paths, void ***data, size
 {
 	*data = xcalloc(paths->n + 1, sizeof **data);
 	*lens = xcalloc(paths->n + 1, sizeof **lens);
-	int r = pass(tar, NULL, paths, *data, *lens, NULL, NULL);
+	int r = pass(tar, NULL, paths, *data, *lens, NULL);
 	for (size_t i = 0; r == 0 && i < paths->n; i++)
 		if (!(*data)[i])
 			r = log_error_errno(ENOENT, "%s: %s vanished between two reads", tar, paths->v[i]);
@@ -534,7 +536,7 @@ int bootkit_collect(const char *tar, const char *const *want, const char *progra
 {
 	memset(k, 0, sizeof *k);
 	struct tarmap t = { 0 };
-	int r = pass(tar, &t, NULL, NULL, NULL, &k->sdboot, &k->sdboot_len);
+	int r = pass(tar, &t, NULL, NULL, NULL, k);
 	if (r < 0)
 		goto out;
 	const char *best = NULL;
@@ -605,7 +607,8 @@ void bootkit_free(struct bootkit *k)
 {
 	free(k->kver);
 	free(k->kernel);
-	free(k->sdboot);
+	free(k->shim);
+	free(k->grub);
 	for (size_t i = 0; i < k->n_modules; i++)
 		free(k->modules[i]);
 	free(k->modules);

@@ -3,7 +3,7 @@
  * kernel modules a list of drivers needs (with their dependencies from
  * modules.dep, in load order), the shared libraries a program needs (its
  * DT_NEEDED closure, read with libelf, and its ELF interpreter), and
- * systemd-boot's EFI binary. So the installer runs the very kernel and
+ * Debian's signed shim and GRUB (images/bootchain.h). So the installer runs the very kernel and
  * libraries the installed host will. Logs its errors; returns 0 or -errno. */
 #ifndef KILN_BOOTKIT_H
 #define KILN_BOOTKIT_H
@@ -13,7 +13,8 @@
 struct bootkit {
 	char *kver;                 /* "6.1.0-50-amd64" */
 	void *kernel;  size_t kernel_len;
-	void *sdboot;  size_t sdboot_len;    /* NULL: the rootfs has none */
+	void *shim;    size_t shim_len;      /* BOOTCHAIN_SHIM; NULL: the rootfs has none */
+	void *grub;    size_t grub_len;      /* BOOTCHAIN_GRUB_EFI; NULL: none */
 	char **modules; size_t n_modules;    /* paths in load order, as put in the initramfs */
 	char **missing; size_t n_missing;    /* asked for, neither a module nor built in */
 	char **builtin; size_t n_builtin;    /* asked for, built into the kernel */

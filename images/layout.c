@@ -246,29 +246,21 @@ static int fill(const struct layout_opts *o, const char *tmp, const struct gpt_l
 	}
 
 	const struct blob *shim = find_blob(&cap, BOOTCHAIN_SHIM), *grub = find_blob(&cap, BOOTCHAIN_GRUB_EFI);
-	if (!shim || !grub) {
-		r = log_error_errno(ENOENT, "rootfs tar %s has no /%s (install %s in the role's recipe)", o->tar_path,
-				    shim ? BOOTCHAIN_GRUB_EFI : BOOTCHAIN_SHIM,
-				    shim ? "grub-efi-amd64-signed" : "shim-signed");
-		goto out;
-	}
-
+	struct bootchain_efi loaders = { shim ? shim->data : NULL, shim ? shim->len : 0, grub ? grub->data : NULL,
+					 grub ? grub->len : 0 };
 	uint32_t volid = ident_u32(o->identity, "esp-volume-id");
 	char *title = xasprintf("Debian GNU/Linux (kiln %s, %s)", o->identity, kver);
 	char *cfg = NULL;
-	r = bootchain_grub_cfg(&(struct bootchain_entry){ .title = title, .root_partuuid = id.root,
-							  .cmdline_extra = o->cmdline_extra, .esp_volume_id = volid },
-			       &cfg);
+	struct esp_file files[BOOTCHAIN_ESP_FILES + 2];
+	r = bootchain_esp_files(o->tar_path, &loaders,
+				&(struct bootchain_entry){ .title = title, .root_partuuid = id.root,
+							   .cmdline_extra = o->cmdline_extra, .esp_volume_id = volid },
+				&cfg, files);
 	free(title);
 	if (r < 0)
 		goto out;
-	struct esp_file files[] = {
-		{ BOOTCHAIN_ESP_SHIM, shim->data, shim->len },
-		{ BOOTCHAIN_ESP_GRUB, grub->data, grub->len },
-		{ BOOTCHAIN_ESP_CFG, cfg, strlen(cfg) },
-		{ BOOTCHAIN_ESP_KERNEL, kernel->data, kernel->len },
-		{ BOOTCHAIN_ESP_INITRD, initrd->data, initrd->len },
-	};
+	files[BOOTCHAIN_ESP_FILES] = (struct esp_file){ BOOTCHAIN_ESP_KERNEL, kernel->data, kernel->len };
+	files[BOOTCHAIN_ESP_FILES + 1] = (struct esp_file){ BOOTCHAIN_ESP_INITRD, initrd->data, initrd->len };
 	log_info("writing ESP (%" PRIu64 " MiB): shim, GRUB, kernel %s", g->esp_size >> 20, kver);
 	r = esp_build(tmp, g->esp_offset, g->esp_size, volid, o->source_date_epoch, files,
 		      sizeof files / sizeof files[0]);

@@ -18,6 +18,7 @@ void media_boot_setup(void)
 	static const struct { const char *src, *dir, *type; } m[] = {
 		{ "proc", "/proc", "proc" },
 		{ "sysfs", "/sys", "sysfs" },
+		{ "securityfs", "/sys/kernel/security", "securityfs" },   /* the lockdown mode */
 		{ "devtmpfs", "/dev", "devtmpfs" },
 		{ "tmpfs", "/run", "tmpfs" },
 	};

@@ -9,7 +9,7 @@
 #define MEDIA_MODULES_LIST "/etc/kiln/modules"   /* one module path a line, in load order */
 #define MEDIA_OPERATOR_PUB "/etc/kiln/operator.pub"
 
-/* /proc, /sys, /dev (devtmpfs), /run;
+/* /proc, /sys, /sys/kernel/security, /dev (devtmpfs), /run;
  * stdin, stdout and stderr on /dev/console. */
 void media_boot_setup(void);
 /* Every module of the list, in order; returns how many loaded. A module

@@ -221,3 +221,27 @@ int efi_boot_first(const char *efivars, const struct efi_esp *esp, const char *d
 	*num = n;
 	return r;
 }
+
+int efi_secure_boot(const char *efivars)
+{
+	uint8_t *d;
+	size_t n;
+	int r = read_var(efivars, "SecureBoot", &d, &n);
+	if (r < 0)
+		return r;
+	r = n == 1 && d[0] <= 1 ? d[0] : -EBADMSG;
+	free(d);
+	return r;
+}
+
+int efi_lockdown_mode(const char *text, char *out, size_t out_len)
+{
+	const char *a = strchr(text, '['), *b = a ? strchr(a, ']') : NULL;
+	if (!b || b == a + 1 || (size_t)(b - a - 1) >= out_len)
+		return -EBADMSG;
+	for (const char *c = a + 1; c < b; c++)
+		if (*c < 'a' || *c > 'z')
+			return -EBADMSG;
+	snprintf(out, out_len, "%.*s", (int)(b - a - 1), a + 1);
+	return 0;
+}

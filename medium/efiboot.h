@@ -29,4 +29,14 @@ int efi_load_option(const struct efi_esp *esp, const char *description, struct b
  * *num is the number used. */
 int efi_boot_first(const char *efivars, const struct efi_esp *esp, const char *description, unsigned *num,
 		   char *why, size_t why_len);
+
+/* The firmware's SecureBoot variable under efivars: 1 (enforced), 0 (off),
+ * -ENOENT (no such variable: no Secure Boot support, or not UEFI),
+ * -EBADMSG (not one byte of data). */
+int efi_secure_boot(const char *efivars);
+
+/* The kernel's lockdown mode from the text of securityfs's lockdown file
+ * ("none [integrity] confidentiality\n": the bracketed word) into out;
+ * -EBADMSG if no word is bracketed. */
+int efi_lockdown_mode(const char *text, char *out, size_t out_len);
 #endif

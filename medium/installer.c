@@ -314,11 +314,30 @@ static void boot_installed(const struct medium *md, const struct media_disk *os,
 		media_eject(md->fd);
 }
 
+/* Whether the firmware enforces Secure Boot, and the kernel's lockdown
+ * (Debian's kernel locks itself down when it does): every module loaded
+ * had to carry Debian's signature. */
+static void say_secure_boot(void)
+{
+	int sb = media_mount_efivars();
+	if (sb == 0)
+		sb = efi_secure_boot(EFIVARS_DIR);
+	char mode[32] = "unknown", *t = NULL;
+	size_t n;
+	if (read_file("/sys/kernel/security/lockdown", 256, &t, &n) == 0 &&
+	    efi_lockdown_mode(t, mode, sizeof mode) < 0)
+		snprintf(mode, sizeof mode, "unknown");
+	free(t);
+	say("UEFI Secure Boot: %s; kernel lockdown: %s",
+	    sb == 1 ? "on" : sb == 0 ? "off" : "no SecureBoot variable", mode);
+}
+
 static int run(void)
 {
 	say("kiln %s", KILN_VERSION);
 	int n = media_load_modules(MEDIA_MODULES_LIST, stdout);
 	say("%d driver modules loaded", n);
+	say_secure_boot();
 	struct minisign_pub pub;
 	char *text = NULL;
 	size_t len;

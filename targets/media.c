@@ -2,6 +2,7 @@
 #include "targets/media.h"
 #include "baremetal/bmap.h"
 #include "baremetal/payload.h"
+#include "images/bootchain.h"
 #include "images/bootkit.h"
 #include "images/esp.h"
 #include "images/gpt.h"
@@ -25,7 +26,6 @@
 #include <unistd.h>
 
 #define MIB (UINT64_C(1) << 20)
-#define HOST_SDBOOT "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 #define KEY_MAX 4096
 /* Kernel messages on the screen and the first serial port; the serial one
  * last, so it is /dev/console, which the installer writes to. */
@@ -35,6 +35,8 @@
  * filesystem on it): the ESP stays below 32 MiB, as FAT16. */
 #define ESP_MAX (32 * MIB - 512)
 #define ESP_FAT_BITS 16
+/* FAT16's 65524 clusters of 2 KiB, less the FATs and some slack */
+#define ESP_MAX_FAT16 (127 * MIB)
 
 const char *const media_modules[] = {
 	"ahci", "ata_piix", "ata_generic", "sd_mod", "sr_mod",
@@ -113,66 +115,94 @@ out:
 	return e;
 }
 
-/* ---- the ESP ------------------------------------------------------------------ */
+/* ---- the boot files ----------------------------------------------------------- */
 
-struct esp_content {
-	char *entry;
+/* Both media boot Debian's signed chain as the disk images do (shim, GRUB,
+ * the role's own signed kernel; images/bootchain.h): the ESP carries the
+ * chain's three files, and grub.cfg finds the kernel and initramfs by the
+ * medium's marker file. On the usb target they sit in the ESP beside the
+ * chain; on the iso target in the ISO 9660 tree, which GRUB reads whether
+ * the ISO was booted as a CD-ROM or written to a stick, so the ESP (also
+ * the El Torito image, under 32 MiB) holds only the chain. */
+#define MEDIUM_KERNEL "/kiln/vmlinuz"
+#define MEDIUM_INITRD "/kiln/installer.img"
+#define MEDIUM_FILES 3   /* kernel, initramfs, marker */
+
+struct boot_files {
+	char *cfg;
+	char *marker;        /* "/kiln/medium-<16 hex>" */
+	char *marker_text;
 	void *initrd;
 	size_t initrd_len;
-	char *host_sd;
-	size_t host_sd_len;
-	struct esp_file files[5];
-	uint64_t size;
+	struct esp_file esp[BOOTCHAIN_ESP_FILES + MEDIUM_FILES];
+	size_t n_esp;
+	struct esp_file medium[MEDIUM_FILES];   /* in the ESP (usb) or the ISO 9660 tree (iso) */
+	uint64_t esp_size;
 };
 
-static const char loader_conf[] = "timeout 0\neditor no\ndefault kiln-installer.conf\n";
-
-static int esp_content(const struct target_ctx *c, const struct host_set *hs, const struct bootkit *kit,
-		       const char *initrd_path, struct esp_content *ec)
+static void marker_of(const char *ident, char out[32])
 {
-	memset(ec, 0, sizeof *ec);
-	int e = read_file(initrd_path, 1u << 30, (char **)&ec->initrd, &ec->initrd_len);
+	uint8_t b[16];
+	ident_bytes(ident, "grub-marker", b);
+	strcpy(out, "/kiln/medium-");
+	for (size_t i = 0; i < 8; i++)
+		snprintf(out + 13 + 2 * i, 3, "%02x", b[i]);
+}
+
+static int boot_files(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
+		      const struct bootkit *kit, const char *ident, const char *initrd_path, enum media_kind kind,
+		      struct boot_files *bf)
+{
+	memset(bf, 0, sizeof *bf);
+	int e = read_file(initrd_path, 1u << 30, (char **)&bf->initrd, &bf->initrd_len);
 	if (e < 0)
 		return log_error_errno(e, "cannot read %s", initrd_path);
-	const void *sd = kit->sdboot;
-	size_t sd_len = kit->sdboot_len;
-	if (!sd) {
-		if ((e = read_file(HOST_SDBOOT, 16u << 20, &ec->host_sd, &ec->host_sd_len)) < 0)
-			return log_error_errno(e, "no systemd-boot in the rootfs and none at " HOST_SDBOOT
-					       " (install package systemd-boot-efi)");
-		sd = ec->host_sd;
-		sd_len = ec->host_sd_len;
-	}
-	ec->entry = xasprintf("title kiln installer: %s %s (%s)\nversion %s\nlinux /kiln/vmlinuz\n"
-			      "initrd /kiln/installer.img\noptions " CMDLINE "\n", c->m->name, hs->name,
-			      role_name(hs->role), kit->kver);
-	ec->files[0] = (struct esp_file){ "/EFI/BOOT/BOOTX64.EFI", sd, sd_len };
-	ec->files[1] = (struct esp_file){ "/loader/loader.conf", loader_conf, sizeof loader_conf - 1 };
-	ec->files[2] = (struct esp_file){ "/loader/entries/kiln-installer.conf", ec->entry, strlen(ec->entry) };
-	ec->files[3] = (struct esp_file){ "/kiln/vmlinuz", kit->kernel, kit->kernel_len };
-	ec->files[4] = (struct esp_file){ "/kiln/installer.img", ec->initrd, ec->initrd_len };
+	char marker[32];
+	marker_of(ident, marker);
+	bf->marker = xstrdup(marker);
+	bf->marker_text = xasprintf("kiln installer medium: deployment %s, %s %s\n", c->m->name,
+				    hs->per_role ? "role" : "host", hs->name);
+	_cleanup_free_ char *title = xasprintf("kiln installer: %s %s (%s, kernel %s)", c->m->name, hs->name,
+					       role_name(hs->role), kit->kver);
+	struct bootchain_efi l = { kit->shim, kit->shim_len, kit->grub, kit->grub_len };
+	e = bootchain_esp_files(img->rootfs_tar, &l,
+				&(struct bootchain_entry){ .title = title, .cmdline_extra = CMDLINE, .marker = bf->marker,
+							   .kernel = MEDIUM_KERNEL, .initrd = MEDIUM_INITRD },
+				&bf->cfg, bf->esp);
+	if (e < 0)
+		return e;
+	bf->n_esp = BOOTCHAIN_ESP_FILES;
+	bf->medium[0] = (struct esp_file){ MEDIUM_KERNEL, kit->kernel, kit->kernel_len };
+	bf->medium[1] = (struct esp_file){ MEDIUM_INITRD, bf->initrd, bf->initrd_len };
+	bf->medium[2] = (struct esp_file){ bf->marker, bf->marker_text, strlen(bf->marker_text) };
+	if (kind == MEDIA_USB)
+		for (size_t i = 0; i < MEDIUM_FILES; i++)
+			bf->esp[bf->n_esp++] = bf->medium[i];
 	uint64_t sum = 0;
-	for (size_t i = 0; i < 5; i++)
-		sum += up(ec->files[i].len, 2048);   /* 2 KiB clusters */
+	for (size_t i = 0; i < bf->n_esp; i++)
+		sum += up(bf->esp[i].len, 2048);   /* 2 KiB clusters */
 	/* the files, the FATs and root directory, and some slack; at least
 	 * FAT16's 4085 clusters */
-	ec->size = up(sum + sum / 50 + MIB, MIB);
-	if (ec->size < 9 * MIB)
-		ec->size = 9 * MIB;
-	if (ec->size > ESP_MAX) {
-		if (sum + sum / 50 + 256 * 1024 > ESP_MAX)
-			return log_error_errno(EFBIG, "the installer's kernel and initramfs take %" PRIu64 " KiB: a UEFI "
-					       "El Torito boot image holds at most 32 MiB", sum >> 10);
-		ec->size = ESP_MAX / 1024 * 1024;
+	bf->esp_size = up(sum + sum / 50 + MIB, MIB);
+	if (bf->esp_size < 9 * MIB)
+		bf->esp_size = 9 * MIB;
+	uint64_t max = kind == MEDIA_ISO ? ESP_MAX : ESP_MAX_FAT16;
+	if (bf->esp_size > max) {
+		if (sum + sum / 50 + 256 * 1024 > max)
+			return log_error_errno(EFBIG, "the installer's boot files take %" PRIu64 " KiB: %s", sum >> 10,
+					       kind == MEDIA_ISO ? "a UEFI El Torito boot image holds at most 32 MiB"
+								 : "the medium's FAT16 ESP holds at most 127 MiB");
+		bf->esp_size = max / 1024 * 1024;
 	}
 	return 0;
 }
 
-static void esp_content_free(struct esp_content *ec)
+static void boot_files_free(struct boot_files *bf)
 {
-	free(ec->entry);
-	free(ec->initrd);
-	free(ec->host_sd);
+	free(bf->cfg);
+	free(bf->marker);
+	free(bf->marker_text);
+	free(bf->initrd);
 }
 
 /* ---- the payload -------------------------------------------------------------- */
@@ -220,7 +250,7 @@ static void on_payload(void *ud, uint64_t done, uint64_t total)
 
 /* The GPT disk both media are made of: ESP, then the payload. */
 static int write_disk(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
-		      const struct esp_content *ec, const struct signed_map *sm, const char *path,
+		      const char *ident, const struct boot_files *bf, const struct signed_map *sm, const char *path,
 		      struct gpt_layout *g)
 {
 	_cleanup_free_ struct bm_payload_text *seeds = xcalloc(hs->n, sizeof *seeds);
@@ -231,13 +261,10 @@ static int write_disk(const struct target_ctx *c, const struct host_set *hs, con
 		.sig = sm->sig.data, .sig_len = sm->sig.len, .seeds = seeds, .n_seeds = hs->n,
 	};
 	uint64_t payload = bm_payload_size(&in);
-	/* a role's medium and a host's never share GUIDs, even where a host is named like a role */
-	_cleanup_free_ char *ident = xasprintf("%s/%s%s/installer-media", c->m->name, hs->per_role ? "role:" : "",
-					       hs->name);
 	memset(g, 0, sizeof *g);
 	g->esp_offset = GPT_ALIGN;
-	g->esp_size = ec->size;
-	g->root_offset = GPT_ALIGN + ec->size;
+	g->esp_size = bf->esp_size;
+	g->root_offset = GPT_ALIGN + bf->esp_size;
 	g->root_size = payload;
 	g->disk_size = g->root_offset + payload + GPT_ALIGN;
 	gpt_set_ids(g, ident, "payload");
@@ -252,7 +279,7 @@ static int write_disk(const struct target_ctx *c, const struct host_set *hs, con
 	int e = gpt_write(path, g);
 	if (e == 0)
 		e = esp_build_fat(path, g->esp_offset, g->esp_size, ident_u32(ident, "esp-volume-id"),
-				  c->source_date_epoch, ec->files, 5, ESP_FAT_BITS, 4);
+				  c->source_date_epoch, bf->esp, bf->n_esp, ESP_FAT_BITS, 4);
 	if (e < 0)
 		return e;
 	log_info("[%s] medium: payload of %" PRIu64 " MiB (the image's %" PRIu64 " MiB of data, %zu seed%s)",
@@ -263,45 +290,6 @@ static int write_disk(const struct target_ctx *c, const struct host_set *hs, con
 	if (fsync(fd) < 0)
 		return log_error_errno(errno, "%s", path);
 	return 0;
-}
-
-/* xorriso: the disk's two partitions as the ISO's appended partitions, the
- * ESP also its El Torito EFI boot image; a README in the ISO 9660 tree. */
-static int write_iso(const struct target_ctx *c, const struct host_set *hs, const char *disk,
-		     const struct gpt_layout *g, const char *readme, const char *out)
-{
-	_cleanup_free_ char *esp = xasprintf("--interval:local_fs:%" PRIu64 "-%" PRIu64 "::%s", g->esp_offset,
-					     g->esp_offset + g->esp_size - 1, disk);
-	_cleanup_free_ char *pay = xasprintf("--interval:local_fs:%" PRIu64 "-%" PRIu64 "::%s", g->root_offset,
-					     g->root_offset + g->root_size - 1, disk);
-	char volid[33];
-	snprintf(volid, sizeof volid, "KILN_%s", hs->name);
-	for (char *p = volid; *p; p++)
-		*p = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-	char uuid[17] = "";
-	if (c->source_date_epoch >= 0) {
-		/* YYYYMMDDhhmmsscc of SOURCE_DATE_EPOCH, as xorriso wants it */
-		time_t t = (time_t)c->source_date_epoch;
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(uuid, sizeof uuid, "%Y%m%d%H%M%S00", &tm);
-	}
-	const char *argv[] = {
-		"xorriso", "-no_rc", "-report_about", "SORRY", "-outdev", out, "-volid", volid,
-		"-map", readme, "/README.txt",
-		"-append_partition", "2", GPT_TYPE_ESP, esp,
-		"-append_partition", "3", BM_PAYLOAD_TYPE_GUID, pay,
-		"-boot_image", "any", "appended_part_as=gpt",
-		"-boot_image", "any", "efi_path=--interval:appended_partition_2:all::",
-		"-boot_image", "any", "gpt_disk_guid=volume_date_uuid",
-		"-volume_date", "all_file_dates", "set_to_mtime",
-		uuid[0] ? "-volume_date" : NULL, "uuid", uuid,   /* last: without SOURCE_DATE_EPOCH, not given */
-		NULL,
-	};
-	_cleanup_free_ char *sde = c->source_date_epoch >= 0 ? xasprintf("SOURCE_DATE_EPOCH=%" PRId64,
-									 c->source_date_epoch) : NULL;
-	const char *env[] = { "TZ=UTC", sde, NULL };
-	return tool_run(argv, env, "xorriso");
 }
 
 static void readme_text(const struct target_ctx *c, const struct host_set *hs, enum media_kind kind, struct buf *b)
@@ -324,6 +312,105 @@ static void readme_text(const struct target_ctx *c, const struct host_set *hs, e
 		      "configures itself from its seed. Nothing is written if any check fails.\n%s",
 		   role_name(hs->role), kind == MEDIA_ISO ? "Write it to a USB stick with dd, or boot it as a CD-ROM.\n"
 							 : "Write it to a USB stick with dd.\n");
+}
+
+/* A file of the ISO 9660 tree: its content in a scratch file. */
+struct iso_file {
+	const char *local, *path;
+};
+#define ISO_FILES (2 + MEDIUM_FILES)   /* README, grub.cfg, the medium's files */
+
+/* xorriso: the disk's two partitions as the ISO's appended partitions, the
+ * ESP also its El Torito EFI boot image; files in the ISO 9660 tree. */
+static int write_iso(const struct target_ctx *c, const struct host_set *hs, const char *disk,
+		     const struct gpt_layout *g, const struct iso_file *files, size_t n, const char *out)
+{
+	_cleanup_free_ char *esp = xasprintf("--interval:local_fs:%" PRIu64 "-%" PRIu64 "::%s", g->esp_offset,
+					     g->esp_offset + g->esp_size - 1, disk);
+	_cleanup_free_ char *pay = xasprintf("--interval:local_fs:%" PRIu64 "-%" PRIu64 "::%s", g->root_offset,
+					     g->root_offset + g->root_size - 1, disk);
+	char volid[33];
+	snprintf(volid, sizeof volid, "KILN_%s", hs->name);
+	for (char *p = volid; *p; p++)
+		*p = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+	char uuid[17] = "", dates[32] = "set_to_mtime";
+	if (c->source_date_epoch >= 0) {
+		snprintf(dates, sizeof dates, "=%" PRId64, c->source_date_epoch);
+		/* YYYYMMDDhhmmsscc of SOURCE_DATE_EPOCH, as xorriso wants it */
+		time_t t = (time_t)c->source_date_epoch;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(uuid, sizeof uuid, "%Y%m%d%H%M%S00", &tm);
+	}
+	const char *head[] = {
+		"xorriso", "-no_rc", "-report_about", "SORRY", "-outdev", out, "-volid", volid,
+	};
+	const char *tail[] = {
+		/* the directories -map makes take the scratch directory's 0700 */
+		"-chmod", "0755", "/EFI", "/EFI/debian", "/kiln", "--",
+		"-append_partition", "2", GPT_TYPE_ESP, esp,
+		"-append_partition", "3", BM_PAYLOAD_TYPE_GUID, pay,
+		"-boot_image", "any", "appended_part_as=gpt",
+		"-boot_image", "any", "efi_path=--interval:appended_partition_2:all::",
+		"-boot_image", "any", "gpt_disk_guid=volume_date_uuid",
+		/* every file's and directory's times, the ones xorriso makes too */
+		"-volume_date", "all_file_dates", dates,
+		uuid[0] ? "-volume_date" : NULL, "uuid", uuid,   /* last: without SOURCE_DATE_EPOCH, not given */
+		NULL,
+	};
+	size_t nh = sizeof head / sizeof *head, nt = sizeof tail / sizeof *tail;
+	_cleanup_free_ const char **argv = xcalloc(nh + 3 * n + nt, sizeof *argv);
+	memcpy(argv, head, sizeof head);
+	for (size_t i = 0; i < n; i++) {
+		argv[nh + 3 * i] = "-map";
+		argv[nh + 3 * i + 1] = files[i].local;
+		argv[nh + 3 * i + 2] = files[i].path;
+	}
+	memcpy(argv + nh + 3 * n, tail, sizeof tail);
+	_cleanup_free_ char *sde = c->source_date_epoch >= 0 ? xasprintf("SOURCE_DATE_EPOCH=%" PRId64,
+									 c->source_date_epoch) : NULL;
+	const char *env[] = { "TZ=UTC", sde, NULL };
+	return tool_run(argv, env, "xorriso");
+}
+
+static int scratch_put(const char *local, const void *data, size_t len)
+{
+	int e = write_file_atomic(local, data, len, 0644);
+	return e < 0 ? log_error_errno(e, "cannot write %s", local) : 0;
+}
+
+/* The ISO: the README, the medium's boot files where GRUB reads them, and
+ * a copy of grub.cfg at its ESP path: loaded from a CD-ROM's El Torito
+ * image, GRUB takes the CD's ISO 9660 filesystem for the device it came
+ * from and reads $prefix/grub.cfg there (without the copy, OVMF showed
+ * GRUB's prompt). */
+static int make_iso(const struct target_ctx *c, const struct host_set *hs, const struct boot_files *bf,
+		    const char *initrd, const char *disk, const struct gpt_layout *g, struct pack_scratch *s,
+		    const char *iso)
+{
+	struct buf rb;
+	buf_init(&rb);
+	readme_text(c, hs, MEDIA_ISO, &rb);
+	struct iso_file files[ISO_FILES] = {
+		{ pack_scratch_file(s, "README.txt"), "/README.txt" },
+		{ pack_scratch_file(s, "grub.cfg"), BOOTCHAIN_ESP_CFG },
+		{ pack_scratch_file(s, "vmlinuz"), bf->medium[0].path },
+		{ initrd, bf->medium[1].path },
+		{ pack_scratch_file(s, "marker"), bf->medium[2].path },
+	};
+	int e = scratch_put(files[0].local, rb.data, rb.len);
+	buf_free(&rb);
+	if (e == 0)
+		e = scratch_put(files[1].local, bf->cfg, strlen(bf->cfg));
+	if (e == 0)
+		e = scratch_put(files[2].local, bf->medium[0].data, bf->medium[0].len);
+	if (e == 0)
+		e = scratch_put(files[4].local, bf->medium[2].data, bf->medium[2].len);
+	if (e == 0)
+		e = write_iso(c, hs, disk, g, files, ISO_FILES, iso);
+	if (e == 0 && chmod(iso, 0600) < 0)
+		e = log_error_errno(errno, "%s", iso);
+	return e;
 }
 
 int media_check(const struct target_ctx *c, const struct host_set *hs)
@@ -368,35 +455,27 @@ int media_build(const struct target_ctx *c, const struct host_set *hs, const str
 	if ((e = pack_scratch_open(&s, c->out_dir)) < 0)
 		return e;
 	struct bootkit kit = { 0 };
-	struct esp_content ec = { 0 };
+	struct boot_files bf = { 0 };
 	struct signed_map sm = { 0 };
 	struct gpt_layout g;
+	/* a role's medium and a host's never share GUIDs or markers, even where a host is named like a role */
+	_cleanup_free_ char *ident = xasprintf("%s/%s%s/installer-media", c->m->name, hs->per_role ? "role:" : "",
+					       hs->name);
 	_cleanup_free_ char *final = xasprintf("%s/%s-%s.%s", c->out_dir, c->m->name, hs->name,
 					       kind == MEDIA_ISO ? "iso" : "img");
 	const char *initrd = pack_scratch_file(&s, "installer.img");
 	const char *disk = pack_scratch_file(&s, "medium.img");
 	log_info("[%s] medium: installer initramfs from %s", hs->name, img->rootfs_tar);
-	if ((e = make_initramfs(c, hs, img, initrd, &kit)) < 0 || (e = esp_content(c, hs, &kit, initrd, &ec)) < 0 ||
-	    (e = sign_map(c, img, &sm)) < 0 || (e = write_disk(c, hs, img, &ec, &sm, disk, &g)) < 0)
+	if ((e = make_initramfs(c, hs, img, initrd, &kit)) < 0 ||
+	    (e = boot_files(c, hs, img, &kit, ident, initrd, kind, &bf)) < 0 || (e = sign_map(c, img, &sm)) < 0 ||
+	    (e = write_disk(c, hs, img, ident, &bf, &sm, disk, &g)) < 0)
 		goto out;
 	if (kind == MEDIA_USB) {
 		if (rename(disk, final) < 0)
 			e = log_error_errno(errno, "cannot rename %s to %s", disk, final);
 	} else {
-		const char *readme = pack_scratch_file(&s, "README.txt"), *iso = pack_scratch_file(&s, "medium.iso");
-		struct buf rb;
-		buf_init(&rb);
-		readme_text(c, hs, kind, &rb);
-		e = pack_write_buf(readme, &rb);
-		buf_free(&rb);
-		/* the ISO's file times are the README's (all_file_dates set_to_mtime) */
-		struct timespec ts[2] = { { .tv_sec = c->source_date_epoch }, { .tv_sec = c->source_date_epoch } };
-		if (e == 0 && c->source_date_epoch >= 0 && utimensat(AT_FDCWD, readme, ts, 0) < 0)
-			e = log_error_errno(errno, "%s", readme);
-		if (e == 0)
-			e = write_iso(c, hs, disk, &g, readme, iso);
-		if (e == 0 && chmod(iso, 0600) < 0)
-			e = log_error_errno(errno, "%s", iso);
+		const char *iso = pack_scratch_file(&s, "medium.iso");
+		e = make_iso(c, hs, &bf, initrd, disk, &g, &s, iso);
 		if (e == 0 && rename(iso, final) < 0)
 			e = log_error_errno(errno, "cannot rename %s to %s", iso, final);
 	}
@@ -408,7 +487,7 @@ int media_build(const struct target_ctx *c, const struct host_set *hs, const str
 	}
 out:
 	signed_map_free(&sm);
-	esp_content_free(&ec);
+	boot_files_free(&bf);
 	bootkit_free(&kit);
 	pack_scratch_close(&s);
 	return e;

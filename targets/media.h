@@ -1,13 +1,16 @@
 /* The installer media (targets iso and usb), one medium per host or, with
  * per_role, one per role carrying the seeds of its hosts (the installer
- * picks the host by its install.machine rule): a UEFI boot partition (FAT
- * ESP: systemd-boot, the role's own kernel, an initramfs whose /init is
- * kiln-installer) and a payload partition (baremetal/payload.h: the role
- * image's data ranges, its block map signed with the operator key, the
- * seeds). The usb target writes that as a
- * GPT disk image; the iso target hands the same two partitions to xorriso
- * as an El Torito EFI boot image and appended GPT partitions: a hybrid ISO
- * that boots as a CD-ROM and when written to a USB stick. No root, no
+ * picks the host by its install.machine rule): a UEFI boot partition (FAT16
+ * ESP: Debian's shim, signed GRUB and a grub.cfg, images/bootchain.h, so
+ * the media boot with Secure Boot on too) and a payload partition
+ * (baremetal/payload.h: the role image's data ranges, its block map signed
+ * with the operator key, the seeds). GRUB boots the role's own kernel and
+ * an initramfs whose /init is kiln-installer from the filesystem holding
+ * the medium's marker file: the ESP on the usb target, which writes that as
+ * a GPT disk image; the ISO 9660 tree on the iso target, which hands the
+ * same two partitions to xorriso as an El Torito EFI boot image and
+ * appended GPT partitions: a hybrid ISO that boots as a CD-ROM and when
+ * written to a USB stick. No root, no
  * mounts, no loop devices; reproducible for the same inputs and
  * SOURCE_DATE_EPOCH. Logs its errors; returns 0 or -errno. */
 #ifndef KILN_TARGETS_MEDIA_H

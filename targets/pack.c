@@ -47,6 +47,8 @@ int pack_scratch_open(struct pack_scratch *s, const char *out_dir)
 
 const char *pack_scratch_file(struct pack_scratch *s, const char *name)
 {
+	if (s->n == sizeof s->files / sizeof *s->files)
+		abort();   /* a caller's bug: more names than the scratch list holds */
 	s->files[s->n] = path_join(s->dir, name);
 	return s->files[s->n++];
 }

@@ -9,12 +9,19 @@
 #     1. the OS disk holds a filesystem: refused, nothing written;
 #     2. both blank: the serial rule picks the OS disk; QEMU is killed during
 #        the copy (a power cut): the disk has no partition table (sfdisk);
-#     3. the same medium again: the install completes, the host reboots
-#        from its disk (the installer's BootNext), configures itself from
-#        the seed: "deployment ready", the data disk formatted and mounted;
+#     3. the same medium again, with Secure Boot enforced (OVMF with the
+#        Microsoft keys, as tests/e2e/boot.sh): shim, Debian's GRUB and
+#        kernel boot the installer, which reports Secure Boot on and the
+#        kernel locked down and loads every driver (Debian-signed); the
+#        install completes, the host reboots from its disk (the installer's
+#        BootNext) through the same chain, reports Secure Boot on,
+#        configures itself from the seed: "deployment ready", the data disk
+#        formatted and mounted;
 #   db2 (the same rules, install.wipe: true), USB image on a usb-storage
-#     stick, the OS disk holding a filesystem: installed all the same, the
-#     host reaches "deployment ready";
+#     stick, Secure Boot enforced, the OS disk holding a filesystem:
+#     installed all the same, the host reaches "deployment ready";
+# The other boots use OVMF without Secure Boot: both firmwares boot the
+# media through the same chain.
 #   db3 (no install: rules), ISO, two blank disks: stops and lists both.
 # Times each boot (# media: lines).
 . "$(dirname "$0")/../lib.sh"
@@ -76,14 +83,22 @@ rm -f "$T"/role/*.raw "$T"/iso3/*.raw
 
 # media_vm NAME MEDIUM(iso|usb) FILE DISK SERIAL [DISK SERIAL]: the medium
 # read-only, the disks as virtio with serials, in that order; the machine's
-# SMBIOS system serial and NIC MAC from SMBIOS_SERIAL and MAC when set.
+# SMBIOS system serial and NIC MAC from SMBIOS_SERIAL and MAC when set; the
+# firmware from QEMU_FIRMWARE (ovmf, the default, or ovmf-sb).
 media_vm() {
 	local name=$1 kind=$2 file=$3; shift 3
-	cp "$OVMF_VARS" "$T/$name.vars"
-	local args=(-accel tcg -machine q35 -m 1024 -smp 2 -nodefaults -display none -monitor none
-		-serial "file:$T/$name.log"
-		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
-		-drive "if=pflash,format=raw,unit=1,file=$T/$name.vars"
+	local args=(-accel tcg -m 1024 -smp 2 -nodefaults -display none -monitor none
+		-serial "file:$T/$name.log")
+	case ${QEMU_FIRMWARE:-ovmf} in
+	ovmf)
+		cp "$OVMF_VARS" "$T/$name.vars"
+		args+=(-machine q35 -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE") ;;
+	ovmf-sb)   # as qemu.sh: Microsoft keys enrolled, Secure Boot enforced
+		cp "$OVMF_SB_VARS" "$T/$name.vars"
+		args+=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_SB_CODE") ;;
+	esac
+	args+=(-drive "if=pflash,format=raw,unit=1,file=$T/$name.vars"
 		-drive "if=none,id=medium,format=raw,readonly=on,file=$file"
 		-netdev user,id=n0,restrict=on -device "virtio-net-pci,netdev=n0${MAC:+,mac=$MAC}")
 	if [ -n "${SMBIOS_SERIAL:-}" ]; then args+=(-smbios "type=1,serial=$SMBIOS_SERIAL"); fi
@@ -114,6 +129,8 @@ if qemu_wait nomatch 'kiln installer: (STOPPED|waiting here|installing)' 300; th
 	check "and why each rule failed" bash -c "grep -aEq '(its DMI serial .* is not|it reports no DMI serial, the rule wants) \"KILN-DB1\"' '$T/nomatch.log' &&
 		grep -aq 'no network card has MAC 52:54:00:00:00:02' '$T/nomatch.log'"
 	check "it stopped before looking at a disk" bash -c "! grep -aq 'kiln installer: disks:' '$T/nomatch.log'"
+	check "without Secure Boot the same chain boots, and the installer says it is off" has nomatch \
+		'kiln installer: UEFI Secure Boot: off; kernel lockdown: none'
 else
 	not_ok "the role's medium did not stop on a machine no rule names"
 fi
@@ -154,9 +171,20 @@ fi
 echo "# media: power-cut boot $((SECONDS - t0)) s"
 
 t0=$SECONDS
-media_vm rerun iso "$ISO" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
+QEMU_FIRMWARE=ovmf-sb media_vm rerun iso "$ISO" "$T/data1.raw" DATA-1 "$T/os1.raw" OS-1
 if qemu_wait rerun 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
-	ok "db1: the rerun completes, the host boots its disk and configures itself from the seed"
+	ok "db1: the rerun completes under Secure Boot, the host boots its disk and configures itself from the seed"
+	check "Secure Boot: the installer saw it on, its kernel locked down" has rerun \
+		'kiln installer: UEFI Secure Boot: on; kernel lockdown: integrity'
+	check "Secure Boot: the locked-down kernel loaded every driver of the medium (Debian-signed)" bash -c \
+		"! grep -aE 'kiln installer: module .*: ' '$T/rerun.log'"
+	# the facts come after the status lines, twice each
+	qemu_wait rerun 'KILN-E2E: lockdown=' 120 && sleep 2
+	sb=$(marker rerun secure_boot) ld=$(marker rerun lockdown)
+	[ "$sb" = 1 ] && ok "Secure Boot: the installed host reports it on" ||
+		not_ok "Secure Boot: the installed host reports SecureBoot '$sb', not 1"
+	[ "$ld" = integrity ] && ok "Secure Boot: the installed host's kernel is locked down" ||
+		not_ok "Secure Boot: the installed host's lockdown is '$ld', not integrity"
 	check "the installer made the installed disk boot next" has rerun 'boot entry Boot[0-9A-F]{4} "kiln db1" is first'
 	check "db1's seed came from /etc/kiln/seed" has rerun 'KILN-STATUS: datasource: *file:/etc/kiln/seed'
 	check "the installed host configured itself as db1" has rerun 'KILN-STATUS: +seed +done +host db1 \(mysql\)'
@@ -168,7 +196,7 @@ else
 fi
 qemu_stop rerun
 unset SMBIOS_SERIAL
-echo "# media: install + first boot (ISO) $((SECONDS - t0)) s"
+echo "# media: install + first boot (ISO, Secure Boot) $((SECONDS - t0)) s"
 rm -f "$T/os1.raw" "$T/data1.raw"
 
 # --- db2: USB stick, install.wipe ------------------------------------------------
@@ -176,9 +204,14 @@ truncate -s 50G "$T/data2.raw"
 truncate -s 12G "$T/os2.raw"
 mkfs.ext4 -q -L old "$T/os2.raw"
 t0=$SECONDS
-MAC=52:54:00:00:00:02 media_vm usb usb "$USB" "$T/os2.raw" OS-2 "$T/data2.raw" DATA-2
+MAC=52:54:00:00:00:02 QEMU_FIRMWARE=ovmf-sb media_vm usb usb "$USB" "$T/os2.raw" OS-2 "$T/data2.raw" DATA-2
 if qemu_wait usb 'KILN-STATUS: kiln: .*deployment ready' "$DEADLINE"; then
 	ok "db2 from a USB stick: installed over a filesystem (install.wipe), deployment ready"
+	check "Secure Boot: the USB stick's installer saw it on" has usb 'kiln installer: UEFI Secure Boot: on; kernel lockdown: integrity'
+	qemu_wait usb 'KILN-E2E: secure_boot=' 120 && sleep 2
+	sb=$(marker usb secure_boot)
+	[ "$sb" = 1 ] && ok "Secure Boot: the host installed from the stick reports it on" ||
+		not_ok "Secure Boot: the host installed from the stick reports SecureBoot '$sb', not 1"
 	check "the role's medium picked db2 by its NIC's MAC" has usb '-> this machine: db2 is installed'
 	check "the installer installed db2" has usb 'kiln installer: deployment acme, host db2 \(role mysql\)'
 	check "the installed host configured itself as db2" has usb 'KILN-STATUS: +seed +done +host db2 \(mysql\)'
@@ -189,7 +222,7 @@ else
 	not_ok "db2: the USB install did not reach deployment ready"
 fi
 qemu_stop usb
-echo "# media: install + first boot (USB) $((SECONDS - t0)) s"
+echo "# media: install + first boot (USB, Secure Boot) $((SECONDS - t0)) s"
 rm -f "$T/os2.raw" "$T/data2.raw"
 
 # --- db3: no rule, two blank disks -----------------------------------------------

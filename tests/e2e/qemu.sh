@@ -116,7 +116,8 @@ marker() {
 #   (/var/lib/kiln/seed), each "nobody=... root=..." from
 #   tests/fixtures/seed_reach.sh (installed as kiln-e2e-seed-reach), and
 #   sr0_mode (the CD-ROM's mode and owner after udev re-applies its rules to
-#   a change event);
+#   a change event), secure_boot (the SecureBoot variable: 1, 0 or absent)
+#   and lockdown (the kernel's lockdown mode);
 # - kiln-e2e-piix-decode.service does the one thing a PC firmware does that
 #   Debian 12's OVMF does not: set the PIIX IDE channels' decode-enable bits
 #   (IDETIM bit 15: PCI config bytes 0x41 and 0x43, bit 7), then re-probe
@@ -156,6 +157,9 @@ if [ -b /dev/sr0 ]; then
 	sr0=$(kiln-e2e-seed-reach read /dev/sr0)
 	sr0_mode=$(stat -c '%a %U:%G' /dev/sr0)
 fi
+# the SecureBoot variable (4 attribute bytes, then 1 = on) and the kernel's lockdown mode
+sb=$(od -An -tu1 -j4 -N1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c 2>/dev/null | tr -d ' ')
+lockdown=$(sed -n 's/.*\[\([a-z]*\)\].*/\1/p' /sys/kernel/security/lockdown 2>/dev/null)
 for _ in 1 2; do
 	lsblk -rno NAME,FSTYPE,LABEL,MOUNTPOINT | sed "s/^/KILN-LSBLK: /"
 	systemctl is-active mariadb.service minio.service nginx.service | paste -sd, - | sed "s/^/KILN-ACTIVE: mariadb,minio,nginx=/"
@@ -164,6 +168,8 @@ for _ in 1 2; do
 	echo "KILN-E2E: stored_seed_reach=$stored"
 	echo "KILN-E2E: sr0_reach=$sr0"
 	echo "KILN-E2E: sr0_mode=$sr0_mode"
+	echo "KILN-E2E: secure_boot=${sb:-absent}"
+	echo "KILN-E2E: lockdown=${lockdown:-unknown}"
 done > /dev/console
 exit 0
 SCRIPT

@@ -1,5 +1,6 @@
-/* images/bootchain.c: the grub.cfg text, checked by GRUB's own parser
- * (grub-script-check) as the oracle, and its refusals. */
+/* images/bootchain.c: the grub.cfg text (the disk images' and the
+ * installer media's), checked by GRUB's own parser (grub-script-check) as
+ * the oracle, the ESP's chain files, and the refusals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +48,71 @@ static void test_cfg(void **state)
 	grub_parses(cfg);
 	assert_non_null(strstr(cfg, "'rw'\n\tinitrd"));
 	free(cfg);
+}
+
+/* The installer media's entry: the root found by a marker file, no root=. */
+static void test_cfg_marker(void **state)
+{
+	(void)state;
+	struct bootchain_entry e = { .title = "kiln installer: acme db1", .cmdline_extra = "console=ttyS0,115200 quiet",
+				     .marker = "/kiln/medium-0123abcd", .kernel = "/kiln/vmlinuz",
+				     .initrd = "/kiln/installer.img" };
+	char *cfg = NULL;
+	assert_int_equal(bootchain_grub_cfg(&e, &cfg), 0);
+	grub_parses(cfg);
+	assert_non_null(strstr(cfg, "search --no-floppy --file --set=root /kiln/medium-0123abcd\n"));
+	assert_null(strstr(cfg, "--fs-uuid"));
+	assert_null(strstr(cfg, "root=PARTUUID"));
+	assert_non_null(strstr(cfg, "\tlinux /kiln/vmlinuz 'console=ttyS0,115200' 'quiet'\n"
+				    "\tinitrd /kiln/installer.img\n}\n"));
+	free(cfg);
+
+	/* paths GRUB would read as more than one word, or relative */
+	static const char *const bad[] = { "kiln/vmlinuz", "/kiln/a b", "/kiln/$x", "/kiln/'", "/kiln/a;b", "" };
+	capture_log();
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		for (int which = 0; which < 3; which++) {
+			struct bootchain_entry b = e;
+			*(which == 0 ? &b.marker : which == 1 ? &b.kernel : &b.initrd) = bad[i];
+			assert_int_equal(bootchain_grub_cfg(&b, &cfg), -EINVAL);
+			assert_non_null(strstr(last_error, "is not absolute or not made of letters"));
+		}
+	}
+	log_set_sink(NULL, NULL);
+}
+
+/* The ESP's chain files, the same three for images and media. */
+static void test_esp_files(void **state)
+{
+	(void)state;
+	struct bootchain_efi l = { "shim", 4, "grub", 4 };
+	struct bootchain_entry e = { .title = "t", .root_partuuid = "u", .esp_volume_id = 1 };
+	struct esp_file f[BOOTCHAIN_ESP_FILES];
+	char *cfg;
+	assert_int_equal(bootchain_esp_files("r.tar", &l, &e, &cfg, f), 0);
+	assert_string_equal(f[0].path, "/EFI/BOOT/BOOTX64.EFI");
+	assert_memory_equal(f[0].data, "shim", 4);
+	assert_string_equal(f[1].path, "/EFI/BOOT/grubx64.efi");
+	assert_memory_equal(f[1].data, "grub", 4);
+	assert_string_equal(f[2].path, "/EFI/debian/grub.cfg");
+	assert_ptr_equal(f[2].data, cfg);
+	assert_int_equal(f[2].len, strlen(cfg));
+	free(cfg);
+	capture_log();
+	l.grub = NULL;
+	assert_int_equal(bootchain_esp_files("r.tar", &l, &e, &cfg, f), -ENOENT);
+	assert_null(cfg);
+	assert_string_equal(last_error, "rootfs tar r.tar has no /usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed "
+					"(install grub-efi-amd64-signed in the role's recipe): No such file or directory");
+	l.shim = NULL;
+	assert_int_equal(bootchain_esp_files("r.tar", &l, &e, &cfg, f), -ENOENT);
+	assert_string_equal(last_error, "rootfs tar r.tar has no /usr/lib/shim/shimx64.efi.signed "
+					"(install shim-signed in the role's recipe): No such file or directory");
+	l = (struct bootchain_efi){ "shim", 4, "grub", 4 };
+	e.cmdline_extra = "a\"b";
+	assert_int_equal(bootchain_esp_files("r.tar", &l, &e, &cfg, f), -EINVAL);
+	assert_null(cfg);
+	log_set_sink(NULL, NULL);
 }
 
 static void test_fat_uuid(void **state)
@@ -330,6 +396,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cfg),
+		cmocka_unit_test(test_cfg_marker),
+		cmocka_unit_test(test_esp_files),
 		cmocka_unit_test(test_fat_uuid),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_bios_mbr),

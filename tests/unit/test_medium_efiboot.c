@@ -3,7 +3,8 @@
  * specification lays them out (HD() short-form node with the partition GUID
  * in EFI byte order, File() node, end node), and Boot####, BootOrder and
  * BootNext written into an efivarfs-like directory (4 attribute bytes
- * first). */
+ * first); the SecureBoot variable and the kernel's lockdown mode read back
+ * as the installer reports them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,12 +179,49 @@ static void test_boot_first(void **state)
 	free(vars);
 }
 
+static void test_secure_boot(void **state)
+{
+	(void)state;
+	char *vars = xasprintf("%s/sbvars", md.dir);
+	assert_int_equal(mkdir_p(vars, 0755), 0);
+	assert_int_equal(efi_secure_boot(vars), -ENOENT);   /* no variable: not UEFI, or no Secure Boot */
+	static const uint8_t on = 1, off = 0, bad = 2, two[] = { 1, 1 };
+	put_var(vars, "SecureBoot", &on, 1);
+	assert_int_equal(efi_secure_boot(vars), 1);
+	put_var(vars, "SecureBoot", &off, 1);
+	assert_int_equal(efi_secure_boot(vars), 0);
+	put_var(vars, "SecureBoot", &bad, 1);
+	assert_int_equal(efi_secure_boot(vars), -EBADMSG);
+	put_var(vars, "SecureBoot", two, 2);
+	assert_int_equal(efi_secure_boot(vars), -EBADMSG);
+	put_var(vars, "SecureBoot", &on, 0);   /* attributes only */
+	assert_int_equal(efi_secure_boot(vars), -EBADMSG);
+	char *short_var = xasprintf("%s/SecureBoot-" EFI_GLOBAL_GUID, vars);
+	assert_int_equal(write_file_atomic(short_var, "\x06", 1, 0644), 0);   /* attributes cut short */
+	assert_int_equal(efi_secure_boot(vars), -EBADMSG);
+	free(short_var);
+	free(vars);
+
+	char m[16];
+	assert_int_equal(efi_lockdown_mode("none [integrity] confidentiality\n", m, sizeof m), 0);
+	assert_string_equal(m, "integrity");
+	assert_int_equal(efi_lockdown_mode("[none] integrity confidentiality\n", m, sizeof m), 0);
+	assert_string_equal(m, "none");
+	assert_int_equal(efi_lockdown_mode("none integrity confidentiality\n", m, sizeof m), -EBADMSG);
+	assert_int_equal(efi_lockdown_mode("none [] x", m, sizeof m), -EBADMSG);
+	assert_int_equal(efi_lockdown_mode("[integrity", m, sizeof m), -EBADMSG);
+	assert_int_equal(efi_lockdown_mode("[Int3grity]", m, sizeof m), -EBADMSG);
+	assert_int_equal(efi_lockdown_mode("[confidentiality]", m, 8), -EBADMSG);   /* too long for out */
+	assert_int_equal(efi_lockdown_mode("", m, sizeof m), -EBADMSG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_find_esp),
 		cmocka_unit_test(test_load_option),
 		cmocka_unit_test(test_boot_first),
+		cmocka_unit_test(test_secure_boot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,9 +3,12 @@
  * modules.dep with dependencies and a built-in, the build machine's libc and
  * loader behind merged-/usr links, /bin/true standing in for kiln-installer).
  * Oracles: sgdisk -v and sfdisk for the USB image's GPT, fsck.fat for its
- * ESP, xorriso -report_el_torito / -report_system_area / -find for the ISO,
- * fsck.fat for the ISO's appended ESP, libarchive reading the initramfs
- * back, and bm_install from the payload; two builds are byte-identical. A
+ * ESP, xorriso -report_el_torito / -report_system_area / -find / -extract
+ * for the ISO, fsck.fat for the ISO's appended ESP, mcopy for the ESPs'
+ * files (Debian's shim and GRUB, grub.cfg checked by grub-script-check,
+ * on the USB image also the kernel, initramfs and marker file; on the ISO
+ * those are in the ISO 9660 tree), libarchive reading the initramfs back,
+ * and bm_install from the payload; two builds are byte-identical. A
  * per-role medium carries each host's seed, in profile order, and the
  * network drivers when a rule names a MAC; a host without install.machine
  * cannot go on one. */
@@ -20,6 +23,7 @@
 #include <sys/stat.h>
 #include "baremetal/install.h"
 #include "baremetal/payload.h"
+#include "images/bootchain.h"
 #include "images/bootkit.h"
 #include "lib/fileio.h"
 #include "medium/find.h"
@@ -30,7 +34,7 @@
 #include "sign_fixture.h"
 
 static struct mini_dir md;
-static char *tar, *state, *out;
+static char *tar, *tar_noshim, *tar_biggrub, *state, *out;
 static struct model m;
 
 static void add_link(struct archive *a, const char *path, const char *target)
@@ -60,13 +64,18 @@ static void add_host_file(struct archive *a, const char *path, const char *host)
 
 /* The parts of a rootfs the media take: merged /usr (lib -> usr/lib,
  * lib64 -> usr/lib64, the loader behind a relative link), libc, a kernel,
- * modules (ahci needs libahci needs libata; sd_mod is built in). */
-static void make_tar(void)
+ * modules (ahci needs libahci needs libata; sd_mod is built in), and
+ * unless grub is NULL shim and GRUB. */
+static void make_tar(const char *path, const void *grub, size_t grub_len)
 {
 	struct archive *a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
-	if (archive_write_open_filename(a, tar) != ARCHIVE_OK)
+	if (archive_write_open_filename(a, path) != ARCHIVE_OK)
 		abort();
+	if (grub) {   /* Debian's signed shim and GRUB, stand-ins */
+		mini_add(a, "./" BOOTCHAIN_SHIM, 0, "the shim", 8);
+		mini_add(a, "./" BOOTCHAIN_GRUB_EFI, 0, grub, grub_len);
+	}
 	mini_add(a, "./boot/", 1, NULL, 0);
 	mini_add(a, "./boot/vmlinuz-6.1.0-2-amd64", 0, "old kernel", 10);
 	mini_add(a, "./boot/vmlinuz-" KV, 0, "the kernel", 10);
@@ -116,9 +125,15 @@ static int setup(void **state_)
 		return -1;
 	mini_dir_make(&md, 128, "mysql", 6, 5);
 	tar = xasprintf("%s/rootfs.tar", md.dir);
+	tar_noshim = xasprintf("%s/rootfs-noshim.tar", md.dir);
+	tar_biggrub = xasprintf("%s/rootfs-biggrub.tar", md.dir);
 	state = xasprintf("%s/state", md.dir);
 	out = xasprintf("%s/out", md.dir);
-	make_tar();
+	make_tar(tar, "the grub", 8);
+	make_tar(tar_noshim, NULL, 0);
+	char *big = xcalloc(1, 33u << 20);   /* a GRUB no El Torito image can hold */
+	make_tar(tar_biggrub, big, 33u << 20);
+	free(big);
 	assert_int_equal(mkdir_p(out, 0755), 0);
 	assert_int_equal(mkdir_p(state, 0700), 0);
 	struct buf b;
@@ -147,6 +162,8 @@ static int teardown(void **state_)
 	model_free(&m);
 	mini_dir_done(&md);
 	free(tar);
+	free(tar_noshim);
+	free(tar_biggrub);
 	free(state);
 	free(out);
 	keys_free();
@@ -214,6 +231,10 @@ static void test_bootkit(void **state_)
 	assert_string_equal(k.kver, KV);   /* the newest kernel */
 	assert_int_equal(k.kernel_len, 10);
 	assert_memory_equal(k.kernel, "the kernel", 10);
+	assert_int_equal(k.shim_len, 8);   /* Debian's signed loaders, for the ESP */
+	assert_memory_equal(k.shim, "the shim", 8);
+	assert_int_equal(k.grub_len, 8);
+	assert_memory_equal(k.grub, "the grub", 8);
 	/* dependencies first, each once */
 	assert_int_equal(k.n_modules, 5);
 	assert_string_equal(k.modules[0], "usr/lib/modules/" KV "/kernel/drivers/ata/libata.ko");
@@ -270,21 +291,42 @@ static int sh(const char *fmt, ...)
 	return st;
 }
 
-/* The initramfs inside the ESP at offset, read back with libarchive. */
-static void check_initramfs(const char *image, uint64_t esp_off, bool nic)
+/* The files of the FAT at offset of image, copied into dir (mtools). */
+static void esp_copy(const char *image, uint64_t off, const char *dir)
 {
-	char *dir = xasprintf("%s/x", md.dir);
-	assert_int_equal(sh("rm -rf '%s' && mkdir '%s' && MTOOLS_SKIP_CHECK=1 mcopy -i '%s@@%llu' ::/kiln/installer.img "
-			    "'%s/' && MTOOLS_SKIP_CHECK=1 mtype -i '%s@@%llu' ::/loader/entries/kiln-installer.conf > "
-			    "'%s/entry'", dir, dir, image, (unsigned long long)esp_off, dir, image,
-			    (unsigned long long)esp_off, dir), 0);
-	char *entry;
+	assert_int_equal(sh("rm -rf '%s' && mkdir '%s' && MTOOLS_SKIP_CHECK=1 mcopy -s -i '%s@@%llu' ::/EFI ::/kiln "
+			    "'%s/' 2>/dev/null; test -d '%s/EFI'", dir, dir, image, (unsigned long long)off, dir, dir), 0);
+}
+
+/* Where GRUB boots the installer from (dir: the ESP's files, or the ISO
+ * 9660 tree's): grub.cfg (GRUB's own parser accepts it) finds the medium
+ * by the marker file beside the kernel and initramfs; the kernel is the
+ * rootfs's newest; the initramfs is read back with libarchive. cfg_dir
+ * holds the ESP's grub.cfg, the one GRUB reads first. Returns the marker's
+ * path (malloc'd). */
+static char *check_boot(const char *cfg_dir, const char *dir, bool nic)
+{
+	char *cp = xasprintf("%s/EFI/debian/grub.cfg", cfg_dir), *cfg;
 	size_t n;
-	char *ep = xasprintf("%s/entry", dir), *ip = xasprintf("%s/installer.img", dir);
-	assert_int_equal(read_file(ep, 4096, &entry, &n), 0);
-	assert_non_null(strstr(entry, "initrd /kiln/installer.img"));
-	assert_non_null(strstr(entry, "console=ttyS0,115200"));
-	free(entry);
+	assert_int_equal(read_file(cp, 4096, &cfg, &n), 0);
+	assert_int_equal(sh("grub-script-check '%s'", cp), 0);
+	const char *s = strstr(cfg, "search --no-floppy --file --set=root /kiln/medium-");
+	assert_non_null(s);
+	char *marker = strndup(s + 37, 29);   /* "/kiln/medium-" + 16 hex */
+	assert_int_equal(s[37 + 29], '\n');
+	assert_non_null(strstr(cfg, "\tlinux /kiln/vmlinuz 'console=tty0' 'console=ttyS0,115200' 'quiet'\n"
+				    "\tinitrd /kiln/installer.img\n}\n"));
+	assert_null(strstr(cfg, "root="));
+	assert_int_equal(sh("grep -q '^kiln installer medium: deployment acme, ' '%s%s'", dir, marker), 0);
+	char *kp = xasprintf("%s/kiln/vmlinuz", dir), *kernel;
+	assert_int_equal(read_file(kp, 4096, &kernel, &n), 0);
+	assert_int_equal(n, 10);
+	assert_memory_equal(kernel, "the kernel", 10);
+	free(kernel);
+	free(kp);
+	free(cfg);
+	free(cp);
+	char *ip = xasprintf("%s/kiln/installer.img", dir);
 	struct archive *a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_cpio(a);
@@ -322,9 +364,17 @@ static void check_initramfs(const char *image, uint64_t esp_off, bool nic)
 	assert_true(modules);
 	assert_true(pub_ok);
 	assert_true(has_nic == nic);   /* network drivers only where a rule names a MAC */
-	free(ep);
 	free(ip);
-	free(dir);
+	return marker;
+}
+
+/* The ESP's UEFI chain: Debian's shim as the removable-media loader, GRUB
+ * beside it (no fallback loader), grub.cfg at GRUB's built-in prefix. */
+static void check_chain(const char *dir)
+{
+	assert_int_equal(sh("test \"$(cat '%s/EFI/BOOT/BOOTX64.EFI')\" = 'the shim'", dir), 0);
+	assert_int_equal(sh("test \"$(cat '%s/EFI/BOOT/grubx64.efi')\" = 'the grub'", dir), 0);
+	assert_int_equal(sh("test \"$(ls '%s/EFI/BOOT' | tr '\\n' ' ')\" = 'BOOTX64.EFI grubx64.efi '", dir), 0);
 }
 
 /* The payload of a medium, open (fd: the medium, close it). */
@@ -349,9 +399,18 @@ static void test_usb(void **state_)
 	assert_int_equal(sh("sgdisk -v '%s' | grep -q 'No problems found'", img), 0);
 	assert_int_equal(sh("sfdisk --json '%s' | grep -qi 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B'", img), 0);
 	assert_int_equal(sh("sfdisk --json '%s' | grep -qi '" BM_PAYLOAD_TYPE_GUID "'", img), 0);
-	assert_int_equal(sh("dd if='%s' of='%s/esp' bs=1M skip=1 count=9 status=none && fsck.fat -n '%s/esp' >/dev/null",
-			    img, md.dir, md.dir), 0);
-	check_initramfs(img, 1 << 20, false);
+	/* the ESP: a sound FAT16 holding the chain and, as it is no El Torito
+	 * image, the kernel, initramfs and marker too */
+	assert_int_equal(sh("set -e; eval $(sfdisk --json '%s' | python3 -c 'import json,sys; "
+			    "p=json.load(sys.stdin)[\"partitiontable\"][\"partitions\"][0]; "
+			    "print(\"s=%%d n=%%d\" %% (p[\"start\"], p[\"size\"]))'); test $s = 2048; "
+			    "dd if='%s' of='%s/esp' bs=512 skip=$s count=$n status=none; fsck.fat -n '%s/esp' >/dev/null; "
+			    "file -s '%s/esp' | grep -q 'FAT (16 bit)'", img, img, md.dir, md.dir, md.dir), 0);
+	char *ed = xasprintf("%s/usb-esp", md.dir);
+	esp_copy(img, 1 << 20, ed);
+	check_chain(ed);
+	free(check_boot(ed, ed, false));
+	free(ed);
 	/* the payload installs the image */
 	int fd;
 	struct bm_payload p;
@@ -401,7 +460,24 @@ static void test_iso(void **state_)
 			    "print(\"s=%%d n=%%d\" %% (p[\"start\"], p[\"size\"]))'); "
 			    "dd if='%s' of='%s' bs=512 skip=$s count=$n status=none; fsck.fat -n '%s' >/dev/null",
 			    iso, iso, esp, esp), 0);
-	check_initramfs(esp, 0, false);
+	/* the ESP (the El Torito image) carries the chain alone; the kernel,
+	 * the initramfs and the marker are in the ISO 9660 tree, with a copy
+	 * of grub.cfg at the ESP's path */
+	char *ed = xasprintf("%s/iso-espdir", md.dir), *td = xasprintf("%s/iso-tree", md.dir);
+	esp_copy(esp, 0, ed);
+	check_chain(ed);
+	assert_int_equal(sh("test ! -e '%s/kiln' && test \"$(find '%s' -type f | wc -l)\" = 3", ed, ed), 0);
+	assert_int_equal(sh("rm -rf '%s' && xorriso -osirrox on -indev '%s' -extract / '%s' >/dev/null 2>&1 && "
+			    "cmp '%s/EFI/debian/grub.cfg' '%s/EFI/debian/grub.cfg' && test ! -e '%s/EFI/BOOT'",
+			    td, iso, td, ed, td, td), 0);
+	assert_int_equal(sh("test \"$(xorriso -indev '%s' -find / -type d -exec lsdl 2>/dev/null | cut -c1-10 | "
+			    "sort -u)\" = drwxr-xr-x", iso), 0);   /* readable by anyone who mounts it */
+	char *marker = check_boot(ed, td, false);
+	/* the marker file is the medium's own: the ESP does not have it */
+	assert_int_equal(sh("test ! -e '%s%s' && test -f '%s%s'", ed, marker, td, marker), 0);
+	free(marker);
+	free(ed);
+	free(td);
 	/* the installer's own search finds the payload on it */
 	int fd;
 	struct bm_payload p;
@@ -425,7 +501,19 @@ static void test_per_role(void **state_)
 	char *img = build_set(MEDIA_USB, dir, 1, 2);
 	assert_non_null(strstr(img, "/acme-mysql.img"));
 	assert_int_equal(sh("sgdisk -v '%s' | grep -q 'No problems found'", img), 0);
-	check_initramfs(img, 1 << 20, true);
+	char *ed = xasprintf("%s/role-esp", md.dir);
+	esp_copy(img, 1 << 20, ed);
+	char *marker = check_boot(ed, ed, true);
+	/* a role's medium and a host's have markers of their own */
+	char *ed1 = xasprintf("%s/usb1-esp", md.dir), *img1 = xasprintf("%s/usb/acme-db1.img", out);
+	esp_copy(img1, 1 << 20, ed1);
+	char *marker1 = check_boot(ed1, ed1, false);
+	assert_string_not_equal(marker, marker1);
+	free(marker1);
+	free(img1);
+	free(ed1);
+	free(marker);
+	free(ed);
 	int fd;
 	struct bm_payload p;
 	open_payload(img, &fd, &p);
@@ -476,6 +564,36 @@ static void test_refusals(void **state_)
 	mi.installer = "/nonexistent/kiln-installer";
 	assert_true(media_build(&c, &f.hs, &img, MEDIA_USB, &path) < 0);
 	mi.installer = "/bin/true";
+	/* a rootfs without Debian's signed loaders cannot boot a medium */
+	img.rootfs_tar = tar_noshim;
+	assert_int_equal(media_build(&c, &f.hs, &img, MEDIA_ISO, &path), -ENOENT);
+	assert_non_null(strstr(last_error, "rootfs-noshim.tar has no /usr/lib/shim/shimx64.efi.signed (install "
+					   "shim-signed in the role's recipe)"));
+	/* boot files beyond a UEFI El Torito image's 32 MiB: no ISO; a USB
+	 * image's ESP is no El Torito image and holds them */
+	img.rootfs_tar = tar_biggrub;
+	assert_int_equal(media_build(&c, &f.hs, &img, MEDIA_ISO, &path), -EFBIG);
+	assert_non_null(strstr(last_error, "the installer's boot files take 33"));
+	assert_non_null(strstr(last_error, "KiB: a UEFI El Torito boot image holds at most 32 MiB"));
+	char *bigdir = xasprintf("%s/big", out);
+	assert_int_equal(mkdir_p(bigdir, 0755), 0);
+	c.out_dir = bigdir;
+	struct buf seed;
+	buf_init(&seed);
+	buf_puts(&seed, "kiln-seed:db1");
+	const struct buf *seeds[] = { &seed };
+	struct host_set one = f.hs;
+	one.seeds = seeds;
+	assert_int_equal(media_build(&c, &one, &img, MEDIA_USB, &path), 0);
+	assert_int_equal(sh("sfdisk --json '%s' | python3 -c 'import json,sys; "
+			    "p=json.load(sys.stdin)[\"partitiontable\"][\"partitions\"][0]; "
+			    "sys.exit(not 33 << 20 < p[\"size\"] * 512 < 40 << 20)'", path), 0);   /* a FAT16 ESP over 32 MiB */
+	free(path);
+	path = NULL;
+	buf_free(&seed);
+	c.out_dir = out;
+	free(bigdir);
+	img.rootfs_tar = tar;
 	set_free(&f);
 	/* per role: db1 has no install.machine */
 	set_make(&f, 0, 3);
@@ -501,7 +619,7 @@ static void test_refusals(void **state_)
 	log_set_sink(NULL, NULL);
 	assert_null(path);
 	/* nothing left behind */
-	assert_int_equal(sh("test -z \"$(ls -A '%s' | grep -v '^usb\\|^iso\\|^role')\"", out), 0);
+	assert_int_equal(sh("test -z \"$(ls -A '%s' | grep -v '^usb\\|^iso\\|^role\\|^big')\"", out), 0);
 }
 
 int main(void)
