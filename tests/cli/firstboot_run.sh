@@ -11,7 +11,11 @@ FB=$KILN_FIRSTBOOT
 P=$ROOT/tests/profiles/fixtures/loopback.yaml
 S=$T/state
 s3pid=
-trap 'mariadb_stop; [ -n "$s3pid" ] && kill $s3pid 2>/dev/null; rm -rf "$T"' EXIT
+# The late peers run in a subshell: their pid files let the trap stop them
+# however the test ends (a leaked mariadbd keeps its caller's fds, locks too).
+trap 'mariadb_stop; [ -n "$s3pid" ] && kill $s3pid 2>/dev/null
+	for f in "$T/s3.pid" "$T/db.pid"; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+	rm -rf "$T"' EXIT
 
 "$KILN" keys init "$P" --state "$S" >/dev/null && "$KILN" secrets init "$P" --state "$S" >/dev/null || { not_ok "kiln keys/secrets init"; exit 1; }
 for h in db1 app1 minio1; do "$KILN" seed "$P" --host $h --out "$T/$h.seed" --state "$S" 2>/dev/null || not_ok "seed $h"; done
@@ -102,6 +106,7 @@ SEC() { cat "$S/secrets/$1"; }
 (
 	sleep 4
 	MARIADB_BIND=127.0.1.2 MARIADB_FIXED_PORT=3306 mariadb_start "$T/peer-db" >/dev/null || exit 1
+	echo "$MARIADB_PID" > "$T/db.pid"   # at once: the exit trap must find it whatever happens next
 	KILN_SECRET_mysql_app_password=$(SEC mysql_app_password) "$ROOT/$KILN_BUILD/drivers/mysql_role_sql" "$P" db1 sql | mariadb_root
 	MINIO_ROOT_USER=$(SEC minio_root_user) MINIO_ROOT_PASSWORD=$(SEC minio_root_password) \
 		/usr/bin/python3 "$ROOT/tests/fixtures/s3server/s3server.py" server --quiet --address 127.0.1.3:9000 \
@@ -112,7 +117,6 @@ SEC() { cat "$S/secrets/$1"; }
 	KILN_SECRET_minio_root_user=$(SEC minio_root_user) KILN_SECRET_minio_root_password=$(SEC minio_root_password) \
 		KILN_SECRET_minio_app_access_key=$(SEC minio_app_access_key) KILN_SECRET_minio_app_secret_key=$(SEC minio_app_secret_key) \
 		"$ROOT/$KILN_BUILD/drivers/minio_role" "$P" - setup http://127.0.1.3:9000
-	echo "$MARIADB_PID" > "$T/db.pid"
 	wait
 ) & peers=$!
 check "app1: join waits for the late peers, proves them, starts the app" run "$R" --join-deadline 90
