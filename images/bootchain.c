@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "lib/buf.h"
+#include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 void bootchain_fat_uuid(uint32_t volume_id, char out[10])
 {
@@ -54,6 +56,15 @@ static bool plain_path(const char *p)
 	return true;
 }
 
+char *bootchain_search_cmd(const struct bootchain_root *r)
+{
+	if (r->marker)
+		return xasprintf("search --no-floppy --file --set=root %s\n", r->marker);
+	char uuid[10];
+	bootchain_fat_uuid(r->esp_volume_id, uuid);
+	return xasprintf("search --no-floppy --fs-uuid --set=root %s\n", uuid);
+}
+
 int bootchain_grub_cfg(const struct bootchain_entry *e, char **out)
 {
 	const char *extra = e->cmdline_extra ? e->cmdline_extra : "";
@@ -74,16 +85,13 @@ int bootchain_grub_cfg(const struct bootchain_entry *e, char **out)
 	buf_init(&b);
 	buf_puts(&b, "# Written by kiln. Read by Debian's signed GRUB under UEFI (its built-in\n"
 		     "# prefix is /EFI/debian)");
-	if (e->marker) {
-		buf_printf(&b, ". GRUB's root: the filesystem holding\n# this medium's marker file, "
-			       "wherever the firmware found the medium.\n"
-			       "set default=0\nset timeout=0\nsearch --no-floppy --file --set=root %s\n", e->marker);
-	} else {
-		char uuid[10];
-		bootchain_fat_uuid(e->esp_volume_id, uuid);
-		buf_printf(&b, " and by kiln's GRUB core image under BIOS.\n"
-			       "set default=0\nset timeout=0\nsearch --no-floppy --fs-uuid --set=root %s\n", uuid);
-	}
+	if (e->marker)
+		buf_puts(&b, " and by kiln's GRUB core image under BIOS. GRUB's root:\n# the filesystem holding "
+			     "this medium's marker file, wherever the firmware\n# found the medium.\n");
+	else
+		buf_puts(&b, " and by kiln's GRUB core image under BIOS.\n");
+	_cleanup_free_ char *search = bootchain_search_cmd(&(struct bootchain_root){ e->esp_volume_id, e->marker });
+	buf_printf(&b, "set default=0\nset timeout=0\n%s", search);
 	buf_puts(&b, "menuentry ");
 	put_quoted(&b, e->title, strlen(e->title));
 	buf_printf(&b, " {\n\tlinux %s", kernel);
