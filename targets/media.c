@@ -305,8 +305,8 @@ static void readme_text(const struct target_ctx *c, const struct host_set *hs, e
 {
 	if (hs->per_role) {
 		buf_printf(b, "kiln installer medium for the %s hosts of deployment %s.\n\n"
-			      "Boot it (UEFI) on one of them: it installs the host whose install.machine\n"
-			      "rule the machine matches:\n\n", role_name(hs->role), c->m->name);
+			      "Boot it (UEFI, Secure Boot too, or legacy BIOS) on one of them: it installs\n"
+			      "the host whose install.machine rule the machine matches:\n\n", role_name(hs->role), c->m->name);
 		for (size_t i = 0; i < hs->n; i++) {
 			_cleanup_free_ char *rule = machine_rule_text(&hs->hosts[i]->install.machine);
 			buf_printf(b, "  %-16s %s\n", hs->hosts[i]->name, rule);
@@ -314,7 +314,7 @@ static void readme_text(const struct target_ctx *c, const struct host_set *hs, e
 		buf_puts(b, "\nIt stops, writing nothing, when no host's rule or more than one matches.\n");
 	} else
 		buf_printf(b, "kiln installer medium for host %s (role %s) of deployment %s.\n\n"
-			      "Boot it (UEFI) on the host.", hs->name, role_name(hs->role), c->m->name);
+			      "Boot it on the host (UEFI, Secure Boot too, or legacy BIOS).", hs->name, role_name(hs->role), c->m->name);
 	buf_printf(b, "\nIt installs the %s image onto the disk the\n"
 		      "profile's install: rules pick, shows what it overwrites and counts down\n"
 		      "(unless install.unattended), then reboots into the installed host, which\n"
@@ -545,11 +545,12 @@ void media_readme(const struct target_ctx *c, enum media_kind kind, struct buf *
 		      "Made by kiln. %s Write a medium to a USB stick (every byte of the stick is\n"
 		      "replaced):\n\n```sh\ndd if=%s-%s.%s of=/dev/sdX bs=4M conv=fsync status=progress\n```\n\n"
 		      "%s"
-		      "Boot the host from it (UEFI).%s The installer lists the host's disks, picks the one the\n"
+		      "Boot the host from it (UEFI, Secure Boot too, or legacy BIOS).%s The installer lists the host's disks, picks the one the\n"
 		      "profile's `install.disk` rule matches (without a rule: the only blank disk), shows\n"
 		      "what it will overwrite and counts down 10 s (`install.unattended: true` skips that),\n"
 		      "writes and verifies the signed image, puts the host's seed in it, makes the firmware\n"
-		      "boot the installed disk next and reboots. Any refusal stops it before anything is\n"
+		      "boot the installed disk next (UEFI; under legacy BIOS remove the medium, or boot the\n"
+		      "disk first) and reboots. Any refusal stops it before anything is\n"
 		      "written; an interrupted install does not boot, and booting the medium again finishes\n"
 		      "it. The medium holds the role's private key and the seeds: keep it like the\n"
 		      "OVA of an ESXi deployment.\n\n| host | role | medium |%s\n|------|------|--------|%s\n",
