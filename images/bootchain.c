@@ -44,8 +44,7 @@ int bootchain_check_cmdline(const char *extra)
 	return 0;
 }
 
-/* A path GRUB takes as one word without quoting, and we print as is. */
-static bool plain_path(const char *p)
+bool bootchain_plain_path(const char *p)
 {
 	if (!p || p[0] != '/')
 		return false;
@@ -78,7 +77,7 @@ int bootchain_grub_cfg(const struct bootchain_entry *e, char **out)
 			return log_error_errno(EINVAL, "boot menu title contains a control character");
 	const char *paths[] = { kernel, initrd, e->marker };
 	for (size_t i = 0; i < 3; i++)
-		if (paths[i] && !plain_path(paths[i]))
+		if (paths[i] && !bootchain_plain_path(paths[i]))
 			return log_error_errno(EINVAL, "grub.cfg: path \"%s\" is not absolute or not made of "
 					       "letters, digits and / . _ -", paths[i]);
 	struct buf b;

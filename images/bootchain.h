@@ -66,6 +66,10 @@ struct bootchain_root {
 	const char *marker;
 };
 
+/* Whether p is a path GRUB takes as one word without quoting (absolute,
+ * only [A-Za-z0-9/._-]), so kiln writes it as is. */
+bool bootchain_plain_path(const char *p);
+
 /* "search --no-floppy ... --set=root ...\n" for r (malloc'd). */
 char *bootchain_search_cmd(const struct bootchain_root *r);
 

@@ -32,7 +32,6 @@
  * way grub-mkrescue has it do. */
 #include "images/bootchain.h"
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,21 +121,9 @@ static int put_file(const char *path, const void *data, size_t len)
 	return pwrite_full(fd, data, len, 0);
 }
 
-/* A marker path GRUB reads as one word (as bootchain_grub_cfg checks). */
-static bool plain_marker(const char *p)
-{
-	if (!p || p[0] != '/' || !p[1])
-		return false;
-	for (; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      strchr("/._-", *p)))
-			return false;
-	return true;
-}
-
 char *bootchain_bios_embed_cfg(const struct bootchain_root *root)
 {
-	if (root->marker && !plain_marker(root->marker)) {
+	if (root->marker && !bootchain_plain_path(root->marker)) {
 		log_error("GRUB core.img: marker path \"%s\" is not absolute or not made of letters, digits and "
 			  "/ . _ -", root->marker);
 		return NULL;

@@ -287,8 +287,8 @@ static int write_disk(const struct target_ctx *c, const struct host_set *hs, con
 		e = esp_build_fat(path, g->esp_offset, g->esp_size, ident_u32(ident, "esp-volume-id"),
 				  c->source_date_epoch, bf->esp, bf->n_esp, ESP_FAT_BITS, 4);
 	if (e == 0 && kind == MEDIA_USB)
-		e = bootchain_bios_install(path, g->bios_offset, g->bios_size, &(struct bootchain_root){ .marker = bf->marker },
-					   kit->grub_pc, kit->n_grub_pc);
+		e = bootchain_bios_install(path, g->bios_offset, g->bios_size,
+					   &(struct bootchain_root){ .marker = bf->marker }, kit->grub_pc, kit->n_grub_pc);
 	if (e < 0)
 		return e;
 	log_info("[%s] medium: payload of %" PRIu64 " MiB (the image's %" PRIu64 " MiB of data, %zu seed%s)",
@@ -545,9 +545,10 @@ void media_readme(const struct target_ctx *c, enum media_kind kind, struct buf *
 		      "Made by kiln. %s Write a medium to a USB stick (every byte of the stick is\n"
 		      "replaced):\n\n```sh\ndd if=%s-%s.%s of=/dev/sdX bs=4M conv=fsync status=progress\n```\n\n"
 		      "%s"
-		      "Boot the host from it (UEFI, Secure Boot too, or legacy BIOS).%s The installer lists the host's disks, picks the one the\n"
-		      "profile's `install.disk` rule matches (without a rule: the only blank disk), shows\n"
-		      "what it will overwrite and counts down 10 s (`install.unattended: true` skips that),\n"
+		      "Boot the host from it (UEFI, Secure Boot too, or legacy BIOS).%s The installer lists\n"
+		      "the host's disks, picks the one the profile's `install.disk` rule matches (without a\n"
+		      "rule: the only blank disk), shows what it will overwrite and counts down 10 s\n"
+		      "(`install.unattended: true` skips that),\n"
 		      "writes and verifies the signed image, puts the host's seed in it, makes the firmware\n"
 		      "boot the installed disk next (UEFI; under legacy BIOS remove the medium, or boot the\n"
 		      "disk first) and reboots. Any refusal stops it before anything is\n"
