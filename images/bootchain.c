@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 #include "lib/buf.h"
+#include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 void bootchain_fat_uuid(uint32_t volume_id, char out[10])
 {
@@ -42,8 +44,7 @@ int bootchain_check_cmdline(const char *extra)
 	return 0;
 }
 
-/* A path GRUB takes as one word without quoting, and we print as is. */
-static bool plain_path(const char *p)
+bool bootchain_plain_path(const char *p)
 {
 	if (!p || p[0] != '/')
 		return false;
@@ -52,6 +53,15 @@ static bool plain_path(const char *p)
 		      strchr("/._-", *p)))
 			return false;
 	return true;
+}
+
+char *bootchain_search_cmd(const struct bootchain_root *r)
+{
+	if (r->marker)
+		return xasprintf("search --no-floppy --file --set=root %s\n", r->marker);
+	char uuid[10];
+	bootchain_fat_uuid(r->esp_volume_id, uuid);
+	return xasprintf("search --no-floppy --fs-uuid --set=root %s\n", uuid);
 }
 
 int bootchain_grub_cfg(const struct bootchain_entry *e, char **out)
@@ -67,23 +77,20 @@ int bootchain_grub_cfg(const struct bootchain_entry *e, char **out)
 			return log_error_errno(EINVAL, "boot menu title contains a control character");
 	const char *paths[] = { kernel, initrd, e->marker };
 	for (size_t i = 0; i < 3; i++)
-		if (paths[i] && !plain_path(paths[i]))
+		if (paths[i] && !bootchain_plain_path(paths[i]))
 			return log_error_errno(EINVAL, "grub.cfg: path \"%s\" is not absolute or not made of "
 					       "letters, digits and / . _ -", paths[i]);
 	struct buf b;
 	buf_init(&b);
 	buf_puts(&b, "# Written by kiln. Read by Debian's signed GRUB under UEFI (its built-in\n"
 		     "# prefix is /EFI/debian)");
-	if (e->marker) {
-		buf_printf(&b, ". GRUB's root: the filesystem holding\n# this medium's marker file, "
-			       "wherever the firmware found the medium.\n"
-			       "set default=0\nset timeout=0\nsearch --no-floppy --file --set=root %s\n", e->marker);
-	} else {
-		char uuid[10];
-		bootchain_fat_uuid(e->esp_volume_id, uuid);
-		buf_printf(&b, " and by kiln's GRUB core image under BIOS.\n"
-			       "set default=0\nset timeout=0\nsearch --no-floppy --fs-uuid --set=root %s\n", uuid);
-	}
+	if (e->marker)
+		buf_puts(&b, " and by kiln's GRUB core image under BIOS. GRUB's root:\n# the filesystem holding "
+			     "this medium's marker file, wherever the firmware\n# found the medium.\n");
+	else
+		buf_puts(&b, " and by kiln's GRUB core image under BIOS.\n");
+	_cleanup_free_ char *search = bootchain_search_cmd(&(struct bootchain_root){ e->esp_volume_id, e->marker });
+	buf_printf(&b, "set default=0\nset timeout=0\n%s", search);
 	buf_puts(&b, "menuentry ");
 	put_quoted(&b, e->title, strlen(e->title));
 	buf_printf(&b, " {\n\tlinux %s", kernel);

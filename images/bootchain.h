@@ -7,7 +7,12 @@
  *     their grub.cfg finds the kernel by a marker file instead (on the
  *     ISO: in the ISO 9660 tree, outside the El Torito image).
  *   BIOS: MBR boot code (GRUB's boot.img) -> core.img in the BIOS boot
- *     partition -> the same grub.cfg on the ESP -> the same kernel.
+ *     partition -> the same grub.cfg on the ESP -> the same kernel. The
+ *     installer media: the usb target the same way (core.img finds the
+ *     ESP by the marker file); the ISO an El Torito BIOS image (GRUB's
+ *     cdboot.img + core.img, i386-pc-eltorito) and, written to a stick,
+ *     GRUB's boot_hybrid.img in the MBR (xorriso patches both), each
+ *     finding the ISO 9660 tree's grub.cfg by the marker file.
  * Every binary comes from the role's rootfs tar (packages shim-signed,
  * grub-efi-amd64-signed, grub-pc-bin in images/roles/base.yaml). */
 #ifndef KILN_BOOTCHAIN_H
@@ -53,6 +58,21 @@ int bootchain_check_cmdline(const char *extra);
  * specially (only [A-Za-z0-9/._-]). */
 int bootchain_grub_cfg(const struct bootchain_entry *e, char **out);
 
+/* Where GRUB finds its root (grub.cfg's and core.img's search command):
+ * the FAT filesystem with volume id esp_volume_id or, if marker is set,
+ * the filesystem holding that file (a path as bootchain_grub_cfg takes). */
+struct bootchain_root {
+	uint32_t esp_volume_id;
+	const char *marker;
+};
+
+/* Whether p is a path GRUB takes as one word without quoting (absolute,
+ * only [A-Za-z0-9/._-]), so kiln writes it as is. */
+bool bootchain_plain_path(const char *p);
+
+/* "search --no-floppy ... --set=root ...\n" for r (malloc'd). */
+char *bootchain_search_cmd(const struct bootchain_root *r);
+
 /* The ESP volume id as GRUB's search --fs-uuid spells it: "abcd-1234". */
 void bootchain_fat_uuid(uint32_t volume_id, char out[10]);
 
@@ -88,13 +108,29 @@ struct bootchain_blob {
 
 /* Make GRUB's core.img from the i386-pc files (grub-mkimage of the build
  * machine's grub-common, the modules of the rootfs) with an embedded
- * configuration that finds the ESP by esp_volume_id and reads
- * /EFI/debian/grub.cfg there; write it into the BIOS boot partition at
- * [part_offset, +part_size) of image_path and GRUB's boot.img into the
- * protective MBR's boot code, pointing at it. Logs; 0 or -errno (-ENOENT:
- * no boot.img/kernel.img/diskboot.img given, -ENOSPC: core.img too big). */
-int bootchain_bios_install(const char *image_path, uint64_t part_offset, uint64_t part_size, uint32_t esp_volume_id,
-			   const struct bootchain_blob *files, size_t n);
+ * configuration (bootchain_bios_embed_cfg) that finds its root as root
+ * says and reads /EFI/debian/grub.cfg there; write it into the BIOS boot
+ * partition at [part_offset, +part_size) of image_path and GRUB's boot.img
+ * into the protective MBR's boot code, pointing at it. Logs; 0 or -errno
+ * (-ENOENT: no boot.img/kernel.img/diskboot.img given, -ENOSPC: core.img
+ * too big, -EINVAL: a bad marker path). */
+int bootchain_bios_install(const char *image_path, uint64_t part_offset, uint64_t part_size,
+			   const struct bootchain_root *root, const struct bootchain_blob *files, size_t n);
+
+/* GRUB's El Torito BIOS boot image (grub-mkimage -O i386-pc-eltorito:
+ * cdboot.img, diskboot.img, core.img with the embedded configuration of
+ * root and the ISO 9660 driver), malloc'd in *img, whole 2 KiB blocks.
+ * The ISO writer must patch it as grub-mkrescue has xorriso do (El
+ * Torito boot info table, grub2_boot_info; GRUB's boot_hybrid.img as the
+ * MBR for a stick). Logs; 0 or -errno (-ENOENT: no cdboot.img, diskboot.img
+ * or kernel.img given, -EINVAL: a bad marker path). */
+int bootchain_bios_eltorito(const struct bootchain_root *root, const struct bootchain_blob *files, size_t n,
+			    char **img, size_t *len);
+
+/* The configuration core.img carries (malloc'd; exposed for tests): the
+ * search command of root, then prefix ($root)/EFI/debian, whose grub.cfg
+ * GRUB's normal mode reads. NULL (logged) for a bad marker path. */
+char *bootchain_bios_embed_cfg(const struct bootchain_root *root);
 
 /* The two patches, in memory (exposed for tests). bootchain_bios_mbr: mbr
  * (a protective MBR) becomes boot_img's code pointing at core_lba, keeping

@@ -24,7 +24,12 @@
  *                  the jump, as grub-bios-setup does for a hard disk: trust
  *                  DL only if it names a hard disk, else use 0x80)
  *   0x1b8..0x1fd   kept: disk signature and partition table (the 0xEE entry)
- *   0x1fe..0x1ff   0x55 0xAA */
+ *   0x1fe..0x1ff   0x55 0xAA
+ *
+ * The ISO's El Torito image (bootchain_bios_eltorito) is grub-mkimage's
+ * i386-pc-eltorito output as it is: xorriso patches its boot info table
+ * and blocklist (grub2_boot_info) and writes boot_hybrid.img's MBR, the
+ * way grub-mkrescue has it do. */
 #include "images/bootchain.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -116,9 +121,35 @@ static int put_file(const char *path, const void *data, size_t len)
 	return pwrite_full(fd, data, len, 0);
 }
 
+char *bootchain_bios_embed_cfg(const struct bootchain_root *root)
+{
+	if (root->marker && !bootchain_plain_path(root->marker)) {
+		log_error("GRUB core.img: marker path \"%s\" is not absolute or not made of letters, digits and "
+			  "/ . _ -", root->marker);
+		return NULL;
+	}
+	/* Find the root as grub.cfg does, then read the very grub.cfg the
+	 * UEFI chain reads. */
+	_cleanup_free_ char *search = bootchain_search_cmd(root);
+	return xasprintf("%sset prefix=($root)/EFI/debian\n", search);
+}
+
+/* What grub-mkimage makes: a hard disk's core.img (diskboot.img first) or
+ * a CD's El Torito image (cdboot.img, then the same). */
+struct core_kind {
+	const char *format;                 /* grub-mkimage -O */
+	const char *const *extra;           /* modules beside core_modules */
+	size_t pad;                         /* the image in whole blocks of this */
+};
+static const char *const no_extra[] = { NULL };
+/* iso9660: the CD's tree; part_msdos: the MBR table of an ISO on a stick */
+static const char *const cd_extra[] = { "iso9660", "part_msdos", NULL };
+static const struct core_kind disk_core = { "i386-pc", no_extra, SECTOR };
+static const struct core_kind cd_core = { "i386-pc-eltorito", cd_extra, 2048 };
+
 /* Write the module directory into stage, then run grub-mkimage there. */
-static int make_core(const char *stage, const struct bootchain_blob *files, size_t n, uint32_t volid, char **core,
-		     size_t *core_len)
+static int make_core(const char *stage, const struct bootchain_blob *files, size_t n, const struct core_kind *kind,
+		     const char *cfg, char **core, size_t *core_len)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!*files[i].name || strchr(files[i].name, '/') || !strcmp(files[i].name, ".") ||
@@ -129,22 +160,18 @@ static int make_core(const char *stage, const struct bootchain_blob *files, size
 		if (r < 0)
 			return log_error_errno(r, "staging %s", p);
 	}
-	char uuid[10];
-	bootchain_fat_uuid(volid, uuid);
-	/* Find the ESP by its volume id (as grub.cfg does), then read the
-	 * very grub.cfg the UEFI chain reads. */
-	_cleanup_free_ char *cfg = xasprintf("search --no-floppy --fs-uuid --set=root %s\n"
-					     "set prefix=($root)/EFI/debian\n", uuid);
 	_cleanup_free_ char *cfg_path = path_join(stage, "kiln-embed.cfg");
 	_cleanup_free_ char *out = path_join(stage, "kiln-core.img");
 	int r = put_file(cfg_path, cfg, strlen(cfg));
 	if (r < 0)
 		return log_error_errno(r, "staging %s", cfg_path);
-	const char *argv[32] = { "grub-mkimage", "-O", "i386-pc", "-d", stage, "-c", cfg_path, "-p", "/EFI/debian",
+	const char *argv[32] = { "grub-mkimage", "-O", kind->format, "-d", stage, "-c", cfg_path, "-p", "/EFI/debian",
 				 "-o", out };
 	size_t k = 11;
 	for (size_t i = 0; core_modules[i]; i++)
 		argv[k++] = core_modules[i];
+	for (size_t i = 0; kind->extra[i]; i++)
+		argv[k++] = kind->extra[i];
 	argv[k] = NULL;
 	if ((r = tool_run(argv, NULL, "grub-common")) < 0)
 		return r;
@@ -152,11 +179,11 @@ static int make_core(const char *stage, const struct bootchain_blob *files, size
 	size_t len;
 	if ((r = read_file(out, CORE_MAX, &data, &len)) < 0)
 		return log_error_errno(r, "reading %s", out);
-	/* whole sectors: zero-pad the tail */
-	size_t padded = (len + SECTOR - 1) / SECTOR * SECTOR;
-	*core = xrealloc(data, padded ? padded : SECTOR);
-	memset(*core + len, 0, padded - len);
-	*core_len = padded;
+	/* whole blocks: zero-pad the tail */
+	size_t padded = (len + kind->pad - 1) / kind->pad * kind->pad;
+	*core = xrealloc(data, padded ? padded : kind->pad);
+	memset(*core + len, 0, (padded ? padded : kind->pad) - len);
+	*core_len = padded ? padded : kind->pad;
 	unlink(cfg_path);
 	unlink(out);
 	return 0;
@@ -222,8 +249,26 @@ static void compare_versions(const struct bootchain_blob *files, size_t n)
 	buf_free(&out);
 }
 
-int bootchain_bios_install(const char *image_path, uint64_t part_offset, uint64_t part_size, uint32_t esp_volume_id,
-			   const struct bootchain_blob *files, size_t n)
+/* core.img (or the El Torito image) of kind for root, staged in a private
+ * directory under TMPDIR that is gone afterwards. */
+static int build(const struct bootchain_root *root, const struct bootchain_blob *files, size_t n,
+		 const struct core_kind *kind, char **core, size_t *core_len)
+{
+	_cleanup_free_ char *cfg = bootchain_bios_embed_cfg(root);
+	if (!cfg)
+		return -EINVAL;
+	const char *tmp = getenv("TMPDIR");
+	_cleanup_free_ char *stage = xasprintf("%s/kiln-grub.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(stage))
+		return log_error_errno(errno, "GRUB staging directory %s", stage);
+	compare_versions(files, n);
+	int r = make_core(stage, files, n, kind, cfg, core, core_len);
+	unstage(stage, files, n);
+	return r;
+}
+
+int bootchain_bios_install(const char *image_path, uint64_t part_offset, uint64_t part_size,
+			   const struct bootchain_root *root, const struct bootchain_blob *files, size_t n)
 {
 	if (part_offset % SECTOR || part_size % SECTOR || part_offset < SECTOR)
 		return log_error_errno(EINVAL, "BIOS boot partition %llu+%llu is not sector aligned",
@@ -234,15 +279,9 @@ int bootchain_bios_install(const char *image_path, uint64_t part_offset, uint64_
 				       "(install grub-pc-bin in the role's recipe)");
 	if (boot->len != SECTOR)
 		return log_error_errno(EINVAL, "GRUB's boot.img is %zu bytes, not one sector", boot->len);
-	const char *tmp = getenv("TMPDIR");
-	_cleanup_free_ char *stage = xasprintf("%s/kiln-grub.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(stage))
-		return log_error_errno(errno, "GRUB staging directory %s", stage);
-	compare_versions(files, n);
 	_cleanup_free_ char *core = NULL;
 	size_t core_len = 0;
-	int r = make_core(stage, files, n, esp_volume_id, &core, &core_len);
-	unstage(stage, files, n);
+	int r = build(root, files, n, &disk_core, &core, &core_len);
 	if (r < 0)
 		return r;
 	uint64_t lba = part_offset / SECTOR;
@@ -262,4 +301,15 @@ int bootchain_bios_install(const char *image_path, uint64_t part_offset, uint64_
 	if ((r = pwrite_full(fd, core, core_len, part_offset)) < 0 || (r = pwrite_full(fd, mbr, sizeof mbr, 0)) < 0)
 		return log_error_errno(r, "%s: writing GRUB's BIOS boot code", image_path);
 	return 0;
+}
+
+int bootchain_bios_eltorito(const struct bootchain_root *root, const struct bootchain_blob *files, size_t n,
+			    char **img, size_t *len)
+{
+	*img = NULL;
+	*len = 0;
+	if (!find(files, n, "cdboot.img") || !find(files, n, "kernel.img") || !find(files, n, "diskboot.img"))
+		return log_error_errno(ENOENT, "no GRUB i386-pc cdboot.img, diskboot.img and kernel.img in the rootfs "
+				       "(install grub-pc-bin in the role's recipe)");
+	return build(root, files, n, &cd_core, img, len);
 }

@@ -159,6 +159,12 @@ static int pass(const char *tar, struct tarmap *t, const struct strv *want, void
 				r = read_entry(a, e, &k->shim, &k->shim_len);
 			else if (k && !strcmp(p, BOOTCHAIN_GRUB_EFI) && !k->grub)
 				r = read_entry(a, e, &k->grub, &k->grub_len);
+			else if (k && starts(p, BOOTCHAIN_GRUB_PC_DIR) && p[strlen(BOOTCHAIN_GRUB_PC_DIR)] &&
+				 !strchr(p + strlen(BOOTCHAIN_GRUB_PC_DIR), '/') && (r = read_entry(a, e, &d, &n)) == 0) {
+				k->grub_pc = xrealloc(k->grub_pc, (k->n_grub_pc + 1) * sizeof *k->grub_pc);
+				k->grub_pc[k->n_grub_pc++] = (struct bootchain_blob){
+					xstrdup(p + strlen(BOOTCHAIN_GRUB_PC_DIR)), d, n };
+			}
 		}
 	}
 	if (r < 0)
@@ -609,6 +615,11 @@ void bootkit_free(struct bootkit *k)
 	free(k->kernel);
 	free(k->shim);
 	free(k->grub);
+	for (size_t i = 0; i < k->n_grub_pc; i++) {
+		free((char *)k->grub_pc[i].name);
+		free((void *)k->grub_pc[i].data);
+	}
+	free(k->grub_pc);
 	for (size_t i = 0; i < k->n_modules; i++)
 		free(k->modules[i]);
 	free(k->modules);

@@ -3,10 +3,12 @@
  * kernel modules a list of drivers needs (with their dependencies from
  * modules.dep, in load order), the shared libraries a program needs (its
  * DT_NEEDED closure, read with libelf, and its ELF interpreter), and
- * Debian's signed shim and GRUB (images/bootchain.h). So the installer runs the very kernel and
+ * Debian's signed shim and GRUB, and GRUB's i386-pc directory for BIOS
+ * (images/bootchain.h). So the installer runs the very kernel and
  * libraries the installed host will. Logs its errors; returns 0 or -errno. */
 #ifndef KILN_BOOTKIT_H
 #define KILN_BOOTKIT_H
+#include "images/bootchain.h"
 #include "images/initramfs.h"
 #include <stddef.h>
 
@@ -15,6 +17,9 @@ struct bootkit {
 	void *kernel;  size_t kernel_len;
 	void *shim;    size_t shim_len;      /* BOOTCHAIN_SHIM; NULL: the rootfs has none */
 	void *grub;    size_t grub_len;      /* BOOTCHAIN_GRUB_EFI; NULL: none */
+	/* the regular files directly in BOOTCHAIN_GRUB_PC_DIR (grub-pc-bin),
+	 * named without the directory, data owned; none: the rootfs has none */
+	struct bootchain_blob *grub_pc; size_t n_grub_pc;
 	char **modules; size_t n_modules;    /* paths in load order, as put in the initramfs */
 	char **missing; size_t n_missing;    /* asked for, neither a module nor built in */
 	char **builtin; size_t n_builtin;    /* asked for, built into the kernel */

@@ -177,7 +177,8 @@ static int write_bios(const char *tmp, const struct gpt_layout *g, uint32_t voli
 			v[n++] = (struct bootchain_blob){ cap->v[i].path + strlen(BOOTCHAIN_GRUB_PC_DIR), cap->v[i].data,
 							  cap->v[i].len };
 	log_info("writing GRUB for BIOS (%zu files of /" BOOTCHAIN_GRUB_PC_DIR ")", n);
-	int r = bootchain_bios_install(tmp, g->bios_offset, g->bios_size, volid, v, n);
+	int r = bootchain_bios_install(tmp, g->bios_offset, g->bios_size,
+				       &(struct bootchain_root){ .esp_volume_id = volid }, v, n);
 	free(v);
 	return r;
 }

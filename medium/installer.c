@@ -299,7 +299,11 @@ static void boot_installed(const struct medium *md, const struct media_disk *os,
 	unsigned num;
 	char *desc = xasprintf("kiln %s", host);
 	int r = media_mount_efivars();
-	if (r < 0)
+	if (r == -ENOENT)   /* booted by a BIOS: no boot entries to write */
+		say("legacy BIOS: no boot entry to set: %s", strncmp(md->node, "/dev/sr", 7) ?
+		    "remove the medium before the host boots again (or boot its disk first)" :
+		    "the CD-ROM is ejected; the host boots its disk if the BIOS boots disks before CD-ROMs");
+	else if (r < 0)
 		say("no EFI variables (%s): remove the medium before the host boots again", strerror(-r));
 	else if (fd < 0 || efi_find_esp(fd, &esp) < 0)
 		say("the installed disk has no ESP to boot from (%s)", fd < 0 ? strerror(errno) : "none found");
@@ -319,7 +323,7 @@ static void boot_installed(const struct medium *md, const struct media_disk *os,
  * had to carry Debian's signature. */
 static void say_secure_boot(void)
 {
-	int sb = media_mount_efivars();
+	int efi = media_mount_efivars(), sb = efi;
 	if (sb == 0)
 		sb = efi_secure_boot(EFIVARS_DIR);
 	char mode[32] = "unknown", *t = NULL;
@@ -328,8 +332,11 @@ static void say_secure_boot(void)
 	    efi_lockdown_mode(t, mode, sizeof mode) < 0)
 		snprintf(mode, sizeof mode, "unknown");
 	free(t);
-	say("UEFI Secure Boot: %s; kernel lockdown: %s",
-	    sb == 1 ? "on" : sb == 0 ? "off" : "no SecureBoot variable", mode);
+	if (efi == -ENOENT)
+		say("firmware: legacy BIOS (no UEFI, no Secure Boot); kernel lockdown: %s", mode);
+	else
+		say("UEFI Secure Boot: %s; kernel lockdown: %s",
+		    sb == 1 ? "on" : sb == 0 ? "off" : "no SecureBoot variable", mode);
 }
 
 static int run(void)

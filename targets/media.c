@@ -248,10 +248,14 @@ static void on_payload(void *ud, uint64_t done, uint64_t total)
 
 /* ---- the disk layout ---------------------------------------------------------- */
 
-/* The GPT disk both media are made of: ESP, then the payload. */
+/* The GPT disk both media are made of: ESP, then the payload; on the usb
+ * target also the BIOS boot partition (LBA 34 up to the ESP) with GRUB's
+ * core.img and boot.img in the MBR, as the role images have
+ * (images/bootchain.h), finding the ESP by the marker file. The iso
+ * target takes only the ESP and the payload from it. */
 static int write_disk(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
-		      const char *ident, const struct boot_files *bf, const struct signed_map *sm, const char *path,
-		      struct gpt_layout *g)
+		      const struct bootkit *kit, const char *ident, const struct boot_files *bf,
+		      const struct signed_map *sm, enum media_kind kind, const char *path, struct gpt_layout *g)
 {
 	_cleanup_free_ struct bm_payload_text *seeds = xcalloc(hs->n, sizeof *seeds);
 	for (size_t i = 0; i < hs->n; i++)
@@ -271,6 +275,8 @@ static int write_disk(const struct target_ctx *c, const struct host_set *hs, con
 	g->part2_type = BM_PAYLOAD_TYPE_GUID;
 	g->part2_name = BM_PAYLOAD_PART_NAME;
 	g->part2_plain = true;
+	if (kind == MEDIA_USB)
+		gpt_add_bios(g, ident);
 	_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return log_error_errno(errno, "cannot create %s", path);
@@ -280,6 +286,9 @@ static int write_disk(const struct target_ctx *c, const struct host_set *hs, con
 	if (e == 0)
 		e = esp_build_fat(path, g->esp_offset, g->esp_size, ident_u32(ident, "esp-volume-id"),
 				  c->source_date_epoch, bf->esp, bf->n_esp, ESP_FAT_BITS, 4);
+	if (e == 0 && kind == MEDIA_USB)
+		e = bootchain_bios_install(path, g->bios_offset, g->bios_size,
+					   &(struct bootchain_root){ .marker = bf->marker }, kit->grub_pc, kit->n_grub_pc);
 	if (e < 0)
 		return e;
 	log_info("[%s] medium: payload of %" PRIu64 " MiB (the image's %" PRIu64 " MiB of data, %zu seed%s)",
@@ -296,8 +305,8 @@ static void readme_text(const struct target_ctx *c, const struct host_set *hs, e
 {
 	if (hs->per_role) {
 		buf_printf(b, "kiln installer medium for the %s hosts of deployment %s.\n\n"
-			      "Boot it (UEFI) on one of them: it installs the host whose install.machine\n"
-			      "rule the machine matches:\n\n", role_name(hs->role), c->m->name);
+			      "Boot it (UEFI, Secure Boot too, or legacy BIOS) on one of them: it installs\n"
+			      "the host whose install.machine rule the machine matches:\n\n", role_name(hs->role), c->m->name);
 		for (size_t i = 0; i < hs->n; i++) {
 			_cleanup_free_ char *rule = machine_rule_text(&hs->hosts[i]->install.machine);
 			buf_printf(b, "  %-16s %s\n", hs->hosts[i]->name, rule);
@@ -305,7 +314,7 @@ static void readme_text(const struct target_ctx *c, const struct host_set *hs, e
 		buf_puts(b, "\nIt stops, writing nothing, when no host's rule or more than one matches.\n");
 	} else
 		buf_printf(b, "kiln installer medium for host %s (role %s) of deployment %s.\n\n"
-			      "Boot it (UEFI) on the host.", hs->name, role_name(hs->role), c->m->name);
+			      "Boot it on the host (UEFI, Secure Boot too, or legacy BIOS).", hs->name, role_name(hs->role), c->m->name);
 	buf_printf(b, "\nIt installs the %s image onto the disk the\n"
 		      "profile's install: rules pick, shows what it overwrites and counts down\n"
 		      "(unless install.unattended), then reboots into the installed host, which\n"
@@ -318,13 +327,20 @@ static void readme_text(const struct target_ctx *c, const struct host_set *hs, e
 struct iso_file {
 	const char *local, *path;
 };
-#define ISO_FILES (2 + MEDIUM_FILES)   /* README, grub.cfg, the medium's files */
+#define ISO_FILES (3 + MEDIUM_FILES)   /* README, grub.cfg, the BIOS boot image, the medium's files */
+/* GRUB's El Torito BIOS boot image in the ISO 9660 tree */
+#define ISO_BIOS_IMAGE "/kiln/bios.img"
 
-/* xorriso: the disk's two partitions as the ISO's appended partitions, the
- * ESP also its El Torito EFI boot image; files in the ISO 9660 tree. */
+/* xorriso: two El Torito boot images, GRUB's BIOS one (ISO_BIOS_IMAGE,
+ * patched as grub-mkrescue has it: boot info table, grub2_boot_info) and
+ * the EFI one, the ESP; GRUB's boot_hybrid.img (at hybrid_mbr) as the MBR
+ * code, so the ISO written to a stick boots on BIOS too; the disk's two
+ * partitions as the ISO's appended partitions; files in the ISO 9660 tree. */
 static int write_iso(const struct target_ctx *c, const struct host_set *hs, const char *disk,
-		     const struct gpt_layout *g, const struct iso_file *files, size_t n, const char *out)
+		     const struct gpt_layout *g, const struct iso_file *files, size_t n, const char *hybrid_mbr,
+		     const char *out)
 {
+	_cleanup_free_ char *mbr = xasprintf("grub2_mbr=%s", hybrid_mbr);
 	_cleanup_free_ char *esp = xasprintf("--interval:local_fs:%" PRIu64 "-%" PRIu64 "::%s", g->esp_offset,
 					     g->esp_offset + g->esp_size - 1, disk);
 	_cleanup_free_ char *pay = xasprintf("--interval:local_fs:%" PRIu64 "-%" PRIu64 "::%s", g->root_offset,
@@ -351,6 +367,15 @@ static int write_iso(const struct target_ctx *c, const struct host_set *hs, cons
 		"-append_partition", "2", GPT_TYPE_ESP, esp,
 		"-append_partition", "3", BM_PAYLOAD_TYPE_GUID, pay,
 		"-boot_image", "any", "appended_part_as=gpt",
+		/* BIOS: El Torito no-emulation, 4 sectors loaded, as grub-mkrescue */
+		"-boot_image", "grub", "bin_path=" ISO_BIOS_IMAGE,
+		"-boot_image", "grub", "emul_type=no_emulation",
+		"-boot_image", "grub", "load_size=2048",
+		"-boot_image", "grub", "boot_info_table=on",
+		"-boot_image", "grub", "grub2_boot_info=on",
+		"-boot_image", "grub", mbr,
+		"-boot_image", "any", "next",
+		/* UEFI */
 		"-boot_image", "any", "efi_path=--interval:appended_partition_2:all::",
 		"-boot_image", "any", "gpt_disk_guid=volume_date_uuid",
 		/* every file's and directory's times, the ones xorriso makes too */
@@ -384,10 +409,24 @@ static int scratch_put(const char *local, const void *data, size_t len)
  * image, GRUB takes the CD's ISO 9660 filesystem for the device it came
  * from and reads $prefix/grub.cfg there (without the copy, OVMF showed
  * GRUB's prompt). */
-static int make_iso(const struct target_ctx *c, const struct host_set *hs, const struct boot_files *bf,
-		    const char *initrd, const char *disk, const struct gpt_layout *g, struct pack_scratch *s,
-		    const char *iso)
+static int make_iso(const struct target_ctx *c, const struct host_set *hs, const struct bootkit *kit,
+		    const struct boot_files *bf, const char *initrd, const char *disk, const struct gpt_layout *g,
+		    struct pack_scratch *s, const char *iso)
 {
+	const struct bootchain_blob *hybrid = NULL;
+	for (size_t i = 0; i < kit->n_grub_pc; i++)
+		if (!strcmp(kit->grub_pc[i].name, "boot_hybrid.img"))
+			hybrid = &kit->grub_pc[i];
+	if (!hybrid || hybrid->len != 512)
+		return log_error_errno(ENOENT, "no GRUB i386-pc boot_hybrid.img of one sector in the rootfs (install "
+				       "grub-pc-bin in the role's recipe)");
+	_cleanup_free_ char *eltorito = NULL;
+	size_t eltorito_len;
+	int e = bootchain_bios_eltorito(&(struct bootchain_root){ .marker = bf->marker }, kit->grub_pc, kit->n_grub_pc,
+					&eltorito, &eltorito_len);
+	if (e < 0)
+		return e;
+	const char *mbr = pack_scratch_file(s, "boot_hybrid.img");
 	struct buf rb;
 	buf_init(&rb);
 	readme_text(c, hs, MEDIA_ISO, &rb);
@@ -397,8 +436,9 @@ static int make_iso(const struct target_ctx *c, const struct host_set *hs, const
 		{ pack_scratch_file(s, "vmlinuz"), bf->medium[0].path },
 		{ initrd, bf->medium[1].path },
 		{ pack_scratch_file(s, "marker"), bf->medium[2].path },
+		{ pack_scratch_file(s, "bios.img"), ISO_BIOS_IMAGE },
 	};
-	int e = scratch_put(files[0].local, rb.data, rb.len);
+	e = scratch_put(files[0].local, rb.data, rb.len);
 	buf_free(&rb);
 	if (e == 0)
 		e = scratch_put(files[1].local, bf->cfg, strlen(bf->cfg));
@@ -407,7 +447,11 @@ static int make_iso(const struct target_ctx *c, const struct host_set *hs, const
 	if (e == 0)
 		e = scratch_put(files[4].local, bf->medium[2].data, bf->medium[2].len);
 	if (e == 0)
-		e = write_iso(c, hs, disk, g, files, ISO_FILES, iso);
+		e = scratch_put(files[5].local, eltorito, eltorito_len);
+	if (e == 0)
+		e = scratch_put(mbr, hybrid->data, hybrid->len);
+	if (e == 0)
+		e = write_iso(c, hs, disk, g, files, ISO_FILES, mbr, iso);
 	if (e == 0 && chmod(iso, 0600) < 0)
 		e = log_error_errno(errno, "%s", iso);
 	return e;
@@ -468,14 +512,14 @@ int media_build(const struct target_ctx *c, const struct host_set *hs, const str
 	log_info("[%s] medium: installer initramfs from %s", hs->name, img->rootfs_tar);
 	if ((e = make_initramfs(c, hs, img, initrd, &kit)) < 0 ||
 	    (e = boot_files(c, hs, img, &kit, ident, initrd, kind, &bf)) < 0 || (e = sign_map(c, img, &sm)) < 0 ||
-	    (e = write_disk(c, hs, img, ident, &bf, &sm, disk, &g)) < 0)
+	    (e = write_disk(c, hs, img, &kit, ident, &bf, &sm, kind, disk, &g)) < 0)
 		goto out;
 	if (kind == MEDIA_USB) {
 		if (rename(disk, final) < 0)
 			e = log_error_errno(errno, "cannot rename %s to %s", disk, final);
 	} else {
 		const char *iso = pack_scratch_file(&s, "medium.iso");
-		e = make_iso(c, hs, &bf, initrd, disk, &g, &s, iso);
+		e = make_iso(c, hs, &kit, &bf, initrd, disk, &g, &s, iso);
 		if (e == 0 && rename(iso, final) < 0)
 			e = log_error_errno(errno, "cannot rename %s to %s", iso, final);
 	}
@@ -501,11 +545,13 @@ void media_readme(const struct target_ctx *c, enum media_kind kind, struct buf *
 		      "Made by kiln. %s Write a medium to a USB stick (every byte of the stick is\n"
 		      "replaced):\n\n```sh\ndd if=%s-%s.%s of=/dev/sdX bs=4M conv=fsync status=progress\n```\n\n"
 		      "%s"
-		      "Boot the host from it (UEFI).%s The installer lists the host's disks, picks the one the\n"
-		      "profile's `install.disk` rule matches (without a rule: the only blank disk), shows\n"
-		      "what it will overwrite and counts down 10 s (`install.unattended: true` skips that),\n"
+		      "Boot the host from it (UEFI, Secure Boot too, or legacy BIOS).%s The installer lists\n"
+		      "the host's disks, picks the one the profile's `install.disk` rule matches (without a\n"
+		      "rule: the only blank disk), shows what it will overwrite and counts down 10 s\n"
+		      "(`install.unattended: true` skips that),\n"
 		      "writes and verifies the signed image, puts the host's seed in it, makes the firmware\n"
-		      "boot the installed disk next and reboots. Any refusal stops it before anything is\n"
+		      "boot the installed disk next (UEFI; under legacy BIOS remove the medium, or boot the\n"
+		      "disk first) and reboots. Any refusal stops it before anything is\n"
 		      "written; an interrupted install does not boot, and booting the medium again finishes\n"
 		      "it. The medium holds the role's private key and the seeds: keep it like the\n"
 		      "OVA of an ESXi deployment.\n\n| host | role | medium |%s\n|------|------|--------|%s\n",

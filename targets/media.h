@@ -7,10 +7,12 @@
  * with the operator key, the seeds). GRUB boots the role's own kernel and
  * an initramfs whose /init is kiln-installer from the filesystem holding
  * the medium's marker file: the ESP on the usb target, which writes that as
- * a GPT disk image; the ISO 9660 tree on the iso target, which hands the
- * same two partitions to xorriso as an El Torito EFI boot image and
- * appended GPT partitions: a hybrid ISO that boots as a CD-ROM and when
- * written to a USB stick. No root, no
+ * a GPT disk image with a BIOS boot partition (GRUB's core.img, boot.img in
+ * the MBR); the ISO 9660 tree on the iso target, which hands the same two
+ * partitions to xorriso as an El Torito EFI boot image and appended GPT
+ * partitions, beside GRUB's El Torito BIOS image and hybrid MBR: a hybrid
+ * ISO that boots as a CD-ROM and when written to a USB stick, with UEFI
+ * and with legacy BIOS (images/bootchain.h). No root, no
  * mounts, no loop devices; reproducible for the same inputs and
  * SOURCE_DATE_EPOCH. Logs its errors; returns 0 or -errno. */
 #ifndef KILN_TARGETS_MEDIA_H

@@ -18,7 +18,7 @@ int pack_check_image(const char *path);
  * filesystem; pack_scratch_close removes it with every file named in it. */
 struct pack_scratch {
 	char *dir;
-	char *files[8];
+	char *files[12];
 	size_t n;
 };
 int pack_scratch_open(struct pack_scratch *s, const char *out_dir);

@@ -1,5 +1,6 @@
 /* Target "usb": per host (or per role) a raw disk image to write to a USB stick
- * (targets/media.h): GPT with the installer's ESP and the payload. */
+ * (targets/media.h): GPT with the installer's ESP, the payload and a BIOS boot
+ * partition (GRUB's core.img; boot.img in the MBR). */
 #include "targets/media.h"
 
 static int usb_package_hosts(const struct target_ctx *c, const struct host_set *hs, const struct role_images *img,
@@ -15,8 +16,8 @@ static void usb_readme(const struct target_ctx *c, struct buf *b)
 
 const struct kiln_target target_usb = {
 	.name = "usb",
-	.summary = "OUT/<deployment>-<host>.img per host (-<role>.img with --per-role): a UEFI installer\n"
-		   "        to write to a USB stick",
+	.summary = "OUT/<deployment>-<host>.img per host (-<role>.img with --per-role): a UEFI and BIOS\n"
+		   "        installer to write to a USB stick",
 	.check_hosts = media_check,
 	.package_hosts = usb_package_hosts,
 	.readme = usb_readme,

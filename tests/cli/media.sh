@@ -13,6 +13,8 @@ check_fails "--host without a per-host target" '--host picks the hosts of the ta
 check_fails "--version wants a number" '--version wants a number' \
 	"$KILN" build "$P" --target iso --version 1x
 check_output "kiln build --help lists iso and usb" 'usb +OUT/<deployment>-<host>\.img per host' "$KILN" build --help
+check_output "kiln build --help: the media boot with UEFI and legacy BIOS" \
+	'iso +OUT/<deployment>-<host>\.iso per host .*: a UEFI and BIOS$' "$KILN" build --help
 check_output "kiln build --help has --host" '--host NAME' "$KILN" build --help
 
 sed 's/^targets: \[raw, esxi\]$/targets: [raw, iso, usb]/' "$P" >"$T/p.yaml"

@@ -81,6 +81,35 @@ static void test_cfg_marker(void **state)
 	log_set_sink(NULL, NULL);
 }
 
+/* The configuration core.img embeds: the same search command as grub.cfg
+ * (bootchain_search_cmd), then the prefix; GRUB's parser accepts it. */
+static void test_embed_cfg(void **state)
+{
+	(void)state;
+	char *c = bootchain_bios_embed_cfg(&(struct bootchain_root){ .esp_volume_id = 0xabcd0123u });
+	assert_string_equal(c, "search --no-floppy --fs-uuid --set=root abcd-0123\nset prefix=($root)/EFI/debian\n");
+	grub_parses(c);
+	free(c);
+	c = bootchain_bios_embed_cfg(&(struct bootchain_root){ .marker = "/kiln/medium-00ff" });
+	assert_string_equal(c, "search --no-floppy --file --set=root /kiln/medium-00ff\nset prefix=($root)/EFI/debian\n");
+	grub_parses(c);
+	free(c);
+	/* grub.cfg's search line is the same text */
+	char *cfg = NULL, *search = bootchain_search_cmd(&(struct bootchain_root){ .marker = "/kiln/medium-00ff" });
+	assert_int_equal(bootchain_grub_cfg(&(struct bootchain_entry){ .title = "t", .marker = "/kiln/medium-00ff" }, &cfg),
+			 0);
+	assert_non_null(strstr(cfg, search));
+	free(cfg);
+	free(search);
+	static const char *const bad[] = { "kiln/medium", "/kiln/a b", "/kiln/$x", "/kiln/a;b", "/kiln/'", "" };
+	capture_log();
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_null(bootchain_bios_embed_cfg(&(struct bootchain_root){ .marker = bad[i] }));
+		assert_non_null(strstr(last_error, "is not absolute or not made of letters"));
+	}
+	log_set_sink(NULL, NULL);
+}
+
 /* The ESP's chain files, the same three for images and media. */
 static void test_esp_files(void **state)
 {
@@ -308,6 +337,7 @@ static void test_grub_pc_version(void **state)
 static void test_bios_install(void **state)
 {
 	(void)state;
+	const struct bootchain_root vol = { .esp_volume_id = 0x1234abcdu }, one = { .esp_volume_id = 1 };
 	struct pcdir d;
 	pcdir_load(&d);
 	char *img = xasprintf("%s/disk.img", dir);
@@ -322,7 +352,7 @@ static void test_bios_install(void **state)
 	setenv("TMPDIR", stage, 1);
 	warned[0] = '\0';
 	log_set_sink(warn_sink, NULL);
-	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512, 0x1234abcdu, d.v, d.n), 0);
+	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512, &vol, d.v, d.n), 0);
 	log_set_sink(NULL, NULL);
 	assert_string_equal(warned, "");   /* one GRUB release: no version warning */
 	/* the partition table is untouched, GRUB's code is in the MBR */
@@ -362,24 +392,24 @@ static void test_bios_install(void **state)
 		}
 	warned[0] = '\0';
 	log_set_sink(warn_sink, NULL);
-	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512, 0x1234abcdu, d.v, d.n), 0);
+	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512, &vol, d.v, d.n), 0);
 	log_set_sink(NULL, NULL);
 	assert_non_null(strstr(warned, "the rootfs's GRUB is 9.99-1, this machine's grub-mkimage is 2."));
 
 	/* refusals */
 	capture_log();
-	assert_int_equal(bootchain_bios_install(img, 34 * 512, 64 * 512, 1, d.v, d.n), -ENOSPC);
+	assert_int_equal(bootchain_bios_install(img, 34 * 512, 64 * 512, &one, d.v, d.n), -ENOSPC);
 	assert_non_null(strstr(last_error, "does not fit the BIOS boot partition"));
-	assert_int_equal(bootchain_bios_install(img, 34 * 512 + 1, 2014 * 512, 1, d.v, d.n), -EINVAL);
+	assert_int_equal(bootchain_bios_install(img, 34 * 512 + 1, 2014 * 512, &one, d.v, d.n), -EINVAL);
 	struct bootchain_blob bad = d.v[0];
 	d.v[0].name = "../x";
-	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512, 1, d.v, d.n), -EINVAL);
+	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512, &one, d.v, d.n), -EINVAL);
 	assert_non_null(strstr(last_error, "bad file name \"../x\""));
 	d.v[0] = bad;
-	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512, 1, d.v + 1, 3), -ENOENT);
+	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512, &one, d.v + 1, 3), -ENOENT);
 	assert_non_null(strstr(last_error, "install grub-pc-bin"));
 	char *missing = xasprintf("%s/none.img", dir);
-	assert_int_equal(bootchain_bios_install(missing, 34 * 512, 2014 * 512, 1, d.v, d.n), -ENOENT);
+	assert_int_equal(bootchain_bios_install(missing, 34 * 512, 2014 * 512, &one, d.v, d.n), -ENOENT);
 	free(missing);
 	log_set_sink(NULL, NULL);
 	/* no staging directory left behind, after success or failure */
@@ -389,6 +419,120 @@ static void test_bios_install(void **state)
 	unsetenv("TMPDIR");
 	free(stage);
 	free(img);
+	pcdir_free(&d);
+}
+
+/* The installer media's core.img finds its root by the marker file; a bad
+ * marker is refused before anything is staged or written. */
+static void test_bios_install_marker(void **state)
+{
+	(void)state;
+	struct pcdir d;
+	pcdir_load(&d);
+	char *img = xasprintf("%s/media.img", dir);
+	int rc;
+	char *out = run_cmd(&rc, "rm -f '%s' && truncate -s 64M '%s' && printf 'label: gpt\nfirst-lba: 34\nstart=34, "
+			    "size=2014, type=21686148-6449-6E6F-744E-656564454649\nstart=2048, type=U\n' | sfdisk -q '%s'",
+			    img, img, img);
+	assert_int_equal(rc, 0);
+	free(out);
+	char *stage = xasprintf("%s/stage-m", dir);
+	assert_int_equal(mkdir(stage, 0700), 0);
+	setenv("TMPDIR", stage, 1);
+	char *before;
+	size_t blen;
+	assert_int_equal(read_file(img, 64u << 20, &before, &blen), 0);
+	capture_log();
+	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512,
+						&(struct bootchain_root){ .marker = "/kiln/a b" }, d.v, d.n), -EINVAL);
+	assert_non_null(strstr(last_error, "marker path \"/kiln/a b\""));
+	log_set_sink(NULL, NULL);
+	char *after;
+	size_t alen;
+	assert_int_equal(read_file(img, 64u << 20, &after, &alen), 0);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, alen);   /* nothing written */
+	free(after);
+	assert_int_equal(bootchain_bios_install(img, 34 * 512, 2014 * 512,
+						&(struct bootchain_root){ .marker = "/kiln/medium-0123" }, d.v, d.n), 0);
+	assert_int_equal(read_file(img, 64u << 20, &after, &alen), 0);
+	const uint8_t *u = (const uint8_t *)after;
+	assert_int_equal(rd(u + 0x5c, 8), 34);
+	assert_int_equal(rd(u + 34 * 512 + 0x1f4, 8), 35);
+	assert_memory_not_equal(after + 34 * 512, before + 34 * 512, 512);
+	free(after);
+	free(before);
+	out = run_cmd(&rc, "sgdisk -v '%s'", img);
+	assert_non_null(strstr(out, "No problems found"));
+	free(out);
+	out = run_cmd(&rc, "ls -A '%s'", stage);
+	assert_string_equal(out, "");
+	free(out);
+	rmdir(stage);
+	unsetenv("TMPDIR");
+	free(stage);
+	free(img);
+	pcdir_free(&d);
+}
+
+/* GRUB's El Torito BIOS image: cdboot.img, then diskboot.img and the rest
+ * of core.img as grub-mkimage writes them (xorriso patches them in the
+ * ISO), whole 2 KiB blocks, the same bytes every time; the refusals. */
+static void test_bios_eltorito(void **state)
+{
+	(void)state;
+	struct pcdir d;
+	pcdir_load(&d);
+	char *stage = xasprintf("%s/stage-e", dir);
+	assert_int_equal(mkdir(stage, 0700), 0);
+	setenv("TMPDIR", stage, 1);
+	const struct bootchain_root root = { .marker = "/kiln/medium-0123abcd" };
+	char *img, *img2;
+	size_t len, len2;
+	assert_int_equal(bootchain_bios_eltorito(&root, d.v, d.n, &img, &len), 0);
+	assert_int_equal(len % 2048, 0);
+	assert_true(len > 2048 + 512 && len < (1u << 20));
+	char *cd, *db;
+	size_t cdl, dbl;
+	assert_int_equal(read_file("/usr/lib/grub/i386-pc/cdboot.img", 4096, &cd, &cdl), 0);
+	assert_int_equal(cdl, 2048);
+	assert_memory_equal(img, cd, cdl);
+	assert_int_equal(read_file("/usr/lib/grub/i386-pc/diskboot.img", 4096, &db, &dbl), 0);
+	assert_memory_equal(img + 2048, db, 0x1f4);
+	free(cd);
+	free(db);
+	assert_int_equal(bootchain_bios_eltorito(&root, d.v, d.n, &img2, &len2), 0);
+	assert_int_equal(len2, len);
+	assert_memory_equal(img2, img, len);
+	free(img2);
+	/* another marker, another embedded configuration */
+	assert_int_equal(bootchain_bios_eltorito(&(struct bootchain_root){ .marker = "/kiln/medium-4567" }, d.v, d.n,
+						 &img2, &len2), 0);
+	assert_true(len2 != len || memcmp(img2, img, len));
+	free(img2);
+	free(img);
+
+	capture_log();
+	assert_int_equal(bootchain_bios_eltorito(&(struct bootchain_root){ .marker = "kiln/x" }, d.v, d.n, &img, &len),
+			 -EINVAL);
+	assert_null(img);
+	struct pcdir few = d;
+	size_t k = 0;
+	few.v = xcalloc(d.n, sizeof *few.v);
+	for (size_t i = 0; i < d.n; i++)
+		if (strcmp(d.v[i].name, "cdboot.img"))
+			few.v[k++] = d.v[i];
+	assert_int_equal(bootchain_bios_eltorito(&root, few.v, k, &img, &len), -ENOENT);
+	assert_non_null(strstr(last_error, "install grub-pc-bin"));
+	free(few.v);
+	log_set_sink(NULL, NULL);
+	int rc;
+	char *out = run_cmd(&rc, "ls -A '%s'", stage);
+	assert_string_equal(out, "");
+	free(out);
+	rmdir(stage);
+	unsetenv("TMPDIR");
+	free(stage);
 	pcdir_free(&d);
 }
 
@@ -404,6 +548,9 @@ int main(void)
 		cmocka_unit_test(test_bios_core),
 		cmocka_unit_test(test_grub_pc_version),
 		cmocka_unit_test(test_bios_install),
+		cmocka_unit_test(test_embed_cfg),
+		cmocka_unit_test(test_bios_install_marker),
+		cmocka_unit_test(test_bios_eltorito),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

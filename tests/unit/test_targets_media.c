@@ -2,8 +2,11 @@
  * media built from a mini role image and a synthetic rootfs tar (a kernel,
  * modules.dep with dependencies and a built-in, the build machine's libc and
  * loader behind merged-/usr links, /bin/true standing in for kiln-installer).
- * Oracles: sgdisk -v and sfdisk for the USB image's GPT, fsck.fat for its
- * ESP, xorriso -report_el_torito / -report_system_area / -find / -extract
+ * Oracles: sgdisk -v and sfdisk for the USB image's GPT (with the BIOS
+ * boot partition), GRUB's boot.img and diskboot.img (the build machine's
+ * grub-pc-bin, which the synthetic rootfs carries) for its MBR and core.img,
+ * fsck.fat for its ESP, xorriso -report_el_torito (a BIOS and a UEFI boot
+ * image) / -report_system_area (GRUB's hybrid MBR) / -find / -extract
  * for the ISO, fsck.fat for the ISO's appended ESP, mcopy for the ESPs'
  * files (Debian's shim and GRUB, grub.cfg checked by grub-script-check,
  * on the USB image also the kernel, initramfs and marker file; on the ISO
@@ -25,6 +28,7 @@
 #include "baremetal/payload.h"
 #include "images/bootchain.h"
 #include "images/bootkit.h"
+#include "images/gpt.h"
 #include "lib/fileio.h"
 #include "medium/find.h"
 #include "profiles/profile.h"
@@ -34,7 +38,7 @@
 #include "sign_fixture.h"
 
 static struct mini_dir md;
-static char *tar, *tar_noshim, *tar_biggrub, *state, *out;
+static char *tar, *tar_noshim, *tar_biggrub, *tar_nopc, *state, *out;
 static struct model m;
 
 static void add_link(struct archive *a, const char *path, const char *target)
@@ -64,9 +68,10 @@ static void add_host_file(struct archive *a, const char *path, const char *host)
 
 /* The parts of a rootfs the media take: merged /usr (lib -> usr/lib,
  * lib64 -> usr/lib64, the loader behind a relative link), libc, a kernel,
- * modules (ahci needs libahci needs libata; sd_mod is built in), and
- * unless grub is NULL shim and GRUB. */
-static void make_tar(const char *path, const void *grub, size_t grub_len)
+ * modules (ahci needs libahci needs libata; sd_mod is built in), unless
+ * grub is NULL shim and GRUB, and with grub_pc GRUB's i386-pc directory
+ * (this machine's grub-pc-bin). */
+static void make_tar(const char *path, const void *grub, size_t grub_len, bool grub_pc)
 {
 	struct archive *a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
@@ -75,6 +80,19 @@ static void make_tar(const char *path, const void *grub, size_t grub_len)
 	if (grub) {   /* Debian's signed shim and GRUB, stand-ins */
 		mini_add(a, "./" BOOTCHAIN_SHIM, 0, "the shim", 8);
 		mini_add(a, "./" BOOTCHAIN_GRUB_EFI, 0, grub, grub_len);
+	}
+	if (grub_pc) {
+		int rc;
+		char *names = run_cmd(&rc, "ls /usr/lib/grub/i386-pc");
+		assert_int_equal(rc, 0);
+		for (char *save = NULL, *t = strtok_r(names, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+			char *in = xasprintf("./" BOOTCHAIN_GRUB_PC_DIR "%s", t), *host = xasprintf("/usr/lib/grub/i386-pc/%s", t);
+			add_host_file(a, in, host);
+			free(in);
+			free(host);
+		}
+		free(names);
+		mini_add(a, "./" BOOTCHAIN_GRUB_PC_DIR "sub/x.mod", 0, "x", 1);   /* not one of GRUB's */
 	}
 	mini_add(a, "./boot/", 1, NULL, 0);
 	mini_add(a, "./boot/vmlinuz-6.1.0-2-amd64", 0, "old kernel", 10);
@@ -127,12 +145,14 @@ static int setup(void **state_)
 	tar = xasprintf("%s/rootfs.tar", md.dir);
 	tar_noshim = xasprintf("%s/rootfs-noshim.tar", md.dir);
 	tar_biggrub = xasprintf("%s/rootfs-biggrub.tar", md.dir);
+	tar_nopc = xasprintf("%s/rootfs-nopc.tar", md.dir);
 	state = xasprintf("%s/state", md.dir);
 	out = xasprintf("%s/out", md.dir);
-	make_tar(tar, "the grub", 8);
-	make_tar(tar_noshim, NULL, 0);
+	make_tar(tar, "the grub", 8, true);
+	make_tar(tar_noshim, NULL, 0, true);
+	make_tar(tar_nopc, "the grub", 8, false);
 	char *big = xcalloc(1, 33u << 20);   /* a GRUB no El Torito image can hold */
-	make_tar(tar_biggrub, big, 33u << 20);
+	make_tar(tar_biggrub, big, 33u << 20, true);
 	free(big);
 	assert_int_equal(mkdir_p(out, 0755), 0);
 	assert_int_equal(mkdir_p(state, 0700), 0);
@@ -164,6 +184,7 @@ static int teardown(void **state_)
 	free(tar);
 	free(tar_noshim);
 	free(tar_biggrub);
+	free(tar_nopc);
 	free(state);
 	free(out);
 	keys_free();
@@ -235,6 +256,19 @@ static void test_bootkit(void **state_)
 	assert_memory_equal(k.shim, "the shim", 8);
 	assert_int_equal(k.grub_len, 8);
 	assert_memory_equal(k.grub, "the grub", 8);
+	/* GRUB's i386-pc directory for BIOS: each file once, named without the
+	 * directory (a subdirectory's files are not GRUB's modules) */
+	int rc;
+	char *count = run_cmd(&rc, "find /usr/lib/grub/i386-pc -maxdepth 1 -type f | wc -l");
+	assert_int_equal(k.n_grub_pc, strtoul(count, NULL, 10));
+	free(count);
+	bool boot_img = false;
+	for (size_t i = 0; i < k.n_grub_pc; i++) {
+		assert_null(strchr(k.grub_pc[i].name, '/'));
+		if (!strcmp(k.grub_pc[i].name, "boot.img"))
+			boot_img = k.grub_pc[i].len == 512;
+	}
+	assert_true(boot_img);
 	/* dependencies first, each once */
 	assert_int_equal(k.n_modules, 5);
 	assert_string_equal(k.modules[0], "usr/lib/modules/" KV "/kernel/drivers/ata/libata.ko");
@@ -399,6 +433,17 @@ static void test_usb(void **state_)
 	assert_int_equal(sh("sgdisk -v '%s' | grep -q 'No problems found'", img), 0);
 	assert_int_equal(sh("sfdisk --json '%s' | grep -qi 'C12A7328-F81F-11D2-BA4B-00A0C93EC93B'", img), 0);
 	assert_int_equal(sh("sfdisk --json '%s' | grep -qi '" BM_PAYLOAD_TYPE_GUID "'", img), 0);
+	/* BIOS: the BIOS boot partition in the gap before the ESP (partition 3,
+	 * as on the role images), GRUB's boot.img in the MBR pointing at it,
+	 * core.img there (diskboot.img pointing at its next sector) */
+	assert_int_equal(sh("sfdisk --json '%s' | python3 -c 'import json,sys; "
+			    "p=json.load(sys.stdin)[\"partitiontable\"][\"partitions\"]; "
+			    "sys.exit(not (len(p) == 3 and p[2][\"start\"] == 34 and p[2][\"size\"] == 2014 and "
+			    "p[2][\"type\"] == \"" GPT_TYPE_BIOS "\" and p[0][\"start\"] == 2048))'", img), 0);
+	assert_int_equal(sh("cmp -n 336 -i 104:104 '%s' /usr/lib/grub/i386-pc/boot.img && "
+			    "test \"$(od -An -tu8 -j 92 -N 8 '%s' | tr -d ' ')\" = 34 && "
+			    "cmp -n 500 -i 17408:0 '%s' /usr/lib/grub/i386-pc/diskboot.img && "
+			    "test \"$(od -An -tu8 -j 17908 -N 8 '%s' | tr -d ' ')\" = 35", img, img, img, img), 0);
 	/* the ESP: a sound FAT16 holding the chain and, as it is no El Torito
 	 * image, the kernel, initramfs and marker too */
 	assert_int_equal(sh("set -e; eval $(sfdisk --json '%s' | python3 -c 'import json,sys; "
@@ -445,9 +490,19 @@ static void test_iso(void **state_)
 	char *dir = xasprintf("%s/iso", out);
 	char *iso = build(MEDIA_ISO, dir);
 	assert_non_null(strstr(iso, "/acme-db1.iso"));
-	/* one UEFI El Torito image, its load size set (under 32 MiB) */
-	assert_int_equal(sh("xorriso -indev '%s' -report_el_torito plain 2>/dev/null | "
-			    "grep -Eq 'El Torito boot img : +1 +UEFI +y +none +0x0000 +0x00 +[1-9][0-9]* '", iso), 0);
+	/* two El Torito images: GRUB's for BIOS (no emulation, 4 sectors
+	 * loaded, patched as grub-mkrescue has xorriso do), the UEFI one with
+	 * its load size set (under 32 MiB); GRUB's hybrid boot code in the MBR */
+	assert_int_equal(sh("xorriso -indev '%s' -report_el_torito plain -report_system_area plain >'%s/eltorito.txt' "
+			    "2>/dev/null", iso, md.dir), 0);
+	assert_int_equal(sh("grep -Eq 'El Torito boot img : +1 +BIOS +y +none +0x0000 +0x00 +4 ' '%s/eltorito.txt' && "
+			    "grep -q 'El Torito img path :   1  /kiln/bios.img' '%s/eltorito.txt' && "
+			    "grep -q 'El Torito img opts :   1  boot-info-table grub2-boot-info' '%s/eltorito.txt' && "
+			    "grep -Eq 'El Torito boot img : +2 +UEFI +y +none +0x0000 +0x00 +[1-9][0-9]* ' '%s/eltorito.txt' && "
+			    "grep -q 'System area summary: MBR protective-msdos-label grub2-mbr .*GPT' '%s/eltorito.txt'",
+			    md.dir, md.dir, md.dir, md.dir, md.dir), 0);
+	/* the MBR's code is boot_hybrid.img's up to the block address xorriso patches at 0x1b0 */
+	assert_int_equal(sh("cmp -n 328 -i 104:104 '%s' /usr/lib/grub/i386-pc/boot_hybrid.img", iso), 0);
 	/* GPT: the ESP and the payload as appended partitions */
 	assert_int_equal(sh("xorriso -indev '%s' -report_system_area plain 2>/dev/null | "
 			    "grep -q 'GPT type GUID      :   2  28732ac11ff8d211ba4b00a0c93ec93b'", iso), 0);
@@ -472,6 +527,9 @@ static void test_iso(void **state_)
 			    td, iso, td, ed, td, td), 0);
 	assert_int_equal(sh("test \"$(xorriso -indev '%s' -find / -type d -exec lsdl 2>/dev/null | cut -c1-10 | "
 			    "sort -u)\" = drwxr-xr-x", iso), 0);   /* readable by anyone who mounts it */
+	/* the BIOS boot image is GRUB's cdboot.img and core.img */
+	assert_int_equal(sh("cmp -n 8 '%s/kiln/bios.img' /usr/lib/grub/i386-pc/cdboot.img && "
+			    "cmp -n 500 -i 2048:0 '%s/kiln/bios.img' /usr/lib/grub/i386-pc/diskboot.img", td, td), 0);
 	char *marker = check_boot(ed, td, false);
 	/* the marker file is the medium's own: the ESP does not have it */
 	assert_int_equal(sh("test ! -e '%s%s' && test -f '%s%s'", ed, marker, td, marker), 0);
@@ -569,6 +627,13 @@ static void test_refusals(void **state_)
 	assert_int_equal(media_build(&c, &f.hs, &img, MEDIA_ISO, &path), -ENOENT);
 	assert_non_null(strstr(last_error, "rootfs-noshim.tar has no /usr/lib/shim/shimx64.efi.signed (install "
 					   "shim-signed in the role's recipe)"));
+	/* a rootfs without grub-pc-bin cannot boot a medium under BIOS */
+	img.rootfs_tar = tar_nopc;
+	assert_int_equal(media_build(&c, &f.hs, &img, MEDIA_USB, &path), -ENOENT);
+	assert_non_null(strstr(last_error, "no GRUB i386-pc boot.img, diskboot.img and kernel.img in the rootfs "
+					   "(install grub-pc-bin in the role's recipe)"));
+	assert_int_equal(media_build(&c, &f.hs, &img, MEDIA_ISO, &path), -ENOENT);
+	assert_non_null(strstr(last_error, "(install grub-pc-bin in the role's recipe)"));
 	/* boot files beyond a UEFI El Torito image's 32 MiB: no ISO; a USB
 	 * image's ESP is no El Torito image and holds them */
 	img.rootfs_tar = tar_biggrub;
