@@ -1,6 +1,9 @@
 /* kiln backup list|verify|restore; see backup_ops.h. */
 #include "installer/backup_ops.h"
 #include "lib/backup_local.h"
+#include "lib/backup_pitr.h"
+#include "lib/fileio.h"
+#include "lib/spawn.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
@@ -10,7 +13,15 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 static void when(int64_t t, char out[32])
 {
@@ -213,5 +224,115 @@ int backup_restore(const char *dir, const struct role_keypair *key, const char *
 	when(m.created, t);
 	printf("%s\n", target);
 	log_info("restored %s (%s, %s, %" PRIu64 " bytes) to %s", name, m.kind, t, bytes, target);
+	return 0;
+}
+
+/* ---- point-in-time restore: kiln backup restore --host HOST [--to TIME] ---- */
+
+/* A MariaDB server on the restored data directory for the replay only: no
+ * network, no binary log, a socket in the private work directory, no grant
+ * checks until the replay's client turns them on (FLUSH PRIVILEGES), so it
+ * needs no password and no root. */
+static int temp_server(const char *datadir, const char *work, pid_t *pid)
+{
+	_cleanup_free_ char *d = xasprintf("--datadir=%s", datadir), *s = xasprintf("--socket=%s/mysqld.sock", work);
+	_cleanup_free_ char *p = xasprintf("--pid-file=%s/mysqld.pid", work), *e = xasprintf("--log-error=%s/mysqld.err", work);
+	const char *argv[12];
+	size_t n = 0;
+	argv[n++] = "mariadbd";
+	argv[n++] = "--no-defaults";
+	if (geteuid() == 0)
+		argv[n++] = "--user=root";
+	argv[n++] = d;
+	argv[n++] = s;
+	argv[n++] = p;
+	argv[n++] = e;
+	argv[n++] = "--skip-networking";
+	argv[n++] = "--skip-log-bin";
+	argv[n++] = "--skip-grant-tables";
+	argv[n] = NULL;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	int r = posix_spawnp(pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r == ENOENT)
+		return log_error_errno(-r, "mariadbd is not installed: the binary logs are replayed into a MariaDB server "
+					   "on the restored data directory (install mariadb-server)");
+	if (r)
+		return log_error_errno(-r, "cannot start mariadbd");
+	const char *ping[] = { "mariadb-admin", "--no-defaults", s, "ping", NULL };
+	for (int i = 0; i < 600; i++) {
+		int st;
+		if (waitpid(*pid, &st, WNOHANG) == *pid) {
+			*pid = -1;
+			return log_error_errno(-EIO, "mariadbd on %s stopped at once (see %s/mysqld.err)", datadir, work);
+		}
+		struct buf out, err;
+		buf_init(&out);
+		buf_init(&err);
+		r = spawn_capture(ping, &out, &err, 4096);
+		buf_free(&out);
+		buf_free(&err);
+		if (r == 0)
+			return 0;
+		if (r == -ENOENT)
+			break;
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return log_error_errno(-ETIMEDOUT, "mariadbd on %s did not answer (see %s/mysqld.err)", datadir, work);
+}
+
+static void temp_server_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);   /* mariadbd shuts down cleanly on SIGTERM */
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
+int backup_restore_pitr(const char *dir, const struct role_keypair *key, const char *host, int64_t target, const char *out)
+{
+	struct stat s;
+	if (stat(out, &s) == 0)
+		return log_error_errno(-EEXIST, "%s exists; a restore goes into a new directory (choose another --out)", out);
+	if (errno != ENOENT)
+		return log_error_errno(-errno, "cannot use %s", out);
+	if (mkdir(out, 0700) < 0)
+		return log_error_errno(-errno, "cannot create %s", out);
+	_cleanup_free_ char *data = path_join(out, "data"), *work = path_join(out, ".restore-work");
+	struct pitr_run x = { .dir = dir, .work = work, .datadir = data, .host = host, .key = key, .target = target };
+	char t[32];
+	backup_target_str(target, t);
+	int r = backup_pitr_prepare(&x);
+	pid_t pid = -1;
+	if (r == 0 && x.n_replayed) {
+		if ((r = temp_server(data, work, &pid)) == 0) {
+			_cleanup_free_ char *sock = xasprintf("--socket=%s/mysqld.sock", work);
+			const char *client[] = { "mariadb", "--no-defaults", sock, "--init-command=FLUSH PRIVILEGES", NULL };
+			log_info("restore of %s: replaying the binary logs", host);
+			r = backup_pitr_replay(&x, client);
+		} else
+			snprintf(x.why, sizeof x.why, "no server to replay the binary logs into");
+		temp_server_stop(pid);
+	}
+	backup_pitr_cleanup(&x);
+	if (r < 0) {
+		log_error("restore of %s to %s failed: %s", host, t, x.why);
+		rm_rf(out);
+		return r;
+	}
+	printf("%s\n", data);
+	if (x.n_replayed)
+		log_info("restored %s to %s: full backup %s, then %zu binary log%s from %s position %" PRIu64 " to %s, in %s",
+			 host, t, x.full, x.n_replayed, x.n_replayed == 1 ? "" : "s", x.start_file, x.start_pos,
+			 x.last_binlog, data);
+	else
+		log_info("restored %s to %s: full backup %s (no binary logs after it), in %s", host, t, x.full, data);
 	return 0;
 }
