@@ -2,6 +2,10 @@
 #include "installer/backup_ops.h"
 #include "lib/backup_local.h"
 #include "lib/backup_pitr.h"
+#include "lib/s3_objects.h"
+#include "installer/keystore.h"
+#include "profiles/backup.h"
+#include "profiles/monitoring.h"
 #include "lib/fileio.h"
 #include "lib/spawn.h"
 #include "lib/buf.h"
@@ -229,73 +233,6 @@ int backup_restore(const char *dir, const struct role_keypair *key, const char *
 
 /* ---- point-in-time restore: kiln backup restore --host HOST [--to TIME] ---- */
 
-/* A MariaDB server on the restored data directory for the replay only: no
- * network, no binary log, a socket in the private work directory, no grant
- * checks until the replay's client turns them on (FLUSH PRIVILEGES), so it
- * needs no password and no root. */
-static int temp_server(const char *datadir, const char *work, pid_t *pid)
-{
-	_cleanup_free_ char *d = xasprintf("--datadir=%s", datadir), *s = xasprintf("--socket=%s/mysqld.sock", work);
-	_cleanup_free_ char *p = xasprintf("--pid-file=%s/mysqld.pid", work), *e = xasprintf("--log-error=%s/mysqld.err", work);
-	const char *argv[12];
-	size_t n = 0;
-	argv[n++] = "mariadbd";
-	argv[n++] = "--no-defaults";
-	if (geteuid() == 0)
-		argv[n++] = "--user=root";
-	argv[n++] = d;
-	argv[n++] = s;
-	argv[n++] = p;
-	argv[n++] = e;
-	argv[n++] = "--skip-networking";
-	argv[n++] = "--skip-log-bin";
-	argv[n++] = "--skip-grant-tables";
-	argv[n] = NULL;
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	int r = posix_spawnp(pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r == ENOENT)
-		return log_error_errno(-r, "mariadbd is not installed: the binary logs are replayed into a MariaDB server "
-					   "on the restored data directory (install mariadb-server)");
-	if (r)
-		return log_error_errno(-r, "cannot start mariadbd");
-	const char *ping[] = { "mariadb-admin", "--no-defaults", s, "ping", NULL };
-	for (int i = 0; i < 600; i++) {
-		int st;
-		if (waitpid(*pid, &st, WNOHANG) == *pid) {
-			*pid = -1;
-			return log_error_errno(-EIO, "mariadbd on %s stopped at once (see %s/mysqld.err)", datadir, work);
-		}
-		struct buf out, err;
-		buf_init(&out);
-		buf_init(&err);
-		r = spawn_capture(ping, &out, &err, 4096);
-		buf_free(&out);
-		buf_free(&err);
-		if (r == 0)
-			return 0;
-		if (r == -ENOENT)
-			break;
-		struct timespec ts = { 0, 200 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
-	return log_error_errno(-ETIMEDOUT, "mariadbd on %s did not answer (see %s/mysqld.err)", datadir, work);
-}
-
-static void temp_server_stop(pid_t pid)
-{
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);   /* mariadbd shuts down cleanly on SIGTERM */
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-}
-
 int backup_restore_pitr(const char *dir, const struct role_keypair *key, const char *host, int64_t target, const char *out)
 {
 	struct stat s;
@@ -310,17 +247,8 @@ int backup_restore_pitr(const char *dir, const struct role_keypair *key, const c
 	char t[32];
 	backup_target_str(target, t);
 	int r = backup_pitr_prepare(&x);
-	pid_t pid = -1;
-	if (r == 0 && x.n_replayed) {
-		if ((r = temp_server(data, work, &pid)) == 0) {
-			_cleanup_free_ char *sock = xasprintf("--socket=%s/mysqld.sock", work);
-			const char *client[] = { "mariadb", "--no-defaults", sock, "--init-command=FLUSH PRIVILEGES", NULL };
-			log_info("restore of %s: replaying the binary logs", host);
-			r = backup_pitr_replay(&x, client);
-		} else
-			snprintf(x.why, sizeof x.why, "no server to replay the binary logs into");
-		temp_server_stop(pid);
-	}
+	if (r == 0)
+		r = backup_pitr_replay_temp(&x);
 	backup_pitr_cleanup(&x);
 	if (r < 0) {
 		log_error("restore of %s to %s failed: %s", host, t, x.why);
@@ -335,4 +263,85 @@ int backup_restore_pitr(const char *dir, const struct role_keypair *key, const c
 	else
 		log_info("restored %s to %s: full backup %s (no binary logs after it), in %s", host, t, x.full, data);
 	return 0;
+}
+
+/* ---- kiln backup prune ---- */
+
+static char *state_secret(const char *state, const char *name)
+{
+	_cleanup_free_ char *p = xasprintf("%s/secrets/%s", state, name);
+	char *v = NULL;
+	size_t len;
+	int r = keystore_read_private(p, &v, &len);
+	if (r < 0) {
+		log_error_errno(r, "cannot read the object store's admin credential %s (run 'kiln secrets init')", p);
+		return NULL;
+	}
+	while (len && (v[len - 1] == '\n' || v[len - 1] == '\r'))
+		v[--len] = '\0';
+	return v;
+}
+
+int backup_prune(const struct model *m, const char *state, const char *endpoint, bool dry_run)
+{
+	char addr[256];
+	const struct host *st = backup_store_host(m);
+	_cleanup_free_ char *ep = endpoint ? xstrdup(endpoint)
+				: xasprintf("http://%s:%u", monitoring_peer_addr(m, st, addr, sizeof addr), BACKUP_S3_PORT);
+	char *ak = state_secret(state, "minio_root_user"), *sk = ak ? state_secret(state, "minio_root_password") : NULL;
+	if (!ak || !sk) {
+		keystore_free_private(ak);
+		return -ENOKEY;
+	}
+	struct s3_target t = { .endpoint = ep, .access_key = ak, .secret_key = sk, .bucket = m->backup.bucket };
+	int64_t now = (int64_t)time(NULL);
+	int r = 0;
+	size_t total = 0, kept = 0;
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		if (!backup_on_host(m, h))
+			continue;
+		_cleanup_free_ char *prefix = xasprintf("%s/", h->name);
+		char **keys = NULL, why[1024] = "";
+		size_t nk = 0, nd = 0;
+		int e = s3_list_keys(&t, prefix, &keys, &nk, why, sizeof why);
+		if (e < 0) {
+			log_error("listing %s in %s at %s: %s", prefix, m->backup.bucket, ep, why);
+			r = e;
+			continue;
+		}
+		_cleanup_free_ bool *del = xcalloc(nk ? nk : 1, sizeof *del);
+		e = backup_prune_plan(keys, nk, h->name, now, m->backup.keep_days, del, &nd, why, sizeof why);
+		if (e < 0)
+			log_warn("%s", why);
+		size_t gone = 0;
+		for (size_t k = 0; k < nk && e == 0; k++) {
+			if (!del[k])
+				continue;
+			if (dry_run) {
+				printf("would delete  %s\n", keys[k]);
+				gone++;
+				continue;
+			}
+			int d = s3_delete_key(&t, keys[k], why, sizeof why);
+			if (d < 0) {
+				log_error("deleting %s from %s: %s", keys[k], m->backup.bucket, why);
+				r = d;
+				continue;
+			}
+			printf("deleted  %s\n", keys[k]);
+			gone++;
+		}
+		log_info("%s: %zu object%s %s, %zu kept (keep_days %u)", h->name, gone, gone == 1 ? "" : "s",
+			 dry_run ? "would be deleted" : "deleted", nk - gone, m->backup.keep_days);
+		total += gone;
+		kept += nk - gone;
+		s3_keys_free(keys, nk);
+	}
+	keystore_free_private(ak);
+	keystore_free_private(sk);
+	if (r == 0)
+		log_info("%zu object%s %s, %zu kept, in bucket %s", total, total == 1 ? "" : "s",
+			 dry_run ? "would be deleted" : "deleted", kept, m->backup.bucket);
+	return r;
 }

@@ -17,7 +17,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 /* "YYYYMMDDTHHMMSSZ" (exactly 16 bytes at s) -> unix seconds */
 static bool stamp_parse(const char *s, int64_t *t)
@@ -219,6 +224,44 @@ int backup_pitr_plan(char *const *names, size_t n, const char *host, int64_t tar
 	}
 	p->n_binlogs = nc;
 	free(c);
+	return 0;
+}
+
+int backup_prune_plan(char *const *names, size_t n, const char *host, int64_t now, unsigned keep_days, bool *del,
+		      size_t *n_del, char *why, size_t why_len)
+{
+	*n_del = 0;
+	for (size_t i = 0; i < n; i++)
+		del[i] = false;
+	int64_t cutoff = now - (int64_t)keep_days * 86400;
+	bool have = false, have_old = false;
+	int64_t base = 0, oldest = 0;
+	struct backup_name_info ni;
+	for (size_t i = 0; i < n; i++) {
+		if (backup_name_info_parse(names[i], &ni) < 0 || strcmp(ni.host, host) || !ni.full)
+			continue;
+		if (!have || ni.stamp < oldest)
+			oldest = ni.stamp;
+		have = true;
+		if (ni.stamp <= cutoff && (!have_old || ni.stamp > base)) {
+			base = ni.stamp;
+			have_old = true;
+		}
+	}
+	if (!have) {
+		snprintf(why, why_len, "there is no full backup of %s: nothing of it is pruned", host);
+		return -ENOENT;
+	}
+	if (!have_old)
+		base = oldest;
+	for (size_t i = 0; i < n; i++) {
+		if (backup_name_info_parse(names[i], &ni) < 0 || strcmp(ni.host, host))
+			continue;
+		if (ni.stamp < base && ni.stamp < cutoff) {
+			del[i] = true;
+			(*n_del)++;
+		}
+	}
 	return 0;
 }
 
@@ -530,6 +573,108 @@ int backup_pitr_replay(struct pitr_run *x, const char *const *client_argv)
 	if (!x->n_replayed)
 		return 0;
 	return tool(x, "replaying the binary logs", client_argv, x->sql, NULL);
+}
+
+/* mariadbd's last error line, for a server that would not start */
+static void last_file_line(const char *work, char *why, size_t len)
+{
+	_cleanup_free_ char *p = path_join(work, "mysqld.err"), *t = NULL;
+	size_t n = 0;
+	char line[320] = "";
+	if (read_file(p, 1u << 20, &t, &n) == 0) {
+		struct buf b = { .data = t, .len = n };
+		last_line(&b, line, sizeof line);
+	}
+	snprintf(why, len, "mariadbd on the restored data directory stopped at once: %s", line);
+}
+
+/* A MariaDB server on the restored data directory for the replay only: no
+ * network, no binary log, a socket in the private work directory, no grant
+ * checks until the replay's client turns them on (FLUSH PRIVILEGES), so it
+ * needs no password and no root. */
+static int temp_server(struct pitr_run *x, const char *datadir, const char *work, pid_t *pid)
+{
+	_cleanup_free_ char *d = xasprintf("--datadir=%s", datadir), *s = xasprintf("--socket=%s/mysqld.sock", work);
+	_cleanup_free_ char *p = xasprintf("--pid-file=%s/mysqld.pid", work), *e = xasprintf("--log-error=%s/mysqld.err", work);
+	const char *argv[12];
+	size_t n = 0;
+	argv[n++] = "mariadbd";
+	argv[n++] = "--no-defaults";
+	if (geteuid() == 0)
+		argv[n++] = "--user=root";
+	argv[n++] = d;
+	argv[n++] = s;
+	argv[n++] = p;
+	argv[n++] = e;
+	argv[n++] = "--skip-networking";
+	argv[n++] = "--skip-log-bin";
+	argv[n++] = "--skip-grant-tables";
+	argv[n] = NULL;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	int r = posix_spawnp(pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r == ENOENT) {
+		snprintf(x->why, sizeof x->why, "mariadbd is not installed: the binary logs are replayed into a MariaDB "
+						"server on the restored data directory (install mariadb-server)");
+		return -ENOENT;
+	}
+	if (r) {
+		snprintf(x->why, sizeof x->why, "cannot start mariadbd: %s", strerror(r));
+		return -r;
+	}
+	const char *ping[] = { "mariadb-admin", "--no-defaults", s, "ping", NULL };
+	for (int i = 0; i < 600; i++) {
+		int st;
+		if (waitpid(*pid, &st, WNOHANG) == *pid) {
+			*pid = -1;
+			last_file_line(work, x->why, sizeof x->why);
+			return -EIO;
+		}
+		struct buf out, err;
+		buf_init(&out);
+		buf_init(&err);
+		r = spawn_capture(ping, &out, &err, 4096);
+		buf_free(&out);
+		buf_free(&err);
+		if (r == 0)
+			return 0;
+		if (r == -ENOENT)
+			break;
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	snprintf(x->why, sizeof x->why, "mariadbd on %s did not answer within 2 minutes", datadir);
+	return -ETIMEDOUT;
+}
+
+static void temp_server_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);   /* mariadbd shuts down cleanly on SIGTERM */
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+
+int backup_pitr_replay_temp(struct pitr_run *x)
+{
+	if (!x->n_replayed)
+		return 0;
+	pid_t pid = -1;
+	int r = temp_server(x, x->datadir, x->work, &pid);
+	if (r == 0) {
+		_cleanup_free_ char *sock = xasprintf("--socket=%s/mysqld.sock", x->work);
+		const char *client[] = { "mariadb", "--no-defaults", sock, "--init-command=FLUSH PRIVILEGES", NULL };
+		log_info("restore of %s: replaying the binary logs", x->host);
+		r = backup_pitr_replay(x, client);
+	}
+	temp_server_stop(pid);
+	return r;
 }
 
 void backup_pitr_cleanup(struct pitr_run *x)

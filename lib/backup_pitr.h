@@ -69,6 +69,18 @@ int backup_binlog_info_parse(const char *text, size_t len, char file[PITR_FILE_M
 int backup_pitr_chain(const struct pitr_plan *p, const char *file, int64_t target, size_t *from, size_t *to,
 		      char *why, size_t why_len);
 
+/* Retention (backup.keep_days, docs/backup.md#pruning): which of host's
+ * objects may go at time now. Every point in time of the last keep_days
+ * stays restorable: the newest full backup at or before now - keep_days
+ * (the base; without one, the oldest full backup) and everything shipped
+ * since it stay; older objects of host go, and only those older than
+ * keep_days. The newest full backup always stays. Names that are not the
+ * hosts' (backup_name_info_parse) never go. del[i] is set for each name to
+ * delete; *n_del counts them. -ENOENT with *why when host has no full
+ * backup at all: nothing may go then. */
+int backup_prune_plan(char *const *names, size_t n, const char *host, int64_t now, unsigned keep_days, bool *del,
+		      size_t *n_del, char *why, size_t why_len);
+
 /* Doing it. dir: a local directory of objects (a bucket copied down, or what
  * a restoring host downloaded); work: a directory to create, 0700, for the
  * decrypted objects (removed by backup_pitr_cleanup); datadir: where the
@@ -99,6 +111,12 @@ int backup_pitr_prepare(struct pitr_run *x);
 /* Feeds the replay SQL to a server: client_argv (the mariadb client with
  * its socket and user, NULL-terminated) reads it on stdin. */
 int backup_pitr_replay(struct pitr_run *x, const char *const *client_argv);
+/* backup_pitr_replay into a temporary mariadbd on datadir: no network, no
+ * binary log, its socket in work, grant checks off until the replay's
+ * client turns them on (FLUSH PRIVILEGES as its first statement), so it
+ * needs no password; stopped (SIGTERM, a clean shutdown) at the end. Runs
+ * as root when root (--user=root): the caller chowns the result. */
+int backup_pitr_replay_temp(struct pitr_run *x);
 /* Removes work and everything in it (decrypted objects, replay.sql). */
 void backup_pitr_cleanup(struct pitr_run *x);
 #endif

@@ -222,11 +222,73 @@ static void chain(void **state)
 	backup_pitr_plan_free(&p);
 }
 
+/* Retention: keep_days of points in time stay restorable. */
+static void prune(void **state)
+{
+	char *objs[] = {
+		"db1/full/20261120T020000Z.kbk",                    /* 0: old */
+		"db1/binlog/20261120T030000Z-mysql-bin.000001.kbk", /* 1: old */
+		"db1/full/20261125T020000Z.kbk",                    /* 2: the base for a cutoff of 11-26 */
+		"db1/binlog/20261125T020500Z-mysql-bin.000002.kbk", /* 3: after the base: needed */
+		"db1/binlog/20261127T020500Z-mysql-bin.000003.kbk", /* 4 */
+		"db1/full/20261202T020000Z.kbk",                    /* 5: newest */
+		"db1/binlog/20261202T020500Z-mysql-bin.000004.kbk", /* 6 */
+		"db1/binlog/20261124T230000Z-mysql-bin.000009.kbk", /* 7: before the base, old */
+		"db2/full/20261101T020000Z.kbk",                    /* 8: another host */
+		"db1/notes/old.kbk", "db1/full/x.kbk",              /* 9, 10: not the hosts' names */
+	};
+	size_t n = sizeof objs / sizeof *objs, nd;
+	bool del[sizeof objs / sizeof *objs];
+	char why[256];
+	int64_t now;
+	assert_int_equal(backup_target_parse("2026-12-03T02:00:00Z", &now), 0);
+	/* keep 7 days: cutoff 11-26 02:00; base the full of 11-25 */
+	assert_int_equal(backup_prune_plan(objs, n, "db1", now, 7, del, &nd, why, sizeof why), 0);
+	assert_int_equal(nd, 3);
+	assert_true(del[0] && del[1] && del[7]);
+	for (size_t i = 2; i < n; i++)
+		if (i != 7)
+			assert_false(del[i]);
+	/* keep 3 days: cutoff 11-30; base the full of 11-25 still (none between) */
+	assert_int_equal(backup_prune_plan(objs, n, "db1", now, 3, del, &nd, why, sizeof why), 0);
+	assert_int_equal(nd, 3);
+	assert_false(del[2]);
+	assert_false(del[4]);
+	/* keep 30 days: nothing is that old */
+	assert_int_equal(backup_prune_plan(objs, n, "db1", now, 30, del, &nd, why, sizeof why), 0);
+	assert_int_equal(nd, 0);
+	/* a year later, keep 7: the newest full is the base and stays with what came after it */
+	assert_int_equal(backup_prune_plan(objs, n, "db1", now + 365 * 86400, 7, del, &nd, why, sizeof why), 0);
+	assert_int_equal(nd, 6);
+	assert_false(del[5]);
+	assert_false(del[6]);
+	assert_false(del[9]);
+	assert_false(del[10]);
+	assert_false(del[8]);
+	/* every full backup newer than the window: the oldest is the base;
+	 * only what is older than it and than the window goes */
+	char *young[] = { "db1/binlog/20261101T000000Z-mysql-bin.000001.kbk", "db1/full/20261201T000000Z.kbk",
+			  "db1/binlog/20261130T000000Z-mysql-bin.000002.kbk", "db1/binlog/20261201T000500Z-mysql-bin.000003.kbk" };
+	bool del2[4];
+	assert_int_equal(backup_prune_plan(young, 4, "db1", now, 7, del2, &nd, why, sizeof why), 0);
+	assert_int_equal(nd, 1);
+	assert_true(del2[0]);
+	assert_false(del2[2]);   /* within the window */
+	/* no full backup: nothing goes */
+	char *none[] = { "db3/binlog/20260101T000000Z-mysql-bin.000001.kbk" };
+	bool del3[1];
+	assert_int_equal(backup_prune_plan(none, 1, "db3", now, 7, del3, &nd, why, sizeof why), -ENOENT);
+	assert_string_equal(why, "there is no full backup of db3: nothing of it is pruned");
+	assert_int_equal(nd, 0);
+	assert_false(del3[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(name_info), cmocka_unit_test(targets),   cmocka_unit_test(plan_picks_full),
 		cmocka_unit_test(plan_refuses), cmocka_unit_test(binlog_info), cmocka_unit_test(chain),
+		cmocka_unit_test(prune),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
