@@ -76,7 +76,6 @@ check "inspect it" kiln seed --inspect "$T/app1.seed"
 keep
 check "app1's seed: nothing of backups" bash -c "! grep -q 'backup' '$T/o'"
 { cat "$T/d/plain.yaml"; printf 'backup: {binlog_minutes: 5}\n'; } >"$T/d/norestore.yaml"
-mkdir -p "$T/d/.kiln" && cp "$T/d/norestore.yaml" "$T/d/p2.yaml"
 check "without restore: db1's seed" kiln seed "$T/d/norestore.yaml" --host db1 --state "$S" --out "$T/db1b.seed"
 check "inspect it" kiln seed --inspect "$T/db1b.seed"
 keep
