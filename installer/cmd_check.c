@@ -104,9 +104,16 @@ static void backup_key_hint(const char *profile, const struct model *m)
 		return;
 	_cleanup_free_ char *state = state_dir_resolve(NULL, profile, m->name);
 	_cleanup_free_ char *pub = path_join(state, KILN_BACKUP_PUB_FILE);
-	if (access(pub, F_OK) < 0)
+	if (access(pub, F_OK) < 0) {
 		fprintf(stderr, "kiln check: warning: the profile has backup: but %s does not exist; run "
 				"'kiln backup keys init %s' before building\n", pub, profile);
+		return;
+	}
+	/* backup.restore: the primaries' seeds carry the secret half */
+	_cleanup_free_ char *key = path_join(state, "backup.key");
+	if (m->backup.restore && access(key, F_OK) < 0)
+		fprintf(stderr, "kiln check: warning: backup.restore puts the backup secret key into the primaries' "
+				"seeds, but %s does not exist; put back the copy you keep before building\n", key);
 }
 
 int cmd_check(int argc, char **argv)

@@ -83,6 +83,7 @@ check "without restore: no backup key, no reader" bash -c "! grep -q 'backup_key
 mv "$S/backup.key" "$T/backup.key.off"
 check_fails "restore: a seed for db1 without backup.key: refused" 'backup.restore: cannot read the backup secret key' \
 	kiln seed "$P" --host db1 --out "$T/x.seed"
+check "check: warns that backup.restore needs backup.key" bash -c "'$KILN' check '$P' 2>&1 >/dev/null | grep -q 'warning: backup.restore puts the backup secret key into the primaries. seeds, but .*backup.key does not exist'"
 mv "$T/backup.key.off" "$S/backup.key"
 
 # --- first boot of a primary with restore: (services recorded, not run)
