@@ -37,8 +37,8 @@ static bool stamp_parse(const char *s, int64_t *t)
 	buf[16] = '\0';
 	struct tm tm = { 0 };
 	const char *end = strptime(buf, "%Y%m%dT%H%M%SZ", &tm);
-	if (!end || *end)
-		return false;
+	if (!end || *end || tm.tm_year < 70)
+		return false;   /* before 1970: no backup was made then */
 	struct tm copy = tm;
 	time_t tt = timegm(&tm);
 	/* timegm normalises 20261332 into 2027: refuse what it had to move */
@@ -351,8 +351,8 @@ static void last_line(const struct buf *err, char *out, size_t len)
 		s--;
 	snprintf(out, len, "%.*s", (int)(n - s > 300 ? 300 : n - s), err->data + s);
 	for (char *c = out; *c; c++)
-		if ((unsigned char)*c < 0x20)
-			*c = ' ';
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = (unsigned char)*c < 0x20 ? ' ' : '?';   /* one line of printable ASCII: it goes to status */
 }
 
 /* Runs a tool; on failure *why = "WHAT failed (exit N): its last line". */
