@@ -15,15 +15,27 @@
 
 #define LIST_PAGE "100"   /* keys per page: a page stays well under aws_request's 64 KiB answer */
 
+/* '/'-separated segments of [A-Za-z0-9._-], none empty, "." or "..": the
+ * names backup objects have (lib/backup_object.h), which need no encoding. */
 static bool key_ok(const char *k)
 {
 	if (!*k || strlen(k) > 1024)
 		return false;
-	for (const char *p = k; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-		      *p == '_' || *p == '-' || *p == '/'))
+	for (const char *seg = k;;) {
+		const char *e = strchr(seg, '/');
+		size_t n = e ? (size_t)(e - seg) : strlen(seg);
+		if (!n || (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.'))
 			return false;
-	return true;
+		for (size_t i = 0; i < n; i++) {
+			char c = seg[i];
+			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+			      c == '_' || c == '-'))
+				return false;
+		}
+		if (!e)
+			return true;
+		seg = e + 1;
+	}
 }
 
 static bool named(const xmlNode *n, const char *name)
@@ -74,10 +86,15 @@ int s3_list_page_parse(const char *xml, size_t len, char ***keys, size_t *n, siz
 					free(k);
 					k = text_of(d);
 				}
-			if (!k || !key_ok(k)) {
-				free(k);
-				r = -EBADMSG;
+			if (!k) {
+				r = -EBADMSG;   /* an entry without a key: no listing */
 				break;
+			}
+			if (!key_ok(k)) {
+				/* another's object (anyone who may put can name one so):
+				 * not ours, skipped, so it cannot stop a restore */
+				free(k);
+				continue;
 			}
 			*keys = xgrow(*keys, cap, *n + 1, sizeof **keys);
 			(*keys)[(*n)++] = k;

@@ -24,9 +24,12 @@ struct s3_target {
  * sorted as S3 lists them (by key). keys malloc'd (s3_keys_free). */
 int s3_list_keys(const struct s3_target *t, const char *prefix, char ***keys, size_t *n, char *why, size_t why_len);
 void s3_keys_free(char **keys, size_t n);
-/* Parses one ListObjectsV2 page: appends its <Contents><Key>s (only keys of
- * [A-Za-z0-9._/-]: another key is -EBADMSG) and sets *next to the
- * continuation token (malloc'd) when it is truncated, NULL when not. */
+/* Parses one ListObjectsV2 page: appends its <Contents><Key>s that are
+ * backup object names ('/'-separated segments of [A-Za-z0-9._-], none
+ * empty, "." or "..": others are skipped, so an object someone put under
+ * another name cannot stop a restore) and sets *next to the continuation
+ * token (malloc'd) when it is truncated, NULL when not. -EBADMSG for an
+ * answer that is no listing. */
 int s3_list_page_parse(const char *xml, size_t len, char ***keys, size_t *n, size_t *cap, char **next);
 
 /* GetObject into fd (truncated first, and again before each retry). */
