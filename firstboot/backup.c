@@ -4,6 +4,8 @@
 #include "firstboot/status.h"
 #include "lib/appliance.h"
 #include "lib/backup_object.h"
+#include "lib/backup_pitr.h"
+#include "lib/s3_objects.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
@@ -14,7 +16,9 @@
 #include "lib/xalloc.h"
 #include "profiles/backup.h"
 #include "profiles/monitoring.h"
+#include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,6 +38,7 @@ void backup_conf_free(struct backup_conf *c)
 	free(c->bucket);
 	free(c->socket);
 	free(c->defaults_file);
+	free(c->datadir);
 	memset(c, 0, sizeof *c);
 }
 
@@ -47,6 +52,11 @@ void backup_conf_render(const struct model *m, const struct host *h, struct buf 
 	buf_printf(out, "endpoint=http://%s:%u\n", st ? monitoring_peer_addr(m, st, a, sizeof a) : "127.0.0.1",
 		   BACKUP_S3_PORT);
 	buf_printf(out, "bucket=%s\nkeep_days=%u\n", m->backup.bucket, m->backup.keep_days);
+	if (m->backup.restore) {
+		char t[32];
+		backup_target_str(m->backup.restore_to, t);
+		buf_printf(out, "restore=%s\n", t);
+	}
 }
 
 static bool url_ok(const char *s)
@@ -105,7 +115,16 @@ int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, con
 		const char *k = line, *v = eq + 1;
 		char **slot = !strcmp(k, "host") ? &out->host : !strcmp(k, "endpoint") ? &out->endpoint
 			    : !strcmp(k, "bucket") ? &out->bucket : !strcmp(k, "socket") ? &out->socket
-			    : !strcmp(k, "defaults_file") ? &out->defaults_file : NULL;
+			    : !strcmp(k, "defaults_file") ? &out->defaults_file : !strcmp(k, "datadir") ? &out->datadir : NULL;
+		if (!strcmp(k, "restore")) {
+			if (out->restore)
+				*why = "a key given twice";
+			else if (backup_target_parse(v, &out->restore_to) < 0)
+				*why = "restore is not latest or YYYY-MM-DDTHH:MM:SSZ";
+			else
+				out->restore = true;
+			continue;
+		}
 		if (!strcmp(k, "keep_days")) {
 			uint64_t d;
 			if (parse_u64(v, 1, 3650, &d) < 0)
@@ -138,12 +157,16 @@ int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, con
 		*why = "socket is not an absolute path";
 	else if (!*why && out->defaults_file && !abs_path_ok(out->defaults_file))
 		*why = "defaults_file is not an absolute path";
+	else if (!*why && out->datadir && (!abs_path_ok(out->datadir) || !strcmp(out->datadir, "/")))
+		*why = "datadir is not an absolute path";
 	if (*why) {
 		backup_conf_free(out);
 		return -EBADMSG;
 	}
 	if (!out->socket)
 		out->socket = xstrdup(BACKUP_SOCKET_DEFAULT);
+	if (!out->datadir)
+		out->datadir = xstrdup(BACKUP_DATADIR_DEFAULT);
 	return 0;
 }
 
@@ -626,6 +649,259 @@ static int run_binlogs(struct run *x, char *done, size_t done_len)
 }
 
 /* The run's end in KILN_BACKUP_STATUS_NAME. */
+/* ---- restore at first boot ---- */
+
+bool backup_datadir_fresh(const char *datadir, char *db, size_t db_len)
+{
+	static const char *const own[] = { "mysql", "performance_schema", "sys", "lost+found", ".kiln-restore", NULL };
+	db[0] = '\0';
+	DIR *d = opendir(datadir);
+	if (!d)
+		return true;   /* absent (or unreadable: the restore says so) */
+	struct dirent *e;
+	bool fresh = true;
+	while (fresh && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		_cleanup_free_ char *p = path_join(datadir, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;   /* files: logs, ibdata, aria logs of a fresh server */
+		bool mine = false;
+		for (size_t i = 0; own[i] && !mine; i++)
+			mine = !strcmp(e->d_name, own[i]);
+		if (!mine) {
+			snprintf(db, db_len, "%s", e->d_name);
+			fresh = false;
+		}
+	}
+	closedir(d);
+	return fresh;
+}
+
+static int chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+	if (lchown(path, uid, gid) < 0)
+		return -errno;
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	DIR *d = opendir(path);
+	if (!d)
+		return -errno;
+	struct dirent *e;
+	int r = 0;
+	while (r == 0 && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			_cleanup_free_ char *p = path_join(path, e->d_name);
+			r = chown_tree(p, uid, gid);
+		}
+	closedir(d);
+	return r;
+}
+
+/* Moves every entry of from into to (same filesystem), after removing
+ * every entry of to but keep. */
+static int swap_in(const char *from, const char *to, const char *keep)
+{
+	DIR *d = opendir(to);
+	if (!d && errno != ENOENT)
+		return -errno;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, keep)) {
+			_cleanup_free_ char *p = path_join(to, e->d_name);
+			rm_rf(p);
+		}
+	if (d)
+		closedir(d);
+	int r = mkdir_p(to, 0755);
+	if (r < 0)
+		return r;
+	if (!(d = opendir(from)))
+		return -errno;
+	r = 0;
+	while (r == 0 && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			_cleanup_free_ char *a = path_join(from, e->d_name), *b = path_join(to, e->d_name);
+			if (rename(a, b) < 0)
+				r = -errno;
+		}
+	closedir(d);
+	return r;
+}
+
+/* Downloads object key of the bucket into dir/key (0600, directories 0700). */
+static int download(struct run *x, const struct s3_target *t, const char *dir, const char *key)
+{
+	_cleanup_free_ char *p = path_join(dir, key);
+	char *slash = strrchr(p, '/');
+	*slash = '\0';
+	int r = mkdir_p(p, 0700);
+	*slash = '/';
+	if (r < 0) {
+		snprintf(x->why, sizeof x->why, "cannot create the directory of %s: %s", p, strerror(-r));
+		return r;
+	}
+	_cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(x->why, sizeof x->why, "cannot write %s: %s", p, strerror(errno));
+		return -errno;
+	}
+	char why[1024] = "";
+	uint64_t bytes = 0;
+	if ((r = s3_get_to_fd(t, key, fd, &bytes, why, sizeof why)) < 0) {
+		snprintf(x->why, sizeof x->why, "downloading %s from %s: %s", key, t->bucket, why);
+		return r;
+	}
+	return 0;
+}
+
+static void wipe_secret(const char *root, const char *name)
+{
+	_cleanup_free_ char *p = below(root, KILN_SECRETS_DIR "/"), *q = xasprintf("%s%s", p, name);
+	if (unlink(q) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", q, strerror(errno));
+}
+
+static int run_restore(struct run *x, char *done, size_t done_len)
+{
+	_cleanup_free_ char *cp = below(x->root, KILN_BACKUP_CONF), *text = NULL;
+	size_t len;
+	const char *why;
+	int r = read_input(cp, INPUT_NOFOLLOW, CONF_MAX, &text, &len);
+	if (r < 0) {
+		snprintf(x->why, sizeof x->why, "%s %s (does the profile have backup:?)", cp, input_strerror(r));
+		return r;
+	}
+	if (backup_conf_parse(text, len, &x->conf, &why) < 0) {
+		snprintf(x->why, sizeof x->why, "%s: %s", cp, why);
+		return -EBADMSG;
+	}
+	if (!x->conf.restore) {
+		snprintf(x->why, sizeof x->why, "%s has no restore= (the profile's backup.restore)", cp);
+		return -EINVAL;
+	}
+	char to[32];
+	backup_target_str(x->conf.restore_to, to);
+	_cleanup_free_ char *sd = below(x->root, KILN_STATE_DIR);
+	_cleanup_free_ char *marker = xasprintf("%s/" KILN_BACKUP_RESTORE_DONE, sd);
+	_cleanup_free_ char *datadir = below(x->root, x->conf.datadir);
+	_cleanup_free_ char *prev = NULL;
+	if (read_input(marker, INPUT_NOFOLLOW, 4096, &prev, &len) == 0) {
+		while (len && prev[len - 1] == '\n')
+			prev[--len] = '\0';
+		snprintf(done, done_len, "not again: %s", prev);
+		return 0;
+	}
+	char db[256];
+	if (!backup_datadir_fresh(datadir, db, sizeof db)) {
+		/* a data disk that survived: its data is newer than any backup */
+		snprintf(done, done_len, "not restored: %s already holds database %s", x->conf.datadir, db);
+		return write_file_atomic(marker, done, strlen(done), 0644);
+	}
+	/* the keys: the reader's to list and get, the operator's backup key to open */
+	_cleanup_free_ char *kt = secret_file(x, KILN_BACKUP_KEY_SECRET);
+	if (!kt)
+		return -ENOKEY;
+	struct role_keypair *key = NULL;
+	if (backup_key_parse(kt, strlen(kt), &key) < 0) {
+		snprintf(x->why, sizeof x->why, "the secret " KILN_BACKUP_KEY_SECRET " is not a kiln backup secret key");
+		explicit_bzero(kt, strlen(kt));
+		return -EBADMSG;
+	}
+	explicit_bzero(kt, strlen(kt));
+	if (!(x->ak = secret_file(x, "minio_backup_reader_access_key")) ||
+	    !(x->sk = secret_file(x, "minio_backup_reader_secret_key"))) {
+		role_keypair_free(key);
+		return -ENOKEY;
+	}
+	struct s3_target t = { .endpoint = x->conf.endpoint, .access_key = x->ak, .secret_key = x->sk,
+			       .bucket = x->conf.bucket };
+	_cleanup_free_ char *work = path_join(datadir, ".kiln-restore");
+	_cleanup_free_ char *objs = path_join(work, "objects"), *pw = path_join(work, "pitr"), *nd = path_join(work, "data");
+	_cleanup_free_ char *prefix = xasprintf("%s/", x->conf.host);
+	char **keys = NULL;
+	size_t nk = 0;
+	struct pitr_plan p = { 0 };
+	char lwhy[1024] = "";
+	rm_rf(work);   /* what a failed attempt left */
+	if ((r = mkdir_p(datadir, 0755)) < 0 || (r = mkdir_p(work, 0700)) < 0 || chmod(work, 0700) < 0) {
+		snprintf(x->why, sizeof x->why, "cannot create %s: %s", work, strerror(r < 0 ? -r : errno));
+		r = r < 0 ? r : -errno;
+		goto out;
+	}
+	log_info("backup-restore: listing %s/%s in %s", x->conf.bucket, prefix, x->conf.endpoint);
+	if ((r = s3_list_keys(&t, prefix, &keys, &nk, lwhy, sizeof lwhy)) < 0) {
+		snprintf(x->why, sizeof x->why, "listing %s in %s: %s", prefix, x->conf.bucket, lwhy);
+		goto out;
+	}
+	if ((r = backup_pitr_plan(keys, nk, x->conf.host, x->conf.restore_to, &p, x->why, sizeof x->why)) < 0)
+		goto out;
+	if ((r = download(x, &t, objs, p.full)) < 0)
+		goto out;
+	for (size_t i = 0; i < p.n_binlogs; i++)
+		if ((r = download(x, &t, objs, p.binlogs[i])) < 0)
+			goto out;
+	{
+		struct pitr_run pr = { .dir = objs, .work = pw, .datadir = nd, .host = x->conf.host, .key = key,
+				       .target = x->conf.restore_to };
+		r = backup_pitr_prepare(&pr);
+		if (r == 0)
+			r = backup_pitr_replay_temp(&pr);
+		if (r < 0) {
+			snprintf(x->why, sizeof x->why, "%.2000s", pr.why);
+			goto out;
+		}
+		if (pr.n_replayed)
+			snprintf(done, done_len, "restored to %s: %.400s, then %zu binary log%s to %.400s", to, pr.full, pr.n_replayed,
+				 pr.n_replayed == 1 ? "" : "s", pr.last_binlog);
+		else
+			snprintf(done, done_len, "restored to %s: %.400s (no binary logs after it)", to, pr.full);
+	}
+	/* the server stops before its data directory changes under it */
+	if (!strcmp(x->root, "/")) {
+		const char *stop[] = { "systemctl", "stop", "mariadb.service", NULL };
+		struct buf err;
+		buf_init(&err);
+		int st = spawn_capture(stop, NULL, &err, 0);
+		buf_free(&err);
+		if (st != 0) {
+			snprintf(x->why, sizeof x->why, "systemctl stop mariadb.service failed (%d)", st);
+			r = -EIO;
+			goto out;
+		}
+	}
+	if ((r = swap_in(nd, datadir, ".kiln-restore")) < 0) {
+		snprintf(x->why, sizeof x->why, "moving the restored data into %s: %s", datadir, strerror(-r));
+		goto out;
+	}
+	struct passwd *pwd = getpwnam("mysql");
+	if (pwd && geteuid() == 0 && (r = chown_tree(datadir, pwd->pw_uid, pwd->pw_gid)) < 0) {
+		snprintf(x->why, sizeof x->why, "chown mysql of %s: %s", datadir, strerror(-r));
+		goto out;
+	}
+	r = mkdir_p(sd, 0755);
+	if (r == 0)
+		r = write_file_atomic(marker, done, strlen(done), 0644);
+	if (r < 0)
+		snprintf(x->why, sizeof x->why, "writing %s: %s", marker, strerror(-r));
+out:
+	rm_rf(work);
+	s3_keys_free(keys, nk);
+	backup_pitr_plan_free(&p);
+	role_keypair_free(key);
+	if (r == 0) {
+		/* done with them: nothing on this host opens a backup any more */
+		wipe_secret(x->root, KILN_BACKUP_KEY_SECRET);
+		wipe_secret(x->root, "minio_backup_reader_access_key");
+		wipe_secret(x->root, "minio_backup_reader_secret_key");
+	}
+	return r;
+}
+
 static int record(const char *root, const char *step, int r, const char *text)
 {
 	_cleanup_free_ char *dir = below(root, KILN_STATE_DIR);
@@ -678,14 +954,15 @@ static int run_lock(const char *root, const char *step)
 
 int backup_run(const char *root, enum backup_kind kind)
 {
-	const char *step = kind == BACKUP_RUN_FULL ? "backup-full" : "backup-binlogs";
+	const char *step = kind == BACKUP_RUN_FULL ? "backup-full" : kind == BACKUP_RUN_BINLOGS ? "backup-binlogs"
+			 : "backup-restore";
 	struct run x = { .root = root };
 	char done[2048] = "";
 	int lock = run_lock(root, step);
 	if (lock < 0)
 		return lock;   /* not recorded: the run that holds it will record its own end */
-	int r = run_setup(&x);
-	if (r == 0)
+	int r = kind == BACKUP_RUN_RESTORE ? run_restore(&x, done, sizeof done) : run_setup(&x);
+	if (r == 0 && kind != BACKUP_RUN_RESTORE)
 		r = kind == BACKUP_RUN_FULL ? run_full(&x, done, sizeof done) : run_binlogs(&x, done, sizeof done);
 	if (r < 0) {
 		log_error("%s failed: %s", step, x.why[0] ? x.why : strerror(-r));

@@ -28,12 +28,19 @@
  *   keep_days      retention the profile asks for (recorded; pruning is not done yet)
  *   socket         MariaDB's socket (default /run/mysqld/mysqld.sock)
  *   defaults_file  optional: --defaults-file for mariadb-backup and the client (tests)
- * Credentials are the secrets minio_backup_access_key/_secret_key. */
+ *   restore        optional (backup.restore): latest or YYYY-MM-DDTHH:MM:SSZ
+ *   datadir        MariaDB's data directory (default /var/lib/mysql)
+ * Credentials are the secrets minio_backup_access_key/_secret_key; a
+ * restore reads with minio_backup_reader_access_key/_secret_key and opens
+ * the objects with the secret backup_key. */
 struct backup_conf {
-	char *host, *endpoint, *bucket, *socket, *defaults_file;
+	char *host, *endpoint, *bucket, *socket, *defaults_file, *datadir;
 	unsigned keep_days;
+	bool restore;
+	int64_t restore_to;
 };
 #define BACKUP_SOCKET_DEFAULT "/run/mysqld/mysqld.sock"
+#define BACKUP_DATADIR_DEFAULT "/var/lib/mysql"
 /* The conf for MySQL host h of m (backups on), as the "backup" step writes it. */
 void backup_conf_render(const struct model *m, const struct host *h, struct buf *out);
 /* 0, or -EBADMSG with *why (static text) for anything but the format above. */
@@ -62,8 +69,24 @@ void binlog_list_free(struct binlog_list *l);
  * oldest listed file's predecessor (logs purged before they were shipped). */
 void binlog_pending(const struct binlog_list *l, const char *last, size_t *from, bool *gap);
 
-enum backup_kind { BACKUP_RUN_FULL, BACKUP_RUN_BINLOGS };
+enum backup_kind { BACKUP_RUN_FULL, BACKUP_RUN_BINLOGS, BACKUP_RUN_RESTORE };
 /* One run below root ("/" on the host): logs what it does; records the run;
- * 0 or -errno. */
+ * 0 or -errno.
+ *   restore  (backup.restore; the role step runs it on a primary before
+ *            MariaDB serves with kiln's configuration and before the app's
+ *            users are granted) once per host: KILN_BACKUP_RESTORE_DONE in
+ *            the state directory says it was done, and a data directory
+ *            that already holds a database is never restored over. Lists
+ *            the bucket's HOST/ objects with the backup reader's key,
+ *            downloads the ones the point in time needs into
+ *            DATADIR/.kiln-restore (0700: on the data disk), restores with
+ *            lib/backup_pitr.h (every object authenticated first; the
+ *            binary logs replayed into a temporary server), stops MariaDB
+ *            (on "/" only), puts the result in DATADIR's place (owned by
+ *            mysql), and then deletes the backup key and the reader's key
+ *            from the secrets directory. */
+/* The data directory holds nothing but MariaDB's own schemas (a new or
+ * freshly initialised one); *db names the first database found else. */
+bool backup_datadir_fresh(const char *datadir, char *db, size_t db_len);
 int backup_run(const char *root, enum backup_kind kind);
 #endif

@@ -21,13 +21,16 @@ int fb_cmd_backup(int argc, char **argv)
 		switch (c) {
 		case 'r': root = optarg; break;
 		case 'h':
-			printf("Usage: kiln-firstboot backup full|binlogs [--root DIR]\n\n"
+			printf("Usage: kiln-firstboot backup full|binlogs|restore [--root DIR]\n\n"
 			       "On a MySQL host of a profile with backup: (docs/backup.md), seal a backup to\n"
 			       "the operator's backup key (" KILN_BACKUP_PUB ") and upload it to the\n"
 			       "backup bucket (" KILN_BACKUP_CONF "):\n"
 			       "  full      mariadb-backup --backup --stream=xbstream, as HOST/full/STAMP.kbk\n"
 			       "  binlogs   FLUSH BINARY LOGS, then each closed binary log not shipped yet,\n"
 			       "            as HOST/binlog/STAMP-FILE.kbk\n"
+			       "  restore   (backup.restore: the role step runs it at first boot) restore this\n"
+			       "            host's data directory from the bucket to the conf's restore= point,\n"
+			       "            once, and only a data directory that holds no database yet\n"
 			       "The run's time, size and result go to " KILN_STATE_DIR "/" KILN_BACKUP_STATUS_NAME
 			       ", shown by\n'kiln-firstboot status'; a failed run exits 1.\n"
 			       "" KILN_UNIT_BACKUP_FULL ".timer and " KILN_UNIT_BACKUP_BINLOGS ".timer run them.\n\n"
@@ -37,9 +40,12 @@ int fb_cmd_backup(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind + 1 != argc || (strcmp(argv[optind], "full") && strcmp(argv[optind], "binlogs"))) {
-		fprintf(stderr, "kiln-firstboot backup: say full or binlogs (see --help)\n");
+	if (optind + 1 != argc || (strcmp(argv[optind], "full") && strcmp(argv[optind], "binlogs") &&
+					  strcmp(argv[optind], "restore"))) {
+		fprintf(stderr, "kiln-firstboot backup: say full, binlogs or restore (see --help)\n");
 		return 2;
 	}
-	return backup_run(root, !strcmp(argv[optind], "full") ? BACKUP_RUN_FULL : BACKUP_RUN_BINLOGS) < 0 ? 1 : 0;
+	const char *k = argv[optind];
+	return backup_run(root, !strcmp(k, "full") ? BACKUP_RUN_FULL : !strcmp(k, "binlogs") ? BACKUP_RUN_BINLOGS
+											  : BACKUP_RUN_RESTORE) < 0 ? 1 : 0;
 }

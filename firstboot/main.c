@@ -22,7 +22,7 @@ static const struct {
 	{ "repurpose", fb_cmd_repurpose, "make this host another host of its deployment (--host NAME)" },
 	{ "metrics", fb_cmd_metrics, "write this host's kiln metrics for Prometheus (monitoring: on)" },
 	{ "archive-drops", fb_cmd_archive_drops, "archive a day's denied traffic to the bucket (monitoring host)" },
-	{ "backup", fb_cmd_backup, "seal and upload a full backup or the binary logs (MySQL host, backup:)" },
+	{ "backup", fb_cmd_backup, "seal and upload a full backup or the binary logs, or restore (MySQL host, backup:)" },
 };
 
 static void usage(FILE *f)

@@ -160,8 +160,23 @@ int minio_setup_backup(const struct model *m, const struct s3_conn *c, const str
 	backup_writer_policy(m->backup.bucket, &doc);
 	r = minio_register_user(a, BACKUP_WRITER_POLICY, doc.data, ak, sk, detail, sizeof detail);
 	buf_free(&doc);
-	if (r < 0)
+	if (r < 0) {
 		snprintf(why, why_len, "registering the backup writer with MinIO's admin API: %s", detail);
+		return r;
+	}
+	/* the reader: what a MySQL primary restoring at first boot reads with */
+	const char *rak = secret(ud, "minio_backup_reader_access_key"), *rsk = secret(ud, "minio_backup_reader_secret_key");
+	if (!rak || !rsk) {
+		snprintf(why, why_len, "the seed lacks secret %s",
+			 rak ? "minio_backup_reader_secret_key" : "minio_backup_reader_access_key");
+		return -ENOKEY;
+	}
+	buf_init(&doc);
+	backup_reader_policy(m->backup.bucket, &doc);
+	r = minio_register_user(a, BACKUP_READER_POLICY, doc.data, rak, rsk, detail, sizeof detail);
+	buf_free(&doc);
+	if (r < 0)
+		snprintf(why, why_len, "registering the backup reader with MinIO's admin API: %s", detail);
 	return r;
 }
 

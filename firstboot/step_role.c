@@ -153,6 +153,23 @@ static int role_mysql(struct agent *a)
 		    (r = exec_or_fail(a, mysql_init_argv(m), NULL, 0, "initialising the datadir")) < 0)
 			return r;
 	}
+	/* backup.restore: a fresh primary takes its data from the backup bucket
+	 * before MariaDB serves with this configuration and before the app's
+	 * users are granted (so the app's join waits for it); once per host,
+	 * never over a database (firstboot/backup.h) */
+	bool restoring = backup_on_host(m, h) && m->backup.restore;
+	if (restoring) {
+		buf_init(&b);
+		backup_conf_render(m, h, &b);
+		r = agent_write(a, KILN_BACKUP_CONF, b.data, b.len, 0644);
+		buf_free(&b);
+		if (r < 0)
+			return agent_step_end(a, STEP, r, "writing " KILN_BACKUP_CONF);
+		const char *restore[] = { "/usr/sbin/kiln-firstboot", "backup", "restore", NULL };
+		if ((r = exec_or_fail(a, restore, NULL, 0, "restoring from the backup bucket "
+							     "(kiln-firstboot status shows backup-restore)")) < 0)
+			return r;
+	}
 	const char *restart[] = { "systemctl", "restart", eng->service, NULL };
 	_cleanup_free_ char *starting = xasprintf("starting %s", eng->product);
 	if ((r = exec_or_fail(a, restart, NULL, 0, starting)) < 0)
@@ -174,8 +191,9 @@ static int role_mysql(struct agent *a)
 		return r;
 	if (backup_on_host(m, h) && (r = mysql_backup(a)) < 0)
 		return r;
-	return agent_step_end(a, STEP, 0, "%s %s%s%s", eng->product, fresh ? "initialised and " : "",
-			      h->replica_of ? "replicating" : "configured", backup_on_host(m, h) ? ", backups scheduled" : "");
+	return agent_step_end(a, STEP, 0, "%s %s%s%s%s", eng->product, fresh ? "initialised and " : "",
+			      h->replica_of ? "replicating" : "configured", restoring ? ", restore from backup run" : "",
+			      backup_on_host(m, h) ? ", backups scheduled" : "");
 }
 
 static size_t discard(char *p, size_t s, size_t n, void *u)

@@ -1,6 +1,13 @@
 /* kiln backup list|verify|restore; see backup_ops.h. */
 #include "installer/backup_ops.h"
 #include "lib/backup_local.h"
+#include "lib/backup_pitr.h"
+#include "lib/s3_objects.h"
+#include "installer/keystore.h"
+#include "profiles/backup.h"
+#include "profiles/monitoring.h"
+#include "lib/fileio.h"
+#include "lib/spawn.h"
 #include "lib/buf.h"
 #include "lib/cleanup.h"
 #include "lib/json.h"
@@ -10,7 +17,15 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+extern char **environ;
 
 static void when(int64_t t, char out[32])
 {
@@ -214,4 +229,119 @@ int backup_restore(const char *dir, const struct role_keypair *key, const char *
 	printf("%s\n", target);
 	log_info("restored %s (%s, %s, %" PRIu64 " bytes) to %s", name, m.kind, t, bytes, target);
 	return 0;
+}
+
+/* ---- point-in-time restore: kiln backup restore --host HOST [--to TIME] ---- */
+
+int backup_restore_pitr(const char *dir, const struct role_keypair *key, const char *host, int64_t target, const char *out)
+{
+	struct stat s;
+	if (stat(out, &s) == 0)
+		return log_error_errno(-EEXIST, "%s exists; a restore goes into a new directory (choose another --out)", out);
+	if (errno != ENOENT)
+		return log_error_errno(-errno, "cannot use %s", out);
+	if (mkdir(out, 0700) < 0)
+		return log_error_errno(-errno, "cannot create %s", out);
+	_cleanup_free_ char *data = path_join(out, "data"), *work = path_join(out, ".restore-work");
+	struct pitr_run x = { .dir = dir, .work = work, .datadir = data, .host = host, .key = key, .target = target };
+	char t[32];
+	backup_target_str(target, t);
+	int r = backup_pitr_prepare(&x);
+	if (r == 0)
+		r = backup_pitr_replay_temp(&x);
+	backup_pitr_cleanup(&x);
+	if (r < 0) {
+		log_error("restore of %s to %s failed: %s", host, t, x.why);
+		rm_rf(out);
+		return r;
+	}
+	printf("%s\n", data);
+	if (x.n_replayed)
+		log_info("restored %s to %s: full backup %s, then %zu binary log%s from %s position %" PRIu64 " to %s, in %s",
+			 host, t, x.full, x.n_replayed, x.n_replayed == 1 ? "" : "s", x.start_file, x.start_pos,
+			 x.last_binlog, data);
+	else
+		log_info("restored %s to %s: full backup %s (no binary logs after it), in %s", host, t, x.full, data);
+	return 0;
+}
+
+/* ---- kiln backup prune ---- */
+
+static char *state_secret(const char *state, const char *name)
+{
+	_cleanup_free_ char *p = xasprintf("%s/secrets/%s", state, name);
+	char *v = NULL;
+	size_t len;
+	int r = keystore_read_private(p, &v, &len);
+	if (r < 0) {
+		log_error_errno(r, "cannot read the object store's admin credential %s (run 'kiln secrets init')", p);
+		return NULL;
+	}
+	while (len && (v[len - 1] == '\n' || v[len - 1] == '\r'))
+		v[--len] = '\0';
+	return v;
+}
+
+int backup_prune(const struct model *m, const char *state, const char *endpoint, bool dry_run)
+{
+	char addr[256];
+	const struct host *st = backup_store_host(m);
+	_cleanup_free_ char *ep = endpoint ? xstrdup(endpoint)
+				: xasprintf("http://%s:%u", monitoring_peer_addr(m, st, addr, sizeof addr), BACKUP_S3_PORT);
+	char *ak = state_secret(state, "minio_root_user"), *sk = ak ? state_secret(state, "minio_root_password") : NULL;
+	if (!ak || !sk) {
+		keystore_free_private(ak);
+		return -ENOKEY;
+	}
+	struct s3_target t = { .endpoint = ep, .access_key = ak, .secret_key = sk, .bucket = m->backup.bucket };
+	int64_t now = (int64_t)time(NULL);
+	int r = 0;
+	size_t total = 0, kept = 0;
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		if (!backup_on_host(m, h))
+			continue;
+		_cleanup_free_ char *prefix = xasprintf("%s/", h->name);
+		char **keys = NULL, why[1024] = "";
+		size_t nk = 0, nd = 0;
+		int e = s3_list_keys(&t, prefix, &keys, &nk, why, sizeof why);
+		if (e < 0) {
+			log_error("listing %s in %s at %s: %s", prefix, m->backup.bucket, ep, why);
+			r = e;
+			continue;
+		}
+		_cleanup_free_ bool *del = xcalloc(nk ? nk : 1, sizeof *del);
+		e = backup_prune_plan(keys, nk, h->name, now, m->backup.keep_days, del, &nd, why, sizeof why);
+		if (e < 0)
+			log_warn("%s", why);
+		size_t gone = 0;
+		for (size_t k = 0; k < nk && e == 0; k++) {
+			if (!del[k])
+				continue;
+			if (dry_run) {
+				printf("would delete  %s\n", keys[k]);
+				gone++;
+				continue;
+			}
+			int d = s3_delete_key(&t, keys[k], why, sizeof why);
+			if (d < 0) {
+				log_error("deleting %s from %s: %s", keys[k], m->backup.bucket, why);
+				r = d;
+				continue;
+			}
+			printf("deleted  %s\n", keys[k]);
+			gone++;
+		}
+		log_info("%s: %zu object%s %s, %zu kept (keep_days %u)", h->name, gone, gone == 1 ? "" : "s",
+			 dry_run ? "would be deleted" : "deleted", nk - gone, m->backup.keep_days);
+		total += gone;
+		kept += nk - gone;
+		s3_keys_free(keys, nk);
+	}
+	keystore_free_private(ak);
+	keystore_free_private(sk);
+	if (r == 0)
+		log_info("%zu object%s %s, %zu kept, in bucket %s", total, total == 1 ? "" : "s",
+			 dry_run ? "would be deleted" : "deleted", kept, m->backup.bucket);
+	return r;
 }

@@ -4,7 +4,10 @@
 #include "installer/backup_keys.h"
 #include "installer/backup_ops.h"
 #include "installer/commands.h"
+#include "installer/keystore.h"
 #include "installer/profile_state.h"
+#include "lib/backup_object.h"
+#include "lib/backup_pitr.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include <getopt.h>
@@ -41,23 +44,48 @@ static const char *const usages[] = {
 	"written anywhere. Prints 'ok NAME ...' per good object; names each refused one\n"
 	"on stderr; exit status 1 if any was refused or none was found.\n\n"
 	"  --from DIR         a local directory of backup objects\n" KEY_OPTS,
-	"Usage: kiln backup restore NAME --from DIR --out PATH (--state DIR | --profile PROFILE | --key FILE)\n\n"
-	"Decrypt backup object NAME (as 'kiln backup list' names it) to PATH, or, if\n"
+	"Usage: kiln backup restore NAME --from DIR --out PATH (--state DIR | --profile PROFILE | --key FILE)\n"
+	"       kiln backup restore --host HOST [--to TIME] --from DIR --out DIR (--state DIR | --profile PROFILE | --key FILE)\n\n"
+	"With --host: restore MySQL host HOST's database to TIME ('latest', the default,\n"
+	"or YYYY-MM-DDTHH:MM:SSZ in UTC) into DIR/data, a MariaDB data directory: the\n"
+	"newest full backup of HOST at or before TIME, prepared, then the binary logs\n"
+	"shipped after it replayed from its position up to TIME (every transaction\n"
+	"committed at or before TIME, none after) into a temporary mariadbd on it (no\n"
+	"network; stopped at the end). Every object is authenticated whole before it\n"
+	"is used. DIR must not exist; on failure nothing is left.\n\n"
+	"With NAME: decrypt backup object NAME (as 'kiln backup list' names it) to PATH, or, if\n"
 	"PATH is a directory, to the object's last name segment without .kbk in it;\n"
 	"mode 0600. Nothing is written unless the whole object authenticates (a\n"
 	"temporary file beside it is renamed into place at the end, removed on any\n"
 	"failure); an existing file is never overwritten.\n\n"
 	"  --from DIR         a local directory of backup objects\n"
-	"  --out PATH         the file to write, or a directory to write it in\n" KEY_OPTS,
+	"  --out PATH         the file to write, or a directory to write it in (--host:\n"
+	"                     the directory to create)\n"
+	"  --host HOST        point-in-time restore of HOST (the objects below HOST/)\n"
+	"  --to TIME          latest (default), or YYYY-MM-DDTHH:MM:SSZ / 'YYYY-MM-DD HH:MM:SS' (UTC)\n" KEY_OPTS,
+	"Usage: kiln backup prune PROFILE [--state DIR] [--endpoint URL] [--dry-run]\n\n"
+	"Delete from the backup bucket what backup.keep_days no longer needs: for each\n"
+	"MySQL primary, every object older than keep_days and older than the newest\n"
+	"full backup at or before that age (which stays, with everything shipped since:\n"
+	"every point in time of the last keep_days stays restorable; the newest full\n"
+	"backup always stays). Runs on the operator's machine with the object store's\n"
+	"admin credential (minio_root_user/minio_root_password in the state directory):\n"
+	"the hosts' keys cannot delete. In a versioned bucket MinIO keeps a deleted\n"
+	"object's data as a noncurrent version until its own lifecycle removes it.\n\n"
+	"  --state DIR      state directory (default <profile dir>/.kiln/<deployment>/)\n"
+	"  --endpoint URL   the object store's S3 endpoint (default http://<minio host>:9000)\n"
+	"  --dry-run        print what would be deleted; delete nothing\n",
 };
-enum { U_KEYS, U_LIST, U_VERIFY, U_RESTORE };
+enum { U_KEYS, U_LIST, U_VERIFY, U_RESTORE, U_PRUNE };
 
 static void backup_usage(FILE *f)
 {
 	fprintf(f, "Usage: kiln backup keys init [PROFILE] [--state DIR]\n"
 		   "       kiln backup list --from DIR [--json]\n"
 		   "       kiln backup verify --from DIR (--state DIR | --profile PROFILE | --key FILE) [NAME...]\n"
-		   "       kiln backup restore NAME --from DIR --out PATH (--state DIR | --profile PROFILE | --key FILE)\n\n"
+		   "       kiln backup restore NAME --from DIR --out PATH (--state DIR | --profile PROFILE | --key FILE)\n"
+		   "       kiln backup restore --host HOST [--to TIME] --from DIR --out DIR (--state DIR | --profile PROFILE | --key FILE)\n"
+		   "       kiln backup prune PROFILE [--state DIR] [--endpoint URL] [--dry-run]\n\n"
 		   "The operator's side of encrypted backups (docs/backup.md): the backup key pair,\n"
 		   "and listing, verifying and restoring backup objects from a local directory.\n"
 		   "MySQL primaries make the backups when the profile has backup:.\n"
@@ -71,8 +99,8 @@ static int usage_error(int which)
 }
 
 struct backup_opts {
-	const char *state, *profile, *key, *from, *out;
-	bool json;
+	const char *state, *profile, *key, *from, *out, *host, *to, *endpoint;
+	bool json, dry_run;
 };
 
 /* Parses argv (argv[0] the subcommand); -1 with usage printed on error, 1
@@ -86,11 +114,15 @@ static int parse(int which, int argc, char **argv, struct backup_opts *o)
 		{ "from", required_argument, NULL, 'f' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "to", required_argument, NULL, 't' },
+		{ "endpoint", required_argument, NULL, 'e' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* which options each subcommand takes */
-	static const char *const allowed[] = { "s", "f j", "s p k f", "s p k f o" };
+	static const char *const allowed[] = { "s", "f j", "s p k f", "s p k f o H t", "s e n" };
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -105,9 +137,12 @@ static int parse(int which, int argc, char **argv, struct backup_opts *o)
 			return -1;
 		}
 		const char **slot = c == 's' ? &o->state : c == 'p' ? &o->profile : c == 'k' ? &o->key : c == 'f' ? &o->from
-			: c == 'o' ? &o->out : NULL;
+			: c == 'o' ? &o->out
+			: c == 'H' ? &o->host : c == 't' ? &o->to : c == 'e' ? &o->endpoint : NULL;
 		if (slot)
 			*slot = optarg;
+		else if (c == 'n')
+			o->dry_run = true;
 		else
 			o->json = true;
 	}
@@ -181,13 +216,57 @@ static int run_restore(int argc, char **argv)
 	int r = parse(U_RESTORE, argc, argv, &o);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
-	if (argc - optind != 1 || !o.from || !o.out || !one_key_source(&o))
+	if (argc - optind != (o.host ? 0 : 1) || (o.to && !o.host) || !o.from || !o.out || !one_key_source(&o))
 		return usage_error(U_RESTORE);
+	int64_t target = PITR_LATEST;
+	if (o.to && backup_target_parse(o.to, &target) < 0) {
+		log_error("--to '%s' is no time: latest, YYYY-MM-DDTHH:MM:SSZ or 'YYYY-MM-DD HH:MM:SS' (UTC)", o.to);
+		return usage_error(U_RESTORE);
+	}
+	if (o.host && !backup_name_valid(o.host)) {
+		log_error("--host '%s' is no host name of backup objects", o.host);
+		return usage_error(U_RESTORE);
+	}
+	if (o.host && strchr(o.host, '/')) {
+		log_error("--host '%s' is no host name of backup objects", o.host);
+		return usage_error(U_RESTORE);
+	}
 	struct role_keypair *key = NULL;
 	if (load_key(&o, &key) < 0)
 		return 1;
-	r = backup_restore(o.from, key, argv[optind], o.out);
+	r = o.host ? backup_restore_pitr(o.from, key, o.host, target, o.out) : backup_restore(o.from, key, argv[optind], o.out);
 	role_keypair_free(key);
+	return r < 0 ? 1 : 0;
+}
+
+static int run_prune(int argc, char **argv)
+{
+	struct backup_opts o = { 0 };
+	int r = parse(U_PRUNE, argc, argv, &o);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	if (argc - optind != 1)
+		return usage_error(U_PRUNE);
+	const char *profile = argv[optind];
+	if (o.endpoint && strncmp(o.endpoint, "http://", 7) && strncmp(o.endpoint, "https://", 8)) {
+		log_error("--endpoint '%s' is no http(s):// URL", o.endpoint);
+		return usage_error(U_PRUNE);
+	}
+	struct model m;
+	if (profile_load_reported(profile, &m) < 0)
+		return 1;
+	if (!m.backup.on) {
+		log_error("%s has no backup: section: nothing to prune", profile);
+		model_free(&m);
+		return 1;
+	}
+	_cleanup_free_ char *state = NULL, *deployment = NULL;
+	r = profile_state_resolve(profile, o.state, &state, &deployment);
+	if (r == 0)
+		r = keystore_check_dir(state);
+	if (r == 0)
+		r = backup_prune(&m, state, o.endpoint, o.dry_run);
+	model_free(&m);
 	return r < 0 ? 1 : 0;
 }
 
@@ -195,6 +274,7 @@ int cmd_backup(int argc, char **argv)
 {
 	static const struct { const char *name; int (*run)(int, char **); } subs[] = {
 		{ "keys", run_keys }, { "list", run_list }, { "verify", run_verify }, { "restore", run_restore },
+		{ "prune", run_prune },
 	};
 	if (argc < 2) {
 		backup_usage(stderr);

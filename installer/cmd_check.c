@@ -1,4 +1,5 @@
 /* kiln check PROFILE [--json]: strict validation of a deployment profile. */
+#include "lib/backup_pitr.h"
 #include "images/apt_sources.h"
 #include "installer/commands.h"
 #include "installer/state.h"
@@ -82,10 +83,16 @@ static void summary(const struct model *m)
 		printf("\nmonitoring: on %s (Prometheus, Alertmanager, central journal), %zu receiver%s, "
 		       "%zu flow%s derived\n", m->monitoring.host, m->monitoring.n_receivers,
 		       m->monitoring.n_receivers == 1 ? "" : "s", m->monitoring.n_flows, m->monitoring.n_flows == 1 ? "" : "s");
-	if (m->backup.on)
+	if (m->backup.on) {
+		char to[32];
+		backup_target_str(m->backup.restore_to, to);
 		printf("\nbackup: full %s, binary logs every %u min, keep %u days, bucket %s on %s, %zu flow%s derived\n",
 		       backup_full_name_of(m->backup.full), m->backup.binlog_minutes, m->backup.keep_days, m->backup.bucket,
 		       backup_store_host(m)->name, m->backup.n_flows, m->backup.n_flows == 1 ? "" : "s");
+		if (m->backup.restore)
+			printf("backup.restore: %s: a fresh MySQL primary restores from the bucket (to %s) at first boot; "
+			       "its seed carries the backup secret key\n", to, to);
+	}
 }
 
 /* Backups are sealed to the operator's backup key: without it in the state
@@ -97,9 +104,16 @@ static void backup_key_hint(const char *profile, const struct model *m)
 		return;
 	_cleanup_free_ char *state = state_dir_resolve(NULL, profile, m->name);
 	_cleanup_free_ char *pub = path_join(state, KILN_BACKUP_PUB_FILE);
-	if (access(pub, F_OK) < 0)
+	if (access(pub, F_OK) < 0) {
 		fprintf(stderr, "kiln check: warning: the profile has backup: but %s does not exist; run "
 				"'kiln backup keys init %s' before building\n", pub, profile);
+		return;
+	}
+	/* backup.restore: the primaries' seeds carry the secret half */
+	_cleanup_free_ char *key = path_join(state, "backup.key");
+	if (m->backup.restore && access(key, F_OK) < 0)
+		fprintf(stderr, "kiln check: warning: backup.restore puts the backup secret key into the primaries' "
+				"seeds, but %s does not exist; put back the copy you keep before building\n", key);
 }
 
 int cmd_check(int argc, char **argv)

@@ -132,6 +132,28 @@ static int add_backup_pub(const char *profile, const char *state, struct seed_fi
 	return 0;
 }
 
+/* backup.restore: the operator's backup secret key, checked to be one, as
+ * the secret the restore at first boot opens the backups with. */
+static int add_backup_key(const char *state, struct seed_secret *s)
+{
+	_cleanup_free_ char *p = path_join(state, "backup.key");
+	char *t = NULL;
+	size_t len;
+	int r = keystore_read_private(p, &t, &len);
+	if (r < 0)
+		return log_error_errno(r, "backup.restore: cannot read the backup secret key %s", p);
+	struct role_keypair *k = NULL;
+	if (backup_key_parse(t, len, &k) < 0) {
+		keystore_free_private(t);
+		return log_error_errno(EBADMSG, "%s is not a kiln backup secret key", p);
+	}
+	role_keypair_free(k);
+	s->name = (char *)KILN_BACKUP_KEY_SECRET;
+	s->value = t;
+	s->len = len;
+	return 0;
+}
+
 int host_seed_build(const char *profile, const struct model *m, const char *text, size_t tlen, const char *state,
 		    const char *host_name, struct buf *out, struct host_seed_info *info)
 {
@@ -157,7 +179,7 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 		goto done;
 
 	size_t n = secret_names(m, &names);
-	secrets = xcalloc(n + 2, sizeof *secrets);   /* + the monitoring keys */
+	secrets = xcalloc(n + 3, sizeof *secrets);   /* + the monitoring keys, the backup key */
 	for (size_t i = 0; i < n; i++) {
 		if (!host_needs_secret(m, h, names[i]))
 			continue;
@@ -176,6 +198,11 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 		add_public_file(state, "tls_cert.pem", &files, &n_files);
 	if (backup_on_host(m, h) && (r = add_backup_pub(profile, state, &files, &n_files)) < 0)
 		goto done;
+	if (backup_on_host(m, h) && m->backup.restore) {
+		if ((r = add_backup_key(state, &secrets[n_secrets])) < 0)
+			goto done;
+		n_secrets++;
+	}
 	if (monitoring_on(m)) {
 		if ((r = add_mon_cert(profile, state, m, MON_CERT_HOST, h, MON_HOST_CERT, MON_HOST_KEY, &files, &n_files,
 				      &secrets[n_secrets])) < 0)

@@ -61,6 +61,8 @@ extern const struct kiln_unit kiln_units[KILN_UNITS_N];
 #define KILN_BACKUP_PUB_FILE "backup.pub"              /* the seed's public file */
 #define KILN_BACKUP_PUB      KILN_ETC "/tls/" KILN_BACKUP_PUB_FILE
 #define KILN_BACKUP_CONF     KILN_ETC "/backup.conf"   /* key=value, 0644: no secret */
+#define KILN_BACKUP_KEY_SECRET "backup_key"            /* the seed's secret with backup.restore: backup.key */
+#define KILN_BACKUP_RESTORE_DONE "backup-restore.done" /* in KILN_STATE_DIR: this host restored (or had data) */
 #define KILN_BACKUP_STATUS_NAME "backup.json"          /* in KILN_STATE_DIR: each kind's last run */
 #define KILN_BACKUP_BINLOG_STATE "backup-binlogs.state" /* in KILN_STATE_DIR: the last binary log shipped */
 #define KILN_UNIT_BACKUP_FULL    "kiln-backup-full"    /* .service and .timer */

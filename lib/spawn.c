@@ -72,7 +72,7 @@ int spawn(const struct spawn_opts *o)
 	if (o->in)
 		posix_spawn_file_actions_adddup2(&fa, pi[0], STDIN_FILENO);
 	else
-		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, o->in_path ? o->in_path : "/dev/null", O_RDONLY, 0);
 	char **env = o->env_set ? build_env(o->env_set) : environ;
 	pid_t pid;
 	int e = posix_spawnp(&pid, o->argv[0], &fa, NULL, (char *const *)o->argv, env);

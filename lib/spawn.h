@@ -14,6 +14,7 @@ struct spawn_opts {
 	const char *const *env_set;   /* NULL or "NAME=value" entries added to / replacing the environment */
 	const void *in;               /* NULL: stdin is /dev/null */
 	size_t in_len;
+	const char *in_path;          /* with in NULL: stdin is this file (a stream too large for memory) */
 	struct buf *out;              /* NULL: stdout discarded (unless on_line) */
 	size_t max_out;               /* capture limit for out; 0 = 1 MiB */
 	struct buf *err;              /* NULL: stderr discarded; captured up to 64 KiB */

@@ -109,6 +109,14 @@ void backup_binlogs_timer(const struct model *m, struct buf *b)
 		   m->backup.binlog_minutes == 1 ? "" : "s", m->backup.binlog_minutes);
 }
 
+void backup_reader_policy(const char *bucket, struct buf *b)
+{
+	buf_printf(b, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+		      "\"Action\":[\"s3:ListBucket\"],\"Resource\":[\"arn:aws:s3:::%s\"]},"
+		      "{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\"],\"Resource\":[\"arn:aws:s3:::%s/*\"]}]}",
+		   bucket, bucket);
+}
+
 void backup_writer_policy(const char *bucket, struct buf *b)
 {
 	buf_printf(b, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","

@@ -38,4 +38,8 @@ void backup_binlogs_timer(const struct model *m, struct buf *out);
 /* The backup writer's policy: s3:PutObject and s3:AbortMultipartUpload on
  * the backup bucket's objects, nothing else (no read, list or delete). */
 void backup_writer_policy(const char *bucket, struct buf *out);
+/* The backup reader's (restore at first boot): s3:ListBucket on the bucket,
+ * s3:GetObject on its objects, nothing else (no put, no delete). */
+#define BACKUP_READER_POLICY "kiln-backup-reader"
+void backup_reader_policy(const char *bucket, struct buf *out);
 #endif

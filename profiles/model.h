@@ -227,6 +227,8 @@ struct backup_settings {
 	unsigned binlog_minutes;       /* binary logs shipped at least this often (the RPO), 1..60, default 5 */
 	unsigned keep_days;            /* retention asked for, 1..3650, default 7 */
 	char *bucket;                  /* default "<deployment>-backups" */
+	bool restore;                  /* restore: a fresh primary restores from the bucket at first boot */
+	int64_t restore_to;            /* PITR_LATEST (lib/backup_pitr.h) or unix seconds */
 	struct flow *flows; size_t n_flows;  /* derived: each MySQL primary to the MinIO hosts' S3 port */
 	struct src_pos pos;
 };

@@ -1,6 +1,7 @@
 /* The resolved model as JSON (`kiln check --json`). Hand-written writer:
  * the model is small and the escaping rules are few. */
 #include "lib/json.h"
+#include "lib/backup_pitr.h"
 #include "profiles/backup.h"
 #include "profiles/mysql_engine.h"
 #include "profiles/profile.h"
@@ -235,6 +236,11 @@ static void jbackup(struct buf *b, const struct backup_settings *s)
 	jkey(b, &f, "binlog_minutes"); buf_printf(b, "%u", s->binlog_minutes);
 	jkey(b, &f, "keep_days"); buf_printf(b, "%u", s->keep_days);
 	jkey(b, &f, "bucket"); json_str(b, s->bucket);
+	if (s->restore) {
+		char t[32];
+		backup_target_str(s->restore_to, t);
+		jkey(b, &f, "restore"); json_str(b, t);
+	}
 	jkey(b, &f, "flows"); jflows(b, s->flows, s->n_flows);
 	buf_putc(b, '}');
 }

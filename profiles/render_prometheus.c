@@ -6,12 +6,14 @@
  * Every value written comes from the model's checked names and addresses
  * or the syntax_monitoring.c validators, so plain and single-quoted YAML
  * scalars suffice. */
+#include "profiles/backup.h"
 #include "profiles/monitoring.h"
 #include "profiles/render.h"
 #include "profiles/render_internal.h"
 #include "profiles/syntax.h"
 #include "lib/log.h"
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #define CRED "/run/credentials/prometheus.service/"
@@ -114,6 +116,24 @@ void render_prometheus_rules(const struct model *m, const struct host *h, struct
 		     "critical", "replication on {{ $labels.host }} has stopped");
 		rule(b, "ReplicationLagging", "mysql_slave_status_seconds_behind_master > 300", "5m", "warning",
 		     "{{ $labels.host }} is more than 5 minutes behind its primary");
+	}
+	if (m->backup.on) {
+		/* docs/backup.md: a backup that failed, or one that is older than
+		 * its schedule allows (full: its period and 2 hours, hourly 1;
+		 * binary logs: twice their interval and 5 minutes) */
+		unsigned full = m->backup.full == BACKUP_FULL_HOURLY ? 7200u
+			      : m->backup.full == BACKUP_FULL_WEEKLY ? 7u * 86400u + 7200u : 86400u + 7200u;
+		unsigned bin = 2u * 60u * m->backup.binlog_minutes + 300u;
+		rule(b, "BackupFailed", "kiln_backup_last_run_success == 0", "0m", "critical",
+		     "the last {{ $labels.kind }} backup on {{ $labels.host }} failed (kiln-firstboot status says why)");
+		char expr[256], sum[200];
+		snprintf(expr, sizeof expr,
+			 "time() - kiln_backup_last_run_timestamp_seconds{kind=\"full\"} > %u"
+			 " or time() - kiln_backup_last_run_timestamp_seconds{kind=\"binlogs\"} > %u", full, bin);
+		snprintf(sum, sizeof sum, "the last {{ $labels.kind }} backup on {{ $labels.host }} is older than its schedule "
+					  "allows (full %s, binary logs every %u min)",
+			 backup_full_name_of(m->backup.full), m->backup.binlog_minutes);
+		rule(b, "BackupOverdue", expr, "5m", "critical", sum);
 	}
 	rule(b, "FirewallDropBurst", "increase(kiln_nft_input_drop_packets_total[5m]) > 500", "0m", "warning",
 	     "the firewall of {{ $labels.host }} dropped more than 500 packets in 5 minutes");

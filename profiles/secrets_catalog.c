@@ -1,4 +1,5 @@
 #include "profiles/secrets_catalog.h"
+#include "lib/appliance.h"
 #include "profiles/backup.h"
 #include "profiles/monitoring.h"
 #include "lib/xalloc.h"
@@ -28,6 +29,14 @@ const struct secret_def secret_catalog[] = {
 	 * only put objects into the backup bucket */
 	{ "minio_backup_access_key",    SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP },
 	{ "minio_backup_secret_key",    SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP },
+	/* the backup reader, a MinIO user that may only list and get the backup
+	 * bucket's objects: registered by the minio hosts, handed to the MySQL
+	 * primaries only with backup.restore (restore at first boot) */
+	{ "minio_backup_reader_access_key", SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE },
+	{ "minio_backup_reader_secret_key", SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE },
+	/* backup.restore: the operator's backup secret key (backup.key), for
+	 * the restore at first boot; not made by `kiln secrets init` */
+	{ KILN_BACKUP_KEY_SECRET,       SECRET_PASSWORD,   R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE | SECRET_F_PER_HOST },
 	{ MON_HOST_KEY,                 SECRET_HOST_TLS_KEY, R(ROLE_APP) | R(ROLE_MYSQL) | R(ROLE_MINIO),
 	  SECRET_F_MONITORING | SECRET_F_PER_HOST },
 	{ MON_SCRAPE_KEY,               SECRET_HOST_TLS_KEY, 0, SECRET_F_MONITORING | SECRET_F_MON_HOST | SECRET_F_PER_HOST },
@@ -106,7 +115,7 @@ bool host_needs_secret(const struct model *m, const struct host *h, const char *
 	if (d && !catalog_applies(m, d))
 		return false;
 	if (d && (d->flags & SECRET_F_BACKUP) && h->role == ROLE_MYSQL)
-		return backup_on_host(m, h);   /* replicas take no backups */
+		return backup_on_host(m, h) && (!(d->flags & SECRET_F_RESTORE) || m->backup.restore);   /* replicas take no backups */
 	if (d)
 		return (d->roles & R(h->role)) != 0 || ((d->flags & SECRET_F_MON_HOST) && monitoring_is_host(m, h));
 	return is_app_extra(m, name) && h->role == ROLE_APP;   /* app extra secrets */

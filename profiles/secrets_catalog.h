@@ -19,6 +19,7 @@ enum secret_kind {
 #define SECRET_F_PER_HOST   4u  /* a value per host, made with its certificate (not under secrets/) */
 #define SECRET_F_ARCHIVE    8u  /* exists only with monitoring.archive_drops */
 #define SECRET_F_BACKUP     16u /* exists only with backup: (on MySQL primaries only) */
+#define SECRET_F_RESTORE    32u /* on MySQL primaries only with backup.restore */
 
 struct secret_def {
 	const char *name;

@@ -6,13 +6,14 @@
 #include "profiles/backup.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
+#include "lib/backup_pitr.h"
 #include "lib/xalloc.h"
 #include <stdlib.h>
 #include <string.h>
 
 void parse_backup(struct ctx *c, const struct ynode *root)
 {
-	static const char *const keys[] = { "full", "binlog_minutes", "keep_days", "bucket", NULL };
+	static const char *const keys[] = { "full", "binlog_minutes", "keep_days", "bucket", "restore", NULL };
 	struct model *m = c->m;
 	struct backup_settings *s = &m->backup;
 	const struct ynode *n = ytree_get(root, "backup");
@@ -41,6 +42,15 @@ void parse_backup(struct ctx *c, const struct ynode *root)
 		get_uint(c, n, "keep_days", 1, 3650, &s->keep_days);
 		if (get_str(c, n, "bucket", &s->bucket) && (why = name_check_s3_bucket(s->bucket)))
 			err_at(c, ytree_get(n, "bucket"), "bucket name '%s' %s", s->bucket, why);
+		char *to = NULL;
+		if (get_str(c, n, "restore", &to)) {
+			if (backup_target_parse(to, &s->restore_to) < 0)
+				err_at(c, ytree_get(n, "restore"), "backup.restore '%s' must be latest or a time in UTC, "
+								   "YYYY-MM-DDTHH:MM:SSZ", to);
+			else
+				s->restore = true;
+			free(to);
+		}
 	}
 	const struct ynode *at = n;
 	if (s->bucket)

@@ -95,7 +95,8 @@ check "db1: both timers enabled, the first full backup started" bash -c "grep -q
 mkdir -p "$T/s3data"
 s3_start "$T/s3data" || { not_ok "s3 stand-in starts"; exit 1; }
 export KILN_SECRET_minio_root_user=$S3_ROOT_USER KILN_SECRET_minio_root_password=$S3_ROOT_PASSWORD
-for s in minio_app_access_key minio_app_secret_key minio_backup_access_key minio_backup_secret_key; do
+for s in minio_app_access_key minio_app_secret_key minio_backup_access_key minio_backup_secret_key \
+	minio_backup_reader_access_key minio_backup_reader_secret_key; do
 	export "KILN_SECRET_$s=$(cat "$S/secrets/$s")"
 done
 check "minio role setup: buckets, the app's key, the backup bucket and writer" "$DRV" "$P" - setup "$S3_ENDPOINT"

@@ -45,6 +45,18 @@ done
 mkdir -p "$T/rules" && cp "$ROOT/tests/monitoring/kiln-rules.test.yml" "$R/etc/prometheus/kiln-rules.yml" "$T/rules/"
 check_output "promtool test rules: every alert rule fires when it should, and only then" 'SUCCESS' \
 	promtool test rules "$T/rules/kiln-rules.test.yml"
+check "without backup: no backup rules" bash -c "! grep -q 'alert: Backup' '$R/etc/prometheus/kiln-rules.yml'"
+# With backup: (docs/backup.md#alerts) the backup rules, limits from the schedule.
+{ cat "$P"; printf 'backup: {full: daily, binlog_minutes: 5}\n'; } >"$T/backup.yaml"
+check "render minio1 of a profile with backup:" "$KILN" render "$T/backup.yaml" --host minio1 --out "$T/r/backup"
+check "promtool check rules accepts it" promtool check rules "$T/r/backup/etc/prometheus/kiln-rules.yml"
+mkdir -p "$T/brules" && cp "$ROOT/tests/monitoring/kiln-backup-rules.test.yml" "$T/r/backup/etc/prometheus/kiln-rules.yml" "$T/brules/"
+check_output "promtool test rules: a failed or overdue backup alerts, a fresh one does not" 'SUCCESS' \
+	promtool test rules "$T/brules/kiln-backup-rules.test.yml"
+{ cat "$P"; printf 'backup: {full: hourly, binlog_minutes: 1}\n'; } >"$T/backup2.yaml"
+"$KILN" render "$T/backup2.yaml" --host minio1 --out "$T/r/backup2" 2>/dev/null
+check "hourly full backups, binary logs every minute: limits 2 h and 7 min" \
+	grep -q 'kind="full"} > 7200 or time() - kiln_backup_last_run_timestamp_seconds{kind="binlogs"} > 420$' "$T/r/backup2/etc/prometheus/kiln-rules.yml"
 # Without a replica, no replication rules; without receivers, none in Alertmanager.
 sed -e '/replica_of/s/, replica_of: db1//' -e '/^  receivers:/,/^  smtp:/{/^  smtp:/!d}' -e '/^  smtp:/,/^    from:/d' "$P" >"$T/plain.yaml"
 "$KILN" render "$T/plain.yaml" --host minio1 --out "$T/r/plain" 2>/dev/null

@@ -9,7 +9,9 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "firstboot/backup.h"
 #include "lib/backup_object.h"
 #include "tests/unit/profile_rejects.h"
@@ -34,6 +36,14 @@ static void test_conf_parse(void **state)
 	assert_string_equal(c.socket, "/tmp/x/my.sock");
 	assert_string_equal(c.defaults_file, "/tmp/x/my.cnf");
 	assert_int_equal(c.keep_days, 7);
+	assert_string_equal(c.datadir, BACKUP_DATADIR_DEFAULT);
+	assert_false(c.restore);
+	backup_conf_free(&c);
+	static const char rest[] = "host=db1\nendpoint=http://a\nbucket=bak\nrestore=2026-12-03T18:00:00Z\ndatadir=/srv/db\n";
+	assert_int_equal(backup_conf_parse(rest, sizeof rest - 1, &c, &why), 0);
+	assert_true(c.restore);
+	assert_int_equal(c.restore_to, 1796320800);
+	assert_string_equal(c.datadir, "/srv/db");
 	backup_conf_free(&c);
 
 	static const struct { const char *text, *why; } bad[] = {
@@ -54,6 +64,11 @@ static void test_conf_parse(void **state)
 		{ "host=db1\nendpoint=http://a\nbucket=bak\nsocket=run/my.sock\n", "socket is not an absolute path" },
 		{ "host=db1\nendpoint=http://a\nbucket=bak\ndefaults_file=my.cnf\n", "defaults_file is not an absolute path" },
 		{ "host=db1\nendpoint=http://a\nbucket=bak\nsocket=/x\x01y\n", "socket is not an absolute path" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nrestore=yesterday\n", "restore is not latest or YYYY-MM-DDTHH:MM:SSZ" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nrestore=\n", "restore is not latest or YYYY-MM-DDTHH:MM:SSZ" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nrestore=latest\nrestore=latest\n", "a key given twice" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\ndatadir=var/lib/mysql\n", "datadir is not an absolute path" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\ndatadir=/\n", "datadir is not an absolute path" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		int r = backup_conf_parse(bad[i].text, strlen(bad[i].text), &c, &why);
@@ -81,6 +96,7 @@ static void test_conf_render(void **state)
 	buf_init(&b);
 	backup_conf_render(&m, model_find_host(&m, "db1"), &b);
 	assert_non_null(strstr(b.data, "\nhost=db1\nendpoint=http://s3.t.lan:9000\nbucket=t-backups\nkeep_days=14\n"));
+	assert_null(strstr(b.data, "restore="));
 	struct backup_conf c;
 	const char *why;
 	assert_int_equal(backup_conf_parse(b.data, b.len, &c, &why), 0);
@@ -89,6 +105,62 @@ static void test_conf_render(void **state)
 	buf_free(&b);
 	model_free(&m);
 	diags_free(&d);
+}
+
+/* backup.restore goes into the conf and parses back. */
+static void test_conf_render_restore(void **state)
+{
+	(void)state;
+	struct model m;
+	struct diags d;
+	const char *yaml = "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\n"
+			   "hosts:\n  - {name: db1, role: mysql, subnet: a, address: 10.0.0.10}\n"
+			   "  - {name: s3, role: minio, subnet: a, address: 10.0.0.11}\nbackup: {restore: 2026-12-03T18:00:00Z}\n";
+	assert_int_equal(load(yaml, &m, &d), 0);
+	struct buf b;
+	buf_init(&b);
+	backup_conf_render(&m, model_find_host(&m, "db1"), &b);
+	assert_non_null(strstr(b.data, "\nrestore=2026-12-03T18:00:00Z\n"));
+	struct backup_conf c;
+	const char *why;
+	assert_int_equal(backup_conf_parse(b.data, b.len, &c, &why), 0);
+	assert_true(c.restore);
+	assert_int_equal(c.restore_to, 1796320800);
+	backup_conf_free(&c);
+	buf_free(&b);
+	model_free(&m);
+	diags_free(&d);
+}
+
+/* Which data directories a restore may fill: absent, empty, or holding only
+ * MariaDB's own schemas and files. */
+static void test_datadir_fresh(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/kiln-fresh.XXXXXX", db[64];
+	assert_non_null(mkdtemp(dir));
+	char p[256];
+	snprintf(p, sizeof p, "%s/none", dir);
+	assert_true(backup_datadir_fresh(p, db, sizeof db));
+	assert_true(backup_datadir_fresh(dir, db, sizeof db));
+	static const char *const own[] = { "mysql", "performance_schema", "sys", "lost+found", ".kiln-restore" };
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(p, sizeof p, "%s/%s", dir, own[i]);
+		assert_int_equal(mkdir(p, 0700), 0);
+	}
+	snprintf(p, sizeof p, "%s/ibdata1", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_true(backup_datadir_fresh(dir, db, sizeof db));
+	assert_string_equal(db, "");
+	snprintf(p, sizeof p, "%s/shop", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_false(backup_datadir_fresh(dir, db, sizeof db));
+	assert_string_equal(db, "shop");
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_names(void **state)
@@ -162,6 +234,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_conf_parse),
 		cmocka_unit_test(test_conf_render),
+		cmocka_unit_test(test_conf_render_restore),
+		cmocka_unit_test(test_datadir_fresh),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_binlog_list),
 		cmocka_unit_test(test_binlog_pending),

@@ -1,5 +1,6 @@
 /* lib/spawn.c's stream options: on_data sees every byte of stdout in order
- * and can stop the child; err_tail keeps the end of a long stderr. */
+ * and can stop the child; err_tail keeps the end of a long stderr; in_path
+ * is the child's stdin (a file too large to hold in memory). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +8,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "lib/spawn.h"
 
 struct sink {
@@ -77,12 +80,34 @@ static void test_err_tail(void **state)
 	buf_free(&err);
 }
 
+/* stdin from a file: the child reads it whole; a missing file does not start it. */
+static void test_in_path(void **state)
+{
+	char path[] = "/tmp/kiln-spawn-in.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "one\ntwo\n", 8), 8);
+	close(fd);
+	const char *argv[] = { "wc", "-l", NULL };
+	struct buf out;
+	buf_init(&out);
+	struct spawn_opts o = { .argv = argv, .out = &out, .in_path = path };
+	assert_int_equal(spawn(&o), 0);
+	buf_putc(&out, '\0');
+	assert_string_equal(out.data, "2\n");
+	unlink(path);
+	out.len = 0;
+	assert_true(spawn(&o) < 0);   /* the file is gone: not started */
+	buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_on_data_streams),
 		cmocka_unit_test(test_on_data_stops_the_child),
 		cmocka_unit_test(test_err_tail),
+		cmocka_unit_test(test_in_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

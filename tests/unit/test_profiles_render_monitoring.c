@@ -7,6 +7,7 @@
  * tests/cli/monitoring.sh. */
 #include "tests/unit/syntax_cases.h"
 #include <errno.h>
+#include "profiles/backup.h"
 #include "profiles/monitoring.h"
 #include "profiles/profile.h"
 #include "profiles/render.h"
@@ -148,7 +149,28 @@ static void test_receivers_and_rules(void **state)
 	assert_non_null(strstr(b.data, "MariaDB on {{ $labels.host }}"));
 	assert_null(strstr(b.data, "alert: AppUnhealthy"));
 	assert_null(strstr(b.data, "alert: ObjectStoreUnreachable"));
+	assert_null(strstr(b.data, "alert: Backup"));   /* no backup: */
 	buf_free(&b);
+	/* backup: the limits follow the schedule (weekly: 7 d + 2 h; binary
+	 * logs every 10 min: 25 min) */
+	m.backup.on = true;
+	m.backup.full = BACKUP_FULL_WEEKLY;
+	m.backup.binlog_minutes = 10;
+	buf_init(&b);
+	render_prometheus_rules(&m, db2, &b);
+	assert_non_null(strstr(b.data, "      - alert: BackupFailed\n        expr: kiln_backup_last_run_success == 0\n"
+				       "        for: 0m\n"));
+	assert_non_null(strstr(b.data, "      - alert: BackupOverdue\n        expr: time() - kiln_backup_last_run_timestamp_seconds"
+				       "{kind=\"full\"} > 612000 or time() - kiln_backup_last_run_timestamp_seconds"
+				       "{kind=\"binlogs\"} > 1500\n        for: 5m\n"));
+	assert_non_null(strstr(b.data, "(full weekly, binary logs every 10 min)"));
+	buf_free(&b);
+	m.backup.full = BACKUP_FULL_DAILY;
+	buf_init(&b);
+	render_prometheus_rules(&m, db2, &b);
+	assert_non_null(strstr(b.data, "{kind=\"full\"} > 93600 or"));
+	buf_free(&b);
+	m.backup.on = false;
 	render_prometheus_config(&m, db2, &b);
 	assert_non_null(strstr(b.data, "      - targets: ['db2.acme.internal:9104']\n        labels: {host: db2, role: mysql}\n"));
 	assert_null(strstr(b.data, "job_name: minio"));

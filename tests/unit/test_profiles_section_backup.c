@@ -39,7 +39,14 @@
 static const struct reject rejects[] = {
 	{ "not a mapping", BASE "backup: [daily]\n", 15, 9, "backup must be a mapping, not a list" },
 	{ "unknown key", BASE "backup: {full: daily, every: 5}\n", 15, 23,
-	  "unknown key 'every' in backup (expected one of: full, binlog_minutes, keep_days, bucket)" },
+	  "unknown key 'every' in backup (expected one of: full, binlog_minutes, keep_days, bucket, restore)" },
+	{ "restore not a time", BASE "backup: {restore: yesterday}\n", 15, 19,
+	  "backup.restore 'yesterday' must be latest or a time in UTC, YYYY-MM-DDTHH:MM:SSZ" },
+	{ "restore a time without its zone", BASE "backup: {restore: '2026-12-03T18:00:00'}\n", 15, 19,
+	  "backup.restore '2026-12-03T18:00:00' must be latest or a time in UTC" },
+	{ "restore a day that does not exist", BASE "backup:\n  restore: 2026-02-30T18:00:00Z\n", 16, 12,
+	  "backup.restore '2026-02-30T18:00:00Z' must be latest" },
+	{ "restore not a string", BASE "backup: {restore: [latest]}\n", 15, 19, "restore" },
 	{ "full not a schedule", BASE "backup: {full: monthly}\n", 15, 16,
 	  "backup.full 'monthly' must be one of: hourly, daily, weekly" },
 	{ "binlog_minutes zero", BASE "backup: {binlog_minutes: 0}\n", 15, 26, "'binlog_minutes' is 0, out of range (expected 1..60)" },
@@ -116,11 +123,47 @@ static void test_defaults_and_flows(void **state)
 	model_free(&m);
 	diags_free(&d);
 
+	/* restore: the reader's keys and the backup key to the primary only */
+	assert_int_equal(load(BASE "backup: {restore: latest}\n", &m, &d), 0);
+	assert_true(m.backup.restore);
+	assert_true(m.backup.restore_to == INT64_MAX);
+	assert_true(host_needs_secret(&m, model_find_host(&m, "db1"), "minio_backup_reader_access_key"));
+	assert_true(host_needs_secret(&m, model_find_host(&m, "db1"), "minio_backup_reader_secret_key"));
+	assert_true(host_needs_secret(&m, model_find_host(&m, "db1"), "backup_key"));
+	assert_true(host_needs_secret(&m, model_find_host(&m, "s3"), "minio_backup_reader_secret_key"));
+	assert_false(host_needs_secret(&m, model_find_host(&m, "s3"), "backup_key"));
+	assert_false(host_needs_secret(&m, model_find_host(&m, "db2"), "backup_key"));
+	assert_false(host_needs_secret(&m, model_find_host(&m, "db2"), "minio_backup_reader_access_key"));
+	assert_false(host_needs_secret(&m, model_find_host(&m, "app1"), "backup_key"));
+	assert_false(host_needs_secret(&m, model_find_host(&m, "app1"), "minio_backup_reader_access_key"));
+	buf_init(&b);
+	model_to_json(&m, &b);
+	assert_non_null(strstr(b.data, "\"bucket\":\"t-backups\",\"restore\":\"latest\",\"flows\""));
+	buf_free(&b);
+	model_free(&m);
+	diags_free(&d);
+	assert_int_equal(load(BASE "backup: {restore: 2026-12-03T18:00:00Z}\n", &m, &d), 0);
+	assert_true(m.backup.restore);
+	assert_int_equal(m.backup.restore_to, 1796320800);
+	model_free(&m);
+	diags_free(&d);
+	/* without restore: the reader's keys stay on the object store (which
+	 * registers the reader) and never reach the primary */
+	assert_int_equal(load(BASE "backup: {}\n", &m, &d), 0);
+	assert_false(m.backup.restore);
+	assert_false(host_needs_secret(&m, model_find_host(&m, "db1"), "minio_backup_reader_access_key"));
+	assert_false(host_needs_secret(&m, model_find_host(&m, "db1"), "backup_key"));
+	assert_true(host_needs_secret(&m, model_find_host(&m, "s3"), "minio_backup_reader_access_key"));
+	assert_true(secret_known(&m, "minio_backup_reader_access_key"));
+	model_free(&m);
+	diags_free(&d);
+
 	/* without the section: nothing of it */
 	assert_int_equal(load(BASE, &m, &d), 0);
 	assert_false(m.backup.on);
 	assert_int_equal(m.backup.n_flows, 0);
 	assert_false(secret_known(&m, "minio_backup_access_key"));
+	assert_false(secret_known(&m, "minio_backup_reader_access_key"));
 	assert_false(host_needs_secret(&m, model_find_host(&m, "db1"), "minio_backup_access_key"));
 	assert_false(backup_on_host(&m, model_find_host(&m, "db1")));
 	model_free(&m);
@@ -172,6 +215,11 @@ static void test_units_and_policy(void **state)
 	assert_string_equal(b.data, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
 				    "\"Action\":[\"s3:PutObject\",\"s3:AbortMultipartUpload\"],"
 				    "\"Resource\":[\"arn:aws:s3:::t-backups/*\"]}]}");
+	buf_free(&b);
+	backup_reader_policy("t-backups", &b);
+	assert_string_equal(b.data, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+				    "\"Action\":[\"s3:ListBucket\"],\"Resource\":[\"arn:aws:s3:::t-backups\"]},"
+				    "{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\"],\"Resource\":[\"arn:aws:s3:::t-backups/*\"]}]}");
 	buf_free(&b);
 	assert_string_equal(backup_full_calendar(BACKUP_FULL_HOURLY), "hourly");
 	assert_string_equal(backup_full_calendar(BACKUP_FULL_WEEKLY), "Sun *-*-* 02:00:00 UTC");
