@@ -42,7 +42,6 @@ ssh:
     - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBz0WbqVm1vXxgkYc6r3XyvNV7lwVYtZ2C4s6fbg2n5G ops@repl
 flows:
   - {from: {role: app}, to: {role: mysql}, port: 3306}
-  - {from: {host: db2}, to: {host: db1}, port: 3306}
 roles:
   mysql: {database: appdb, user: app}
   app:
@@ -53,6 +52,9 @@ roles:
 targets: [raw]
 EOF
 check_output "kiln check accepts the profile, db2 a replica of db1" 'db2 .*replica of db1' "$KILN" check "$P"
+"$KILN" render "$P" --host db1 --out "$T/r-db1" >/dev/null
+check_output "firewall: db1's 3306 open to its replica (implied by replica_of, no flow needed)" \
+	'elements = \{ 127\.0\.0\.1, 127\.0\.3\.1 \}' grep -A3 'set tcp_3306_from' "$T/r-db1/etc/nftables.conf"
 
 # --- server-id: distinct, non-zero, from the host's name ---
 id1=$("$REPL" "$P" db1 server-id) id2=$("$REPL" "$P" db2 server-id)
