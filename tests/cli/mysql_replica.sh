@@ -47,11 +47,13 @@ roles:
   app:
     service: {type: systemd, exec: /bin/true, port: 8000}
     env:
-      DB_HOST: "${host.db1}"
+      DB_HOST: "${role.mysql}"
       DB_REPLICA: "${host.db2}"
 targets: [raw]
 EOF
 check_output "kiln check accepts the profile, db2 a replica of db1" 'db2 .*replica of db1' "$KILN" check "$P"
+check_output "the app's DB_HOST (\${role.mysql}) is the primary's address" '^DB_HOST="?127\.0\.1\.2"?$' \
+	env KILN_SECRET_mysql_app_password=x "$ROOT/$KILN_BUILD/drivers/app_env" "$P" env
 "$KILN" render "$P" --host db1 --out "$T/r-db1" >/dev/null
 check_output "firewall: db1's 3306 open to its replica (implied by replica_of, no flow needed)" \
 	'elements = \{ 127\.0\.0\.1, 127\.0\.3\.1 \}' grep -A3 'set tcp_3306_from' "$T/r-db1/etc/nftables.conf"
@@ -172,7 +174,8 @@ check_output "status: names the IO error" '^  last error +[0-9]+: ' cat "$T/st.o
 check_output "status --json: the state is not replicating" '"state": "(connecting|broken)"' st --json
 
 # --- promotion (docs/firstboot.md): db2 no longer names a primary ---
-sed -e 's/, replica_of: db1}/}/' -e 's/DB_HOST: "${host.db1}"/DB_HOST: "${host.db2}"/' "$P" >"$T/promoted.yaml"
+# the old primary leaves the profile; ${role.mysql} (the app's DB_HOST) follows
+sed -e 's/, replica_of: db1}/}/' -e '/{name: db1,/d' "$P" >"$T/promoted.yaml"
 check "promoted profile: kiln check passes, db2 no replica" bash -c \
 	"'$KILN' check '$T/promoted.yaml' | grep -E '^ *db2 ' | grep -vq 'replica of'"
 P0=$P P=$T/promoted.yaml
@@ -182,6 +185,6 @@ check "promoted: db2's primary SQL applies on the replica" replica -e "source $T
 check_output "promoted: db2 follows no one" '^$' replica -e 'SHOW SLAVE STATUS'
 check "promoted: the app writes to db2" app_sql 127.0.0.1 "$REPLICA_PORT" "INSERT INTO t VALUES (6, 'after promotion')"
 check_output "promoted: every row kept" '^6$' replica -N -e 'SELECT COUNT(*) FROM appdb.t'
-check_output "promoted: the app's DB_HOST is db2's address" '^DB_HOST="?127\.0\.0\.1"?$' \
+check_output "promoted: the app's DB_HOST (\${role.mysql}) is db2's address" '^DB_HOST="?127\.0\.0\.1"?$' \
 	env KILN_SECRET_mysql_app_password=x "$ROOT/$KILN_BUILD/drivers/app_env" "$P" env
 P=$P0
