@@ -182,9 +182,37 @@ P0=$P P=$T/promoted.yaml
 check "promoted: db2's options have no read_only" bash -c "'$SQL' '$P' db2 cnf >'$T/p.cnf' && ! grep -q read_only '$T/p.cnf'"
 "$SQL" "$P" db2 sql >"$T/promote.sql"
 check "promoted: db2's primary SQL applies on the replica" replica -e "source $T/promote.sql"
-check_output "promoted: db2 follows no one" '^$' replica -e 'SHOW SLAVE STATUS'
+check "promoted: db2 follows no one" test -z "$(replica -e 'SHOW SLAVE STATUS')"
 check "promoted: the app writes to db2" app_sql 127.0.0.1 "$REPLICA_PORT" "INSERT INTO t VALUES (6, 'after promotion')"
 check_output "promoted: every row kept" '^6$' replica -N -e 'SELECT COUNT(*) FROM appdb.t'
 check_output "promoted: the app's DB_HOST (\${role.mysql}) is db2's address" '^DB_HOST="?127\.0\.0\.1"?$' \
 	env KILN_SECRET_mysql_app_password=x "$ROOT/$KILN_BUILD/drivers/app_env" "$P" env
 P=$P0
+
+# --- roles.mysql.tls: the link and the copy over TLS, the account refuses plain TCP ---
+MARIADB_PID=$REPLICA_PID mariadb_stop; REPLICA_PID=
+sed 's/^  mysql: {database: appdb, user: app}$/  mysql: {database: appdb, user: app, tls: true}/' "$P" >"$T/tls.yaml"
+P=$T/tls.yaml
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=db1.repl.internal -days 2 -keyout "$T/db1.key" -out "$T/db1.crt" \
+	>/dev/null 2>&1 || not_ok "openssl makes the primary's certificate"
+check_output "tls: the replica's options are those of a replica" '--read_only=ON' server_args db2
+MARIADB_ARGS="$(server_args db1) --ssl-cert=$T/db1.crt --ssl-key=$T/db1.key" MARIADB_BIND=127.0.1.2 \
+	MARIADB_FIXED_PORT=3306 mariadb_start "$T/tls-db1" || { not_ok "tls: primary starts"; exit 1; }
+PRIMARY_PID=$MARIADB_PID PRIMARY_SOCK=$MARIADB_SOCKET
+"$SQL" "$P" db1 sql >"$T/tls-db1.sql"
+check "tls: the replication account REQUIRE SSL" grep -q "'kiln_repl'@'127.0.0.1' IDENTIFIED BY .* REQUIRE SSL;" "$T/tls-db1.sql"
+check "tls: primary's setup SQL applies" primary -e "source $T/tls-db1.sql"
+check "tls: a table" app_sql 127.0.1.2 3306 "CREATE TABLE t (id INT PRIMARY KEY)"
+check "tls: rows before the replica" app_sql 127.0.1.2 3306 "INSERT INTO t VALUES (1), (2)"
+check_fails "tls: the replication account cannot log in without TLS" 'Access denied' \
+	env MYSQL_PWD="$KILN_SECRET_mysql_replication_password" mariadb --no-defaults --skip-ssl -h 127.0.1.2 -P 3306 -ukiln_repl -e 'SELECT 1'
+MARIADB_ARGS=$(server_args db2) MARIADB_BIND=127.0.0.1 MARIADB_FIXED_PORT= mariadb_start "$T/tls-db2" ||
+	{ not_ok "tls: replica starts"; exit 1; }
+REPLICA_PID=$MARIADB_PID REPLICA_SOCK=$MARIADB_SOCKET
+"$SQL" "$P" db2 sql | replica
+check_output "tls: replica copied over TLS, replication started" '^cloned$' "$REPL" "$P" db2 setup "$REPLICA_SOCK"
+check "tls: primary: more rows" app_sql 127.0.1.2 3306 "INSERT INTO t VALUES (3)"
+check "tls: rows before and after on the replica" wait_rows 3
+# the account logs in only with TLS (above), so a running link is a TLS one
+check_output "tls: the link asks for TLS (Master_SSL_Allowed), both threads run" \
+	'Master_SSL_Allowed: Yes' replica -e 'SHOW SLAVE STATUS\G'
