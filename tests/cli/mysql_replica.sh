@@ -214,5 +214,5 @@ check_output "tls: replica copied over TLS, replication started" '^cloned$' "$RE
 check "tls: primary: more rows" app_sql 127.0.1.2 3306 "INSERT INTO t VALUES (3)"
 check "tls: rows before and after on the replica" wait_rows 3
 # the account logs in only with TLS (above), so a running link is a TLS one
-check_output "tls: the link asks for TLS (Master_SSL_Allowed), both threads run" \
+check_output "tls: the link asks for TLS (Master_SSL_Allowed)" \
 	'Master_SSL_Allowed: Yes' replica -e 'SHOW SLAVE STATUS\G'
