@@ -119,7 +119,6 @@ void mysql_dump_argv(const struct model *m, const struct host *h, const char *cn
 	owned[3] = NULL;
 	argv[n++] = "mariadb-dump";
 	argv[n++] = owned[0];   /* first: option-file options must lead */
-	argv[n++] = "--connect-timeout=10";
 	argv[n++] = "-h";
 	argv[n++] = owned[1];
 	argv[n++] = "-P";

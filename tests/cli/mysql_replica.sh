@@ -73,9 +73,9 @@ export KILN_SECRET_mysql_replication_password=$(SEC mysql_replication_password)
 # A host's server options as kiln writes them (its address and port are the fixture's).
 server_args() {
 	"$SQL" "$P" "$1" cnf >"$T/$1.cnf" || return 1
-	my_print_defaults --defaults-file="$T/$1.cnf" mysqld | grep -vE '^--(bind-address|port|ssl_)=' | tr '\n' ' '
+	my_print_defaults --defaults-file="$T/$1.cnf" mysqld | grep -vE '^--(bind-address|port|ssl_[a-z]+)=' | tr '\n' ' '
 }
-check_output "db2's options: its server-id, read_only, binary log of what it applies" "^--server-id=$id2 .*--log_slave_updates=ON .*--read_only=ON" server_args db2
+check_output "db2's options: its server-id, read_only, binary log of what it applies" "--server-id=$id2 .*--log_slave_updates=ON .*--read_only=ON" server_args db2
 
 # --- the primary, with rows before any replica exists ---
 MARIADB_ARGS=$(server_args db1) MARIADB_BIND=127.0.1.2 MARIADB_FIXED_PORT=3306 mariadb_start "$T/db1" ||
@@ -133,7 +133,7 @@ check "agent: db2's first boot succeeds" run_agent
 check_output "agent: the role says it replicates from db1 after a copy" '"name": "role", "state": "done", .*replicating from db1 \(copied from it first\)' \
 	cat "$R/var/lib/kiln/status.json"
 check "agent: the copy is mariadb-dump of the primary into the local server, password from a file" grep -qE \
-	'^mariadb-dump --defaults-extra-file=[^ ]*/replica-dump.cnf --connect-timeout=10 -h 127.0.1.2 -P 3306 -ukiln_repl --single-transaction --master-data=1 --gtid .* \| mariadb --protocol=socket -uroot --init-command=SET SESSION sql_log_bin=0$' \
+	'^mariadb-dump --defaults-extra-file=[^ ]*/replica-dump.cnf -h 127.0.1.2 -P 3306 -ukiln_repl --single-transaction --master-data=1 --gtid .* \| mariadb --protocol=socket -uroot --init-command=SET SESSION sql_log_bin=0$' \
 	"$R/var/lib/kiln/commands.log"
 check "agent: CHANGE MASTER and START SLAVE go on stdin" bash -c \
 	"test \$(grep -c '^mariadb --protocol=socket -uroot <stdin>$' '$R/var/lib/kiln/commands.log') -ge 3"
@@ -164,14 +164,16 @@ assert isinstance(r["seconds_behind_master"], int) and r["last_error"] is None, 
 # --- the primary gone: loud in status ---
 MARIADB_PID=$PRIMARY_PID mariadb_stop; PRIMARY_PID=
 io_error() {
-	for _ in $(seq 60); do replica -N -e 'SHOW SLAVE STATUS\G' | grep -qE 'Last_IO_Errno: [1-9]' && return 0; sleep 0.5; done
+	for _ in $(seq 60); do replica -e 'SHOW SLAVE STATUS\G' | grep -qE 'Last_IO_Errno: [1-9]' && return 0; sleep 0.5; done
 	return 1
 }
 check "replica: the IO thread reports the lost primary" io_error
 st >"$T/st.out" 2>&1; rc=$?
 check "status: exits 1 when replication is not healthy" test $rc = 1
 check_output "status: names the IO error" '^  last error +[0-9]+: ' cat "$T/st.out"
-check_output "status --json: the state is not replicating" '"state": "(connecting|broken)"' st --json
+st --json >"$T/st-down.json" 2>/dev/null
+check_output "status --json: the state is not replicating, with the error" \
+	'"state": "(connecting|broken)", .*"last_errno": [1-9]' cat "$T/st-down.json"
 
 # --- promotion (docs/firstboot.md): db2 no longer names a primary ---
 # the old primary leaves the profile; ${role.mysql} (the app's DB_HOST) follows
@@ -196,7 +198,7 @@ P=$T/tls.yaml
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=db1.repl.internal -days 2 -keyout "$T/db1.key" -out "$T/db1.crt" \
 	>/dev/null 2>&1 || not_ok "openssl makes the primary's certificate"
 check_output "tls: the replica's options are those of a replica" '--read_only=ON' server_args db2
-MARIADB_ARGS="$(server_args db1) --ssl-cert=$T/db1.crt --ssl-key=$T/db1.key" MARIADB_BIND=127.0.1.2 \
+MARIADB_ARGS="$(server_args db1) --ssl-cert=$T/db1.crt --ssl-key=$T/db1.key --ssl-ca=$T/db1.crt" MARIADB_BIND=127.0.1.2 \
 	MARIADB_FIXED_PORT=3306 mariadb_start "$T/tls-db1" || { not_ok "tls: primary starts"; exit 1; }
 PRIMARY_PID=$MARIADB_PID PRIMARY_SOCK=$MARIADB_SOCKET
 "$SQL" "$P" db1 sql >"$T/tls-db1.sql"

@@ -116,7 +116,7 @@ static void test_dump_argv(void **state)
 	for (; argv[n]; n++)
 		buf_printf(&b, "%s%s", n ? " " : "", argv[n]);
 	assert_true(n < MYSQL_DUMP_ARGV_MAX);
-	assert_string_equal(b.data, "mariadb-dump --defaults-extra-file=/s/replica-dump.cnf --connect-timeout=10 "
+	assert_string_equal(b.data, "mariadb-dump --defaults-extra-file=/s/replica-dump.cnf "
 				    "-h 10.0.0.10 -P 3306 -ukiln_repl --single-transaction --master-data=1 --gtid "
 				    "--all-databases --ignore-database=mysql --system=users --insert-ignore --routines "
 				    "--events --triggers --ssl --skip-ssl-verify-server-cert");
