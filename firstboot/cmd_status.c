@@ -1,6 +1,9 @@
 #include "firstboot/commands.h"
+#include "firstboot/mysql_replica.h"
 #include "firstboot/status.h"
 #include "lib/input.h"
+#include "lib/buf.h"
+#include "lib/cleanup.h"
 #include "lib/appliance.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -16,23 +19,32 @@ int fb_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "mysql-socket", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	bool json = false;
+	const char *sock = NULL;
 	int c;
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
+		else if (c == 'S')
+			sock = optarg;
 		else if (c == 'h') {
-			printf("Usage: kiln-firstboot status [--json]\n\n"
+			printf("Usage: kiln-firstboot status [--json] [--mysql-socket PATH]\n\n"
 			       "Print every first-boot step, its state (pending, running, done, failed,\n"
 			       "skipped) and the reason for any failure, from %s/" KILN_STATUS_NAME ".\n"
 			       "A step a newer seed still owes is pending (\"owed: ...\"); the host is ready\n"
 			       "(JSON: \"ready\": true) only when no step owes work and join is over.\n"
 			       "On a MySQL host with backups, the last full and binary-log runs follow\n"
 			       "(" KILN_BACKUP_STATUS_NAME ": time, object, size, or why it failed).\n"
-			       "Exit 1 when a step or the last run of a backup failed.\n", fb_state_dir());
+			       "On a MySQL replica, its replication follows (SHOW SLAVE STATUS over the\n"
+			       "local socket as root, or PATH): the primary, state (replicating,\n"
+			       "connecting, broken), the IO and SQL threads, lag (Seconds_Behind_Master)\n"
+			       "and the last error.\n"
+			       "Exit 1 when a step or the last run of a backup failed, or the replication\n"
+			       "is broken or cannot be read.\n", fb_state_dir());
 			return 0;
 		} else
 			return 2;
@@ -58,7 +70,36 @@ int fb_cmd_status(int argc, char **argv)
 	if (!have_bk)
 		memset(&bk, 0, sizeof bk);
 	free(path);
-	status_print_with_backups(&s, have_bk ? &bk : NULL, stdout, json);
+	/* a replica's replication, if this host is one */
+	bool repl_bad = false;
+	struct buf rj, rt;
+	buf_init(&rj);
+	buf_init(&rt);
+	path = xasprintf("%s/" KILN_REPLICA_CONF_NAME, fb_state_dir());
+	char *conf = NULL;
+	size_t conf_len;
+	if (read_input(path, INPUT_NOFOLLOW, 4096, &conf, &conf_len) == 0) {
+		_cleanup_free_ char *primary = NULL, *client = NULL;
+		struct mysql_replica_status rs;
+		char why[300] = "";
+		const char *err = NULL;
+		if (mysql_replica_conf_parse(conf, &primary, &client) < 0) {
+			primary = xstrdup("?");
+			err = "mysql-replica.conf is corrupt";
+		} else if (mysql_replica_query(client, sock, &rs, why, sizeof why) < 0)
+			err = why;
+		repl_bad = err || !mysql_replica_ok(&rs);
+		buf_puts(&rj, "\"replication\": ");
+		mysql_replica_status_json(primary, &rs, err, &rj);
+		mysql_replica_status_text(primary, &rs, err, &rt);
+		buf_putc(&rj, '\0');
+		buf_putc(&rt, '\0');
+	}
+	free(conf);
+	free(path);
+	status_print_ext(&s, have_bk ? &bk : NULL, rj.len ? rj.data : NULL, rt.len ? rt.data : NULL, stdout, json);
+	buf_free(&rj);
+	buf_free(&rt);
 	if (!json) {
 		char line[512];
 		status_summary(&s, line, sizeof line);
@@ -71,5 +112,5 @@ int fb_cmd_status(int argc, char **argv)
 		failed |= bk.steps[i].state == STEP_FAILED;   /* a failed backup is loud */
 	status_free(&s);
 	status_free(&bk);
-	return failed ? 1 : 0;
+	return failed || repl_bad ? 1 : 0;
 }

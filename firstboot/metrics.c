@@ -224,11 +224,28 @@ static void backup_runs(struct buf *b, const struct status *s)
 				   st[i]->state == STEP_DONE);
 }
 
+/* A replica's replication (SHOW SLAVE STATUS); the error text stays in
+ * `kiln-firstboot status`. */
+static void replica(struct buf *b, const struct metrics *in)
+{
+	if (!in->have_replica)
+		return;
+	family(b, "kiln_mysql_replica_up", "gauge",
+	       "1 when this MySQL replica's IO and SQL threads run without error (kiln-firstboot status).");
+	buf_printf(b, "kiln_mysql_replica_up %d\n", in->replica_read && mysql_replica_ok(&in->replica));
+	if (in->replica_read && in->replica.configured && in->replica.seconds_behind >= 0) {
+		family(b, "kiln_mysql_replica_seconds_behind_master", "gauge",
+		       "How far this replica's applied changes trail its primary (Seconds_Behind_Master).");
+		buf_printf(b, "kiln_mysql_replica_seconds_behind_master %lld\n", in->replica.seconds_behind);
+	}
+}
+
 void metrics_render(const struct metrics *in, struct buf *b)
 {
 	family(b, "kiln_metrics_timestamp_seconds", "gauge", "When kiln-firstboot metrics last wrote this file.");
 	buf_printf(b, "kiln_metrics_timestamp_seconds %" PRId64 "\n", in->now);
 	steps(b, in->status);
+	replica(b, in);
 	if (in->n_certs)
 		family(b, "kiln_tls_cert_not_after_timestamp_seconds", "gauge",
 		       "When each certificate under /etc/kiln/tls expires.");
@@ -412,6 +429,24 @@ int metrics_conf_load(const char *root, struct metrics_conf *conf)
 	return 0;
 }
 
+/* A replica's state from the local server (the default socket). */
+static void collect_replica(const char *base, struct metrics *m)
+{
+	_cleanup_free_ char *p = xasprintf("%s%s/%s", base, KILN_STATE_DIR, KILN_REPLICA_CONF_NAME);
+	_cleanup_free_ char *text = NULL, *primary = NULL, *client = NULL;
+	size_t len;
+	if (read_input(p, INPUT_NOFOLLOW, 4096, &text, &len) < 0)
+		return;
+	m->have_replica = true;
+	char why[300];
+	if (mysql_replica_conf_parse(text, &primary, &client) < 0)
+		log_warn("%s is corrupt", p);
+	else if (mysql_replica_query(client, NULL, &m->replica, why, sizeof why) < 0)
+		log_warn("reading the replication state: %s", why);
+	else
+		m->replica_read = true;
+}
+
 int metrics_run(const char *root)
 {
 	const char *base = strcmp(root, "/") ? root : "";
@@ -432,6 +467,7 @@ int metrics_run(const char *root)
 	collect_drops(&m);
 	collect_units(&m);
 	collect_web(&m);
+	collect_replica(base, &m);
 	struct buf b;
 	buf_init(&b);
 	metrics_render(&m, &b);

@@ -11,6 +11,9 @@
  *   kiln_app_health_up, kiln_nginx_*     app hosts: the app's health URL, nginx
  *   kiln_backup_last_run_timestamp_seconds{kind},
  *   kiln_backup_last_run_success{kind}   MySQL primaries with backup: (backup.json)
+ *   kiln_mysql_replica_up,
+ *   kiln_mysql_replica_seconds_behind_master
+ *                                        MySQL replicas: replication running, lag
  *   kiln_metrics_timestamp_seconds       when this file was written
  * No label holds anything but names kiln chose (steps, states, units, file
  * names): no reason text, no value from a seed. What to collect on this host
@@ -19,6 +22,7 @@
 #define KILN_FB_METRICS_H
 #include <stdbool.h>
 #include <stdint.h>
+#include "firstboot/mysql_replica.h"
 #include "firstboot/status.h"
 #include "lib/buf.h"
 #include "profiles/model.h"
@@ -59,6 +63,8 @@ struct metrics {
 	bool have_app, app_up;
 	bool have_nginx, nginx_up;
 	uint64_t nginx_active, nginx_requests;
+	bool have_replica, replica_read;      /* a replica (KILN_REPLICA_CONF_NAME); its state was read */
+	struct mysql_replica_status replica;
 };
 /* The textfile (Prometheus text exposition format 0.0.4). */
 void metrics_render(const struct metrics *in, struct buf *out);

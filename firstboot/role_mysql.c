@@ -1,4 +1,5 @@
 #include "firstboot/role_mysql.h"
+#include "firstboot/mysql_replica.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/backup.h"
@@ -65,11 +66,6 @@ static const struct mysql_release *release_of(const struct model *m)
 	return r;
 }
 
-static size_t host_index(const struct model *m, const struct host *h)
-{
-	return (size_t)(h - m->hosts);
-}
-
 /* my.cnf option names: '-' and '_' are the same character to both servers. */
 static bool same_option(const char *a, const char *b)
 {
@@ -109,9 +105,16 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 	buf_printf(out, "bind-address = %s\n", h->dhcp ? "0.0.0.0" : ipv4_fmt(h->address, a));
 	buf_puts(out, "port = 3306\n"
 		      "skip-name-resolve\n");
-	/* server-id must be unique among replication peers and non-zero. */
-	buf_printf(out, "server-id = %zu\n", host_index(m, h) + 1);
+	/* server-id must be unique among replication peers and non-zero:
+	 * from the host's name (firstboot/mysql_replica.h), so it never moves
+	 * when hosts are added to the profile. */
+	buf_printf(out, "server-id = %u\n", (unsigned)mysql_server_id(m, h));
 	buf_puts(out, "log-bin = mysql-bin\n");
+	/* A replica logs what it applies, so its binary log is the primary's
+	 * history and it can take over as primary (docs/firstboot.md,
+	 * "Promoting the replica"). MySQL 8.4 does so by default. */
+	if (!is_mysql(m) && !setting(m, "log_slave_updates") && !setting(m, "log_replica_updates"))
+		buf_puts(out, "log_slave_updates = ON\n");
 	if (is_mysql(m)) {
 		/* Replicas follow their primary by GTID (SOURCE_AUTO_POSITION);
 		 * binlog_format is deprecated there (ROW, the default, is the only
@@ -134,8 +137,13 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 			return log_error_errno(EINVAL, "roles.mysql.settings: '%s' cannot be written to my.cnf safely", k);
 		buf_printf(out, "%s = %s\n", k, v);
 	}
+	/* Only replication writes to a replica. MariaDB's read_only binds
+	 * every account without READ_ONLY ADMIN (the app's has none; root has,
+	 * for the bootstrap copy); it has no super_read_only. MySQL's
+	 * super_read_only binds SUPER accounts too. */
 	if (h->replica_of)
-		buf_puts(out, "read_only = ON\nrelay-log = relay-bin\n");
+		buf_puts(out, is_mysql(m) ? "read_only = ON\nsuper_read_only = ON\nrelay-log = relay-bin\n"
+					  : "read_only = ON\nrelay-log = relay-bin\n");
 	/* backup: the binary logs are shipped within the hour (docs/backup.md):
 	 * kept here as long as backups are, not for ever */
 	if (backup_on_host(m, h) && !setting(m, "binlog_expire_logs_seconds") && !setting(m, "expire_logs_days"))
@@ -195,6 +203,10 @@ int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_l
 	if (!app_pw)
 		return log_error_errno(ENOKEY, "the seed lacks secret mysql_app_password");
 	buf_puts(out, "-- kiln: database, users and grants (idempotent)\n");
+	/* A replica's own changes stay out of its binary log: its GTIDs are
+	 * its primary's alone. */
+	if (h->replica_of)
+		buf_puts(out, "SET SESSION sql_log_bin=0;\n");
 	/* root: the local socket and the OS user root only. */
 	buf_puts(out, is_mysql(m) ? "ALTER USER 'root'@'localhost' IDENTIFIED WITH auth_socket;\n"
 				  : "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n");
@@ -205,6 +217,11 @@ int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_l
 		buf_puts(out, "FLUSH PRIVILEGES;\n");
 		return 0;
 	}
+	/* A primary follows no one and takes writes: what promotes a former
+	 * replica once the profile no longer names its primary (docs/firstboot.md,
+	 * "Promoting the replica"). Notes only on a server that never replicated. */
+	if (!is_mysql(m))
+		buf_puts(out, "STOP SLAVE;\nRESET SLAVE ALL;\nSET GLOBAL read_only=OFF;\n");
 	const char *db = m->roles.mysql.database, *user = m->roles.mysql.user;
 	/* The database's character set and collation: the server's, as the
 	 * profile's settings or the suite's defaults make them. */
@@ -251,46 +268,31 @@ int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_l
 					 ipv4_fmt(ipv4_netmask(s->cidr.prefix), mask));
 			} else
 				snprintf(p, sizeof p, "%s", ipv4_fmt(r->address, a));
+			/* MariaDB: also what the bootstrap copy of a new replica
+			 * needs (mariadb-dump --single-transaction --master-data:
+			 * read everything, a moment's FLUSH TABLES WITH READ LOCK,
+			 * the binary log position); replication streams all of it
+			 * anyway. With TLS the account cannot log in without it. */
+			const char *req = is_mysql(m) ? "" : m->roles.mysql.tls ? " REQUIRE SSL" : " REQUIRE NONE";
 			buf_puts(out, "CREATE USER IF NOT EXISTS ");
-			user_at(out, "kiln_repl", p);
+			user_at(out, MYSQL_REPL_USER, p);
 			buf_puts(out, " IDENTIFIED BY ");
 			sql_quote(out, rpw);
-			buf_puts(out, ";\nALTER USER ");
-			user_at(out, "kiln_repl", p);
+			buf_printf(out, "%s;\nALTER USER ", req);
+			user_at(out, MYSQL_REPL_USER, p);
 			buf_puts(out, " IDENTIFIED BY ");
 			sql_quote(out, rpw);
-			buf_puts(out, ";\nGRANT REPLICATION SLAVE ON *.* TO ");
-			user_at(out, "kiln_repl", p);
+			buf_printf(out, "%s;\nGRANT %s ON *.* TO ", req,
+				   is_mysql(m) ? "REPLICATION SLAVE"
+					       : "REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES, "
+						 "SHOW VIEW, EVENT, TRIGGER");
+			user_at(out, MYSQL_REPL_USER, p);
 			buf_puts(out, ";\n");
 			replicas = true;
 		}
 	(void)replicas;
 	buf_puts(out, "FLUSH PRIVILEGES;\n");
 	return 0;
-}
-
-void mysql_render_replica_sql(const struct model *m, const struct host *h, const char *rpw, struct buf *out)
-{
-	const struct host *p = model_find_host(m, h->replica_of);
-	char addr[16];
-	bool my = is_mysql(m);
-	/* MySQL 8.4 has only the SOURCE/REPLICA spellings (8.0.23+); MariaDB
-	 * keeps MASTER/SLAVE. */
-	buf_puts(out, my ? "STOP REPLICA;\nCHANGE REPLICATION SOURCE TO SOURCE_HOST="
-			 : "STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST=");
-	if (p->dhcp) {
-		char *fqdn = xasprintf("%s.%s", p->name, m->domain);
-		sql_quote(out, fqdn);
-		free(fqdn);
-	} else
-		sql_quote(out, ipv4_fmt(p->address, addr));
-	buf_puts(out, my ? ", SOURCE_PORT=3306, SOURCE_USER='kiln_repl', SOURCE_PASSWORD="
-			 : ", MASTER_PORT=3306, MASTER_USER='kiln_repl', MASTER_PASSWORD=");
-	sql_quote(out, rpw ? rpw : "");
-	/* MySQL: caching_sha2_password sends the password only over TLS (the
-	 * server has a certificate of its own without roles.mysql.tls). */
-	buf_puts(out, my ? ", SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=10, SOURCE_SSL=1;\nSTART REPLICA;\n"
-			 : ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10;\nSTART SLAVE;\n");
 }
 
 const char *const *mysql_init_argv(const struct model *m)

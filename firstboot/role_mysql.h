@@ -35,10 +35,8 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
 			   struct buf *out);
 
-/* A replica's SQL that points it at its primary and starts replication
- * (CHANGE MASTER TO for MariaDB, CHANGE REPLICATION SOURCE TO for MySQL);
- * rpw the replication password (NULL: empty). */
-void mysql_render_replica_sql(const struct model *m, const struct host *h, const char *rpw, struct buf *out);
+/* A replica's replication (CHANGE MASTER TO, its bootstrap copy):
+ * firstboot/mysql_replica.h. */
 
 /* The command that initialises an empty datadir (/var/lib/mysql) with root
  * reachable over the local socket only. */

@@ -80,7 +80,9 @@ bool status_done(const struct status *s, const char *name)
 
 static void steps_json(const struct status *s, struct buf *b, const char *indent);
 
-static void to_json(const struct status *s, const struct status *backups, struct buf *b)
+static void print_backups(const struct status *backups, FILE *f);
+
+static void to_json(const struct status *s, const struct status *backups, const char *extra, struct buf *b)
 {
 	buf_printf(b, "{\n  \"version\": 1,\n  \"ready\": %s,\n  \"seed_serial\": ", status_ready(s) ? "true" : "false");
 	buf_printf(b, "%" PRIu64 ",\n  \"datasource\": ", s->seed_serial);
@@ -95,10 +97,12 @@ static void to_json(const struct status *s, const struct status *backups, struct
 		 * no part of "ready" */
 		buf_puts(b, s->n ? "\n  ],\n  \"backups\": [" : "],\n  \"backups\": [");
 		steps_json(backups, b, "    ");
-		buf_puts(b, backups->n ? "\n  ]\n}\n" : "]\n}\n");
-		return;
-	}
-	buf_puts(b, s->n ? "\n  ]\n}\n" : "]\n}\n");
+		buf_puts(b, backups->n ? "\n  ]" : "]");
+	} else
+		buf_puts(b, s->n ? "\n  ]" : "]");
+	if (extra)
+		buf_printf(b, ",\n  %s", extra);
+	buf_puts(b, "\n}\n");
 }
 
 static void steps_json(const struct status *s, struct buf *b, const char *indent)
@@ -122,7 +126,7 @@ int status_save(const char *path, const struct status *s)
 {
 	struct buf b;
 	buf_init(&b);
-	to_json(s, NULL, &b);
+	to_json(s, NULL, NULL, &b);
 	int r = write_file_atomic(path, b.data, b.len, 0644);
 	buf_free(&b);
 	return r;
@@ -243,10 +247,16 @@ void status_print(const struct status *s, FILE *f, bool json)
 
 void status_print_with_backups(const struct status *s, const struct status *backups, FILE *f, bool json)
 {
+	status_print_ext(s, backups, NULL, NULL, f, json);
+}
+
+void status_print_ext(const struct status *s, const struct status *backups, const char *extra_json,
+		      const char *extra_text, FILE *f, bool json)
+{
 	if (json) {
 		struct buf b;
 		buf_init(&b);
-		to_json(s, backups, &b);
+		to_json(s, backups, extra_json, &b);
 		fputs(b.data, f);
 		buf_free(&b);
 		return;
@@ -260,8 +270,14 @@ void status_print_with_backups(const struct status *s, const struct status *back
 	}
 	if (!s->n)
 		fprintf(f, "  (no steps run yet)\n");
-	if (!backups)
-		return;
+	if (backups)
+		print_backups(backups, f);
+	if (extra_text)
+		fputs(extra_text, f);
+}
+
+static void print_backups(const struct status *backups, FILE *f)
+{
 	fprintf(f, "backups:\n");
 	for (size_t i = 0; i < backups->n; i++) {
 		const struct step *st = &backups->steps[i];

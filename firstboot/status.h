@@ -49,6 +49,11 @@ void status_print(const struct status *s, FILE *f, bool json);
  * in JSON a "backups" array of steps. They are no first-boot steps: "ready"
  * does not look at them. */
 void status_print_with_backups(const struct status *s, const struct status *backups, FILE *f, bool json);
+/* The same, then (text) extra_text as it is, or (JSON) extra_json as one
+ * more member of the object ("name": value, no trailing comma); either may
+ * be NULL. A replica's "replication" (firstboot/mysql_replica.h). */
+void status_print_ext(const struct status *s, const struct status *backups, const char *extra_json,
+		      const char *extra_text, FILE *f, bool json);
 /* One line for the console and /etc/issue, e.g. "kiln: 7/9 steps done, join failed: ..." */
 void status_summary(const struct status *s, char *buf, size_t len);
 #endif

@@ -13,10 +13,12 @@
 #include "firstboot/backup.h"
 #include "firstboot/role_app.h"
 #include "firstboot/role_minio.h"
+#include "firstboot/mysql_replica.h"
 #include "firstboot/role_mysql.h"
 #include "lib/fileio.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/spawn.h"
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
 #include "profiles/backup.h"
@@ -124,6 +126,87 @@ static int mysql_backup(struct agent *a)
 	return 0;
 }
 
+/* The replica's programs: recorded with --no-services, run otherwise. */
+static int repl_run(void *ud, const char *const argv[], const char *in, size_t in_len, struct buf *out, char *why,
+		    size_t why_len)
+{
+	struct agent *a = ud;
+	if (a->no_services || !out)
+		return agent_exec(a, argv, in, in_len, why, why_len);
+	struct buf err;
+	buf_init(&err);
+	int st = spawn_io(argv, in, in_len, out, &err, 0);
+	int r = 0;
+	if (st != 0) {
+		buf_putc(&err, '\0');
+		snprintf(why, why_len, "%s exited %d: %.200s", argv[0], st, err.data);
+		r = st < 0 ? st : -EIO;
+	}
+	buf_free(&err);
+	return r;
+}
+
+static int repl_pipe(void *ud, const char *const x[], const char *const y[], char *why, size_t why_len)
+{
+	struct agent *a = ud;
+	if (a->no_services) {
+		/* one line in the command log: "A... | B..." */
+		const char *both[64];
+		size_t n = 0;
+		for (size_t i = 0; x[i] && n < 30; i++)
+			both[n++] = x[i];
+		both[n++] = "|";
+		for (size_t i = 0; y[i] && n < 62; i++)
+			both[n++] = y[i];
+		both[n] = NULL;
+		return agent_exec(a, both, NULL, 0, why, why_len);
+	}
+	struct buf err;
+	buf_init(&err);
+	int st = spawn_pipe(x, y, &err);
+	int r = 0;
+	if (st != 0) {
+		/* the last line says why (the dump's password is in a file) */
+		buf_putc(&err, '\0');
+		size_t n = strlen(err.data);
+		while (n && err.data[n - 1] == '\n')
+			err.data[--n] = '\0';
+		const char *last = strrchr(err.data, '\n');
+		snprintf(why, why_len, "%s | %s exited %d: %.200s", x[0], y[0], st, last ? last + 1 : err.data);
+		r = st < 0 ? st : -EIO;
+	}
+	buf_free(&err);
+	return r;
+}
+
+static void repl_sleep(void *ud, unsigned s)
+{
+	(void)ud;
+	sleep(s);
+}
+
+/* Replica: its record for status/metrics, then replication from its
+ * primary, bootstrapped from a copy of it the first time
+ * (firstboot/mysql_replica.h). */
+static int mysql_replica(struct agent *a, const char *const client[], bool *cloned)
+{
+	struct buf b;
+	buf_init(&b);
+	mysql_replica_conf_render(a->model, a->host, &b);
+	int r = agent_write(a, KILN_STATE_DIR "/" KILN_REPLICA_CONF_NAME, b.data, b.len, 0644);
+	buf_free(&b);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing " KILN_REPLICA_CONF_NAME);
+	_cleanup_free_ char *cnf = path_join(a->state_dir, "replica-dump.cnf");
+	struct mysql_runner run = { .run = repl_run, .run_pipe = repl_pipe, .sleep_s = repl_sleep, .ud = a,
+				    .local = client, .cnf_path = cnf, .deadline_s = a->join_deadline_s };
+	char why[400] = "";
+	r = mysql_replica_setup(a->model, a->host, agent_secret, a, &run, cloned, why, sizeof why);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "replication from %s: %s", a->host->replica_of, why);
+	return 0;
+}
+
 static int role_mysql(struct agent *a)
 {
 	const struct model *m = a->model;
@@ -182,17 +265,27 @@ static int role_mysql(struct agent *a)
 		return agent_step_end(a, STEP, r, r == -ENOKEY ? "the seed lacks a MySQL secret"
 								 : "rendering the MySQL setup SQL");
 	}
-	if (h->replica_of)
-		mysql_render_replica_sql(m, h, agent_secret(a, "mysql_replication_password"), &b);
 	const char *client[] = { eng->client, "--protocol=socket", "-uroot", NULL };
 	r = exec_or_fail(a, client, b.data, b.len, "applying database, users and grants");
 	buf_wipe(&b);
 	if (r < 0)
 		return r;
+	bool cloned = false;
+	if (h->replica_of && (r = mysql_replica(a, client, &cloned)) < 0)
+		return r;
+	if (!h->replica_of) {
+		/* a promoted replica: status no longer asks for its replication */
+		_cleanup_free_ char *rc = path_join(a->state_dir, KILN_REPLICA_CONF_NAME);
+		if (unlink(rc) < 0 && errno != ENOENT)
+			log_warn("removing %s: %s", rc, strerror(errno));
+	}
 	if (backup_on_host(m, h) && (r = mysql_backup(a)) < 0)
 		return r;
-	return agent_step_end(a, STEP, 0, "%s %s%s%s%s", eng->product, fresh ? "initialised and " : "",
-			      h->replica_of ? "replicating" : "configured", restoring ? ", restore from backup run" : "",
+	_cleanup_free_ char *what = h->replica_of ? xasprintf("replicating from %s%s", h->replica_of,
+							      cloned ? " (copied from it first)" : "")
+						  : xstrdup("configured");
+	return agent_step_end(a, STEP, 0, "%s %s%s%s%s", eng->product, fresh ? "initialised and " : "", what,
+			      restoring ? ", restore from backup run" : "",
 			      backup_on_host(m, h) ? ", backups scheduled" : "");
 }
 

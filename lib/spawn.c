@@ -185,3 +185,81 @@ int spawn_lines(const char *const argv[], spawn_line_fn on_line, void *ud)
 	struct spawn_opts o = { .argv = argv, .merge_err = true, .on_line = on_line, .ud = ud };
 	return spawn(&o);
 }
+
+static int wait_status(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+int spawn_pipe(const char *const argv1[], const char *const argv2[], struct buf *err)
+{
+	int data[2] = { -1, -1 }, pe[2] = { -1, -1 };
+	pid_t pid1 = -1, pid2 = -1;
+	int r = 0;
+	if (pipe2(data, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto out;
+	}
+	/* the writer dies of SIGPIPE when the reader is gone, even if we ignore it */
+	posix_spawnattr_t at;
+	sigset_t def;
+	posix_spawnattr_init(&at);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, data[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], STDERR_FILENO);
+	int e = posix_spawnp(&pid1, argv1[0], &fa, &at, (char *const *)argv1, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (e != 0) {
+		posix_spawnattr_destroy(&at);
+		pid1 = -1;
+		r = -e;
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, data[0], STDIN_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], STDERR_FILENO);
+	e = posix_spawnp(&pid2, argv2[0], &fa, &at, (char *const *)argv2, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (e != 0) {
+		pid2 = -1;
+		r = -e;
+	}
+	/* only the children hold the pipe now: argv1 sees EPIPE when argv2
+	 * ends, and stderr reaches EOF when both have */
+	closep(&data[0]);
+	closep(&data[1]);
+	closep(&pe[1]);
+	char chunk[4096];
+	for (;;) {
+		ssize_t n = read(pe[0], chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (err && err->len < 64 * 1024)
+			buf_append(err, chunk, (size_t)n > 64 * 1024 - err->len ? 64 * 1024 - err->len : (size_t)n);
+	}
+out:
+	closep(&data[0]);
+	closep(&data[1]);
+	closep(&pe[0]);
+	closep(&pe[1]);
+	int st1 = pid1 > 0 ? wait_status(pid1) : 0, st2 = pid2 > 0 ? wait_status(pid2) : 0;
+	if (r < 0)
+		return r;
+	return st1 != 0 ? st1 : st2;
+}

@@ -40,4 +40,11 @@ int spawn_io(const char *const argv[], const void *in, size_t in_len, struct buf
 	     size_t max_out);
 /* stdout and stderr together, line by line (a tool's progress). */
 int spawn_lines(const char *const argv[], spawn_line_fn on_line, void *ud);
+/* argv1's stdout into argv2's stdin through a pipe, never held in memory (a
+ * dump too large to capture, loaded by a client); argv2's stdout discarded,
+ * stdin of argv1 /dev/null. Both programs' stderr captured into err (up to
+ * 64 KiB; may be NULL). Returns 0 when both exit 0; otherwise argv1's status
+ * when it failed (0..255, 128+signal: 141 when argv2 stopped reading), else
+ * argv2's; -errno when one could not be started. */
+int spawn_pipe(const char *const argv1[], const char *const argv2[], struct buf *err);
 #endif

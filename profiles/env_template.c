@@ -65,8 +65,10 @@ static int expand_ref(struct walk *w, const char *ref, struct buf *out, bool *li
 			w->msg = xasprintf("${%s}: unknown role '%s' (expected app, mysql or minio)", ref, arg);
 			return -EINVAL;
 		}
+		/* a replica is never "the" mysql host: the app writes to the
+		 * primary (replica_of always names one) */
 		for (size_t i = 0; i < m->n_hosts; i++)
-			if ((int)m->hosts[i].role == r) {
+			if ((int)m->hosts[i].role == r && !m->hosts[i].replica_of) {
 				put_host(m, &m->hosts[i], out);
 				return 0;
 			}

@@ -1,6 +1,7 @@
 /* /etc/nftables.conf for one host: inbound default deny, with accepts only
  * for what the profile allows (SSH from ssh.allow_from, every flow whose
- * `to` covers this host, and those the monitoring: section derives (scrapes,
+ * `to` covers this host, a MySQL primary's 3306 from its replicas, and
+ * those the monitoring: section derives (scrapes,
  * log upload, the status page), web traffic on app hosts). Sources are collected
  * per (protocol, port) into a named interval set; nets already covered by
  * a wider one are dropped so nft never sees overlapping intervals, and
@@ -157,6 +158,22 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 	}
 	if (r < 0)
 		goto out;
+	/* replica_of implies its flow: each replica reaches its primary's 3306
+	 * (replication and the bootstrap copy, docs/firstboot.md). */
+	for (size_t i = 0; i < m->n_hosts && h->role == ROLE_MYSQL; i++) {
+		const struct host *x = &m->hosts[i];
+		if (!x->replica_of || !h->name || strcmp(x->replica_of, h->name))
+			continue;
+		size_t j;
+		for (j = 0; j < n_sets; j++)
+			if (sets[j].proto == PROTO_TCP && sets[j].port == 3306)
+				break;
+		if (j == n_sets) {
+			sets = xgrow(sets, &cap_sets, n_sets + 1, sizeof(*sets));
+			sets[n_sets++] = (struct src_set){ .proto = PROTO_TCP, .port = 3306 };
+		}
+		add_host_source(m, x, &sets[j]);
+	}
 	set_normalise(&ssh);
 	for (size_t i = 0; i < n_sets; i++)
 		set_normalise(&sets[i]);

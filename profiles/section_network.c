@@ -281,6 +281,9 @@ static void check_replicas(struct ctx *c, const struct ynode *list)
 			       p->name, role_name(p->role));
 		else if (p == h)
 			err_at(c, n, "host '%s' cannot be a replica of itself", h->name);
+		else if (p->replica_of && !strcmp(p->replica_of, h->name))
+			err_at(c, n, "replica_of makes a cycle: '%s' and '%s' name each other (one must be the primary)",
+			       h->name, p->name);
 		else if (p->replica_of)
 			err_at(c, n, "replica_of names '%s', which is itself a replica (name the primary)", p->name);
 	}

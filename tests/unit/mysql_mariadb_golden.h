@@ -1,7 +1,12 @@
 /* MariaDB's my.cnf, setup SQL and replication SQL exactly as kiln-firstboot
- * wrote them before roles.mysql.engine existed (branch merge at efa65aa),
- * for the profile of test_firstboot_role_mysql_dialects.c: adding MySQL 8
- * must not change a byte of them (the MariaDB e2e proves these texts). */
+ * writes them, for the profile of test_firstboot_role_mysql_dialects.c.
+ * First taken before roles.mysql.engine existed (merge at efa65aa: adding
+ * MySQL 8 changed no byte); retaken when replication became real (issue 14:
+ * server-id from the host's name, log_slave_updates, the replication
+ * account's bootstrap grants and REQUIRE SSL with TLS, TLS on the link, a
+ * replica's own SQL kept out of its binary log, a primary's RESET SLAVE ALL
+ * and read_only=OFF for promotion). The CLI test tests/cli/mysql_replica.sh
+ * applies texts of this shape to two real MariaDB servers. */
 static const char mariadb_bookworm_db1_cnf[] =
 	"# Written by kiln-firstboot from the deployment profile; local edits are overwritten.\n"
 	"# MariaDB 10.11 (Debian bookworm)\n"
@@ -9,8 +14,9 @@ static const char mariadb_bookworm_db1_cnf[] =
 	"bind-address = 10.0.0.10\n"
 	"port = 3306\n"
 	"skip-name-resolve\n"
-	"server-id = 1\n"
+	"server-id = 2469777661\n"
 	"log-bin = mysql-bin\n"
+	"log_slave_updates = ON\n"
 	"binlog_format = ROW\n"
 	"character_set_server = utf8mb4\n"
 	"collation_server = utf8mb4_unicode_ci\n"
@@ -23,6 +29,9 @@ static const char mariadb_bookworm_db1_sql[] =
 	"ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n"
 	"DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'%', ''@'localhost', ''@'%';\n"
 	"DROP DATABASE IF EXISTS test;\n"
+	"STOP SLAVE;\n"
+	"RESET SLAVE ALL;\n"
+	"SET GLOBAL read_only=OFF;\n"
 	"CREATE DATABASE IF NOT EXISTS `shop` CHARACTER SET `utf8mb4` COLLATE `utf8mb4_unicode_ci`;\n"
 	"CREATE USER IF NOT EXISTS 'web'@'10.0.0.20' IDENTIFIED BY 'p\\'w\\\\x';\n"
 	"ALTER USER 'web'@'10.0.0.20' IDENTIFIED BY 'p\\'w\\\\x';\n"
@@ -30,12 +39,12 @@ static const char mariadb_bookworm_db1_sql[] =
 	"CREATE USER IF NOT EXISTS 'web'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'p\\'w\\\\x';\n"
 	"ALTER USER 'web'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'p\\'w\\\\x';\n"
 	"GRANT ALL PRIVILEGES ON `shop`.* TO 'web'@'10.0.1.0/255.255.255.0';\n"
-	"CREATE USER IF NOT EXISTS 'kiln_repl'@'10.0.0.11' IDENTIFIED BY 'rpw';\n"
-	"ALTER USER 'kiln_repl'@'10.0.0.11' IDENTIFIED BY 'rpw';\n"
-	"GRANT REPLICATION SLAVE ON *.* TO 'kiln_repl'@'10.0.0.11';\n"
-	"CREATE USER IF NOT EXISTS 'kiln_repl'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'rpw';\n"
-	"ALTER USER 'kiln_repl'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'rpw';\n"
-	"GRANT REPLICATION SLAVE ON *.* TO 'kiln_repl'@'10.0.1.0/255.255.255.0';\n"
+	"CREATE USER IF NOT EXISTS 'kiln_repl'@'10.0.0.11' IDENTIFIED BY 'rpw' REQUIRE SSL;\n"
+	"ALTER USER 'kiln_repl'@'10.0.0.11' IDENTIFIED BY 'rpw' REQUIRE SSL;\n"
+	"GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON *.* TO 'kiln_repl'@'10.0.0.11';\n"
+	"CREATE USER IF NOT EXISTS 'kiln_repl'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'rpw' REQUIRE SSL;\n"
+	"ALTER USER 'kiln_repl'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'rpw' REQUIRE SSL;\n"
+	"GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON *.* TO 'kiln_repl'@'10.0.1.0/255.255.255.0';\n"
 	"FLUSH PRIVILEGES;\n";
 static const char mariadb_bookworm_db2_cnf[] =
 	"# Written by kiln-firstboot from the deployment profile; local edits are overwritten.\n"
@@ -44,8 +53,9 @@ static const char mariadb_bookworm_db2_cnf[] =
 	"bind-address = 10.0.0.11\n"
 	"port = 3306\n"
 	"skip-name-resolve\n"
-	"server-id = 2\n"
+	"server-id = 4093859897\n"
 	"log-bin = mysql-bin\n"
+	"log_slave_updates = ON\n"
 	"binlog_format = ROW\n"
 	"character_set_server = utf8mb4\n"
 	"collation_server = utf8mb4_unicode_ci\n"
@@ -57,13 +67,14 @@ static const char mariadb_bookworm_db2_cnf[] =
 	"ssl_ca = /etc/kiln/tls/ca.crt\n";
 static const char mariadb_bookworm_db2_sql[] =
 	"-- kiln: database, users and grants (idempotent)\n"
+	"SET SESSION sql_log_bin=0;\n"
 	"ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n"
 	"DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'%', ''@'localhost', ''@'%';\n"
 	"DROP DATABASE IF EXISTS test;\n"
 	"FLUSH PRIVILEGES;\n";
 static const char mariadb_bookworm_db2_repl[] =
 	"STOP SLAVE;\n"
-	"CHANGE MASTER TO MASTER_HOST='10.0.0.10', MASTER_PORT=3306, MASTER_USER='kiln_repl', MASTER_PASSWORD='rpw', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10;\n"
+	"CHANGE MASTER TO MASTER_HOST='10.0.0.10', MASTER_PORT=3306, MASTER_USER='kiln_repl', MASTER_PASSWORD='rpw', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10, MASTER_SSL=1, MASTER_SSL_VERIFY_SERVER_CERT=0;\n"
 	"START SLAVE;\n";
 static const char mariadb_trixie_db1_cnf[] =
 	"# Written by kiln-firstboot from the deployment profile; local edits are overwritten.\n"
@@ -72,8 +83,9 @@ static const char mariadb_trixie_db1_cnf[] =
 	"bind-address = 10.0.0.10\n"
 	"port = 3306\n"
 	"skip-name-resolve\n"
-	"server-id = 1\n"
+	"server-id = 2469777661\n"
 	"log-bin = mysql-bin\n"
+	"log_slave_updates = ON\n"
 	"binlog_format = ROW\n"
 	"character_set_server = utf8mb4\n"
 	"collation_server = utf8mb4_uca1400_ai_ci\n"
@@ -86,6 +98,9 @@ static const char mariadb_trixie_db1_sql[] =
 	"ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n"
 	"DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'%', ''@'localhost', ''@'%';\n"
 	"DROP DATABASE IF EXISTS test;\n"
+	"STOP SLAVE;\n"
+	"RESET SLAVE ALL;\n"
+	"SET GLOBAL read_only=OFF;\n"
 	"CREATE DATABASE IF NOT EXISTS `shop` CHARACTER SET `utf8mb4` COLLATE `utf8mb4_uca1400_ai_ci`;\n"
 	"CREATE USER IF NOT EXISTS 'web'@'10.0.0.20' IDENTIFIED BY 'p\\'w\\\\x';\n"
 	"ALTER USER 'web'@'10.0.0.20' IDENTIFIED BY 'p\\'w\\\\x';\n"
@@ -93,12 +108,12 @@ static const char mariadb_trixie_db1_sql[] =
 	"CREATE USER IF NOT EXISTS 'web'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'p\\'w\\\\x';\n"
 	"ALTER USER 'web'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'p\\'w\\\\x';\n"
 	"GRANT ALL PRIVILEGES ON `shop`.* TO 'web'@'10.0.1.0/255.255.255.0';\n"
-	"CREATE USER IF NOT EXISTS 'kiln_repl'@'10.0.0.11' IDENTIFIED BY 'rpw';\n"
-	"ALTER USER 'kiln_repl'@'10.0.0.11' IDENTIFIED BY 'rpw';\n"
-	"GRANT REPLICATION SLAVE ON *.* TO 'kiln_repl'@'10.0.0.11';\n"
-	"CREATE USER IF NOT EXISTS 'kiln_repl'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'rpw';\n"
-	"ALTER USER 'kiln_repl'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'rpw';\n"
-	"GRANT REPLICATION SLAVE ON *.* TO 'kiln_repl'@'10.0.1.0/255.255.255.0';\n"
+	"CREATE USER IF NOT EXISTS 'kiln_repl'@'10.0.0.11' IDENTIFIED BY 'rpw' REQUIRE SSL;\n"
+	"ALTER USER 'kiln_repl'@'10.0.0.11' IDENTIFIED BY 'rpw' REQUIRE SSL;\n"
+	"GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON *.* TO 'kiln_repl'@'10.0.0.11';\n"
+	"CREATE USER IF NOT EXISTS 'kiln_repl'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'rpw' REQUIRE SSL;\n"
+	"ALTER USER 'kiln_repl'@'10.0.1.0/255.255.255.0' IDENTIFIED BY 'rpw' REQUIRE SSL;\n"
+	"GRANT REPLICATION SLAVE, REPLICATION CLIENT, SELECT, RELOAD, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER ON *.* TO 'kiln_repl'@'10.0.1.0/255.255.255.0';\n"
 	"FLUSH PRIVILEGES;\n";
 static const char mariadb_trixie_db2_cnf[] =
 	"# Written by kiln-firstboot from the deployment profile; local edits are overwritten.\n"
@@ -107,8 +122,9 @@ static const char mariadb_trixie_db2_cnf[] =
 	"bind-address = 10.0.0.11\n"
 	"port = 3306\n"
 	"skip-name-resolve\n"
-	"server-id = 2\n"
+	"server-id = 4093859897\n"
 	"log-bin = mysql-bin\n"
+	"log_slave_updates = ON\n"
 	"binlog_format = ROW\n"
 	"character_set_server = utf8mb4\n"
 	"collation_server = utf8mb4_uca1400_ai_ci\n"
@@ -120,11 +136,12 @@ static const char mariadb_trixie_db2_cnf[] =
 	"ssl_ca = /etc/kiln/tls/ca.crt\n";
 static const char mariadb_trixie_db2_sql[] =
 	"-- kiln: database, users and grants (idempotent)\n"
+	"SET SESSION sql_log_bin=0;\n"
 	"ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket;\n"
 	"DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'%', ''@'localhost', ''@'%';\n"
 	"DROP DATABASE IF EXISTS test;\n"
 	"FLUSH PRIVILEGES;\n";
 static const char mariadb_trixie_db2_repl[] =
 	"STOP SLAVE;\n"
-	"CHANGE MASTER TO MASTER_HOST='10.0.0.10', MASTER_PORT=3306, MASTER_USER='kiln_repl', MASTER_PASSWORD='rpw', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10;\n"
+	"CHANGE MASTER TO MASTER_HOST='10.0.0.10', MASTER_PORT=3306, MASTER_USER='kiln_repl', MASTER_PASSWORD='rpw', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=10, MASTER_SSL=1, MASTER_SSL_VERIFY_SERVER_CERT=0;\n"
 	"START SLAVE;\n";

@@ -204,6 +204,47 @@ static void test_backups_printed(void **state)
 	status_free(&b);
 }
 
+/* A replica's replication: one more member of the JSON object (after the
+ * backups when there are any), the text after the tables; without it the
+ * output is unchanged. The JSON still reads back as a status. */
+static void test_extra_printed(void **state)
+{
+	(void)state;
+	struct status s = { 0 }, b = { 0 };
+	status_set(&s, "role", STEP_DONE, "replicating from db1");
+	static const char rj[] = "\"replication\": {\"primary\": \"db1\", \"state\": \"replicating\"}";
+	char *t = NULL;
+	size_t len = 0;
+	for (int with_b = 0; with_b < 2; with_b++) {
+		FILE *f = open_memstream(&t, &len);
+		status_print_ext(&s, with_b ? &b : NULL, rj, "replication:\n  state x\n", f, true);
+		fclose(f);
+		assert_non_null(strstr(t, with_b ? "  \"backups\": [],\n  \"replication\": {\"primary\": \"db1\""
+						 : "}\n  ],\n  \"replication\": {\"primary\": \"db1\""));
+		assert_non_null(strstr(t, "\"state\": \"replicating\"}\n}\n"));
+		char tdir[] = "/tmp/kiln-st-XXXXXX";
+		assert_non_null(mkdtemp(tdir));
+		char path[64];
+		snprintf(path, sizeof path, "%s/status.json", tdir);
+		FILE *w = fopen(path, "w");
+		fputs(t, w);
+		fclose(w);
+		struct status back;
+		assert_int_equal(status_load(path, &back), 0);   /* an unknown member is no corruption */
+		assert_int_equal(back.n, 1);
+		status_free(&back);
+		unlink(path);
+		rmdir(tdir);
+		free(t);
+	}
+	FILE *f = open_memstream(&t, &len);
+	status_print_ext(&s, NULL, rj, "replication:\n  state x\n", f, false);
+	fclose(f);
+	assert_non_null(strstr(t, "replicating from db1\nreplication:\n  state x\n"));
+	free(t);
+	status_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_key),
 		cmocka_unit_test(test_never_ready_while_a_step_owes_work),
 		cmocka_unit_test(test_backups_printed),
+		cmocka_unit_test(test_extra_printed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -243,6 +243,45 @@ static void test_backup_runs(void **state)
 	buf_free(&b);
 }
 
+/* A MySQL replica: up when both threads run without error, its lag when
+ * the server knows it; down (and no lag) when the state could not be read;
+ * nothing on a host that is no replica. No error text. */
+static void test_replica(void **state)
+{
+	(void)state;
+	struct metrics in = { .now = 1, .have_replica = true, .replica_read = true };
+	in.replica = (struct mysql_replica_status){ .configured = true, .io_running = "Yes", .sql_running = "Yes",
+						    .seconds_behind = 7 };
+	struct buf b;
+	buf_init(&b);
+	metrics_render(&in, &b);
+	assert_non_null(strstr(b.data, "# TYPE kiln_mysql_replica_up gauge\nkiln_mysql_replica_up 1\n"));
+	assert_non_null(strstr(b.data, "# TYPE kiln_mysql_replica_seconds_behind_master gauge\n"
+				       "kiln_mysql_replica_seconds_behind_master 7\n"));
+	buf_free(&b);
+	in.replica = (struct mysql_replica_status){ .configured = true, .io_running = "Connecting", .sql_running = "Yes",
+						    .seconds_behind = -1, .last_io_errno = 2003,
+						    .last_io_error = "error connecting to master" };
+	buf_init(&b);
+	metrics_render(&in, &b);
+	assert_non_null(strstr(b.data, "kiln_mysql_replica_up 0\n"));
+	assert_null(strstr(b.data, "seconds_behind"));
+	assert_null(strstr(b.data, "error connecting"));
+	buf_free(&b);
+	in.replica_read = false;
+	in.replica.seconds_behind = 3;
+	buf_init(&b);
+	metrics_render(&in, &b);
+	assert_non_null(strstr(b.data, "kiln_mysql_replica_up 0\n"));
+	assert_null(strstr(b.data, "seconds_behind"));
+	buf_free(&b);
+	struct metrics none = { .now = 1 };
+	buf_init(&b);
+	metrics_render(&none, &b);
+	assert_null(strstr(b.data, "kiln_mysql_replica"));
+	buf_free(&b);
+}
+
 static void test_parsers(void **state)
 {
 	(void)state;
@@ -283,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_textfile),
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_backup_runs),
+		cmocka_unit_test(test_replica),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "firstboot/mysql_replica.h"
 #include "firstboot/role_mysql.h"
 #include "profiles/mysql_engine.h"
 #include "profiles/profile.h"
@@ -77,8 +78,11 @@ static void render(const struct model *m, const char *host, struct texts *t)
 	buf_init(&t->repl);
 	assert_int_equal(mysql_render_cnf(m, h, &t->cnf), 0);
 	assert_int_equal(mysql_render_setup_sql(m, h, secret, NULL, &t->sql), 0);
-	if (h->replica_of)
-		mysql_render_replica_sql(m, h, "rpw", &t->repl);
+	/* what mysql_replica_setup sends before and after the bootstrap copy */
+	if (h->replica_of) {
+		mysql_replica_change_sql(m, h, "rpw", NULL, 0, &t->repl);
+		buf_puts(&t->repl, m->roles.mysql.engine == MYSQL_ENGINE_MYSQL ? "START REPLICA;\n" : "START SLAVE;\n");
+	}
 }
 
 static void texts_free(struct texts *t)
@@ -134,7 +138,7 @@ static void test_mysql_primary(void **state)
 		"bind-address = 10.0.0.10\n"
 		"port = 3306\n"
 		"skip-name-resolve\n"
-		"server-id = 1\n"
+		"server-id = 2469777661\n"
 		"log-bin = mysql-bin\n"
 		"gtid_mode = ON\n"
 		"enforce_gtid_consistency = ON\n"
@@ -187,10 +191,11 @@ static void test_mysql_replicas(void **state)
 	struct texts t;
 	load_ok("trixie", "mysql", &m);
 	render(&m, "db2", &t);
-	assert_non_null(strstr(t.cnf.data, "server-id = 2\n"));
-	assert_non_null(strstr(t.cnf.data, "\nread_only = ON\nrelay-log = relay-bin\n"));
+	assert_non_null(strstr(t.cnf.data, "server-id = 4093859897\n"));   /* the name's, as MariaDB's */
+	assert_non_null(strstr(t.cnf.data, "\nread_only = ON\nsuper_read_only = ON\nrelay-log = relay-bin\n"));
 	assert_string_equal(t.sql.data,
 		"-- kiln: database, users and grants (idempotent)\n"
+		"SET SESSION sql_log_bin=0;\n"
 		"ALTER USER 'root'@'localhost' IDENTIFIED WITH auth_socket;\n"
 		"DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'%', ''@'localhost', ''@'%';\n"
 		"DROP DATABASE IF EXISTS test;\n"
@@ -206,7 +211,7 @@ static void test_mysql_replicas(void **state)
 	 * seed without it already on the primary). */
 	struct buf b;
 	buf_init(&b);
-	mysql_render_replica_sql(&m, model_find_host(&m, "db3"), NULL, &b);
+	mysql_replica_change_sql(&m, model_find_host(&m, "db3"), NULL, NULL, 0, &b);
 	assert_non_null(strstr(b.data, "SOURCE_PASSWORD='',"));
 	buf_free(&b);
 	model_free(&m);
@@ -230,7 +235,7 @@ static void test_dhcp_primary(void **state)
 		load_text(p, &m);
 		struct buf b;
 		buf_init(&b);
-		mysql_render_replica_sql(&m, model_find_host(&m, "db2"), "x", &b);
+		mysql_replica_change_sql(&m, model_find_host(&m, "db2"), "x", NULL, 0, &b);
 		assert_non_null(strstr(b.data, my ? "SOURCE_HOST='db1.t.lan'," : "MASTER_HOST='db1.t.lan',"));
 		buf_free(&b);
 		model_free(&m);

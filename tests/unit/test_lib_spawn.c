@@ -1,6 +1,7 @@
 /* lib/spawn.c's stream options: on_data sees every byte of stdout in order
  * and can stop the child; err_tail keeps the end of a long stderr; in_path
- * is the child's stdin (a file too large to hold in memory). */
+ * is the child's stdin (a file too large to hold in memory); spawn_pipe
+ * streams one program into another. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include "lib/spawn.h"
 
@@ -101,6 +103,49 @@ static void test_in_path(void **state)
 	buf_free(&out);
 }
 
+/* spawn_pipe: the first program's output reaches the second; each one's
+ * failure is the result, and its stderr is kept. */
+static void test_pipe_passes_data(void **state)
+{
+	const char *w[] = { "sh", "-c", "echo hello", NULL };
+	const char *rd[] = { "sh", "-c", "read x && test \"$x\" = hello", NULL };
+	assert_int_equal(spawn_pipe(w, rd, NULL), 0);
+	const char *wrong[] = { "sh", "-c", "echo other", NULL };
+	assert_int_equal(spawn_pipe(wrong, rd, NULL), 1);
+}
+
+static void test_pipe_writer_fails(void **state)
+{
+	struct buf err;
+	buf_init(&err);
+	const char *w[] = { "sh", "-c", "echo partial; echo dump failed >&2; exit 3", NULL };
+	const char *rd[] = { "cat", NULL };
+	assert_int_equal(spawn_pipe(w, rd, &err), 3);
+	buf_putc(&err, '\0');
+	assert_non_null(strstr(err.data, "dump failed"));
+	buf_free(&err);
+}
+
+static void test_pipe_reader_stops(void **state)
+{
+	struct buf err;
+	buf_init(&err);
+	/* the reader quits at once: the endless writer ends by SIGPIPE (141),
+	 * even though this process may ignore SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
+	const char *w[] = { "yes", NULL };
+	const char *rd[] = { "sh", "-c", "echo load failed >&2; exit 1", NULL };
+	assert_int_equal(spawn_pipe(w, rd, &err), 141);
+	buf_putc(&err, '\0');
+	assert_non_null(strstr(err.data, "load failed"));
+	buf_free(&err);
+	const char *ok[] = { "true", NULL };
+	assert_int_equal(spawn_pipe(ok, rd, NULL), 1);
+	const char *none[] = { "kiln-no-such-program", NULL };
+	assert_int_equal(spawn_pipe(none, rd, NULL), -ENOENT);
+	assert_int_equal(spawn_pipe(ok, none, NULL), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -108,6 +153,9 @@ int main(void)
 		cmocka_unit_test(test_on_data_stops_the_child),
 		cmocka_unit_test(test_err_tail),
 		cmocka_unit_test(test_in_path),
+		cmocka_unit_test(test_pipe_passes_data),
+		cmocka_unit_test(test_pipe_writer_fails),
+		cmocka_unit_test(test_pipe_reader_stops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

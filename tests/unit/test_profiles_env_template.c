@@ -236,6 +236,33 @@ static void test_profile_positions(void **state)
 	}
 }
 
+/* ${role.mysql} is the primary even when a replica comes first in the
+ * profile, and the promoted replica once the old primary is gone. */
+static void test_role_mysql_is_the_primary(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"kiln: 1\ndeployment: {name: t, domain: t.lan}\n"
+		"subnets:\n  - {name: a, cidr: 10.0.0.0/24}\n"
+		"hosts:\n  - {name: app1, role: app, subnet: a, address: 10.0.0.20}\n"
+		"  - {name: db2, role: mysql, subnet: a, address: 10.0.0.11%s}\n"
+		"%s"
+		"roles:\n  app: {service: {exec: /bin/true}}\n";
+	for (int promoted = 0; promoted < 2; promoted++) {
+		char yaml[1024];
+		snprintf(yaml, sizeof yaml, text, promoted ? "" : ", replica_of: db1",
+			 promoted ? "" : "  - {name: db1, role: mysql, subnet: a, address: 10.0.0.10}\n");
+		struct model m;
+		struct diags d = { 0 };
+		int r = profile_load_buffer("p.yaml", yaml, strlen(yaml), targets, &m, &d);
+		diags_print(&d, stderr);
+		diags_free(&d);
+		assert_int_equal(r, 0);
+		expect_expanded(&m, "${role.mysql}", promoted ? "10.0.0.11" : "10.0.0.10");
+		model_free(&m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +272,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multiline, setup, teardown),
 		cmocka_unit_test(test_profile_positions),
+		cmocka_unit_test(test_role_mysql_is_the_primary),
 	};
 	if (sodium_init() < 0)
 		return 1;
