@@ -100,6 +100,7 @@ int step_join(struct agent *a)
 		if (!is_db && p->role != ROLE_MINIO)
 			continue;
 		unsigned backoff = 1;
+		agent_phase(a, is_db ? "wait-mysql" : "wait-minio");
 		for (;;) {
 			char why[300] = "";
 			int r = is_db ? probe_mysql(a, p, why, sizeof why) : probe_s3(a, p, why, sizeof why);
@@ -117,6 +118,7 @@ int step_join(struct agent *a)
 		}
 	}
 	char why[300];
+	agent_phase(a, "start-app");
 	const char *start[] = { "systemctl", "enable", "--now", "kiln-app.service", NULL };
 	int r = agent_exec(a, start, NULL, 0, why, sizeof why);
 	if (r < 0)

@@ -74,6 +74,7 @@ static int mon_mysql(struct agent *a)
 		return agent_step_end(a, STEP, r, "writing " MON_MYSQLD_CNF);
 	if (a->host->replica_of)
 		return 0;   /* the account comes from the primary */
+	agent_phase(a, "exporter-account");
 	if ((r = monitoring_exporter_sql(a->model->roles.mysql.engine, pw, &b)) < 0) {
 		buf_wipe(&b);
 		return agent_step_end(a, STEP, r, "mysql_exporter_password is not a generated password");
@@ -100,6 +101,7 @@ static int mon_minio(struct agent *a)
 			     MON_PORT_MINIO);
 	struct minio_admin adm = { .endpoint = ep, .root_user = user, .root_password = pw };
 	struct buf doc;
+	agent_phase(a, "minio-users");
 	buf_init(&doc);
 	monitoring_metrics_policy(&doc);
 	int r = minio_register_user(&adm, MON_MINIO_POLICY, doc.data, mak, msk, why, sizeof why);
@@ -130,6 +132,7 @@ static int mon_token(struct agent *a)
 		return -ENOKEY;
 	struct buf b;
 	buf_init(&b);
+	agent_phase(a, "token");
 	int r = minio_token(ak, sk, (int64_t)time(NULL), &b);
 	if (r == 0)
 		r = agent_write(a, MON_MINIO_TOKEN, b.data, b.len, 0600);
@@ -219,6 +222,7 @@ static int mon_units(struct agent *a)
 	struct buf b;
 	int r;
 	buf_init(&b);
+	agent_phase(a, "files");
 	metrics_conf_render(m, h, &b);
 	if ((r = write_text(a, MON_METRICS_CONF, &b, 0644)) < 0)
 		return r;
@@ -231,9 +235,14 @@ static int mon_units(struct agent *a)
 	size_t n = mon_wants(a, u);
 	static const char *const enable[] = { "enable", "--no-reload" }, *const restart[] = { "restart", "--no-block" };
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
-	if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
-	    (r = systemctl_all(a, enable, 2, u, n, "enabling the monitoring units")) < 0 ||
-	    (r = systemctl_all(a, restart, 2, u, n, "starting the monitoring units")) < 0)
+	agent_phase(a, "daemon-reload");
+	if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
+		return r;
+	agent_phase(a, "enable");
+	if ((r = systemctl_all(a, enable, 2, u, n, "enabling the monitoring units")) < 0)
+		return r;
+	agent_phase(a, "restart");
+	if ((r = systemctl_all(a, restart, 2, u, n, "starting the monitoring units")) < 0)
 		return r;
 	if (monitoring_is_host(m, h)) {
 		/* a running journal-remote reads a new key only when restarted */
@@ -339,6 +348,8 @@ int monitoring_check(struct agent *a)
 	size_t n = mon_wants(a, u);
 	char why[400] = "";
 	int r = 0;
+	agent_time_resume(a, STEP, "later-steps");
+	agent_phase(a, "check");
 	log_info("monitoring: checking its %zu units", n);
 	if (a->no_services) {
 		/* no systemd to ask: the command recorded, the units taken as up */

@@ -131,6 +131,7 @@ static int role_mysql(struct agent *a)
 	const struct mysql_engine_info *eng = mysql_engine_of(m->roles.mysql.engine);
 	struct buf b;
 	buf_init(&b);
+	agent_phase(a, "config");
 	int r = mysql_render_cnf(m, h, &b);
 	if (r == 0)
 		r = agent_write(a, eng->cnf_path, b.data, b.len, 0644);
@@ -138,6 +139,7 @@ static int role_mysql(struct agent *a)
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "writing the %s configuration", eng->product);
 	/* Before initialising: the configuration names the certificate. */
+	agent_phase(a, "tls");
 	if (m->roles.mysql.tls && (r = mysql_tls(a)) < 0)
 		return r;
 
@@ -147,6 +149,7 @@ static int role_mysql(struct agent *a)
 	free(sysdb);
 	if (fresh) {
 		const char *chown[] = { "chown", "mysql:mysql", "/var/lib/mysql", NULL };
+		agent_phase(a, "init-datadir");
 		if (m->roles.mysql.engine == MYSQL_ENGINE_MYSQL)
 			drop_lost_found(a);
 		if ((r = exec_or_fail(a, chown, NULL, 0, "chown of the datadir")) < 0 ||
@@ -155,9 +158,11 @@ static int role_mysql(struct agent *a)
 	}
 	const char *restart[] = { "systemctl", "restart", eng->service, NULL };
 	_cleanup_free_ char *starting = xasprintf("starting %s", eng->product);
+	agent_phase(a, "restart-server");
 	if ((r = exec_or_fail(a, restart, NULL, 0, starting)) < 0)
 		return r;
 
+	agent_phase(a, "setup-sql");
 	buf_init(&b);
 	r = mysql_render_setup_sql(m, h, agent_secret, a, &b);
 	if (r < 0) {
@@ -172,6 +177,7 @@ static int role_mysql(struct agent *a)
 	buf_wipe(&b);
 	if (r < 0)
 		return r;
+	agent_phase(a, "backup-units");
 	if (backup_on_host(m, h) && (r = mysql_backup(a)) < 0)
 		return r;
 	return agent_step_end(a, STEP, 0, "%s %s%s%s", eng->product, fresh ? "initialised and " : "",
@@ -215,6 +221,7 @@ static int role_minio(struct agent *a)
 	const struct model *m = a->model;
 	struct buf b;
 	buf_init(&b);
+	agent_phase(a, "config");
 	int r = minio_render_env(m, a->host, agent_secret, a, &b);
 	if (r == 0)
 		r = agent_write(a, MINIO_ENV_FILE, b.data, b.len, 0600);
@@ -226,13 +233,19 @@ static int role_minio(struct agent *a)
 	const char *own[] = { "chown", "minio-user:minio-user", MINIO_DATA_DIR, NULL };
 	const char *start[] = { "systemctl", "enable", "--now", "minio.service", NULL };
 	const char *restart[] = { "systemctl", "restart", "minio.service", NULL };
+	agent_phase(a, "data-dir");
 	if ((r = exec_or_fail(a, own, NULL, 0, "chown of the data disk")) < 0 ||
-	    (r = exec_or_fail(a, mk, NULL, 0, "creating the MinIO data directory")) < 0 ||
-	    (r = exec_or_fail(a, start, NULL, 0, "enabling MinIO")) < 0 ||
-	    (r = exec_or_fail(a, restart, NULL, 0, "starting MinIO")) < 0)
+	    (r = exec_or_fail(a, mk, NULL, 0, "creating the MinIO data directory")) < 0)
+		return r;
+	agent_phase(a, "enable");
+	if ((r = exec_or_fail(a, start, NULL, 0, "enabling MinIO")) < 0)
+		return r;
+	agent_phase(a, "restart-server");
+	if ((r = exec_or_fail(a, restart, NULL, 0, "starting MinIO")) < 0)
 		return r;
 
 	char *ep = local_endpoint(a->host);
+	agent_phase(a, "wait-live");
 	if (!a->no_services) {
 		time_t end = time(NULL) + 120;
 		while (!minio_live(ep) && time(NULL) < end)
@@ -244,6 +257,7 @@ static int role_minio(struct agent *a)
 		}
 	}
 	char why[400] = "";
+	agent_phase(a, "buckets-users");
 	r = a->no_services ? 0 : minio_setup(m, ep, agent_secret, a, why, sizeof why);
 	free(ep);
 	if (r < 0)
