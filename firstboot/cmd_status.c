@@ -16,22 +16,28 @@ int fb_cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "times", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool json = false;
+	bool json = false, times = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jth", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
+		else if (c == 't')
+			times = true;
 		else if (c == 'h') {
-			printf("Usage: kiln-firstboot status [--json]\n\n"
+			printf("Usage: kiln-firstboot status [--json] [--times]\n\n"
 			       "Print every first-boot step, its state (pending, running, done, failed,\n"
 			       "skipped) and the reason for any failure, from %s/" KILN_STATUS_NAME ".\n"
 			       "A step a newer seed still owes is pending (\"owed: ...\"); the host is ready\n"
 			       "(JSON: \"ready\": true) only when no step owes work and join is over.\n"
 			       "On a MySQL host with backups, the last full and binary-log runs follow\n"
 			       "(" KILN_BACKUP_STATUS_NAME ": time, object, size, or why it failed).\n"
+			       "--times adds each step's timing: when it began (seconds since the kernel\n"
+			       "booted), how long it took and the time of its phases (JSON: started_ms,\n"
+			       "ms and phases, always there).\n"
 			       "Exit 1 when a step or the last run of a backup failed.\n", fb_state_dir());
 			return 0;
 		} else
@@ -63,6 +69,10 @@ int fb_cmd_status(int argc, char **argv)
 		char line[512];
 		status_summary(&s, line, sizeof line);
 		printf("%s\n", line);
+		if (times) {
+			printf("times:\n");
+			status_print_times(&s, stdout);
+		}
 	}
 	bool failed = false;
 	for (size_t i = 0; i < s.n; i++)

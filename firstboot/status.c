@@ -378,15 +378,8 @@ void status_print_with_backups(const struct status *s, const struct status *back
 		s->datasource ? s->datasource : "-");
 	for (size_t i = 0; i < s->n; i++) {
 		const struct step *st = &s->steps[i];
-		fprintf(f, "  %-14s %-8s %s", st->name, step_state_name(st->state), st->reason ? st->reason : "");
-		if (st->ms >= 0) {
-			fprintf(f, "%s[%.1f s", st->reason ? " " : "", (double)st->ms / 1000);
-			for (size_t k = 0; k < st->n_phases; k++)
-				fprintf(f, "%s %s %.1f s", k ? "," : ":", st->phases[k].name,
-					(double)st->phases[k].ms / 1000);
-			fputc(']', f);
-		}
-		fputc('\n', f);
+		fprintf(f, "  %-14s %-8s %s\n", st->name, step_state_name(st->state),
+			st->reason ? st->reason : "");
 	}
 	if (!s->n)
 		fprintf(f, "  (no steps run yet)\n");
@@ -405,6 +398,25 @@ void status_print_with_backups(const struct status *s, const struct status *back
 	}
 	if (!backups->n)
 		fprintf(f, "  (none run yet)\n");
+}
+
+void status_print_times(const struct status *s, FILE *f)
+{
+	fprintf(f, "  %-14s %9s %8s  %s\n", "step", "began at", "took", "phases");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct step *st = &s->steps[i];
+		char at[32] = "-", took[32] = "-";
+		if (st->started_ms >= 0)
+			snprintf(at, sizeof at, "%.1f s", (double)st->started_ms / 1000);
+		if (st->ms >= 0)
+			snprintf(took, sizeof took, "%.1f s", (double)st->ms / 1000);
+		else if (st->started_ms >= 0)
+			snprintf(took, sizeof took, "(runs)");
+		fprintf(f, "  %-14s %9s %8s ", st->name, at, took);
+		for (size_t k = 0; k < st->n_phases; k++)
+			fprintf(f, "%s %s %.1f s", k ? "," : "", st->phases[k].name, (double)st->phases[k].ms / 1000);
+		fputc('\n', f);
+	}
 }
 
 bool status_ready(const struct status *s)

@@ -73,14 +73,16 @@ void status_phase_add(struct status *s, const char *step, const char *phase, int
  * both say this. */
 bool status_ready(const struct status *s);
 /* Human table or JSON. JSON: per step "started_ms" and "ms" (null when not
- * timed) and "phases" ({"name": ms, ...} in the order they ran). The table
- * ends a timed step's line with "[12.3 s: phase 8.1 s, ...]". */
+ * timed) and "phases" ({"name": ms, ...} in the order they ran). */
 void status_print(const struct status *s, FILE *f, bool json);
 /* The same, then the backup runs (KILN_BACKUP_STATUS_NAME, firstboot/backup.h)
  * when backups is not NULL: "backups:" rows with each run's time (UTC), or
  * in JSON a "backups" array of steps. They are no first-boot steps: "ready"
  * does not look at them. */
 void status_print_with_backups(const struct status *s, const struct status *backups, FILE *f, bool json);
+/* The timings as a table: each step, when it began (s since boot), how long
+ * it took ("(runs)" while it runs, "-" untimed) and its phases. */
+void status_print_times(const struct status *s, FILE *f);
 /* One line for the console and /etc/issue, e.g. "kiln: 7/9 steps done, join failed: ..." */
 void status_summary(const struct status *s, char *buf, size_t len);
 #endif
