@@ -88,20 +88,23 @@ int agent_write(const struct agent *a, const char *abs, const void *data, size_t
 	return r;
 }
 
-static int run_for_real(const char *const argv[], const char *in, size_t in_len, char *why, size_t why_len);
+static int run_for_real(const char *const env[], const char *const argv[], const char *in, size_t in_len, char *why,
+			size_t why_len);
 
 int agent_probe(const struct agent *a, const char *const argv[], char *why, size_t why_len)
 {
 	(void)a;
-	return run_for_real(argv, NULL, 0, why, why_len);
+	return run_for_real(NULL, argv, NULL, 0, why, why_len);
 }
 
-int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
-	       size_t why_len)
+static int exec_env(const struct agent *a, const char *const env[], const char *const argv[], const char *in,
+		    size_t in_len, char *why, size_t why_len)
 {
 	if (a->no_services) {
 		struct buf line;
 		buf_init(&line);
+		for (size_t i = 0; env && env[i]; i++)
+			buf_printf(&line, "%s ", env[i]);
 		for (size_t i = 0; argv[i]; i++)
 			buf_printf(&line, "%s%s", i ? " " : "", argv[i]);
 		buf_printf(&line, "%s\n", in ? " <stdin>" : "");
@@ -116,7 +119,18 @@ int agent_exec(const struct agent *a, const char *const argv[], const char *in, 
 		buf_free(&line);
 		return 0;
 	}
-	return run_for_real(argv, in, in_len, why, why_len);
+	return run_for_real(env, argv, in, in_len, why, why_len);
+}
+
+int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
+	       size_t why_len)
+{
+	return exec_env(a, NULL, argv, in, in_len, why, why_len);
+}
+
+int agent_exec_env(const struct agent *a, const char *const env[], const char *const argv[], char *why, size_t why_len)
+{
+	return exec_env(a, env, argv, NULL, 0, why, why_len);
 }
 
 int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv[], const char *in, size_t in_len,
@@ -129,11 +143,13 @@ int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv
 	return 0;
 }
 
-static int run_for_real(const char *const argv[], const char *in, size_t in_len, char *why, size_t why_len)
+static int run_for_real(const char *const env[], const char *const argv[], const char *in, size_t in_len, char *why,
+			size_t why_len)
 {
 	struct buf err;
 	buf_init(&err);
-	int st = in ? spawn_io(argv, in, in_len, NULL, &err, 0) : spawn_capture(argv, NULL, &err, 0);
+	const struct spawn_opts o = { .argv = argv, .env_set = env, .in = in, .in_len = in_len, .err = &err };
+	int st = spawn(&o);
 	int r = 0;
 	if (st != 0) {
 		/* stderr of our helpers holds no secrets (they get them on stdin or from files). */

@@ -78,6 +78,9 @@ int agent_write(const struct agent *a, const char *abs, const void *data, size_t
  * appended to <state>/commands.log instead (tests); argv never holds secrets. */
 int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
 	       size_t why_len);
+/* agent_exec with env ("NAME=value" entries, NULL-terminated) added to the
+ * command's environment; with no_services the log line starts with them. */
+int agent_exec_env(const struct agent *a, const char *const env[], const char *const argv[], char *why, size_t why_len);
 /* agent_exec, and on failure the step's end with "what: why" (its -errno
  * returned): the way a step runs a command it cannot do without. */
 int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv[], const char *in, size_t in_len,

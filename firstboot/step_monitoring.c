@@ -41,14 +41,21 @@
  * step's failure: commands that fail are warnings and the rest goes on. */
 static bool best_effort;
 
-static int run(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
+static int run_env(struct agent *a, const char *const env[], const char *const argv[], const char *in, size_t in_len,
+		   const char *what)
 {
-	if (!best_effort)
-		return agent_exec_or_fail(a, STEP, argv, in, in_len, what);
 	char why[300];
-	if (agent_exec(a, argv, in, in_len, why, sizeof why) < 0)
+	int r = env ? agent_exec_env(a, env, argv, why, sizeof why) : agent_exec(a, argv, in, in_len, why, sizeof why);
+	if (r < 0 && !best_effort)
+		return agent_step_end(a, STEP, r, "%s: %s", what, why);
+	if (r < 0)
 		log_warn("%s: %s", what, why);
 	return 0;
+}
+
+static int run(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
+{
+	return run_env(a, NULL, argv, in, in_len, what);
 }
 
 static const char *need_secret(struct agent *a, const char *name)
@@ -197,9 +204,9 @@ static size_t mon_wants(const struct agent *a, struct unit_want *v)
 	return n;
 }
 
-/* systemctl VERB... followed by every unit of mon_wants. */
-static int systemctl_all(struct agent *a, const char *const verb[], size_t n_verb, const struct unit_want *u, size_t n,
-			 const char *what)
+/* systemctl VERB... followed by every unit of mon_wants (env: added to its environment, or NULL). */
+static int systemctl_all(struct agent *a, const char *const env[], const char *const verb[], size_t n_verb,
+			 const struct unit_want *u, size_t n, const char *what)
 {
 	const char *argv[4 + MON_MAX_UNITS + 1] = { "systemctl" };
 	size_t k = 1;
@@ -208,13 +215,18 @@ static int systemctl_all(struct agent *a, const char *const verb[], size_t n_ver
 	for (size_t i = 0; i < n; i++)
 		argv[k++] = u[i].name;
 	argv[k] = NULL;
-	return run(a, argv, NULL, 0, what);
+	return run_env(a, env, argv, NULL, 0, what);
 }
 
-/* The files the units read, one daemon-reload, then every unit enabled (for
- * later boots) and (re)started so it reads new keys: one systemctl job each,
- * without waiting (monitoring_check has the verdict). enable --no-reload:
- * each enable would otherwise make systemd reload its units again. */
+/* The files the units read, one daemon-reload, then every unit (re)started
+ * so it reads new keys, in one systemctl job without waiting
+ * (monitoring_check has the verdict), and only then enabled for later boots
+ * (the units come up meanwhile). enable --no-reload: each enable would
+ * otherwise make systemd reload its units again. SYSTEMCTL_SKIP_SYSV=1:
+ * Debian's exporter, Prometheus and Alertmanager packages also ship SysV
+ * scripts, and for each such unit systemctl would run systemd-sysv-install
+ * (update-rc.d, perl, twice) to keep /etc/rc?.d in step, for an init
+ * system these images never boot (the native unit wins over the script). */
 static int mon_units(struct agent *a)
 {
 	const struct model *m = a->model;
@@ -234,15 +246,13 @@ static int mon_units(struct agent *a)
 	struct unit_want u[MON_MAX_UNITS];
 	size_t n = mon_wants(a, u);
 	static const char *const enable[] = { "enable", "--no-reload" }, *const restart[] = { "restart", "--no-block" };
+	static const char *const no_sysv[] = { "SYSTEMCTL_SKIP_SYSV=1", NULL };
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
 	agent_phase(a, "daemon-reload");
 	if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
 		return r;
-	agent_phase(a, "enable");
-	if ((r = systemctl_all(a, enable, 2, u, n, "enabling the monitoring units")) < 0)
-		return r;
 	agent_phase(a, "restart");
-	if ((r = systemctl_all(a, restart, 2, u, n, "starting the monitoring units")) < 0)
+	if ((r = systemctl_all(a, NULL, restart, 2, u, n, "starting the monitoring units")) < 0)
 		return r;
 	if (monitoring_is_host(m, h)) {
 		/* a running journal-remote reads a new key only when restarted */
@@ -250,7 +260,8 @@ static int mon_units(struct agent *a)
 		if ((r = run(a, jr, NULL, 0, "restarting systemd-journal-remote")) < 0)
 			return r;
 	}
-	return 0;
+	agent_phase(a, "enable");
+	return systemctl_all(a, no_sysv, enable, 2, u, n, "enabling the monitoring units");
 }
 
 void monitoring_after_failure(struct agent *a)
