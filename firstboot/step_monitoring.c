@@ -6,14 +6,16 @@
  * needs the seed's secrets or the role's services:
  *   mysql       the exporter's option file (0600); on a primary, its MariaDB
  *               account (replicas get it by replication)
- *   minio       MinIO users for metrics (admin:Prometheus) and, with
- *               archive_drops, the archive writer, through the admin API
  *   monitoring  MinIO's bearer token (0600), minted from the metrics user
  *   every host  the metrics conf, kiln-metrics.timer, and the services
- *               enabled and (re)started so they read new keys, all in one
- *               systemctl job without waiting: the step stays "running"
- *               while the later steps go on, and monitoring_check (at the
- *               end of the run) marks it done or failed by the units' state
+ *               (re)started so they read new keys, all in one systemctl job
+ *               without waiting, then enabled for later boots: the step
+ *               stays "running" while the later steps go on, and
+ *               monitoring_check (at the end of the run) marks it done or
+ *               failed by the units' state
+ *   minio       then, while the units come up, MinIO users for metrics
+ *               (admin:Prometheus) and, with archive_drops, the archive
+ *               writer, through the admin API
  * Without monitoring it is skipped. */
 #include "firstboot/agent.h"
 #include "firstboot/metrics.h"
@@ -292,8 +294,6 @@ int step_monitoring(struct agent *a)
 	int r = 0;
 	if (h->role == ROLE_MYSQL && (r = mon_mysql(a)) < 0)
 		return r;
-	if (h->role == ROLE_MINIO && (r = mon_minio(a)) < 0)
-		return r;
 	if (monitoring_is_host(m, h) && model_has_role(m, ROLE_MINIO) && (r = mon_token(a)) < 0)
 		return r;
 	if ((r = mon_units(a)) < 0)
@@ -301,6 +301,12 @@ int step_monitoring(struct agent *a)
 	/* kiln-metrics.timer's first run (5 s after it starts) writes the first metrics */
 	log_info("monitoring: its units started without waiting; checked at the end of the run");
 	a->monitoring_started = true;
+	/* MinIO's users for metrics (its admin API: Argon2 on both sides of each
+	 * call) while the units come up; until the metrics user exists a scrape
+	 * of MinIO is refused, and the next one succeeds. Failing here fails the
+	 * step, the units already started (as after another step's failure). */
+	if (h->role == ROLE_MINIO && (r = mon_minio(a)) < 0)
+		return r;
 	status_set(&a->status, STEP, STEP_RUNNING, "units started; checked once the later steps are over");
 	return agent_save(a);
 }
