@@ -374,7 +374,7 @@ int monitoring_check(struct agent *a)
 		if ((r = agent_exec(a, show, NULL, 0, why, sizeof why)) < 0)
 			return agent_step_end(a, STEP, r, "asking systemd about the monitoring units: %s", why);
 	} else {
-		static const struct unit_wait_opts o = { .timeout_ms = MON_CHECK_TIMEOUT_MS, .settle_ms = 2000, .poll_ms = 1000 };
+		static const struct unit_wait_opts o = { .timeout_ms = MON_CHECK_TIMEOUT_MS, .settle_ms = 2000, .poll_ms = 250 };
 		const struct unit_wait_ops ops = { show_units, now_ms, sleep_ms, NULL };
 		if ((r = unit_wait(&ops, &o, u, n, why, sizeof why)) < 0)
 			return agent_step_end(a, STEP, r, "the monitoring units: %s (see systemctl status, journalctl -u)", why);
