@@ -231,7 +231,12 @@ static int role_minio(struct agent *a)
 
 	const char *mk[] = { "install", "-d", "-o", "minio-user", "-g", "minio-user", "-m", "0750", MINIO_DATA_DIR "/data", NULL };
 	const char *own[] = { "chown", "minio-user:minio-user", MINIO_DATA_DIR, NULL };
-	const char *start[] = { "systemctl", "enable", "--now", "minio.service", NULL };
+	/* Enabled for later boots, started once: restart starts it if it is not
+	 * running and makes a running one read the new environment file (an
+	 * enable --now before it started MinIO only to stop it again).
+	 * --no-reload: the enable only adds the wants link later boots follow;
+	 * its implicit daemon-reload (seconds under TCG) served nothing here. */
+	const char *start[] = { "systemctl", "enable", "--no-reload", "minio.service", NULL };
 	const char *restart[] = { "systemctl", "restart", "minio.service", NULL };
 	agent_phase(a, "data-dir");
 	if ((r = exec_or_fail(a, own, NULL, 0, "chown of the data disk")) < 0 ||
