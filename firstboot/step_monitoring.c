@@ -220,8 +220,48 @@ static int systemctl_all(struct agent *a, const char *const env[], const char *c
 	return run_env(a, env, argv, NULL, 0, what);
 }
 
-/* The files the units read, one daemon-reload, then every unit (re)started
- * so it reads new keys, in one systemctl job without waiting
+/* Whether systemd must reload before the units are (re)started: asked of
+ * systemd itself for every unit this step starts and the services its
+ * timers and socket start (unit_reload_needed). At a first boot the units
+ * were never loaded, so asking loads them from the files identity and this
+ * step wrote, and no reload is due; after a newer seed rewrote the files of
+ * running units, it is. Any doubt (systemctl failing, an answer not
+ * understood) is a reload. */
+static bool reload_needed(struct agent *a, const struct unit_want *u, size_t n)
+{
+	const struct model *m = a->model;
+	const char *argv[2 + 2 * 3 + MON_MAX_UNITS + 3 + 1] = { "systemctl", "show" };
+	static const char *const props[] = { UNIT_RELOAD_PROPS };
+	size_t k = 2, units = 0;
+	for (size_t i = 0; i < sizeof props / sizeof *props; i++) {
+		argv[k++] = "-p";
+		argv[k++] = props[i];
+	}
+	for (size_t i = 0; i < n; i++, units++)
+		argv[k++] = u[i].name;
+	argv[k++] = "kiln-metrics.service", units++;
+	if (monitoring_is_host(m, a->host)) {
+		argv[k++] = "systemd-journal-remote.service", units++;
+		if (m->monitoring.archive_bucket)
+			argv[k++] = "kiln-archive-drops.service", units++;
+	}
+	argv[k] = NULL;
+	struct buf out;
+	buf_init(&out);
+	char why[200] = "";
+	int st = spawn_capture(argv, &out, NULL, 64 << 10);
+	int r = st == 0 ? unit_reload_needed(out.data ? out.data : "", units, why, sizeof why) : -EIO;
+	buf_free(&out);
+	if (r == 0)
+		log_info("monitoring: systemd sees every unit as written: no daemon-reload");
+	else
+		log_info("monitoring: systemctl daemon-reload (%s)", r > 0 ? why : "systemd's answer not understood");
+	return r != 0;
+}
+
+/* The files the units read, a daemon-reload if systemd needs one
+ * (reload_needed; with no_services always, as recorded), then every unit
+ * (re)started so it reads new keys, in one systemctl job without waiting
  * (monitoring_check has the verdict), and only then enabled for later boots
  * (the units come up meanwhile). enable --no-reload: each enable would
  * otherwise make systemd reload its units again. SYSTEMCTL_SKIP_SYSV=1:
@@ -251,7 +291,7 @@ static int mon_units(struct agent *a)
 	static const char *const no_sysv[] = { "SYSTEMCTL_SKIP_SYSV=1", NULL };
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
 	agent_phase(a, "daemon-reload");
-	if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
+	if ((a->no_services || reload_needed(a, u, n)) && (r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
 		return r;
 	agent_phase(a, "restart");
 	if ((r = systemctl_all(a, NULL, restart, 2, u, n, "starting the monitoring units")) < 0)
