@@ -119,7 +119,9 @@ int step_join(struct agent *a)
 	}
 	char why[300];
 	agent_phase(a, "start-app");
-	const char *start[] = { "systemctl", "enable", "--now", "kiln-app.service", NULL };
+	/* --no-reload: the role step's daemon-reload loaded kiln-app.service
+	 * already; enable's own reload would only repeat it */
+	const char *start[] = { "systemctl", "enable", "--no-reload", "--now", "kiln-app.service", NULL };
 	int r = agent_exec(a, start, NULL, 0, why, sizeof why);
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "starting the app: %s", why);

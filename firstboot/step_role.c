@@ -114,7 +114,8 @@ static int mysql_backup(struct agent *a)
 			return agent_step_end(a, STEP, r, "writing %s", p);
 	}
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
-	const char *timers[] = { "systemctl", "enable", "--now", KILN_UNIT_BACKUP_FULL ".timer",
+	/* --no-reload: the daemon-reload just before loaded the new units */
+	const char *timers[] = { "systemctl", "enable", "--no-reload", "--now", KILN_UNIT_BACKUP_FULL ".timer",
 				 KILN_UNIT_BACKUP_BINLOGS ".timer", NULL };
 	const char *first[] = { "systemctl", "start", "--no-block", KILN_UNIT_BACKUP_FULL ".service", NULL };
 	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||

@@ -32,7 +32,7 @@ check_output "db1: one reload, then exporters, journal upload and the metrics ti
 	'^systemctl daemon-reload systemctl restart --no-block prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer SYSTEMCTL_SKIP_SYSV=1 systemctl enable --no-reload prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl show$' \
 	bash -c "cmds '$R' | grep -E '^(SYSTEMCTL_SKIP_SYSV=1 )?systemctl' | tail -4 | tr '\n' ' ' | sed 's/ \$//'"
 check "db1: no systemctl call waits for a monitoring unit" bash -c \
-	"! grep -E '^systemctl (restart|start|enable --now) (prometheus|systemd-journal|kiln-)' '$R/var/lib/kiln/commands.log'"
+	"! grep -E '^systemctl (restart|start|enable (--no-reload )?--now) (prometheus|systemd-journal|kiln-)' '$R/var/lib/kiln/commands.log'"
 check "db1: the rendered files are in place (identity)" test -s "$R/etc/systemd/system/prometheus-mysqld-exporter.service.d/kiln.conf"
 check "db1: host key and certificate from the seed" bash -c "test -s '$R/etc/kiln/tls/host.pem' && test \"\$(stat -c %a '$R/etc/kiln/secrets/host_tls_key')\" = 600"
 check "db1: no Prometheus client key" test ! -e "$R/etc/kiln/secrets/scrape_tls_key"

@@ -117,7 +117,7 @@ SEC() { cat "$S/secrets/$1"; }
 	wait
 ) & peers=$!
 check "app1: join waits for the late peers, proves them, starts the app" run "$R" --join-deadline 90
-check "app1: the app was started after join" grep -q 'systemctl enable --now kiln-app.service' "$R/var/lib/kiln/commands.log"
+check "app1: the app was started after join" grep -q 'systemctl enable --no-reload --now kiln-app.service' "$R/var/lib/kiln/commands.log"
 check_output "app1: rendered env has the peer address and a real secret" "^DB_PASSWORD=\"$(SEC mysql_app_password)\"$" cat "$R/etc/kiln/app.env"
 [ -f "$T/s3.pid" ] && kill "$(cat "$T/s3.pid")" 2>/dev/null
 [ -f "$T/db.pid" ] && kill "$(cat "$T/db.pid")" 2>/dev/null
