@@ -28,6 +28,7 @@ int agent_init(struct agent *a, const char *root)
 	a->state_dir = agent_path(a, KILN_STATE_DIR);
 	a->status_path = path_join(a->state_dir, KILN_STATUS_NAME);
 	a->join_deadline_s = 900;
+	a->paused_ms = -1;
 	int r = mkdir_p(a->state_dir, 0755);
 	if (r < 0)
 		return log_error_errno(r, "creating %s", a->state_dir);
@@ -59,8 +60,16 @@ void agent_free(struct agent *a)
 	memset(a, 0, sizeof *a);
 }
 
+static bool over(const struct step *st)
+{
+	return st && (st->state == STEP_DONE || st->state == STEP_SKIPPED || st->state == STEP_FAILED);
+}
+
 int agent_save(struct agent *a)
 {
+	/* the step being timed is over: its time goes into this write */
+	if (a->timed_step && over(status_step(&a->status, a->timed_step)))
+		agent_time_end(a);
 	int r = status_save(a->status_path, &a->status);
 	if (r < 0)
 		log_error_errno(r, "writing %s", a->status_path);
@@ -79,20 +88,23 @@ int agent_write(const struct agent *a, const char *abs, const void *data, size_t
 	return r;
 }
 
-static int run_for_real(const char *const argv[], const char *in, size_t in_len, char *why, size_t why_len);
+static int run_for_real(const char *const env[], const char *const argv[], const char *in, size_t in_len, char *why,
+			size_t why_len);
 
 int agent_probe(const struct agent *a, const char *const argv[], char *why, size_t why_len)
 {
 	(void)a;
-	return run_for_real(argv, NULL, 0, why, why_len);
+	return run_for_real(NULL, argv, NULL, 0, why, why_len);
 }
 
-int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
-	       size_t why_len)
+static int exec_env(const struct agent *a, const char *const env[], const char *const argv[], const char *in,
+		    size_t in_len, char *why, size_t why_len)
 {
 	if (a->no_services) {
 		struct buf line;
 		buf_init(&line);
+		for (size_t i = 0; env && env[i]; i++)
+			buf_printf(&line, "%s ", env[i]);
 		for (size_t i = 0; argv[i]; i++)
 			buf_printf(&line, "%s%s", i ? " " : "", argv[i]);
 		buf_printf(&line, "%s\n", in ? " <stdin>" : "");
@@ -107,7 +119,18 @@ int agent_exec(const struct agent *a, const char *const argv[], const char *in, 
 		buf_free(&line);
 		return 0;
 	}
-	return run_for_real(argv, in, in_len, why, why_len);
+	return run_for_real(env, argv, in, in_len, why, why_len);
+}
+
+int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
+	       size_t why_len)
+{
+	return exec_env(a, NULL, argv, in, in_len, why, why_len);
+}
+
+int agent_exec_env(const struct agent *a, const char *const env[], const char *const argv[], char *why, size_t why_len)
+{
+	return exec_env(a, env, argv, NULL, 0, why, why_len);
 }
 
 int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv[], const char *in, size_t in_len,
@@ -120,11 +143,13 @@ int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv
 	return 0;
 }
 
-static int run_for_real(const char *const argv[], const char *in, size_t in_len, char *why, size_t why_len)
+static int run_for_real(const char *const env[], const char *const argv[], const char *in, size_t in_len, char *why,
+			size_t why_len)
 {
 	struct buf err;
 	buf_init(&err);
-	int st = in ? spawn_io(argv, in, in_len, NULL, &err, 0) : spawn_capture(argv, NULL, &err, 0);
+	const struct spawn_opts o = { .argv = argv, .env_set = env, .in = in, .in_len = in_len, .err = &err };
+	int st = spawn(&o);
 	int r = 0;
 	if (st != 0) {
 		/* stderr of our helpers holds no secrets (they get them on stdin or from files). */
@@ -173,6 +198,31 @@ const struct seed_file *agent_seed_file(const struct agent *a, const char *name)
 	return NULL;
 }
 
+void agent_phase(struct agent *a, const char *phase)
+{
+	int64_t now = status_clock_ms();
+	if (a->timed_step && a->phase)
+		status_phase_add(&a->status, a->timed_step, a->phase, now - a->phase_t0);
+	a->phase = a->timed_step ? phase : NULL;
+	a->phase_t0 = now;
+}
+
+void agent_time_begin(struct agent *a, const char *step)
+{
+	a->timed_step = step;
+	a->phase = NULL;
+	status_time_begin(&a->status, step, status_clock_ms());
+}
+
+void agent_time_end(struct agent *a)
+{
+	if (!a->timed_step)
+		return;
+	agent_phase(a, NULL);
+	status_time_end(&a->status, a->timed_step, status_clock_ms());
+	a->timed_step = NULL;
+}
+
 int agent_step_end(struct agent *a, const char *step, int r, const char *fmt, ...)
 {
 	char why[512] = "";
@@ -187,7 +237,7 @@ int agent_step_end(struct agent *a, const char *step, int r, const char *fmt, ..
 		log_error("%s: %s", step, why[0] ? why : strerror(-r));
 	} else
 		status_set(&a->status, step, STEP_DONE, why[0] ? "%s" : NULL, why);
-	agent_save(a);
+	agent_save(a);   /* with the step's timing (agent_save) */
 	return r;
 }
 
@@ -217,11 +267,39 @@ void agent_owe(struct agent *a, const char *step, const char *fmt, ...)
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
 	status_set(&a->status, step, STEP_PENDING, "owed: %s", why);
+	/* the timing of a run before this work was owed says nothing of it */
+	status_time_begin(&a->status, step, -1);
+}
+
+/* After a step returned: its timing was ended by the status write that
+ * ended it (agent_save). A step left running (monitoring) keeps a duration
+ * of -1 until its verdict, its phases so far written with the next status
+ * write. */
+static void time_after_run(struct agent *a, const char *name)
+{
+	(void)name;
+	if (!a->timed_step)
+		return;
+	agent_phase(a, NULL);
+	a->timed_step = NULL;
+	a->paused_ms = status_clock_ms();
+}
+
+void agent_time_resume(struct agent *a, const char *step, const char *gap)
+{
+	int64_t now = status_clock_ms();
+	a->timed_step = step;
+	if (a->paused_ms >= 0)
+		status_phase_add(&a->status, step, gap, now - a->paused_ms);
+	a->phase = NULL;
+	a->phase_t0 = now;
 }
 
 int agent_run(struct agent *a, bool early)
 {
+	agent_time_begin(a, "seed");
 	int r = step_seed(a);
+	time_after_run(a, "seed");
 	if (r < 0)
 		return r;
 	agent_checkpoint("seed");
@@ -232,7 +310,10 @@ int agent_run(struct agent *a, bool early)
 		const struct step *st = status_step(&a->status, s->name);
 		if (st && (st->state == STEP_DONE || st->state == STEP_SKIPPED))
 			continue;
-		if ((r = s->run(a)) < 0)
+		agent_time_begin(a, s->name);
+		r = s->run(a);
+		time_after_run(a, s->name);
+		if (r < 0)
 			break;
 		agent_checkpoint(s->name);
 	}

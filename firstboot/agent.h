@@ -28,6 +28,11 @@ struct agent {
 	const struct host *host;   /* this host in model */
 	struct overrides overrides;  /* OVF overrides applied to model (firstboot/overrides.h) */
 	bool monitoring_started;   /* step_monitoring queued its units; monitoring_check owes the verdict */
+	/* Timing (status.h): the step being timed, its open phase and when that began. */
+	const char *timed_step;
+	const char *phase;
+	int64_t phase_t0;
+	int64_t paused_ms;         /* when the last step left running returned (-1: none) */
 };
 
 /* The steps after "seed", in order. Which of them still owe work is the
@@ -73,6 +78,9 @@ int agent_write(const struct agent *a, const char *abs, const void *data, size_t
  * appended to <state>/commands.log instead (tests); argv never holds secrets. */
 int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
 	       size_t why_len);
+/* agent_exec with env ("NAME=value" entries, NULL-terminated) added to the
+ * command's environment; with no_services the log line starts with them. */
+int agent_exec_env(const struct agent *a, const char *const env[], const char *const argv[], char *why, size_t why_len);
 /* agent_exec, and on failure the step's end with "what: why" (its -errno
  * returned): the way a step runs a command it cannot do without. */
 int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv[], const char *in, size_t in_len,
@@ -90,6 +98,19 @@ int agent_open_seed(struct agent *a, const char *data, size_t len, const struct 
 const char *agent_secret(void *agent, const char *name);
 /* Public file carried by the seed (e.g. "ca.pem"), or NULL. */
 const struct seed_file *agent_seed_file(const struct agent *a, const char *name);
+
+/* Timings in the status (status.h): agent_run times every step it runs
+ * (agent_time_begin before, agent_time_end when it is over: in
+ * agent_step_end, or after the step returns); inside a step, agent_phase
+ * closes the open phase (its time added to the step's phases) and opens the
+ * one named (NULL: none). Held in memory, written with the step's next
+ * status write: no write of its own. */
+void agent_time_begin(struct agent *a, const char *step);
+void agent_time_end(struct agent *a);
+void agent_phase(struct agent *a, const char *phase);
+/* Timing a step left running again (its verdict comes later in the run):
+ * the time since it returned is the phase gap (e.g. "later-steps"). */
+void agent_time_resume(struct agent *a, const char *step, const char *gap);
 
 /* Record a step's outcome (and save). Returns r so `return agent_step_end(...)` reads well. */
 int agent_step_end(struct agent *a, const char *step, int r, const char *why_fmt, ...)

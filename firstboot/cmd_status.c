@@ -20,19 +20,22 @@ int fb_cmd_status(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "mysql-socket", required_argument, NULL, 'S' },
+		{ "times", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool json = false;
+	bool json = false, times = false;
 	const char *sock = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jth", opts, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
 		else if (c == 'S')
 			sock = optarg;
+		else if (c == 't')
+			times = true;
 		else if (c == 'h') {
-			printf("Usage: kiln-firstboot status [--json] [--mysql-socket PATH]\n\n"
+			printf("Usage: kiln-firstboot status [--json] [--times] [--mysql-socket PATH]\n\n"
 			       "Print every first-boot step, its state (pending, running, done, failed,\n"
 			       "skipped) and the reason for any failure, from %s/" KILN_STATUS_NAME ".\n"
 			       "A step a newer seed still owes is pending (\"owed: ...\"); the host is ready\n"
@@ -43,6 +46,9 @@ int fb_cmd_status(int argc, char **argv)
 			       "local socket as root, or PATH): the primary, state (replicating,\n"
 			       "connecting, broken), the IO and SQL threads, lag (Seconds_Behind_Master)\n"
 			       "and the last error.\n"
+			       "--times adds each step's timing: when it began (seconds since the kernel\n"
+			       "booted), how long it took and the time of its phases (JSON: started_ms,\n"
+			       "ms and phases, always there).\n"
 			       "Exit 1 when a step or the last run of a backup failed, or the replication\n"
 			       "is broken or cannot be read.\n", fb_state_dir());
 			return 0;
@@ -104,6 +110,10 @@ int fb_cmd_status(int argc, char **argv)
 		char line[512];
 		status_summary(&s, line, sizeof line);
 		printf("%s\n", line);
+		if (times) {
+			printf("times:\n");
+			status_print_times(&s, stdout);
+		}
 	}
 	bool failed = false;
 	for (size_t i = 0; i < s.n; i++)

@@ -210,13 +210,17 @@ int role_app(struct agent *a)
 		return agent_step_end(a, STEP, -EINVAL, "the app's %s cannot be written into a systemd unit",
 				      m->roles.app.type == APP_CONTAINER ? "image" : "command line");
 	char why[300] = "", note[200] = "";
+	agent_phase(a, "tls");
 	int r = app_tls(a, why, sizeof why);
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "making a self-signed certificate: %s", why);
+	agent_phase(a, "config");
 	if ((r = nginx_site(a)) < 0 || (r = app_env(a)) < 0)
 		return r;
+	agent_phase(a, "image");
 	if (m->roles.app.type == APP_CONTAINER && (r = app_image_get(a, note, sizeof note)) < 0)
 		return r;
+	agent_phase(a, "units");
 
 	struct buf b;
 	buf_init(&b);
@@ -229,6 +233,7 @@ int role_app(struct agent *a)
 	const char *nginx[] = { "systemctl", "restart", "nginx.service", NULL };
 	if ((r = agent_exec(a, reload, NULL, 0, why, sizeof why)) < 0)
 		return agent_step_end(a, STEP, r, "systemctl daemon-reload: %s", why);
+	agent_phase(a, "restart-nginx");
 	if ((r = agent_exec(a, nginx, NULL, 0, why, sizeof why)) < 0)
 		return agent_step_end(a, STEP, r, "starting nginx: %s", why);
 	return agent_step_end(a, STEP, 0, "nginx serving TLS%s; app starts after join", note);

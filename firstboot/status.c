@@ -48,7 +48,9 @@ static struct step *step_add(struct status *s, const char *name)
 {
 	s->steps = xgrow(s->steps, &s->cap, s->n + 1, sizeof *s->steps);
 	struct step *st = &s->steps[s->n++];
+	memset(st, 0, sizeof *st);
 	st->name = xstrdup(name);
+	st->started_ms = st->ms = -1;
 	return st;
 }
 
@@ -76,6 +78,64 @@ bool status_done(const struct status *s, const char *name)
 		if (!strcmp(s->steps[i].name, name))
 			return s->steps[i].state == STEP_DONE;
 	return false;
+}
+
+int64_t status_clock_ms(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_BOOTTIME, &t) < 0)
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void status_time_begin(struct status *s, const char *name, int64_t now_ms)
+{
+	struct step *st = status_step(s, name);
+	if (!st)
+		st = step_add(s, name);
+	st->started_ms = now_ms;
+	st->ms = -1;
+	st->n_phases = 0;
+}
+
+void status_time_end(struct status *s, const char *name, int64_t now_ms)
+{
+	struct step *st = status_step(s, name);
+	if (st && st->started_ms >= 0)
+		st->ms = now_ms >= st->started_ms ? now_ms - st->started_ms : 0;
+}
+
+void status_phase_add(struct status *s, const char *step, const char *phase, int64_t ms)
+{
+	struct step *st = status_step(s, step);
+	if (!st || ms < 0)
+		return;
+	if (strlen(phase) >= STATUS_PHASE_NAME)
+		phase = "other";
+	for (size_t i = 0; i < st->n_phases; i++)
+		if (!strcmp(st->phases[i].name, phase)) {
+			st->phases[i].ms += ms;
+			return;
+		}
+	if (st->n_phases == STATUS_MAX_PHASES) {
+		/* the last slot becomes "other", holding what does not fit */
+		struct step_phase *o = &st->phases[STATUS_MAX_PHASES - 1];
+		if (strcmp(o->name, "other"))
+			snprintf(o->name, sizeof o->name, "other");
+		o->ms += ms;
+		return;
+	}
+	struct step_phase *p = &st->phases[st->n_phases++];
+	snprintf(p->name, sizeof p->name, "%s", phase);
+	p->ms = ms;
+}
+
+static void ms_json(struct buf *b, int64_t ms)
+{
+	if (ms < 0)
+		buf_puts(b, "null");
+	else
+		buf_printf(b, "%" PRId64, ms);
 }
 
 static void steps_json(const struct status *s, struct buf *b, const char *indent);
@@ -118,7 +178,17 @@ static void steps_json(const struct status *s, struct buf *b, const char *indent
 			json_str(b, st->reason);
 		else
 			buf_puts(b, "null");
-		buf_putc(b, '}');
+		buf_puts(b, ", \"started_ms\": ");
+		ms_json(b, st->started_ms);
+		buf_puts(b, ", \"ms\": ");
+		ms_json(b, st->ms);
+		buf_puts(b, ", \"phases\": {");
+		for (size_t k = 0; k < st->n_phases; k++) {
+			buf_puts(b, k ? ", " : "");
+			json_str(b, st->phases[k].name);
+			buf_printf(b, ": %" PRId64, st->phases[k].ms);
+		}
+		buf_puts(b, "}}");
 	}
 }
 
@@ -145,17 +215,66 @@ static bool scalar_is_null(yaml_node_t *n)
 	       !strcmp((const char *)n->data.scalar.value, "null");
 }
 
+/* A duration or time in ms: a plain integer, or null (-1). */
+static int parse_ms(yaml_node_t *n, int64_t *out)
+{
+	uint64_t v;
+	if (scalar_is_null(n)) {
+		*out = -1;
+		return 0;
+	}
+	if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+	    parse_u64((const char *)n->data.scalar.value, 0, INT64_MAX, &v) < 0)
+		return -EBADMSG;
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* "phases": {"name": ms, ...} */
+static int parse_phases(yaml_document_t *d, yaml_node_t *n, struct step_phase *ph, size_t *n_ph)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return -EBADMSG;
+	*n_ph = 0;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		const char *k = scalar(d, yaml_document_get_node(d, p->key));
+		int64_t ms;
+		if (!k || !*k || strlen(k) >= STATUS_PHASE_NAME || *n_ph == STATUS_MAX_PHASES ||
+		    parse_ms(yaml_document_get_node(d, p->value), &ms) < 0 || ms < 0)
+			return -EBADMSG;
+		for (size_t i = 0; i < *n_ph; i++)
+			if (!strcmp(ph[i].name, k))
+				return -EBADMSG;   /* a phase named twice */
+		snprintf(ph[*n_ph].name, sizeof ph[*n_ph].name, "%s", k);
+		ph[(*n_ph)++].ms = ms;
+	}
+	return 0;
+}
+
 static int parse_step(yaml_document_t *d, yaml_node_t *n, struct status *s)
 {
 	if (n->type != YAML_MAPPING_NODE)
 		return -EBADMSG;
 	const char *name = NULL, *state = NULL, *reason = NULL, *updated = NULL;
+	int64_t started_ms = -1, ms = -1;
+	struct step_phase ph[STATUS_MAX_PHASES];
+	size_t n_ph = 0;
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		const char *k = scalar(d, yaml_document_get_node(d, p->key));
 		yaml_node_t *vn = yaml_document_get_node(d, p->value);
+		if (k && !strcmp(k, "phases")) {
+			if (!vn || parse_phases(d, vn, ph, &n_ph) < 0)
+				return -EBADMSG;
+			continue;
+		}
 		const char *v = scalar(d, vn);
 		if (!k || !v)
 			return -EBADMSG;
+		if (!strcmp(k, "started_ms") || !strcmp(k, "ms")) {
+			if (parse_ms(vn, !strcmp(k, "ms") ? &ms : &started_ms) < 0)
+				return -EBADMSG;
+			continue;
+		}
 		if (!strcmp(k, "name"))
 			name = v;
 		else if (!strcmp(k, "state"))
@@ -178,6 +297,10 @@ static int parse_step(yaml_document_t *d, yaml_node_t *n, struct status *s)
 	if (updated && parse_u64(updated, 0, INT64_MAX, &t) < 0)
 		return -EBADMSG;
 	x->updated = (int64_t)t;
+	x->started_ms = started_ms;
+	x->ms = ms;
+	memcpy(x->phases, ph, n_ph * sizeof *ph);
+	x->n_phases = n_ph;
 	return 0;
 }
 
@@ -291,6 +414,25 @@ static void print_backups(const struct status *backups, FILE *f)
 	}
 	if (!backups->n)
 		fprintf(f, "  (none run yet)\n");
+}
+
+void status_print_times(const struct status *s, FILE *f)
+{
+	fprintf(f, "  %-14s %9s %8s  %s\n", "step", "began at", "took", "phases");
+	for (size_t i = 0; i < s->n; i++) {
+		const struct step *st = &s->steps[i];
+		char at[32] = "-", took[32] = "-";
+		if (st->started_ms >= 0)
+			snprintf(at, sizeof at, "%.1f s", (double)st->started_ms / 1000);
+		if (st->ms >= 0)
+			snprintf(took, sizeof took, "%.1f s", (double)st->ms / 1000);
+		else if (st->started_ms >= 0)
+			snprintf(took, sizeof took, "(runs)");
+		fprintf(f, "  %-14s %9s %8s ", st->name, at, took);
+		for (size_t k = 0; k < st->n_phases; k++)
+			fprintf(f, "%s %s %.1f s", k ? "," : "", st->phases[k].name, (double)st->phases[k].ms / 1000);
+		fputc('\n', f);
+	}
 }
 
 bool status_ready(const struct status *s)

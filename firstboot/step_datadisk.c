@@ -99,12 +99,14 @@ int step_datadisk(struct agent *a)
 		return r;
 	}
 	bool formatted = c.needs_format;
+	agent_phase(a, "format");
 	if (c.needs_format && (r = datadisk_format(c.dev)) < 0) {
 		r = agent_step_end(a, step, r, "formatting %s failed", c.dev);
 		datadisk_choice_free(&c);
 		return r;
 	}
 	char why_fstab[200];
+	agent_phase(a, "mount");
 	r = fstab_add(a, mnt, why_fstab, sizeof why_fstab);
 	if (r < 0) {
 		datadisk_choice_free(&c);

@@ -32,6 +32,7 @@ int step_identity(struct agent *a)
 {
 	const char *step = "identity";
 	struct rendered_files f = { 0 };
+	agent_phase(a, "files");
 	int r = render_host(a->model, a->host, &f);
 	if (r < 0)
 		return agent_step_end(a, step, r, "rendering this host's files failed");
@@ -49,9 +50,11 @@ int step_identity(struct agent *a)
 	/* The firewall goes live now; networkd picks its files up at start, or
 	 * on reload when it is already running (EC2: the seed came over DHCP). */
 	const char *nft[] = { "nft", "-f", "/etc/nftables.conf", NULL };
+	agent_phase(a, "firewall");
 	r = agent_exec(a, nft, NULL, 0, why, sizeof why);
 	if (r < 0)
 		return agent_step_end(a, step, r, "loading the firewall: %s", why);
+	agent_phase(a, "network-reload");
 	const char *reload[] = { "networkctl", "reload", NULL };
 	if (agent_exec(a, reload, NULL, 0, why, sizeof why) < 0)
 		log_debug("networkctl reload: %s (networkd not running yet is fine)", why);

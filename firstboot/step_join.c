@@ -100,6 +100,7 @@ int step_join(struct agent *a)
 		if (!is_db && p->role != ROLE_MINIO)
 			continue;
 		unsigned backoff = 1;
+		agent_phase(a, is_db ? "wait-mysql" : "wait-minio");
 		for (;;) {
 			char why[300] = "";
 			int r = is_db ? probe_mysql(a, p, why, sizeof why) : probe_s3(a, p, why, sizeof why);
@@ -117,7 +118,10 @@ int step_join(struct agent *a)
 		}
 	}
 	char why[300];
-	const char *start[] = { "systemctl", "enable", "--now", "kiln-app.service", NULL };
+	agent_phase(a, "start-app");
+	/* --no-reload: the role step's daemon-reload loaded kiln-app.service
+	 * already; enable's own reload would only repeat it */
+	const char *start[] = { "systemctl", "enable", "--no-reload", "--now", "kiln-app.service", NULL };
 	int r = agent_exec(a, start, NULL, 0, why, sizeof why);
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "starting the app: %s", why);

@@ -6,14 +6,16 @@
  * needs the seed's secrets or the role's services:
  *   mysql       the exporter's option file (0600); on a primary, its MariaDB
  *               account (replicas get it by replication)
- *   minio       MinIO users for metrics (admin:Prometheus) and, with
- *               archive_drops, the archive writer, through the admin API
  *   monitoring  MinIO's bearer token (0600), minted from the metrics user
  *   every host  the metrics conf, kiln-metrics.timer, and the services
- *               enabled and (re)started so they read new keys, all in one
- *               systemctl job without waiting: the step stays "running"
- *               while the later steps go on, and monitoring_check (at the
- *               end of the run) marks it done or failed by the units' state
+ *               (re)started so they read new keys, all in one systemctl job
+ *               without waiting, then enabled for later boots: the step
+ *               stays "running" while the later steps go on, and
+ *               monitoring_check (at the end of the run) marks it done or
+ *               failed by the units' state
+ *   minio       then, while the units come up, MinIO users for metrics
+ *               (admin:Prometheus) and, with archive_drops, the archive
+ *               writer, through the admin API
  * Without monitoring it is skipped. */
 #include "firstboot/agent.h"
 #include "firstboot/metrics.h"
@@ -41,14 +43,21 @@
  * step's failure: commands that fail are warnings and the rest goes on. */
 static bool best_effort;
 
-static int run(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
+static int run_env(struct agent *a, const char *const env[], const char *const argv[], const char *in, size_t in_len,
+		   const char *what)
 {
-	if (!best_effort)
-		return agent_exec_or_fail(a, STEP, argv, in, in_len, what);
 	char why[300];
-	if (agent_exec(a, argv, in, in_len, why, sizeof why) < 0)
+	int r = env ? agent_exec_env(a, env, argv, why, sizeof why) : agent_exec(a, argv, in, in_len, why, sizeof why);
+	if (r < 0 && !best_effort)
+		return agent_step_end(a, STEP, r, "%s: %s", what, why);
+	if (r < 0)
 		log_warn("%s: %s", what, why);
 	return 0;
+}
+
+static int run(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
+{
+	return run_env(a, NULL, argv, in, in_len, what);
 }
 
 static const char *need_secret(struct agent *a, const char *name)
@@ -74,6 +83,7 @@ static int mon_mysql(struct agent *a)
 		return agent_step_end(a, STEP, r, "writing " MON_MYSQLD_CNF);
 	if (a->host->replica_of)
 		return 0;   /* the account comes from the primary */
+	agent_phase(a, "exporter-account");
 	if ((r = monitoring_exporter_sql(a->model->roles.mysql.engine, pw, &b)) < 0) {
 		buf_wipe(&b);
 		return agent_step_end(a, STEP, r, "mysql_exporter_password is not a generated password");
@@ -100,6 +110,7 @@ static int mon_minio(struct agent *a)
 			     MON_PORT_MINIO);
 	struct minio_admin adm = { .endpoint = ep, .root_user = user, .root_password = pw };
 	struct buf doc;
+	agent_phase(a, "minio-users");
 	buf_init(&doc);
 	monitoring_metrics_policy(&doc);
 	int r = minio_register_user(&adm, MON_MINIO_POLICY, doc.data, mak, msk, why, sizeof why);
@@ -130,6 +141,7 @@ static int mon_token(struct agent *a)
 		return -ENOKEY;
 	struct buf b;
 	buf_init(&b);
+	agent_phase(a, "token");
 	int r = minio_token(ak, sk, (int64_t)time(NULL), &b);
 	if (r == 0)
 		r = agent_write(a, MON_MINIO_TOKEN, b.data, b.len, 0600);
@@ -194,9 +206,9 @@ static size_t mon_wants(const struct agent *a, struct unit_want *v)
 	return n;
 }
 
-/* systemctl VERB... followed by every unit of mon_wants. */
-static int systemctl_all(struct agent *a, const char *const verb[], size_t n_verb, const struct unit_want *u, size_t n,
-			 const char *what)
+/* systemctl VERB... followed by every unit of mon_wants (env: added to its environment, or NULL). */
+static int systemctl_all(struct agent *a, const char *const env[], const char *const verb[], size_t n_verb,
+			 const struct unit_want *u, size_t n, const char *what)
 {
 	const char *argv[4 + MON_MAX_UNITS + 1] = { "systemctl" };
 	size_t k = 1;
@@ -205,13 +217,58 @@ static int systemctl_all(struct agent *a, const char *const verb[], size_t n_ver
 	for (size_t i = 0; i < n; i++)
 		argv[k++] = u[i].name;
 	argv[k] = NULL;
-	return run(a, argv, NULL, 0, what);
+	return run_env(a, env, argv, NULL, 0, what);
 }
 
-/* The files the units read, one daemon-reload, then every unit enabled (for
- * later boots) and (re)started so it reads new keys: one systemctl job each,
- * without waiting (monitoring_check has the verdict). enable --no-reload:
- * each enable would otherwise make systemd reload its units again. */
+/* Whether systemd must reload before the units are (re)started: asked of
+ * systemd itself for every unit this step starts and the services its
+ * timers and socket start (unit_reload_needed). At a first boot the units
+ * were never loaded, so asking loads them from the files identity and this
+ * step wrote, and no reload is due; after a newer seed rewrote the files of
+ * running units, it is. Any doubt (systemctl failing, an answer not
+ * understood) is a reload. */
+static bool reload_needed(struct agent *a, const struct unit_want *u, size_t n)
+{
+	const struct model *m = a->model;
+	const char *argv[2 + 2 * 3 + MON_MAX_UNITS + 3 + 1] = { "systemctl", "show" };
+	static const char *const props[] = { UNIT_RELOAD_PROPS };
+	size_t k = 2, units = 0;
+	for (size_t i = 0; i < sizeof props / sizeof *props; i++) {
+		argv[k++] = "-p";
+		argv[k++] = props[i];
+	}
+	for (size_t i = 0; i < n; i++, units++)
+		argv[k++] = u[i].name;
+	argv[k++] = "kiln-metrics.service", units++;
+	if (monitoring_is_host(m, a->host)) {
+		argv[k++] = "systemd-journal-remote.service", units++;
+		if (m->monitoring.archive_bucket)
+			argv[k++] = "kiln-archive-drops.service", units++;
+	}
+	argv[k] = NULL;
+	struct buf out;
+	buf_init(&out);
+	char why[200] = "";
+	int st = spawn_capture(argv, &out, NULL, 64 << 10);
+	int r = st == 0 ? unit_reload_needed(out.data ? out.data : "", units, why, sizeof why) : -EIO;
+	buf_free(&out);
+	if (r == 0)
+		log_info("monitoring: systemd sees every unit as written: no daemon-reload");
+	else
+		log_info("monitoring: systemctl daemon-reload (%s)", r > 0 ? why : "systemd's answer not understood");
+	return r != 0;
+}
+
+/* The files the units read, a daemon-reload if systemd needs one
+ * (reload_needed; with no_services always, as recorded), then every unit
+ * (re)started so it reads new keys, in one systemctl job without waiting
+ * (monitoring_check has the verdict), and only then enabled for later boots
+ * (the units come up meanwhile). enable --no-reload: each enable would
+ * otherwise make systemd reload its units again. SYSTEMCTL_SKIP_SYSV=1:
+ * Debian's exporter, Prometheus and Alertmanager packages also ship SysV
+ * scripts, and for each such unit systemctl would run systemd-sysv-install
+ * (update-rc.d, perl, twice) to keep /etc/rc?.d in step, for an init
+ * system these images never boot (the native unit wins over the script). */
 static int mon_units(struct agent *a)
 {
 	const struct model *m = a->model;
@@ -219,6 +276,7 @@ static int mon_units(struct agent *a)
 	struct buf b;
 	int r;
 	buf_init(&b);
+	agent_phase(a, "files");
 	metrics_conf_render(m, h, &b);
 	if ((r = write_text(a, MON_METRICS_CONF, &b, 0644)) < 0)
 		return r;
@@ -230,10 +288,13 @@ static int mon_units(struct agent *a)
 	struct unit_want u[MON_MAX_UNITS];
 	size_t n = mon_wants(a, u);
 	static const char *const enable[] = { "enable", "--no-reload" }, *const restart[] = { "restart", "--no-block" };
+	static const char *const no_sysv[] = { "SYSTEMCTL_SKIP_SYSV=1", NULL };
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
-	if ((r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
-	    (r = systemctl_all(a, enable, 2, u, n, "enabling the monitoring units")) < 0 ||
-	    (r = systemctl_all(a, restart, 2, u, n, "starting the monitoring units")) < 0)
+	agent_phase(a, "daemon-reload");
+	if ((a->no_services || reload_needed(a, u, n)) && (r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
+		return r;
+	agent_phase(a, "restart");
+	if ((r = systemctl_all(a, NULL, restart, 2, u, n, "starting the monitoring units")) < 0)
 		return r;
 	if (monitoring_is_host(m, h)) {
 		/* a running journal-remote reads a new key only when restarted */
@@ -241,7 +302,8 @@ static int mon_units(struct agent *a)
 		if ((r = run(a, jr, NULL, 0, "restarting systemd-journal-remote")) < 0)
 			return r;
 	}
-	return 0;
+	agent_phase(a, "enable");
+	return systemctl_all(a, no_sysv, enable, 2, u, n, "enabling the monitoring units");
 }
 
 void monitoring_after_failure(struct agent *a)
@@ -272,8 +334,6 @@ int step_monitoring(struct agent *a)
 	int r = 0;
 	if (h->role == ROLE_MYSQL && (r = mon_mysql(a)) < 0)
 		return r;
-	if (h->role == ROLE_MINIO && (r = mon_minio(a)) < 0)
-		return r;
 	if (monitoring_is_host(m, h) && model_has_role(m, ROLE_MINIO) && (r = mon_token(a)) < 0)
 		return r;
 	if ((r = mon_units(a)) < 0)
@@ -281,6 +341,12 @@ int step_monitoring(struct agent *a)
 	/* kiln-metrics.timer's first run (5 s after it starts) writes the first metrics */
 	log_info("monitoring: its units started without waiting; checked at the end of the run");
 	a->monitoring_started = true;
+	/* MinIO's users for metrics (its admin API: Argon2 on both sides of each
+	 * call) while the units come up; until the metrics user exists a scrape
+	 * of MinIO is refused, and the next one succeeds. Failing here fails the
+	 * step, the units already started (as after another step's failure). */
+	if (h->role == ROLE_MINIO && (r = mon_minio(a)) < 0)
+		return r;
 	status_set(&a->status, STEP, STEP_RUNNING, "units started; checked once the later steps are over");
 	return agent_save(a);
 }
@@ -339,6 +405,8 @@ int monitoring_check(struct agent *a)
 	size_t n = mon_wants(a, u);
 	char why[400] = "";
 	int r = 0;
+	agent_time_resume(a, STEP, "later-steps");
+	agent_phase(a, "check");
 	log_info("monitoring: checking its %zu units", n);
 	if (a->no_services) {
 		/* no systemd to ask: the command recorded, the units taken as up */
@@ -346,7 +414,7 @@ int monitoring_check(struct agent *a)
 		if ((r = agent_exec(a, show, NULL, 0, why, sizeof why)) < 0)
 			return agent_step_end(a, STEP, r, "asking systemd about the monitoring units: %s", why);
 	} else {
-		static const struct unit_wait_opts o = { .timeout_ms = MON_CHECK_TIMEOUT_MS, .settle_ms = 2000, .poll_ms = 1000 };
+		static const struct unit_wait_opts o = { .timeout_ms = MON_CHECK_TIMEOUT_MS, .settle_ms = 2000, .poll_ms = 250 };
 		const struct unit_wait_ops ops = { show_units, now_ms, sleep_ms, NULL };
 		if ((r = unit_wait(&ops, &o, u, n, why, sizeof why)) < 0)
 			return agent_step_end(a, STEP, r, "the monitoring units: %s (see systemctl status, journalctl -u)", why);

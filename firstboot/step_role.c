@@ -116,7 +116,8 @@ static int mysql_backup(struct agent *a)
 			return agent_step_end(a, STEP, r, "writing %s", p);
 	}
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
-	const char *timers[] = { "systemctl", "enable", "--now", KILN_UNIT_BACKUP_FULL ".timer",
+	/* --no-reload: the daemon-reload just before loaded the new units */
+	const char *timers[] = { "systemctl", "enable", "--no-reload", "--now", KILN_UNIT_BACKUP_FULL ".timer",
 				 KILN_UNIT_BACKUP_BINLOGS ".timer", NULL };
 	const char *first[] = { "systemctl", "start", "--no-block", KILN_UNIT_BACKUP_FULL ".service", NULL };
 	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
@@ -214,6 +215,7 @@ static int role_mysql(struct agent *a)
 	const struct mysql_engine_info *eng = mysql_engine_of(m->roles.mysql.engine);
 	struct buf b;
 	buf_init(&b);
+	agent_phase(a, "config");
 	int r = mysql_render_cnf(m, h, &b);
 	if (r == 0)
 		r = agent_write(a, eng->cnf_path, b.data, b.len, 0644);
@@ -221,6 +223,7 @@ static int role_mysql(struct agent *a)
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "writing the %s configuration", eng->product);
 	/* Before initialising: the configuration names the certificate. */
+	agent_phase(a, "tls");
 	if (m->roles.mysql.tls && (r = mysql_tls(a)) < 0)
 		return r;
 
@@ -230,6 +233,7 @@ static int role_mysql(struct agent *a)
 	free(sysdb);
 	if (fresh) {
 		const char *chown[] = { "chown", "mysql:mysql", "/var/lib/mysql", NULL };
+		agent_phase(a, "init-datadir");
 		if (m->roles.mysql.engine == MYSQL_ENGINE_MYSQL)
 			drop_lost_found(a);
 		if ((r = exec_or_fail(a, chown, NULL, 0, "chown of the datadir")) < 0 ||
@@ -242,6 +246,7 @@ static int role_mysql(struct agent *a)
 	 * never over a database (firstboot/backup.h) */
 	bool restoring = backup_on_host(m, h) && m->backup.restore;
 	if (restoring) {
+		agent_phase(a, "restore");
 		buf_init(&b);
 		backup_conf_render(m, h, &b);
 		r = agent_write(a, KILN_BACKUP_CONF, b.data, b.len, 0644);
@@ -255,9 +260,11 @@ static int role_mysql(struct agent *a)
 	}
 	const char *restart[] = { "systemctl", "restart", eng->service, NULL };
 	_cleanup_free_ char *starting = xasprintf("starting %s", eng->product);
+	agent_phase(a, "restart-server");
 	if ((r = exec_or_fail(a, restart, NULL, 0, starting)) < 0)
 		return r;
 
+	agent_phase(a, "setup-sql");
 	buf_init(&b);
 	r = mysql_render_setup_sql(m, h, agent_secret, a, &b);
 	if (r < 0) {
@@ -271,6 +278,8 @@ static int role_mysql(struct agent *a)
 	if (r < 0)
 		return r;
 	bool cloned = false;
+	if (h->replica_of)
+		agent_phase(a, "replica");
 	if (h->replica_of && (r = mysql_replica(a, client, &cloned)) < 0)
 		return r;
 	if (!h->replica_of) {
@@ -279,6 +288,7 @@ static int role_mysql(struct agent *a)
 		if (unlink(rc) < 0 && errno != ENOENT)
 			log_warn("removing %s: %s", rc, strerror(errno));
 	}
+	agent_phase(a, "backup-units");
 	if (backup_on_host(m, h) && (r = mysql_backup(a)) < 0)
 		return r;
 	_cleanup_free_ char *what = h->replica_of ? xasprintf("replicating from %s%s", h->replica_of,
@@ -326,6 +336,7 @@ static int role_minio(struct agent *a)
 	const struct model *m = a->model;
 	struct buf b;
 	buf_init(&b);
+	agent_phase(a, "config");
 	int r = minio_render_env(m, a->host, agent_secret, a, &b);
 	if (r == 0)
 		r = agent_write(a, MINIO_ENV_FILE, b.data, b.len, 0600);
@@ -335,19 +346,32 @@ static int role_minio(struct agent *a)
 
 	const char *mk[] = { "install", "-d", "-o", "minio-user", "-g", "minio-user", "-m", "0750", MINIO_DATA_DIR "/data", NULL };
 	const char *own[] = { "chown", "minio-user:minio-user", MINIO_DATA_DIR, NULL };
-	const char *start[] = { "systemctl", "enable", "--now", "minio.service", NULL };
+	/* Enabled for later boots, started once: restart starts it if it is not
+	 * running and makes a running one read the new environment file (an
+	 * enable --now before it started MinIO only to stop it again).
+	 * --no-reload: the enable only adds the wants link later boots follow;
+	 * its implicit daemon-reload (seconds under TCG) served nothing here. */
+	const char *start[] = { "systemctl", "enable", "--no-reload", "minio.service", NULL };
 	const char *restart[] = { "systemctl", "restart", "minio.service", NULL };
+	agent_phase(a, "data-dir");
 	if ((r = exec_or_fail(a, own, NULL, 0, "chown of the data disk")) < 0 ||
-	    (r = exec_or_fail(a, mk, NULL, 0, "creating the MinIO data directory")) < 0 ||
-	    (r = exec_or_fail(a, start, NULL, 0, "enabling MinIO")) < 0 ||
-	    (r = exec_or_fail(a, restart, NULL, 0, "starting MinIO")) < 0)
+	    (r = exec_or_fail(a, mk, NULL, 0, "creating the MinIO data directory")) < 0)
+		return r;
+	agent_phase(a, "enable");
+	if ((r = exec_or_fail(a, start, NULL, 0, "enabling MinIO")) < 0)
+		return r;
+	agent_phase(a, "restart-server");
+	if ((r = exec_or_fail(a, restart, NULL, 0, "starting MinIO")) < 0)
 		return r;
 
 	char *ep = local_endpoint(a->host);
+	agent_phase(a, "wait-live");
 	if (!a->no_services) {
-		time_t end = time(NULL) + 120;
-		while (!minio_live(ep) && time(NULL) < end)
-			sleep(1);
+		/* asked every 200 ms: MinIO is up a fraction of a second after it listens */
+		int64_t end = status_clock_ms() + 120000;
+		const struct timespec poll = { 0, 200 * 1000000L };
+		while (!minio_live(ep) && status_clock_ms() < end)
+			nanosleep(&poll, NULL);
 		if (!minio_live(ep)) {
 			r = agent_step_end(a, STEP, -ETIMEDOUT, "MinIO did not answer %s/minio/health/live within 120 s", ep);
 			free(ep);
@@ -355,6 +379,7 @@ static int role_minio(struct agent *a)
 		}
 	}
 	char why[400] = "";
+	agent_phase(a, "buckets-users");
 	r = a->no_services ? 0 : minio_setup(m, ep, agent_secret, a, why, sizeof why);
 	free(ep);
 	if (r < 0)

@@ -121,6 +121,7 @@ int step_seed(struct agent *a)
 	char *stored_ovr = path_join(a->state_dir, "overrides");
 	char why[600] = "";
 	size_t len = 0;
+	agent_phase(a, "image-facts");
 	int r = load_image_facts(a, &op, &rk, &deployment, why, sizeof why);
 	if (r < 0)
 		goto out;
@@ -136,6 +137,7 @@ int step_seed(struct agent *a)
 	/* A fresh seed from the datasource wins; the stored one covers reboots
 	 * where the datasource is gone (ISO detached) or slow. */
 	struct ds_result ds;
+	agent_phase(a, "datasource");
 	if (datasource_fetch(&a->ds, &ds) == 0) {
 		data = xstrndup(ds.seed.data ? ds.seed.data : "", ds.seed.len);
 		len = ds.seed.len;
@@ -159,6 +161,7 @@ int step_seed(struct agent *a)
 	}
 	const char *source = a->status.datasource ? a->status.datasource : "stored seed";
 
+	agent_phase(a, "open");
 	r = agent_open_seed(a, data, len, &op, rk, deployment, a->status.seed_serial);
 	if (r < 0) {
 		snprintf(why, sizeof why, "seed from %s refused: %s", source, seed_strerror(r));
@@ -180,6 +183,7 @@ int step_seed(struct agent *a)
 	bool overrides_changed = !overrides_equal(&a->overrides, &last);
 	bool is_new = a->seed.serial > a->status.seed_serial;
 
+	agent_phase(a, "record");
 	/* The order below is what makes an interruption anywhere safe. */
 	if (is_new) {
 		/* 1. The seed itself first: a recorded serial always has its seed at hand. */

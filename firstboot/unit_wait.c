@@ -147,3 +147,74 @@ int unit_wait(const struct unit_wait_ops *ops, const struct unit_wait_opts *o, c
 		ops->sleep_ms(ops->ud, o->poll_ms);
 	}
 }
+
+struct reload_block {
+	char id[128], load[24];
+	bool stale;
+	unsigned seen;
+};
+
+/* A block is over: its verdict (the first unit that needs a reload names it). */
+static int reload_verdict(const struct reload_block *b, int need, char *why, size_t why_len)
+{
+	if (b->seen != 3)
+		return -EBADMSG;
+	if (need)
+		return need;
+	if (strcmp(b->load, "loaded")) {
+		snprintf(why, why_len, "%s is %s", b->id[0] ? b->id : "a unit", b->load);
+		return 1;
+	}
+	if (b->stale) {
+		snprintf(why, why_len, "%s changed on disk since systemd loaded it", b->id[0] ? b->id : "a unit");
+		return 1;
+	}
+	return 0;
+}
+
+int unit_reload_needed(const char *text, size_t n, char *why, size_t why_len)
+{
+	size_t blocks = 0;
+	bool in_block = false;
+	int need = 0;
+	struct reload_block b;
+	for (const char *p = text;;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (len == 0 && in_block) {
+			if ((need = reload_verdict(&b, need, why, why_len)) < 0)
+				return need;
+			in_block = false;
+		} else if (len) {
+			if (!in_block) {
+				if (blocks == n)
+					return -EBADMSG;   /* more units than asked */
+				blocks++;
+				in_block = true;
+				memset(&b, 0, sizeof b);
+			}
+			const char *eq = memchr(p, '=', len);
+			if (!eq || eq == p)
+				return -EBADMSG;
+			size_t klen = (size_t)(eq - p), vlen = len - klen - 1;
+			const char *v = eq + 1;
+			if (klen == 2 && !memcmp(p, "Id", 2))
+				set(b.id, sizeof b.id, v, vlen);
+			else if (klen == 9 && !memcmp(p, "LoadState", 9)) {
+				set(b.load, sizeof b.load, v, vlen);
+				b.seen |= 1;
+			} else if (klen == 16 && !memcmp(p, "NeedDaemonReload", 16)) {
+				b.stale = !(vlen == 2 && !memcmp(v, "no", 2));
+				b.seen |= 2;
+			}
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	if (in_block && (need = reload_verdict(&b, need, why, why_len)) < 0)
+		return need;
+	if (blocks != n)
+		return -EBADMSG;
+	return need;
+}

@@ -70,4 +70,15 @@ struct unit_wait_opts {
  * as it is. */
 int unit_wait(const struct unit_wait_ops *ops, const struct unit_wait_opts *o, const struct unit_want *units, size_t n,
 	      char *why, size_t why_len);
+
+/* Whether systemd must reload its units before they are (re)started, from
+ * `systemctl show -p Id -p LoadState -p NeedDaemonReload NAME...` (asking
+ * loads a unit not loaded yet, from the files as they are now): 1 when a
+ * unit is not loaded (e.g. its file is newer than systemd's view of the unit
+ * directories) or systemd says its files changed since it loaded them (why
+ * names the first), 0 when systemd already sees every unit as on disk,
+ * -EBADMSG for text that is not n blocks each with LoadState and
+ * NeedDaemonReload. */
+#define UNIT_RELOAD_PROPS "Id", "LoadState", "NeedDaemonReload"
+int unit_reload_needed(const char *text, size_t n, char *why, size_t why_len);
 #endif

@@ -113,6 +113,8 @@ journalctl -b -u kiln-firstboot.service -o short-unix --no-pager | awk -v role="
 	END { printf "late stage +0; role done +%.0f s; units started +%.1f s; check begun +%.1f s; step over +%.0f s; late stage over +%.1f s",
 		role - t0, s - t0, c - t0, mon - t0, last - t0 }'
 printf '; status:'; kiln-firstboot status | grep -E '^ +monitoring ' | tr -s ' ' | tr -d '\n'
+# whether systemd needed a daemon-reload for the units, and why (docs/monitoring.md)
+printf '; reload: '; journalctl -b -u kiln-firstboot.service -o cat --no-pager | grep -m1 -oE 'monitoring: (systemd sees every unit as written|systemctl daemon-reload \(.*\))' | tr -d '\n'
 MONTIMES
 )"
 done

@@ -30,8 +30,12 @@ static bool same(const struct status *a, const struct status *b)
 	for (size_t i = 0; i < a->n; i++) {
 		const struct step *x = &a->steps[i], *y = &b->steps[i];
 		if (strcmp(x->name, y->name) || x->state != y->state || x->updated != y->updated ||
-		    !x->reason != !y->reason || (x->reason && strcmp(x->reason, y->reason)))
+		    !x->reason != !y->reason || (x->reason && strcmp(x->reason, y->reason)) ||
+		    x->started_ms != y->started_ms || x->ms != y->ms || x->n_phases != y->n_phases)
 			return false;
+		for (size_t k = 0; k < x->n_phases; k++)
+			if (strcmp(x->phases[k].name, y->phases[k].name) || x->phases[k].ms != y->phases[k].ms)
+				return false;
 	}
 	return true;
 }

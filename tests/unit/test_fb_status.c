@@ -148,6 +148,151 @@ static void test_never_ready_while_a_step_owes_work(void **state)
 	free(p);
 }
 
+static char *print_all(const struct status *s, const struct status *b, bool json);
+
+/* Timings: each step's start (ms since boot), its time and its phases'
+ * times, in the order they ran; saved and read back exactly, printed in the
+ * JSON and at the end of the table's line. */
+static void test_timings(void **state)
+{
+	(void)state;
+	char *p = path_join(dir, "timed.json");
+	struct status s = { 0 };
+	status_set(&s, "seed", STEP_DONE, NULL);   /* not timed (a record from before timings) */
+	status_time_begin(&s, "role", 41000);
+	assert_int_equal(status_step(&s, "role")->state, STEP_PENDING);   /* added as pending */
+	status_set(&s, "role", STEP_RUNNING, NULL);
+	status_phase_add(&s, "role", "restart-server", 8100);
+	status_phase_add(&s, "role", "setup-sql", 2000);
+	status_phase_add(&s, "role", "restart-server", 50);   /* again: added up, in its place */
+	status_phase_add(&s, "role", "no-such-step-phase", -1);   /* a negative time is nothing */
+	status_phase_add(&s, "nostep", "x", 5);   /* no such step: nothing */
+	assert_null(status_step(&s, "nostep"));
+	assert_int_equal(status_step(&s, "role")->ms, -1);   /* running: no duration yet */
+	status_time_end(&s, "role", 51250);
+	status_set(&s, "role", STEP_DONE, "MariaDB configured");
+	status_time_end(&s, "seed", 99);   /* not timed: stays so */
+	assert_int_equal(status_step(&s, "seed")->ms, -1);
+	assert_int_equal(status_save(p, &s), 0);
+
+	char *json;
+	assert_int_equal(read_file(p, 1 << 16, &json, NULL), 0);
+	assert_non_null(strstr(json, "{\"name\": \"role\", \"state\": \"done\", \"updated\": "));
+	assert_non_null(strstr(json, "\"reason\": \"MariaDB configured\", \"started_ms\": 41000, \"ms\": 10250, "
+				     "\"phases\": {\"restart-server\": 8150, \"setup-sql\": 2000}}"));
+	assert_non_null(strstr(json, "\"reason\": null, \"started_ms\": null, \"ms\": null, \"phases\": {}}"));
+	free(json);
+
+	struct status t;
+	assert_int_equal(status_load(p, &t), 0);
+	const struct step *r = status_step(&t, "role");
+	assert_int_equal(r->started_ms, 41000);
+	assert_int_equal(r->ms, 10250);
+	assert_int_equal(r->n_phases, 2);
+	assert_string_equal(r->phases[0].name, "restart-server");
+	assert_int_equal(r->phases[0].ms, 8150);
+	assert_string_equal(r->phases[1].name, "setup-sql");
+	assert_int_equal(status_step(&t, "seed")->started_ms, -1);
+	assert_int_equal(status_step(&t, "seed")->ms, -1);
+	/* the table is as it was; the times are their own table */
+	char *text = print_all(&t, NULL, false);
+	assert_non_null(strstr(text, "  role           done     MariaDB configured\n"));
+	free(text);
+	status_time_begin(&t, "join", 60000);   /* running */
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	status_print_times(&t, f);
+	fclose(f);
+	assert_string_equal(text, "  step            began at     took  phases\n"
+				  "  seed                   -        - \n"
+				  "  role              41.0 s   10.2 s  restart-server 8.2 s, setup-sql 2.0 s\n"
+				  "  join              60.0 s   (runs) \n");
+	free(text);
+	status_time_end(&t, "join", 60400);
+	f = open_memstream(&text, &len);
+	status_print_times(&t, f);
+	fclose(f);
+	assert_non_null(strstr(text, "  join              60.0 s    0.4 s \n"));
+	free(text);
+	/* a clock that went back (it cannot, but) is no negative time */
+	status_time_begin(&t, "join", 60000);
+	status_time_end(&t, "join", 59000);
+	assert_int_equal(status_step(&t, "join")->ms, 0);
+	/* a new run starts afresh */
+	status_time_begin(&t, "role", 5);
+	assert_int_equal(status_step(&t, "role")->n_phases, 0);
+	assert_int_equal(status_step(&t, "role")->ms, -1);
+	status_free(&t);
+	status_free(&s);
+	free(p);
+}
+
+/* More phases than a step keeps, or a name too long: the time still counts, as "other". */
+static void test_phase_overflow(void **state)
+{
+	(void)state;
+	struct status s = { 0 };
+	status_time_begin(&s, "role", 0);
+	for (int i = 0; i < STATUS_MAX_PHASES + 3; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "p%d", i);
+		status_phase_add(&s, "role", name, 10);
+	}
+	status_phase_add(&s, "role", "a-phase-name-longer-than-the-record-keeps", 7);
+	const struct step *st = status_step(&s, "role");
+	assert_int_equal(st->n_phases, STATUS_MAX_PHASES);
+	assert_string_equal(st->phases[STATUS_MAX_PHASES - 2].name, "p10");
+	assert_string_equal(st->phases[STATUS_MAX_PHASES - 1].name, "other");
+	assert_int_equal(st->phases[STATUS_MAX_PHASES - 1].ms, 10 * 4 + 7);   /* p11..p14 and the long one */
+	int64_t sum = 0;
+	for (size_t i = 0; i < st->n_phases; i++)
+		sum += st->phases[i].ms;
+	assert_int_equal(sum, 10 * (STATUS_MAX_PHASES + 3) + 7);
+	status_free(&s);
+
+	/* a long name with room left goes to "other" too */
+	struct status u = { 0 };
+	status_time_begin(&u, "x", 0);
+	status_phase_add(&u, "x", "a-phase-name-longer-than-the-record-keeps", 3);
+	assert_string_equal(status_step(&u, "x")->phases[0].name, "other");
+	status_free(&u);
+}
+
+/* Timings that are not ours are a corrupt record, like any other field. */
+static void test_bad_timings_refused(void **state)
+{
+	(void)state;
+	char *p = path_join(dir, "badtime.json");
+#define STEP_WITH(x) "{\"steps\": [ {\"name\": \"role\", \"state\": \"done\", " x "} ]}"
+	const char *bad[] = { STEP_WITH("\"ms\": -5"), STEP_WITH("\"ms\": \"12\""), STEP_WITH("\"ms\": 1.5"),
+			      STEP_WITH("\"started_ms\": 12abc"), STEP_WITH("\"ms\": [1]"),
+			      STEP_WITH("\"started_ms\": 99999999999999999999"), STEP_WITH("\"phases\": [1, 2]"),
+			      STEP_WITH("\"phases\": 3"), STEP_WITH("\"phases\": {\"a\": -1}"),
+			      STEP_WITH("\"phases\": {\"a\": null}"), STEP_WITH("\"phases\": {\"a\": {}}"),
+			      STEP_WITH("\"phases\": {\"a\": 1, \"a\": 2}"), STEP_WITH("\"phases\": {\"\": 1}"),
+			      STEP_WITH("\"phases\": {\"a-phase-name-longer-than-the-record-keeps\": 1}"),
+			      STEP_WITH("\"phases\": {\"p0\": 1, \"p1\": 1, \"p2\": 1, \"p3\": 1, \"p4\": 1, \"p5\": 1, "
+					"\"p6\": 1, \"p7\": 1, \"p8\": 1, \"p9\": 1, \"p10\": 1, \"p11\": 1, \"p12\": 1}") };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		assert_int_equal(write_file_atomic(p, bad[i], strlen(bad[i]), 0644), 0);
+		struct status s;
+		assert_int_equal(status_load(p, &s), -EBADMSG);
+	}
+	/* null is "not timed"; a record without the keys (before timings) reads as such */
+	const char *good[] = { STEP_WITH("\"started_ms\": null, \"ms\": null, \"phases\": {}"), STEP_WITH("\"updated\": 3") };
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		assert_int_equal(write_file_atomic(p, good[i], strlen(good[i]), 0644), 0);
+		struct status s;
+		assert_int_equal(status_load(p, &s), 0);
+		assert_int_equal(s.steps[0].started_ms, -1);
+		assert_int_equal(s.steps[0].ms, -1);
+		assert_int_equal(s.steps[0].n_phases, 0);
+		status_free(&s);
+	}
+#undef STEP_WITH
+	free(p);
+}
+
 static int setup(void **state) { (void)state; return mkdtemp(dir) ? 0 : -1; }
 static int teardown(void **state)
 {
@@ -186,7 +331,8 @@ static void test_backups_printed(void **state)
 	t = print_all(&s, &b, true);
 	assert_non_null(strstr(t, "\"ready\": true"));   /* a failed backup is not a failed first boot */
 	assert_non_null(strstr(t, "  ],\n  \"backups\": [\n    {\"name\": \"backup-full\", \"state\": \"failed\", "
-				  "\"updated\": 1764784800, \"reason\": \"uploading db1/full/x.kbk to bak: HTTP 403 \\\"AccessDenied\\\"\"}"));
+				  "\"updated\": 1764784800, \"reason\": \"uploading db1/full/x.kbk to bak: HTTP 403 \\\"AccessDenied\\\"\", "
+				  "\"started_ms\": null, \"ms\": null, \"phases\": {}}"));
 	assert_non_null(strstr(t, "\"backup-binlogs\""));
 	assert_non_null(strstr(t, "}\n  ]\n}\n"));
 	free(t);
@@ -256,6 +402,9 @@ int main(void)
 		cmocka_unit_test(test_never_ready_while_a_step_owes_work),
 		cmocka_unit_test(test_backups_printed),
 		cmocka_unit_test(test_extra_printed),
+		cmocka_unit_test(test_timings),
+		cmocka_unit_test(test_phase_overflow),
+		cmocka_unit_test(test_bad_timings_refused),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -229,6 +229,43 @@ static void test_wait_show_fails(void **state)
 	assert_string_equal(why, "systemctl show: not one block of properties per unit");
 }
 
+/* Whether systemd must reload before the monitoring units start: only when
+ * it says so (NeedDaemonReload other than "no") or a unit is not loaded;
+ * the first such unit named; every malformed answer refused. */
+#define RL(id, load, need) "Id=" id "\nNeedDaemonReload=" need "\nLoadState=" load "\n"
+static void test_reload_needed(void **state)
+{
+	(void)state;
+	char why[200] = "";
+	/* a first boot: every unit loaded from the files as written */
+	assert_int_equal(unit_reload_needed(RL("a.service", "loaded", "no") "\n" RL("b.timer", "loaded", "no"), 2, why,
+					    sizeof why), 0);
+	assert_string_equal(why, "");
+	/* no final newline, properties in any order */
+	assert_int_equal(unit_reload_needed("LoadState=loaded\nNeedDaemonReload=no\nId=a.service", 1, why, sizeof why), 0);
+	/* a newer seed rewrote a running unit's drop-in */
+	assert_int_equal(unit_reload_needed(RL("a.service", "loaded", "no") "\n" RL("b.service", "loaded", "yes") "\n"
+					    RL("c.service", "loaded", "yes"), 3, why, sizeof why), 1);
+	assert_string_equal(why, "b.service changed on disk since systemd loaded it");
+	/* a unit file systemd does not see yet: its name before its state or after */
+	assert_int_equal(unit_reload_needed(RL("a.service", "loaded", "no") "\n" RL("kiln-metrics.timer", "not-found", "no"),
+					    2, why, sizeof why), 1);
+	assert_string_equal(why, "kiln-metrics.timer is not-found");
+	assert_int_equal(unit_reload_needed("LoadState=masked\nNeedDaemonReload=no\nId=x.service\n", 1, why, sizeof why), 1);
+	assert_string_equal(why, "x.service is masked");
+	/* anything but "no" is a reload */
+	assert_int_equal(unit_reload_needed(RL("a.service", "loaded", ""), 1, why, sizeof why), 1);
+	/* refused: too few or too many blocks, a block without one of the two, a line not KEY=VALUE */
+	const char *bad[] = { "", RL("a.service", "loaded", "no"), RL("a", "loaded", "no") "\n" RL("b", "loaded", "no") "\n" RL("c", "loaded", "no"),
+			      "Id=a\nLoadState=loaded\n\n" RL("b", "loaded", "no"), "Id=a\nNeedDaemonReload=no\n\n" RL("b", "loaded", "no"),
+			      RL("a", "loaded", "no") "\nbogus\n", RL("a", "loaded", "no") "\n=x\n" };
+	const size_t want[] = { 2, 2, 2, 2, 2, 2, 2 };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		assert_int_equal(unit_reload_needed(bad[i], want[i], why, sizeof why), -EBADMSG);
+	/* blank lines between blocks, more than one: still two blocks */
+	assert_int_equal(unit_reload_needed(RL("a", "loaded", "no") "\n\n" RL("b", "loaded", "no"), 2, why, sizeof why), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +278,7 @@ int main(void)
 		cmocka_unit_test(test_wait_dies_after_start),
 		cmocka_unit_test(test_wait_timeout),
 		cmocka_unit_test(test_wait_show_fails),
+		cmocka_unit_test(test_reload_needed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,168 @@
+/* firstboot/agent.c's timings: a step's time and its phases land in the
+ * status with the write that ends the step (no write of their own), a step
+ * left running keeps no duration until its verdict, whose wait in between is
+ * its own phase, and work a newer seed owes forgets the old run's timing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "firstboot/agent.h"
+#include "lib/fileio.h"
+#include "lib/xalloc.h"
+#include "tests/unit/tmpdir_fixture.h"
+
+static void nap(unsigned ms)
+{
+	struct timespec t = { 0, (long)ms * 1000000 };
+	nanosleep(&t, NULL);
+}
+
+static struct status saved(const struct agent *a)
+{
+	struct status s;
+	assert_int_equal(status_load(a->status_path, &s), 0);
+	return s;
+}
+
+static void test_step_and_phases(void **state)
+{
+	(void)state;
+	struct agent a;
+	char *root = path_join(tmpdir, "one");
+	assert_int_equal(agent_init(&a, root), 0);
+	int64_t before = status_clock_ms();
+	agent_time_begin(&a, "role");
+	status_set(&a.status, "role", STEP_RUNNING, NULL);
+	agent_save(&a);   /* running: written without a duration */
+	struct status s = saved(&a);
+	assert_true(status_step(&s, "role")->started_ms >= before);
+	assert_int_equal(status_step(&s, "role")->ms, -1);
+	status_free(&s);
+
+	agent_phase(&a, "restart-server");
+	nap(30);
+	agent_phase(&a, "setup-sql");
+	nap(10);
+	agent_phase(&a, NULL);   /* closed: what follows is in no phase */
+	nap(20);
+	assert_int_equal(agent_step_end(&a, "role", 0, "configured"), 0);
+	assert_null(a.timed_step);
+	s = saved(&a);
+	const struct step *st = status_step(&s, "role");
+	assert_int_equal(st->state, STEP_DONE);
+	assert_int_equal(st->n_phases, 2);
+	assert_string_equal(st->phases[0].name, "restart-server");
+	assert_true(st->phases[0].ms >= 30);
+	assert_string_equal(st->phases[1].name, "setup-sql");
+	assert_true(st->phases[1].ms >= 10);
+	assert_true(st->ms >= 60);
+	assert_true(st->ms >= st->phases[0].ms + st->phases[1].ms);
+	status_free(&s);
+
+	/* a phase outside any timed step is nothing */
+	agent_phase(&a, "stray");
+	agent_phase(&a, NULL);
+	assert_int_equal(status_step(&a.status, "role")->n_phases, 2);
+	agent_free(&a);
+	free(root);
+}
+
+/* A step that ends with status_set and agent_save (skipped) is timed by that write. */
+static void test_skip_timed_by_its_write(void **state)
+{
+	(void)state;
+	struct agent a;
+	char *root = path_join(tmpdir, "two");
+	assert_int_equal(agent_init(&a, root), 0);
+	agent_time_begin(&a, "join");
+	status_set(&a.status, "join", STEP_SKIPPED, "only app hosts join their peers");
+	assert_int_equal(agent_save(&a), 0);
+	assert_null(a.timed_step);
+	struct status s = saved(&a);
+	assert_true(status_step(&s, "join")->ms >= 0);
+	status_free(&s);
+	agent_free(&a);
+	free(root);
+}
+
+/* A step left running (monitoring): no duration when it returns; its
+ * verdict later adds the wait for the later steps as a phase of its own and
+ * the whole span as its time. */
+static void test_left_running_then_verdict(void **state)
+{
+	(void)state;
+	struct agent a;
+	char *root = path_join(tmpdir, "three");
+	assert_int_equal(agent_init(&a, root), 0);
+	assert_int_equal(agent_save(&a), 0);
+	agent_time_begin(&a, "monitoring");
+	status_set(&a.status, "monitoring", STEP_RUNNING, NULL);
+	agent_phase(&a, "restart");
+	nap(10);
+	status_set(&a.status, "monitoring", STEP_RUNNING, "units started");
+	agent_save(&a);
+	/* as agent_run does when the step returns */
+	agent_phase(&a, NULL);
+	a.timed_step = NULL;
+	a.paused_ms = status_clock_ms();
+	/* the next step, timed on its own */
+	agent_time_begin(&a, "join");
+	agent_phase(&a, "wait-mysql");
+	nap(40);
+	agent_step_end(&a, "join", 0, NULL);
+	agent_time_resume(&a, "monitoring", "later-steps");
+	agent_phase(&a, "check");
+	nap(5);
+	agent_step_end(&a, "monitoring", 0, "running");
+	struct status s = saved(&a);
+	const struct step *m = status_step(&s, "monitoring");
+	assert_int_equal(m->n_phases, 3);
+	assert_string_equal(m->phases[0].name, "restart");
+	assert_string_equal(m->phases[1].name, "later-steps");
+	assert_true(m->phases[1].ms >= 40);
+	assert_string_equal(m->phases[2].name, "check");
+	assert_true(m->ms >= 55);
+	const struct step *j = status_step(&s, "join");
+	assert_int_equal(j->n_phases, 1);
+	assert_true(j->ms >= 40);
+	status_free(&s);
+	agent_free(&a);
+	free(root);
+}
+
+/* Work a newer seed owes: the old run's timing no longer describes it. */
+static void test_owed_forgets_timing(void **state)
+{
+	(void)state;
+	struct agent a;
+	char *root = path_join(tmpdir, "four");
+	assert_int_equal(agent_init(&a, root), 0);
+	agent_time_begin(&a, "role");
+	agent_phase(&a, "setup-sql");
+	agent_step_end(&a, "role", 0, NULL);
+	assert_true(status_step(&a.status, "role")->ms >= 0);
+	agent_owe(&a, "role", "seed serial %d", 2);
+	const struct step *st = status_step(&a.status, "role");
+	assert_int_equal(st->state, STEP_PENDING);
+	assert_int_equal(st->started_ms, -1);
+	assert_int_equal(st->ms, -1);
+	assert_int_equal(st->n_phases, 0);
+	agent_free(&a);
+	free(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_step_and_phases),
+		cmocka_unit_test(test_skip_timed_by_its_write),
+		cmocka_unit_test(test_left_running_then_verdict),
+		cmocka_unit_test(test_owed_forgets_timing),
+	};
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
+}
