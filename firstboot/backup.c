@@ -314,10 +314,10 @@ static char *secret_file(struct run *x, const char *name)
 	return v;
 }
 
-static int run_setup(struct run *x)
+/* The host's backup configuration (KILN_BACKUP_CONF) into x->conf; x->why says what failed. */
+static int load_conf(struct run *x)
 {
-	_cleanup_free_ char *cp = below(x->root, KILN_BACKUP_CONF), *pp = below(x->root, KILN_BACKUP_PUB);
-	_cleanup_free_ char *text = NULL, *pub = NULL;
+	_cleanup_free_ char *cp = below(x->root, KILN_BACKUP_CONF), *text = NULL;
 	size_t len;
 	const char *why;
 	int r = read_input(cp, INPUT_NOFOLLOW, CONF_MAX, &text, &len);
@@ -329,6 +329,16 @@ static int run_setup(struct run *x)
 		snprintf(x->why, sizeof x->why, "%s: %s", cp, why);
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+static int run_setup(struct run *x)
+{
+	_cleanup_free_ char *pp = below(x->root, KILN_BACKUP_PUB), *pub = NULL;
+	size_t len;
+	int r = load_conf(x);
+	if (r < 0)
+		return r;
 	if ((r = read_input(pp, INPUT_NOFOLLOW, 4096, &pub, &len)) < 0) {
 		snprintf(x->why, sizeof x->why, "the operator's backup key: %s %s", pp, input_strerror(r));
 		return r;
@@ -768,20 +778,13 @@ static void wipe_secret(const char *root, const char *name)
 
 static int run_restore(struct run *x, char *done, size_t done_len)
 {
-	_cleanup_free_ char *cp = below(x->root, KILN_BACKUP_CONF), *text = NULL;
 	size_t len;
-	const char *why;
-	int r = read_input(cp, INPUT_NOFOLLOW, CONF_MAX, &text, &len);
-	if (r < 0) {
-		snprintf(x->why, sizeof x->why, "%s %s (does the profile have backup:?)", cp, input_strerror(r));
+	int r = load_conf(x);
+	if (r < 0)
 		return r;
-	}
-	if (backup_conf_parse(text, len, &x->conf, &why) < 0) {
-		snprintf(x->why, sizeof x->why, "%s: %s", cp, why);
-		return -EBADMSG;
-	}
 	if (!x->conf.restore) {
-		snprintf(x->why, sizeof x->why, "%s has no restore= (the profile's backup.restore)", cp);
+		snprintf(x->why, sizeof x->why, "%s has no restore= (the profile's backup.restore)",
+			 KILN_BACKUP_CONF);
 		return -EINVAL;
 	}
 	char to[32];
