@@ -117,6 +117,32 @@ static int find_runs(int fd, uint64_t size, uint32_t bs, struct bm_map *m)
 	return 0;
 }
 
+/* Runs longer than BMAP_RANGE_MAX cut into pieces of at most that, each with
+ * its own SHA-256: kiln install hashes ranges on several CPUs at once, and one
+ * 250 MiB run would keep that on one. Still bmaptool's format (adjacent ranges
+ * are allowed). */
+static int split_long(struct bm_map *m, uint32_t bs)
+{
+	uint64_t max = BMAP_RANGE_MAX / bs * bs;
+	size_t n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		n += (size_t)((m->v[i].length + max - 1) / max);
+	if (n == m->n)
+		return 0;
+	if (n > MAX_RANGES)
+		return -E2BIG;
+	struct bm_range *v = xcalloc(n, sizeof *v);
+	size_t k = 0;
+	for (size_t i = 0; i < m->n; i++)
+		for (uint64_t o = 0; o < m->v[i].length; o += max)
+			v[k++] = (struct bm_range){ .offset = m->v[i].offset + o,
+						    .length = m->v[i].length - o < max ? m->v[i].length - o : max };
+	free(m->v);
+	m->v = v;
+	m->n = n;
+	return 0;
+}
+
 int bm_map_scan(int fd, uint64_t size, uint32_t block_size, crypto_generichash_state *whole,
 		const struct bm_watch *watch, struct bm_map *out)
 {
@@ -124,6 +150,8 @@ int bm_map_scan(int fd, uint64_t size, uint32_t block_size, crypto_generichash_s
 	out->image_size = size;
 	out->block_size = block_size;
 	int r = find_runs(fd, size, block_size, out);
+	if (r == 0)
+		r = split_long(out, block_size);
 	if (r < 0) {
 		bm_map_free(out);
 		return r;

@@ -15,6 +15,7 @@
 
 #define BMAP_BLOCK_SIZE 4096u          /* what kiln writes; readers take 512..1 MiB */
 #define BMAP_MAX_BYTES (64u << 20)     /* a larger .bmap is refused */
+#define BMAP_RANGE_MAX (32u << 20)     /* longer data runs are cut into ranges of this */
 
 struct bm_range {
 	uint64_t offset, length;           /* bytes; offset is block aligned, only the
@@ -58,4 +59,9 @@ struct bm_sha256 *bm_sha256_new(void);
 void bm_sha256_update(struct bm_sha256 *s, const void *p, size_t n);
 void bm_sha256_final(struct bm_sha256 *s, uint8_t out[32]);   /* and reset for reuse */
 void bm_sha256_free(struct bm_sha256 *s);
+static inline void bm_sha256_freep(struct bm_sha256 **s)
+{
+	if (*s)
+		bm_sha256_free(*s);
+}
 #endif

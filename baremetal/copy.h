@@ -5,8 +5,10 @@
  * of the image zeroed on the target (BLKZEROOUT on a block device, a punched
  * hole in a file). The image's first and last MiB are not written: they are
  * verified and handed back in head/tail for the final writes (install.c).
- * Reading and hashing run in the calling thread, writing and reading back in
- * two worker threads. */
+ * Reading and hashing run in two threads, the caller and one more, each on
+ * whole ranges (a range's SHA-256 is sequential, ranges are independent);
+ * writing and reading back run in two worker threads. Progress is reported
+ * from the calling thread only. */
 #ifndef KILN_BAREMETAL_COPY_H
 #define KILN_BAREMETAL_COPY_H
 #include <stdbool.h>

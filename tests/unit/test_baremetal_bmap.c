@@ -126,6 +126,45 @@ static void test_bmaptool_reads_ours(void **state)
 	free(bmap);
 }
 
+/* A data run longer than BMAP_RANGE_MAX becomes ranges of at most that,
+ * adjacent, each with the SHA-256 of its own bytes; bmaptool copies with them. */
+static void test_long_run_split(void **state)
+{
+	(void)state;
+	char *big = xasprintf("%s/big.raw", dir);
+	make_sparse(big, 96 * MiB);
+	fill_at(big, 4 * MiB, 70 * MiB + 4096, 0x55);
+	int fd = open(big, O_RDONLY);
+	struct bm_map m;
+	assert_int_equal(bm_map_scan(fd, 96 * MiB, 4096, NULL, NULL, &m), 0);
+	close(fd);
+	assert_int_equal(m.n, 3);
+	assert_int_equal(m.mapped_bytes, 70 * MiB + 4096);
+	for (size_t i = 0; i < m.n; i++) {
+		assert_true(m.v[i].length <= BMAP_RANGE_MAX);
+		assert_int_equal(m.v[i].offset, 4 * MiB + i * BMAP_RANGE_MAX);
+		uint8_t want[32];
+		sha_of(big, m.v[i].offset, m.v[i].length, want);
+		assert_memory_equal(m.v[i].sha256, want, 32);
+	}
+	assert_int_equal(m.v[2].length, 70 * MiB + 4096 - 2 * BMAP_RANGE_MAX);
+	struct buf b;
+	buf_init(&b);
+	bm_map_format(&m, &b);
+	char *bmap = xasprintf("%s/big.bmap", dir);
+	assert_int_equal(write_file_atomic(bmap, b.data, b.len, 0644), 0);
+	int st;
+	char *out = run_cmd(&st, "bmaptool copy --bmap '%s' '%s' '%s/bigcopy.raw' && cmp '%s' '%s/bigcopy.raw'", bmap,
+			    big, dir, big, dir);
+	if (st != 0)
+		fail_msg("bmaptool refused the split ranges: %s", out);
+	free(out);
+	free(bmap);
+	buf_free(&b);
+	bm_map_free(&m);
+	free(big);
+}
+
 static void test_we_read_bmaptools(void **state)
 {
 	(void)state;
@@ -259,6 +298,7 @@ int main(void)
 		cmocka_unit_test(test_scan),
 		cmocka_unit_test(test_scan_stops),
 		cmocka_unit_test(test_bmaptool_reads_ours),
+		cmocka_unit_test(test_long_run_split),
 		cmocka_unit_test(test_we_read_bmaptools),
 		cmocka_unit_test(test_parse_good_minimal),
 		cmocka_unit_test(test_parse_refuses),
