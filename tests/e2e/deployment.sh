@@ -23,7 +23,14 @@
 #   - a fourth VM gets db1's seed with one byte changed: it refuses it and
 #     says why on its console;
 #   - db1's data disk already holds a kiln-data filesystem with a file on it:
-#     it is kept, not formatted.
+#     it is kept, not formatted;
+#   - disaster recovery (issue 13): db1 backs itself up to minio1 (a full
+#     backup, then its binary logs shipped), is lost with a row written after
+#     the shipment, and a replacement db1 (fresh OS disk, blank data disk, a
+#     seed of the profile with backup.restore: latest) restores at first boot:
+#     every shipped row is back, the lost one is not, the app serves again;
+#     the RPO and RTO are printed. KILN_E2E_BACKUP=0 leaves backup: out of the
+#     profile (the monitoring cost pair in bench/RESULTS.md is taken so).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/qemu.sh"
 # Images carry the kiln-firstboot found next to the kiln that builds them:
@@ -56,8 +63,14 @@ if [ "$MONITORING" = 0 ]; then
 	sed -i '/^# Monitoring (docs\/monitoring.md)/,$d' "$P"
 	check "without monitoring: the profile has no monitoring: section" bash -c "! grep -q '^monitoring:' '$P'"
 fi
+BACKUP=${KILN_E2E_BACKUP:-1}
+if [ "$BACKUP" = 0 ]; then
+	sed -i '/^# Backups of db1/,/^  binlog_minutes:/d' "$P"
+	check "without backups: the profile has no backup: section" bash -c "! grep -q '^backup:' '$P'"
+fi
 check "keys init" "$KILN" keys init "$P" --state "$S"
 check "secrets init" "$KILN" secrets init "$P" --state "$S"
+[ "$BACKUP" = 0 ] || check "backup keys init (the operator's backup key pair)" "$KILN" backup keys init "$P" --state "$S"
 check "the demo app's container archive, made offline (kiln rootfs, podman import and save)" \
 	bash "$ROOT/tests/fixtures/demo-container/build.sh" "$KILN_IMG" "$T/demo-app.oci.tar"
 bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
@@ -295,12 +308,18 @@ if [ "$MONITORING" != 0 ]; then
 	. "$(dirname "$0")/monitoring.sh"
 fi
 
+# --- disaster recovery: db1 lost after its last shipment, rebuilt from the bucket
+if [ "$BACKUP" != 0 ]; then
+	. "$(dirname "$0")/restore.sh"
+fi
+
 # --- no secret value in any console, journal or status file
 for h in app1 db1 minio1; do
 	adm ${IP[$h]} 'journalctl -b --no-pager; cat /var/lib/kiln/status.json' > "$T/$h.journal" 2>/dev/null
 done
 leaks=0
-for f in "$S"/secrets/* "$S"/monitoring/*.key "$S"/monitoring/hosts/*.key; do
+for f in "$S"/secrets/* "$S"/monitoring/*.key "$S"/monitoring/hosts/*.key "$S"/backup.key; do
+	[ -f "$f" ] || continue
 	v=$(sed -n 2p "$f"); [ "${v#-----}" = "$v" ] || continue   # a PEM key: its first line of key material
 	[ -n "$v" ] || v=$(cat "$f")
 	[ ${#v} -ge 8 ] || continue

@@ -1,0 +1,81 @@
+# The disaster-recovery scenario of tests/e2e/deployment.sh's deployment
+# (sourced by it once the three hosts are ready and checked; not a test of its
+# own). The profile has backup: (tests/profiles/fixtures/deployment.yaml), so
+# db1 backs itself up to a bucket of minio1. Here:
+#   - db1's first full backup (started by its first boot) finishes;
+#   - a row A is written through the app, then db1's binary logs are shipped
+#     (the binlog timer's service, started by hand: its schedule is an hour
+#     away), then a row B is written: B is the data an RPO loses;
+#   - db1 loses power and its disks: a replacement boots from the same image
+#     with a fresh OS disk, a blank data disk and a seed of the same profile
+#     with backup.restore: latest, restores at first boot from the bucket and
+#     the app serves again through it: rows A and the earlier upload are back,
+#     B is not;
+#   - printed: the RPO (seconds between the shipment's start, which closes the
+#     binary log, and the loss) and the RTO (the replacement's power-on to the
+#     app answering a request that reads the database).
+# Uses deployment.sh's nsx, adm, app_curl, start_vm, medium, IP, P, S, T, IMG and id.
+DB=${IP[db1]}
+status_db1() { adm "$DB" 'kiln-firstboot status' 2>/dev/null; }
+for _ in $(seq 150); do status_db1 | grep -Eq 'backup-full +(done|failed)' && break; sleep 4; done
+check_output "db1: its first full backup (started at first boot) is in the bucket" \
+	'backup-full +done .*db1/full/[0-9T]+Z\.kbk' status_db1
+
+upload() { # name -> the new record's id
+	head -c 20000 /dev/urandom > "$T/$1"
+	app_curl -F "name=$1" -F "file=@$T/$1" https://app1.acme.internal/records 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null
+}
+row_a=$(upload dr-a)
+check "a row written through the app before the shipment (record ${row_a:-?})" test -n "$row_a"
+t_ship=$(date +%s.%N)
+check "db1 ships its binary logs (kiln-backup-binlogs.service)" adm "$DB" 'systemctl start kiln-backup-binlogs.service'
+check_output "... and says so" 'backup-binlogs +done .*db1/binlog/' status_db1
+row_b=$(upload dr-b)
+check "a row written after the shipment (record ${row_b:-?}): the writes an RPO loses" test -n "$row_b"
+
+# The loss: db1's power and both its disks (its journal kept for the secret scan).
+adm "$DB" 'journalctl -b --no-pager; cat /var/lib/kiln/status.json' > "$T/db1-lost.journal" 2>/dev/null
+kill -9 "$(cat "$T/db1.pid")" 2>/dev/null
+t_loss=$(date +%s.%N)
+for _ in $(seq 100); do kill -0 "$(cat "$T/db1.pid")" 2>/dev/null || break; sleep 0.1; done
+nsx ip link del tap-db1 2>/dev/null
+rm -f "$T/db1.qcow2" "$T/db-data.raw"
+
+# The replacement: same image, a fresh OS disk, a blank data disk, a seed with restore: latest.
+sed 's/^  binlog_minutes: 60$/  binlog_minutes: 60\n  restore: latest/' "$P" > "$T/restore.yaml"
+check "the profile for the rebuild says backup.restore: latest" grep -q '^  restore: latest$' "$T/restore.yaml"
+check "kiln seed for the replacement db1" "$KILN" seed "$T/restore.yaml" --host db1 --out "$T/db1b.seed" --state "$S"
+medium db1b "$T/db1b.seed"
+truncate -s 2G "$T/db1b-data.raw"
+t_on=$(date +%s.%N)
+start_vm db1b "$IMG/acme-mysql.raw" "$T/db1b-data.raw" 52:54:00:4b:00:02
+# RTO: until the app answers a request that reads its database (the record's row).
+rto=
+for _ in $(seq 300); do
+	if app_curl -f -o /dev/null "https://app1.acme.internal/records/${id:-0}" 2>/dev/null; then
+		rto=$(awk -v a="$(date +%s.%N)" -v b="$t_on" 'BEGIN { printf "%.1f", a - b }')
+		break
+	fi
+	sleep 2
+done
+check "the app serves again through the rebuilt db1 (a record read from the database)" test -n "$rto"
+if qemu_wait db1b 'kiln: [0-9]+/[0-9]+ steps done - deployment ready' 120; then
+	ok "db1 (rebuilt): deployment ready"
+else
+	not_ok "db1 (rebuilt): not ready"
+fi
+check_output "db1 (rebuilt): restored at first boot from the full backup and the shipped binary log" \
+	'backup-restore +done +restored to .*db1/full/.*binary log' status_db1
+rows=$(adm "$DB" 'mariadb -N -e "SELECT id FROM appdb.records ORDER BY id"' 2>/dev/null | tr '\n' ' ')
+check "the first upload's row is back (record ${id:-?}; rows now: $rows)" bash -c "grep -qw -- '${id:-x}' <<< '$rows'"
+check "the row written before the shipment is back (record ${row_a:-?})" bash -c "grep -qw -- '${row_a:-x}' <<< '$rows'"
+check "the row written after the shipment is lost, as the RPO says (record ${row_b:-?})" \
+	bash -c "! grep -qw -- '${row_b:-x}' <<< '$rows'"
+app_curl -o "$T/dr-back" "https://app1.acme.internal/records/${row_a:-0}/file" 2>/dev/null
+check "record ${row_a:-?}'s file comes back through the app" cmp "$T/dr-back" "$T/dr-a"
+check_output "db1 (rebuilt): the backup key and the reader's key are gone from the host" '^gone$' \
+	adm "$DB" 'ls /etc/kiln/secrets | grep -Eq "^(backup_key|minio_backup_reader_)" && echo kept || echo gone'
+rpo=$(awk -v a="$t_loss" -v b="$t_ship" 'BEGIN { printf "%.1f", a - b }')
+echo "# disaster recovery: RPO $rpo s (the shipment began that long before the loss; writes since are lost)," \
+	"RTO ${rto:-?} s (the replacement's power-on to the app reading its database again)"
