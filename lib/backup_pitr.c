@@ -296,6 +296,15 @@ int backup_binlog_info_parse(const char *text, size_t len, char file[PITR_FILE_M
 	return 0;
 }
 
+char *backup_binlog_info_path(const char *dir)
+{
+	char *p = path_join(dir, "mariadb_backup_binlog_info");
+	if (access(p, F_OK) == 0)
+		return p;
+	free(p);
+	return path_join(dir, "xtrabackup_binlog_info");
+}
+
 int backup_pitr_chain(const struct pitr_plan *p, const char *file, int64_t target, size_t *from, size_t *to, char *why,
 		      size_t why_len)
 {
@@ -491,7 +500,7 @@ int backup_pitr_prepare(struct pitr_run *x)
 		if ((r = tool(x, "mbstream -x (extracting the full backup)", mb, xb, NULL)) < 0)
 			goto out;
 		unlink(xb);
-		_cleanup_free_ char *info = path_join(x->datadir, "xtrabackup_binlog_info"), *text = NULL;
+		_cleanup_free_ char *info = backup_binlog_info_path(x->datadir), *text = NULL;
 		size_t len = 0;
 		r = read_file(info, 4096, &text, &len);
 		if (r < 0 || backup_binlog_info_parse(text, len, x->start_file, &x->start_pos) < 0) {

@@ -55,9 +55,15 @@ int backup_pitr_plan(char *const *names, size_t n, const char *host, int64_t tar
 		     char *why, size_t why_len);
 void backup_pitr_plan_free(struct pitr_plan *p);
 
-/* mariadb-backup's xtrabackup_binlog_info: "FILE<TAB>POSITION[<TAB>GTID]".
+/* mariadb-backup's binlog info file: "FILE<TAB>POSITION[<TAB>GTID]".
  * -EBADMSG for anything else. */
 int backup_binlog_info_parse(const char *text, size_t len, char file[PITR_FILE_MAX + 1], uint64_t *pos);
+
+/* Where an extracted backup in dir keeps that file: MariaDB 11 names it
+ * mariadb_backup_binlog_info (MDEV-18931), 10.x xtrabackup_binlog_info.
+ * The path of the one that exists (the 11 name first; the 10.x name when
+ * neither does, for the error message); free() it. */
+char *backup_binlog_info_path(const char *dir);
 
 /* The binary logs to replay: from the one named file (the full backup's
  * position) on, consecutive (file numbers without a hole, one basename),

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <string.h>
 #include "lib/backup_pitr.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 /* 2026-12-03T18:00:00Z */
 #define T0 1796320800
@@ -160,6 +163,34 @@ static void binlog_info(void **state)
 	assert_int_equal(backup_binlog_info_parse("a.1\0\t4", 6, f, &pos), -EBADMSG);
 }
 
+/* MariaDB 11's name first (the e2e's Debian 13 hosts write it), 10.x's otherwise. */
+static void binlog_info_names(void **state)
+{
+	char dir[] = "/tmp/kiln-pitr-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *p = backup_binlog_info_path(dir);
+	assert_non_null(strstr(p, "/xtrabackup_binlog_info"));   /* neither: 10.x's, for the message */
+	free(p);
+	char n11[256], n10[256];
+	snprintf(n11, sizeof n11, "%s/mariadb_backup_binlog_info", dir);
+	snprintf(n10, sizeof n10, "%s/xtrabackup_binlog_info", dir);
+	FILE *f = fopen(n10, "w");
+	assert_non_null(f);
+	fclose(f);
+	p = backup_binlog_info_path(dir);
+	assert_string_equal(p, n10);
+	free(p);
+	f = fopen(n11, "w");
+	assert_non_null(f);
+	fclose(f);
+	p = backup_binlog_info_path(dir);
+	assert_string_equal(p, n11);
+	free(p);
+	unlink(n10);
+	unlink(n11);
+	rmdir(dir);
+}
+
 static void chain(void **state)
 {
 	struct pitr_plan p;
@@ -287,7 +318,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(name_info), cmocka_unit_test(targets),   cmocka_unit_test(plan_picks_full),
-		cmocka_unit_test(plan_refuses), cmocka_unit_test(binlog_info), cmocka_unit_test(chain),
+		cmocka_unit_test(plan_refuses), cmocka_unit_test(binlog_info), cmocka_unit_test(binlog_info_names), cmocka_unit_test(chain),
 		cmocka_unit_test(prune),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
