@@ -113,11 +113,16 @@ int fb_cmd_status(int argc, char **argv)
 	path = xasprintf("%s/" KILN_GALERA_CONF_NAME, fb_state_dir());
 	conf = NULL;
 	if (!rj.len && read_input(path, INPUT_NOFOLLOW, 4096, &conf, &conf_len) == 0) {
-		char node[128] = "?", why[300] = "";
+		_cleanup_free_ char *node = NULL;
+		_cleanup_free_ char **nodes = NULL;
+		size_t n_nodes;
+		char why[300] = "";
 		const char *err = NULL;
 		struct galera_status gs;
-		if (sscanf(conf, "node=%127[^\n]", node) != 1)
+		if (galera_conf_parse(conf, &node, &nodes, &n_nodes) < 0) {
+			node = xstrdup("?");
 			err = KILN_GALERA_CONF_NAME " is corrupt";
+		}
 		else if (galera_status_query(NULL, sock, &gs, why, sizeof why) < 0)
 			err = why;
 		repl_bad = err || !galera_status_ok(&gs);

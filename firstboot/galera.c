@@ -222,21 +222,35 @@ int galera_start(const struct model *m, const struct host *h, const struct galer
 	}
 }
 
-int galera_recover_decide(const struct model *m, const char *self, long long self_seqno,
+int galera_recover_decide(const char *const *nodes, size_t n, const char *self, long long self_seqno,
 			  const struct galera_seqno *peers, size_t n_peers, char *why, size_t why_len)
 {
-	const struct host *nodes[MAX_NODES];
-	size_t n = galera_nodes(m, nodes, MAX_NODES);
 	const char *best = NULL;
 	long long best_seq = -2;
-	for (size_t i = 0; i < n && i < MAX_NODES; i++) {
-		const char *name = nodes[i]->name;
+	for (size_t j = 0; j < n_peers; j++) {
+		bool known = false;
+		for (size_t i = 0; i < n; i++)
+			known |= peers[j].name && !strcmp(peers[j].name, nodes[i]);
+		if (!known || !strcmp(peers[j].name, self)) {
+			snprintf(why, why_len, "'%s' is not another node of this cluster", peers[j].name ? peers[j].name : "?");
+			return -EINVAL;
+		}
+	}
+	bool self_known = false;
+	for (size_t i = 0; i < n; i++)
+		self_known |= !strcmp(nodes[i], self);
+	if (!self_known) {
+		snprintf(why, why_len, "'%s' is not a node of this cluster", self);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *name = nodes[i];
 		long long s = -2;
 		if (!strcmp(name, self))
 			s = self_seqno;
 		else
 			for (size_t j = 0; j < n_peers; j++)
-				if (peers[j].name && !strcmp(peers[j].name, name))
+				if (!strcmp(peers[j].name, name))
 					s = peers[j].seqno;
 		if (s == -2) {
 			snprintf(why, why_len, "no seqno given for node %s (every node's is needed)", name);
@@ -251,15 +265,6 @@ int galera_recover_decide(const struct model *m, const char *self, long long sel
 			best = name;
 		}
 	}
-	for (size_t j = 0; j < n_peers; j++) {
-		bool known = false;
-		for (size_t i = 0; i < n && i < MAX_NODES; i++)
-			known |= peers[j].name && !strcmp(peers[j].name, nodes[i]->name);
-		if (!known || !strcmp(peers[j].name, self)) {
-			snprintf(why, why_len, "'%s' is not another node of this cluster", peers[j].name ? peers[j].name : "?");
-			return -EINVAL;
-		}
-	}
 	if (!best || strcmp(best, self)) {
 		snprintf(why, why_len, "node %s has the highest committed seqno (%lld); bootstrap there, not here",
 			 best ? best : "?", best_seq);
@@ -267,6 +272,72 @@ int galera_recover_decide(const struct model *m, const char *self, long long sel
 	}
 	snprintf(why, why_len, "this node has the highest committed seqno (%lld)", best_seq);
 	return 0;
+}
+
+void galera_conf_render(const struct model *m, const struct host *h, struct buf *out)
+{
+	const struct host *nodes[MAX_NODES];
+	size_t n = galera_nodes(m, nodes, MAX_NODES);
+	buf_printf(out, "node=%s\nnodes=", h->name);
+	for (size_t i = 0; i < n && i < MAX_NODES; i++)
+		buf_printf(out, "%s%s", i ? "," : "", nodes[i]->name);
+	buf_putc(out, '\n');
+}
+
+int galera_conf_parse(const char *text, char **node, char ***nodes, size_t *n_nodes)
+{
+	*node = NULL;
+	*nodes = NULL;
+	*n_nodes = 0;
+	size_t nl = 0, ll = 0;
+	const char *nv = NULL, *lv = NULL;
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		size_t len = strcspn(l, "\n");
+		if (!strncmp(l, "node=", 5))
+			nv = l + 5, nl = len - 5;
+		else if (!strncmp(l, "nodes=", 6))
+			lv = l + 6, ll = len - 6;
+	}
+	if (!nv || !nl || !lv || !ll)
+		return -EBADMSG;
+	size_t count = 1;
+	for (size_t i = 0; i < ll; i++)
+		count += lv[i] == ',';
+	/* the vector, then the strings */
+	char **v = xcalloc(1, (count + 1) * sizeof(char *) + ll + 1);
+	char *str = (char *)(v + count + 1);
+	memcpy(str, lv, ll);
+	str[ll] = '\0';
+	size_t k = 0;
+	for (char *save = NULL, *t = strtok_r(str, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		v[k++] = t;
+	if (k != count) {
+		free(v);
+		return -EBADMSG;
+	}
+	*node = xstrndup(nv, nl);
+	*nodes = v;
+	*n_nodes = k;
+	return 0;
+}
+
+char *galera_grastate_set_safe(const char *text)
+{
+	struct buf b;
+	buf_init(&b);
+	bool set = false;
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		size_t len = strcspn(l, "\n");
+		if (!strncmp(l, "safe_to_bootstrap:", 18)) {
+			buf_puts(&b, "safe_to_bootstrap: 1\n");
+			set = true;
+		} else
+			buf_printf(&b, "%.*s\n", (int)len, l);
+	}
+	if (!set)
+		buf_puts(&b, "safe_to_bootstrap: 1\n");
+	buf_putc(&b, '\0');
+	return b.data;
 }
 
 int galera_status_parse(const char *text, struct galera_status *st)

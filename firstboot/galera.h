@@ -93,15 +93,27 @@ int galera_tcp_probe(const char *addr, unsigned port, unsigned timeout_ms);
 
 /* The fallback after a whole-cluster loss pc.recovery did not heal: may
  * this node (self, its committed seqno) bootstrap, given every other node's
- * seqno? Only the highest may; a tie goes to the first by name. 0 yes;
- * -EPERM no (why names the node that should); -EINVAL a seqno is unknown
- * (-1) or a node is missing from peers. */
+ * seqno? nodes: every node's name, in name order (galera_nodes). Only the
+ * highest may; a tie goes to the first by name. 0 yes; -EPERM no (why names
+ * the node that should); -EINVAL a seqno is unknown (-1), a node is missing
+ * from peers or a peer is no other node. */
 struct galera_seqno {
 	const char *name;
 	long long seqno;
 };
-int galera_recover_decide(const struct model *m, const char *self, long long self_seqno,
+int galera_recover_decide(const char *const *nodes, size_t n_nodes, const char *self, long long self_seqno,
 			  const struct galera_seqno *peers, size_t n_peers, char *why, size_t why_len);
+
+/* KILN_GALERA_CONF_NAME: "node=NAME\nnodes=A,B,C\n" (nodes in name order),
+ * written by the role step, read by status and `galera recover`. parse: 0 or
+ * -EBADMSG; node and nodes (a NULL-terminated vector, one allocation with
+ * its strings) malloc'd. */
+void galera_conf_render(const struct model *m, const struct host *h, struct buf *out);
+int galera_conf_parse(const char *text, char **node, char ***nodes, size_t *n_nodes);
+
+/* grastate.dat with safe_to_bootstrap set to 1 (the line added when it
+ * is missing); malloc'd. */
+char *galera_grastate_set_safe(const char *text);
 
 /* The node's wsrep state (SHOW GLOBAL STATUS LIKE 'wsrep%', -B -N). */
 struct galera_status {

@@ -247,8 +247,11 @@ static int mysql_galera(struct agent *a, bool *bootstrapped)
 		return agent_step_end(a, STEP, r, "writing the SST account's option file");
 	if ((r = exec_or_fail(a, grp, NULL, 0, "chgrp of the SST option file")) < 0)
 		return r;
-	_cleanup_free_ char *rec = xasprintf("node=%s\n", h->name);
-	if ((r = agent_write(a, KILN_STATE_DIR "/" KILN_GALERA_CONF_NAME, rec, strlen(rec), 0644)) < 0)
+	buf_init(&b);
+	galera_conf_render(a->model, h, &b);
+	r = agent_write(a, KILN_STATE_DIR "/" KILN_GALERA_CONF_NAME, b.data, b.len, 0644);
+	buf_free(&b);
+	if (r < 0)
 		return agent_step_end(a, STEP, r, "writing " KILN_GALERA_CONF_NAME);
 	_cleanup_free_ char *datadir = agent_path(a, "/var/lib/mysql");
 	struct galera_runner run = { .probe = gal_probe, .start = gal_start, .sleep_s = repl_sleep, .ud = a,

@@ -65,7 +65,6 @@ done
 "$KILN" render "$P" --host app1 --out "$T/r-app1" >/dev/null
 check "app1's /etc/hosts: the cluster's name on every node's address" bash -c \
 	"test \"\$(grep -E 'galera\.gal\.internal' '$T/r-app1/etc/hosts' | cut -f1 | tr '\n' ' ')\" = '127.0.1.1 127.0.1.2 127.0.1.3 '"
-"$KILN" render "$P" --host app1 --out "$T/r-app1" >/dev/null
 check_output "the hosts file resolves the name to all three nodes (glibc, in a mount namespace)" \
 	'^127\.0\.1\.1 127\.0\.1\.2 127\.0\.1\.3 $' \
 	unshare -m bash -c "mount --bind '$T/r-app1/etc/hosts' /etc/hosts && getent ahostsv4 galera.gal.internal | awk '/STREAM/ {print \$1}' | sort | tr '\n' ' '; echo"
@@ -201,11 +200,52 @@ import json, sys
 g = json.load(open(sys.argv[1]))["galera"]
 assert g["node"] == "db1" and g["state"] == "Synced" and g["cluster_size"] == 3 and g["ready"] is True, g' "$T/st.json"
 
-check_output "agent: its record for status" '^node=db1$' cat "$R/var/lib/kiln/mysql-galera.conf"
-stop_all
+check "agent: its record for status and recover: the node and every node" bash -c \
+	"test \"\$(cat '$R/var/lib/kiln/mysql-galera.conf')\" = \"\$(printf 'node=db1\nnodes=db1,db2,db3')\""
+
+# --- the fallback: a whole-cluster loss pc.recovery cannot heal (gvwstate.dat
+# lost); db1 goes first, rows go on on db2 and db3, then they go too ---
+kill -9 "$(cat "$T/db1/pid")"
+check "db1 killed first" wait_size db2 2
+check "a row on db2 after db1 left" app_sql db2 "INSERT INTO t (v, node) VALUES ('db1 gone', 'db2')"
+check "a row on db3 after db1 left" app_sql db3 "INSERT INTO t (v, node) VALUES ('db1 gone', 'db3')"
+total=$(app_sql db2 "SELECT COUNT(*) FROM t")
+kill -9 "$(cat "$T/db2/pid")" "$(cat "$T/db3/pid")"
+sleep 0.5
 st >"$T/st-down.out" 2>&1; rc=$?
 check "status: exits 1 when the server cannot be asked" test $rc = 1
 check_output "status: says why" '^  state +unknown \(' cat "$T/st-down.out"
+rm -f "$T"/db?/data/gvwstate.dat
+rec() { KILN_STATE_DIR="$T/$1/state" "$FB" galera recover --datadir "$T/$1/data" --defaults-file "$T/$1/my.cnf" --user root "${@:2}"; }
+declare -A SEQ
+for n in $NODES; do
+	printf 'node=%s\nnodes=db1,db2,db3\n' $n >"$T/$n/state/mysql-galera.conf"
+	check_output "recover: $n's committed seqno (mariadbd --wsrep-recover after the crash)" \
+		"^node $n: committed seqno [0-9]+, cluster [0-9a-f-]{36}\$" rec $n
+	SEQ[$n]=$(sed -n 's/^node .*: committed seqno \([0-9]*\),.*/\1/p' "$T/out")
+done
+check "recover: db1 is behind db2 and db3, which are level" test "${SEQ[db1]}" -lt "${SEQ[db2]}" -a "${SEQ[db2]}" = "${SEQ[db3]}"
+check_fails "recover: db1 (the first bootstrapper) may not bootstrap: db2 is ahead" 'refused: node db2 has the highest' \
+	rec db1 --bootstrap --peer db2=${SEQ[db2]} --peer db3=${SEQ[db3]}
+check_fails "recover: db3 may not: the tie goes to db2 by name" 'refused: node db2 has the highest' \
+	rec db3 --bootstrap --peer db1=${SEQ[db1]} --peer db2=${SEQ[db2]}
+check_fails "recover: --bootstrap needs every other node's seqno" 'no seqno given for node db3' \
+	rec db2 --bootstrap --peer db1=${SEQ[db1]}
+check_fails "recover: --bootstrap alone is a usage error" 'goes with every other node' rec db2 --bootstrap
+timeout 60 mariadbd --defaults-file="$T/db3/my.cnf" --wsrep-new-cluster </dev/null >/dev/null 2>&1
+check "the server itself refuses --wsrep-new-cluster without safe_to_bootstrap (db3)" \
+	grep -q 'It may not be safe to bootstrap the cluster from this node' "$T/db3/error.log"
+check_output "recover: db2 may bootstrap" 'this node has the highest committed seqno .*safe_to_bootstrap set' \
+	rec db2 --bootstrap --peer db1=${SEQ[db1]} --peer db3=${SEQ[db3]}
+check "recover: db2's grastate.dat says safe_to_bootstrap: 1, the others' do not" bash -c \
+	"grep -qx 'safe_to_bootstrap: 1' '$T/db2/data/grastate.dat' && ! grep -qx 'safe_to_bootstrap: 1' '$T/db1/data/grastate.dat' '$T/db3/data/grastate.dat'"
+check "the operator's galera_new_cluster on db2" "$T/start-node" db2 new-cluster
+check_output "db1 joins it" '^joined$' start db1
+check_output "db3 joins it" '^joined$' start db3
+for n in $NODES; do check_output "every committed row on $n ($total)" "^$total\$" app_sql $n "SELECT COUNT(*) FROM t"; done
+check "bootstraps: db1 once at the start, db2 once by the operator's recovery" \
+	test "$(tr '\n' ' ' <"$T/bootstraps")" = "db1 db2 "
+stop_all
 fb_mkroot "$R" "$S" mysql "$T/db1.seed"; fb_adddisk "$R" vdb
 check "agent: db1's first boot with no node up" run_agent
 check_output "agent: db1 bootstraps a new cluster" '"name": "role", "state": "done", .*a Galera node \(bootstrapped a new cluster\)' \

@@ -82,7 +82,12 @@ int main(int argc, char **argv)
 			peers[n++] = (struct galera_seqno){ argv[i], atoll(eq + 1) };
 		}
 		char why[300];
-		int r = galera_recover_decide(&m, h->name, atoll(argv[4]), peers, n, why, sizeof why);
+		const struct host *nodes[16];
+		const char *names[16];
+		size_t nn = galera_nodes(&m, nodes, 16);
+		for (size_t i = 0; i < nn && i < 16; i++)
+			names[i] = nodes[i]->name;
+		int r = galera_recover_decide(names, nn < 16 ? nn : 16, h->name, atoll(argv[4]), peers, n, why, sizeof why);
 		fprintf(stderr, "%s\n", why);
 		rc = r == 0 ? 0 : 1;
 	} else if (!strcmp(argv[3], "start") && argc >= 8 && !strcmp(argv[6], "--")) {

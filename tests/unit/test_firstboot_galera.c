@@ -273,31 +273,65 @@ static void test_grastate(void **state)
 static void test_recover(void **state)
 {
 	(void)state;
-	struct model m;
-	load(&m);
+	const char *const names[] = { "dba", "dbb", "dbc" };
 	char why[300];
 	struct galera_seqno p1[] = { { "dba", 10 }, { "dbc", 11 } };
-	assert_int_equal(galera_recover_decide(&m, "dbb", 12, p1, 2, why, sizeof why), 0);
+	assert_int_equal(galera_recover_decide(names, 3, "dbb", 12, p1, 2, why, sizeof why), 0);
 	assert_non_null(strstr(why, "highest committed seqno (12)"));
 	struct galera_seqno p2[] = { { "dbb", 12 }, { "dbc", 11 } };
-	assert_int_equal(galera_recover_decide(&m, "dba", 10, p2, 2, why, sizeof why), -EPERM);
+	assert_int_equal(galera_recover_decide(names, 3, "dba", 10, p2, 2, why, sizeof why), -EPERM);
 	assert_non_null(strstr(why, "node dbb has the highest"));
 	/* a tie: the first by name */
 	struct galera_seqno p3[] = { { "dba", 12 }, { "dbb", 3 } };
-	assert_int_equal(galera_recover_decide(&m, "dbc", 12, p3, 2, why, sizeof why), -EPERM);
+	assert_int_equal(galera_recover_decide(names, 3, "dbc", 12, p3, 2, why, sizeof why), -EPERM);
 	assert_non_null(strstr(why, "node dba"));
 	struct galera_seqno p4[] = { { "dbb", 12 }, { "dbc", 12 } };
-	assert_int_equal(galera_recover_decide(&m, "dba", 12, p4, 2, why, sizeof why), 0);
+	assert_int_equal(galera_recover_decide(names, 3, "dba", 12, p4, 2, why, sizeof why), 0);
 	/* refusals: a missing node, an unknown seqno, a stranger, itself twice */
-	assert_int_equal(galera_recover_decide(&m, "dba", 12, p4, 1, why, sizeof why), -EINVAL);
+	assert_int_equal(galera_recover_decide(names, 3, "dba", 12, p4, 1, why, sizeof why), -EINVAL);
 	assert_non_null(strstr(why, "no seqno given for node dbc"));
 	struct galera_seqno p5[] = { { "dbb", -1 }, { "dbc", 1 } };
-	assert_int_equal(galera_recover_decide(&m, "dba", 12, p5, 2, why, sizeof why), -EINVAL);
-	assert_int_equal(galera_recover_decide(&m, "dba", -1, p4, 2, why, sizeof why), -EINVAL);
+	assert_int_equal(galera_recover_decide(names, 3, "dba", 12, p5, 2, why, sizeof why), -EINVAL);
+	assert_int_equal(galera_recover_decide(names, 3, "dba", -1, p4, 2, why, sizeof why), -EINVAL);
 	struct galera_seqno p6[] = { { "dbb", 1 }, { "dbc", 1 }, { "app1", 99 } };
-	assert_int_equal(galera_recover_decide(&m, "dba", 12, p6, 3, why, sizeof why), -EINVAL);
+	assert_int_equal(galera_recover_decide(names, 3, "dba", 12, p6, 3, why, sizeof why), -EINVAL);
 	struct galera_seqno p7[] = { { "dbb", 1 }, { "dbc", 1 }, { "dba", 99 } };
-	assert_int_equal(galera_recover_decide(&m, "dba", 12, p7, 3, why, sizeof why), -EINVAL);
+	assert_int_equal(galera_recover_decide(names, 3, "dba", 12, p7, 3, why, sizeof why), -EINVAL);
+	assert_int_equal(galera_recover_decide(names, 3, "dbx", 12, p4, 2, why, sizeof why), -EINVAL);
+	assert_non_null(strstr(why, "'dbx' is not a node"));
+}
+
+static void test_conf(void **state)
+{
+	(void)state;
+	struct model m;
+	load(&m);
+	struct buf b;
+	buf_init(&b);
+	galera_conf_render(&m, model_find_host(&m, "dbc"), &b);
+	buf_putc(&b, '\0');
+	assert_string_equal(b.data, "node=dbc\nnodes=dba,dbb,dbc\n");
+	char *node, **nodes;
+	size_t n;
+	assert_int_equal(galera_conf_parse(b.data, &node, &nodes, &n), 0);
+	assert_string_equal(node, "dbc");
+	assert_int_equal(n, 3);
+	assert_string_equal(nodes[0], "dba");
+	assert_string_equal(nodes[2], "dbc");
+	assert_null(nodes[3]);
+	free(node);
+	free(nodes);
+	buf_free(&b);
+	assert_int_equal(galera_conf_parse("node=a\n", &node, &nodes, &n), -EBADMSG);
+	assert_int_equal(galera_conf_parse("nodes=a,b\n", &node, &nodes, &n), -EBADMSG);
+	assert_int_equal(galera_conf_parse("node=a\nnodes=a,,b\n", &node, &nodes, &n), -EBADMSG);
+	assert_int_equal(galera_conf_parse("node=\nnodes=a\n", &node, &nodes, &n), -EBADMSG);
+	char *g = galera_grastate_set_safe("version: 2.1\nuuid: u\nseqno: 7\nsafe_to_bootstrap: 0\n");
+	assert_string_equal(g, "version: 2.1\nuuid: u\nseqno: 7\nsafe_to_bootstrap: 1\n");
+	free(g);
+	g = galera_grastate_set_safe("uuid: u\nseqno: 7");
+	assert_string_equal(g, "uuid: u\nseqno: 7\nsafe_to_bootstrap: 1\n");
+	free(g);
 	model_free(&m);
 }
 
@@ -348,7 +382,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nodes),    cmocka_unit_test(test_cnf),       cmocka_unit_test(test_sst),
 		cmocka_unit_test(test_decide),   cmocka_unit_test(test_start),     cmocka_unit_test(test_grastate),
-		cmocka_unit_test(test_recover),  cmocka_unit_test(test_status),
+		cmocka_unit_test(test_recover),  cmocka_unit_test(test_status),  cmocka_unit_test(test_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
