@@ -44,6 +44,14 @@ void galera_render_cnf(const struct model *m, const struct host *h, struct buf *
 		      "default_storage_engine = InnoDB\n");
 }
 
+void galera_render_cnf_sst(const struct host *h, struct buf *out)
+{
+	char a[16];
+	/* wsrep_sst_mariabackup's socat: the joiner listens on 4444 of the
+	 * node's address only (not every address), the donor connects from it */
+	buf_printf(out, "\n[sst]\nsockopt = bind=%s\n", ipv4_fmt(h->address, a));
+}
+
 static int cnf_quoted(struct buf *out, const char *v)
 {
 	buf_putc(out, '"');

@@ -35,6 +35,10 @@
  * pc.recovery=TRUE and the group listening on the node's address only. */
 void galera_render_cnf(const struct model *m, const struct host *h, struct buf *out);
 
+/* The [sst] section that follows [mysqld] (mysql_render_cnf ends with it):
+ * the SST's socat bound to the node's address. */
+void galera_render_cnf_sst(const struct host *h, struct buf *out);
+
 /* The SST's credentials, for a separate option file readable by the server
  * only: "[mysqld]\nwsrep_sst_auth = kiln_sst:PASSWORD\n" (quoted for the
  * option-file parser). -EINVAL for a password it cannot carry. */

@@ -159,6 +159,8 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 		if (is_mysql(m))
 			buf_puts(out, "require_secure_transport = ON\n");
 	}
+	if (galera_on(m))
+		galera_render_cnf_sst(h, out);
 	return 0;
 }
 

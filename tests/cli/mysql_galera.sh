@@ -98,17 +98,24 @@ done
 check_output "db1's options: wsrep on, galera-4, the cluster and node, pc.recovery" \
 	'--wsrep_on=ON .*--wsrep_provider=/usr/lib/galera/libgalera_smm.so --wsrep_cluster_name=gal --wsrep_cluster_address=gcomm://127.0.1.1,127.0.1.2,127.0.1.3 --wsrep_node_address=127.0.1.1 --wsrep_node_name=db1 --wsrep_provider_options=pc.recovery=TRUE;gmcast.listen_addr=tcp://127.0.1.1:4567 --wsrep_sst_method=mariabackup --innodb_autoinc_lock_mode=2' \
 	bash -c "my_print_defaults --defaults-file='$T/db1/kiln.cnf' mysqld | tr '\n' ' '"
+check_output "db1's options: the SST's socat on db1's address only ([sst] sockopt)" '^--sockopt=bind=127\.0\.1\.1$' \
+	my_print_defaults --defaults-file="$T/db1/kiln.cnf" sst
 check_output "db1's options: binlog_format ROW" '--binlog_format=ROW' my_print_defaults --defaults-file="$T/db1/kiln.cnf" mysqld
 check "the SST option file is 0600 and holds no other secret" bash -c \
 	"test \$(stat -c %a '$T/db2/sst.cnf') = 600 && grep -q '^wsrep_sst_auth = \"kiln_sst:' '$T/db2/sst.cnf'"
 check "the SST password is not in kiln's world-readable options" bash -c "! grep -qF -- \"\$KILN_SECRET_mysql_sst_password\" '$T/db2/kiln.cnf'"
 
 # start-node NAME MODE: what systemctl (join) or galera_new_cluster
-# (new-cluster) do on a host: start the server, 0 once it is synced.
+# (new-cluster) do on a host: Debian's mariadb.service first asks the server
+# for its recovered position (galera_recovery: mariadbd --wsrep-recover) and
+# passes it on, then starts the server; 0 once it is synced.
 cat >"$T/start-node" <<EOF
 #!/usr/bin/env bash
 d=$T/\$1; extra=
 if [ "\$2" = new-cluster ]; then extra=--wsrep-new-cluster; echo "\$1" >>"$T/bootstraps"; fi
+pos=\$(mariadbd --defaults-file="\$d/my.cnf" --wsrep-recover --disable-log-error 2>&1 </dev/null |
+	sed -n 's/.*WSREP: Recovered position: *//p' | tail -1)
+[ -n "\$pos" ] && extra="\$extra --wsrep_start_position=\$pos"
 setsid mariadbd --defaults-file="\$d/my.cnf" \$extra </dev/null >/dev/null 2>&1 &
 echo \$! >"\$d/pid"
 for _ in \$(seq 300); do

@@ -81,6 +81,11 @@ static void test_cnf(void **state)
 	assert_non_null(strstr(b.data, "\nwsrep_provider_options = \"pc.recovery=TRUE;gmcast.listen_addr=tcp://10.0.0.11:4567\"\n"));
 	assert_non_null(strstr(b.data, "\nwsrep_sst_method = mariabackup\ninnodb_autoinc_lock_mode = 2\n"));
 	buf_free(&b);
+	buf_init(&b);
+	galera_render_cnf_sst(model_find_host(&m, "dbb"), &b);
+	buf_putc(&b, '\0');
+	assert_string_equal(b.data, "\n[sst]\nsockopt = bind=10.0.0.11\n");
+	buf_free(&b);
 	model_free(&m);
 }
 
