@@ -76,6 +76,8 @@ export KILN_SECRET_mysql_app_password=$(SEC mysql_app_password)
 export KILN_SECRET_mysql_sst_password=$(SEC mysql_sst_password)
 "$KILN" seed "$P" --host db2 --out "$T/db2.seed" --state "$S" 2>/dev/null || not_ok "seed db2"
 "$KILN" seed "$P" --host app1 --out "$T/app1.seed" --state "$S" 2>/dev/null || not_ok "seed app1"
+check_output "db2's seed carries the SST account's password" '^secrets .*: .*mysql_sst_password' "$KILN" seed --inspect "$T/db2.seed"
+check "app1's seed does not" bash -c "! '$KILN' seed --inspect '$T/app1.seed' | grep -q mysql_sst_password"
 
 # --- each node's files: kiln's options, the SST option file, the fixture's paths ---
 for n in $NODES; do
