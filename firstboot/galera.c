@@ -218,6 +218,28 @@ int galera_start(const struct model *m, const struct host *h, const struct galer
 		return run->start(run->ud, true, why, why_len);
 	}
 	unsigned waited = 0, step = run->retry_s ? run->retry_s : 5;
+	/* A node that has never been one (an empty datadir) starts only once
+	 * another node answers on 4567: a joiner waiting for its primary
+	 * component listens there too, and the first node must not take it
+	 * for a running cluster and join instead of bootstrapping. A node
+	 * that has been one starts at once (after a power cut every node must
+	 * be up for pc.recovery). */
+	while (!f.grastate && !f.peer_answers) {
+		for (size_t i = 0; i < n && i < MAX_NODES && !f.peer_answers; i++) {
+			char a[16];
+			f.peer_answers = nodes[i] != h &&
+					 run->probe(run->ud, ipv4_fmt(nodes[i]->address, a), GALERA_GCOMM_PORT) == 0;
+		}
+		if (f.peer_answers)
+			break;
+		if (waited >= run->deadline_s) {
+			snprintf(why, why_len, "no other node answers on %u after %u s (the first node, %s, starts the "
+				 "cluster)", GALERA_GCOMM_PORT, waited, n ? nodes[0]->name : "?");
+			return -ETIMEDOUT;
+		}
+		run->sleep_s(run->ud, step);
+		waited += step;
+	}
 	for (;;) {
 		int r = run->start(run->ud, false, why, why_len);
 		if (r == 0)

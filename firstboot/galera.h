@@ -87,7 +87,11 @@ struct galera_runner {
 };
 /* Decide (the facts read from the runner's state dir, datadir and probes
  * of every other node), record a bootstrap before doing it, start; a
- * joiner retries until deadline_s. *did says what was done. */
+ * joiner retries until deadline_s; a joiner that has never been a node (no
+ * grastate.dat) first waits until another node answers on 4567 (until
+ * deadline_s: -ETIMEDOUT), since joiners listen there while they wait and
+ * the first node must see no one before it bootstraps. *did says what was
+ * done. */
 int galera_start(const struct model *m, const struct host *h, const struct galera_runner *run,
 		 enum galera_start *did, char *why, size_t why_len);
 

@@ -134,6 +134,9 @@ q() { local n=$1; shift; mariadb --no-defaults -S "$T/$n/run/mysqld.sock" -uroot
 size() { q "$1" -e "SHOW STATUS LIKE 'wsrep_cluster_size'" | cut -f2; }
 
 # --- the cluster forms: db1 bootstraps, db2 and db3 join (one SST at a time) ---
+check_fails "db2 (fresh) does not start while no node answers on 4567 (a joiner listens there while it waits)" \
+	'no other node answers on 4567 after 2 s \(the first node, db1, starts the cluster\)' env KILN_GALERA_DEADLINE=2 start db2
+check "db2's server was never started" test ! -e "$T/db2/pid"
 check_output "db1 (first by name, empty, nobody on 4567) bootstraps a new cluster" '^new-cluster$' start db1
 check "db1 recorded its bootstrap" test -f "$T/db1/state/galera-bootstrapped"
 "$SQL" "$P" db1 sql >"$T/db1.sql"
@@ -224,6 +227,10 @@ sleep 0.5
 st >"$T/st-down.out" 2>&1; rc=$?
 check "status: exits 1 when the server cannot be asked" test $rc = 1
 check_output "status: says why" '^  state +unknown \(' cat "$T/st-down.out"
+check_output "galera --help" '^Usage: kiln-firstboot galera recover' "$FB" galera --help
+check_fails "galera without recover is a usage error" 'say recover' "$FB" galera
+check_fails "galera recover --peer needs a seqno" "'x' is not a seqno" "$FB" galera recover --bootstrap --peer db2=x
+check_fails "galera recover on a host that is no Galera node" 'is this a Galera node' env KILN_STATE_DIR="$T/none" "$FB" galera recover
 rm -f "$T"/db?/data/gvwstate.dat
 rec() { KILN_STATE_DIR="$T/$1/state" "$FB" galera recover --datadir "$T/$1/data" --defaults-file "$T/$1/my.cnf" --user root "${@:2}"; }
 declare -A SEQ

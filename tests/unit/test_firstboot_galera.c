@@ -133,7 +133,7 @@ struct rec {
 	int starts_new, starts_join, sleeps;
 	int fail_joins;          /* the first N joins fail */
 	bool peer_up;
-	int probes;
+	int probes, up_after_probes;
 	char record_seen[256];   /* the bootstrap record existed when the start ran */
 	const char *state_dir;
 };
@@ -143,6 +143,8 @@ static int r_probe(void *ud, const char *addr, unsigned port)
 	struct rec *r = ud;
 	r->probes++;
 	assert_int_equal(port, 4567);
+	if (r->up_after_probes && r->probes >= r->up_after_probes)
+		r->peer_up = true;
 	return r->peer_up ? 0 : -ECONNREFUSED;
 }
 
@@ -192,18 +194,29 @@ static void test_start(void **state)
 	assert_int_equal(did, GALERA_NEW_CLUSTER);
 	assert_int_equal(r.probes, 2);
 	assert_string_equal(r.record_seen, "yes");
-	/* its second start joins: the record */
+	/* its second start (the server wrote grastate.dat) joins at once */
+	char p[700], rp[700];
+	snprintf(p, sizeof p, "%s/grastate.dat", data);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("seqno: -1\n", f);
+	fclose(f);
 	r = (struct rec){ .state_dir = st };
 	assert_int_equal(galera_start(&m, a, &run, &did, why, sizeof why), 0);
 	assert_int_equal(did, GALERA_JOIN);
 	assert_int_equal(r.starts_new, 0);
 	assert_int_equal(r.probes, 0);
-	/* without the record but with grastate.dat: joins */
-	char p[700];
-	snprintf(p, sizeof p, "%s/" KILN_GALERA_BOOTSTRAPPED_NAME, st);
+	/* the record but a new, empty datadir: joins once a peer answers */
 	assert_int_equal(unlink(p), 0);
-	snprintf(p, sizeof p, "%s/grastate.dat", data);
-	FILE *f = fopen(p, "w");
+	r = (struct rec){ .state_dir = st, .up_after_probes = 2 };
+	assert_int_equal(galera_start(&m, a, &run, &did, why, sizeof why), 0);
+	assert_int_equal(did, GALERA_JOIN);
+	assert_int_equal(r.starts_new, 0);
+	assert_int_equal(r.starts_join, 1);
+	/* without the record but with grastate.dat: joins */
+	snprintf(rp, sizeof rp, "%s/" KILN_GALERA_BOOTSTRAPPED_NAME, st);
+	assert_int_equal(unlink(rp), 0);
+	f = fopen(p, "w");
 	assert_non_null(f);
 	fputs("seqno: -1\n", f);
 	fclose(f);
@@ -216,18 +229,40 @@ static void test_start(void **state)
 	assert_int_equal(galera_start(&m, a, &run, &did, why, sizeof why), 0);
 	assert_int_equal(did, GALERA_JOIN);
 	assert_int_equal(r.starts_new, 0);
-	/* another node never bootstraps, never probes; retries its join */
-	r = (struct rec){ .state_dir = st, .fail_joins = 2 };
+	/* another node never bootstraps; fresh, it waits for a peer on 4567
+	 * before it starts (here: up at the 3rd probe, after one sleep) */
+	r = (struct rec){ .state_dir = st, .up_after_probes = 3 };
 	assert_int_equal(galera_start(&m, b, &run, &did, why, sizeof why), 0);
 	assert_int_equal(did, GALERA_JOIN);
+	assert_int_equal(r.starts_new, 0);
+	assert_int_equal(r.starts_join, 1);
+	assert_int_equal(r.sleeps, 1);
+	/* ... and never starts when no one comes before the deadline */
+	r = (struct rec){ .state_dir = st };
+	assert_int_equal(galera_start(&m, b, &run, &did, why, sizeof why), -ETIMEDOUT);
+	assert_int_equal(r.starts_join + r.starts_new, 0);
+	assert_non_null(strstr(why, "no other node answers on 4567 after 10 s (the first node, dba, starts"));
+	/* retries its join while it fails */
+	r = (struct rec){ .state_dir = st, .fail_joins = 2, .peer_up = true };
+	assert_int_equal(galera_start(&m, b, &run, &did, why, sizeof why), 0);
 	assert_int_equal(r.starts_join, 3);
 	assert_int_equal(r.sleeps, 2);
-	assert_int_equal(r.probes, 0);
 	/* ... until the deadline (10 s, 5 s apart: three tries) */
-	r = (struct rec){ .state_dir = st, .fail_joins = 100 };
+	r = (struct rec){ .state_dir = st, .fail_joins = 100, .peer_up = true };
 	assert_int_equal(galera_start(&m, b, &run, &did, why, sizeof why), -EIO);
 	assert_int_equal(r.starts_join, 3);
 	assert_string_equal(why, "no primary");
+	/* a node that has been one (grastate.dat) starts at once, no probe:
+	 * after a power cut every node must be up for pc.recovery */
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("seqno: -1\n", f);
+	fclose(f);
+	r = (struct rec){ .state_dir = st };
+	assert_int_equal(galera_start(&m, b, &run, &did, why, sizeof why), 0);
+	assert_int_equal(r.probes, 0);
+	assert_int_equal(r.starts_join, 1);
+	assert_int_equal(unlink(p), 0);
 	/* a record that cannot be written: no bootstrap */
 	r = (struct rec){ .state_dir = st };
 	struct galera_runner bad = run;
