@@ -134,8 +134,8 @@ q() { local n=$1; shift; mariadb --no-defaults -S "$T/$n/run/mysqld.sock" -uroot
 size() { q "$1" -e "SHOW STATUS LIKE 'wsrep_cluster_size'" | cut -f2; }
 
 # --- the cluster forms: db1 bootstraps, db2 and db3 join (one SST at a time) ---
-check_fails "db2 (fresh) does not start while no node answers on 4567 (a joiner listens there while it waits)" \
-	'no other node answers on 4567 after 2 s \(the first node, db1, starts the cluster\)' env KILN_GALERA_DEADLINE=2 start db2
+KILN_GALERA_DEADLINE=2 check_fails "db2 (fresh) does not start while no node answers on 4567 (a joiner listens there while it waits)" \
+	'no other node answers on 4567 after 2 s \(the first node, db1, starts the cluster\)' start db2
 check "db2's server was never started" test ! -e "$T/db2/pid"
 check_output "db1 (first by name, empty, nobody on 4567) bootstraps a new cluster" '^new-cluster$' start db1
 check "db1 recorded its bootstrap" test -f "$T/db1/state/galera-bootstrapped"
