@@ -67,7 +67,7 @@ check "app1's /etc/hosts: the cluster's name on every node's address" bash -c \
 	"test \"\$(grep -E 'galera\.gal\.internal' '$T/r-app1/etc/hosts' | cut -f1 | tr '\n' ' ')\" = '127.0.1.1 127.0.1.2 127.0.1.3 '"
 check_output "the hosts file resolves the name to all three nodes (glibc, in a mount namespace)" \
 	'^127\.0\.1\.1 127\.0\.1\.2 127\.0\.1\.3 $' \
-	unshare -m bash -c "mount --bind '$T/r-app1/etc/hosts' /etc/hosts && getent ahostsv4 galera.gal.internal | awk '/STREAM/ {print \$1}' | sort | tr '\n' ' '; echo"
+	unshare $([ "$(id -u)" = 0 ] && echo -m || echo -rm) bash -c "mount --bind '$T/r-app1/etc/hosts' /etc/hosts && getent ahostsv4 galera.gal.internal | awk '/STREAM/ {print \$1}' | sort | tr '\n' ' '; echo"
 
 "$KILN" keys init "$P" --state "$S" >/dev/null && "$KILN" secrets init "$P" --state "$S" >/dev/null || { not_ok "kiln keys/secrets init"; exit 1; }
 SEC() { cat "$S/secrets/$1"; }
