@@ -145,11 +145,19 @@ check_output "db2 joins (SST from db1 with the SST account)" '^joined$' start db
 check_output "db3 joins" '^joined$' start db3
 check_output "the cluster has three nodes" '^3$' size db3
 check_output "only db1 ever bootstrapped" '^db1$' cat "$T/bootstraps"
-app_sql() { # node sql
-	H=127.0.1.${1#db} Q=$2 /usr/bin/python3 -c 'import os, pymysql
+# The app's connection from app1's address (the account's host part).
+cat >"$T/app.py" <<'EOF'
+import os, pymysql
 c = pymysql.connect(host=os.environ["H"], user="app", database="appdb", password=os.environ["KILN_SECRET_mysql_app_password"],
-                    bind_address="127.0.3.1", autocommit=True)
-cur = c.cursor(); cur.execute(os.environ["Q"]); print("\n".join("\t".join(map(str, r)) for r in cur.fetchall()))'
+                    bind_address="127.0.3.1", autocommit=True, connect_timeout=5)
+cur = c.cursor(); cur.execute(os.environ["Q"]); print("\n".join("\t".join(map(str, r)) for r in cur.fetchall()))
+EOF
+app_sql() { H=127.0.1.${1#db} Q=$2 /usr/bin/python3 "$T/app.py"; }   # node sql
+# sql, as the app host makes it: DB_HOST=galera.gal.internal through app1's
+# /etc/hosts (bound over /etc/hosts in a mount namespace)
+app_by_name() {
+	H=galera.gal.internal Q=$1 unshare $([ "$(id -u)" = 0 ] && echo -m || echo -rm) \
+		bash -c 'mount --bind "$0" /etc/hosts && exec /usr/bin/python3 "$1"' "$T/r-app1/etc/hosts" "$T/app.py"
 }
 check "the app creates a table on db2" app_sql db2 "CREATE TABLE t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(40), node VARCHAR(8))"
 for n in $NODES; do check "the app writes a row on $n" app_sql $n "INSERT INTO t (v, node) VALUES ('first', '$n')"; done
@@ -219,6 +227,11 @@ check "agent: its record for status and recover: the node and every node" bash -
 # lost); db1 goes first, rows go on on db2 and db3, then they go too ---
 kill -9 "$(cat "$T/db1/pid")"
 check "db1 killed first" wait_size db2 2
+check_output "app1's resolver gives db1's address first" '^127\.0\.1\.1 ' unshare $([ "$(id -u)" = 0 ] && echo -m || echo -rm) \
+	bash -c "mount --bind '$T/r-app1/etc/hosts' /etc/hosts && getent ahostsv4 galera.gal.internal | head -1"
+check_output "the app reaches the cluster by \${role.mysql} with db1 down (its address refused, the next one tried)" \
+	'^db2$' app_by_name "SELECT @@wsrep_node_name"
+check "the app writes by that name with db1 down" app_by_name "INSERT INTO t (v, node) VALUES ('by name', '?')"
 check "a row on db2 after db1 left" app_sql db2 "INSERT INTO t (v, node) VALUES ('db1 gone', 'db2')"
 check "a row on db3 after db1 left" app_sql db3 "INSERT INTO t (v, node) VALUES ('db1 gone', 'db3')"
 total=$(app_sql db2 "SELECT COUNT(*) FROM t")
