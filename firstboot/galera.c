@@ -52,7 +52,7 @@ void galera_render_cnf_sst(const struct host *h, struct buf *out)
 	buf_printf(out, "\n[sst]\nsockopt = bind=%s\n", ipv4_fmt(h->address, a));
 }
 
-static int cnf_quoted(struct buf *out, const char *v)
+static void cnf_quoted(struct buf *out, const char *v)
 {
 	buf_putc(out, '"');
 	for (const char *s = v; *s; s++) {
@@ -61,7 +61,6 @@ static int cnf_quoted(struct buf *out, const char *v)
 		buf_putc(out, *s);
 	}
 	buf_putc(out, '"');
-	return 0;
 }
 
 int galera_sst_cnf(const char *password, struct buf *out)
@@ -83,7 +82,7 @@ int galera_sst_cnf(const char *password, struct buf *out)
 void galera_sst_sql(const char *password, struct buf *out)
 {
 	static const char acct[] = "'" GALERA_SST_USER "'@'localhost'";
-	buf_puts(out, "CREATE USER IF NOT EXISTS " );
+	buf_puts(out, "CREATE USER IF NOT EXISTS ");
 	buf_puts(out, acct);
 	buf_puts(out, " IDENTIFIED BY ");
 	sql_quote(out, password);
