@@ -122,8 +122,7 @@ int fb_cmd_status(int argc, char **argv)
 		if (galera_conf_parse(conf, &node, &nodes, &n_nodes) < 0) {
 			node = xstrdup("?");
 			err = KILN_GALERA_CONF_NAME " is corrupt";
-		}
-		else if (galera_status_query(NULL, sock, &gs, why, sizeof why) < 0)
+		} else if (galera_status_query(NULL, sock, &gs, why, sizeof why) < 0)
 			err = why;
 		repl_bad = err || !galera_status_ok(&gs);
 		buf_puts(&rj, "\"galera\": ");
