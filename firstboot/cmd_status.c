@@ -1,4 +1,5 @@
 #include "firstboot/commands.h"
+#include "firstboot/galera.h"
 #include "firstboot/mysql_replica.h"
 #include "firstboot/status.h"
 #include "lib/input.h"
@@ -46,11 +47,16 @@ int fb_cmd_status(int argc, char **argv)
 			       "local socket as root, or PATH): the primary, state (replicating,\n"
 			       "connecting, broken), the IO and SQL threads, lag (Seconds_Behind_Master)\n"
 			       "and the last error.\n"
+			       "On a Galera node (roles.mysql.cluster: galera), its wsrep state follows\n"
+			       "(SHOW GLOBAL STATUS LIKE 'wsrep%%' the same way): local state (Synced,\n"
+			       "Joining, ...), the cluster's status (Primary) and size, ready, the last\n"
+			       "committed seqno.\n"
 			       "--times adds each step's timing: when it began (seconds since the kernel\n"
 			       "booted), how long it took and the time of its phases (JSON: started_ms,\n"
 			       "ms and phases, always there).\n"
 			       "Exit 1 when a step or the last run of a backup failed, or the replication\n"
-			       "is broken or cannot be read.\n", fb_state_dir());
+			       "is broken or cannot be read, or the Galera node is not synced in a primary\n"
+			       "component.\n", fb_state_dir());
 			return 0;
 		} else
 			return 2;
@@ -98,6 +104,30 @@ int fb_cmd_status(int argc, char **argv)
 		buf_puts(&rj, "\"replication\": ");
 		mysql_replica_status_json(primary, &rs, err, &rj);
 		mysql_replica_status_text(primary, &rs, err, &rt);
+		buf_putc(&rj, '\0');
+		buf_putc(&rt, '\0');
+	}
+	free(conf);
+	free(path);
+	/* a Galera node's wsrep state (firstboot/galera.h) */
+	path = xasprintf("%s/" KILN_GALERA_CONF_NAME, fb_state_dir());
+	conf = NULL;
+	if (!rj.len && read_input(path, INPUT_NOFOLLOW, 4096, &conf, &conf_len) == 0) {
+		_cleanup_free_ char *node = NULL;
+		_cleanup_free_ char **nodes = NULL;
+		size_t n_nodes;
+		char why[300] = "";
+		const char *err = NULL;
+		struct galera_status gs;
+		if (galera_conf_parse(conf, &node, &nodes, &n_nodes) < 0) {
+			node = xstrdup("?");
+			err = KILN_GALERA_CONF_NAME " is corrupt";
+		} else if (galera_status_query(NULL, sock, &gs, why, sizeof why) < 0)
+			err = why;
+		repl_bad = err || !galera_status_ok(&gs);
+		buf_puts(&rj, "\"galera\": ");
+		galera_status_json(node, &gs, err, &rj);
+		galera_status_text(node, &gs, err, &rt);
 		buf_putc(&rj, '\0');
 		buf_putc(&rt, '\0');
 	}

@@ -9,6 +9,7 @@ int fb_cmd_repurpose(int argc, char **argv);
 int fb_cmd_metrics(int argc, char **argv);
 int fb_cmd_archive_drops(int argc, char **argv);
 int fb_cmd_backup(int argc, char **argv);
+int fb_cmd_galera(int argc, char **argv);
 
 /* Where the agent keeps its state; KILN_STATE_DIR overrides (tests). */
 const char *fb_state_dir(void);

@@ -23,6 +23,7 @@ static const struct {
 	{ "metrics", fb_cmd_metrics, "write this host's kiln metrics for Prometheus (monitoring: on)" },
 	{ "archive-drops", fb_cmd_archive_drops, "archive a day's denied traffic to the bucket (monitoring host)" },
 	{ "backup", fb_cmd_backup, "seal and upload a full backup or the binary logs, or restore (MySQL host, backup:)" },
+	{ "galera", fb_cmd_galera, "galera recover: after a whole-cluster loss, the seqno and who may bootstrap" },
 };
 
 static void usage(FILE *f)

@@ -1,8 +1,10 @@
 #include "firstboot/role_mysql.h"
+#include "firstboot/galera.h"
 #include "firstboot/mysql_replica.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/backup.h"
+#include "profiles/galera.h"
 #include "profiles/mysql_engine.h"
 #include "profiles/syntax.h"
 #include <errno.h>
@@ -130,6 +132,8 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 		buf_puts(out, "character_set_server = utf8mb4\n");
 	if (!setting(m, "collation_server") && default_collation(m, rel))
 		buf_printf(out, "collation_server = %s\n", rel->collation);
+	if (galera_on(m))
+		galera_render_cnf(m, h, out);
 	for (size_t i = 0; i < m->roles.mysql.n_settings; i++) {
 		const char *k = m->roles.mysql.setting_keys[i], *v = m->roles.mysql.setting_values[i];
 		/* The profile loader refused these already (profiles/syntax.h). */
@@ -155,6 +159,8 @@ int mysql_render_cnf(const struct model *m, const struct host *h, struct buf *ou
 		if (is_mysql(m))
 			buf_puts(out, "require_secure_transport = ON\n");
 	}
+	if (galera_on(m))
+		galera_render_cnf_sst(h, out);
 	return 0;
 }
 
@@ -291,6 +297,12 @@ int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_l
 			replicas = true;
 		}
 	(void)replicas;
+	if (galera_on(m)) {
+		const char *spw = secret(ud, "mysql_sst_password");
+		if (!spw)
+			return log_error_errno(ENOKEY, "the seed lacks secret mysql_sst_password");
+		galera_sst_sql(spw, out);
+	}
 	buf_puts(out, "FLUSH PRIVILEGES;\n");
 	return 0;
 }

@@ -11,6 +11,7 @@
  *          after "join". */
 #include "firstboot/agent.h"
 #include "firstboot/backup.h"
+#include "firstboot/galera.h"
 #include "firstboot/role_app.h"
 #include "firstboot/role_minio.h"
 #include "firstboot/mysql_replica.h"
@@ -22,6 +23,7 @@
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
 #include "profiles/backup.h"
+#include "profiles/galera.h"
 #include "profiles/mysql_engine.h"
 #include <curl/curl.h>
 #include <errno.h>
@@ -208,6 +210,61 @@ static int mysql_replica(struct agent *a, const char *const client[], bool *clon
 	return 0;
 }
 
+/* Galera (firstboot/galera.h): the start decides between bootstrapping a
+ * new cluster (Debian's galera_new_cluster: --wsrep-new-cluster for this
+ * one start) and joining (a plain restart); the probes of the other nodes
+ * are real even with --no-services. */
+#define GALERA_SST_CNF "/etc/mysql/mariadb.conf.d/91-kiln-galera-sst.cnf"
+static int gal_probe(void *ud, const char *addr, unsigned port)
+{
+	(void)ud;
+	return galera_tcp_probe(addr, port, 2000);
+}
+
+static int gal_start(void *ud, bool new_cluster, char *why, size_t why_len)
+{
+	struct agent *a = ud;
+	const char *boot[] = { "galera_new_cluster", "mariadb.service", NULL };
+	const char *join[] = { "systemctl", "restart", "mariadb.service", NULL };
+	return agent_exec(a, new_cluster ? boot : join, NULL, 0, why, why_len);
+}
+
+static int mysql_galera(struct agent *a, bool *bootstrapped)
+{
+	const struct host *h = a->host;
+	const char *pw = agent_secret(a, "mysql_sst_password");
+	if (!pw)
+		return agent_step_end(a, STEP, -ENOKEY, "the seed lacks secret mysql_sst_password");
+	struct buf b;
+	buf_init(&b);
+	int r = galera_sst_cnf(pw, &b);
+	/* readable by the server (group mysql) only, like the TLS key */
+	if (r == 0)
+		r = agent_write(a, GALERA_SST_CNF, b.data, b.len, 0640);
+	buf_wipe(&b);
+	const char *grp[] = { "chgrp", "mysql", GALERA_SST_CNF, NULL };
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing the SST account's option file");
+	if ((r = exec_or_fail(a, grp, NULL, 0, "chgrp of the SST option file")) < 0)
+		return r;
+	buf_init(&b);
+	galera_conf_render(a->model, h, &b);
+	r = agent_write(a, KILN_STATE_DIR "/" KILN_GALERA_CONF_NAME, b.data, b.len, 0644);
+	buf_free(&b);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing " KILN_GALERA_CONF_NAME);
+	_cleanup_free_ char *datadir = agent_path(a, "/var/lib/mysql");
+	struct galera_runner run = { .probe = gal_probe, .start = gal_start, .sleep_s = repl_sleep, .ud = a,
+				     .state_dir = a->state_dir, .datadir = datadir, .deadline_s = a->join_deadline_s };
+	enum galera_start did;
+	char why[400] = "";
+	if ((r = galera_start(a->model, h, &run, &did, why, sizeof why)) < 0)
+		return agent_step_end(a, STEP, r, "%s: %s", did == GALERA_NEW_CLUSTER ? "bootstrapping the Galera cluster"
+										: "joining the Galera cluster", why);
+	*bootstrapped = did == GALERA_NEW_CLUSTER;
+	return 0;
+}
+
 static int role_mysql(struct agent *a)
 {
 	const struct model *m = a->model;
@@ -261,7 +318,12 @@ static int role_mysql(struct agent *a)
 	const char *restart[] = { "systemctl", "restart", eng->service, NULL };
 	_cleanup_free_ char *starting = xasprintf("starting %s", eng->product);
 	agent_phase(a, "restart-server");
-	if ((r = exec_or_fail(a, restart, NULL, 0, starting)) < 0)
+	bool bootstrapped = false;
+	if (galera_on(m)) {
+		agent_phase(a, "galera");
+		if ((r = mysql_galera(a, &bootstrapped)) < 0)
+			return r;
+	} else if ((r = exec_or_fail(a, restart, NULL, 0, starting)) < 0)
 		return r;
 
 	agent_phase(a, "setup-sql");
@@ -293,6 +355,9 @@ static int role_mysql(struct agent *a)
 		return r;
 	_cleanup_free_ char *what = h->replica_of ? xasprintf("replicating from %s%s", h->replica_of,
 							      cloned ? " (copied from it first)" : "")
+				    : galera_on(m) ? xasprintf("a Galera node (%s)", bootstrapped
+									      ? "bootstrapped a new cluster"
+									      : "joined the cluster")
 						  : xstrdup("configured");
 	return agent_step_end(a, STEP, 0, "%s %s%s%s%s", eng->product, fresh ? "initialised and " : "", what,
 			      restoring ? ", restore from backup run" : "",

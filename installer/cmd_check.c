@@ -7,6 +7,7 @@
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "profiles/backup.h"
+#include "profiles/galera.h"
 #include "profiles/profile.h"
 #include "targets/target.h"
 #include <getopt.h>
@@ -83,6 +84,16 @@ static void summary(const struct model *m)
 		printf("\nmonitoring: on %s (Prometheus, Alertmanager, central journal), %zu receiver%s, "
 		       "%zu flow%s derived\n", m->monitoring.host, m->monitoring.n_receivers,
 		       m->monitoring.n_receivers == 1 ? "" : "s", m->monitoring.n_flows, m->monitoring.n_flows == 1 ? "" : "s");
+	if (galera_on(m)) {
+		const struct host *nodes[64];
+		size_t n = galera_nodes(m, nodes, 64);
+		printf("\nmysql cluster: galera, %zu nodes (", n);
+		for (size_t i = 0; i < n && i < 64; i++)
+			printf("%s%s", i ? ", " : "", nodes[i]->name);
+		printf("); %s bootstraps it at its first start only; the app reaches it as %s.%s; "
+		       "flows 4567/tcp+udp, 4568/tcp, 4444/tcp between the nodes derived\n",
+		       nodes[0]->name, GALERA_SERVICE_NAME, m->domain);
+	}
 	if (m->backup.on) {
 		char to[32];
 		backup_target_str(m->backup.restore_to, to);

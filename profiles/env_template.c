@@ -1,4 +1,5 @@
 #include "profiles/env_template.h"
+#include "profiles/galera.h"
 #include "profiles/secrets_catalog.h"
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
@@ -64,6 +65,13 @@ static int expand_ref(struct walk *w, const char *ref, struct buf *out, bool *li
 		if (r < 0) {
 			w->msg = xasprintf("${%s}: unknown role '%s' (expected app, mysql or minio)", ref, arg);
 			return -EINVAL;
+		}
+		/* Galera: the name every host's /etc/hosts gives every node
+		 * (profiles/galera.h), so the app reaches whichever is up */
+		if (r == ROLE_MYSQL && galera_on(m) && galera_bootstrapper(m)) {
+			if (out)
+				buf_printf(out, "%s.%s", GALERA_SERVICE_NAME, m->domain);
+			return 0;
 		}
 		/* a replica is never "the" mysql host: the app writes to the
 		 * primary (replica_of always names one) */

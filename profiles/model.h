@@ -149,6 +149,9 @@ enum app_service_type { APP_SYSTEMD, APP_CONTAINER };
 
 /* roles.mysql.engine: which server the mysql role runs (profiles/mysql_engine.h). */
 enum mysql_engine { MYSQL_ENGINE_MARIADB, MYSQL_ENGINE_MYSQL };
+/* roles.mysql.cluster: none (default; replica_of may name primaries) or a
+ * Galera cluster of every mysql host (profiles/galera.h). */
+enum mysql_cluster { MYSQL_CLUSTER_NONE, MYSQL_CLUSTER_GALERA };
 
 struct role_settings {
 	struct {
@@ -157,6 +160,7 @@ struct role_settings {
 		char **setting_keys; char **setting_values; size_t n_settings;  /* my.cnf [mysqld] */
 		bool tls;
 		enum mysql_engine engine;   /* default MariaDB (Debian's) */
+		enum mysql_cluster cluster; /* default none */
 	} mysql;
 	struct {
 		struct bucket *buckets; size_t n_buckets;

@@ -334,7 +334,8 @@ void model_to_json(const struct model *m, struct buf *b)
 		buf_putc(b, ':');
 		json_str(b, r->mysql.setting_values[i]);
 	}
-	buf_printf(b, "},\"tls\":%s},\"minio\":{\"buckets\":[", r->mysql.tls ? "true" : "false");
+	buf_printf(b, "},\"tls\":%s,\"cluster\":\"%s\"},\"minio\":{\"buckets\":[", r->mysql.tls ? "true" : "false",
+		   r->mysql.cluster == MYSQL_CLUSTER_GALERA ? "galera" : "none");
 	for (size_t i = 0; i < r->minio.n_buckets; i++) {
 		buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
 		json_str(b, r->minio.buckets[i].name);

@@ -1,6 +1,7 @@
 /* Who the host is: /etc/hostname, /etc/hosts, root's authorized_keys. */
 #include "profiles/render.h"
 #include "profiles/render_internal.h"
+#include "profiles/galera.h"
 #include <string.h>
 
 void render_hostname(const struct model *m, const struct host *h, struct buf *out)
@@ -28,6 +29,13 @@ void render_hosts(const struct model *m, const struct host *h, struct buf *out)
 			continue;
 		buf_printf(out, "%s\t%s.%s %s\n", ipv4_fmt(p->address, ip), p->name, m->domain, p->name);
 	}
+	/* Galera: the cluster's name (${role.mysql}) on every node's address,
+	 * in name order; resolvers return all of them and clients try each */
+	const struct host *nodes[64];
+	size_t nn = galera_nodes(m, nodes, 64);
+	for (size_t i = 0; i < nn && i < 64; i++)
+		if (!nodes[i]->dhcp)
+			buf_printf(out, "%s\t%s.%s\n", ipv4_fmt(nodes[i]->address, ip), GALERA_SERVICE_NAME, m->domain);
 	buf_puts(out, "\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 		      "ff02::1\tip6-allnodes\n"
 		      "ff02::2\tip6-allrouters\n");

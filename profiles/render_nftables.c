@@ -8,6 +8,7 @@
  * everything is sorted so the output is deterministic. */
 #include "profiles/render.h"
 #include "profiles/render_internal.h"
+#include "profiles/galera.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
@@ -173,6 +174,25 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 			sets[n_sets++] = (struct src_set){ .proto = PROTO_TCP, .port = 3306 };
 		}
 		add_host_source(m, x, &sets[j]);
+	}
+	/* roles.mysql.cluster: galera implies the flows between the nodes:
+	 * each node reaches every other one's group communication (4567 tcp
+	 * and udp), IST (4568) and SST (4444) ports (profiles/galera.h). */
+	for (size_t i = 0; i < m->n_hosts && h->role == ROLE_MYSQL && galera_on(m); i++) {
+		const struct host *x = &m->hosts[i];
+		if (x == h || x->role != ROLE_MYSQL)
+			continue;
+		for (size_t k = 0; k < sizeof galera_ports / sizeof *galera_ports; k++) {
+			size_t j;
+			for (j = 0; j < n_sets; j++)
+				if (sets[j].proto == galera_ports[k].proto && sets[j].port == galera_ports[k].port)
+					break;
+			if (j == n_sets) {
+				sets = xgrow(sets, &cap_sets, n_sets + 1, sizeof(*sets));
+				sets[n_sets++] = (struct src_set){ .proto = galera_ports[k].proto, .port = galera_ports[k].port };
+			}
+			add_host_source(m, x, &sets[j]);
+		}
 	}
 	set_normalise(&ssh);
 	for (size_t i = 0; i < n_sets; i++)

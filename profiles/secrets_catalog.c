@@ -1,6 +1,7 @@
 #include "profiles/secrets_catalog.h"
 #include "lib/appliance.h"
 #include "profiles/backup.h"
+#include "profiles/galera.h"
 #include "profiles/monitoring.h"
 #include "lib/xalloc.h"
 #include <string.h>
@@ -11,6 +12,8 @@ const struct secret_def secret_catalog[] = {
 	{ "mysql_root_password",        SECRET_PASSWORD,   R(ROLE_MYSQL), 0 },
 	{ "mysql_app_password",         SECRET_PASSWORD,   R(ROLE_MYSQL) | R(ROLE_APP), 0 },
 	{ "mysql_replication_password", SECRET_PASSWORD,   R(ROLE_MYSQL), 0 },
+	/* roles.mysql.cluster: galera: the mariabackup SST's account on the donor */
+	{ "mysql_sst_password",         SECRET_PASSWORD,   R(ROLE_MYSQL), 0 },
 	{ "minio_root_user",            SECRET_ACCESS_KEY, R(ROLE_MINIO), 0 },
 	{ "minio_root_password",        SECRET_PASSWORD,   R(ROLE_MINIO), 0 },
 	{ "minio_app_access_key",       SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_APP), 0 },
@@ -48,6 +51,8 @@ static bool catalog_applies(const struct model *m, const struct secret_def *d)
 {
 	if (strcmp(d->name, "mysql_replication_password") == 0)
 		return model_has_replica(m);
+	if (strcmp(d->name, "mysql_sst_password") == 0)
+		return galera_on(m);
 	if ((d->flags & (SECRET_F_MONITORING | SECRET_F_ARCHIVE)) && !monitoring_on(m))
 		return false;
 	if ((d->flags & SECRET_F_ARCHIVE) && !m->monitoring.archive_bucket)

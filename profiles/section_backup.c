@@ -64,6 +64,10 @@ void parse_backup(struct ctx *c, const struct ynode *root)
 		err_at(c, n, "backup: the profile has no mysql host to back up");
 	else if (m->roles.mysql.engine == MYSQL_ENGINE_MYSQL)
 		err_at(c, n, "backup: takes MariaDB's mariadb-backup; roles.mysql.engine mysql has no backups yet");
+	else if (m->roles.mysql.cluster == MYSQL_CLUSTER_GALERA)
+		/* every node would back the same data up under its own name */
+		err_at(c, n, "backup: with roles.mysql.cluster: galera is not supported yet (every node would back "
+			      "up the same data)");
 	if (!backup_store_host(m))
 		err_at(c, n, "backup: needs a minio host to keep the backups (an external S3 endpoint is not supported yet)");
 	for (size_t i = 0; s->bucket && i < m->roles.minio.n_buckets; i++)

@@ -1,5 +1,6 @@
 /* roles: mysql, minio and app settings, and the app's environment templates. */
 #include "profiles/env_template.h"
+#include "profiles/galera.h"
 #include "profiles/mysql_engine.h"
 #include "profiles/names.h"
 #include "profiles/schema.h"
@@ -9,9 +10,46 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* at pos of a host (its entry in hosts:) */
+static void err_host(struct ctx *c, const struct host *h, char *msg)
+{
+	diags_add(c->d, h->pos.file ? h->pos.file : c->file, h->pos.line, h->pos.col, "%s", msg);
+	free(msg);
+}
+
+/* roles.mysql.cluster: galera (the hosts are parsed already): Debian's
+ * MariaDB and its galera-4, three or more mysql hosts (a majority survives
+ * one lost node), no replica_of (every node takes writes), static
+ * addresses (gcomm:// and the app's name list are written from them). */
+static void check_galera(struct ctx *c, const struct ynode *at)
+{
+	const struct model *m = c->m;
+	if (m->roles.mysql.engine != MYSQL_ENGINE_MARIADB)
+		err_at(c, at, "cluster: galera is MariaDB's (Debian's galera-4); roles.mysql.engine mysql has none");
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		if (h->name && !strcmp(h->name, GALERA_SERVICE_NAME))
+			err_host(c, h, xasprintf("host name '%s' is the name the app reaches the Galera cluster by "
+						 "(${role.mysql}); rename the host", h->name));
+		if (h->role != ROLE_MYSQL)
+			continue;
+		n++;
+		if (h->replica_of)
+			err_host(c, h, xasprintf("host '%s' has replica_of, but with roles.mysql.cluster: galera every "
+						 "mysql host is a Galera node (remove replica_of)", h->name ? h->name : "?"));
+		else if (h->dhcp)
+			err_host(c, h, xasprintf("host '%s' takes its address by DHCP, but a Galera node needs a static "
+						 "address (the cluster address lists every node's)", h->name ? h->name : "?"));
+	}
+	if (n < GALERA_MIN_NODES)
+		err_at(c, at, "cluster: galera needs at least %d mysql hosts (a majority must survive a lost node); "
+		       "the profile has %zu", GALERA_MIN_NODES, n);
+}
+
 static void parse_mysql(struct ctx *c, const struct ynode *n)
 {
-	static const char *const keys[] = { "engine", "database", "user", "settings", "tls", NULL };
+	static const char *const keys[] = { "engine", "database", "user", "settings", "tls", "cluster", NULL };
 	struct model *m = c->m;
 	const char *why;
 	if (!expect_map(c, n, "roles.mysql", keys))
@@ -20,6 +58,16 @@ static void parse_mysql(struct ctx *c, const struct ynode *n)
 	if (get_str(c, n, "engine", &engine) && mysql_engine_parse(engine, &m->roles.mysql.engine) < 0)
 		err_at(c, ytree_get(n, "engine"), "unknown engine '%s' (expected mariadb or mysql)", engine);
 	free(engine);
+	char *cluster = NULL;
+	if (get_str(c, n, "cluster", &cluster)) {
+		if (!strcmp(cluster, "galera"))
+			m->roles.mysql.cluster = MYSQL_CLUSTER_GALERA;
+		else if (strcmp(cluster, "none"))
+			err_at(c, ytree_get(n, "cluster"), "unknown cluster '%s' (expected none or galera)", cluster);
+		free(cluster);
+		if (galera_on(m))
+			check_galera(c, ytree_get(n, "cluster"));
+	}
 	if (get_str(c, n, "database", &m->roles.mysql.database) && (why = syntax_sql_identifier(m->roles.mysql.database, 64)))
 		err_at(c, ytree_get(n, "database"), "database name '%s' %s", m->roles.mysql.database, why);
 	if (get_str(c, n, "user", &m->roles.mysql.user) && (why = syntax_sql_identifier(m->roles.mysql.user, 32)))

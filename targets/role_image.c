@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/backup.h"
+#include "profiles/galera.h"
 #include "profiles/monitoring.h"
 #include "profiles/mysql_engine.h"
 #include <errno.h>
@@ -265,13 +266,14 @@ int role_image_build(const struct role_image_inputs *in, enum role role, char **
 	struct recipe r = { 0 };
 	_cleanup_free_ char *tar = NULL;
 	uint64_t tar_size = 0;
-	const char *pk[MON_PACKAGES_MAX + BACKUP_PACKAGES_MAX], *units[MON_PACKAGES_MAX];
+	const char *pk[MON_PACKAGES_MAX + BACKUP_PACKAGES_MAX + 1], *units[MON_PACKAGES_MAX];
 	size_t npk = monitoring_packages(m, role, pk, MON_PACKAGES_MAX);
 	npk += backup_packages(m, role, pk + npk, BACKUP_PACKAGES_MAX);
+	npk += galera_packages(m, role, pk + npk, 1);   /* backup: is refused with galera: no duplicate */
 	size_t nun = monitoring_disabled_units(m, role, units, MON_PACKAGES_MAX);
 	int e = recipe_load_role_variant(in->recipes, rn, role_image_variant(m, role), &r);
 	if (e == 0)
-		e = recipe_add(&r, pk, npk, units, nun);   /* what the profile's monitoring: and backup: add */
+		e = recipe_add(&r, pk, npk, units, nun);   /* what the profile's monitoring:, backup: and galera add */
 	if (e == 0)
 		e = role_rootfs(in, rn, &r, &tar, &tar_size);
 	recipe_free(&r);
