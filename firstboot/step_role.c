@@ -8,10 +8,13 @@
  *          registered through the admin API
  *   app    firstboot/role_app.h: TLS, nginx, the app's environment and
  *          service (for a container its image); the app itself starts only
- *          after "join". */
+ *          after "join".
+ *   lb     firstboot/role_lb.h: HAProxy in front of the app hosts, keepalived
+ *          with two lb hosts. */
 #include "firstboot/agent.h"
 #include "firstboot/backup.h"
 #include "firstboot/role_app.h"
+#include "firstboot/role_lb.h"
 #include "firstboot/role_minio.h"
 #include "firstboot/mysql_replica.h"
 #include "firstboot/role_mysql.h"
@@ -394,6 +397,7 @@ int step_role(struct agent *a)
 	switch (a->host->role) {
 	case ROLE_MYSQL: return role_mysql(a);
 	case ROLE_MINIO: return role_minio(a);
+	case ROLE_LB: return role_lb(a);
 	default: return role_app(a);
 	}
 }

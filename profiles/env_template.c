@@ -62,7 +62,7 @@ static int expand_ref(struct walk *w, const char *ref, struct buf *out, bool *li
 	if (kl == 4 && !strncmp(ref, "role", 4)) {
 		int r = role_from_name(arg);
 		if (r < 0) {
-			w->msg = xasprintf("${%s}: unknown role '%s' (expected app, mysql or minio)", ref, arg);
+			w->msg = xasprintf("${%s}: unknown role '%s' (expected app, mysql, minio or lb)", ref, arg);
 			return -EINVAL;
 		}
 		/* a replica is never "the" mysql host: the app writes to the
