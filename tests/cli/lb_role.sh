@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# The lb role on loopback: real HAProxy with the haproxy.cfg kiln renders for
+# a profile whose hosts are on 127.0.77.x, in front of two stand-in app hosts
+# (TLS on 443 with the certificate `kiln secrets init` issued, as nginx on an
+# app host serves it; tests/fixtures/lb/backend.py). Requests through HAProxy
+# reach both; one app host killed, HAProxy's health check marks it down and
+# requests keep succeeding; the same with TLS passed through. Then the
+# firewall kiln renders for lb profiles (nft -c), keepalived.conf (keepalived
+# -t) and the profile's refusals at FILE:LINE:COLUMN.
+. "$(dirname "$0")/../lib.sh"
+D=$ROOT/$KILN_BUILD/drivers/lb_role
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+profile() { # TLS-MODE
+	cat <<EOF
+kiln: 1
+deployment: {name: lbt, domain: lbt.lan}
+subnets:
+  - {name: lo, cidr: 127.0.77.0/24}
+  - {name: admin, cidr: 10.9.0.0/24}
+hosts:
+  - {name: lb1, role: lb, subnet: lo, address: 127.0.77.5}
+  - {name: app1, role: app, subnet: lo, address: 127.0.77.11}
+  - {name: app2, role: app, subnet: lo, address: 127.0.77.12}
+ssh: {allow_from: [admin]}
+roles:
+  app: {service: {exec: /usr/bin/true, port: 8000}}
+  lb: {tls: $1, health_check: /healthz}
+EOF
+}
+profile terminate >"$T/p.yaml"
+S=$T/state
+"$KILN" keys init "$T/p.yaml" --state "$S" >/dev/null 2>&1 && "$KILN" secrets init "$T/p.yaml" --state "$S" >/dev/null 2>&1 ||
+	{ not_ok "kiln keys/secrets init"; exit 1; }
+check "kiln check accepts the lb profile" "$KILN" check "$T/p.yaml"
+cat "$S/tls_cert.pem" "$S/secrets/tls_key" >"$T/bundle.pem" && chmod 0600 "$T/bundle.pem"
+check_output "the app certificate names the lb host's address (clients reach it)" 'IP Address:127\.0\.77\.5' \
+	openssl x509 -in "$S/tls_cert.pem" -noout -ext subjectAltName
+
+for i in 1 2; do
+	/usr/bin/python3 "$ROOT/tests/fixtures/lb/backend.py" 127.0.77.1$i app$i "$S/tls_cert.pem" "$S/secrets/tls_key" &
+	PIDS+=($!)
+	eval "BACKEND$i=$!"
+done
+up() { curl -sf --max-time 2 --cacert "$S/ca.pem" "https://$1/healthz" >/dev/null; }
+for _ in $(seq 50); do up 127.0.77.11 && up 127.0.77.12 && break; sleep 0.2; done
+check "stand-in app hosts answer TLS with the deployment's certificate" up 127.0.77.12
+
+HAPROXY_PID=
+start_haproxy() { # MODE
+	[ -n "$HAPROXY_PID" ] && kill "$HAPROXY_PID" 2>/dev/null && wait "$HAPROXY_PID" 2>/dev/null
+	profile "$1" >"$T/p.yaml"
+	"$D" "$T/p.yaml" lb1 haproxy "$T/bundle.pem" "$S/ca.pem" "$T/admin.sock" >"$T/haproxy.cfg" || return 1
+	haproxy -c -q -f "$T/haproxy.cfg" || return 1
+	haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
+	HAPROXY_PID=$!
+	PIDS+=($HAPROXY_PID)
+	for _ in $(seq 50); do [ "$(server_state app1)" = UP ] && [ "$(server_state app2)" = UP ] && return 0; sleep 0.2; done
+	return 1
+}
+server_state() { # NAME: HAProxy's view of an app host (UP, DOWN, ...)
+	echo "show stat" | socat -t 2 - "UNIX-CONNECT:$T/admin.sock" 2>/dev/null |
+		awk -F, -v s="$1" '$1 == "app" && $2 == s { print $18 }'
+}
+fetch() { curl -sf --max-time 3 --cacert "$S/ca.pem" "https://127.0.77.5/"; }
+served_by_both() { # every request answered; both app hosts among the answers
+	local out=
+	for _ in 1 2 3 4 5 6; do out+=$(fetch) || return 1; done
+	[[ $out == *app1* && $out == *app2* ]]
+}
+all_from() { # NAME: every request answered, by NAME
+	for _ in 1 2 3 4 5 6; do [ "$(fetch)" = "$1" ] || return 1; done
+}
+down_then_requests() { # NAME ALIVE: wait for HAProxy to mark NAME down, then all requests go to ALIVE
+	for _ in $(seq 50); do [ "$(server_state "$1")" = DOWN ] && break; sleep 0.2; done
+	[ "$(server_state "$1")" = DOWN ] && all_from "$2"
+}
+
+check "terminate: haproxy -c accepts the rendered haproxy.cfg, HAProxy starts, both app hosts UP" start_haproxy terminate
+check_output "terminate: HAProxy serves the deployment's certificate" 'subject=.*' \
+	bash -c "openssl s_client -connect 127.0.77.5:443 -CAfile '$S/ca.pem' -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -subject"
+check "terminate: requests through HAProxy reach both app hosts" served_by_both
+check_output "terminate: port 80 sends clients to HTTPS" '^308 https://127\.0\.77\.5/x$' \
+	curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.77.5/x
+kill "$BACKEND2"; wait "$BACKEND2" 2>/dev/null
+check "terminate: app2 killed: marked DOWN by the health check, requests keep succeeding (app1)" down_then_requests app2 app1
+/usr/bin/python3 "$ROOT/tests/fixtures/lb/backend.py" 127.0.77.12 app2 "$S/tls_cert.pem" "$S/secrets/tls_key" &
+BACKEND2=$!; PIDS+=($BACKEND2)
+back_up() { for _ in $(seq 50); do [ "$(server_state app2)" = UP ] && return 0; sleep 0.2; done; return 1; }
+check "terminate: app2 back: marked UP again" back_up
+check "terminate: ... both app hosts answer again" served_by_both
+
+check "passthrough: rendered haproxy.cfg accepted, HAProxy starts, both app hosts UP" start_haproxy passthrough
+check_output "passthrough: the TLS session is the app host's (HAProxy has no key)" 'no ssl crt' \
+	bash -c "grep -q 'ssl crt' '$T/haproxy.cfg' || echo no ssl crt"
+check "passthrough: requests through HAProxy reach both app hosts" served_by_both
+kill "$BACKEND1"; wait "$BACKEND1" 2>/dev/null
+check "passthrough: app1 killed: marked DOWN, requests keep succeeding (app2)" down_then_requests app1 app2
+
+# The firewall kiln renders for lb profiles, checked by nft itself.
+nft_check() { if [ "$(id -u)" = 0 ]; then nft -c -f "$1"; else unshare -rn nft -c -f "$1"; fi; }
+cat >"$T/two.yaml" <<'EOF'
+kiln: 1
+deployment: {name: two, domain: two.lan}
+subnets:
+  - {name: web, cidr: 10.60.1.0/24, gateway: 10.60.1.1}
+  - {name: admin, cidr: 10.60.9.0/24}
+hosts:
+  - {name: lb1, role: lb, subnet: web, address: 10.60.1.5}
+  - {name: lb2, role: lb, subnet: web, address: 10.60.1.6}
+  - {name: app1, role: app, subnet: web, address: 10.60.1.11}
+  - {name: app2, role: app, subnet: web, address: 10.60.1.12}
+ssh: {allow_from: [admin]}
+flows:
+  - {from: {subnet: admin}, to: {role: app}, port: 443}
+roles:
+  app: {service: {exec: /usr/bin/true}}
+  lb: {virtual_address: 10.60.1.10}
+EOF
+for h in lb1 lb2 app1; do
+	check "two lb hosts: kiln render $h" "$KILN" render "$T/two.yaml" --host $h --out "$T/r2/$h"
+	check "two lb hosts: nft -c accepts $h's ruleset" nft_check "$T/r2/$h/etc/nftables.conf"
+done
+check_output "two lb hosts: app1's web ports only from the lb hosts and the virtual address" \
+	'elements = \{ 10\.60\.1\.5, 10\.60\.1\.6, 10\.60\.1\.10 \}' cat "$T/r2/app1/etc/nftables.conf"
+check_output "two lb hosts: lb1 takes VRRP from lb2 only" 'ip protocol vrrp ip saddr 10\.60\.1\.6 counter' \
+	cat "$T/r2/lb1/etc/nftables.conf"
+check_output "two lb hosts: the admins' flow to the app's 443 ends on the lb hosts" 'tcp dport 443 ip saddr @tcp_443_from' \
+	cat "$T/r2/lb2/etc/nftables.conf"
+check "two lb hosts: ... and not on the app hosts" bash -c "! grep -q tcp_443 '$T/r2/app1/etc/nftables.conf'"
+check "two lb hosts: keepalived -t accepts lb1's keepalived.conf (in a namespace with its NIC)" \
+	unshare -n sh -c "ip link add kiln0 type veth peer name kiln1 && '$D' '$T/two.yaml' lb1 keepalived kiln0 >'$T/ka.conf' && keepalived -t -n -l -f '$T/ka.conf'"
+cat >"$T/ext.yaml" <<'EOF'
+kiln: 1
+deployment: {name: ext, domain: ext.lan}
+subnets:
+  - {name: web, cidr: 10.60.1.0/24, gateway: 10.60.1.1}
+hosts:
+  - {name: app1, role: app, subnet: web, address: 10.60.1.11}
+  - {name: app2, role: app, subnet: web, address: 10.60.1.12}
+roles:
+  app:
+    service: {exec: /usr/bin/true}
+    load_balancer: {external: [10.70.0.0/16]}
+EOF
+check "own balancer: kiln render app1" "$KILN" render "$T/ext.yaml" --host app1 --out "$T/re/app1"
+check "own balancer: nft -c accepts app1's ruleset" nft_check "$T/re/app1/etc/nftables.conf"
+check_output "own balancer: app1's web ports only from it" 'elements = \{ 10\.70\.0\.0/16 \}' cat "$T/re/app1/etc/nftables.conf"
+
+# Bad input: the profile's refusals at FILE:LINE:COLUMN, the renderer's.
+sed 's/  lb: {virtual_address: 10.60.1.10}/  lb: {tls: passthrough}/' "$T/two.yaml" >"$T/novip.yaml"
+check_fails "two lb hosts without virtual_address: FILE:LINE:COLUMN" 'novip.yaml:16:7: error: two hosts have role lb' \
+	"$KILN" check "$T/novip.yaml"
+sed 's/virtual_address: 10.60.1.10/virtual_address: 10.61.1.10/' "$T/two.yaml" >"$T/outside.yaml"
+check_fails "virtual address outside the lb hosts' subnet" 'outside.yaml:16:25: error: .*outside subnet' \
+	"$KILN" check "$T/outside.yaml"
+profile offload >"$T/badtls.yaml"
+check_fails "unknown roles.lb.tls" "badtls.yaml:[0-9]+:[0-9]+: error: unknown roles.lb.tls 'offload'" \
+	"$KILN" check "$T/badtls.yaml"
+check_fails "the renderer refuses an app host" 'not an lb host' "$D" "$T/p.yaml" app1 haproxy
+check_fails "keepalived.conf for one lb host: refused" 'two lb hosts' "$D" "$T/p.yaml" lb1 keepalived eth0
+check_fails "keepalived.conf with a bad interface name: refused" 'not an interface name' "$D" "$T/two.yaml" lb1 keepalived 'a b'
