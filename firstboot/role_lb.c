@@ -158,11 +158,12 @@ int lb_render_keepalived(const struct model *m, const struct host *h, const char
 		       "# The virtual address %s moves to the other lb host when this one stops\n"
 		       "# advertising (host down, keepalived down) or HAProxy is not running here.\n"
 		       "# VRRP goes only to the other lb host (unicast; the firewall admits it from there alone).\n"
-		       "global_defs {\n\trouter_id kiln-%s\n\tenable_script_security\n}\n\n"
-		       "vrrp_track_process kiln_haproxy {\n\tprocess haproxy\n\tdelay 2\n}\n\n"
+		       "global_defs {\n\trouter_id kiln-%s\n\tscript_user root\n\tenable_script_security\n}\n\n"
+		       "# HAProxy running here? (asked every second; 2 misses: FAULT, the address moves)\n"
+		       "vrrp_script kiln_haproxy {\n\tscript \"/usr/bin/pgrep -x haproxy\"\n\tinterval 1\n\tfall 2\n\trise 2\n}\n\n"
 		       "vrrp_instance kiln_lb {\n\tstate BACKUP\n\tinterface %s\n\tvirtual_router_id %u\n"
 		       "\tpriority %u\n\tadvert_int 1\n\tunicast_src_ip %s\n\tunicast_peer {\n\t\t%s\n\t}\n"
-		       "\tvirtual_ipaddress {\n\t\t%s/%u dev %s\n\t}\n\ttrack_process {\n\t\tkiln_haproxy\n\t}\n}\n",
+		       "\tvirtual_ipaddress {\n\t\t%s/%u dev %s\n\t}\n\ttrack_script {\n\t\tkiln_haproxy\n\t}\n}\n",
 		   m->name, h->name, ipv4_fmt(m->roles.lb.virtual_address, vip), h->name, iface, lb_vrid(m),
 		   h == lb[0] ? 150u : 100u, ipv4_fmt(h->address, self), ipv4_fmt(peer->address, other), vip,
 		   s ? (unsigned)s->cidr.prefix : 32u, iface);

@@ -44,7 +44,7 @@ check_output "the app certificate names the lb host's address (clients reach it)
 	openssl x509 -in "$S/tls_cert.pem" -noout -ext subjectAltName
 
 for i in 1 2; do
-	/usr/bin/python3 "$ROOT/tests/fixtures/lb/backend.py" 127.0.77.1$i app$i "$S/tls_cert.pem" "$S/secrets/tls_key" &
+	/usr/bin/python3 "$ROOT/tests/fixtures/lb/backend.py" 127.0.77.1$i app$i "$S/tls_cert.pem" "$S/secrets/tls_key" "$T/sick-app$i" &
 	PIDS+=($!)
 	eval "BACKEND$i=$!"
 done
@@ -86,14 +86,18 @@ check "terminate: haproxy -c accepts the rendered haproxy.cfg, HAProxy starts, b
 check_output "terminate: HAProxy serves the deployment's certificate" 'subject=.*' \
 	bash -c "openssl s_client -connect 127.0.77.5:443 -CAfile '$S/ca.pem' -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -subject"
 check "terminate: requests through HAProxy reach both app hosts" served_by_both
+touch "$T/sick-app1"
+check "terminate: app1's health path answers 503: marked DOWN, requests go to app2" down_then_requests app1 app2
+rm -f "$T/sick-app1"
+back_up() { for _ in $(seq 50); do [ "$(server_state "$1")" = UP ] && return 0; sleep 0.2; done; return 1; }
+check "terminate: app1 well again: marked UP" back_up app1
 check_output "terminate: port 80 sends clients to HTTPS" '^308 https://127\.0\.77\.5/x$' \
 	curl -s -o /dev/null -w '%{http_code} %{redirect_url}' http://127.0.77.5/x
 kill "$BACKEND2"; wait "$BACKEND2" 2>/dev/null
 check "terminate: app2 killed: marked DOWN by the health check, requests keep succeeding (app1)" down_then_requests app2 app1
-/usr/bin/python3 "$ROOT/tests/fixtures/lb/backend.py" 127.0.77.12 app2 "$S/tls_cert.pem" "$S/secrets/tls_key" &
+/usr/bin/python3 "$ROOT/tests/fixtures/lb/backend.py" 127.0.77.12 app2 "$S/tls_cert.pem" "$S/secrets/tls_key" "$T/sick-app2" &
 BACKEND2=$!; PIDS+=($BACKEND2)
-back_up() { for _ in $(seq 50); do [ "$(server_state app2)" = UP ] && return 0; sleep 0.2; done; return 1; }
-check "terminate: app2 back: marked UP again" back_up
+check "terminate: app2 back: marked UP again" back_up app2
 check "terminate: ... both app hosts answer again" served_by_both
 
 check "passthrough: rendered haproxy.cfg accepted, HAProxy starts, both app hosts UP" start_haproxy passthrough
@@ -166,3 +170,64 @@ check_fails "unknown roles.lb.tls" "badtls.yaml:[0-9]+:[0-9]+: error: unknown ro
 check_fails "the renderer refuses an app host" 'not an lb host' "$D" "$T/p.yaml" app1 haproxy
 check_fails "keepalived.conf for one lb host: refused" 'two lb hosts' "$D" "$T/p.yaml" lb1 keepalived eth0
 check_fails "keepalived.conf with a bad interface name: refused" 'not an interface name' "$D" "$T/two.yaml" lb1 keepalived 'a b'
+
+# Two lb hosts: keepalived with the keepalived.conf kiln renders, in two
+# network namespaces joined by a veth pair (each with HAProxy on the
+# haproxy.cfg kiln renders, the backup binding the virtual address it does
+# not hold as role_lb's sysctl allows). lb1 (first, priority 150) holds the
+# virtual address; its keepalived killed, lb2 takes it over, and HAProxy
+# answers on it from there.
+NA=kiln-lb-a-$$ NB=kiln-lb-b-$$
+cleanup_ns() { ip netns del "$NA" 2>/dev/null; ip netns del "$NB" 2>/dev/null; }
+trap 'cleanup; cleanup_ns' EXIT
+cat >"$T/vrrp.yaml" <<'EOF'
+kiln: 1
+deployment: {name: vrrp, domain: vrrp.lan}
+subnets:
+  - {name: web, cidr: 10.77.0.0/24}
+hosts:
+  - {name: lb1, role: lb, subnet: web, address: 10.77.0.5}
+  - {name: lb2, role: lb, subnet: web, address: 10.77.0.6}
+  - {name: app1, role: app, subnet: web, address: 10.77.0.11}
+roles:
+  app: {service: {exec: /usr/bin/true}}
+  lb: {virtual_address: 10.77.0.10, tls: passthrough}
+EOF
+netns_up() {
+	ip netns add "$NA" && ip netns add "$NB" &&
+	ip link add kla netns "$NA" type veth peer name klb netns "$NB" &&
+	ip -n "$NA" addr add 10.77.0.5/24 dev kla && ip -n "$NB" addr add 10.77.0.6/24 dev klb &&
+	ip -n "$NA" link set kla up && ip -n "$NB" link set klb up &&
+	ip -n "$NA" link set lo up && ip -n "$NB" link set lo up &&
+	ip netns exec "$NA" sysctl -qw net.ipv4.ip_nonlocal_bind=1 && ip netns exec "$NB" sysctl -qw net.ipv4.ip_nonlocal_bind=1
+}
+vip_on() { ip -n "$1" -4 addr show dev "$2" | grep -q 'inet 10\.77\.0\.10/24'; }
+wait_vip() { for _ in $(seq 50); do vip_on "$1" "$2" && return 0; sleep 0.2; done; return 1; }
+if [ "$(id -u)" != 0 ]; then
+	ok "# SKIP keepalived failover in network namespaces (needs root)"
+elif ! netns_up; then
+	not_ok "network namespaces with a veth pair"
+else
+	KA=()
+	for x in "a $NA lb1 kla" "b $NB lb2 klb"; do
+		set -- $x
+		"$D" "$T/vrrp.yaml" "$3" haproxy "$T/bundle.pem" "$S/ca.pem" "$T/$1.sock" >"$T/$1-haproxy.cfg" &&
+			"$D" "$T/vrrp.yaml" "$3" keepalived "$4" >"$T/$1-keepalived.conf" || not_ok "render $3's configuration"
+		ip netns exec "$2" haproxy -db -f "$T/$1-haproxy.cfg" >"$T/$1-haproxy.log" 2>&1 &
+		PIDS+=($!)
+		ip netns exec "$2" keepalived -n -l -P -f "$T/$1-keepalived.conf" -p "$T/$1-ka.pid" -r "$T/$1-vrrp.pid" \
+			>"$T/$1-keepalived.log" 2>&1 &
+		KA+=($!); PIDS+=($!)
+	done
+	check "keepalived: lb1 (priority 150) holds the virtual address" wait_vip "$NA" kla
+	vip_on "$NA" kla || sed 's/^/#   /' "$T/a-keepalived.log" "$T/b-keepalived.log" "$T/a-haproxy.log" | tail -30
+	check "keepalived: ... and lb2 does not" bash -c "! ip -n '$NB' -4 addr show dev klb | grep -q 10.77.0.10"
+	via_vip() { [ "$(ip netns exec "$1" curl -s -o /dev/null -w '%{http_code}' --max-time 3 http://10.77.0.10/)" = 308 ]; }
+	check "HAProxy answers on the virtual address (from lb2's side)" via_vip "$NB"
+	kill "${KA[0]}"; wait "${KA[0]}" 2>/dev/null
+	check "keepalived on lb1 killed: lb2 takes the virtual address" wait_vip "$NB" klb
+	check "... lb1 no longer holds it" bash -c "! ip -n '$NA' -4 addr show dev kla | grep -q 10.77.0.10"
+	check "HAProxy answers on the virtual address from lb2 now (from lb1's side)" via_vip "$NA"
+	check "keepalived logged no warning or unknown keyword" \
+		bash -c "! grep -E 'Unknown keyword|WARNING' '$T/a-keepalived.log' '$T/b-keepalived.log'"
+fi

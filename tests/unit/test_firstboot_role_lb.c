@@ -160,6 +160,8 @@ static void test_keepalived(void **state)
 	assert_non_null(strstr(b1.data, "\t\t10.0.0.9/24 dev ens3\n"));
 	assert_non_null(strstr(b1.data, "\tinterface ens3\n"));
 	assert_null(strstr(b1.data, "mcast"));
+	assert_non_null(strstr(b1.data, "\tscript \"/usr/bin/pgrep -x haproxy\"\n"));
+	assert_non_null(strstr(b1.data, "\ttrack_script {\n\t\tkiln_haproxy\n\t}\n"));
 	assert_null(strstr(b1.data, "auth_pass"));
 	buf_free(&b1);
 	buf_free(&b2);
