@@ -193,6 +193,43 @@ roles:
   app: {service: {exec: /usr/bin/true}}
   lb: {virtual_address: 10.77.0.10, tls: passthrough}
 EOF
+# kiln-firstboot's lb role without a VM (--root DIR, service commands
+# recorded with --no-services), from real seeds: the terminate seed carries
+# the app certificate and its key, the bundle is root-only, haproxy.cfg is
+# the renderer's, HAProxy is checked then started; with passthrough the seed
+# carries no key; with two lb hosts keepalived is configured and started.
+. "$ROOT/tests/fixtures/fb_host.sh"
+fb_run() { "$KILN_FIRSTBOOT" run --root "$1" --no-services --datasource other --join-deadline 1 >/dev/null 2>&1; }
+profile terminate >"$T/seed-t.yaml"
+"$KILN" seed "$T/seed-t.yaml" --host lb1 --out "$T/lb1.seed" --state "$S" 2>/dev/null || not_ok "kiln seed lb1"
+check_output "terminate: lb1's seed carries the app certificate's key" 'tls_key' "$KILN" seed --inspect "$T/lb1.seed" --state "$S"
+R=$T/root-lb1; fb_mkroot "$R" "$S" lb "$T/lb1.seed"; fb_run "$R"
+check_output "terminate: role step done" 'role +done +HAProxy ending TLS for the app hosts' fb_status "$R"
+check_output "terminate: the certificate bundle is root-only" '^600$' stat -c %a "$R/etc/haproxy/kiln.pem"
+check "terminate: the bundle is the seed's certificate and key" \
+	bash -c "cat '$S/tls_cert.pem' '$S/secrets/tls_key' | cmp -s - '$R/etc/haproxy/kiln.pem'"
+check "terminate: haproxy.cfg is the renderer's" bash -c "'$D' '$T/seed-t.yaml' lb1 haproxy | cmp -s - '$R/etc/haproxy/haproxy.cfg'"
+check_output "terminate: HAProxy checked, enabled and started; no keepalived with one lb host" \
+	'^haproxy -c -q -f /etc/haproxy/haproxy.cfg,systemctl enable --now haproxy.service,systemctl restart haproxy.service,$' \
+	bash -c "grep -E '^(haproxy|systemctl .*(haproxy|keepalived))' '$R/var/lib/kiln/commands.log' | tr '\n' ','"
+check "terminate: no keepalived.conf with one lb host" test ! -e "$R/etc/keepalived/keepalived.conf"
+
+S2=$T/state2
+"$KILN" keys init "$T/vrrp.yaml" --state "$S2" >/dev/null 2>&1 && "$KILN" secrets init "$T/vrrp.yaml" --state "$S2" >/dev/null 2>&1 &&
+	"$KILN" seed "$T/vrrp.yaml" --host lb2 --out "$T/lb2.seed" --state "$S2" 2>/dev/null || not_ok "keys, secrets, seed for two lb hosts"
+check "passthrough: lb2's seed carries no app key" bash -c "! '$KILN' seed --inspect '$T/lb2.seed' --state '$S2' | grep -q tls_key"
+R=$T/root-lb2; fb_mkroot "$R" "$S2" lb "$T/lb2.seed"; fb_run "$R"
+check_output "two lb hosts: role step done, sharing the virtual address" \
+	'role +done +HAProxy passing through TLS for the app hosts; keepalived sharing 10\.77\.0\.10' fb_status "$R"
+check "passthrough: no certificate bundle" test ! -e "$R/etc/haproxy/kiln.pem"
+check_output "two lb hosts: keepalived.conf for lb2 (priority 100, unicast to lb1)" 'unicast_peer \{' \
+	cat "$R/etc/keepalived/keepalived.conf"
+check_output "two lb hosts: HAProxy may bind the virtual address it does not hold" '^net\.ipv4\.ip_nonlocal_bind = 1$' \
+	cat "$R/etc/sysctl.d/60-kiln-lb.conf"
+check_output "two lb hosts: sysctl applied, keepalived enabled and started" \
+	'sysctl -q -p /etc/sysctl.d/60-kiln-lb.conf,.*systemctl enable --now keepalived.service,systemctl restart keepalived.service,$' \
+	bash -c "grep -E '^(sysctl|haproxy|systemctl .*(haproxy|keepalived))' '$R/var/lib/kiln/commands.log' | tr '\n' ','"
+
 netns_up() {
 	ip netns add "$NA" && ip netns add "$NB" &&
 	ip link add kla netns "$NA" type veth peer name klb netns "$NB" &&
