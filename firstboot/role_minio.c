@@ -16,6 +16,11 @@ static size_t count_minio(const struct model *m)
 	return n;
 }
 
+bool minio_distributed(const struct model *m)
+{
+	return count_minio(m) >= MINIO_DISTRIBUTED_MIN;
+}
+
 int minio_render_env(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
 		     struct buf *out)
 {
@@ -26,7 +31,7 @@ int minio_render_env(const struct model *m, const struct host *h, secret_lookup_
 	buf_printf(out, "MINIO_ROOT_USER=%s\nMINIO_ROOT_PASSWORD=%s\n", user, pw);
 	/* Distributed (erasure-coded) mode needs at least 4 drives; below that
 	 * every minio host runs its own single-drive server. */
-	if (count_minio(m) >= 4) {
+	if (minio_distributed(m)) {
 		buf_puts(out, "MINIO_VOLUMES=\"");
 		bool first = true;
 		for (size_t i = 0; i < m->n_hosts; i++) {
@@ -36,10 +41,11 @@ int minio_render_env(const struct model *m, const struct host *h, secret_lookup_
 			buf_printf(out, "%shttp://%s.%s:9000%s/data", first ? "" : " ", x->name, m->domain, MINIO_DATA_DIR);
 			first = false;
 		}
-		buf_puts(out, "\"\n");
-	} else
-		buf_puts(out, "MINIO_VOLUMES=\"" MINIO_DATA_DIR "/data\"\n");
+		buf_puts(out, "\"\nMINIO_OPTS=\"--address :9000\"\n");
+		return 0;
+	}
 	char a[16];
+	buf_puts(out, "MINIO_VOLUMES=\"" MINIO_DATA_DIR "/data\"\n");
 	buf_printf(out, "MINIO_OPTS=\"--address %s:9000\"\n", h->dhcp ? "" : ipv4_fmt(h->address, a));
 	return 0;
 }
