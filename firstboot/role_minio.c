@@ -8,17 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t count_minio(const struct model *m)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < m->n_hosts; i++)
-		n += m->hosts[i].role == ROLE_MINIO;
-	return n;
-}
-
 bool minio_distributed(const struct model *m)
 {
-	return count_minio(m) >= MINIO_DISTRIBUTED_MIN;
+	return model_minio_distributed(m);
 }
 
 int minio_render_env(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,

@@ -18,9 +18,8 @@
 #define MINIO_ENV_FILE "/etc/default/minio"
 #define MINIO_APP_POLICY "kiln-app"   /* the canned policy kiln owns */
 
-/* Distributed (erasure-coded) mode needs at least this many drives; kiln
- * gives MinIO one per minio host, so below it each host runs its own server. */
-#define MINIO_DISTRIBUTED_MIN 4
+/* Distributed (erasure-coded) mode needs at least MINIO_DISTRIBUTED_MIN
+ * drives (profiles/model.h); kiln gives MinIO one per minio host. */
 bool minio_distributed(const struct model *m);
 /* /etc/default/minio (mode 0600, secrets inside). -ENOKEY if a secret is
  * missing. Distributed, the file is the same on every minio host (MinIO

@@ -96,7 +96,7 @@ static void summary(const struct model *m)
 	}
 	for (size_t i = 0; i < m->n_hosts; i++)
 		n_minio += m->hosts[i].role == ROLE_MINIO;
-	if (n_minio >= 4)
+	if (model_minio_distributed(m))
 		printf("\nobject store: %zu minio hosts run as one distributed (erasure-coded) MinIO set\n", n_minio);
 	else if (n_minio > 1)
 		printf("\nobject store: %zu minio hosts run as separate single-drive servers (a distributed set needs 4 "

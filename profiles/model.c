@@ -57,6 +57,14 @@ void role_sizing(const struct model *m, enum role r, struct role_sizing *s)
 		s->nics = 1;
 }
 
+bool model_minio_distributed(const struct model *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_hosts; i++)
+		n += m->hosts[i].role == ROLE_MINIO;
+	return n >= MINIO_DISTRIBUTED_MIN;
+}
+
 size_t model_lb_hosts(const struct model *m, const struct host *out[2])
 {
 	size_t n = 0;

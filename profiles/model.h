@@ -305,6 +305,10 @@ const struct host *model_find_host(const struct model *m, const char *name);
 bool model_has_role(const struct model *m, enum role r);   /* some host has role r */
 bool model_has_replica(const struct model *m);             /* some mysql host is a replica */
 bool model_has_target(const struct model *m, const char *name);
+/* Four or more minio hosts run as one distributed (erasure-coded) MinIO
+ * set, one drive each; fewer run separate single-drive servers. */
+#define MINIO_DISTRIBUTED_MIN 4
+bool model_minio_distributed(const struct model *m);
 /* The lb hosts in profile order (at most 2, the profile loader's limit):
  * count, pointers into out[2]. */
 size_t model_lb_hosts(const struct model *m, const struct host *out[2]);

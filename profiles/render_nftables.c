@@ -1,6 +1,7 @@
 /* /etc/nftables.conf for one host: inbound default deny, with accepts only
  * for what the profile allows (SSH from ssh.allow_from, every flow whose
- * `to` covers this host, a MySQL primary's 3306 from its replicas, and
+ * `to` covers this host, a MySQL primary's 3306 from its replicas, a
+ * distributed MinIO set's 9000 between its hosts, and
  * those the monitoring: section derives (scrapes,
  * log upload, the status page), web traffic on app hosts, or on the lb
  * hosts in front of them (docs/lb.md)). Sources are collected
@@ -214,6 +215,22 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 		if (j == n_sets) {
 			sets = xgrow(sets, &cap_sets, n_sets + 1, sizeof(*sets));
 			sets[n_sets++] = (struct src_set){ .proto = PROTO_TCP, .port = 3306 };
+		}
+		add_host_source(m, x, &sets[j]);
+	}
+	/* A distributed MinIO set implies its flow: every minio host reaches
+	 * the others' 9000 (docs/firstboot.md). */
+	for (size_t i = 0; h->role == ROLE_MINIO && model_minio_distributed(m) && i < m->n_hosts; i++) {
+		const struct host *x = &m->hosts[i];
+		if (x->role != ROLE_MINIO || x == h)
+			continue;
+		size_t j;
+		for (j = 0; j < n_sets; j++)
+			if (sets[j].proto == PROTO_TCP && sets[j].port == 9000)
+				break;
+		if (j == n_sets) {
+			sets = xgrow(sets, &cap_sets, n_sets + 1, sizeof(*sets));
+			sets[n_sets++] = (struct src_set){ .proto = PROTO_TCP, .port = 9000 };
 		}
 		add_host_source(m, x, &sets[j]);
 	}

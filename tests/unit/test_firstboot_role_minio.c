@@ -13,6 +13,7 @@
 #include <string.h>
 #include "firstboot/role_minio.h"
 #include "lib/buf.h"
+#include "profiles/render.h"
 #include "tests/unit/profile_fixture.h"
 
 #define HEAD \
@@ -109,12 +110,44 @@ static void test_missing_secret(void **state)
 	model_free(&m);
 }
 
+/* The set's own flow is implied: each minio host reaches the others' 9000. */
+static void test_firewall(void **state)
+{
+	(void)state;
+	struct model m;
+	load_ok(HEAD FOURTH FIFTH, &m);
+	struct buf b;
+	buf_init(&b);
+	assert_int_equal(render_nftables(&m, model_find_host(&m, "s3-a"), &b), 0);
+	/* the DHCP host by its subnet, which covers the others */
+	assert_non_null(strstr(b.data, "set tcp_9000_from {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+				       "\t\telements = { 10.0.0.0/24 }\n"));
+	assert_non_null(strstr(b.data, "tcp dport 9000 ip saddr @tcp_9000_from"));
+	buf_free(&b);
+	model_free(&m);
+
+	load_ok(HEAD FOURTH, &m);
+	buf_init(&b);
+	assert_int_equal(render_nftables(&m, model_find_host(&m, "s3-a"), &b), 0);
+	assert_non_null(strstr(b.data, "elements = { 10.0.0.22, 10.0.0.23, 10.0.0.24 }\n"));   /* not itself */
+	buf_free(&b);
+	model_free(&m);
+
+	load_ok(HEAD, &m);   /* separate servers: no flow between them */
+	buf_init(&b);
+	assert_int_equal(render_nftables(&m, model_find_host(&m, "s3-a"), &b), 0);
+	assert_null(strstr(b.data, "9000"));
+	buf_free(&b);
+	model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_distributed_identical),
 		cmocka_unit_test(test_fewer_stay_separate),
 		cmocka_unit_test(test_missing_secret),
+		cmocka_unit_test(test_firewall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
