@@ -213,6 +213,7 @@ check_output "terminate: HAProxy checked, enabled and started; no keepalived wit
 	'^haproxy -c -q -f /etc/haproxy/haproxy.cfg,systemctl enable --now haproxy.service,systemctl restart haproxy.service,$' \
 	bash -c "grep -E '^(haproxy|systemctl .*(haproxy|keepalived))' '$R/var/lib/kiln/commands.log' | tr '\n' ','"
 check "terminate: no keepalived.conf with one lb host" test ! -e "$R/etc/keepalived/keepalived.conf"
+check "terminate: the deployment CA is there for checking the app hosts" cmp -s "$S/ca.pem" "$R/etc/kiln/tls/ca.pem"
 
 S2=$T/state2
 "$KILN" keys init "$T/vrrp.yaml" --state "$S2" >/dev/null 2>&1 && "$KILN" secrets init "$T/vrrp.yaml" --state "$S2" >/dev/null 2>&1 &&
@@ -222,6 +223,7 @@ R=$T/root-lb2; fb_mkroot "$R" "$S2" lb "$T/lb2.seed"; fb_run "$R"
 check_output "two lb hosts: role step done, sharing the virtual address" \
 	'role +done +HAProxy passing through TLS for the app hosts; keepalived sharing 10\.77\.0\.10' fb_status "$R"
 check "passthrough: no certificate bundle" test ! -e "$R/etc/haproxy/kiln.pem"
+check "passthrough: the deployment CA is there for checking the app hosts" cmp -s "$S2/ca.pem" "$R/etc/kiln/tls/ca.pem"
 check_output "two lb hosts: keepalived.conf for lb2 (priority 100, unicast to lb1)" 'unicast_peer \{' \
 	cat "$R/etc/keepalived/keepalived.conf"
 check_output "two lb hosts: HAProxy may bind the virtual address it does not hold" '^net\.ipv4\.ip_nonlocal_bind = 1$' \
