@@ -338,6 +338,12 @@ static void check_lb(struct ctx *c, const struct ynode *roles)
 			diags_add(c->d, c->file, h->pos.line, h->pos.col, "host '%s' has role lb, which needs a static "
 				  "address (clients and the app hosts' firewalls are given it)", h->name ? h->name : "?");
 	}
+	for (size_t i = 0; n && i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		if (h->role == ROLE_APP && h->dhcp)
+			diags_add(c->d, c->file, h->pos.line, h->pos.col, "app host '%s' has a DHCP address, but the lb "
+				  "hosts forward to each app host by its address: give it a static one", h->name ? h->name : "?");
+	}
 	if (n && !model_has_role(m, ROLE_APP))
 		diags_add(c->d, c->file, lb[0]->pos.line, lb[0]->pos.col, "host '%s' has role lb but no host has role "
 			  "app (the load balancer forwards to the app hosts)", lb[0]->name ? lb[0]->name : "?");

@@ -50,6 +50,8 @@ static const struct reject rejects[] = {
 	{ "virtual address not an address", TWO "    virtual_address: 10.0.0\n", 15, 22, "roles.lb.virtual_address" },
 	{ "three lb hosts", HEAD LB1 LB2 "  - {name: lb3, role: lb, subnet: a, address: 10.0.0.7}\n" APP
 	  "  lb: {virtual_address: 10.0.0.9}\n", 12, 5, "at most two hosts may have role lb" },
+	{ "app host on dhcp behind lb hosts", HEAD LB1 "  - {name: app3, role: app, subnet: a, address: dhcp}\n" APP, 11, 5,
+	  "app host 'app3' has a DHCP address, but the lb hosts forward to each app host by its address" },
 	{ "lb host on dhcp", HEAD "  - {name: lb1, role: lb, subnet: a, address: dhcp}\n" APP, 10, 5,
 	  "has role lb, which needs a static address" },
 	{ "lb without app hosts",
