@@ -267,6 +267,21 @@ else
 	check "keepalived on lb1 killed: lb2 takes the virtual address" wait_vip "$NB" klb
 	check "... lb1 no longer holds it" bash -c "! ip -n '$NA' -4 addr show dev kla | grep -q 10.77.0.10"
 	check "HAProxy answers on the virtual address from lb2 now (from lb1's side)" via_vip "$NA"
+	ip netns exec "$NA" keepalived -n -l -P -f "$T/a-keepalived.conf" -p "$T/a-ka.pid" -r "$T/a-vrrp.pid" \
+		>>"$T/a-keepalived.log" 2>&1 &
+	KA[0]=$!; PIDS+=($!)
+	check "keepalived on lb1 back: lb1 (higher priority) takes the address back" wait_vip "$NA" kla
+	gone_from() { for _ in $(seq 50); do vip_on "$1" "$2" || return 0; sleep 0.2; done; return 1; }
+	check "... and lb2 gives it up" gone_from "$NB" klb
+	# (a veth pair's link down takes the peer's carrier too, so lb1 goes silent instead)
+	ip netns exec "$NA" nft -f - <<'EOF'
+table inet silence {
+	chain out {
+		type filter hook output priority 0; policy drop;
+	}
+}
+EOF
+	check "lb1 silent (all it sends dropped, as a hung host): lb2 takes the address" wait_vip "$NB" klb
 	check "keepalived logged no warning or unknown keyword" \
 		bash -c "! grep -E 'Unknown keyword|WARNING' '$T/a-keepalived.log' '$T/b-keepalived.log'"
 fi
