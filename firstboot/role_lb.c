@@ -81,7 +81,8 @@ int lb_render_haproxy(const struct model *m, const struct host *h, const struct 
 
 	buf_printf(out, "# Written by kiln-firstboot (role lb, docs/lb.md): deployment %s, host %s.\n"
 		       "# TLS %s; every app host health-checked on GET %s.\n"
-		       "global\n\tlog /dev/log local0\n", m->name, h->name,
+		       "global\n\t# to the journal (the unit runs HAProxy in the foreground; /dev/log is not in its jail)\n"
+		       "\tlog stdout format raw local0\n", m->name, h->name,
 		   term ? "ended here with the deployment's certificate, then TLS again to the app hosts"
 			: "passed through as TCP to the app hosts' 443", health);
 	if (p->chroot)

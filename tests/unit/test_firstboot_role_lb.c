@@ -93,7 +93,8 @@ static void test_haproxy_terminate_one(void **state)
 	assert_non_null(strstr(b.data, "default-server inter 1s fall 2 rise 2 ssl verify required ca-file "));
 	assert_non_null(strstr(b.data, "\tserver app1 10.0.0.20:443 check verifyhost app1.t.lan sni str(app1.t.lan)\n"));
 	assert_non_null(strstr(b.data, "\tserver app2 10.0.0.21:443 check verifyhost app2.t.lan sni str(app2.t.lan)\n"));
-	assert_null(strstr(b.data, "chroot"));    /* the test paths: none */
+	assert_null(strstr(b.data, "\tchroot"));    /* the test paths: none */
+	assert_non_null(strstr(b.data, "\tlog stdout format raw local0\n"));
 	assert_int_equal(oracle("haproxy", b.data), 0);
 	buf_free(&b);
 	/* the appliance's paths */
