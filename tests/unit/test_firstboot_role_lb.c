@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "firstboot/metrics.h"
 #include "firstboot/role_lb.h"
 #include "lib/fileio.h"
 #include "lib/spawn.h"
@@ -178,6 +179,29 @@ static void test_keepalived(void **state)
 	model_free(&m);
 }
 
+/* kiln-firstboot metrics watches HAProxy, and keepalived with two lb hosts. */
+static void test_metrics_units(void **state)
+{
+	(void)state;
+	struct model m;
+	struct buf b;
+	load_ok(HEAD LB2 APP "  lb: {virtual_address: 10.0.0.9}\nmonitoring: {host: app1}\n", &m);
+	buf_init(&b);
+	metrics_conf_render(&m, model_find_host(&m, "lb2"), &b);
+	assert_non_null(strstr(b.data, "haproxy.service"));
+	assert_non_null(strstr(b.data, "keepalived.service"));
+	assert_null(strstr(b.data, "nginx.service"));
+	buf_free(&b);
+	model_free(&m);
+	load_ok(HEAD APP "monitoring: {host: app1}\n", &m);
+	buf_init(&b);
+	metrics_conf_render(&m, model_find_host(&m, "lb1"), &b);
+	assert_non_null(strstr(b.data, "haproxy.service"));
+	assert_null(strstr(b.data, "keepalived.service"));
+	buf_free(&b);
+	model_free(&m);
+}
+
 static void test_refusals(void **state)
 {
 	(void)state;
@@ -224,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_haproxy_terminate_one),
 		cmocka_unit_test(test_haproxy_passthrough_two),
 		cmocka_unit_test(test_keepalived),
+		cmocka_unit_test(test_metrics_units),
 		cmocka_unit_test(test_refusals),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
