@@ -156,6 +156,13 @@ EOF
 check "own balancer: kiln render app1" "$KILN" render "$T/ext.yaml" --host app1 --out "$T/re/app1"
 check "own balancer: nft -c accepts app1's ruleset" nft_check "$T/re/app1/etc/nftables.conf"
 check_output "own balancer: app1's web ports only from it" 'elements = \{ 10\.70\.0\.0/16 \}' cat "$T/re/app1/etc/nftables.conf"
+check_output "own balancer: kiln check says so" '^app: behind your own load balancer: web ports 80, 443 only from cidr 10\.70\.0\.0/16$' \
+	"$KILN" check "$T/ext.yaml"
+check_output "two lb hosts: kiln check says what runs" \
+	'^lb: lb1 and lb2, HAProxy ending TLS, health check GET / on each app host.s 443; keepalived moves virtual address 10\.60\.1\.10$' \
+	"$KILN" check "$T/two.yaml"
+check_output "two lb hosts: kiln check --json has roles.lb" '"lb":\{"tls":"terminate","virtual_address":"10\.60\.1\.10","health_check":"/"\}' \
+	"$KILN" check --json "$T/two.yaml"
 
 # Bad input: the profile's refusals at FILE:LINE:COLUMN, the renderer's.
 sed 's/  lb: {virtual_address: 10.60.1.10}/  lb: {tls: passthrough}/' "$T/two.yaml" >"$T/novip.yaml"
