@@ -121,7 +121,7 @@ DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-de
 	python3-argon2 python3-cryptography golang-go golang-github-minio-madmin-go-dev \
 	golang-github-minio-minio-go-v7-dev golang-github-secure-io-sio-go-dev golang-golang-x-crypto-dev \
 	bmap-tools libelf-dev prometheus prometheus-alertmanager prometheus-node-exporter \
-	prometheus-mysqld-exporter systemd-journal-remote python3-jwt podman
+	prometheus-mysqld-exporter systemd-journal-remote python3-jwt podman haproxy keepalived
 deps:
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEPS)

@@ -15,7 +15,7 @@
 
 struct ec2_kit {
 	const char *deployment;    /* model name */
-	const char *role;          /* "app", "mysql", "minio" */
+	const char *role;          /* "app", "mysql", "minio", "lb" */
 	const char *version;       /* kiln version, part of the AMI name */
 	const char *vmdk_name;     /* the VMDK to upload, e.g. "acme-app.vmdk" */
 	unsigned root_gib;         /* root volume size (>= the image) */

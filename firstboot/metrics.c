@@ -44,6 +44,11 @@ void metrics_conf_render(const struct model *m, const struct host *h, struct buf
 	case ROLE_MINIO:
 		conf_unit(b, "minio.service");
 		break;
+	case ROLE_LB:
+		conf_unit(b, "haproxy.service");
+		if (m->roles.lb.virtual_address)
+			conf_unit(b, "keepalived.service");
+		break;
 	default:
 		conf_unit(b, "nginx.service");
 		conf_unit(b, "kiln-app.service");

@@ -8,12 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t count_minio(const struct model *m)
+bool minio_distributed(const struct model *m)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < m->n_hosts; i++)
-		n += m->hosts[i].role == ROLE_MINIO;
-	return n;
+	return model_minio_distributed(m);
 }
 
 int minio_render_env(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
@@ -26,7 +23,7 @@ int minio_render_env(const struct model *m, const struct host *h, secret_lookup_
 	buf_printf(out, "MINIO_ROOT_USER=%s\nMINIO_ROOT_PASSWORD=%s\n", user, pw);
 	/* Distributed (erasure-coded) mode needs at least 4 drives; below that
 	 * every minio host runs its own single-drive server. */
-	if (count_minio(m) >= 4) {
+	if (minio_distributed(m)) {
 		buf_puts(out, "MINIO_VOLUMES=\"");
 		bool first = true;
 		for (size_t i = 0; i < m->n_hosts; i++) {
@@ -36,10 +33,11 @@ int minio_render_env(const struct model *m, const struct host *h, secret_lookup_
 			buf_printf(out, "%shttp://%s.%s:9000%s/data", first ? "" : " ", x->name, m->domain, MINIO_DATA_DIR);
 			first = false;
 		}
-		buf_puts(out, "\"\n");
-	} else
-		buf_puts(out, "MINIO_VOLUMES=\"" MINIO_DATA_DIR "/data\"\n");
+		buf_puts(out, "\"\nMINIO_OPTS=\"--address :9000\"\n");
+		return 0;
+	}
 	char a[16];
+	buf_puts(out, "MINIO_VOLUMES=\"" MINIO_DATA_DIR "/data\"\n");
 	buf_printf(out, "MINIO_OPTS=\"--address %s:9000\"\n", h->dhcp ? "" : ipv4_fmt(h->address, a));
 	return 0;
 }

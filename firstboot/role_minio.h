@@ -18,7 +18,15 @@
 #define MINIO_ENV_FILE "/etc/default/minio"
 #define MINIO_APP_POLICY "kiln-app"   /* the canned policy kiln owns */
 
-/* /etc/default/minio (mode 0600, secrets inside). -ENOKEY if a secret is missing. */
+/* Distributed (erasure-coded) mode needs at least MINIO_DISTRIBUTED_MIN
+ * drives (profiles/model.h); kiln gives MinIO one per minio host. */
+bool minio_distributed(const struct model *m);
+/* /etc/default/minio (mode 0600, secrets inside). -ENOKEY if a secret is
+ * missing. Distributed, the file is the same on every minio host (MinIO
+ * wants identical settings on all): MINIO_VOLUMES lists every minio host's
+ * data directory in profile order, and MinIO listens on every address
+ * (`--address :9000`; the firewall decides who reaches it). Otherwise the
+ * host's own data directory, bound to its address. */
 int minio_render_env(const struct model *m, const struct host *h, secret_lookup_fn secret, void *ud,
 		     struct buf *out);
 /* The app's canned policy (JSON): bucket-level reads and listing on each

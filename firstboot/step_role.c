@@ -8,11 +8,14 @@
  *          registered through the admin API
  *   app    firstboot/role_app.h: TLS, nginx, the app's environment and
  *          service (for a container its image); the app itself starts only
- *          after "join". */
+ *          after "join".
+ *   lb     firstboot/role_lb.h: HAProxy in front of the app hosts, keepalived
+ *          with two lb hosts. */
 #include "firstboot/agent.h"
 #include "firstboot/backup.h"
 #include "firstboot/galera.h"
 #include "firstboot/role_app.h"
+#include "firstboot/role_lb.h"
 #include "firstboot/role_minio.h"
 #include "firstboot/mysql_replica.h"
 #include "firstboot/role_mysql.h"
@@ -371,13 +374,14 @@ static size_t discard(char *p, size_t s, size_t n, void *u)
 	return s * n;
 }
 
-/* MinIO's liveness endpoint needs no credentials. */
-static bool minio_live(const char *endpoint)
+/* MinIO's health endpoints need no credentials: "live" (the server
+ * answers), "cluster" (its erasure set has write quorum). */
+static bool minio_health(const char *endpoint, const char *which)
 {
 	CURL *c = curl_easy_init();
 	if (!c)
 		return false;
-	char *url = xasprintf("%s/minio/health/live", endpoint);
+	char *url = xasprintf("%s/minio/health/%s", endpoint, which);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
@@ -435,10 +439,29 @@ static int role_minio(struct agent *a)
 		/* asked every 200 ms: MinIO is up a fraction of a second after it listens */
 		int64_t end = status_clock_ms() + 120000;
 		const struct timespec poll = { 0, 200 * 1000000L };
-		while (!minio_live(ep) && status_clock_ms() < end)
+		while (!minio_health(ep, "live") && status_clock_ms() < end)
 			nanosleep(&poll, NULL);
-		if (!minio_live(ep)) {
+		if (!minio_health(ep, "live")) {
 			r = agent_step_end(a, STEP, -ETIMEDOUT, "MinIO did not answer %s/minio/health/live within 120 s", ep);
+			free(ep);
+			return r;
+		}
+	}
+	/* Distributed, buckets and users need write quorum: the other minio
+	 * hosts booting (started together, each waits here for the rest), as
+	 * long as a join waits for its peers. */
+	if (!a->no_services && minio_distributed(m)) {
+		agent_phase(a, "wait-cluster");
+		status_set(&a->status, STEP, STEP_RUNNING, "waiting for the distributed MinIO set's write quorum "
+			   "(the other minio hosts starting)");
+		agent_save(a);
+		int64_t end = status_clock_ms() + (int64_t)a->join_deadline_s * 1000;
+		const struct timespec poll = { 1, 0 };
+		while (!minio_health(ep, "cluster") && status_clock_ms() < end)
+			nanosleep(&poll, NULL);
+		if (!minio_health(ep, "cluster")) {
+			r = agent_step_end(a, STEP, -ETIMEDOUT, "the distributed MinIO set had no write quorum within %u s "
+					   "(%s/minio/health/cluster): are the other minio hosts up?", a->join_deadline_s, ep);
 			free(ep);
 			return r;
 		}
@@ -449,7 +472,8 @@ static int role_minio(struct agent *a)
 	free(ep);
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "%s", why);
-	return agent_step_end(a, STEP, 0, "MinIO running, %zu bucket(s) ready, app key registered", m->roles.minio.n_buckets);
+	return agent_step_end(a, STEP, 0, "MinIO running%s, %zu bucket(s) ready, app key registered",
+			      minio_distributed(m) ? " (one distributed set)" : "", m->roles.minio.n_buckets);
 }
 
 int step_role(struct agent *a)
@@ -459,6 +483,7 @@ int step_role(struct agent *a)
 	switch (a->host->role) {
 	case ROLE_MYSQL: return role_mysql(a);
 	case ROLE_MINIO: return role_minio(a);
+	case ROLE_LB: return role_lb(a);
 	default: return role_app(a);
 	}
 }

@@ -42,7 +42,7 @@ static void help(FILE *f)
 		   "  --sign-cert CERT.pem   the certificate put in the OVA's .cert member\n"
 		   "  --out DIR              where images go (default: current directory)\n"
 		   "  --state DIR            key/secret directory (default .kiln/<deployment> by the profile)\n"
-		   "  --role ROLE            build only this role (app, mysql, minio); may repeat\n"
+		   "  --role ROLE            build only this role (app, mysql, minio, lb); may repeat\n"
 		   "  --host NAME            installer media (iso, usb) for this host only; may repeat\n"
 		   "  --per-role             installer media: one per role instead of one per host, with\n"
 		   "                         the seed of each of its hosts (or of each --host); the\n"
@@ -124,7 +124,7 @@ static int parse(int argc, char **argv, struct build_args *a, bool *help_only)
 		case 'r': {
 			int r = role_from_name(optarg);
 			if (r < 0) {
-				log_error("unknown role '%s' (expected one of: app, mysql, minio)", optarg);
+				log_error("unknown role '%s' (expected one of: app, mysql, minio, lb)", optarg);
 				return 2;
 			}
 			a->roles[r] = true;

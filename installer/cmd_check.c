@@ -80,6 +80,28 @@ static void summary(const struct model *m)
 	for (size_t i = 0; i < m->n_targets; i++)
 		printf(" %s", m->targets[i].name);
 	printf("\n");
+	const struct host *lb[2];
+	size_t n_lb = model_lb_hosts(m, lb), n_minio = 0;
+	char vip[16], src[64];
+	if (n_lb)
+		printf("\nlb: %s%s%s, HAProxy %s TLS, health check GET %s on each app host's 443%s%s\n", lb[0]->name,
+		       n_lb == 2 ? " and " : "", n_lb == 2 ? lb[1]->name : "",
+		       m->roles.lb.tls == LB_TLS_PASSTHROUGH ? "passing through" : "ending", lb_health_path(m),
+		       n_lb == 2 ? "; keepalived moves virtual address " : "",
+		       n_lb == 2 ? ipv4_fmt(m->roles.lb.virtual_address, vip) : "");
+	for (size_t i = 0; i < m->roles.app.n_lb_external; i++) {
+		endpoint_text(&m->roles.app.lb_external[i], src, sizeof src);
+		printf("%sapp: behind your own load balancer: web ports 80, 443 only from %s", i ? ", " : "\n", src);
+		if (i + 1 == m->roles.app.n_lb_external)
+			printf("\n");
+	}
+	for (size_t i = 0; i < m->n_hosts; i++)
+		n_minio += m->hosts[i].role == ROLE_MINIO;
+	if (model_minio_distributed(m))
+		printf("\nobject store: %zu minio hosts run as one distributed (erasure-coded) MinIO set\n", n_minio);
+	else if (n_minio > 1)
+		printf("\nobject store: %zu minio hosts run as separate single-drive servers (a distributed set needs 4 "
+		       "or more)\n", n_minio);
 	if (m->monitoring.host)
 		printf("\nmonitoring: on %s (Prometheus, Alertmanager, central journal), %zu receiver%s, "
 		       "%zu flow%s derived\n", m->monitoring.host, m->monitoring.n_receivers,

@@ -40,7 +40,7 @@ static void upload_usage(FILE *f)
 		   "from it: UEFI, ENA, IMDSv2, root /dev/xvda gp3, and for mysql/minio a blank gp3 data\n"
 		   "volume /dev/sdf. Prints 'snapshot snap-...' and 'image ami-...' on stdout.\n\n"
 		   "Options:\n"
-		   "  --role ROLE            app, mysql or minio (required)\n"
+		   "  --role ROLE            app, mysql, minio or lb (required)\n"
 		   "  --region REGION        AWS region (default: $AWS_REGION, then $AWS_DEFAULT_REGION)\n"
 		   "  --profile PROFILE      deployment profile: AMI name, root and data volume sizes\n"
 		   "                         from the role's hosts\n"
@@ -278,11 +278,11 @@ static int cmd_ec2_upload(int argc, char **argv)
 	}
 	a.image = argv[optind];
 	if (!role) {
-		log_error("missing --role (app, mysql or minio)");
+		log_error("missing --role (app, mysql, minio or lb)");
 		return 2;
 	}
 	if ((a.role = role_from_name(role)) < 0) {
-		log_error("unknown --role '%s' (use app, mysql or minio)", role);
+		log_error("unknown --role '%s' (use app, mysql, minio or lb)", role);
 		return 2;
 	}
 	if (!a.region)
@@ -306,8 +306,8 @@ static int cmd_ec2_upload(int argc, char **argv)
 		log_error("endpoint '%s' is not an http:// or https:// URL", bad);
 		return 2;
 	}
-	if (a.data_gib_set && a.role == ROLE_APP) {
-		log_error("--data-gib is for mysql and minio (the app role has no data volume)");
+	if (a.data_gib_set && !role_keeps_data(a.role)) {
+		log_error("--data-gib is for mysql and minio (the %s role has no data volume)", role_name(a.role));
 		return 2;
 	}
 	if (!a.profile && !a.no_register) {
@@ -315,7 +315,7 @@ static int cmd_ec2_upload(int argc, char **argv)
 			log_error("--name is required without --profile (it names the AMI)");
 			return 2;
 		}
-		if (a.role != ROLE_APP && !a.data_gib_set) {
+		if (role_keeps_data(a.role) && !a.data_gib_set) {
 			log_error("--data-gib is required for %s without --profile (the AMI's data volume)", role);
 			return 2;
 		}

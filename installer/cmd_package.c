@@ -51,7 +51,7 @@ static int parse_image(const char *arg, const char *opt, struct role_images *img
 	int r = rn ? role_from_name(rn) : -EINVAL;
 	free(rn);
 	if (r < 0 || !eq[1]) {
-		log_error("%s wants ROLE=PATH with ROLE app, mysql or minio, not '%s'", opt, arg);
+		log_error("%s wants ROLE=PATH with ROLE app, mysql, minio or lb, not '%s'", opt, arg);
 		return -EINVAL;
 	}
 	const char **slot = data ? &img[r].data_raw : &img[r].os_raw;

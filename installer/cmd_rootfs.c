@@ -20,7 +20,7 @@
 static void help(FILE *f)
 {
 	fprintf(f, "Usage: kiln rootfs ROLE [OPTIONS]\n\n"
-		   "Build the root filesystem tar of ROLE (base, app, mysql, minio) with mmdebstrap,\n"
+		   "Build the root filesystem tar of ROLE (base, app, mysql, minio, lb) with mmdebstrap,\n"
 		   "or take it from the cache, and print the tar's path. The Debian suite and archives\n"
 		   "come from --profile, else from --suite and --mirror (with <suite>-updates and\n"
 		   "<suite>-security).\n\n"

@@ -70,8 +70,15 @@ static void add_public_file(const char *state, const char *name, struct seed_fil
 	free(p);
 }
 
+/* Does host h carry the app's certificate and key? (app hosts, lb hosts
+ * that end TLS) */
+static bool carries_app_cert(const struct model *m, const struct host *h)
+{
+	return h->role == ROLE_APP || (h->role == ROLE_LB && m->roles.lb.tls == LB_TLS_TERMINATE);
+}
+
 /* The TLS units the seed carries, whole: kiln's CA for every host, the app
- * certificate and its key for app hosts. */
+ * certificate and its key for app hosts and lb hosts that end TLS. */
 static int check_tls(const char *profile, const char *state, const struct model *m, const struct host *h)
 {
 	bool app = secret_known(m, "tls_key"), app_from_ca = app && !m->roles.app.tls_cert;
@@ -81,7 +88,7 @@ static int check_tls(const char *profile, const char *state, const struct model 
 		r = keystore_ca(state, (int64_t)time(NULL), &tl);
 	if (r == 0 && deployment_has_ca(m))
 		r = keystore_require(tl.ca, &tl.ca_pb, "secrets", profile);
-	if (r == 0 && app && h->role == ROLE_APP)
+	if (r == 0 && app && carries_app_cert(m, h))
 		r = keystore_require(tl.cert, &tl.cert_pb, "secrets", profile);
 	keystore_tls_free(&tl);
 	return r;
@@ -194,7 +201,7 @@ int host_seed_build(const char *profile, const struct model *m, const char *text
 		goto done;
 	if (deployment_has_ca(m))
 		add_public_file(state, MON_CA_FILE, &files, &n_files);
-	if (h->role == ROLE_APP)
+	if (carries_app_cert(m, h))
 		add_public_file(state, "tls_cert.pem", &files, &n_files);
 	if (backup_on_host(m, h) && (r = add_backup_pub(profile, state, &files, &n_files)) < 0)
 		goto done;

@@ -40,8 +40,9 @@ static int put_secret(struct state_init *u, const char *name, const char *v)
 	return r;
 }
 
-/* The app server certificate: SANs server_name, or each app host's FQDN and
- * static address; staged with its key. */
+/* The app server certificate: SANs server_name, or each app and lb host's
+ * FQDN; and each app and lb host's static address and the lb hosts' virtual
+ * address; staged with its key. */
 static int issue_cert(struct state_init *u, const char *ca_cert, const char *ca_key)
 {
 	const struct model *m = u->m;
@@ -54,17 +55,22 @@ static int issue_cert(struct state_init *u, const char *ca_cert, const char *ca_
 		dns[nd++] = m->roles.app.server_name;
 	} else {
 		for (size_t i = 0; i < m->n_hosts; i++)
-			if (m->hosts[i].role == ROLE_APP) {
+			if (m->hosts[i].role == ROLE_APP || m->hosts[i].role == ROLE_LB) {
 				owned[i] = xasprintf("%s.%s", m->hosts[i].name, m->domain);
 				dns = xgrow(dns, &cd, nd + 1, sizeof *dns);
 				dns[nd++] = owned[i];
 			}
 	}
 	for (size_t i = 0; i < m->n_hosts; i++)
-		if (m->hosts[i].role == ROLE_APP && !m->hosts[i].dhcp && m->hosts[i].address) {
+		if ((m->hosts[i].role == ROLE_APP || m->hosts[i].role == ROLE_LB) && !m->hosts[i].dhcp &&
+		    m->hosts[i].address) {
 			ips = xgrow(ips, &ci, ni + 1, sizeof *ips);
 			ips[ni++] = m->hosts[i].address;
 		}
+	if (m->roles.lb.virtual_address && model_has_role(m, ROLE_LB)) {
+		ips = xgrow(ips, &ci, ni + 1, sizeof *ips);
+		ips[ni++] = m->roles.lb.virtual_address;
+	}
 	int r = tls_server_cert(ca_cert, ca_key, dns, nd, ips, ni, &cert, &key);
 	for (size_t i = 0; i < m->n_hosts; i++)
 		free(owned[i]);

@@ -3,11 +3,16 @@
 #include <errno.h>
 #include <string.h>
 
-static const char *const role_names[ROLE__COUNT] = { "app", "mysql", "minio" };
+static const char *const role_names[ROLE__COUNT] = { "app", "mysql", "minio", "lb" };
 
 const char *role_name(enum role r)
 {
 	return (unsigned)r < ROLE__COUNT ? role_names[r] : "?";
+}
+
+int role_keeps_data(enum role r)
+{
+	return r == ROLE_MYSQL || r == ROLE_MINIO;
 }
 
 int role_from_name(const char *s)

@@ -8,11 +8,13 @@
 #define KILN_APPLIANCE_H
 #include <stddef.h>
 
-/* The roles an appliance can have ("app", "mysql", "minio"): the profile's
- * `role:`, the image's KILN_ROLE_FILE, a seed's role= field. */
-enum role { ROLE_APP, ROLE_MYSQL, ROLE_MINIO, ROLE__COUNT };
+/* The roles an appliance can have ("app", "mysql", "minio", "lb"): the
+ * profile's `role:`, the image's KILN_ROLE_FILE, a seed's role= field. */
+enum role { ROLE_APP, ROLE_MYSQL, ROLE_MINIO, ROLE_LB, ROLE__COUNT };
 const char *role_name(enum role r);            /* "?" when out of range */
 int role_from_name(const char *s);             /* enum role or -EINVAL */
+/* Does a host of role r keep its data on a data disk? (mysql, minio) */
+int role_keeps_data(enum role r);
 
 /* Written into every image by kiln build. */
 #define KILN_ETC             "/etc/kiln"

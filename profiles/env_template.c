@@ -63,7 +63,7 @@ static int expand_ref(struct walk *w, const char *ref, struct buf *out, bool *li
 	if (kl == 4 && !strncmp(ref, "role", 4)) {
 		int r = role_from_name(arg);
 		if (r < 0) {
-			w->msg = xasprintf("${%s}: unknown role '%s' (expected app, mysql or minio)", ref, arg);
+			w->msg = xasprintf("${%s}: unknown role '%s' (expected app, mysql, minio or lb)", ref, arg);
 			return -EINVAL;
 		}
 		/* Galera: the name every host's /etc/hosts gives every node

@@ -47,7 +47,7 @@ void role_sizing(const struct model *m, enum role r, struct role_sizing *s)
 			s->memory_mib = h->size.memory_mib;
 		if (h->size.os_disk_gib > s->os_disk_gib)
 			s->os_disk_gib = h->size.os_disk_gib;
-		if (r != ROLE_APP && h->size.data_disk_gib > s->data_disk_gib)
+		if (role_keeps_data(r) && h->size.data_disk_gib > s->data_disk_gib)
 			s->data_disk_gib = h->size.data_disk_gib;
 		unsigned nics = h->n_ethernets ? (unsigned)h->n_ethernets : 1;
 		if (nics > s->nics)
@@ -55,6 +55,34 @@ void role_sizing(const struct model *m, enum role r, struct role_sizing *s)
 	}
 	if (!s->nics)
 		s->nics = 1;
+}
+
+bool model_minio_distributed(const struct model *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_hosts; i++)
+		n += m->hosts[i].role == ROLE_MINIO;
+	return n >= MINIO_DISTRIBUTED_MIN;
+}
+
+size_t model_lb_hosts(const struct model *m, const struct host *out[2])
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_hosts && n < 2; i++)
+		if (m->hosts[i].role == ROLE_LB)
+			out[n++] = &m->hosts[i];
+	return n;
+}
+
+const char *lb_health_path(const struct model *m)
+{
+	return m->roles.lb.health_check ? m->roles.lb.health_check
+	       : m->monitoring.app_health ? m->monitoring.app_health : "/";
+}
+
+bool app_behind_balancer(const struct model *m)
+{
+	return model_has_role(m, ROLE_LB) || m->roles.app.n_lb_external > 0;
 }
 
 bool model_has_target(const struct model *m, const char *name)
@@ -337,6 +365,10 @@ void model_free(struct model *m)
 	free(m->roles.app.tls_cert);
 	free(m->roles.app.tls_key);
 	free(m->roles.app.server_name);
+	for (size_t i = 0; i < m->roles.app.n_lb_external; i++)
+		free(m->roles.app.lb_external[i].name);
+	free(m->roles.app.lb_external);
+	free(m->roles.lb.health_check);
 	for (size_t i = 0; i < m->n_sizes; i++)
 		free(m->sizes[i].name);
 	free(m->sizes);

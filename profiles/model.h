@@ -147,6 +147,10 @@ struct env_var {
 
 enum app_service_type { APP_SYSTEMD, APP_CONTAINER };
 
+/* roles.lb.tls: HAProxy ends TLS with the deployment's certificate and
+ * speaks TLS again to the app hosts, or passes the TCP stream through. */
+enum lb_tls { LB_TLS_TERMINATE, LB_TLS_PASSTHROUGH };
+
 /* roles.mysql.engine: which server the mysql role runs (profiles/mysql_engine.h). */
 enum mysql_engine { MYSQL_ENGINE_MARIADB, MYSQL_ENGINE_MYSQL };
 /* roles.mysql.cluster: none (default; replica_of may name primaries) or a
@@ -177,7 +181,18 @@ struct role_settings {
 		char **secrets; size_t n_secrets;  /* extra generated secrets the env may use */
 		char *tls_cert, *tls_key;          /* operator-supplied PEM paths, or NULL */
 		char *server_name;                 /* TLS name; default app host FQDN */
+		/* load_balancer.external: the operator's own balancer (a cloud's):
+		 * the app hosts' web ports accept only these sources. */
+		struct endpoint *lb_external; size_t n_lb_external;
 	} app;
+	/* roles.lb (docs/profile.md, docs/lb.md): the lb hosts (one or two) in
+	 * front of the app hosts; meaningful only when some host has role lb. */
+	struct {
+		enum lb_tls tls;           /* default LB_TLS_TERMINATE */
+		uint32_t virtual_address;  /* two lb hosts: the address keepalived moves; else 0 */
+		char *health_check;        /* as written, or NULL: lb_health_path() */
+		struct src_pos pos;
+	} lb;
 };
 
 /* One entry of the profile's `targets:` list: an output kind by name. The
@@ -294,6 +309,19 @@ const struct host *model_find_host(const struct model *m, const char *name);
 bool model_has_role(const struct model *m, enum role r);   /* some host has role r */
 bool model_has_replica(const struct model *m);             /* some mysql host is a replica */
 bool model_has_target(const struct model *m, const char *name);
+/* Four or more minio hosts run as one distributed (erasure-coded) MinIO
+ * set, one drive each; fewer run separate single-drive servers. */
+#define MINIO_DISTRIBUTED_MIN 4
+bool model_minio_distributed(const struct model *m);
+/* The lb hosts in profile order (at most 2, the profile loader's limit):
+ * count, pointers into out[2]. */
+size_t model_lb_hosts(const struct model *m, const struct host *out[2]);
+/* The path the lb hosts' health checks ask each app host for:
+ * roles.lb.health_check, else monitoring.app_health, else "/". */
+const char *lb_health_path(const struct model *m);
+/* Are the app hosts' web ports (80, 443) behind a balancer (lb hosts or
+ * roles.app.load_balancer.external), so reachable only from it? */
+bool app_behind_balancer(const struct model *m);
 const struct subnet *model_find_subnet(const struct model *m, const char *name);
 const struct subnet *model_host_subnet(const struct model *m, const struct host *h);
 

@@ -365,7 +365,27 @@ void model_to_json(const struct model *m, struct buf *b)
 	json_str(b, r->app.tls_key);
 	buf_puts(b, ",\"server_name\":");
 	json_str(b, r->app.server_name);
-	buf_puts(b, "}}}");
+	buf_putc(b, '}');
+	if (r->app.n_lb_external) {   /* only when given: profiles without it print as before */
+		buf_puts(b, ",\"load_balancer\":{\"external\":[");
+		for (size_t i = 0; i < r->app.n_lb_external; i++) {
+			if (i)
+				buf_putc(b, ',');
+			jendpoint(b, &r->app.lb_external[i]);
+		}
+		buf_puts(b, "]}");
+	}
+	buf_putc(b, '}');
+	if (model_has_role(m, ROLE_LB)) {
+		char a[16];
+		buf_printf(b, ",\"lb\":{\"tls\":\"%s\",\"virtual_address\":",
+			   r->lb.tls == LB_TLS_PASSTHROUGH ? "passthrough" : "terminate");
+		json_str(b, r->lb.virtual_address ? ipv4_fmt(r->lb.virtual_address, a) : NULL);
+		buf_puts(b, ",\"health_check\":");
+		json_str(b, lb_health_path(m));
+		buf_putc(b, '}');
+	}
+	buf_putc(b, '}');
 
 	jkey(b, &f, "sizes");
 	buf_putc(b, '{');

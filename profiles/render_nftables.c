@@ -1,8 +1,10 @@
 /* /etc/nftables.conf for one host: inbound default deny, with accepts only
  * for what the profile allows (SSH from ssh.allow_from, every flow whose
- * `to` covers this host, a MySQL primary's 3306 from its replicas, and
+ * `to` covers this host, a MySQL primary's 3306 from its replicas, a
+ * distributed MinIO set's 9000 between its hosts, and
  * those the monitoring: section derives (scrapes,
- * log upload, the status page), web traffic on app hosts). Sources are collected
+ * log upload, the status page), web traffic on app hosts, or on the lb
+ * hosts in front of them (docs/lb.md)). Sources are collected
  * per (protocol, port) into a named interval set; nets already covered by
  * a wider one are dropped so nft never sees overlapping intervals, and
  * everything is sorted so the output is deterministic. */
@@ -98,6 +100,41 @@ static int add_endpoint_sources(const struct model *m, const struct host *h, con
 	return log_error_errno(EINVAL, "host %s: bad endpoint kind", h->name);
 }
 
+static bool is_web_port(const struct flow *f)
+{
+	return f->proto == PROTO_TCP && (f->port == 80 || f->port == 443);
+}
+
+/* Does flow f end on host h? With lb hosts, a flow to the app hosts' web
+ * ports (80, 443) is a client's: it ends on the lb hosts instead. */
+static bool flow_reaches(const struct model *m, const struct flow *f, const struct host *h)
+{
+	if (!model_has_role(m, ROLE_LB) || !is_web_port(f))
+		return endpoint_matches_host(m, &f->to, h);
+	if (h->role == ROLE_APP)
+		return false;
+	if (h->role != ROLE_LB)
+		return endpoint_matches_host(m, &f->to, h);
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].role == ROLE_APP && endpoint_matches_host(m, &f->to, &m->hosts[i]))
+			return true;
+	return endpoint_matches_host(m, &f->to, h);
+}
+
+/* An app host behind a balancer: who may reach its web ports. */
+static int web_sources(const struct model *m, const struct host *h, struct src_set *s)
+{
+	int r = 0;
+	for (size_t i = 0; i < m->n_hosts; i++)
+		if (m->hosts[i].role == ROLE_LB)
+			add_host_source(m, &m->hosts[i], s);
+	if (m->roles.lb.virtual_address)
+		set_add(s, m->roles.lb.virtual_address, 32);
+	for (size_t i = 0; i < m->roles.app.n_lb_external && r == 0; i++)
+		r = add_endpoint_sources(m, h, &m->roles.app.lb_external[i], s);
+	return r;
+}
+
 static const char *proto_name(enum proto p) { return p == PROTO_UDP ? "udp" : "tcp"; }
 
 static int set_cmp(const void *a, const void *b)
@@ -124,6 +161,17 @@ static void put_set(struct buf *b, const char *name, const struct src_set *s)
 	buf_puts(b, " }\n\t}\n\n");
 }
 
+/* The source set of (proto, port) in *sets, added empty if there is none yet. */
+static struct src_set *set_for(struct src_set **sets, size_t *n, size_t *cap, enum proto proto, uint16_t port)
+{
+	for (size_t j = 0; j < *n; j++)
+		if ((*sets)[j].proto == proto && (*sets)[j].port == port)
+			return &(*sets)[j];
+	*sets = xgrow(*sets, cap, *n + 1, sizeof(**sets));
+	(*sets)[*n] = (struct src_set){ .proto = proto, .port = port };
+	return &(*sets)[(*n)++];
+}
+
 static void free_sets(struct src_set *sets, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -133,7 +181,12 @@ static void free_sets(struct src_set *sets, size_t n)
 
 int render_nftables(const struct model *m, const struct host *h, struct buf *out)
 {
-	struct src_set ssh = { 0 };
+	struct src_set ssh = { 0 }, web = { 0 };
+	const struct host *lb[2] = { NULL, NULL };
+	size_t n_lb = model_lb_hosts(m, lb);
+	const struct host *vrrp_peer = h->role == ROLE_LB && n_lb == 2 ? (lb[0] == h ? lb[1] : lb[0]) : NULL;
+	bool behind = h->role == ROLE_APP && app_behind_balancer(m);
+	bool web_open = h->role == ROLE_LB || (h->role == ROLE_APP && !behind);
 	struct src_set *sets = NULL;
 	size_t n_sets = 0, cap_sets = 0;
 	int r = 0;
@@ -145,18 +198,12 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 	for (size_t i = 0; i < nf + nm + m->backup.n_flows && r == 0; i++) {
 		const struct flow *f = i < nf ? &m->flows[i] : i < nf + nm ? &m->monitoring.flows[i - nf]
 					  : &m->backup.flows[i - nf - nm];
-		if (!endpoint_matches_host(m, &f->to, h))
+		if (!flow_reaches(m, f, h))
 			continue;
-		size_t j;
-		for (j = 0; j < n_sets; j++)
-			if (sets[j].proto == f->proto && sets[j].port == f->port)
-				break;
-		if (j == n_sets) {
-			sets = xgrow(sets, &cap_sets, n_sets + 1, sizeof(*sets));
-			sets[n_sets++] = (struct src_set){ .proto = f->proto, .port = f->port };
-		}
-		r = add_endpoint_sources(m, h, &f->from, &sets[j]);
+		r = add_endpoint_sources(m, h, &f->from, set_for(&sets, &n_sets, &cap_sets, f->proto, f->port));
 	}
+	if (r == 0 && behind)
+		r = web_sources(m, h, &web);
 	if (r < 0)
 		goto out;
 	/* replica_of implies its flow: each replica reaches its primary's 3306
@@ -165,15 +212,7 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 		const struct host *x = &m->hosts[i];
 		if (!x->replica_of || !h->name || strcmp(x->replica_of, h->name))
 			continue;
-		size_t j;
-		for (j = 0; j < n_sets; j++)
-			if (sets[j].proto == PROTO_TCP && sets[j].port == 3306)
-				break;
-		if (j == n_sets) {
-			sets = xgrow(sets, &cap_sets, n_sets + 1, sizeof(*sets));
-			sets[n_sets++] = (struct src_set){ .proto = PROTO_TCP, .port = 3306 };
-		}
-		add_host_source(m, x, &sets[j]);
+		add_host_source(m, x, set_for(&sets, &n_sets, &cap_sets, PROTO_TCP, 3306));
 	}
 	/* roles.mysql.cluster: galera implies the flows between the nodes:
 	 * each node reaches every other one's group communication (4567 tcp
@@ -182,19 +221,19 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 		const struct host *x = &m->hosts[i];
 		if (x == h || x->role != ROLE_MYSQL)
 			continue;
-		for (size_t k = 0; k < sizeof galera_ports / sizeof *galera_ports; k++) {
-			size_t j;
-			for (j = 0; j < n_sets; j++)
-				if (sets[j].proto == galera_ports[k].proto && sets[j].port == galera_ports[k].port)
-					break;
-			if (j == n_sets) {
-				sets = xgrow(sets, &cap_sets, n_sets + 1, sizeof(*sets));
-				sets[n_sets++] = (struct src_set){ .proto = galera_ports[k].proto, .port = galera_ports[k].port };
-			}
-			add_host_source(m, x, &sets[j]);
-		}
+		for (size_t k = 0; k < sizeof galera_ports / sizeof *galera_ports; k++)
+			add_host_source(m, x, set_for(&sets, &n_sets, &cap_sets, galera_ports[k].proto, galera_ports[k].port));
+	}
+	/* A distributed MinIO set implies its flow: every minio host reaches
+	 * the others' 9000 (docs/firstboot.md). */
+	for (size_t i = 0; h->role == ROLE_MINIO && model_minio_distributed(m) && i < m->n_hosts; i++) {
+		const struct host *x = &m->hosts[i];
+		if (x->role != ROLE_MINIO || x == h)
+			continue;
+		add_host_source(m, x, set_for(&sets, &n_sets, &cap_sets, PROTO_TCP, 9000));
 	}
 	set_normalise(&ssh);
+	set_normalise(&web);
 	for (size_t i = 0; i < n_sets; i++)
 		set_normalise(&sets[i]);
 	if (n_sets)
@@ -212,11 +251,15 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 		buf_puts(out, "\tcounter ssh_accept {\n\t}\n\n");
 	for (size_t i = 0; i < n_sets; i++)
 		buf_printf(out, "\tcounter %s_%u_accept {\n\t}\n\n", proto_name(sets[i].proto), sets[i].port);
-	if (h->role == ROLE_APP)
+	if (web_open || behind)
 		buf_puts(out, "\tcounter web_accept {\n\t}\n\n");
+	if (vrrp_peer)
+		buf_puts(out, "\tcounter vrrp_accept {\n\t}\n\n");
 
 	if (ssh.n)
 		put_set(out, "ssh_from", &ssh);
+	if (behind)
+		put_set(out, "web_from", &web);
 	for (size_t i = 0; i < n_sets; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "%s_%u_from", proto_name(sets[i].proto), sets[i].port);
@@ -254,9 +297,24 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 		buf_printf(out, "\t\t%s dport %u ip saddr @%s_%u_from counter name \"%s_%u_accept\" accept\n",
 			   p, port, p, port, p, port);
 	}
-	if (h->role == ROLE_APP)
-		buf_puts(out, "\t\t# The app role serves its users over HTTP and HTTPS from anywhere.\n"
-			      "\t\ttcp dport { 80, 443 } counter name \"web_accept\" accept\n");
+	if (web_open)
+		buf_puts(out, h->role == ROLE_LB
+			      ? "\t\t# The lb role serves the app's users over HTTP and HTTPS from anywhere.\n"
+			      : "\t\t# The app role serves its users over HTTP and HTTPS from anywhere.\n");
+	if (behind)
+		buf_puts(out, model_has_role(m, ROLE_LB)
+			      ? "\t\t# Behind the lb hosts: HTTP and HTTPS only from them.\n"
+			      : "\t\t# Behind the operator's load balancer (roles.app.load_balancer): HTTP and HTTPS only from it.\n");
+	if (web_open)
+		buf_puts(out, "\t\ttcp dport { 80, 443 } counter name \"web_accept\" accept\n");
+	else if (behind)
+		buf_puts(out, "\t\ttcp dport { 80, 443 } ip saddr @web_from counter name \"web_accept\" accept\n");
+	if (vrrp_peer) {
+		char ip[16];
+		buf_printf(out, "\t\t# VRRP (IP protocol 112) from the other lb host only: keepalived's unicast adverts.\n"
+			   "\t\tip protocol vrrp ip saddr %s counter name \"vrrp_accept\" accept\n",
+			   ipv4_fmt(vrrp_peer->address, ip));
+	}
 	buf_puts(out, "\t\t# Everything else: counted, logged (rate limited), dropped by the policy.\n"
 		      "\t\tcounter name \"input_drop\" limit rate 5/second log prefix \"kiln-drop: \"\n"
 		      "\t}\n\n"
@@ -269,6 +327,7 @@ int render_nftables(const struct model *m, const struct host *h, struct buf *out
 		      "}\n");
 out:
 	free(ssh.nets);
+	free(web.nets);
 	free_sets(sets, n_sets);
 	return r;
 }

@@ -18,7 +18,8 @@ const struct secret_def secret_catalog[] = {
 	{ "minio_root_password",        SECRET_PASSWORD,   R(ROLE_MINIO), 0 },
 	{ "minio_app_access_key",       SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_APP), 0 },
 	{ "minio_app_secret_key",       SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_APP), 0 },
-	{ "tls_key",                    SECRET_TLS_KEY,    R(ROLE_APP), 0 },
+	/* the app's certificate's key: the app hosts, and lb hosts that end TLS */
+	{ "tls_key",                    SECRET_TLS_KEY,    R(ROLE_APP) | R(ROLE_LB), 0 },
 	/* monitoring (docs/monitoring.md): the MySQL exporter's account; the
 	 * metrics-only MinIO user whose credential mints Prometheus' bearer
 	 * token; the archive writer of denied traffic; each host's key of its
@@ -40,7 +41,7 @@ const struct secret_def secret_catalog[] = {
 	/* backup.restore: the operator's backup secret key (backup.key), for
 	 * the restore at first boot; not made by `kiln secrets init` */
 	{ KILN_BACKUP_KEY_SECRET,       SECRET_PASSWORD,   R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE | SECRET_F_PER_HOST },
-	{ MON_HOST_KEY,                 SECRET_HOST_TLS_KEY, R(ROLE_APP) | R(ROLE_MYSQL) | R(ROLE_MINIO),
+	{ MON_HOST_KEY,                 SECRET_HOST_TLS_KEY, R(ROLE_APP) | R(ROLE_MYSQL) | R(ROLE_MINIO) | R(ROLE_LB),
 	  SECRET_F_MONITORING | SECRET_F_PER_HOST },
 	{ MON_SCRAPE_KEY,               SECRET_HOST_TLS_KEY, 0, SECRET_F_MONITORING | SECRET_F_MON_HOST | SECRET_F_PER_HOST },
 	{ NULL, 0, 0, 0 },
@@ -121,6 +122,8 @@ bool host_needs_secret(const struct model *m, const struct host *h, const char *
 		return false;
 	if (d && (d->flags & SECRET_F_BACKUP) && h->role == ROLE_MYSQL)
 		return backup_on_host(m, h) && (!(d->flags & SECRET_F_RESTORE) || m->backup.restore);   /* replicas take no backups */
+	if (d && h->role == ROLE_LB && !strcmp(d->name, "tls_key"))
+		return m->roles.lb.tls == LB_TLS_TERMINATE;
 	if (d)
 		return (d->roles & R(h->role)) != 0 || ((d->flags & SECRET_F_MON_HOST) && monitoring_is_host(m, h));
 	return is_app_extra(m, name) && h->role == ROLE_APP;   /* app extra secrets */

@@ -194,10 +194,10 @@ void parse_install_host(struct ctx *c, const struct ynode *n, struct host *h)
 	if (own)
 		parse_install_into(c, own, &h->install);
 	struct disk_rule *d = &h->install.data_disk;
-	if (h->role == ROLE_APP && d->set) {
+	if (h->role < ROLE__COUNT && !role_keeps_data(h->role) && d->set) {
 		if (own && ytree_get(own, "data_disk"))
-			err_at(c, ytree_get(own, "data_disk"), "install.data_disk: host '%s' has role app, which keeps "
-			       "no data disk", h->name ? h->name : "?");
+			err_at(c, ytree_get(own, "data_disk"), "install.data_disk: host '%s' has role %s, which keeps "
+			       "no data disk", h->name ? h->name : "?", role_name(h->role));
 		disk_rule_free(d);   /* the top-level rule is for the roles that keep data */
 	}
 }

@@ -198,7 +198,7 @@ static void parse_host(struct ctx *c, const struct ynode *n, struct host *h)
 	if (require(c, n, "role", "host") && get_str(c, n, "role", &tmp)) {
 		int r = role_from_name(tmp);
 		if (r < 0) {
-			err_at(c, ytree_get(n, "role"), "unknown role '%s' (expected app, mysql or minio)", tmp);
+			err_at(c, ytree_get(n, "role"), "unknown role '%s' (expected app, mysql, minio or lb)", tmp);
 			h->role = ROLE__COUNT;   /* no role: keeps role-specific checks quiet */
 		} else
 			h->role = (enum role)r;
@@ -249,8 +249,8 @@ static void parse_host(struct ctx *c, const struct ynode *n, struct host *h)
 	const struct size_preset *p = find_size(m, h->size_preset);
 	if (p)
 		h->size = p->spec;
-	if (h->role == ROLE_APP)
-		h->size.data_disk_gib = 0;   /* the app keeps no data; a host may still ask for a disk */
+	if (h->role < ROLE__COUNT && !role_keeps_data(h->role))
+		h->size.data_disk_gib = 0;   /* app and lb keep no data; a host may still ask for a disk */
 	size_fields(c, n, &h->size);
 
 	get_str(c, n, "replica_of", &h->replica_of);

@@ -1,4 +1,4 @@
-/* roles: mysql, minio and app settings, and the app's environment templates. */
+/* roles: mysql, minio, app and lb settings, and the app's environment templates. */
 #include "profiles/env_template.h"
 #include "profiles/galera.h"
 #include "profiles/mysql_engine.h"
@@ -188,7 +188,8 @@ static void check_archive(struct ctx *c, const struct ynode *svc)
 
 static void parse_app(struct ctx *c, const struct ynode *n)
 {
-	static const char *const keys[] = { "service", "env", "secrets", "tls", NULL };
+	static const char *const keys[] = { "service", "env", "secrets", "tls", "load_balancer", NULL };
+	static const char *const lb_keys[] = { "external", NULL };
 	static const char *const svc_keys[] = { "type", "exec", "image", "archive", "port", NULL };
 	static const char *const tls_keys[] = { "cert", "key", "server_name", NULL };
 	struct model *m = c->m;
@@ -261,6 +262,18 @@ static void parse_app(struct ctx *c, const struct ynode *n)
 		    (why = name_check_domain(m->roles.app.server_name)))
 			err_at(c, ytree_get(tls, "server_name"), "server_name '%s' %s", m->roles.app.server_name, why);
 	}
+	const struct ynode *lb = ytree_get(n, "load_balancer");
+	if (lb && expect_map(c, lb, "roles.app.load_balancer", lb_keys)) {
+		const struct ynode *ext = ytree_get(lb, "external");
+		if (!ext)
+			err_at(c, lb, "roles.app.load_balancer needs 'external' (the subnets or CIDRs your own load "
+			       "balancer connects from)");
+		else
+			parse_source_nets(c, ext, "roles.app.load_balancer.external", &m->roles.app.lb_external,
+					  &m->roles.app.n_lb_external);
+		if (ext && ext->type == YN_SEQ && ext->n == 0)
+			err_at(c, ext, "roles.app.load_balancer.external is empty (name at least one subnet or CIDR)");
+	}
 	const struct ynode *env = ytree_get(n, "env");
 	if (!env)
 		return;
@@ -325,9 +338,119 @@ static void check_templates(struct ctx *c, const struct ynode *env)
 	}
 }
 
+static void parse_lb(struct ctx *c, const struct ynode *n)
+{
+	static const char *const keys[] = { "tls", "virtual_address", "health_check", NULL };
+	struct model *m = c->m;
+	const char *why;
+	if (!expect_map(c, n, "roles.lb", keys))
+		return;
+	m->roles.lb.pos = pos_of(c, n);
+	char *tls = NULL;
+	if (get_str(c, n, "tls", &tls)) {
+		if (!strcmp(tls, "passthrough"))
+			m->roles.lb.tls = LB_TLS_PASSTHROUGH;
+		else if (strcmp(tls, "terminate") != 0)
+			err_at(c, ytree_get(n, "tls"), "unknown roles.lb.tls '%s' (expected terminate or passthrough)", tls);
+	}
+	free(tls);
+	const struct ynode *va = ytree_get(n, "virtual_address");
+	if (va)
+		scalar_ipv4(c, va, "roles.lb.virtual_address", &m->roles.lb.virtual_address);
+	if (get_str(c, n, "health_check", &m->roles.lb.health_check) &&
+	    (why = syntax_url_path(m->roles.lb.health_check)))
+		err_at(c, ytree_get(n, "health_check"), "health_check '%s' %s", m->roles.lb.health_check, why);
+}
+
+/* The lb hosts against the rest: one or two, app hosts behind them, and
+ * with two a virtual address both can hold (same subnet, static addresses,
+ * unicast VRRP between them). */
+static void check_lb(struct ctx *c, const struct ynode *roles)
+{
+	struct model *m = c->m;
+	const struct ynode *lbn = roles && roles->type == YN_MAP ? ytree_get(roles, "lb") : NULL;
+	const struct ynode *va = lbn && lbn->type == YN_MAP ? ytree_get(lbn, "virtual_address") : NULL;
+	const struct host *lb[2] = { NULL, NULL };
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		if (h->role != ROLE_LB)
+			continue;
+		if (n == 2) {
+			diags_add(c->d, c->file, h->pos.line, h->pos.col, "host '%s': at most two hosts may have role lb "
+				  "(two share a virtual address; more add nothing)", h->name ? h->name : "?");
+			continue;
+		}
+		lb[n++] = h;
+		if (h->dhcp)
+			diags_add(c->d, c->file, h->pos.line, h->pos.col, "host '%s' has role lb, which needs a static "
+				  "address (clients and the app hosts' firewalls are given it)", h->name ? h->name : "?");
+	}
+	for (size_t i = 0; n && i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		if (h->role == ROLE_APP && h->dhcp)
+			diags_add(c->d, c->file, h->pos.line, h->pos.col, "app host '%s' has a DHCP address, but the lb "
+				  "hosts forward to each app host by its address: give it a static one", h->name ? h->name : "?");
+	}
+	if (n && !model_has_role(m, ROLE_APP))
+		diags_add(c->d, c->file, lb[0]->pos.line, lb[0]->pos.col, "host '%s' has role lb but no host has role "
+			  "app (the load balancer forwards to the app hosts)", lb[0]->name ? lb[0]->name : "?");
+	if (n && m->roles.app.n_lb_external) {
+		const struct endpoint *e = &m->roles.app.lb_external[0];
+		diags_add(c->d, c->file, e->pos.line, e->pos.col, "roles.app.load_balancer.external is for a load "
+			  "balancer of your own; this profile has lb hosts (host '%s'): use one or the other",
+			  lb[0]->name ? lb[0]->name : "?");
+	}
+	if (!n && lbn) {
+		err_at(c, lbn, "roles.lb is given but no host has role lb");
+		return;
+	}
+	uint32_t vip = m->roles.lb.virtual_address;
+	if (n == 2 && !va) {
+		struct src_pos at = lbn ? pos_of(c, lbn) : lb[1]->pos;
+		diags_add(c->d, c->file, at.line, at.col, "two hosts have role lb ('%s', '%s'): roles.lb.virtual_address "
+			  "is required (the address keepalived moves between them)", lb[0]->name ? lb[0]->name : "?",
+			  lb[1]->name ? lb[1]->name : "?");
+		return;
+	}
+	if (n == 1 && va) {
+		err_at(c, va, "roles.lb.virtual_address needs two lb hosts (host '%s' is the only one: clients use "
+		       "its address)", lb[0]->name ? lb[0]->name : "?");
+		return;
+	}
+	if (n != 2 || !vip || c->subnets_bad)
+		return;
+	if (lb[0]->subnet != lb[1]->subnet) {
+		diags_add(c->d, c->file, lb[1]->pos.line, lb[1]->pos.col, "lb hosts '%s' and '%s' are in different "
+			  "subnets: the virtual address moves between hosts of one subnet", lb[0]->name ? lb[0]->name : "?",
+			  lb[1]->name ? lb[1]->name : "?");
+		return;
+	}
+	const struct subnet *s = model_host_subnet(m, lb[0]);
+	char a[16], net[19];
+	ipv4_fmt(vip, a);
+	if (!s)
+		return;
+	ipv4_net_fmt(&s->cidr, net);
+	if (!ipv4_net_contains(&s->cidr, vip))
+		err_at(c, va, "roles.lb.virtual_address %s is outside subnet '%s' (%s) of the lb hosts", a, s->name, net);
+	else if (s->cidr.prefix < 31 && (vip == s->cidr.addr || vip == ipv4_broadcast(&s->cidr)))
+		err_at(c, va, "roles.lb.virtual_address %s is the network or broadcast address of subnet '%s' (%s)", a,
+		       s->name, net);
+	else if (vip == s->gateway)
+		err_at(c, va, "roles.lb.virtual_address %s is the gateway of subnet '%s'", a, s->name);
+	else
+		for (size_t i = 0; i < m->n_hosts; i++)
+			if (!m->hosts[i].dhcp && m->hosts[i].address == vip) {
+				err_at(c, va, "roles.lb.virtual_address %s is host '%s''s address", a,
+				       m->hosts[i].name ? m->hosts[i].name : "?");
+				break;
+			}
+}
+
 void parse_roles(struct ctx *c, const struct ynode *root)
 {
-	static const char *const keys[] = { "mysql", "minio", "app", NULL };
+	static const char *const keys[] = { "mysql", "minio", "app", "lb", NULL };
 	struct model *m = c->m;
 	const struct ynode *r = ytree_get(root, "roles");
 	if (r && expect_map(c, r, "roles", keys)) {
@@ -342,7 +465,10 @@ void parse_roles(struct ctx *c, const struct ynode *root)
 			if (env && env->type == YN_MAP)
 				check_templates(c, env);
 		}
+		if ((n = ytree_get(r, "lb")))
+			parse_lb(c, n);
 	}
+	check_lb(c, r && r->type == YN_MAP ? r : NULL);
 	if (!m->roles.mysql.database)
 		m->roles.mysql.database = xstrdup("app");
 	if (!m->roles.mysql.user)

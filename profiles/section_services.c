@@ -111,7 +111,7 @@ bool parse_endpoint(struct ctx *c, const struct ynode *n, struct endpoint *e, bo
 		e->kind = EP_ROLE;
 		int r = role_from_name(e->name);
 		if (r < 0) {
-			err_at(c, v, "%s names unknown role '%s' (expected app, mysql or minio)", what, e->name);
+			err_at(c, v, "%s names unknown role '%s' (expected app, mysql, minio or lb)", what, e->name);
 			return false;
 		}
 		bool any = false;

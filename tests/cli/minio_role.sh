@@ -24,6 +24,18 @@ check_fails "env: missing root user is a clear error" 'lacks secret minio_root_u
 if [ -f "$ROOT/profiles/examples/scaled.yaml" ]; then
 	check_output "env: 4 minio hosts run distributed" '^MINIO_VOLUMES="http://[a-z0-9-]+\.[^ ]+:9000/var/lib/minio/data( http[^ ]+){3}"$' \
 		"$D" "$ROOT/profiles/examples/scaled.yaml" minio1 env
+	same_env() { for h in minio2 minio3 minio4; do "$D" "$ROOT/profiles/examples/scaled.yaml" $h env | cmp -s - <("$D" "$ROOT/profiles/examples/scaled.yaml" minio1 env) || return 1; done; }
+	check "env: distributed, every minio host's file is the same" same_env
+	check_output "env: distributed, MinIO listens on every address" '^MINIO_OPTS="--address :9000"$' \
+		"$D" "$ROOT/profiles/examples/scaled.yaml" minio3 env
+	check_output "kiln check: 4 minio hosts are one distributed set" '^object store: 4 minio hosts run as one distributed' \
+		"$KILN" check "$ROOT/profiles/examples/scaled.yaml"
+	sed '/name: minio[34],/d' "$ROOT/profiles/examples/scaled.yaml" >"$T/two-minio.yaml"
+	check_output "kiln check: 2 minio hosts stay separate servers, and says so" \
+		'^object store: 2 minio hosts run as separate single-drive servers \(a distributed set needs 4 or more\)$' \
+		"$KILN" check "$T/two-minio.yaml"
+	check_output "env: 2 minio hosts: each its own single-drive server" '^MINIO_VOLUMES="/var/lib/minio/data"$' \
+		"$D" "$T/two-minio.yaml" minio2 env
 fi
 policy_json() { "$D" "$P" - policy | /usr/bin/python3 -c 'import json,sys; assert json.load(sys.stdin)["Version"] == "2012-10-17"'; }
 check "policy: valid JSON" policy_json

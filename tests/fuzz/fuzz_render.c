@@ -1,7 +1,9 @@
-/* libFuzzer: every model the loader accepts must render for every host,
+/* libFuzzer: every model the loader accepts must render for every host
+ * (and an lb host's haproxy.cfg and keepalived.conf, firstboot/role_lb.h),
  * or be refused with an error, never crash, leak or hang. */
 #include <stddef.h>
 #include <stdint.h>
+#include "firstboot/role_lb.h"
 #include "lib/log.h"
 #include "profiles/profile.h"
 #include "targets/target.h"
@@ -21,6 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct rendered_files f = { 0 };
 			render_host(&m, &m.hosts[i], &f);
 			rendered_files_free(&f);
+			if (m.hosts[i].role != ROLE_LB)
+				continue;
+			struct buf b;
+			buf_init(&b);
+			lb_render_haproxy(&m, &m.hosts[i], &lb_paths_default, &b);
+			lb_render_keepalived(&m, &m.hosts[i], "eth0", &b);
+			buf_free(&b);
 		}
 		model_free(&m);
 	}

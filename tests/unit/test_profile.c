@@ -84,7 +84,7 @@ static const struct reject rejects[] = {
 	  "'port' is 70000, out of range (expected 1..65535)" },
 	{ "port 0", BASE "flows:\n  - {from: {subnet: a}, to: {host: h1}, port: 0}\n", 8, 47, "out of range (expected 1..65535)" },
 	{ "unknown role", BASE "  - {name: h2, role: redis, subnet: a, address: 10.0.0.11}\n", 7, 22,
-	  "unknown role 'redis' (expected app, mysql or minio)" },
+	  "unknown role 'redis' (expected app, mysql, minio or lb)" },
 	{ "unknown size preset", BASE "  - {name: h2, role: minio, subnet: a, address: 10.0.0.11, size: huge}\n", 7, 66,
 	  "unknown size preset 'huge'" },
 	{ "new size preset incomplete", BASE "sizes:\n  tiny: {vcpus: 1}\n", 8, 9, "missing required key 'memory_mib'" },

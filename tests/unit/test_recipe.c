@@ -55,8 +55,8 @@ static void expect_error(const char *text, const char *want)
 static void test_shipped_recipes_load(void **state)
 {
 	(void)state;
-	const char *roles[] = { "base", "app", "mysql", "minio" };
-	for (size_t i = 0; i < 4; i++) {
+	const char *roles[] = { "base", "app", "mysql", "minio", "lb" };
+	for (size_t i = 0; i < 5; i++) {
 		struct recipe r = { 0 };
 		assert_int_equal(recipe_load_role("images/roles", roles[i], &r), 0);
 		bool has_kernel = false, has_networkd = false;
@@ -72,6 +72,16 @@ static void test_shipped_recipes_load(void **state)
 			for (size_t j = 0; j < r.n_packages; j++)
 				maria |= !strcmp(r.packages[j], "mariadb-server");
 			assert_true(maria);
+		}
+		if (!strcmp(roles[i], "lb")) {
+			bool haproxy = false, keepalived = false, off = false;
+			for (size_t j = 0; j < r.n_packages; j++) {
+				haproxy |= !strcmp(r.packages[j], "haproxy");
+				keepalived |= !strcmp(r.packages[j], "keepalived");
+			}
+			for (size_t j = 0; j < r.n_disable; j++)
+				off |= !strcmp(r.disable[j], "haproxy.service");
+			assert_true(haproxy && keepalived && off);
 		}
 		if (!strcmp(roles[i], "minio")) {
 			assert_int_equal(r.n_artifacts, 1);
