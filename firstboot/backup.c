@@ -96,6 +96,9 @@ int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, con
 {
 	memset(out, 0, sizeof *out);
 	out->keep_days = 7;
+	out->zstd_level = BACKUP_ZSTD_LEVEL_DEFAULT;
+	out->zstd_workers = BACKUP_ZSTD_WORKERS_DEFAULT;
+	bool have_level = false, have_workers = false;
 	*why = NULL;
 	if (memchr(text, '\0', len)) {
 		*why = "a NUL byte";
@@ -123,6 +126,21 @@ int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, con
 				*why = "restore is not latest or YYYY-MM-DDTHH:MM:SSZ";
 			else
 				out->restore = true;
+			continue;
+		}
+		if (!strcmp(k, "zstd_level") || !strcmp(k, "zstd_workers")) {
+			bool lvl = !strcmp(k, "zstd_level");
+			uint64_t num;
+			if (lvl ? have_level : have_workers)
+				*why = "a key given twice";
+			else if (parse_u64(v, 0, lvl ? BACKUP_ZSTD_LEVEL_MAX : 8, &num) < 0)
+				*why = lvl ? "zstd_level is not a number from 0 to 19" : "zstd_workers is not a number from 0 to 8";
+			else if (lvl)
+				out->zstd_level = (int)num;
+			else
+				out->zstd_workers = (unsigned)num;
+			have_level |= lvl;
+			have_workers |= !lvl;
 			continue;
 		}
 		if (!strcmp(k, "keep_days")) {
@@ -398,7 +416,7 @@ static int object_begin(struct object *o, struct run *x, const char *kind, const
 		snprintf(x->why, sizeof x->why, "%s: cannot start the upload", name);
 		return r;
 	}
-	struct backup_meta m = { .created = now };
+	struct backup_meta m = { .created = now, .zstd_level = x->conf.zstd_level, .zstd_workers = x->conf.zstd_workers };
 	snprintf(m.kind, sizeof m.kind, "%s", kind);
 	snprintf(m.name, sizeof m.name, "%s", name);
 	if ((r = backup_writer_init(&o->w, x->pk, &m, s3_upload_sink, o->up)) < 0) {
