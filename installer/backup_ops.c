@@ -93,8 +93,10 @@ int backup_list(const char *dir, bool json)
 			continue;
 		when(e[i].meta.created, t);
 		backup_key_id_hex(e[i].meta.key_id, id);
+		bool zstd = e[i].meta.version == BACKUP_FORMAT_ZSTD;
 		if (!json) {
-			buf_printf(&b, "%s  %s  %s  %" PRIu64 " bytes  key %s\n", e[i].name, e[i].meta.kind, t, e[i].plain_bytes, id);
+			buf_printf(&b, "%s  %s  %s  %" PRIu64 " bytes%s  key %s\n", e[i].name, e[i].meta.kind, t, e[i].plain_bytes,
+				   zstd ? " zstd" : "", id);
 			continue;
 		}
 		buf_puts(&b, k++ ? ",{\"name\":" : "{\"name\":");
@@ -102,7 +104,8 @@ int backup_list(const char *dir, bool json)
 		buf_puts(&b, ",\"kind\":");
 		json_str(&b, e[i].meta.kind);
 		buf_printf(&b, ",\"created\":\"%s\",\"created_unix\":%" PRId64 ",\"bytes\":%" PRIu64 ",\"object_bytes\":%" PRIu64
-			   ",\"key_id\":\"%s\"}", t, e[i].meta.created, e[i].plain_bytes, e[i].object_bytes, id);
+			   ",\"compression\":\"%s\",\"key_id\":\"%s\"}", t, e[i].meta.created, e[i].plain_bytes, e[i].object_bytes,
+			   zstd ? "zstd" : "none", id);
 	}
 	if (json)
 		buf_puts(&b, "],\"refused\":[");

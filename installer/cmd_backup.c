@@ -32,7 +32,9 @@ static const char *const usages[] = {
 	"                without PROFILE it must be given)\n",
 	"Usage: kiln backup list --from DIR [--json]\n\n"
 	"List the backup objects (*.kbk files, named by their path below DIR) with what\n"
-	"their headers say: kind, creation time, size, key id. Needs no key and proves\n"
+	"their headers say: kind, creation time, size, key id. The size is the\n"
+	"plaintext's, or for a compressed object the compressed bytes' (\"zstd\" after\n"
+	"it; verify prints the plaintext's). Needs no key and proves\n"
 	"nothing: 'kiln backup verify' authenticates. An object whose header is\n"
 	"malformed, names another object or has an impossible size is named on stderr\n"
 	"and the exit status is 1.\n\n"
