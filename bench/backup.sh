@@ -55,7 +55,7 @@ mariadb_start "$T/db" >/dev/null
 sql() { mariadb --no-defaults -S "$MARIADB_SOCKET" -uroot -N -B "$@"; }
 sql -e "CREATE DATABASE shop; CREATE DATABASE seq; CREATE TABLE shop.orders (id BIGINT PRIMARY KEY, ref CHAR(32), customer VARCHAR(64),
 	item VARCHAR(64), note VARCHAR(200), qty INT, price DECIMAL(10,2), placed DATETIME) ENGINE=InnoDB;"
-rows=$(( MIB * 1048576 / 330 ))         # about 330 bytes of data files per row
+rows=$(( MIB * 1048576 / 177 ))         # about 177 bytes of the table's file per row
 for (( from = 1; from <= rows; from += 200000 )); do
 	to=$(( from + 199999 < rows ? from + 199999 : rows ))
 	sql -e "INSERT INTO shop.orders SELECT seq, MD5(seq),
