@@ -1,5 +1,6 @@
 /* kiln backup list|verify|restore; see backup_ops.h. */
 #include "installer/backup_ops.h"
+#include "lib/aws_creds.h"
 #include "lib/backup_local.h"
 #include "lib/backup_pitr.h"
 #include "lib/s3_objects.h"
@@ -289,14 +290,33 @@ int backup_prune(const struct model *m, const char *state, const char *endpoint,
 {
 	char addr[256];
 	const struct host *st = backup_store_host(m);
-	_cleanup_free_ char *ep = endpoint ? xstrdup(endpoint)
+	_cleanup_free_ char *ep = endpoint ? xstrdup(endpoint) : m->backup.s3_endpoint ? xstrdup(m->backup.s3_endpoint)
 				: xasprintf("http://%s:%u", monitoring_peer_addr(m, st, addr, sizeof addr), BACKUP_S3_PORT);
-	char *ak = state_secret(state, "minio_root_user"), *sk = ak ? state_secret(state, "minio_root_password") : NULL;
+	char *ak = NULL, *sk = NULL;
+	if (m->backup.s3_endpoint) {
+		/* backup.s3: the operator's own credential for that endpoint, found as the AWS CLI finds it */
+		struct aws_creds cr = { 0 };
+		int r = aws_creds_load(&cr);
+		if (r < 0)
+			return r;
+		if (cr.session_token) {
+			aws_creds_free(&cr);
+			return log_error_errno(-ENOTSUP, "AWS_SESSION_TOKEN (temporary credentials) is not supported by prune; "
+					       "use an access key of the backup bucket's owner");
+		}
+		ak = keystore_dup_private(cr.access_key);
+		sk = keystore_dup_private(cr.secret_key);
+		aws_creds_free(&cr);
+	} else {
+		ak = state_secret(state, "minio_root_user");
+		sk = ak ? state_secret(state, "minio_root_password") : NULL;
+	}
 	if (!ak || !sk) {
 		keystore_free_private(ak);
 		return -ENOKEY;
 	}
-	struct s3_target t = { .endpoint = ep, .access_key = ak, .secret_key = sk, .bucket = m->backup.bucket };
+	struct s3_target t = { .endpoint = ep, .access_key = ak, .secret_key = sk, .bucket = m->backup.bucket,
+			       .region = m->backup.s3_region };
 	int64_t now = (int64_t)time(NULL);
 	int r = 0;
 	size_t total = 0, kept = 0;

@@ -72,10 +72,14 @@ static const char *const usages[] = {
 	"every point in time of the last keep_days stays restorable; the newest full\n"
 	"backup always stays). Runs on the operator's machine with the object store's\n"
 	"admin credential (minio_root_user/minio_root_password in the state directory):\n"
-	"the hosts' keys cannot delete. In a versioned bucket MinIO keeps a deleted\n"
-	"object's data as a noncurrent version until its own lifecycle removes it.\n\n"
+	"the hosts' keys cannot delete. With backup.s3 (an external endpoint) the\n"
+	"credential is the operator's own for it, found as the AWS CLI finds it\n"
+	"(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else ~/.aws/credentials). In a\n"
+	"versioned bucket a deleted object's data stays as a noncurrent version until\n"
+	"the store's own lifecycle removes it.\n\n"
 	"  --state DIR      state directory (default <profile dir>/.kiln/<deployment>/)\n"
-	"  --endpoint URL   the object store's S3 endpoint (default http://<minio host>:9000)\n"
+	"  --endpoint URL   the object store's S3 endpoint (default backup.s3.endpoint, else\n"
+	"                   http://<minio host>:9000)\n"
 	"  --dry-run        print what would be deleted; delete nothing\n",
 };
 enum { U_KEYS, U_LIST, U_VERIFY, U_RESTORE, U_PRUNE };
