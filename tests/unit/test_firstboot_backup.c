@@ -82,6 +82,10 @@ static void test_conf_parse(void **state)
 		{ "host=db1\nendpoint=http://a\nbucket=bak\ndatadir=var/lib/mysql\n", "datadir is not an absolute path" },
 		{ "host=db1\nendpoint=http://a\nbucket=bak\ndatadir=/\n", "datadir is not an absolute path" },
 		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_level=20\n", "zstd_level is not a number from 0 to 19" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nstore=aws\n", "store is not minio or s3" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nstore=s3\nstore=s3\n", "a key given twice" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nregion=EU\n", "region is not an S3 region name" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nregion=\n", "region is not an S3 region name" },
 		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_level=-1\n", "zstd_level is not a number from 0 to 19" },
 		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_level=\n", "zstd_level is not a number from 0 to 19" },
 		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_level=3\nzstd_level=3\n", "a key given twice" },
@@ -120,6 +124,25 @@ static void test_conf_render(void **state)
 	const char *why;
 	assert_int_equal(backup_conf_parse(b.data, b.len, &c, &why), 0);
 	assert_string_equal(c.endpoint, "http://s3.t.lan:9000");
+	assert_false(c.external);
+	assert_string_equal(c.region, "us-east-1");
+	backup_conf_free(&c);
+	buf_free(&b);
+	model_free(&m);
+	diags_free(&d);
+	/* backup.s3: the external endpoint, its region, store=s3 (its keys) */
+	yaml = "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\n"
+	       "hosts:\n  - {name: db1, role: mysql, subnet: a, address: 10.0.0.10}\n"
+	       "backup: {s3: {endpoint: 'https://s3.eu-central-1.amazonaws.com', region: eu-central-1, bucket: t-bak}}\n";
+	assert_int_equal(load(yaml, &m, &d), 0);
+	buf_init(&b);
+	backup_conf_render(&m, model_find_host(&m, "db1"), &b);
+	assert_non_null(strstr(b.data, "\nhost=db1\nstore=s3\nendpoint=https://s3.eu-central-1.amazonaws.com\n"
+				       "region=eu-central-1\nbucket=t-bak\n"));
+	assert_int_equal(backup_conf_parse(b.data, b.len, &c, &why), 0);
+	assert_true(c.external);
+	assert_string_equal(c.region, "eu-central-1");
+	assert_string_equal(c.bucket, "t-bak");
 	backup_conf_free(&c);
 	buf_free(&b);
 	model_free(&m);
