@@ -7,6 +7,7 @@
 #include <zstd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define SEALED_KEY_BYTES (crypto_secretstream_xchacha20poly1305_KEYBYTES + crypto_box_SEALBYTES)
@@ -146,15 +147,26 @@ static void *secret_alloc(size_t n)
 	return p;
 }
 
-/* zstd's own buffers hold plaintext (its window): wiped when zstd frees them. */
+/* zstd's own buffers hold plaintext (its window): none of it stays in the
+ * heap once zstd frees them. Small ones are wiped; large ones (the window,
+ * sized by the frame) are mappings of their own, returned to the kernel
+ * whole (which zeroes pages before anyone gets them again): wiping them
+ * would touch every page of a window a frame only declared. */
+#define Z_HDR 16
+#define Z_MAP_MIN (256u << 10)
+
 static void *z_alloc(void *opaque, size_t n)
 {
 	(void)opaque;
-	size_t *p = malloc(n + 16);
-	if (!p)
+	size_t *p;
+	if (n >= Z_MAP_MIN) {
+		p = mmap(NULL, n + Z_HDR, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	} else if (!(p = malloc(n + Z_HDR)))
 		return NULL;
 	p[0] = n;
-	return (uint8_t *)p + 16;
+	return (uint8_t *)p + Z_HDR;
 }
 
 static void z_free(void *opaque, void *a)
@@ -162,8 +174,12 @@ static void z_free(void *opaque, void *a)
 	(void)opaque;
 	if (!a)
 		return;
-	size_t *p = (size_t *)(void *)((uint8_t *)a - 16);
-	sodium_memzero(p, p[0] + 16);
+	size_t *p = (size_t *)(void *)((uint8_t *)a - Z_HDR), n = p[0];
+	if (n >= Z_MAP_MIN) {
+		munmap(p, n + Z_HDR);
+		return;
+	}
+	sodium_memzero(p, n + Z_HDR);
 	free(p);
 }
 

@@ -2,6 +2,8 @@
  * bytes, with a fixed backup key (so a corpus object made with it reaches
  * the chunk paths), read in pieces whose sizes the input's first byte picks,
  * plus the key-less header reader and size check `kiln backup list` uses.
+ * The AEAD stops mutated objects at their first chunk: the reader's zstd
+ * side (format version 2) has its own harness, fuzz_backup_zstd.c.
  * Build with -DMAKE_CORPUS and a main() is compiled instead that prints a
  * valid object for tests/fuzz/corpus/backup/ (valid.kbk: format version 1;
  * with an argument, a zstd level: version 2, valid-zstd.kbk):
