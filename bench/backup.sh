@@ -23,6 +23,8 @@
 #           authenticates the whole object into a 0600 file before anything
 #           uses it, as every kiln restore does), mbstream -x from that file
 #   plain   GET | zstd -d | mbstream -x
+# Each pair runs in both orders (kiln first in even rounds), each run after a
+# sync, so neither side pays for the other's writeback.
 # Downloads are curl --aws-sigv4 on both sides. The S3 endpoint is the S3
 # stand-in (tests/fixtures/s3server, Python) on loopback: its own speed is
 # the same for both sides, and part of both times.
@@ -105,29 +107,48 @@ timed() {
 }
 newest() { s3cmd -c "$T/s3cfg" ls -r "s3://bench-backups/$1" | sort | tail -1 | awk '{print $3, $4}'; }
 : >"$T/times"
+: >"$T/steps"
 for (( round = 0; round <= ROUNDS; round++ )); do
 	for c in "${CONFS[@]}"; do
 		conf "$c"
+		rm -rf "$T/rk" "$T/x"
+		mkdir -p "$T/rk/db1/full" "$T/x/k" "$T/x/p"
 		sleep 1   # a new second: a new object name
-		timed "backup-kiln-$c" "$FB" backup full --root "$R"
+		# each pair in both orders (kiln first in even rounds), every step after a sync:
+		# no run pays for the writeback of the one before
+		for side in $( (( round % 2 )) && echo "plain kiln" || echo "kiln plain"); do
+			sync
+			if [ "$side" = kiln ]; then
+				timed "backup-kiln-$c" "$FB" backup full --root "$R"
+			else
+				timed "backup-plain" bash -c "mariadb-backup --backup --stream=xbstream --user=root --socket='$MARIADB_SOCKET' 2>/dev/null |
+					zstd -q | '$T/s3_put' '$S3_ENDPOINT' bench-backups plain/r$round.xb.zst"
+			fi
+		done
 		read -r kbytes kobj < <(newest db1/full/)
-		timed "backup-plain" bash -c "mariadb-backup --backup --stream=xbstream --user=root --socket='$MARIADB_SOCKET' 2>/dev/null |
-			zstd -q | '$T/s3_put' '$S3_ENDPOINT' bench-backups plain/r$round.xb.zst"
 		read -r pbytes _ < <(newest plain/r$round)
 		name=${kobj#s3://bench-backups/}
-		rm -rf "$T/rk" "$T/rp" "$T/x"
-		mkdir -p "$T/rk/db1/full" "$T/x/k" "$T/x/p"
-		timed "restore-kiln-$c" bash -c "$(declare -f get); T='$T' S3_ENDPOINT='$S3_ENDPOINT'
-			get '$name' >'$T/rk/$name' && '$KILN' backup restore '$name' --from '$T/rk' --out '$T/rk/plain.xb' --state '$S' &&
-			mbstream -x -C '$T/x/k' <'$T/rk/plain.xb'"
-		timed "restore-plain" bash -c "$(declare -f get); T='$T' S3_ENDPOINT='$S3_ENDPOINT'
-			set -o pipefail; get plain/r$round.xb.zst | zstd -dq | mbstream -x -C '$T/x/p'"
+		for side in $( (( round % 2 )) && echo "plain kiln" || echo "kiln plain"); do
+			sync
+			if [ "$side" = kiln ]; then
+				# the three steps of kiln's restore also timed apart ($T/steps)
+				timed "restore-kiln-$c" bash -c "$(declare -f get); T='$T' S3_ENDPOINT='$S3_ENDPOINT'
+					t0=\$(date +%s.%N); get '$name' >'$T/rk/$name' || exit 1
+					t1=\$(date +%s.%N); '$KILN' backup restore '$name' --from '$T/rk' --out '$T/rk/plain.xb' --state '$S' || exit 1
+					t2=\$(date +%s.%N); mbstream -x -C '$T/x/k' <'$T/rk/plain.xb' || exit 1
+					t3=\$(date +%s.%N); echo \"$c \$t0 \$t1 \$t2 \$t3\" >>'$T/steps'"
+			else
+				timed "restore-plain" bash -c "$(declare -f get); T='$T' S3_ENDPOINT='$S3_ENDPOINT'
+					set -o pipefail; get plain/r$round.xb.zst | zstd -dq | mbstream -x -C '$T/x/p'"
+			fi
+		done
 		# two backups taken one after the other: the same files (InnoDB's own may differ in content)
 		diff <(cd "$T/x/k" && find . -type f | sort) <(cd "$T/x/p" && find . -type f | sort) &&
 			cmp -s "$T/x/k/shop/orders.frm" "$T/x/p/shop/orders.frm" || { echo "the two restores differ"; exit 1; }
 		if (( round == 0 )); then
 			echo "warm-up done ($c): kiln object $(( kbytes / 1048576 )) MiB, plain object $(( pbytes / 1048576 )) MiB"
 			: >"$T/times"
+			: >"$T/steps"
 			echo "sizes $c $kbytes $pbytes" >"$T/sizes.$c"
 		fi
 		s3cmd -c "$T/s3cfg" del -r --force s3://bench-backups/ >/dev/null
@@ -148,3 +169,12 @@ for c in "${CONFS[@]}"; do
 			'BEGIN {printf "%-10s %-8s %10.2f %10.2f %10.2f %10.2f %9.2f %9.2f %12.2f\n", c, w, kw, pw, kc, pc, kw/pw, kc/pc, kb/pb}'
 	done
 done
+echo
+echo "kiln's restore in steps (median s): download, decrypt + authenticate (+ decompress) into a file, mbstream -x"
+for c in "${CONFS[@]}"; do
+	printf '%-10s %8.2f %8.2f %8.2f\n' "$c" \
+		"$(awk -v c="$c" '$1 == c {print $3 - $2}' "$T/steps" | median)" \
+		"$(awk -v c="$c" '$1 == c {print $4 - $3}' "$T/steps" | median)" \
+		"$(awk -v c="$c" '$1 == c {print $5 - $4}' "$T/steps" | median)"
+done
+exit 0
