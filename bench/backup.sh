@@ -22,6 +22,9 @@
 #   kiln    GET the object to a file, kiln backup restore NAME (decrypts and
 #           authenticates the whole object into a 0600 file before anything
 #           uses it, as every kiln restore does), mbstream -x from that file
+#   stream  GET the object to a file, kiln backup restore NAME --out - (a first
+#           pass authenticates the whole object writing nothing, the second
+#           decrypts it again onto stdout) | mbstream -x
 #   plain   GET | zstd -d | mbstream -x
 # Each pair runs in both orders (kiln first in even rounds), each run after a
 # sync, so neither side pays for the other's writeback.
@@ -111,7 +114,7 @@ newest() { s3cmd -c "$T/s3cfg" ls -r "s3://bench-backups/$1" | sort | tail -1 | 
 for (( round = 0; round <= ROUNDS; round++ )); do
 	for c in "${CONFS[@]}"; do
 		conf "$c"
-		rm -rf "$T/rk" "$T/x"
+		rm -rf "$T/rk" "$T/rs" "$T/x"
 		mkdir -p "$T/rk/db1/full" "$T/x/k" "$T/x/p"
 		sleep 1   # a new second: a new object name
 		# each pair in both orders (kiln first in even rounds), every step after a sync:
@@ -128,9 +131,15 @@ for (( round = 0; round <= ROUNDS; round++ )); do
 		read -r kbytes kobj < <(newest db1/full/)
 		read -r pbytes _ < <(newest plain/r$round)
 		name=${kobj#s3://bench-backups/}
-		for side in $( (( round % 2 )) && echo "plain kiln" || echo "kiln plain"); do
+		for side in $( (( round % 2 )) && echo "plain stream kiln" || echo "kiln stream plain"); do
 			sync
-			if [ "$side" = kiln ]; then
+			if [ "$side" = stream ]; then
+				# kiln backup restore --out -: the object authenticated whole in a first
+				# pass that writes nothing, then decrypted again straight into mbstream
+				timed "restore-kiln-stream-$c" bash -c "$(declare -f get); T='$T' S3_ENDPOINT='$S3_ENDPOINT'
+					set -o pipefail; rm -rf '$T/rs'; mkdir -p '$T/rs/db1/full' '$T/x/s' && get '$name' >'$T/rs/$name' &&
+					'$KILN' backup restore '$name' --from '$T/rs' --out - --state '$S' | mbstream -x -C '$T/x/s'"
+			elif [ "$side" = kiln ]; then
 				# the three steps of kiln's restore also timed apart ($T/steps)
 				timed "restore-kiln-$c" bash -c "$(declare -f get); T='$T' S3_ENDPOINT='$S3_ENDPOINT'
 					t0=\$(date +%s.%N); get '$name' >'$T/rk/$name' || exit 1
@@ -144,6 +153,7 @@ for (( round = 0; round <= ROUNDS; round++ )); do
 		done
 		# two backups taken one after the other: the same files (InnoDB's own may differ in content)
 		diff <(cd "$T/x/k" && find . -type f | sort) <(cd "$T/x/p" && find . -type f | sort) &&
+			diff <(cd "$T/x/s" && find . -type f | sort) <(cd "$T/x/p" && find . -type f | sort) &&
 			cmp -s "$T/x/k/shop/orders.frm" "$T/x/p/shop/orders.frm" || { echo "the two restores differ"; exit 1; }
 		if (( round == 0 )); then
 			echo "warm-up done ($c): kiln object $(( kbytes / 1048576 )) MiB, plain object $(( pbytes / 1048576 )) MiB"
@@ -168,6 +178,12 @@ for c in "${CONFS[@]}"; do
 		awk -v c="$c" -v w="$what" -v kw="$kw" -v pw="$pw" -v kc="$kc" -v pc="$pc" -v kb="$kb" -v pb="$pb" \
 			'BEGIN {printf "%-10s %-8s %10.2f %10.2f %10.2f %10.2f %9.2f %9.2f %12.2f\n", c, w, kw, pw, kc, pc, kw/pw, kc/pc, kb/pb}'
 	done
+done
+echo
+for c in "${CONFS[@]}"; do
+	kw=$(col "restore-kiln-stream-$c" 2); pw=$(col "restore-plain" 2); kc=$(col "restore-kiln-stream-$c" 3); pc=$(col "restore-plain" 3)
+	awk -v c="$c" -v kw="$kw" -v pw="$pw" -v kc="$kc" -v pc="$pc" \
+		'BEGIN {printf "%-10s %-8s %10.2f %10.2f %10.2f %10.2f %9.2f %9.2f   (kiln backup restore --out - | mbstream -x)\n", c, "restore", kw, pw, kc, pc, kw/pw, kc/pc}'
 done
 echo
 echo "kiln's restore in steps (median s): download, decrypt + authenticate (+ decompress) into a file, mbstream -x"

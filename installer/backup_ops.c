@@ -15,6 +15,8 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -204,6 +206,50 @@ int backup_verify(const char *dir, const struct role_keypair *key, char *const *
 	return bad ? -EBADMSG : 0;
 }
 
+/* --out -: the whole object authenticated first (nothing written), then
+ * decrypted again onto stdout, each chunk authenticated again before it is
+ * written: a consumer (mbstream -x) gets bytes only of an object that
+ * authenticated whole, without a plaintext copy on disk. */
+static int restore_to_stdout(int fd, const char *name, const struct role_keypair *key)
+{
+	struct backup_meta m;
+	uint64_t bytes, again = 0;
+	if (isatty(STDOUT_FILENO))
+		return log_error_errno(-EINVAL, "--out - writes the plaintext to stdout, which is a terminal: pipe it or give a file");
+	int r = backup_verify_fd(fd, name, key, &m, &bytes);
+	if (r < 0) {
+		log_refused(name, r, &m, key);
+		log_error("nothing of %s was written to stdout", name);
+		return -EBADMSG;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return log_error_errno(-errno, "cannot read %s again", name);
+	_cleanup_(backup_reader_freep) struct backup_reader *rd = NULL;
+	if ((r = backup_reader_open(&rd, key, name, backup_fd_source, &fd, &m)) < 0) {
+		log_refused(name, r, &m, key);
+		return log_error_errno(-EBADMSG, "%s changed after it authenticated; what went to stdout is incomplete", name);
+	}
+	uint8_t *buf = sodium_malloc(1u << 16);
+	if (!buf)
+		abort();
+	ssize_t k;
+	int out = STDOUT_FILENO;
+	while ((k = backup_reader_read(rd, buf, 1u << 16)) > 0) {
+		if ((r = backup_fd_sink(&out, buf, (size_t)k)) < 0)
+			break;
+		again += (uint64_t)k;
+	}
+	sodium_free(buf);
+	if (r < 0)
+		return log_error_errno(r, "writing %s to stdout", name);
+	if (k < 0 || (r = backup_reader_finish(rd)) < 0 || again != bytes) {
+		log_refused(name, k < 0 ? (int)k : r < 0 ? r : BACKUP_E_TAMPERED, &m, key);
+		return log_error_errno(-EBADMSG, "%s changed after it authenticated; what went to stdout is incomplete", name);
+	}
+	log_info("restored %s (%s, %" PRIu64 " bytes) to stdout", name, m.kind, bytes);
+	return 0;
+}
+
 int backup_restore(const char *dir, const struct role_keypair *key, const char *name, const char *out)
 {
 	_cleanup_close_ int fd = -1;
@@ -214,6 +260,8 @@ int backup_restore(const char *dir, const struct role_keypair *key, const char *
 		return log_error_errno(r, "no backup object %s in %s (see 'kiln backup list --from %s')", name, dir, dir);
 	if (r < 0)
 		return log_error_errno(r, "cannot open %s in %s", name, dir);
+	if (!strcmp(out, "-"))
+		return restore_to_stdout(fd, name, key);
 	_cleanup_free_ char *target = backup_restore_target(out, name);
 	struct backup_meta m;
 	uint64_t bytes;

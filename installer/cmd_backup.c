@@ -59,10 +59,12 @@ static const char *const usages[] = {
 	"PATH is a directory, to the object's last name segment without .kbk in it;\n"
 	"mode 0600. Nothing is written unless the whole object authenticates (a\n"
 	"temporary file beside it is renamed into place at the end, removed on any\n"
-	"failure); an existing file is never overwritten.\n\n"
+	"failure); an existing file is never overwritten. --out - streams it to stdout\n"
+	"(not a terminal) after a first pass that authenticates the whole object and\n"
+	"writes nothing: no plaintext copy on disk ('... --out - | mbstream -x -C DIR').\n\n"
 	"  --from DIR         a local directory of backup objects\n"
-	"  --out PATH         the file to write, or a directory to write it in (--host:\n"
-	"                     the directory to create)\n"
+	"  --out PATH         the file to write, or a directory to write it in, or - for\n"
+	"                     stdout (--host: the directory to create)\n"
 	"  --host HOST        point-in-time restore of HOST (the objects below HOST/)\n"
 	"  --to TIME          latest (default), or YYYY-MM-DDTHH:MM:SSZ / 'YYYY-MM-DD HH:MM:SS' (UTC)\n" KEY_OPTS,
 	"Usage: kiln backup prune PROFILE [--state DIR] [--endpoint URL] [--dry-run]\n\n"
@@ -224,6 +226,10 @@ static int run_restore(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (argc - optind != (o.host ? 0 : 1) || (o.to && !o.host) || !o.from || !o.out || !one_key_source(&o))
 		return usage_error(U_RESTORE);
+	if (o.host && !strcmp(o.out, "-")) {
+		log_error("--out - is for one object (NAME); --host restores into a directory");
+		return usage_error(U_RESTORE);
+	}
 	int64_t target = PITR_LATEST;
 	if (o.to && backup_target_parse(o.to, &target) < 0) {
 		log_error("--to '%s' is no time: latest, YYYY-MM-DDTHH:MM:SSZ or 'YYYY-MM-DD HH:MM:SS' (UTC)", o.to);
