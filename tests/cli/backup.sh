@@ -241,6 +241,8 @@ check "restore --out -: to stdout (authenticated whole first), the bytes sealed"
 	bash -c "'$KILN' backup restore $ZN --from '$Z' --out - --state '$S' 2>/dev/null | cmp - '$T/z.plain'"
 check "... a version 1 object too" bash -c "'$KILN' backup restore db1/full/20261203T180000Z.kbk --from '$B' --out - --state '$S' 2>/dev/null | cmp - '$T/full.plain'"
 check_fails "--out - with --host: a usage error" '--out - is for one object' kiln backup restore --host db1 --from "$Z" --out - --state "$S"
+check "--out - to a terminal: refused (plaintext is not for a screen)" bash -c \
+	"script -qec \"'$KILN' backup restore $ZN --from '$Z' --out - --state '$S'\" /dev/null | grep -q 'stdout, which is a terminal'"
 cp "$Z/$ZN" "$T/zgood.kbk"
 flip $(( $(stat -c %s "$Z/$ZN") / 2 )) "$Z/$ZN"
 check_fails "--out - of a tampered object: refused" "nothing of $ZN was written to stdout" kiln backup restore $ZN --from "$Z" --out - --state "$S"
