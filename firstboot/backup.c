@@ -39,6 +39,7 @@ void backup_conf_free(struct backup_conf *c)
 	free(c->socket);
 	free(c->defaults_file);
 	free(c->datadir);
+	free(c->region);
 	memset(c, 0, sizeof *c);
 }
 
@@ -48,27 +49,17 @@ void backup_conf_render(const struct model *m, const struct host *h, struct buf 
 	char a[256];
 	buf_puts(out, "# Written by kiln-firstboot from the profile's backup: (docs/backup.md).\n");
 	buf_printf(out, "host=%s\n", h->name);
-	/* a MinIO host on DHCP is reached by its name, as the app reaches it */
-	buf_printf(out, "endpoint=http://%s:%u\n", st ? monitoring_peer_addr(m, st, a, sizeof a) : "127.0.0.1",
-		   BACKUP_S3_PORT);
+	if (m->backup.s3_endpoint)
+		buf_printf(out, "store=s3\nendpoint=%s\nregion=%s\n", m->backup.s3_endpoint, m->backup.s3_region);
+	else   /* a MinIO host on DHCP is reached by its name, as the app reaches it */
+		buf_printf(out, "endpoint=http://%s:%u\n", st ? monitoring_peer_addr(m, st, a, sizeof a) : "127.0.0.1",
+			   BACKUP_S3_PORT);
 	buf_printf(out, "bucket=%s\nkeep_days=%u\n", m->backup.bucket, m->backup.keep_days);
 	if (m->backup.restore) {
 		char t[32];
 		backup_target_str(m->backup.restore_to, t);
 		buf_printf(out, "restore=%s\n", t);
 	}
-}
-
-static bool url_ok(const char *s)
-{
-	const char *h = !strncmp(s, "http://", 7) ? s + 7 : !strncmp(s, "https://", 8) ? s + 8 : NULL;
-	if (!h || !*h)
-		return false;
-	for (const char *p = h; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-		      *p == '-' || *p == ':' || *p == '[' || *p == ']'))
-			return false;   /* no path, query, user info or space */
-	return true;
 }
 
 static bool bucket_ok(const char *s)
@@ -96,6 +87,9 @@ int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, con
 {
 	memset(out, 0, sizeof *out);
 	out->keep_days = 7;
+	out->zstd_level = BACKUP_ZSTD_LEVEL_DEFAULT;
+	out->zstd_workers = BACKUP_ZSTD_WORKERS_DEFAULT;
+	bool have_level = false, have_workers = false, have_store = false;
 	*why = NULL;
 	if (memchr(text, '\0', len)) {
 		*why = "a NUL byte";
@@ -115,7 +109,8 @@ int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, con
 		const char *k = line, *v = eq + 1;
 		char **slot = !strcmp(k, "host") ? &out->host : !strcmp(k, "endpoint") ? &out->endpoint
 			    : !strcmp(k, "bucket") ? &out->bucket : !strcmp(k, "socket") ? &out->socket
-			    : !strcmp(k, "defaults_file") ? &out->defaults_file : !strcmp(k, "datadir") ? &out->datadir : NULL;
+			    : !strcmp(k, "defaults_file") ? &out->defaults_file : !strcmp(k, "datadir") ? &out->datadir
+			    : !strcmp(k, "region") ? &out->region : NULL;
 		if (!strcmp(k, "restore")) {
 			if (out->restore)
 				*why = "a key given twice";
@@ -123,6 +118,30 @@ int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, con
 				*why = "restore is not latest or YYYY-MM-DDTHH:MM:SSZ";
 			else
 				out->restore = true;
+			continue;
+		}
+		if (!strcmp(k, "store")) {
+			if (have_store)
+				*why = "a key given twice";
+			else if (strcmp(v, "minio") && strcmp(v, "s3"))
+				*why = "store is not minio or s3";
+			out->external = !strcmp(v, "s3");
+			have_store = true;
+			continue;
+		}
+		if (!strcmp(k, "zstd_level") || !strcmp(k, "zstd_workers")) {
+			bool lvl = !strcmp(k, "zstd_level");
+			uint64_t num;
+			if (lvl ? have_level : have_workers)
+				*why = "a key given twice";
+			else if (parse_u64(v, 0, lvl ? BACKUP_ZSTD_LEVEL_MAX : 8, &num) < 0)
+				*why = lvl ? "zstd_level is not a number from 0 to 19" : "zstd_workers is not a number from 0 to 8";
+			else if (lvl)
+				out->zstd_level = (int)num;
+			else
+				out->zstd_workers = (unsigned)num;
+			have_level |= lvl;
+			have_workers |= !lvl;
 			continue;
 		}
 		if (!strcmp(k, "keep_days")) {
@@ -149,7 +168,7 @@ int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, con
 		*why = "host is not a name segment";
 	else if (!*why && strchr(out->host, '/'))
 		*why = "host is not a name segment";
-	else if (!*why && !url_ok(out->endpoint))
+	else if (!*why && !backup_endpoint_valid(out->endpoint))
 		*why = "endpoint is not http(s)://HOST[:PORT]";
 	else if (!*why && !bucket_ok(out->bucket))
 		*why = "bucket is not an S3 bucket name";
@@ -159,6 +178,8 @@ int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, con
 		*why = "defaults_file is not an absolute path";
 	else if (!*why && out->datadir && (!abs_path_ok(out->datadir) || !strcmp(out->datadir, "/")))
 		*why = "datadir is not an absolute path";
+	else if (!*why && out->region && !backup_region_valid(out->region))
+		*why = "region is not an S3 region name";
 	if (*why) {
 		backup_conf_free(out);
 		return -EBADMSG;
@@ -167,6 +188,8 @@ int backup_conf_parse(const char *text, size_t len, struct backup_conf *out, con
 		out->socket = xstrdup(BACKUP_SOCKET_DEFAULT);
 	if (!out->datadir)
 		out->datadir = xstrdup(BACKUP_DATADIR_DEFAULT);
+	if (!out->region)
+		out->region = xstrdup(BACKUP_S3_REGION_DEFAULT);
 	return 0;
 }
 
@@ -347,7 +370,8 @@ static int run_setup(struct run *x)
 		snprintf(x->why, sizeof x->why, "%s is not a kiln backup public key", pp);
 		return -EBADMSG;
 	}
-	if (!(x->ak = secret_file(x, "minio_backup_access_key")) || !(x->sk = secret_file(x, "minio_backup_secret_key")))
+	if (!(x->ak = secret_file(x, x->conf.external ? "backup_s3_access_key" : "minio_backup_access_key")) ||
+	    !(x->sk = secret_file(x, x->conf.external ? "backup_s3_secret_key" : "minio_backup_secret_key")))
 		return -ENOKEY;
 	return 0;
 }
@@ -391,14 +415,14 @@ static int object_begin(struct object *o, struct run *x, const char *kind, const
 {
 	memset(o, 0, sizeof *o);
 	o->x = x;
-	struct s3_conn c = { .endpoint = x->conf.endpoint, .access_key = x->ak, .secret_key = x->sk,
-			     .timeout_ms = 30000 };
+	struct s3_conn c = { .endpoint = x->conf.endpoint, .region = x->conf.region, .access_key = x->ak,
+			     .secret_key = x->sk, .timeout_ms = 30000 };
 	int r = s3_upload_begin(&o->up, &c, x->conf.bucket, name, "application/octet-stream", 0);
 	if (r < 0) {
 		snprintf(x->why, sizeof x->why, "%s: cannot start the upload", name);
 		return r;
 	}
-	struct backup_meta m = { .created = now };
+	struct backup_meta m = { .created = now, .zstd_level = x->conf.zstd_level, .zstd_workers = x->conf.zstd_workers };
 	snprintf(m.kind, sizeof m.kind, "%s", kind);
 	snprintf(m.name, sizeof m.name, "%s", name);
 	if ((r = backup_writer_init(&o->w, x->pk, &m, s3_upload_sink, o->up)) < 0) {
@@ -816,13 +840,14 @@ static int run_restore(struct run *x, char *done, size_t done_len)
 		return -EBADMSG;
 	}
 	explicit_bzero(kt, strlen(kt));
-	if (!(x->ak = secret_file(x, "minio_backup_reader_access_key")) ||
-	    !(x->sk = secret_file(x, "minio_backup_reader_secret_key"))) {
+	const char *rak = x->conf.external ? "backup_s3_reader_access_key" : "minio_backup_reader_access_key";
+	const char *rsk = x->conf.external ? "backup_s3_reader_secret_key" : "minio_backup_reader_secret_key";
+	if (!(x->ak = secret_file(x, rak)) || !(x->sk = secret_file(x, rsk))) {
 		role_keypair_free(key);
 		return -ENOKEY;
 	}
 	struct s3_target t = { .endpoint = x->conf.endpoint, .access_key = x->ak, .secret_key = x->sk,
-			       .bucket = x->conf.bucket };
+			       .bucket = x->conf.bucket, .region = x->conf.region };
 	_cleanup_free_ char *work = path_join(datadir, ".kiln-restore");
 	_cleanup_free_ char *objs = path_join(work, "objects"), *pw = path_join(work, "pitr"), *nd = path_join(work, "data");
 	_cleanup_free_ char *prefix = xasprintf("%s/", x->conf.host);
@@ -899,8 +924,8 @@ out:
 	if (r == 0) {
 		/* done with them: nothing on this host opens a backup any more */
 		wipe_secret(x->root, KILN_BACKUP_KEY_SECRET);
-		wipe_secret(x->root, "minio_backup_reader_access_key");
-		wipe_secret(x->root, "minio_backup_reader_secret_key");
+		wipe_secret(x->root, rak);
+		wipe_secret(x->root, rsk);
 	}
 	return r;
 }

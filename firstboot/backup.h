@@ -25,22 +25,36 @@
  *   host           the object names' first segment (the host's name)
  *   endpoint       http(s)://HOST[:PORT] of the object store
  *   bucket         the backup bucket
+ *   store          optional: minio (the deployment's MinIO, the default) or s3
+ *                  (backup.s3's external endpoint): which keys the host uses
+ *   region         optional: the endpoint's region for signing (default us-east-1)
  *   keep_days      retention the profile asks for (recorded; pruning is not done yet)
  *   socket         MariaDB's socket (default /run/mysqld/mysqld.sock)
  *   defaults_file  optional: --defaults-file for mariadb-backup and the client (tests)
  *   restore        optional (backup.restore): latest or YYYY-MM-DDTHH:MM:SSZ
  *   datadir        MariaDB's data directory (default /var/lib/mysql)
- * Credentials are the secrets minio_backup_access_key/_secret_key; a
- * restore reads with minio_backup_reader_access_key/_secret_key and opens
- * the objects with the secret backup_key. */
+ *   zstd_level     optional: 0 seals the streams uncompressed (format version
+ *                  1), 1..19 compresses them with zstd first (version 2);
+ *                  default BACKUP_ZSTD_LEVEL_DEFAULT
+ *   zstd_workers   optional: zstd's threads, 0..8 (0: in the agent's own
+ *                  thread); default BACKUP_ZSTD_WORKERS_DEFAULT
+ * Credentials are the secrets minio_backup_access_key/_secret_key (store
+ * s3: backup_s3_access_key/_secret_key); a restore reads with
+ * minio_backup_reader_access_key/_secret_key (backup_s3_reader_...) and
+ * opens the objects with the secret backup_key. */
 struct backup_conf {
-	char *host, *endpoint, *bucket, *socket, *defaults_file, *datadir;
+	char *host, *endpoint, *bucket, *socket, *defaults_file, *datadir, *region;
+	bool external;                 /* store=s3 */
 	unsigned keep_days;
+	int zstd_level;
+	unsigned zstd_workers;
 	bool restore;
 	int64_t restore_to;
 };
 #define BACKUP_SOCKET_DEFAULT "/run/mysqld/mysqld.sock"
 #define BACKUP_DATADIR_DEFAULT "/var/lib/mysql"
+#define BACKUP_ZSTD_LEVEL_DEFAULT 3
+#define BACKUP_ZSTD_WORKERS_DEFAULT 1
 /* The conf for MySQL host h of m (backups on), as the "backup" step writes it. */
 void backup_conf_render(const struct model *m, const struct host *h, struct buf *out);
 /* 0, or -EBADMSG with *why (static text) for anything but the format above. */

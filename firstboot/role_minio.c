@@ -194,7 +194,7 @@ int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn se
 		snprintf(detail, sizeof detail, "%s", why);
 		snprintf(why, why_len, "registering the app's key with MinIO's admin API: %s", detail);
 	}
-	if (r == 0 && m->backup.on)
+	if (r == 0 && m->backup.on && !m->backup.s3_endpoint)   /* backup.s3: the bucket is the operator's, elsewhere */
 		r = minio_setup_backup(m, &c, &a, secret, ud, why, why_len);
 	return r;
 }

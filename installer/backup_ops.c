@@ -1,5 +1,6 @@
 /* kiln backup list|verify|restore; see backup_ops.h. */
 #include "installer/backup_ops.h"
+#include "lib/aws_creds.h"
 #include "lib/backup_local.h"
 #include "lib/backup_pitr.h"
 #include "lib/s3_objects.h"
@@ -14,6 +15,8 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,8 +96,10 @@ int backup_list(const char *dir, bool json)
 			continue;
 		when(e[i].meta.created, t);
 		backup_key_id_hex(e[i].meta.key_id, id);
+		bool zstd = e[i].meta.version == BACKUP_FORMAT_ZSTD;
 		if (!json) {
-			buf_printf(&b, "%s  %s  %s  %" PRIu64 " bytes  key %s\n", e[i].name, e[i].meta.kind, t, e[i].plain_bytes, id);
+			buf_printf(&b, "%s  %s  %s  %" PRIu64 " bytes%s  key %s\n", e[i].name, e[i].meta.kind, t, e[i].plain_bytes,
+				   zstd ? " zstd" : "", id);
 			continue;
 		}
 		buf_puts(&b, k++ ? ",{\"name\":" : "{\"name\":");
@@ -102,7 +107,8 @@ int backup_list(const char *dir, bool json)
 		buf_puts(&b, ",\"kind\":");
 		json_str(&b, e[i].meta.kind);
 		buf_printf(&b, ",\"created\":\"%s\",\"created_unix\":%" PRId64 ",\"bytes\":%" PRIu64 ",\"object_bytes\":%" PRIu64
-			   ",\"key_id\":\"%s\"}", t, e[i].meta.created, e[i].plain_bytes, e[i].object_bytes, id);
+			   ",\"compression\":\"%s\",\"key_id\":\"%s\"}", t, e[i].meta.created, e[i].plain_bytes, e[i].object_bytes,
+			   zstd ? "zstd" : "none", id);
 	}
 	if (json)
 		buf_puts(&b, "],\"refused\":[");
@@ -200,6 +206,50 @@ int backup_verify(const char *dir, const struct role_keypair *key, char *const *
 	return bad ? -EBADMSG : 0;
 }
 
+/* --out -: the whole object authenticated first (nothing written), then
+ * decrypted again onto stdout, each chunk authenticated again before it is
+ * written: a consumer (mbstream -x) gets bytes only of an object that
+ * authenticated whole, without a plaintext copy on disk. */
+static int restore_to_stdout(int fd, const char *name, const struct role_keypair *key)
+{
+	struct backup_meta m;
+	uint64_t bytes, again = 0;
+	if (isatty(STDOUT_FILENO))
+		return log_error_errno(-EINVAL, "--out - writes the plaintext to stdout, which is a terminal: pipe it or give a file");
+	int r = backup_verify_fd(fd, name, key, &m, &bytes);
+	if (r < 0) {
+		log_refused(name, r, &m, key);
+		log_error("nothing of %s was written to stdout", name);
+		return -EBADMSG;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return log_error_errno(-errno, "cannot read %s again", name);
+	_cleanup_(backup_reader_freep) struct backup_reader *rd = NULL;
+	if ((r = backup_reader_open(&rd, key, name, backup_fd_source, &fd, &m)) < 0) {
+		log_refused(name, r, &m, key);
+		return log_error_errno(-EBADMSG, "%s changed after it authenticated; what went to stdout is incomplete", name);
+	}
+	uint8_t *buf = sodium_malloc(1u << 16);
+	if (!buf)
+		abort();
+	ssize_t k;
+	int out = STDOUT_FILENO;
+	while ((k = backup_reader_read(rd, buf, 1u << 16)) > 0) {
+		if ((r = backup_fd_sink(&out, buf, (size_t)k)) < 0)
+			break;
+		again += (uint64_t)k;
+	}
+	sodium_free(buf);
+	if (r < 0)
+		return log_error_errno(r, "writing %s to stdout", name);
+	if (k < 0 || (r = backup_reader_finish(rd)) < 0 || again != bytes) {
+		log_refused(name, k < 0 ? (int)k : r < 0 ? r : BACKUP_E_TAMPERED, &m, key);
+		return log_error_errno(-EBADMSG, "%s changed after it authenticated; what went to stdout is incomplete", name);
+	}
+	log_info("restored %s (%s, %" PRIu64 " bytes) to stdout", name, m.kind, bytes);
+	return 0;
+}
+
 int backup_restore(const char *dir, const struct role_keypair *key, const char *name, const char *out)
 {
 	_cleanup_close_ int fd = -1;
@@ -210,6 +260,8 @@ int backup_restore(const char *dir, const struct role_keypair *key, const char *
 		return log_error_errno(r, "no backup object %s in %s (see 'kiln backup list --from %s')", name, dir, dir);
 	if (r < 0)
 		return log_error_errno(r, "cannot open %s in %s", name, dir);
+	if (!strcmp(out, "-"))
+		return restore_to_stdout(fd, name, key);
 	_cleanup_free_ char *target = backup_restore_target(out, name);
 	struct backup_meta m;
 	uint64_t bytes;
@@ -286,14 +338,33 @@ int backup_prune(const struct model *m, const char *state, const char *endpoint,
 {
 	char addr[256];
 	const struct host *st = backup_store_host(m);
-	_cleanup_free_ char *ep = endpoint ? xstrdup(endpoint)
+	_cleanup_free_ char *ep = endpoint ? xstrdup(endpoint) : m->backup.s3_endpoint ? xstrdup(m->backup.s3_endpoint)
 				: xasprintf("http://%s:%u", monitoring_peer_addr(m, st, addr, sizeof addr), BACKUP_S3_PORT);
-	char *ak = state_secret(state, "minio_root_user"), *sk = ak ? state_secret(state, "minio_root_password") : NULL;
+	char *ak = NULL, *sk = NULL;
+	if (m->backup.s3_endpoint) {
+		/* backup.s3: the operator's own credential for that endpoint, found as the AWS CLI finds it */
+		struct aws_creds cr = { 0 };
+		int r = aws_creds_load(&cr);
+		if (r < 0)
+			return r;
+		if (cr.session_token) {
+			aws_creds_free(&cr);
+			return log_error_errno(-ENOTSUP, "AWS_SESSION_TOKEN (temporary credentials) is not supported by prune; "
+					       "use an access key of the backup bucket's owner");
+		}
+		ak = keystore_dup_private(cr.access_key);
+		sk = keystore_dup_private(cr.secret_key);
+		aws_creds_free(&cr);
+	} else {
+		ak = state_secret(state, "minio_root_user");
+		sk = ak ? state_secret(state, "minio_root_password") : NULL;
+	}
 	if (!ak || !sk) {
 		keystore_free_private(ak);
 		return -ENOKEY;
 	}
-	struct s3_target t = { .endpoint = ep, .access_key = ak, .secret_key = sk, .bucket = m->backup.bucket };
+	struct s3_target t = { .endpoint = ep, .access_key = ak, .secret_key = sk, .bucket = m->backup.bucket,
+			       .region = m->backup.s3_region };
 	int64_t now = (int64_t)time(NULL);
 	int r = 0;
 	size_t total = 0, kept = 0;

@@ -32,7 +32,9 @@ static const char *const usages[] = {
 	"                without PROFILE it must be given)\n",
 	"Usage: kiln backup list --from DIR [--json]\n\n"
 	"List the backup objects (*.kbk files, named by their path below DIR) with what\n"
-	"their headers say: kind, creation time, size, key id. Needs no key and proves\n"
+	"their headers say: kind, creation time, size, key id. The size is the\n"
+	"plaintext's, or for a compressed object the compressed bytes' (\"zstd\" after\n"
+	"it; verify prints the plaintext's). Needs no key and proves\n"
 	"nothing: 'kiln backup verify' authenticates. An object whose header is\n"
 	"malformed, names another object or has an impossible size is named on stderr\n"
 	"and the exit status is 1.\n\n"
@@ -57,10 +59,12 @@ static const char *const usages[] = {
 	"PATH is a directory, to the object's last name segment without .kbk in it;\n"
 	"mode 0600. Nothing is written unless the whole object authenticates (a\n"
 	"temporary file beside it is renamed into place at the end, removed on any\n"
-	"failure); an existing file is never overwritten.\n\n"
+	"failure); an existing file is never overwritten. --out - streams it to stdout\n"
+	"(not a terminal) after a first pass that authenticates the whole object and\n"
+	"writes nothing: no plaintext copy on disk ('... --out - | mbstream -x -C DIR').\n\n"
 	"  --from DIR         a local directory of backup objects\n"
-	"  --out PATH         the file to write, or a directory to write it in (--host:\n"
-	"                     the directory to create)\n"
+	"  --out PATH         the file to write, or a directory to write it in, or - for\n"
+	"                     stdout (--host: the directory to create)\n"
 	"  --host HOST        point-in-time restore of HOST (the objects below HOST/)\n"
 	"  --to TIME          latest (default), or YYYY-MM-DDTHH:MM:SSZ / 'YYYY-MM-DD HH:MM:SS' (UTC)\n" KEY_OPTS,
 	"Usage: kiln backup prune PROFILE [--state DIR] [--endpoint URL] [--dry-run]\n\n"
@@ -70,10 +74,14 @@ static const char *const usages[] = {
 	"every point in time of the last keep_days stays restorable; the newest full\n"
 	"backup always stays). Runs on the operator's machine with the object store's\n"
 	"admin credential (minio_root_user/minio_root_password in the state directory):\n"
-	"the hosts' keys cannot delete. In a versioned bucket MinIO keeps a deleted\n"
-	"object's data as a noncurrent version until its own lifecycle removes it.\n\n"
+	"the hosts' keys cannot delete. With backup.s3 (an external endpoint) the\n"
+	"credential is the operator's own for it, found as the AWS CLI finds it\n"
+	"(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, else ~/.aws/credentials). In a\n"
+	"versioned bucket a deleted object's data stays as a noncurrent version until\n"
+	"the store's own lifecycle removes it.\n\n"
 	"  --state DIR      state directory (default <profile dir>/.kiln/<deployment>/)\n"
-	"  --endpoint URL   the object store's S3 endpoint (default http://<minio host>:9000)\n"
+	"  --endpoint URL   the object store's S3 endpoint (default backup.s3.endpoint, else\n"
+	"                   http://<minio host>:9000)\n"
 	"  --dry-run        print what would be deleted; delete nothing\n",
 };
 enum { U_KEYS, U_LIST, U_VERIFY, U_RESTORE, U_PRUNE };
@@ -218,6 +226,10 @@ static int run_restore(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (argc - optind != (o.host ? 0 : 1) || (o.to && !o.host) || !o.from || !o.out || !one_key_source(&o))
 		return usage_error(U_RESTORE);
+	if (o.host && !strcmp(o.out, "-")) {
+		log_error("--out - is for one object (NAME); --host restores into a directory");
+		return usage_error(U_RESTORE);
+	}
 	int64_t target = PITR_LATEST;
 	if (o.to && backup_target_parse(o.to, &target) < 0) {
 		log_error("--to '%s' is no time: latest, YYYY-MM-DDTHH:MM:SSZ or 'YYYY-MM-DD HH:MM:SS' (UTC)", o.to);

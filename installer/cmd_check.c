@@ -119,9 +119,15 @@ static void summary(const struct model *m)
 	if (m->backup.on) {
 		char to[32];
 		backup_target_str(m->backup.restore_to, to);
-		printf("\nbackup: full %s, binary logs every %u min, keep %u days, bucket %s on %s, %zu flow%s derived\n",
-		       backup_full_name_of(m->backup.full), m->backup.binlog_minutes, m->backup.keep_days, m->backup.bucket,
-		       backup_store_host(m)->name, m->backup.n_flows, m->backup.n_flows == 1 ? "" : "s");
+		if (m->backup.s3_endpoint)
+			printf("\nbackup: full %s, binary logs every %u min, keep %u days, bucket %s at %s (external, region %s; "
+			       "the primaries reach it through the operator's network)\n",
+			       backup_full_name_of(m->backup.full), m->backup.binlog_minutes, m->backup.keep_days,
+			       m->backup.bucket, m->backup.s3_endpoint, m->backup.s3_region);
+		else
+			printf("\nbackup: full %s, binary logs every %u min, keep %u days, bucket %s on %s, %zu flow%s derived\n",
+			       backup_full_name_of(m->backup.full), m->backup.binlog_minutes, m->backup.keep_days,
+			       m->backup.bucket, backup_store_host(m)->name, m->backup.n_flows, m->backup.n_flows == 1 ? "" : "s");
 		if (m->backup.restore)
 			printf("backup.restore: %s: a fresh MySQL primary restores from the bucket (to %s) at first boot; "
 			       "its seed carries the backup secret key\n", to, to);

@@ -81,6 +81,16 @@ int keystore_read_private(const char *path, char **data, size_t *len)
 	return 0;
 }
 
+char *keystore_dup_private(const char *s)
+{
+	size_t n = strlen(s);
+	char *b = sodium_malloc(n + 1);
+	if (!b)
+		abort();
+	memcpy(b, s, n + 1);
+	return b;
+}
+
 void keystore_free_private(char *data)
 {
 	if (data)
@@ -167,7 +177,10 @@ int ks_problem_set(struct ks_problem *pb, int status, const char *repair, const 
 int keystore_require(int r, struct ks_problem *pb, const char *cmd, const char *profile)
 {
 	const char *p = profile ? profile : "PROFILE";
-	if (r == KS_MISSING) {
+	if ((r == KS_MISSING || r == KS_BAD) && pb->repair && !strcmp(pb->repair, KS_REPAIR_OPERATOR)) {
+		log_error("%s", pb->why);
+		r = r == KS_MISSING ? -ENOENT : -EBADMSG;
+	} else if (r == KS_MISSING) {
 		log_error("%s; run 'kiln %s init %s'", pb->why, cmd, p);
 		r = -ENOENT;
 	} else if (r == KS_BAD) {
@@ -325,9 +338,16 @@ int keystore_secret(const char *state, enum secret_kind kind, const char *name, 
 	char *p = xasprintf("%s/secrets/%s", state, name), *v = NULL;
 	size_t n = 0;
 	int r = read_unit_file(p, &v, &n);
-	if (r == KS_MISSING)
+	if (r == KS_MISSING && kind == SECRET_EXTERNAL)
+		ks_problem_set(pb, r, KS_REPAIR_OPERATOR, "secret %s is missing: put the key your S3 provider gave you for "
+			       "backup.s3 into %s (mode 0600, no newline; docs/backup.md)", name, p);
+	else if (r == KS_MISSING)
 		ks_problem_set(pb, r, NEW_VALUE, "secret %s is missing (%s)", name, p);
-	else if (r == KS_OK && kind != SECRET_TLS_KEY) {
+	else if (r == KS_OK && kind == SECRET_EXTERNAL) {
+		const char *bad = secret_external_problem(v, n);
+		if (bad)
+			r = ks_problem_set(pb, KS_BAD, KS_REPAIR_OPERATOR, "%s: %s", p, bad);
+	} else if (r == KS_OK && kind != SECRET_TLS_KEY) {
 		const char *bad = kind == SECRET_ACCESS_KEY ? secret_access_key_problem(v, n) : secret_password_problem(v, n);
 		if (bad)
 			r = ks_problem_set(pb, KS_BAD, NEW_VALUE, "%s: %s", p, bad);

@@ -43,6 +43,9 @@ int ks_problem_set(struct ks_problem *pb, int status, const char *repair, const 
 int keystore_read_pair(const char *pem_path, const char *key_path, char **pem, char **key, const char *repair,
 		       struct ks_problem *pb);
 
+/* The repair of a unit only the operator can mend (a SECRET_EXTERNAL value):
+ * keystore_require then logs the problem alone, which says what to do. */
+#define KS_REPAIR_OPERATOR "cannot: the operator brings it"
 /* Logs a unit's problem with the command that mends it: for KS_MISSING
  * `kiln CMD init PROFILE`, for KS_BAD `kiln CMD init PROFILE --repair`.
  * Returns 0 for KS_OK, -ENOENT / -EBADMSG, or r itself when negative. */
@@ -56,6 +59,8 @@ int keystore_prepare_dir(const char *dir);
  * free with keystore_free_private. */
 int keystore_read_private(const char *path, char **data, size_t *len);
 void keystore_free_private(char *data);
+/* A copy of s in private memory (keystore_free_private). */
+char *keystore_dup_private(const char *s);
 
 /* The deployment name in <state>/deployment; malloc'd. */
 int keystore_deployment(const char *state, char **out);

@@ -241,7 +241,14 @@ static int do_secret(struct state_init *u, const char *name, enum secret_kind ki
 		return st;
 	if (st == KS_OK)
 		buf_printf(&u->out, "%s: kept\n", name);
-	else if (st == KS_MISSING || broken(u, st, &pb)) {
+	else if (kind == SECRET_EXTERNAL && st == KS_MISSING)
+		/* never made here: the seeds of the hosts that need it are refused until it is there */
+		buf_printf(&u->out, "%s: missing (the operator's: put the key your S3 provider gave you for backup.s3 "
+			   "into secrets/%s, mode 0600)\n", name, name);
+	else if (kind == SECRET_EXTERNAL) {
+		keystore_require(st, &pb, "secrets", u->profile);   /* --repair cannot make it either */
+		u->refused++;
+	} else if (st == KS_MISSING || broken(u, st, &pb)) {
 		char *v = kind == SECRET_ACCESS_KEY ? secret_gen_access_key() : secret_gen_password();
 		if ((r = put_secret(u, name, v)) == 0)
 			buf_printf(&u->out, "%s: %s\n", name, st == KS_MISSING ? "generated" : "repaired (new value)");

@@ -3,8 +3,11 @@
 #include "lib/cleanup.h"
 #include "lib/xalloc.h"
 #include <sodium.h>
+#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_customMem: zstd's buffers are wiped when freed */
+#include <zstd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define SEALED_KEY_BYTES (crypto_secretstream_xchacha20poly1305_KEYBYTES + crypto_box_SEALBYTES)
@@ -144,6 +147,44 @@ static void *secret_alloc(size_t n)
 	return p;
 }
 
+/* zstd's own buffers hold plaintext (its window): none of it stays in the
+ * heap once zstd frees them. Small ones are wiped; large ones (the window,
+ * sized by the frame) are mappings of their own, returned to the kernel
+ * whole (which zeroes pages before anyone gets them again): wiping them
+ * would touch every page of a window a frame only declared. */
+#define Z_HDR 16
+#define Z_MAP_MIN (256u << 10)
+
+static void *z_alloc(void *opaque, size_t n)
+{
+	(void)opaque;
+	size_t *p;
+	if (n >= Z_MAP_MIN) {
+		p = mmap(NULL, n + Z_HDR, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+	} else if (!(p = malloc(n + Z_HDR)))
+		return NULL;
+	p[0] = n;
+	return (uint8_t *)p + Z_HDR;
+}
+
+static void z_free(void *opaque, void *a)
+{
+	(void)opaque;
+	if (!a)
+		return;
+	size_t *p = (size_t *)(void *)((uint8_t *)a - Z_HDR), n = p[0];
+	if (n >= Z_MAP_MIN) {
+		munmap(p, n + Z_HDR);
+		return;
+	}
+	sodium_memzero(p, n + Z_HDR);
+	free(p);
+}
+
+static const ZSTD_customMem z_mem = { z_alloc, z_free, NULL };
+
 /* ---------------------------------------------------------------- writer */
 
 struct backup_writer {
@@ -153,6 +194,9 @@ struct backup_writer {
 	void *ud;
 	uint8_t *plain, *cipher;     /* plain: sodium memory, one chunk */
 	size_t chunk, fill;
+	ZSTD_CCtx *z;                /* version 2: the stream is compressed first */
+	uint8_t *zout;               /* zstd's output (sodium memory) */
+	size_t zcap;
 	int err;                     /* a failed write poisons the writer */
 	bool finished;
 };
@@ -174,14 +218,27 @@ int backup_writer_init(struct backup_writer **out, const uint8_t pk[32], const s
 	*out = NULL;
 	uint32_t chunk = meta->chunk_size ? meta->chunk_size : BACKUP_CHUNK_DEFAULT;
 	if (!backup_kind_valid(meta->kind) || !backup_name_valid(meta->name) || chunk < BACKUP_CHUNK_MIN ||
-	    chunk > BACKUP_CHUNK_MAX)
+	    chunk > BACKUP_CHUNK_MAX || meta->zstd_level < 0 || meta->zstd_level > BACKUP_ZSTD_LEVEL_MAX ||
+	    meta->zstd_workers > 64)
 		return -EINVAL;
 	size_t kl = strlen(meta->kind), nl = strlen(meta->name), hl = FIXED + kl + nl;
 	_cleanup_free_ uint8_t *h = xmalloc(hl);
 	struct backup_writer *w = secret_alloc(sizeof *w);
 	memset(w, 0, sizeof *w);
+	if (meta->zstd_level) {
+		w->z = ZSTD_createCCtx_advanced(z_mem);
+		if (!w->z || ZSTD_isError(ZSTD_CCtx_setParameter(w->z, ZSTD_c_compressionLevel, meta->zstd_level)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(w->z, ZSTD_c_checksumFlag, 0)) ||
+		    (meta->zstd_workers &&
+		     ZSTD_isError(ZSTD_CCtx_setParameter(w->z, ZSTD_c_nbWorkers, (int)meta->zstd_workers)))) {
+			backup_writer_free(w);
+			return -ENOMEM;
+		}
+		w->zcap = ZSTD_CStreamOutSize();
+		w->zout = secret_alloc(w->zcap);
+	}
 	memcpy(h + OFF_MAGIC, BACKUP_MAGIC, 8);
-	h[OFF_VERSION] = BACKUP_FORMAT_VERSION;
+	h[OFF_VERSION] = w->z ? BACKUP_FORMAT_ZSTD : BACKUP_FORMAT_PLAIN;
 	h[OFF_KIND_LEN] = (uint8_t)kl;
 	put_be(h + OFF_NAME_LEN, nl, 2);
 	put_be(h + OFF_CREATED, (uint64_t)meta->created, 8);
@@ -209,18 +266,16 @@ int backup_writer_init(struct backup_writer **out, const uint8_t pk[32], const s
 	return 0;
 }
 
-int backup_writer_write(struct backup_writer *w, const void *data, size_t len)
+/* Bytes into the chunks: a full chunk goes out at once, so the final one is
+ * always shorter. */
+static int chunk_in(struct backup_writer *w, const uint8_t *p, size_t len)
 {
-	const uint8_t *p = data;
-	if (w->err || w->finished)
-		return w->err ? w->err : -EINVAL;
 	while (len) {
 		size_t k = w->chunk - w->fill < len ? w->chunk - w->fill : len;
 		memcpy(w->plain + w->fill, p, k);
 		w->fill += k;
 		p += k;
 		len -= k;
-		/* a full chunk goes out at once: the final one is always shorter */
 		if (w->fill == w->chunk) {
 			int r = push(w, crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
 			if (r < 0)
@@ -230,11 +285,40 @@ int backup_writer_write(struct backup_writer *w, const void *data, size_t len)
 	return 0;
 }
 
+/* Compresses in (all of it) with op, the output into the chunks; for
+ * ZSTD_e_end until the frame is whole. */
+static int z_push(struct backup_writer *w, const void *data, size_t len, ZSTD_EndDirective op)
+{
+	ZSTD_inBuffer in = { data, len, 0 };
+	for (;;) {
+		ZSTD_outBuffer o = { w->zout, w->zcap, 0 };
+		size_t left = ZSTD_compressStream2(w->z, &o, &in, op);
+		if (ZSTD_isError(left))
+			return w->err = -ENOMEM;   /* its only failures with valid parameters: memory */
+		int r = chunk_in(w, w->zout, o.pos);
+		if (r < 0)
+			return r;
+		if (op == ZSTD_e_end ? left == 0 : in.pos == in.size)
+			return 0;
+	}
+}
+
+int backup_writer_write(struct backup_writer *w, const void *data, size_t len)
+{
+	if (w->err || w->finished)
+		return w->err ? w->err : -EINVAL;
+	if (!len)
+		return 0;
+	return w->z ? z_push(w, data, len, ZSTD_e_continue) : chunk_in(w, data, len);
+}
+
 int backup_writer_finish(struct backup_writer *w)
 {
 	if (w->err || w->finished)
 		return w->err ? w->err : -EINVAL;
-	int r = push(w, crypto_secretstream_xchacha20poly1305_TAG_FINAL);
+	int r = w->z ? z_push(w, NULL, 0, ZSTD_e_end) : 0;
+	if (r == 0)
+		r = push(w, crypto_secretstream_xchacha20poly1305_TAG_FINAL);
 	w->finished = r == 0;
 	return r;
 }
@@ -245,6 +329,9 @@ void backup_writer_free(struct backup_writer *w)
 		return;
 	sodium_free(w->plain);
 	free(w->cipher);
+	ZSTD_freeCCtx(w->z);
+	if (w->zout)
+		sodium_free(w->zout);
 	sodium_free(w);   /* wipes the stream state */
 }
 
@@ -260,7 +347,7 @@ static int read_header(backup_source_fn src, void *ud, struct backup_meta *m, ui
 		return (int)k;
 	if ((size_t)k < OFF_VERSION + 1 || memcmp(f, BACKUP_MAGIC, 8) != 0)
 		return BACKUP_E_MALFORMED;
-	if (f[OFF_VERSION] != BACKUP_FORMAT_VERSION)
+	if (f[OFF_VERSION] != BACKUP_FORMAT_PLAIN && f[OFF_VERSION] != BACKUP_FORMAT_ZSTD)
 		return BACKUP_E_VERSION;
 	if ((size_t)k < FIXED)
 		return BACKUP_E_MALFORMED;
@@ -315,6 +402,8 @@ struct backup_reader {
 	void *ud;
 	uint8_t *plain, *cipher;
 	size_t chunk, have, pos;     /* plaintext chunk: have bytes, pos handed out */
+	ZSTD_DCtx *z;                /* version 2: the chunks' bytes are decompressed */
+	size_t zleft;                /* zstd's last hint: 0 at the end of a frame */
 	int err;                     /* a refusal is final */
 	bool done;                   /* the final chunk authenticated */
 };
@@ -375,6 +464,14 @@ int backup_reader_open(struct backup_reader **out, const struct role_keypair *ke
 	rd->chunk = m->chunk_size;
 	rd->plain = secret_alloc(rd->chunk);
 	rd->cipher = xmalloc(rd->chunk + BACKUP_CHUNK_OVERHEAD);
+	if (m->version == BACKUP_FORMAT_ZSTD) {
+		rd->z = ZSTD_createDCtx_advanced(z_mem);
+		if (!rd->z || ZSTD_isError(ZSTD_DCtx_setParameter(rd->z, ZSTD_d_windowLogMax, BACKUP_ZSTD_WINDOW_LOG_MAX))) {
+			backup_reader_free(rd);
+			return -ENOMEM;
+		}
+		rd->zleft = 1;   /* no frame yet: an empty stream is no object */
+	}
 	/* the first chunk now: a header edited in any byte is refused here */
 	if ((r = next_chunk(rd)) < 0) {
 		backup_reader_free(rd);
@@ -384,10 +481,9 @@ int backup_reader_open(struct backup_reader **out, const struct role_keypair *ke
 	return 0;
 }
 
-ssize_t backup_reader_read(struct backup_reader *r, void *buf, size_t cap)
+/* Version 1: the chunks' bytes as they are. */
+static ssize_t raw_read(struct backup_reader *r, void *buf, size_t cap)
 {
-	if (r->err)
-		return r->err;
 	while (r->pos == r->have) {
 		if (r->done)
 			return 0;
@@ -401,10 +497,56 @@ ssize_t backup_reader_read(struct backup_reader *r, void *buf, size_t cap)
 	return (ssize_t)k;
 }
 
+/* Version 2: the chunks' bytes decompressed. The stream must end with a
+ * whole frame exactly at the final chunk. */
+static ssize_t z_read(struct backup_reader *r, void *buf, size_t cap)
+{
+	ZSTD_outBuffer o = { buf, cap, 0 };
+	for (;;) {
+		ZSTD_inBuffer in = { r->plain + r->pos, r->have - r->pos, 0 };
+		size_t left = ZSTD_decompressStream(r->z, &o, &in);
+		r->pos += in.pos;
+		if (ZSTD_isError(left))
+			return r->err = BACKUP_E_CORRUPT;
+		if (in.pos || o.pos)
+			r->zleft = left;   /* a call without progress only hints at the next frame's header */
+		if (o.pos)
+			return (ssize_t)o.pos;
+		if (r->pos < r->have) {
+			if (in.pos == 0)
+				return r->err = BACKUP_E_CORRUPT;   /* no progress: never from zstd, but never a loop */
+			continue;
+		}
+		if (r->done)
+			return r->zleft == 0 ? 0 : (r->err = BACKUP_E_CORRUPT);
+		int e = next_chunk(r);
+		if (e < 0)
+			return e;
+	}
+}
+
+ssize_t backup_reader_read(struct backup_reader *r, void *buf, size_t cap)
+{
+	if (r->err)
+		return r->err;
+	if (!cap)
+		return -EINVAL;
+	return r->z ? z_read(r, buf, cap) : raw_read(r, buf, cap);
+}
+
 int backup_reader_finish(struct backup_reader *r)
 {
 	if (r->err)
 		return r->err;
+	if (r->z) {
+		/* the compressed stream is proven whole only by decompressing it */
+		uint8_t *scratch = secret_alloc(1u << 16);
+		ssize_t k;
+		while ((k = z_read(r, scratch, 1u << 16)) > 0)
+			;
+		sodium_free(scratch);
+		return k < 0 ? (int)k : 0;
+	}
 	while (!r->done) {
 		int e = next_chunk(r);
 		if (e < 0)
@@ -420,6 +562,7 @@ void backup_reader_free(struct backup_reader *r)
 		return;
 	sodium_free(r->plain);
 	free(r->cipher);
+	ZSTD_freeDCtx(r->z);
 	sodium_free(r);
 }
 
@@ -433,6 +576,7 @@ const char *backup_strerror(int r)
 	case BACKUP_E_WRONG_KEY: return "sealed to another backup key";
 	case BACKUP_E_TAMPERED: return "does not authenticate (changed, or cut inside a chunk)";
 	case BACKUP_E_TRUNCATED: return "ends before its final chunk (truncated)";
+	case BACKUP_E_CORRUPT: return "authenticates, but its compressed contents do not decompress (a faulty or forged writer)";
 	default: return strerror(-r);
 	}
 }

@@ -13,7 +13,14 @@
  *            of the whole header, so the name, kind and time cannot be edited,
  *            and a stream cut at any point or spliced with another refuses
  *
- * Streaming in constant memory (two buffers of one chunk). The writer is for
+ * Version 1 seals the stream as it is; version 2 (the writer's choice, a
+ * zstd level in the meta) seals a zstd stream of it: the chunks carry
+ * compressed bytes, the reader hands out the decompressed plaintext. The
+ * version byte is in the header every chunk authenticates, so it cannot be
+ * changed either. Readers take both.
+ *
+ * Streaming in constant memory (two buffers of one chunk, and zstd's
+ * contexts: a window of at most 2^BACKUP_ZSTD_WINDOW_LOG_MAX bytes). The writer is for
  * the host that makes a backup; the reader for whoever holds the secret key
  * (the operator's `kiln backup`, later a host restoring). The reader hands out
  * plaintext a chunk at a time, each chunk authenticated, but the object as a
@@ -30,6 +37,9 @@
  *   BACKUP_E_TAMPERED   a chunk (or the sealed key) does not authenticate:
  *                       changed, spliced or cut inside a chunk
  *   BACKUP_E_TRUNCATED  ends (cleanly) before its final chunk
+ *   BACKUP_E_CORRUPT    authenticates, but its compressed stream does not
+ *                       decompress (a faulty or forged writer: anyone with
+ *                       the public key can seal)
  * Source and sink errors are passed up as they are. Does not log. */
 #ifndef KILN_BACKUP_OBJECT_H
 #define KILN_BACKUP_OBJECT_H
@@ -40,7 +50,11 @@
 #include <sys/types.h>
 #include "lib/rolekey.h"
 
-#define BACKUP_FORMAT_VERSION 1
+#define BACKUP_FORMAT_VERSION 2                 /* the newest; 1 is still read (and written uncompressed) */
+#define BACKUP_FORMAT_PLAIN 1                   /* the chunks carry the stream as it is */
+#define BACKUP_FORMAT_ZSTD 2                    /* the chunks carry a zstd stream of it */
+#define BACKUP_ZSTD_LEVEL_MAX 19
+#define BACKUP_ZSTD_WINDOW_LOG_MAX 24           /* the reader's bound on a frame's window (16 MiB) */
 #define BACKUP_MAGIC "KILNBKUP"                 /* 8 bytes, no NUL */
 #define BACKUP_KIND_MAX 32                      /* [a-z0-9-] */
 #define BACKUP_NAME_MAX 1024                    /* an S3 key's limit */
@@ -57,17 +71,22 @@
 #define BACKUP_E_WRONG_KEY (-ENOKEY)
 #define BACKUP_E_TAMPERED  (-EBADE)
 #define BACKUP_E_TRUNCATED (-ENODATA)
+#define BACKUP_E_CORRUPT   (-EILSEQ)
 
 /* What a header says. The reader fills it; the writer takes kind, name,
- * created and chunk_size (0: BACKUP_CHUNK_DEFAULT) and ignores the rest. */
+ * created, chunk_size (0: BACKUP_CHUNK_DEFAULT), zstd_level and zstd_workers
+ * and ignores the rest. */
 struct backup_meta {
-	unsigned version;
+	unsigned version;                          /* BACKUP_FORMAT_PLAIN or _ZSTD */
 	char kind[BACKUP_KIND_MAX + 1];            /* "mariadb-full", "binlog", ... */
 	char name[BACKUP_NAME_MAX + 1];            /* the object's key in its store */
 	int64_t created;                           /* unix seconds */
 	uint32_t chunk_size;
 	uint8_t key_id[BACKUP_KEY_ID_BYTES];       /* whose key it is sealed to */
 	size_t header_len;                         /* bytes before the first chunk */
+	int zstd_level;                            /* writer: 0 seals the stream as it is (version 1),
+						      1..BACKUP_ZSTD_LEVEL_MAX compresses it (version 2) */
+	unsigned zstd_workers;                     /* writer: zstd's threads (0: in the caller's) */
 };
 
 /* Where the writer puts bytes (0 or -errno) and where the reader takes them
@@ -89,7 +108,8 @@ void backup_key_id(const uint8_t pk[32], uint8_t id[BACKUP_KEY_ID_BYTES]);
 void backup_key_id_hex(const uint8_t id[BACKUP_KEY_ID_BYTES], char hex[2 * BACKUP_KEY_ID_BYTES + 1]);
 
 struct backup_writer;
-/* Writes the header to sink. -EINVAL for a bad kind, name or chunk size. */
+/* Writes the header to sink. -EINVAL for a bad kind, name, chunk size or
+ * zstd level; -ENOMEM if zstd's context cannot be made. */
 int backup_writer_init(struct backup_writer **w, const uint8_t recipient_pk[32], const struct backup_meta *meta,
 		       backup_sink_fn sink, void *ud);
 int backup_writer_write(struct backup_writer *w, const void *data, size_t len);
@@ -114,7 +134,8 @@ void backup_reader_free(struct backup_reader *r);   /* wipes */
 /* The header alone, no key: what `kiln backup list` shows. Not authenticated
  * (only a reader with the key proves it). */
 int backup_header_read(backup_source_fn src, void *ud, struct backup_meta *meta);
-/* The plaintext size an object of object_bytes with this header holds;
+/* The bytes the chunks of an object of object_bytes with this header hold
+ * (the plaintext for version 1, the compressed stream for version 2);
  * BACKUP_E_TRUNCATED if no whole object has that size. */
 int backup_plain_size(const struct backup_meta *meta, uint64_t object_bytes, uint64_t *plain);
 

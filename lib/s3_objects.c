@@ -117,7 +117,8 @@ static void service(const struct s3_target *t, struct aws_creds *cr, struct aws_
 {
 	/* borrowed keys: never freed through cr */
 	*cr = (struct aws_creds){ .access_key = (char *)t->access_key, .secret_key = (char *)t->secret_key };
-	*s = (struct aws_service){ .endpoint = t->endpoint, .region = "us-east-1", .service = "s3", .creds = cr };
+	*s = (struct aws_service){ .endpoint = t->endpoint, .region = t->region ? t->region : "us-east-1",
+				     .service = "s3", .creds = cr };
 }
 
 int s3_list_keys(const struct s3_target *t, const char *prefix, char ***keys, size_t *n, char *why, size_t why_len)

@@ -18,6 +18,7 @@ struct s3_target {
 	const char *endpoint;      /* http(s)://host[:port], no trailing '/' */
 	const char *access_key, *secret_key;
 	const char *bucket;
+	const char *region;        /* NULL: us-east-1 (MinIO's default) */
 };
 
 /* Every current object's key below prefix (ListObjectsV2, page by page),

@@ -62,3 +62,17 @@ const char *secret_access_key_problem(const char *v, size_t len)
 	return charset_problem(v, len, 16, 128, UPPER_DIGITS,
 			       "an access key must be 16 to 128 characters of A-Z 0-9 (no space or newline)");
 }
+
+const char *secret_external_problem(const char *v, size_t len)
+{
+	static const char *const rule = "a key given by the S3 provider must be 3 to 256 printable ASCII characters "
+					"(no space or newline)";
+	if (len == 0)
+		return "it is empty";
+	if (len < 3 || len > 256)
+		return rule;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x21 || (unsigned char)v[i] > 0x7e)
+			return rule;
+	return NULL;
+}

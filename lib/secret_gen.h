@@ -18,4 +18,7 @@ void secret_value_free(char *v);
  * what is wrong (never the value). v is NUL-terminated at len. */
 const char *secret_password_problem(const char *v, size_t len);
 const char *secret_access_key_problem(const char *v, size_t len);
+/* A value the operator brings (an external S3 endpoint's keys, which kiln
+ * cannot make): 3-256 printable ASCII characters, no space or newline. */
+const char *secret_external_problem(const char *v, size_t len);
 #endif

@@ -18,10 +18,35 @@ bool backup_on_host(const struct model *m, const struct host *h)
 
 const struct host *backup_store_host(const struct model *m)
 {
+	if (m->backup.s3_endpoint)
+		return NULL;
 	for (size_t i = 0; i < m->n_hosts; i++)
 		if (m->hosts[i].role == ROLE_MINIO && m->hosts[i].name)
 			return &m->hosts[i];
 	return NULL;
+}
+
+bool backup_endpoint_valid(const char *s)
+{
+	const char *h = !strncmp(s, "http://", 7) ? s + 7 : !strncmp(s, "https://", 8) ? s + 8 : NULL;
+	if (!h || !*h || *h == ':' || strlen(s) > 255)
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		      *p == '-' || *p == ':' || *p == '[' || *p == ']'))
+			return false;   /* no path, query, user info or space */
+	return true;
+}
+
+bool backup_region_valid(const char *r)
+{
+	size_t n = strlen(r);
+	if (n == 0 || n > 32)
+		return false;
+	for (const char *p = r; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return false;
+	return true;
 }
 
 void backup_derive_flows(struct model *m)
@@ -29,7 +54,7 @@ void backup_derive_flows(struct model *m)
 	struct backup_settings *s = &m->backup;
 	size_t cap = 0;
 	flows_free(&s->flows, &s->n_flows);
-	if (!s->on)
+	if (!s->on || s->s3_endpoint)
 		return;
 	for (size_t i = 0; i < m->n_hosts; i++) {
 		const struct host *db = &m->hosts[i];
@@ -52,6 +77,8 @@ void backup_settings_free(struct backup_settings *s)
 {
 	flows_free(&s->flows, &s->n_flows);
 	free(s->bucket);
+	free(s->s3_endpoint);
+	free(s->s3_region);
 	memset(s, 0, sizeof *s);
 }
 

@@ -18,9 +18,16 @@
 const char *backup_full_name_of(enum backup_full_every e);
 /* Backups on and h a MySQL primary (replicas take none: same data). */
 bool backup_on_host(const struct model *m, const struct host *h);
-/* The MinIO host the backups go to (the first of the profile's), or NULL. */
+#define BACKUP_S3_REGION_DEFAULT      "us-east-1"
+/* The MinIO host the backups go to (the first of the profile's), or NULL;
+ * NULL too with backup.s3 (the backups go to that endpoint). */
 const struct host *backup_store_host(const struct model *m);
-/* The derived flows: each MySQL primary to every MinIO host's S3 port. */
+/* backup.s3: http(s)://HOST[:PORT], nothing else (no path, user info, query). */
+bool backup_endpoint_valid(const char *url);
+/* An S3 region name: 1-32 of [a-z0-9-]. */
+bool backup_region_valid(const char *region);
+/* The derived flows: each MySQL primary to every MinIO host's S3 port (none
+ * with backup.s3: the route to an external endpoint is the operator's). */
 void backup_derive_flows(struct model *m);
 void backup_settings_free(struct backup_settings *s);
 /* Packages a role's image gains with backup: (mysql: mariadb-backup, which

@@ -246,6 +246,8 @@ struct backup_settings {
 	unsigned binlog_minutes;       /* binary logs shipped at least this often (the RPO), 1..60, default 5 */
 	unsigned keep_days;            /* retention asked for, 1..3650, default 7 */
 	char *bucket;                  /* default "<deployment>-backups" */
+	char *s3_endpoint;             /* backup.s3: an external S3 endpoint instead of the MinIO hosts, or NULL */
+	char *s3_region;               /* backup.s3.region, default "us-east-1" (with s3_endpoint) */
 	bool restore;                  /* restore: a fresh primary restores from the bucket at first boot */
 	int64_t restore_to;            /* PITR_LATEST (lib/backup_pitr.h) or unix seconds */
 	struct flow *flows; size_t n_flows;  /* derived: each MySQL primary to the MinIO hosts' S3 port */

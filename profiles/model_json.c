@@ -236,6 +236,15 @@ static void jbackup(struct buf *b, const struct backup_settings *s)
 	jkey(b, &f, "binlog_minutes"); buf_printf(b, "%u", s->binlog_minutes);
 	jkey(b, &f, "keep_days"); buf_printf(b, "%u", s->keep_days);
 	jkey(b, &f, "bucket"); json_str(b, s->bucket);
+	if (s->s3_endpoint) {
+		int g = 1;
+		jkey(b, &f, "s3");
+		buf_putc(b, '{');
+		jkey(b, &g, "endpoint"); json_str(b, s->s3_endpoint);
+		jkey(b, &g, "region"); json_str(b, s->s3_region);
+		jkey(b, &g, "bucket"); json_str(b, s->bucket);
+		buf_putc(b, '}');
+	}
 	if (s->restore) {
 		char t[32];
 		backup_target_str(s->restore_to, t);

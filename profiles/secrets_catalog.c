@@ -31,13 +31,23 @@ const struct secret_def secret_catalog[] = {
 	{ "minio_archive_secret_key",   SECRET_PASSWORD,   R(ROLE_MINIO), SECRET_F_ARCHIVE | SECRET_F_MON_HOST },
 	/* backup: (docs/backup.md): the backup writer, a MinIO user that may
 	 * only put objects into the backup bucket */
-	{ "minio_backup_access_key",    SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP },
-	{ "minio_backup_secret_key",    SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP },
+	{ "minio_backup_access_key",    SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_BACKUP_MINIO },
+	{ "minio_backup_secret_key",    SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_BACKUP_MINIO },
 	/* the backup reader, a MinIO user that may only list and get the backup
 	 * bucket's objects: registered by the minio hosts, handed to the MySQL
 	 * primaries only with backup.restore (restore at first boot) */
-	{ "minio_backup_reader_access_key", SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE },
-	{ "minio_backup_reader_secret_key", SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE },
+	{ "minio_backup_reader_access_key", SECRET_ACCESS_KEY, R(ROLE_MINIO) | R(ROLE_MYSQL),
+	  SECRET_F_BACKUP | SECRET_F_RESTORE | SECRET_F_BACKUP_MINIO },
+	{ "minio_backup_reader_secret_key", SECRET_PASSWORD,   R(ROLE_MINIO) | R(ROLE_MYSQL),
+	  SECRET_F_BACKUP | SECRET_F_RESTORE | SECRET_F_BACKUP_MINIO },
+	/* backup.s3: the external endpoint's keys, which the operator gets from
+	 * its provider and puts into the state directory (never generated): the
+	 * writer (the primaries upload with it) and, with backup.restore, the
+	 * reader (list and get) */
+	{ "backup_s3_access_key",        SECRET_EXTERNAL, R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_BACKUP_S3 },
+	{ "backup_s3_secret_key",        SECRET_EXTERNAL, R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_BACKUP_S3 },
+	{ "backup_s3_reader_access_key", SECRET_EXTERNAL, R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE | SECRET_F_BACKUP_S3 },
+	{ "backup_s3_reader_secret_key", SECRET_EXTERNAL, R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE | SECRET_F_BACKUP_S3 },
 	/* backup.restore: the operator's backup secret key (backup.key), for
 	 * the restore at first boot; not made by `kiln secrets init` */
 	{ KILN_BACKUP_KEY_SECRET,       SECRET_PASSWORD,   R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE | SECRET_F_PER_HOST },
@@ -60,6 +70,12 @@ static bool catalog_applies(const struct model *m, const struct secret_def *d)
 		return false;
 	if ((d->flags & SECRET_F_BACKUP) && !m->backup.on)
 		return false;
+	if ((d->flags & SECRET_F_BACKUP_MINIO) && m->backup.s3_endpoint)
+		return false;
+	if ((d->flags & SECRET_F_BACKUP_S3) && !m->backup.s3_endpoint)
+		return false;
+	if ((d->flags & SECRET_F_RESTORE) && (d->flags & SECRET_F_BACKUP_S3) && !m->backup.restore)
+		return false;   /* the operator brings these: asked for only when a host needs them */
 	if (d->flags & SECRET_F_PER_HOST)
 		return true;
 	for (int r = 0; r < ROLE__COUNT; r++)

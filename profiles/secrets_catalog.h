@@ -11,6 +11,7 @@ enum secret_kind {
 	SECRET_ACCESS_KEY,  /* 20 chars [A-Z0-9] (S3 access key id style) */
 	SECRET_TLS_KEY,     /* PEM private key of the app's TLS certificate */
 	SECRET_HOST_TLS_KEY, /* PEM private key of a certificate kiln makes per host (monitoring) */
+	SECRET_EXTERNAL,    /* the operator's, from a service kiln does not run (backup.s3's keys): never generated */
 };
 
 /* secret_def.flags */
@@ -20,6 +21,8 @@ enum secret_kind {
 #define SECRET_F_ARCHIVE    8u  /* exists only with monitoring.archive_drops */
 #define SECRET_F_BACKUP     16u /* exists only with backup: (on MySQL primaries only) */
 #define SECRET_F_RESTORE    32u /* on MySQL primaries only with backup.restore */
+#define SECRET_F_BACKUP_MINIO 64u /* backups kept on the MinIO hosts (not with backup.s3) */
+#define SECRET_F_BACKUP_S3  128u /* backups kept on backup.s3's external endpoint */
 
 struct secret_def {
 	const char *name;

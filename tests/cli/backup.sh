@@ -223,4 +223,32 @@ check_fails "a file name with a control byte is shown without it" 'esc\?\[31mape
 check "... in verify too" bash -c "'$KILN' backup verify --from '$X' --state '$S' 2>&1 | grep -q 'esc?\[31mape.kbk: refused' && ! '$KILN' backup verify --from '$X' --state '$S' 2>&1 | grep -q \$'\\033'"
 check "restore left nothing anywhere" test -z "$(find "$T" -name '.*restore-*')"
 
+# compressed objects (format version 2, as the hosts write them): list shows
+# the compressed size, verify and restore the plaintext's; tampering refused
+Z=$T/zbak
+mkdir -p "$Z/db1/full"
+for i in $(seq 4000); do printf 'INSERT INTO orders VALUES (%d, "customer %d", "standard delivery");\n' "$i" $((i % 97)); done >"$T/z.plain"
+ZN=db1/full/20261203T190000Z.kbk
+check "seal a compressed full backup" bash -c "'$SEAL' '$S/backup.pub' $ZN mariadb-full 1796324400 4096 3 <'$T/z.plain' >'$Z/$ZN'"
+check "... smaller than its plaintext" test "$(stat -c %s "$Z/$ZN")" -lt $(( $(stat -c %s "$T/z.plain") / 4 ))
+check_output "list: the compressed size, marked zstd" "^$ZN  mariadb-full  2026-12-03T19:00:00Z  [0-9]+ bytes zstd  key $KEYID\$" kiln backup list --from "$Z"
+check_output "list --json names the compression" '"compression":"zstd"' kiln backup list --from "$Z" --json
+check_output "... and none for version 1" '"compression":"none"' kiln backup list --from "$B" --json
+check_output "verify: the plaintext's size" "^ok  $ZN  mariadb-full  2026-12-03T19:00:00Z  $(stat -c %s "$T/z.plain") bytes\$" kiln backup verify --from "$Z" --state "$S"
+check_output "restore: decompressed" "^$T/zr/20261203T190000Z\$" bash -c "mkdir -p '$T/zr' && '$KILN' backup restore $ZN --from '$Z' --out '$T/zr' --state '$S'"
+check "... the bytes sealed" cmp "$T/z.plain" "$T/zr/20261203T190000Z"
+check "restore --out -: to stdout (authenticated whole first), the bytes sealed" \
+	bash -c "'$KILN' backup restore $ZN --from '$Z' --out - --state '$S' 2>/dev/null | cmp - '$T/z.plain'"
+check "... a version 1 object too" bash -c "'$KILN' backup restore db1/full/20261203T180000Z.kbk --from '$B' --out - --state '$S' 2>/dev/null | cmp - '$T/full.plain'"
+check_fails "--out - with --host: a usage error" '--out - is for one object' kiln backup restore --host db1 --from "$Z" --out - --state "$S"
+check "--out - to a terminal: refused (plaintext is not for a screen)" bash -c \
+	"script -qec \"'$KILN' backup restore $ZN --from '$Z' --out - --state '$S'\" /dev/null | grep -q 'stdout, which is a terminal'"
+cp "$Z/$ZN" "$T/zgood.kbk"
+flip $(( $(stat -c %s "$Z/$ZN") / 2 )) "$Z/$ZN"
+check_fails "--out - of a tampered object: refused" "nothing of $ZN was written to stdout" kiln backup restore $ZN --from "$Z" --out - --state "$S"
+check "... and nothing was" test ! -s "$T/out"
+check_fails "a flipped byte of a compressed object: verify refuses it" "$ZN: refused: does not authenticate" kiln backup verify --from "$Z" --state "$S"
+check_fails "... restore too, nothing written" "nothing of $ZN was written" kiln backup restore $ZN --from "$Z" --out "$T/zr/again" --state "$S"
+check "... nothing there" test ! -e "$T/zr/again"
+
 check_no_secret_leaks "$S"

@@ -134,17 +134,25 @@ check_output "kiln-firstboot --help names backup" '^  backup ' fb --help
 check_exit "backup without a kind is a usage error" 2 fb backup
 check_exit "backup of an unknown kind is a usage error" 2 fb backup everything --root "$R"
 check_exit "backup full with two kinds is a usage error" 2 fb backup full binlogs --root "$R"
-check_output "backup full: sealed and uploaded with the writer's key" 'backup-full: db1/full/[0-9]{8}T[0-9]{6}Z\.kbk, [0-9.]+ MiB in [0-9]+ s' \
+check_output "backup full: compressed, sealed and uploaded with the writer's key" 'backup-full: db1/full/[0-9]{8}T[0-9]{6}Z\.kbk, [0-9.]+ (B|KiB|MiB) in [0-9]+ s' \
 	bash -c "'$KILN_FIRSTBOOT' backup full --root '$R' 2>&1"
-check_output "status shows the full backup: done, when, object, size" '^  backup-full    done     [0-9-]{10}T[0-9:]{8}Z db1/full/.*\.kbk, [0-9.]+ MiB' status
+check_output "status shows the full backup: done, when, object, size" '^  backup-full    done     [0-9-]{10}T[0-9:]{8}Z db1/full/.*\.kbk, [0-9.]+ (B|KiB|MiB)' status
 check_output "status --json: the run in \"backups\"" '"backups": \[' status --json
 check "status --json: still one JSON document" bash -c "KILN_STATE_DIR='$R/var/lib/kiln' '$KILN_FIRSTBOOT' status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[\"backups\"][0][\"name\"]==\"backup-full\" and d[\"backups\"][0][\"state\"]==\"done\"'"
 check_fails "the writer cannot list the bucket (put-only)" 'AccessDenied|403' s3cmd -c "$T/writer.s3cfg" ls s3://acme-backups/db1/full/
 FULL=$(s3cmd -c "$T/root.s3cfg" ls -r s3://acme-backups/db1/full/ | awk '{print $4}' | head -1)
 check_fails "the writer cannot read a backup back (put-only)" 'AccessDenied|403' \
 	s3cmd -c "$T/writer.s3cfg" --no-progress get --force "$FULL" "$T/stolen"
-check "one full object in the bucket, uploaded in parts (larger than one 8 MiB part)" \
+check "one full object in the bucket, compressed: one PutObject (smaller than an 8 MiB part)" \
+	bash -c "[ \$(s3cmd -c '$T/root.s3cfg' ls -r s3://acme-backups/db1/full/ | awk '\$3 < 8388608' | wc -l) = 1 ]"
+check "it is a compressed object (format version 2)" bash -c "s3cmd -c '$T/root.s3cfg' --no-progress get --force '$FULL' '$T/v2.kbk' >/dev/null 2>&1 && [ \$(od -An -tu1 -j8 -N1 '$T/v2.kbk') = 2 ]"
+sleep 1   # a new second: a new object name
+printf 'zstd_level=0\n' >>"$R/etc/kiln/backup.conf"
+check_output "backup full with zstd_level=0: sealed as it is (format version 1)" 'backup-full: db1/full/[0-9]{8}T[0-9]{6}Z\.kbk, [0-9.]+ MiB in [0-9]+ s' \
+	bash -c "'$KILN_FIRSTBOOT' backup full --root '$R' 2>&1"
+check "... larger than one 8 MiB part: uploaded in parts" \
 	bash -c "[ \$(s3cmd -c '$T/root.s3cfg' ls -r s3://acme-backups/db1/full/ | awk '\$3 > 8388608' | wc -l) = 1 ]"
+sed -i '/^zstd_level=/d' "$R/etc/kiln/backup.conf"
 
 # --- binary logs: rows after the full backup, shipped once each
 sql -e "INSERT INTO shop.orders VALUES (3, 'after-full-3');"

@@ -1,7 +1,8 @@
 /* Test driver: seal stdin into a backup object on stdout, with the library
  * code a host uses (lib/backup_object.h, as firstboot/backup.c does), for the
  * shell tests of `kiln backup`; this is not a kiln command.
- *   backup_seal BACKUP.PUB NAME KIND CREATED [CHUNK] <plain >object */
+ *   backup_seal BACKUP.PUB NAME KIND CREATED [CHUNK [ZSTD_LEVEL]] <plain >object
+ * (ZSTD_LEVEL 1..19: compressed, format version 2; default 0, version 1) */
 #include "lib/backup_object.h"
 #include "lib/fileio.h"
 #include "lib/rolekey.h"
@@ -13,8 +14,8 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: %s BACKUP.PUB NAME KIND CREATED [CHUNK] <plain >object\n", argv[0]);
+	if (argc < 5 || argc > 7) {
+		fprintf(stderr, "usage: %s BACKUP.PUB NAME KIND CREATED [CHUNK [ZSTD_LEVEL]] <plain >object\n", argv[0]);
 		return 2;
 	}
 	if (sodium_init() < 0)
@@ -33,7 +34,8 @@ int main(int argc, char **argv)
 	strcpy(m.name, argv[2]);
 	strcpy(m.kind, argv[3]);
 	m.created = strtoll(argv[4], NULL, 10);
-	m.chunk_size = argc == 6 ? (uint32_t)strtoul(argv[5], NULL, 10) : 0;
+	m.chunk_size = argc >= 6 ? (uint32_t)strtoul(argv[5], NULL, 10) : 0;
+	m.zstd_level = argc == 7 ? atoi(argv[6]) : 0;
 	int out = STDOUT_FILENO, in = STDIN_FILENO;
 	struct backup_writer *w;
 	int r = backup_writer_init(&w, pk, &m, backup_fd_sink, &out);

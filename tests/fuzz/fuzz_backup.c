@@ -2,9 +2,13 @@
  * bytes, with a fixed backup key (so a corpus object made with it reaches
  * the chunk paths), read in pieces whose sizes the input's first byte picks,
  * plus the key-less header reader and size check `kiln backup list` uses.
+ * The AEAD stops mutated objects at their first chunk: the reader's zstd
+ * side (format version 2) has its own harness, fuzz_backup_zstd.c.
  * Build with -DMAKE_CORPUS and a main() is compiled instead that prints a
- * valid object for tests/fuzz/corpus/backup/:
- *   clang -DMAKE_CORPUS -I. tests/fuzz/fuzz_backup.c <lib sources> $(LIBS) */
+ * valid object for tests/fuzz/corpus/backup/ (valid.kbk: format version 1;
+ * with an argument, a zstd level: version 2, valid-zstd.kbk):
+ *   cc -DMAKE_CORPUS -I. tests/fuzz/fuzz_backup.c build/libkiln.a $(LIBS)
+ *   ./a.out >valid.kbk; ./a.out 3 >valid-zstd.kbk */
 #include "lib/backup_object.h"
 #include "tests/unit/seed_fixture.h"
 #include <stdio.h>
@@ -39,16 +43,21 @@ static int sink_file(void *ud, const void *data, size_t len)
 	return fwrite(data, 1, len, ud) == len ? 0 : -EIO;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	key = seed_fx_role_key(3);
-	struct backup_meta m = { .kind = "mariadb-full", .name = NAME, .created = 1796320800, .chunk_size = 1024 };
+	struct backup_meta m = { .kind = "mariadb-full", .name = NAME, .created = 1796320800, .chunk_size = 1024,
+				 .zstd_level = argc > 1 ? atoi(argv[1]) : 0 };
 	struct backup_writer *w;
 	if (backup_writer_init(&w, key->pk, &m, sink_file, stdout) < 0)
 		return 1;
 	uint8_t b[2500];
-	for (size_t i = 0; i < sizeof b; i++)
-		b[i] = (uint8_t)i;
+	uint32_t x = 1;
+	for (size_t i = 0; i < sizeof b; i++) {
+		x = x * 1103515245u + 12345u;
+		/* compressed: 16 symbols, so about half the size, two chunks */
+		b[i] = m.zstd_level ? (uint8_t)('a' + (x >> 28)) : (uint8_t)i;
+	}
 	int r = backup_writer_write(w, b, sizeof b);
 	if (r == 0)
 		r = backup_writer_finish(w);

@@ -29,6 +29,18 @@ static void test_conf_parse(void **state)
 	assert_int_equal(c.keep_days, 30);
 	assert_string_equal(c.socket, BACKUP_SOCKET_DEFAULT);
 	assert_null(c.defaults_file);
+	assert_int_equal(c.zstd_level, BACKUP_ZSTD_LEVEL_DEFAULT);
+	assert_int_equal(c.zstd_workers, BACKUP_ZSTD_WORKERS_DEFAULT);
+	backup_conf_free(&c);
+	static const char z[] = "host=db1\nendpoint=http://a\nbucket=bak\nzstd_level=0\nzstd_workers=8\n";
+	assert_int_equal(backup_conf_parse(z, sizeof z - 1, &c, &why), 0);
+	assert_int_equal(c.zstd_level, 0);
+	assert_int_equal(c.zstd_workers, 8);
+	backup_conf_free(&c);
+	static const char z19[] = "host=db1\nendpoint=http://a\nbucket=bak\nzstd_level=19\nzstd_workers=0\n";
+	assert_int_equal(backup_conf_parse(z19, sizeof z19 - 1, &c, &why), 0);
+	assert_int_equal(c.zstd_level, 19);
+	assert_int_equal(c.zstd_workers, 0);
 	backup_conf_free(&c);
 	static const char tests[] = "host=db1\nendpoint=https://s3.t.lan\nbucket=bak\nsocket=/tmp/x/my.sock\n"
 				    "defaults_file=/tmp/x/my.cnf\n";
@@ -69,6 +81,17 @@ static void test_conf_parse(void **state)
 		{ "host=db1\nendpoint=http://a\nbucket=bak\nrestore=latest\nrestore=latest\n", "a key given twice" },
 		{ "host=db1\nendpoint=http://a\nbucket=bak\ndatadir=var/lib/mysql\n", "datadir is not an absolute path" },
 		{ "host=db1\nendpoint=http://a\nbucket=bak\ndatadir=/\n", "datadir is not an absolute path" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_level=20\n", "zstd_level is not a number from 0 to 19" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nstore=aws\n", "store is not minio or s3" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nstore=s3\nstore=s3\n", "a key given twice" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nregion=EU\n", "region is not an S3 region name" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nregion=\n", "region is not an S3 region name" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_level=-1\n", "zstd_level is not a number from 0 to 19" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_level=\n", "zstd_level is not a number from 0 to 19" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_level=3\nzstd_level=3\n", "a key given twice" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_workers=9\n", "zstd_workers is not a number from 0 to 8" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_workers=one\n", "zstd_workers is not a number from 0 to 8" },
+		{ "host=db1\nendpoint=http://a\nbucket=bak\nzstd_workers=1\nzstd_workers=1\n", "a key given twice" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		int r = backup_conf_parse(bad[i].text, strlen(bad[i].text), &c, &why);
@@ -101,6 +124,25 @@ static void test_conf_render(void **state)
 	const char *why;
 	assert_int_equal(backup_conf_parse(b.data, b.len, &c, &why), 0);
 	assert_string_equal(c.endpoint, "http://s3.t.lan:9000");
+	assert_false(c.external);
+	assert_string_equal(c.region, "us-east-1");
+	backup_conf_free(&c);
+	buf_free(&b);
+	model_free(&m);
+	diags_free(&d);
+	/* backup.s3: the external endpoint, its region, store=s3 (its keys) */
+	yaml = "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\n"
+	       "hosts:\n  - {name: db1, role: mysql, subnet: a, address: 10.0.0.10}\n"
+	       "backup: {s3: {endpoint: 'https://s3.eu-central-1.amazonaws.com', region: eu-central-1, bucket: t-bak}}\n";
+	assert_int_equal(load(yaml, &m, &d), 0);
+	buf_init(&b);
+	backup_conf_render(&m, model_find_host(&m, "db1"), &b);
+	assert_non_null(strstr(b.data, "\nhost=db1\nstore=s3\nendpoint=https://s3.eu-central-1.amazonaws.com\n"
+				       "region=eu-central-1\nbucket=t-bak\n"));
+	assert_int_equal(backup_conf_parse(b.data, b.len, &c, &why), 0);
+	assert_true(c.external);
+	assert_string_equal(c.region, "eu-central-1");
+	assert_string_equal(c.bucket, "t-bak");
 	backup_conf_free(&c);
 	buf_free(&b);
 	model_free(&m);

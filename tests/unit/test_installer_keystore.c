@@ -243,6 +243,26 @@ static void test_secrets(void **state)
 	assert_int_equal(keystore_secret(d, SECRET_TLS_KEY, "tls_key", NULL, NULL, &pb), KS_OK);
 	put(d, "secrets/minio_root_user", "ABCDEFGHIJ0123456789", 0640);
 	assert_int_equal(keystore_secret(d, SECRET_ACCESS_KEY, "minio_root_user", NULL, NULL, &pb), -EPERM);
+	/* the operator's keys of an external S3 endpoint: never made by kiln, so
+	 * the message says what to put where, not which command to run */
+	fx_logged[0] = '\0';
+	assert_int_equal(keystore_secret(d, SECRET_EXTERNAL, "backup_s3_secret_key", NULL, NULL, &pb), KS_MISSING);
+	assert_int_equal(keystore_require(KS_MISSING, &pb, "secrets", "p.yaml"), -ENOENT);
+	assert_non_null(strstr(fx_logged, "secret backup_s3_secret_key is missing: put the key your S3 provider gave you "
+					  "for backup.s3 into "));
+	assert_null(strstr(fx_logged, "kiln secrets init"));
+	put(d, "secrets/backup_s3_secret_key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n", 0600);
+	fx_logged[0] = '\0';
+	assert_int_equal(keystore_secret(d, SECRET_EXTERNAL, "backup_s3_secret_key", NULL, NULL, &pb), KS_BAD);
+	assert_int_equal(keystore_require(KS_BAD, &pb, "secrets", "p.yaml"), -EBADMSG);
+	assert_non_null(strstr(fx_logged, "secrets/backup_s3_secret_key: a key given by the S3 provider must be"));
+	assert_null(strstr(fx_logged, "--repair"));
+	assert_null(strstr(fx_logged, "EXAMPLEKEY"));
+	put(d, "secrets/backup_s3_secret_key", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", 0600);
+	v = NULL;
+	assert_int_equal(keystore_secret(d, SECRET_EXTERNAL, "backup_s3_secret_key", &v, &n, &pb), KS_OK);
+	assert_int_equal(n, 40);
+	keystore_free_private(v);
 	ks_problem_free(&pb);
 }
 

@@ -1,7 +1,10 @@
 /* lib/backup_object.c: round trips of every size shape, and every change an
  * object store could make refused: one flipped byte anywhere, a cut at any
  * length, bytes appended, chunks reordered or spliced from another object,
- * another key, another name. Also the backup key files (lib/rolekey.c). */
+ * another key, another name; the same for compressed objects (version 2),
+ * whose sealed zstd stream must also decompress whole (objects sealed here
+ * by hand, as a faulty or forged writer could). Also the backup key files
+ * (lib/rolekey.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +16,8 @@
 #include "lib/backup_object.h"
 #include "lib/buf.h"
 #include "lib/rolekey.h"
+#define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_getFrameHeader */
+#include <zstd.h>
 
 #define CHUNK 1024u
 
@@ -67,6 +72,22 @@ static void make_object(const uint8_t *pk, const char *name, uint32_t chunk, con
 			size_t piece, struct buf *out)
 {
 	struct backup_meta m = meta_of(name, chunk);
+	struct backup_writer *w;
+	buf_init(out);
+	assert_int_equal(backup_writer_init(&w, pk, &m, sink_buf, out), 0);
+	for (size_t o = 0; o < n; o += piece)
+		assert_int_equal(backup_writer_write(w, data + o, n - o < piece ? n - o : piece), 0);
+	assert_int_equal(backup_writer_finish(w), 0);
+	backup_writer_free(w);
+}
+
+/* The same compressed (version 2) at level 3 with workers threads. */
+static void make_zobject(const uint8_t *pk, const char *name, uint32_t chunk, const uint8_t *data, size_t n,
+			 size_t piece, unsigned workers, struct buf *out)
+{
+	struct backup_meta m = meta_of(name, chunk);
+	m.zstd_level = 3;
+	m.zstd_workers = workers;
 	struct backup_writer *w;
 	buf_init(out);
 	assert_int_equal(backup_writer_init(&w, pk, &m, sink_buf, out), 0);
@@ -217,8 +238,12 @@ static void test_flipped_byte_anywhere(void **state)
 	c[0] ^= 1;
 	assert_int_equal(check(key_a, "db1/full/a.kbk", c, obj.len), BACKUP_E_MALFORMED);
 	memcpy(c, obj.data, obj.len);
-	c[8] = 2;
+	c[8] = 3;
 	assert_int_equal(check(key_a, "db1/full/a.kbk", c, obj.len), BACKUP_E_VERSION);
+	/* an uncompressed object relabelled as compressed: the header every chunk authenticates */
+	memcpy(c, obj.data, obj.len);
+	c[8] = BACKUP_FORMAT_ZSTD;
+	assert_int_equal(check(key_a, "db1/full/a.kbk", c, obj.len), BACKUP_E_TAMPERED);
 	free(c);
 	buf_free(&obj);
 	free(data);
@@ -383,6 +408,219 @@ static void test_not_an_object(void **state)
 	free(data);
 }
 
+/* n bytes that compress about as database pages do: runs, repeats, some noise. */
+static uint8_t *compressible(size_t n, uint32_t seed)
+{
+	uint8_t *p = malloc(n + 1);
+	static const char words[] = "alpha bravo charlie delta echo foxtrot golf hotel ";
+	for (size_t j = 0; j < n; j++) {
+		seed = seed * 1103515245u + 12345u;
+		p[j] = (j / 4096) % 3 == 0 ? 0 : (seed >> 24) < 40 ? (uint8_t)(seed >> 16) : (uint8_t)words[j % (sizeof words - 1)];
+	}
+	return p;
+}
+
+static void test_zstd_round_trip(void **state)
+{
+	(void)state;
+	static const size_t sizes[] = { 0, 1, CHUNK - 1, CHUNK, 3 * CHUNK + 5, 200 * CHUNK + 999 };
+	static const size_t pieces[] = { 1, 7, 5000 };
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		size_t n = sizes[i];
+		uint8_t *data = compressible(n, (uint32_t)i);
+		for (size_t j = 0; j < sizeof pieces / sizeof *pieces; j++) {
+			if (pieces[j] == 1 && n > 10 * CHUNK)
+				continue;
+			for (unsigned workers = 0; workers <= 2; workers += 2) {
+				struct buf obj, plain;
+				struct backup_meta m;
+				make_zobject(key_a->pk, "db1/full/z.kbk", CHUNK, data, n, pieces[j], workers, &obj);
+				assert_int_equal(read_object(key_a, "db1/full/z.kbk", obj.data, obj.len, pieces[j] * 3, &plain, &m), 0);
+				assert_int_equal(plain.len, n);
+				assert_true(n == 0 || memcmp(plain.data, data, n) == 0);
+				assert_int_equal(m.version, BACKUP_FORMAT_ZSTD);
+				assert_int_equal(m.header_len, BACKUP_FIXED_HEADER + strlen("mariadb-full") + strlen("db1/full/z.kbk"));
+				/* the size `list` shows: the compressed stream's */
+				uint64_t ps;
+				assert_int_equal(backup_plain_size(&m, obj.len, &ps), 0);
+				assert_true(ps > 0);
+				if (n > 10 * CHUNK)
+					assert_true(ps < n / 2);
+				buf_free(&obj);
+				buf_free(&plain);
+			}
+		}
+		free(data);
+	}
+	/* bytes zstd cannot shrink: stored, still whole */
+	size_t n = 50 * CHUNK;
+	uint8_t *noise = malloc(n);
+	randombytes_buf(noise, n);
+	struct buf obj, plain;
+	make_zobject(key_a->pk, "n.kbk", 0, noise, n, 65536, 1, &obj);
+	assert_int_equal(read_object(key_a, "n.kbk", obj.data, obj.len, 0, &plain, NULL), 0);
+	assert_int_equal(plain.len, n);
+	assert_memory_equal(plain.data, noise, n);
+	assert_true(obj.len < n + n / 100 + 512);
+	buf_free(&obj);
+	buf_free(&plain);
+	free(noise);
+	/* read a byte at a time, and finish without reading */
+	uint8_t *data = compressible(5 * CHUNK, 9);
+	make_zobject(key_a->pk, "b.kbk", CHUNK, data, 5 * CHUNK, 5 * CHUNK, 0, &obj);
+	struct mem src = { (const uint8_t *)obj.data, obj.len, 0, 0 };
+	struct backup_reader *r;
+	struct backup_meta m;
+	assert_int_equal(backup_reader_open(&r, key_a, "b.kbk", source_mem, &src, &m), 0);
+	uint8_t b;
+	for (size_t k = 0; k < 5 * CHUNK; k++) {
+		assert_int_equal(backup_reader_read(r, &b, 1), 1);
+		assert_int_equal(b, data[k]);
+	}
+	assert_int_equal(backup_reader_read(r, &b, 1), 0);
+	assert_int_equal(backup_reader_read(r, &b, 0), -EINVAL);
+	assert_int_equal(backup_reader_finish(r), 0);
+	backup_reader_free(r);
+	src = (struct mem){ (const uint8_t *)obj.data, obj.len, 0, 0 };
+	assert_int_equal(backup_reader_open(&r, key_a, "b.kbk", source_mem, &src, &m), 0);
+	assert_int_equal(backup_reader_finish(r), 0);
+	backup_reader_free(r);
+	buf_free(&obj);
+	free(data);
+}
+
+/* A compressed object changed anywhere, cut anywhere, relabelled as
+ * uncompressed: refused like an uncompressed one. */
+static void test_zstd_tampered(void **state)
+{
+	(void)state;
+	size_t n = 40 * CHUNK;
+	uint8_t *data = compressible(n, 3);
+	struct buf obj;
+	make_zobject(key_a->pk, "db1/full/z.kbk", CHUNK, data, n, 4096, 0, &obj);
+	uint8_t *c = malloc(obj.len);
+	for (size_t i = 0; i < obj.len; i++) {
+		memcpy(c, obj.data, obj.len);
+		c[i] ^= 0x10;
+		int e = check(key_a, "db1/full/z.kbk", c, obj.len);
+		if (e == 0)
+			fail_msg("byte %zu flipped: accepted", i);
+		assert_true(e == BACKUP_E_TAMPERED || e == BACKUP_E_MALFORMED || e == BACKUP_E_VERSION ||
+			    e == BACKUP_E_NAME || e == BACKUP_E_WRONG_KEY || e == BACKUP_E_TRUNCATED);
+	}
+	memcpy(c, obj.data, obj.len);
+	c[8] = BACKUP_FORMAT_PLAIN;
+	assert_int_equal(check(key_a, "db1/full/z.kbk", c, obj.len), BACKUP_E_TAMPERED);
+	for (size_t len = 0; len < obj.len; len++)
+		if (check(key_a, "db1/full/z.kbk", obj.data, len) == 0)
+			fail_msg("cut to %zu of %zu bytes: accepted", len, obj.len);
+	size_t hl = BACKUP_FIXED_HEADER + strlen("mariadb-full") + strlen("db1/full/z.kbk");
+	if (obj.len > hl + CHUNK + 17)
+		assert_int_equal(check(key_a, "db1/full/z.kbk", obj.data, hl + CHUNK + 17), BACKUP_E_TRUNCATED);
+	free(c);
+	buf_free(&obj);
+	free(data);
+}
+
+/* A version 2 object sealed by hand (docs/backup.md's layout), as a faulty
+ * or forged writer could seal any bytes: chunks of content under a header
+ * whose version says zstd. */
+static void seal_raw(const uint8_t *pk, const char *name, const uint8_t *content, size_t n, struct buf *out)
+{
+	const char *kind = "mariadb-full";
+	size_t kl = strlen(kind), nl = strlen(name), hl = BACKUP_FIXED_HEADER + kl + nl;
+	uint8_t h[BACKUP_FIXED_HEADER + 64] = { 0 };
+	memcpy(h, BACKUP_MAGIC, 8);
+	h[8] = BACKUP_FORMAT_ZSTD;
+	h[9] = (uint8_t)kl;
+	h[11] = (uint8_t)nl;
+	h[22] = CHUNK >> 8;   /* chunk size, big-endian at 20 */
+	backup_key_id(pk, h + 24);
+	uint8_t key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
+	crypto_secretstream_xchacha20poly1305_keygen(key);
+	crypto_box_seal(h + 32, key, sizeof key, pk);
+	crypto_secretstream_xchacha20poly1305_state st;
+	crypto_secretstream_xchacha20poly1305_init_push(&st, h + 112, key);
+	memcpy(h + BACKUP_FIXED_HEADER, kind, kl);
+	memcpy(h + BACKUP_FIXED_HEADER + kl, name, nl);
+	uint8_t ad[32];
+	crypto_generichash(ad, sizeof ad, h, hl, NULL, 0);
+	buf_init(out);
+	buf_append(out, h, hl);
+	uint8_t cbuf[CHUNK + 17];
+	for (size_t off = 0;; off += CHUNK) {
+		size_t k = n - off < CHUNK ? n - off : CHUNK;
+		bool last = k < CHUNK;
+		unsigned long long clen;
+		crypto_secretstream_xchacha20poly1305_push(&st, cbuf, &clen, content + off, k, ad, sizeof ad,
+							  last ? crypto_secretstream_xchacha20poly1305_TAG_FINAL
+							       : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
+		buf_append(out, cbuf, (size_t)clen);
+		if (last)
+			break;
+	}
+}
+
+static int check_raw(const uint8_t *content, size_t n)
+{
+	struct buf obj;
+	seal_raw(key_a->pk, "r.kbk", content, n, &obj);
+	int e = check(key_a, "r.kbk", obj.data, obj.len);
+	buf_free(&obj);
+	return e;
+}
+
+static void test_zstd_corrupt(void **state)
+{
+	(void)state;
+	size_t n = 20 * CHUNK;
+	uint8_t *data = compressible(n, 5);
+	size_t cap = ZSTD_compressBound(n) * 2 + 64;
+	uint8_t *frame = malloc(cap);
+	size_t fl = ZSTD_compress(frame, cap, data, n, 3);
+	assert_false(ZSTD_isError(fl));
+	/* the layout is right: a whole frame reads */
+	assert_int_equal(check_raw(frame, fl), 0);
+	/* two frames, and a skippable frame, as zstd's own tools accept */
+	memcpy(frame + fl, frame, fl);
+	assert_int_equal(check_raw(frame, 2 * fl), 0);
+	static const uint8_t skippable[] = { 0x50, 0x2a, 0x4d, 0x18, 2, 0, 0, 0, 'h', 'i' };
+	memcpy(frame + fl, skippable, sizeof skippable);
+	assert_int_equal(check_raw(frame, fl + sizeof skippable), 0);
+	/* a frame cut short, a frame and part of another, nothing, not zstd */
+	assert_int_equal(check_raw(frame, fl - 1), BACKUP_E_CORRUPT);
+	assert_int_equal(check_raw(frame, fl / 2), BACKUP_E_CORRUPT);
+	memcpy(frame + fl, frame, fl);
+	assert_int_equal(check_raw(frame, fl + 7), BACKUP_E_CORRUPT);
+	assert_int_equal(check_raw(frame, 0), BACKUP_E_CORRUPT);
+	assert_int_equal(check_raw(data, n), BACKUP_E_CORRUPT);
+	/* a byte of the compressed data changed before sealing: the seal proves
+	 * only what was sealed, so this decodes to other bytes or is refused,
+	 * never more (frames carry no checksum of their own: the AEAD is it) */
+	fl = ZSTD_compress(frame, cap, data, n, 3);
+	frame[fl / 2] ^= 0xff;
+	int e = check_raw(frame, fl);
+	assert_true(e == 0 || e == BACKUP_E_CORRUPT);
+	/* a window over the reader's bound: refused, not allocated */
+	ZSTD_CCtx *z = ZSTD_createCCtx();
+	assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog, BACKUP_ZSTD_WINDOW_LOG_MAX + 1)));
+	ZSTD_outBuffer o = { frame, cap, 0 };
+	ZSTD_inBuffer in = { data, n, 0 };
+	/* streamed, so the size is not known up front and the window stays as asked */
+	assert_false(ZSTD_isError(ZSTD_compressStream2(z, &o, &in, ZSTD_e_continue)));
+	ZSTD_inBuffer none = { NULL, 0, 0 };
+	assert_int_equal(ZSTD_compressStream2(z, &o, &none, ZSTD_e_end), 0);
+	ZSTD_frameHeader fh;
+	assert_int_equal(ZSTD_getFrameHeader(&fh, frame, o.pos), 0);
+	assert_true(fh.windowSize > (1ull << BACKUP_ZSTD_WINDOW_LOG_MAX));
+	ZSTD_freeCCtx(z);
+	assert_int_equal(check_raw(frame, o.pos), BACKUP_E_CORRUPT);
+	/* the refusal sticks and has its own words */
+	assert_non_null(strstr(backup_strerror(BACKUP_E_CORRUPT), "compressed"));
+	free(frame);
+	free(data);
+}
+
 static int failing_sink(void *ud, const void *data, size_t len)
 {
 	int *budget = ud;
@@ -407,6 +645,26 @@ static void test_writer_errors(void **state)
 	assert_int_equal(backup_writer_init(&w, key_a->pk, &m, failing_sink, &budget), -EINVAL);
 	m = meta_of("a.kbk", BACKUP_CHUNK_MAX + 1);
 	assert_int_equal(backup_writer_init(&w, key_a->pk, &m, failing_sink, &budget), -EINVAL);
+	m = meta_of("a.kbk", CHUNK);
+	m.zstd_level = -1;
+	assert_int_equal(backup_writer_init(&w, key_a->pk, &m, failing_sink, &budget), -EINVAL);
+	m.zstd_level = BACKUP_ZSTD_LEVEL_MAX + 1;
+	assert_int_equal(backup_writer_init(&w, key_a->pk, &m, failing_sink, &budget), -EINVAL);
+	m.zstd_level = 3;
+	m.zstd_workers = 65;
+	assert_int_equal(backup_writer_init(&w, key_a->pk, &m, failing_sink, &budget), -EINVAL);
+	assert_null(w);
+	/* a compressed object's chunk does not fit: the error sticks */
+	m.zstd_workers = 0;
+	budget = 200 + CHUNK;
+	assert_int_equal(backup_writer_init(&w, key_a->pk, &m, failing_sink, &budget), 0);
+	uint8_t *noise = malloc(8 * CHUNK);
+	randombytes_buf(noise, 8 * CHUNK);
+	assert_int_equal(backup_writer_write(w, noise, 8 * CHUNK), 0);   /* zstd holds it until it has a block */
+	assert_int_equal(backup_writer_finish(w), -ENOSPC);
+	assert_int_equal(backup_writer_write(w, noise, 1), -ENOSPC);
+	backup_writer_free(w);
+	free(noise);
 	/* the header does not fit */
 	budget = 10;
 	m = meta_of("a.kbk", CHUNK);
@@ -576,6 +834,9 @@ int main(void)
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_swapped_name),
 		cmocka_unit_test(test_not_an_object),
+		cmocka_unit_test(test_zstd_round_trip),
+		cmocka_unit_test(test_zstd_tampered),
+		cmocka_unit_test(test_zstd_corrupt),
 		cmocka_unit_test(test_writer_errors),
 		cmocka_unit_test(test_reader_errors),
 		cmocka_unit_test(test_names_and_kinds),

@@ -29,6 +29,29 @@ static void test_password_and_access_key(void **state)
 
 static const char *pw(const char *v) { return secret_password_problem(v, strlen(v)); }
 static const char *ak(const char *v) { return secret_access_key_problem(v, strlen(v)); }
+static const char *ext(const char *v) { return secret_external_problem(v, strlen(v)); }
+
+/* An external S3 provider's keys: printable ASCII, 3-256, no space or newline. */
+static void test_external(void **state)
+{
+	(void)state;
+	assert_null(ext("AKIAIOSFODNN7EXAMPLE"));
+	assert_null(ext("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+	assert_null(ext("K0039a8c1b2d3e4f5a6b7c8d9e0f1+/="));
+	assert_string_equal(ext(""), "it is empty");
+	assert_non_null(ext("ab"));
+	assert_non_null(ext("AKIA EXAMPLE"));
+	assert_non_null(ext("AKIAEXAMPLE\n"));
+	assert_non_null(ext("AKIA\x01EXAMPLE"));
+	assert_non_null(ext("AKIA\xc3\xa9XAMPLE"));
+	char big[258];
+	memset(big, 'a', 257);
+	big[257] = '\0';
+	assert_non_null(ext(big));
+	big[256] = '\0';
+	assert_null(ext(big));
+	assert_null(strstr(ext("x y z"), "x y"));   /* never the value */
+}
 
 static void test_stored_value_checks(void **state)
 {
@@ -61,6 +84,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_password_and_access_key),
 		cmocka_unit_test(test_stored_value_checks),
+		cmocka_unit_test(test_external),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

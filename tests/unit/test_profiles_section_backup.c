@@ -39,7 +39,26 @@
 static const struct reject rejects[] = {
 	{ "not a mapping", BASE "backup: [daily]\n", 15, 9, "backup must be a mapping, not a list" },
 	{ "unknown key", BASE "backup: {full: daily, every: 5}\n", 15, 23,
-	  "unknown key 'every' in backup (expected one of: full, binlog_minutes, keep_days, bucket, restore)" },
+	  "unknown key 'every' in backup (expected one of: full, binlog_minutes, keep_days, bucket, restore, s3)" },
+	{ "s3 not a mapping", BASE "backup: {s3: https://s3.example.com}\n", 15, 14, "backup.s3 must be a mapping" },
+	{ "s3 unknown key", BASE "backup:\n  s3: {endpoint: 'https://s3.example.com', bucket: b-k, secret: x}\n", 16, 57,
+	  "unknown key 'secret' in backup.s3 (expected one of: endpoint, region, bucket)" },
+	{ "s3 without endpoint", BASE "backup:\n  s3: {bucket: bak}\n", 16, 7,
+	  "backup.s3 needs endpoint: the S3 endpoint's URL, http(s)://HOST[:PORT]" },
+	{ "s3 endpoint with a path", BASE "backup:\n  s3: {endpoint: 'https://s3.example.com/bak', bucket: bak}\n", 16, 18,
+	  "backup.s3.endpoint 'https://s3.example.com/bak' must be http(s)://HOST[:PORT] (no path, user or query)" },
+	{ "s3 endpoint with user info", BASE "backup:\n  s3: {endpoint: 'https://AKIA:x@s3.example.com', bucket: bak}\n", 16, 18,
+	  "must be http(s)://HOST[:PORT]" },
+	{ "s3 endpoint not http", BASE "backup:\n  s3: {endpoint: 's3://bak', bucket: bak}\n", 16, 18,
+	  "backup.s3.endpoint 's3://bak' must be" },
+	{ "s3 bad region", BASE "backup:\n  s3: {endpoint: 'https://s3.example.com', region: EU_West, bucket: bak}\n", 16, 52,
+	  "backup.s3.region 'EU_West' must be 1-32 of a-z 0-9 -" },
+	{ "s3 without bucket", BASE "backup:\n  s3: {endpoint: 'https://s3.example.com'}\n", 16, 7,
+	  "backup.s3 needs bucket: the external endpoint's bucket for the backups" },
+	{ "s3 bad bucket", BASE "backup:\n  s3: {endpoint: 'https://s3.example.com', bucket: B}\n", 16, 52,
+	  "bucket name 'B' must be a valid S3 bucket name" },
+	{ "s3 and backup.bucket", BASE "backup:\n  bucket: bak\n  s3: {endpoint: 'https://s3.example.com', bucket: bak}\n", 16, 11,
+	  "backup.bucket: with backup.s3 the bucket is backup.s3.bucket" },
 	{ "restore not a time", BASE "backup: {restore: yesterday}\n", 15, 19,
 	  "backup.restore 'yesterday' must be latest or a time in UTC, YYYY-MM-DDTHH:MM:SSZ" },
 	{ "restore a time without its zone", BASE "backup: {restore: '2026-12-03T18:00:00'}\n", 15, 19,
@@ -68,7 +87,7 @@ static const struct reject rejects[] = {
 	{ "no minio host",
 	  "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\nhosts:\n"
 	  "  - {name: db1, role: mysql, subnet: a, address: 10.0.0.10}\nbackup:\n  full: daily\n", 8, 3,
-	  "backup: needs a minio host to keep the backups (an external S3 endpoint is not supported yet)" },
+	  "backup: needs a minio host to keep the backups, or backup.s3: an external S3 endpoint" },
 	{ "MySQL engine",
 	  "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\nhosts:\n"
 	  "  - {name: db1, role: mysql, subnet: a, address: 10.0.0.10}\n  - {name: s3, role: minio, subnet: a, address: 10.0.0.11}\n"
@@ -79,6 +98,57 @@ static const struct reject rejects[] = {
 	  "  - {name: s3, role: minio, subnet: a, address: 10.0.0.11}\n  - {role: mysql, subnet: a, address: 10.0.0.10}\n"
 	  "backup: {}\n", 7, 5, "missing required key 'name'" },
 };
+
+/* backup.s3: no MinIO needed, no flows, the operator's keys on the primary only. */
+static void test_external_s3(void **state)
+{
+	(void)state;
+	struct model m;
+	struct diags d;
+	static const char nominio[] =
+		"kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\nhosts:\n"
+		"  - {name: db1, role: mysql, subnet: a, address: 10.0.0.10}\n"
+		"  - {name: db2, role: mysql, subnet: a, address: 10.0.0.12, replica_of: db1}\n"
+		"backup:\n  s3: {endpoint: 'https://s3.eu-central-1.amazonaws.com', region: eu-central-1, bucket: t-bak}\n";
+	assert_int_equal(load(nominio, &m, &d), 0);
+	assert_string_equal(m.backup.s3_endpoint, "https://s3.eu-central-1.amazonaws.com");
+	assert_string_equal(m.backup.s3_region, "eu-central-1");
+	assert_string_equal(m.backup.bucket, "t-bak");
+	assert_null(backup_store_host(&m));
+	assert_int_equal(m.backup.n_flows, 0);   /* the route to it is the operator's network */
+	assert_true(secret_known(&m, "backup_s3_access_key"));
+	assert_int_equal(secret_kind_of(&m, "backup_s3_secret_key"), SECRET_EXTERNAL);
+	assert_true(host_needs_secret(&m, model_find_host(&m, "db1"), "backup_s3_secret_key"));
+	assert_false(host_needs_secret(&m, model_find_host(&m, "db2"), "backup_s3_secret_key"));
+	assert_false(secret_known(&m, "minio_backup_access_key"));
+	assert_false(secret_known(&m, "backup_s3_reader_access_key"));   /* only with restore */
+	struct buf b;
+	buf_init(&b);
+	model_to_json(&m, &b);
+	assert_non_null(strstr(b.data, "\"bucket\":\"t-bak\",\"s3\":{\"endpoint\":\"https://s3.eu-central-1.amazonaws.com\","
+				       "\"region\":\"eu-central-1\",\"bucket\":\"t-bak\"},\"flows\":[]"));
+	buf_free(&b);
+	model_free(&m);
+	diags_free(&d);
+	/* with MinIO hosts too: the backups still go out, MinIO keeps no backup users; restore brings the reader */
+	assert_int_equal(load(BASE "backup:\n  restore: latest\n  s3: {endpoint: 'http://127.0.0.2:9100', bucket: media}\n",
+			      &m, &d), 0);
+	assert_string_equal(m.backup.s3_region, "us-east-1");
+	assert_int_equal(m.backup.n_flows, 0);
+	assert_false(secret_known(&m, "minio_backup_access_key"));
+	assert_false(host_needs_secret(&m, model_find_host(&m, "s3"), "backup_s3_access_key"));
+	assert_true(host_needs_secret(&m, model_find_host(&m, "db1"), "backup_s3_reader_secret_key"));
+	assert_false(host_needs_secret(&m, model_find_host(&m, "app1"), "backup_s3_reader_secret_key"));
+	model_free(&m);
+	diags_free(&d);
+	assert_true(backup_endpoint_valid("https://[::1]:9000"));
+	assert_false(backup_endpoint_valid("https://"));
+	assert_false(backup_endpoint_valid("https://:9000"));
+	assert_false(backup_endpoint_valid("https://a b"));
+	assert_true(backup_region_valid("us-east-1"));
+	assert_false(backup_region_valid(""));
+	assert_false(backup_region_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+}
 
 static void test_defaults_and_flows(void **state)
 {
@@ -242,9 +312,10 @@ static void test_units_and_policy(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[sizeof rejects / sizeof *rejects + 3];
+	struct CMUnitTest tests[sizeof rejects / sizeof *rejects + 4];
 	size_t n = add_rejects(tests, rejects, sizeof rejects / sizeof *rejects);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_defaults_and_flows);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_external_s3);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_flow_in_nftables);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_units_and_policy);
 	return _cmocka_run_group_tests("section_backup", tests, n, NULL, NULL);
