@@ -4,8 +4,8 @@
  * (exporter web configurations, drop-ins, journal upload or journal-remote,
  * Prometheus and Alertmanager on the monitoring host); this step adds what
  * needs the seed's secrets or the role's services:
- *   mysql       the exporter's option file (0600); on a primary, its MariaDB
- *               account (replicas get it by replication)
+ *   mysql       the exporter's option file (0600) (its MariaDB account came
+ *               with the role step's SQL; replicas get it by replication)
  *   monitoring  MinIO's bearer token (0600), minted from the metrics user
  *   every host  the metrics conf, kiln-metrics.timer, and the services
  *               (re)started so they read new keys, all in one systemctl job
@@ -76,23 +76,17 @@ static int mon_mysql(struct agent *a)
 	struct buf b;
 	buf_init(&b);
 	int r = monitoring_exporter_cnf(pw, &b);
-	if (r == 0)
-		r = agent_write(a, MON_MYSQLD_CNF, b.data, b.len, 0600);
-	buf_wipe(&b);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "writing " MON_MYSQLD_CNF);
-	if (a->host->replica_of)
-		return 0;   /* the account comes from the primary */
-	agent_phase(a, "exporter-account");
-	if ((r = monitoring_exporter_sql(a->model->roles.mysql.engine, pw, &b)) < 0) {
+	if (r < 0) {
 		buf_wipe(&b);
 		return agent_step_end(a, STEP, r, "mysql_exporter_password is not a generated password");
 	}
-	const char *client[] = { mysql_engine_of(a->model->roles.mysql.engine)->client, "--protocol=socket", "-uroot",
-				 NULL };
-	r = run(a, client, b.data, b.len, "creating the MySQL exporter's account");
+	r = agent_write(a, MON_MYSQLD_CNF, b.data, b.len, 0600);
 	buf_wipe(&b);
-	return r;
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing " MON_MYSQLD_CNF);
+	/* Its account came with the role's SQL on a primary (one client run
+	 * less: mysql_render_setup_sql); replicas get it by replication. */
+	return 0;
 }
 
 static int mon_minio(struct agent *a)
