@@ -88,7 +88,9 @@ int agent_exec(const struct agent *a, const char *const argv[], const char *in, 
  * variable, as deb-systemd-helper uses), so systemd does not mark every unit
  * NeedDaemonReload=yes until its next reload (its unit_file_state_outdated,
  * set by any enable through it), which the monitoring step would take for
- * files changed on disk and reload for. */
+ * files changed on disk and reload for. Not with --now: systemctl refuses
+ * it client-side ("--now cannot be used when systemd is not running or in
+ * conjunction with --root"). */
 #define AGENT_ENABLE_ENV "SYSTEMCTL_INSTALL_CLIENT_SIDE=1"
 /* agent_exec with env ("NAME=value" entries, NULL-terminated) added to the
  * command's environment; with no_services the log line starts with them. */

@@ -122,8 +122,7 @@ int step_join(struct agent *a)
 	/* --no-reload: the role step's daemon-reload loaded kiln-app.service
 	 * already; enable's own reload would only repeat it */
 	const char *start[] = { "systemctl", "enable", "--no-reload", "--now", "kiln-app.service", NULL };
-	static const char *const client_side[] = { AGENT_ENABLE_ENV, NULL };   /* agent.h */
-	int r = agent_exec_env(a, client_side, start, why, sizeof why);
+	int r = agent_exec(a, start, NULL, 0, why, sizeof why);
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "starting the app: %s", why);
 	return agent_step_end(a, STEP, 0, "every peer answered; app started");

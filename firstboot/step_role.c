@@ -120,14 +120,9 @@ static int mysql_backup(struct agent *a)
 	const char *timers[] = { "systemctl", "enable", "--no-reload", "--now", KILN_UNIT_BACKUP_FULL ".timer",
 				 KILN_UNIT_BACKUP_BINLOGS ".timer", NULL };
 	const char *first[] = { "systemctl", "start", "--no-block", KILN_UNIT_BACKUP_FULL ".service", NULL };
-	/* client-side (AGENT_ENABLE_ENV): no unit reads as changed afterwards */
-	static const char *const client_side[] = { AGENT_ENABLE_ENV, NULL };
-	char why[300];
-	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
-		return r;
-	if ((r = agent_exec_env(a, client_side, timers, why, sizeof why)) < 0)
-		return agent_step_end(a, STEP, r, "enabling the backup timers: %s", why);
-	if ((r = exec_or_fail(a, first, NULL, 0, "starting the first full backup")) < 0)
+	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
+	    (r = exec_or_fail(a, timers, NULL, 0, "enabling the backup timers")) < 0 ||
+	    (r = exec_or_fail(a, first, NULL, 0, "starting the first full backup")) < 0)
 		return r;
 	return 0;
 }
