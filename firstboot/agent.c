@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 char *agent_path(const struct agent *a, const char *abs)
@@ -86,6 +88,19 @@ int agent_write(const struct agent *a, const char *abs, const void *data, size_t
 		r = write_file_atomic(p, data, len, mode);
 	free(p);
 	return r;
+}
+
+int agent_write_if_changed(const struct agent *a, const char *abs, const void *data, size_t len, unsigned mode)
+{
+	char *p = agent_path(a, abs), *old = NULL;
+	size_t old_len = 0;
+	struct stat st;
+	bool same = lstat(p, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) == mode &&
+		    (size_t)st.st_size == len && read_file(p, len + 1, &old, &old_len) == 0 && old_len == len &&
+		    (len == 0 || memcmp(old, data, len) == 0);
+	free(old);
+	free(p);
+	return same ? 0 : agent_write(a, abs, data, len, mode);
 }
 
 static int run_for_real(const char *const env[], const char *const argv[], const char *in, size_t in_len, char *why,

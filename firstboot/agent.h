@@ -74,10 +74,24 @@ char *agent_path(const struct agent *a, const char *abs);
 /* Write a file below the root atomically with mode (parents created 0755, or
  * 0700 when the file is private). */
 int agent_write(const struct agent *a, const char *abs, const void *data, size_t len, unsigned mode);
+/* agent_write, unless the file already holds exactly these bytes with this
+ * mode (a regular file): then it is left alone, mtime and all. For unit
+ * files a re-run writes again: systemd takes a newer mtime of a loaded unit
+ * for a change and would want a daemon-reload (seconds under TCG). */
+int agent_write_if_changed(const struct agent *a, const char *abs, const void *data, size_t len, unsigned mode);
 /* Run a command (stdin optional). With no_services the command line is
  * appended to <state>/commands.log instead (tests); argv never holds secrets. */
 int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
 	       size_t why_len);
+/* The environment for `systemctl enable --no-reload` (agent_exec_env): the
+ * links made by systemctl itself, not by systemd (a documented systemctl
+ * variable, as deb-systemd-helper uses), so systemd does not mark every unit
+ * NeedDaemonReload=yes until its next reload (its unit_file_state_outdated,
+ * set by any enable through it), which the monitoring step would take for
+ * files changed on disk and reload for. Not with --now: systemctl refuses
+ * it client-side ("--now cannot be used when systemd is not running or in
+ * conjunction with --root"). */
+#define AGENT_ENABLE_ENV "SYSTEMCTL_INSTALL_CLIENT_SIDE=1"
 /* agent_exec with env ("NAME=value" entries, NULL-terminated) added to the
  * command's environment; with no_services the log line starts with them. */
 int agent_exec_env(const struct agent *a, const char *const env[], const char *const argv[], char *why, size_t why_len);

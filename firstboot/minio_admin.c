@@ -66,7 +66,14 @@ int minio_admin_add_user(const struct minio_admin *a, const char *access_key, co
 	buf_puts(&plain, "{\"secretKey\":");
 	json_str(&plain, secret_key);
 	buf_puts(&plain, ",\"status\":\"enabled\"}");
-	int r = madmin_encrypt(a->root_password, plain.data, plain.len, &body);
+	/* PBKDF2 (id 2), not madmin's default Argon2id (64 MiB, 4 lanes): MinIO
+	 * derives the key again with the KDF the body names, so Argon2 cost its
+	 * memory and seconds twice on a one-vCPU host. The KDF's stretching buys
+	 * nothing here: the password is the root password, generated (32 random
+	 * bytes) or at least 16 characters of 64 (secret_gen.h), and the body
+	 * goes from this host to its own MinIO (docs/firstboot.md, "The app's
+	 * key in MinIO"). */
+	int r = madmin_encrypt(a->root_password, MADMIN_PBKDF2_AES_GCM, plain.data, plain.len, &body);
 	if (r < 0)
 		snprintf(why, why_len, "add-user: cannot encrypt the request (%s)", strerror(-r));
 	else

@@ -1,5 +1,7 @@
 #include "firstboot/role_minio.h"
+#include "firstboot/role_monitoring.h"
 #include "profiles/backup.h"
+#include "profiles/monitoring.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -94,32 +96,52 @@ int minio_setup_buckets(const struct model *m, const struct s3_conn *c, char *wh
 	return 0;
 }
 
-int minio_register_user(const struct minio_admin *a, const char *policy, const char *doc, const char *ak,
-			const char *sk, char *why, size_t why_len)
+int minio_put_user(const struct minio_admin *a, const char *policy, const char *doc, const char *ak, const char *sk,
+		   char *why, size_t why_len)
 {
-	struct buf users;
-	buf_init(&users);
 	int r = minio_admin_add_policy(a, policy, doc, why, why_len);
 	if (r == 0)
 		r = minio_admin_add_user(a, ak, sk, why, why_len);
 	if (r == 0)
 		r = minio_admin_set_user_policy(a, ak, policy, why, why_len);
-	/* A rotated access key leaves the old user behind with our policy:
-	 * it must stop working. */
-	if (r == 0)
-		r = minio_admin_list_users(a, &users, why, why_len);
-	char **stale = NULL;
-	if (r == 0 && (r = minio_admin_users_with_policy(users.data ? users.data : "", users.len, policy, ak, &stale)) < 0)
-		snprintf(why, why_len, "list-users: the answer is not a JSON object of users");
-	for (char **u = stale; r == 0 && u && *u; u++)
-		r = minio_admin_remove_user(a, *u, why, why_len);
-	minio_admin_free_names(stale);
+	return r;
+}
+
+int minio_remove_stale(const struct minio_admin *a, const struct minio_keep *keep, size_t n, char *why,
+		       size_t why_len)
+{
+	if (n == 0)
+		return 0;
+	/* A rotated access key leaves the old user behind with our policy: it
+	 * must stop working. One list-users for them all: MinIO encrypts its
+	 * answer with Argon2id (seconds on one vCPU), and so does our reading. */
+	struct buf users;
+	buf_init(&users);
+	int r = minio_admin_list_users(a, &users, why, why_len);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char **stale = NULL;
+		if ((r = minio_admin_users_with_policy(users.data ? users.data : "", users.len, keep[i].policy,
+						       keep[i].access_key, &stale)) < 0)
+			snprintf(why, why_len, "list-users: the answer is not a JSON object of users");
+		for (char **u = stale; r == 0 && u && *u; u++)
+			r = minio_admin_remove_user(a, *u, why, why_len);
+		minio_admin_free_names(stale);
+	}
 	buf_wipe(&users);
 	return r;
 }
 
-int minio_register_app(const struct model *m, const struct minio_admin *a, secret_lookup_fn secret, void *ud,
-		       char *why, size_t why_len)
+int minio_register_user(const struct minio_admin *a, const char *policy, const char *doc, const char *ak,
+			const char *sk, char *why, size_t why_len)
+{
+	int r = minio_put_user(a, policy, doc, ak, sk, why, why_len);
+	const struct minio_keep k = { policy, ak };
+	return r < 0 ? r : minio_remove_stale(a, &k, 1, why, why_len);
+}
+
+/* The app's user, policy attached; *ak its key. */
+static int put_app(const struct model *m, const struct minio_admin *a, secret_lookup_fn secret, void *ud,
+		   const char **ak_out, char *why, size_t why_len)
 {
 	const char *ak = secret(ud, "minio_app_access_key"), *sk = secret(ud, "minio_app_secret_key");
 	if (!ak || !sk) {
@@ -129,16 +151,28 @@ int minio_register_app(const struct model *m, const struct minio_admin *a, secre
 	struct buf doc;
 	buf_init(&doc);
 	minio_render_app_policy(m, &doc);
-	int r = minio_register_user(a, MINIO_APP_POLICY, doc.data, ak, sk, why, why_len);
+	int r = minio_put_user(a, MINIO_APP_POLICY, doc.data, ak, sk, why, why_len);
 	buf_free(&doc);
+	*ak_out = ak;
 	return r;
 }
 
+int minio_register_app(const struct model *m, const struct minio_admin *a, secret_lookup_fn secret, void *ud,
+		       char *why, size_t why_len)
+{
+	const char *ak = NULL;
+	int r = put_app(m, a, secret, ud, &ak, why, why_len);
+	const struct minio_keep k = { MINIO_APP_POLICY, ak };
+	return r < 0 ? r : minio_remove_stale(a, &k, 1, why, why_len);
+}
+
+#define MINIO_MAX_KEEP 6
+
 /* backup: its own versioned bucket (not among roles.minio.buckets: the
- * app's key cannot reach it) and the backup writer, who may only put
- * objects into it. */
-int minio_setup_backup(const struct model *m, const struct s3_conn *c, const struct minio_admin *a,
-		       secret_lookup_fn secret, void *ud, char *why, size_t why_len)
+ * app's key cannot reach it), the backup writer, who may only put objects
+ * into it, and the reader; their keys added to keep[*n]. */
+static int put_backup(const struct model *m, const struct s3_conn *c, const struct minio_admin *a,
+		      secret_lookup_fn secret, void *ud, struct minio_keep *keep, size_t *n, char *why, size_t why_len)
 {
 	const char *ak = secret(ud, "minio_backup_access_key"), *sk = secret(ud, "minio_backup_secret_key");
 	char detail[300] = "";
@@ -156,12 +190,13 @@ int minio_setup_backup(const struct model *m, const struct s3_conn *c, const str
 	struct buf doc;
 	buf_init(&doc);
 	backup_writer_policy(m->backup.bucket, &doc);
-	r = minio_register_user(a, BACKUP_WRITER_POLICY, doc.data, ak, sk, detail, sizeof detail);
+	r = minio_put_user(a, BACKUP_WRITER_POLICY, doc.data, ak, sk, detail, sizeof detail);
 	buf_free(&doc);
 	if (r < 0) {
 		snprintf(why, why_len, "registering the backup writer with MinIO's admin API: %s", detail);
 		return r;
 	}
+	keep[(*n)++] = (struct minio_keep){ BACKUP_WRITER_POLICY, ak };
 	/* the reader: what a MySQL primary restoring at first boot reads with */
 	const char *rak = secret(ud, "minio_backup_reader_access_key"), *rsk = secret(ud, "minio_backup_reader_secret_key");
 	if (!rak || !rsk) {
@@ -171,10 +206,24 @@ int minio_setup_backup(const struct model *m, const struct s3_conn *c, const str
 	}
 	buf_init(&doc);
 	backup_reader_policy(m->backup.bucket, &doc);
-	r = minio_register_user(a, BACKUP_READER_POLICY, doc.data, rak, rsk, detail, sizeof detail);
+	r = minio_put_user(a, BACKUP_READER_POLICY, doc.data, rak, rsk, detail, sizeof detail);
 	buf_free(&doc);
 	if (r < 0)
 		snprintf(why, why_len, "registering the backup reader with MinIO's admin API: %s", detail);
+	else
+		keep[(*n)++] = (struct minio_keep){ BACKUP_READER_POLICY, rak };
+	return r;
+}
+
+int minio_setup_backup(const struct model *m, const struct s3_conn *c, const struct minio_admin *a,
+		       secret_lookup_fn secret, void *ud, char *why, size_t why_len)
+{
+	struct minio_keep keep[2];
+	size_t n = 0;
+	int r = put_backup(m, c, a, secret, ud, keep, &n, why, why_len);
+	char detail[300] = "";
+	if (r == 0 && (r = minio_remove_stale(a, keep, n, detail, sizeof detail)) < 0)
+		snprintf(why, why_len, "removing the users of earlier backup keys: %s", detail);
 	return r;
 }
 
@@ -188,13 +237,29 @@ int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn se
 	}
 	struct s3_conn c = { .endpoint = endpoint, .access_key = user, .secret_key = pw };
 	struct minio_admin a = { .endpoint = endpoint, .root_user = user, .root_password = pw };
+	struct minio_keep keep[MINIO_MAX_KEEP];
+	size_t n = 0;
+	const char *ak = NULL;
 	int r = minio_setup_buckets(m, &c, why, why_len);
-	if (r == 0 && (r = minio_register_app(m, &a, secret, ud, why, why_len)) < 0) {
+	if (r == 0 && (r = put_app(m, &a, secret, ud, &ak, why, why_len)) < 0) {
 		char detail[300];
 		snprintf(detail, sizeof detail, "%s", why);
 		snprintf(why, why_len, "registering the app's key with MinIO's admin API: %s", detail);
 	}
+	if (r == 0)
+		keep[n++] = (struct minio_keep){ MINIO_APP_POLICY, ak };
 	if (r == 0 && m->backup.on && !m->backup.s3_endpoint)   /* backup.s3: the bucket is the operator's, elsewhere */
-		r = minio_setup_backup(m, &c, &a, secret, ud, why, why_len);
+		r = put_backup(m, &c, &a, secret, ud, keep, &n, why, why_len);
+	/* The monitoring step's users (its own step makes them, with no
+	 * list-users of its own): earlier keys' users go in this one sweep. */
+	const char *mak = monitoring_on(m) ? secret(ud, "minio_metrics_access_key") : NULL;
+	const char *aak = monitoring_on(m) && m->monitoring.archive_bucket ? secret(ud, "minio_archive_access_key") : NULL;
+	if (mak)
+		keep[n++] = (struct minio_keep){ MON_MINIO_POLICY, mak };
+	if (aak)
+		keep[n++] = (struct minio_keep){ MON_ARCHIVE_POLICY, aak };
+	char detail[300] = "";
+	if (r == 0 && (r = minio_remove_stale(&a, keep, n, detail, sizeof detail)) < 0)
+		snprintf(why, why_len, "removing the users of earlier keys with MinIO's admin API: %s", detail);
 	return r;
 }

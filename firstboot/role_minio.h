@@ -43,8 +43,18 @@ int minio_setup_buckets(const struct model *m, const struct s3_conn *c, char *wh
 int minio_register_app(const struct model *m, const struct minio_admin *a, secret_lookup_fn secret, void *ud,
 		       char *why, size_t why_len);
 /* A user of MinIO's IAM whose policy is exactly `policy` (canned policy
- * document doc, made or replaced), with secret sk; a user an earlier access
- * key left with that policy is removed. Idempotent. */
+ * document doc, made or replaced), with secret sk. Idempotent. */
+int minio_put_user(const struct minio_admin *a, const char *policy, const char *doc, const char *ak, const char *sk,
+		   char *why, size_t why_len);
+/* A policy kiln owns and the one access key that may hold it. */
+struct minio_keep {
+	const char *policy, *access_key;
+};
+/* Every user an earlier access key left with one of these policies
+ * removed, from one list-users (its answer costs an Argon2id on each side). */
+int minio_remove_stale(const struct minio_admin *a, const struct minio_keep *keep, size_t n, char *why,
+		       size_t why_len);
+/* minio_put_user, then minio_remove_stale for that policy and key. */
 int minio_register_user(const struct minio_admin *a, const char *policy, const char *doc, const char *ak,
 			const char *sk, char *why, size_t why_len);
 /* backup: (docs/backup.md): the backup bucket (versioned; not one of
@@ -53,9 +63,11 @@ int minio_register_user(const struct minio_admin *a, const char *policy, const c
  * putting objects into it and nothing else. Idempotent. */
 int minio_setup_backup(const struct model *m, const struct s3_conn *c, const struct minio_admin *a,
 		       secret_lookup_fn secret, void *ud, char *why, size_t why_len);
-/* Buckets, then the app's registration (and with backup: the backup bucket
- * and writer), against the local server at endpoint with the root
- * credential from the seed. */
+/* Buckets, then the app's user (and with backup: the backup bucket, writer
+ * and reader), against the local server at endpoint with the root
+ * credential from the seed; then one minio_remove_stale for all of them and,
+ * with monitoring, for the monitoring step's users (the metrics user, the
+ * archive writer), which that step makes with minio_put_user. */
 int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn secret, void *ud, char *why,
 		size_t why_len);
 #endif

@@ -1,5 +1,7 @@
 #include "firstboot/role_mysql.h"
 #include "firstboot/galera.h"
+#include "firstboot/role_monitoring.h"
+#include "profiles/monitoring.h"
 #include "firstboot/mysql_replica.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -303,6 +305,13 @@ int mysql_render_setup_sql(const struct model *m, const struct host *h, secret_l
 			return log_error_errno(ENOKEY, "the seed lacks secret mysql_sst_password");
 		galera_sst_sql(spw, out);
 	}
+	/* With monitoring: the exporter's account in this same session, not in
+	 * a client run of the monitoring step's own (a second under TCG). A
+	 * password that is not a generated one adds nothing here and fails the
+	 * monitoring step, which writes the exporter's option file with it. */
+	const char *epw = monitoring_on(m) ? secret(ud, "mysql_exporter_password") : NULL;
+	if (epw)
+		(void)monitoring_exporter_sql(m->roles.mysql.engine, epw, out);
 	buf_puts(out, "FLUSH PRIVILEGES;\n");
 	return 0;
 }

@@ -4,8 +4,8 @@
  * (exporter web configurations, drop-ins, journal upload or journal-remote,
  * Prometheus and Alertmanager on the monitoring host); this step adds what
  * needs the seed's secrets or the role's services:
- *   mysql       the exporter's option file (0600); on a primary, its MariaDB
- *               account (replicas get it by replication)
+ *   mysql       the exporter's option file (0600) (its MariaDB account came
+ *               with the role step's SQL; replicas get it by replication)
  *   monitoring  MinIO's bearer token (0600), minted from the metrics user
  *   every host  the metrics conf, kiln-metrics.timer, and the services
  *               (re)started so they read new keys, all in one systemctl job
@@ -76,23 +76,17 @@ static int mon_mysql(struct agent *a)
 	struct buf b;
 	buf_init(&b);
 	int r = monitoring_exporter_cnf(pw, &b);
-	if (r == 0)
-		r = agent_write(a, MON_MYSQLD_CNF, b.data, b.len, 0600);
-	buf_wipe(&b);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "writing " MON_MYSQLD_CNF);
-	if (a->host->replica_of)
-		return 0;   /* the account comes from the primary */
-	agent_phase(a, "exporter-account");
-	if ((r = monitoring_exporter_sql(a->model->roles.mysql.engine, pw, &b)) < 0) {
+	if (r < 0) {
 		buf_wipe(&b);
 		return agent_step_end(a, STEP, r, "mysql_exporter_password is not a generated password");
 	}
-	const char *client[] = { mysql_engine_of(a->model->roles.mysql.engine)->client, "--protocol=socket", "-uroot",
-				 NULL };
-	r = run(a, client, b.data, b.len, "creating the MySQL exporter's account");
+	r = agent_write(a, MON_MYSQLD_CNF, b.data, b.len, 0600);
 	buf_wipe(&b);
-	return r;
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "writing " MON_MYSQLD_CNF);
+	/* Its account came with the role's SQL on a primary (one client run
+	 * less: mysql_render_setup_sql); replicas get it by replication. */
+	return 0;
 }
 
 static int mon_minio(struct agent *a)
@@ -113,7 +107,9 @@ static int mon_minio(struct agent *a)
 	agent_phase(a, "minio-users");
 	buf_init(&doc);
 	monitoring_metrics_policy(&doc);
-	int r = minio_register_user(&adm, MON_MINIO_POLICY, doc.data, mak, msk, why, sizeof why);
+	/* no list-users here: the role's sweep removed earlier keys' users of
+	 * these policies (minio_setup), the same run and before this step */
+	int r = minio_put_user(&adm, MON_MINIO_POLICY, doc.data, mak, msk, why, sizeof why);
 	buf_free(&doc);
 	if (r == 0 && m->monitoring.archive_bucket) {
 		const char *aak = need_secret(a, "minio_archive_access_key");
@@ -123,7 +119,7 @@ static int mon_minio(struct agent *a)
 			return -ENOKEY;
 		}
 		monitoring_archive_policy(m->monitoring.archive_bucket, &doc);
-		r = minio_register_user(&adm, MON_ARCHIVE_POLICY, doc.data, aak, ask, why, sizeof why);
+		r = minio_put_user(&adm, MON_ARCHIVE_POLICY, doc.data, aak, ask, why, sizeof why);
 		buf_free(&doc);
 	}
 	free(ep);
@@ -153,7 +149,9 @@ static int mon_token(struct agent *a)
 
 static int write_text(struct agent *a, const char *path, struct buf *b, unsigned mode)
 {
-	int r = agent_write(a, path, b->data ? b->data : "", b->len, mode);
+	/* as written already (a re-run after a power cut): left alone, so a
+	 * loaded unit does not read as changed (agent_write_if_changed) */
+	int r = agent_write_if_changed(a, path, b->data ? b->data : "", b->len, mode);
 	buf_free(b);
 	if (r < 0 && !best_effort)
 		return agent_step_end(a, STEP, r, "writing %s: %s", path, strerror(-r));
@@ -268,7 +266,9 @@ static bool reload_needed(struct agent *a, const struct unit_want *u, size_t n)
  * Debian's exporter, Prometheus and Alertmanager packages also ship SysV
  * scripts, and for each such unit systemctl would run systemd-sysv-install
  * (update-rc.d, perl, twice) to keep /etc/rc?.d in step, for an init
- * system these images never boot (the native unit wins over the script). */
+ * system these images never boot (the native unit wins over the script).
+ * AGENT_ENABLE_ENV: the links made client-side, so systemd does not report
+ * every unit as needing a reload afterwards (agent.h). */
 static int mon_units(struct agent *a)
 {
 	const struct model *m = a->model;
@@ -288,7 +288,7 @@ static int mon_units(struct agent *a)
 	struct unit_want u[MON_MAX_UNITS];
 	size_t n = mon_wants(a, u);
 	static const char *const enable[] = { "enable", "--no-reload" }, *const restart[] = { "restart", "--no-block" };
-	static const char *const no_sysv[] = { "SYSTEMCTL_SKIP_SYSV=1", NULL };
+	static const char *const no_sysv[] = { "SYSTEMCTL_SKIP_SYSV=1", AGENT_ENABLE_ENV, NULL };
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
 	agent_phase(a, "daemon-reload");
 	if ((a->no_services || reload_needed(a, u, n)) && (r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
@@ -355,7 +355,7 @@ int step_monitoring(struct agent *a)
 static int show_units(void *ud, const struct unit_want *u, size_t n, struct buf *out, char *why, size_t why_len)
 {
 	(void)ud;
-	const char *argv[2 + 2 * 6 + MON_MAX_UNITS + 1] = { "systemctl", "show" };
+	const char *argv[2 + 2 * 7 + MON_MAX_UNITS + 1] = { "systemctl", "show" };
 	static const char *const props[] = { UNIT_WAIT_PROPS };
 	size_t k = 2;
 	for (size_t i = 0; i < sizeof props / sizeof *props; i++) {

@@ -419,16 +419,21 @@ static int role_minio(struct agent *a)
 	 * running and makes a running one read the new environment file (an
 	 * enable --now before it started MinIO only to stop it again).
 	 * --no-reload: the enable only adds the wants link later boots follow;
-	 * its implicit daemon-reload (seconds under TCG) served nothing here. */
+	 * its implicit daemon-reload (seconds under TCG) served nothing here.
+	 * Client-side (AGENT_ENABLE_ENV): an enable through systemd marks every
+	 * unit "changed on disk" until the next reload (NeedDaemonReload), and
+	 * the monitoring step would then reload for nothing. */
 	const char *start[] = { "systemctl", "enable", "--no-reload", "minio.service", NULL };
+	static const char *const client_side[] = { AGENT_ENABLE_ENV, NULL };
 	const char *restart[] = { "systemctl", "restart", "minio.service", NULL };
 	agent_phase(a, "data-dir");
 	if ((r = exec_or_fail(a, own, NULL, 0, "chown of the data disk")) < 0 ||
 	    (r = exec_or_fail(a, mk, NULL, 0, "creating the MinIO data directory")) < 0)
 		return r;
 	agent_phase(a, "enable");
-	if ((r = exec_or_fail(a, start, NULL, 0, "enabling MinIO")) < 0)
-		return r;
+	char ewhy[300];
+	if ((r = agent_exec_env(a, client_side, start, ewhy, sizeof ewhy)) < 0)
+		return agent_step_end(a, STEP, r, "enabling MinIO: %s", ewhy);
 	agent_phase(a, "restart-server");
 	if ((r = exec_or_fail(a, restart, NULL, 0, "starting MinIO")) < 0)
 		return r;

@@ -4,6 +4,7 @@
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 static void set(char *dst, size_t cap, const char *v, size_t len)
@@ -36,6 +37,15 @@ static int parse_line(const char *line, size_t len, struct unit_state *s, unsign
 		set(s->result, sizeof s->result, v, vlen);
 	else if (KEY("Job"))
 		s->job = vlen > 0;
+	else if (KEY("ActiveEnterTimestampMonotonic")) {
+		uint64_t us = 0;
+		bool num = vlen > 0 && vlen <= 19;
+		for (size_t i = 0; num && i < vlen; i++) {
+			num = v[i] >= '0' && v[i] <= '9';
+			us = us * 10 + (uint64_t)(v[i] - '0');
+		}
+		s->active_since_ms = num && us > 0 ? (int64_t)(us / 1000) : -1;
+	}
 #undef KEY
 	return 0;   /* other properties: not ours to judge */
 }
@@ -46,6 +56,8 @@ int unit_show_parse(const char *text, size_t n, struct unit_state *st)
 	unsigned seen = 0;
 	bool in_block = false;
 	memset(st, 0, n * sizeof *st);
+	for (size_t i = 0; i < n; i++)
+		st[i].active_since_ms = -1;
 	for (const char *p = text; *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -134,7 +146,21 @@ int unit_wait(const struct unit_wait_ops *ops, const struct unit_wait_opts *o, c
 			up_since = now;
 		else if (pending)
 			up_since = -1;
-		if (!pending && now - up_since >= (int64_t)o->settle_ms) {
+		/* settled: each unit that is up has been up settle_ms, by its own
+		 * activation time or, without one, since every unit was seen up */
+		int64_t settled = -1;
+		for (size_t i = 0; !pending && i < n; i++) {
+			char w[8];
+			if (unit_verdict(&units[i], &st[i], w, sizeof w) != UNIT_UP)
+				continue;   /* a peer retrying: not waited for */
+			int64_t since = st[i].active_since_ms >= 0 && st[i].active_since_ms <= now ? st[i].active_since_ms
+												 : up_since;
+			if (since > settled)
+				settled = since;
+		}
+		if (settled < 0)
+			settled = up_since;   /* no unit up (peers retrying): as before */
+		if (!pending && now - settled >= (int64_t)o->settle_ms) {
 			snprintf(why, why_len, "%s", retrying.len ? retrying.data : "");
 			buf_free(&retrying);
 			return 0;

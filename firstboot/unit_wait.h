@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include "lib/buf.h"
 
-#define UNIT_WAIT_PROPS "Id", "LoadState", "ActiveState", "SubState", "Result", "Job"
+#define UNIT_WAIT_PROPS "Id", "LoadState", "ActiveState", "SubState", "Result", "Job", "ActiveEnterTimestampMonotonic"
 
 struct unit_state {
 	char id[128];
@@ -22,6 +22,8 @@ struct unit_state {
 	char sub[32];       /* running, listening, waiting, auto-restart, dead, failed ... */
 	char result[32];    /* success, exit-code, signal, timeout, resources ... ("" for none) */
 	bool job;           /* a job is still queued for the unit */
+	int64_t active_since_ms;   /* ActiveEnterTimestampMonotonic in ms (CLOCK_MONOTONIC);
+				    * -1 when absent, 0 (never active) or not a number */
 };
 
 /* A unit to wait for. peer: it needs another host to stay up (journal
@@ -61,9 +63,13 @@ struct unit_wait_opts {
 	unsigned poll_ms;
 };
 
-/* Poll until every unit is up (peer units: up or retrying) and stays so for
- * settle_ms (a service that dies at once is caught), or a unit fails, or a
- * unit is still pending after timeout_ms. 0, with why naming the peer units
+/* Poll until every unit is up (peer units: up or retrying) and has been so
+ * for settle_ms (a service that dies at once is caught), or a unit fails, or
+ * a unit is still pending after timeout_ms. "For settle_ms" counts from the
+ * unit's own ActiveEnterTimestampMonotonic when systemd gives it (so units
+ * that came up while the agent did other work need no further wait; now_ms
+ * must then be CLOCK_MONOTONIC as systemd's), else from the first poll that
+ * saw every unit up. 0, with why naming the peer units
  * still retrying ("" if none); -EIO with unit_verdict's why for the first
  * failed unit (in the order given); -ETIMEDOUT with why "NAME still starting
  * after N s"; -EBADMSG for text that is not one block per unit; show's error

@@ -202,12 +202,12 @@ int madmin_encrypt_with(const char *password, enum madmin_aead id, const uint8_t
 	return r;
 }
 
-int madmin_encrypt(const char *password, const void *data, size_t len, struct buf *out)
+int madmin_encrypt(const char *password, enum madmin_aead id, const void *data, size_t len, struct buf *out)
 {
 	uint8_t salt[MADMIN_SALT_LEN], nonce[MADMIN_NONCE_LEN];
 	randombytes_buf(salt, sizeof salt);
 	randombytes_buf(nonce, sizeof nonce);
-	return madmin_encrypt_with(password, MADMIN_ARGON2ID_AES_GCM, salt, nonce, data, len, out);
+	return madmin_encrypt_with(password, id, salt, nonce, data, len, out);
 }
 
 int madmin_decrypt(const char *password, const void *data, size_t len, struct buf *out)

@@ -13,8 +13,10 @@
  * with nonce || little-endian fragment number (from 1) and associated data
  * flag || T, where flag is 0x80 on the last fragment and 0 otherwise and T
  * is the AEAD tag of an empty message sealed with fragment number 0.
- * madmin_encrypt always writes id 0 (every MinIO accepts it; Go picks
- * ChaCha20 only on CPUs without AES instructions); decrypt takes all three. */
+ * madmin_encrypt writes the id its caller picks; decrypt takes all three.
+ * MinIO's server opens any of them (madmin DecryptData switches on the id
+ * byte, FIPS build or not) and answers with id 0 (or 1 on CPUs without AES
+ * instructions; id 2 in FIPS builds). */
 #ifndef KILN_MADMIN_CRYPT_H
 #define KILN_MADMIN_CRYPT_H
 #include <stddef.h>
@@ -35,9 +37,10 @@ enum madmin_aead {
 #define SIO_TAG_LEN 16
 #define MADMIN_MAX_PLAINTEXT (64u << 20)   /* refused above; admin bodies are a few KiB */
 
-/* EncryptData with a fresh random salt and nonce; appends to out. -EFBIG
- * above MADMIN_MAX_PLAINTEXT, -ENOMEM when the KDF cannot get its memory. */
-int madmin_encrypt(const char *password, const void *data, size_t len, struct buf *out);
+/* EncryptData with a fresh random salt and nonce; appends to out. -EINVAL
+ * for an unknown id, -EFBIG above MADMIN_MAX_PLAINTEXT, -ENOMEM when the KDF
+ * cannot get its memory. */
+int madmin_encrypt(const char *password, enum madmin_aead id, const void *data, size_t len, struct buf *out);
 /* The same with the salt and nonce given (known-answer tests). -EINVAL for an unknown id. */
 int madmin_encrypt_with(const char *password, enum madmin_aead id, const uint8_t salt[MADMIN_SALT_LEN],
 			const uint8_t nonce[MADMIN_NONCE_LEN], const void *data, size_t len, struct buf *out);

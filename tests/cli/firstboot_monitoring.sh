@@ -27,10 +27,10 @@ check_output "db1: monitoring done, before join" 'monitoring +done +exporters ru
 check_output "db1: the exporter's option file is root-only" '^600$' stat -c %a "$R/etc/kiln/monitoring/mysqld-exporter.cnf"
 check "db1: ... and holds the exporter's password" grep -qx "password=$(cat "$S/secrets/mysql_exporter_password")" \
 	"$R/etc/kiln/monitoring/mysqld-exporter.cnf"
-check_output "db1: the account's SQL goes to MariaDB on stdin (after the role's)" '^2$' grep -c '^mariadb --protocol=socket -uroot <stdin>$' "$R/var/lib/kiln/commands.log"
+check_output "db1: the account's SQL goes to MariaDB on stdin with the role's (one client run)" '^1$' grep -c '^mariadb --protocol=socket -uroot <stdin>$' "$R/var/lib/kiln/commands.log"
 check_output "db1: one reload, then exporters, journal upload and the metrics timer restarted and enabled (without SysV's update-rc.d) in one job each, not waited for; asked about at the end" \
-	'^systemctl daemon-reload systemctl restart --no-block prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer SYSTEMCTL_SKIP_SYSV=1 systemctl enable --no-reload prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl show$' \
-	bash -c "cmds '$R' | grep -E '^(SYSTEMCTL_SKIP_SYSV=1 )?systemctl' | tail -4 | tr '\n' ' ' | sed 's/ \$//'"
+	'^systemctl daemon-reload systemctl restart --no-block prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl show$' \
+	bash -c "cmds '$R' | grep -E '^(SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 )?systemctl' | tail -4 | tr '\n' ' ' | sed 's/ \$//'"
 check "db1: no systemctl call waits for a monitoring unit" bash -c \
 	"! grep -E '^systemctl (restart|start|enable (--no-reload )?--now) (prometheus|systemd-journal|kiln-)' '$R/var/lib/kiln/commands.log'"
 check "db1: the rendered files are in place (identity)" test -s "$R/etc/systemd/system/prometheus-mysqld-exporter.service.d/kiln.conf"
@@ -43,11 +43,11 @@ import json, sys
 s = {x["name"]: x for x in json.load(open(sys.argv[1]))["steps"]}
 assert all(isinstance(s[n]["ms"], int) and s[n]["ms"] >= 0 and s[n]["started_ms"] > 0 for n in s), s
 m = s["monitoring"]
-assert list(m["phases"]) == ["exporter-account", "files", "daemon-reload", "restart", "enable", "later-steps", "check"], m
+assert list(m["phases"]) == ["files", "daemon-reload", "restart", "enable", "later-steps", "check"], m
 assert m["ms"] >= sum(m["phases"].values()) - 5, m
 assert s["role"]["started_ms"] <= m["started_ms"] <= s["join"]["started_ms"], s
 assert list(s["role"]["phases"])[:2] == ["config", "tls"] and "restart-server" in s["role"]["phases"], s["role"]' "$R/var/lib/kiln/status.json"
-check_output "db1: status --times shows them" '^  monitoring +[0-9.]+ s +[0-9.]+ s  exporter-account [0-9.]+ s, files' fb_status "$R" --times
+check_output "db1: status --times shows them" '^  monitoring +[0-9.]+ s +[0-9.]+ s  files [0-9.]+ s, daemon-reload' fb_status "$R" --times
 n=$(wc -l <"$R/var/lib/kiln/commands.log")
 check "db1: a second run re-does nothing" bash -c "run '$R' && test \$(wc -l < '$R/var/lib/kiln/commands.log') = $n"
 "$KILN" seed "$T/p.yaml" --host db1 --out "$R/etc/kiln/seed" --state "$S" 2>/dev/null
@@ -64,7 +64,7 @@ check_output "minio1: PyJWT reads it: the metrics user's, issuer prometheus" "^$
 c = jwt.decode(open(sys.argv[1]).read(), open(sys.argv[2]).read(), algorithms=["HS512"], issuer="prometheus"); print(c["sub"], c["iss"])' \
 	"$R/etc/kiln/monitoring/minio-token" "$S/secrets/minio_metrics_secret_key"
 check_output "minio1: journal-remote, Alertmanager, Prometheus and the timers started in one job; journal-remote re-reads its key" \
-	'systemctl restart --no-block prometheus-node-exporter.service systemd-journal-remote.socket prometheus-alertmanager.service prometheus.service kiln-metrics.timer kiln-archive-drops.timer systemctl try-restart --no-block systemd-journal-remote.service SYSTEMCTL_SKIP_SYSV=1 systemctl enable --no-reload [^ ]+( [^ ]+)* systemctl show' \
+	'systemctl restart --no-block prometheus-node-exporter.service systemd-journal-remote.socket prometheus-alertmanager.service prometheus.service kiln-metrics.timer kiln-archive-drops.timer systemctl try-restart --no-block systemd-journal-remote.service SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload [^ ]+( [^ ]+)* systemctl show' \
 	bash -c "cmds '$R' | tr '\n' ' '"
 check "minio1: no journal upload to itself" bash -c "! grep -q journal-upload '$R/var/lib/kiln/commands.log'"
 check "minio1: Prometheus' client key from the seed, root-only" test "$(stat -c %a "$R/etc/kiln/secrets/scrape_tls_key")" = 600
@@ -72,7 +72,7 @@ check_output "minio1: the metrics conf builds the status page" '^status_page=htt
 check_output "minio1: ... and archives the denied traffic into the bucket" '^archive_bucket=uploads archive_endpoint=http://127.0.1.3:9000 $' \
 	bash -c "grep ^archive_ '$R/etc/kiln/monitoring/metrics.conf' | tr '\n' ' '"
 check "minio1: kiln-archive-drops.timer written and enabled" bash -c \
-	"grep -q 'OnCalendar=' '$R/etc/systemd/system/kiln-archive-drops.timer' && grep -q '^SYSTEMCTL_SKIP_SYSV=1 systemctl enable --no-reload .* kiln-archive-drops.timer$' '$R/var/lib/kiln/commands.log'"
+	"grep -q 'OnCalendar=' '$R/etc/systemd/system/kiln-archive-drops.timer' && grep -q '^SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload .* kiln-archive-drops.timer$' '$R/var/lib/kiln/commands.log'"
 check "minio1: the archive writer's secrets from the seed" test -s "$R/etc/kiln/secrets/minio_archive_secret_key"
 
 # --- app1: nginx's status page for the metrics; the step comes before join
@@ -80,7 +80,7 @@ R=$T/app1; fb_mkroot "$R" "$S" app "$T/app1.seed"
 run "$R" --join-deadline 1
 check_output "app1: monitoring done, join after it" 'monitoring +done.* join +failed' bash -c "fb_status '$R' | tr '\n' ' '"
 check_output "app1: its units started without waiting, asked about last" \
-	'systemctl restart --no-block prometheus-node-exporter.service systemd-journal-upload.service kiln-metrics.timer SYSTEMCTL_SKIP_SYSV=1 systemctl enable --no-reload prometheus-node-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl show $' \
+	'systemctl restart --no-block prometheus-node-exporter.service systemd-journal-upload.service kiln-metrics.timer SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload prometheus-node-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl show $' \
 	bash -c "cmds '$R' | tr '\n' ' '"
 check "app1: ... after the join (which waited 1 s for its peers here), not before it" /usr/bin/python3 -c '
 import json, sys

@@ -34,7 +34,17 @@ for n in 0 1 100 16384 16385 32768 70000 200000; do
 		cmp -s "$T/plain.$n" "$T/back2.$n" && ok "madmin.EncryptData encrypts, kiln opens: $n bytes" ||
 		not_ok "madmin.EncryptData encrypts, kiln opens: $n bytes"
 done
-check_output "kiln writes AEAD id 0 (Argon2id + AES-256-GCM)" '^00$' bash -c "head -c 33 '$T/kiln.100' | tail -c 1 | od -An -tx1 | tr -d ' '"
+check_output "kiln writes AEAD id 0 (Argon2id + AES-256-GCM) by default" '^00$' bash -c "head -c 33 '$T/kiln.100' | tail -c 1 | od -An -tx1 | tr -d ' '"
+# What kiln's add-user sends (firstboot/minio_admin.c): id 2, PBKDF2 + AES-256-GCM. MinIO's add-user
+# handler opens the body with madmin.DecryptData, which picks the KDF by that byte, FIPS or not.
+for n in 0 100 16385 70000; do
+	"$C" encrypt 2 <"$T/plain.$n" >"$T/kiln2.$n" && "$GO" decrypt <"$T/kiln2.$n" >"$T/back3.$n" &&
+		cmp -s "$T/plain.$n" "$T/back3.$n" && ok "kiln encrypts with PBKDF2 (id 2), madmin.DecryptData opens: $n bytes" ||
+		not_ok "kiln encrypts with PBKDF2 (id 2), madmin.DecryptData opens: $n bytes"
+done
+check_output "... and that is id 2 in the header" '^02$' bash -c "head -c 33 '$T/kiln2.100' | tail -c 1 | od -An -tx1 | tr -d ' '"
+check_fails "madmin.DecryptData refuses kiln's PBKDF2 body under another password" 'not authentic' \
+	env MADMIN_PASSWORD=another-password "$GO" decrypt <"$T/kiln2.100"
 flip() { # file offset -> stdout with that byte inverted
 	/usr/bin/python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[int(sys.argv[2])] ^= 0xff; sys.stdout.buffer.write(b)' "$1" "$2"
 }

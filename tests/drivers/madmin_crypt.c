@@ -1,6 +1,7 @@
 /* Test driver for lib/madmin_crypt.c (tests/cli/madmin.sh runs it against
  * madmin-go itself):
- *   madmin_crypt encrypt|decrypt     stdin to stdout, password from $MADMIN_PASSWORD
+ *   madmin_crypt encrypt [ID]|decrypt   stdin to stdout, password from $MADMIN_PASSWORD;
+ *                                       ID the AEAD id to write (0, 1 or 2; 0 if not given)
  * decrypt exits 1 and prints nothing to stdout when the input is refused. */
 #include "lib/madmin_crypt.h"
 #include <errno.h>
@@ -12,7 +13,7 @@
 int main(int argc, char **argv)
 {
 	const char *pw = getenv("MADMIN_PASSWORD");
-	if (argc != 2 || !pw || sodium_init() < 0)
+	if (argc < 2 || argc > 3 || !pw || sodium_init() < 0)
 		return 2;
 	struct buf in, out;
 	buf_init(&in);
@@ -22,9 +23,10 @@ int main(int argc, char **argv)
 	while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
 		buf_append(&in, chunk, n);
 	int r = -EINVAL;
-	if (!strcmp(argv[1], "encrypt"))
-		r = madmin_encrypt(pw, in.data ? in.data : "", in.len, &out);
-	else if (!strcmp(argv[1], "decrypt"))
+	if (!strcmp(argv[1], "encrypt")) {
+		long id = argc == 3 ? strtol(argv[2], NULL, 10) : MADMIN_ARGON2ID_AES_GCM;
+		r = madmin_encrypt(pw, (enum madmin_aead)id, in.data ? in.data : "", in.len, &out);
+	} else if (argc == 2 && !strcmp(argv[1], "decrypt"))
 		r = madmin_decrypt(pw, in.data ? in.data : "", in.len, &out);
 	if (r == 0)
 		fwrite(out.data ? out.data : "", 1, out.len, stdout);

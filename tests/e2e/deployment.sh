@@ -279,6 +279,10 @@ check "app1: after the power cycle the join waited for db1 again, then finished"
 # What first boot cost each host (systemd-analyze, for bench/RESULTS.md).
 for h in db1 minio1 app1; do
 	echo "# $h: $(adm ${IP[$h]} "systemd-analyze time | head -1; systemd-analyze blame | grep kiln-firstboot | tr '\n' ' '" 2>/dev/null | tr '\n' ' ')"
+	# the slowest units besides, and the role's server in the journal (when each start and stop
+	# began and ended, s since boot): what the with/without pairs differ in beyond kiln's steps
+	echo "# $h blame: $(adm ${IP[$h]} "systemd-analyze blame | grep -v kiln-firstboot | head -8 | sed 's/^ *//' | tr -s ' ' | tr '\n' ';'" 2>/dev/null)"
+	echo "# $h server: $(adm ${IP[$h]} "journalctl -b -o short-monotonic --no-pager -u mariadb.service -u minio.service -u nginx.service 2>/dev/null | grep -E 'Start|Stop|Started|Stopped' | sed -E 's/^\[ *([0-9.]+)\] [^ ]+ [^ ]+ /\1 /' | cut -c1-70 | tr '\n' ';'" 2>/dev/null)"
 	# Where kiln-firstboot's time went, step by step and phase by phase (status --json: each step's
 	# start in s since the kernel booted, its time, and its phases' times).
 	adm ${IP[$h]} 'kiln-firstboot status --json' 2>/dev/null | /usr/bin/python3 -c '

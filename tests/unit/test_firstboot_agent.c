@@ -7,9 +7,11 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "firstboot/agent.h"
 #include "lib/fileio.h"
@@ -156,6 +158,74 @@ static void test_owed_forgets_timing(void **state)
 	free(root);
 }
 
+/* A unit file written again with the same bytes and mode keeps its mtime
+ * (systemd would take a newer one for a change); anything else is written. */
+static int64_t mtime_of(const char *p)
+{
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+static void age(const char *p)
+{
+	const struct timespec t[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+	assert_int_equal(utimensat(AT_FDCWD, p, t, 0), 0);
+}
+
+static void test_write_if_changed(void **state)
+{
+	(void)state;
+	struct agent a;
+	char *root = path_join(tmpdir, "five");
+	assert_int_equal(agent_init(&a, root), 0);
+	char *p = path_join(root, "etc/systemd/system/x.timer");
+	static const char unit[] = "[Timer]\nOnActiveSec=5s\n";
+	assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", unit, strlen(unit), 0644), 0);
+	char *got = NULL;
+	size_t n = 0;
+	assert_int_equal(read_file(p, 4096, &got, &n), 0);
+	assert_int_equal(n, strlen(unit));
+	assert_memory_equal(got, unit, n);
+	free(got);
+	age(p);
+	int64_t old = mtime_of(p);
+	/* the same bytes and mode: left alone */
+	assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", unit, strlen(unit), 0644), 0);
+	assert_true(mtime_of(p) == old);
+	/* another mode, one byte changed, longer, shorter, empty: written */
+	assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", unit, strlen(unit), 0600), 0);
+	assert_true(mtime_of(p) != old);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	static const char *const other[] = { "[Timer]\nOnActiveSec=6s\n", "[Timer]\nOnActiveSec=5s\n\n", "[Timer]\n", "" };
+	for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+		age(p);
+		old = mtime_of(p);
+		assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", other[i], strlen(other[i]), 0600), 0);
+		assert_true(mtime_of(p) != old);
+		got = NULL;
+		assert_int_equal(read_file(p, 4096, &got, &n), 0);
+		assert_int_equal(n, strlen(other[i]));
+		assert_true(n == 0 || memcmp(got, other[i], n) == 0);
+		free(got);
+	}
+	/* the same (empty) again: left alone */
+	age(p);
+	old = mtime_of(p);
+	assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", "", 0, 0600), 0);
+	assert_true(mtime_of(p) == old);
+	/* a directory where the file should be: agent_write's error */
+	char *d = path_join(root, "etc/systemd/system/y.timer");
+	assert_int_equal(mkdir(d, 0755), 0);
+	assert_true(agent_write_if_changed(&a, "/etc/systemd/system/y.timer", unit, strlen(unit), 0644) < 0);
+	free(d);
+	free(p);
+	agent_free(&a);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_skip_timed_by_its_write),
 		cmocka_unit_test(test_left_running_then_verdict),
 		cmocka_unit_test(test_owed_forgets_timing),
+		cmocka_unit_test(test_write_if_changed),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -166,6 +166,63 @@ static void test_backup_binlog_expiry(void **state)
 	diags_free(&d);
 }
 
+/* With monitoring the exporter's account comes with the role's SQL on a
+ * primary, not on a replica (replication brings it); a missing or bad
+ * exporter password adds nothing (the monitoring step fails on it). */
+static const char *mon_pw;
+
+static const char *mon_secret(void *ud, const char *name)
+{
+	(void)ud;
+	if (!strcmp(name, "mysql_app_password") || !strcmp(name, "mysql_replication_password"))
+		return "pw";
+	return !strcmp(name, "mysql_exporter_password") ? mon_pw : NULL;
+}
+
+static void test_exporter_account(void **state)
+{
+	(void)state;
+	static const char p[] =
+		"kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\n"
+		"hosts:\n  - {name: db1, role: mysql, subnet: a, address: 10.0.0.10}\n"
+		"  - {name: db2, role: mysql, subnet: a, address: 10.0.0.11, replica_of: db1}\n"
+		"  - {name: s3, role: minio, subnet: a, address: 10.0.0.12}\n"
+		"  - {name: app1, role: app, subnet: a, address: 10.0.0.20}\n"
+		"roles:\n  mysql: {database: shop, user: web}\n  app: {service: {exec: /bin/true}}\n"
+		"monitoring: {host: s3}\n";
+	struct model m;
+	struct diags d = { 0 };
+	int r = profile_load_buffer("p.yaml", p, strlen(p), NULL, &m, &d);
+	if (r < 0)
+		diags_print(&d, stderr);
+	diags_free(&d);
+	assert_int_equal(r, 0);
+	static const char acct[] = "CREATE USER IF NOT EXISTS 'kiln_exporter'@'localhost' IDENTIFIED BY ";
+	struct buf sql;
+	mon_pw = "Abcdefghijklmnop0123456789_-xyzw";
+	buf_init(&sql);
+	assert_int_equal(mysql_render_setup_sql(&m, model_find_host(&m, "db1"), mon_secret, NULL, &sql), 0);
+	const char *at = strstr(sql.data, acct);
+	assert_non_null(at);
+	assert_non_null(strstr(at, "GRANT PROCESS, SLAVE MONITOR ON *.* TO 'kiln_exporter'@'localhost';\n"));
+	/* the session still ends with the privileges flushed */
+	assert_int_equal(strcmp(sql.data + sql.len - strlen("FLUSH PRIVILEGES;\n"), "FLUSH PRIVILEGES;\n"), 0);
+	buf_wipe(&sql);
+	buf_init(&sql);
+	assert_int_equal(mysql_render_setup_sql(&m, model_find_host(&m, "db2"), mon_secret, NULL, &sql), 0);
+	assert_null(strstr(sql.data, "kiln_exporter"));
+	buf_wipe(&sql);
+	static const char *const bad[] = { NULL, "short", "has space in it 0123456789" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		mon_pw = bad[i];
+		buf_init(&sql);
+		assert_int_equal(mysql_render_setup_sql(&m, model_find_host(&m, "db1"), mon_secret, NULL, &sql), 0);
+		assert_null(strstr(sql.data, "kiln_exporter"));
+		buf_wipe(&sql);
+	}
+	model_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_trixie),
 		cmocka_unit_test(test_releases),
 		cmocka_unit_test(test_backup_binlog_expiry),
+		cmocka_unit_test(test_exporter_account),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

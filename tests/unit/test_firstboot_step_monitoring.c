@@ -117,7 +117,7 @@ static void test_unit_failed(void **state)
 	assert_null(strstr(line, "deployment ready"));
 	/* one question for all the units, the properties unit_wait judges */
 	char *argv = slurp("argv");
-	assert_string_equal(argv, "show -p Id -p LoadState -p ActiveState -p SubState -p Result -p Job "
+	assert_string_equal(argv, "show -p Id -p LoadState -p ActiveState -p SubState -p Result -p Job -p ActiveEnterTimestampMonotonic "
 				  "prometheus-node-exporter.service prometheus-mysqld-exporter.service "
 				  "systemd-journal-upload.service kiln-metrics.timer\n");
 	free(argv);

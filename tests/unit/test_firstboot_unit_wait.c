@@ -2,7 +2,8 @@
  * shape refused), each unit's verdict, and the wait driven by a fake clock
  * and a scripted systemctl: pending then up, a unit that fails, one that
  * dies right after starting (caught by the settle), a peer unit retrying, a
- * unit that never comes up, systemctl itself failing. */
+ * unit that never comes up, systemctl itself failing; the settle counted from
+ * each unit's own activation time when systemd gives it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +44,19 @@ static void test_parse(void **state)
 	/* no trailing newline, and a trailing blank line, are both fine */
 	assert_int_equal(unit_show_parse("LoadState=loaded\nActiveState=active", 1, st), 0);
 	assert_int_equal(unit_show_parse("LoadState=loaded\nActiveState=active\n\n", 1, st), 0);
+	/* the activation time: µs to ms; absent, 0 (never active) or not a number: -1 */
+	assert_int_equal(st[0].active_since_ms, -1);
+	static const struct { const char *v; int64_t ms; } ts[] = {
+		{ "123456789", 123456 }, { "1000", 1 }, { "999", 0 }, { "0", -1 }, { "", -1 }, { "12a", -1 },
+		{ "-5", -1 }, { "99999999999999999999", -1 },
+	};
+	for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
+		char t[160];
+		snprintf(t, sizeof t, "LoadState=loaded\nActiveState=active\nActiveEnterTimestampMonotonic=%s\n", ts[i].v);
+		assert_int_equal(unit_show_parse(t, 1, st), 0);
+		if (st[0].active_since_ms != ts[i].ms)
+			fail_msg("'%s': %lld ms, want %lld", ts[i].v, (long long)st[0].active_since_ms, (long long)ts[i].ms);
+	}
 }
 
 static void test_parse_refuses(void **state)
@@ -229,6 +243,54 @@ static void test_wait_show_fails(void **state)
 	assert_string_equal(why, "systemctl show: not one block of properties per unit");
 }
 
+/* With systemd's activation times: units up long enough already need no
+ * second look; one up only 500 ms is given the rest of the settle; a unit
+ * with no time (0) falls back to the settle from the first poll. */
+#define AT(us) "ActiveEnterTimestampMonotonic=" us "\n"
+static void test_wait_settle_from_activation(void **state)
+{
+	(void)state;
+	char why[300];
+	static const char *const old[] = {
+		BLOCK("prometheus-node-exporter.service", "loaded", "active", "running", "success", AT("4000000"))
+		"\n" BLOCK("systemd-journal-upload.service", "loaded", "active", "running", "success", AT("7000000")) };
+	struct script s = { .answers = old, .n = 1, .now = 9000 };
+	assert_int_equal(wait_with(&s, why), 0);
+	assert_int_equal(s.calls, 1);
+	assert_int_equal(s.slept, 0);
+	/* journal upload active since 8.5 s: done once 10.5 s have passed (polls at 9, 10, 11 s) */
+	static const char *const young[] = {
+		BLOCK("prometheus-node-exporter.service", "loaded", "active", "running", "success", AT("4000000"))
+		"\n" BLOCK("systemd-journal-upload.service", "loaded", "active", "running", "success", AT("8500000")) };
+	struct script t = { .answers = young, .n = 1, .now = 9000 };
+	assert_int_equal(wait_with(&t, why), 0);
+	assert_int_equal(t.calls, 3);
+	assert_int_equal(t.slept, 2000);
+	/* a unit that dies within its settle is still caught */
+	static const char *const dies[] = {
+		BLOCK("prometheus-node-exporter.service", "loaded", "active", "running", "success", AT("8800000"))
+		"\n" UPLOAD_UP, NODE_RESTART "\n" UPLOAD_UP };
+	struct script u = { .answers = dies, .n = 2, .now = 9000 };
+	assert_int_equal(wait_with(&u, why), -EIO);
+	assert_string_equal(why, "prometheus-node-exporter.service exited (exit-code) and is restarting");
+	/* no activation time (0), or one in the future: the settle from the first poll */
+	static const char *const none[] = {
+		BLOCK("prometheus-node-exporter.service", "loaded", "active", "running", "success", AT("0"))
+		"\n" BLOCK("systemd-journal-upload.service", "loaded", "active", "running", "success", AT("99000000")) };
+	struct script v = { .answers = none, .n = 1, .now = 9000 };
+	assert_int_equal(wait_with(&v, why), 0);
+	assert_int_equal(v.calls, 3);
+	assert_int_equal(v.slept, 2000);
+	/* a peer retrying is not waited for; the other unit, long up, is done at once */
+	static const char *const retry[] = {
+		BLOCK("prometheus-node-exporter.service", "loaded", "active", "running", "success", AT("1000000"))
+		"\n" UPLOAD_RETRY };
+	struct script w = { .answers = retry, .n = 1, .now = 9000 };
+	assert_int_equal(wait_with(&w, why), 0);
+	assert_int_equal(w.calls, 1);
+	assert_string_equal(why, "systemd-journal-upload.service exited (exit-code) and is restarting");
+}
+
 /* Whether systemd must reload before the monitoring units start: only when
  * it says so (NeedDaemonReload other than "no") or a unit is not loaded;
  * the first such unit named; every malformed answer refused. */
@@ -278,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_wait_dies_after_start),
 		cmocka_unit_test(test_wait_timeout),
 		cmocka_unit_test(test_wait_show_fails),
+		cmocka_unit_test(test_wait_settle_from_activation),
 		cmocka_unit_test(test_reload_needed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

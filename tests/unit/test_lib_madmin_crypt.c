@@ -113,20 +113,24 @@ static void test_full_path(void **state)
 static void test_random_salt_and_nonce(void **state)
 {
 	(void)state;
-	struct buf a, b, back;
-	buf_init(&a);
-	buf_init(&b);
-	buf_init(&back);
-	assert_int_equal(madmin_encrypt("pw-123456789", "{\"secretKey\":\"s\"}", 17, &a), 0);
-	assert_int_equal(madmin_encrypt("pw-123456789", "{\"secretKey\":\"s\"}", 17, &b), 0);
-	assert_int_equal(a.len, MADMIN_HEADER_LEN + 17 + SIO_TAG_LEN);
-	assert_int_equal(a.data[32], MADMIN_ARGON2ID_AES_GCM);
-	assert_memory_not_equal(a.data, b.data, MADMIN_HEADER_LEN);   /* fresh salt and nonce */
-	assert_int_equal(madmin_decrypt("pw-123456789", a.data, a.len, &back), 0);
-	assert_string_equal(back.data, "{\"secretKey\":\"s\"}");
-	buf_free(&a);
-	buf_free(&b);
-	buf_free(&back);
+	/* every id, with the caller's choice in the header */
+	static const enum madmin_aead ids[] = { MADMIN_ARGON2ID_AES_GCM, MADMIN_PBKDF2_AES_GCM };
+	for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
+		struct buf a, b, back;
+		buf_init(&a);
+		buf_init(&b);
+		buf_init(&back);
+		assert_int_equal(madmin_encrypt("pw-123456789", ids[i], "{\"secretKey\":\"s\"}", 17, &a), 0);
+		assert_int_equal(madmin_encrypt("pw-123456789", ids[i], "{\"secretKey\":\"s\"}", 17, &b), 0);
+		assert_int_equal(a.len, MADMIN_HEADER_LEN + 17 + SIO_TAG_LEN);
+		assert_int_equal(a.data[32], ids[i]);
+		assert_memory_not_equal(a.data, b.data, MADMIN_HEADER_LEN);   /* fresh salt and nonce */
+		assert_int_equal(madmin_decrypt("pw-123456789", a.data, a.len, &back), 0);
+		assert_string_equal(back.data, "{\"secretKey\":\"s\"}");
+		buf_free(&a);
+		buf_free(&b);
+		buf_free(&back);
+	}
 }
 
 /* Opens a copy of ct changed by fn; returns the result and checks that
@@ -225,7 +229,8 @@ static void test_bad_arguments(void **state)
 	buf_init(&out);
 	assert_int_equal(madmin_encrypt_with("pw", (enum madmin_aead)3, salt, nonce, "x", 1, &out), -EINVAL);
 	/* Size limits are checked before anything is read or derived. */
-	assert_int_equal(madmin_encrypt("pw", "x", MADMIN_MAX_PLAINTEXT + 1, &out), -EFBIG);
+	assert_int_equal(madmin_encrypt("pw", MADMIN_PBKDF2_AES_GCM, "x", MADMIN_MAX_PLAINTEXT + 1, &out), -EFBIG);
+	assert_int_equal(madmin_encrypt("pw", (enum madmin_aead)3, "x", 1, &out), -EINVAL);
 	assert_int_equal(sio_seal(MADMIN_ARGON2ID_AES_GCM, key, nonce, "x", MADMIN_MAX_PLAINTEXT + 1, &out), -EFBIG);
 	assert_int_equal(sio_open(MADMIN_ARGON2ID_AES_GCM, key, nonce, "x", 2u * MADMIN_MAX_PLAINTEXT, &out), -EFBIG);
 	assert_int_equal(sio_open((enum madmin_aead)7, key, nonce, "x", 1, &out), -EPROTONOSUPPORT);
