@@ -30,7 +30,7 @@ row_a=$(upload dr-a)
 check "a row written through the app before the shipment (record ${row_a:-?})" test -n "$row_a"
 t_ship=$(date +%s.%N)
 check "db1 ships its binary logs (kiln-backup-binlogs.service)" adm "$DB" 'systemctl start kiln-backup-binlogs.service'
-check_output "... and says so" 'backup-binlogs +done .*db1/binlog/' status_db1
+check_output "... and says so" 'backup-binlogs +done .* binary logs? \(mysql-bin\.' status_db1
 row_b=$(upload dr-b)
 check "a row written after the shipment (record ${row_b:-?}): the writes an RPO loses" test -n "$row_b"
 
@@ -66,7 +66,7 @@ else
 	not_ok "db1 (rebuilt): not ready"
 fi
 check_output "db1 (rebuilt): restored at first boot from the full backup and the shipped binary log" \
-	'backup-restore +done +restored to .*db1/full/.*binary log' status_db1
+	'backup-restore +done .* restored to latest: db1/full/[0-9T]+Z\.kbk, then [0-9]+ binary logs? to db1/binlog/' status_db1
 rows=$(adm "$DB" 'mariadb -N -e "SELECT id FROM appdb.records ORDER BY id"' 2>/dev/null | tr '\n' ' ')
 check "the first upload's row is back (record ${id:-?}; rows now: $rows)" bash -c "grep -qw -- '${id:-x}' <<< '$rows'"
 check "the row written before the shipment is back (record ${row_a:-?})" bash -c "grep -qw -- '${row_a:-x}' <<< '$rows'"
