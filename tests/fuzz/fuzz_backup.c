@@ -10,6 +10,7 @@
  *   cc -DMAKE_CORPUS -I. tests/fuzz/fuzz_backup.c build/libkiln.a $(LIBS)
  *   ./a.out >valid.kbk; ./a.out 3 >valid-zstd.kbk */
 #include "lib/backup_object.h"
+#include "tests/unit/mem_source.h"
 #include "tests/unit/seed_fixture.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,23 +20,6 @@
 
 static struct role_keypair *key;
 
-struct mem {
-	const uint8_t *p;
-	size_t len, off, step;
-};
-
-static ssize_t source_mem(void *ud, void *data, size_t len)
-{
-	struct mem *m = ud;
-	size_t k = m->len - m->off;
-	if (k > len)
-		k = len;
-	if (k > m->step)
-		k = m->step;
-	memcpy(data, m->p + m->off, k);
-	m->off += k;
-	return (ssize_t)k;
-}
 
 #ifdef MAKE_CORPUS
 static int sink_file(void *ud, const void *data, size_t len)

@@ -7,6 +7,7 @@
  * pieces and reads whose sizes the input's last byte picks. Corpus: zstd
  * frames (tests/fuzz/corpus/backup_zstd/). */
 #include "lib/backup_object.h"
+#include "tests/unit/mem_source.h"
 #include "tests/unit/seed_fixture.h"
 #include <sodium.h>
 #include <stdlib.h>
@@ -16,23 +17,6 @@
 
 static struct role_keypair *key;
 
-struct mem {
-	const uint8_t *p;
-	size_t len, off, step;
-};
-
-static ssize_t source_mem(void *ud, void *data, size_t len)
-{
-	struct mem *m = ud;
-	size_t k = m->len - m->off;
-	if (k > len)
-		k = len;
-	if (k > m->step)
-		k = m->step;
-	memcpy(data, m->p + m->off, k);
-	m->off += k;
-	return (ssize_t)k;
-}
 /* data sealed as the chunks of a version 2 object (docs/backup.md's layout;
  * the chunk size 1024), into out (malloc'd). */
 static uint8_t *seal_as_zstd(const uint8_t *data, size_t n, size_t *out_len)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/backup_object.h"
+#include "tests/unit/mem_source.h"
 #include "lib/buf.h"
 #include "lib/rolekey.h"
 #define ZSTD_STATIC_LINKING_ONLY   /* ZSTD_getFrameHeader */
@@ -29,24 +30,6 @@ static int sink_buf(void *ud, const void *data, size_t len)
 	return 0;
 }
 
-/* A source over memory that hands out at most step bytes a read. */
-struct mem {
-	const uint8_t *p;
-	size_t len, off, step;
-};
-
-static ssize_t source_mem(void *ud, void *data, size_t len)
-{
-	struct mem *m = ud;
-	size_t k = m->len - m->off;
-	if (k > len)
-		k = len;
-	if (m->step && k > m->step)
-		k = m->step;
-	memcpy(data, m->p + m->off, k);
-	m->off += k;
-	return (ssize_t)k;
-}
 
 static uint8_t *pattern(size_t n)
 {
