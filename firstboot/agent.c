@@ -260,8 +260,8 @@ const struct agent_step agent_steps[] = {
 	{ "identity", step_identity, false },
 	{ "secrets", step_secrets, false },
 	{ "datadisk", step_datadisk, false },
+	{ "monitoring", step_monitoring, true },   /* before role: its units come up while the role works */
 	{ "role", step_role, true },
-	{ "monitoring", step_monitoring, true },
 	{ "join", step_join, true },
 };
 const size_t agent_n_steps = sizeof agent_steps / sizeof *agent_steps;

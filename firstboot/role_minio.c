@@ -215,6 +215,45 @@ static int put_backup(const struct model *m, const struct s3_conn *c, const stru
 	return r;
 }
 
+/* monitoring: the metrics user (Prometheus' bearer token is minted from
+ * its key on the monitoring host) and, with archive_drops, the archive
+ * writer; their keys added to keep[*n]. Made here, with the role's other
+ * users, so the monitoring step needs nothing of MinIO and runs before the
+ * role (its units start while MinIO does). */
+static int put_monitoring(const struct model *m, const struct minio_admin *a, secret_lookup_fn secret, void *ud,
+			  struct minio_keep *keep, size_t *n, char *why, size_t why_len)
+{
+	static const struct {
+		const char *policy, *ak, *sk;
+	} users[] = {
+		{ MON_MINIO_POLICY, "minio_metrics_access_key", "minio_metrics_secret_key" },
+		{ MON_ARCHIVE_POLICY, "minio_archive_access_key", "minio_archive_secret_key" },
+	};
+	size_t n_users = m->monitoring.archive_bucket ? 2 : 1;
+	for (size_t i = 0; i < n_users; i++) {
+		const char *ak = secret(ud, users[i].ak), *sk = secret(ud, users[i].sk);
+		if (!ak || !sk) {
+			snprintf(why, why_len, "the seed lacks secret %s", ak ? users[i].sk : users[i].ak);
+			return -ENOKEY;
+		}
+		struct buf doc;
+		char detail[300] = "";
+		buf_init(&doc);
+		if (i == 0)
+			monitoring_metrics_policy(&doc);
+		else
+			monitoring_archive_policy(m->monitoring.archive_bucket, &doc);
+		int r = minio_put_user(a, users[i].policy, doc.data, ak, sk, detail, sizeof detail);
+		buf_free(&doc);
+		if (r < 0) {
+			snprintf(why, why_len, "registering the monitoring users with MinIO's admin API: %s", detail);
+			return r;
+		}
+		keep[(*n)++] = (struct minio_keep){ users[i].policy, ak };
+	}
+	return 0;
+}
+
 int minio_setup_backup(const struct model *m, const struct s3_conn *c, const struct minio_admin *a,
 		       secret_lookup_fn secret, void *ud, char *why, size_t why_len)
 {
@@ -250,14 +289,8 @@ int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn se
 		keep[n++] = (struct minio_keep){ MINIO_APP_POLICY, ak };
 	if (r == 0 && m->backup.on && !m->backup.s3_endpoint)   /* backup.s3: the bucket is the operator's, elsewhere */
 		r = put_backup(m, &c, &a, secret, ud, keep, &n, why, why_len);
-	/* The monitoring step's users (its own step makes them, with no
-	 * list-users of its own): earlier keys' users go in this one sweep. */
-	const char *mak = monitoring_on(m) ? secret(ud, "minio_metrics_access_key") : NULL;
-	const char *aak = monitoring_on(m) && m->monitoring.archive_bucket ? secret(ud, "minio_archive_access_key") : NULL;
-	if (mak)
-		keep[n++] = (struct minio_keep){ MON_MINIO_POLICY, mak };
-	if (aak)
-		keep[n++] = (struct minio_keep){ MON_ARCHIVE_POLICY, aak };
+	if (r == 0 && monitoring_on(m))
+		r = put_monitoring(m, &a, secret, ud, keep, &n, why, why_len);
 	char detail[300] = "";
 	if (r == 0 && (r = minio_remove_stale(&a, keep, n, detail, sizeof detail)) < 0)
 		snprintf(why, why_len, "removing the users of earlier keys with MinIO's admin API: %s", detail);

@@ -16,7 +16,7 @@
 #include <time.h>
 
 /* The agent's steps in the order they run (agent.c); others follow. */
-static const char *const step_order[] = { "seed", "identity", "secrets", "datadisk", "role", "monitoring", "join" };
+static const char *const step_order[] = { "seed", "identity", "secrets", "datadisk", "monitoring", "role", "join" };
 #define N_ORDER (sizeof step_order / sizeof *step_order)
 #define MAX_STEPS 16
 #define MAX_ITEMS 32

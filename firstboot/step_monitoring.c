@@ -1,26 +1,26 @@
-/* Step "monitoring" (late, after "role", before "join"): with a
- * monitoring: section in the profile, this host's part of it
- * (docs/monitoring.md). The identity step already wrote the rendered files
- * (exporter web configurations, drop-ins, journal upload or journal-remote,
- * Prometheus and Alertmanager on the monitoring host); this step adds what
- * needs the seed's secrets or the role's services:
- *   mysql       the exporter's option file (0600) (its MariaDB account came
- *               with the role step's SQL; replicas get it by replication)
- *   monitoring  MinIO's bearer token (0600), minted from the metrics user
+/* Step "monitoring" (late, after "datadisk", before "role" and "join"): with
+ * a monitoring: section in the profile, this host's part of it
+ * (docs/monitoring.md). It needs nothing of the role, so it runs first and
+ * its units come up while the role works (MariaDB's datadir, MinIO's start).
+ * The identity step already wrote the rendered files (exporter web
+ * configurations, drop-ins, journal upload or journal-remote, Prometheus
+ * and Alertmanager on the monitoring host); this step adds what needs the
+ * seed's secrets:
+ *   mysql       the exporter's option file (0600) (its MariaDB account comes
+ *               with the role step's SQL; replicas get it by replication:
+ *               until then the exporter reports mysql_up 0)
+ *   monitoring  MinIO's bearer token (0600), minted from the metrics user's
+ *               key (the minio role registers that user, minio_setup)
  *   every host  the metrics conf, kiln-metrics.timer, and the services
  *               (re)started so they read new keys, all in one systemctl job
  *               without waiting, then enabled for later boots: the step
  *               stays "running" while the later steps go on, and
  *               monitoring_check (at the end of the run) marks it done or
  *               failed by the units' state
- *   minio       then, while the units come up, MinIO users for metrics
- *               (admin:Prometheus) and, with archive_drops, the archive
- *               writer, through the admin API
  * Without monitoring it is skipped. */
 #include "firstboot/agent.h"
 #include "firstboot/metrics.h"
 #include "firstboot/minio_token.h"
-#include "firstboot/role_minio.h"
 #include "firstboot/role_monitoring.h"
 #include "firstboot/unit_wait.h"
 #include "lib/log.h"
@@ -86,45 +86,6 @@ static int mon_mysql(struct agent *a)
 		return agent_step_end(a, STEP, r, "writing " MON_MYSQLD_CNF);
 	/* Its account came with the role's SQL on a primary (one client run
 	 * less: mysql_render_setup_sql); replicas get it by replication. */
-	return 0;
-}
-
-static int mon_minio(struct agent *a)
-{
-	const struct model *m = a->model;
-	const char *user = need_secret(a, "minio_root_user"), *pw = user ? need_secret(a, "minio_root_password") : NULL;
-	const char *mak = pw ? need_secret(a, "minio_metrics_access_key") : NULL;
-	const char *msk = mak ? need_secret(a, "minio_metrics_secret_key") : NULL;
-	if (!msk)
-		return -ENOKEY;
-	if (a->no_services)
-		return 0;
-	char addr[320], why[400] = "";
-	char *ep = xasprintf("http://%s:%u", a->host->dhcp ? "127.0.0.1" : monitoring_peer_addr(m, a->host, addr, sizeof addr),
-			     MON_PORT_MINIO);
-	struct minio_admin adm = { .endpoint = ep, .root_user = user, .root_password = pw };
-	struct buf doc;
-	agent_phase(a, "minio-users");
-	buf_init(&doc);
-	monitoring_metrics_policy(&doc);
-	/* no list-users here: the role's sweep removed earlier keys' users of
-	 * these policies (minio_setup), the same run and before this step */
-	int r = minio_put_user(&adm, MON_MINIO_POLICY, doc.data, mak, msk, why, sizeof why);
-	buf_free(&doc);
-	if (r == 0 && m->monitoring.archive_bucket) {
-		const char *aak = need_secret(a, "minio_archive_access_key");
-		const char *ask = aak ? need_secret(a, "minio_archive_secret_key") : NULL;
-		if (!ask) {
-			free(ep);
-			return -ENOKEY;
-		}
-		monitoring_archive_policy(m->monitoring.archive_bucket, &doc);
-		r = minio_put_user(&adm, MON_ARCHIVE_POLICY, doc.data, aak, ask, why, sizeof why);
-		buf_free(&doc);
-	}
-	free(ep);
-	if (r < 0)
-		return agent_step_end(a, STEP, r, "registering the monitoring users with MinIO's admin API: %s", why);
 	return 0;
 }
 
@@ -341,12 +302,6 @@ int step_monitoring(struct agent *a)
 	/* kiln-metrics.timer's first run (5 s after it starts) writes the first metrics */
 	log_info("monitoring: its units started without waiting; checked at the end of the run");
 	a->monitoring_started = true;
-	/* MinIO's users for metrics (its admin API: Argon2 on both sides of each
-	 * call) while the units come up; until the metrics user exists a scrape
-	 * of MinIO is refused, and the next one succeeds. Failing here fails the
-	 * step, the units already started (as after another step's failure). */
-	if (h->role == ROLE_MINIO && (r = mon_minio(a)) < 0)
-		return r;
 	status_set(&a->status, STEP, STEP_RUNNING, "units started; checked once the later steps are over");
 	return agent_save(a);
 }

@@ -4,8 +4,9 @@
 # policy, attachment; SigV4 with the root credential, bodies encrypted as
 # madmin's) against the stand-in; idempotent on re-run, on a new app
 # secret, a new app access key and new root credentials; HEAD bucket with
-# the app's credential as the app host's join does. madmin-go (the Go
-# interop program) reads back what kiln registered.
+# the app's credential as the app host's join does; with monitoring, the
+# metrics user and the archive writer. madmin-go (the Go interop program)
+# reads back what kiln registered.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/fixtures/s3server/server.sh"
 D=$ROOT/$KILN_BUILD/drivers/minio_role
@@ -88,6 +89,7 @@ check "a user the operator made with another policy is left alone" "$GO" user-in
 s3_stop
 S3_ROOT_USER=kiln-root-2 S3_ROOT_PASSWORD=root-secret-2-$RANDOM$RANDOM
 export KILN_SECRET_minio_root_user=$S3_ROOT_USER KILN_SECRET_minio_root_password=$S3_ROOT_PASSWORD
+export MINIO_ROOT_USER=$S3_ROOT_USER MINIO_ROOT_PASSWORD=$S3_ROOT_PASSWORD   # for madmin-go
 s3_start "$T/data" || { not_ok "s3 server restarts with new root credentials"; exit 1; }
 check "after a restart with new root credentials the app key still works" "$D" - - head "$S3_ENDPOINT" uploads
 check "the new root credential registers the app (idempotent)" "$D" "$P" - setup "$S3_ENDPOINT"
@@ -102,6 +104,19 @@ check_fails "an app key MinIO refuses: the step names the admin call and MinIO's
 	rootapp "$D" "$P" - setup "$S3_ENDPOINT"
 noapp() { env -u KILN_SECRET_minio_app_secret_key "$@"; }
 check_fails "a seed without the app secret is a clear error" 'lacks secret minio_app_secret_key' noapp "$D" "$P" - register "$S3_ENDPOINT"
+# With monitoring the role registers the metrics user and the archive writer too: the monitoring
+# step runs before the role and needs nothing of MinIO.
+{ cat "$P"; printf 'monitoring:\n  host: minio1\n  archive_drops: {bucket: uploads}\n'; } >"$T/mon.yaml"
+check_fails "with monitoring, a seed without the metrics user's key is a clear error" 'lacks secret minio_metrics_access_key' \
+	"$D" "$T/mon.yaml" - setup "$S3_ENDPOINT"
+export KILN_SECRET_minio_metrics_access_key=METRICS0123456789ABC KILN_SECRET_minio_metrics_secret_key=metrics-$RANDOM$RANDOM
+check_fails "... and without the archive writer's" 'lacks secret minio_archive_access_key' "$D" "$T/mon.yaml" - setup "$S3_ENDPOINT"
+export KILN_SECRET_minio_archive_access_key=ARCHIVE0123456789ABC KILN_SECRET_minio_archive_secret_key=archive-$RANDOM$RANDOM
+check "with monitoring, the role's setup registers them" "$D" "$T/mon.yaml" - setup "$S3_ENDPOINT"
+check_output "madmin-go sees the metrics user: policy kiln-metrics" '^policy=kiln-metrics status=enabled$' \
+	"$GO" user-info "${S3_ENDPOINT#http://}" "$KILN_SECRET_minio_metrics_access_key"
+check_output "madmin-go sees the archive writer: policy kiln-archive" '^policy=kiln-archive status=enabled$' \
+	"$GO" user-info "${S3_ENDPOINT#http://}" "$KILN_SECRET_minio_archive_access_key"
 s3cmd_config "$T/root.s3cfg" "$S3_ROOT_USER" "$S3_ROOT_PASSWORD"
 check_output "s3cmd (a real client) sees the bucket" 's3://uploads' s3cmd -c "$T/root.s3cfg" ls
 check "no secret in the server's log" bash -c "! grep -qF -e '$KILN_SECRET_minio_app_secret_key' -e '$S3_ROOT_PASSWORD' -e '$OLD_SK' '$S3_LOG'"
