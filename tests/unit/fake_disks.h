@@ -22,6 +22,14 @@ struct fake_disk {
 };
 #define FAKE_DISK_MAJOR 240
 
+/* snprintf, aborting on truncation (a fixture's paths are short; and the
+ * compiler sees the result used) */
+#define fake_fmt(buf, ...) \
+	do { \
+		if (snprintf(buf, sizeof buf, __VA_ARGS__) >= (int)sizeof buf) \
+			abort(); \
+	} while (0)
+
 static void fake_sh(const char *cmd)
 {
 	if (system(cmd) != 0) {
@@ -33,7 +41,7 @@ static void fake_sh(const char *cmd)
 static void fake_put(const char *dir, const char *attr, const char *text)
 {
 	char p[1024];
-	snprintf(p, sizeof p, "%s/%s", dir, attr);
+	fake_fmt(p, "%s/%s", dir, attr);
 	FILE *f = fopen(p, "w");
 	if (!f)
 		abort();
@@ -45,21 +53,21 @@ static void fake_put(const char *dir, const char *attr, const char *text)
 __attribute__((unused)) static void fake_disk_add(const char *root, const struct fake_disk *d)
 {
 	char dev[768], blk[900], cmd[2048], num[64];
-	snprintf(dev, sizeof dev, "%s/sys/devices/%s", root, d->bus);
-	snprintf(blk, sizeof blk, "%s/block/%s", dev, d->name);
-	snprintf(cmd, sizeof cmd, "mkdir -p '%s/queue' '%s/sys/block' && ln -sfn '../devices/%s/block/%s' "
+	fake_fmt(dev, "%s/sys/devices/%s", root, d->bus);
+	fake_fmt(blk, "%s/block/%s", dev, d->name);
+	fake_fmt(cmd, "mkdir -p '%s/queue' '%s/sys/block' && ln -sfn '../devices/%s/block/%s' "
 		 "'%s/sys/block/%s' && ln -sfn ../.. '%s/device'", blk, root, d->bus, d->name, root, d->name, blk);
 	fake_sh(cmd);
-	snprintf(num, sizeof num, "%llu\n", (unsigned long long)(d->gib << 21));
+	fake_fmt(num, "%llu\n", (unsigned long long)(d->gib << 21));
 	fake_put(blk, "size", num);
 	fake_put(blk, "ro", "0\n");
 	fake_put(blk, "removable", "0\n");
 	fake_put(blk, "queue/rotational", d->rotational ? "1\n" : "0\n");
 	fake_put(blk, "queue/logical_block_size", "512\n");
 	if (d->minor) {
-		snprintf(num, sizeof num, "%u:%u\n", FAKE_DISK_MAJOR, d->minor);
+		fake_fmt(num, "%u:%u\n", FAKE_DISK_MAJOR, d->minor);
 		fake_put(blk, "dev", num);
-		snprintf(cmd, sizeof cmd, "mkdir -p '%s/holders' '%s/sys/dev/block' '%s/sys/class/block' && "
+		fake_fmt(cmd, "mkdir -p '%s/holders' '%s/sys/dev/block' '%s/sys/class/block' && "
 			 "ln -sfn '../../devices/%s/block/%s' '%s/sys/dev/block/%u:%u' && "
 			 "ln -sfn '../../devices/%s/block/%s' '%s/sys/class/block/%s'", blk, root, root, d->bus, d->name,
 			 root, FAKE_DISK_MAJOR, d->minor, d->bus, d->name, root, d->name);
@@ -74,7 +82,7 @@ __attribute__((unused)) static void fake_disk_add(const char *root, const struct
 			/* VPD page 0x80 as the kernel hands it: a 4-byte header
 			 * (device type, page code, length MSB, LSB), then the serial */
 			size_t n = strlen(d->serial);
-			snprintf(p, sizeof p, "%s/%s", blk, where);
+			fake_fmt(p, "%s/%s", blk, where);
 			FILE *f = fopen(p, "w");
 			if (!f)
 				abort();
@@ -82,7 +90,7 @@ __attribute__((unused)) static void fake_disk_add(const char *root, const struct
 			fwrite(d->serial, 1, n, f);
 			fclose(f);
 		} else {
-			snprintf(text, sizeof text, "%s\n", d->serial);
+			fake_fmt(text, "%s\n", d->serial);
 			fake_put(blk, where, text);
 		}
 	}
