@@ -59,9 +59,11 @@ static bool cancelled(const struct bm_copy *c)
 	return bm_watch_cancelled(&c->watch);
 }
 
-/* Write one chunk and read it back from the device, not from the cache. */
-static int write_verify(const struct bm_copy *c, const struct job *j, const uint8_t *b, uint8_t *rb,
-			uint64_t *bad, const char **step)
+/* Write one chunk past the cache; with read_back, read it back from the
+ * device, not from the cache, and compare. rb: CHUNK bytes, or NULL without
+ * read_back. */
+static int write_chunk(const struct bm_copy *c, const struct job *j, const uint8_t *b, uint8_t *rb,
+		       uint64_t *bad, const char **step)
 {
 	bool direct = c->dfd >= 0 && j->off % ALIGN == 0 && j->len % ALIGN == 0;
 	*step = "writing";
@@ -69,14 +71,17 @@ static int write_verify(const struct bm_copy *c, const struct job *j, const uint
 	*bad = j->off;
 	if (r < 0)
 		return r;
+	/* through the cache: flush the range now, so a failing write is found here */
+	if (!direct && sync_file_range(c->fd, (off_t)j->off, (off_t)j->len, SYNC_FILE_RANGE_WAIT_BEFORE |
+				       SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0)
+		return -errno;
+	if (!c->read_back)
+		return 0;
 	*step = "reading back";
 	if (direct)
 		r = pread_full(c->dfd, rb, j->len, j->off);
 	else {
-		/* flush the range and drop it from the cache before reading it */
-		if (sync_file_range(c->fd, (off_t)j->off, (off_t)j->len, SYNC_FILE_RANGE_WAIT_BEFORE |
-				    SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) < 0)
-			return -errno;
+		/* drop the flushed range from the cache before reading it */
 		posix_fadvise(c->fd, (off_t)j->off, (off_t)j->len, POSIX_FADV_DONTNEED);
 		r = pread_full(c->fd, rb, j->len, j->off);
 	}
@@ -96,7 +101,7 @@ static int write_verify(const struct bm_copy *c, const struct job *j, const uint
 static void *worker(void *arg)
 {
 	struct engine *e = arg;
-	uint8_t *rb = aligned(CHUNK);
+	uint8_t *rb = e->c->read_back ? aligned(CHUNK) : NULL;
 	pthread_mutex_lock(&e->mu);
 	for (;;) {
 		while (e->q_n == 0 && !e->done)
@@ -110,7 +115,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&e->mu);
 		uint64_t bad = 0;
 		const char *step = NULL;
-		int r = skip ? 0 : write_verify(e->c, &j, e->bufs[j.buf], rb, &bad, &step);
+		int r = skip ? 0 : write_chunk(e->c, &j, e->bufs[j.buf], rb, &bad, &step);
 		pthread_mutex_lock(&e->mu);
 		if (r < 0 && !e->err) {
 			e->err = r;

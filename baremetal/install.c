@@ -294,11 +294,11 @@ static int copy(struct run *u, struct bm_install_result *res)
 {
 	struct bm_copy c = {
 		.src_fd = u->src.fd, .map = &u->src.map, .src_at = u->src.at, .fd = u->fd, .dfd = u->dfd,
-		.block = u->disk.kind == BM_TARGET_BLOCK, .fresh = u->fresh,
+		.block = u->disk.kind == BM_TARGET_BLOCK, .fresh = u->fresh, .read_back = u->o->read_back,
 		.watch = u->o->watch, .head = u->head, .tail = u->tail,
 	};
-	log_info("writing %s: %" PRIu64 " MiB of data in %zu ranges, each read back", u->disk.path,
-		 u->src.map.mapped_bytes >> 20, u->src.map.n);
+	log_info("writing %s: %" PRIu64 " MiB of data in %zu ranges%s", u->disk.path,
+		 u->src.map.mapped_bytes >> 20, u->src.map.n, c.read_back ? ", each read back" : "");
 	int r = bm_copy_run(&c);
 	res->bytes_written = c.written;
 	res->bytes_zeroed = c.zeroed;
@@ -457,6 +457,7 @@ int bm_install(const struct bm_install_opts *o, struct bm_install_result *res)
 	res->disk_size = u.size;
 	res->ranges = u.src.map.n;
 	res->verified = true;
+	res->read_back = o->read_back;
 	res->via_bmap = u.src.via_bmap;
 	res->deployment = xstrdup(u.src.deployment);
 	res->version = u.src.version;

@@ -4,8 +4,8 @@
  *
  * Order: probe the target and verify the image's signature (nothing is
  * written before both pass and every refusal is clear); zero the first MiB
- * (leaving an in-progress record) and the last MiB; copy and verify every
- * range; put the seed into the root filesystem; write the backup GPT (moved
+ * (leaving an in-progress record) and the last MiB; copy every range,
+ * checking its SHA-256 (and, with read_back, reading what was written back); put the seed into the root filesystem; write the backup GPT (moved
  * to the end of a larger disk), then the first MiB, its first sector last.
  * A disk interrupted anywhere before that last step has no partition table
  * and does not boot; running the same install again completes it. */
@@ -29,6 +29,8 @@ struct bm_install_opts {
 	size_t seed_len;
 	bool wipe;                       /* overwrite a disk that holds data */
 	bool force;                      /* install an older version than the disk carries */
+	bool read_back;                  /* read every chunk written back past the page cache and
+	                                    compare it (--read-back; the installer media) */
 	struct bm_watch watch;           /* progress of every phase; cancel stops between chunks */
 	/* Called once with the probed target, before any refusal is logged,
 	 * so a front end can show what the disk is and holds. May be NULL. */
@@ -41,7 +43,8 @@ struct bm_install_result {
 	uint64_t bytes_written, bytes_zeroed;
 	size_t ranges;
 	double seconds;
-	bool verified;                   /* every byte written was read back and matched */
+	bool verified;                   /* every range matched its signed SHA-256 as it was read */
+	bool read_back;                  /* and every byte written was read back and matched */
 	bool gpt_moved;                  /* the backup GPT went to the end of a larger disk */
 	bool via_bmap;
 	char *deployment;

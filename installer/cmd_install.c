@@ -22,15 +22,18 @@
 static void install_usage(FILE *f)
 {
 	fprintf(f, "Usage: kiln install IMAGE --disk DEV|FILE (--pubkey PUBKEY | --state DIR | --profile PROFILE)\n"
-		   "                    [--seed FILE] [--wipe] [--force] [--json] [--bmap FILE] [--sig FILE]\n\n"
+		   "                    [--seed FILE] [--wipe] [--force] [--read-back] [--json]\n"
+		   "                    [--bmap FILE] [--sig FILE]\n\n"
 		   "Write a role image to a whole disk (or a regular file, created if missing) after\n"
 		   "checking its signature with the operator's public key. Refused: a disk that is\n"
 		   "mounted, holds swap, is part of a RAID/LVM/device-mapper device, is the disk this\n"
 		   "system booted from, is a partition, is read-only or is smaller than the image; a\n"
 		   "disk holding a partition table, filesystem or data unless --wipe; an older image\n"
 		   "version than the disk carries unless --force. Only the ranges holding data are\n"
-		   "written, each read back and compared; the first MiB goes last, so an interrupted\n"
-		   "install never boots and the same command finishes it. docs/install.md has the rules.\n\n"
+		   "written, each checked against its signed SHA-256 as it is read (with --read-back\n"
+		   "also read back from the disk and compared); the first MiB goes last, so an\n"
+		   "interrupted install never boots and the same command finishes it.\n"
+		   "docs/install.md has the rules.\n\n"
 		   "  --disk DEV|FILE    the target: a whole disk (/dev/sdb, /dev/nvme1n1) or a file\n"
 		   "  --pubkey PUBKEY    the operator's minisign public key\n"
 		   "  --state DIR        use DIR/operator.pub; the image must be for DIR's deployment\n"
@@ -39,6 +42,8 @@ static void install_usage(FILE *f)
 		   "                     root filesystem, where kiln-firstboot reads it\n"
 		   "  --wipe             overwrite a disk that holds data (what it holds is shown first)\n"
 		   "  --force            install even if the disk carries a newer version\n"
+		   "  --read-back        read every chunk back from the disk past the page cache and\n"
+		   "                     compare it (slower: for USB sticks, cheap flash, suspect disks)\n"
 		   "  --json             print a summary object on stdout\n"
 		   "  --bmap FILE        the signed block map (default IMAGE.bmap when it exists)\n"
 		   "  --sig FILE         the signature of the bmap, or of the image without one\n"
@@ -141,10 +146,11 @@ static void print_json(const char *image, const char *disk, const struct bm_inst
 	buf_puts(&b, ",\"image\":");
 	json_str(&b, image);
 	buf_printf(&b, ",\"image_size\":%" PRIu64 ",\"disk_size\":%" PRIu64 ",\"bytes_written\":%" PRIu64
-		   ",\"bytes_zeroed\":%" PRIu64 ",\"ranges\":%zu,\"seconds\":%.3f,\"verified\":%s,\"bmap\":%s"
-		   ",\"gpt_moved\":%s,\"deployment\":",
+		   ",\"bytes_zeroed\":%" PRIu64 ",\"ranges\":%zu,\"seconds\":%.3f,\"verified\":%s,\"read_back\":%s"
+		   ",\"bmap\":%s,\"gpt_moved\":%s,\"deployment\":",
 		   r->image_size, r->disk_size, r->bytes_written, r->bytes_zeroed, r->ranges, r->seconds,
-		   r->verified ? "true" : "false", r->via_bmap ? "true" : "false", r->gpt_moved ? "true" : "false");
+		   r->verified ? "true" : "false", r->read_back ? "true" : "false", r->via_bmap ? "true" : "false",
+		   r->gpt_moved ? "true" : "false");
 	json_str(&b, r->deployment);
 	buf_printf(&b, ",\"version\":%" PRIu64 ",\"seed_host\":", r->version);
 	json_str(&b, r->seed_host);
@@ -181,6 +187,7 @@ int cmd_install(int argc, char **argv)
 		{ "sig", required_argument, NULL, 'x' },
 		{ "wipe", no_argument, NULL, 'w' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "read-back", no_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -201,6 +208,7 @@ int cmd_install(int argc, char **argv)
 		case 'x': o.source.sig = optarg; break;
 		case 'w': o.wipe = true; break;
 		case 'f': o.force = true; break;
+		case 'r': o.read_back = true; break;
 		case 'j': json = true; break;
 		case 'h': install_usage(stdout); return 0;
 		default: install_usage(stderr); return 2;
@@ -253,8 +261,9 @@ int cmd_install(int argc, char **argv)
 		char w[32];
 		size_text(res.bytes_written, w, sizeof w);
 		log_info("installed %s (deployment %s, version %" PRIu64 ") on %s: %s written in %zu ranges, "
-			 "%.1f s, every byte read back and verified%s%s", o.source.image, res.deployment, res.version,
-			 disk, w, res.ranges, res.seconds, res.seed_host ? "; seed for " : "",
+			 "%.1f s, %s%s%s", o.source.image, res.deployment, res.version, disk, w, res.ranges,
+			 res.seconds, res.read_back ? "every byte read back and verified" : "every range's SHA-256 verified",
+			 res.seed_host ? "; seed for " : "",
 			 res.seed_host ? res.seed_host : "");
 		if (json)
 			print_json(o.source.image, disk, &res);

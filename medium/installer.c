@@ -277,6 +277,7 @@ static int install(const struct medium *md, const struct bm_payload *p, const st
 		.source = { .payload = p, .pub = pub, .deployment = seed->deployment },
 		.seed = text->text, .seed_len = text->len,
 		.wipe = st->wipe,
+		.read_back = true,   /* unknown hardware, unattended: every chunk read back (docs/install.md) */
 		.watch = { on_progress, &ui, NULL },
 	};
 	struct bm_install_result res;

@@ -3,7 +3,8 @@
 # here and detached on exit; never a disk of this machine. Oracles: bmaptool,
 # minisign, sgdisk -v, sfdisk, blkid, e2fsck -fn, debugfs, cmp. Faults are
 # real: a loop device or file on a full tmpfs (EIO/ENOSPC), SIGINT and
-# SIGKILL mid-write (slowed by a test-only LD_PRELOAD shim). The boot-disk
+# SIGKILL mid-write (slowed by a test-only LD_PRELOAD shim), a disk whose
+# reads past the page cache differ from what was written (the same shim). The boot-disk
 # refusal runs against a fake /proc/self/mountinfo in a mount namespace.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/crypto_lib.sh"
@@ -77,6 +78,9 @@ usage2 "no --disk" 'missing --disk' "$IMG" --state "$S"
 usage2 "no key" 'missing the operator key' "$IMG" --disk "$T/d"
 usage2 "--pubkey with --state" 'name the key twice' "$IMG" --disk "$T/d" --state "$S" --pubkey "$S/operator.pub"
 usage2 "unknown option" 'Usage: kiln install' "$IMG" --disk "$T/d" --state "$S" --target usb
+usage2 "--read-back takes no value" "option '--read-back' doesn't allow an argument" \
+	"$IMG" --disk "$T/d" --state "$S" --read-back=yes
+check_output "--help names --read-back" '--read-back +read every chunk back' "$KILN" install --help
 
 # --- kiln sign --bmap ---
 check_output "sign --help names --bmap" '--bmap' "$KILN" sign --help
@@ -94,6 +98,7 @@ check_output "--json: one object with the summary" '^ok$' $PY -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["target"].endswith("new.raw") and d["verified"] is True and d["bmap"] is True, d
+assert d["read_back"] is False, d
 assert d["bytes_written"] > 24 << 20 and d["ranges"] > 3 and d["version"] == 3, d
 assert d["deployment"] == "acme" and d["seed_host"] == "db1" and d["gpt_moved"] is False, d
 assert d["image_size"] == 128 << 20 and d["seconds"] >= 0
@@ -273,5 +278,26 @@ for sig in INT KILL; do
 	check "SIG$sig: the rerun completes without --wipe" kiln install "$IMG" --disk "$LI" --state "$S"
 	installed "after SIG$sig" "$IMG" "$LI"
 done
+
+# --- reading back: not by default, every chunk with --read-back ---
+# The shim flips the first byte of every read from an O_DIRECT descriptor,
+# which only the read back past the page cache makes: the default install
+# does not read back, so it succeeds; --read-back finds the difference.
+flipped() { # kiln ARGS..., its reads past the page cache damaged
+	LD_PRELOAD=$SHIM KILN_TEST_FLIP_DIRECT_READS=1 ASAN_OPTIONS=${ASAN_OPTIONS}:verify_asan_link_order=0 "$KILN" "$@"
+}
+truncate -s 200M "$T/rb.img"
+new_loop LRB "$T/rb.img"
+check_output "by default nothing is read back (a damaging read back goes unused)" '"read_back":false' \
+	flipped install "$IMG" --disk "$LRB" --state "$S" --json
+installed "no read back" "$IMG" "$LRB"
+check_fails "--read-back: a chunk that reads back differently is refused" \
+	'what was read back at byte [0-9]+ differs from what was written: the disk is failing' \
+	flipped install "$IMG" --disk "$LRB" --state "$S" --wipe --read-back
+not_bootable "--read-back refusal: no partition table" "$LRB"
+check_output "--read-back on a sound disk: the rerun completes, read back" '"read_back":true' \
+	kiln install "$IMG" --disk "$LRB" --state "$S" --read-back --json
+check_output "... and says so" 'every byte read back and verified' cat "$T/k.err"
+installed "read back" "$IMG" "$LRB"
 
 check_no_secret_leaks "$S" "$T"/*.json "$T/json"

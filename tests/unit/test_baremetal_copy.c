@@ -1,8 +1,9 @@
-/* baremetal/copy.c with file targets: ranges written and read back, holes
+/* baremetal/copy.c with file targets: ranges written (and, with read_back,
+ * read back), holes
  * zeroed, the first and last MiB held back; and its faults, each a real
  * kernel error: a range whose SHA-256 is wrong, a write past RLIMIT_FSIZE
  * (EFBIG), a read back that differs (an O_APPEND descriptor writes
- * elsewhere), an image shorter than its map, an interruption. */
+ * elsewhere; without read_back nothing notices), an image shorter than its map, an interruption. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,12 +117,14 @@ static void check_target(const struct bm_copy *c, bool garbage_edges)
 static void test_copy_direct_and_buffered(void **state)
 {
 	(void)state;
-	for (int direct = 0; direct < 2; direct++) {
+	for (int mode = 0; mode < 4; mode++) {
+		bool direct = mode & 1, read_back = mode & 2;
 		int fd = garbage_target(SIZE + 4 * MiB);
 		int dfd = direct ? open(tgt, O_RDWR | O_DIRECT) : -1;
 		if (direct)
 			assert_true(dfd >= 0);
 		struct bm_copy c = copy_to(fd, dfd, false);
+		c.read_back = read_back;
 		assert_int_equal(bm_copy_run(&c), 0);
 		check_target(&c, true);
 		/* data between the held-back MiBs: 4 KiB after the boundary + 10 MiB */
@@ -197,16 +200,36 @@ static void test_write_error(void **state)
 	close(fd);
 }
 
+/* O_APPEND: every pwrite lands at the end of the file, not where asked. */
+static int appending_target(void)
+{
+	close(garbage_target(SIZE));
+	return open(tgt, O_RDWR | O_APPEND);
+}
+
 static void test_read_back_differs(void **state)
 {
 	(void)state;
-	int fd0 = garbage_target(SIZE);
-	close(fd0);
-	/* O_APPEND: every pwrite lands at the end of the file, not where asked */
-	int fd = open(tgt, O_RDWR | O_APPEND);
+	int fd = appending_target();
 	struct bm_copy c = copy_to(fd, -1, false);
+	c.read_back = true;
 	assert_int_equal(bm_copy_run(&c), -EIO);
 	assert_non_null(strstr(c.fail_step, "comparing"));
+	free_copy(&c);
+	close(fd);
+}
+
+/* Without read_back nothing reads the target: the same misplaced writes
+ * go unnoticed (the range's SHA-256 is of what was read, and matches). */
+static void test_no_read_back_does_not_read(void **state)
+{
+	(void)state;
+	int fd = appending_target();
+	struct bm_copy c = copy_to(fd, -1, false);
+	assert_false(c.read_back);
+	assert_int_equal(bm_copy_run(&c), 0);
+	assert_null(c.fail_step);
+	assert_int_equal(c.written, 8192 + 10 * MiB);
 	free_copy(&c);
 	close(fd);
 }
@@ -239,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_write_error),
 		cmocka_unit_test(test_read_back_differs),
+		cmocka_unit_test(test_no_read_back_does_not_read),
 		cmocka_unit_test(test_image_shorter_than_map),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

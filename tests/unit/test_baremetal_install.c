@@ -122,6 +122,7 @@ static void test_install_new_file(void **state)
 	struct bm_install_result res;
 	assert_int_equal(bm_install(&o, &res), 0);
 	assert_true(res.verified);
+	assert_false(res.read_back);   /* the default: SHA-256 of every range, no read back */
 	assert_true(res.via_bmap);
 	assert_false(res.gpt_moved);
 	assert_int_equal(res.image_size, IMG);
@@ -204,8 +205,10 @@ static void test_larger_disk_moves_gpt(void **state)
 	(void)state;
 	make_sparse(tgt, 200 * MiB + 3 * 512);
 	struct bm_install_opts o = opts();
+	o.read_back = true;   /* a larger disk, every chunk read back */
 	struct bm_install_result res;
 	assert_int_equal(bm_install(&o, &res), 0);
+	assert_true(res.read_back);
 	assert_true(res.gpt_moved);
 	assert_int_equal(res.disk_size, 200 * MiB + 3 * 512);
 	bm_install_result_free(&res);
