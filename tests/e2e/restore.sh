@@ -36,13 +36,15 @@ check "... and says so in its status" grep -Eq 'backup-binlogs +failed ' "$T/db1
 check "... whose exit status is 1 while the last run failed (exit $rc)" test "$rc" = 1
 check "the database keeps serving: the app reads a record from it" app_curl -f -o /dev/null "https://app1.acme.internal/records/${id:-0}"
 check "minio1's object store started again" adm "$MINIO" 'systemctl start minio.service'
+for _ in $(seq 30); do adm "${IP[app1]}" "timeout 5 bash -c '</dev/tcp/$MINIO/9000'" 2>/dev/null && break; sleep 1; done
 
 upload() { # name -> the new record's id
 	head -c 20000 /dev/urandom > "$T/$1"
 	app_curl -F "name=$1" -F "file=@$T/$1" https://app1.acme.internal/records 2>/dev/null |
 		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null
 }
-row_a=$(upload dr-a)
+# (the app's first upload may meet the object store still starting: a client tries again)
+for _ in 1 2 3 4 5; do row_a=$(upload dr-a); [ -n "$row_a" ] && break; sleep 3; done
 check "a row written through the app before the shipment (record ${row_a:-?})" test -n "$row_a"
 t_ship=$(date +%s.%N)
 check "db1 ships its binary logs (kiln-backup-binlogs.service)" adm "$DB" 'systemctl start kiln-backup-binlogs.service'
