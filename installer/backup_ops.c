@@ -279,6 +279,8 @@ static int restore_extract(int fd, const char *name, const struct role_keypair *
 		log_error("mbstream is not installed (package mariadb-backup): --extract runs mbstream -x");
 	else if (r == -EPIPE && at == BACKUP_AT_PROGRAM)
 		log_error("mbstream -x stopped reading %s before its end; nothing was extracted to %s", name, out);
+	else if (r < 0 && at == BACKUP_AT_PROGRAM && !st)
+		log_error_errno(r, "cannot run mbstream; nothing was extracted to %s", out);
 	else if (r < 0 && at == BACKUP_AT_PROGRAM)
 		log_error("mbstream -x failed (exit %d): %.*s; nothing was extracted to %s", st, (int)(n - s > 300 ? 300 : n - s),
 			  err.data + s, out);

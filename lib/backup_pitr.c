@@ -446,7 +446,7 @@ static int extract_full(struct pitr_run *x, const char *name)
 	if (r == -EPIPE && at == BACKUP_AT_PROGRAM)
 		snprintf(x->why, sizeof x->why, "mbstream -x stopped reading %s before its end", name);
 	else if (r < 0 && at == BACKUP_AT_PROGRAM)
-		tool_failed(x, "mbstream -x (extracting the full backup)", mb[0], r == -ENOENT ? r : st, &err);
+		tool_failed(x, "mbstream -x (extracting the full backup)", mb[0], st > 0 ? st : r, &err);
 	else if (r < 0)
 		refused(x, name, x->datadir, r, at);
 	buf_free(&err);
