@@ -74,8 +74,7 @@ int spawn(const struct spawn_opts *o)
 		 * stderr while we wait to write its stdin would hang both */
 		fcntl(pi[0], F_SETFL, 0);
 		posix_spawn_file_actions_adddup2(&fa, pi[0], STDIN_FILENO);
-	}
-	else
+	} else
 		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, o->in_path ? o->in_path : "/dev/null", O_RDONLY, 0);
 	char **env = o->env_set ? build_env(o->env_set) : environ;
 	pid_t pid;
