@@ -19,12 +19,14 @@
 # what kiln does to the stream differs. (curl --aws-sigv4 -T - would send a
 # chunked body, which S3 refuses without a length.)
 # Restore, alternating:
-#   kiln    GET the object to a file, kiln backup restore NAME (decrypts and
-#           authenticates the whole object into a 0600 file before anything
-#           uses it, as every kiln restore does), mbstream -x from that file
-#   stream  GET the object to a file, kiln backup restore NAME --out - (a first
-#           pass authenticates the whole object writing nothing, the second
-#           decrypts it again onto stdout) | mbstream -x
+#   kiln    GET the object to a file, kiln backup restore NAME --extract (the
+#           object decrypted straight into mbstream -x, in one pass, into a
+#           private staging directory that becomes the result only once the
+#           whole object authenticated and mbstream exited 0: what every kiln
+#           restore of a full backup does since issue 13's change)
+#   staged  GET the object to a file, kiln backup restore NAME (decrypts and
+#           authenticates the whole object into a 0600 file, fsynced), then
+#           mbstream -x from that file: what every kiln restore did before
 #   plain   GET | zstd -d | mbstream -x
 # Each pair runs in both orders (kiln first in even rounds), each run after a
 # sync, so neither side pays for the other's writeback.
@@ -115,7 +117,7 @@ for (( round = 0; round <= ROUNDS; round++ )); do
 	for c in "${CONFS[@]}"; do
 		conf "$c"
 		rm -rf "$T/rk" "$T/rs" "$T/x"
-		mkdir -p "$T/rk/db1/full" "$T/x/k" "$T/x/p"
+		mkdir -p "$T/rk/db1/full" "$T/x/s" "$T/x/p"
 		sleep 1   # a new second: a new object name
 		# each pair in both orders (kiln first in even rounds), every step after a sync:
 		# no run pays for the writeback of the one before
@@ -131,20 +133,20 @@ for (( round = 0; round <= ROUNDS; round++ )); do
 		read -r kbytes kobj < <(newest db1/full/)
 		read -r pbytes _ < <(newest plain/r$round)
 		name=${kobj#s3://bench-backups/}
-		for side in $( (( round % 2 )) && echo "plain stream kiln" || echo "kiln stream plain"); do
+		for side in $( (( round % 2 )) && echo "plain staged kiln" || echo "kiln staged plain"); do
 			sync
-			if [ "$side" = stream ]; then
-				# kiln backup restore --out -: the object authenticated whole in a first
-				# pass that writes nothing, then decrypted again straight into mbstream
-				timed "restore-kiln-stream-$c" bash -c "$(declare -f get); T='$T' S3_ENDPOINT='$S3_ENDPOINT'
-					set -o pipefail; rm -rf '$T/rs'; mkdir -p '$T/rs/db1/full' '$T/x/s' && get '$name' >'$T/rs/$name' &&
-					'$KILN' backup restore '$name' --from '$T/rs' --out - --state '$S' | mbstream -x -C '$T/x/s'"
-			elif [ "$side" = kiln ]; then
-				# the three steps of kiln's restore also timed apart ($T/steps)
+			if [ "$side" = kiln ]; then
+				# kiln backup restore --extract: decrypted, authenticated and extracted
+				# at once; $T/x/k appears only once all of the object authenticated
 				timed "restore-kiln-$c" bash -c "$(declare -f get); T='$T' S3_ENDPOINT='$S3_ENDPOINT'
-					t0=\$(date +%s.%N); get '$name' >'$T/rk/$name' || exit 1
+					rm -rf '$T/rs' '$T/x/k'; mkdir -p '$T/rs/db1/full' && get '$name' >'$T/rs/$name' &&
+					'$KILN' backup restore '$name' --from '$T/rs' --out '$T/x/k' --extract --state '$S'"
+			elif [ "$side" = staged ]; then
+				# the three steps of the staged restore also timed apart ($T/steps)
+				timed "restore-kiln-staged-$c" bash -c "$(declare -f get); T='$T' S3_ENDPOINT='$S3_ENDPOINT'
+					rm -rf '$T/rk/plain.xb'; t0=\$(date +%s.%N); get '$name' >'$T/rk/$name' || exit 1
 					t1=\$(date +%s.%N); '$KILN' backup restore '$name' --from '$T/rk' --out '$T/rk/plain.xb' --state '$S' || exit 1
-					t2=\$(date +%s.%N); mbstream -x -C '$T/x/k' <'$T/rk/plain.xb' || exit 1
+					t2=\$(date +%s.%N); mbstream -x -C '$T/x/s' <'$T/rk/plain.xb' || exit 1
 					t3=\$(date +%s.%N); echo \"$c \$t0 \$t1 \$t2 \$t3\" >>'$T/steps'"
 			else
 				timed "restore-plain" bash -c "$(declare -f get); T='$T' S3_ENDPOINT='$S3_ENDPOINT'
@@ -181,12 +183,12 @@ for c in "${CONFS[@]}"; do
 done
 echo
 for c in "${CONFS[@]}"; do
-	kw=$(col "restore-kiln-stream-$c" 2); pw=$(col "restore-plain" 2); kc=$(col "restore-kiln-stream-$c" 3); pc=$(col "restore-plain" 3)
+	kw=$(col "restore-kiln-staged-$c" 2); pw=$(col "restore-plain" 2); kc=$(col "restore-kiln-staged-$c" 3); pc=$(col "restore-plain" 3)
 	awk -v c="$c" -v kw="$kw" -v pw="$pw" -v kc="$kc" -v pc="$pc" \
-		'BEGIN {printf "%-10s %-8s %10.2f %10.2f %10.2f %10.2f %9.2f %9.2f   (kiln backup restore --out - | mbstream -x)\n", c, "restore", kw, pw, kc, pc, kw/pw, kc/pc}'
+		'BEGIN {printf "%-10s %-8s %10.2f %10.2f %10.2f %10.2f %9.2f %9.2f   (staged: into a file, then mbstream -x; before issue 13)\n", c, "restore", kw, pw, kc, pc, kw/pw, kc/pc}'
 done
 echo
-echo "kiln's restore in steps (median s): download, decrypt + authenticate (+ decompress) into a file, mbstream -x"
+echo "the staged restore in steps (median s): download, decrypt + authenticate (+ decompress) into a file, mbstream -x"
 for c in "${CONFS[@]}"; do
 	printf '%-10s %8.2f %8.2f %8.2f\n' "$c" \
 		"$(awk -v c="$c" '$1 == c {print $3 - $2}' "$T/steps" | median)" \

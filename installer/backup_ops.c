@@ -250,7 +250,53 @@ static int restore_to_stdout(int fd, const char *name, const struct role_keypair
 	return 0;
 }
 
-int backup_restore(const char *dir, const struct role_keypair *key, const char *name, const char *out)
+/* --extract: the object decrypted straight into mbstream -x, in one pass,
+ * extracting into a private staging directory beside out that becomes out
+ * only once the whole object authenticated and mbstream exited 0
+ * (backup_extract_fd); on any failure it is removed */
+static int restore_extract(int fd, const char *name, const struct role_keypair *key, const char *out)
+{
+	static const char *const mb[] = { "mbstream", "-x", "-C", NULL };
+	struct backup_meta m;
+	uint64_t bytes;
+	enum backup_side at;
+	int st;
+	struct buf err;
+	buf_init(&err);
+	int r = backup_extract_fd(fd, name, key, mb, out, &m, &bytes, &at, &st, &err);
+	size_t n = err.len, s;
+	while (n && (err.data[n - 1] == '\n' || err.data[n - 1] == '\r'))
+		n--;
+	for (s = n; s && err.data[s - 1] != '\n'; s--)
+		;
+	if (r < 0 && at == BACKUP_AT_OBJECT) {
+		log_refused(name, r, &m, key);
+		log_error("nothing of %s was extracted to %s", name, out);
+		r = -EBADMSG;
+	} else if (r == -EEXIST && at == BACKUP_AT_OUTPUT)
+		log_error_errno(r, "%s exists and is not an empty directory; refusing to extract into it (choose another --out)", out);
+	else if (r == -ENOENT && at == BACKUP_AT_PROGRAM)
+		log_error("mbstream is not installed (package mariadb-backup): --extract runs mbstream -x");
+	else if (r == -EPIPE && at == BACKUP_AT_PROGRAM)
+		log_error("mbstream -x stopped reading %s before its end; nothing was extracted to %s", name, out);
+	else if (r < 0 && at == BACKUP_AT_PROGRAM && !st)
+		log_error_errno(r, "cannot run mbstream; nothing was extracted to %s", out);
+	else if (r < 0 && at == BACKUP_AT_PROGRAM)
+		log_error("mbstream -x failed (exit %d): %.*s; nothing was extracted to %s", st, (int)(n - s > 300 ? 300 : n - s),
+			  err.data + s, out);
+	else if (r < 0)
+		log_error_errno(r, "cannot extract to %s", out);
+	else {
+		char t[32];
+		when(m.created, t);
+		printf("%s\n", out);
+		log_info("extracted %s (%s, %s, %" PRIu64 " bytes) into %s", name, m.kind, t, bytes, out);
+	}
+	buf_free(&err);
+	return r;
+}
+
+int backup_restore(const char *dir, const struct role_keypair *key, const char *name, const char *out, bool extract)
 {
 	_cleanup_close_ int fd = -1;
 	int r = backup_dir_open(dir, name, &fd);
@@ -260,6 +306,8 @@ int backup_restore(const char *dir, const struct role_keypair *key, const char *
 		return log_error_errno(r, "no backup object %s in %s (see 'kiln backup list --from %s')", name, dir, dir);
 	if (r < 0)
 		return log_error_errno(r, "cannot open %s in %s", name, dir);
+	if (extract)
+		return restore_extract(fd, name, key, out);
 	if (!strcmp(out, "-"))
 		return restore_to_stdout(fd, name, key);
 	_cleanup_free_ char *target = backup_restore_target(out, name);

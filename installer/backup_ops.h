@@ -15,8 +15,11 @@ int backup_list(const char *dir, bool json);
 /* Authenticates every object (or the n named ones) in memory, writing no
  * plaintext anywhere; -EBADMSG if any was refused or none was found. */
 int backup_verify(const char *dir, const struct role_keypair *key, char *const *names, size_t n);
-/* Decrypts one object to out (backup_restore_target): whole or not at all. */
-int backup_restore(const char *dir, const struct role_keypair *key, const char *name, const char *out);
+/* Decrypts one object to out (backup_restore_target): whole or not at all.
+ * With extract: into mbstream -x as it is decrypted, out the directory it
+ * extracts into (new, or empty), made only if the whole object authenticated
+ * and mbstream exited 0 (lib/backup_local.h's backup_extract_fd). */
+int backup_restore(const char *dir, const struct role_keypair *key, const char *name, const char *out, bool extract);
 /* Point-in-time restore of host to target (lib/backup_pitr.h: PITR_LATEST
  * or unix seconds) into out/data: out must not exist; it is made 0700. The
  * binary logs are replayed into a temporary mariadbd on the restored

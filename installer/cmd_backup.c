@@ -46,7 +46,7 @@ static const char *const usages[] = {
 	"written anywhere. Prints 'ok NAME ...' per good object; names each refused one\n"
 	"on stderr; exit status 1 if any was refused or none was found.\n\n"
 	"  --from DIR         a local directory of backup objects\n" KEY_OPTS,
-	"Usage: kiln backup restore NAME --from DIR --out PATH (--state DIR | --profile PROFILE | --key FILE)\n"
+	"Usage: kiln backup restore NAME --from DIR --out PATH [--extract] (--state DIR | --profile PROFILE | --key FILE)\n"
 	"       kiln backup restore --host HOST [--to TIME] --from DIR --out DIR (--state DIR | --profile PROFILE | --key FILE)\n\n"
 	"With --host: restore MySQL host HOST's database to TIME ('latest', the default,\n"
 	"or YYYY-MM-DDTHH:MM:SSZ in UTC) into DIR/data, a MariaDB data directory: the\n"
@@ -61,10 +61,15 @@ static const char *const usages[] = {
 	"temporary file beside it is renamed into place at the end, removed on any\n"
 	"failure); an existing file is never overwritten. --out - streams it to stdout\n"
 	"(not a terminal) after a first pass that authenticates the whole object and\n"
-	"writes nothing: no plaintext copy on disk ('... --out - | mbstream -x -C DIR').\n\n"
+	"writes nothing: no plaintext copy on disk ('... --out - | mbstream -x -C DIR').\n"
+	"--extract (a full backup) decrypts it straight into mbstream -x, in one pass,\n"
+	"into a private directory beside PATH that becomes PATH (new, or empty) only\n"
+	"once the whole object authenticated and mbstream exited 0; on any failure it\n"
+	"is removed and nothing is left.\n\n"
 	"  --from DIR         a local directory of backup objects\n"
 	"  --out PATH         the file to write, or a directory to write it in, or - for\n"
-	"                     stdout (--host: the directory to create)\n"
+	"                     stdout (--host, --extract: the directory to create)\n"
+	"  --extract          extract the object (an xbstream) with mbstream -x into PATH\n"
 	"  --host HOST        point-in-time restore of HOST (the objects below HOST/)\n"
 	"  --to TIME          latest (default), or YYYY-MM-DDTHH:MM:SSZ / 'YYYY-MM-DD HH:MM:SS' (UTC)\n" KEY_OPTS,
 	"Usage: kiln backup prune PROFILE [--state DIR] [--endpoint URL] [--dry-run]\n\n"
@@ -91,7 +96,7 @@ static void backup_usage(FILE *f)
 	fprintf(f, "Usage: kiln backup keys init [PROFILE] [--state DIR]\n"
 		   "       kiln backup list --from DIR [--json]\n"
 		   "       kiln backup verify --from DIR (--state DIR | --profile PROFILE | --key FILE) [NAME...]\n"
-		   "       kiln backup restore NAME --from DIR --out PATH (--state DIR | --profile PROFILE | --key FILE)\n"
+		   "       kiln backup restore NAME --from DIR --out PATH [--extract] (--state DIR | --profile PROFILE | --key FILE)\n"
 		   "       kiln backup restore --host HOST [--to TIME] --from DIR --out DIR (--state DIR | --profile PROFILE | --key FILE)\n"
 		   "       kiln backup prune PROFILE [--state DIR] [--endpoint URL] [--dry-run]\n\n"
 		   "The operator's side of encrypted backups (docs/backup.md): the backup key pair,\n"
@@ -108,7 +113,7 @@ static int usage_error(int which)
 
 struct backup_opts {
 	const char *state, *profile, *key, *from, *out, *host, *to, *endpoint;
-	bool json, dry_run;
+	bool json, dry_run, extract;
 };
 
 /* Parses argv (argv[0] the subcommand); -1 with usage printed on error, 1
@@ -126,11 +131,12 @@ static int parse(int which, int argc, char **argv, struct backup_opts *o)
 		{ "to", required_argument, NULL, 't' },
 		{ "endpoint", required_argument, NULL, 'e' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "extract", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	/* which options each subcommand takes */
-	static const char *const allowed[] = { "s", "f j", "s p k f", "s p k f o H t", "s e n" };
+	static const char *const allowed[] = { "s", "f j", "s p k f", "s p k f o H t x", "s e n" };
 	int c;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -151,6 +157,8 @@ static int parse(int which, int argc, char **argv, struct backup_opts *o)
 			*slot = optarg;
 		else if (c == 'n')
 			o->dry_run = true;
+		else if (c == 'x')
+			o->extract = true;
 		else
 			o->json = true;
 	}
@@ -230,6 +238,10 @@ static int run_restore(int argc, char **argv)
 		log_error("--out - is for one object (NAME); --host restores into a directory");
 		return usage_error(U_RESTORE);
 	}
+	if (o.extract && (o.host || !strcmp(o.out, "-"))) {
+		log_error("--extract is for one object (NAME) into a directory (--out DIR): not with %s", o.host ? "--host" : "--out -");
+		return usage_error(U_RESTORE);
+	}
 	int64_t target = PITR_LATEST;
 	if (o.to && backup_target_parse(o.to, &target) < 0) {
 		log_error("--to '%s' is no time: latest, YYYY-MM-DDTHH:MM:SSZ or 'YYYY-MM-DD HH:MM:SS' (UTC)", o.to);
@@ -246,7 +258,8 @@ static int run_restore(int argc, char **argv)
 	struct role_keypair *key = NULL;
 	if (load_key(&o, &key) < 0)
 		return 1;
-	r = o.host ? backup_restore_pitr(o.from, key, o.host, target, o.out) : backup_restore(o.from, key, argv[optind], o.out);
+	r = o.host ? backup_restore_pitr(o.from, key, o.host, target, o.out)
+		   : backup_restore(o.from, key, argv[optind], o.out, o.extract);
 	role_keypair_free(key);
 	return r < 0 ? 1 : 0;
 }

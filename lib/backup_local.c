@@ -2,6 +2,7 @@
 #include "lib/backup_local.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
+#include "lib/spawn.h"
 #include "lib/xalloc.h"
 #include <dirent.h>
 #include <fcntl.h>
@@ -265,4 +266,115 @@ int backup_restore_fd(int fd, const char *name, const struct role_keypair *key, 
 	if (r < 0)
 		unlink(tmp);
 	return r;
+}
+
+/* ---------------------------------------------------------------- extract */
+
+#define FEED_BYTES (1u << 16)
+
+struct feed {
+	struct backup_reader *r;
+	uint8_t *buf;             /* sodium_malloc'd: plaintext */
+	uint64_t total;
+	int err;                  /* the object's refusal */
+	bool end;                 /* read to its end (or refused) */
+};
+
+/* spawn's in_fill: the next plaintext, authenticated chunk by chunk; at the
+ * end the whole object (backup_reader_finish) before the program sees EOF */
+static ssize_t feed_fill(void *ud, const void **data)
+{
+	struct feed *f = ud;
+	ssize_t k = backup_reader_read(f->r, f->buf, FEED_BYTES);
+	if (k > 0) {
+		f->total += (uint64_t)k;
+		*data = f->buf;
+		return k;
+	}
+	f->end = true;
+	f->err = k < 0 ? (int)k : backup_reader_finish(f->r);
+	return f->err;
+}
+
+static void free_sodium(uint8_t **p)
+{
+	if (*p)
+		sodium_free(*p);
+}
+
+static bool dir_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return false;
+	struct dirent *e;
+	bool empty = true;
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
+/* The object through argv (staging appended) into staging; see backup_extract_fd. */
+static int extract(int fd, const char *name, const struct role_keypair *key, const char *const *argv,
+		   const char *staging, struct backup_meta *meta, uint64_t *plain_bytes, enum backup_side *at,
+		   int *status, struct buf *err)
+{
+	_cleanup_(backup_reader_freep) struct backup_reader *r = NULL;
+	int e = backup_reader_open(&r, key, name, backup_fd_source, &fd, meta);
+	*at = BACKUP_AT_OBJECT;
+	if (e < 0)
+		return e;
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	_cleanup_free_ const char **av = xcalloc(n + 2, sizeof *av);
+	memcpy(av, argv, n * sizeof *av);
+	av[n] = staging;
+	_cleanup_(free_sodium) uint8_t *buf = sodium_malloc(FEED_BYTES);
+	if (!buf)
+		abort();
+	struct feed f = { .r = r, .buf = buf };
+	struct spawn_opts so = { .argv = av, .err = err, .err_tail = true, .in_fill = feed_fill, .ud = &f };
+	int s = spawn(&so);
+	if (s >= 0 && !f.end)
+		f.err = backup_reader_finish(r);   /* the program stopped early: is the object whole? */
+	*at = f.err < 0 ? BACKUP_AT_OBJECT : BACKUP_AT_PROGRAM;
+	*status = s > 0 ? s : 0;
+	e = f.err < 0 ? f.err : s < 0 ? s : s > 0 ? -EIO : !f.end ? -EPIPE : 0;
+	*plain_bytes = f.total;
+	return e;
+}
+
+int backup_extract_fd(int fd, const char *name, const struct role_keypair *key, const char *const *argv,
+		      const char *dest, struct backup_meta *meta, uint64_t *plain_bytes, enum backup_side *at,
+		      int *status, struct buf *err)
+{
+	struct stat st;
+	*at = BACKUP_AT_OUTPUT;
+	*status = 0;
+	_cleanup_free_ char *d = xstrdup(dest);
+	for (size_t n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
+		d[n - 1] = '\0';   /* "out/": the staging directory goes beside out, not in it */
+	dest = d;
+	if (lstat(dest, &st) == 0) {
+		if (!S_ISDIR(st.st_mode) || !dir_empty(dest))
+			return -EEXIST;
+	} else if (errno != ENOENT)
+		return -errno;
+	const char *slash = strrchr(dest, '/');
+	_cleanup_free_ char *dir = slash ? xstrndup(dest, (size_t)(slash - dest + 1)) : xstrdup("");
+	_cleanup_free_ char *staging = xasprintf("%s.%s.extract-XXXXXX", dir, slash ? slash + 1 : dest);
+	if (!mkdtemp(staging))   /* 0700 */
+		return -errno;
+	int e = extract(fd, name, key, argv, staging, meta, plain_bytes, at, status, err);
+	if (e == 0) {
+		*at = BACKUP_AT_OUTPUT;
+		if (rename(staging, dest) < 0)
+			e = -errno;
+		else
+			return fsync_parent(dest);   /* < 0: in place, just not yet durable */
+	}
+	rm_rf(staging);
+	return e;
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lib/backup_object.h"
+#include "lib/buf.h"
 
 #define BACKUP_SUFFIX ".kbk"
 #define BACKUP_DIR_MAX_DEPTH 16
@@ -46,7 +47,27 @@ char *backup_restore_target(const char *out, const char *name);
  * existing file: -EEXIST, checked before anything is read too) only once
  * the whole object authenticated, and removed on any failure. *at says
  * which side failed. */
-enum backup_side { BACKUP_AT_OBJECT, BACKUP_AT_OUTPUT };
+enum backup_side { BACKUP_AT_OBJECT, BACKUP_AT_OUTPUT, BACKUP_AT_PROGRAM };
 int backup_restore_fd(int fd, const char *name, const struct role_keypair *key, const char *target,
 		      struct backup_meta *meta, uint64_t *plain_bytes, enum backup_side *at);
+
+/* Decrypts object name straight into an extracting program (mbstream -x),
+ * with no plaintext file and no second pass: argv (NULL-terminated; a new
+ * private (0700) staging directory beside dest, "<dir>/.<base>.extract-XXXXXX",
+ * is appended as its last argument) reads the plaintext on stdin as it is
+ * opened, each chunk authenticated, while the rest is still being read. The
+ * staging directory becomes dest (renamed; dest must not exist, or be an
+ * empty directory: -EEXIST, checked before anything is read) only if the
+ * whole object authenticated to its final chunk AND the program read all of
+ * it and exited 0; on any failure it is removed with everything in it, so
+ * nothing of an object that does not authenticate is left. *at says which
+ * side failed: BACKUP_AT_OBJECT (a refusal, BACKUP_E_*; it wins over the
+ * program's failure, which a cut stream causes), BACKUP_AT_PROGRAM (*status
+ * its exit status, 0..255 or 128+signal, -EIO; -EPIPE when it exited 0
+ * without reading to the end; -ENOENT when it is not installed), or
+ * BACKUP_AT_OUTPUT. err (may be NULL) gets the program's stderr (its last
+ * 64 KiB). The caller ignores SIGPIPE. */
+int backup_extract_fd(int fd, const char *name, const struct role_keypair *key, const char *const *argv,
+		      const char *dest, struct backup_meta *meta, uint64_t *plain_bytes, enum backup_side *at,
+		      int *status, struct buf *err);
 #endif

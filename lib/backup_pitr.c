@@ -364,6 +364,20 @@ static void last_line(const struct buf *err, char *out, size_t len)
 			*c = (unsigned char)*c < 0x20 ? ' ' : '?';   /* one line of printable ASCII: it goes to status */
 }
 
+/* A tool's status st (spawn's) as a result: on failure *why = "WHAT failed
+ * (exit N): the last line of err" */
+static int tool_failed(struct pitr_run *x, const char *what, const char *argv0, int st, const struct buf *err)
+{
+	if (st == -ENOENT)
+		snprintf(x->why, sizeof x->why, "%s is not installed", argv0);
+	else if (st != 0) {
+		char line[320];
+		last_line(err, line, sizeof line);
+		snprintf(x->why, sizeof x->why, "%s failed (exit %d): %s", what, st, line);
+	}
+	return st == 0 ? 0 : st < 0 ? st : -EIO;
+}
+
 /* Runs a tool; on failure *why = "WHAT failed (exit N): its last line". */
 static int tool(struct pitr_run *x, const char *what, const char *const *argv, const char *in_path,
 		const char *const *env)
@@ -375,18 +389,26 @@ static int tool(struct pitr_run *x, const char *what, const char *const *argv, c
 	struct buf err;
 	buf_init(&err);
 	struct spawn_opts so = { .argv = argv, .err = &err, .err_tail = true, .in_path = in_path, .env_set = env };
-	int st = spawn(&so);
-	int r = 0;
-	if (st == -ENOENT) {
-		snprintf(x->why, sizeof x->why, "%s is not installed", argv[0]);
-		r = -ENOENT;
-	} else if (st != 0) {
-		char line[320];
-		last_line(&err, line, sizeof line);
-		snprintf(x->why, sizeof x->why, "%s failed (exit %d): %s", what, st, line);
-		r = st < 0 ? st : -EIO;
-	}
+	int r = tool_failed(x, what, argv[0], spawn(&so), &err);
 	buf_free(&err);
+	return r;
+}
+
+static int open_object(struct pitr_run *x, const char *name, int *fd)
+{
+	int r = backup_dir_open(x->dir, name, fd);
+	if (r < 0)
+		snprintf(x->why, sizeof x->why, "cannot open %s in %s: %s", name, x->dir, strerror(-r));
+	return r;
+}
+
+/* r of a failed decryption of object name into out, as *why */
+static int refused(struct pitr_run *x, const char *name, const char *out, int r, enum backup_side at)
+{
+	if (at == BACKUP_AT_OUTPUT)
+		snprintf(x->why, sizeof x->why, "cannot write %s: %s", out, strerror(-r));
+	else
+		snprintf(x->why, sizeof x->why, "%s: refused: %s; nothing of this restore was used", name, backup_strerror(r));
 	return r;
 }
 
@@ -394,19 +416,40 @@ static int tool(struct pitr_run *x, const char *what, const char *const *argv, c
 static int decrypt(struct pitr_run *x, const char *name, const char *out)
 {
 	_cleanup_close_ int fd = -1;
-	int r = backup_dir_open(x->dir, name, &fd);
-	if (r < 0) {
-		snprintf(x->why, sizeof x->why, "cannot open %s in %s: %s", name, x->dir, strerror(-r));
+	int r = open_object(x, name, &fd);
+	if (r < 0)
 		return r;
-	}
 	struct backup_meta m;
 	uint64_t bytes;
 	enum backup_side at;
 	r = backup_restore_fd(fd, name, x->key, out, &m, &bytes, &at);
-	if (r < 0 && at == BACKUP_AT_OUTPUT)
-		snprintf(x->why, sizeof x->why, "cannot write %s: %s", out, strerror(-r));
+	return r < 0 ? refused(x, name, out, r, at) : 0;
+}
+
+/* The full backup name decrypted straight into mbstream -x, extracting into
+ * a private directory that becomes x->datadir only once the whole object
+ * authenticated and mbstream exited 0 (backup_extract_fd) */
+static int extract_full(struct pitr_run *x, const char *name)
+{
+	_cleanup_close_ int fd = -1;
+	int r = open_object(x, name, &fd);
+	if (r < 0)
+		return r;
+	static const char *const mb[] = { "mbstream", "-x", "-C", NULL };
+	struct backup_meta m;
+	uint64_t bytes;
+	enum backup_side at;
+	int st;
+	struct buf err;
+	buf_init(&err);
+	r = backup_extract_fd(fd, name, x->key, mb, x->datadir, &m, &bytes, &at, &st, &err);
+	if (r == -EPIPE && at == BACKUP_AT_PROGRAM)
+		snprintf(x->why, sizeof x->why, "mbstream -x stopped reading %s before its end", name);
+	else if (r < 0 && at == BACKUP_AT_PROGRAM)
+		tool_failed(x, "mbstream -x (extracting the full backup)", mb[0], st > 0 ? st : r, &err);
 	else if (r < 0)
-		snprintf(x->why, sizeof x->why, "%s: refused: %s; nothing of this restore was used", name, backup_strerror(r));
+		refused(x, name, x->datadir, r, at);
+	buf_free(&err);
 	return r;
 }
 
@@ -479,27 +522,20 @@ int backup_pitr_prepare(struct pitr_run *x)
 		backup_pitr_plan_free(&p);
 		return r;
 	}
-	_cleanup_free_ char *xb = path_join(x->work, "full.xb"), *bl = path_join(x->work, "binlog");
-	/* 1. the full backup decrypted and authenticated whole before it is used */
-	log_info("restore of %s: full backup %s", x->host, p.full);
-	if ((r = decrypt(x, p.full, xb)) < 0)
-		goto out;
+	_cleanup_free_ char *bl = path_join(x->work, "binlog");
 	if (mkdir(bl, 0700) < 0) {
 		r = -errno;
 		snprintf(x->why, sizeof x->why, "cannot create %s: %s", bl, strerror(errno));
 		goto out;
 	}
-	/* 2. extracted: it says where in the binary logs it stands */
-	if ((r = mkdir_p(x->datadir, 0700)) < 0) {
-		snprintf(x->why, sizeof x->why, "cannot create %s: %s", x->datadir, strerror(-r));
+	/* 1.+2. the full backup extracted as it is decrypted, into a directory
+	 * that is datadir only if all of it authenticated: it says where in the
+	 * binary logs it stands */
+	log_info("restore of %s: full backup %s", x->host, p.full);
+	if ((r = extract_full(x, p.full)) < 0)
 		goto out;
-	}
 	made = true;
 	{
-		const char *mb[] = { "mbstream", "-x", "-C", x->datadir, NULL };
-		if ((r = tool(x, "mbstream -x (extracting the full backup)", mb, xb, NULL)) < 0)
-			goto out;
-		unlink(xb);
 		_cleanup_free_ char *info = backup_binlog_info_path(x->datadir), *text = NULL;
 		size_t len = 0;
 		r = read_file(info, 4096, &text, &len);

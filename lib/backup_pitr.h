@@ -4,8 +4,8 @@
  * replayed from the full backup's binary-log position up to the target.
  *
  * The planning (which objects, in which order) is pure and is what the unit
- * tests check; the doing (decrypt every object first, extract and prepare
- * the full backup, turn the binary logs into SQL with mariadb-binlog
+ * tests check; the doing (extract the full backup as it is decrypted and
+ * prepare it, decrypt the binary logs, turn them into SQL with mariadb-binlog
  * --stop-datetime) spawns MariaDB's tools without a shell. Used by the
  * operator's `kiln backup restore --host` and by a MySQL host restoring at
  * first boot (backup.restore in the profile). Logs progress (log_info); on
@@ -89,13 +89,17 @@ int backup_prune_plan(char *const *names, size_t n, const char *host, int64_t no
 
 /* Doing it. dir: a local directory of objects (a bucket copied down, or what
  * a restoring host downloaded); work: a directory to create, 0700, for the
- * decrypted objects (removed by backup_pitr_cleanup); datadir: where the
- * restored data directory goes (must not exist, or be empty).
- *   1. every object the chain may need is decrypted and authenticated into
- *      work before anything else: a refused one stops the restore with
- *      nothing in datadir
- *   2. the full backup extracted into datadir (mbstream -x) and prepared
- *      (mariadb-backup --prepare)
+ * decrypted binary logs (removed by backup_pitr_cleanup); datadir: where the
+ * restored data directory goes (must not exist, or be empty; its parent
+ * must exist).
+ *   1. the full backup decrypted straight into mbstream -x, extracting into a
+ *      private staging directory beside datadir that becomes datadir only
+ *      once the whole object authenticated and mbstream exited 0
+ *      (backup_extract_fd): a refused one stops the restore with nothing in
+ *      datadir and no staging directory left
+ *   2. the binary logs of the chain from its position each decrypted and
+ *      authenticated whole into work before any is used, the full backup
+ *      prepared (mariadb-backup --prepare)
  *   3. the binary logs from its position turned into work/replay.sql
  *      (mariadb-binlog --start-position --stop-datetime=target+1 s, in UTC)
  * Then the caller starts a server on datadir and feeds it replay.sql

@@ -61,7 +61,7 @@ int spawn(const struct spawn_opts *o)
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, pi[2] = { -1, -1 };
 	int r = 0;
 	if (pipe2(po, O_CLOEXEC) < 0 || (!o->merge_err && pipe2(pe, O_CLOEXEC) < 0) ||
-	    (o->in && pipe2(pi, O_CLOEXEC) < 0)) {
+	    ((o->in || o->in_fill) && pipe2(pi, O_CLOEXEC | O_NONBLOCK) < 0)) {
 		r = -errno;
 		goto fail;
 	}
@@ -69,9 +69,12 @@ int spawn(const struct spawn_opts *o)
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, po[1], STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, o->merge_err ? po[1] : pe[1], STDERR_FILENO);
-	if (o->in)
+	if (pi[0] >= 0) {
+		/* the child's end blocking, ours not: a child blocked writing its
+		 * stderr while we wait to write its stdin would hang both */
+		fcntl(pi[0], F_SETFL, 0);
 		posix_spawn_file_actions_adddup2(&fa, pi[0], STDIN_FILENO);
-	else
+	} else
 		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, o->in_path ? o->in_path : "/dev/null", O_RDONLY, 0);
 	char **env = o->env_set ? build_env(o->env_set) : environ;
 	pid_t pid;
@@ -89,23 +92,40 @@ int spawn(const struct spawn_opts *o)
 
 	/* fds: child's stdout, stderr, stdin (written as it becomes writable). */
 	struct pollfd fds[3] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 }, { pi[1], POLLOUT, 0 } };
-	size_t in_off = 0, max_out = o->max_out ? o->max_out : 1u << 20;
+	size_t in_off = 0, in_len = o->in ? o->in_len : 0, max_out = o->max_out ? o->max_out : 1u << 20;
+	const char *in = o->in;
+	bool in_end = false;   /* in_fill said the end (or stop) */
 	if (o->in && o->in_len == 0)
 		closep(&fds[2].fd);
 	struct buf line;
 	buf_init(&line);
 	char chunk[65536];
-	while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+	while (fds[0].fd >= 0 || fds[1].fd >= 0 || fds[2].fd >= 0) {
 		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
-			ssize_t w = (fds[2].revents & POLLOUT) ? write(fds[2].fd, (const char *)o->in + in_off, o->in_len - in_off) : -1;
-			if (w > 0)
-				in_off += (size_t)w;
-			if (w < 0 || in_off == o->in_len)
+			bool gone = !(fds[2].revents & POLLOUT);   /* the child closed its stdin */
+			if (!gone && o->in_fill && in_off == in_len && !in_end) {
+				const void *d = NULL;
+				ssize_t k = o->in_fill(o->ud, &d);
+				in = d;
+				in_off = 0;
+				in_len = k > 0 ? (size_t)k : 0;
+				in_end = k <= 0;
+				if (k < 0)
+					kill(pid, SIGTERM);
+			}
+			if (!gone && in_off < in_len) {
+				ssize_t w = write(fds[2].fd, in + in_off, in_len - in_off);
+				if (w > 0)
+					in_off += (size_t)w;
+				else if (errno != EAGAIN && errno != EINTR)
+					gone = true;
+			}
+			if (gone || (in_off == in_len && (!o->in_fill || in_end)))
 				closep(&fds[2].fd);
 		}
 		for (int i = 0; i < 2; i++) {

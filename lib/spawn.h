@@ -5,6 +5,7 @@
 #ifndef KILN_SPAWN_H
 #define KILN_SPAWN_H
 #include <stdbool.h>
+#include <sys/types.h>
 #include "lib/buf.h"
 
 typedef void (*spawn_line_fn)(void *ud, const char *line);
@@ -15,6 +16,14 @@ struct spawn_opts {
 	const void *in;               /* NULL: stdin is /dev/null */
 	size_t in_len;
 	const char *in_path;          /* with in NULL: stdin is this file (a stream too large for memory) */
+	/* With in and in_path NULL: stdin from a producer, called whenever the
+	 * pipe can take more and what it gave before is written. It points *data
+	 * at bytes it owns (valid until its next call) and returns how many, 0 at
+	 * the end (stdin is closed), or a negative value to stop (stdin is closed
+	 * and the child gets SIGTERM). Not called again after 0 or a negative
+	 * value, nor once the child closed its stdin (write errors: EPIPE; the
+	 * caller must ignore SIGPIPE, as kiln's programs do). */
+	ssize_t (*in_fill)(void *ud, const void **data);
 	struct buf *out;              /* NULL: stdout discarded (unless on_line) */
 	size_t max_out;               /* capture limit for out; 0 = 1 MiB */
 	struct buf *err;              /* NULL: stderr discarded; captured up to 64 KiB */

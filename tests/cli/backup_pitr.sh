@@ -5,8 +5,9 @@
 # put-only bucket; rows are written before and after a known second; the
 # bucket copied down is restored with `kiln backup restore --host db1 --to`
 # and a server on the result shows exactly the rows committed by then.
-# Latest, a second full backup, a tampered binary log, a hole in the chain
-# and every bad input of the command are checked too.
+# Latest, a second full backup, a tampered binary log, a hole in the chain,
+# a tampered and a cut full backup (also extracted alone: restore NAME
+# --extract) and every bad input of the command are checked too.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/crypto_lib.sh"
 . "$ROOT/tests/fixtures/mariadb/mariadb.sh"
@@ -160,6 +161,46 @@ flip 4000 "$T/badfull/$FULL1"
 check_fails "a flipped byte in the full backup: refused, named" "$FULL1: refused: .*does not authenticate" \
 	kiln backup restore --host db1 --to "$T1" --from "$T/badfull" --profile "$P" --out "$T/r9"
 check "and nothing left" test ! -e "$T/r9"
+
+# --- one full backup extracted as it is decrypted (restore NAME --extract):
+# into a private staging directory that is the result only if all of the
+# object authenticated and mbstream exited 0, else removed whole
+# none of DIR, nor a staging directory beside it
+nothing_left() { test ! -e "$1" && test -z "$(find "$(dirname "$1")" -maxdepth 1 -name '.*.extract-*')"; }
+FULL1GOOD=$(cd "$T/copy" && ls db1/full/*.kbk | sort | head -1)
+check_output "restore NAME --extract: prints the directory" "^$T/xk\$" \
+	kiln backup restore "$FULL1GOOD" --from "$T/copy" --profile "$P" --out "$T/xk" --extract
+check "... private (0700)" test "$(stat -c %a "$T/xk")" = 700
+check "... the same files as --out - | mbstream -x" bash -c "mkdir '$T/xs' && '$KILN' backup restore '$FULL1GOOD' --from '$T/copy' \
+	--profile '$P' --out - 2>/dev/null | mbstream -x -C '$T/xs' && diff -r '$T/xk' '$T/xs'"
+check "... no staging directory left" nothing_left "$T/none"
+check_fails "... again into it (not empty): refused" "$T/xk exists and is not an empty directory" \
+	kiln backup restore "$FULL1GOOD" --from "$T/copy" --profile "$P" --out "$T/xk" --extract
+mkdir "$T/xe"
+check "... into an empty directory" kiln backup restore "$FULL1GOOD" --from "$T/copy" --profile "$P" --out "$T/xe/" --extract
+check "... the same files" diff -r "$T/xk" "$T/xe"
+check_fails "a flipped byte in the full backup: --extract refuses it, named" "$FULL1: refused: .*does not authenticate" \
+	kiln backup restore "$FULL1" --from "$T/badfull" --profile "$P" --out "$T/x9" --extract
+keep
+check "... nothing of it extracted, said so" grep -q "nothing of $FULL1 was extracted to $T/x9" "$T/e"
+check "... no directory, no staging directory left" nothing_left "$T/x9"
+# cut after whole chunks: mbstream got every byte before the cut (each one
+# authenticated) and may exit 0; the final chunk is missing: refused
+cp -r "$T/copy" "$T/cut"
+HL=$(( 136 + 12 + ${#FULL1GOOD} ))
+check "the full backup is larger than one chunk" test "$(stat -c %s "$T/cut/$FULL1GOOD")" -gt $(( HL + 262144 + 17 ))
+truncate -s $(( HL + 262144 + 17 )) "$T/cut/$FULL1GOOD"
+check_fails "a full backup cut at a chunk boundary: --extract refuses it" "$FULL1GOOD: refused: ends before its final chunk" \
+	kiln backup restore "$FULL1GOOD" --from "$T/cut" --profile "$P" --out "$T/x10" --extract
+check "... no directory, no staging directory left" nothing_left "$T/x10"
+check_fails "... the point-in-time restore too, named" "$FULL1GOOD: refused: ends before its final chunk .*; nothing of this restore was used" \
+	kiln backup restore --host db1 --to "$T1" --from "$T/cut" --profile "$P" --out "$T/r10"
+check "... nothing left" test ! -e "$T/r10"
+check_fails "--extract without mbstream: said so, nothing left" 'mbstream is not installed' \
+	env PATH=/nonexistent "$KILN" backup restore "$FULL1GOOD" --from "$T/copy" --profile "$P" --out "$T/x11" --extract
+check "... nothing left" nothing_left "$T/x11"
+check_exit "--extract with --host: usage error (2)" 2 restore --out "$T/x12" --extract
+check_exit "--extract with --out -: usage error (2)" 2 kiln backup restore "$FULL1GOOD" --from "$T/copy" --profile "$P" --out - --extract
 
 # --- bad input
 check_exit "--to that is no time: usage error (2)" 2 restore --to yesterday --out "$T/x1"

@@ -174,7 +174,7 @@ static void test_restore(void **state)
 	char *b = path_join(d, "b"), *out_dir = path_join(d, "out"), *target = path_join(d, "out/a");
 	assert_int_equal(mkdir(out_dir, 0700), 0);
 	begin();
-	int r = backup_restore(b, key_a, "db1/a.kbk", out_dir);
+	int r = backup_restore(b, key_a, "db1/a.kbk", out_dir, false);
 	char *out = end();
 	assert_int_equal(r, 0);
 	char *want = xasprintf("%s\n", target);
@@ -188,14 +188,14 @@ static void test_restore(void **state)
 	assert_string_equal(text, "first");
 	free(text);
 	fx_logged[0] = '\0';
-	assert_int_equal(backup_restore(b, key_a, "db1/a.kbk", out_dir), -EEXIST);
+	assert_int_equal(backup_restore(b, key_a, "db1/a.kbk", out_dir, false), -EEXIST);
 	assert_non_null(strstr(fx_logged, "out/a exists; refusing to overwrite it (choose another --out)"));
-	assert_int_equal(backup_restore(b, key_a, "db1/zz.kbk", out_dir), -ENOENT);
+	assert_int_equal(backup_restore(b, key_a, "db1/zz.kbk", out_dir, false), -ENOENT);
 	assert_non_null(strstr(fx_logged, "no backup object db1/zz.kbk in"));
-	assert_int_equal(backup_restore(b, key_a, "../b/db1/a.kbk", out_dir), -EINVAL);
+	assert_int_equal(backup_restore(b, key_a, "../b/db1/a.kbk", out_dir, false), -EINVAL);
 	assert_non_null(strstr(fx_logged, "'../b/db1/a.kbk' is not a backup object's name"));
 	fx_logged[0] = '\0';
-	assert_int_equal(backup_restore(b, key_b, "db1/b.kbk", out_dir), -EBADMSG);
+	assert_int_equal(backup_restore(b, key_b, "db1/b.kbk", out_dir, false), -EBADMSG);
 	assert_non_null(strstr(fx_logged, "db1/b.kbk: refused: sealed to another backup key"));
 	assert_non_null(strstr(fx_logged, "nothing of db1/b.kbk was written to"));
 	char *b_out = path_join(d, "out/b");

@@ -1,7 +1,9 @@
 /* lib/backup_local.c: a directory of backup objects listed (nested, sorted,
  * only *.kbk regular files, symbolic links not followed, bad headers
  * flagged), opened by name (no escape from the directory), verified, and
- * restored whole or not at all. */
+ * restored whole or not at all; extracted through a program into a staging
+ * directory that is the result only if the object authenticated and the
+ * program read all of it and exited 0, else removed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lib/backup_local.h"
+#include "lib/buf.h"
 #include "lib/fileio.h"
 #include "lib/xalloc.h"
 #include "tests/unit/tmpdir_fixture.h"
@@ -296,8 +300,126 @@ static void test_restore(void **state)
 	free(target);
 }
 
+/* backup_extract_fd of r/db1/full/x.kbk through sh -c SCRIPT into tmpdir/e/DEST */
+static int extract(const char *script, const struct role_keypair *key, const char *dest, enum backup_side *at,
+		   int *st, struct buf *err)
+{
+	char *dir = tpath("r"), *d = xasprintf("%s/e/%s", tmpdir, dest);
+	const char *argv[] = { "sh", "-c", script, "sh", NULL };
+	int fd;
+	struct backup_meta m;
+	uint64_t bytes = 0;
+	assert_int_equal(backup_dir_open(dir, "db1/full/x.kbk", &fd), 0);
+	int r = backup_extract_fd(fd, "db1/full/x.kbk", key, argv, d, &m, &bytes, at, st, err);
+	close(fd);
+	if (r == 0)
+		assert_int_equal(bytes, 200000);
+	free(dir);
+	free(d);
+	return r;
+}
+
+static void flip(const char *obj, off_t at)
+{
+	int w = open(obj, O_RDWR);
+	uint8_t c;
+	assert_int_equal(pread(w, &c, 1, at), 1);
+	c ^= 1;
+	assert_int_equal(pwrite(w, &c, 1, at), 1);
+	close(w);
+}
+
+static void test_extract(void **state)
+{
+	(void)state;
+	/* 200000 bytes: more than a pipe holds; 1024-byte chunks */
+	put_object("r/db1/full/x.kbk", "db1/full/x.kbk", 200000);
+	char *e = tpath("e"), *obj = tpath("r/db1/full/x.kbk"), *out = tpath("e/ok"), *stream = tpath("e/ok/stream");
+	assert_int_equal(mkdir(e, 0755), 0);
+	static const char cat[] = "cat >\"$1/stream\"";
+	enum backup_side at;
+	int st;
+	assert_int_equal(extract(cat, key_a, "ok", &at, &st, NULL), 0);
+	char *data;
+	size_t len;
+	assert_int_equal(read_file(stream, 1 << 20, &data, &len), 0);
+	assert_int_equal(len, 200000);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal((uint8_t)data[i], (uint8_t)(i * 7));
+	free(data);
+	struct stat sb;
+	assert_int_equal(stat(out, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0700);
+	assert_int_equal(count_entries(e), 1);   /* ok only: no staging directory left */
+
+	/* dest: an existing one with something in it is refused before anything
+	 * is read; an empty directory is replaced; a trailing slash is the same */
+	assert_int_equal(extract(cat, key_a, "ok", &at, &st, NULL), -EEXIST);
+	assert_int_equal(at, BACKUP_AT_OUTPUT);
+	char *empty = tpath("e/empty");
+	assert_int_equal(mkdir(empty, 0755), 0);
+	assert_int_equal(extract(cat, key_a, "empty/", &at, &st, NULL), 0);
+	assert_int_equal(count_entries(empty), 1);
+	assert_int_equal(count_entries(e), 2);
+
+	/* the wrong key: nothing runs, nothing left */
+	assert_int_equal(extract(cat, key_b, "k", &at, &st, NULL), BACKUP_E_WRONG_KEY);
+	assert_int_equal(at, BACKUP_AT_OBJECT);
+	assert_int_equal(count_entries(e), 2);
+
+	/* a program that fails, after reading all: its status, its stderr */
+	struct buf err;
+	buf_init(&err);
+	assert_int_equal(extract("cat >/dev/null; echo cannot extract >&2; exit 3", key_a, "f", &at, &st, &err), -EIO);
+	assert_int_equal(at, BACKUP_AT_PROGRAM);
+	assert_int_equal(st, 3);
+	buf_putc(&err, '\0');
+	assert_non_null(strstr(err.data, "cannot extract"));
+	buf_free(&err);
+	assert_int_equal(count_entries(e), 2);
+	/* one that stops reading and says 0, one that is not there */
+	assert_int_equal(extract("head -c 1000 >\"$1/part\"", key_a, "p", &at, &st, NULL), -EPIPE);
+	assert_int_equal(at, BACKUP_AT_PROGRAM);
+	assert_int_equal(count_entries(e), 2);
+	const char *none[] = { "kiln-no-such-program", NULL };
+	char *dir = tpath("r"), *n = tpath("e/n");
+	int fd;
+	struct backup_meta m;
+	uint64_t bytes;
+	assert_int_equal(backup_dir_open(dir, "db1/full/x.kbk", &fd), 0);
+	assert_int_equal(backup_extract_fd(fd, "db1/full/x.kbk", key_a, none, n, &m, &bytes, &at, &st, NULL), -ENOENT);
+	assert_int_equal(at, BACKUP_AT_PROGRAM);
+	close(fd);
+	assert_int_equal(count_entries(e), 2);
+
+	/* tampered late: the program has extracted most of it by then; the
+	 * refusal wins over its status, and what it wrote is removed */
+	flip(obj, 150000);
+	assert_int_equal(extract(cat, key_a, "t", &at, &st, NULL), BACKUP_E_TAMPERED);
+	assert_int_equal(at, BACKUP_AT_OBJECT);
+	assert_int_equal(count_entries(e), 2);
+	/* and when the program stopped reading before the changed byte */
+	assert_int_equal(extract("head -c 1000 >/dev/null", key_a, "t", &at, &st, NULL), BACKUP_E_TAMPERED);
+	assert_int_equal(at, BACKUP_AT_OBJECT);
+	flip(obj, 150000);
+	/* cut after whole chunks: every byte handed out authenticated, the
+	 * program exits 0 on its EOF, the final chunk is missing: refused */
+	assert_int_equal(truncate(obj, BACKUP_FIXED_HEADER + 6 + 14 + 100 * 1041), 0);
+	assert_int_equal(extract(cat, key_a, "c", &at, &st, NULL), BACKUP_E_TRUNCATED);
+	assert_int_equal(at, BACKUP_AT_OBJECT);
+	assert_int_equal(count_entries(e), 2);
+	free(dir);
+	free(n);
+	free(empty);
+	free(e);
+	free(obj);
+	free(out);
+	free(stream);
+}
+
 int main(void)
 {
+	signal(SIGPIPE, SIG_IGN);   /* as kiln's programs: an extractor gone is EPIPE */
 	if (sodium_init() < 0)
 		return 1;
 	key_a = role_keypair_new();
@@ -308,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_restore_target),
 		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_extract),
 	};
 	int r = cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 	role_keypair_free(key_a);

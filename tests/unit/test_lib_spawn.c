@@ -1,6 +1,8 @@
 /* lib/spawn.c's stream options: on_data sees every byte of stdout in order
  * and can stop the child; err_tail keeps the end of a long stderr; in_path
- * is the child's stdin (a file too large to hold in memory); spawn_pipe
+ * is the child's stdin (a file too large to hold in memory), in_fill a
+ * producer's (a stream: every byte in order, a stop ends the child, a child
+ * that stops reading ends the producer's calls); spawn_pipe
  * streams one program into another. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,13 +148,84 @@ static void test_pipe_reader_stops(void **state)
 	assert_int_equal(spawn_pipe(ok, none, NULL), -ENOENT);
 }
 
+/* in_fill: a producer's pieces as the child's stdin, in order */
+struct producer {
+	unsigned char piece[40000];
+	size_t pieces, given;
+	int stop;             /* returned after the pieces instead of 0 */
+};
+
+static ssize_t fill(void *ud, const void **data)
+{
+	struct producer *p = ud;
+	if (p->given == p->pieces)
+		return p->stop;
+	memset(p->piece, 'a' + (int)(p->given++ % 26), sizeof p->piece);
+	*data = p->piece;
+	return (ssize_t)sizeof p->piece;
+}
+
+static void test_in_fill(void **state)
+{
+	(void)state;
+	/* 100 pieces, 4 MB: more than a pipe holds, partial writes */
+	const char *argv[] = { "sh", "-c", "cksum", NULL };
+	struct producer *p = calloc(1, sizeof *p);
+	p->pieces = 100;
+	struct buf out;
+	buf_init(&out);
+	struct spawn_opts o = { .argv = argv, .in_fill = fill, .ud = p, .out = &out };
+	assert_int_equal(spawn(&o), 0);
+	buf_putc(&out, '\0');
+	/* the same bytes through a file */
+	char f[] = "/tmp/kiln-spawn-fill-XXXXXX";
+	int fd = mkstemp(f);
+	assert_true(fd >= 0);
+	for (size_t i = 0; i < 100; i++) {
+		memset(p->piece, 'a' + (int)(i % 26), sizeof p->piece);
+		assert_int_equal(write(fd, p->piece, sizeof p->piece), (ssize_t)sizeof p->piece);
+	}
+	close(fd);
+	struct buf want;
+	buf_init(&want);
+	struct spawn_opts o2 = { .argv = argv, .in_path = f, .out = &want };
+	assert_int_equal(spawn(&o2), 0);
+	buf_putc(&want, '\0');
+	assert_string_equal(out.data, want.data);
+	unlink(f);
+	buf_free(&want);
+
+	/* a stop: stdin closed, the child ended (one piece fits in the pipe) */
+	out.len = 0;
+	p->given = 0;
+	p->pieces = 1;
+	p->stop = -EBADE;
+	const char *sleepy[] = { "sleep", "30", NULL };
+	o.argv = sleepy;
+	assert_int_equal(spawn(&o), 128 + SIGTERM);
+	assert_int_equal(p->given, 1);
+
+	/* a child that does not read: no more calls, no hang, its status */
+	p->given = 0;
+	p->pieces = 1000;
+	p->stop = 0;
+	const char *deaf[] = { "sh", "-c", "exit 4", NULL };
+	o.argv = deaf;
+	assert_int_equal(spawn(&o), 4);
+	assert_true(p->given < 1000);
+	buf_free(&out);
+	free(p);
+}
+
 int main(void)
 {
+	signal(SIGPIPE, SIG_IGN);   /* as kiln's programs: a child gone is EPIPE */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_on_data_streams),
 		cmocka_unit_test(test_on_data_stops_the_child),
 		cmocka_unit_test(test_err_tail),
 		cmocka_unit_test(test_in_path),
+		cmocka_unit_test(test_in_fill),
 		cmocka_unit_test(test_pipe_passes_data),
 		cmocka_unit_test(test_pipe_writer_fails),
 		cmocka_unit_test(test_pipe_reader_stops),
