@@ -100,6 +100,8 @@ check "metrics: ... HAProxy's own" grep -q '^haproxy_process_start_time_seconds 
 check_output "metrics: both app hosts UP as HAProxy sees them" '^2$' \
 	bash -c "grep -c '^haproxy_server_status{proxy=\"app\",server=\"app[12]\",state=\"UP\"} 1$' '$T/metrics.out'"
 check_fails "metrics: no client certificate: refused" '.' metrics
+check_output "metrics: the operator's certificate is accepted too" '^200$' \
+	metrics --cert "$S/monitoring/operator.pem" --key "$S/monitoring/operator.key"
 check_fails "metrics: a host's certificate (server use) is refused" '.' \
 	metrics --cert "$S/monitoring/hosts/app1.pem" --key "$S/monitoring/hosts/app1.key"
 check_output "metrics: nothing but /metrics is served" '^403$' \
