@@ -3,6 +3,7 @@
 #include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "profiles/monitoring.h"
 #include "profiles/names.h"
 #include "profiles/syntax.h"
 #include <errno.h>
@@ -17,6 +18,7 @@
 
 const struct lb_paths lb_paths_default = {
 	.bundle = LB_BUNDLE,
+	.metrics_pem = LB_METRICS_PEM,
 	.ca = LB_CA,
 	.stats_socket = "/run/haproxy/admin.sock",
 	.chroot = "/var/lib/haproxy",
@@ -60,7 +62,8 @@ int lb_render_haproxy(const struct model *m, const struct host *h, const struct 
 	if (h->role != ROLE_LB || h->dhcp || !h->address)
 		return log_error_errno(EINVAL, "host %s is not an lb host with a static address", h->name);
 	if (!cfg_word(p->bundle) || !cfg_word(p->ca) || !cfg_word(p->stats_socket) ||
-	    (p->chroot && !cfg_word(p->chroot)) || (p->user && !cfg_word(p->user)))
+	    (p->chroot && !cfg_word(p->chroot)) || (p->user && !cfg_word(p->user)) ||
+	    (monitoring_on(m) && !cfg_word(p->metrics_pem)))
 		return log_error_errno(EINVAL, "HAProxy's file paths must be single words");
 	const char *health = lb_health_path(m);
 	if (syntax_url_path(health))
@@ -113,6 +116,15 @@ int lb_render_haproxy(const struct model *m, const struct host *h, const struct 
 	else
 		buf_puts(out, "\toption tcplog\n");
 	buf_puts(out, "\tdefault_backend app\n\n");
+
+	/* Monitoring: HAProxy's own exporter for Prometheus, on this host's
+	 * address only (not the virtual one: each lb host is scraped). */
+	if (monitoring_on(m))
+		buf_printf(out, "frontend metrics\n\t# Prometheus' scrapes (docs/monitoring.md): TLS with this host's certificate and key\n"
+			       "\t# (0600); only a client certificate of the deployment CA is accepted\n"
+			       "\tmode http\n\tno log\n\tbind %s:%u ssl crt %s verify required ca-file %s\n"
+			       "\thttp-request use-service prometheus-exporter if { path /metrics }\n"
+			       "\thttp-request deny\n\n", self, MON_PORT_HAPROXY, p->metrics_pem, p->ca);
 
 	if (m->roles.app.server_name)
 		snprintf(host_hdr, sizeof host_hdr, "%s", m->roles.app.server_name);
@@ -189,23 +201,25 @@ static int iface_of(uint32_t a, char name[IFNAMSIZ])
 	return r;
 }
 
-/* The certificate and its key in one file, as HAProxy's `crt` reads it. */
-static int write_bundle(struct agent *a)
+/* The seed's certificate cert_name and its key (secret key_name) in one
+ * file, as HAProxy's `crt` reads it: the app's (LB_BUNDLE) or, with
+ * monitoring, this host's (LB_METRICS_PEM). */
+static int write_pem(struct agent *a, const char *cert_name, const char *key_name, const char *path)
 {
-	const struct seed_file *cert = agent_seed_file(a, "tls_cert.pem");
-	const char *key = agent_secret(a, "tls_key");
+	const struct seed_file *cert = agent_seed_file(a, cert_name);
+	const char *key = agent_secret(a, key_name);
 	if (!cert || !key)
 		return agent_step_end(a, STEP, -ENOKEY, "the seed carries no %s: make it with `kiln secrets init` "
-				      "and a new seed", cert ? "tls_key" : "tls_cert.pem");
+				      "and a new seed", cert ? key_name : cert_name);
 	struct buf b;
 	buf_init(&b);
 	buf_append(&b, cert->data, cert->len);
 	if (cert->len && cert->data[cert->len - 1] != '\n')
 		buf_putc(&b, '\n');
 	buf_puts(&b, key);
-	int r = agent_write(a, LB_BUNDLE, b.data, b.len, 0600);
+	int r = agent_write(a, path, b.data, b.len, 0600);
 	buf_wipe(&b);
-	return r < 0 ? agent_step_end(a, STEP, r, "writing " LB_BUNDLE) : 0;
+	return r < 0 ? agent_step_end(a, STEP, r, "writing %s", path) : 0;
 }
 
 int role_lb(struct agent *a)
@@ -215,7 +229,9 @@ int role_lb(struct agent *a)
 	bool two = model_lb_hosts(m, lb) == 2;
 	int r;
 	agent_phase(a, "config");
-	if (m->roles.lb.tls == LB_TLS_TERMINATE && (r = write_bundle(a)) < 0)
+	if (m->roles.lb.tls == LB_TLS_TERMINATE && (r = write_pem(a, "tls_cert.pem", "tls_key", LB_BUNDLE)) < 0)
+		return r;
+	if (monitoring_on(m) && (r = write_pem(a, MON_HOST_CERT, MON_HOST_KEY, LB_METRICS_PEM)) < 0)
 		return r;
 	struct buf b;
 	buf_init(&b);

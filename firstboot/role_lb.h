@@ -2,7 +2,10 @@
  * (TLS ended with the deployment's certificate, or passed through as TCP),
  * each app host health-checked on the app's health path; with two lb hosts
  * keepalived moves the profile's virtual address between them over unicast
- * VRRP. The renderers are pure (a model and a host in, text out) so tests
+ * VRRP. With monitoring, a frontend of its own on MON_PORT_HAPROXY serves
+ * HAProxy's Prometheus exporter over TLS (the host's certificate from the
+ * deployment CA) to clients with a certificate of that CA only: Prometheus'
+ * scrape certificate (docs/monitoring.md). The renderers are pure (a model and a host in, text out) so tests
  * can feed the text to `haproxy -c` and `keepalived -t`. */
 #ifndef KILN_FB_ROLE_LB_H
 #define KILN_FB_ROLE_LB_H
@@ -13,6 +16,7 @@
 #define LB_HAPROXY_CFG    "/etc/haproxy/haproxy.cfg"
 #define LB_KEEPALIVED_CFG "/etc/keepalived/keepalived.conf"
 #define LB_BUNDLE         "/etc/haproxy/kiln.pem"          /* certificate + key, 0600 */
+#define LB_METRICS_PEM    "/etc/haproxy/kiln-metrics.pem"  /* monitoring: this host's certificate + key, 0600 */
 #define LB_SYSCTL         "/etc/sysctl.d/60-kiln-lb.conf"  /* two lb hosts: bind the virtual address */
 #define LB_CA             KILN_ETC "/tls/ca.pem"           /* the deployment CA (seed's public file) */
 
@@ -20,6 +24,7 @@
  * is the appliance's. Tests run HAProxy elsewhere. */
 struct lb_paths {
 	const char *bundle;        /* LB_BUNDLE */
+	const char *metrics_pem;   /* LB_METRICS_PEM (read only with monitoring) */
 	const char *ca;            /* LB_CA */
 	const char *stats_socket;  /* "/run/haproxy/admin.sock" */
 	const char *chroot;        /* "/var/lib/haproxy", NULL: none */
@@ -27,8 +32,9 @@ struct lb_paths {
 };
 extern const struct lb_paths lb_paths_default;
 
-/* haproxy.cfg for lb host h. -EINVAL when h is not an lb host with a static
- * address, or the profile has no app host with one. */
+/* haproxy.cfg for lb host h (with the metrics frontend when the profile has
+ * monitoring). -EINVAL when h is not an lb host with a static address, the
+ * profile has no app host with one, or a path is not one word. */
 int lb_render_haproxy(const struct model *m, const struct host *h, const struct lb_paths *p, struct buf *out);
 /* keepalived.conf for lb host h of two (iface: the NIC holding h's
  * address): one VRRP instance, priority by host order, unicast to the

@@ -77,6 +77,7 @@ const char *monitoring_port_owner(const struct model *m, const struct host *h, u
 	switch (port) {
 	case MON_PORT_NODE: return "the node exporter's";
 	case MON_PORT_MYSQLD: return h->role == ROLE_MYSQL ? "the MySQL exporter's" : NULL;
+	case MON_PORT_HAPROXY: return h->role == ROLE_LB ? "HAProxy's exporter's" : NULL;
 	case MON_PORT_JOURNAL: return mon ? "systemd-journal-remote's" : NULL;
 	case MON_PORT_PROMETHEUS: return mon ? "Prometheus'" : NULL;
 	case MON_PORT_ALERTMANAGER: return mon ? "Alertmanager's" : NULL;
@@ -120,6 +121,9 @@ void monitoring_derive_flows(struct model *m)
 		if (h->role == ROLE_MINIO)
 			add_flow(s, &cap, ep(EP_HOST, mon->name, none, s->pos), ep(EP_HOST, h->name, none, s->pos),
 				 MON_PORT_MINIO);
+		if (h->role == ROLE_LB)
+			add_flow(s, &cap, ep(EP_HOST, mon->name, none, s->pos), ep(EP_HOST, h->name, none, s->pos),
+				 MON_PORT_HAPROXY);
 	}
 	/* Central logs: every other host to journal-remote. */
 	for (size_t i = 0; i < m->n_hosts; i++)

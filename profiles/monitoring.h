@@ -12,10 +12,12 @@
 #include "profiles/model.h"
 
 /* Ports. The exporters, Prometheus and journal-remote serve TLS with the
- * host's certificate from the deployment CA; Alertmanager listens on
- * loopback only; MinIO's metrics come from its own S3 port. */
+ * host's certificate from the deployment CA (HAProxy's metrics frontend
+ * too: role_lb.c); Alertmanager listens on loopback only; MinIO's metrics
+ * come from its own S3 port. */
 #define MON_PORT_NODE         9100    /* prometheus-node-exporter, every host */
 #define MON_PORT_MYSQLD       9104    /* prometheus-mysqld-exporter, mysql hosts */
+#define MON_PORT_HAPROXY      8405    /* HAProxy's own Prometheus exporter (PROMEX), lb hosts */
 #define MON_PORT_MINIO        9000    /* MinIO's /minio/v2/metrics/cluster */
 #define MON_PORT_JOURNAL      19532   /* systemd-journal-remote, the monitoring host */
 #define MON_PORT_PROMETHEUS   9090    /* Prometheus' API, UI and the status page */
@@ -69,8 +71,8 @@ const char *monitoring_port_owner(const struct model *m, const struct host *h, u
 
 /* The flows monitoring needs, derived from the profile into
  * m->monitoring.flows (replacing any): the monitoring host to every
- * other host's node exporter, to each mysql host's exporter and each minio
- * host's metrics; every other host to journal-remote; allow_from to
+ * other host's node exporter, to each mysql host's exporter, each minio
+ * host's metrics and each lb host's HAProxy metrics; every other host to journal-remote; allow_from to
  * Prometheus. Called by the loader once hosts, ssh and flows are known. */
 void monitoring_derive_flows(struct model *m);
 void monitoring_settings_free(struct monitoring_settings *s);

@@ -54,6 +54,9 @@ void render_prometheus_config(const struct model *m, const struct host *h, struc
 	tls_job(m, "node", -1, MON_PORT_NODE, b);
 	if (model_has_role(m, ROLE_MYSQL))
 		tls_job(m, "mysqld", ROLE_MYSQL, MON_PORT_MYSQLD, b);
+	/* HAProxy's own exporter, a frontend of its own on each lb host (role_lb.c) */
+	if (model_has_role(m, ROLE_LB))
+		tls_job(m, "haproxy", ROLE_LB, MON_PORT_HAPROXY, b);
 	if (model_has_role(m, ROLE_MINIO)) {
 		/* MinIO serves its metrics on its S3 port, plain HTTP like the
 		 * app's S3 traffic; the bearer token only reads metrics. */
@@ -95,6 +98,15 @@ void render_prometheus_rules(const struct model *m, const struct host *h, struct
 	if (model_has_role(m, ROLE_APP))
 		rule(b, "AppUnhealthy", "(kiln_app_health_up == 0 or kiln_nginx_up == 0)" READY, "1m", "critical",
 		     "the app or nginx on {{ $labels.host }} fails its health check");
+	if (model_has_role(m, ROLE_LB)) {
+		/* HAProxy's view of the app hosts: proxy "app" is role_lb.c's backend */
+		rule(b, "LoadBalancerDown", "up{job=\"haproxy\"} == 0" READY, "1m", "critical",
+		     "HAProxy on {{ $labels.host }} does not answer scrapes of its metrics");
+		rule(b, "LoadBalancerBackendDown", "haproxy_server_status{proxy=\"app\",state=\"DOWN\"} == 1" READY, "1m",
+		     "warning", "HAProxy on {{ $labels.host }} sees app host {{ $labels.server }} down (its health check fails)");
+		rule(b, "LoadBalancerNoBackend", "haproxy_backend_active_servers{proxy=\"app\"} == 0" READY, "1m", "critical",
+		     "HAProxy on {{ $labels.host }} has no app host left to send requests to");
+	}
 	rule(b, "DiskAlmostFull",
 	     "100 * (1 - node_filesystem_avail_bytes{fstype=\"ext4\"} / node_filesystem_size_bytes{fstype=\"ext4\"}) > 85",
 	     "5m", "warning", "{{ $labels.mountpoint }} on {{ $labels.host }} is more than 85 % full");

@@ -4,7 +4,10 @@
 # (TLS on 443 with the certificate `kiln secrets init` issued, as nginx on an
 # app host serves it; tests/fixtures/lb/backend.py). Requests through HAProxy
 # reach both; one app host killed, HAProxy's health check marks it down and
-# requests keep succeeding; the same with TLS passed through. Then the
+# requests keep succeeding; the same with TLS passed through. With
+# monitoring, HAProxy's metrics frontend (port 8405) answers /metrics over TLS
+# to Prometheus' client certificate only, and shows the app host it marked
+# down. Then the
 # firewall kiln renders for lb profiles (nft -c), keepalived.conf (keepalived
 # -t) and the profile's refusals at FILE:LINE:COLUMN.
 . "$(dirname "$0")/../lib.sh"
@@ -17,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-profile() { # TLS-MODE
+profile() { # TLS-MODE [monitoring]
 	cat <<EOF
 kiln: 1
 deployment: {name: lbt, domain: lbt.lan}
@@ -33,13 +36,16 @@ roles:
   app: {service: {exec: /usr/bin/true, port: 8000}}
   lb: {tls: $1, health_check: /healthz}
 EOF
+	if [ -n "${2:-}" ]; then echo 'monitoring: {host: app2}'; fi
 }
-profile terminate >"$T/p.yaml"
+profile terminate monitoring >"$T/p.yaml"
 S=$T/state
 "$KILN" keys init "$T/p.yaml" --state "$S" >/dev/null 2>&1 && "$KILN" secrets init "$T/p.yaml" --state "$S" >/dev/null 2>&1 ||
 	{ not_ok "kiln keys/secrets init"; exit 1; }
 check "kiln check accepts the lb profile" "$KILN" check "$T/p.yaml"
 cat "$S/tls_cert.pem" "$S/secrets/tls_key" >"$T/bundle.pem" && chmod 0600 "$T/bundle.pem"
+# the metrics frontend's: lb1's certificate from the deployment CA and its key (role_lb writes it so)
+cat "$S/monitoring/hosts/lb1.pem" "$S/monitoring/hosts/lb1.key" >"$T/metrics.pem" && chmod 0600 "$T/metrics.pem"
 check_output "the app certificate names the lb host's address (clients reach it)" 'IP Address:127\.0\.77\.5' \
 	openssl x509 -in "$S/tls_cert.pem" -noout -ext subjectAltName
 
@@ -53,10 +59,10 @@ for _ in $(seq 50); do up 127.0.77.11 && up 127.0.77.12 && break; sleep 0.2; don
 check "stand-in app hosts answer TLS with the deployment's certificate" up 127.0.77.12
 
 HAPROXY_PID=
-start_haproxy() { # MODE
+start_haproxy() { # MODE [monitoring]
 	[ -n "$HAPROXY_PID" ] && kill "$HAPROXY_PID" 2>/dev/null && wait "$HAPROXY_PID" 2>/dev/null
-	profile "$1" >"$T/p.yaml"
-	"$D" "$T/p.yaml" lb1 haproxy "$T/bundle.pem" "$S/ca.pem" "$T/admin.sock" >"$T/haproxy.cfg" || return 1
+	profile "$1" "${2:-}" >"$T/p.yaml"
+	"$D" "$T/p.yaml" lb1 haproxy "$T/bundle.pem" "$S/ca.pem" "$T/admin.sock" "$T/metrics.pem" >"$T/haproxy.cfg" || return 1
 	haproxy -c -q -f "$T/haproxy.cfg" || return 1
 	haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
 	HAPROXY_PID=$!
@@ -82,12 +88,34 @@ down_then_requests() { # NAME ALIVE: wait for HAProxy to mark NAME down, then al
 	[ "$(server_state "$1")" = DOWN ] && all_from "$2"
 }
 
-check "terminate: haproxy -c accepts the rendered haproxy.cfg, HAProxy starts, both app hosts UP" start_haproxy terminate
+check "terminate + monitoring: haproxy -c accepts the rendered haproxy.cfg, HAProxy starts, both app hosts UP" \
+	start_haproxy terminate monitoring
+# HAProxy's exporter (docs/lb.md#monitoring): TLS with lb1's certificate, Prometheus' client certificate only
+metrics() { # [curl options]: the HTTP status; the body in $T/metrics.out
+	curl -sS --max-time 3 --cacert "$S/ca.pem" -o "$T/metrics.out" -w '%{http_code}' "$@" https://127.0.77.5:8405/metrics
+}
+scrape() { metrics --cert "$S/monitoring/scrape.pem" --key "$S/monitoring/scrape.key"; }
+check_output "metrics: Prometheus' client certificate gets /metrics (lb1's certificate verified)" '^200$' scrape
+check "metrics: ... HAProxy's own" grep -q '^haproxy_process_start_time_seconds ' "$T/metrics.out"
+check_output "metrics: both app hosts UP as HAProxy sees them" '^2$' \
+	bash -c "grep -c '^haproxy_server_status{proxy=\"app\",server=\"app[12]\",state=\"UP\"} 1$' '$T/metrics.out'"
+check_fails "metrics: no client certificate: refused" '.' metrics
+check_output "metrics: the operator's certificate is accepted too" '^200$' \
+	metrics --cert "$S/monitoring/operator.pem" --key "$S/monitoring/operator.key"
+check_fails "metrics: a host's certificate (server use) is refused" '.' \
+	metrics --cert "$S/monitoring/hosts/app1.pem" --key "$S/monitoring/hosts/app1.key"
+check_output "metrics: nothing but /metrics is served" '^403$' \
+	curl -sS --max-time 3 --cacert "$S/ca.pem" --cert "$S/monitoring/scrape.pem" --key "$S/monitoring/scrape.key" \
+	-o /dev/null -w '%{http_code}' https://127.0.77.5:8405/stats
+check_fails "metrics: no plain HTTP" '.' curl -sS --max-time 3 -f http://127.0.77.5:8405/metrics
 check_output "terminate: HAProxy serves the deployment's certificate" 'subject=.*' \
 	bash -c "openssl s_client -connect 127.0.77.5:443 -CAfile '$S/ca.pem' -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -subject"
 check "terminate: requests through HAProxy reach both app hosts" served_by_both
 touch "$T/sick-app1"
 check "terminate: app1's health path answers 503: marked DOWN, requests go to app2" down_then_requests app1 app2
+shows_down() { [ "$(scrape)" = 200 ] && grep -q '^haproxy_server_status{proxy="app",server="app1",state="DOWN"} 1$' "$T/metrics.out" &&
+	grep -q '^haproxy_backend_active_servers{proxy="app"} 1$' "$T/metrics.out"; }
+check "metrics: app1 DOWN as HAProxy sees it, one active server left" shows_down
 rm -f "$T/sick-app1"
 back_up() { for _ in $(seq 50); do [ "$(server_state "$1")" = UP ] && return 0; sleep 0.2; done; return 1; }
 check "terminate: app1 well again: marked UP" back_up app1
@@ -103,6 +131,7 @@ check "terminate: ... both app hosts answer again" served_by_both
 check "passthrough: rendered haproxy.cfg accepted, HAProxy starts, both app hosts UP" start_haproxy passthrough
 check_output "passthrough: the TLS session is the app host's (HAProxy has no key)" 'no ssl crt' \
 	bash -c "grep -q 'ssl crt' '$T/haproxy.cfg' || echo no ssl crt"
+check "without monitoring: no metrics frontend" bash -c "! grep -qE 'frontend metrics|8405|prometheus-exporter' '$T/haproxy.cfg'"
 check "passthrough: requests through HAProxy reach both app hosts" served_by_both
 kill "$BACKEND1"; wait "$BACKEND1" 2>/dev/null
 check "passthrough: app1 killed: marked DOWN, requests keep succeeding (app2)" down_then_requests app1 app2
@@ -221,6 +250,17 @@ check_output "terminate: HAProxy checked, enabled and started; no keepalived wit
 	bash -c "grep -E '^(haproxy|systemctl .*(haproxy|keepalived))' '$R/var/lib/kiln/commands.log' | tr '\n' ','"
 check "terminate: no keepalived.conf with one lb host" test ! -e "$R/etc/keepalived/keepalived.conf"
 check "terminate: the deployment CA is there for checking the app hosts" cmp -s "$S/ca.pem" "$R/etc/kiln/tls/ca.pem"
+check "terminate: no metrics pem without monitoring" test ! -e "$R/etc/haproxy/kiln-metrics.pem"
+# With monitoring: the role writes the metrics frontend's pem from the seed's host certificate and key.
+profile terminate monitoring >"$T/seed-m.yaml"
+"$KILN" seed "$T/seed-m.yaml" --host lb1 --out "$T/lb1m.seed" --state "$S" 2>/dev/null || not_ok "kiln seed lb1 (monitoring)"
+R=$T/root-lb1m; fb_mkroot "$R" "$S" lb "$T/lb1m.seed"; fb_run "$R"
+check_output "monitoring: role step done" 'role +done +HAProxy ending TLS' fb_status "$R"
+check_output "monitoring: the metrics pem is root-only" '^600$' stat -c %a "$R/etc/haproxy/kiln-metrics.pem"
+check "monitoring: ... lb1's certificate and its key" \
+	bash -c "cat '$S/monitoring/hosts/lb1.pem' '$S/monitoring/hosts/lb1.key' | cmp -s - '$R/etc/haproxy/kiln-metrics.pem'"
+check "monitoring: haproxy.cfg is the renderer's, with the metrics frontend" bash -c \
+	"'$D' '$T/seed-m.yaml' lb1 haproxy | cmp -s - '$R/etc/haproxy/haproxy.cfg' && grep -q '^frontend metrics$' '$R/etc/haproxy/haproxy.cfg'"
 
 S2=$T/state2
 "$KILN" keys init "$T/vrrp.yaml" --state "$S2" >/dev/null 2>&1 && "$KILN" secrets init "$T/vrrp.yaml" --state "$S2" >/dev/null 2>&1 &&

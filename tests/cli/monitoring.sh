@@ -57,6 +57,27 @@ check_output "promtool test rules: a failed or overdue backup alerts, a fresh on
 "$KILN" render "$T/backup2.yaml" --host minio1 --out "$T/r/backup2" 2>/dev/null
 check "hourly full backups, binary logs every minute: limits 2 h and 7 min" \
 	grep -q 'kind="full"} > 7200 or time() - kiln_backup_last_run_timestamp_seconds{kind="binlogs"} > 420$' "$T/r/backup2/etc/prometheus/kiln-rules.yml"
+# With lb hosts (profiles/examples/balanced.yaml; docs/lb.md#monitoring): the
+# haproxy job promtool reads, its rules' unit tests, and HAProxy's metrics port
+# on the lb hosts open to the monitoring host (db1) alone.
+B=$ROOT/profiles/examples/balanced.yaml
+for h in db1 lb1 app1; do "$KILN" render "$B" --host $h --out "$T/r/lb-$h" 2>/dev/null || not_ok "render balanced $h"; done
+RB=$T/r/lb-db1
+sed -e "s|/etc/kiln/tls/|$T/tools/|g" -e "s|/run/credentials/[^/]*/|$T/tools/creds/|g" \
+	-e "s|/etc/prometheus/kiln-rules.yml|$RB/etc/prometheus/kiln-rules.yml|" "$RB/etc/prometheus/prometheus.yml" >"$T/tools/lb-prometheus.yml"
+check "lb hosts: promtool check config accepts prometheus.yml with the haproxy job" promtool check config "$T/tools/lb-prometheus.yml"
+check_output "lb hosts: the haproxy job scrapes each lb host's own address" "^'10\.70\.1\.5:8405' '10\.70\.1\.6:8405' \$" \
+	bash -c "sed -n '/job_name: haproxy/,/job_name:/s/.*targets: \[\(.*\)\]/\1/p' '$RB/etc/prometheus/prometheus.yml' | tr '\n' ' '"
+mkdir -p "$T/lbrules" && cp "$ROOT/tests/monitoring/kiln-lb-rules.test.yml" "$RB/etc/prometheus/kiln-rules.yml" "$T/lbrules/"
+check_output "promtool test rules: HAProxy down, an app host down as HAProxy sees it, none left" 'SUCCESS' \
+	promtool test rules "$T/lbrules/kiln-lb-rules.test.yml"
+check "no lb host: no HAProxy rules" bash -c "! grep -q 'alert: LoadBalancer' '$R/etc/prometheus/kiln-rules.yml'"
+check_output "lb1 lets only db1 reach HAProxy's metrics" '^10\.70\.2\.10$' bash -c \
+	"sed -n '/set tcp_8405_from/,/}/s/.*elements = { \(.*\) }/\1/p' '$T/r/lb-lb1/etc/nftables.conf'"
+check "app1 does not open 8405" bash -c "! grep -q 8405 '$T/r/lb-app1/etc/nftables.conf'"
+if [ "$(id -u)" = 0 ] || unshare -rn true 2>/dev/null; then
+	check "nft -c accepts lb1's ruleset with the metrics flow" unshare -rn nft -c -f "$T/r/lb-lb1/etc/nftables.conf"
+fi
 # Without a replica, no replication rules; without receivers, none in Alertmanager.
 sed -e '/replica_of/s/, replica_of: db1//' -e '/^  receivers:/,/^  smtp:/{/^  smtp:/!d}' -e '/^  smtp:/,/^    from:/d' "$P" >"$T/plain.yaml"
 "$KILN" render "$T/plain.yaml" --host minio1 --out "$T/r/plain" 2>/dev/null

@@ -1,6 +1,7 @@
 /* Test driver for the lb role's renderers (firstboot/role_lb.h):
  *   lb_role PROFILE HOST haproxy                    haproxy.cfg as the appliance's
- *   lb_role PROFILE HOST haproxy BUNDLE CA SOCKET   with these files, no chroot, as root
+ *   lb_role PROFILE HOST haproxy BUNDLE CA SOCKET [METRICS_PEM]
+ *                                                   with these files, no chroot, as root
  *   lb_role PROFILE HOST keepalived IFACE           keepalived.conf
  * The text goes to stdout; exit 1 when the renderer refuses. */
 #include "firstboot/role_lb.h"
@@ -25,8 +26,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "no host %s\n", argv[2]);
 	else if (!strcmp(argv[3], "haproxy") && argc == 4)
 		r = lb_render_haproxy(&m, h, &lb_paths_default, &b);
-	else if (!strcmp(argv[3], "haproxy") && argc == 7) {
-		struct lb_paths p = { .bundle = argv[4], .ca = argv[5], .stats_socket = argv[6] };
+	else if (!strcmp(argv[3], "haproxy") && (argc == 7 || argc == 8)) {
+		struct lb_paths p = { .bundle = argv[4], .ca = argv[5], .stats_socket = argv[6],
+				      .metrics_pem = argc == 8 ? argv[7] : LB_METRICS_PEM };
 		r = lb_render_haproxy(&m, h, &p, &b);
 	} else if (!strcmp(argv[3], "keepalived") && argc == 5)
 		r = lb_render_keepalived(&m, h, argv[4], &b);

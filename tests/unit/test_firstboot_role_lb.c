@@ -54,7 +54,7 @@ static struct lb_paths test_paths(void)
 		assert_int_equal(system(cmd), 0);
 		free(cmd);
 	}
-	return (struct lb_paths){ .bundle = bundle, .ca = ca, .stats_socket = sock };
+	return (struct lb_paths){ .bundle = bundle, .ca = ca, .stats_socket = sock, .metrics_pem = bundle };
 }
 
 /* The real tool's verdict on text: 0 when it accepts it. */
@@ -123,7 +123,8 @@ static void test_haproxy_passthrough_two(void **state)
 	assert_non_null(strstr(b.data, "\tbind 10.0.0.6:443\n\tbind 10.0.0.9:443\n"));
 	assert_non_null(strstr(b.data, "\tbind 10.0.0.6:80\n\tbind 10.0.0.9:80\n"));
 	assert_non_null(strstr(b.data, "frontend https_in\n\tmode tcp\n"));
-	assert_null(strstr(b.data, "ssl crt"));   /* nothing ended here */
+	assert_null(strstr(b.data, ":443 ssl"));   /* nothing ended here */
+	assert_non_null(strstr(b.data, "\tbind 10.0.0.6:8405 ssl crt "));   /* monitoring: the metrics frontend only */
 	assert_non_null(strstr(b.data, "uri /up ver HTTP/1.1 hdr Host www.t.lan\n"));
 	assert_non_null(strstr(b.data, " check-ssl verify required"));
 	assert_non_null(strstr(b.data, "\tserver app1 10.0.0.20:443 check verifyhost www.t.lan check-sni www.t.lan\n"));
@@ -176,6 +177,53 @@ static void test_keepalived(void **state)
 	assert_int_equal(oracle("keepalived", b2.data), 0);
 	buf_free(&b1);
 	buf_free(&b2);
+	model_free(&m);
+}
+
+/* With monitoring: HAProxy's exporter on a frontend of its own, on the
+ * host's address and MON_PORT_HAPROXY, TLS with client certificates of the
+ * deployment CA only, /metrics and nothing else; none without monitoring. */
+static void test_haproxy_metrics(void **state)
+{
+	(void)state;
+	struct model m;
+	struct buf b;
+	struct lb_paths p = test_paths();
+	load_ok(HEAD LB2 APP "  lb: {virtual_address: 10.0.0.9}\nmonitoring: {host: app1}\n", &m);
+	buf_init(&b);
+	assert_int_equal(lb_render_haproxy(&m, model_find_host(&m, "lb2"), &p, &b), 0);
+	char *want = xasprintf("frontend metrics\n"
+			       "\t# Prometheus' scrapes (docs/monitoring.md): TLS with this host's certificate and key\n"
+			       "\t# (0600); only a client certificate of the deployment CA is accepted\n"
+			       "\tmode http\n\tno log\n\tbind 10.0.0.6:8405 ssl crt %s verify required ca-file %s\n"
+			       "\thttp-request use-service prometheus-exporter if { path /metrics }\n"
+			       "\thttp-request deny\n\n", p.metrics_pem, p.ca);
+	assert_non_null(strstr(b.data, want));
+	free(want);
+	assert_null(strstr(b.data, "10.0.0.9:8405"));   /* each lb host scraped on its own address */
+	assert_int_equal(oracle("haproxy", b.data), 0);
+	buf_free(&b);
+	/* the appliance's paths: the host's pem the role writes, the deployment CA */
+	buf_init(&b);
+	assert_int_equal(lb_render_haproxy(&m, model_find_host(&m, "lb1"), &lb_paths_default, &b), 0);
+	assert_non_null(strstr(b.data, "\tbind 10.0.0.5:8405 ssl crt " LB_METRICS_PEM " verify required ca-file " LB_CA "\n"));
+	buf_free(&b);
+	/* a metrics pem path HAProxy would split: refused, nothing written */
+	struct lb_paths bad = p;
+	bad.metrics_pem = "/etc/haproxy/m p.pem";
+	buf_init(&b);
+	assert_int_equal(lb_render_haproxy(&m, model_find_host(&m, "lb1"), &bad, &b), -EINVAL);
+	bad.metrics_pem = NULL;
+	assert_int_equal(lb_render_haproxy(&m, model_find_host(&m, "lb1"), &bad, &b), -EINVAL);
+	assert_int_equal(b.len, 0);
+	model_free(&m);
+	/* without monitoring: no metrics frontend, and its path is not needed */
+	load_ok(HEAD APP, &m);
+	assert_int_equal(lb_render_haproxy(&m, model_find_host(&m, "lb1"), &bad, &b), 0);
+	assert_null(strstr(b.data, "frontend metrics"));
+	assert_null(strstr(b.data, "8405"));
+	assert_null(strstr(b.data, "prometheus-exporter"));
+	buf_free(&b);
 	model_free(&m);
 }
 
@@ -247,6 +295,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_haproxy_terminate_one),
 		cmocka_unit_test(test_haproxy_passthrough_two),
+		cmocka_unit_test(test_haproxy_metrics),
 		cmocka_unit_test(test_keepalived),
 		cmocka_unit_test(test_metrics_units),
 		cmocka_unit_test(test_refusals),

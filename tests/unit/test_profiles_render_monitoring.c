@@ -251,6 +251,66 @@ static void test_firewall(void **state)
 	model_free(&m);
 }
 
+/* lb hosts: Prometheus scrapes HAProxy's own exporter (role_lb.c's metrics
+ * frontend) with its client certificate, the rules watch HAProxy and the app
+ * hosts as it sees them, and only the monitoring host may reach the port. */
+static void test_lb(void **state)
+{
+	(void)state;
+	struct model m;
+	struct rendered_files f;
+	load("kiln: 1\ndeployment: {name: acme, domain: acme.internal}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\n"
+	     "  - {name: adm, cidr: 10.9.0.0/24}\nhosts:\n  - {name: app1, role: app, subnet: a, address: 10.0.0.20}\n"
+	     "  - {name: app2, role: app, subnet: a, address: 10.0.0.21}\n"
+	     "  - {name: lb1, role: lb, subnet: a, address: 10.0.0.5}\n  - {name: lb2, role: lb, subnet: a, address: 10.0.0.6}\n"
+	     "roles: {app: {service: {exec: /bin/true}}, lb: {virtual_address: 10.0.0.9}}\nssh: {allow_from: [adm]}\n"
+	     "monitoring: {host: app2}\n", &m);
+	render(&m, "app2", &f);
+	const char *py = file(&f, "/etc/prometheus/prometheus.yml");
+	assert_non_null(strstr(py, "  - job_name: haproxy\n    scheme: https\n    tls_config:\n      ca_file: /etc/kiln/tls/ca.pem\n"
+				   "      cert_file: /etc/kiln/tls/scrape.pem\n"
+				   "      key_file: /run/credentials/prometheus.service/scrape_key\n    static_configs:\n"
+				   "      - targets: ['10.0.0.5:8405']\n        labels: {host: lb1, role: lb}\n"
+				   "      - targets: ['10.0.0.6:8405']\n        labels: {host: lb2, role: lb}\n"));
+	assert_null(strstr(py, "10.0.0.9"));   /* each lb host, not the virtual address */
+	const char *rules = file(&f, "/etc/prometheus/kiln-rules.yml");
+	assert_non_null(strstr(rules, "      - alert: LoadBalancerDown\n        expr: up{job=\"haproxy\"} == 0 and on(host) "
+				      "kiln_firstboot_ready == 1\n        for: 1m\n        labels:\n          severity: critical\n"));
+	assert_non_null(strstr(rules, "      - alert: LoadBalancerBackendDown\n        expr: haproxy_server_status{proxy=\"app\","
+				      "state=\"DOWN\"} == 1 and on(host) kiln_firstboot_ready == 1\n        for: 1m\n"
+				      "        labels:\n          severity: warning\n"));
+	assert_non_null(strstr(rules, "{{ $labels.server }}"));
+	assert_non_null(strstr(rules, "      - alert: LoadBalancerNoBackend\n        expr: haproxy_backend_active_servers{proxy=\"app\"}"
+				      " == 0 and on(host) kiln_firstboot_ready == 1\n"));
+	const char *mon_nft = file(&f, "/etc/nftables.conf");
+	assert_null(strstr(mon_nft, "8405"));   /* the monitoring host serves no HAProxy metrics */
+	rendered_files_free(&f);
+	/* the lb hosts: 8405 only from the monitoring host, in a ruleset nft accepts */
+	render(&m, "lb1", &f);
+	const char *nft = file(&f, "/etc/nftables.conf");
+	assert_non_null(strstr(nft, "\tset tcp_8405_from {\n\t\ttype ipv4_addr\n\t\tflags interval\n"
+				    "\t\telements = { 10.0.0.21 }\n\t}\n"));
+	assert_non_null(strstr(nft, "tcp dport 8405 ip saddr @tcp_8405_from counter name \"tcp_8405_accept\" accept"));
+	char *out = NULL;
+	int rc = oracle("nft --version >/dev/null 2>&1 && unshare -rn true", "nftables.conf", nft, "unshare -rn nft -c -f %s", &out);
+	if (rc > 0)
+		print_error("lb1: %s", out);
+	assert_true(rc <= 0);
+	free(out);
+	rendered_files_free(&f);
+	render(&m, "app1", &f);
+	assert_null(strstr(file(&f, "/etc/nftables.conf"), "8405"));
+	rendered_files_free(&f);
+	model_free(&m);
+	/* no lb host: no haproxy job, no HAProxy rules */
+	load(HOSTS "monitoring: {host: s3}\n", &m);
+	render(&m, "s3", &f);
+	assert_null(strstr(file(&f, "/etc/prometheus/prometheus.yml"), "haproxy"));
+	assert_null(strstr(file(&f, "/etc/prometheus/kiln-rules.yml"), "LoadBalancer"));
+	rendered_files_free(&f);
+	model_free(&m);
+}
+
 static void test_off(void **state)
 {
 	(void)state;
@@ -272,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_files_per_host),
 		cmocka_unit_test(test_receivers_and_rules),
 		cmocka_unit_test(test_firewall),
+		cmocka_unit_test(test_lb),
 		cmocka_unit_test(test_off),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

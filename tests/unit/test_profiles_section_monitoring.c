@@ -33,6 +33,12 @@
 	"flows:\n" \
 	"  - {from: {role: app}, to: {role: mysql}, port: 3306}\n"
 
+/* An lb host in front of app1 (role_lb.c's metrics frontend, MON_PORT_HAPROXY). */
+#define LBP \
+	"kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\nhosts:\n" \
+	"  - {name: app1, role: app, subnet: a, address: 10.0.0.20}\n  - {name: lb1, role: lb, subnet: a, address: 10.0.0.5}\n" \
+	"roles: {app: {service: {exec: /bin/true}}}\n"
+
 static const struct reject rejects[] = {
 	{ "not a mapping", BASE "monitoring: [db1]\n", 16, 13, "monitoring must be a mapping, not a list" },
 	{ "unknown key", BASE "monitoring: {host: db1, hots: x}\n", 16, 25,
@@ -82,6 +88,8 @@ static const struct reject rejects[] = {
 	  16, 5, "opens port 9090 on host s3, which is Prometheus'" },
 	{ "flow opens the MySQL exporter", BASE "  - {from: {subnet: a}, to: {host: db1}, port: 9104}\nmonitoring: {host: s3}\n",
 	  16, 5, "the MySQL exporter's" },
+	{ "flow opens HAProxy's metrics on an lb host", LBP "flows:\n  - {from: {subnet: a}, to: {role: lb}, port: 8405}\n"
+	  "monitoring: {host: app1}\n", 10, 5, "this flow opens port 8405 on host lb1, which is HAProxy's exporter's when monitoring is on" },
 	{ "a host without a name, a flow and monitoring (found by fuzz_profile: no crash)",
 	  "kiln: 1\ndeployment: {name: t, domain: t.lan}\nsubnets:\n  - {name: a, cidr: 10.0.0.0/24}\nhosts:\n"
 	  "  - {name: s3, role: minio, subnet: a, address: 10.0.0.11}\n  - {role: mysql, subnet: a, address: 10.0.0.10}\n"
@@ -104,6 +112,10 @@ static void test_port_free_elsewhere(void **state)
 	struct model m;
 	struct diags d;
 	assert_int_equal(load(BASE "  - {from: {subnet: a}, to: {host: app1}, port: 9104}\nmonitoring: {host: s3}\n", &m, &d), 0);
+	model_free(&m);
+	diags_free(&d);
+	/* 8405 is HAProxy's metrics only on lb hosts */
+	assert_int_equal(load(BASE "  - {from: {subnet: a}, to: {host: app1}, port: 8405}\nmonitoring: {host: s3}\n", &m, &d), 0);
 	model_free(&m);
 	diags_free(&d);
 }
@@ -152,6 +164,16 @@ static void test_defaults_and_flows(void **state)
 	assert_non_null(strstr(b.data, "\"monitoring\":{\"host\":\"s3\",\"retention_days\":15"));
 	assert_non_null(strstr(b.data, "{\"from\":{\"subnet\":\"adm\"},\"to\":{\"host\":\"s3\"},\"port\":9090,\"proto\":\"tcp\"}"));
 	buf_free(&b);
+	model_free(&m);
+	diags_free(&d);
+	/* an lb host: the monitoring host scrapes HAProxy's metrics there, and its node exporter */
+	assert_int_equal(load(LBP "monitoring: {host: app1}\n", &m, &d), 0);
+	assert_non_null(find_flow(&m, "app1", "lb1", MON_PORT_HAPROXY));
+	assert_non_null(find_flow(&m, "app1", "lb1", MON_PORT_NODE));
+	assert_null(find_flow(&m, "lb1", "app1", MON_PORT_HAPROXY));
+	assert_int_equal(m.monitoring.n_flows, 2 + 1);   /* node, haproxy, journal */
+	assert_non_null(monitoring_port_owner(&m, &m.hosts[1], MON_PORT_HAPROXY));
+	assert_null(monitoring_port_owner(&m, &m.hosts[0], MON_PORT_HAPROXY));
 	model_free(&m);
 	diags_free(&d);
 }
@@ -212,6 +234,7 @@ static void test_packages(void **state)
 	assert_null(monitoring_port_owner(&m, &m.hosts[2], MON_PORT_JOURNAL));
 	assert_non_null(monitoring_port_owner(&m, &m.hosts[1], MON_PORT_ALERTMANAGER));
 	assert_null(monitoring_port_owner(&m, &m.hosts[1], 3306));
+	assert_null(monitoring_port_owner(&m, &m.hosts[2], MON_PORT_HAPROXY));   /* no lb host */
 	char a[320];
 	assert_string_equal(monitoring_peer_addr(&m, &m.hosts[1], a, sizeof a), "10.0.0.11");
 	model_free(&m);
