@@ -133,6 +133,10 @@ void mysql_dump_argv(const struct model *m, const struct host *h, const char *cn
 	/* The system schema is the replica's own; the accounts come as
 	 * statements that add to it. */
 	argv[n++] = "--ignore-database=mysql";
+	/* The data disk's filesystem is mounted on the data directory, so its
+	 * root-only lost+found shows as a database MariaDB cannot read; the
+	 * dump of --all-databases would stop there. */
+	argv[n++] = "--ignore-database=#mysql50#lost+found";
 	argv[n++] = "--system=users";
 	argv[n++] = "--insert-ignore";
 	argv[n++] = "--routines";

@@ -97,6 +97,9 @@ check "primary: the app creates a table and rows" app_sql 127.0.1.2 3306 \
 	"CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(40))"
 check "primary: rows before the replica exists" app_sql 127.0.1.2 3306 "INSERT INTO t VALUES (1, 'before'), (2, 'before')"
 
+# The primary's data directory is its data disk's filesystem root on a host: lost+found (root-only
+# there, so unreadable to MariaDB, which calls it #mysql50#lost+found) must not be in the copy.
+mkdir -m 700 "$T/db1/data/lost+found"
 # --- the replica, started after the rows exist ---
 MARIADB_ARGS=$(server_args db2) MARIADB_BIND=127.0.0.1 MARIADB_FIXED_PORT= mariadb_start "$T/db2" ||
 	{ not_ok "replica starts"; exit 1; }
@@ -106,6 +109,7 @@ replica() { mariadb --no-defaults -S "$REPLICA_SOCK" -uroot "$@"; }
 check "replica: setup SQL applies" replica -e "source $T/db2.sql"
 check_output "replica: copied from the primary, replication started" '^cloned$' "$REPL" "$P" db2 setup "$REPLICA_SOCK"
 check_output "replica: rows written before it existed are there" '^2$' replica -N -e 'SELECT COUNT(*) FROM appdb.t'
+check "replica: the primary's lost+found was left out of the copy" test ! -e "$T/db2/data/lost+found"
 check "primary: rows after the replica started" app_sql 127.0.1.2 3306 "INSERT INTO t VALUES (3, 'after'), (4, 'after')"
 wait_rows() { # n
 	for _ in $(seq 50); do [ "$(replica -N -e 'SELECT COUNT(*) FROM appdb.t' 2>/dev/null)" = "$1" ] && return 0; sleep 0.2; done

@@ -30,7 +30,7 @@
 #     seed of the profile with backup.restore: latest) restores at first boot:
 #     every shipped row is back, the lost one is not, the app serves again;
 #     the RPO and RTO are printed. KILN_E2E_BACKUP=0 leaves backup: out of the
-#     profile (the monitoring cost pair in bench/RESULTS.md is taken so).
+#     profile.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/qemu.sh"
 # Images carry the kiln-firstboot found next to the kiln that builds them:

@@ -118,7 +118,7 @@ static void test_dump_argv(void **state)
 	assert_true(n < MYSQL_DUMP_ARGV_MAX);
 	assert_string_equal(b.data, "mariadb-dump --defaults-extra-file=/s/replica-dump.cnf "
 				    "-h 10.0.0.10 -P 3306 -ukiln_repl --single-transaction --master-data=1 --gtid "
-				    "--all-databases --ignore-database=mysql --system=users --insert-ignore --routines "
+				    "--all-databases --ignore-database=mysql --ignore-database=#mysql50#lost+found --system=users --insert-ignore --routines "
 				    "--events --triggers --ssl --skip-ssl-verify-server-cert");
 	assert_null(strstr(b.data, "password"));
 	buf_free(&b);
