@@ -256,7 +256,7 @@ static int restore_to_stdout(int fd, const char *name, const struct role_keypair
  * (backup_extract_fd); on any failure it is removed */
 static int restore_extract(int fd, const char *name, const struct role_keypair *key, const char *out)
 {
-	static const char *const mb[] = { "mbstream", "-x", "-C", NULL };
+	const char *const *mb = backup_mbstream_extract;
 	struct backup_meta m;
 	uint64_t bytes;
 	enum backup_side at;

@@ -315,6 +315,8 @@ static bool dir_empty(const char *path)
 	return empty;
 }
 
+const char *const backup_mbstream_extract[] = { "mbstream", "-x", "-C", NULL };
+
 /* The object through argv (staging appended) into staging; see backup_extract_fd. */
 static int extract(int fd, const char *name, const struct role_keypair *key, const char *const *argv,
 		   const char *staging, struct backup_meta *meta, uint64_t *plain_bytes, enum backup_side *at,

@@ -67,6 +67,10 @@ int backup_restore_fd(int fd, const char *name, const struct role_keypair *key, 
  * without reading to the end; -ENOENT when it is not installed), or
  * BACKUP_AT_OUTPUT. err (may be NULL) gets the program's stderr (its last
  * 64 KiB). The caller ignores SIGPIPE. */
+/* mbstream -x -C: extracts an xbstream (a full backup) into the directory
+ * backup_extract_fd appends; the one argv both restores use. */
+extern const char *const backup_mbstream_extract[];
+
 int backup_extract_fd(int fd, const char *name, const struct role_keypair *key, const char *const *argv,
 		      const char *dest, struct backup_meta *meta, uint64_t *plain_bytes, enum backup_side *at,
 		      int *status, struct buf *err);

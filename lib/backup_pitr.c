@@ -435,7 +435,7 @@ static int extract_full(struct pitr_run *x, const char *name)
 	int r = open_object(x, name, &fd);
 	if (r < 0)
 		return r;
-	static const char *const mb[] = { "mbstream", "-x", "-C", NULL };
+	const char *const *mb = backup_mbstream_extract;
 	struct backup_meta m;
 	uint64_t bytes;
 	enum backup_side at;
