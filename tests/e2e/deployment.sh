@@ -30,7 +30,11 @@
 #     seed of the profile with backup.restore: latest) restores at first boot:
 #     every shipped row is back, the lost one is not, the app serves again;
 #     the RPO and RTO are printed. KILN_E2E_BACKUP=0 leaves backup: out of the
-#     profile.
+#     profile;
+#   - db2, a replica of db1 (issue 14), is powered on only after the app has
+#     written a row: it copies db1 and follows it (a row written later reaches
+#     it), stays read-only (the app's own account is refused a write) and its
+#     status says replicating.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/qemu.sh"
 # Images carry the kiln-firstboot found next to the kiln that builds them:
@@ -41,7 +45,7 @@ KILN_IMG=$ROOT/build/kiln
 NS=kiln-e2e-$$ OUT=kiln-out-$$
 DEADLINE=${KILN_E2E_DEPLOY_SECONDS:-1500}
 cleanup() {
-	for h in app1 db1 minio1; do ip netns exec $NS true 2>/dev/null && qemu_stop $h; done
+	for h in app1 db1 db2 minio1; do ip netns exec $NS true 2>/dev/null && qemu_stop $h; done
 	qemu_stop_all
 	# Whatever still names this test's directory (a VM started through
 	# `ip netns exec`, a fixture) goes too: no VM may outlive its test.
@@ -81,7 +85,7 @@ medium() { # name seed-file
 	xorriso -as mkisofs -quiet -V KILN_SEED -o "$T/$1-seed.iso" "$T/medium-$1" 2>/dev/null
 	check "$1: seed medium" test -s "$T/$1-seed.iso"
 }
-for h in app1 db1 minio1; do
+for h in app1 db1 db2 minio1; do
 	"$KILN" seed "$P" --host $h --out "$T/$h.seed" --state "$S" 2>/dev/null
 	medium $h "$T/$h.seed"
 done
@@ -94,7 +98,9 @@ open(sys.argv[2], "w").write(s[:i] + ("B" if s[i] == "A" else "A") + s[i + 1:])
 PY
 check "tampered seed differs from db1's" bash -c "! cmp -s '$T/bad.seed' '$T/db1.seed'"
 medium bad "$T/bad.seed"
-# db1's data disk already carries our filesystem, with a file on it.
+# db2's data disk is blank, as kiln build made it; db1's already carries our
+# filesystem, with a file on it.
+cp --sparse=always "$IMG/acme-mysql-data.raw" "$T/db2-data.raw"
 mkfs.ext4 -q -F -L kiln-data "$IMG/acme-mysql-data.raw"
 echo keep-me > "$T/marker"
 debugfs -w -R "write $T/marker kiln-e2e-marker" "$IMG/acme-mysql-data.raw" >/dev/null 2>&1
@@ -174,9 +180,9 @@ for h in db1 minio1 app1; do
 done
 echo "# deployment joined after $((SECONDS - t0)) s under TCG"
 
-SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=10 -i "$T/id")
+SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30 -i "$T/id")
 adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" -b 192.168.40.1 "root@$h" "$@"; }
-declare -A IP=([app1]=192.168.40.200 [db1]=192.168.40.210 [minio1]=192.168.40.215)
+declare -A IP=([app1]=192.168.40.200 [db1]=192.168.40.210 [db2]=192.168.40.211 [minio1]=192.168.40.215)
 for h in app1 db1 minio1; do   # sshd may still be starting when the agent reports
 	for _ in $(seq 30); do adm ${IP[$h]} true 2>/dev/null && break; sleep 2; done
 done
@@ -276,6 +282,10 @@ check_output "app1: each step recorded once" '^7$' bash -c "grep -c '\"name\"' '
 check "app1: after the power cycle the join waited for db1 again, then finished" \
 	bash -c "tr -d '\r' < '$T/app1.log' | sed -n '/=== power cycle ===/,\$p' | grep -aq 'waiting for db1'"
 
+# --- the replica: db2 is powered on now that a row exists (it must copy it, then follow db1)
+t_db2=$SECONDS
+start_vm db2 "$IMG/acme-mysql.raw" "$T/db2-data.raw" 52:54:00:4b:00:04
+
 # What first boot cost each host (systemd-analyze, for bench/RESULTS.md).
 for h in db1 minio1 app1; do
 	echo "# $h: $(adm ${IP[$h]} "systemd-analyze time | head -1; systemd-analyze blame | grep kiln-firstboot | tr '\n' ' '" 2>/dev/null | tr '\n' ' ')"
@@ -307,10 +317,66 @@ after=$(adm ${IP[db1]} "nft -j list counter inet filter input_drop" | /usr/bin/p
 check "the stranger's packets were counted as drops (${before:-?} -> ${after:-?})" test "${after:-0}" -gt "${before:-0}"
 check_output "and logged" 'kiln-drop: .*SRC=192\.168\.40\.201 .*DPT=3306' adm ${IP[db1]} 'journalctl -k --no-pager'
 
+# --- the replica caught up and follows
+if qemu_wait db2 'kiln: [0-9]+/[0-9]+ steps done - deployment ready' 600; then
+	ok "db2: the replica configured itself ($((SECONDS - t_db2)) s after its power-on)"
+else
+	not_ok "db2: not ready"
+fi
+for _ in $(seq 30); do adm ${IP[db2]} true 2>/dev/null && break; sleep 2; done
+check_output "db2 holds the row written before it existed (its copy of db1)" "^$want\$" \
+	adm ${IP[db2]} "mariadb -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id:-0}'"
+head -c 1000 /dev/urandom > "$T/blob2"
+want2=$(sha256sum "$T/blob2" | cut -d' ' -f1)
+app_curl -F name=e2e-replica -F "file=@$T/blob2" https://app1.acme.internal/records > "$T/created2.json" 2>/dev/null
+id2=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/created2.json" 2>/dev/null)
+for _ in $(seq 30); do
+	[ "$(adm ${IP[db2]} "mariadb -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id2:-0}'" 2>/dev/null)" = "$want2" ] && break
+	sleep 1
+done
+check_output "a row written through the app after db2 joined reaches db2" "^$want2\$" \
+	adm ${IP[db2]} "mariadb -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id2:-0}'"
+# Replica lag under a steady write load (bench/RESULTS.md): 20 uploads back to back through the
+# app while db2 samples its own Seconds_Behind_Master twice a second.
+adm ${IP[db2]} 'for i in $(seq 60); do mariadb -e "SHOW SLAVE STATUS\G" | sed -n "s/^ *Seconds_Behind_Master: //p"; sleep 0.5; done' \
+	> "$T/db2-lag" 2>/dev/null &
+lag_pid=$!
+t_w=$SECONDS
+for i in $(seq 20); do
+	app_curl -F name=lag-$i -F "file=@$T/blob2" https://app1.acme.internal/records > "$T/lag.json" 2>/dev/null
+done
+t_last=$(date +%s.%N) id3=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/lag.json" 2>/dev/null)
+for _ in $(seq 60); do
+	[ "$(adm ${IP[db2]} "mariadb -N -e 'SELECT COUNT(*) FROM appdb.records WHERE id=${id3:-0}'" 2>/dev/null)" = 1 ] && break
+	sleep 0.5
+done
+t_seen=$(date +%s.%N)
+wait $lag_pid
+echo "# replica lag: 20 writes through the app in $((SECONDS - t_w)) s; db2's Seconds_Behind_Master max $(sort -n "$T/db2-lag" | tail -1) s over $(wc -l < "$T/db2-lag") samples; the last row seen on db2 $(awk "BEGIN { printf \"%.1f\", $t_seen - $t_last }") s after its write returned (polled over SSH)"
+rows() { adm "$1" "mariadb -N -e 'SELECT COUNT(*), MAX(id), SUM(CRC32(sha256)) FROM appdb.records'" 2>/dev/null; }
+r1=$(rows ${IP[db1]}) r2=$(rows ${IP[db2]})
+check "db2 holds every row db1 holds after the load ($r2 / $r1: rows, last id, checksum)" test -n "$r1" -a "$r1" = "$r2"
+adm ${IP[db2]} 'kiln-firstboot status' > "$T/db2.status" 2>&1
+check "db2's status: replication from db1, replicating" grep -Pzq 'replication:\n +primary +db1\n +state +replicating\n' "$T/db2.status"
+check_output "db2's lag is reported" '^ +lag +[0-9]+ s$' cat "$T/db2.status"
+check_output "db2 is read-only: the app's own account is refused a write (1290)" '^1290$' adm ${IP[app1]} \
+	'podman exec kiln-app python3 -c "
+import os, pymysql
+c = pymysql.connect(host=\"192.168.40.211\", user=os.environ[\"DB_USER\"], password=os.environ[\"DB_PASSWORD\"], database=os.environ[\"DB_NAME\"])
+try:
+    c.cursor().execute(\"DELETE FROM records WHERE id < 0\"); c.commit(); print(\"written\")
+except pymysql.err.MySQLError as e:
+    print(e.args[0])"'
+
 # --- monitoring: scrapes, alerts, central logs, exporter reach, status page
 if [ "$MONITORING" != 0 ]; then
 	. "$(dirname "$0")/monitoring.sh"
 fi
+
+# db2's part ends here (its journal kept for the secret scan): the disaster recovery
+# below replaces db1, which a replica of the lost primary would not follow.
+adm ${IP[db2]} 'journalctl -b --no-pager; cat /var/lib/kiln/status.json' > "$T/db2.journal" 2>/dev/null
+qemu_stop db2
 
 # --- disaster recovery: db1 lost after its last shipment, rebuilt from the bucket
 if [ "$BACKUP" != 0 ]; then
