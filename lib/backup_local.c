@@ -158,6 +158,41 @@ int backup_dir_open(const char *dir, const char *name, int *fd)
 	return 0;
 }
 
+#define CHUNK_BYTES (1u << 16)
+
+static void free_sodium(uint8_t **p)
+{
+	if (*p)
+		sodium_free(*p);
+}
+
+/* Reads r to its end, each chunk of plaintext to out (none when out < 0),
+ * and authenticates the object whole; *at says whose a failure was. The
+ * one reader loop of verify and restore (extract's is spawn's in_fill). */
+static int drain(struct backup_reader *r, int out, uint64_t *plain_bytes, enum backup_side *at)
+{
+	_cleanup_(free_sodium) uint8_t *buf = sodium_malloc(CHUNK_BYTES);   /* plaintext: guarded */
+	if (!buf)
+		abort();
+	uint64_t total = 0;
+	ssize_t k;
+	int e;
+	*at = BACKUP_AT_OBJECT;
+	while ((k = backup_reader_read(r, buf, CHUNK_BYTES)) > 0) {
+		if (out >= 0 && (e = backup_fd_sink(&out, buf, (size_t)k)) < 0) {
+			*at = BACKUP_AT_OUTPUT;
+			return e;
+		}
+		total += (uint64_t)k;
+	}
+	if (k < 0)
+		return (int)k;
+	if ((e = backup_reader_finish(r)) < 0)
+		return e;
+	*plain_bytes = total;
+	return 0;
+}
+
 int backup_verify_fd(int fd, const char *name, const struct role_keypair *key, struct backup_meta *meta,
 		     uint64_t *plain_bytes)
 {
@@ -165,18 +200,8 @@ int backup_verify_fd(int fd, const char *name, const struct role_keypair *key, s
 	int e = backup_reader_open(&r, key, name, backup_fd_source, &fd, meta);
 	if (e < 0)
 		return e;
-	uint64_t total = 0;
-	uint8_t buf[16384];
-	ssize_t k;
-	while ((k = backup_reader_read(r, buf, sizeof buf)) > 0)
-		total += (uint64_t)k;
-	sodium_memzero(buf, sizeof buf);
-	if (k < 0)
-		return (int)k;
-	if ((e = backup_reader_finish(r)) < 0)
-		return e;
-	*plain_bytes = total;
-	return 0;
+	enum backup_side at;
+	return drain(r, -1, plain_bytes, &at);
 }
 
 char *backup_restore_target(const char *out, const char *name)
@@ -193,12 +218,19 @@ char *backup_restore_target(const char *out, const char *name)
 	return path_join(out, b);
 }
 
-/* The temporary file beside target: "<dir>/.<base>.restore-XXXXXX". */
-static int open_temp(const char *target, char **tmp)
+/* A mkstemp/mkdtemp template beside target: "<dir>/.<base>.<tag>-XXXXXX"
+ * (malloc'd): in target's directory, so a rename puts it in place. */
+static char *beside(const char *target, const char *tag)
 {
 	const char *slash = strrchr(target, '/');
 	_cleanup_free_ char *dir = slash ? xstrndup(target, (size_t)(slash - target + 1)) : xstrdup("");
-	char *t = xasprintf("%s.%s.restore-XXXXXX", dir, slash ? slash + 1 : target);
+	return xasprintf("%s.%s.%s-XXXXXX", dir, slash ? slash + 1 : target, tag);
+}
+
+/* The temporary file beside target. */
+static int open_temp(const char *target, char **tmp)
+{
+	char *t = beside(target, "restore");
 	int fd = mkostemp(t, O_CLOEXEC);   /* 0600 */
 	if (fd < 0) {
 		int e = -errno;
@@ -214,27 +246,9 @@ static int restore_into(int fd, const char *name, const struct role_keypair *key
 {
 	_cleanup_(backup_reader_freep) struct backup_reader *r = NULL;
 	*at = BACKUP_AT_OBJECT;
+	uint64_t total;
 	int e = backup_reader_open(&r, key, name, backup_fd_source, &fd, meta);
-	if (e < 0)
-		return e;
-	uint64_t total = 0;
-	uint8_t *buf = sodium_malloc(1u << 16);
-	if (!buf)
-		abort();
-	ssize_t k;
-	while ((k = backup_reader_read(r, buf, 1u << 16)) > 0) {
-		if ((e = backup_fd_sink(&out, buf, (size_t)k)) < 0)
-			break;
-		total += (uint64_t)k;
-	}
-	sodium_free(buf);
-	if (e < 0) {
-		*at = BACKUP_AT_OUTPUT;
-		return e;
-	}
-	if (k < 0)
-		return (int)k;
-	if ((e = backup_reader_finish(r)) < 0)
+	if (e < 0 || (e = drain(r, out, &total, at)) < 0)
 		return e;
 	*at = BACKUP_AT_OUTPUT;
 	if (fsync(out) < 0)
@@ -270,8 +284,6 @@ int backup_restore_fd(int fd, const char *name, const struct role_keypair *key, 
 
 /* ---------------------------------------------------------------- extract */
 
-#define FEED_BYTES (1u << 16)
-
 struct feed {
 	struct backup_reader *r;
 	uint8_t *buf;             /* sodium_malloc'd: plaintext */
@@ -285,7 +297,7 @@ struct feed {
 static ssize_t feed_fill(void *ud, const void **data)
 {
 	struct feed *f = ud;
-	ssize_t k = backup_reader_read(f->r, f->buf, FEED_BYTES);
+	ssize_t k = backup_reader_read(f->r, f->buf, CHUNK_BYTES);
 	if (k > 0) {
 		f->total += (uint64_t)k;
 		*data = f->buf;
@@ -294,12 +306,6 @@ static ssize_t feed_fill(void *ud, const void **data)
 	f->end = true;
 	f->err = k < 0 ? (int)k : backup_reader_finish(f->r);
 	return f->err;
-}
-
-static void free_sodium(uint8_t **p)
-{
-	if (*p)
-		sodium_free(*p);
 }
 
 static bool dir_empty(const char *path)
@@ -333,7 +339,7 @@ static int extract(int fd, const char *name, const struct role_keypair *key, con
 	_cleanup_free_ const char **av = xcalloc(n + 2, sizeof *av);
 	memcpy(av, argv, n * sizeof *av);
 	av[n] = staging;
-	_cleanup_(free_sodium) uint8_t *buf = sodium_malloc(FEED_BYTES);
+	_cleanup_(free_sodium) uint8_t *buf = sodium_malloc(CHUNK_BYTES);
 	if (!buf)
 		abort();
 	struct feed f = { .r = r, .buf = buf };
@@ -364,9 +370,7 @@ int backup_extract_fd(int fd, const char *name, const struct role_keypair *key, 
 			return -EEXIST;
 	} else if (errno != ENOENT)
 		return -errno;
-	const char *slash = strrchr(dest, '/');
-	_cleanup_free_ char *dir = slash ? xstrndup(dest, (size_t)(slash - dest + 1)) : xstrdup("");
-	_cleanup_free_ char *staging = xasprintf("%s.%s.extract-XXXXXX", dir, slash ? slash + 1 : dest);
+	_cleanup_free_ char *staging = beside(dest, "extract");
 	if (!mkdtemp(staging))   /* 0700 */
 		return -errno;
 	int e = extract(fd, name, key, argv, staging, meta, plain_bytes, at, status, err);
