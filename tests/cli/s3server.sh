@@ -112,6 +112,10 @@ check "s3cmd del of the multipart object" "${S3CMD[@]}" del s3://s3cmd-bucket/bi
 check "s3cmd del" "${S3CMD[@]}" del "s3://s3cmd-bucket/dir/payload.bin"
 empty_listing() { [ -z "$("${S3CMD[@]}" ls -r "$1")" ]; }
 check "s3cmd ls after del is empty" empty_listing s3://s3cmd-bucket
+# The bucket is versioned (above): the deletes left the old versions and delete markers.
+check_fails "s3cmd rb of a bucket holding old versions refused" 'BucketNotEmpty' "${S3CMD[@]}" rb s3://s3cmd-bucket
+check_output "boto3 deletes every version" '^4 versions deleted$' \
+	env S3_ACCESS_KEY="$S3_ROOT_USER" S3_SECRET_KEY="$S3_ROOT_PASSWORD" "$S3_PY" "$S3_DIR/boto3_versions.py" "$S3_ENDPOINT" s3cmd-bucket --purge
 check "s3cmd rb" "${S3CMD[@]}" rb s3://s3cmd-bucket
 check_fails "s3cmd get from a deleted bucket" 'does not exist|NoSuchBucket' \
 	"${S3CMD[@]}" get --force "s3://s3cmd-bucket/dir/payload.bin" "$T/gone.bin"
