@@ -104,6 +104,11 @@ check_output "the backup bucket is versioned" '^Enabled$' "$DRV" - - versioning 
 B3V() { S3_ACCESS_KEY=$S3_ROOT_USER S3_SECRET_KEY=$S3_ROOT_PASSWORD "$S3_PY" "$S3_DIR/boto3_versions.py" "$S3_ENDPOINT" "$@"; }
 check_output "the backup bucket has object lock: COMPLIANCE for keep_days (7)" '^Enabled COMPLIANCE 7$' B3V acme-backups --lock
 check "the role again: the lock stays as it is" "$DRV" "$P" - setup "$S3_ENDPOINT"
+sed 's/keep_days: 7}$/keep_days: 9}/' "$P" >"$T/d/k9.yaml"
+check "the role with keep_days 9" "$DRV" "$T/d/k9.yaml" - setup "$S3_ENDPOINT"
+check_output "... the default retention follows it" '^Enabled COMPLIANCE 9$' B3V acme-backups --lock
+check "the role with keep_days 7 again" "$DRV" "$P" - setup "$S3_ENDPOINT"
+check_output "... back to 7" '^Enabled COMPLIANCE 7$' B3V acme-backups --lock
 # A bucket made before kiln set the lock (no lock): said, not failed; MinIO cannot add it.
 L=$T/d/legacy.yaml
 sed 's/^backup: {binlog_minutes: 5, keep_days: 7}$/backup: {binlog_minutes: 5, keep_days: 7, bucket: legacy-backups}/' "$P" >"$L"
