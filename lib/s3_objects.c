@@ -121,47 +121,82 @@ static void service(const struct s3_target *t, struct aws_creds *cr, struct aws_
 				     .service = "s3", .creds = cr };
 }
 
-int s3_list_keys(const struct s3_target *t, const char *prefix, char ***keys, size_t *n, char *why, size_t why_len)
+/* A listing, page by page (ListObjectsV2, ListObjectVersions): query
+ * writes the next page's canonical query (names sorted, values encoded),
+ * page parses an answer and says whether another page follows. */
+struct pager {
+	const char *what;           /* the operation, for the reasons */
+	const char *listing;        /* "backup object names": what a bad answer is not a listing of */
+	void (*query)(struct buf *q, void *ud);
+	int (*page)(const struct buf *resp, void *ud, bool *more);
+	void *ud;
+};
+
+static int list_pages(const struct s3_target *t, const struct pager *p, char *why, size_t why_len)
 {
-	*keys = NULL;
-	*n = 0;
-	size_t cap = 0;
 	struct aws_creds cr;
 	struct aws_service s;
 	service(t, &cr, &s);
 	_cleanup_free_ char *path = xasprintf("/%s", t->bucket);
-	char *token = NULL;
-	int r = 0;
-	for (int page = 0; r == 0; page++) {
-		/* the canonical query: names sorted, values encoded */
+	for (int pages = 0;; pages++) {
+		if (pages > 100000) {
+			snprintf(why, why_len, "%s: too many pages", p->what);
+			return -EBADMSG;
+		}
 		struct buf q;
 		buf_init(&q);
-		if (token) {
-			buf_puts(&q, "continuation-token=");
-			aws_uri_encode(&q, token);
-			buf_putc(&q, '&');
-		}
-		buf_puts(&q, "list-type=2&max-keys=" LIST_PAGE "&prefix=");
-		aws_uri_encode(&q, prefix);
+		p->query(&q, p->ud);
 		buf_putc(&q, '\0');
 		struct aws_req req = { .method = "GET", .path = path, .query = q.data };
 		struct buf resp;
 		buf_init(&resp);
-		r = aws_request(&s, &req, "ListObjectsV2", &resp, why, why_len);
+		int r = aws_request(&s, &req, p->what, &resp, why, why_len);
 		buf_free(&q);
-		free(token);
-		token = NULL;
-		if (r == 0 && (r = s3_list_page_parse(resp.data ? resp.data : "", resp.len, keys, n, &cap, &token)) < 0)
-			snprintf(why, why_len, "ListObjectsV2: the answer is not an S3 listing of backup object names");
+		bool more = false;
+		if (r == 0 && (r = p->page(&resp, p->ud, &more)) < 0)
+			snprintf(why, why_len, "%s: the answer is not an S3 listing of %s", p->what, p->listing);
 		buf_free(&resp);
-		if (r == 0 && !token)
-			break;
-		if (page > 100000) {
-			snprintf(why, why_len, "ListObjectsV2: too many pages");
-			r = -EBADMSG;
-		}
+		if (r < 0 || !more)
+			return r;
 	}
-	free(token);
+}
+
+struct keys_pages {
+	const char *prefix;
+	char ***keys, *token;
+	size_t *n, cap;
+};
+
+static void keys_query(struct buf *q, void *ud)
+{
+	struct keys_pages *k = ud;
+	if (k->token) {
+		buf_puts(q, "continuation-token=");
+		aws_uri_encode(q, k->token);
+		buf_putc(q, '&');
+	}
+	buf_puts(q, "list-type=2&max-keys=" LIST_PAGE "&prefix=");
+	aws_uri_encode(q, k->prefix);
+}
+
+static int keys_page(const struct buf *resp, void *ud, bool *more)
+{
+	struct keys_pages *k = ud;
+	free(k->token);
+	k->token = NULL;
+	int r = s3_list_page_parse(resp->data ? resp->data : "", resp->len, k->keys, k->n, &k->cap, &k->token);
+	*more = r == 0 && k->token;
+	return r;
+}
+
+int s3_list_keys(const struct s3_target *t, const char *prefix, char ***keys, size_t *n, char *why, size_t why_len)
+{
+	*keys = NULL;
+	*n = 0;
+	struct keys_pages k = { .prefix = prefix, .keys = keys, .n = n };
+	const struct pager p = { "ListObjectsV2", "backup object names", keys_query, keys_page, &k };
+	int r = list_pages(t, &p, why, why_len);
+	free(k.token);
 	if (r < 0) {
 		s3_keys_free(*keys, *n);
 		*keys = NULL;
@@ -379,55 +414,52 @@ int s3_versions_page_parse(const char *xml, size_t len, struct s3_version **v, s
 	return r;
 }
 
+struct versions_pages {
+	const char *prefix;
+	struct s3_version **v;
+	size_t *n, cap;
+	char *key_marker, *vid_marker;
+};
+
+static void versions_query(struct buf *q, void *ud)
+{
+	struct versions_pages *p = ud;
+	if (p->key_marker) {
+		buf_puts(q, "key-marker=");
+		aws_uri_encode(q, p->key_marker);
+		buf_putc(q, '&');
+	}
+	buf_puts(q, "max-keys=" LIST_PAGE "&prefix=");
+	aws_uri_encode(q, p->prefix);
+	if (p->vid_marker) {
+		buf_puts(q, "&version-id-marker=");
+		aws_uri_encode(q, p->vid_marker);
+	}
+	buf_puts(q, "&versions=");
+}
+
+static int versions_page(const struct buf *resp, void *ud, bool *more)
+{
+	struct versions_pages *p = ud;
+	free(p->key_marker);
+	free(p->vid_marker);
+	p->key_marker = p->vid_marker = NULL;
+	int r = s3_versions_page_parse(resp->data ? resp->data : "", resp->len, p->v, p->n, &p->cap, &p->key_marker,
+				       &p->vid_marker);
+	*more = r == 0 && p->key_marker;
+	return r;
+}
+
 int s3_list_versions(const struct s3_target *t, const char *prefix, struct s3_version **v, size_t *n, char *why,
 		     size_t why_len)
 {
 	*v = NULL;
 	*n = 0;
-	size_t cap = 0;
-	struct aws_creds cr;
-	struct aws_service s;
-	service(t, &cr, &s);
-	_cleanup_free_ char *path = xasprintf("/%s", t->bucket);
-	char *key_marker = NULL, *vid_marker = NULL;
-	int r = 0;
-	for (int page = 0; r == 0; page++) {
-		struct buf q;   /* the canonical query: names sorted, values encoded */
-		buf_init(&q);
-		if (key_marker) {
-			buf_puts(&q, "key-marker=");
-			aws_uri_encode(&q, key_marker);
-			buf_putc(&q, '&');
-		}
-		buf_puts(&q, "max-keys=" LIST_PAGE "&prefix=");
-		aws_uri_encode(&q, prefix);
-		if (vid_marker) {
-			buf_puts(&q, "&version-id-marker=");
-			aws_uri_encode(&q, vid_marker);
-		}
-		buf_puts(&q, "&versions=");
-		buf_putc(&q, '\0');
-		struct aws_req req = { .method = "GET", .path = path, .query = q.data };
-		struct buf resp;
-		buf_init(&resp);
-		r = aws_request(&s, &req, "ListObjectVersions", &resp, why, why_len);
-		buf_free(&q);
-		free(key_marker);
-		free(vid_marker);
-		key_marker = vid_marker = NULL;
-		if (r == 0 && (r = s3_versions_page_parse(resp.data ? resp.data : "", resp.len, v, n, &cap, &key_marker,
-							  &vid_marker)) < 0)
-			snprintf(why, why_len, "ListObjectVersions: the answer is not an S3 listing of versions");
-		buf_free(&resp);
-		if (r == 0 && !key_marker)
-			break;
-		if (page > 100000) {
-			snprintf(why, why_len, "ListObjectVersions: too many pages");
-			r = -EBADMSG;
-		}
-	}
-	free(key_marker);
-	free(vid_marker);
+	struct versions_pages vp = { .prefix = prefix, .v = v, .n = n };
+	const struct pager p = { "ListObjectVersions", "versions", versions_query, versions_page, &vp };
+	int r = list_pages(t, &p, why, why_len);
+	free(vp.key_marker);
+	free(vp.vid_marker);
 	if (r < 0) {
 		s3_versions_free(*v, *n);
 		*v = NULL;
