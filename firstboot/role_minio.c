@@ -4,6 +4,7 @@
 #include "profiles/monitoring.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/s3_objects.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <stdio.h>
@@ -168,9 +169,40 @@ int minio_register_app(const struct model *m, const struct minio_admin *a, secre
 
 #define MINIO_MAX_KEEP 6
 
-/* backup: its own versioned bucket (not among roles.minio.buckets: the
- * app's key cannot reach it), the backup writer, who may only put objects
- * into it, and the reader; their keys added to keep[*n]. */
+/* The backup bucket's object lock (docs/backup.md#object-lock): every new
+ * version kept in COMPLIANCE mode for keep_days, so no key, the root
+ * credential included, can delete a backup inside the window prune keeps.
+ * A bucket made without the lock (by a kiln before it) cannot gain it:
+ * MinIO refuses; said, not failed. */
+static int lock_backup_bucket(const struct model *m, const struct s3_conn *c, char *why, size_t why_len)
+{
+	const struct s3_target t = { .endpoint = c->endpoint, .access_key = c->access_key, .secret_key = c->secret_key,
+				     .bucket = m->backup.bucket, .region = c->region };
+	struct s3_lock_conf lc;
+	char detail[300] = "";
+	int r = s3_lock_conf_get(&t, &lc, detail, sizeof detail);
+	if (r < 0) {
+		snprintf(why, why_len, "reading the object lock of the backup bucket %s: %s", m->backup.bucket, detail);
+		return r;
+	}
+	if (!lc.enabled) {
+		log_warn("the backup bucket %s has no object lock (it was made without one, and MinIO cannot add it "
+			 "to an existing bucket): its backups are kept by versioning and the writer's policy alone",
+			 m->backup.bucket);
+		return 0;
+	}
+	if (lc.mode == S3_LOCK_COMPLIANCE && lc.days == m->backup.keep_days)
+		return 0;
+	r = s3_lock_conf_put(&t, S3_LOCK_COMPLIANCE, m->backup.keep_days, detail, sizeof detail);
+	if (r < 0)
+		snprintf(why, why_len, "setting the object lock of the backup bucket %s: %s", m->backup.bucket, detail);
+	return r;
+}
+
+/* backup: its own versioned bucket with object lock (not among
+ * roles.minio.buckets: the app's key cannot reach it), the backup writer,
+ * who may only put objects into it, and the reader; their keys added to
+ * keep[*n]. */
 static int put_backup(const struct model *m, const struct s3_conn *c, const struct minio_admin *a,
 		      secret_lookup_fn secret, void *ud, struct minio_keep *keep, size_t *n, char *why, size_t why_len)
 {
@@ -180,13 +212,15 @@ static int put_backup(const struct model *m, const struct s3_conn *c, const stru
 		snprintf(why, why_len, "the seed lacks secret %s", ak ? "minio_backup_secret_key" : "minio_backup_access_key");
 		return -ENOKEY;
 	}
-	int r = s3_create_bucket(c, m->backup.bucket, detail, sizeof detail);
+	int r = s3_create_bucket_locked(c, m->backup.bucket, detail, sizeof detail);
 	if (r == 0)
 		r = s3_set_versioning(c, m->backup.bucket, true, detail, sizeof detail);
 	if (r < 0) {
 		snprintf(why, why_len, "creating the backup bucket %s: %s", m->backup.bucket, detail);
 		return r;
 	}
+	if ((r = lock_backup_bucket(m, c, why, why_len)) < 0)
+		return r;
 	struct buf doc;
 	buf_init(&doc);
 	backup_writer_policy(m->backup.bucket, &doc);

@@ -28,8 +28,8 @@ static void s3_error_code(const struct buf *b, char *why, size_t why_len, long h
 
 /* One attempt (the callers have their own deadlines and back-off), signed
  * by lib/aws_request like every other AWS-style call kiln makes. */
-static int s3_call(const struct s3_conn *c, const char *method, const char *bucket, const char *query,
-		   const char *body, long *http, struct buf *resp, char *why, size_t why_len)
+static int s3_call_h(const struct s3_conn *c, const char *method, const char *bucket, const char *query,
+		     const char *const *headers, const char *body, long *http, struct buf *resp, char *why, size_t why_len)
 {
 	/* Borrowed keys: aws_creds_free is never called on this. */
 	struct aws_creds creds = { .access_key = (char *)c->access_key, .secret_key = (char *)c->secret_key };
@@ -37,7 +37,7 @@ static int s3_call(const struct s3_conn *c, const char *method, const char *buck
 				   .service = "s3", .creds = &creds };
 	char *path = xasprintf("/%s", bucket);
 	struct aws_req req = { .method = method, .path = path, .query = query, .body = body,
-			       .body_len = body ? strlen(body) : 0,
+			       .body_len = body ? strlen(body) : 0, .headers = headers,
 			       .content_type = body ? "application/xml" : NULL };
 	struct aws_call call;
 	int r = aws_call_setup(&call, &svc, &req);
@@ -64,6 +64,12 @@ static int s3_call(const struct s3_conn *c, const char *method, const char *buck
 	return r;
 }
 
+static int s3_call(const struct s3_conn *c, const char *method, const char *bucket, const char *query,
+		   const char *body, long *http, struct buf *resp, char *why, size_t why_len)
+{
+	return s3_call_h(c, method, bucket, query, NULL, body, http, resp, why, why_len);
+}
+
 static int classify(long http, const struct buf *resp, char *why, size_t why_len)
 {
 	if (http >= 200 && http < 300)
@@ -88,12 +94,13 @@ int s3_head_bucket(const struct s3_conn *c, const char *bucket, char *why, size_
 	return r;
 }
 
-int s3_create_bucket(const struct s3_conn *c, const char *bucket, char *why, size_t why_len)
+static int create_bucket(const struct s3_conn *c, const char *bucket, const char *const *headers, char *why,
+			 size_t why_len)
 {
 	struct buf resp;
 	buf_init(&resp);
 	long http = 0;
-	int r = s3_call(c, "PUT", bucket, NULL, NULL, &http, &resp, why, why_len);
+	int r = s3_call_h(c, "PUT", bucket, NULL, headers, NULL, &http, &resp, why, why_len);
 	if (r == 0) {
 		/* Re-running first boot must not fail on a bucket it made before. */
 		if (http == 409 && resp.data && strstr(resp.data, "BucketAlreadyOwnedByYou"))
@@ -103,6 +110,17 @@ int s3_create_bucket(const struct s3_conn *c, const char *bucket, char *why, siz
 	}
 	buf_free(&resp);
 	return r;
+}
+
+int s3_create_bucket(const struct s3_conn *c, const char *bucket, char *why, size_t why_len)
+{
+	return create_bucket(c, bucket, NULL, why, why_len);
+}
+
+int s3_create_bucket_locked(const struct s3_conn *c, const char *bucket, char *why, size_t why_len)
+{
+	static const char *const lock[] = { "x-amz-bucket-object-lock-enabled: true", NULL };
+	return create_bucket(c, bucket, lock, why, why_len);
 }
 
 int s3_set_versioning(const struct s3_conn *c, const char *bucket, bool enabled, char *why, size_t why_len)

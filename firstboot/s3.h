@@ -21,6 +21,11 @@ struct s3_conn {
 int s3_head_bucket(const struct s3_conn *c, const char *bucket, char *why, size_t why_len);
 /* 0 created or already ours (idempotent). */
 int s3_create_bucket(const struct s3_conn *c, const char *bucket, char *why, size_t why_len);
+/* The same with object lock (x-amz-bucket-object-lock-enabled: true; the
+ * bucket is versioned then). A bucket that already exists stays as it was:
+ * S3 and MinIO cannot add the lock to it (lib/s3_objects.h's
+ * s3_lock_conf_get tells). */
+int s3_create_bucket_locked(const struct s3_conn *c, const char *bucket, char *why, size_t why_len);
 int s3_set_versioning(const struct s3_conn *c, const char *bucket, bool enabled, char *why, size_t why_len);
 /* 0 with *enabled set from GetBucketVersioning. */
 int s3_get_versioning(const struct s3_conn *c, const char *bucket, bool *enabled, char *why, size_t why_len);

@@ -382,6 +382,47 @@ static char *state_secret(const char *state, const char *name)
 	return v;
 }
 
+/* Says what object lock the bucket has (the deployment's MinIO: kiln's
+ * COMPLIANCE retention of keep_days; an external endpoint: whatever its
+ * operator set, or none). Not being able to read it is no failure: prune
+ * works the same, and reports each version the lock keeps. */
+static void say_lock(const struct s3_target *t)
+{
+	struct s3_lock_conf lc;
+	char why[512] = "", what[96];
+	if (s3_lock_conf_get(t, &lc, why, sizeof why) < 0) {
+		log_warn("cannot read the object lock of bucket %s: %s", t->bucket, why);
+		return;
+	}
+	s3_lock_conf_describe(&lc, what, sizeof what);
+	if (lc.enabled)
+		log_info("bucket %s: object lock %s", t->bucket, what);
+	else
+		log_info("bucket %s: no object lock (deletes are not held back by a retention)", t->bucket);
+}
+
+/* Deletes every version of key (the current one and those an earlier
+ * overwrite or delete left): 0, -EPERM when the object lock kept one (said,
+ * the others still go), or the first other error. */
+static int prune_versions(const struct s3_target *t, const struct s3_version *v, size_t nv, const char *key)
+{
+	int r = 0;
+	char why[1024];
+	for (size_t i = 0; i < nv; i++) {
+		if (strcmp(v[i].key, key))
+			continue;
+		int d = s3_delete_version(t, key, v[i].version_id, why, sizeof why);
+		if (d == -EPERM)
+			log_error("%s (version %s) is kept by the object lock of bucket %s: its retention has not ended "
+				  "(%s); prune again later", key, v[i].version_id, t->bucket, why);
+		else if (d < 0)
+			log_error("deleting %s (version %s) from %s: %s", key, v[i].version_id, t->bucket, why);
+		if (d < 0 && (r == 0 || r == -EPERM))
+			r = d;
+	}
+	return r;
+}
+
 int backup_prune(const struct model *m, const char *state, const char *endpoint, bool dry_run)
 {
 	char addr[256];
@@ -416,19 +457,26 @@ int backup_prune(const struct model *m, const char *state, const char *endpoint,
 	int64_t now = (int64_t)time(NULL);
 	int r = 0;
 	size_t total = 0, kept = 0;
+	say_lock(&t);
 	for (size_t i = 0; i < m->n_hosts; i++) {
 		const struct host *h = &m->hosts[i];
 		if (!backup_on_host(m, h))
 			continue;
 		_cleanup_free_ char *prefix = xasprintf("%s/", h->name);
 		char **keys = NULL, why[1024] = "";
-		size_t nk = 0, nd = 0;
-		int e = s3_list_keys(&t, prefix, &keys, &nk, why, sizeof why);
+		size_t nk = 0, nd = 0, nv = 0;
+		struct s3_version *v = NULL;
+		int e = s3_list_versions(&t, prefix, &v, &nv, why, sizeof why);
 		if (e < 0) {
 			log_error("listing %s in %s at %s: %s", prefix, m->backup.bucket, ep, why);
 			r = e;
 			continue;
 		}
+		/* the plan is over the current objects (in key order, as listed) */
+		keys = xcalloc(nv ? nv : 1, sizeof *keys);
+		for (size_t k = 0; k < nv; k++)
+			if (v[k].latest && !v[k].delete_marker)
+				keys[nk++] = xstrdup(v[k].key);
 		_cleanup_free_ bool *del = xcalloc(nk ? nk : 1, sizeof *del);
 		e = backup_prune_plan(keys, nk, h->name, now, m->backup.keep_days, del, &nd, why, sizeof why);
 		if (e < 0)
@@ -442,15 +490,15 @@ int backup_prune(const struct model *m, const char *state, const char *endpoint,
 				gone++;
 				continue;
 			}
-			int d = s3_delete_key(&t, keys[k], why, sizeof why);
+			int d = prune_versions(&t, v, nv, keys[k]);
 			if (d < 0) {
-				log_error("deleting %s from %s: %s", keys[k], m->backup.bucket, why);
 				r = d;
 				continue;
 			}
 			printf("deleted  %s\n", keys[k]);
 			gone++;
 		}
+		s3_versions_free(v, nv);
 		log_info("%s: %zu object%s %s, %zu kept (keep_days %u)", h->name, gone, gone == 1 ? "" : "s",
 			 dry_run ? "would be deleted" : "deleted", nk - gone, m->backup.keep_days);
 		total += gone;

@@ -121,47 +121,82 @@ static void service(const struct s3_target *t, struct aws_creds *cr, struct aws_
 				     .service = "s3", .creds = cr };
 }
 
-int s3_list_keys(const struct s3_target *t, const char *prefix, char ***keys, size_t *n, char *why, size_t why_len)
+/* A listing, page by page (ListObjectsV2, ListObjectVersions): query
+ * writes the next page's canonical query (names sorted, values encoded),
+ * page parses an answer and says whether another page follows. */
+struct pager {
+	const char *what;           /* the operation, for the reasons */
+	const char *listing;        /* "backup object names": what a bad answer is not a listing of */
+	void (*query)(struct buf *q, void *ud);
+	int (*page)(const struct buf *resp, void *ud, bool *more);
+	void *ud;
+};
+
+static int list_pages(const struct s3_target *t, const struct pager *p, char *why, size_t why_len)
 {
-	*keys = NULL;
-	*n = 0;
-	size_t cap = 0;
 	struct aws_creds cr;
 	struct aws_service s;
 	service(t, &cr, &s);
 	_cleanup_free_ char *path = xasprintf("/%s", t->bucket);
-	char *token = NULL;
-	int r = 0;
-	for (int page = 0; r == 0; page++) {
-		/* the canonical query: names sorted, values encoded */
+	for (int pages = 0;; pages++) {
+		if (pages > 100000) {
+			snprintf(why, why_len, "%s: too many pages", p->what);
+			return -EBADMSG;
+		}
 		struct buf q;
 		buf_init(&q);
-		if (token) {
-			buf_puts(&q, "continuation-token=");
-			aws_uri_encode(&q, token);
-			buf_putc(&q, '&');
-		}
-		buf_puts(&q, "list-type=2&max-keys=" LIST_PAGE "&prefix=");
-		aws_uri_encode(&q, prefix);
+		p->query(&q, p->ud);
 		buf_putc(&q, '\0');
 		struct aws_req req = { .method = "GET", .path = path, .query = q.data };
 		struct buf resp;
 		buf_init(&resp);
-		r = aws_request(&s, &req, "ListObjectsV2", &resp, why, why_len);
+		int r = aws_request(&s, &req, p->what, &resp, why, why_len);
 		buf_free(&q);
-		free(token);
-		token = NULL;
-		if (r == 0 && (r = s3_list_page_parse(resp.data ? resp.data : "", resp.len, keys, n, &cap, &token)) < 0)
-			snprintf(why, why_len, "ListObjectsV2: the answer is not an S3 listing of backup object names");
+		bool more = false;
+		if (r == 0 && (r = p->page(&resp, p->ud, &more)) < 0)
+			snprintf(why, why_len, "%s: the answer is not an S3 listing of %s", p->what, p->listing);
 		buf_free(&resp);
-		if (r == 0 && !token)
-			break;
-		if (page > 100000) {
-			snprintf(why, why_len, "ListObjectsV2: too many pages");
-			r = -EBADMSG;
-		}
+		if (r < 0 || !more)
+			return r;
 	}
-	free(token);
+}
+
+struct keys_pages {
+	const char *prefix;
+	char ***keys, *token;
+	size_t *n, cap;
+};
+
+static void keys_query(struct buf *q, void *ud)
+{
+	struct keys_pages *k = ud;
+	if (k->token) {
+		buf_puts(q, "continuation-token=");
+		aws_uri_encode(q, k->token);
+		buf_putc(q, '&');
+	}
+	buf_puts(q, "list-type=2&max-keys=" LIST_PAGE "&prefix=");
+	aws_uri_encode(q, k->prefix);
+}
+
+static int keys_page(const struct buf *resp, void *ud, bool *more)
+{
+	struct keys_pages *k = ud;
+	free(k->token);
+	k->token = NULL;
+	int r = s3_list_page_parse(resp->data ? resp->data : "", resp->len, k->keys, k->n, &k->cap, &k->token);
+	*more = r == 0 && k->token;
+	return r;
+}
+
+int s3_list_keys(const struct s3_target *t, const char *prefix, char ***keys, size_t *n, char *why, size_t why_len)
+{
+	*keys = NULL;
+	*n = 0;
+	struct keys_pages k = { .prefix = prefix, .keys = keys, .n = n };
+	const struct pager p = { "ListObjectsV2", "backup object names", keys_query, keys_page, &k };
+	int r = list_pages(t, &p, why, why_len);
+	free(k.token);
 	if (r < 0) {
 		s3_keys_free(*keys, *n);
 		*keys = NULL;
@@ -274,4 +309,228 @@ int s3_delete_key(const struct s3_target *t, const char *key, char *why, size_t 
 	_cleanup_free_ char *path = xasprintf("/%s/%s", t->bucket, key);
 	struct aws_req req = { .method = "DELETE", .path = path };
 	return aws_request(&s, &req, "DeleteObject", NULL, why, why_len);
+}
+
+/* ---- versions and object lock ---- */
+
+void s3_versions_free(struct s3_version *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].key);
+		free(v[i].version_id);
+	}
+	free(v);
+}
+
+/* A version id as it may go into a query (it is URI-encoded there):
+ * printable ASCII, no space, at most 1024 bytes. */
+static bool version_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	if (!n || n > 1024)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (id[i] <= 0x20 || id[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+static int version_entry(const xmlNode *c, struct s3_version *out)
+{
+	*out = (struct s3_version){ .delete_marker = named(c, "DeleteMarker") };
+	for (xmlNode *d = c->children; d; d = d->next) {
+		if (named(d, "Key")) {
+			free(out->key);
+			out->key = text_of(d);
+		} else if (named(d, "VersionId")) {
+			free(out->version_id);
+			out->version_id = text_of(d);
+		} else if (named(d, "IsLatest")) {
+			_cleanup_free_ char *t = text_of(d);
+			out->latest = !strcmp(t, "true");
+		}
+	}
+	if (!out->key || !out->version_id || !version_id_ok(out->version_id)) {
+		free(out->key);
+		free(out->version_id);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int s3_versions_page_parse(const char *xml, size_t len, struct s3_version **v, size_t *n, size_t *cap,
+			   char **next_key, char **next_vid)
+{
+	*next_key = *next_vid = NULL;
+	if (len > INT32_MAX)
+		return -EBADMSG;
+	xmlDoc *doc = xmlReadMemory(xml, (int)len, "versions.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root || !named(root, "ListVersionsResult")) {
+		xmlFreeDoc(doc);
+		return -EBADMSG;
+	}
+	int r = 0;
+	bool truncated = false;
+	char *nk = NULL, *nv = NULL;
+	for (xmlNode *c = root->children; c && r == 0; c = c->next) {
+		if (named(c, "IsTruncated")) {
+			_cleanup_free_ char *t = text_of(c);
+			truncated = !strcmp(t, "true");
+		} else if (named(c, "NextKeyMarker")) {
+			free(nk);
+			nk = text_of(c);
+		} else if (named(c, "NextVersionIdMarker")) {
+			free(nv);
+			nv = text_of(c);
+		} else if (named(c, "Version") || named(c, "DeleteMarker")) {
+			struct s3_version e;
+			if ((r = version_entry(c, &e)) < 0)
+				break;
+			if (!key_ok(e.key)) {   /* another's object: not ours (as s3_list_page_parse) */
+				free(e.key);
+				free(e.version_id);
+				continue;
+			}
+			*v = xgrow(*v, cap, *n + 1, sizeof **v);
+			(*v)[(*n)++] = e;
+		}
+	}
+	xmlFreeDoc(doc);
+	if (r == 0 && truncated) {
+		if (!nk || !*nk)
+			r = -EBADMSG;   /* truncated without a way on */
+		else {
+			*next_key = nk;
+			*next_vid = nv && *nv ? nv : NULL;
+			nk = NULL;
+			if (*next_vid)
+				nv = NULL;
+		}
+	}
+	free(nk);
+	free(nv);
+	return r;
+}
+
+struct versions_pages {
+	const char *prefix;
+	struct s3_version **v;
+	size_t *n, cap;
+	char *key_marker, *vid_marker;
+};
+
+static void versions_query(struct buf *q, void *ud)
+{
+	struct versions_pages *p = ud;
+	if (p->key_marker) {
+		buf_puts(q, "key-marker=");
+		aws_uri_encode(q, p->key_marker);
+		buf_putc(q, '&');
+	}
+	buf_puts(q, "max-keys=" LIST_PAGE "&prefix=");
+	aws_uri_encode(q, p->prefix);
+	if (p->vid_marker) {
+		buf_puts(q, "&version-id-marker=");
+		aws_uri_encode(q, p->vid_marker);
+	}
+	buf_puts(q, "&versions=");
+}
+
+static int versions_page(const struct buf *resp, void *ud, bool *more)
+{
+	struct versions_pages *p = ud;
+	free(p->key_marker);
+	free(p->vid_marker);
+	p->key_marker = p->vid_marker = NULL;
+	int r = s3_versions_page_parse(resp->data ? resp->data : "", resp->len, p->v, p->n, &p->cap, &p->key_marker,
+				       &p->vid_marker);
+	*more = r == 0 && p->key_marker;
+	return r;
+}
+
+int s3_list_versions(const struct s3_target *t, const char *prefix, struct s3_version **v, size_t *n, char *why,
+		     size_t why_len)
+{
+	*v = NULL;
+	*n = 0;
+	struct versions_pages vp = { .prefix = prefix, .v = v, .n = n };
+	const struct pager p = { "ListObjectVersions", "versions", versions_query, versions_page, &vp };
+	int r = list_pages(t, &p, why, why_len);
+	free(vp.key_marker);
+	free(vp.vid_marker);
+	if (r < 0) {
+		s3_versions_free(*v, *n);
+		*v = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+int s3_delete_version(const struct s3_target *t, const char *key, const char *version_id, char *why, size_t why_len)
+{
+	if (!key_ok(key) || !version_id_ok(version_id)) {
+		snprintf(why, why_len, "'%s' is no object name kiln deletes, or the version id is none", key);
+		return -EINVAL;
+	}
+	struct aws_creds cr;
+	struct aws_service s;
+	service(t, &cr, &s);
+	_cleanup_free_ char *path = xasprintf("/%s/%s", t->bucket, key);
+	struct buf q;
+	buf_init(&q);
+	buf_puts(&q, "versionId=");
+	aws_uri_encode(&q, version_id);
+	buf_putc(&q, '\0');
+	struct aws_req req = { .method = "DELETE", .path = path, .query = q.data };
+	int r = aws_request(&s, &req, "DeleteObject", NULL, why, why_len);
+	buf_free(&q);
+	return r < 0 && s3_lock_refused(why) ? -EPERM : r;
+}
+
+int s3_lock_conf_get(const struct s3_target *t, struct s3_lock_conf *c, char *why, size_t why_len)
+{
+	*c = (struct s3_lock_conf){ 0 };
+	struct aws_creds cr;
+	struct aws_service s;
+	service(t, &cr, &s);
+	_cleanup_free_ char *path = xasprintf("/%s", t->bucket);
+	struct aws_req req = { .method = "GET", .path = path, .query = "object-lock=" };
+	struct buf resp;
+	buf_init(&resp);
+	int r = aws_request(&s, &req, "GetObjectLockConfiguration", &resp, why, why_len);
+	static const char none[] = "HTTP 404 ObjectLockConfigurationNotFoundError";
+	if (r < 0 && !strncmp(why, none, sizeof none - 1))
+		r = 0;          /* no lock: c stays zero */
+	else if (r == 0 && s3_lock_conf_parse(resp.data ? resp.data : "", resp.len, c) < 0) {
+		snprintf(why, why_len, "GetObjectLockConfiguration: the answer is no object lock configuration");
+		r = -EBADMSG;
+	}
+	buf_free(&resp);
+	return r;
+}
+
+int s3_lock_conf_put(const struct s3_target *t, enum s3_lock_mode mode, unsigned days, char *why, size_t why_len)
+{
+	struct buf body;
+	buf_init(&body);
+	if (s3_lock_conf_xml(mode, days, &body) < 0) {
+		buf_free(&body);
+		snprintf(why, why_len, "no object lock of %u days in mode %s", days, s3_lock_mode_name(mode));
+		return -EINVAL;
+	}
+	char md5[S3_MD5_B64_LEN];
+	s3_content_md5(body.data, body.len, md5);
+	_cleanup_free_ char *h = xasprintf("Content-MD5: %s", md5);
+	const char *const headers[] = { h, NULL };
+	struct aws_creds cr;
+	struct aws_service s;
+	service(t, &cr, &s);
+	_cleanup_free_ char *path = xasprintf("/%s", t->bucket);
+	struct aws_req req = { .method = "PUT", .path = path, .query = "object-lock=", .body = body.data,
+			       .body_len = body.len, .content_type = "application/xml", .headers = headers };
+	int r = aws_request(&s, &req, "PutObjectLockConfiguration", NULL, why, why_len);
+	buf_free(&body);
+	return r;
 }

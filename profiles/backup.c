@@ -147,6 +147,6 @@ void backup_reader_policy(const char *bucket, struct buf *b)
 void backup_writer_policy(const char *bucket, struct buf *b)
 {
 	buf_printf(b, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-		      "\"Action\":[\"s3:PutObject\",\"s3:AbortMultipartUpload\"],"
+		      "\"Action\":[\"s3:PutObject\",\"s3:AbortMultipartUpload\",\"s3:PutObjectRetention\"],"
 		      "\"Resource\":[\"arn:aws:s3:::%s/*\"]}]}", bucket);
 }

@@ -173,6 +173,9 @@ check "prune --dry-run with the operator's credential: signs for the region, del
 check "... the objects are all there" bash -c "[ \$(s3cmd -c '$T/x.s3cfg' ls -r s3://acme-offsite/db1/ | wc -l) -ge 2 ]"
 check_output "prune: nothing older than keep_days, nothing deleted, said so" 'db1: 0 objects deleted, [0-9]+ kept \(keep_days 7\)' \
 	bash -c "'$KILN' backup prune '$P' 2>&1"
+cp "$T/out" "$T/prune.out"
+check "prune: says the operator's bucket has no object lock, and that is no failure" \
+	grep -q 'bucket acme-offsite: no object lock' "$T/prune.out"
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
 # --- no secret in any output

@@ -5,7 +5,9 @@
 # stays restorable (the newest full backup at or before its start and all
 # since), the newest full backup always stays, names that are not the
 # hosts' stay; the hosts' own keys cannot delete; --dry-run deletes nothing;
-# bad input is refused.
+# every version of a pruned object goes; the bucket's object lock (COMPLIANCE,
+# keep_days) keeps a version whose retention has not ended, and prune says so
+# by name and fails; bad input is refused.
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/crypto_lib.sh"
 . "$ROOT/tests/fixtures/s3server/server.sh"
@@ -52,9 +54,30 @@ NEW_FULL=db1/full/$(stamp '-2 days').kbk
 NEW_BL=db1/binlog/$(stamp '-1 day')-mysql-bin.000004.kbk
 ODD=db1/notes-20200101.kbk
 ALL="$OLD_FULL $OLD_BL $BASE $BASE_BL $MID_BL $NEW_FULL $NEW_BL $ODD"
-for k in $ALL; do
+for k in $ALL $OLD_FULL; do   # OLD_FULL twice: two versions
 	s3cmd -c "$T/writer.s3cfg" --no-progress put "$T/blob" "s3://acme-backups/$k" >/dev/null 2>&1 || not_ok "put $k"
 done
+B3V() { S3_ACCESS_KEY=$S3_ROOT_USER S3_SECRET_KEY=$S3_ROOT_PASSWORD "$S3_PY" "$S3_DIR/boto3_versions.py" "$S3_ENDPOINT" "$@"; }
+check_output "the bucket's lock: COMPLIANCE for keep_days" '^Enabled COMPLIANCE 7$' B3V acme-backups --lock
+# The objects were put now, so the lock holds each for 7 days from now. What
+# their names say (weeks old) is made true of their retention in the
+# stand-in's store (every version's metadata under $T/s3data), as if they had
+# been uploaded then.
+backdate() {
+	/usr/bin/python3 - "$T/s3data/acme-backups" "$1" <<'PY'
+import glob, hashlib, json, os, sys, time
+d, key = sys.argv[1:3]
+h = hashlib.sha256(key.encode()).hexdigest()
+for p in [os.path.join(d, h + ".json")] + glob.glob(os.path.join(d, ".versions", h, "*.json")):
+    with open(p) as f:
+        m = json.load(f)
+    m["retention"]["until"] = time.time() - 86400
+    with open(p, "w") as f:
+        json.dump(m, f)
+PY
+}
+backdate_old() { backdate "$OLD_FULL" && backdate "$OLD_BL"; }
+check "the old ones' retention ended (as uploaded weeks ago)" backdate_old
 listing() { s3cmd -c "$T/root.s3cfg" ls -r s3://acme-backups/ | awk '{print $4}' | sed 's|^s3://acme-backups/||' | sort; }
 check "eight objects in the bucket" test "$(listing | wc -l)" = 8
 check_fails "the writer's key cannot delete (put-only)" 'AccessDenied|403' s3cmd -c "$T/writer.s3cfg" del "s3://acme-backups/$OLD_FULL"
@@ -71,7 +94,19 @@ check "prune: it says what it kept" grep -q 'db1: 2 objects deleted, 6 kept (kee
 LEFT=$(listing | tr '\n' ' ')
 WANT=$(echo "$BASE_BL $BASE $MID_BL $NEW_BL $NEW_FULL $ODD" | tr ' ' '\n' | sort | tr '\n' ' ')
 check "left: the base full backup before the window and all since, the newest full, the odd name" test "$LEFT" = "$WANT"
+check "prune said the bucket's lock" grep -q 'bucket acme-backups: object lock COMPLIANCE, 7 days' "$T/e"
+check_output "every version of the pruned objects is gone (no delete marker left either)" '^0$' B3V acme-backups --count "$OLD_FULL"
 check_output "prune again: nothing more to delete" 'db1: 0 objects deleted, 6 kept' bash -c "'$KILN' backup prune '$P' --endpoint '$S3_ENDPOINT' 2>&1"
+
+# --- the lock keeps what is still inside its retention: said by name, the run fails
+LOCKED=db1/binlog/$(stamp '-19 days')-mysql-bin.000000.kbk
+s3cmd -c "$T/writer.s3cfg" --no-progress put "$T/blob" "s3://acme-backups/$LOCKED" >/dev/null 2>&1 || not_ok "put $LOCKED"
+check_fails "prune of a version the lock still holds: fails, naming it" \
+	"$LOCKED \(version [0-9a-f-]+\) is kept by the object lock of bucket acme-backups: its retention has not ended \(HTTP 400 InvalidRequest: Object is WORM protected.*\); prune again later" \
+	kiln backup prune "$P" --endpoint "$S3_ENDPOINT"
+check "... and it is still there" bash -c "s3cmd -c '$T/root.s3cfg' ls 's3://acme-backups/$LOCKED' | grep -q ."
+check "its retention ends" backdate "$LOCKED"
+check_output "then prune deletes it" "^deleted  $LOCKED\$" kiln backup prune "$P" --endpoint "$S3_ENDPOINT"
 
 # --- bad input
 check_exit "prune without a profile: usage error (2)" 2 kiln backup prune

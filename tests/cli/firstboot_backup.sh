@@ -101,6 +101,24 @@ for s in minio_app_access_key minio_app_secret_key minio_backup_access_key minio
 done
 check "minio role setup: buckets, the app's key, the backup bucket and writer" "$DRV" "$P" - setup "$S3_ENDPOINT"
 check_output "the backup bucket is versioned" '^Enabled$' "$DRV" - - versioning "$S3_ENDPOINT" acme-backups
+B3V() { S3_ACCESS_KEY=$S3_ROOT_USER S3_SECRET_KEY=$S3_ROOT_PASSWORD "$S3_PY" "$S3_DIR/boto3_versions.py" "$S3_ENDPOINT" "$@"; }
+check_output "the backup bucket has object lock: COMPLIANCE for keep_days (7)" '^Enabled COMPLIANCE 7$' B3V acme-backups --lock
+check "the role again: the lock stays as it is" "$DRV" "$P" - setup "$S3_ENDPOINT"
+sed 's/keep_days: 7}$/keep_days: 9}/' "$P" >"$T/d/k9.yaml"
+check "the role with keep_days 9" "$DRV" "$T/d/k9.yaml" - setup "$S3_ENDPOINT"
+check_output "... the default retention follows it" '^Enabled COMPLIANCE 9$' B3V acme-backups --lock
+check "the role with keep_days 7 again" "$DRV" "$P" - setup "$S3_ENDPOINT"
+check_output "... back to 7" '^Enabled COMPLIANCE 7$' B3V acme-backups --lock
+# A bucket made before kiln set the lock (no lock): said, not failed; MinIO cannot add it.
+L=$T/d/legacy.yaml
+sed 's/^backup: {binlog_minutes: 5, keep_days: 7}$/backup: {binlog_minutes: 5, keep_days: 7, bucket: legacy-backups}/' "$P" >"$L"
+s3cmd_config "$T/root0.s3cfg" "$S3_ROOT_USER" "$S3_ROOT_PASSWORD"
+check "root makes legacy-backups without a lock" s3cmd -c "$T/root0.s3cfg" mb s3://legacy-backups
+check "minio role setup with a backup bucket that has no lock: not a failure" "$DRV" "$L" - setup "$S3_ENDPOINT"
+keep
+check "... and it says so" grep -q 'warning: the backup bucket legacy-backups has no object lock' "$T/e"
+check_output "... the bucket is left without one" '^none$' B3V legacy-backups --lock
+check "the role with the profile's bucket again (its users back)" "$DRV" "$P" - setup "$S3_ENDPOINT"
 s3cmd_config "$T/root.s3cfg" "$S3_ROOT_USER" "$S3_ROOT_PASSWORD"
 s3cmd_config "$T/app.s3cfg" "$KILN_SECRET_minio_app_access_key" "$KILN_SECRET_minio_app_secret_key"
 s3cmd_config "$T/writer.s3cfg" "$KILN_SECRET_minio_backup_access_key" "$KILN_SECRET_minio_backup_secret_key"
@@ -153,6 +171,13 @@ check_output "backup full with zstd_level=0: sealed as it is (format version 1)"
 check "... larger than one 8 MiB part: uploaded in parts" \
 	bash -c "[ \$(s3cmd -c '$T/root.s3cfg' ls -r s3://acme-backups/db1/full/ | awk '\$3 > 8388608' | wc -l) = 1 ]"
 sed -i '/^zstd_level=/d' "$R/etc/kiln/backup.conf"
+check_output "a full backup is kept in COMPLIANCE for keep_days (the bucket's default retention)" '^COMPLIANCE 7$' \
+	B3V acme-backups --retention "${FULL#s3://acme-backups/}"
+# purge_refused PREFIX N: root's delete of every version below PREFIX refused N times by the lock, none deleted
+purge_refused() { ! B3V acme-backups --purge "$1" >"$T/purge" && [ "$(grep -c ' InvalidRequest$' "$T/purge")" = "$2" ] &&
+	grep -qx '0 versions deleted' "$T/purge"; }
+check "not even root can delete the versions of both full backups (one PUT, one multipart): the lock refuses" \
+	purge_refused db1/full/ 2
 
 # --- binary logs: rows after the full backup, shipped once each
 sql -e "INSERT INTO shop.orders VALUES (3, 'after-full-3');"

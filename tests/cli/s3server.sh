@@ -112,6 +112,10 @@ check "s3cmd del of the multipart object" "${S3CMD[@]}" del s3://s3cmd-bucket/bi
 check "s3cmd del" "${S3CMD[@]}" del "s3://s3cmd-bucket/dir/payload.bin"
 empty_listing() { [ -z "$("${S3CMD[@]}" ls -r "$1")" ]; }
 check "s3cmd ls after del is empty" empty_listing s3://s3cmd-bucket
+# The bucket is versioned (above): the deletes left the old versions and delete markers.
+check_fails "s3cmd rb of a bucket holding old versions refused" 'BucketNotEmpty' "${S3CMD[@]}" rb s3://s3cmd-bucket
+check_output "boto3 deletes every version" '^4 versions deleted$' \
+	env S3_ACCESS_KEY="$S3_ROOT_USER" S3_SECRET_KEY="$S3_ROOT_PASSWORD" "$S3_PY" "$S3_DIR/boto3_versions.py" "$S3_ENDPOINT" s3cmd-bucket --purge
 check "s3cmd rb" "${S3CMD[@]}" rb s3://s3cmd-bucket
 check_fails "s3cmd get from a deleted bucket" 'does not exist|NoSuchBucket' \
 	"${S3CMD[@]}" get --force "s3://s3cmd-bucket/dir/payload.bin" "$T/gone.bin"
@@ -133,6 +137,8 @@ check_output "boto3 wrong secret refused" '^SignatureDoesNotMatch$' b3_error "$S
 check_output "boto3 unknown access key refused" '^InvalidAccessKeyId$' b3_error no-such-key "$S3_ROOT_PASSWORD"
 check "boto3 with the user added through the admin API (readwrite)" \
 	env S3_ACCESS_KEY=app-key S3_SECRET_KEY=app-secret-123456 "${B3[@]/boto3-bucket/app-bucket}"
+check "boto3: object versions (ids, delete markers, ListObjectVersions, Suspended) and object lock (default and per-object retention, GOVERNANCE bypass only with s3:BypassGovernanceRetention, COMPLIANCE never shortened, the refusals' codes)" \
+	env S3_ACCESS_KEY="$S3_ROOT_USER" S3_SECRET_KEY="$S3_ROOT_PASSWORD" "$S3_PY" "$S3_DIR/boto3_versions.py" "$S3_ENDPOINT" b3v
 
 # --- the admin API refuses what MinIO refuses
 admin_attack() { S3_ACCESS_KEY=$S3_ROOT_USER S3_SECRET_KEY=$S3_ROOT_PASSWORD "$S3_PY" "$S3_DIR/sigv4_attack.py" "$S3_ENDPOINT" - "$1"; }
@@ -205,6 +211,7 @@ check_output "deb ships the server 0755" '^-rwxr-xr-x root/root .* \./usr/lib/mi
 check_output "deb ships /usr/bin/minio (a relative symlink to it)" \
 	'^lrwxrwxrwx root/root .* \./usr/bin/minio -> \.\./lib/minio-standin/s3server\.py$' dpkg-deb -c "$DEB"
 check_output "deb ships the admin API modules" 'minio-standin/standin_iam\.py$' dpkg-deb -c "$DEB"
+check_output "deb ships the versions and object lock module" 'minio-standin/standin_versions\.py$' dpkg-deb -c "$DEB"
 check_output "deb ships minio.service" 'root/root .* \./lib/systemd/system/minio\.service$' dpkg-deb -c "$DEB"
 dpkg-deb -x "$DEB" "$T/pkg" && dpkg-deb -e "$DEB" "$T/pkg/DEBIAN"
 UNIT=$T/pkg/lib/systemd/system/minio.service

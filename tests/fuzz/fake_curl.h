@@ -40,6 +40,7 @@ struct fake_request {
 	char url[512];
 	size_t body_len;
 	char body[4096];
+	char headers[1024];        /* the request's headers, each line ending in '\n' */
 };
 static struct fake_request fake_log[FAKE_MAX_RESPONSES];
 static size_t fake_logged;
@@ -157,6 +158,11 @@ CURLcode curl_easy_perform(CURL *h)
 		size_t k = q->body_len < sizeof q->body - 1 ? q->body_len : sizeof q->body - 1;
 		memcpy(q->body, f->body ? f->body : "", k);
 		q->body[k] = 0;
+		q->headers[0] = 0;
+		for (const struct curl_slist *l = f->req_headers; l; l = l->next) {
+			size_t used = strlen(q->headers);
+			snprintf(q->headers + used, sizeof q->headers - used, "%s\n", l->data);
+		}
 	}
 	if (fake_next >= fake_n)
 		return CURLE_COULDNT_CONNECT;

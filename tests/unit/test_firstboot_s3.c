@@ -43,6 +43,28 @@ static void test_outcomes(void **state)
 	assert_string_equal(why, "HTTP 404");
 }
 
+/* The backup bucket: made with x-amz-bucket-object-lock-enabled; one that
+ * exists already is no failure (it keeps what it has). */
+static void test_create_locked(void **state)
+{
+	(void)state;
+	char why[300] = "";
+	answer(200, "");
+	fake_logged = 0;
+	assert_int_equal(s3_create_bucket_locked(&conn, "bak", why, sizeof why), 0);
+	assert_string_equal(fake_log[0].method, "PUT");
+	assert_string_equal(fake_log[0].url, "http://192.0.2.10:9000/bak");
+	assert_non_null(strstr(fake_log[0].headers, "x-amz-bucket-object-lock-enabled: true\n"));
+	answer(409, "<Error><Code>BucketAlreadyOwnedByYou</Code></Error>");
+	assert_int_equal(s3_create_bucket_locked(&conn, "bak", why, sizeof why), 0);
+	answer(403, "<Error><Code>AccessDenied</Code></Error>");
+	assert_int_equal(s3_create_bucket_locked(&conn, "bak", why, sizeof why), -EACCES);
+	fake_logged = 0;
+	answer(200, "");
+	assert_int_equal(s3_create_bucket(&conn, "data", why, sizeof why), 0);
+	assert_null(strstr(fake_log[0].headers, "object-lock"));
+}
+
 static void test_reason_is_printable(void **state)
 {
 	(void)state;
@@ -226,6 +248,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_outcomes),
+		cmocka_unit_test(test_create_locked),
 		cmocka_unit_test(test_reason_is_printable),
 		cmocka_unit_test(test_upload_small_is_one_put),
 		cmocka_unit_test(test_upload_empty_object),

@@ -215,6 +215,131 @@ static void test_odd_keys_skipped(void **state)
 	s3_keys_free(keys, n);
 }
 
+/* ListObjectVersions: pages by key and version-id marker (canonical query),
+ * versions and delete markers in order, others' names skipped, answers that
+ * are no listing refused. */
+static void test_versions(void **state)
+{
+	(void)state;
+	static const char p1[] = "<ListVersionsResult><IsTruncated>true</IsTruncated>"
+				 "<NextKeyMarker>db1/a.kbk</NextKeyMarker><NextVersionIdMarker>v+1</NextVersionIdMarker>"
+				 "<DeleteMarker><Key>db1/a.kbk</Key><VersionId>v2</VersionId><IsLatest>true</IsLatest></DeleteMarker>"
+				 "<Version><Key>db1/a.kbk</Key><VersionId>v+1</VersionId><IsLatest>false</IsLatest></Version>"
+				 "</ListVersionsResult>";
+	static const char p2[] = "<ListVersionsResult><IsTruncated>false</IsTruncated>"
+				 "<Version><Key>db1/b.kbk</Key><VersionId>null</VersionId><IsLatest>true</IsLatest></Version>"
+				 "<Version><Key>db1/../x</Key><VersionId>v9</VersionId><IsLatest>true</IsLatest></Version>"
+				 "</ListVersionsResult>";
+	const struct fake_response r[] = { { 200, NULL, 0, BODY(p1) }, { 200, NULL, 0, BODY(p2) } };
+	script(r, 2);
+	struct s3_version *v = NULL;
+	size_t n = 0;
+	char why[256] = "";
+	assert_int_equal(s3_list_versions(&tgt, "db1/", &v, &n, why, sizeof why), 0);
+	assert_int_equal(n, 3);
+	assert_true(v[0].delete_marker && v[0].latest);
+	assert_string_equal(v[1].version_id, "v+1");
+	assert_false(v[1].latest || v[1].delete_marker);
+	assert_string_equal(v[2].key, "db1/b.kbk");
+	assert_string_equal(v[2].version_id, "null");
+	assert_string_equal(fake_log[0].url, "http://192.0.2.10:9000/bak?max-keys=100&prefix=db1%2F&versions=");
+	assert_string_equal(fake_log[1].url, "http://192.0.2.10:9000/bak?key-marker=db1%2Fa.kbk&max-keys=100&prefix=db1%2F"
+					     "&version-id-marker=v%2B1&versions=");
+	s3_versions_free(v, n);
+
+	static const char *const bad[] = {
+		"<ListBucketResult></ListBucketResult>",
+		"<ListVersionsResult><Version><VersionId>v</VersionId></Version></ListVersionsResult>",
+		"<ListVersionsResult><Version><Key>db1/a</Key></Version></ListVersionsResult>",
+		"<ListVersionsResult><Version><Key>db1/a</Key><VersionId>a b</VersionId></Version></ListVersionsResult>",
+		"<ListVersionsResult><IsTruncated>true</IsTruncated></ListVersionsResult>",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct fake_response one = { 200, NULL, 0, bad[i], strlen(bad[i]) };
+		script(&one, 1);
+		assert_int_equal(s3_list_versions(&tgt, "db1/", &v, &n, why, sizeof why), -EBADMSG);
+		assert_null(v);
+		assert_int_equal(n, 0);
+	}
+}
+
+/* DeleteObject?versionId: the lock's refusal (MinIO's and AWS's) is -EPERM,
+ * a policy's -EACCES; bad input sends nothing. */
+static void test_delete_version(void **state)
+{
+	(void)state;
+	char why[512];
+	const struct fake_response ok[] = { { 204, NULL, 0, BODY("") } };
+	script(ok, 1);
+	assert_int_equal(s3_delete_version(&tgt, "db1/a.kbk", "3f2a/b+c", why, sizeof why), 0);
+	assert_string_equal(fake_log[0].method, "DELETE");
+	assert_string_equal(fake_log[0].url, "http://192.0.2.10:9000/bak/db1/a.kbk?versionId=3f2a%2Fb%2Bc");
+	const struct fake_response minio[] = { { 400, NULL, 0, BODY("<Error><Code>InvalidRequest</Code><Message>Object is "
+								     "WORM protected and cannot be overwritten.</Message></Error>") } };
+	script(minio, 1);
+	assert_int_equal(s3_delete_version(&tgt, "db1/a.kbk", "v1", why, sizeof why), -EPERM);
+	assert_non_null(strstr(why, "WORM protected"));
+	const struct fake_response aws[] = { { 403, NULL, 0, BODY("<Error><Code>AccessDenied</Code><Message>Access Denied "
+								   "because object protected by object lock.</Message></Error>") } };
+	script(aws, 1);
+	assert_int_equal(s3_delete_version(&tgt, "db1/a.kbk", "v1", why, sizeof why), -EPERM);
+	const struct fake_response denied[] = { { 403, NULL, 0, BODY("<Error><Code>AccessDenied</Code><Message>Access "
+								      "Denied.</Message></Error>") } };
+	script(denied, 1);
+	assert_int_equal(s3_delete_version(&tgt, "db1/a.kbk", "v1", why, sizeof why), -EACCES);
+	script(ok, 1);
+	assert_int_equal(s3_delete_version(&tgt, "../a", "v1", why, sizeof why), -EINVAL);
+	assert_int_equal(s3_delete_version(&tgt, "db1/a.kbk", "", why, sizeof why), -EINVAL);
+	assert_int_equal(s3_delete_version(&tgt, "db1/a.kbk", "a\nb", why, sizeof why), -EINVAL);
+	assert_int_equal(fake_logged, 0);
+}
+
+/* Get/PutObjectLockConfiguration: no lock is 0 with enabled false; the
+ * put carries the body and its Content-MD5. */
+static void test_lock_conf(void **state)
+{
+	(void)state;
+	char why[512];
+	struct s3_lock_conf c;
+	static const char conf[] = "<ObjectLockConfiguration><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule>"
+				   "<DefaultRetention><Mode>COMPLIANCE</Mode><Days>7</Days></DefaultRetention></Rule>"
+				   "</ObjectLockConfiguration>";
+	const struct fake_response got[] = { { 200, NULL, 0, BODY(conf) } };
+	script(got, 1);
+	assert_int_equal(s3_lock_conf_get(&tgt, &c, why, sizeof why), 0);
+	assert_true(c.enabled);
+	assert_int_equal(c.days, 7);
+	assert_string_equal(fake_log[0].url, "http://192.0.2.10:9000/bak?object-lock=");
+	const struct fake_response none[] = { { 404, NULL, 0, BODY("<Error><Code>ObjectLockConfigurationNotFoundError</Code>"
+								    "<Message>Object Lock configuration does not exist for this "
+								    "bucket.</Message></Error>") } };
+	script(none, 1);
+	assert_int_equal(s3_lock_conf_get(&tgt, &c, why, sizeof why), 0);
+	assert_false(c.enabled);
+	const struct fake_response nobucket[] = { { 404, NULL, 0, BODY("<Error><Code>NoSuchBucket</Code></Error>") } };
+	script(nobucket, 1);
+	assert_int_equal(s3_lock_conf_get(&tgt, &c, why, sizeof why), -EPROTO);
+	const struct fake_response junk[] = { { 200, NULL, 0, BODY("<html>hello</html>") } };
+	script(junk, 1);
+	assert_int_equal(s3_lock_conf_get(&tgt, &c, why, sizeof why), -EBADMSG);
+	assert_false(c.enabled);
+
+	const struct fake_response ok[] = { { 200, NULL, 0, BODY("") } };
+	script(ok, 1);
+	assert_int_equal(s3_lock_conf_put(&tgt, S3_LOCK_COMPLIANCE, 7, why, sizeof why), 0);
+	assert_string_equal(fake_log[0].method, "PUT");
+	assert_string_equal(fake_log[0].url, "http://192.0.2.10:9000/bak?object-lock=");
+	assert_non_null(strstr(fake_log[0].body, "<Mode>COMPLIANCE</Mode><Days>7</Days>"));
+	char md5[S3_MD5_B64_LEN], want[64];
+	s3_content_md5(fake_log[0].body, fake_log[0].body_len, md5);
+	snprintf(want, sizeof want, "Content-MD5: %s\n", md5);
+	assert_non_null(strstr(fake_log[0].headers, want));
+	script(ok, 1);
+	assert_int_equal(s3_lock_conf_put(&tgt, S3_LOCK_NONE, 7, why, sizeof why), -EINVAL);
+	assert_int_equal(s3_lock_conf_put(&tgt, S3_LOCK_COMPLIANCE, 0, why, sizeof why), -EINVAL);
+	assert_int_equal(fake_logged, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +348,9 @@ int main(void)
 		cmocka_unit_test(test_odd_keys_skipped),
 		cmocka_unit_test(test_list_requests),
 		cmocka_unit_test(test_get_and_delete),
+		cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_delete_version),
+		cmocka_unit_test(test_lock_conf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -283,7 +283,7 @@ static void test_units_and_policy(void **state)
 	buf_free(&b);
 	backup_writer_policy("t-backups", &b);
 	assert_string_equal(b.data, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
-				    "\"Action\":[\"s3:PutObject\",\"s3:AbortMultipartUpload\"],"
+				    "\"Action\":[\"s3:PutObject\",\"s3:AbortMultipartUpload\",\"s3:PutObjectRetention\"],"
 				    "\"Resource\":[\"arn:aws:s3:::t-backups/*\"]}]}");
 	buf_free(&b);
 	backup_reader_policy("t-backups", &b);
