@@ -2,6 +2,15 @@
 #include "profiles/bucket_replication.h"
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+
+/* Every occurrence of key in s overwritten with '*'. */
+static void redact(char *s, const char *key)
+{
+	size_t n = strlen(key);
+	for (char *p = n ? strstr(s, key) : NULL; p; p = strstr(p + n, key))
+		memset(p, '*', n);
+}
 
 int minio_setup_replication(const struct model *m, const struct s3_conn *c, const struct minio_admin *a,
 			    secret_lookup_fn secret, void *ud, char *why, size_t why_len)
@@ -22,15 +31,15 @@ int minio_setup_replication(const struct model *m, const struct s3_conn *c, cons
 						       .bucket = rt->bucket, .region = rt->region,
 						       .access_key = ak, .secret_key = sk };
 		char arn[256], detail[300] = "";
+		const char *call = "";
 		int r = minio_admin_set_remote_target(a, &t, arn, sizeof arn, detail, sizeof detail);
-		if (r == 0 && (r = s3_put_replication(c, b->name, arn, detail, sizeof detail)) < 0) {
-			char call[300];
-			snprintf(call, sizeof call, "PutBucketReplication: %s", detail);
-			snprintf(detail, sizeof detail, "%s", call);
-		}
+		if (r == 0 && (r = s3_put_replication(c, b->name, arn, detail, sizeof detail)) < 0)
+			call = "PutBucketReplication: ";
 		if (r < 0) {
-			snprintf(why, why_len, "replicating bucket %s to %s at %s: %s", b->name, rt->bucket, rt->endpoint,
-				 detail);
+			/* MinIO's connection error names the remote's access key: a secret here */
+			redact(detail, ak);
+			snprintf(why, why_len, "replicating bucket %s to %s at %s: %s%s", b->name, rt->bucket, rt->endpoint,
+				 call, detail);
 			return r;
 		}
 	}
