@@ -13,8 +13,9 @@
 #define ADMIN_PREFIX "/minio/admin/v3/"
 
 /* One admin call with aws_request's retries; why gets "OP: reason". */
-static int admin_call(const struct minio_admin *a, const char *method, const char *op, const char *query,
-		      const struct buf *body, const char *content_type, struct buf *resp, char *why, size_t why_len)
+static int admin_call_r(const struct minio_admin *a, const char *method, const char *op, const char *query,
+			const struct buf *body, const char *content_type, const char *redact, struct buf *resp,
+			char *why, size_t why_len)
 {
 	/* Borrowed strings: aws_creds_free is never called on this. */
 	struct aws_creds creds = { .access_key = (char *)a->root_user, .secret_key = (char *)a->root_password };
@@ -23,7 +24,7 @@ static int admin_call(const struct minio_admin *a, const char *method, const cha
 	char *path = xasprintf(ADMIN_PREFIX "%s", op), *what = xasprintf("MinIO admin %s", op);
 	struct aws_req req = { .method = method, .path = path, .query = query,
 			       .body = body ? body->data : NULL, .body_len = body ? body->len : 0,
-			       .content_type = content_type };
+			       .content_type = content_type, .redact = redact };
 	char reason[256] = "";
 	int r = aws_request(&svc, &req, what, resp, reason, sizeof reason);
 	if (r < 0)
@@ -31,6 +32,12 @@ static int admin_call(const struct minio_admin *a, const char *method, const cha
 	free(path);
 	free(what);
 	return r;
+}
+
+static int admin_call(const struct minio_admin *a, const char *method, const char *op, const char *query,
+		      const struct buf *body, const char *content_type, struct buf *resp, char *why, size_t why_len)
+{
+	return admin_call_r(a, method, op, query, body, content_type, NULL, resp, why, why_len);
 }
 
 /* "name=value" with the value percent-encoded as SigV4's canonical query wants it. */
@@ -228,8 +235,9 @@ int minio_admin_set_remote_target(const struct minio_admin *a, const struct mini
 	/* PBKDF2, as add-user (see there) */
 	else if ((r = madmin_encrypt(a->root_password, MADMIN_PBKDF2_AES_GCM, plain.data, plain.len, &body)) < 0)
 		snprintf(why, why_len, "set-remote-target: cannot encrypt the request (%s)", strerror(-r));
-	else if ((r = admin_call(a, "PUT", "set-remote-target", q.data, &body, "application/octet-stream", &resp, why,
-				 why_len)) == 0 &&
+	/* MinIO's connection error names the remote's access key: a secret here */
+	else if ((r = admin_call_r(a, "PUT", "set-remote-target", q.data, &body, "application/octet-stream",
+				   t->access_key, &resp, why, why_len)) == 0 &&
 		 (r = minio_admin_parse_arn(resp.data ? resp.data : "", resp.len, arn, arn_len)) < 0)
 		snprintf(why, why_len, "set-remote-target: the answer is not a replication ARN");
 	buf_free(&q);

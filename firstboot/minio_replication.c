@@ -1,16 +1,8 @@
 #include "firstboot/minio_replication.h"
 #include "profiles/bucket_replication.h"
+#include "lib/aws_request.h"
 #include <errno.h>
 #include <stdio.h>
-#include <string.h>
-
-/* Every occurrence of key in s overwritten with '*'. */
-static void redact(char *s, const char *key)
-{
-	size_t n = strlen(key);
-	for (char *p = n ? strstr(s, key) : NULL; p; p = strstr(p + n, key))
-		memset(p, '*', n);
-}
 
 int minio_setup_replication(const struct model *m, const struct s3_conn *c, const struct minio_admin *a,
 			    secret_lookup_fn secret, void *ud, char *why, size_t why_len)
@@ -36,8 +28,7 @@ int minio_setup_replication(const struct model *m, const struct s3_conn *c, cons
 		if (r == 0 && (r = s3_put_replication(c, b->name, arn, detail, sizeof detail)) < 0)
 			call = "PutBucketReplication: ";
 		if (r < 0) {
-			/* MinIO's connection error names the remote's access key: a secret here */
-			redact(detail, ak);
+			aws_redact(detail, ak);   /* PutBucketReplication's errors may name it too */
 			snprintf(why, why_len, "replicating bucket %s to %s at %s: %s%s", b->name, rt->bucket, rt->endpoint,
 				 call, detail);
 			return r;
