@@ -20,6 +20,8 @@ trap 's3_stop; local_server_stop "$RPID"; rm -rf "$T"' EXIT
 run_t() { "$@" >"$T/t1" 2>"$T/t2"; local r=$?; cat "$T/t1"; cat "$T/t2" >&2; cat "$T/t1" "$T/t2" >>"$T/transcript"; return $r; }
 drv() { run_t "$D" "$@"; }
 
+check "the stand-in's signer and replication checks (unit tests)" "$S3_PY" "$S3_DIR/test_replication_units.py"
+
 # --- the remote endpoint: a stand-in with root credentials of its own
 RU=remote-root RP=remote-secret-$$-$RANDOM$RANDOM
 mkdir -p "$T/remote" "$T/local"
