@@ -116,6 +116,18 @@ check_output "GetBucketReplication (boto3): the rule names MinIO's ARN for the r
 ARN1=$(local_ get-replication uploads)
 check "re-run: idempotent" drv "$P" - setup "$S3_ENDPOINT"
 check "re-run: the same target (MinIO answers its ARN)" test "$(local_ get-replication uploads)" = "$ARN1"
+# MinIO's own clients, built offline from Debian's packages (tests/fixtures/madmin)
+if GO=$("$ROOT/tests/fixtures/madmin/build.sh" 2>"$T/gobuild.log"); then
+	gorun() { MINIO_ROOT_USER=$S3_ROOT_USER MINIO_ROOT_PASSWORD=$S3_ROOT_PASSWORD REMOTE_ACCESS_KEY=$RU \
+		REMOTE_SECRET_KEY=$RP "$GO" "$@"; }
+	gorun remote-target "127.0.0.1:$S3_PORT" uploads "127.0.0.1:$RPORT" uploads-dr >"$T/go.out" 2>&1
+	check "madmin-go's SetRemoteTarget for the same remote, bucket and key: the server answers kiln's target's ARN" \
+		grep -qx "arn=${ARN1%% *}" "$T/go.out"
+	check "minio-go's GetBucketReplication reads kiln's rule: enabled, the ARN, delete markers on, deletes off" \
+		grep -qx "rule=Enabled destination=${ARN1%% *} delete-markers=Enabled deletes=Disabled" "$T/go.out"
+else
+	not_ok "the Go interop program builds"; sed 's/^/#   /' "$T/gobuild.log"
+fi
 
 # --- MinIO copies: a put appears on the remote, a delete follows
 head -c 3000 /dev/urandom >"$T/obj"
