@@ -47,10 +47,15 @@ void parse_bucket_replica(struct ctx *c, struct bucket *b, const struct ynode *n
 			     "versioned buckets only; the remote bucket must be versioned too)", b->name ? b->name : "");
 }
 
+size_t replication_count(const struct model *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->roles.minio.n_buckets; i++)
+		n += m->roles.minio.buckets[i].replicate_to != NULL;
+	return n;
+}
+
 bool replication_on(const struct model *m)
 {
-	for (size_t i = 0; i < m->roles.minio.n_buckets; i++)
-		if (m->roles.minio.buckets[i].replicate_to)
-			return true;
-	return false;
+	return replication_count(m) > 0;
 }

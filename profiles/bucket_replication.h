@@ -9,6 +9,7 @@
 #include "profiles/model.h"
 #include "profiles/schema.h"
 #include <stdbool.h>
+#include <stddef.h>
 
 /* The remote's keys (SECRET_EXTERNAL; on the minio hosts only). */
 #define REPLICATION_ACCESS_KEY "minio_replication_access_key"
@@ -19,6 +20,7 @@
  * and against the buckets before b in roles.minio.buckets: the same
  * endpoint and region, another remote bucket. */
 void parse_bucket_replica(struct ctx *c, struct bucket *b, const struct ynode *n);
-/* Some bucket of the profile is replicated. */
+/* How many buckets of the profile are replicated; some are. */
+size_t replication_count(const struct model *m);
 bool replication_on(const struct model *m);
 #endif

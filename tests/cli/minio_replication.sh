@@ -13,6 +13,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$ROOT/tests/crypto_lib.sh"
 . "$ROOT/tests/fixtures/s3server/server.sh"
+. "$ROOT/tests/fixtures/fb_host.sh"
 D=$ROOT/$KILN_BUILD/drivers/minio_role
 C=$S3_DIR/replication_client.py
 RPID=
@@ -89,8 +90,19 @@ check_output "minio1's seed carries the remote's keys" 'minio_replication_access
 check "seed for app1" kiln seed "$P" --host app1 --out "$T/app1.seed"
 kiln seed --inspect "$T/app1.seed" >"$T/app1.inspect" 2>&1
 check "app1's seed: not the remote's keys" bash -c "! grep -q minio_replication '$T/app1.inspect'"
-check "no profile without replicate_to asks for them" bash -c \
-	"'$KILN' secrets init '$ROOT/profiles/examples/onprem.yaml' --state '$T/plain-state' 2>&1 | grep -vq minio_replication"
+"$KILN" keys init "$ROOT/profiles/examples/onprem.yaml" --state "$T/plain-state" >/dev/null 2>&1
+"$KILN" secrets init "$ROOT/profiles/examples/onprem.yaml" --state "$T/plain-state" >"$T/plain.out" 2>&1
+check "a profile without replicate_to: secrets init made its secrets and does not ask for the remote's keys" \
+	bash -c "grep -q '^minio_app_secret_key: generated' '$T/plain.out' && ! grep -q minio_replication '$T/plain.out'"
+# minio1's first boot without services (no MinIO to talk to: the setup itself is driven below)
+R=$T/root-minio1
+fb_mkroot "$R" "$S" minio "$T/minio1.seed"
+fb_adddisk "$R" vdb
+check "minio1: first boot (no services) succeeds" run_t "$KILN_FIRSTBOOT" run --root "$R" --no-services --datasource other
+check "minio1: the remote's keys from the seed, root-only" \
+	test "$(stat -c %a "$R/etc/kiln/secrets/minio_replication_secret_key")" = 600
+check_output "minio1: kiln-firstboot status: the role says MinIO replicates the bucket" \
+	'role +done +MinIO running, 1 bucket\(s\) ready, 1 replicated by MinIO, app key registered' fb_status "$R"
 
 # --- the deployment's MinIO: the role's setup, as its first boot runs it
 s3_start "$T/local" || { not_ok "the deployment's stand-in starts"; exit 1; }
@@ -159,4 +171,4 @@ check_fails "an unreachable remote: MinIO's connection error, named with the end
 	drv "$T/d/dead.yaml" - setup "$S3_ENDPOINT"
 
 check "no secret in either server's log" bash -c "! grep -qF -e '$RP' -e '$S3_ROOT_PASSWORD' -e '$KILN_SECRET_minio_app_secret_key' '$S3_LOG' '$T/remote.log'"
-check_no_secret_leaks "$S"
+check_no_secret_leaks "$S" "$R/var/lib/kiln"
