@@ -148,6 +148,11 @@ remote wait uploads-dr photos/one.bin 10 >"$T/copy" 2>"$T/copy.err"
 check "the object appears in the remote bucket, the same bytes" cmp "$T/obj" "$T/copy"
 check "the app deletes it" app delete uploads photos/one.bin
 check "the delete reaches the remote bucket (delete marker replication)" remote wait uploads-dr photos/one.bin 10 gone
+echo two | app put uploads a/two.txt && echo three | app put uploads a/three.txt
+both() { remote wait uploads-dr a/two.txt 10 "$@" >/dev/null && remote wait uploads-dr a/three.txt 10 "$@" >/dev/null; }
+check "two more objects reach the remote" both
+check "the app deletes both at once (DeleteObjects)" app delete-many uploads a/two.txt a/three.txt
+check "both deletes reach the remote" both gone
 check_output "the remote saw the copy signed with its keys (SigV4 verified)" 'PUT /uploads-dr/photos/one\.bin 200' cat "$T/remote.log"
 
 # --- the stand-in refuses what MinIO refuses (boto3 as the client)
