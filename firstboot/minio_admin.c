@@ -5,6 +5,7 @@
 #include "lib/xalloc.h"
 #include "profiles/yaml_tree.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,9 @@
 #define ADMIN_PREFIX "/minio/admin/v3/"
 
 /* One admin call with aws_request's retries; why gets "OP: reason". */
-static int admin_call(const struct minio_admin *a, const char *method, const char *op, const char *query,
-		      const struct buf *body, const char *content_type, struct buf *resp, char *why, size_t why_len)
+static int admin_call_r(const struct minio_admin *a, const char *method, const char *op, const char *query,
+			const struct buf *body, const char *content_type, const char *redact, struct buf *resp,
+			char *why, size_t why_len)
 {
 	/* Borrowed strings: aws_creds_free is never called on this. */
 	struct aws_creds creds = { .access_key = (char *)a->root_user, .secret_key = (char *)a->root_password };
@@ -22,7 +24,7 @@ static int admin_call(const struct minio_admin *a, const char *method, const cha
 	char *path = xasprintf(ADMIN_PREFIX "%s", op), *what = xasprintf("MinIO admin %s", op);
 	struct aws_req req = { .method = method, .path = path, .query = query,
 			       .body = body ? body->data : NULL, .body_len = body ? body->len : 0,
-			       .content_type = content_type };
+			       .content_type = content_type, .redact = redact };
 	char reason[256] = "";
 	int r = aws_request(&svc, &req, what, resp, reason, sizeof reason);
 	if (r < 0)
@@ -30,6 +32,12 @@ static int admin_call(const struct minio_admin *a, const char *method, const cha
 	free(path);
 	free(what);
 	return r;
+}
+
+static int admin_call(const struct minio_admin *a, const char *method, const char *op, const char *query,
+		      const struct buf *body, const char *content_type, struct buf *resp, char *why, size_t why_len)
+{
+	return admin_call_r(a, method, op, query, body, content_type, NULL, resp, why, why_len);
 }
 
 /* "name=value" with the value percent-encoded as SigV4's canonical query wants it. */
@@ -156,4 +164,85 @@ int minio_admin_users_with_policy(const char *json, size_t len, const char *poli
 	ytree_free(root);
 	*users = out;
 	return 0;
+}
+
+int minio_remote_target_json(const struct minio_remote_target *t, struct buf *out)
+{
+	/* madmin wants the host[:port] and the scheme as "secure" */
+	bool secure = !strncmp(t->endpoint, "https://", 8);
+	const char *host = secure ? t->endpoint + 8 : !strncmp(t->endpoint, "http://", 7) ? t->endpoint + 7 : NULL;
+	if (!host || !*host || strpbrk(host, "/?#@ "))
+		return -EINVAL;
+	buf_puts(out, "{\"sourcebucket\":");
+	json_str(out, t->source_bucket);
+	buf_puts(out, ",\"endpoint\":");
+	json_str(out, host);
+	buf_puts(out, ",\"credentials\":{\"accessKey\":");
+	json_str(out, t->access_key);
+	buf_puts(out, ",\"secretKey\":");
+	json_str(out, t->secret_key);
+	buf_puts(out, "},\"targetbucket\":");
+	json_str(out, t->bucket);
+	buf_printf(out, ",\"secure\":%s,\"type\":\"replication\"", secure ? "true" : "false");
+	if (t->region) {
+		buf_puts(out, ",\"region\":");
+		json_str(out, t->region);
+	}
+	/* asynchronous (the app's PUT does not wait for the remote) */
+	buf_puts(out, ",\"replicationSync\":false,\"disableProxy\":false}");
+	return 0;
+}
+
+int minio_admin_parse_arn(const char *body, size_t len, char *arn, size_t arn_len)
+{
+	static const char prefix[] = "arn:minio:replication:";
+	while (len && (body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == ' '))
+		len--;
+	if (len < 2 || body[0] != '"' || body[len - 1] != '"' || len - 2 >= arn_len)
+		return -EBADMSG;
+	const char *s = body + 1;
+	size_t n = len - 2, colons = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* it goes into PutBucketReplication's XML: no markup */
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == ':' || s[i] == '.' || s[i] == '-' || s[i] == '_'))
+			return -EBADMSG;
+		colons += s[i] == ':';
+	}
+	/* arn:minio:replication:REGION:ID:BUCKET; ID and BUCKET not empty */
+	if (n <= sizeof prefix - 1 || strncmp(s, prefix, sizeof prefix - 1) || colons != 5 || s[n - 1] == ':')
+		return -EBADMSG;
+	const char *id = memchr(s + sizeof prefix - 1, ':', n - (sizeof prefix - 1));
+	if (!id || id[1] == ':')
+		return -EBADMSG;
+	memcpy(arn, s, n);
+	arn[n] = '\0';
+	return 0;
+}
+
+int minio_admin_set_remote_target(const struct minio_admin *a, const struct minio_remote_target *t, char *arn,
+				  size_t arn_len, char *why, size_t why_len)
+{
+	struct buf q, plain, body, resp;
+	buf_init(&q);
+	buf_init(&plain);
+	buf_init(&body);
+	buf_init(&resp);
+	query_param(&q, "bucket", t->source_bucket);
+	int r = minio_remote_target_json(t, &plain);
+	if (r < 0)
+		snprintf(why, why_len, "set-remote-target: the endpoint %s is not http(s)://HOST[:PORT]", t->endpoint);
+	/* PBKDF2, as add-user (see there) */
+	else if ((r = madmin_encrypt(a->root_password, MADMIN_PBKDF2_AES_GCM, plain.data, plain.len, &body)) < 0)
+		snprintf(why, why_len, "set-remote-target: cannot encrypt the request (%s)", strerror(-r));
+	/* MinIO's connection error names the remote's access key: a secret here */
+	else if ((r = admin_call_r(a, "PUT", "set-remote-target", q.data, &body, "application/octet-stream",
+				   t->access_key, &resp, why, why_len)) == 0 &&
+		 (r = minio_admin_parse_arn(resp.data ? resp.data : "", resp.len, arn, arn_len)) < 0)
+		snprintf(why, why_len, "set-remote-target: the answer is not a replication ARN");
+	buf_free(&q);
+	buf_wipe(&plain);
+	buf_free(&body);
+	buf_free(&resp);
+	return r;
 }

@@ -12,6 +12,8 @@
  *   set-user-or-group-policy PUT ?isGroup=false&policyName=P&userOrGroup=K (no body)
  *   list-users          GET                     answer: EncryptData({K:{"policyName":..,"status":..},..})
  *   remove-user         DELETE ?accessKey=K
+ *   set-remote-target   PUT  ?bucket=B          body: EncryptData(madmin.BucketTarget JSON)
+ *                                               answer: the target's ARN as a JSON string
  *
  * The policy is attached with set-user-or-group-policy (madmin's SetPolicy),
  * not the newer idp/builtin/policy/attach: current MinIO refuses the
@@ -42,6 +44,30 @@ int minio_admin_set_user_policy(const struct minio_admin *a, const char *user, c
  * does not decrypt with the root password. */
 int minio_admin_list_users(const struct minio_admin *a, struct buf *out, char *why, size_t why_len);
 int minio_admin_remove_user(const struct minio_admin *a, const char *access_key, char *why, size_t why_len);
+
+/* A bucket replication target (madmin.BucketTarget, type "replication"):
+ * MinIO checks, before it answers, that it reaches the remote with these
+ * keys, that the remote bucket exists and is versioned, that the source
+ * bucket is versioned and (recent releases) that the remote answers MinIO's
+ * liveness probe; and answers the ARN of an existing target with the same
+ * endpoint, bucket and access key instead of adding one (idempotent). */
+struct minio_remote_target {
+	const char *source_bucket;
+	const char *endpoint;         /* http(s)://HOST[:PORT] (the profile's) */
+	const char *bucket, *region;  /* the remote bucket; region NULL: none sent */
+	const char *access_key, *secret_key;
+};
+/* The plain JSON body (it holds the secret key: wipe it). -EINVAL for an
+ * endpoint that is not http(s)://HOST[:PORT]. */
+int minio_remote_target_json(const struct minio_remote_target *t, struct buf *out);
+/* The ARN out of set-remote-target's answer, a JSON string
+ * "arn:minio:replication:REGION:ID:BUCKET"; -EBADMSG for anything else. */
+int minio_admin_parse_arn(const char *body, size_t len, char *arn, size_t arn_len);
+/* set-remote-target on t->source_bucket; the ARN into arn. why: MinIO's
+ * code and message ("set-remote-target: HTTP 400 RemoteTargetNotVersionedError:
+ * ..."), never the secret. */
+int minio_admin_set_remote_target(const struct minio_admin *a, const struct minio_remote_target *t, char *arn,
+				  size_t arn_len, char *why, size_t why_len);
 
 /* From a list-users JSON object, the users whose policyName is exactly
  * policy, other than keep: a NULL-terminated malloc'd array of malloc'd

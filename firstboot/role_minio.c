@@ -1,4 +1,5 @@
 #include "firstboot/role_minio.h"
+#include "firstboot/minio_replication.h"
 #include "firstboot/role_monitoring.h"
 #include "profiles/backup.h"
 #include "profiles/monitoring.h"
@@ -328,5 +329,9 @@ int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn se
 	char detail[300] = "";
 	if (r == 0 && (r = minio_remove_stale(&a, keep, n, detail, sizeof detail)) < 0)
 		snprintf(why, why_len, "removing the users of earlier keys with MinIO's admin API: %s", detail);
+	/* last: a remote that is down fails the step with the rest in place
+	 * (old keys already removed) */
+	if (r == 0)
+		r = minio_setup_replication(m, &c, &a, secret, ud, why, why_len);
 	return r;
 }

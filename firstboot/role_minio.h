@@ -65,9 +65,10 @@ int minio_setup_backup(const struct model *m, const struct s3_conn *c, const str
 		       secret_lookup_fn secret, void *ud, char *why, size_t why_len);
 /* Buckets, then the app's user (and with backup: the backup bucket, writer
  * and reader), against the local server at endpoint with the root
- * credential from the seed; then one minio_remove_stale for all of them and,
- * with monitoring, for the monitoring step's users (the metrics user, the
- * archive writer), which that step makes with minio_put_user. */
+ * credential from the seed; with monitoring, the monitoring step's users
+ * (the metrics user, the archive writer), which that step makes with
+ * minio_put_user; one minio_remove_stale for all of them; last the
+ * buckets' replication to the remote endpoint (firstboot/minio_replication.h). */
 int minio_setup(const struct model *m, const char *endpoint, secret_lookup_fn secret, void *ud, char *why,
 		size_t why_len);
 #endif

@@ -1,8 +1,10 @@
 #include "firstboot/s3.h"
 #include "lib/aws_request.h"
+#include "lib/b64.h"
 #include "lib/buf.h"
 #include "lib/xalloc.h"
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -149,6 +151,53 @@ int s3_get_versioning(const struct s3_conn *c, const char *bucket, bool *enabled
 		r = classify(http, &resp, why, why_len);
 	if (r == 0)
 		*enabled = resp.data && strstr(resp.data, "<Status>Enabled</Status>");
+	buf_free(&resp);
+	return r;
+}
+
+void s3_replication_xml(const char *bucket, const char *arn, struct buf *out)
+{
+	/* MinIO's form: the target's ARN as the destination, no Role (a Role
+	 * with an ARN destination is refused). Delete markers replicate (the
+	 * remote shows what the app deleted); deletes of a version do not (MinIO's
+	 * DeleteReplication off): what the app's key removes for good stays on
+	 * the remote. Objects that existed before the rule are copied too. */
+	buf_puts(out, "<ReplicationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Role></Role><Rule><ID>kiln-");
+	buf_puts(out, bucket);
+	buf_puts(out, "</ID><Status>Enabled</Status><Priority>1</Priority>"
+		      "<DeleteMarkerReplication><Status>Enabled</Status></DeleteMarkerReplication>"
+		      "<DeleteReplication><Status>Disabled</Status></DeleteReplication>"
+		      "<Filter><Prefix></Prefix></Filter><Destination><Bucket>");
+	buf_puts(out, arn);
+	buf_puts(out, "</Bucket></Destination>"
+		      "<ExistingObjectReplication><Status>Enabled</Status></ExistingObjectReplication>"
+		      "</Rule></ReplicationConfiguration>");
+}
+
+int s3_put_replication(const struct s3_conn *c, const char *bucket, const char *arn, char *why, size_t why_len)
+{
+	struct buf body, md5b64, resp;
+	buf_init(&body);
+	buf_init(&md5b64);
+	buf_init(&resp);
+	s3_replication_xml(bucket, arn, &body);
+	/* Content-MD5, as S3 requires on PutBucketReplication */
+	unsigned char md5[EVP_MAX_MD_SIZE];
+	unsigned md5_len = 0;
+	int r = EVP_Digest(body.data, body.len, md5, &md5_len, EVP_md5(), NULL) == 1 ? 0 : -EIO;
+	long http = 0;
+	if (r < 0)
+		snprintf(why, why_len, "cannot compute Content-MD5");
+	else {
+		buf_puts(&md5b64, "Content-MD5: ");
+		b64_append(&md5b64, md5, md5_len);
+		const char *const headers[] = { md5b64.data, NULL };
+		r = s3_call_h(c, "PUT", bucket, "replication=", headers, body.data, &http, &resp, why, why_len);
+	}
+	if (r == 0)
+		r = classify(http, &resp, why, why_len);
+	buf_free(&body);
+	buf_free(&md5b64);
 	buf_free(&resp);
 	return r;
 }

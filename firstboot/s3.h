@@ -6,6 +6,7 @@
 #define KILN_FB_S3_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "lib/buf.h"
 
 struct s3_conn {
 	const char *endpoint;     /* "http://192.168.40.215:9000" */
@@ -29,6 +30,13 @@ int s3_create_bucket_locked(const struct s3_conn *c, const char *bucket, char *w
 int s3_set_versioning(const struct s3_conn *c, const char *bucket, bool enabled, char *why, size_t why_len);
 /* 0 with *enabled set from GetBucketVersioning. */
 int s3_get_versioning(const struct s3_conn *c, const char *bucket, bool *enabled, char *why, size_t why_len);
+/* PutBucketReplication's XML for bucket into the remote target arn
+ * (firstboot/minio_replication.h says which rule and why). */
+void s3_replication_xml(const char *bucket, const char *arn, struct buf *out);
+/* PutBucketReplication (with Content-MD5), one attempt: MinIO checks the
+ * bucket is versioned (InvalidRequest otherwise), the ARN is a target it
+ * knows and reaches, and the remote bucket is versioned. */
+int s3_put_replication(const struct s3_conn *c, const char *bucket, const char *arn, char *why, size_t why_len);
 /* PutObject (key: [A-Za-z0-9._/-], no encoding needed), with lib/aws_request's
  * retries; 0 or its errors (-EACCES refused, ...), why says the server's answer. */
 int s3_put_object(const struct s3_conn *c, const char *bucket, const char *key, const void *data, size_t len,

@@ -26,6 +26,7 @@
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
 #include "profiles/backup.h"
+#include "profiles/bucket_replication.h"
 #include "profiles/galera.h"
 #include "profiles/mysql_engine.h"
 #include <curl/curl.h>
@@ -477,8 +478,12 @@ static int role_minio(struct agent *a)
 	free(ep);
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "%s", why);
-	return agent_step_end(a, STEP, 0, "MinIO running%s, %zu bucket(s) ready, app key registered",
-			      minio_distributed(m) ? " (one distributed set)" : "", m->roles.minio.n_buckets);
+	size_t nrep = replication_count(m);
+	char rep[48] = "";
+	if (nrep)
+		snprintf(rep, sizeof rep, ", %zu replicated by MinIO", nrep);
+	return agent_step_end(a, STEP, 0, "MinIO running%s, %zu bucket(s) ready%s, app key registered",
+			      minio_distributed(m) ? " (one distributed set)" : "", m->roles.minio.n_buckets, rep);
 }
 
 int step_role(struct agent *a)

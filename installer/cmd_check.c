@@ -102,6 +102,14 @@ static void summary(const struct model *m)
 	else if (n_minio > 1)
 		printf("\nobject store: %zu minio hosts run as separate single-drive servers (a distributed set needs 4 "
 		       "or more)\n", n_minio);
+	for (size_t i = 0, said = 0; i < m->roles.minio.n_buckets; i++) {
+		const struct bucket *bk = &m->roles.minio.buckets[i];
+		if (bk->replicate_to)
+			printf("%sreplication: bucket %s to %s at %s (region %s; MinIO replicates new versions and "
+			       "delete markers; the minio hosts reach it through the operator's network)\n",
+			       said++ ? "" : "\n", bk->name, bk->replicate_to->bucket,
+			       bk->replicate_to->endpoint, bk->replicate_to->region);
+	}
 	if (m->monitoring.host)
 		printf("\nmonitoring: on %s (Prometheus, Alertmanager, central journal), %zu receiver%s, "
 		       "%zu flow%s derived\n", m->monitoring.host, m->monitoring.n_receivers,

@@ -5,6 +5,7 @@
 #include "lib/secret_gen.h"
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
+#include "profiles/secrets_catalog.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -338,9 +339,11 @@ int keystore_secret(const char *state, enum secret_kind kind, const char *name, 
 	char *p = xasprintf("%s/secrets/%s", state, name), *v = NULL;
 	size_t n = 0;
 	int r = read_unit_file(p, &v, &n);
+	const char *key, *doc;
+	secret_external_for(name, &key, &doc);
 	if (r == KS_MISSING && kind == SECRET_EXTERNAL)
 		ks_problem_set(pb, r, KS_REPAIR_OPERATOR, "secret %s is missing: put the key your S3 provider gave you for "
-			       "backup.s3 into %s (mode 0600, no newline; docs/backup.md)", name, p);
+			       "%s into %s (mode 0600, no newline; %s)", name, key, p, doc);
 	else if (r == KS_MISSING)
 		ks_problem_set(pb, r, NEW_VALUE, "secret %s is missing (%s)", name, p);
 	else if (r == KS_OK && kind == SECRET_EXTERNAL) {

@@ -241,10 +241,13 @@ static int do_secret(struct state_init *u, const char *name, enum secret_kind ki
 		return st;
 	if (st == KS_OK)
 		buf_printf(&u->out, "%s: kept\n", name);
-	else if (kind == SECRET_EXTERNAL && st == KS_MISSING)
+	else if (kind == SECRET_EXTERNAL && st == KS_MISSING) {
 		/* never made here: the seeds of the hosts that need it are refused until it is there */
-		buf_printf(&u->out, "%s: missing (the operator's: put the key your S3 provider gave you for backup.s3 "
-			   "into secrets/%s, mode 0600)\n", name, name);
+		const char *key, *doc;
+		secret_external_for(name, &key, &doc);
+		buf_printf(&u->out, "%s: missing (the operator's: put the key your S3 provider gave you for %s "
+			   "into secrets/%s, mode 0600)\n", name, key, name);
+	}
 	else if (kind == SECRET_EXTERNAL) {
 		keystore_require(st, &pb, "secrets", u->profile);   /* --repair cannot make it either */
 		u->refused++;

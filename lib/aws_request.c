@@ -283,6 +283,13 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
+void aws_redact(char *s, const char *word)
+{
+	size_t n = word ? strlen(word) : 0;
+	for (char *p = n ? strstr(s, word) : NULL; p; p = strstr(p + n, word))
+		memset(p, '*', n);
+}
+
 int aws_request(const struct aws_service *s, const struct aws_req *r, const char *what, struct buf *resp,
 		char *why, size_t why_len)
 {
@@ -307,6 +314,7 @@ int aws_request(const struct aws_service *s, const struct aws_req *r, const char
 		}
 		aws_call_reason(&c, cc, http, why, why_len);
 		aws_call_cleanup(&c);
+		aws_redact(why, r->redact);
 		if (o == AWS_RETRY && attempt < AWS_MAX_ATTEMPTS) {
 			unsigned ms = aws_backoff_ms(attempt + 1);
 			log_warn("%s: %s; retrying in %u ms (attempt %u of %u)", what, why, ms, attempt + 1,

@@ -37,6 +37,8 @@ struct aws_req {
 	bool unsigned_payload;
 	char *etag_out;               /* NULL, or gets the ETag response header (S3 UploadPart): printable */
 	size_t etag_len;              /* ASCII without '<', '>', '&'; too long or absent: "" */
+	const char *redact;           /* NULL, or a word the server's answer may echo that must not be
+	                                 logged or returned (MinIO names a remote's access key): '*'s */
 };
 
 /* One transfer's state; usable on its own (aws_call_perform) or added to a
@@ -82,6 +84,9 @@ unsigned aws_backoff_ms(unsigned attempt);
  * `what` ("StartSnapshot"); the final failure is left to the caller. */
 int aws_request(const struct aws_service *s, const struct aws_req *r, const char *what, struct buf *resp,
 		char *why, size_t why_len);
+
+/* Every occurrence of word (NULL or "": none) in s overwritten with '*'. */
+void aws_redact(char *s, const char *word);
 
 /* RFC 3986 percent-encoding as SigV4 wants it: all but A-Z a-z 0-9 - _ . ~ */
 void aws_uri_encode(struct buf *out, const char *s);

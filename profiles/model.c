@@ -350,8 +350,16 @@ void model_free(struct model *m)
 	free(m->roles.mysql.user);
 	strv_free(m->roles.mysql.setting_keys, m->roles.mysql.n_settings);
 	strv_free(m->roles.mysql.setting_values, m->roles.mysql.n_settings);
-	for (size_t i = 0; i < m->roles.minio.n_buckets; i++)
-		free(m->roles.minio.buckets[i].name);
+	for (size_t i = 0; i < m->roles.minio.n_buckets; i++) {
+		struct bucket *b = &m->roles.minio.buckets[i];
+		free(b->name);
+		if (b->replicate_to) {
+			free(b->replicate_to->endpoint);
+			free(b->replicate_to->bucket);
+			free(b->replicate_to->region);
+			free(b->replicate_to);
+		}
+	}
 	free(m->roles.minio.buckets);
 	free(m->roles.app.exec);
 	free(m->roles.app.image);

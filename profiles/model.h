@@ -133,9 +133,19 @@ struct flow {
 /* Frees a list of flows (their endpoint names) and empties it. */
 void flows_free(struct flow **flows, size_t *n);
 
+/* roles.minio.buckets[].replicate_to: MinIO's own bucket replication to a
+ * bucket on another S3 endpoint (docs/profile.md, "Bucket replication"). */
+struct bucket_replica {
+	char *endpoint;            /* http(s)://HOST[:PORT] */
+	char *bucket;              /* the remote bucket (versioned: MinIO checks) */
+	char *region;              /* default "us-east-1" */
+	struct src_pos pos;
+};
+
 struct bucket {
 	char *name;
 	bool versioning;
+	struct bucket_replica *replicate_to;   /* NULL: not replicated */
 	struct src_pos pos;
 };
 

@@ -348,7 +348,18 @@ void model_to_json(const struct model *m, struct buf *b)
 	for (size_t i = 0; i < r->minio.n_buckets; i++) {
 		buf_puts(b, i ? ",{\"name\":" : "{\"name\":");
 		json_str(b, r->minio.buckets[i].name);
-		buf_printf(b, ",\"versioning\":%s}", r->minio.buckets[i].versioning ? "true" : "false");
+		buf_printf(b, ",\"versioning\":%s", r->minio.buckets[i].versioning ? "true" : "false");
+		const struct bucket_replica *rt = r->minio.buckets[i].replicate_to;
+		if (rt) {
+			buf_puts(b, ",\"replicate_to\":{\"endpoint\":");
+			json_str(b, rt->endpoint);
+			buf_puts(b, ",\"bucket\":");
+			json_str(b, rt->bucket);
+			buf_puts(b, ",\"region\":");
+			json_str(b, rt->region);
+			buf_putc(b, '}');
+		}
+		buf_putc(b, '}');
 	}
 	buf_puts(b, "]},\"app\":{\"service\":{\"type\":");
 	json_str(b, r->app.type == APP_CONTAINER ? "container" : "systemd");

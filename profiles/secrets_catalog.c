@@ -1,6 +1,7 @@
 #include "profiles/secrets_catalog.h"
 #include "lib/appliance.h"
 #include "profiles/backup.h"
+#include "profiles/bucket_replication.h"
 #include "profiles/galera.h"
 #include "profiles/monitoring.h"
 #include "lib/xalloc.h"
@@ -48,6 +49,11 @@ const struct secret_def secret_catalog[] = {
 	{ "backup_s3_secret_key",        SECRET_EXTERNAL, R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_BACKUP_S3 },
 	{ "backup_s3_reader_access_key", SECRET_EXTERNAL, R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE | SECRET_F_BACKUP_S3 },
 	{ "backup_s3_reader_secret_key", SECRET_EXTERNAL, R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE | SECRET_F_BACKUP_S3 },
+	/* roles.minio.buckets[].replicate_to: the remote S3 endpoint's keys,
+	 * the operator's (never generated); the minio hosts register them with
+	 * MinIO as the replication target's credential */
+	{ REPLICATION_ACCESS_KEY,        SECRET_EXTERNAL, R(ROLE_MINIO), SECRET_F_REPLICATION },
+	{ REPLICATION_SECRET_KEY,        SECRET_EXTERNAL, R(ROLE_MINIO), SECRET_F_REPLICATION },
 	/* backup.restore: the operator's backup secret key (backup.key), for
 	 * the restore at first boot; not made by `kiln secrets init` */
 	{ KILN_BACKUP_KEY_SECRET,       SECRET_PASSWORD,   R(ROLE_MYSQL), SECRET_F_BACKUP | SECRET_F_RESTORE | SECRET_F_PER_HOST },
@@ -67,6 +73,8 @@ static bool catalog_applies(const struct model *m, const struct secret_def *d)
 	if ((d->flags & (SECRET_F_MONITORING | SECRET_F_ARCHIVE)) && !monitoring_on(m))
 		return false;
 	if ((d->flags & SECRET_F_ARCHIVE) && !m->monitoring.archive_bucket)
+		return false;
+	if ((d->flags & SECRET_F_REPLICATION) && !replication_on(m))
 		return false;
 	if ((d->flags & SECRET_F_BACKUP) && !m->backup.on)
 		return false;
@@ -129,6 +137,14 @@ enum secret_kind secret_kind_of(const struct model *m, const char *name)
 {
 	const struct secret_def *d = catalog_find(name);
 	return d ? d->kind : SECRET_PASSWORD;
+}
+
+void secret_external_for(const char *name, const char **key, const char **doc)
+{
+	const struct secret_def *d = catalog_find(name);
+	bool repl = d && (d->flags & SECRET_F_REPLICATION);
+	*key = repl ? "replicate_to" : "backup.s3";
+	*doc = repl ? "docs/profile.md" : "docs/backup.md";
 }
 
 bool host_needs_secret(const struct model *m, const struct host *h, const char *name)

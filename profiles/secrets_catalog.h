@@ -11,7 +11,8 @@ enum secret_kind {
 	SECRET_ACCESS_KEY,  /* 20 chars [A-Z0-9] (S3 access key id style) */
 	SECRET_TLS_KEY,     /* PEM private key of the app's TLS certificate */
 	SECRET_HOST_TLS_KEY, /* PEM private key of a certificate kiln makes per host (monitoring) */
-	SECRET_EXTERNAL,    /* the operator's, from a service kiln does not run (backup.s3's keys): never generated */
+	SECRET_EXTERNAL,    /* the operator's, from a service kiln does not run (backup.s3's, replicate_to's keys):
+	                       never generated */
 };
 
 /* secret_def.flags */
@@ -23,6 +24,7 @@ enum secret_kind {
 #define SECRET_F_RESTORE    32u /* on MySQL primaries only with backup.restore */
 #define SECRET_F_BACKUP_MINIO 64u /* backups kept on the MinIO hosts (not with backup.s3) */
 #define SECRET_F_BACKUP_S3  128u /* backups kept on backup.s3's external endpoint */
+#define SECRET_F_REPLICATION 256u /* some roles.minio bucket has replicate_to (profiles/bucket_replication.h) */
 
 struct secret_def {
 	const char *name;
@@ -47,6 +49,10 @@ size_t secret_names(const struct model *m, const char ***out);
 
 /* Kind of a known secret (app extra secrets are SECRET_PASSWORD). */
 enum secret_kind secret_kind_of(const struct model *m, const char *name);
+
+/* For an external secret: the profile key it serves ("backup.s3",
+ * "replicate_to") and the doc that says where to get it ("docs/backup.md"). */
+void secret_external_for(const char *name, const char **key, const char **doc);
 
 bool host_needs_secret(const struct model *m, const struct host *h, const char *name);
 #endif

@@ -1,4 +1,5 @@
 /* roles: mysql, minio, app and lb settings, and the app's environment templates. */
+#include "profiles/bucket_replication.h"
 #include "profiles/env_template.h"
 #include "profiles/galera.h"
 #include "profiles/mysql_engine.h"
@@ -108,7 +109,7 @@ static void parse_mysql(struct ctx *c, const struct ynode *n)
 static void parse_minio(struct ctx *c, const struct ynode *n)
 {
 	static const char *const keys[] = { "buckets", NULL };
-	static const char *const bkeys[] = { "name", "versioning", NULL };
+	static const char *const bkeys[] = { "name", "versioning", "replicate_to", NULL };
 	struct model *m = c->m;
 	if (!expect_map(c, n, "roles.minio", keys))
 		return;
@@ -131,6 +132,9 @@ static void parse_minio(struct ctx *c, const struct ynode *n)
 					err_at(c, ytree_get(b, "name"), "duplicate bucket '%s'", bk->name);
 		}
 		get_bool(c, b, "versioning", &bk->versioning);
+		const struct ynode *rt = ytree_get(b, "replicate_to");
+		if (rt)
+			parse_bucket_replica(c, bk, rt);
 	}
 }
 
