@@ -130,9 +130,9 @@ check "the app answers /healthz through the lb (TLS: the deployment's certificat
 check_output "the lb's certificate is checked against the deployment CA (a client without it refuses)" '^rc=60$' bash -c \
 	"ip netns exec $NS curl -s --max-time 20 --resolve $LB:443:${IP[lb1]} -o /dev/null https://$LB/healthz; echo rc=\$?"
 lb_log() { adm ${IP[lb1]} 'journalctl -u haproxy.service --no-pager -o cat'; }
-backends() { lb_log | grep -ao ' app/app[12] ' | sort -u | sed 's|.*app/||' | tr '\n' ' '; }
+backends() { lb_log | grep -ao ' app/app[12] ' | tr -d ' ' | sort -u | sed 's|app/||' | paste -sd' '; }
 for _ in $(seq 10); do lb_curl -f -o /dev/null https://$LB/healthz 2>/dev/null; done
-check_output "HAProxy sent requests to both app hosts (its log in the journal)" '^app1 app2 $' backends
+check_output "HAProxy sent requests to both app hosts (its log in the journal)" '^app1 app2$' backends
 
 upload() { # name -> the new record's id on stdout
 	head -c 20000 /dev/urandom > "$T/blob-$1"
