@@ -18,6 +18,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* How long systemd waits for the data disk at boot before its mount (and
+ * the role's server, which requires it) fail: /etc/fstab's
+ * x-systemd.device-timeout. */
+#define DATADISK_DEVICE_TIMEOUT_S 300u
+
 enum disk_kind { DISK_BLANK, DISK_KILN_DATA, DISK_PARTITIONED, DISK_FOREIGN_FS };
 const char *disk_kind_name(enum disk_kind k);
 

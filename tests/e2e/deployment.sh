@@ -37,6 +37,7 @@
 #     status says replicating.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/qemu.sh"
+. "$(dirname "$0")/vmnet.sh"
 # Images carry the kiln-firstboot found next to the kiln that builds them:
 # use the plain build (an ASan binary would need its runtime in the image).
 KILN_IMG=$ROOT/build/kiln
@@ -80,11 +81,6 @@ check "the demo app's container archive, made offline (kiln rootfs, podman impor
 bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
 check "kiln build (app with podman and the archive, mysql, minio)" "$KILN_IMG" build "$P" --target raw --state "$S" \
 	--out "$IMG" --artifact "minio=$(ls "$T"/deb/*.deb)"
-medium() { # name seed-file
-	mkdir -p "$T/medium-$1"; cp "$2" "$T/medium-$1/seed"
-	xorriso -as mkisofs -quiet -V KILN_SEED -o "$T/$1-seed.iso" "$T/medium-$1" 2>/dev/null
-	check "$1: seed medium" test -s "$T/$1-seed.iso"
-}
 for h in app1 db1 db2 minio1; do
 	"$KILN" seed "$P" --host $h --out "$T/$h.seed" --state "$S" 2>/dev/null
 	medium $h "$T/$h.seed"
@@ -106,13 +102,7 @@ echo keep-me > "$T/marker"
 debugfs -w -R "write $T/marker kiln-e2e-marker" "$IMG/acme-mysql-data.raw" >/dev/null 2>&1
 
 # --- the wire: one bridge in a namespace; the namespace routes between subnets
-ip netns add $NS && ip netns add $OUT || { not_ok "network namespaces"; exit 1; }
-nsx() { ip netns exec $NS "$@"; }
-nsx ip link set lo up
-nsx ip link add br0 type bridge
-nsx ip link set br0 up
-for a in 192.168.40.193/28 192.168.40.209/28 192.168.40.1/26; do nsx ip addr add $a dev br0; done
-nsx sysctl -qw net.ipv4.ip_forward=1
+vmnet_up && ip netns add $OUT || { not_ok "network namespaces"; exit 1; }
 # A stranger on the app subnet that is not the app host.
 nsx ip link add veth-out type veth peer name eth0 netns $OUT
 nsx ip link set veth-out master br0 up
@@ -120,30 +110,6 @@ ip -n $OUT link set lo up; ip -n $OUT link set eth0 up
 ip -n $OUT addr add 192.168.40.201/28 dev eth0
 ip -n $OUT route add default via 192.168.40.193
 
-start_vm() { # host image data-disk mac [keep: reuse the disk state, a power cycle]
-	local h=$1 img=$2 data=$3 mac=$4 keep=${5:-}
-	if [ -z "$keep" ]; then
-		nsx ip tuntap add tap-$h mode tap
-		nsx ip link set tap-$h master br0 up
-		cp "$OVMF_VARS" "$T/$h.vars"
-		qemu-img create -q -f qcow2 -b "$img" -F raw "$T/$h.qcow2"
-	fi
-	local args=(-accel tcg -machine q35 -m 1024 -smp 1 -nodefaults -display none -monitor none
-		-chardev "file,id=con,path=$T/$h.log,append=on" -serial chardev:con
-		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
-		-drive "if=pflash,format=raw,unit=1,file=$T/$h.vars"
-		-drive "if=none,id=boot,format=qcow2,file=$T/$h.qcow2" -device virtio-blk-pci,drive=boot,bootindex=0
-		-drive "if=none,id=seed,format=raw,readonly=on,file=$T/$h-seed.iso" -device virtio-blk-pci,drive=seed
-		-netdev "tap,id=n0,ifname=tap-$h,script=no,downscript=no" -device "vmxnet3,netdev=n0,mac=$mac")
-	if [ -n "$data" ]; then
-		args+=(-device pvscsi,id=pv0 -drive "if=none,id=data,format=raw,file=$data" -device scsi-hd,drive=data,bus=pv0.0)
-	fi
-	rm -f "$T/$h.pid"
-	nsx qemu-system-x86_64 "${args[@]}" -pidfile "$T/$h.pid" >"$T/$h.qemu.out" 2>&1 &
-	# QEMU's own PID (not the shell's that started it): a power cut must kill QEMU.
-	for _ in $(seq 100); do [ -s "$T/$h.pid" ] && break; sleep 0.1; done
-	QEMU_PIDS+=($(cat "$T/$h.pid"))
-}
 cp --sparse=always "$IMG/acme-minio-data.raw" "$T/minio-data.raw"
 cp --sparse=always "$IMG/acme-mysql-data.raw" "$T/db-data.raw"
 t0=$SECONDS
@@ -162,9 +128,7 @@ qemu_stop bad
 # app1 finishes its own steps and waits in join for db1, which is still off.
 qemu_wait app1 'waiting for db1 \(mysql\)' 600 && ok "app1: set up, now waiting in join for db1 (still off)"
 # Power cut in the middle of the join, then power on again with the same disk.
-pid=$(cat "$T/app1.pid"); kill -9 "$pid"
-for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-echo "=== power cycle ===" >> "$T/app1.log"
+power_cut app1
 start_vm app1 "$IMG/acme-app.raw" "" 52:54:00:4b:00:01 keep
 t_cycle=$(date +%s)
 sleep $(( 120 - (SECONDS - t0) > 0 ? 120 - (SECONDS - t0) : 0 ))
@@ -180,8 +144,6 @@ for h in db1 minio1 app1; do
 done
 echo "# deployment joined after $((SECONDS - t0)) s under TCG"
 
-SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30 -i "$T/id")
-adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" -b 192.168.40.1 "root@$h" "$@"; }
 declare -A IP=([app1]=192.168.40.200 [db1]=192.168.40.210 [db2]=192.168.40.211 [minio1]=192.168.40.215)
 for h in app1 db1 minio1; do   # sshd may still be starting when the agent reports
 	for _ in $(seq 30); do adm ${IP[$h]} true 2>/dev/null && break; sleep 2; done
@@ -280,7 +242,7 @@ check "app1 resumed after the power cut: role done before it (${t_cycle}), join 
 	bash -c "[ '$(upd role)' -lt '$t_cycle' ] && [ '$(upd join)' -ge '$t_cycle' ]"
 check_output "app1: each step recorded once" '^7$' bash -c "grep -c '\"name\"' '$T/app1.status'"
 check "app1: after the power cycle the join waited for db1 again, then finished" \
-	bash -c "tr -d '\r' < '$T/app1.log' | sed -n '/=== power cycle ===/,\$p' | grep -aq 'waiting for db1'"
+	bash -c "tr -d '\r' < '$T/app1.log' | sed -n '/=== power cut ===/,\$p' | grep -aq 'waiting for db1'"
 
 # --- the replica: db2 is powered on now that a row exists (it must copy it, then follow db1)
 t_db2=$SECONDS

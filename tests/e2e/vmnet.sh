@@ -1,0 +1,68 @@
+# The private network and VM helpers of the multi-VM end-to-end tests
+# (tests/e2e/deployment.sh, tests/e2e/scaled.sh), sourced after tests/lib.sh
+# and tests/e2e/qemu.sh, with NS (the namespace's name) set. One bridge in a
+# network namespace; its router holds the app subnet's gateway
+# 192.168.40.193/28, the data subnet's 192.168.40.209/28 and the admin address
+# 192.168.40.1/26 and forwards between them. Nothing leaves the namespace.
+
+nsx() { ip netns exec $NS "$@"; }
+
+# vmnet_up: the namespace, its bridge and the router's addresses.
+vmnet_up() {
+	ip netns add $NS || return 1
+	nsx ip link set lo up
+	nsx ip link add br0 type bridge
+	nsx ip link set br0 up
+	for a in 192.168.40.193/28 192.168.40.209/28 192.168.40.1/26; do nsx ip addr add $a dev br0; done
+	nsx sysctl -qw net.ipv4.ip_forward=1
+}
+
+# medium NAME SEED-FILE: $T/NAME-seed.iso, a KILN_SEED medium holding the seed.
+medium() {
+	mkdir -p "$T/medium-$1"; cp "$2" "$T/medium-$1/seed"
+	xorriso -as mkisofs -quiet -V KILN_SEED -o "$T/$1-seed.iso" "$T/medium-$1" 2>/dev/null
+	check "$1: seed medium" test -s "$T/$1-seed.iso"
+}
+
+# start_vm HOST IMAGE DATA-DISK MAC [keep]: boot IMAGE (through a qcow2
+# overlay) with HOST's seed medium and DATA-DISK (raw, on pvscsi; "" for
+# none), its NIC on a tap of the bridge; keep: reuse the overlay, the
+# variables and the tap (a power cycle). VM_MEM (MiB, default 1024) sizes it.
+start_vm() {
+	local h=$1 img=$2 data=$3 mac=$4 keep=${5:-}
+	if [ -z "$keep" ]; then
+		nsx ip tuntap add tap-$h mode tap
+		nsx ip link set tap-$h master br0 up
+		cp "$OVMF_VARS" "$T/$h.vars"
+		qemu-img create -q -f qcow2 -b "$img" -F raw "$T/$h.qcow2"
+	fi
+	local args=(-accel tcg -machine q35 -m "${VM_MEM:-1024}" -smp 1 -nodefaults -display none -monitor none
+		-chardev "file,id=con,path=$T/$h.log,append=on" -serial chardev:con
+		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
+		-drive "if=pflash,format=raw,unit=1,file=$T/$h.vars"
+		-drive "if=none,id=boot,format=qcow2,file=$T/$h.qcow2" -device virtio-blk-pci,drive=boot,bootindex=0
+		-drive "if=none,id=seed,format=raw,readonly=on,file=$T/$h-seed.iso" -device virtio-blk-pci,drive=seed
+		-netdev "tap,id=n0,ifname=tap-$h,script=no,downscript=no" -device "vmxnet3,netdev=n0,mac=$mac")
+	if [ -n "$data" ]; then
+		args+=(-device pvscsi,id=pv0 -drive "if=none,id=data,format=raw,file=$data" -device scsi-hd,drive=data,bus=pv0.0)
+	fi
+	rm -f "$T/$h.pid"
+	nsx qemu-system-x86_64 "${args[@]}" -pidfile "$T/$h.pid" >"$T/$h.qemu.out" 2>&1 &
+	# QEMU's own PID (not the shell's that started it): a power cut must kill QEMU.
+	for _ in $(seq 100); do [ -s "$T/$h.pid" ] && break; sleep 0.1; done
+	QEMU_PIDS+=($(cat "$T/$h.pid"))
+}
+
+# power_cut HOST: kill -9 its QEMU (no shutdown, no cache flush by the guest)
+# and wait until it is gone; the console gets a marker line.
+power_cut() {
+	local pid
+	pid=$(cat "$T/$1.pid")
+	kill -9 "$pid"
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	echo "=== power cut ===" >> "$T/$1.log"
+}
+
+# adm ADDRESS CMD...: CMD as root on a host over SSH, from the admin address.
+SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30 -i "$T/id")
+adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" -b 192.168.40.1 "root@$h" "$@"; }
