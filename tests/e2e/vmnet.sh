@@ -11,7 +11,10 @@ nsx() { ip netns exec $NS "$@"; }
 vmnet_up() {
 	ip netns add $NS || return 1
 	nsx ip link set lo up
-	nsx ip link add br0 type bridge
+	# A fixed address: a bridge without one takes its lowest port's, so deleting a
+	# tap (restore.sh's lost db1) could change the router's MAC under the VMs'
+	# ARP caches and cut their replies to the admin address for a while.
+	nsx ip link add br0 address 02:6b:69:6c:6e:01 type bridge
 	nsx ip link set br0 up
 	for a in 192.168.40.193/28 192.168.40.209/28 192.168.40.1/26; do nsx ip addr add $a dev br0; done
 	nsx sysctl -qw net.ipv4.ip_forward=1
