@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# tests/run: alone
 # End to end, the whole deployment: three role images built by kiln, each
 # booted under QEMU TCG with its own seed on a KILN_SEED medium, on a private
 # network: a network namespace whose bridge joins the VMs' taps and whose

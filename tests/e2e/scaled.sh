@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# tests/run: alone
 # End to end, issue 14's scaled deployment (tests/profiles/fixtures/scaled.yaml):
 # a Galera cluster of three MariaDB nodes (db1..db3, roles.mysql.cluster:
 # galera), two app hosts (the demo app as a container) behind one lb host
