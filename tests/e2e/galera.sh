@@ -55,20 +55,11 @@ declare -A IP=([app1]=192.168.40.200 [db1]=192.168.40.210 [db2]=192.168.40.211 [
 declare -A MAC=([db1]=52:54:00:4c:01:01 [db2]=52:54:00:4c:01:02 [db3]=52:54:00:4c:01:03)
 GALERA_TABLE=appdb.galera_e2e
 test_t0=$SECONDS
-cleanup() {
-	qemu_stop_all
-	pkill -KILL -f -- "$T/" 2>/dev/null   # no VM outlives its test
-	ip netns del $APP 2>/dev/null; ip netns del $NS 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+trap 'vmnet_cleanup $APP' EXIT
 
 # --- deployment: profile with the test's SSH key, keys, secrets, the mysql image, seeds
-ssh-keygen -q -t ed25519 -N '' -C kiln-e2e -f "$T/id" || { not_ok "ssh-keygen"; exit 1; }
-P=$T/galera.yaml S=$T/state IMG=$T/images
-sed "s|@SSH_KEY@|$(cat "$T/id.pub")|" "$ROOT/tests/profiles/fixtures/galera.yaml" > "$P"
-check "keys init" "$KILN" keys init "$P" --state "$S"
-check "secrets init" "$KILN" secrets init "$P" --state "$S"
+vmnet_profile galera.yaml
+IMG=$T/images
 t=$SECONDS
 check "kiln build --role mysql (mariadb-backup for the SST)" "$KILN_IMG" build "$P" --target raw --role mysql \
 	--state "$S" --out "$IMG"

@@ -52,20 +52,11 @@ declare -A MAC=([lb1]=52:54:00:4b:01:01 [app1]=52:54:00:4b:01:02 [app2]=52:54:00
 	[db2]=52:54:00:4b:01:05 [db3]=52:54:00:4b:01:06 [minio1]=52:54:00:4b:01:07)
 GALERA_TABLE=appdb.records
 test_t0=$SECONDS
-cleanup() {
-	qemu_stop_all
-	pkill -KILL -f -- "$T/" 2>/dev/null   # no VM outlives its test
-	ip netns del $NS 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
+trap vmnet_cleanup EXIT
 
 # --- deployment: profile with the test's SSH key, keys, secrets, images, seeds
-ssh-keygen -q -t ed25519 -N '' -C kiln-e2e -f "$T/id" || { not_ok "ssh-keygen"; exit 1; }
-P=$T/scaled.yaml S=$T/state IMG=$T/images
-sed "s|@SSH_KEY@|$(cat "$T/id.pub")|" "$ROOT/tests/profiles/fixtures/scaled.yaml" > "$P"
-check "keys init" "$KILN" keys init "$P" --state "$S"
-check "secrets init" "$KILN" secrets init "$P" --state "$S"
+vmnet_profile scaled.yaml
+IMG=$T/images
 check "the demo app's container archive, made offline" \
 	bash "$ROOT/tests/fixtures/demo-container/build.sh" "$KILN_IMG" "$T/demo-app.oci.tar"
 bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
