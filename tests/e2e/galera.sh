@@ -114,6 +114,10 @@ for h in $DBS; do boot $h; done
 wait_ready $t0 $DBS
 echo "# the cluster's nodes ready after $((SECONDS - t0)) s under TCG (3 VMs, -smp 1 each, 2 host cores)"
 galera_times
+if [ ${#READY[@]} -ne 3 ]; then   # the checks below would only wait out their deadlines
+	no_secret_in_consoles
+	exit 1
+fi
 galera_formed
 
 galera_write first "the cluster of 3"
