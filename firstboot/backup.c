@@ -10,6 +10,7 @@
 #include "lib/fileio.h"
 #include "lib/input.h"
 #include "lib/log.h"
+#include "lib/mysql_local.h"
 #include "lib/numparse.h"
 #include "lib/rolekey.h"
 #include "lib/spawn.h"
@@ -476,16 +477,12 @@ static void human(unsigned long long n, char *out, size_t len)
 		snprintf(out, len, "%.1f GiB", (double)n / (1u << 30));
 }
 
-/* mariadb-backup / the client, with the conf's defaults file first. */
+/* mariadb-backup / the client as root over the conf's socket, with the
+ * conf's defaults file first; *own is to be freed. */
 static size_t tool_argv(const struct run *x, const char *tool, const char **argv, char **own)
 {
-	size_t n = 0;
-	argv[n++] = tool;
-	if (x->conf.defaults_file)
-		argv[n++] = own[0] = xasprintf("--defaults-file=%s", x->conf.defaults_file);
-	argv[n++] = own[1] = xasprintf("--socket=%s", x->conf.socket);
-	argv[n++] = "--user=root";
-	return n;
+	*own = x->conf.defaults_file ? xasprintf("--defaults-file=%s", x->conf.defaults_file) : NULL;
+	return mysql_local_argv(tool, *own, x->conf.socket, argv);
 }
 
 static int run_full(struct run *x, char *done, size_t done_len)
@@ -502,9 +499,9 @@ static int run_full(struct run *x, char *done, size_t done_len)
 		object_free(&o);
 		return r;
 	}
-	char *own[2] = { NULL, NULL };
-	const char *argv[12];
-	size_t n = tool_argv(x, "mariadb-backup", argv, own);
+	_cleanup_free_ char *own = NULL;
+	const char *argv[MYSQL_LOCAL_ARGV_MAX + 2];
+	size_t n = tool_argv(x, "mariadb-backup", argv, &own);
 	argv[n++] = "--backup";
 	argv[n++] = "--stream=xbstream";
 	argv[n] = NULL;
@@ -513,8 +510,6 @@ static int run_full(struct run *x, char *done, size_t done_len)
 	struct spawn_opts so = { .argv = argv, .err = &err, .err_tail = true, .on_data = object_feed, .ud = &o };
 	time_t t0 = time(NULL);
 	int st = spawn(&so);
-	free(own[0]);
-	free(own[1]);
 	unsigned long long bytes = 0;
 	if (o.error) {
 		/* the stream was stopped because sealing or uploading failed */
@@ -601,9 +596,9 @@ static int ship_file(struct run *x, const char *dir, const char *file, int64_t n
 
 static int run_binlogs(struct run *x, char *done, size_t done_len)
 {
-	char *own[2] = { NULL, NULL };
-	const char *argv[12];
-	size_t n = tool_argv(x, "mariadb", argv, own);
+	_cleanup_free_ char *own = NULL;
+	const char *argv[MYSQL_LOCAL_ARGV_MAX + 2];
+	size_t n = tool_argv(x, "mariadb", argv, &own);
 	argv[n++] = "--batch";
 	argv[n++] = "--skip-column-names";
 	argv[n] = NULL;
@@ -614,8 +609,6 @@ static int run_binlogs(struct run *x, char *done, size_t done_len)
 	buf_init(&out);
 	buf_init(&err);
 	int st = spawn_io(argv, sql, sizeof sql - 1, &out, &err, 1u << 20);
-	free(own[0]);
-	free(own[1]);
 	struct binlog_list l = { 0 };
 	int r = 0;
 	if (st != 0) {

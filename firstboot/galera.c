@@ -4,6 +4,7 @@
 #include "lib/fileio.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/mysql_local.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
 #include "profiles/galera.h"
@@ -443,8 +444,12 @@ void galera_status_json(const char *node, const struct galera_status *st, const 
 int galera_status_query(const char *client, const char *socket, struct galera_status *st, char *why,
 			size_t why_len)
 {
-	const char *argv[] = { client ? client : "mariadb", "--protocol=socket", "-uroot", "-B", "-N",
-			       "--connect-timeout=5", socket ? "-S" : NULL, socket, NULL };
+	const char *argv[MYSQL_LOCAL_ARGV_MAX + 3];
+	size_t na = mysql_local_argv(client ? client : "mariadb", NULL, socket, argv);
+	argv[na++] = "-B";
+	argv[na++] = "-N";
+	argv[na++] = "--connect-timeout=5";
+	argv[na] = NULL;
 	static const char q[] = "SHOW GLOBAL STATUS LIKE 'wsrep%';\n";
 	struct buf o, e;
 	buf_init(&o);

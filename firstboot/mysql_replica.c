@@ -3,6 +3,7 @@
 #include "lib/fileio.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/mysql_local.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
 #include "profiles/mysql_engine.h"
@@ -491,8 +492,11 @@ int mysql_replica_query(const char *client, const char *socket, struct mysql_rep
 			size_t why_len)
 {
 	bool my = !strcmp(client, "mysql");
-	const char *argv[] = { client, "--protocol=socket", "-uroot", "-B", "--connect-timeout=5",
-			       socket ? "-S" : NULL, socket, NULL };
+	const char *argv[MYSQL_LOCAL_ARGV_MAX + 2];
+	size_t n = mysql_local_argv(client, NULL, socket, argv);
+	argv[n++] = "-B";
+	argv[n++] = "--connect-timeout=5";
+	argv[n] = NULL;
 	static const char q_maria[] = "SHOW SLAVE STATUS;\n", q_my[] = "SHOW REPLICA STATUS;\n";
 	const char *q = my ? q_my : q_maria;
 	struct buf out, err;

@@ -68,7 +68,7 @@ struct mysql_runner {
 	int (*run_pipe)(void *ud, const char *const a[], const char *const b[], char *why, size_t why_len);
 	void (*sleep_s)(void *ud, unsigned s);
 	void *ud;
-	const char *const *local;  /* the local root client, e.g. {"mariadb", "--protocol=socket", "-uroot", NULL} */
+	const char *const *local;  /* the local root client (lib/mysql_local.h's mysql_local_argv) */
 	const char *cnf_path;      /* where the dump's option file goes (0600, removed after) */
 	const char *primary_host;  /* NULL: the profile's */
 	unsigned primary_port;     /* 0: 3306 */

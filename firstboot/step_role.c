@@ -22,6 +22,7 @@
 #include "lib/fileio.h"
 #include "lib/cleanup.h"
 #include "lib/log.h"
+#include "lib/mysql_local.h"
 #include "lib/spawn.h"
 #include "lib/tls_ca.h"
 #include "lib/xalloc.h"
@@ -192,6 +193,24 @@ static void repl_sleep(void *ud, unsigned s)
 	sleep(s);
 }
 
+static int local_run(void *ud, const char *const argv[], const char *in, size_t in_len, char *why, size_t why_len)
+{
+	return agent_exec(ud, argv, in, in_len, why, why_len);
+}
+
+/* The setup SQL through the local client: tried again (4 tries, 5 s
+ * apart) while the client fails before it connected, which ran none of it
+ * (lib/mysql_local.h); the SQL is idempotent besides. */
+static int setup_sql(struct agent *a, const char *const client[], const struct buf *sql)
+{
+	const struct mysql_local_runner run = { .run = local_run, .nap = repl_sleep, .ud = a, .tries = 4, .pause_s = 5 };
+	char why[300];
+	int r = mysql_local_retry(&run, client, sql->data, sql->len, why, sizeof why);
+	if (r < 0)
+		return agent_step_end(a, STEP, r, "applying database, users and grants: %s", why);
+	return 0;
+}
+
 /* Replica: its record for status/metrics, then replication from its
  * primary, bootstrapped from a copy of it the first time
  * (firstboot/mysql_replica.h). */
@@ -338,8 +357,9 @@ static int role_mysql(struct agent *a)
 		return agent_step_end(a, STEP, r, r == -ENOKEY ? "the seed lacks a MySQL secret"
 								 : "rendering the MySQL setup SQL");
 	}
-	const char *client[] = { eng->client, "--protocol=socket", "-uroot", NULL };
-	r = exec_or_fail(a, client, b.data, b.len, "applying database, users and grants");
+	const char *client[MYSQL_LOCAL_ARGV_MAX];
+	mysql_local_argv(eng->client, NULL, NULL, client);
+	r = setup_sql(a, client, &b);
 	buf_wipe(&b);
 	if (r < 0)
 		return r;

@@ -5,6 +5,7 @@
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
+#include "lib/mysql_local.h"
 #include "lib/numparse.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
@@ -639,7 +640,8 @@ static void last_file_line(const char *work, char *why, size_t len)
  * needs no password and no root. */
 static int temp_server(struct pitr_run *x, const char *datadir, const char *work, pid_t *pid)
 {
-	_cleanup_free_ char *d = xasprintf("--datadir=%s", datadir), *s = xasprintf("--socket=%s/mysqld.sock", work);
+	_cleanup_free_ char *sock = path_join(work, "mysqld.sock");
+	_cleanup_free_ char *d = xasprintf("--datadir=%s", datadir), *s = xasprintf("--socket=%s", sock);
 	_cleanup_free_ char *p = xasprintf("--pid-file=%s/mysqld.pid", work), *e = xasprintf("--log-error=%s/mysqld.err", work);
 	const char *argv[12];
 	size_t n = 0;
@@ -671,7 +673,10 @@ static int temp_server(struct pitr_run *x, const char *datadir, const char *work
 		snprintf(x->why, sizeof x->why, "cannot start mariadbd: %s", strerror(r));
 		return -r;
 	}
-	const char *ping[] = { "mariadb-admin", "--no-defaults", s, "ping", NULL };
+	const char *ping[MYSQL_LOCAL_ARGV_MAX + 1];
+	size_t np = mysql_local_argv("mariadb-admin", "--no-defaults", sock, ping);
+	ping[np++] = "ping";
+	ping[np] = NULL;
 	for (int i = 0; i < 600; i++) {
 		int st;
 		if (waitpid(*pid, &st, WNOHANG) == *pid) {
@@ -713,8 +718,11 @@ int backup_pitr_replay_temp(struct pitr_run *x)
 	pid_t pid = -1;
 	int r = temp_server(x, x->datadir, x->work, &pid);
 	if (r == 0) {
-		_cleanup_free_ char *sock = xasprintf("--socket=%s/mysqld.sock", x->work);
-		const char *client[] = { "mariadb", "--no-defaults", sock, "--init-command=FLUSH PRIVILEGES", NULL };
+		_cleanup_free_ char *sock = path_join(x->work, "mysqld.sock");
+		const char *client[MYSQL_LOCAL_ARGV_MAX + 1];
+		size_t n = mysql_local_argv("mariadb", "--no-defaults", sock, client);
+		client[n++] = "--init-command=FLUSH PRIVILEGES";
+		client[n] = NULL;
 		log_info("restore of %s: replaying the binary logs", x->host);
 		r = backup_pitr_replay(x, client);
 	}

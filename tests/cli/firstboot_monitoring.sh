@@ -27,7 +27,7 @@ check_output "db1: monitoring done, before join" 'monitoring +done +exporters ru
 check_output "db1: the exporter's option file is root-only" '^600$' stat -c %a "$R/etc/kiln/monitoring/mysqld-exporter.cnf"
 check "db1: ... and holds the exporter's password" grep -qx "password=$(cat "$S/secrets/mysql_exporter_password")" \
 	"$R/etc/kiln/monitoring/mysqld-exporter.cnf"
-check_output "db1: the account's SQL goes to MariaDB on stdin with the role's (one client run)" '^1$' grep -c '^mariadb --protocol=socket -uroot <stdin>$' "$R/var/lib/kiln/commands.log"
+check_output "db1: the account's SQL goes to MariaDB on stdin with the role's (one client run)" '^1$' grep -c '^mariadb --protocol=socket -uroot --skip-ssl <stdin>$' "$R/var/lib/kiln/commands.log"
 check_output "db1: one reload, then exporters, journal upload and the metrics timer restarted and enabled (without SysV's update-rc.d) in one job each, not waited for, before the role starts MariaDB; asked about at the end" \
 	'^systemctl stop mariadb.service systemctl daemon-reload systemctl restart --no-block prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl restart mariadb.service systemctl show$' \
 	bash -c "cmds '$R' | grep -E '^(SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 )?systemctl' | tr '\n' ' ' | sed 's/ \$//'"

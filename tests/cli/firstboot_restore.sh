@@ -104,7 +104,7 @@ line_of() { grep -n -- "$1" "$CL" | head -1 | cut -d: -f1; }
 check "the restore runs before MariaDB restarts with kiln's configuration" \
 	bash -c "r=\$(grep -n 'kiln-firstboot backup restore' '$CL' | head -1 | cut -d: -f1); s=\$(grep -n 'systemctl restart mariadb.service' '$CL' | head -1 | cut -d: -f1); [ -n \"\$r\" ] && [ -n \"\$s\" ] && [ \$r -lt \$s ]"
 check "... and before the app's users are granted" \
-	bash -c "r=\$(grep -n 'kiln-firstboot backup restore' '$CL' | head -1 | cut -d: -f1); g=\$(grep -n '^mariadb --protocol=socket -uroot' '$CL' | head -1 | cut -d: -f1); [ -n \"\$g\" ] && [ \$r -lt \$g ]"
+	bash -c "r=\$(grep -n 'kiln-firstboot backup restore' '$CL' | head -1 | cut -d: -f1); g=\$(grep -n '^mariadb --protocol=socket -uroot --skip-ssl <stdin>' '$CL' | head -1 | cut -d: -f1); [ -n \"\$g\" ] && [ \$r -lt \$g ]"
 check "the seed's backup key is a private file on the host" test "$(stat -c %a "$LR/etc/kiln/secrets/backup_key")" = 600
 
 # --- the object store: bucket, writer, reader

@@ -47,8 +47,8 @@ check "db1: fstab waits 300 s for the data disk, and does not hold the boot" \
 	grep -q '^LABEL=kiln-data /var/lib/mysql ext4 defaults,nofail,x-systemd.device-timeout=300s 0 2$' "$R/etc/fstab"
 check_output "db1: mariadb.service requires the data disk's mount (a drop-in)" '^RequiresMountsFor=/var/lib/mysql$' \
 	cat "$R/etc/systemd/system/mariadb.service.d/kiln-data-disk.conf"
-check "db1: MariaDB configured, restarted, SQL applied via stdin" bash -c \
-	"grep -q 'systemctl restart mariadb.service' '$R/var/lib/kiln/commands.log' && grep -q '^mariadb --protocol=socket -uroot <stdin>' '$R/var/lib/kiln/commands.log'"
+check "db1: MariaDB configured, restarted, SQL applied via stdin, over the socket with TLS off" bash -c \
+	"grep -q 'systemctl restart mariadb.service' '$R/var/lib/kiln/commands.log' && grep -qx 'mariadb --protocol=socket -uroot --skip-ssl <stdin>' '$R/var/lib/kiln/commands.log'"
 check "db1: my.cnf written" grep -q '^bind-address = 127.0.1.2' "$R/etc/mysql/mariadb.conf.d/90-kiln.cnf"
 check_output "db1: kiln-firstboot status" 'role +done' env KILN_STATE_DIR="$R/var/lib/kiln" "$FB" status
 check "db1: /etc/issue.d summary" grep -q 'deployment ready' "$R/etc/issue.d/kiln.issue"

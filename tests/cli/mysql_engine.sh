@@ -110,8 +110,8 @@ L=$R/var/lib/kiln/commands.log
 check "db1 (MySQL): datadir initialised by mysqld --initialize-insecure" \
 	grep -qx 'mysqld --initialize-insecure --user=mysql --datadir=/var/lib/mysql' "$L"
 check "db1 (MySQL): no MariaDB program or service" bash -c "! grep -q 'mariadb' '$L'"
-check "db1 (MySQL): mysql.service restarted, SQL applied by the mysql client on stdin" bash -c \
-	"grep -qx 'systemctl restart mysql.service' '$L' && grep -q '^mysql --protocol=socket -uroot <stdin>' '$L'"
+check "db1 (MySQL): mysql.service restarted, SQL applied by the mysql client on stdin, TLS off its way (--skip-ssl is gone in 8.0)" bash -c \
+	"grep -qx 'systemctl restart mysql.service' '$L' && grep -qx 'mysql --protocol=socket -uroot --ssl-mode=DISABLED <stdin>' '$L'"
 check "db1 (MySQL): the empty lost+found removed before initialising" test ! -e "$R/var/lib/mysql/lost+found"
 C=$R/etc/mysql/mysql.conf.d/90-kiln.cnf
 check "db1 (MySQL): its option file in mysql.conf.d" grep -q '^# MySQL 8.4 ' "$C"

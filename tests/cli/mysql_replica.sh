@@ -137,10 +137,10 @@ check "agent: db2's first boot succeeds" run_agent
 check_output "agent: the role says it replicates from db1 after a copy" '"name": "role", "state": "done", .*replicating from db1 \(copied from it first\)' \
 	cat "$R/var/lib/kiln/status.json"
 check "agent: the copy is mariadb-dump of the primary into the local server, password from a file" grep -qE \
-	'^mariadb-dump --defaults-extra-file=[^ ]*/replica-dump.cnf -h 127.0.1.2 -P 3306 -ukiln_repl --single-transaction --master-data=1 --gtid .* \| mariadb --protocol=socket -uroot --init-command=SET SESSION sql_log_bin=0$' \
+	'^mariadb-dump --defaults-extra-file=[^ ]*/replica-dump.cnf -h 127.0.1.2 -P 3306 -ukiln_repl --single-transaction --master-data=1 --gtid .* \| mariadb --protocol=socket -uroot --skip-ssl --init-command=SET SESSION sql_log_bin=0$' \
 	"$R/var/lib/kiln/commands.log"
-check "agent: CHANGE MASTER and START SLAVE go on stdin" bash -c \
-	"test \$(grep -c '^mariadb --protocol=socket -uroot <stdin>$' '$R/var/lib/kiln/commands.log') -ge 3"
+check "agent: CHANGE MASTER and START SLAVE go on stdin (local: TLS off)" bash -c \
+	"test \$(grep -c '^mariadb --protocol=socket -uroot --skip-ssl <stdin>$' '$R/var/lib/kiln/commands.log') -ge 3"
 check "agent: the dump's option file is gone" test ! -e "$R/var/lib/kiln/replica-dump.cnf"
 check_output "agent: the replica's record for status" '^primary=db1$' cat "$R/var/lib/kiln/mysql-replica.conf"
 leak=0
@@ -208,6 +208,13 @@ PRIMARY_PID=$MARIADB_PID PRIMARY_SOCK=$MARIADB_SOCKET
 "$SQL" "$P" db1 sql >"$T/tls-db1.sql"
 check "tls: the replication account REQUIRE SSL" grep -q "'kiln_repl'@'127.0.0.1' IDENTIFIED BY .* REQUIRE SSL;" "$T/tls-db1.sql"
 check "tls: primary's setup SQL applies" primary -e "source $T/tls-db1.sql"
+# The agent's own clients of its server (setup SQL, status, backups) go over
+# the socket with TLS off (lib/mysql_local.h); MariaDB's client would
+# otherwise negotiate TLS there too.
+check_output "tls: a client left to its defaults negotiates TLS even on the socket" '^Ssl_cipher[[:space:]]+[A-Z0-9_-]+$' \
+	primary -N -e "SHOW SESSION STATUS LIKE 'Ssl_cipher'"
+check_output "tls: kiln's local client does not (TLS off on the socket)" '^Ssl_cipher[[:space:]]*$' \
+	"$ROOT/$KILN_BUILD/drivers/mysql_local" mariadb "$PRIMARY_SOCK" -N -e "SHOW SESSION STATUS LIKE 'Ssl_cipher'"
 check "tls: a table" app_sql 127.0.1.2 3306 "CREATE TABLE t (id INT PRIMARY KEY)"
 check "tls: rows before the replica" app_sql 127.0.1.2 3306 "INSERT INTO t VALUES (1), (2)"
 check_fails "tls: the replication account cannot log in without TLS" 'Access denied' \

@@ -9,6 +9,7 @@
  * Secrets come from the environment as KILN_SECRET_<name>; KILN_REPL_DEADLINE
  * is how long to keep trying to copy the primary (seconds, default 30). */
 #include "firstboot/mysql_replica.h"
+#include "lib/mysql_local.h"
 #include "lib/spawn.h"
 #include "tests/drivers/driver.h"
 #include <errno.h>
@@ -70,7 +71,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s is not a replica\n", h->name);
 		rc = 1;
 	} else {
-		const char *local[] = { "mariadb", "--no-defaults", "-S", argv[4], "-uroot", NULL };
+		const char *local[MYSQL_LOCAL_ARGV_MAX];
+		mysql_local_argv("mariadb", "--no-defaults", argv[4], local);
 		char cnf[256];
 		snprintf(cnf, sizeof cnf, "%s/kiln-replica-%d.cnf", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
 			 (int)getpid());

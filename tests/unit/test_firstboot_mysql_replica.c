@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "firstboot/mysql_replica.h"
+#include "lib/mysql_local.h"
 #include "profiles/profile.h"
 
 static const char base[] =
@@ -152,7 +153,10 @@ static int rec_pipe(void *ud, const char *const a[], const char *const b[], char
 {
 	struct rec *r = ud;
 	r->pipes++;
-	buf_printf(&r->log, "PIPE %s | %s %s\n", a[0], b[0], b[3]);
+	size_t last = 0;
+	while (b[last + 1])
+		last++;
+	buf_printf(&r->log, "PIPE %s | %s %s\n", a[0], b[0], b[last]);
 	if (r->pipe_fail-- > 0) {
 		snprintf(why, why_len, "mariadb-dump exited 2: Can't connect");
 		return -EIO;
@@ -172,7 +176,8 @@ static const char *secret(void *ud, const char *name)
 
 static void setup_runner(struct rec *r, struct mysql_runner *run, unsigned deadline)
 {
-	static const char *const local[] = { "mariadb", "--protocol=socket", "-uroot", NULL };
+	static const char *local[MYSQL_LOCAL_ARGV_MAX];
+	mysql_local_argv("mariadb", NULL, NULL, local);
 	buf_init(&r->log);
 	*run = (struct mysql_runner){ .run = rec_run, .run_pipe = rec_pipe, .sleep_s = rec_sleep, .ud = r,
 				      .local = local, .cnf_path = "/nonexistent-dir/replica-dump.cnf",
