@@ -47,14 +47,14 @@ agent_log() { adm ${IP[$1]} 'journalctl -b --no-pager -o cat -u kiln-firstboot.s
 agent_count() { agent_log $1 | grep -c -- "$2"; true; }   # host pattern: matching lines, this boot
 # agent_count_all HOST PATTERN: matching lines in every boot the journal holds
 agent_count_all() { adm ${IP[$1]} 'journalctl --no-pager -o cat -u kiln-firstboot.service' | grep -c -- "$2"; true; }
+# Root's reads over the local socket, TLS off there as the agent has it (lib/mysql_local.h: under
+# load the handshake on the socket failed).
 # wsrep HOST: "size state status" from the server itself
 wsrep() {
 	adm ${IP[$1]} "mariadb --skip-ssl -N -e \"SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_cluster_size','wsrep_local_state_comment','wsrep_cluster_status')\"" 2>/dev/null |
 		awk '{v[$1]=$2} END {print v["wsrep_cluster_size"], v["wsrep_local_state_comment"], v["wsrep_cluster_status"]}'
 }
-# Root's reads over the local socket, TLS off there as the agent has it (lib/mysql_local.h: under
-# load the handshake on the socket failed). wsrep_sync_wait=1: a read waits until the node has
-# applied what the cluster committed before it.
+# wsrep_sync_wait=1: a read waits until the node has applied what the cluster committed before it.
 row_on() { # host id -> the row's sha256
 	adm ${IP[$1]} "mariadb --skip-ssl -N -e 'SET SESSION wsrep_sync_wait=1; SELECT sha256 FROM $GALERA_TABLE WHERE id=$2'" 2>/dev/null
 }
