@@ -44,11 +44,7 @@
 NS=kiln-e2e-galera-$$ APP=kiln-e2e-galera-app-$$
 . "$(dirname "$0")/vmnet.sh"
 . "$(dirname "$0")/galera_lib.sh"
-# Images carry the kiln-firstboot found next to the kiln that builds them:
-# use the plain build (an ASan binary would need its runtime in the image).
-KILN_IMG=$ROOT/build/kiln
-[ -x "$KILN_IMG" ] || { not_ok "galera: $KILN_IMG missing (make all)"; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "ok - galera: needs root for network namespaces # SKIP"; exit 0; }
+vmnet_require galera
 DEADLINE=${KILN_E2E_GALERA_SECONDS:-1200}
 DBS="db1 db2 db3"
 declare -A IP=([app1]=192.168.40.200 [db1]=192.168.40.210 [db2]=192.168.40.211 [db3]=192.168.40.212)

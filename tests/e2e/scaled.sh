@@ -38,11 +38,7 @@ fi
 NS=kiln-e2e-scaled-$$
 . "$(dirname "$0")/vmnet.sh"
 . "$(dirname "$0")/galera_lib.sh"
-# Images carry the kiln-firstboot found next to the kiln that builds them:
-# use the plain build (an ASan binary would need its runtime in the image).
-KILN_IMG=$ROOT/build/kiln
-[ -x "$KILN_IMG" ] || { not_ok "scaled: $KILN_IMG missing (make all)"; exit 1; }
-[ "$(id -u)" = 0 ] || { echo "ok - scaled: needs root for network namespaces # SKIP"; exit 0; }
+vmnet_require scaled
 DEADLINE=${KILN_E2E_SCALED_SECONDS:-1800}
 HOSTS="lb1 app1 app2 db1 db2 db3 minio1"
 DBS="db1 db2 db3"

@@ -91,3 +91,13 @@ vmnet_cleanup() {
 	for n in "$@" $NS; do ip netns del $n 2>/dev/null; done
 	rm -rf "$T"
 }
+
+# vmnet_require TEST: KILN_IMG, the plain build's kiln: images carry the
+# kiln-firstboot found next to the kiln that builds them (an ASan binary
+# would need its runtime in the image). Ends the test unless it is there and
+# this is root (network namespaces).
+vmnet_require() {
+	KILN_IMG=$ROOT/build/kiln
+	[ -x "$KILN_IMG" ] || { not_ok "$1: $KILN_IMG missing (make all)"; exit 1; }
+	[ "$(id -u)" = 0 ] || { echo "ok - $1: needs root for network namespaces # SKIP"; exit 0; }
+}
