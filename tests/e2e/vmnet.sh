@@ -1,5 +1,5 @@
 # The private network and VM helpers of the multi-VM end-to-end tests
-# (tests/e2e/deployment.sh, tests/e2e/scaled.sh), sourced after tests/lib.sh
+# (tests/e2e/deployment.sh, scaled.sh, galera.sh), sourced after tests/lib.sh
 # and tests/e2e/qemu.sh, with NS (the namespace's name) set. One bridge in a
 # network namespace; its router holds the app subnet's gateway
 # 192.168.40.193/28, the data subnet's 192.168.40.209/28 and the admin address
@@ -69,3 +69,35 @@ power_cut() {
 # adm ADDRESS CMD...: CMD as root on a host over SSH, from the admin address.
 SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30 -i "$T/id")
 adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" -b 192.168.40.1 "root@$h" "$@"; }
+
+# vmnet_profile FIXTURE: P, the fixture (tests/profiles/fixtures/) with the
+# test's own SSH key ($T/id) in place of @SSH_KEY@, and S, its state with
+# keys and secrets made.
+vmnet_profile() {
+	ssh-keygen -q -t ed25519 -N '' -C kiln-e2e -f "$T/id" || { not_ok "ssh-keygen"; exit 1; }
+	P=$T/$1 S=$T/state
+	sed "s|@SSH_KEY@|$(cat "$T/id.pub")|" "$ROOT/tests/profiles/fixtures/$1" > "$P"
+	check "keys init" "$KILN" keys init "$P" --state "$S"
+	check "secrets init" "$KILN" secrets init "$P" --state "$S"
+}
+
+# vmnet_cleanup [NAMESPACE...]: a multi-VM test's EXIT trap: its VMs killed
+# (and whatever else still names its directory: no VM outlives its test),
+# the namespaces given and NS deleted, $T removed.
+vmnet_cleanup() {
+	local n
+	qemu_stop_all
+	pkill -KILL -f -- "$T/" 2>/dev/null
+	for n in "$@" $NS; do ip netns del $n 2>/dev/null; done
+	rm -rf "$T"
+}
+
+# vmnet_require TEST: KILN_IMG, the plain build's kiln: images carry the
+# kiln-firstboot found next to the kiln that builds them (an ASan binary
+# would need its runtime in the image). Ends the test unless it is there and
+# this is root (network namespaces).
+vmnet_require() {
+	KILN_IMG=$ROOT/build/kiln
+	[ -x "$KILN_IMG" ] || { not_ok "$1: $KILN_IMG missing (make all)"; exit 1; }
+	[ "$(id -u)" = 0 ] || { echo "ok - $1: needs root for network namespaces # SKIP"; exit 0; }
+}
