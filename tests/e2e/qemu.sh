@@ -217,9 +217,9 @@ SCRIPT
 	hang_dump_overlay "$ov"
 }
 
-# hang_dump_overlay DIR: kiln-e2e-hangdump.service, started at boot beside
-# (not after) kiln-firstboot: while either stage of the agent is still
-# running 240 s (KILN_E2E_HANG_SECONDS at image build) after the service
+# hang_dump_overlay DIR: kiln-e2e-hangdump.service, started early in the
+# boot beside (not after) either stage of kiln-firstboot: while a stage is
+# still running 240 s (KILN_E2E_HANG_SECONDS at image build) after the service
 # started, and again every 240 s, three times at most, it writes to the
 # console, each line prefixed KILN-HANG:, systemd's job queue, the state of
 # the agent, the database server, the data disk's mount and the agents'
@@ -229,18 +229,24 @@ SCRIPT
 # dump. qemu_tail prints these lines whatever the console's tail.
 hang_dump_overlay() {
 	local ov=$1
-	install -d "$ov/etc/systemd/system/multi-user.target.wants" "$ov/usr/local/sbin"
+	install -d "$ov/etc/systemd/system/sysinit.target.wants" "$ov/usr/local/sbin"
+	# In sysinit, beside the early stage (which sysinit.target waits for):
+	# a unit of multi-user.target would start only after the early stage.
 	cat >"$ov/etc/systemd/system/kiln-e2e-hangdump.service" <<'UNIT'
 [Unit]
 Description=kiln e2e: what a first boot still running waits for, to the console
+DefaultDependencies=no
+After=systemd-journald.service local-fs.target
+Conflicts=shutdown.target
+Before=shutdown.target
 [Service]
 Type=exec
 ExecStart=/usr/local/sbin/kiln-e2e-hangdump
 [Install]
-WantedBy=multi-user.target
+WantedBy=sysinit.target
 UNIT
 	ln -sf /etc/systemd/system/kiln-e2e-hangdump.service \
-		"$ov/etc/systemd/system/multi-user.target.wants/kiln-e2e-hangdump.service"
+		"$ov/etc/systemd/system/sysinit.target.wants/kiln-e2e-hangdump.service"
 	sed "s/@SECONDS@/${KILN_E2E_HANG_SECONDS:-240}/" >"$ov/usr/local/sbin/kiln-e2e-hangdump" <<'SCRIPT'
 #!/bin/sh
 running() {
