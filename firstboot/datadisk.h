@@ -22,6 +22,10 @@
  * the role's server, which requires it) fail: /etc/fstab's
  * x-systemd.device-timeout. */
 #define DATADISK_DEVICE_TIMEOUT_S 300u
+/* How long the datadisk step waits for the role's server to finish starting
+ * (or stopping) before it stops it (unit_wait_settled): a start on the
+ * image's own datadir takes a minute or two under TCG and load. */
+#define DATADISK_SETTLE_TIMEOUT_MS 600000u
 
 enum disk_kind { DISK_BLANK, DISK_KILN_DATA, DISK_PARTITIONED, DISK_FOREIGN_FS };
 const char *disk_kind_name(enum disk_kind k);

@@ -3,6 +3,7 @@
  * role's data path and make the mount permanent in /etc/fstab by label. */
 #include "firstboot/agent.h"
 #include "firstboot/datadisk.h"
+#include "firstboot/unit_wait.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
@@ -146,8 +147,22 @@ int step_datadisk(struct agent *a)
 		datadisk_choice_free(&c);
 		return agent_step_end(a, step, r, "%s", why_fstab);
 	}
-	const char *stop[] = { "systemctl", "stop", svc, NULL };
+	/* Not while it starts: MariaDB stopped while still starting can
+	 * deadlock, and its unit never sends SIGKILL (unit_wait_settled). With
+	 * no_services the question is recorded instead. */
+	agent_phase(a, "settle");
 	char why_stop[200];
+	const struct unit_want want = { svc, false };
+	const char *show[] = { "systemctl", "show", "-p", "ActiveState", "-p", "SubState", svc, NULL };
+	r = a->no_services ? agent_exec(a, show, NULL, 0, why_stop, sizeof why_stop)
+			   : unit_wait_settled(&unit_wait_systemd, DATADISK_SETTLE_TIMEOUT_MS, 1000, &want, why_stop,
+					       sizeof why_stop);
+	if (r < 0) {
+		datadisk_choice_free(&c);
+		return agent_step_end(a, step, r, "%s not stopped, so %s not mounted: %s", svc, mnt, why_stop);
+	}
+	agent_phase(a, "stop");
+	const char *stop[] = { "systemctl", "stop", svc, NULL };
 	if (agent_exec(a, stop, NULL, 0, why_stop, sizeof why_stop) < 0)
 		log_debug("stopping %s: %s", svc, why_stop);
 	char *target = agent_path(a, mnt);

@@ -306,50 +306,6 @@ int step_monitoring(struct agent *a)
 	return agent_save(a);
 }
 
-/* systemctl show's answer for the units (unit_wait's show). */
-static int show_units(void *ud, const struct unit_want *u, size_t n, struct buf *out, char *why, size_t why_len)
-{
-	(void)ud;
-	const char *argv[2 + 2 * 7 + MON_MAX_UNITS + 1] = { "systemctl", "show" };
-	static const char *const props[] = { UNIT_WAIT_PROPS };
-	size_t k = 2;
-	for (size_t i = 0; i < sizeof props / sizeof *props; i++) {
-		argv[k++] = "-p";
-		argv[k++] = props[i];
-	}
-	for (size_t i = 0; i < n; i++)
-		argv[k++] = u[i].name;
-	argv[k] = NULL;
-	struct buf err;
-	buf_init(&err);
-	int st = spawn_capture(argv, out, &err, 64 << 10);
-	if (st != 0) {
-		size_t e = err.len;
-		while (e && (err.data[e - 1] == '\n' || err.data[e - 1] == ' '))
-			e--;
-		snprintf(why, why_len, "systemctl show exited %d%s%.*s", st, e ? ": " : "", (int)(e > 200 ? 200 : e),
-			 err.data ? err.data : "");
-	}
-	buf_free(&err);
-	return st == 0 ? 0 : st < 0 ? st : -EIO;
-}
-
-static int64_t now_ms(void *ud)
-{
-	(void)ud;
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void sleep_ms(void *ud, unsigned ms)
-{
-	(void)ud;
-	struct timespec t = { ms / 1000, (long)(ms % 1000) * 1000000 };
-	while (nanosleep(&t, &t) < 0 && errno == EINTR)
-		;
-}
-
 int monitoring_check(struct agent *a)
 {
 	const struct step *st = status_step(&a->status, STEP);
@@ -370,8 +326,7 @@ int monitoring_check(struct agent *a)
 			return agent_step_end(a, STEP, r, "asking systemd about the monitoring units: %s", why);
 	} else {
 		static const struct unit_wait_opts o = { .timeout_ms = MON_CHECK_TIMEOUT_MS, .settle_ms = 2000, .poll_ms = 250 };
-		const struct unit_wait_ops ops = { show_units, now_ms, sleep_ms, NULL };
-		if ((r = unit_wait(&ops, &o, u, n, why, sizeof why)) < 0)
+		if ((r = unit_wait(&unit_wait_systemd, &o, u, n, why, sizeof why)) < 0)
 			return agent_step_end(a, STEP, r, "the monitoring units: %s (see systemctl status, journalctl -u)", why);
 	}
 	if (monitoring_is_host(m, a->host))

@@ -174,6 +174,51 @@ int unit_wait(const struct unit_wait_ops *ops, const struct unit_wait_opts *o, c
 	}
 }
 
+/* What the unit's processes are doing, for why ("starting" ...), or NULL
+ * when nothing is under way. A job only queued (a start waiting for the
+ * units it is ordered after, the early stage among them) runs nothing yet:
+ * the unit is inactive until it runs, and a stop just cancels it. */
+static const char *under_way(const struct unit_state *s)
+{
+	if (!strcmp(s->active, "activating"))
+		return strcmp(s->sub, "auto-restart") ? "starting" : NULL;
+	if (!strcmp(s->active, "deactivating"))
+		return "stopping";
+	if (!strcmp(s->active, "reloading") || !strcmp(s->active, "refreshing"))
+		return "reloading";
+	return NULL;
+}
+
+int unit_wait_settled(const struct unit_wait_ops *ops, unsigned timeout_ms, unsigned poll_ms,
+		      const struct unit_want *unit, char *why, size_t why_len)
+{
+	int64_t start = ops->now_ms(ops->ud);
+	for (;;) {
+		struct unit_state st;
+		struct buf out;
+		buf_init(&out);
+		int r = ops->show(ops->ud, unit, 1, &out, why, why_len);
+		if (r == 0 && unit_show_parse(out.data ? out.data : "", 1, &st) < 0) {
+			snprintf(why, why_len, "systemctl show: not one block of properties for %s", unit->name);
+			r = -EBADMSG;
+		}
+		buf_free(&out);
+		if (r < 0)
+			return r;
+		/* a unit not loaded (no such unit yet) runs nothing */
+		const char *doing = strcmp(st.load, "loaded") ? NULL : under_way(&st);
+		if (!doing) {
+			snprintf(why, why_len, "%s", strcmp(st.load, "loaded") ? st.load : st.active);
+			return 0;
+		}
+		if (ops->now_ms(ops->ud) - start >= (int64_t)timeout_ms) {
+			snprintf(why, why_len, "%s still %s after %u s", unit->name, doing, timeout_ms / 1000);
+			return -ETIMEDOUT;
+		}
+		ops->sleep_ms(ops->ud, poll_ms);
+	}
+}
+
 struct reload_block {
 	char id[128], load[24];
 	bool stale;

@@ -77,6 +77,26 @@ struct unit_wait_opts {
 int unit_wait(const struct unit_wait_ops *ops, const struct unit_wait_opts *o, const struct unit_want *units, size_t n,
 	      char *why, size_t why_len);
 
+/* Poll until a unit has nothing under way: not activating, deactivating or
+ * reloading. A unit waiting to restart after a failure runs nothing, nor
+ * does one whose start job is only queued (at boot the early stage's data
+ * disk step runs before the server's start, which waits for it): both
+ * count as settled. For a service about to
+ * be stopped: MariaDB deadlocks when its SIGTERM comes while it is still
+ * starting (it neither finishes starting nor exits: seen with 10.11, its
+ * main thread waits for ever in init_slave) and Debian's mariadb.service
+ * never sends SIGKILL (SendSIGKILL=no, TimeoutStopSec=900), so a stop then
+ * hangs for 15 minutes and leaves the server behind (docs/firstboot.md).
+ * 0 once settled (why gets the state: "active", "failed", or the load
+ * state of a unit not loaded, e.g. "not-found": it runs nothing either);
+ * -ETIMEDOUT with why "NAME still starting after N s" (or stopping,
+ * reloading); -EBADMSG for text that is not one block; show's error as it is. */
+int unit_wait_settled(const struct unit_wait_ops *ops, unsigned timeout_ms, unsigned poll_ms,
+		      const struct unit_want *unit, char *why, size_t why_len);
+
+/* unit_wait's operations on the running system: `systemctl show`, CLOCK_MONOTONIC, nanosleep. */
+extern const struct unit_wait_ops unit_wait_systemd;
+
 /* Whether systemd must reload its units before they are (re)started, from
  * `systemctl show -p Id -p LoadState -p NeedDaemonReload NAME...` (asking
  * loads a unit not loaded yet, from the files as they are now): 1 when a

@@ -47,6 +47,11 @@ check "db1: fstab waits 300 s for the data disk, and does not hold the boot" \
 	grep -q '^LABEL=kiln-data /var/lib/mysql ext4 defaults,nofail,x-systemd.device-timeout=300s 0 2$' "$R/etc/fstab"
 check_output "db1: mariadb.service requires the data disk's mount (a drop-in)" '^RequiresMountsFor=/var/lib/mysql$' \
 	cat "$R/etc/systemd/system/mariadb.service.d/kiln-data-disk.conf"
+# On EC2 the step runs while the image's MariaDB may still be starting: stopped then, MariaDB can
+# deadlock and its unit never sends SIGKILL (a 15-minute stop): the agent asks systemd first
+# (unit_wait_settled; here the question is recorded) and stops it only once nothing is under way.
+check "db1: the server's state is asked before it is stopped for the mount" bash -c \
+	"grep -x -A1 'systemctl show -p ActiveState -p SubState mariadb.service' '$R/var/lib/kiln/commands.log' | sed -n 2p | grep -qx 'systemctl stop mariadb.service'"
 check "db1: MariaDB configured, restarted, SQL applied via stdin, over the socket with TLS off" bash -c \
 	"grep -q 'systemctl restart mariadb.service' '$R/var/lib/kiln/commands.log' && grep -qx 'mariadb --protocol=socket -uroot --skip-ssl <stdin>' '$R/var/lib/kiln/commands.log'"
 check "db1: my.cnf written" grep -q '^bind-address = 127.0.1.2' "$R/etc/mysql/mariadb.conf.d/90-kiln.cnf"

@@ -77,6 +77,7 @@ qemu_wait() {
 }
 
 qemu_tail() {
+	tr -d '\r' <"$T/$1.log" 2>/dev/null | grep -a 'KILN-HANG: ' | tail -400 | sed 's/^/#   /'
 	tr -d '\r' <"$T/$1.log" 2>/dev/null | tail -40 | sed 's/^/#   /'
 }
 
@@ -127,7 +128,9 @@ marker() {
 #   bits) find it at once. On ESXi this is VMware's firmware's job (not
 #   verified on a real host here; docs/esxi-ec2.md). The unit prints the
 #   bytes it found (KILN-E2E-FW:) and does nothing where there is no PIIX IDE
-#   (q35) or the bits are already set.
+#   (q35) or the bits are already set;
+# - kiln-e2e-hangdump.service (hang_dump_overlay) says what a first boot
+#   still running after 240 s waits for.
 esxi_overlay() {
 	local ov=$1
 	install -d "$ov/etc/systemd/system/multi-user.target.wants" \
@@ -211,6 +214,72 @@ done
 exit 0
 SCRIPT
 	chmod 0755 "$ov/usr/local/sbin/kiln-e2e-piix-decode"
+	hang_dump_overlay "$ov"
+}
+
+# hang_dump_overlay DIR: kiln-e2e-hangdump.service, started early in the
+# boot beside (not after) either stage of kiln-firstboot: while a stage is
+# still running 240 s (KILN_E2E_HANG_SECONDS at image build) after the service
+# started, and again every 240 s, three times at most, it writes to the
+# console, each line prefixed KILN-HANG:, systemd's job queue, the state of
+# the agent, the database server, the data disk's mount and the agents'
+# units, the agent's journal, the processes (with what each waits in), the
+# mounts, fstab and the disk labels udev knows. Nothing when the agent is
+# done by then. Every command has a timeout: a stuck PID 1 must not stop the
+# dump. qemu_tail prints these lines whatever the console's tail.
+hang_dump_overlay() {
+	local ov=$1
+	install -d "$ov/etc/systemd/system/sysinit.target.wants" "$ov/usr/local/sbin"
+	# In sysinit, beside the early stage (which sysinit.target waits for):
+	# a unit of multi-user.target would start only after the early stage.
+	cat >"$ov/etc/systemd/system/kiln-e2e-hangdump.service" <<'UNIT'
+[Unit]
+Description=kiln e2e: what a first boot still running waits for, to the console
+DefaultDependencies=no
+After=systemd-journald.service local-fs.target
+Conflicts=shutdown.target
+Before=shutdown.target
+[Service]
+Type=exec
+ExecStart=/usr/local/sbin/kiln-e2e-hangdump
+[Install]
+WantedBy=sysinit.target
+UNIT
+	ln -sf /etc/systemd/system/kiln-e2e-hangdump.service \
+		"$ov/etc/systemd/system/sysinit.target.wants/kiln-e2e-hangdump.service"
+	sed "s/@SECONDS@/${KILN_E2E_HANG_SECONDS:-240}/" >"$ov/usr/local/sbin/kiln-e2e-hangdump" <<'SCRIPT'
+#!/bin/sh
+running() {
+	for u in kiln-firstboot-early.service kiln-firstboot.service; do
+		[ "$(timeout 30 systemctl show -p ActiveState --value "$u")" = activating ] && return 0
+	done
+	return 1
+}
+t() { timeout 30 "$@" 2>&1; }
+for n in 1 2 3; do
+	sleep @SECONDS@
+	running || exit 0
+	{
+		echo "=== dump $n: a first-boot stage still running, $(cut -d' ' -f1 /proc/uptime) s after boot"
+		echo "--- systemctl list-jobs"; t systemctl list-jobs --no-pager
+		echo "--- systemctl status"
+		t systemctl status --no-pager --lines=0 kiln-firstboot-early kiln-firstboot mariadb var-lib-mysql.mount
+		echo "--- journal of the agent"; t journalctl -b --no-pager -o short-monotonic -u kiln-firstboot-early -u kiln-firstboot | tail -60
+		echo "--- journal of mariadb"; t journalctl -b --no-pager -o short-monotonic -u mariadb | tail -20
+		echo "--- processes: pid state ppid wchan args"
+		for p in /proc/[0-9]*; do
+			a=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) && [ -n "$a" ] || continue
+			echo "${p#/proc/} $(sed 's/.*) \([A-Z]\) \([0-9]*\) .*/\1 \2/' "$p/stat") $(cat "$p/wchan" 2>/dev/null) $a"
+		done
+		echo "--- mounts"; grep -E ' /var/lib/| / ' /proc/self/mountinfo
+		echo "--- fstab"; cat /etc/fstab
+		echo "--- by-label"; ls -l /dev/disk/by-label 2>&1
+		echo "--- lsblk"; t lsblk -rno NAME,FSTYPE,LABEL,MOUNTPOINT
+	} | cut -c1-400 | sed "s/^/KILN-HANG: /" > /dev/console
+done
+exit 0
+SCRIPT
+	chmod 0755 "$ov/usr/local/sbin/kiln-e2e-hangdump"
 }
 
 # ovf_env_iso ISO KEY=VALUE...: an OVF environment ISO as vSphere's "iso"

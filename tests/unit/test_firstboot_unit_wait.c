@@ -3,7 +3,8 @@
  * and a scripted systemctl: pending then up, a unit that fails, one that
  * dies right after starting (caught by the settle), a peer unit retrying, a
  * unit that never comes up, systemctl itself failing; the settle counted from
- * each unit's own activation time when systemd gives it. */
+ * each unit's own activation time when systemd gives it; unit_wait_settled
+ * (a server is not stopped while it starts). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -295,6 +296,99 @@ static void test_wait_settle_from_activation(void **state)
  * it says so (NeedDaemonReload other than "no") or a unit is not loaded;
  * the first such unit named; every malformed answer refused. */
 #define RL(id, load, need) "Id=" id "\nNeedDaemonReload=" need "\nLoadState=" load "\n"
+/* unit_wait_settled, for a server about to be stopped (the data disk step):
+ * a start under way is waited for; a unit that is up, failed, stopped, not
+ * there, waiting to restart or whose start is only queued is not; one still
+ * starting at the deadline is a timeout, never a stop. */
+#define DB(active, sub, extra) BLOCK("mariadb.service", "loaded", active, sub, "success", extra)
+static const struct unit_want db = { "mariadb.service", false };
+
+static int settled_with(struct script *s, char *why)
+{
+	const struct unit_wait_ops ops = { fake_show, fake_now, fake_sleep, s };
+	return unit_wait_settled(&ops, 10000, 1000, &db, why, 300);
+}
+
+static void test_settled_waits_for_start(void **state)
+{
+	(void)state;
+	char why[300];
+	static const char *const a[] = { DB("activating", "start", "Job=7\n"), DB("activating", "start-post", "Job=7\n"),
+					 DB("active", "running", "") };
+	struct script s = { .answers = a, .n = 3 };
+	assert_int_equal(settled_with(&s, why), 0);
+	assert_string_equal(why, "active");
+	assert_int_equal(s.calls, 3);
+	assert_int_equal(s.slept, 2000);
+	/* a start that fails settles too: nothing left to stop */
+	static const char *const b[] = { DB("activating", "start", "Job=7\n"), DB("failed", "failed", "") };
+	struct script t = { .answers = b, .n = 2 };
+	assert_int_equal(settled_with(&t, why), 0);
+	assert_string_equal(why, "failed");
+	/* a stop under way (stop-sigterm) is waited for as well */
+	static const char *const c[] = { DB("deactivating", "stop-sigterm", "Job=9\n"), DB("inactive", "dead", "") };
+	struct script u = { .answers = c, .n = 2 };
+	assert_int_equal(settled_with(&u, why), 0);
+	assert_string_equal(why, "inactive");
+	assert_int_equal(u.calls, 2);
+}
+
+static void test_settled_at_once(void **state)
+{
+	(void)state;
+	char why[300];
+	static const struct { const char *block, *why; } c[] = {
+		{ DB("active", "running", ""), "active" },
+		{ DB("inactive", "dead", ""), "inactive" },
+		{ DB("failed", "failed", ""), "failed" },
+		/* queued behind the early stage, which waits for nothing of it */
+		{ DB("inactive", "dead", "Job=3\n"), "inactive" },
+		/* between two tries after a failure: no process */
+		{ DB("activating", "auto-restart", ""), "activating" },
+		{ BLOCK("minio.service", "not-found", "inactive", "dead", "", ""), "not-found" },
+	};
+	for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+		const char *a[] = { c[i].block };
+		struct script s = { .answers = a, .n = 1 };
+		int r = settled_with(&s, why);
+		if (r != 0 || strcmp(why, c[i].why) || s.calls != 1 || s.slept)
+			fail_msg("case %zu: %d '%s' after %zu calls, want 0 '%s' at once", i, r, why, s.calls, c[i].why);
+	}
+}
+
+static void test_settled_refuses(void **state)
+{
+	(void)state;
+	char why[300];
+	/* still starting at the deadline: a timeout, never "settled" */
+	static const char *const a[] = { DB("activating", "start", "Job=7\n") };
+	struct script s = { .answers = a, .n = 1 };
+	assert_int_equal(settled_with(&s, why), -ETIMEDOUT);
+	assert_string_equal(why, "mariadb.service still starting after 10 s");
+	assert_int_equal(s.slept, 10000);
+	static const char *const b[] = { DB("deactivating", "stop-sigterm", "") };
+	struct script t = { .answers = b, .n = 1 };
+	assert_int_equal(settled_with(&t, why), -ETIMEDOUT);
+	assert_string_equal(why, "mariadb.service still stopping after 10 s");
+	static const char *const r[] = { DB("reloading", "reload", "") };
+	struct script v = { .answers = r, .n = 1 };
+	assert_int_equal(settled_with(&v, why), -ETIMEDOUT);
+	assert_string_equal(why, "mariadb.service still reloading after 10 s");
+	/* systemctl failing, and answers that are not one block */
+	static const char *const f[] = { "" };
+	struct script w = { .answers = f, .n = 1, .fail = -EIO };
+	assert_int_equal(settled_with(&w, why), -EIO);
+	assert_string_equal(why, "systemctl show exited 1: Failed to connect to bus");
+	static const char *const bad[] = { DB("active", "running", "") "\n" DB("active", "running", ""), "",
+					   "ActiveState=active\n", "LoadState=loaded\nnot a property\n" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		const char *x[] = { bad[i] };
+		struct script y = { .answers = x, .n = 1 };
+		assert_int_equal(settled_with(&y, why), -EBADMSG);
+		assert_string_equal(why, "systemctl show: not one block of properties for mariadb.service");
+	}
+}
+
 static void test_reload_needed(void **state)
 {
 	(void)state;
@@ -341,6 +435,9 @@ int main(void)
 		cmocka_unit_test(test_wait_timeout),
 		cmocka_unit_test(test_wait_show_fails),
 		cmocka_unit_test(test_wait_settle_from_activation),
+		cmocka_unit_test(test_settled_waits_for_start),
+		cmocka_unit_test(test_settled_at_once),
+		cmocka_unit_test(test_settled_refuses),
 		cmocka_unit_test(test_reload_needed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
