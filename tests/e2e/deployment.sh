@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/run: alone
-# End to end, the whole deployment: three role images built by kiln, each
+# End to end, the whole deployment: four role images built by kiln, each
 # booted under QEMU TCG with its own seed on a KILN_SEED medium, on a private
 # network: a network namespace whose bridge joins the VMs' taps and whose
 # router holds both subnets' gateways and the admin address 192.168.40.1.
@@ -35,10 +35,27 @@
 #   - db2, a replica of db1 (issue 14), is powered on only after the app has
 #     written a row: it copies db1 and follows it (a row written later reaches
 #     it), stays read-only (the app's own account is refused a write) and its
-#     status says replicating.
+#     status says replicating;
+#   - two app hosts behind a load balancer (issue 14): app2 and lb1 (the lb
+#     role, HAProxy ending TLS with the deployment's certificate, 512 MiB) are
+#     powered on with db2, after the first upload, not with the first three:
+#     "deployment joined" and the first hosts' boot costs stay comparable
+#     with earlier runs (bench/RESULTS.md), and their boots overlap db2's and
+#     the replica checks instead of adding to the join. The app answers
+#     through lb1's address over TLS checked with the deployment's CA (a
+#     client without it refuses), HAProxy's log shows requests on both app
+#     hosts, an upload through lb1 lands (row in MySQL, object in the
+#     bucket); after monitoring (whose targets include both), app2 powered
+#     off: HAProxy marks it DOWN and 20 of 20 requests through lb1 succeed.
+#     With lb hosts the app hosts' 80 and 443 admit the lb hosts only
+#     (docs/lb.md, "Firewall"): the admin address is dropped there, and the
+#     test's requests straight to app1 (the uploads, the restart, restore.sh)
+#     go through an SSH forward from the admin address, opened on app1
+#     itself; TLS stays end to end between the test's curl and app1's nginx.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/qemu.sh"
 . "$(dirname "$0")/vmnet.sh"
+. "$(dirname "$0")/lb_lib.sh"
 # Images carry the kiln-firstboot found next to the kiln that builds them:
 # use the plain build (an ASan binary would need its runtime in the image).
 KILN_IMG=$ROOT/build/kiln
@@ -47,7 +64,7 @@ KILN_IMG=$ROOT/build/kiln
 NS=kiln-e2e-$$ OUT=kiln-out-$$
 DEADLINE=${KILN_E2E_DEPLOY_SECONDS:-1500}
 cleanup() {
-	for h in app1 db1 db2 minio1; do ip netns exec $NS true 2>/dev/null && qemu_stop $h; done
+	for h in lb1 app1 app2 db1 db2 minio1; do ip netns exec $NS true 2>/dev/null && qemu_stop $h; done
 	qemu_stop_all
 	# Whatever still names this test's directory (a VM started through
 	# `ip netns exec`, a fixture) goes too: no VM may outlive its test.
@@ -80,9 +97,9 @@ check "secrets init" "$KILN" secrets init "$P" --state "$S"
 check "the demo app's container archive, made offline (kiln rootfs, podman import and save)" \
 	bash "$ROOT/tests/fixtures/demo-container/build.sh" "$KILN_IMG" "$T/demo-app.oci.tar"
 bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
-check "kiln build (app with podman and the archive, mysql, minio)" "$KILN_IMG" build "$P" --target raw --state "$S" \
+check "kiln build (lb, app with podman and the archive, mysql, minio)" "$KILN_IMG" build "$P" --target raw --state "$S" \
 	--out "$IMG" --artifact "minio=$(ls "$T"/deb/*.deb)"
-for h in app1 db1 db2 minio1; do
+for h in lb1 app1 app2 db1 db2 minio1; do
 	"$KILN" seed "$P" --host $h --out "$T/$h.seed" --state "$S" 2>/dev/null
 	medium $h "$T/$h.seed"
 done
@@ -145,13 +162,34 @@ for h in db1 minio1 app1; do
 done
 echo "# deployment joined after $((SECONDS - t0)) s under TCG"
 
-declare -A IP=([app1]=192.168.40.200 [db1]=192.168.40.210 [db2]=192.168.40.211 [minio1]=192.168.40.215)
+declare -A IP=([lb1]=192.168.40.198 [app1]=192.168.40.200 [app2]=192.168.40.202 [db1]=192.168.40.210
+	[db2]=192.168.40.211 [minio1]=192.168.40.215)
 for h in app1 db1 minio1; do   # sshd may still be starting when the agent reports
 	for _ in $(seq 30); do adm ${IP[$h]} true 2>/dev/null && break; sleep 2; done
 done
+# answer FIELD FILE: a field of the app's JSON answer to an upload (id, object_key)
+answer() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[2])).get(sys.argv[1], ""))' "$1" "$2" 2>/dev/null; }
+# db_row HOST ID: the record's sha256 in HOST's MariaDB (over SSH from the admin range)
+db_row() { adm ${IP[$1]} "mariadb -N -e 'SELECT sha256 FROM appdb.records WHERE id=$2'"; }
+# object_size KEY: the object's size in the bucket (a HEAD with the app's credential, from app1)
+object_size() {
+	adm ${IP[app1]} "set -a; . /etc/kiln/app.env; python3 -c 'import boto3,os; s3=boto3.client(\"s3\",endpoint_url=os.environ[\"S3_ENDPOINT\"],aws_access_key_id=os.environ[\"S3_ACCESS_KEY\"],aws_secret_access_key=os.environ[\"S3_SECRET_KEY\"],region_name=\"us-east-1\"); print(s3.head_object(Bucket=\"uploads\",Key=\"$1\")[\"ContentLength\"])'"
+}
+
+# --- app1 straight, not through the lb: the app hosts' 80 and 443 admit the lb hosts only
+# (docs/lb.md, "Firewall"), so the test goes through an SSH forward from the admin address,
+# which app1's sshd opens on app1 itself; TLS stays end to end, checked with the deployment's CA.
+check_output "the admin address cannot reach app1's 443 (the app hosts admit the lb host only): dropped" '^rc=28$' bash -c \
+	"ip netns exec $NS curl -s --max-time 8 --interface 192.168.40.1 --cacert '$S/ca.pem' --resolve app1.acme.internal:443:${IP[app1]} -o /dev/null https://app1.acme.internal/healthz; echo rc=\$?"
+if nsx ssh "${SSHO[@]}" -b 192.168.40.1 -f -N -o ExitOnForwardFailure=yes -L 127.0.0.1:8443:${IP[app1]}:443 \
+	root@${IP[app1]} >/dev/null 2>"$T/forward.err"; then
+	ok "an SSH forward from the admin address to app1's 443"
+else
+	not_ok "an SSH forward from the admin address to app1's 443"; sed 's/^/#   /' "$T/forward.err"
+fi
+app_curl() { nsx curl -sS --max-time 60 --cacert "$S/ca.pem" --connect-to app1.acme.internal:443:127.0.0.1:8443 "$@"; }
 
 # --- the app works end to end, over TLS checked against the deployment's CA
-app_curl() { nsx curl -sS --max-time 60 --cacert "$S/ca.pem" --resolve app1.acme.internal:443:192.168.40.200 "$@"; }
 for _ in $(seq 60); do app_curl -f -o /dev/null https://app1.acme.internal/healthz 2>/dev/null && break; sleep 2; done
 if app_curl -f -o /dev/null https://app1.acme.internal/healthz 2>/dev/null; then
 	ok "the app answers /healthz through nginx (both backends up)"
@@ -197,15 +235,13 @@ sys.exit(not (urllib.parse.unquote(u.password) == open(sys.argv[2]).read() == pw
 head -c 300000 /dev/urandom > "$T/blob"
 want=$(sha256sum "$T/blob" | cut -d' ' -f1)
 app_curl -F name=e2e -F "file=@$T/blob" https://app1.acme.internal/records > "$T/created.json" 2>"$T/curl.err"
-id=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/created.json" 2>/dev/null)
+id=$(answer id "$T/created.json")
 [ -n "$id" ] && ok "https upload to the app created record $id" || { not_ok "https upload"; sed 's/^/#   /' "$T/created.json" "$T/curl.err"; }
 app_curl -o "$T/back" "https://app1.acme.internal/records/${id:-0}/file" 2>/dev/null
 check "the file comes back byte for byte" cmp "$T/back" "$T/blob"
-check_output "the row is in MySQL (read on db1 over SSH from the admin range)" "^$want\$" \
-	adm ${IP[db1]} "mariadb -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id:-0}'"
-key=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d.get("object_key",""))' "$T/created.json" 2>/dev/null)
-check_output "the object is in the bucket (HEAD with the app's credential)" '^300000$' adm ${IP[app1]} \
-	"set -a; . /etc/kiln/app.env; python3 -c 'import boto3,os; s3=boto3.client(\"s3\",endpoint_url=os.environ[\"S3_ENDPOINT\"],aws_access_key_id=os.environ[\"S3_ACCESS_KEY\"],aws_secret_access_key=os.environ[\"S3_SECRET_KEY\"],region_name=\"us-east-1\"); print(s3.head_object(Bucket=\"uploads\",Key=\"$key\")[\"ContentLength\"])'"
+check_output "the row is in MySQL (read on db1 over SSH from the admin range)" "^$want\$" db_row db1 "${id:-0}"
+key=$(answer object_key "$T/created.json")
+check_output "the object is in the bucket (HEAD with the app's credential)" '^300000$' object_size "$key"
 # The app's key reached MinIO through its admin API only (there is no other way in), with a
 # policy that keeps it inside the profile's bucket.
 check_output "minio1 registered the app's key through MinIO's admin API" 'role +done +MinIO running, 1 bucket\(s\) ready, app key registered' \
@@ -245,9 +281,12 @@ check_output "app1: each step recorded once" '^7$' bash -c "grep -c '\"name\"' '
 check "app1: after the power cycle the join waited for db1 again, then finished" \
 	bash -c "tr -d '\r' < '$T/app1.log' | sed -n '/=== power cut ===/,\$p' | grep -aq 'waiting for db1'"
 
-# --- the replica: db2 is powered on now that a row exists (it must copy it, then follow db1)
+# --- the replica: db2 is powered on now that a row exists (it must copy it, then follow db1);
+# app2 and lb1 with it (why then: the header)
 t_db2=$SECONDS
 start_vm db2 "$IMG/acme-mysql.raw" "$T/db2-data.raw" 52:54:00:4b:00:04
+start_vm app2 "$IMG/acme-app.raw" "" 52:54:00:4b:00:05
+VM_MEM=512 start_vm lb1 "$IMG/acme-lb.raw" "" 52:54:00:4b:00:06   # HAProxy needs little
 
 # What first boot cost each host (systemd-analyze, for bench/RESULTS.md).
 for h in db1 minio1 app1; do
@@ -287,18 +326,16 @@ else
 	not_ok "db2: not ready"
 fi
 for _ in $(seq 30); do adm ${IP[db2]} true 2>/dev/null && break; sleep 2; done
-check_output "db2 holds the row written before it existed (its copy of db1)" "^$want\$" \
-	adm ${IP[db2]} "mariadb -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id:-0}'"
+check_output "db2 holds the row written before it existed (its copy of db1)" "^$want\$" db_row db2 "${id:-0}"
 head -c 1000 /dev/urandom > "$T/blob2"
 want2=$(sha256sum "$T/blob2" | cut -d' ' -f1)
 app_curl -F name=e2e-replica -F "file=@$T/blob2" https://app1.acme.internal/records > "$T/created2.json" 2>/dev/null
-id2=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/created2.json" 2>/dev/null)
+id2=$(answer id "$T/created2.json")
 for _ in $(seq 30); do
-	[ "$(adm ${IP[db2]} "mariadb -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id2:-0}'" 2>/dev/null)" = "$want2" ] && break
+	[ "$(db_row db2 "${id2:-0}" 2>/dev/null)" = "$want2" ] && break
 	sleep 1
 done
-check_output "a row written through the app after db2 joined reaches db2" "^$want2\$" \
-	adm ${IP[db2]} "mariadb -N -e 'SELECT sha256 FROM appdb.records WHERE id=${id2:-0}'"
+check_output "a row written through the app after db2 joined reaches db2" "^$want2\$" db_row db2 "${id2:-0}"
 # Replica lag under a steady write load (bench/RESULTS.md): 10 uploads back to back through the
 # app while db2 samples its own Seconds_Behind_Master twice a second.
 adm ${IP[db2]} 'for i in $(seq 60); do mariadb -e "SHOW SLAVE STATUS\G" | sed -n "s/^ *Seconds_Behind_Master: //p"; sleep 0.5; done' \
@@ -308,7 +345,7 @@ t_w=$SECONDS
 for i in $(seq 10); do
 	app_curl -F name=lag-$i -F "file=@$T/blob2" https://app1.acme.internal/records > "$T/lag.json" 2>/dev/null
 done
-t_last=$(date +%s.%N) id3=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/lag.json" 2>/dev/null)
+t_last=$(date +%s.%N) id3=$(answer id "$T/lag.json")
 for _ in $(seq 60); do
 	[ "$(adm ${IP[db2]} "mariadb -N -e 'SELECT COUNT(*) FROM appdb.records WHERE id=${id3:-0}'" 2>/dev/null)" = 1 ] && break
 	sleep 0.5
@@ -331,10 +368,46 @@ try:
 except pymysql.err.MySQLError as e:
     print(e.args[0])"'
 
+# --- two app hosts behind lb1: both watched at once, so each one's time is its own; a host
+# whose agent gave up (its summary line names the failed step) is not waited for. The watch
+# begins after the replica's checks: a host ready before then shows that time, an upper bound.
+declare -A UP=() FAILED=()
+while [ $((${#UP[@]} + ${#FAILED[@]})) -lt 2 ] && [ $((SECONDS - t_db2)) -lt 900 ]; do
+	for h in lb1 app2; do
+		[ -n "${UP[$h]:-}${FAILED[$h]:-}" ] && continue
+		if grep -aEq 'kiln: [0-9]+/[0-9]+ steps done - deployment ready' "$T/$h.log" 2>/dev/null; then
+			UP[$h]=$((SECONDS - t_db2))
+		elif grep -aEq '^kiln: [0-9]+/[0-9]+ steps done; [a-z]+ failed' "$T/$h.log" 2>/dev/null; then
+			FAILED[$h]=$((SECONDS - t_db2))
+		fi
+	done
+	sleep 2
+done
+for h in lb1 app2; do
+	if [ -n "${UP[$h]:-}" ]; then ok "$h: configured itself from its seed (ready when looked at, ${UP[$h]} s after its power-on)"
+	elif [ -n "${FAILED[$h]:-}" ]; then not_ok "$h: not ready (its agent failed ${FAILED[$h]} s after its power-on)"; qemu_tail $h
+	else not_ok "$h: not ready (no answer in 900 s)"; qemu_tail $h; fi
+	for _ in $(seq 30); do adm ${IP[$h]} true 2>/dev/null && break; sleep 2; done
+done
+lb_serves
+head -c 20000 /dev/urandom > "$T/blob-lb"
+want_lb=$(sha256sum "$T/blob-lb" | cut -d' ' -f1)
+lb_curl -F name=e2e-lb -F "file=@$T/blob-lb" https://$LB/records > "$T/created-lb.json" 2>"$T/curl.err"
+id_lb=$(answer id "$T/created-lb.json")
+[ -n "$id_lb" ] && ok "https upload through the lb created record $id_lb" ||
+	{ not_ok "https upload through the lb"; sed 's/^/#   /' "$T/created-lb.json" "$T/curl.err"; }
+check_output "its row is in MySQL (db1)" "^$want_lb\$" db_row db1 "${id_lb:-0}"
+key_lb=$(answer object_key "$T/created-lb.json")
+check_output "its object is in the bucket" '^20000$' object_size "$key_lb"
+
 # --- monitoring: scrapes, alerts, central logs, exporter reach, status page
 if [ "$MONITORING" != 0 ]; then
 	. "$(dirname "$0")/monitoring.sh"
 fi
+
+# --- app2 powered off: the lb keeps serving from app1 (app2's journal kept for the secret scan)
+adm ${IP[app2]} 'journalctl -b --no-pager; cat /var/lib/kiln/status.json' > "$T/app2.journal" 2>/dev/null
+lb_failover app2 "https://$LB/records/${id_lb:-0}"
 
 # db2's part ends here (its journal kept for the secret scan): the disaster recovery
 # below replaces db1, which a replica of the lost primary would not follow.
@@ -347,7 +420,7 @@ if [ "$BACKUP" != 0 ]; then
 fi
 
 # --- no secret value in any console, journal or status file
-for h in app1 db1 minio1; do
+for h in lb1 app1 db1 minio1; do
 	adm ${IP[$h]} 'journalctl -b --no-pager; cat /var/lib/kiln/status.json' > "$T/$h.journal" 2>/dev/null
 done
 leaks=0

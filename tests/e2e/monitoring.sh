@@ -40,9 +40,9 @@ targets_up() { prom "$PROM/api/v1/targets" | py 'import json,sys
 t=json.load(sys.stdin)["data"]["activeTargets"]
 print(len(t), sum(x["health"]=="up" for x in t), " ".join(sorted(x["labels"]["job"]+"/"+x["labels"]["host"]+"="+x["health"] for x in t)))'; }
 for _ in $(seq 90); do
-	set -- $(targets_up 2>/dev/null); [ "${1:-0}" = 7 ] && [ "${2:-0}" = 7 ] && break; sleep 4
+	set -- $(targets_up 2>/dev/null); [ "${1:-0}" = 10 ] && [ "${2:-0}" = 10 ] && break; sleep 4
 done
-check_output "every scrape target is up (node x4, mysqld x2, minio), asked through Prometheus' API" '^7 7 ' targets_up
+check_output "every scrape target is up (node x6, mysqld x2, minio, haproxy on lb1), asked through Prometheus' API" '^10 10 ' targets_up
 prom "$PROM/api/v1/targets" >"$T/targets.json" 2>&1
 # curl's exit 35 or 56: the TLS handshake or the first read failed (a firewall drop would be 28).
 check_output "Prometheus' API refuses a client without the operator's certificate (TLS)" '^rc=(35|56)$' bash -c \
@@ -93,7 +93,7 @@ echo "# ServiceDown cleared $((SECONDS - t_start)) s after MariaDB started"
 
 # --- the status page: every host, from what Prometheus scraped
 prom "$PROM/user/status.json" >"$T/status-page.json" 2>&1
-check_output "the status page lists every host ready" '^app1:True db1:True db2:True minio1:True$' py 'import json,sys
+check_output "the status page lists every host ready" '^app1:True app2:True db1:True db2:True lb1:True minio1:True$' py 'import json,sys
 d=json.load(open(sys.argv[1])); print(" ".join(h["host"]+":"+str(h["ready"]) for h in d["hosts"]))' "$T/status-page.json"
 check_output "kiln-firstboot status on minio1: monitoring done" 'monitoring +done +Prometheus' adm $MON 'kiln-firstboot status'
 
