@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# tests/run: alone
 # End to end, issue 14's Galera cluster in make check
 # (tests/profiles/fixtures/galera.yaml): three MariaDB nodes (db1..db3,
 # roles.mysql.cluster: galera) built by kiln, booted under QEMU TCG, all three
