@@ -44,6 +44,15 @@ for _ in $(seq 90); do
 done
 check_output "every scrape target is up (node x6, mysqld x2, minio, haproxy on lb1), asked through Prometheus' API" '^10 10 ' targets_up
 prom "$PROM/api/v1/targets" >"$T/targets.json" 2>&1
+# --- stopping MariaDB fires ServiceDown; a restart clears it. MariaDB stops here, before the
+# checks below that need nothing of it, so they run inside the rule's window instead of after it.
+alert_state() { prom "$PROM/api/v1/alerts" | py 'import json,sys
+a=[x for x in json.load(sys.stdin)["data"]["alerts"] if x["labels"]["alertname"]=="ServiceDown" and x["labels"].get("unit")=="mariadb.service"]
+print(a[0]["state"] if a else "none")'; }
+check_output "no ServiceDown for MariaDB while it runs" '^none$' alert_state
+adm ${IP[db1]} "systemctl stop mariadb.service"
+t_stop=$SECONDS
+
 # curl's exit 35 or 56: the TLS handshake or the first read failed (a firewall drop would be 28).
 check_output "Prometheus' API refuses a client without the operator's certificate (TLS)" '^rc=(35|56)$' bash -c \
 	"ip netns exec $NS curl -s --max-time 20 --interface 192.168.40.1 --cacert '$S/ca.pem' -o /dev/null '$PROM/api/v1/targets'; echo rc=\$?"
@@ -73,33 +82,16 @@ check_output "a line logged on db1 is in minio1's central journal" "db1 .*kiln-e
 check_output "the stranger's dropped packet on db1 is in the central journal" 'db1 kernel: kiln-drop: .*SRC=192\.168\.40\.201 .*DPT=3306' \
 	central "--grep kiln-drop"
 
-# --- stopping MariaDB fires ServiceDown; a restart clears it
-alert_state() { prom "$PROM/api/v1/alerts" | py 'import json,sys
-a=[x for x in json.load(sys.stdin)["data"]["alerts"] if x["labels"]["alertname"]=="ServiceDown" and x["labels"].get("unit")=="mariadb.service"]
-print(a[0]["state"] if a else "none")'; }
-check_output "no ServiceDown for MariaDB while it runs" '^none$' alert_state
-adm ${IP[db1]} "systemctl stop mariadb.service"
-t_stop=$SECONDS
+# --- ServiceDown fires (MariaDB stopped above)
 for _ in $(seq 100); do [ "$(alert_state 2>/dev/null)" = firing ] && break; sleep 3; done
 check_output "stopping MariaDB on db1 fires ServiceDown (rule: 1 minute)" '^firing$' alert_state
 echo "# ServiceDown fired $((SECONDS - t_stop)) s after MariaDB stopped"
-for _ in $(seq 40); do grep -q '"alertname":"ServiceDown"' "$T/webhook.log" 2>/dev/null && break; sleep 3; done
-check "Alertmanager sent ServiceDown to the profile's webhook receiver" grep -q '"status":"firing".*"alertname":"ServiceDown"' "$T/webhook.log"
-adm ${IP[db1]} "systemctl start mariadb.service"
-t_start=$SECONDS
-for _ in $(seq 60); do [ "$(alert_state 2>/dev/null)" = none ] && break; sleep 3; done
-check_output "after MariaDB's restart the alert clears" '^none$' alert_state
-echo "# ServiceDown cleared $((SECONDS - t_start)) s after MariaDB started"
-
+# Alertmanager waits group_wait (30 s) before it sends: these read-only looks fill that time.
 # --- the status page: every host, from what Prometheus scraped
 prom "$PROM/user/status.json" >"$T/status-page.json" 2>&1
 check_output "the status page lists every host ready" '^app1:True app2:True db1:True db2:True lb1:True minio1:True$' py 'import json,sys
 d=json.load(open(sys.argv[1])); print(" ".join(h["host"]+":"+str(h["ready"]) for h in d["hosts"]))' "$T/status-page.json"
 check_output "kiln-firstboot status on minio1: monitoring done" 'monitoring +done +Prometheus' adm $MON 'kiln-firstboot status'
-
-# --- what leaves the hosts must hold no secret: targets' labels, the status page, the central journal
-central "" >"$T/central.journal" 2>/dev/null
-prom "$PROM/api/v1/query?query=%7Bjob%3D~%22.%2B%22%7D" >"$T/series.json" 2>/dev/null
 
 # --- the agents' resident memory per host (bench/RESULTS.md)
 for h in app1 db1 minio1; do
@@ -118,4 +110,17 @@ printf '; reload: '; journalctl -b -u kiln-firstboot.service -o cat --no-pager |
 MONTIMES
 )"
 done
+# --- Alertmanager's post, then MariaDB started again
+for _ in $(seq 40); do grep -q '"alertname":"ServiceDown"' "$T/webhook.log" 2>/dev/null && break; sleep 3; done
+check "Alertmanager sent ServiceDown to the profile's webhook receiver" grep -q '"status":"firing".*"alertname":"ServiceDown"' "$T/webhook.log"
+adm ${IP[db1]} "systemctl start mariadb.service"
+t_start=$SECONDS
+for _ in $(seq 60); do [ "$(alert_state 2>/dev/null)" = none ] && break; sleep 3; done
+check_output "after MariaDB's restart the alert clears" '^none$' alert_state
+echo "# ServiceDown cleared $((SECONDS - t_start)) s after MariaDB started"
+
+# --- what leaves the hosts must hold no secret: targets' labels, the status page, the central journal
+central "" >"$T/central.journal" 2>/dev/null
+prom "$PROM/api/v1/query?query=%7Bjob%3D~%22.%2B%22%7D" >"$T/series.json" 2>/dev/null
+
 kill $WEBHOOK_PID 2>/dev/null
