@@ -368,24 +368,7 @@ except pymysql.err.MySQLError as e:
 # --- two app hosts behind lb1: both watched at once, so each one's time is its own; a host
 # whose agent gave up (its summary line names the failed step) is not waited for. The watch
 # begins after the replica's checks: a host ready before then shows that time, an upper bound.
-declare -A UP=() FAILED=()
-while [ $((${#UP[@]} + ${#FAILED[@]})) -lt 2 ] && [ $((SECONDS - t_db2)) -lt 900 ]; do
-	for h in lb1 app2; do
-		[ -n "${UP[$h]:-}${FAILED[$h]:-}" ] && continue
-		if grep -aEq 'kiln: [0-9]+/[0-9]+ steps done - deployment ready' "$T/$h.log" 2>/dev/null; then
-			UP[$h]=$((SECONDS - t_db2))
-		elif grep -aEq '^kiln: [0-9]+/[0-9]+ steps done; [a-z]+ failed' "$T/$h.log" 2>/dev/null; then
-			FAILED[$h]=$((SECONDS - t_db2))
-		fi
-	done
-	sleep 2
-done
-for h in lb1 app2; do
-	if [ -n "${UP[$h]:-}" ]; then ok "$h: configured itself from its seed (ready when looked at, ${UP[$h]} s after its power-on)"
-	elif [ -n "${FAILED[$h]:-}" ]; then not_ok "$h: not ready (its agent failed ${FAILED[$h]} s after its power-on)"; qemu_tail $h
-	else not_ok "$h: not ready (no answer in 900 s)"; qemu_tail $h; fi
-	for _ in $(seq 30); do adm ${IP[$h]} true 2>/dev/null && break; sleep 2; done
-done
+DEADLINE=900 wait_ready $t_db2 lb1 app2
 lb_serves
 head -c 20000 /dev/urandom > "$T/blob-lb"
 want_lb=$(sha256sum "$T/blob-lb" | cut -d' ' -f1)

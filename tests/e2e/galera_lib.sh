@@ -15,33 +15,8 @@
 #                      nothing when the write failed
 #   row_sha NAME       the sha256 column of the row NAME
 
-declare -A READY=() FAILED=() ROW=()
+declare -A ROW=()
 
-# wait_ready T0 HOST...: watch every host's console at once until it says
-# "deployment ready" or that its agent gave up (the summary line naming the
-# failed step: not waited for until the deadline); one check per host with
-# its time from power-on (T0, in $SECONDS) to ready.
-wait_ready() {
-	local t0=$1 h; shift
-	while [ $((${#READY[@]} + ${#FAILED[@]})) -lt $# ] && [ $((SECONDS - t0)) -lt $DEADLINE ]; do
-		for h; do
-			[ -n "${READY[$h]:-}${FAILED[$h]:-}" ] && continue
-			if grep -aEq 'kiln: [0-9]+/[0-9]+ steps done - deployment ready' "$T/$h.log" 2>/dev/null; then
-				READY[$h]=$((SECONDS - t0))
-			elif grep -aEq '^kiln: [0-9]+/[0-9]+ steps done; [a-z]+ failed' "$T/$h.log" 2>/dev/null; then
-				FAILED[$h]=$((SECONDS - t0))
-			fi
-		done
-		sleep 2
-	done
-	for h; do
-		if [ -n "${READY[$h]:-}" ]; then ok "$h: configured itself from its seed (deployment ready ${READY[$h]} s after the power-on)"
-		else not_ok "$h: not ready (${FAILED[$h]:+its agent failed after ${FAILED[$h]} s}${FAILED[$h]:-no answer in $DEADLINE s})"; qemu_tail $h; fi
-	done
-	for h; do   # sshd may still be starting when the agent reports
-		for _ in $(seq 30); do adm ${IP[$h]} true 2>/dev/null && break; sleep 2; done
-	done
-}
 
 agent_log() { adm ${IP[$1]} 'journalctl -b --no-pager -o cat -u kiln-firstboot.service'; }   # this boot's
 agent_count() { agent_log $1 | grep -c -- "$2"; true; }   # host pattern: matching lines, this boot
