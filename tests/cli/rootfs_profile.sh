@@ -72,3 +72,5 @@ for a in "app --profile $dep --variant mysql" "lb --profile $gal"; do
 	check "usage error (exit 2): rootfs $a" test $? -eq 2
 done
 check_output "base --profile: the profile's suite, the base recipe" '^suite trixie$' printkey base --profile "$gal"
+check_output "rootfs --help: --profile builds what kiln build builds" 'the tree is the one kiln build builds for it' \
+	"$KILN" rootfs --help
