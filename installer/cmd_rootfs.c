@@ -11,6 +11,7 @@
 #include "lib/xalloc.h"
 #include "installer/profile_state.h"
 #include "profiles/syntax.h"
+#include "targets/role_image.h"
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -23,12 +24,16 @@ static void help(FILE *f)
 		   "Build the root filesystem tar of ROLE (base, app, mysql, minio, lb) with mmdebstrap,\n"
 		   "or take it from the cache, and print the tar's path. The Debian suite and archives\n"
 		   "come from --profile, else from --suite and --mirror (with <suite>-updates and\n"
-		   "<suite>-security).\n\n"
+		   "<suite>-security). With --profile, ROLE (other than base) must be a role the\n"
+		   "profile has hosts of, and the tree is the one kiln build builds for it: the\n"
+		   "profile's variant and the packages its monitoring:, backup: and galera cluster add\n"
+		   "(the same cache key, so it warms the cache for kiln build --offline).\n\n"
 		   "Options:\n"
-		   "  --profile PROFILE      the profile's debian: section (docs/profile.md)\n"
+		   "  --profile PROFILE      the profile's debian: section and ROLE's recipe (docs/build.md)\n"
 		   "  --variant NAME         add the recipe ROLE-NAME.yaml (app --variant container: the\n"
 		   "                         app role of a profile whose app is a container; mysql\n"
-		   "                         --variant mysql: Oracle's MySQL 8.4, roles.mysql.engine: mysql)\n"
+		   "                         --variant mysql: Oracle's MySQL 8.4, roles.mysql.engine: mysql);\n"
+		   "                         with --profile only the variant the profile implies\n"
 		   "  --suite SUITE          Debian suite (default " DEBIAN_DEFAULT_SUITE ")\n"
 		   "  --mirror URL           Debian mirror (default " DEBIAN_DEFAULT_MIRROR ")\n"
 		   "  --recipes DIR          recipe directory (default: $KILN_RECIPES or the installed set)\n"
@@ -136,6 +141,31 @@ static int settings(const struct rootfs_args *a, struct model *m, struct debian_
 	return 0;
 }
 
+/* ROLE's recipe: with --profile and a role of hosts, the one kiln build
+ * takes for that profile (role_image_recipe: its variant and the packages
+ * its sections add); else ROLE's recipe with --variant. 0, 1 after a
+ * failure or 2 after a usage error (logged). */
+static int role_recipe(const struct rootfs_args *a, const struct model *m, struct recipe *r)
+{
+	int role = a->profile ? role_from_name(a->role) : -EINVAL;
+	if (role < 0)
+		return recipe_load_role_variant(a->recipes, a->role, a->variant, r) < 0 ? 1 : 0;
+	if (!model_has_role(m, (enum role)role)) {
+		log_error("%s has no hosts of role %s: kiln build builds no %s image for it", a->profile, a->role,
+			  a->role);
+		return 2;
+	}
+	const char *v = role_image_variant(m, (enum role)role);
+	if (a->variant && (!v || strcmp(a->variant, v))) {
+		if (v)
+			log_error("--variant %s: the profile's %s role takes the variant %s", a->variant, a->role, v);
+		else
+			log_error("--variant %s: the profile's %s role takes no variant", a->variant, a->role);
+		return 2;
+	}
+	return role_image_recipe(a->recipes, m, (enum role)role, r) < 0 ? 1 : 0;
+}
+
 static void print_key(const struct rootfs_opts *o)
 {
 	char *t = rootfs_key_text(o, NULL), *state = NULL, why[512] = "";
@@ -180,8 +210,9 @@ int cmd_rootfs(int argc, char **argv)
 		goto out;
 	if (!a.recipes)
 		a.recipes = recipe_default_dir();
-	if (recipe_load_role_variant(a.recipes, a.role, a.variant, &r) < 0)
+	if ((ret = role_recipe(&a, &m, &r)) != 0)
 		goto out;
+	ret = 1;
 	for (size_t i = 0; i < a.ov.n; i++)
 		if (!recipe_has_artifact(&r, a.ov.v[i].name)) {
 			log_error("--artifact %s: the %s recipe has no artifact of that name", a.ov.v[i].name, a.role);

@@ -127,8 +127,7 @@ static int check_artifacts(struct run *x)
 	int e = 0;
 	for (int r = 0; e == 0 && r < ROLE__COUNT; r++)
 		if (used[r])
-			e = recipe_load_role_variant(x->recipes, role_name((enum role)r),
-						     role_image_variant(x->m, (enum role)r), &rc[r]);
+			e = role_image_recipe(x->recipes, x->m, (enum role)r, &rc[r]);
 	for (size_t i = 0; e == 0 && i < req->n_overrides; i++) {
 		bool known = false;
 		for (int r = 0; r < ROLE__COUNT; r++)

@@ -252,6 +252,22 @@ const char *role_image_variant(const struct model *m, enum role r)
 	return r == ROLE_APP && m->roles.app.type == APP_CONTAINER ? "container" : NULL;
 }
 
+int role_image_recipe(const char *recipes, const struct model *m, enum role role, struct recipe *out)
+{
+	const char *pk[MON_PACKAGES_MAX + BACKUP_PACKAGES_MAX + 1], *units[MON_PACKAGES_MAX];
+	size_t npk = monitoring_packages(m, role, pk, MON_PACKAGES_MAX);
+	npk += backup_packages(m, role, pk + npk, BACKUP_PACKAGES_MAX);
+	npk += galera_packages(m, role, pk + npk, 1);   /* backup: is refused with galera: no duplicate */
+	size_t nun = monitoring_disabled_units(m, role, units, MON_PACKAGES_MAX);
+	memset(out, 0, sizeof *out);
+	int e = recipe_load_role_variant(recipes, role_name(role), role_image_variant(m, role), out);
+	if (e == 0)
+		e = recipe_add(out, pk, npk, units, nun);   /* what monitoring:, backup: and galera add */
+	if (e < 0)
+		recipe_free(out);
+	return e;
+}
+
 int role_image_build(const struct role_image_inputs *in, enum role role, char **os_out, char **data_out,
 		     char **tar_out)
 {
@@ -266,14 +282,7 @@ int role_image_build(const struct role_image_inputs *in, enum role role, char **
 	struct recipe r = { 0 };
 	_cleanup_free_ char *tar = NULL;
 	uint64_t tar_size = 0;
-	const char *pk[MON_PACKAGES_MAX + BACKUP_PACKAGES_MAX + 1], *units[MON_PACKAGES_MAX];
-	size_t npk = monitoring_packages(m, role, pk, MON_PACKAGES_MAX);
-	npk += backup_packages(m, role, pk + npk, BACKUP_PACKAGES_MAX);
-	npk += galera_packages(m, role, pk + npk, 1);   /* backup: is refused with galera: no duplicate */
-	size_t nun = monitoring_disabled_units(m, role, units, MON_PACKAGES_MAX);
-	int e = recipe_load_role_variant(in->recipes, rn, role_image_variant(m, role), &r);
-	if (e == 0)
-		e = recipe_add(&r, pk, npk, units, nun);   /* what the profile's monitoring:, backup: and galera add */
+	int e = role_image_recipe(in->recipes, m, role, &r);
 	if (e == 0)
 		e = role_rootfs(in, rn, &r, &tar, &tar_size);
 	recipe_free(&r);

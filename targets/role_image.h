@@ -9,6 +9,7 @@
 #ifndef KILN_TARGETS_ROLE_IMAGE_H
 #define KILN_TARGETS_ROLE_IMAGE_H
 #include "images/overlay_tree.h"
+#include "images/recipe.h"
 #include "images/rootfs.h"
 #include "profiles/model.h"
 #include <stdbool.h>
@@ -39,6 +40,13 @@ struct app_archive {
  * "container" for the app role of a container app, "mysql" for the mysql
  * role of roles.mysql.engine: mysql (profiles/mysql_engine.h). */
 const char *role_image_variant(const struct model *m, enum role r);
+
+/* The recipe role r's image is built from for this profile: the role's
+ * recipe with its variant (role_image_variant), plus the packages the
+ * profile's monitoring:, backup: and galera cluster add and the units
+ * monitoring: disables. kiln build and `kiln rootfs ROLE --profile` both take
+ * it, so both reach the same rootfs cache key. On error *out is empty. */
+int role_image_recipe(const char *recipes, const struct model *m, enum role r, struct recipe *out);
 
 /* Every key an image of a role in want[] needs, before any long work. */
 int role_image_check_keys(const char *state, const bool want[ROLE__COUNT]);
