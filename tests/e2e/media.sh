@@ -105,7 +105,7 @@ rm -f "$T"/role/*.raw "$T"/iso3/*.raw
 # QEMU_NO_REBOOT=1: QEMU exits when the guest reboots.
 media_vm() {
 	local name=$1 kind=$2 file=$3; shift 3
-	local args=(-accel tcg -m 1024 -smp 2 -nodefaults -display none -monitor none
+	local args=(-accel "$QEMU_ACCEL" -m 1024 -smp 2 -nodefaults -display none -monitor none
 		-serial "file:$T/$name.log") bi= dbi=
 	if [ "${QEMU_FIRMWARE:-ovmf}" = seabios ]; then
 		bi=,bootindex=0

@@ -156,7 +156,7 @@ check "ESP: the entry's kernel and initrd" bash -c "mcopy -n -i '$m' '::$linux' 
 echo "# loader entry: linux $linux initrd $initrd options $options"
 
 cp "$OVMF_VARS" "$T/ova.vars"
-qemu-system-x86_64 -accel tcg -machine pc -m "$mem" -smp "$cpus" -nodefaults -display none -monitor none \
+qemu-system-x86_64 -accel "$QEMU_ACCEL" -machine pc -m "$mem" -smp "$cpus" -nodefaults -display none -monitor none \
 	-serial "file:$T/ova.log" \
 	-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 	-drive "if=pflash,format=raw,unit=1,file=$T/ova.vars" \

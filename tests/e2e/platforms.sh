@@ -34,7 +34,7 @@ vm() { # name image bus machine extra-args...
 	qemu-img create -q -f qcow2 -b "$img" -F raw "$T/$name.qcow2"
 	local d=(-device virtio-blk-pci,drive=boot,bootindex=0)
 	[ "$bus" = nvme ] && d=(-device nvme,drive=boot,serial=kilnboot,bootindex=0)
-	qemu-system-x86_64 -accel tcg -machine "$machine" -m 1024 -smp 2 -nodefaults -display none -monitor none \
+	qemu-system-x86_64 -accel "$QEMU_ACCEL" -machine "$machine" -m 1024 -smp 2 -nodefaults -display none -monitor none \
 		-serial "file:$T/$name.log" \
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		-drive "if=pflash,format=raw,unit=1,file=$T/$name.vars" \

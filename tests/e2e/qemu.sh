@@ -1,6 +1,14 @@
 # QEMU helpers for the end-to-end tier, sourced after tests/lib.sh.
 # UEFI (OVMF) + q35 under TCG; every wait has a deadline; a VM that does not
 # get there is killed and its console tail printed.
+# TCG with every vCPU on one host thread: under multi-threaded TCG a 2-vCPU
+# Debian 13 guest once died at 3 s of boot with "Oops: int3" in
+# sched_clock_cpu (the kernel patching its own text with int3 breakpoints
+# while the other vCPU still ran a stale translation of it: a cross-vCPU race
+# of the emulator's, not the guest's; the 2026-12-05 cold run's ova.sh). One
+# thread has no such race, and on a 2-core machine running two lanes a guest
+# gets about one core either way. KVM is not used here: its guests hang.
+QEMU_ACCEL=${QEMU_ACCEL:-tcg,thread=single}
 OVMF_CODE=${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}
 OVMF_VARS=${OVMF_VARS:-/usr/share/OVMF/OVMF_VARS_4M.fd}
 # Secure Boot: Debian's OVMF build with SMM-protected variables, and a
@@ -22,7 +30,7 @@ qemu_start() {
 	local size=
 	[ -n "${QEMU_GROW:-}" ] && size=$(( $(stat -c %s "$disk") + QEMU_GROW ))
 	qemu-img create -q -f qcow2 -b "$disk" -F raw "$T/$name.qcow2" $size
-	local args=(-accel tcg -m 1024 -smp 2 -nodefaults -display none
+	local args=(-accel "$QEMU_ACCEL" -m 1024 -smp 2 -nodefaults -display none
 		-monitor none -serial "file:$T/$name.log"
 		-drive "if=none,id=boot,format=qcow2,file=$T/$name.qcow2"
 		-netdev user,id=n0,restrict=on -device vmxnet3,netdev=n0)

@@ -39,7 +39,7 @@ start_vm() {
 		cp "$OVMF_VARS" "$T/$h.vars"
 		qemu-img create -q -f qcow2 -b "$img" -F raw "$T/$h.qcow2"
 	fi
-	local args=(-accel tcg -machine q35 -m "${VM_MEM:-1024}" -smp 1 -nodefaults -display none -monitor none
+	local args=(-accel "$QEMU_ACCEL" -machine q35 -m "${VM_MEM:-1024}" -smp 1 -nodefaults -display none -monitor none
 		-chardev "file,id=con,path=$T/$h.log,append=on" -serial chardev:con
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 		-drive "if=pflash,format=raw,unit=1,file=$T/$h.vars"

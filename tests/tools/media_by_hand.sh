@@ -20,7 +20,7 @@ check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then ok "$d"; else not_ok 
 has() { grep -aEq -- "$2" "$T/$1.log"; }
 vm() { # NAME FW KIND FILE MEDIUM_BOOTINDEX [DISK SERIAL BOOTINDEX]...
 	local name=$1 fw=$2 kind=$3 file=$4 mbi=$5; shift 5
-	local args=(-accel tcg -m 1024 -smp 2 -nodefaults -display none -monitor none -serial "file:$T/$name.log")
+	local args=(-accel "$QEMU_ACCEL" -m 1024 -smp 2 -nodefaults -display none -monitor none -serial "file:$T/$name.log")
 	case $fw in
 	ovmf-sb) cp "$OVMF_SB_VARS" "$T/$name.vars"
 		args+=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
