@@ -5,11 +5,14 @@
  * put into them is single-quoted by sq(). */
 #include "images/rootfs_internal.h"
 #include "lib/buf.h"
+#include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,8 +285,14 @@ static int build_argv(const struct rootfs_run *run, struct argv *a)
 	buf_init(&s);
 	buf_puts(&s, "rm -f \"$1/etc/dpkg/dpkg.cfg.d/zz-kiln-build\"");
 	hook(a, "customize", &s);
-	if (cache_debs)
-		arg(a, xasprintf("--customize-hook=sync-out /var/cache/apt/archives %s", debs));
+	/* Out into this run's own stage, not the shared cache: two builds at
+	 * once (two lanes of make check, two operators' kiln build) would
+	 * otherwise extract the same files into one directory together.
+	 * rootfs_mmdebstrap moves them in one rename each (debs_merge). */
+	char *out = path_join(run->stage, "debs");
+	if (cache_debs && mkdir_p(out, 0755) == 0)
+		arg(a, xasprintf("--customize-hook=sync-out /var/cache/apt/archives %s", out));
+	free(out);
 	free(debs);
 
 	arg(a, xstrdup(run->o->debian->suite));
@@ -291,6 +300,29 @@ static int build_argv(const struct rootfs_run *run, struct argv *a)
 	for (size_t i = 0; i < run->archives->n; i++)
 		arg(a, apt_archive_deb_line(run->archives, i));
 	return 0;
+}
+
+/* Move the .debs a run copied out (into its stage) into the shared .deb
+ * cache, a rename each: a reader (another run's sync-in) sees a whole file
+ * or none, and the same name is the same package version, so replacing one
+ * is harmless. The cache is only a cache: a failure is a warning. */
+static void debs_merge(const struct rootfs_run *run)
+{
+	_cleanup_free_ char *from = path_join(run->stage, "debs"), *to = path_join(run->cache, "debs");
+	DIR *d = opendir(from);
+	if (!d)
+		return;
+	int warned = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		size_t n = strlen(de->d_name);
+		if (de->d_name[0] == '.' || n < 5 || strcmp(de->d_name + n - 4, ".deb"))
+			continue;
+		_cleanup_free_ char *dst = path_join(to, de->d_name);
+		if (renameat(dirfd(d), de->d_name, AT_FDCWD, dst) < 0 && !warned++)
+			log_warn("[%s] rootfs: cannot keep %s in the .deb cache: %s", run->o->role, de->d_name,
+				 strerror(errno));
+	}
+	closedir(d);
 }
 
 int rootfs_mmdebstrap(const struct rootfs_run *run)
@@ -319,6 +351,8 @@ int rootfs_mmdebstrap(const struct rootfs_run *run)
 		e = log_error_errno(ENOENT, "mmdebstrap is not installed (apt-get install mmdebstrap)");
 		goto out;
 	}
+	if (rc == 0)
+		debs_merge(run);
 	if (rc != 0) {
 		for (size_t i = l.next > TAIL_LINES ? l.next - TAIL_LINES : 0; i < l.next; i++)
 			fprintf(stderr, "  | %s\n", l.tail[i % TAIL_LINES]);

@@ -11,12 +11,19 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 ok()     { echo "ok - $*"; }
+# failed_output FILE...: a failed check's output as comments: all of it up to
+# 40 lines, else its first 10 and its last 30 (where the error usually is).
+failed_output() {
+	local n; n=$(cat "$@" | wc -l)
+	if [ "$n" -le 40 ]; then cat "$@"; else cat "$@" | sed -n 1,10p; echo "... ($((n - 40)) lines)"; cat "$@" | tail -30; fi |
+		sed 's/^/#   /'
+}
 not_ok() { echo "not ok - $*"; }
 
 # check NAME CMD...: passes when CMD exits 0.
 check() {
 	local name=$1; shift
-	if "$@" >"$T/out" 2>"$T/err"; then ok "$name"; else not_ok "$name"; sed 's/^/#   /' "$T/out" "$T/err" | head -20; fi
+	if "$@" >"$T/out" 2>"$T/err"; then ok "$name"; else not_ok "$name"; failed_output "$T/out" "$T/err"; fi
 }
 
 # check_fails NAME PATTERN CMD...: passes when CMD exits non-zero (not a
@@ -27,7 +34,7 @@ check_fails() {
 	if [ $rc -ne 0 ] && [ $rc -lt 128 ] && ! grep -q 'Sanitizer' "$T/err" && grep -Eq -- "$pat" "$T/err"; then
 		ok "$name"
 	else
-		not_ok "$name (exit $rc, wanted /$pat/)"; sed 's/^/#   /' "$T/err" | head -20
+		not_ok "$name (exit $rc, wanted /$pat/)"; failed_output "$T/err"
 	fi
 }
 
@@ -35,5 +42,5 @@ check_fails() {
 check_output() {
 	local name=$1 pat=$2; shift 2
 	if "$@" >"$T/out" 2>"$T/err" && grep -Eq -- "$pat" "$T/out"; then ok "$name"
-	else not_ok "$name (wanted /$pat/)"; sed 's/^/#   /' "$T/out" "$T/err" | head -20; fi
+	else not_ok "$name (wanted /$pat/)"; failed_output "$T/out" "$T/err"; fi
 }

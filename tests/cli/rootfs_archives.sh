@@ -68,6 +68,13 @@ cp "$T/r.out" "$T/cold.json"; cp "$T/r.err" "$T/cold.err"
 check_output "cold build: not from the cache" '^False$' json "$T/cold.json" 'd["cached"]'
 tar1=$(json "$T/cold.json" 'd["tar"]')
 check "mmdebstrap ran once" test "$(ran)" = 1
+# The .debs go out into the run's own stage and then into the shared .deb cache, a rename
+# each (two builds at once never write one directory together); the stage is gone after.
+check "sync-out goes to the run's stage, not the shared .deb cache" \
+	grep -qx -- "--customize-hook=sync-out /var/cache/apt/archives $KILN_CACHE_DIR/rootfs/stage-base-[A-Za-z0-9]*/debs" \
+	"$KILN_FAKE_MMDEBSTRAP_LOG"
+check "the fetched .debs are in the .deb cache after the run, its stage removed" bash -c \
+	"ls '$KILN_CACHE_DIR'/debs/*.deb >/dev/null && ! ls -d '$KILN_CACHE_DIR'/rootfs/stage-* 2>/dev/null"
 for l in "deb $M/debian trixie main" "deb $M/debian trixie-updates main" "deb $M/debian-security trixie-security main"; do
 	check "mmdebstrap's sources: $l" grep -qxF "$l" "$KILN_FAKE_MMDEBSTRAP_LOG"
 done
