@@ -351,9 +351,9 @@ int rootfs_mmdebstrap(const struct rootfs_run *run)
 		e = log_error_errno(ENOENT, "mmdebstrap is not installed (apt-get install mmdebstrap)");
 		goto out;
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		debs_merge(run);
-	if (rc != 0) {
+	} else {
 		for (size_t i = l.next > TAIL_LINES ? l.next - TAIL_LINES : 0; i < l.next; i++)
 			fprintf(stderr, "  | %s\n", l.tail[i % TAIL_LINES]);
 		if (rc < 0)

@@ -11,6 +11,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 ok()     { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; }
 # failed_output FILE...: a failed check's output as comments: all of it up to
 # 40 lines, else its first 10 and its last 30 (where the error usually is).
 failed_output() {
@@ -18,7 +19,6 @@ failed_output() {
 	if [ "$n" -le 40 ]; then cat "$@"; else cat "$@" | sed -n 1,10p; echo "... ($((n - 40)) lines)"; cat "$@" | tail -30; fi |
 		sed 's/^/#   /'
 }
-not_ok() { echo "not ok - $*"; }
 
 # check NAME CMD...: passes when CMD exits 0.
 check() {
