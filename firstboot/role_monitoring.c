@@ -65,7 +65,9 @@ void monitoring_metrics_service(struct buf *b)
 	buf_puts(b, "# Written by kiln-firstboot: this host's kiln metrics for Prometheus (docs/monitoring.md).\n"
 		    "[Unit]\nDescription=kiln metrics for Prometheus (textfile collector)\n"
 		    "ConditionPathExists=" MON_METRICS_CONF "\n\n"
-		    "[Service]\nType=oneshot\nExecStart=" KILN_FIRSTBOOT_BIN " metrics\nNice=10\n");
+		    "[Service]\nType=oneshot\nExecStart=" KILN_FIRSTBOOT_BIN " metrics\nNice=10\n"
+		    /* during boot only when the CPU is free (render_monitoring.c) */
+		    "StartupCPUWeight=idle\n");
 }
 
 void monitoring_metrics_timer(struct buf *b)

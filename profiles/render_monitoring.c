@@ -43,6 +43,16 @@ static void web_config(const struct model *m, const struct host *h, const char *
 	free(path);
 }
 
+/* While the system boots, a monitoring unit runs only when nothing else
+ * wants the CPU (cgroup v2's cpu.idle): a host's first boot is its role's
+ * work (MariaDB's datadir, MinIO's users, the app's join), and on a small
+ * host the Go agents' start-up would otherwise take a share of it. Once
+ * booted the units have the default weight, so a busy host still answers
+ * its scrapes. Units of Type=exec (Debian's exporters, Prometheus) become
+ * active only once their process has run, so in a busy boot they do so
+ * when the role is done: the agent checks them at the end of its run. */
+#define MON_STARTUP_CPU "StartupCPUWeight=idle\n"
+
 /* [Unit] lines every drop-in shares: start once the network is up, and
  * keep retrying (a peer or the address may come later) instead of giving up
  * after systemd's default five starts. */
@@ -50,7 +60,7 @@ static void dropin_head(const struct model *m, const struct host *h, struct buf 
 {
 	render_banner(m, h, b, "#");
 	buf_printf(b, "[Unit]\nWants=network-online.target\nAfter=network-online.target%s%s\nStartLimitIntervalSec=0\n\n"
-		      "[Service]\nRestartSec=5\n", after ? " " : "", after ? after : "");
+		      "[Service]\nRestartSec=5\n" MON_STARTUP_CPU, after ? " " : "", after ? after : "");
 }
 
 /* The Go exporters (agents on every host, issue 12's 64 MiB per host):
@@ -146,7 +156,7 @@ static void journal_remote(const struct model *m, const struct host *h, struct r
 		       "ServerCertificateFile=" MON_TLS_DIR "/" MON_HOST_CERT "\n", unit);
 	rendered_files_add(out, "/etc/systemd/journal-remote.conf.d/kiln.conf", 0644, &b);
 	render_banner(m, h, &b, "#");
-	buf_puts(&b, "[Service]\nLoadCredential=tls_key:" KILN_SECRETS_DIR "/" MON_HOST_KEY "\n");
+	buf_puts(&b, "[Service]\n" MON_STARTUP_CPU "LoadCredential=tls_key:" KILN_SECRETS_DIR "/" MON_HOST_KEY "\n");
 	add_dropin(out, unit, &b);
 }
 

@@ -121,6 +121,41 @@ static void test_files_per_host(void **state)
 	model_free(&m);
 }
 
+/* Every monitoring unit's drop-in, on every host, gives the CPU to the
+ * host's own work while the system boots (its [Service] section), and the
+ * role's units get no such line. */
+static void test_startup_cpu(void **state)
+{
+	(void)state;
+	static const char *const hosts[] = { "db1", "s3", "app1" };
+	struct model m;
+	struct rendered_files f;
+	load(HOSTS "monitoring: {host: s3}\n", &m);
+	for (size_t i = 0; i < sizeof hosts / sizeof *hosts; i++) {
+		render(&m, hosts[i], &f);
+		size_t dropins = 0;
+		for (size_t k = 0; k < f.n; k++) {
+			const char *path = f.v[k].path, *svc;
+			if (strncmp(path, "/etc/systemd/system/", 20) || !strstr(path, ".service.d/"))
+				continue;
+			bool mon = strstr(path, "/prometheus") || strstr(path, "/systemd-journal-");
+			svc = strstr(f.v[k].data, "\n[Service]\n");
+			if (!mon) {
+				assert_null(strstr(f.v[k].data, "StartupCPUWeight"));
+				continue;
+			}
+			dropins++;
+			assert_non_null(svc);
+			assert_non_null(strstr(svc, "\nStartupCPUWeight=idle\n"));
+		}
+		/* node exporter, journal upload, and the MySQL exporter (db1) or
+		 * Prometheus, Alertmanager and journal-remote (s3) */
+		assert_int_equal(dropins, i == 0 ? 3 : i == 1 ? 4 : 2);
+		rendered_files_free(&f);
+	}
+	model_free(&m);
+}
+
 static void test_receivers_and_rules(void **state)
 {
 	(void)state;
@@ -330,6 +365,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_files_per_host),
+		cmocka_unit_test(test_startup_cpu),
 		cmocka_unit_test(test_receivers_and_rules),
 		cmocka_unit_test(test_firewall),
 		cmocka_unit_test(test_lb),
