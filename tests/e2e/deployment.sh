@@ -291,14 +291,7 @@ for h in db1 minio1 app1; do
 	echo "# $h server: $(adm ${IP[$h]} "journalctl -b -o short-monotonic --no-pager -u mariadb.service -u minio.service -u nginx.service 2>/dev/null | grep -E 'Start|Stop|Started|Stopped' | sed -E 's/^\[ *([0-9.]+)\] [^ ]+ [^ ]+ /\1 /' | cut -c1-70 | tr '\n' ';'" 2>/dev/null)"
 	# Where kiln-firstboot's time went, step by step and phase by phase (status --json: each step's
 	# start in s since the kernel booted, its time, and its phases' times).
-	adm ${IP[$h]} 'kiln-firstboot status --json' 2>/dev/null | /usr/bin/python3 -c '
-import json, sys
-for s in json.load(sys.stdin)["steps"]:
-    if s.get("ms") is None and s.get("started_ms") is None:
-        continue
-    ph = ", ".join("%s %.1f" % (k, v / 1000) for k, v in s.get("phases", {}).items())
-    print("# %s   %-10s at %6.1f s  took %5s s%s" % (sys.argv[1], s["name"], (s["started_ms"] or 0) / 1000,
-          "%.1f" % (s["ms"] / 1000) if s["ms"] is not None else "-", "  (" + ph + ")" if ph else ""))' "$h" 2>/dev/null
+	firstboot_steps ${IP[$h]} "$h  "
 done
 
 # --- the firewall, as the profile says

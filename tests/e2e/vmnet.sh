@@ -70,6 +70,21 @@ power_cut() {
 SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30 -i "$T/id")
 adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" -b 192.168.40.1 "root@$h" "$@"; }
 
+# firstboot_steps ADDRESS LABEL: where a host's kiln-firstboot time went, one
+# "# LABEL STEP at S s took S s (PHASE S, ...)" line per step that ran (from
+# status --json: the step's start in s since the kernel booted, its time and
+# its phases' times).
+firstboot_steps() {
+	adm $1 'kiln-firstboot status --json' 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["steps"]:
+    if s.get("ms") is None and s.get("started_ms") is None:
+        continue
+    ph = ", ".join("%s %.1f" % (k, v / 1000) for k, v in s.get("phases", {}).items())
+    print("# %s %-10s at %6.1f s  took %5s s%s" % (sys.argv[1], s["name"], (s["started_ms"] or 0) / 1000,
+          "%.1f" % (s["ms"] / 1000) if s["ms"] is not None else "-", "  (" + ph + ")" if ph else ""))' "$2" 2>/dev/null
+}
+
 # vmnet_profile FIXTURE: P, the fixture (tests/profiles/fixtures/) with the
 # test's own SSH key ($T/id) in place of @SSH_KEY@, and S, its state with
 # keys and secrets made.

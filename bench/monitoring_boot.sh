@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# Monitoring's first-boot cost per host (issue 12), several boots per side.
+# The deployment test's first three hosts (tests/profiles/fixtures/deployment.yaml:
+# app1, db1, minio1, minio1 the monitoring host; with its backup: section, as
+# the test has it) are built twice, with the profile's monitoring: section and
+# without it, and booted under QEMU TCG (-smp 1, 1 GiB each, OVMF) on the private network of
+# tests/e2e/vmnet.sh (db1 and minio1 together, then app1 alone: see
+# one_boot), ROUNDS times per side, the sides alternating (with,
+# without, without, with, ...) so that drift in the machine's load falls on
+# both. Each boot: power-on until every host's agent says "deployment ready",
+# then per host `systemd-analyze time` (kernel + userspace to multi-user) and
+# the two kiln-firstboot units' times, and each service's CPU time so far
+# (cgroup accounting); at the end the medians per side and the ratio. Run it
+# with nothing else on the machine.
+#   usage (as root, after make): bench/monitoring_boot.sh [ROUNDS [MONITORING-HOST]]
+# ROUNDS defaults to 3; MONITORING-HOST (app1, db1 or minio1, the fixture's
+# choice by default) is the host that runs Prometheus, Alertmanager and
+# journal-remote besides its role: the other two run only the agents.
+set -u
+ROUNDS=${1:-3}
+MON_HOST=${2:-minio1}
+case $MON_HOST in app1|db1|minio1) ;; *) echo "monitoring_boot: no host $MON_HOST (app1, db1 or minio1)" >&2; exit 2;; esac
+. "$(dirname "$0")/../tests/lib.sh"
+. "$ROOT/tests/e2e/qemu.sh"
+NS=kiln-bench-mon-$$
+. "$ROOT/tests/e2e/vmnet.sh"
+vmnet_require monitoring_boot
+trap vmnet_cleanup EXIT
+DEADLINE=${KILN_BENCH_DEADLINE:-900}
+HOSTS="app1 db1 minio1"
+declare -A IP=([app1]=192.168.40.200 [db1]=192.168.40.210 [minio1]=192.168.40.215)
+declare -A MAC=([app1]=52:54:00:4b:00:01 [db1]=52:54:00:4b:00:02 [minio1]=52:54:00:4b:00:03)
+declare -A ROLE=([app1]=app [db1]=mysql [minio1]=minio)   # image acme-ROLE.raw; mysql and minio: a data disk too
+
+# --- both profiles, their states, images and seed media
+ssh-keygen -q -t ed25519 -N '' -C kiln-bench -f "$T/id" || exit 1
+check "the demo app's container archive" bash "$ROOT/tests/fixtures/demo-container/build.sh" "$KILN_IMG" "$T/demo-app.oci.tar"
+bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
+for side in with without; do
+	P=$T/$side.yaml S=$T/state-$side
+	sed "s|@SSH_KEY@|$(cat "$T/id.pub")|" "$ROOT/tests/profiles/fixtures/deployment.yaml" > "$P"
+	[ $side = without ] && sed -i '/^# Monitoring (docs\/monitoring.md)/,$d' "$P"
+	[ $side = with ] && sed -i "/^monitoring:/,\$ s/^  host: minio1\$/  host: $MON_HOST/" "$P"
+	check "$side: monitoring: in the profile as it should be" bash -c \
+		"[ \$(grep -c '^monitoring:' '$P') = $([ $side = with ] && echo 1 || echo 0) ] &&
+		 { [ $side = without ] || grep -qx '  host: $MON_HOST' '$P'; }"
+	check "$side: keys, secrets" bash -c "'$KILN' keys init '$P' --state '$S' && '$KILN' secrets init '$P' --state '$S' &&
+		'$KILN' backup keys init '$P' --state '$S'"
+	check "$side: kiln build (app, mysql, minio)" "$KILN_IMG" build "$P" --target raw --role app --role mysql --role minio \
+		--state "$S" --out "$T/img-$side" --artifact "minio=$(ls "$T"/deb/*.deb)"
+	for h in $HOSTS; do
+		"$KILN" seed "$P" --host $h --out "$T/$h-$side.seed" --state "$S" 2>/dev/null
+		medium $h-$side "$T/$h-$side.seed"
+	done
+done
+vmnet_up || { not_ok "network namespace"; exit 1; }
+
+# secs "1min 12.749s" -> 72.749
+secs() { /usr/bin/python3 -c 'import re,sys
+t=0.0
+for n,u in re.findall(r"([0-9.]+)(min|ms|s)\b", sys.argv[1]): t+=float(n)*{"min":60,"s":1,"ms":0.001}[u]
+print("%.1f" % t)' "$1"; }
+
+# power_on SIDE ROUND HOST...: the hosts powered on together, each on its
+# own host core (at most two: this machine has two), until their agents say
+# "deployment ready"; then one line per host to $T/results and its CPU time
+# per service to $T/cpu.
+power_on() {
+	local side=$1 round=$2 h t0 line kern user late early data
+	shift 2
+	for h; do
+		rm -f "$T/$h.log"
+		cp "$T/$h-$side-seed.iso" "$T/$h-seed.iso"
+		data=""
+		if [ ${ROLE[$h]} != app ]; then
+			cp --sparse=always "$T/img-$side/acme-${ROLE[$h]}-data.raw" "$T/$h-data.raw"; data=$T/$h-data.raw
+		fi
+		start_vm $h "$T/img-$side/acme-${ROLE[$h]}.raw" "$data" ${MAC[$h]}
+	done
+	t0=$SECONDS
+	READY=() FAILED=()
+	wait_ready $t0 "$@"
+	for h; do
+		# systemd's startup may end after the agent's (a job still running: on an app host that is
+		# also the monitoring host, kiln-metrics' first run): asked again until it has
+		for _ in $(seq 60); do
+			line=$(adm ${IP[$h]} 'systemd-analyze time 2>&1 | head -1; systemd-analyze blame | grep kiln-firstboot' 2>/dev/null)
+			grep -q '^Startup finished' <<<"$line" && break
+			sleep 2
+		done
+		kern=- user=-   # startup still not over after 2 minutes: left out of the medians
+		if grep -q '^Startup finished' <<<"$line"; then
+			kern=$(secs "$(sed -n '1s/.*in \(.*\) (kernel).*/\1/p' <<<"$line")")
+			user=$(secs "$(sed -n '1s/.*+ \(.*\) (userspace).*/\1/p' <<<"$line")")
+		fi
+		late=$(secs "$(grep ' kiln-firstboot.service' <<<"$line" | awk '{$NF=""; print}')")
+		early=$(secs "$(grep 'kiln-firstboot-early.service' <<<"$line" | awk '{$NF=""; print}')")
+		echo "$side $round $h ${READY[$h]:--} $kern $user $late $early" | tee -a "$T/results" | sed 's/^/# /'
+		# CPU time per service since boot (cgroup accounting), the five biggest and the monitoring ones
+		adm ${IP[$h]} 'systemctl show -p Id -p CPUUsageNSec $(systemctl list-units --all --no-legend --plain --type=service | awk "{print \$1}"); echo; head -1 /proc/stat' 2>/dev/null |
+			awk -v p="$side $round $h" '/^Id=/ {id=substr($0,4)} /^CPUUsageNSec=[0-9]+$/ {c=substr($0,14)}
+				/^$/ {if (id != "" && c != "") printf "%s %s %.2f\n", p, id, c/1e9; id=c=""}
+				/^cpu / {printf "%s (busy) %.2f\n%s (idle) %.2f\n", p, ($2+$3+$4+$7+$8)/100, p, ($5+$6)/100}' |
+			sort -k5 -gr > "$T/cpu-$h"
+		cat "$T/cpu-$h" >> "$T/cpu"
+		head -5 "$T/cpu-$h" | sed 's/^/#   cpu /'
+		grep -E ' (prometheus|systemd-journal-(upload|remote)|kiln-metrics)' "$T/cpu-$h" | sed 's/^/#   cpu /'
+		# the agent's steps and their phases (s since the kernel booted, took, phases)
+		firstboot_steps ${IP[$h]} "  step $side $round $h"
+	done
+}
+
+# one_boot SIDE ROUND: the data hosts first, then the app host alone (its
+# join finds them ready, so what it waits for is its own work): three
+# one-vCPU guests on two cores would time each other's work as well.
+one_boot() {
+	local h
+	power_on "$1" "$2" db1 minio1
+	power_on "$1" "$2" app1
+	qemu_stop_all   # kills and waits for each QEMU
+	for h in $HOSTS; do nsx ip link del tap-$h 2>/dev/null; done
+}
+
+echo "# side round host ready_s kernel_s userspace_s late_s early_s"
+for r in $(seq "$ROUNDS"); do
+	if [ $((r % 2)) = 1 ]; then one_boot with $r; one_boot without $r; else one_boot without $r; one_boot with $r; fi
+done
+
+# --- medians per side and host, and what monitoring adds
+/usr/bin/python3 - "$T/results" "$T/cpu" <<'PY'
+import re, sys, statistics
+rows = [l.split() for l in open(sys.argv[1])]
+cpu = [l.split() for l in open(sys.argv[2])]
+def med(side, host, col):
+    v = [float(r[col]) for r in rows if r[0] == side and r[2] == host and r[col] != "-"]
+    return statistics.median(v) if v else float("nan"), len(v), (min(v), max(v)) if v else (0, 0)
+print("| host | without: kernel + userspace (median, min–max) | with | added | late stage without / with |")
+print("|---|---:|---:|---:|---:|")
+for h in ("db1", "minio1", "app1"):
+    tot = {}
+    for side in ("without", "with"):
+        k = [float(r[4]) + float(r[5]) for r in rows if r[0] == side and r[2] == h and r[4] != "-"]
+        tot[side] = (statistics.median(k), min(k), max(k), len(k)) if k else (float("nan"), 0, 0, 0)
+    lw, lm = med("without", h, 6)[0], med("with", h, 6)[0]
+    a, b = tot["without"], tot["with"]
+    print("| %s | %.1f s (%.1f–%.1f, n=%d) | %.1f s (%.1f–%.1f, n=%d) | %+.0f %% | %.1f / %.1f s |" % (
+        h, a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3], 100 * (b[0] / a[0] - 1), lw, lm))
+# CPU seconds inside each guest when its agent was done: the whole guest
+# (busy) and the monitoring units together
+mon = re.compile(r"^(prometheus|systemd-journal-(upload|remote)|kiln-metrics)")
+print()
+print("| host | guest CPU busy without / with (median) | monitoring units' CPU with (median, min–max) |")
+print("|---|---:|---:|")
+for h in ("db1", "minio1", "app1"):
+    busy = {sd: statistics.median([float(c[4]) for c in cpu if c[0] == sd and c[2] == h and c[3] == "(busy)"] or [float("nan")])
+            for sd in ("without", "with")}
+    per = {}
+    for c in cpu:
+        if c[0] == "with" and c[2] == h and mon.match(c[3]):
+            per[c[1]] = per.get(c[1], 0.0) + float(c[4])
+    v = sorted(per.values()) or [float("nan")]
+    print("| %s | %.1f / %.1f s | %.1f s (%.1f–%.1f) |" % (h, busy["without"], busy["with"], statistics.median(v), v[0], v[-1]))
+PY
