@@ -319,6 +319,30 @@ static int query(const char *prom_url, const char *promql, const struct http_tls
 	return r;
 }
 
+/* Prometheus answers /-/ready with 200 once it has loaded its storage and
+ * rules (503 before). On a monitoring host that is still booting, its
+ * start-up gets only the CPU the rest leaves (StartupCPUWeight=idle), so
+ * the first runs of kiln-metrics can come before it is ready: they skip
+ * the page instead of failing the unit (the textfile is already written). */
+#define PROM_READY_TIMEOUT_MS 3000
+static bool prometheus_ready(const char *prom_url, const struct http_tls *tls)
+{
+	_cleanup_free_ char *url = xasprintf("%s/-/ready", prom_url);
+	struct buf body;
+	buf_init(&body);
+	char why[256] = "";
+	long code = 0;
+	int r = http_get(url, tls, PROM_READY_TIMEOUT_MS, 4096, &body, &code, why, sizeof why);
+	buf_free(&body);
+	if (r == 0 && code == 200)
+		return true;
+	if (r == 0)
+		snprintf(why, sizeof why, "HTTP %ld", code);
+	log_warn("status page: Prometheus at %s is not ready (%s); the page is updated on a later run", prom_url,
+		 why[0] ? why : strerror(-r));
+	return false;
+}
+
 int status_page_update(const char *root, const char *prom_url, const char *deployment)
 {
 	static const char *const q[] = { "up", "kiln_firstboot_step_state == 1", "kiln_firstboot_ready",
@@ -328,6 +352,8 @@ int status_page_update(const char *root, const char *prom_url, const char *deplo
 	_cleanup_free_ char *cert = xasprintf("%s%s/%s", base, MON_TLS_DIR, MON_SCRAPE_CERT);
 	_cleanup_free_ char *key = xasprintf("%s%s/%s", base, KILN_SECRETS_DIR, MON_SCRAPE_KEY);
 	struct http_tls tls = { ca, cert, key };
+	if (!prometheus_ready(prom_url, &tls))
+		return 0;
 	struct buf ans[4], json, html;
 	int r = 0;
 	for (int i = 0; i < 4; i++)

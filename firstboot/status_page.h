@@ -24,6 +24,8 @@ struct status_page_input {
 int status_page_build(const struct status_page_input *in, struct buf *json, struct buf *html);
 
 /* Asks the local Prometheus at prom_url (https://ADDR:PORT, with the scrape
- * client certificate) and writes both files below root. Logs its errors. */
+ * client certificate) and writes both files below root. Logs its errors.
+ * While Prometheus is not ready (starting, or not answering /-/ready within
+ * a few seconds) it writes nothing and returns 0: a later run does it. */
 int status_page_update(const char *root, const char *prom_url, const char *deployment);
 #endif

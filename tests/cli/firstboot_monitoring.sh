@@ -76,6 +76,39 @@ check "minio1: kiln-archive-drops.timer written and enabled" bash -c \
 	"grep -q 'OnCalendar=' '$R/etc/systemd/system/kiln-archive-drops.timer' && grep -q '^SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload .* kiln-archive-drops.timer$' '$R/var/lib/kiln/commands.log'"
 check "minio1: the archive writer's secrets from the seed" test -s "$R/etc/kiln/secrets/minio_archive_secret_key"
 
+# --- minio1's status page: `kiln-firstboot metrics` asks the local Prometheus
+# (tests/fixtures/prometheus/api.py, on the address metrics.conf names); while
+# Prometheus is not ready (down, starting, or starved of CPU at boot) the run
+# writes the textfile, skips the page and succeeds: the next run does it
+. "$ROOT/tests/fixtures/local_server.sh"
+PAGE=$R/var/lib/kiln/status-page/status.json
+mrun() { local t0=$SECONDS; "$FB" metrics --root "$R" >"$T/mlog" 2>&1; local rc=$?; echo "$((SECONDS - t0))" >"$T/mtime"; return $rc; }
+not_ready() { # WHY: the run succeeded, said why, wrote the textfile and no page
+	mrun && grep -q "status page: Prometheus at https://127.0.1.3:9090 is not ready ($1" "$T/mlog" && test ! -e "$PAGE" &&
+		test -s "$R/var/lib/prometheus/node-exporter/kiln.prom" || { cat "$T/mlog"; return 1; }
+}
+export -f mrun not_ready; export R PAGE
+check "status page: Prometheus down, the run succeeds and skips the page" not_ready ''
+touch "$T/starting"
+/usr/bin/python3 "$ROOT/tests/fixtures/prometheus/api.py" 127.0.1.3 9090 "$R/etc/kiln/tls/host.pem" \
+	"$R/etc/kiln/secrets/host_tls_key" "$R/etc/kiln/tls/ca.pem" "$T/starting" "$T/stalled" >"$T/prom.log" 2>&1 &
+PROM=$!
+if local_server_port "$T/prom.log" 's/^ready$/up/p' $PROM prometheus-api >/dev/null; then
+	check "status page: Prometheus starting (503), the run succeeds and skips the page" not_ready 'HTTP 503'
+	touch "$T/stalled"; rm "$T/starting"
+	check "status page: Prometheus not answering, skipped after the readiness deadline (3 s)" \
+		bash -c "not_ready '' && test \$(cat '$T/mtime') -le 6"
+	rm "$T/stalled"
+	check "status page: Prometheus ready, the page is written" bash -c "mrun && ! grep -q 'not ready' '$T/mlog'"
+	check "status page: ... with minio1 up, from Prometheus' answers" /usr/bin/python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert [(h["host"], h["up"]) for h in p["hosts"]] == [("minio1", True)], p' "$PAGE"
+else
+	not_ok "the Prometheus stand-in started"
+fi
+local_server_stop $PROM
+
 # --- app1: nginx's status page for the metrics; the step comes before join
 R=$T/app1; fb_mkroot "$R" "$S" app "$T/app1.seed"
 run "$R" --join-deadline 1
