@@ -48,10 +48,15 @@ static void web_config(const struct model *m, const struct host *h, const char *
  * work (MariaDB's datadir, MinIO's users, the app's join), and on a small
  * host the Go agents' start-up would otherwise take a share of it. Once
  * booted the units have the default weight, so a busy host still answers
- * its scrapes. Units of Type=exec (Debian's exporters, Prometheus) become
- * active only once their process has run, so in a busy boot they do so
- * when the role is done: the agent checks them at the end of its run. */
-#define MON_STARTUP_CPU "StartupCPUWeight=idle\n"
+ * its scrapes. A unit that loads credentials is Type=exec (systemd implies
+ * it): its start lasts until systemd's child has set up the sandbox and
+ * exec'd the daemon, and under the idle weight that child runs only once
+ * the role leaves the CPU free, which on an app host importing a large
+ * container is minutes. So the start may take as long as the first boot
+ * may (kiln-firstboot.service's TimeoutStartSec), not systemd's default 90 s,
+ * after which it would kill the unit and restart it (as it did). The agent
+ * checks the units at the end of its run. */
+#define MON_STARTUP_CPU "StartupCPUWeight=idle\nTimeoutStartSec=30min\n"
 
 /* [Unit] lines every drop-in shares: start once the network is up, and
  * keep retrying (a peer or the address may come later) instead of giving up

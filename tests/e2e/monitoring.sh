@@ -11,6 +11,7 @@
 #   - the exporter ports answer only minio1: not a stranger, not app1, and
 #     without Prometheus' client certificate not even minio1;
 #   - the status page lists every host ready;
+#   - no monitoring unit timed out starting or failed on any host;
 #   - what each host's agents hold in memory (bench/RESULTS.md).
 # Uses deployment.sh's nsx, adm, IP, NS, OUT, S and T.
 MON=${IP[minio1]}
@@ -110,6 +111,22 @@ printf '; reload: '; journalctl -b -u kiln-firstboot.service -o cat --no-pager |
 MONTIMES
 )"
 done
+# --- no monitoring unit had to be restarted in the first boots: on an app host the idle CPU
+# weight keeps a unit's start (its sandbox set up, the daemon exec'd) waiting while the container
+# is imported, longer than systemd's default start timeout once. Journal upload may exit while
+# the monitoring host is not up yet (a peer, retried); nothing may time out starting, and no
+# local unit may fail, kiln-metrics (the status page) among them.
+mon_unit_faults() {
+	local h f faults=""
+	for h in "${!IP[@]}"; do
+		f=$(adm ${IP[$h]} 'journalctl -b -o cat --no-pager -u "prometheus*" -u "systemd-journal-*" -u "kiln-metrics*" |
+			grep -E "start operation timed out|^(prometheus|systemd-journal-remote|kiln-metrics)[^:]*: Failed with result"' 2>/dev/null |
+			sed "s/^/$h: /")
+		[ -z "$f" ] || faults+="$f"$'\n'
+	done
+	[ -z "$faults" ] && echo "none on ${#IP[@]} hosts" || { echo "$faults"; return 1; }
+}
+check_output "no monitoring unit timed out starting or failed in any host's first boot" '^none on 6 hosts$' mon_unit_faults
 # --- Alertmanager's post, then MariaDB started again
 for _ in $(seq 40); do grep -q '"alertname":"ServiceDown"' "$T/webhook.log" 2>/dev/null && break; sleep 3; done
 check "Alertmanager sent ServiceDown to the profile's webhook receiver" grep -q '"status":"firing".*"alertname":"ServiceDown"' "$T/webhook.log"

@@ -147,6 +147,8 @@ static void test_startup_cpu(void **state)
 			dropins++;
 			assert_non_null(svc);
 			assert_non_null(strstr(svc, "\nStartupCPUWeight=idle\n"));
+			/* its start waits for the CPU as long as a first boot may take */
+			assert_non_null(strstr(svc, "\nTimeoutStartSec=30min\n"));
 		}
 		/* node exporter, journal upload, and the MySQL exporter (db1) or
 		 * Prometheus, Alertmanager and journal-remote (s3) */
