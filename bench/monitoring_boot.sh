@@ -13,6 +13,8 @@
 # (cgroup accounting); at the end the medians per side and the ratio. Run it
 # with nothing else on the machine.
 #   usage (as root, after make): bench/monitoring_boot.sh [ROUNDS [MONITORING-HOST]]
+# KILN_BENCH_SIDE=with (or without) builds and boots that side only, to look
+# at its boots (no medians are compared then).
 # ROUNDS defaults to 3; MONITORING-HOST (app1, db1 or minio1, the fixture's
 # choice by default) is the host that runs Prometheus, Alertmanager and
 # journal-remote besides its role: the other two run only the agents.
@@ -36,7 +38,7 @@ declare -A ROLE=([app1]=app [db1]=mysql [minio1]=minio)   # image acme-ROLE.raw;
 ssh-keygen -q -t ed25519 -N '' -C kiln-bench -f "$T/id" || exit 1
 check "the demo app's container archive" bash "$ROOT/tests/fixtures/demo-container/build.sh" "$KILN_IMG" "$T/demo-app.oci.tar"
 bash "$ROOT/tests/fixtures/s3server/build-deb.sh" "$T/deb" >/dev/null
-for side in with without; do
+for side in ${KILN_BENCH_SIDE:-with without}; do
 	P=$T/$side.yaml S=$T/state-$side
 	sed "s|@SSH_KEY@|$(cat "$T/id.pub")|" "$ROOT/tests/profiles/fixtures/deployment.yaml" > "$P"
 	[ $side = without ] && sed -i '/^# Monitoring (docs\/monitoring.md)/,$d' "$P"
@@ -107,6 +109,19 @@ power_on() {
 		grep -E ' (prometheus|systemd-journal-(upload|remote)|kiln-metrics)' "$T/cpu-$h" | sed 's/^/#   cpu /'
 		# the agent's steps and their phases (s since the kernel booted, took, phases)
 		firstboot_steps ${IP[$h]} "  step $side $round $h"
+		# when each monitoring unit's process began and the unit became active (s since the
+		# kernel booted), and how often it was restarted
+		[ $side = with ] && adm ${IP[$h]} 'systemctl show -p Id -p Type -p NRestarts -p ExecMainStartTimestampMonotonic \
+			-p ActiveEnterTimestampMonotonic $(systemctl list-units --all --no-legend --plain "prometheus*" "systemd-journal-upload*" \
+			"systemd-journal-remote*" "kiln-metrics*" | awk "{print \$1}")' 2>/dev/null |
+			awk -v p="$side $round $h" -F= '$1 == "Id" {id=$2} $1 == "Type" {ty=$2} $1 == "NRestarts" {nr=$2}
+				$1 == "ExecMainStartTimestampMonotonic" {ex=$2} $1 == "ActiveEnterTimestampMonotonic" {ac=$2}
+				/^$/ {if (id != "") printf "#   unit %s %-36s %-7s exec at %6.1f s  active at %6.1f s  restarts %s\n", p, id, ty, ex/1e6, ac/1e6, nr; id=ty=nr=ex=ac=""}
+				END {if (id != "") printf "#   unit %s %-36s %-7s exec at %6.1f s  active at %6.1f s  restarts %s\n", p, id, ty, ex/1e6, ac/1e6, nr}'
+		# what systemd and the daemons said as they started (s since the kernel booted)
+		[ $side = with ] && adm ${IP[$h]} 'journalctl -b -o short-monotonic --no-pager -u "prometheus*" -u "systemd-journal-*" |
+			grep -E "systemd\[1\]: |msg=\"?Starting" | head -30' 2>/dev/null |
+			sed -E 's/^\[ *([0-9.]+)\] [^ ]+ /\1 /' | cut -c1-150 | sed "s/^/#   journal $side $round $h /"
 	done
 }
 
@@ -123,10 +138,12 @@ one_boot() {
 
 echo "# side round host ready_s kernel_s userspace_s late_s early_s"
 for r in $(seq "$ROUNDS"); do
-	if [ $((r % 2)) = 1 ]; then one_boot with $r; one_boot without $r; else one_boot without $r; one_boot with $r; fi
+	if [ -n "${KILN_BENCH_SIDE:-}" ]; then one_boot "$KILN_BENCH_SIDE" $r   # one side only: to look, not to compare
+	elif [ $((r % 2)) = 1 ]; then one_boot with $r; one_boot without $r; else one_boot without $r; one_boot with $r; fi
 done
 
 # --- medians per side and host, and what monitoring adds
+[ -n "${KILN_BENCH_SIDE:-}" ] && exit 0
 /usr/bin/python3 - "$T/results" "$T/cpu" <<'PY'
 import re, sys, statistics
 rows = [l.split() for l in open(sys.argv[1])]
