@@ -296,8 +296,15 @@ int status_page_build(const struct status_page_input *in, struct buf *json, stru
 	return r;
 }
 
-/* One instant query; the answer appended to out. */
-static int query(const char *prom_url, const char *promql, const struct http_tls *tls, struct buf *out)
+/* Deadlines for Prometheus' answers: readiness is a cheap probe; a query
+ * on a busy host can take longer, but not longer than one run's share of
+ * the timer's 30 s period. */
+#define PROM_READY_TIMEOUT_MS 3000
+#define PROM_QUERY_TIMEOUT_MS 10000
+
+/* One instant query; does not log: *why says what went wrong. */
+static int query(const char *prom_url, const char *promql, const struct http_tls *tls, struct buf *out, long *code,
+		 char *why, size_t why_len)
 {
 	struct buf url;
 	buf_init(&url);
@@ -308,15 +315,23 @@ static int query(const char *prom_url, const char *promql, const struct http_tls
 		else
 			buf_printf(&url, "%%%02X", *c);
 	}
-	char why[256] = "";
-	long code = 0;
-	int r = http_get(url.data, tls, 10000, 4u << 20, out, &code, why, sizeof why);
-	if (r == 0 && code != 200)
+	*code = 0;
+	int r = http_get(url.data, tls, PROM_QUERY_TIMEOUT_MS, 4u << 20, out, code, why, why_len);
+	if (r == 0 && *code != 200) {
+		snprintf(why, why_len, "HTTP %ld", *code);
 		r = -EPROTO;
-	if (r < 0)
-		log_error("status page: asking Prometheus %s failed: %s", promql, why[0] ? why : r == -EPROTO ? "not HTTP 200" : strerror(-r));
+	}
 	buf_free(&url);
 	return r;
+}
+
+/* A query Prometheus did not answer in time, refused (it restarts) or
+ * answered 503 (busy): the same as not ready, a later run does it. Other
+ * failures (a 4xx, a TLS error, an answer that is not a vector) are kiln's
+ * or the configuration's and fail the run. */
+static bool query_transient(int r, long code)
+{
+	return r == -ETIMEDOUT || r == -ECONNREFUSED || (r == -EPROTO && code == 503);
 }
 
 /* Prometheus answers /-/ready with 200 once it has loaded its storage and
@@ -324,7 +339,6 @@ static int query(const char *prom_url, const char *promql, const struct http_tls
  * start-up gets only the CPU the rest leaves (StartupCPUWeight=idle), so
  * the first runs of kiln-metrics can come before it is ready: they skip
  * the page instead of failing the unit (the textfile is already written). */
-#define PROM_READY_TIMEOUT_MS 3000
 static bool prometheus_ready(const char *prom_url, const struct http_tls *tls)
 {
 	_cleanup_free_ char *url = xasprintf("%s/-/ready", prom_url);
@@ -360,8 +374,17 @@ int status_page_update(const char *root, const char *prom_url, const char *deplo
 		buf_init(&ans[i]);
 	buf_init(&json);
 	buf_init(&html);
-	for (int i = 0; r == 0 && i < 4; i++)
-		r = query(prom_url, q[i], &tls, &ans[i]);
+	char why[256] = "";
+	long code = 0;
+	int i;
+	for (i = 0; r == 0 && i < 4; i++)
+		r = query(prom_url, q[i], &tls, &ans[i], &code, why, sizeof why);
+	if (r < 0 && query_transient(r, code)) {
+		log_warn("status page: Prometheus at %s did not answer %s (%s); the page is updated on a later run",
+			 prom_url, q[i - 1], why[0] ? why : strerror(-r));
+		r = 1;   /* skipped: the page stays as it was */
+	} else if (r < 0)
+		log_error("status page: asking Prometheus %s failed: %s", q[i - 1], why[0] ? why : strerror(-r));
 	struct status_page_input in = { deployment, (int64_t)time(NULL), ans[0].data, ans[1].data, ans[2].data, ans[3].data };
 	if (r == 0 && (r = status_page_build(&in, &json, &html)) < 0)
 		log_error("status page: Prometheus' answers are not instant vectors");
@@ -372,9 +395,9 @@ int status_page_update(const char *root, const char *prom_url, const char *deplo
 		    (r = write_file_atomic(hp, html.data, html.len, 0644)) < 0)
 			log_error_errno(r, "writing the status page under %s", dir);
 	}
-	for (int i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++)
 		buf_free(&ans[i]);
 	buf_free(&json);
 	buf_free(&html);
-	return r;
+	return r > 0 ? 0 : r;
 }

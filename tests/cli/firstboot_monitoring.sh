@@ -91,14 +91,22 @@ export -f mrun not_ready; export R PAGE
 check "status page: Prometheus down, the run succeeds and skips the page" not_ready ''
 touch "$T/starting"
 /usr/bin/python3 "$ROOT/tests/fixtures/prometheus/api.py" 127.0.1.3 9090 "$R/etc/kiln/tls/host.pem" \
-	"$R/etc/kiln/secrets/host_tls_key" "$R/etc/kiln/tls/ca.pem" "$T/starting" "$T/stalled" >"$T/prom.log" 2>&1 &
+	"$R/etc/kiln/secrets/host_tls_key" "$R/etc/kiln/tls/ca.pem" "$T/starting" "$T/stalled" "$T/slow" "$T/bad" >"$T/prom.log" 2>&1 &
 PROM=$!
 if local_server_port "$T/prom.log" 's/^ready$/up/p' $PROM prometheus-api >/dev/null; then
 	check "status page: Prometheus starting (503), the run succeeds and skips the page" not_ready 'HTTP 503'
 	touch "$T/stalled"; rm "$T/starting"
 	check "status page: Prometheus not answering, skipped after the readiness deadline (3 s)" \
 		bash -c "not_ready '' && test \$(cat '$T/mtime') -le 6"
-	rm "$T/stalled"
+	rm "$T/stalled"; touch "$T/slow"
+	check "status page: Prometheus ready but a query unanswered (10 s), the run succeeds and skips the page" bash -c "
+		mrun && grep -q 'status page: Prometheus at https://127.0.1.3:9090 did not answer up (' '$T/mlog' &&
+		test ! -e '$PAGE' && test \$(cat '$T/mtime') -le 14 || { cat '$T/mlog'; exit 1; }"
+	rm "$T/slow"; touch "$T/bad"
+	check "status page: a query Prometheus refuses (400) fails the run, naming it" bash -c "
+		! mrun && grep -q 'status page: asking Prometheus up failed: HTTP 400' '$T/mlog' && test ! -e '$PAGE' ||
+		{ cat '$T/mlog'; exit 1; }"
+	rm "$T/bad"
 	check "status page: Prometheus ready, the page is written" bash -c "mrun && ! grep -q 'not ready' '$T/mlog'"
 	check "status page: ... with minio1 up, from Prometheus' answers" /usr/bin/python3 -c '
 import json, sys

@@ -96,7 +96,7 @@ check_output "kiln-firstboot status on minio1: monitoring done" 'monitoring +don
 
 # --- the agents' resident memory per host (bench/RESULTS.md)
 for h in app1 db1 minio1; do
-	echo "# $h agents RSS (KiB): $(adm ${IP[$h]} 'for u in prometheus-node-exporter prometheus-mysqld-exporter systemd-journal-upload prometheus prometheus-alertmanager systemd-journal-remote; do p=$(systemctl show -p MainPID --value $u.service 2>/dev/null); [ -n "$p" ] && [ "$p" != 0 ] && echo -n "$u=$(ps -o rss= -p $p | tr -d " ") "; done' 2>/dev/null)"
+	echo "# $h agents RSS (KiB; anon+file): $(adm ${IP[$h]} 'for u in prometheus-node-exporter prometheus-mysqld-exporter systemd-journal-upload prometheus prometheus-alertmanager systemd-journal-remote; do p=$(systemctl show -p MainPID --value $u.service 2>/dev/null); [ -n "$p" ] && [ "$p" != 0 ] && echo -n "$u=$(ps -o rss= -p $p | tr -d " ")($(awk "/^RssAnon|^RssFile/{printf \"%s%s\", s, \$2; s=\"+\"}" /proc/$p/status)) "; done' 2>/dev/null)"
 	# From this boot's kiln-firstboot.service journal (no python3 on every host): when, after the late
 	# stage began, the step started its units (without waiting), began checking them, and the step ended.
 	echo "# $h monitoring step: $(adm ${IP[$h]} 'sh -s' 2>/dev/null <<'MONTIMES'
@@ -122,7 +122,11 @@ mon_unit_faults() {
 		f=$(adm ${IP[$h]} 'journalctl -b -o cat --no-pager -u "prometheus*" -u "systemd-journal-*" -u "kiln-metrics*" |
 			grep -E "start operation timed out|^(prometheus|systemd-journal-remote|kiln-metrics)[^:]*: Failed with result"' 2>/dev/null |
 			sed "s/^/$h: /")
-		[ -z "$f" ] || faults+="$f"$'\n'
+		[ -z "$f" ] && continue
+		# what the failed units said before they failed (kiln-metrics' own lines)
+		f+=$'\n'$(adm ${IP[$h]} 'journalctl -b -o short-monotonic --no-pager -u "kiln-metrics*" -u "prometheus*" \
+			-u "systemd-journal-*" | grep -vE ": (Start|Finish|Deactivat)" | tail -n 12' 2>/dev/null | sed "s/^/$h:   /")
+		faults+="$f"$'\n'
 	done
 	[ -z "$faults" ] && echo "none on ${#IP[@]} hosts" || { echo "$faults"; return 1; }
 }
