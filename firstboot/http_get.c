@@ -53,7 +53,12 @@ int http_get(const char *url, const struct http_tls *tls, unsigned timeout_ms, s
 		return -EFBIG;
 	if (cc != CURLE_OK) {
 		snprintf(why, why_len, "%s", err[0] ? err : curl_easy_strerror(cc));
-		return cc == CURLE_COULDNT_CONNECT ? -ECONNREFUSED : cc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+		switch (cc) {
+		case CURLE_COULDNT_CONNECT: return -ECONNREFUSED;
+		case CURLE_OPERATION_TIMEDOUT: return -ETIMEDOUT;
+		case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING: return -ECONNRESET;
+		default: return -EIO;
+		}
 	}
 	return 0;
 }

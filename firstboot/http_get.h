@@ -12,8 +12,9 @@ struct http_tls {
 };
 
 /* 0 with the status in *code and up to max bytes of the body appended to
- * out (more is -EFBIG); -ECONNREFUSED, -ETIMEDOUT or -EIO when no answer
- * came, with libcurl's reason in why. */
+ * out (more is -EFBIG); -ECONNREFUSED, -ETIMEDOUT, -ECONNRESET (the peer
+ * closed the connection without an answer) or -EIO when no answer came,
+ * with libcurl's reason in why. */
 int http_get(const char *url, const struct http_tls *tls, unsigned timeout_ms, size_t max, struct buf *out,
 	     long *code, char *why, size_t why_len);
 #endif

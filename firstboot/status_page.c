@@ -325,13 +325,14 @@ static int query(const char *prom_url, const char *promql, const struct http_tls
 	return r;
 }
 
-/* A query Prometheus did not answer in time, refused (it restarts) or
- * answered 503 (busy): the same as not ready, a later run does it. Other
+/* A query Prometheus did not answer in time, refused or dropped (it
+ * restarts) or answered 503 (busy): the same as not ready, a later run
+ * does it. Other
  * failures (a 4xx, a TLS error, an answer that is not a vector) are kiln's
  * or the configuration's and fail the run. */
 static bool query_transient(int r, long code)
 {
-	return r == -ETIMEDOUT || r == -ECONNREFUSED || (r == -EPROTO && code == 503);
+	return r == -ETIMEDOUT || r == -ECONNREFUSED || r == -ECONNRESET || (r == -EPROTO && code == 503);
 }
 
 /* Prometheus answers /-/ready with 200 once it has loaded its storage and

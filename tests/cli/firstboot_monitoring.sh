@@ -91,7 +91,7 @@ export -f mrun not_ready; export R PAGE
 check "status page: Prometheus down, the run succeeds and skips the page" not_ready ''
 touch "$T/starting"
 /usr/bin/python3 "$ROOT/tests/fixtures/prometheus/api.py" 127.0.1.3 9090 "$R/etc/kiln/tls/host.pem" \
-	"$R/etc/kiln/secrets/host_tls_key" "$R/etc/kiln/tls/ca.pem" "$T/starting" "$T/stalled" "$T/slow" "$T/bad" >"$T/prom.log" 2>&1 &
+	"$R/etc/kiln/secrets/host_tls_key" "$R/etc/kiln/tls/ca.pem" "$T/starting" "$T/stalled" "$T/slow" "$T/bad" "$T/drop" >"$T/prom.log" 2>&1 &
 PROM=$!
 if local_server_port "$T/prom.log" 's/^ready$/up/p' $PROM prometheus-api >/dev/null; then
 	check "status page: Prometheus starting (503), the run succeeds and skips the page" not_ready 'HTTP 503'
@@ -102,7 +102,11 @@ if local_server_port "$T/prom.log" 's/^ready$/up/p' $PROM prometheus-api >/dev/n
 	check "status page: Prometheus ready but a query unanswered (10 s), the run succeeds and skips the page" bash -c "
 		mrun && grep -q 'status page: Prometheus at https://127.0.1.3:9090 did not answer up (' '$T/mlog' &&
 		test ! -e '$PAGE' && test \$(cat '$T/mtime') -le 14 || { cat '$T/mlog'; exit 1; }"
-	rm "$T/slow"; touch "$T/bad"
+	rm "$T/slow"; touch "$T/drop"
+	check "status page: a query's connection closed unanswered (Prometheus stopping), the run succeeds and skips the page" bash -c "
+		mrun && grep -q 'status page: Prometheus at https://127.0.1.3:9090 did not answer up (' '$T/mlog' &&
+		test ! -e '$PAGE' || { cat '$T/mlog'; exit 1; }"
+	rm "$T/drop"; touch "$T/bad"
 	check "status page: a query Prometheus refuses (400) fails the run, naming it" bash -c "
 		! mrun && grep -q 'status page: asking Prometheus up failed: HTTP 400' '$T/mlog' && test ! -e '$PAGE' ||
 		{ cat '$T/mlog'; exit 1; }"
