@@ -10,9 +10,12 @@
  * its reason is in the status, on the console and in /etc/issue.d. */
 #include "firstboot/agent.h"
 #include "firstboot/commands.h"
+#include "firstboot/run_lock.h"
 #include "lib/appliance.h"
+#include "lib/cleanup.h"
 #include "lib/log.h"
 #include "lib/numparse.h"
+#include "lib/xalloc.h"
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -90,7 +93,8 @@ int fb_cmd_run(int argc, char **argv)
 			       "up the role and (app hosts) wait for the peers before starting the app.\n"
 			       "Runs from " KILN_UNIT_EARLY " and " KILN_UNIT_LATE "; safe to\n"
 			       "run again: finished steps are skipped; a newer seed owes every step again,\n"
-			       "and owed work survives an interruption. A seed for another host or\n"
+			       "and owed work survives an interruption. One run at a time: a run started\n"
+			       "while another is going waits for it to end. A seed for another host or\n"
 			       "deployment than the one first applied is refused (see 'repurpose').\n"
 			       "--root/--no-services write below DIR and only record service commands (tests).\n");
 			return 0;
@@ -107,6 +111,11 @@ int fb_cmd_run(int argc, char **argv)
 		log_error("--stage is early or late");
 		return 2;
 	}
+	/* before the step record is read: a run that waits reads what the other left */
+	_cleanup_free_ char *state_dir = *root && strcmp(root, "/") ? xasprintf("%s%s", root, KILN_STATE_DIR) : xstrdup(KILN_STATE_DIR);
+	_cleanup_close_ int lock = run_lock_take(state_dir);
+	if (lock < 0)
+		return 1;
 	if (agent_init(&a, root) < 0) {
 		agent_free(&a);
 		return 1;

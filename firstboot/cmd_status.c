@@ -1,6 +1,7 @@
 #include "firstboot/commands.h"
 #include "firstboot/galera.h"
 #include "firstboot/mysql_replica.h"
+#include "firstboot/run_lock.h"
 #include "firstboot/status.h"
 #include "lib/input.h"
 #include "lib/buf.h"
@@ -51,6 +52,9 @@ int fb_cmd_status(int argc, char **argv)
 			       "(SHOW GLOBAL STATUS LIKE 'wsrep%%' the same way): local state (Synced,\n"
 			       "Joining, ...), the cluster's status (Primary) and size, ready, the last\n"
 			       "committed seqno.\n"
+			       "While a run is going (kiln-firstboot.service activating, or one by hand),\n"
+			       "\"run: in progress\" follows the steps (JSON: \"running\": true): a failed step\n"
+			       "is reported before its run ends, and a run started meanwhile waits for it.\n"
 			       "--times adds each step's timing: when it began (seconds since the kernel\n"
 			       "booted), how long it took and the time of its phases (JSON: started_ms,\n"
 			       "ms and phases, always there).\n"
@@ -133,7 +137,15 @@ int fb_cmd_status(int argc, char **argv)
 	}
 	free(conf);
 	free(path);
-	status_print_ext(&s, have_bk ? &bk : NULL, rj.len ? rj.data : NULL, rt.len ? rt.data : NULL, stdout, json);
+	/* a run going: its steps can still change (firstboot/run_lock.h) */
+	int running = run_lock_held(fb_state_dir());
+	if (running < 0)
+		log_warn("cannot tell whether a run is going: %s", strerror(-running));
+	_cleanup_free_ char *ej = xasprintf("\"running\": %s%s%s", running > 0 ? "true" : "false", rj.len ? ",\n  " : "",
+					   rj.len ? rj.data : "");
+	_cleanup_free_ char *et = xasprintf("%s%s", running > 0 ? "run:         in progress (its steps can still change)\n" : "",
+					   rt.len ? rt.data : "");
+	status_print_ext(&s, have_bk ? &bk : NULL, ej, et, stdout, json);
 	buf_free(&rj);
 	buf_free(&rt);
 	if (!json) {

@@ -53,6 +53,7 @@ extern const struct kiln_unit kiln_units[KILN_UNITS_N];
 #define KILN_SECRETS_DIR     KILN_ETC "/secrets"       /* one 0600 file per secret */
 #define KILN_STATE_DIR       "/var/lib/kiln"
 #define KILN_STATUS_NAME     "status.json"             /* in KILN_STATE_DIR: every step's outcome */
+#define KILN_RUN_LOCK_NAME   ".run.lock"               /* in KILN_STATE_DIR: flock(2)ed by the run going (firstboot/run_lock.h) */
 #define KILN_DATA_LABEL      "kiln-data"               /* the data disk's ext4 label */
 
 /* Backups of a MySQL host (docs/backup.md), when the profile has backup:.

@@ -113,6 +113,25 @@ R=$(mkroot app1 app)
 check_fails "app1: join with no peers fails at its deadline, naming the peer" 'db1 \(mysql\) did not answer' run "$R" --join-deadline 3
 check_output "app1: status shows the failed join" 'join +failed +db1 \(mysql\)' status_of "$R"
 check "app1: app env file is root-only" test "$(stat -c %a "$R/etc/kiln/app.env")" = 600
+# One run at a time, and status says one is going: a run waiting for its join (6 s), a second run
+# started meanwhile waits for it (then fails the same join), status before and after.
+run_twice() {
+	"$FB" run --root "$R" --no-services --datasource other --join-deadline 6 >"$T/first.log" 2>&1 & local first=$!
+	local i; for i in $(seq 50); do grep -q 'join' "$T/first.log" 2>/dev/null && break; sleep 0.1; done
+	fb_status "$R" >"$T/during.txt"; fb_status "$R" --json >"$T/during.json"
+	"$FB" run --root "$R" --no-services --datasource other --join-deadline 1 >"$T/second.log" 2>&1 & local second=$!
+	sleep 1; kill -0 $first 2>/dev/null && echo "first still going"
+	wait $second; echo "second over"; kill -0 $first 2>/dev/null && echo "...before the first"
+	wait $first
+	fb_status "$R" >"$T/after.txt"; fb_status "$R" --json >"$T/after.json"
+}
+check_output "app1: a second run waits for the one going" '^first still going second over $' bash -c "$(declare -f run_twice); R='$R' T='$T' FB='$FB'; $(declare -f fb_status); KILN_FIRSTBOOT='$KILN_FIRSTBOOT' run_twice | tr '\n' ' '"
+check_output "app1: ... and says so" 'another first-boot run is going \(.*/var/lib/kiln/.run.lock is held\): waiting for it to end' cat "$T/second.log"
+check_output "app1: status during a run: run in progress" '^run: +in progress \(its steps can still change\)$' cat "$T/during.txt"
+check "app1: status --json during a run: running true, still one JSON document" /usr/bin/python3 -c '
+import json, sys; d = json.load(open(sys.argv[1])); assert d["running"] is True, d' "$T/during.json"
+check "app1: status after the runs: no run line, running false" bash -c "! grep -q '^run:' '$T/after.txt' &&
+	/usr/bin/python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))[\"running\"] is False' '$T/after.json'"
 check "app1: nginx site terminates TLS" grep -q 'listen 443 ssl' "$R/etc/nginx/sites-enabled/kiln.conf"
 check "app1: app not started before join" bash -c "! grep -q 'kiln-app.service' '$R/var/lib/kiln/commands.log'"
 
