@@ -1,5 +1,6 @@
 /* A MySQL host's backups; see backup.h. */
 #include "firstboot/backup.h"
+#include "firstboot/run_lock.h"
 #include "firstboot/s3.h"
 #include "firstboot/status.h"
 #include "lib/appliance.h"
@@ -956,21 +957,8 @@ static int record(const char *root, const char *step, int r, const char *text)
 static int run_lock(const char *root, const char *step)
 {
 	_cleanup_free_ char *dir = below(root, KILN_STATE_DIR);
-	_cleanup_free_ char *p = xasprintf("%s/.%s.lock", dir, step);
-	int r = mkdir_p(dir, 0755);
-	if (r < 0)
-		return log_error_errno(r, "creating %s", dir);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return log_error_errno(errno, "opening %s", p);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		close(fd);
-		if (e == EWOULDBLOCK)
-			return log_error_errno(EBUSY, "%s: another run is still going (%s is held)", step, p);
-		return log_error_errno(e, "locking %s", p);
-	}
-	return fd;
+	_cleanup_free_ char *name = xasprintf(".%s.lock", step);
+	return state_lock_take(dir, name, false, step);
 }
 
 int backup_run(const char *root, enum backup_kind kind)

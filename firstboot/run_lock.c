@@ -18,18 +18,22 @@ static int lock_wait(int fd, int op)
 	return 0;
 }
 
-int run_lock_take(const char *state_dir)
+int state_lock_take(const char *dir, const char *name, bool wait, const char *what)
 {
-	_cleanup_free_ char *p = path_join(state_dir, KILN_RUN_LOCK_NAME);
-	int r = mkdir_p(state_dir, 0755);
+	_cleanup_free_ char *p = path_join(dir, name);
+	int r = mkdir_p(dir, 0755);
 	if (r < 0)
-		return log_error_errno(r, "creating %s", state_dir);
+		return log_error_errno(r, "creating %s", dir);
 	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return log_error_errno(errno, "opening %s", p);
 	r = lock_wait(fd, LOCK_EX | LOCK_NB);
+	if (r == -EWOULDBLOCK && !wait) {
+		close(fd);
+		return log_error_errno(EBUSY, "%s: another run is still going (%s is held)", what, p);
+	}
 	if (r == -EWOULDBLOCK) {
-		log_info("another first-boot run is going (%s is held): waiting for it to end", p);
+		log_info("another %s is going (%s is held): waiting for it to end", what, p);
 		r = lock_wait(fd, LOCK_EX);
 	}
 	if (r < 0) {
@@ -37,6 +41,11 @@ int run_lock_take(const char *state_dir)
 		return log_error_errno(r, "locking %s", p);
 	}
 	return fd;
+}
+
+int run_lock_take(const char *state_dir)
+{
+	return state_lock_take(state_dir, KILN_RUN_LOCK_NAME, true, "first-boot run");
 }
 
 int run_lock_held(const char *state_dir)

@@ -16,6 +16,12 @@
  * state_dir if it is missing. */
 int run_lock_take(const char *state_dir);
 
+/* The same for any run of kiln-firstboot that must be alone (the backup
+ * runs): dir/name flock(2)ed exclusively, dir made if missing. With wait
+ * false a held lock is -EBUSY, logged as "WHAT: another run is still going
+ * (PATH is held)"; with wait true it is waited for, logged once. */
+int state_lock_take(const char *dir, const char *name, bool wait, const char *what);
+
 /* 1 when a run holds the lock, 0 when none does (or there is no lock file:
  * no run since the image was built), a negative errno when it cannot be
  * asked. Does not log. */
