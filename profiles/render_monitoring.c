@@ -72,14 +72,8 @@ static void dropin_head(const struct model *m, const struct host *h, struct buf 
  * their heap collected at half the growth Go's default lets it reach.
  * Measured with Debian's node exporter scraped over and over: about 2 MiB
  * less resident (20.2 -> 18.1 MiB), for garbage collections an exporter
- * scraped every 15 s does not notice. A soft limit on what the Go runtime
- * holds makes it hand memory back after a burst of scrapes (at boot, TLS
- * handshakes side by side) instead of keeping it: trixie's node exporter,
- * eight TLS scrapes at once five times, held 10.0 MiB anonymous without it
- * and 7.2 MiB with it, against a heap of about 6 MiB at rest (bench/RESULTS.md);
- * in the deployment test its anonymous memory was 8.5 to 12.9 MiB. Soft: a
- * bigger host's heap may pass it, the runtime then collects more often. */
-#define GO_AGENT_ENV "Environment=GOGC=50 GOMEMLIMIT=10MiB\n"
+ * scraped every 15 s does not notice. */
+#define GO_AGENT_ENV "Environment=GOGC=50\n"
 
 static void add_dropin(struct rendered_files *out, const char *unit, struct buf *b)
 {

@@ -149,9 +149,6 @@ static void test_startup_cpu(void **state)
 			assert_non_null(strstr(svc, "\nStartupCPUWeight=idle\n"));
 			/* its start waits for the CPU as long as a first boot may take */
 			assert_non_null(strstr(svc, "\nTimeoutStartSec=30min\n"));
-			/* the Go exporters, agents on every host: a smaller heap, handed back after bursts */
-			bool go_agent = strstr(path, "/prometheus-node-exporter.") || strstr(path, "/prometheus-mysqld-exporter.");
-			assert_true(!!strstr(svc, "\nEnvironment=GOGC=50 GOMEMLIMIT=10MiB\n") == go_agent);
 		}
 		/* node exporter, journal upload, and the MySQL exporter (db1) or
 		 * Prometheus, Alertmanager and journal-remote (s3) */
