@@ -94,8 +94,10 @@ check_output "the status page lists every host ready" '^app1:True app2:True db1:
 d=json.load(open(sys.argv[1])); print(" ".join(h["host"]+":"+str(h["ready"]) for h in d["hosts"]))' "$T/status-page.json"
 check_output "kiln-firstboot status on minio1: monitoring done" 'monitoring +done +Prometheus' adm $MON 'kiln-firstboot status'
 
-# --- the agents' resident memory per host (bench/RESULTS.md)
+# --- the agents' resident memory per host (bench/RESULTS.md); the hosts asked side by side
+diag_pids=()
 for h in app1 db1 minio1; do
+	{
 	echo "# $h agents RSS (KiB; anon+file): $(adm ${IP[$h]} 'for u in prometheus-node-exporter prometheus-mysqld-exporter systemd-journal-upload prometheus prometheus-alertmanager systemd-journal-remote; do p=$(systemctl show -p MainPID --value $u.service 2>/dev/null); [ -n "$p" ] && [ "$p" != 0 ] && echo -n "$u=$(ps -o rss= -p $p | tr -d " ")($(awk "/^RssAnon|^RssFile/{printf \"%s%s\", s, \$2; s=\"+\"}" /proc/$p/status)) "; done' 2>/dev/null)"
 	# From this boot's kiln-firstboot.service journal (no python3 on every host): when, after the late
 	# stage began, the step started its units (without waiting), began checking them, and the step ended.
@@ -110,7 +112,11 @@ printf '; status:'; kiln-firstboot status | grep -E '^ +monitoring ' | tr -s ' '
 printf '; reload: '; journalctl -b -u kiln-firstboot.service -o cat --no-pager | grep -m1 -oE 'monitoring: (systemd sees every unit as written|systemctl daemon-reload \(.*\))' | tr -d '\n'
 MONTIMES
 )"
+	} >"$T/mondiag.$h" 2>&1 &
+	diag_pids+=($!)
 done
+wait "${diag_pids[@]}"
+for h in app1 db1 minio1; do cat "$T/mondiag.$h"; done
 # --- no monitoring unit had to be restarted in the first boots: on an app host the idle CPU
 # weight keeps a unit's start (its sandbox set up, the daemon exec'd) waiting while the container
 # is imported, longer than systemd's default start timeout once. Journal upload may exit while
