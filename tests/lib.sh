@@ -10,8 +10,10 @@ trap 'rm -rf "$T"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# NOT_OK counts the failed checks this shell has seen (not those of subshells).
+NOT_OK=0
 ok()     { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
+not_ok() { NOT_OK=$((NOT_OK + 1)); echo "not ok - $*"; }
 # failed_output FILE...: a failed check's output as comments: all of it up to
 # 40 lines, else its first 10 and its last 30 (where the error usually is).
 failed_output() {
