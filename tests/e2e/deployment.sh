@@ -285,25 +285,19 @@ check "app1: after the power cycle the join waited for db1 again, then finished"
 # What first boot cost each host (systemd-analyze, the role's server, kiln-firstboot's steps):
 # asked only when a check above failed, or with KILN_E2E_DIAG=1. The answers cost the guests
 # CPU the rest of the test shares (110-150 s of it while db2, app2 and lb1 boot);
-# bench/monitoring_boot.sh takes these figures for bench/RESULTS.md. The hosts are asked side
-# by side and their lines printed in order.
-diag_pids=() diag_hosts="db1 minio1 app1"
+# bench/monitoring_boot.sh takes these figures for bench/RESULTS.md.
+diag_hosts="db1 minio1 app1"
 [ "${KILN_E2E_DIAG:-0}" = 1 ] || [ "$NOT_OK" -gt 0 ] || diag_hosts=
 for h in $diag_hosts; do
-	{
-		echo "# $h: $(adm ${IP[$h]} "systemd-analyze time | head -1; systemd-analyze blame | grep kiln-firstboot | tr '\n' ' '" 2>/dev/null | tr '\n' ' ')"
-		# the slowest units besides, and the role's server in the journal (when each start and stop
-		# began and ended, s since boot): what the with/without pairs differ in beyond kiln's steps
-		echo "# $h blame: $(adm ${IP[$h]} "systemd-analyze blame | grep -v kiln-firstboot | head -8 | sed 's/^ *//' | tr -s ' ' | tr '\n' ';'" 2>/dev/null)"
-		echo "# $h server: $(adm ${IP[$h]} "journalctl -b -o short-monotonic --no-pager -u mariadb.service -u minio.service -u nginx.service 2>/dev/null | grep -E 'Start|Stop|Started|Stopped' | sed -E 's/^\[ *([0-9.]+)\] [^ ]+ [^ ]+ /\1 /' | cut -c1-70 | tr '\n' ';'" 2>/dev/null)"
-		# Where kiln-firstboot's time went, step by step and phase by phase (status --json: each step's
-		# start in s since the kernel booted, its time, and its phases' times).
-		firstboot_steps ${IP[$h]} "$h  "
-	} >"$T/diag.$h" 2>&1 &
-	diag_pids+=($!)
+	echo "# $h: $(adm ${IP[$h]} "systemd-analyze time | head -1; systemd-analyze blame | grep kiln-firstboot | tr '\n' ' '" 2>/dev/null | tr '\n' ' ')"
+	# the slowest units besides, and the role's server in the journal (when each start and stop
+	# began and ended, s since boot): what the with/without pairs differ in beyond kiln's steps
+	echo "# $h blame: $(adm ${IP[$h]} "systemd-analyze blame | grep -v kiln-firstboot | head -8 | sed 's/^ *//' | tr -s ' ' | tr '\n' ';'" 2>/dev/null)"
+	echo "# $h server: $(adm ${IP[$h]} "journalctl -b -o short-monotonic --no-pager -u mariadb.service -u minio.service -u nginx.service 2>/dev/null | grep -E 'Start|Stop|Started|Stopped' | sed -E 's/^\[ *([0-9.]+)\] [^ ]+ [^ ]+ /\1 /' | cut -c1-70 | tr '\n' ';'" 2>/dev/null)"
+	# Where kiln-firstboot's time went, step by step and phase by phase (status --json: each step's
+	# start in s since the kernel booted, its time, and its phases' times).
+	firstboot_steps ${IP[$h]} "$h  "
 done
-[ ${#diag_pids[@]} = 0 ] || wait "${diag_pids[@]}"
-for h in $diag_hosts; do cat "$T/diag.$h"; done
 
 # --- the firewall, as the profile says
 check "app1 reaches db1:3306" adm ${IP[app1]} "timeout 5 bash -c '</dev/tcp/${IP[db1]}/3306'"
