@@ -13,6 +13,9 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror 
             -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += -Wl,--as-needed
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# kiln-firstboot loads these when first used (firstboot/lazy_libs.c), not at every start.
+FB_LAZY_PKGS := libarchive libcurl libxml-2.0
+FB_LDLIBS := $(shell pkg-config --libs $(filter-out $(FB_LAZY_PKGS),$(PKGS)) 2>/dev/null) -lpthread
 ifeq ($(SAN),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
@@ -27,7 +30,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # kiln's code, like the agent's, is an archive so unit tests can link it; main.c is the binary.
 INST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out installer/main.c,$(wildcard installer/*.c)))
 # The agent's code lives in its own archive so unit tests can link it; main.c is the binary.
-FB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out firstboot/main.c,$(wildcard firstboot/*.c)))
+FB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out firstboot/main.c firstboot/lazy_libs.c,$(wildcard firstboot/*.c)))
 # The installer media's program (kiln-installer, the media's /init): its code
 # is an archive too, so unit tests can link it; main.c is the binary.
 MED_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out medium/main.c,$(wildcard medium/*.c)))
@@ -55,8 +58,8 @@ $(BUILD)/libfirstboot.a: $(FB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/kiln-firstboot: $(BUILD)/obj/firstboot/main.o $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/kiln-firstboot: $(BUILD)/obj/firstboot/main.o $(BUILD)/obj/firstboot/lazy_libs.o $(BUILD)/libfirstboot.a $(BUILD)/libkiln.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(FB_LDLIBS)
 
 $(BUILD)/libmedium.a: $(MED_OBJ)
 	@rm -f $@
@@ -69,6 +72,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a \
 		$(BUILD)/libmedium.a $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
+
+# The lazy loader's test links it as kiln-firstboot does: without the libraries it loads.
+$(BUILD)/tests/test_firstboot_lazy_libs: tests/unit/test_firstboot_lazy_libs.c $(BUILD)/obj/firstboot/lazy_libs.o $(BUILD)/libkiln.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/obj/firstboot/lazy_libs.o $(BUILD)/libkiln.a $(FB_LDLIBS) -lcmocka
 
 # Small programs the shell tests drive library code with (tests/drivers/*.c).
 DRIVER_SRC := $(wildcard tests/drivers/*.c)

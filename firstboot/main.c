@@ -6,7 +6,6 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <locale.h>
 #include <signal.h>
 #include <string.h>
 
@@ -45,12 +44,10 @@ const char *fb_state_dir(void)
 int main(int argc, char **argv)
 {
 	log_set_prefix("kiln-firstboot");
-	/* UTF-8 path names in tars and ISOs (libarchive converts through the
-	 * locale); fall back to C.UTF-8 where the environment sets none. */
-	if (!setlocale(LC_CTYPE, "") || !strcmp(setlocale(LC_CTYPE, NULL), "C"))
-		setlocale(LC_CTYPE, "C.UTF-8");
 	signal(SIGPIPE, SIG_IGN);   /* a helper exiting early must not kill us mid-write */
-	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+	/* libcurl, libxml2 and libarchive (with the locale libarchive needs)
+	 * are loaded and initialised when first used: firstboot/lazy_libs.c */
+	if (sodium_init() < 0) {
 		log_error("library initialisation failed");
 		return 1;
 	}
@@ -73,6 +70,6 @@ int main(int argc, char **argv)
 		else
 			log_error("unknown command '%s' (see 'kiln-firstboot --help')", argv[1]);
 	}
-	curl_global_cleanup();
+	curl_global_cleanup();   /* nothing unless a command loaded libcurl */
 	return rc;
 }
