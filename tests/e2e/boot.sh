@@ -70,6 +70,8 @@ m "time=$(systemd-analyze time 2>/dev/null | head -1)"
 m "root=$(findmnt -no SOURCE /)"
 m "rootsize=$(findmnt -bno SIZE /)"
 m "suite=$(. /etc/os-release; echo "$VERSION_CODENAME")"
+# the host keys made at first boot, and those sshd offers
+m "hostkeys=$(cd /etc/ssh && ls ssh_host_*_key | paste -sd,) $(sshd -T 2>/dev/null | sed -n 's|^hostkey /etc/ssh/||p' | paste -sd,)"
 m "kiln=$(stat -c %a /etc/kiln/role.key) $(cat /etc/kiln/deployment) $(ls /usr/lib/systemd/system/kiln-firstboot*.service | wc -l) $(test -x /usr/sbin/kiln-firstboot && echo agent)"
 # SCSI scanning of the pvscsi disk can finish after the boot is "done".
 for i in $(seq 30); do ls -d /sys/block/sd* >/dev/null 2>&1 && break; sleep 1; done
@@ -148,6 +150,10 @@ boot() { # role bus [firmware]
 	local k; k=$(marker "$name" kiln)
 	[ "$k" = "600 acme 2 agent" ] && ok "$name: role key 0600, deployment, agent and its units in place" ||
 		not_ok "$name: kiln files: '$k' (wanted '600 acme 2 agent')"
+	local hk; hk=$(marker "$name" hostkeys)
+	[ "$hk" = "ssh_host_ecdsa_key,ssh_host_ed25519_key ssh_host_ed25519_key,ssh_host_ecdsa_key" ] &&
+		ok "$name: SSH host keys Ed25519 and ECDSA made at first boot, no RSA, and sshd offers those" ||
+		not_ok "$name: SSH host keys: '$hk'"
 	[ "$root" = "$want_root" ] && ok "$name: root on $root" || not_ok "$name: root on '$root', wanted $want_root"
 	local su; su=$(marker "$name" suite)
 	[ "$su" = "$SUITE" ] && ok "$name: Debian $su" || not_ok "$name: Debian '$su', wanted $SUITE"
