@@ -99,6 +99,8 @@ diag_pids=()
 for h in app1 db1 minio1; do
 	{
 	echo "# $h agents RSS (KiB; anon+file): $(adm ${IP[$h]} 'for u in prometheus-node-exporter prometheus-mysqld-exporter systemd-journal-upload prometheus prometheus-alertmanager systemd-journal-remote; do p=$(systemctl show -p MainPID --value $u.service 2>/dev/null); [ -n "$p" ] && [ "$p" != 0 ] && echo -n "$u=$(ps -o rss= -p $p | tr -d " ")($(awk "/^RssAnon|^RssFile/{printf \"%s%s\", s, \$2; s=\"+\"}" /proc/$p/status)) "; done' 2>/dev/null)"
+	# kiln-metrics.timer's job, every 30 s on every host: its last run's CPU (bench/RESULTS.md)
+	echo "# $h kiln-metrics: last run's CPU $(adm ${IP[$h]} 'systemctl show -p CPUUsageNSec --value kiln-metrics.service' 2>/dev/null) ns"
 	# From this boot's kiln-firstboot.service journal (no python3 on every host): when, after the late
 	# stage began, the step started its units (without waiting), began checking them, and the step ended.
 	echo "# $h monitoring step: $(adm ${IP[$h]} 'sh -s' 2>/dev/null <<'MONTIMES'
