@@ -30,7 +30,9 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 # kiln's code, like the agent's, is an archive so unit tests can link it; main.c is the binary.
 INST_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out installer/main.c,$(wildcard installer/*.c)))
 # The agent's code lives in its own archive so unit tests can link it; main.c is the binary.
-FB_OBJ   := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out firstboot/main.c firstboot/lazy_libs.c,$(wildcard firstboot/*.c)))
+# lazy_libs.c is the binary's only (it stands in for libraries the archive's users link).
+FB_SRC   := $(filter-out firstboot/main.c firstboot/lazy_libs.c,$(wildcard firstboot/*.c))
+FB_OBJ   := $(FB_SRC:%.c=$(BUILD)/obj/%.o)
 # The installer media's program (kiln-installer, the media's /init): its code
 # is an archive too, so unit tests can link it; main.c is the binary.
 MED_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out medium/main.c,$(wildcard medium/*.c)))
@@ -98,7 +100,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -g -O1 -I. \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) -DKILN_VERSION='"$(KILN_VERSION)"'
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
-FUZZ_FB_OBJ  := $(patsubst %.c,build-fuzz/obj/%.o,$(filter-out firstboot/main.c,$(wildcard firstboot/*.c)))
+FUZZ_FB_OBJ  := $(FB_SRC:%.c=build-fuzz/obj/%.o)
 build-fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
