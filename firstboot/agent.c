@@ -16,11 +16,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+char *root_path(const char *root, const char *abs)
+{
+	if (!root || !*root || !strcmp(root, "/"))
+		return xstrdup(abs);
+	return xasprintf("%s%s", root, abs);
+}
+
 char *agent_path(const struct agent *a, const char *abs)
 {
-	if (!strcmp(a->root, "/"))
-		return xstrdup(abs);
-	return xasprintf("%s%s", a->root, abs);
+	return root_path(a->root, abs);
 }
 
 int agent_init(struct agent *a, const char *root)

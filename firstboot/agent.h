@@ -69,7 +69,10 @@ int agent_init(struct agent *a, const char *root);
 void agent_free(struct agent *a);
 int agent_save(struct agent *a);
 
-/* Path below the root (malloc'd). */
+/* The absolute path ABS below ROOT ("/", "" or NULL: ABS itself), malloc'd:
+ * for a command that needs a path before its agent exists. */
+char *root_path(const char *root, const char *abs);
+/* Path below the agent's root (malloc'd). */
 char *agent_path(const struct agent *a, const char *abs);
 /* Write a file below the root atomically with mode (parents created 0755, or
  * 0700 when the file is private). */

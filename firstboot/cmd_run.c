@@ -112,7 +112,7 @@ int fb_cmd_run(int argc, char **argv)
 		return 2;
 	}
 	/* before the step record is read: a run that waits reads what the other left */
-	_cleanup_free_ char *state_dir = *root && strcmp(root, "/") ? xasprintf("%s%s", root, KILN_STATE_DIR) : xstrdup(KILN_STATE_DIR);
+	_cleanup_free_ char *state_dir = root_path(root, KILN_STATE_DIR);
 	_cleanup_close_ int lock = run_lock_take(state_dir);
 	if (lock < 0)
 		return 1;

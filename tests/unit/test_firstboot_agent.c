@@ -1,7 +1,8 @@
 /* firstboot/agent.c's timings: a step's time and its phases land in the
  * status with the write that ends the step (no write of their own), a step
  * left running keeps no duration until its verdict, whose wait in between is
- * its own phase, and work a newer seed owes forgets the old run's timing. */
+ * its own phase, and work a newer seed owes forgets the old run's timing;
+ * root_path's roots. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -226,6 +227,21 @@ static void test_write_if_changed(void **state)
 	free(root);
 }
 
+/* root_path: "/", "" and NULL name the real root; another root prefixes */
+static void test_root_path(void **state)
+{
+	(void)state;
+	const char *roots[] = { "/", "", NULL };
+	for (size_t i = 0; i < sizeof roots / sizeof *roots; i++) {
+		char *p = root_path(roots[i], "/var/lib/kiln");
+		assert_string_equal(p, "/var/lib/kiln");
+		free(p);
+	}
+	char *p = root_path("/tmp/r", "/var/lib/kiln");
+	assert_string_equal(p, "/tmp/r/var/lib/kiln");
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_left_running_then_verdict),
 		cmocka_unit_test(test_owed_forgets_timing),
 		cmocka_unit_test(test_write_if_changed),
+		cmocka_unit_test(test_root_path),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
