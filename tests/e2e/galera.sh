@@ -128,4 +128,5 @@ galera_power_cut
 no_secret_in_consoles
 [ -s "$T/app.err" ] && sed 's/^/# app1: /' "$T/app.err" | tail -5
 echo "# times: ready$(for h in $DBS; do printf ' %s %s s' $h "${READY[$h]:--}"; done); db1 rejoined in ${REJOIN_S:--} s; the power-cut recovery took ${RECOVERY_S:--} s"
+vm_cpu_report
 echo "# the whole galera test took $((SECONDS - test_t0)) s"

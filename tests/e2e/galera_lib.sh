@@ -111,9 +111,30 @@ galera_node_off() {
 	REJOIN_S=$((SECONDS - t))
 	check_output "$off powered on again: back in the cluster, Synced, $n nodes ($REJOIN_S s after its power-on)" \
 		"^$n Synced Primary\$" wsrep $off
+	[ "$(wsrep $off)" = "$n Synced Primary" ] || galera_why_not $off "${on[@]}"
 	galera_row_on "while-$off-off" "$off back" $off
 	galera_row_on "while-$off-off-2" "$off back" $off
 	echo "# $off rejoined $REJOIN_S s after its power-on"
+}
+
+# galera_why_not NODE PEER...: why NODE is not in the cluster, as comments:
+# its server's and agent's journal this boot (their last lines), what its
+# peers' servers said of it, and its Galera state files.
+galera_why_not() {
+	local h=$1; shift
+	echo "# $h: mariadb.service this boot (the last 40 lines)"
+	adm ${IP[$h]} 'journalctl -b --no-pager -o short-monotonic -u mariadb.service | tail -40' 2>&1 | cut -c1-200 | sed 's/^/#   /'
+	echo "# $h: kiln-firstboot.service this boot (the last 10 lines)"
+	adm ${IP[$h]} 'journalctl -b --no-pager -o short-monotonic -u kiln-firstboot.service | tail -10' 2>&1 | cut -c1-200 | sed 's/^/#   /'
+	echo "# $h: grastate.dat, gvwstate.dat; systemctl status mariadb"
+	adm ${IP[$h]} 'cat /var/lib/mysql/grastate.dat /var/lib/mysql/gvwstate.dat; systemctl status --no-pager -n0 mariadb.service' 2>&1 |
+		cut -c1-200 | sed 's/^/#   /'
+	local p
+	for p; do
+		echo "# $p: mariadb.service on $h's rejoin (the last 15 WSREP lines)"
+		adm ${IP[$p]} 'journalctl -b --no-pager -o short-monotonic -u mariadb.service | grep -a WSREP | tail -15' 2>&1 |
+			cut -c1-200 | sed 's/^/#   /'
+	done
 }
 
 # galera_power_cut: every node's QEMU killed together, all powered on with
@@ -121,9 +142,13 @@ galera_node_off() {
 # every committed row, take writes, and show one bootstrap over the whole
 # test (the first node's first boot). RECOVERY_S: power-on to all Synced.
 galera_power_cut() {
-	local first=${DBS%% *} n h t before n_before sum_before cuts=()
+	local first=${DBS%% *} n h t before n_before sum_before cuts=() from
 	n=$(n_nodes)
-	before=$(adm ${IP[$first]} "mariadb --skip-ssl -N -e 'SET SESSION wsrep_sync_wait=1; SELECT id, sha256 FROM $GALERA_TABLE ORDER BY id'" 2>/dev/null)
+	# the committed rows, from a node in the Primary component (the first
+	# node unless it is out: then the checks below are about the others)
+	from=$first
+	for h in $DBS; do [ "$(wsrep $h | cut -d' ' -f3)" = Primary ] && { from=$h; break; }; done
+	before=$(adm ${IP[$from]} "mariadb --skip-ssl -N -e 'SET SESSION wsrep_sync_wait=1; SELECT id, sha256 FROM $GALERA_TABLE ORDER BY id'" 2>/dev/null)
 	n_before=$(printf '%s\n' "$before" | grep -c .)
 	sum_before=$(printf '%s\n' "$before" | md5sum | cut -d' ' -f1)
 	for h in $DBS; do power_cut $h & cuts+=($!); done
