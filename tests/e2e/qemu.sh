@@ -89,10 +89,33 @@ qemu_tail() {
 	tr -d '\r' <"$T/$1.log" 2>/dev/null | tail -40 | sed 's/^/#   /'
 }
 
+# vm_cpu_save NAME: the host CPU seconds NAME's QEMU has used so far, added
+# to $T/NAME.cpu (one line per power-on; called before it is stopped).
+vm_cpu_save() {
+	local pid f
+	pid=$(cat "$T/$1.pid" 2>/dev/null) || return 0
+	read -ra f 2>/dev/null </proc/"$pid"/stat || return 0   # gone: saved when it was stopped
+	echo $(( (f[13] + f[14]) / $(getconf CLK_TCK) )) >>"$T/$1.cpu"
+}
+# vm_cpu_report: one comment line, the host CPU each VM used over the test
+# (every power-on of it), the running ones counted up to now.
+vm_cpu_report() {
+	local f h total=0 line=
+	for f in "$T"/*.pid; do [ -e "$f" ] && vm_cpu_save "$(basename "$f" .pid)"; done
+	for f in "$T"/*.cpu; do
+		[ -e "$f" ] || continue
+		h=$(basename "$f" .cpu)
+		local s=$(($(paste -sd+ "$f")))
+		line+=" $h $s s,"; total=$((total + s))
+	done
+	echo "# host CPU per VM:${line%,} (all VMs: $total s)"
+}
+
 # qemu_stop NAME: kill this VM (by its own PID) and wait for it.
 qemu_stop() {
 	local pid
 	pid=$(cat "$T/$1.pid" 2>/dev/null) || return 0
+	vm_cpu_save "$1"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	rm -f "$T/$1.pid" "$T/$1.qcow2" "$T/$1-data.qcow2"

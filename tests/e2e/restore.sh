@@ -54,6 +54,7 @@ check "a row written after the shipment (record ${row_b:-?}): the writes an RPO 
 
 # The loss: db1's power and both its disks (its journal kept for the secret scan).
 adm "$DB" 'journalctl -b --no-pager; cat /var/lib/kiln/status.json' > "$T/db1-lost.journal" 2>/dev/null
+vm_cpu_save db1
 kill -9 "$(cat "$T/db1.pid")" 2>/dev/null
 t_loss=$(date +%s.%N)
 for _ in $(seq 100); do kill -0 "$(cat "$T/db1.pid")" 2>/dev/null || break; sleep 0.1; done

@@ -61,6 +61,7 @@ start_vm() {
 power_cut() {
 	local pid
 	pid=$(cat "$T/$1.pid")
+	vm_cpu_save "$1"
 	kill -9 "$pid"
 	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	echo "=== power cut ===" >> "$T/$1.log"
@@ -69,6 +70,22 @@ power_cut() {
 # adm ADDRESS CMD...: CMD as root on a host over SSH, from the admin address.
 SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30 -i "$T/id")
 adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" -b 192.168.40.1 "root@$h" "$@"; }
+
+# guest_cpu ADDRESS LABEL: where a host's own CPU went, one comment line: its
+# busy and idle seconds since boot (/proc/stat) and the services that used
+# the most (their cgroups' CPUUsageNSec, children included).
+guest_cpu() {
+	adm "$1" sh -s <<'EOF' 2>/dev/null | paste -sd' ' - | sed "s/^/# $2 CPU: /"
+read -r _ u n s i w q sq _ </proc/stat
+t=$(getconf CLK_TCK)
+printf 'busy %s s, idle %s s; by service:' $(((u + n + s + q + sq) / t)) $(((i + w) / t))
+systemctl show --type=service -p Id -p CPUUsageNSec '*' |
+	awk -v RS= -F '\n' '{ id = c = ""
+		for (i = 1; i <= NF; i++) if ($i ~ /^Id=/) id = substr($i, 4); else if ($i ~ /^CPUUsageNSec=[0-9]/) c = substr($i, 14)
+		if (id != "" && c != "") printf "%s %.1f\n", id, c / 1e9 }' |
+	sort -k2 -rn | head -6 | awk '{printf "%s %s %s s", (NR > 1 ? "," : ""), $1, $2}'
+EOF
+}
 
 # firstboot_steps ADDRESS LABEL: where a host's kiln-firstboot time went, one
 # "# LABEL STEP at S s took S s (PHASE S, ...)" line per step that ran (from
