@@ -137,8 +137,11 @@ int lb_render_haproxy(const struct model *m, const struct host *h, const struct 
 	buf_printf(out, "backend app\n\tmode %s\n\tbalance roundrobin\n", term ? "http" : "tcp");
 	buf_printf(out, "\toption httpchk\n\thttp-check send meth GET uri %s ver HTTP/1.1 hdr Host %s\n"
 		       "\thttp-check expect status 200-399\n", health, host_hdr);
-	/* A host is down after 2 failed checks 1 s apart, up again after 2 good ones. */
-	buf_printf(out, "\tdefault-server inter 1s fall 2 rise 2%s verify required ca-file %s\n",
+	/* A check every 2 s (HAProxy's default: each one runs the app's health
+	 * path, which may ask the database and the bucket), every second while
+	 * a host's state is changing; down after 2 failed checks, up again
+	 * after 2 good ones. */
+	buf_printf(out, "\tdefault-server inter 2s fastinter 1s fall 2 rise 2%s verify required ca-file %s\n",
 		   term ? " ssl" : " check-ssl", ca);
 	for (size_t i = 0; i < m->n_hosts; i++) {
 		const struct host *x = &m->hosts[i];

@@ -91,7 +91,7 @@ static void test_haproxy_terminate_one(void **state)
 	assert_non_null(strstr(b.data, "\tbind 10.0.0.5:443 ssl crt "));
 	assert_non_null(strstr(b.data, "frontend https_in\n\tmode http\n"));
 	assert_non_null(strstr(b.data, "http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host app1.t.lan\n"));
-	assert_non_null(strstr(b.data, "default-server inter 1s fall 2 rise 2 ssl verify required ca-file "));
+	assert_non_null(strstr(b.data, "default-server inter 2s fastinter 1s fall 2 rise 2 ssl verify required ca-file "));
 	assert_non_null(strstr(b.data, "\tserver app1 10.0.0.20:443 check verifyhost app1.t.lan sni str(app1.t.lan)\n"));
 	assert_non_null(strstr(b.data, "\tserver app2 10.0.0.21:443 check verifyhost app2.t.lan sni str(app2.t.lan)\n"));
 	assert_null(strstr(b.data, "\tchroot"));    /* the test paths: none */
