@@ -72,6 +72,9 @@ m "rootsize=$(findmnt -bno SIZE /)"
 m "suite=$(. /etc/os-release; echo "$VERSION_CODENAME")"
 # the host keys made at first boot, and those sshd offers
 m "hostkeys=$(cd /etc/ssh && ls ssh_host_*_key | paste -sd,) $(sshd -T 2>/dev/null | sed -n 's|^hostkey /etc/ssh/||p' | paste -sd,)"
+# kiln-unused.conf: none of these loaded by themselves (the CPU flag, networkd's nl80211 query)
+u=$(lsmod | awk 'NR > 1 && $1 ~ /^(kvm|kvm_amd|kvm_intel|ccp|cfg80211)$/ {print $1}' | paste -sd, -)
+m "unused=${u:-none}"
 m "kiln=$(stat -c %a /etc/kiln/role.key) $(cat /etc/kiln/deployment) $(ls /usr/lib/systemd/system/kiln-firstboot*.service | wc -l) $(test -x /usr/sbin/kiln-firstboot && echo agent)"
 # SCSI scanning of the pvscsi disk can finish after the boot is "done".
 for i in $(seq 30); do ls -d /sys/block/sd* >/dev/null 2>&1 && break; sleep 1; done
@@ -154,6 +157,9 @@ boot() { # role bus [firmware]
 	[ "$hk" = "ssh_host_ecdsa_key,ssh_host_ed25519_key ssh_host_ed25519_key,ssh_host_ecdsa_key" ] &&
 		ok "$name: SSH host keys Ed25519 and ECDSA made at first boot, no RSA, and sshd offers those" ||
 		not_ok "$name: SSH host keys: '$hk'"
+	local un; un=$(marker "$name" unused)
+	[ "$un" = none ] && ok "$name: no KVM or wireless module loaded (kiln-unused.conf)" ||
+		not_ok "$name: modules loaded that kiln-unused.conf keeps out: '$un'"
 	[ "$root" = "$want_root" ] && ok "$name: root on $root" || not_ok "$name: root on '$root', wanted $want_root"
 	local su; su=$(marker "$name" suite)
 	[ "$su" = "$SUITE" ] && ok "$name: Debian $su" || not_ok "$name: Debian '$su', wanted $SUITE"
