@@ -121,20 +121,29 @@ galera_node_off() {
 # its server's and agent's journal this boot (their last lines), what its
 # peers' servers said of it, and its Galera state files.
 galera_why_not() {
-	local h=$1; shift
-	echo "# $h: mariadb.service this boot (the last 40 lines)"
-	adm ${IP[$h]} 'journalctl -b --no-pager -o short-monotonic -u mariadb.service | tail -40' 2>&1 | cut -c1-200 | sed 's/^/#   /'
-	echo "# $h: kiln-firstboot.service this boot (the last 10 lines)"
-	adm ${IP[$h]} 'journalctl -b --no-pager -o short-monotonic -u kiln-firstboot.service | tail -10' 2>&1 | cut -c1-200 | sed 's/^/#   /'
-	echo "# $h: grastate.dat, gvwstate.dat; systemctl status mariadb"
-	adm ${IP[$h]} 'cat /var/lib/mysql/grastate.dat /var/lib/mysql/gvwstate.dat; systemctl status --no-pager -n0 mariadb.service' 2>&1 |
-		cut -c1-200 | sed 's/^/#   /'
-	local p
-	for p; do
-		echo "# $p: mariadb.service on $h's rejoin (the last 15 WSREP lines)"
-		adm ${IP[$p]} 'journalctl -b --no-pager -o short-monotonic -u mariadb.service | grep -a WSREP | tail -15' 2>&1 |
+	local h=$1 p f v; shift
+	{
+		echo "# $h: mariadb.service this boot (the last 40 lines)"
+		adm ${IP[$h]} 'journalctl -b --no-pager -o short-monotonic -u mariadb.service | tail -40' 2>&1 | cut -c1-200 | sed 's/^/#   /'
+		echo "# $h: kiln-firstboot.service this boot (the last 10 lines)"
+		adm ${IP[$h]} 'journalctl -b --no-pager -o short-monotonic -u kiln-firstboot.service | tail -10' 2>&1 | cut -c1-200 | sed 's/^/#   /'
+		echo "# $h: grastate.dat, gvwstate.dat; systemctl status mariadb"
+		adm ${IP[$h]} 'cat /var/lib/mysql/grastate.dat /var/lib/mysql/gvwstate.dat; systemctl status --no-pager -n0 mariadb.service' 2>&1 |
 			cut -c1-200 | sed 's/^/#   /'
+		for p; do
+			echo "# $p: mariadb.service on $h's rejoin (the last 15 WSREP lines)"
+			adm ${IP[$p]} 'journalctl -b --no-pager -o short-monotonic -u mariadb.service | grep -a WSREP | tail -15' 2>&1 |
+				cut -c1-200 | sed 's/^/#   /'
+		done
+	} >"$T/why-$h.txt"
+	# printed only when it holds no secret value of the deployment (the SST account's included)
+	for f in "$S"/secrets/*; do
+		v=$(sed -n 2p "$f"); [ "${v#-----}" = "$v" ] || continue   # a PEM key: its first line of key material
+		[ -n "$v" ] || v=$(cat "$f")
+		[ ${#v} -ge 8 ] || continue
+		grep -aqF -- "$v" "$T/why-$h.txt" && { echo "# $h: its journals hold a secret value ($(basename "$f")): not printed"; return 0; }
 	done
+	cat "$T/why-$h.txt"
 }
 
 # galera_power_cut: every node's QEMU killed together, all powered on with
