@@ -441,9 +441,7 @@ for h in lb1 app1 db1 minio1; do cat "$T/$h.cpu-by-service"; done
 leaks=0
 for f in "$S"/secrets/* "$S"/monitoring/*.key "$S"/monitoring/hosts/*.key "$S"/backup.key; do
 	[ -f "$f" ] || continue
-	v=$(sed -n 2p "$f"); [ "${v#-----}" = "$v" ] || continue   # a PEM key: its first line of key material
-	[ -n "$v" ] || v=$(cat "$f")
-	[ ${#v} -ge 8 ] || continue
+	v=$(secret_value "$f") || continue
 	for out in "$T"/*.log "$T"/*.journal "$T"/*.json; do
 		grep -aqF -- "$v" "$out" && { echo "# secret $(basename "$f") found in $(basename "$out")"; leaks=1; }
 	done

@@ -107,11 +107,12 @@ galera_node_off() {
 	galera_write "while-$off-off-2" "$off off, a second"
 	t=$SECONDS
 	boot $off keep
-	for _ in $(seq 150); do [ "$(wsrep $off)" = "$n Synced Primary" ] && break; sleep 4; done
+	local st
+	for _ in $(seq 150); do st=$(wsrep $off); [ "$st" = "$n Synced Primary" ] && break; sleep 4; done
 	REJOIN_S=$((SECONDS - t))
 	check_output "$off powered on again: back in the cluster, Synced, $n nodes ($REJOIN_S s after its power-on)" \
-		"^$n Synced Primary\$" wsrep $off
-	[ "$(wsrep $off)" = "$n Synced Primary" ] || galera_why_not $off "${on[@]}"
+		"^$n Synced Primary\$" echo "$st"
+	[ "$st" = "$n Synced Primary" ] || galera_why_not $off "${on[@]}"
 	galera_row_on "while-$off-off" "$off back" $off
 	galera_row_on "while-$off-off-2" "$off back" $off
 	echo "# $off rejoined $REJOIN_S s after its power-on"
@@ -138,9 +139,7 @@ galera_why_not() {
 	} >"$T/why-$h.txt"
 	# printed only when it holds no secret value of the deployment (the SST account's included)
 	for f in "$S"/secrets/*; do
-		v=$(sed -n 2p "$f"); [ "${v#-----}" = "$v" ] || continue   # a PEM key: its first line of key material
-		[ -n "$v" ] || v=$(cat "$f")
-		[ ${#v} -ge 8 ] || continue
+		v=$(secret_value "$f") || continue
 		grep -aqF -- "$v" "$T/why-$h.txt" && { echo "# $h: its journals hold a secret value ($(basename "$f")): not printed"; return 0; }
 	done
 	cat "$T/why-$h.txt"
@@ -212,9 +211,7 @@ galera_power_cut() {
 no_secret_in_consoles() {
 	local f v out leaks=0
 	for f in "$S"/secrets/*; do
-		v=$(sed -n 2p "$f"); [ "${v#-----}" = "$v" ] || continue
-		[ -n "$v" ] || v=$(cat "$f")
-		[ ${#v} -ge 8 ] || continue
+		v=$(secret_value "$f") || continue
 		for out in "$T"/*.log; do grep -aqF -- "$v" "$out" && { echo "# secret $(basename "$f") found in $(basename "$out")"; leaks=1; }; done
 	done
 	check "no secret value in any console" test $leaks = 0

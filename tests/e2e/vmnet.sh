@@ -71,6 +71,17 @@ power_cut() {
 SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30 -i "$T/id")
 adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" -b 192.168.40.1 "root@$h" "$@"; }
 
+# secret_value FILE: the part of a secret file a leak check looks for, on
+# stdout: a PEM key's first line of key material, else the whole value;
+# fails for a file with nothing worth looking for (under 8 characters).
+secret_value() {
+	local v
+	v=$(sed -n 2p "$1"); [ "${v#-----}" = "$v" ] || return 1
+	[ -n "$v" ] || v=$(cat "$1")
+	[ ${#v} -ge 8 ] || return 1
+	printf '%s' "$v"
+}
+
 # guest_cpu ADDRESS LABEL: where a host's own CPU went, one comment line: its
 # busy and idle seconds since boot (/proc/stat) and the services that used
 # the most (their cgroups' CPUUsageNSec, children included).
