@@ -3,7 +3,9 @@
  * with its arguments intact: curl_easy_setopt's long, off_t, pointer and
  * callback arguments, curl_easy_getinfo's, libxml2's xmlFree variable.
  * The ISO path itself is driven through kiln-firstboot by
- * tests/cli/firstboot_datasource.sh (an xorriso-made OVF environment). */
+ * tests/cli/firstboot_datasource.sh (an xorriso-made OVF environment); a
+ * library that cannot be loaded, by test_firstboot_lazy_libs_missing.c and
+ * test_firstboot_lazy_libs_nosym.c. */
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
