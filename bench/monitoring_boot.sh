@@ -98,7 +98,7 @@ power_on() {
 		late=$(secs "$(grep ' kiln-firstboot.service' <<<"$line" | awk '{$NF=""; print}')")
 		early=$(secs "$(grep 'kiln-firstboot-early.service' <<<"$line" | awk '{$NF=""; print}')")
 		echo "$side $round $h ${READY[$h]:--} $kern $user $late $early" | tee -a "$T/results" | sed 's/^/# /'
-		# CPU time per service since boot (cgroup accounting), the five biggest and the monitoring ones
+		# CPU time per service since boot (cgroup accounting): busy, idle, the three biggest, the monitoring ones, the agent
 		adm ${IP[$h]} 'systemctl show -p Id -p CPUUsageNSec $(systemctl list-units --all --no-legend --plain --type=service | awk "{print \$1}"); echo; head -1 /proc/stat' 2>/dev/null |
 			awk -v p="$side $round $h" '/^Id=/ {id=substr($0,4)} /^CPUUsageNSec=[0-9]+$/ {c=substr($0,14)}
 				/^$/ {if (id != "" && c != "") printf "%s %s %.2f\n", p, id, c/1e9; id=c=""}
@@ -106,7 +106,7 @@ power_on() {
 			sort -k5 -gr > "$T/cpu-$h"
 		cat "$T/cpu-$h" >> "$T/cpu"
 		head -5 "$T/cpu-$h" | sed 's/^/#   cpu /'
-		grep -E ' (prometheus|systemd-journal-(upload|remote)|kiln-metrics)' "$T/cpu-$h" | sed 's/^/#   cpu /'
+		grep -E ' (prometheus|systemd-journal-(upload|remote)|kiln-metrics|kiln-firstboot)' "$T/cpu-$h" | sed 's/^/#   cpu /'
 		# the agent's steps and their phases (s since the kernel booted, took, phases)
 		firstboot_steps ${IP[$h]} "  step $side $round $h"
 		# when each monitoring unit's process began and the unit became active (s since the

@@ -65,7 +65,10 @@ struct unit_wait_opts {
 
 /* Poll until every unit is up (peer units: up or retrying) and has been so
  * for settle_ms (a service that dies at once is caught), or a unit fails, or
- * a unit is still pending after timeout_ms. "For settle_ms" counts from the
+ * a unit is still pending after timeout_ms. While a unit is pending the
+ * next poll comes poll_ms later, or three times as long as the last show
+ * took if that is more (a show is a process; the units need the CPU); once
+ * every unit is up, one more poll when the settle is over. "For settle_ms" counts from the
  * unit's own ActiveEnterTimestampMonotonic when systemd gives it (so units
  * that came up while the agent did other work need no further wait; now_ms
  * must then be CLOCK_MONOTONIC as systemd's), else from the first poll that
