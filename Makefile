@@ -76,16 +76,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a
 		$(BUILD)/libmedium.a $(BUILD)/libkiln.a $(LDLIBS) -lcmocka
 
 # The lazy loader's test links it as kiln-firstboot does: without the libraries it loads.
-$(BUILD)/tests/test_firstboot_lazy_libs: tests/unit/test_firstboot_lazy_libs.c $(BUILD)/obj/firstboot/lazy_libs.o $(BUILD)/libkiln.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(BUILD)/obj/firstboot/lazy_libs.o $(BUILD)/libkiln.a $(FB_LDLIBS) -lcmocka
-# Its failure paths, linked the same way with dlopen and dlsym wrapped to fail
-# for the three libraries (tests/unit/lazy_libs_failing.h): one binary per way.
+# Its failure paths (_missing, _nosym) are linked the same way, with dlopen
+# and dlsym wrapped to fail for the three libraries
+# (tests/unit/lazy_libs_failing.h): one binary per way of failing.
 LAZY_FAIL_TESTS := $(BUILD)/tests/test_firstboot_lazy_libs_missing $(BUILD)/tests/test_firstboot_lazy_libs_nosym
-$(LAZY_FAIL_TESTS): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/obj/firstboot/lazy_libs.o $(BUILD)/libkiln.a
+$(LAZY_FAIL_TESTS): LAZY_WRAP := -Wl,--wrap=dlopen,--wrap=dlsym
+$(BUILD)/tests/test_firstboot_lazy_libs $(LAZY_FAIL_TESTS): $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/obj/firstboot/lazy_libs.o $(BUILD)/libkiln.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -Wl,--wrap=dlopen,--wrap=dlsym -o $@ $< \
-		$(BUILD)/obj/firstboot/lazy_libs.o $(BUILD)/libkiln.a $(FB_LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) $(LAZY_WRAP) -o $@ $< $(BUILD)/obj/firstboot/lazy_libs.o $(BUILD)/libkiln.a \
+		$(FB_LDLIBS) -lcmocka
 
 # Small programs the shell tests drive library code with (tests/drivers/*.c).
 DRIVER_SRC := $(wildcard tests/drivers/*.c)
