@@ -6,7 +6,7 @@
 .DEFAULT_GOAL := all
 BUILD    ?= build
 CC       ?= cc
-PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto libxml-2.0 libargon2 libelf libzstd
+PKGS     := yaml-0.1 libsodium libarchive blkid fdisk ext2fs libcurl zlib libdeflate libcrypto libxml-2.0 libargon2 libelf libzstd libsystemd
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror \
             -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
@@ -14,7 +14,7 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Wall -Wextra -Werror 
 LDFLAGS  += -Wl,--as-needed
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 # kiln-firstboot loads these when first used (firstboot/lazy_libs.c), not at every start.
-FB_LAZY_PKGS := libarchive libcurl libxml-2.0
+FB_LAZY_PKGS := libarchive libcurl libxml-2.0 libsystemd
 FB_LDLIBS := $(shell pkg-config --libs $(filter-out $(FB_LAZY_PKGS),$(PKGS)) 2>/dev/null) -lpthread
 ifeq ($(SAN),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -77,7 +77,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libinstaller.a $(BUILD)/libfirstboot.a
 
 # The lazy loader's test links it as kiln-firstboot does: without the libraries it loads.
 # Its failure paths (_missing, _nosym) are linked the same way, with dlopen
-# and dlsym wrapped to fail for the three libraries
+# and dlsym wrapped to fail for the four libraries
 # (tests/unit/lazy_libs_failing.h): one binary per way of failing.
 LAZY_FAIL_TESTS := $(BUILD)/tests/test_firstboot_lazy_libs_missing $(BUILD)/tests/test_firstboot_lazy_libs_nosym
 $(LAZY_FAIL_TESTS): LAZY_WRAP := -Wl,--wrap=dlopen,--wrap=dlsym
@@ -130,7 +130,7 @@ fuzz-long: fuzz
 
 DEPS := build-essential pkg-config clang libyaml-dev libsodium-dev libarchive-dev \
 	libblkid-dev libfdisk-dev e2fslibs-dev libcurl4-openssl-dev libssl-dev zlib1g-dev \
-	libdeflate-dev libzstd-dev libxml2-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
+	libdeflate-dev libzstd-dev libxml2-dev libsystemd-dev libcmocka-dev nftables minisign netplan.io e2fsprogs gdisk fdisk \
 	dosfstools mtools qemu-utils qemu-system-x86 ovmf seabios mmdebstrap systemd-boot-efi grub-common grub-pc-bin \
 	xorriso python3 uidmap s3cmd python3-boto3 python3-flask python3-pymysql mariadb-server \
 	mariadb-client mariadb-backup openssl iproute2 curl systemd libxml2-utils openssh-client libargon2-dev \

@@ -1,5 +1,7 @@
 #include "firstboot/agent.h"
+#include "firstboot/systemd_bus.h"
 #include "profiles/seed_topology.h"
+#include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
 #include "lib/log.h"
@@ -117,29 +119,50 @@ int agent_probe(const struct agent *a, const char *const argv[], char *why, size
 	return run_for_real(NULL, argv, NULL, 0, why, why_len);
 }
 
+/* With no_services: the command line appended to <state>/commands.log. */
+static void record(const struct agent *a, const char *const env[], const char *const argv[], bool in)
+{
+	struct buf line;
+	buf_init(&line);
+	for (size_t i = 0; env && env[i]; i++)
+		buf_printf(&line, "%s ", env[i]);
+	for (size_t i = 0; argv[i]; i++)
+		buf_printf(&line, "%s%s", i ? " " : "", argv[i]);
+	buf_printf(&line, "%s\n", in ? " <stdin>" : "");
+	char *log = path_join(a->state_dir, "commands.log");
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		ssize_t w = write(fd, line.data, line.len);
+		(void)w;
+		close(fd);
+	}
+	free(log);
+	buf_free(&line);
+}
+
 static int exec_env(const struct agent *a, const char *const env[], const char *const argv[], const char *in,
 		    size_t in_len, char *why, size_t why_len)
 {
 	if (a->no_services) {
-		struct buf line;
-		buf_init(&line);
-		for (size_t i = 0; env && env[i]; i++)
-			buf_printf(&line, "%s ", env[i]);
-		for (size_t i = 0; argv[i]; i++)
-			buf_printf(&line, "%s%s", i ? " " : "", argv[i]);
-		buf_printf(&line, "%s\n", in ? " <stdin>" : "");
-		char *log = path_join(a->state_dir, "commands.log");
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			ssize_t w = write(fd, line.data, line.len);
-			(void)w;
-			close(fd);
-		}
-		free(log);
-		buf_free(&line);
+		record(a, env, argv, in != NULL);
 		return 0;
 	}
 	return run_for_real(env, argv, in, in_len, why, why_len);
+}
+
+int agent_queue(const struct agent *a, const char *verb, const char *const units[], size_t n, char *why,
+		size_t why_len)
+{
+	if (!a->no_services)
+		return systemd_queue(a->root, verb, units, n, why, why_len);
+	_cleanup_free_ const char **argv = xcalloc(n + 4, sizeof *argv);
+	argv[0] = "systemctl";
+	argv[1] = verb;
+	argv[2] = "--no-block";
+	for (size_t i = 0; i < n; i++)
+		argv[3 + i] = units[i];
+	record(a, NULL, argv, false);
+	return 0;
 }
 
 int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,

@@ -86,6 +86,12 @@ int agent_write_if_changed(const struct agent *a, const char *abs, const void *d
  * appended to <state>/commands.log instead (tests); argv never holds secrets. */
 int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,
 	       size_t why_len);
+/* `systemctl VERB --no-block UNIT...` (verb: start, stop, restart,
+ * try-restart): the jobs queued in-process over systemd's socket
+ * (systemd_queue: no systemctl process), or with no_services that command
+ * line recorded as agent_exec records. Negative errno with why. */
+int agent_queue(const struct agent *a, const char *verb, const char *const units[], size_t n, char *why,
+		size_t why_len);
 /* The environment for `systemctl enable --no-reload` (agent_exec_env): the
  * links made by systemctl itself, not by systemd (a documented systemctl
  * variable, as deb-systemd-helper uses), so systemd does not mark every unit

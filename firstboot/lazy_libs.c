@@ -1,9 +1,10 @@
-/* libcurl, libxml2 and libarchive for kiln-firstboot, loaded on first use.
+/* libcurl, libxml2, libarchive and libsystemd for kiln-firstboot, loaded on
+ * first use.
  *
  * Why: the agent runs every 30 s on every monitored host (kiln-metrics.timer)
  * and several times in each first boot, mostly in commands that never fetch,
- * parse XML or read an ISO. Linked the usual way, those three libraries bring
- * about 35 more shared objects (Kerberos, LDAP, GnuTLS, ICU, libstdc++...)
+ * parse XML, read an ISO or talk to systemd. Linked the usual way, those
+ * libraries bring about 35 more shared objects (Kerberos, LDAP, GnuTLS, ICU, libstdc++...)
  * that the dynamic loader relocates on every start; under QEMU TCG that was
  * about 1 s of a guest's CPU per run (bench/RESULTS.md, "kiln-firstboot's
  * start"). systemd loads its optional libraries the same way.
@@ -14,8 +15,10 @@
  * found with dlopen/dlsym the first time any function of its library is
  * called. Only kiln-firstboot links this file (Makefile: FB_LAZY_PKGS); if a
  * library cannot be loaded, its functions fail the way the library reports
- * failure (NULL, CURLE_FAILED_INIT, ARCHIVE_FATAL) after one logged error.
- * The sonames are the packages images/roles/base.yaml installs. A new
+ * failure (NULL, CURLE_FAILED_INIT, ARCHIVE_FATAL, sd-bus's negative errno)
+ * after one logged error.
+ * The sonames are the packages images/roles/base.yaml installs (libsystemd.so.0
+ * comes with systemd itself). A new
  * function from these libraries must be added here, or kiln-firstboot fails
  * to link (the test tests/unit/test_firstboot_lazy_libs.c drives each). */
 #define CURL_DISABLE_TYPECHECK   /* plain prototypes: curl_easy_setopt is defined here */
@@ -30,7 +33,9 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <errno.h>
 #include <string.h>
+#include <systemd/sd-bus.h>
 
 #define FIELD(name) __typeof__(name) *name;
 #define LOOKUP(name) if (!(s->name = (__typeof__(name) *)dlsym(h, #name))) return lib_missing(soname, #name);
@@ -294,4 +299,101 @@ __LA_MODE_T archive_entry_filetype(struct archive_entry *e)
 la_int64_t archive_entry_size(struct archive_entry *e)
 {
 	return need_archive() ? archive_syms.archive_entry_size(e) : 0;
+}
+
+/* ---- libsystemd (sd-bus: firstboot/systemd_bus.c) ---- */
+#define SD_SYMS(X) X(sd_bus_new) X(sd_bus_set_address) X(sd_bus_start) X(sd_bus_flush_close_unref) \
+	X(sd_bus_call) X(sd_bus_message_new_method_call) X(sd_bus_message_unref) X(sd_bus_message_append_basic) \
+	X(sd_bus_message_read_basic) X(sd_bus_message_enter_container) X(sd_bus_message_exit_container) \
+	X(sd_bus_message_peek_type) X(sd_bus_error_free)
+static struct { SD_SYMS(FIELD) } sd_syms;
+static bool sd_ok;
+static pthread_once_t sd_once = PTHREAD_ONCE_INIT;
+
+static bool sd_lookup(void *h, const char *soname)
+{
+	__typeof__(sd_syms) *s = &sd_syms;
+	SD_SYMS(LOOKUP)
+	return true;
+}
+
+static void sd_load(void)
+{
+	void *h = lib_open("libsystemd.so.0");
+	sd_ok = h && sd_lookup(h, "libsystemd.so.0");
+}
+
+static bool need_sd(void)
+{
+	pthread_once(&sd_once, sd_load);
+	return sd_ok;
+}
+
+/* sd-bus reports failure as a negative errno; ELIBACC: the library could not be loaded. */
+int sd_bus_new(sd_bus **ret)
+{
+	return need_sd() ? sd_syms.sd_bus_new(ret) : -ELIBACC;
+}
+
+int sd_bus_set_address(sd_bus *bus, const char *address)
+{
+	return need_sd() ? sd_syms.sd_bus_set_address(bus, address) : -ELIBACC;
+}
+
+int sd_bus_start(sd_bus *bus)
+{
+	return need_sd() ? sd_syms.sd_bus_start(bus) : -ELIBACC;
+}
+
+sd_bus *sd_bus_flush_close_unref(sd_bus *bus)
+{
+	return bus && need_sd() ? sd_syms.sd_bus_flush_close_unref(bus) : NULL;
+}
+
+int sd_bus_call(sd_bus *bus, sd_bus_message *m, uint64_t usec, sd_bus_error *ret_error, sd_bus_message **reply)
+{
+	return need_sd() ? sd_syms.sd_bus_call(bus, m, usec, ret_error, reply) : -ELIBACC;
+}
+
+int sd_bus_message_new_method_call(sd_bus *bus, sd_bus_message **m, const char *destination, const char *path,
+				   const char *interface, const char *member)
+{
+	return need_sd() ? sd_syms.sd_bus_message_new_method_call(bus, m, destination, path, interface, member)
+			 : -ELIBACC;
+}
+
+sd_bus_message *sd_bus_message_unref(sd_bus_message *m)
+{
+	return m && need_sd() ? sd_syms.sd_bus_message_unref(m) : NULL;
+}
+
+int sd_bus_message_append_basic(sd_bus_message *m, char type, const void *p)
+{
+	return need_sd() ? sd_syms.sd_bus_message_append_basic(m, type, p) : -ELIBACC;
+}
+
+int sd_bus_message_read_basic(sd_bus_message *m, char type, void *p)
+{
+	return need_sd() ? sd_syms.sd_bus_message_read_basic(m, type, p) : -ELIBACC;
+}
+
+int sd_bus_message_enter_container(sd_bus_message *m, char type, const char *contents)
+{
+	return need_sd() ? sd_syms.sd_bus_message_enter_container(m, type, contents) : -ELIBACC;
+}
+
+int sd_bus_message_exit_container(sd_bus_message *m)
+{
+	return need_sd() ? sd_syms.sd_bus_message_exit_container(m) : -ELIBACC;
+}
+
+int sd_bus_message_peek_type(sd_bus_message *m, char *type, const char **contents)
+{
+	return need_sd() ? sd_syms.sd_bus_message_peek_type(m, type, contents) : -ELIBACC;
+}
+
+void sd_bus_error_free(sd_bus_error *e)
+{
+	if (e && need_sd())
+		sd_syms.sd_bus_error_free(e);
 }

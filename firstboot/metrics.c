@@ -2,6 +2,8 @@
 #include "firstboot/metrics.h"
 #include "firstboot/http_get.h"
 #include "firstboot/status_page.h"
+#include "firstboot/systemd_bus.h"
+#include "firstboot/unit_wait.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
 #include "lib/input.h"
@@ -321,16 +323,6 @@ int metrics_parse_nft_counter(const char *text, uint64_t *packets, uint64_t *byt
 	return 0;
 }
 
-void metrics_parse_is_active(const char *text, size_t n_units, bool *active)
-{
-	const char *p = text;
-	for (size_t i = 0; i < n_units; i++) {
-		size_t l = p ? strcspn(p, "\n") : 0;
-		active[i] = p && l == 6 && !strncmp(p, "active", 6);
-		p = p && p[l] == '\n' ? p + l + 1 : NULL;
-	}
-}
-
 int metrics_parse_stub_status(const char *text, uint64_t *active, uint64_t *requests)
 {
 	/* "Active connections: 1 \nserver accepts handled requests\n 5 5 9 \nReading: ..." */
@@ -384,17 +376,24 @@ static void collect_drops(struct metrics *m)
 	buf_free(&out);
 }
 
-static void collect_units(struct metrics *m)
+/* Each unit's ActiveState, asked of systemd in-process (systemd_show: no
+ * systemctl process every 30 s); a unit counts as active when it is
+ * "active", as `systemctl is-active` says. Not answered: none is. */
+static void collect_units(const char *root, struct metrics *m)
 {
 	const struct metrics_conf *c = m->conf;
-	const char *argv[METRICS_MAX_UNITS + 3] = { "systemctl", "is-active" };
-	for (size_t i = 0; i < c->n_units; i++)
-		argv[2 + i] = c->units[i];
-	argv[2 + c->n_units] = NULL;
+	static const char *const props[] = { "LoadState", "ActiveState" };
+	struct unit_state st[METRICS_MAX_UNITS];
 	struct buf out;
+	char why[300];
 	buf_init(&out);
-	spawn_capture(argv, &out, NULL, 64 << 10);   /* exits 3 when a unit is not active */
-	metrics_parse_is_active(out.data ? out.data : "", c->n_units, m->unit_active);
+	int r = systemd_show(root, props, 2, (const char *const *)c->units, c->n_units, &out, why, sizeof why);
+	if (r == 0 && (r = unit_show_parse(out.data ? out.data : "", c->n_units, st)) < 0)
+		snprintf(why, sizeof why, "systemd's answer not understood");
+	for (size_t i = 0; i < c->n_units; i++)
+		m->unit_active[i] = r == 0 && !strcmp(st[i].active, "active");
+	if (r < 0)
+		log_debug("metrics: the units' states: %s", why);
 	buf_free(&out);
 }
 
@@ -470,7 +469,7 @@ int metrics_run(const char *root)
 			     .backups = have_bk ? &bk : NULL, .conf = &conf };
 	collect_certs(root, &m);
 	collect_drops(&m);
-	collect_units(&m);
+	collect_units(root, &m);
 	collect_web(&m);
 	collect_replica(base, &m);
 	struct buf b;

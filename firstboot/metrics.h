@@ -71,10 +71,8 @@ void metrics_render(const struct metrics *in, struct buf *out);
 
 /* Parsers of what the collectors read, each 0 or -EBADMSG:
  * `nft list counter inet filter input_drop` ("packets N bytes M"),
- * `systemctl is-active U...` (one state a line, "active" counts),
- * nginx's stub_status page. */
+ * nginx's stub_status page (the units' states: unit_show_parse). */
 int metrics_parse_nft_counter(const char *text, uint64_t *packets, uint64_t *bytes);
-void metrics_parse_is_active(const char *text, size_t n_units, bool *active);
 int metrics_parse_stub_status(const char *text, uint64_t *active, uint64_t *requests);
 
 /* The whole run below root ("/" on the host): collect, write MON_TEXTFILE

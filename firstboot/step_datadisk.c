@@ -154,9 +154,9 @@ int step_datadisk(struct agent *a)
 	char why_stop[200];
 	const struct unit_want want = { svc, false };
 	const char *show[] = { "systemctl", "show", "-p", "ActiveState", "-p", "SubState", svc, NULL };
+	const struct unit_wait_ops ops = unit_wait_systemd(a->root);
 	r = a->no_services ? agent_exec(a, show, NULL, 0, why_stop, sizeof why_stop)
-			   : unit_wait_settled(&unit_wait_systemd, DATADISK_SETTLE_TIMEOUT_MS, 1000, &want, why_stop,
-					       sizeof why_stop);
+			   : unit_wait_settled(&ops, DATADISK_SETTLE_TIMEOUT_MS, 1000, &want, why_stop, sizeof why_stop);
 	if (r < 0) {
 		datadisk_choice_free(&c);
 		return agent_step_end(a, step, r, "%s not stopped, so %s not mounted: %s", svc, mnt, why_stop);

@@ -12,7 +12,7 @@
  *   monitoring  MinIO's bearer token (0600), minted from the metrics user's
  *               key (the minio role registers that user, minio_setup)
  *   every host  the metrics conf, kiln-metrics.timer, and the services
- *               (re)started so they read new keys, all in one systemctl job
+ *               (re)started so they read new keys, their jobs queued
  *               without waiting, then enabled for later boots: the step
  *               stays "running" while the later steps go on, and
  *               monitoring_check (at the end of the run) marks it done or
@@ -22,9 +22,9 @@
 #include "firstboot/metrics.h"
 #include "firstboot/minio_token.h"
 #include "firstboot/role_monitoring.h"
+#include "firstboot/systemd_bus.h"
 #include "firstboot/unit_wait.h"
 #include "lib/log.h"
-#include "lib/spawn.h"
 #include "lib/xalloc.h"
 #include "profiles/monitoring.h"
 #include "profiles/mysql_engine.h"
@@ -58,6 +58,18 @@ static int run_env(struct agent *a, const char *const env[], const char *const a
 static int run(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
 {
 	return run_env(a, NULL, argv, in, in_len, what);
+}
+
+/* systemctl VERB --no-block UNIT..., in-process (agent_queue). */
+static int queue(struct agent *a, const char *verb, const char *const units[], size_t n, const char *what)
+{
+	char why[300];
+	int r = agent_queue(a, verb, units, n, why, sizeof why);
+	if (r < 0 && !best_effort)
+		return agent_step_end(a, STEP, r, "%s: %s", what, why);
+	if (r < 0)
+		log_warn("%s: %s", what, why);
+	return 0;
 }
 
 static const char *need_secret(struct agent *a, const char *name)
@@ -180,36 +192,34 @@ static int systemctl_all(struct agent *a, const char *const env[], const char *c
 }
 
 /* Whether systemd must reload before the units are (re)started: asked of
- * systemd itself for every unit this step starts and the services its
- * timers and socket start (unit_reload_needed). At a first boot the units
- * were never loaded, so asking loads them from the files identity and this
- * step wrote, and no reload is due; after a newer seed rewrote the files of
- * running units, it is. Any doubt (systemctl failing, an answer not
- * understood) is a reload. */
+ * systemd itself (systemd_show) for every unit this step starts and the
+ * services its timers and socket start (unit_reload_needed). At a first
+ * boot the units were never loaded, so asking loads them from the files
+ * identity and this step wrote, and no reload is due; after a newer seed
+ * rewrote the files of running units, it is. Any doubt (systemd not
+ * answering, an answer not understood) is a reload. */
 static bool reload_needed(struct agent *a, const struct unit_want *u, size_t n)
 {
 	const struct model *m = a->model;
-	const char *argv[2 + 2 * 3 + MON_MAX_UNITS + 3 + 1] = { "systemctl", "show" };
+	const char *names[MON_MAX_UNITS + 3];
 	static const char *const props[] = { UNIT_RELOAD_PROPS };
-	size_t k = 2, units = 0;
-	for (size_t i = 0; i < sizeof props / sizeof *props; i++) {
-		argv[k++] = "-p";
-		argv[k++] = props[i];
-	}
-	for (size_t i = 0; i < n; i++, units++)
-		argv[k++] = u[i].name;
-	argv[k++] = "kiln-metrics.service", units++;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		names[k++] = u[i].name;
+	names[k++] = "kiln-metrics.service";
 	if (monitoring_is_host(m, a->host)) {
-		argv[k++] = "systemd-journal-remote.service", units++;
+		names[k++] = "systemd-journal-remote.service";
 		if (m->monitoring.archive_bucket)
-			argv[k++] = "kiln-archive-drops.service", units++;
+			names[k++] = "kiln-archive-drops.service";
 	}
-	argv[k] = NULL;
 	struct buf out;
 	buf_init(&out);
-	char why[200] = "";
-	int st = spawn_capture(argv, &out, NULL, 64 << 10);
-	int r = st == 0 ? unit_reload_needed(out.data ? out.data : "", units, why, sizeof why) : -EIO;
+	char why[300] = "";
+	int r = systemd_show(a->root, props, sizeof props / sizeof *props, names, k, &out, why, sizeof why);
+	if (r == 0)
+		r = unit_reload_needed(out.data ? out.data : "", k, why, sizeof why);
+	else
+		r = 1;   /* systemd could not be asked (why says why): a reload, to be safe */
 	buf_free(&out);
 	if (r == 0)
 		log_info("monitoring: systemd sees every unit as written: no daemon-reload");
@@ -220,8 +230,9 @@ static bool reload_needed(struct agent *a, const struct unit_want *u, size_t n)
 
 /* The files the units read, a daemon-reload if systemd needs one
  * (reload_needed; with no_services always, as recorded), then every unit
- * (re)started so it reads new keys, in one systemctl job without waiting
- * (monitoring_check has the verdict), and only then enabled for later boots
+ * (re)started so it reads new keys, its jobs queued over systemd's socket
+ * without waiting (agent_queue; monitoring_check has the verdict), and only
+ * then enabled for later boots
  * (the units come up meanwhile). enable --no-reload: each enable would
  * otherwise make systemd reload its units again. SYSTEMCTL_SKIP_SYSV=1:
  * Debian's exporter, Prometheus and Alertmanager packages also ship SysV
@@ -248,19 +259,22 @@ static int mon_units(struct agent *a)
 		return r;
 	struct unit_want u[MON_MAX_UNITS];
 	size_t n = mon_wants(a, u);
-	static const char *const enable[] = { "enable", "--no-reload" }, *const restart[] = { "restart", "--no-block" };
+	const char *names[MON_MAX_UNITS];
+	for (size_t i = 0; i < n; i++)
+		names[i] = u[i].name;
+	static const char *const enable[] = { "enable", "--no-reload" };
 	static const char *const no_sysv[] = { "SYSTEMCTL_SKIP_SYSV=1", AGENT_ENABLE_ENV, NULL };
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
 	agent_phase(a, "daemon-reload");
 	if ((a->no_services || reload_needed(a, u, n)) && (r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
 		return r;
 	agent_phase(a, "restart");
-	if ((r = systemctl_all(a, NULL, restart, 2, u, n, "starting the monitoring units")) < 0)
+	if ((r = queue(a, "restart", names, n, "starting the monitoring units")) < 0)
 		return r;
 	if (monitoring_is_host(m, h)) {
 		/* a running journal-remote reads a new key only when restarted */
-		const char *jr[] = { "systemctl", "try-restart", "--no-block", "systemd-journal-remote.service", NULL };
-		if ((r = run(a, jr, NULL, 0, "restarting systemd-journal-remote")) < 0)
+		const char *jr[] = { "systemd-journal-remote.service" };
+		if ((r = queue(a, "try-restart", jr, 1, "restarting systemd-journal-remote")) < 0)
 			return r;
 	}
 	agent_phase(a, "enable");
@@ -326,7 +340,8 @@ int monitoring_check(struct agent *a)
 			return agent_step_end(a, STEP, r, "asking systemd about the monitoring units: %s", why);
 	} else {
 		static const struct unit_wait_opts o = { .timeout_ms = MON_CHECK_TIMEOUT_MS, .settle_ms = 2000, .poll_ms = 250 };
-		if ((r = unit_wait(&unit_wait_systemd, &o, u, n, why, sizeof why)) < 0)
+		const struct unit_wait_ops ops = unit_wait_systemd(a->root);
+		if ((r = unit_wait(&ops, &o, u, n, why, sizeof why)) < 0)
 			return agent_step_end(a, STEP, r, "the monitoring units: %s (see systemctl status, journalctl -u)", why);
 	}
 	if (monitoring_is_host(m, a->host))

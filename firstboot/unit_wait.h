@@ -1,11 +1,12 @@
-/* Waiting for systemd units started with `systemctl restart --no-block`:
- * the monitoring step queues all its units in one job and goes on; this is
- * how the agent later learns whether each came up, from
+/* Waiting for systemd units started without waiting (`systemctl restart
+ * --no-block`'s jobs, systemd_queue): the monitoring step queues all its
+ * units and goes on; this is how the agent later learns whether each came
+ * up, from systemd's answer in the text of
  * `systemctl show -p Id -p LoadState -p ActiveState -p SubState -p Result -p Job`
  * (one block per unit, in the order asked, blocks separated by a blank line;
- * Job= only while a job is queued for the unit). The parsing and the verdict
- * are pure so tests feed them systemctl's text; unit_wait() polls through
- * callbacks so tests drive it with a fake clock. */
+ * Job= only while a job is queued for the unit), which systemd_show writes
+ * too. The parsing and the verdict are pure so tests feed them that text;
+ * unit_wait() polls through callbacks so tests drive it with a fake clock. */
 #ifndef KILN_FB_UNIT_WAIT_H
 #define KILN_FB_UNIT_WAIT_H
 #include <stdbool.h>
@@ -49,8 +50,8 @@ int unit_show_parse(const char *text, size_t n, struct unit_state *st);
 enum unit_verdict unit_verdict(const struct unit_want *w, const struct unit_state *s, char *why, size_t why_len);
 
 struct unit_wait_ops {
-	/* systemctl show's text for the units, appended to out; negative errno
-	 * with why filled when it could not be asked. */
+	/* systemctl show's text for the units (UNIT_WAIT_PROPS), appended to
+	 * out; negative errno with why filled when it could not be asked. */
 	int (*show)(void *ud, const struct unit_want *units, size_t n, struct buf *out, char *why, size_t why_len);
 	int64_t (*now_ms)(void *ud);            /* a monotonic clock */
 	void (*sleep_ms)(void *ud, unsigned ms);
@@ -97,8 +98,9 @@ int unit_wait(const struct unit_wait_ops *ops, const struct unit_wait_opts *o, c
 int unit_wait_settled(const struct unit_wait_ops *ops, unsigned timeout_ms, unsigned poll_ms,
 		      const struct unit_want *unit, char *why, size_t why_len);
 
-/* unit_wait's operations on the running system: `systemctl show`, CLOCK_MONOTONIC, nanosleep. */
-extern const struct unit_wait_ops unit_wait_systemd;
+/* unit_wait's operations on the running system under root ("/" on a host):
+ * systemd_show, CLOCK_MONOTONIC, nanosleep. */
+struct unit_wait_ops unit_wait_systemd(const char *root);
 
 /* Whether systemd must reload its units before they are (re)started, from
  * `systemctl show -p Id -p LoadState -p NeedDaemonReload NAME...` (asking

@@ -1,7 +1,7 @@
 /* firstboot/metrics.c: the metrics conf the step writes (rendered per host
  * from the profile, read back strictly), the textfile written from what was
  * collected (exact text, and promtool's linter as oracle), and the parsers
- * of nft's counter, systemctl is-active and nginx's stub_status. */
+ * of nft's counter and nginx's stub_status. */
 #include "tests/unit/syntax_cases.h"
 #include <errno.h>
 #include "firstboot/metrics.h"
@@ -295,13 +295,6 @@ static void test_parsers(void **state)
 	assert_int_equal(metrics_parse_nft_counter("counter input_drop { packets x bytes 2 }", &p, &y), -EBADMSG);
 	assert_int_equal(metrics_parse_nft_counter("counter input_drop { packets 99999999999999999999999 bytes 2 }", &p, &y),
 			 -EBADMSG);
-
-	bool act[4];
-	metrics_parse_is_active("active\ninactive\nactivating\n", 4, act);
-	assert_true(act[0]);
-	assert_false(act[1] || act[2] || act[3]);
-	metrics_parse_is_active("", 2, act);
-	assert_false(act[0] || act[1]);
 
 	uint64_t a = 0, r = 0;
 	assert_int_equal(metrics_parse_stub_status("Active connections: 3 \nserver accepts handled requests\n 5 5 9 \n"

@@ -1,9 +1,11 @@
 /* firstboot/step_monitoring.c's verdict on the units it started without
- * waiting (monitoring_check), with a fake systemctl first in PATH answering
- * `systemctl show`: a unit that failed fails the step (the host is not
- * ready, the summary names it), all up makes it done, journal upload still
- * retrying is done and says so, --no-services only records the question,
- * and nothing started means nothing to check. */
+ * waiting (monitoring_check), asking a fake systemd on its private socket
+ * under the agent's root (fake_systemd.h), no systemctl process: a unit that
+ * failed fails the step (the host is not ready, the summary names it), as
+ * does one systemd does not know, all up makes it done (asked again while a
+ * unit has not been up for the settle time), journal upload still retrying
+ * is done and says so, systemd not reachable fails the step, --no-services
+ * only records the question, and nothing started means nothing to check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,11 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "firstboot/agent.h"
 #include "lib/fileio.h"
 #include "lib/xalloc.h"
 #include "profiles/profile.h"
+#include "tests/unit/fake_systemd.h"
 #include "tests/unit/tmpdir_fixture.h"
 
 static const char profile[] =
@@ -31,39 +35,79 @@ static const char profile[] =
 
 static char *old_path;
 
-#define BLOCK(id, active, sub, result) \
-	"Id=" id "\nLoadState=loaded\nActiveState=" active "\nSubState=" sub "\nResult=" result "\n"
+#define N(a) (sizeof a / sizeof *a)
 
-/* A fake systemctl first in PATH: prints `answer` and keeps its arguments
- * in tmpdir/argv. */
-static void fake_systemctl(const char *answer)
+/* CLOCK_MONOTONIC, systemd's clock for ActiveEnterTimestampMonotonic, in
+ * microseconds ago_ms back (at least 1: 0 means never active) */
+static uint64_t mono_us(unsigned ago_ms)
 {
-	char *bin = path_join(tmpdir, "bin"), *p = path_join(bin, "systemctl"), *ans = path_join(tmpdir, "answer");
-	char *argv = path_join(tmpdir, "argv");
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000, ago = (uint64_t)ago_ms * 1000;
+	return now > ago ? now - ago : 1;
+}
+
+/* A unit up, as systemd shows it. */
+#define UP(id, sub) { id, "loaded", "active", sub, NULL, 0, 0, false }
+
+/* The fake systemd under the agent's root, its calls in tmpdir/calls; the
+ * units up without a time of their own up since a minute ago, longer than
+ * the check's settle time (2 s), so one round of questions is enough. Also
+ * a systemctl first in PATH that only notes it ran: the check runs none. */
+static pid_t fake_systemd(const char *root, struct fake_unit *u, size_t n)
+{
+	char *log = path_join(tmpdir, "calls"), *bin = path_join(tmpdir, "bin"), *p = path_join(bin, "systemctl");
+	char *ran = path_join(tmpdir, "systemctl-ran");
+	unlink(log);
+	unlink(ran);
 	mkdir(bin, 0755);
-	assert_int_equal(write_file_atomic(ans, answer, strlen(answer), 0644), 0);
 	FILE *f = fopen(p, "w");
 	assert_non_null(f);
-	fprintf(f, "#!/bin/sh\necho \"$@\" >> %s\ncat %s\n", argv, ans);
+	fprintf(f, "#!/bin/sh\necho \"$@\" >> %s\nexit 1\n", ran);
 	fclose(f);
 	chmod(p, 0755);
-	unlink(argv);
 	char *path = xasprintf("%s:%s", bin, old_path);
 	setenv("PATH", path, 1);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(u[i].active, "active") && !u[i].active_enter_us)
+			u[i].active_enter_us = mono_us(60000);
+	pid_t pid = fake_systemd_start(root, u, n, log);
+	assert_true(pid > 0);
 	free(path);
-	free(argv);
-	free(ans);
+	free(ran);
 	free(p);
 	free(bin);
+	free(log);
+	return pid;
 }
 
 static char *slurp(const char *name)
 {
 	char *p = path_join(tmpdir, name), *t = NULL;
 	size_t n;
-	assert_int_equal(read_file(p, 1 << 16, &t, &n), 0);
+	if (read_file(p, 1 << 16, &t, &n) < 0)
+		t = xstrdup("");
 	free(p);
 	return t;
+}
+
+/* The calls of one round of unit_wait's questions about the units. */
+static void round_of(struct buf *b, const char *const names[], size_t n)
+{
+	static const char *const props[] = { "Id", "LoadState", "ActiveState", "SubState", "Result", "Job",
+					     "ActiveEnterTimestampMonotonic" };
+	for (size_t i = 0; i < n; i++) {
+		buf_printf(b, "LoadUnit %s\n", names[i]);
+		for (size_t k = 0; k < N(props); k++)
+			buf_printf(b, "Get %s %s\n", names[i], props[k]);
+	}
+}
+
+static void no_systemctl_ran(void)
+{
+	char *p = path_join(tmpdir, "systemctl-ran");
+	assert_int_equal(access(p, F_OK), -1);
+	free(p);
 }
 
 /* An agent in the scratch directory for `host`, its monitoring step started
@@ -99,10 +143,13 @@ static void test_unit_failed(void **state)
 	struct agent a;
 	char *root;
 	agent_for(&a, &root, "db1");
-	fake_systemctl(BLOCK("prometheus-node-exporter.service", "active", "running", "success") "\n"
-		       BLOCK("prometheus-mysqld-exporter.service", "failed", "failed", "exit-code") "\n"
-		       BLOCK("systemd-journal-upload.service", "active", "running", "success") "\n"
-		       BLOCK("kiln-metrics.timer", "active", "waiting", "success"));
+	struct fake_unit u[] = {
+		UP("prometheus-node-exporter.service", "running"),
+		{ "prometheus-mysqld-exporter.service", "loaded", "failed", "failed", "exit-code", 0, 0, false },
+		UP("systemd-journal-upload.service", "running"),
+		UP("kiln-metrics.timer", "waiting"),
+	};
+	pid_t sd = fake_systemd(root, u, N(u));
 	/* started but not yet checked: not ready, whatever else is done */
 	assert_false(status_ready(&a.status));
 	assert_int_equal(monitoring_check(&a), -EIO);
@@ -115,55 +162,65 @@ static void test_unit_failed(void **state)
 	status_summary(&a.status, line, sizeof line);
 	assert_non_null(strstr(line, "; monitoring failed: the monitoring units: prometheus-mysqld-exporter.service failed"));
 	assert_null(strstr(line, "deployment ready"));
-	/* one question for all the units, the properties unit_wait judges */
-	char *argv = slurp("argv");
-	assert_string_equal(argv, "show -p Id -p LoadState -p ActiveState -p SubState -p Result -p Job -p ActiveEnterTimestampMonotonic "
-				  "prometheus-node-exporter.service prometheus-mysqld-exporter.service "
-				  "systemd-journal-upload.service kiln-metrics.timer\n");
-	free(argv);
+	/* one round of questions about all the units, the properties unit_wait judges */
+	static const char *const names[] = { "prometheus-node-exporter.service", "prometheus-mysqld-exporter.service",
+					     "systemd-journal-upload.service", "kiln-metrics.timer" };
+	struct buf want;
+	buf_init(&want);
+	round_of(&want, names, N(names));
+	char *calls = slurp("calls");
+	assert_string_equal(calls, want.data);
+	free(calls);
+	buf_free(&want);
+	no_systemctl_ran();
 	/* saved: `kiln-firstboot status` shows it */
 	struct status saved;
 	assert_int_equal(status_load(a.status_path, &saved), 0);
 	assert_int_equal(status_step(&saved, "monitoring")->state, STEP_FAILED);
 	status_free(&saved);
-	/* the verdict is in: asking again changes nothing */
+	/* the verdict is in: asking again changes nothing, nor asks systemd */
+	char *log = path_join(tmpdir, "calls");
+	unlink(log);
 	assert_int_equal(monitoring_check(&a), 0);
 	assert_int_equal(status_step(&a.status, "monitoring")->state, STEP_FAILED);
+	assert_int_equal(access(log, F_OK), -1);
+	free(log);
+	fake_systemd_stop(sd);
 	done_with(&a, root);
 }
 
+/* a unit systemd has no file for: loaded as not-found */
 static void test_unit_missing(void **state)
 {
 	(void)state;
 	struct agent a;
 	char *root;
 	agent_for(&a, &root, "app1");
-	fake_systemctl(BLOCK("prometheus-node-exporter.service", "active", "running", "success") "\n"
-		       "Id=systemd-journal-upload.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\n\n"
-		       BLOCK("kiln-metrics.timer", "active", "waiting", "success"));
+	struct fake_unit u[] = { UP("prometheus-node-exporter.service", "running"), UP("kiln-metrics.timer", "waiting") };
+	pid_t sd = fake_systemd(root, u, N(u));
 	assert_int_equal(monitoring_check(&a), -EIO);
 	assert_string_equal(status_step(&a.status, "monitoring")->reason,
 			    "the monitoring units: systemd-journal-upload.service is not-found "
 			    "(see systemctl status, journalctl -u)");
+	fake_systemd_stop(sd);
 	done_with(&a, root);
 }
 
-static void test_systemctl_fails(void **state)
+static void test_systemd_unreachable(void **state)
 {
 	(void)state;
 	struct agent a;
 	char *root;
 	agent_for(&a, &root, "app1");
-	fake_systemctl("");
-	char *p = path_join(tmpdir, "bin/systemctl");
-	FILE *f = fopen(p, "w");
-	fprintf(f, "#!/bin/sh\necho 'Failed to connect to bus: No such file or directory' >&2\nexit 1\n");
-	fclose(f);
-	free(p);
-	assert_int_equal(monitoring_check(&a), -EIO);
-	assert_string_equal(status_step(&a.status, "monitoring")->reason,
-			    "the monitoring units: systemctl show exited 1: Failed to connect to bus: "
-			    "No such file or directory (see systemctl status, journalctl -u)");
+	/* no socket under the root: nothing listens */
+	char *sock = path_join(root, "run/systemd/private");
+	assert_int_equal(access(sock, F_OK), -1);
+	free(sock);
+	assert_int_equal(monitoring_check(&a), -ENOENT);
+	const struct step *st = status_step(&a.status, "monitoring");
+	assert_int_equal(st->state, STEP_FAILED);
+	assert_string_equal(st->reason, "the monitoring units: cannot connect to systemd at /run/systemd/private: "
+					 "No such file or directory (see systemctl status, journalctl -u)");
 	done_with(&a, root);
 }
 
@@ -173,22 +230,45 @@ static void test_all_up(void **state)
 	struct agent a;
 	char *root;
 	agent_for(&a, &root, "s3");   /* the monitoring host: its servers and the archive timer too */
-	fake_systemctl(BLOCK("prometheus-node-exporter.service", "active", "running", "success") "\n"
-		       BLOCK("systemd-journal-remote.socket", "active", "listening", "success") "\n"
-		       BLOCK("prometheus-alertmanager.service", "active", "running", "success") "\n"
-		       BLOCK("prometheus.service", "active", "running", "success") "\n"
-		       BLOCK("kiln-metrics.timer", "active", "waiting", "success") "\n"
-		       BLOCK("kiln-archive-drops.timer", "active", "waiting", "success"));
+	struct fake_unit u[] = {
+		UP("prometheus-node-exporter.service", "running"), UP("systemd-journal-remote.socket", "listening"),
+		UP("prometheus-alertmanager.service", "running"),  UP("prometheus.service", "running"),
+		UP("kiln-metrics.timer", "waiting"),               UP("kiln-archive-drops.timer", "waiting"),
+	};
+	pid_t sd = fake_systemd(root, u, N(u));
 	assert_int_equal(monitoring_check(&a), 0);
 	const struct step *st = status_step(&a.status, "monitoring");
 	assert_int_equal(st->state, STEP_DONE);
 	assert_string_equal(st->reason, "Prometheus, Alertmanager, journal-remote and the exporters running");
 	assert_true(status_ready(&a.status));
-	char *argv = slurp("argv");
-	/* asked again until up for the settle time */
-	assert_non_null(strstr(argv, "systemd-journal-remote.socket prometheus-alertmanager.service prometheus.service "
-				     "kiln-metrics.timer kiln-archive-drops.timer\nshow "));
-	free(argv);
+	/* every unit up longer than the settle time: asked once */
+	static const char *const names[] = { "prometheus-node-exporter.service", "systemd-journal-remote.socket",
+					     "prometheus-alertmanager.service", "prometheus.service",
+					     "kiln-metrics.timer", "kiln-archive-drops.timer" };
+	struct buf want;
+	buf_init(&want);
+	round_of(&want, names, N(names));
+	char *calls = slurp("calls");
+	assert_string_equal(calls, want.data);
+	free(calls);
+	no_systemctl_ran();
+	fake_systemd_stop(sd);
+
+	/* Prometheus just up: asked again once it has been up for the settle
+	 * time (2 s) */
+	status_set(&a.status, "monitoring", STEP_RUNNING, "units started; checked once the later steps are over");
+	for (size_t i = 0; i < N(u); i++)
+		u[i].active_enter_us = 0;
+	u[3].active_enter_us = mono_us(0);
+	sd = fake_systemd(root, u, N(u));
+	assert_int_equal(monitoring_check(&a), 0);
+	assert_int_equal(status_step(&a.status, "monitoring")->state, STEP_DONE);
+	round_of(&want, names, N(names));   /* want: two rounds */
+	calls = slurp("calls");
+	assert_string_equal(calls, want.data);
+	free(calls);
+	buf_free(&want);
+	fake_systemd_stop(sd);
 	done_with(&a, root);
 }
 
@@ -198,13 +278,17 @@ static void test_upload_retrying(void **state)
 	struct agent a;
 	char *root;
 	agent_for(&a, &root, "app1");
-	fake_systemctl(BLOCK("prometheus-node-exporter.service", "active", "running", "success") "\n"
-		       BLOCK("systemd-journal-upload.service", "activating", "auto-restart", "exit-code") "\n"
-		       BLOCK("kiln-metrics.timer", "active", "waiting", "success"));
+	struct fake_unit u[] = {
+		UP("prometheus-node-exporter.service", "running"),
+		{ "systemd-journal-upload.service", "loaded", "activating", "auto-restart", "exit-code", 0, 0, false },
+		UP("kiln-metrics.timer", "waiting"),
+	};
+	pid_t sd = fake_systemd(root, u, N(u));
 	assert_int_equal(monitoring_check(&a), 0);
 	assert_string_equal(status_step(&a.status, "monitoring")->reason,
 			    "exporters running, journal upload to s3 retrying: systemd-journal-upload.service exited "
 			    "(exit-code) and is restarting");
+	fake_systemd_stop(sd);
 	done_with(&a, root);
 }
 
@@ -215,6 +299,8 @@ static void test_no_services(void **state)
 	char *root;
 	agent_for(&a, &root, "db1");
 	a.no_services = true;
+	struct fake_unit u[] = { UP("kiln-metrics.timer", "waiting") };
+	pid_t sd = fake_systemd(root, u, N(u));
 	assert_int_equal(monitoring_check(&a), 0);
 	assert_string_equal(status_step(&a.status, "monitoring")->reason, "exporters running, journal uploaded to s3");
 	char *log = path_join(a.state_dir, "commands.log"), *t = NULL;
@@ -223,6 +309,12 @@ static void test_no_services(void **state)
 	assert_string_equal(t, "systemctl show\n");
 	free(t);
 	free(log);
+	/* only recorded: systemd not asked */
+	char *calls = slurp("calls");
+	assert_string_equal(calls, "");
+	free(calls);
+	no_systemctl_ran();
+	fake_systemd_stop(sd);
 	done_with(&a, root);
 }
 
@@ -233,12 +325,15 @@ static void test_nothing_started(void **state)
 	char *root;
 	agent_for(&a, &root, "db1");
 	a.monitoring_started = false;   /* e.g. the step failed before starting anything */
-	fake_systemctl("");
+	struct fake_unit u[] = { UP("kiln-metrics.timer", "waiting") };
+	pid_t sd = fake_systemd(root, u, N(u));
 	assert_int_equal(monitoring_check(&a), 0);
 	assert_int_equal(status_step(&a.status, "monitoring")->state, STEP_RUNNING);
-	char *argv = path_join(tmpdir, "argv");
-	assert_int_equal(access(argv, F_OK), -1);
-	free(argv);
+	char *calls = slurp("calls");
+	assert_string_equal(calls, "");
+	free(calls);
+	no_systemctl_ran();
+	fake_systemd_stop(sd);
 	done_with(&a, root);
 }
 
@@ -248,7 +343,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unit_failed),
 		cmocka_unit_test(test_unit_missing),
-		cmocka_unit_test(test_systemctl_fails),
+		cmocka_unit_test(test_systemd_unreachable),
 		cmocka_unit_test(test_all_up),
 		cmocka_unit_test(test_upload_retrying),
 		cmocka_unit_test(test_no_services),
