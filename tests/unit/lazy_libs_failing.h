@@ -2,7 +2,7 @@
  * test_firstboot_lazy_libs_missing.c (dlopen fails) and
  * test_firstboot_lazy_libs_nosym.c (a function is missing from the library).
  * Both are linked like kiln-firstboot, with -Wl,--wrap=dlopen,--wrap=dlsym
- * (Makefile): lazy_libs.o's calls reach the wrappers below. For the three
+ * (Makefile): lazy_libs.o's calls reach the wrappers below. For the four
  * sonames they make dlopen fail, or they load the real library and hide the
  * last function looked up in it (the ones found before become traps);
  * everything else goes to the real functions. The object tested is the one
@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <systemd/sd-bus.h>
 
 enum lazy_fail { LAZY_FAIL_DLOPEN, LAZY_FAIL_DLSYM };
 static enum lazy_fail fail_mode;
@@ -40,8 +42,9 @@ static const struct lazy_lib { const char *soname, *hidden; } lazy_libs[] = {
 	{ "libcurl.so.4", "curl_slist_free_all" },
 	{ "libxml2.so.2", "xmlFree" },
 	{ "libarchive.so.13", "archive_entry_size" },
+	{ "libsystemd.so.0", "sd_bus_error_free" },
 };
-enum { LIB_CURL, LIB_XML, LIB_ARCHIVE, LIB_COUNT };
+enum { LIB_CURL, LIB_XML, LIB_ARCHIVE, LIB_SD, LIB_COUNT };
 static int dlopen_calls[LIB_COUNT], hidden_lookups[LIB_COUNT];
 
 static int lib_index(const char *soname)
@@ -206,6 +209,55 @@ static void archive_fails_without_its_library(void **state)
 	expect_one_failure(LIB_ARCHIVE);
 }
 
+static void sd_bus_fails_without_its_library(void **state)
+{
+	sd_bus *bus = (sd_bus *)fake;
+	sd_bus_message *m = (sd_bus_message *)fake;
+	/* strings the library would have allocated: a forwarded
+	 * sd_bus_error_free would free() these stack arrays and abort */
+	char name[] = "org.freedesktop.DBus.Error.Failed", message[] = "not from sd-bus";
+	for (int round = 0; round < 2; round++) {
+		sd_bus *got_bus = bus;
+		assert_int_equal(sd_bus_new(&got_bus), -ELIBACC);
+		assert_ptr_equal(got_bus, bus);
+		assert_int_equal(sd_bus_set_address(bus, "unix:path=/run/systemd/private"), -ELIBACC);
+		assert_int_equal(sd_bus_start(bus), -ELIBACC);
+		sd_bus_message *got = m;
+		assert_int_equal(sd_bus_message_new_method_call(bus, &got, "org.freedesktop.systemd1",
+								"/org/freedesktop/systemd1",
+								"org.freedesktop.systemd1.Manager", "LoadUnit"),
+				 -ELIBACC);
+		assert_ptr_equal(got, m);
+		assert_int_equal(sd_bus_message_append_basic(m, 's', "kiln-metrics.timer"), -ELIBACC);
+		sd_bus_error e = SD_BUS_ERROR_NULL;
+		sd_bus_message *reply = m;
+		assert_int_equal(sd_bus_call(bus, m, 1000000, &e, &reply), -ELIBACC);
+		assert_ptr_equal(reply, m);
+		assert_null(e.name);
+		assert_null(e.message);
+		uint32_t u = 7;
+		assert_int_equal(sd_bus_message_read_basic(m, 'u', &u), -ELIBACC);
+		assert_int_equal(u, 7);
+		char type = 'x';
+		const char *contents = "t";
+		assert_int_equal(sd_bus_message_peek_type(m, &type, &contents), -ELIBACC);
+		assert_int_equal(type, 'x');
+		assert_string_equal(contents, "t");
+		assert_int_equal(sd_bus_message_enter_container(m, 'v', "(uo)"), -ELIBACC);
+		assert_int_equal(sd_bus_message_exit_container(m), -ELIBACC);
+		assert_null(sd_bus_message_unref(m));
+		assert_null(sd_bus_message_unref(NULL));
+		sd_bus_error owned = { .name = name, .message = message, ._need_free = 1 };
+		sd_bus_error_free(&owned);
+		assert_ptr_equal(owned.name, name);   /* the real one would have reset it */
+		assert_ptr_equal(owned.message, message);
+		sd_bus_error_free(NULL);
+		assert_null(sd_bus_flush_close_unref(bus));
+		assert_null(sd_bus_flush_close_unref(NULL));
+	}
+	expect_one_failure(LIB_SD);
+}
+
 static int run_failing_tests(enum lazy_fail mode)
 {
 	fail_mode = mode;
@@ -214,6 +266,7 @@ static int run_failing_tests(enum lazy_fail mode)
 		cmocka_unit_test_setup(curl_fails_without_its_library, reset_log),
 		cmocka_unit_test_setup(xml_fails_without_its_library, reset_log),
 		cmocka_unit_test_setup(archive_fails_without_its_library, reset_log),
+		cmocka_unit_test_setup(sd_bus_fails_without_its_library, reset_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
