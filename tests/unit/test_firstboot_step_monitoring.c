@@ -103,6 +103,19 @@ static void round_of(struct buf *b, const char *const names[], size_t n)
 	}
 }
 
+/* The fake's log holds exactly `rounds` rounds of questions about names. */
+static void assert_rounds(const char *const names[], size_t n, int rounds)
+{
+	struct buf want;
+	buf_init(&want);
+	for (int i = 0; i < rounds; i++)
+		round_of(&want, names, n);
+	char *calls = slurp("calls");
+	assert_string_equal(calls, want.data);
+	free(calls);
+	buf_free(&want);
+}
+
 static void no_systemctl_ran(void)
 {
 	char *p = path_join(tmpdir, "systemctl-ran");
@@ -165,13 +178,7 @@ static void test_unit_failed(void **state)
 	/* one round of questions about all the units, the properties unit_wait judges */
 	static const char *const names[] = { "prometheus-node-exporter.service", "prometheus-mysqld-exporter.service",
 					     "systemd-journal-upload.service", "kiln-metrics.timer" };
-	struct buf want;
-	buf_init(&want);
-	round_of(&want, names, N(names));
-	char *calls = slurp("calls");
-	assert_string_equal(calls, want.data);
-	free(calls);
-	buf_free(&want);
+	assert_rounds(names, N(names), 1);
 	no_systemctl_ran();
 	/* saved: `kiln-firstboot status` shows it */
 	struct status saved;
@@ -245,12 +252,7 @@ static void test_all_up(void **state)
 	static const char *const names[] = { "prometheus-node-exporter.service", "systemd-journal-remote.socket",
 					     "prometheus-alertmanager.service", "prometheus.service",
 					     "kiln-metrics.timer", "kiln-archive-drops.timer" };
-	struct buf want;
-	buf_init(&want);
-	round_of(&want, names, N(names));
-	char *calls = slurp("calls");
-	assert_string_equal(calls, want.data);
-	free(calls);
+	assert_rounds(names, N(names), 1);
 	no_systemctl_ran();
 	fake_systemd_stop(sd);
 
@@ -263,11 +265,7 @@ static void test_all_up(void **state)
 	sd = fake_systemd(root, u, N(u));
 	assert_int_equal(monitoring_check(&a), 0);
 	assert_int_equal(status_step(&a.status, "monitoring")->state, STEP_DONE);
-	round_of(&want, names, N(names));   /* want: two rounds */
-	calls = slurp("calls");
-	assert_string_equal(calls, want.data);
-	free(calls);
-	buf_free(&want);
+	assert_rounds(names, N(names), 2);
 	fake_systemd_stop(sd);
 	done_with(&a, root);
 }
