@@ -121,7 +121,7 @@ int unit_wait(const struct unit_wait_ops *ops, const struct unit_wait_opts *o, c
 		buf_init(&out);
 		int r = ops->show(ops->ud, units, n, &out, why, why_len);
 		if (r == 0 && unit_show_parse(out.data ? out.data : "", n, st) < 0) {
-			snprintf(why, why_len, "systemctl show: not one block of properties per unit");
+			snprintf(why, why_len, "systemd's answer: not one block of properties per unit");
 			r = -EBADMSG;
 		}
 		buf_free(&out);
@@ -172,12 +172,13 @@ int unit_wait(const struct unit_wait_ops *ops, const struct unit_wait_opts *o, c
 			snprintf(why, why_len, "%s still starting after %u s", pending, o->timeout_ms / 1000);
 			return -ETIMEDOUT;
 		}
-		/* Every question is a process (systemctl): under TCG about half a
-		 * second of a one-vCPU guest's CPU, at the agent's weight, while
-		 * the units it waits for start at the idle weight (StartupCPUWeight=
-		 * idle) and get only what the questions leave. So while a unit is
-		 * pending, asked at most a quarter of the time (the next question
-		 * after three times what the last one took, poll_ms at least); with
+		/* Every question costs CPU at the agent's weight (systemd_show's
+		 * calls, answered by systemd itself; it was a systemctl process,
+		 * half a second of a one-vCPU TCG guest's CPU), while the units it
+		 * waits for start at the idle weight (StartupCPUWeight=idle) and
+		 * get only what the questions leave. So while a unit is pending,
+		 * asked at most a quarter of the time (the next question after
+		 * three times what the last one took, poll_ms at least); with
 		 * every unit up, once more when the last has been up settle_ms. */
 		int64_t next = 3 * (now - asked);
 		if (next < (int64_t)o->poll_ms)
@@ -213,7 +214,7 @@ int unit_wait_settled(const struct unit_wait_ops *ops, unsigned timeout_ms, unsi
 		buf_init(&out);
 		int r = ops->show(ops->ud, unit, 1, &out, why, why_len);
 		if (r == 0 && unit_show_parse(out.data ? out.data : "", 1, &st) < 0) {
-			snprintf(why, why_len, "systemctl show: not one block of properties for %s", unit->name);
+			snprintf(why, why_len, "systemd's answer: not one block of properties for %s", unit->name);
 			r = -EBADMSG;
 		}
 		buf_free(&out);

@@ -268,7 +268,7 @@ static void test_wait_show_fails(void **state)
 	static const char *const b[] = { NODE_UP };
 	struct script t = { .answers = b, .n = 1 };
 	assert_int_equal(wait_with(&t, why), -EBADMSG);
-	assert_string_equal(why, "systemctl show: not one block of properties per unit");
+	assert_string_equal(why, "systemd's answer: not one block of properties per unit");
 }
 
 /* With systemd's activation times: units up long enough already need no
@@ -412,7 +412,7 @@ static void test_settled_refuses(void **state)
 		const char *x[] = { bad[i] };
 		struct script y = { .answers = x, .n = 1 };
 		assert_int_equal(settled_with(&y, why), -EBADMSG);
-		assert_string_equal(why, "systemctl show: not one block of properties for mariadb.service");
+		assert_string_equal(why, "systemd's answer: not one block of properties for mariadb.service");
 	}
 }
 
