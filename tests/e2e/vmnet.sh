@@ -62,14 +62,26 @@ power_cut() {
 	local pid
 	pid=$(cat "$T/$1.pid")
 	vm_cpu_save "$1"
+	# (IP, the test's addresses, may not be declared yet: no connection then)
+	! declare -p IP >/dev/null 2>&1 || [ -z "${IP[$1]:-}" ] || adm_forget "${IP[$1]}"
 	kill -9 "$pid"
 	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	echo "=== power cut ===" >> "$T/$1.log"
 }
 
 # adm ADDRESS CMD...: CMD as root on a host over SSH, from the admin address.
+# The first call to a host opens a connection that the later ones share
+# (ControlMaster, its socket $T/ssh-ADDRESS): under TCG each new connection
+# costs the guest's sshd a key exchange, an authentication and a session's
+# set-up, and the tests poll hosts hundreds of times. adm_new opens a
+# connection of its own (a check that the firewall admits SSH); adm_forget
+# ends a host's shared one (its VM lost power: commands would wait on a
+# connection nothing answers).
 SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30 -i "$T/id")
-adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" -b 192.168.40.1 "root@$h" "$@"; }
+SSH_SHARED=(-o ControlMaster=auto -o "ControlPath=$T/ssh-%h" -o ControlPersist=600)
+adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" "${SSH_SHARED[@]}" -b 192.168.40.1 "root@$h" "$@"; }
+adm_new() { local h=$1; shift; nsx ssh "${SSHO[@]}" -o ControlPath=none -b 192.168.40.1 "root@$h" "$@"; }
+adm_forget() { [ -S "$T/ssh-$1" ] && nsx ssh "${SSH_SHARED[@]}" -O exit "root@$1" >/dev/null 2>&1; rm -f "$T/ssh-$1"; return 0; }
 
 # secret_value FILE: the part of a secret file a leak check looks for, on
 # stdout: a PEM key's first line of key material, else the whole value;
