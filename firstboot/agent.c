@@ -176,6 +176,18 @@ int agent_exec_env(const struct agent *a, const char *const env[], const char *c
 	return exec_env(a, env, argv, NULL, 0, why, why_len);
 }
 
+int agent_enable(const struct agent *a, const char *const units[], size_t n, char *why, size_t why_len)
+{
+	static const char *const env[] = { AGENT_ENABLE_ENV, NULL };
+	_cleanup_free_ const char **argv = xcalloc(n + 4, sizeof *argv);
+	argv[0] = "systemctl";
+	argv[1] = "enable";
+	argv[2] = "--no-reload";
+	for (size_t i = 0; i < n; i++)
+		argv[3 + i] = units[i];
+	return agent_exec_env(a, env, argv, why, why_len);
+}
+
 int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv[], const char *in, size_t in_len,
 		       const char *what)
 {

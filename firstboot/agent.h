@@ -101,6 +101,11 @@ int agent_queue(const struct agent *a, const char *verb, const char *const units
  * it client-side ("--now cannot be used when systemd is not running or in
  * conjunction with --root"). */
 #define AGENT_ENABLE_ENV "SYSTEMCTL_INSTALL_CLIENT_SIDE=1"
+/* `systemctl enable --no-reload UNIT...` client-side (AGENT_ENABLE_ENV): the
+ * links later boots follow, and systemd left as it was. A unit that must
+ * also start now is started after it (--now is refused client-side).
+ * Negative errno with why. */
+int agent_enable(const struct agent *a, const char *const units[], size_t n, char *why, size_t why_len);
 /* agent_exec with env ("NAME=value" entries, NULL-terminated) added to the
  * command's environment; with no_services the log line starts with them. */
 int agent_exec_env(const struct agent *a, const char *const env[], const char *const argv[], char *why, size_t why_len);

@@ -119,11 +119,16 @@ int step_join(struct agent *a)
 	}
 	char why[300];
 	agent_phase(a, "start-app");
-	/* --no-reload: the role step's daemon-reload loaded kiln-app.service
-	 * already; enable's own reload would only repeat it */
-	const char *start[] = { "systemctl", "enable", "--no-reload", "--now", "kiln-app.service", NULL };
-	int r = agent_exec(a, start, NULL, 0, why, sizeof why);
+	/* Enabled client-side (agent_enable), then started: the role step's
+	 * daemon-reload loaded kiln-app.service already, and an enable through
+	 * systemd would leave every unit "changed on disk" (NeedDaemonReload)
+	 * for every systemctl an operator runs to report. */
+	static const char *const app[] = { "kiln-app.service" };
+	const char *start[] = { "systemctl", "start", "kiln-app.service", NULL };
+	int r = agent_enable(a, app, 1, why, sizeof why);
 	if (r < 0)
+		return agent_step_end(a, STEP, r, "enabling the app: %s", why);
+	if ((r = agent_exec(a, start, NULL, 0, why, sizeof why)) < 0)
 		return agent_step_end(a, STEP, r, "starting the app: %s", why);
 	return agent_step_end(a, STEP, 0, "every peer answered; app started");
 }

@@ -123,12 +123,19 @@ static int mysql_backup(struct agent *a)
 			return agent_step_end(a, STEP, r, "writing %s", p);
 	}
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
-	/* --no-reload: the daemon-reload just before loaded the new units */
-	const char *timers[] = { "systemctl", "enable", "--no-reload", "--now", KILN_UNIT_BACKUP_FULL ".timer",
-				 KILN_UNIT_BACKUP_BINLOGS ".timer", NULL };
+	/* Enabled client-side (agent_enable): an enable through systemd would
+	 * leave every unit "changed on disk" (NeedDaemonReload) after the reload
+	 * just made, and every systemctl an operator runs would say so. */
+	static const char *const timers[] = { KILN_UNIT_BACKUP_FULL ".timer", KILN_UNIT_BACKUP_BINLOGS ".timer" };
+	const char *start[] = { "systemctl", "start", KILN_UNIT_BACKUP_FULL ".timer", KILN_UNIT_BACKUP_BINLOGS ".timer",
+				NULL };
 	const char *first[] = { "systemctl", "start", "--no-block", KILN_UNIT_BACKUP_FULL ".service", NULL };
-	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0 ||
-	    (r = exec_or_fail(a, timers, NULL, 0, "enabling the backup timers")) < 0 ||
+	char why[300];
+	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
+		return r;
+	if ((r = agent_enable(a, timers, 2, why, sizeof why)) < 0)
+		return agent_step_end(a, STEP, r, "enabling the backup timers: %s", why);
+	if ((r = exec_or_fail(a, start, NULL, 0, "starting the backup timers")) < 0 ||
 	    (r = exec_or_fail(a, first, NULL, 0, "starting the first full backup")) < 0)
 		return r;
 	return 0;
@@ -441,11 +448,10 @@ static int role_minio(struct agent *a)
 	 * enable --now before it started MinIO only to stop it again).
 	 * --no-reload: the enable only adds the wants link later boots follow;
 	 * its implicit daemon-reload (seconds under TCG) served nothing here.
-	 * Client-side (AGENT_ENABLE_ENV): an enable through systemd marks every
+	 * Client-side (agent_enable): an enable through systemd marks every
 	 * unit "changed on disk" until the next reload (NeedDaemonReload), and
 	 * the monitoring step would then reload for nothing. */
-	const char *start[] = { "systemctl", "enable", "--no-reload", "minio.service", NULL };
-	static const char *const client_side[] = { AGENT_ENABLE_ENV, NULL };
+	static const char *const minio[] = { "minio.service" };
 	const char *restart[] = { "systemctl", "restart", "minio.service", NULL };
 	agent_phase(a, "data-dir");
 	if ((r = exec_or_fail(a, own, NULL, 0, "chown of the data disk")) < 0 ||
@@ -453,7 +459,7 @@ static int role_minio(struct agent *a)
 		return r;
 	agent_phase(a, "enable");
 	char ewhy[300];
-	if ((r = agent_exec_env(a, client_side, start, ewhy, sizeof ewhy)) < 0)
+	if ((r = agent_enable(a, minio, 1, ewhy, sizeof ewhy)) < 0)
 		return agent_step_end(a, STEP, r, "enabling MinIO: %s", ewhy);
 	agent_phase(a, "restart-server");
 	if ((r = exec_or_fail(a, restart, NULL, 0, "starting MinIO")) < 0)

@@ -154,7 +154,9 @@ SEC() { cat "$S/secrets/$1"; }
 	wait
 ) & peers=$!
 check "app1: join waits for the late peers, proves them, starts the app" run "$R" --join-deadline 90
-check "app1: the app was started after join" grep -q 'systemctl enable --no-reload --now kiln-app.service' "$R/var/lib/kiln/commands.log"
+check_output "app1: the app was enabled client-side (systemd wants no reload after it) and started after join" \
+	'^SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload kiln-app.service systemctl start kiln-app.service $' \
+	bash -c "grep 'kiln-app.service' '$R/var/lib/kiln/commands.log' | tr '\n' ' '"
 check_output "app1: rendered env has the peer address and a real secret" "^DB_PASSWORD=\"$(SEC mysql_app_password)\"$" cat "$R/etc/kiln/app.env"
 [ -f "$T/s3.pid" ] && kill "$(cat "$T/s3.pid")" 2>/dev/null
 [ -f "$T/db.pid" ] && kill "$(cat "$T/db.pid")" 2>/dev/null

@@ -2,7 +2,8 @@
  * status with the write that ends the step (no write of their own), a step
  * left running keeps no duration until its verdict, whose wait in between is
  * its own phase, and work a newer seed owes forgets the old run's timing;
- * root_path's roots. */
+ * agent_enable's command (client-side, recorded and run); root_path's
+ * roots. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -227,6 +228,57 @@ static void test_write_if_changed(void **state)
 	free(root);
 }
 
+/* agent_enable: `systemctl enable --no-reload UNIT...` with
+ * SYSTEMCTL_INSTALL_CLIENT_SIDE=1, recorded with no_services and run with it
+ * set otherwise (a systemctl first on PATH writes down what it got); its
+ * failure is the caller's, with systemctl's words. */
+static void test_enable_client_side(void **state)
+{
+	(void)state;
+	struct agent a;
+	char *root = path_join(tmpdir, "six");
+	assert_int_equal(agent_init(&a, root), 0);
+	static const char *const units[] = { "kiln-app.service", "x.timer" };
+	char why[300] = "";
+	a.no_services = true;
+	assert_int_equal(agent_enable(&a, units, 2, why, sizeof why), 0);
+	char *log = path_join(a.state_dir, "commands.log"), *got = NULL;
+	size_t n = 0;
+	assert_int_equal(read_file(log, 4096, &got, &n), 0);
+	assert_string_equal(got, "SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload kiln-app.service x.timer\n");
+	free(got);
+
+	char *bin = path_join(tmpdir, "six-bin"), *fake = path_join(bin, "systemctl"), *out = path_join(bin, "got");
+	assert_int_equal(mkdir(bin, 0755), 0);
+	FILE *f = fopen(fake, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\necho \"client_side=$SYSTEMCTL_INSTALL_CLIENT_SIDE $*\" >> %s\n"
+		   "[ \"$3\" != refused.service ] || { echo 'Failed to enable unit: refused' >&2; exit 1; }\n", out);
+	fclose(f);
+	assert_int_equal(chmod(fake, 0755), 0);
+	char *path = xasprintf("%s:%s", bin, getenv("PATH"));
+	char *old_path = xstrdup(getenv("PATH"));
+	setenv("PATH", path, 1);
+	a.no_services = false;
+	assert_int_equal(agent_enable(&a, units, 2, why, sizeof why), 0);
+	static const char *const bad[] = { "refused.service" };
+	assert_true(agent_enable(&a, bad, 1, why, sizeof why) < 0);
+	assert_non_null(strstr(why, "Failed to enable unit: refused"));
+	setenv("PATH", old_path, 1);
+	assert_int_equal(read_file(out, 4096, &got, &n), 0);
+	assert_string_equal(got, "client_side=1 enable --no-reload kiln-app.service x.timer\n"
+				 "client_side=1 enable --no-reload refused.service\n");
+	free(got);
+	free(old_path);
+	free(path);
+	free(out);
+	free(fake);
+	free(bin);
+	free(log);
+	agent_free(&a);
+	free(root);
+}
+
 /* root_path: "/", "" and NULL name the real root; another root prefixes */
 static void test_root_path(void **state)
 {
@@ -250,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_left_running_then_verdict),
 		cmocka_unit_test(test_owed_forgets_timing),
 		cmocka_unit_test(test_write_if_changed),
+		cmocka_unit_test(test_enable_client_side),
 		cmocka_unit_test(test_root_path),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
