@@ -125,19 +125,20 @@ static int mysql_backup(struct agent *a)
 	const char *reload[] = { "systemctl", "daemon-reload", NULL };
 	/* Enabled client-side (agent_enable): an enable through systemd would
 	 * leave every unit "changed on disk" (NeedDaemonReload) after the reload
-	 * just made, and every systemctl an operator runs would say so. */
+	 * just made, and every systemctl an operator runs would say so. Then
+	 * both timers and the first full backup are started in one queueing
+	 * over systemd's socket (agent_queue: no systemctl process, and the
+	 * backup runs in the background). */
 	static const char *const timers[] = { KILN_UNIT_BACKUP_FULL ".timer", KILN_UNIT_BACKUP_BINLOGS ".timer" };
-	const char *start[] = { "systemctl", "start", KILN_UNIT_BACKUP_FULL ".timer", KILN_UNIT_BACKUP_BINLOGS ".timer",
-				NULL };
-	const char *first[] = { "systemctl", "start", "--no-block", KILN_UNIT_BACKUP_FULL ".service", NULL };
+	static const char *const start[] = { KILN_UNIT_BACKUP_FULL ".timer", KILN_UNIT_BACKUP_BINLOGS ".timer",
+					     KILN_UNIT_BACKUP_FULL ".service" };
 	char why[300];
 	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
 		return r;
 	if ((r = agent_enable(a, timers, 2, why, sizeof why)) < 0)
 		return agent_step_end(a, STEP, r, "enabling the backup timers: %s", why);
-	if ((r = exec_or_fail(a, start, NULL, 0, "starting the backup timers")) < 0 ||
-	    (r = exec_or_fail(a, first, NULL, 0, "starting the first full backup")) < 0)
-		return r;
+	if ((r = agent_queue(a, "start", start, 3, why, sizeof why)) < 0)
+		return agent_step_end(a, STEP, r, "starting the backup timers and the first full backup: %s", why);
 	return 0;
 }
 
