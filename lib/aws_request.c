@@ -2,10 +2,12 @@
 #include "lib/aws_request.h"
 #include "lib/aws_sigv4.h"
 #include "lib/log.h"
+#include "lib/numparse.h"
 #include "lib/xalloc.h"
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -266,6 +268,22 @@ void aws_call_reason(const struct aws_call *c, CURLcode cc, long http, char *out
 	snprintf(out, len, "HTTP %ld%s%s%s%s", http, code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
 }
 
+unsigned aws_max_attempts(void)
+{
+	static bool warned;
+	const char *v = getenv("AWS_MAX_ATTEMPTS");
+	uint64_t n;
+	if (!v || !*v)
+		return AWS_MAX_ATTEMPTS;
+	if (parse_u64(v, 1, AWS_MAX_ATTEMPTS_LIMIT, &n) == 0)
+		return (unsigned)n;
+	if (!warned)
+		log_warn("AWS_MAX_ATTEMPTS=%s is not 1..%u: %u attempts per request", v, AWS_MAX_ATTEMPTS_LIMIT,
+			 AWS_MAX_ATTEMPTS);
+	warned = true;
+	return AWS_MAX_ATTEMPTS;
+}
+
 unsigned aws_backoff_ms(unsigned attempt)
 {
 	unsigned d = 200;
@@ -293,6 +311,7 @@ void aws_redact(char *s, const char *word)
 int aws_request(const struct aws_service *s, const struct aws_req *r, const char *what, struct buf *resp,
 		char *why, size_t why_len)
 {
+	unsigned max = aws_max_attempts();
 	for (unsigned attempt = 1;; attempt++) {
 		struct aws_call c;
 		int e = aws_call_setup(&c, s, r);
@@ -315,10 +334,9 @@ int aws_request(const struct aws_service *s, const struct aws_req *r, const char
 		aws_call_reason(&c, cc, http, why, why_len);
 		aws_call_cleanup(&c);
 		aws_redact(why, r->redact);
-		if (o == AWS_RETRY && attempt < AWS_MAX_ATTEMPTS) {
+		if (o == AWS_RETRY && attempt < max) {
 			unsigned ms = aws_backoff_ms(attempt + 1);
-			log_warn("%s: %s; retrying in %u ms (attempt %u of %u)", what, why, ms, attempt + 1,
-				 AWS_MAX_ATTEMPTS);
+			log_warn("%s: %s; retrying in %u ms (attempt %u of %u)", what, why, ms, attempt + 1, max);
 			sleep_ms(ms);
 			continue;
 		}

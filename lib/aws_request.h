@@ -17,7 +17,8 @@
 #include <curl/curl.h>
 #include <stdbool.h>
 
-#define AWS_MAX_ATTEMPTS 8
+#define AWS_MAX_ATTEMPTS 8          /* attempts per request, the first included */
+#define AWS_MAX_ATTEMPTS_LIMIT 20   /* the most the environment may ask for */
 
 struct aws_service {
 	const char *endpoint;     /* "https://ebs.eu-west-1.amazonaws.com", no trailing '/' */
@@ -77,7 +78,13 @@ bool aws_is_throttling(const char *code);
  * capped at 10 s, with jitter in [d/2, d]. */
 unsigned aws_backoff_ms(unsigned attempt);
 
-/* The request with up to AWS_MAX_ATTEMPTS attempts. 0 with the body in
+/* Attempts per request: AWS_MAX_ATTEMPTS, or what the environment's
+ * AWS_MAX_ATTEMPTS says (the AWS CLI's and SDKs' variable: attempts in all,
+ * the first included), 1..AWS_MAX_ATTEMPTS_LIMIT; another value is ignored
+ * with a warning (once). */
+unsigned aws_max_attempts(void);
+
+/* The request with up to aws_max_attempts() attempts. 0 with the body in
  * *resp (may be NULL); on failure the reason goes to why and the return is
  * -EACCES (401/403), -EPROTO (other HTTP errors), -ECONNREFUSED,
  * -ETIMEDOUT or -EIO (transport). Each retry is logged as a warning naming

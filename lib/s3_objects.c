@@ -250,7 +250,8 @@ int s3_get_to_fd(const struct s3_target *t, const char *key, int fd, uint64_t *b
 	_cleanup_free_ char *path = xasprintf("/%s/%s", t->bucket, key);
 	struct aws_req req = { .method = "GET", .path = path };
 	int r = -EIO;
-	for (unsigned attempt = 1; attempt <= AWS_MAX_ATTEMPTS; attempt++) {
+	unsigned max = aws_max_attempts();
+	for (unsigned attempt = 1; attempt <= max; attempt++) {
 		if (attempt > 1) {
 			unsigned ms = aws_backoff_ms(attempt);
 			struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };

@@ -115,7 +115,10 @@ check_exit "an option prune does not take: 2" 2 kiln backup prune "$P" --from "$
 setup_profile "$T/plain"
 check_fails "a profile without backup:: refused" 'has no backup: section: nothing to prune' kiln backup prune "$T/plain/p.yaml"
 check_fails "an unreachable store: fails, saying where" "listing db1/ in acme-backups at http://127.0.0.1:[0-9]+: .*(connect|Connection)" \
-	kiln backup prune "$P" --endpoint "http://127.0.0.1:$(free_port)"
+	env AWS_MAX_ATTEMPTS=2 "$KILN" backup prune "$P" --endpoint "http://127.0.0.1:$(free_port)"   # 2 attempts: the back-off is not the test
+check_output "an AWS_MAX_ATTEMPTS that is no count: said, the default's 8 attempts kept" \
+	'AWS_MAX_ATTEMPTS=many is not 1\.\.20: 8 attempts per request' \
+	bash -c "AWS_MAX_ATTEMPTS=many '$KILN' backup prune '$P' --endpoint '$S3_ENDPOINT' --dry-run 2>&1"
 mv "$S/secrets/minio_root_password" "$T/pw.off"
 check_fails "no admin credential in the state: refused, saying what to run" "minio_root_password.*run 'kiln secrets init'" \
 	kiln backup prune "$P" --endpoint "$S3_ENDPOINT"

@@ -251,17 +251,20 @@ check "the other objects still verify" grep -q 'ok  db1/binlog/' "$T/o"
 check_exit "restore refuses it (exit 1)" 1 kiln backup restore "$FULLNAME" --from "$T/bad" --out "$T/bad.xb" --profile "$P"
 check "and writes nothing" test ! -e "$T/bad.xb"
 
-# --- an unreachable bucket: the backup fails loudly, MariaDB keeps serving
+# --- an unreachable bucket: the backup fails loudly, MariaDB keeps serving. Two attempts per
+# request (AWS_MAX_ATTEMPTS, as the AWS CLI reads it), not eight: the back-off's 20 s is not the test.
 conf "http://127.0.0.1:$(free_port)"
-check_exit "backup full to an unreachable store exits 1" 1 fb backup full --root "$R"
+check_exit "backup full to an unreachable store exits 1" 1 env AWS_MAX_ATTEMPTS=2 "$KILN_FIRSTBOOT" backup full --root "$R"
 keep
 check "it says why" grep -q 'error: backup-full failed: uploading db1/full/.* to acme-backups: .*connect' "$T/e"
+check "it retried, as many attempts as AWS_MAX_ATTEMPTS says" \
+	bash -c "grep -q 'retrying in [0-9]* ms (attempt 2 of 2)' '$T/e' && ! grep -q 'attempt 3 of' '$T/e'"
 check_exit "status exits 1 after a failed backup" 1 status
 keep
 check "status: backup-full failed, with the reason" grep -Eq '^  backup-full    failed   [0-9-]{10}T.* uploading db1/full/.*connect' "$T/o"
 check "status: the binary logs' last run is still done" grep -q '^  backup-binlogs done ' "$T/o"
 check_output "MariaDB kept serving" '^4$' sql -e 'SELECT COUNT(*) FROM shop.orders'
-check_exit "backup binlogs to an unreachable store exits 1" 1 fb backup binlogs --root "$R"
+check_exit "backup binlogs to an unreachable store exits 1" 1 env AWS_MAX_ATTEMPTS=2 "$KILN_FIRSTBOOT" backup binlogs --root "$R"
 LAST2=$(cat "$R/var/lib/kiln/backup-binlogs.state")
 conf "$S3_ENDPOINT"
 check "back online: the logs the failed run left are shipped" fb backup binlogs --root "$R"

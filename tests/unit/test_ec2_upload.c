@@ -236,6 +236,27 @@ static void test_retry_classes(void **state)
 	assert_true(aws_backoff_ms(12) >= 5000);
 }
 
+/* aws_max_attempts: 8 unless AWS_MAX_ATTEMPTS says 1..20 (the AWS CLI's
+ * variable); anything else is ignored with one warning */
+static void test_max_attempts(void **state)
+{
+	(void)state;
+	unsetenv("AWS_MAX_ATTEMPTS");
+	assert_int_equal(aws_max_attempts(), AWS_MAX_ATTEMPTS);
+	setenv("AWS_MAX_ATTEMPTS", "", 1);
+	assert_int_equal(aws_max_attempts(), AWS_MAX_ATTEMPTS);
+	static const struct { const char *v; unsigned want; } cases[] = {
+		{ "1", 1 }, { "3", 3 }, { "20", 20 }, { "0", AWS_MAX_ATTEMPTS }, { "21", AWS_MAX_ATTEMPTS },
+		{ "-1", AWS_MAX_ATTEMPTS }, { "2x", AWS_MAX_ATTEMPTS }, { " 2", AWS_MAX_ATTEMPTS },
+		{ "99999999999999999999", AWS_MAX_ATTEMPTS },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		setenv("AWS_MAX_ATTEMPTS", cases[i].v, 1);
+		assert_int_equal(aws_max_attempts(), cases[i].want);
+	}
+	unsetenv("AWS_MAX_ATTEMPTS");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -248,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_xml_find),
 		cmocka_unit_test(test_creds_file),
 		cmocka_unit_test(test_retry_classes),
+		cmocka_unit_test(test_max_attempts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
