@@ -150,17 +150,25 @@ static int exec_env(const struct agent *a, const char *const env[], const char *
 	return run_for_real(env, argv, in, in_len, why, why_len);
 }
 
+/* `systemctl VERB OPTION UNIT...`, NULL-terminated (the caller frees the
+ * array, not the strings). */
+static const char **systemctl_argv(const char *verb, const char *option, const char *const units[], size_t n)
+{
+	const char **argv = xcalloc(n + 4, sizeof *argv);
+	argv[0] = "systemctl";
+	argv[1] = verb;
+	argv[2] = option;
+	for (size_t i = 0; i < n; i++)
+		argv[3 + i] = units[i];
+	return argv;
+}
+
 int agent_queue(const struct agent *a, const char *verb, const char *const units[], size_t n, char *why,
 		size_t why_len)
 {
 	if (!a->no_services)
 		return systemd_queue(a->root, verb, units, n, why, why_len);
-	_cleanup_free_ const char **argv = xcalloc(n + 4, sizeof *argv);
-	argv[0] = "systemctl";
-	argv[1] = verb;
-	argv[2] = "--no-block";
-	for (size_t i = 0; i < n; i++)
-		argv[3 + i] = units[i];
+	_cleanup_free_ const char **argv = systemctl_argv(verb, "--no-block", units, n);
 	record(a, NULL, argv, false);
 	return 0;
 }
@@ -179,12 +187,7 @@ int agent_exec_env(const struct agent *a, const char *const env[], const char *c
 int agent_enable(const struct agent *a, const char *const units[], size_t n, char *why, size_t why_len)
 {
 	static const char *const env[] = { AGENT_ENABLE_ENV, NULL };
-	_cleanup_free_ const char **argv = xcalloc(n + 4, sizeof *argv);
-	argv[0] = "systemctl";
-	argv[1] = "enable";
-	argv[2] = "--no-reload";
-	for (size_t i = 0; i < n; i++)
-		argv[3 + i] = units[i];
+	_cleanup_free_ const char **argv = systemctl_argv("enable", "--no-reload", units, n);
 	return agent_exec_env(a, env, argv, why, why_len);
 }
 

@@ -92,7 +92,7 @@ int agent_exec(const struct agent *a, const char *const argv[], const char *in, 
  * line recorded as agent_exec records. Negative errno with why. */
 int agent_queue(const struct agent *a, const char *verb, const char *const units[], size_t n, char *why,
 		size_t why_len);
-/* The environment for `systemctl enable --no-reload` (agent_exec_env): the
+/* The environment for `systemctl enable --no-reload` (agent_enable): the
  * links made by systemctl itself, not by systemd (a documented systemctl
  * variable, as deb-systemd-helper uses), so systemd does not mark every unit
  * NeedDaemonReload=yes until its next reload (its unit_file_state_outdated,
