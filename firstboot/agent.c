@@ -1,5 +1,6 @@
 #include "firstboot/agent.h"
 #include "firstboot/systemd_bus.h"
+#include "firstboot/unit_wait.h"
 #include "profiles/seed_topology.h"
 #include "lib/cleanup.h"
 #include "lib/fileio.h"
@@ -107,7 +108,10 @@ int agent_write_if_changed(const struct agent *a, const char *abs, const void *d
 		    (len == 0 || memcmp(old, data, len) == 0);
 	free(old);
 	free(p);
-	return same ? 0 : agent_write(a, abs, data, len, mode);
+	if (same)
+		return 0;
+	int r = agent_write(a, abs, data, len, mode);
+	return r < 0 ? r : 1;
 }
 
 static int run_for_real(const char *const env[], const char *const argv[], const char *in, size_t in_len, char *why,
@@ -171,6 +175,39 @@ int agent_queue(const struct agent *a, const char *verb, const char *const units
 	_cleanup_free_ const char **argv = systemctl_argv(verb, "--no-block", units, n);
 	record(a, NULL, argv, false);
 	return 0;
+}
+
+int agent_reload(const struct agent *a, char *why, size_t why_len)
+{
+	if (!a->no_services)
+		return systemd_reload(a->root, why, why_len);
+	static const char *const argv[] = { "systemctl", "daemon-reload", NULL };
+	record(a, NULL, argv, false);
+	return 0;
+}
+
+int agent_reload_if_needed(const struct agent *a, const char *who, const char *const units[], size_t n, char *why,
+			   size_t why_len)
+{
+	if (!a->no_services) {
+		static const char *const props[] = { UNIT_RELOAD_PROPS };
+		struct buf out;
+		buf_init(&out);
+		char stale[300] = "";
+		int r = systemd_show(a->root, props, sizeof props / sizeof *props, units, n, &out, stale, sizeof stale);
+		if (r == 0)
+			r = unit_reload_needed(out.data ? out.data : "", n, stale, sizeof stale);
+		else
+			r = 1;   /* systemd could not be asked (stale says why): a reload, to be safe */
+		buf_free(&out);
+		if (r == 0) {
+			log_info("%s: systemd sees every unit as written: no daemon-reload", who);
+			return 0;
+		}
+		log_info("%s: systemctl daemon-reload (%s)", who, r > 0 ? stale : "systemd's answer not understood");
+	}
+	int r = agent_reload(a, why, why_len);
+	return r < 0 ? r : 1;
 }
 
 int agent_exec(const struct agent *a, const char *const argv[], const char *in, size_t in_len, char *why,

@@ -78,9 +78,10 @@ char *agent_path(const struct agent *a, const char *abs);
  * 0700 when the file is private). */
 int agent_write(const struct agent *a, const char *abs, const void *data, size_t len, unsigned mode);
 /* agent_write, unless the file already holds exactly these bytes with this
- * mode (a regular file): then it is left alone, mtime and all. For unit
- * files a re-run writes again: systemd takes a newer mtime of a loaded unit
- * for a change and would want a daemon-reload (seconds under TCG). */
+ * mode (a regular file): then it is left alone, mtime and all (0 returned;
+ * 1 when it wrote). For unit files a re-run writes again: systemd takes a
+ * newer mtime of a loaded unit for a change and would want a daemon-reload
+ * (seconds under TCG). */
 int agent_write_if_changed(const struct agent *a, const char *abs, const void *data, size_t len, unsigned mode);
 /* Run a command (stdin optional). With no_services the command line is
  * appended to <state>/commands.log instead (tests); argv never holds secrets. */
@@ -92,6 +93,19 @@ int agent_exec(const struct agent *a, const char *const argv[], const char *in, 
  * line recorded as agent_exec records. Negative errno with why. */
 int agent_queue(const struct agent *a, const char *verb, const char *const units[], size_t n, char *why,
 		size_t why_len);
+/* `systemctl daemon-reload`, in-process over systemd's socket
+ * (systemd_reload), or with no_services that command line recorded. */
+int agent_reload(const struct agent *a, char *why, size_t why_len);
+/* agent_reload if systemd must reload before these units are (re)started:
+ * asked of systemd itself (systemd_show) whether any of them was changed on
+ * disk since it loaded it (unit_reload_needed). A unit systemd never loaded
+ * is loaded by the question from the files as they are now, so new unit
+ * files need no reload; one systemd finds no file for is a reload. Any doubt (systemd not answering, an answer not
+ * understood) is a reload; with no_services the reload is always recorded.
+ * who: the step, for the log line saying which it was. 1 when it reloaded,
+ * 0 when none was needed, negative errno (why) when the reload failed. */
+int agent_reload_if_needed(const struct agent *a, const char *who, const char *const units[], size_t n, char *why,
+			   size_t why_len);
 /* The environment for `systemctl enable --no-reload` (agent_enable): the
  * links made by systemctl itself, not by systemd (a documented systemctl
  * variable, as deb-systemd-helper uses), so systemd does not mark every unit

@@ -22,7 +22,6 @@
 #include "firstboot/metrics.h"
 #include "firstboot/minio_token.h"
 #include "firstboot/role_monitoring.h"
-#include "firstboot/systemd_bus.h"
 #include "firstboot/unit_wait.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -43,21 +42,15 @@
  * step's failure: commands that fail are warnings and the rest goes on. */
 static bool best_effort;
 
-static int run_env(struct agent *a, const char *const env[], const char *const argv[], const char *in, size_t in_len,
-		   const char *what)
+static int run_env(struct agent *a, const char *const env[], const char *const argv[], const char *what)
 {
 	char why[300];
-	int r = env ? agent_exec_env(a, env, argv, why, sizeof why) : agent_exec(a, argv, in, in_len, why, sizeof why);
+	int r = agent_exec_env(a, env, argv, why, sizeof why);
 	if (r < 0 && !best_effort)
 		return agent_step_end(a, STEP, r, "%s: %s", what, why);
 	if (r < 0)
 		log_warn("%s: %s", what, why);
 	return 0;
-}
-
-static int run(struct agent *a, const char *const argv[], const char *in, size_t in_len, const char *what)
-{
-	return run_env(a, NULL, argv, in, in_len, what);
 }
 
 /* systemctl VERB --no-block UNIT..., in-process (agent_queue). */
@@ -188,21 +181,19 @@ static int systemctl_all(struct agent *a, const char *const env[], const char *c
 	for (size_t i = 0; i < n; i++)
 		argv[k++] = u[i].name;
 	argv[k] = NULL;
-	return run_env(a, env, argv, NULL, 0, what);
+	return run_env(a, env, argv, what);
 }
 
-/* Whether systemd must reload before the units are (re)started: asked of
- * systemd itself (systemd_show) for every unit this step starts and the
- * services its timers and socket start (unit_reload_needed). At a first
- * boot the units were never loaded, so asking loads them from the files
- * identity and this step wrote, and no reload is due; after a newer seed
- * rewrote the files of running units, it is. Any doubt (systemd not
- * answering, an answer not understood) is a reload. */
-static bool reload_needed(struct agent *a, const struct unit_want *u, size_t n)
+/* A daemon-reload if systemd needs one before the units are (re)started
+ * (agent_reload_if_needed), asked for every unit this step starts and the
+ * services its timers and socket start. At a first boot the units were
+ * never loaded, so asking loads them from the files identity and this step
+ * wrote, and no reload is due; after a newer seed rewrote the files of
+ * running units, it is. */
+static int reload_if_needed(struct agent *a, const struct unit_want *u, size_t n)
 {
 	const struct model *m = a->model;
 	const char *names[MON_MAX_UNITS + 3];
-	static const char *const props[] = { UNIT_RELOAD_PROPS };
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		names[k++] = u[i].name;
@@ -212,24 +203,17 @@ static bool reload_needed(struct agent *a, const struct unit_want *u, size_t n)
 		if (m->monitoring.archive_bucket)
 			names[k++] = "kiln-archive-drops.service";
 	}
-	struct buf out;
-	buf_init(&out);
-	char why[300] = "";
-	int r = systemd_show(a->root, props, sizeof props / sizeof *props, names, k, &out, why, sizeof why);
-	if (r == 0)
-		r = unit_reload_needed(out.data ? out.data : "", k, why, sizeof why);
-	else
-		r = 1;   /* systemd could not be asked (why says why): a reload, to be safe */
-	buf_free(&out);
-	if (r == 0)
-		log_info("monitoring: systemd sees every unit as written: no daemon-reload");
-	else
-		log_info("monitoring: systemctl daemon-reload (%s)", r > 0 ? why : "systemd's answer not understood");
-	return r != 0;
+	char why[300];
+	int r = agent_reload_if_needed(a, STEP, names, k, why, sizeof why);
+	if (r < 0 && !best_effort)
+		return agent_step_end(a, STEP, r, "systemctl daemon-reload: %s", why);
+	if (r < 0)
+		log_warn("systemctl daemon-reload: %s", why);
+	return 0;
 }
 
 /* The files the units read, a daemon-reload if systemd needs one
- * (reload_needed; with no_services always, as recorded), then every unit
+ * (reload_if_needed; with no_services always, as recorded), then every unit
  * (re)started so it reads new keys, its jobs queued over systemd's socket
  * without waiting (agent_queue; monitoring_check has the verdict), and only
  * then enabled for later boots
@@ -264,9 +248,8 @@ static int mon_units(struct agent *a)
 		names[i] = u[i].name;
 	static const char *const enable[] = { "enable", "--no-reload" };
 	static const char *const no_sysv[] = { "SYSTEMCTL_SKIP_SYSV=1", AGENT_ENABLE_ENV, NULL };
-	const char *reload[] = { "systemctl", "daemon-reload", NULL };
 	agent_phase(a, "daemon-reload");
-	if ((a->no_services || reload_needed(a, u, n)) && (r = run(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
+	if ((r = reload_if_needed(a, u, n)) < 0)
 		return r;
 	agent_phase(a, "restart");
 	if ((r = queue(a, "restart", names, n, "starting the monitoring units")) < 0)

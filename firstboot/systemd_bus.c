@@ -52,9 +52,11 @@ static int bus_open(const char *root, sd_bus **ret, char *why, size_t why_len)
 }
 
 /* One method call with string arguments; the reply in *reply. about: what
- * was asked, for why ("MEMBER ABOUT: systemd's message"). */
-static int call(sd_bus *b, const char *path, const char *iface, const char *member, const char *const args[],
-		size_t n_args, const char *about, sd_bus_message **reply, char *why, size_t why_len)
+ * was asked, for why ("MEMBER ABOUT: systemd's message"). timeout_us: how
+ * long the answer may take (0: sd-bus's default, 25 s). */
+static int call_within(sd_bus *b, const char *path, const char *iface, const char *member, const char *const args[],
+		       size_t n_args, const char *about, uint64_t timeout_us, sd_bus_message **reply, char *why,
+		       size_t why_len)
 {
 	_cleanup_msg_ sd_bus_message *m = NULL;
 	int r = sd_bus_message_new_method_call(b, &m, SD_DEST, path, iface, member);
@@ -65,12 +67,18 @@ static int call(sd_bus *b, const char *path, const char *iface, const char *memb
 		return r;
 	}
 	sd_bus_error e = SD_BUS_ERROR_NULL;
-	r = sd_bus_call(b, m, 0, &e, reply);
+	r = sd_bus_call(b, m, timeout_us, &e, reply);
 	if (r < 0) {
 		snprintf(why, why_len, "%s %s: %s", member, about, e.message ? e.message : strerror(-r));
 		sd_bus_error_free(&e);
 	}
 	return r < 0 ? r : 0;
+}
+
+static int call(sd_bus *b, const char *path, const char *iface, const char *member, const char *const args[],
+		size_t n_args, const char *about, sd_bus_message **reply, char *why, size_t why_len)
+{
+	return call_within(b, path, iface, member, args, n_args, about, 0, reply, why, why_len);
 }
 
 /* The unit's object path, loading the unit if systemd has not yet. */
@@ -229,4 +237,16 @@ int systemd_queue(const char *root, const char *verb, const char *const units[],
 		}
 	}
 	return first;
+}
+
+int systemd_reload(const char *root, char *why, size_t why_len)
+{
+	_cleanup_bus_ sd_bus *b = NULL;
+	_cleanup_msg_ sd_bus_message *reply = NULL;
+	int r = bus_open(root, &b, why, why_len);
+	if (r < 0)
+		return r;
+	/* systemd answers once the reload is over: as long as systemctl waits */
+	return call_within(b, SD_PATH, SD_MANAGER, "Reload", NULL, 0, "(daemon-reload)",
+			   SYSTEMD_RELOAD_TIMEOUT_US, &reply, why, why_len);
 }

@@ -38,4 +38,11 @@ int systemd_show(const char *root, const char *const props[], size_t n_props, co
 int systemd_queue(const char *root, const char *verb, const char *const units[], size_t n, char *why,
 		  size_t why_len);
 
+/* `systemctl daemon-reload`: systemd reads every unit's files again and
+ * runs its generators (the mounts of /etc/fstab among them), and answers
+ * once that is over. It may take as long as systemctl allows it (5 min:
+ * seconds under TCG, far more on a loaded host), not sd-bus's 25 s. */
+#define SYSTEMD_RELOAD_TIMEOUT_US (300ull * 1000000ull)
+int systemd_reload(const char *root, char *why, size_t why_len);
+
 #endif

@@ -8,8 +8,11 @@
  *   LoadUnit NAME
  *   StartUnit NAME MODE (StopUnit, RestartUnit, TryRestartUnit alike)
  *   Get NAME PROP
+ *   Reload
  * org.freedesktop.systemd1.Manager at /org/freedesktop/systemd1:
- *   LoadUnit(s) -> o, StartUnit/StopUnit/RestartUnit/TryRestartUnit(ss) -> o
+ *   LoadUnit(s) -> o, StartUnit/StopUnit/RestartUnit/TryRestartUnit(ss) -> o,
+ *   Reload() -> () (daemon-reload: answered, the table unchanged; or refused
+ *   as systemd refuses it when /run is short of space, fake_sd_refuse_reload)
  * org.freedesktop.DBus.Properties.Get(ss) -> v on the units' objects
  * (/org/freedesktop/systemd1/unit/ + the escaped name, as systemd's):
  *   org.freedesktop.systemd1.Unit: Id, LoadState, ActiveState, SubState,
@@ -189,6 +192,19 @@ static int fake_sd_load_unit(sd_bus_message *m, void *ud, sd_bus_error *e)
 	return sd_bus_reply_method_return(m, "o", path);
 }
 
+/* Set before fake_systemd_start: Reload refused with systemd's DiskFull
+ * error (its check that /run/systemd has room for the serialised state). */
+static bool fake_sd_refuse_reload;
+
+static int fake_sd_reload(sd_bus_message *m, void *ud, sd_bus_error *e)
+{
+	if (fake_sd_refuse_reload)
+		return sd_bus_error_set(e, FAKE_SD_ERR "DiskFull",
+					"Refusing to reload, not enough space available on /run/systemd. Currently, 1.0K are "
+					"free, but a safety buffer of 16.0M is enforced.");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
 /* StartUnit, StopUnit, RestartUnit, TryRestartUnit: the checks systemd makes
  * before queuing a job, in its order; then a job's path. */
 static int fake_sd_job(sd_bus_message *m, void *ud, sd_bus_error *e)
@@ -267,6 +283,7 @@ static const sd_bus_vtable fake_sd_manager_vtable[] = {
 	SD_BUS_METHOD("StopUnit", "ss", "o", fake_sd_job, 0),
 	SD_BUS_METHOD("RestartUnit", "ss", "o", fake_sd_job, 0),
 	SD_BUS_METHOD("TryRestartUnit", "ss", "o", fake_sd_job, 0),
+	SD_BUS_METHOD("Reload", NULL, NULL, fake_sd_reload, 0),
 	SD_BUS_VTABLE_END,
 };
 

@@ -18,6 +18,7 @@
 #include "firstboot/agent.h"
 #include "lib/fileio.h"
 #include "lib/xalloc.h"
+#include "tests/unit/fake_systemd.h"
 #include "tests/unit/tmpdir_fixture.h"
 
 static void nap(unsigned ms)
@@ -183,7 +184,8 @@ static void test_write_if_changed(void **state)
 	assert_int_equal(agent_init(&a, root), 0);
 	char *p = path_join(root, "etc/systemd/system/x.timer");
 	static const char unit[] = "[Timer]\nOnActiveSec=5s\n";
-	assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", unit, strlen(unit), 0644), 0);
+	/* 1: written; 0: left alone */
+	assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", unit, strlen(unit), 0644), 1);
 	char *got = NULL;
 	size_t n = 0;
 	assert_int_equal(read_file(p, 4096, &got, &n), 0);
@@ -196,7 +198,7 @@ static void test_write_if_changed(void **state)
 	assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", unit, strlen(unit), 0644), 0);
 	assert_true(mtime_of(p) == old);
 	/* another mode, one byte changed, longer, shorter, empty: written */
-	assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", unit, strlen(unit), 0600), 0);
+	assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", unit, strlen(unit), 0600), 1);
 	assert_true(mtime_of(p) != old);
 	struct stat st;
 	assert_int_equal(stat(p, &st), 0);
@@ -205,7 +207,7 @@ static void test_write_if_changed(void **state)
 	for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
 		age(p);
 		old = mtime_of(p);
-		assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", other[i], strlen(other[i]), 0600), 0);
+		assert_int_equal(agent_write_if_changed(&a, "/etc/systemd/system/x.timer", other[i], strlen(other[i]), 0600), 1);
 		assert_true(mtime_of(p) != old);
 		got = NULL;
 		assert_int_equal(read_file(p, 4096, &got, &n), 0);
@@ -279,6 +281,74 @@ static void test_enable_client_side(void **state)
 	free(root);
 }
 
+/* agent_reload_if_needed, against a fake systemd under the agent's root:
+ * one question (Id, LoadState, NeedDaemonReload) per unit, and Reload only
+ * when a unit is stale or systemd finds no file for it; a unit loaded by
+ * the question itself (its files new) needs none; systemd's refusal of the reload is the caller's; no
+ * systemd to ask is a reload attempted (and its failure); with no_services
+ * `systemctl daemon-reload` recorded whatever the units. */
+static void test_reload_if_needed(void **state)
+{
+	(void)state;
+	struct agent a;
+	char *root = path_join(tmpdir, "seven");
+	assert_int_equal(agent_init(&a, root), 0);
+	static const struct fake_unit units[] = {
+		{ "minio.service", "loaded", "inactive", "dead", NULL, 0, 0, true },
+		{ "ssh.service", "loaded", "active", "running", NULL, 0, 5, false },
+		{ "kiln-backup-full.timer", "loaded", "inactive", "dead", NULL, 0, 0, false },
+	};
+	char *calls = path_join(tmpdir, "seven.calls"), *got = NULL;
+	size_t n = 0;
+	pid_t pid = fake_systemd_start(root, units, 3, calls);
+	assert_true(pid > 0);
+	char why[300] = "";
+	static const char *const fresh[] = { "ssh.service", "kiln-backup-full.timer" };
+	assert_int_equal(agent_reload_if_needed(&a, "test", fresh, 2, why, sizeof why), 0);
+	static const char *const stale[] = { "ssh.service", "minio.service" };
+	assert_int_equal(agent_reload_if_needed(&a, "test", stale, 2, why, sizeof why), 1);
+	static const char *const missing[] = { "x.service" };
+	assert_int_equal(agent_reload_if_needed(&a, "test", missing, 1, why, sizeof why), 1);
+	assert_int_equal(read_file(calls, 1 << 16, &got, &n), 0);
+	struct buf want;
+	buf_init(&want);
+	static const char *const asked[] = { "ssh.service", "kiln-backup-full.timer", "ssh.service", "minio.service",
+					     "x.service" };
+	for (size_t i = 0; i < 5; i++) {
+		buf_printf(&want, "LoadUnit %s\nGet %s Id\nGet %s LoadState\nGet %s NeedDaemonReload\n", asked[i],
+			   asked[i], asked[i], asked[i]);
+		if (i == 3 || i == 4)
+			buf_puts(&want, "Reload\n");
+	}
+	assert_string_equal(got, want.data);
+	buf_free(&want);
+	free(got);
+	fake_systemd_stop(pid);
+	/* the reload refused: the caller's failure, with systemd's words */
+	fake_sd_refuse_reload = true;
+	pid = fake_systemd_start(root, units, 3, calls);
+	fake_sd_refuse_reload = false;
+	assert_true(pid > 0);
+	assert_int_equal(agent_reload_if_needed(&a, "test", stale, 2, why, sizeof why), -ENOSPC);
+	assert_non_null(strstr(why, "Refusing to reload, not enough space available on /run/systemd"));
+	fake_systemd_stop(pid);
+	/* nobody to ask: a reload, to be safe, which fails the same way */
+	assert_int_equal(agent_reload_if_needed(&a, "test", fresh, 2, why, sizeof why), -ENOENT);
+	assert_string_equal(why, "cannot connect to systemd at /run/systemd/private: No such file or directory");
+	/* recorded with no_services */
+	a.no_services = true;
+	assert_int_equal(agent_reload_if_needed(&a, "test", fresh, 2, why, sizeof why), 1);
+	assert_int_equal(agent_reload(&a, why, sizeof why), 0);
+	char *log = path_join(a.state_dir, "commands.log");
+	assert_int_equal(read_file(log, 4096, &got, &n), 0);
+	assert_string_equal(got, "systemctl daemon-reload\nsystemctl daemon-reload\n");
+	free(got);
+	free(log);
+	free(calls);
+	agent_free(&a);
+	free(root);
+}
+
 /* root_path: "/", "" and NULL name the real root; another root prefixes */
 static void test_root_path(void **state)
 {
@@ -303,6 +373,7 @@ int main(void)
 		cmocka_unit_test(test_owed_forgets_timing),
 		cmocka_unit_test(test_write_if_changed),
 		cmocka_unit_test(test_enable_client_side),
+		cmocka_unit_test(test_reload_if_needed),
 		cmocka_unit_test(test_root_path),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);

@@ -5,8 +5,9 @@
  * types that have one, a blank line between units), a unit systemd does not
  * know (not-found), no unit at all; systemd_queue's jobs for each verb in
  * order with mode replace, a verb it does not know, a unit systemd refuses
- * (the rest still asked, as systemctl does; systemd's message kept); and
- * systemd not reachable (no socket, nobody listening). */
+ * (the rest still asked, as systemctl does; systemd's message kept);
+ * systemd_reload's one call and systemd's refusal of it; and systemd not
+ * reachable (no socket, nobody listening). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -256,6 +257,27 @@ static void test_queue_refused(void **state)
 	fake_down(&f);
 }
 
+static void test_reload(void **state)
+{
+	(void)state;
+	struct fake f;
+	fake_up(&f, "reload", units, N(units));
+	char why[300] = "";
+	assert_int_equal(systemd_reload(f.root, why, sizeof why), 0);
+	char *c = calls(&f);
+	assert_string_equal(c, "Reload\n");
+	free(c);
+	fake_down(&f);
+	/* refused: systemd's words (DiskFull is ENOSPC to sd-bus) */
+	fake_sd_refuse_reload = true;
+	fake_up(&f, "reload-refused", units, N(units));
+	fake_sd_refuse_reload = false;
+	assert_int_equal(systemd_reload(f.root, why, sizeof why), -ENOSPC);
+	assert_string_equal(why, "Reload (daemon-reload): Refusing to reload, not enough space available on "
+				 "/run/systemd. Currently, 1.0K are free, but a safety buffer of 16.0M is enforced.");
+	fake_down(&f);
+}
+
 static void test_no_systemd(void **state)
 {
 	(void)state;
@@ -271,6 +293,9 @@ static void test_no_systemd(void **state)
 	assert_int_equal(out.len, 0);
 	why[0] = 0;
 	assert_int_equal(systemd_queue(root, "restart", one, 1, why, sizeof why), -ENOENT);
+	assert_string_equal(why, "cannot connect to systemd at /run/systemd/private: No such file or directory");
+	why[0] = 0;
+	assert_int_equal(systemd_reload(root, why, sizeof why), -ENOENT);
 	assert_string_equal(why, "cannot connect to systemd at /run/systemd/private: No such file or directory");
 	/* a socket nobody listens on (systemd gone) */
 	struct fake f;
@@ -303,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_queue_unknown_verb),
 		cmocka_unit_test(test_queue_refused),
+		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_no_systemd),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
