@@ -81,20 +81,21 @@ static int fstab_add(const struct agent *a, const char *mnt, char *why, size_t w
 /* A drop-in that ties the role's server to its data disk's mount: when
  * the mount fails (the disk is late or gone) systemd does not start the
  * server at all, instead of starting it on the image's own empty directory
- * under the mount point (a new, empty database). Read at the next boot; this
- * boot's server is started by the role step after the mount below. */
+ * under the mount point (a new, empty database). systemd loaded the unit
+ * before this was written: the role step reloads before it starts the
+ * server (agent_reload_if_needed), so this boot's start reads it too. */
 static int service_needs_mount(const struct agent *a, const char *svc, const char *mnt, char *why, size_t why_len)
 {
 	_cleanup_free_ char *rel = xasprintf("/etc/systemd/system/%s.d", svc);
 	_cleanup_free_ char *dir = agent_path(a, rel);
-	_cleanup_free_ char *p = path_join(dir, "kiln-data-disk.conf");
+	_cleanup_free_ char *conf = path_join(rel, "kiln-data-disk.conf");
 	_cleanup_free_ char *txt = xasprintf("# Written by kiln-firstboot: no server without its data disk (docs/firstboot.md)\n"
 					     "[Unit]\nRequiresMountsFor=%s\n", mnt);
 	int r = mkdir_p(dir, 0755);
-	if (r >= 0)
-		r = write_file_atomic(p, txt, strlen(txt), 0644);
+	if (r >= 0)   /* as written already (a re-run): left alone, so the loaded unit is not stale */
+		r = agent_write_if_changed(a, conf, txt, strlen(txt), 0644);
 	if (r < 0)
-		snprintf(why, why_len, "writing %s/kiln-data-disk.conf: %s", rel, strerror(-r));
+		snprintf(why, why_len, "writing %s: %s", conf, strerror(-r));
 	return r < 0 ? r : 0;
 }
 

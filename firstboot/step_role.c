@@ -91,6 +91,24 @@ static void drop_lost_found(struct agent *a)
 	free(lf);
 }
 
+/* The data disk step wrote the server's drop-in (kiln-data-disk.conf) and
+ * /etc/fstab's line after systemd had loaded the server's unit and the
+ * mounts: a daemon-reload before the server starts, so this start already
+ * needs its mount and no unit is left "changed on disk" (every systemctl an
+ * operator ran about it, or about /boot/efi's mount, would say so). Only
+ * when systemd says the unit is stale: not on a re-run that changed
+ * nothing. Done here, seconds after the mount, not in the data disk step:
+ * /etc/fstab's mount, once loaded, is bound to the disk's by-label device,
+ * and a reload before udev has seen the new label would have systemd undo
+ * the mount. */
+static int reload_server_unit(struct agent *a, const char *unit)
+{
+	char why[300];
+	agent_phase(a, "daemon-reload");
+	int r = agent_reload_if_needed(a, STEP, &unit, 1, why, sizeof why);
+	return r < 0 ? agent_step_end(a, STEP, r, "systemctl daemon-reload: %s", why) : 0;
+}
+
 /* backup: the conf kiln-firstboot backup reads, the two timers, and the
  * first full backup started now (in the background: a chain of binary logs
  * needs a full backup under it, and the daily one may be hours away). */
@@ -117,24 +135,25 @@ static int mysql_backup(struct agent *a)
 		else
 			backup_binlogs_timer(a->model, &b);
 		_cleanup_free_ char *p = xasprintf("/etc/systemd/system/%s", units[i]);
-		r = agent_write(a, p, b.data, b.len, 0644);
+		r = agent_write_if_changed(a, p, b.data ? b.data : "", b.len, 0644);
 		buf_free(&b);
 		if (r < 0)
 			return agent_step_end(a, STEP, r, "writing %s", p);
 	}
-	const char *reload[] = { "systemctl", "daemon-reload", NULL };
-	/* Enabled client-side (agent_enable): an enable through systemd would
-	 * leave every unit "changed on disk" (NeedDaemonReload) after the reload
-	 * just made, and every systemctl an operator runs would say so. Then
-	 * both timers and the first full backup are started in one queueing
-	 * over systemd's socket (agent_queue: no systemctl process, and the
-	 * backup runs in the background). */
+	/* A reload only if systemd loaded an older version of them (a newer
+	 * seed's schedule): at a first boot it never loaded them, and asking
+	 * loads them as written. Then enabled client-side (agent_enable): an
+	 * enable through systemd would leave every unit "changed on disk"
+	 * (NeedDaemonReload), and every systemctl an operator runs would say
+	 * so. Then both timers and the first full backup are started in one
+	 * queueing over systemd's socket (agent_queue: no systemctl process,
+	 * and the backup runs in the background). */
 	static const char *const timers[] = { KILN_UNIT_BACKUP_FULL ".timer", KILN_UNIT_BACKUP_BINLOGS ".timer" };
 	static const char *const start[] = { KILN_UNIT_BACKUP_FULL ".timer", KILN_UNIT_BACKUP_BINLOGS ".timer",
 					     KILN_UNIT_BACKUP_FULL ".service" };
 	char why[300];
-	if ((r = exec_or_fail(a, reload, NULL, 0, "systemctl daemon-reload")) < 0)
-		return r;
+	if ((r = agent_reload_if_needed(a, STEP, units, 4, why, sizeof why)) < 0)
+		return agent_step_end(a, STEP, r, "systemctl daemon-reload: %s", why);
 	if ((r = agent_enable(a, timers, 2, why, sizeof why)) < 0)
 		return agent_step_end(a, STEP, r, "enabling the backup timers: %s", why);
 	if ((r = agent_queue(a, "start", start, 3, why, sizeof why)) < 0)
@@ -348,6 +367,8 @@ static int role_mysql(struct agent *a)
 	}
 	const char *restart[] = { "systemctl", "restart", eng->service, NULL };
 	_cleanup_free_ char *starting = xasprintf("starting %s", eng->product);
+	if ((r = reload_server_unit(a, eng->service)) < 0)
+		return r;
 	agent_phase(a, "restart-server");
 	bool bootstrapped = false;
 	if (galera_on(m)) {
@@ -462,6 +483,8 @@ static int role_minio(struct agent *a)
 	char ewhy[300];
 	if ((r = agent_enable(a, minio, 1, ewhy, sizeof ewhy)) < 0)
 		return agent_step_end(a, STEP, r, "enabling MinIO: %s", ewhy);
+	if ((r = reload_server_unit(a, minio[0])) < 0)
+		return r;
 	agent_phase(a, "restart-server");
 	if ((r = exec_or_fail(a, restart, NULL, 0, "starting MinIO")) < 0)
 		return r;

@@ -278,6 +278,18 @@ for h in app1 db1 minio1; do
 	check_output "$h: after the first boot no enable left every unit \"changed on disk\" (NeedDaemonReload)" '^no$' \
 		adm ${IP[$h]} 'systemctl show -p NeedDaemonReload --value ssh.service'
 done
+# The data disk step writes the server's drop-in and fstab's line after systemd loaded the server
+# and the mounts; the role reloads before the server's start, so this boot's server already needs
+# its mount and none of them is left "changed on disk" (before that reload, minio.service and
+# boot-efi.mount were, on minio1).
+for h in db1 minio1; do
+	svc=mariadb.service mnt=/var/lib/mysql
+	[ "$h" = minio1 ] && svc=minio.service mnt=/var/lib/minio
+	check_output "$h: $svc, its data disk's mount and /boot/efi's not \"changed on disk\"" '^no no no $' \
+		adm ${IP[$h]} "systemctl show -p NeedDaemonReload --value $svc \$(systemd-escape -p --suffix=mount $mnt) boot-efi.mount | tr '\n' ' '"
+	check_output "$h: the running $svc needs its data disk's mount (the drop-in read at this boot)" "^$mnt\$" \
+		adm ${IP[$h]} "systemctl show -p RequiresMountsFor --value $svc"
+done
 check_output "db1 runs MariaDB 11.8" '11\.8\.[0-9]+-MariaDB' adm ${IP[db1]} "mariadb -N -e 'SELECT VERSION()'"
 check_output "db1's database has 11.8's collation" '^utf8mb4_uca1400_ai_ci$' adm ${IP[db1]} \
 	"mariadb -N -e \"SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='appdb'\""
