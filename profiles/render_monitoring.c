@@ -57,15 +57,31 @@ static void web_config(const struct model *m, const struct host *h, const char *
  * after which it would kill the unit and restart it (as it did). The agent
  * checks the units at the end of its run. */
 #define MON_STARTUP_CPU "StartupCPUWeight=idle\nTimeoutStartSec=30min\n"
+/* Prometheus alone takes the least weight short of idle (1 of 10000): its
+ * start is the last the boot waits for. Debian's unit sandboxes it (user,
+ * mount and device namespaces, seccomp filters), and systemd's child sets
+ * that up before the exec; at the idle weight that setup shared what the
+ * role left with the other units' start-up (the exporters' and
+ * Alertmanager's Go runtimes), and Prometheus was exec'd last, 3-4 s after
+ * the role (bench/RESULTS.md). With weight 1 the role still has the CPU
+ * (100 to 1 while it wants it) and, after it, Prometheus' setup comes
+ * before the idle units. */
+#define MON_STARTUP_CPU_FIRST "StartupCPUWeight=1\nTimeoutStartSec=30min\n"
 
 /* [Unit] lines every drop-in shares: start once the network is up, and
  * keep retrying (a peer or the address may come later) instead of giving up
  * after systemd's default five starts. */
-static void dropin_head(const struct model *m, const struct host *h, struct buf *b, const char *after)
+static void dropin_head_cpu(const struct model *m, const struct host *h, struct buf *b, const char *after,
+			    const char *startup_cpu)
 {
 	render_banner(m, h, b, "#");
 	buf_printf(b, "[Unit]\nWants=network-online.target\nAfter=network-online.target%s%s\nStartLimitIntervalSec=0\n\n"
-		      "[Service]\nRestartSec=5\n" MON_STARTUP_CPU, after ? " " : "", after ? after : "");
+		      "[Service]\nRestartSec=5\n%s", after ? " " : "", after ? after : "", startup_cpu);
+}
+
+static void dropin_head(const struct model *m, const struct host *h, struct buf *b, const char *after)
+{
+	dropin_head_cpu(m, h, b, after, MON_STARTUP_CPU);
 }
 
 /* The Go exporters (agents on every host, issue 12's 64 MiB per host):
@@ -176,7 +192,7 @@ static void prometheus_units(const struct model *m, const struct host *h, struct
 	render_monitoring_web_config(unit, true, &b);
 	rendered_files_add(out, MON_ETC "/prometheus-web.yml", 0644, &b);
 
-	dropin_head(m, h, &b, NULL);
+	dropin_head_cpu(m, h, &b, NULL, MON_STARTUP_CPU_FIRST);
 	buf_puts(&b, "LoadCredential=tls_key:" KILN_SECRETS_DIR "/" MON_HOST_KEY "\n"
 		     "LoadCredential=scrape_key:" KILN_SECRETS_DIR "/" MON_SCRAPE_KEY "\n");
 	if (model_has_role(m, ROLE_MINIO))
