@@ -286,8 +286,9 @@ for h in db1 minio1; do
 	svc=mariadb.service mnt=/var/lib/mysql
 	[ "$h" = minio1 ] && svc=minio.service mnt=/var/lib/minio
 	check_output "$h: $svc, its data disk's mount and /boot/efi's not \"changed on disk\"" '^no no no $' \
-		adm ${IP[$h]} "systemctl show -p NeedDaemonReload --value $svc \$(systemd-escape -p --suffix=mount $mnt) boot-efi.mount | tr '\n' ' '"
-	check_output "$h: the running $svc needs its data disk's mount (the drop-in read at this boot)" "^$mnt\$" \
+		adm ${IP[$h]} "systemctl show -p NeedDaemonReload --value $svc \$(systemd-escape -p --suffix=mount $mnt) boot-efi.mount | grep . | tr '\n' ' '"
+	# (/ too, for the unit's WorkingDirectory=)
+	check_output "$h: the running $svc needs its data disk's mount (the drop-in read at this boot)" "(^| )$mnt( |\$)" \
 		adm ${IP[$h]} "systemctl show -p RequiresMountsFor --value $svc"
 done
 check_output "db1 runs MariaDB 11.8" '11\.8\.[0-9]+-MariaDB' adm ${IP[db1]} "mariadb -N -e 'SELECT VERSION()'"
