@@ -246,7 +246,7 @@ int systemd_reload(const char *root, char *why, size_t why_len)
 	int r = bus_open(root, &b, why, why_len);
 	if (r < 0)
 		return r;
-	/* systemd answers once the reload is over: as long as systemctl waits */
+	/* systemd answers once the reload is over: waited for as systemctl does */
 	return call_within(b, SD_PATH, SD_MANAGER, "Reload", NULL, 0, "(daemon-reload)",
 			   SYSTEMD_RELOAD_TIMEOUT_US, &reply, why, why_len);
 }

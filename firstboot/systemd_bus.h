@@ -40,9 +40,10 @@ int systemd_queue(const char *root, const char *verb, const char *const units[],
 
 /* `systemctl daemon-reload`: systemd reads every unit's files again and
  * runs its generators (the mounts of /etc/fstab among them), and answers
- * once that is over. It may take as long as systemctl allows it (5 min:
- * seconds under TCG, far more on a loaded host), not sd-bus's 25 s. */
-#define SYSTEMD_RELOAD_TIMEOUT_US (300ull * 1000000ull)
+ * once that is over. Waited for as long as systemctl waits, twice systemd's
+ * default timeout (3 min), since the generators alone may take 90 s; not
+ * sd-bus's 25 s (a reload takes seconds under TCG, more on a loaded host). */
+#define SYSTEMD_RELOAD_TIMEOUT_US (180ull * 1000000ull)
 int systemd_reload(const char *root, char *why, size_t why_len);
 
 #endif
