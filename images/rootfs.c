@@ -116,13 +116,38 @@ static char *key_text(const struct rootfs_opts *o, const struct recipe *r, const
 	return buf_steal(&b);
 }
 
+static const char *override_for(const struct rootfs_opts *o, const char *name)
+{
+	for (size_t i = 0; i < o->n_overrides; i++)
+		if (!strcmp(o->overrides[i].name, name))
+			return o->overrides[i].path;
+	return NULL;
+}
+
 char *rootfs_key_text(const struct rootfs_opts *o, char *const *artifact_sha)
 {
 	struct recipe r;
 	struct apt_archives arch;
 	recipe_for_suite(o->recipe, o->debian->suite, &r);
 	apt_archives_for(o->debian, &arch);
-	char *t = key_text(o, &r, &arch, artifact_sha);
+	/* Not given: each supplied file's sha256, as the build takes it (a
+	 * file it cannot read: "missing"), else the pin. */
+	char **own = NULL;
+	if (!artifact_sha && o->n_overrides) {
+		own = xcalloc(r.n_artifacts ? r.n_artifacts : 1, sizeof *own);
+		for (size_t i = 0; i < r.n_artifacts; i++) {
+			const char *path = override_for(o, r.artifacts[i].name);
+			own[i] = xcalloc(65, 1);
+			if (path && sha256_file(path, own[i]) < 0)
+				strcpy(own[i], "missing");
+			else if (!path)
+				snprintf(own[i], 65, "%s", r.artifacts[i].sha256 ? r.artifacts[i].sha256 : "supplied");
+		}
+	}
+	char *t = key_text(o, &r, &arch, own ? own : artifact_sha);
+	for (size_t i = 0; own && i < r.n_artifacts; i++)
+		free(own[i]);
+	free(own);
 	apt_archives_free(&arch);
 	recipe_free(&r);
 	return t;
@@ -164,14 +189,6 @@ int rootfs_state_text(const struct rootfs_opts *o, char **text, char *why, size_
 	int e = state_text(o, &arch, text, why, why_len);
 	apt_archives_free(&arch);
 	return e;
-}
-
-static const char *override_for(const struct rootfs_opts *o, const char *name)
-{
-	for (size_t i = 0; i < o->n_overrides; i++)
-		if (!strcmp(o->overrides[i].name, name))
-			return o->overrides[i].path;
-	return NULL;
 }
 
 bool recipe_has_artifact(const struct recipe *r, const char *name)

@@ -62,8 +62,8 @@ int rootfs_build(const struct rootfs_opts *o, char **tar_out, bool *cached);
 
 /* The cache key's inputs and their hash, exposed for tests and `kiln rootfs
  * --print-key`: every input that can change the tree except the archives'
- * state. `artifact_sha` holds one hex sha256 per recipe artifact (NULL: the
- * pins). */
+ * state. `artifact_sha` holds one hex sha256 per recipe artifact (NULL: a
+ * supplied file's (o->overrides), as the build takes it, else the pin). */
 char *rootfs_key_text(const struct rootfs_opts *o, char *const *artifact_sha);
 int rootfs_key(const struct rootfs_opts *o, char *const *artifact_sha, char hex[65]);
 /* The archives' state: "inrelease SUITE SHA256 URI" per archive (fetched

@@ -193,6 +193,43 @@ static int choose(const char *cache, bool offline, bool refresh, struct rootfs_r
 	return rootfs_build_ex(&o, res);
 }
 
+/* The key text without shas given (kiln rootfs --print-key) names a
+ * supplied artifact (--artifact NAME=PATH) by its file's sha256, as the
+ * build does, and a file it cannot read as missing; the others by their
+ * pins. */
+static void test_key_text_names_a_supplied_artifact(void **state)
+{
+	(void)state;
+	struct recipe_artifact art[] = {
+		{ .name = "minio", .sha256 = "1111111111111111111111111111111111111111111111111111111111111111" },
+		{ .name = "tool", .sha256 = "2222222222222222222222222222222222222222222222222222222222222222" },
+	};
+	struct recipe r = { .artifacts = art, .n_artifacts = 2 };
+	char *deb = xasprintf("%s/supplied.deb", dir), hex[65];
+	assert_int_equal(write_file_atomic(deb, "not really a deb\n", 17, 0644), 0);
+	assert_int_equal(sha256_file(deb, hex), 0);
+	struct artifact_override ov = { "minio", deb };
+	struct rootfs_opts o = { .recipe = &r, .debian = &unreachable, .source_date_epoch = -1, .overrides = &ov,
+				 .n_overrides = 1 };
+	char *t = rootfs_key_text(&o, NULL);
+	char *want = xasprintf("artifact minio %s file\n", hex);   /* not install_deb here: "file" */
+	assert_non_null(strstr(t, want));
+	assert_non_null(strstr(t, "artifact tool 2222222222222222222222222222222222222222222222222222222222222222 file\n"));
+	/* the same key as the build's, which passes the shas it resolved */
+	char *shas[] = { hex, art[1].sha256 };
+	char *t2 = rootfs_key_text(&o, shas);
+	assert_string_equal(t, t2);
+	free(t2);
+	free(t);
+	free(want);
+	/* unreadable: missing */
+	ov.path = "/nonexistent/supplied.deb";
+	t = rootfs_key_text(&o, NULL);
+	assert_non_null(strstr(t, "artifact minio missing file\n"));
+	free(t);
+	free(deb);
+}
+
 static void test_offline_takes_the_newest_cached_tree(void **state)
 {
 	(void)state;
@@ -341,6 +378,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_mirror_refused_before_mmdebstrap),
 		cmocka_unit_test(test_host_files_must_be_regular),
+		cmocka_unit_test(test_key_text_names_a_supplied_artifact),
 		cmocka_unit_test(test_offline_takes_the_newest_cached_tree),
 		cmocka_unit_test(test_unreachable_archives_fall_back),
 		cmocka_unit_test(test_archive_state_names_the_tree),
