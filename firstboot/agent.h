@@ -100,10 +100,11 @@ int agent_reload(const struct agent *a, char *why, size_t why_len);
  * asked of systemd itself (systemd_show) whether any of them was changed on
  * disk since it loaded it (unit_reload_needed). A unit systemd never loaded
  * is loaded by the question from the files as they are now, so new unit
- * files need no reload; one systemd finds no file for is a reload. Any doubt (systemd not answering, an answer not
- * understood) is a reload; with no_services the reload is always recorded.
- * who: the step, for the log line saying which it was. 1 when it reloaded,
- * 0 when none was needed, negative errno (why) when the reload failed. */
+ * files need no reload; a unit systemd finds no file for is a reload. Any
+ * doubt (systemd not answering, an answer not understood) is a reload; with
+ * no_services the reload is always recorded. who: the step, for the log
+ * line saying which it was. 1 when it reloaded, 0 when none was needed,
+ * negative errno (why) when the reload failed. */
 int agent_reload_if_needed(const struct agent *a, const char *who, const char *const units[], size_t n, char *why,
 			   size_t why_len);
 /* The environment for `systemctl enable --no-reload` (agent_enable): the
@@ -130,8 +131,6 @@ int agent_exec_or_fail(struct agent *a, const char *step, const char *const argv
 /* Run a probe (a read-only check such as a MySQL login) for real even with
  * no_services; output discarded, stderr summarised into why. */
 int agent_probe(const struct agent *a, const char *const argv[], char *why, size_t why_len);
-/* Where the role keeps its data (the data disk's mount point), NULL for app. */
-const char *role_data_path(enum role r);
 /* seed_open, then the topology parsed into a->model (profiles/seed_topology.h):
  * 0 or a SEED_E_* code, with nothing left open on failure. */
 int agent_open_seed(struct agent *a, const char *data, size_t len, const struct minisign_pub *op,

@@ -9,17 +9,12 @@
 #include "lib/input.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "profiles/mysql_engine.h"
+#include "profiles/data_disk.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-
-const char *role_data_path(enum role r)
-{
-	return r == ROLE_MYSQL ? "/var/lib/mysql" : r == ROLE_MINIO ? "/var/lib/minio" : NULL;
-}
 
 static bool is_mounted(const char *path)
 {
@@ -78,22 +73,23 @@ static int fstab_add(const struct agent *a, const char *mnt, char *why, size_t w
 	return r;
 }
 
-/* A drop-in that ties the role's server to its data disk's mount: when
- * the mount fails (the disk is late or gone) systemd does not start the
- * server at all, instead of starting it on the image's own empty directory
- * under the mount point (a new, empty database). systemd loaded the unit
- * before this was written: the role step reloads before it starts the
- * server (agent_reload_if_needed), so this boot's start reads it too. */
+/* The drop-in that ties the role's server to its data disk's mount
+ * (profiles/data_disk.h). The role's image carries it, so systemd loaded
+ * the server's unit with it; written again only if it is not there as it
+ * should be (an image without it, or changed), and then the role step
+ * reloads before it starts the server (agent_reload_if_needed). */
 static int service_needs_mount(const struct agent *a, const char *svc, const char *mnt, char *why, size_t why_len)
 {
-	_cleanup_free_ char *rel = xasprintf("/etc/systemd/system/%s.d", svc);
-	_cleanup_free_ char *dir = agent_path(a, rel);
-	_cleanup_free_ char *conf = path_join(rel, "kiln-data-disk.conf");
-	_cleanup_free_ char *txt = xasprintf("# Written by kiln-firstboot: no server without its data disk (docs/firstboot.md)\n"
-					     "[Unit]\nRequiresMountsFor=%s\n", mnt);
+	_cleanup_free_ char *conf = data_disk_dropin_path(svc);
+	_cleanup_free_ char *dir = agent_path(a, conf);
+	*strrchr(dir, '/') = '\0';
+	struct buf b;
+	buf_init(&b);
+	data_disk_dropin(mnt, &b);
 	int r = mkdir_p(dir, 0755);
-	if (r >= 0)   /* as written already (a re-run): left alone, so the loaded unit is not stale */
-		r = agent_write_if_changed(a, conf, txt, strlen(txt), 0644);
+	if (r >= 0)
+		r = agent_write_if_changed(a, conf, b.data, b.len, 0644);
+	buf_free(&b);
 	if (r < 0)
 		snprintf(why, why_len, "writing %s: %s", conf, strerror(-r));
 	return r < 0 ? r : 0;
@@ -102,7 +98,7 @@ static int service_needs_mount(const struct agent *a, const char *svc, const cha
 int step_datadisk(struct agent *a)
 {
 	const char *step = "datadisk";
-	const char *mnt = role_data_path(a->host->role);
+	const char *mnt = data_disk_path(a->host->role);
 	if (!mnt) {
 		status_set(&a->status, step, STEP_SKIPPED, "the %s role keeps no data", role_name(a->host->role));
 		return agent_save(a);
@@ -142,8 +138,7 @@ int step_datadisk(struct agent *a)
 	/* On EC2 this step runs late, when the role's service may already have
 	 * started on the image's own (empty) datadir: stop it before its
 	 * directory is covered by the data disk; the role step starts it again. */
-	const char *svc = a->host->role == ROLE_MYSQL ? mysql_engine_of(a->model->roles.mysql.engine)->service
-						      : "minio.service";
+	const char *svc = data_disk_server_unit(a->model, a->host->role);
 	if ((r = service_needs_mount(a, svc, mnt, why_fstab, sizeof why_fstab)) < 0) {
 		datadisk_choice_free(&c);
 		return agent_step_end(a, step, r, "%s", why_fstab);

@@ -91,16 +91,18 @@ static void drop_lost_found(struct agent *a)
 	free(lf);
 }
 
-/* The data disk step wrote the server's drop-in (kiln-data-disk.conf) and
- * /etc/fstab's line after systemd had loaded the server's unit and the
- * mounts: a daemon-reload before the server starts, so this start already
- * needs its mount and no unit is left "changed on disk" (every systemctl an
- * operator ran about it, or about /boot/efi's mount, would say so). Only
- * when systemd says the unit is stale: not on a re-run that changed
- * nothing. Done here, seconds after the mount, not in the data disk step:
- * /etc/fstab's mount, once loaded, is bound to the disk's by-label device,
- * and a reload before udev has seen the new label would have systemd undo
- * the mount. */
+/* The server's unit must read its data disk's drop-in (kiln-data-disk.conf,
+ * profiles/data_disk.h) when it starts. The role's image carries it, so
+ * systemd loaded the unit with it and nothing is due; a daemon-reload only
+ * when systemd says the unit is stale (an image without the drop-in, or
+ * one the data disk step had to write again). The data disk step's line in
+ * /etc/fstab leaves fstab's mounts (/boot/efi's among them) "changed on
+ * disk" until the next boot: a reload for that alone took 3.2-3.5 s of a
+ * first boot under TCG (bench/RESULTS.md), and nothing needs it (the agent
+ * mounts the disk itself). When a reload is due, it is made here, seconds
+ * after the mount, not in the data disk step: fstab's mount, once loaded,
+ * is bound to the disk's by-label device, and a reload before udev has seen
+ * a new label would have systemd undo the mount. */
 static int reload_server_unit(struct agent *a, const char *unit)
 {
 	char why[300];

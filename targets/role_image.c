@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "profiles/backup.h"
+#include "profiles/data_disk.h"
 #include "profiles/galera.h"
 #include "profiles/monitoring.h"
 #include "profiles/mysql_engine.h"
@@ -152,6 +153,19 @@ static int role_overlay(const struct role_image_inputs *in, enum role role, stru
 	if ((e = add_file_from(o, in->firstboot, KILN_FIRSTBOOT_BIN, 0755, false)) < 0 ||
 	    (e = add_units(o, in->units_dir)) < 0)
 		return e;
+	/* The server's tie to its data disk, in the image so that systemd
+	 * loads it with the unit (profiles/data_disk.h). */
+	const char *server = data_disk_server_unit(in->m, role);
+	if (server) {
+		_cleanup_free_ char *dropin = data_disk_dropin_path(server), *dir = xstrdup(dropin);
+		*strrchr(dir, '/') = 0;
+		struct buf b;
+		buf_init(&b);
+		data_disk_dropin(data_disk_path(role), &b);
+		overlay_add_dir(o, dir, 0755);
+		overlay_add_file(o, dropin, 0644, b.data, b.len, false);
+		buf_free(&b);
+	}
 	if (role == ROLE_APP && in->archive) {
 		const struct app_archive *ar = in->archive;
 		_cleanup_free_ char *dir = xstrdup(KILN_APP_ARCHIVE);
