@@ -57,15 +57,16 @@ static void web_config(const struct model *m, const struct host *h, const char *
  * after which it would kill the unit and restart it (as it did). The agent
  * checks the units at the end of its run. */
 #define MON_STARTUP_CPU "StartupCPUWeight=idle\nTimeoutStartSec=30min\n"
-/* Prometheus alone takes the least weight short of idle (1 of 10000): its
- * start is the last the boot waits for. Debian's unit sandboxes it (user,
- * mount and device namespaces, seccomp filters), and systemd's child sets
- * that up before the exec; at the idle weight that setup shared what the
- * role left with the other units' start-up (the exporters' and
- * Alertmanager's Go runtimes), and Prometheus was exec'd last, 3-4 s after
- * the role (bench/RESULTS.md). With weight 1 the role still has the CPU
- * (100 to 1 while it wants it) and, after it, Prometheus' setup comes
- * before the idle units. */
+/* The one unit per host whose start the boot waits for last takes the
+ * least weight short of idle (1 of 10000): Prometheus on the monitoring
+ * host, journal upload on the others. Their units are sandboxed (user,
+ * mount and device namespaces, seccomp filters; systemd's own for journal
+ * upload), and systemd's child sets that up before the exec; at the idle
+ * weight that set-up shared what the role left with the other units'
+ * start-up (the exporters' and Alertmanager's Go runtimes), and they were
+ * exec'd last, 2-4 s after the role (bench/RESULTS.md). With weight 1 the
+ * role still has the CPU (100 to 1 while it wants it) and, after it or
+ * while it waits for the disk, their set-up comes before the idle units. */
 #define MON_STARTUP_CPU_FIRST "StartupCPUWeight=1\nTimeoutStartSec=30min\n"
 
 /* [Unit] lines every drop-in shares: start once the network is up, and
@@ -157,7 +158,7 @@ static void journal_upload(const struct model *m, const struct host *h, struct r
 		       "TrustedCertificateFile=" MON_TLS_DIR "/" MON_CA_FILE "\n", mon->name,
 		   monitoring_peer_addr(m, mon, peer, sizeof peer), MON_PORT_JOURNAL, unit);
 	rendered_files_add(out, "/etc/systemd/journal-upload.conf.d/kiln.conf", 0644, &b);
-	dropin_head(m, h, &b, NULL);
+	dropin_head_cpu(m, h, &b, NULL, MON_STARTUP_CPU_FIRST);
 	buf_puts(&b, "Restart=always\nLoadCredential=tls_key:" KILN_SECRETS_DIR "/" MON_HOST_KEY "\n");
 	add_dropin(out, unit, &b);
 }
