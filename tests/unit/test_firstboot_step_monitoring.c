@@ -52,7 +52,7 @@ static uint64_t mono_us(unsigned ago_ms)
 
 /* The fake systemd under the agent's root, its calls in tmpdir/calls; the
  * units up without a time of their own up since a minute ago, longer than
- * the check's settle time (2 s), so one round of questions is enough. Also
+ * the check's settle time (1 s), so one round of questions is enough. Also
  * a systemctl first in PATH that only notes it ran: the check runs none. */
 static pid_t fake_systemd(const char *root, struct fake_unit *u, size_t n)
 {
@@ -257,13 +257,14 @@ static void test_all_up(void **state)
 	fake_systemd_stop(sd);
 
 	/* Prometheus just up: asked again once it has been up for the settle
-	 * time (2 s) */
+	 * time (1 s), not before */
 	status_set(&a.status, "monitoring", STEP_RUNNING, "units started; checked once the later steps are over");
 	for (size_t i = 0; i < N(u); i++)
 		u[i].active_enter_us = 0;
 	u[3].active_enter_us = mono_us(0);
 	sd = fake_systemd(root, u, N(u));
 	assert_int_equal(monitoring_check(&a), 0);
+	assert_true(mono_us(0) - u[3].active_enter_us >= 1000000);
 	assert_int_equal(status_step(&a.status, "monitoring")->state, STEP_DONE);
 	assert_rounds(names, N(names), 2);
 	fake_systemd_stop(sd);
