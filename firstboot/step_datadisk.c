@@ -80,9 +80,8 @@ static int fstab_add(const struct agent *a, const char *mnt, char *why, size_t w
  * reloads before it starts the server (agent_reload_if_needed). */
 static int service_needs_mount(const struct agent *a, const char *svc, const char *mnt, char *why, size_t why_len)
 {
-	_cleanup_free_ char *conf = data_disk_dropin_path(svc);
-	_cleanup_free_ char *dir = agent_path(a, conf);
-	*strrchr(dir, '/') = '\0';
+	_cleanup_free_ char *conf = data_disk_dropin_path(svc), *rel = data_disk_dropin_dir(svc);
+	_cleanup_free_ char *dir = agent_path(a, rel);
 	struct buf b;
 	buf_init(&b);
 	data_disk_dropin(mnt, &b);

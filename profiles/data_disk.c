@@ -13,6 +13,11 @@ const char *data_disk_server_unit(const struct model *m, enum role r)
 	return r == ROLE_MYSQL ? mysql_engine_of(m->roles.mysql.engine)->service : r == ROLE_MINIO ? "minio.service" : NULL;
 }
 
+char *data_disk_dropin_dir(const char *unit)
+{
+	return xasprintf("/etc/systemd/system/%s.d", unit);
+}
+
 char *data_disk_dropin_path(const char *unit)
 {
 	return xasprintf("/etc/systemd/system/%s.d/" DATA_DISK_DROPIN, unit);

@@ -18,7 +18,9 @@ const char *data_disk_path(enum role r);
 /* The server's unit (roles.mysql.engine's for mysql, minio.service), or
  * NULL for a role that keeps no data. */
 const char *data_disk_server_unit(const struct model *m, enum role r);
-/* The drop-in's path, "/etc/systemd/system/UNIT.d/kiln-data-disk.conf" (to free). */
+/* The drop-in's directory, "/etc/systemd/system/UNIT.d", and its path in
+ * it, ".../kiln-data-disk.conf" (each to free). */
+char *data_disk_dropin_dir(const char *unit);
 char *data_disk_dropin_path(const char *unit);
 /* Its text, appended to out: RequiresMountsFor= the data path, so that when
  * the disk's mount fails (the disk late or gone) systemd does not start the

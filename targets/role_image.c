@@ -157,8 +157,7 @@ static int role_overlay(const struct role_image_inputs *in, enum role role, stru
 	 * loads it with the unit (profiles/data_disk.h). */
 	const char *server = data_disk_server_unit(in->m, role);
 	if (server) {
-		_cleanup_free_ char *dropin = data_disk_dropin_path(server), *dir = xstrdup(dropin);
-		*strrchr(dir, '/') = 0;
+		_cleanup_free_ char *dropin = data_disk_dropin_path(server), *dir = data_disk_dropin_dir(server);
 		struct buf b;
 		buf_init(&b);
 		data_disk_dropin(data_disk_path(role), &b);

@@ -35,6 +35,9 @@ static void test_dropin(void **state)
 	char *p = data_disk_dropin_path("minio.service");
 	assert_string_equal(p, "/etc/systemd/system/minio.service.d/kiln-data-disk.conf");
 	free(p);
+	p = data_disk_dropin_dir("mariadb.service");
+	assert_string_equal(p, "/etc/systemd/system/mariadb.service.d");
+	free(p);
 	struct buf b;
 	buf_init(&b);
 	data_disk_dropin("/var/lib/minio", &b);
