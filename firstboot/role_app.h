@@ -18,6 +18,8 @@
 #define APP_PULL_ATTEMPTS 5
 #define APP_PULL_DELAY_S 5
 #define APP_PULL_TIMEOUT_S 600
+/* The app's unit, written by the role step, enabled and started by join. */
+#define APP_UNIT_NAME "kiln-app.service"
 
 int role_app(struct agent *a);
 

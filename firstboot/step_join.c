@@ -4,6 +4,7 @@
  * under one overall deadline; then start the app. A peer that never answers
  * is a failed step naming it and the last reason, not a hang. */
 #include "firstboot/agent.h"
+#include "firstboot/role_app.h"
 #include "firstboot/s3.h"
 #include "lib/fileio.h"
 #include "lib/log.h"
@@ -120,11 +121,11 @@ int step_join(struct agent *a)
 	char why[300];
 	agent_phase(a, "start-app");
 	/* Enabled client-side (agent_enable), then started: the role step's
-	 * daemon-reload loaded kiln-app.service already, and an enable through
+	 * reload question loaded kiln-app.service already, and an enable through
 	 * systemd would leave every unit "changed on disk" (NeedDaemonReload)
 	 * for every systemctl an operator runs to report. */
-	static const char *const app[] = { "kiln-app.service" };
-	const char *start[] = { "systemctl", "start", "kiln-app.service", NULL };
+	static const char *const app[] = { APP_UNIT_NAME };
+	const char *start[] = { "systemctl", "start", APP_UNIT_NAME, NULL };
 	int r = agent_enable(a, app, 1, why, sizeof why);
 	if (r < 0)
 		return agent_step_end(a, STEP, r, "enabling the app: %s", why);
