@@ -109,6 +109,16 @@ power_on() {
 		grep -E ' (prometheus|systemd-journal-(upload|remote)|kiln-metrics|kiln-firstboot)' "$T/cpu-$h" | sed 's/^/#   cpu /'
 		# the agent's steps and their phases (s since the kernel booted, took, phases)
 		firstboot_steps ${IP[$h]} "  step $side $round $h"
+		# how long tasks stalled for CPU, I/O and memory since boot (pressure stall information,
+		# "some" totals, s): the whole guest, PID 1, the services, and the role's server (the
+		# agent's cgroup is gone once it is done); to tell what slows a role when monitoring's
+		# units start beside it
+		adm ${IP[$h]} 'for c in "" init.scope system.slice system.slice/mariadb.service system.slice/minio.service \
+				system.slice/nginx.service; do d=/sys/fs/cgroup/$c; [ -z "$c" ] && d=/proc/pressure c=guest
+			[ -r $d/cpu.pressure ] || [ -r $d/cpu ] || continue; printf "%s" "$c"
+			for k in cpu io memory; do f=$d/$k.pressure; [ -r $f ] || f=$d/$k
+				sed -n "s/^some .*total=\([0-9]*\)/ $k \1/p" $f; done | tr -d "\n"; echo; done' 2>/dev/null |
+			awk -v p="$side $round $h" 'NF == 7 {printf "#   psi %s %-38s cpu %6.1f s  io %6.1f s  memory %6.1f s\n", p, $1, $3/1e6, $5/1e6, $7/1e6}'
 		# when each monitoring unit's process began and the unit became active (s since the
 		# kernel booted), and how often it was restarted
 		[ $side = with ] && adm ${IP[$h]} 'systemctl show -p Id -p Type -p NRestarts -p ExecMainStartTimestampMonotonic \
