@@ -30,9 +30,12 @@ medium() {
 # start_vm HOST IMAGE DATA-DISK MAC [keep]: boot IMAGE (through a qcow2
 # overlay) with HOST's seed medium and DATA-DISK (raw, on pvscsi; "" for
 # none), its NIC on a tap of the bridge; keep: reuse the overlay, the
-# variables and the tap (a power cycle). VM_MEM (MiB, default 1024) sizes it.
+# variables and the tap (a power cycle). VM_MEM (MiB, default 1024) sizes it;
+# VM_CPUS (a taskset list, e.g. 0) keeps all of QEMU's threads on those host
+# cores, so that guests booting side by side do not time each other's work.
 start_vm() {
-	local h=$1 img=$2 data=$3 mac=$4 keep=${5:-}
+	local h=$1 img=$2 data=$3 mac=$4 keep=${5:-} pin=()
+	[ -n "${VM_CPUS:-}" ] && pin=(taskset -c "$VM_CPUS")
 	if [ -z "$keep" ]; then
 		nsx ip tuntap add tap-$h mode tap
 		nsx ip link set tap-$h master br0 up
@@ -50,7 +53,7 @@ start_vm() {
 		args+=(-device pvscsi,id=pv0 -drive "if=none,id=data,format=raw,file=$data" -device scsi-hd,drive=data,bus=pv0.0)
 	fi
 	rm -f "$T/$h.pid"
-	nsx qemu-system-x86_64 "${args[@]}" -pidfile "$T/$h.pid" >"$T/$h.qemu.out" 2>&1 &
+	nsx "${pin[@]}" qemu-system-x86_64 "${args[@]}" -pidfile "$T/$h.pid" >"$T/$h.qemu.out" 2>&1 &
 	# QEMU's own PID (not the shell's that started it): a power cut must kill QEMU.
 	for _ in $(seq 100); do [ -s "$T/$h.pid" ] && break; sleep 0.1; done
 	QEMU_PIDS+=($(cat "$T/$h.pid"))
