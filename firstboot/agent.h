@@ -97,11 +97,12 @@ int agent_queue(const struct agent *a, const char *verb, const char *const units
  * (systemd_reload), or with no_services that command line recorded. */
 int agent_reload(const struct agent *a, char *why, size_t why_len);
 /* agent_reload if systemd must reload before these units are (re)started:
- * asked of systemd itself (systemd_show) whether any of them was changed on
- * disk since it loaded it (unit_reload_needed). A unit systemd never loaded
- * is loaded by the question from the files as they are now, so new unit
- * files need no reload; a unit systemd finds no file for is a reload. Any
- * doubt (systemd not answering, an answer not understood) is a reload; with
+ * asked of systemd itself which of them it has loaded (systemd_loaded),
+ * and of those whether any was changed on disk since it loaded it
+ * (systemd_show, unit_reload_needed). A unit systemd has not loaded is read
+ * from its files as they are when first asked for, so new unit files (and
+ * at a first boot, every unit) need no reload; a loaded unit systemd found
+ * no file for is a reload. Any doubt (systemd not answering, an answer not understood) is a reload; with
  * no_services the reload is always recorded. who: the step, for the log
  * line saying which it was. 1 when it reloaded, 0 when none was needed,
  * negative errno (why) when the reload failed. */

@@ -16,6 +16,7 @@
 #define SD_PATH "/org/freedesktop/systemd1"
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SD_UNIT "org.freedesktop.systemd1.Unit"
+#define SD_ERR_NO_SUCH_UNIT "org.freedesktop.systemd1.NoSuchUnit"
 
 static void bus_closep(sd_bus **b)
 {
@@ -53,10 +54,12 @@ static int bus_open(const char *root, sd_bus **ret, char *why, size_t why_len)
 
 /* One method call with string arguments; the reply in *reply. about: what
  * was asked, for why ("MEMBER ABOUT: systemd's message"). timeout_us: how
- * long the answer may take (0: sd-bus's default, 25 s). */
-static int call_within(sd_bus *b, const char *path, const char *iface, const char *member, const char *const args[],
-		       size_t n_args, const char *about, uint64_t timeout_us, sd_bus_message **reply, char *why,
-		       size_t why_len)
+ * long the answer may take (0: sd-bus's default, 25 s). expected: an error
+ * that is an answer, not a failure (1 is returned for it, why untouched;
+ * NULL for none). */
+static int call_expecting(sd_bus *b, const char *path, const char *iface, const char *member, const char *const args[],
+			  size_t n_args, const char *about, uint64_t timeout_us, const char *expected,
+			  sd_bus_message **reply, char *why, size_t why_len)
 {
 	_cleanup_msg_ sd_bus_message *m = NULL;
 	int r = sd_bus_message_new_method_call(b, &m, SD_DEST, path, iface, member);
@@ -68,11 +71,18 @@ static int call_within(sd_bus *b, const char *path, const char *iface, const cha
 	}
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	r = sd_bus_call(b, m, timeout_us, &e, reply);
-	if (r < 0) {
+	bool answer = r < 0 && expected && e.name && !strcmp(e.name, expected);
+	if (r < 0 && !answer)
 		snprintf(why, why_len, "%s %s: %s", member, about, e.message ? e.message : strerror(-r));
-		sd_bus_error_free(&e);
-	}
-	return r < 0 ? r : 0;
+	sd_bus_error_free(&e);
+	return answer ? 1 : r < 0 ? r : 0;
+}
+
+static int call_within(sd_bus *b, const char *path, const char *iface, const char *member, const char *const args[],
+		       size_t n_args, const char *about, uint64_t timeout_us, sd_bus_message **reply, char *why,
+		       size_t why_len)
+{
+	return call_expecting(b, path, iface, member, args, n_args, about, timeout_us, NULL, reply, why, why_len);
 }
 
 static int call(sd_bus *b, const char *path, const char *iface, const char *member, const char *const args[],
@@ -202,6 +212,19 @@ int systemd_show(const char *root, const char *const props[], size_t n_props, co
 		if (i)
 			buf_putc(out, '\n');
 		r = show_unit(b, props, n_props, units[i], out, why, why_len);
+	}
+	return r < 0 ? r : 0;
+}
+
+int systemd_loaded(const char *root, const char *const units[], size_t n, bool loaded[], char *why, size_t why_len)
+{
+	_cleanup_bus_ sd_bus *b = NULL;
+	int r = bus_open(root, &b, why, why_len);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		_cleanup_msg_ sd_bus_message *reply = NULL;
+		r = call_expecting(b, SD_PATH, SD_MANAGER, "GetUnit", &units[i], 1, units[i], 0, SD_ERR_NO_SUCH_UNIT,
+				   &reply, why, why_len);
+		loaded[i] = r == 0;
 	}
 	return r < 0 ? r : 0;
 }

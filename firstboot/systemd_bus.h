@@ -14,6 +14,7 @@
  * own error for the unit). */
 #ifndef KILN_FB_SYSTEMD_BUS_H
 #define KILN_FB_SYSTEMD_BUS_H
+#include <stdbool.h>
 #include <stddef.h>
 #include "lib/buf.h"
 
@@ -29,6 +30,12 @@
  * its files, as systemctl show does (a missing one reads LoadState=not-found). */
 int systemd_show(const char *root, const char *const props[], size_t n_props, const char *const units[],
 		 size_t n_units, struct buf *out, char *why, size_t why_len);
+
+/* Whether systemd has each unit loaded, in loaded[i] (Manager.GetUnit,
+ * which does not load a unit: systemd's NoSuchUnit, "Unit NAME not
+ * loaded.", is a no). A unit it has not loaded cannot be stale: systemd
+ * reads its files when it is first asked for (a job, LoadUnit). */
+int systemd_loaded(const char *root, const char *const units[], size_t n, bool loaded[], char *why, size_t why_len);
 
 /* `systemctl VERB --no-block UNIT...`: a job queued per unit in the order
  * given (mode "replace"), not waited for. verb: "start", "stop", "restart"

@@ -5,12 +5,13 @@
  * Hello). The units' states are a fixed table; every call a client makes
  * (refused ones too) is appended to a log, one line a call, so a test sees
  * the calls in order:
- *   LoadUnit NAME
+ *   LoadUnit NAME (GetUnit alike)
  *   StartUnit NAME MODE (StopUnit, RestartUnit, TryRestartUnit alike)
  *   Get NAME PROP
  *   Reload
  * org.freedesktop.systemd1.Manager at /org/freedesktop/systemd1:
- *   LoadUnit(s) -> o, StartUnit/StopUnit/RestartUnit/TryRestartUnit(ss) -> o,
+ *   LoadUnit(s) -> o, GetUnit(s) -> o (a unit not loaded: NoSuchUnit "Unit
+ *   NAME not loaded."), StartUnit/StopUnit/RestartUnit/TryRestartUnit(ss) -> o,
  *   Reload() -> () (daemon-reload: answered, the table unchanged; or refused
  *   as systemd refuses it when /run is short of space, fake_sd_refuse_reload)
  * org.freedesktop.DBus.Properties.Get(ss) -> v on the units' objects
@@ -192,6 +193,33 @@ static int fake_sd_load_unit(sd_bus_message *m, void *ud, sd_bus_error *e)
 	return sd_bus_reply_method_return(m, "o", path);
 }
 
+/* GetUnit: the path of a unit systemd has loaded (the table's, and those
+ * asked about since, loaded as not-found), systemd's NoSuchUnit for one it
+ * has not; it loads nothing. */
+static int fake_sd_get_unit(sd_bus_message *m, void *ud, sd_bus_error *e)
+{
+	struct fake_sd *c = ud;
+	const char *name;
+	int r = sd_bus_message_read_basic(m, 's', &name);
+	if (r < 0)
+		return r;
+	if (fake_sd_type(name) < 0)
+		return fake_sd_bad_name(e, name);
+	const char *id = NULL;
+	for (size_t i = 0; !id && i < c->n; i++)
+		if (!strcmp(c->units[i].id, name))
+			id = c->units[i].id;
+	for (struct fake_sd_loaded *l = c->loaded; !id && l; l = l->next)
+		if (!strcmp(l->u.id, name))
+			id = l->u.id;
+	if (!id)
+		return sd_bus_error_setf(e, FAKE_SD_ERR "NoSuchUnit", "Unit %s not loaded.", name);
+	_cleanup_free_ char *path = NULL;
+	if ((r = sd_bus_path_encode(FAKE_SD_UNIT_PREFIX, id, &path)) < 0)
+		return r;
+	return sd_bus_reply_method_return(m, "o", path);
+}
+
 /* Set before fake_systemd_start: Reload refused with systemd's DiskFull
  * error (its check that /run/systemd has room for the serialised state). */
 static bool fake_sd_refuse_reload;
@@ -279,6 +307,7 @@ static int fake_sd_prop(sd_bus *bus, const char *path, const char *iface, const 
 static const sd_bus_vtable fake_sd_manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD("LoadUnit", "s", "o", fake_sd_load_unit, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("GetUnit", "s", "o", fake_sd_get_unit, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("StartUnit", "ss", "o", fake_sd_job, 0),
 	SD_BUS_METHOD("StopUnit", "ss", "o", fake_sd_job, 0),
 	SD_BUS_METHOD("RestartUnit", "ss", "o", fake_sd_job, 0),

@@ -282,11 +282,13 @@ static void test_enable_client_side(void **state)
 }
 
 /* agent_reload_if_needed, against a fake systemd under the agent's root:
- * one question (Id, LoadState, NeedDaemonReload) per unit, and Reload only
- * when a unit is stale or systemd finds no file for it; a unit loaded by
- * the question itself (its files new) needs none; systemd's refusal of the reload is the caller's; no
- * systemd to ask is a reload attempted (and its failure); with no_services
- * `systemctl daemon-reload` recorded whatever the units. */
+ * first which units systemd has loaded (GetUnit, which loads none), then one
+ * question (Id, LoadState, NeedDaemonReload) per loaded unit, and Reload
+ * only when one of them is stale or systemd found no file for it; units
+ * systemd has not loaded (new files; every unit at a first boot) are not
+ * asked about and need none; systemd's refusal of the reload is the
+ * caller's; no systemd to ask is a reload attempted (and its failure); with
+ * no_services `systemctl daemon-reload` recorded whatever the units. */
 static void test_reload_if_needed(void **state)
 {
 	(void)state;
@@ -297,36 +299,44 @@ static void test_reload_if_needed(void **state)
 		{ "minio.service", "loaded", "inactive", "dead", NULL, 0, 0, true },
 		{ "ssh.service", "loaded", "active", "running", NULL, 0, 5, false },
 		{ "kiln-backup-full.timer", "loaded", "inactive", "dead", NULL, 0, 0, false },
+		{ "gone.service", "not-found", "inactive", "dead", NULL, 0, 0, false },
 	};
 	char *calls = path_join(tmpdir, "seven.calls"), *got = NULL;
 	size_t n = 0;
-	pid_t pid = fake_systemd_start(root, units, 3, calls);
+	pid_t pid = fake_systemd_start(root, units, 4, calls);
 	assert_true(pid > 0);
 	char why[300] = "";
 	static const char *const fresh[] = { "ssh.service", "kiln-backup-full.timer" };
 	assert_int_equal(agent_reload_if_needed(&a, "test", fresh, 2, why, sizeof why), 0);
 	static const char *const stale[] = { "ssh.service", "minio.service" };
 	assert_int_equal(agent_reload_if_needed(&a, "test", stale, 2, why, sizeof why), 1);
-	static const char *const missing[] = { "x.service" };
-	assert_int_equal(agent_reload_if_needed(&a, "test", missing, 1, why, sizeof why), 1);
+	static const char *const unloaded[] = { "new.service", "ssh.service", "new.timer" };
+	assert_int_equal(agent_reload_if_needed(&a, "test", unloaded, 3, why, sizeof why), 0);
+	static const char *const not_found[] = { "gone.service" };
+	assert_int_equal(agent_reload_if_needed(&a, "test", not_found, 1, why, sizeof why), 1);
 	assert_int_equal(read_file(calls, 1 << 16, &got, &n), 0);
 	struct buf want;
 	buf_init(&want);
-	static const char *const asked[] = { "ssh.service", "kiln-backup-full.timer", "ssh.service", "minio.service",
-					     "x.service" };
-	for (size_t i = 0; i < 5; i++) {
-		buf_printf(&want, "LoadUnit %s\nGet %s Id\nGet %s LoadState\nGet %s NeedDaemonReload\n", asked[i],
-			   asked[i], asked[i], asked[i]);
-		if (i == 3 || i == 4)
-			buf_puts(&want, "Reload\n");
-	}
+#define ASKED(u) buf_printf(&want, "LoadUnit %s\nGet %s Id\nGet %s LoadState\nGet %s NeedDaemonReload\n", u, u, u, u)
+	buf_puts(&want, "GetUnit ssh.service\nGetUnit kiln-backup-full.timer\n");
+	ASKED("ssh.service");
+	ASKED("kiln-backup-full.timer");
+	buf_puts(&want, "GetUnit ssh.service\nGetUnit minio.service\n");
+	ASKED("ssh.service");
+	ASKED("minio.service");
+	buf_puts(&want, "Reload\nGetUnit new.service\nGetUnit ssh.service\nGetUnit new.timer\n");
+	ASKED("ssh.service");
+	buf_puts(&want, "GetUnit gone.service\n");
+	ASKED("gone.service");
+	buf_puts(&want, "Reload\n");
+#undef ASKED
 	assert_string_equal(got, want.data);
 	buf_free(&want);
 	free(got);
 	fake_systemd_stop(pid);
 	/* the reload refused: the caller's failure, with systemd's words */
 	fake_sd_refuse_reload = true;
-	pid = fake_systemd_start(root, units, 3, calls);
+	pid = fake_systemd_start(root, units, 4, calls);
 	fake_sd_refuse_reload = false;
 	assert_true(pid > 0);
 	assert_int_equal(agent_reload_if_needed(&a, "test", stale, 2, why, sizeof why), -ENOSPC);

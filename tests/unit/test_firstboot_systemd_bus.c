@@ -6,8 +6,9 @@
  * know (not-found), no unit at all; systemd_queue's jobs for each verb in
  * order with mode replace, a verb it does not know, a unit systemd refuses
  * (the rest still asked, as systemctl does; systemd's message kept);
- * systemd_reload's one call and systemd's refusal of it; and systemd not
- * reachable (no socket, nobody listening). */
+ * systemd_reload's one call and systemd's refusal of it; systemd_loaded's
+ * GetUnit, which loads nothing; and systemd not reachable (no socket,
+ * nobody listening). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -278,6 +279,40 @@ static void test_reload(void **state)
 	fake_down(&f);
 }
 
+/* systemd_loaded: GetUnit per unit on one connection; the table's units
+ * (a masked one too) loaded, a unit not loaded a no, and once a question has
+ * loaded it (as not-found) a yes; an invalid name systemd's refusal. */
+static void test_loaded(void **state)
+{
+	(void)state;
+	struct fake f;
+	fake_up(&f, "loaded", units, N(units));
+	char why[300] = "";
+	static const char *const asked[] = { "prometheus.service", "new.service", "prometheus-alertmanager.service" };
+	bool loaded[3] = { false, true, false };
+	assert_int_equal(systemd_loaded(f.root, asked, 3, loaded, why, sizeof why), 0);
+	assert_true(loaded[0]);
+	assert_false(loaded[1]);
+	assert_true(loaded[2]);
+	assert_string_equal(why, "");
+	char *c = calls(&f);
+	assert_string_equal(c, "GetUnit prometheus.service\nGetUnit new.service\nGetUnit prometheus-alertmanager.service\n");
+	free(c);
+	/* asking loads it (not-found), and then systemd has it */
+	static const char *const props[] = { "LoadState" };
+	struct buf out;
+	buf_init(&out);
+	assert_int_equal(systemd_show(f.root, props, 1, &asked[1], 1, &out, why, sizeof why), 0);
+	assert_string_equal(out.data, "LoadState=not-found\n");
+	buf_free(&out);
+	assert_int_equal(systemd_loaded(f.root, &asked[1], 1, loaded, why, sizeof why), 0);
+	assert_true(loaded[0]);
+	static const char *const bad[] = { "prometheus" };
+	assert_int_equal(systemd_loaded(f.root, bad, 1, loaded, why, sizeof why), -EINVAL);
+	assert_string_equal(why, "GetUnit prometheus: Unit name prometheus is not valid.");
+	fake_down(&f);
+}
+
 static void test_no_systemd(void **state)
 {
 	(void)state;
@@ -296,6 +331,10 @@ static void test_no_systemd(void **state)
 	assert_string_equal(why, "cannot connect to systemd at /run/systemd/private: No such file or directory");
 	why[0] = 0;
 	assert_int_equal(systemd_reload(root, why, sizeof why), -ENOENT);
+	assert_string_equal(why, "cannot connect to systemd at /run/systemd/private: No such file or directory");
+	why[0] = 0;
+	bool loaded[1];
+	assert_int_equal(systemd_loaded(root, one, 1, loaded, why, sizeof why), -ENOENT);
 	assert_string_equal(why, "cannot connect to systemd at /run/systemd/private: No such file or directory");
 	/* a socket nobody listens on (systemd gone) */
 	struct fake f;
@@ -329,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_queue_unknown_verb),
 		cmocka_unit_test(test_queue_refused),
 		cmocka_unit_test(test_reload),
+		cmocka_unit_test(test_loaded),
 		cmocka_unit_test(test_no_systemd),
 	};
 	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
