@@ -120,8 +120,8 @@ int step_join(struct agent *a)
 	}
 	char why[300];
 	agent_phase(a, "start-app");
-	/* Enabled client-side (agent_enable), then started: the role step's
-	 * reload question loaded kiln-app.service already, and an enable through
+	/* Enabled client-side (agent_enable), then started (systemd reads the
+	 * unit's file then, if it has not loaded it yet): an enable through
 	 * systemd would leave every unit "changed on disk" (NeedDaemonReload)
 	 * for every systemctl an operator runs to report. */
 	static const char *const app[] = { APP_UNIT_NAME };
