@@ -102,10 +102,10 @@ int agent_reload(const struct agent *a, char *why, size_t why_len);
  * (systemd_show, unit_reload_needed). A unit systemd has not loaded is read
  * from its files as they are when first asked for, so new unit files (and
  * at a first boot, every unit) need no reload; a loaded unit systemd found
- * no file for is a reload. Any doubt (systemd not answering, an answer not understood) is a reload; with
- * no_services the reload is always recorded. who: the step, for the log
- * line saying which it was. 1 when it reloaded, 0 when none was needed,
- * negative errno (why) when the reload failed. */
+ * no file for is a reload. Any doubt (systemd not answering, an answer not
+ * understood) is a reload; with no_services the reload is always recorded.
+ * who: the step, for the log line saying which it was. 1 when it reloaded,
+ * 0 when none was needed, negative errno (why) when the reload failed. */
 int agent_reload_if_needed(const struct agent *a, const char *who, const char *const units[], size_t n, char *why,
 			   size_t why_len);
 /* The environment for `systemctl enable --no-reload` (agent_enable): the
