@@ -57,16 +57,19 @@ static void web_config(const struct model *m, const struct host *h, const char *
  * after which it would kill the unit and restart it (as it did). The agent
  * checks the units at the end of its run. */
 #define MON_STARTUP_CPU "StartupCPUWeight=idle\nTimeoutStartSec=30min\n"
-/* The one unit per host whose start the boot waits for last takes the
- * least weight short of idle (1 of 10000): Prometheus on the monitoring
- * host, journal upload on the others. Their units are sandboxed (user,
- * mount and device namespaces, seccomp filters; systemd's own for journal
- * upload), and systemd's child sets that up before the exec; at the idle
- * weight that set-up shared what the role left with the other units'
+/* The units whose starts the boot waits for last take the least weight
+ * short of idle (1 of 10000): Prometheus and journal-remote on the
+ * monitoring host (its socket starts it when the first host uploads, while
+ * the role runs), journal upload on the others. Their units are sandboxed
+ * (user, mount and device namespaces, seccomp filters; systemd's own for
+ * the journal's), and systemd's child sets that up before the exec; at the
+ * idle weight that set-up shared what the role left with the other units'
  * start-up (the exporters' and Alertmanager's Go runtimes), and they were
- * exec'd last, 2-4 s after the role (bench/RESULTS.md). With weight 1 the
- * role still has the CPU (100 to 1 while it wants it) and, after it or
- * while it waits for the disk, their set-up comes before the idle units. */
+ * exec'd last, 2-4 s after the role (bench/RESULTS.md); journal-remote's
+ * start went on 2-4 s after the agent was done, and the boot with it. With
+ * weight 1 the role still has the CPU (100 to 1 while it wants it) and,
+ * after it or while it waits for the disk, their set-up comes before the
+ * idle units. */
 #define MON_STARTUP_CPU_FIRST "StartupCPUWeight=1\nTimeoutStartSec=30min\n"
 
 /* [Unit] lines every drop-in shares: start once the network is up, and
@@ -178,7 +181,7 @@ static void journal_remote(const struct model *m, const struct host *h, struct r
 		       "ServerCertificateFile=" MON_TLS_DIR "/" MON_HOST_CERT "\n", unit);
 	rendered_files_add(out, "/etc/systemd/journal-remote.conf.d/kiln.conf", 0644, &b);
 	render_banner(m, h, &b, "#");
-	buf_puts(&b, "[Service]\n" MON_STARTUP_CPU "LoadCredential=tls_key:" KILN_SECRETS_DIR "/" MON_HOST_KEY "\n");
+	buf_puts(&b, "[Service]\n" MON_STARTUP_CPU_FIRST "LoadCredential=tls_key:" KILN_SECRETS_DIR "/" MON_HOST_KEY "\n");
 	add_dropin(out, unit, &b);
 }
 

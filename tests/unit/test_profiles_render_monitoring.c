@@ -154,10 +154,11 @@ static void test_startup_cpu(void **state)
 			}
 			dropins++;
 			assert_non_null(svc);
-			/* Prometheus' start (the monitoring host) and journal upload's
-			 * (the others) are what the boot waits for last: the least
-			 * weight short of idle, every other unit idle */
-			if (strstr(path, "/prometheus.service.d/") || strstr(path, "/systemd-journal-upload.service.d/"))
+			/* Prometheus' and journal-remote's starts (the monitoring host)
+			 * and journal upload's (the others) are what the boot waits for
+			 * last: the least weight short of idle, every other unit idle */
+			if (strstr(path, "/prometheus.service.d/") || strstr(path, "/systemd-journal-upload.service.d/") ||
+			    strstr(path, "/systemd-journal-remote.service.d/"))
 				assert_non_null(strstr(svc, "\nStartupCPUWeight=1\n"));
 			else
 				assert_non_null(strstr(svc, "\nStartupCPUWeight=idle\n"));
