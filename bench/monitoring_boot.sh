@@ -139,6 +139,12 @@ power_on() {
 		[ $side = with ] && adm ${IP[$h]} 'journalctl -b -o short-monotonic --no-pager -u "prometheus*" -u "systemd-journal-*" |
 			grep -E "systemd\[1\]: |msg=\"?Starting" | head -30' 2>/dev/null |
 			sed -E 's/^\[ *([0-9.]+)\] [^ ]+ /\1 /' | cut -c1-150 | sed "s/^/#   journal $side $round $h /"
+		# the jobs systemd finished after the agent, up to "Startup finished": what the boot, as
+		# systemd-analyze counts it, waited for once the agent was done
+		adm ${IP[$h]} 'journalctl -b -o short-monotonic --no-pager _PID=1 |
+			awk "/Finished kiln-firstboot.service/ {f=1} f" | grep -E "Started|Finished|Startup finished" |
+			sed -n "1,/Startup finished/p" | head -20' 2>/dev/null |
+			sed -E 's/^\[ *([0-9.]+)\] [^ ]+ /\1 /' | cut -c1-150 | sed "s/^/#   after-agent $side $round $h /"
 	done
 }
 
