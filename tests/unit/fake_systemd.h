@@ -114,16 +114,26 @@ static int fake_sd_bad_name(sd_bus_error *e, const char *name)
 
 /* The unit named, from the table or loaded now as not-found (as systemd
  * loads a unit it is asked about); NULL for an invalid name. */
+/* The unit named if systemd has it loaded (the table's, or one asked about
+ * since), NULL if not. */
+static const struct fake_unit *fake_sd_loaded_unit(const struct fake_sd *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (!strcmp(c->units[i].id, name))
+			return &c->units[i];
+	for (const struct fake_sd_loaded *l = c->loaded; l; l = l->next)
+		if (!strcmp(l->u.id, name))
+			return &l->u;
+	return NULL;
+}
+
 static const struct fake_unit *fake_sd_unit(struct fake_sd *c, const char *name)
 {
 	if (fake_sd_type(name) < 0)
 		return NULL;
-	for (size_t i = 0; i < c->n; i++)
-		if (!strcmp(c->units[i].id, name))
-			return &c->units[i];
-	for (struct fake_sd_loaded *l = c->loaded; l; l = l->next)
-		if (!strcmp(l->u.id, name))
-			return &l->u;
+	const struct fake_unit *u = fake_sd_loaded_unit(c, name);
+	if (u)
+		return u;
 	struct fake_sd_loaded *l = xcalloc(1, sizeof *l);
 	l->u = (struct fake_unit){ .id = xstrdup(name), .load = "not-found", .active = "inactive", .sub = "dead" };
 	l->next = c->loaded;
@@ -205,17 +215,11 @@ static int fake_sd_get_unit(sd_bus_message *m, void *ud, sd_bus_error *e)
 		return r;
 	if (fake_sd_type(name) < 0)
 		return fake_sd_bad_name(e, name);
-	const char *id = NULL;
-	for (size_t i = 0; !id && i < c->n; i++)
-		if (!strcmp(c->units[i].id, name))
-			id = c->units[i].id;
-	for (struct fake_sd_loaded *l = c->loaded; !id && l; l = l->next)
-		if (!strcmp(l->u.id, name))
-			id = l->u.id;
-	if (!id)
+	const struct fake_unit *u = fake_sd_loaded_unit(c, name);
+	if (!u)
 		return sd_bus_error_setf(e, FAKE_SD_ERR "NoSuchUnit", "Unit %s not loaded.", name);
 	_cleanup_free_ char *path = NULL;
-	if ((r = sd_bus_path_encode(FAKE_SD_UNIT_PREFIX, id, &path)) < 0)
+	if ((r = sd_bus_path_encode(FAKE_SD_UNIT_PREFIX, u->id, &path)) < 0)
 		return r;
 	return sd_bus_reply_method_return(m, "o", path);
 }
