@@ -15,6 +15,9 @@
 #   usage (as root, after make): bench/monitoring_boot.sh [ROUNDS [MONITORING-HOST]]
 # KILN_BENCH_SIDE=with (or without) builds and boots that side only, to look
 # at its boots (no medians are compared then).
+# VM_IO_FIRST=1 and VM_TMPFS_HOSTS (tests/e2e/vmnet.sh's start_vm) change the
+# bench's own conditions, to test an explanation (bench/RESULTS.md).
+# bench/monitoring_split.py splits the saved output where the agent begins.
 # ROUNDS defaults to 3; MONITORING-HOST (app1, db1 or minio1, the fixture's
 # choice by default) is the host that runs Prometheus, Alertmanager and
 # journal-remote besides its role: the other two run only the agents.
@@ -81,7 +84,8 @@ power_on() {
 		cp "$T/$h-$side-seed.iso" "$T/$h-seed.iso"
 		data=""
 		if [ ${ROLE[$h]} != app ]; then
-			cp --sparse=always "$T/img-$side/acme-${ROLE[$h]}-data.raw" "$T/$h-data.raw"; data=$T/$h-data.raw
+			data=$(vm_disk_dir $h)/$h-data.raw
+			cp --sparse=always "$T/img-$side/acme-${ROLE[$h]}-data.raw" "$data"
 		fi
 		VM_CPUS=$core start_vm $h "$T/img-$side/acme-${ROLE[$h]}.raw" "$data" ${MAC[$h]}
 		core=$((1 - core))

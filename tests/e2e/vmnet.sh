@@ -33,20 +33,25 @@ medium() {
 # variables and the tap (a power cycle). VM_MEM (MiB, default 1024) sizes it;
 # VM_CPUS (a taskset list, e.g. 0) keeps all of QEMU's threads on those host
 # cores, so that guests booting side by side do not time each other's work.
+# Two knobs for questions about the bench's own conditions
+# (bench/RESULTS.md): VM_IO_FIRST=1 runs every QEMU thread but the vCPU's at
+# nice -10 (vm_io_first); VM_TMPFS_HOSTS (host names) keeps those hosts'
+# writable disks in memory (vm_disk_dir).
 start_vm() {
-	local h=$1 img=$2 data=$3 mac=$4 keep=${5:-} pin=()
+	local h=$1 img=$2 data=$3 mac=$4 keep=${5:-} pin=() ov
+	ov=$(vm_disk_dir "$1")/$1.qcow2
 	[ -n "${VM_CPUS:-}" ] && pin=(taskset -c "$VM_CPUS")
 	if [ -z "$keep" ]; then
 		nsx ip tuntap add tap-$h mode tap
 		nsx ip link set tap-$h master br0 up
 		cp "$OVMF_VARS" "$T/$h.vars"
-		qemu-img create -q -f qcow2 -b "$img" -F raw "$T/$h.qcow2"
+		qemu-img create -q -f qcow2 -b "$img" -F raw "$ov"
 	fi
-	local args=(-accel "$QEMU_ACCEL" -machine q35 -m "${VM_MEM:-1024}" -smp 1 -nodefaults -display none -monitor none
+	local args=(-name "$h,debug-threads=on" -accel "$QEMU_ACCEL" -machine q35 -m "${VM_MEM:-1024}" -smp 1 -nodefaults -display none -monitor none
 		-chardev "file,id=con,path=$T/$h.log,append=on" -serial chardev:con
 		-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE"
 		-drive "if=pflash,format=raw,unit=1,file=$T/$h.vars"
-		-drive "if=none,id=boot,format=qcow2,file=$T/$h.qcow2" -device virtio-blk-pci,drive=boot,bootindex=0
+		-drive "if=none,id=boot,format=qcow2,file=$ov" -device virtio-blk-pci,drive=boot,bootindex=0
 		-drive "if=none,id=seed,format=raw,readonly=on,file=$T/$h-seed.iso" -device virtio-blk-pci,drive=seed
 		-netdev "tap,id=n0,ifname=tap-$h,script=no,downscript=no" -device "vmxnet3,netdev=n0,mac=$mac")
 	if [ -n "$data" ]; then
@@ -57,6 +62,29 @@ start_vm() {
 	# QEMU's own PID (not the shell's that started it): a power cut must kill QEMU.
 	for _ in $(seq 100); do [ -s "$T/$h.pid" ] && break; sleep 0.1; done
 	QEMU_PIDS+=($(cat "$T/$h.pid"))
+	[ -z "${VM_IO_FIRST:-}" ] || vm_io_first "$(cat "$T/$h.pid")"
+}
+
+# vm_disk_dir HOST: where HOST's overlay (and, for the caller, its data
+# disk) goes: $T, or a directory in /dev/shm for the hosts in VM_TMPFS_HOSTS,
+# so that their writes do not share the host's disk with the others'.
+VM_TMPFS_DIR=/dev/shm/kiln-vm-${T##*/}
+vm_disk_dir() {
+	case " ${VM_TMPFS_HOSTS:-} " in
+	*" $1 "*) mkdir -p "$VM_TMPFS_DIR" && echo "$VM_TMPFS_DIR";;
+	*) echo "$T";;
+	esac
+}
+
+# vm_io_first PID: every QEMU thread but the vCPU's at nice -10, once the
+# vCPU's exists (threads spawned later, the block layer's workers, inherit
+# it from the main loop)
+vm_io_first() {
+	local t
+	for _ in $(seq 100); do grep -qs 'CPU' /proc/$1/task/*/comm && break; sleep 0.05; done
+	for t in /proc/$1/task/*; do
+		case $(cat "$t/comm") in *CPU*) ;; *) renice -n -10 -p "${t##*/}" >/dev/null;; esac
+	done
 }
 
 # power_cut HOST: kill -9 its QEMU (no shutdown, no cache flush by the guest)
@@ -147,7 +175,7 @@ vmnet_cleanup() {
 	qemu_stop_all
 	pkill -KILL -f -- "$T/" 2>/dev/null
 	for n in "$@" $NS; do ip netns del $n 2>/dev/null; done
-	rm -rf "$T"
+	rm -rf "$T" "$VM_TMPFS_DIR"
 }
 
 # vmnet_require TEST: KILN_IMG, the plain build's kiln: images carry the
