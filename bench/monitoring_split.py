@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Monitoring's first-boot cost per host, split where kiln's work begins.
 
-usage: bench/monitoring_split.py RUN.log [POOL.log ...]
+usage: bench/monitoring_split.py RUN.log[,RUN.log...] [POOL.log ...]
 
 Reads the output of bench/monitoring_boot.sh (saved with its lines as
 printed): each boot's kernel + userspace time ("# SIDE ROUND HOST ..." result
@@ -19,7 +19,8 @@ The part before the agent varies by a few seconds from boot to boot (28-36 s
 on db1) and moves one run's medians as much as monitoring does. Its
 with/without difference is taken from every log given (RUN and POOL: runs of
 other commits qualify, as long as the images' packages are the same), the
-part from the agent onwards from RUN alone. Printed per host: both
+part from the agent onwards from RUN alone (several logs joined by commas:
+runs of one commit taken as one). Printed per host: both
 differences, and their sum as a share of RUN's median boot without
 monitoring, with a 90 % bootstrap interval (each side's boots resampled with
 replacement, 10 000 times, a fixed seed).
@@ -47,7 +48,8 @@ def main(argv):
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if len(argv) >= 2 else 2
-    run, pool = argv[1], argv[1:]
+    run = argv[1].split(",")
+    pool = run + argv[2:]
     total, identity = {}, {}
     for path in dict.fromkeys(pool):
         load(path, total, identity)
@@ -57,8 +59,8 @@ def main(argv):
         def boots(paths, side):
             return [k for k in total if k[0] in paths and k[1] == side and k[3] == host and k in identity]
         pre = {s: [identity[k] for k in boots(pool, s)] for s in ("with", "without")}
-        post = {s: [total[k] - identity[k] for k in boots([run], s)] for s in ("with", "without")}
-        base = [total[k] for k in boots([run], "without")]
+        post = {s: [total[k] - identity[k] for k in boots(run, s)] for s in ("with", "without")}
+        base = [total[k] for k in boots(run, "without")]
         if not all(pre.values()) or not all(post.values()):
             print("%-7s no boots of both sides with an identity step" % host)
             continue
