@@ -30,7 +30,7 @@ import re
 import statistics
 import sys
 
-RESULT = re.compile(r"^ *\d+ # (with|without) (\d+) (\S+) (\S+) ([\d.]+) ([\d.]+) ")
+RESULT = re.compile(r"^(?: *\d+ )?# (with|without) (\d+) (\S+) (\S+) ([\d.]+) ([\d.]+) ")
 IDENTITY = re.compile(r"step (with|without) (\d+) (\S+) identity +at +([\d.]+) s")
 
 
