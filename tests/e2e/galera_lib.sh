@@ -107,8 +107,8 @@ galera_node_off() {
 	galera_write "while-$off-off-2" "$off off, a second"
 	t=$SECONDS
 	boot $off keep
-	local st
-	for _ in $(seq 150); do st=$(wsrep $off); [ "$st" = "$n Synced Primary" ] && break; sleep 4; done
+	local st end=$((SECONDS + 600))   # by the clock: a wsrep call to a host that is not up takes up to ssh's ConnectTimeout
+	while :; do st=$(wsrep $off); [ "$st" = "$n Synced Primary" ] || [ $SECONDS -ge $end ] && break; sleep 4; done
 	REJOIN_S=$((SECONDS - t))
 	check_output "$off powered on again: back in the cluster, Synced, $n nodes ($REJOIN_S s after its power-on)" \
 		"^$n Synced Primary\$" echo "$st"
@@ -164,7 +164,8 @@ galera_power_cut() {
 	ok "power cut: $(echo $DBS | sed 's/ /, /g') killed together ($n_before committed rows)"
 	t=$SECONDS
 	for h in $DBS; do boot $h keep; done
-	for _ in $(seq 225); do all_synced $n && break; sleep 4; done
+	local end=$((SECONDS + 900))   # by the clock, as in galera_node_off
+	until all_synced $n || [ $SECONDS -ge $end ]; do sleep 4; done
 	RECOVERY_S=$((SECONDS - t))
 	echo "# after the power cut:$(for h in $DBS; do printf " %s '%s'" $h "$(wsrep $h)"; done) after $RECOVERY_S s"
 	for h in $DBS; do
