@@ -108,7 +108,7 @@ galera_node_off() {
 	t=$SECONDS
 	boot $off keep
 	local st end=$((SECONDS + 600))   # by the clock: a wsrep call to a host that is not up takes up to ssh's ConnectTimeout
-	while :; do st=$(wsrep $off); [ "$st" = "$n Synced Primary" ] || [ $SECONDS -ge $end ] && break; sleep 4; done
+	until st=$(wsrep $off); [ "$st" = "$n Synced Primary" ] || [ $SECONDS -ge $end ]; do sleep 4; done
 	REJOIN_S=$((SECONDS - t))
 	check_output "$off powered on again: back in the cluster, Synced, $n nodes ($REJOIN_S s after its power-on)" \
 		"^$n Synced Primary\$" echo "$st"
