@@ -169,9 +169,11 @@ int step_role(struct agent *a);
  * a->monitoring_started: the steps after it go on while the units come up. */
 int step_monitoring(struct agent *a);
 /* After the other steps (agent_run): when step_monitoring started the units,
- * wait (bounded) until each is up and stays up, then end the step: done, or
- * failed naming the first unit that did not come up (a unit that needs a
- * peer, journal upload, may still be retrying). 0 when nothing was started. */
+ * start the timers (kiln-metrics' first run comes after the run, not in
+ * it), wait (bounded) until each service is up and stays up, then end the
+ * step: done, or failed naming the first unit that did not come up (a unit
+ * that needs a peer, journal upload, may still be retrying). 0 when nothing
+ * was started. */
 int monitoring_check(struct agent *a);
 /* After a failed step of the late stage, with monitoring: the exporters,
  * journal upload (or the monitoring host's Prometheus, Alertmanager and

@@ -67,10 +67,11 @@ void monitoring_metrics_service(struct buf *b)
 		    "ConditionPathExists=" MON_METRICS_CONF "\n\n"
 		    "[Service]\nType=oneshot\nExecStart=" KILN_FIRSTBOOT_BIN " metrics\nNice=10\n"
 		    /* during boot the least weight short of idle (render_monitoring.c):
-		     * its first run, 5 s after the timer starts, is a job the boot
-		     * waits for, and at the idle weight it ran only once the agent was
-		     * done, 3 s past the agent's end on the monitoring host
-		     * (bench/RESULTS.md) */
+		     * on a later boot the timer starts with timers.target and the first
+		     * run, 5 s later, is a job the boot waits for; at the idle weight it
+		     * ran only once all else was done, 3 s past the agent's end on the
+		     * monitoring host (bench/RESULTS.md). At the first boot the agent
+		     * starts the timer when its run is over (monitoring_check). */
 		    "StartupCPUWeight=1\n");
 }
 

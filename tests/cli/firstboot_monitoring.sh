@@ -28,8 +28,8 @@ check_output "db1: the exporter's option file is root-only" '^600$' stat -c %a "
 check "db1: ... and holds the exporter's password" grep -qx "password=$(cat "$S/secrets/mysql_exporter_password")" \
 	"$R/etc/kiln/monitoring/mysqld-exporter.cnf"
 check_output "db1: the account's SQL goes to MariaDB on stdin with the role's (one client run)" '^1$' grep -c '^mariadb --protocol=socket -uroot --skip-ssl <stdin>$' "$R/var/lib/kiln/commands.log"
-check_output "db1: MariaDB asked about, stopped; one reload, then exporters, journal upload and the metrics timer restarted and enabled (without SysV's update-rc.d) in one job each, not waited for, before the role reloads (the data disk's drop-in) and starts MariaDB; asked about at the end" \
-	'^systemctl show -p ActiveState -p SubState mariadb.service systemctl stop mariadb.service systemctl daemon-reload systemctl restart --no-block prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl daemon-reload systemctl restart mariadb.service systemctl show$' \
+check_output "db1: MariaDB asked about, stopped; one reload, then exporters and journal upload restarted and they and the metrics timer enabled (without SysV's update-rc.d) in one job each, not waited for, before the role reloads (the data disk's drop-in) and starts MariaDB; at the end the timer started and the services asked about" \
+	'^systemctl show -p ActiveState -p SubState mariadb.service systemctl stop mariadb.service systemctl daemon-reload systemctl restart --no-block prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload prometheus-node-exporter.service prometheus-mysqld-exporter.service systemd-journal-upload.service kiln-metrics.timer systemctl daemon-reload systemctl restart mariadb.service systemctl restart --no-block kiln-metrics.timer systemctl show$' \
 	bash -c "cmds '$R' | grep -E '^(SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 )?systemctl' | tr '\n' ' ' | sed 's/ \$//'"
 check "db1: no systemctl call waits for a monitoring unit" bash -c \
 	"! grep -E '^systemctl (restart|start|enable (--no-reload )?--now) (prometheus|systemd-journal|kiln-)' '$R/var/lib/kiln/commands.log'"
@@ -64,8 +64,8 @@ check_output "minio1: PyJWT reads it: the metrics user's, issuer prometheus" "^$
 	/usr/bin/python3 -c 'import jwt, sys
 c = jwt.decode(open(sys.argv[1]).read(), open(sys.argv[2]).read(), algorithms=["HS512"], issuer="prometheus"); print(c["sub"], c["iss"])' \
 	"$R/etc/kiln/monitoring/minio-token" "$S/secrets/minio_metrics_secret_key"
-check_output "minio1: journal-remote, Alertmanager, Prometheus and the timers started in one job; journal-remote re-reads its key" \
-	'systemctl restart --no-block prometheus-node-exporter.service systemd-journal-remote.socket prometheus-alertmanager.service prometheus.service kiln-metrics.timer kiln-archive-drops.timer systemctl try-restart --no-block systemd-journal-remote.service SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload [^ ]+( [^ ]+)* systemctl show' \
+check_output "minio1: journal-remote, Alertmanager and Prometheus started in one job; journal-remote re-reads its key; the timers started at the end" \
+	'systemctl restart --no-block prometheus-node-exporter.service systemd-journal-remote.socket prometheus-alertmanager.service prometheus.service systemctl try-restart --no-block systemd-journal-remote.service SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload [^ ]+( [^ ]+)* systemctl restart --no-block kiln-metrics.timer kiln-archive-drops.timer systemctl show' \
 	bash -c "cmds '$R' | tr '\n' ' '"
 check "minio1: no journal upload to itself" bash -c "! grep -q journal-upload '$R/var/lib/kiln/commands.log'"
 check "minio1: Prometheus' client key from the seed, root-only" test "$(stat -c %a "$R/etc/kiln/secrets/scrape_tls_key")" = 600
@@ -125,8 +125,8 @@ local_server_stop $PROM
 R=$T/app1; fb_mkroot "$R" "$S" app "$T/app1.seed"
 run "$R" --join-deadline 1
 check_output "app1: monitoring done, join after it" 'monitoring +done.* join +failed' bash -c "fb_status '$R' | tr '\n' ' '"
-check_output "app1: its units started without waiting, before the role's, asked about last" \
-	'systemctl restart --no-block prometheus-node-exporter.service systemd-journal-upload.service kiln-metrics.timer SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload prometheus-node-exporter.service systemd-journal-upload.service kiln-metrics.timer .*nginx.* systemctl show $' \
+check_output "app1: its services started without waiting, before the role's; its timer started and the services asked about last" \
+	'systemctl restart --no-block prometheus-node-exporter.service systemd-journal-upload.service SYSTEMCTL_SKIP_SYSV=1 SYSTEMCTL_INSTALL_CLIENT_SIDE=1 systemctl enable --no-reload prometheus-node-exporter.service systemd-journal-upload.service kiln-metrics.timer .*nginx.* systemctl restart --no-block kiln-metrics.timer systemctl show $' \
 	bash -c "cmds '$R' | tr '\n' ' '"
 check "app1: ... after the join (which waited 1 s for its peers here), not before it" /usr/bin/python3 -c '
 import json, sys

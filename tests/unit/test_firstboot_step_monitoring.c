@@ -5,7 +5,9 @@
  * does one systemd does not know, all up makes it done (asked again while a
  * unit has not been up for the settle time), journal upload still retrying
  * is done and says so, systemd not reachable fails the step, --no-services
- * only records the question, and nothing started means nothing to check. */
+ * only records the question, and nothing started means nothing to check.
+ * The check starts the timers first (kiln-metrics' first run comes after
+ * the agent's) and asks only about the services and the socket. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,7 +54,7 @@ static uint64_t mono_us(unsigned ago_ms)
 
 /* The fake systemd under the agent's root, its calls in tmpdir/calls; the
  * units up without a time of their own up since a minute ago, longer than
- * the check's settle time (1 s), so one round of questions is enough. Also
+ * the check's settle time (500 ms), so one round of questions is enough. Also
  * a systemctl first in PATH that only notes it ran: the check runs none. */
 static pid_t fake_systemd(const char *root, struct fake_unit *u, size_t n)
 {
@@ -103,11 +105,14 @@ static void round_of(struct buf *b, const char *const names[], size_t n)
 	}
 }
 
-/* The fake's log holds exactly `rounds` rounds of questions about names. */
-static void assert_rounds(const char *const names[], size_t n, int rounds)
+/* The fake's log holds exactly the restart jobs of the timers given (the
+ * check starts them first), then `rounds` rounds of questions about names. */
+static void assert_rounds_after(const char *const timers[], const char *const names[], size_t n, int rounds)
 {
 	struct buf want;
 	buf_init(&want);
+	for (size_t i = 0; timers[i]; i++)
+		buf_printf(&want, "RestartUnit %s replace\n", timers[i]);
 	for (int i = 0; i < rounds; i++)
 		round_of(&want, names, n);
 	char *calls = slurp("calls");
@@ -115,6 +120,9 @@ static void assert_rounds(const char *const names[], size_t n, int rounds)
 	free(calls);
 	buf_free(&want);
 }
+
+static const char *const metrics_timer[] = { "kiln-metrics.timer", NULL };
+static const char *const both_timers[] = { "kiln-metrics.timer", "kiln-archive-drops.timer", NULL };
 
 static void no_systemctl_ran(void)
 {
@@ -176,9 +184,10 @@ static void test_unit_failed(void **state)
 	assert_non_null(strstr(line, "; monitoring failed: the monitoring units: prometheus-mysqld-exporter.service failed"));
 	assert_null(strstr(line, "deployment ready"));
 	/* one round of questions about all the units, the properties unit_wait judges */
+	/* the timer started, then one round of questions about the services */
 	static const char *const names[] = { "prometheus-node-exporter.service", "prometheus-mysqld-exporter.service",
-					     "systemd-journal-upload.service", "kiln-metrics.timer" };
-	assert_rounds(names, N(names), 1);
+					     "systemd-journal-upload.service" };
+	assert_rounds_after(metrics_timer, names, N(names), 1);
 	no_systemctl_ran();
 	/* saved: `kiln-firstboot status` shows it */
 	struct status saved;
@@ -226,8 +235,8 @@ static void test_systemd_unreachable(void **state)
 	assert_int_equal(monitoring_check(&a), -ENOENT);
 	const struct step *st = status_step(&a.status, "monitoring");
 	assert_int_equal(st->state, STEP_FAILED);
-	assert_string_equal(st->reason, "the monitoring units: cannot connect to systemd at /run/systemd/private: "
-					 "No such file or directory (see systemctl status, journalctl -u)");
+	assert_string_equal(st->reason, "starting the monitoring timers: cannot connect to systemd at /run/systemd/private: "
+					 "No such file or directory");
 	done_with(&a, root);
 }
 
@@ -248,25 +257,25 @@ static void test_all_up(void **state)
 	assert_int_equal(st->state, STEP_DONE);
 	assert_string_equal(st->reason, "Prometheus, Alertmanager, journal-remote and the exporters running");
 	assert_true(status_ready(&a.status));
-	/* every unit up longer than the settle time: asked once */
+	/* the timers started first (kiln-metrics' first run after the agent's),
+	 * then, every service up longer than the settle time, asked once */
 	static const char *const names[] = { "prometheus-node-exporter.service", "systemd-journal-remote.socket",
-					     "prometheus-alertmanager.service", "prometheus.service",
-					     "kiln-metrics.timer", "kiln-archive-drops.timer" };
-	assert_rounds(names, N(names), 1);
+					     "prometheus-alertmanager.service", "prometheus.service" };
+	assert_rounds_after(both_timers, names, N(names), 1);
 	no_systemctl_ran();
 	fake_systemd_stop(sd);
 
 	/* Prometheus just up: asked again once it has been up for the settle
-	 * time (1 s), not before */
+	 * time (500 ms), not before */
 	status_set(&a.status, "monitoring", STEP_RUNNING, "units started; checked once the later steps are over");
 	for (size_t i = 0; i < N(u); i++)
 		u[i].active_enter_us = 0;
 	u[3].active_enter_us = mono_us(0);
 	sd = fake_systemd(root, u, N(u));
 	assert_int_equal(monitoring_check(&a), 0);
-	assert_true(mono_us(0) - u[3].active_enter_us >= 1000000);
+	assert_true(mono_us(0) - u[3].active_enter_us >= 500000);
 	assert_int_equal(status_step(&a.status, "monitoring")->state, STEP_DONE);
-	assert_rounds(names, N(names), 2);
+	assert_rounds_after(both_timers, names, N(names), 2);
 	fake_systemd_stop(sd);
 	done_with(&a, root);
 }
@@ -305,7 +314,7 @@ static void test_no_services(void **state)
 	char *log = path_join(a.state_dir, "commands.log"), *t = NULL;
 	size_t n;
 	assert_int_equal(read_file(log, 4096, &t, &n), 0);
-	assert_string_equal(t, "systemctl show\n");
+	assert_string_equal(t, "systemctl restart --no-block kiln-metrics.timer\nsystemctl show\n");
 	free(t);
 	free(log);
 	/* only recorded: systemd not asked */
