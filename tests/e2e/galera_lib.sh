@@ -15,7 +15,7 @@
 #                      nothing when the write failed
 #   row_sha NAME       the sha256 column of the row NAME
 
-declare -A ROW=()
+declare -A ROW=() EXPLAINED=()
 
 
 agent_log() { adm ${IP[$1]} 'journalctl -b --no-pager -o cat -u kiln-firstboot.service'; }   # this boot's
@@ -31,10 +31,10 @@ wsrep() {
 }
 # wsrep_sync_wait=1: a read waits until the node has applied what the cluster committed before it.
 row_on() { # host id -> the row's sha256
-	adm ${IP[$1]} "mariadb --skip-ssl -N -e 'SET SESSION wsrep_sync_wait=1; SELECT sha256 FROM $GALERA_TABLE WHERE id=$2'" 2>/dev/null
+	adm ${IP[$1]} "mariadb --skip-ssl -N -e 'SET SESSION wsrep_sync_wait=1; SELECT sha256 FROM $GALERA_TABLE WHERE id=$2'"
 }
 rows() { # host -> every row's id and sha256, as a checksum
-	adm ${IP[$1]} "mariadb --skip-ssl -N -e 'SET SESSION wsrep_sync_wait=1; SELECT id, sha256 FROM $GALERA_TABLE ORDER BY id'" 2>/dev/null |
+	adm ${IP[$1]} "mariadb --skip-ssl -N -e 'SET SESSION wsrep_sync_wait=1; SELECT id, sha256 FROM $GALERA_TABLE ORDER BY id'" |
 		md5sum | cut -d' ' -f1
 }
 n_nodes() { echo $DBS | wc -w; }
@@ -80,28 +80,49 @@ galera_write() {
 	local id
 	id=$(write_row "$1")
 	ROW[$1]=${id:-0}
-	if [ -n "$id" ]; then ok "$2: a committed write (row $id)"; else not_ok "$2: a committed write"; fi
+	if [ -n "$id" ]; then ok "$2: a committed write (row $id)"; return; fi
+	not_ok "$2: a committed write"
+	tail -5 "$T/app.err" | sed 's/^/#   app1: /'
+}
+
+# galera_explain HOST...: galera_why_not for each HOST not explained yet
+# (once per host: a node that fails one check often fails the next ones).
+galera_explain() {
+	local h p peers
+	for h; do
+		[ -n "${EXPLAINED[$h]:-}" ] && continue
+		EXPLAINED[$h]=1
+		peers=()
+		for p in $DBS; do [ $p = $h ] || peers+=($p); done
+		galera_why_not $h "${peers[@]}"
+	done
 }
 
 # galera_row_on NAME WHAT HOST...: the row NAME, as written, on each HOST
 galera_row_on() {
 	local name=$1 what=$2 h
 	shift 2
-	for h; do check_output "$what: row ${ROW[$name]} is on $h" "^$(row_sha "$name")\$" row_on $h "${ROW[$name]}"; done
+	for h; do
+		local before=$NOT_OK
+		check_output "$what: row ${ROW[$name]} is on $h" "^$(row_sha "$name")\$" row_on $h "${ROW[$name]}"
+		[ $NOT_OK = $before ] || galera_explain $h
+	done
 }
 
 # galera_node_off NODE: NODE powered off (its QEMU killed); writes go on in a
 # Primary component of the others; NODE powered on again with the same disks
 # rejoins with the rows it missed. REJOIN_S: power-on to Synced, n nodes.
 galera_node_off() {
-	local off=$1 n h t on=()
+	local off=$1 n h t on=() before
 	n=$(n_nodes)
 	for h in $DBS; do [ $h = $off ] || on+=($h); done
 	power_cut $off
 	galera_write "while-$off-off" "$off off"
 	for _ in $(seq 30); do [ "$(wsrep ${on[0]} | cut -d' ' -f1)" = $((n - 1)) ] && break; sleep 2; done
 	for h in "${on[@]}"; do
+		before=$NOT_OK
 		check_output "$off off: $h is Synced in a Primary component of $((n - 1))" "^$((n - 1)) Synced Primary\$" wsrep $h
+		[ $NOT_OK = $before ] || galera_explain $h
 	done
 	galera_row_on "while-$off-off" "$off off" "${on[@]}"
 	galera_write "while-$off-off-2" "$off off, a second"
@@ -112,7 +133,7 @@ galera_node_off() {
 	REJOIN_S=$((SECONDS - t))
 	check_output "$off powered on again: back in the cluster, Synced, $n nodes ($REJOIN_S s after its power-on)" \
 		"^$n Synced Primary\$" echo "$st"
-	[ "$st" = "$n Synced Primary" ] || galera_why_not $off "${on[@]}"
+	[ "$st" = "$n Synced Primary" ] || galera_explain $off
 	galera_row_on "while-$off-off" "$off back" $off
 	galera_row_on "while-$off-off-2" "$off back" $off
 	echo "# $off rejoined $REJOIN_S s after its power-on"
@@ -131,8 +152,13 @@ galera_why_not() {
 		echo "# $h: grastate.dat, gvwstate.dat; systemctl status mariadb"
 		adm ${IP[$h]} 'cat /var/lib/mysql/grastate.dat /var/lib/mysql/gvwstate.dat; systemctl status --no-pager -n0 mariadb.service' 2>&1 |
 			cut -c1-200 | sed 's/^/#   /'
+		# what its threads wait for (an applier stuck behind a lock holds up
+		# every later write set and view change on this node) and its queues
+		echo "# $h: the server's threads and its replication queues"
+		adm ${IP[$h]} "mariadb --skip-ssl -e 'SHOW FULL PROCESSLIST; SHOW GLOBAL STATUS WHERE Variable_name RLIKE \"^wsrep_(local_(state_comment|recv_queue|send_queue|bf_aborts|cert_failures)|flow_control_paused|last_committed|cluster_(size|status|conf_id)|ready|connected)\$\"'" 2>&1 |
+			cut -c1-200 | sed 's/^/#   /'
 		for p; do
-			echo "# $p: mariadb.service on $h's rejoin (the last 15 WSREP lines)"
+			echo "# $p: mariadb.service's last 15 WSREP lines (what it said of $h)"
 			adm ${IP[$p]} 'journalctl -b --no-pager -o short-monotonic -u mariadb.service | grep -a WSREP | tail -15' 2>&1 |
 				cut -c1-200 | sed 's/^/#   /'
 		done
