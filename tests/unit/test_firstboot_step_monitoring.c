@@ -205,21 +205,28 @@ static void test_unit_failed(void **state)
 	done_with(&a, root);
 }
 
+/* monitoring_check on HOST while systemd reports the units U: what it
+ * returns and the reason the step is left with */
+static void check_reports(const char *host, struct fake_unit *u, size_t n, int rc, const char *reason)
+{
+	struct agent a;
+	char *root;
+	agent_for(&a, &root, host);
+	pid_t sd = fake_systemd(root, u, n);
+	assert_int_equal(monitoring_check(&a), rc);
+	assert_string_equal(status_step(&a.status, "monitoring")->reason, reason);
+	fake_systemd_stop(sd);
+	done_with(&a, root);
+}
+
 /* a unit systemd has no file for: loaded as not-found */
 static void test_unit_missing(void **state)
 {
 	(void)state;
-	struct agent a;
-	char *root;
-	agent_for(&a, &root, "app1");
 	struct fake_unit u[] = { UP("prometheus-node-exporter.service", "running"), UP("kiln-metrics.timer", "waiting") };
-	pid_t sd = fake_systemd(root, u, N(u));
-	assert_int_equal(monitoring_check(&a), -EIO);
-	assert_string_equal(status_step(&a.status, "monitoring")->reason,
-			    "the monitoring units: systemd-journal-upload.service is not-found "
-			    "(see systemctl status, journalctl -u)");
-	fake_systemd_stop(sd);
-	done_with(&a, root);
+	check_reports("app1", u, N(u), -EIO,
+		      "the monitoring units: systemd-journal-upload.service is not-found "
+		      "(see systemctl status, journalctl -u)");
 }
 
 static void test_systemd_unreachable(void **state)
@@ -283,21 +290,14 @@ static void test_all_up(void **state)
 static void test_upload_retrying(void **state)
 {
 	(void)state;
-	struct agent a;
-	char *root;
-	agent_for(&a, &root, "app1");
 	struct fake_unit u[] = {
 		UP("prometheus-node-exporter.service", "running"),
 		{ "systemd-journal-upload.service", "loaded", "activating", "auto-restart", "exit-code", 0, 0, false },
 		UP("kiln-metrics.timer", "waiting"),
 	};
-	pid_t sd = fake_systemd(root, u, N(u));
-	assert_int_equal(monitoring_check(&a), 0);
-	assert_string_equal(status_step(&a.status, "monitoring")->reason,
-			    "exporters running, journal upload to s3 retrying: systemd-journal-upload.service exited "
-			    "(exit-code) and is restarting");
-	fake_systemd_stop(sd);
-	done_with(&a, root);
+	check_reports("app1", u, N(u), 0,
+		      "exporters running, journal upload to s3 retrying: systemd-journal-upload.service exited "
+		      "(exit-code) and is restarting");
 }
 
 static void test_no_services(void **state)
