@@ -107,8 +107,12 @@ power_cut() {
 # set-up, and the tests poll hosts hundreds of times. adm_new opens a
 # connection of its own (a check that the firewall admits SSH); adm_forget
 # ends a host's shared one (its VM lost power: commands would wait on a
-# connection nothing answers).
-SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30 -i "$T/id")
+# connection nothing answers). A VM that stops by itself (a guest kernel
+# panic under TCG was seen once) gets no adm_forget: ServerAlive* ends any
+# connection whose host has not answered for a minute, so a check fails then
+# instead of waiting out the test's time limit.
+SSHO=(-o LogLevel=ERROR -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o ConnectTimeout=30
+      -o ServerAliveInterval=15 -o ServerAliveCountMax=4 -i "$T/id")
 SSH_SHARED=(-o ControlMaster=auto -o "ControlPath=$T/ssh-%h" -o ControlPersist=600)
 adm() { local h=$1; shift; nsx ssh "${SSHO[@]}" "${SSH_SHARED[@]}" -b 192.168.40.1 "root@$h" "$@"; }
 adm_new() { local h=$1; shift; nsx ssh "${SSHO[@]}" -o ControlPath=none -b 192.168.40.1 "root@$h" "$@"; }
