@@ -86,14 +86,18 @@ galera_write() {
 }
 
 # galera_explain HOST...: galera_why_not for each HOST not explained yet
-# (once per host: a node that fails one check often fails the next ones).
+# (once per host: a node that fails one check often fails the next ones),
+# with the peers whose VM runs (asking a powered-off one waits out ssh's
+# ConnectTimeout).
 galera_explain() {
 	local h p peers
 	for h; do
 		[ -n "${EXPLAINED[$h]:-}" ] && continue
 		EXPLAINED[$h]=1
 		peers=()
-		for p in $DBS; do [ $p = $h ] || peers+=($p); done
+		for p in $DBS; do
+			[ $p != $h ] && kill -0 "$(cat "$T/$p.pid" 2>/dev/null)" 2>/dev/null && peers+=($p)
+		done
 		galera_why_not $h "${peers[@]}"
 	done
 }
