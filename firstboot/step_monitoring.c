@@ -183,6 +183,14 @@ static size_t mon_wants(const struct agent *a, struct unit_want *v, size_t *n_da
 	return n;
 }
 
+/* The names of u[from..to), into names: what agent_queue and systemctl take. */
+static size_t want_names(const struct unit_want *u, size_t from, size_t to, const char **names)
+{
+	for (size_t i = from; i < to; i++)
+		names[i - from] = u[i].name;
+	return to - from;
+}
+
 /* systemctl VERB... followed by every unit of mon_wants (env: added to its environment, or NULL). */
 static int systemctl_all(struct agent *a, const char *const env[], const char *const verb[], size_t n_verb,
 			 const struct unit_want *u, size_t n, const char *what)
@@ -207,9 +215,7 @@ static int reload_if_needed(struct agent *a, const struct unit_want *u, size_t n
 {
 	const struct model *m = a->model;
 	const char *names[MON_MAX_UNITS + 3];
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		names[k++] = u[i].name;
+	size_t k = want_names(u, 0, n, names);
 	names[k++] = "kiln-metrics.service";
 	if (monitoring_is_host(m, a->host)) {
 		names[k++] = "systemd-journal-remote.service";
@@ -234,9 +240,7 @@ static int reload_if_needed(struct agent *a, const struct unit_want *u, size_t n
 static int start_timers(struct agent *a, const struct unit_want *u, size_t n_daemons, size_t n)
 {
 	const char *names[MON_MAX_UNITS];
-	for (size_t i = n_daemons; i < n; i++)
-		names[i - n_daemons] = u[i].name;
-	return queue(a, "restart", names, n - n_daemons, "starting the monitoring timers");
+	return queue(a, "restart", names, want_names(u, n_daemons, n, names), "starting the monitoring timers");
 }
 
 /* The files the units read, a daemon-reload if systemd needs one
@@ -273,8 +277,7 @@ static int mon_units(struct agent *a, bool timers_now)
 	struct unit_want u[MON_MAX_UNITS];
 	size_t n_daemons, n = mon_wants(a, u, &n_daemons);
 	const char *names[MON_MAX_UNITS];
-	for (size_t i = 0; i < n; i++)
-		names[i] = u[i].name;
+	want_names(u, 0, n, names);
 	static const char *const enable[] = { "enable", "--no-reload" };
 	static const char *const no_sysv[] = { "SYSTEMCTL_SKIP_SYSV=1", AGENT_ENABLE_ENV, NULL };
 	agent_phase(a, "daemon-reload");
